@@ -1,0 +1,12 @@
+/*
+ * utxo.h — the whole public API of libutxo. Include this one header and
+ * link with `pkg-config --cflags --libs libutxo`.
+ */
+#ifndef UTXO_H
+#define UTXO_H
+
+#include "utxo/common.h"
+#include "utxo/ledger.h"
+#include "utxo/predicate.h"
+
+#endif /* UTXO_H */

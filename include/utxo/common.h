@@ -1,0 +1,96 @@
+/*
+ * utxo/common.h — result codes, sizes and version of libutxo.
+ *
+ * Every libutxo function that can fail returns an int: UTXO_OK (0) on
+ * success, otherwise one of the UTXO_ERR_* codes below. utxo_strerror() turns
+ * a code into a one-line message. Codes are stable: a number, once published,
+ * keeps its meaning. They are grouped by range:
+ *
+ *     1..9     generic (memory, arguments, I/O)
+ *    10..29    decoding (every strict decoder)
+ *    30..59    transaction rules
+ *    60..99    block rules
+ *   100..149   predicates and the VM
+ *   150..199   continuations and segment receipts
+ *   200..249   accumulator and stateless validation
+ *   250..299   storage
+ *   300..349   wallet
+ */
+#ifndef UTXO_COMMON_H
+#define UTXO_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define UTXO_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define UTXO_WARN_UNUSED
+#endif
+
+/** Bytes in every hash and identifier (BLAKE2b-256). */
+#define UTXO_HASH_BYTES 32u
+
+enum utxo_err {
+    UTXO_OK = 0,
+    /* generic */
+    UTXO_ERR_NOMEM = 1,          /* out of memory */
+    UTXO_ERR_ARG = 2,            /* invalid argument to an API function */
+    UTXO_ERR_IO = 3,             /* read or write failed (see errno) */
+    UTXO_ERR_INTERNAL = 4,       /* an internal invariant failed */
+    /* decoding */
+    UTXO_ERR_TRUNCATED = 10,     /* input ends inside a field */
+    UTXO_ERR_TRAILING = 11,      /* bytes left after the object */
+    UTXO_ERR_NONCANONICAL = 12,  /* a field has a non-minimal or reserved form */
+    UTXO_ERR_TOO_LARGE = 13,     /* a length or count exceeds its limit */
+    UTXO_ERR_VERSION = 14,       /* unknown format version */
+    /* transaction rules */
+    UTXO_ERR_TX_NO_INPUTS = 30,  /* a non-coinbase transaction spends nothing */
+    UTXO_ERR_TX_NO_OUTPUTS = 31, /* a transaction creates no output */
+    UTXO_ERR_TX_SIZE = 32,       /* encoded transaction over the size limit */
+    UTXO_ERR_TX_DUP_INPUT = 33,  /* one outpoint spent twice in a transaction */
+    UTXO_ERR_TX_VALUE = 34,      /* a value or a sum exceeds the maximum supply */
+    UTXO_ERR_TX_WITNESS = 35,    /* an input has no predicate image */
+    UTXO_ERR_TX_CYCLES = 36,     /* cycle budgets over the per-transaction limit */
+    UTXO_ERR_TX_COUNT = 37,      /* too many inputs or outputs */
+    UTXO_ERR_TX_DATUM = 38,      /* a datum, image or argument over its limit */
+    UTXO_ERR_TX_FEE = 39,        /* fee below size and cycle price */
+    UTXO_ERR_TX_MISSING = 40,    /* an input spends an output that does not exist */
+    UTXO_ERR_TX_PREDICATE_ID = 41, /* the witness image does not hash to the spent predicate id */
+    UTXO_ERR_TX_REJECTED = 42,   /* an input's predicate did not accept */
+    /* block rules */
+    UTXO_ERR_BLOCK_VERSION = 60,    /* unknown header version */
+    UTXO_ERR_BLOCK_EMPTY = 61,      /* no transaction (a coinbase is required) */
+    UTXO_ERR_BLOCK_COINBASE = 62,   /* first tx is not a coinbase, or another tx is */
+    UTXO_ERR_BLOCK_HEIGHT = 63,     /* coinbase or header height is wrong */
+    UTXO_ERR_BLOCK_TX_ROOT = 64,    /* tx root does not match the transactions */
+    UTXO_ERR_BLOCK_DOUBLE_SPEND = 65, /* one outpoint spent twice in the block */
+    UTXO_ERR_BLOCK_SIZE = 66,       /* block over the size or tx-count limit */
+    UTXO_ERR_BLOCK_CYCLES = 67,     /* cycle budgets over the per-block limit */
+    UTXO_ERR_BLOCK_PREV = 68,       /* previous hash is not the tip */
+    UTXO_ERR_BLOCK_SIG = 69,        /* sequencer signature does not verify */
+    UTXO_ERR_BLOCK_DIGEST = 70,     /* accumulator digest does not match */
+    UTXO_ERR_BLOCK_DUP_TXID = 71,   /* two transactions with one txid */
+    UTXO_ERR_BLOCK_TIME = 72,       /* time goes backwards */
+    /* predicates: images and ELF files (100..119; the VM itself uses 120..149) */
+    UTXO_ERR_IMAGE = 100,           /* predicate image breaks a layout rule */
+    UTXO_ERR_ELF = 101,             /* ELF file malformed or not an RV32IM executable */
+};
+
+/**
+ * Returns a static, NUL-terminated English message for a result code; an
+ * unknown code gives "unknown error". Never NULL. Thread-safe.
+ */
+const char *utxo_strerror(int err);
+
+/** The library version as "MAJOR.MINOR.PATCH"; static storage. */
+const char *utxo_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UTXO_COMMON_H */

@@ -1,0 +1,128 @@
+/*
+ * vm.h — internal contract of the predicate VM (src/predicates).
+ *
+ * Two halves meet here:
+ *   - the machine (vm.c, vm_mem.c, vm_interp.c): RV32IM interpreter, paged
+ *     memory, metering, exact stop at a cycle count;
+ *   - the environment (image.c, hostcall.c, cache.c): canonical predicate
+ *     images, the ECALL host calls, the decoded-program cache.
+ * The machine calls vm_host_call() on ECALL; host calls touch the machine only
+ * through the accessors below, which bounds-check and meter every access.
+ * Nothing here is exported from libutxo (names are vm_*); the public API is in
+ * include/utxo/predicate.h.
+ */
+#ifndef UTXO_SRC_VM_H
+#define UTXO_SRC_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "utxo/predicate.h"
+
+/* ---- memory layout (documented in docs/VM.md) ------------------------- */
+#define VM_PAGE_BYTES 1024u
+#define VM_PAGE_SHIFT 10u
+#define VM_NUM_PAGES (1u << 22)          /* 4 GiB / 1 KiB */
+#define VM_LOW_UNMAPPED 0x00010000u      /* [0, this) always faults (null guard) */
+
+/* ---- a decoded image, as the machine loads it ------------------------- */
+typedef struct vm_segment {
+    uint32_t vaddr;      /* page-aligned? no: any address >= VM_LOW_UNMAPPED */
+    uint32_t len;        /* bytes of data copied to vaddr */
+    const uint8_t *data; /* len bytes, owned by the image */
+} vm_segment;
+
+typedef struct vm_image {
+    uint8_t id[UTXO_HASH_BYTES]; /* predicate id: hash of the canonical bytes */
+    uint32_t entry;              /* initial pc */
+    uint32_t n_segs;
+    vm_segment *segs;
+    uint8_t *bytes;              /* canonical encoding (owned) */
+    size_t bytes_len;
+} vm_image;
+
+/* Opaque: machine state of one execution; reusable across runs. */
+typedef struct vm vm;
+
+/* ---- machine side (implemented in vm*.c) ------------------------------ */
+/* Register and memory accessors for host calls. Memory accessors check
+ * bounds (no wrap past 2^32, not below VM_LOW_UNMAPPED), count pages against
+ * the page limit, keep instruction fetch coherent after writes to code, and
+ * return 0 or a UTXO_VM_FAIL_* reason. */
+uint32_t vm_reg(const vm *v, unsigned r);
+void vm_set_reg(vm *v, unsigned r, uint32_t value);
+int vm_mem_read(vm *v, uint32_t addr, void *dst, uint32_t len);
+int vm_mem_write(vm *v, uint32_t addr, const void *src, uint32_t len);
+/* Charges cycles for a host call before it does its work: 0, or
+ * UTXO_VM_FAIL_OUT_OF_CYCLES (then the cycle count is the budget). */
+int vm_charge(vm *v, uint64_t cycles);
+/* Ends the run: code 0 accepts, anything else rejects with that exit code. */
+void vm_halt(vm *v, uint32_t code);
+/* The environment of the run (may be NULL: no transaction). */
+const utxo_txctx *vm_txctx(const vm *v);
+const uint8_t *vm_args(const vm *v, uint32_t *len);
+
+/* ---- machine: initial state (docs/VM.md "Initial state") -------------- *
+ * At entry: image segments at their vaddrs, the argument bytes at
+ * VM_ARGS_BASE, pc = image entry, a0 = args_len, a1 = VM_ARGS_BASE,
+ * sp = VM_STACK_TOP, every other register 0, every other byte 0. */
+#define VM_STACK_TOP 0x7FFFFFF0u          /* initial sp, 16-byte aligned */
+#define VM_ARGS_BASE 0x80000000u          /* argument bytes are copied here */
+#define VM_DEFAULT_PAGE_LIMIT 16384u      /* 16 MiB of touched pages per run */
+
+/* ---- machine: programs, machines, runs (implemented in vm*.c) --------- */
+/* A program: an image prepared for running (pages laid out, code decoded on
+ * first use). Immutable and shareable: any number of vms and threads may
+ * run one program at once. It does not keep pointers into img. */
+typedef struct vm_program vm_program;
+
+/* Builds *out from img. Returns UTXO_OK, UTXO_ERR_NOMEM, or UTXO_ERR_ARG when
+ * a segment lies below VM_LOW_UNMAPPED, wraps past 2^32 or overlaps another.
+ * The caller owns *out and frees it with vm_program_free (NULL is a no-op)
+ * after every run that uses it has finished. */
+int vm_program_new(vm_program **out, const vm_image *img);
+void vm_program_free(vm_program *p);
+/* Pages of initial memory the program occupies (counted against the limit). */
+uint32_t vm_program_pages(const vm_program *p);
+
+/* A machine: 4 GiB of reserved (not committed) address space plus tables.
+ * Reuse one per thread: loading a new run only undoes the pages the last run
+ * touched. vm_new returns NULL when out of memory; vm_free(NULL) is a no-op. */
+vm *vm_new(void);
+void vm_free(vm *v);
+/* Most pages a run may materialise (image, arguments and stack included);
+ * applies from the next vm_load. 0 means VM_DEFAULT_PAGE_LIMIT. */
+void vm_set_page_limit(vm *v, uint32_t pages);
+
+/* One complete run: vm_load + vm_run_until(UINT64_MAX). p, args and ctx are
+ * borrowed until the run ends. Returns UTXO_OK with *out filled (the outcome
+ * is in out->status), or UTXO_ERR_ARG for NULL v/p/out. */
+int vm_run(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
+           const utxo_txctx *ctx, uint64_t budget, utxo_vm_result *out);
+
+/* Split runs (continuations). vm_load resets v and sets the initial state.
+ * vm_run_until runs until the run ends (returns VM_RUN_DONE, *out filled) or
+ * until the cycle count reaches stop_at < budget (returns VM_RUN_PAUSED; out
+ * holds pc and cycles so far). A host call is never split: a pause lands on
+ * the first instruction boundary at or after stop_at. Running 0..N then
+ * N..end gives exactly the state and outcome of one run 0..end. */
+enum { VM_RUN_DONE = 0, VM_RUN_PAUSED = 1 };
+int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
+            const utxo_txctx *ctx, uint64_t budget);
+int vm_run_until(vm *v, uint64_t stop_at, utxo_vm_result *out);
+
+/* State of a paused (or finished) run. vm_reg(v, 0) is always 0 and
+ * vm_set_reg(v, 0, x) does nothing. */
+uint32_t vm_pc(const vm *v);
+void vm_set_pc(vm *v, uint32_t pc);
+uint64_t vm_cycles(const vm *v);
+/* Pages materialised so far, in first-touch order; *n gets the count. The
+ * array belongs to v and is valid until the next run or load. A page's bytes
+ * are vm_mem_read(v, page << VM_PAGE_SHIFT, ...). */
+const uint32_t *vm_touched_pages(const vm *v, uint32_t *n);
+
+/* ---- environment side (implemented in hostcall.c) --------------------- */
+/* Called on ECALL with a7 = host call number (include/utxo/abi.h). Returns 0
+ * to continue at pc + 4, or a UTXO_VM_FAIL_* reason. */
+int vm_host_call(vm *v);
+
+#endif /* UTXO_SRC_VM_H */

@@ -1,0 +1,74 @@
+/*
+ * error.c — utxo_strerror(): one message per result code of utxo/common.h.
+ * Each module adds its codes to the table below, inside its own range.
+ */
+#include "config.h"
+
+#include "utxo/common.h"
+
+struct msg {
+    int code;
+    const char *text;
+};
+
+static const struct msg messages[] = {
+    {UTXO_OK, "success"},
+    {UTXO_ERR_NOMEM, "out of memory"},
+    {UTXO_ERR_ARG, "invalid argument"},
+    {UTXO_ERR_IO, "input/output error"},
+    {UTXO_ERR_INTERNAL, "internal error"},
+    /* decoding */
+    {UTXO_ERR_TRUNCATED, "truncated input"},
+    {UTXO_ERR_TRAILING, "trailing bytes after the object"},
+    {UTXO_ERR_NONCANONICAL, "non-canonical encoding"},
+    {UTXO_ERR_TOO_LARGE, "length or count over its limit"},
+    {UTXO_ERR_VERSION, "unknown version"},
+    /* transaction rules */
+    {UTXO_ERR_TX_NO_INPUTS, "transaction spends no output"},
+    {UTXO_ERR_TX_NO_OUTPUTS, "transaction creates no output"},
+    {UTXO_ERR_TX_SIZE, "transaction over the size limit"},
+    {UTXO_ERR_TX_DUP_INPUT, "transaction spends one outpoint twice"},
+    {UTXO_ERR_TX_VALUE, "value or sum of values over the maximum supply"},
+    {UTXO_ERR_TX_WITNESS, "input has no predicate image"},
+    {UTXO_ERR_TX_CYCLES, "cycle budgets over the per-transaction limit"},
+    {UTXO_ERR_TX_COUNT, "too many inputs or outputs"},
+    {UTXO_ERR_TX_DATUM, "datum, image or arguments over their limit"},
+    {UTXO_ERR_TX_FEE, "fee below the size and cycle price"},
+    {UTXO_ERR_TX_MISSING, "input spends an output that does not exist"},
+    {UTXO_ERR_TX_PREDICATE_ID, "witness image does not match the spent predicate id"},
+    {UTXO_ERR_TX_REJECTED, "predicate did not accept"},
+    /* block rules */
+    {UTXO_ERR_BLOCK_VERSION, "unknown block header version"},
+    {UTXO_ERR_BLOCK_EMPTY, "block has no transaction"},
+    {UTXO_ERR_BLOCK_COINBASE, "coinbase missing, misplaced or repeated"},
+    {UTXO_ERR_BLOCK_HEIGHT, "wrong block or coinbase height"},
+    {UTXO_ERR_BLOCK_TX_ROOT, "tx root does not match the transactions"},
+    {UTXO_ERR_BLOCK_DOUBLE_SPEND, "outpoint spent twice in the block"},
+    {UTXO_ERR_BLOCK_SIZE, "block over the size or transaction-count limit"},
+    {UTXO_ERR_BLOCK_CYCLES, "cycle budgets over the per-block limit"},
+    {UTXO_ERR_BLOCK_PREV, "previous hash is not the chain tip"},
+    {UTXO_ERR_BLOCK_SIG, "sequencer signature does not verify"},
+    {UTXO_ERR_BLOCK_DIGEST, "accumulator digest does not match"},
+    {UTXO_ERR_BLOCK_DUP_TXID, "two transactions share a txid"},
+    {UTXO_ERR_BLOCK_TIME, "block time before its parent's"},
+    /* predicates and the VM: 100..149 */
+    {UTXO_ERR_IMAGE, "predicate image breaks a layout rule"},
+    {UTXO_ERR_ELF, "ELF file malformed or not an RV32IM executable"},
+    /* continuations: 150..199 */
+    /* accumulator and stateless validation: 200..249 */
+    /* storage: 250..299 */
+    /* wallet: 300..349 */
+};
+
+const char *utxo_strerror(int err)
+{
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
+        if (messages[i].code == err)
+            return messages[i].text;
+    return "unknown error";
+}
+
+const char *utxo_version(void)
+{
+    return PACKAGE_VERSION;
+}

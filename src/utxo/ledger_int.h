@@ -1,0 +1,35 @@
+/*
+ * ledger_int.h — internals shared by the ledger files (src/utxo) and by the
+ * modules that encode ledger objects inside their own formats (blocks in
+ * block files, spent outputs in proofs). Not installed.
+ */
+#ifndef UTXO_SRC_LEDGER_INT_H
+#define UTXO_SRC_LEDGER_INT_H
+
+#include "utxo/ledger.h"
+#include "utxo/codec.h"
+
+/* Hash domains (BLAKE2b personalisation, <= 16 bytes each). One per use:
+ * a hash of one kind can never be mistaken for a hash of another. */
+#define TAG_TXID "utxo.txid"
+#define TAG_WTXID "utxo.wtxid"
+#define TAG_SIGHASH "utxo.sighash"
+#define TAG_BLOCK "utxo.block"
+#define TAG_TXLEAF "utxo.txleaf"
+#define TAG_TXNODE "utxo.txnode"
+#define TAG_TXROOT "utxo.txroot"
+#define TAG_CHAIN "utxo.chain"
+
+#define PARAMS_VERSION 1u
+
+/* Field-by-field encoders (see docs/ENCODING.md). */
+void tx_encode_base(enc *e, const utxo_tx *tx);
+void tx_encode(enc *e, const utxo_tx *tx);
+void header_encode(enc *e, const utxo_header *h, bool with_sig);
+void output_encode(enc *e, const utxo_output *o);
+
+/* Decoders: return NULL / leave zeros after recording an error in d. */
+utxo_tx *tx_decode(dec *d, const utxo_params *p);
+void header_decode(dec *d, utxo_header *h);
+
+#endif /* UTXO_SRC_LEDGER_INT_H */

@@ -1,0 +1,10 @@
+# src/utxo — ledger types, canonical encoding, hashing, context-free rules.
+libutxo_core_la_SOURCES += \
+	src/utxo/codec.c \
+	src/utxo/error.c \
+	src/utxo/params.c \
+	src/utxo/tx.c \
+	src/utxo/block.c \
+	src/utxo/rules.c
+noinst_HEADERS += src/utxo/codec.h src/utxo/ledger_int.h
+utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h

@@ -1,0 +1,398 @@
+/*
+ * tx.c — transactions: construction, canonical encoding, strict decoding and
+ * identifiers (txid, wtxid, sighash). The byte format is specified in
+ * docs/ENCODING.md, "Transaction"; the field order here is that table.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "utxo/ledger.h"
+#include "utxo/codec.h"
+#include "utxo/ledger_int.h"
+
+/* Smallest encodings, used to refuse counts the remaining bytes cannot hold
+ * before anything is allocated. */
+#define MIN_INPUT_BASE 36u    /* txid + index */
+#define MIN_OUTPUT 41u        /* value + id + datum length */
+#define MIN_WITNESS 10u       /* budget + two empty lengths */
+
+utxo_tx *utxo_tx_new(void)
+{
+    utxo_tx *tx = calloc(1, sizeof *tx);
+
+    if (tx != NULL)
+        tx->version = UTXO_TX_VERSION;
+    return tx;
+}
+
+static void witness_clear(utxo_witness *w)
+{
+    free(w->image);
+    free(w->args);
+    memset(w, 0, sizeof *w);
+}
+
+void utxo_tx_free(utxo_tx *tx)
+{
+    if (tx == NULL)
+        return;
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        witness_clear(&tx->inputs[i].witness);
+    for (uint32_t i = 0; i < tx->n_outputs; i++)
+        free(tx->outputs[i].datum);
+    free(tx->inputs);
+    free(tx->outputs);
+    free(tx);
+}
+
+/* A heap copy of n bytes (NULL for n == 0); *ok cleared on OOM. */
+static uint8_t *dup_bytes(const uint8_t *p, size_t n, bool *ok)
+{
+    uint8_t *q;
+
+    if (n == 0)
+        return NULL;
+    q = malloc(n);
+    if (q == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(q, p, n);
+    return q;
+}
+
+static int witness_set(utxo_witness *w, uint64_t budget, const uint8_t *image, uint32_t image_len,
+                       const uint8_t *args, uint32_t args_len)
+{
+    bool ok = true;
+    uint8_t *img = dup_bytes(image, image_len, &ok);
+    uint8_t *arg = dup_bytes(args, args_len, &ok);
+
+    if (!ok) {
+        free(img);
+        free(arg);
+        return UTXO_ERR_NOMEM;
+    }
+    witness_clear(w);
+    w->budget = budget;
+    w->image = img;
+    w->image_len = image_len;
+    w->args = arg;
+    w->args_len = args_len;
+    return UTXO_OK;
+}
+
+int utxo_tx_add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
+                      const uint8_t *image, uint32_t image_len,
+                      const uint8_t *args, uint32_t args_len)
+{
+    utxo_input *in;
+    int rc;
+
+    if (tx == NULL || prevout == NULL || (image == NULL && image_len > 0) ||
+        (args == NULL && args_len > 0) || tx->n_inputs >= UTXO_CAP_COUNT)
+        return UTXO_ERR_ARG;
+    in = realloc(tx->inputs, (tx->n_inputs + 1) * sizeof *in);
+    if (in == NULL)
+        return UTXO_ERR_NOMEM;
+    tx->inputs = in;
+    in = &tx->inputs[tx->n_inputs];
+    memset(in, 0, sizeof *in);
+    in->prevout = *prevout;
+    rc = witness_set(&in->witness, budget, image, image_len, args, args_len);
+    if (rc != UTXO_OK)
+        return rc;
+    tx->n_inputs++;
+    tx->coinbase_height = 0;
+    return UTXO_OK;
+}
+
+int utxo_tx_set_witness(utxo_tx *tx, uint32_t i, uint64_t budget,
+                        const uint8_t *image, uint32_t image_len,
+                        const uint8_t *args, uint32_t args_len)
+{
+    if (tx == NULL || i >= tx->n_inputs || (image == NULL && image_len > 0) ||
+        (args == NULL && args_len > 0))
+        return UTXO_ERR_ARG;
+    return witness_set(&tx->inputs[i].witness, budget, image, image_len, args, args_len);
+}
+
+int utxo_tx_add_output(utxo_tx *tx, uint64_t value, const uint8_t predicate_id[UTXO_HASH_BYTES],
+                       const uint8_t *datum, uint32_t datum_len)
+{
+    utxo_output *out;
+    bool ok = true;
+    uint8_t *d;
+
+    if (tx == NULL || predicate_id == NULL || (datum == NULL && datum_len > 0) ||
+        tx->n_outputs >= UTXO_CAP_COUNT)
+        return UTXO_ERR_ARG;
+    d = dup_bytes(datum, datum_len, &ok);
+    if (!ok)
+        return UTXO_ERR_NOMEM;
+    out = realloc(tx->outputs, (tx->n_outputs + 1) * sizeof *out);
+    if (out == NULL) {
+        free(d);
+        return UTXO_ERR_NOMEM;
+    }
+    tx->outputs = out;
+    out = &tx->outputs[tx->n_outputs++];
+    out->value = value;
+    memcpy(out->predicate_id, predicate_id, UTXO_HASH_BYTES);
+    out->datum = d;
+    out->datum_len = datum_len;
+    return UTXO_OK;
+}
+
+utxo_tx *utxo_tx_clone(const utxo_tx *tx)
+{
+    utxo_tx *c;
+
+    if (tx == NULL || (c = utxo_tx_new()) == NULL)
+        return NULL;
+    c->version = tx->version;
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_input *in = &tx->inputs[i];
+        if (utxo_tx_add_input(c, &in->prevout, in->witness.budget, in->witness.image,
+                              in->witness.image_len, in->witness.args, in->witness.args_len)) {
+            utxo_tx_free(c);
+            return NULL;
+        }
+    }
+    for (uint32_t i = 0; i < tx->n_outputs; i++) {
+        const utxo_output *o = &tx->outputs[i];
+        if (utxo_tx_add_output(c, o->value, o->predicate_id, o->datum, o->datum_len)) {
+            utxo_tx_free(c);
+            return NULL;
+        }
+    }
+    c->coinbase_height = tx->coinbase_height;
+    return c;
+}
+
+bool utxo_tx_is_coinbase(const utxo_tx *tx)
+{
+    return tx != NULL && tx->n_inputs == 0;
+}
+
+/* ---- encoding --------------------------------------------------------- */
+
+void tx_encode_base(enc *e, const utxo_tx *tx)
+{
+    enc_u32(e, tx->version);
+    enc_varint(e, tx->n_inputs);
+    if (tx->n_inputs == 0)
+        enc_u32(e, tx->coinbase_height);
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        enc_bytes(e, tx->inputs[i].prevout.txid, UTXO_HASH_BYTES);
+        enc_u32(e, tx->inputs[i].prevout.index);
+    }
+    enc_varint(e, tx->n_outputs);
+    for (uint32_t i = 0; i < tx->n_outputs; i++)
+        output_encode(e, &tx->outputs[i]);
+}
+
+void output_encode(enc *e, const utxo_output *o)
+{
+    enc_u64(e, o->value);
+    enc_bytes(e, o->predicate_id, UTXO_HASH_BYTES);
+    enc_blob(e, o->datum, o->datum_len);
+}
+
+void tx_encode(enc *e, const utxo_tx *tx)
+{
+    tx_encode_base(e, tx);
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_witness *w = &tx->inputs[i].witness;
+        enc_u64(e, w->budget);
+        enc_blob(e, w->image, w->image_len);
+        enc_blob(e, w->args, w->args_len);
+    }
+}
+
+size_t utxo_tx_get_length(const utxo_tx *tx, bool with_witness)
+{
+    enc e;
+
+    if (tx == NULL)
+        return 0;
+    enc_init(&e, NULL, 0, NULL);
+    if (with_witness)
+        tx_encode(&e, tx);
+    else
+        tx_encode_base(&e, tx);
+    return e.len;
+}
+
+int utxo_tx_to_bytes(const utxo_tx *tx, uint8_t *out, size_t out_len, size_t *written)
+{
+    enc e;
+
+    if (written != NULL)
+        *written = 0;
+    if (tx == NULL || out == NULL)
+        return UTXO_ERR_ARG;
+    enc_init(&e, out, out_len, NULL);
+    tx_encode(&e, tx);
+    if (!enc_ok(&e))
+        return UTXO_ERR_ARG;
+    if (written != NULL)
+        *written = e.len;
+    return UTXO_OK;
+}
+
+/* ---- decoding --------------------------------------------------------- */
+
+/* Reads a varint length and copies that many bytes to a new buffer. */
+static uint8_t *dec_blob(dec *d, uint32_t max, uint32_t *len_out)
+{
+    uint32_t n = (uint32_t)dec_varint(d, max);
+    const uint8_t *p = dec_view(d, n);
+    uint8_t *q;
+
+    *len_out = 0;
+    if (p == NULL || n == 0)
+        return NULL;
+    q = malloc(n);
+    if (q == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, d->off);
+        return NULL;
+    }
+    memcpy(q, p, n);
+    *len_out = n;
+    return q;
+}
+
+/* A count whose items need at least `min_each` bytes each must fit what is left. */
+static uint32_t dec_count(dec *d, uint32_t max, size_t min_each)
+{
+    uint32_t n = (uint32_t)dec_varint(d, max);
+
+    if (d->err == UTXO_OK && (size_t)n * min_each > dec_left(d)) {
+        dec_fail(d, UTXO_ERR_TRUNCATED, d->len);
+        return 0;
+    }
+    return n;
+}
+
+utxo_tx *tx_decode(dec *d, const utxo_params *p)
+{
+    utxo_tx *tx = calloc(1, sizeof *tx);
+    size_t start = d->off;
+    uint32_t n_in, n_out;
+
+    if (tx == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, d->off);
+        return NULL;
+    }
+    tx->version = dec_u32(d);
+    if (d->err == UTXO_OK && tx->version != UTXO_TX_VERSION)
+        dec_fail(d, UTXO_ERR_VERSION, start);
+    n_in = dec_count(d, p->max_inputs, MIN_INPUT_BASE + MIN_WITNESS);
+    if (d->err != UTXO_OK)
+        goto fail;
+    if (n_in == 0)
+        tx->coinbase_height = dec_u32(d);
+    if (n_in > 0 && (tx->inputs = calloc(n_in, sizeof *tx->inputs)) == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, d->off);
+        goto fail;
+    }
+    tx->n_inputs = n_in;
+    for (uint32_t i = 0; i < n_in; i++) {
+        dec_bytes(d, tx->inputs[i].prevout.txid, UTXO_HASH_BYTES);
+        tx->inputs[i].prevout.index = dec_u32(d);
+    }
+    n_out = dec_count(d, p->max_outputs, MIN_OUTPUT);
+    if (d->err != UTXO_OK)
+        goto fail;
+    if (n_out > 0 && (tx->outputs = calloc(n_out, sizeof *tx->outputs)) == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, d->off);
+        goto fail;
+    }
+    tx->n_outputs = n_out;
+    for (uint32_t i = 0; i < n_out && d->err == UTXO_OK; i++) {
+        utxo_output *o = &tx->outputs[i];
+        o->value = dec_u64(d);
+        dec_bytes(d, o->predicate_id, UTXO_HASH_BYTES);
+        o->datum = dec_blob(d, p->max_datum_bytes, &o->datum_len);
+    }
+    for (uint32_t i = 0; i < n_in && d->err == UTXO_OK; i++) {
+        utxo_witness *w = &tx->inputs[i].witness;
+        w->budget = dec_u64(d);
+        w->image = dec_blob(d, p->max_image_bytes, &w->image_len);
+        w->args = dec_blob(d, p->max_args_bytes, &w->args_len);
+    }
+    if (d->err == UTXO_OK && d->off - start > p->max_tx_bytes)
+        dec_fail(d, UTXO_ERR_TOO_LARGE, start + p->max_tx_bytes);
+    if (d->err != UTXO_OK)
+        goto fail;
+    return tx;
+fail:
+    utxo_tx_free(tx);
+    return NULL;
+}
+
+int utxo_tx_from_bytes(utxo_tx **out, const uint8_t *in, size_t len,
+                       const utxo_params *p, size_t *err_offset)
+{
+    utxo_params def;
+    utxo_tx *tx;
+    dec d;
+
+    if (err_offset != NULL)
+        *err_offset = 0;
+    if (out == NULL)
+        return UTXO_ERR_ARG;
+    *out = NULL;
+    if (in == NULL && len > 0)
+        return UTXO_ERR_ARG;
+    if (p == NULL) {
+        utxo_params_default(&def);
+        p = &def;
+    }
+    dec_init(&d, in, len);
+    if (len > p->max_tx_bytes)
+        dec_fail(&d, UTXO_ERR_TOO_LARGE, p->max_tx_bytes);
+    tx = tx_decode(&d, p);
+    dec_end(&d);
+    if (d.err != UTXO_OK) {
+        utxo_tx_free(tx);
+        return dec_result(&d, err_offset);
+    }
+    *out = tx;
+    return UTXO_OK;
+}
+
+/* ---- identifiers ------------------------------------------------------ */
+
+void utxo_tx_txid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
+{
+    hash_state st;
+    enc e;
+
+    hash_init(&st, TAG_TXID);
+    enc_init(&e, NULL, 0, &st);
+    tx_encode_base(&e, tx);
+    hash_final(&st, out);
+}
+
+void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
+{
+    hash_state st;
+    enc e;
+
+    hash_init(&st, TAG_WTXID);
+    enc_init(&e, NULL, 0, &st);
+    tx_encode(&e, tx);
+    hash_final(&st, out);
+}
+
+void utxo_tx_sighash(const utxo_tx *tx, const uint8_t chain_id[UTXO_HASH_BYTES],
+                     uint8_t out[UTXO_HASH_BYTES])
+{
+    uint8_t txid[UTXO_HASH_BYTES];
+
+    utxo_tx_txid(tx, txid);
+    hash_pair(out, TAG_SIGHASH, chain_id, txid);
+}

@@ -1,0 +1,40 @@
+# tests — Check suites (one per module), command-line tests and fuzz targets.
+# Each Check program is a test; a shell test drives the utxo command.
+if HAVE_CHECK
+check_PROGRAMS += tests/test_codec tests/test_ledger tests/test_json
+TESTS += tests/test_codec tests/test_ledger tests/test_json
+endif
+tests_test_codec_SOURCES = tests/test_codec.c tests/testutil.h
+tests_test_codec_CFLAGS = $(TEST_CFLAGS)
+tests_test_codec_LDADD = $(TEST_LIBS)
+tests_test_ledger_SOURCES = tests/test_ledger.c tests/testutil.h
+tests_test_ledger_CFLAGS = $(TEST_CFLAGS) -DVECTORS_DIR='"$(abs_top_srcdir)/tests/vectors"'
+tests_test_ledger_LDADD = $(TEST_LIBS)
+tests_test_json_SOURCES = tests/test_json.c tools/json.c tools/json.h
+tests_test_json_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
+tests_test_json_LDADD = $(TEST_LIBS)
+
+TESTS += tests/cli.sh
+EXTRA_DIST += tests/cli.sh tests/vectors
+AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
+	export top_builddir top_srcdir;
+
+# libFuzzer targets (configure --enable-fuzz, CC=clang); see docs/FUZZING.md.
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_tx tests/fuzz/fuzz_block tests/fuzz/fuzz_header tests/fuzz/fuzz_params
+endif
+FUZZLIBS = libutxo_core.la $(DEPS_LIBS)
+FUZZLINK = -fsanitize=fuzzer
+tests_fuzz_fuzz_tx_SOURCES = tests/fuzz/fuzz_tx.c
+tests_fuzz_fuzz_tx_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_tx_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_block_SOURCES = tests/fuzz/fuzz_block.c
+tests_fuzz_fuzz_block_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_block_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_header_SOURCES = tests/fuzz/fuzz_header.c
+tests_fuzz_fuzz_header_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_header_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_params_SOURCES = tests/fuzz/fuzz_params.c
+tests_fuzz_fuzz_params_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_params_LDFLAGS = $(FUZZLINK)
+EXTRA_DIST += tests/fuzz/corpus

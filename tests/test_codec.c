@@ -1,0 +1,173 @@
+/*
+ * test_codec.c — the enc/dec cursors and tagged hashing (src/utxo/codec.c):
+ * varint round trips and canonical form, sticky errors with offsets, the
+ * agreement of length, bytes and hash from one encoder, domain separation.
+ */
+#include "config.h"
+
+#include "testutil.h"
+#include "utxo/codec.h"
+
+START_TEST(varint_round_trip)
+{
+    static const uint64_t vals[] = {0, 1, 127, 128, 255, 300, 16383, 16384, UINT32_MAX,
+                                    (UINT64_C(1) << 56) - 1, UINT64_C(1) << 63, UINT64_MAX};
+    uint8_t buf[16];
+
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        enc e;
+        dec d;
+        enc_init(&e, buf, sizeof buf, NULL);
+        enc_varint(&e, vals[i]);
+        ck_assert_uint_eq(e.len, varint_len(vals[i]));
+        dec_init(&d, buf, e.len);
+        ck_assert_uint_eq(dec_varint(&d, UINT64_MAX), vals[i]);
+        dec_end(&d);
+        ck_assert_int_eq(d.err, UTXO_OK);
+    }
+}
+END_TEST
+
+START_TEST(varint_noncanonical)
+{
+    /* 0 written in two bytes; 1 written in three */
+    static const uint8_t zero2[] = {0x80, 0x00}, one3[] = {0x81, 0x80, 0x00};
+    /* 2^64 needs an 11th bit in the 10th byte */
+    static const uint8_t over[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    static const uint8_t trunc[] = {0x80, 0x80};
+    dec d;
+
+    dec_init(&d, zero2, sizeof zero2);
+    dec_varint(&d, UINT64_MAX);
+    ck_assert_int_eq(d.err, UTXO_ERR_NONCANONICAL);
+    ck_assert_uint_eq(d.err_off, 0);
+    dec_init(&d, one3, sizeof one3);
+    dec_varint(&d, UINT64_MAX);
+    ck_assert_int_eq(d.err, UTXO_ERR_NONCANONICAL);
+    dec_init(&d, over, sizeof over);
+    dec_varint(&d, UINT64_MAX);
+    ck_assert_int_eq(d.err, UTXO_ERR_TOO_LARGE);
+    dec_init(&d, trunc, sizeof trunc);
+    dec_varint(&d, UINT64_MAX);
+    ck_assert_int_eq(d.err, UTXO_ERR_TRUNCATED);
+    ck_assert_uint_eq(d.err_off, 2);
+}
+END_TEST
+
+START_TEST(varint_limit)
+{
+    uint8_t buf[4];
+    enc e;
+    dec d;
+
+    enc_init(&e, buf, sizeof buf, NULL);
+    enc_varint(&e, 1001);
+    dec_init(&d, buf, e.len);
+    ck_assert_uint_eq(dec_varint(&d, 1001), 1001);
+    dec_init(&d, buf, e.len);
+    ck_assert_uint_eq(dec_varint(&d, 1000), 0);
+    ck_assert_int_eq(d.err, UTXO_ERR_TOO_LARGE);
+}
+END_TEST
+
+START_TEST(sticky_error)
+{
+    static const uint8_t b[] = {1, 2, 3};
+    dec d;
+    size_t off = 99;
+
+    dec_init(&d, b, sizeof b);
+    ck_assert_uint_eq(dec_u16(&d), 0x0201);
+    ck_assert_uint_eq(dec_u32(&d), 0); /* truncated at offset 3 */
+    ck_assert_uint_eq(dec_u8(&d), 0);  /* later reads return zero */
+    ck_assert_int_eq(dec_result(&d, &off), UTXO_ERR_TRUNCATED);
+    ck_assert_uint_eq(off, 3);
+    dec_init(&d, b, sizeof b);
+    dec_u8(&d);
+    dec_end(&d);
+    ck_assert_int_eq(dec_result(&d, &off), UTXO_ERR_TRAILING);
+    ck_assert_uint_eq(off, 1);
+}
+END_TEST
+
+START_TEST(enc_count_bytes_hash_agree)
+{
+    uint8_t buf[64], h1[32], h2[32];
+    hash_state st;
+    enc e, c, h;
+
+    enc_init(&e, buf, sizeof buf, NULL);
+    enc_init(&c, NULL, 0, NULL);
+    hash_init(&st, "utxo.test");
+    enc_init(&h, NULL, 0, &st);
+    for (int pass = 0; pass < 3; pass++) {
+        enc *x = pass == 0 ? &e : pass == 1 ? &c : &h;
+        enc_u8(x, 7);
+        enc_u16(x, 0x1234);
+        enc_u32(x, 0xdeadbeef);
+        enc_u64(x, UINT64_C(0x0102030405060708));
+        enc_blob(x, "hello", 5);
+    }
+    hash_final(&st, h1);
+    ck_assert_uint_eq(e.len, c.len);
+    ck_assert_uint_eq(e.len, h.len);
+    ck_assert(enc_ok(&e));
+    hash_tagged(h2, "utxo.test", buf, e.len);
+    ck_assert_mem_eq(h1, h2, 32);
+    /* little-endian on the wire */
+    ck_assert_uint_eq(buf[1], 0x34);
+    ck_assert_uint_eq(buf[3], 0xef);
+    ck_assert_uint_eq(buf[7], 0x08);
+}
+END_TEST
+
+START_TEST(enc_overflow_detected)
+{
+    uint8_t buf[3];
+    enc e;
+
+    enc_init(&e, buf, sizeof buf, NULL);
+    enc_u32(&e, 1);
+    ck_assert(!enc_ok(&e));
+    ck_assert_uint_eq(e.len, 4);
+}
+END_TEST
+
+START_TEST(domain_separation)
+{
+    uint8_t a[32], b[32], c[32];
+
+    hash_tagged(a, "utxo.txid", "x", 1);
+    hash_tagged(b, "utxo.wtxid", "x", 1);
+    ck_assert(memcmp(a, b, 32) != 0);
+    /* untagged BLAKE2b-256 differs from every tagged one */
+    crypto_generichash(c, 32, (const uint8_t *)"x", 1, NULL, 0);
+    ck_assert(memcmp(a, c, 32) != 0);
+    /* golden: pins the personalisation scheme */
+    hash_tagged(a, "utxo.txid", "", 0);
+    ck_assert_hex_eq(a, 32, "0000");
+}
+END_TEST
+
+static Suite *codec_suite(void)
+{
+    Suite *s = suite_create("codec");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, varint_round_trip);
+    tcase_add_test(tc, varint_noncanonical);
+    tcase_add_test(tc, varint_limit);
+    tcase_add_test(tc, sticky_error);
+    tcase_add_test(tc, enc_count_bytes_hash_agree);
+    tcase_add_test(tc, enc_overflow_detected);
+    tcase_add_test(tc, domain_separation);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return EXIT_FAILURE;
+    return run_suite(codec_suite());
+}

@@ -1,0 +1,18 @@
+/*
+ * bench.h — `utxo bench NAME`: each benchmark prints lines
+ *   bench NAME FIELD=VALUE ...
+ * including a ratio against a baseline measured in the same run (absolute
+ * times on a shared machine mean little; ratios do). Field names are stable
+ * once published: scripts read them.
+ */
+#ifndef UTXO_TOOLS_BENCH_H
+#define UTXO_TOOLS_BENCH_H
+
+#include <stdint.h>
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+int bench_encode(int argc, char **argv);
+
+#endif /* UTXO_TOOLS_BENCH_H */

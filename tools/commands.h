@@ -1,0 +1,12 @@
+/*
+ * commands.h — the subcommands of the utxo command. Each takes the
+ * arguments after its name (argv[0] is the subcommand name) and returns the
+ * process exit code: 0 ok/valid, 1 invalid, 2 usage or I/O error.
+ */
+#ifndef UTXO_TOOLS_COMMANDS_H
+#define UTXO_TOOLS_COMMANDS_H
+
+int cmd_tx(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif /* UTXO_TOOLS_COMMANDS_H */

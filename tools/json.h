@@ -1,0 +1,46 @@
+/*
+ * json.h — a small streaming JSON writer for the utxo command's --json
+ * output. It tracks nesting and commas so callers only say what comes next;
+ * strings are escaped per RFC 8259 (control characters as \u00XX, bytes
+ * >= 0x80 passed through, so callers hand it UTF-8 or hex). Output is
+ * compact, or indented with `pretty`. There is no parser: utxo never reads
+ * JSON.
+ */
+#ifndef UTXO_TOOLS_JSON_H
+#define UTXO_TOOLS_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH 32
+
+typedef struct json {
+    FILE *out;
+    bool pretty;
+    int depth;
+    bool first[JSON_MAX_DEPTH]; /* no element written yet at this depth */
+    bool after_key;             /* a key was written; its value comes next */
+    bool error;                 /* misuse (too deep, unbalanced): sticky */
+} json;
+
+void json_init(json *j, FILE *out, bool pretty);
+void json_begin_object(json *j);
+void json_end_object(json *j);
+void json_begin_array(json *j);
+void json_end_array(json *j);
+void json_key(json *j, const char *key);
+void json_str(json *j, const char *s);
+void json_strn(json *j, const char *s, size_t n);
+void json_u64(json *j, uint64_t v);
+void json_i64(json *j, int64_t v);
+void json_bool(json *j, bool v);
+void json_null(json *j);
+/* n bytes as a lowercase hex string */
+void json_hex(json *j, const uint8_t *p, size_t n);
+/* Ends the document with a newline; returns 0, or -1 after misuse or a
+ * write error. */
+int json_finish(json *j);
+
+#endif /* UTXO_TOOLS_JSON_H */

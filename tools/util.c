@@ -1,0 +1,175 @@
+/*
+ * util.c — file, hex and message helpers for the utxo command (util.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+const char *prog_name = "utxo";
+
+void errorf(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", prog_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int read_file(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    const char *name = f == stdin ? "standard input" : path;
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    *out = NULL;
+    *len = 0;
+    if (f == NULL) {
+        errorf("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            uint8_t *nb;
+            if (cap > max) {
+                errorf("%s: larger than %zu bytes", name, max);
+                goto fail;
+            }
+            nb = realloc(buf, ncap);
+            if (nb == NULL) {
+                errorf("%s: out of memory", name);
+                goto fail;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        errorf("cannot read %s: %s", name, strerror(errno));
+        goto fail;
+    }
+    if (n > max) {
+        errorf("%s: larger than %zu bytes", name, max);
+        goto fail;
+    }
+    if (f != stdin)
+        fclose(f);
+    *out = buf;
+    *len = n;
+    return 0;
+fail:
+    free(buf);
+    if (f != stdin)
+        fclose(f);
+    return -1;
+}
+
+int write_file(const char *path, const uint8_t *p, size_t len)
+{
+    size_t tl = strlen(path) + 16;
+    char *tmp = malloc(tl);
+    FILE *f;
+
+    if (tmp == NULL) {
+        errorf("out of memory");
+        return -1;
+    }
+    snprintf(tmp, tl, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    if (f == NULL) {
+        errorf("cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    if ((len > 0 && fwrite(p, 1, len, f) != len) || fflush(f) != 0 || fclose(f) != 0) {
+        errorf("cannot write %s: %s", tmp, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        errorf("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hex_decode(const char *hex, uint8_t **out, size_t *len)
+{
+    size_t n = strlen(hex);
+    uint8_t *buf;
+
+    *out = NULL;
+    *len = 0;
+    if (n % 2 != 0)
+        return -1;
+    buf = malloc(n / 2 + 1);
+    if (buf == NULL)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(buf);
+            return -1;
+        }
+        buf[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = buf;
+    *len = n / 2;
+    return 0;
+}
+
+void hex_encode(char *out, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+bool parse_u64(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+
+    if (s == NULL || *s == '\0')
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+            return false;
+        x = x * 10 + (uint64_t)(*s - '0');
+    }
+    *v = x;
+    return true;
+}

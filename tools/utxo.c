@@ -1,0 +1,68 @@
+/*
+ * utxo.c — the `utxo` command: dispatches to subcommands in the spirit of
+ * git. Each subcommand lives in its own tools/cmd_*.c file and is listed in
+ * the table below; `utxo --help` prints the table.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include "utxo.h"
+#include "commands.h"
+#include "util.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"tx", cmd_tx, "decode or check a transaction (tx decode FILE|-)"},
+    {"bench", cmd_bench, "run a benchmark and print `bench NAME FIELD=VALUE ...` lines"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: utxo [--help] [--version] COMMAND [ARGS...]\n"
+            "\n"
+            "utxo is a stateless UTXO execution engine: transactions spend outputs\n"
+            "guarded by RV32IM predicate programs.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\n"
+            "Run `utxo COMMAND --help` for a command's options and an example.\n"
+            "Exit status: 0 ok/valid, 1 invalid, 2 usage or I/O error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        errorf("libsodium failed to initialise");
+        return EXIT_USAGE;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return EXIT_VALID;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("utxo %s\n", utxo_version());
+        return EXIT_VALID;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    errorf("unknown command '%s'", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
