@@ -87,19 +87,21 @@ int utxo_tx_add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget
                       const uint8_t *image, uint32_t image_len,
                       const uint8_t *args, uint32_t args_len)
 {
+    utxo_outpoint op;
     utxo_input *in;
     int rc;
 
     if (tx == NULL || prevout == NULL || (image == NULL && image_len > 0) ||
         (args == NULL && args_len > 0) || tx->n_inputs >= UTXO_CAP_COUNT)
         return UTXO_ERR_ARG;
+    op = *prevout; /* prevout may point into tx->inputs, which may move */
     in = realloc(tx->inputs, (tx->n_inputs + 1) * sizeof *in);
     if (in == NULL)
         return UTXO_ERR_NOMEM;
     tx->inputs = in;
     in = &tx->inputs[tx->n_inputs];
     memset(in, 0, sizeof *in);
-    in->prevout = *prevout;
+    in->prevout = op;
     rc = witness_set(&in->witness, budget, image, image_len, args, args_len);
     if (rc != UTXO_OK)
         return rc;
@@ -121,6 +123,7 @@ int utxo_tx_set_witness(utxo_tx *tx, uint32_t i, uint64_t budget,
 int utxo_tx_add_output(utxo_tx *tx, uint64_t value, const uint8_t predicate_id[UTXO_HASH_BYTES],
                        const uint8_t *datum, uint32_t datum_len)
 {
+    uint8_t id[UTXO_HASH_BYTES];
     utxo_output *out;
     bool ok = true;
     uint8_t *d;
@@ -128,6 +131,7 @@ int utxo_tx_add_output(utxo_tx *tx, uint64_t value, const uint8_t predicate_id[U
     if (tx == NULL || predicate_id == NULL || (datum == NULL && datum_len > 0) ||
         tx->n_outputs >= UTXO_CAP_COUNT)
         return UTXO_ERR_ARG;
+    memcpy(id, predicate_id, UTXO_HASH_BYTES); /* may point into tx->outputs */
     d = dup_bytes(datum, datum_len, &ok);
     if (!ok)
         return UTXO_ERR_NOMEM;
@@ -139,7 +143,7 @@ int utxo_tx_add_output(utxo_tx *tx, uint64_t value, const uint8_t predicate_id[U
     tx->outputs = out;
     out = &tx->outputs[tx->n_outputs++];
     out->value = value;
-    memcpy(out->predicate_id, predicate_id, UTXO_HASH_BYTES);
+    memcpy(out->predicate_id, id, UTXO_HASH_BYTES);
     out->datum = d;
     out->datum_len = datum_len;
     return UTXO_OK;

@@ -1,0 +1,78 @@
+#!/bin/sh
+# cli.sh — drives the utxo command end to end: --help/--version, tx decode and
+# tx check on the golden vector (binary, hex and stdin), and the error paths
+# (unknown command, bad option, missing file, truncated and trailing input)
+# with their exit codes and messages. Run by `make check`.
+set -u
+UTXO="${top_builddir:-.}/utxo"
+VEC="${top_srcdir:-.}/tests/vectors"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE DESCRIPTION -- command...
+expect() {
+    want=$1; what=$2; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
+}
+
+expect 0 "--help" -- "$UTXO" --help
+grep -q "tx " "$tmp/out" || bad "--help does not list tx"
+expect 0 "--version" -- "$UTXO" --version
+grep -q "^utxo [0-9]" "$tmp/out" || bad "--version output"
+expect 2 "no arguments" -- "$UTXO"
+expect 2 "unknown command" -- "$UTXO" frobnicate
+grep -q "unknown command 'frobnicate'" "$tmp/err" || bad "unknown command message"
+grep -q "^usage:" "$tmp/err" || bad "usage on stderr"
+expect 0 "tx --help" -- "$UTXO" tx --help
+grep -q "example" "$tmp/out" || bad "tx --help has an example"
+expect 2 "tx without file" -- "$UTXO" tx decode
+expect 2 "tx bad option" -- "$UTXO" tx decode --nope "$VEC/tx_simple.bin"
+expect 2 "tx missing file" -- "$UTXO" tx decode "$tmp/does-not-exist"
+grep -q "does-not-exist" "$tmp/err" || bad "missing file is named"
+
+# decode: the golden vector's ids (pinned in tests/test_ledger.c too)
+expect 0 "tx decode" -- "$UTXO" tx decode "$VEC/tx_simple.bin"
+grep -q '"txid": "f351d850e93c3618fa95a511a9424e4c3c98a962259f8b7facafe3473f827b0f"' "$tmp/out" || bad "decode txid"
+grep -q '"value": 4000' "$tmp/out" || bad "decode value"
+grep -q '"datum": "6869"' "$tmp/out" || bad "decode datum"
+cp "$tmp/out" "$tmp/decoded.json"
+expect 0 "tx decode stdin" -- sh -c "\"$UTXO\" tx decode - < \"$VEC/tx_simple.bin\""
+cmp -s "$tmp/out" "$tmp/decoded.json" || bad "stdin decode differs"
+od -An -v -tx1 "$VEC/tx_simple.bin" | tr -d ' \n' > "$tmp/tx.hex"
+echo >> "$tmp/tx.hex"
+expect 0 "tx decode --hex" -- "$UTXO" tx decode --hex "$tmp/tx.hex"
+cmp -s "$tmp/out" "$tmp/decoded.json" || bad "hex decode differs"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/decoded.json" && ok || bad "decode output is not JSON"
+fi
+
+# truncated and trailing input: exit 1, the offset in the message
+head -c 100 "$VEC/tx_simple.bin" > "$tmp/short.bin"
+expect 1 "truncated tx" -- "$UTXO" tx decode "$tmp/short.bin"
+grep -q "truncated input" "$tmp/err" || bad "truncated message"
+grep -q "at byte 100" "$tmp/err" || bad "truncated offset"
+cat "$VEC/tx_simple.bin" > "$tmp/long.bin"; printf 'x' >> "$tmp/long.bin"
+expect 1 "trailing tx" -- "$UTXO" tx decode "$tmp/long.bin"
+grep -q "at byte 147: trailing bytes" "$tmp/err" || bad "trailing message"
+printf 'zz' > "$tmp/bad.hex"
+expect 2 "bad hex" -- "$UTXO" tx decode --hex "$tmp/bad.hex"
+
+# check
+expect 0 "tx check" -- "$UTXO" tx check "$VEC/tx_simple.bin"
+expect 0 "tx check --json" -- "$UTXO" tx check --json "$VEC/tx_simple.bin"
+grep -q '{"valid":true}' "$tmp/out" || bad "check json"
+
+# bench encode prints its ratio line
+expect 0 "bench encode" -- "$UTXO" bench encode --iters 200
+grep -q "^bench encode .*ratio_to_memcpy=" "$tmp/out" || bad "bench encode line"
+expect 2 "bench unknown" -- "$UTXO" bench nope
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

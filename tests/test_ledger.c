@@ -1,0 +1,815 @@
+/*
+ * test_ledger.c — the ledger (src/utxo): transactions, headers, blocks and
+ * parameters. Round trips of random valid objects, rejection of every
+ * truncation and of trailing bytes, of each limit + 1, of non-canonical
+ * varints and unknown versions; the context-free rules (duplicates,
+ * overflow, witnesses, cycles, coinbase, tx root, double spends); and golden
+ * vectors that pin the byte format and the hashes.
+ */
+#include "config.h"
+
+#include "testutil.h"
+#include "utxo/ledger_int.h"
+
+/* Derived by tests/vectors/encoding_ref.py, an independent implementation. */
+#define GOLDEN_TXID "f351d850e93c3618fa95a511a9424e4c3c98a962259f8b7facafe3473f827b0f"
+#define GOLDEN_WTXID "ed91fec1e256b8ce7fc1263969c64d10fd2c53d2445bdc10133797b13f2e0f8a"
+#define GOLDEN_SIGHASH "58e4a221aa433d1df81b9a01c9687bb28fef84cd690d02026a4787728815733c"
+#define GOLDEN_TXROOT "0f55a2febfb35d16fd68cd1d0615318a03b770972a1be0855a2bee6648dee58a"
+#define GOLDEN_BLOCKHASH "785ed70fb82cd341e757b48af3ec132eaf0dc08e29b402684622e277ca03a522"
+#define GOLDEN_CHAIN_ID "dded3e3f349a77df2ce76afb5a56097373b4f20d801c4db8de19a7aeb792604b"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void assert_tx_eq(const utxo_tx *a, const utxo_tx *b)
+{
+    ck_assert_uint_eq(a->version, b->version);
+    ck_assert_uint_eq(a->coinbase_height, b->coinbase_height);
+    ck_assert_uint_eq(a->n_inputs, b->n_inputs);
+    ck_assert_uint_eq(a->n_outputs, b->n_outputs);
+    for (uint32_t i = 0; i < a->n_inputs; i++) {
+        const utxo_input *x = &a->inputs[i], *y = &b->inputs[i];
+        ck_assert_mem_eq(x->prevout.txid, y->prevout.txid, 32);
+        ck_assert_uint_eq(x->prevout.index, y->prevout.index);
+        ck_assert_uint_eq(x->witness.budget, y->witness.budget);
+        ck_assert_uint_eq(x->witness.image_len, y->witness.image_len);
+        ck_assert_uint_eq(x->witness.args_len, y->witness.args_len);
+        if (x->witness.image_len)
+            ck_assert_mem_eq(x->witness.image, y->witness.image, x->witness.image_len);
+        if (x->witness.args_len)
+            ck_assert_mem_eq(x->witness.args, y->witness.args, x->witness.args_len);
+    }
+    for (uint32_t i = 0; i < a->n_outputs; i++) {
+        const utxo_output *x = &a->outputs[i], *y = &b->outputs[i];
+        ck_assert_uint_eq(x->value, y->value);
+        ck_assert_mem_eq(x->predicate_id, y->predicate_id, 32);
+        ck_assert_uint_eq(x->datum_len, y->datum_len);
+        if (x->datum_len)
+            ck_assert_mem_eq(x->datum, y->datum, x->datum_len);
+    }
+}
+
+static int decode_tx(const uint8_t *b, size_t n, const utxo_params *p, size_t *off)
+{
+    utxo_tx *tx = NULL;
+    int rc = utxo_tx_from_bytes(&tx, b, n, p, off);
+
+    if (rc != UTXO_OK)
+        ck_assert_ptr_null(tx);
+    utxo_tx_free(tx);
+    return rc;
+}
+
+static utxo_tx *coinbase(uint32_t height, uint64_t value)
+{
+    uint8_t id[32];
+    utxo_tx *tx = utxo_tx_new();
+
+    memset(id, 0xcb, sizeof id);
+    tx->coinbase_height = height;
+    ck_assert_int_eq(utxo_tx_add_output(tx, value, id, NULL, 0), UTXO_OK);
+    return tx;
+}
+
+/* A block at height h with a coinbase and `extra` random txs, tx root set. */
+static utxo_block *random_block(uint64_t *s, uint32_t h, uint32_t extra)
+{
+    utxo_block *b = utxo_block_new();
+
+    b->header.height = h;
+    b->header.time = 1700000000 + h;
+    rng_fill(s, b->header.prev_hash, 32);
+    rng_fill(s, b->header.acc_digest, 32);
+    ck_assert_int_eq(utxo_block_add_tx(b, coinbase(h, 50)), UTXO_OK);
+    for (uint32_t i = 0; i < extra; i++)
+        ck_assert_int_eq(utxo_block_add_tx(b, random_tx(s, 4, 4)), UTXO_OK);
+    ck_assert_int_eq(utxo_block_tx_root(b, b->header.tx_root), UTXO_OK);
+    return b;
+}
+
+static uint8_t *block_bytes(const utxo_block *b, size_t *len)
+{
+    size_t n = utxo_block_get_length(b), w;
+    uint8_t *buf = malloc(n);
+
+    ck_assert_int_eq(utxo_block_to_bytes(b, buf, n, &w), UTXO_OK);
+    ck_assert_uint_eq(w, n);
+    *len = n;
+    return buf;
+}
+
+/* ---- transactions: encoding ------------------------------------------- */
+
+START_TEST(tx_round_trip_random)
+{
+    uint64_t s = 1;
+
+    for (int k = 0; k < 200; k++) {
+        utxo_tx *tx = random_tx(&s, 5, 5), *back = NULL;
+        size_t n, n2, off;
+        uint8_t *b = tx_bytes(tx, &n), *b2;
+
+        ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_tx_from_bytes(&back, b, n, NULL, &off), UTXO_OK);
+        assert_tx_eq(tx, back);
+        b2 = tx_bytes(back, &n2);
+        ck_assert_uint_eq(n, n2);
+        ck_assert_mem_eq(b, b2, n);
+        /* the clone is equal too */
+        utxo_tx *c = utxo_tx_clone(tx);
+        assert_tx_eq(tx, c);
+        utxo_tx_free(c);
+        free(b);
+        free(b2);
+        utxo_tx_free(tx);
+        utxo_tx_free(back);
+    }
+}
+END_TEST
+
+START_TEST(tx_coinbase_round_trip)
+{
+    utxo_tx *cb = coinbase(77, 1234), *back = NULL;
+    size_t n;
+    uint8_t *b = tx_bytes(cb, &n);
+
+    ck_assert(utxo_tx_is_coinbase(cb));
+    ck_assert_int_eq(utxo_tx_from_bytes(&back, b, n, NULL, NULL), UTXO_OK);
+    ck_assert_uint_eq(back->coinbase_height, 77);
+    assert_tx_eq(cb, back);
+    ck_assert_int_eq(utxo_tx_check(cb, NULL, NULL), UTXO_OK);
+    free(b);
+    utxo_tx_free(cb);
+    utxo_tx_free(back);
+}
+END_TEST
+
+START_TEST(tx_every_truncation_rejected)
+{
+    uint64_t s = 2;
+
+    for (int k = 0; k < 10; k++) {
+        utxo_tx *tx = random_tx(&s, 3, 3);
+        size_t n, off;
+        uint8_t *b = tx_bytes(tx, &n);
+
+        for (size_t cut = 0; cut < n; cut++) {
+            int rc = decode_tx(b, cut, NULL, &off);
+            ck_assert_msg(rc == UTXO_ERR_TRUNCATED, "cut %zu of %zu: %s", cut, n, utxo_strerror(rc));
+            ck_assert_uint_le(off, cut);
+        }
+        free(b);
+        utxo_tx_free(tx);
+    }
+}
+END_TEST
+
+START_TEST(tx_trailing_rejected)
+{
+    uint64_t s = 3;
+    utxo_tx *tx = random_tx(&s, 2, 2);
+    size_t n, off;
+    uint8_t *b = tx_bytes(tx, &n), *b2 = malloc(n + 1);
+
+    memcpy(b2, b, n);
+    b2[n] = 0;
+    ck_assert_int_eq(decode_tx(b2, n + 1, NULL, &off), UTXO_ERR_TRAILING);
+    ck_assert_uint_eq(off, n);
+    free(b);
+    free(b2);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_bad_version_rejected)
+{
+    uint64_t s = 4;
+    utxo_tx *tx = random_tx(&s, 1, 1);
+    size_t n, off;
+    uint8_t *b = tx_bytes(tx, &n);
+
+    b[0] = 2;
+    ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_VERSION);
+    ck_assert_uint_eq(off, 0);
+    free(b);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_noncanonical_varint_rejected)
+{
+    /* a tx with one input: re-encode the input count 1 as 0x81 0x00 */
+    uint64_t s = 5;
+    utxo_tx *tx = random_tx(&s, 1, 1);
+    size_t n, off;
+    uint8_t *b = tx_bytes(tx, &n), *b2 = malloc(n + 1);
+
+    ck_assert_uint_eq(tx->n_inputs, 1);
+    ck_assert_uint_eq(b[4], 1);
+    memcpy(b2, b, 4);
+    b2[4] = 0x81;
+    b2[5] = 0x00;
+    memcpy(b2 + 6, b + 5, n - 5);
+    ck_assert_int_eq(decode_tx(b2, n + 1, NULL, &off), UTXO_ERR_NONCANONICAL);
+    ck_assert_uint_eq(off, 4);
+    free(b);
+    free(b2);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+/* A tx with one input and output whose sizes sit exactly at a limit, then
+ * one over it: the first decodes, the second is TOO_LARGE. */
+START_TEST(tx_limits_plus_one)
+{
+    utxo_params p;
+    uint8_t id[32] = {1}, *big = calloc(1, 5000);
+    utxo_outpoint op = {{2}, 0};
+
+    utxo_params_default(&p);
+    p.max_datum_bytes = 100;
+    p.max_image_bytes = 200;
+    p.max_args_bytes = 300;
+    p.max_inputs = 3;
+    p.max_outputs = 3;
+    for (int which = 0; which < 5; which++) {
+        for (int over = 0; over <= 1; over++) {
+            utxo_tx *tx = utxo_tx_new();
+            uint32_t dl = 100, il = 200, al = 300, ni = 3, no = 3;
+            size_t n, off;
+            uint8_t *b;
+
+            if (which == 0) dl += (uint32_t)over;
+            if (which == 1) il += (uint32_t)over;
+            if (which == 2) al += (uint32_t)over;
+            if (which == 3) ni += (uint32_t)over;
+            if (which == 4) no += (uint32_t)over;
+            for (uint32_t i = 0; i < ni; i++) {
+                op.index = i;
+                ck_assert_int_eq(utxo_tx_add_input(tx, &op, 10, big, il, big, al), UTXO_OK);
+            }
+            for (uint32_t i = 0; i < no; i++)
+                ck_assert_int_eq(utxo_tx_add_output(tx, 1, id, big, dl), UTXO_OK);
+            b = tx_bytes(tx, &n);
+            ck_assert_int_eq(decode_tx(b, n, &p, &off), over ? UTXO_ERR_TOO_LARGE : UTXO_OK);
+            if (over) {
+                ck_assert_uint_gt(off, 0);
+                ck_assert_int_ne(utxo_tx_check(tx, &p, NULL), UTXO_OK);
+            } else {
+                ck_assert_int_eq(utxo_tx_check(tx, &p, NULL), UTXO_OK);
+            }
+            free(b);
+            utxo_tx_free(tx);
+        }
+    }
+    free(big);
+}
+END_TEST
+
+START_TEST(tx_size_limit)
+{
+    utxo_params p;
+    uint64_t s = 6;
+    utxo_tx *tx = random_tx(&s, 2, 2);
+    size_t n, off;
+    uint8_t *b = tx_bytes(tx, &n);
+
+    utxo_params_default(&p);
+    p.max_tx_bytes = (uint32_t)n;
+    ck_assert_int_eq(decode_tx(b, n, &p, &off), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, &p, NULL), UTXO_OK);
+    p.max_tx_bytes = (uint32_t)n - 1;
+    ck_assert_int_eq(decode_tx(b, n, &p, &off), UTXO_ERR_TOO_LARGE);
+    ck_assert_int_eq(utxo_tx_check(tx, &p, NULL), UTXO_ERR_TX_SIZE);
+    free(b);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_hostile_count_no_huge_alloc)
+{
+    /* version, then an input count of 1024 with nothing behind it */
+    static const uint8_t b[] = {1, 0, 0, 0, 0x80, 0x08};
+    size_t off;
+
+    ck_assert_int_eq(decode_tx(b, sizeof b, NULL, &off), UTXO_ERR_TRUNCATED);
+}
+END_TEST
+
+/* ---- transactions: rules ---------------------------------------------- */
+
+START_TEST(tx_duplicate_input)
+{
+    uint64_t s = 7;
+    utxo_tx *tx = random_tx(&s, 1, 1);
+    uint32_t bad = 99;
+    uint8_t img[1] = {0};
+
+    ck_assert_int_eq(utxo_tx_add_input(tx, &tx->inputs[0].prevout, 1, img, 1, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_DUP_INPUT);
+    ck_assert_uint_eq(bad, tx->n_inputs - 1);
+    /* same txid, other index: fine */
+    tx->inputs[tx->n_inputs - 1].prevout.index ^= 1;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_OK);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_value_overflow)
+{
+    uint64_t s = 8;
+    utxo_tx *tx = random_tx(&s, 1, 1);
+    uint32_t bad;
+    uint8_t id[32] = {0};
+
+    tx->outputs[0].value = UTXO_MAX_MONEY;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_OK);
+    tx->outputs[0].value = UTXO_MAX_MONEY + 1;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_VALUE);
+    /* each value in range, the sum is not (CVE-2010-5139's shape) */
+    tx->outputs[0].value = UTXO_MAX_MONEY;
+    ck_assert_int_eq(utxo_tx_add_output(tx, 1, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_VALUE);
+    ck_assert_uint_eq(bad, 1);
+    /* values that would wrap a u64 */
+    tx->outputs[0].value = UINT64_MAX;
+    tx->outputs[1].value = 2;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_VALUE);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_witness_and_cycles)
+{
+    utxo_params p;
+    uint64_t s = 9;
+    utxo_tx *tx = random_tx(&s, 1, 1);
+    uint8_t img[4] = {1, 2, 3, 4};
+    uint32_t bad;
+
+    utxo_params_default(&p);
+    ck_assert_int_eq(utxo_tx_set_witness(tx, 0, 5, NULL, 0, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, &p, &bad), UTXO_ERR_TX_WITNESS);
+    ck_assert_int_eq(utxo_tx_set_witness(tx, 0, p.max_tx_cycles, img, 4, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, &p, &bad), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_set_witness(tx, 0, p.max_tx_cycles + 1, img, 4, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, &p, &bad), UTXO_ERR_TX_CYCLES);
+    /* two budgets that wrap a u64 together */
+    utxo_outpoint op = {{9}, 9};
+    ck_assert_int_eq(utxo_tx_set_witness(tx, 0, UINT64_MAX, img, 4, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_input(tx, &op, 2, img, 4, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, &p, &bad), UTXO_ERR_TX_CYCLES);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_structure_rules)
+{
+    uint64_t s = 10;
+    utxo_tx *tx = random_tx(&s, 1, 1);
+    utxo_params p;
+
+    utxo_params_default(&p);
+    /* no outputs */
+    utxo_tx *t2 = utxo_tx_new();
+    utxo_outpoint op = {{1}, 0};
+    uint8_t img[1] = {7};
+    ck_assert_int_eq(utxo_tx_add_input(t2, &op, 1, img, 1, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(t2, &p, NULL), UTXO_ERR_TX_NO_OUTPUTS);
+    utxo_tx_free(t2);
+    /* counts above params (built by API, not decoded) */
+    p.max_outputs = 0;
+    ck_assert_int_eq(utxo_tx_check(tx, &p, NULL), UTXO_ERR_TX_COUNT);
+    utxo_params_default(&p);
+    tx->version = 3;
+    ck_assert_int_eq(utxo_tx_check(tx, &p, NULL), UTXO_ERR_VERSION);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_min_fee)
+{
+    utxo_params p;
+    uint64_t s = 11;
+    utxo_tx *tx = random_tx(&s, 1, 1);
+    size_t n = utxo_tx_get_length(tx, true);
+
+    utxo_params_default(&p);
+    p.fee_per_byte = 3;
+    p.fee_per_kcycle = 5;
+    tx->inputs[0].witness.budget = 1025; /* 2 kcycles, rounded up */
+    ck_assert_uint_eq(utxo_tx_min_fee(tx, &p), 3 * n + 10);
+    tx->inputs[0].witness.budget = 1024;
+    ck_assert_uint_eq(utxo_tx_min_fee(tx, &p), 3 * n + 5);
+    p.fee_per_byte = UINT64_MAX;
+    ck_assert_uint_eq(utxo_tx_min_fee(tx, &p), UINT64_MAX);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(tx_ids_cover_the_right_bytes)
+{
+    uint64_t s = 12;
+    utxo_tx *tx = random_tx(&s, 2, 2);
+    uint8_t txid[32], wtxid[32], sh[32], t2[32], w2[32], s2[32], chain[32] = {1}, chain2[32] = {2};
+
+    utxo_tx_txid(tx, txid);
+    utxo_tx_wtxid(tx, wtxid);
+    utxo_tx_sighash(tx, chain, sh);
+    /* a witness change moves the wtxid only */
+    tx->inputs[0].witness.budget++;
+    utxo_tx_txid(tx, t2);
+    utxo_tx_wtxid(tx, w2);
+    utxo_tx_sighash(tx, chain, s2);
+    ck_assert_mem_eq(txid, t2, 32);
+    ck_assert_mem_eq(sh, s2, 32);
+    ck_assert(memcmp(wtxid, w2, 32) != 0);
+    /* an output change moves all three */
+    tx->outputs[0].value++;
+    utxo_tx_txid(tx, t2);
+    utxo_tx_sighash(tx, chain, s2);
+    ck_assert(memcmp(txid, t2, 32) != 0);
+    ck_assert(memcmp(sh, s2, 32) != 0);
+    /* another chain: another sighash */
+    utxo_tx_sighash(tx, chain2, sh);
+    ck_assert(memcmp(sh, s2, 32) != 0);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+/* ---- headers, blocks --------------------------------------------------- */
+
+START_TEST(header_round_trip_sign)
+{
+    uint64_t s = 13;
+    utxo_header h, back;
+    uint8_t b[UTXO_HEADER_BYTES], pk[32], sk[64];
+    size_t off;
+
+    memset(&h, 0, sizeof h);
+    h.version = UTXO_HEADER_VERSION;
+    h.height = 5;
+    h.time = 99;
+    rng_fill(&s, h.prev_hash, 32);
+    crypto_sign_keypair(pk, sk);
+    ck_assert_int_eq(utxo_header_sign(&h, sk), UTXO_OK);
+    ck_assert_int_eq(utxo_header_verify(&h, pk), UTXO_OK);
+    utxo_header_to_bytes(&h, b);
+    ck_assert_int_eq(utxo_header_from_bytes(&back, b, sizeof b, &off), UTXO_OK);
+    ck_assert_mem_eq(&h, &back, sizeof h - 0);
+    for (size_t cut = 0; cut < sizeof b; cut++)
+        ck_assert_int_eq(utxo_header_from_bytes(&back, b, cut, &off), UTXO_ERR_TRUNCATED);
+    /* every byte of the signed part is covered by the signature */
+    for (size_t i = 0; i < UTXO_HEADER_BYTES - UTXO_SIG_BYTES; i++) {
+        b[i] ^= 0x01;
+        if (utxo_header_from_bytes(&back, b, sizeof b, &off) == UTXO_OK)
+            ck_assert_int_eq(utxo_header_verify(&back, pk), UTXO_ERR_BLOCK_SIG);
+        b[i] ^= 0x01;
+    }
+    h.sig[0] ^= 1;
+    ck_assert_int_eq(utxo_header_verify(&h, pk), UTXO_ERR_BLOCK_SIG);
+}
+END_TEST
+
+START_TEST(block_round_trip_and_truncation)
+{
+    uint64_t s = 14;
+    utxo_block *b = random_block(&s, 3, 4), *back = NULL;
+    size_t n, n2, off;
+    uint8_t *buf = block_bytes(b, &n), *buf2;
+
+    ck_assert_int_eq(utxo_block_check(b, NULL, NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf, n, NULL, &off), UTXO_OK);
+    ck_assert_uint_eq(back->n_txs, b->n_txs);
+    for (uint32_t i = 0; i < b->n_txs; i++)
+        assert_tx_eq(b->txs[i], back->txs[i]);
+    buf2 = block_bytes(back, &n2);
+    ck_assert_mem_eq(buf, buf2, n);
+    utxo_block_free(back);
+    for (size_t cut = 0; cut < n; cut++) {
+        back = NULL;
+        int rc = utxo_block_from_bytes(&back, buf, cut, NULL, &off);
+        ck_assert_msg(rc == UTXO_ERR_TRUNCATED, "cut %zu: %s", cut, utxo_strerror(rc));
+        ck_assert_ptr_null(back);
+    }
+    buf2 = realloc(buf2, n + 1);
+    buf2[n] = 0;
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf2, n + 1, NULL, &off), UTXO_ERR_TRAILING);
+    ck_assert_uint_eq(off, n);
+    free(buf);
+    free(buf2);
+    utxo_block_free(b);
+}
+END_TEST
+
+START_TEST(block_tx_length_mismatch)
+{
+    /* a declared tx length one byte longer than the tx: trailing inside */
+    uint64_t s = 15;
+    utxo_block *b = random_block(&s, 1, 0), *back = NULL;
+    size_t n, off;
+    uint8_t *buf = block_bytes(b, &n);
+    size_t at = UTXO_HEADER_BYTES + 1; /* the coinbase's length varint */
+
+    ck_assert_uint_lt(buf[at], 0x7f);
+    buf = realloc(buf, n + 1);
+    buf[at]++;
+    buf[n] = 0;
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf, n + 1, NULL, &off), UTXO_ERR_TRAILING);
+    ck_assert_uint_eq(off, n);
+    free(buf);
+    utxo_block_free(b);
+}
+END_TEST
+
+START_TEST(block_rules)
+{
+    uint64_t s = 16;
+    utxo_block *b = random_block(&s, 8, 3);
+    uint32_t bt, bi;
+    utxo_tx *t;
+
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_OK);
+    /* wrong coinbase height */
+    b->txs[0]->coinbase_height = 9;
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_HEIGHT);
+    b->txs[0]->coinbase_height = 8;
+    /* tx root */
+    b->header.tx_root[5] ^= 1;
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_TX_ROOT);
+    b->header.tx_root[5] ^= 1;
+    /* a witness change breaks the tx root (it commits to wtxids) */
+    b->txs[1]->inputs[0].witness.budget ^= 1;
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_TX_ROOT);
+    b->txs[1]->inputs[0].witness.budget ^= 1;
+    /* double spend across transactions */
+    t = b->txs[3];
+    utxo_outpoint keep = t->inputs[0].prevout;
+    t->inputs[0].prevout = b->txs[1]->inputs[0].prevout;
+    utxo_block_tx_root(b, b->header.tx_root);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_DOUBLE_SPEND);
+    ck_assert_uint_eq(bt, 3);
+    ck_assert_uint_eq(bi, 0);
+    t->inputs[0].prevout = keep;
+    utxo_block_tx_root(b, b->header.tx_root);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_OK);
+    /* a bad tx inside reports its index */
+    b->txs[2]->outputs[0].value = UTXO_MAX_MONEY + 1;
+    utxo_block_tx_root(b, b->header.tx_root);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_TX_VALUE);
+    ck_assert_uint_eq(bt, 2);
+    utxo_block_free(b);
+}
+END_TEST
+
+START_TEST(block_coinbase_rules)
+{
+    uint64_t s = 17;
+    utxo_block *b = utxo_block_new();
+    uint32_t bt, bi;
+
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_EMPTY);
+    /* first tx not a coinbase */
+    ck_assert_int_eq(utxo_block_add_tx(b, random_tx(&s, 1, 1)), UTXO_OK);
+    utxo_block_tx_root(b, b->header.tx_root);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_COINBASE);
+    utxo_block_free(b);
+    /* a second coinbase */
+    b = random_block(&s, 2, 1);
+    ck_assert_int_eq(utxo_block_add_tx(b, coinbase(2, 1)), UTXO_OK);
+    utxo_block_tx_root(b, b->header.tx_root);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_COINBASE);
+    ck_assert_uint_eq(bt, 2);
+    utxo_block_free(b);
+    /* duplicate txid: the same tx twice */
+    b = random_block(&s, 2, 1);
+    ck_assert_int_eq(utxo_block_add_tx(b, utxo_tx_clone(b->txs[1])), UTXO_OK);
+    utxo_block_tx_root(b, b->header.tx_root);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_DUP_TXID);
+    ck_assert_uint_eq(bt, 2);
+    utxo_block_free(b);
+}
+END_TEST
+
+START_TEST(block_limits)
+{
+    uint64_t s = 18;
+    utxo_block *b = random_block(&s, 1, 3), *back = NULL;
+    utxo_params p;
+    size_t n, off;
+    uint8_t *buf = block_bytes(b, &n);
+
+    utxo_params_default(&p);
+    p.max_block_txs = 4;
+    ck_assert_int_eq(utxo_block_check(b, &p, NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf, n, &p, &off), UTXO_OK);
+    utxo_block_free(back);
+    p.max_block_txs = 3;
+    ck_assert_int_eq(utxo_block_check(b, &p, NULL, NULL), UTXO_ERR_BLOCK_SIZE);
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf, n, &p, &off), UTXO_ERR_TOO_LARGE);
+    ck_assert_uint_eq(off, UTXO_HEADER_BYTES);
+    utxo_params_default(&p);
+    p.max_block_bytes = (uint32_t)n - 1;
+    ck_assert_int_eq(utxo_block_check(b, &p, NULL, NULL), UTXO_ERR_BLOCK_SIZE);
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf, n, &p, &off), UTXO_ERR_TOO_LARGE);
+    utxo_params_default(&p);
+    p.max_block_cycles = 1;
+    p.max_tx_cycles = 1;
+    ck_assert_int_ne(utxo_block_check(b, &p, NULL, NULL), UTXO_OK);
+    free(buf);
+    utxo_block_free(b);
+}
+END_TEST
+
+START_TEST(tx_root_shapes)
+{
+    /* roots of 1..9 txs are distinct, and appending a copy of the last tx
+     * (the CVE-2012-2459 trick) changes the root */
+    uint64_t s = 19;
+    uint8_t roots[10][32];
+    utxo_block *b = utxo_block_new();
+
+    for (int n = 1; n <= 9; n++) {
+        ck_assert_int_eq(utxo_block_add_tx(b, random_tx(&s, 1, 1)), UTXO_OK);
+        ck_assert_int_eq(utxo_block_tx_root(b, roots[n]), UTXO_OK);
+        for (int m = 1; m < n; m++)
+            ck_assert(memcmp(roots[n], roots[m], 32) != 0);
+    }
+    ck_assert_int_eq(utxo_block_add_tx(b, utxo_tx_clone(b->txs[8])), UTXO_OK);
+    ck_assert_int_eq(utxo_block_tx_root(b, roots[0]), UTXO_OK);
+    ck_assert(memcmp(roots[0], roots[9], 32) != 0);
+    utxo_block_free(b);
+}
+END_TEST
+
+/* ---- parameters -------------------------------------------------------- */
+
+START_TEST(params_round_trip)
+{
+    utxo_params p, back;
+    uint8_t b[UTXO_PARAMS_BYTES];
+    size_t off;
+
+    utxo_params_default(&p);
+    memset(p.sequencer_pk, 0x42, 32);
+    utxo_params_chain_id(&p);
+    utxo_params_to_bytes(b, &p);
+    ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_OK);
+    ck_assert_mem_eq(&p, &back, sizeof p);
+    for (size_t cut = 0; cut < sizeof b; cut++)
+        ck_assert_int_eq(utxo_params_from_bytes(&back, b, cut, &off), UTXO_ERR_TRUNCATED);
+    /* each field moves the chain id; zeroed limits are refused */
+    for (size_t i = 4; i < sizeof b; i++) {
+        uint8_t save = b[i];
+        b[i] ^= 0x01;
+        if (utxo_params_from_bytes(&back, b, sizeof b, &off) == UTXO_OK)
+            ck_assert(memcmp(back.chain_id, p.chain_id, 32) != 0);
+        b[i] = save;
+    }
+    memset(b + 36, 0, 4); /* max_tx_bytes = 0 */
+    ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_ERR_TOO_LARGE);
+    ck_assert_uint_eq(off, 36);
+}
+END_TEST
+
+/* ---- golden vectors ----------------------------------------------------
+ * Fixed objects built without randomness; their bytes are committed in
+ * tests/vectors and their hashes are pinned here. A change to the encoding
+ * or to a hash domain fails this test: update both only on purpose.
+ */
+
+static utxo_tx *golden_tx(void)
+{
+    utxo_tx *tx = utxo_tx_new();
+    utxo_outpoint op;
+    uint8_t id[32], image[8] = {0x13, 0x05, 0x00, 0x00, 0x73, 0x00, 0x00, 0x00}, args[3] = {1, 2, 3};
+
+    for (int i = 0; i < 32; i++) {
+        op.txid[i] = (uint8_t)i;
+        id[i] = (uint8_t)(0xff - i);
+    }
+    op.index = 1;
+    ck_assert_int_eq(utxo_tx_add_input(tx, &op, 1000, image, sizeof image, args, sizeof args), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 4000, id, (const uint8_t *)"hi", 2), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 600, id, NULL, 0), UTXO_OK);
+    return tx;
+}
+
+static void check_vector_file(const char *name, const uint8_t *b, size_t n)
+{
+    char path[512];
+    FILE *f;
+    uint8_t *want;
+    size_t got;
+
+    snprintf(path, sizeof path, "%s/%s", VECTORS_DIR, name);
+    if (getenv("UTXO_WRITE_VECTORS") != NULL) {
+        f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+        fclose(f);
+    }
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "missing golden vector %s", path);
+    want = malloc(n + 1);
+    got = fread(want, 1, n + 1, f);
+    fclose(f);
+    ck_assert_uint_eq(got, n);
+    ck_assert_mem_eq(want, b, n);
+    free(want);
+}
+
+START_TEST(golden_tx_vector)
+{
+    utxo_tx *tx = golden_tx();
+    uint8_t h[32], chain[32];
+    size_t n;
+    uint8_t *b = tx_bytes(tx, &n);
+
+    check_vector_file("tx_simple.bin", b, n);
+    utxo_tx_txid(tx, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_TXID);
+    utxo_tx_wtxid(tx, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_WTXID);
+    memset(chain, 0xc0, sizeof chain);
+    utxo_tx_sighash(tx, chain, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_SIGHASH);
+    free(b);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+START_TEST(golden_block_and_params)
+{
+    utxo_block *b = utxo_block_new();
+    utxo_params p;
+    uint8_t h[32], pb[UTXO_PARAMS_BYTES];
+    size_t n;
+    uint8_t *buf;
+
+    b->header.height = 1;
+    b->header.time = 1700000000;
+    memset(b->header.prev_hash, 0x11, 32);
+    memset(b->header.acc_digest, 0x22, 32);
+    ck_assert_int_eq(utxo_block_add_tx(b, coinbase(1, 50)), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, golden_tx()), UTXO_OK);
+    ck_assert_int_eq(utxo_block_tx_root(b, b->header.tx_root), UTXO_OK);
+    ck_assert_hex_eq(b->header.tx_root, 32, GOLDEN_TXROOT);
+    utxo_header_hash(&b->header, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_BLOCKHASH);
+    buf = block_bytes(b, &n);
+    check_vector_file("block_simple.bin", buf, n);
+    free(buf);
+    utxo_block_free(b);
+
+    utxo_params_default(&p);
+    utxo_params_to_bytes(pb, &p);
+    check_vector_file("params_default.bin", pb, sizeof pb);
+    ck_assert_hex_eq(p.chain_id, 32, GOLDEN_CHAIN_ID);
+}
+END_TEST
+
+static Suite *ledger_suite(void)
+{
+    Suite *s = suite_create("ledger");
+    TCase *tx = tcase_create("tx"), *blk = tcase_create("block"), *gold = tcase_create("golden");
+
+    tcase_set_timeout(tx, 60);
+    tcase_add_test(tx, tx_round_trip_random);
+    tcase_add_test(tx, tx_coinbase_round_trip);
+    tcase_add_test(tx, tx_every_truncation_rejected);
+    tcase_add_test(tx, tx_trailing_rejected);
+    tcase_add_test(tx, tx_bad_version_rejected);
+    tcase_add_test(tx, tx_noncanonical_varint_rejected);
+    tcase_add_test(tx, tx_limits_plus_one);
+    tcase_add_test(tx, tx_size_limit);
+    tcase_add_test(tx, tx_hostile_count_no_huge_alloc);
+    tcase_add_test(tx, tx_duplicate_input);
+    tcase_add_test(tx, tx_value_overflow);
+    tcase_add_test(tx, tx_witness_and_cycles);
+    tcase_add_test(tx, tx_structure_rules);
+    tcase_add_test(tx, tx_min_fee);
+    tcase_add_test(tx, tx_ids_cover_the_right_bytes);
+    suite_add_tcase(s, tx);
+    tcase_set_timeout(blk, 60);
+    tcase_add_test(blk, header_round_trip_sign);
+    tcase_add_test(blk, block_round_trip_and_truncation);
+    tcase_add_test(blk, block_tx_length_mismatch);
+    tcase_add_test(blk, block_rules);
+    tcase_add_test(blk, block_coinbase_rules);
+    tcase_add_test(blk, block_limits);
+    tcase_add_test(blk, tx_root_shapes);
+    tcase_add_test(blk, params_round_trip);
+    suite_add_tcase(s, blk);
+    tcase_add_test(gold, golden_tx_vector);
+    tcase_add_test(gold, golden_block_and_params);
+    suite_add_tcase(s, gold);
+    return s;
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return EXIT_FAILURE;
+    return run_suite(ledger_suite());
+}

@@ -1,0 +1,36 @@
+# encoding_ref.py — an independent Python implementation of docs/ENCODING.md.
+# Run it in tests/vectors: it checks tx_simple.bin, writes block_simple.bin and
+# params_default.bin, and prints the hashes pinned in tests/test_ledger.c.
+import hashlib, struct
+def H(tag, data): return hashlib.blake2b(data, digest_size=32, person=tag.encode()).digest()
+def varint(v):
+    out=b''
+    while v>=0x80: out+=bytes([(v&0x7f)|0x80]); v>>=7
+    return out+bytes([v])
+def blob(b): return varint(len(b))+b
+def tx(inputs, outputs, cbh=None):
+    base=struct.pack('<I',1)+varint(len(inputs))
+    if not inputs: base+=struct.pack('<I',cbh)
+    for (txid,idx,_,_,_) in inputs: base+=txid+struct.pack('<I',idx)
+    base+=varint(len(outputs))
+    for (v,pid,d) in outputs: base+=struct.pack('<Q',v)+pid+blob(d)
+    wit=b''.join(struct.pack('<Q',b)+blob(img)+blob(a) for (_,_,b,img,a) in inputs)
+    return base, base+wit
+idb=bytes(0xff-i for i in range(32))
+base,full=tx([(bytes(range(32)),1,1000,bytes([0x13,5,0,0,0x73,0,0,0]),bytes([1,2,3]))],[(4000,idb,b'hi'),(600,idb,b'')])
+assert full==open('tx_simple.bin','rb').read(), "tx bytes differ"
+txid=H('utxo.txid',base); wtxid=H('utxo.wtxid',full)
+print('TXID',txid.hex()); print('WTXID',wtxid.hex())
+print('SIGHASH',H('utxo.sighash',b'\xc0'*32+txid).hex())
+cbbase,cbfull=tx([],[(50,b'\xcb'*32,b'')],cbh=1)
+leaves=[H('utxo.txleaf',H('utxo.wtxid',cbfull)),H('utxo.txleaf',wtxid)]
+root=H('utxo.txroot',struct.pack('<I',2)+H('utxo.txnode',leaves[0]+leaves[1]))
+print('TXROOT',root.hex())
+hdr=struct.pack('<II',1,1)+b'\x11'*32+struct.pack('<Q',1700000000)+root+b'\x22'*32
+print('BLOCKHASH',H('utxo.block',hdr).hex())
+blk=hdr+b'\0'*64+varint(2)+blob(cbfull)+blob(full)
+open('./block_simple.bin','wb').write(blk)
+params=struct.pack('<I',1)+b'\0'*32+struct.pack('<IIIIIIII',1<<20,8<<20,10000,1024,1024,4096,256<<10,64<<10)+struct.pack('<QQQQQ',1<<32,1<<36,1,1,0)
+assert len(params)==108
+open('./params_default.bin','wb').write(params)
+print('CHAIN_ID',H('utxo.chain',params).hex())
