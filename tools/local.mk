@@ -8,3 +8,6 @@ utxo_SOURCES = \
 	tools/bench.c tools/bench.h \
 	tools/cmd_tx.c
 utxo_LDADD = libutxo_core.la $(DEPS_LIBS)
+
+# environment (predicates): utxo predicate build|id|disasm|run
+utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h

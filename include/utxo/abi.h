@@ -29,9 +29,12 @@
  *   0x00020000 ..              code and data of the image (UTXO_ABI_CODE_BASE,
  *                              where the SDK linker script starts .text)
  *   .. 0x0fffffff              end of the region an image may load into
- *   0x40000000 ..              the argument bytes (read-only copy, args_len)
- *   .. 0x80000000              stack, growing down from UTXO_ABI_STACK_TOP
+ *   .. 0x7ffffff0              stack, growing down from UTXO_ABI_STACK_TOP
+ *   0x80000000 ..              the argument bytes (args_len of them)
  *
+ * Initial state (the machine's contract, src/predicates/vm.h and docs/VM.md):
+ * pc = image entry, a0 = args_len, a1 = UTXO_ABI_ARGS_BASE,
+ * sp = UTXO_ABI_STACK_TOP, every other register 0.
  * Memory is demand-zero: every mapped address outside the image and the
  * arguments reads as zero until written; the machine counts touched pages
  * against its page limit (docs/VM.md).
@@ -42,8 +45,8 @@
 #define UTXO_ABI_PARAMS_BASE 0x00010000u
 #define UTXO_ABI_PARAMS_MAX 0x00010000u /* bytes reserved for parameters */
 #define UTXO_ABI_CODE_BASE 0x00020000u
-#define UTXO_ABI_ARGS_BASE 0x40000000u
-#define UTXO_ABI_STACK_TOP 0x80000000u
+#define UTXO_ABI_ARGS_BASE 0x80000000u
+#define UTXO_ABI_STACK_TOP 0x7ffffff0u
 
 /* Size of a hash, a public key and a signature, in bytes. */
 #define UTXO_ABI_HASH_BYTES 32u
@@ -102,6 +105,7 @@
 #define UTXO_ABI_BIG_MAX_BYTES 512u   /* 4096 bits: operands, modulus, exponent */
 #define UTXO_ABI_BIG_WIDE_BYTES 1024u /* products, dividends, mul outputs */
 #define UTXO_ABI_DEBUG_MAX_BYTES 1024u
+#define UTXO_ABI_ED25519_MAX_MSG 4096u /* longest message UTXO_HC_ED25519 takes */
 
 /* ---- costs in cycles -----------------------------------------------------
  * One cycle is one interpreted instruction (about 2 ns on the reference

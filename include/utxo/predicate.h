@@ -60,6 +60,54 @@ typedef struct utxo_txctx {
 /** The name of a failure reason ("out of cycles" ...); static, never NULL. */
 const char *utxo_vm_fail_str(int fail);
 
+/* ---- predicate images (format: docs/PREDICATES.md) -------------------- */
+
+/** Largest canonical image, in bytes, and most segments in one. */
+#define UTXO_IMAGE_MAX_BYTES (1u << 20)
+#define UTXO_IMAGE_MAX_SEGMENTS 16u
+
+/**
+ * Checks that img[0..len) is a canonical predicate image (magic, version,
+ * segment table, address ranges, order, entry). Returns UTXO_OK or
+ * UTXO_ERR_TRUNCATED / _TRAILING / _VERSION / _TOO_LARGE / _IMAGE;
+ * *err_offset (may be NULL) receives the offset of the offending byte.
+ * Allocates nothing.
+ */
+UTXO_WARN_UNUSED int utxo_image_validate(const uint8_t *img, size_t len, size_t *err_offset);
+
+/**
+ * Converts an ELF32 little-endian RV32IM executable (elf[0..elf_len),
+ * untrusted) into a canonical image. On success *img is a new buffer of
+ * *img_len bytes that the caller releases with free(); on failure *img is
+ * NULL, the result is UTXO_ERR_ELF, _TRUNCATED, _IMAGE or _TOO_LARGE and
+ * *err_offset (may be NULL) is the file offset of the offending field.
+ */
+UTXO_WARN_UNUSED int utxo_image_from_elf(uint8_t **img, size_t *img_len, const uint8_t *elf,
+                                         size_t elf_len, size_t *err_offset);
+
+/**
+ * The predicate id of an image: BLAKE2b-256 of its bytes under the tag
+ * "utxo.predicate". It does not check the image; an output's predicate_id
+ * is this value.
+ */
+void utxo_predicate_id(uint8_t out[UTXO_HASH_BYTES], const uint8_t *img, size_t len);
+
+/**
+ * Runs the predicate img[0..img_len) with the given argument bytes, the
+ * transaction context ctx (may be NULL: then every transaction host call
+ * fails the run) and a cycle budget. The decoded program is taken from (or
+ * put into) a process-wide cache keyed by predicate id, shared by all
+ * threads; each thread reuses one machine. Everything passed in is borrowed
+ * for the call only.
+ * Returns UTXO_OK with *res filled (accepted, rejected or failed: see
+ * res->status), or an error without running: UTXO_ERR_ARG (NULL res, or a
+ * NULL pointer with a non-zero length), an image decoding error (as
+ * utxo_image_validate), UTXO_ERR_NOMEM. Thread-safe.
+ */
+UTXO_WARN_UNUSED int utxo_predicate_run(utxo_vm_result *res, const uint8_t *img, size_t img_len,
+                                        const uint8_t *args, size_t args_len,
+                                        const utxo_txctx *ctx, uint64_t budget);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,394 @@
+/*
+ * image.c — the canonical predicate image: strict decoding, encoding, ids,
+ * and conversion from an ELF32 RISC-V executable.
+ *
+ * Format (all integers little-endian; docs/PREDICATES.md has a worked
+ * example):
+ *
+ *   offset      size  meaning
+ *   0           4     magic "UTXP" (55 54 58 50)
+ *   4           1     version, 1
+ *   5           1     n, segment count, 1..UTXO_IMAGE_MAX_SEGMENTS
+ *   6           4     entry pc
+ *   10          8*n   segment table: vaddr u32, len u32 per segment
+ *   10+8n       sum   the segments' bytes, in table order
+ *
+ * Rules (each failure names the byte that broke it): the total is exactly
+ * 10 + 8n + sum(len) and at most UTXO_IMAGE_MAX_BYTES; every len >= 1; every
+ * segment lies in [UTXO_ABI_IMAGE_BASE, UTXO_ABI_IMAGE_END); segments are in
+ * increasing address order and do not overlap (they may touch); the entry is
+ * 4-byte aligned and its whole instruction lies inside one segment. With
+ * fixed-width fields and these rules each (entry, segments) value has exactly
+ * one encoding, so the id is a function of the program alone.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "utxo/abi.h"
+#include "utxo/codec.h"
+#include "predicates/image.h"
+
+/* ---- canonical image -------------------------------------------------- */
+
+int img_view_decode(img_view *v, const uint8_t *bytes, size_t len, size_t *err_off)
+{
+    size_t off, data_off, total;
+    uint32_t n, i;
+    bool entry_ok = false;
+
+    memset(v, 0, sizeof *v);
+    if (err_off)
+        *err_off = 0;
+    if (bytes == NULL && len > 0)
+        return UTXO_ERR_ARG;
+    if (len > UTXO_IMAGE_MAX_BYTES) {
+        off = UTXO_IMAGE_MAX_BYTES;
+        if (err_off)
+            *err_off = off;
+        return UTXO_ERR_TOO_LARGE;
+    }
+    if (len < IMG_HEADER_BYTES) {
+        off = len;
+        goto truncated;
+    }
+    if (memcmp(bytes, IMG_MAGIC, 4) != 0) {
+        off = 0;
+        goto bad_version;
+    }
+    if (bytes[4] != IMG_VERSION) {
+        off = 4;
+        goto bad_version;
+    }
+    n = bytes[5];
+    if (n == 0 || n > UTXO_IMAGE_MAX_SEGMENTS) {
+        off = 5;
+        goto bad_layout;
+    }
+    v->entry = get_u32le(bytes + 6);
+    data_off = IMG_HEADER_BYTES + (size_t)IMG_SEGHDR_BYTES * n;
+    if (len < data_off) {
+        off = len;
+        goto truncated;
+    }
+    total = data_off;
+    for (i = 0; i < n; i++) {
+        const uint8_t *h = bytes + IMG_HEADER_BYTES + (size_t)IMG_SEGHDR_BYTES * i;
+        uint32_t va = get_u32le(h), sl = get_u32le(h + 4);
+
+        off = (size_t)(h - bytes);
+        if (sl == 0 || va < UTXO_ABI_IMAGE_BASE || (uint64_t)va + sl > UTXO_ABI_IMAGE_END)
+            goto bad_layout;
+        if (i > 0 && va < (uint64_t)v->segs[i - 1].vaddr + v->segs[i - 1].len)
+            goto bad_layout;
+        if (sl > len - total) { /* total <= len holds here */
+            off = len;
+            goto truncated;
+        }
+        v->segs[i].vaddr = va;
+        v->segs[i].len = sl;
+        v->segs[i].data = bytes + total;
+        total += sl;
+        if (v->entry % 4 == 0 && v->entry >= va && (uint64_t)v->entry + 4 <= (uint64_t)va + sl)
+            entry_ok = true;
+    }
+    if (total != len) {
+        off = total;
+        if (err_off)
+            *err_off = off;
+        memset(v, 0, sizeof *v);
+        return UTXO_ERR_TRAILING;
+    }
+    if (!entry_ok) {
+        off = 6;
+        goto bad_layout;
+    }
+    v->n_segs = n;
+    return UTXO_OK;
+
+truncated:
+    if (err_off)
+        *err_off = off;
+    memset(v, 0, sizeof *v);
+    return UTXO_ERR_TRUNCATED;
+bad_version:
+    if (err_off)
+        *err_off = off;
+    memset(v, 0, sizeof *v);
+    return UTXO_ERR_VERSION;
+bad_layout:
+    if (err_off)
+        *err_off = off;
+    memset(v, 0, sizeof *v);
+    return UTXO_ERR_IMAGE;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+    const vm_segment *x = a, *y = b;
+
+    return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+int img_encode(uint8_t **out, size_t *out_len, uint32_t entry, const vm_segment *segs, uint32_t n)
+{
+    vm_segment sorted[UTXO_IMAGE_MAX_SEGMENTS];
+    uint64_t total;
+    uint8_t *buf = NULL, *p;
+    img_view check;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    if (out == NULL || out_len == NULL || (segs == NULL && n > 0))
+        return UTXO_ERR_ARG;
+    if (n == 0 || n > UTXO_IMAGE_MAX_SEGMENTS)
+        return UTXO_ERR_IMAGE;
+    memcpy(sorted, segs, sizeof *segs * n);
+    qsort(sorted, n, sizeof *sorted, seg_cmp);
+    total = IMG_HEADER_BYTES + (uint64_t)IMG_SEGHDR_BYTES * n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (sorted[i].len > 0 && sorted[i].data == NULL)
+            return UTXO_ERR_ARG;
+        total += sorted[i].len;
+    }
+    if (total > UTXO_IMAGE_MAX_BYTES)
+        return UTXO_ERR_TOO_LARGE;
+    buf = malloc((size_t)total);
+    if (buf == NULL)
+        return UTXO_ERR_NOMEM;
+    memcpy(buf, IMG_MAGIC, 4);
+    buf[4] = IMG_VERSION;
+    buf[5] = (uint8_t)n;
+    put_u32le(buf + 6, entry);
+    p = buf + IMG_HEADER_BYTES;
+    for (uint32_t i = 0; i < n; i++, p += IMG_SEGHDR_BYTES) {
+        put_u32le(p, sorted[i].vaddr);
+        put_u32le(p + 4, sorted[i].len);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (sorted[i].len > 0)
+            memcpy(p, sorted[i].data, sorted[i].len);
+        p += sorted[i].len;
+    }
+    rc = img_view_decode(&check, buf, (size_t)total, NULL);
+    if (rc != UTXO_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *out_len = (size_t)total;
+    return UTXO_OK;
+}
+
+void img_id(uint8_t out[UTXO_HASH_BYTES], const uint8_t *bytes, size_t len)
+{
+    hash_tagged(out, TAG_PREDICATE, bytes, len);
+}
+
+void img_code_id(uint8_t out[UTXO_HASH_BYTES], const img_view *v, const vm_segment **params)
+{
+    hash_state st;
+    uint8_t w[8];
+
+    if (params)
+        *params = NULL;
+    hash_init(&st, TAG_CODE);
+    put_u32le(w, v->entry);
+    hash_update(&st, w, 4);
+    for (uint32_t i = 0; i < v->n_segs; i++) {
+        if (v->segs[i].vaddr == UTXO_ABI_PARAMS_BASE) {
+            if (params)
+                *params = &v->segs[i];
+            continue;
+        }
+        put_u32le(w, v->segs[i].vaddr);
+        put_u32le(w + 4, v->segs[i].len);
+        hash_update(&st, w, 8);
+        hash_update(&st, v->segs[i].data, v->segs[i].len);
+    }
+    hash_final(&st, out);
+}
+
+int img_decode(vm_image *out, const uint8_t *bytes, size_t len, size_t *err_off)
+{
+    img_view v;
+    int rc;
+
+    if (out == NULL)
+        return UTXO_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    rc = img_view_decode(&v, bytes, len, err_off);
+    if (rc != UTXO_OK)
+        return rc;
+    out->bytes = malloc(len);
+    out->segs = calloc(v.n_segs, sizeof *out->segs);
+    if (out->bytes == NULL || out->segs == NULL) {
+        img_free(out);
+        return UTXO_ERR_NOMEM;
+    }
+    memcpy(out->bytes, bytes, len);
+    out->bytes_len = len;
+    out->entry = v.entry;
+    out->n_segs = v.n_segs;
+    for (uint32_t i = 0; i < v.n_segs; i++) {
+        out->segs[i].vaddr = v.segs[i].vaddr;
+        out->segs[i].len = v.segs[i].len;
+        out->segs[i].data = out->bytes + (v.segs[i].data - bytes);
+    }
+    img_id(out->id, bytes, len);
+    return UTXO_OK;
+}
+
+void img_free(vm_image *im)
+{
+    if (im == NULL)
+        return;
+    free(im->segs);
+    free(im->bytes);
+    memset(im, 0, sizeof *im);
+}
+
+/* ---- ELF32 RISC-V -> image --------------------------------------------- */
+
+#define ELF_EHDR_BYTES 52u
+#define ELF_PHDR_BYTES 32u
+#define ELF_MAX_PHDRS 64u
+#define EM_RISCV 243u
+#define ET_EXEC 2u
+#define PT_LOAD 1u
+#define PT_DYNAMIC 2u
+#define PT_INTERP 3u
+#define PT_SHLIB 5u
+#define PT_TLS 7u
+#define EF_RISCV_RVC 0x1u
+#define EF_RISCV_FLOAT_ABI 0x6u
+#define EF_RISCV_RVE 0x8u
+#define EF_RISCV_TSO 0x10u
+
+static uint16_t get_u16le(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len, size_t *err_off)
+{
+    vm_segment segs[UTXO_IMAGE_MAX_SEGMENTS];
+    uint32_t lo[ELF_MAX_PHDRS], hi[ELF_MAX_PHDRS]; /* memory ranges of PT_LOADs */
+    uint32_t n_load = 0, n = 0, entry, phoff, flags;
+    uint16_t phnum, phentsize;
+    size_t bad = 0;
+    int rc = UTXO_ERR_ELF;
+
+    if (out)
+        *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    if (err_off)
+        *err_off = 0;
+    if (out == NULL || out_len == NULL || (elf == NULL && len > 0))
+        return UTXO_ERR_ARG;
+    if (len < ELF_EHDR_BYTES) {
+        bad = len;
+        rc = UTXO_ERR_TRUNCATED;
+        goto fail;
+    }
+    /* e_ident: magic, ELFCLASS32, ELFDATA2LSB, EV_CURRENT */
+    if (memcmp(elf, "\x7f" "ELF", 4) != 0 || elf[4] != 1 || elf[5] != 1 || elf[6] != 1) {
+        bad = memcmp(elf, "\x7f" "ELF", 4) != 0 ? 0 : (elf[4] != 1 ? 4 : elf[5] != 1 ? 5 : 6);
+        goto fail;
+    }
+    if (get_u16le(elf + 16) != ET_EXEC) {
+        bad = 16;
+        goto fail;
+    }
+    if (get_u16le(elf + 18) != EM_RISCV) {
+        bad = 18;
+        goto fail;
+    }
+    if (get_u32le(elf + 20) != 1) {
+        bad = 20;
+        goto fail;
+    }
+    entry = get_u32le(elf + 24);
+    phoff = get_u32le(elf + 28);
+    flags = get_u32le(elf + 36);
+    if ((flags & ~EF_RISCV_TSO) != 0) { /* RVC, hard-float ABIs, RVE, unknown bits */
+        bad = 36;
+        goto fail;
+    }
+    phentsize = get_u16le(elf + 42);
+    phnum = get_u16le(elf + 44);
+    if (phentsize != ELF_PHDR_BYTES) {
+        bad = 42;
+        goto fail;
+    }
+    if (phnum == 0 || phnum > ELF_MAX_PHDRS) {
+        bad = 44;
+        goto fail;
+    }
+    if ((uint64_t)phoff + (uint64_t)phnum * ELF_PHDR_BYTES > len) {
+        bad = 28;
+        rc = UTXO_ERR_TRUNCATED;
+        goto fail;
+    }
+    for (uint32_t i = 0; i < phnum; i++) {
+        const uint8_t *ph = elf + phoff + (size_t)i * ELF_PHDR_BYTES;
+        uint32_t type = get_u32le(ph), foff = get_u32le(ph + 4), va = get_u32le(ph + 8);
+        uint32_t filesz = get_u32le(ph + 16), memsz = get_u32le(ph + 20);
+
+        bad = (size_t)(ph - elf);
+        if (type == PT_DYNAMIC || type == PT_INTERP || type == PT_SHLIB || type == PT_TLS)
+            goto fail;
+        if (type != PT_LOAD || memsz == 0)
+            continue; /* notes, GNU_STACK, RISCV_ATTRIBUTES ...: no effect on memory */
+        if (filesz > memsz || (uint64_t)foff + filesz > len) {
+            rc = filesz > memsz ? UTXO_ERR_ELF : UTXO_ERR_TRUNCATED;
+            goto fail;
+        }
+        if (va < UTXO_ABI_IMAGE_BASE || (uint64_t)va + memsz > UTXO_ABI_IMAGE_END) {
+            rc = UTXO_ERR_IMAGE;
+            goto fail;
+        }
+        for (uint32_t j = 0; j < n_load; j++)
+            if (va < hi[j] && lo[j] < va + memsz) {
+                rc = UTXO_ERR_IMAGE; /* overlapping segments */
+                goto fail;
+            }
+        lo[n_load] = va;
+        hi[n_load] = va + memsz;
+        n_load++;
+        /* Trailing zeros are demand-zero memory: keep the bytes up to the
+         * last non-zero one. */
+        while (filesz > 0 && elf[foff + filesz - 1] == 0)
+            filesz--;
+        if (filesz == 0)
+            continue;
+        if (n == UTXO_IMAGE_MAX_SEGMENTS) {
+            rc = UTXO_ERR_TOO_LARGE;
+            goto fail;
+        }
+        segs[n].vaddr = va;
+        segs[n].len = filesz;
+        segs[n].data = elf + foff;
+        n++;
+    }
+    if (n == 0) {
+        bad = 44;
+        rc = UTXO_ERR_IMAGE;
+        goto fail;
+    }
+    rc = img_encode(out, out_len, entry, segs, n);
+    if (rc != UTXO_OK) {
+        bad = 24; /* the layout (usually the entry) does not make an image */
+        goto fail;
+    }
+    return UTXO_OK;
+
+fail:
+    if (err_off)
+        *err_off = bad;
+    return rc;
+}

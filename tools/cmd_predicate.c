@@ -1,0 +1,380 @@
+/*
+ * cmd_predicate.c — `utxo predicate`: build canonical images from ELF files,
+ * print predicate ids, disassemble images, and run predicates.
+ *
+ *   utxo predicate build IN.elf -o OUT.img
+ *   utxo predicate id IMG|ELF
+ *   utxo predicate disasm IMG|ELF
+ *   utxo predicate run IMG|ELF [--arg-hex HEX] [--budget N]
+ *                      [--tx FILE --input N [--height H] [--chain-id HEX]]
+ *                      [--log] [--json]
+ *
+ * Wherever an image is read, a plain ELF executable is accepted too and
+ * converted first (so a test program runs directly). run exits 0 only when
+ * the predicate accepted, 1 when it rejected or failed, 2 on usage or I/O
+ * errors.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "utxo.h"
+#include "utxo/abi.h"
+#include "commands.h"
+#include "json.h"
+#include "predicates/hostcall.h"
+#include "predicates/image.h"
+#include "rv_disasm.h"
+#include "util.h"
+
+#define FILE_MAX (64u << 20)
+#define DEFAULT_BUDGET UINT64_C(100000000)
+
+static void predicate_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: utxo predicate build IN.elf -o OUT.img\n"
+            "       utxo predicate id IMG\n"
+            "       utxo predicate disasm IMG\n"
+            "       utxo predicate run IMG [--arg-hex HEX] [--budget N]\n"
+            "                          [--tx FILE --input N [--height H] [--chain-id HEX]]\n"
+            "                          [--log] [--json]\n"
+            "\n"
+            "build   convert an RV32IM ELF executable to a canonical image; prints its id\n"
+            "id      print the predicate id (BLAKE2b-256, tag utxo.predicate)\n"
+            "disasm  list the image's segments, disassembling them as RV32IM\n"
+            "run     run the predicate; prints outcome, exit code and cycles\n"
+            "\n"
+            "IMG may also be an ELF executable (converted on the fly).\n"
+            "run options:\n"
+            "  --arg-hex HEX    argument bytes (default: none, or the input's witness args)\n"
+            "  --budget N       cycle budget (default 100000000, or the input's budget)\n"
+            "  --tx FILE        a canonical transaction: introspection host calls see it\n"
+            "  --input N        which input of FILE runs (default 0)\n"
+            "  --height H       block height seen by the predicate (default 0)\n"
+            "  --chain-id HEX   chain id in the sighash (default: default parameters)\n"
+            "  --log            print the predicate's debug log on stderr\n"
+            "  --json           one JSON object on stdout\n"
+            "The outputs spent by FILE are not known here: each has value 0 and no\n"
+            "datum, and the running input's has the image's own predicate id.\n"
+            "Exit status of run: 0 accepted, 1 rejected or failed, 2 usage or I/O.\n"
+            "\n"
+            "example:\n"
+            "  utxo predicate build prog.elf -o prog.img && utxo predicate run prog.img --arg-hex 00\n");
+}
+
+/* Reads an image, or an ELF file converted to one. */
+static int load_image(const char *path, uint8_t **img, size_t *len)
+{
+    uint8_t *raw = NULL;
+    size_t raw_len = 0, off = 0;
+    int rc;
+
+    *img = NULL;
+    *len = 0;
+    if (read_file(path, FILE_MAX, &raw, &raw_len) != 0)
+        return EXIT_USAGE;
+    if (raw_len >= 4 && memcmp(raw, "\x7f" "ELF", 4) == 0) {
+        rc = img_from_elf(img, len, raw, raw_len, &off);
+        free(raw);
+        if (rc != UTXO_OK) {
+            errorf("%s: not a usable ELF executable (byte %zu): %s", path, off, utxo_strerror(rc));
+            return EXIT_INVALID;
+        }
+        return EXIT_VALID;
+    }
+    rc = utxo_image_validate(raw, raw_len, &off);
+    if (rc != UTXO_OK) {
+        errorf("%s: invalid predicate image at byte %zu: %s", path, off, utxo_strerror(rc));
+        free(raw);
+        return EXIT_INVALID;
+    }
+    *img = raw;
+    *len = raw_len;
+    return EXIT_VALID;
+}
+
+static void print_id(const uint8_t *img, size_t len)
+{
+    uint8_t id[UTXO_HASH_BYTES];
+    char hex[2 * UTXO_HASH_BYTES + 1];
+
+    utxo_predicate_id(id, img, len);
+    hex_encode(hex, id, sizeof id);
+    printf("%s\n", hex);
+}
+
+static int do_build(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL;
+    uint8_t *img = NULL;
+    size_t len = 0;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (in == NULL && argv[i][0] != '-')
+            in = argv[i];
+        else {
+            predicate_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (in == NULL || out == NULL) {
+        predicate_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((rc = load_image(in, &img, &len)) != EXIT_VALID)
+        return rc;
+    if (write_file(out, img, len) != 0) {
+        free(img);
+        return EXIT_USAGE;
+    }
+    print_id(img, len);
+    free(img);
+    return EXIT_VALID;
+}
+
+static int do_id(int argc, char **argv)
+{
+    uint8_t *img;
+    size_t len;
+    int rc;
+
+    if (argc != 2) {
+        predicate_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((rc = load_image(argv[1], &img, &len)) != EXIT_VALID)
+        return rc;
+    print_id(img, len);
+    free(img);
+    return EXIT_VALID;
+}
+
+static int do_disasm(int argc, char **argv)
+{
+    uint8_t *img;
+    size_t len;
+    img_view v;
+    int rc;
+
+    if (argc != 2) {
+        predicate_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((rc = load_image(argv[1], &img, &len)) != EXIT_VALID)
+        return rc;
+    if (img_view_decode(&v, img, len, NULL) != UTXO_OK) { /* validated by load_image */
+        free(img);
+        return EXIT_INVALID;
+    }
+    printf("# image %zu bytes, entry 0x%08x, %u segment(s), id ", len, v.entry, v.n_segs);
+    print_id(img, len);
+    for (uint32_t s = 0; s < v.n_segs; s++) {
+        const vm_segment *g = &v.segs[s];
+        bool params = g->vaddr == UTXO_ABI_PARAMS_BASE;
+
+        printf("\n# segment %u: 0x%08x..0x%08x (%u bytes)%s\n", s, g->vaddr, g->vaddr + g->len,
+               g->len, params ? " parameters" : "");
+        for (uint32_t off = 0; off < g->len; off += 4) {
+            uint32_t a = g->vaddr + off, w = 0, n = g->len - off < 4 ? g->len - off : 4;
+            char text[96];
+
+            for (uint32_t k = 0; k < n; k++)
+                w |= (uint32_t)g->data[off + k] << (8 * k);
+            if (params || n < 4 || a % 4 != 0)
+                snprintf(text, sizeof text, ".word 0x%08x", w);
+            else
+                rv_disasm(text, sizeof text, a, w);
+            printf("%08x%s %08x  %s\n", a, a == v.entry ? " <entry>" : "", w, text);
+        }
+    }
+    free(img);
+    return EXIT_VALID;
+}
+
+static void log_to_stderr(void *ud, const uint8_t *p, size_t n)
+{
+    (void)ud;
+    fprintf(stderr, "predicate log: ");
+    for (size_t i = 0; i < n; i++)
+        fputc(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.', stderr);
+    fputc('\n', stderr);
+}
+
+static const char *status_str(int s)
+{
+    return s == UTXO_VM_ACCEPTED ? "accepted" : s == UTXO_VM_REJECTED ? "rejected" : "failed";
+}
+
+static int do_run(int argc, char **argv)
+{
+    const char *img_path = NULL, *tx_path = NULL, *arg_hex = NULL, *chain_hex = NULL;
+    uint64_t budget = DEFAULT_BUDGET, input = 0, height = 0;
+    bool have_budget = false, as_json = false, want_log = false;
+    uint8_t *img = NULL, *args = NULL, *raw = NULL, *chain = NULL;
+    size_t img_len = 0, args_len = 0, raw_len = 0, chain_len = 0, off = 0;
+    utxo_output *spent = NULL;
+    utxo_tx *tx = NULL;
+    utxo_txctx ctx;
+    utxo_vm_result res;
+    int rc = EXIT_USAGE;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (strcmp(a, "--arg-hex") == 0 && more)
+            arg_hex = argv[++i];
+        else if (strcmp(a, "--budget") == 0 && more && parse_u64(argv[i + 1], &budget))
+            have_budget = true, i++;
+        else if (strcmp(a, "--tx") == 0 && more)
+            tx_path = argv[++i];
+        else if (strcmp(a, "--input") == 0 && more && parse_u64(argv[i + 1], &input))
+            i++;
+        else if (strcmp(a, "--height") == 0 && more && parse_u64(argv[i + 1], &height) &&
+                 height <= UINT32_MAX)
+            i++;
+        else if (strcmp(a, "--chain-id") == 0 && more)
+            chain_hex = argv[++i];
+        else if (strcmp(a, "--json") == 0)
+            as_json = true;
+        else if (strcmp(a, "--log") == 0)
+            want_log = true;
+        else if (img_path == NULL && (a[0] != '-' || strcmp(a, "-") == 0))
+            img_path = a;
+        else {
+            errorf("predicate run: bad argument '%s'", a);
+            predicate_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (img_path == NULL) {
+        predicate_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((rc = load_image(img_path, &img, &img_len)) != EXIT_VALID)
+        return rc;
+    rc = EXIT_USAGE;
+    if (arg_hex && hex_decode(arg_hex, &args, &args_len) != 0) {
+        errorf("--arg-hex: not a hex string");
+        goto out;
+    }
+    if (chain_hex && (hex_decode(chain_hex, &chain, &chain_len) != 0 || chain_len != UTXO_HASH_BYTES)) {
+        errorf("--chain-id: need 64 hex digits");
+        goto out;
+    }
+    memset(&ctx, 0, sizeof ctx);
+    if (tx_path) {
+        utxo_params p;
+
+        if (read_file(tx_path, UTXO_CAP_TX_BYTES, &raw, &raw_len) != 0)
+            goto out;
+        if (utxo_tx_from_bytes(&tx, raw, raw_len, NULL, &off) != UTXO_OK) {
+            errorf("%s: invalid transaction at byte %zu", tx_path, off);
+            goto out;
+        }
+        if (input >= tx->n_inputs) {
+            errorf("--input %llu: the transaction has %u input(s)", (unsigned long long)input,
+                   tx->n_inputs);
+            goto out;
+        }
+        spent = calloc(tx->n_inputs, sizeof *spent);
+        if (spent == NULL) {
+            errorf("out of memory");
+            goto out;
+        }
+        utxo_predicate_id(spent[input].predicate_id, img, img_len);
+        utxo_params_default(&p);
+        utxo_tx_sighash(tx, chain ? chain : p.chain_id, ctx.sighash);
+        ctx.tx = tx;
+        ctx.input_index = (uint32_t)input;
+        ctx.spent = spent;
+        ctx.height = (uint32_t)height;
+        if (arg_hex == NULL && tx->inputs[input].witness.args_len > 0) {
+            args_len = tx->inputs[input].witness.args_len;
+            args = malloc(args_len);
+            if (args == NULL) {
+                errorf("out of memory");
+                goto out;
+            }
+            memcpy(args, tx->inputs[input].witness.args, args_len);
+        }
+        if (!have_budget)
+            budget = tx->inputs[input].witness.budget;
+    }
+    if (want_log)
+        hc_set_log(log_to_stderr, NULL);
+    if (utxo_predicate_run(&res, img, img_len, args, args_len, tx ? &ctx : NULL, budget) != UTXO_OK) {
+        errorf("%s: cannot run the predicate", img_path);
+        goto out;
+    }
+    hc_set_log(NULL, NULL);
+    if (as_json) {
+        uint8_t id[UTXO_HASH_BYTES];
+        json j;
+
+        utxo_predicate_id(id, img, img_len);
+        json_init(&j, stdout, false);
+        json_begin_object(&j);
+        json_key(&j, "id");
+        json_hex(&j, id, sizeof id);
+        json_key(&j, "status");
+        json_str(&j, status_str(res.status));
+        json_key(&j, "exit_code");
+        json_u64(&j, res.exit_code);
+        json_key(&j, "fail");
+        if (res.status == UTXO_VM_FAILED)
+            json_str(&j, utxo_vm_fail_str(res.fail));
+        else
+            json_null(&j);
+        json_key(&j, "pc");
+        json_u64(&j, res.pc);
+        json_key(&j, "cycles");
+        json_u64(&j, res.cycles);
+        json_key(&j, "budget");
+        json_u64(&j, budget);
+        json_end_object(&j);
+        json_finish(&j);
+    } else if (res.status == UTXO_VM_FAILED) {
+        printf("failed reason=\"%s\" pc=0x%08x cycles=%llu\n", utxo_vm_fail_str(res.fail), res.pc,
+               (unsigned long long)res.cycles);
+    } else {
+        printf("%s exit=%u cycles=%llu\n", status_str(res.status), res.exit_code,
+               (unsigned long long)res.cycles);
+    }
+    rc = res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
+out:
+    free(img);
+    free(args);
+    free(raw);
+    free(chain);
+    free(spent);
+    utxo_tx_free(tx);
+    return rc;
+}
+
+int cmd_predicate(int argc, char **argv)
+{
+    if (argc < 2) {
+        predicate_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        predicate_usage(stdout);
+        return EXIT_VALID;
+    }
+    if (strcmp(argv[1], "build") == 0)
+        return do_build(argc - 1, argv + 1);
+    if (strcmp(argv[1], "id") == 0)
+        return do_id(argc - 1, argv + 1);
+    if (strcmp(argv[1], "disasm") == 0)
+        return do_disasm(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return do_run(argc - 1, argv + 1);
+    errorf("predicate: unknown subcommand '%s'", argv[1]);
+    predicate_usage(stderr);
+    return EXIT_USAGE;
+}
