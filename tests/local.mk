@@ -38,3 +38,15 @@ tests_fuzz_fuzz_params_SOURCES = tests/fuzz/fuzz_params.c
 tests_fuzz_fuzz_params_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_params_LDFLAGS = $(FUZZLINK)
 EXTRA_DIST += tests/fuzz/corpus
+
+# machine (VM) tests: instruction set, runs, qemu differential, fuzz target
+if HAVE_CHECK
+check_PROGRAMS += tests/test_vm tests/test_vm_run
+TESTS += tests/test_vm tests/test_vm_run
+endif
+tests_test_vm_SOURCES = tests/test_vm.c tests/vm_asm.h tests/testutil.h
+tests_test_vm_CFLAGS = $(TEST_CFLAGS)
+tests_test_vm_LDADD = $(TEST_LIBS)
+tests_test_vm_run_SOURCES = tests/test_vm_run.c tests/vm_asm.h tests/testutil.h
+tests_test_vm_run_CFLAGS = $(TEST_CFLAGS)
+tests_test_vm_run_LDADD = $(TEST_LIBS)

@@ -1,0 +1,182 @@
+/*
+ * vm_decode.c — RV32IM instruction words to vm_insn (vm_internal.h).
+ *
+ * Decoding is strict: a word is accepted only with the exact fields the
+ * RV32I and M chapters of the unprivileged specification define; everything
+ * else (compressed, CSR, A, F/D, reserved shift encodings, unknown funct
+ * fields) becomes VM_OP_ILLEGAL, which fails only if it is executed. The
+ * FENCE and FENCE.I fields the specification reserves for the future (rd,
+ * rs1, fm/pred/succ, imm) are ignored as the specification asks.
+ *
+ * Decoding folds everything that only depends on the instruction's address:
+ * AUIPC becomes a constant load, branch and JAL targets become slot deltas
+ * (same page) or absolute pcs, and writes to x0 are redirected to a sink
+ * register so that the interpreter never tests rd == 0.
+ */
+#include "config.h"
+
+#include <string.h>
+#include "predicates/vm_decode.h"
+#include "predicates/vm_internal.h"
+
+static uint8_t dest(uint32_t w)
+{
+    uint32_t rd = RV_RD(w);
+    return (uint8_t)(rd == 0 ? VM_XSINK : rd);
+}
+
+/* Sets a control-transfer target: near (slot delta) or far (absolute). */
+static void set_target(vm_insn *in, uint32_t pc, uint32_t target, uint8_t near_op,
+                       uint8_t far_op)
+{
+    if ((target & 3u) == 0 && (target >> VM_PAGE_SHIFT) == (pc >> VM_PAGE_SHIFT)) {
+        in->op = near_op;
+        in->imm = (int32_t)(target >> 2) - (int32_t)(pc >> 2);
+    } else {
+        in->op = far_op;
+        in->imm = (int32_t)target;
+    }
+}
+
+static void decode_word(vm_insn *in, uint32_t w, uint32_t pc)
+{
+    uint32_t f3 = RV_FUNCT3(w), f7 = RV_FUNCT7(w);
+
+    memset(in, 0, sizeof *in);
+    in->op = VM_OP_ILLEGAL;
+    in->pc = pc;
+    in->rd = dest(w);
+    in->rs1 = (uint8_t)RV_RS1(w);
+    in->rs2 = (uint8_t)RV_RS2(w);
+
+    switch (RV_OPCODE(w)) {
+    case RV_LUI:
+        in->op = VM_OP_LI;
+        in->imm = RV_IMM_U(w);
+        break;
+    case RV_AUIPC:
+        in->op = VM_OP_LI;
+        in->imm = (int32_t)(pc + (uint32_t)RV_IMM_U(w));
+        break;
+    case RV_JAL:
+        set_target(in, pc, pc + (uint32_t)RV_IMM_J(w), VM_OP_JAL, VM_OP_JAL_FAR);
+        break;
+    case RV_JALR:
+        if (f3 == 0) {
+            in->op = VM_OP_JALR;
+            in->imm = RV_IMM_I(w);
+        }
+        break;
+    case RV_BRANCH: {
+        static const uint8_t near[8] = {VM_OP_BEQ, VM_OP_BNE, 0, 0,
+                                        VM_OP_BLT, VM_OP_BGE, VM_OP_BLTU, VM_OP_BGEU};
+        static const uint8_t far[8] = {VM_OP_BEQ_FAR, VM_OP_BNE_FAR, 0, 0,
+                                       VM_OP_BLT_FAR, VM_OP_BGE_FAR, VM_OP_BLTU_FAR,
+                                       VM_OP_BGEU_FAR};
+        if (f3 != 2 && f3 != 3)
+            set_target(in, pc, pc + (uint32_t)RV_IMM_B(w), near[f3], far[f3]);
+        break;
+    }
+    case RV_LOAD: {
+        static const uint8_t ops[8] = {VM_OP_LB, VM_OP_LH, VM_OP_LW, VM_OP_ILLEGAL,
+                                       VM_OP_LBU, VM_OP_LHU, VM_OP_ILLEGAL, VM_OP_ILLEGAL};
+        in->op = ops[f3];
+        in->imm = RV_IMM_I(w);
+        break;
+    }
+    case RV_STORE:
+        if (f3 <= 2) {
+            static const uint8_t ops[3] = {VM_OP_SB, VM_OP_SH, VM_OP_SW};
+            in->op = ops[f3];
+            in->imm = RV_IMM_S(w);
+        }
+        break;
+    case RV_OP_IMM:
+        in->imm = RV_IMM_I(w);
+        switch (f3) {
+        case 0: in->op = VM_OP_ADDI; break;
+        case 2: in->op = VM_OP_SLTI; break;
+        case 3: in->op = VM_OP_SLTIU; break;
+        case 4: in->op = VM_OP_XORI; break;
+        case 6: in->op = VM_OP_ORI; break;
+        case 7: in->op = VM_OP_ANDI; break;
+        case 1: /* SLLI: imm[11:5] must be 0 (shamt[5] != 0 is reserved on RV32) */
+            if (f7 == 0) {
+                in->op = VM_OP_SLLI;
+                in->imm = (int32_t)RV_RS2(w);
+            }
+            break;
+        case 5:
+            if (f7 == 0x00 || f7 == 0x20) {
+                in->op = f7 ? VM_OP_SRAI : VM_OP_SRLI;
+                in->imm = (int32_t)RV_RS2(w);
+            }
+            break;
+        }
+        break;
+    case RV_OP:
+        if (f7 == 0x00) {
+            static const uint8_t ops[8] = {VM_OP_ADD, VM_OP_SLL, VM_OP_SLT, VM_OP_SLTU,
+                                           VM_OP_XOR, VM_OP_SRL, VM_OP_OR, VM_OP_AND};
+            in->op = ops[f3];
+        } else if (f7 == 0x20) {
+            if (f3 == 0)
+                in->op = VM_OP_SUB;
+            else if (f3 == 5)
+                in->op = VM_OP_SRA;
+        } else if (f7 == 0x01) {
+            static const uint8_t ops[8] = {VM_OP_MUL, VM_OP_MULH, VM_OP_MULHSU, VM_OP_MULHU,
+                                           VM_OP_DIV, VM_OP_DIVU, VM_OP_REM, VM_OP_REMU};
+            in->op = ops[f3];
+        }
+        break;
+    case RV_MISC_MEM:
+        if (f3 == 0)
+            in->op = VM_OP_FENCE;
+        else if (f3 == 1)
+            in->op = VM_OP_FENCE_I;
+        break;
+    case RV_SYSTEM:
+        if (w == RV_WORD_ECALL)
+            in->op = VM_OP_ECALL;
+        else if (w == RV_WORD_EBREAK)
+            in->op = VM_OP_EBREAK;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Does this op end a straight-line run (the next one starts a new block)? */
+static int ends_run(uint8_t op)
+{
+    switch (op) {
+    case VM_OP_ILLEGAL: case VM_OP_JAL: case VM_OP_JAL_FAR: case VM_OP_JALR:
+    case VM_OP_BEQ: case VM_OP_BNE: case VM_OP_BLT: case VM_OP_BGE:
+    case VM_OP_BLTU: case VM_OP_BGEU: case VM_OP_BEQ_FAR: case VM_OP_BNE_FAR:
+    case VM_OP_BLT_FAR: case VM_OP_BGE_FAR: case VM_OP_BLTU_FAR: case VM_OP_BGEU_FAR:
+    case VM_OP_FENCE_I: case VM_OP_ECALL: case VM_OP_EBREAK:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes)
+{
+    d->vaddr = vaddr;
+    for (uint32_t i = 0; i < VM_PAGE_INSNS; i++)
+        decode_word(&d->ins[i], vm_le32(bytes + 4 * i), vaddr + 4 * i);
+    /* Run lengths, from the page end backwards. */
+    uint16_t run = 0;
+    for (uint32_t i = VM_PAGE_INSNS; i-- > 0;) {
+        run = ends_run(d->ins[i].op) ? 1 : (uint16_t)(run + 1);
+        d->ins[i].blen = run;
+    }
+    vm_insn *s = &d->ins[VM_PAGE_INSNS];
+    memset(s, 0, sizeof *s);
+    s->op = VM_OP_PAGE_END;
+    s->rd = VM_XSINK;
+    s->blen = 0;
+    s->pc = vaddr + VM_PAGE_BYTES; /* wraps to 0 on the last page: bad fetch */
+}

@@ -1,0 +1,221 @@
+/*
+ * vm_internal.h — private layout of the RV32IM machine (vm.c, vm_mem.c,
+ * vm_decode.c, vm_interp.c). Nothing outside those files includes this; the
+ * contract with the rest of the tree is src/predicates/vm.h. Design notes:
+ * docs/VM.md ("Implementation").
+ *
+ * Memory. Each vm reserves 4 GiB of address space once (never committed up
+ * front), so guest address a lives at mem + a with no bounds check. A byte per
+ * 1 KiB page (pstate) says what the page is; loads take the fast path when it
+ * is not VM_PG_NONE, stores when it is VM_PG_RW, so a load or store costs an
+ * add, one byte test and the alignment test. Every materialised page is on
+ * the touched list; a reset zeroes and forgets only those.
+ *
+ * Code. Instructions are decoded a page at a time into vm_dpage tables (256
+ * slots plus a sentinel). A program (vm_program) holds the image pages and
+ * decodes them lazily, once, into tables shared read-only by every vm and
+ * thread (published with an atomic compare-and-swap). A page that is not the
+ * program's pristine content gets a private table owned by the vm. Any store
+ * to a page with a table (VM_PG_CODE) takes the slow path, which drops the
+ * table and makes the interpreter re-fetch: fetch is coherent with memory at
+ * every instruction.
+ *
+ * Metering. Each decoded instruction carries blen: the number of instructions
+ * from it to the end of its straight-line run (the next control transfer,
+ * ECALL, FENCE.I, illegal word or the page end). The interpreter adds blen on
+ * entering a run and refunds the unexecuted tail when it leaves a run early
+ * (fault, code store). When a run would cross the stop point, it executes one
+ * instruction at a time, so the count is always exact.
+ */
+#ifndef UTXO_SRC_VM_INTERNAL_H
+#define UTXO_SRC_VM_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "predicates/vm.h"
+
+#define VM_PAGE_INSNS (VM_PAGE_BYTES / 4u) /* 256 instruction slots */
+#define VM_ADDR_SPACE (UINT64_C(1) << 32)
+#define VM_LOW_PAGES (VM_LOW_UNMAPPED >> VM_PAGE_SHIFT)
+#define VM_XSINK 32u /* register slot that absorbs writes to x0 */
+
+/* Page states (one byte per page in vm.pstate). */
+enum vm_pgstate {
+    VM_PG_NONE = 0,  /* not materialised: any access takes the slow path */
+    VM_PG_RW = 1,    /* materialised, loads and stores fast */
+    VM_PG_IMAGE = 2, /* pristine image content: loads fast, stores slow */
+    VM_PG_CODE = 3,  /* dtab holds the program's shared table: stores slow */
+    VM_PG_OWNCODE = 4 /* dtab holds a table private to this vm: stores slow */
+};
+/* The state alone says who owns a page's table, so a reset never reads a
+ * table (a shared one may belong to a program freed since the run). */
+
+/*
+ * Decoded operations, one line of meaning each. "near" branches and jumps
+ * target a slot of the same page: imm is the slot delta. "far" ones hold the
+ * absolute target pc in imm. rd is never 0: writes to x0 go to VM_XSINK.
+ */
+#define VM_OPS(X)                                                           \
+    X(ILLEGAL)  /* not an RV32IM instruction: fail ILLEGAL */               \
+    X(LI)       /* rd = imm (LUI; AUIPC with its pc folded in) */           \
+    X(JAL)      /* rd = pc + 4; go to slot + imm (near) */                  \
+    X(JAL_FAR)  /* rd = pc + 4; go to pc imm */                             \
+    X(JALR)     /* t = (rs1 + imm) & ~1; rd = pc + 4; go to t */            \
+    X(BEQ)      /* if rs1 == rs2 go to slot + imm (near) */                 \
+    X(BNE)      /* if rs1 != rs2 ... */                                     \
+    X(BLT)      /* if (int)rs1 < (int)rs2 ... */                            \
+    X(BGE)      /* if (int)rs1 >= (int)rs2 ... */                           \
+    X(BLTU)     /* if rs1 < rs2 ... */                                      \
+    X(BGEU)     /* if rs1 >= rs2 ... */                                     \
+    X(BEQ_FAR)  /* as BEQ, target pc in imm */                              \
+    X(BNE_FAR)                                                              \
+    X(BLT_FAR)                                                              \
+    X(BGE_FAR)                                                              \
+    X(BLTU_FAR)                                                             \
+    X(BGEU_FAR)                                                             \
+    X(LB)       /* rd = sext(mem8[rs1 + imm]) */                            \
+    X(LH)       /* rd = sext(mem16[rs1 + imm]), 2-aligned */                \
+    X(LW)       /* rd = mem32[rs1 + imm], 4-aligned */                      \
+    X(LBU)      /* rd = zext(mem8[rs1 + imm]) */                            \
+    X(LHU)      /* rd = zext(mem16[rs1 + imm]) */                           \
+    X(SB)       /* mem8[rs1 + imm] = rs2 */                                 \
+    X(SH)       /* mem16[rs1 + imm] = rs2, 2-aligned */                     \
+    X(SW)       /* mem32[rs1 + imm] = rs2, 4-aligned */                     \
+    X(ADDI)     /* rd = rs1 + imm */                                        \
+    X(SLTI)     /* rd = (int)rs1 < imm */                                   \
+    X(SLTIU)    /* rd = rs1 < (uint32)imm */                                \
+    X(XORI)                                                                 \
+    X(ORI)                                                                  \
+    X(ANDI)                                                                 \
+    X(SLLI)     /* rd = rs1 << imm (imm < 32) */                            \
+    X(SRLI)                                                                 \
+    X(SRAI)                                                                 \
+    X(ADD)                                                                  \
+    X(SUB)                                                                  \
+    X(SLL)      /* rd = rs1 << (rs2 & 31) */                                \
+    X(SLT)                                                                  \
+    X(SLTU)                                                                 \
+    X(XOR)                                                                  \
+    X(SRL)                                                                  \
+    X(SRA)                                                                  \
+    X(OR)                                                                   \
+    X(AND)                                                                  \
+    X(MUL)      /* low 32 bits of rs1 * rs2 */                              \
+    X(MULH)     /* high 32 bits, signed x signed */                         \
+    X(MULHSU)   /* high 32 bits, signed rs1 x unsigned rs2 */               \
+    X(MULHU)    /* high 32 bits, unsigned x unsigned */                     \
+    X(DIV)      /* x/0 = -1; INT_MIN/-1 = INT_MIN */                        \
+    X(DIVU)     /* x/0 = 0xFFFFFFFF */                                      \
+    X(REM)      /* x%0 = x; INT_MIN%-1 = 0 */                               \
+    X(REMU)     /* x%0 = x */                                               \
+    X(FENCE)    /* no effect (one hart, no devices) */                      \
+    X(FENCE_I)  /* ends the run; stores already keep fetch coherent */      \
+    X(ECALL)    /* host call a7 (vm_host_call) */                           \
+    X(EBREAK)   /* fail EBREAK */                                           \
+    X(PAGE_END) /* sentinel after slot 255: continue on the next page */
+
+enum vm_op {
+#define VM_OP_ENUM(n) VM_OP_##n,
+    VM_OPS(VM_OP_ENUM)
+#undef VM_OP_ENUM
+    VM_OP__COUNT
+};
+
+/* One decoded instruction: 16 bytes. */
+typedef struct vm_insn {
+    uint8_t op;    /* enum vm_op */
+    uint8_t rd;    /* 1..31, or VM_XSINK */
+    uint8_t rs1;
+    uint8_t rs2;
+    uint16_t blen; /* instructions from here to the end of the run, >= 1 */
+    uint16_t word_hi; /* unused; keeps the layout free of padding */
+    int32_t imm;
+    uint32_t pc;   /* address of this instruction */
+} vm_insn;
+
+/* The decoded form of one 1 KiB page. */
+typedef struct vm_dpage {
+    uint32_t vaddr;          /* page base address */
+    uint32_t owned;          /* 1: private to a vm; 0: shared (debug aid only) */
+    struct vm_dpage *next;   /* free-list link (private tables) */
+    vm_insn ins[VM_PAGE_INSNS + 1];
+} vm_dpage;
+
+/* An image prepared for running; immutable once built except for the lazy,
+ * idempotent publication of decoded tables. */
+struct vm_program {
+    uint8_t id[UTXO_HASH_BYTES];
+    uint32_t entry;
+    uint32_t n_pages;
+    uint32_t *page_no;          /* sorted ascending */
+    uint8_t *page_data;         /* n_pages * VM_PAGE_BYTES */
+    _Atomic(vm_dpage *) *dec;   /* decoded table per page, or NULL */
+};
+
+enum vm_run_state { VM_IDLE = 0, VM_LIVE = 1, VM_DONE = 2 };
+
+struct vm {
+    uint32_t x[33];             /* x0..x31, then the x0 write sink */
+    uint32_t pc;
+    uint64_t cycles;
+    uint64_t budget;
+    int state;                  /* enum vm_run_state */
+    utxo_vm_result res;         /* valid when state == VM_DONE */
+
+    uint8_t *mem;               /* 4 GiB reservation */
+    uint8_t *pstate;            /* VM_NUM_PAGES bytes, enum vm_pgstate */
+    vm_dpage **dtab;            /* VM_NUM_PAGES entries */
+    uint32_t *touched;          /* materialised pages, in touch order */
+    uint32_t n_touched;
+    uint32_t cap_touched;
+    uint32_t page_limit;
+    vm_dpage *free_dpages;      /* recycled private tables */
+
+    uint32_t halted;            /* set by vm_halt during a host call */
+    uint32_t halt_code;
+
+    const vm_program *prog;
+    const uint8_t *args;
+    uint32_t args_len;
+    const utxo_txctx *ctx;
+};
+
+/* ---- vm_decode.c ---- */
+/* Fills d (vaddr page-aligned) from the 1 KiB of code at `bytes`. */
+void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes);
+
+/* ---- vm_mem.c ---- */
+int vm_mem_init(vm *v);
+void vm_mem_fini(vm *v);
+/* Zeroes and forgets every touched page and decoded table. */
+void vm_mem_reset(vm *v);
+/* Materialises page p (state NONE -> RW); 0 or a UTXO_VM_FAIL_* reason. */
+int vm_touch(vm *v, uint32_t p);
+/* Makes page p writable on the fast path, dropping any decoded table. */
+int vm_make_writable(vm *v, uint32_t p);
+/* Decoded table for the page holding pc (pc 4-aligned), or NULL with *fail
+ * set to UTXO_VM_FAIL_BAD_FETCH / NOMEM-like failure. */
+const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail);
+/* Slow-path guest load/store used by the interpreter (size 1, 2 or 4). */
+int vm_load_slow(vm *v, uint32_t addr, unsigned size);
+/* Performs the store; *recode is set when the page held decoded code (the
+ * interpreter must then re-fetch the next instruction). */
+int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode);
+
+/* ---- vm_interp.c ---- */
+/* Runs from v->pc until done or until v->cycles reaches stop (<= budget).
+ * Returns VM_RUN_DONE (v->res filled) or VM_RUN_PAUSED. */
+int vm_interp(vm *v, uint64_t stop);
+
+/* ---- vm.c ---- */
+/* Records the end of the run. */
+void vm_finish(vm *v, int status, int fail, uint32_t exit_code, uint32_t pc);
+
+static inline uint32_t vm_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+#endif /* UTXO_SRC_VM_INTERNAL_H */

@@ -1,0 +1,407 @@
+/*
+ * vm_interp.c — the RV32IM interpreter loop: one function, vm_interp().
+ *
+ * It walks pre-decoded instructions (vm_internal.h) with computed-goto
+ * dispatch when the compiler has it (GCC, Clang) and a switch otherwise;
+ * define VM_NO_COMPUTED_GOTO to force the switch. The same handler bodies
+ * serve both through the vmcase / vmdispatch macros (the ljumptab.h idea).
+ *
+ * Metering (docs/VM.md, "Metering"): entering a straight-line run adds the
+ * run's length (ENTER). When that would pass the stop point, the loop goes
+ * into step mode: every instruction goes through step_gate, which counts one
+ * cycle and stops exactly at the stop point. A run left early (fault, store
+ * into decoded code) gives back the part it did not execute (REFUND), so the
+ * count is exact in every case: it is the number of instructions that began
+ * executing, plus what host calls charged.
+ *
+ * Faults: the failing instruction counts (it began executing); a failed
+ * fetch does not (there was no instruction). On OUT_OF_CYCLES the count is
+ * the budget and pc is the instruction that could not start.
+ */
+#include "config.h"
+
+#include <string.h>
+#include "predicates/vm_internal.h"
+
+#if defined(__GNUC__) && !defined(VM_NO_COMPUTED_GOTO)
+#define VM_GOTO 1
+#endif
+
+#if defined(__GNUC__)
+#define UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define UNLIKELY(c) (c)
+#endif
+
+/* Little-endian guest memory access; compiles to one move on x86/ARM. */
+static inline uint32_t ld32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+static inline uint16_t ld16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap16(v);
+#endif
+    return v;
+}
+static inline void st32(uint8_t *p, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    memcpy(p, &v, 4);
+}
+static inline void st16(uint8_t *p, uint16_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap16(v);
+#endif
+    memcpy(p, &v, 2);
+}
+
+/* Access size of a load or store op. */
+static unsigned access_size(uint8_t op)
+{
+    switch (op) {
+    case VM_OP_LW: case VM_OP_SW: return 4;
+    case VM_OP_LH: case VM_OP_LHU: case VM_OP_SH: return 2;
+    default: return 1;
+    }
+}
+
+/* ---- dispatch macros ------------------------------------------------ */
+#define R(n) x[n]
+#define RD R(ip->rd)
+#define RS1 R(ip->rs1)
+#define RS2 R(ip->rs2)
+#define IMM ((uint32_t)ip->imm)
+
+#ifdef VM_GOTO
+#define vmdispatch() goto *disp[ip->op]    /* through the step gate if on */
+#define vmexec() goto *fast[ip->op]        /* this instruction, no gate */
+#define vmcase(n) L_##n:
+#else
+#define vmdispatch() goto dispatch
+#define vmexec() goto exec
+#define vmcase(n) case VM_OP_##n:
+#endif
+
+/* Next instruction of the same run. */
+#define NEXT()          \
+    do {                \
+        ip++;           \
+        vmdispatch();   \
+    } while (0)
+/* ip is the first instruction of a run: charge the run. */
+#define ENTER()                             \
+    do {                                    \
+        cycles += ip->blen;                 \
+        if (UNLIKELY(cycles > limit))       \
+            goto over;                      \
+        vmdispatch();                       \
+    } while (0)
+/* Continue at an arbitrary pc (another page, or unknown). */
+#define GOTO_PC(tpc)    \
+    do {                \
+        target = (tpc); \
+        goto far;       \
+    } while (0)
+/* Leaving the run at ip early: give back the instructions after ip. */
+#define REFUND()                        \
+    do {                                \
+        if (!stepping)                  \
+            cycles -= ip->blen - 1u;    \
+    } while (0)
+/* Same-page jump to an absolute, computed target. */
+#define JUMP_ABS(t)                                                         \
+    do {                                                                    \
+        uint32_t t_ = (t);                                                  \
+        if (((t_ ^ ip->pc) & ~(uint32_t)(VM_PAGE_BYTES - 4u)) == 0) {       \
+            ip += (int32_t)((t_ >> 2) & (VM_PAGE_INSNS - 1u)) -             \
+                  (int32_t)((ip->pc >> 2) & (VM_PAGE_INSNS - 1u));          \
+            ENTER();                                                        \
+        }                                                                   \
+        GOTO_PC(t_);                                                        \
+    } while (0)
+
+#define BRANCH_NEAR(cond)       \
+    do {                        \
+        if (cond)               \
+            ip += ip->imm;      \
+        else                    \
+            ip++;               \
+        ENTER();                \
+    } while (0)
+#define BRANCH_FAR(cond)                \
+    do {                                \
+        if (cond)                       \
+            GOTO_PC(IMM);               \
+        ip++;                           \
+        ENTER();                        \
+    } while (0)
+
+#define LOAD(expr, misaligned)                                              \
+    do {                                                                    \
+        uint32_t a_ = RS1 + IMM;                                            \
+        if (UNLIKELY((misaligned) | (pst[a_ >> VM_PAGE_SHIFT] == VM_PG_NONE))) \
+            goto slow_load;                                                 \
+        const uint8_t *m_ = mem + a_;                                       \
+        RD = (expr);                                                        \
+        NEXT();                                                             \
+    } while (0)
+#define STORE(stmt, misaligned)                                             \
+    do {                                                                    \
+        uint32_t a_ = RS1 + IMM;                                            \
+        if (UNLIKELY((misaligned) | (pst[a_ >> VM_PAGE_SHIFT] != VM_PG_RW))) \
+            goto slow_store;                                                \
+        uint8_t *m_ = mem + a_;                                             \
+        stmt;                                                               \
+        NEXT();                                                             \
+    } while (0)
+
+int vm_interp(vm *v, uint64_t stop)
+{
+    uint32_t *const x = v->x;
+    uint8_t *const mem = v->mem;
+    const uint8_t *const pst = v->pstate;
+    uint64_t cycles = v->cycles;
+    uint64_t limit = stop; /* ENTER's bound; 0 in step mode */
+    int stepping = 0;
+    const vm_insn *ip = NULL;
+    uint32_t target;
+    int fail;
+
+#ifdef VM_GOTO
+#define VM_LABEL(n) &&L_##n,
+#define VM_GATE(n) &&step_gate,
+    static const void *const fast[VM_OP__COUNT] = {VM_OPS(VM_LABEL)};
+    static const void *const step[VM_OP__COUNT] = {VM_OPS(VM_GATE)};
+#undef VM_LABEL
+#undef VM_GATE
+    const void *const *disp = fast;
+#endif
+
+    target = v->pc;
+    goto far;
+
+#ifndef VM_GOTO
+dispatch:
+    if (stepping && ip->op != VM_OP_PAGE_END)
+        goto step_gate;
+exec:
+    switch (ip->op) {
+#endif
+
+    vmcase(ILLEGAL) {
+        fail = UTXO_VM_FAIL_ILLEGAL;
+        goto fault;
+    }
+    vmcase(LI) {
+        RD = IMM;
+        NEXT();
+    }
+    vmcase(JAL) {
+        const vm_insn *n = ip + ip->imm;
+        RD = ip->pc + 4u;
+        ip = n;
+        ENTER();
+    }
+    vmcase(JAL_FAR) {
+        uint32_t t = IMM;
+        RD = ip->pc + 4u;
+        GOTO_PC(t);
+    }
+    vmcase(JALR) {
+        uint32_t t = (RS1 + IMM) & ~1u;
+        RD = ip->pc + 4u;
+        JUMP_ABS(t);
+    }
+    vmcase(BEQ) BRANCH_NEAR(RS1 == RS2);
+    vmcase(BNE) BRANCH_NEAR(RS1 != RS2);
+    vmcase(BLT) BRANCH_NEAR((int32_t)RS1 < (int32_t)RS2);
+    vmcase(BGE) BRANCH_NEAR((int32_t)RS1 >= (int32_t)RS2);
+    vmcase(BLTU) BRANCH_NEAR(RS1 < RS2);
+    vmcase(BGEU) BRANCH_NEAR(RS1 >= RS2);
+    vmcase(BEQ_FAR) BRANCH_FAR(RS1 == RS2);
+    vmcase(BNE_FAR) BRANCH_FAR(RS1 != RS2);
+    vmcase(BLT_FAR) BRANCH_FAR((int32_t)RS1 < (int32_t)RS2);
+    vmcase(BGE_FAR) BRANCH_FAR((int32_t)RS1 >= (int32_t)RS2);
+    vmcase(BLTU_FAR) BRANCH_FAR(RS1 < RS2);
+    vmcase(BGEU_FAR) BRANCH_FAR(RS1 >= RS2);
+
+    vmcase(LB) LOAD((uint32_t)(int32_t)(int8_t)m_[0], 0);
+    vmcase(LBU) LOAD((uint32_t)m_[0], 0);
+    vmcase(LH) LOAD((uint32_t)(int32_t)(int16_t)ld16(m_), a_ & 1u);
+    vmcase(LHU) LOAD((uint32_t)ld16(m_), a_ & 1u);
+    vmcase(LW) LOAD(ld32(m_), a_ & 3u);
+    vmcase(SB) STORE(m_[0] = (uint8_t)RS2, 0);
+    vmcase(SH) STORE(st16(m_, (uint16_t)RS2), a_ & 1u);
+    vmcase(SW) STORE(st32(m_, RS2), a_ & 3u);
+
+    vmcase(ADDI) { RD = RS1 + IMM; NEXT(); }
+    vmcase(SLTI) { RD = (int32_t)RS1 < ip->imm; NEXT(); }
+    vmcase(SLTIU) { RD = RS1 < IMM; NEXT(); }
+    vmcase(XORI) { RD = RS1 ^ IMM; NEXT(); }
+    vmcase(ORI) { RD = RS1 | IMM; NEXT(); }
+    vmcase(ANDI) { RD = RS1 & IMM; NEXT(); }
+    vmcase(SLLI) { RD = RS1 << ip->imm; NEXT(); }
+    vmcase(SRLI) { RD = RS1 >> ip->imm; NEXT(); }
+    vmcase(SRAI) { RD = (uint32_t)((int32_t)RS1 >> ip->imm); NEXT(); }
+
+    vmcase(ADD) { RD = RS1 + RS2; NEXT(); }
+    vmcase(SUB) { RD = RS1 - RS2; NEXT(); }
+    vmcase(SLL) { RD = RS1 << (RS2 & 31u); NEXT(); }
+    vmcase(SLT) { RD = (int32_t)RS1 < (int32_t)RS2; NEXT(); }
+    vmcase(SLTU) { RD = RS1 < RS2; NEXT(); }
+    vmcase(XOR) { RD = RS1 ^ RS2; NEXT(); }
+    vmcase(SRL) { RD = RS1 >> (RS2 & 31u); NEXT(); }
+    vmcase(SRA) { RD = (uint32_t)((int32_t)RS1 >> (RS2 & 31u)); NEXT(); }
+    vmcase(OR) { RD = RS1 | RS2; NEXT(); }
+    vmcase(AND) { RD = RS1 & RS2; NEXT(); }
+
+    vmcase(MUL) { RD = RS1 * RS2; NEXT(); }
+    vmcase(MULH) {
+        int64_t p = (int64_t)(int32_t)RS1 * (int64_t)(int32_t)RS2;
+        RD = (uint32_t)((uint64_t)p >> 32);
+        NEXT();
+    }
+    vmcase(MULHSU) {
+        int64_t p = (int64_t)(int32_t)RS1 * (int64_t)(uint64_t)RS2;
+        RD = (uint32_t)((uint64_t)p >> 32);
+        NEXT();
+    }
+    vmcase(MULHU) {
+        RD = (uint32_t)(((uint64_t)RS1 * (uint64_t)RS2) >> 32);
+        NEXT();
+    }
+    vmcase(DIV) {
+        int32_t a = (int32_t)RS1, b = (int32_t)RS2;
+        RD = b == 0 ? UINT32_MAX
+                    : (a == INT32_MIN && b == -1) ? (uint32_t)a : (uint32_t)(a / b);
+        NEXT();
+    }
+    vmcase(DIVU) {
+        uint32_t a = RS1, b = RS2;
+        RD = b == 0 ? UINT32_MAX : a / b;
+        NEXT();
+    }
+    vmcase(REM) {
+        int32_t a = (int32_t)RS1, b = (int32_t)RS2;
+        RD = b == 0 ? (uint32_t)a : (a == INT32_MIN && b == -1) ? 0u : (uint32_t)(a % b);
+        NEXT();
+    }
+    vmcase(REMU) {
+        uint32_t a = RS1, b = RS2;
+        RD = b == 0 ? a : a % b;
+        NEXT();
+    }
+
+    vmcase(FENCE) NEXT();
+    vmcase(FENCE_I) {
+        ip++;
+        ENTER();
+    }
+    vmcase(ECALL) {
+        uint32_t pc = ip->pc;
+        v->cycles = cycles;
+        v->pc = pc;
+        fail = vm_host_call(v);
+        cycles = v->cycles;
+        if (fail) {
+            vm_finish(v, UTXO_VM_FAILED, fail, 0, pc);
+            return VM_RUN_DONE;
+        }
+        if (v->halted) {
+            vm_finish(v, v->halt_code ? UTXO_VM_REJECTED : UTXO_VM_ACCEPTED,
+                      UTXO_VM_FAIL_NONE, v->halt_code, pc);
+            return VM_RUN_DONE;
+        }
+        /* The host call may have written to this page: re-fetch. */
+        GOTO_PC(pc + 4u);
+    }
+    vmcase(EBREAK) {
+        fail = UTXO_VM_FAIL_EBREAK;
+        goto fault;
+    }
+    vmcase(PAGE_END) GOTO_PC(ip->pc);
+
+#ifndef VM_GOTO
+    default:
+        fail = UTXO_VM_FAIL_ILLEGAL;
+        goto fault;
+    }
+#endif
+
+slow_load: {
+    uint32_t a = RS1 + IMM;
+    fail = vm_load_slow(v, a, access_size(ip->op));
+    if (fail)
+        goto fault;
+    vmexec(); /* page is there now: redo the load, already counted */
+}
+
+slow_store: {
+    uint32_t a = RS1 + IMM;
+    int recode;
+    fail = vm_store_slow(v, a, access_size(ip->op), RS2, &recode);
+    if (fail)
+        goto fault;
+    if (!recode)
+        NEXT();
+    /* The store hit decoded code (maybe the rest of this very run): give the
+     * rest of the run back and fetch afresh from the next instruction. */
+    REFUND();
+    GOTO_PC(ip->pc + 4u);
+}
+
+far: {
+    const vm_dpage *d = vm_fetch_page(v, target, &fail);
+    if (UNLIKELY(!d)) {
+        v->cycles = cycles;
+        vm_finish(v, UTXO_VM_FAILED, fail, 0, target);
+        return VM_RUN_DONE;
+    }
+    ip = &d->ins[(target >> 2) & (VM_PAGE_INSNS - 1u)];
+    ENTER();
+}
+
+over:
+    /* ENTER found the run too long for the stop point: undo its charge and
+     * go one instruction at a time from here. */
+    cycles -= ip->blen;
+step_gate:
+    if (ip->op == VM_OP_PAGE_END)
+        vmexec(); /* the sentinel is not an instruction: no cycle */
+    if (cycles >= stop) {
+        v->cycles = cycles;
+        v->pc = ip->pc;
+        if (cycles >= v->budget) {
+            vm_finish(v, UTXO_VM_FAILED, UTXO_VM_FAIL_OUT_OF_CYCLES, 0, ip->pc);
+            return VM_RUN_DONE;
+        }
+        return VM_RUN_PAUSED;
+    }
+    if (!stepping) {
+        stepping = 1;
+        limit = 0; /* every ENTER now lands in `over` */
+#ifdef VM_GOTO
+        disp = step;
+#endif
+    }
+    cycles++;
+    vmexec();
+
+fault:
+    REFUND();
+    v->cycles = cycles;
+    vm_finish(v, UTXO_VM_FAILED, fail, 0, ip->pc);
+    return VM_RUN_DONE;
+}

@@ -1,0 +1,288 @@
+/*
+ * vm_mem.c — the machine's paged memory: the 4 GiB reservation, page states,
+ * the touched-page list and limit, decoded-code tables and their coherence,
+ * and the bounds-checked accessors host calls use (vm_mem_read/write).
+ *
+ * Layout and invariants are described in vm_internal.h and docs/VM.md
+ * ("Memory"). In short: a page is materialised on first touch (load, store,
+ * host-call access, image or argument copy) and then counts against the
+ * run's page limit; pages below VM_LOW_UNMAPPED never materialise; a page
+ * with a decoded table is in state VM_PG_CODE or VM_PG_OWNCODE; a write to it goes
+ * through vm_make_writable, which drops the table first.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "predicates/vm_internal.h"
+
+#if UINTPTR_MAX <= 0xFFFFFFFFu
+#error "the predicate VM reserves 4 GiB of address space: it needs a 64-bit host"
+#endif
+
+static void *reserve(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int vm_mem_init(vm *v)
+{
+    v->mem = reserve((size_t)VM_ADDR_SPACE);
+    v->pstate = reserve(VM_NUM_PAGES);
+    v->dtab = reserve(VM_NUM_PAGES * sizeof(vm_dpage *));
+    v->touched = reserve(VM_NUM_PAGES * sizeof(uint32_t));
+    v->cap_touched = VM_NUM_PAGES;
+    if (!v->mem || !v->pstate || !v->dtab || !v->touched)
+        return UTXO_ERR_NOMEM;
+    return UTXO_OK;
+}
+
+static void release(void *p, size_t n)
+{
+    if (p)
+        munmap(p, n);
+}
+
+void vm_mem_fini(vm *v)
+{
+    if (v->pstate && v->dtab && v->touched)
+        vm_mem_reset(v);
+    while (v->free_dpages) {
+        vm_dpage *d = v->free_dpages;
+        v->free_dpages = d->next;
+        free(d);
+    }
+    release(v->mem, (size_t)VM_ADDR_SPACE);
+    release(v->pstate, VM_NUM_PAGES);
+    release(v->dtab, VM_NUM_PAGES * sizeof(vm_dpage *));
+    release(v->touched, VM_NUM_PAGES * sizeof(uint32_t));
+    v->mem = NULL;
+    v->pstate = NULL;
+    v->dtab = NULL;
+    v->touched = NULL;
+}
+
+/* Drops page p's decoded table; private tables go back to the free list. */
+static void drop_code(vm *v, uint32_t p)
+{
+    vm_dpage *d = v->dtab[p];
+    if (v->pstate[p] == VM_PG_OWNCODE && d) {
+        d->next = v->free_dpages;
+        v->free_dpages = d;
+    }
+    v->dtab[p] = NULL;
+}
+
+/* Above this many touched pages a reset hands the memory back to the kernel
+ * instead of zeroing it, so one huge run does not stay resident forever. */
+#define VM_RESET_MADVISE_PAGES 4096u
+
+void vm_mem_reset(vm *v)
+{
+    int big = v->n_touched > VM_RESET_MADVISE_PAGES;
+    for (uint32_t i = 0; i < v->n_touched; i++) {
+        uint32_t p = v->touched[i];
+        drop_code(v, p);
+        if (!big)
+            memset(v->mem + ((size_t)p << VM_PAGE_SHIFT), 0, VM_PAGE_BYTES);
+        v->pstate[p] = VM_PG_NONE;
+    }
+    /* MADV_DONTNEED on private anonymous memory: next touch reads zeros. */
+    if (big && madvise(v->mem, (size_t)VM_ADDR_SPACE, MADV_DONTNEED) != 0) {
+        for (uint32_t i = 0; i < v->n_touched; i++)
+            memset(v->mem + ((size_t)v->touched[i] << VM_PAGE_SHIFT), 0, VM_PAGE_BYTES);
+    }
+    v->n_touched = 0;
+}
+
+int vm_touch(vm *v, uint32_t p)
+{
+    if (p < VM_LOW_PAGES || p >= VM_NUM_PAGES)
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    if (v->pstate[p] != VM_PG_NONE)
+        return 0;
+    if (v->n_touched >= v->page_limit)
+        return UTXO_VM_FAIL_MEMORY_LIMIT;
+    v->touched[v->n_touched++] = p;
+    v->pstate[p] = VM_PG_RW;
+    return 0;
+}
+
+int vm_make_writable(vm *v, uint32_t p)
+{
+    int rc = vm_touch(v, p);
+    if (rc)
+        return rc;
+    drop_code(v, p);
+    v->pstate[p] = VM_PG_RW;
+    return 0;
+}
+
+/* Index of page p in the program, or -1. */
+static long prog_page(const vm_program *prog, uint32_t p)
+{
+    if (!prog)
+        return -1;
+    uint32_t lo = 0, hi = prog->n_pages;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (prog->page_no[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < prog->n_pages && prog->page_no[lo] == p) ? (long)lo : -1;
+}
+
+/* The program's shared table for its page i, decoding it on first use. Two
+ * threads may race to decode: both produce identical tables, one wins the
+ * compare-and-swap and the other frees its copy. */
+static vm_dpage *shared_table(const vm_program *prog, uint32_t i)
+{
+    vm_dpage *d = atomic_load_explicit(&prog->dec[i], memory_order_acquire);
+    if (d)
+        return d;
+    vm_dpage *fresh = malloc(sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    vm_decode_page(fresh, prog->page_no[i] << VM_PAGE_SHIFT,
+                   prog->page_data + (size_t)i * VM_PAGE_BYTES);
+    fresh->owned = 0;
+    fresh->next = NULL;
+    vm_dpage *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(&prog->dec[i], &expected, fresh,
+                                                memory_order_acq_rel,
+                                                memory_order_acquire))
+        return fresh;
+    free(fresh);
+    return expected;
+}
+
+const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
+{
+    uint32_t p = pc >> VM_PAGE_SHIFT;
+    vm_dpage *d = NULL;
+
+    *fail = UTXO_VM_FAIL_BAD_FETCH;
+    if ((pc & 3u) != 0 || p < VM_LOW_PAGES)
+        return NULL;
+    uint8_t own = VM_PG_CODE;
+    switch (v->pstate[p]) {
+    case VM_PG_CODE:
+    case VM_PG_OWNCODE:
+        *fail = 0;
+        return v->dtab[p];
+    case VM_PG_IMAGE: {
+        long i = prog_page(v->prog, p);
+        if (i >= 0) {
+            d = shared_table(v->prog, (uint32_t)i);
+            break;
+        }
+        /* not the program's (cannot happen): decode privately */
+    }
+    /* fall through */
+    case VM_PG_RW:
+        own = VM_PG_OWNCODE;
+        d = v->free_dpages;
+        if (d)
+            v->free_dpages = d->next;
+        else
+            d = malloc(sizeof *d);
+        if (d) {
+            vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
+            d->owned = 1;
+            d->next = NULL;
+        }
+        break;
+    default: /* VM_PG_NONE: fetching never materialises a page */
+        return NULL;
+    }
+    if (!d) {
+        /* Host out of memory: the closest deterministic-looking reason. */
+        *fail = UTXO_VM_FAIL_MEMORY_LIMIT;
+        return NULL;
+    }
+    v->dtab[p] = d;
+    v->pstate[p] = own;
+    *fail = 0;
+    return d;
+}
+
+int vm_load_slow(vm *v, uint32_t addr, unsigned size)
+{
+    if (addr & (size - 1u))
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    return vm_touch(v, addr >> VM_PAGE_SHIFT);
+}
+
+int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode)
+{
+    uint32_t p = addr >> VM_PAGE_SHIFT;
+    *recode = 0;
+    if (addr & (size - 1u))
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    if (p >= VM_LOW_PAGES && (v->pstate[p] == VM_PG_CODE || v->pstate[p] == VM_PG_OWNCODE))
+        *recode = 1;
+    int rc = vm_make_writable(v, p);
+    if (rc)
+        return rc;
+    uint8_t *m = v->mem + addr;
+    for (unsigned i = 0; i < size; i++)
+        m[i] = (uint8_t)(value >> (8 * i));
+    return 0;
+}
+
+/* Checks [addr, addr + len) for a host-call access and materialises it. */
+static int span(vm *v, uint32_t addr, uint32_t len, int writable)
+{
+    if ((uint64_t)addr + len > VM_ADDR_SPACE)
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    uint32_t first = addr >> VM_PAGE_SHIFT;
+    uint32_t last = (uint32_t)(((uint64_t)addr + len - 1) >> VM_PAGE_SHIFT);
+    if (first < VM_LOW_PAGES)
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    for (uint32_t p = first;; p++) {
+        int rc = writable ? vm_make_writable(v, p) : vm_touch(v, p);
+        if (rc)
+            return rc;
+        if (p == last)
+            break;
+    }
+    return 0;
+}
+
+int vm_mem_read(vm *v, uint32_t addr, void *dst, uint32_t len)
+{
+    if (!v || (len && !dst))
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    if (len == 0)
+        return 0;
+    int rc = span(v, addr, len, 0);
+    if (rc)
+        return rc;
+    memcpy(dst, v->mem + addr, len);
+    return 0;
+}
+
+int vm_mem_write(vm *v, uint32_t addr, const void *src, uint32_t len)
+{
+    if (!v || (len && !src))
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    if (len == 0)
+        return 0;
+    int rc = span(v, addr, len, 1);
+    if (rc)
+        return rc;
+    memcpy(v->mem + addr, src, len);
+    return 0;
+}
+
+const uint32_t *vm_touched_pages(const vm *v, uint32_t *n)
+{
+    if (n)
+        *n = v ? v->n_touched : 0;
+    return v ? v->touched : NULL;
+}
