@@ -24,6 +24,7 @@ struct bench {
 
 static const struct bench benches[] = {
     {"encode", bench_encode, "transactions encoded+decoded per second vs memcpy of the same bytes"},
+    {"vm", bench_vm, "RV32IM interpreter: instructions per second, metered, vs the same C native"},
 };
 
 uint64_t bench_now_ns(void)

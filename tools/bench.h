@@ -14,5 +14,6 @@
 uint64_t bench_now_ns(void);
 
 int bench_encode(int argc, char **argv);
+int bench_vm(int argc, char **argv);
 
 #endif /* UTXO_TOOLS_BENCH_H */

@@ -11,3 +11,13 @@ utxo_LDADD = libutxo_core.la $(DEPS_LIBS)
 
 # environment (predicates): utxo predicate build|id|disasm|run
 utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h
+
+# machine (VM): utxo bench vm — workloads in tools/bench, image regenerated
+# by `make vm-work-img` when the RISC-V toolchain is present.
+utxo_SOURCES += tools/bench_vm.c tools/bench/vm_work.c tools/bench/vm_work.h \
+	tools/bench/vm_work_img.h
+EXTRA_DIST += tools/bench/gen_vm_work.sh tools/bench/vm_work.ld
+vm-work-img:
+	RV_CC='$(RV_CC)' RV_LD='$(RV_LD)' $(SHELL) $(srcdir)/tools/bench/gen_vm_work.sh \
+		$(abs_top_srcdir) $(srcdir)/tools/bench/vm_work_img.h
+.PHONY: vm-work-img

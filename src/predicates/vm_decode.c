@@ -162,6 +162,19 @@ static int ends_run(uint8_t op)
     }
 }
 
+void vm_decode_patch(vm_dpage *d, uint32_t slot, uint32_t word)
+{
+    decode_word(&d->ins[slot], word, d->vaddr + 4 * slot);
+    /* Run lengths change from this slot back to the previous run end. */
+    for (uint32_t i = slot + 1; i-- > 0;) {
+        uint16_t run = (ends_run(d->ins[i].op) || i == VM_PAGE_INSNS - 1)
+                           ? 1 : (uint16_t)(d->ins[i + 1].blen + 1);
+        if (i < slot && run == d->ins[i].blen)
+            break;
+        d->ins[i].blen = run;
+    }
+}
+
 void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes)
 {
     d->vaddr = vaddr;

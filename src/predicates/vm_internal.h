@@ -184,6 +184,8 @@ struct vm {
 /* ---- vm_decode.c ---- */
 /* Fills d (vaddr page-aligned) from the 1 KiB of code at `bytes`. */
 void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes);
+/* Re-decodes one slot of d after a store and fixes the run lengths. */
+void vm_decode_patch(vm_dpage *d, uint32_t slot, uint32_t word);
 
 /* ---- vm_mem.c ---- */
 int vm_mem_init(vm *v);

@@ -76,6 +76,21 @@ static void drop_code(vm *v, uint32_t p)
     v->dtab[p] = NULL;
 }
 
+/* A private table for page p, or NULL when the host is out of memory. */
+static vm_dpage *new_table(vm *v)
+{
+    vm_dpage *d = v->free_dpages;
+    if (d)
+        v->free_dpages = d->next;
+    else
+        d = malloc(sizeof *d);
+    if (d) {
+        d->owned = 1;
+        d->next = NULL;
+    }
+    return d;
+}
+
 /* Above this many touched pages a reset hands the memory back to the kernel
  * instead of zeroing it, so one huge run does not stay resident forever. */
 #define VM_RESET_MADVISE_PAGES 4096u
@@ -186,16 +201,9 @@ const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
     /* fall through */
     case VM_PG_RW:
         own = VM_PG_OWNCODE;
-        d = v->free_dpages;
+        d = new_table(v);
         if (d)
-            v->free_dpages = d->next;
-        else
-            d = malloc(sizeof *d);
-        if (d) {
             vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
-            d->owned = 1;
-            d->next = NULL;
-        }
         break;
     default: /* VM_PG_NONE: fetching never materialises a page */
         return NULL;
@@ -218,20 +226,43 @@ int vm_load_slow(vm *v, uint32_t addr, unsigned size)
     return vm_touch(v, addr >> VM_PAGE_SHIFT);
 }
 
+/*
+ * A guest store the fast path refused. On a page with decoded code the
+ * store patches the decoded table in place (a private copy first when the
+ * table is the program's shared one) instead of dropping it: data that
+ * shares a page with code (images linked with -N do that) then costs a slow
+ * store, not a re-decode of the page per store.
+ */
 int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode)
 {
     uint32_t p = addr >> VM_PAGE_SHIFT;
+    int rc;
+
     *recode = 0;
     if (addr & (size - 1u))
         return UTXO_VM_FAIL_BAD_ACCESS;
-    if (p >= VM_LOW_PAGES && (v->pstate[p] == VM_PG_CODE || v->pstate[p] == VM_PG_OWNCODE))
-        *recode = 1;
-    int rc = vm_make_writable(v, p);
-    if (rc)
+    if ((rc = vm_touch(v, p)) != 0)
         return rc;
+    if (v->pstate[p] == VM_PG_CODE) {
+        vm_dpage *d = new_table(v);
+        if (!d)
+            return UTXO_VM_FAIL_MEMORY_LIMIT; /* host out of memory */
+        memcpy(d->ins, v->dtab[p]->ins, sizeof d->ins);
+        d->vaddr = p << VM_PAGE_SHIFT;
+        d->owned = 1;
+        v->dtab[p] = d;
+        v->pstate[p] = VM_PG_OWNCODE;
+    } else if (v->pstate[p] == VM_PG_IMAGE) {
+        v->pstate[p] = VM_PG_RW;
+    }
     uint8_t *m = v->mem + addr;
     for (unsigned i = 0; i < size; i++)
         m[i] = (uint8_t)(value >> (8 * i));
+    if (v->pstate[p] == VM_PG_OWNCODE) {
+        uint32_t w = addr & ~3u;
+        vm_decode_patch(v->dtab[p], (w >> 2) & (VM_PAGE_INSNS - 1u), vm_le32(v->mem + w));
+        *recode = 1;
+    }
     return 0;
 }
 
