@@ -14,8 +14,8 @@ tests_test_json_SOURCES = tests/test_json.c tools/json.c tools/json.h
 tests_test_json_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
 tests_test_json_LDADD = $(TEST_LIBS)
 
-TESTS += tests/cli.sh
-EXTRA_DIST += tests/cli.sh tests/vectors
+TESTS += tests/cli.sh tests/symbols.sh
+EXTRA_DIST += tests/cli.sh tests/symbols.sh tests/vectors
 AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
 	export top_builddir top_srcdir;
 
@@ -50,3 +50,30 @@ tests_test_vm_LDADD = $(TEST_LIBS)
 tests_test_vm_run_SOURCES = tests/test_vm_run.c tests/vm_asm.h tests/testutil.h
 tests_test_vm_run_CFLAGS = $(TEST_CFLAGS)
 tests_test_vm_run_LDADD = $(TEST_LIBS)
+
+# environment tests: images and ELF, host calls, standard predicates, the
+# reproducible template rebuild (exit 77 without clang/ld.lld), fuzz target
+if HAVE_CHECK
+check_PROGRAMS += tests/test_image tests/test_hostcall tests/test_stdpred tests/test_stdimg
+TESTS += tests/test_image tests/test_hostcall tests/test_stdpred tests/test_stdimg
+endif
+tests_test_image_SOURCES = tests/test_image.c tests/testutil.h
+tests_test_image_CFLAGS = $(TEST_CFLAGS)
+tests_test_image_LDADD = $(TEST_LIBS)
+tests_test_hostcall_SOURCES = tests/test_hostcall.c tests/vm_asm.h tests/testutil.h
+tests_test_hostcall_CFLAGS = $(TEST_CFLAGS)
+tests_test_hostcall_LDADD = $(TEST_LIBS)
+tests_test_stdpred_SOURCES = tests/test_stdpred.c tests/testutil.h
+tests_test_stdpred_CFLAGS = $(TEST_CFLAGS)
+tests_test_stdpred_LDADD = $(TEST_LIBS)
+tests_test_stdimg_SOURCES = tests/test_stdimg.c tests/testutil.h
+tests_test_stdimg_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"' \
+	-DRV_CC='"$(RV_CC)"' -DRV_LD='"$(RV_LD)"' -DPRED_CFLAGS='"$(PRED_CFLAGS)"' \
+	-DPRED_LINKFLAGS='"$(PRED_LINKFLAGS)"' -DSTDPRED_NAMES='"$(STDPRED_NAMES)"'
+tests_test_stdimg_LDADD = $(TEST_LIBS)
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_image
+endif
+tests_fuzz_fuzz_image_SOURCES = tests/fuzz/fuzz_image.c
+tests_fuzz_fuzz_image_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_image_LDFLAGS = $(FUZZLINK)

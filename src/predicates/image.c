@@ -360,10 +360,17 @@ int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
         lo[n_load] = va;
         hi[n_load] = va + memsz;
         n_load++;
-        /* Trailing zeros are demand-zero memory: keep the bytes up to the
-         * last non-zero one. */
-        while (filesz > 0 && elf[foff + filesz - 1] == 0)
-            filesz--;
+        /* Trailing zeros are demand-zero memory: drop trailing 4-byte
+         * words (counted from the segment start) that are all zero, so an
+         * instruction is never cut (a zero word is not an instruction). */
+        while (filesz > 0) {
+            uint32_t w = (filesz - 1) & ~3u, k;
+            for (k = w; k < filesz && elf[foff + k] == 0; k++)
+                ;
+            if (k < filesz)
+                break;
+            filesz = w;
+        }
         if (filesz == 0)
             continue;
         if (n == UTXO_IMAGE_MAX_SEGMENTS) {
