@@ -15,5 +15,7 @@ uint64_t bench_now_ns(void);
 
 int bench_encode(int argc, char **argv);
 int bench_vm(int argc, char **argv);
+/* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
+int bench_vm_p2pk(int reps);
 
 #endif /* UTXO_TOOLS_BENCH_H */

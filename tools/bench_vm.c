@@ -142,8 +142,14 @@ int bench_vm(int argc, char **argv)
         if (bench_one(v, p, &workloads[i], reps) != 0)
             rc = EXIT_INVALID;
     }
+    /* pay-to-pubkey through the predicate API vs a bare verify (bench_p2pk.c) */
+    if (!only || strcmp(only, "p2pk") == 0) {
+        found = 1;
+        if (bench_vm_p2pk(reps) != 0)
+            rc = EXIT_INVALID;
+    }
     if (!found) {
-        errorf("bench vm: unknown workload '%s' (fib, sieve, memcpy, sha256)", only);
+        errorf("bench vm: unknown workload '%s' (fib, sieve, memcpy, sha256, p2pk)", only);
         rc = EXIT_USAGE;
     }
     vm_program_free(p);

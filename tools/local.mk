@@ -10,7 +10,7 @@ utxo_SOURCES = \
 utxo_LDADD = libutxo_core.la $(DEPS_LIBS)
 
 # environment (predicates): utxo predicate build|id|disasm|run
-utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h
+utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h tools/bench_p2pk.c
 
 # machine (VM): utxo bench vm — workloads in tools/bench, image regenerated
 # by `make vm-work-img` when the RISC-V toolchain is present.
