@@ -71,9 +71,63 @@ tests_test_stdimg_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"' \
 	-DRV_CC='"$(RV_CC)"' -DRV_LD='"$(RV_LD)"' -DPRED_CFLAGS='"$(PRED_CFLAGS)"' \
 	-DPRED_LINKFLAGS='"$(PRED_LINKFLAGS)"' -DSTDPRED_NAMES='"$(STDPRED_NAMES)"'
 tests_test_stdimg_LDADD = $(TEST_LIBS)
+TESTS += tests/predicate_cli.sh
+EXTRA_DIST += tests/predicate_cli.sh
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_image
 endif
 tests_fuzz_fuzz_image_SOURCES = tests/fuzz/fuzz_image.c
 tests_fuzz_fuzz_image_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_image_LDFLAGS = $(FUZZLINK)
+
+# machine: differential test against qemu-riscv32 on compiled C programs.
+# The programs are built at `make check` time when clang/ld.lld are present;
+# the driver also links a second copy of the interpreter loop built with
+# switch dispatch (renamed vm_interp_switch) and compares the two.
+check_PROGRAMS += tests/test_vm_qemu
+TESTS += tests/test_vm_qemu
+tests_test_vm_qemu_SOURCES = tests/test_vm_qemu.c src/predicates/vm_interp.c
+tests_test_vm_qemu_CFLAGS = $(AM_CFLAGS) -DVM_NO_COMPUTED_GOTO -Dvm_interp=vm_interp_switch \
+	-DVM_QEMU='"$(QEMU_RISCV32)"' -DVM_ELF_DIR='"$(abs_top_builddir)/tests/vm"'
+tests_test_vm_qemu_LDADD = libutxo_core.la $(DEPS_LIBS)
+VM_DIFF_SRC = tests/vm/rt.c tests/vm/rt.h tests/vm/vm_test.ld tests/vm/arith.c \
+	tests/vm/sort.c tests/vm/bytes.c tests/vm/calls.c tests/vm/crc.c
+EXTRA_DIST += $(VM_DIFF_SRC)
+VM_RV_CFLAGS = --target=riscv32 -march=rv32im -mabi=ilp32 -O2 -ffreestanding \
+	-fno-builtin -nostdlib -fno-pic -fno-asynchronous-unwind-tables
+if HAVE_RV_TOOLCHAIN
+EXTRA_tests_test_vm_qemu_DEPENDENCIES = tests/vm/elfs.stamp
+endif
+tests/vm/elfs.stamp: $(VM_DIFF_SRC)
+	$(AM_V_GEN)$(MKDIR_P) tests/vm && \
+	$(RV_CC) $(VM_RV_CFLAGS) -c $(srcdir)/tests/vm/rt.c -o tests/vm/rt.o && \
+	for p in arith sort bytes calls crc; do \
+	  $(RV_CC) $(VM_RV_CFLAGS) -c $(srcdir)/tests/vm/$$p.c -o tests/vm/$$p.o && \
+	  $(RV_LD) -T $(srcdir)/tests/vm/vm_test.ld -o tests/vm/$$p.elf tests/vm/$$p.o \
+	    tests/vm/rt.o || exit 1; \
+	done && touch $@
+CLEANFILES += tests/vm/elfs.stamp tests/vm/*.o tests/vm/*.elf
+
+# machine: libFuzzer target (configure --enable-fuzz CC=clang)
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_vm
+endif
+tests_fuzz_fuzz_vm_SOURCES = tests/fuzz/fuzz_vm.c
+tests_fuzz_fuzz_vm_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_vm_LDFLAGS = $(FUZZLINK)
+
+# accumulator (src/witness): forest vs stateless, proof rejection, undo;
+# fuzz target for the proof decoder + verifier
+if HAVE_CHECK
+check_PROGRAMS += tests/test_acc
+TESTS += tests/test_acc
+endif
+tests_test_acc_SOURCES = tests/test_acc.c tests/testutil.h
+tests_test_acc_CFLAGS = $(TEST_CFLAGS)
+tests_test_acc_LDADD = $(TEST_LIBS)
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_accproof
+endif
+tests_fuzz_fuzz_accproof_SOURCES = tests/fuzz/fuzz_accproof.c
+tests_fuzz_fuzz_accproof_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_accproof_LDFLAGS = $(FUZZLINK)

@@ -59,10 +59,7 @@ START_TEST(worked_example)
         hash_tagged(want, "utxo.predicate", img, len);
         ck_assert_mem_eq(id, want, 32);
     }
-    printf("worked example id: ");
-    for (int i = 0; i < 32; i++)
-        printf("%02x", id[i]);
-    printf("\n");
+    ck_assert_hex_eq(id, 32, "9a30758fb16d76d03c71b6221a9e1f8e345664e739ffdf36b8ee233c9856cd10");
     free(img);
 }
 END_TEST

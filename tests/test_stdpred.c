@@ -461,6 +461,13 @@ START_TEST(templates_are_valid_and_distinct)
         for (int j = 0; j < k; j++)
             ck_assert_mem_ne(ids[j], ids[k], 32);
     }
+    /* the ids published in docs/PREDICATES.md: a change is a consensus change */
+    ck_assert_hex_eq(ids[STDPRED_P2PK], 32, "6f493493ce127156b3347775ed7e1688275edfd6d75036d158991d71b349366d");
+    ck_assert_hex_eq(ids[STDPRED_MULTISIG], 32, "2bf6b7e44e09654f03412d2bdc470d4fdbee2d63b212ae4a0197c898292d9830");
+    ck_assert_hex_eq(ids[STDPRED_HASHLOCK], 32, "812bce120c466827394d342cad1fddeb978c6dd25f7e1e6a889fd67c5f085932");
+    ck_assert_hex_eq(ids[STDPRED_TIMELOCK], 32, "3a12c42d91115d2a73c7f830813a82fdc9f07991c143e187004e5edc96840fe4");
+    ck_assert_hex_eq(ids[STDPRED_HTLC], 32, "864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993ccb");
+    ck_assert_hex_eq(ids[STDPRED_RSA], 32, "17e1f44796259ed774c4394dc745aac588bceff34a85f3af80263f22971cb115");
     ck_assert_ptr_null(stdpred_get(STDPRED_COUNT));
     ck_assert_ptr_null(stdpred_get(-1));
 }

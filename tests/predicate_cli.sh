@@ -1,0 +1,77 @@
+#!/bin/sh
+# predicate_cli.sh — drives `utxo predicate` end to end without a RISC-V
+# toolchain: build from a committed ELF (the fuzz corpus's htlc template)
+# gives the committed image and its id, disasm, run of the worked example of
+# docs/PREDICATES.md (accepts in 23 cycles), budgets, --json, and every exit
+# code (0 accepted, 1 rejected/failed/invalid, 2 usage or I/O).
+set -u
+UTXO="${top_builddir:-.}/utxo"
+SRC="${top_srcdir:-.}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE DESCRIPTION -- command...
+expect() {
+    want=$1; what=$2; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
+}
+# hex2bin HEX: the bytes (octal escapes: POSIX printf has no \x)
+hex2bin() {
+    h=$1
+    while [ -n "$h" ]; do
+        rest=${h#??}
+        printf "\\$(printf '%03o' "0x${h%"$rest"}")"
+        h=$rest
+    done
+}
+
+# build: the corpus file is one selector byte followed by the ELF
+tail -c +2 "$SRC/tests/fuzz/corpus/image/htlc_elf" > "$tmp/htlc.elf"
+expect 0 "build" -- "$UTXO" predicate build "$tmp/htlc.elf" -o "$tmp/htlc.img"
+id_build=$(cat "$tmp/out")
+cmp -s "$tmp/htlc.img" "$SRC/src/predicates/std/htlc.img" && ok || bad "built image differs from the committed htlc.img"
+expect 0 "id" -- "$UTXO" predicate id "$tmp/htlc.img"
+[ "$(cat "$tmp/out")" = "$id_build" ] && ok || bad "id differs from build's"
+[ "$id_build" = "864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993ccb" ] && ok || bad "htlc template id $id_build"
+expect 0 "id of the ELF itself" -- "$UTXO" predicate id "$tmp/htlc.elf"
+[ "$(cat "$tmp/out")" = "$id_build" ] && ok || bad "id of the ELF differs"
+expect 0 "disasm" -- "$UTXO" predicate disasm "$tmp/htlc.img"
+grep -q "<entry>" "$tmp/out" && grep -q "ecall" "$tmp/out" && ok || bad "disasm output"
+
+# run the worked example: li a0,0; li a7,0; ecall with a parameter segment
+hex2bin "555458500102000002000000010004000000000002000c000000deadbeef130500009308000073000000" > "$tmp/ex.img"
+expect 0 "run accepts" -- "$UTXO" predicate run "$tmp/ex.img"
+grep -q "^accepted exit=0 cycles=23$" "$tmp/out" && ok || bad "run output: $(cat "$tmp/out")"
+expect 0 "run --json" -- "$UTXO" predicate run "$tmp/ex.img" --json
+grep -q '"status":"accepted"' "$tmp/out" && grep -q '"cycles":23' "$tmp/out" && ok || bad "json: $(cat "$tmp/out")"
+expect 1 "budget too small" -- "$UTXO" predicate run "$tmp/ex.img" --budget 22
+grep -q 'failed reason="out of cycles"' "$tmp/out" && ok || bad "out of cycles output: $(cat "$tmp/out")"
+# the htlc template without parameters rejects malformed arguments (exit 1)
+expect 1 "run rejects" -- "$UTXO" predicate run "$tmp/htlc.img" --arg-hex 00
+grep -q "^rejected exit=1 " "$tmp/out" && ok || bad "rejected output: $(cat "$tmp/out")"
+# ... and fails on the sighash call without a transaction
+expect 1 "run fails" -- "$UTXO" predicate run "$tmp/htlc.img" --arg-hex "01$(printf '%0128d' 0)"
+grep -q 'reason="bad host call"' "$tmp/out" && ok || bad "failed output: $(cat "$tmp/out")"
+
+# invalid input and usage errors
+hex2bin "5554585001" > "$tmp/trunc.img"
+expect 1 "truncated image" -- "$UTXO" predicate run "$tmp/trunc.img"
+grep -q "byte 5" "$tmp/err" && ok || bad "truncation message: $(cat "$tmp/err")"
+expect 1 "truncated ELF" -- sh -c "head -c 60 '$tmp/htlc.elf' > '$tmp/t.elf' && '$UTXO' predicate build '$tmp/t.elf' -o '$tmp/x.img'"
+expect 2 "missing file" -- "$UTXO" predicate id "$tmp/nope.img"
+expect 2 "no subcommand" -- "$UTXO" predicate
+expect 2 "unknown subcommand" -- "$UTXO" predicate frob
+expect 2 "build without -o" -- "$UTXO" predicate build "$tmp/htlc.elf"
+expect 2 "bad hex" -- "$UTXO" predicate run "$tmp/ex.img" --arg-hex 0g
+expect 2 "bad budget" -- "$UTXO" predicate run "$tmp/ex.img" --budget x
+expect 0 "help" -- "$UTXO" predicate --help
+
+echo "predicate_cli.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
