@@ -462,7 +462,8 @@ START_TEST(bigint_modexp_against_gmp)
         mpz_clears(b_, e_, m_, z_, NULL);
         ck_assert_mem_eq(got, want, n);
         ck_assert_uint_eq(r.cycles, CALL_INSNS + 4 + 2 * UTXO_COST_HOSTCALL + UTXO_COST_BIG_BASE +
-                                        w * w * 8 * n + w * w + 4 * ((n + 7) / 8));
+                                        (w * w + UTXO_COST_BIG_FLOOR) * 8 * n + w * w +
+                                        4 * UTXO_COST_BIG_WORD * w);
     }
 }
 END_TEST

@@ -123,11 +123,13 @@
 #define UTXO_COST_SHA256_BLOCK 80u
 #define UTXO_COST_ED25519_BASE 20000u   /* + 1 per message byte */
 #define UTXO_COST_ED25519_BYTE 1u
-#define UTXO_COST_BIG_BASE 200u         /* every big-integer call */
-/* modexp: + words(mod)^2 * 8 * len(exp) + words(base) * words(mod) */
-/* mul:    + ceil(words(a) * words(b) / 2) */
-/* divmod: + words(a) * words(b) */
-/* cmp:    + words(a) + words(b) */
+#define UTXO_COST_BIG_BASE 200u         /* every big-integer call, plus: */
+#define UTXO_COST_BIG_WORD 4u           /* per word of every operand and output */
+#define UTXO_COST_BIG_FLOOR 8u          /* per-limb floor in modexp and divmod */
+/* modexp: + (words(mod)^2 + 8) * 8 * len(exp) + words(base) * words(mod) */
+/* mul:    + words(a) * words(b) */
+/* divmod: + words(a) * (words(b) + 8) */
+/* cmp:    nothing more */
 #define UTXO_COST_DEBUG_BASE 20u        /* + copy cost */
 
 #endif /* UTXO_ABI_H */

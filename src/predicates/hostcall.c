@@ -266,7 +266,7 @@ static int hc_big(vm *v, uint32_t num)
         r[1].len = vm_reg(v, A3);
         if (r[0].len > UTXO_ABI_BIG_WIDE_BYTES || r[1].len > UTXO_ABI_BIG_WIDE_BYTES)
             return FAIL_HC;
-        cost = words(r[0].len) + words(r[1].len);
+        cost = UTXO_COST_BIG_WORD * (words(r[0].len) + words(r[1].len));
     } else {
         unsigned n = num == UTXO_HC_BIG_MUL ? 3 : 4;
 
@@ -275,23 +275,27 @@ static int hc_big(vm *v, uint32_t num)
         if ((rc = read_desc(v, r, n)) != 0)
             return rc;
         if (num == UTXO_HC_BIG_MODEXP) { /* out, base, exp, mod */
+            uint64_t wm = words(r[3].len);
             if (r[0].len > UTXO_ABI_BIG_MAX_BYTES || r[1].len > UTXO_ABI_BIG_MAX_BYTES ||
                 r[2].len > UTXO_ABI_BIG_MAX_BYTES || r[3].len > UTXO_ABI_BIG_MAX_BYTES)
                 return FAIL_HC;
-            cost = words(r[3].len) * words(r[3].len) * 8 * r[2].len + words(r[1].len) * words(r[3].len);
+            /* per exponent bit one squaring (and some multiplies) mod m; the
+             * floor covers GMP's per-step overhead on tiny moduli */
+            cost = (wm * wm + UTXO_COST_BIG_FLOOR) * 8 * r[2].len + words(r[1].len) * wm;
         } else if (num == UTXO_HC_BIG_MUL) { /* out, a, b */
             if (r[0].len > UTXO_ABI_BIG_WIDE_BYTES || r[1].len > UTXO_ABI_BIG_MAX_BYTES ||
                 r[2].len > UTXO_ABI_BIG_MAX_BYTES)
                 return FAIL_HC;
-            cost = (words(r[1].len) * words(r[2].len) + 1) / 2;
+            cost = words(r[1].len) * words(r[2].len);
         } else { /* quot, rem, a, b */
             if (r[0].len > UTXO_ABI_BIG_WIDE_BYTES || r[1].len > UTXO_ABI_BIG_MAX_BYTES ||
                 r[2].len > UTXO_ABI_BIG_WIDE_BYTES || r[3].len > UTXO_ABI_BIG_MAX_BYTES)
                 return FAIL_HC;
-            cost = words(r[2].len) * words(r[3].len);
+            cost = words(r[2].len) * (words(r[3].len) + UTXO_COST_BIG_FLOOR);
         }
+        /* converting bytes to limbs and back is about 1 ns per byte */
         for (unsigned i = 0; i < n; i++)
-            cost += copy_cost(r[i].len);
+            cost += UTXO_COST_BIG_WORD * words(r[i].len);
     }
     if ((rc = charge(v, UTXO_COST_BIG_BASE + cost)) != 0)
         return rc;
