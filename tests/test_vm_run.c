@@ -259,6 +259,67 @@ START_TEST(self_modifying_other_page)
 }
 END_TEST
 
+/* Stores that change the length of the current straight-line run: a plain
+ * instruction turned into a jump (shorter) and a jump turned into a plain
+ * instruction (longer). The count must follow what really executed. */
+START_TEST(self_modifying_run_length)
+{
+    for (int shorten = 0; shorten < 2; shorten++) {
+        uint32_t before = shorten ? ADDI(S3, S3, 1) : JAL(ZERO, 8);
+        uint32_t after = shorten ? JAL(ZERO, 8) : ADDI(S3, S3, 1);
+        asm_buf b = {0};
+        asm_li(&b, T1, after);
+        asm_li(&b, T2, ASM_BASE + 6 * 4);
+        asm_emit(&b, SW(T1, T2, 0));      /* 4 */
+        asm_emit(&b, ADDI(S2, S2, 1));    /* 5 */
+        asm_emit(&b, before);             /* 6: rewritten by slot 4 */
+        asm_emit(&b, ADDI(S4, S4, 1));    /* 7 */
+        asm_emit(&b, ADDI(A0, ZERO, 0));  /* 8 */
+        asm_halt(&b);                     /* 9, 10 */
+        vm_program *p = asm_program(&b);
+        vm *v = vm_new();
+        utxo_vm_result r = run_prog(v, p, 1000);
+        ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+        ck_assert_uint_eq(vm_reg(v, S2), 1);
+        ck_assert_uint_eq(vm_reg(v, S3), shorten ? 0 : 1);
+        ck_assert_uint_eq(vm_reg(v, S4), shorten ? 0 : 1);
+        ck_assert_uint_eq(r.cycles, (shorten ? 10u : 11u) + UTXO_COST_HOSTCALL);
+        check_splits(p, 1000);
+        vm_program_free(p);
+        vm_free(v);
+        asm_free(&b);
+    }
+}
+END_TEST
+
+/* Data living on a page of code (images linked with ld -N do that): every
+ * store patches the decoded page, loads see the data, counts stay exact. */
+START_TEST(data_on_code_page)
+{
+    const uint32_t n = 50;
+    asm_buf b = {0};
+    asm_li(&b, T0, n);
+    asm_li(&b, T2, ASM_BASE + 1000);      /* slot 250 of the same page */
+    asm_emit(&b, SW(T0, T2, 0));          /* loop: */
+    asm_emit(&b, LW(T3, T2, 0));
+    asm_emit(&b, ADD(S2, S2, T3));
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, BNE(T0, ZERO, -16));
+    asm_emit(&b, ADDI(A0, ZERO, 0));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    vm *v = vm_new();
+    utxo_vm_result r = run_prog(v, p, 100000);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_eq(vm_reg(v, S2), n * (n + 1) / 2);
+    ck_assert_uint_eq(r.cycles, 4 + 5 * n + 1 + HALT_CYCLES);
+    check_splits(p, 100000);
+    vm_program_free(p);
+    vm_free(v);
+    asm_free(&b);
+}
+END_TEST
+
 /* A host call (ARGS_READ) writes the instruction after its own ECALL. */
 START_TEST(host_call_writes_code)
 {
@@ -567,6 +628,8 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, pause_edit_resume);
     tcase_add_test(tc, self_modifying_code);
     tcase_add_test(tc, self_modifying_other_page);
+    tcase_add_test(tc, self_modifying_run_length);
+    tcase_add_test(tc, data_on_code_page);
     tcase_add_test(tc, host_call_writes_code);
     tcase_add_test(tc, initial_state);
     tcase_add_test(tc, page_limit);

@@ -1,0 +1,68 @@
+/*
+ * fuzz_vm.c — libFuzzer target for the predicate machine: arbitrary bytes
+ * run as code. Layout of an input:
+ *
+ *   offset  size  meaning
+ *   0       1     budget selector: budget = 1 + (byte * 97) cycles (<= 24737)
+ *   1       1     entry slot: entry = 0x20000 + 4 * byte
+ *   2       1     argument length (bytes taken from the end of the input)
+ *   3       ...   code, loaded at 0x20000 (a second copy at 0x7FFFF000
+ *                 when the input is odd-sized, to reach the stack page)
+ *
+ * Host calls go to the real vm_host_call with no transaction (halt, args
+ * and hashing work; introspection fails cleanly). The page limit is 64 so
+ * a run can never take much memory. Oracles: no crash, hang or leak under
+ * ASan/UBSan, and determinism: the same run paused at a cycle count taken
+ * from the input and resumed must end exactly like the whole run.
+ * Run: tests/fuzz/fuzz_vm -max_len=4096
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "predicates/vm.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static vm *V;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    vm_segment segs[2];
+    vm_image img;
+    vm_program *p = NULL;
+    utxo_vm_result whole, split;
+
+    if (size < 4 || size > 65536)
+        return 0;
+    if (!V && !(V = vm_new()))
+        abort();
+    uint64_t budget = 1 + (uint64_t)data[0] * 97u;
+    uint32_t args_len = data[2] < size - 3 ? data[2] : 0;
+    memset(&img, 0, sizeof img);
+    segs[0] = (vm_segment){0x20000u, (uint32_t)(size - 3), data + 3};
+    segs[1] = (vm_segment){0x7FFFF000u, (uint32_t)(size - 3), data + 3};
+    img.entry = 0x20000u + 4u * data[1];
+    img.segs = segs;
+    img.n_segs = (size & 1) ? 2 : 1;
+    if (size - 3 > 0x1000)
+        img.n_segs = 1; /* the copy must stay below the argument area */
+    if (vm_program_new(&p, &img) != UTXO_OK)
+        abort();
+    vm_set_page_limit(V, 64);
+    const uint8_t *args = data + size - args_len;
+    if (vm_run(V, p, args, args_len, NULL, budget, &whole) != UTXO_OK)
+        abort();
+    if (whole.cycles > budget || (whole.status == UTXO_VM_FAILED && whole.fail == 0))
+        abort();
+    /* Determinism across a pause. */
+    uint64_t stop = whole.cycles ? (data[1] * 131u) % whole.cycles : 0;
+    if (vm_load(V, p, args, args_len, NULL, budget) != UTXO_OK)
+        abort();
+    while (vm_run_until(V, stop, &split) == VM_RUN_PAUSED)
+        stop = split.cycles + 1 + (stop & 7);
+    if (memcmp(&whole, &split, sizeof whole) != 0)
+        abort();
+    vm_program_free(p);
+    return 0;
+}
