@@ -79,6 +79,12 @@ enum utxo_err {
     /* predicates: images and ELF files (100..119; the VM itself uses 120..149) */
     UTXO_ERR_IMAGE = 100,           /* predicate image breaks a layout rule */
     UTXO_ERR_ELF = 101,             /* ELF file malformed or not an RV32IM executable */
+    /* accumulator and stateless validation (200..249) */
+    UTXO_ERR_ACC_PROOF = 200,       /* accumulator proof does not match the roots */
+    UTXO_ERR_ACC_POSITION = 201,    /* leaf position unsorted, repeated or beyond the leaf count */
+    UTXO_ERR_ACC_SIBLINGS = 202,    /* accumulator proof has extra or missing sibling hashes */
+    UTXO_ERR_ACC_SPENT = 203,       /* accumulator leaf already deleted */
+    UTXO_ERR_ACC_FULL = 204,        /* accumulator leaf count would exceed 2^64-1 */
 };
 
 /**

@@ -56,6 +56,11 @@ static const struct msg messages[] = {
     {UTXO_ERR_ELF, "ELF file malformed or not an RV32IM executable"},
     /* continuations: 150..199 */
     /* accumulator and stateless validation: 200..249 */
+    {UTXO_ERR_ACC_PROOF, "accumulator proof does not match the roots"},
+    {UTXO_ERR_ACC_POSITION, "accumulator leaf position unsorted, repeated or beyond the leaf count"},
+    {UTXO_ERR_ACC_SIBLINGS, "accumulator proof has extra or missing sibling hashes"},
+    {UTXO_ERR_ACC_SPENT, "accumulator leaf already deleted"},
+    {UTXO_ERR_ACC_FULL, "accumulator leaf count at its maximum (2^64-1)"},
     /* storage: 250..299 */
     /* wallet: 300..349 */
 };
