@@ -15,6 +15,8 @@ uint64_t bench_now_ns(void);
 
 int bench_encode(int argc, char **argv);
 int bench_vm(int argc, char **argv);
+/* The accumulator (bench_stateless.c): state and proof sizes, verify throughput. */
+int bench_stateless(int argc, char **argv);
 /* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
 int bench_vm_p2pk(int reps);
 

@@ -21,3 +21,6 @@ vm-work-img:
 	RV_CC='$(RV_CC)' RV_LD='$(RV_LD)' $(SHELL) $(srcdir)/tools/bench/gen_vm_work.sh \
 		$(abs_top_srcdir) $(srcdir)/tools/bench/vm_work_img.h
 .PHONY: vm-work-img
+
+# accumulator: utxo bench stateless
+utxo_SOURCES += tools/bench_stateless.c
