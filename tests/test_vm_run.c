@@ -570,6 +570,78 @@ START_TEST(reuse_resets_memory)
 }
 END_TEST
 
+/* A segment replayed on a fresh machine from a witness: the pages the
+ * segment touches (content at its start), registers, pc and cycle count, in
+ * restricted mode. It must end exactly where the original run was at the
+ * segment's end; a page left out of the witness fails NOT_WITNESSED. */
+START_TEST(segment_replay_from_witness)
+{
+    asm_buf b = {0};
+    asm_li(&b, S0, 0x00600000u);
+    asm_li(&b, T0, 40);
+    asm_emit(&b, SW(T0, S0, 0));          /* loop: data page */
+    asm_emit(&b, SW(T0, SP, -64));        /* stack page */
+    asm_emit(&b, ADDI(S0, S0, 256));      /* walks into new pages */
+    asm_emit(&b, ADD(S2, S2, T0));
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, BNE(T0, ZERO, -20));
+    asm_emit(&b, ADDI(A0, ZERO, 0));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    vm *a = vm_new(), *bm = vm_new(), *c = vm_new();
+    utxo_vm_result r, rb;
+    const uint64_t n = 57, m = 143;
+
+    ck_assert_int_eq(vm_load(a, p, NULL, 0, NULL, 10000), UTXO_OK);
+    ck_assert_int_eq(vm_run_until(a, n, &r), VM_RUN_PAUSED);
+    ck_assert_int_eq(vm_load(bm, p, NULL, 0, NULL, 10000), UTXO_OK);
+    ck_assert_int_eq(vm_run_until(bm, m, &rb), VM_RUN_PAUSED);
+    uint32_t n_pages;
+    const uint32_t *pages = vm_touched_pages(bm, &n_pages);
+    ck_assert_uint_gt(n_pages, 3);
+
+    for (int leave_out = -1; leave_out < (int)n_pages; leave_out += (int)n_pages) {
+        ck_assert_int_eq(vm_load_empty(c, p, NULL, 0, NULL, 10000), UTXO_OK);
+        for (uint32_t i = 0; i < n_pages; i++) {
+            uint8_t page[VM_PAGE_BYTES];
+            vm_page_get(a, pages[i], page); /* zeros if not yet touched at n */
+            if ((int)i != leave_out)
+                ck_assert_int_eq(vm_page_set(c, pages[i], page), 0);
+        }
+        for (unsigned i = 1; i < 32; i++)
+            vm_set_reg(c, i, vm_reg(a, i));
+        vm_set_pc(c, vm_pc(a));
+        vm_set_cycles(c, vm_cycles(a));
+        vm_set_restricted(c, true);
+        int st = vm_run_until(c, m, &r);
+        if (leave_out < 0) {
+            ck_assert_int_eq(st, VM_RUN_PAUSED);
+            ck_assert_uint_eq(r.cycles, rb.cycles);
+            ck_assert_uint_eq(r.pc, rb.pc);
+            for (unsigned i = 0; i < 32; i++)
+                ck_assert_uint_eq(vm_reg(c, i), vm_reg(bm, i));
+            for (uint32_t i = 0; i < n_pages; i++) {
+                uint8_t x[VM_PAGE_BYTES], y[VM_PAGE_BYTES];
+                ck_assert_int_eq(vm_page_get(c, pages[i], x), 1);
+                ck_assert_int_eq(vm_page_get(bm, pages[i], y), 1);
+                ck_assert_mem_eq(x, y, VM_PAGE_BYTES);
+            }
+        } else {
+            ck_assert_int_eq(st, VM_RUN_DONE);
+            ck_assert_int_eq(r.status, UTXO_VM_FAILED);
+            ck_assert_int_eq(r.fail, UTXO_VM_FAIL_NOT_WITNESSED);
+        }
+    }
+    ck_assert_int_eq(vm_page_set(c, 3, (const uint8_t[VM_PAGE_BYTES]){0}), UTXO_VM_FAIL_BAD_ACCESS);
+    ck_assert_str_eq(utxo_vm_fail_str(UTXO_VM_FAIL_NOT_WITNESSED), "page not in the witness");
+    vm_program_free(p);
+    vm_free(a);
+    vm_free(bm);
+    vm_free(c);
+    asm_free(&b);
+}
+END_TEST
+
 struct thread_arg {
     const vm_program *p;
     struct snap want;
@@ -636,6 +708,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, fetch_failures);
     tcase_add_test(tc, program_validation);
     tcase_add_test(tc, reuse_resets_memory);
+    tcase_add_test(tc, segment_replay_from_witness);
     tcase_add_test(tc, shared_program_threads);
     suite_add_tcase(s, tc);
     return s;

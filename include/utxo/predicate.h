@@ -33,7 +33,9 @@ enum utxo_vm_fail {
     UTXO_VM_FAIL_BAD_ACCESS = 4,    /* misaligned, unmapped or wrapping access */
     UTXO_VM_FAIL_BAD_HOSTCALL = 5,  /* unknown host call or bad host-call arguments */
     UTXO_VM_FAIL_EBREAK = 6,        /* EBREAK executed */
-    UTXO_VM_FAIL_BAD_FETCH = 7      /* pc misaligned or in unmapped memory */
+    UTXO_VM_FAIL_BAD_FETCH = 7,     /* pc misaligned or in unmapped memory */
+    UTXO_VM_FAIL_NOT_WITNESSED = 8  /* a continuation segment touched a page
+                                       its witness does not hold */
 };
 
 typedef struct utxo_vm_result {

@@ -187,8 +187,8 @@ void vm_finish(vm *v, int status, int fail, uint32_t exit_code, uint32_t pc)
     v->state = VM_DONE;
 }
 
-int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
-            const utxo_txctx *ctx, uint64_t budget)
+int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
+                  const utxo_txctx *ctx, uint64_t budget)
 {
     if (!v || !p || (args_len && !args))
         return UTXO_ERR_ARG;
@@ -199,16 +199,25 @@ int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
     v->budget = budget;
     v->halted = 0;
     v->halt_code = 0;
+    v->restricted = 0;
     v->prog = p;
     v->args = args;
     v->args_len = args_len;
     v->ctx = ctx;
     v->pc = p->entry;
     v->state = VM_LIVE;
+    return UTXO_OK;
+}
 
+int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
+            const utxo_txctx *ctx, uint64_t budget)
+{
+    int rc = vm_load_empty(v, p, args, args_len, ctx, budget);
+    if (rc)
+        return rc;
     for (uint32_t i = 0; i < p->n_pages; i++) {
         uint32_t pg = p->page_no[i];
-        int rc = vm_touch(v, pg);
+        rc = vm_touch(v, pg);
         if (rc) {
             vm_finish(v, UTXO_VM_FAILED, rc, 0, p->entry);
             return UTXO_OK;
@@ -219,7 +228,7 @@ int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
     }
     /* Arguments go in after the image (they win if the image overlaps). */
     if (args_len) {
-        int rc = (uint64_t)VM_ARGS_BASE + args_len > VM_ADDR_SPACE
+        rc = (uint64_t)VM_ARGS_BASE + args_len > VM_ADDR_SPACE
                      ? UTXO_VM_FAIL_MEMORY_LIMIT
                      : vm_mem_write(v, VM_ARGS_BASE, args, args_len);
         if (rc) {
@@ -293,6 +302,12 @@ void vm_set_pc(vm *v, uint32_t pc)
         v->pc = pc;
 }
 
+void vm_set_cycles(vm *v, uint64_t cycles)
+{
+    if (v)
+        v->cycles = cycles;
+}
+
 uint64_t vm_cycles(const vm *v)
 {
     return v ? v->cycles : 0;
@@ -337,6 +352,7 @@ const char *utxo_vm_fail_str(int fail)
     case UTXO_VM_FAIL_BAD_HOSTCALL: return "bad host call";
     case UTXO_VM_FAIL_EBREAK: return "ebreak";
     case UTXO_VM_FAIL_BAD_FETCH: return "bad instruction fetch";
+    case UTXO_VM_FAIL_NOT_WITNESSED: return "page not in the witness";
     default: return "unknown failure";
     }
 }

@@ -120,6 +120,27 @@ uint64_t vm_cycles(const vm *v);
  * are vm_mem_read(v, page << VM_PAGE_SHIFT, ...). */
 const uint32_t *vm_touched_pages(const vm *v, uint32_t *n);
 
+/* ---- machine: continuations (segment replay) ------------------------- *
+ * A segment verifier rebuilds a paused state on a fresh machine: vm_load_empty
+ * resets v for program p without materialising anything (no image, no
+ * arguments copied, all registers 0, pc = entry, cycles 0); the caller then
+ * installs the witnessed pages, registers, pc and cycle count, turns on
+ * restricted mode and runs with vm_run_until. Same argument rules as vm_load. */
+int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
+                  const utxo_txctx *ctx, uint64_t budget);
+void vm_set_cycles(vm *v, uint64_t cycles);
+/* Materialises page `page` (counted against the limit, allowed in restricted
+ * mode) with the given 1 KiB of content. 0, or UTXO_VM_FAIL_BAD_ACCESS for a
+ * page below VM_LOW_UNMAPPED or past 2^32, or UTXO_VM_FAIL_MEMORY_LIMIT. */
+int vm_page_set(vm *v, uint32_t page, const uint8_t bytes[VM_PAGE_BYTES]);
+/* Copies page `page` to out without touching it: returns 1 when the page is
+ * materialised, 0 when it is not (out is then all zeros, which is what the
+ * guest would read). Never changes the machine. */
+int vm_page_get(const vm *v, uint32_t page, uint8_t out[VM_PAGE_BYTES]);
+/* Restricted mode (off after every load): materialising a page that is not
+ * already there fails the run with UTXO_VM_FAIL_NOT_WITNESSED. */
+void vm_set_restricted(vm *v, bool on);
+
 /* ---- environment side (implemented in hostcall.c) --------------------- */
 /* Called on ECALL with a7 = host call number (include/utxo/abi.h). Returns 0
  * to continue at pc + 4, or a UTXO_VM_FAIL_* reason. */

@@ -170,6 +170,7 @@ struct vm {
     uint32_t n_touched;
     uint32_t cap_touched;
     uint32_t page_limit;
+    uint32_t restricted;        /* no new pages: NOT_WITNESSED */
     vm_dpage *free_dpages;      /* recycled private tables */
 
     uint32_t halted;            /* set by vm_halt during a host call */

@@ -113,7 +113,8 @@ void vm_mem_reset(vm *v)
     v->n_touched = 0;
 }
 
-int vm_touch(vm *v, uint32_t p)
+/* Materialises page p even in restricted mode. */
+static int materialise(vm *v, uint32_t p)
 {
     if (p < VM_LOW_PAGES || p >= VM_NUM_PAGES)
         return UTXO_VM_FAIL_BAD_ACCESS;
@@ -124,6 +125,13 @@ int vm_touch(vm *v, uint32_t p)
     v->touched[v->n_touched++] = p;
     v->pstate[p] = VM_PG_RW;
     return 0;
+}
+
+int vm_touch(vm *v, uint32_t p)
+{
+    if (v->restricted && p < VM_NUM_PAGES && p >= VM_LOW_PAGES && v->pstate[p] == VM_PG_NONE)
+        return UTXO_VM_FAIL_NOT_WITNESSED;
+    return materialise(v, p);
 }
 
 int vm_make_writable(vm *v, uint32_t p)
@@ -309,6 +317,36 @@ int vm_mem_write(vm *v, uint32_t addr, const void *src, uint32_t len)
         return rc;
     memcpy(v->mem + addr, src, len);
     return 0;
+}
+
+int vm_page_set(vm *v, uint32_t page, const uint8_t bytes[VM_PAGE_BYTES])
+{
+    if (!v || !bytes)
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    int rc = materialise(v, page);
+    if (rc)
+        return rc;
+    drop_code(v, page);
+    v->pstate[page] = VM_PG_RW;
+    memcpy(v->mem + ((size_t)page << VM_PAGE_SHIFT), bytes, VM_PAGE_BYTES);
+    return 0;
+}
+
+int vm_page_get(const vm *v, uint32_t page, uint8_t out[VM_PAGE_BYTES])
+{
+    if (!v || !out || page >= VM_NUM_PAGES || v->pstate[page] == VM_PG_NONE) {
+        if (out)
+            memset(out, 0, VM_PAGE_BYTES);
+        return 0;
+    }
+    memcpy(out, v->mem + ((size_t)page << VM_PAGE_SHIFT), VM_PAGE_BYTES);
+    return 1;
+}
+
+void vm_set_restricted(vm *v, bool on)
+{
+    if (v)
+        v->restricted = on;
 }
 
 const uint32_t *vm_touched_pages(const vm *v, uint32_t *n)
