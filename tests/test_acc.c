@@ -1012,6 +1012,62 @@ START_TEST(forest_argument_errors)
 }
 END_TEST
 
+/* The worked example of docs/ACCUMULATOR.md, rebuilt: layout checked
+ * field by field, values from independent pieces (leaf hashes, acc_parent). */
+START_TEST(doc_worked_example)
+{
+    acc_forest *f;
+    acc_state st;
+    acc_hash l[6], h23, lv[2];
+    acc_proof p;
+    uint8_t *b;
+    size_t len;
+    uint64_t one = 1, t[2] = {0, 5};
+
+    ck_assert_int_eq(acc_forest_new(&f), UTXO_OK);
+    for (int i = 0; i < 6; i++) {
+        utxo_outpoint op;
+        utxo_output o;
+        memset(op.txid, i + 1, 32);
+        op.index = 0;
+        memset(&o, 0, sizeof o);
+        o.value = 1000u * (uint64_t)(i + 1);
+        memset(o.predicate_id, 0xaa, 32);
+        acc_leaf_hash(l[i], &op, &o, 1, (uint64_t)i);
+        ck_assert_int_eq(acc_forest_add(f, l[i]), UTXO_OK);
+    }
+    ck_assert_int_eq(acc_forest_delete(f, &one, 1, NULL), UTXO_OK);
+    ck_assert_int_eq(acc_forest_state(f, &st), UTXO_OK);
+    acc_parent(h23, l[2], l[3]);
+    {
+        acc_hash r2, r1;
+        acc_parent(r2, l[0], h23);   /* (1,0) = L0 moved up */
+        acc_parent(r1, l[4], l[5]);
+        ck_assert_mem_eq(st.roots[2], r2, 32);
+        ck_assert_mem_eq(st.roots[1], r1, 32);
+    }
+    acc_proof_init(&p);
+    ck_assert_int_eq(acc_forest_prove(f, t, 2, &p), UTXO_OK);
+    b = proof_bytes(&p, &len);
+    ck_assert_uint_eq(len, 69);
+    ck_assert_int_eq(b[0], 2);
+    ck_assert_int_eq(b[1], 0);
+    ck_assert_int_eq(b[2], 4);
+    ck_assert_int_eq(b[3], 3);
+    ck_assert_int_eq(b[4], 0x01);
+    ck_assert_mem_eq(b + 5, l[4], 32);
+    ck_assert_mem_eq(b + 37, h23, 32);
+    memcpy(lv[0], l[0], 32);
+    memcpy(lv[1], l[5], 32);
+    ck_assert_int_eq(acc_stateless_delete(&st, &p, lv, 2, NULL), UTXO_OK);
+    ck_assert_mem_eq(st.roots[2], h23, 32);
+    ck_assert_mem_eq(st.roots[1], l[4], 32);
+    acc_proof_clear(&p);
+    free(b);
+    acc_forest_free(f);
+}
+END_TEST
+
 /* ---- undo ----------------------------------------------------------------- */
 
 START_TEST(undo_blocks)
@@ -1094,6 +1150,7 @@ static Suite *acc_suite(void)
     tcase_add_test(tc, edge_empty_and_single);
     tcase_add_test(tc, edge_subtrees);
     tcase_add_test(tc, forest_argument_errors);
+    tcase_add_test(tc, doc_worked_example);
     tcase_add_test(tc, undo_blocks);
     suite_add_tcase(s, tc);
     return s;
