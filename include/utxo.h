@@ -8,5 +8,6 @@
 #include "utxo/common.h"
 #include "utxo/ledger.h"
 #include "utxo/predicate.h"
+#include "utxo/validate.h"
 
 #endif /* UTXO_H */

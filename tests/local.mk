@@ -1,8 +1,8 @@
 # tests — Check suites (one per module), command-line tests and fuzz targets.
 # Each Check program is a test; a shell test drives the utxo command.
 if HAVE_CHECK
-check_PROGRAMS += tests/test_codec tests/test_ledger tests/test_json
-TESTS += tests/test_codec tests/test_ledger tests/test_json
+check_PROGRAMS += tests/test_codec tests/test_ledger tests/test_json tests/test_validate
+TESTS += tests/test_codec tests/test_ledger tests/test_json tests/test_validate
 endif
 tests_test_codec_SOURCES = tests/test_codec.c tests/testutil.h
 tests_test_codec_CFLAGS = $(TEST_CFLAGS)
@@ -10,6 +10,9 @@ tests_test_codec_LDADD = $(TEST_LIBS)
 tests_test_ledger_SOURCES = tests/test_ledger.c tests/testutil.h
 tests_test_ledger_CFLAGS = $(TEST_CFLAGS) -DVECTORS_DIR='"$(abs_top_srcdir)/tests/vectors"'
 tests_test_ledger_LDADD = $(TEST_LIBS)
+tests_test_validate_SOURCES = tests/test_validate.c tests/testutil.h
+tests_test_validate_CFLAGS = $(TEST_CFLAGS)
+tests_test_validate_LDADD = $(TEST_LIBS)
 tests_test_json_SOURCES = tests/test_json.c tools/json.c tools/json.h
 tests_test_json_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
 tests_test_json_LDADD = $(TEST_LIBS)

@@ -5,6 +5,8 @@ libutxo_core_la_SOURCES += \
 	src/utxo/params.c \
 	src/utxo/tx.c \
 	src/utxo/block.c \
-	src/utxo/rules.c
-noinst_HEADERS += src/utxo/codec.h src/utxo/ledger_int.h
-utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h
+	src/utxo/rules.c \
+	src/utxo/pool.c \
+	src/utxo/validate.c
+noinst_HEADERS += src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h
+utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h include/utxo/validate.h

@@ -1,0 +1,69 @@
+/*
+ * utxo/validate.h — contextual validation: a transaction or a block checked
+ * against the outputs it spends, with every input's predicate run in the VM
+ * (in parallel over a block).
+ *
+ * The caller supplies the spent outputs (from its UTXO set, or from a block
+ * proof in a stateless validator); this module does not look anything up.
+ * Header signature, previous hash and accumulator digest need the chain
+ * state and are checked by the callers that hold it.
+ */
+#ifndef UTXO_VALIDATE_H
+#define UTXO_VALIDATE_H
+
+#include "utxo/predicate.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What went wrong, and where. err is UTXO_OK for a valid object. */
+typedef struct utxo_verdict {
+    int err;              /* UTXO_OK or a UTXO_ERR_* code */
+    uint32_t tx;          /* offending transaction index within the block (0 for a lone tx) */
+    uint32_t input;       /* offending input (or output, for value errors) index */
+    utxo_vm_result vm;    /* the predicate's run when err == UTXO_ERR_TX_REJECTED */
+    uint64_t fees;        /* sum of the fees (valid objects) */
+    uint64_t cycles;      /* cycles used by all predicates (valid objects) */
+} utxo_verdict;
+
+/* A verifier: consensus parameters and a pool of threads that run
+ * predicates. One verifier is used by one thread at a time. */
+typedef struct utxo_verifier utxo_verifier;
+
+/**
+ * A verifier for chain parameters p (copied) using `threads` threads in all
+ * (0: one per online CPU). NULL on out-of-memory. Free with
+ * utxo_verifier_free (NULL is a no-op).
+ */
+utxo_verifier *utxo_verifier_new(const utxo_params *p, unsigned threads);
+void utxo_verifier_free(utxo_verifier *v);
+/** Threads the verifier actually runs (at least 1). */
+unsigned utxo_verifier_threads(const utxo_verifier *v);
+
+/**
+ * Validates non-coinbase tx in a block at `height`: the context-free rules,
+ * then for input i the spent output spent[i] (tx->n_inputs entries,
+ * borrowed): the witness image hashes to spent[i].predicate_id; input values
+ * sum to at most UTXO_MAX_MONEY and cover the outputs plus utxo_tx_min_fee;
+ * every predicate accepts within its budget. Returns v->err (also in *out).
+ */
+int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
+                     uint32_t height, utxo_verdict *out);
+
+/**
+ * Validates block b: utxo_block_check, then every non-coinbase transaction
+ * as utxo_verifier_tx with spent[t] its spent outputs (spent[0], for the
+ * coinbase, is ignored and may be NULL), predicates of all inputs in
+ * parallel; then the coinbase may pay out at most the block's fees (the
+ * genesis block, height 0, may allocate up to UTXO_MAX_MONEY). When several
+ * inputs fail, the first in (tx, input) order is reported, so the verdict
+ * does not depend on thread timing. Returns out->err.
+ */
+int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                        utxo_verdict *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UTXO_VALIDATE_H */

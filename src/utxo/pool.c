@@ -1,0 +1,158 @@
+/*
+ * pool.c — worker threads for parallel-for loops (see pool.h).
+ *
+ * A loop is published as (fn, arg, n) with a generation number; workers
+ * claim indexes from an atomic counter until it passes n, then report done.
+ * The caller claims indexes too, so a pool of one thread has no workers and
+ * no locking on the hot path.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "utxo/pool.h"
+
+struct pool {
+    unsigned threads;           /* including the caller */
+    pthread_t *tids;
+    pthread_mutex_t lock;
+    pthread_cond_t work;        /* a new loop, or shutdown */
+    pthread_cond_t done;        /* a worker finished its part */
+    pthread_mutex_t serial;     /* one pool_for at a time */
+    unsigned long generation;
+    unsigned busy;              /* workers still inside the current loop */
+    int shutdown;
+    pool_fn fn;
+    void *arg;
+    size_t n;
+    atomic_size_t next;
+};
+
+struct worker_arg {
+    pool *p;
+    unsigned id;
+};
+
+static void run_items(pool *p, unsigned worker)
+{
+    for (;;) {
+        size_t i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+        if (i >= p->n)
+            return;
+        p->fn(p->arg, i, worker);
+    }
+}
+
+static void *worker_main(void *v)
+{
+    struct worker_arg wa = *(struct worker_arg *)v;
+    pool *p = wa.p;
+    unsigned long seen = 0;
+
+    free(v);
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->shutdown && p->generation == seen)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->shutdown)
+            break;
+        seen = p->generation;
+        pthread_mutex_unlock(&p->lock);
+        run_items(p, wa.id);
+        pthread_mutex_lock(&p->lock);
+        if (--p->busy == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+pool *pool_new(unsigned threads)
+{
+    pool *p = calloc(1, sizeof *p);
+
+    if (p == NULL)
+        return NULL;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    if (threads > 256)
+        threads = 256;
+    p->threads = 1;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->serial, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->next, 0);
+    p->tids = calloc(threads, sizeof *p->tids);
+    if (p->tids == NULL) {
+        pool_free(p);
+        return NULL;
+    }
+    for (unsigned i = 1; i < threads; i++) {
+        struct worker_arg *wa = malloc(sizeof *wa);
+        if (wa == NULL)
+            break;
+        wa->p = p;
+        wa->id = i;
+        if (pthread_create(&p->tids[i], NULL, worker_main, wa) != 0) {
+            free(wa);
+            break;
+        }
+        p->threads++;
+    }
+    return p;
+}
+
+void pool_free(pool *p)
+{
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->shutdown = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 1; i < p->threads; i++)
+        pthread_join(p->tids[i], NULL);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->serial);
+    free(p->tids);
+    free(p);
+}
+
+unsigned pool_threads(const pool *p)
+{
+    return p ? p->threads : 1;
+}
+
+void pool_for(pool *p, size_t n, pool_fn fn, void *arg)
+{
+    if (n == 0)
+        return;
+    if (p == NULL || p->threads == 1 || n == 1) {
+        for (size_t i = 0; i < n; i++)
+            fn(arg, i, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->serial);
+    pthread_mutex_lock(&p->lock);
+    p->fn = fn;
+    p->arg = arg;
+    p->n = n;
+    atomic_store(&p->next, 0);
+    p->busy = p->threads - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    run_items(p, 0);
+    pthread_mutex_lock(&p->lock);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->done, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->serial);
+}

@@ -1,0 +1,29 @@
+/*
+ * pool.h — a fixed set of worker threads that runs parallel-for loops.
+ *
+ * pool_for(p, n, fn, arg) calls fn(arg, i, worker) once for every i in
+ * [0, n), spread over the pool's threads and the calling thread, and returns
+ * when all calls have returned. Workers live as long as the pool, so
+ * per-thread state (each thread's predicate VM) stays warm from one loop to
+ * the next. Calls to pool_for on one pool are serialised; distinct pools are
+ * independent. A pool of 1 thread runs everything on the caller.
+ */
+#ifndef UTXO_SRC_POOL_H
+#define UTXO_SRC_POOL_H
+
+#include <stddef.h>
+
+typedef struct pool pool;
+
+/* fn receives the loop argument, the item index and the worker number
+ * (0 = the calling thread, 1..threads-1 = pool threads). */
+typedef void (*pool_fn)(void *arg, size_t i, unsigned worker);
+
+/* threads: total threads including the caller (0 = the number of online
+ * CPUs). NULL on failure. */
+pool *pool_new(unsigned threads);
+void pool_free(pool *p);
+unsigned pool_threads(const pool *p);
+void pool_for(pool *p, size_t n, pool_fn fn, void *arg);
+
+#endif /* UTXO_SRC_POOL_H */

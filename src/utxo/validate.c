@@ -1,0 +1,233 @@
+/*
+ * validate.c — contextual validation of transactions and blocks against the
+ * outputs they spend (see utxo/validate.h). Cheap checks run first and in
+ * order; predicate runs, the expensive part, go to the thread pool as one
+ * task per input across the whole block.
+ */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include "utxo/validate.h"
+#include "utxo/ledger_int.h"
+#include "utxo/pool.h"
+#include "predicates/pred_run.h"
+
+struct utxo_verifier {
+    utxo_params params;
+    pool *pool;
+};
+
+utxo_verifier *utxo_verifier_new(const utxo_params *p, unsigned threads)
+{
+    utxo_verifier *v;
+
+    if (p == NULL || (v = calloc(1, sizeof *v)) == NULL)
+        return NULL;
+    v->params = *p;
+    v->pool = pool_new(threads);
+    if (v->pool == NULL) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void utxo_verifier_free(utxo_verifier *v)
+{
+    if (v == NULL)
+        return;
+    pool_free(v->pool);
+    free(v);
+}
+
+unsigned utxo_verifier_threads(const utxo_verifier *v)
+{
+    return v ? pool_threads(v->pool) : 1;
+}
+
+static void verdict_clear(utxo_verdict *out)
+{
+    memset(out, 0, sizeof *out);
+}
+
+/* One predicate run: transaction t, input i. */
+struct job {
+    uint32_t tx;
+    uint32_t input;
+    utxo_txctx ctx;
+    uint8_t id[UTXO_HASH_BYTES];
+    utxo_vm_result res;
+    int err;                 /* UTXO_OK, an image error, or NOMEM */
+};
+
+struct batch {
+    struct job *jobs;
+    const utxo_tx *const *txs;
+    atomic_size_t first_bad;   /* lowest failing job index so far */
+};
+
+static void run_job(void *arg, size_t k, unsigned worker)
+{
+    struct batch *b = arg;
+    struct job *j = &b->jobs[k];
+    const utxo_witness *w = &b->txs[j->tx]->inputs[j->input].witness;
+
+    (void)worker;
+    /* Later jobs than a known failure cannot change the verdict. */
+    if (k > atomic_load_explicit(&b->first_bad, memory_order_relaxed)) {
+        j->err = UTXO_ERR_INTERNAL; /* not run; never reported */
+        return;
+    }
+    j->err = pred_run(&j->res, j->id, w->image, w->image_len, w->args, w->args_len, &j->ctx,
+                      w->budget, NULL);
+    if (j->err != UTXO_OK || j->res.status != UTXO_VM_ACCEPTED) {
+        size_t cur = atomic_load(&b->first_bad);
+        while (k < cur && !atomic_compare_exchange_weak(&b->first_bad, &cur, k))
+            ;
+    }
+}
+
+/* The value checks of one transaction; fills jobs for its inputs. */
+static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output *spent,
+                      uint32_t t, uint32_t height, struct job *jobs, uint64_t *fee,
+                      uint32_t *bad)
+{
+    uint64_t in = 0, out = 0, min_fee;
+    uint8_t sighash[UTXO_HASH_BYTES];
+
+    *bad = 0;
+    if (spent == NULL)
+        return UTXO_ERR_ARG;
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_witness *w = &tx->inputs[i].witness;
+        *bad = i;
+        if (spent[i].value > UTXO_MAX_MONEY)
+            return UTXO_ERR_TX_VALUE;
+        in += spent[i].value;
+        if (in > UTXO_MAX_MONEY)
+            return UTXO_ERR_TX_VALUE;
+        utxo_predicate_id(jobs[i].id, w->image, w->image_len);
+        if (sodium_memcmp(jobs[i].id, spent[i].predicate_id, UTXO_HASH_BYTES) != 0)
+            return UTXO_ERR_TX_PREDICATE_ID;
+    }
+    *bad = 0;
+    for (uint32_t i = 0; i < tx->n_outputs; i++)
+        out += tx->outputs[i].value; /* bounded by utxo_tx_check */
+    min_fee = utxo_tx_min_fee(tx, p);
+    if (in < out || in - out < min_fee)
+        return UTXO_ERR_TX_FEE;
+    *fee = in - out;
+    utxo_tx_sighash(tx, p->chain_id, sighash);
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        jobs[i].tx = t;
+        jobs[i].input = i;
+        jobs[i].ctx.tx = tx;
+        jobs[i].ctx.input_index = i;
+        jobs[i].ctx.spent = spent;
+        jobs[i].ctx.height = height;
+        memcpy(jobs[i].ctx.sighash, sighash, UTXO_HASH_BYTES);
+    }
+    return UTXO_OK;
+}
+
+/* Runs jobs[0..n) on the pool and reports the first failure in order. */
+static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx *const *txs,
+                    utxo_verdict *out)
+{
+    struct batch b = {.jobs = jobs, .txs = txs};
+
+    atomic_init(&b.first_bad, n);
+    pool_for(v->pool, n, run_job, &b);
+    size_t k = atomic_load(&b.first_bad);
+    if (k < n) {
+        out->tx = jobs[k].tx;
+        out->input = jobs[k].input;
+        if (jobs[k].err != UTXO_OK)
+            return jobs[k].err == UTXO_ERR_NOMEM ? UTXO_ERR_NOMEM : UTXO_ERR_TX_REJECTED;
+        out->vm = jobs[k].res;
+        return UTXO_ERR_TX_REJECTED;
+    }
+    for (size_t i = 0; i < n; i++)
+        out->cycles += jobs[i].res.cycles;
+    return UTXO_OK;
+}
+
+int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
+                     uint32_t height, utxo_verdict *out)
+{
+    utxo_verdict tmp;
+    struct job *jobs = NULL;
+    uint64_t fee = 0;
+    int rc;
+
+    if (out == NULL)
+        out = &tmp;
+    verdict_clear(out);
+    if (v == NULL || tx == NULL || spent == NULL)
+        return out->err = UTXO_ERR_ARG;
+    rc = utxo_tx_check(tx, &v->params, &out->input);
+    if (rc == UTXO_OK && utxo_tx_is_coinbase(tx))
+        rc = UTXO_ERR_BLOCK_COINBASE;
+    if (rc != UTXO_OK)
+        return out->err = rc;
+    jobs = calloc(tx->n_inputs, sizeof *jobs);
+    if (jobs == NULL)
+        return out->err = UTXO_ERR_NOMEM;
+    rc = tx_context(&v->params, tx, spent, 0, height, jobs, &fee, &out->input);
+    if (rc == UTXO_OK)
+        rc = run_jobs(v, jobs, tx->n_inputs, &tx, out);
+    if (rc == UTXO_OK)
+        out->fees = fee;
+    free(jobs);
+    return out->err = rc;
+}
+
+int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                        utxo_verdict *out)
+{
+    utxo_verdict tmp;
+    struct job *jobs = NULL;
+    size_t n = 0, k = 0;
+    uint64_t fees = 0, paid = 0;
+    int rc;
+
+    if (out == NULL)
+        out = &tmp;
+    verdict_clear(out);
+    if (v == NULL || b == NULL || (spent == NULL && b->n_txs > 1))
+        return out->err = UTXO_ERR_ARG;
+    rc = utxo_block_check(b, &v->params, &out->tx, &out->input);
+    if (rc != UTXO_OK)
+        return out->err = rc;
+    for (uint32_t t = 1; t < b->n_txs; t++)
+        n += b->txs[t]->n_inputs;
+    jobs = calloc(n > 0 ? n : 1, sizeof *jobs);
+    if (jobs == NULL)
+        return out->err = UTXO_ERR_NOMEM;
+    for (uint32_t t = 1; t < b->n_txs; t++) {
+        uint64_t fee = 0;
+        rc = tx_context(&v->params, b->txs[t], spent[t], t, b->header.height, jobs + k, &fee,
+                        &out->input);
+        if (rc != UTXO_OK) {
+            out->tx = t;
+            goto done;
+        }
+        k += b->txs[t]->n_inputs;
+        fees += fee; /* each fee <= UTXO_MAX_MONEY, at most 2^20 txs: no wrap */
+    }
+    for (uint32_t i = 0; i < b->txs[0]->n_outputs; i++)
+        paid += b->txs[0]->outputs[i].value;
+    if (paid > (b->header.height == 0 ? UTXO_MAX_MONEY : fees)) {
+        out->tx = 0;
+        rc = UTXO_ERR_TX_VALUE;
+        goto done;
+    }
+    rc = run_jobs(v, jobs, n, (const utxo_tx *const *)b->txs, out);
+    if (rc == UTXO_OK)
+        out->fees = fees;
+done:
+    free(jobs);
+    return out->err = rc;
+}
