@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <gmp.h>
+#include <pthread.h>
 #include <sodium.h>
 #include "testutil.h"
 #include "utxo/abi.h"
@@ -473,6 +474,82 @@ START_TEST(templates_are_valid_and_distinct)
 }
 END_TEST
 
+/* Four threads spend 300 distinct pay-to-pubkey instances (more than the
+ * cache holds, so entries are evicted while other threads run them) with
+ * right and wrong signatures; every outcome must be the expected one. */
+#define MT_KEYS 300
+#define MT_THREADS 4
+static uint8_t mt_pk[MT_KEYS][32], mt_sig[MT_KEYS][64];
+static uint8_t *mt_img[MT_KEYS];
+static size_t mt_len[MT_KEYS];
+static spend mt_spend;
+
+static void *mt_worker(void *arg)
+{
+    uintptr_t t = (uintptr_t)arg, bad = 0;
+
+    for (int round = 0; round < 3; round++)
+        for (uint32_t k = (uint32_t)t; k < MT_KEYS; k += 1) {
+            uint32_t key = (k * 7 + (uint32_t)t * 13 + (uint32_t)round) % MT_KEYS;
+            uint32_t other = (key + 1) % MT_KEYS;
+            utxo_vm_result r;
+            if (utxo_predicate_run(&r, mt_img[key], mt_len[key], mt_sig[key], 64, &mt_spend.ctx, BUDGET) != UTXO_OK ||
+                r.status != UTXO_VM_ACCEPTED)
+                bad++;
+            if (utxo_predicate_run(&r, mt_img[key], mt_len[key], mt_sig[other], 64, &mt_spend.ctx, BUDGET) != UTXO_OK ||
+                r.status != UTXO_VM_REJECTED || r.exit_code != 2)
+                bad++;
+        }
+    return (void *)bad;
+}
+
+START_TEST(cache_is_thread_safe)
+{
+    pthread_t th[MT_THREADS];
+    uint8_t sk[64];
+    uintptr_t bad = 0;
+
+    spend_init(&mt_spend, STDPRED_HASHLOCK, (const uint8_t[32]){0}, 32, 0); /* just for a ctx */
+    for (int k = 0; k < MT_KEYS; k++) {
+        uint8_t seed[32] = {(uint8_t)k, (uint8_t)(k >> 8), 0x5a};
+        crypto_sign_seed_keypair(mt_pk[k], sk, seed);
+        crypto_sign_detached(mt_sig[k], NULL, mt_spend.ctx.sighash, 32, sk);
+        ck_assert_int_eq(stdpred_instance(STDPRED_P2PK, mt_pk[k], 32, &mt_img[k], &mt_len[k]), UTXO_OK);
+    }
+    for (uintptr_t t = 0; t < MT_THREADS; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, mt_worker, (void *)t), 0);
+    for (int t = 0; t < MT_THREADS; t++) {
+        void *ret;
+        ck_assert_int_eq(pthread_join(th[t], &ret), 0);
+        bad += (uintptr_t)ret;
+    }
+    ck_assert_uint_eq(bad, 0);
+    for (int k = 0; k < MT_KEYS; k++)
+        free(mt_img[k]);
+    pc_clear();
+    spend_free(&mt_spend);
+}
+END_TEST
+
+START_TEST(run_api_errors)
+{
+    utxo_vm_result r;
+    const stdpred_template *t = stdpred_get(STDPRED_P2PK);
+    uint8_t bad[16] = "UTXQ";
+
+    ck_assert_int_eq(utxo_predicate_run(NULL, t->image, t->image_len, NULL, 0, NULL, 10), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_predicate_run(&r, NULL, 5, NULL, 0, NULL, 10), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_predicate_run(&r, t->image, t->image_len, NULL, 3, NULL, 10), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_predicate_run(&r, bad, sizeof bad, NULL, 0, NULL, 10), UTXO_ERR_VERSION);
+    ck_assert_int_eq(utxo_predicate_run(&r, t->image, t->image_len - 1, NULL, 0, NULL, 10), UTXO_ERR_TRUNCATED);
+    /* a budget of zero: out of cycles before the first instruction */
+    ck_assert_int_eq(utxo_predicate_run(&r, t->image, t->image_len, NULL, 0, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(r.status, UTXO_VM_FAILED);
+    ck_assert_int_eq(r.fail, UTXO_VM_FAIL_OUT_OF_CYCLES);
+    ck_assert_uint_eq(r.cycles, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stdpred");
@@ -489,6 +566,8 @@ static Suite *suite(void)
     tcase_add_test(t, thousandth_run_decodes_nothing);
     tcase_add_test(t, cached_run_equals_direct_run);
     tcase_add_test(t, templates_are_valid_and_distinct);
+    tcase_add_test(t, cache_is_thread_safe);
+    tcase_add_test(t, run_api_errors);
     suite_add_tcase(s, t);
     return s;
 }
