@@ -9,6 +9,11 @@
  * tests/local.mk) and in split runs paused at several cycle counts: result
  * and cycle count must be identical every time.
  *
+ * Second part: random instruction streams (ALU, M, loads and stores,
+ * forward branches and jumps, LUI/AUIPC, FENCE) assembled here with the
+ * encoders of vm_asm.h into a small ELF, run under both; the final
+ * registers and the data region must be byte-identical.
+ *
  * Exit 77 (skipped) when the RISC-V toolchain or qemu-riscv32 is missing.
  */
 #include "config.h"
@@ -16,8 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "predicates/image.h"
 #include "predicates/vm_internal.h"
+#include "vm_asm.h"
 
 #ifndef VM_QEMU
 #define VM_QEMU "no"
@@ -144,6 +152,205 @@ out:
     return bad;
 }
 
+/* ---- random instruction streams ---------------------------------------- */
+
+#define R_TEXT 0x00020000u
+#define R_DATA 0x00030000u   /* 4 KiB of random data, then the register dump */
+#define R_DUMP 0x00031000u
+#define R_OUT (4096u + 128u) /* bytes compared: data region + x0..x31 dump */
+#define R_BASE 27u           /* x27 = R_DATA + 2048: base of every access */
+
+/* splitmix64: the same seed gives the same programs everywhere. */
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+static uint32_t rnd(uint64_t *s) { return (uint32_t)(rng_next(s) >> 32); }
+
+/* A random register for a destination (never the base register). */
+static uint32_t rdst(uint64_t *s)
+{
+    uint32_t r = rnd(s) % 32;
+    return r == R_BASE ? 0 : r;
+}
+
+/* Body of n random instructions, then the register dump. */
+static void gen_body(asm_buf *b, uint64_t *s, uint32_t n)
+{
+    static uint32_t (*const rr[18])(uint32_t, uint32_t, uint32_t) = {
+        ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND,
+        MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU};
+    static uint32_t (*const ri[6])(uint32_t, uint32_t, int32_t) = {ADDI, SLTI, SLTIU, XORI, ORI, ANDI};
+    static uint32_t (*const rb[6])(uint32_t, uint32_t, int32_t) = {BEQ, BNE, BLT, BGE, BLTU, BGEU};
+    static uint32_t (*const ld[5])(uint32_t, uint32_t, int32_t) = {LB, LH, LW, LBU, LHU};
+    static const uint32_t ld_size[5] = {1, 2, 4, 1, 2};
+    static uint32_t (*const st[3])(uint32_t, uint32_t, int32_t) = {SB, SH, SW};
+
+    for (uint32_t r = 1; r < 32; r++)
+        asm_li(b, r, r == R_BASE ? R_DATA + 2048 : rnd(s));
+    uint32_t start = b->n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = rnd(s) % 100, left = n - i; /* instructions to the end */
+        int32_t imm = (int32_t)(rnd(s) << 20) >> 20;
+        if (k < 30) {
+            asm_emit(b, rr[rnd(s) % 18](rdst(s), rnd(s) % 32, rnd(s) % 32));
+        } else if (k < 50) {
+            asm_emit(b, ri[rnd(s) % 6](rdst(s), rnd(s) % 32, imm));
+        } else if (k < 56) {
+            uint32_t sh = rnd(s) % 32, which = rnd(s) % 3;
+            asm_emit(b, which == 0 ? SLLI(rdst(s), rnd(s) % 32, sh)
+                        : which == 1 ? SRLI(rdst(s), rnd(s) % 32, sh) : SRAI(rdst(s), rnd(s) % 32, sh));
+        } else if (k < 60) {
+            asm_emit(b, (rnd(s) & 1) ? LUI(rdst(s), rnd(s) & 0xFFFFF) : AUIPC(rdst(s), rnd(s) & 0xFFFFF));
+        } else if (k < 75) {
+            uint32_t w = rnd(s) % 5, sz = ld_size[w];
+            int32_t off = (int32_t)((rnd(s) % (4096 / sz)) * sz) - 2048;
+            asm_emit(b, ld[w](rdst(s), R_BASE, off));
+        } else if (k < 88) {
+            uint32_t w = rnd(s) % 3, sz = 1u << w;
+            int32_t off = (int32_t)((rnd(s) % (4096 / sz)) * sz) - 2048;
+            asm_emit(b, st[w](rnd(s) % 32, R_BASE, off));
+        } else if (k < 96) {
+            uint32_t fwd = 1 + rnd(s) % (left < 12 ? left : 12); /* lands in [i+1, n] */
+            asm_emit(b, rb[rnd(s) % 6](rnd(s) % 32, rnd(s) % 32, (int32_t)(4 * fwd)));
+        } else if (k < 99) {
+            uint32_t fwd = 1 + rnd(s) % (left < 12 ? left : 12);
+            asm_emit(b, JAL(rdst(s), (int32_t)(4 * fwd)));
+        } else {
+            asm_emit(b, FENCE());
+        }
+    }
+    (void)start;
+    /* dump x1..x31 at R_DUMP + 4 * r (x27 is known: it is the base) */
+    asm_emit(b, LUI(R_BASE, R_DUMP >> 12));
+    for (uint32_t r = 1; r < 32; r++)
+        asm_emit(b, SW(r, R_BASE, (int32_t)(4 * r)));
+}
+
+/* Writes a two-segment ELF32 RISC-V executable: text, then data. */
+static int write_elf(const char *path, const asm_buf *text, const uint8_t *data, uint32_t data_len)
+{
+    uint8_t h[0x1000];
+    memset(h, 0, sizeof h);
+#define P16(o, v) (h[o] = (uint8_t)(v), h[(o) + 1] = (uint8_t)((v) >> 8))
+#define P32(o, v) (P16(o, (v) & 0xFFFFu), P16((o) + 2, (uint32_t)(v) >> 16))
+    memcpy(h, "\x7f" "ELF\x01\x01\x01", 7);
+    P16(16, 2);          /* ET_EXEC */
+    P16(18, 243);        /* EM_RISCV */
+    P32(20, 1);
+    P32(24, R_TEXT);     /* entry */
+    P32(28, 52);         /* phoff */
+    P16(40, 52);         /* ehsize */
+    P16(42, 32);         /* phentsize */
+    P16(44, 2);          /* phnum */
+    P16(46, 40);         /* shentsize */
+    uint32_t tlen = 4 * text->n;
+    /* text: offset 0x1000; data: offset 0x1000 + round_up(tlen, 4096) */
+    uint32_t doff = 0x1000 + ((tlen + 4095) & ~4095u);
+    uint32_t ph[2][8] = {{1, 0x1000, R_TEXT, R_TEXT, tlen, tlen, 5, 0x1000},
+                         {1, doff, R_DATA, R_DATA, data_len, data_len, 6, 0x1000}};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 8; j++)
+            P32(52 + 32 * i + 4 * j, ph[i][j]);
+#undef P16
+#undef P32
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    uint8_t *t = calloc(1, doff - 0x1000);
+    for (uint32_t i = 0; t && i < text->n; i++)
+        for (int k = 0; k < 4; k++)
+            t[4 * i + k] = (uint8_t)(text->w[i] >> (8 * k));
+    int ok = t && fwrite(h, 1, sizeof h, f) == sizeof h &&
+             fwrite(t, 1, doff - 0x1000, f) == doff - 0x1000 &&
+             fwrite(data, 1, data_len, f) == data_len;
+    free(t);
+    if (fclose(f) != 0 || !ok)
+        return -1;
+    return chmod(path, 0755); /* qemu-user wants an executable file */
+}
+
+static int qemu_output(const char *elf, uint8_t *out, size_t len)
+{
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "'%s' '%s'", VM_QEMU, elf);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t got = fread(out, 1, len, p);
+    int st = pclose(p);
+    return (got == len && st == 0) ? 0 : -1;
+}
+
+static int check_random(vm *v, uint64_t seed, const char *dir)
+{
+    uint64_t s = seed;
+    asm_buf vm_code = {0}, q_code = {0};
+    static uint8_t data[R_OUT], want[R_OUT], got[R_OUT];
+    char path[4096];
+    int bad = 0;
+
+    for (uint32_t i = 0; i < 4096; i++)
+        data[i] = (uint8_t)rng_next(&s);
+    memset(data + 4096, 0, 128);
+    uint64_t s2 = s;
+    gen_body(&vm_code, &s, 150 + (uint32_t)(seed % 150));
+    gen_body(&q_code, &s2, 150 + (uint32_t)(seed % 150));
+    asm_halt(&vm_code); /* machine: halt (a7 = 0); a0/a7 already dumped */
+    asm_li(&q_code, A0, 1);   /* qemu: write(1, R_DATA, R_OUT); exit(0) */
+    asm_li(&q_code, A1, R_DATA);
+    asm_li(&q_code, A2, R_OUT);
+    asm_emit(&q_code, ADDI(A7, ZERO, 64));
+    asm_emit(&q_code, ECALL());
+    asm_emit(&q_code, ADDI(A0, ZERO, 0));
+    asm_emit(&q_code, ADDI(A7, ZERO, 93));
+    asm_emit(&q_code, ECALL());
+    snprintf(path, sizeof path, "%s/random.elf", dir);
+    if (write_elf(path, &q_code, data, R_OUT) != 0 || qemu_output(path, want, R_OUT) != 0) {
+        fprintf(stderr, "random %llu: qemu run failed\n", (unsigned long long)seed);
+        bad = 1;
+        goto out;
+    }
+    vm_segment segs[2] = {{R_TEXT, 4 * vm_code.n, NULL}, {R_DATA, R_OUT, data}};
+    uint8_t *tb = malloc(4 * vm_code.n);
+    for (uint32_t i = 0; tb && i < vm_code.n; i++)
+        for (int k = 0; k < 4; k++)
+            tb[4 * i + k] = (uint8_t)(vm_code.w[i] >> (8 * k));
+    segs[0].data = tb;
+    vm_image im;
+    memset(&im, 0, sizeof im);
+    im.entry = R_TEXT;
+    im.n_segs = 2;
+    im.segs = segs;
+    vm_program *p = NULL;
+    utxo_vm_result r;
+    if (!tb || vm_program_new(&p, &im) != UTXO_OK ||
+        vm_run(v, p, NULL, 0, NULL, 1000000, &r) != UTXO_OK || r.status == UTXO_VM_FAILED ||
+        vm_mem_read(v, R_DATA, got, R_OUT) != 0) {
+        fprintf(stderr, "random %llu: machine run failed (%s at %#x)\n",
+                (unsigned long long)seed, utxo_vm_fail_str(r.fail), r.pc);
+        bad = 1;
+    } else if (memcmp(got, want, R_OUT) != 0) {
+        for (uint32_t i = 0; i < R_OUT; i += 4)
+            if (memcmp(got + i, want + i, 4) != 0) {
+                fprintf(stderr, "random %llu: differs at %s %u\n", (unsigned long long)seed,
+                        i < 4096 ? "data offset" : "register x",
+                        i < 4096 ? i : (i - 4096) / 4);
+                break;
+            }
+        bad = 1;
+    }
+    vm_program_free(p);
+    free(tb);
+out:
+    asm_free(&vm_code);
+    asm_free(&q_code);
+    return bad;
+}
+
 int main(void)
 {
     char stamp[4096];
@@ -161,6 +368,22 @@ int main(void)
         return 1;
     for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++)
         bad |= check_prog(v, progs[i]);
+    char dir[] = "/tmp/utxo-vm-qemu-XXXXXX";
+    if (!mkdtemp(dir)) {
+        vm_free(v);
+        return 1;
+    }
+    int n_random = 300, rbad = 0;
+    for (int i = 0; i < n_random && rbad < 5; i++)
+        rbad += check_random(v, 1000 + (uint64_t)i, dir);
+    printf("random streams: %d programs, %d differ from qemu\n", n_random, rbad);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/random.elf", dir);
+    if (!getenv("VM_QEMU_KEEP")) { /* set it to keep the last program for a look */
+        unlink(path);
+        rmdir(dir);
+    }
+    bad |= rbad != 0;
     vm_free(v);
     return bad;
 }
