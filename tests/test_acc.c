@@ -1068,6 +1068,104 @@ START_TEST(doc_worked_example)
 }
 END_TEST
 
+/* ---- the store interface --------------------------------------------------- */
+
+/* A store of fixed capacity written here, independent of the built-in one;
+ * it can be told to fail the k-th put. */
+typedef struct tstore {
+    acc_hash h[13][4096];
+    uint64_t len[13];
+    long fail_put_at;   /* -1: never */
+    long puts;
+} tstore;
+
+static int ts_get(void *ctx, unsigned row, uint64_t idx, uint8_t out[ACC_HASH_BYTES])
+{
+    tstore *t = ctx;
+    if (row >= 13 || idx >= t->len[row])
+        return UTXO_ERR_INTERNAL;
+    memcpy(out, t->h[row][idx], 32);
+    return UTXO_OK;
+}
+
+static int ts_put(void *ctx, unsigned row, uint64_t idx, const uint8_t h[ACC_HASH_BYTES])
+{
+    tstore *t = ctx;
+    if (t->fail_put_at >= 0 && t->puts++ == t->fail_put_at)
+        return UTXO_ERR_IO;
+    if (row >= 13 || idx > t->len[row] || idx >= 4096)
+        return UTXO_ERR_INTERNAL;
+    if (idx == t->len[row])
+        t->len[row]++;
+    memcpy(t->h[row][idx], h, 32);
+    return UTXO_OK;
+}
+
+static int ts_truncate(void *ctx, uint64_t count)
+{
+    tstore *t = ctx;
+    for (unsigned r = 0; r < 13; r++)
+        if (t->len[r] > count >> r)
+            t->len[r] = count >> r;
+    return UTXO_OK;
+}
+
+static const acc_store_ops ts_ops = {ts_get, ts_put, ts_truncate, NULL};
+
+START_TEST(custom_store)
+{
+    tstore *ts = calloc(1, sizeof *ts);
+    acc_forest *f, *g, *h;
+    acc_state st;
+    uint64_t rng = 12, t[30];
+    size_t n;
+
+    ck_assert_ptr_nonnull(ts);
+    ts->fail_put_at = -1;
+    ck_assert_int_eq(acc_forest_new_with_store(&f, &ts_ops, ts, 0), UTXO_OK);
+    ck_assert_int_eq(acc_forest_new(&g), UTXO_OK);
+    acc_state_init(&st);
+    for (int b = 0; b < 40; b++) {
+        uint64_t base = acc_forest_count(f);
+        n = pick_live(f, &rng, t, 20);
+        delete_both(f, &st, t, n);
+        ck_assert_int_eq(acc_forest_delete(g, t, n, NULL), UTXO_OK);
+        for (uint64_t j = 0; j < 60; j++) {
+            acc_hash x;
+            leaf_for(x, 12, base + j);
+            ck_assert_int_eq(acc_forest_add(f, x), UTXO_OK);
+            ck_assert_int_eq(acc_forest_add(g, x), UTXO_OK);
+            ck_assert_int_eq(acc_state_add(&st, x), UTXO_OK);
+        }
+        assert_forest_state(f, &st);
+        assert_forest_state(g, &st);
+    }
+    /* reopen over the same nodes (destroy is NULL: the store survives) */
+    acc_forest_free(f);
+    ck_assert_int_eq(acc_forest_new_with_store(&h, &ts_ops, ts, st.count), UTXO_OK);
+    assert_forest_state(h, &st);
+    /* a storage failure is reported, not hidden */
+    ts->fail_put_at = 0;
+    ts->puts = 0;
+    n = pick_live(h, &rng, t, 5);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(acc_forest_delete(h, t, n, NULL), UTXO_ERR_IO);
+    ts->puts = 0;
+    {
+        acc_hash x;
+        acc_forest *none = (acc_forest *)1;
+        leaf_for(x, 12, st.count);
+        ck_assert_int_eq(acc_forest_add(h, x), UTXO_ERR_IO);
+        ck_assert_uint_eq(acc_forest_count(h), st.count);
+        ck_assert_int_eq(acc_forest_new_with_store(&none, NULL, ts, 0), UTXO_ERR_ARG);
+        ck_assert_ptr_null(none);
+    }
+    acc_forest_free(h);
+    acc_forest_free(g);
+    free(ts);
+}
+END_TEST
+
 /* ---- undo ----------------------------------------------------------------- */
 
 START_TEST(undo_blocks)
@@ -1151,6 +1249,7 @@ static Suite *acc_suite(void)
     tcase_add_test(tc, edge_subtrees);
     tcase_add_test(tc, forest_argument_errors);
     tcase_add_test(tc, doc_worked_example);
+    tcase_add_test(tc, custom_store);
     tcase_add_test(tc, undo_blocks);
     suite_add_tcase(s, tc);
     return s;
