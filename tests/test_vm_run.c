@@ -642,6 +642,75 @@ START_TEST(segment_replay_from_witness)
 }
 END_TEST
 
+/* Replaying a segment needs what the original run knew about pages outside
+ * the witness: how many were materialised before (they count against the
+ * limit) and which accessed pages were still empty. A fetch from a page the
+ * witness does not cover is NOT_WITNESSED, from one proven empty BAD_FETCH. */
+START_TEST(segment_replay_limits_and_fetch)
+{
+    asm_buf b = {0};
+    asm_li(&b, S0, 0x00600000u);
+    asm_emit(&b, SW(S0, S0, 0));          /* loop: one new page per turn */
+    asm_emit(&b, ADDI(S0, S0, 1024));
+    asm_emit(&b, JAL(ZERO, -8));
+    vm_program *p = asm_program(&b);
+    vm *a = vm_new(), *c = vm_new();
+    utxo_vm_result whole, r;
+    const uint32_t limit = 20;
+    const uint64_t n = 2 + 3 * 8;         /* after 8 pages */
+
+    vm_set_page_limit(a, limit);
+    vm_set_page_limit(c, limit);
+    ck_assert_int_eq(vm_run(a, p, NULL, 0, NULL, 10000, &whole), UTXO_OK);
+    ck_assert_int_eq(whole.fail, UTXO_VM_FAIL_MEMORY_LIMIT);
+    uint32_t n_all;
+    const uint32_t *all = vm_touched_pages(a, &n_all);
+    uint32_t later[32], n_later = 0;
+    for (uint32_t i = 9; i < n_all; i++) /* image page + 8 data pages came first */
+        later[n_later++] = all[i];
+
+    for (int variant = 0; variant < 3; variant++) {
+        vm_load(a, p, NULL, 0, NULL, 10000);
+        ck_assert_int_eq(vm_run_until(a, n, &r), VM_RUN_PAUSED);
+        uint32_t n_at;
+        vm_touched_pages(a, &n_at);
+        ck_assert_uint_eq(n_at, 9);
+        ck_assert_int_eq(vm_load_empty(c, p, NULL, 0, NULL, 10000), UTXO_OK);
+        uint8_t code[VM_PAGE_BYTES];
+        ck_assert_int_eq(vm_page_get(a, ASM_BASE >> VM_PAGE_SHIFT, code), 1);
+        if (variant == 0) /* 1: the witness forgets the code page; 2: says it is empty */
+            ck_assert_int_eq(vm_page_set(c, ASM_BASE >> VM_PAGE_SHIFT, code), 0);
+        uint32_t absent[40];
+        memcpy(absent, later, n_later * sizeof *later);
+        uint32_t n_abs = n_later;
+        if (variant == 2)
+            absent[n_abs++] = ASM_BASE >> VM_PAGE_SHIFT; /* a witness saying it is empty */
+        ck_assert_int_eq(vm_set_absent_pages(c, absent, n_abs), UTXO_OK);
+        vm_set_pages_outside(c, n_at - 1);
+        for (unsigned i = 1; i < 32; i++)
+            vm_set_reg(c, i, vm_reg(a, i));
+        vm_set_pc(c, vm_pc(a));
+        vm_set_cycles(c, vm_cycles(a));
+        vm_set_restricted(c, true);
+        ck_assert_int_eq(vm_run_until(c, UINT64_MAX, &r), VM_RUN_DONE);
+        if (variant == 0) {
+            ck_assert_mem_eq(&r, &whole, sizeof r);
+        } else {
+            ck_assert_msg(r.fail == (variant == 1 ? UTXO_VM_FAIL_NOT_WITNESSED
+                                                  : UTXO_VM_FAIL_BAD_FETCH),
+                          "variant %d: fail %d pc %#x cycles %llu", variant, r.fail, r.pc,
+                          (unsigned long long)r.cycles);
+            ck_assert_uint_eq(r.cycles, n);
+        }
+    }
+    ck_assert_int_eq(vm_set_absent_pages(c, NULL, 1), UTXO_ERR_ARG);
+    vm_program_free(p);
+    vm_free(a);
+    vm_free(c);
+    asm_free(&b);
+}
+END_TEST
+
 struct thread_arg {
     const vm_program *p;
     struct snap want;
@@ -709,6 +778,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, program_validation);
     tcase_add_test(tc, reuse_resets_memory);
     tcase_add_test(tc, segment_replay_from_witness);
+    tcase_add_test(tc, segment_replay_limits_and_fetch);
     tcase_add_test(tc, shared_program_threads);
     suite_add_tcase(s, tc);
     return s;

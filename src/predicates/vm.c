@@ -200,6 +200,8 @@ int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args
     v->halted = 0;
     v->halt_code = 0;
     v->restricted = 0;
+    v->pages_outside = 0;
+    (void)vm_set_absent_pages(v, NULL, 0);
     v->prog = p;
     v->args = args;
     v->args_len = args_len;

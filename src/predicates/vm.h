@@ -138,8 +138,19 @@ int vm_page_set(vm *v, uint32_t page, const uint8_t bytes[VM_PAGE_BYTES]);
  * guest would read). Never changes the machine. */
 int vm_page_get(const vm *v, uint32_t page, uint8_t out[VM_PAGE_BYTES]);
 /* Restricted mode (off after every load): materialising a page that is not
- * already there fails the run with UTXO_VM_FAIL_NOT_WITNESSED. */
+ * already there, or fetching from one, fails the run with
+ * UTXO_VM_FAIL_NOT_WITNESSED -- except for pages the witness proves empty
+ * (vm_set_absent_pages): those behave as in a normal run (a data access
+ * materialises them, a fetch fails BAD_FETCH). */
 void vm_set_restricted(vm *v, bool on);
+/* The pages (copied; any order) the witness proves were never materialised
+ * before the segment. Returns UTXO_OK, UTXO_ERR_ARG or UTXO_ERR_NOMEM.
+ * Cleared by every load. */
+int vm_set_absent_pages(vm *v, const uint32_t *pages, uint32_t n);
+/* Pages materialised by earlier segments that are not in this witness: they
+ * count against the page limit as they did in the original run. Cleared by
+ * every load. */
+void vm_set_pages_outside(vm *v, uint32_t n);
 
 /* ---- environment side (implemented in hostcall.c) --------------------- */
 /* Called on ECALL with a7 = host call number (include/utxo/abi.h). Returns 0

@@ -171,6 +171,10 @@ struct vm {
     uint32_t cap_touched;
     uint32_t page_limit;
     uint32_t restricted;        /* no new pages: NOT_WITNESSED */
+    uint32_t *absent;           /* restricted mode: pages witnessed empty */
+    uint32_t n_absent;
+    uint32_t pages_outside;     /* pages counted against the limit that are
+                                   not materialised here (earlier segments) */
     vm_dpage *free_dpages;      /* recycled private tables */
 
     uint32_t halted;            /* set by vm_halt during a host call */

@@ -48,6 +48,9 @@ static void release(void *p, size_t n)
 
 void vm_mem_fini(vm *v)
 {
+    free(v->absent);
+    v->absent = NULL;
+    v->n_absent = 0;
     if (v->pstate && v->dtab && v->touched)
         vm_mem_reset(v);
     while (v->free_dpages) {
@@ -120,17 +123,33 @@ static int materialise(vm *v, uint32_t p)
         return UTXO_VM_FAIL_BAD_ACCESS;
     if (v->pstate[p] != VM_PG_NONE)
         return 0;
-    if (v->n_touched >= v->page_limit)
+    if (v->n_touched >= v->page_limit || v->page_limit - v->n_touched <= v->pages_outside)
         return UTXO_VM_FAIL_MEMORY_LIMIT;
     v->touched[v->n_touched++] = p;
     v->pstate[p] = VM_PG_RW;
     return 0;
 }
 
+/* Restricted mode: was page p witnessed as empty? */
+static int witnessed_absent(const vm *v, uint32_t p)
+{
+    uint32_t lo = 0, hi = v->n_absent;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v->absent[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->n_absent && v->absent[lo] == p;
+}
+
 int vm_touch(vm *v, uint32_t p)
 {
-    if (v->restricted && p < VM_NUM_PAGES && p >= VM_LOW_PAGES && v->pstate[p] == VM_PG_NONE)
-        return UTXO_VM_FAIL_NOT_WITNESSED;
+    if (v->restricted && p < VM_NUM_PAGES && p >= VM_LOW_PAGES &&
+        v->pstate[p] == VM_PG_NONE && v->n_touched < v->page_limit &&
+        v->page_limit - v->n_touched > v->pages_outside && !witnessed_absent(v, p))
+        return UTXO_VM_FAIL_NOT_WITNESSED; /* (the limit is checked first) */
     return materialise(v, p);
 }
 
@@ -214,6 +233,8 @@ const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
             vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
         break;
     default: /* VM_PG_NONE: fetching never materialises a page */
+        if (v->restricted && !witnessed_absent(v, p))
+            *fail = UTXO_VM_FAIL_NOT_WITNESSED;
         return NULL;
     }
     if (!d) {
@@ -347,6 +368,36 @@ void vm_set_restricted(vm *v, bool on)
 {
     if (v)
         v->restricted = on;
+}
+
+static int cmp_page(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int vm_set_absent_pages(vm *v, const uint32_t *pages, uint32_t n)
+{
+    if (!v || (n && !pages) || n > VM_NUM_PAGES)
+        return UTXO_ERR_ARG;
+    uint32_t *a = NULL;
+    if (n) {
+        a = malloc((size_t)n * sizeof *a);
+        if (!a)
+            return UTXO_ERR_NOMEM;
+        memcpy(a, pages, (size_t)n * sizeof *a);
+        qsort(a, n, sizeof *a, cmp_page);
+    }
+    free(v->absent);
+    v->absent = a;
+    v->n_absent = n;
+    return UTXO_OK;
+}
+
+void vm_set_pages_outside(vm *v, uint32_t n)
+{
+    if (v)
+        v->pages_outside = n;
 }
 
 const uint32_t *vm_touched_pages(const vm *v, uint32_t *n)
