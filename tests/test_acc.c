@@ -450,10 +450,23 @@ static void random_history(uint64_t seed, unsigned blocks)
         ck_assert_uint_eq(acc_proof_get_length(&q), len);
         /* the validator side, block order: delete, then add */
         ck_assert_int_eq(acc_stateless_apply(&st, &q, l, n, adds, n_adds), UTXO_OK);
-        /* the bridge side */
-        ck_assert_int_eq(acc_forest_delete(f, t, n, NULL), UTXO_OK);
-        for (size_t j = 0; j < n_adds; j++)
-            ck_assert_int_eq(acc_forest_add(f, adds[j]), UTXO_OK);
+        /* the bridge side: by hand on even blocks, in one call on odd ones */
+        if (b % 2 == 0) {
+            ck_assert_int_eq(acc_forest_delete(f, t, n, NULL), UTXO_OK);
+            for (size_t j = 0; j < n_adds; j++)
+                ck_assert_int_eq(acc_forest_add(f, adds[j]), UTXO_OK);
+        } else {
+            acc_proof r;
+            uint8_t *rb;
+            size_t rlen;
+            acc_proof_init(&r);
+            ck_assert_int_eq(acc_forest_apply_block(f, t, n, adds, n_adds, &r, NULL), UTXO_OK);
+            rb = proof_bytes(&r, &rlen);
+            ck_assert_uint_eq(rlen, len);
+            ck_assert_mem_eq(rb, bytes, len);
+            acc_proof_clear(&r);
+            free(rb);
+        }
         assert_forest_state(f, &st);
         /* a spent leaf can no longer be proven or verified */
         if (n > 0) {
@@ -1007,6 +1020,22 @@ START_TEST(forest_argument_errors)
     ck_assert_int_eq(acc_forest_leaf(f, 8, h), UTXO_ERR_ACC_POSITION);
     ck_assert_int_eq(acc_forest_add(f, ACC_EMPTY), UTXO_ERR_ARG);
     ck_assert_int_eq(acc_forest_new(NULL), UTXO_ERR_ARG);
+    {   /* a block with a bad spend or a bad add changes nothing */
+        acc_state before, after;
+        acc_hash adds[2];
+        uint64_t ok[1] = {5};
+        ck_assert_int_eq(acc_forest_state(f, &before), UTXO_OK);
+        leaf_for(adds[0], 7, 8);
+        memset(adds[1], 0, 32);
+        ck_assert_int_eq(acc_forest_apply_block(f, ok, 1, adds, 2, &p, NULL), UTXO_ERR_ARG);
+        ck_assert_int_eq(acc_forest_apply_block(f, t, 2, adds, 1, &p, NULL), UTXO_ERR_ACC_POSITION);
+        ck_assert_int_eq(acc_forest_delete(f, ok, 1, NULL), UTXO_OK);
+        ck_assert_int_eq(acc_forest_state(f, &before), UTXO_OK);
+        ck_assert_int_eq(acc_forest_apply_block(f, ok, 1, adds, 1, &p, NULL), UTXO_ERR_ACC_SPENT);
+        ck_assert_int_eq(acc_forest_state(f, &after), UTXO_OK);
+        ck_assert_mem_eq(&after, &before, sizeof after);
+        ck_assert_ptr_null(p.targets);
+    }
     ck_assert_uint_eq(acc_forest_count(f), 8);
     acc_forest_free(f);
 }

@@ -310,6 +310,17 @@ int acc_forest_prove(const acc_forest *f, const uint64_t *targets, size_t n,
 int acc_forest_delete(acc_forest *f, const uint64_t *targets, size_t n,
                       acc_hash *undo) UTXO_WARN_UNUSED;
 /*
+ * One block on the bridge side, in block order: proves the sorted live
+ * targets against the pre-block forest into *proof (initialised, empty;
+ * caller clears), deletes them (their hashes into undo[0..n) when undo is
+ * not NULL), then appends adds[0..n_adds) (hashes for positions count,
+ * count+1, ...). Validation errors (positions, spent leaves, empty adds)
+ * are found before anything changes; a storage failure midway leaves the
+ * store to be rolled back by its owner.
+ */
+int acc_forest_apply_block(acc_forest *f, const uint64_t *targets, size_t n, const acc_hash *adds,
+                           size_t n_adds, acc_proof *proof, acc_hash *undo) UTXO_WARN_UNUSED;
+/*
  * Undoes one block: drops the leaves added after old_count, then restores
  * the leaves the block deleted (targets sorted, leaves as returned by
  * acc_forest_delete). Afterwards the forest equals the one before the block.

@@ -331,6 +331,33 @@ int acc_forest_delete(acc_forest *f, const uint64_t *targets, size_t n, acc_hash
     return rc;
 }
 
+int acc_forest_apply_block(acc_forest *f, const uint64_t *targets, size_t n, const acc_hash *adds,
+                           size_t n_adds, acc_proof *proof, acc_hash *undo)
+{
+    acc_proof q;
+    int rc;
+
+    if (f == NULL || proof == NULL || (targets == NULL && n > 0) || (adds == NULL && n_adds > 0))
+        return UTXO_ERR_ARG;
+    if (n_adds > UINT64_MAX - f->count)
+        return UTXO_ERR_ACC_FULL;
+    for (size_t j = 0; j < n_adds; j++)
+        if (acc_is_empty(adds[j]))
+            return UTXO_ERR_ARG;
+    acc_proof_init(&q);
+    rc = acc_forest_prove(f, targets, n, &q);   /* checks positions and liveness */
+    if (rc == UTXO_OK)
+        rc = acc_forest_delete(f, targets, n, undo);
+    for (size_t j = 0; rc == UTXO_OK && j < n_adds; j++)
+        rc = acc_forest_add(f, adds[j]);
+    if (rc == UTXO_OK) {
+        *proof = q;
+        acc_proof_init(&q);
+    }
+    acc_proof_clear(&q);
+    return rc;
+}
+
 int acc_forest_undo(acc_forest *f, uint64_t old_count, const uint64_t *targets,
                     const acc_hash *leaves, size_t n)
 {
