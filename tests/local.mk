@@ -134,3 +134,7 @@ endif
 tests_fuzz_fuzz_accproof_SOURCES = tests/fuzz/fuzz_accproof.c
 tests_fuzz_fuzz_accproof_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_accproof_LDFLAGS = $(FUZZLINK)
+
+# machine: the committed bench image is reproducible from its source
+TESTS += tests/vm_bench_img.sh
+EXTRA_DIST += tests/vm_bench_img.sh
