@@ -1195,6 +1195,117 @@ START_TEST(custom_store)
 }
 END_TEST
 
+/* ---- wallet proof updates --------------------------------------------------- */
+
+/* A wallet watches some new outputs of each block and keeps one batch proof
+ * for all it holds, updated from block proofs only; after every block it
+ * must equal, byte for byte, what the full forest proves for those leaves. */
+static void wallet_history(uint64_t seed, unsigned blocks)
+{
+    acc_forest *f;
+    acc_state st;
+    acc_proof mine;
+    acc_hash *ml = malloc(4096 * sizeof *ml);
+    uint64_t rng = seed;
+    size_t max_held = 0, spent_mine = 0, stale_refused = 0;
+
+    ck_assert_ptr_nonnull(ml);
+    ck_assert_int_eq(acc_forest_new(&f), UTXO_OK);
+    acc_state_init(&st);
+    acc_proof_init(&mine);
+    forest_add_n(f, &st, seed, 40);
+    for (unsigned b = 0; b < blocks; b++) {
+        uint64_t t[40], watch[8], base = st.count;
+        size_t n = pick_live(f, &rng, t, rng_below(&rng, 30)), n_adds = rng_below(&rng, 24),
+               n_watch = 0, held = mine.n_targets, len1, len2;
+        acc_hash *l = leaves_of(f, t, n), adds[24];
+        acc_proof bp, fresh;
+        acc_state pre = st;
+        uint8_t *b1, *b2;
+
+        /* sometimes the block spends one of the wallet's coins */
+        if (held > 0 && rng_below(&rng, 3) == 0 && n < 40) {
+            uint64_t c = mine.targets[rng_below(&rng, (uint32_t)held)];
+            bool dup = false;
+            for (size_t i = 0; i < n; i++)
+                dup |= t[i] == c;
+            if (!dup) {
+                size_t j = n++;
+                while (j > 0 && t[j - 1] > c) {
+                    t[j] = t[j - 1];
+                    j--;
+                }
+                t[j] = c;
+                free(l);
+                l = leaves_of(f, t, n);
+                spent_mine++;
+            }
+        }
+        for (size_t j = 0; j < n_adds; j++) {
+            leaf_for(adds[j], seed, base + j);
+            if (rng_below(&rng, 3) == 0 && n_watch < 8)
+                watch[n_watch++] = base + j;
+        }
+        acc_proof_init(&bp);
+        ck_assert_int_eq(acc_forest_apply_block(f, t, n, adds, n_adds, &bp, NULL), UTXO_OK);
+        ck_assert_int_eq(acc_stateless_apply(&st, &bp, l, n, adds, n_adds), UTXO_OK);
+        ck_assert_int_eq(acc_proof_update(&mine, ml, &mine, ml, mine.n_targets, &pre, &bp, l, n,
+                                          adds, n_adds, watch, n_watch),
+                         UTXO_OK);
+        /* the wallet's proof is exactly the bridge's */
+        acc_proof_init(&fresh);
+        ck_assert_int_eq(acc_forest_prove(f, mine.targets, mine.n_targets, &fresh), UTXO_OK);
+        b1 = proof_bytes(&mine, &len1);
+        b2 = proof_bytes(&fresh, &len2);
+        ck_assert_uint_eq(len1, len2);
+        ck_assert_mem_eq(b1, b2, len1);
+        for (size_t i = 0; i < mine.n_targets; i++) {
+            acc_hash h;
+            ck_assert_int_eq(acc_forest_leaf(f, mine.targets[i], h), UTXO_OK);
+            ck_assert_mem_eq(h, ml[i], 32);
+        }
+        ck_assert_int_eq(acc_stateless_verify(&st, &mine, ml, mine.n_targets), UTXO_OK);
+        if (mine.n_targets > max_held)
+            max_held = mine.n_targets;
+        /* against the old roots, the new proof is refused exactly when it
+         * does not verify there (it still does when the block touched none
+         * of its trees) */
+        if (n > 0 && held > 0) {
+            acc_proof stale, out;
+            acc_proof_init(&out);
+            ck_assert_int_eq(acc_forest_prove(f, NULL, 0, &stale), UTXO_OK);
+            if (mine.n_targets > 0) {
+                int v = acc_stateless_verify(&pre, &mine, ml, mine.n_targets);
+                int u = acc_proof_update(&out, ml, &mine, ml, mine.n_targets, &pre, &stale, NULL,
+                                         0, NULL, 0, NULL, 0);
+                ck_assert_int_eq(u, v);
+                if (u != UTXO_OK) {
+                    ck_assert_ptr_null(out.targets);
+                    stale_refused++;
+                }
+            }
+            acc_proof_clear(&stale);
+        }
+        acc_proof_clear(&bp);
+        acc_proof_clear(&fresh);
+        free(b1);
+        free(b2);
+        free(l);
+    }
+    ck_assert_uint_gt(max_held, 20);
+    ck_assert_uint_gt(spent_mine, 5);
+    ck_assert_uint_gt(stale_refused, 5);
+    acc_proof_clear(&mine);
+    acc_forest_free(f);
+    free(ml);
+}
+
+START_TEST(wallet_proofs_follow_blocks)
+{
+    wallet_history(500 + (uint64_t)_i, 250);
+}
+END_TEST
+
 /* ---- undo ----------------------------------------------------------------- */
 
 START_TEST(undo_blocks)
@@ -1277,6 +1388,7 @@ static Suite *acc_suite(void)
     tcase_add_test(tc, edge_empty_and_single);
     tcase_add_test(tc, edge_subtrees);
     tcase_add_test(tc, forest_argument_errors);
+    tcase_add_loop_test(tc, wallet_proofs_follow_blocks, 0, 3);
     tcase_add_test(tc, doc_worked_example);
     tcase_add_test(tc, custom_store);
     tcase_add_test(tc, undo_blocks);

@@ -240,6 +240,30 @@ int acc_stateless_delete(acc_state *st, const acc_proof *proof, const acc_hash *
 int acc_stateless_apply(acc_state *st, const acc_proof *proof, const acc_hash *leaves,
                         size_t n_leaves, const acc_hash *adds, size_t n_adds) UTXO_WARN_UNUSED;
 
+/*
+ * The walk with a record: like acc_stateless_delete, but writes the
+ * post-deletion roots to roots_out (st is not changed) and appends every
+ * node the walk knows or receives to rec, as (row, idx, value before, value
+ * after deleting the targets). Used to update proofs (acc_update.c). rec
+ * grows with realloc; release with free(rec->v). On error rec may hold a
+ * partial list.
+ */
+typedef struct acc_rec {
+    uint8_t row;
+    uint64_t idx;
+    acc_hash old;
+    acc_hash now;
+} acc_rec;
+
+typedef struct acc_rec_list {
+    acc_rec *v;
+    size_t n, cap;
+} acc_rec_list;
+
+int acc_walk_record(const acc_state *st, const acc_proof *proof, const acc_hash *leaves,
+                    size_t n_leaves, acc_hash roots_out[ACC_MAX_ROOTS],
+                    acc_rec_list *rec) UTXO_WARN_UNUSED;
+
 /* What a block proof carries for each spent output (and what a block
  * creates): the data a leaf hash binds, apart from the position. */
 typedef struct acc_leaf {
@@ -261,6 +285,30 @@ int acc_leaf_hashes(acc_hash *out, const acc_leaf *leaves, const uint64_t *posit
 int acc_stateless_apply_block(acc_state *st, const acc_proof *proof, const acc_leaf *spent,
                               size_t n_spent, const acc_leaf *created,
                               size_t n_created) UTXO_WARN_UNUSED;
+
+/* ---- proof updates for wallets (acc_update.c) --------------------------- */
+
+/*
+ * Carries a proof across one block using only what a stateless node sees.
+ * In:  mine proves mine_leaves[0..n_mine) against pre (it is verified);
+ *      block proves block_leaves[0..n_block) against pre (verified too);
+ *      adds[0..n_adds) are the block's new leaf hashes in order;
+ *      watch[0..n_watch): positions among them (pre->count <= w <
+ *      pre->count + n_adds, sorted, unique) to start tracking.
+ * Out: *out (initialised; its old content is released on success, so out
+ *      may be mine) proves, against the post-block state, the targets
+ *      (mine's targets not spent by the block) then the watched ones, in
+ *      order; out_leaves (room for n_mine + n_watch; may be mine_leaves)
+ *      receives their leaf hashes; out->n_targets says how many.
+ * The result is checked against the post-block roots before it is
+ * returned (UTXO_ERR_INTERNAL if that ever failed). On error *out is
+ * unchanged (out_leaves may have been written).
+ */
+int acc_proof_update(acc_proof *out, acc_hash *out_leaves, const acc_proof *mine,
+                     const acc_hash *mine_leaves, size_t n_mine, const acc_state *pre,
+                     const acc_proof *block, const acc_hash *block_leaves, size_t n_block,
+                     const acc_hash *adds, size_t n_adds, const uint64_t *watch,
+                     size_t n_watch) UTXO_WARN_UNUSED;
 
 /* ---- the full forest for bridge nodes (acc_forest.c) -------------------- */
 

@@ -32,12 +32,37 @@ typedef struct walk_node {
     acc_hash now;
 } walk_node;
 
+/* Appends one record; UTXO_ERR_NOMEM when it cannot grow. */
+static int rec_push(acc_rec_list *r, unsigned row, uint64_t idx, const uint8_t *old,
+                    const uint8_t *now)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        acc_rec *v;
+        if (cap > SIZE_MAX / sizeof *v)
+            return UTXO_ERR_NOMEM;
+        v = realloc(r->v, cap * sizeof *v);
+        if (v == NULL)
+            return UTXO_ERR_NOMEM;
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n].row = (uint8_t)row;
+    r->v[r->n].idx = idx;
+    memcpy(r->v[r->n].old, old, ACC_HASH_BYTES);
+    memcpy(r->v[r->n].now, now, ACC_HASH_BYTES);
+    r->n++;
+    return UTXO_OK;
+}
+
 /*
  * Verifies proof+leaves against st and writes the post-deletion roots to
- * roots_out (all 64 slots). *n_hashes receives the hashes computed.
+ * roots_out (all 64 slots). *n_hashes receives the hashes computed. When rec
+ * is not NULL, every node the walk knows or receives is appended to it.
  */
 static int verify_walk(const acc_state *st, const acc_proof *p, const acc_hash *leaves,
-                       size_t n_leaves, acc_hash roots_out[ACC_MAX_ROOTS], uint64_t *n_hashes)
+                       size_t n_leaves, acc_hash roots_out[ACC_MAX_ROOTS], uint64_t *n_hashes,
+                       acc_rec_list *rec)
 {
     const uint64_t count = st->count;
     walk_node *nodes = NULL;
@@ -81,6 +106,8 @@ static int verify_walk(const acc_state *st, const acc_proof *p, const acc_hash *
             walk_node up;
             const walk_node *x = &nodes[i];
 
+            if (rec && (rc = rec_push(rec, row, x->idx, x->old, x->now)) != UTXO_OK)
+                goto done;
             if (acc_is_root(row, x->idx, count)) {
                 if (memcmp(x->old, st->roots[row], ACC_HASH_BYTES) != 0) {
                     rc = UTXO_ERR_ACC_PROOF;
@@ -91,6 +118,8 @@ static int verify_walk(const acc_state *st, const acc_proof *p, const acc_hash *
             }
             if ((x->idx & 1) == 0 && i + 1 < n && nodes[i + 1].idx == (x->idx | 1)) {
                 const walk_node *y = &nodes[++i];
+                if (rec && (rc = rec_push(rec, row, y->idx, y->old, y->now)) != UTXO_OK)
+                    goto done;
                 hashes += (uint64_t)acc_parent(up.old, x->old, y->old);
                 hashes += (uint64_t)acc_parent(up.now, x->now, y->now);
             } else {
@@ -101,6 +130,8 @@ static int verify_walk(const acc_state *st, const acc_proof *p, const acc_hash *
                 }
                 sib = acc_proof_slot_empty(p, slot) ? ACC_EMPTY : p->hashes[hk++];
                 slot++;
+                if (rec && (rc = rec_push(rec, row, x->idx ^ 1, sib, sib)) != UTXO_OK)
+                    goto done;
                 if (x->idx & 1) {
                     hashes += (uint64_t)acc_parent(up.old, sib, x->old);
                     hashes += (uint64_t)acc_parent(up.now, sib, x->now);
@@ -122,6 +153,16 @@ done:
     return rc;
 }
 
+int acc_walk_record(const acc_state *st, const acc_proof *proof, const acc_hash *leaves,
+                    size_t n_leaves, acc_hash roots_out[ACC_MAX_ROOTS], acc_rec_list *rec)
+{
+    uint64_t nh;
+
+    if (st == NULL || proof == NULL || roots_out == NULL || rec == NULL)
+        return UTXO_ERR_ARG;
+    return verify_walk(st, proof, leaves, n_leaves, roots_out, &nh, rec);
+}
+
 int acc_stateless_verify(const acc_state *st, const acc_proof *proof, const acc_hash *leaves,
                          size_t n_leaves)
 {
@@ -130,7 +171,7 @@ int acc_stateless_verify(const acc_state *st, const acc_proof *proof, const acc_
 
     if (st == NULL || proof == NULL)
         return UTXO_ERR_ARG;
-    return verify_walk(st, proof, leaves, n_leaves, roots, &nh);
+    return verify_walk(st, proof, leaves, n_leaves, roots, &nh, NULL);
 }
 
 int acc_stateless_delete(acc_state *st, const acc_proof *proof, const acc_hash *leaves,
@@ -144,7 +185,7 @@ int acc_stateless_delete(acc_state *st, const acc_proof *proof, const acc_hash *
         *n_hashes = 0;
     if (st == NULL || proof == NULL)
         return UTXO_ERR_ARG;
-    rc = verify_walk(st, proof, leaves, n_leaves, roots, &nh);
+    rc = verify_walk(st, proof, leaves, n_leaves, roots, &nh, NULL);
     if (n_hashes)
         *n_hashes = nh;
     if (rc == UTXO_OK)
