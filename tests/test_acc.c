@@ -1283,6 +1283,7 @@ static void wallet_history(uint64_t seed, unsigned blocks)
                     ck_assert_ptr_null(out.targets);
                     stale_refused++;
                 }
+                acc_proof_clear(&out);
             }
             acc_proof_clear(&stale);
         }
