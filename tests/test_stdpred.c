@@ -469,6 +469,17 @@ START_TEST(templates_are_valid_and_distinct)
     ck_assert_hex_eq(ids[STDPRED_TIMELOCK], 32, "3a12c42d91115d2a73c7f830813a82fdc9f07991c143e187004e5edc96840fe4");
     ck_assert_hex_eq(ids[STDPRED_HTLC], 32, "864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993ccb");
     ck_assert_hex_eq(ids[STDPRED_RSA], 32, "17e1f44796259ed774c4394dc745aac588bceff34a85f3af80263f22971cb115");
+    /* an instance: pay to the key 11 11 ... 11 (docs/PREDICATES.md) */
+    {
+        uint8_t pk[32], id[32], *img;
+        size_t len;
+        memset(pk, 0x11, sizeof pk);
+        ck_assert_int_eq(stdpred_instance(STDPRED_P2PK, pk, 32, &img, &len), UTXO_OK);
+        ck_assert_uint_eq(len, 302);
+        utxo_predicate_id(id, img, len);
+        ck_assert_hex_eq(id, 32, "4dde5910d45e2df79ad113eaa77a2e20e73856e1b44c82c0533e523f173be458");
+        free(img);
+    }
     ck_assert_ptr_null(stdpred_get(STDPRED_COUNT));
     ck_assert_ptr_null(stdpred_get(-1));
 }
