@@ -292,6 +292,38 @@ START_TEST(self_modifying_run_length)
 }
 END_TEST
 
+/* Two stores in one run to its own page: the first makes the page's table
+ * private, the second patches that table in place, shortening the run the
+ * store itself is in. The refund must use the run length as charged. */
+START_TEST(self_modifying_in_place_patch)
+{
+    asm_buf b = {0};
+    asm_li(&b, T1, JAL(ZERO, 8));
+    asm_li(&b, T2, ASM_BASE + 9 * 4);
+    asm_emit(&b, SW(T1, T2, 764));        /* 4: slot 200 (data): table goes private */
+    asm_emit(&b, SW(T1, T2, 0));          /* 5: slot 9 becomes "j +8" */
+    asm_emit(&b, ADDI(S2, S2, 1));        /* 6 */
+    asm_emit(&b, ADDI(S3, S3, 1));        /* 7 */
+    asm_emit(&b, ADDI(S4, S4, 1));        /* 8 */
+    asm_emit(&b, ADDI(S5, S5, 1));        /* 9: rewritten */
+    asm_emit(&b, ADDI(T3, T3, 1));        /* 10: skipped */
+    asm_emit(&b, ADDI(A0, ZERO, 0));      /* 11 */
+    asm_halt(&b);                         /* 12, 13 */
+    vm_program *p = asm_program(&b);
+    vm *v = vm_new();
+    utxo_vm_result r = run_prog(v, p, 1000);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_eq(vm_reg(v, S4), 1);
+    ck_assert_uint_eq(vm_reg(v, S5), 0);
+    ck_assert_uint_eq(vm_reg(v, T3), 0);
+    ck_assert_uint_eq(r.cycles, 13 + UTXO_COST_HOSTCALL);
+    check_splits(p, 1000);
+    vm_program_free(p);
+    vm_free(v);
+    asm_free(&b);
+}
+END_TEST
+
 /* Data living on a page of code (images linked with ld -N do that): every
  * store patches the decoded page, loads see the data, counts stay exact. */
 START_TEST(data_on_code_page)
@@ -770,6 +802,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, self_modifying_code);
     tcase_add_test(tc, self_modifying_other_page);
     tcase_add_test(tc, self_modifying_run_length);
+    tcase_add_test(tc, self_modifying_in_place_patch);
     tcase_add_test(tc, data_on_code_page);
     tcase_add_test(tc, host_call_writes_code);
     tcase_add_test(tc, initial_state);

@@ -350,6 +350,8 @@ slow_load: {
 
 slow_store: {
     uint32_t a = RS1 + IMM;
+    /* Read before the store: it may patch this very table in place. */
+    uint32_t rest = ip->blen - 1u, next_pc = ip->pc + 4u;
     int recode;
     fail = vm_store_slow(v, a, access_size(ip->op), RS2, &recode);
     if (fail)
@@ -357,9 +359,10 @@ slow_store: {
     if (!recode)
         NEXT();
     /* The store hit decoded code (maybe the rest of this very run): give the
-     * rest of the run back and fetch afresh from the next instruction. */
-    REFUND();
-    GOTO_PC(ip->pc + 4u);
+     * rest of the run back, as charged, and fetch afresh. */
+    if (!stepping)
+        cycles -= rest;
+    GOTO_PC(next_pc);
 }
 
 far: {
