@@ -563,10 +563,10 @@ START_TEST(debug_log_has_no_effect)
 
     emit_call(&b, UTXO_HC_DEBUG_LOG, UTXO_ABI_ARGS_BASE, 5, 0, 0);
     r1 = run(&b, args, 5, NULL, 10000);
-    hc_set_log(sink, NULL);
+    utxo_predicate_set_log(sink, NULL);
     emit_call(&b, UTXO_HC_DEBUG_LOG, UTXO_ABI_ARGS_BASE, 5, 0, 0);
     r2 = run(&b, args, 5, NULL, 10000);
-    hc_set_log(NULL, NULL);
+    utxo_predicate_set_log(NULL, NULL);
     ck_assert_uint_eq(log_len, 5);
     ck_assert_mem_eq(log_buf, "hello", 5);
     ck_assert_int_eq(r1.status, r2.status);

@@ -110,6 +110,16 @@ UTXO_WARN_UNUSED int utxo_predicate_run(utxo_vm_result *res, const uint8_t *img,
                                         const uint8_t *args, size_t args_len,
                                         const utxo_txctx *ctx, uint64_t budget);
 
+/** Receives the bytes a predicate logs (UTXO_HC_DEBUG_LOG, at most 1024). */
+typedef void (*utxo_log_fn)(void *ud, const uint8_t *bytes, size_t len);
+
+/**
+ * Installs the calling thread's sink for predicates' debug logs (fn NULL:
+ * none, the default); ud is passed back to fn. The log never changes an
+ * outcome or a cycle count. Applies to runs on this thread only.
+ */
+void utxo_predicate_set_log(utxo_log_fn fn, void *ud);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,7 @@
 #include "predicates/vm.h"
 
 /* Receives the bytes of UTXO_HC_DEBUG_LOG (at most UTXO_ABI_DEBUG_MAX_BYTES). */
-typedef void (*hc_log_fn)(void *ud, const uint8_t *p, size_t n);
+typedef utxo_log_fn hc_log_fn; /* utxo/predicate.h */
 
 /*
  * Installs the debug-log sink of the calling thread (NULL: none, the

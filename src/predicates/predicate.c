@@ -18,6 +18,7 @@
 #include "utxo/abi.h"
 #include "predicates/cache.h"
 #include "predicates/image.h"
+#include "predicates/hostcall.h"
 #include "predicates/pred_run.h"
 #include "predicates/vm_internal.h" /* v->state: did vm_load end the run? */
 
@@ -145,4 +146,9 @@ int utxo_predicate_run(utxo_vm_result *res, const uint8_t *img, size_t img_len,
                        uint64_t budget)
 {
     return pred_run(res, NULL, img, img_len, args, args_len, ctx, budget, NULL);
+}
+
+void utxo_predicate_set_log(utxo_log_fn fn, void *ud)
+{
+    hc_set_log(fn, ud);
 }
