@@ -122,12 +122,15 @@ tests_fuzz_fuzz_vm_LDFLAGS = $(FUZZLINK)
 # accumulator (src/witness): forest vs stateless, proof rejection, undo;
 # fuzz target for the proof decoder + verifier
 if HAVE_CHECK
-check_PROGRAMS += tests/test_acc
-TESTS += tests/test_acc
+check_PROGRAMS += tests/test_acc tests/test_acc_forest
+TESTS += tests/test_acc tests/test_acc_forest
 endif
-tests_test_acc_SOURCES = tests/test_acc.c tests/testutil.h
+tests_test_acc_SOURCES = tests/test_acc.c tests/acc_testutil.h tests/testutil.h
 tests_test_acc_CFLAGS = $(TEST_CFLAGS)
 tests_test_acc_LDADD = $(TEST_LIBS)
+tests_test_acc_forest_SOURCES = tests/test_acc_forest.c tests/acc_testutil.h tests/testutil.h
+tests_test_acc_forest_CFLAGS = $(TEST_CFLAGS)
+tests_test_acc_forest_LDADD = $(TEST_LIBS)
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_accproof
 endif

@@ -139,12 +139,13 @@ void acc_state_digest(uint8_t out[ACC_HASH_BYTES], const acc_state *st);
 /*
  * A batch proof for a set of leaves against the roots of a forest of N
  * leaves. It holds no leaf data: the verifier is given the leaf hashes (the
- * block proof carries the spent outputs and computes them with
- * acc_leaf_hash), so the outputs' bytes are sent once.
+ * block proof carries the spent outputs, and acc_stateless_apply_block
+ * computes the hashes from them), so the outputs' bytes are sent once.
  *
  * Sibling order: the verifier walks up row by row from the sorted targets;
- * at each row it visits the known nodes left to right, and a node whose
- * sibling is neither known nor a root's absence consumes the next slot.
+ * at each row it visits the known nodes left to right: a root leaves the
+ * walk, two known siblings combine, and any other node consumes the next
+ * slot (its sibling's value).
  * Slots are thus in (row, index) order, and a sibling computable from other
  * targets is never sent. A slot may be ACC_EMPTY (the sibling was deleted);
  * it is one bit in the proof instead of 32 bytes, here and in the encoding.
