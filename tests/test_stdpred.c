@@ -446,6 +446,51 @@ START_TEST(cached_run_equals_direct_run)
 }
 END_TEST
 
+/* Odd layouts for the split: the code itself in the parameter segment, and
+ * a parameter segment sharing its page with code that reads it. */
+START_TEST(cached_run_equals_direct_run_odd_layouts)
+{
+    /* li a0, 0; li a7, 0; ecall */
+    static const uint8_t accept[12] = {0x13, 0x05, 0x00, 0x00, 0x93, 0x08, 0x00, 0x00, 0x73, 0x00, 0x00, 0x00};
+    /* lui a0, 0x10; lw a0, 0(a0); li a7, 0; ecall: exit code = first params word */
+    static const uint8_t readp[16] = {0x37, 0x05, 0x01, 0x00, 0x03, 0x25, 0x05, 0x00,
+                                      0x93, 0x08, 0x00, 0x00, 0x73, 0x00, 0x00, 0x00};
+    static const uint8_t word[4] = {7, 0, 0, 0};
+    const vm_segment layouts[3][2] = {
+        {{UTXO_ABI_PARAMS_BASE, sizeof accept, accept}, {0, 0, NULL}},
+        {{UTXO_ABI_PARAMS_BASE, sizeof word, word}, {UTXO_ABI_PARAMS_BASE + 64, sizeof readp, readp}},
+        {{UTXO_ABI_PARAMS_BASE, sizeof word, word}, {UTXO_ABI_CODE_BASE, sizeof readp, readp}},
+    };
+    const uint32_t entries[3] = {UTXO_ABI_PARAMS_BASE, UTXO_ABI_PARAMS_BASE + 64, UTXO_ABI_CODE_BASE};
+    const uint32_t exits[3] = {0, 7, 7};
+    vm *v = vm_new();
+
+    ck_assert_ptr_nonnull(v);
+    for (int i = 0; i < 3; i++) {
+        uint8_t *img;
+        size_t len;
+        vm_image im;
+        vm_program *prog;
+        utxo_vm_result a, b;
+
+        ck_assert_int_eq(img_encode(&img, &len, entries[i], layouts[i], i == 0 ? 1 : 2), UTXO_OK);
+        ck_assert_int_eq(img_decode(&im, img, len, NULL), UTXO_OK);
+        ck_assert_int_eq(vm_program_new(&prog, &im), UTXO_OK);
+        ck_assert_int_eq(utxo_predicate_run(&a, img, len, NULL, 0, NULL, 1000), UTXO_OK);
+        ck_assert_int_eq(vm_run(v, prog, NULL, 0, NULL, 1000, &b), UTXO_OK);
+        ck_assert_uint_eq(a.exit_code, exits[i]);
+        ck_assert_int_eq(a.status, b.status);
+        ck_assert_uint_eq(a.exit_code, b.exit_code);
+        ck_assert_uint_eq(a.cycles, b.cycles);
+        ck_assert_uint_eq(a.pc, b.pc);
+        vm_program_free(prog);
+        img_free(&im);
+        free(img);
+    }
+    vm_free(v);
+}
+END_TEST
+
 START_TEST(templates_are_valid_and_distinct)
 {
     uint8_t ids[STDPRED_COUNT][32];
@@ -576,6 +621,7 @@ static Suite *suite(void)
     tcase_add_test(t, params_bound_to_id_and_code_shared);
     tcase_add_test(t, thousandth_run_decodes_nothing);
     tcase_add_test(t, cached_run_equals_direct_run);
+    tcase_add_test(t, cached_run_equals_direct_run_odd_layouts);
     tcase_add_test(t, templates_are_valid_and_distinct);
     tcase_add_test(t, cache_is_thread_safe);
     tcase_add_test(t, run_api_errors);
