@@ -60,6 +60,14 @@ grep -q "^rejected exit=1 " "$tmp/out" && ok || bad "rejected output: $(cat "$tm
 expect 1 "run fails" -- "$UTXO" predicate run "$tmp/htlc.img" --arg-hex "01$(printf '%0128d' 0)"
 grep -q 'reason="bad host call"' "$tmp/out" && ok || bad "failed output: $(cat "$tmp/out")"
 
+# standard templates and instances (the golden p2pk instance of docs/PREDICATES.md)
+expect 0 "std list" -- "$UTXO" predicate std
+grep -q "^htlc .*864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993ccb$" "$tmp/out" && ok || bad "std list: $(cat "$tmp/out")"
+expect 0 "std p2pk" -- "$UTXO" predicate std p2pk "$(printf '11%.0s' $(seq 32))" -o "$tmp/p2pk.img"
+[ "$(cat "$tmp/out")" = "4dde5910d45e2df79ad113eaa77a2e20e73856e1b44c82c0533e523f173be458" ] && ok || bad "p2pk instance id $(cat "$tmp/out")"
+expect 1 "std bad params" -- "$UTXO" predicate std p2pk 1111 -o "$tmp/x.img"
+expect 2 "std unknown" -- "$UTXO" predicate std p2sh 11 -o "$tmp/x.img"
+
 # invalid input and usage errors
 hex2bin "5554585001" > "$tmp/trunc.img"
 expect 1 "truncated image" -- "$UTXO" predicate run "$tmp/trunc.img"

@@ -5,6 +5,7 @@
  *   utxo predicate build IN.elf -o OUT.img
  *   utxo predicate id IMG|ELF
  *   utxo predicate disasm IMG|ELF
+ *   utxo predicate std [NAME PARAMS_HEX -o OUT.img]
  *   utxo predicate run IMG|ELF [--arg-hex HEX] [--budget N]
  *                      [--tx FILE --input N [--height H] [--chain-id HEX]]
  *                      [--log] [--json]
@@ -25,6 +26,7 @@
 #include "json.h"
 #include "predicates/hostcall.h"
 #include "predicates/image.h"
+#include "predicates/stdpred.h"
 #include "rv_disasm.h"
 #include "util.h"
 
@@ -37,6 +39,7 @@ static void predicate_usage(FILE *f)
             "usage: utxo predicate build IN.elf -o OUT.img\n"
             "       utxo predicate id IMG\n"
             "       utxo predicate disasm IMG\n"
+            "       utxo predicate std [NAME PARAMS_HEX -o OUT.img]\n"
             "       utxo predicate run IMG [--arg-hex HEX] [--budget N]\n"
             "                          [--tx FILE --input N [--height H] [--chain-id HEX]]\n"
             "                          [--log] [--json]\n"
@@ -44,6 +47,8 @@ static void predicate_usage(FILE *f)
             "build   convert an RV32IM ELF executable to a canonical image; prints its id\n"
             "id      print the predicate id (BLAKE2b-256, tag utxo.predicate)\n"
             "disasm  list the image's segments, disassembling them as RV32IM\n"
+            "std     list the standard templates, or build an instance of one from\n"
+            "        its parameters (layouts in docs/PREDICATES.md); prints its id\n"
             "run     run the predicate; prints outcome, exit code and cycles\n"
             "\n"
             "IMG may also be an ELF executable (converted on the fly).\n"
@@ -194,6 +199,59 @@ static int do_disasm(int argc, char **argv)
     }
     free(img);
     return EXIT_VALID;
+}
+
+static int do_std(int argc, char **argv)
+{
+    const char *out = NULL, *name = NULL, *hex = NULL;
+    uint8_t *params = NULL, *img = NULL;
+    size_t plen = 0, len = 0;
+    int kind = -1, rc;
+
+    if (argc == 1) {
+        for (int k = 0; k < STDPRED_COUNT; k++) {
+            const stdpred_template *t = stdpred_get(k);
+            printf("%-9s %4zu bytes  ", t->name, t->image_len);
+            print_id(t->image, t->image_len);
+        }
+        return EXIT_VALID;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (name == NULL)
+            name = argv[i];
+        else if (hex == NULL)
+            hex = argv[i];
+        else
+            name = NULL, i = argc; /* too many: usage below */
+    }
+    if (name == NULL || hex == NULL || out == NULL) {
+        predicate_usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (int k = 0; k < STDPRED_COUNT; k++)
+        if (strcmp(stdpred_get(k)->name, name) == 0)
+            kind = k;
+    if (kind < 0) {
+        errorf("predicate std: unknown template '%s' (see `utxo predicate std`)", name);
+        return EXIT_USAGE;
+    }
+    if (hex_decode(hex, &params, &plen) != 0) {
+        errorf("predicate std: parameters are not a hex string");
+        return EXIT_USAGE;
+    }
+    rc = stdpred_instance(kind, params, plen, &img, &len);
+    free(params);
+    if (rc != UTXO_OK) {
+        errorf("predicate std: not valid parameters for %s (docs/PREDICATES.md)", name);
+        return EXIT_INVALID;
+    }
+    rc = write_file(out, img, len) == 0 ? EXIT_VALID : EXIT_USAGE;
+    if (rc == EXIT_VALID)
+        print_id(img, len);
+    free(img);
+    return rc;
 }
 
 static void log_to_stderr(void *ud, const uint8_t *p, size_t n)
@@ -374,6 +432,8 @@ int cmd_predicate(int argc, char **argv)
         return do_disasm(argc - 1, argv + 1);
     if (strcmp(argv[1], "run") == 0)
         return do_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "std") == 0)
+        return do_std(argc - 1, argv + 1);
     errorf("predicate: unknown subcommand '%s'", argv[1]);
     predicate_usage(stderr);
     return EXIT_USAGE;
