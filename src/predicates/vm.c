@@ -317,7 +317,7 @@ uint64_t vm_cycles(const vm *v)
 
 int vm_charge(vm *v, uint64_t cycles)
 {
-    if (cycles > v->budget - v->cycles) {
+    if (v->cycles > v->budget || cycles > v->budget - v->cycles) {
         v->cycles = v->budget;
         return UTXO_VM_FAIL_OUT_OF_CYCLES;
     }

@@ -90,7 +90,8 @@ uint32_t vm_program_pages(const vm_program *p);
 vm *vm_new(void);
 void vm_free(vm *v);
 /* Most pages a run may materialise (image, arguments and stack included);
- * applies from the next vm_load. 0 means VM_DEFAULT_PAGE_LIMIT. */
+ * takes effect at once (also between pauses) and stays for later runs.
+ * 0 means VM_DEFAULT_PAGE_LIMIT; more than VM_NUM_PAGES is clamped. */
 void vm_set_page_limit(vm *v, uint32_t pages);
 
 /* One complete run: vm_load + vm_run_until(UINT64_MAX). p, args and ctx are
