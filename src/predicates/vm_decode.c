@@ -165,14 +165,8 @@ static int ends_run(uint8_t op)
 void vm_decode_patch(vm_dpage *d, uint32_t slot, uint32_t word)
 {
     decode_word(&d->ins[slot], word, d->vaddr + 4 * slot);
-    /* Run lengths change from this slot back to the previous run end. */
-    for (uint32_t i = slot + 1; i-- > 0;) {
-        uint16_t run = (ends_run(d->ins[i].op) || i == VM_PAGE_INSNS - 1)
-                           ? 1 : (uint16_t)(d->ins[i + 1].blen + 1);
-        if (i < slot && run == d->ins[i].blen)
-            break;
-        d->ins[i].blen = run;
-    }
+    d->ins[slot].blen = 1; /* never read while patched; keep it sane */
+    d->patched = 1;
 }
 
 void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes)
@@ -186,6 +180,7 @@ void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes)
         run = ends_run(d->ins[i].op) ? 1 : (uint16_t)(run + 1);
         d->ins[i].blen = run;
     }
+    d->patched = 0;
     vm_insn *s = &d->ins[VM_PAGE_INSNS];
     memset(s, 0, sizeof *s);
     s->op = VM_OP_PAGE_END;

@@ -25,7 +25,10 @@
  * ECALL, FENCE.I, illegal word or the page end). The interpreter adds blen on
  * entering a run and refunds the unexecuted tail when it leaves a run early
  * (fault, code store). When a run would cross the stop point, it executes one
- * instruction at a time, so the count is always exact.
+ * instruction at a time, so the count is always exact. Pages whose table was
+ * patched by stores (self-modifying code, data next to code) are also
+ * executed one instruction at a time: keeping their run lengths current
+ * would cost a walk over the run per store, a denial-of-service lever.
  */
 #ifndef UTXO_SRC_VM_INTERNAL_H
 #define UTXO_SRC_VM_INTERNAL_H
@@ -137,7 +140,8 @@ typedef struct vm_insn {
 /* The decoded form of one 1 KiB page. */
 typedef struct vm_dpage {
     uint32_t vaddr;          /* page base address */
-    uint32_t owned;          /* 1: private to a vm; 0: shared (debug aid only) */
+    uint16_t owned;          /* 1: private to a vm; 0: shared (debug aid only) */
+    uint16_t patched;        /* 1: slots re-decoded after stores; blen stale */
     struct vm_dpage *next;   /* free-list link (private tables) */
     vm_insn ins[VM_PAGE_INSNS + 1];
 } vm_dpage;
@@ -189,7 +193,9 @@ struct vm {
 /* ---- vm_decode.c ---- */
 /* Fills d (vaddr page-aligned) from the 1 KiB of code at `bytes`. */
 void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes);
-/* Re-decodes one slot of d after a store and fixes the run lengths. */
+/* Re-decodes one slot of d after a store and marks d patched: its run
+ * lengths are no longer maintained (the interpreter steps through patched
+ * pages one instruction at a time), so a patch costs O(1). */
 void vm_decode_patch(vm_dpage *d, uint32_t slot, uint32_t word);
 
 /* ---- vm_mem.c ---- */

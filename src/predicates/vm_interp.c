@@ -14,6 +14,9 @@
  * count is exact in every case: it is the number of instructions that began
  * executing, plus what host calls charged.
  *
+ * Pages whose decoded table was patched by stores run in step mode too
+ * (entered and left at `far`, the only way onto or off a page).
+ *
  * Faults: the failing instruction counts (it began executing); a failed
  * fetch does not (there was no instruction). On OUT_OF_CYCLES the count is
  * the budget and pc is the instruction that could not start.
@@ -356,10 +359,11 @@ slow_store: {
     fail = vm_store_slow(v, a, access_size(ip->op), RS2, &recode);
     if (fail)
         goto fault;
-    if (!recode)
+    /* Only a store into the page being executed can change what runs next:
+     * give the rest of the run back, as charged, and fetch afresh (the page
+     * is now patched, so it continues in step mode). */
+    if (!recode || (a >> VM_PAGE_SHIFT) != (ip->pc >> VM_PAGE_SHIFT))
         NEXT();
-    /* The store hit decoded code (maybe the rest of this very run): give the
-     * rest of the run back, as charged, and fetch afresh. */
     if (!stepping)
         cycles -= rest;
     GOTO_PC(next_pc);
@@ -373,6 +377,17 @@ far: {
         return VM_RUN_DONE;
     }
     ip = &d->ins[(target >> 2) & (VM_PAGE_INSNS - 1u)];
+    if (UNLIKELY(d->patched))
+        goto step_gate; /* run lengths not maintained: one at a time */
+    if (UNLIKELY(stepping)) {
+        /* Leaving a patched page, or past a stop-point run: ENTER decides
+         * again whether this run fits before the stop point. */
+        stepping = 0;
+        limit = stop;
+#ifdef VM_GOTO
+        disp = fast;
+#endif
+    }
     ENTER();
 }
 

@@ -89,6 +89,7 @@ static vm_dpage *new_table(vm *v)
         d = malloc(sizeof *d);
     if (d) {
         d->owned = 1;
+        d->patched = 0;
         d->next = NULL;
     }
     return d;
@@ -260,7 +261,8 @@ int vm_load_slow(vm *v, uint32_t addr, unsigned size)
  * store patches the decoded table in place (a private copy first when the
  * table is the program's shared one) instead of dropping it: data that
  * shares a page with code (images linked with -N do that) then costs a slow
- * store, not a re-decode of the page per store.
+ * store, not a re-decode of the page per store. The patch is O(1); the
+ * table is marked patched and executed in step mode (vm_interp.c).
  */
 int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode)
 {
@@ -278,7 +280,6 @@ int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *reco
             return UTXO_VM_FAIL_MEMORY_LIMIT; /* host out of memory */
         memcpy(d->ins, v->dtab[p]->ins, sizeof d->ins);
         d->vaddr = p << VM_PAGE_SHIFT;
-        d->owned = 1;
         v->dtab[p] = d;
         v->pstate[p] = VM_PG_OWNCODE;
     } else if (v->pstate[p] == VM_PG_IMAGE) {
