@@ -85,6 +85,13 @@ enum utxo_err {
     UTXO_ERR_ACC_SIBLINGS = 202,    /* accumulator proof has extra or missing sibling hashes */
     UTXO_ERR_ACC_SPENT = 203,       /* accumulator leaf already deleted */
     UTXO_ERR_ACC_FULL = 204,        /* accumulator leaf count would exceed 2^64-1 */
+    UTXO_ERR_FILE_FORMAT = 210,     /* not a block, proof or state file of this format */
+    UTXO_ERR_FILE_CHAIN = 211,      /* file or state belongs to another chain (params differ) */
+    UTXO_ERR_BUNDLE_BLOCK = 212,    /* block proof bundle names another block */
+    UTXO_ERR_BUNDLE_STATE = 213,    /* bundle was built against another accumulator leaf count */
+    UTXO_ERR_BUNDLE_SPENDS = 214,   /* bundle's spent outputs do not match the block's inputs */
+    UTXO_ERR_BUNDLE_RECEIPT = 215,  /* a receipt names no input of the block, or does not verify */
+    UTXO_ERR_STATE = 216,           /* validator state inconsistent (e.g. tip without genesis) */
 };
 
 /**

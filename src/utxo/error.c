@@ -61,6 +61,13 @@ static const struct msg messages[] = {
     {UTXO_ERR_ACC_SIBLINGS, "accumulator proof has extra or missing sibling hashes"},
     {UTXO_ERR_ACC_SPENT, "accumulator leaf already deleted"},
     {UTXO_ERR_ACC_FULL, "accumulator leaf count at its maximum (2^64-1)"},
+    {UTXO_ERR_FILE_FORMAT, "not a utxo block, proof or state file (magic or version)"},
+    {UTXO_ERR_FILE_CHAIN, "file or state belongs to another chain"},
+    {UTXO_ERR_BUNDLE_BLOCK, "block proof bundle is for another block"},
+    {UTXO_ERR_BUNDLE_STATE, "block proof bundle was built against another accumulator"},
+    {UTXO_ERR_BUNDLE_SPENDS, "bundle's spent outputs do not match the block's inputs"},
+    {UTXO_ERR_BUNDLE_RECEIPT, "segment receipt names no input of the block or does not verify"},
+    {UTXO_ERR_STATE, "validator state is inconsistent"},
     /* storage: 250..299 */
     /* wallet: 300..349 */
 };
