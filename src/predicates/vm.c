@@ -202,6 +202,9 @@ int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args
     v->restricted = 0;
     v->pages_outside = 0;
     (void)vm_set_absent_pages(v, NULL, 0);
+    v->pager = NULL;
+    v->pager_ud = NULL;
+    v->hc_fence = UINT64_MAX;
     v->prog = p;
     v->args = args;
     v->args_len = args_len;
@@ -304,6 +307,20 @@ void vm_set_pc(vm *v, uint32_t pc)
         v->pc = pc;
 }
 
+void vm_set_pager(vm *v, vm_pager_fn fn, void *ud)
+{
+    if (v) {
+        v->pager = fn;
+        v->pager_ud = ud;
+    }
+}
+
+void vm_set_hostcall_fence(vm *v, uint64_t fence)
+{
+    if (v)
+        v->hc_fence = fence;
+}
+
 void vm_set_cycles(vm *v, uint64_t cycles)
 {
     if (v)
@@ -321,6 +338,8 @@ int vm_charge(vm *v, uint64_t cycles)
         v->cycles = v->budget;
         return UTXO_VM_FAIL_OUT_OF_CYCLES;
     }
+    if (v->cycles > v->hc_fence || cycles > v->hc_fence - v->cycles)
+        return VM_HC_DEFER; /* continuation segment boundary: pause before */
     v->cycles += cycles;
     return 0;
 }

@@ -153,6 +153,30 @@ int vm_set_absent_pages(vm *v, const uint32_t *pages, uint32_t n);
  * every load. */
 void vm_set_pages_outside(vm *v, uint32_t n);
 
+/* Demand paging (continuation prover and verifier). When a pager is set,
+ * the first touch or fetch of a page that is not materialised here (and lies
+ * in [VM_LOW_UNMAPPED, 2^32)) first asks fn(ud, page, buf):
+ *   VM_PAGE_PRESENT  the page was materialised earlier in the run and fn has
+ *                    written its 1 KiB to buf: it is installed here and moves
+ *                    from the pages_outside count to the touched list (so the
+ *                    limit sees the same total);
+ *   VM_PAGE_ABSENT   the page was never materialised: normal rules (a data
+ *                    access materialises it under the page limit, a fetch
+ *                    fails BAD_FETCH);
+ *   VM_PAGE_MISSING  fn cannot say: the access fails NOT_WITNESSED.
+ * fn NULL (the default; every load clears it) turns paging off. */
+enum { VM_PAGE_ABSENT = 0, VM_PAGE_PRESENT = 1, VM_PAGE_MISSING = 2 };
+typedef int (*vm_pager_fn)(void *ud, uint32_t page, uint8_t buf[VM_PAGE_BYTES]);
+void vm_set_pager(vm *v, vm_pager_fn fn, void *ud);
+/* Host-call fence (continuation segments): a host call whose charge would
+ * take the count past `fence` (but fits the budget) does not happen; the run
+ * pauses before its ECALL (pc = the ECALL, cycles as before it) and
+ * vm_run_until returns VM_RUN_PAUSED. UINT64_MAX (the default; every load
+ * resets it) turns the fence off. */
+void vm_set_hostcall_fence(vm *v, uint64_t fence);
+/* What vm_charge returns for a call stopped by the fence (not a failure). */
+#define VM_HC_DEFER 0x100
+
 /* ---- environment side (implemented in hostcall.c) --------------------- */
 /* Called on ECALL with a7 = host call number (include/utxo/abi.h). Returns 0
  * to continue at pc + 4, or a UTXO_VM_FAIL_* reason. */

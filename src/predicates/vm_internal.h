@@ -179,6 +179,9 @@ struct vm {
     uint32_t n_absent;
     uint32_t pages_outside;     /* pages counted against the limit that are
                                    not materialised here (earlier segments) */
+    vm_pager_fn pager;          /* demand paging (continuations), or NULL */
+    void *pager_ud;
+    uint64_t hc_fence;          /* host calls may not charge past this */
     vm_dpage *free_dpages;      /* recycled private tables */
 
     uint32_t halted;            /* set by vm_halt during a host call */
@@ -205,8 +208,6 @@ void vm_mem_fini(vm *v);
 void vm_mem_reset(vm *v);
 /* Materialises page p (state NONE -> RW); 0 or a UTXO_VM_FAIL_* reason. */
 int vm_touch(vm *v, uint32_t p);
-/* Makes page p writable on the fast path, dropping any decoded table. */
-int vm_make_writable(vm *v, uint32_t p);
 /* Decoded table for the page holding pc (pc 4-aligned), or NULL with *fail
  * set to UTXO_VM_FAIL_BAD_FETCH / NOMEM-like failure. */
 const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail);

@@ -318,6 +318,13 @@ exec:
         v->pc = pc;
         fail = vm_host_call(v);
         cycles = v->cycles;
+        if (UNLIKELY(fail == VM_HC_DEFER)) {
+            /* Host-call fence (continuations): pause before the ECALL, its
+             * own cycle given back; the next segment executes it afresh. */
+            v->cycles = cycles - 1u;
+            v->pc = pc;
+            return VM_RUN_PAUSED;
+        }
         if (fail) {
             vm_finish(v, UTXO_VM_FAILED, fail, 0, pc);
             return VM_RUN_DONE;

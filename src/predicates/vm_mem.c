@@ -7,8 +7,9 @@
  * ("Memory"). In short: a page is materialised on first touch (load, store,
  * host-call access, image or argument copy) and then counts against the
  * run's page limit; pages below VM_LOW_UNMAPPED never materialise; a page
- * with a decoded table is in state VM_PG_CODE or VM_PG_OWNCODE; a write to it goes
- * through vm_make_writable, which drops the table first.
+ * with a decoded table is in state VM_PG_CODE or VM_PG_OWNCODE; a write to it
+ * (guest store or host call) re-decodes the written words in a private copy
+ * of the table (prepare_write, patch_words).
  */
 #include "config.h"
 
@@ -145,23 +146,39 @@ static int witnessed_absent(const vm *v, uint32_t p)
     return lo < v->n_absent && v->absent[lo] == p;
 }
 
+/* Demand paging (vm_set_pager): asks the pager for page p, which is not
+ * materialised here. Returns VM_PAGE_PRESENT (installed), VM_PAGE_ABSENT, or
+ * VM_PAGE_MISSING (also when a present page would overdraw pages_outside). */
+static int page_in(vm *v, uint32_t p)
+{
+    uint8_t *m = v->mem + ((size_t)p << VM_PAGE_SHIFT);
+    int r = v->pager(v->pager_ud, p, m);
+    if (r == VM_PAGE_ABSENT)
+        return r;
+    if (r != VM_PAGE_PRESENT || v->pages_outside == 0 || v->n_touched >= v->cap_touched) {
+        memset(m, 0, VM_PAGE_BYTES);
+        return VM_PAGE_MISSING;
+    }
+    v->pages_outside--;
+    v->touched[v->n_touched++] = p;
+    v->pstate[p] = VM_PG_RW;
+    return VM_PAGE_PRESENT;
+}
+
 int vm_touch(vm *v, uint32_t p)
 {
+    if (v->pager && p >= VM_LOW_PAGES && p < VM_NUM_PAGES && v->pstate[p] == VM_PG_NONE) {
+        int r = page_in(v, p);
+        if (r == VM_PAGE_PRESENT)
+            return 0;
+        if (r == VM_PAGE_MISSING)
+            return UTXO_VM_FAIL_NOT_WITNESSED;
+    }
     if (v->restricted && p < VM_NUM_PAGES && p >= VM_LOW_PAGES &&
         v->pstate[p] == VM_PG_NONE && v->n_touched < v->page_limit &&
         v->page_limit - v->n_touched > v->pages_outside && !witnessed_absent(v, p))
         return UTXO_VM_FAIL_NOT_WITNESSED; /* (the limit is checked first) */
     return materialise(v, p);
-}
-
-int vm_make_writable(vm *v, uint32_t p)
-{
-    int rc = vm_touch(v, p);
-    if (rc)
-        return rc;
-    drop_code(v, p);
-    v->pstate[p] = VM_PG_RW;
-    return 0;
 }
 
 /* Index of page p in the program, or -1. */
@@ -234,6 +251,19 @@ const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
             vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
         break;
     default: /* VM_PG_NONE: fetching never materialises a page */
+        if (v->pager) {
+            int r = page_in(v, p);
+            if (r == VM_PAGE_PRESENT) {
+                own = VM_PG_OWNCODE;
+                d = new_table(v);
+                if (d)
+                    vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
+                break;
+            }
+            if (r == VM_PAGE_MISSING)
+                *fail = UTXO_VM_FAIL_NOT_WITNESSED;
+            return NULL;
+        }
         if (v->restricted && !witnessed_absent(v, p))
             *fail = UTXO_VM_FAIL_NOT_WITNESSED;
         return NULL;
@@ -264,16 +294,11 @@ int vm_load_slow(vm *v, uint32_t addr, unsigned size)
  * store, not a re-decode of the page per store. The patch is O(1); the
  * table is marked patched and executed in step mode (vm_interp.c).
  */
-int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode)
+/* Prepares materialised page p for a write: IMAGE becomes RW, a shared
+ * decoded table becomes a private copy (patched per written word after the
+ * write, see patch_words). 0 or a failure reason. */
+static int prepare_write(vm *v, uint32_t p)
 {
-    uint32_t p = addr >> VM_PAGE_SHIFT;
-    int rc;
-
-    *recode = 0;
-    if (addr & (size - 1u))
-        return UTXO_VM_FAIL_BAD_ACCESS;
-    if ((rc = vm_touch(v, p)) != 0)
-        return rc;
     if (v->pstate[p] == VM_PG_CODE) {
         vm_dpage *d = new_table(v);
         if (!d)
@@ -285,12 +310,40 @@ int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *reco
     } else if (v->pstate[p] == VM_PG_IMAGE) {
         v->pstate[p] = VM_PG_RW;
     }
+    return 0;
+}
+
+/* Re-decodes the words of [addr, end) that lie on code pages. */
+static void patch_words(vm *v, uint32_t addr, uint64_t end)
+{
+    uint64_t w = addr & ~3u;
+    while (w < end) {
+        uint32_t p = (uint32_t)(w >> VM_PAGE_SHIFT);
+        uint64_t page_end = ((uint64_t)p + 1) << VM_PAGE_SHIFT;
+        uint64_t stop = end < page_end ? end : page_end;
+        if (v->pstate[p] == VM_PG_OWNCODE)
+            for (; w < stop; w += 4)
+                vm_decode_patch(v->dtab[p], (uint32_t)(w >> 2) & (VM_PAGE_INSNS - 1u),
+                                vm_le32(v->mem + w));
+        w = page_end;
+    }
+}
+
+int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode)
+{
+    uint32_t p = addr >> VM_PAGE_SHIFT;
+    int rc;
+
+    *recode = 0;
+    if (addr & (size - 1u))
+        return UTXO_VM_FAIL_BAD_ACCESS;
+    if ((rc = vm_touch(v, p)) != 0 || (rc = prepare_write(v, p)) != 0)
+        return rc;
     uint8_t *m = v->mem + addr;
     for (unsigned i = 0; i < size; i++)
         m[i] = (uint8_t)(value >> (8 * i));
     if (v->pstate[p] == VM_PG_OWNCODE) {
-        uint32_t w = addr & ~3u;
-        vm_decode_patch(v->dtab[p], (w >> 2) & (VM_PAGE_INSNS - 1u), vm_le32(v->mem + w));
+        patch_words(v, addr, (uint64_t)addr + size);
         *recode = 1;
     }
     return 0;
@@ -306,7 +359,9 @@ static int span(vm *v, uint32_t addr, uint32_t len, int writable)
     if (first < VM_LOW_PAGES)
         return UTXO_VM_FAIL_BAD_ACCESS;
     for (uint32_t p = first;; p++) {
-        int rc = writable ? vm_make_writable(v, p) : vm_touch(v, p);
+        int rc = vm_touch(v, p);
+        if (rc == 0 && writable)
+            rc = prepare_write(v, p);
         if (rc)
             return rc;
         if (p == last)
@@ -338,6 +393,9 @@ int vm_mem_write(vm *v, uint32_t addr, const void *src, uint32_t len)
     if (rc)
         return rc;
     memcpy(v->mem + addr, src, len);
+    /* Code pages stay decoded: re-decode just the written words (cost
+     * proportional to the bytes, which the host call charges for). */
+    patch_words(v, addr, (uint64_t)addr + len);
     return 0;
 }
 
