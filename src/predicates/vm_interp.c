@@ -175,6 +175,7 @@ int vm_interp(vm *v, uint64_t stop)
     uint32_t *const x = v->x;
     uint8_t *const mem = v->mem;
     const uint8_t *const pst = v->pstate;
+    vm_dpage *const *const dtab = v->dtab;
     uint64_t cycles = v->cycles;
     uint64_t limit = stop; /* ENTER's bound; 0 in step mode */
     int stepping = 0;
@@ -377,8 +378,11 @@ slow_store: {
 }
 
 far: {
-    const vm_dpage *d = vm_fetch_page(v, target, &fail);
-    if (UNLIKELY(!d)) {
+    const vm_dpage *d;
+    /* Decoded page already there (the common case): no call. */
+    if ((target & 3u) == 0 && pst[target >> VM_PAGE_SHIFT] >= VM_PG_CODE) {
+        d = dtab[target >> VM_PAGE_SHIFT];
+    } else if (UNLIKELY(!(d = vm_fetch_page(v, target, &fail)))) {
         v->cycles = cycles;
         vm_finish(v, UTXO_VM_FAILED, fail, 0, target);
         return VM_RUN_DONE;
