@@ -92,6 +92,14 @@ enum utxo_err {
     UTXO_ERR_BUNDLE_SPENDS = 214,   /* bundle's spent outputs do not match the block's inputs */
     UTXO_ERR_BUNDLE_RECEIPT = 215,  /* a receipt names no input of the block, or does not verify */
     UTXO_ERR_STATE = 216,           /* validator state inconsistent (e.g. tip without genesis) */
+    /* storage (250..299) */
+    UTXO_ERR_STORE_SCHEMA = 250,    /* store written by an unknown schema version */
+    UTXO_ERR_STORE_CORRUPT = 251,   /* store inconsistent (tip, digest or forest disagree) */
+    UTXO_ERR_STORE_SQL = 252,       /* SQLite reported an error (see utxo_store_errmsg) */
+    UTXO_ERR_STORE_NOT_FOUND = 253, /* no such output, block or bundle in the store */
+    UTXO_ERR_STORE_BUSY = 254,      /* store locked by another writer */
+    UTXO_ERR_STORE_HEIGHT = 255,    /* height outside the blocks the store holds */
+    UTXO_ERR_STORE_READONLY = 256,  /* store opened read-only */
 };
 
 /**

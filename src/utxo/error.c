@@ -68,6 +68,14 @@ static const struct msg messages[] = {
     {UTXO_ERR_BUNDLE_SPENDS, "bundle's spent outputs do not match the block's inputs"},
     {UTXO_ERR_BUNDLE_RECEIPT, "segment receipt names no input of the block or does not verify"},
     {UTXO_ERR_STATE, "validator state is inconsistent"},
+    /* storage */
+    {UTXO_ERR_STORE_SCHEMA, "store has an unknown schema version"},
+    {UTXO_ERR_STORE_CORRUPT, "store is inconsistent (tip, accumulator digest or forest disagree)"},
+    {UTXO_ERR_STORE_SQL, "SQLite error"},
+    {UTXO_ERR_STORE_NOT_FOUND, "not found in the store"},
+    {UTXO_ERR_STORE_BUSY, "store is locked by another writer"},
+    {UTXO_ERR_STORE_HEIGHT, "height outside the blocks the store holds"},
+    {UTXO_ERR_STORE_READONLY, "store is open read-only"},
     /* storage: 250..299 */
     /* wallet: 300..349 */
 };
