@@ -190,7 +190,7 @@ void vm_finish(vm *v, int status, int fail, uint32_t exit_code, uint32_t pc)
 int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
                   const utxo_txctx *ctx, uint64_t budget)
 {
-    if (!v || !p || (args_len && !args))
+    if (!v || (args_len && !args))
         return UTXO_ERR_ARG;
     vm_mem_reset(v);
     memset(v->x, 0, sizeof v->x);
@@ -209,7 +209,7 @@ int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args
     v->args = args;
     v->args_len = args_len;
     v->ctx = ctx;
-    v->pc = p->entry;
+    v->pc = p ? p->entry : 0;
     v->state = VM_LIVE;
     return UTXO_OK;
 }
@@ -217,7 +217,7 @@ int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args
 int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
             const utxo_txctx *ctx, uint64_t budget)
 {
-    int rc = vm_load_empty(v, p, args, args_len, ctx, budget);
+    int rc = p ? vm_load_empty(v, p, args, args_len, ctx, budget) : UTXO_ERR_ARG;
     if (rc)
         return rc;
     for (uint32_t i = 0; i < p->n_pages; i++) {

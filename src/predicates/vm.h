@@ -126,7 +126,9 @@ const uint32_t *vm_touched_pages(const vm *v, uint32_t *n);
  * resets v for program p without materialising anything (no image, no
  * arguments copied, all registers 0, pc = entry, cycles 0); the caller then
  * installs the witnessed pages, registers, pc and cycle count, turns on
- * restricted mode and runs with vm_run_until. Same argument rules as vm_load. */
+ * restricted mode and runs with vm_run_until. Same argument rules as vm_load,
+ * except that p may be NULL (pc 0): a segment verifier's code comes from its
+ * witness, not from a program. */
 int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
                   const utxo_txctx *ctx, uint64_t budget);
 void vm_set_cycles(vm *v, uint64_t cycles);
