@@ -115,7 +115,8 @@ CLEANFILES += tests/vm/elfs.stamp tests/vm/*.o tests/vm/*.elf
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_vm
 endif
-tests_fuzz_fuzz_vm_SOURCES = tests/fuzz/fuzz_vm.c
+tests_fuzz_fuzz_vm_SOURCES = tests/fuzz/fuzz_vm.c src/predicates/vm_interp.c
+tests_fuzz_fuzz_vm_CFLAGS = $(AM_CFLAGS) -DVM_NO_COMPUTED_GOTO -Dvm_interp=vm_interp_switch
 tests_fuzz_fuzz_vm_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_vm_LDFLAGS = $(FUZZLINK)
 

@@ -333,6 +333,10 @@ static int check_random(vm *v, uint64_t seed, const char *dir)
         fprintf(stderr, "random %llu: machine run failed (%s at %#x)\n",
                 (unsigned long long)seed, utxo_vm_fail_str(r.fail), r.pc);
         bad = 1;
+    } else if ((vm_load(v, p, NULL, 0, NULL, 1000000), vm_interp_switch(v, 1000000),
+                memcmp(&v->res, &r, sizeof r) != 0)) {
+        fprintf(stderr, "random %llu: switch dispatch differs\n", (unsigned long long)seed);
+        bad = 1;
     } else if (memcmp(got, want, R_OUT) != 0) {
         for (uint32_t i = 0; i < R_OUT; i += 4)
             if (memcmp(got + i, want + i, 4) != 0) {

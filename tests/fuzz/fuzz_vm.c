@@ -14,16 +14,19 @@
  * a run can never take much memory. Oracles: no crash, hang or leak under
  * ASan/UBSan, and determinism: the same run paused at a cycle count taken
  * from the input and resumed, and (for short runs) the same run executed
- * one cycle at a time, must end exactly like the whole run.
+ * one cycle at a time, and the same run through the switch-dispatch build
+ * of the interpreter, must end exactly like the whole run.
  * Run: tests/fuzz/fuzz_vm -max_len=4096
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include "predicates/vm.h"
+#include "predicates/vm_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* The interpreter loop built again with switch dispatch (tests/local.mk). */
+int vm_interp_switch(vm *v, uint64_t stop);
 
 static vm *V;
 
@@ -63,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (vm_run_until(V, stop, &split) == VM_RUN_PAUSED)
         stop = split.cycles + 1 + (stop & 7);
     if (memcmp(&whole, &split, sizeof whole) != 0)
+        abort();
+    /* The switch-dispatch build of the loop agrees. */
+    if (vm_load(V, p, args, args_len, NULL, budget) != UTXO_OK ||
+        vm_interp_switch(V, budget) != VM_RUN_DONE || memcmp(&V->res, &whole, sizeof whole) != 0)
         abort();
     /* Short runs: single-step all of it. Step mode counts one cycle per
      * instruction with no per-run charging, so it is an independent check
