@@ -79,6 +79,16 @@ enum utxo_err {
     /* predicates: images and ELF files (100..119; the VM itself uses 120..149) */
     UTXO_ERR_IMAGE = 100,           /* predicate image breaks a layout rule */
     UTXO_ERR_ELF = 101,             /* ELF file malformed or not an RV32IM executable */
+    /* continuations and segment receipts (150..199) */
+    UTXO_ERR_SEG_PARAM = 150,       /* segment size (po2) or page limit out of range */
+    UTXO_ERR_SEG_HOSTCALL = 151,    /* one host call costs more than a whole segment */
+    UTXO_ERR_SEG_WITNESS = 152,     /* segment touches a page outside its witness, or not every witnessed page */
+    UTXO_ERR_SEG_STATE = 153,       /* receipt pre-state impossible (cycles, page counts) */
+    UTXO_ERR_SEG_POST = 154,        /* re-executed post-state digest differs from the claimed one */
+    UTXO_ERR_SEG_OUTCOME = 155,     /* final flag or claimed outcome differs from the re-execution */
+    UTXO_ERR_SEG_STALL = 156,       /* a segment that is not the last one executes nothing */
+    UTXO_ERR_SEG_CHAIN = 157,       /* receipts do not chain (order, start, links, missing or extra last) */
+    UTXO_ERR_SEG_RUN = 158,         /* receipt belongs to another run (id, arguments, budget, limits) */
     /* accumulator and stateless validation (200..249) */
     UTXO_ERR_ACC_PROOF = 200,       /* accumulator proof does not match the roots */
     UTXO_ERR_ACC_POSITION = 201,    /* leaf position unsorted, repeated or beyond the leaf count */

@@ -55,6 +55,15 @@ static const struct msg messages[] = {
     {UTXO_ERR_IMAGE, "predicate image breaks a layout rule"},
     {UTXO_ERR_ELF, "ELF file malformed or not an RV32IM executable"},
     /* continuations: 150..199 */
+    {UTXO_ERR_SEG_PARAM, "segment size (po2) or page limit out of range"},
+    {UTXO_ERR_SEG_HOSTCALL, "a host call costs more than a whole segment"},
+    {UTXO_ERR_SEG_WITNESS, "segment touches a page outside its witness, or not every witnessed page"},
+    {UTXO_ERR_SEG_STATE, "receipt pre-state is impossible (cycles or page counts)"},
+    {UTXO_ERR_SEG_POST, "re-executed segment ends at another state than the receipt claims"},
+    {UTXO_ERR_SEG_OUTCOME, "receipt's final flag or outcome differs from the re-execution"},
+    {UTXO_ERR_SEG_STALL, "a segment before the last executes nothing"},
+    {UTXO_ERR_SEG_CHAIN, "receipts do not chain (order, first state, links or last segment)"},
+    {UTXO_ERR_SEG_RUN, "receipt belongs to another run"},
     /* accumulator and stateless validation: 200..249 */
     {UTXO_ERR_ACC_PROOF, "accumulator proof does not match the roots"},
     {UTXO_ERR_ACC_POSITION, "accumulator leaf position unsorted, repeated or beyond the leaf count"},
