@@ -9,5 +9,7 @@
 #include "utxo/ledger.h"
 #include "utxo/predicate.h"
 #include "utxo/validate.h"
+#include "utxo/stateless.h"
+#include "utxo/blockfile.h"
 
 #endif /* UTXO_H */

@@ -142,3 +142,13 @@ tests_fuzz_fuzz_accproof_LDFLAGS = $(FUZZLINK)
 # machine: the committed bench image is reproducible from its source
 TESTS += tests/vm_bench_img.sh
 EXTRA_DIST += tests/vm_bench_img.sh
+
+# stateless (sv): block proof bundles, the stateless validator, block files
+if HAVE_CHECK
+check_PROGRAMS += tests/test_stateless
+TESTS += tests/test_stateless
+endif
+tests_test_stateless_SOURCES = tests/test_stateless.c tests/testutil.h
+tests_test_stateless_CFLAGS = $(TEST_CFLAGS)
+tests_test_stateless_LDADD = $(TEST_LIBS)
+# end stateless

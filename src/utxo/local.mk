@@ -8,5 +8,8 @@ libutxo_core_la_SOURCES += \
 	src/utxo/rules.c \
 	src/utxo/pool.c \
 	src/utxo/validate.c
+# stateless (sv): block and proof files
+libutxo_core_la_SOURCES += src/utxo/blockfile.c
+utxoinclude_HEADERS += include/utxo/blockfile.h
 noinst_HEADERS += src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h
 utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h include/utxo/validate.h

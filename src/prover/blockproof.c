@@ -1,0 +1,505 @@
+/*
+ * blockproof.c — the block proof bundle (utxo/stateless.h, internals in
+ * blockproof.h): its strict encoding, the block layout that the prover and
+ * the validator derive identically from a block (which inputs spend outputs
+ * of the same block, which outputs enter the accumulator), and the prover
+ * that makes a bundle from the full accumulator forest.
+ *
+ * Encoding (docs/STATELESS.md, "Bundle"): u8 version; 32-byte block hash;
+ * varint leaf count before the block; the accumulator batch proof
+ * (docs/ACCUMULATOR.md); one spent entry per proof target, in block input
+ * order: varint target index, varint creation height, output (u64 value,
+ * predicate id, varint datum length, datum); varint receipt count; per
+ * receipt: varint tx, varint input, varint length, bytes. The target indices
+ * are a permutation (each target bound to exactly one input) and receipts
+ * come in strictly increasing (tx, input) order, so every bundle has one
+ * encoding.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "prover/blockproof.h"
+#include "utxo/ledger_int.h"
+
+/* Smallest encoded spent entry: target, height, value, id, datum length. */
+#define MIN_SPENT_BYTES (1u + 1u + 8u + UTXO_HASH_BYTES + 1u)
+/* Smallest receipt: tx, input, length, one byte. */
+#define MIN_RECEIPT_BYTES 4u
+
+utxo_bundle *bp_bundle_new(void)
+{
+    utxo_bundle *b = calloc(1, sizeof *b);
+
+    if (b != NULL)
+        acc_proof_init(&b->proof);
+    return b;
+}
+
+void utxo_bundle_free(utxo_bundle *b)
+{
+    if (b == NULL)
+        return;
+    acc_proof_clear(&b->proof);
+    for (size_t i = 0; i < b->n_spent; i++)
+        free(b->spent[i].output.datum);
+    free(b->spent);
+    for (size_t i = 0; i < b->n_receipts; i++)
+        free(b->receipts[i].bytes);
+    free(b->receipts);
+    free(b);
+}
+
+void bp_bundle_set_block(utxo_bundle *bundle, const uint8_t h[UTXO_HASH_BYTES])
+{
+    memcpy(bundle->block_hash, h, UTXO_HASH_BYTES);
+}
+
+int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, const uint8_t *bytes,
+                          size_t len)
+{
+    bp_receipt *r;
+
+    if (bundle == NULL || bytes == NULL || len == 0)
+        return UTXO_ERR_ARG;
+    if (bundle->n_receipts > 0) {
+        const bp_receipt *last = &bundle->receipts[bundle->n_receipts - 1];
+        if (tx < last->tx || (tx == last->tx && input <= last->input))
+            return UTXO_ERR_ARG;
+    }
+    r = realloc(bundle->receipts, (bundle->n_receipts + 1) * sizeof *r);
+    if (r == NULL)
+        return UTXO_ERR_NOMEM;
+    bundle->receipts = r;
+    r = &r[bundle->n_receipts];
+    if ((r->bytes = malloc(len)) == NULL)
+        return UTXO_ERR_NOMEM;
+    memcpy(r->bytes, bytes, len);
+    r->len = len;
+    r->tx = tx;
+    r->input = input;
+    bundle->n_receipts++;
+    return UTXO_OK;
+}
+
+void utxo_bundle_get_info(const utxo_bundle *b, utxo_bundle_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (b == NULL)
+        return;
+    memcpy(info->block_hash, b->block_hash, UTXO_HASH_BYTES);
+    info->leaf_count = b->leaf_count;
+    info->n_spent = (uint32_t)b->n_spent;
+    info->n_receipts = (uint32_t)b->n_receipts;
+    info->proof_bytes = acc_proof_get_length(&b->proof);
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+void bp_bundle_encode(enc *e, const utxo_bundle *b)
+{
+    enc_u8(e, BP_VERSION);
+    enc_bytes(e, b->block_hash, UTXO_HASH_BYTES);
+    enc_varint(e, b->leaf_count);
+    acc_proof_encode(e, &b->proof);
+    for (size_t i = 0; i < b->n_spent; i++) {
+        enc_varint(e, b->spent[i].target);
+        enc_varint(e, b->spent[i].height);
+        output_encode(e, &b->spent[i].output);
+    }
+    enc_varint(e, b->n_receipts);
+    for (size_t i = 0; i < b->n_receipts; i++) {
+        enc_varint(e, b->receipts[i].tx);
+        enc_varint(e, b->receipts[i].input);
+        enc_blob(e, b->receipts[i].bytes, b->receipts[i].len);
+    }
+}
+
+size_t utxo_bundle_get_length(const utxo_bundle *b)
+{
+    enc e;
+
+    if (b == NULL)
+        return 0;
+    enc_init(&e, NULL, 0, NULL);
+    bp_bundle_encode(&e, b);
+    return e.len;
+}
+
+int utxo_bundle_to_bytes(const utxo_bundle *b, uint8_t *out, size_t out_len, size_t *written)
+{
+    enc e;
+
+    if (written != NULL)
+        *written = 0;
+    if (b == NULL || out == NULL || written == NULL)
+        return UTXO_ERR_ARG;
+    if (utxo_bundle_get_length(b) > out_len)
+        return UTXO_ERR_ARG;
+    enc_init(&e, out, out_len, NULL);
+    bp_bundle_encode(&e, b);
+    if (!enc_ok(&e))
+        return UTXO_ERR_INTERNAL;
+    *written = e.len;
+    return UTXO_OK;
+}
+
+/* One output, as output_encode writes it; the datum into a new buffer. */
+static void output_decode(dec *d, utxo_output *o, uint32_t max_datum)
+{
+    uint32_t n;
+    const uint8_t *p;
+
+    o->value = dec_u64(d);
+    dec_bytes(d, o->predicate_id, UTXO_HASH_BYTES);
+    n = (uint32_t)dec_varint(d, max_datum);
+    p = dec_view(d, n);
+    if (p == NULL || n == 0)
+        return;
+    if ((o->datum = malloc(n)) == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, d->off);
+        return;
+    }
+    memcpy(o->datum, p, n);
+    o->datum_len = n;
+}
+
+utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p)
+{
+    utxo_params defaults;
+    utxo_bundle *b = NULL;
+    uint8_t *seen = NULL;
+    size_t off = d->off, n;
+    uint64_t v;
+
+    if (p == NULL) {
+        utxo_params_default(&defaults);
+        p = &defaults;
+    }
+    if ((b = bp_bundle_new()) == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, off);
+        return NULL;
+    }
+    if (dec_u8(d) != BP_VERSION && d->err == UTXO_OK)
+        dec_fail(d, UTXO_ERR_VERSION, off);
+    dec_bytes(d, b->block_hash, UTXO_HASH_BYTES);
+    b->leaf_count = dec_varint(d, UINT64_MAX);
+    if (d->err != UTXO_OK || acc_proof_decode(d, &b->proof, b->leaf_count) != UTXO_OK)
+        goto fail;
+    /* spent entries: exactly one per target, each target bound once */
+    n = b->proof.n_targets;
+    if (n > dec_left(d) / MIN_SPENT_BYTES) {
+        dec_fail(d, UTXO_ERR_TRUNCATED, d->len);
+        goto fail;
+    }
+    if (n > 0 && ((b->spent = calloc(n, sizeof *b->spent)) == NULL ||
+                  (seen = calloc((n + 7) / 8, 1)) == NULL)) {
+        dec_fail(d, UTXO_ERR_NOMEM, d->off);
+        goto fail;
+    }
+    b->n_spent = n;
+    for (size_t i = 0; i < n && d->err == UTXO_OK; i++) {
+        bp_spent *s = &b->spent[i];
+        off = d->off;
+        s->target = (uint32_t)dec_varint(d, n - 1);
+        if (d->err == UTXO_OK && (seen[s->target / 8] >> (s->target % 8)) & 1)
+            dec_fail(d, UTXO_ERR_NONCANONICAL, off);
+        seen[s->target / 8] |= (uint8_t)(1u << (s->target % 8));
+        s->height = (uint32_t)dec_varint(d, UINT32_MAX);
+        output_decode(d, &s->output, p->max_datum_bytes);
+    }
+    /* receipts */
+    off = d->off;
+    v = dec_varint(d, dec_left(d) / MIN_RECEIPT_BYTES);
+    if (d->err != UTXO_OK)
+        goto fail;
+    if (v > 0 && (b->receipts = calloc((size_t)v, sizeof *b->receipts)) == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, off);
+        goto fail;
+    }
+    for (size_t i = 0; i < (size_t)v && d->err == UTXO_OK; i++) {
+        bp_receipt *r = &b->receipts[i];
+        const uint8_t *q;
+        off = d->off;
+        r->tx = (uint32_t)dec_varint(d, UINT32_MAX);
+        r->input = (uint32_t)dec_varint(d, UINT32_MAX);
+        if (d->err == UTXO_OK && i > 0 &&
+            (r->tx < r[-1].tx || (r->tx == r[-1].tx && r->input <= r[-1].input)))
+            dec_fail(d, UTXO_ERR_NONCANONICAL, off);
+        off = d->off;
+        r->len = (size_t)dec_varint(d, dec_left(d));
+        if (d->err == UTXO_OK && r->len == 0)
+            dec_fail(d, UTXO_ERR_NONCANONICAL, off);
+        q = dec_view(d, r->len);
+        if (q == NULL)
+            break;
+        if ((r->bytes = malloc(r->len)) == NULL) {
+            dec_fail(d, UTXO_ERR_NOMEM, off);
+            break;
+        }
+        memcpy(r->bytes, q, r->len);
+        b->n_receipts = i + 1;
+    }
+    if (d->err != UTXO_OK)
+        goto fail;
+    free(seen);
+    return b;
+fail:
+    free(seen);
+    utxo_bundle_free(b);
+    return NULL;
+}
+
+int utxo_bundle_from_bytes(utxo_bundle **out, const uint8_t *in, size_t len,
+                           const utxo_params *p, size_t *err_offset)
+{
+    utxo_bundle *b;
+    dec d;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (err_offset != NULL)
+        *err_offset = 0;
+    if (out == NULL || (in == NULL && len > 0))
+        return UTXO_ERR_ARG;
+    dec_init(&d, in, len);
+    b = bp_bundle_decode(&d, p);
+    if (b != NULL)
+        dec_end(&d);
+    rc = dec_result(&d, err_offset);
+    if (rc != UTXO_OK) {
+        utxo_bundle_free(b);
+        return rc;
+    }
+    *out = b;
+    return UTXO_OK;
+}
+
+/* ---- block layout --------------------------------------------------------- */
+
+struct txid_ix {
+    const uint8_t *txid;
+    uint32_t tx;
+};
+
+static int cmp_txid(const void *a, const void *b)
+{
+    return memcmp(((const struct txid_ix *)a)->txid, ((const struct txid_ix *)b)->txid,
+                  UTXO_HASH_BYTES);
+}
+
+void bp_layout_clear(bp_layout *L)
+{
+    free(L->txids);
+    free(L->in_off);
+    free(L->out_off);
+    free(L->src);
+    free(L->out_spent);
+    memset(L, 0, sizeof *L);
+}
+
+int bp_layout_build(bp_layout *L, const utxo_block *b, uint32_t *bad_tx, uint32_t *bad_in)
+{
+    struct txid_ix *ix = NULL;
+    uint32_t n = b->n_txs;
+    size_t ext = 0, spent_here = 0;
+    int rc = UTXO_ERR_NOMEM;
+
+    memset(L, 0, sizeof *L);
+    *bad_tx = *bad_in = 0;
+    L->n_txs = n;
+    L->txids = malloc((n ? n : 1) * sizeof *L->txids);
+    L->in_off = calloc((size_t)n + 1, sizeof *L->in_off);
+    L->out_off = calloc((size_t)n + 1, sizeof *L->out_off);
+    ix = malloc((n ? n : 1) * sizeof *ix);
+    if (L->txids == NULL || L->in_off == NULL || L->out_off == NULL || ix == NULL)
+        goto done;
+    for (uint32_t t = 0; t < n; t++) {
+        utxo_tx_txid(b->txs[t], L->txids[t]);
+        ix[t].txid = L->txids[t];
+        ix[t].tx = t;
+        /* sums fit: a block's inputs and outputs are bounded by its size
+         * (UTXO_CAP_BLOCK_BYTES / 37 bytes < 2^23) */
+        L->in_off[t + 1] = L->in_off[t] + b->txs[t]->n_inputs;
+        L->out_off[t + 1] = L->out_off[t] + b->txs[t]->n_outputs;
+    }
+    qsort(ix, n, sizeof *ix, cmp_txid);
+    L->src = malloc((L->in_off[n] ? L->in_off[n] : 1) * sizeof *L->src);
+    L->out_spent = calloc(L->out_off[n] ? L->out_off[n] : 1, 1);
+    if (L->src == NULL || L->out_spent == NULL)
+        goto done;
+    for (uint32_t t = 0; t < n; t++) {
+        const utxo_tx *tx = b->txs[t];
+        for (uint32_t i = 0; i < tx->n_inputs; i++) {
+            const utxo_outpoint *op = &tx->inputs[i].prevout;
+            struct txid_ix key = {.txid = op->txid, .tx = 0};
+            const struct txid_ix *hit = bsearch(&key, ix, n, sizeof *ix, cmp_txid);
+            bp_src *s = &L->src[L->in_off[t] + i];
+            if (hit == NULL) {
+                s->tx = BP_EXTERNAL;
+                s->out = (uint32_t)ext++;
+                continue;
+            }
+            if (hit->tx >= t || op->index >= b->txs[hit->tx]->n_outputs) {
+                *bad_tx = t;
+                *bad_in = i;
+                rc = UTXO_ERR_TX_MISSING;
+                goto done;
+            }
+            s->tx = hit->tx;
+            s->out = op->index;
+            if (!L->out_spent[L->out_off[hit->tx] + op->index]) {
+                L->out_spent[L->out_off[hit->tx] + op->index] = 1;
+                spent_here++;
+            }
+        }
+    }
+    L->n_external = ext;
+    L->n_created = L->out_off[n] - spent_here;
+    rc = UTXO_OK;
+done:
+    free(ix);
+    return rc;
+}
+
+void bp_layout_created(const bp_layout *L, const utxo_block *b, acc_leaf *out)
+{
+    size_t j = 0;
+
+    for (uint32_t t = 0; t < L->n_txs; t++)
+        for (uint32_t o = 0; o < b->txs[t]->n_outputs; o++) {
+            if (L->out_spent[L->out_off[t] + o])
+                continue;
+            memcpy(out[j].outpoint.txid, L->txids[t], UTXO_HASH_BYTES);
+            out[j].outpoint.index = o;
+            out[j].output = &b->txs[t]->outputs[o];
+            out[j].height = b->header.height;
+            j++;
+        }
+}
+
+/* ---- the prover ------------------------------------------------------------ */
+
+struct ext_ref {
+    uint64_t pos;
+    size_t k;       /* external ordinal */
+};
+
+static int cmp_pos(const void *a, const void *b)
+{
+    uint64_t x = ((const struct ext_ref *)a)->pos, y = ((const struct ext_ref *)b)->pos;
+    return x < y ? -1 : x > y;
+}
+
+int bp_prove_block(utxo_bundle **out, uint8_t digest[UTXO_HASH_BYTES], acc_forest *f,
+                   bp_lookup_fn lookup, void *ctx, const utxo_block *b, uint32_t *bad_tx,
+                   uint32_t *bad_in)
+{
+    bp_layout L;
+    utxo_bundle *bundle = NULL;
+    struct ext_ref *refs = NULL;
+    uint64_t *targets = NULL, count;
+    acc_leaf *created = NULL;
+    acc_hash *adds = NULL;
+    acc_state st;
+    uint32_t t0 = 0, i0 = 0;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || digest == NULL || f == NULL || lookup == NULL || b == NULL)
+        return UTXO_ERR_ARG;
+    rc = bp_layout_build(&L, b, &t0, &i0);
+    if (rc != UTXO_OK)
+        goto done;
+    rc = UTXO_ERR_NOMEM;
+    count = acc_forest_count(f);
+    bundle = bp_bundle_new();
+    refs = malloc((L.n_external ? L.n_external : 1) * sizeof *refs);
+    targets = malloc((L.n_external ? L.n_external : 1) * sizeof *targets);
+    created = malloc((L.n_created ? L.n_created : 1) * sizeof *created);
+    adds = malloc((L.n_created ? L.n_created : 1) * sizeof *adds);
+    if (bundle == NULL || refs == NULL || targets == NULL || created == NULL ||
+        adds == NULL)
+        goto done;
+    if (L.n_external > 0 &&
+        (bundle->spent = calloc(L.n_external, sizeof *bundle->spent)) == NULL)
+        goto done;
+    bundle->n_spent = L.n_external;
+    bundle->leaf_count = count;
+    /* look up every external input; copy its output into the bundle */
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
+            const bp_src *s = &L.src[L.in_off[t] + i];
+            const utxo_output *o = NULL;
+            bp_spent *e;
+            acc_hash want, have;
+            if (s->tx != BP_EXTERNAL)
+                continue;
+            e = &bundle->spent[s->out];
+            t0 = t;
+            i0 = i;
+            rc = lookup(ctx, &b->txs[t]->inputs[i].prevout, &o, &e->height, &refs[s->out].pos);
+            if (rc != UTXO_OK)
+                goto done;
+            refs[s->out].k = s->out;
+            e->output = *o;
+            e->output.datum = NULL;
+            e->output.datum_len = 0;
+            if (o->datum_len > 0) {
+                if ((e->output.datum = malloc(o->datum_len)) == NULL) {
+                    rc = UTXO_ERR_NOMEM;
+                    goto done;
+                }
+                memcpy(e->output.datum, o->datum, o->datum_len);
+                e->output.datum_len = o->datum_len;
+            }
+            /* the store's data must be what the forest holds */
+            acc_leaf_hash(want, &b->txs[t]->inputs[i].prevout, &e->output, e->height,
+                          refs[s->out].pos);
+            rc = refs[s->out].pos < count ? acc_forest_leaf(f, refs[s->out].pos, have)
+                                          : UTXO_ERR_ACC_POSITION;
+            if (rc != UTXO_OK)
+                goto done;
+            if (acc_is_empty(have) || memcmp(want, have, ACC_HASH_BYTES) != 0) {
+                rc = acc_is_empty(have) ? UTXO_ERR_ACC_SPENT : UTXO_ERR_ACC_PROOF;
+                goto done;
+            }
+        }
+    t0 = i0 = 0;
+    qsort(refs, L.n_external, sizeof *refs, cmp_pos);
+    for (size_t j = 0; j < L.n_external; j++) {
+        if (j > 0 && refs[j].pos == refs[j - 1].pos) {
+            rc = UTXO_ERR_BLOCK_DOUBLE_SPEND;
+            goto done;
+        }
+        targets[j] = refs[j].pos;
+        bundle->spent[refs[j].k].target = (uint32_t)j;
+    }
+    bp_layout_created(&L, b, created);
+    for (size_t j = 0; j < L.n_created; j++)
+        acc_leaf_hash(adds[j], &created[j].outpoint, created[j].output, created[j].height,
+                      count + j);
+    rc = acc_forest_apply_block(f, targets, L.n_external, adds, L.n_created, &bundle->proof, NULL);
+    if (rc != UTXO_OK)
+        goto done;
+    rc = acc_forest_state(f, &st);
+    if (rc != UTXO_OK)
+        goto done;
+    acc_state_digest(digest, &st);
+    *out = bundle;
+    bundle = NULL;
+done:
+    if (bad_tx != NULL)
+        *bad_tx = t0;
+    if (bad_in != NULL)
+        *bad_in = i0;
+    utxo_bundle_free(bundle);
+    bp_layout_clear(&L);
+    free(refs);
+    free(targets);
+    free(created);
+    free(adds);
+    return rc;
+}

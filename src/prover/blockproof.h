@@ -1,0 +1,114 @@
+/*
+ * blockproof.h — internals of the block proof bundle (utxo/stateless.h):
+ * its layout in memory, the block layout shared by the prover and the
+ * validator (which inputs spend outputs of the same block, which outputs
+ * enter the accumulator), and the prover that makes a bundle from the full
+ * accumulator forest. Prefix bp_. Format: docs/STATELESS.md.
+ */
+#ifndef UTXO_SRC_BLOCKPROOF_H
+#define UTXO_SRC_BLOCKPROOF_H
+
+#include "utxo/stateless.h"
+#include "witness/acc.h"
+
+#define BP_VERSION UTXO_BUNDLE_VERSION
+
+/* One spent output of an earlier block, for one input (block order). */
+typedef struct bp_spent {
+    uint32_t target;      /* index into proof.targets: its leaf position */
+    uint32_t height;      /* height of the block that created it */
+    utxo_output output;   /* owns output.datum */
+} bp_spent;
+
+/* The segment receipt chain of one input: an opaque blob here, verified by
+ * the continuations module (src/continuations). */
+typedef struct bp_receipt {
+    uint32_t tx, input;
+    uint8_t *bytes;
+    size_t len;
+} bp_receipt;
+
+struct utxo_bundle {
+    uint8_t block_hash[UTXO_HASH_BYTES];
+    uint64_t leaf_count;      /* accumulator leaf count before the block */
+    acc_proof proof;
+    size_t n_spent;           /* == proof.n_targets */
+    bp_spent *spent;          /* in block input order */
+    size_t n_receipts;
+    bp_receipt *receipts;     /* strictly increasing (tx, input) */
+};
+
+/* A new empty bundle (leaf count 0, no spends); NULL on OOM. */
+utxo_bundle *bp_bundle_new(void);
+
+/*
+ * Where each input's spent output comes from, and which outputs the block
+ * adds to the accumulator. Inputs and outputs are numbered flat across the
+ * block in order (in_off[t] + i, out_off[t] + o).
+ */
+#define BP_EXTERNAL UINT32_MAX
+typedef struct bp_src {
+    uint32_t tx;    /* BP_EXTERNAL: an output of an earlier block */
+    uint32_t out;   /* external: its ordinal among external inputs; else output index in tx */
+} bp_src;
+
+typedef struct bp_layout {
+    uint32_t n_txs;
+    uint8_t (*txids)[UTXO_HASH_BYTES];
+    uint32_t *in_off;      /* n_txs + 1 */
+    uint32_t *out_off;     /* n_txs + 1 */
+    bp_src *src;           /* in_off[n_txs] entries */
+    uint8_t *out_spent;    /* out_off[n_txs] flags: spent later in this block */
+    size_t n_external;     /* inputs spending outputs of earlier blocks */
+    size_t n_created;      /* outputs entering the accumulator */
+} bp_layout;
+
+/*
+ * Builds the layout of b. An input whose txid names a transaction of this
+ * block must spend an existing output of an earlier one (else
+ * UTXO_ERR_TX_MISSING with *bad_tx, *bad_in). A double spend inside the
+ * block is not detected here (utxo_block_check does). Release with
+ * bp_layout_clear (also after an error).
+ */
+int bp_layout_build(bp_layout *L, const utxo_block *b, uint32_t *bad_tx, uint32_t *bad_in);
+void bp_layout_clear(bp_layout *L);
+
+/* The created leaves (outpoint, output borrowed from b, height) in order
+ * into out (L->n_created entries). */
+void bp_layout_created(const bp_layout *L, const utxo_block *b, acc_leaf *out);
+
+/*
+ * Where a prover finds an unspent output of an earlier block: its data
+ * (borrowed until the prover returns), creation height and leaf position.
+ * Returns UTXO_OK or UTXO_ERR_TX_MISSING.
+ */
+typedef int (*bp_lookup_fn)(void *ctx, const utxo_outpoint *op, const utxo_output **out,
+                            uint32_t *height, uint64_t *position);
+
+/*
+ * The prover side of one block, in block order: resolves every input (same
+ * block, or lookup), proves the spent leaves against forest f, deletes them
+ * and appends the new outputs (acc_forest_apply_block), and returns the
+ * bundle (*out, block hash still zero: the caller sets it once the header is
+ * final, with bp_bundle_set_block) and the post-block accumulator digest.
+ * The looked-up data must hash to the forest's leaves (else
+ * UTXO_ERR_ACC_PROOF, forest unchanged). *bad_tx / *bad_in (may be NULL)
+ * name the input at fault. b must have passed utxo_block_check.
+ */
+int bp_prove_block(utxo_bundle **out, uint8_t digest[UTXO_HASH_BYTES], acc_forest *f,
+                   bp_lookup_fn lookup, void *ctx, const utxo_block *b, uint32_t *bad_tx,
+                   uint32_t *bad_in);
+
+/* Binds bundle to block hash h. */
+void bp_bundle_set_block(utxo_bundle *bundle, const uint8_t h[UTXO_HASH_BYTES]);
+
+/* Attaches a receipt chain blob (copied) for input (tx, input); entries must
+ * come in increasing (tx, input) order (else UTXO_ERR_ARG). */
+int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, const uint8_t *bytes,
+                          size_t len);
+
+/* Field encoder and cursor decoder (embedding; see utxo_bundle_*_bytes). */
+void bp_bundle_encode(enc *e, const utxo_bundle *b);
+utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p);
+
+#endif /* UTXO_SRC_BLOCKPROOF_H */

@@ -1,0 +1,261 @@
+/*
+ * chainbuild.c — the in-memory chain builder (chainbuild.h): an
+ * open-addressing UTXO table beside the accumulator forest, and the sealing
+ * of blocks. Everything that can fail (table growth, datum copies, the
+ * proof) happens before the first change, so a failed seal leaves the chain
+ * as it was.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "prover/chainbuild.h"
+#include "utxo/ledger_int.h"
+
+typedef struct utxo_slot {
+    uint8_t state;           /* 0 free, 1 used, 2 deleted */
+    utxo_outpoint op;
+    utxo_output out;         /* owns out.datum */
+    uint32_t height;
+    uint64_t pos;
+} utxo_slot;
+
+struct bp_chain {
+    utxo_params params;
+    uint8_t sk[64];
+    acc_forest *forest;
+    uint32_t next_height;
+    uint8_t tip_hash[UTXO_HASH_BYTES];
+    uint64_t tip_time;
+    utxo_slot *slots;
+    size_t cap, used, deleted;   /* cap: power of two */
+};
+
+static size_t slot_hash(const utxo_outpoint *op)
+{
+    return (size_t)(get_u64le(op->txid) ^ (uint64_t)op->index * UINT64_C(0x9e3779b97f4a7c15));
+}
+
+static utxo_slot *slot_find(const bp_chain *c, const utxo_outpoint *op)
+{
+    if (c->cap == 0)
+        return NULL;
+    for (size_t i = slot_hash(op) & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        utxo_slot *s = &c->slots[i];
+        if (s->state == 0)
+            return NULL;
+        if (s->state == 1 && s->op.index == op->index &&
+            memcmp(s->op.txid, op->txid, UTXO_HASH_BYTES) == 0)
+            return s;
+    }
+}
+
+/* Inserts (no duplicate check, no growth: the caller reserved room). */
+static void slot_put(bp_chain *c, const utxo_slot *v)
+{
+    size_t i = slot_hash(&v->op) & (c->cap - 1);
+
+    while (c->slots[i].state == 1)
+        i = (i + 1) & (c->cap - 1);
+    if (c->slots[i].state == 2)
+        c->deleted--;
+    c->slots[i] = *v;
+    c->slots[i].state = 1;
+    c->used++;
+}
+
+/* Makes room for `more` insertions at a load of at most 1/2. */
+static int slot_reserve(bp_chain *c, size_t more)
+{
+    utxo_slot *old = c->slots;
+    size_t old_cap = c->cap, cap = c->cap ? c->cap : 64;
+
+    if ((c->used + c->deleted + more) * 2 <= c->cap)
+        return UTXO_OK;
+    while ((c->used + more) * 2 > cap)
+        cap *= 2;
+    if ((c->slots = calloc(cap, sizeof *c->slots)) == NULL) {
+        c->slots = old;
+        return UTXO_ERR_NOMEM;
+    }
+    c->cap = cap;
+    c->used = c->deleted = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].state == 1)
+            slot_put(c, &old[i]);
+    free(old);
+    return UTXO_OK;
+}
+
+int bp_chain_new(bp_chain **out, const utxo_params *p, const uint8_t sk[64])
+{
+    bp_chain *c;
+    uint8_t pk[32];
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || p == NULL || sk == NULL)
+        return UTXO_ERR_ARG;
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+    if (memcmp(pk, p->sequencer_pk, 32) != 0)
+        return UTXO_ERR_ARG;
+    if ((c = calloc(1, sizeof *c)) == NULL)
+        return UTXO_ERR_NOMEM;
+    c->params = *p;
+    memcpy(c->sk, sk, 64);
+    c->tip_time = p->genesis_time;
+    rc = acc_forest_new(&c->forest);
+    if (rc != UTXO_OK) {
+        bp_chain_free(c);
+        return rc;
+    }
+    *out = c;
+    return UTXO_OK;
+}
+
+void bp_chain_free(bp_chain *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->slots[i].state == 1)
+            free(c->slots[i].out.datum);
+    free(c->slots);
+    acc_forest_free(c->forest);
+    sodium_memzero(c->sk, sizeof c->sk);
+    free(c);
+}
+
+uint32_t bp_chain_next_height(const bp_chain *c)
+{
+    return c->next_height;
+}
+
+const uint8_t *bp_chain_tip_hash(const bp_chain *c)
+{
+    return c->tip_hash;
+}
+
+acc_forest *bp_chain_forest(bp_chain *c)
+{
+    return c->forest;
+}
+
+size_t bp_chain_utxo_count(const bp_chain *c)
+{
+    return c->used;
+}
+
+int bp_chain_find(void *ctx, const utxo_outpoint *op, const utxo_output **o, uint32_t *height,
+                  uint64_t *position)
+{
+    const utxo_slot *s = slot_find(ctx, op);
+
+    if (s == NULL)
+        return UTXO_ERR_TX_MISSING;
+    *o = &s->out;
+    *height = s->height;
+    *position = s->pos;
+    return UTXO_OK;
+}
+
+int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *bad_tx,
+                  uint32_t *bad_in)
+{
+    bp_layout L;
+    utxo_bundle *bd = NULL;
+    acc_leaf *created = NULL;
+    utxo_slot *fresh = NULL;
+    uint8_t digest[UTXO_HASH_BYTES], hash[UTXO_HASH_BYTES];
+    uint32_t t0 = 0, i0 = 0;
+    uint64_t count;
+    int rc;
+
+    memset(&L, 0, sizeof L);
+    if (bundle != NULL)
+        *bundle = NULL;
+    if (c == NULL || b == NULL || b->n_txs == 0)
+        return UTXO_ERR_ARG;
+    if (c->next_height == UINT32_MAX)
+        return UTXO_ERR_BLOCK_HEIGHT;
+    b->header.version = UTXO_HEADER_VERSION;
+    b->header.height = c->next_height;
+    memcpy(b->header.prev_hash, c->tip_hash, UTXO_HASH_BYTES);
+    if (b->header.time < c->tip_time)
+        b->header.time = c->tip_time;
+    if (utxo_tx_is_coinbase(b->txs[0]))
+        b->txs[0]->coinbase_height = c->next_height;
+    rc = utxo_block_tx_root(b, b->header.tx_root);
+    if (rc == UTXO_OK)
+        rc = utxo_block_check(b, &c->params, &t0, &i0);
+    if (rc == UTXO_OK)
+        rc = bp_layout_build(&L, b, &t0, &i0);
+    if (rc != UTXO_OK)
+        goto done;
+    /* everything that allocates, before the forest changes */
+    rc = UTXO_ERR_NOMEM;
+    created = malloc((L.n_created ? L.n_created : 1) * sizeof *created);
+    fresh = calloc(L.n_created ? L.n_created : 1, sizeof *fresh);
+    if (created == NULL || fresh == NULL || slot_reserve(c, L.n_created) != UTXO_OK)
+        goto done;
+    bp_layout_created(&L, b, created);
+    count = acc_forest_count(c->forest);
+    for (size_t j = 0; j < L.n_created; j++) {
+        fresh[j].op = created[j].outpoint;
+        fresh[j].out = *created[j].output;
+        fresh[j].out.datum = NULL;
+        fresh[j].height = created[j].height;
+        fresh[j].pos = count + j;
+        if (created[j].output->datum_len > 0) {
+            if ((fresh[j].out.datum = malloc(created[j].output->datum_len)) == NULL)
+                goto done;
+            memcpy(fresh[j].out.datum, created[j].output->datum, created[j].output->datum_len);
+        }
+    }
+    rc = bp_prove_block(&bd, digest, c->forest, bp_chain_find, c, b, &t0, &i0);
+    if (rc != UTXO_OK)
+        goto done;
+    /* commit: nothing below can fail */
+    memcpy(b->header.acc_digest, digest, UTXO_HASH_BYTES);
+    utxo_header_hash(&b->header, hash);
+    bp_bundle_set_block(bd, hash);
+    (void)utxo_header_sign(&b->header, c->sk);
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
+            utxo_slot *s;
+            if (L.src[L.in_off[t] + i].tx != BP_EXTERNAL)
+                continue;
+            s = slot_find(c, &b->txs[t]->inputs[i].prevout);
+            free(s->out.datum);
+            memset(s, 0, sizeof *s);
+            s->state = 2;
+            c->used--;
+            c->deleted++;
+        }
+    for (size_t j = 0; j < L.n_created; j++) {
+        slot_put(c, &fresh[j]);
+        fresh[j].out.datum = NULL;
+    }
+    memcpy(c->tip_hash, hash, UTXO_HASH_BYTES);
+    c->tip_time = b->header.time;
+    c->next_height++;
+    if (bundle != NULL) {
+        *bundle = bd;
+        bd = NULL;
+    }
+    rc = UTXO_OK;
+done:
+    if (bad_tx != NULL)
+        *bad_tx = t0;
+    if (bad_in != NULL)
+        *bad_in = i0;
+    if (fresh != NULL)
+        for (size_t j = 0; j < L.n_created; j++)
+            free(fresh[j].out.datum);
+    free(fresh);
+    free(created);
+    bp_layout_clear(&L);
+    utxo_bundle_free(bd);
+    return rc;
+}

@@ -1,0 +1,197 @@
+/*
+ * blockfile.c — block files and proof files (utxo/blockfile.h): a header
+ * naming the chain, then length-prefixed records. Reading is streaming and
+ * bounded: one record in memory at a time, its length checked against the
+ * kind's cap and, for regular files, against the bytes left before anything
+ * is allocated, so a corrupt length is reported at its offset instead of
+ * becoming a huge allocation.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "utxo/blockfile.h"
+#include "utxo/codec.h"
+
+struct utxo_chainfile {
+    FILE *fp;
+    int kind;
+    bool writing;
+    bool failed;        /* a write failed */
+    uint64_t off;       /* offset of the next record */
+    uint64_t size;      /* file size when reading a regular file, else UINT64_MAX */
+    uint32_t cap;       /* largest record */
+};
+
+static const char *magic_of(int kind)
+{
+    return kind == UTXO_CHAINFILE_BLOCKS ? "uxbk" : kind == UTXO_CHAINFILE_PROOFS ? "uxbp" : NULL;
+}
+
+static uint32_t cap_of(int kind, const utxo_params *p)
+{
+    return kind == UTXO_CHAINFILE_BLOCKS ? p->max_block_bytes : UTXO_BUNDLE_MAX_BYTES;
+}
+
+int utxo_chainfile_create(utxo_chainfile **out, const char *path, int kind, const utxo_params *p)
+{
+    uint8_t head[UTXO_CHAINFILE_HEADER_BYTES];
+    utxo_chainfile *f;
+
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || path == NULL || p == NULL || magic_of(kind) == NULL)
+        return UTXO_ERR_ARG;
+    if ((f = calloc(1, sizeof *f)) == NULL)
+        return UTXO_ERR_NOMEM;
+    f->kind = kind;
+    f->writing = true;
+    f->cap = cap_of(kind, p);
+    memcpy(head, magic_of(kind), 4);
+    put_u32le(head + 4, UTXO_CHAINFILE_VERSION);
+    utxo_params_to_bytes(head + 8, p);
+    if ((f->fp = fopen(path, "wb")) == NULL || fwrite(head, sizeof head, 1, f->fp) != 1) {
+        if (f->fp != NULL)
+            fclose(f->fp);
+        free(f);
+        return UTXO_ERR_IO;
+    }
+    f->off = sizeof head;
+    *out = f;
+    return UTXO_OK;
+}
+
+int utxo_chainfile_append(utxo_chainfile *f, const uint8_t *rec, size_t len)
+{
+    uint8_t n[4];
+
+    if (f == NULL || !f->writing || rec == NULL || len == 0 || len > f->cap)
+        return UTXO_ERR_ARG;
+    put_u32le(n, (uint32_t)len);
+    if (fwrite(n, 4, 1, f->fp) != 1 || fwrite(rec, len, 1, f->fp) != 1) {
+        f->failed = true;
+        return UTXO_ERR_IO;
+    }
+    f->off += 4 + len;
+    return UTXO_OK;
+}
+
+int utxo_chainfile_open(utxo_chainfile **out, const char *path, int kind, utxo_params *p,
+                        size_t *err_offset)
+{
+    uint8_t head[UTXO_CHAINFILE_HEADER_BYTES];
+    utxo_chainfile *f;
+    struct stat sb;
+    size_t got, eo = 0;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (err_offset != NULL)
+        *err_offset = 0;
+    if (out == NULL || path == NULL || p == NULL || magic_of(kind) == NULL)
+        return UTXO_ERR_ARG;
+    if ((f = calloc(1, sizeof *f)) == NULL)
+        return UTXO_ERR_NOMEM;
+    f->kind = kind;
+    f->size = UINT64_MAX;
+    if ((f->fp = fopen(path, "rb")) == NULL) {
+        free(f);
+        return UTXO_ERR_IO;
+    }
+    if (fstat(fileno(f->fp), &sb) == 0 && S_ISREG(sb.st_mode))
+        f->size = (uint64_t)sb.st_size;
+    got = fread(head, 1, sizeof head, f->fp);
+    if (got < sizeof head && ferror(f->fp)) {
+        rc = UTXO_ERR_IO;
+    } else if (got < 4 || memcmp(head, magic_of(kind), 4) != 0) {
+        rc = got < 4 ? UTXO_ERR_TRUNCATED : UTXO_ERR_FILE_FORMAT;
+        eo = got < 4 ? got : 0;
+    } else if (got < 8) {
+        rc = UTXO_ERR_TRUNCATED;
+        eo = got;
+    } else if (get_u32le(head + 4) != UTXO_CHAINFILE_VERSION) {
+        rc = UTXO_ERR_VERSION;
+        eo = 4;
+    } else if (got < sizeof head) {
+        rc = UTXO_ERR_TRUNCATED;
+        eo = got;
+    } else {
+        rc = utxo_params_from_bytes(p, head + 8, UTXO_PARAMS_BYTES, &eo);
+        eo += 8;
+    }
+    if (rc != UTXO_OK) {
+        if (err_offset != NULL)
+            *err_offset = eo;
+        fclose(f->fp);
+        free(f);
+        return rc;
+    }
+    f->cap = cap_of(kind, p);
+    f->off = sizeof head;
+    *out = f;
+    return UTXO_OK;
+}
+
+int utxo_chainfile_next(utxo_chainfile *f, uint8_t **rec, size_t *len, uint64_t *offset)
+{
+    uint8_t n[4], *buf;
+    size_t got;
+    uint32_t want;
+
+    if (rec != NULL)
+        *rec = NULL;
+    if (len != NULL)
+        *len = 0;
+    if (f == NULL || f->writing || rec == NULL || len == NULL)
+        return UTXO_ERR_ARG;
+    if (offset != NULL)
+        *offset = f->off;
+    got = fread(n, 1, 4, f->fp);
+    if (got == 0 && !ferror(f->fp))
+        return UTXO_OK; /* clean end: no partial record */
+    if (got < 4)
+        return ferror(f->fp) ? UTXO_ERR_IO : UTXO_ERR_TRUNCATED;
+    want = get_u32le(n);
+    if (want == 0 || want > f->cap)
+        return UTXO_ERR_TOO_LARGE;
+    if (f->size != UINT64_MAX && f->off + 4 + want > f->size)
+        return UTXO_ERR_TRUNCATED;
+    if ((buf = malloc(want)) == NULL)
+        return UTXO_ERR_NOMEM;
+    got = fread(buf, 1, want, f->fp);
+    if (got < want) {
+        int rc = ferror(f->fp) ? UTXO_ERR_IO : UTXO_ERR_TRUNCATED;
+        free(buf);
+        return rc;
+    }
+    f->off += 4 + (uint64_t)want;
+    *rec = buf;
+    *len = want;
+    return UTXO_OK;
+}
+
+uint64_t utxo_chainfile_tell(const utxo_chainfile *f)
+{
+    return f ? f->off : 0;
+}
+
+int utxo_chainfile_close(utxo_chainfile *f)
+{
+    int rc = UTXO_OK;
+
+    if (f == NULL)
+        return UTXO_OK;
+    if (f->writing) {
+        if (f->failed || fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)
+            rc = UTXO_ERR_IO;
+    }
+    if (fclose(f->fp) != 0)
+        rc = UTXO_ERR_IO;
+    free(f);
+    return rc;
+}
