@@ -1,0 +1,161 @@
+/*
+ * utxo/store.h — the full (bridge) node's store: a chain replayed into an
+ * SQLite file holding the blocks, the UTXO set (indexed by predicate id for
+ * wallets), the accumulator forest, undo data for reorgs and the block proof
+ * bundles that stateless validators need.
+ *
+ * Every block is applied in one SQL transaction (WAL mode): after a crash,
+ * even kill -9 mid-block, the store reopens at a block boundary. A block is
+ * validated in full against the UTXO set before it lands (header signature
+ * by the chain's sequencer key, previous hash, height, time, context-free
+ * rules, every predicate on a thread pool, the accumulator digest); a block
+ * that fails leaves the store exactly as it was. Schema, transaction model
+ * and undo format: docs/STORE.md.
+ *
+ * Ownership: utxo_store is an opaque handle made by utxo_store_open and
+ * released by utxo_store_close (NULL is a no-op). Blocks passed in are
+ * borrowed for the call. Buffers the store returns (bundle bytes, datums,
+ * blocks) are new allocations owned by the caller and say how to free them.
+ * Thread-safety: one handle is used by one thread at a time (it runs its own
+ * worker threads for predicates). Several processes may read one file;
+ * one writes at a time (UTXO_ERR_STORE_BUSY otherwise).
+ */
+#ifndef UTXO_STORE_H
+#define UTXO_STORE_H
+
+#include "utxo/validate.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The schema version this library writes and reads (metadata table). */
+#define UTXO_STORE_SCHEMA_VERSION 1u
+
+/* Flags for utxo_store_open. */
+#define UTXO_STORE_CREATE 1u    /* create the file when it does not exist */
+#define UTXO_STORE_READONLY 2u  /* queries only; apply and rollback fail */
+#define UTXO_STORE_FLAGS_MASK 3u
+
+typedef struct utxo_store utxo_store;
+
+/**
+ * Opens the store at path (*out; close with utxo_store_close).
+ * In:  params: the chain's consensus parameters. Required to create a store
+ *      (UTXO_STORE_CREATE and no file yet); for an existing store it may be
+ *      NULL, else its chain id must be the store's (UTXO_ERR_FILE_CHAIN).
+ *      flags: UTXO_STORE_* (unknown bits: UTXO_ERR_ARG).
+ *      threads: predicate threads for apply (0: one per online CPU).
+ * Out: msg (may be NULL), msg_len bytes: a NUL-terminated message saying
+ *      what failed and where, on error.
+ * Opening checks the schema version (UTXO_ERR_STORE_SCHEMA for another
+ * one), the stored parameters, and that the accumulator recomputed from the
+ * forest matches the recorded state and the tip header's digest
+ * (UTXO_ERR_STORE_CORRUPT otherwise). *out is NULL on any error.
+ */
+UTXO_WARN_UNUSED int utxo_store_open(utxo_store **out, const char *path, const utxo_params *params,
+                                     unsigned flags, unsigned threads, char *msg, size_t msg_len);
+/** Closes the store (the last committed block stays); NULL is a no-op. */
+void utxo_store_close(utxo_store *s);
+
+/**
+ * The detailed message of the last failed call on s (SQLite's text, the
+ * failing transaction and input ...), "" after a success. Owned by s, valid
+ * until the next call on it.
+ */
+const char *utxo_store_errmsg(const utxo_store *s);
+
+/** The chain parameters the store was created with, into *p. */
+void utxo_store_params(const utxo_store *s, utxo_params *p);
+
+/* What the store holds. */
+typedef struct utxo_store_info {
+    uint32_t n_blocks;                   /* blocks held: heights 0 .. n_blocks-1 */
+    uint8_t tip_hash[UTXO_HASH_BYTES];   /* hash of block n_blocks-1 (zeros when empty) */
+    uint64_t tip_time;
+    uint8_t acc_digest[UTXO_HASH_BYTES]; /* accumulator digest after the tip */
+    uint64_t leaf_count;                 /* accumulator leaves (outputs ever added) */
+    uint64_t n_utxos;                    /* unspent outputs */
+    uint64_t total_value;                /* sum of their values */
+    uint64_t n_txs;                      /* transactions in all held blocks */
+} utxo_store_info;
+
+/** Fills *info from the store's metadata. */
+void utxo_store_get_info(const utxo_store *s, utxo_store_info *info);
+
+/* ---- writing -------------------------------------------------------------- */
+
+/**
+ * Validates block b as the next block (height n_blocks) and applies it in
+ * one SQL transaction: spent outputs leave the UTXO set and the forest, new
+ * outputs enter both (an output spent in the block that made it enters
+ * neither), undo data and the block's proof bundle are written, and the tip
+ * advances. On any error nothing changed. out (may be NULL) receives the
+ * verdict: err, and for rule failures the transaction and input at fault
+ * (out->vm says why a predicate rejected). Returns out->err; storage
+ * failures return UTXO_ERR_STORE_* / UTXO_ERR_IO with utxo_store_errmsg.
+ */
+int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out);
+
+/**
+ * Undoes the blocks above height (keeps heights 0..height) in one SQL
+ * transaction, with the undo data: afterwards the UTXO set, the forest, the
+ * proof bundles and the metadata are those a fresh replay to height would
+ * give, byte for byte. UTXO_ERR_STORE_HEIGHT when height >= n_blocks.
+ */
+int utxo_store_rollback(utxo_store *s, uint32_t height);
+
+/* ---- queries ------------------------------------------------------------- */
+
+/* An unspent output as the store holds it. */
+typedef struct utxo_store_utxo {
+    utxo_outpoint outpoint;
+    utxo_output output;   /* datum: see the function that filled it */
+    uint32_t height;      /* block that created it */
+    uint64_t position;    /* its accumulator leaf position */
+} utxo_store_utxo;
+
+/**
+ * The unspent output at op, into *out; out->output.datum is a new buffer
+ * (NULL when empty) the caller frees with free(). UTXO_ERR_STORE_NOT_FOUND
+ * when op is not unspent.
+ */
+int utxo_store_get_utxo(utxo_store *s, const utxo_outpoint *op, utxo_store_utxo *out);
+
+/**
+ * Calls fn for every unspent output guarded by predicate_id (NULL: every
+ * output), in outpoint order; u and its datum are valid during the call
+ * only. fn returns 0 to go on, anything else to stop (the call then returns
+ * UTXO_OK). *count and *total (each may be NULL) receive the number of
+ * outputs visited and the sum of their values. fn may be NULL to count only.
+ */
+int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
+                         int (*fn)(void *arg, const utxo_store_utxo *u), void *arg,
+                         uint64_t *count, uint64_t *total);
+
+/**
+ * The encoded proof bundle of the block at height (utxo/stateless.h): a new
+ * buffer in *bytes of *len bytes, freed by the caller with free().
+ * UTXO_ERR_STORE_HEIGHT when the store holds no such block.
+ */
+int utxo_store_get_bundle(utxo_store *s, uint32_t height, uint8_t **bytes, size_t *len);
+
+/**
+ * The block at height, decoded (*out, free with utxo_block_free); with
+ * bytes != NULL also its encoding (a new buffer, free()). Either output may
+ * be NULL.
+ */
+int utxo_store_get_block(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
+                         size_t *len);
+
+/**
+ * The accumulator state after the tip, encoded as in docs/ACCUMULATOR.md
+ * (u64 leaf count, then the roots largest first): into out (caller-owned,
+ * out_len >= 8 + 64 * 32 always suffices); *written gets the length.
+ */
+int utxo_store_acc_state(utxo_store *s, uint8_t *out, size_t out_len, size_t *written);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UTXO_STORE_H */

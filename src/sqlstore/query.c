@@ -1,0 +1,222 @@
+/*
+ * query.c — reading the store: unspent outputs by outpoint and by predicate
+ * id (the index wallets use), blocks, proof bundles and the accumulator
+ * state. Queries never write; they work on a read-only store too.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "sqlstore/store_int.h"
+
+int store_block_load(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
+                     size_t *len, uint64_t *leaf_count)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_BLOCK_GET);
+    uint8_t *buf = NULL;
+    size_t hl, bl, off = 0;
+    int sc, rc = UTXO_OK;
+
+    if (out)
+        *out = NULL;
+    if (bytes)
+        *bytes = NULL;
+    if (len)
+        *len = 0;
+    sqlite3_bind_int64(q, 1, height);
+    sc = sqlite3_step(q);
+    if (sc == SQLITE_DONE) {
+        rc = store_fail(s, UTXO_ERR_STORE_HEIGHT, "the store holds no block at height %u", height);
+        goto done;
+    }
+    if (sc != SQLITE_ROW) {
+        rc = store_sql_fail(s, "read block");
+        goto done;
+    }
+    hl = (size_t)sqlite3_column_bytes(q, 0);
+    bl = (size_t)sqlite3_column_bytes(q, 1);
+    if (hl != UTXO_HEADER_BYTES || bl > UTXO_CAP_BLOCK_BYTES) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block row %u malformed", height);
+        goto done;
+    }
+    if ((buf = malloc(hl + bl)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto done;
+    }
+    memcpy(buf, sqlite3_column_blob(q, 0), hl);
+    if (bl)
+        memcpy(buf + hl, sqlite3_column_blob(q, 1), bl);
+    if (leaf_count)
+        *leaf_count = (uint64_t)sqlite3_column_int64(q, 2);
+    if (out != NULL && (rc = utxo_block_from_bytes(out, buf, hl + bl, &s->params, &off)) != UTXO_OK) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block %u does not decode (offset %zu: %s)",
+                        height, off, utxo_strerror(rc));
+        goto done;
+    }
+    if (bytes) {
+        *bytes = buf;
+        buf = NULL;
+        if (len)
+            *len = hl + bl;
+    }
+done:
+    sqlite3_reset(q);
+    free(buf);
+    return rc;
+}
+
+int utxo_store_get_block(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
+                         size_t *len)
+{
+    if (out)
+        *out = NULL;
+    if (bytes)
+        *bytes = NULL;
+    if (len)
+        *len = 0;
+    if (s == NULL || (bytes != NULL && len == NULL))
+        return UTXO_ERR_ARG;
+    s->msg[0] = '\0';
+    return store_block_load(s, height, out, bytes, len, NULL);
+}
+
+/* Fills u from a row (outpoint, value, predicate, datum, height, position);
+ * the datum points into the statement's memory. */
+static int row_utxo(utxo_store *s, sqlite3_stmt *q, utxo_store_utxo *u)
+{
+    if (sqlite3_column_bytes(q, 0) != STORE_OUTPOINT_KEY_BYTES ||
+        sqlite3_column_bytes(q, 2) != UTXO_HASH_BYTES)
+        return store_fail(s, UTXO_ERR_STORE_CORRUPT, "malformed utxo row");
+    store_outpoint_from_key(&u->outpoint, sqlite3_column_blob(q, 0));
+    u->output.value = (uint64_t)sqlite3_column_int64(q, 1);
+    memcpy(u->output.predicate_id, sqlite3_column_blob(q, 2), UTXO_HASH_BYTES);
+    u->output.datum_len = (uint32_t)sqlite3_column_bytes(q, 3);
+    u->output.datum = u->output.datum_len ? (uint8_t *)sqlite3_column_blob(q, 3) : NULL;
+    u->height = (uint32_t)sqlite3_column_int64(q, 4);
+    u->position = (uint64_t)sqlite3_column_int64(q, 5);
+    return UTXO_OK;
+}
+
+int utxo_store_get_utxo(utxo_store *s, const utxo_outpoint *op, utxo_store_utxo *out)
+{
+    uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+    sqlite3_stmt *q;
+    int sc, rc = UTXO_OK;
+
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (s == NULL || op == NULL || out == NULL)
+        return UTXO_ERR_ARG;
+    s->msg[0] = '\0';
+    store_outpoint_key(key, op);
+    q = store_stmt(s, ST_UTXO_GET);
+    sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
+    sc = sqlite3_step(q);
+    if (sc == SQLITE_DONE) {
+        rc = store_fail(s, UTXO_ERR_STORE_NOT_FOUND, "no unspent output at that outpoint");
+    } else if (sc != SQLITE_ROW) {
+        rc = store_sql_fail(s, "read utxo");
+    } else if (sqlite3_column_bytes(q, 1) != UTXO_HASH_BYTES) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "malformed utxo row");
+    } else {
+        size_t dl = (size_t)sqlite3_column_bytes(q, 2);
+        out->outpoint = *op;
+        out->output.value = (uint64_t)sqlite3_column_int64(q, 0);
+        memcpy(out->output.predicate_id, sqlite3_column_blob(q, 1), UTXO_HASH_BYTES);
+        out->height = (uint32_t)sqlite3_column_int64(q, 3);
+        out->position = (uint64_t)sqlite3_column_int64(q, 4);
+        if (dl > 0) {
+            if ((out->output.datum = malloc(dl)) == NULL)
+                rc = UTXO_ERR_NOMEM;
+            else {
+                memcpy(out->output.datum, sqlite3_column_blob(q, 2), dl);
+                out->output.datum_len = (uint32_t)dl;
+            }
+        }
+    }
+    sqlite3_reset(q);
+    if (rc != UTXO_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
+                         int (*fn)(void *arg, const utxo_store_utxo *u), void *arg,
+                         uint64_t *count, uint64_t *total)
+{
+    sqlite3_stmt *q;
+    uint64_t n = 0, sum = 0;
+    int sc, rc = UTXO_OK;
+
+    if (count)
+        *count = 0;
+    if (total)
+        *total = 0;
+    if (s == NULL)
+        return UTXO_ERR_ARG;
+    s->msg[0] = '\0';
+    q = store_stmt(s, predicate_id ? ST_UTXO_BYPRED : ST_UTXO_ALL);
+    if (predicate_id)
+        sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
+    while ((sc = sqlite3_step(q)) == SQLITE_ROW) {
+        utxo_store_utxo u;
+        if ((rc = row_utxo(s, q, &u)) != UTXO_OK)
+            break;
+        n++;
+        sum += u.output.value;
+        if (fn != NULL && fn(arg, &u) != 0)
+            break;
+    }
+    if (rc == UTXO_OK && sc != SQLITE_ROW && sc != SQLITE_DONE)
+        rc = store_sql_fail(s, "list utxos");
+    sqlite3_reset(q);
+    if (rc == UTXO_OK) {
+        if (count)
+            *count = n;
+        if (total)
+            *total = sum;
+    }
+    return rc;
+}
+
+int utxo_store_get_bundle(utxo_store *s, uint32_t height, uint8_t **bytes, size_t *len)
+{
+    sqlite3_stmt *q;
+    int sc, rc = UTXO_OK;
+
+    if (bytes)
+        *bytes = NULL;
+    if (len)
+        *len = 0;
+    if (s == NULL || bytes == NULL || len == NULL)
+        return UTXO_ERR_ARG;
+    s->msg[0] = '\0';
+    q = store_stmt(s, ST_BUNDLE_GET);
+    sqlite3_bind_int64(q, 1, height);
+    sc = sqlite3_step(q);
+    if (sc == SQLITE_DONE) {
+        rc = store_fail(s, UTXO_ERR_STORE_HEIGHT, "the store holds no block at height %u", height);
+    } else if (sc != SQLITE_ROW) {
+        rc = store_sql_fail(s, "read bundle");
+    } else {
+        size_t n = (size_t)sqlite3_column_bytes(q, 0);
+        if ((*bytes = malloc(n ? n : 1)) == NULL) {
+            rc = UTXO_ERR_NOMEM;
+        } else {
+            if (n)
+                memcpy(*bytes, sqlite3_column_blob(q, 0), n);
+            *len = n;
+        }
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+int utxo_store_acc_state(utxo_store *s, uint8_t *out, size_t out_len, size_t *written)
+{
+    if (written)
+        *written = 0;
+    if (s == NULL || out == NULL || written == NULL)
+        return UTXO_ERR_ARG;
+    return acc_state_to_bytes(&s->meta.acc, out, out_len, written);
+}

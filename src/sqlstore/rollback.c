@@ -1,0 +1,194 @@
+/*
+ * rollback.c — undoing blocks for a reorg. Each block above the target
+ * height is taken back with its undo record, newest first: the outputs it
+ * created leave the utxos table, the outputs it spent come back with their
+ * height and leaf position, the forest drops the leaves appended after the
+ * block's starting leaf count and gets the spent leaves back (their hashes
+ * recomputed from the undo record, which holds every field a leaf hash
+ * binds), and the block, undo and bundle rows go. All blocks in one SQL
+ * transaction; the result is checked against the new tip header's digest
+ * before it commits.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "sqlstore/store_int.h"
+#include "prover/blockproof.h"
+
+static int get_blob(utxo_store *s, enum store_stmt st, uint32_t h, uint8_t **out, size_t *len)
+{
+    sqlite3_stmt *q = store_stmt(s, st);
+    int sc, rc = UTXO_OK;
+
+    *out = NULL;
+    *len = 0;
+    sqlite3_bind_int64(q, 1, h);
+    sc = sqlite3_step(q);
+    if (sc == SQLITE_DONE) {
+        rc = store_fail(s, UTXO_ERR_STORE_HEIGHT, "no record at height %u", h);
+    } else if (sc != SQLITE_ROW) {
+        rc = store_sql_fail(s, "read record");
+    } else {
+        size_t n = (size_t)sqlite3_column_bytes(q, 0);
+        *out = malloc(n ? n : 1);
+        if (*out == NULL)
+            rc = UTXO_ERR_NOMEM;
+        else {
+            if (n)
+                memcpy(*out, sqlite3_column_blob(q, 0), n);
+            *len = n;
+        }
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int del_height(utxo_store *s, enum store_stmt st, uint32_t h, const char *what)
+{
+    sqlite3_stmt *q = store_stmt(s, st);
+
+    sqlite3_bind_int64(q, 1, h);
+    return store_exec_stmt(s, st, what);
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+    uint64_t x = ((const store_spent *)a)->position, y = ((const store_spent *)b)->position;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Takes back block h (the tip). */
+static int undo_block(utxo_store *s, uint32_t h)
+{
+    utxo_block *b = NULL;
+    uint8_t *undo = NULL;
+    size_t undo_len = 0, n = 0;
+    store_spent *v = NULL;
+    uint64_t *targets = NULL, count_before = 0, value_out = 0, value_back = 0;
+    acc_hash *leaves = NULL;
+    acc_leaf *created = NULL;
+    bp_layout L;
+    uint32_t bt, bi;
+    int rc;
+
+    memset(&L, 0, sizeof L);
+    if ((rc = store_block_load(s, h, &b, NULL, NULL, &count_before)) != UTXO_OK ||
+        (rc = get_blob(s, ST_UNDO_GET, h, &undo, &undo_len)) != UTXO_OK)
+        goto done;
+    if ((rc = store_undo_decode(undo, undo_len, &v, &n)) != UTXO_OK) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "undo record of block %u does not decode", h);
+        goto done;
+    }
+    if ((rc = bp_layout_build(&L, b, &bt, &bi)) != UTXO_OK || L.n_external != n ||
+        count_before + L.n_created != s->meta.acc.count) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block %u does not match its undo record", h);
+        goto done;
+    }
+    rc = UTXO_ERR_NOMEM;
+    if ((created = malloc((L.n_created ? L.n_created : 1) * sizeof *created)) == NULL ||
+        (targets = malloc((n ? n : 1) * sizeof *targets)) == NULL ||
+        (leaves = malloc((n ? n : 1) * sizeof *leaves)) == NULL)
+        goto done;
+    /* the block's new outputs leave the set */
+    bp_layout_created(&L, b, created);
+    for (size_t j = 0; j < L.n_created; j++) {
+        uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+        sqlite3_stmt *q = store_stmt(s, ST_UTXO_DEL);
+        store_outpoint_key(key, &created[j].outpoint);
+        sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
+        if ((rc = store_exec_stmt(s, ST_UTXO_DEL, "delete utxo")) != UTXO_OK)
+            goto done;
+        if (sqlite3_changes(s->db) != 1) {
+            rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block %u's output is missing from utxos", h);
+            goto done;
+        }
+        value_out += created[j].output->value;
+    }
+    /* the outputs it spent come back */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+        sqlite3_stmt *q = store_stmt(s, ST_UTXO_INS);
+        store_outpoint_key(key, &v[i].outpoint);
+        sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)v[i].output.value);
+        sqlite3_bind_blob(q, 3, v[i].output.predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 4, v[i].output.datum_len ? (const void *)v[i].output.datum : "",
+                          (int)v[i].output.datum_len, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 5, v[i].height);
+        sqlite3_bind_int64(q, 6, (sqlite3_int64)v[i].position);
+        if ((rc = store_exec_stmt(s, ST_UTXO_INS, "restore utxo")) != UTXO_OK)
+            goto done;
+        value_back += v[i].output.value;
+    }
+    /* the forest, with the spent leaves' hashes recomputed */
+    qsort(v, n, sizeof *v, cmp_pos);
+    for (size_t i = 0; i < n; i++) {
+        targets[i] = v[i].position;
+        acc_leaf_hash(leaves[i], &v[i].outpoint, &v[i].output, v[i].height, v[i].position);
+    }
+    rc = acc_forest_undo(s->forest, count_before, targets, leaves, n);
+    if (rc != UTXO_OK) {
+        if (s->nodes.err == UTXO_OK)
+            store_fail(s, rc, "block %u: forest undo: %s", h, utxo_strerror(rc));
+        goto done;
+    }
+    if ((rc = del_height(s, ST_BLOCK_DEL, h, "delete block")) != UTXO_OK ||
+        (rc = del_height(s, ST_UNDO_DEL, h, "delete undo")) != UTXO_OK ||
+        (rc = del_height(s, ST_BUNDLE_DEL, h, "delete bundle")) != UTXO_OK)
+        goto done;
+    s->meta.n_utxos = s->meta.n_utxos - L.n_created + n;
+    s->meta.total_value = s->meta.total_value - value_out + value_back;
+    s->meta.n_txs -= b->n_txs;
+    s->meta.acc.count = count_before;
+    s->meta.n_blocks = h;
+done:
+    bp_layout_clear(&L);
+    utxo_block_free(b);
+    free(undo);
+    free(v);
+    free(targets);
+    free(leaves);
+    free(created);
+    return rc;
+}
+
+int utxo_store_rollback(utxo_store *s, uint32_t height)
+{
+    utxo_block *tip = NULL;
+    int rc;
+
+    if (s == NULL)
+        return UTXO_ERR_ARG;
+    s->msg[0] = '\0';
+    if (height >= s->meta.n_blocks)
+        return store_fail(s, UTXO_ERR_STORE_HEIGHT, "cannot roll back to height %u: the tip is %s%u",
+                          height, s->meta.n_blocks ? "" : "below ",
+                          s->meta.n_blocks ? s->meta.n_blocks - 1 : 0);
+    if ((rc = store_begin(s)) != UTXO_OK)
+        return rc;
+    while (rc == UTXO_OK && s->meta.n_blocks > height + 1)
+        rc = undo_block(s, s->meta.n_blocks - 1);
+    if (rc == UTXO_OK)
+        rc = store_block_load(s, height, &tip, NULL, NULL, NULL);
+    if (rc == UTXO_OK && (rc = acc_forest_state(s->forest, &s->meta.acc)) == UTXO_OK) {
+        acc_state_digest(s->meta.acc_digest, &s->meta.acc);
+        utxo_header_hash(&tip->header, s->meta.tip_hash);
+        s->meta.tip_time = tip->header.time;
+        if (memcmp(s->meta.acc_digest, tip->header.acc_digest, UTXO_HASH_BYTES) != 0)
+            rc = store_fail(s, UTXO_ERR_STORE_CORRUPT,
+                            "after the rollback the accumulator is not the one block %u commits to",
+                            height);
+    }
+    if (rc == UTXO_OK && (rc = store_nodes_flush(&s->nodes)) == UTXO_OK &&
+        (rc = store_meta_save(s)) == UTXO_OK)
+        rc = store_commit(s);
+    utxo_block_free(tip);
+    if (rc != UTXO_OK) {
+        if (s->msg[0] == '\0')
+            store_fail(s, rc, "rollback: %s", utxo_strerror(rc));
+        store_abort(s);
+    }
+    return rc;
+}

@@ -1,0 +1,510 @@
+/*
+ * store.c — the SQLite store's file: schema creation and version check,
+ * opening (WAL mode, every statement prepared once), the metadata row and
+ * its consistency check against the forest and the tip header, and the
+ * transaction helpers the writers share. Schema and crash model:
+ * docs/STORE.md.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sqlstore/store_int.h"
+
+static const char *const schema_sql =
+    "CREATE TABLE meta("
+    " id INTEGER PRIMARY KEY CHECK (id = 0),"
+    " schema_version INTEGER NOT NULL,"
+    " params BLOB NOT NULL,"
+    " n_blocks INTEGER NOT NULL,"
+    " tip_hash BLOB NOT NULL,"
+    " tip_time INTEGER NOT NULL,"
+    " acc_state BLOB NOT NULL,"
+    " acc_digest BLOB NOT NULL,"
+    " n_utxos INTEGER NOT NULL,"
+    " total_value INTEGER NOT NULL,"
+    " n_txs INTEGER NOT NULL);"
+    "CREATE TABLE blocks("
+    " height INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL,"
+    " header BLOB NOT NULL,"
+    " body BLOB NOT NULL,"
+    " leaf_count INTEGER NOT NULL,"
+    " n_txs INTEGER NOT NULL);"
+    "CREATE TABLE utxos("
+    " outpoint BLOB PRIMARY KEY,"
+    " value INTEGER NOT NULL,"
+    " predicate BLOB NOT NULL,"
+    " datum BLOB NOT NULL,"
+    " height INTEGER NOT NULL,"
+    " position INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX utxos_predicate ON utxos(predicate);"
+    "CREATE TABLE nodes(key INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
+    "CREATE TABLE undo(height INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE bundles(height INTEGER PRIMARY KEY, data BLOB NOT NULL);";
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_META_GET] = "SELECT schema_version, params, n_blocks, tip_hash, tip_time, acc_state,"
+                    " acc_digest, n_utxos, total_value, n_txs FROM meta WHERE id = 0",
+    [ST_META_PUT] = "UPDATE meta SET n_blocks = ?1, tip_hash = ?2, tip_time = ?3, acc_state = ?4,"
+                    " acc_digest = ?5, n_utxos = ?6, total_value = ?7, n_txs = ?8 WHERE id = 0",
+    [ST_UTXO_GET] = "SELECT value, predicate, datum, height, position FROM utxos"
+                    " WHERE outpoint = ?1",
+    [ST_UTXO_INS] = "INSERT INTO utxos(outpoint, value, predicate, datum, height, position)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_UTXO_DEL] = "DELETE FROM utxos WHERE outpoint = ?1",
+    [ST_UTXO_ALL] = "SELECT outpoint, value, predicate, datum, height, position FROM utxos"
+                    " ORDER BY outpoint",
+    [ST_UTXO_BYPRED] = "SELECT outpoint, value, predicate, datum, height, position FROM utxos"
+                       " WHERE predicate = ?1 ORDER BY outpoint",
+    [ST_NODE_GET] = "SELECT hash FROM nodes WHERE key = ?1",
+    [ST_NODE_PUT] = "INSERT OR REPLACE INTO nodes(key, hash) VALUES (?1, ?2)",
+    [ST_NODE_DEL] = "DELETE FROM nodes WHERE key = ?1",
+    [ST_NODE_TRUNC] = "DELETE FROM nodes WHERE key >= ?1 AND key < ?2",
+    [ST_BLOCK_INS] = "INSERT INTO blocks(height, hash, header, body, leaf_count, n_txs)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_BLOCK_GET] = "SELECT header, body, leaf_count, n_txs FROM blocks WHERE height = ?1",
+    [ST_BLOCK_DEL] = "DELETE FROM blocks WHERE height = ?1",
+    [ST_UNDO_INS] = "INSERT INTO undo(height, data) VALUES (?1, ?2)",
+    [ST_UNDO_GET] = "SELECT data FROM undo WHERE height = ?1",
+    [ST_UNDO_DEL] = "DELETE FROM undo WHERE height = ?1",
+    [ST_BUNDLE_INS] = "INSERT INTO bundles(height, data) VALUES (?1, ?2)",
+    [ST_BUNDLE_GET] = "SELECT data FROM bundles WHERE height = ?1",
+    [ST_BUNDLE_DEL] = "DELETE FROM bundles WHERE height = ?1",
+};
+
+/* ---- errors and statements ---------------------------------------------- */
+
+int store_fail(utxo_store *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(s->msg, sizeof s->msg, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int sql_code(int sc)
+{
+    switch (sc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return UTXO_ERR_STORE_BUSY;
+    case SQLITE_NOMEM:
+        return UTXO_ERR_NOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+        return UTXO_ERR_IO;
+    case SQLITE_READONLY:
+        return UTXO_ERR_STORE_READONLY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return UTXO_ERR_STORE_CORRUPT;
+    default:
+        return UTXO_ERR_STORE_SQL;
+    }
+}
+
+int store_sql_fail(utxo_store *s, const char *what)
+{
+    int sc = sqlite3_extended_errcode(s->db);
+
+    return store_fail(s, sql_code(sc), "%s: SQLite: %s", what, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *store_stmt(utxo_store *s, enum store_stmt st)
+{
+    sqlite3_stmt *q = s->st[st];
+
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return q;
+}
+
+int store_exec_stmt(utxo_store *s, enum store_stmt st, const char *what)
+{
+    sqlite3_stmt *q = s->st[st];
+    int sc = sqlite3_step(q);
+
+    sqlite3_reset(q);
+    if (sc != SQLITE_DONE && sc != SQLITE_ROW)
+        return store_sql_fail(s, what);
+    return UTXO_OK;
+}
+
+int store_begin(utxo_store *s)
+{
+    if (s->flags & UTXO_STORE_READONLY)
+        return store_fail(s, UTXO_ERR_STORE_READONLY, "store is open read-only");
+    store_stmt(s, ST_BEGIN);
+    return store_exec_stmt(s, ST_BEGIN, "begin transaction");
+}
+
+int store_commit(utxo_store *s)
+{
+    store_stmt(s, ST_COMMIT);
+    return store_exec_stmt(s, ST_COMMIT, "commit");
+}
+
+void store_abort(utxo_store *s)
+{
+    /* Reset every statement first: an active read would block ROLLBACK. */
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_reset(s->st[i]);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (store_meta_load(s) != UTXO_OK)
+        memset(&s->meta, 0, sizeof s->meta);
+    store_nodes_reset(&s->nodes, s->meta.acc.count);
+    (void)store_forest_reset(s);
+}
+
+void store_outpoint_key(uint8_t key[STORE_OUTPOINT_KEY_BYTES], const utxo_outpoint *op)
+{
+    memcpy(key, op->txid, UTXO_HASH_BYTES);
+    key[32] = (uint8_t)(op->index >> 24);
+    key[33] = (uint8_t)(op->index >> 16);
+    key[34] = (uint8_t)(op->index >> 8);
+    key[35] = (uint8_t)op->index;
+}
+
+void store_outpoint_from_key(utxo_outpoint *op, const uint8_t key[STORE_OUTPOINT_KEY_BYTES])
+{
+    memcpy(op->txid, key, UTXO_HASH_BYTES);
+    op->index = (uint32_t)key[32] << 24 | (uint32_t)key[33] << 16 | (uint32_t)key[34] << 8 |
+                key[35];
+}
+
+/* ---- metadata ----------------------------------------------------------- */
+
+int store_meta_save(utxo_store *s)
+{
+    uint8_t acc[ACC_STATE_MAX_BYTES];
+    size_t acc_len = 0;
+    sqlite3_stmt *q = store_stmt(s, ST_META_PUT);
+
+    if (acc_state_to_bytes(&s->meta.acc, acc, sizeof acc, &acc_len) != UTXO_OK)
+        return store_fail(s, UTXO_ERR_INTERNAL, "encoding the accumulator state");
+    sqlite3_bind_int64(q, 1, s->meta.n_blocks);
+    sqlite3_bind_blob(q, 2, s->meta.tip_hash, UTXO_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)s->meta.tip_time);
+    sqlite3_bind_blob(q, 4, acc, (int)acc_len, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 5, s->meta.acc_digest, UTXO_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)s->meta.n_utxos);
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)s->meta.total_value);
+    sqlite3_bind_int64(q, 8, (sqlite3_int64)s->meta.n_txs);
+    return store_exec_stmt(s, ST_META_PUT, "write metadata");
+}
+
+/* Reads column c as a blob of exactly n bytes into out. */
+static int col_fixed(sqlite3_stmt *q, int c, void *out, size_t n)
+{
+    if (sqlite3_column_type(q, c) != SQLITE_BLOB || (size_t)sqlite3_column_bytes(q, c) != n)
+        return -1;
+    memcpy(out, sqlite3_column_blob(q, c), n);
+    return 0;
+}
+
+int store_meta_load(utxo_store *s)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_META_GET);
+    store_meta m;
+    utxo_params p;
+    int sc, rc = UTXO_OK;
+    sqlite3_int64 ver, nb;
+    size_t off = 0;
+
+    memset(&m, 0, sizeof m);
+    sc = sqlite3_step(q);
+    if (sc != SQLITE_ROW) {
+        rc = sc == SQLITE_DONE ? store_fail(s, UTXO_ERR_STORE_CORRUPT, "metadata row missing")
+                               : store_sql_fail(s, "read metadata");
+        goto done;
+    }
+    ver = sqlite3_column_int64(q, 0);
+    if (ver != UTXO_STORE_SCHEMA_VERSION) {
+        rc = store_fail(s, UTXO_ERR_STORE_SCHEMA,
+                        "store schema version %lld is unknown (this build reads version %u)",
+                        (long long)ver, UTXO_STORE_SCHEMA_VERSION);
+        goto done;
+    }
+    if (sqlite3_column_type(q, 1) != SQLITE_BLOB ||
+        utxo_params_from_bytes(&p, sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+                               &off) != UTXO_OK) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "stored chain parameters do not decode (offset %zu)",
+                        off);
+        goto done;
+    }
+    nb = sqlite3_column_int64(q, 2);
+    if (nb < 0 || nb > (sqlite3_int64)UINT32_MAX ||
+        col_fixed(q, 3, m.tip_hash, UTXO_HASH_BYTES) != 0 ||
+        col_fixed(q, 6, m.acc_digest, UTXO_HASH_BYTES) != 0 ||
+        sqlite3_column_type(q, 5) != SQLITE_BLOB ||
+        acc_state_from_bytes(&m.acc, sqlite3_column_blob(q, 5), (size_t)sqlite3_column_bytes(q, 5),
+                             NULL) != UTXO_OK) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "metadata row malformed");
+        goto done;
+    }
+    m.n_blocks = (uint32_t)nb;
+    m.tip_time = (uint64_t)sqlite3_column_int64(q, 4);
+    m.n_utxos = (uint64_t)sqlite3_column_int64(q, 7);
+    m.total_value = (uint64_t)sqlite3_column_int64(q, 8);
+    m.n_txs = (uint64_t)sqlite3_column_int64(q, 9);
+    s->params = p;
+    s->meta = m;
+done:
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static int create_schema(utxo_store *s, const utxo_params *p)
+{
+    uint8_t pb[UTXO_PARAMS_BYTES], acc[8] = {0}, digest[UTXO_HASH_BYTES], zero[UTXO_HASH_BYTES] = {0};
+    acc_state st;
+    sqlite3_stmt *q = NULL;
+    char pragma[96];
+    int rc = UTXO_OK;
+
+    acc_state_init(&st);
+    acc_state_digest(digest, &st);
+    utxo_params_to_bytes(pb, p);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return store_sql_fail(s, "create schema");
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %u; PRAGMA application_id = %d;",
+             UTXO_STORE_SCHEMA_VERSION, STORE_APPLICATION_ID);
+    if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO meta VALUES (0, ?1, ?2, 0, ?3, 0, ?4, ?5, 0, 0, 0)", -1,
+                           &q, NULL) != SQLITE_OK) {
+        rc = store_sql_fail(s, "create schema");
+        goto done;
+    }
+    sqlite3_bind_int64(q, 1, UTXO_STORE_SCHEMA_VERSION);
+    sqlite3_bind_blob(q, 2, pb, sizeof pb, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 3, zero, sizeof zero, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 4, acc, sizeof acc, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 5, digest, sizeof digest, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE) {
+        rc = store_sql_fail(s, "create schema");
+        goto done;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = store_sql_fail(s, "create schema");
+done:
+    sqlite3_finalize(q);
+    if (rc != UTXO_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int pragma_int(utxo_store *s, const char *sql, sqlite3_int64 *v)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = UTXO_OK;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+        rc = store_sql_fail(s, sql);
+    else
+        *v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/*
+ * The consistency check of an opened store: the forest's roots are the
+ * recorded accumulator, whose digest is the recorded digest, which is the
+ * one the tip header commits to (and the tip's hash is the recorded one).
+ */
+static int check_consistency(utxo_store *s)
+{
+    acc_state st;
+    uint8_t d[UTXO_HASH_BYTES], h[UTXO_HASH_BYTES];
+    utxo_block *b = NULL;
+    int rc;
+
+    rc = acc_forest_state(s->forest, &st);
+    if (rc != UTXO_OK)
+        return store_fail(s, UTXO_ERR_STORE_CORRUPT,
+                          "accumulator forest of %llu leaves is incomplete (%s)",
+                          (unsigned long long)s->meta.acc.count, utxo_strerror(rc));
+    if (!acc_state_equal(&st, &s->meta.acc))
+        return store_fail(s, UTXO_ERR_STORE_CORRUPT,
+                          "accumulator forest roots differ from the recorded accumulator state");
+    acc_state_digest(d, &s->meta.acc);
+    if (memcmp(d, s->meta.acc_digest, UTXO_HASH_BYTES) != 0)
+        return store_fail(s, UTXO_ERR_STORE_CORRUPT,
+                          "recorded accumulator digest does not match the recorded state");
+    if (s->meta.n_blocks == 0)
+        return UTXO_OK;
+    rc = store_block_load(s, s->meta.n_blocks - 1, &b, NULL, NULL, NULL);
+    if (rc != UTXO_OK)
+        return store_fail(s, UTXO_ERR_STORE_CORRUPT, "tip block %u unreadable: %s",
+                          s->meta.n_blocks - 1, s->msg);
+    utxo_header_hash(&b->header, h);
+    if (memcmp(h, s->meta.tip_hash, UTXO_HASH_BYTES) != 0)
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "tip block %u's hash differs from the recorded tip",
+                        s->meta.n_blocks - 1);
+    else if (memcmp(b->header.acc_digest, d, UTXO_HASH_BYTES) != 0)
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT,
+                        "tip block %u commits to another accumulator digest than the store holds",
+                        s->meta.n_blocks - 1);
+    utxo_block_free(b);
+    return rc;
+}
+
+int store_forest_reset(utxo_store *s)
+{
+    acc_forest_free(s->forest);
+    s->forest = NULL;
+    return acc_forest_new_with_store(&s->forest, &store_node_ops, &s->nodes, s->meta.acc.count);
+}
+
+static int open_db(utxo_store *s, const char *path, const utxo_params *params, unsigned flags)
+{
+    int oflags = (flags & UTXO_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    sqlite3_int64 uv = 0, app = 0, n_tables = 0;
+    int rc;
+
+    if ((flags & UTXO_STORE_CREATE) && !(flags & UTXO_STORE_READONLY))
+        oflags |= SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        return store_fail(s, s->db ? sql_code(sqlite3_errcode(s->db)) : UTXO_ERR_NOMEM,
+                          "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    sqlite3_busy_timeout(s->db, 2000);
+    sqlite3_extended_result_codes(s->db, 1);
+    if ((rc = pragma_int(s, "PRAGMA user_version", &uv)) != UTXO_OK ||
+        (rc = pragma_int(s, "PRAGMA application_id", &app)) != UTXO_OK ||
+        (rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &n_tables)) != UTXO_OK)
+        return store_fail(s, rc, "%s: %s", path, s->msg);
+    if (uv == 0 && app == 0 && n_tables == 0) {
+        if (!(flags & UTXO_STORE_CREATE) || (flags & UTXO_STORE_READONLY))
+            return store_fail(s, UTXO_ERR_IO, "%s: no store there (empty file)", path);
+        if (params == NULL)
+            return store_fail(s, UTXO_ERR_ARG, "%s: creating a store needs the chain parameters",
+                              path);
+        if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
+            return store_sql_fail(s, "set WAL mode");
+        if ((rc = create_schema(s, params)) != UTXO_OK)
+            return rc;
+        uv = UTXO_STORE_SCHEMA_VERSION;
+        app = STORE_APPLICATION_ID;
+    }
+    if (app != STORE_APPLICATION_ID)
+        return store_fail(s, UTXO_ERR_FILE_FORMAT, "%s is an SQLite file but not a utxo store", path);
+    if (uv != UTXO_STORE_SCHEMA_VERSION)
+        return store_fail(s, UTXO_ERR_STORE_SCHEMA,
+                          "%s: store schema version %lld is unknown (this build reads version %u)",
+                          path, (long long)uv, UTXO_STORE_SCHEMA_VERSION);
+    if (!(flags & UTXO_STORE_READONLY) &&
+        sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                            " PRAGMA cache_size = -32768;", NULL, NULL, NULL) != SQLITE_OK)
+        return store_sql_fail(s, "configure the connection");
+    return UTXO_OK;
+}
+
+int utxo_store_open(utxo_store **out, const char *path, const utxo_params *params, unsigned flags,
+                    unsigned threads, char *msg, size_t msg_len)
+{
+    utxo_store *s = NULL;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (msg != NULL && msg_len > 0)
+        msg[0] = '\0';
+    if (out == NULL || path == NULL || (flags & ~UTXO_STORE_FLAGS_MASK)) {
+        if (msg != NULL && msg_len > 0)
+            snprintf(msg, msg_len, "invalid argument");
+        return UTXO_ERR_ARG;
+    }
+    s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        if (msg != NULL && msg_len > 0)
+            snprintf(msg, msg_len, "out of memory");
+        return UTXO_ERR_NOMEM;
+    }
+    s->flags = flags;
+    s->threads = threads;
+    rc = open_db(s, path, params, flags);
+    for (int i = 0; rc == UTXO_OK && i < ST_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK)
+            rc = store_sql_fail(s, "prepare statements (schema damaged?)");
+    if (rc == UTXO_OK)
+        rc = store_meta_load(s);
+    if (rc == UTXO_OK && params != NULL) {
+        utxo_params want = *params;
+        utxo_params_chain_id(&want);
+        if (memcmp(want.chain_id, s->params.chain_id, UTXO_HASH_BYTES) != 0)
+            rc = store_fail(s, UTXO_ERR_FILE_CHAIN,
+                            "%s holds another chain (its parameters differ from these)", path);
+    }
+    if (rc == UTXO_OK)
+        rc = store_nodes_init(&s->nodes, s, s->meta.acc.count);
+    if (rc == UTXO_OK && (rc = store_forest_reset(s)) != UTXO_OK)
+        store_fail(s, rc, "create the forest");
+    if (rc == UTXO_OK)
+        rc = check_consistency(s);
+    if (rc != UTXO_OK) {
+        if (msg != NULL && msg_len > 0)
+            snprintf(msg, msg_len, "%s", s->msg[0] ? s->msg : utxo_strerror(rc));
+        utxo_store_close(s);
+        return rc;
+    }
+    s->msg[0] = '\0';
+    *out = s;
+    return UTXO_OK;
+}
+
+void utxo_store_close(utxo_store *s)
+{
+    if (s == NULL)
+        return;
+    acc_forest_free(s->forest);
+    store_nodes_free(&s->nodes);
+    utxo_verifier_free(s->verifier);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+const char *utxo_store_errmsg(const utxo_store *s)
+{
+    return s ? s->msg : "no store";
+}
+
+void utxo_store_params(const utxo_store *s, utxo_params *p)
+{
+    if (s != NULL && p != NULL)
+        *p = s->params;
+}
+
+void utxo_store_get_info(const utxo_store *s, utxo_store_info *info)
+{
+    if (info == NULL)
+        return;
+    memset(info, 0, sizeof *info);
+    if (s == NULL)
+        return;
+    info->n_blocks = s->meta.n_blocks;
+    memcpy(info->tip_hash, s->meta.tip_hash, UTXO_HASH_BYTES);
+    info->tip_time = s->meta.tip_time;
+    memcpy(info->acc_digest, s->meta.acc_digest, UTXO_HASH_BYTES);
+    info->leaf_count = s->meta.acc.count;
+    info->n_utxos = s->meta.n_utxos;
+    info->total_value = s->meta.total_value;
+    info->n_txs = s->meta.n_txs;
+}

@@ -1,0 +1,152 @@
+/*
+ * store_int.h — internals of the SQLite store (utxo/store.h): the handle,
+ * its prepared statements (prepared once when the store opens and reused
+ * for every block), the accumulator node store with its write-back cache,
+ * and the undo record. Prefix store_. Schema and formats: docs/STORE.md.
+ */
+#ifndef UTXO_SRC_SQLSTORE_STORE_INT_H
+#define UTXO_SRC_SQLSTORE_STORE_INT_H
+
+#include <sqlite3.h>
+#include "utxo/store.h"
+#include "witness/acc.h"
+
+/* Leaf positions stay below 2^56 so a node key (row << 56 | idx) fits in
+ * SQLite's signed 64-bit integer; a store refuses blocks past it. */
+#define STORE_MAX_LEAVES (UINT64_C(1) << 56)
+#define STORE_NODE_KEY(row, idx) ((uint64_t)(row) << 56 | (uint64_t)(idx))
+/* Bytes of an outpoint key: txid, then the index big-endian so that keys
+ * sort as (txid, index). */
+#define STORE_OUTPOINT_KEY_BYTES 36u
+/* SQLite application_id of a utxo store ("UTXO"). */
+#define STORE_APPLICATION_ID 0x5554584f
+
+enum store_stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_META_GET,
+    ST_META_PUT,
+    ST_UTXO_GET,
+    ST_UTXO_INS,
+    ST_UTXO_DEL,
+    ST_UTXO_ALL,
+    ST_UTXO_BYPRED,
+    ST_NODE_GET,
+    ST_NODE_PUT,
+    ST_NODE_DEL,
+    ST_NODE_TRUNC,
+    ST_BLOCK_INS,
+    ST_BLOCK_GET,
+    ST_BLOCK_DEL,
+    ST_UNDO_INS,
+    ST_UNDO_GET,
+    ST_UNDO_DEL,
+    ST_BUNDLE_INS,
+    ST_BUNDLE_GET,
+    ST_BUNDLE_DEL,
+    ST_COUNT
+};
+
+/* One cached forest node. state: 0 free slot, 1 clean, 2 dirty (to be
+ * written at commit). An ACC_EMPTY value means "no row" (pruned). */
+typedef struct store_node {
+    uint64_t key;
+    uint8_t h[ACC_HASH_BYTES];
+    uint8_t state;
+} store_node;
+
+/* The forest's node storage (acc_store_ops context). */
+typedef struct store_nodes {
+    struct utxo_store *s;
+    uint64_t count;       /* leaves the stored forest holds (row lengths) */
+    store_node *tab;      /* open addressing, linear probing, cap a power of 2 */
+    size_t cap, used, dirty;
+    int err;              /* first storage error inside the forest's calls */
+} store_nodes;
+
+/* The metadata row, mirrored in memory. */
+typedef struct store_meta {
+    uint32_t n_blocks;
+    uint8_t tip_hash[UTXO_HASH_BYTES];
+    uint64_t tip_time;
+    acc_state acc;
+    uint8_t acc_digest[UTXO_HASH_BYTES];
+    uint64_t n_utxos;
+    uint64_t total_value;
+    uint64_t n_txs;
+} store_meta;
+
+struct utxo_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    utxo_params params;
+    unsigned flags;
+    unsigned threads;
+    utxo_verifier *verifier;   /* made at the first apply */
+    store_meta meta;
+    store_nodes nodes;
+    acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
+    char msg[512];
+};
+
+/* Records a failure: formats the message into s->msg and returns rc. */
+int store_fail(utxo_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Maps the last SQLite error to a code (BUSY, SQL, NOMEM, IO) with a
+ * message naming `what`. */
+int store_sql_fail(utxo_store *s, const char *what);
+
+/* Statement st reset and cleared, ready for binding. */
+sqlite3_stmt *store_stmt(utxo_store *s, enum store_stmt st);
+/* Runs a statement that returns no row (reset after). */
+int store_exec_stmt(utxo_store *s, enum store_stmt st, const char *what);
+
+int store_begin(utxo_store *s);
+int store_commit(utxo_store *s);
+/* Rolls the SQL transaction back and reloads every in-memory mirror (meta,
+ * node cache, forest) from the file. */
+void store_abort(utxo_store *s);
+
+/* Writes s->meta into the meta row (inside the caller's transaction). */
+int store_meta_save(utxo_store *s);
+/* Reads the meta row into s->meta. */
+int store_meta_load(utxo_store *s);
+
+void store_outpoint_key(uint8_t key[STORE_OUTPOINT_KEY_BYTES], const utxo_outpoint *op);
+void store_outpoint_from_key(utxo_outpoint *op, const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
+
+/* ---- forest nodes (nodes.c) ---------------------------------------------- */
+
+extern const acc_store_ops store_node_ops;
+/* Initialises the node store for a forest of count leaves (empty cache). */
+int store_nodes_init(store_nodes *n, utxo_store *s, uint64_t count);
+void store_nodes_free(store_nodes *n);
+/* Drops the cache (after a rollback) and sets the leaf count. */
+void store_nodes_reset(store_nodes *n, uint64_t count);
+/* Writes dirty nodes to the nodes table (inside the block's transaction). */
+int store_nodes_flush(store_nodes *n);
+/* (Re)creates s->forest over s->nodes with s->meta.acc.count leaves. */
+int store_forest_reset(utxo_store *s);
+
+/* ---- undo records (apply.c) ------------------------------------------------ */
+
+/* One output a block spent, as the undo record keeps it. */
+typedef struct store_spent {
+    utxo_outpoint outpoint;
+    utxo_output output;   /* datum points into a buffer owned elsewhere */
+    uint32_t height;
+    uint64_t position;
+} store_spent;
+
+/* Encodes n spent entries (docs/STORE.md, "Undo record") into a new buffer. */
+int store_undo_encode(const store_spent *e, size_t n, uint8_t **out, size_t *len);
+/* Decodes an undo record; *e is a new array (free()) whose datums point
+ * into buf. */
+int store_undo_decode(const uint8_t *buf, size_t len, store_spent **e, size_t *n);
+
+/* Reads a stored block (header + body) as a decoded block; leaf_count and
+ * n_txs (may be NULL) receive the columns of the same row. */
+int store_block_load(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
+                     size_t *len, uint64_t *leaf_count);
+
+#endif /* UTXO_SRC_SQLSTORE_STORE_INT_H */

@@ -1,0 +1,575 @@
+/*
+ * test_store.c — the SQLite store (src/sqlstore): a generated chain
+ * (src/prover/chaingen: pay-to-pubkey payments, spends inside one block)
+ * replayed block by block, with the store's bundles equal byte for byte to
+ * the in-memory chain builder's; reopening; rollback compared byte for byte
+ * (every table) with a fresh replay to the same height, then replayed
+ * forward again; invalid blocks (bad predicate signature, missing output,
+ * wrong digest, sequencer signature, height) leaving every table as it was
+ * and naming the transaction and input; queries by outpoint and predicate
+ * id; refusal to open an unknown schema, a tampered digest or forest, a
+ * file of another chain or not a store; read-only mode.
+ */
+#include "config.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "utxo/store.h"
+#include "prover/chaingen.h"
+#include "sqlstore/store_int.h"
+
+#define N_BLOCKS 14
+
+typedef struct chain {
+    utxo_params p;
+    uint8_t seq_sk[64];
+    uint32_t n;
+    utxo_block *blk[N_BLOCKS];
+    uint8_t *bundle[N_BLOCKS];
+    size_t bundle_len[N_BLOCKS];
+    uint8_t wallet0[UTXO_HASH_BYTES];
+    size_t final_utxos;
+} chain;
+
+static chain C;
+
+/* The generated chain, shared by the tests (made once per process). */
+/* Outside a Check test (setup in main): fail the whole program. */
+#define REQUIRE(x)                                                          \
+    do {                                                                    \
+        if (!(x)) {                                                         \
+            fprintf(stderr, "%s:%d: setup failed: %s\n", __FILE__, __LINE__, #x); \
+            exit(1);                                                        \
+        }                                                                   \
+    } while (0)
+
+static void chain_make(void)
+{
+    bp_gen_opts o;
+    bp_gen *g;
+
+    bp_gen_opts_default(&o);
+    o.txs_per_block = 12;
+    o.seed = 7;
+    REQUIRE(bp_gen_new(&g, &o, &C.p) == UTXO_OK);
+    for (uint32_t h = 0; h < N_BLOCKS; h++) {
+        utxo_bundle *bd = NULL;
+        size_t w = 0;
+        REQUIRE(bp_gen_next(g, &C.blk[h], &bd) == UTXO_OK);
+        C.bundle_len[h] = utxo_bundle_get_length(bd);
+        C.bundle[h] = malloc(C.bundle_len[h]);
+        REQUIRE(C.bundle[h] != NULL &&
+                utxo_bundle_to_bytes(bd, C.bundle[h], C.bundle_len[h], &w) == UTXO_OK);
+        utxo_bundle_free(bd);
+    }
+    memcpy(C.seq_sk, bp_gen_sequencer_sk(g), 64);
+    memcpy(C.wallet0, bp_gen_wallet_id(g, 0), UTXO_HASH_BYTES);
+    C.final_utxos = bp_chain_utxo_count(bp_gen_chain(g));
+    C.n = N_BLOCKS;
+    bp_gen_free(g);
+}
+
+static void tmp_path(char *buf, size_t n, const char *tag)
+{
+    snprintf(buf, n, "%s/test_store_%ld_%s.db", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (long)getpid(), tag);
+}
+
+static void rm_db(const char *path)
+{
+    char b[600];
+
+    unlink(path);
+    snprintf(b, sizeof b, "%s-wal", path);
+    unlink(b);
+    snprintf(b, sizeof b, "%s-shm", path);
+    unlink(b);
+}
+
+static utxo_store *open_new(const char *path)
+{
+    utxo_store *s = NULL;
+    char msg[256];
+
+    rm_db(path);
+    ck_assert_int_eq(utxo_store_open(&s, path, &C.p, UTXO_STORE_CREATE, 2, msg, sizeof msg),
+                     UTXO_OK);
+    return s;
+}
+
+static void apply_range(utxo_store *s, uint32_t from, uint32_t to)
+{
+    for (uint32_t h = from; h < to; h++) {
+        utxo_verdict vd;
+        int rc = utxo_store_apply_block(s, C.blk[h], &vd);
+        ck_assert_msg(rc == UTXO_OK, "block %u: %s (%s)", h, utxo_strerror(rc),
+                      utxo_store_errmsg(s));
+        ck_assert_int_eq(vd.err, UTXO_OK);
+    }
+}
+
+/*
+ * A digest of every row of every table, read through a separate SQLite
+ * connection (WAL readers see the last commit): two stores with equal
+ * digests hold the same bytes in every column.
+ */
+static void dump_digest(const char *path, uint8_t out[32])
+{
+    static const char *const q[] = {
+        "SELECT * FROM meta",
+        "SELECT * FROM blocks ORDER BY height",
+        "SELECT * FROM utxos ORDER BY outpoint",
+        "SELECT * FROM nodes ORDER BY key",
+        "SELECT * FROM undo ORDER BY height",
+        "SELECT * FROM bundles ORDER BY height",
+    };
+    crypto_generichash_state st;
+    sqlite3 *db;
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    crypto_generichash_init(&st, NULL, 0, 32);
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        sqlite3_stmt *s;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, q[i], -1, &s, NULL), SQLITE_OK);
+        crypto_generichash_update(&st, (const uint8_t *)q[i], strlen(q[i]));
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(s); c++) {
+                int type = sqlite3_column_type(s, c);
+                uint8_t t = (uint8_t)type;
+                crypto_generichash_update(&st, &t, 1);
+                if (type == SQLITE_INTEGER) {
+                    sqlite3_int64 v = sqlite3_column_int64(s, c);
+                    crypto_generichash_update(&st, (const uint8_t *)&v, sizeof v);
+                } else if (type == SQLITE_BLOB || type == SQLITE_TEXT) {
+                    uint32_t n = (uint32_t)sqlite3_column_bytes(s, c);
+                    const void *p = sqlite3_column_blob(s, c);
+                    crypto_generichash_update(&st, (const uint8_t *)&n, sizeof n);
+                    if (n)
+                        crypto_generichash_update(&st, p, n);
+                }
+            }
+        }
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    crypto_generichash_final(&st, out, 32);
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    char *err = NULL;
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql,
+                  err ? err : "");
+    sqlite3_close(db);
+}
+
+/* A copy of block h with witness args of (t, i) changed, or its prevout
+ * index, or its digest; tx root and signature redone. */
+enum tamper { T_WITNESS, T_PREVOUT, T_DIGEST, T_SIG, T_HEIGHT };
+
+static utxo_block *tampered(uint32_t h, enum tamper how, uint32_t *t_out)
+{
+    size_t len = utxo_block_get_length(C.blk[h]), w;
+    uint8_t *buf = malloc(len);
+    utxo_block *b = NULL;
+    uint32_t t = 0;
+
+    ck_assert_int_eq(utxo_block_to_bytes(C.blk[h], buf, len, &w), UTXO_OK);
+    ck_assert_int_eq(utxo_block_from_bytes(&b, buf, len, &C.p, NULL), UTXO_OK);
+    free(buf);
+    /* the last payment with a non-empty argument (a signature) */
+    for (uint32_t k = 1; k < b->n_txs; k++)
+        if (b->txs[k]->inputs[0].witness.args_len > 0)
+            t = k;
+    ck_assert_uint_gt(t, 0);
+    switch (how) {
+    case T_WITNESS:
+        b->txs[t]->inputs[0].witness.args[5] ^= 1;
+        break;
+    case T_PREVOUT:
+        b->txs[t]->inputs[0].prevout.index += 1000;
+        break;
+    case T_DIGEST:
+        b->header.acc_digest[0] ^= 1;
+        break;
+    case T_HEIGHT:
+        b->header.height += 1;
+        break;
+    case T_SIG:
+        break;
+    }
+    ck_assert_int_eq(utxo_block_tx_root(b, b->header.tx_root), UTXO_OK);
+    ck_assert_int_eq(utxo_header_sign(&b->header, C.seq_sk), UTXO_OK);
+    if (how == T_SIG)
+        b->header.sig[3] ^= 0x40;
+    *t_out = t;
+    return b;
+}
+
+START_TEST(replay_matches_builder)
+{
+    char path[512];
+    utxo_store *s;
+    utxo_store_info info;
+    uint8_t acc[ACC_STATE_MAX_BYTES];
+    size_t acc_len;
+
+    tmp_path(path, sizeof path, "replay");
+    s = open_new(path);
+    for (uint32_t h = 0; h < C.n; h++) {
+        uint8_t *bd = NULL, hash[32];
+        size_t bl = 0;
+        apply_range(s, h, h + 1);
+        utxo_store_get_info(s, &info);
+        ck_assert_uint_eq(info.n_blocks, h + 1);
+        ck_assert_mem_eq(info.acc_digest, C.blk[h]->header.acc_digest, 32);
+        utxo_header_hash(&C.blk[h]->header, hash);
+        ck_assert_mem_eq(info.tip_hash, hash, 32);
+        /* the store's bundle is the chain builder's, byte for byte */
+        ck_assert_int_eq(utxo_store_get_bundle(s, h, &bd, &bl), UTXO_OK);
+        ck_assert_uint_eq(bl, C.bundle_len[h]);
+        ck_assert_mem_eq(bd, C.bundle[h], bl);
+        free(bd);
+    }
+    utxo_store_get_info(s, &info);
+    ck_assert_uint_eq(info.n_utxos, C.final_utxos);
+    ck_assert_int_eq(utxo_store_acc_state(s, acc, sizeof acc, &acc_len), UTXO_OK);
+    ck_assert_uint_eq(acc_len, 8 + 32 * (size_t)__builtin_popcountll(info.leaf_count));
+    /* a stored block comes back identical */
+    {
+        utxo_block *b = NULL;
+        uint8_t *bytes = NULL, *want;
+        size_t n = 0, wl = utxo_block_get_length(C.blk[5]), w;
+        ck_assert_int_eq(utxo_store_get_block(s, 5, &b, &bytes, &n), UTXO_OK);
+        want = malloc(wl);
+        ck_assert_int_eq(utxo_block_to_bytes(C.blk[5], want, wl, &w), UTXO_OK);
+        ck_assert_uint_eq(n, wl);
+        ck_assert_mem_eq(bytes, want, wl);
+        ck_assert_uint_eq(b->n_txs, C.blk[5]->n_txs);
+        utxo_block_free(b);
+        free(bytes);
+        free(want);
+        ck_assert_int_eq(utxo_store_get_block(s, C.n, &b, NULL, NULL), UTXO_ERR_STORE_HEIGHT);
+        ck_assert_int_eq(utxo_store_get_bundle(s, C.n, &bytes, &n), UTXO_ERR_STORE_HEIGHT);
+    }
+    /* a block applied twice is refused (height) and changes nothing */
+    {
+        uint8_t d0[32], d1[32];
+        utxo_verdict vd;
+        dump_digest(path, d0);
+        ck_assert_int_eq(utxo_store_apply_block(s, C.blk[C.n - 1], &vd), UTXO_ERR_BLOCK_HEIGHT);
+        dump_digest(path, d1);
+        ck_assert_mem_eq(d0, d1, 32);
+    }
+    utxo_store_close(s);
+    /* reopen: the consistency check passes, the metadata is the same */
+    {
+        utxo_store_info again;
+        char msg[256];
+        ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_OK);
+        utxo_store_get_info(s, &again);
+        ck_assert_mem_eq(&again, &info, sizeof info);
+        utxo_store_close(s);
+    }
+    utxo_store_close(NULL);
+    rm_db(path);
+}
+END_TEST
+
+static int collect(void *arg, const utxo_store_utxo *u)
+{
+    uint64_t *v = arg;
+
+    v[0]++;
+    v[1] += u->output.value;
+    if (memcmp(u->output.predicate_id, C.wallet0, 32) == 0) {
+        v[2]++;
+        v[3] += u->output.value;
+    }
+    return 0;
+}
+
+static int first_only(void *arg, const utxo_store_utxo *u)
+{
+    utxo_store_utxo *keep = arg;
+
+    *keep = *u;
+    keep->output.datum = NULL;
+    return 1;
+}
+
+START_TEST(queries)
+{
+    char path[512];
+    utxo_store *s;
+    utxo_store_info info;
+    uint64_t v[4] = {0}, n = 0, total = 0;
+    utxo_store_utxo first, got;
+    utxo_outpoint spent;
+
+    tmp_path(path, sizeof path, "query");
+    s = open_new(path);
+    apply_range(s, 0, C.n);
+    utxo_store_get_info(s, &info);
+    ck_assert_int_eq(utxo_store_each_utxo(s, NULL, collect, v, &n, &total), UTXO_OK);
+    ck_assert_uint_eq(n, info.n_utxos);
+    ck_assert_uint_eq(v[0], n);
+    ck_assert_uint_eq(total, info.total_value);
+    ck_assert_uint_eq(v[1], total);
+    ck_assert_uint_gt(v[2], 0);
+    /* by predicate id: the same outputs as filtering the full list */
+    ck_assert_int_eq(utxo_store_each_utxo(s, C.wallet0, NULL, NULL, &n, &total), UTXO_OK);
+    ck_assert_uint_eq(n, v[2]);
+    ck_assert_uint_eq(total, v[3]);
+    /* by outpoint */
+    ck_assert_int_eq(utxo_store_each_utxo(s, NULL, first_only, &first, &n, NULL), UTXO_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(utxo_store_get_utxo(s, &first.outpoint, &got), UTXO_OK);
+    ck_assert_uint_eq(got.output.value, first.output.value);
+    ck_assert_uint_eq(got.position, first.position);
+    ck_assert_uint_eq(got.height, first.height);
+    ck_assert_mem_eq(got.output.predicate_id, first.output.predicate_id, 32);
+    ck_assert_uint_lt(got.position, info.leaf_count);
+    free(got.output.datum);
+    /* an output spent in block 1 is gone */
+    spent = C.blk[1]->txs[1]->inputs[0].prevout;
+    ck_assert_int_eq(utxo_store_get_utxo(s, &spent, &got), UTXO_ERR_STORE_NOT_FOUND);
+    ck_assert_ptr_null(got.output.datum);
+    utxo_store_close(s);
+    rm_db(path);
+}
+END_TEST
+
+START_TEST(rollback_equals_fresh_replay)
+{
+    char pa[512], pb[512];
+    uint8_t da[32], db[32];
+    utxo_store *a, *b;
+    const uint32_t targets[] = {9, 4, 0};
+
+    tmp_path(pa, sizeof pa, "rba");
+    tmp_path(pb, sizeof pb, "rbb");
+    a = open_new(pa);
+    apply_range(a, 0, C.n);
+    ck_assert_int_eq(utxo_store_rollback(a, C.n), UTXO_ERR_STORE_HEIGHT);
+    ck_assert_int_eq(utxo_store_rollback(a, C.n - 1), UTXO_OK);   /* the tip: nothing to undo */
+    for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
+        uint32_t h = targets[k];
+        ck_assert_msg(utxo_store_rollback(a, h) == UTXO_OK, "%s", utxo_store_errmsg(a));
+        b = open_new(pb);
+        apply_range(b, 0, h + 1);
+        utxo_store_close(b);
+        dump_digest(pa, da);
+        dump_digest(pb, db);
+        ck_assert_msg(memcmp(da, db, 32) == 0, "rollback to %u differs from a fresh replay", h);
+    }
+    /* and forward again to the full chain */
+    apply_range(a, 1, C.n);
+    b = open_new(pb);
+    apply_range(b, 0, C.n);
+    utxo_store_close(b);
+    utxo_store_close(a);
+    dump_digest(pa, da);
+    dump_digest(pb, db);
+    ck_assert_mem_eq(da, db, 32);
+    /* the rolled-back store reopens cleanly */
+    ck_assert_int_eq(utxo_store_open(&a, pa, &C.p, 0, 1, NULL, 0), UTXO_OK);
+    utxo_store_close(a);
+    rm_db(pa);
+    rm_db(pb);
+}
+END_TEST
+
+START_TEST(invalid_blocks_change_nothing)
+{
+    static const struct {
+        enum tamper how;
+        int err;
+        bool names_input;
+    } cases[] = {
+        {T_WITNESS, UTXO_ERR_TX_REJECTED, true},
+        {T_PREVOUT, UTXO_ERR_TX_MISSING, true},
+        {T_DIGEST, UTXO_ERR_BLOCK_DIGEST, false},
+        {T_SIG, UTXO_ERR_BLOCK_SIG, false},
+        {T_HEIGHT, UTXO_ERR_BLOCK_HEIGHT, false},
+    };
+    char path[512];
+    uint8_t d0[32], d1[32];
+    utxo_store *s;
+    const uint32_t h = 6;
+
+    tmp_path(path, sizeof path, "invalid");
+    s = open_new(path);
+    apply_range(s, 0, h);
+    dump_digest(path, d0);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        utxo_verdict vd;
+        uint32_t t;
+        utxo_block *bad = tampered(h, cases[k].how, &t);
+        int rc = utxo_store_apply_block(s, bad, &vd);
+        ck_assert_msg(rc == cases[k].err, "case %zu: %s (%s)", k, utxo_strerror(rc),
+                      utxo_store_errmsg(s));
+        ck_assert_int_eq(vd.err, rc);
+        if (cases[k].names_input) {
+            ck_assert_uint_eq(vd.tx, t);
+            ck_assert_uint_eq(vd.input, 0);
+        }
+        ck_assert_str_ne(utxo_store_errmsg(s), "");
+        dump_digest(path, d1);
+        ck_assert_msg(memcmp(d0, d1, 32) == 0, "case %zu changed the store", k);
+        utxo_block_free(bad);
+    }
+    /* the genuine block still applies, and so does the rest */
+    apply_range(s, h, C.n);
+    utxo_store_close(s);
+    rm_db(path);
+}
+END_TEST
+
+START_TEST(refuses_bad_files)
+{
+    char path[512], msg[256];
+    utxo_store *s;
+    utxo_params other;
+
+    tmp_path(path, sizeof path, "bad");
+    s = open_new(path);
+    apply_range(s, 0, 4);
+    utxo_store_close(s);
+    /* another chain's parameters */
+    other = C.p;
+    other.fee_per_byte++;
+    ck_assert_int_eq(utxo_store_open(&s, path, &other, 0, 1, msg, sizeof msg), UTXO_ERR_FILE_CHAIN);
+    ck_assert_ptr_null(s);
+    /* read-only: queries work, writing does not */
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_store_apply_block(s, C.blk[4], NULL), UTXO_ERR_STORE_READONLY);
+    ck_assert_int_eq(utxo_store_rollback(s, 1), UTXO_ERR_STORE_READONLY);
+    utxo_store_close(s);
+    /* unknown flags, missing file without CREATE */
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 8, 1, NULL, 0), UTXO_ERR_ARG);
+    /* a tampered digest */
+    sql_exec(path, "UPDATE meta SET acc_digest = zeroblob(32)");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(msg, "digest"));
+    /* a tampered forest root (the recorded digest restored first) */
+    s = open_new(path);
+    apply_range(s, 0, 4);
+    utxo_store_close(s);
+    sql_exec(path, "UPDATE nodes SET hash = zeroblob(31) || x'01'"
+                   " WHERE key = (SELECT max(key) FROM nodes)");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_CORRUPT);
+    /* an unknown schema version */
+    s = open_new(path);
+    utxo_store_close(s);
+    sql_exec(path, "PRAGMA user_version = 9");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_SCHEMA);
+    ck_assert_ptr_nonnull(strstr(msg, "schema version 9"));
+    s = open_new(path);
+    utxo_store_close(s);
+    sql_exec(path, "UPDATE meta SET schema_version = 2");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_SCHEMA);
+    /* an SQLite file that is not a store */
+    rm_db(path);
+    sql_exec(path, "CREATE TABLE t(x)");
+    ck_assert_int_eq(utxo_store_open(&s, path, &C.p, UTXO_STORE_CREATE, 1, msg, sizeof msg),
+                     UTXO_ERR_FILE_FORMAT);
+    /* not SQLite at all */
+    rm_db(path);
+    {
+        FILE *f = fopen(path, "wb");
+        fputs("this is not a database, not even close; it is a text file.\n", f);
+        fclose(f);
+    }
+    ck_assert_int_ne(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_OK);
+    ck_assert_ptr_null(s);
+    /* no file, no CREATE */
+    rm_db(path);
+    ck_assert_int_ne(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_OK);
+    /* CREATE without parameters */
+    rm_db(path);
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_CREATE, 1, msg, sizeof msg),
+                     UTXO_ERR_ARG);
+    rm_db(path);
+}
+END_TEST
+
+START_TEST(undo_record_roundtrip)
+{
+    store_spent v[3], *back = NULL;
+    uint8_t datum[5] = {1, 2, 3, 4, 5}, *buf = NULL;
+    size_t len = 0, n = 0;
+
+    memset(v, 0, sizeof v);
+    for (int i = 0; i < 3; i++) {
+        memset(v[i].outpoint.txid, 0x10 + i, 32);
+        v[i].outpoint.index = (uint32_t)i * 1000;
+        v[i].position = (uint64_t)i << 40;
+        v[i].height = (uint32_t)i * 77;
+        v[i].output.value = 12345u * (uint64_t)i;
+        memset(v[i].output.predicate_id, 0xa0 + i, 32);
+    }
+    v[1].output.datum = datum;
+    v[1].output.datum_len = sizeof datum;
+    ck_assert_int_eq(store_undo_encode(v, 3, &buf, &len), UTXO_OK);
+    ck_assert_int_eq(store_undo_decode(buf, len, &back, &n), UTXO_OK);
+    ck_assert_uint_eq(n, 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_mem_eq(&back[i].outpoint, &v[i].outpoint, sizeof v[i].outpoint);
+        ck_assert_uint_eq(back[i].position, v[i].position);
+        ck_assert_uint_eq(back[i].height, v[i].height);
+        ck_assert_uint_eq(back[i].output.value, v[i].output.value);
+        ck_assert_uint_eq(back[i].output.datum_len, v[i].output.datum_len);
+    }
+    ck_assert_mem_eq(back[1].output.datum, datum, sizeof datum);
+    free(back);
+    /* every truncation and a trailing byte are rejected */
+    for (size_t cut = 0; cut < len; cut++) {
+        ck_assert_int_ne(store_undo_decode(buf, cut, &back, &n), UTXO_OK);
+        ck_assert_ptr_null(back);
+    }
+    {
+        uint8_t *longer = malloc(len + 1);
+        memcpy(longer, buf, len);
+        longer[len] = 0;
+        ck_assert_int_eq(store_undo_decode(longer, len + 1, &back, &n), UTXO_ERR_TRAILING);
+        free(longer);
+    }
+    free(buf);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    SRunner *sr;
+    int failed;
+
+    if (sodium_init() < 0)
+        return 1;
+    chain_make();
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, replay_matches_builder);
+    tcase_add_test(tc, queries);
+    tcase_add_test(tc, rollback_equals_fresh_replay);
+    tcase_add_test(tc, invalid_blocks_change_nothing);
+    tcase_add_test(tc, refuses_bad_files);
+    tcase_add_test(tc, undo_record_roundtrip);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    for (uint32_t h = 0; h < C.n; h++) {
+        utxo_block_free(C.blk[h]);
+        free(C.bundle[h]);
+    }
+    return failed == 0 ? 0 : 1;
+}
