@@ -11,5 +11,8 @@
 #include "utxo/validate.h"
 #include "utxo/stateless.h"
 #include "utxo/blockfile.h"
+#include "utxo/keys.h"
+#include "utxo/standard.h"
+#include "utxo/builder.h"
 
 #endif /* UTXO_H */

@@ -152,3 +152,13 @@ tests_test_stateless_SOURCES = tests/test_stateless.c tests/testutil.h
 tests_test_stateless_CFLAGS = $(TEST_CFLAGS)
 tests_test_stateless_LDADD = $(TEST_LIBS)
 # end stateless
+
+# wallet: keys and addresses, builder and wallet file, the example program
+# and the `utxo wallet` command
+if HAVE_CHECK
+check_PROGRAMS += tests/test_keys
+TESTS += tests/test_keys
+endif
+tests_test_keys_SOURCES = tests/test_keys.c tests/testutil.h
+tests_test_keys_CFLAGS = $(TEST_CFLAGS)
+tests_test_keys_LDADD = $(TEST_LIBS)

@@ -110,6 +110,23 @@ enum utxo_err {
     UTXO_ERR_STORE_BUSY = 254,      /* store locked by another writer */
     UTXO_ERR_STORE_HEIGHT = 255,    /* height outside the blocks the store holds */
     UTXO_ERR_STORE_READONLY = 256,  /* store opened read-only */
+    /* wallet: keys, addresses, builder, wallet file (300..349) */
+    UTXO_ERR_ADDRESS_FORMAT = 300,   /* not an address: length, prefix, characters, case or version */
+    UTXO_ERR_ADDRESS_CHECKSUM = 301, /* address checksum fails (mistyped address) */
+    UTXO_ERR_NOT_STANDARD = 302,     /* image is not a standard predicate instance */
+    UTXO_ERR_FUNDS = 303,            /* inputs do not cover the outputs and the fee */
+    UTXO_ERR_DUST = 304,             /* output value below the dust threshold */
+    UTXO_ERR_UNSIGNED = 305,         /* an input still lacks its signatures or arguments */
+    UTXO_ERR_NO_KEY = 306,           /* the key signs none of the inputs (or none left to sign) */
+    UTXO_ERR_BUILDER_STATE = 307,    /* builder call out of order (e.g. change after finalize) */
+    UTXO_ERR_SIGNATURE = 308,        /* a signature to merge does not verify */
+    UTXO_ERR_MISMATCH = 309,         /* merging a different transaction (txid differs) */
+    UTXO_ERR_PASSPHRASE = 310,       /* wrong passphrase (key ciphertext does not authenticate) */
+    UTXO_ERR_WALLET_FORMAT = 311,    /* not a wallet file of this schema version, or corrupt */
+    UTXO_ERR_WALLET_DB = 312,        /* the wallet's SQLite database failed */
+    UTXO_ERR_WALLET_CHAIN = 313,     /* block does not extend the wallet's tip or chain */
+    UTXO_ERR_WATCH_ONLY = 314,       /* wallet opened without passphrase cannot sign */
+    UTXO_ERR_WALLET_EXISTS = 315,    /* a file already exists where a wallet is to be created */
 };
 
 /**

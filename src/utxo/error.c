@@ -87,6 +87,22 @@ static const struct msg messages[] = {
     {UTXO_ERR_STORE_READONLY, "store is open read-only"},
     /* storage: 250..299 */
     /* wallet: 300..349 */
+    {UTXO_ERR_ADDRESS_FORMAT, "not an address (length, prefix, characters, case or version)"},
+    {UTXO_ERR_ADDRESS_CHECKSUM, "address checksum does not match (mistyped address)"},
+    {UTXO_ERR_NOT_STANDARD, "not a standard predicate instance"},
+    {UTXO_ERR_FUNDS, "insufficient funds for the outputs and the fee"},
+    {UTXO_ERR_DUST, "output value below the dust threshold"},
+    {UTXO_ERR_UNSIGNED, "an input lacks its signatures or arguments"},
+    {UTXO_ERR_NO_KEY, "the key signs none of the remaining inputs"},
+    {UTXO_ERR_BUILDER_STATE, "transaction builder call out of order"},
+    {UTXO_ERR_SIGNATURE, "signature does not verify"},
+    {UTXO_ERR_MISMATCH, "a different transaction (txid differs)"},
+    {UTXO_ERR_PASSPHRASE, "wrong passphrase"},
+    {UTXO_ERR_WALLET_FORMAT, "not a wallet file of this version, or corrupt"},
+    {UTXO_ERR_WALLET_DB, "wallet database error"},
+    {UTXO_ERR_WALLET_CHAIN, "block does not extend the wallet's chain"},
+    {UTXO_ERR_WATCH_ONLY, "wallet opened without its passphrase cannot sign"},
+    {UTXO_ERR_WALLET_EXISTS, "file already exists"},
 };
 
 const char *utxo_strerror(int err)

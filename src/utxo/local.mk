@@ -13,3 +13,12 @@ libutxo_core_la_SOURCES += src/utxo/blockfile.c
 utxoinclude_HEADERS += include/utxo/blockfile.h
 noinst_HEADERS += src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h
 utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h include/utxo/validate.h
+
+# wallet: keys, addresses, standard predicates from C, transaction builder
+# (docs/WALLET.md)
+libutxo_core_la_SOURCES += \
+	src/utxo/keys.c \
+	src/utxo/address.c \
+	src/utxo/stdwit.c \
+	src/utxo/builder.c
+utxoinclude_HEADERS += include/utxo/keys.h include/utxo/standard.h include/utxo/builder.h

@@ -1,0 +1,999 @@
+/*
+ * builder.c — the transaction builder (utxo/builder.h): coin selection, fee
+ * and change at a fixed point, the dust and overflow rules, per-signer
+ * signing with multisig merging, and the validator's final word.
+ *
+ * The fee depends on the size, the size on the witnesses. Every input's
+ * final argument length and budget are known before any signature exists
+ * (its "plan": 64 bytes for a signature, 4 + 64m for a multisig, ...), so
+ * finalize sizes a copy of the transaction whose witnesses are zero bytes
+ * of the final lengths, and the fee of that copy is the fee of the signed
+ * transaction. Values are fixed-width (u64) in the encoding, so the change
+ * amount does not change the size; what can change it is an extra input or
+ * the presence of the change output, and the loop in finalize walks those
+ * choices until the fee settles (each step adds an input, so it ends).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "utxo/builder.h"
+#include "utxo/codec.h"
+
+enum { MODE_NONE = 0, MODE_CLAIM = 1, MODE_REFUND = 2 };
+
+/* One input or candidate coin and everything needed to sign it. */
+typedef struct bin {
+    utxo_outpoint op;
+    utxo_output out;               /* datum owned */
+    uint8_t *image;
+    size_t image_len;
+    int kind;                      /* enum utxo_std_kind */
+    uint8_t params[4 + UTXO_STD_MULTISIG_MAX_KEYS * UTXO_PUBKEY_BYTES];
+    size_t params_len;
+    unsigned m, n;                 /* multisig; single-key kinds: 1, 1 */
+    bool planned;                  /* args_len and budget known */
+    uint32_t args_len;
+    uint64_t budget;
+    int mode;                      /* HTLC branch */
+    uint8_t *secret;               /* hash lock / HTLC claim (owned) */
+    size_t secret_len;
+    bool has_secret;
+    uint32_t present;              /* signatures present (bit i = key i) */
+    uint8_t sigs[UTXO_STD_MULTISIG_MAX_KEYS][UTXO_SIG_BYTES];
+    uint8_t *args;                 /* RSA / non-standard: set directly (owned) */
+    size_t args_set_len;
+    bool has_args;
+} bin;
+
+struct utxo_builder {
+    utxo_params p;
+    uint32_t height;
+    bin *in, *pool;
+    size_t n_in, n_pool;
+    utxo_tx *outs;                 /* holds the requested outputs only */
+    uint64_t in_sum, out_sum;
+    bool has_change;
+    uint8_t change_id[UTXO_HASH_BYTES];
+    bool final;
+    uint64_t fee, change;
+    utxo_tx *tx;                   /* after finalize */
+    uint8_t sighash[UTXO_HASH_BYTES];
+    utxo_verifier *ver;
+};
+
+static void bin_clear(bin *x)
+{
+    free(x->out.datum);
+    free(x->image);
+    if (x->secret)
+        sodium_memzero(x->secret, x->secret_len);
+    free(x->secret);
+    free(x->args);
+    memset(x, 0, sizeof *x);
+}
+
+utxo_builder *utxo_builder_new(const utxo_params *p, uint32_t height)
+{
+    utxo_builder *b;
+
+    if (p == NULL || (b = calloc(1, sizeof *b)) == NULL)
+        return NULL;
+    b->p = *p;
+    b->height = height;
+    if ((b->outs = utxo_tx_new()) == NULL) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void utxo_builder_free(utxo_builder *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->n_in; i++)
+        bin_clear(&b->in[i]);
+    for (size_t i = 0; i < b->n_pool; i++)
+        bin_clear(&b->pool[i]);
+    free(b->in);
+    free(b->pool);
+    utxo_tx_free(b->outs);
+    utxo_tx_free(b->tx);
+    utxo_verifier_free(b->ver);
+    sodium_memzero(b, sizeof *b);
+    free(b);
+}
+
+uint64_t utxo_dust_threshold(const utxo_params *p)
+{
+    uint8_t pk[UTXO_PUBKEY_BYTES] = {0}, img[UTXO_STD_IMAGE_MAX_BYTES];
+    size_t img_len = 0;
+    uint64_t bytes, kc, a, c;
+
+    if (p == NULL || utxo_std_p2pk_image(img, sizeof img, &img_len, pk) != UTXO_OK)
+        return 0;
+    /* outpoint, budget, image and signature, each with its length prefix */
+    bytes = UTXO_OUTPOINT_BYTES + 8 + varint_len(img_len) + img_len + varint_len(UTXO_SIG_BYTES) +
+            UTXO_SIG_BYTES;
+    kc = (utxo_std_budget(UTXO_STD_P2PK, 1, 0) + 1023) / 1024;
+    if (__builtin_mul_overflow(bytes, p->fee_per_byte, &a) ||
+        __builtin_mul_overflow(kc, p->fee_per_kcycle, &c) || __builtin_add_overflow(a, c, &a))
+        return UINT64_MAX;
+    return a;
+}
+
+/* Plans a standard input from its kind and mode; false when it cannot be. */
+static bool bin_plan(bin *x, const utxo_params *p)
+{
+    if (x->planned)
+        return true;
+    switch (x->kind) {
+    case UTXO_STD_P2PK:
+    case UTXO_STD_TIMELOCK:
+        x->args_len = UTXO_SIG_BYTES;
+        break;
+    case UTXO_STD_MULTISIG:
+        x->args_len = 4 + UTXO_SIG_BYTES * x->m;
+        break;
+    case UTXO_STD_HASHLOCK:
+        if (!x->has_secret)
+            return false;
+        x->args_len = (uint32_t)x->secret_len;
+        break;
+    case UTXO_STD_HTLC:
+        if (x->mode == MODE_CLAIM)
+            x->args_len = (uint32_t)(65 + x->secret_len);
+        else if (x->mode == MODE_REFUND)
+            x->args_len = UTXO_HTLC_REFUND_ARGS_BYTES;
+        else
+            return false;
+        break;
+    case UTXO_STD_RSA:
+        x->args_len = UTXO_RSA_BYTES;
+        break;
+    default:
+        return false;
+    }
+    x->budget = utxo_std_budget(x->kind, x->m, x->secret_len);
+    (void)p;
+    x->planned = true;
+    return true;
+}
+
+/* Fills x from coin c: copies, checks the image against the id, recognises
+ * the kind. */
+static int bin_from_coin(bin *x, const utxo_coin *c)
+{
+    uint8_t id[UTXO_HASH_BYTES];
+    size_t pl = 0;
+
+    memset(x, 0, sizeof *x);
+    if (c == NULL || c->image == NULL || c->image_len == 0 ||
+        (c->output.datum == NULL && c->output.datum_len > 0))
+        return UTXO_ERR_ARG;
+    utxo_predicate_id(id, c->image, c->image_len);
+    if (sodium_memcmp(id, c->output.predicate_id, UTXO_HASH_BYTES) != 0)
+        return UTXO_ERR_ARG;
+    if (c->output.value > UTXO_MAX_MONEY)
+        return UTXO_ERR_TX_VALUE;
+    x->op = c->outpoint;
+    x->out = c->output;
+    x->out.datum = NULL;
+    x->image = malloc(c->image_len);
+    if (x->image == NULL || (c->output.datum_len > 0 &&
+                             (x->out.datum = malloc(c->output.datum_len)) == NULL)) {
+        bin_clear(x);
+        return UTXO_ERR_NOMEM;
+    }
+    memcpy(x->image, c->image, c->image_len);
+    x->image_len = c->image_len;
+    if (c->output.datum_len > 0)
+        memcpy(x->out.datum, c->output.datum, c->output.datum_len);
+    x->m = x->n = 1;
+    if (utxo_std_identify(&x->kind, x->params, sizeof x->params, &pl, c->image, c->image_len) !=
+        UTXO_OK)
+        x->kind = UTXO_STD_NONE;
+    x->params_len = pl;
+    if (x->kind == UTXO_STD_MULTISIG) {
+        x->m = x->params[0];
+        x->n = x->params[1];
+    }
+    return UTXO_OK;
+}
+
+static bool has_outpoint(const bin *v, size_t n, const utxo_outpoint *op)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].op.index == op->index && memcmp(v[i].op.txid, op->txid, UTXO_HASH_BYTES) == 0)
+            return true;
+    return false;
+}
+
+static int push_bin(bin **v, size_t *n, const utxo_coin *c)
+{
+    bin *nv = realloc(*v, (*n + 1) * sizeof **v);
+    int rc;
+
+    if (nv == NULL)
+        return UTXO_ERR_NOMEM;
+    *v = nv;
+    if ((rc = bin_from_coin(&nv[*n], c)) != UTXO_OK)
+        return rc;
+    (*n)++;
+    return UTXO_OK;
+}
+
+int utxo_builder_add_input(utxo_builder *b, const utxo_coin *c, uint32_t *index)
+{
+    uint64_t sum;
+    int rc;
+
+    if (index)
+        *index = 0;
+    if (b == NULL || c == NULL)
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    if (has_outpoint(b->in, b->n_in, &c->outpoint))
+        return UTXO_ERR_TX_DUP_INPUT;
+    if (__builtin_add_overflow(b->in_sum, c->output.value, &sum) || sum > UTXO_MAX_MONEY)
+        return UTXO_ERR_TX_VALUE;
+    if ((rc = push_bin(&b->in, &b->n_in, c)) != UTXO_OK)
+        return rc;
+    b->in_sum = sum;
+    if (index)
+        *index = (uint32_t)(b->n_in - 1);
+    return UTXO_OK;
+}
+
+int utxo_builder_add_coin(utxo_builder *b, const utxo_coin *c)
+{
+    if (b == NULL || c == NULL)
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    if (has_outpoint(b->pool, b->n_pool, &c->outpoint) || has_outpoint(b->in, b->n_in, &c->outpoint))
+        return UTXO_ERR_TX_DUP_INPUT;
+    if (c->output.value > UTXO_MAX_MONEY)
+        return UTXO_ERR_TX_VALUE;
+    return push_bin(&b->pool, &b->n_pool, c);
+}
+
+int utxo_builder_add_output(utxo_builder *b, uint64_t value, const uint8_t id[UTXO_HASH_BYTES],
+                            const uint8_t *datum, uint32_t datum_len)
+{
+    uint64_t sum;
+
+    if (b == NULL || id == NULL || (datum == NULL && datum_len > 0))
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    if (value > UTXO_MAX_MONEY || __builtin_add_overflow(b->out_sum, value, &sum) ||
+        sum > UTXO_MAX_MONEY)
+        return UTXO_ERR_TX_VALUE;
+    if (value < utxo_dust_threshold(&b->p))
+        return UTXO_ERR_DUST;
+    if (datum_len > b->p.max_datum_bytes)
+        return UTXO_ERR_TX_DATUM;
+    if (utxo_tx_add_output(b->outs, value, id, datum, datum_len) != UTXO_OK)
+        return UTXO_ERR_NOMEM;
+    b->out_sum = sum;
+    return UTXO_OK;
+}
+
+int utxo_builder_set_change(utxo_builder *b, const uint8_t id[UTXO_HASH_BYTES])
+{
+    if (b == NULL || id == NULL)
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    memcpy(b->change_id, id, UTXO_HASH_BYTES);
+    b->has_change = true;
+    return UTXO_OK;
+}
+
+/* Current argument bytes of x (*out malloc'd, NULL when empty). */
+static int bin_args(const bin *x, uint8_t **out, size_t *len)
+{
+    uint8_t *a = NULL;
+    size_t n = 0;
+
+    *out = NULL;
+    *len = 0;
+    switch (x->kind) {
+    case UTXO_STD_P2PK:
+    case UTXO_STD_TIMELOCK:
+        if (x->present & 1)
+            n = UTXO_SIG_BYTES;
+        break;
+    case UTXO_STD_MULTISIG:
+        n = 4 + UTXO_SIG_BYTES * (size_t)__builtin_popcount(x->present);
+        break;
+    case UTXO_STD_HASHLOCK:
+        if (x->has_secret)
+            n = x->secret_len;
+        break;
+    case UTXO_STD_HTLC:
+        if ((x->present & 1) && x->mode == MODE_CLAIM)
+            n = 65 + x->secret_len;
+        else if ((x->present & 1) && x->mode == MODE_REFUND)
+            n = 65;
+        break;
+    default:
+        if (x->has_args)
+            n = x->args_set_len;
+        break;
+    }
+    if (n == 0)
+        return UTXO_OK;
+    if ((a = malloc(n)) == NULL)
+        return UTXO_ERR_NOMEM;
+    switch (x->kind) {
+    case UTXO_STD_P2PK:
+    case UTXO_STD_TIMELOCK:
+        memcpy(a, x->sigs[0], UTXO_SIG_BYTES);
+        break;
+    case UTXO_STD_MULTISIG: {
+        size_t w;
+        (void)utxo_std_multisig_args(a, n, &w, x->present, (const uint8_t(*)[64])x->sigs, x->n);
+        break;
+    }
+    case UTXO_STD_HASHLOCK:
+        memcpy(a, x->secret, n);
+        break;
+    case UTXO_STD_HTLC:
+        a[0] = x->mode == MODE_CLAIM ? 0 : 1;
+        memcpy(a + 1, x->sigs[0], UTXO_SIG_BYTES);
+        if (x->mode == MODE_CLAIM && x->secret_len)
+            memcpy(a + 65, x->secret, x->secret_len);
+        break;
+    default:
+        memcpy(a, x->args, n);
+        break;
+    }
+    *out = a;
+    *len = n;
+    return UTXO_OK;
+}
+
+static bool bin_complete(const bin *x)
+{
+    switch (x->kind) {
+    case UTXO_STD_P2PK:
+    case UTXO_STD_TIMELOCK:
+    case UTXO_STD_HTLC:
+        return (x->present & 1) != 0;
+    case UTXO_STD_MULTISIG:
+        return (unsigned)__builtin_popcount(x->present) == x->m;
+    case UTXO_STD_HASHLOCK:
+        return x->has_secret;
+    default:
+        return x->has_args;
+    }
+}
+
+/* Writes input i's current witness into the transaction. */
+static int sync_witness(utxo_builder *b, uint32_t i)
+{
+    const bin *x = &b->in[i];
+    uint8_t *a;
+    size_t n;
+    int rc;
+
+    if (b->tx == NULL)
+        return UTXO_OK;
+    if ((rc = bin_args(x, &a, &n)) != UTXO_OK)
+        return rc;
+    rc = utxo_tx_set_witness(b->tx, i, x->budget, x->image, (uint32_t)x->image_len, a,
+                             (uint32_t)n);
+    free(a);
+    return rc;
+}
+
+int utxo_builder_set_secret(utxo_builder *b, uint32_t index, const uint8_t *secret, size_t len)
+{
+    uint8_t h[UTXO_HASH_BYTES];
+    bin *x;
+    uint8_t *s = NULL;
+
+    if (b == NULL || index >= b->n_in || (secret == NULL && len > 0) ||
+        len > b->p.max_args_bytes)
+        return UTXO_ERR_ARG;
+    x = &b->in[index];
+    if (x->kind != UTXO_STD_HASHLOCK && x->kind != UTXO_STD_HTLC)
+        return UTXO_ERR_ARG;
+    if (b->final && (x->planned ? x->kind == UTXO_STD_HTLC && x->mode != MODE_CLAIM : false))
+        return UTXO_ERR_BUILDER_STATE;
+    utxo_std_secret_hash(h, secret, len);
+    if (memcmp(h, x->params, UTXO_HASH_BYTES) != 0)
+        return UTXO_ERR_ARG;
+    if (b->final && x->planned &&
+        (x->kind == UTXO_STD_HASHLOCK ? len : 65 + len) != x->args_len)
+        return UTXO_ERR_BUILDER_STATE; /* would change the size the fee paid for */
+    if (len > 0 && (s = malloc(len)) == NULL)
+        return UTXO_ERR_NOMEM;
+    if (len > 0)
+        memcpy(s, secret, len);
+    if (x->secret)
+        sodium_memzero(x->secret, x->secret_len);
+    free(x->secret);
+    x->secret = s;
+    x->secret_len = len;
+    x->has_secret = true;
+    if (x->kind == UTXO_STD_HTLC)
+        x->mode = MODE_CLAIM;
+    return sync_witness(b, index);
+}
+
+int utxo_builder_set_refund(utxo_builder *b, uint32_t index)
+{
+    bin *x;
+
+    if (b == NULL || index >= b->n_in || b->in[index].kind != UTXO_STD_HTLC)
+        return UTXO_ERR_ARG;
+    x = &b->in[index];
+    if (b->final && x->planned && x->args_len != UTXO_HTLC_REFUND_ARGS_BYTES)
+        return UTXO_ERR_BUILDER_STATE;
+    x->mode = MODE_REFUND;
+    return UTXO_OK;
+}
+
+int utxo_builder_set_plan(utxo_builder *b, uint32_t index, uint32_t args_len, uint64_t budget)
+{
+    if (b == NULL || index >= b->n_in || budget == 0)
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    b->in[index].args_len = args_len;
+    b->in[index].budget = budget;
+    b->in[index].planned = true;
+    return UTXO_OK;
+}
+
+/* Whether a candidate coin can be spent without a secret. */
+static bool coin_eligible(const bin *x, uint32_t height)
+{
+    if (x->kind == UTXO_STD_P2PK || x->kind == UTXO_STD_MULTISIG)
+        return true;
+    if (x->kind == UTXO_STD_TIMELOCK)
+        return height >= get_u32le(x->params + 32);
+    return false;
+}
+
+static int cmp_coin(const bin *a, const bin *b)
+{
+    int c;
+
+    if (a->out.value != b->out.value)
+        return a->out.value > b->out.value ? -1 : 1;
+    if ((c = memcmp(a->op.txid, b->op.txid, UTXO_HASH_BYTES)) != 0)
+        return c;
+    return a->op.index < b->op.index ? -1 : a->op.index > b->op.index;
+}
+
+/*
+ * A transaction with inputs v[0..n), the requested outputs and, when
+ * change is set, one more output of `change` to the change id. With
+ * sizing, every witness holds zeros of its planned length.
+ */
+static int make_tx(utxo_tx **out, const utxo_builder *b, const bin *const *v, size_t n,
+                   bool with_change, uint64_t change, bool sizing)
+{
+    utxo_tx *tx = utxo_tx_clone(b->outs);
+    uint8_t *zeros = NULL;
+    size_t zl = 0;
+    int rc = UTXO_ERR_NOMEM;
+
+    *out = NULL;
+    if (tx == NULL)
+        return UTXO_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (v[i]->args_len > zl)
+            zl = v[i]->args_len;
+    if (sizing && zl > 0 && (zeros = calloc(1, zl)) == NULL)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        const bin *x = v[i];
+        if (utxo_tx_add_input(tx, &x->op, x->budget, x->image, (uint32_t)x->image_len,
+                              sizing ? zeros : NULL, sizing ? x->args_len : 0) != UTXO_OK)
+            goto done;
+    }
+    if (with_change && utxo_tx_add_output(tx, change, b->change_id, NULL, 0) != UTXO_OK)
+        goto done;
+    *out = tx;
+    tx = NULL;
+    rc = UTXO_OK;
+done:
+    free(zeros);
+    utxo_tx_free(tx);
+    return rc;
+}
+
+/* Fee of the sized transaction over v with or without change; also runs
+ * the context-free rules on it. */
+static int sized_fee(const utxo_builder *b, const bin *const *v, size_t n, bool with_change,
+                     uint64_t *fee)
+{
+    utxo_tx *tx;
+    uint32_t bad;
+    int rc = make_tx(&tx, b, v, n, with_change, 0, true);
+
+    if (rc != UTXO_OK)
+        return rc;
+    rc = utxo_tx_check(tx, &b->p, &bad);
+    *fee = utxo_tx_min_fee(tx, &b->p);
+    utxo_tx_free(tx);
+    return rc;
+}
+
+int utxo_builder_finalize(utxo_builder *b)
+{
+    const bin **v = NULL;
+    size_t *order = NULL, n = 0, next = 0;
+    uint64_t in_sum, fee_c = 0, fee_n = 0, dust, change = 0;
+    bool with_change = false;
+    int rc;
+
+    if (b == NULL)
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    if (b->outs->n_outputs == 0)
+        return UTXO_ERR_TX_NO_OUTPUTS;
+    for (size_t i = 0; i < b->n_in; i++)
+        if (!bin_plan(&b->in[i], &b->p))
+            return UTXO_ERR_BUILDER_STATE;
+    v = calloc(b->n_in + b->n_pool + 1, sizeof *v);
+    order = calloc(b->n_pool + 1, sizeof *order);
+    if (v == NULL || order == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < b->n_in; i++)
+        v[n++] = &b->in[i];
+    /* candidates, largest first: insertion sort over indices (small sets) */
+    size_t n_order = 0;
+    for (size_t i = 0; i < b->n_pool; i++) {
+        size_t j;
+        if (!coin_eligible(&b->pool[i], b->height) || !bin_plan(&b->pool[i], &b->p))
+            continue;
+        for (j = n_order; j > 0 && cmp_coin(&b->pool[i], &b->pool[order[j - 1]]) < 0; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+        n_order++;
+    }
+    dust = utxo_dust_threshold(&b->p);
+    in_sum = b->in_sum;
+    for (;;) {
+        if (n > 0) {
+            if ((rc = sized_fee(b, v, n, false, &fee_n)) != UTXO_OK)
+                goto done;
+            if ((rc = sized_fee(b, v, n, true, &fee_c)) != UTXO_OK &&
+                rc != UTXO_ERR_TX_COUNT && rc != UTXO_ERR_TX_SIZE)
+                goto done;
+            if (rc != UTXO_OK)
+                fee_c = UINT64_MAX; /* no room for a change output */
+            if (in_sum >= b->out_sum && in_sum - b->out_sum >= fee_n) {
+                uint64_t excess = in_sum - b->out_sum;
+                change = excess >= fee_c ? excess - fee_c : 0;
+                with_change = fee_c != UINT64_MAX && excess >= fee_c && change >= dust;
+                if (with_change && !b->has_change) {
+                    rc = UTXO_ERR_BUILDER_STATE;
+                    goto done;
+                }
+                if (!with_change)
+                    change = 0;
+                b->fee = with_change ? fee_c : excess;
+                break;
+            }
+        }
+        if (next >= n_order) {
+            b->fee = fee_n;
+            rc = n == 0 ? UTXO_ERR_TX_NO_INPUTS : UTXO_ERR_FUNDS;
+            goto done;
+        }
+        /* one more coin */
+        bin *c = &b->pool[order[next++]];
+        uint64_t s;
+        if (__builtin_add_overflow(in_sum, c->out.value, &s) || s > UTXO_MAX_MONEY) {
+            rc = UTXO_ERR_TX_VALUE;
+            goto done;
+        }
+        in_sum = s;
+        v[n++] = c;
+    }
+    /* move the selected candidates to the inputs, in selection order */
+    {
+        size_t extra = n - b->n_in;
+        bin *nv = realloc(b->in, n * sizeof *nv);
+        if (nv == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto done;
+        }
+        b->in = nv;
+        for (size_t k = 0; k < extra; k++) {
+            bin *src = &b->pool[order[k]];
+            b->in[b->n_in + k] = *src;
+            memset(src, 0, sizeof *src); /* ownership moved */
+        }
+        b->n_in = n;
+        b->in_sum = in_sum;
+        for (size_t i = 0; i < n; i++)
+            v[i] = &b->in[i];
+    }
+    rc = make_tx(&b->tx, b, v, n, with_change, change, false);
+    if (rc != UTXO_OK)
+        goto done;
+    b->change = change;
+    b->final = true;
+    utxo_tx_sighash(b->tx, b->p.chain_id, b->sighash);
+    for (uint32_t i = 0; i < b->n_in && rc == UTXO_OK; i++)
+        rc = sync_witness(b, i);
+done:
+    free(v);
+    free(order);
+    return rc;
+}
+
+uint64_t utxo_builder_fee(const utxo_builder *b) { return b ? b->fee : 0; }
+uint64_t utxo_builder_change(const utxo_builder *b) { return b ? b->change : 0; }
+
+int utxo_builder_sighash(const utxo_builder *b, uint8_t out[UTXO_HASH_BYTES])
+{
+    if (out == NULL)
+        return UTXO_ERR_ARG;
+    memset(out, 0, UTXO_HASH_BYTES);
+    if (b == NULL)
+        return UTXO_ERR_ARG;
+    if (!b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    memcpy(out, b->sighash, UTXO_HASH_BYTES);
+    return UTXO_OK;
+}
+
+/* The key slots of x that pk matches (bit i = key i). */
+static uint32_t key_slots(const bin *x, const uint8_t pk[UTXO_PUBKEY_BYTES])
+{
+    uint32_t slots = 0;
+
+    switch (x->kind) {
+    case UTXO_STD_P2PK:
+    case UTXO_STD_TIMELOCK:
+        return sodium_memcmp(x->params, pk, 32) == 0 ? 1u : 0u;
+    case UTXO_STD_HTLC:
+        if (x->mode == MODE_CLAIM)
+            return sodium_memcmp(x->params + 32, pk, 32) == 0 ? 1u : 0u;
+        if (x->mode == MODE_REFUND)
+            return sodium_memcmp(x->params + 64, pk, 32) == 0 ? 1u : 0u;
+        return 0;
+    case UTXO_STD_MULTISIG:
+        for (unsigned i = 0; i < x->n; i++)
+            if (sodium_memcmp(x->params + 4 + 32 * i, pk, 32) == 0)
+                slots |= 1u << i;
+        return slots;
+    default:
+        return 0;
+    }
+}
+
+static const uint8_t *slot_key(const bin *x, unsigned i)
+{
+    switch (x->kind) {
+    case UTXO_STD_MULTISIG:
+        return x->params + 4 + 32 * i;
+    case UTXO_STD_HTLC:
+        return x->params + (x->mode == MODE_REFUND ? 64 : 32);
+    default:
+        return x->params;
+    }
+}
+
+int utxo_builder_sign(utxo_builder *b, const uint8_t sk[UTXO_SECRETKEY_BYTES], unsigned *n_signed)
+{
+    unsigned count = 0;
+    int rc = UTXO_OK;
+
+    if (n_signed)
+        *n_signed = 0;
+    if (b == NULL || sk == NULL)
+        return UTXO_ERR_ARG;
+    if (!b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    for (uint32_t i = 0; i < b->n_in; i++) {
+        bin *x = &b->in[i];
+        uint32_t slots = key_slots(x, sk + 32) & ~x->present;
+        bool did = false;
+
+        for (unsigned k = 0; k < x->n && slots; k++) {
+            if (!((slots >> k) & 1) || bin_complete(x))
+                continue;
+            if ((rc = utxo_sign_sighash(x->sigs[k], b->sighash, sk)) != UTXO_OK)
+                return rc;
+            x->present |= 1u << k;
+            did = true;
+        }
+        if (did) {
+            count++;
+            if ((rc = sync_witness(b, i)) != UTXO_OK)
+                return rc;
+        }
+    }
+    if (n_signed)
+        *n_signed = count;
+    return count > 0 ? UTXO_OK : UTXO_ERR_NO_KEY;
+}
+
+int utxo_builder_set_args(utxo_builder *b, uint32_t index, const uint8_t *args, size_t len)
+{
+    bin *x;
+    uint8_t *a = NULL;
+
+    if (b == NULL || index >= b->n_in || (args == NULL && len > 0))
+        return UTXO_ERR_ARG;
+    x = &b->in[index];
+    if (x->kind != UTXO_STD_RSA && x->kind != UTXO_STD_NONE)
+        return UTXO_ERR_ARG;
+    if (!b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    if (len != x->args_len)
+        return UTXO_ERR_ARG;
+    if (len > 0 && (a = malloc(len)) == NULL)
+        return UTXO_ERR_NOMEM;
+    if (len > 0)
+        memcpy(a, args, len);
+    free(x->args);
+    x->args = a;
+    x->args_set_len = len;
+    x->has_args = true;
+    return sync_witness(b, index);
+}
+
+/* Takes another copy's arguments for input x when they hold what x lacks;
+ * signatures are checked against the sighash first. */
+static int bin_merge(bin *x, const uint8_t sighash[UTXO_HASH_BYTES], const uint8_t *a, size_t n)
+{
+    uint8_t sigs[UTXO_STD_MULTISIG_MAX_KEYS][UTXO_SIG_BYTES], h[UTXO_HASH_BYTES];
+    uint32_t present;
+
+    if (n == 0)
+        return UTXO_OK;
+    switch (x->kind) {
+    case UTXO_STD_MULTISIG:
+        if (utxo_std_multisig_args_parse(&present, sigs, x->n, a, n) != UTXO_OK)
+            return UTXO_ERR_SIGNATURE;
+        for (unsigned k = 0; k < x->n; k++) {
+            if (!((present >> k) & 1) || ((x->present >> k) & 1) || bin_complete(x))
+                continue;
+            if (crypto_sign_verify_detached(sigs[k], sighash, UTXO_HASH_BYTES, slot_key(x, k)) != 0)
+                return UTXO_ERR_SIGNATURE;
+            memcpy(x->sigs[k], sigs[k], UTXO_SIG_BYTES);
+            x->present |= 1u << k;
+        }
+        return UTXO_OK;
+    case UTXO_STD_P2PK:
+    case UTXO_STD_TIMELOCK:
+        if (bin_complete(x))
+            return UTXO_OK;
+        if (n != UTXO_SIG_BYTES ||
+            crypto_sign_verify_detached(a, sighash, UTXO_HASH_BYTES, x->params) != 0)
+            return UTXO_ERR_SIGNATURE;
+        memcpy(x->sigs[0], a, UTXO_SIG_BYTES);
+        x->present = 1;
+        return UTXO_OK;
+    case UTXO_STD_HTLC:
+        if (bin_complete(x))
+            return UTXO_OK;
+        if (n < 65 || a[0] > 1 || (a[0] == 1 && n != 65))
+            return UTXO_ERR_SIGNATURE;
+        if (a[0] == 0) {
+            utxo_std_secret_hash(h, a + 65, n - 65);
+            if (memcmp(h, x->params, 32) != 0)
+                return UTXO_ERR_SIGNATURE;
+        }
+        if (crypto_sign_verify_detached(a + 1, sighash, UTXO_HASH_BYTES,
+                                        x->params + (a[0] ? 64 : 32)) != 0)
+            return UTXO_ERR_SIGNATURE;
+        free(x->secret);
+        x->secret = NULL;
+        x->secret_len = 0;
+        if (a[0] == 0 && n > 65) {
+            if ((x->secret = malloc(n - 65)) == NULL)
+                return UTXO_ERR_NOMEM;
+            memcpy(x->secret, a + 65, n - 65);
+            x->secret_len = n - 65;
+        }
+        x->has_secret = a[0] == 0;
+        x->mode = a[0] ? MODE_REFUND : MODE_CLAIM;
+        memcpy(x->sigs[0], a + 1, UTXO_SIG_BYTES);
+        x->present = 1;
+        return UTXO_OK;
+    case UTXO_STD_HASHLOCK:
+        if (bin_complete(x))
+            return UTXO_OK;
+        utxo_std_secret_hash(h, a, n);
+        if (memcmp(h, x->params, 32) != 0)
+            return UTXO_ERR_SIGNATURE;
+        if ((x->secret = malloc(n)) == NULL)
+            return UTXO_ERR_NOMEM;
+        memcpy(x->secret, a, n);
+        x->secret_len = n;
+        x->has_secret = true;
+        return UTXO_OK;
+    default: /* RSA and others: the validator will judge */
+        if (x->has_args)
+            return UTXO_OK;
+        if ((x->args = malloc(n)) == NULL)
+            return UTXO_ERR_NOMEM;
+        memcpy(x->args, a, n);
+        x->args_set_len = n;
+        x->has_args = true;
+        return UTXO_OK;
+    }
+}
+
+int utxo_builder_merge(utxo_builder *b, const utxo_tx *other)
+{
+    uint8_t t1[UTXO_HASH_BYTES], t2[UTXO_HASH_BYTES];
+    int rc;
+
+    if (b == NULL || other == NULL)
+        return UTXO_ERR_ARG;
+    if (!b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    utxo_tx_txid(b->tx, t1);
+    utxo_tx_txid(other, t2);
+    if (memcmp(t1, t2, sizeof t1) != 0 || other->n_inputs != b->n_in)
+        return UTXO_ERR_MISMATCH;
+    for (uint32_t i = 0; i < b->n_in; i++) {
+        const utxo_witness *w = &other->inputs[i].witness;
+        if (w->image_len != b->in[i].image_len ||
+            memcmp(w->image, b->in[i].image, w->image_len) != 0)
+            return UTXO_ERR_MISMATCH;
+        if ((rc = bin_merge(&b->in[i], b->sighash, w->args, w->args_len)) != UTXO_OK)
+            return rc;
+        if ((rc = sync_witness(b, i)) != UTXO_OK)
+            return rc;
+    }
+    return UTXO_OK;
+}
+
+int utxo_builder_from_tx(utxo_builder **out, const utxo_params *p, uint32_t height,
+                         const utxo_tx *tx, const utxo_coin *coins, size_t n_coins)
+{
+    utxo_builder *b = NULL;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (out == NULL || p == NULL || tx == NULL || coins == NULL || tx->n_inputs == 0 ||
+        n_coins != tx->n_inputs)
+        return UTXO_ERR_ARG;
+    if ((b = utxo_builder_new(p, height)) == NULL)
+        return UTXO_ERR_NOMEM;
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_input *in = &tx->inputs[i];
+        if (memcmp(&in->prevout.txid, coins[i].outpoint.txid, UTXO_HASH_BYTES) != 0 ||
+            in->prevout.index != coins[i].outpoint.index ||
+            in->witness.image_len != coins[i].image_len ||
+            memcmp(in->witness.image, coins[i].image, coins[i].image_len) != 0) {
+            rc = UTXO_ERR_MISMATCH;
+            goto fail;
+        }
+        if ((rc = utxo_builder_add_input(b, &coins[i], NULL)) != UTXO_OK)
+            goto fail;
+        bin *x = &b->in[i];
+        x->budget = in->witness.budget;
+        x->planned = true;
+        x->args_len = x->kind == UTXO_STD_MULTISIG ? 4 + UTXO_SIG_BYTES * x->m
+                      : x->kind == UTXO_STD_P2PK || x->kind == UTXO_STD_TIMELOCK
+                          ? UTXO_SIG_BYTES
+                          : in->witness.args_len;
+    }
+    for (uint32_t o = 0; o < tx->n_outputs; o++) {
+        const utxo_output *u = &tx->outputs[o];
+        if (utxo_tx_add_output(b->outs, u->value, u->predicate_id, u->datum, u->datum_len) != UTXO_OK) {
+            rc = UTXO_ERR_NOMEM;
+            goto fail;
+        }
+        if (__builtin_add_overflow(b->out_sum, u->value, &b->out_sum)) {
+            rc = UTXO_ERR_TX_VALUE;
+            goto fail;
+        }
+    }
+    if ((b->tx = utxo_tx_clone(tx)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto fail;
+    }
+    b->final = true;
+    b->fee = b->in_sum >= b->out_sum ? b->in_sum - b->out_sum : 0;
+    utxo_tx_sighash(b->tx, p->chain_id, b->sighash);
+    for (uint32_t i = 0; i < b->n_in; i++) {
+        const utxo_witness *w = &tx->inputs[i].witness;
+        if ((rc = bin_merge(&b->in[i], b->sighash, w->args, w->args_len)) != UTXO_OK)
+            goto fail;
+        if ((rc = sync_witness(b, i)) != UTXO_OK)
+            goto fail;
+    }
+    *out = b;
+    return UTXO_OK;
+fail:
+    utxo_builder_free(b);
+    return rc;
+}
+
+bool utxo_builder_complete(const utxo_builder *b)
+{
+    if (b == NULL || !b->final)
+        return false;
+    for (size_t i = 0; i < b->n_in; i++)
+        if (!bin_complete(&b->in[i]))
+            return false;
+    return true;
+}
+
+int utxo_builder_check(utxo_builder *b, utxo_verdict *out)
+{
+    utxo_verdict tmp;
+    utxo_output *spent = NULL;
+    int rc;
+
+    if (out == NULL)
+        out = &tmp;
+    memset(out, 0, sizeof *out);
+    if (b == NULL)
+        return out->err = UTXO_ERR_ARG;
+    if (!b->final)
+        return out->err = UTXO_ERR_BUILDER_STATE;
+    for (uint32_t i = 0; i < b->n_in; i++)
+        if (!bin_complete(&b->in[i])) {
+            out->input = i;
+            return out->err = UTXO_ERR_UNSIGNED;
+        }
+    if (b->ver == NULL && (b->ver = utxo_verifier_new(&b->p, 1)) == NULL)
+        return out->err = UTXO_ERR_NOMEM;
+    if ((spent = calloc(b->n_in, sizeof *spent)) == NULL)
+        return out->err = UTXO_ERR_NOMEM;
+    for (uint32_t i = 0; i < b->n_in; i++)
+        spent[i] = b->in[i].out; /* borrowed datum */
+    rc = utxo_verifier_tx(b->ver, b->tx, spent, b->height, out);
+    free(spent);
+    return rc;
+}
+
+const utxo_tx *utxo_builder_tx(const utxo_builder *b)
+{
+    return b && b->final ? b->tx : NULL;
+}
+
+int utxo_builder_get_tx(utxo_builder *b, utxo_tx **out)
+{
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (out == NULL)
+        return UTXO_ERR_ARG;
+    if ((rc = utxo_builder_check(b, NULL)) != UTXO_OK)
+        return rc;
+    return (*out = utxo_tx_clone(b->tx)) ? UTXO_OK : UTXO_ERR_NOMEM;
+}
+
+size_t utxo_builder_get_length(const utxo_builder *b)
+{
+    return b && b->final ? utxo_tx_get_length(b->tx, true) : 0;
+}
+
+int utxo_builder_to_bytes(utxo_builder *b, uint8_t *out, size_t out_len, size_t *written)
+{
+    int rc;
+
+    if (written)
+        *written = 0;
+    if (out == NULL || written == NULL)
+        return UTXO_ERR_ARG;
+    if ((rc = utxo_builder_check(b, NULL)) != UTXO_OK)
+        return rc;
+    return utxo_tx_to_bytes(b->tx, out, out_len, written);
+}
