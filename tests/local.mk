@@ -151,6 +151,11 @@ endif
 tests_test_stateless_SOURCES = tests/test_stateless.c tests/testutil.h
 tests_test_stateless_CFLAGS = $(TEST_CFLAGS)
 tests_test_stateless_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/mkchain
+tests_mkchain_SOURCES = tests/mkchain.c
+tests_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
+TESTS += tests/verify_cli.sh
+EXTRA_DIST += tests/verify_cli.sh
 # end stateless
 
 # wallet: keys and addresses, builder and wallet file, the example program

@@ -9,5 +9,6 @@
 int cmd_tx(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_predicate(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif /* UTXO_TOOLS_COMMANDS_H */

@@ -24,3 +24,6 @@ vm-work-img:
 
 # accumulator: utxo bench stateless
 utxo_SOURCES += tools/bench_stateless.c
+
+# stateless (sv): utxo verify
+utxo_SOURCES += tools/cmd_verify.c

@@ -21,6 +21,7 @@ struct command {
 static const struct command commands[] = {
     {"tx", cmd_tx, "decode or check a transaction (tx decode FILE|-)"},
     {"predicate", cmd_predicate, "build, inspect and run predicate images (predicate run IMG)"},
+    {"verify", cmd_verify, "validate a block file with its proofs holding only roots (verify --help)"},
     {"bench", cmd_bench, "run a benchmark and print `bench NAME FIELD=VALUE ...` lines"},
 };
 

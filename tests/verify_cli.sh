@@ -1,0 +1,109 @@
+#!/bin/sh
+# verify_cli.sh — `utxo verify` end to end: a chain written by tests/mkchain
+# (genesis to pay-to-pubkey wallets, then blocks of signed payments) is
+# validated holding only roots; stopped and resumed through --state with the
+# same final roots; a truncated copy fails with exit 2 and the record's
+# offset; edited copies fail with exit 1, the reason and the block; files of
+# the wrong kind or chain are refused. Run by `make check`.
+set -u
+UTXO="${top_builddir:-.}/utxo"
+MKCHAIN="${top_builddir:-.}/tests/mkchain"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE DESCRIPTION -- command...
+expect() {
+    want=$1; what=$2; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
+}
+
+# flip BIT0 of the byte at OFFSET of FILE, in place
+flip() {
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "\\$(printf %o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+"$MKCHAIN" "$tmp/c.blocks" "$tmp/c.proofs" 12 6 1 || { echo "mkchain failed" >&2; exit 1; }
+"$MKCHAIN" "$tmp/o.blocks" "$tmp/o.proofs" 3 2 2 || { echo "mkchain failed" >&2; exit 1; }
+
+expect 0 "verify --help" -- "$UTXO" verify --help
+grep -q "example" "$tmp/out" || bad "verify --help has an example"
+expect 2 "verify without --proofs" -- "$UTXO" verify --chain "$tmp/c.blocks"
+expect 2 "verify bad option" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --nope
+
+# the whole chain
+expect 0 "verify chain" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --threads 2
+[ "$(grep -c '^block [0-9]* valid' "$tmp/out")" -eq 12 ] || bad "12 block lines"
+grep -q "^tip height=11 " "$tmp/out" || bad "tip height"
+grep -q "^state_bytes=[0-9]" "$tmp/out" || bad "state bytes printed"
+grep -q "^root 0 [0-9a-f]\{64\}$" "$tmp/out" || bad "roots printed"
+grep "^tip \|^accumulator \|^root " "$tmp/out" >"$tmp/full.tail"
+
+expect 0 "verify --json" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --json
+grep -q '"valid":true' "$tmp/out" || bad "json valid"
+grep -q '"next_height":12' "$tmp/out" || bad "json next_height"
+grep -q '"state_bytes":[0-9]' "$tmp/out" || bad "json state_bytes"
+
+# stop after 5 blocks, resume: same tip and roots
+expect 0 "verify first part" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" \
+    --state "$tmp/node.state" --max-blocks 5
+grep -q "^validated=5 " "$tmp/out" || bad "first part validated 5"
+[ -s "$tmp/node.state" ] || bad "state file written"
+size=$(wc -c <"$tmp/node.state")
+[ "$size" -le 2137 ] || bad "state file $size bytes"
+grep -q "^state_bytes=$size$" "$tmp/out" || bad "state_bytes is the file size"
+expect 0 "verify resume" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" \
+    --state "$tmp/node.state"
+grep -q "^validated=7 skipped=5$" "$tmp/out" || bad "resume validated 7, skipped 5"
+grep "^tip \|^accumulator \|^root " "$tmp/out" >"$tmp/resumed.tail"
+cmp -s "$tmp/full.tail" "$tmp/resumed.tail" || bad "resumed run ends with other roots"
+expect 0 "verify when already done" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" \
+    --state "$tmp/node.state"
+grep -q "^validated=0 skipped=12$" "$tmp/out" || bad "nothing left to validate"
+
+# a state of another chain
+expect 2 "state of another chain" -- "$UTXO" verify --chain "$tmp/o.blocks" --proofs "$tmp/o.proofs" \
+    --state "$tmp/node.state"
+grep -q "another chain" "$tmp/err" || bad "another chain named"
+# files of the wrong kind, or of two chains
+expect 2 "proofs given as chain" -- "$UTXO" verify --chain "$tmp/c.proofs" --proofs "$tmp/c.proofs"
+grep -q "not a valid block file" "$tmp/err" || bad "wrong kind named"
+expect 2 "files of two chains" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/o.proofs"
+grep -q "different chains" "$tmp/err" || bad "different chains named"
+
+# a truncated copy: exit 2, the record and its offset
+total=$(wc -c <"$tmp/c.blocks")
+head -c $((total - 10)) "$tmp/c.blocks" >"$tmp/t.blocks"
+expect 2 "truncated chain" -- "$UTXO" verify --chain "$tmp/t.blocks" --proofs "$tmp/c.proofs"
+grep -q "record 11 at offset [0-9]*: truncated input" "$tmp/err" || bad "truncation names record and offset"
+[ "$(grep -c '^block [0-9]* valid' "$tmp/out")" -eq 11 ] || bad "blocks before the truncation validated"
+
+# an edited copy: block 0's signature (record at 116: length 4, header 176)
+cp "$tmp/c.blocks" "$tmp/e.blocks"
+flip "$tmp/e.blocks" $((116 + 4 + 112 + 5))
+expect 1 "edited signature" -- "$UTXO" verify --chain "$tmp/e.blocks" --proofs "$tmp/c.proofs"
+grep -q "block 0 (record 0 at offset 116) invalid: sequencer signature does not verify" "$tmp/err" \
+    || bad "signature edit reason"
+# the last byte: a witness of the last block, bound by the tx root
+cp "$tmp/c.blocks" "$tmp/e.blocks"
+flip "$tmp/e.blocks" $((total - 1))
+expect 1 "edited witness" -- "$UTXO" verify --chain "$tmp/e.blocks" --proofs "$tmp/c.proofs" --json
+grep -q "block 11 .*invalid: tx root does not match" "$tmp/err" || bad "witness edit reason"
+grep -q '"valid":false' "$tmp/out" || bad "json invalid"
+grep -q '"invalid":{"record":11' "$tmp/out" || bad "json names the record"
+# a proof edited: the last byte of the proof file (a spent output's datum length or data)
+cp "$tmp/c.proofs" "$tmp/e.proofs"
+ptotal=$(wc -c <"$tmp/c.proofs")
+flip "$tmp/e.proofs" $((ptotal - 1))
+expect 1 "edited proof" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/e.proofs"
+grep -q "block 11 .*invalid" "$tmp/err" || bad "proof edit names block 11"
+
+echo "verify_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
