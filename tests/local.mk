@@ -167,3 +167,13 @@ endif
 tests_test_keys_SOURCES = tests/test_keys.c tests/testutil.h
 tests_test_keys_CFLAGS = $(TEST_CFLAGS)
 tests_test_keys_LDADD = $(TEST_LIBS)
+
+# store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals
+if HAVE_CHECK
+check_PROGRAMS += tests/test_store
+TESTS += tests/test_store
+endif
+tests_test_store_SOURCES = tests/test_store.c tests/testutil.h
+tests_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_test_store_LDADD = $(TEST_LIBS)
+# end store

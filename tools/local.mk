@@ -27,3 +27,8 @@ utxo_SOURCES += tools/bench_stateless.c
 
 # stateless (sv): utxo verify
 utxo_SOURCES += tools/cmd_verify.c
+
+# store: utxo replay|prove|utxos|rollback, utxo bench replay
+utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd_rollback.c \
+	tools/store_util.c tools/store_util.h
+# end store

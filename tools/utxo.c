@@ -22,6 +22,10 @@ static const struct command commands[] = {
     {"tx", cmd_tx, "decode or check a transaction (tx decode FILE|-)"},
     {"predicate", cmd_predicate, "build, inspect and run predicate images (predicate run IMG)"},
     {"verify", cmd_verify, "validate a block file with its proofs holding only roots (verify --help)"},
+    {"replay", cmd_replay, "apply a block file to a store, resuming at its tip (replay --help)"},
+    {"prove", cmd_prove, "write a store's proof bundles as a proof file (prove --help)"},
+    {"utxos", cmd_utxos, "list a store's unspent outputs, by predicate id (utxos --help)"},
+    {"rollback", cmd_rollback, "undo a store's blocks above a height (rollback --help)"},
     {"bench", cmd_bench, "run a benchmark and print `bench NAME FIELD=VALUE ...` lines"},
 };
 

@@ -418,9 +418,14 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
         goto out;
     rc = utxo_verifier_block(s->verifier, b, (const utxo_output *const *)c.spent, &vd);
     if (rc != UTXO_OK) {
-        if (rc == UTXO_ERR_TX_REJECTED)
-            store_fail(s, rc, "block %u tx %u input %u: predicate rejected (%s)", b->header.height,
-                       vd.tx, vd.input, utxo_strerror(rc));
+        if (rc == UTXO_ERR_TX_REJECTED && vd.vm.status == UTXO_VM_REJECTED)
+            store_fail(s, rc, "block %u tx %u input %u: the predicate rejected (exit code %u "
+                       "after %llu cycles)", b->header.height, vd.tx, vd.input, vd.vm.exit_code,
+                       (unsigned long long)vd.vm.cycles);
+        else if (rc == UTXO_ERR_TX_REJECTED)
+            store_fail(s, rc, "block %u tx %u input %u: the predicate failed: %s (pc 0x%08x, "
+                       "%llu cycles)", b->header.height, vd.tx, vd.input,
+                       utxo_vm_fail_str(vd.vm.fail), vd.vm.pc, (unsigned long long)vd.vm.cycles);
         else
             store_fail(s, rc, "block %u tx %u index %u: %s", b->header.height, vd.tx, vd.input,
                        utxo_strerror(rc));
