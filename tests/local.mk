@@ -176,4 +176,7 @@ endif
 tests_test_store_SOURCES = tests/test_store.c tests/testutil.h
 tests_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_test_store_LDADD = $(TEST_LIBS)
+# the commands end to end, and kill -9 of a replay (both use tests/mkchain)
+TESTS += tests/store_cli.sh tests/crash_replay.sh
+EXTRA_DIST += tests/store_cli.sh tests/crash_replay.sh
 # end store

@@ -1,0 +1,106 @@
+#!/bin/sh
+# store_cli.sh — the store's commands end to end on a chain written by
+# tests/mkchain: replay in two pieces (resume) equals one replay; `utxo
+# prove` writes the chain builder's proof file byte for byte and `utxo
+# verify` accepts it; `utxo utxos` by predicate id agrees with the full
+# list; rollback then replay returns to the same store; a truncated or
+# corrupted block file stops with exit 1 and the record's offset, leaving
+# the store at the last good block; another chain's file, bad heights and
+# missing stores exit 2.
+set -u
+UTXO="${top_builddir:-.}/utxo"
+MKCHAIN="${top_builddir:-.}/tests/mkchain"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/store_cli.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect() {  # expect CODE CMD...: run, check the exit code
+    _want=$1; shift
+    "$@" >"$tmp/out" 2>"$tmp/err"; _got=$?
+    [ "$_got" = "$_want" ] || { cat "$tmp/out" "$tmp/err" >&2; fail "exit $_got, wanted $_want: $*"; }
+}
+
+for c in replay prove utxos rollback; do
+    expect 0 "$UTXO" "$c" --help
+    grep -q '^example:' "$tmp/out" || fail "$c --help has no example"
+    expect 2 "$UTXO" "$c"
+done
+
+"$MKCHAIN" "$tmp/c.blocks" "$tmp/c.proofs" 25 12 3 || fail "mkchain"
+"$MKCHAIN" "$tmp/o.blocks" "$tmp/o.proofs" 3 2 9 || fail "mkchain (other chain)"
+
+# one replay; two pieces with a resume
+expect 0 "$UTXO" replay "$tmp/c.blocks" --db "$tmp/a.db" --quiet
+grep -q '^tip 24 ' "$tmp/out" || fail "replay did not reach height 24"
+grep '^accumulator digest' "$tmp/out" >"$tmp/digest.a"
+expect 0 "$UTXO" replay "$tmp/c.blocks" --db "$tmp/b.db" --quiet --to 9
+grep -q '^tip 9 ' "$tmp/out" || fail "--to 9 did not stop at 9"
+expect 0 "$UTXO" replay "$tmp/c.blocks" --db "$tmp/b.db" --quiet --json
+grep -q '"applied": *15' "$tmp/out" || fail "resume did not apply the 15 missing blocks"
+expect 0 "$UTXO" replay "$tmp/c.blocks" --db "$tmp/b.db" --quiet
+grep -q '^applied 0 blocks' "$tmp/out" || fail "a complete store applied blocks again"
+grep '^accumulator digest' "$tmp/out" >"$tmp/digest.b"
+cmp -s "$tmp/digest.a" "$tmp/digest.b" || fail "resumed replay ends at another digest"
+
+# proofs: the chain builder's bytes, accepted by the stateless validator
+expect 0 "$UTXO" prove --db "$tmp/a.db" -o "$tmp/a.proofs"
+cmp -s "$tmp/a.proofs" "$tmp/c.proofs" || fail "prove output differs from the chain's proof file"
+expect 0 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/a.proofs" --quiet
+expect 0 "$UTXO" prove --db "$tmp/b.db" --from 10 --to 14 -o "$tmp/s.proofs" --blocks "$tmp/s.blocks"
+grep -q 'wrote 5 bundles' "$tmp/out" || fail "prove --from 10 --to 14"
+expect 2 "$UTXO" prove --db "$tmp/a.db" --from 3 --to 99 -o "$tmp/x.proofs"
+expect 2 "$UTXO" prove --db "$tmp/a.db" --from 5 --to 4 -o "$tmp/x.proofs"
+
+# utxos: by predicate id = the full list filtered
+expect 0 "$UTXO" utxos --db "$tmp/a.db"
+cp "$tmp/out" "$tmp/all"
+id=$(sed -n '1s/^[^ ]* [^ ]* \([0-9a-f]*\) .*/\1/p' "$tmp/all")
+[ ${#id} = 64 ] || fail "no predicate id in the list"
+want=$(grep -c " $id " "$tmp/all")
+sum=$(awk -v id="$id" '$3 == id { s += $2 } END { printf "%.0f", s }' "$tmp/all")
+expect 0 "$UTXO" utxos --db "$tmp/a.db" --predicate "$id" --summary
+grep -qx "total $want $sum" "$tmp/out" || fail "by predicate: $(cat "$tmp/out"), wanted total $want $sum"
+expect 0 "$UTXO" utxos --db "$tmp/a.db" --predicate "$id" --json
+grep -q "\"count\": *$want" "$tmp/out" || fail "--json count"
+expect 2 "$UTXO" utxos --db "$tmp/a.db" --predicate abc
+expect 2 "$UTXO" utxos --db "$tmp/none.db"
+
+# rollback, then forward again: the same store as the one-piece replay
+expect 0 "$UTXO" rollback --db "$tmp/b.db" --to 7
+grep -q 'rolled back 17 blocks; tip 7 ' "$tmp/out" || fail "rollback message: $(cat "$tmp/out")"
+expect 2 "$UTXO" rollback --db "$tmp/b.db" --to 8
+expect 0 "$UTXO" replay "$tmp/c.blocks" --db "$tmp/b.db" --quiet
+expect 0 "$UTXO" prove --db "$tmp/b.db" -o "$tmp/b.proofs"
+cmp -s "$tmp/b.proofs" "$tmp/c.proofs" || fail "after rollback + replay the bundles differ"
+"$UTXO" utxos --db "$tmp/b.db" >"$tmp/b.utxos"
+cmp -s "$tmp/b.utxos" "$tmp/all" || fail "after rollback + replay the UTXO set differs"
+
+# another chain's file into this store
+expect 2 "$UTXO" replay "$tmp/o.blocks" --db "$tmp/a.db" --quiet
+grep -q 'another chain' "$tmp/err" || fail "other chain message: $(cat "$tmp/err")"
+
+# a truncated block file: exit 1 naming the record's offset; the store keeps
+# every block before it
+size=$(wc -c <"$tmp/c.blocks")
+head -c $((size - 100)) "$tmp/c.blocks" >"$tmp/t.blocks"
+expect 1 "$UTXO" replay "$tmp/t.blocks" --db "$tmp/t.db" --quiet
+grep -q 'record 24 at offset [0-9]*: file ends inside the record' "$tmp/err" || fail "truncation message: $(cat "$tmp/err")"
+expect 0 "$UTXO" prove --db "$tmp/t.db" -o "$tmp/t.proofs"
+grep -q 'blocks 0\.\.23' "$tmp/out" || fail "truncated replay did not keep blocks 0..23"
+
+# a corrupted byte inside block 12: exit 1 with the block and its offset,
+# the store stays at block 11
+cp "$tmp/c.blocks" "$tmp/k.blocks"
+# record 12's offset: past the 116-byte file header, walk the u32 lengths
+pos=116
+i=0
+while [ $i -lt 12 ]; do
+    len=$(od -An -tu4 -j "$pos" -N4 "$tmp/c.blocks" | tr -d ' ')
+    pos=$((pos + 4 + len))
+    i=$((i + 1))
+done
+printf '\377' | dd of="$tmp/k.blocks" bs=1 seek=$((pos + 4 + 300)) conv=notrunc 2>/dev/null
+expect 1 "$UTXO" replay "$tmp/k.blocks" --db "$tmp/k.db" --quiet
+grep -q "block 12 .*offset $pos" "$tmp/err" || fail "corruption message: $(cat "$tmp/err")"
+expect 0 "$UTXO" prove --db "$tmp/k.db" -o "$tmp/k.proofs"
+grep -q 'blocks 0\.\.11' "$tmp/out" || fail "corrupted replay did not stop at block 11"
+echo ok
