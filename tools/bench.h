@@ -17,6 +17,10 @@ int bench_encode(int argc, char **argv);
 int bench_vm(int argc, char **argv);
 /* The accumulator (bench_stateless.c): state and proof sizes, verify throughput. */
 int bench_stateless(int argc, char **argv);
+/* The validator lines of bench stateless (bench_validator.c): throughput vs
+ * bare Ed25519 x threads (0: one per CPU), state bytes, peak memory of
+ * `utxo verify` at two chain lengths (blocks / 8 and blocks). */
+int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs);
 /* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
 int bench_vm_p2pk(int reps);
 

@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,7 +260,9 @@ static void print_full_tree_reference(void)
 int bench_stateless(int argc, char **argv)
 {
     uint64_t sizes[8] = {10000, 100000, 1000000}, spend = 1000, seed = 1;
+    uint64_t threads = 0, vblocks = 160, vtxs = 50;
     size_t n_sizes = 3;
+    bool acc = true, validator = true;
     int rc = EXIT_VALID;
 
     for (int i = 1; i < argc; i++) {
@@ -276,9 +279,23 @@ int bench_stateless(int argc, char **argv)
             }
             n_sizes = 1;
             i++;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc &&
+                   parse_u64(argv[i + 1], &threads) && threads <= 256) {
+            i++; /* validator: threads running predicates (0: one per CPU) */
+        } else if (strcmp(argv[i], "--blocks") == 0 && i + 1 < argc &&
+                   parse_u64(argv[i + 1], &vblocks) && vblocks >= 16 && vblocks <= 100000) {
+            i++; /* validator: chain length (the memory check also uses 1/8 of it) */
+        } else if (strcmp(argv[i], "--txs") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &vtxs) &&
+                   vtxs >= 1 && vtxs <= 5000) {
+            i++; /* validator: payments per block */
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
+                   (strcmp(argv[i + 1], "acc") == 0 || strcmp(argv[i + 1], "validator") == 0)) {
+            acc = strcmp(argv[i + 1], "acc") == 0;
+            validator = !acc;
+            i++;
         } else {
             errorf("bench stateless: usage: utxo bench stateless [--leaves N] [--spend K] "
-                   "[--seed S]");
+                   "[--seed S] [--threads N] [--blocks N] [--txs N] [--only acc|validator]");
             return EXIT_USAGE;
         }
     }
@@ -287,8 +304,12 @@ int bench_stateless(int argc, char **argv)
             errorf("bench stateless: --spend must be at most a quarter of the leaves");
             return EXIT_USAGE;
         }
-    print_full_tree_reference();
-    for (size_t i = 0; i < n_sizes && rc == EXIT_VALID; i++)
-        rc = run_size(sizes[i], (size_t)spend, seed);
+    if (acc) {
+        print_full_tree_reference();
+        for (size_t i = 0; i < n_sizes && rc == EXIT_VALID; i++)
+            rc = run_size(sizes[i], (size_t)spend, seed);
+    }
+    if (validator && rc == EXIT_VALID)
+        rc = bench_stateless_validator((unsigned)threads, (uint32_t)vblocks, (uint32_t)vtxs);
     return rc;
 }

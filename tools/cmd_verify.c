@@ -221,6 +221,22 @@ static void report_invalid(json *j, const verify_opts *o, uint64_t record, uint6
            vd->tx, vd->input);
 }
 
+/* This process's peak resident memory in KiB (Linux VmHWM), 0 if unknown. */
+static uint64_t peak_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    unsigned long long kib = 0;
+
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
 static void print_summary(json *j, const verify_opts *o, const utxo_validator *v,
                           uint64_t validated, uint64_t skipped)
 {
@@ -251,6 +267,8 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
         json_end_array(j);
         json_key(j, "state_bytes");
         json_u64(j, utxo_validator_state_get_length(v));
+        json_key(j, "peak_rss_kib");
+        json_u64(j, peak_rss_kib());
         return;
     }
     hex_encode(hex, tip, UTXO_HASH_BYTES);
@@ -268,6 +286,7 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
         printf("root %u %s\n", k, hex);
     }
     printf("state_bytes=%zu\n", utxo_validator_state_get_length(v));
+    printf("peak_rss_kib=%llu\n", (unsigned long long)peak_rss_kib());
 }
 
 /* Header height of an encoded block, without decoding the rest. */

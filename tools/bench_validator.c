@@ -1,0 +1,287 @@
+/*
+ * bench_validator.c — the validator lines of `utxo bench stateless`
+ * (docs/STATELESS.md, "Measured").
+ *
+ * A chain of pay-to-pubkey payments is made by the deterministic generator
+ * (src/prover/chaingen.c) and encoded as a validator receives it. Then:
+ *
+ *   throughput  blocks decoded and validated (header signature, bundle,
+ *               context-free and contextual rules, accumulator proof, every
+ *               predicate in the VM on the verifier's pool) per second, in
+ *               inputs per second, against this machine's bare Ed25519
+ *               verify rate measured in the same run times the threads used
+ *               (ratio; goal >= 0.7), at 1 thread and at --threads.
+ *   memory      the peak resident memory of `utxo verify --quiet` (this
+ *               program, exec'd on block and proof files written to a
+ *               temporary directory) at two chain lengths, 8 times apart;
+ *               the validator keeps one block in memory, so the two should
+ *               match (goal: independent of chain length). The command
+ *               reports its own peak (Linux VmHWM).
+ *   state       the validator's state bytes at the end of each chain.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "utxo.h"
+#include "bench.h"
+#include "util.h"
+#include "prover/chaingen.h"
+
+typedef struct enc_chain {
+    size_t n;
+    uint8_t **blk, **bnd;
+    size_t *blk_len, *bnd_len;
+    uint64_t inputs;      /* non-coinbase inputs over the chain, genesis excluded */
+    utxo_params params;
+} enc_chain;
+
+static void enc_chain_free(enc_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->blk[i]);
+        free(c->bnd[i]);
+    }
+    free(c->blk);
+    free(c->bnd);
+    free(c->blk_len);
+    free(c->bnd_len);
+    memset(c, 0, sizeof *c);
+}
+
+/* Generates n blocks (genesis included) of `txs` payments of 1..2 inputs;
+ * encoded into c, and written to files when bpath/ppath are not NULL. */
+static int make_chain(enc_chain *c, size_t n, uint32_t txs, const char *bpath, const char *ppath)
+{
+    bp_gen_opts o;
+    bp_gen *g = NULL;
+    utxo_chainfile *bf = NULL, *pf = NULL;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    bp_gen_opts_default(&o);
+    o.genesis_coins = 4 * txs;
+    o.txs_per_block = txs;
+    o.max_inputs = 2;
+    o.seed = 42;
+    rc = bp_gen_new(&g, &o, &c->params);
+    c->blk = calloc(n, sizeof *c->blk);
+    c->bnd = calloc(n, sizeof *c->bnd);
+    c->blk_len = calloc(n, sizeof *c->blk_len);
+    c->bnd_len = calloc(n, sizeof *c->bnd_len);
+    if (rc == UTXO_OK && (c->blk == NULL || c->bnd == NULL || c->blk_len == NULL ||
+                          c->bnd_len == NULL))
+        rc = UTXO_ERR_NOMEM;
+    if (rc == UTXO_OK && bpath != NULL)
+        rc = utxo_chainfile_create(&bf, bpath, UTXO_CHAINFILE_BLOCKS, &c->params);
+    if (rc == UTXO_OK && ppath != NULL)
+        rc = utxo_chainfile_create(&pf, ppath, UTXO_CHAINFILE_PROOFS, &c->params);
+    for (size_t h = 0; rc == UTXO_OK && h < n; h++) {
+        utxo_block *b = NULL;
+        utxo_bundle *bd = NULL;
+        size_t w;
+        rc = bp_gen_next(g, &b, &bd);
+        if (rc == UTXO_OK) {
+            c->blk_len[h] = utxo_block_get_length(b);
+            c->bnd_len[h] = utxo_bundle_get_length(bd);
+            c->blk[h] = malloc(c->blk_len[h]);
+            c->bnd[h] = malloc(c->bnd_len[h]);
+            c->n = h + 1;
+            if (c->blk[h] == NULL || c->bnd[h] == NULL)
+                rc = UTXO_ERR_NOMEM;
+        }
+        if (rc == UTXO_OK)
+            rc = utxo_block_to_bytes(b, c->blk[h], c->blk_len[h], &w);
+        if (rc == UTXO_OK)
+            rc = utxo_bundle_to_bytes(bd, c->bnd[h], c->bnd_len[h], &w);
+        if (rc == UTXO_OK && bf != NULL)
+            rc = utxo_chainfile_append(bf, c->blk[h], c->blk_len[h]);
+        if (rc == UTXO_OK && pf != NULL)
+            rc = utxo_chainfile_append(pf, c->bnd[h], c->bnd_len[h]);
+        for (uint32_t t = 1; rc == UTXO_OK && t < b->n_txs; t++)
+            c->inputs += b->txs[t]->n_inputs;
+        utxo_block_free(b);
+        utxo_bundle_free(bd);
+    }
+    if (utxo_chainfile_close(bf) != UTXO_OK || utxo_chainfile_close(pf) != UTXO_OK)
+        rc = rc ? rc : UTXO_ERR_IO;
+    bp_gen_free(g);
+    return rc;
+}
+
+/* Bare Ed25519 verifications per second on one thread (~0.25 s). */
+static double ed25519_rate(void)
+{
+    uint8_t pk[32], sk[64], msg[32], sig[64];
+    uint64_t n = 0, t0;
+    volatile int sink = 0;
+
+    crypto_sign_keypair(pk, sk);
+    memset(msg, 7, sizeof msg);
+    crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
+    t0 = bench_now_ns();
+    do {
+        for (int i = 0; i < 64; i++)
+            sink += crypto_sign_verify_detached(sig, msg, sizeof msg, pk);
+        n += 64;
+    } while (bench_now_ns() - t0 < 250000000u);
+    (void)sink;
+    return (double)n * 1e9 / (double)(bench_now_ns() - t0);
+}
+
+/* Decodes and validates blocks 1..n-1 (genesis applied first, untimed). */
+static int time_validation(const enc_chain *c, unsigned threads, double *secs, size_t *state,
+                           uint64_t *leaves)
+{
+    utxo_validator *v = utxo_validator_new(&c->params, threads);
+    uint64_t t0 = 0;
+    int rc = v ? UTXO_OK : UTXO_ERR_NOMEM;
+
+    for (size_t h = 0; rc == UTXO_OK && h < c->n; h++) {
+        utxo_block *b = NULL;
+        utxo_bundle *bd = NULL;
+        if (h == 1)
+            t0 = bench_now_ns();
+        rc = utxo_block_from_bytes(&b, c->blk[h], c->blk_len[h], &c->params, NULL);
+        if (rc == UTXO_OK)
+            rc = utxo_bundle_from_bytes(&bd, c->bnd[h], c->bnd_len[h], &c->params, NULL);
+        if (rc == UTXO_OK)
+            rc = utxo_validator_apply(v, b, bd, NULL);
+        utxo_block_free(b);
+        utxo_bundle_free(bd);
+    }
+    *secs = (double)(bench_now_ns() - t0) / 1e9;
+    *state = utxo_validator_state_get_length(v);
+    *leaves = utxo_validator_leaf_count(v);
+    utxo_validator_free(v);
+    return rc;
+}
+
+/*
+ * Peak RSS (KiB) of `utxo verify --quiet --threads 1` on the files, as the
+ * command itself reports it (VmHWM: its own address space after exec; the
+ * rusage of a forked child would count this process's pages it started
+ * with); -1 on failure.
+ */
+static long verify_peak_kib(const char *bpath, const char *ppath, const char *outpath)
+{
+    int status;
+    long kib = -1;
+    char line[128];
+    FILE *f;
+    pid_t pid;
+
+    fflush(stdout); /* else the child would write our buffer again */
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        char *args[] = {"utxo", "verify", "--quiet", "--threads", "1", "--chain", (char *)bpath,
+                        "--proofs", (char *)ppath, NULL};
+        if (freopen(outpath, "w", stdout) == NULL)
+            _exit(127);
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    if ((f = fopen(outpath, "r")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "peak_rss_kib=%ld", &kib) == 1)
+            break;
+    fclose(f);
+    unlink(outpath);
+    return kib > 0 ? kib : -1;
+}
+
+int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
+{
+    enc_chain c;
+    size_t state = 0;
+    char dir[] = "/tmp/utxo-bench-XXXXXX", bpath[64], ppath[64], opath[64];
+    long kib[2] = {-1, -1};
+    uint64_t leaves = 0;
+    size_t lens[2] = {blocks / 8 > 2 ? blocks / 8 : 2, blocks};
+    int rc = EXIT_VALID;
+
+    if (threads == 0)
+        threads = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads == 0)
+        threads = 1;
+    if (make_chain(&c, blocks, txs, NULL, NULL) != UTXO_OK) {
+        errorf("bench stateless: chain generation failed");
+        return EXIT_INVALID;
+    }
+    /* 1 thread, then `threads`: each the median of 3 runs, each run against
+     * a baseline measured just before it (the machine may be shared) */
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned th = pass == 0 ? 1 : threads;
+        double ratio[3], speed[3], base[3];
+        for (int r = 0; r < 3; r++) {
+            double secs = 0;
+            base[r] = ed25519_rate();
+            if (time_validation(&c, th, &secs, &state, &leaves) != UTXO_OK) {
+                errorf("bench stateless: an honest chain did not validate");
+                enc_chain_free(&c);
+                return EXIT_INVALID;
+            }
+            speed[r] = (double)c.inputs / secs;
+            ratio[r] = speed[r] / (base[r] * th);
+        }
+        for (int x = 0; x < 3; x++) /* sort the three runs by ratio */
+            for (int y = x + 1; y < 3; y++)
+                if (ratio[y] < ratio[x]) {
+                    double t = ratio[x]; ratio[x] = ratio[y]; ratio[y] = t;
+                    t = speed[x]; speed[x] = speed[y]; speed[y] = t;
+                    t = base[x]; base[x] = base[y]; base[y] = t;
+                }
+        printf("bench stateless validator blocks=%zu txs_per_block=%u inputs=%llu threads=%u "
+               "ed25519_per_sec=%.0f inputs_per_sec=%.0f ratio=%.3f ratio_min=%.3f "
+               "ratio_max=%.3f ratio_goal=0.7\n",
+               c.n - 1, txs, (unsigned long long)c.inputs, th, base[1], speed[1], ratio[1],
+               ratio[0], ratio[2]);
+        if (threads == 1)
+            break;
+    }
+    enc_chain_free(&c);
+    /* memory at two chain lengths, through the real command */
+    if (mkdtemp(dir) == NULL) {
+        errorf("bench stateless: mkdtemp: %s", strerror(errno));
+        return EXIT_USAGE;
+    }
+    snprintf(bpath, sizeof bpath, "%s/c.blocks", dir);
+    snprintf(ppath, sizeof ppath, "%s/c.proofs", dir);
+    snprintf(opath, sizeof opath, "%s/verify.out", dir);
+    for (int k = 0; k < 2 && rc == EXIT_VALID; k++) {
+        double sec;
+        size_t bytes = 0;
+        if (make_chain(&c, lens[k], txs, bpath, ppath) != UTXO_OK ||
+            time_validation(&c, 1, &sec, &state, &leaves) != UTXO_OK) {
+            errorf("bench stateless: chain generation failed");
+            rc = EXIT_INVALID;
+        } else {
+            for (size_t h = 0; h < c.n; h++)
+                bytes += c.blk_len[h] + c.bnd_len[h];
+            kib[k] = verify_peak_kib(bpath, ppath, opath);
+            printf("bench stateless validator blocks=%zu leaves=%llu chain_and_proof_bytes=%zu "
+                   "state_bytes=%zu state_goal_bytes=2056 verify_peak_rss_kib=%ld\n",
+                   c.n, (unsigned long long)leaves, bytes, state, kib[k]);
+        }
+        enc_chain_free(&c);
+    }
+    unlink(bpath);
+    unlink(ppath);
+    rmdir(dir);
+    if (rc == EXIT_VALID && kib[0] > 0 && kib[1] > 0)
+        printf("bench stateless validator peak_rss_ratio_long_to_short=%.3f blocks_ratio=%.1f\n",
+               (double)kib[1] / (double)kib[0], (double)lens[1] / (double)lens[0]);
+    else if (rc == EXIT_VALID)
+        errorf("bench stateless: could not measure utxo verify's memory");
+    return rc;
+}
