@@ -161,12 +161,16 @@ EXTRA_DIST += tests/verify_cli.sh
 # wallet: keys and addresses, builder and wallet file, the example program
 # and the `utxo wallet` command
 if HAVE_CHECK
-check_PROGRAMS += tests/test_keys
-TESTS += tests/test_keys
+check_PROGRAMS += tests/test_keys tests/test_builder
+TESTS += tests/test_keys tests/test_builder
 endif
 tests_test_keys_SOURCES = tests/test_keys.c tests/testutil.h
 tests_test_keys_CFLAGS = $(TEST_CFLAGS)
 tests_test_keys_LDADD = $(TEST_LIBS)
+tests_test_builder_SOURCES = tests/test_builder.c tests/testutil.h
+tests_test_builder_CFLAGS = $(TEST_CFLAGS)
+tests_test_builder_LDADD = $(TEST_LIBS)
+# end wallet
 
 # store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals
 if HAVE_CHECK

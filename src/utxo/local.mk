@@ -22,3 +22,4 @@ libutxo_core_la_SOURCES += \
 	src/utxo/stdwit.c \
 	src/utxo/builder.c
 utxoinclude_HEADERS += include/utxo/keys.h include/utxo/standard.h include/utxo/builder.h
+# end wallet
