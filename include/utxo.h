@@ -14,5 +14,6 @@
 #include "utxo/keys.h"
 #include "utxo/standard.h"
 #include "utxo/builder.h"
+#include "utxo/wallet.h"
 
 #endif /* UTXO_H */

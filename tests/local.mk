@@ -161,8 +161,8 @@ EXTRA_DIST += tests/verify_cli.sh
 # wallet: keys and addresses, builder and wallet file, the example program
 # and the `utxo wallet` command
 if HAVE_CHECK
-check_PROGRAMS += tests/test_keys tests/test_builder
-TESTS += tests/test_keys tests/test_builder
+check_PROGRAMS += tests/test_keys tests/test_builder tests/test_wallet
+TESTS += tests/test_keys tests/test_builder tests/test_wallet
 endif
 tests_test_keys_SOURCES = tests/test_keys.c tests/testutil.h
 tests_test_keys_CFLAGS = $(TEST_CFLAGS)
@@ -170,6 +170,9 @@ tests_test_keys_LDADD = $(TEST_LIBS)
 tests_test_builder_SOURCES = tests/test_builder.c tests/testutil.h
 tests_test_builder_CFLAGS = $(TEST_CFLAGS)
 tests_test_builder_LDADD = $(TEST_LIBS)
+tests_test_wallet_SOURCES = tests/test_wallet.c tests/testutil.h
+tests_test_wallet_CFLAGS = $(TEST_CFLAGS)
+tests_test_wallet_LDADD = $(TEST_LIBS)
 # end wallet
 
 # store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals

@@ -7,3 +7,13 @@ libutxo_core_la_SOURCES += \
 	src/sqlstore/query.c
 noinst_HEADERS += src/sqlstore/store_int.h
 utxoinclude_HEADERS += include/utxo/store.h
+
+# wallet: the wallet's own SQLite file, its sync from block proof bundles and
+# payments (utxo/wallet.h, docs/WALLET.md)
+libutxo_core_la_SOURCES += \
+	src/sqlstore/wallet_db.c \
+	src/sqlstore/wallet_sync.c \
+	src/sqlstore/wallet_send.c
+noinst_HEADERS += src/sqlstore/wallet_int.h
+utxoinclude_HEADERS += include/utxo/wallet.h
+# end wallet

@@ -1,0 +1,195 @@
+/*
+ * utxo/wallet.h — a wallet in its own SQLite file: keys derived from one
+ * master seed (encrypted at rest), the pay-to-pubkey coins it owns, and for
+ * them an accumulator proof kept fresh block by block from the block proof
+ * bundles, so the wallet can spend against a stateless validator without a
+ * bridge node. Balance, history, payments.
+ *
+ * The master seed is stored encrypted with crypto_secretbox (XSalsa20-
+ * Poly1305) under a key derived from the passphrase with Argon2id
+ * (crypto_pwhash, OPSLIMIT_INTERACTIVE / MEMLIMIT_INTERACTIVE; the salt and
+ * limits are stored in the file). Public keys, coins and history are not
+ * secret and are stored in clear, so a wallet opened without its passphrase
+ * ("watch-only") can still sync and report its balance; deriving new keys
+ * and signing need the passphrase. Schema and formats: docs/WALLET.md.
+ *
+ * Syncing: utxo_wallet_apply_block takes each block with its proof bundle
+ * (utxo/stateless.h), validates it with the stateless validator whose state
+ * (tip and accumulator roots) the wallet keeps, and in the same SQL
+ * transaction records the wallet's new and spent coins and carries its
+ * proof across the block (no bridge node involved). A block that fails
+ * changes nothing.
+ *
+ * Ownership: utxo_wallet is an opaque handle (create/open, then
+ * utxo_wallet_close; NULL is a no-op; the master seed is wiped on close).
+ * Every buffer is the caller's unless a function says otherwise.
+ * Thread-safety: one handle is used by one thread at a time; several
+ * handles on one file are serialised by SQLite's locking (a writer waits
+ * up to 5 s, then UTXO_ERR_WALLET_DB).
+ */
+#ifndef UTXO_WALLET_H
+#define UTXO_WALLET_H
+
+#include "utxo/builder.h"
+#include "utxo/stateless.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The wallet file's schema version. */
+#define UTXO_WALLET_SCHEMA_VERSION 1u
+
+typedef struct utxo_wallet utxo_wallet;
+
+/**
+ * Creates a wallet file at path (which must not exist: UTXO_ERR_WALLET_EXISTS)
+ * for chain p, protected by passphrase (NUL-terminated, may be empty).
+ * master: the 32-byte master seed to restore from a backup, or NULL for a
+ * fresh random one. The new wallet is open and unlocked (*out). It starts
+ * before the chain's genesis block and holds no key yet (utxo_wallet_new_key).
+ * Errors: UTXO_ERR_ARG, UTXO_ERR_WALLET_EXISTS, UTXO_ERR_WALLET_DB,
+ * UTXO_ERR_NOMEM; *out is NULL and no file is left behind.
+ */
+UTXO_WARN_UNUSED int utxo_wallet_create(utxo_wallet **out, const char *path, const utxo_params *p,
+                                        const char *passphrase,
+                                        const uint8_t master[UTXO_SEED_BYTES]);
+
+/**
+ * Opens the wallet at path. With a passphrase the master seed is decrypted
+ * (UTXO_ERR_PASSPHRASE when it does not authenticate: nothing is written to
+ * the file); with NULL the wallet is watch-only. Errors also:
+ * UTXO_ERR_WALLET_FORMAT (not a wallet, another schema version, corrupt
+ * content), UTXO_ERR_WALLET_DB, UTXO_ERR_IO (no such file).
+ */
+UTXO_WARN_UNUSED int utxo_wallet_open(utxo_wallet **out, const char *path,
+                                      const char *passphrase);
+
+/** Closes w, wiping the master seed; NULL is a no-op. */
+void utxo_wallet_close(utxo_wallet *w);
+
+/** The detailed message of the last failure on w ("" after a success); owned by w. */
+const char *utxo_wallet_errmsg(const utxo_wallet *w);
+
+/** The chain parameters of the wallet, into *p. */
+void utxo_wallet_params(const utxo_wallet *w, utxo_params *p);
+/** True when the master seed is available (opened with the passphrase). */
+bool utxo_wallet_unlocked(const utxo_wallet *w);
+
+/**
+ * Changes the passphrase (re-encrypts the master seed with a fresh salt and
+ * nonce). Needs an unlocked wallet (UTXO_ERR_WATCH_ONLY).
+ */
+int utxo_wallet_set_passphrase(utxo_wallet *w, const char *passphrase);
+
+/* ---- keys and addresses ------------------------------------------------- */
+
+/**
+ * Derives the next key (index = number of keys so far, utxo_seed_derive of
+ * the master seed), stores its public key and p2pk id, and starts watching
+ * that id from the next block. *index and pk (each may be NULL) receive the
+ * index and public key. UTXO_ERR_WATCH_ONLY without the passphrase.
+ */
+int utxo_wallet_new_key(utxo_wallet *w, uint32_t *index, uint8_t pk[UTXO_PUBKEY_BYTES]);
+/** Number of keys derived so far. */
+uint32_t utxo_wallet_key_count(const utxo_wallet *w);
+/**
+ * The address (utxo/keys.h) and, when pk is not NULL, the public key of key
+ * `index`. UTXO_ERR_ARG for an index not yet derived.
+ */
+int utxo_wallet_address(const utxo_wallet *w, uint32_t index, char out[UTXO_ADDRESS_LEN + 1],
+                        uint8_t pk[UTXO_PUBKEY_BYTES]);
+
+/* ---- chain state ---------------------------------------------------------- */
+
+/** The height of the next block the wallet expects (0 before genesis). */
+uint32_t utxo_wallet_next_height(const utxo_wallet *w);
+
+/**
+ * Applies block b (the next height) with its proof bundle: stateless
+ * validation (utxo_validator_apply with the wallet's stored validator
+ * state), then, in one SQL transaction: spent coins leave, outputs paying
+ * the wallet's p2pk ids enter with their leaf positions, history rows are
+ * added, the batch proof of the remaining coins is carried across the block
+ * (acc_proof_update: from the block's bundle only) and the validator state
+ * is stored. out (may be NULL) receives the verdict of an invalid block.
+ * Returns UTXO_OK or the error; on error nothing changed.
+ */
+int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bundle *bundle,
+                            utxo_verdict *out);
+
+/**
+ * The accumulator the wallet holds (as the stateless validator after its
+ * tip): the leaf count and up to n roots, largest tree first, into roots
+ * (caller-owned); returns the number of roots.
+ */
+unsigned utxo_wallet_roots(const utxo_wallet *w, uint64_t *leaf_count,
+                           uint8_t (*roots)[UTXO_HASH_BYTES], unsigned n);
+
+/* ---- coins, balance, history ---------------------------------------------- */
+
+/* A coin the wallet owns. */
+typedef struct utxo_wallet_coin {
+    utxo_outpoint outpoint;
+    uint64_t value;
+    uint8_t predicate_id[UTXO_HASH_BYTES];
+    uint32_t height;     /* block that created it */
+    uint64_t position;   /* accumulator leaf position */
+    uint32_t key_index;  /* the key that spends it */
+} utxo_wallet_coin;
+
+/** Sum of the wallet's unspent coins' values and their number (either may be NULL). */
+int utxo_wallet_balance(utxo_wallet *w, uint64_t *value, uint64_t *n_coins);
+
+/**
+ * The unspent coins in leaf-position order: writes min(n, total) entries to
+ * out (caller-owned; may be NULL with n 0) and the total count to *total.
+ */
+int utxo_wallet_coins(utxo_wallet *w, utxo_wallet_coin *out, size_t n, size_t *total);
+
+/* One transaction that touched the wallet. */
+typedef struct utxo_wallet_event {
+    uint32_t height;
+    uint8_t txid[UTXO_HASH_BYTES];
+    uint64_t received;   /* outputs paying the wallet */
+    uint64_t spent;      /* the wallet's coins it spent */
+} utxo_wallet_event;
+
+/** History in (height, block order): as utxo_wallet_coins. */
+int utxo_wallet_history(utxo_wallet *w, utxo_wallet_event *out, size_t n, size_t *total);
+
+/**
+ * The accumulator proof of one coin against the wallet's current roots, in
+ * the encoding of docs/ACCUMULATOR.md (one target: the coin's position):
+ * into out (caller-owned, out_len bytes; 8 + 10 + 64 x 33 always suffices),
+ * *written gets the length, *position (may be NULL) the leaf position.
+ * UTXO_ERR_ARG when op is not one of the wallet's unspent coins.
+ */
+int utxo_wallet_coin_proof(utxo_wallet *w, const utxo_outpoint *op, uint8_t *out, size_t out_len,
+                           size_t *written, uint64_t *position);
+
+/**
+ * Checks every coin's leaf data and the wallet's proof against its roots
+ * (what a stateless validator would check when the coins are spent).
+ * UTXO_OK, or the accumulator error.
+ */
+int utxo_wallet_verify(utxo_wallet *w);
+
+/* ---- payments --------------------------------------------------------------- */
+
+/**
+ * Builds, signs and checks a payment of `amount` to predicate id `to`,
+ * selecting from the wallet's coins (utxo/builder.h rules), with change to
+ * a fresh key of the wallet, for inclusion at the next height. *out is the
+ * signed transaction (utxo_tx_free); *fee (may be NULL) the fee paid. The
+ * coins stay in the wallet until the block spending them is applied.
+ * Errors: UTXO_ERR_WATCH_ONLY, UTXO_ERR_FUNDS, UTXO_ERR_DUST, and any
+ * builder or validator error.
+ */
+int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t amount,
+                     utxo_tx **out, uint64_t *fee);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UTXO_WALLET_H */

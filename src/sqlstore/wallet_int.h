@@ -1,0 +1,59 @@
+/*
+ * wallet_int.h — internals of the wallet (utxo/wallet.h) shared by its
+ * files: wallet_db.c (the file: schema, passphrase, keys, queries),
+ * wallet_sync.c (blocks in, proofs across blocks, per-coin proofs) and
+ * wallet_send.c (payments). Prefix wdb_. Schema: docs/WALLET.md.
+ */
+#ifndef UTXO_SRC_WALLET_INT_H
+#define UTXO_SRC_WALLET_INT_H
+
+#include <sqlite3.h>
+#include "utxo/wallet.h"
+#include "witness/acc.h"
+
+/* A watched id: the p2pk id of key `index`. Kept sorted by id. */
+typedef struct wdb_id {
+    uint8_t id[UTXO_HASH_BYTES];
+    uint32_t index;
+} wdb_id;
+
+struct utxo_wallet {
+    sqlite3 *db;
+    utxo_params params;
+    uint8_t *master;          /* sodium_malloc'd master seed; NULL: watch-only */
+    uint32_t n_keys;
+    wdb_id *ids;              /* n_keys entries, sorted by id */
+    utxo_validator *val;      /* the stateless validator at the wallet's tip */
+    acc_proof proof;          /* batch proof of the unspent coins (sorted positions) */
+    acc_hash *leaves;         /* their leaf hashes, proof.n_targets entries */
+    char msg[256];
+};
+
+/* Records a message (printf-style) in w->msg and returns err. */
+int wdb_fail(utxo_wallet *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An SQLite failure: message with SQLite's text, UTXO_ERR_WALLET_DB. */
+int wdb_sqlfail(utxo_wallet *w, const char *what);
+
+/* The key index watching id, or -1. */
+int64_t wdb_find_id(const utxo_wallet *w, const uint8_t id[UTXO_HASH_BYTES]);
+
+/* Reads / writes a meta row (name -> blob). wdb_meta_get returns a new
+ * buffer (*val, free()); UTXO_ERR_WALLET_FORMAT when the row is missing. */
+int wdb_meta_get(utxo_wallet *w, const char *name, uint8_t **val, size_t *len);
+int wdb_meta_put(utxo_wallet *w, const char *name, const uint8_t *val, size_t len);
+
+/* The pre-block accumulator of the wallet's validator, as an acc_state. */
+void wdb_acc_state(const utxo_wallet *w, acc_state *st);
+
+/* Encodes w->proof and stores it with the validator state (inside the
+ * caller's SQL transaction). */
+int wdb_store_chain_state(utxo_wallet *w, const acc_proof *proof);
+
+/* Derives key index's secret key (caller wipes sk). Needs the master. */
+int wdb_key_secret(const utxo_wallet *w, uint32_t index, uint8_t pk[UTXO_PUBKEY_BYTES],
+                   uint8_t sk[UTXO_SECRETKEY_BYTES]);
+
+/* Runs sql (no result rows) with BEGIN/COMMIT/ROLLBACK. */
+int wdb_exec(utxo_wallet *w, const char *sql);
+
+#endif /* UTXO_SRC_WALLET_INT_H */

@@ -1,0 +1,576 @@
+/*
+ * test_wallet.c — the wallet file (src/sqlstore/wallet_*.c): passphrase
+ * handling (a wrong one is rejected and leaves the file byte for byte as it
+ * was; watch-only opens; changing it), restoring from the master seed, and
+ * a generated history synced block by block from the proof bundles of the
+ * chain builder (src/prover/chainbuild.h) while the full node's store
+ * (utxo/store.h) and an independent stateless validator replay the same
+ * blocks: after every block the wallet's balance equals the store's sum
+ * over the wallet's predicate ids, the wallet holds the validator's roots,
+ * and every coin's proof (cut from the wallet's batch proof) verifies
+ * against those roots with the leaf recomputed from the store's data.
+ * Payments come from utxo_wallet_send, from other parties through the
+ * builder, chained inside one block, and from coinbases; the wallet is
+ * closed and reopened midway; wrong blocks are refused without a change.
+ */
+#include "config.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "utxo/store.h"
+#include "prover/chainbuild.h"
+#include "witness/acc.h"
+
+#define PASS "correct horse battery staple"
+
+static char tmpdir[64];
+
+static void path_in(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", tmpdir, name);
+}
+
+static void file_hash(const char *path, uint8_t out[32])
+{
+    FILE *f = fopen(path, "rb");
+    crypto_generichash_state st;
+    uint8_t buf[4096];
+    size_t r;
+
+    ck_assert_ptr_nonnull(f);
+    crypto_generichash_init(&st, NULL, 0, 32);
+    while ((r = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_generichash_update(&st, buf, r);
+    fclose(f);
+    crypto_generichash_final(&st, out, 32);
+}
+
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+START_TEST(passphrase)
+{
+    char path[128], aux[160], a0[UTXO_ADDRESS_LEN + 1], a1[UTXO_ADDRESS_LEN + 1];
+    uint8_t master[32], h1[32], h2[32], to[32] = {1};
+    utxo_params p;
+    utxo_wallet *w = NULL;
+    utxo_tx *tx = NULL;
+    uint64_t bal = 1, n = 1;
+    FILE *f;
+
+    utxo_params_default(&p);
+    memset(master, 0x42, sizeof master);
+    path_in(path, sizeof path, "pass.wallet");
+    ck_assert_int_eq(utxo_wallet_create(&w, path, &p, PASS, master), UTXO_OK);
+    ck_assert(utxo_wallet_unlocked(w));
+    ck_assert_int_eq(utxo_wallet_new_key(w, NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_address(w, 0, a0, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_address(w, 1, a1, NULL), UTXO_ERR_ARG);
+    utxo_wallet_close(w);
+    utxo_wallet_close(NULL);
+    ck_assert_int_eq(utxo_wallet_create(&w, path, &p, PASS, NULL), UTXO_ERR_WALLET_EXISTS);
+    ck_assert_ptr_null(w);
+
+    /* wrong passphrase: refused, the file unchanged, no journal left */
+    file_hash(path, h1);
+    ck_assert_int_eq(utxo_wallet_open(&w, path, "correct horse battery stapler"), UTXO_ERR_PASSPHRASE);
+    ck_assert_ptr_null(w);
+    ck_assert_int_eq(utxo_wallet_open(&w, path, ""), UTXO_ERR_PASSPHRASE);
+    file_hash(path, h2);
+    ck_assert_mem_eq(h1, h2, 32);
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    ck_assert(!exists(aux));
+
+    /* watch-only: reads, no keys, no signing */
+    ck_assert_int_eq(utxo_wallet_open(&w, path, NULL), UTXO_OK);
+    ck_assert(!utxo_wallet_unlocked(w));
+    ck_assert_uint_eq(utxo_wallet_key_count(w), 1);
+    ck_assert_int_eq(utxo_wallet_address(w, 0, a1, NULL), UTXO_OK);
+    ck_assert_str_eq(a0, a1);
+    ck_assert_int_eq(utxo_wallet_balance(w, &bal, &n), UTXO_OK);
+    ck_assert_uint_eq(bal, 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(utxo_wallet_new_key(w, NULL, NULL), UTXO_ERR_WATCH_ONLY);
+    ck_assert_int_eq(utxo_wallet_send(w, to, 100000, &tx, NULL), UTXO_ERR_WATCH_ONLY);
+    ck_assert_int_eq(utxo_wallet_set_passphrase(w, "x"), UTXO_ERR_WATCH_ONLY);
+    utxo_wallet_close(w);
+
+    /* the right one, then a new one */
+    ck_assert_int_eq(utxo_wallet_open(&w, path, PASS), UTXO_OK);
+    ck_assert(utxo_wallet_unlocked(w));
+    ck_assert_int_eq(utxo_wallet_send(w, to, 100000, &tx, NULL), UTXO_ERR_FUNDS);
+    ck_assert_ptr_null(tx);
+    ck_assert_int_eq(utxo_wallet_set_passphrase(w, "new words"), UTXO_OK);
+    utxo_wallet_close(w);
+    ck_assert_int_eq(utxo_wallet_open(&w, path, PASS), UTXO_ERR_PASSPHRASE);
+    ck_assert_int_eq(utxo_wallet_open(&w, path, "new words"), UTXO_OK);
+    ck_assert_uint_eq(utxo_wallet_key_count(w), 1);
+    utxo_wallet_close(w);
+
+    /* not wallets */
+    path_in(aux, sizeof aux, "not-a-wallet");
+    f = fopen(aux, "w");
+    fputs("hello, this is not SQLite\n", f);
+    fclose(f);
+    ck_assert_int_eq(utxo_wallet_open(&w, aux, PASS), UTXO_ERR_WALLET_FORMAT);
+    path_in(aux, sizeof aux, "missing");
+    ck_assert_int_eq(utxo_wallet_open(&w, aux, PASS), UTXO_ERR_IO);
+    {
+        utxo_store *st = NULL;
+        char msg[200];
+        path_in(aux, sizeof aux, "a-store.db");
+        ck_assert_int_eq(utxo_store_open(&st, aux, &p, UTXO_STORE_CREATE, 1, msg, sizeof msg), UTXO_OK);
+        utxo_store_close(st);
+        ck_assert_int_eq(utxo_wallet_open(&w, aux, PASS), UTXO_ERR_WALLET_FORMAT);
+    }
+}
+END_TEST
+
+START_TEST(restore_from_master)
+{
+    char p1[128], p2[128], a[UTXO_ADDRESS_LEN + 1], b[UTXO_ADDRESS_LEN + 1];
+    uint8_t master[32], pk[32], pk2[32], sk[64];
+    utxo_params p;
+    utxo_wallet *w1, *w2;
+
+    utxo_params_default(&p);
+    for (int i = 0; i < 32; i++)
+        master[i] = (uint8_t)(i * 7);
+    path_in(p1, sizeof p1, "r1.wallet");
+    path_in(p2, sizeof p2, "r2.wallet");
+    ck_assert_int_eq(utxo_wallet_create(&w1, p1, &p, "one", master), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_create(&w2, p2, &p, "two", master), UTXO_OK);
+    for (uint32_t i = 0; i < 5; i++) {
+        uint32_t idx;
+        ck_assert_int_eq(utxo_wallet_new_key(w1, &idx, pk), UTXO_OK);
+        ck_assert_uint_eq(idx, i);
+        ck_assert_int_eq(utxo_wallet_new_key(w2, NULL, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_address(w1, i, a, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_address(w2, i, b, pk2), UTXO_OK);
+        ck_assert_str_eq(a, b);
+        ck_assert_mem_eq(pk, pk2, 32);
+        /* the scheme of utxo/keys.h, nothing else */
+        ck_assert_int_eq(utxo_keypair_derive(pk2, sk, master, i), UTXO_OK);
+        ck_assert_mem_eq(pk, pk2, 32);
+        ck_assert_int_eq(utxo_address_from_pubkey(b, pk), UTXO_OK);
+        ck_assert_str_eq(a, b);
+    }
+    utxo_wallet_close(w1);
+    utxo_wallet_close(w2);
+}
+END_TEST
+
+/* ---- a generated history --------------------------------------------------- */
+
+typedef struct party {
+    uint8_t pk[32], sk[64], img[UTXO_STD_IMAGE_MAX_BYTES], id[32];
+    size_t img_len;
+} party;
+
+typedef struct ocoin {
+    utxo_outpoint op;
+    uint64_t value;
+    int owner;
+} ocoin;
+
+typedef struct world {
+    utxo_params p;
+    uint8_t seq_sk[64];
+    bp_chain *chain;
+    utxo_validator *val;
+    utxo_store *store;
+    utxo_wallet *w;
+    char wpath[128];
+    party others[3];
+    ocoin coins[512];
+    size_t n_coins;
+    uint64_t checked_coins;
+} world;
+
+static void party_init(party *p, uint32_t i)
+{
+    static const uint8_t master[32] = {0x77};
+
+    ck_assert_int_eq(utxo_keypair_derive(p->pk, p->sk, master, i), UTXO_OK);
+    ck_assert_int_eq(utxo_std_p2pk_image(p->img, sizeof p->img, &p->img_len, p->pk), UTXO_OK);
+    utxo_predicate_id(p->id, p->img, p->img_len);
+}
+
+static int owner_of(const world *W, const uint8_t id[32])
+{
+    for (int i = 0; i < 3; i++)
+        if (memcmp(W->others[i].id, id, 32) == 0)
+            return i;
+    return -1;
+}
+
+/* Tracks the other parties' coins through a sealed block. */
+static void track_others(world *W, const utxo_block *b)
+{
+    for (uint32_t t = 0; t < b->n_txs; t++) {
+        const utxo_tx *tx = b->txs[t];
+        uint8_t txid[32];
+        for (uint32_t i = 0; i < tx->n_inputs; i++)
+            for (size_t k = 0; k < W->n_coins; k++)
+                if (W->coins[k].op.index == tx->inputs[i].prevout.index &&
+                    memcmp(W->coins[k].op.txid, tx->inputs[i].prevout.txid, 32) == 0) {
+                    W->coins[k] = W->coins[--W->n_coins];
+                    break;
+                }
+        utxo_tx_txid(tx, txid);
+        for (uint32_t o = 0; o < tx->n_outputs; o++) {
+            int who = owner_of(W, tx->outputs[o].predicate_id);
+            if (who < 0)
+                continue;
+            ck_assert_uint_lt(W->n_coins, 512);
+            memcpy(W->coins[W->n_coins].op.txid, txid, 32);
+            W->coins[W->n_coins].op.index = o;
+            W->coins[W->n_coins].value = tx->outputs[o].value;
+            W->coins[W->n_coins].owner = who;
+            W->n_coins++;
+        }
+    }
+}
+
+/* acc_state of a validator */
+static void validator_acc(const utxo_validator *v, acc_state *st)
+{
+    uint8_t roots[64][32];
+    unsigned k = 0;
+
+    acc_state_init(st);
+    st->count = utxo_validator_leaf_count(v);
+    utxo_validator_roots(v, roots, 64);
+    for (int r = 63; r >= 0; r--)
+        if ((st->count >> r) & 1)
+            memcpy(st->roots[r], roots[k++], 32);
+}
+
+/* Everything the wallet claims, checked against the store and the validator. */
+static void check_wallet(world *W)
+{
+    uint64_t bal, n, store_total = 0, store_count = 0, leaf_count;
+    uint8_t wr[64][32], vr[64][32];
+    unsigned nw, nv;
+    utxo_wallet_coin coins[256];
+    size_t total;
+    acc_state st;
+
+    ck_assert_uint_eq(utxo_wallet_next_height(W->w), utxo_validator_next_height(W->val));
+    nw = utxo_wallet_roots(W->w, &leaf_count, wr, 64);
+    nv = utxo_validator_roots(W->val, vr, 64);
+    ck_assert_uint_eq(nw, nv);
+    ck_assert_uint_eq(leaf_count, utxo_validator_leaf_count(W->val));
+    ck_assert_mem_eq(wr, vr, 32 * (size_t)nv);
+    ck_assert_int_eq(utxo_wallet_verify(W->w), UTXO_OK);
+
+    ck_assert_int_eq(utxo_wallet_balance(W->w, &bal, &n), UTXO_OK);
+    for (uint32_t i = 0; i < utxo_wallet_key_count(W->w); i++) {
+        char addr[UTXO_ADDRESS_LEN + 1];
+        uint8_t pk[32], id[32];
+        uint64_t c = 0, t = 0;
+        ck_assert_int_eq(utxo_wallet_address(W->w, i, addr, pk), UTXO_OK);
+        ck_assert_int_eq(utxo_p2pk_id(id, pk), UTXO_OK);
+        ck_assert_int_eq(utxo_store_each_utxo(W->store, id, NULL, NULL, &c, &t), UTXO_OK);
+        store_total += t;
+        store_count += c;
+    }
+    ck_assert_uint_eq(bal, store_total);
+    ck_assert_uint_eq(n, store_count);
+
+    ck_assert_int_eq(utxo_wallet_coins(W->w, coins, 256, &total), UTXO_OK);
+    ck_assert_uint_eq(total, n);
+    ck_assert_uint_le(total, 256);
+    validator_acc(W->val, &st);
+    for (size_t i = 0; i < total; i++) {
+        uint8_t pb[4096];
+        size_t pw = 0;
+        uint64_t pos;
+        utxo_store_utxo u;
+        acc_proof proof;
+        acc_hash leaf;
+
+        ck_assert_int_eq(utxo_wallet_coin_proof(W->w, &coins[i].outpoint, pb, sizeof pb, &pw, &pos),
+                         UTXO_OK);
+        ck_assert_uint_eq(pos, coins[i].position);
+        ck_assert_int_eq(utxo_store_get_utxo(W->store, &coins[i].outpoint, &u), UTXO_OK);
+        ck_assert_uint_eq(u.position, pos);
+        ck_assert_uint_eq(u.output.value, coins[i].value);
+        ck_assert_uint_eq(u.height, coins[i].height);
+        acc_leaf_hash(leaf, &coins[i].outpoint, &u.output, u.height, u.position);
+        free(u.output.datum);
+        acc_proof_init(&proof);
+        ck_assert_int_eq(acc_proof_from_bytes(&proof, pb, pw, st.count, NULL), UTXO_OK);
+        ck_assert_int_eq(acc_stateless_verify(&st, &proof, &leaf, 1), UTXO_OK);
+        /* and a wrong leaf does not */
+        leaf[0] ^= 1;
+        ck_assert_int_ne(acc_stateless_verify(&st, &proof, &leaf, 1), UTXO_OK);
+        acc_proof_clear(&proof);
+        W->checked_coins++;
+    }
+}
+
+/* Seals b, feeds it to the validator, the store and the wallet, checks. */
+static void advance(world *W, utxo_block *b, utxo_bundle **keep)
+{
+    utxo_bundle *bd = NULL;
+    utxo_verdict v;
+
+    ck_assert_int_eq(bp_chain_seal(W->chain, b, &bd, NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_validator_apply(W->val, b, bd, &v), UTXO_OK);
+    ck_assert_int_eq(utxo_store_apply_block(W->store, b, &v), UTXO_OK);
+    ck_assert_msg(utxo_wallet_apply_block(W->w, b, bd, &v) == UTXO_OK, "wallet: %s",
+                  utxo_wallet_errmsg(W->w));
+    track_others(W, b);
+    check_wallet(W);
+    if (keep)
+        *keep = bd;
+    else
+        utxo_bundle_free(bd);
+}
+
+/* A payment by other party o (coin selection over its coins) to id. */
+static utxo_tx *other_pays(world *W, int o, const uint8_t id[32], uint64_t amount, uint64_t *fee)
+{
+    party *pt = &W->others[o];
+    utxo_builder *b = utxo_builder_new(&W->p, utxo_validator_next_height(W->val));
+    utxo_tx *tx = NULL;
+
+    for (size_t k = 0; k < W->n_coins; k++) {
+        utxo_coin c;
+        if (W->coins[k].owner != o)
+            continue;
+        memset(&c, 0, sizeof c);
+        c.outpoint = W->coins[k].op;
+        c.output.value = W->coins[k].value;
+        memcpy(c.output.predicate_id, pt->id, 32);
+        c.image = pt->img;
+        c.image_len = pt->img_len;
+        ck_assert_int_eq(utxo_builder_add_coin(b, &c), UTXO_OK);
+    }
+    ck_assert_int_eq(utxo_builder_add_output(b, amount, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, pt->id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_sign(b, pt->sk, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
+    *fee = utxo_builder_fee(b);
+    utxo_builder_free(b);
+    return tx;
+}
+
+/* Other party o spends output `index` of tx (same block) to id. */
+static utxo_tx *other_chains(world *W, int o, const utxo_tx *prev, uint32_t index,
+                             const uint8_t id[32], uint64_t amount, uint64_t *fee)
+{
+    party *pt = &W->others[o];
+    utxo_builder *b = utxo_builder_new(&W->p, utxo_validator_next_height(W->val));
+    utxo_tx *tx = NULL;
+    utxo_coin c;
+
+    memset(&c, 0, sizeof c);
+    utxo_tx_txid(prev, c.outpoint.txid);
+    c.outpoint.index = index;
+    c.output = prev->outputs[index];
+    c.image = pt->img;
+    c.image_len = pt->img_len;
+    ck_assert_mem_eq(c.output.predicate_id, pt->id, 32);
+    ck_assert_int_eq(utxo_builder_add_input(b, &c, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, amount, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, pt->id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_sign(b, pt->sk, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
+    *fee = utxo_builder_fee(b);
+    utxo_builder_free(b);
+    return tx;
+}
+
+static void wallet_id(world *W, uint32_t k, uint8_t id[32])
+{
+    char addr[UTXO_ADDRESS_LEN + 1];
+
+    ck_assert_int_eq(utxo_wallet_address(W->w, k % utxo_wallet_key_count(W->w), addr, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_address_decode(id, addr), UTXO_OK);
+}
+
+START_TEST(synced_history)
+{
+    uint8_t seed[32], master[32], id[32];
+    char spath[128], msg[256];
+    world *W = calloc(1, sizeof *W);
+    utxo_bundle *prev_bundle = NULL;
+    utxo_block *b;
+    utxo_tx *cb;
+    uint64_t sent_fees = 0, received_from_others = 0;
+
+    ck_assert_ptr_nonnull(W);
+    utxo_params_default(&W->p);
+    memset(seed, 0x5e, sizeof seed);
+    crypto_sign_seed_keypair(W->p.sequencer_pk, W->seq_sk, seed);
+    utxo_params_chain_id(&W->p);
+    ck_assert_int_eq(bp_chain_new(&W->chain, &W->p, W->seq_sk), UTXO_OK);
+    W->val = utxo_validator_new(&W->p, 1);
+    ck_assert_ptr_nonnull(W->val);
+    path_in(spath, sizeof spath, "history-store.db");
+    ck_assert_int_eq(utxo_store_open(&W->store, spath, &W->p, UTXO_STORE_CREATE, 1, msg, sizeof msg),
+                     UTXO_OK);
+    for (int i = 0; i < 3; i++)
+        party_init(&W->others[i], (uint32_t)i);
+    memset(master, 0x99, sizeof master);
+    path_in(W->wpath, sizeof W->wpath, "history.wallet");
+    ck_assert_int_eq(utxo_wallet_create(&W->w, W->wpath, &W->p, PASS, master), UTXO_OK);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(utxo_wallet_new_key(W->w, NULL, NULL), UTXO_OK);
+
+    /* genesis: the wallet's three keys and the others get coins */
+    b = utxo_block_new();
+    cb = utxo_tx_new();
+    for (uint32_t k = 0; k < 3; k++) {
+        wallet_id(W, k, id);
+        ck_assert_int_eq(utxo_tx_add_output(cb, 1000000 * (k + 1), id, NULL, 0), UTXO_OK);
+    }
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(utxo_tx_add_output(cb, 5000000, W->others[i % 3].id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    advance(W, b, NULL);
+    utxo_block_free(b);
+
+    for (uint32_t h = 1; h <= 12; h++) {
+        utxo_tx *txs[4];
+        size_t nt = 0;
+        uint64_t fees = 0, fee = 0, bal = 0;
+        int o = (int)(h % 3);
+
+        b = utxo_block_new();
+        cb = utxo_tx_new();
+        ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+        /* the wallet pays another party, or itself every fourth block */
+        ck_assert_int_eq(utxo_wallet_balance(W->w, &bal, NULL), UTXO_OK);
+        if (bal > 500000) {
+            uint8_t to[32];
+            utxo_tx *tx = NULL;
+            if (h % 4 == 0)
+                wallet_id(W, 0, to);
+            else
+                memcpy(to, W->others[(h + 1) % 3].id, 32);
+            ck_assert_msg(utxo_wallet_send(W->w, to, 50000 + h * 1000, &tx, &fee) == UTXO_OK,
+                          "send: %s", utxo_wallet_errmsg(W->w));
+            sent_fees += fee;
+            fees += fee;
+            txs[nt++] = tx;
+        }
+        /* another party pays the wallet, and spends its change in the same
+         * block to pay the wallet again */
+        wallet_id(W, h, id);
+        txs[nt] = other_pays(W, o, id, 100000 + h, &fee);
+        fees += fee;
+        received_from_others += 100000 + h;
+        nt++;
+        wallet_id(W, h + 1, id);
+        txs[nt] = other_chains(W, o, txs[nt - 1], 1, id, 30000, &fee);
+        fees += fee;
+        received_from_others += 30000;
+        nt++;
+        for (size_t i = 0; i < nt; i++)
+            ck_assert_int_eq(utxo_block_add_tx(b, txs[i]), UTXO_OK);
+        /* the fees go to the wallet every fifth block, else to party 0 */
+        if (h % 5 == 0)
+            wallet_id(W, 1, id);
+        else
+            memcpy(id, W->others[0].id, 32);
+        ck_assert_int_eq(utxo_tx_add_output(cb, fees, id, NULL, 0), UTXO_OK);
+
+        if (h == 6) { /* close and reopen: everything comes back from the file */
+            utxo_wallet_close(W->w);
+            ck_assert_int_eq(utxo_wallet_open(&W->w, W->wpath, PASS), UTXO_OK);
+            check_wallet(W);
+        }
+        if (h == 8) {
+            /* a block with the wrong bundle, or a repeated block: refused,
+             * nothing changes */
+            uint64_t before, after;
+            utxo_bundle *bd = NULL;
+            utxo_verdict v;
+            ck_assert_int_eq(utxo_wallet_balance(W->w, &before, NULL), UTXO_OK);
+            ck_assert_int_eq(bp_chain_seal(W->chain, b, &bd, NULL, NULL), UTXO_OK);
+            ck_assert_int_ne(utxo_wallet_apply_block(W->w, b, prev_bundle, &v), UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_balance(W->w, &after, NULL), UTXO_OK);
+            ck_assert_uint_eq(before, after);
+            ck_assert_uint_eq(utxo_wallet_next_height(W->w), h);
+            check_wallet(W);
+            ck_assert_int_eq(utxo_validator_apply(W->val, b, bd, &v), UTXO_OK);
+            ck_assert_int_eq(utxo_store_apply_block(W->store, b, &v), UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_apply_block(W->w, b, bd, &v), UTXO_OK);
+            ck_assert_int_ne(utxo_wallet_apply_block(W->w, b, bd, &v), UTXO_OK);
+            track_others(W, b);
+            check_wallet(W);
+            utxo_bundle_free(bd);
+        } else {
+            utxo_bundle_free(prev_bundle);
+            prev_bundle = NULL;
+            advance(W, b, &prev_bundle);
+        }
+        utxo_block_free(b);
+    }
+
+    /* history: net flow equals the balance */
+    {
+        utxo_wallet_event ev[256];
+        size_t n = 0;
+        uint64_t in = 0, out = 0, bal = 0;
+        ck_assert_int_eq(utxo_wallet_history(W->w, ev, 256, &n), UTXO_OK);
+        ck_assert_uint_gt(n, 12);
+        ck_assert_uint_le(n, 256);
+        for (size_t i = 0; i < n; i++) {
+            in += ev[i].received;
+            out += ev[i].spent;
+            if (i > 0)
+                ck_assert_uint_ge(ev[i].height, ev[i - 1].height);
+        }
+        ck_assert_int_eq(utxo_wallet_balance(W->w, &bal, NULL), UTXO_OK);
+        ck_assert_uint_eq(in - out, bal);
+        ck_assert_uint_eq(ev[0].height, 0);
+        ck_assert_uint_eq(ev[0].received, 6000000);
+        printf("history: %zu events, balance %llu, %llu coin proofs checked, fees paid %llu\n", n,
+               (unsigned long long)bal, (unsigned long long)W->checked_coins,
+               (unsigned long long)sent_fees);
+    }
+    (void)received_from_others;
+    utxo_bundle_free(prev_bundle);
+    utxo_wallet_close(W->w);
+    utxo_store_close(W->store);
+    utxo_validator_free(W->val);
+    bp_chain_free(W->chain);
+    free(W);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("wallet");
+    TCase *tc = tcase_create("wallet");
+    int rc;
+
+    if (sodium_init() < 0)
+        return 1;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_wallet.XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return 1;
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, passphrase);
+    tcase_add_test(tc, restore_from_master);
+    tcase_add_test(tc, synced_history);
+    suite_add_tcase(s, tc);
+    rc = run_suite(s);
+    {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            rc = 1;
+    }
+    return rc;
+}
