@@ -156,6 +156,12 @@ tests_mkchain_SOURCES = tests/mkchain.c
 tests_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
 TESTS += tests/verify_cli.sh
 EXTRA_DIST += tests/verify_cli.sh
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_bundle
+endif
+tests_fuzz_fuzz_bundle_SOURCES = tests/fuzz/fuzz_bundle.c
+tests_fuzz_fuzz_bundle_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_bundle_LDFLAGS = $(FUZZLINK)
 # end stateless
 
 # wallet: keys and addresses, builder and wallet file, the example program
