@@ -179,6 +179,11 @@ tests_test_builder_LDADD = $(TEST_LIBS)
 tests_test_wallet_SOURCES = tests/test_wallet.c tests/testutil.h
 tests_test_wallet_CFLAGS = $(TEST_CFLAGS)
 tests_test_wallet_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/wallet_mkchain
+tests_wallet_mkchain_SOURCES = tests/wallet_mkchain.c
+tests_wallet_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
+TESTS += tests/wallet_cli.sh
+EXTRA_DIST += tests/wallet_cli.sh
 # end wallet
 
 # store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals

@@ -17,4 +17,7 @@ int cmd_prove(int argc, char **argv);
 int cmd_utxos(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 
+/* the wallet (tools/cmd_wallet.c) */
+int cmd_wallet(int argc, char **argv);
+
 #endif /* UTXO_TOOLS_COMMANDS_H */

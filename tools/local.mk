@@ -32,3 +32,7 @@ utxo_SOURCES += tools/cmd_verify.c tools/bench_validator.c
 utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd_rollback.c \
 	tools/store_util.c tools/store_util.h
 # end store
+
+# wallet: utxo wallet new|address|balance|history|sync|send
+utxo_SOURCES += tools/cmd_wallet.c
+# end wallet

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"prove", cmd_prove, "write a store's proof bundles as a proof file (prove --help)"},
     {"utxos", cmd_utxos, "list a store's unspent outputs, by predicate id (utxos --help)"},
     {"rollback", cmd_rollback, "undo a store's blocks above a height (rollback --help)"},
+    {"wallet", cmd_wallet, "a wallet file: new, address, balance, sync, send (wallet --help)"},
     {"bench", cmd_bench, "run a benchmark and print `bench NAME FIELD=VALUE ...` lines"},
 };
 
