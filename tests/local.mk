@@ -198,3 +198,18 @@ tests_test_store_LDADD = $(TEST_LIBS)
 TESTS += tests/store_cli.sh tests/crash_replay.sh
 EXTRA_DIST += tests/store_cli.sh tests/crash_replay.sh
 # end store
+
+# continuations (cont): memory tree, segment receipts end to end, the CLI,
+# fuzz target for the receipt decoder + verifier
+if HAVE_CHECK
+check_PROGRAMS += tests/test_memtree tests/test_segments
+TESTS += tests/test_memtree tests/test_segments
+endif
+tests_test_memtree_SOURCES = tests/test_memtree.c tests/testutil.h
+tests_test_memtree_CFLAGS = $(TEST_CFLAGS)
+tests_test_memtree_LDADD = $(TEST_LIBS)
+tests_test_segments_SOURCES = tests/test_segments.c tests/vm_asm.h tests/testutil.h
+tests_test_segments_CFLAGS = $(TEST_CFLAGS) -DSEG_DIR='"$(abs_top_srcdir)/tests/segments"'
+tests_test_segments_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/segments/work.c tests/segments/work.img tests/segments/gen_work.sh
+# end continuations

@@ -1,0 +1,84 @@
+/*
+ * receipt.h — private layout of a segment receipt (include/utxo/segments.h)
+ * and the internals shared by the prover (segment.c), the codec
+ * (receipt.c) and the verifier (segment_verify.c). Format:
+ * docs/CONTINUATIONS.md, "Segment receipt".
+ */
+#ifndef UTXO_SRC_RECEIPT_H
+#define UTXO_SRC_RECEIPT_H
+
+#include "utxo/segments.h"
+#include "continuations/memtree.h"
+#include "continuations/state.h"
+
+#define RCPT_MAGIC "UTXR"
+#define RCPT_VERSION 1u
+
+struct utxo_receipt {
+    uint8_t *bytes;           /* canonical encoding (owned) */
+    size_t len;
+    uint32_t index;
+    uint8_t po2;
+    uint8_t final;
+    uint8_t pred_id[UTXO_HASH_BYTES];
+    uint64_t budget;
+    uint32_t page_limit;
+    const uint8_t *args;      /* inside bytes */
+    uint32_t args_len;
+    seg_state pre;            /* root not encoded: computed by the verifier */
+    uint32_t n_pages;         /* witness pages, ascending */
+    uint32_t *page_no;        /* owned */
+    uint32_t *data_of;        /* owned: page i's bytes are page_data +
+                                 1024 * data_of[i]; UINT32_MAX: witnessed absent */
+    uint32_t n_present;
+    const uint8_t *page_data; /* inside bytes: n_present * 1024 */
+    mt_proof proof;           /* points into bytes and levels */
+    uint8_t *levels;          /* owned */
+    uint8_t post_digest[UTXO_HASH_BYTES];
+    utxo_vm_result outcome;   /* when final */
+};
+
+/* The fields a prover gives the encoder (pages point into the prover's
+ * tree; proof written from it). */
+typedef struct rcpt_fields {
+    uint32_t index;
+    unsigned po2;
+    int final;
+    const uint8_t *pred_id;
+    uint64_t budget;
+    uint32_t page_limit;
+    const uint8_t *args;
+    uint32_t args_len;
+    const seg_state *pre;
+    const uint32_t *pages;    /* sorted, distinct */
+    size_t n_pages;
+    const mt_tree *tree;      /* pre-segment memory: page bytes and proof */
+} rcpt_fields;
+
+/* Writes everything up to (not including) the post digest. */
+int rcpt_encode_head(enc *e, const rcpt_fields *f);
+/* The post digest and, when final, the outcome. */
+void rcpt_encode_tail(enc *e, const uint8_t post[UTXO_HASH_BYTES], int final,
+                      const utxo_vm_result *outcome);
+#define RCPT_TAIL_BYTES(final) (UTXO_HASH_BYTES + ((final) ? 18u : 0u))
+
+/* Decodes taking ownership of bytes (freed on failure too). */
+int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *err_offset);
+
+/* Position of page p in r's witness, or -1. */
+long rcpt_find(const utxo_receipt *r, uint32_t page);
+
+/* Test hook of the prover: in segment `segment`, drop witness entry `drop`
+ * (an index into the sorted witness; -1: none) and/or add page `add` (0:
+ * none) before the receipt is written, so tests can produce receipts whose
+ * witness is consistent with the memory root but wrong for the segment. */
+typedef struct seg_prove_opts {
+    uint32_t segment;
+    long drop;
+    uint32_t add;
+} seg_prove_opts;
+int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uint8_t *args,
+              size_t args_len, const utxo_txctx *ctx, uint64_t budget, unsigned po2,
+              uint32_t page_limit, utxo_receipt_sink sink, void *ud, const seg_prove_opts *o);
+
+#endif /* UTXO_SRC_RECEIPT_H */

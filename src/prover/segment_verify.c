@@ -1,0 +1,369 @@
+/*
+ * segment_verify.c — checking segment receipts: one alone
+ * (utxo_receipt_verify) and whole chains of many runs on a thread pool
+ * (utxo_segments_verify_batch, utxo_segments_verify); docs/CONTINUATIONS.md
+ * "Verifying".
+ *
+ * One receipt: hash the witnessed pages into leaves (32 zero bytes for a
+ * page witnessed absent), fold them with the multiproof into the pre-state
+ * memory root, and re-execute the segment on an empty machine whose pager
+ * serves only witnessed pages (anything else: NOT_WITNESSED, an invalid
+ * receipt). Every witnessed page must have been asked for. Then fold the
+ * pages as the segment left them with the same siblings into the post root
+ * (pages outside the witness were not touched, so their siblings still
+ * hold), and compare the post digest and, for the last segment, the
+ * outcome. The machine only ever holds the witness.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "predicates/pred_run.h"
+#include "prover/receipt.h"
+#include "utxo/pool.h"
+
+typedef struct ver_pager {
+    const utxo_receipt *r;
+    uint8_t *asked;
+} ver_pager;
+
+static int ver_page(void *ud, uint32_t page, uint8_t buf[VM_PAGE_BYTES])
+{
+    ver_pager *vp = ud;
+    long i = rcpt_find(vp->r, page);
+    if (i < 0)
+        return VM_PAGE_MISSING;
+    vp->asked[i] = 1;
+    if (vp->r->data_of[i] == UINT32_MAX)
+        return VM_PAGE_ABSENT;
+    memcpy(buf, vp->r->page_data + (size_t)vp->r->data_of[i] * VM_PAGE_BYTES, VM_PAGE_BYTES);
+    return VM_PAGE_PRESENT;
+}
+
+/* Verifies r on machine v (whose page limit it changes). */
+static int verify_on(vm *v, utxo_receipt_check *out, const utxo_receipt *r,
+                     const utxo_txctx *ctx)
+{
+    uint8_t run_id[UTXO_HASH_BYTES], page[VM_PAGE_BYTES];
+    uint8_t *leaves = NULL, *scratch = NULL, *asked = NULL;
+    size_t n = r->n_pages;
+    seg_state pre = r->pre, post;
+    ver_pager vp;
+    utxo_vm_result res;
+    uint32_t fresh = 0;
+    int rc, done;
+
+    /* Pre-state sanity: what no real run can be in. */
+    if (pre.touched > r->page_limit || r->n_present > pre.touched || pre.cycles >= r->budget)
+        return UTXO_ERR_SEG_STATE;
+    leaves = malloc((n ? n : 1) * UTXO_HASH_BYTES);
+    scratch = malloc(mt_fold_scratch(n));
+    asked = calloc(n ? n : 1, 1);
+    if (!leaves || !scratch || !asked) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (r->data_of[i] == UINT32_MAX)
+            memset(leaves + i * UTXO_HASH_BYTES, 0, UTXO_HASH_BYTES);
+        else
+            mt_leaf(leaves + i * UTXO_HASH_BYTES,
+                    r->page_data + (size_t)r->data_of[i] * VM_PAGE_BYTES);
+    }
+    if ((rc = mt_fold(pre.root, &r->proof, r->page_no, leaves, n, scratch)) != UTXO_OK)
+        goto out;
+    seg_run_id(run_id, r->pred_id, r->budget, r->page_limit, r->po2, r->args, r->args_len);
+    seg_state_digest(out->pre_digest, run_id, &pre);
+
+    vp.r = r;
+    vp.asked = asked;
+    rc = seg_exec(v, &pre, r->args, r->args_len, ctx, r->budget, r->page_limit, r->po2, ver_page,
+                  &vp, &res);
+    if (rc < 0) {
+        rc = -rc;
+        goto out;
+    }
+    done = rc == VM_RUN_DONE;
+    rc = UTXO_OK;
+    if (done && res.status == UTXO_VM_FAILED && res.fail == UTXO_VM_FAIL_NOT_WITNESSED) {
+        rc = UTXO_ERR_SEG_WITNESS;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!asked[i]) {
+            rc = UTXO_ERR_SEG_WITNESS; /* a witnessed page the segment never touches */
+            goto out;
+        }
+    }
+    if (!done && res.cycles == pre.cycles) {
+        rc = UTXO_ERR_SEG_STALL;
+        goto out;
+    }
+    if (done != r->final) {
+        rc = UTXO_ERR_SEG_OUTCOME;
+        goto out;
+    }
+    if (done && memcmp(&res, &r->outcome, sizeof res) != 0) {
+        rc = UTXO_ERR_SEG_OUTCOME;
+        goto out;
+    }
+
+    /* Post root: the witnessed pages as the segment left them. */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *leaf = leaves + i * UTXO_HASH_BYTES;
+        if (!vm_page_get(v, r->page_no[i], page))
+            continue; /* still never materialised: the zero leaf */
+        if (r->data_of[i] == UINT32_MAX)
+            fresh++;
+        else if (memcmp(page, r->page_data + (size_t)r->data_of[i] * VM_PAGE_BYTES,
+                        VM_PAGE_BYTES) == 0)
+            continue; /* unchanged: same leaf */
+        mt_leaf(leaf, page);
+    }
+    memset(&post, 0, sizeof post);
+    if ((rc = mt_fold(post.root, &r->proof, r->page_no, leaves, n, scratch)) != UTXO_OK)
+        goto out;
+    post.pc = vm_pc(v);
+    for (unsigned i = 1; i < 32; i++)
+        post.x[i] = vm_reg(v, i);
+    post.cycles = vm_cycles(v);
+    post.touched = pre.touched + fresh;
+    seg_state_digest(out->post_digest, run_id, &post);
+    if (memcmp(out->post_digest, r->post_digest, UTXO_HASH_BYTES) != 0) {
+        rc = UTXO_ERR_SEG_POST;
+        goto out;
+    }
+    out->cycles_before = pre.cycles;
+    out->cycles_after = post.cycles;
+    out->final = done;
+    if (done)
+        out->outcome = res;
+out:
+    free(leaves);
+    free(scratch);
+    free(asked);
+    vm_set_pager(v, NULL, NULL);
+    vm_set_page_limit(v, 0); /* the thread's machine goes back to the default */
+    return rc;
+}
+
+int utxo_receipt_verify(utxo_receipt_check *out, const utxo_receipt *r, const utxo_txctx *ctx)
+{
+    vm *v;
+    int rc;
+
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!out || !r)
+        return UTXO_ERR_ARG;
+    if ((v = pred_thread_vm()) == NULL)
+        return UTXO_ERR_NOMEM;
+    rc = verify_on(v, out, r, ctx);
+    if (rc != UTXO_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+/* ---- chains, on a pool ------------------------------------------------- */
+
+/* One work item: a receipt, or (r == NULL) the initial digest of run `run`. */
+typedef struct ver_item {
+    size_t run;
+    const utxo_receipt *r;
+    int rc;
+    utxo_receipt_check chk;
+    utxo_vm_result load_res; /* initial item: the load ended the run */
+    int load_ended;
+    int skip;                /* a NULL receipt: nothing to check */
+} ver_item;
+
+typedef struct ver_ctx {
+    utxo_seg_run *runs;
+    ver_item *items;
+} ver_ctx;
+
+/* The initial digest of a run; the run's po2 is its first receipt's. */
+static int initial_item(const utxo_seg_run *run, ver_item *it)
+{
+    uint8_t id[UTXO_HASH_BYTES], run_id[UTXO_HASH_BYTES];
+    uint32_t limit = run->page_limit ? run->page_limit : UTXO_SEG_PAGE_LIMIT_DEFAULT;
+    unsigned po2 = run->n_receipts ? run->receipts[0]->po2 : UTXO_SEG_PO2_DEFAULT;
+    pc_entry *e = NULL;
+    seg_state st;
+    vm *v;
+    int rc;
+
+    if ((!run->img && run->img_len) || (!run->args && run->args_len) ||
+        limit > UTXO_SEG_PAGE_LIMIT_MAX || (run->n_receipts && !run->receipts))
+        return UTXO_ERR_ARG;
+    if (run->args_len > UTXO_SEG_MAX_ARGS || run->img_len > UTXO_IMAGE_MAX_BYTES)
+        return UTXO_ERR_TOO_LARGE;
+    if ((v = pred_thread_vm()) == NULL)
+        return UTXO_ERR_NOMEM;
+    utxo_predicate_id(id, run->img, run->img_len);
+    if ((rc = pc_get(&e, id, run->img, run->img_len, NULL)) != UTXO_OK)
+        return rc;
+    rc = seg_initial(&st, NULL, &it->load_res, v, e, run->args, (uint32_t)run->args_len,
+                     run->ctx, run->budget, limit);
+    vm_set_page_limit(v, 0);
+    pc_put(e);
+    if (rc == 1) {
+        it->load_ended = 1;
+        return UTXO_OK;
+    }
+    if (rc != 0)
+        return rc;
+    seg_run_id(run_id, id, run->budget, limit, po2, run->args, (uint32_t)run->args_len);
+    seg_state_digest(it->chk.post_digest, run_id, &st);
+    it->chk.cycles_after = st.cycles;
+    return UTXO_OK;
+}
+
+static void ver_one(void *arg, size_t i, unsigned worker)
+{
+    ver_ctx *c = arg;
+    ver_item *it = &c->items[i];
+    const utxo_seg_run *run = &c->runs[it->run];
+    (void)worker;
+    if (it->skip)
+        return;
+    if (it->r == NULL)
+        it->rc = initial_item(run, it);
+    else
+        it->rc = utxo_receipt_verify(&it->chk, it->r, run->ctx);
+}
+
+/* Does receipt r carry run's parameters? */
+static int same_run(const utxo_seg_run *run, const utxo_receipt *r, const uint8_t id[32])
+{
+    uint32_t limit = run->page_limit ? run->page_limit : UTXO_SEG_PAGE_LIMIT_DEFAULT;
+    return memcmp(r->pred_id, id, UTXO_HASH_BYTES) == 0 && r->budget == run->budget &&
+           r->page_limit == limit && r->args_len == run->args_len &&
+           (r->args_len == 0 || memcmp(r->args, run->args, r->args_len) == 0) &&
+           r->po2 == run->receipts[0]->po2;
+}
+
+/* The chain rules, once every item of the run has been checked. */
+static int chain_check(utxo_seg_run *run, const ver_item *items)
+{
+    uint8_t id[UTXO_HASH_BYTES];
+    const ver_item *init = &items[0];
+    size_t n = run->n_receipts;
+
+    if (init->rc != UTXO_OK)
+        return init->rc;
+    if (init->load_ended) {
+        if (n != 0)
+            return UTXO_ERR_SEG_CHAIN;
+        run->res = init->load_res;
+        return UTXO_OK;
+    }
+    if (n == 0)
+        return UTXO_ERR_SEG_CHAIN;
+    utxo_predicate_id(id, run->img, run->img_len);
+    for (size_t k = 0; k < n; k++) {
+        const utxo_receipt *r = run->receipts[k];
+        const ver_item *it = &items[k + 1];
+        if (r == NULL)
+            return UTXO_ERR_ARG;
+        if (!same_run(run, r, id))
+            return UTXO_ERR_SEG_RUN;
+        if (r->index != k)
+            return UTXO_ERR_SEG_CHAIN;
+        if (it->rc != UTXO_OK)
+            return it->rc;
+        if (memcmp(it->chk.pre_digest, items[k].chk.post_digest, UTXO_HASH_BYTES) != 0)
+            return UTXO_ERR_SEG_CHAIN;
+        if (it->chk.final != (k + 1 == n))
+            return UTXO_ERR_SEG_CHAIN;
+    }
+    run->res = items[n].chk.outcome;
+    return UTXO_OK;
+}
+
+int utxo_segments_verify_batch(utxo_seg_run *runs, size_t n, unsigned threads)
+{
+    ver_item *items = NULL;
+    size_t total = 0, k = 0;
+    pool *p = NULL;
+    ver_ctx c;
+
+    if (!runs && n)
+        return UTXO_ERR_ARG;
+    for (size_t i = 0; i < n; i++) {
+        memset(&runs[i].res, 0, sizeof runs[i].res);
+        runs[i].rc = UTXO_ERR_INTERNAL;
+        if (runs[i].n_receipts > SIZE_MAX / 2 - total)
+            return UTXO_ERR_ARG;
+        total += 1 + runs[i].n_receipts;
+    }
+    if (total == 0)
+        return UTXO_OK;
+    items = calloc(total, sizeof *items);
+    if (!items)
+        return UTXO_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        items[k++].run = i;
+        for (size_t j = 0; j < runs[i].n_receipts; j++) {
+            items[k].run = i;
+            items[k].r = runs[i].receipts ? runs[i].receipts[j] : NULL;
+            if (items[k].r == NULL) {
+                items[k].rc = UTXO_ERR_ARG;
+                items[k].skip = 1;
+            }
+            k++;
+        }
+    }
+    c.runs = runs;
+    c.items = items;
+    if (threads == 1 || total == 1) {
+        for (size_t i = 0; i < total; i++)
+            ver_one(&c, i, 0);
+    } else {
+        p = pool_new(threads);
+        if (!p) {
+            free(items);
+            return UTXO_ERR_NOMEM;
+        }
+        pool_for(p, total, ver_one, &c);
+        pool_free(p);
+    }
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        runs[i].rc = chain_check(&runs[i], &items[k]);
+        if (runs[i].rc != UTXO_OK)
+            memset(&runs[i].res, 0, sizeof runs[i].res);
+        k += 1 + runs[i].n_receipts;
+    }
+    free(items);
+    return UTXO_OK;
+}
+
+int utxo_segments_verify(utxo_vm_result *res, const uint8_t *img, size_t img_len,
+                         const uint8_t *args, size_t args_len, const utxo_txctx *ctx,
+                         uint64_t budget, uint32_t page_limit,
+                         const utxo_receipt *const *receipts, size_t n, unsigned threads)
+{
+    utxo_seg_run run;
+    int rc;
+
+    if (res)
+        memset(res, 0, sizeof *res);
+    if (!res)
+        return UTXO_ERR_ARG;
+    memset(&run, 0, sizeof run);
+    run.img = img;
+    run.img_len = img_len;
+    run.args = args;
+    run.args_len = args_len;
+    run.ctx = ctx;
+    run.budget = budget;
+    run.page_limit = page_limit;
+    run.receipts = receipts;
+    run.n_receipts = n;
+    if ((rc = utxo_segments_verify_batch(&run, 1, threads)) != UTXO_OK)
+        return rc;
+    if (run.rc == UTXO_OK)
+        *res = run.res;
+    return run.rc;
+}
