@@ -184,6 +184,22 @@ tests_wallet_mkchain_SOURCES = tests/wallet_mkchain.c
 tests_wallet_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
 TESTS += tests/wallet_cli.sh
 EXTRA_DIST += tests/wallet_cli.sh
+# The example sees only the installed header set (no src/, no config.h) and
+# links the shared libutxo.la, which exports the utxo_* API only;
+# installcheck builds it once more with pkg-config against the installation.
+check_PROGRAMS += examples/wallet_example
+TESTS += examples/wallet_example
+examples_wallet_example_SOURCES = examples/wallet_example.c
+examples_wallet_example_CPPFLAGS = -I$(top_srcdir)/include
+examples_wallet_example_CFLAGS = -std=c11 $(WARN_CFLAGS) $(SAN_CFLAGS)
+examples_wallet_example_LDADD = libutxo.la
+installcheck-local: installcheck-wallet-example
+installcheck-wallet-example:
+	PKG_CONFIG_PATH='$(DESTDIR)$(libdir)/pkgconfig' && export PKG_CONFIG_PATH && \
+	$(CC) -std=c11 -o wallet_example_installed $(srcdir)/examples/wallet_example.c \
+	  `pkg-config --define-variable=prefix='$(DESTDIR)$(prefix)' --cflags --libs libutxo` && \
+	LD_LIBRARY_PATH='$(DESTDIR)$(libdir)' ./wallet_example_installed && rm -f wallet_example_installed
+.PHONY: installcheck-wallet-example
 # end wallet
 
 # store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals

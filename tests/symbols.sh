@@ -19,7 +19,7 @@ if [ -n "$bad" ]; then
 else
     pass=$((pass + 1))
 fi
-for s in utxo_strerror utxo_version utxo_tx_from_bytes utxo_block_check; do
+for s in utxo_strerror utxo_version utxo_tx_from_bytes utxo_block_check utxo_keypair_derive utxo_address_decode utxo_builder_finalize utxo_wallet_open utxo_wallet_apply_block; do
     if printf '%s\n' "$syms" | grep -qx "$s"; then pass=$((pass + 1)); else echo "FAIL: $s not exported"; fail=$((fail + 1)); fi
 done
 echo "$pass passed, $fail failed"
