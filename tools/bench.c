@@ -24,6 +24,7 @@ struct bench {
 
 static const struct bench benches[] = {
     {"encode", bench_encode, "transactions encoded+decoded per second vs memcpy of the same bytes"},
+    {"segments", bench_segments, "continuations: prove and verify vs plain run, parallel speed-up, witness bytes, peak memory"},
     {"vm", bench_vm, "RV32IM interpreter: instructions per second, metered, vs the same C native"},
     {"stateless", bench_stateless, "accumulator: state bytes, proof bytes per input, verify vs raw hashing"},
 };

@@ -24,4 +24,7 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs);
 /* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
 int bench_vm_p2pk(int reps);
 
+/* Continuations (bench_segments.c): prove/verify vs plain, speed-up, witness, peak memory. */
+int bench_segments(int argc, char **argv);
+
 #endif /* UTXO_TOOLS_BENCH_H */

@@ -19,5 +19,7 @@ int cmd_rollback(int argc, char **argv);
 
 /* the wallet (tools/cmd_wallet.c) */
 int cmd_wallet(int argc, char **argv);
+/* continuations (tools/cmd_segments.c): segments prove|verify|verify-one */
+int cmd_segments(int argc, char **argv);
 
 #endif /* UTXO_TOOLS_COMMANDS_H */

@@ -36,3 +36,7 @@ utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd
 # wallet: utxo wallet new|address|balance|history|sync|send
 utxo_SOURCES += tools/cmd_wallet.c
 # end wallet
+
+# continuations (cont): utxo segments prove|verify|verify-one, utxo bench segments
+utxo_SOURCES += tools/cmd_segments.c tools/bench_segments.c tools/bench/seg_work_img.h
+# end continuations

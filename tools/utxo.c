@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"utxos", cmd_utxos, "list a store's unspent outputs, by predicate id (utxos --help)"},
     {"rollback", cmd_rollback, "undo a store's blocks above a height (rollback --help)"},
     {"wallet", cmd_wallet, "a wallet file: new, address, balance, sync, send (wallet --help)"},
+    {"segments", cmd_segments, "prove a predicate run into segment receipts, verify them (segments --help)"},
     {"bench", cmd_bench, "run a benchmark and print `bench NAME FIELD=VALUE ...` lines"},
 };
 

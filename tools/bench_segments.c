@@ -1,0 +1,312 @@
+/*
+ * bench_segments.c — `utxo bench segments`: the cost of continuations,
+ * measured against plain execution of the same run in the same process.
+ *
+ *   bench segments prove_ratio=... verify_ratio=... speedup=... ...
+ *
+ * Workload: tests/segments/work.c, compiled in as bench/seg_work_img.h
+ * (generated with tests/segments/work.img by gen_work.sh; test_segments
+ * checks the two agree). Fields:
+ *   plain_ms         utxo_predicate_run of the run (best of 3)
+ *   prove_ms         utxo_segments_prove of the same run (best of 3)
+ *   prove_ratio      prove_ms / plain_ms                 (target <= 1.5)
+ *   verify_ratio     sum over segments of verifying one alone, one thread,
+ *                    / plain_ms (same cycles)            (target <= 1.3)
+ *   speedup          chain verify on 1 thread / on N threads (target >= 1.8
+ *                    with 8+ segments on 2 cores)
+ *   witness_bytes_per_segment, witness_bytes_per_mcycle
+ *   peak_kib         peak resident memory of a child process verifying one
+ *                    segment of a run that touches 256 MiB (VmHWM of a
+ *                    fresh exec; target < 32768), and heavy_peak_kib for the
+ *                    segment of that run with the largest witness.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "utxo.h"
+#include "utxo/segments.h"
+#include "bench.h"
+#include "util.h"
+#include "bench/seg_work_img.h"
+
+static void le_words(uint8_t out[24], const uint32_t w[6])
+{
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (uint8_t)(w[i] >> (8 * j));
+}
+
+typedef struct keep {
+    utxo_receipt **r;
+    size_t n, cap;
+    uint64_t bytes;
+    int keep;
+    /* for the 256 MiB run: the chosen receipts written to files */
+    const char *light_path, *heavy_path;
+    size_t heavy_bytes;
+    utxo_receipt *heavy, *last;
+} keep;
+
+static int sink(void *ud, utxo_receipt *r)
+{
+    keep *k = ud;
+    size_t len;
+    (void)utxo_receipt_bytes(r, &len);
+    k->bytes += len;
+    if (k->light_path) { /* keep the largest and the last one only */
+        if (len > k->heavy_bytes) {
+            utxo_receipt_free(k->heavy);
+            k->heavy = r;
+            k->heavy_bytes = len;
+        } else {
+            utxo_receipt_free(k->last);
+            k->last = r;
+        }
+        k->n++;
+        return 0;
+    }
+    if (!k->keep) {
+        k->n++;
+        utxo_receipt_free(r);
+        return 0;
+    }
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 64;
+        utxo_receipt **g = realloc(k->r, k->cap * sizeof *g);
+        if (!g)
+            return 1;
+        k->r = g;
+    }
+    k->r[k->n++] = r;
+    return 0;
+}
+
+static void keep_free(keep *k)
+{
+    for (size_t i = 0; i < k->n && k->keep; i++)
+        utxo_receipt_free(k->r[i]);
+    free(k->r);
+    utxo_receipt_free(k->heavy);
+    utxo_receipt_free(k->last);
+    memset(k, 0, sizeof *k);
+}
+
+/* Peak resident KiB of `utxo segments verify-one FILE` in a fresh process:
+ * its VmHWM, read by the child itself (bench segments --peak-of FILE). */
+static long child_peak(const char *file)
+{
+    int fds[2];
+    char buf[64] = {0};
+    pid_t pid;
+    int st;
+
+    if (pipe(fds) != 0)
+        return -1;
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        execl("/proc/self/exe", "utxo", "bench", "segments", "--peak-of", file, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    waitpid(pid, &st, 0);
+    if (n <= 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return -1;
+    return strtol(buf, NULL, 10);
+}
+
+/* The child side: verify one receipt file, print VmHWM in KiB. */
+static int peak_of(const char *file)
+{
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    utxo_receipt *r = NULL;
+    utxo_receipt_check chk;
+    char line[256];
+    long hwm = -1;
+    FILE *f;
+
+    if (read_file(file, (size_t)1 << 31, &raw, &len) != 0)
+        return 2;
+    if (utxo_receipt_from_bytes(&r, raw, len, NULL) != UTXO_OK)
+        return 1;
+    free(raw); /* the decoded receipt holds its own copy */
+    if (utxo_receipt_verify(&chk, r, NULL) != UTXO_OK)
+        return 1;
+    utxo_receipt_free(r);
+    if ((f = fopen("/proc/self/status", "r")) == NULL)
+        return 2;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            hwm = strtol(line + 6, NULL, 10);
+    fclose(f);
+    printf("%ld\n", hwm);
+    return hwm < 0 ? 2 : 0;
+}
+
+static int write_receipt_file(const char *path, const utxo_receipt *r)
+{
+    size_t len;
+    const uint8_t *b = utxo_receipt_bytes(r, &len);
+    return write_file(path, b, len);
+}
+
+int bench_segments(int argc, char **argv)
+{
+    const char *img_path = NULL;
+    uint64_t rounds = 8000, threads = 2, po2 = 20, big_mib = 256;
+    uint8_t *img = NULL, args[24];
+    size_t img_len = 0;
+    uint64_t plain_ns = UINT64_MAX, prove_ns = UINT64_MAX, ver1_ns = UINT64_MAX,
+             verN_ns = UINT64_MAX, alone_ns = 0, budget = UINT64_C(4000000000);
+    utxo_vm_result plain, proved, checked;
+    keep k = {0};
+    int rc = EXIT_USAGE;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--peak-of") == 0 && i + 1 < argc)
+            return peak_of(argv[i + 1]);
+        if (strcmp(argv[i], "--img") == 0 && i + 1 < argc)
+            img_path = argv[++i];
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &rounds))
+            i++;
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc &&
+                 parse_u64(argv[i + 1], &threads) && threads >= 1 && threads <= 256)
+            i++;
+        else if (strcmp(argv[i], "--po2") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &po2) &&
+                 po2 >= UTXO_SEG_PO2_MIN && po2 <= UTXO_SEG_PO2_MAX)
+            i++;
+        else if (strcmp(argv[i], "--big-mib") == 0 && i + 1 < argc &&
+                 parse_u64(argv[i + 1], &big_mib) && big_mib <= 4000)
+            i++;
+        else {
+            fprintf(stderr,
+                    "usage: %s bench segments [--img tests/segments/work.img] [--rounds N]\n"
+                    "         [--po2 K] [--threads N] [--big-mib M]\n",
+                    prog_name);
+            return EXIT_USAGE;
+        }
+    }
+    if (img_path) {
+        if (read_file(img_path, UTXO_IMAGE_MAX_BYTES, &img, &img_len) != 0)
+            return EXIT_USAGE;
+    } else {
+        if ((img = malloc(sizeof seg_work_img)) == NULL)
+            return EXIT_USAGE;
+        memcpy(img, seg_work_img, sizeof seg_work_img);
+        img_len = sizeof seg_work_img;
+    }
+
+    /* 1. compute-heavy run: hash chain + 256 KiB sieve + 1 MiB touched */
+    uint32_t w[6] = {(uint32_t)rounds, 256u << 10, 0, 1024, 0xffffffffu, 2};
+    le_words(args, w);
+    for (int rep = 0; rep < 3; rep++) {
+        uint64_t t0 = bench_now_ns();
+        if (utxo_predicate_run(&plain, img, img_len, args, sizeof args, NULL, budget) != UTXO_OK)
+            goto out;
+        uint64_t t1 = bench_now_ns();
+        if (t1 - t0 < plain_ns)
+            plain_ns = t1 - t0;
+        keep_free(&k);
+        k.keep = rep == 2;
+        t0 = bench_now_ns();
+        if (utxo_segments_prove(&proved, img, img_len, args, sizeof args, NULL, budget,
+                                (unsigned)po2, 0, sink, &k) != UTXO_OK)
+            goto out;
+        t1 = bench_now_ns();
+        if (t1 - t0 < prove_ns)
+            prove_ns = t1 - t0;
+    }
+    if (plain.status != UTXO_VM_ACCEPTED || proved.cycles != plain.cycles) {
+        errorf("bench segments: the proved run differs from the plain run");
+        goto out;
+    }
+    for (size_t i = 0; i < k.n; i++) { /* each alone, on this thread */
+        utxo_receipt_check chk;
+        uint64_t t0 = bench_now_ns();
+        if (utxo_receipt_verify(&chk, k.r[i], NULL) != UTXO_OK)
+            goto out;
+        alone_ns += bench_now_ns() - t0;
+    }
+    for (int rep = 0; rep < 3; rep++) {
+        uint64_t t0 = bench_now_ns();
+        if (utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
+                                 (const utxo_receipt *const *)k.r, k.n, 1) != UTXO_OK)
+            goto out;
+        uint64_t t1 = bench_now_ns();
+        if (utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
+                                 (const utxo_receipt *const *)k.r, k.n, (unsigned)threads) !=
+            UTXO_OK)
+            goto out;
+        uint64_t t2 = bench_now_ns();
+        if (t1 - t0 < ver1_ns)
+            ver1_ns = t1 - t0;
+        if (t2 - t1 < verN_ns)
+            verN_ns = t2 - t1;
+    }
+    printf("bench segments cycles=%" PRIu64 " po2=%" PRIu64 " segments=%zu plain_ms=%.1f "
+           "prove_ms=%.1f prove_ratio=%.3f verify_ratio=%.3f\n",
+           plain.cycles, po2, k.n, plain_ns / 1e6, prove_ns / 1e6, (double)prove_ns / plain_ns,
+           (double)alone_ns / plain_ns);
+    printf("bench segments threads=%" PRIu64 " verify1_ms=%.1f verifyN_ms=%.1f speedup=%.2f "
+           "witness_bytes_per_segment=%.0f witness_bytes_per_mcycle=%.0f\n",
+           threads, ver1_ns / 1e6, verN_ns / 1e6, (double)ver1_ns / verN_ns,
+           (double)k.bytes / (double)k.n, (double)k.bytes * 1e6 / (double)plain.cycles);
+    fflush(stdout);
+    keep_free(&k);
+
+    /* 2. a run that touches big_mib MiB, then computes: peak memory of
+     * verifying one of its segments in a fresh process */
+    if (big_mib > 0) {
+        char light[] = "/tmp/utxo-bench-seg-XXXXXX";
+        char heavy[64];
+        int fd = mkstemp(light);
+        uint32_t pages = (uint32_t)(big_mib << 10);
+        uint32_t wb[6] = {200, 0, 0, pages, 0xffffffffu, 1};
+        if (fd < 0)
+            goto out;
+        close(fd);
+        snprintf(heavy, sizeof heavy, "%s.heavy", light);
+        le_words(args, wb);
+        k.light_path = light;
+        k.heavy_path = heavy;
+        uint64_t t0 = bench_now_ns();
+        if (utxo_segments_prove(&proved, img, img_len, args, sizeof args, NULL, budget, 16,
+                                pages + 1024, sink, &k) != UTXO_OK ||
+            proved.status != UTXO_VM_ACCEPTED || !k.last || !k.heavy) {
+            errorf("bench segments: the %" PRIu64 " MiB run did not prove", big_mib);
+            unlink(light);
+            goto out;
+        }
+        uint64_t t1 = bench_now_ns();
+        utxo_receipt_info li, hi;
+        utxo_receipt_get_info(k.last, &li);
+        utxo_receipt_get_info(k.heavy, &hi);
+        int wr = write_receipt_file(light, k.last) | write_receipt_file(heavy, k.heavy);
+        keep_free(&k);
+        long lp = wr ? -1 : child_peak(light), hp = wr ? -1 : child_peak(heavy);
+        unlink(light);
+        unlink(heavy);
+        printf("bench segments touched_mib=%" PRIu64 " cycles=%" PRIu64 " po2=16 prove_ms=%.0f "
+               "peak_kib=%ld witness_pages=%u heavy_peak_kib=%ld heavy_witness_pages=%u\n",
+               big_mib, proved.cycles, (t1 - t0) / 1e6, lp, li.witness_pages, hp,
+               hi.witness_pages);
+        if (lp < 0 || hp < 0)
+            goto out;
+    }
+    rc = EXIT_VALID;
+out:
+    keep_free(&k);
+    free(img);
+    return rc;
+}

@@ -1,0 +1,743 @@
+/*
+ * cmd_segments.c — `utxo segments`: prove a predicate run into segment
+ * receipts, verify a directory of them, or verify one receipt alone.
+ *
+ *   utxo segments prove IMG|ELF [--arg-hex HEX] [--budget N] [--po2 K]
+ *                 [--page-limit N] [--tx FILE --input N [--height H]
+ *                 [--chain-id HEX]] -o DIR [--json]
+ *   utxo segments verify DIR [--threads N] [--json]
+ *   utxo segments verify-one FILE [--tx FILE --input N [--height H]
+ *                 [--chain-id HEX]] [--json]
+ *
+ * A proof directory holds seg-NNNNNN.rcpt (one receipt per segment, the
+ * canonical encoding of docs/CONTINUATIONS.md), image (the canonical
+ * predicate image), tx (a copy of --tx, if given) and manifest: text lines
+ * "KEY VALUE" saying how to rebuild the run's context (format version,
+ * predicate id, args hex, budget, page limit, po2, input, height, chain id,
+ * segment count). The manifest only tells `verify` what to check against;
+ * the receipts themselves are checked, never trusted.
+ * Exit: 0 the run accepted (and, for verify, the receipts prove it), 1 a
+ * proven outcome that is not acceptance or receipts that do not verify,
+ * 2 usage or I/O.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "utxo.h"
+#include "utxo/segments.h"
+#include "predicates/image.h"
+#include "commands.h"
+#include "bench.h"
+#include "json.h"
+#include "util.h"
+
+#define SEG_DEFAULT_BUDGET UINT64_C(100000000)
+#define SEG_FILE_MAX ((size_t)1 << 31)
+
+static void segments_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: %s segments prove IMG|ELF [--arg-hex HEX] [--budget N] [--po2 K]\n"
+            "                         [--page-limit N] [--tx FILE --input N [--height H]\n"
+            "                         [--chain-id HEX]] -o DIR [--json]\n"
+            "       %s segments verify DIR [--threads N] [--json]\n"
+            "       %s segments verify-one FILE [--tx FILE --input N [--height H]\n"
+            "                         [--chain-id HEX]] [--json]\n"
+            "\n"
+            "Splits a predicate run into segments of 2^K cycles (K 10..24, default 20)\n"
+            "with one receipt each, and checks receipts by re-executing each segment\n"
+            "over its memory witness: stateless and parallel, not succinct, not\n"
+            "zero-knowledge (docs/CONTINUATIONS.md).\n"
+            "  --budget N      cycle budget (default 100000000, or the input's with --tx)\n"
+            "  --page-limit N  pages of 1 KiB the run may touch (default 16384)\n"
+            "  --threads N     verify on N threads (default: one per CPU)\n"
+            "Exit: 0 accepted (and verified), 1 not accepted or invalid receipts, 2 usage/I/O.\n"
+            "\n"
+            "example:\n"
+            "  %s segments prove work.img --arg-hex 204e0000 --po2 20 -o proof\n"
+            "  %s segments verify proof --threads 2\n"
+            "  %s segments verify-one proof/seg-000003.rcpt\n",
+            prog_name, prog_name, prog_name, prog_name, prog_name, prog_name);
+}
+
+static const char *status_str(int s)
+{
+    return s == UTXO_VM_ACCEPTED ? "accepted" : s == UTXO_VM_REJECTED ? "rejected" : "failed";
+}
+
+static int load_image(const char *path, uint8_t **img, size_t *len)
+{
+    uint8_t *raw = NULL;
+    size_t raw_len = 0, off = 0;
+    int rc;
+
+    *img = NULL;
+    *len = 0;
+    if (read_file(path, (size_t)16 << 20, &raw, &raw_len) != 0)
+        return EXIT_USAGE;
+    if (raw_len >= 4 && memcmp(raw, "\x7f" "ELF", 4) == 0) {
+        rc = utxo_image_from_elf(img, len, raw, raw_len, &off);
+        free(raw);
+        if (rc != UTXO_OK) {
+            errorf("%s: not a usable ELF executable (byte %zu): %s", path, off, utxo_strerror(rc));
+            return EXIT_INVALID;
+        }
+        return EXIT_VALID;
+    }
+    rc = utxo_image_validate(raw, raw_len, &off);
+    if (rc != UTXO_OK) {
+        errorf("%s: invalid predicate image at byte %zu: %s", path, off, utxo_strerror(rc));
+        free(raw);
+        return EXIT_INVALID;
+    }
+    *img = raw;
+    *len = raw_len;
+    return EXIT_VALID;
+}
+
+/* ---- the transaction context (as `utxo predicate run --tx`) ------------ */
+
+typedef struct txenv {
+    utxo_tx *tx;
+    utxo_output *spent;
+    utxo_txctx ctx;
+    uint8_t *raw;
+    size_t raw_len;
+} txenv;
+
+static void txenv_free(txenv *t)
+{
+    utxo_tx_free(t->tx);
+    free(t->spent);
+    free(t->raw);
+    memset(t, 0, sizeof *t);
+}
+
+/* Reads tx_path and builds the context of input `input`: the spent outputs
+ * are unknown here, so each is zero except the running input's predicate id
+ * (the same rule as `utxo predicate run`). chain: 32 bytes or NULL. */
+static int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,
+                      const uint8_t *chain, const uint8_t pred_id[UTXO_HASH_BYTES])
+{
+    utxo_params p;
+    size_t off = 0;
+
+    memset(t, 0, sizeof *t);
+    if (read_file(tx_path, UTXO_CAP_TX_BYTES, &t->raw, &t->raw_len) != 0)
+        return EXIT_USAGE;
+    if (utxo_tx_from_bytes(&t->tx, t->raw, t->raw_len, NULL, &off) != UTXO_OK) {
+        errorf("%s: invalid transaction at byte %zu", tx_path, off);
+        return EXIT_USAGE;
+    }
+    if (input >= t->tx->n_inputs || height > UINT32_MAX) {
+        errorf("--input %" PRIu64 ": the transaction has %u input(s)", input, t->tx->n_inputs);
+        return EXIT_USAGE;
+    }
+    t->spent = calloc(t->tx->n_inputs, sizeof *t->spent);
+    if (!t->spent) {
+        errorf("out of memory");
+        return EXIT_USAGE;
+    }
+    memcpy(t->spent[input].predicate_id, pred_id, UTXO_HASH_BYTES);
+    utxo_params_default(&p);
+    utxo_tx_sighash(t->tx, chain ? chain : p.chain_id, t->ctx.sighash);
+    t->ctx.tx = t->tx;
+    t->ctx.input_index = (uint32_t)input;
+    t->ctx.spent = t->spent;
+    t->ctx.height = (uint32_t)height;
+    return EXIT_VALID;
+}
+
+/* ---- prove ---------------------------------------------------------------- */
+
+typedef struct sink_ud {
+    const char *dir;
+    uint32_t n;
+    uint64_t bytes, witness_pages;
+    int io_failed;
+} sink_ud;
+
+static int write_receipt(void *ud, utxo_receipt *r)
+{
+    sink_ud *s = ud;
+    char path[4096];
+    utxo_receipt_info info;
+    size_t len;
+    const uint8_t *b = utxo_receipt_bytes(r, &len);
+
+    utxo_receipt_get_info(r, &info);
+    snprintf(path, sizeof path, "%s/seg-%06u.rcpt", s->dir, s->n);
+    if (write_file(path, b, len) != 0)
+        s->io_failed = 1;
+    s->n++;
+    s->bytes += len;
+    s->witness_pages += info.witness_pages;
+    utxo_receipt_free(r);
+    return s->io_failed;
+}
+
+static void put_hex_line(FILE *f, const char *key, const uint8_t *p, size_t n)
+{
+    fprintf(f, "%s ", key);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%02x", p[i]);
+    fputc('\n', f);
+}
+
+static int do_prove(int argc, char **argv)
+{
+    const char *img_path = NULL, *tx_path = NULL, *arg_hex = NULL, *chain_hex = NULL,
+               *dir = NULL;
+    uint64_t budget = SEG_DEFAULT_BUDGET, input = 0, height = 0, po2 = UTXO_SEG_PO2_DEFAULT,
+             limit = UTXO_SEG_PAGE_LIMIT_DEFAULT;
+    bool have_budget = false, as_json = false;
+    uint8_t *img = NULL, *args = NULL, *chain = NULL, id[UTXO_HASH_BYTES];
+    size_t img_len = 0, args_len = 0, chain_len = 0;
+    txenv te;
+    sink_ud s = {0};
+    utxo_vm_result res;
+    char path[4096];
+    FILE *mf;
+    int rc = EXIT_USAGE, prc;
+    uint64_t t0, t1;
+
+    memset(&te, 0, sizeof te);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (strcmp(a, "--arg-hex") == 0 && more)
+            arg_hex = argv[++i];
+        else if (strcmp(a, "--budget") == 0 && more && parse_u64(argv[i + 1], &budget))
+            have_budget = true, i++;
+        else if (strcmp(a, "--po2") == 0 && more && parse_u64(argv[i + 1], &po2))
+            i++;
+        else if (strcmp(a, "--page-limit") == 0 && more && parse_u64(argv[i + 1], &limit))
+            i++;
+        else if (strcmp(a, "--tx") == 0 && more)
+            tx_path = argv[++i];
+        else if (strcmp(a, "--input") == 0 && more && parse_u64(argv[i + 1], &input))
+            i++;
+        else if (strcmp(a, "--height") == 0 && more && parse_u64(argv[i + 1], &height))
+            i++;
+        else if (strcmp(a, "--chain-id") == 0 && more)
+            chain_hex = argv[++i];
+        else if (strcmp(a, "-o") == 0 && more)
+            dir = argv[++i];
+        else if (strcmp(a, "--json") == 0)
+            as_json = true;
+        else if (img_path == NULL && a[0] != '-')
+            img_path = a;
+        else {
+            errorf("segments prove: bad argument '%s'", a);
+            segments_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!img_path || !dir) {
+        segments_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX) {
+        errorf("--po2 %" PRIu64 ": must be %u..%u", po2, UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX);
+        return EXIT_USAGE;
+    }
+    if (limit == 0 || limit > UTXO_SEG_PAGE_LIMIT_MAX) {
+        errorf("--page-limit: 1..%u pages", UTXO_SEG_PAGE_LIMIT_MAX);
+        return EXIT_USAGE;
+    }
+    if ((rc = load_image(img_path, &img, &img_len)) != EXIT_VALID)
+        return rc == EXIT_INVALID ? EXIT_USAGE : rc;
+    rc = EXIT_USAGE;
+    utxo_predicate_id(id, img, img_len);
+    if (arg_hex && hex_decode(arg_hex, &args, &args_len) != 0) {
+        errorf("--arg-hex: not a hex string");
+        goto out;
+    }
+    if (chain_hex && (hex_decode(chain_hex, &chain, &chain_len) != 0 || chain_len != UTXO_HASH_BYTES)) {
+        errorf("--chain-id: need 64 hex digits");
+        goto out;
+    }
+    if (tx_path) {
+        if (txenv_load(&te, tx_path, input, height, chain, id) != EXIT_VALID)
+            goto out;
+        const utxo_input *in = &te.tx->inputs[input];
+        if (!arg_hex && in->witness.args_len > 0) {
+            args_len = in->witness.args_len;
+            if ((args = malloc(args_len)) == NULL)
+                goto out;
+            memcpy(args, in->witness.args, args_len);
+        }
+        if (!have_budget)
+            budget = in->witness.budget;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        errorf("%s: %s", dir, strerror(errno));
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/image", dir);
+    if (write_file(path, img, img_len) != 0)
+        goto out;
+    if (tx_path) {
+        snprintf(path, sizeof path, "%s/tx", dir);
+        if (write_file(path, te.raw, te.raw_len) != 0)
+            goto out;
+    }
+    s.dir = dir;
+    t0 = bench_now_ns();
+    prc = utxo_segments_prove(&res, img, img_len, args, args_len, tx_path ? &te.ctx : NULL, budget,
+                              (unsigned)po2, (uint32_t)limit, write_receipt, &s);
+    t1 = bench_now_ns();
+    if (prc != UTXO_OK) {
+        errorf("%s: cannot prove the run: %s", img_path, s.io_failed ? "cannot write a receipt"
+                                                                     : utxo_strerror(prc));
+        rc = prc == UTXO_ERR_SEG_HOSTCALL ? EXIT_INVALID : EXIT_USAGE;
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    if ((mf = fopen(path, "w")) == NULL) {
+        errorf("%s: %s", path, strerror(errno));
+        goto out;
+    }
+    fprintf(mf, "utxo-segments 1\n");
+    put_hex_line(mf, "predicate", id, sizeof id);
+    put_hex_line(mf, "args", args, args_len);
+    fprintf(mf, "budget %" PRIu64 "\npage_limit %" PRIu64 "\npo2 %" PRIu64 "\n", budget, limit, po2);
+    fprintf(mf, "tx %s\ninput %" PRIu64 "\nheight %" PRIu64 "\n", tx_path ? "yes" : "no", input,
+            height);
+    if (chain)
+        put_hex_line(mf, "chain_id", chain, UTXO_HASH_BYTES);
+    fprintf(mf, "segments %u\n", s.n);
+    if (fclose(mf) != 0) {
+        errorf("%s: write failed", path);
+        goto out;
+    }
+    if (as_json) {
+        json j;
+        json_init(&j, stdout, false);
+        json_begin_object(&j);
+        json_key(&j, "id");
+        json_hex(&j, id, sizeof id);
+        json_key(&j, "status");
+        json_str(&j, status_str(res.status));
+        json_key(&j, "exit_code");
+        json_u64(&j, res.exit_code);
+        json_key(&j, "fail");
+        if (res.status == UTXO_VM_FAILED)
+            json_str(&j, utxo_vm_fail_str(res.fail));
+        else
+            json_null(&j);
+        json_key(&j, "cycles");
+        json_u64(&j, res.cycles);
+        json_key(&j, "po2");
+        json_u64(&j, po2);
+        json_key(&j, "segments");
+        json_u64(&j, s.n);
+        json_key(&j, "bytes");
+        json_u64(&j, s.bytes);
+        json_key(&j, "witness_pages");
+        json_u64(&j, s.witness_pages);
+        json_key(&j, "ms");
+        json_u64(&j, (t1 - t0) / 1000000);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        printf("proved %s%s%s cycles=%" PRIu64 " segments=%u bytes=%" PRIu64 " dir=%s\n",
+               status_str(res.status), res.status == UTXO_VM_FAILED ? " reason=" : "",
+               res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(res.fail) : "", res.cycles, s.n,
+               s.bytes, dir);
+    }
+    rc = res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
+out:
+    free(img);
+    free(args);
+    free(chain);
+    txenv_free(&te);
+    return rc;
+}
+
+/* ---- the manifest -------------------------------------------------------- */
+
+typedef struct manifest {
+    uint8_t id[UTXO_HASH_BYTES];
+    uint8_t *args;
+    size_t args_len;
+    uint64_t budget, page_limit, po2, input, height, segments;
+    bool tx, have_chain;
+    uint8_t chain[UTXO_HASH_BYTES];
+} manifest;
+
+/* Strict: every key once, in this order, chain_id optional. */
+static int manifest_read(manifest *m, const char *dir)
+{
+    static const char *const keys[] = {"utxo-segments", "predicate", "args", "budget",
+                                       "page_limit", "po2", "tx", "input", "height",
+                                       "chain_id", "segments"};
+    char path[4096];
+    uint8_t *raw = NULL, *hex = NULL;
+    size_t len = 0, hex_len = 0, k = 0;
+    int rc = EXIT_USAGE;
+
+    memset(m, 0, sizeof *m);
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    if (read_file(path, 1 << 22, &raw, &len) != 0)
+        return EXIT_USAGE;
+    char *text = malloc(len + 1);
+    if (!text)
+        goto out;
+    memcpy(text, raw, len);
+    text[len] = 0;
+    for (char *line = text, *next; *line; line = next) {
+        char *nl = strchr(line, '\n'), *sp;
+        if (!nl)
+            goto bad;
+        *nl = 0;
+        next = nl + 1;
+        if ((sp = strchr(line, ' ')) == NULL)
+            goto bad;
+        *sp = 0;
+        const char *val = sp + 1;
+        while (k < sizeof keys / sizeof keys[0] && strcmp(line, keys[k]) != 0) {
+            if (strcmp(keys[k], "chain_id") != 0)
+                goto bad;
+            k++;
+        }
+        if (k == sizeof keys / sizeof keys[0])
+            goto bad;
+        uint64_t *num = NULL;
+        switch (k) {
+        case 0: if (strcmp(val, "1") != 0) goto bad; break;
+        case 1:
+        case 9:
+            if (hex_decode(val, &hex, &hex_len) != 0 || hex_len != UTXO_HASH_BYTES)
+                goto bad;
+            memcpy(k == 1 ? m->id : m->chain, hex, UTXO_HASH_BYTES);
+            m->have_chain |= k == 9;
+            free(hex);
+            hex = NULL;
+            break;
+        case 2:
+            if (hex_decode(val, &m->args, &m->args_len) != 0)
+                goto bad;
+            break;
+        case 3: num = &m->budget; break;
+        case 4: num = &m->page_limit; break;
+        case 5: num = &m->po2; break;
+        case 6:
+            if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+                goto bad;
+            m->tx = strcmp(val, "yes") == 0;
+            break;
+        case 7: num = &m->input; break;
+        case 8: num = &m->height; break;
+        case 10: num = &m->segments; break;
+        }
+        if (num && !parse_u64(val, num))
+            goto bad;
+        k++;
+    }
+    if (k != sizeof keys / sizeof keys[0])
+        goto bad;
+    rc = EXIT_VALID;
+    goto out;
+bad:
+    errorf("%s: not a segments manifest (line of key %s)", path,
+           k < sizeof keys / sizeof keys[0] ? keys[k] : "?");
+out:
+    free(text);
+    free(raw);
+    free(hex);
+    return rc;
+}
+
+static int read_receipt(const char *path, utxo_receipt **r)
+{
+    uint8_t *raw = NULL;
+    size_t len = 0, off = 0;
+    int rc;
+
+    *r = NULL;
+    if (read_file(path, SEG_FILE_MAX, &raw, &len) != 0)
+        return EXIT_USAGE;
+    rc = utxo_receipt_from_bytes(r, raw, len, &off);
+    free(raw);
+    if (rc != UTXO_OK) {
+        errorf("%s: not a receipt (byte %zu): %s", path, off, utxo_strerror(rc));
+        return EXIT_INVALID;
+    }
+    return EXIT_VALID;
+}
+
+static void json_outcome(json *j, const utxo_vm_result *res)
+{
+    json_key(j, "status");
+    json_str(j, status_str(res->status));
+    json_key(j, "exit_code");
+    json_u64(j, res->exit_code);
+    json_key(j, "fail");
+    if (res->status == UTXO_VM_FAILED)
+        json_str(j, utxo_vm_fail_str(res->fail));
+    else
+        json_null(j);
+    json_key(j, "pc");
+    json_u64(j, res->pc);
+    json_key(j, "cycles");
+    json_u64(j, res->cycles);
+}
+
+static int do_verify(int argc, char **argv)
+{
+    const char *dir = NULL;
+    uint64_t threads = 0;
+    bool as_json = false;
+    manifest m;
+    txenv te;
+    uint8_t *img = NULL, id[UTXO_HASH_BYTES];
+    size_t img_len = 0, n = 0, cap = 0;
+    utxo_receipt **rs = NULL;
+    utxo_vm_result res;
+    char path[4096];
+    int rc = EXIT_USAGE, vrc;
+    uint64_t t0, t1;
+
+    memset(&te, 0, sizeof te);
+    memset(&m, 0, sizeof m);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--threads") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &threads) &&
+            threads <= 1024)
+            i++;
+        else if (strcmp(a, "--json") == 0)
+            as_json = true;
+        else if (!dir && a[0] != '-')
+            dir = a;
+        else {
+            errorf("segments verify: bad argument '%s'", a);
+            segments_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!dir) {
+        segments_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (manifest_read(&m, dir) != EXIT_VALID)
+        goto out;
+    snprintf(path, sizeof path, "%s/image", dir);
+    if (read_file(path, UTXO_IMAGE_MAX_BYTES, &img, &img_len) != 0)
+        goto out;
+    utxo_predicate_id(id, img, img_len);
+    if (memcmp(id, m.id, sizeof id) != 0) {
+        errorf("%s: the image is not the manifest's predicate", path);
+        rc = EXIT_INVALID;
+        goto out;
+    }
+    if (m.tx) {
+        snprintf(path, sizeof path, "%s/tx", dir);
+        if (txenv_load(&te, path, m.input, m.height, m.have_chain ? m.chain : NULL, id) !=
+            EXIT_VALID)
+            goto out;
+    }
+    for (;;) { /* every seg-NNNNNN.rcpt from 0 up to the first missing one */
+        struct stat st;
+        snprintf(path, sizeof path, "%s/seg-%06zu.rcpt", dir, n);
+        if (stat(path, &st) != 0)
+            break;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            utxo_receipt **grown = realloc(rs, cap * sizeof *rs);
+            if (!grown) {
+                errorf("out of memory");
+                goto out;
+            }
+            rs = grown;
+        }
+        if ((rc = read_receipt(path, &rs[n])) != EXIT_VALID)
+            goto out;
+        n++;
+    }
+    rc = EXIT_USAGE;
+    t0 = bench_now_ns();
+    vrc = utxo_segments_verify(&res, img, img_len, m.args, m.args_len, m.tx ? &te.ctx : NULL,
+                               m.budget, (uint32_t)m.page_limit,
+                               (const utxo_receipt *const *)rs, n, (unsigned)threads);
+    t1 = bench_now_ns();
+    if (vrc == UTXO_ERR_NOMEM || vrc == UTXO_ERR_ARG) {
+        errorf("%s: cannot verify: %s", dir, utxo_strerror(vrc));
+        goto out;
+    }
+    if (as_json) {
+        json j;
+        json_init(&j, stdout, false);
+        json_begin_object(&j);
+        json_key(&j, "valid");
+        json_bool(&j, vrc == UTXO_OK);
+        json_key(&j, "error");
+        if (vrc == UTXO_OK)
+            json_null(&j);
+        else
+            json_str(&j, utxo_strerror(vrc));
+        json_key(&j, "segments");
+        json_u64(&j, n);
+        if (vrc == UTXO_OK)
+            json_outcome(&j, &res);
+        json_key(&j, "ms");
+        json_u64(&j, (t1 - t0) / 1000000);
+        json_end_object(&j);
+        json_finish(&j);
+    } else if (vrc != UTXO_OK) {
+        printf("invalid segments=%zu error=\"%s\"\n", n, utxo_strerror(vrc));
+    } else {
+        printf("valid %s%s%s exit=%u cycles=%" PRIu64 " segments=%zu\n", status_str(res.status),
+               res.status == UTXO_VM_FAILED ? " reason=" : "",
+               res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(res.fail) : "", res.exit_code,
+               res.cycles, n);
+    }
+    rc = vrc == UTXO_OK && res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
+out:
+    for (size_t i = 0; i < n; i++)
+        utxo_receipt_free(rs[i]);
+    free(rs);
+    free(img);
+    free(m.args);
+    txenv_free(&te);
+    return rc;
+}
+
+static int do_verify_one(int argc, char **argv)
+{
+    const char *file = NULL, *tx_path = NULL, *chain_hex = NULL;
+    uint64_t input = 0, height = 0;
+    bool as_json = false;
+    uint8_t *chain = NULL;
+    size_t chain_len = 0;
+    utxo_receipt *r = NULL;
+    utxo_receipt_info info;
+    utxo_receipt_check chk;
+    txenv te;
+    int rc = EXIT_USAGE, vrc;
+
+    memset(&te, 0, sizeof te);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (strcmp(a, "--tx") == 0 && more)
+            tx_path = argv[++i];
+        else if (strcmp(a, "--input") == 0 && more && parse_u64(argv[i + 1], &input))
+            i++;
+        else if (strcmp(a, "--height") == 0 && more && parse_u64(argv[i + 1], &height))
+            i++;
+        else if (strcmp(a, "--chain-id") == 0 && more)
+            chain_hex = argv[++i];
+        else if (strcmp(a, "--json") == 0)
+            as_json = true;
+        else if (!file && a[0] != '-')
+            file = a;
+        else {
+            errorf("segments verify-one: bad argument '%s'", a);
+            segments_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!file) {
+        segments_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (chain_hex && (hex_decode(chain_hex, &chain, &chain_len) != 0 || chain_len != UTXO_HASH_BYTES)) {
+        errorf("--chain-id: need 64 hex digits");
+        goto out;
+    }
+    if ((rc = read_receipt(file, &r)) != EXIT_VALID)
+        goto out;
+    rc = EXIT_USAGE;
+    utxo_receipt_get_info(r, &info);
+    if (tx_path && txenv_load(&te, tx_path, input, height, chain, info.predicate_id) != EXIT_VALID)
+        goto out;
+    vrc = utxo_receipt_verify(&chk, r, tx_path ? &te.ctx : NULL);
+    if (vrc == UTXO_ERR_NOMEM || vrc == UTXO_ERR_ARG) {
+        errorf("%s: cannot verify: %s", file, utxo_strerror(vrc));
+        goto out;
+    }
+    if (as_json) {
+        json j;
+        json_init(&j, stdout, false);
+        json_begin_object(&j);
+        json_key(&j, "valid");
+        json_bool(&j, vrc == UTXO_OK);
+        json_key(&j, "error");
+        if (vrc == UTXO_OK)
+            json_null(&j);
+        else
+            json_str(&j, utxo_strerror(vrc));
+        json_key(&j, "index");
+        json_u64(&j, info.index);
+        json_key(&j, "po2");
+        json_u64(&j, info.po2);
+        json_key(&j, "final");
+        json_bool(&j, info.final);
+        json_key(&j, "witness_pages");
+        json_u64(&j, info.witness_pages);
+        json_key(&j, "bytes");
+        json_u64(&j, info.bytes);
+        if (vrc == UTXO_OK) {
+            json_key(&j, "pre_digest");
+            json_hex(&j, chk.pre_digest, UTXO_HASH_BYTES);
+            json_key(&j, "post_digest");
+            json_hex(&j, chk.post_digest, UTXO_HASH_BYTES);
+            json_key(&j, "cycles_before");
+            json_u64(&j, chk.cycles_before);
+            json_key(&j, "cycles_after");
+            json_u64(&j, chk.cycles_after);
+            if (chk.final) {
+                json_key(&j, "outcome");
+                json_begin_object(&j);
+                json_outcome(&j, &chk.outcome);
+                json_end_object(&j);
+            }
+        }
+        json_end_object(&j);
+        json_finish(&j);
+    } else if (vrc != UTXO_OK) {
+        printf("invalid index=%u error=\"%s\"\n", info.index, utxo_strerror(vrc));
+    } else {
+        char pre[65], post[65];
+        hex_encode(pre, chk.pre_digest, UTXO_HASH_BYTES);
+        hex_encode(post, chk.post_digest, UTXO_HASH_BYTES);
+        printf("valid index=%u cycles=%" PRIu64 "..%" PRIu64 " pre=%s post=%s%s%s\n", info.index,
+               chk.cycles_before, chk.cycles_after, pre, post, chk.final ? " final=" : "",
+               chk.final ? status_str(chk.outcome.status) : "");
+    }
+    rc = vrc == UTXO_OK ? EXIT_VALID : EXIT_INVALID;
+out:
+    utxo_receipt_free(r);
+    free(chain);
+    txenv_free(&te);
+    return rc;
+}
+
+int cmd_segments(int argc, char **argv)
+{
+    if (argc < 2) {
+        segments_usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            segments_usage(stdout);
+            return EXIT_VALID;
+        }
+    }
+    if (strcmp(argv[1], "prove") == 0)
+        return do_prove(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0)
+        return do_verify(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify-one") == 0)
+        return do_verify_one(argc - 1, argv + 1);
+    errorf("segments: unknown subcommand '%s'", argv[1]);
+    segments_usage(stderr);
+    return EXIT_USAGE;
+}
