@@ -158,7 +158,8 @@ static utxo_bundle *forge(acc_forest *f, size_t n, const uint64_t *pos, const ut
     ck_assert_ptr_nonnull(bd);
     ck_assert_uint_le(n, 16);
     bd->leaf_count = count;
-    memcpy(sorted, pos, n * sizeof *pos);
+    if (n > 0)
+        memcpy(sorted, pos, n * sizeof *pos);
     for (size_t i = 0; i < n; i++) /* insertion sort */
         for (size_t j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
             uint64_t t = sorted[j];
@@ -178,7 +179,8 @@ static utxo_bundle *forge(acc_forest *f, size_t n, const uint64_t *pos, const ut
     }
     bd->proof.n_targets = n;
     bd->proof.targets = malloc((n ? n : 1) * sizeof(uint64_t));
-    memcpy(bd->proof.targets, sorted, n * sizeof *sorted);
+    if (n > 0)
+        memcpy(bd->proof.targets, sorted, n * sizeof *sorted);
     if (n > 0 && sorted[n - 1] < count)
         ck_assert_int_eq(acc_proof_positions(count, sorted, n, &addr, &slots), UTXO_OK);
     bd->proof.n_slots = slots;
@@ -943,6 +945,54 @@ START_TEST(block_and_proof_files)
 }
 END_TEST
 
+/* docs/STATELESS.md, "Worked example": the bundle of block 1, byte for byte. */
+START_TEST(doc_worked_example)
+{
+    static const char want[] =
+        "01"
+        "2243cc7cc72762e51716ccd42512771e086d527ad175c55bb2bb9455c04bdcf2"
+        "04"
+        "01010200"
+        "4710435c59e459d900a62a4dd0e92b0e6c7a16aabfd60799f01f93f29863cb31"
+        "f3aa9b47f7c6901e7b9f20597a48597919921505c1452b193ae1f85a08dc92ac"
+        "00000010a5d4e8000000"
+        "85f3dc1f38983df10049e710a72e7894a87458ab34188e87e15a672723fa5bb7"
+        "00"
+        "00";
+    bp_gen_opts o;
+    bp_gen *g;
+    utxo_params p;
+    utxo_block *b;
+    utxo_bundle *bd;
+    uint8_t *bytes;
+    size_t len;
+    char hex[2 * 146 + 1];
+
+    bp_gen_opts_default(&o);
+    o.genesis_coins = 4;
+    o.n_wallets = 2;
+    o.txs_per_block = 1;
+    o.max_inputs = 1;
+    o.chain_pct = 0;
+    o.recent_pct = 0;
+    o.seed = 5;
+    ck_assert_int_eq(bp_gen_new(&g, &o, &p), UTXO_OK);
+    for (int h = 0; h < 2; h++) {
+        ck_assert_int_eq(bp_gen_next(g, &b, &bd), UTXO_OK);
+        bytes = bundle_bytes(bd, &len);
+        ck_assert_uint_eq(len, h == 0 ? 37 : 146);
+        if (h == 1) {
+            to_hex(hex, bytes, len);
+            ck_assert_str_eq(hex, want);
+        }
+        free(bytes);
+        utxo_block_free(b);
+        utxo_bundle_free(bd);
+    }
+    bp_gen_free(g);
+}
+END_TEST
+
 static Suite *stateless_suite(void)
 {
     Suite *s = suite_create("stateless");
@@ -958,6 +1008,7 @@ static Suite *stateless_suite(void)
     tcase_add_test(tc, state_resume_and_strictness);
     tcase_add_test(tc, bundle_encoding);
     tcase_add_test(tc, block_and_proof_files);
+    tcase_add_test(tc, doc_worked_example);
     suite_add_tcase(s, tc);
     return s;
 }

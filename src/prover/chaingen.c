@@ -288,7 +288,8 @@ int bp_gen_next(bp_gen *g, utxo_block **blk, utxo_bundle **bundle)
     saved_n = g->n_coins;
     if ((saved = malloc((saved_n ? saved_n : 1) * sizeof *saved)) == NULL)
         return UTXO_ERR_NOMEM;
-    memcpy(saved, g->coins, saved_n * sizeof *saved);
+    if (saved_n > 0)
+        memcpy(saved, g->coins, saved_n * sizeof *saved);
     if ((b = utxo_block_new()) == NULL || (cb = utxo_tx_new()) == NULL)
         goto fail;
     cb->coinbase_height = height;
@@ -335,7 +336,8 @@ int bp_gen_next(bp_gen *g, utxo_block **blk, utxo_bundle **bundle)
 fail:
     if (saved != NULL) {
         if (g->cap_coins >= saved_n) {
-            memcpy(g->coins, saved, saved_n * sizeof *saved);
+            if (saved_n > 0)
+                memcpy(g->coins, saved, saved_n * sizeof *saved);
             g->n_coins = saved_n;
         }
         free(saved);
