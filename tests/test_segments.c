@@ -18,6 +18,7 @@
 #include "vm_asm.h"
 #include "utxo/segments.h"
 #include "prover/receipt.h"
+#include "bench/seg_work_img.h"
 
 static uint8_t *work_img;
 static size_t work_len;
@@ -32,6 +33,9 @@ static void load_work(void)
     work_len = fread(work_img, 1, 1 << 20, f);
     fclose(f);
     ck_assert_uint_gt(work_len, 100);
+    /* the copy compiled into `utxo bench segments` is the same image */
+    ck_assert_uint_eq(work_len, sizeof seg_work_img);
+    ck_assert(memcmp(work_img, seg_work_img, work_len) == 0);
 }
 
 /* The six argument words of work.c. */

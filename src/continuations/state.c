@@ -41,6 +41,7 @@ void seg_state_digest(uint8_t out[UTXO_HASH_BYTES], const uint8_t run_id[UTXO_HA
     enc_bytes(&e, s->root, UTXO_HASH_BYTES);
     enc_u64(&e, s->cycles);
     enc_u32(&e, s->touched);
+    enc_u32(&e, s->segment);
     hash_final(&hs, out);
 }
 

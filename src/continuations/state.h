@@ -5,11 +5,12 @@
  *   run id  = H("utxo.seg.run", predicate id, budget u64, page limit u32,
  *               po2 u8, args_len u32, args)
  *   digest  = H("utxo.seg.state", run id, pc u32, x1..x31 u32,
- *               memory root, cycles u64, touched u32)
+ *               memory root, cycles u64, touched u32, segment u32)
  *
  * "touched" is the number of pages materialised so far (the VM's page limit
  * counts them), so a segment verifier can enforce the limit exactly where
- * the unsplit run did. The transaction context is not in the digest: it is
+ * the unsplit run did; "segment" counts the segments before the state, which
+ * binds each receipt's index. The transaction context is not in the digest: it is
  * an input of verification.
  */
 #ifndef UTXO_SRC_SEG_STATE_H
@@ -26,6 +27,7 @@ typedef struct seg_state {
     uint8_t root[UTXO_HASH_BYTES];
     uint64_t cycles;
     uint32_t touched;
+    uint32_t segment;     /* segments executed before this state */
 } seg_state;
 
 void seg_run_id(uint8_t out[UTXO_HASH_BYTES], const uint8_t pred_id[UTXO_HASH_BYTES],

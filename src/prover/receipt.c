@@ -132,6 +132,7 @@ int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *er
     if (r->final > 1)
         dec_fail(&d, UTXO_ERR_NONCANONICAL, off);
     r->index = dec_u32(&d);
+    r->pre.segment = r->index;
     dec_bytes(&d, r->pred_id, UTXO_HASH_BYTES);
     r->budget = dec_u64(&d);
     off = d.off;

@@ -219,6 +219,7 @@ int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uin
         mt_root(t, post.root);
         post.cycles = vm_cycles(v);
         post.touched = st.touched + fresh;
+        post.segment = st.segment + 1;
         seg_state_digest(post_digest, run_id, &post);
         rcpt_encode_tail(&w, post_digest, done, &out);
         if (!enc_ok(&w) || w.len != head + RCPT_TAIL_BYTES(done)) {

@@ -54,7 +54,8 @@ static int verify_on(vm *v, utxo_receipt_check *out, const utxo_receipt *r,
     int rc, done;
 
     /* Pre-state sanity: what no real run can be in. */
-    if (pre.touched > r->page_limit || r->n_present > pre.touched || pre.cycles >= r->budget)
+    if (pre.touched > r->page_limit || r->n_present > pre.touched || pre.cycles >= r->budget ||
+        pre.segment == UINT32_MAX)
         return UTXO_ERR_SEG_STATE;
     leaves = malloc((n ? n : 1) * UTXO_HASH_BYTES);
     scratch = malloc(mt_fold_scratch(n));
@@ -128,6 +129,7 @@ static int verify_on(vm *v, utxo_receipt_check *out, const utxo_receipt *r,
         post.x[i] = vm_reg(v, i);
     post.cycles = vm_cycles(v);
     post.touched = pre.touched + fresh;
+    post.segment = pre.segment + 1;
     seg_state_digest(out->post_digest, run_id, &post);
     if (memcmp(out->post_digest, r->post_digest, UTXO_HASH_BYTES) != 0) {
         rc = UTXO_ERR_SEG_POST;

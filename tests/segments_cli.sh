@@ -1,0 +1,130 @@
+#!/bin/sh
+# segments_cli.sh — `utxo segments` end to end, without a RISC-V toolchain
+# (tests/segments/work.img is committed): a run of more than 10^8 cycles is
+# proved into receipts; the directory verifies on one and two threads; every
+# receipt verifies alone in a process of its own (verify-one); a flipped
+# byte, a dropped, duplicated or swapped receipt, and another run's receipt
+# are rejected; --json, --help and the exit codes (0 / 1 / 2).
+set -u
+UTXO="${top_builddir:-.}/utxo"
+SRC="${top_srcdir:-.}"
+IMG="$SRC/tests/segments/work.img"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE DESCRIPTION -- command...
+expect() {
+    want=$1; what=$2; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
+}
+# le32 N...: little-endian hex words
+le32() {
+    for w in "$@"; do
+        h=$(printf '%08x' "$w")
+        printf '%s%s%s%s' "$(echo "$h" | cut -c7-8)" "$(echo "$h" | cut -c5-6)" \
+            "$(echo "$h" | cut -c3-4)" "$(echo "$h" | cut -c1-2)"
+    done
+}
+
+# --- a run of more than 10^8 cycles: 20000 SHA-256 rounds, 1 MB sieve ----
+ARGS=$(le32 20000 1048576 0 4096 4294967295 1)
+expect 0 "prove long run" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS" --budget 400000000 \
+    --po2 20 -o "$tmp/long" --json
+cycles=$(sed -n 's/.*"cycles":\([0-9]*\).*/\1/p' "$tmp/out")
+segs=$(sed -n 's/.*"segments":\([0-9]*\).*/\1/p' "$tmp/out")
+if [ -n "$cycles" ] && [ "$cycles" -gt 100000000 ]; then ok; else bad "long run: cycles '$cycles'"; fi
+# every segment is 2^20 cycles but the last (+1 if the final HALT moved)
+want=$(( (cycles + 1048575) / 1048576 ))
+if [ "$segs" -eq "$want" ] || [ "$segs" -eq $((want + 1)) ]; then ok; else bad "segments $segs, want $want"; fi
+n=$(ls "$tmp/long" | grep -c '^seg-.*\.rcpt$')
+[ "$n" -eq "$segs" ] && ok || bad "$n receipt files for $segs segments"
+# the plain run agrees on outcome and cycles
+expect 0 "plain run" -- "$UTXO" predicate run "$IMG" --arg-hex "$ARGS" --budget 400000000 --json
+grep -q "\"cycles\":$cycles," "$tmp/out" && ok || bad "plain run cycles differ from $cycles"
+
+expect 0 "verify 1 thread" -- "$UTXO" segments verify "$tmp/long" --threads 1
+grep -q "^valid accepted exit=0 cycles=$cycles segments=$segs" "$tmp/out" && ok || bad "verify output: $(cat "$tmp/out")"
+expect 0 "verify 2 threads" -- "$UTXO" segments verify "$tmp/long" --threads 2 --json
+grep -q '"valid":true' "$tmp/out" && grep -q "\"cycles\":$cycles" "$tmp/out" && ok || bad "verify json: $(cat "$tmp/out")"
+
+# every receipt alone, each in its own process
+i=0
+for f in "$tmp"/long/seg-*.rcpt; do
+    expect 0 "verify-one $f" -- "$UTXO" segments verify-one "$f"
+    grep -q "^valid index=$i " "$tmp/out" || bad "verify-one $f: $(cat "$tmp/out")"
+    i=$((i + 1))
+done
+expect 0 "verify-one json" -- "$UTXO" segments verify-one "$tmp/long/seg-000000.rcpt" --json
+grep -q '"valid":true' "$tmp/out" && grep -q '"cycles_before":0,' "$tmp/out" && ok || bad "verify-one json: $(cat "$tmp/out")"
+
+# --- tampering, on a short run with many small segments -----------------
+ARGS2=$(le32 3 2000 1 16 4294967295 1)
+expect 0 "prove short" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2 10 -o "$tmp/a"
+expect 0 "verify short" -- "$UTXO" segments verify "$tmp/a"
+ns=$(ls "$tmp/a" | grep -c '^seg-')
+[ "$ns" -ge 4 ] && ok || bad "short run: $ns segments"
+# flip one byte at several offsets of receipt 1
+size=$(wc -c < "$tmp/a/seg-000001.rcpt")
+for off in 0 5 9 20 60 100 150 200 $((size / 2)) $((size - 40)) $((size - 1)); do
+    rm -rf "$tmp/b" && cp -r "$tmp/a" "$tmp/b"
+    orig=$(od -An -tu1 -j "$off" -N1 "$tmp/b/seg-000001.rcpt" | tr -d ' ')
+    new=$(( (orig + 1) % 256 ))
+    printf "\\$(printf '%03o' "$new")" | dd of="$tmp/b/seg-000001.rcpt" bs=1 seek="$off" conv=notrunc 2>/dev/null
+    expect 1 "flipped byte $off: verify-one" -- "$UTXO" segments verify-one "$tmp/b/seg-000001.rcpt"
+    expect 1 "flipped byte $off: verify" -- "$UTXO" segments verify "$tmp/b"
+done
+# drop the last receipt; drop a middle one (the chain stops at the gap)
+rm -rf "$tmp/b" && cp -r "$tmp/a" "$tmp/b"
+last=$(ls "$tmp/b" | grep '^seg-' | tail -1)
+rm "$tmp/b/$last"
+expect 1 "dropped last" -- "$UTXO" segments verify "$tmp/b"
+rm -rf "$tmp/b" && cp -r "$tmp/a" "$tmp/b"
+rm "$tmp/b/seg-000001.rcpt"
+expect 1 "dropped middle" -- "$UTXO" segments verify "$tmp/b"
+# swap two; duplicate one over its neighbour
+rm -rf "$tmp/b" && cp -r "$tmp/a" "$tmp/b"
+mv "$tmp/b/seg-000001.rcpt" "$tmp/x" && mv "$tmp/b/seg-000002.rcpt" "$tmp/b/seg-000001.rcpt" && mv "$tmp/x" "$tmp/b/seg-000002.rcpt"
+expect 1 "swapped" -- "$UTXO" segments verify "$tmp/b"
+rm -rf "$tmp/b" && cp -r "$tmp/a" "$tmp/b"
+cp "$tmp/b/seg-000001.rcpt" "$tmp/b/seg-000002.rcpt"
+expect 1 "duplicated" -- "$UTXO" segments verify "$tmp/b"
+# another run's receipt (same program, other arguments)
+expect 0 "prove other" -- "$UTXO" segments prove "$IMG" --arg-hex "$(le32 3 2000 1 16 4294967295 2)" --po2 10 -o "$tmp/c"
+rm -rf "$tmp/b" && cp -r "$tmp/a" "$tmp/b"
+cp "$tmp/c/seg-000002.rcpt" "$tmp/b/seg-000002.rcpt"
+expect 1 "other run's receipt" -- "$UTXO" segments verify "$tmp/b"
+expect 0 "the other run's receipt is valid alone" -- "$UTXO" segments verify-one "$tmp/c/seg-000002.rcpt"
+
+# --- outcomes and exit codes ----------------------------------------------
+expect 1 "rejected run proves, exit 1" -- "$UTXO" segments prove "$IMG" --arg-hex "$(le32 2 0 0 0 7)" --po2 12 -o "$tmp/r"
+grep -q '^proved rejected' "$tmp/out" && ok || bad "rejected: $(cat "$tmp/out")"
+expect 1 "rejected run verifies as rejected" -- "$UTXO" segments verify "$tmp/r"
+grep -q '^valid rejected exit=1' "$tmp/out" && ok || bad "verify rejected: $(cat "$tmp/out")"
+expect 1 "out of cycles" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --budget 5000 --po2 10 -o "$tmp/o"
+grep -q 'reason=out of cycles' "$tmp/out" && ok || bad "out of cycles: $(cat "$tmp/out")"
+expect 1 "out of cycles verifies" -- "$UTXO" segments verify "$tmp/o"
+grep -q '^valid failed reason=out of cycles exit=0 cycles=5000' "$tmp/out" && ok || bad "verify ooc: $(cat "$tmp/out")"
+expect 0 "po2 24" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2 24 -o "$tmp/p24"
+[ "$(ls "$tmp/p24" | grep -c '^seg-')" -eq 1 ] && ok || bad "po2 24: not one segment"
+expect 0 "verify po2 24" -- "$UTXO" segments verify "$tmp/p24"
+expect 2 "po2 9" -- "$UTXO" segments prove "$IMG" --po2 9 -o "$tmp/p9"
+expect 2 "po2 25" -- "$UTXO" segments prove "$IMG" --po2 25 -o "$tmp/p25"
+expect 2 "no -o" -- "$UTXO" segments prove "$IMG"
+expect 2 "missing dir" -- "$UTXO" segments verify "$tmp/nowhere"
+expect 2 "missing file" -- "$UTXO" segments verify-one "$tmp/nowhere.rcpt"
+printf 'UTXR' > "$tmp/trunc.rcpt"
+expect 1 "truncated receipt" -- "$UTXO" segments verify-one "$tmp/trunc.rcpt"
+expect 2 "unknown subcommand" -- "$UTXO" segments frobnicate
+expect 0 "help" -- "$UTXO" segments --help
+grep -q "example:" "$tmp/out" && ok || bad "help has no example"
+expect 0 "help of prove" -- "$UTXO" segments prove --help
+
+echo "segments_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
