@@ -225,7 +225,10 @@ tests_test_memtree_SOURCES = tests/test_memtree.c tests/testutil.h
 tests_test_memtree_CFLAGS = $(TEST_CFLAGS)
 tests_test_memtree_LDADD = $(TEST_LIBS)
 tests_test_segments_SOURCES = tests/test_segments.c tests/vm_asm.h tests/testutil.h
-tests_test_segments_CFLAGS = $(TEST_CFLAGS) -DSEG_DIR='"$(abs_top_srcdir)/tests/segments"'
+tests_test_segments_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools \
+	-DSEG_DIR='"$(abs_top_srcdir)/tests/segments"'
 tests_test_segments_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/segments/work.c tests/segments/work.img tests/segments/gen_work.sh
+TESTS += tests/segments_cli.sh
+EXTRA_DIST += tests/segments_cli.sh
 # end continuations
