@@ -20,6 +20,8 @@ libutxo_core_la_SOURCES += \
 	src/utxo/keys.c \
 	src/utxo/address.c \
 	src/utxo/stdwit.c \
-	src/utxo/builder.c
+	src/utxo/builder.c \
+	src/utxo/builder_sign.c
 utxoinclude_HEADERS += include/utxo/keys.h include/utxo/standard.h include/utxo/builder.h
+noinst_HEADERS += src/utxo/builder_int.h
 # end wallet
