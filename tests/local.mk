@@ -231,4 +231,10 @@ tests_test_segments_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/segments/work.c tests/segments/work.img tests/segments/gen_work.sh
 TESTS += tests/segments_cli.sh
 EXTRA_DIST += tests/segments_cli.sh
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_receipt
+endif
+tests_fuzz_fuzz_receipt_SOURCES = tests/fuzz/fuzz_receipt.c
+tests_fuzz_fuzz_receipt_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_receipt_LDFLAGS = $(FUZZLINK)
 # end continuations
