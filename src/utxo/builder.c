@@ -85,7 +85,7 @@ uint64_t utxo_dust_threshold(const utxo_params *p)
 }
 
 /* Plans a standard input from its kind and mode; false when it cannot be. */
-static bool bin_plan(bin *x, const utxo_params *p)
+static bool bin_plan(bin *x)
 {
     if (x->planned)
         return true;
@@ -117,7 +117,6 @@ static bool bin_plan(bin *x, const utxo_params *p)
         return false;
     }
     x->budget = utxo_std_budget(x->kind, x->m, x->secret_len);
-    (void)p;
     x->planned = true;
     return true;
 }
@@ -364,8 +363,8 @@ int utxo_builder_set_secret(utxo_builder *b, uint32_t index, const uint8_t *secr
     x = &b->in[index];
     if (x->kind != UTXO_STD_HASHLOCK && x->kind != UTXO_STD_HTLC)
         return UTXO_ERR_ARG;
-    if (b->final && (x->planned ? x->kind == UTXO_STD_HTLC && x->mode != MODE_CLAIM : false))
-        return UTXO_ERR_BUILDER_STATE;
+    if (b->final && x->planned && x->kind == UTXO_STD_HTLC && x->mode != MODE_CLAIM)
+        return UTXO_ERR_BUILDER_STATE; /* planned as a refund: the fee paid for 65 bytes */
     utxo_std_secret_hash(h, secret, len);
     if (memcmp(h, x->params, UTXO_HASH_BYTES) != 0)
         return UTXO_ERR_ARG;
@@ -503,7 +502,7 @@ int utxo_builder_finalize(utxo_builder *b)
     if (b->outs->n_outputs == 0)
         return UTXO_ERR_TX_NO_OUTPUTS;
     for (size_t i = 0; i < b->n_in; i++)
-        if (!bin_plan(&b->in[i], &b->p))
+        if (!bin_plan(&b->in[i]))
             return UTXO_ERR_BUILDER_STATE;
     v = calloc(b->n_in + b->n_pool + 1, sizeof *v);
     order = calloc(b->n_pool + 1, sizeof *order);
@@ -517,7 +516,7 @@ int utxo_builder_finalize(utxo_builder *b)
     size_t n_order = 0;
     for (size_t i = 0; i < b->n_pool; i++) {
         size_t j;
-        if (!coin_eligible(&b->pool[i], b->height) || !bin_plan(&b->pool[i], &b->p))
+        if (!coin_eligible(&b->pool[i], b->height) || !bin_plan(&b->pool[i]))
             continue;
         for (j = n_order; j > 0 && cmp_coin(&b->pool[i], &b->pool[order[j - 1]]) < 0; j--)
             order[j] = order[j - 1];
