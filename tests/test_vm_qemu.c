@@ -10,7 +10,8 @@
  * and cycle count must be identical every time.
  *
  * Second part: random instruction streams (ALU, M, loads and stores,
- * forward branches and jumps, LUI/AUIPC, FENCE) assembled here with the
+ * forward branches, JAL and computed JALR, LUI/AUIPC, FENCE, stores that
+ * rewrite later instructions followed by FENCE.I) assembled here with the
  * encoders of vm_asm.h into a small ELF, run under both; the final
  * registers and the data region must be byte-identical.
  *
@@ -71,7 +72,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 static int qemu_checksum(const char *elf, uint32_t *out)
 {
     char cmd[8400], line[64];
-    snprintf(cmd, sizeof cmd, "'%s' '%s'", VM_QEMU, elf);
+    snprintf(cmd, sizeof cmd, "timeout 60 '%s' '%s'", VM_QEMU, elf);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -191,10 +192,20 @@ static void gen_body(asm_buf *b, uint64_t *s, uint32_t n)
 
     for (uint32_t r = 1; r < 32; r++)
         asm_li(b, r, r == R_BASE ? R_DATA + 2048 : rnd(s));
-    uint32_t start = b->n;
+    /* victim[j]: body slot j will be overwritten by a store; it must hold a
+     * plain one-slot instruction, and no multi-slot sequence may cover it */
+    uint8_t victim[400] = {0};
+    /* landing[j]: some jump targets slot j, so no multi-slot sequence may
+     * have j as an inner slot (the jump would skip its set-up) */
+    uint8_t landing[400] = {0};
     for (uint32_t i = 0; i < n; i++) {
         uint32_t k = rnd(s) % 100, left = n - i; /* instructions to the end */
         int32_t imm = (int32_t)(rnd(s) << 20) >> 20;
+        int free5 = left > 8;
+        for (uint32_t q = 1; q < 5 && free5; q++)
+            free5 = !victim[i + q] && !landing[i + q];
+        if (victim[i] || (k >= 98 && !free5))
+            k = 30; /* plain ALU immediate */
         if (k < 30) {
             asm_emit(b, rr[rnd(s) % 18](rdst(s), rnd(s) % 32, rnd(s) % 32));
         } else if (k < 50) {
@@ -215,15 +226,38 @@ static void gen_body(asm_buf *b, uint64_t *s, uint32_t n)
             asm_emit(b, st[w](rnd(s) % 32, R_BASE, off));
         } else if (k < 96) {
             uint32_t fwd = 1 + rnd(s) % (left < 12 ? left : 12); /* lands in [i+1, n] */
+            landing[i + fwd] = 1;
             asm_emit(b, rb[rnd(s) % 6](rnd(s) % 32, rnd(s) % 32, (int32_t)(4 * fwd)));
-        } else if (k < 99) {
+        } else if (k < 98) {
             uint32_t fwd = 1 + rnd(s) % (left < 12 ? left : 12);
+            landing[i + fwd] = 1;
             asm_emit(b, JAL(rdst(s), (int32_t)(4 * fwd)));
+        } else if (k < 99) {
+            /* auipc rx, 0; jalr rd, rx, 4 * (1 + fwd): forward, computed */
+            uint32_t rx = 1 + rnd(s) % 26, fwd = 1 + rnd(s) % (left - 2 < 10 ? left - 2 : 10);
+            landing[i + 1 + fwd] = 1;
+            asm_emit(b, AUIPC(rx, 0));
+            asm_emit(b, JALR(rdst(s), rx, (int32_t)(4 * (1 + fwd))));
+            i += 1;
+        } else if (k < 100) {
+            /* self-modifying code: store a random ALU instruction over a
+             * later slot of the body, then FENCE.I (qemu needs it to end
+             * its translation block; the machine does not) */
+            uint32_t ry = 1 + rnd(s) % 26, rx = 1 + rnd(s) % 26;
+            if (rx == ry)
+                rx = rx % 26 + 1;
+            uint32_t j = i + 5 + rnd(s) % (left - 5); /* body index of the victim */
+            victim[j] = 1;
+            uint32_t word = ri[rnd(s) % 6](rdst(s), rnd(s) % 32, (int32_t)(rnd(s) << 20) >> 20);
+            asm_li(b, ry, word);
+            asm_emit(b, AUIPC(rx, 0));                       /* body index i + 2 */
+            asm_emit(b, SW(ry, rx, (int32_t)(4 * (j - (i + 2)))));
+            asm_emit(b, FENCE_I());
+            i += 4;
         } else {
             asm_emit(b, FENCE());
         }
     }
-    (void)start;
     /* dump x1..x31 at R_DUMP + 4 * r (x27 is known: it is the base) */
     asm_emit(b, LUI(R_BASE, R_DUMP >> 12));
     for (uint32_t r = 1; r < 32; r++)
@@ -250,7 +284,7 @@ static int write_elf(const char *path, const asm_buf *text, const uint8_t *data,
     uint32_t tlen = 4 * text->n;
     /* text: offset 0x1000; data: offset 0x1000 + round_up(tlen, 4096) */
     uint32_t doff = 0x1000 + ((tlen + 4095) & ~4095u);
-    uint32_t ph[2][8] = {{1, 0x1000, R_TEXT, R_TEXT, tlen, tlen, 5, 0x1000},
+    uint32_t ph[2][8] = {{1, 0x1000, R_TEXT, R_TEXT, tlen, tlen, 7, 0x1000}, /* RWX */
                          {1, doff, R_DATA, R_DATA, data_len, data_len, 6, 0x1000}};
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 8; j++)
@@ -276,7 +310,7 @@ static int write_elf(const char *path, const asm_buf *text, const uint8_t *data,
 static int qemu_output(const char *elf, uint8_t *out, size_t len)
 {
     char cmd[8400];
-    snprintf(cmd, sizeof cmd, "'%s' '%s'", VM_QEMU, elf);
+    snprintf(cmd, sizeof cmd, "timeout 30 '%s' '%s'", VM_QEMU, elf);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
