@@ -22,6 +22,17 @@ EXTRA_DIST += tests/cli.sh tests/symbols.sh tests/vectors
 AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
 	export top_builddir top_srcdir;
 
+# `make check-valgrind`: the Check suites under Valgrind memcheck (errors and
+# definite/indirect leaks fail). The slowest suites are left to ASan.
+VALGRIND_SUITES = tests/test_codec tests/test_ledger tests/test_json tests/test_validate \
+	tests/test_vm tests/test_vm_run tests/test_image tests/test_hostcall tests/test_stdpred \
+	tests/test_acc tests/test_stateless tests/test_keys tests/test_builder tests/test_store \
+	tests/test_memtree
+EXTRA_DIST += tests/valgrind.sh
+check-valgrind: $(check_PROGRAMS)
+	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/valgrind.sh $(VALGRIND_SUITES)
+.PHONY: check-valgrind
+
 # libFuzzer targets (configure --enable-fuzz, CC=clang); see docs/FUZZING.md.
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_tx tests/fuzz/fuzz_block tests/fuzz/fuzz_header tests/fuzz/fuzz_params
