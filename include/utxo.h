@@ -8,6 +8,7 @@
 #include "utxo/common.h"
 #include "utxo/ledger.h"
 #include "utxo/predicate.h"
+#include "utxo/segments.h"
 #include "utxo/validate.h"
 #include "utxo/stateless.h"
 #include "utxo/blockfile.h"
