@@ -27,6 +27,7 @@ static const struct bench benches[] = {
     {"segments", bench_segments, "continuations: prove and verify vs plain run, parallel speed-up, witness bytes, peak memory"},
     {"vm", bench_vm, "RV32IM interpreter: instructions per second, metered, vs the same C native"},
     {"stateless", bench_stateless, "accumulator: state bytes, proof bytes per input, verify vs raw hashing"},
+    {"wallet", bench_wallet, "wallet: proof update per block vs the validator's own work, sync vs validation"},
 };
 
 uint64_t bench_now_ns(void)

@@ -27,4 +27,6 @@ int bench_vm_p2pk(int reps);
 /* Continuations (bench_segments.c): prove/verify vs plain, speed-up, witness, peak memory. */
 int bench_segments(int argc, char **argv);
 
+/* The wallet (bench_wallet.c): proof updates vs stateless apply, sync vs validation. */
+int bench_wallet(int argc, char **argv);
 #endif /* UTXO_TOOLS_BENCH_H */

@@ -34,7 +34,7 @@ utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd
 # end store
 
 # wallet: utxo wallet new|address|balance|history|sync|send
-utxo_SOURCES += tools/cmd_wallet.c
+utxo_SOURCES += tools/cmd_wallet.c tools/bench_wallet.c
 # end wallet
 
 # continuations (cont): utxo segments prove|verify|verify-one, utxo bench segments
