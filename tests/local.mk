@@ -160,7 +160,7 @@ check_PROGRAMS += tests/test_stateless
 TESTS += tests/test_stateless
 endif
 tests_test_stateless_SOURCES = tests/test_stateless.c tests/testutil.h
-tests_test_stateless_CFLAGS = $(TEST_CFLAGS)
+tests_test_stateless_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
 tests_test_stateless_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/mkchain
 tests_mkchain_SOURCES = tests/mkchain.c

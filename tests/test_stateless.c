@@ -22,8 +22,59 @@
 #include "utxo/blockfile.h"
 #include "prover/chaingen.h"
 #include "utxo/ledger_int.h"
+#include "utxo/segments.h"
+#include "bench/seg_work_img.h"
 
 /* ---- helpers ------------------------------------------------------------- */
+
+/* The long-running predicate of the continuation tests (tests/segments). */
+static const uint8_t *work_id(void)
+{
+    static uint8_t id[32];
+    utxo_predicate_id(id, seg_work_img, sizeof seg_work_img);
+    return id;
+}
+
+/* Its six argument words: `rounds` SHA-256 compressions, accept iff the
+ * checksum is `expect` (0xffffffff: always). */
+static void work_args(uint8_t out[24], uint32_t rounds, uint32_t expect)
+{
+    uint32_t w[6] = {rounds, 0, 0, 0, expect, 0};
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (uint8_t)(w[i] >> (8 * j));
+}
+
+typedef struct rlist {
+    utxo_receipt *r[256];
+    size_t n;
+} rlist;
+
+static int rlist_sink(void *ud, utxo_receipt *r)
+{
+    rlist *l = ud;
+    if (l->n == 256) {
+        utxo_receipt_free(r);
+        return 1;
+    }
+    l->r[l->n++] = r;
+    return 0;
+}
+
+/* A receipt chain of the work predicate run alone (no transaction). */
+static void work_receipts(rlist *l, uint32_t rounds, unsigned po2)
+{
+    uint8_t args[24];
+    utxo_vm_result res;
+
+    l->n = 0;
+    work_args(args, rounds, 0xffffffffu);
+    ck_assert_int_eq(utxo_segments_prove(&res, seg_work_img, sizeof seg_work_img, args, 24, NULL,
+                                         10000000, po2, 0, rlist_sink, l),
+                     UTXO_OK);
+    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_ge(l->n, 2);
+}
 
 typedef struct world {
     bp_gen *gen;
@@ -577,13 +628,22 @@ START_TEST(header_rules)
     bd->leaf_count++;
     expect_reject(&w, b, bd, UTXO_ERR_BUNDLE_STATE, 0, 0);
     bd->leaf_count--;
-    /* a receipt for an input the block does not have */
-    ck_assert_int_eq(bp_bundle_add_receipt(bd, 1, 7, (const uint8_t *)"r", 1), UTXO_OK);
-    expect_reject(&w, b, bd, UTXO_ERR_BUNDLE_RECEIPT, 1, 7);
-    free(bd->receipts[0].bytes);
-    free(bd->receipts);
-    bd->receipts = NULL;
-    bd->n_receipts = 0;
+    /* a receipt for an input the block does not have; one that does not
+     * prove that input's run */
+    {
+        rlist l;
+        work_receipts(&l, 3, 10);
+        ck_assert_int_eq(bp_bundle_add_receipt(bd, 1, 7, l.r, l.n), UTXO_OK);
+        expect_reject(&w, b, bd, UTXO_ERR_BUNDLE_RECEIPT, 1, 7);
+        bd->receipts[0].input = 0;
+        expect_reject(&w, b, bd, UTXO_ERR_BUNDLE_RECEIPT, 1, 0);
+        for (size_t k = 0; k < l.n; k++)
+            utxo_receipt_free(l.r[k]);
+        free(bd->receipts[0].r);
+        free(bd->receipts);
+        bd->receipts = NULL;
+        bd->n_receipts = 0;
+    }
     /* a bad signature in tx 3, input 0: the predicate rejects */
     ck_assert_uint_ge(b->n_txs, 4);
     b->txs[3]->inputs[0].witness.args[5] ^= 1;
@@ -668,6 +728,130 @@ START_TEST(tamper_every_bit)
     free(s1);
     utxo_block_free(b);
     utxo_bundle_free(bd);
+    world_free(&w);
+}
+END_TEST
+
+/* Long predicate runs checked through segment receipts instead of run. */
+START_TEST(long_runs_through_receipts)
+{
+    world w;
+    utxo_block *g, *b1, *b2, *b3;
+    utxo_bundle *gb, *bd1, *bd2, *bd3, *plain;
+    utxo_tx *tx;
+    utxo_outpoint x = {{0}, 2}, lock0, lock1;
+    const utxo_output *o;
+    uint32_t hh, owner;
+    uint64_t pos, fee, cycles_direct;
+    uint8_t args[32], tip[32];
+    utxo_verdict vd;
+    utxo_validator *direct;
+    bp_chain *c;
+
+    world_init(&w, 3, 2, 19);
+    c = bp_gen_chain(w.gen);
+    step(&w, &g, &gb);
+    direct = utxo_validator_new(&w.p, 2);
+    ck_assert_int_eq(utxo_validator_apply(direct, g, gb, NULL), UTXO_OK);
+    /* block 1: a payment into two outputs locked by the work predicate */
+    utxo_tx_txid(g->txs[0], x.txid);
+    ck_assert_int_eq(bp_chain_find(c, &x, &o, &hh, &pos), UTXO_OK);
+    owner = owner_of(&w, o->predicate_id);
+    tx = spend(&w, &x, o->value, owner, 20000000);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10000000, work_id(), NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10000000, work_id(), NULL, 0), UTXO_OK);
+    tx->outputs[0].value -= utxo_tx_min_fee(tx, &w.p); /* outputs grew: pay their bytes */
+    {
+        uint8_t sh[32], sig[64];
+        size_t il;
+        const uint8_t *img = bp_gen_wallet_image(w.gen, owner, &il);
+        utxo_tx_sighash(tx, w.p.chain_id, sh);
+        crypto_sign_detached(sig, NULL, sh, 32, bp_gen_wallet_sk(w.gen, owner));
+        ck_assert_int_eq(utxo_tx_set_witness(tx, 0, 100000, img, (uint32_t)il, sig, 64), UTXO_OK);
+    }
+    utxo_tx_txid(tx, lock0.txid);
+    lock1 = lock0;
+    lock0.index = 1;
+    lock1.index = 2;
+    b1 = block_of(&w, &tx, 1);
+    ck_assert_int_eq(bp_chain_set_segments(c, 13), UTXO_OK);
+    ck_assert_int_eq(bp_chain_seal(c, b1, &bd1, NULL, NULL), UTXO_OK);
+    ck_assert_uint_eq(bd1->n_receipts, 0); /* p2pk fits one segment */
+    ck_assert_int_eq(utxo_validator_apply(w.v, b1, bd1, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_validator_apply(direct, b1, bd1, NULL), UTXO_OK);
+    /* block 2: spend lock0 with a run of many segments */
+    tx = utxo_tx_new();
+    work_args(args, 40, 0xffffffffu);
+    ck_assert_int_eq(utxo_tx_add_input(tx, &lock0, 2000000, seg_work_img, sizeof seg_work_img,
+                                       args, 24), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 0, bp_gen_wallet_id(w.gen, 1), NULL, 0), UTXO_OK);
+    fee = utxo_tx_min_fee(tx, &w.p);
+    tx->outputs[0].value = 10000000 - fee;
+    b2 = block_of(&w, &tx, 1);
+    ck_assert_int_eq(bp_chain_seal(c, b2, &bd2, NULL, NULL), UTXO_OK);
+    ck_assert_uint_eq(bd2->n_receipts, 1);
+    ck_assert_uint_eq(bd2->receipts[0].tx, 1);
+    ck_assert_uint_eq(bd2->receipts[0].input, 0);
+    ck_assert_uint_ge(bd2->receipts[0].n, 5);
+    /* the same bundle without receipts: every run executed directly */
+    {
+        uint8_t *pb;
+        size_t pl;
+        pb = bundle_bytes(bd2, &pl);
+        ck_assert_int_eq(utxo_bundle_from_bytes(&plain, pb, pl, &w.p, NULL), UTXO_OK);
+        free(pb);
+        for (size_t k = 0; k < plain->receipts[0].n; k++)
+            utxo_receipt_free(plain->receipts[0].r[k]);
+        free(plain->receipts[0].r);
+        free(plain->receipts);
+        plain->receipts = NULL;
+        plain->n_receipts = 0;
+    }
+    ck_assert_int_eq(utxo_validator_apply(direct, b2, plain, &vd), UTXO_OK);
+    cycles_direct = vd.cycles;
+    ck_assert_uint_gt(cycles_direct, 8u << 13);
+    /* a receipt left out, or moved: the chain does not prove the run */
+    {
+        utxo_receipt *last = bd2->receipts[0].r[bd2->receipts[0].n - 1];
+        bd2->receipts[0].n--;
+        expect_reject(&w, b2, bd2, UTXO_ERR_BUNDLE_RECEIPT, 1, 0);
+        bd2->receipts[0].n++;
+        bd2->receipts[0].r[bd2->receipts[0].n - 1] = bd2->receipts[0].r[0];
+        bd2->receipts[0].r[0] = last;
+        expect_reject(&w, b2, bd2, UTXO_ERR_BUNDLE_RECEIPT, 1, 0);
+        bd2->receipts[0].r[0] = bd2->receipts[0].r[bd2->receipts[0].n - 1];
+        bd2->receipts[0].r[bd2->receipts[0].n - 1] = last;
+    }
+    ck_assert_int_eq(utxo_validator_apply(w.v, b2, bd2, &vd), UTXO_OK);
+    ck_assert_uint_eq(vd.cycles, cycles_direct);
+    assert_roots_match(w.v, c);
+    /* block 3: lock1 with a run that ends in a rejection, proven so */
+    tx = utxo_tx_new();
+    work_args(args, 30, 1234);
+    ck_assert_int_eq(utxo_tx_add_input(tx, &lock1, 2000000, seg_work_img, sizeof seg_work_img,
+                                       args, 24), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 0, bp_gen_wallet_id(w.gen, 1), NULL, 0), UTXO_OK);
+    tx->outputs[0].value = 10000000 - utxo_tx_min_fee(tx, &w.p);
+    b3 = block_of(&w, &tx, 1);
+    ck_assert_int_eq(bp_chain_seal(c, b3, &bd3, NULL, NULL), UTXO_OK);
+    ck_assert_uint_eq(bd3->n_receipts, 1);
+    expect_reject(&w, b3, bd3, UTXO_ERR_TX_REJECTED, 1, 0);
+    ck_assert_int_eq(utxo_validator_apply(w.v, b3, bd3, &vd), UTXO_ERR_TX_REJECTED);
+    ck_assert_int_eq(vd.vm.status, UTXO_VM_REJECTED);
+    /* the tip is still block 2 */
+    utxo_validator_tip_hash(w.v, tip);
+    utxo_header_hash(&b2->header, args);
+    ck_assert_mem_eq(tip, args, 32);
+    utxo_validator_free(direct);
+    utxo_block_free(g);
+    utxo_block_free(b1);
+    utxo_block_free(b2);
+    utxo_block_free(b3);
+    utxo_bundle_free(gb);
+    utxo_bundle_free(bd1);
+    utxo_bundle_free(bd2);
+    utxo_bundle_free(bd3);
+    utxo_bundle_free(plain);
     world_free(&w);
 }
 END_TEST
@@ -758,14 +942,12 @@ START_TEST(bundle_encoding)
         utxo_bundle_info info;
 
         step(&w, &b, &bd);
-        if (h == 5)
-            ck_assert_int_eq(bp_bundle_add_receipt(bd, 1, 0, (const uint8_t *)"abc", 3), UTXO_OK);
         pb = bundle_bytes(bd, &pl);
         ck_assert_uint_eq(pb[0], UTXO_BUNDLE_VERSION);
         ck_assert_int_eq(utxo_bundle_from_bytes(&back, pb, pl, &w.p, NULL), UTXO_OK);
         utxo_bundle_get_info(back, &info);
         ck_assert_uint_eq(info.n_spent, bd->n_spent);
-        ck_assert_uint_eq(info.n_receipts, h == 5 ? 1 : 0);
+        ck_assert_uint_eq(info.n_receipts, 0);
         ck_assert_mem_eq(info.block_hash, bd->block_hash, 32);
         utxo_bundle_free(back);
         for (size_t n = 0; n < pl; n++) {
@@ -791,22 +973,47 @@ START_TEST(bundle_encoding)
             free(db);
         }
         if (h == 5) {
-            /* receipts out of order, and an empty one */
+            /* receipts: round trip; out of order, an empty chain, a damaged
+             * receipt, truncations inside the receipts section */
+            rlist l1, l2;
             uint8_t *rb;
-            size_t rl;
+            size_t rl, base = pl;
             utxo_bundle *x;
-            ck_assert_int_eq(bp_bundle_add_receipt(bd, 1, 0, (const uint8_t *)"d", 1), UTXO_ERR_ARG);
-            ck_assert_int_eq(bp_bundle_add_receipt(bd, 2, 0, (const uint8_t *)"d", 1), UTXO_OK);
+            work_receipts(&l1, 3, 10);
+            work_receipts(&l2, 2, 10);
+            ck_assert_int_eq(bp_bundle_add_receipt(bd, 1, 0, l1.r, l1.n), UTXO_OK);
+            ck_assert_int_eq(bp_bundle_add_receipt(bd, 1, 0, l2.r, l2.n), UTXO_ERR_ARG);
+            ck_assert_int_eq(bp_bundle_add_receipt(bd, 2, 0, l2.r, l2.n), UTXO_OK);
+            rb = bundle_bytes(bd, &rl);
+            ck_assert_int_eq(utxo_bundle_from_bytes(&x, rb, rl, &w.p, &eo), UTXO_OK);
+            utxo_bundle_get_info(x, &info);
+            ck_assert_uint_eq(info.n_receipts, 2);
+            ck_assert_uint_eq(x->receipts[0].n, l1.n);
+            ck_assert_uint_eq(x->receipts[1].n, l2.n);
+            utxo_bundle_free(x);
+            for (size_t n = base - 1; n < rl; n += 97)
+                ck_assert_int_ne(utxo_bundle_from_bytes(&x, rb, n, &w.p, &eo), UTXO_OK);
+            rb[rl - 20] ^= 0x40; /* inside the last receipt: strict, canonical */
+            if (utxo_bundle_from_bytes(&x, rb, rl, &w.p, &eo) == UTXO_OK) {
+                uint8_t *re;
+                size_t rel;
+                re = bundle_bytes(x, &rel);
+                ck_assert_uint_eq(rel, rl);
+                ck_assert_mem_eq(re, rb, rl);
+                free(re);
+                utxo_bundle_free(x);
+            }
+            free(rb);
             bd->receipts[1].tx = 1;
             bd->receipts[1].input = 0;
             rb = bundle_bytes(bd, &rl);
             ck_assert_int_eq(utxo_bundle_from_bytes(&x, rb, rl, &w.p, &eo), UTXO_ERR_NONCANONICAL);
             free(rb);
             bd->receipts[1].tx = 2;
-            bd->receipts[1].len = 0;
+            bd->receipts[1].n = 0;
             rb = bundle_bytes(bd, &rl);
             ck_assert_int_eq(utxo_bundle_from_bytes(&x, rb, rl, &w.p, &eo), UTXO_ERR_NONCANONICAL);
-            bd->receipts[1].len = 1;
+            bd->receipts[1].n = l2.n;
             free(rb);
         }
         free(pb);
@@ -1005,6 +1212,7 @@ static Suite *stateless_suite(void)
     tcase_add_test(tc, spend_of_never_created_output);
     tcase_add_test(tc, header_rules);
     tcase_add_test(tc, tamper_every_bit);
+    tcase_add_test(tc, long_runs_through_receipts);
     tcase_add_test(tc, state_resume_and_strictness);
     tcase_add_test(tc, bundle_encoding);
     tcase_add_test(tc, block_and_proof_files);

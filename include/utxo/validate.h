@@ -63,6 +63,23 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
 int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                         utxo_verdict *out);
 
+/** Marks an outcome the caller has not established (utxo_verifier_block_known). */
+#define UTXO_VM_UNKNOWN (-1)
+
+/**
+ * As utxo_verifier_block, with predicate outcomes the caller has already
+ * established for some inputs (a stateless validator checks long runs
+ * through their segment receipts, utxo/segments.h): when known[t] is not
+ * NULL and known[t][i].status is not UTXO_VM_UNKNOWN, input i of
+ * transaction t is not run and known[t][i] stands for its run (accepted or
+ * not, with its cycles). Every other rule still applies to that input (its
+ * image must hash to the spent predicate id, values, fees). known may be
+ * NULL; known[t] has b->txs[t]->n_inputs entries (borrowed).
+ */
+int utxo_verifier_block_known(utxo_verifier *v, const utxo_block *b,
+                              const utxo_output *const *spent,
+                              const utxo_vm_result *const *known, utxo_verdict *out);
+
 #ifdef __cplusplus
 }
 #endif

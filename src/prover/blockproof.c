@@ -10,7 +10,9 @@
  * (docs/ACCUMULATOR.md); one spent entry per proof target, in block input
  * order: varint target index, varint creation height, output (u64 value,
  * predicate id, varint datum length, datum); varint receipt count; per
- * receipt: varint tx, varint input, varint length, bytes. The target indices
+ * input with receipts: varint tx, varint input, varint chain length, then
+ * each receipt as varint length and its bytes (utxo/segments.h, decoded
+ * strictly here). The target indices
  * are a permutation (each target bound to exactly one input) and receipts
  * come in strictly increasing (tx, input) order, so every bundle has one
  * encoding.
@@ -24,8 +26,8 @@
 
 /* Smallest encoded spent entry: target, height, value, id, datum length. */
 #define MIN_SPENT_BYTES (1u + 1u + 8u + UTXO_HASH_BYTES + 1u)
-/* Smallest receipt: tx, input, length, one byte. */
-#define MIN_RECEIPT_BYTES 4u
+/* Smallest receipt entry: tx, input, count, one length, one byte. */
+#define MIN_RECEIPT_BYTES 5u
 
 utxo_bundle *bp_bundle_new(void)
 {
@@ -44,8 +46,11 @@ void utxo_bundle_free(utxo_bundle *b)
     for (size_t i = 0; i < b->n_spent; i++)
         free(b->spent[i].output.datum);
     free(b->spent);
-    for (size_t i = 0; i < b->n_receipts; i++)
-        free(b->receipts[i].bytes);
+    for (size_t i = 0; i < b->n_receipts; i++) {
+        for (size_t k = 0; k < b->receipts[i].n; k++)
+            utxo_receipt_free(b->receipts[i].r[k]);
+        free(b->receipts[i].r);
+    }
     free(b->receipts);
     free(b);
 }
@@ -55,29 +60,32 @@ void bp_bundle_set_block(utxo_bundle *bundle, const uint8_t h[UTXO_HASH_BYTES])
     memcpy(bundle->block_hash, h, UTXO_HASH_BYTES);
 }
 
-int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, const uint8_t *bytes,
-                          size_t len)
+int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, utxo_receipt *const *r,
+                          size_t n)
 {
-    bp_receipt *r;
+    bp_receipt *e;
 
-    if (bundle == NULL || bytes == NULL || len == 0)
+    if (bundle == NULL || r == NULL || n == 0)
         return UTXO_ERR_ARG;
+    for (size_t k = 0; k < n; k++)
+        if (r[k] == NULL)
+            return UTXO_ERR_ARG;
     if (bundle->n_receipts > 0) {
         const bp_receipt *last = &bundle->receipts[bundle->n_receipts - 1];
         if (tx < last->tx || (tx == last->tx && input <= last->input))
             return UTXO_ERR_ARG;
     }
-    r = realloc(bundle->receipts, (bundle->n_receipts + 1) * sizeof *r);
-    if (r == NULL)
+    e = realloc(bundle->receipts, (bundle->n_receipts + 1) * sizeof *e);
+    if (e == NULL)
         return UTXO_ERR_NOMEM;
-    bundle->receipts = r;
-    r = &r[bundle->n_receipts];
-    if ((r->bytes = malloc(len)) == NULL)
+    bundle->receipts = e;
+    e = &e[bundle->n_receipts];
+    if ((e->r = malloc(n * sizeof *e->r)) == NULL)
         return UTXO_ERR_NOMEM;
-    memcpy(r->bytes, bytes, len);
-    r->len = len;
-    r->tx = tx;
-    r->input = input;
+    memcpy(e->r, r, n * sizeof *r);
+    e->n = n;
+    e->tx = tx;
+    e->input = input;
     bundle->n_receipts++;
     return UTXO_OK;
 }
@@ -109,9 +117,15 @@ void bp_bundle_encode(enc *e, const utxo_bundle *b)
     }
     enc_varint(e, b->n_receipts);
     for (size_t i = 0; i < b->n_receipts; i++) {
-        enc_varint(e, b->receipts[i].tx);
-        enc_varint(e, b->receipts[i].input);
-        enc_blob(e, b->receipts[i].bytes, b->receipts[i].len);
+        const bp_receipt *r = &b->receipts[i];
+        enc_varint(e, r->tx);
+        enc_varint(e, r->input);
+        enc_varint(e, r->n);
+        for (size_t k = 0; k < r->n; k++) {
+            size_t len = 0;
+            const uint8_t *p = utxo_receipt_bytes(r->r[k], &len);
+            enc_blob(e, p, len);
+        }
     }
 }
 
@@ -219,7 +233,7 @@ utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p)
     }
     for (size_t i = 0; i < (size_t)v && d->err == UTXO_OK; i++) {
         bp_receipt *r = &b->receipts[i];
-        const uint8_t *q;
+        uint64_t nr;
         off = d->off;
         r->tx = (uint32_t)dec_varint(d, UINT32_MAX);
         r->input = (uint32_t)dec_varint(d, UINT32_MAX);
@@ -227,18 +241,32 @@ utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p)
             (r->tx < r[-1].tx || (r->tx == r[-1].tx && r->input <= r[-1].input)))
             dec_fail(d, UTXO_ERR_NONCANONICAL, off);
         off = d->off;
-        r->len = (size_t)dec_varint(d, dec_left(d));
-        if (d->err == UTXO_OK && r->len == 0)
+        nr = dec_varint(d, dec_left(d) / 2); /* each receipt: length + a byte */
+        if (d->err == UTXO_OK && nr == 0)
             dec_fail(d, UTXO_ERR_NONCANONICAL, off);
-        q = dec_view(d, r->len);
-        if (q == NULL)
+        if (d->err != UTXO_OK)
             break;
-        if ((r->bytes = malloc(r->len)) == NULL) {
+        if ((r->r = calloc((size_t)nr, sizeof *r->r)) == NULL) {
             dec_fail(d, UTXO_ERR_NOMEM, off);
             break;
         }
-        memcpy(r->bytes, q, r->len);
-        b->n_receipts = i + 1;
+        b->n_receipts = i + 1; /* owns r->r from here, for the cleanup */
+        for (size_t k = 0; k < (size_t)nr && d->err == UTXO_OK; k++) {
+            size_t len, eo = 0;
+            const uint8_t *q;
+            int rc;
+            len = (size_t)dec_varint(d, dec_left(d));
+            off = d->off;
+            q = dec_view(d, len);
+            if (q == NULL)
+                break;
+            rc = utxo_receipt_from_bytes(&r->r[k], q, len, &eo);
+            if (rc != UTXO_OK) {
+                dec_fail(d, rc, off + eo);
+                break;
+            }
+            r->n = k + 1;
+        }
     }
     if (d->err != UTXO_OK)
         goto fail;

@@ -9,6 +9,7 @@
 #define UTXO_SRC_BLOCKPROOF_H
 
 #include "utxo/stateless.h"
+#include "utxo/segments.h"
 #include "witness/acc.h"
 
 #define BP_VERSION UTXO_BUNDLE_VERSION
@@ -20,12 +21,11 @@ typedef struct bp_spent {
     utxo_output output;   /* owns output.datum */
 } bp_spent;
 
-/* The segment receipt chain of one input: an opaque blob here, verified by
- * the continuations module (src/continuations). */
+/* The segment receipt chain of one input (utxo/segments.h), in order. */
 typedef struct bp_receipt {
     uint32_t tx, input;
-    uint8_t *bytes;
-    size_t len;
+    size_t n;               /* >= 1 */
+    utxo_receipt **r;       /* owned */
 } bp_receipt;
 
 struct utxo_bundle {
@@ -102,10 +102,12 @@ int bp_prove_block(utxo_bundle **out, uint8_t digest[UTXO_HASH_BYTES], acc_fores
 /* Binds bundle to block hash h. */
 void bp_bundle_set_block(utxo_bundle *bundle, const uint8_t h[UTXO_HASH_BYTES]);
 
-/* Attaches a receipt chain blob (copied) for input (tx, input); entries must
- * come in increasing (tx, input) order (else UTXO_ERR_ARG). */
-int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, const uint8_t *bytes,
-                          size_t len);
+/* Attaches the receipt chain r[0..n) (n >= 1) of input (tx, input); the
+ * bundle takes ownership of the receipts on success (the array itself stays
+ * the caller's). Entries must come in strictly increasing (tx, input) order
+ * (else UTXO_ERR_ARG). */
+int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, utxo_receipt *const *r,
+                          size_t n);
 
 /* Field encoder and cursor decoder (embedding; see utxo_bundle_*_bytes). */
 void bp_bundle_encode(enc *e, const utxo_bundle *b);

@@ -29,7 +29,101 @@ struct bp_chain {
     uint64_t tip_time;
     utxo_slot *slots;
     size_t cap, used, deleted;   /* cap: power of two */
+    unsigned po2;                /* segment receipts: 0 = none */
+    bool broken;                 /* a seal failed midway (out of memory) */
 };
+
+int bp_chain_set_segments(bp_chain *c, unsigned po2)
+{
+    if (c == NULL || (po2 != 0 && (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX)))
+        return UTXO_ERR_ARG;
+    c->po2 = po2;
+    return UTXO_OK;
+}
+
+/* Receipts of one run, as the prover hands them over. */
+typedef struct rchain {
+    utxo_receipt **r;
+    size_t n, cap;
+} rchain;
+
+static int rchain_sink(void *ud, utxo_receipt *r)
+{
+    rchain *c = ud;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 8;
+        utxo_receipt **p = realloc(c->r, cap * sizeof *p);
+        if (p == NULL) {
+            utxo_receipt_free(r);
+            return 1;
+        }
+        c->r = p;
+        c->cap = cap;
+    }
+    c->r[c->n++] = r;
+    return 0;
+}
+
+static void rchain_clear(rchain *c)
+{
+    for (size_t k = 0; k < c->n; k++)
+        utxo_receipt_free(c->r[k]);
+    free(c->r);
+    memset(c, 0, sizeof *c);
+}
+
+/*
+ * Proves every input's run of b in segments and keeps the chains longer
+ * than one segment: chains[flat input index] (L's numbering). Spent outputs
+ * come from the block or the UTXO table (before the block is applied).
+ */
+static int prove_runs(const bp_chain *c, const utxo_block *b, const bp_layout *L, rchain *chains)
+{
+    utxo_output *spent = malloc((L->in_off[L->n_txs] ? L->in_off[L->n_txs] : 1) * sizeof *spent);
+    int rc = UTXO_OK;
+
+    if (spent == NULL)
+        return UTXO_ERR_NOMEM;
+    for (uint32_t t = 1; t < b->n_txs && rc == UTXO_OK; t++)
+        for (uint32_t i = 0; i < b->txs[t]->n_inputs && rc == UTXO_OK; i++) {
+            const bp_src *s = &L->src[L->in_off[t] + i];
+            const utxo_output *o = NULL;
+            uint32_t h;
+            uint64_t pos;
+            if (s->tx != BP_EXTERNAL)
+                o = &b->txs[s->tx]->outputs[s->out];
+            else
+                rc = bp_chain_find((void *)c, &b->txs[t]->inputs[i].prevout, &o, &h, &pos);
+            if (rc == UTXO_OK)
+                spent[L->in_off[t] + i] = *o;
+        }
+    for (uint32_t t = 1; t < b->n_txs && rc == UTXO_OK; t++) {
+        const utxo_tx *tx = b->txs[t];
+        utxo_txctx ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.tx = tx;
+        ctx.spent = &spent[L->in_off[t]];
+        ctx.height = b->header.height;
+        utxo_tx_sighash(tx, c->params.chain_id, ctx.sighash);
+        for (uint32_t i = 0; i < tx->n_inputs && rc == UTXO_OK; i++) {
+            const utxo_witness *w = &tx->inputs[i].witness;
+            rchain *ch = &chains[L->in_off[t] + i];
+            utxo_vm_result res;
+            ctx.input_index = i;
+            rc = utxo_segments_prove(&res, w->image, w->image_len, w->args, w->args_len, &ctx,
+                                     w->budget, c->po2, 0, rchain_sink, ch);
+            /* one segment, or a host call larger than a segment (it cannot
+             * be split at this size): validators run it directly */
+            if (rc == UTXO_ERR_SEG_HOSTCALL)
+                rc = UTXO_OK;
+            if (rc != UTXO_OK || ch->n <= 1)
+                rchain_clear(ch);
+        }
+    }
+    free(spent);
+    return rc;
+}
 
 static size_t slot_hash(const utxo_outpoint *op)
 {
@@ -167,6 +261,7 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
     utxo_bundle *bd = NULL;
     acc_leaf *created = NULL;
     utxo_slot *fresh = NULL;
+    rchain *chains = NULL;
     uint8_t digest[UTXO_HASH_BYTES], hash[UTXO_HASH_BYTES];
     uint32_t t0 = 0, i0 = 0;
     uint64_t count;
@@ -177,6 +272,8 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
         *bundle = NULL;
     if (c == NULL || b == NULL || b->n_txs == 0)
         return UTXO_ERR_ARG;
+    if (c->broken)
+        return UTXO_ERR_INTERNAL;
     if (c->next_height == UINT32_MAX)
         return UTXO_ERR_BLOCK_HEIGHT;
     b->header.version = UTXO_HEADER_VERSION;
@@ -213,9 +310,29 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
             memcpy(fresh[j].out.datum, created[j].output->datum, created[j].output->datum_len);
         }
     }
+    if (c->po2 != 0) {
+        chains = calloc(L.in_off[L.n_txs] ? L.in_off[L.n_txs] : 1, sizeof *chains);
+        if (chains == NULL)
+            goto done;
+        rc = prove_runs(c, b, &L, chains);
+        if (rc != UTXO_OK)
+            goto done;
+    }
     rc = bp_prove_block(&bd, digest, c->forest, bp_chain_find, c, b, &t0, &i0);
     if (rc != UTXO_OK)
         goto done;
+    /* receipts in (tx, input) order; the bundle takes them over */
+    for (uint32_t t = 1; chains != NULL && t < b->n_txs; t++)
+        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
+            rchain *ch = &chains[L.in_off[t] + i];
+            if (ch->n == 0)
+                continue;
+            rc = bp_bundle_add_receipt(bd, t, i, ch->r, ch->n);
+            if (rc != UTXO_OK)
+                goto undo;
+            free(ch->r);
+            memset(ch, 0, sizeof *ch);
+        }
     /* commit: nothing below can fail */
     memcpy(b->header.acc_digest, digest, UTXO_HASH_BYTES);
     utxo_header_hash(&b->header, hash);
@@ -245,7 +362,16 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
         bd = NULL;
     }
     rc = UTXO_OK;
+    goto done;
+undo:
+    /* out of memory after the forest changed: the builder is unusable */
+    c->broken = true;
 done:
+    if (chains != NULL) {
+        for (size_t k = 0; k < L.in_off[L.n_txs]; k++)
+            rchain_clear(&chains[k]);
+        free(chains);
+    }
     if (bad_tx != NULL)
         *bad_tx = t0;
     if (bad_in != NULL)

@@ -27,6 +27,17 @@ const uint8_t *bp_chain_tip_hash(const bp_chain *c);  /* zeros before genesis */
 acc_forest *bp_chain_forest(bp_chain *c);
 size_t bp_chain_utxo_count(const bp_chain *c);
 
+/*
+ * Segment receipts in the bundles: with po2 in [UTXO_SEG_PO2_MIN,
+ * UTXO_SEG_PO2_MAX], bp_chain_seal runs every input's predicate through
+ * utxo_segments_prove at segments of 2^po2 cycles and attaches the receipt
+ * chain of each run longer than one segment (a run with a host call larger
+ * than a segment cannot be split and gets none); 0 (the default) attaches
+ * none.
+ * UTXO_ERR_ARG for another po2.
+ */
+int bp_chain_set_segments(bp_chain *c, unsigned po2) UTXO_WARN_UNUSED;
+
 /* An unspent output: data (valid until the next seal), height, position.
  * UTXO_ERR_TX_MISSING when op is not unspent. Fits bp_lookup_fn. */
 int bp_chain_find(void *c, const utxo_outpoint *op, const utxo_output **o, uint32_t *height,
@@ -40,7 +51,9 @@ int bp_chain_find(void *c, const utxo_outpoint *op, const utxo_output **o, uint3
  * rules (utxo_block_check: predicates are not run); proves the spends, and
  * returns the bundle (*bundle, free with utxo_bundle_free; may be NULL to
  * discard it). *bad_tx / *bad_in (may be NULL) name the input at fault.
- * On error the chain is unchanged (b may have been modified).
+ * On error the chain is unchanged (b may have been modified), except after
+ * running out of memory while attaching receipts: then this and every later
+ * seal fails with UTXO_ERR_INTERNAL.
  */
 int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *bad_tx,
                   uint32_t *bad_in) UTXO_WARN_UNUSED;

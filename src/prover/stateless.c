@@ -12,10 +12,11 @@
  * last the digest. The state is replaced only when everything passed, so a
  * rejected block leaves the validator exactly as it was.
  *
- * Segment receipts: a bundle's receipt entries must name an input of the
- * block; until the continuations module publishes its receipt verifier,
- * every predicate (long runs included) is executed directly, so receipts
- * are carried but not relied on.
+ * Segment receipts: an input with a receipt chain in the bundle is not
+ * executed; its chain is verified (utxo_segments_verify: every segment
+ * re-executed from its witness, in parallel) and the outcome it proves
+ * stands for the run in utxo_verifier_block_known. Every other input runs
+ * directly on the verifier's pool.
  */
 #include "config.h"
 
@@ -110,6 +111,48 @@ void utxo_validator_acc_digest(const utxo_validator *v, uint8_t out[UTXO_HASH_BY
 
 /* ---- block validation ------------------------------------------------------ */
 
+/*
+ * Verifies the receipt chains of the bundle; known[t][i] receives the
+ * proven outcome of each input with receipts (others: UTXO_VM_UNKNOWN).
+ * known_store has one slot per input of the block (flat, L's numbering).
+ */
+static int check_receipt_runs(const utxo_validator *v, const utxo_block *b,
+                              const utxo_bundle *bundle, const bp_layout *L,
+                              const utxo_output *const *spent_tx, utxo_vm_result *known_store,
+                              const utxo_vm_result **known, utxo_verdict *out)
+{
+    unsigned threads = utxo_verifier_threads(v->ver);
+
+    for (size_t k = 0; k < L->in_off[L->n_txs]; k++) {
+        memset(&known_store[k], 0, sizeof known_store[k]);
+        known_store[k].status = UTXO_VM_UNKNOWN;
+    }
+    for (size_t k = 0; k < bundle->n_receipts; k++) {
+        const bp_receipt *r = &bundle->receipts[k];
+        const utxo_tx *tx = b->txs[r->tx];
+        const utxo_witness *w = &tx->inputs[r->input].witness;
+        utxo_txctx ctx;
+        int rc;
+
+        memset(&ctx, 0, sizeof ctx);
+        ctx.tx = tx;
+        ctx.input_index = r->input;
+        ctx.spent = spent_tx[r->tx];
+        ctx.height = b->header.height;
+        utxo_tx_sighash(tx, v->params.chain_id, ctx.sighash);
+        rc = utxo_segments_verify(&known_store[L->in_off[r->tx] + r->input], w->image,
+                                  w->image_len, w->args, w->args_len, &ctx, w->budget, 0,
+                                  (const utxo_receipt *const *)r->r, r->n, threads);
+        if (rc != UTXO_OK) {
+            out->tx = r->tx;
+            out->input = r->input;
+            return rc == UTXO_ERR_NOMEM ? rc : UTXO_ERR_BUNDLE_RECEIPT;
+        }
+        known[r->tx] = &known_store[L->in_off[r->tx]];
+    }
+    return UTXO_OK;
+}
+
 static int check_header(const utxo_validator *v, const utxo_block *b)
 {
     static const uint8_t zero[UTXO_HASH_BYTES];
@@ -151,6 +194,8 @@ int utxo_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bund
     acc_leaf *spent_leaves = NULL, *created = NULL;
     utxo_output *spent = NULL;
     const utxo_output **spent_tx = NULL;
+    utxo_vm_result *known_store = NULL;
+    const utxo_vm_result **known = NULL;
     uint8_t hash[UTXO_HASH_BYTES], digest[UTXO_HASH_BYTES];
     int rc;
 
@@ -235,8 +280,20 @@ int utxo_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bund
                 }
         goto done;
     }
-    /* 6. contextual rules and every predicate, in parallel */
-    rc = utxo_verifier_block(v->ver, b, spent_tx, out);
+    /* 6. long runs through their receipts; then the contextual rules and
+     * every other predicate, in parallel */
+    if (bundle->n_receipts > 0) {
+        known_store = malloc((L.in_off[L.n_txs] ? L.in_off[L.n_txs] : 1) * sizeof *known_store);
+        known = calloc(b->n_txs, sizeof *known);
+        if (known_store == NULL || known == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto done;
+        }
+        rc = check_receipt_runs(v, b, bundle, &L, spent_tx, known_store, known, out);
+        if (rc != UTXO_OK)
+            goto done;
+    }
+    rc = utxo_verifier_block_known(v->ver, b, spent_tx, known, out);
     if (rc != UTXO_OK)
         goto done;
     /* 7. the header commits to the new accumulator */
@@ -256,6 +313,8 @@ done:
     free(created);
     free(spent);
     free(spent_tx);
+    free(known_store);
+    free(known);
     return out->err = rc;
 }
 

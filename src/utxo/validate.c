@@ -65,6 +65,7 @@ struct job {
 struct batch {
     struct job *jobs;
     const utxo_tx *const *txs;
+    const utxo_vm_result *const *known; /* may be NULL */
     atomic_size_t first_bad;   /* lowest failing job index so far */
 };
 
@@ -80,8 +81,14 @@ static void run_job(void *arg, size_t k, unsigned worker)
         j->err = UTXO_ERR_INTERNAL; /* not run; never reported */
         return;
     }
-    j->err = pred_run(&j->res, j->id, w->image, w->image_len, w->args, w->args_len, &j->ctx,
-                      w->budget, NULL);
+    if (b->known != NULL && b->known[j->tx] != NULL &&
+        b->known[j->tx][j->input].status != UTXO_VM_UNKNOWN) {
+        j->res = b->known[j->tx][j->input]; /* established by the caller */
+        j->err = UTXO_OK;
+    } else {
+        j->err = pred_run(&j->res, j->id, w->image, w->image_len, w->args, w->args_len, &j->ctx,
+                          w->budget, NULL);
+    }
     if (j->err != UTXO_OK || j->res.status != UTXO_VM_ACCEPTED) {
         size_t cur = atomic_load(&b->first_bad);
         while (k < cur && !atomic_compare_exchange_weak(&b->first_bad, &cur, k))
@@ -134,9 +141,9 @@ static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output
 
 /* Runs jobs[0..n) on the pool and reports the first failure in order. */
 static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx *const *txs,
-                    utxo_verdict *out)
+                    const utxo_vm_result *const *known, utxo_verdict *out)
 {
-    struct batch b = {.jobs = jobs, .txs = txs};
+    struct batch b = {.jobs = jobs, .txs = txs, .known = known};
 
     atomic_init(&b.first_bad, n);
     pool_for(v->pool, n, run_job, &b);
@@ -177,7 +184,7 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
         return out->err = UTXO_ERR_NOMEM;
     rc = tx_context(&v->params, tx, spent, 0, height, jobs, &fee, &out->input);
     if (rc == UTXO_OK)
-        rc = run_jobs(v, jobs, tx->n_inputs, &tx, out);
+        rc = run_jobs(v, jobs, tx->n_inputs, &tx, NULL, out);
     if (rc == UTXO_OK)
         out->fees = fee;
     free(jobs);
@@ -186,6 +193,13 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
 
 int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                         utxo_verdict *out)
+{
+    return utxo_verifier_block_known(v, b, spent, NULL, out);
+}
+
+int utxo_verifier_block_known(utxo_verifier *v, const utxo_block *b,
+                              const utxo_output *const *spent,
+                              const utxo_vm_result *const *known, utxo_verdict *out)
 {
     utxo_verdict tmp;
     struct job *jobs = NULL;
@@ -224,7 +238,7 @@ int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output
         rc = UTXO_ERR_TX_VALUE;
         goto done;
     }
-    rc = run_jobs(v, jobs, n, (const utxo_tx *const *)b->txs, out);
+    rc = run_jobs(v, jobs, n, (const utxo_tx *const *)b->txs, known, out);
     if (rc == UTXO_OK)
         out->fees = fees;
 done:
