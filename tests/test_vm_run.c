@@ -475,6 +475,22 @@ START_TEST(page_limit)
     ck_assert_uint_eq(n, VM_DEFAULT_PAGE_LIMIT);
     vm_program_free(q);
     asm_free(&many);
+    /* The next load resets that many pages by handing them back to the
+     * kernel: they must read as zero again. */
+    asm_buf after = {0};
+    asm_li(&after, S0, 0x01000000u + 5000u * 1024u);
+    asm_emit(&after, LW(S2, S0, 0));
+    asm_emit(&after, LBU(S3, S0, -1024 * 4000));
+    asm_emit(&after, ADDI(A0, ZERO, 0));
+    asm_halt(&after);
+    q = asm_program(&after);
+    vm_set_reg(v, S2, 1);
+    r = run_prog(v, q, 1000);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_eq(vm_reg(v, S2), 0);
+    ck_assert_uint_eq(vm_reg(v, S3), 0);
+    vm_program_free(q);
+    asm_free(&after);
 
     vm_program_free(p);
     vm_free(v);
@@ -765,6 +781,61 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* A self-modifying program (stores into its own first page) run by many
+ * threads while others run a clean copy of the same code page content:
+ * private patches never leak into the shared decoded tables. */
+static vm_program *smc_program(void)
+{
+    asm_buf b = {0};
+    asm_li(&b, T1, ADDI(S2, ZERO, 42));
+    asm_li(&b, T2, ASM_BASE + 6 * 4);
+    asm_emit(&b, SW(T1, T2, 0));
+    asm_emit(&b, SW(T1, T2, 800));        /* a data word on the same page */
+    asm_emit(&b, ADDI(S2, ZERO, 1));      /* slot 6: rewritten to s2 = 42 */
+    asm_emit(&b, ADDI(A0, S2, 0));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+struct smc_arg {
+    const vm_program *p;
+    int ok;
+};
+
+static void *smc_thread(void *arg)
+{
+    struct smc_arg *t = arg;
+    vm *v = vm_new();
+    t->ok = v != NULL;
+    for (int i = 0; i < 300 && t->ok; i++) {
+        utxo_vm_result r;
+        if (vm_run(v, t->p, NULL, 0, NULL, 1000, &r) != UTXO_OK || r.exit_code != 42 ||
+            r.cycles != 10 + UTXO_COST_HOSTCALL)
+            t->ok = 0;
+    }
+    vm_free(v);
+    return NULL;
+}
+
+START_TEST(self_modifying_threads)
+{
+    vm_program *p = smc_program();
+    struct smc_arg args[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        args[i].p = p;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, smc_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert(args[i].ok);
+    }
+    vm_program_free(p);
+}
+END_TEST
+
 /* One program, decoded lazily, run by four threads at once. */
 START_TEST(shared_program_threads)
 {
@@ -813,6 +884,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, segment_replay_from_witness);
     tcase_add_test(tc, segment_replay_limits_and_fetch);
     tcase_add_test(tc, shared_program_threads);
+    tcase_add_test(tc, self_modifying_threads);
     suite_add_tcase(s, tc);
     return s;
 }
