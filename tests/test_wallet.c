@@ -12,10 +12,14 @@
  * Payments come from utxo_wallet_send, from other parties through the
  * builder, chained inside one block, and from coinbases; the wallet is
  * closed and reopened midway; wrong blocks are refused without a change.
+ * Finally the synced file is edited behind the library's back (a coin's
+ * value, a coin row, the proof, a key, the KDF limits, the schema version):
+ * each edit is caught on open or by utxo_wallet_verify.
  */
 #include "config.h"
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testutil.h"
@@ -397,6 +401,65 @@ static void wallet_id(world *W, uint32_t k, uint8_t id[32])
     ck_assert_int_eq(utxo_address_decode(id, addr), UTXO_OK);
 }
 
+/* Runs one SQL statement on the wallet file behind the library's back. */
+static void sql(const char *path, const char *stmt)
+{
+    sqlite3 *db = NULL;
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, stmt, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", stmt,
+                  sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* A synced wallet file edited behind the library's back: each edit is
+ * caught, on open or by utxo_wallet_verify. Works on copies. */
+static void corrupt_checks(const char *path)
+{
+    char copy[160], cmd[1024];
+    utxo_wallet *w = NULL;
+
+    snprintf(copy, sizeof copy, "%s.copy", path);
+#define FRESH_COPY()                                                                   \
+    do {                                                                               \
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s' && rm -f '%s-wal' '%s-shm'", path, copy, \
+                 copy, copy);                                                          \
+        ck_assert_int_eq(system(cmd), 0);                                              \
+    } while (0)
+    FRESH_COPY();
+    ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_verify(w), UTXO_OK);
+    utxo_wallet_close(w);
+    /* a coin's value changed: its leaf no longer matches */
+    sql(copy, "UPDATE coins SET value = value + 1 WHERE position = (SELECT min(position) FROM coins)");
+    ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_verify(w), UTXO_ERR_ACC_PROOF);
+    utxo_wallet_close(w);
+    /* a coin deleted: coins and proof disagree */
+    FRESH_COPY();
+    sql(copy, "DELETE FROM coins WHERE position = (SELECT max(position) FROM coins)");
+    ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_ERR_WALLET_FORMAT);
+    /* a damaged proof */
+    FRESH_COPY();
+    sql(copy, "UPDATE meta SET value = x'0102' WHERE name = 'proof'");
+    ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_ERR_WALLET_FORMAT);
+    /* a key missing from the sequence */
+    FRESH_COPY();
+    sql(copy, "DELETE FROM keys WHERE idx = 1");
+    ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_ERR_WALLET_FORMAT);
+    /* KDF limits beyond libsodium's SENSITIVE ones are refused, not obeyed */
+    FRESH_COPY();
+    sql(copy, "UPDATE meta SET value = substr(value, 1, 24) || x'00000000000000ff' ||"
+              " substr(value, 33) WHERE name = 'kdf'");
+    ck_assert_int_eq(utxo_wallet_open(&w, copy, PASS), UTXO_ERR_WALLET_FORMAT);
+    /* another schema version */
+    FRESH_COPY();
+    sql(copy, "UPDATE meta SET value = x'02000000' WHERE name = 'schema'");
+    ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_ERR_WALLET_FORMAT);
+    ck_assert_ptr_null(w);
+#undef FRESH_COPY
+}
+
 START_TEST(synced_history)
 {
     uint8_t seed[32], master[32], id[32];
@@ -542,6 +605,8 @@ START_TEST(synced_history)
     (void)received_from_others;
     utxo_bundle_free(prev_bundle);
     utxo_wallet_close(W->w);
+    W->w = NULL;
+    corrupt_checks(W->wpath);
     utxo_store_close(W->store);
     utxo_validator_free(W->val);
     bp_chain_free(W->chain);
