@@ -124,9 +124,12 @@ static void snap_eq(const struct snap *a, const struct snap *b)
 
 /* Runs p whole, then split at every cycle N (pause at N, resume), then
  * single-stepped one cycle at a time: all must agree exactly. */
+static uint32_t split_page_cost; /* page cost check_splits runs with */
+
 static void check_splits(const vm_program *p, uint64_t budget)
 {
     vm *v = vm_new();
+    vm_set_page_cost(v, split_page_cost);
     utxo_vm_result r;
     struct snap whole, part;
 
@@ -141,7 +144,7 @@ static void check_splits(const vm_program *p, uint64_t budget)
             ck_assert_uint_eq(r.cycles, vm_cycles(v));
             ck_assert_uint_eq(r.pc, vm_pc(v));
             if (r.cycles > n)
-                ck_assert_uint_le(r.cycles - n, UTXO_COST_HOSTCALL + 1);
+                ck_assert_uint_le(r.cycles - n, UTXO_COST_HOSTCALL + 1 + 4ull * split_page_cost);
             st = vm_run_until(v, UINT64_MAX, &r);
         }
         ck_assert_int_eq(st, VM_RUN_DONE);
@@ -759,6 +762,70 @@ START_TEST(segment_replay_limits_and_fetch)
 }
 END_TEST
 
+/* With a page cost, every page the running program materialises (store,
+ * load, host-call write) is charged once; image and argument pages are
+ * not. Exact count, exact budget, and split runs agree. */
+START_TEST(page_cost_metering)
+{
+    static const uint8_t args[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const uint32_t cost = 97;
+    asm_buf b = {0};
+    asm_li(&b, S0, 0x00700000u);
+    asm_emit(&b, SW(S0, S0, 0));          /* page 1 */
+    asm_emit(&b, SW(S0, S0, 4));          /* same page: free */
+    asm_emit(&b, LW(S2, S0, 1024));       /* page 2, by a load */
+    asm_emit(&b, SW(S0, SP, -4));         /* page 3: the stack */
+    asm_emit(&b, LBU(S3, A1, 7));         /* argument page: not charged */
+    asm_emit(&b, LW(S4, ZERO, 0x7FC));    /* below the guard: fails, no charge */
+    vm_program *fail_p = asm_program(&b);
+    b.n -= 1;                             /* drop the failing load */
+    asm_li(&b, A0, 0x00700000u + 2048);   /* ARGS_READ into page 4 */
+    asm_emit(&b, ADDI(A1, ZERO, 0));
+    asm_emit(&b, ADDI(A2, ZERO, 8));
+    asm_emit(&b, ADDI(A7, ZERO, UTXO_HC_ARGS_READ));
+    asm_emit(&b, ECALL());
+    asm_emit(&b, ADDI(A0, ZERO, 0));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    vm *v = vm_new();
+    utxo_vm_result r;
+
+    /* Without a cost: the plain count, used as the baseline. */
+    ck_assert_int_eq(vm_run(v, p, args, sizeof args, NULL, 100000, &r), UTXO_OK);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    uint64_t plain = r.cycles;
+    vm_set_page_cost(v, cost);
+    ck_assert_int_eq(vm_run(v, p, args, sizeof args, NULL, 100000, &r), UTXO_OK);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_eq(r.cycles, plain + 4 * cost);
+    uint64_t total = r.cycles;
+    ck_assert_int_eq(vm_run(v, p, args, sizeof args, NULL, total, &r), UTXO_OK);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    ck_assert_int_eq(vm_run(v, p, args, sizeof args, NULL, total - 1, &r), UTXO_OK);
+    ck_assert_int_eq(r.fail, UTXO_VM_FAIL_OUT_OF_CYCLES);
+    ck_assert_uint_eq(r.cycles, total - 1);
+    /* A budget that runs out on a page charge: pc is the touching store. */
+    ck_assert_int_eq(vm_run(v, p, args, sizeof args, NULL, 3 + cost - 1, &r), UTXO_OK);
+    ck_assert_int_eq(r.fail, UTXO_VM_FAIL_OUT_OF_CYCLES);
+    ck_assert_uint_eq(r.pc, ASM_BASE + 8);
+    ck_assert_uint_eq(r.cycles, 3 + cost - 1);
+    /* A failing access is not charged. */
+    ck_assert_int_eq(vm_run(v, fail_p, args, sizeof args, NULL, 100000, &r), UTXO_OK);
+    ck_assert_int_eq(r.fail, UTXO_VM_FAIL_BAD_ACCESS);
+    ck_assert_uint_eq(r.cycles, 8 + 3 * cost);
+    vm_free(v);
+    vm_program_free(fail_p);
+    split_page_cost = cost;
+    vm_program_free(p);
+    /* split runs with the cost (no arguments: ARGS_READ then fails, fine) */
+    p = asm_program(&b);
+    check_splits(p, 100000);
+    split_page_cost = 0;
+    vm_program_free(p);
+    asm_free(&b);
+}
+END_TEST
+
 struct thread_arg {
     const vm_program *p;
     struct snap want;
@@ -883,6 +950,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, reuse_resets_memory);
     tcase_add_test(tc, segment_replay_from_witness);
     tcase_add_test(tc, segment_replay_limits_and_fetch);
+    tcase_add_test(tc, page_cost_metering);
     tcase_add_test(tc, shared_program_threads);
     tcase_add_test(tc, self_modifying_threads);
     suite_add_tcase(s, tc);

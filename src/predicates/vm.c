@@ -165,6 +165,12 @@ void vm_free(vm *v)
     free(v);
 }
 
+void vm_set_page_cost(vm *v, uint32_t cycles)
+{
+    if (v)
+        v->page_cost = cycles;
+}
+
 void vm_set_page_limit(vm *v, uint32_t pages)
 {
     if (!v)
@@ -200,6 +206,8 @@ int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args
     v->halted = 0;
     v->halt_code = 0;
     v->restricted = 0;
+    v->charging = 1;
+    v->pending = 0;
     v->pages_outside = 0;
     (void)vm_set_absent_pages(v, NULL, 0);
     v->pager = NULL;
@@ -220,6 +228,7 @@ int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
     int rc = p ? vm_load_empty(v, p, args, args_len, ctx, budget) : UTXO_ERR_ARG;
     if (rc)
         return rc;
+    v->charging = 0; /* image and argument pages are paid for by size */
     for (uint32_t i = 0; i < p->n_pages; i++) {
         uint32_t pg = p->page_no[i];
         rc = vm_touch(v, pg);
@@ -244,6 +253,7 @@ int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
     v->x[2] = VM_STACK_TOP;
     v->x[10] = args_len;
     v->x[11] = VM_ARGS_BASE;
+    v->charging = 1;
     return UTXO_OK;
 }
 

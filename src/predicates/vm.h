@@ -94,6 +94,22 @@ void vm_free(vm *v);
  * 0 means VM_DEFAULT_PAGE_LIMIT; more than VM_NUM_PAGES is clamped. */
 void vm_set_page_limit(vm *v, uint32_t pages);
 
+/* Cycles charged for every page the running program materialises (a load,
+ * store or host-call access to a page not touched before in the run; image
+ * and argument pages are not charged, nor pages installed from a witness or
+ * pager). The charge lands on the instruction that touched the page; a
+ * charge past the budget fails OUT_OF_CYCLES with the count at the budget.
+ * Deterministic and consistent across split runs (a page is charged once
+ * per run, when first materialised). Stays set across runs; default 0.
+ * docs/VM.md ("Worst cases") says why a consensus value above 0 is needed:
+ * a fresh page costs the host far more than an instruction. */
+void vm_set_page_cost(vm *v, uint32_t cycles);
+/* The value docs/VM.md recommends for consensus: one cycle per byte of
+ * fresh memory. With it, a program that spends its budget touching fresh
+ * pages (or decoding fresh code pages) costs the host about what straight
+ * computation does per cycle; with 0 it costs 200-1000x more. */
+#define VM_PAGE_COST_SUGGESTED 1024u
+
 /* One complete run: vm_load + vm_run_until(UINT64_MAX). p, args and ctx are
  * borrowed until the run ends. Returns UTXO_OK with *out filled (the outcome
  * is in out->status), or UTXO_ERR_ARG for NULL v/p/out. */

@@ -174,6 +174,9 @@ struct vm {
     uint32_t n_touched;
     uint32_t cap_touched;
     uint32_t page_limit;
+    uint32_t page_cost;         /* cycles per page materialised while running */
+    uint32_t charging;          /* 1 while running: page costs accrue */
+    uint64_t pending;           /* page costs not yet added to cycles */
     uint32_t restricted;        /* no new pages: NOT_WITNESSED */
     uint32_t *absent;           /* restricted mode: pages witnessed empty */
     uint32_t n_absent;

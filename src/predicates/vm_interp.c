@@ -123,6 +123,20 @@ static unsigned access_size(uint8_t op)
         if (!stepping)                  \
             cycles -= ip->blen - 1u;    \
     } while (0)
+/* Adds page costs the last slow path accrued (vm_set_page_cost); past the
+ * budget the run fails out of cycles at the instruction at pc_. */
+#define SETTLE(pc_)                                                         \
+    do {                                                                    \
+        if (UNLIKELY(v->pending)) {                                         \
+            cycles += v->pending;                                           \
+            v->pending = 0;                                                 \
+            if (cycles > v->budget) {                                       \
+                v->cycles = v->budget;                                      \
+                vm_finish(v, UTXO_VM_FAILED, UTXO_VM_FAIL_OUT_OF_CYCLES, 0, (pc_)); \
+                return VM_RUN_DONE;                                         \
+            }                                                               \
+        }                                                                   \
+    } while (0)
 /* Same-page jump to an absolute, computed target. */
 #define JUMP_ABS(t)                                                         \
     do {                                                                    \
@@ -326,6 +340,7 @@ exec:
             v->pc = pc;
             return VM_RUN_PAUSED;
         }
+        SETTLE(pc); /* pages the host call materialised */
         if (fail) {
             vm_finish(v, UTXO_VM_FAILED, fail, 0, pc);
             return VM_RUN_DONE;
@@ -356,6 +371,7 @@ slow_load: {
     fail = vm_load_slow(v, a, access_size(ip->op));
     if (fail)
         goto fault;
+    SETTLE(ip->pc);
     vmexec(); /* page is there now: redo the load, already counted */
 }
 
@@ -367,6 +383,7 @@ slow_store: {
     fail = vm_store_slow(v, a, access_size(ip->op), RS2, &recode);
     if (fail)
         goto fault;
+    SETTLE(ip->pc);
     /* Only a store into the page being executed can change what runs next:
      * give the rest of the run back, as charged, and fetch afresh (the page
      * is now patched, so it continues in step mode). */

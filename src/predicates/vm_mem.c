@@ -129,6 +129,8 @@ static int materialise(vm *v, uint32_t p)
         return UTXO_VM_FAIL_MEMORY_LIMIT;
     v->touched[v->n_touched++] = p;
     v->pstate[p] = VM_PG_RW;
+    if (v->charging)
+        v->pending += v->page_cost; /* settled by the interpreter */
     return 0;
 }
 
@@ -403,7 +405,10 @@ int vm_page_set(vm *v, uint32_t page, const uint8_t bytes[VM_PAGE_BYTES])
 {
     if (!v || !bytes)
         return UTXO_VM_FAIL_BAD_ACCESS;
+    uint32_t charging = v->charging; /* installing a witness is not running */
+    v->charging = 0;
     int rc = materialise(v, page);
+    v->charging = charging;
     if (rc)
         return rc;
     drop_code(v, page);

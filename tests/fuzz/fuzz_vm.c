@@ -10,7 +10,8 @@
  *                 when the input is odd-sized, to reach the stack page)
  *
  * Host calls go to the real vm_host_call with no transaction (halt, args
- * and hashing work; introspection fails cleanly). The page limit is 64 so
+ * and hashing work; introspection fails cleanly). The page cost is 0..68
+ * cycles (from the input size), the page limit 64 so
  * a run can never take much memory. Oracles: no crash, hang or leak under
  * ASan/UBSan, and determinism: the same run paused at a cycle count taken
  * from the input and resumed, and (for short runs) the same run executed
@@ -54,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vm_program_new(&p, &img) != UTXO_OK)
         abort();
     vm_set_page_limit(V, 64);
+    vm_set_page_cost(V, (uint32_t)(size % 5) * 17u); /* 0 for a fifth of inputs */
     const uint8_t *args = data + size - args_len;
     if (vm_run(V, p, args, args_len, NULL, budget, &whole) != UTXO_OK)
         abort();
