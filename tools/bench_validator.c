@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,11 +115,11 @@ static int make_chain(enc_chain *c, size_t n, uint32_t txs, const char *bpath, c
     return rc;
 }
 
-/* Bare Ed25519 verifications per second on one thread (~0.25 s). */
-static double ed25519_rate(void)
+/* One thread's bare Ed25519 verifications for ~0.25 s; *n counts them. */
+static void *ed25519_loop(void *arg)
 {
+    uint64_t *n = arg, t0;
     uint8_t pk[32], sk[64], msg[32], sig[64];
-    uint64_t n = 0, t0;
     volatile int sink = 0;
 
     crypto_sign_keypair(pk, sk);
@@ -128,10 +129,31 @@ static double ed25519_rate(void)
     do {
         for (int i = 0; i < 64; i++)
             sink += crypto_sign_verify_detached(sig, msg, sizeof msg, pk);
-        n += 64;
+        *n += 64;
     } while (bench_now_ns() - t0 < 250000000u);
     (void)sink;
-    return (double)n * 1e9 / (double)(bench_now_ns() - t0);
+    return NULL;
+}
+
+/* Bare Ed25519 verifications per second on `threads` threads at once
+ * (1: the single-thread rate). */
+static double ed25519_rate(unsigned threads)
+{
+    pthread_t th[64];
+    uint64_t n[64] = {0}, t0 = bench_now_ns(), sum = 0;
+    unsigned started = 0;
+
+    if (threads > 64)
+        threads = 64;
+    for (unsigned i = 1; i < threads; i++)
+        if (pthread_create(&th[i], NULL, ed25519_loop, &n[i]) == 0)
+            started = i;
+    ed25519_loop(&n[0]);
+    for (unsigned i = 1; i <= started; i++)
+        pthread_join(th[i], NULL);
+    for (unsigned i = 0; i < threads; i++)
+        sum += n[i];
+    return (double)sum * 1e9 / (double)(bench_now_ns() - t0);
 }
 
 /* Decodes and validates blocks 1..n-1 (genesis applied first, untimed). */
@@ -222,10 +244,11 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
      * a baseline measured just before it (the machine may be shared) */
     for (int pass = 0; pass < 2; pass++) {
         unsigned th = pass == 0 ? 1 : threads;
-        double ratio[3], speed[3], base[3];
+        double ratio[3], speed[3], base[3], par[3];
         for (int r = 0; r < 3; r++) {
             double secs = 0;
-            base[r] = ed25519_rate();
+            base[r] = ed25519_rate(1);
+            par[r] = th > 1 ? ed25519_rate(th) : base[r];
             if (time_validation(&c, th, &secs, &state, &leaves) != UTXO_OK) {
                 errorf("bench stateless: an honest chain did not validate");
                 enc_chain_free(&c);
@@ -240,12 +263,16 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
                     double t = ratio[x]; ratio[x] = ratio[y]; ratio[y] = t;
                     t = speed[x]; speed[x] = speed[y]; speed[y] = t;
                     t = base[x]; base[x] = base[y]; base[y] = t;
+                    t = par[x]; par[x] = par[y]; par[y] = t;
                 }
+        /* ratio: against the single-thread rate times the threads (the
+         * goal's definition); ratio_parallel: against Ed25519 measured on
+         * as many threads at once, which is what a shared machine gives */
         printf("bench stateless validator blocks=%zu txs_per_block=%u inputs=%llu threads=%u "
-               "ed25519_per_sec=%.0f inputs_per_sec=%.0f ratio=%.3f ratio_min=%.3f "
-               "ratio_max=%.3f ratio_goal=0.7\n",
-               c.n - 1, txs, (unsigned long long)c.inputs, th, base[1], speed[1], ratio[1],
-               ratio[0], ratio[2]);
+               "ed25519_per_sec=%.0f ed25519_parallel_per_sec=%.0f inputs_per_sec=%.0f "
+               "ratio=%.3f ratio_min=%.3f ratio_max=%.3f ratio_parallel=%.3f ratio_goal=0.7\n",
+               c.n - 1, txs, (unsigned long long)c.inputs, th, base[1], par[1], speed[1],
+               ratio[1], ratio[0], ratio[2], speed[1] / par[1]);
         if (threads == 1)
             break;
     }

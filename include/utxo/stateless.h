@@ -43,7 +43,8 @@ typedef struct utxo_bundle utxo_bundle;
  * utxo_bundle_free). Strict: unknown version, truncated or trailing bytes,
  * non-minimal varints, a malformed accumulator proof, spent entries that do
  * not map one to one onto the proof's targets, datums over p's limit (p NULL:
- * utxo_params_default), receipts out of order or empty: each is an error;
+ * utxo_params_default), receipt entries out of order or empty, a receipt
+ * that does not decode strictly: each is an error;
  * then *out is NULL and *err_offset (may be NULL) holds the offset of the
  * failing byte. Allocation is bounded by a small multiple of len.
  */
@@ -88,8 +89,10 @@ void utxo_validator_free(utxo_validator *v);
  * earlier transactions of the block) or from the bundle (one entry per other
  * input, in block order); the batch proof of those against the roots, then
  * the deletion of the spent leaves and the addition of the new outputs (those
- * not spent in the block); the contextual rules and every predicate (on the
- * thread pool); the new accumulator digest against header.acc_digest.
+ * not spent in the block); the segment receipt chains of the bundle, each
+ * proving its input's run (utxo/segments.h); the contextual rules and every
+ * other predicate (on the thread pool); the new accumulator digest against
+ * header.acc_digest.
  * Returns out->err (UTXO_OK when valid); out->tx / out->input name the
  * offending transaction and input when there is one (docs/STATELESS.md says
  * which for each code). On any error the validator is unchanged.
