@@ -144,8 +144,11 @@ out:
     free(leaves);
     free(scratch);
     free(asked);
-    vm_set_pager(v, NULL, NULL);
-    vm_set_page_limit(v, 0); /* the thread's machine goes back to the default */
+    /* Give the witness pages back now (not at the thread's next run): the
+     * machine holds private decoded tables for them, and the thread's
+     * machine goes back to the default page limit. */
+    (void)vm_load_empty(v, NULL, NULL, 0, NULL, 0);
+    vm_set_page_limit(v, 0);
     return rc;
 }
 
