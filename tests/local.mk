@@ -249,3 +249,17 @@ tests_fuzz_fuzz_receipt_SOURCES = tests/fuzz/fuzz_receipt.c
 tests_fuzz_fuzz_receipt_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_receipt_LDFLAGS = $(FUZZLINK)
 # end continuations
+
+# chain: mempool, sequencer, chain directory and generator (test_chain);
+# the commands end to end (chain_cli.sh: genesis, gen, sequence, replay,
+# prove, verify, demo)
+if HAVE_CHECK
+check_PROGRAMS += tests/test_chain
+TESTS += tests/test_chain
+endif
+tests_test_chain_SOURCES = tests/test_chain.c tests/testutil.h
+tests_test_chain_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_test_chain_LDADD = $(TEST_LIBS)
+TESTS += tests/chain_cli.sh
+EXTRA_DIST += tests/chain_cli.sh
+# end chain

@@ -22,4 +22,10 @@ int cmd_wallet(int argc, char **argv);
 /* continuations (tools/cmd_segments.c): segments prove|verify|verify-one */
 int cmd_segments(int argc, char **argv);
 
+/* the chain (tools/cmd_genesis.c, cmd_gen.c, cmd_demo.c, cmd_sequence.c) */
+int cmd_genesis(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_sequence(int argc, char **argv);
+
 #endif /* UTXO_TOOLS_COMMANDS_H */

@@ -40,3 +40,7 @@ utxo_SOURCES += tools/cmd_wallet.c tools/bench_wallet.c
 # continuations (cont): utxo segments prove|verify|verify-one, utxo bench segments
 utxo_SOURCES += tools/cmd_segments.c tools/bench_segments.c tools/bench/seg_work_img.h
 # end continuations
+
+# chain: utxo genesis|gen|demo|sequence
+utxo_SOURCES += tools/cmd_genesis.c tools/cmd_gen.c tools/cmd_demo.c tools/cmd_sequence.c
+# end chain

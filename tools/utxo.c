@@ -19,6 +19,10 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"demo", cmd_demo, "generate, replay, prove and verify a chain in a fresh directory (demo --help)"},
+    {"genesis", cmd_genesis, "create a chain directory: parameters, sequencer key, allocations (genesis --help)"},
+    {"gen", cmd_gen, "write a deterministic realistic history into a chain directory (gen --help)"},
+    {"sequence", cmd_sequence, "submit transactions to a chain's mempool and seal blocks (sequence --help)"},
     {"tx", cmd_tx, "decode or check a transaction (tx decode FILE|-)"},
     {"predicate", cmd_predicate, "build, inspect and run predicate images (predicate run IMG)"},
     {"verify", cmd_verify, "validate a block file with its proofs holding only roots (verify --help)"},

@@ -15,6 +15,7 @@
  *   200..249   accumulator and stateless validation
  *   250..299   storage
  *   300..349   wallet
+ *   350..369   mempool and sequencer
  */
 #ifndef UTXO_COMMON_H
 #define UTXO_COMMON_H
@@ -127,6 +128,11 @@ enum utxo_err {
     UTXO_ERR_WALLET_CHAIN = 313,     /* block does not extend the wallet's tip or chain */
     UTXO_ERR_WATCH_ONLY = 314,       /* wallet opened without passphrase cannot sign */
     UTXO_ERR_WALLET_EXISTS = 315,    /* a file already exists where a wallet is to be created */
+    /* mempool and sequencer (350..369) */
+    UTXO_ERR_MP_CONFLICT = 350,      /* an input's outpoint is already spent by a mempool transaction */
+    UTXO_ERR_MP_DUPLICATE = 351,     /* the transaction is already in the mempool */
+    UTXO_ERR_MP_LIMIT = 352,         /* the transaction cannot fit in any block (bytes or cycles) */
+    UTXO_ERR_MP_FULL = 353,          /* the mempool holds its maximum number of transactions */
 };
 
 /**

@@ -103,6 +103,11 @@ static const struct msg messages[] = {
     {UTXO_ERR_WALLET_CHAIN, "block does not extend the wallet's chain"},
     {UTXO_ERR_WATCH_ONLY, "wallet opened without its passphrase cannot sign"},
     {UTXO_ERR_WALLET_EXISTS, "file already exists"},
+    /* mempool and sequencer: 350..369 */
+    {UTXO_ERR_MP_CONFLICT, "output already spent by a transaction in the mempool"},
+    {UTXO_ERR_MP_DUPLICATE, "transaction already in the mempool"},
+    {UTXO_ERR_MP_LIMIT, "transaction too large for any block (bytes or cycles)"},
+    {UTXO_ERR_MP_FULL, "mempool full"},
 };
 
 const char *utxo_strerror(int err)

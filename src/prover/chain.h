@@ -1,0 +1,212 @@
+/*
+ * chain.h — the chain tools: a mempool that validates transactions against
+ * the UTXO set and orders them into blocks (mp_), a sequencer that seals
+ * those blocks with its key and appends them to a chain directory's block
+ * and proof files and optionally a store (chain_seq_), the chain directory
+ * itself (genesis, key file), the deterministic history generator behind
+ * `utxo gen` and `utxo demo` (gen_), and the segment receipts of long
+ * predicate runs carried in proof bundles (chain_receipts_). Layout, rules
+ * and formats: docs/CHAIN.md.
+ *
+ * Ownership: every object here is made by its _new/_open and released by its
+ * _free/_close (NULL is a no-op). Transactions passed in are borrowed for
+ * the call (the mempool copies what it keeps). Not thread-safe: one object
+ * per thread (each runs its own predicate threads).
+ */
+#ifndef UTXO_SRC_CHAIN_H
+#define UTXO_SRC_CHAIN_H
+
+#include "utxo/blockfile.h"
+#include "utxo/store.h"
+#include "prover/chainbuild.h"
+
+/* ---- mempool ------------------------------------------------------------ */
+
+/* Most transactions a mempool holds (UTXO_ERR_MP_FULL past it). */
+#define MP_MAX_TXS 20000u
+
+typedef struct mp_pool mp_pool;
+
+/* A mempool for chain p (copied) whose confirmed outputs are found through
+ * lookup(ctx, ...) (e.g. bp_chain_find), running predicates on `threads`
+ * threads (0: one per CPU). */
+int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx,
+           unsigned threads) UTXO_WARN_UNUSED;
+void mp_free(mp_pool *m);
+
+/*
+ * Validates tx for the block at `height` and keeps a copy when it passes:
+ * the context-free rules; it is not already held (UTXO_ERR_MP_DUPLICATE);
+ * it fits an otherwise empty block (UTXO_ERR_MP_LIMIT); every input spends
+ * a confirmed output or an output of a held transaction (else
+ * UTXO_ERR_TX_MISSING) that no held transaction spends (else
+ * UTXO_ERR_MP_CONFLICT: first seen wins); then the full contextual rules
+ * with every predicate run (utxo_verifier_tx). Returns the verdict's code;
+ * *v (may be NULL) names the input at fault.
+ */
+int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v);
+
+size_t mp_count(const mp_pool *m);
+
+/*
+ * Chooses the transactions of the next block: highest fee rate first (fee
+ * per weight unit, weight = encoded bytes + ceil(budget / 1024); compared
+ * exactly, no floating point), then earliest arrival; a transaction only
+ * after every held transaction it spends; within the block limits of the
+ * parameters, leaving room for a header and a coinbase of coinbase_bytes.
+ * *txs (borrowed, valid until the next mp_ call) receives *n transactions
+ * in block order and *fees their fees.
+ */
+int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, size_t *n,
+              uint64_t *fees) UTXO_WARN_UNUSED;
+/* Drops the transactions of the last mp_select (they are in a block now). */
+void mp_remove_selected(mp_pool *m);
+
+/* ---- chain directory and sequencer -------------------------------------- */
+
+/* File names inside a chain directory. */
+#define CHAIN_BLOCKS_FILE "blocks"
+#define CHAIN_PROOFS_FILE "proofs"
+#define CHAIN_KEY_FILE "sequencer.key"
+#define CHAIN_INVALID_FILE "invalid.txs"
+
+/* One genesis allocation: value to a predicate id. */
+typedef struct chain_alloc {
+    uint8_t id[UTXO_HASH_BYTES];
+    uint64_t value;
+} chain_alloc;
+
+/*
+ * Creates chain directory dir (it must not exist, or be empty): the
+ * sequencer key file (mode 0600, the key seed in hex), and block and proof
+ * files holding the genesis block, whose coinbase pays allocs[0..n) in
+ * order (their sum at most UTXO_MAX_MONEY; n may be 0: then one output of
+ * value 0 to the sequencer). p gives the limits, fee rates and genesis time;
+ * its sequencer key is set from key_seed (32 bytes) and the chain id
+ * recomputed; the result goes to *out_params (may be NULL). msg (msg_len
+ * bytes) receives a message saying what failed and where.
+ */
+int chain_genesis(const char *dir, const utxo_params *p, const uint8_t key_seed[32],
+                  const chain_alloc *allocs, size_t n, utxo_params *out_params, char *msg,
+                  size_t msg_len) UTXO_WARN_UNUSED;
+
+/* Reads the sequencer key seed of dir (checks that the file is 0600). */
+int chain_read_key(const char *dir, uint8_t seed[32], char *msg, size_t msg_len) UTXO_WARN_UNUSED;
+
+typedef struct chain_seq chain_seq;
+
+/*
+ * Opens the chain in dir as its sequencer: reads the key and replays the
+ * block file into an in-memory chain (each block re-sealed must give the
+ * stored block byte for byte: else UTXO_ERR_FILE_FORMAT and msg names the
+ * record). New blocks go to new block and proof files that replace the old
+ * ones at chain_seq_close(commit). With store != NULL (borrowed) every new
+ * block is also applied to the store. threads: predicate threads. po2:
+ * every bundle written (old blocks' and new ones') carries the segment
+ * receipts of its long runs at 2^po2 cycles per segment (chain_receipts_add);
+ * 0: none.
+ */
+int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
+                   unsigned po2, char *msg, size_t msg_len) UTXO_WARN_UNUSED;
+/* Closes s; commit: the new files replace the old ones (else discarded). */
+int chain_seq_close(chain_seq *s, bool commit);
+
+const utxo_params *chain_seq_params(const chain_seq *s);
+uint32_t chain_seq_next_height(const chain_seq *s);
+mp_pool *chain_seq_mempool(chain_seq *s);
+bp_chain *chain_seq_chain(chain_seq *s);
+/* The sequencer's own pay-to-pubkey id (where coinbases pay the fees). */
+const uint8_t *chain_seq_fee_id(const chain_seq *s);
+
+/* mp_submit for the next block. */
+int chain_seq_submit(chain_seq *s, const utxo_tx *tx, utxo_verdict *v);
+
+/* What sealing one block did. */
+typedef struct chain_block_info {
+    uint32_t height;
+    uint32_t n_txs;         /* coinbase included */
+    uint32_t n_inputs;
+    uint64_t fees;
+    size_t block_bytes, bundle_bytes;
+    uint64_t n_runs, n_segments; /* segment receipt chains and receipts in the bundle */
+    uint8_t hash[UTXO_HASH_BYTES];
+    uint8_t acc_digest[UTXO_HASH_BYTES];
+} chain_block_info;
+
+/*
+ * Seals the next block from the mempool (mp_select; possibly just a
+ * coinbase) at time t (raised to the tip's when earlier), coinbase paying
+ * the fees to chain_seq_fee_id; signs it; appends it and its bundle to the
+ * files and applies it to the store when there is one; drops its
+ * transactions from the mempool. *info may be NULL.
+ */
+int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg,
+                   size_t msg_len) UTXO_WARN_UNUSED;
+
+/* ---- segment receipts in bundles ----------------------------------------- */
+
+/*
+ * Adds to bundle (which belongs to block b, made by bp_prove_block or the
+ * store, without receipts yet) the segment receipt chain of every input
+ * whose run takes more than one segment of 2^po2 cycles: the same chains
+ * bp_chain_set_segments(po2) makes, but only inputs whose budget exceeds
+ * 2^po2 are proven (no other can need two segments). The spent outputs come
+ * from the bundle and the block. *n_runs and *n_segments (may be NULL)
+ * receive the chains and receipts added.
+ */
+int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_params *p,
+                       unsigned po2, uint64_t *n_runs, uint64_t *n_segments) UTXO_WARN_UNUSED;
+
+/* ---- the history generator ------------------------------------------------ */
+
+typedef struct gen_opts {
+    uint64_t seed;
+    uint32_t blocks;        /* including genesis (>= 1) */
+    uint32_t tx_per_block;  /* transactions submitted per block (>= 1) */
+    uint32_t n_wallets;     /* pay-to-pubkey wallets (>= 4) */
+    uint32_t long_every;    /* a long run every this many blocks (0: none) */
+    uint32_t long_rounds;   /* hash rounds of a long run (work predicate) */
+    unsigned po2;           /* segments of 2^po2 cycles for the long runs' receipts */
+    unsigned threads;
+} gen_opts;
+
+/* Smallest segment size the generator accepts: a segment must hold the
+ * costliest host call of a standard predicate (RSA, Ed25519). */
+#define GEN_PO2_MIN 16u
+
+/* Defaults: seed 1, 300 blocks, 30 transactions, 64 wallets, a long run of
+ * 400 rounds every 8 blocks, segments of 2^18 cycles. */
+void gen_opts_default(gen_opts *o);
+
+typedef struct gen_stats {
+    uint32_t blocks;
+    uint64_t txs, inputs, outputs;
+    uint64_t by_kind[8];      /* inputs spent per kind (see gen_kind_name) */
+    uint64_t same_block;      /* inputs spending an output of the same block */
+    uint64_t old_spends;      /* inputs spending an output >= 50 blocks old */
+    uint64_t long_runs;
+    uint64_t segments;        /* segment receipts in the proof file */
+    uint64_t invalid;         /* invalid transactions written */
+    uint8_t tip[UTXO_HASH_BYTES];
+    uint8_t acc_digest[UTXO_HASH_BYTES];
+} gen_stats;
+
+/* Input kinds counted in gen_stats.by_kind. */
+const char *gen_kind_name(unsigned k);
+#define GEN_KINDS 8u
+
+/* Progress callback: called after each block; return 0 to go on. */
+typedef int (*gen_progress_fn)(void *ud, uint32_t height, uint32_t blocks);
+
+/*
+ * Writes a history into the new chain directory dir: genesis, blocks and
+ * proofs, the key, and invalid.txs (docs/CHAIN.md). Deterministic in opts
+ * (threads aside). msg receives what failed.
+ */
+int gen_run(const char *dir, const gen_opts *o, gen_stats *st, gen_progress_fn fn, void *ud,
+            char *msg, size_t msg_len) UTXO_WARN_UNUSED;
+
+/* The long-run predicate (tests/segments/work.img), embedded. */
+const uint8_t *gen_work_image(size_t *len);
+
+#endif /* UTXO_SRC_CHAIN_H */

@@ -1,0 +1,358 @@
+/*
+ * chain_mempool.c — the sequencer's mempool (chain.h, mp_): transactions
+ * validated against the confirmed UTXO set plus the outputs of the
+ * transactions it already holds, kept in arrival order, and the choice of a
+ * block's transactions by fee rate under the block limits, a transaction
+ * never before one it spends. Rules and ordering: docs/CHAIN.md, "Mempool".
+ *
+ * Sizes: the pool is bounded (MP_MAX_TXS) and searched linearly, which is
+ * what a sequencer that seals a block every few dozen transactions needs;
+ * a pool of tens of thousands would want hash indexes here.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "prover/chain.h"
+
+typedef struct mp_entry {
+    utxo_tx *tx;
+    uint8_t txid[UTXO_HASH_BYTES];
+    uint64_t fee, weight, seq;
+    size_t bytes;
+    uint64_t cycles;          /* sum of the input budgets */
+    uint32_t *parents;        /* indexes of held transactions it spends */
+    uint32_t n_parents;
+    bool selected;            /* in the last mp_select */
+} mp_entry;
+
+struct mp_pool {
+    utxo_params p;
+    bp_lookup_fn lookup;
+    void *ctx;
+    utxo_verifier *ver;
+    mp_entry *e;
+    size_t n, cap;
+    uint64_t next_seq;
+    const utxo_tx **sel;      /* last selection, block order */
+    size_t n_sel;
+    uint32_t *map;            /* scratch for mp_remove_selected (m->n entries) */
+};
+
+int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, unsigned threads)
+{
+    mp_pool *m;
+
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || p == NULL || lookup == NULL)
+        return UTXO_ERR_ARG;
+    if ((m = calloc(1, sizeof *m)) == NULL)
+        return UTXO_ERR_NOMEM;
+    m->p = *p;
+    m->lookup = lookup;
+    m->ctx = ctx;
+    if ((m->ver = utxo_verifier_new(p, threads)) == NULL) {
+        free(m);
+        return UTXO_ERR_NOMEM;
+    }
+    *out = m;
+    return UTXO_OK;
+}
+
+static void entry_clear(mp_entry *e)
+{
+    utxo_tx_free(e->tx);
+    free(e->parents);
+}
+
+void mp_free(mp_pool *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        entry_clear(&m->e[i]);
+    free(m->e);
+    free(m->sel);
+    free(m->map);
+    utxo_verifier_free(m->ver);
+    free(m);
+}
+
+size_t mp_count(const mp_pool *m)
+{
+    return m ? m->n : 0;
+}
+
+/* The held transaction with this txid, or -1. */
+static long find_txid(const mp_pool *m, const uint8_t txid[UTXO_HASH_BYTES])
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (memcmp(m->e[i].txid, txid, UTXO_HASH_BYTES) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* True when a held transaction spends op. */
+static bool spent_in_pool(const mp_pool *m, const utxo_outpoint *op)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const utxo_tx *tx = m->e[i].tx;
+        for (uint32_t k = 0; k < tx->n_inputs; k++)
+            if (tx->inputs[k].prevout.index == op->index &&
+                memcmp(tx->inputs[k].prevout.txid, op->txid, UTXO_HASH_BYTES) == 0)
+                return true;
+    }
+    return false;
+}
+
+static uint64_t tx_cycles(const utxo_tx *tx)
+{
+    uint64_t c = 0;
+
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        c += tx->inputs[i].witness.budget; /* bounded by utxo_tx_check */
+    return c;
+}
+
+/* Header, the largest varint tx count, and a coinbase. */
+static size_t block_overhead(size_t coinbase_bytes)
+{
+    return UTXO_HEADER_BYTES + 5 + coinbase_bytes;
+}
+
+int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v)
+{
+    utxo_verdict vd;
+    utxo_output *spent = NULL;
+    uint32_t *parents = NULL, n_parents = 0;
+    mp_entry *e;
+    uint8_t txid[UTXO_HASH_BYTES];
+    int rc;
+
+    memset(&vd, 0, sizeof vd);
+    if (m == NULL || tx == NULL) {
+        rc = UTXO_ERR_ARG;
+        goto out;
+    }
+    if ((rc = utxo_tx_check(tx, &m->p, &vd.input)) != UTXO_OK)
+        goto out;
+    if (utxo_tx_is_coinbase(tx)) {
+        rc = UTXO_ERR_TX_NO_INPUTS; /* coinbases come from the sequencer only */
+        goto out;
+    }
+    utxo_tx_txid(tx, txid);
+    if (find_txid(m, txid) >= 0) {
+        rc = UTXO_ERR_MP_DUPLICATE;
+        goto out;
+    }
+    if (m->n >= MP_MAX_TXS) {
+        rc = UTXO_ERR_MP_FULL;
+        goto out;
+    }
+    if (utxo_tx_get_length(tx, true) + block_overhead(0) > m->p.max_block_bytes ||
+        tx_cycles(tx) > m->p.max_block_cycles || m->p.max_block_txs < 2) {
+        rc = UTXO_ERR_MP_LIMIT;
+        goto out;
+    }
+    spent = calloc(tx->n_inputs, sizeof *spent);
+    parents = calloc(tx->n_inputs, sizeof *parents);
+    if (spent == NULL || parents == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_outpoint *op = &tx->inputs[i].prevout;
+        long k = find_txid(m, op->txid);
+        vd.input = i;
+        if (k >= 0) {
+            const utxo_tx *ptx = m->e[k].tx;
+            if (op->index >= ptx->n_outputs) {
+                rc = UTXO_ERR_TX_MISSING;
+                goto out;
+            }
+            spent[i] = ptx->outputs[op->index];
+            bool seen = false;
+            for (uint32_t j = 0; j < n_parents; j++)
+                seen |= parents[j] == (uint32_t)k;
+            if (!seen)
+                parents[n_parents++] = (uint32_t)k;
+        } else {
+            const utxo_output *o;
+            uint32_t h;
+            uint64_t pos;
+            if (m->lookup(m->ctx, op, &o, &h, &pos) != UTXO_OK) {
+                rc = UTXO_ERR_TX_MISSING;
+                goto out;
+            }
+            spent[i] = *o; /* datum borrowed for the call */
+        }
+        if (spent_in_pool(m, op)) {
+            rc = UTXO_ERR_MP_CONFLICT;
+            goto out;
+        }
+    }
+    vd.input = 0;
+    rc = utxo_verifier_tx(m->ver, tx, spent, height, &vd);
+    if (rc != UTXO_OK)
+        goto out;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        mp_entry *ne = realloc(m->e, cap * sizeof *ne);
+        if (ne == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto out;
+        }
+        m->e = ne;
+        m->cap = cap;
+    }
+    e = &m->e[m->n];
+    memset(e, 0, sizeof *e);
+    if ((e->tx = utxo_tx_clone(tx)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(e->txid, txid, UTXO_HASH_BYTES);
+    e->fee = vd.fees;
+    e->bytes = utxo_tx_get_length(tx, true);
+    e->cycles = tx_cycles(tx);
+    e->weight = e->bytes + (e->cycles + 1023) / 1024;
+    e->seq = m->next_seq++;
+    e->parents = parents;
+    e->n_parents = n_parents;
+    parents = NULL;
+    m->n++;
+out:
+    free(spent);
+    free(parents);
+    vd.err = rc;
+    if (rc != UTXO_OK)
+        vd.fees = vd.cycles = 0;
+    if (v != NULL)
+        *v = vd;
+    return rc;
+}
+
+/* a.fee / a.weight > b.fee / b.weight, exactly: compares the 128-bit
+ * products a.fee * b.weight and b.fee * a.weight. */
+static void mul128(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t al = a & 0xffffffffu, ah = a >> 32, bl = b & 0xffffffffu, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
+
+    *lo = (ll & 0xffffffffu) | (mid << 32);
+    *hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+static bool better(const mp_entry *a, const mp_entry *b)
+{
+    uint64_t ah, al, bh, bl;
+
+    mul128(a->fee, b->weight, &ah, &al);
+    mul128(b->fee, a->weight, &bh, &bl);
+    if (ah != bh)
+        return ah > bh;
+    if (al != bl)
+        return al > bl;
+    return a->seq < b->seq;
+}
+
+int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, size_t *n,
+              uint64_t *fees)
+{
+    uint8_t *skip = NULL;
+    uint64_t bytes, cycles = 0, sum = 0;
+    size_t count = 1; /* the coinbase */
+
+    if (txs != NULL)
+        *txs = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (fees != NULL)
+        *fees = 0;
+    if (m == NULL || txs == NULL || n == NULL || fees == NULL)
+        return UTXO_ERR_ARG;
+    free(m->sel);
+    free(m->map);
+    m->sel = NULL;
+    m->map = NULL;
+    m->n_sel = 0;
+    for (size_t i = 0; i < m->n; i++)
+        m->e[i].selected = false;
+    if (m->n > 0 && ((m->sel = malloc(m->n * sizeof *m->sel)) == NULL ||
+                     (m->map = malloc(m->n * sizeof *m->map)) == NULL ||
+                     (skip = calloc(m->n, 1)) == NULL)) {
+        free(m->sel);
+        free(m->map);
+        m->sel = NULL;
+        m->map = NULL;
+        return UTXO_ERR_NOMEM;
+    }
+    bytes = block_overhead(coinbase_bytes);
+    for (;;) {
+        long best = -1;
+        for (size_t i = 0; i < m->n; i++) {
+            const mp_entry *e = &m->e[i];
+            bool ready = !e->selected && !skip[i];
+            for (uint32_t j = 0; ready && j < e->n_parents; j++)
+                ready = m->e[e->parents[j]].selected;
+            if (ready && (best < 0 || better(e, &m->e[best])))
+                best = (long)i;
+        }
+        if (best < 0)
+            break;
+        mp_entry *e = &m->e[best];
+        if (bytes + e->bytes > m->p.max_block_bytes || cycles + e->cycles > m->p.max_block_cycles ||
+            count + 1 > m->p.max_block_txs) {
+            skip[best] = 1; /* and so everything that spends it, this block */
+            continue;
+        }
+        e->selected = true;
+        bytes += e->bytes;
+        cycles += e->cycles;
+        count++;
+        sum += e->fee;
+        m->sel[m->n_sel++] = e->tx;
+    }
+    free(skip);
+    *txs = m->sel;
+    *n = m->n_sel;
+    *fees = sum;
+    return UTXO_OK;
+}
+
+void mp_remove_selected(mp_pool *m)
+{
+    size_t w = 0;
+    uint32_t *map;
+
+    if (m == NULL || m->n_sel == 0)
+        return;
+    map = m->map; /* allocated by mp_select: new index of every kept entry */
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->e[i].selected) {
+            entry_clear(&m->e[i]);
+            map[i] = UINT32_MAX;
+            continue;
+        }
+        map[i] = (uint32_t)w;
+        m->e[w++] = m->e[i];
+    }
+    m->n = w;
+    for (size_t i = 0; i < m->n; i++) {
+        mp_entry *e = &m->e[i];
+        uint32_t k = 0;
+        for (uint32_t j = 0; j < e->n_parents; j++) {
+            uint32_t np = map[e->parents[j]]; /* confirmed: no longer a dependency */
+            if (np != UINT32_MAX)
+                e->parents[k++] = np;
+        }
+        e->n_parents = k;
+    }
+    free(m->sel);
+    free(m->map);
+    m->sel = NULL;
+    m->map = NULL;
+    m->n_sel = 0;
+}

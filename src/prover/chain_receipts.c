@@ -1,0 +1,127 @@
+/*
+ * chain_receipts.c — segment receipts for a finished bundle (chain.h,
+ * chain_receipts_add): the prover side of `utxo demo`'s prove stage and of
+ * the history generator. A store's bundle carries the accumulator proof and
+ * the spent outputs; this adds, for every input whose run takes more than
+ * one segment, the chain of receipts a stateless validator checks instead
+ * of running the predicate. The choice of inputs and the receipts are the
+ * ones bp_chain_set_segments gives, so a bundle made here from a store is
+ * byte for byte the sequencer's (tests/chain_cli.sh checks it).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "prover/chain.h"
+#include "utxo/segments.h"
+
+typedef struct rc_chain {
+    utxo_receipt **r;
+    size_t n, cap;
+} rc_chain;
+
+static int rc_sink(void *ud, utxo_receipt *r)
+{
+    rc_chain *c = ud;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 8;
+        utxo_receipt **p = realloc(c->r, cap * sizeof *p);
+        if (p == NULL) {
+            utxo_receipt_free(r);
+            return 1;
+        }
+        c->r = p;
+        c->cap = cap;
+    }
+    c->r[c->n++] = r;
+    return 0;
+}
+
+static void rc_clear(rc_chain *c)
+{
+    for (size_t k = 0; k < c->n; k++)
+        utxo_receipt_free(c->r[k]);
+    free(c->r);
+    memset(c, 0, sizeof *c);
+}
+
+int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_params *p,
+                       unsigned po2, uint64_t *n_runs, uint64_t *n_segments)
+{
+    bp_layout L;
+    utxo_output *spent = NULL;
+    uint64_t runs = 0, segs = 0;
+    uint32_t bad_tx, bad_in;
+    bool any = false;
+    int rc;
+
+    if (n_runs != NULL)
+        *n_runs = 0;
+    if (n_segments != NULL)
+        *n_segments = 0;
+    if (bundle == NULL || b == NULL || p == NULL || po2 < UTXO_SEG_PO2_MIN ||
+        po2 > UTXO_SEG_PO2_MAX || bundle->n_receipts != 0)
+        return UTXO_ERR_ARG;
+    /* most blocks have no long run: look before building anything */
+    for (uint32_t t = 1; t < b->n_txs && !any; t++)
+        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++)
+            any |= b->txs[t]->inputs[i].witness.budget > (UINT64_C(1) << po2);
+    if (!any)
+        return UTXO_OK;
+    if ((rc = bp_layout_build(&L, b, &bad_tx, &bad_in)) != UTXO_OK)
+        goto out;
+    if (L.n_external != bundle->n_spent) {
+        rc = UTXO_ERR_BUNDLE_SPENDS;
+        goto out;
+    }
+    if ((spent = calloc(L.in_off[L.n_txs] ? L.in_off[L.n_txs] : 1, sizeof *spent)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    for (uint32_t t = 1; t < b->n_txs; t++)
+        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
+            const bp_src *s = &L.src[L.in_off[t] + i];
+            spent[L.in_off[t] + i] = s->tx == BP_EXTERNAL ? bundle->spent[s->out].output
+                                                          : b->txs[s->tx]->outputs[s->out];
+        }
+    for (uint32_t t = 1; t < b->n_txs; t++) {
+        const utxo_tx *tx = b->txs[t];
+        utxo_txctx ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.tx = tx;
+        ctx.spent = &spent[L.in_off[t]];
+        ctx.height = b->header.height;
+        utxo_tx_sighash(tx, p->chain_id, ctx.sighash);
+        for (uint32_t i = 0; i < tx->n_inputs; i++) {
+            const utxo_witness *w = &tx->inputs[i].witness;
+            rc_chain ch = {NULL, 0, 0};
+            utxo_vm_result res;
+            if (w->budget <= (UINT64_C(1) << po2))
+                continue; /* at most one segment */
+            ctx.input_index = i;
+            rc = utxo_segments_prove(&res, w->image, w->image_len, w->args, w->args_len, &ctx,
+                                     w->budget, po2, 0, rc_sink, &ch);
+            if (rc == UTXO_OK && ch.n > 1) {
+                rc = bp_bundle_add_receipt(bundle, t, i, ch.r, ch.n);
+                if (rc == UTXO_OK) {
+                    runs++;
+                    segs += ch.n;
+                    ch.n = 0; /* the bundle owns them */
+                }
+            }
+            rc_clear(&ch);
+            if (rc != UTXO_OK)
+                goto out;
+        }
+    }
+    rc = UTXO_OK;
+out:
+    bp_layout_clear(&L);
+    free(spent);
+    if (n_runs != NULL)
+        *n_runs = runs;
+    if (n_segments != NULL)
+        *n_segments = segs;
+    return rc;
+}

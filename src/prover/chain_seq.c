@@ -1,0 +1,483 @@
+/*
+ * chain_seq.c — the chain directory and its sequencer (chain.h): genesis
+ * (key file, block and proof files with the genesis block), opening a chain
+ * as its sequencer (the block file replayed into the in-memory chain
+ * builder, every block re-sealed and compared with the file), and sealing
+ * new blocks from the mempool into new files that replace the old ones on
+ * commit, and into a store. Layout: docs/CHAIN.md.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "prover/chain.h"
+#include "utxo/keys.h"
+#include "utxo/segments.h"
+
+struct chain_seq {
+    char *dir;
+    utxo_params p;
+    uint8_t sk[64];
+    uint8_t fee_id[UTXO_HASH_BYTES];
+    bp_chain *chain;
+    mp_pool *mp;
+    utxo_store *store;
+    utxo_chainfile *bf, *pf;  /* the new files (.new), written as we go */
+    unsigned po2;             /* segment receipts in the bundles: 0 = none */
+};
+
+static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (msg == NULL || len == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+}
+
+static char *path_join(const char *dir, const char *name, const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+    char *s = malloc(n);
+
+    if (s != NULL)
+        snprintf(s, n, "%s/%s%s", dir, name, suffix);
+    return s;
+}
+
+/* ---- key file -------------------------------------------------------------- */
+
+static int write_key(const char *dir, const uint8_t seed[32], char *msg, size_t msg_len)
+{
+    char *path = path_join(dir, CHAIN_KEY_FILE, ""), hex[65];
+    int fd, rc = UTXO_OK;
+
+    if (path == NULL)
+        return UTXO_ERR_NOMEM;
+    sodium_bin2hex(hex, sizeof hex, seed, 32);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+        say(msg, msg_len, "cannot write the sequencer key %s: %s", path, strerror(errno));
+        rc = UTXO_ERR_IO;
+    }
+    if (fd >= 0)
+        close(fd);
+    sodium_memzero(hex, sizeof hex);
+    free(path);
+    return rc;
+}
+
+int chain_read_key(const char *dir, uint8_t seed[32], char *msg, size_t msg_len)
+{
+    char *path = path_join(dir, CHAIN_KEY_FILE, ""), hex[80];
+    struct stat st;
+    size_t bin_len = 0;
+    ssize_t n = -1;
+    int fd = -1, rc = UTXO_ERR_IO;
+
+    memset(seed, 0, 32);
+    if (path == NULL)
+        return UTXO_ERR_NOMEM;
+    if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
+        say(msg, msg_len, "cannot read the sequencer key %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if ((st.st_mode & 077) != 0) {
+        say(msg, msg_len, "sequencer key %s is readable by others (mode %03o): run chmod 600 on it",
+            path, (unsigned)(st.st_mode & 0777));
+        rc = UTXO_ERR_ARG;
+        goto out;
+    }
+    n = read(fd, hex, sizeof hex - 1);
+    if (n < 64 || sodium_hex2bin(seed, 32, hex, (size_t)n, "\n", &bin_len, NULL) != 0 ||
+        bin_len != 32) {
+        say(msg, msg_len, "sequencer key %s is not 64 hex digits", path);
+        memset(seed, 0, 32);
+        rc = UTXO_ERR_FILE_FORMAT;
+        goto out;
+    }
+    rc = UTXO_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    sodium_memzero(hex, sizeof hex);
+    free(path);
+    return rc;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+/* Appends b and its bundle to the block and proof files. */
+static int append_records(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
+                          const utxo_bundle *bd, size_t *bl_out, size_t *pl_out)
+{
+    size_t bl = utxo_block_get_length(b), pl = utxo_bundle_get_length(bd), w = 0;
+    uint8_t *bb = malloc(bl), *pb = malloc(pl);
+    int rc = UTXO_ERR_NOMEM;
+
+    if (bb != NULL && pb != NULL && (rc = utxo_block_to_bytes(b, bb, bl, &w)) == UTXO_OK &&
+        (rc = utxo_bundle_to_bytes(bd, pb, pl, &w)) == UTXO_OK &&
+        (rc = utxo_chainfile_append(bf, bb, bl)) == UTXO_OK)
+        rc = utxo_chainfile_append(pf, pb, pl);
+    free(bb);
+    free(pb);
+    if (bl_out)
+        *bl_out = bl;
+    if (pl_out)
+        *pl_out = pl;
+    return rc;
+}
+
+/* ---- genesis --------------------------------------------------------------- */
+
+int chain_genesis(const char *dir, const utxo_params *tmpl, const uint8_t key_seed[32],
+                  const chain_alloc *allocs, size_t n, utxo_params *out_params, char *msg,
+                  size_t msg_len)
+{
+    utxo_params p;
+    uint8_t sk[64], fee_id[UTXO_HASH_BYTES];
+    bp_chain *c = NULL;
+    utxo_block *b = NULL;
+    utxo_tx *cb = NULL;
+    utxo_bundle *bd = NULL;
+    utxo_chainfile *bf = NULL, *pf = NULL;
+    char *bpath = NULL, *ppath = NULL;
+    uint64_t sum = 0;
+    int rc;
+
+    say(msg, msg_len, "%s", "");
+    if (dir == NULL || tmpl == NULL || key_seed == NULL || (n > 0 && allocs == NULL))
+        return UTXO_ERR_ARG;
+    for (size_t i = 0; i < n; i++) {
+        if (allocs[i].value > UTXO_MAX_MONEY - sum) {
+            say(msg, msg_len, "allocations sum to more than the maximum supply %llu",
+                (unsigned long long)UTXO_MAX_MONEY);
+            return UTXO_ERR_TX_VALUE;
+        }
+        sum += allocs[i].value;
+    }
+    if (n > tmpl->max_outputs) {
+        say(msg, msg_len, "%zu allocations: the genesis coinbase may have at most %u outputs", n,
+            tmpl->max_outputs);
+        return UTXO_ERR_TX_COUNT;
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        say(msg, msg_len, "cannot create directory %s: %s", dir, strerror(errno));
+        return UTXO_ERR_IO;
+    }
+    p = *tmpl;
+    utxo_keypair_from_seed(p.sequencer_pk, sk, key_seed);
+    utxo_params_chain_id(&p);
+    if ((rc = utxo_p2pk_id(fee_id, p.sequencer_pk)) != UTXO_OK)
+        goto out;
+    rc = UTXO_ERR_NOMEM;
+    if ((bpath = path_join(dir, CHAIN_BLOCKS_FILE, "")) == NULL ||
+        (ppath = path_join(dir, CHAIN_PROOFS_FILE, "")) == NULL)
+        goto out;
+    if (access(bpath, F_OK) == 0) {
+        say(msg, msg_len, "%s already holds a chain (%s exists): choose a new directory", dir, bpath);
+        rc = UTXO_ERR_IO;
+        goto out;
+    }
+    if ((rc = write_key(dir, key_seed, msg, msg_len)) != UTXO_OK)
+        goto out;
+    if ((rc = bp_chain_new(&c, &p, sk)) != UTXO_OK)
+        goto out;
+    rc = UTXO_ERR_NOMEM;
+    if ((b = utxo_block_new()) == NULL || (cb = utxo_tx_new()) == NULL)
+        goto out;
+    if ((rc = utxo_block_add_tx(b, cb)) != UTXO_OK)
+        goto out;
+    cb = NULL;
+    b->header.time = p.genesis_time;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = utxo_tx_add_output(b->txs[0], allocs[i].value, allocs[i].id, NULL, 0)))
+            goto out;
+    if (n == 0 && (rc = utxo_tx_add_output(b->txs[0], 0, fee_id, NULL, 0)) != UTXO_OK)
+        goto out;
+    if ((rc = bp_chain_seal(c, b, &bd, NULL, NULL)) != UTXO_OK) {
+        say(msg, msg_len, "genesis block: %s", utxo_strerror(rc));
+        goto out;
+    }
+    if ((rc = utxo_chainfile_create(&bf, bpath, UTXO_CHAINFILE_BLOCKS, &p)) != UTXO_OK ||
+        (rc = utxo_chainfile_create(&pf, ppath, UTXO_CHAINFILE_PROOFS, &p)) != UTXO_OK ||
+        (rc = append_records(bf, pf, b, bd, NULL, NULL)) != UTXO_OK) {
+        say(msg, msg_len, "cannot write %s: %s", bpath, utxo_strerror(rc));
+        goto out;
+    }
+out:
+    if (bf != NULL && utxo_chainfile_close(bf) != UTXO_OK && rc == UTXO_OK)
+        rc = UTXO_ERR_IO;
+    if (pf != NULL && utxo_chainfile_close(pf) != UTXO_OK && rc == UTXO_OK)
+        rc = UTXO_ERR_IO;
+    if (rc == UTXO_OK && out_params != NULL)
+        *out_params = p;
+    if (rc != UTXO_OK && msg != NULL && msg[0] == 0)
+        say(msg, msg_len, "genesis in %s: %s", dir, utxo_strerror(rc));
+    utxo_tx_free(cb);
+    utxo_block_free(b);
+    utxo_bundle_free(bd);
+    bp_chain_free(c);
+    sodium_memzero(sk, sizeof sk);
+    free(bpath);
+    free(ppath);
+    return rc;
+}
+
+/* ---- the sequencer ---------------------------------------------------------- */
+
+int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
+                   unsigned po2, char *msg, size_t msg_len)
+{
+    chain_seq *s = NULL;
+    utxo_chainfile *in = NULL;
+    uint8_t seed[32], pk[32], *rec = NULL, *again = NULL;
+    char *bpath = NULL, *bnew = NULL, *pnew = NULL;
+    size_t len, err_off = 0;
+    uint64_t off = 0;
+    int rc;
+
+    say(msg, msg_len, "%s", "");
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || dir == NULL ||
+        (po2 != 0 && (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX)))
+        return UTXO_ERR_ARG;
+    if ((rc = chain_read_key(dir, seed, msg, msg_len)) != UTXO_OK)
+        return rc;
+    rc = UTXO_ERR_NOMEM;
+    if ((s = calloc(1, sizeof *s)) == NULL || (s->dir = strdup(dir)) == NULL ||
+        (bpath = path_join(dir, CHAIN_BLOCKS_FILE, "")) == NULL ||
+        (bnew = path_join(dir, CHAIN_BLOCKS_FILE, ".new")) == NULL ||
+        (pnew = path_join(dir, CHAIN_PROOFS_FILE, ".new")) == NULL)
+        goto fail;
+    s->store = store;
+    s->po2 = po2;
+    if ((rc = utxo_chainfile_open(&in, bpath, UTXO_CHAINFILE_BLOCKS, &s->p, &err_off)) != UTXO_OK) {
+        say(msg, msg_len, "%s: %s at offset %zu", bpath, utxo_strerror(rc), err_off);
+        goto fail;
+    }
+    utxo_keypair_from_seed(pk, s->sk, seed);
+    if (memcmp(pk, s->p.sequencer_pk, 32) != 0) {
+        say(msg, msg_len, "%s/%s is not the key of the chain in %s", dir, CHAIN_KEY_FILE, bpath);
+        rc = UTXO_ERR_BLOCK_SIG;
+        goto fail;
+    }
+    if ((rc = utxo_p2pk_id(s->fee_id, pk)) != UTXO_OK ||
+        (rc = bp_chain_new(&s->chain, &s->p, s->sk)) != UTXO_OK ||
+        (rc = mp_new(&s->mp, &s->p, bp_chain_find, s->chain, threads)) != UTXO_OK)
+        goto fail;
+    if ((rc = utxo_chainfile_create(&s->bf, bnew, UTXO_CHAINFILE_BLOCKS, &s->p)) != UTXO_OK ||
+        (rc = utxo_chainfile_create(&s->pf, pnew, UTXO_CHAINFILE_PROOFS, &s->p)) != UTXO_OK) {
+        say(msg, msg_len, "cannot create %s: %s", bnew, utxo_strerror(rc));
+        goto fail;
+    }
+    /* replay: each block re-sealed by our key must be the stored one (the
+     * key signs deterministically), which also rebuilds the proofs */
+    for (;;) {
+        utxo_block *b = NULL;
+        utxo_bundle *bd = NULL;
+        size_t w = 0;
+        free(rec);
+        rec = NULL;
+        if ((rc = utxo_chainfile_next(in, &rec, &len, &off)) != UTXO_OK) {
+            say(msg, msg_len, "%s: %s in the record at offset %llu", bpath, utxo_strerror(rc),
+                (unsigned long long)off);
+            goto fail;
+        }
+        if (rec == NULL)
+            break;
+        if ((rc = utxo_block_from_bytes(&b, rec, len, &s->p, &err_off)) != UTXO_OK) {
+            say(msg, msg_len, "%s: block at offset %llu: %s at byte %zu", bpath,
+                (unsigned long long)off, utxo_strerror(rc), err_off);
+            goto fail;
+        }
+        rc = bp_chain_seal(s->chain, b, &bd, NULL, NULL);
+        if (rc == UTXO_OK && s->po2 != 0)
+            rc = chain_receipts_add(bd, b, &s->p, s->po2, NULL, NULL);
+        if (rc == UTXO_OK && (again = malloc(len)) == NULL)
+            rc = UTXO_ERR_NOMEM;
+        if (rc == UTXO_OK && (utxo_block_get_length(b) != len ||
+                              utxo_block_to_bytes(b, again, len, &w) != UTXO_OK ||
+                              memcmp(again, rec, len) != 0))
+            rc = UTXO_ERR_FILE_FORMAT;
+        if (rc == UTXO_OK)
+            rc = append_records(s->bf, s->pf, b, bd, NULL, NULL);
+        free(again);
+        again = NULL;
+        utxo_block_free(b);
+        utxo_bundle_free(bd);
+        if (rc != UTXO_OK) {
+            say(msg, msg_len, "%s: block at offset %llu does not follow from the chain before it "
+                "(%s): the file was edited or belongs to another key", bpath,
+                (unsigned long long)off, utxo_strerror(rc));
+            goto fail;
+        }
+    }
+    utxo_chainfile_close(in);
+    sodium_memzero(seed, sizeof seed);
+    free(bpath);
+    free(bnew);
+    free(pnew);
+    *out = s;
+    return UTXO_OK;
+fail:
+    free(rec);
+    utxo_chainfile_close(in);
+    sodium_memzero(seed, sizeof seed);
+    chain_seq_close(s, false);
+    free(bpath);
+    free(bnew);
+    free(pnew);
+    return rc;
+}
+
+int chain_seq_close(chain_seq *s, bool commit)
+{
+    int rc = UTXO_OK;
+
+    if (s == NULL)
+        return UTXO_OK;
+    if (s->bf != NULL && utxo_chainfile_close(s->bf) != UTXO_OK)
+        rc = UTXO_ERR_IO;
+    if (s->pf != NULL && utxo_chainfile_close(s->pf) != UTXO_OK)
+        rc = UTXO_ERR_IO;
+    if (s->dir != NULL) {
+        static const char *const names[2] = {CHAIN_BLOCKS_FILE, CHAIN_PROOFS_FILE};
+        for (int k = 0; k < 2; k++) {
+            char *from = path_join(s->dir, names[k], ".new"), *to = path_join(s->dir, names[k], "");
+            if (from == NULL || to == NULL)
+                rc = UTXO_ERR_NOMEM;
+            else if (commit && rc == UTXO_OK && s->bf != NULL) {
+                if (rename(from, to) != 0)
+                    rc = UTXO_ERR_IO;
+            } else {
+                unlink(from);
+            }
+            free(from);
+            free(to);
+        }
+    }
+    mp_free(s->mp);
+    bp_chain_free(s->chain);
+    sodium_memzero(s->sk, sizeof s->sk);
+    free(s->dir);
+    free(s);
+    return rc;
+}
+
+const utxo_params *chain_seq_params(const chain_seq *s)
+{
+    return &s->p;
+}
+
+uint32_t chain_seq_next_height(const chain_seq *s)
+{
+    return bp_chain_next_height(s->chain);
+}
+
+mp_pool *chain_seq_mempool(chain_seq *s)
+{
+    return s->mp;
+}
+
+bp_chain *chain_seq_chain(chain_seq *s)
+{
+    return s->chain;
+}
+
+const uint8_t *chain_seq_fee_id(const chain_seq *s)
+{
+    return s->fee_id;
+}
+
+int chain_seq_submit(chain_seq *s, const utxo_tx *tx, utxo_verdict *v)
+{
+    return mp_submit(s->mp, tx, bp_chain_next_height(s->chain), v);
+}
+
+int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, size_t msg_len)
+{
+    utxo_block *b = NULL;
+    utxo_tx *cb = NULL;
+    utxo_bundle *bd = NULL;
+    const utxo_tx *const *txs;
+    size_t n = 0, cb_len, bl = 0, pl = 0;
+    uint64_t fees = 0;
+    uint32_t height = bp_chain_next_height(s->chain), bt = 0, bi = 0, n_in = 0;
+    uint64_t runs = 0, segs = 0;
+    utxo_verdict vd;
+    int rc = UTXO_ERR_NOMEM;
+
+    say(msg, msg_len, "%s", "");
+    if ((b = utxo_block_new()) == NULL || (cb = utxo_tx_new()) == NULL)
+        goto out;
+    cb->coinbase_height = height;
+    /* values are fixed-width: the coinbase's size does not depend on the fees */
+    if ((rc = utxo_tx_add_output(cb, 0, s->fee_id, NULL, 0)) != UTXO_OK)
+        goto out;
+    cb_len = utxo_tx_get_length(cb, true);
+    if ((rc = mp_select(s->mp, cb_len, &txs, &n, &fees)) != UTXO_OK)
+        goto out;
+    cb->outputs[0].value = fees;
+    if ((rc = utxo_block_add_tx(b, cb)) != UTXO_OK)
+        goto out;
+    cb = NULL;
+    for (size_t i = 0; i < n; i++) {
+        utxo_tx *c = utxo_tx_clone(txs[i]);
+        if (c == NULL || (rc = utxo_block_add_tx(b, c)) != UTXO_OK) {
+            utxo_tx_free(c);
+            rc = UTXO_ERR_NOMEM;
+            goto out;
+        }
+        n_in += c->n_inputs;
+    }
+    b->header.time = t;
+    if ((rc = bp_chain_seal(s->chain, b, &bd, &bt, &bi)) != UTXO_OK) {
+        say(msg, msg_len, "sealing block %u: %s (tx %u input %u)", height, utxo_strerror(rc), bt,
+            bi);
+        goto out;
+    }
+    mp_remove_selected(s->mp);
+    if (s->po2 != 0 &&
+        (rc = chain_receipts_add(bd, b, &s->p, s->po2, &runs, &segs)) != UTXO_OK) {
+        say(msg, msg_len, "proving the long runs of block %u: %s", height, utxo_strerror(rc));
+        goto out;
+    }
+    if (s->store != NULL && (rc = utxo_store_apply_block(s->store, b, &vd)) != UTXO_OK) {
+        say(msg, msg_len, "store rejected block %u: %s (tx %u input %u) %s", height,
+            utxo_strerror(rc), vd.tx, vd.input, utxo_store_errmsg(s->store));
+        goto out;
+    }
+    if ((rc = append_records(s->bf, s->pf, b, bd, &bl, &pl)) != UTXO_OK) {
+        say(msg, msg_len, "writing block %u to %s: %s", height, s->dir, utxo_strerror(rc));
+        goto out;
+    }
+    if (info != NULL) {
+        info->height = height;
+        info->n_txs = b->n_txs;
+        info->n_inputs = n_in;
+        info->fees = fees;
+        info->block_bytes = bl;
+        info->bundle_bytes = pl;
+        info->n_runs = runs;
+        info->n_segments = segs;
+        utxo_header_hash(&b->header, info->hash);
+        memcpy(info->acc_digest, b->header.acc_digest, UTXO_HASH_BYTES);
+    }
+out:
+    utxo_tx_free(cb);
+    utxo_block_free(b);
+    utxo_bundle_free(bd);
+    return rc;
+}

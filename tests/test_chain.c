@@ -1,0 +1,561 @@
+/*
+ * test_chain.c — the chain tools (src/prover/chain*.c): the mempool's rules
+ * (conflicts, duplicates, missing outputs, predicates, limits) and its
+ * block order (fee rate, arrival, parents first, block limits); the chain
+ * directory (genesis, key file permissions, reopening re-seals every block,
+ * an edited file is refused); and the history generator (same seed, same
+ * bytes; another seed, other bytes; every kind of input present; the
+ * embedded long-run image is tests/segments/work.img; every entry of
+ * invalid.txs gets its code from a mempool reopened on the chain).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "testutil.h"
+#include "prover/chain.h"
+#include "utxo/builder.h"
+
+/* ---- a small in-memory chain with three funded wallets ------------------- */
+
+typedef struct fixture {
+    utxo_params p;
+    uint8_t seq_sk[64];
+    uint8_t pk[3][32], sk[3][64], id[3][32];
+    uint8_t img[3][UTXO_STD_IMAGE_MAX_BYTES];
+    size_t img_len[3];
+    uint8_t gen_txid[32];
+    bp_chain *c;
+} fixture;
+
+static void fx_init(fixture *f, const utxo_params *tmpl)
+{
+    uint8_t seed[32];
+    utxo_block *b = utxo_block_new();
+    utxo_tx *cb = utxo_tx_new();
+
+    memset(f, 0, sizeof *f);
+    if (tmpl)
+        f->p = *tmpl;
+    else
+        utxo_params_default(&f->p);
+    memset(seed, 0x33, sizeof seed);
+    crypto_sign_seed_keypair(f->p.sequencer_pk, f->seq_sk, seed);
+    utxo_params_chain_id(&f->p);
+    for (int i = 0; i < 3; i++) {
+        seed[0] = (uint8_t)i;
+        ck_assert_int_eq(utxo_keypair_from_seed(f->pk[i], f->sk[i], seed), UTXO_OK);
+        ck_assert_int_eq(utxo_p2pk_id(f->id[i], f->pk[i]), UTXO_OK);
+        ck_assert_int_eq(utxo_std_p2pk_image(f->img[i], sizeof f->img[i], &f->img_len[i], f->pk[i]),
+                         UTXO_OK);
+    }
+    ck_assert_int_eq(bp_chain_new(&f->c, &f->p, f->seq_sk), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    /* genesis: 4 coins of 10^9 to each wallet: outputs 4w .. 4w+3 */
+    for (int i = 0; i < 12; i++)
+        ck_assert_int_eq(utxo_tx_add_output(cb, 1000000000, f->id[i / 4], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(bp_chain_seal(f->c, b, NULL, NULL, NULL), UTXO_OK);
+    utxo_tx_txid(cb, f->gen_txid);
+    utxo_block_free(b);
+}
+
+static void fx_free(fixture *f)
+{
+    bp_chain_free(f->c);
+}
+
+/* A payment by wallet w of coin (txid, index, value) paying `pay` to wallet
+ * `to`, change back, with `extra` additional fee. */
+static utxo_tx *pay(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t value, int w,
+                    int to, uint64_t pay_value, uint64_t extra)
+{
+    utxo_builder *b = utxo_builder_new(&f->p, bp_chain_next_height(f->c));
+    utxo_coin c;
+    utxo_tx *tx = NULL;
+
+    memset(&c, 0, sizeof c);
+    memcpy(c.outpoint.txid, txid, 32);
+    c.outpoint.index = index;
+    c.output.value = value;
+    memcpy(c.output.predicate_id, f->id[w], 32);
+    c.image = f->img[w];
+    c.image_len = f->img_len[w];
+    ck_assert_int_eq(utxo_builder_add_input(b, &c, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, pay_value, f->id[to], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, f->id[w]), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_sign(b, f->sk[w], NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
+    utxo_builder_free(b);
+    if (extra > 0) {
+        /* raise the fee: lower the change (last output) and sign again */
+        uint8_t sh[32], sig[64];
+        const utxo_witness *wt = &tx->inputs[0].witness;
+        ck_assert_uint_gt(tx->outputs[tx->n_outputs - 1].value, extra);
+        tx->outputs[tx->n_outputs - 1].value -= extra;
+        utxo_tx_sighash(tx, f->p.chain_id, sh);
+        ck_assert_int_eq(utxo_sign_sighash(sig, sh, f->sk[w]), UTXO_OK);
+        ck_assert_int_eq(utxo_tx_set_witness(tx, 0, wt->budget, wt->image, wt->image_len, sig, 64),
+                         UTXO_OK);
+    }
+    return tx;
+}
+
+static int submit(mp_pool *m, fixture *f, const utxo_tx *tx, utxo_verdict *vd)
+{
+    return mp_submit(m, tx, bp_chain_next_height(f->c), vd);
+}
+
+START_TEST(mempool_rules)
+{
+    fixture f;
+    mp_pool *m;
+    utxo_verdict vd;
+    utxo_tx *a, *b, *child, *bad, *none;
+    uint8_t txid[32];
+
+    fx_init(&f, NULL);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    a = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 300000000, 0);
+    ck_assert_int_eq(submit(m, &f, a, &vd), UTXO_OK);
+    ck_assert_uint_gt(vd.fees, 0);
+    ck_assert_uint_eq(vd.fees, utxo_tx_min_fee(a, &f.p));
+    /* the same outpoint again, other outputs: conflict; the same tx: duplicate */
+    b = pay(&f, f.gen_txid, 0, 1000000000, 0, 2, 100000000, 0);
+    ck_assert_int_eq(submit(m, &f, b, &vd), UTXO_ERR_MP_CONFLICT);
+    ck_assert_int_eq(submit(m, &f, a, &vd), UTXO_ERR_MP_DUPLICATE);
+    ck_assert_uint_eq(mp_count(m), 1);
+    /* a child spending a's first output is accepted (chain in the pool) */
+    utxo_tx_txid(a, txid);
+    child = pay(&f, txid, 0, 300000000, 1, 2, 100000000, 0);
+    ck_assert_int_eq(submit(m, &f, child, &vd), UTXO_OK);
+    /* an output a does not have */
+    utxo_tx_free(b);
+    b = pay(&f, txid, 7, 300000000, 1, 2, 100000000, 0);
+    ck_assert_int_eq(submit(m, &f, b, &vd), UTXO_ERR_TX_MISSING);
+    /* a confirmed output that does not exist */
+    utxo_tx_free(b);
+    b = pay(&f, f.gen_txid, 12, 1000000000, 0, 2, 100000000, 0);
+    ck_assert_int_eq(submit(m, &f, b, &vd), UTXO_ERR_TX_MISSING);
+    /* the wrong key: the predicate rejects, input named */
+    bad = pay(&f, f.gen_txid, 1, 1000000000, 0, 2, 100000000, 0);
+    bad->inputs[0].witness.args[3] ^= 1;
+    ck_assert_int_eq(submit(m, &f, bad, &vd), UTXO_ERR_TX_REJECTED);
+    ck_assert_uint_eq(vd.input, 0);
+    ck_assert_int_eq(vd.vm.status, UTXO_VM_REJECTED);
+    /* no inputs */
+    none = utxo_tx_new();
+    ck_assert_int_eq(utxo_tx_add_output(none, 5, f.id[0], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, none, &vd), UTXO_ERR_TX_NO_INPUTS);
+    ck_assert_uint_eq(mp_count(m), 2);
+    utxo_tx_free(a);
+    utxo_tx_free(b);
+    utxo_tx_free(child);
+    utxo_tx_free(bad);
+    utxo_tx_free(none);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
+/* Index of tx in the selection, or -1. */
+static int pos_of(const utxo_tx *const *sel, size_t n, const utxo_tx *tx)
+{
+    uint8_t a[32], b[32];
+
+    utxo_tx_txid(tx, a);
+    for (size_t i = 0; i < n; i++) {
+        utxo_tx_txid(sel[i], b);
+        if (memcmp(a, b, 32) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+START_TEST(mempool_order)
+{
+    fixture f;
+    mp_pool *m;
+    const utxo_tx *const *sel;
+    size_t n;
+    uint64_t fees, sum;
+    utxo_tx *lo, *hi, *eq1, *eq2, *parent, *child;
+    uint8_t txid[32];
+
+    fx_init(&f, NULL);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    lo = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 1000000, 0);
+    eq1 = pay(&f, f.gen_txid, 1, 1000000000, 0, 1, 1000000, 1000);
+    hi = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000000, 50000);
+    eq2 = pay(&f, f.gen_txid, 5, 1000000000, 1, 2, 1000000, 1000);
+    /* a low-fee parent with a high-fee child */
+    parent = pay(&f, f.gen_txid, 8, 1000000000, 2, 0, 500000000, 0);
+    utxo_tx_txid(parent, txid);
+    child = pay(&f, txid, 0, 500000000, 0, 1, 1000000, 900000);
+    ck_assert_int_eq(submit(m, &f, lo, NULL), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, eq1, NULL), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, child, NULL), UTXO_ERR_TX_MISSING); /* parent not yet here */
+    ck_assert_int_eq(submit(m, &f, parent, NULL), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, hi, NULL), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, eq2, NULL), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, child, NULL), UTXO_OK);
+    ck_assert_int_eq(mp_select(m, 100, &sel, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 6);
+    sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += utxo_tx_min_fee(sel[i], &f.p);
+    ck_assert_uint_eq(fees, sum + 50000 + 1000 + 1000 + 900000);
+    /* the child pays most per byte but follows its parent */
+    /* highest rate first; equal rates (eq1, eq2; lo, parent: same sizes and
+     * fees) in arrival order; the child, though it pays most, after its parent */
+    ck_assert_uint_eq(utxo_tx_get_length(lo, true), utxo_tx_get_length(parent, true));
+    ck_assert_int_eq(pos_of(sel, n, hi), 0);
+    ck_assert_int_eq(pos_of(sel, n, eq1), 1);
+    ck_assert_int_eq(pos_of(sel, n, eq2), 2);
+    ck_assert_int_eq(pos_of(sel, n, lo), 3);
+    ck_assert_int_eq(pos_of(sel, n, parent), 4);
+    ck_assert_int_eq(pos_of(sel, n, child), 5);
+    mp_remove_selected(m);
+    ck_assert_uint_eq(mp_count(m), 0);
+    utxo_tx_free(lo);
+    utxo_tx_free(hi);
+    utxo_tx_free(eq1);
+    utxo_tx_free(eq2);
+    utxo_tx_free(parent);
+    utxo_tx_free(child);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(mempool_limits)
+{
+    utxo_params tmpl;
+    fixture f;
+    mp_pool *m;
+    const utxo_tx *const *sel;
+    size_t n;
+    uint64_t fees;
+    utxo_tx *t[4], *big;
+    uint8_t txid[32];
+    utxo_verdict vd;
+
+    utxo_params_default(&tmpl);
+    tmpl.max_block_txs = 3; /* coinbase + 2 */
+    fx_init(&f, &tmpl);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    t[0] = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 400000000, 0);
+    utxo_tx_txid(t[0], txid);
+    t[1] = pay(&f, txid, 0, 400000000, 1, 2, 100000000, 0); /* child of t[0] */
+    t[2] = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 100000000, 10);
+    t[3] = pay(&f, f.gen_txid, 8, 1000000000, 2, 0, 100000000, 20);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(submit(m, &f, t[i], NULL), UTXO_OK);
+    ck_assert_int_eq(mp_select(m, 100, &sel, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(pos_of(sel, n, t[3]), 0); /* highest rate */
+    ck_assert_int_eq(pos_of(sel, n, t[2]), 1);
+    mp_remove_selected(m);
+    ck_assert_uint_eq(mp_count(m), 2);
+    /* what is left keeps its order: parent, then child */
+    ck_assert_int_eq(mp_select(m, 100, &sel, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(pos_of(sel, n, t[0]), 0);
+    ck_assert_int_eq(pos_of(sel, n, t[1]), 1);
+    mp_free(m);
+    /* cycles: one transaction per block; bytes: a transaction too big for any block */
+    f.p.max_block_txs = 100;
+    f.p.max_block_cycles = t[2]->inputs[0].witness.budget + 10;
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, t[2], NULL), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, t[3], NULL), UTXO_OK);
+    ck_assert_int_eq(mp_select(m, 100, &sel, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 1);
+    mp_free(m);
+    f.p.max_block_cycles = UINT64_C(1) << 36;
+    big = utxo_tx_clone(t[2]);
+    f.p.max_block_bytes = (uint32_t)utxo_tx_get_length(big, true) + UTXO_HEADER_BYTES;
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, big, &vd), UTXO_ERR_MP_LIMIT);
+    mp_free(m);
+    utxo_tx_free(big);
+    for (int i = 0; i < 4; i++)
+        utxo_tx_free(t[i]);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- chain directory ---------------------------------------------------------- */
+
+static char *tmpdir_new(void)
+{
+    char *d = strdup("/tmp/test_chain.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+static void rm_rf(const char *d)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static uint8_t *slurp(const char *dir, const char *name, size_t *len)
+{
+    char path[512];
+    FILE *f;
+    uint8_t *buf;
+    long n;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+START_TEST(chain_dir)
+{
+    char *d = tmpdir_new(), path[512], msg[1024];
+    uint8_t seed[32], back[32];
+    chain_alloc a[2];
+    utxo_params p, out;
+    chain_seq *s;
+    chain_block_info info;
+    struct stat st;
+    uint8_t *b1, *b2;
+    size_t l1, l2;
+
+    utxo_params_default(&p);
+    memset(seed, 7, sizeof seed);
+    memset(a, 0, sizeof a);
+    a[0].value = 5000;
+    a[0].id[0] = 1;
+    a[1].value = UTXO_MAX_MONEY;
+    snprintf(path, sizeof path, "%s/c", d);
+    ck_assert_int_eq(chain_genesis(path, &p, seed, a, 2, &out, msg, sizeof msg), UTXO_ERR_TX_VALUE);
+    ck_assert_ptr_nonnull(strstr(msg, "maximum supply"));
+    a[1].value = 7000;
+    ck_assert_int_eq(chain_genesis(path, &p, seed, a, 2, &out, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(chain_genesis(path, &p, seed, a, 2, &out, msg, sizeof msg), UTXO_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(msg, "already holds a chain"));
+    snprintf(msg, sizeof msg, "%s/%s", path, CHAIN_KEY_FILE);
+    ck_assert_int_eq(stat(msg, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(chain_read_key(path, back, msg, sizeof msg), UTXO_OK);
+    ck_assert_mem_eq(back, seed, 32);
+    /* a sequencer seals two blocks; reopening re-seals the same bytes */
+    ck_assert_int_eq(chain_seq_open(&s, path, NULL, 1, 0, msg, sizeof msg), UTXO_OK);
+    ck_assert_uint_eq(chain_seq_next_height(s), 1);
+    ck_assert_int_eq(chain_seq_seal(s, p.genesis_time + 5, &info, msg, sizeof msg), UTXO_OK);
+    ck_assert_uint_eq(info.height, 1);
+    ck_assert_uint_eq(info.n_txs, 1);
+    ck_assert_int_eq(chain_seq_seal(s, p.genesis_time + 9, &info, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(chain_seq_close(s, true), UTXO_OK);
+    b1 = slurp(path, CHAIN_BLOCKS_FILE, &l1);
+    ck_assert_int_eq(chain_seq_open(&s, path, NULL, 1, 0, msg, sizeof msg), UTXO_OK);
+    ck_assert_uint_eq(chain_seq_next_height(s), 3);
+    ck_assert_int_eq(chain_seq_close(s, true), UTXO_OK);
+    b2 = slurp(path, CHAIN_BLOCKS_FILE, &l2);
+    ck_assert_uint_eq(l1, l2);
+    ck_assert_mem_eq(b1, b2, l1);
+    /* not committed: the files stay as they were */
+    ck_assert_int_eq(chain_seq_open(&s, path, NULL, 1, 0, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(chain_seq_seal(s, p.genesis_time + 20, &info, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(chain_seq_close(s, false), UTXO_OK);
+    free(b2);
+    b2 = slurp(path, CHAIN_BLOCKS_FILE, &l2);
+    ck_assert_uint_eq(l1, l2);
+    /* an edited block (its time) no longer follows: refused with the offset */
+    {
+        utxo_chainfile *cf;
+        utxo_params fp;
+        uint8_t *rec;
+        size_t rl;
+        uint64_t off, last = 0;
+        FILE *f;
+        snprintf(msg, sizeof msg, "%s/%s", path, CHAIN_BLOCKS_FILE);
+        ck_assert_int_eq(utxo_chainfile_open(&cf, msg, UTXO_CHAINFILE_BLOCKS, &fp, NULL), UTXO_OK);
+        while (utxo_chainfile_next(cf, &rec, &rl, &off) == UTXO_OK && rec != NULL) {
+            last = off;
+            free(rec);
+        }
+        utxo_chainfile_close(cf);
+        f = fopen(msg, "r+b");
+        ck_assert_ptr_nonnull(f);
+        /* record: u32 length, then the header: version 4, height 4, prev 32, time 8 */
+        fseek(f, (long)last + 4 + 4 + 4 + 32 + 1, SEEK_SET);
+        fputc(0x5a, f);
+        fclose(f);
+    }
+    ck_assert_int_ne(chain_seq_open(&s, path, NULL, 1, 0, msg, sizeof msg), UTXO_OK);
+    ck_assert_ptr_nonnull(strstr(msg, "offset"));
+    /* a key readable by others is refused */
+    snprintf(msg, sizeof msg, "%s/%s", path, CHAIN_KEY_FILE);
+    ck_assert_int_eq(chmod(msg, 0644), 0);
+    ck_assert_int_eq(chain_seq_open(&s, path, NULL, 1, 0, msg, sizeof msg), UTXO_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(msg, "chmod 600"));
+    free(b1);
+    free(b2);
+    rm_rf(d);
+    free(d);
+}
+END_TEST
+
+/* ---- the generator ---------------------------------------------------------------- */
+
+static void small_opts(gen_opts *o, uint64_t seed)
+{
+    gen_opts_default(o);
+    o->seed = seed;
+    o->blocks = 16;
+    o->tx_per_block = 14;
+    o->n_wallets = 12;
+    o->long_every = 5;
+    o->long_rounds = 120;
+    o->po2 = 16;
+    o->threads = 1;
+}
+
+START_TEST(gen_same_seed_same_bytes)
+{
+    static const char *const files[] = {CHAIN_BLOCKS_FILE, CHAIN_PROOFS_FILE, CHAIN_KEY_FILE,
+                                        CHAIN_INVALID_FILE};
+    char *d = tmpdir_new(), a[512], b[512], c[512], msg[256];
+    gen_opts o;
+    gen_stats sa, sb, sc;
+
+    snprintf(a, sizeof a, "%s/a", d);
+    snprintf(b, sizeof b, "%s/b", d);
+    snprintf(c, sizeof c, "%s/c", d);
+    small_opts(&o, 5);
+    ck_assert_int_eq(gen_run(a, &o, &sa, NULL, NULL, msg, sizeof msg), UTXO_OK);
+    o.threads = 2; /* threads do not change the bytes */
+    ck_assert_int_eq(gen_run(b, &o, &sb, NULL, NULL, msg, sizeof msg), UTXO_OK);
+    small_opts(&o, 6);
+    ck_assert_int_eq(gen_run(c, &o, &sc, NULL, NULL, msg, sizeof msg), UTXO_OK);
+    ck_assert_mem_eq(sa.tip, sb.tip, 32);
+    ck_assert_mem_ne(sa.tip, sc.tip, 32);
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        size_t la, lb, lc;
+        uint8_t *fa = slurp(a, files[k], &la), *fb = slurp(b, files[k], &lb),
+                *fc = slurp(c, files[k], &lc);
+        ck_assert_uint_eq(la, lb);
+        ck_assert_mem_eq(fa, fb, la);
+        ck_assert(la != lc || memcmp(fa, fc, la) != 0);
+        free(fa);
+        free(fb);
+        free(fc);
+    }
+    /* content: every kind of input, chains in blocks, long runs in segments */
+    ck_assert_uint_eq(sa.blocks, 16);
+    for (unsigned k = 0; k < GEN_KINDS; k++)
+        ck_assert_msg(sa.by_kind[k] > 0, "no input of kind %s", gen_kind_name(k));
+    ck_assert_uint_gt(sa.same_block, 0);
+    ck_assert_uint_gt(sa.long_runs, 0);
+    ck_assert_uint_gt(sa.segments, sa.long_runs); /* more than one segment each */
+    ck_assert_uint_ge(sa.invalid, 15);
+    /* an existing chain is not overwritten */
+    ck_assert_int_ne(gen_run(a, &o, &sc, NULL, NULL, msg, sizeof msg), UTXO_OK);
+    rm_rf(d);
+    free(d);
+}
+END_TEST
+
+START_TEST(gen_invalid_rejected)
+{
+    char *d = tmpdir_new(), a[512], msg[1024], *line = NULL;
+    gen_opts o;
+    gen_stats st;
+    chain_seq *s;
+    FILE *f;
+    size_t cap = 0;
+    unsigned n = 0, rejected = 0;
+
+    snprintf(a, sizeof a, "%s/a", d);
+    small_opts(&o, 9);
+    ck_assert_int_eq(gen_run(a, &o, &st, NULL, NULL, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(chain_seq_open(&s, a, NULL, 1, o.po2, msg, sizeof msg), UTXO_OK);
+    snprintf(msg, sizeof msg, "%s/%s", a, CHAIN_INVALID_FILE);
+    f = fopen(msg, "r");
+    ck_assert_ptr_nonnull(f);
+    while (getline(&line, &cap, f) > 0) {
+        char *code, *hex;
+        uint8_t *bin;
+        size_t bl, got = 0;
+        utxo_tx *tx = NULL;
+        int rc;
+        if (line[0] == '#')
+            continue;
+        code = strtok(line, " ");
+        hex = strtok(NULL, " ");
+        ck_assert_ptr_nonnull(hex);
+        bl = strlen(hex) / 2;
+        bin = malloc(bl);
+        ck_assert_int_eq(sodium_hex2bin(bin, bl, hex, strlen(hex), NULL, &got, NULL), 0);
+        rc = utxo_tx_from_bytes(&tx, bin, got, chain_seq_params(s), NULL);
+        if (rc == UTXO_OK)
+            rc = chain_seq_submit(s, tx, NULL);
+        ck_assert_int_eq(rc, atoi(code));
+        rejected += rc != UTXO_OK;
+        n++;
+        utxo_tx_free(tx);
+        free(bin);
+    }
+    fclose(f);
+    free(line);
+    ck_assert_uint_eq(rejected, st.invalid);
+    ck_assert_uint_eq(n, st.invalid + 1);
+    ck_assert_int_eq(chain_seq_close(s, false), UTXO_OK);
+    rm_rf(d);
+    free(d);
+}
+END_TEST
+
+START_TEST(work_image_embedded)
+{
+    FILE *f = fopen(SRCDIR "/tests/segments/work.img", "rb");
+    uint8_t buf[1 << 16];
+    size_t n, len;
+    const uint8_t *img = gen_work_image(&len);
+
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ck_assert_uint_eq(n, len);
+    ck_assert_mem_eq(buf, img, len);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("chain");
+    TCase *tc = tcase_create("chain");
+    SRunner *r;
+    int failed;
+
+    if (sodium_init() < 0)
+        return 1;
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, mempool_rules);
+    tcase_add_test(tc, mempool_order);
+    tcase_add_test(tc, mempool_limits);
+    tcase_add_test(tc, chain_dir);
+    tcase_add_test(tc, gen_same_seed_same_bytes);
+    tcase_add_test(tc, gen_invalid_rejected);
+    tcase_add_test(tc, work_image_embedded);
+    suite_add_tcase(s, tc);
+    r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,587 @@
+/*
+ * cmd_demo.c — `utxo demo`: the whole pipeline on an embedded default, in a
+ * fresh data directory (SQLite, no server). Four stages, each timed:
+ *   1. gen     a deterministic history (src/prover/chain_gen.c): the
+ *              sequencer's block file and proofs, invalid.txs;
+ *   2. replay  the block file into a store (node.db), every block validated
+ *              in full, predicates on all cores;
+ *   3. prove   each block's bundle read back from the store, the segment
+ *              receipts of its long runs added, written as node.proofs and
+ *              compared with the sequencer's proofs byte for byte;
+ *   4. verify  a stateless validator from genesis over the block file and
+ *              node.proofs, long runs checked through their receipts; its
+ *              final accumulator must be the store's.
+ * Then a summary a person can read (or --json). Exit 0 when everything
+ * verified and agreed, 1 when something did not, 2 on usage or I/O errors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "utxo.h"
+#include "utxo/blockfile.h"
+#include "utxo/stateless.h"
+#include "utxo/store.h"
+#include "prover/blockproof.h"
+#include "prover/chain.h"
+#include "commands.h"
+#include "json.h"
+#include "util.h"
+
+#define DEMO_BLOCKS 300u
+
+static void demo_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: utxo demo [--blocks N] [--tx-per-block M] [--seed S] [--dir DIR]\n"
+            "                 [--keep] [--threads T] [--quiet] [--json]\n"
+            "\n"
+            "Runs the whole pipeline in a fresh data directory and summarises it:\n"
+            "  1. gen     a deterministic history of N blocks (default %u) of M\n"
+            "             transactions (default 30): payments, every standard\n"
+            "             predicate, long runs split into segments (utxo gen --help);\n"
+            "  2. replay  the blocks into an SQLite store, each validated in full;\n"
+            "  3. prove   each block's proof bundle from the store, with the segment\n"
+            "             receipts of its long runs, compared with the sequencer's;\n"
+            "  4. verify  a stateless validator from genesis, holding only the\n"
+            "             accumulator roots, over the blocks and those proofs.\n"
+            "The summary gives blocks, transactions, inputs, segments, the speed of\n"
+            "each stage, the validator's state bytes, proof bytes per input, and\n"
+            "whether everything verified and the stateless roots equal the store's.\n"
+            "\n"
+            "  --dir DIR   where to work (must not exist or be empty; kept afterwards);\n"
+            "              default: a new directory under $TMPDIR, removed at the end\n"
+            "              unless --keep\n"
+            "  --threads T predicate threads (default: one per CPU)\n"
+            "  --quiet     no progress display (shown on a terminal otherwise)\n"
+            "  --json      print the summary as JSON\n"
+            "\n"
+            "example:\n"
+            "  utxo demo\n"
+            "  utxo demo --blocks 2000 --dir demo && utxo utxos --db demo/node.db | head\n",
+            DEMO_BLOCKS);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct demo {
+    bool progress, as_json;
+    const char *stage;
+    double last;
+    unsigned threads;
+    unsigned po2;
+    char *chain_dir, *db, *proofs, *blocks, *seq_proofs;
+    /* results */
+    gen_stats g;
+    double t_gen, t_replay, t_prove, t_verify;
+    uint64_t txs, inputs, proven_inputs, segments, runs;
+    uint64_t bundle_bytes, acc_proof_bytes, state_bytes;
+    uint32_t n_blocks;
+    bool verified, roots_equal, proofs_equal, replay_ok;
+    char fail[512];
+} demo;
+
+static void show(demo *d, uint32_t h, uint32_t n, bool final)
+{
+    double t = now_s();
+
+    if (!d->progress || (!final && t - d->last < 0.2))
+        return;
+    d->last = t;
+    fprintf(stderr, "\r%-7s block %u of %u   ", d->stage, h + 1, n);
+    if (final)
+        fputc('\n', stderr);
+}
+
+static int gen_cb(void *ud, uint32_t h, uint32_t n)
+{
+    show(ud, h, n, h + 1 == n);
+    return 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+
+    if (s != NULL)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* Stage 2: replay the block file into the store. */
+static int stage_replay(demo *d, utxo_store **out)
+{
+    utxo_chainfile *cf = NULL;
+    utxo_store *s = NULL;
+    utxo_params p;
+    uint8_t *rec = NULL;
+    size_t len, eoff = 0;
+    uint64_t off = 0;
+    char msg[256];
+    double t0 = now_s();
+    int rc;
+
+    d->stage = "replay";
+    if ((rc = utxo_chainfile_open(&cf, d->blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff)) != UTXO_OK) {
+        snprintf(d->fail, sizeof d->fail, "%s: %s at offset %zu", d->blocks, utxo_strerror(rc),
+                 eoff);
+        return rc;
+    }
+    rc = utxo_store_open(&s, d->db, &p, UTXO_STORE_CREATE, d->threads, msg, sizeof msg);
+    if (rc != UTXO_OK) {
+        snprintf(d->fail, sizeof d->fail, "store %s: %s", d->db, msg);
+        goto out;
+    }
+    for (uint32_t h = 0;; h++) {
+        utxo_block *b = NULL;
+        utxo_verdict vd;
+        memset(&vd, 0, sizeof vd);
+        free(rec);
+        rec = NULL;
+        if ((rc = utxo_chainfile_next(cf, &rec, &len, &off)) != UTXO_OK || rec == NULL)
+            break;
+        if ((rc = utxo_block_from_bytes(&b, rec, len, &p, &eoff)) == UTXO_OK)
+            rc = utxo_store_apply_block(s, b, &vd);
+        if (rc != UTXO_OK) {
+            snprintf(d->fail, sizeof d->fail, "replay: block %u (offset %llu): %s, tx %u input %u %s",
+                     h, (unsigned long long)off, utxo_strerror(rc), vd.tx, vd.input,
+                     utxo_store_errmsg(s));
+            utxo_block_free(b);
+            goto out;
+        }
+        d->txs += b->n_txs;
+        for (uint32_t t = 0; t < b->n_txs; t++)
+            d->inputs += b->txs[t]->n_inputs;
+        d->n_blocks = h + 1;
+        utxo_block_free(b);
+        show(d, h, d->g.blocks, h + 1 == d->g.blocks);
+    }
+    if (rc != UTXO_OK)
+        snprintf(d->fail, sizeof d->fail, "%s: %s at offset %llu", d->blocks, utxo_strerror(rc),
+                 (unsigned long long)off);
+out:
+    d->t_replay = now_s() - t0;
+    free(rec);
+    utxo_chainfile_close(cf);
+    if (rc == UTXO_OK) {
+        d->replay_ok = true;
+        *out = s;
+    } else {
+        utxo_store_close(s);
+    }
+    return rc;
+}
+
+/* Stage 3: bundles from the store, receipts added, written and compared. */
+static int stage_prove(demo *d, utxo_store *s)
+{
+    utxo_chainfile *pf = NULL, *seq = NULL;
+    utxo_params p, sp;
+    size_t eoff = 0;
+    double t0 = now_s();
+    int rc;
+
+    d->stage = "prove";
+    utxo_store_params(s, &p);
+    d->proofs_equal = true;
+    if ((rc = utxo_chainfile_create(&pf, d->proofs, UTXO_CHAINFILE_PROOFS, &p)) != UTXO_OK ||
+        (rc = utxo_chainfile_open(&seq, d->seq_proofs, UTXO_CHAINFILE_PROOFS, &sp, &eoff))) {
+        snprintf(d->fail, sizeof d->fail, "proof files: %s", utxo_strerror(rc));
+        goto out;
+    }
+    for (uint32_t h = 0; h < d->n_blocks; h++) {
+        uint8_t *bytes = NULL, *mine = NULL, *theirs = NULL;
+        size_t len = 0, mlen = 0, tlen = 0, w = 0;
+        utxo_bundle *bd = NULL;
+        utxo_block *b = NULL;
+        utxo_bundle_info bi;
+        uint64_t runs = 0, segs = 0;
+        rc = utxo_store_get_bundle(s, h, &bytes, &len);
+        if (rc == UTXO_OK)
+            rc = utxo_store_get_block(s, h, &b, NULL, NULL);
+        if (rc == UTXO_OK)
+            rc = utxo_bundle_from_bytes(&bd, bytes, len, &p, &eoff);
+        if (rc == UTXO_OK)
+            rc = chain_receipts_add(bd, b, &p, d->po2, &runs, &segs);
+        if (rc == UTXO_OK) {
+            mlen = utxo_bundle_get_length(bd);
+            if ((mine = malloc(mlen)) == NULL)
+                rc = UTXO_ERR_NOMEM;
+        }
+        if (rc == UTXO_OK)
+            rc = utxo_bundle_to_bytes(bd, mine, mlen, &w);
+        if (rc == UTXO_OK)
+            rc = utxo_chainfile_append(pf, mine, mlen);
+        if (rc == UTXO_OK) {
+            utxo_bundle_get_info(bd, &bi);
+            d->bundle_bytes += mlen;
+            d->acc_proof_bytes += bi.proof_bytes;
+            d->proven_inputs += bi.n_spent;
+            d->runs += runs;
+            d->segments += segs;
+            if (utxo_chainfile_next(seq, &theirs, &tlen, NULL) != UTXO_OK || theirs == NULL ||
+                tlen != mlen || memcmp(theirs, mine, mlen) != 0)
+                d->proofs_equal = false;
+        } else {
+            snprintf(d->fail, sizeof d->fail, "prove: block %u: %s", h, utxo_strerror(rc));
+        }
+        free(bytes);
+        free(mine);
+        free(theirs);
+        utxo_bundle_free(bd);
+        utxo_block_free(b);
+        if (rc != UTXO_OK)
+            goto out;
+        show(d, h, d->n_blocks, h + 1 == d->n_blocks);
+    }
+out:
+    if (pf != NULL && utxo_chainfile_close(pf) != UTXO_OK && rc == UTXO_OK) {
+        rc = UTXO_ERR_IO;
+        snprintf(d->fail, sizeof d->fail, "cannot write %s", d->proofs);
+    }
+    utxo_chainfile_close(seq);
+    d->t_prove = now_s() - t0;
+    return rc;
+}
+
+/* Stage 4: the stateless validator from genesis. */
+static int stage_verify(demo *d, utxo_store *s)
+{
+    utxo_chainfile *bf = NULL, *pf = NULL;
+    utxo_validator *v = NULL;
+    utxo_params p, pp;
+    uint8_t store_acc[8 + 64 * 32], *bstate = NULL;
+    size_t eoff = 0, slen = 0, vlen;
+    double t0 = now_s();
+    uint32_t h = 0;
+    int rc;
+
+    d->stage = "verify";
+    if ((rc = utxo_chainfile_open(&bf, d->blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff)) != UTXO_OK ||
+        (rc = utxo_chainfile_open(&pf, d->proofs, UTXO_CHAINFILE_PROOFS, &pp, &eoff)) != UTXO_OK) {
+        snprintf(d->fail, sizeof d->fail, "verify: cannot open the files: %s", utxo_strerror(rc));
+        goto out;
+    }
+    if ((v = utxo_validator_new(&p, d->threads)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    for (;; h++) {
+        uint8_t *br = NULL, *pr = NULL;
+        size_t bl = 0, pl = 0;
+        uint64_t off = 0;
+        utxo_block *b = NULL;
+        utxo_bundle *bd = NULL;
+        utxo_verdict vd;
+        memset(&vd, 0, sizeof vd);
+        rc = utxo_chainfile_next(bf, &br, &bl, &off);
+        if (rc == UTXO_OK && br != NULL)
+            rc = utxo_chainfile_next(pf, &pr, &pl, NULL);
+        if (rc == UTXO_OK && br != NULL && pr == NULL)
+            rc = UTXO_ERR_TRUNCATED; /* a block without its proof */
+        if (rc == UTXO_OK && br != NULL) {
+            rc = utxo_block_from_bytes(&b, br, bl, &p, &eoff);
+            if (rc == UTXO_OK)
+                rc = utxo_bundle_from_bytes(&bd, pr, pl, &p, &eoff);
+            if (rc == UTXO_OK)
+                rc = utxo_validator_apply(v, b, bd, &vd);
+        }
+        free(br);
+        free(pr);
+        utxo_block_free(b);
+        utxo_bundle_free(bd);
+        if (rc != UTXO_OK) {
+            snprintf(d->fail, sizeof d->fail, "verify: block %u is invalid: %s (tx %u input %u)",
+                     h, utxo_strerror(rc), vd.tx, vd.input);
+            goto out;
+        }
+        if (br == NULL)
+            break;
+        show(d, h, d->n_blocks, h + 1 == d->n_blocks);
+    }
+    d->verified = h == d->n_blocks;
+    /* the validator's roots against the store's accumulator */
+    vlen = utxo_validator_state_get_length(v);
+    d->state_bytes = vlen;
+    if ((rc = utxo_store_acc_state(s, store_acc, sizeof store_acc, &slen)) == UTXO_OK &&
+        (bstate = malloc(vlen)) != NULL &&
+        utxo_validator_state_to_bytes(v, bstate, vlen, &vlen) == UTXO_OK) {
+        /* the state ends with the accumulator encoding (docs/STATELESS.md) */
+        d->roots_equal = vlen >= slen && memcmp(bstate + vlen - slen, store_acc, slen) == 0;
+    }
+    if (rc == UTXO_OK && bstate == NULL)
+        rc = UTXO_ERR_NOMEM;
+out:
+    free(bstate);
+    utxo_validator_free(v);
+    utxo_chainfile_close(bf);
+    utxo_chainfile_close(pf);
+    d->t_verify = now_s() - t0;
+    return rc;
+}
+
+static double rate(uint64_t n, double s)
+{
+    return s > 0 ? (double)n / s : 0;
+}
+
+static void print_summary(const demo *d, const char *dir, double total)
+{
+    bool ok = d->verified && d->roots_equal && d->proofs_equal;
+
+    printf("\nutxo demo: %u blocks in %s\n\n", d->n_blocks, dir);
+    printf("  chain          %llu transactions, %llu inputs, %llu outputs\n",
+           (unsigned long long)d->txs, (unsigned long long)d->inputs,
+           (unsigned long long)d->g.outputs);
+    printf("  inputs by kind ");
+    for (unsigned k = 0; k < GEN_KINDS; k++)
+        printf("%s%s %llu", k ? ", " : "", gen_kind_name(k), (unsigned long long)d->g.by_kind[k]);
+    printf("\n  spends         %llu of outputs from the same block, %llu of outputs 50+ blocks old\n",
+           (unsigned long long)d->g.same_block, (unsigned long long)d->g.old_spends);
+    printf("  long runs      %llu, proven in %llu segment receipts\n", (unsigned long long)d->runs,
+           (unsigned long long)d->segments);
+    printf("  invalid txs    %llu, each rejected by the mempool with its reason (%s/invalid.txs)\n\n",
+           (unsigned long long)d->g.invalid, d->chain_dir);
+    printf("  stage     seconds      tx/s\n");
+    printf("  gen       %7.2f  %8.0f   sequencer: mempool (full validation), blocks, signing\n",
+           d->t_gen, rate(d->txs, d->t_gen));
+    printf("  replay    %7.2f  %8.0f   SQLite store, every block validated in full\n",
+           d->t_replay, rate(d->txs, d->t_replay));
+    printf("  prove     %7.2f  %8.0f   bundles from the store + segment receipts\n", d->t_prove,
+           rate(d->txs, d->t_prove));
+    printf("  verify    %7.2f  %8.0f   stateless validator from genesis\n\n", d->t_verify,
+           rate(d->txs, d->t_verify));
+    printf("  validator state  %llu bytes (tip + accumulator roots; the store holds the UTXO set)\n",
+           (unsigned long long)d->state_bytes);
+    printf("  proof bytes      %.0f per input (whole bundles, receipts included), %.0f per proven "
+           "input (accumulator proof only)\n",
+           d->inputs ? (double)d->bundle_bytes / (double)d->inputs : 0.0,
+           d->proven_inputs ? (double)d->acc_proof_bytes / (double)d->proven_inputs : 0.0);
+    printf("  stateless roots  %s the store's\n", d->roots_equal ? "equal" : "DIFFER FROM");
+    printf("  store's proofs   %s the sequencer's\n", d->proofs_equal ? "equal" : "DIFFER FROM");
+    printf("\n  %s (%.1f s in all)\n", ok ? "everything verified" : "NOT VERIFIED", total);
+}
+
+static void print_json(const demo *d, const char *dir, double total)
+{
+    json j;
+
+    json_init(&j, stdout, true);
+    json_begin_object(&j);
+    json_key(&j, "dir");
+    json_str(&j, dir);
+    json_key(&j, "blocks");
+    json_u64(&j, d->n_blocks);
+    json_key(&j, "txs");
+    json_u64(&j, d->txs);
+    json_key(&j, "inputs");
+    json_u64(&j, d->inputs);
+    json_key(&j, "long_runs");
+    json_u64(&j, d->runs);
+    json_key(&j, "segments");
+    json_u64(&j, d->segments);
+    json_key(&j, "invalid_txs");
+    json_u64(&j, d->g.invalid);
+    json_key(&j, "ms");
+    json_begin_object(&j);
+    json_key(&j, "gen");
+    json_u64(&j, (uint64_t)(d->t_gen * 1000));
+    json_key(&j, "replay");
+    json_u64(&j, (uint64_t)(d->t_replay * 1000));
+    json_key(&j, "prove");
+    json_u64(&j, (uint64_t)(d->t_prove * 1000));
+    json_key(&j, "verify");
+    json_u64(&j, (uint64_t)(d->t_verify * 1000));
+    json_key(&j, "total");
+    json_u64(&j, (uint64_t)(total * 1000));
+    json_end_object(&j);
+    json_key(&j, "state_bytes");
+    json_u64(&j, d->state_bytes);
+    json_key(&j, "bundle_bytes");
+    json_u64(&j, d->bundle_bytes);
+    json_key(&j, "acc_proof_bytes");
+    json_u64(&j, d->acc_proof_bytes);
+    json_key(&j, "proven_inputs");
+    json_u64(&j, d->proven_inputs);
+    json_key(&j, "verified");
+    json_bool(&j, d->verified);
+    json_key(&j, "roots_equal");
+    json_bool(&j, d->roots_equal);
+    json_key(&j, "proofs_equal");
+    json_bool(&j, d->proofs_equal);
+    if (d->fail[0]) {
+        json_key(&j, "error");
+        json_str(&j, d->fail);
+    }
+    json_end_object(&j);
+    (void)json_finish(&j);
+}
+
+/* Removes the files the demo made (and the directories, when empty). */
+static void cleanup(const demo *d, const char *dir)
+{
+    static const char *const chain_files[] = {CHAIN_BLOCKS_FILE, CHAIN_PROOFS_FILE,
+                                              CHAIN_KEY_FILE, CHAIN_INVALID_FILE};
+    for (size_t k = 0; k < sizeof chain_files / sizeof chain_files[0]; k++) {
+        char *p = join(d->chain_dir, chain_files[k]);
+        if (p != NULL)
+            unlink(p);
+        free(p);
+    }
+    rmdir(d->chain_dir);
+    unlink(d->proofs);
+    unlink(d->db);
+    {
+        char *w = join(dir, "node.db-wal"), *s = join(dir, "node.db-shm");
+        if (w)
+            unlink(w);
+        if (s)
+            unlink(s);
+        free(w);
+        free(s);
+    }
+    rmdir(dir);
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    demo d;
+    gen_opts o;
+    const char *dir = NULL;
+    char tmpl[4096], msg[512];
+    bool keep = false, made_tmp = false;
+    uint64_t blocks = DEMO_BLOCKS, txs, seed, threads = 0;
+    utxo_store *s = NULL;
+    double t0;
+    int rc, ex = EXIT_USAGE;
+
+    memset(&d, 0, sizeof d);
+    gen_opts_default(&o);
+    txs = o.tx_per_block;
+    seed = o.seed;
+    for (int i = 1; i < argc; i++) {
+        bool has = i + 1 < argc;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            demo_usage(stdout);
+            return EXIT_VALID;
+        } else if (strcmp(argv[i], "--blocks") == 0 && has) {
+            if (!parse_u64(argv[++i], &blocks) || blocks < 2 || blocks > 1000000) {
+                errorf("demo: --blocks wants a number from 2 to 1000000");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--tx-per-block") == 0 && has) {
+            if (!parse_u64(argv[++i], &txs) || txs < 1 || txs > 5000) {
+                errorf("demo: --tx-per-block wants a number from 1 to 5000");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--seed") == 0 && has) {
+            if (!parse_u64(argv[++i], &seed)) {
+                errorf("demo: --seed wants a whole number");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--threads") == 0 && has) {
+            if (!parse_u64(argv[++i], &threads) || threads > 1024) {
+                errorf("demo: --threads wants a number from 0 to 1024");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--dir") == 0 && has) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            keep = true;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            d.progress = false;
+            d.last = -1; /* marks --quiet */
+        } else if (strcmp(argv[i], "--json") == 0) {
+            d.as_json = true;
+        } else {
+            errorf("demo: unexpected argument '%s'", argv[i]);
+            demo_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    d.progress = d.last == 0 && isatty(2);
+    d.last = 0;
+    if (dir == NULL) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(tmpl, sizeof tmpl, "%s/utxo-demo.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (mkdtemp(tmpl) == NULL) {
+            errorf("demo: cannot create a directory under %s: %s (set TMPDIR or use --dir)",
+                   tmp && *tmp ? tmp : "/tmp", strerror(errno));
+            return EXIT_USAGE;
+        }
+        dir = tmpl;
+        made_tmp = true;
+    } else {
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            errorf("demo: cannot create %s: %s", dir, strerror(errno));
+            return EXIT_USAGE;
+        }
+        keep = true;
+    }
+    d.threads = (unsigned)threads;
+    d.po2 = o.po2;
+    d.chain_dir = join(dir, "chain");
+    d.db = join(dir, "node.db");
+    d.proofs = join(dir, "node.proofs");
+    d.blocks = d.chain_dir ? join(d.chain_dir, CHAIN_BLOCKS_FILE) : NULL;
+    d.seq_proofs = d.chain_dir ? join(d.chain_dir, CHAIN_PROOFS_FILE) : NULL;
+    if (!d.chain_dir || !d.db || !d.proofs || !d.blocks || !d.seq_proofs) {
+        errorf("demo: out of memory");
+        goto done;
+    }
+    if (access(d.db, F_OK) == 0 || access(d.blocks, F_OK) == 0) {
+        errorf("demo: %s already holds a demo: choose another --dir or remove it", dir);
+        keep = true; /* never remove what we did not make */
+        goto done;
+    }
+    o.blocks = (uint32_t)blocks;
+    o.tx_per_block = (uint32_t)txs;
+    o.seed = seed;
+    o.threads = d.threads;
+    t0 = now_s();
+    d.stage = "gen";
+    rc = gen_run(d.chain_dir, &o, &d.g, gen_cb, &d, msg, sizeof msg);
+    d.t_gen = now_s() - t0;
+    if (rc != UTXO_OK) {
+        errorf("demo: %s", msg);
+        goto done;
+    }
+    ex = EXIT_INVALID;
+    if (stage_replay(&d, &s) != UTXO_OK || stage_prove(&d, s) != UTXO_OK ||
+        stage_verify(&d, s) != UTXO_OK) {
+        if (d.as_json)
+            print_json(&d, dir, now_s() - t0);
+        errorf("demo: %s", d.fail);
+        goto done;
+    }
+    if (d.as_json)
+        print_json(&d, dir, now_s() - t0);
+    else
+        print_summary(&d, dir, now_s() - t0);
+    if (d.verified && d.roots_equal && d.proofs_equal)
+        ex = EXIT_VALID;
+    if (!d.as_json && keep)
+        printf("  files kept in %s (chain/, node.db, node.proofs)\n", dir);
+done:
+    utxo_store_close(s);
+    if (made_tmp && !keep)
+        cleanup(&d, dir);
+    free(d.chain_dir);
+    free(d.db);
+    free(d.proofs);
+    free(d.blocks);
+    free(d.seq_proofs);
+    return ex;
+}

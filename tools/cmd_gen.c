@@ -1,0 +1,216 @@
+/*
+ * cmd_gen.c — `utxo gen --blocks N --seed S [--tx-per-block M] -o DIR`:
+ * writes a deterministic, realistic history into a new chain directory
+ * (src/prover/chain_gen.c, docs/CHAIN.md): the block file, its proof file
+ * with segment receipts for the long runs, the sequencer key and
+ * invalid.txs. The same options give the same bytes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "utxo.h"
+#include "prover/chain.h"
+#include "commands.h"
+#include "json.h"
+#include "util.h"
+
+static void gen_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: utxo gen -o DIR [--blocks N] [--seed S] [--tx-per-block M]\n"
+            "                [--wallets W] [--long-every K] [--long-rounds R] [--po2 P]\n"
+            "                [--threads T] [--quiet] [--json]\n"
+            "\n"
+            "Writes a deterministic history into the new chain directory DIR: the\n"
+            "genesis allocating to W wallets whose keys derive from the seed, then\n"
+            "blocks of M transactions made by the wallet builder and validated by the\n"
+            "mempool: payments with change spending old, recent and same-block coins;\n"
+            "every standard predicate (multisig, hash lock, time lock, HTLC claim and\n"
+            "refund, RSA) created and spent; a long predicate run every K blocks\n"
+            "whose segment receipts (2^P cycles each) go into the proof file. At the\n"
+            "end DIR/invalid.txs lists transactions the mempool must reject, each\n"
+            "with its reason. The same options give the same bytes.\n"
+            "\n"
+            "  -o DIR            the chain directory to create (must not hold a chain)\n"
+            "  --blocks N        blocks, genesis included (default 300)\n"
+            "  --seed S          the seed naming the history (default 1)\n"
+            "  --tx-per-block M  transactions per block (default 30)\n"
+            "  --wallets W       wallets (default 64, at least 4)\n"
+            "  --long-every K    a long run every K blocks (default 8, 0: none)\n"
+            "  --long-rounds R   hash rounds of a long run (default 400)\n"
+            "  --po2 P           segment size 2^P cycles (default 18, 16..24)\n"
+            "  --threads T       predicate threads (default: one per CPU)\n"
+            "  --quiet           no progress display (shown on a terminal otherwise)\n"
+            "  --json            print the summary as JSON\n"
+            "\n"
+            "Files: DIR/blocks, DIR/proofs, DIR/sequencer.key (mode 0600),\n"
+            "DIR/invalid.txs (docs/CHAIN.md).\n"
+            "\n"
+            "example:\n"
+            "  utxo gen --blocks 100 --seed 7 -o chain\n"
+            "  utxo verify --chain chain/blocks --proofs chain/proofs\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int gen_progress(void *ud, uint32_t h, uint32_t n)
+{
+    double *last = ud, t = now_s();
+
+    if (h + 1 == n || t - *last >= 0.25) {
+        *last = t;
+        fprintf(stderr, "\rgen: block %u of %u   ", h, n);
+        if (h + 1 == n)
+            fputc('\n', stderr);
+    }
+    return 0;
+}
+
+typedef struct num_opt {
+    const char *name;
+    uint64_t *v;
+    uint64_t min, max;
+} num_opt;
+
+int cmd_gen(int argc, char **argv)
+{
+    gen_opts o;
+    gen_stats st;
+    const char *dir = NULL;
+    bool quiet = false, as_json = false;
+    uint64_t blocks, seed, txs, wallets, every, rounds, po2, threads = 0;
+    char msg[512];
+    double t0, el, last = 0;
+    int rc;
+
+    gen_opts_default(&o);
+    blocks = o.blocks, seed = o.seed, txs = o.tx_per_block, wallets = o.n_wallets;
+    every = o.long_every, rounds = o.long_rounds, po2 = o.po2;
+    const num_opt nums[] = {
+        {"--blocks", &blocks, 1, 1000000}, {"--seed", &seed, 0, UINT64_MAX},
+        {"--tx-per-block", &txs, 1, 5000}, {"--wallets", &wallets, 4, 100000},
+        {"--long-every", &every, 0, UINT32_MAX}, {"--long-rounds", &rounds, 1, 1000000},
+        {"--po2", &po2, GEN_PO2_MIN, UTXO_SEG_PO2_MAX}, {"--threads", &threads, 0, 1024},
+    };
+    for (int i = 1; i < argc; i++) {
+        bool done = false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            gen_usage(stdout);
+            return EXIT_VALID;
+        }
+        for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !done; k++) {
+            if (strcmp(argv[i], nums[k].name) != 0)
+                continue;
+            done = true;
+            if (i + 1 >= argc || !parse_u64(argv[++i], nums[k].v) || *nums[k].v < nums[k].min ||
+                *nums[k].v > nums[k].max) {
+                errorf("gen: %s wants a number from %llu to %llu", nums[k].name,
+                       (unsigned long long)nums[k].min, (unsigned long long)nums[k].max);
+                return EXIT_USAGE;
+            }
+        }
+        if (done)
+            continue;
+        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            as_json = true;
+        } else {
+            errorf("gen: unexpected argument '%s'", argv[i]);
+            gen_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (dir == NULL) {
+        errorf("gen: say where to write the chain with -o DIR");
+        gen_usage(stderr);
+        return EXIT_USAGE;
+    }
+    o.blocks = (uint32_t)blocks;
+    o.seed = seed;
+    o.tx_per_block = (uint32_t)txs;
+    o.n_wallets = (uint32_t)wallets;
+    o.long_every = (uint32_t)every;
+    o.long_rounds = (uint32_t)rounds;
+    o.po2 = (unsigned)po2;
+    o.threads = (unsigned)threads;
+    t0 = now_s();
+    rc = gen_run(dir, &o, &st, (!quiet && isatty(2)) ? gen_progress : NULL, &last, msg,
+                 sizeof msg);
+    el = now_s() - t0;
+    if (rc != UTXO_OK) {
+        errorf("%s", msg[0] ? msg : utxo_strerror(rc));
+        return EXIT_USAGE;
+    }
+    if (as_json) {
+        json j;
+        json_init(&j, stdout, true);
+        json_begin_object(&j);
+        json_key(&j, "dir");
+        json_str(&j, dir);
+        json_key(&j, "blocks");
+        json_u64(&j, st.blocks);
+        json_key(&j, "txs");
+        json_u64(&j, st.txs);
+        json_key(&j, "inputs");
+        json_u64(&j, st.inputs);
+        json_key(&j, "outputs");
+        json_u64(&j, st.outputs);
+        json_key(&j, "inputs_by_kind");
+        json_begin_object(&j);
+        for (unsigned k = 0; k < GEN_KINDS; k++) {
+            json_key(&j, gen_kind_name(k));
+            json_u64(&j, st.by_kind[k]);
+        }
+        json_end_object(&j);
+        json_key(&j, "same_block_spends");
+        json_u64(&j, st.same_block);
+        json_key(&j, "old_spends");
+        json_u64(&j, st.old_spends);
+        json_key(&j, "long_runs");
+        json_u64(&j, st.long_runs);
+        json_key(&j, "segments");
+        json_u64(&j, st.segments);
+        json_key(&j, "invalid_txs");
+        json_u64(&j, st.invalid);
+        json_key(&j, "tip");
+        json_hex(&j, st.tip, sizeof st.tip);
+        json_key(&j, "acc_digest");
+        json_hex(&j, st.acc_digest, sizeof st.acc_digest);
+        json_key(&j, "seconds");
+        json_u64(&j, (uint64_t)(el * 1000) / 1000);
+        json_end_object(&j);
+        return json_finish(&j) == 0 ? EXIT_VALID : EXIT_USAGE;
+    }
+    printf("wrote %u blocks (%llu txs, %llu inputs) to %s in %.2f s\n", st.blocks,
+           (unsigned long long)st.txs, (unsigned long long)st.inputs, dir, el);
+    printf("inputs by kind:");
+    for (unsigned k = 0; k < GEN_KINDS; k++)
+        printf(" %s=%llu", gen_kind_name(k), (unsigned long long)st.by_kind[k]);
+    printf("\nsame-block spends %llu, spends of outputs 50+ blocks old %llu\n",
+           (unsigned long long)st.same_block, (unsigned long long)st.old_spends);
+    printf("long runs %llu in %llu segment receipts\n", (unsigned long long)st.long_runs,
+           (unsigned long long)st.segments);
+    printf("invalid transactions %llu in %s/%s\n", (unsigned long long)st.invalid, dir,
+           CHAIN_INVALID_FILE);
+    {
+        char hex[2 * UTXO_HASH_BYTES + 1];
+        hex_encode(hex, st.tip, sizeof st.tip);
+        printf("tip %u %s\n", st.blocks - 1, hex);
+        hex_encode(hex, st.acc_digest, sizeof st.acc_digest);
+        printf("accumulator digest %s\n", hex);
+    }
+    return EXIT_VALID;
+}

@@ -1,0 +1,244 @@
+/*
+ * cmd_genesis.c — `utxo genesis -o DIR [--alloc ID:VALUE ...]`: creates a
+ * chain directory (docs/CHAIN.md): the consensus parameters (limits, fee
+ * rates, the chain id that follows from them), a new sequencer key in a
+ * file of mode 0600 (printed only with --show-secret), and the block and
+ * proof files holding the genesis block, whose coinbase pays the
+ * allocations. `utxo verify`, `utxo replay` and `utxo sequence` read it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "utxo.h"
+#include "prover/chain.h"
+#include "commands.h"
+#include "json.h"
+#include "util.h"
+
+static void genesis_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: utxo genesis -o DIR [--alloc ID:VALUE ...] [--key-file FILE]\n"
+            "                    [--time T] [--fee-per-byte N] [--fee-per-kcycle N]\n"
+            "                    [--max-block-bytes N] [--max-block-txs N]\n"
+            "                    [--max-block-cycles N] [--max-tx-bytes N]\n"
+            "                    [--max-tx-cycles N] [--show-secret] [--json]\n"
+            "\n"
+            "Creates the chain directory DIR: DIR/sequencer.key (a new random key,\n"
+            "mode 0600; --key-file imports 64 hex digits instead), and DIR/blocks and\n"
+            "DIR/proofs holding the genesis block. Its coinbase pays each allocation\n"
+            "in order: ID is a predicate id (64 hex digits) or an address (utxo1...),\n"
+            "VALUE base units; together at most 2,100,000,000,000,000. Without\n"
+            "allocations the coinbase pays 0 to the sequencer. The limits and fee\n"
+            "rates default to the standard parameters (docs/ENCODING.md); the chain\n"
+            "id is the hash of them all, the sequencer key included. The secret key\n"
+            "is never printed unless --show-secret is given.\n"
+            "\n"
+            "example:\n"
+            "  utxo wallet new --wallet w.db && utxo wallet address --wallet w.db\n"
+            "  utxo genesis -o mychain --alloc utxo1...:5000000000\n"
+            "  utxo verify --chain mychain/blocks --proofs mychain/proofs\n");
+}
+
+/* ID:VALUE, ID hex or address. */
+static bool parse_alloc(const char *s, chain_alloc *a)
+{
+    const char *colon = strrchr(s, ':');
+    char id[128];
+    size_t n, bin_len = 0;
+
+    if (colon == NULL || (n = (size_t)(colon - s)) == 0 || n >= sizeof id ||
+        !parse_u64(colon + 1, &a->value))
+        return false;
+    memcpy(id, s, n);
+    id[n] = 0;
+    if (n == 2 * UTXO_HASH_BYTES &&
+        sodium_hex2bin(a->id, UTXO_HASH_BYTES, id, n, NULL, &bin_len, NULL) == 0 &&
+        bin_len == UTXO_HASH_BYTES)
+        return true;
+    return utxo_address_decode(a->id, id) == UTXO_OK;
+}
+
+int cmd_genesis(int argc, char **argv)
+{
+    const char *dir = NULL, *key_file = NULL;
+    chain_alloc *allocs = NULL;
+    size_t n_alloc = 0;
+    bool show = false, as_json = false;
+    utxo_params p, out;
+    uint8_t seed[32], enc_p[UTXO_PARAMS_BYTES], fee_id[UTXO_HASH_BYTES];
+    uint64_t total = 0;
+    char msg[512];
+    int rc, ex = EXIT_USAGE;
+    struct {
+        const char *name;
+        uint64_t v;
+        bool set;
+    } nums[] = {{"--time", 0, 0},           {"--fee-per-byte", 0, 0}, {"--fee-per-kcycle", 0, 0},
+                {"--max-block-bytes", 0, 0}, {"--max-block-txs", 0, 0},
+                {"--max-block-cycles", 0, 0}, {"--max-tx-bytes", 0, 0},
+                {"--max-tx-cycles", 0, 0}};
+
+    if ((allocs = calloc((size_t)argc, sizeof *allocs)) == NULL) {
+        errorf("genesis: out of memory");
+        return EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++) {
+        bool done = false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            genesis_usage(stdout);
+            free(allocs);
+            return EXIT_VALID;
+        }
+        for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !done; k++) {
+            if (strcmp(argv[i], nums[k].name) != 0)
+                continue;
+            done = true;
+            if (i + 1 >= argc || !parse_u64(argv[++i], &nums[k].v)) {
+                errorf("genesis: %s wants a whole number", nums[k].name);
+                goto done;
+            }
+            nums[k].set = true;
+        }
+        if (done)
+            continue;
+        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--alloc") == 0 && i + 1 < argc) {
+            if (!parse_alloc(argv[++i], &allocs[n_alloc])) {
+                errorf("genesis: --alloc '%s': want ID:VALUE, ID a predicate id in hex or an "
+                       "address (utxo1...), VALUE in base units",
+                       argv[i]);
+                goto done;
+            }
+            if (allocs[n_alloc].value > UTXO_MAX_MONEY - total) {
+                errorf("genesis: the allocations exceed the maximum supply %llu",
+                       (unsigned long long)UTXO_MAX_MONEY);
+                goto done;
+            }
+            total += allocs[n_alloc++].value;
+        } else if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc) {
+            key_file = argv[++i];
+        } else if (strcmp(argv[i], "--show-secret") == 0) {
+            show = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            as_json = true;
+        } else {
+            errorf("genesis: unexpected argument '%s'", argv[i]);
+            genesis_usage(stderr);
+            goto done;
+        }
+    }
+    if (dir == NULL) {
+        errorf("genesis: say where to create the chain with -o DIR");
+        genesis_usage(stderr);
+        goto done;
+    }
+    utxo_params_default(&p);
+    {
+        uint64_t *dst64[] = {&p.genesis_time, &p.fee_per_byte, &p.fee_per_kcycle};
+        uint32_t *dst32[] = {&p.max_block_bytes, &p.max_block_txs};
+        for (int k = 0; k < 3; k++)
+            if (nums[k].set)
+                *dst64[k] = nums[k].v;
+        for (int k = 0; k < 2; k++)
+            if (nums[3 + k].set) {
+                if (nums[3 + k].v > UINT32_MAX) {
+                    errorf("genesis: %s is too large", nums[3 + k].name);
+                    goto done;
+                }
+                *dst32[k] = (uint32_t)nums[3 + k].v;
+            }
+        if (nums[5].set)
+            p.max_block_cycles = nums[5].v;
+        if (nums[6].set) {
+            if (nums[6].v > UINT32_MAX) {
+                errorf("genesis: --max-tx-bytes is too large");
+                goto done;
+            }
+            p.max_tx_bytes = (uint32_t)nums[6].v;
+        }
+        if (nums[7].set)
+            p.max_tx_cycles = nums[7].v;
+    }
+    /* the parameters must survive their own strict decoding */
+    utxo_params_to_bytes(enc_p, &p);
+    {
+        utxo_params check;
+        size_t off = 0;
+        if ((rc = utxo_params_from_bytes(&check, enc_p, sizeof enc_p, &off)) != UTXO_OK) {
+            errorf("genesis: these limits are not allowed (%s, parameter byte %zu): each must be "
+                   "non-zero and within the caps of docs/ENCODING.md",
+                   utxo_strerror(rc), off);
+            goto done;
+        }
+    }
+    if (key_file != NULL) {
+        uint8_t *kb = NULL;
+        size_t kl = 0, bin_len = 0;
+        if (read_file(key_file, 256, &kb, &kl) != 0)
+            goto done;
+        rc = sodium_hex2bin(seed, 32, (const char *)kb, kl, "\n", &bin_len, NULL);
+        sodium_memzero(kb, kl);
+        free(kb);
+        if (rc != 0 || bin_len != 32) {
+            errorf("genesis: %s: want the key seed as 64 hex digits", key_file);
+            goto done;
+        }
+    } else if (utxo_seed_random(seed) != UTXO_OK) {
+        errorf("genesis: no randomness for the sequencer key");
+        goto done;
+    }
+    rc = chain_genesis(dir, &p, seed, allocs, n_alloc, &out, msg, sizeof msg);
+    if (rc != UTXO_OK) {
+        errorf("genesis: %s", msg);
+        goto done;
+    }
+    (void)utxo_p2pk_id(fee_id, out.sequencer_pk);
+    if (as_json) {
+        json j;
+        json_init(&j, stdout, true);
+        json_begin_object(&j);
+        json_key(&j, "dir");
+        json_str(&j, dir);
+        json_key(&j, "chain_id");
+        json_hex(&j, out.chain_id, UTXO_HASH_BYTES);
+        json_key(&j, "sequencer_pk");
+        json_hex(&j, out.sequencer_pk, UTXO_PUBKEY_BYTES);
+        json_key(&j, "fee_predicate_id");
+        json_hex(&j, fee_id, UTXO_HASH_BYTES);
+        json_key(&j, "allocations");
+        json_u64(&j, n_alloc);
+        json_key(&j, "allocated");
+        json_u64(&j, total);
+        if (show) {
+            json_key(&j, "sequencer_key_seed");
+            json_hex(&j, seed, 32);
+        }
+        json_end_object(&j);
+        ex = json_finish(&j) == 0 ? EXIT_VALID : EXIT_USAGE;
+    } else {
+        char hex[65], addr[UTXO_ADDRESS_LEN + 1];
+        hex_encode(hex, out.chain_id, UTXO_HASH_BYTES);
+        printf("created chain %s in %s\n", hex, dir);
+        hex_encode(hex, out.sequencer_pk, UTXO_PUBKEY_BYTES);
+        printf("sequencer key %s (secret in %s/%s, mode 0600)\n", hex, dir, CHAIN_KEY_FILE);
+        if (utxo_address_encode(addr, fee_id) == UTXO_OK)
+            printf("fees go to %s\n", addr);
+        printf("genesis allocates %llu base units to %zu outputs\n", (unsigned long long)total,
+               n_alloc);
+        if (show) {
+            hex_encode(hex, seed, 32);
+            printf("sequencer key seed %s\n", hex);
+            sodium_memzero(hex, sizeof hex);
+        }
+        ex = EXIT_VALID;
+    }
+done:
+    sodium_memzero(seed, sizeof seed);
+    free(allocs);
+    return ex;
+}

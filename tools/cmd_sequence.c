@@ -1,0 +1,383 @@
+/*
+ * cmd_sequence.c — `utxo sequence -d DIR [TX...]`: the sequencer of a chain
+ * directory as a command. It opens the chain (key and block file), submits
+ * transactions to the mempool (each validated in full against the UTXO set
+ * and the transactions before it; rejected ones are reported with their
+ * reason), seals the accepted ones into signed blocks by fee rate, and
+ * appends them to the chain's files and optionally a store. With --check
+ * nothing is written; with --expect each line of a --txs list states the
+ * code it must get (the format of a generator's invalid.txs).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+#include "utxo.h"
+#include "prover/chain.h"
+#include "commands.h"
+#include "json.h"
+#include "store_util.h"
+#include "util.h"
+
+static void sequence_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: utxo sequence -d DIR [TXFILE...] [--txs LIST] [--expect] [--check]\n"
+            "                     [--db FILE] [--blocks N] [--time T] [--po2 P]\n"
+            "                     [--threads N] [--json]\n"
+            "\n"
+            "Submits transactions to the mempool of the chain in DIR, in order: each\n"
+            "binary transaction file TXFILE (as `utxo wallet send -o` writes), then\n"
+            "each line of LIST (\"HEX\", or \"CODE HEX WHAT...\" as in a generator's\n"
+            "invalid.txs; # starts a comment). Each is validated against the UTXO set\n"
+            "and the transactions accepted before it (every predicate runs): a\n"
+            "conflict, a missing output, a bad witness or fee is reported with its\n"
+            "reason. Then the accepted ones are sealed into blocks (highest fee rate\n"
+            "first, parents before children, within the block limits), signed with\n"
+            "DIR/sequencer.key and appended to DIR/blocks and DIR/proofs (and applied\n"
+            "to the store FILE, which must hold the chain up to its tip).\n"
+            "\n"
+            "  --check     validate only: write nothing\n"
+            "  --expect    each LIST line's CODE is the result it must get (0: accepted)\n"
+            "  --blocks N  seal at least N blocks (default: as many as the mempool needs)\n"
+            "  --time T    block time in seconds since the epoch (default: now)\n"
+            "  --po2 P     segment receipts for long runs at 2^P cycles (default 18, 0: none)\n"
+            "\n"
+            "Exit 0 when every transaction was accepted (--expect: got its code),\n"
+            "1 otherwise, 2 on usage or I/O errors.\n"
+            "\n"
+            "example:\n"
+            "  utxo gen --blocks 20 -o chain\n"
+            "  utxo sequence -d chain --txs chain/invalid.txs --expect --check\n"
+            "  utxo sequence -d chain payment.tx\n");
+}
+
+typedef struct seq_run {
+    chain_seq *s;
+    bool expect, as_json;
+    json *j;
+    uint64_t accepted, rejected, mismatched;
+} seq_run;
+
+static void submit_one(seq_run *r, const utxo_tx *tx, int want, const char *where)
+{
+    utxo_verdict vd;
+    uint8_t txid[UTXO_HASH_BYTES];
+    char hex[2 * UTXO_HASH_BYTES + 1];
+    int rc = chain_seq_submit(r->s, tx, &vd);
+
+    utxo_tx_txid(tx, txid);
+    hex_encode(hex, txid, sizeof txid);
+    if (rc == UTXO_OK)
+        r->accepted++;
+    else
+        r->rejected++;
+    if (r->expect && rc != want)
+        r->mismatched++;
+    if (r->as_json) {
+        json_begin_object(r->j);
+        json_key(r->j, "source");
+        json_str(r->j, where);
+        json_key(r->j, "txid");
+        json_str(r->j, hex);
+        json_key(r->j, "code");
+        json_i64(r->j, rc);
+        json_key(r->j, "reason");
+        json_str(r->j, rc == UTXO_OK ? "accepted" : utxo_strerror(rc));
+        json_key(r->j, "input");
+        json_u64(r->j, vd.input);
+        if (r->expect) {
+            json_key(r->j, "expected");
+            json_i64(r->j, want);
+        }
+        json_end_object(r->j);
+        return;
+    }
+    if (rc == UTXO_OK)
+        printf("accepted %s (%s)\n", hex, where);
+    else
+        printf("rejected %s (%s): %s [%d], input %u%s\n", hex, where, utxo_strerror(rc), rc,
+               vd.input,
+               rc == UTXO_ERR_TX_REJECTED
+                   ? (vd.vm.status == UTXO_VM_FAILED ? " (predicate failed)" : " (predicate said no)")
+                   : "");
+    if (r->expect && rc != want)
+        printf("  MISMATCH: expected %d (%s)\n", want, want ? utxo_strerror(want) : "accepted");
+}
+
+/* Submits every line of a list file; returns an exit code or -1 to go on. */
+static int submit_list(seq_run *r, const char *path, const utxo_params *p)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    unsigned long no = 0;
+    int ex = -1;
+
+    if (f == NULL) {
+        errorf("sequence: cannot open %s", path);
+        return EXIT_USAGE;
+    }
+    while ((got = getline(&line, &cap, f)) >= 0 && ex < 0) {
+        char *tok = strtok(line, " \t\r\n"), *hex = tok, where[64];
+        long want = 0;
+        uint8_t *bin = NULL;
+        size_t bl = 0, err_off = 0;
+        utxo_tx *tx = NULL;
+        int rc;
+        no++;
+        if (tok == NULL || tok[0] == '#')
+            continue;
+        if (strlen(tok) < 16) { /* CODE HEX ... */
+            char *end;
+            want = strtol(tok, &end, 10);
+            hex = strtok(NULL, " \t\r\n");
+            if (*end != 0 || hex == NULL) {
+                errorf("sequence: %s line %lu: want HEX or CODE HEX", path, no);
+                ex = EXIT_USAGE;
+                break;
+            }
+        }
+        if (hex_decode(hex, &bin, &bl) != 0) {
+            errorf("sequence: %s line %lu: not hex", path, no);
+            ex = EXIT_USAGE;
+            break;
+        }
+        snprintf(where, sizeof where, "%s:%lu", path, no);
+        rc = utxo_tx_from_bytes(&tx, bin, bl, p, &err_off);
+        free(bin);
+        if (rc != UTXO_OK) {
+            /* refused before the mempool: counts as a rejection with the decoder's code */
+            r->rejected++;
+            if (r->expect && rc != want)
+                r->mismatched++;
+            if (r->as_json) {
+                json_begin_object(r->j);
+                json_key(r->j, "source");
+                json_str(r->j, where);
+                json_key(r->j, "code");
+                json_i64(r->j, rc);
+                json_key(r->j, "reason");
+                json_str(r->j, utxo_strerror(rc));
+                json_key(r->j, "byte");
+                json_u64(r->j, err_off);
+                if (r->expect) {
+                    json_key(r->j, "expected");
+                    json_i64(r->j, want);
+                }
+                json_end_object(r->j);
+            } else {
+                printf("rejected (%s): not a valid transaction encoding: %s [%d] at byte %zu\n",
+                       where, utxo_strerror(rc), rc, err_off);
+                if (r->expect && rc != want)
+                    printf("  MISMATCH: expected %d (%s)\n", (int)want,
+                           want ? utxo_strerror((int)want) : "accepted");
+            }
+            continue;
+        }
+        submit_one(r, tx, (int)want, where);
+        utxo_tx_free(tx);
+    }
+    free(line);
+    fclose(f);
+    return ex;
+}
+
+int cmd_sequence(int argc, char **argv)
+{
+    const char *dir = NULL, *list = NULL, *db = NULL;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    size_t n_files = 0;
+    bool check = false, commit = false;
+    uint64_t blocks = 0, t = (uint64_t)time(NULL), po2 = 18, threads = 0;
+    seq_run r;
+    json j;
+    utxo_store *store = NULL;
+    char msg[512];
+    int rc, ex = EXIT_USAGE;
+
+    memset(&r, 0, sizeof r);
+    if (files == NULL)
+        return EXIT_USAGE;
+    for (int i = 1; i < argc; i++) {
+        bool has = i + 1 < argc;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            sequence_usage(stdout);
+            free(files);
+            return EXIT_VALID;
+        } else if ((strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--dir") == 0) && has) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--txs") == 0 && has) {
+            list = argv[++i];
+        } else if (strcmp(argv[i], "--db") == 0 && has) {
+            db = argv[++i];
+        } else if (strcmp(argv[i], "--blocks") == 0 && has) {
+            if (!parse_u64(argv[++i], &blocks) || blocks > 1000000) {
+                errorf("sequence: --blocks wants a number up to 1000000");
+                goto done;
+            }
+        } else if (strcmp(argv[i], "--time") == 0 && has) {
+            if (!parse_u64(argv[++i], &t)) {
+                errorf("sequence: --time wants seconds since the epoch");
+                goto done;
+            }
+        } else if (strcmp(argv[i], "--po2") == 0 && has) {
+            if (!parse_u64(argv[++i], &po2) ||
+                (po2 != 0 && (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX))) {
+                errorf("sequence: --po2 wants 0 or %u..%u", UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX);
+                goto done;
+            }
+        } else if (strcmp(argv[i], "--threads") == 0 && has) {
+            if (!parse_u64(argv[++i], &threads) || threads > 1024) {
+                errorf("sequence: --threads wants a number from 0 to 1024");
+                goto done;
+            }
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check = true;
+        } else if (strcmp(argv[i], "--expect") == 0) {
+            r.expect = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            r.as_json = true;
+        } else if (argv[i][0] == '-') {
+            errorf("sequence: unexpected argument '%s'", argv[i]);
+            sequence_usage(stderr);
+            goto done;
+        } else {
+            files[n_files++] = argv[i];
+        }
+    }
+    if (dir == NULL) {
+        errorf("sequence: name the chain directory with -d DIR");
+        sequence_usage(stderr);
+        goto done;
+    }
+    if (db != NULL && !check) {
+        if ((ex = store_cli_open(&store, db, NULL, 0, (unsigned)threads)) != EXIT_VALID)
+            goto done;
+        ex = EXIT_USAGE;
+    }
+    rc = chain_seq_open(&r.s, dir, store, (unsigned)threads, (unsigned)po2, msg, sizeof msg);
+    if (rc != UTXO_OK) {
+        errorf("sequence: %s", msg);
+        /* a file that cannot be read whole is an I/O matter (as for verify);
+         * blocks that do not follow are invalid */
+        ex = rc == UTXO_ERR_IO || rc == UTXO_ERR_ARG || rc == UTXO_ERR_TRUNCATED ||
+                     rc == UTXO_ERR_NOMEM
+                 ? EXIT_USAGE
+                 : EXIT_INVALID;
+        goto done;
+    }
+    if (store != NULL) {
+        utxo_store_info info;
+        utxo_store_get_info(store, &info);
+        if (info.n_blocks != chain_seq_next_height(r.s) ||
+            memcmp(info.tip_hash, bp_chain_tip_hash(chain_seq_chain(r.s)), UTXO_HASH_BYTES)) {
+            errorf("sequence: the store %s holds %u blocks, the chain in %s %u (or another tip): "
+                   "run `utxo replay %s/blocks --db %s` first",
+                   db, info.n_blocks, dir, chain_seq_next_height(r.s), dir, db);
+            goto done;
+        }
+    }
+    if (r.as_json) {
+        r.j = &j;
+        json_init(&j, stdout, true);
+        json_begin_object(&j);
+        json_key(&j, "submitted");
+        json_begin_array(&j);
+    }
+    for (size_t k = 0; k < n_files; k++) {
+        uint8_t *bin = NULL;
+        size_t bl = 0, err_off = 0;
+        utxo_tx *tx = NULL;
+        if (read_file(files[k], chain_seq_params(r.s)->max_tx_bytes, &bin, &bl) != 0)
+            goto done;
+        rc = utxo_tx_from_bytes(&tx, bin, bl, chain_seq_params(r.s), &err_off);
+        free(bin);
+        if (rc != UTXO_OK) {
+            errorf("sequence: %s is not a transaction (%s at byte %zu)", files[k],
+                   utxo_strerror(rc), err_off);
+            ex = EXIT_INVALID;
+            goto done;
+        }
+        submit_one(&r, tx, 0, files[k]);
+        utxo_tx_free(tx);
+    }
+    if (list != NULL && (ex = submit_list(&r, list, chain_seq_params(r.s))) >= 0)
+        goto done;
+    ex = EXIT_USAGE;
+    if (r.as_json)
+        json_end_array(&j);
+    if (!check) {
+        uint64_t sealed = 0;
+        if (r.as_json) {
+            json_key(&j, "blocks");
+            json_begin_array(&j);
+        }
+        while (sealed < blocks || mp_count(chain_seq_mempool(r.s)) > 0) {
+            chain_block_info info;
+            char hex[2 * UTXO_HASH_BYTES + 1];
+            if ((rc = chain_seq_seal(r.s, t, &info, msg, sizeof msg)) != UTXO_OK) {
+                errorf("sequence: %s", msg);
+                goto done;
+            }
+            sealed++;
+            if (info.n_txs == 1 && mp_count(chain_seq_mempool(r.s)) > 0) {
+                errorf("sequence: block %u took none of the %zu transactions left (internal "
+                       "error: please report)", info.height, mp_count(chain_seq_mempool(r.s)));
+                goto done;
+            }
+            hex_encode(hex, info.hash, sizeof info.hash);
+            if (r.as_json) {
+                json_begin_object(&j);
+                json_key(&j, "height");
+                json_u64(&j, info.height);
+                json_key(&j, "hash");
+                json_str(&j, hex);
+                json_key(&j, "txs");
+                json_u64(&j, info.n_txs);
+                json_key(&j, "fees");
+                json_u64(&j, info.fees);
+                json_end_object(&j);
+            } else {
+                printf("sealed block %u %s: %u txs, %u inputs, fees %llu, %zu bytes\n",
+                       info.height, hex, info.n_txs, info.n_inputs,
+                       (unsigned long long)info.fees, info.block_bytes);
+            }
+        }
+        if (r.as_json)
+            json_end_array(&j);
+        commit = true;
+    }
+    if (r.as_json) {
+        json_key(&j, "accepted");
+        json_u64(&j, r.accepted);
+        json_key(&j, "rejected");
+        json_u64(&j, r.rejected);
+        if (r.expect) {
+            json_key(&j, "mismatched");
+            json_u64(&j, r.mismatched);
+        }
+        json_end_object(&j);
+        if (json_finish(&j) != 0)
+            goto done;
+    } else {
+        printf("%llu accepted, %llu rejected", (unsigned long long)r.accepted,
+               (unsigned long long)r.rejected);
+        if (r.expect)
+            printf(", %llu not as expected", (unsigned long long)r.mismatched);
+        printf("%s\n", check ? " (checked only: nothing written)" : "");
+    }
+    ex = (r.expect ? r.mismatched == 0 : r.rejected == 0) ? EXIT_VALID : EXIT_INVALID;
+done:
+    if (r.s != NULL && chain_seq_close(r.s, commit) != UTXO_OK && ex == EXIT_VALID) {
+        errorf("sequence: cannot replace the files in %s", dir);
+        ex = EXIT_USAGE;
+    }
+    utxo_store_close(store);
+    free(files);
+    return ex;
+}
