@@ -813,6 +813,25 @@ START_TEST(page_cost_metering)
     ck_assert_int_eq(vm_run(v, fail_p, args, sizeof args, NULL, 100000, &r), UTXO_OK);
     ck_assert_int_eq(r.fail, UTXO_VM_FAIL_BAD_ACCESS);
     ck_assert_uint_eq(r.cycles, 8 + 3 * cost);
+    /* Every budget up to the total: the whole run ends exactly as the
+     * single-stepped run (a page charge inside a straight-line run must not
+     * let the rest of the run pass the budget). */
+    vm *w = vm_new();
+    vm_set_page_cost(w, cost);
+    for (uint64_t budget = 0; budget <= total; budget++) {
+        utxo_vm_result one, step;
+        ck_assert_int_eq(vm_run(v, p, args, sizeof args, NULL, budget, &one), UTXO_OK);
+        ck_assert_int_eq(vm_load(w, p, args, sizeof args, NULL, budget), UTXO_OK);
+        uint64_t at = 1;
+        while (vm_run_until(w, at, &step) == VM_RUN_PAUSED)
+            at = step.cycles + 1;
+        ck_assert_msg(memcmp(&one, &step, sizeof one) == 0,
+                      "budget %llu: whole pc %#x cycles %llu, stepped pc %#x cycles %llu",
+                      (unsigned long long)budget, one.pc, (unsigned long long)one.cycles,
+                      step.pc, (unsigned long long)step.cycles);
+        ck_assert_uint_le(one.cycles, budget);
+    }
+    vm_free(w);
     vm_free(v);
     vm_program_free(fail_p);
     split_page_cost = cost;

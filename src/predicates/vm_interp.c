@@ -123,13 +123,28 @@ static unsigned access_size(uint8_t op)
         if (!stepping)                  \
             cycles -= ip->blen - 1u;    \
     } while (0)
-/* Adds page costs the last slow path accrued (vm_set_page_cost); past the
- * budget the run fails out of cycles at the instruction at pc_. */
-#define SETTLE(pc_)                                                         \
+/* Adds page costs the last slow path accrued (vm_set_page_cost). rest_ is
+ * the part of the current run charged ahead but not executed yet. If the
+ * run no longer fits before the stop point, its tail is given back and the
+ * loop continues in step mode, so the count stays exactly what a
+ * single-stepped run gives; past the budget the run fails out of cycles at
+ * the instruction at pc_. */
+#ifdef VM_GOTO
+#define STEP_DISPATCH() (disp = step)
+#else
+#define STEP_DISPATCH() ((void)0)
+#endif
+#define SETTLE(pc_, rest_)                                                  \
     do {                                                                    \
         if (UNLIKELY(v->pending)) {                                         \
             cycles += v->pending;                                           \
             v->pending = 0;                                                 \
+            if (!stepping && cycles > limit) {                              \
+                cycles -= (rest_);                                          \
+                stepping = 1;                                               \
+                limit = 0;                                                  \
+                STEP_DISPATCH();                                            \
+            }                                                               \
             if (cycles > v->budget) {                                       \
                 v->cycles = v->budget;                                      \
                 vm_finish(v, UTXO_VM_FAILED, UTXO_VM_FAIL_OUT_OF_CYCLES, 0, (pc_)); \
@@ -340,7 +355,7 @@ exec:
             v->pc = pc;
             return VM_RUN_PAUSED;
         }
-        SETTLE(pc); /* pages the host call materialised */
+        SETTLE(pc, 0u); /* pages the host call materialised */
         if (fail) {
             vm_finish(v, UTXO_VM_FAILED, fail, 0, pc);
             return VM_RUN_DONE;
@@ -371,7 +386,7 @@ slow_load: {
     fail = vm_load_slow(v, a, access_size(ip->op));
     if (fail)
         goto fault;
-    SETTLE(ip->pc);
+    SETTLE(ip->pc, ip->blen - 1u);
     vmexec(); /* page is there now: redo the load, already counted */
 }
 
@@ -383,7 +398,7 @@ slow_store: {
     fail = vm_store_slow(v, a, access_size(ip->op), RS2, &recode);
     if (fail)
         goto fault;
-    SETTLE(ip->pc);
+    SETTLE(next_pc - 4u, rest);
     /* Only a store into the page being executed can change what runs next:
      * give the rest of the run back, as charged, and fetch afresh (the page
      * is now patched, so it continues in step mode). */
