@@ -529,6 +529,94 @@ START_TEST(hostcall_larger_than_segment)
 }
 END_TEST
 
+/* A run that reads the transaction (sighash, input index, height) in a late
+ * segment: split == unsplit under the same context, and the receipts do
+ * not verify under another transaction or another input. */
+static size_t tx_image(uint8_t *img, size_t cap)
+{
+    uint32_t code[] = {
+        ADDI(5, 0, 700),        /* ~1400 cycles first: the calls land in segment 2+ */
+        ADDI(5, 5, -1),
+        BNE(5, 0, -4),
+        LUI(10, 0x40000),       /* a0 = 0x40000000 */
+        ADDI(17, 0, 3),         /* SIGHASH */
+        ECALL(),
+        ADDI(17, 0, 4),         /* INPUT_INDEX -> a0 */
+        ECALL(),
+        ADD(6, 10, 0),          /* t1 = input index */
+        ADDI(17, 0, 10),        /* HEIGHT -> a0 */
+        ECALL(),
+        ADD(6, 6, 10),          /* t1 += height */
+        LUI(7, 0x40000),
+        LW(10, 7, 4),           /* a0 = sighash word 1 */
+        XOR(10, 10, 6),
+        ADDI(17, 0, 0),         /* HALT a0 (almost surely rejects, with a tx-bound code) */
+        ECALL(),
+    };
+    size_t len = 18 + sizeof code;
+    ck_assert_uint_le(len, cap);
+    memcpy(img, "UTXP\x01\x01", 6);
+    img[6] = 0x00, img[7] = 0x00, img[8] = 0x02, img[9] = 0x00;
+    img[10] = 0x00, img[11] = 0x00, img[12] = 0x02, img[13] = 0x00;
+    img[14] = sizeof code, img[15] = img[16] = img[17] = 0;
+    for (size_t i = 0; i < sizeof code / 4; i++)
+        for (int j = 0; j < 4; j++)
+            img[18 + 4 * i + j] = (uint8_t)(code[i] >> (8 * j));
+    return len;
+}
+
+START_TEST(transaction_context)
+{
+    uint64_t seed = 11;
+    uint8_t img[256];
+    size_t img_len = tx_image(img, sizeof img);
+    utxo_params p;
+    utxo_tx *tx = random_tx(&seed, 3, 2), *other = random_tx(&seed, 3, 2);
+    utxo_output spent[8];
+    utxo_txctx ctx, octx;
+    utxo_vm_result plain, res, chk;
+    rlist l = {0};
+
+    utxo_params_default(&p);
+    memset(spent, 0, sizeof spent);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.tx = tx;
+    ctx.input_index = tx->n_inputs - 1;
+    ctx.spent = spent;
+    ctx.height = 1234;
+    utxo_tx_sighash(tx, p.chain_id, ctx.sighash);
+    octx = ctx;
+    octx.tx = other;
+    octx.input_index = 0;
+    utxo_tx_sighash(other, p.chain_id, octx.sighash);
+
+    ck_assert_int_eq(utxo_predicate_run(&plain, img, img_len, NULL, 0, &ctx, 100000), UTXO_OK);
+    ck_assert_int_eq(plain.status, UTXO_VM_REJECTED);
+    l.keep = 1;
+    ck_assert_int_eq(utxo_segments_prove(&res, img, img_len, NULL, 0, &ctx, 100000, 10, 0, collect, &l),
+                     UTXO_OK);
+    same_result(&plain, &res);
+    ck_assert_uint_ge(l.n, 2);
+    ck_assert_int_eq(utxo_segments_verify(&chk, img, img_len, NULL, 0, &ctx, 100000, 0,
+                                          (const utxo_receipt *const *)l.r, l.n, 2),
+                     UTXO_OK);
+    same_result(&plain, &chk);
+    /* the last segment reads the transaction: it fails under another one */
+    ck_assert_int_ne(utxo_segments_verify(&chk, img, img_len, NULL, 0, &octx, 100000, 0,
+                                          (const utxo_receipt *const *)l.r, l.n, 2),
+                     UTXO_OK);
+    utxo_receipt_check one;
+    ck_assert_int_ne(utxo_receipt_verify(&one, l.r[l.n - 1], &octx), UTXO_OK);
+    ck_assert_int_ne(utxo_receipt_verify(&one, l.r[l.n - 1], NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_receipt_verify(&one, l.r[l.n - 1], &ctx), UTXO_OK);
+    /* the first segment only loops: valid under any context */
+    ck_assert_int_eq(utxo_receipt_verify(&one, l.r[0], &octx), UTXO_OK);
+    rlist_free(&l);
+    utxo_tx_free(tx);
+    utxo_tx_free(other);
+}
+END_TEST
+
 static Suite *segments_suite(void)
 {
     Suite *s = suite_create("segments");
@@ -544,6 +632,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, witness_missing_or_extra_page);
     tcase_add_test(tc, deterministic_and_hostcall_limit);
     tcase_add_test(tc, hostcall_larger_than_segment);
+    tcase_add_test(tc, transaction_context);
     suite_add_tcase(s, tc);
     return s;
 }
