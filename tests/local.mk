@@ -240,8 +240,14 @@ tests_test_segments_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools \
 	-DSEG_DIR='"$(abs_top_srcdir)/tests/segments"'
 tests_test_segments_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/segments/work.c tests/segments/work.img tests/segments/gen_work.sh
-TESTS += tests/segments_cli.sh
-EXTRA_DIST += tests/segments_cli.sh
+TESTS += tests/segments_cli.sh tests/segments_img.sh
+EXTRA_DIST += tests/segments_cli.sh tests/segments_img.sh
+# `make seg-work-img` rebuilds the committed workload image and its copy
+seg-work-img: utxo$(EXEEXT)
+	RV_CC='$(RV_CC)' RV_LD='$(RV_LD)' $(SHELL) $(srcdir)/tests/segments/gen_work.sh \
+		$(abs_top_srcdir) $(srcdir)/tests/segments/work.img ./utxo$(EXEEXT) \
+		$(srcdir)/tools/bench/seg_work_img.h
+.PHONY: seg-work-img
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_receipt
 endif
