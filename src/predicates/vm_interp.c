@@ -353,6 +353,20 @@ exec:
              * own cycle given back; the next segment executes it afresh. */
             v->cycles = cycles - 1u;
             v->pc = pc;
+            /* Pages the call touched before it stopped (a descriptor read
+             * to price it) stay materialised: charge them now, in this
+             * segment, since a replay of the next one gets them from its
+             * witness, uncharged. */
+            if (v->pending) {
+                uint64_t c = v->cycles + v->pending;
+                v->pending = 0;
+                if (c > v->budget) {
+                    v->cycles = v->budget;
+                    vm_finish(v, UTXO_VM_FAILED, UTXO_VM_FAIL_OUT_OF_CYCLES, 0, pc);
+                    return VM_RUN_DONE;
+                }
+                v->cycles = c;
+            }
             return VM_RUN_PAUSED;
         }
         SETTLE(pc, 0u); /* pages the host call materialised */
