@@ -303,6 +303,33 @@ static int first_only(void *arg, const utxo_store_utxo *u)
     return 1;
 }
 
+/* A node cache emptied after every block (and growing inside one) gives
+ * the same file as the default cache. */
+START_TEST(tiny_cache_same_store)
+{
+    char pa[512], pb[512];
+    uint8_t da[32], db[32];
+    utxo_store *a, *b;
+
+    tmp_path(pa, sizeof pa, "cachea");
+    tmp_path(pb, sizeof pb, "cacheb");
+    a = open_new(pa);
+    a->nodes.keep = 4;
+    apply_range(a, 0, C.n);
+    ck_assert_int_eq(utxo_store_rollback(a, 3), UTXO_OK);
+    apply_range(a, 4, C.n);
+    b = open_new(pb);
+    apply_range(b, 0, C.n);
+    utxo_store_close(a);
+    utxo_store_close(b);
+    dump_digest(pa, da);
+    dump_digest(pb, db);
+    ck_assert_mem_eq(da, db, 32);
+    rm_db(pa);
+    rm_db(pb);
+}
+END_TEST
+
 START_TEST(queries)
 {
     char path[512];
@@ -558,6 +585,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, replay_matches_builder);
     tcase_add_test(tc, queries);
+    tcase_add_test(tc, tiny_cache_same_store);
     tcase_add_test(tc, rollback_equals_fresh_replay);
     tcase_add_test(tc, invalid_blocks_change_nothing);
     tcase_add_test(tc, refuses_bad_files);

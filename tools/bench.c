@@ -28,6 +28,7 @@ static const struct bench benches[] = {
     {"vm", bench_vm, "RV32IM interpreter: instructions per second, metered, vs the same C native"},
     {"stateless", bench_stateless, "accumulator: state bytes, proof bytes per input, verify vs raw hashing"},
     {"wallet", bench_wallet, "wallet: proof update per block vs the validator's own work, sync vs validation"},
+    {"replay", bench_replay, "full node: replay tx/s into the SQLite store vs bare SQLite and Ed25519 x threads"},
 };
 
 uint64_t bench_now_ns(void)

@@ -24,9 +24,13 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs);
 /* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
 int bench_vm_p2pk(int reps);
 
+/* The full node (bench_replay.c): replay throughput vs bare SQLite and Ed25519. */
+int bench_replay(int argc, char **argv);
+
 /* Continuations (bench_segments.c): prove/verify vs plain, speed-up, witness, peak memory. */
 int bench_segments(int argc, char **argv);
 
 /* The wallet (bench_wallet.c): proof updates vs stateless apply, sync vs validation. */
 int bench_wallet(int argc, char **argv);
+
 #endif /* UTXO_TOOLS_BENCH_H */

@@ -17,9 +17,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "sqlstore/store_int.h"
 #include "prover/blockproof.h"
 #include "utxo/codec.h"
+
+uint64_t store_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- undo record ----------------------------------------------------------- */
 
@@ -366,6 +375,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     uint8_t digest[UTXO_HASH_BYTES];
     uint64_t count_before;
     uint32_t bt = 0, bi = 0;
+    uint64_t t0, t1, t2;
     bool in_txn = false;
     int rc;
 
@@ -414,6 +424,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     if ((rc = store_begin(s)) != UTXO_OK)
         goto out;
     in_txn = true;
+    t0 = store_now_ns();
     if ((rc = resolve_spent(s, &c, b, &vd)) != UTXO_OK)
         goto out;
     rc = utxo_verifier_block(s->verifier, b, (const utxo_output *const *)c.spent, &vd);
@@ -431,6 +442,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
                        utxo_strerror(rc));
         goto out;
     }
+    t1 = store_now_ns();
     rc = bp_prove_block(&bundle, digest, s->forest, lookup, &c, b, &bt, &bi);
     if (rc != UTXO_OK) {
         vd.tx = bt;
@@ -446,13 +458,13 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
                         b->header.height);
         goto out;
     }
-    {
-        utxo_verdict keep = vd;
-        if ((rc = write_block(s, &c, b, bundle, digest, count_before)) != UTXO_OK ||
-            (rc = store_commit(s)) != UTXO_OK)
-            goto out;
-        vd = keep;
-    }
+    t2 = store_now_ns();
+    if ((rc = write_block(s, &c, b, bundle, digest, count_before)) != UTXO_OK ||
+        (rc = store_commit(s)) != UTXO_OK)
+        goto out;
+    s->ns_validate += t1 - t0;
+    s->ns_prove += t2 - t1;
+    s->ns_write += store_now_ns() - t2;
     in_txn = false;
 out:
     if (in_txn && rc != UTXO_OK)

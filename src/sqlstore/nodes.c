@@ -24,8 +24,9 @@
 #include "sqlstore/store_int.h"
 
 #define CACHE_MIN ((size_t)1 << 12)
-/* After a flush, a cache holding more entries than this is emptied. */
-#define CACHE_KEEP ((size_t)1 << 19)
+/* After a flush, a cache holding more entries than this is emptied (about
+ * 6 MiB of entries; the table itself is at most twice that). */
+#define CACHE_KEEP ((size_t)1 << 17)
 
 static size_t slot_of(uint64_t key, size_t cap)
 {
@@ -83,6 +84,7 @@ int store_nodes_init(store_nodes *n, utxo_store *s, uint64_t count)
     if (n->tab == NULL)
         return UTXO_ERR_NOMEM;
     n->cap = CACHE_MIN;
+    n->keep = CACHE_KEEP;
     return UTXO_OK;
 }
 
@@ -139,7 +141,7 @@ int store_nodes_flush(store_nodes *n)
         e->state = 1;
         n->dirty--;
     }
-    if (n->used > CACHE_KEEP)
+    if (n->used > n->keep)
         cache_clear(n);
     return UTXO_OK;
 }

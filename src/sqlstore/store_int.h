@@ -62,6 +62,7 @@ typedef struct store_nodes {
     uint64_t count;       /* leaves the stored forest holds (row lengths) */
     store_node *tab;      /* open addressing, linear probing, cap a power of 2 */
     size_t cap, used, dirty;
+    size_t keep;          /* after a flush, more entries than this empty the cache */
     int err;              /* first storage error inside the forest's calls */
 } store_nodes;
 
@@ -87,8 +88,14 @@ struct utxo_store {
     store_meta meta;
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
+    /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):
+     * reading spent outputs + predicates, forest + proof, rows + commit */
+    uint64_t ns_validate, ns_prove, ns_write;
     char msg[512];
 };
+
+/* Monotonic clock in nanoseconds. */
+uint64_t store_now_ns(void);
 
 /* Records a failure: formats the message into s->msg and returns rc. */
 int store_fail(utxo_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
