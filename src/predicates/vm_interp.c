@@ -12,7 +12,9 @@
  * cycle and stops exactly at the stop point. A run left early (fault, store
  * into decoded code) gives back the part it did not execute (REFUND), so the
  * count is exact in every case: it is the number of instructions that began
- * executing, plus what host calls charged.
+ * executing, plus what host calls charged, plus page costs (SETTLE, which
+ * also drops to step mode when a charge inside a run leaves the rest of the
+ * run no room before the stop point).
  *
  * Pages whose decoded table was patched by stores run in step mode too
  * (entered and left at `far`, the only way onto or off a page).
