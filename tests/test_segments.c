@@ -18,6 +18,7 @@
 #include "vm_asm.h"
 #include "utxo/segments.h"
 #include "prover/receipt.h"
+#include "predicates/vm.h"
 #include "bench/seg_work_img.h"
 
 static uint8_t *work_img;
@@ -617,6 +618,128 @@ START_TEST(transaction_context)
 }
 END_TEST
 
+/* ---- the two VM hooks continuations rely on ------------------------------ */
+
+
+typedef struct pg_ud {
+    uint8_t code[1024];
+    int mode;   /* 0 code present, rest absent; 1 page 0x81 missing; 2 code absent */
+    int asked;
+} pg_ud;
+
+static int test_pager(void *ud, uint32_t page, uint8_t buf[VM_PAGE_BYTES])
+{
+    pg_ud *u = ud;
+    u->asked++;
+    if (page == 0x80) {
+        if (u->mode == 2)
+            return VM_PAGE_ABSENT;
+        memcpy(buf, u->code, VM_PAGE_BYTES);
+        return VM_PAGE_PRESENT;
+    }
+    if (page == 0x81 && u->mode == 1)
+        return VM_PAGE_MISSING;
+    return VM_PAGE_ABSENT;
+}
+
+START_TEST(vm_fence_and_pager)
+{
+    const uint32_t fence_code[] = {
+        ADDI(5, 0, 10), ADDI(5, 5, -1), BNE(5, 0, -4), /* 21 cycles */
+        LUI(10, 0x20), LUI(11, 0x1), LUI(12, 0x40000), ADDI(17, 0, 11), /* 25 */
+        ECALL(),                                        /* BLAKE2B of 4 KiB at cycle 25 */
+        ADDI(10, 0, 0), ADDI(17, 0, 0), ECALL(),
+    };
+    uint8_t bytes[sizeof fence_code];
+    for (size_t i = 0; i < sizeof fence_code / 4; i++)
+        for (int j = 0; j < 4; j++)
+            bytes[4 * i + j] = (uint8_t)(fence_code[i] >> (8 * j));
+    vm_segment seg = {0x20000, sizeof bytes, bytes};
+    vm_image im;
+    memset(&im, 0, sizeof im);
+    im.entry = 0x20000;
+    im.n_segs = 1;
+    im.segs = &seg;
+    vm_program *prog = NULL;
+    ck_assert_int_eq(vm_program_new(&prog, &im), UTXO_OK);
+    vm *v = vm_new();
+    ck_assert_ptr_nonnull(v);
+    utxo_vm_result whole, out;
+    ck_assert_int_eq(vm_run(v, prog, NULL, 0, NULL, 100000, &whole), UTXO_OK);
+    ck_assert_int_eq(whole.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_gt(whole.cycles, 3700);
+
+    /* fence at 100: pause before the ECALL, its cycle given back */
+    ck_assert_int_eq(vm_load(v, prog, NULL, 0, NULL, 100000), UTXO_OK);
+    vm_set_hostcall_fence(v, 100);
+    ck_assert_int_eq(vm_run_until(v, 100, &out), VM_RUN_PAUSED);
+    ck_assert_uint_eq(out.cycles, 25);
+    ck_assert_uint_eq(out.pc, 0x20000 + 7 * 4);
+    ck_assert_int_eq(vm_run_until(v, 100, &out), VM_RUN_PAUSED); /* again: no progress */
+    ck_assert_uint_eq(out.cycles, 25);
+    vm_set_hostcall_fence(v, UINT64_MAX);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &out), VM_RUN_DONE);
+    same_result(&whole, &out);
+    /* a budget too small for the call: out of cycles wins over the fence */
+    ck_assert_int_eq(vm_load(v, prog, NULL, 0, NULL, 1000), UTXO_OK);
+    vm_set_hostcall_fence(v, 100);
+    ck_assert_int_eq(vm_run_until(v, 100, &out), VM_RUN_DONE);
+    ck_assert_int_eq(out.fail, UTXO_VM_FAIL_OUT_OF_CYCLES);
+    ck_assert_uint_eq(out.cycles, 1000);
+
+    /* pager: the code page present, everything else absent */
+    pg_ud u;
+    memset(&u, 0, sizeof u);
+    memcpy(u.code, bytes, sizeof bytes);
+    ck_assert_int_eq(vm_load_empty(v, NULL, NULL, 0, NULL, 100000), UTXO_OK);
+    vm_set_pc(v, 0x20000);
+    vm_set_pages_outside(v, 1);
+    vm_set_pager(v, test_pager, &u);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &out), VM_RUN_DONE);
+    same_result(&whole, &out);
+    ck_assert_int_eq(u.asked, 5); /* code, three pages hashed, output */
+    uint32_t nt;
+    (void)vm_touched_pages(v, &nt);
+    ck_assert_uint_eq(nt, 5);
+    /* a page the pager cannot give: NOT_WITNESSED at the ECALL */
+    u.mode = 1;
+    ck_assert_int_eq(vm_load_empty(v, NULL, NULL, 0, NULL, 100000), UTXO_OK);
+    vm_set_pc(v, 0x20000);
+    vm_set_pages_outside(v, 1);
+    vm_set_pager(v, test_pager, &u);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &out), VM_RUN_DONE);
+    ck_assert_int_eq(out.fail, UTXO_VM_FAIL_NOT_WITNESSED);
+    ck_assert_uint_eq(out.pc, 0x20000 + 7 * 4);
+    /* code witnessed absent: the fetch fails as in a normal run, no cycle */
+    u.mode = 2;
+    ck_assert_int_eq(vm_load_empty(v, NULL, NULL, 0, NULL, 100000), UTXO_OK);
+    vm_set_pc(v, 0x20000);
+    vm_set_pager(v, test_pager, &u);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &out), VM_RUN_DONE);
+    ck_assert_int_eq(out.fail, UTXO_VM_FAIL_BAD_FETCH);
+    ck_assert_uint_eq(out.cycles, 0);
+    /* a present page with nothing counted outside: refused, not overdrawn */
+    u.mode = 0;
+    ck_assert_int_eq(vm_load_empty(v, NULL, NULL, 0, NULL, 100000), UTXO_OK);
+    vm_set_pc(v, 0x20000);
+    vm_set_pages_outside(v, 0);
+    vm_set_pager(v, test_pager, &u);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &out), VM_RUN_DONE);
+    ck_assert_int_eq(out.fail, UTXO_VM_FAIL_NOT_WITNESSED);
+    /* the page limit sees pages outside: limit 3 with 1 outside + code */
+    u.mode = 0;
+    ck_assert_int_eq(vm_load_empty(v, NULL, NULL, 0, NULL, 100000), UTXO_OK);
+    vm_set_page_limit(v, 3);
+    vm_set_pc(v, 0x20000);
+    vm_set_pages_outside(v, 2);
+    vm_set_pager(v, test_pager, &u);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &out), VM_RUN_DONE);
+    ck_assert_int_eq(out.fail, UTXO_VM_FAIL_MEMORY_LIMIT); /* code (1 of 2 outside) + 1 new = 3; 2nd new fails */
+    vm_free(v);
+    vm_program_free(prog);
+}
+END_TEST
+
 static Suite *segments_suite(void)
 {
     Suite *s = suite_create("segments");
@@ -633,6 +756,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, deterministic_and_hostcall_limit);
     tcase_add_test(tc, hostcall_larger_than_segment);
     tcase_add_test(tc, transaction_context);
+    tcase_add_test(tc, vm_fence_and_pager);
     suite_add_tcase(s, tc);
     return s;
 }
