@@ -67,7 +67,9 @@ int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output
 #define UTXO_VM_UNKNOWN (-1)
 
 /**
- * As utxo_verifier_block, with predicate outcomes the caller has already
+ * As utxo_verifier_block for a block that has ALREADY passed
+ * utxo_block_check under the verifier's parameters (the caller ran it; it
+ * is not repeated), with predicate outcomes the caller has already
  * established for some inputs (a stateless validator checks long runs
  * through their segment receipts, utxo/segments.h): when known[t] is not
  * NULL and known[t][i].status is not UTXO_VM_UNKNOWN, input i of
