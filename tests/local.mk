@@ -211,6 +211,13 @@ installcheck-wallet-example:
 	  `pkg-config --define-variable=prefix='$(DESTDIR)$(prefix)' --cflags --libs libutxo` && \
 	LD_LIBRARY_PATH='$(DESTDIR)$(libdir)' ./wallet_example_installed && rm -f wallet_example_installed
 .PHONY: installcheck-wallet-example
+# libFuzzer target: addresses, multisig arguments, standard image recognition
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_wallet
+endif
+tests_fuzz_fuzz_wallet_SOURCES = tests/fuzz/fuzz_wallet.c
+tests_fuzz_fuzz_wallet_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_wallet_LDFLAGS = $(FUZZLINK)
 # end wallet
 
 # store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals
