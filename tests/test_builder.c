@@ -694,6 +694,52 @@ START_TEST(rsa_through_builder)
 }
 END_TEST
 
+/* A predicate that is not a standard instance: the always-accepting image
+ * of docs/PREDICATES.md's worked example. Its plan (argument length and
+ * budget) must be declared before finalize; its arguments come raw. */
+START_TEST(custom_predicate_plan)
+{
+    static const uint8_t img[42] = {0x55, 0x54, 0x58, 0x50, 0x01, 0x02, 0x00, 0x00, 0x02, 0x00,
+                                    0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                    0x02, 0x00, 0x0c, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef,
+                                    0x13, 0x05, 0x00, 0x00, 0x93, 0x08, 0x00, 0x00, 0x73, 0x00,
+                                    0x00, 0x00};
+    utxo_params p;
+    utxo_builder *b;
+    utxo_coin coin;
+    utxo_verdict v;
+    party a, c;
+    int kind;
+    const utxo_tx *tx;
+
+    utxo_params_default(&p);
+    party_init(&a, 0);
+    party_init(&c, 1);
+    ck_assert_int_eq(utxo_std_identify(&kind, NULL, 0, NULL, img, sizeof img), UTXO_ERR_NOT_STANDARD);
+    coin = coin_of(img, sizeof img, 50, 0, 100000);
+    b = utxo_builder_new(&p, 0);
+    ck_assert_int_eq(utxo_builder_add_input(b, &coin, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, 50000, c.id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_ERR_BUILDER_STATE); /* no plan */
+    ck_assert_int_eq(utxo_builder_set_args(b, 0, (const uint8_t *)"abc", 3), UTXO_ERR_BUILDER_STATE);
+    ck_assert_int_eq(utxo_builder_set_plan(b, 0, 3, 1000), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_check(b, &v), UTXO_ERR_UNSIGNED);
+    ck_assert_int_eq(utxo_builder_sign(b, a.sk, NULL), UTXO_ERR_NO_KEY);
+    ck_assert_int_eq(utxo_builder_set_args(b, 0, (const uint8_t *)"ab", 2), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_builder_set_args(b, 0, (const uint8_t *)"abc", 3), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_check(b, &v), UTXO_OK);
+    tx = utxo_builder_tx(b);
+    ck_assert_uint_eq(tx->inputs[0].witness.budget, 1000);
+    ck_assert_uint_eq(tx->inputs[0].witness.args_len, 3);
+    /* 1000 cycles: one kcycle */
+    ck_assert_uint_eq(utxo_builder_fee(b), utxo_tx_get_length(tx, true) + 1);
+    ck_assert_int_eq(validate(&p, tx, &coin, 1, 0, &v), UTXO_OK);
+    utxo_builder_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("builder");
@@ -712,6 +758,7 @@ int main(void)
     tcase_add_test(tc, multisig_2of3_separate_signers);
     tcase_add_test(tc, every_standard_predicate);
     tcase_add_test(tc, rsa_through_builder);
+    tcase_add_test(tc, custom_predicate_plan);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
