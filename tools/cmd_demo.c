@@ -33,7 +33,7 @@
 #include "json.h"
 #include "util.h"
 
-#define DEMO_BLOCKS 300u
+#define DEMO_BLOCKS 400u
 
 static void demo_usage(FILE *f)
 {

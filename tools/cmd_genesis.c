@@ -38,9 +38,10 @@ static void genesis_usage(FILE *f)
             "is never printed unless --show-secret is given.\n"
             "\n"
             "example:\n"
-            "  utxo wallet new --wallet w.db && utxo wallet address --wallet w.db\n"
-            "  utxo genesis -o mychain --alloc utxo1...:5000000000\n"
-            "  utxo verify --chain mychain/blocks --proofs mychain/proofs\n");
+            "  utxo genesis -o mychain \\\n"
+            "    --alloc 5cb1c5ed6a4b3e0e8f1b0d2c9a7e6f5d4c3b2a19080706050403020100ffeedd:5000000000\n"
+            "  utxo verify --chain mychain/blocks --proofs mychain/proofs\n"
+            "  utxo replay mychain/blocks --db node.db && utxo utxos --db node.db\n");
 }
 
 /* ID:VALUE, ID hex or address. */

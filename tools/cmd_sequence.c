@@ -98,12 +98,16 @@ static void submit_one(seq_run *r, const utxo_tx *tx, int want, const char *wher
     }
     if (rc == UTXO_OK)
         printf("accepted %s (%s)\n", hex, where);
+    else if (rc == UTXO_ERR_TX_REJECTED && vd.vm.status == UTXO_VM_FAILED)
+        printf("rejected %s (%s): %s [%d], input %u: the predicate failed: %s after %llu cycles\n",
+               hex, where, utxo_strerror(rc), rc, vd.input, utxo_vm_fail_str(vd.vm.fail),
+               (unsigned long long)vd.vm.cycles);
+    else if (rc == UTXO_ERR_TX_REJECTED)
+        printf("rejected %s (%s): %s [%d], input %u: the predicate exited with %u\n", hex, where,
+               utxo_strerror(rc), rc, vd.input, vd.vm.exit_code);
     else
-        printf("rejected %s (%s): %s [%d], input %u%s\n", hex, where, utxo_strerror(rc), rc,
-               vd.input,
-               rc == UTXO_ERR_TX_REJECTED
-                   ? (vd.vm.status == UTXO_VM_FAILED ? " (predicate failed)" : " (predicate said no)")
-                   : "");
+        printf("rejected %s (%s): %s [%d], input %u\n", hex, where, utxo_strerror(rc), rc,
+               vd.input);
     if (r->expect && rc != want)
         printf("  MISMATCH: expected %d (%s)\n", want, want ? utxo_strerror(want) : "accepted");
 }

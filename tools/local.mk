@@ -43,4 +43,6 @@ utxo_SOURCES += tools/cmd_segments.c tools/bench_segments.c tools/bench/seg_work
 
 # chain: utxo genesis|gen|demo|sequence
 utxo_SOURCES += tools/cmd_genesis.c tools/cmd_gen.c tools/cmd_demo.c tools/cmd_sequence.c
+# the manual page (docs/ is in EXTRA_DIST already)
+man1_MANS = docs/utxo.1
 # end chain
