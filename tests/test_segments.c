@@ -740,6 +740,66 @@ START_TEST(vm_fence_and_pager)
 }
 END_TEST
 
+/* Receipts loaded lazily (one per thread in memory) verify exactly like an
+ * array of them; a loader failure is the run's error. */
+typedef struct lazy {
+    rlist *l;
+    int fail_at;
+    int calls;
+} lazy;
+
+static int lazy_load(void *ud, size_t i, utxo_receipt **out)
+{
+    lazy *z = ud;
+    size_t len;
+    __atomic_add_fetch(&z->calls, 1, __ATOMIC_RELAXED);
+    if ((int)i == z->fail_at)
+        return UTXO_ERR_IO;
+    const uint8_t *b = utxo_receipt_bytes(z->l->r[i], &len);
+    return utxo_receipt_from_bytes(out, b, len, NULL);
+}
+
+START_TEST(lazy_loader)
+{
+    wargs a = W(30, 3000, 5, 64, 0xffffffffu, 2), b = W(1, 0, 0, 0, 5, 0);
+    utxo_vm_result res, arr;
+    rlist l, m;
+    load_work();
+    ck_assert_int_eq(prove(&l, &a, 10000000, 14, 0, &res), UTXO_OK);
+    ck_assert_int_eq(prove(&m, &b, 10000000, 14, 0, &res), UTXO_OK);
+    ck_assert_int_eq(verify(&l, &a, 10000000, 0, 1, &arr), UTXO_OK);
+    lazy z = {&l, -1, 0}, y = {&m, -1, 0};
+    utxo_seg_run runs[3];
+    memset(runs, 0, sizeof runs);
+    for (int i = 0; i < 3; i++) {
+        runs[i].img = work_img;
+        runs[i].img_len = work_len;
+        runs[i].args = i == 1 ? b.b : a.b;
+        runs[i].args_len = sizeof a.b;
+        runs[i].budget = 10000000;
+        runs[i].n_receipts = i == 1 ? m.n : l.n;
+        runs[i].load = lazy_load;
+    }
+    runs[0].load_ud = &z;
+    runs[1].load_ud = &y;
+    lazy bad = {&l, 2, 0};
+    runs[2].load_ud = &bad;
+    ck_assert_int_eq(utxo_segments_verify_batch(runs, 3, 2), UTXO_OK);
+    ck_assert_int_eq(runs[0].rc, UTXO_OK);
+    same_result(&runs[0].res, &arr);
+    ck_assert_int_eq(z.calls, (int)l.n);
+    ck_assert_int_eq(runs[1].rc, UTXO_OK);
+    ck_assert_int_eq(runs[1].res.status, UTXO_VM_REJECTED);
+    ck_assert_int_eq(runs[2].rc, UTXO_ERR_IO);
+    /* neither receipts nor loader */
+    runs[0].load = NULL;
+    ck_assert_int_eq(utxo_segments_verify_batch(runs, 1, 1), UTXO_OK);
+    ck_assert_int_eq(runs[0].rc, UTXO_ERR_ARG);
+    rlist_free(&l);
+    rlist_free(&m);
+}
+END_TEST
+
 static Suite *segments_suite(void)
 {
     Suite *s = suite_create("segments");
@@ -757,6 +817,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, hostcall_larger_than_segment);
     tcase_add_test(tc, transaction_context);
     tcase_add_test(tc, vm_fence_and_pager);
+    tcase_add_test(tc, lazy_loader);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -489,6 +489,30 @@ static void json_outcome(json *j, const utxo_vm_result *res)
     json_u64(j, res->cycles);
 }
 
+/* The lazy loader of `segments verify`: receipt i is DIR/seg-i.rcpt, read
+ * when a verifying thread gets to it, so memory holds one receipt per
+ * thread. A file that does not decode makes the run invalid. */
+typedef struct dir_loader {
+    const char *dir;
+} dir_loader;
+
+static int load_receipt_file(void *ud, size_t i, utxo_receipt **out)
+{
+    const dir_loader *dl = ud;
+    char path[4096];
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    snprintf(path, sizeof path, "%s/seg-%06zu.rcpt", dl->dir, i);
+    if (read_file(path, SEG_FILE_MAX, &raw, &len) != 0)
+        return UTXO_ERR_IO;
+    rc = utxo_receipt_from_bytes(out, raw, len, NULL);
+    free(raw);
+    return rc;
+}
+
 static int do_verify(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -497,8 +521,9 @@ static int do_verify(int argc, char **argv)
     manifest m;
     txenv te;
     uint8_t *img = NULL, id[UTXO_HASH_BYTES];
-    size_t img_len = 0, n = 0, cap = 0;
-    utxo_receipt **rs = NULL;
+    size_t img_len = 0, n = 0;
+    dir_loader dl;
+    utxo_seg_run run;
     utxo_vm_result res;
     char path[4096];
     int rc = EXIT_USAGE, vrc;
@@ -547,26 +572,28 @@ static int do_verify(int argc, char **argv)
         snprintf(path, sizeof path, "%s/seg-%06zu.rcpt", dir, n);
         if (stat(path, &st) != 0)
             break;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            utxo_receipt **grown = realloc(rs, cap * sizeof *rs);
-            if (!grown) {
-                errorf("out of memory");
-                goto out;
-            }
-            rs = grown;
-        }
-        if ((rc = read_receipt(path, &rs[n])) != EXIT_VALID)
-            goto out;
         n++;
     }
-    rc = EXIT_USAGE;
+    dl.dir = dir;
+    memset(&run, 0, sizeof run);
+    run.img = img;
+    run.img_len = img_len;
+    run.args = m.args;
+    run.args_len = m.args_len;
+    run.ctx = m.tx ? &te.ctx : NULL;
+    run.budget = m.budget;
+    run.page_limit = (uint32_t)m.page_limit;
+    run.n_receipts = n;
+    run.load = load_receipt_file;
+    run.load_ud = &dl;
     t0 = bench_now_ns();
-    vrc = utxo_segments_verify(&res, img, img_len, m.args, m.args_len, m.tx ? &te.ctx : NULL,
-                               m.budget, (uint32_t)m.page_limit,
-                               (const utxo_receipt *const *)rs, n, (unsigned)threads);
+    vrc = utxo_segments_verify_batch(&run, 1, (unsigned)threads);
     t1 = bench_now_ns();
-    if (vrc == UTXO_ERR_NOMEM || vrc == UTXO_ERR_ARG) {
+    if (vrc == UTXO_OK)
+        vrc = run.rc;
+    if (vrc == UTXO_OK)
+        res = run.res;
+    if (vrc == UTXO_ERR_NOMEM || vrc == UTXO_ERR_ARG || vrc == UTXO_ERR_IO) {
         errorf("%s: cannot verify: %s", dir, utxo_strerror(vrc));
         goto out;
     }
@@ -599,9 +626,6 @@ static int do_verify(int argc, char **argv)
     }
     rc = vrc == UTXO_OK && res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
 out:
-    for (size_t i = 0; i < n; i++)
-        utxo_receipt_free(rs[i]);
-    free(rs);
     free(img);
     free(m.args);
     txenv_free(&te);

@@ -123,9 +123,19 @@ UTXO_WARN_UNUSED int utxo_receipt_verify(utxo_receipt_check *out, const utxo_rec
                                          const utxo_txctx *ctx);
 
 /**
+ * Supplies receipt i of a run (0 <= i < n_receipts) to a verifier that
+ * loads receipts lazily: returns UTXO_OK with *out a new receipt, which the
+ * verifier frees once it is checked, or an error (the run's rc). Called
+ * from the verifying threads, any number at once.
+ */
+typedef int (*utxo_receipt_loader)(void *ud, size_t i, utxo_receipt **out);
+
+/**
  * One run to check against its receipts (utxo_segments_verify_batch).
  * In: the input's image, arguments, context (may be NULL), budget, page
- * limit (0 = default) and its receipts in order; all borrowed.
+ * limit (0 = default) and its receipts in order: either the array
+ * `receipts` (borrowed), or, when it is NULL, `load` called for each index
+ * (memory then holds one receipt per thread, not the chain). All borrowed.
  * Out: rc (UTXO_OK when the receipts prove the run's outcome) and res.
  */
 typedef struct utxo_seg_run {
@@ -138,6 +148,8 @@ typedef struct utxo_seg_run {
     uint32_t page_limit;
     const utxo_receipt *const *receipts;
     size_t n_receipts;
+    utxo_receipt_loader load; /* used when receipts is NULL */
+    void *load_ud;
     int rc;                  /* out */
     utxo_vm_result res;      /* out: the proven outcome, cycles included */
 } utxo_seg_run;

@@ -171,57 +171,97 @@ int utxo_receipt_verify(utxo_receipt_check *out, const utxo_receipt *r, const ut
 
 /* ---- chains, on a pool ------------------------------------------------- */
 
-/* One work item: a receipt, or (r == NULL) the initial digest of run `run`. */
+/* One work item: receipt k of run `run`, or (initial) the run's initial
+ * state. Each item keeps only what the chain rules need afterwards, so a
+ * loaded receipt is freed as soon as it is checked. */
 typedef struct ver_item {
     size_t run;
-    const utxo_receipt *r;
+    size_t k;
+    int initial;
     int rc;
     utxo_receipt_check chk;
+    uint32_t index;          /* the receipt's claims */
+    unsigned po2;
+    int same;                /* predicate id, budget, page limit, args = the run's */
+    seg_state init;          /* initial item: the state after loading */
     utxo_vm_result load_res; /* initial item: the load ended the run */
     int load_ended;
-    int skip;                /* a NULL receipt: nothing to check */
 } ver_item;
 
 typedef struct ver_ctx {
     utxo_seg_run *runs;
+    uint8_t (*ids)[UTXO_HASH_BYTES];
     ver_item *items;
 } ver_ctx;
 
-/* The initial digest of a run; the run's po2 is its first receipt's. */
-static int initial_item(const utxo_seg_run *run, ver_item *it)
+static uint32_t run_limit(const utxo_seg_run *run)
 {
-    uint8_t id[UTXO_HASH_BYTES], run_id[UTXO_HASH_BYTES];
-    uint32_t limit = run->page_limit ? run->page_limit : UTXO_SEG_PAGE_LIMIT_DEFAULT;
-    unsigned po2 = run->n_receipts ? run->receipts[0]->po2 : UTXO_SEG_PO2_DEFAULT;
+    return run->page_limit ? run->page_limit : UTXO_SEG_PAGE_LIMIT_DEFAULT;
+}
+
+/* The state of a run after loading, or the outcome of a load that ends it. */
+static int initial_item(const utxo_seg_run *run, const uint8_t id[UTXO_HASH_BYTES],
+                        ver_item *it)
+{
     pc_entry *e = NULL;
-    seg_state st;
     vm *v;
     int rc;
 
     if ((!run->img && run->img_len) || (!run->args && run->args_len) ||
-        limit > UTXO_SEG_PAGE_LIMIT_MAX || (run->n_receipts && !run->receipts))
+        run_limit(run) > UTXO_SEG_PAGE_LIMIT_MAX ||
+        (run->n_receipts && !run->receipts && !run->load))
         return UTXO_ERR_ARG;
     if (run->args_len > UTXO_SEG_MAX_ARGS || run->img_len > UTXO_IMAGE_MAX_BYTES)
         return UTXO_ERR_TOO_LARGE;
     if ((v = pred_thread_vm()) == NULL)
         return UTXO_ERR_NOMEM;
-    utxo_predicate_id(id, run->img, run->img_len);
     if ((rc = pc_get(&e, id, run->img, run->img_len, NULL)) != UTXO_OK)
         return rc;
-    rc = seg_initial(&st, NULL, &it->load_res, v, e, run->args, (uint32_t)run->args_len,
-                     run->ctx, run->budget, limit);
+    rc = seg_initial(&it->init, NULL, &it->load_res, v, e, run->args, (uint32_t)run->args_len,
+                     run->ctx, run->budget, run_limit(run));
+    (void)vm_load_empty(v, NULL, NULL, 0, NULL, 0);
     vm_set_page_limit(v, 0);
     pc_put(e);
     if (rc == 1) {
         it->load_ended = 1;
         return UTXO_OK;
     }
-    if (rc != 0)
-        return rc;
-    seg_run_id(run_id, id, run->budget, limit, po2, run->args, (uint32_t)run->args_len);
-    seg_state_digest(it->chk.post_digest, run_id, &st);
-    it->chk.cycles_after = st.cycles;
-    return UTXO_OK;
+    return rc;
+}
+
+static void receipt_item(const utxo_seg_run *run, const uint8_t id[UTXO_HASH_BYTES],
+                         ver_item *it)
+{
+    utxo_receipt *owned = NULL;
+    const utxo_receipt *r;
+
+    if (!run->receipts && !run->load) {
+        it->rc = UTXO_ERR_ARG;
+        return;
+    }
+    if (run->receipts) {
+        r = run->receipts[it->k];
+        if (!r) {
+            it->rc = UTXO_ERR_ARG;
+            return;
+        }
+    } else {
+        it->rc = run->load(run->load_ud, it->k, &owned);
+        if (it->rc != UTXO_OK || !owned) {
+            if (it->rc == UTXO_OK)
+                it->rc = UTXO_ERR_ARG;
+            utxo_receipt_free(owned);
+            return;
+        }
+        r = owned;
+    }
+    it->index = r->index;
+    it->po2 = r->po2;
+    it->same = memcmp(r->pred_id, id, UTXO_HASH_BYTES) == 0 && r->budget == run->budget &&
+               r->page_limit == run_limit(run) && r->args_len == run->args_len &&
+               (r->args_len == 0 || memcmp(r->args, run->args, r->args_len) == 0);
+    it->rc = utxo_receipt_verify(&it->chk, r, run->ctx);
+    utxo_receipt_free(owned);
 }
 
 static void ver_one(void *arg, size_t i, unsigned worker)
@@ -230,28 +270,17 @@ static void ver_one(void *arg, size_t i, unsigned worker)
     ver_item *it = &c->items[i];
     const utxo_seg_run *run = &c->runs[it->run];
     (void)worker;
-    if (it->skip)
-        return;
-    if (it->r == NULL)
-        it->rc = initial_item(run, it);
+    if (it->initial)
+        it->rc = initial_item(run, c->ids[it->run], it);
     else
-        it->rc = utxo_receipt_verify(&it->chk, it->r, run->ctx);
-}
-
-/* Does receipt r carry run's parameters? */
-static int same_run(const utxo_seg_run *run, const utxo_receipt *r, const uint8_t id[32])
-{
-    uint32_t limit = run->page_limit ? run->page_limit : UTXO_SEG_PAGE_LIMIT_DEFAULT;
-    return memcmp(r->pred_id, id, UTXO_HASH_BYTES) == 0 && r->budget == run->budget &&
-           r->page_limit == limit && r->args_len == run->args_len &&
-           (r->args_len == 0 || memcmp(r->args, run->args, r->args_len) == 0) &&
-           r->po2 == run->receipts[0]->po2;
+        receipt_item(run, c->ids[it->run], it);
 }
 
 /* The chain rules, once every item of the run has been checked. */
-static int chain_check(utxo_seg_run *run, const ver_item *items)
+static int chain_check(utxo_seg_run *run, const uint8_t id[UTXO_HASH_BYTES],
+                       const ver_item *items)
 {
-    uint8_t id[UTXO_HASH_BYTES];
+    uint8_t run_id[UTXO_HASH_BYTES], digest[UTXO_HASH_BYTES];
     const ver_item *init = &items[0];
     size_t n = run->n_receipts;
 
@@ -265,22 +294,25 @@ static int chain_check(utxo_seg_run *run, const ver_item *items)
     }
     if (n == 0)
         return UTXO_ERR_SEG_CHAIN;
-    utxo_predicate_id(id, run->img, run->img_len);
+    /* The initial digest under the chain's po2 (the first receipt's). */
+    seg_run_id(run_id, id, run->budget, run_limit(run), items[1].po2, run->args,
+               (uint32_t)run->args_len);
+    seg_state_digest(digest, run_id, &init->init);
     for (size_t k = 0; k < n; k++) {
-        const utxo_receipt *r = run->receipts[k];
         const ver_item *it = &items[k + 1];
-        if (r == NULL)
-            return UTXO_ERR_ARG;
-        if (!same_run(run, r, id))
+        if (it->rc == UTXO_ERR_ARG || it->rc == UTXO_ERR_NOMEM || it->rc == UTXO_ERR_IO)
+            return it->rc;
+        if (it->rc == UTXO_OK && (!it->same || it->po2 != items[1].po2))
             return UTXO_ERR_SEG_RUN;
-        if (r->index != k)
+        if (it->rc == UTXO_OK && it->index != k)
             return UTXO_ERR_SEG_CHAIN;
         if (it->rc != UTXO_OK)
             return it->rc;
-        if (memcmp(it->chk.pre_digest, items[k].chk.post_digest, UTXO_HASH_BYTES) != 0)
+        if (memcmp(it->chk.pre_digest, digest, UTXO_HASH_BYTES) != 0)
             return UTXO_ERR_SEG_CHAIN;
         if (it->chk.final != (k + 1 == n))
             return UTXO_ERR_SEG_CHAIN;
+        memcpy(digest, it->chk.post_digest, UTXO_HASH_BYTES);
     }
     run->res = items[n].chk.outcome;
     return UTXO_OK;
@@ -291,57 +323,58 @@ int utxo_segments_verify_batch(utxo_seg_run *runs, size_t n, unsigned threads)
     ver_item *items = NULL;
     size_t total = 0, k = 0;
     pool *p = NULL;
-    ver_ctx c;
+    ver_ctx c = {runs, NULL, NULL};
+    int rc = UTXO_OK;
 
     if (!runs && n)
         return UTXO_ERR_ARG;
     for (size_t i = 0; i < n; i++) {
         memset(&runs[i].res, 0, sizeof runs[i].res);
         runs[i].rc = UTXO_ERR_INTERNAL;
-        if (runs[i].n_receipts > SIZE_MAX / 2 - total)
+        if (runs[i].n_receipts > SIZE_MAX / 2 / sizeof *items - total)
             return UTXO_ERR_ARG;
         total += 1 + runs[i].n_receipts;
     }
     if (total == 0)
         return UTXO_OK;
     items = calloc(total, sizeof *items);
-    if (!items)
-        return UTXO_ERR_NOMEM;
+    c.ids = malloc(n * sizeof *c.ids);
+    if (!items || !c.ids) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
-        items[k++].run = i;
-        for (size_t j = 0; j < runs[i].n_receipts; j++) {
+        utxo_predicate_id(c.ids[i], runs[i].img, runs[i].img ? runs[i].img_len : 0);
+        items[k].run = i;
+        items[k++].initial = 1;
+        for (size_t j = 0; j < runs[i].n_receipts; j++, k++) {
             items[k].run = i;
-            items[k].r = runs[i].receipts ? runs[i].receipts[j] : NULL;
-            if (items[k].r == NULL) {
-                items[k].rc = UTXO_ERR_ARG;
-                items[k].skip = 1;
-            }
-            k++;
+            items[k].k = j;
         }
     }
-    c.runs = runs;
     c.items = items;
     if (threads == 1 || total == 1) {
         for (size_t i = 0; i < total; i++)
             ver_one(&c, i, 0);
     } else {
-        p = pool_new(threads);
-        if (!p) {
-            free(items);
-            return UTXO_ERR_NOMEM;
+        if ((p = pool_new(threads)) == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto out;
         }
         pool_for(p, total, ver_one, &c);
         pool_free(p);
     }
     k = 0;
     for (size_t i = 0; i < n; i++) {
-        runs[i].rc = chain_check(&runs[i], &items[k]);
+        runs[i].rc = chain_check(&runs[i], c.ids[i], &items[k]);
         if (runs[i].rc != UTXO_OK)
             memset(&runs[i].res, 0, sizeof runs[i].res);
         k += 1 + runs[i].n_receipts;
     }
+out:
     free(items);
-    return UTXO_OK;
+    free(c.ids);
+    return rc;
 }
 
 int utxo_segments_verify(utxo_vm_result *res, const uint8_t *img, size_t img_len,
