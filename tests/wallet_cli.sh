@@ -3,7 +3,9 @@
 # chain that tests/wallet_mkchain writes (its genesis pays the wallet's first
 # address twice), synced from the block and proof files, pays an address
 # with `send`; the chain is extended with that transaction and the wallet
-# syncs it: the balance drops by exactly amount + fee. A wrong passphrase
+# syncs it: the balance drops by exactly amount + fee; the wallet restored
+# from its seed syncs the same balance from a full node's store (`utxo
+# replay`, then `wallet sync --db`). A wrong passphrase
 # is refused with the file unchanged; a mistyped address, a missing
 # passphrase and files of another chain are refused; the chain files are
 # also accepted by `utxo verify`. Run by `make check`.
@@ -40,7 +42,9 @@ expect 2 "wallet bad subcommand" -- "$UTXO" wallet frobnicate "$W"
 # a chain of another wallet first, to learn the chain parameters' file
 "$MK" "$tmp/c.blocks" "$tmp/c.proofs" 2 utxo1qzyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygs9j57fx ||
     { echo "wallet_mkchain failed" >&2; exit 1; }
-expect 0 "wallet new" -- "$UTXO" wallet new "$W" --chain "$tmp/c.blocks" --json
+SEED=0707070707070707070707070707070707070707070707070707070707070707
+expect 2 "wallet new with a short seed" -- "$UTXO" wallet new "$W" --restore-hex 0707
+expect 0 "wallet new" -- "$UTXO" wallet new "$W" --chain "$tmp/c.blocks" --restore-hex $SEED --json
 addr=$(sed -n 's/.*"address":"\(utxo1[a-z0-9]*\)".*/\1/p' "$tmp/out")
 [ ${#addr} -eq 64 ] || bad "address of 64 characters: '$addr'"
 expect 2 "wallet new on an existing file" -- "$UTXO" wallet new "$W"
@@ -106,6 +110,19 @@ expect 0 "history" -- "$UTXO" wallet history "$W"
 # coin selection takes the largest coin (2,500,000): the change comes back
 grep -q "^4 [0-9a-f]\{64\} +$((2500000 - 300000 - fee)) -2500000$" "$tmp/out" ||
     bad "history of the payment: change in, the 2,500,000 coin out"
+
+# the same wallet restored from its seed, synced from a full node's store
+expect 0 "replay into a store" -- "$UTXO" replay "$tmp/c.blocks" --db "$tmp/node.db" --quiet
+UTXO_WALLET_PASSPHRASE="restored"
+export UTXO_WALLET_PASSPHRASE
+expect 0 "restore" -- "$UTXO" wallet new "$tmp/r.wallet" --chain "$tmp/c.blocks" --restore-hex $SEED
+grep -q "^address $addr$" "$tmp/out" || bad "restored wallet has the same first address"
+expect 0 "restore the change key" -- "$UTXO" wallet address "$tmp/r.wallet" --new
+unset UTXO_WALLET_PASSPHRASE
+expect 2 "sync with both sources" -- "$UTXO" wallet sync "$tmp/r.wallet" --db "$tmp/node.db" --chain "$tmp/c.blocks"
+expect 0 "sync from the store" -- "$UTXO" wallet sync "$tmp/r.wallet" --db "$tmp/node.db" --json
+[ "$(json_num applied)" = 5 ] || bad "5 blocks from the store"
+[ "$(json_num balance)" = $((3500000 - 300000 - fee)) ] || bad "restored balance equals the original"
 
 # files of another chain
 "${top_builddir:-.}/tests/mkchain" "$tmp/o.blocks" "$tmp/o.proofs" 2 1 1 || { echo "mkchain failed" >&2; exit 1; }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "utxo.h"
+#include "utxo/store.h"
 #include "commands.h"
 #include "json.h"
 #include "util.h"
@@ -29,6 +30,7 @@ static void wallet_usage(FILE *f)
             "       utxo wallet balance FILE [--coins] [--json]\n"
             "       utxo wallet history FILE [--json]\n"
             "       utxo wallet sync FILE --chain BLOCKS --proofs PROOFS [--json]\n"
+            "       utxo wallet sync FILE --db NODE.db [--json]\n"
             "       utxo wallet send FILE ADDRESS AMOUNT -o TX [--json]\n"
             "\n"
             "A wallet keeps its keys (derived from one master seed, encrypted with\n"
@@ -41,8 +43,9 @@ static void wallet_usage(FILE *f)
             "  address   the newest address (--new: derive another; --all: every one)\n"
             "  balance   the balance, coin count and next height (--coins: list them)\n"
             "  history   one line per transaction: height txid received spent\n"
-            "  sync      apply the blocks of BLOCKS / PROOFS from the wallet's next\n"
-            "            height on: each is validated statelessly first\n"
+            "  sync      apply the blocks of BLOCKS / PROOFS (or of a full node's\n"
+            "            store, --db, opened read-only) from the wallet's next height\n"
+            "            on: each is validated statelessly first\n"
             "  send      pay AMOUNT base units to ADDRESS; writes the signed\n"
             "            transaction to TX and prints its txid and fee\n"
             "\n"
@@ -54,12 +57,13 @@ static void wallet_usage(FILE *f)
             "examples:\n"
             "  UTXO_WALLET_PASSPHRASE=... utxo wallet new my.wallet --chain chain.blocks\n"
             "  utxo wallet sync my.wallet --chain chain.blocks --proofs chain.proofs\n"
+            "  utxo wallet sync my.wallet --db node.db\n"
             "  utxo wallet balance my.wallet --json\n"
             "  UTXO_WALLET_PASSPHRASE=... utxo wallet send my.wallet utxo1q... 250000 -o pay.tx\n");
 }
 
 typedef struct wopts {
-    const char *file, *chain, *proofs, *pass_file, *restore, *out;
+    const char *file, *chain, *proofs, *pass_file, *restore, *out, *db;
     const char *pos[2];
     int n_pos;
     bool json, new_addr, all, coins;
@@ -86,6 +90,8 @@ static int parse(int argc, char **argv, wopts *o)
             o->chain = argv[++i];
         } else if (strcmp(a, "--proofs") == 0 && has) {
             o->proofs = argv[++i];
+        } else if (strcmp(a, "--db") == 0 && has) {
+            o->db = argv[++i];
         } else if (strcmp(a, "--passphrase-file") == 0 && has) {
             o->pass_file = argv[++i];
         } else if (strcmp(a, "--restore-hex") == 0 && has) {
@@ -428,21 +434,104 @@ static int open_chain(const char *path, int kind, const utxo_params *want, utxo_
     return 0;
 }
 
+static void sync_report(const wopts *o, utxo_wallet *w, uint32_t applied, uint32_t skipped)
+{
+    uint64_t value = 0, n = 0;
+
+    utxo_wallet_balance(w, &value, &n);
+    if (o->json) {
+        json j;
+        json_init(&j, stdout, false);
+        json_begin_object(&j);
+        json_key(&j, "applied");
+        json_u64(&j, applied);
+        json_key(&j, "skipped");
+        json_u64(&j, skipped);
+        json_key(&j, "next_height");
+        json_u64(&j, utxo_wallet_next_height(w));
+        json_key(&j, "balance");
+        json_u64(&j, value);
+        json_key(&j, "coins");
+        json_u64(&j, n);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        printf("applied %u blocks (skipped %u already known), next height %u, balance %llu in "
+               "%llu coins\n",
+               applied, skipped, utxo_wallet_next_height(w), (unsigned long long)value,
+               (unsigned long long)n);
+    }
+}
+
+/* Blocks and bundles from a bridge node's store (read-only). */
+static int wallet_sync_db(const wopts *o, utxo_wallet *w)
+{
+    utxo_store *st = NULL;
+    utxo_store_info info;
+    utxo_params p;
+    char msg[256] = "";
+    uint32_t applied = 0;
+    int rc, ex = EXIT_VALID;
+
+    utxo_wallet_params(w, &p);
+    if ((rc = utxo_store_open(&st, o->db, &p, UTXO_STORE_READONLY, 1, msg, sizeof msg)) != UTXO_OK) {
+        errorf("wallet: %s: %s", o->db, msg[0] ? msg : utxo_strerror(rc));
+        return EXIT_USAGE;
+    }
+    utxo_store_get_info(st, &info);
+    for (uint32_t h = utxo_wallet_next_height(w); h < info.n_blocks; h++) {
+        utxo_block *blk = NULL;
+        utxo_bundle *bd = NULL;
+        uint8_t *bytes = NULL;
+        size_t len = 0, eo = 0;
+        utxo_verdict v;
+
+        if ((rc = utxo_store_get_block(st, h, &blk, NULL, NULL)) != UTXO_OK ||
+            (rc = utxo_store_get_bundle(st, h, &bytes, &len)) != UTXO_OK) {
+            errorf("wallet: %s: block %u: %s", o->db, h, utxo_store_errmsg(st));
+            ex = EXIT_USAGE;
+        } else if ((rc = utxo_bundle_from_bytes(&bd, bytes, len, &p, &eo)) != UTXO_OK) {
+            errorf("wallet: %s: bundle of block %u: %s (byte %zu)", o->db, h, utxo_strerror(rc), eo);
+            ex = EXIT_INVALID;
+        } else if ((rc = utxo_wallet_apply_block(w, blk, bd, &v)) != UTXO_OK) {
+            errorf("wallet: block %u invalid: %s (tx %u, input %u)", h, utxo_strerror(rc), v.tx,
+                   v.input);
+            ex = rc == UTXO_ERR_WALLET_DB || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
+        } else {
+            applied++;
+        }
+        utxo_block_free(blk);
+        utxo_bundle_free(bd);
+        free(bytes);
+        if (ex != EXIT_VALID)
+            break;
+    }
+    utxo_store_close(st);
+    if (ex == EXIT_VALID)
+        sync_report(o, w, applied, 0);
+    return ex;
+}
+
 static int wallet_sync(const wopts *o)
 {
     utxo_chainfile *bf = NULL, *pf = NULL;
     utxo_wallet *w = NULL;
     utxo_params p;
     uint32_t applied = 0, skipped = 0;
-    uint64_t value = 0, n = 0;
     int ex;
 
-    if (o->chain == NULL || o->proofs == NULL) {
-        errorf("wallet: sync needs --chain BLOCKS and --proofs PROOFS");
+    if (o->db != NULL ? o->chain != NULL || o->proofs != NULL
+                      : o->chain == NULL || o->proofs == NULL) {
+        errorf("wallet: sync needs --chain BLOCKS and --proofs PROOFS, or --db NODE.db");
         return EXIT_USAGE;
     }
     if ((ex = open_wallet(o, false, &w)) != 0)
         return ex;
+    if (o->db != NULL) {
+        ex = wallet_sync_db(o, w);
+        utxo_wallet_close(w);
+        return ex;
+    }
     utxo_wallet_params(w, &p);
     if ((ex = open_chain(o->chain, UTXO_CHAINFILE_BLOCKS, &p, &bf)) != 0 ||
         (ex = open_chain(o->proofs, UTXO_CHAINFILE_PROOFS, &p, &pf)) != 0)
@@ -501,29 +590,7 @@ static int wallet_sync(const wopts *o)
         if (ex != 0)
             goto done;
     }
-    utxo_wallet_balance(w, &value, &n);
-    if (o->json) {
-        json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "applied");
-        json_u64(&j, applied);
-        json_key(&j, "skipped");
-        json_u64(&j, skipped);
-        json_key(&j, "next_height");
-        json_u64(&j, utxo_wallet_next_height(w));
-        json_key(&j, "balance");
-        json_u64(&j, value);
-        json_key(&j, "coins");
-        json_u64(&j, n);
-        json_end_object(&j);
-        json_finish(&j);
-    } else {
-        printf("applied %u blocks (skipped %u already known), next height %u, balance %llu in "
-               "%llu coins\n",
-               applied, skipped, utxo_wallet_next_height(w), (unsigned long long)value,
-               (unsigned long long)n);
-    }
+    sync_report(o, w, applied, skipped);
 done:
     if (bf)
         utxo_chainfile_close(bf);
