@@ -6,15 +6,16 @@
  * (height, previous hash, time, sequencer signature) and the context-free
  * block rules; then, inside one SQL transaction, the spent outputs are read
  * from the utxos table (or from the block itself, for outputs of earlier
- * transactions in it), every predicate runs on the verifier's pool, the
- * prover (src/prover) proves, deletes and appends in the forest and gives
- * the bundle and the new digest, which must be the header's; then the rows
- * change and the metadata moves to the new tip, and the transaction
- * commits. Any failure rolls the transaction back and reloads the
- * in-memory mirrors, so the store is exactly as before.
+ * transactions in it); every predicate runs on the verifier's pool while
+ * this thread has the prover (src/prover) prove, delete and append in the
+ * forest, giving the bundle and the new digest (which must be the
+ * header's), and writes the rows and the new tip; the verdict is awaited
+ * before the transaction commits. Any failure rolls the transaction back
+ * and reloads the in-memory mirrors, so the store is exactly as before.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -367,6 +368,26 @@ done:
     return rc;
 }
 
+/* The predicate half of a block, run on its own thread. */
+typedef struct verify_job {
+    utxo_verifier *v;
+    const utxo_block *b;
+    const utxo_output *const *spent;
+    utxo_verdict vd;
+    uint64_t ns;
+    int rc;
+} verify_job;
+
+static void *verify_main(void *arg)
+{
+    verify_job *j = arg;
+    uint64_t t = store_now_ns();
+
+    j->rc = utxo_verifier_block(j->v, j->b, j->spent, &j->vd);
+    j->ns = store_now_ns() - t;
+    return NULL;
+}
+
 int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out)
 {
     utxo_verdict vd;
@@ -375,8 +396,11 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     uint8_t digest[UTXO_HASH_BYTES];
     uint64_t count_before;
     uint32_t bt = 0, bi = 0;
-    uint64_t t0, t1, t2;
-    bool in_txn = false;
+    uint64_t t0, t1, t2, t3;
+    verify_job job;
+    pthread_t tid;
+    bool in_txn = false, threaded;
+    int prc, wrc = UTXO_ERR_INTERNAL;
     int rc;
 
     memset(&vd, 0, sizeof vd);
@@ -427,7 +451,28 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     t0 = store_now_ns();
     if ((rc = resolve_spent(s, &c, b, &vd)) != UTXO_OK)
         goto out;
-    rc = utxo_verifier_block(s->verifier, b, (const utxo_output *const *)c.spent, &vd);
+    /* The predicates run on the verifier's pool while this thread proves
+     * and writes the block's rows (neither depends on the verdict); the
+     * verdict is awaited before COMMIT, and a failure rolls it all back. */
+    job.v = s->verifier;
+    job.b = b;
+    job.spent = (const utxo_output *const *)c.spent;
+    memset(&job.vd, 0, sizeof job.vd);
+    threaded = pthread_create(&tid, NULL, verify_main, &job) == 0;
+    if (!threaded)
+        verify_main(&job);
+    t1 = store_now_ns();
+    prc = bp_prove_block(&bundle, digest, s->forest, lookup, &c, b, &bt, &bi);
+    t2 = store_now_ns();
+    if (prc == UTXO_OK && memcmp(digest, b->header.acc_digest, UTXO_HASH_BYTES) == 0)
+        wrc = write_block(s, &c, b, bundle, digest, count_before);
+    t3 = store_now_ns();
+    if (threaded)
+        pthread_join(tid, NULL);
+    /* the verdict, in a fixed order: predicates and rules, then the
+     * accumulator, then storage */
+    rc = job.rc;
+    vd = job.vd;
     if (rc != UTXO_OK) {
         if (rc == UTXO_ERR_TX_REJECTED && vd.vm.status == UTXO_VM_REJECTED)
             store_fail(s, rc, "block %u tx %u input %u: the predicate rejected (exit code %u "
@@ -442,9 +487,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
                        utxo_strerror(rc));
         goto out;
     }
-    t1 = store_now_ns();
-    rc = bp_prove_block(&bundle, digest, s->forest, lookup, &c, b, &bt, &bi);
-    if (rc != UTXO_OK) {
+    if ((rc = prc) != UTXO_OK) {
         vd.tx = bt;
         vd.input = bi;
         if (s->nodes.err == UTXO_OK)
@@ -458,13 +501,12 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
                         b->header.height);
         goto out;
     }
-    t2 = store_now_ns();
-    if ((rc = write_block(s, &c, b, bundle, digest, count_before)) != UTXO_OK ||
-        (rc = store_commit(s)) != UTXO_OK)
+    if ((rc = wrc) != UTXO_OK || (rc = store_commit(s)) != UTXO_OK)
         goto out;
-    s->ns_validate += t1 - t0;
+    s->ns_validate += job.ns;
     s->ns_prove += t2 - t1;
-    s->ns_write += store_now_ns() - t2;
+    s->ns_write += t3 - t2;
+    s->ns_total += store_now_ns() - t0;
     in_txn = false;
 out:
     if (in_txn && rc != UTXO_OK)
