@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 #include "vm_asm.h"
+#include "predicates/vm_internal.h"
 
 static vm *V;
 
@@ -558,6 +559,123 @@ START_TEST(illegal_encodings)
 }
 END_TEST
 
+/* The decoder against an independent mask/match table of every RV32IM
+ * (+ FENCE, FENCE.I, ECALL, EBREAK) encoding, in the style of the
+ * riscv-opcodes tables: a word is legal exactly when one entry matches,
+ * and then it decodes to that entry's operation family. Random words,
+ * biased so that about half hit a legal major opcode. */
+struct enc_entry {
+    uint32_t mask, match;
+    uint8_t op, op_far; /* expected decoded op (far variant for jumps/branches) */
+};
+
+static const struct enc_entry rv32im[] = {
+    {0x0000007fu, 0x00000037u, VM_OP_LI, VM_OP_LI},          /* lui */
+    {0x0000007fu, 0x00000017u, VM_OP_LI, VM_OP_LI},          /* auipc */
+    {0x0000007fu, 0x0000006fu, VM_OP_JAL, VM_OP_JAL_FAR},    /* jal */
+    {0x0000707fu, 0x00000067u, VM_OP_JALR, VM_OP_JALR},      /* jalr */
+    {0x0000707fu, 0x00000063u, VM_OP_BEQ, VM_OP_BEQ_FAR},
+    {0x0000707fu, 0x00001063u, VM_OP_BNE, VM_OP_BNE_FAR},
+    {0x0000707fu, 0x00004063u, VM_OP_BLT, VM_OP_BLT_FAR},
+    {0x0000707fu, 0x00005063u, VM_OP_BGE, VM_OP_BGE_FAR},
+    {0x0000707fu, 0x00006063u, VM_OP_BLTU, VM_OP_BLTU_FAR},
+    {0x0000707fu, 0x00007063u, VM_OP_BGEU, VM_OP_BGEU_FAR},
+    {0x0000707fu, 0x00000003u, VM_OP_LB, VM_OP_LB},
+    {0x0000707fu, 0x00001003u, VM_OP_LH, VM_OP_LH},
+    {0x0000707fu, 0x00002003u, VM_OP_LW, VM_OP_LW},
+    {0x0000707fu, 0x00004003u, VM_OP_LBU, VM_OP_LBU},
+    {0x0000707fu, 0x00005003u, VM_OP_LHU, VM_OP_LHU},
+    {0x0000707fu, 0x00000023u, VM_OP_SB, VM_OP_SB},
+    {0x0000707fu, 0x00001023u, VM_OP_SH, VM_OP_SH},
+    {0x0000707fu, 0x00002023u, VM_OP_SW, VM_OP_SW},
+    {0x0000707fu, 0x00000013u, VM_OP_ADDI, VM_OP_ADDI},
+    {0x0000707fu, 0x00002013u, VM_OP_SLTI, VM_OP_SLTI},
+    {0x0000707fu, 0x00003013u, VM_OP_SLTIU, VM_OP_SLTIU},
+    {0x0000707fu, 0x00004013u, VM_OP_XORI, VM_OP_XORI},
+    {0x0000707fu, 0x00006013u, VM_OP_ORI, VM_OP_ORI},
+    {0x0000707fu, 0x00007013u, VM_OP_ANDI, VM_OP_ANDI},
+    {0xfe00707fu, 0x00001013u, VM_OP_SLLI, VM_OP_SLLI},
+    {0xfe00707fu, 0x00005013u, VM_OP_SRLI, VM_OP_SRLI},
+    {0xfe00707fu, 0x40005013u, VM_OP_SRAI, VM_OP_SRAI},
+    {0xfe00707fu, 0x00000033u, VM_OP_ADD, VM_OP_ADD},
+    {0xfe00707fu, 0x40000033u, VM_OP_SUB, VM_OP_SUB},
+    {0xfe00707fu, 0x00001033u, VM_OP_SLL, VM_OP_SLL},
+    {0xfe00707fu, 0x00002033u, VM_OP_SLT, VM_OP_SLT},
+    {0xfe00707fu, 0x00003033u, VM_OP_SLTU, VM_OP_SLTU},
+    {0xfe00707fu, 0x00004033u, VM_OP_XOR, VM_OP_XOR},
+    {0xfe00707fu, 0x00005033u, VM_OP_SRL, VM_OP_SRL},
+    {0xfe00707fu, 0x40005033u, VM_OP_SRA, VM_OP_SRA},
+    {0xfe00707fu, 0x00006033u, VM_OP_OR, VM_OP_OR},
+    {0xfe00707fu, 0x00007033u, VM_OP_AND, VM_OP_AND},
+    {0xfe00707fu, 0x02000033u, VM_OP_MUL, VM_OP_MUL},
+    {0xfe00707fu, 0x02001033u, VM_OP_MULH, VM_OP_MULH},
+    {0xfe00707fu, 0x02002033u, VM_OP_MULHSU, VM_OP_MULHSU},
+    {0xfe00707fu, 0x02003033u, VM_OP_MULHU, VM_OP_MULHU},
+    {0xfe00707fu, 0x02004033u, VM_OP_DIV, VM_OP_DIV},
+    {0xfe00707fu, 0x02005033u, VM_OP_DIVU, VM_OP_DIVU},
+    {0xfe00707fu, 0x02006033u, VM_OP_REM, VM_OP_REM},
+    {0xfe00707fu, 0x02007033u, VM_OP_REMU, VM_OP_REMU},
+    {0x0000707fu, 0x0000000fu, VM_OP_FENCE, VM_OP_FENCE},
+    {0x0000707fu, 0x0000100fu, VM_OP_FENCE_I, VM_OP_FENCE_I},
+    {0xffffffffu, 0x00000073u, VM_OP_ECALL, VM_OP_ECALL},
+    {0xffffffffu, 0x00100073u, VM_OP_EBREAK, VM_OP_EBREAK},
+};
+
+START_TEST(decoder_matches_encoding_table)
+{
+    static const uint8_t majors[] = {0x03, 0x0f, 0x13, 0x17, 0x23, 0x33, 0x37,
+                                     0x63, 0x67, 0x6f, 0x73};
+    static const uint32_t f7s[] = {0x00, 0x20, 0x01, 0x21, 0x02, 0x40, 0x7f};
+    static vm_dpage d;
+    uint8_t page[VM_PAGE_BYTES];
+    uint64_t s = 77;
+    size_t legal = 0;
+
+    for (int round = 0; round < 2000; round++) {
+        for (unsigned i = 0; i < VM_PAGE_INSNS; i++) {
+            uint32_t w = (uint32_t)rng_next(&s);
+            switch (rng_next(&s) % 4) {
+            case 0: break;                                            /* any word */
+            case 1: w = (w & ~0x7fu) | majors[rng_next(&s) % sizeof majors]; break;
+            case 2: w = (w & 0x01ffff80u) | majors[rng_next(&s) % sizeof majors] |
+                        f7s[rng_next(&s) % 7] << 25; break;
+            default: /* near-misses of system words */
+                w = (rng_next(&s) & 1) ? (0x00000073u | (1u << (rng_next(&s) % 32)))
+                                       : (0x00100073u ^ (1u << (rng_next(&s) % 32)));
+                break;
+            }
+            page[4 * i] = (uint8_t)w;
+            page[4 * i + 1] = (uint8_t)(w >> 8);
+            page[4 * i + 2] = (uint8_t)(w >> 16);
+            page[4 * i + 3] = (uint8_t)(w >> 24);
+        }
+        vm_decode_page(&d, 0x00020000u, page);
+        for (unsigned i = 0; i < VM_PAGE_INSNS; i++) {
+            uint32_t w = vm_le32(page + 4 * i);
+            const struct enc_entry *hit = NULL;
+            int hits = 0;
+            for (size_t k = 0; k < sizeof rv32im / sizeof rv32im[0]; k++)
+                if ((w & rv32im[k].mask) == rv32im[k].match) {
+                    hit = &rv32im[k];
+                    hits++;
+                }
+            ck_assert_int_le(hits, 1);
+            uint8_t op = d.ins[i].op;
+            if (!hit) {
+                ck_assert_msg(op == VM_OP_ILLEGAL, "word %#010x decoded as op %u", w, op);
+                continue;
+            }
+            legal++;
+            ck_assert_msg(op == hit->op || op == hit->op_far,
+                          "word %#010x: op %u, want %u", w, op, hit->op);
+            ck_assert_uint_eq(d.ins[i].pc, 0x00020000u + 4 * i);
+            ck_assert_uint_ne(d.ins[i].rd, 0); /* x0 writes go to the sink */
+        }
+    }
+    ck_assert_uint_gt(legal, 120000); /* the bias reached the legal space */
+}
+END_TEST
+
 /* Unknown host calls fail the run; the ECALL itself counts one cycle. */
 START_TEST(bad_hostcall)
 {
@@ -595,6 +713,7 @@ static Suite *vm_suite(void)
     tcase_add_test(tc, fence_ebreak);
     tcase_add_test(tc, illegal_encodings);
     tcase_add_test(tc, bad_hostcall);
+    tcase_add_test(tc, decoder_matches_encoding_table);
     suite_add_tcase(s, tc);
     return s;
 }
