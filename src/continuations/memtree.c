@@ -293,15 +293,21 @@ static void wr_visit(void *ud, unsigned level, uint32_t sib)
 
 int mt_proof_write(enc *e, const mt_tree *t, const uint32_t *pos, size_t n)
 {
-    size_t max = mt_proof_max(n);
     uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    uint8_t *bitmap = calloc((max + 7) / 8, 1);
-    uint8_t *hashes = malloc(max * H);
-    wr_ud u = {t, bitmap, hashes, 0, 0};
+    uint8_t *bitmap = NULL, *hashes = NULL;
+    wr_ud u = {t, NULL, NULL, 0, 0};
+    size_t k;
     int rc = UTXO_ERR_NOMEM;
 
-    if (!idx || !bitmap || !hashes)
+    if (!idx)
         goto out;
+    k = walk(pos, n, idx, NULL, NULL); /* exact sibling count first */
+    bitmap = calloc((k + 7) / 8 + 1, 1);
+    hashes = malloc(k * H + 1);
+    if (!bitmap || !hashes)
+        goto out;
+    u.bitmap = bitmap;
+    u.hashes = hashes;
     (void)walk(pos, n, idx, wr_visit, &u);
     enc_bytes(e, bitmap, (u.k + 7) / 8);
     enc_bytes(e, hashes, u.nh * H);
