@@ -156,12 +156,16 @@ EXTRA_DIST += tests/vm_bench_img.sh
 
 # stateless (sv): block proof bundles, the stateless validator, block files
 if HAVE_CHECK
-check_PROGRAMS += tests/test_stateless
-TESTS += tests/test_stateless
+check_PROGRAMS += tests/test_stateless tests/test_stateless_codec
+TESTS += tests/test_stateless tests/test_stateless_codec
 endif
-tests_test_stateless_SOURCES = tests/test_stateless.c tests/testutil.h
+tests_test_stateless_SOURCES = tests/test_stateless.c tests/stateless_testutil.h tests/testutil.h
 tests_test_stateless_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
 tests_test_stateless_LDADD = $(TEST_LIBS)
+tests_test_stateless_codec_SOURCES = tests/test_stateless_codec.c tests/stateless_testutil.h \
+	tests/testutil.h
+tests_test_stateless_codec_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
+tests_test_stateless_codec_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/mkchain
 tests_mkchain_SOURCES = tests/mkchain.c
 tests_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
