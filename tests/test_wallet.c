@@ -9,8 +9,10 @@
  * over the wallet's predicate ids, the wallet holds the validator's roots,
  * and every coin's proof (cut from the wallet's batch proof) verifies
  * against those roots with the leaf recomputed from the store's data.
- * Payments come from utxo_wallet_send, from other parties through the
- * builder, chained inside one block, and from coinbases; the wallet is
+ * Payments come from utxo_wallet_send (twice before one block now and then:
+ * the second spends other coins, and a third, abandoned, releases its
+ * reservation), from other parties through the builder, chained inside one
+ * block, and from coinbases; the wallet is
  * closed and reopened midway; wrong blocks are refused without a change.
  * Finally the synced file is edited behind the library's back (a coin's
  * value, a coin row, the proof, a key, the KDF limits, the schema version):
@@ -318,6 +320,16 @@ static void check_wallet(world *W)
     }
 }
 
+/* After a block holding every payment the wallet made: nothing reserved. */
+static void check_no_pending(world *W)
+{
+    uint64_t pv = 1, pn = 1;
+
+    ck_assert_int_eq(utxo_wallet_pending(W->w, &pv, &pn), UTXO_OK);
+    ck_assert_uint_eq(pn, 0);
+    ck_assert_uint_eq(pv, 0);
+}
+
 /* Seals b, feeds it to the validator, the store and the wallet, checks. */
 static void advance(world *W, utxo_block *b, utxo_bundle **keep)
 {
@@ -331,6 +343,7 @@ static void advance(world *W, utxo_block *b, utxo_bundle **keep)
                   utxo_wallet_errmsg(W->w));
     track_others(W, b);
     check_wallet(W);
+    check_no_pending(W);
     if (keep)
         *keep = bd;
     else
@@ -503,7 +516,7 @@ START_TEST(synced_history)
     utxo_block_free(b);
 
     for (uint32_t h = 1; h <= 12; h++) {
-        utxo_tx *txs[4];
+        utxo_tx *txs[5];
         size_t nt = 0;
         uint64_t fees = 0, fee = 0, bal = 0;
         int o = (int)(h % 3);
@@ -525,6 +538,33 @@ START_TEST(synced_history)
             sent_fees += fee;
             fees += fee;
             txs[nt++] = tx;
+            if (h % 4 == 3) { /* a second payment before the block: other coins */
+                utxo_tx *tx2 = NULL, *tx3 = NULL;
+                uint64_t pv = 0, pn = 0, pv2 = 0;
+                uint8_t id3[32];
+                ck_assert_int_eq(utxo_wallet_pending(W->w, &pv, &pn), UTXO_OK);
+                ck_assert_uint_eq(pn, tx->n_inputs);
+                ck_assert_int_eq(utxo_wallet_send(W->w, W->others[h % 3].id, 40000, &tx2, &fee),
+                                 UTXO_OK);
+                for (uint32_t i = 0; i < tx2->n_inputs; i++)
+                    for (uint32_t k = 0; k < tx->n_inputs; k++)
+                        ck_assert(memcmp(&tx2->inputs[i].prevout, &tx->inputs[k].prevout,
+                                         sizeof tx->inputs[k].prevout) != 0);
+                sent_fees += fee;
+                fees += fee;
+                txs[nt++] = tx2;
+                /* a third, abandoned: its coins come back */
+                ck_assert_int_eq(utxo_wallet_pending(W->w, &pv2, &pn), UTXO_OK);
+                ck_assert_int_eq(utxo_wallet_send(W->w, W->others[0].id, 1000, &tx3, NULL), UTXO_OK);
+                ck_assert_int_eq(utxo_wallet_pending(W->w, &pv, NULL), UTXO_OK);
+                ck_assert_uint_gt(pv, pv2);
+                utxo_tx_txid(tx3, id3);
+                ck_assert_int_eq(utxo_wallet_abandon(W->w, id3), UTXO_OK);
+                ck_assert_int_eq(utxo_wallet_abandon(W->w, id3), UTXO_ERR_ARG);
+                ck_assert_int_eq(utxo_wallet_pending(W->w, &pv, NULL), UTXO_OK);
+                ck_assert_uint_eq(pv, pv2);
+                utxo_tx_free(tx3);
+            }
         }
         /* another party pays the wallet, and spends its change in the same
          * block to pay the wallet again */
@@ -571,6 +611,7 @@ START_TEST(synced_history)
             ck_assert_int_ne(utxo_wallet_apply_block(W->w, b, bd, &v), UTXO_OK);
             track_others(W, b);
             check_wallet(W);
+            check_no_pending(W);
             utxo_bundle_free(bd);
         } else {
             utxo_bundle_free(prev_bundle);

@@ -91,6 +91,16 @@ grep -q "checksum" "$tmp/err" || bad "mistyped address: says checksum"
 expect 1 "send more than the balance" -- "$UTXO" wallet send "$W" "$to" 3500000 -o "$tmp/pay.tx" \
     --passphrase-file "$tmp/right"
 expect 1 "send dust" -- "$UTXO" wallet send "$W" "$to" 10 -o "$tmp/pay.tx" --passphrase-file "$tmp/right"
+# a payment abandoned: its coin is reserved, then released
+expect 0 "send (to abandon)" -- "$UTXO" wallet send "$W" "$to" 100000 -o "$tmp/drop.tx" \
+    --passphrase-file "$tmp/right" --json
+drop=$(sed -n 's/.*"txid":"\([0-9a-f]*\)".*/\1/p' "$tmp/out")
+expect 0 "balance shows the reservation" -- "$UTXO" wallet balance "$W" --json
+[ "$(json_num pending_coins)" = 1 ] || bad "one coin reserved"
+expect 0 "abandon" -- "$UTXO" wallet abandon "$W" "$drop"
+expect 1 "abandon twice" -- "$UTXO" wallet abandon "$W" "$drop"
+expect 0 "balance after abandon" -- "$UTXO" wallet balance "$W" --json
+[ "$(json_num pending_coins)" = 0 ] || bad "nothing reserved after abandon"
 expect 0 "send" -- "$UTXO" wallet send "$W" "$to" 300000 -o "$tmp/pay.tx" --passphrase-file "$tmp/right" --json
 fee=$(json_num fee)
 [ -n "$fee" ] && [ "$fee" -gt 0 ] || bad "fee printed"
@@ -115,9 +125,12 @@ grep -q "^4 [0-9a-f]\{64\} +$((2500000 - 300000 - fee)) -2500000$" "$tmp/out" ||
 expect 0 "replay into a store" -- "$UTXO" replay "$tmp/c.blocks" --db "$tmp/node.db" --quiet
 UTXO_WALLET_PASSPHRASE="restored"
 export UTXO_WALLET_PASSPHRASE
-expect 0 "restore" -- "$UTXO" wallet new "$tmp/r.wallet" --chain "$tmp/c.blocks" --restore-hex $SEED
+# keys: the first address, the abandoned payment's change key, the payment's
+expect 0 "restore" -- "$UTXO" wallet new "$tmp/r.wallet" --chain "$tmp/c.blocks" --restore-hex $SEED --keys 3
 grep -q "^address $addr$" "$tmp/out" || bad "restored wallet has the same first address"
-expect 0 "restore the change key" -- "$UTXO" wallet address "$tmp/r.wallet" --new
+expect 0 "restored addresses" -- "$UTXO" wallet address "$tmp/r.wallet" --all
+"$UTXO" wallet address "$W" --all >"$tmp/orig.addrs"
+cmp -s "$tmp/out" "$tmp/orig.addrs" || bad "restored wallet derives the same addresses"
 unset UTXO_WALLET_PASSPHRASE
 expect 2 "sync with both sources" -- "$UTXO" wallet sync "$tmp/r.wallet" --db "$tmp/node.db" --chain "$tmp/c.blocks"
 expect 0 "sync from the store" -- "$UTXO" wallet sync "$tmp/r.wallet" --db "$tmp/node.db" --json

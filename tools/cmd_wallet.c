@@ -25,21 +25,23 @@
 static void wallet_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo wallet new FILE [--chain BLOCKS] [--restore-hex SEED] [--json]\n"
+            "usage: utxo wallet new FILE [--chain BLOCKS] [--restore-hex SEED] [--keys N] [--json]\n"
             "       utxo wallet address FILE [--new] [--all] [--json]\n"
             "       utxo wallet balance FILE [--coins] [--json]\n"
             "       utxo wallet history FILE [--json]\n"
             "       utxo wallet sync FILE --chain BLOCKS --proofs PROOFS [--json]\n"
             "       utxo wallet sync FILE --db NODE.db [--json]\n"
             "       utxo wallet send FILE ADDRESS AMOUNT -o TX [--json]\n"
+            "       utxo wallet abandon FILE TXID\n"
             "\n"
             "A wallet keeps its keys (derived from one master seed, encrypted with\n"
             "the passphrase), its coins and, for them, an accumulator proof kept\n"
             "fresh from the block proof files, so it can pay without a full node.\n"
             "\n"
             "  new       create FILE for the chain of BLOCKS (default: the default\n"
-            "            parameters), from a fresh seed or a 64-hex-digit backup;\n"
-            "            prints the first address\n"
+            "            parameters), from a fresh seed or a 64-hex-digit backup,\n"
+            "            with N keys (default 1; a restored wallet needs as many\n"
+            "            as the original derived); prints the first address\n"
             "  address   the newest address (--new: derive another; --all: every one)\n"
             "  balance   the balance, coin count and next height (--coins: list them)\n"
             "  history   one line per transaction: height txid received spent\n"
@@ -47,7 +49,9 @@ static void wallet_usage(FILE *f)
             "            store, --db, opened read-only) from the wallet's next height\n"
             "            on: each is validated statelessly first\n"
             "  send      pay AMOUNT base units to ADDRESS; writes the signed\n"
-            "            transaction to TX and prints its txid and fee\n"
+            "            transaction to TX and prints its txid and fee; its coins are\n"
+            "            reserved (not chosen again) until a block spends them\n"
+            "  abandon   release the coins reserved by the payment TXID\n"
             "\n"
             "The passphrase is read from $UTXO_WALLET_PASSPHRASE or from the first\n"
             "line of --passphrase-file FILE.\n"
@@ -67,11 +71,13 @@ typedef struct wopts {
     const char *pos[2];
     int n_pos;
     bool json, new_addr, all, coins;
+    uint64_t keys;
 } wopts;
 
 static int parse(int argc, char **argv, wopts *o)
 {
     memset(o, 0, sizeof *o);
+    o->keys = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -96,6 +102,11 @@ static int parse(int argc, char **argv, wopts *o)
             o->pass_file = argv[++i];
         } else if (strcmp(a, "--restore-hex") == 0 && has) {
             o->restore = argv[++i];
+        } else if (strcmp(a, "--keys") == 0 && has) {
+            if (!parse_u64(argv[++i], &o->keys) || o->keys == 0 || o->keys > 100000) {
+                errorf("wallet: --keys needs 1..100000");
+                return EXIT_USAGE;
+            }
         } else if (strcmp(a, "-o") == 0 && has) {
             o->out = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -214,8 +225,9 @@ static int wallet_new(const wopts *o)
         errorf("wallet: cannot create %s: %s", o->file, utxo_strerror(rc));
         return EXIT_USAGE;
     }
-    if ((rc = utxo_wallet_new_key(w, NULL, NULL)) != UTXO_OK ||
-        (rc = utxo_wallet_address(w, 0, addr, NULL)) != UTXO_OK) {
+    for (uint64_t k = 0; k < o->keys && rc == UTXO_OK; k++)
+        rc = utxo_wallet_new_key(w, NULL, NULL);
+    if (rc != UTXO_OK || (rc = utxo_wallet_address(w, 0, addr, NULL)) != UTXO_OK) {
         errorf("wallet: %s", utxo_strerror(rc));
         goto done;
     }
@@ -296,13 +308,14 @@ static int wallet_balance(const wopts *o)
 {
     utxo_wallet *w = NULL;
     utxo_wallet_coin *coins = NULL;
-    uint64_t value = 0, n = 0;
+    uint64_t value = 0, n = 0, pv = 0, pn = 0;
     size_t total = 0;
     int ex, rc;
 
     if ((ex = open_wallet(o, false, &w)) != 0)
         return ex;
     if ((rc = utxo_wallet_balance(w, &value, &n)) != UTXO_OK ||
+        (rc = utxo_wallet_pending(w, &pv, &pn)) != UTXO_OK ||
         (o->coins && (rc = utxo_wallet_coins(w, NULL, 0, &total)) != UTXO_OK)) {
         errorf("wallet: %s: %s", utxo_strerror(rc), utxo_wallet_errmsg(w));
         utxo_wallet_close(w);
@@ -327,6 +340,10 @@ static int wallet_balance(const wopts *o)
         json_u64(&j, n);
         json_key(&j, "next_height");
         json_u64(&j, utxo_wallet_next_height(w));
+        json_key(&j, "pending");
+        json_u64(&j, pv);
+        json_key(&j, "pending_coins");
+        json_u64(&j, pn);
         if (o->coins) {
             json_key(&j, "list");
             json_begin_array(&j);
@@ -359,6 +376,9 @@ static int wallet_balance(const wopts *o)
         }
         printf("balance %llu coins %llu next_height %u\n", (unsigned long long)value,
                (unsigned long long)n, utxo_wallet_next_height(w));
+        if (pn > 0)
+            printf("pending %llu in %llu coins reserved by payments not yet in a block\n",
+                   (unsigned long long)pv, (unsigned long long)pn);
     }
     free(coins);
     utxo_wallet_close(w);
@@ -667,6 +687,32 @@ done:
     return ex;
 }
 
+static int wallet_abandon(const wopts *o)
+{
+    utxo_wallet *w = NULL;
+    uint8_t *txid = NULL;
+    size_t len = 0;
+    int ex, rc;
+
+    if (o->n_pos != 1 || hex_decode(o->pos[0], &txid, &len) != 0 || len != UTXO_HASH_BYTES) {
+        errorf("wallet: abandon needs a TXID of 64 hex digits");
+        free(txid);
+        return EXIT_USAGE;
+    }
+    if ((ex = open_wallet(o, false, &w)) != 0) {
+        free(txid);
+        return ex;
+    }
+    rc = utxo_wallet_abandon(w, txid);
+    if (rc == UTXO_OK)
+        printf("released the coins reserved by %s\n", o->pos[0]);
+    else
+        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+    free(txid);
+    utxo_wallet_close(w);
+    return rc == UTXO_OK ? EXIT_VALID : rc == UTXO_ERR_ARG ? EXIT_INVALID : EXIT_USAGE;
+}
+
 int cmd_wallet(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
@@ -692,6 +738,8 @@ int cmd_wallet(int argc, char **argv)
         return wallet_sync(&o);
     if (strcmp(sub, "send") == 0)
         return wallet_send(&o);
+    if (strcmp(sub, "abandon") == 0)
+        return wallet_abandon(&o);
     errorf("wallet: unknown subcommand '%s'", sub);
     wallet_usage(stderr);
     return EXIT_USAGE;

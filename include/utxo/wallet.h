@@ -138,8 +138,27 @@ typedef struct utxo_wallet_coin {
     uint32_t key_index;  /* the key that spends it */
 } utxo_wallet_coin;
 
-/** Sum of the wallet's unspent coins' values and their number (either may be NULL). */
+/**
+ * Sum of the wallet's unspent coins' values and their number (either may be
+ * NULL), as of the wallet's tip: coins reserved by payments not yet in a
+ * block are included (see utxo_wallet_pending).
+ */
 int utxo_wallet_balance(utxo_wallet *w, uint64_t *value, uint64_t *n_coins);
+
+/**
+ * The coins reserved by payments made with utxo_wallet_send that no applied
+ * block has spent yet: their value and number (either may be NULL). Coin
+ * selection skips them, so two payments before a sync never spend the same
+ * coin.
+ */
+int utxo_wallet_pending(utxo_wallet *w, uint64_t *value, uint64_t *n_coins);
+
+/**
+ * Releases the coins reserved by the payment with this txid (a payment
+ * that will never be included). UTXO_ERR_ARG when it reserved none (or its
+ * coins were spent by a block since).
+ */
+int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES]);
 
 /**
  * The unspent coins in leaf-position order: writes min(n, total) entries to
@@ -182,7 +201,9 @@ int utxo_wallet_verify(utxo_wallet *w);
  * selecting from the wallet's coins (utxo/builder.h rules), with change to
  * a fresh key of the wallet, for inclusion at the next height. *out is the
  * signed transaction (utxo_tx_free); *fee (may be NULL) the fee paid. The
- * coins stay in the wallet until the block spending them is applied.
+ * coins it spends stay in the wallet until the block spending them is
+ * applied, reserved for this payment (utxo_wallet_pending,
+ * utxo_wallet_abandon) so later payments choose other coins.
  * Errors: UTXO_ERR_WATCH_ONLY, UTXO_ERR_FUNDS, UTXO_ERR_DUST, and any
  * builder or validator error.
  */

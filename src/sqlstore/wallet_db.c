@@ -31,7 +31,9 @@ static const char *const schema_sql =
     " key_idx INTEGER NOT NULL, UNIQUE(txid, vout));"
     "CREATE TABLE history(height INTEGER NOT NULL, seq INTEGER NOT NULL,"
     " txid BLOB NOT NULL, received INTEGER NOT NULL, spent INTEGER NOT NULL,"
-    " PRIMARY KEY(height, seq));";
+    " PRIMARY KEY(height, seq));"
+    "CREATE TABLE pending(txid BLOB NOT NULL, vout INTEGER NOT NULL,"
+    " spent_by BLOB NOT NULL, PRIMARY KEY(txid, vout));";
 
 int wdb_fail(utxo_wallet *w, int err, const char *fmt, ...)
 {
@@ -663,6 +665,53 @@ int utxo_wallet_balance(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
     } else {
         rc = wdb_sqlfail(w, "balance");
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int utxo_wallet_pending(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = UTXO_OK;
+
+    if (value)
+        *value = 0;
+    if (n_coins)
+        *n_coins = 0;
+    if (w == NULL)
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT count(*), coalesce(sum(c.value), 0) FROM pending p"
+                           " JOIN coins c ON c.txid = p.txid AND c.vout = p.vout",
+                           -1, &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "pending");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (n_coins)
+            *n_coins = (uint64_t)sqlite3_column_int64(st, 0);
+        if (value)
+            *value = (uint64_t)sqlite3_column_int64(st, 1);
+    } else {
+        rc = wdb_sqlfail(w, "pending");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = UTXO_OK;
+
+    if (w == NULL || txid == NULL)
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db, "DELETE FROM pending WHERE spent_by = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return wdb_sqlfail(w, "abandon");
+    sqlite3_bind_blob(st, 1, txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = wdb_sqlfail(w, "abandon");
+    else if (sqlite3_changes(w->db) == 0)
+        rc = wdb_fail(w, UTXO_ERR_ARG, "no coin is reserved by that payment");
     sqlite3_finalize(st);
     return rc;
 }

@@ -2,8 +2,9 @@
  * wallet_send.c — payments from the wallet (utxo_wallet_send): every coin
  * is offered to the builder's coin selection (utxo/builder.h rules), change
  * goes to the next key of the wallet (stored only when change is paid),
- * each selected coin is signed with its derived key (wiped at once), and
- * the builder's validator check must pass.
+ * each selected coin is signed with its derived key (wiped at once), the
+ * builder's validator check must pass, and the coins spent are reserved
+ * for the payment until a block spends them (or it is abandoned).
  */
 #include "config.h"
 
@@ -12,7 +13,40 @@
 #include <sodium.h>
 #include "sqlstore/wallet_int.h"
 
-/* Offers every coin of the wallet to b; *keys gets each coin's key index in
+/* Reserves the inputs of tx for it (one SQL transaction). */
+static int reserve(utxo_wallet *w, const utxo_tx *tx)
+{
+    uint8_t txid[UTXO_HASH_BYTES];
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    utxo_tx_txid(tx, txid);
+    if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
+        return rc;
+    if (sqlite3_prepare_v2(w->db, "INSERT INTO pending(txid, vout, spent_by) VALUES (?1, ?2, ?3)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = wdb_sqlfail(w, "reserving coins");
+        goto done;
+    }
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_blob(st, 1, tx->inputs[i].prevout.txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, tx->inputs[i].prevout.index);
+        sqlite3_bind_blob(st, 3, txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = wdb_sqlfail(w, "reserving coins");
+            goto done;
+        }
+    }
+    rc = wdb_exec(w, "COMMIT");
+done:
+    sqlite3_finalize(st);
+    if (rc != UTXO_OK)
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Offers every unreserved coin of the wallet to b; *keys gets each coin's key index in
  * coin order and *ops the outpoints (both malloc'd). */
 static int offer_coins(utxo_wallet *w, utxo_builder *b, utxo_outpoint **ops, uint32_t **keys,
                        size_t *n)
@@ -27,6 +61,8 @@ static int offer_coins(utxo_wallet *w, utxo_builder *b, utxo_outpoint **ops, uin
     if (sqlite3_prepare_v2(w->db,
                            "SELECT c.txid, c.vout, c.value, c.predicate_id, c.datum, c.key_idx,"
                            " k.pubkey FROM coins c JOIN keys k ON k.idx = c.key_idx"
+                           " WHERE NOT EXISTS (SELECT 1 FROM pending p"
+                           "  WHERE p.txid = c.txid AND p.vout = c.vout)"
                            " ORDER BY c.position",
                            -1, &st, NULL) != SQLITE_OK)
         return wdb_sqlfail(w, "reading coins");
@@ -150,6 +186,11 @@ int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t
         goto done;
     if ((rc = utxo_builder_get_tx(b, out)) != UTXO_OK)
         goto done;
+    if ((rc = reserve(w, *out)) != UTXO_OK) {
+        utxo_tx_free(*out);
+        *out = NULL;
+        goto done;
+    }
     if (fee)
         *fee = utxo_builder_fee(b);
 done:

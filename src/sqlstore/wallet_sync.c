@@ -84,9 +84,10 @@ static int plan_build(sync_plan *s, const utxo_wallet *w, const utxo_block *b,
     return UTXO_OK;
 }
 
-/* Deletes the wallet's coin at op if it has one; *value gets its value. */
-static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, const utxo_outpoint *op,
-                     uint64_t *value, bool *found)
+/* Deletes the wallet's coin at op (and its reservation) if it has one;
+ * *value gets its value. */
+static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, sqlite3_stmt *unres,
+                     const utxo_outpoint *op, uint64_t *value, bool *found)
 {
     int s;
 
@@ -107,6 +108,11 @@ static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, const
     sqlite3_bind_int64(del, 2, op->index);
     if (sqlite3_step(del) != SQLITE_DONE)
         return wdb_sqlfail(w, "removing a spent coin");
+    sqlite3_reset(unres);
+    sqlite3_bind_blob(unres, 1, op->txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(unres, 2, op->index);
+    if (sqlite3_step(unres) != SQLITE_DONE)
+        return wdb_sqlfail(w, "releasing a spent coin's reservation");
     return UTXO_OK;
 }
 
@@ -114,7 +120,7 @@ static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, const
 static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
                        const acc_proof *newp, size_t *n_removed)
 {
-    sqlite3_stmt *sel = NULL, *del = NULL, *hist = NULL, *ins = NULL;
+    sqlite3_stmt *sel = NULL, *del = NULL, *unres = NULL, *hist = NULL, *ins = NULL;
     int64_t seq = 0;
     int rc = UTXO_OK;
 
@@ -122,6 +128,8 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
     if (sqlite3_prepare_v2(w->db, "SELECT value FROM coins WHERE txid = ?1 AND vout = ?2", -1,
                            &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->db, "DELETE FROM coins WHERE txid = ?1 AND vout = ?2", -1, &del,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "DELETE FROM pending WHERE txid = ?1 AND vout = ?2", -1, &unres,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->db,
                            "INSERT INTO history(height, seq, txid, received, spent)"
@@ -151,7 +159,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
                     spent += o->value;
                 continue;
             }
-            if ((rc = take_coin(w, sel, del, &tx->inputs[i].prevout, &v, &found)) != UTXO_OK)
+            if ((rc = take_coin(w, sel, del, unres, &tx->inputs[i].prevout, &v, &found)) != UTXO_OK)
                 goto done;
             if (found) {
                 spent += v;
@@ -197,6 +205,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
 done:
     sqlite3_finalize(sel);
     sqlite3_finalize(del);
+    sqlite3_finalize(unres);
     sqlite3_finalize(hist);
     sqlite3_finalize(ins);
     return rc;
