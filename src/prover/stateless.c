@@ -112,45 +112,64 @@ void utxo_validator_acc_digest(const utxo_validator *v, uint8_t out[UTXO_HASH_BY
 /* ---- block validation ------------------------------------------------------ */
 
 /*
- * Verifies the receipt chains of the bundle; known[t][i] receives the
- * proven outcome of each input with receipts (others: UTXO_VM_UNKNOWN).
+ * Verifies the receipt chains of the bundle, all segments of all chains on
+ * one pool (utxo_segments_verify_batch); known[t][i] receives the proven
+ * outcome of each input with receipts (others: UTXO_VM_UNKNOWN).
  * known_store has one slot per input of the block (flat, L's numbering).
+ * The first failing chain in (tx, input) order is reported.
  */
 static int check_receipt_runs(const utxo_validator *v, const utxo_block *b,
                               const utxo_bundle *bundle, const bp_layout *L,
                               const utxo_output *const *spent_tx, utxo_vm_result *known_store,
                               const utxo_vm_result **known, utxo_verdict *out)
 {
-    unsigned threads = utxo_verifier_threads(v->ver);
+    size_t n = bundle->n_receipts;
+    utxo_seg_run *runs = calloc(n ? n : 1, sizeof *runs);
+    utxo_txctx *ctx = calloc(n ? n : 1, sizeof *ctx);
+    int rc = UTXO_ERR_NOMEM;
 
     for (size_t k = 0; k < L->in_off[L->n_txs]; k++) {
         memset(&known_store[k], 0, sizeof known_store[k]);
         known_store[k].status = UTXO_VM_UNKNOWN;
     }
-    for (size_t k = 0; k < bundle->n_receipts; k++) {
+    if (runs == NULL || ctx == NULL)
+        goto done;
+    for (size_t k = 0; k < n; k++) {
         const bp_receipt *r = &bundle->receipts[k];
         const utxo_tx *tx = b->txs[r->tx];
         const utxo_witness *w = &tx->inputs[r->input].witness;
-        utxo_txctx ctx;
-        int rc;
 
-        memset(&ctx, 0, sizeof ctx);
-        ctx.tx = tx;
-        ctx.input_index = r->input;
-        ctx.spent = spent_tx[r->tx];
-        ctx.height = b->header.height;
-        utxo_tx_sighash(tx, v->params.chain_id, ctx.sighash);
-        rc = utxo_segments_verify(&known_store[L->in_off[r->tx] + r->input], w->image,
-                                  w->image_len, w->args, w->args_len, &ctx, w->budget, 0,
-                                  (const utxo_receipt *const *)r->r, r->n, threads);
-        if (rc != UTXO_OK) {
+        ctx[k].tx = tx;
+        ctx[k].input_index = r->input;
+        ctx[k].spent = spent_tx[r->tx];
+        ctx[k].height = b->header.height;
+        utxo_tx_sighash(tx, v->params.chain_id, ctx[k].sighash);
+        runs[k].img = w->image;
+        runs[k].img_len = w->image_len;
+        runs[k].args = w->args;
+        runs[k].args_len = w->args_len;
+        runs[k].ctx = &ctx[k];
+        runs[k].budget = w->budget;
+        runs[k].page_limit = 0; /* the default, as utxo_verifier_block runs */
+        runs[k].receipts = (const utxo_receipt *const *)r->r;
+        runs[k].n_receipts = r->n;
+    }
+    rc = utxo_segments_verify_batch(runs, n, utxo_verifier_threads(v->ver));
+    for (size_t k = 0; rc == UTXO_OK && k < n; k++) {
+        const bp_receipt *r = &bundle->receipts[k];
+        if (runs[k].rc != UTXO_OK) {
             out->tx = r->tx;
             out->input = r->input;
-            return rc == UTXO_ERR_NOMEM ? rc : UTXO_ERR_BUNDLE_RECEIPT;
+            rc = runs[k].rc == UTXO_ERR_NOMEM ? UTXO_ERR_NOMEM : UTXO_ERR_BUNDLE_RECEIPT;
+            break;
         }
+        known_store[L->in_off[r->tx] + r->input] = runs[k].res;
         known[r->tx] = &known_store[L->in_off[r->tx]];
     }
-    return UTXO_OK;
+done:
+    free(runs);
+    free(ctx);
+    return rc;
 }
 
 static int check_header(const utxo_validator *v, const utxo_block *b)
