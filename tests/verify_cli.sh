@@ -50,6 +50,10 @@ expect 0 "verify --json" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tm
 grep -q '"valid":true' "$tmp/out" || bad "json valid"
 grep -q '"next_height":12' "$tmp/out" || bad "json next_height"
 grep -q '"state_bytes":[0-9]' "$tmp/out" || bad "json state_bytes"
+grep -q '"invalid":null' "$tmp/out" || bad "json invalid is null"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -m json.tool "$tmp/out" >/dev/null || bad "json does not parse"
+fi
 
 # stop after 5 blocks, resume: same tip and roots
 expect 0 "verify first part" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" \
@@ -98,6 +102,9 @@ expect 1 "edited witness" -- "$UTXO" verify --chain "$tmp/e.blocks" --proofs "$t
 grep -q "block 11 .*invalid: tx root does not match" "$tmp/err" || bad "witness edit reason"
 grep -q '"valid":false' "$tmp/out" || bad "json invalid"
 grep -q '"invalid":{"record":11' "$tmp/out" || bad "json names the record"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -m json.tool "$tmp/out" >/dev/null || bad "json of an invalid chain does not parse"
+fi
 # a proof edited: the last byte of the proof file (a spent output's datum length or data)
 cp "$tmp/c.proofs" "$tmp/e.proofs"
 ptotal=$(wc -c <"$tmp/c.proofs")

@@ -192,33 +192,56 @@ static void print_block(json *j, const verify_opts *o, const block_line *b)
            (unsigned long long)b->cycles, (unsigned long long)b->leaves, hex);
 }
 
-/* The invalid block's report: text on stderr, or an "invalid" object. */
-static void report_invalid(json *j, const verify_opts *o, uint64_t record, uint64_t offset,
-                           uint32_t height, const utxo_verdict *vd, const char *what)
+/* The first invalid block: reported on stderr at once, and as an
+ * "invalid" object after the "blocks" array with --json. */
+typedef struct invalid_info {
+    bool set;
+    uint64_t record, offset;
+    uint32_t height;
+    utxo_verdict vd;
+    char what[96];
+} invalid_info;
+
+static void report_invalid(invalid_info *inv, uint64_t record, uint64_t offset, uint32_t height,
+                           const utxo_verdict *vd, const char *what)
 {
-    if (o->json) {
-        json_key(j, "invalid");
-        json_begin_object(j);
-        json_key(j, "record");
-        json_u64(j, record);
-        json_key(j, "offset");
-        json_u64(j, offset);
-        json_key(j, "height");
-        json_u64(j, height);
-        json_key(j, "code");
-        json_u64(j, (uint64_t)vd->err);
-        json_key(j, "reason");
-        json_str(j, what != NULL ? what : utxo_strerror(vd->err));
-        json_key(j, "tx");
-        json_u64(j, vd->tx);
-        json_key(j, "input");
-        json_u64(j, vd->input);
-        json_end_object(j);
-    }
+    inv->set = true;
+    inv->record = record;
+    inv->offset = offset;
+    inv->height = height;
+    inv->vd = *vd;
+    snprintf(inv->what, sizeof inv->what, "%s", what != NULL ? what : utxo_strerror(vd->err));
     errorf("block %u (record %llu at offset %llu) invalid: %s%s%s (code %d) tx %u input %u",
            height, (unsigned long long)record, (unsigned long long)offset,
            what != NULL ? what : "", what != NULL ? ": " : "", utxo_strerror(vd->err), vd->err,
            vd->tx, vd->input);
+}
+
+static void json_invalid(json *j, const invalid_info *inv)
+{
+    json_key(j, "invalid");
+    if (!inv->set) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    json_key(j, "record");
+    json_u64(j, inv->record);
+    json_key(j, "offset");
+    json_u64(j, inv->offset);
+    json_key(j, "height");
+    json_u64(j, inv->height);
+    json_key(j, "code");
+    json_u64(j, (uint64_t)inv->vd.err);
+    json_key(j, "reason");
+    json_str(j, inv->what);
+    json_key(j, "error");
+    json_str(j, utxo_strerror(inv->vd.err));
+    json_key(j, "tx");
+    json_u64(j, inv->vd.tx);
+    json_key(j, "input");
+    json_u64(j, inv->vd.input);
+    json_end_object(j);
 }
 
 /* This process's peak resident memory in KiB (Linux VmHWM), 0 if unknown. */
@@ -308,8 +331,10 @@ int cmd_verify(int argc, char **argv)
     json j;
     uint64_t record = 0, validated = 0, skipped = 0, t_start = bench_now_ns(), t_last = 0;
     bool tty = isatty(STDERR_FILENO), stopped = false;
+    invalid_info inv;
     int ret = EXIT_USAGE, rc;
 
+    memset(&inv, 0, sizeof inv);
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc < 0 ? EXIT_VALID : rc;
@@ -383,17 +408,17 @@ int cmd_verify(int argc, char **argv)
             char what[80];
             vd.err = rc;
             snprintf(what, sizeof what, "block does not decode (byte %zu of the record)", eo);
-            report_invalid(&j, &o, record, boff, height, &vd, what);
+            report_invalid(&inv, record, boff, height, &vd, what);
             ret = EXIT_INVALID;
         } else if ((rc = utxo_bundle_from_bytes(&bd, prec, plen, &p, &eo)) != UTXO_OK) {
             char what[80];
             vd.err = rc;
             snprintf(what, sizeof what, "proof bundle does not decode (byte %zu of the record)",
                      eo);
-            report_invalid(&j, &o, record, poff, height, &vd, what);
+            report_invalid(&inv, record, poff, height, &vd, what);
             ret = EXIT_INVALID;
         } else if (utxo_validator_apply(v, blk, bd, &vd) != UTXO_OK) {
-            report_invalid(&j, &o, record, boff, height, &vd, NULL);
+            report_invalid(&inv, record, boff, height, &vd, NULL);
             ret = EXIT_INVALID;
         } else {
             utxo_bundle_info info;
@@ -434,6 +459,7 @@ int cmd_verify(int argc, char **argv)
         json_bool(&j, ret == EXIT_VALID);
         json_key(&j, "stopped");
         json_bool(&j, stopped);
+        json_invalid(&j, &inv);
     }
     print_summary(&j, &o, v, validated, skipped);
     if (o.json) {
