@@ -190,6 +190,8 @@ START_TEST(split_equals_unsplit)
         for (uint64_t b = 1020; b < 1050; b += 3)
             CHECK(b * 7, po2, 2, 0, 1, 0, 0xffffffffu, 0);
         CHECK(100000000, po2, 0, 0, 0, 17000, 0xffffffffu, 1); /* page limit */
+        CHECK(0, po2, 1, 0, 0, 0, 0xffffffffu, 0);                /* budget 0: nothing runs */
+        CHECK(1, po2, 1, 0, 0, 0, 0xffffffffu, 0);
     }
 }
 END_TEST

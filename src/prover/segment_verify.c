@@ -54,7 +54,7 @@ static int verify_on(vm *v, utxo_receipt_check *out, const utxo_receipt *r,
     int rc, done;
 
     /* Pre-state sanity: what no real run can be in. */
-    if (pre.touched > r->page_limit || r->n_present > pre.touched || pre.cycles >= r->budget ||
+    if (pre.touched > r->page_limit || r->n_present > pre.touched || pre.cycles > r->budget ||
         pre.segment == UINT32_MAX)
         return UTXO_ERR_SEG_STATE;
     leaves = malloc((n ? n : 1) * UTXO_HASH_BYTES);
