@@ -302,6 +302,23 @@ START_TEST(header_rules)
     bd->leaf_count++;
     expect_reject(&w, b, bd, UTXO_ERR_BUNDLE_STATE, 0, 0);
     bd->leaf_count--;
+    /* a bundle built in memory binding two inputs to one target */
+    ck_assert_uint_ge(bd->n_spent, 2);
+    {
+        uint32_t t1 = bd->spent[1].target;
+        size_t n0, n1;
+        uint8_t *s0 = state_bytes(w.v, &n0), *s1;
+        bd->spent[1].target = bd->spent[0].target;
+        ck_assert_int_eq(utxo_validator_apply(w.v, b, bd, NULL), UTXO_ERR_BUNDLE_SPENDS);
+        bd->spent[1].target = (uint32_t)bd->n_spent; /* out of range */
+        ck_assert_int_eq(utxo_validator_apply(w.v, b, bd, NULL), UTXO_ERR_BUNDLE_SPENDS);
+        bd->spent[1].target = t1;
+        s1 = state_bytes(w.v, &n1);
+        ck_assert_uint_eq(n0, n1);
+        ck_assert_mem_eq(s0, s1, n0);
+        free(s0);
+        free(s1);
+    }
     /* a receipt for an input the block does not have; one that does not
      * prove that input's run */
     {

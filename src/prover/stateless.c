@@ -215,6 +215,7 @@ int utxo_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bund
     const utxo_output **spent_tx = NULL;
     utxo_vm_result *known_store = NULL;
     const utxo_vm_result **known = NULL;
+    uint8_t *bound = NULL;
     uint8_t hash[UTXO_HASH_BYTES], digest[UTXO_HASH_BYTES];
     int rc;
 
@@ -264,7 +265,9 @@ int utxo_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bund
     created = malloc((L.n_created ? L.n_created : 1) * sizeof *created);
     spent = malloc((L.in_off[L.n_txs] ? L.in_off[L.n_txs] : 1) * sizeof *spent);
     spent_tx = calloc(b->n_txs, sizeof *spent_tx);
-    if (spent_leaves == NULL || created == NULL || spent == NULL || spent_tx == NULL)
+    bound = calloc(L.n_external ? L.n_external : 1, 1);
+    if (spent_leaves == NULL || created == NULL || spent == NULL || spent_tx == NULL ||
+        bound == NULL)
         goto done;
     for (uint32_t t = 0; t < b->n_txs; t++) {
         spent_tx[t] = t > 0 ? &spent[L.in_off[t]] : NULL;
@@ -272,7 +275,18 @@ int utxo_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bund
             const bp_src *s = &L.src[L.in_off[t] + i];
             if (s->tx == BP_EXTERNAL) {
                 const bp_spent *e = &bundle->spent[s->out];
-                acc_leaf *lf = &spent_leaves[e->target];
+                acc_leaf *lf;
+                /* decoded bundles are permutations already; one built in
+                 * memory by a caller is checked here */
+                if (e->target >= L.n_external || bound[e->target] ||
+                    bundle->proof.n_targets != L.n_external) {
+                    out->tx = t;
+                    out->input = i;
+                    rc = UTXO_ERR_BUNDLE_SPENDS;
+                    goto done;
+                }
+                bound[e->target] = 1;
+                lf = &spent_leaves[e->target];
                 lf->outpoint = b->txs[t]->inputs[i].prevout;
                 lf->output = &e->output;
                 lf->height = e->height;
@@ -334,6 +348,7 @@ done:
     free(spent_tx);
     free(known_store);
     free(known);
+    free(bound);
     return out->err = rc;
 }
 
