@@ -286,6 +286,92 @@ START_TEST(mempool_limits)
 }
 END_TEST
 
+
+/* chain_receipts_add on a bundle made without receipts gives the bundle the
+ * chain builder makes with bp_chain_set_segments, byte for byte. */
+START_TEST(receipts_match_builder)
+{
+    fixture f, g;
+    utxo_block *b1, *b2;
+    utxo_tx *cb, *tx;
+    utxo_bundle *with = NULL, *without = NULL;
+    uint8_t work_id[32], args[24], *e1, *e2, gtx[32];
+    size_t wl, l1, l2, w;
+    const uint8_t *work = gen_work_image(&wl);
+    uint64_t runs = 0, segs = 0;
+    utxo_vm_result res;
+
+    utxo_predicate_id(work_id, work, wl);
+    memset(args, 0, sizeof args);
+    args[0] = 60;                          /* rounds */
+    args[16] = args[17] = args[18] = args[19] = 0xff; /* accept any checksum */
+    ck_assert_int_eq(utxo_predicate_run(&res, work, wl, args, sizeof args, NULL, 1u << 30), UTXO_OK);
+    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_gt(res.cycles, 3u << 16); /* several segments of 2^16 */
+    fx_init(&f, NULL);
+    fx_init(&g, NULL);
+    ck_assert_int_eq(bp_chain_set_segments(f.c, 16), UTXO_OK);
+    for (int k = 0; k < 2; k++) {
+        fixture *x = k ? &g : &f;
+        utxo_block *b = utxo_block_new();
+        cb = utxo_tx_new();
+        ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+        ck_assert_int_eq(utxo_tx_add_output(cb, 0, x->id[0], NULL, 0), UTXO_OK);
+        /* block 1: a payment locking a coin behind the work predicate */
+        tx = pay(x, x->gen_txid, 0, 1000000000, 0, 1, 1000000, 0);
+        tx->outputs[0].value = 900000000;
+        tx->outputs[1].value -= 899000000;
+        memcpy(tx->outputs[0].predicate_id, work_id, 32);
+        ck_assert_int_eq(utxo_block_add_tx(b, tx), UTXO_OK);
+        ck_assert_int_eq(bp_chain_seal(x->c, b, NULL, NULL, NULL), UTXO_OK);
+        utxo_tx_txid(tx, gtx);
+        utxo_block_free(b);
+        /* block 2: spending it runs the predicate for several segments */
+        b = utxo_block_new();
+        cb = utxo_tx_new();
+        ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+        ck_assert_int_eq(utxo_tx_add_output(cb, 0, x->id[0], NULL, 0), UTXO_OK);
+        tx = utxo_tx_new();
+        {
+            utxo_outpoint op;
+            memcpy(op.txid, gtx, 32);
+            op.index = 0;
+            ck_assert_int_eq(utxo_tx_add_input(tx, &op, res.cycles + 1000, work, (uint32_t)wl,
+                                               args, sizeof args),
+                             UTXO_OK);
+        }
+        ck_assert_int_eq(utxo_tx_add_output(tx, 800000000, x->id[2], NULL, 0), UTXO_OK);
+        ck_assert_int_eq(utxo_block_add_tx(b, tx), UTXO_OK);
+        ck_assert_int_eq(bp_chain_seal(x->c, b, k ? &without : &with, NULL, NULL), UTXO_OK);
+        if (k)
+            b2 = b;
+        else
+            b1 = b;
+    }
+    ck_assert_int_eq(chain_receipts_add(without, b2, &g.p, 16, &runs, &segs), UTXO_OK);
+    ck_assert_uint_eq(runs, 1);
+    ck_assert_uint_gt(segs, 2);
+    l1 = utxo_bundle_get_length(with);
+    l2 = utxo_bundle_get_length(without);
+    ck_assert_uint_eq(l1, l2);
+    e1 = malloc(l1);
+    e2 = malloc(l2);
+    ck_assert_int_eq(utxo_bundle_to_bytes(with, e1, l1, &w), UTXO_OK);
+    ck_assert_int_eq(utxo_bundle_to_bytes(without, e2, l2, &w), UTXO_OK);
+    ck_assert_mem_eq(e1, e2, l1);
+    /* a bundle that has receipts already is refused */
+    ck_assert_int_eq(chain_receipts_add(without, b2, &g.p, 16, NULL, NULL), UTXO_ERR_ARG);
+    free(e1);
+    free(e2);
+    utxo_bundle_free(with);
+    utxo_bundle_free(without);
+    utxo_block_free(b1);
+    utxo_block_free(b2);
+    fx_free(&f);
+    fx_free(&g);
+}
+END_TEST
+
 /* ---- chain directory ---------------------------------------------------------- */
 
 static char *tmpdir_new(void)
@@ -548,6 +634,7 @@ int main(void)
     tcase_add_test(tc, mempool_rules);
     tcase_add_test(tc, mempool_order);
     tcase_add_test(tc, mempool_limits);
+    tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, chain_dir);
     tcase_add_test(tc, gen_same_seed_same_bytes);
     tcase_add_test(tc, gen_invalid_rejected);
