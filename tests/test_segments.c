@@ -802,6 +802,29 @@ START_TEST(lazy_loader)
 }
 END_TEST
 
+/* A run that ends while loading (the image does not fit the page limit)
+ * has no segment; zero receipts prove it, and any receipt is one too many. */
+START_TEST(load_failure_has_no_segment)
+{
+    wargs a = W(1, 0, 0, 0, 0xffffffffu, 0);
+    utxo_vm_result res, chk;
+    rlist l, m;
+    load_work();
+    ck_assert_int_eq(prove(&l, &a, 100000, 12, 2, &res), UTXO_OK);
+    ck_assert_uint_eq(l.n, 0);
+    ck_assert_int_eq(res.status, UTXO_VM_FAILED);
+    ck_assert_int_eq(res.fail, UTXO_VM_FAIL_MEMORY_LIMIT);
+    ck_assert_uint_eq(res.cycles, 0);
+    ck_assert_int_eq(verify(&l, &a, 100000, 2, 2, &chk), UTXO_OK);
+    same_result(&res, &chk);
+    ck_assert_int_eq(prove(&m, &a, 100000, 12, 0, &res), UTXO_OK);
+    ck_assert_int_eq(verify(&m, &a, 100000, 2, 2, &chk), UTXO_ERR_SEG_CHAIN);
+    ck_assert_int_eq(verify(&l, &a, 100000, 0, 2, &chk), UTXO_ERR_SEG_CHAIN);
+    rlist_free(&l);
+    rlist_free(&m);
+}
+END_TEST
+
 static Suite *segments_suite(void)
 {
     Suite *s = suite_create("segments");
@@ -820,6 +843,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, transaction_context);
     tcase_add_test(tc, vm_fence_and_pager);
     tcase_add_test(tc, lazy_loader);
+    tcase_add_test(tc, load_failure_has_no_segment);
     suite_add_tcase(s, tc);
     return s;
 }
