@@ -55,8 +55,8 @@ EXTRA_DIST += tests/fuzz/corpus
 
 # machine (VM) tests: instruction set, runs, qemu differential, fuzz target
 if HAVE_CHECK
-check_PROGRAMS += tests/test_vm tests/test_vm_run
-TESTS += tests/test_vm tests/test_vm_run
+check_PROGRAMS += tests/test_vm tests/test_vm_run tests/test_vm_segments
+TESTS += tests/test_vm tests/test_vm_run tests/test_vm_segments
 endif
 tests_test_vm_SOURCES = tests/test_vm.c tests/vm_asm.h tests/testutil.h
 tests_test_vm_CFLAGS = $(TEST_CFLAGS)
@@ -64,6 +64,9 @@ tests_test_vm_LDADD = $(TEST_LIBS)
 tests_test_vm_run_SOURCES = tests/test_vm_run.c tests/vm_asm.h tests/testutil.h
 tests_test_vm_run_CFLAGS = $(TEST_CFLAGS)
 tests_test_vm_run_LDADD = $(TEST_LIBS)
+tests_test_vm_segments_SOURCES = tests/test_vm_segments.c tests/vm_asm.h tests/testutil.h
+tests_test_vm_segments_CFLAGS = $(TEST_CFLAGS)
+tests_test_vm_segments_LDADD = $(TEST_LIBS)
 
 # environment tests: images and ELF, host calls, standard predicates, the
 # reproducible template rebuild (exit 77 without clang/ld.lld), fuzz target
@@ -179,6 +182,19 @@ tests_fuzz_fuzz_bundle_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_bundle_LDFLAGS = $(FUZZLINK)
 # end stateless
 
+# store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals
+if HAVE_CHECK
+check_PROGRAMS += tests/test_store
+TESTS += tests/test_store
+endif
+tests_test_store_SOURCES = tests/test_store.c tests/testutil.h
+tests_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_test_store_LDADD = $(TEST_LIBS)
+# the commands end to end, and kill -9 of a replay (both use tests/mkchain)
+TESTS += tests/store_cli.sh tests/crash_replay.sh
+EXTRA_DIST += tests/store_cli.sh tests/crash_replay.sh
+# end store
+
 # wallet: keys and addresses, builder and wallet file, the example program
 # and the `utxo wallet` command
 if HAVE_CHECK
@@ -223,19 +239,6 @@ tests_fuzz_fuzz_wallet_SOURCES = tests/fuzz/fuzz_wallet.c
 tests_fuzz_fuzz_wallet_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_wallet_LDFLAGS = $(FUZZLINK)
 # end wallet
-
-# store (src/sqlstore): replay, rollback, invalid blocks, queries, refusals
-if HAVE_CHECK
-check_PROGRAMS += tests/test_store
-TESTS += tests/test_store
-endif
-tests_test_store_SOURCES = tests/test_store.c tests/testutil.h
-tests_test_store_CFLAGS = $(TEST_CFLAGS)
-tests_test_store_LDADD = $(TEST_LIBS)
-# the commands end to end, and kill -9 of a replay (both use tests/mkchain)
-TESTS += tests/store_cli.sh tests/crash_replay.sh
-EXTRA_DIST += tests/store_cli.sh tests/crash_replay.sh
-# end store
 
 # continuations (cont): memory tree, segment receipts end to end, the CLI,
 # fuzz target for the receipt decoder + verifier
