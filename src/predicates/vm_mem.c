@@ -21,6 +21,12 @@
 #if UINTPTR_MAX <= 0xFFFFFFFFu
 #error "the predicate VM reserves 4 GiB of address space: it needs a 64-bit host"
 #endif
+#if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0 /* BSDs: anonymous memory is lazily committed anyway */
+#endif
 
 static void *reserve(size_t n)
 {
