@@ -14,6 +14,9 @@
  * reservation), from other parties through the builder, chained inside one
  * block, and from coinbases; the wallet is
  * closed and reopened midway; wrong blocks are refused without a change.
+ * Then the chain is replaced above a height: the wallet rolls back and is
+ * checked against the store rolled back and the validator state saved
+ * there, and the blocks applied again give the same balances.
  * Finally the synced file is edited behind the library's back (a coin's
  * value, a coin row, the proof, a key, the KDF limits, the schema version):
  * each edit is caught on open or by utxo_wallet_verify.
@@ -195,7 +198,27 @@ typedef struct world {
     ocoin coins[512];
     size_t n_coins;
     uint64_t checked_coins;
+    /* every sealed block, its bundle and the validator state after it */
+    utxo_block *blocks[16];
+    utxo_bundle *bundles[16];
+    uint8_t vstate[16][UTXO_VALIDATOR_STATE_MAX_BYTES];
+    size_t vlen[16];
+    uint64_t balance_at[16];
 } world;
+
+/* Keeps block b (now owned by W), its bundle and the states after it. */
+static void remember(world *W, utxo_block *b, utxo_bundle *bd)
+{
+    uint32_t h = b->header.height;
+
+    ck_assert_uint_lt(h, 16);
+    W->blocks[h] = b;
+    W->bundles[h] = bd;
+    ck_assert_int_eq(utxo_validator_state_to_bytes(W->val, W->vstate[h], sizeof W->vstate[h],
+                                                   &W->vlen[h]),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_balance(W->w, &W->balance_at[h], NULL), UTXO_OK);
+}
 
 static void party_init(party *p, uint32_t i)
 {
@@ -330,8 +353,9 @@ static void check_no_pending(world *W)
     ck_assert_uint_eq(pv, 0);
 }
 
-/* Seals b, feeds it to the validator, the store and the wallet, checks. */
-static void advance(world *W, utxo_block *b, utxo_bundle **keep)
+/* Seals b, feeds it to the validator, the store and the wallet, checks;
+ * W keeps the block and its bundle. */
+static void advance(world *W, utxo_block *b)
 {
     utxo_bundle *bd = NULL;
     utxo_verdict v;
@@ -344,10 +368,7 @@ static void advance(world *W, utxo_block *b, utxo_bundle **keep)
     track_others(W, b);
     check_wallet(W);
     check_no_pending(W);
-    if (keep)
-        *keep = bd;
-    else
-        utxo_bundle_free(bd);
+    remember(W, b, bd);
 }
 
 /* A payment by other party o (coin selection over its coins) to id. */
@@ -478,7 +499,6 @@ START_TEST(synced_history)
     uint8_t seed[32], master[32], id[32];
     char spath[128], msg[256];
     world *W = calloc(1, sizeof *W);
-    utxo_bundle *prev_bundle = NULL;
     utxo_block *b;
     utxo_tx *cb;
     uint64_t sent_fees = 0, received_from_others = 0;
@@ -512,8 +532,7 @@ START_TEST(synced_history)
     for (int i = 0; i < 6; i++)
         ck_assert_int_eq(utxo_tx_add_output(cb, 5000000, W->others[i % 3].id, NULL, 0), UTXO_OK);
     ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
-    advance(W, b, NULL);
-    utxo_block_free(b);
+    advance(W, b);
 
     for (uint32_t h = 1; h <= 12; h++) {
         utxo_tx *txs[5];
@@ -600,7 +619,7 @@ START_TEST(synced_history)
             utxo_verdict v;
             ck_assert_int_eq(utxo_wallet_balance(W->w, &before, NULL), UTXO_OK);
             ck_assert_int_eq(bp_chain_seal(W->chain, b, &bd, NULL, NULL), UTXO_OK);
-            ck_assert_int_ne(utxo_wallet_apply_block(W->w, b, prev_bundle, &v), UTXO_OK);
+            ck_assert_int_ne(utxo_wallet_apply_block(W->w, b, W->bundles[h - 1], &v), UTXO_OK);
             ck_assert_int_eq(utxo_wallet_balance(W->w, &after, NULL), UTXO_OK);
             ck_assert_uint_eq(before, after);
             ck_assert_uint_eq(utxo_wallet_next_height(W->w), h);
@@ -612,13 +631,10 @@ START_TEST(synced_history)
             track_others(W, b);
             check_wallet(W);
             check_no_pending(W);
-            utxo_bundle_free(bd);
+            remember(W, b, bd);
         } else {
-            utxo_bundle_free(prev_bundle);
-            prev_bundle = NULL;
-            advance(W, b, &prev_bundle);
+            advance(W, b);
         }
-        utxo_block_free(b);
     }
 
     /* history: net flow equals the balance */
@@ -644,7 +660,52 @@ START_TEST(synced_history)
                (unsigned long long)sent_fees);
     }
     (void)received_from_others;
-    utxo_bundle_free(prev_bundle);
+
+    /* the chain is replaced above height 9: the wallet undoes 10..12 and
+     * is then exactly what it was after block 9 (against the store rolled
+     * back the same way and the validator state saved at 9); the blocks
+     * applied again give the same end */
+    {
+        utxo_verdict v;
+        uint64_t bal;
+        ck_assert_int_eq(utxo_wallet_rollback(W->w, 13), UTXO_ERR_ARG);
+        ck_assert_int_eq(utxo_wallet_rollback(W->w, 12), UTXO_OK); /* nothing to undo */
+        ck_assert_int_eq(utxo_wallet_rollback(W->w, 9), UTXO_OK);
+        ck_assert_uint_eq(utxo_wallet_next_height(W->w), 10);
+        ck_assert_int_eq(utxo_wallet_balance(W->w, &bal, NULL), UTXO_OK);
+        ck_assert_uint_eq(bal, W->balance_at[9]);
+        utxo_validator_free(W->val);
+        W->val = NULL;
+        ck_assert_int_eq(utxo_validator_from_state(&W->val, &W->p, W->vstate[9], W->vlen[9], 1, NULL),
+                         UTXO_OK);
+        ck_assert_int_eq(utxo_store_rollback(W->store, 9), UTXO_OK);
+        check_wallet(W);
+        /* and it survives a reopen */
+        utxo_wallet_close(W->w);
+        ck_assert_int_eq(utxo_wallet_open(&W->w, W->wpath, NULL), UTXO_OK);
+        check_wallet(W);
+        for (uint32_t h = 10; h <= 12; h++) {
+            ck_assert_int_eq(utxo_validator_apply(W->val, W->blocks[h], W->bundles[h], &v), UTXO_OK);
+            ck_assert_int_eq(utxo_store_apply_block(W->store, W->blocks[h], &v), UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_apply_block(W->w, W->blocks[h], W->bundles[h], &v), UTXO_OK);
+            check_wallet(W);
+            ck_assert_int_eq(utxo_wallet_balance(W->w, &bal, NULL), UTXO_OK);
+            ck_assert_uint_eq(bal, W->balance_at[h]);
+        }
+        /* undoing to genesis works too, within the undo depth */
+        ck_assert_int_eq(utxo_wallet_rollback(W->w, 0), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_balance(W->w, &bal, NULL), UTXO_OK);
+        ck_assert_uint_eq(bal, W->balance_at[0]);
+        ck_assert_int_eq(utxo_wallet_verify(W->w), UTXO_OK);
+        for (uint32_t h = 1; h <= 12; h++)
+            ck_assert_int_eq(utxo_wallet_apply_block(W->w, W->blocks[h], W->bundles[h], &v), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_balance(W->w, &bal, NULL), UTXO_OK);
+        ck_assert_uint_eq(bal, W->balance_at[12]);
+    }
+    for (uint32_t h = 0; h < 16; h++) {
+        utxo_block_free(W->blocks[h]);
+        utxo_bundle_free(W->bundles[h]);
+    }
     utxo_wallet_close(W->w);
     W->w = NULL;
     corrupt_checks(W->wpath);

@@ -5,7 +5,8 @@
 # with `send`; the chain is extended with that transaction and the wallet
 # syncs it: the balance drops by exactly amount + fee; the wallet restored
 # from its seed syncs the same balance from a full node's store (`utxo
-# replay`, then `wallet sync --db`). A wrong passphrase
+# replay`, then `wallet sync --db`); a rollback undoes a block and a sync
+# applies it again. A wrong passphrase
 # is refused with the file unchanged; a mistyped address, a missing
 # passphrase and files of another chain are refused; the chain files are
 # also accepted by `utxo verify`. Run by `make check`.
@@ -115,6 +116,12 @@ expect 0 "sync the payment" -- "$UTXO" wallet sync "$W" --chain "$tmp/c.blocks" 
 [ "$(json_num balance)" = $((3500000 - 300000 - fee)) ] || bad "balance = 3500000 - 300000 - fee"
 expect 0 "receiver syncs" -- "$UTXO" wallet sync "$tmp/b.wallet" --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --json
 [ "$(json_num balance)" = 300000 ] || bad "receiver balance 300000"
+# a replaced chain: undo block 4, then sync it again
+expect 0 "rollback" -- "$UTXO" wallet rollback "$W" 3
+grep -q "^next height 4, balance 3500000$" "$tmp/out" || bad "rollback to height 3"
+expect 1 "rollback above the tip" -- "$UTXO" wallet rollback "$W" 7
+expect 0 "sync after rollback" -- "$UTXO" wallet sync "$W" --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --json
+[ "$(json_num balance)" = $((3500000 - 300000 - fee)) ] || bad "balance again after re-sync"
 expect 0 "history" -- "$UTXO" wallet history "$W"
 [ "$(wc -l <"$tmp/out")" -eq 2 ] || bad "two history lines"
 # coin selection takes the largest coin (2,500,000): the change comes back

@@ -33,6 +33,7 @@ static void wallet_usage(FILE *f)
             "       utxo wallet sync FILE --db NODE.db [--json]\n"
             "       utxo wallet send FILE ADDRESS AMOUNT -o TX [--json]\n"
             "       utxo wallet abandon FILE TXID\n"
+            "       utxo wallet rollback FILE HEIGHT\n"
             "\n"
             "A wallet keeps its keys (derived from one master seed, encrypted with\n"
             "the passphrase), its coins and, for them, an accumulator proof kept\n"
@@ -52,6 +53,8 @@ static void wallet_usage(FILE *f)
             "            transaction to TX and prints its txid and fee; its coins are\n"
             "            reserved (not chosen again) until a block spends them\n"
             "  abandon   release the coins reserved by the payment TXID\n"
+            "  rollback  undo the blocks above HEIGHT (the chain was replaced; the\n"
+            "            last 100 blocks can be undone), then sync the new ones\n"
             "\n"
             "The passphrase is read from $UTXO_WALLET_PASSPHRASE or from the first\n"
             "line of --passphrase-file FILE.\n"
@@ -713,6 +716,32 @@ static int wallet_abandon(const wopts *o)
     return rc == UTXO_OK ? EXIT_VALID : rc == UTXO_ERR_ARG ? EXIT_INVALID : EXIT_USAGE;
 }
 
+static int wallet_rollback(const wopts *o)
+{
+    utxo_wallet *w = NULL;
+    uint64_t height, value = 0;
+    int ex, rc;
+
+    if (o->n_pos != 1 || !parse_u64(o->pos[0], &height) || height > UINT32_MAX) {
+        errorf("wallet: rollback needs a HEIGHT");
+        return EXIT_USAGE;
+    }
+    if ((ex = open_wallet(o, false, &w)) != 0)
+        return ex;
+    rc = utxo_wallet_rollback(w, (uint32_t)height);
+    if (rc == UTXO_OK) {
+        utxo_wallet_balance(w, &value, NULL);
+        printf("next height %u, balance %llu\n", utxo_wallet_next_height(w),
+               (unsigned long long)value);
+    } else {
+        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+    }
+    utxo_wallet_close(w);
+    return rc == UTXO_OK ? EXIT_VALID : rc == UTXO_ERR_ARG || rc == UTXO_ERR_WALLET_CHAIN
+                                            ? EXIT_INVALID
+                                            : EXIT_USAGE;
+}
+
 int cmd_wallet(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
@@ -740,6 +769,8 @@ int cmd_wallet(int argc, char **argv)
         return wallet_send(&o);
     if (strcmp(sub, "abandon") == 0)
         return wallet_abandon(&o);
+    if (strcmp(sub, "rollback") == 0)
+        return wallet_rollback(&o);
     errorf("wallet: unknown subcommand '%s'", sub);
     wallet_usage(stderr);
     return EXIT_USAGE;

@@ -119,6 +119,17 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
                             utxo_verdict *out);
 
 /**
+ * Undoes the blocks above `height` (keeps heights 0..height), for when the
+ * chain the wallet follows is replaced: coins, history, proof and validator
+ * state become what they were after block `height`, in one SQL
+ * transaction. The last 100 blocks can be undone (older undo data is
+ * pruned): UTXO_ERR_WALLET_CHAIN beyond that; UTXO_ERR_ARG when the wallet
+ * holds no block `height`. Keys and reservations of coins that still exist
+ * stay.
+ */
+int utxo_wallet_rollback(utxo_wallet *w, uint32_t height);
+
+/**
  * The accumulator the wallet holds (as the stateless validator after its
  * tip): the leaf count and up to n roots, largest tree first, into roots
  * (caller-owned); returns the number of roots.

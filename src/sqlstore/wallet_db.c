@@ -33,7 +33,9 @@ static const char *const schema_sql =
     " txid BLOB NOT NULL, received INTEGER NOT NULL, spent INTEGER NOT NULL,"
     " PRIMARY KEY(height, seq));"
     "CREATE TABLE pending(txid BLOB NOT NULL, vout INTEGER NOT NULL,"
-    " spent_by BLOB NOT NULL, PRIMARY KEY(txid, vout));";
+    " spent_by BLOB NOT NULL, PRIMARY KEY(txid, vout));"
+    "CREATE TABLE undo(height INTEGER PRIMARY KEY, state BLOB NOT NULL, proof BLOB NOT NULL,"
+    " spent BLOB NOT NULL);";
 
 int wdb_fail(utxo_wallet *w, int err, const char *fmt, ...)
 {
@@ -322,7 +324,34 @@ static int load_coins(utxo_wallet *w)
     return rc;
 }
 
-/* Everything after the passphrase: parameters, validator, keys, coins. */
+/* The chain side: the validator from `state`, then coins and proof. */
+static int load_chain(utxo_wallet *w)
+{
+    uint8_t *b = NULL;
+    size_t len;
+    int rc;
+
+    if ((rc = wdb_meta_get(w, "state", &b, &len)) != UTXO_OK)
+        return rc;
+    rc = utxo_validator_from_state(&w->val, &w->params, b, len, 0, NULL);
+    free(b);
+    if (rc != UTXO_OK)
+        return wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "stored validator state: %s",
+                        utxo_strerror(rc));
+    return load_coins(w);
+}
+
+int wdb_reload(utxo_wallet *w)
+{
+    utxo_validator_free(w->val);
+    w->val = NULL;
+    acc_proof_clear(&w->proof);
+    free(w->leaves);
+    w->leaves = NULL;
+    return load_chain(w);
+}
+
+/* Everything after the passphrase: parameters, keys, validator, coins. */
 static int load(utxo_wallet *w)
 {
     uint8_t *b = NULL;
@@ -336,16 +365,9 @@ static int load(utxo_wallet *w)
     if (rc != UTXO_OK)
         return wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "stored chain parameters: %s",
                         utxo_strerror(rc));
-    if ((rc = wdb_meta_get(w, "state", &b, &len)) != UTXO_OK)
-        return rc;
-    rc = utxo_validator_from_state(&w->val, &w->params, b, len, 0, NULL);
-    free(b);
-    if (rc != UTXO_OK)
-        return wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "stored validator state: %s",
-                        utxo_strerror(rc));
     if ((rc = load_keys(w)) != UTXO_OK)
         return rc;
-    return load_coins(w);
+    return load_chain(w);
 }
 
 static int check_magic(utxo_wallet *w)

@@ -10,6 +10,11 @@
 #include <sqlite3.h>
 #include "utxo/wallet.h"
 #include "witness/acc.h"
+#include "utxo/codec.h"
+
+/* Blocks the wallet can undo (utxo_wallet_rollback): undo records older
+ * than this many blocks below the tip are pruned. */
+#define WDB_UNDO_DEPTH 100u
 
 /* A watched id: the p2pk id of key `index`. Kept sorted by id. */
 typedef struct wdb_id {
@@ -52,6 +57,20 @@ int wdb_store_chain_state(utxo_wallet *w, const acc_proof *proof);
 /* Derives key index's secret key (caller wipes sk). Needs the master. */
 int wdb_key_secret(const utxo_wallet *w, uint32_t index, uint8_t pk[UTXO_PUBKEY_BYTES],
                    uint8_t sk[UTXO_SECRETKEY_BYTES]);
+
+/* Reloads the validator, the coins and the proof from the file. */
+int wdb_reload(utxo_wallet *w);
+
+/* The columns a coin row is selected with for an undo record, in order. */
+#define WDB_COIN_COLUMNS "position, txid, vout, value, predicate_id, height, key_idx, leaf, datum"
+/* Appends the coin row st holds (WDB_COIN_COLUMNS) to the growing buffer
+ * *buf of *len bytes (realloc'd). */
+int wdb_undo_append_coin(uint8_t **buf, size_t *len, sqlite3_stmt *st);
+/* Stores the undo record of block `height` (the validator state and proof
+ * before it, the coin rows it removed) and prunes the records more than
+ * WDB_UNDO_DEPTH blocks old; inside the caller's SQL transaction. */
+int wdb_undo_put(utxo_wallet *w, uint32_t height, const uint8_t *state, size_t state_len,
+                 const acc_proof *pre, const uint8_t *spent, size_t spent_len);
 
 /* Runs sql (no result rows) with BEGIN/COMMIT/ROLLBACK. */
 int wdb_exec(utxo_wallet *w, const char *sql);

@@ -84,10 +84,11 @@ static int plan_build(sync_plan *s, const utxo_wallet *w, const utxo_block *b,
     return UTXO_OK;
 }
 
-/* Deletes the wallet's coin at op (and its reservation) if it has one;
- * *value gets its value. */
+/* Deletes the wallet's coin at op (and its reservation) if it has one,
+ * after appending its row to the undo buffer; *value gets its value. */
 static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, sqlite3_stmt *unres,
-                     const utxo_outpoint *op, uint64_t *value, bool *found)
+                     const utxo_outpoint *op, uint64_t *value, bool *found, uint8_t **undo,
+                     size_t *undo_len)
 {
     int s;
 
@@ -101,8 +102,10 @@ static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, sqlit
         return UTXO_OK;
     if (s != SQLITE_ROW)
         return wdb_sqlfail(w, "looking up a spent coin");
-    *value = (uint64_t)sqlite3_column_int64(sel, 0);
+    *value = (uint64_t)sqlite3_column_int64(sel, 3);
     *found = true;
+    if (wdb_undo_append_coin(undo, undo_len, sel) != UTXO_OK)
+        return UTXO_ERR_NOMEM;
     sqlite3_reset(del);
     sqlite3_bind_blob(del, 1, op->txid, UTXO_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(del, 2, op->index);
@@ -116,17 +119,21 @@ static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, sqlit
     return UTXO_OK;
 }
 
-/* The SQL side of one block; runs inside BEGIN/COMMIT. */
+/* The SQL side of one block; runs inside BEGIN/COMMIT. saved is the
+ * validator state before the block (for the undo record). */
 static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
-                       const acc_proof *newp, size_t *n_removed)
+                       const acc_proof *newp, size_t *n_removed, const uint8_t *saved, size_t sl)
 {
+    uint8_t *undo = NULL;
+    size_t undo_len = 0;
     sqlite3_stmt *sel = NULL, *del = NULL, *unres = NULL, *hist = NULL, *ins = NULL;
     int64_t seq = 0;
     int rc = UTXO_OK;
 
     *n_removed = 0;
-    if (sqlite3_prepare_v2(w->db, "SELECT value FROM coins WHERE txid = ?1 AND vout = ?2", -1,
-                           &sel, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT " WDB_COIN_COLUMNS " FROM coins WHERE txid = ?1 AND vout = ?2",
+                           -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->db, "DELETE FROM coins WHERE txid = ?1 AND vout = ?2", -1, &del,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->db, "DELETE FROM pending WHERE txid = ?1 AND vout = ?2", -1, &unres,
@@ -159,7 +166,8 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
                     spent += o->value;
                 continue;
             }
-            if ((rc = take_coin(w, sel, del, unres, &tx->inputs[i].prevout, &v, &found)) != UTXO_OK)
+            if ((rc = take_coin(w, sel, del, unres, &tx->inputs[i].prevout, &v, &found, &undo,
+                                &undo_len)) != UTXO_OK)
                 goto done;
             if (found) {
                 spent += v;
@@ -201,8 +209,10 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
             goto done;
         }
     }
-    rc = wdb_store_chain_state(w, newp);
+    if ((rc = wdb_undo_put(w, b->header.height, saved, sl, &w->proof, undo, undo_len)) == UTXO_OK)
+        rc = wdb_store_chain_state(w, newp);
 done:
+    free(undo);
     sqlite3_finalize(sel);
     sqlite3_finalize(del);
     sqlite3_finalize(unres);
@@ -258,7 +268,7 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
         goto fail;
     in_txn = true;
-    if ((rc = write_block(w, b, &s, &newp, &n_removed)) != UTXO_OK)
+    if ((rc = write_block(w, b, &s, &newp, &n_removed, saved, sl)) != UTXO_OK)
         goto fail;
     /* the coins removed by outpoint are exactly the targets the update dropped */
     if (n_mine - n_removed + s.n_watch != newp.n_targets) {
