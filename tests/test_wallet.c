@@ -18,8 +18,9 @@
  * checked against the store rolled back and the validator state saved
  * there, and the blocks applied again give the same balances.
  * Finally the synced file is edited behind the library's back (a coin's
- * value, a coin row, the proof, a key, the KDF limits, the schema version):
- * each edit is caught on open or by utxo_wallet_verify.
+ * value, a coin row, the proof, a key, the KDF limits, the undo data, the
+ * schema version): each edit is caught on open, by utxo_wallet_verify or by
+ * the rollback, which then leaves the wallet as it was.
  */
 #include "config.h"
 
@@ -486,6 +487,31 @@ static void corrupt_checks(const char *path)
     sql(copy, "UPDATE meta SET value = substr(value, 1, 24) || x'00000000000000ff' ||"
               " substr(value, 33) WHERE name = 'kdf'");
     ck_assert_int_eq(utxo_wallet_open(&w, copy, PASS), UTXO_ERR_WALLET_FORMAT);
+    /* undo data missing (as if pruned) or damaged: the rollback is refused
+     * and the wallet is left as it was */
+    {
+        uint64_t before, after;
+        FRESH_COPY();
+        sql(copy, "DELETE FROM undo WHERE height = 11");
+        ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_balance(w, &before, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_rollback(w, 9), UTXO_ERR_WALLET_CHAIN);
+        ck_assert_uint_eq(utxo_wallet_next_height(w), 13);
+        ck_assert_int_eq(utxo_wallet_balance(w, &after, NULL), UTXO_OK);
+        ck_assert_uint_eq(before, after);
+        ck_assert_int_eq(utxo_wallet_verify(w), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_rollback(w, 11), UTXO_OK); /* block 12 still undoable */
+        ck_assert_uint_eq(utxo_wallet_next_height(w), 12);
+        utxo_wallet_close(w);
+        FRESH_COPY();
+        sql(copy, "UPDATE undo SET spent = x'0102030405' WHERE height = 12");
+        ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_rollback(w, 11), UTXO_ERR_WALLET_FORMAT);
+        ck_assert_uint_eq(utxo_wallet_next_height(w), 13);
+        ck_assert_int_eq(utxo_wallet_verify(w), UTXO_OK);
+        utxo_wallet_close(w);
+        w = NULL;
+    }
     /* another schema version */
     FRESH_COPY();
     sql(copy, "UPDATE meta SET value = x'02000000' WHERE name = 'schema'");
