@@ -172,7 +172,7 @@ START_TEST(multiproof_round_trip)
         mt_proof pr;
         dec dd;
         dec_init(&dd, buf, w.len);
-        mt_proof_read(&dd, &pr, pos, n, levels);
+        mt_proof_read(&dd, &pr, pos, n);
         dec_end(&dd);
         ck_assert_int_eq(dec_result(&dd, NULL), UTXO_OK);
         ck_assert_uint_eq(pr.k, mt_proof_count(pos, n, NULL));
@@ -197,7 +197,7 @@ START_TEST(multiproof_round_trip)
             size_t i = j < (pr.k + 7) / 8 ? j : rng_below(&seed, (uint32_t)w.len);
             buf[i] ^= 0x10;
             dec_init(&dd, buf, w.len);
-            mt_proof_read(&dd, &pr, pos, n, levels);
+            mt_proof_read(&dd, &pr, pos, n);
             dec_end(&dd);
             if (dec_result(&dd, NULL) == UTXO_OK) {
                 ck_assert_int_eq(mt_fold(got, &pr, pos, (uint8_t *)leaves, n, scratch), UTXO_OK);
@@ -208,13 +208,13 @@ START_TEST(multiproof_round_trip)
         /* every truncation fails, a trailing byte fails */
         for (size_t cut = 0; cut < w.len; cut += 1 + cut / 8) {
             dec_init(&dd, buf, cut);
-            mt_proof_read(&dd, &pr, pos, n, levels);
+            mt_proof_read(&dd, &pr, pos, n);
             dec_end(&dd);
             ck_assert_int_ne(dec_result(&dd, NULL), UTXO_OK);
         }
         buf[w.len] = 0;
         dec_init(&dd, buf, w.len + 1);
-        mt_proof_read(&dd, &pr, pos, n, levels);
+        mt_proof_read(&dd, &pr, pos, n);
         dec_end(&dd);
         ck_assert_int_eq(dec_result(&dd, NULL), UTXO_ERR_TRAILING);
         free(buf);
@@ -240,16 +240,16 @@ START_TEST(multiproof_noncanonical)
     mt_proof pr;
     dec d;
     dec_init(&d, buf, 3 + HB);
-    mt_proof_read(&d, &pr, pos, 1, levels);
+    mt_proof_read(&d, &pr, pos, 1);
     ck_assert_int_eq(dec_result(&d, NULL), UTXO_ERR_NONCANONICAL);
     /* padding bit 22 set */
     buf[0] = 0xff, buf[2] = 0x7f;
     dec_init(&d, buf, 3);
-    mt_proof_read(&d, &pr, pos, 1, levels);
+    mt_proof_read(&d, &pr, pos, 1);
     ck_assert_int_eq(dec_result(&d, NULL), UTXO_ERR_NONCANONICAL);
     buf[2] = 0x3f; /* all empty: the proof of one page in an empty tree */
     dec_init(&d, buf, 3);
-    mt_proof_read(&d, &pr, pos, 1, levels);
+    mt_proof_read(&d, &pr, pos, 1);
     dec_end(&d);
     ck_assert_int_eq(dec_result(&d, NULL), UTXO_OK);
     uint8_t leaf[HB] = {0}, root[HB], scratch[64];

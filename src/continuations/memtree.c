@@ -319,47 +319,68 @@ out:
     return rc;
 }
 
-void mt_proof_read(dec *d, mt_proof *pr, const uint32_t *pos, size_t n, uint8_t *levels)
+/* Canonicality of a proof being read: a sent hash must not be the empty
+ * subtree of its level. */
+typedef struct rd_ud {
+    const uint8_t *bm, *hs;
+    size_t i, j, bad; /* bad: index of the first offending hash + 1, or 0 */
+} rd_ud;
+
+static void rd_visit(void *ud, unsigned level, uint32_t sib)
 {
+    rd_ud *u = ud;
+    (void)sib;
+    if (!((u->bm[u->i / 8] >> (u->i % 8)) & 1u)) {
+        if (!u->bad && memcmp(u->hs + H * u->j, mt_empty(level), H) == 0)
+            u->bad = u->j + 1;
+        u->j++;
+    }
+    u->i++;
+}
+
+void mt_proof_read(dec *d, mt_proof *pr, const uint32_t *pos, size_t n)
+{
+    uint32_t *idx = NULL;
+    size_t k, off, hoff, nh = 0;
+    const uint8_t *bm, *hs;
+    rd_ud u;
+
     memset(pr, 0, sizeof *pr);
-    size_t k = mt_proof_count(pos, n, levels);
-    if (k == SIZE_MAX) {
+    if (d->err)
+        return;
+    if ((idx = malloc((n ? n : 1) * sizeof *idx)) == NULL) {
         dec_fail(d, UTXO_ERR_NOMEM, d->off);
         return;
     }
-    size_t off = d->off;
-    const uint8_t *bm = dec_view(d, (k + 7) / 8);
-    if (!bm)
-        return;
+    k = walk(pos, n, idx, NULL, NULL);
+    off = d->off;
+    if ((bm = dec_view(d, (k + 7) / 8)) == NULL)
+        goto out;
     if (k % 8 && (bm[k / 8] >> (k % 8)) != 0) {
         dec_fail(d, UTXO_ERR_NONCANONICAL, off + k / 8);
-        return;
+        goto out;
     }
-    size_t nh = 0;
     for (size_t i = 0; i < k; i++)
         nh += !((bm[i / 8] >> (i % 8)) & 1u);
     if (nh > dec_left(d) / H) {
         dec_fail(d, UTXO_ERR_TRUNCATED, d->len);
-        return;
+        goto out;
     }
-    size_t hoff = d->off;
-    const uint8_t *hs = dec_view(d, nh * H);
-    if (!hs)
-        return;
-    for (size_t i = 0, j = 0; i < k; i++) {
-        if ((bm[i / 8] >> (i % 8)) & 1u)
-            continue;
-        if (memcmp(hs + H * j, mt_empty(levels[i]), H) == 0) {
-            dec_fail(d, UTXO_ERR_NONCANONICAL, hoff + H * j);
-            return;
-        }
-        j++;
+    hoff = d->off;
+    if ((hs = dec_view(d, nh * H)) == NULL)
+        goto out;
+    u = (rd_ud){bm, hs, 0, 0, 0};
+    (void)walk(pos, n, idx, rd_visit, &u);
+    if (u.bad) {
+        dec_fail(d, UTXO_ERR_NONCANONICAL, hoff + H * (u.bad - 1));
+        goto out;
     }
     pr->k = k;
     pr->bitmap = bm;
     pr->hashes = hs;
     pr->n_hashes = nh;
-    pr->levels = levels;
+out:
+    free(idx);
 }
 
 size_t mt_fold_scratch(size_t n)

@@ -89,13 +89,12 @@ typedef struct mt_proof {
     const uint8_t *bitmap;  /* ceil(k/8) bytes, inside the decoded input */
     const uint8_t *hashes;  /* 32 bytes per clear bit, inside the input */
     size_t n_hashes;
-    const uint8_t *levels;  /* k levels (owned by the caller of mt_proof_read) */
 } mt_proof;
 /* Reads a proof for n sorted distinct positions from d, strictly (padding
- * bits, non-canonical hashes: UTXO_ERR_NONCANONICAL at their offset).
- * levels must have room for mt_proof_max(n) entries; pr points into d's
- * input and into levels. Errors are recorded in d. */
-void mt_proof_read(dec *d, mt_proof *pr, const uint32_t *pos, size_t n, uint8_t *levels);
+ * bits, non-canonical hashes: UTXO_ERR_NONCANONICAL at their offset). pr
+ * points into d's input. Allocates only 4 bytes per position, temporarily.
+ * Errors (UTXO_ERR_NOMEM too) are recorded in d. */
+void mt_proof_read(dec *d, mt_proof *pr, const uint32_t *pos, size_t n);
 /* Folds leaves (pos[i], leaf[i]) with the proof's siblings into a root.
  * scratch: room for n positions and n hashes (mt_fold_scratch(n) bytes).
  * Returns UTXO_OK; the proof is assumed read by mt_proof_read for pos. */

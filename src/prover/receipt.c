@@ -79,7 +79,6 @@ void utxo_receipt_free(utxo_receipt *r)
     free(r->bytes);
     free(r->page_no);
     free(r->data_of);
-    free(r->levels);
     free(r);
 }
 
@@ -159,8 +158,7 @@ int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *er
         goto done;
     r->page_no = malloc((r->n_pages ? r->n_pages : 1) * sizeof *r->page_no);
     r->data_of = malloc((r->n_pages ? r->n_pages : 1) * sizeof *r->data_of);
-    r->levels = malloc(mt_proof_max(r->n_pages));
-    if (!r->page_no || !r->data_of || !r->levels) {
+    if (!r->page_no || !r->data_of) {
         dec_fail(&d, UTXO_ERR_NOMEM, d.off);
         goto done;
     }
@@ -187,7 +185,7 @@ int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *er
         goto done;
     }
     r->page_data = dec_view(&d, (size_t)r->n_present * MT_PAGE_BYTES);
-    mt_proof_read(&d, &r->proof, r->page_no, r->n_pages, r->levels);
+    mt_proof_read(&d, &r->proof, r->page_no, r->n_pages);
     dec_bytes(&d, r->post_digest, UTXO_HASH_BYTES);
     if (r->final) {
         off = d.off;

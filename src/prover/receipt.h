@@ -32,8 +32,7 @@ struct utxo_receipt {
                                  1024 * data_of[i]; UINT32_MAX: witnessed absent */
     uint32_t n_present;
     const uint8_t *page_data; /* inside bytes: n_present * 1024 */
-    mt_proof proof;           /* points into bytes and levels */
-    uint8_t *levels;          /* owned */
+    mt_proof proof;           /* points into bytes */
     uint8_t post_digest[UTXO_HASH_BYTES];
     utxo_vm_result outcome;   /* when final */
 };
