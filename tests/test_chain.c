@@ -292,7 +292,7 @@ END_TEST
 START_TEST(receipts_match_builder)
 {
     fixture f, g;
-    utxo_block *b1, *b2;
+    utxo_block *b1 = NULL, *b2 = NULL;
     utxo_tx *cb, *tx;
     utxo_bundle *with = NULL, *without = NULL;
     uint8_t work_id[32], args[24], *e1, *e2, gtx[32];

@@ -559,11 +559,14 @@ int cmd_demo(int argc, char **argv)
         goto done;
     }
     ex = EXIT_INVALID;
-    if (stage_replay(&d, &s) != UTXO_OK || stage_prove(&d, s) != UTXO_OK ||
-        stage_verify(&d, s) != UTXO_OK) {
+    if ((rc = stage_replay(&d, &s)) != UTXO_OK || (rc = stage_prove(&d, s)) != UTXO_OK ||
+        (rc = stage_verify(&d, s)) != UTXO_OK) {
         if (d.as_json)
             print_json(&d, dir, now_s() - t0);
         errorf("demo: %s", d.fail);
+        /* storage and I/O trouble is not an invalid chain */
+        if (rc == UTXO_ERR_IO || rc == UTXO_ERR_NOMEM || (rc >= 250 && rc < 300))
+            ex = EXIT_USAGE;
         goto done;
     }
     if (d.as_json)

@@ -77,7 +77,8 @@ typedef struct chain_alloc {
 } chain_alloc;
 
 /*
- * Creates chain directory dir (it must not exist, or be empty): the
+ * Creates chain directory dir (created if missing; it must not hold a chain:
+ * no block file, no key file): the
  * sequencer key file (mode 0600, the key seed in hex), and block and proof
  * files holding the genesis block, whose coinbase pays allocs[0..n) in
  * order (their sum at most UTXO_MAX_MONEY; n may be 0: then one output of
@@ -138,7 +139,9 @@ typedef struct chain_block_info {
  * coinbase) at time t (raised to the tip's when earlier), coinbase paying
  * the fees to chain_seq_fee_id; signs it; appends it and its bundle to the
  * files and applies it to the store when there is one; drops its
- * transactions from the mempool. *info may be NULL.
+ * transactions from the mempool. *info may be NULL. If anything fails after
+ * the in-memory chain took the block (receipts, store, files), the
+ * sequencer stops: later seals fail and chain_seq_close does not commit.
  */
 int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg,
                    size_t msg_len) UTXO_WARN_UNUSED;

@@ -31,6 +31,7 @@ struct chain_seq {
     utxo_store *store;
     utxo_chainfile *bf, *pf;  /* the new files (.new), written as we go */
     unsigned po2;             /* segment receipts in the bundles: 0 = none */
+    bool broken;              /* a seal failed after the chain advanced */
 };
 
 static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -358,7 +359,7 @@ int chain_seq_close(chain_seq *s, bool commit)
             char *from = path_join(s->dir, names[k], ".new"), *to = path_join(s->dir, names[k], "");
             if (from == NULL || to == NULL)
                 rc = UTXO_ERR_NOMEM;
-            else if (commit && rc == UTXO_OK && s->bf != NULL) {
+            else if (commit && rc == UTXO_OK && s->bf != NULL && !s->broken) {
                 if (rename(from, to) != 0)
                     rc = UTXO_ERR_IO;
             } else {
@@ -368,6 +369,8 @@ int chain_seq_close(chain_seq *s, bool commit)
             free(to);
         }
     }
+    if (commit && s->broken && rc == UTXO_OK)
+        rc = UTXO_ERR_INTERNAL;
     mp_free(s->mp);
     bp_chain_free(s->chain);
     sodium_memzero(s->sk, sizeof s->sk);
@@ -420,6 +423,11 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
     int rc = UTXO_ERR_NOMEM;
 
     say(msg, msg_len, "%s", "");
+    if (s->broken) {
+        say(msg, msg_len, "the sequencer of %s stopped after an earlier failure: reopen the chain",
+            s->dir);
+        return UTXO_ERR_INTERNAL;
+    }
     if ((b = utxo_block_new()) == NULL || (cb = utxo_tx_new()) == NULL)
         goto out;
     cb->coinbase_height = height;
@@ -449,6 +457,10 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
         goto out;
     }
     mp_remove_selected(s->mp);
+    /* the in-memory chain has the block now: a failure from here on leaves
+     * the files (and the store) behind it, so nothing more may be sealed
+     * and the new files are not committed */
+    s->broken = true;
     if (s->po2 != 0 &&
         (rc = chain_receipts_add(bd, b, &s->p, s->po2, &runs, &segs)) != UTXO_OK) {
         say(msg, msg_len, "proving the long runs of block %u: %s", height, utxo_strerror(rc));
@@ -463,6 +475,7 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
         say(msg, msg_len, "writing block %u to %s: %s", height, s->dir, utxo_strerror(rc));
         goto out;
     }
+    s->broken = false;
     if (info != NULL) {
         info->height = height;
         info->n_txs = b->n_txs;
