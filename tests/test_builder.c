@@ -282,6 +282,61 @@ START_TEST(dust_rule)
 }
 END_TEST
 
+/* With max_outputs = 1 a change output never fits: excess below dust goes
+ * to the fee, more is refused with the count rule's error. */
+START_TEST(no_room_for_change)
+{
+    utxo_params p;
+    utxo_builder *b;
+    party a, c;
+    utxo_coin coin;
+    uint64_t fee;
+
+    utxo_params_default(&p);
+    p.max_outputs = 1;
+    utxo_params_chain_id(&p);
+    party_init(&a, 0);
+    party_init(&c, 1);
+    coin = coin_of(a.img, a.img_len, 7, 0, 1000000);
+    b = utxo_builder_new(&p, 0);
+    ck_assert_int_eq(utxo_builder_add_input(b, &coin, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, 500000, c.id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_ERR_TX_COUNT);
+    utxo_builder_free(b);
+    /* the same payment sized to leave 100 (< dust) over the fee */
+    b = utxo_builder_new(&p, 0);
+    coin.output.value = 2000000;
+    ck_assert_int_eq(utxo_builder_add_input(b, &coin, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, 1000000, c.id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_ERR_TX_COUNT);
+    utxo_builder_free(b);
+    /* learn the fee without change: FUNDS reports the fee it needed */
+    b = utxo_builder_new(&p, 0);
+    ck_assert_int_eq(utxo_builder_add_output(b, 1000000, c.id, NULL, 0), UTXO_OK);
+    coin.output.value = 1000000;
+    ck_assert_int_eq(utxo_builder_add_coin(b, &coin), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_ERR_FUNDS);
+    fee = utxo_builder_fee(b);
+    utxo_builder_free(b);
+    /* 100 over that fee: below dust, left to the fee */
+    b = utxo_builder_new(&p, 0);
+    ck_assert_int_eq(utxo_builder_add_output(b, 1000000, c.id, NULL, 0), UTXO_OK);
+    coin.output.value = 1000000 + fee + 100;
+    ck_assert_int_eq(utxo_builder_add_coin(b, &coin), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_uint_eq(utxo_builder_fee(b), fee + 100);
+    ck_assert_uint_eq(utxo_builder_change(b), 0);
+    ck_assert_uint_eq(utxo_builder_tx(b)->n_outputs, 1);
+    ck_assert_int_eq(utxo_builder_sign(b, a.sk, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_check(b, NULL), UTXO_OK);
+    utxo_builder_free(b);
+}
+END_TEST
+
 START_TEST(overflow_and_funds)
 {
     utxo_params p;
@@ -753,6 +808,7 @@ int main(void)
     tcase_add_test(tc, exact_fee_and_change);
     tcase_add_test(tc, dust_rule);
     tcase_add_test(tc, overflow_and_funds);
+    tcase_add_test(tc, no_room_for_change);
     tcase_add_test(tc, coin_selection);
     tcase_add_test(tc, signed_accepted_tampered_rejected);
     tcase_add_test(tc, multisig_2of3_separate_signers);

@@ -24,8 +24,9 @@
  *   change  inputs - outputs - fee, paid to the change id when it is at
  *           least the dust threshold; smaller change is left to the fee; an
  *           excess of at least the dust threshold without a change id is
- *           refused (UTXO_ERR_BUILDER_STATE): value is never silently
- *           given away;
+ *           refused (UTXO_ERR_BUILDER_STATE), and so is one that a change
+ *           output would not fit (the count or size limit's error): value
+ *           is never silently given away;
  *   dust    utxo_dust_threshold(p): the fee a pay-to-pubkey input costs to
  *           spend. An output below it is refused (UTXO_ERR_DUST);
  *   overflow  every value and every sum at most UTXO_MAX_MONEY
@@ -66,6 +67,7 @@ typedef struct utxo_builder utxo_builder;
  * out-of-memory or a NULL p. Free with utxo_builder_free (NULL: no-op).
  */
 utxo_builder *utxo_builder_new(const utxo_params *p, uint32_t height);
+/** Frees b and what it holds (secrets wiped); NULL is a no-op. */
 void utxo_builder_free(utxo_builder *b);
 
 /** The dust threshold of p: the fee of one pay-to-pubkey input. */

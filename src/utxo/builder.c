@@ -493,7 +493,7 @@ int utxo_builder_finalize(utxo_builder *b)
     size_t *order = NULL, n = 0, next = 0;
     uint64_t in_sum, fee_c = 0, fee_n = 0, dust, change = 0;
     bool with_change = false;
-    int rc;
+    int rc, room;
 
     if (b == NULL)
         return UTXO_ERR_ARG;
@@ -529,13 +529,22 @@ int utxo_builder_finalize(utxo_builder *b)
         if (n > 0) {
             if ((rc = sized_fee(b, v, n, false, &fee_n)) != UTXO_OK)
                 goto done;
-            if ((rc = sized_fee(b, v, n, true, &fee_c)) != UTXO_OK &&
-                rc != UTXO_ERR_TX_COUNT && rc != UTXO_ERR_TX_SIZE)
+            if ((room = sized_fee(b, v, n, true, &fee_c)) != UTXO_OK &&
+                room != UTXO_ERR_TX_COUNT && room != UTXO_ERR_TX_SIZE) {
+                rc = room;
                 goto done;
-            if (rc != UTXO_OK)
-                fee_c = UINT64_MAX; /* no room for a change output */
+            }
             if (in_sum >= b->out_sum && in_sum - b->out_sum >= fee_n) {
                 uint64_t excess = in_sum - b->out_sum;
+                if (room != UTXO_OK) {
+                    /* no room for a change output: only change below dust
+                     * may be left to the fee */
+                    if (excess - fee_n >= dust) {
+                        rc = room;
+                        goto done;
+                    }
+                    fee_c = UINT64_MAX;
+                }
                 change = excess >= fee_c ? excess - fee_c : 0;
                 with_change = fee_c != UINT64_MAX && excess >= fee_c && change >= dust;
                 if (with_change && !b->has_change) {
