@@ -6,11 +6,11 @@
  * (height, previous hash, time, sequencer signature) and the context-free
  * block rules; then, inside one SQL transaction, the spent outputs are read
  * from the utxos table (or from the block itself, for outputs of earlier
- * transactions in it); every predicate runs on the verifier's pool while
- * this thread has the prover (src/prover) prove, delete and append in the
+ * transactions in it); every predicate runs on the verifier's pool while a
+ * helper thread has the prover (src/prover) prove, delete and append in the
  * forest, giving the bundle and the new digest (which must be the
- * header's), and writes the rows and the new tip; the verdict is awaited
- * before the transaction commits. Any failure rolls the transaction back
+ * header's), and writes the rows and the new tip; both are awaited before
+ * the transaction commits. Any failure rolls the transaction back
  * and reloads the in-memory mirrors, so the store is exactly as before.
  */
 #include "config.h"
@@ -368,23 +368,34 @@ done:
     return rc;
 }
 
-/* The predicate half of a block, run on its own thread. */
-typedef struct verify_job {
-    utxo_verifier *v;
+/* The store half of a block (forest, proof, rows), run on a helper thread
+ * while the calling thread runs the predicates. Only this half touches the
+ * SQLite connection until it is joined. */
+typedef struct store_job {
+    utxo_store *s;
+    apply_ctx *c;
     const utxo_block *b;
-    const utxo_output *const *spent;
-    utxo_verdict vd;
-    uint64_t ns;
-    int rc;
-} verify_job;
+    uint64_t count_before;
+    utxo_bundle *bundle;
+    uint8_t digest[UTXO_HASH_BYTES];
+    uint32_t bt, bi;
+    int prc, wrc;
+    uint64_t ns_prove, ns_write;
+} store_job;
 
-static void *verify_main(void *arg)
+static void *store_main(void *arg)
 {
-    verify_job *j = arg;
-    uint64_t t = store_now_ns();
+    store_job *j = arg;
+    uint64_t t0 = store_now_ns(), t1;
 
-    j->rc = utxo_verifier_block(j->v, j->b, j->spent, &j->vd);
-    j->ns = store_now_ns() - t;
+    j->wrc = UTXO_ERR_INTERNAL;
+    j->prc = bp_prove_block(&j->bundle, j->digest, j->s->forest, lookup, j->c, j->b, &j->bt,
+                            &j->bi);
+    t1 = store_now_ns();
+    if (j->prc == UTXO_OK && memcmp(j->digest, j->b->header.acc_digest, UTXO_HASH_BYTES) == 0)
+        j->wrc = write_block(j->s, j->c, j->b, j->bundle, j->digest, j->count_before);
+    j->ns_prove = t1 - t0;
+    j->ns_write = store_now_ns() - t1;
     return NULL;
 }
 
@@ -396,11 +407,11 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     uint8_t digest[UTXO_HASH_BYTES];
     uint64_t count_before;
     uint32_t bt = 0, bi = 0;
-    uint64_t t0, t1, t2, t3;
-    verify_job job;
+    uint64_t t0, t1, t4;
+    store_job job;
     pthread_t tid;
     bool in_txn = false, threaded;
-    int prc, wrc = UTXO_ERR_INTERNAL;
+    int prc, wrc;
     int rc;
 
     memset(&vd, 0, sizeof vd);
@@ -411,6 +422,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     }
     s->msg[0] = '\0';
     count_before = s->meta.acc.count;
+    t0 = store_now_ns();
     if (s->flags & UTXO_STORE_READONLY) {
         rc = store_fail(s, UTXO_ERR_STORE_READONLY, "store is open read-only");
         goto out;
@@ -448,31 +460,34 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     if ((rc = store_begin(s)) != UTXO_OK)
         goto out;
     in_txn = true;
-    t0 = store_now_ns();
     if ((rc = resolve_spent(s, &c, b, &vd)) != UTXO_OK)
         goto out;
-    /* The predicates run on the verifier's pool while this thread proves
-     * and writes the block's rows (neither depends on the verdict); the
-     * verdict is awaited before COMMIT, and a failure rolls it all back. */
-    job.v = s->verifier;
+    /* The forest, the proof and the rows are done on a helper thread while
+     * this thread runs the predicates on the verifier's pool (neither half
+     * depends on the other); the verdict is awaited before COMMIT, and a
+     * failure rolls it all back. */
+    memset(&job, 0, sizeof job);
+    job.s = s;
+    job.c = &c;
     job.b = b;
-    job.spent = (const utxo_output *const *)c.spent;
-    memset(&job.vd, 0, sizeof job.vd);
-    threaded = pthread_create(&tid, NULL, verify_main, &job) == 0;
-    if (!threaded)
-        verify_main(&job);
+    job.count_before = count_before;
     t1 = store_now_ns();
-    prc = bp_prove_block(&bundle, digest, s->forest, lookup, &c, b, &bt, &bi);
-    t2 = store_now_ns();
-    if (prc == UTXO_OK && memcmp(digest, b->header.acc_digest, UTXO_HASH_BYTES) == 0)
-        wrc = write_block(s, &c, b, bundle, digest, count_before);
-    t3 = store_now_ns();
+    s->ns_pre += t1 - t0;
+    threaded = pthread_create(&tid, NULL, store_main, &job) == 0;
+    if (!threaded)
+        store_main(&job);
+    rc = utxo_verifier_block(s->verifier, b, (const utxo_output *const *)c.spent, &vd);
+    s->ns_validate += store_now_ns() - t1;
     if (threaded)
         pthread_join(tid, NULL);
+    bundle = job.bundle;
+    prc = job.prc;
+    wrc = job.wrc;
+    bt = job.bt;
+    bi = job.bi;
+    memcpy(digest, job.digest, UTXO_HASH_BYTES);
     /* the verdict, in a fixed order: predicates and rules, then the
      * accumulator, then storage */
-    rc = job.rc;
-    vd = job.vd;
     if (rc != UTXO_OK) {
         if (rc == UTXO_ERR_TX_REJECTED && vd.vm.status == UTXO_VM_REJECTED)
             store_fail(s, rc, "block %u tx %u input %u: the predicate rejected (exit code %u "
@@ -501,11 +516,12 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
                         b->header.height);
         goto out;
     }
+    t4 = store_now_ns();
     if ((rc = wrc) != UTXO_OK || (rc = store_commit(s)) != UTXO_OK)
         goto out;
-    s->ns_validate += job.ns;
-    s->ns_prove += t2 - t1;
-    s->ns_write += t3 - t2;
+    s->ns_commit += store_now_ns() - t4;
+    s->ns_prove += job.ns_prove;
+    s->ns_write += job.ns_write;
     s->ns_total += store_now_ns() - t0;
     in_txn = false;
 out:

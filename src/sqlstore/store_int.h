@@ -89,9 +89,10 @@ struct utxo_store {
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
     /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):
-     * predicates and rules (on the verifier's threads), forest + proof and
-     * rows (this thread, meanwhile), and the whole apply */
-    uint64_t ns_validate, ns_prove, ns_write, ns_total;
+     * header and block rules, layout and spent-output reads; predicates and
+     * rules (on the verifier's threads); forest + proof and rows (this
+     * thread, meanwhile); the commit; the whole apply */
+    uint64_t ns_pre, ns_validate, ns_prove, ns_write, ns_commit, ns_total;
     char msg[512];
 };
 
