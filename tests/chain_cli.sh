@@ -122,6 +122,27 @@ grep -q "does not exist \[40\]" "$tmp/out" || bad "payment now spends a spent ou
 expect 2 "sequence with a store behind" -- "$UTXO" sequence -d "$tmp/a" --db "$tmp/g.db" --blocks 1
 grep -q "utxo replay" "$tmp/err" || bad "store behind: says what to do"
 
+# ---- genesis -> wallet -> sequencer -> wallet ------------------------------------------
+UTXO_WALLET_PASSPHRASE=chain-cli-pass
+export UTXO_WALLET_PASSPHRASE
+seed=$(printf '%064d' 42)
+expect 0 "wallet for the address" -- "$UTXO" wallet new "$tmp/w0" --restore-hex "$seed"
+addr=$(grep -o 'utxo1[a-z0-9]*' "$tmp/out" | head -1)
+expect 0 "other wallet" -- "$UTXO" wallet new "$tmp/x0" --restore-hex "$(printf '%064d' 43)"
+other=$(grep -o 'utxo1[a-z0-9]*' "$tmp/out" | head -1)
+expect 0 "genesis paying the wallet" -- "$UTXO" genesis -o "$tmp/wc" --alloc "$addr:5000000000" --alloc "$addr:7000000" --time 100
+expect 0 "wallet on the chain" -- "$UTXO" wallet new "$tmp/w" --chain "$tmp/wc/blocks" --restore-hex "$seed"
+expect 0 "wallet sync genesis" -- "$UTXO" wallet sync "$tmp/w" --chain "$tmp/wc/blocks" --proofs "$tmp/wc/proofs"
+expect 0 "wallet send" -- "$UTXO" wallet send "$tmp/w" "$other" 1000000 -o "$tmp/pay.tx"
+fee=$(sed -n 's/^fee \([0-9]*\),.*/\1/p' "$tmp/out")
+expect 0 "sequence the wallet's payment" -- "$UTXO" sequence -d "$tmp/wc" "$tmp/pay.tx" --time 200
+grep -q "^accepted .*pay.tx" "$tmp/out" || bad "payment accepted"
+grep -q "^sealed block 1 .*: 2 txs, 1 inputs, fees $fee," "$tmp/out" || bad "block 1 holds the payment and its fee"
+expect 0 "wallet sync block 1" -- "$UTXO" wallet sync "$tmp/w" --chain "$tmp/wc/blocks" --proofs "$tmp/wc/proofs"
+expect 0 "wallet balance" -- "$UTXO" wallet balance "$tmp/w"
+grep -q "^balance $((5007000000 - 1000000 - fee)) " "$tmp/out" || bad "balance after the payment: $(cat "$tmp/out")"
+expect 0 "verify the wallet's chain" -- "$UTXO" verify --chain "$tmp/wc/blocks" --proofs "$tmp/wc/proofs"
+
 # ---- damaged block files ---------------------------------------------------------------
 mkdir "$tmp/cut" "$tmp/edit"
 cp -p "$tmp/b/"* "$tmp/cut/"
