@@ -14,6 +14,7 @@
  * reservation), from other parties through the builder, chained inside one
  * block, and from coinbases; the wallet is
  * closed and reopened midway; wrong blocks are refused without a change.
+ * A second handle left behind by the first one's writes refuses to write.
  * Then the chain is replaced above a height: the wallet rolls back and is
  * checked against the store rolled back and the validator state saved
  * there, and the blocks applied again give the same balances.
@@ -694,6 +695,21 @@ START_TEST(synced_history)
     {
         utxo_verdict v;
         uint64_t bal;
+        /* two handles on one file: the one left behind refuses to write */
+        {
+            utxo_wallet *w2 = NULL;
+            ck_assert_int_eq(utxo_wallet_rollback(W->w, 11), UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_open(&w2, W->wpath, NULL), UTXO_OK);
+            ck_assert_uint_eq(utxo_wallet_next_height(w2), 12);
+            ck_assert_int_eq(utxo_wallet_apply_block(W->w, W->blocks[12], W->bundles[12], &v),
+                             UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_apply_block(w2, W->blocks[12], W->bundles[12], &v),
+                             UTXO_ERR_WALLET_CHAIN);
+            ck_assert_uint_eq(utxo_wallet_next_height(w2), 12);
+            ck_assert_int_eq(utxo_wallet_rollback(w2, 10), UTXO_ERR_WALLET_CHAIN);
+            utxo_wallet_close(w2);
+            check_wallet(W);
+        }
         ck_assert_int_eq(utxo_wallet_rollback(W->w, 13), UTXO_ERR_ARG);
         ck_assert_int_eq(utxo_wallet_rollback(W->w, 12), UTXO_OK); /* nothing to undo */
         ck_assert_int_eq(utxo_wallet_rollback(W->w, 9), UTXO_OK);

@@ -25,7 +25,9 @@
  * Every buffer is the caller's unless a function says otherwise.
  * Thread-safety: one handle is used by one thread at a time; several
  * handles on one file are serialised by SQLite's locking (a writer waits
- * up to 5 s, then UTXO_ERR_WALLET_DB).
+ * up to 5 s, then UTXO_ERR_WALLET_DB), and a handle whose chain state
+ * another handle has moved refuses to apply or undo blocks
+ * (UTXO_ERR_WALLET_CHAIN: reopen it).
  */
 #ifndef UTXO_WALLET_H
 #define UTXO_WALLET_H

@@ -153,6 +153,22 @@ int wdb_store_chain_state(utxo_wallet *w, const acc_proof *proof)
     return rc;
 }
 
+int wdb_check_fresh(utxo_wallet *w)
+{
+    uint8_t mine[UTXO_VALIDATOR_STATE_MAX_BYTES], *stored = NULL;
+    size_t ml = 0, sl = 0;
+    int rc;
+
+    if ((rc = utxo_validator_state_to_bytes(w->val, mine, sizeof mine, &ml)) != UTXO_OK ||
+        (rc = wdb_meta_get(w, "state", &stored, &sl)) != UTXO_OK)
+        return rc;
+    if (sl != ml || memcmp(stored, mine, ml) != 0)
+        rc = wdb_fail(w, UTXO_ERR_WALLET_CHAIN,
+                      "the wallet file was changed by another handle: reopen it");
+    free(stored);
+    return rc;
+}
+
 int wdb_key_secret(const utxo_wallet *w, uint32_t index, uint8_t pk[UTXO_PUBKEY_BYTES],
                    uint8_t sk[UTXO_SECRETKEY_BYTES])
 {

@@ -58,6 +58,11 @@ int wdb_store_chain_state(utxo_wallet *w, const acc_proof *proof);
 int wdb_key_secret(const utxo_wallet *w, uint32_t index, uint8_t pk[UTXO_PUBKEY_BYTES],
                    uint8_t sk[UTXO_SECRETKEY_BYTES]);
 
+/* UTXO_OK when the file's chain state is the one this handle holds (call
+ * inside a write transaction); UTXO_ERR_WALLET_CHAIN when another handle
+ * moved it. */
+int wdb_check_fresh(utxo_wallet *w);
+
 /* Reloads the validator, the coins and the proof from the file. */
 int wdb_reload(utxo_wallet *w);
 

@@ -268,6 +268,20 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
         goto fail;
     in_txn = true;
+    /* the state before this block must be the file's (another handle may
+     * have applied blocks since this one was opened) */
+    {
+        uint8_t *stored = NULL;
+        size_t stl = 0;
+        if ((rc = wdb_meta_get(w, "state", &stored, &stl)) != UTXO_OK)
+            goto fail;
+        if (stl != sl || memcmp(stored, saved, sl) != 0)
+            rc = wdb_fail(w, UTXO_ERR_WALLET_CHAIN,
+                          "the wallet file was changed by another handle: reopen it");
+        free(stored);
+        if (rc != UTXO_OK)
+            goto fail;
+    }
     if ((rc = write_block(w, b, &s, &newp, &n_removed, saved, sl)) != UTXO_OK)
         goto fail;
     /* the coins removed by outpoint are exactly the targets the update dropped */

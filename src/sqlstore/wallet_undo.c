@@ -229,6 +229,7 @@ int utxo_wallet_rollback(utxo_wallet *w, uint32_t height)
         return UTXO_OK;
     if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
         return rc;
+    rc = wdb_check_fresh(w);
     for (uint32_t h = next - 1; h > height && rc == UTXO_OK; h--)
         rc = undo_one(w, h);
     /* reservations of coins that no longer exist go too */
