@@ -6,7 +6,8 @@
 # list; rollback then replay returns to the same store; a truncated or
 # corrupted block file stops with exit 1 and the record's offset, leaving
 # the store at the last good block; another chain's file, bad heights and
-# missing stores exit 2.
+# missing stores exit 2; a generated history of every standard predicate
+# replays, and its bundles with segment receipts equal the generator's.
 set -u
 UTXO="${top_builddir:-.}/utxo"
 MKCHAIN="${top_builddir:-.}/tests/mkchain"
@@ -103,4 +104,15 @@ expect 1 "$UTXO" replay "$tmp/k.blocks" --db "$tmp/k.db" --quiet
 grep -q "block 12 .*offset $pos" "$tmp/err" || fail "corruption message: $(cat "$tmp/err")"
 expect 0 "$UTXO" prove --db "$tmp/k.db" -o "$tmp/k.proofs"
 grep -q 'blocks 0\.\.11' "$tmp/out" || fail "corrupted replay did not stop at block 11"
+# a history of every standard predicate with long runs (utxo gen): the
+# store replays it, and its bundles with segment receipts added are the
+# generator's proof file byte for byte
+"$UTXO" gen -o "$tmp/g" --blocks 12 --tx-per-block 8 --long-every 4 --po2 18 --quiet >/dev/null ||
+    fail "utxo gen"
+expect 0 "$UTXO" replay "$tmp/g/blocks" --db "$tmp/g.db" --quiet
+expect 0 "$UTXO" prove --db "$tmp/g.db" -o "$tmp/g.proofs" --segments 18
+grep -q 'segment receipts: [1-9][0-9]* runs' "$tmp/out" || fail "no segment receipts: $(cat "$tmp/out")"
+cmp -s "$tmp/g.proofs" "$tmp/g/proofs" || fail "bundles with receipts differ from utxo gen's"
+expect 0 "$UTXO" verify --chain "$tmp/g/blocks" --proofs "$tmp/g.proofs" --quiet
+expect 2 "$UTXO" prove --db "$tmp/g.db" -o "$tmp/x.proofs" --segments 5
 echo ok

@@ -4,6 +4,9 @@
  * (utxo/blockfile.h), the input `utxo verify` reads beside the block file;
  * optionally the same blocks as a block file (--blocks), so a slice of the
  * chain travels with its proofs. Record k of each file is block from + k.
+ * With --segments PO2 each bundle gets the segment receipts of its long
+ * predicate runs (chain_receipts_add: only inputs whose budget exceeds
+ * 2^PO2 cycles are proven again, split into segments of that size).
  */
 #include "config.h"
 
@@ -12,7 +15,9 @@
 #include <string.h>
 #include "utxo.h"
 #include "utxo/blockfile.h"
+#include "utxo/segments.h"
 #include "utxo/store.h"
+#include "prover/chain.h"
 #include "commands.h"
 #include "store_util.h"
 #include "util.h"
@@ -21,6 +26,7 @@ static void prove_usage(FILE *f)
 {
     fprintf(f,
             "usage: utxo prove --db FILE [--from H] [--to H] -o PROOFS [--blocks BLOCKS]\n"
+            "                  [--segments PO2]\n"
             "\n"
             "Writes the proof bundles of the blocks at heights from..to (default: the\n"
             "whole chain the store holds) to the proof file PROOFS, record k being\n"
@@ -28,16 +34,60 @@ static void prove_usage(FILE *f)
             "--blocks, writes those blocks as a block file too. Each bundle was made\n"
             "when the block was applied (the accumulator proof against the roots\n"
             "before it, and the spent outputs); it is read back, not recomputed.\n"
+            "--segments PO2 (10..24) adds to each bundle the segment receipts of the\n"
+            "predicate runs longer than 2^PO2 cycles, so that a stateless validator\n"
+            "checks them segment by segment instead of running them whole.\n"
             "\n"
             "example:\n"
             "  utxo prove --db node.db -o chain.proofs\n"
             "  utxo verify --chain chain.blocks --proofs chain.proofs\n");
 }
 
+/* Replaces the bundle bytes of block h (*rec, *len) by the same bundle
+ * with the segment receipts of its long runs. */
+static int add_receipts(utxo_store *s, uint32_t h, const utxo_params *p, unsigned po2,
+                        uint8_t **rec, size_t *len, uint64_t *runs, uint64_t *segs)
+{
+    utxo_bundle *bd = NULL;
+    utxo_block *b = NULL;
+    uint8_t *out = NULL;
+    uint64_t r = 0, n = 0;
+    size_t olen = 0, w = 0;
+    int rc;
+
+    rc = utxo_store_get_block(s, h, &b, NULL, NULL);
+    if (rc == UTXO_OK)
+        rc = utxo_bundle_from_bytes(&bd, *rec, *len, p, NULL);
+    if (rc == UTXO_OK)
+        rc = chain_receipts_add(bd, b, p, po2, &r, &n);
+    if (rc == UTXO_OK) {
+        olen = utxo_bundle_get_length(bd);
+        if ((out = malloc(olen)) == NULL)
+            rc = UTXO_ERR_NOMEM;
+    }
+    if (rc == UTXO_OK)
+        rc = utxo_bundle_to_bytes(bd, out, olen, &w);
+    if (rc == UTXO_OK) {
+        free(*rec);
+        *rec = out;
+        *len = olen;
+        out = NULL;
+        *runs += r;
+        *segs += n;
+    } else {
+        free(*rec);
+        *rec = NULL;
+    }
+    free(out);
+    utxo_bundle_free(bd);
+    utxo_block_free(b);
+    return rc;
+}
+
 int cmd_prove(int argc, char **argv)
 {
     const char *db = NULL, *out = NULL, *blocks_out = NULL;
-    uint64_t from = 0, to = UINT64_MAX;
+    uint64_t from = 0, to = UINT64_MAX, po2 = 0, runs = 0, segs = 0;
     utxo_store *s = NULL;
     utxo_chainfile *pf = NULL, *bf = NULL;
     utxo_store_info info;
@@ -56,6 +106,12 @@ int cmd_prove(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(argv[i], "--blocks") == 0 && has) {
             blocks_out = argv[++i];
+        } else if (strcmp(argv[i], "--segments") == 0 && has) {
+            if (!parse_u64(argv[++i], &po2) || po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX) {
+                errorf("prove: --segments wants a power of two from %u to %u", UTXO_SEG_PO2_MIN,
+                       UTXO_SEG_PO2_MAX);
+                return EXIT_USAGE;
+            }
         } else if (strcmp(argv[i], "--from") == 0 && has) {
             if (!parse_u64(argv[++i], &from) || from > UINT32_MAX) {
                 errorf("prove: --from wants a block height");
@@ -102,6 +158,8 @@ int cmd_prove(int argc, char **argv)
         uint8_t *rec = NULL;
         size_t len = 0;
         rc = utxo_store_get_bundle(s, (uint32_t)h, &rec, &len);
+        if (rc == UTXO_OK && po2 != 0)
+            rc = add_receipts(s, (uint32_t)h, &p, (unsigned)po2, &rec, &len, &runs, &segs);
         if (rc == UTXO_OK) {
             bytes += len;
             rc = utxo_chainfile_append(pf, rec, len);
@@ -133,6 +191,9 @@ int cmd_prove(int argc, char **argv)
     printf("wrote %llu bundles (blocks %llu..%llu, %llu bytes) to %s\n",
            (unsigned long long)(to - from + 1), (unsigned long long)from, (unsigned long long)to,
            (unsigned long long)bytes, out);
+    if (po2 != 0)
+        printf("segment receipts: %llu runs, %llu segments of 2^%llu cycles\n",
+               (unsigned long long)runs, (unsigned long long)segs, (unsigned long long)po2);
     ex = EXIT_VALID;
 done:
     if (pf != NULL)
