@@ -91,6 +91,16 @@ int chain_genesis(const char *dir, const utxo_params *p, const uint8_t key_seed[
                   const chain_alloc *allocs, size_t n, utxo_params *out_params, char *msg,
                   size_t msg_len) UTXO_WARN_UNUSED;
 
+/*
+ * Appends block b to the block file bf and its bundle to the proof file pf
+ * (record k of each is block k); *block_bytes and *bundle_bytes (may be
+ * NULL) receive the record lengths. The one writer of chain records: test
+ * chain writers (tests/mkchain.c, tests/wallet_mkchain.c) can use it too.
+ */
+int chain_append_block(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
+                       const utxo_bundle *bd, size_t *block_bytes,
+                       size_t *bundle_bytes) UTXO_WARN_UNUSED;
+
 /* Reads the sequencer key seed of dir (checks that the file is 0600). */
 int chain_read_key(const char *dir, uint8_t seed[32], char *msg, size_t msg_len) UTXO_WARN_UNUSED;
 

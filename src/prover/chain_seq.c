@@ -118,8 +118,7 @@ out:
 
 /* ---- records ------------------------------------------------------------- */
 
-/* Appends b and its bundle to the block and proof files. */
-static int append_records(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
+int chain_append_block(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
                           const utxo_bundle *bd, size_t *bl_out, size_t *pl_out)
 {
     size_t bl = utxo_block_get_length(b), pl = utxo_bundle_get_length(bd), w = 0;
@@ -212,7 +211,7 @@ int chain_genesis(const char *dir, const utxo_params *tmpl, const uint8_t key_se
     }
     if ((rc = utxo_chainfile_create(&bf, bpath, UTXO_CHAINFILE_BLOCKS, &p)) != UTXO_OK ||
         (rc = utxo_chainfile_create(&pf, ppath, UTXO_CHAINFILE_PROOFS, &p)) != UTXO_OK ||
-        (rc = append_records(bf, pf, b, bd, NULL, NULL)) != UTXO_OK) {
+        (rc = chain_append_block(bf, pf, b, bd, NULL, NULL)) != UTXO_OK) {
         say(msg, msg_len, "cannot write %s: %s", bpath, utxo_strerror(rc));
         goto out;
     }
@@ -313,7 +312,7 @@ int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned
                               memcmp(again, rec, len) != 0))
             rc = UTXO_ERR_FILE_FORMAT;
         if (rc == UTXO_OK)
-            rc = append_records(s->bf, s->pf, b, bd, NULL, NULL);
+            rc = chain_append_block(s->bf, s->pf, b, bd, NULL, NULL);
         free(again);
         again = NULL;
         utxo_block_free(b);
@@ -471,7 +470,7 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
             utxo_strerror(rc), vd.tx, vd.input, utxo_store_errmsg(s->store));
         goto out;
     }
-    if ((rc = append_records(s->bf, s->pf, b, bd, &bl, &pl)) != UTXO_OK) {
+    if ((rc = chain_append_block(s->bf, s->pf, b, bd, &bl, &pl)) != UTXO_OK) {
         say(msg, msg_len, "writing block %u to %s: %s", height, s->dir, utxo_strerror(rc));
         goto out;
     }
