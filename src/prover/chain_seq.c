@@ -119,7 +119,7 @@ out:
 /* ---- records ------------------------------------------------------------- */
 
 int chain_append_block(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
-                          const utxo_bundle *bd, size_t *bl_out, size_t *pl_out)
+                       const utxo_bundle *bd, size_t *bl_out, size_t *pl_out)
 {
     size_t bl = utxo_block_get_length(b), pl = utxo_bundle_get_length(bd), w = 0;
     uint8_t *bb = malloc(bl), *pb = malloc(pl);
