@@ -102,6 +102,30 @@ cp "$tmp/c/seg-000002.rcpt" "$tmp/b/seg-000002.rcpt"
 expect 1 "other run's receipt" -- "$UTXO" segments verify "$tmp/b"
 expect 0 "the other run's receipt is valid alone" -- "$UTXO" segments verify-one "$tmp/c/seg-000002.rcpt"
 
+# --- an ELF input (the fuzz corpus's htlc template: one argument byte is
+# malformed, so it rejects; a rejection proves like any outcome) ---------
+tail -c +2 "$SRC/tests/fuzz/corpus/image/htlc_elf" > "$tmp/htlc.elf"
+expect 1 "prove ELF" -- "$UTXO" segments prove "$tmp/htlc.elf" --arg-hex 00 --po2 10 -o "$tmp/elf"
+grep -q '^proved rejected cycles=40 segments=1' "$tmp/out" && ok || bad "ELF prove: $(cat "$tmp/out")"
+expect 1 "verify ELF run" -- "$UTXO" segments verify "$tmp/elf" --json
+grep -q '"valid":true' "$tmp/out" && grep -q '"status":"rejected"' "$tmp/out" && ok || bad "ELF verify: $(cat "$tmp/out")"
+expect 0 "ELF image equals predicate build" -- "$UTXO" predicate build "$tmp/htlc.elf" -o "$tmp/htlc.img"
+cmp -s "$tmp/htlc.img" "$tmp/elf/image" && ok || bad "the proof directory's image is not the built image"
+
+# --- with a transaction: the directory keeps a copy and verify rebuilds
+# the context from the manifest ---------------------------------------------
+expect 0 "prove with --tx" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --tx "$SRC/tests/vectors/tx_simple.bin" \
+    --input 0 --height 7 --budget 1000000 --po2 11 -o "$tmp/t"
+cmp -s "$tmp/t/tx" "$SRC/tests/vectors/tx_simple.bin" && ok || bad "tx not copied"
+grep -q '^tx yes$' "$tmp/t/manifest" && grep -q '^height 7$' "$tmp/t/manifest" && ok || bad "manifest: $(cat "$tmp/t/manifest")"
+expect 0 "verify with tx" -- "$UTXO" segments verify "$tmp/t"
+expect 0 "verify-one with tx" -- "$UTXO" segments verify-one "$tmp/t/seg-000001.rcpt" --tx "$SRC/tests/vectors/tx_simple.bin" --input 0
+expect 2 "verify-one bad input" -- "$UTXO" segments verify-one "$tmp/t/seg-000001.rcpt" --tx "$SRC/tests/vectors/tx_simple.bin" --input 99
+sed 's/^budget .*/budget 999999/' "$tmp/t/manifest" > "$tmp/m" && cp "$tmp/m" "$tmp/t/manifest"
+expect 1 "manifest with another budget" -- "$UTXO" segments verify "$tmp/t"
+echo garbage > "$tmp/t/manifest"
+expect 2 "bad manifest" -- "$UTXO" segments verify "$tmp/t"
+
 # --- outcomes and exit codes ----------------------------------------------
 expect 1 "rejected run proves, exit 1" -- "$UTXO" segments prove "$IMG" --arg-hex "$(le32 2 0 0 0 7)" --po2 12 -o "$tmp/r"
 grep -q '^proved rejected' "$tmp/out" && ok || bad "rejected: $(cat "$tmp/out")"
