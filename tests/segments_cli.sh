@@ -4,7 +4,8 @@
 # proved into receipts; the directory verifies on one and two threads; every
 # receipt verifies alone in a process of its own (verify-one); a flipped
 # byte, a dropped, duplicated or swapped receipt, and another run's receipt
-# are rejected; --json, --help and the exit codes (0 / 1 / 2).
+# are rejected; an ELF input; a transaction carried through the proof
+# directory; --json, --help and the exit codes (0 / 1 / 2).
 set -u
 UTXO="${top_builddir:-.}/utxo"
 SRC="${top_srcdir:-.}"
