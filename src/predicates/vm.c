@@ -144,12 +144,20 @@ uint32_t vm_program_pages(const vm_program *p)
 
 /* ---- machines ------------------------------------------------------- */
 
+/* Page cost of a new machine (vm_set_page_cost). 0 until the consensus
+ * value is chosen (docs/VM.md, "Worst cases"); a build can try another
+ * with -DVM_PAGE_COST_DEFAULT=N. */
+#ifndef VM_PAGE_COST_DEFAULT
+#define VM_PAGE_COST_DEFAULT 0u
+#endif
+
 vm *vm_new(void)
 {
     vm *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
     v->page_limit = VM_DEFAULT_PAGE_LIMIT;
+    v->page_cost = VM_PAGE_COST_DEFAULT;
     if (vm_mem_init(v) != UTXO_OK) {
         vm_free(v);
         return NULL;
