@@ -196,6 +196,43 @@ void gen_work_args(const gen *g, uint8_t args[GEN_WORK_ARGS])
 }
 
 /*
+ * A copy of tx paying `tip` more than the least fee: taken from the change
+ * (the output after the n_out asked for) when it stays above the dust
+ * limit, and every input, all pay-to-pubkey, signed again. *out stays NULL
+ * when there is no change to take it from.
+ */
+static int add_tip(const gen *g, const gen_coin *ins, size_t n_in, size_t n_out,
+                   const utxo_tx *tx, uint64_t tip, utxo_tx **out)
+{
+    uint8_t sh[UTXO_HASH_BYTES], sig[UTXO_SIG_BYTES];
+    utxo_tx *t;
+
+    *out = NULL;
+    if (tx->n_outputs != n_out + 1 || tx->outputs[n_out].value < tip + GEN_DUST)
+        return UTXO_OK;
+    for (size_t i = 0; i < n_in; i++)
+        if (ins[i].kind != GK_P2PK)
+            return UTXO_OK;
+    if ((t = utxo_tx_clone(tx)) == NULL)
+        return UTXO_ERR_NOMEM;
+    t->outputs[n_out].value -= tip;
+    utxo_tx_sighash(t, g->p.chain_id, sh);
+    for (size_t i = 0; i < n_in; i++) {
+        const utxo_witness *w = &t->inputs[i].witness;
+        int rc = utxo_sign_sighash(sig, sh, g->sk[ins[i].a]);
+        if (rc == UTXO_OK)
+            rc = utxo_tx_set_witness(t, (uint32_t)i, w->budget, w->image, w->image_len, sig,
+                                     sizeof sig);
+        if (rc != UTXO_OK) {
+            utxo_tx_free(t);
+            return rc;
+        }
+    }
+    *out = t;
+    return UTXO_OK;
+}
+
+/*
  * Builds, signs and submits a transaction spending ins[0..n_in) to
  * outs[0..n_out) with change to wallet `change` (UINT32_MAX: none);
  * mode alters the witnesses for invalid transactions (GEN_MODE_*). The
@@ -209,10 +246,13 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
     uint8_t img[GEN_IMAGE_MAX], secret[GEN_SECRET_BYTES], sh[UTXO_HASH_BYTES];
     uint8_t sig[UTXO_RSA_BYTES], args[GEN_WORK_ARGS], txid[UTXO_HASH_BYTES];
     const utxo_tx *tx;
+    utxo_tx *tipped = NULL;
     utxo_verdict local;
+    uint64_t tip = g->tip_next;
     size_t len;
     int rc;
 
+    g->tip_next = 0;
     if (out != NULL)
         *out = NULL;
     if (vd == NULL)
@@ -303,6 +343,10 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
         rc = UTXO_ERR_INTERNAL;
         goto out;
     }
+    if (tip > 0 && (rc = add_tip(g, ins, n_in, n_out, tx, tip, &tipped)) != UTXO_OK)
+        goto out;
+    if (tipped != NULL)
+        tx = tipped;
     if (out != NULL && (*out = utxo_tx_clone(tx)) == NULL) {
         rc = UTXO_ERR_NOMEM;
         goto out;
@@ -346,6 +390,7 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
             g->st->long_runs++;
     }
 out:
+    utxo_tx_free(tipped);
     utxo_builder_free(b);
     sodium_memzero(secret, sizeof secret);
     return rc;
@@ -447,6 +492,10 @@ static int payment(gen *g)
     if (n == 0)
         return UTXO_OK;
     out_p2pk(&o, g, total / 2 + gen_rand(g) % (total / 4 + 1), wallet(g));
+    /* a third of the payments pay more than the least fee: the mempool
+     * orders blocks by fee rate, parents still before children */
+    if (gen_rand(g) % 3 == 0)
+        g->tip_next = 1 + gen_rand(g) % 5000;
     rc = gen_make_tx(g, in, n, &o, 1, wallet(g), true, NULL, NULL);
     return rc;
 }
@@ -482,9 +531,12 @@ static int spend_special(gen *g, const gen_coin *c)
     return gen_make_tx(g, c, 1, &o, 1, wallet(g), true, NULL, NULL);
 }
 
-static uint32_t ready_at(gen *g, uint32_t h)
+static uint32_t ready_at(gen *g, uint32_t h, unsigned kind)
 {
-    /* half soon (next block), half long after */
+    /* half soon (next block), half long after; the first two of each kind
+     * soon, so that even a short history spends every kind */
+    if (g->made[kind]++ < 2)
+        return h + 1;
     return gen_rand(g) % 2 ? h + 1 : h + 30 + (uint32_t)(gen_rand(g) % 60);
 }
 
@@ -501,7 +553,7 @@ static int gen_block(gen *g, char *msg, size_t msg_len)
 
     /* long runs: one made every long_every blocks, spent when due */
     if (g->o.long_every != 0 && h % g->o.long_every == 1 && budget > 0) {
-        if ((rc = make_special(g, GK_WORK, ready_at(g, h))) != UTXO_OK)
+        if ((rc = make_special(g, GK_WORK, ready_at(g, h, GK_WORK))) != UTXO_OK)
             goto fail;
         budget--;
     }
@@ -519,9 +571,11 @@ static int gen_block(gen *g, char *msg, size_t msg_len)
         spends--;
         budget--;
     }
-    for (uint32_t i = 0; i < makes && budget > 0; i++, budget--)
-        if ((rc = make_special(g, kinds[g->next_kind++ % 6], ready_at(g, h))) != UTXO_OK)
+    for (uint32_t i = 0; i < makes && budget > 0; i++, budget--) {
+        unsigned kind = kinds[g->next_kind++ % 6];
+        if ((rc = make_special(g, kind, ready_at(g, h, kind))) != UTXO_OK)
             goto fail;
+    }
     for (; budget > 0; budget--)
         if ((rc = payment(g)) != UTXO_OK)
             goto fail;

@@ -70,7 +70,9 @@ typedef struct gen {
     gen_coin spent_coin;              /* a coin spent in block 1 */
     uint64_t rng;
     uint64_t work_budget;
+    uint64_t tip_next;                /* extra fee for the next gen_make_tx (then 0) */
     uint32_t next_secret, next_kind;
+    uint32_t made[GEN_KINDS];         /* special coins made, per kind */
     chain_block_info last;
 } gen;
 
