@@ -14,7 +14,8 @@ libutxo_core_la_SOURCES += \
 	src/sqlstore/wallet_db.c \
 	src/sqlstore/wallet_sync.c \
 	src/sqlstore/wallet_send.c \
-	src/sqlstore/wallet_undo.c
+	src/sqlstore/wallet_undo.c \
+	src/sqlstore/wallet_query.c
 noinst_HEADERS += src/sqlstore/wallet_int.h
 utxoinclude_HEADERS += include/utxo/wallet.h
 # end wallet

@@ -1,0 +1,168 @@
+/*
+ * wallet_query.c — what a wallet reports (utxo/wallet.h): its next height
+ * and roots, balance, reserved coins and their release, the coin list and
+ * the history. Read-only except utxo_wallet_abandon. The file itself is
+ * wallet_db.c; schema in docs/WALLET.md.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "sqlstore/wallet_int.h"
+
+uint32_t utxo_wallet_next_height(const utxo_wallet *w)
+{
+    return w ? utxo_validator_next_height(w->val) : 0;
+}
+
+unsigned utxo_wallet_roots(const utxo_wallet *w, uint64_t *leaf_count,
+                           uint8_t (*roots)[UTXO_HASH_BYTES], unsigned n)
+{
+    if (leaf_count)
+        *leaf_count = w ? utxo_validator_leaf_count(w->val) : 0;
+    return w ? utxo_validator_roots(w->val, roots, n) : 0;
+}
+
+int utxo_wallet_balance(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = UTXO_OK;
+
+    if (value)
+        *value = 0;
+    if (n_coins)
+        *n_coins = 0;
+    if (w == NULL)
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db, "SELECT count(*), coalesce(sum(value), 0) FROM coins", -1, &st,
+                           NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "balance");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (n_coins)
+            *n_coins = (uint64_t)sqlite3_column_int64(st, 0);
+        if (value)
+            *value = (uint64_t)sqlite3_column_int64(st, 1);
+    } else {
+        rc = wdb_sqlfail(w, "balance");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int utxo_wallet_pending(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = UTXO_OK;
+
+    if (value)
+        *value = 0;
+    if (n_coins)
+        *n_coins = 0;
+    if (w == NULL)
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT count(*), coalesce(sum(c.value), 0) FROM pending p"
+                           " JOIN coins c ON c.txid = p.txid AND c.vout = p.vout",
+                           -1, &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "pending");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (n_coins)
+            *n_coins = (uint64_t)sqlite3_column_int64(st, 0);
+        if (value)
+            *value = (uint64_t)sqlite3_column_int64(st, 1);
+    } else {
+        rc = wdb_sqlfail(w, "pending");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = UTXO_OK;
+
+    if (w == NULL || txid == NULL)
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db, "DELETE FROM pending WHERE spent_by = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return wdb_sqlfail(w, "abandon");
+    sqlite3_bind_blob(st, 1, txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = wdb_sqlfail(w, "abandon");
+    else if (sqlite3_changes(w->db) == 0)
+        rc = wdb_fail(w, UTXO_ERR_ARG, "no coin is reserved by that payment");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int utxo_wallet_coins(utxo_wallet *w, utxo_wallet_coin *out, size_t n, size_t *total)
+{
+    sqlite3_stmt *st = NULL;
+    size_t k = 0;
+    int s, rc = UTXO_OK;
+
+    if (total)
+        *total = 0;
+    if (w == NULL || total == NULL || (out == NULL && n > 0))
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT txid, vout, value, predicate_id, height, position, key_idx"
+                           " FROM coins ORDER BY position",
+                           -1, &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "listing coins");
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k < n) {
+            utxo_wallet_coin *c = &out[k];
+            memset(c, 0, sizeof *c);
+            if (sqlite3_column_bytes(st, 0) == UTXO_HASH_BYTES)
+                memcpy(c->outpoint.txid, sqlite3_column_blob(st, 0), UTXO_HASH_BYTES);
+            c->outpoint.index = (uint32_t)sqlite3_column_int64(st, 1);
+            c->value = (uint64_t)sqlite3_column_int64(st, 2);
+            if (sqlite3_column_bytes(st, 3) == UTXO_HASH_BYTES)
+                memcpy(c->predicate_id, sqlite3_column_blob(st, 3), UTXO_HASH_BYTES);
+            c->height = (uint32_t)sqlite3_column_int64(st, 4);
+            c->position = (uint64_t)sqlite3_column_int64(st, 5);
+            c->key_index = (uint32_t)sqlite3_column_int64(st, 6);
+        }
+        k++;
+    }
+    if (s != SQLITE_DONE)
+        rc = wdb_sqlfail(w, "listing coins");
+    sqlite3_finalize(st);
+    *total = k;
+    return rc;
+}
+
+int utxo_wallet_history(utxo_wallet *w, utxo_wallet_event *out, size_t n, size_t *total)
+{
+    sqlite3_stmt *st = NULL;
+    size_t k = 0;
+    int s, rc = UTXO_OK;
+
+    if (total)
+        *total = 0;
+    if (w == NULL || total == NULL || (out == NULL && n > 0))
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT height, txid, received, spent FROM history ORDER BY height, seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "listing history");
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k < n) {
+            utxo_wallet_event *e = &out[k];
+            memset(e, 0, sizeof *e);
+            e->height = (uint32_t)sqlite3_column_int64(st, 0);
+            if (sqlite3_column_bytes(st, 1) == UTXO_HASH_BYTES)
+                memcpy(e->txid, sqlite3_column_blob(st, 1), UTXO_HASH_BYTES);
+            e->received = (uint64_t)sqlite3_column_int64(st, 2);
+            e->spent = (uint64_t)sqlite3_column_int64(st, 3);
+        }
+        k++;
+    }
+    if (s != SQLITE_DONE)
+        rc = wdb_sqlfail(w, "listing history");
+    sqlite3_finalize(st);
+    *total = k;
+    return rc;
+}
