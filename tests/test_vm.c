@@ -20,7 +20,7 @@ static vm *V;
 static vm *the_vm(void)
 {
     if (!V)
-        V = vm_new();
+        V = asm_vm_new();
     ck_assert_ptr_nonnull(V);
     return V;
 }

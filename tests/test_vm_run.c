@@ -40,7 +40,7 @@ static vm_program *loop_program(uint32_t n)
 
 START_TEST(exact_cycle_count)
 {
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     for (uint32_t n = 1; n <= 300; n += 37) {
         vm_program *p = loop_program(n);
         uint64_t total = 2 + 3ull * n + 1 + HALT_CYCLES;
@@ -83,7 +83,7 @@ START_TEST(budget_inside_long_run)
     asm_emit(&b, ADDI(A0, ZERO, 0));
     asm_halt(&b);
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     for (uint64_t budget = 0; budget <= 605; budget++) {
         utxo_vm_result r = run_prog(v, p, budget);
         ck_assert_int_eq(r.fail, UTXO_VM_FAIL_OUT_OF_CYCLES);
@@ -129,7 +129,7 @@ static uint32_t split_page_cost; /* page cost check_splits runs with */
 
 static void check_splits(const vm_program *p, uint64_t budget)
 {
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     vm_set_page_cost(v, split_page_cost);
     utxo_vm_result r;
     struct snap whole, part;
@@ -179,7 +179,7 @@ END_TEST
 START_TEST(pause_edit_resume)
 {
     vm_program *p = loop_program(10);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r;
     ck_assert_int_eq(vm_load(v, p, NULL, 0, NULL, 1000), UTXO_OK);
     ck_assert_int_eq(vm_run_until(v, 8, &r), VM_RUN_PAUSED);
@@ -215,7 +215,7 @@ START_TEST(self_modifying_code)
         b.w[li_at] = LUI(T2, ((target + 0x800u) >> 12) & 0xFFFFFu);
         b.w[li_at + 1] = ADDI(T2, T2, (int32_t)(target << 20) >> 20);
         vm_program *p = asm_program(&b);
-        vm *v = vm_new();
+        vm *v = asm_vm_new();
         utxo_vm_result r = run_prog(v, p, 1000);
         ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
         ck_assert_uint_eq(vm_reg(v, S2), 42);
@@ -251,7 +251,7 @@ START_TEST(self_modifying_other_page)
     asm_emit(&b, ADDI(A0, ZERO, 5));          /* f: return 5 */
     asm_emit(&b, JALR(ZERO, RA, 0));
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r = run_prog(v, p, 1000);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
     ck_assert_uint_eq(vm_reg(v, S3), 5);
@@ -281,7 +281,7 @@ START_TEST(self_modifying_run_length)
         asm_emit(&b, ADDI(A0, ZERO, 0));  /* 8 */
         asm_halt(&b);                     /* 9, 10 */
         vm_program *p = asm_program(&b);
-        vm *v = vm_new();
+        vm *v = asm_vm_new();
         utxo_vm_result r = run_prog(v, p, 1000);
         ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
         ck_assert_uint_eq(vm_reg(v, S2), 1);
@@ -314,7 +314,7 @@ START_TEST(self_modifying_in_place_patch)
     asm_emit(&b, ADDI(A0, ZERO, 0));      /* 11 */
     asm_halt(&b);                         /* 12, 13 */
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r = run_prog(v, p, 1000);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
     ck_assert_uint_eq(vm_reg(v, S4), 1);
@@ -344,7 +344,7 @@ START_TEST(data_on_code_page)
     asm_emit(&b, ADDI(A0, ZERO, 0));
     asm_halt(&b);
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r = run_prog(v, p, 100000);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
     ck_assert_uint_eq(vm_reg(v, S2), n * (n + 1) / 2);
@@ -375,7 +375,7 @@ START_TEST(host_call_writes_code)
     b.w[0] = LUI(A0, ((target + 0x800u) >> 12) & 0xFFFFFu);
     b.w[1] = ADDI(A0, A0, (int32_t)(target << 20) >> 20);
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r;
     ck_assert_int_eq(vm_run(v, p, args, 4, NULL, 10000, &r), UTXO_OK);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
@@ -394,7 +394,7 @@ START_TEST(initial_state)
     asm_emit(&b, ADDI(A0, ZERO, 0));
     asm_halt(&b);
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r;
     ck_assert_int_eq(vm_load(v, p, args, sizeof args, NULL, 1000), UTXO_OK);
     ck_assert_uint_eq(vm_pc(v), ASM_BASE);
@@ -427,7 +427,7 @@ START_TEST(page_limit)
     asm_emit(&b, ADDI(A0, ZERO, 0));
     asm_halt(&b);
     vm_program *p = asm_program(&b); /* one page */
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     vm_set_page_limit(v, 6);
     utxo_vm_result r = run_prog(v, p, 1000);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
@@ -504,7 +504,7 @@ END_TEST
 
 START_TEST(fetch_failures)
 {
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r;
     asm_buf b = {0};
     asm_emit(&b, ADDI(S2, ZERO, 1));
@@ -606,7 +606,7 @@ START_TEST(reuse_resets_memory)
     asm_emit(&b, ADDI(A0, S2, 0));
     asm_halt(&b);
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     for (int i = 0; i < 5; i++) {
         utxo_vm_result r = run_prog(v, p, 1000);
         ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
@@ -647,7 +647,7 @@ START_TEST(page_cost_metering)
     asm_emit(&b, ADDI(A0, ZERO, 0));
     asm_halt(&b);
     vm_program *p = asm_program(&b);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r;
 
     /* Without a cost: the plain count, used as the baseline. */
@@ -676,7 +676,7 @@ START_TEST(page_cost_metering)
     /* Every budget up to the total: the whole run ends exactly as the
      * single-stepped run (a page charge inside a straight-line run must not
      * let the rest of the run pass the budget). */
-    vm *w = vm_new();
+    vm *w = asm_vm_new();
     vm_set_page_cost(w, cost);
     for (uint64_t budget = 0; budget <= total; budget++) {
         utxo_vm_result one, step;
@@ -714,7 +714,7 @@ struct thread_arg {
 static void *thread_main(void *arg)
 {
     struct thread_arg *t = arg;
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     t->ok = v != NULL;
     for (int i = 0; i < 200 && t->ok; i++) {
         utxo_vm_result r;
@@ -753,7 +753,7 @@ struct smc_arg {
 static void *smc_thread(void *arg)
 {
     struct smc_arg *t = arg;
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     t->ok = v != NULL;
     for (int i = 0; i < 300 && t->ok; i++) {
         utxo_vm_result r;
@@ -786,7 +786,7 @@ END_TEST
 START_TEST(shared_program_threads)
 {
     vm_program *p = loop_program(1000);
-    vm *v = vm_new();
+    vm *v = asm_vm_new();
     utxo_vm_result r = run_prog(v, p, 100000);
     vm_free(v);
     vm_program_free(p);

@@ -28,7 +28,7 @@ START_TEST(segment_replay_from_witness)
     asm_emit(&b, ADDI(A0, ZERO, 0));
     asm_halt(&b);
     vm_program *p = asm_program(&b);
-    vm *a = vm_new(), *bm = vm_new(), *c = vm_new();
+    vm *a = asm_vm_new(), *bm = asm_vm_new(), *c = asm_vm_new();
     utxo_vm_result r, rb;
     const uint64_t n = 57, m = 143;
 
@@ -94,7 +94,7 @@ START_TEST(segment_replay_limits_and_fetch)
     asm_emit(&b, ADDI(S0, S0, 1024));
     asm_emit(&b, JAL(ZERO, -8));
     vm_program *p = asm_program(&b);
-    vm *a = vm_new(), *c = vm_new();
+    vm *a = asm_vm_new(), *c = asm_vm_new();
     utxo_vm_result whole, r;
     const uint32_t limit = 20;
     const uint64_t n = 2 + 3 * 8;         /* after 8 pages */

@@ -130,6 +130,16 @@ static inline void asm_free(asm_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* A machine with page cost 0, whatever the build's default: the tests count
+ * instructions exactly (the page cost has its own test). */
+static inline vm *asm_vm_new(void)
+{
+    vm *v = vm_new();
+    if (v)
+        vm_set_page_cost(v, 0);
+    return v;
+}
+
 /* A program with one segment holding the words at `base`, entry `entry`. */
 static inline vm_program *asm_program_at(const uint32_t *words, uint32_t n, uint32_t base,
                                          uint32_t entry)
