@@ -12,6 +12,7 @@
 #include "utxo/validate.h"
 #include "utxo/stateless.h"
 #include "utxo/blockfile.h"
+#include "utxo/store.h"
 #include "utxo/keys.h"
 #include "utxo/standard.h"
 #include "utxo/builder.h"
