@@ -7,7 +7,8 @@
  * Workload: tests/segments/work.c, compiled in as bench/seg_work_img.h
  * (generated with tests/segments/work.img by gen_work.sh; test_segments
  * checks the two agree). Fields:
- *   plain_ms         utxo_predicate_run of the run (best of 3)
+ *   plain_ms         utxo_predicate_run of the run (best of 3, CPU time of
+ *                    the calling thread, as are prove_ms and verify_ratio)
  *   prove_ms         utxo_segments_prove of the same run (best of 3)
  *   prove_ratio      prove_ms / plain_ms                 (target <= 1.5)
  *   verify_ratio     sum over segments of verifying one alone, one thread,
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +48,17 @@ static uint64_t cpu_ns(void)
         return 0;
     return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
            (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+/* CPU time of the calling thread, in ns: the ratios compare work done on
+ * one thread, so time the machine gave to other processes does not count
+ * (the reference machine is shared). */
+static uint64_t thread_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return bench_now_ns();
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void le_words(uint8_t out[24], const uint32_t w[6])
@@ -182,7 +195,7 @@ int bench_segments(int argc, char **argv)
     uint8_t *img = NULL, args[24];
     size_t img_len = 0;
     uint64_t plain_ns = UINT64_MAX, prove_ns = UINT64_MAX, ver1_ns = UINT64_MAX,
-             verN_ns = UINT64_MAX, alone_ns = 0, budget = UINT64_C(4000000000), cpuN_ns = 0;
+             verN_ns = UINT64_MAX, alone_ns = UINT64_MAX, budget = UINT64_C(4000000000), cpuN_ns = 0;
     utxo_vm_result plain, proved, checked;
     keep k = {0};
     int rc = EXIT_USAGE;
@@ -225,19 +238,19 @@ int bench_segments(int argc, char **argv)
     uint32_t w[6] = {(uint32_t)rounds, 256u << 10, 0, 1024, 0xffffffffu, 2};
     le_words(args, w);
     for (int rep = 0; rep < 3; rep++) {
-        uint64_t t0 = bench_now_ns();
+        uint64_t t0 = thread_ns();
         if (utxo_predicate_run(&plain, img, img_len, args, sizeof args, NULL, budget) != UTXO_OK)
             goto out;
-        uint64_t t1 = bench_now_ns();
+        uint64_t t1 = thread_ns();
         if (t1 - t0 < plain_ns)
             plain_ns = t1 - t0;
         keep_free(&k);
         k.keep = rep == 2;
-        t0 = bench_now_ns();
+        t0 = thread_ns();
         if (utxo_segments_prove(&proved, img, img_len, args, sizeof args, NULL, budget,
                                 (unsigned)po2, 0, sink, &k) != UTXO_OK)
             goto out;
-        t1 = bench_now_ns();
+        t1 = thread_ns();
         if (t1 - t0 < prove_ns)
             prove_ns = t1 - t0;
     }
@@ -245,12 +258,17 @@ int bench_segments(int argc, char **argv)
         errorf("bench segments: the proved run differs from the plain run");
         goto out;
     }
-    for (size_t i = 0; i < k.n; i++) { /* each alone, on this thread */
-        utxo_receipt_check chk;
-        uint64_t t0 = bench_now_ns();
-        if (utxo_receipt_verify(&chk, k.r[i], NULL) != UTXO_OK)
-            goto out;
-        alone_ns += bench_now_ns() - t0;
+    for (int rep = 0; rep < 3; rep++) { /* each alone, on this thread; best of 3 */
+        uint64_t sum = 0;
+        for (size_t i = 0; i < k.n; i++) {
+            utxo_receipt_check chk;
+            uint64_t t0 = thread_ns();
+            if (utxo_receipt_verify(&chk, k.r[i], NULL) != UTXO_OK)
+                goto out;
+            sum += thread_ns() - t0;
+        }
+        if (sum < alone_ns)
+            alone_ns = sum;
     }
     for (int rep = 0; rep < 3; rep++) {
         uint64_t t0 = bench_now_ns();
