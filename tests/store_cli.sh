@@ -104,6 +104,24 @@ expect 1 "$UTXO" replay "$tmp/k.blocks" --db "$tmp/k.db" --quiet
 grep -q "block 12 .*offset $pos" "$tmp/err" || fail "corruption message: $(cat "$tmp/err")"
 expect 0 "$UTXO" prove --db "$tmp/k.db" -o "$tmp/k.proofs"
 grep -q 'blocks 0\.\.11' "$tmp/out" || fail "corrupted replay did not stop at block 11"
+# readers beside a writer: while a replay commits block after block, every
+# read-only open passes its consistency check (one read transaction) and
+# sees a prefix of the chain
+"$MKCHAIN" "$tmp/r.blocks" "$tmp/r.proofs" 60 40 4 || fail "mkchain (readers)"
+"$UTXO" replay "$tmp/r.blocks" --db "$tmp/r.db" --quiet --to 0 >/dev/null || fail "replay genesis"
+"$UTXO" replay "$tmp/r.blocks" --db "$tmp/r.db" --quiet --threads 1 >/dev/null 2>&1 &
+writer=$!
+reads=0
+while kill -0 "$writer" 2>/dev/null && [ "$reads" -lt 40 ]; do
+    "$UTXO" prove --db "$tmp/r.db" -o "$tmp/rp.proofs" >/dev/null 2>"$tmp/err" ||
+        { kill "$writer"; cat "$tmp/err" >&2; fail "read-only open beside a writer"; }
+    size=$(wc -c <"$tmp/rp.proofs")
+    cmp -s -n "$size" "$tmp/rp.proofs" "$tmp/r.proofs" || { kill "$writer"; fail "reader saw no prefix"; }
+    reads=$((reads + 1))
+done
+wait "$writer" || fail "the writer failed"
+[ "$reads" -gt 0 ] || fail "no read overlapped the writer"
+
 # a history of every standard predicate with long runs (utxo gen): the
 # store replays it, and its bundles with segment receipts added are the
 # generator's proof file byte for byte

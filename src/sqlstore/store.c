@@ -143,6 +143,9 @@ int store_begin(utxo_store *s)
 {
     if (s->flags & UTXO_STORE_READONLY)
         return store_fail(s, UTXO_ERR_STORE_READONLY, "store is open read-only");
+    if (s->broken)
+        return store_fail(s, UTXO_ERR_STORE_CORRUPT,
+                          "this handle lost its state after a failed rollback; reopen the store");
     store_stmt(s, ST_BEGIN);
     return store_exec_stmt(s, ST_BEGIN, "begin transaction");
 }
@@ -160,10 +163,14 @@ void store_abort(utxo_store *s)
         sqlite3_reset(s->st[i]);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    /* Without its metadata the handle cannot know where it stands: it
+     * refuses every later write (the file itself is as the last commit
+     * left it; reopening reads it again). */
     if (store_meta_load(s) != UTXO_OK)
-        memset(&s->meta, 0, sizeof s->meta);
+        s->broken = true;
     store_nodes_reset(&s->nodes, s->meta.acc.count);
-    (void)store_forest_reset(s);
+    if (store_forest_reset(s) != UTXO_OK)
+        s->broken = true;
 }
 
 void store_outpoint_key(uint8_t key[STORE_OUTPOINT_KEY_BYTES], const utxo_outpoint *op)
@@ -442,6 +449,10 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK)
             rc = store_sql_fail(s, "prepare statements (schema damaged?)");
+    /* one read transaction: a writer in another process cannot commit
+     * between the metadata and the forest reads of the check below */
+    if (rc == UTXO_OK && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        rc = store_sql_fail(s, "begin read");
     if (rc == UTXO_OK)
         rc = store_meta_load(s);
     if (rc == UTXO_OK && params != NULL) {
@@ -457,6 +468,11 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
         store_fail(s, rc, "create the forest");
     if (rc == UTXO_OK)
         rc = check_consistency(s);
+    if (s->db != NULL && !sqlite3_get_autocommit(s->db)) {
+        for (int i = 0; i < ST_COUNT; i++)
+            sqlite3_reset(s->st[i]);
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    }
     if (rc != UTXO_OK) {
         if (msg != NULL && msg_len > 0)
             snprintf(msg, msg_len, "%s", s->msg[0] ? s->msg : utxo_strerror(rc));

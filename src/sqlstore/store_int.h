@@ -88,6 +88,7 @@ struct utxo_store {
     store_meta meta;
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
+    bool broken;               /* state could not be reloaded after a rollback */
     /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):
      * header and block rules, layout and spent-output reads; predicates and
      * rules (on the verifier's threads); forest + proof and rows (this
