@@ -189,8 +189,8 @@ int cmd_gen(int argc, char **argv)
         json_hex(&j, st.tip, sizeof st.tip);
         json_key(&j, "acc_digest");
         json_hex(&j, st.acc_digest, sizeof st.acc_digest);
-        json_key(&j, "seconds");
-        json_u64(&j, (uint64_t)(el * 1000) / 1000);
+        json_key(&j, "ms");
+        json_u64(&j, (uint64_t)(el * 1000));
         json_end_object(&j);
         return json_finish(&j) == 0 ? EXIT_VALID : EXIT_USAGE;
     }
