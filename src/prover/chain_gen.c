@@ -646,8 +646,9 @@ int gen_run(const char *dir, const gen_opts *o, gen_stats *st, gen_progress_fn f
             goto out;
     for (uint32_t k = 0; k < GEN_RSA_KEYS; k++)
         make_rsa(&g, k, g.rsa[k]);
-    /* genesis: two coins per wallet */
-    n_alloc = 2 * o->n_wallets;
+    /* genesis: two coins per wallet, at least 32 (the reserves and
+     * invalid.txs need a few whatever the size) */
+    n_alloc = 2 * o->n_wallets < 32 ? 32 : 2 * o->n_wallets;
     rc = UTXO_ERR_NOMEM;
     if ((allocs = calloc(n_alloc, sizeof *allocs)) == NULL)
         goto out;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "prover/chain_gen_int.h"
 #include "utxo/ledger_int.h"
@@ -111,8 +112,11 @@ static void entry(inv_writer *w, int expect, utxo_tx *tx, const char *what)
     int got;
 
     if (w->rc != UTXO_OK || tx == NULL) {
-        if (w->rc == UTXO_OK && tx == NULL)
-            w->rc = UTXO_ERR_NOMEM;
+        if (w->rc == UTXO_OK && tx == NULL) {
+            snprintf(w->msg, w->msg_len, "generator: cannot build the invalid transaction \"%s\"",
+                     what);
+            w->rc = UTXO_ERR_INTERNAL;
+        }
         utxo_tx_free(tx);
         return;
     }
@@ -198,7 +202,7 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
 {
     inv_writer w = {g, NULL, UTXO_OK, msg, msg_len};
     size_t plen = strlen(dir) + sizeof CHAIN_INVALID_FILE + 2;
-    char *path = malloc(plen);
+    char *path = malloc(plen), *tmp = NULL;
     gen_coin c[10], fake;
     const gen_coin *r;
     utxo_tx *tx, *a;
@@ -207,16 +211,23 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
     if (path == NULL)
         return UTXO_ERR_NOMEM;
     snprintf(path, plen, "%s/%s", dir, CHAIN_INVALID_FILE);
+    if ((tmp = malloc(plen + 4)) == NULL) {
+        free(path);
+        return UTXO_ERR_NOMEM;
+    }
+    snprintf(tmp, plen + 4, "%s.new", path);
     if (g->n_pay < 10) {
         snprintf(msg, msg_len, "generator: fewer than 10 coins left for invalid.txs");
         free(path);
+        free(tmp);
         return UTXO_ERR_INTERNAL;
     }
     for (int i = 0; i < 10; i++)
         c[i] = g->pay[i]; /* the oldest-placed coins of the pool */
-    if ((w.f = fopen(path, "w")) == NULL) {
-        snprintf(msg, msg_len, "cannot create %s: %s", path, strerror(errno));
+    if ((w.f = fopen(tmp, "w")) == NULL) {
+        snprintf(msg, msg_len, "cannot create %s: %s", tmp, strerror(errno));
         free(path);
+        free(tmp);
         return UTXO_ERR_IO;
     }
     fprintf(w.f, "# invalid.txs: transactions for the block after the tip of this chain, in\n"
@@ -232,8 +243,9 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
     fake = c[1];
     randombytes_buf_deterministic(fake.op.txid, UTXO_HASH_BYTES, g->master);
     entry(&w, UTXO_ERR_TX_MISSING, pay_tx(g, &fake, 0), "spends an output that never existed");
-    entry(&w, UTXO_ERR_TX_MISSING, pay_tx(g, &g->spent_coin, 0),
-          "spends an output spent in block 1 (double spend across blocks)");
+    if (g->spent_coin.value > 0) /* there is a block 1 */
+        entry(&w, UTXO_ERR_TX_MISSING, pay_tx(g, &g->spent_coin, 0),
+              "spends an output spent in block 1 (double spend across blocks)");
     /* witnesses */
     if ((tx = pay_tx(g, &c[1], 0)) != NULL)
         tx->inputs[0].witness.args[5] ^= 1;
@@ -329,9 +341,16 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
         entry(&w, UTXO_ERR_TX_REJECTED, tx, "long run with a quarter of its budget");
     }
     if (fclose(w.f) != 0 && w.rc == UTXO_OK) {
-        snprintf(msg, msg_len, "cannot write %s: %s", path, strerror(errno));
+        snprintf(msg, msg_len, "cannot write %s: %s", tmp, strerror(errno));
         w.rc = UTXO_ERR_IO;
     }
+    if (w.rc == UTXO_OK && rename(tmp, path) != 0) {
+        snprintf(msg, msg_len, "cannot rename %s: %s", tmp, strerror(errno));
+        w.rc = UTXO_ERR_IO;
+    }
+    if (w.rc != UTXO_OK)
+        unlink(tmp);
     free(path);
+    free(tmp);
     return w.rc;
 }
