@@ -4,7 +4,8 @@ libutxo_core_la_SOURCES += \
 	src/sqlstore/nodes.c \
 	src/sqlstore/apply.c \
 	src/sqlstore/rollback.c \
-	src/sqlstore/query.c
+	src/sqlstore/query.c \
+	src/sqlstore/checkpoint.c
 noinst_HEADERS += src/sqlstore/store_int.h
 utxoinclude_HEADERS += include/utxo/store.h
 

@@ -479,6 +479,12 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
         utxo_store_close(s);
         return rc;
     }
+    if (!(flags & UTXO_STORE_READONLY) && (rc = store_ckpt_start(s, path)) != UTXO_OK) {
+        if (msg != NULL && msg_len > 0)
+            snprintf(msg, msg_len, "%s", s->msg[0] ? s->msg : utxo_strerror(rc));
+        utxo_store_close(s);
+        return rc;
+    }
     s->msg[0] = '\0';
     *out = s;
     return UTXO_OK;
@@ -488,6 +494,7 @@ void utxo_store_close(utxo_store *s)
 {
     if (s == NULL)
         return;
+    store_ckpt_stop(s);
     acc_forest_free(s->forest);
     store_nodes_free(&s->nodes);
     utxo_verifier_free(s->verifier);

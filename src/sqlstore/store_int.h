@@ -66,6 +66,9 @@ typedef struct store_nodes {
     int err;              /* first storage error inside the forest's calls */
 } store_nodes;
 
+/* The background WAL checkpointer (checkpoint.c). */
+typedef struct store_ckpt store_ckpt;
+
 /* The metadata row, mirrored in memory. */
 typedef struct store_meta {
     uint32_t n_blocks;
@@ -89,6 +92,7 @@ struct utxo_store {
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
     bool broken;               /* state could not be reloaded after a rollback */
+    store_ckpt *ckpt;          /* writable stores: WAL checkpoints on their own thread */
     /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):
      * header and block rules, layout and spent-output reads; predicates and
      * rules (on the verifier's threads); forest + proof and rows (this
@@ -124,6 +128,14 @@ int store_meta_load(utxo_store *s);
 
 void store_outpoint_key(uint8_t key[STORE_OUTPOINT_KEY_BYTES], const utxo_outpoint *op);
 void store_outpoint_from_key(utxo_outpoint *op, const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
+
+/* ---- WAL checkpoints (checkpoint.c) ---------------------------------------- */
+
+/* Starts the checkpoint thread with a second connection to path and hooks
+ * the writer's commits; without a thread SQLite's own checkpoints stay. */
+int store_ckpt_start(utxo_store *s, const char *path);
+/* Stops and joins it (NULL-safe: no checkpointer, nothing to do). */
+void store_ckpt_stop(utxo_store *s);
 
 /* ---- forest nodes (nodes.c) ---------------------------------------------- */
 
