@@ -170,7 +170,7 @@ expect 0 "demo" -- "$UTXO" demo --blocks 12 --tx-per-block 8 --dir "$tmp/demo" -
 grep -q "everything verified" "$tmp/out" || bad "demo verified"
 grep -q "stateless roots  equal the store's" "$tmp/out" || bad "demo roots equal"
 grep -q "store's proofs   equal the sequencer's" "$tmp/out" || bad "demo proofs equal"
-grep -q "validator state  [0-9]* bytes" "$tmp/out" || bad "demo state bytes"
+grep -q "validator state  [0-9]* bytes (tip + accumulator roots); the store: [0-9]* unspent" "$tmp/out" || bad "demo state bytes"
 grep -q "invalid txs    \([1-9][0-9]*\) of \1 rejected with the expected reason" "$tmp/out" || bad "demo: invalid transactions rejected"
 [ -f "$tmp/demo/node.db" ] && [ -f "$tmp/demo/chain/blocks" ] && ok || bad "demo --dir keeps its files"
 expect 2 "demo into a used directory" -- "$UTXO" demo --blocks 3 --dir "$tmp/demo" --quiet

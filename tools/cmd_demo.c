@@ -92,6 +92,7 @@ typedef struct demo {
     uint64_t mp_checked, mp_rejected, mp_mismatch;
     uint64_t txs, inputs, proven_inputs, segments, runs;
     uint64_t bundle_bytes, acc_proof_bytes, state_bytes;
+    uint64_t store_utxos, store_bytes;
     uint32_t n_blocks;
     bool verified, roots_equal, proofs_equal, replay_ok;
     char fail[1024];
@@ -317,6 +318,21 @@ static int stage_verify(demo *d, utxo_store *s)
         show(d, h, d->n_blocks, h + 1 == d->n_blocks);
     }
     d->verified = h == d->n_blocks;
+    {
+        utxo_store_info si;
+        struct stat st;
+        utxo_store_get_info(s, &si);
+        d->store_utxos = si.n_utxos;
+        char *wal = malloc(strlen(d->db) + 5);
+        if (stat(d->db, &st) == 0)
+            d->store_bytes = (uint64_t)st.st_size;
+        if (wal != NULL) { /* until a checkpoint, part of the store is in its WAL */
+            sprintf(wal, "%s-wal", d->db);
+            if (stat(wal, &st) == 0)
+                d->store_bytes += (uint64_t)st.st_size;
+            free(wal);
+        }
+    }
     /* the validator's roots against the store's accumulator */
     vlen = utxo_validator_state_get_length(v);
     d->state_bytes = vlen;
@@ -428,8 +444,10 @@ static void print_summary(const demo *d, const char *dir, double total)
            rate(d->txs, d->t_prove));
     printf("  verify    %7.2f  %8.0f   stateless validator from genesis\n\n", d->t_verify,
            rate(d->txs, d->t_verify));
-    printf("  validator state  %llu bytes (tip + accumulator roots; the store holds the UTXO set)\n",
-           (unsigned long long)d->state_bytes);
+    printf("  validator state  %llu bytes (tip + accumulator roots); the store: %llu unspent "
+           "outputs, with blocks, proofs and undo data, in %.1f MB\n",
+           (unsigned long long)d->state_bytes, (unsigned long long)d->store_utxos,
+           (double)d->store_bytes / 1e6);
     printf("  proof bytes      %.0f per input (whole bundles, receipts included), %.0f per proven "
            "input (accumulator proof only)\n",
            d->inputs ? (double)d->bundle_bytes / (double)d->inputs : 0.0,
@@ -480,6 +498,10 @@ static void print_json(const demo *d, const char *dir, double total)
     json_end_object(&j);
     json_key(&j, "state_bytes");
     json_u64(&j, d->state_bytes);
+    json_key(&j, "store_utxos");
+    json_u64(&j, d->store_utxos);
+    json_key(&j, "store_bytes");
+    json_u64(&j, d->store_bytes);
     json_key(&j, "bundle_bytes");
     json_u64(&j, d->bundle_bytes);
     json_key(&j, "acc_proof_bytes");
