@@ -35,7 +35,7 @@
 #include "json.h"
 #include "util.h"
 
-#define DEMO_BLOCKS 400u
+#define DEMO_BLOCKS 800u
 
 static void demo_usage(FILE *f)
 {
