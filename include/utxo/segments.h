@@ -57,7 +57,8 @@ typedef int (*utxo_receipt_sink)(void *ud, utxo_receipt *r);
  * it under the same page limit. A run that ends while loading (the image or
  * arguments exceed the page limit) has no segment. Everything passed in is
  * borrowed for the call. Deterministic: the same inputs give the same
- * receipts, byte for byte.
+ * receipts, byte for byte. Thread-safe (each call uses a machine of its
+ * own; memory: the run's whole memory plus one segment's pages).
  * Returns UTXO_OK, UTXO_ERR_ARG (NULL res/sink, NULL pointer with a length,
  * bad po2 or page limit), an image decoding error, UTXO_ERR_NOMEM,
  * UTXO_ERR_IO (the sink stopped), or UTXO_ERR_SEG_HOSTCALL (one host call
@@ -115,7 +116,8 @@ typedef struct utxo_receipt_check {
  * Verifies one receipt alone: the witness's multiproof gives the pre-state
  * memory root, re-executing the segment under ctx (may be NULL) touches only
  * witnessed pages and every one of them, and the post-state digest and (if
- * final) the outcome are the ones claimed. Uses the calling thread's VM.
+ * final) the outcome are the ones claimed. Uses the calling thread's VM;
+ * thread-safe.
  * Returns UTXO_OK with *out filled, or UTXO_ERR_ARG, UTXO_ERR_NOMEM, or a
  * UTXO_ERR_SEG_* code saying why the receipt is invalid (*out zeroed).
  */
