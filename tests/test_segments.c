@@ -196,6 +196,24 @@ START_TEST(split_equals_unsplit)
 }
 END_TEST
 
+/* Random workloads, budgets and segment sizes: split == unsplit, verified. */
+START_TEST(random_configurations)
+{
+    uint64_t seed = 2026;
+    load_work();
+    for (int i = 0; i < 40; i++) {
+        uint32_t rounds = rng_below(&seed, 12), sieve = rng_below(&seed, 3) ? 0 : rng_below(&seed, 40000);
+        uint32_t hcall = rng_below(&seed, 4), touch = rng_below(&seed, 2) ? 0 : rng_below(&seed, 400);
+        uint32_t expect = rng_below(&seed, 2) ? 0xffffffffu : (uint32_t)rng_next(&seed);
+        uint32_t passes = rng_below(&seed, 4);
+        uint64_t budget = rng_below(&seed, 4) == 0 ? 1 + rng_below(&seed, 200000) : 50000000;
+        unsigned po2 = 10 + rng_below(&seed, 7);
+        wargs a = W(rounds, sieve, hcall, touch, expect, passes);
+        check_equal(&a, budget, po2);
+    }
+}
+END_TEST
+
 /* Every budget across a range: the split run ends exactly as the whole one
  * (outcome, pc, cycles), including out of cycles inside host calls. */
 START_TEST(every_budget_small_po2)
@@ -833,6 +851,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, long_run_splits_and_verifies);
     tcase_add_test(tc, split_equals_unsplit);
     tcase_add_test(tc, every_budget_small_po2);
+    tcase_add_test(tc, random_configurations);
     tcase_add_test(tc, page_limit_split_invariant);
     tcase_add_test(tc, flip_every_byte_small);
     tcase_add_test(tc, flip_sampled_bytes_large);
