@@ -127,6 +127,11 @@ expect 1 "manifest with another budget" -- "$UTXO" segments verify "$tmp/t"
 echo garbage > "$tmp/t/manifest"
 expect 2 "bad manifest" -- "$UTXO" segments verify "$tmp/t"
 
+# proving a shorter run into a used directory leaves no stale receipts
+cp -r "$tmp/a" "$tmp/reuse"
+expect 0 "prove into a used directory" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2 12 -o "$tmp/reuse"
+expect 0 "verify the reused directory" -- "$UTXO" segments verify "$tmp/reuse"
+
 # --- outcomes and exit codes ----------------------------------------------
 expect 1 "rejected run proves, exit 1" -- "$UTXO" segments prove "$IMG" --arg-hex "$(le32 2 0 0 0 7)" --po2 12 -o "$tmp/r"
 grep -q '^proved rejected' "$tmp/out" && ok || bad "rejected: $(cat "$tmp/out")"

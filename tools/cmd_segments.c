@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "utxo.h"
 #include "utxo/segments.h"
 #include "predicates/image.h"
@@ -297,6 +298,13 @@ static int do_prove(int argc, char **argv)
                                                                      : utxo_strerror(prc));
         rc = prc == UTXO_ERR_SEG_HOSTCALL ? EXIT_INVALID : EXIT_USAGE;
         goto out;
+    }
+    /* Receipts left by an earlier, longer proof into this directory would
+     * extend the chain: remove them. */
+    for (uint32_t i = s.n;; i++) {
+        snprintf(path, sizeof path, "%s/seg-%06u.rcpt", dir, i);
+        if (unlink(path) != 0)
+            break;
     }
     snprintf(path, sizeof path, "%s/manifest", dir);
     if ((mf = fopen(path, "w")) == NULL) {
