@@ -82,11 +82,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 int store_fail(utxo_store *s, int rc, const char *fmt, ...)
 {
+    char buf[sizeof s->msg];
     va_list ap;
 
+    /* through a copy: the arguments may include s->msg itself */
     va_start(ap, fmt);
-    vsnprintf(s->msg, sizeof s->msg, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(s->msg, buf, sizeof buf);
     return rc;
 }
 
