@@ -2,10 +2,11 @@
 # crash_replay.sh — kill -9 of `utxo replay` at random moments (a real
 # SIGKILL of the child process, at least 20 times while it is working):
 # after every kill the store must reopen (the open checks that the forest,
-# the recorded accumulator and the tip header's digest agree, i.e. that the
-# store is at a block boundary), hold a prefix of the chain (its proof
-# bundles are the first records of the uninterrupted run's proof file), and
-# the replay must resume from there. The final store must equal an
+# the recorded accumulator and the tip header's digest agree), hold a prefix
+# of the chain (its proof bundles are the first records of the
+# uninterrupted run's proof file) and equal a fresh replay to its tip height
+# (UTXO list, and every table row when the sqlite3 shell is installed):
+# a block boundary. Then the replay must resume from there. The final store must equal an
 # uninterrupted replay: same UTXO set, accumulator digest (the forest roots),
 # proof bundles, and, when the sqlite3 shell is installed, every table row.
 set -u
@@ -23,6 +24,17 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 cmp -s "$tmp/ref.proofs" "$tmp/c.proofs" || fail "store bundles differ from the chain builder's"
 last=$(sed -n 's/^tip \([0-9]*\) .*/\1/p' "$tmp/ref.out")
 [ "$last" = 119 ] || fail "reference tip is '$last'"
+
+# every table row for row, when the sqlite3 shell is there (else true)
+same_tables() {
+    command -v sqlite3 >/dev/null 2>&1 || return 0
+    for t in "meta" "blocks ORDER BY height" "utxos ORDER BY outpoint" "nodes ORDER BY key" \
+             "undo ORDER BY height" "bundles ORDER BY height"; do
+        a=$(sqlite3 -readonly "$1" ".mode quote" "SELECT * FROM $t" | cksum)
+        b=$(sqlite3 -readonly "$2" ".mode quote" "SELECT * FROM $t" | cksum)
+        [ "$a" = "$b" ] || { echo "table $t differs" >&2; return 1; }
+    done
+}
 
 # a deterministic sequence of delays (10..89 ms)
 seed=12345
@@ -61,6 +73,13 @@ while [ "$kills" -lt "$KILLS" ]; do
         fail "after kill $kills the store's bundles are not a prefix of the chain's"
     tip=$(sed -n 's/.*blocks 0\.\.\([0-9]*\),.*/\1/p' "$tmp/prove.out")
     tips="$tips $tip"
+    # the same as a fresh replay to that height, table by table
+    rm -f "$tmp/at.db" "$tmp/at.db-wal" "$tmp/at.db-shm"
+    "$UTXO" replay "$tmp/c.blocks" --db "$tmp/at.db" --quiet --to "$tip" >/dev/null || fail "replay to $tip"
+    "$UTXO" utxos --db "$tmp/at.db" >"$tmp/at.utxos" || fail "utxos at $tip"
+    "$UTXO" utxos --db "$tmp/crash.db" >"$tmp/crash.utxos" || fail "utxos after kill $kills"
+    cmp -s "$tmp/at.utxos" "$tmp/crash.utxos" || fail "after kill $kills the UTXO set is not the one of height $tip"
+    same_tables "$tmp/at.db" "$tmp/crash.db" || fail "after kill $kills a table differs from a replay to $tip"
     if [ "$tip" = "$last" ]; then
         # the replay finished between kills: start over so every kill can land mid-replay
         rm -f "$tmp/crash.db" "$tmp/crash.db-wal" "$tmp/crash.db-shm"
@@ -78,14 +97,7 @@ cmp -s "$tmp/crash.utxos" "$tmp/ref.utxos" || fail "final UTXO set differs"
 grep '^accumulator digest' "$tmp/ref.out" >"$tmp/d1"
 grep '^accumulator digest' "$tmp/crash.out" >"$tmp/d2"
 cmp -s "$tmp/d1" "$tmp/d2" || fail "final accumulator digest (forest roots) differs"
-if command -v sqlite3 >/dev/null 2>&1; then
-    for t in "meta" "blocks ORDER BY height" "utxos ORDER BY outpoint" "nodes ORDER BY key" \
-             "undo ORDER BY height" "bundles ORDER BY height"; do
-        a=$(sqlite3 -readonly "$tmp/ref.db" ".mode quote" "SELECT * FROM $t" | cksum)
-        b=$(sqlite3 -readonly "$tmp/crash.db" ".mode quote" "SELECT * FROM $t" | cksum)
-        [ "$a" = "$b" ] || fail "table $t differs from the uninterrupted replay"
-    done
-    echo "tables: identical"
-fi
+same_tables "$tmp/ref.db" "$tmp/crash.db" || fail "a table differs from the uninterrupted replay"
+command -v sqlite3 >/dev/null 2>&1 && echo "tables: identical"
 [ "$kills" -ge 20 ] || fail "only $kills kills"
 echo "ok"
