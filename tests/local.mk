@@ -190,7 +190,11 @@ endif
 tests_test_store_SOURCES = tests/test_store.c tests/testutil.h
 tests_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_test_store_LDADD = $(TEST_LIBS)
-# the commands end to end, and kill -9 of a replay (both use tests/mkchain)
+# the commands end to end, and kill -9 of a replay (both use tests/mkchain;
+# the kill test compares tables with tests/store_dump)
+check_PROGRAMS += tests/store_dump
+tests_store_dump_SOURCES = tests/store_dump.c
+tests_store_dump_LDADD = $(DEPS_LIBS)
 TESTS += tests/store_cli.sh tests/crash_replay.sh
 EXTRA_DIST += tests/store_cli.sh tests/crash_replay.sh
 # end store
