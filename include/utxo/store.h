@@ -16,9 +16,11 @@
  * released by utxo_store_close (NULL is a no-op). Blocks passed in are
  * borrowed for the call. Buffers the store returns (bundle bytes, datums,
  * blocks) are new allocations owned by the caller and say how to free them.
- * Thread-safety: one handle is used by one thread at a time (it runs its own
- * worker threads for predicates). Several processes may read one file;
- * one writes at a time (UTXO_ERR_STORE_BUSY otherwise).
+ * Thread-safety: one handle is used by one thread at a time. Inside, a
+ * writable handle runs its own threads: predicate workers, a helper that
+ * writes each block's rows while the predicates run, and a WAL
+ * checkpointer. Several processes may read one file while one writes
+ * (UTXO_ERR_STORE_BUSY for a second writer).
  */
 #ifndef UTXO_STORE_H
 #define UTXO_STORE_H
