@@ -88,6 +88,15 @@ grep -q 'record 24 at offset [0-9]*: file ends inside the record' "$tmp/err" || 
 expect 0 "$UTXO" prove --db "$tmp/t.db" -o "$tmp/t.proofs"
 grep -q 'blocks 0\.\.23' "$tmp/out" || fail "truncated replay did not keep blocks 0..23"
 
+# a file that is no block file, or none at all
+cp "$tmp/c.blocks" "$tmp/m.blocks"
+printf 'XXXX' | dd of="$tmp/m.blocks" conv=notrunc 2>/dev/null
+expect 1 "$UTXO" replay "$tmp/m.blocks" --db "$tmp/m.db" --quiet
+grep -q 'not a block file (offset 0)' "$tmp/err" || fail "bad magic message: $(cat "$tmp/err")"
+expect 1 "$UTXO" replay "$tmp/c.proofs" --db "$tmp/m.db" --quiet
+expect 2 "$UTXO" replay "$tmp/none.blocks" --db "$tmp/m.db" --quiet
+grep -q 'No such file' "$tmp/err" || fail "missing file message: $(cat "$tmp/err")"
+
 # a corrupted byte inside block 12: exit 1 with the block and its offset,
 # the store stays at block 11
 cp "$tmp/c.blocks" "$tmp/k.blocks"

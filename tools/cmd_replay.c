@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,10 +126,15 @@ int cmd_replay(int argc, char **argv)
         replay_usage(stderr);
         return EXIT_USAGE;
     }
+    errno = 0;
     rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff);
+    if (rc == UTXO_ERR_IO) {
+        errorf("%s: %s", blocks, errno ? strerror(errno) : utxo_strerror(rc));
+        return EXIT_USAGE;
+    }
     if (rc != UTXO_OK) {
-        errorf("%s: not a readable block file (offset %zu): %s", blocks, eoff, utxo_strerror(rc));
-        return rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
+        errorf("%s: not a block file (offset %zu): %s", blocks, eoff, utxo_strerror(rc));
+        return EXIT_INVALID;
     }
     if ((ex = store_cli_open(&s, db, &p, UTXO_STORE_CREATE, (unsigned)threads)) != EXIT_VALID)
         goto done;
