@@ -27,7 +27,7 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top
 VALGRIND_SUITES = tests/test_codec tests/test_ledger tests/test_json tests/test_validate \
 	tests/test_vm tests/test_vm_run tests/test_image tests/test_hostcall tests/test_stdpred \
 	tests/test_acc tests/test_stateless tests/test_keys tests/test_builder tests/test_store \
-	tests/test_memtree
+	tests/test_memtree tests/test_chain
 EXTRA_DIST += tests/valgrind.sh
 check-valgrind: $(check_PROGRAMS)
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/valgrind.sh $(VALGRIND_SUITES)
