@@ -196,6 +196,13 @@ check_PROGRAMS += tests/store_dump
 tests_store_dump_SOURCES = tests/store_dump.c
 tests_store_dump_LDADD = $(DEPS_LIBS)
 TESTS += tests/store_cli.sh tests/crash_replay.sh
+# libFuzzer target for the undo record decoder
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_undo
+endif
+tests_fuzz_fuzz_undo_SOURCES = tests/fuzz/fuzz_undo.c
+tests_fuzz_fuzz_undo_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_undo_LDFLAGS = $(FUZZLINK)
 EXTRA_DIST += tests/store_cli.sh tests/crash_replay.sh
 # end store
 
