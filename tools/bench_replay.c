@@ -27,6 +27,7 @@
  *   bench replay ed25519_parallel_verify_per_s=.. ed25519_parallel_tx_per_s=.. ratio_parallel=..
  * (the last: `threads` threads verifying at once, sampled the same way; on
  * a shared machine it says whether the cores were there to be had)
+ *   bench replay node_writes_per_block=.. node_writes_per_spent=..
  *   bench replay utxos=.. db_bytes=.. bytes_per_utxo=.. set_bytes_per_utxo=..
  *   bench replay apply_us_per_block=.. pre_us_per_block=.. validate_us_per_block=..
  *       prove_us_per_block=.. write_us_per_block=.. commit_us_per_block=..
@@ -371,6 +372,9 @@ int bench_replay(int argc, char **argv)
            (double)s->ns_validate / 1e3 / h.n_blocks, (double)s->ns_prove / 1e3 / h.n_blocks,
            (double)s->ns_write / 1e3 / h.n_blocks, (double)s->ns_commit / 1e3 / h.n_blocks,
            (double)read_ns / 1e3 / h.n_blocks);
+    printf("bench replay node_writes_per_block=%.0f node_writes_per_spent=%.1f\n",
+           (double)s->nodes.n_written / h.n_blocks,
+           h.spent_ext ? (double)s->nodes.n_written / (double)h.spent_ext : 0.0);
     utxo_store_close(s);
     s = NULL;
     db_bytes = file_size(path);

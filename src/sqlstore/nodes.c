@@ -140,6 +140,7 @@ int store_nodes_flush(store_nodes *n)
             return rc;
         e->state = 1;
         n->dirty--;
+        n->n_written++;
     }
     if (n->used > n->keep)
         cache_clear(n);

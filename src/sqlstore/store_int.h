@@ -63,6 +63,7 @@ typedef struct store_nodes {
     store_node *tab;      /* open addressing, linear probing, cap a power of 2 */
     size_t cap, used, dirty;
     size_t keep;          /* after a flush, more entries than this empty the cache */
+    uint64_t n_written;   /* nodes written or deleted by flushes (for the bench) */
     int err;              /* first storage error inside the forest's calls */
 } store_nodes;
 
