@@ -8,7 +8,8 @@
 # (UTXO list, and every table row): a block boundary. Then the replay must
 # resume from there. The final store must equal an uninterrupted replay:
 # same UTXO set, accumulator digest (the forest roots), proof bundles, and
-# every table row.
+# every table row. Last, kill -9 of a rollback: the store is either
+# untouched or fully rolled back.
 set -u
 UTXO="${top_builddir:-.}/utxo"
 MKCHAIN="${top_builddir:-.}/tests/mkchain"
@@ -96,4 +97,29 @@ cmp -s "$tmp/d1" "$tmp/d2" || fail "final accumulator digest (forest roots) diff
 same_tables "$tmp/ref.db" "$tmp/crash.db" || fail "a table differs from the uninterrupted replay"
 echo "tables: identical"
 [ "$kills" -ge 20 ] || fail "only $kills kills"
+
+# kill -9 of a rollback (all blocks in one transaction): the store reopens
+# either untouched or rolled back, never in between
+"$UTXO" replay "$tmp/c.blocks" --db "$tmp/zero.db" --quiet --to 0 >/dev/null || fail "replay to 0"
+rb_kills=0
+outcomes=""
+for i in 1 2 3 4 5 6; do
+    cp "$tmp/crash.db" "$tmp/rb.db"
+    rm -f "$tmp/rb.db-wal" "$tmp/rb.db-shm"
+    "$UTXO" rollback --db "$tmp/rb.db" --to 0 >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(printf '0.%03d' $((i * 12)))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    [ $? -eq 137 ] && rb_kills=$((rb_kills + 1))
+    if same_tables "$tmp/rb.db" "$tmp/ref.db" 2>/dev/null; then
+        outcomes="$outcomes untouched"
+    elif same_tables "$tmp/rb.db" "$tmp/zero.db" 2>/dev/null; then
+        outcomes="$outcomes rolled-back"
+    else
+        fail "a killed rollback left the store between two states"
+    fi
+    "$UTXO" utxos --db "$tmp/rb.db" --summary >/dev/null || fail "store does not reopen after a killed rollback"
+done
+echo "rollback kills=$rb_kills outcomes:$outcomes"
 echo "ok"
