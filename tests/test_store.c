@@ -8,7 +8,8 @@
  * wrong digest, sequencer signature, height) leaving every table as it was
  * and naming the transaction and input; queries by outpoint and predicate
  * id; refusal to open an unknown schema, a tampered digest or forest, a
- * file of another chain or not a store; read-only mode.
+ * file of another chain or not a store; read-only mode; a second writer
+ * (busy, nothing changed).
  */
 #include "config.h"
 
@@ -527,6 +528,34 @@ START_TEST(refuses_bad_files)
 }
 END_TEST
 
+/* Another writer holds the file: apply waits its busy timeout, then
+ * reports UTXO_ERR_STORE_BUSY and changes nothing; once the other writer
+ * is gone the same block applies. */
+START_TEST(second_writer_busy)
+{
+    char path[512];
+    uint8_t d0[32], d1[32];
+    utxo_store *s;
+    sqlite3 *other;
+    utxo_verdict vd;
+
+    tmp_path(path, sizeof path, "busy");
+    s = open_new(path);
+    apply_range(s, 0, 2);
+    dump_digest(path, d0);
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(utxo_store_apply_block(s, C.blk[2], &vd), UTXO_ERR_STORE_BUSY);
+    ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    dump_digest(path, d1);
+    ck_assert_mem_eq(d0, d1, 32);
+    apply_range(s, 2, 4);
+    utxo_store_close(s);
+    rm_db(path);
+}
+END_TEST
+
 START_TEST(undo_record_roundtrip)
 {
     store_spent v[3], *back = NULL;
@@ -590,6 +619,7 @@ int main(void)
     tcase_add_test(tc, invalid_blocks_change_nothing);
     tcase_add_test(tc, refuses_bad_files);
     tcase_add_test(tc, undo_record_roundtrip);
+    tcase_add_test(tc, second_writer_busy);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
