@@ -63,6 +63,14 @@ grep -qx "total $want $sum" "$tmp/out" || fail "by predicate: $(cat "$tmp/out"),
 expect 0 "$UTXO" utxos --db "$tmp/a.db" --predicate "$id" --json
 grep -q "\"count\": *$want" "$tmp/out" || fail "--json count"
 expect 2 "$UTXO" utxos --db "$tmp/a.db" --predicate abc
+# by outpoint: the first listed output, then an index that output's tx never had
+first=$(sed -n '1s/^\([^ ]*\) .*/\1/p' "$tmp/all")
+expect 0 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$first"
+[ "$(cat "$tmp/out")" = "$(sed -n 1p "$tmp/all")" ] || fail "--outpoint line differs from the list"
+expect 0 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$first" --json
+grep -q '"position"' "$tmp/out" || fail "--outpoint --json"
+expect 1 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$(echo "$first" | sed 's/:[0-9]*$/:999/')"
+expect 2 "$UTXO" utxos --db "$tmp/a.db" --outpoint nothex:1
 expect 2 "$UTXO" utxos --db "$tmp/none.db"
 
 # rollback, then forward again: the same store as the one-piece replay

@@ -1,7 +1,8 @@
 /*
  * cmd_utxos.c — `utxo utxos --db FILE [--predicate ID] [--json]`: lists the
  * unspent outputs a store holds, all of them or those of one predicate id
- * (a wallet's address), with their count and total value.
+ * (a wallet's address), with their count and total value; or looks one
+ * outpoint up (--outpoint TXID:INDEX).
  */
 #include "config.h"
 
@@ -18,12 +19,14 @@
 static void utxos_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo utxos --db FILE [--predicate ID] [--summary] [--json]\n"
+            "usage: utxo utxos --db FILE [--predicate ID | --outpoint TXID:INDEX] [--summary]\n"
+            "                  [--json]\n"
             "\n"
             "Lists the store's unspent outputs in outpoint order, one per line:\n"
             "  TXID:INDEX VALUE PREDICATE_ID HEIGHT POSITION [DATUM_HEX]\n"
             "then a line `total COUNT VALUE`. --predicate ID (64 hex digits) keeps\n"
             "the outputs of one predicate id (through the store's index);\n"
+            "--outpoint TXID:INDEX looks one output up (exit 1 when it is not unspent);\n"
             "--summary prints the total only; --json prints one JSON document.\n"
             "\n"
             "example:\n"
@@ -75,15 +78,39 @@ static int print_one(void *arg, const utxo_store_utxo *u)
     return 0;
 }
 
+/* "TXID:INDEX" into op; 0 or -1. */
+static int parse_outpoint(const char *s, utxo_outpoint *op)
+{
+    const char *colon = strchr(s, ':');
+    char hex[65];
+    uint8_t *txid = NULL;
+    size_t len = 0;
+    uint64_t idx;
+    int rc = -1;
+
+    if (colon == NULL || colon - s != 64 || !parse_u64(colon + 1, &idx) || idx > UINT32_MAX)
+        return -1;
+    memcpy(hex, s, 64);
+    hex[64] = '\0';
+    if (hex_decode(hex, &txid, &len) == 0 && len == 32) {
+        memcpy(op->txid, txid, 32);
+        op->index = (uint32_t)idx;
+        rc = 0;
+    }
+    free(txid);
+    return rc;
+}
+
 int cmd_utxos(int argc, char **argv)
 {
-    const char *db = NULL, *pred_hex = NULL;
+    const char *db = NULL, *pred_hex = NULL, *outpoint = NULL;
     bool as_json = false, summary = false;
     uint8_t *pred = NULL;
     size_t pred_len = 0;
     utxo_store *s = NULL;
     uint64_t count = 0, total = 0;
     list_ctx c;
+    utxo_outpoint op;
     json j;
     int rc, ex = EXIT_USAGE;
 
@@ -95,6 +122,8 @@ int cmd_utxos(int argc, char **argv)
             db = argv[++i];
         } else if (strcmp(argv[i], "--predicate") == 0 && i + 1 < argc) {
             pred_hex = argv[++i];
+        } else if (strcmp(argv[i], "--outpoint") == 0 && i + 1 < argc) {
+            outpoint = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             as_json = true;
         } else if (strcmp(argv[i], "--summary") == 0) {
@@ -114,11 +143,44 @@ int cmd_utxos(int argc, char **argv)
         free(pred);
         return EXIT_USAGE;
     }
+    if (outpoint != NULL && pred_hex != NULL) {
+        errorf("utxos: --outpoint and --predicate exclude each other");
+        free(pred);
+        return EXIT_USAGE;
+    }
+    if (outpoint != NULL && parse_outpoint(outpoint, &op) != 0) {
+        errorf("utxos: --outpoint wants TXID:INDEX (64 hex digits, a colon, a number)");
+        return EXIT_USAGE;
+    }
     if ((ex = store_cli_open(&s, db, NULL, UTXO_STORE_READONLY, 1)) != EXIT_VALID)
         goto done;
     ex = EXIT_USAGE;
     c.j = as_json ? &j : NULL;
     c.summary = summary;
+    if (outpoint != NULL) {
+        utxo_store_utxo u;
+        rc = utxo_store_get_utxo(s, &op, &u);
+        if (rc == UTXO_ERR_STORE_NOT_FOUND) {
+            errorf("%s: %s is not an unspent output", db, outpoint);
+            ex = EXIT_INVALID;
+            goto done;
+        }
+        if (rc != UTXO_OK) {
+            errorf("%s: %s", db, utxo_store_errmsg(s));
+            goto done;
+        }
+        c.summary = false;
+        if (as_json)
+            json_init(&j, stdout, false);
+        rc = print_one(&c, &u);
+        free(u.output.datum);
+        if (rc != 0 || (as_json && json_finish(&j) != 0))
+            goto done;
+        if (as_json)
+            putchar('\n');
+        ex = EXIT_VALID;
+        goto done;
+    }
     if (as_json) {
         json_init(&j, stdout, false);
         json_begin_object(&j);
