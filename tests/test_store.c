@@ -486,6 +486,14 @@ START_TEST(refuses_bad_files)
     sql_exec(path, "UPDATE meta SET acc_digest = zeroblob(32)");
     ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_CORRUPT);
     ck_assert_ptr_nonnull(strstr(msg, "digest"));
+    /* a tip block whose header is not the recorded tip */
+    s = open_new(path);
+    apply_range(s, 0, 4);
+    utxo_store_close(s);
+    sql_exec(path, "UPDATE blocks SET header = (SELECT header FROM blocks WHERE height = 1)"
+                   " WHERE height = 3");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(msg, "tip"));
     /* a tampered forest root (the recorded digest restored first) */
     s = open_new(path);
     apply_range(s, 0, 4);
