@@ -232,7 +232,7 @@ START_TEST(block_parallel_verdicts)
     }
     blk->txs[9]->inputs[2].witness.args[0] ^= 1;
     blk->txs[4]->inputs[1].witness.args[0] ^= 1;
-    /* a predicate id mismatch is found before any predicate runs */
+    /* a predicate id mismatch is reported at its input */
     utxo_block_tx_root(blk, blk->header.tx_root);
     memcpy(spent[6][2].predicate_id, b.id, 32);
     ck_assert_int_eq(utxo_verifier_block(v, blk, sp, &vd), UTXO_ERR_TX_PREDICATE_ID);

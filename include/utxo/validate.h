@@ -42,11 +42,13 @@ void utxo_verifier_free(utxo_verifier *v);
 unsigned utxo_verifier_threads(const utxo_verifier *v);
 
 /**
- * Validates non-coinbase tx in a block at `height`: the context-free rules,
- * then for input i the spent output spent[i] (tx->n_inputs entries,
- * borrowed): the witness image hashes to spent[i].predicate_id; input values
- * sum to at most UTXO_MAX_MONEY and cover the outputs plus utxo_tx_min_fee;
- * every predicate accepts within its budget. Returns v->err (also in *out).
+ * Validates non-coinbase tx in a block at `height`, in this order: the
+ * context-free rules; the spent outputs spent[i] (tx->n_inputs entries,
+ * borrowed): input values sum to at most UTXO_MAX_MONEY and cover the
+ * outputs plus utxo_tx_min_fee; then, per input and in parallel, the witness
+ * image hashes to spent[i].predicate_id (else UTXO_ERR_TX_PREDICATE_ID) and
+ * the predicate accepts within its budget (else UTXO_ERR_TX_REJECTED with
+ * the run in out->vm). Returns out->err (also the return value).
  */
 int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
                      uint32_t height, utxo_verdict *out);

@@ -1,8 +1,10 @@
 /*
  * validate.c — contextual validation of transactions and blocks against the
- * outputs they spend (see utxo/validate.h). Cheap checks run first and in
- * order; predicate runs, the expensive part, go to the thread pool as one
- * task per input across the whole block.
+ * outputs they spend (see utxo/validate.h). Cheap checks (rules, values,
+ * fees) run first and in order; then per-input work — hashing the witness
+ * image against the spent predicate id, and the predicate run — goes to the
+ * thread pool as one task per input across the whole block. Among failing
+ * inputs the first in (tx, input) order is reported.
  */
 #include "config.h"
 
@@ -81,7 +83,11 @@ static void run_job(void *arg, size_t k, unsigned worker)
         j->err = UTXO_ERR_INTERNAL; /* not run; never reported */
         return;
     }
-    if (b->known != NULL && b->known[j->tx] != NULL &&
+    /* Hashing the image is per-input work too: done here, in parallel. */
+    utxo_predicate_id(j->id, w->image, w->image_len);
+    if (sodium_memcmp(j->id, j->ctx.spent[j->input].predicate_id, UTXO_HASH_BYTES) != 0)
+        j->err = UTXO_ERR_TX_PREDICATE_ID;
+    else if (b->known != NULL && b->known[j->tx] != NULL &&
         b->known[j->tx][j->input].status != UTXO_VM_UNKNOWN) {
         j->res = b->known[j->tx][j->input]; /* established by the caller */
         j->err = UTXO_OK;
@@ -108,16 +114,12 @@ static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output
     if (spent == NULL)
         return UTXO_ERR_ARG;
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
-        const utxo_witness *w = &tx->inputs[i].witness;
         *bad = i;
         if (spent[i].value > UTXO_MAX_MONEY)
             return UTXO_ERR_TX_VALUE;
         in += spent[i].value;
         if (in > UTXO_MAX_MONEY)
             return UTXO_ERR_TX_VALUE;
-        utxo_predicate_id(jobs[i].id, w->image, w->image_len);
-        if (sodium_memcmp(jobs[i].id, spent[i].predicate_id, UTXO_HASH_BYTES) != 0)
-            return UTXO_ERR_TX_PREDICATE_ID;
     }
     *bad = 0;
     for (uint32_t i = 0; i < tx->n_outputs; i++)
@@ -151,8 +153,10 @@ static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx 
     if (k < n) {
         out->tx = jobs[k].tx;
         out->input = jobs[k].input;
-        if (jobs[k].err != UTXO_OK)
-            return jobs[k].err == UTXO_ERR_NOMEM ? UTXO_ERR_NOMEM : UTXO_ERR_TX_REJECTED;
+        if (jobs[k].err == UTXO_ERR_NOMEM || jobs[k].err == UTXO_ERR_TX_PREDICATE_ID)
+            return jobs[k].err;
+        if (jobs[k].err != UTXO_OK) /* the image does not decode: nothing accepted */
+            return UTXO_ERR_TX_REJECTED;
         out->vm = jobs[k].res;
         return UTXO_ERR_TX_REJECTED;
     }
