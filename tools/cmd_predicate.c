@@ -28,6 +28,7 @@
 #include "predicates/image.h"
 #include "predicates/stdpred.h"
 #include "rv_disasm.h"
+#include "runctx.h"
 #include "util.h"
 
 #define FILE_MAX (64u << 20)
@@ -69,37 +70,6 @@ static void predicate_usage(FILE *f)
             "  utxo predicate build prog.elf -o prog.img && utxo predicate run prog.img --arg-hex 00\n");
 }
 
-/* Reads an image, or an ELF file converted to one. */
-static int load_image(const char *path, uint8_t **img, size_t *len)
-{
-    uint8_t *raw = NULL;
-    size_t raw_len = 0, off = 0;
-    int rc;
-
-    *img = NULL;
-    *len = 0;
-    if (read_file(path, FILE_MAX, &raw, &raw_len) != 0)
-        return EXIT_USAGE;
-    if (raw_len >= 4 && memcmp(raw, "\x7f" "ELF", 4) == 0) {
-        rc = img_from_elf(img, len, raw, raw_len, &off);
-        free(raw);
-        if (rc != UTXO_OK) {
-            errorf("%s: not a usable ELF executable (byte %zu): %s", path, off, utxo_strerror(rc));
-            return EXIT_INVALID;
-        }
-        return EXIT_VALID;
-    }
-    rc = utxo_image_validate(raw, raw_len, &off);
-    if (rc != UTXO_OK) {
-        errorf("%s: invalid predicate image at byte %zu: %s", path, off, utxo_strerror(rc));
-        free(raw);
-        return EXIT_INVALID;
-    }
-    *img = raw;
-    *len = raw_len;
-    return EXIT_VALID;
-}
-
 static void print_id(const uint8_t *img, size_t len)
 {
     uint8_t id[UTXO_HASH_BYTES];
@@ -131,7 +101,7 @@ static int do_build(int argc, char **argv)
         predicate_usage(stderr);
         return EXIT_USAGE;
     }
-    if ((rc = load_image(in, &img, &len)) != EXIT_VALID)
+    if ((rc = load_image(in, FILE_MAX, &img, &len)) != EXIT_VALID)
         return rc;
     if (write_file(out, img, len) != 0) {
         free(img);
@@ -142,17 +112,25 @@ static int do_build(int argc, char **argv)
     return EXIT_VALID;
 }
 
+/* The one argument of `id` and `disasm`: an image (or ELF file) to load. */
+static int load_image_arg(int argc, char **argv, uint8_t **img, size_t *len)
+{
+    *img = NULL;
+    *len = 0;
+    if (argc != 2) {
+        predicate_usage(stderr);
+        return EXIT_USAGE;
+    }
+    return load_image(argv[1], FILE_MAX, img, len);
+}
+
 static int do_id(int argc, char **argv)
 {
     uint8_t *img;
     size_t len;
     int rc;
 
-    if (argc != 2) {
-        predicate_usage(stderr);
-        return EXIT_USAGE;
-    }
-    if ((rc = load_image(argv[1], &img, &len)) != EXIT_VALID)
+    if ((rc = load_image_arg(argc, argv, &img, &len)) != EXIT_VALID)
         return rc;
     print_id(img, len);
     free(img);
@@ -166,11 +144,7 @@ static int do_disasm(int argc, char **argv)
     img_view v;
     int rc;
 
-    if (argc != 2) {
-        predicate_usage(stderr);
-        return EXIT_USAGE;
-    }
-    if ((rc = load_image(argv[1], &img, &len)) != EXIT_VALID)
+    if ((rc = load_image_arg(argc, argv, &img, &len)) != EXIT_VALID)
         return rc;
     if (img_view_decode(&v, img, len, NULL) != UTXO_OK) { /* validated by load_image */
         free(img);
@@ -263,24 +237,18 @@ static void log_to_stderr(void *ud, const uint8_t *p, size_t n)
     fputc('\n', stderr);
 }
 
-static const char *status_str(int s)
-{
-    return s == UTXO_VM_ACCEPTED ? "accepted" : s == UTXO_VM_REJECTED ? "rejected" : "failed";
-}
-
 static int do_run(int argc, char **argv)
 {
     const char *img_path = NULL, *tx_path = NULL, *arg_hex = NULL, *chain_hex = NULL;
     uint64_t budget = DEFAULT_BUDGET, input = 0, height = 0;
     bool have_budget = false, as_json = false, want_log = false;
-    uint8_t *img = NULL, *args = NULL, *raw = NULL, *chain = NULL;
-    size_t img_len = 0, args_len = 0, raw_len = 0, chain_len = 0, off = 0;
-    utxo_output *spent = NULL;
-    utxo_tx *tx = NULL;
-    utxo_txctx ctx;
+    uint8_t *img = NULL, *args = NULL, *chain = NULL, id[UTXO_HASH_BYTES];
+    size_t img_len = 0, args_len = 0;
+    txenv te;
     utxo_vm_result res;
     int rc = EXIT_USAGE;
 
+    memset(&te, 0, sizeof te);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
@@ -313,85 +281,38 @@ static int do_run(int argc, char **argv)
         predicate_usage(stderr);
         return EXIT_USAGE;
     }
-    if ((rc = load_image(img_path, &img, &img_len)) != EXIT_VALID)
+    if ((rc = load_image(img_path, FILE_MAX, &img, &img_len)) != EXIT_VALID)
         return rc;
     rc = EXIT_USAGE;
+    utxo_predicate_id(id, img, img_len);
     if (arg_hex && hex_decode(arg_hex, &args, &args_len) != 0) {
         errorf("--arg-hex: not a hex string");
         goto out;
     }
-    if (chain_hex && (hex_decode(chain_hex, &chain, &chain_len) != 0 || chain_len != UTXO_HASH_BYTES)) {
-        errorf("--chain-id: need 64 hex digits");
+    if (parse_chain_id(chain_hex, &chain) != 0)
         goto out;
-    }
-    memset(&ctx, 0, sizeof ctx);
     if (tx_path) {
-        utxo_params p;
-
-        if (read_file(tx_path, UTXO_CAP_TX_BYTES, &raw, &raw_len) != 0)
+        if (txenv_load(&te, tx_path, input, height, chain, id) != EXIT_VALID ||
+            txenv_witness_defaults(&te, arg_hex != NULL, &args, &args_len, have_budget, &budget) !=
+                EXIT_VALID)
             goto out;
-        if (utxo_tx_from_bytes(&tx, raw, raw_len, NULL, &off) != UTXO_OK) {
-            errorf("%s: invalid transaction at byte %zu", tx_path, off);
-            goto out;
-        }
-        if (input >= tx->n_inputs) {
-            errorf("--input %llu: the transaction has %u input(s)", (unsigned long long)input,
-                   tx->n_inputs);
-            goto out;
-        }
-        spent = calloc(tx->n_inputs, sizeof *spent);
-        if (spent == NULL) {
-            errorf("out of memory");
-            goto out;
-        }
-        utxo_predicate_id(spent[input].predicate_id, img, img_len);
-        utxo_params_default(&p);
-        utxo_tx_sighash(tx, chain ? chain : p.chain_id, ctx.sighash);
-        ctx.tx = tx;
-        ctx.input_index = (uint32_t)input;
-        ctx.spent = spent;
-        ctx.height = (uint32_t)height;
-        if (arg_hex == NULL && tx->inputs[input].witness.args_len > 0) {
-            args_len = tx->inputs[input].witness.args_len;
-            args = malloc(args_len);
-            if (args == NULL) {
-                errorf("out of memory");
-                goto out;
-            }
-            memcpy(args, tx->inputs[input].witness.args, args_len);
-        }
-        if (!have_budget)
-            budget = tx->inputs[input].witness.budget;
     }
     if (want_log)
         hc_set_log(log_to_stderr, NULL);
-    if (utxo_predicate_run(&res, img, img_len, args, args_len, tx ? &ctx : NULL, budget) != UTXO_OK) {
+    if (utxo_predicate_run(&res, img, img_len, args, args_len, tx_path ? &te.ctx : NULL, budget) !=
+        UTXO_OK) {
         errorf("%s: cannot run the predicate", img_path);
         goto out;
     }
     hc_set_log(NULL, NULL);
     if (as_json) {
-        uint8_t id[UTXO_HASH_BYTES];
         json j;
 
-        utxo_predicate_id(id, img, img_len);
         json_init(&j, stdout, false);
         json_begin_object(&j);
         json_key(&j, "id");
         json_hex(&j, id, sizeof id);
-        json_key(&j, "status");
-        json_str(&j, status_str(res.status));
-        json_key(&j, "exit_code");
-        json_u64(&j, res.exit_code);
-        json_key(&j, "fail");
-        if (res.status == UTXO_VM_FAILED)
-            json_str(&j, utxo_vm_fail_str(res.fail));
-        else
-            json_null(&j);
-        json_key(&j, "pc");
-        json_u64(&j, res.pc);
-        json_key(&j, "cycles");
-        json_u64(&j, res.cycles);
+        json_outcome(&j, &res);
         json_key(&j, "budget");
         json_u64(&j, budget);
         json_end_object(&j);
@@ -400,17 +321,15 @@ static int do_run(int argc, char **argv)
         printf("failed reason=\"%s\" pc=0x%08x cycles=%llu\n", utxo_vm_fail_str(res.fail), res.pc,
                (unsigned long long)res.cycles);
     } else {
-        printf("%s exit=%u cycles=%llu\n", status_str(res.status), res.exit_code,
+        printf("%s exit=%u cycles=%llu\n", outcome_str(res.status), res.exit_code,
                (unsigned long long)res.cycles);
     }
     rc = res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
 out:
     free(img);
     free(args);
-    free(raw);
     free(chain);
-    free(spent);
-    utxo_tx_free(tx);
+    txenv_free(&te);
     return rc;
 }
 

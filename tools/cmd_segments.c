@@ -35,6 +35,7 @@
 #include "commands.h"
 #include "bench.h"
 #include "json.h"
+#include "runctx.h"
 #include "util.h"
 
 #define SEG_DEFAULT_BUDGET UINT64_C(100000000)
@@ -64,94 +65,6 @@ static void segments_usage(FILE *f)
             "  %s segments verify proof --threads 2\n"
             "  %s segments verify-one proof/seg-000003.rcpt\n",
             prog_name, prog_name, prog_name, prog_name, prog_name, prog_name);
-}
-
-static const char *status_str(int s)
-{
-    return s == UTXO_VM_ACCEPTED ? "accepted" : s == UTXO_VM_REJECTED ? "rejected" : "failed";
-}
-
-static int load_image(const char *path, uint8_t **img, size_t *len)
-{
-    uint8_t *raw = NULL;
-    size_t raw_len = 0, off = 0;
-    int rc;
-
-    *img = NULL;
-    *len = 0;
-    if (read_file(path, (size_t)16 << 20, &raw, &raw_len) != 0)
-        return EXIT_USAGE;
-    if (raw_len >= 4 && memcmp(raw, "\x7f" "ELF", 4) == 0) {
-        rc = utxo_image_from_elf(img, len, raw, raw_len, &off);
-        free(raw);
-        if (rc != UTXO_OK) {
-            errorf("%s: not a usable ELF executable (byte %zu): %s", path, off, utxo_strerror(rc));
-            return EXIT_INVALID;
-        }
-        return EXIT_VALID;
-    }
-    rc = utxo_image_validate(raw, raw_len, &off);
-    if (rc != UTXO_OK) {
-        errorf("%s: invalid predicate image at byte %zu: %s", path, off, utxo_strerror(rc));
-        free(raw);
-        return EXIT_INVALID;
-    }
-    *img = raw;
-    *len = raw_len;
-    return EXIT_VALID;
-}
-
-/* ---- the transaction context (as `utxo predicate run --tx`) ------------ */
-
-typedef struct txenv {
-    utxo_tx *tx;
-    utxo_output *spent;
-    utxo_txctx ctx;
-    uint8_t *raw;
-    size_t raw_len;
-} txenv;
-
-static void txenv_free(txenv *t)
-{
-    utxo_tx_free(t->tx);
-    free(t->spent);
-    free(t->raw);
-    memset(t, 0, sizeof *t);
-}
-
-/* Reads tx_path and builds the context of input `input`: the spent outputs
- * are unknown here, so each is zero except the running input's predicate id
- * (the same rule as `utxo predicate run`). chain: 32 bytes or NULL. */
-static int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,
-                      const uint8_t *chain, const uint8_t pred_id[UTXO_HASH_BYTES])
-{
-    utxo_params p;
-    size_t off = 0;
-
-    memset(t, 0, sizeof *t);
-    if (read_file(tx_path, UTXO_CAP_TX_BYTES, &t->raw, &t->raw_len) != 0)
-        return EXIT_USAGE;
-    if (utxo_tx_from_bytes(&t->tx, t->raw, t->raw_len, NULL, &off) != UTXO_OK) {
-        errorf("%s: invalid transaction at byte %zu", tx_path, off);
-        return EXIT_USAGE;
-    }
-    if (input >= t->tx->n_inputs || height > UINT32_MAX) {
-        errorf("--input %" PRIu64 ": the transaction has %u input(s)", input, t->tx->n_inputs);
-        return EXIT_USAGE;
-    }
-    t->spent = calloc(t->tx->n_inputs, sizeof *t->spent);
-    if (!t->spent) {
-        errorf("out of memory");
-        return EXIT_USAGE;
-    }
-    memcpy(t->spent[input].predicate_id, pred_id, UTXO_HASH_BYTES);
-    utxo_params_default(&p);
-    utxo_tx_sighash(t->tx, chain ? chain : p.chain_id, t->ctx.sighash);
-    t->ctx.tx = t->tx;
-    t->ctx.input_index = (uint32_t)input;
-    t->ctx.spent = t->spent;
-    t->ctx.height = (uint32_t)height;
-    return EXIT_VALID;
 }
 
 /* ---- prove ---------------------------------------------------------------- */
@@ -198,7 +111,7 @@ static int do_prove(int argc, char **argv)
              limit = UTXO_SEG_PAGE_LIMIT_DEFAULT;
     bool have_budget = false, as_json = false;
     uint8_t *img = NULL, *args = NULL, *chain = NULL, id[UTXO_HASH_BYTES];
-    size_t img_len = 0, args_len = 0, chain_len = 0;
+    size_t img_len = 0, args_len = 0;
     txenv te;
     sink_ud s = {0};
     utxo_vm_result res;
@@ -251,7 +164,7 @@ static int do_prove(int argc, char **argv)
         errorf("--page-limit: 1..%u pages", UTXO_SEG_PAGE_LIMIT_MAX);
         return EXIT_USAGE;
     }
-    if ((rc = load_image(img_path, &img, &img_len)) != EXIT_VALID)
+    if ((rc = load_image(img_path, (size_t)16 << 20, &img, &img_len)) != EXIT_VALID)
         return rc == EXIT_INVALID ? EXIT_USAGE : rc;
     rc = EXIT_USAGE;
     utxo_predicate_id(id, img, img_len);
@@ -259,22 +172,13 @@ static int do_prove(int argc, char **argv)
         errorf("--arg-hex: not a hex string");
         goto out;
     }
-    if (chain_hex && (hex_decode(chain_hex, &chain, &chain_len) != 0 || chain_len != UTXO_HASH_BYTES)) {
-        errorf("--chain-id: need 64 hex digits");
+    if (parse_chain_id(chain_hex, &chain) != 0)
         goto out;
-    }
     if (tx_path) {
-        if (txenv_load(&te, tx_path, input, height, chain, id) != EXIT_VALID)
+        if (txenv_load(&te, tx_path, input, height, chain, id) != EXIT_VALID ||
+            txenv_witness_defaults(&te, arg_hex != NULL, &args, &args_len, have_budget, &budget) !=
+                EXIT_VALID)
             goto out;
-        const utxo_input *in = &te.tx->inputs[input];
-        if (!arg_hex && in->witness.args_len > 0) {
-            args_len = in->witness.args_len;
-            if ((args = malloc(args_len)) == NULL)
-                goto out;
-            memcpy(args, in->witness.args, args_len);
-        }
-        if (!have_budget)
-            budget = in->witness.budget;
     }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         errorf("%s: %s", dir, strerror(errno));
@@ -331,7 +235,7 @@ static int do_prove(int argc, char **argv)
         json_key(&j, "id");
         json_hex(&j, id, sizeof id);
         json_key(&j, "status");
-        json_str(&j, status_str(res.status));
+        json_str(&j, outcome_str(res.status));
         json_key(&j, "exit_code");
         json_u64(&j, res.exit_code);
         json_key(&j, "fail");
@@ -355,7 +259,7 @@ static int do_prove(int argc, char **argv)
         json_finish(&j);
     } else {
         printf("proved %s%s%s cycles=%" PRIu64 " segments=%u bytes=%" PRIu64 " dir=%s\n",
-               status_str(res.status), res.status == UTXO_VM_FAILED ? " reason=" : "",
+               outcome_str(res.status), res.status == UTXO_VM_FAILED ? " reason=" : "",
                res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(res.fail) : "", res.cycles, s.n,
                s.bytes, dir);
     }
@@ -480,21 +384,19 @@ static int read_receipt(const char *path, utxo_receipt **r)
     return EXIT_VALID;
 }
 
-static void json_outcome(json *j, const utxo_vm_result *res)
+/* Opens the JSON object of a verification on stdout: keys valid and error
+ * (null, or what vrc means). */
+static void json_begin_verdict(json *j, int vrc)
 {
-    json_key(j, "status");
-    json_str(j, status_str(res->status));
-    json_key(j, "exit_code");
-    json_u64(j, res->exit_code);
-    json_key(j, "fail");
-    if (res->status == UTXO_VM_FAILED)
-        json_str(j, utxo_vm_fail_str(res->fail));
-    else
+    json_init(j, stdout, false);
+    json_begin_object(j);
+    json_key(j, "valid");
+    json_bool(j, vrc == UTXO_OK);
+    json_key(j, "error");
+    if (vrc == UTXO_OK)
         json_null(j);
-    json_key(j, "pc");
-    json_u64(j, res->pc);
-    json_key(j, "cycles");
-    json_u64(j, res->cycles);
+    else
+        json_str(j, utxo_strerror(vrc));
 }
 
 /* The lazy loader of `segments verify`: receipt i is DIR/seg-i.rcpt, read
@@ -607,15 +509,7 @@ static int do_verify(int argc, char **argv)
     }
     if (as_json) {
         json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "valid");
-        json_bool(&j, vrc == UTXO_OK);
-        json_key(&j, "error");
-        if (vrc == UTXO_OK)
-            json_null(&j);
-        else
-            json_str(&j, utxo_strerror(vrc));
+        json_begin_verdict(&j, vrc);
         json_key(&j, "segments");
         json_u64(&j, n);
         if (vrc == UTXO_OK)
@@ -627,7 +521,7 @@ static int do_verify(int argc, char **argv)
     } else if (vrc != UTXO_OK) {
         printf("invalid segments=%zu error=\"%s\"\n", n, utxo_strerror(vrc));
     } else {
-        printf("valid %s%s%s exit=%u cycles=%" PRIu64 " segments=%zu\n", status_str(res.status),
+        printf("valid %s%s%s exit=%u cycles=%" PRIu64 " segments=%zu\n", outcome_str(res.status),
                res.status == UTXO_VM_FAILED ? " reason=" : "",
                res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(res.fail) : "", res.exit_code,
                res.cycles, n);
@@ -646,7 +540,6 @@ static int do_verify_one(int argc, char **argv)
     uint64_t input = 0, height = 0;
     bool as_json = false;
     uint8_t *chain = NULL;
-    size_t chain_len = 0;
     utxo_receipt *r = NULL;
     utxo_receipt_info info;
     utxo_receipt_check chk;
@@ -679,10 +572,8 @@ static int do_verify_one(int argc, char **argv)
         segments_usage(stderr);
         return EXIT_USAGE;
     }
-    if (chain_hex && (hex_decode(chain_hex, &chain, &chain_len) != 0 || chain_len != UTXO_HASH_BYTES)) {
-        errorf("--chain-id: need 64 hex digits");
+    if (parse_chain_id(chain_hex, &chain) != 0)
         goto out;
-    }
     if ((rc = read_receipt(file, &r)) != EXIT_VALID)
         goto out;
     rc = EXIT_USAGE;
@@ -696,15 +587,7 @@ static int do_verify_one(int argc, char **argv)
     }
     if (as_json) {
         json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "valid");
-        json_bool(&j, vrc == UTXO_OK);
-        json_key(&j, "error");
-        if (vrc == UTXO_OK)
-            json_null(&j);
-        else
-            json_str(&j, utxo_strerror(vrc));
+        json_begin_verdict(&j, vrc);
         json_key(&j, "index");
         json_u64(&j, info.index);
         json_key(&j, "po2");
@@ -741,7 +624,7 @@ static int do_verify_one(int argc, char **argv)
         hex_encode(post, chk.post_digest, UTXO_HASH_BYTES);
         printf("valid index=%u cycles=%" PRIu64 "..%" PRIu64 " pre=%s post=%s%s%s\n", info.index,
                chk.cycles_before, chk.cycles_after, pre, post, chk.final ? " final=" : "",
-               chk.final ? status_str(chk.outcome.status) : "");
+               chk.final ? outcome_str(chk.outcome.status) : "");
     }
     rc = vrc == UTXO_OK ? EXIT_VALID : EXIT_INVALID;
 out:

@@ -11,6 +11,8 @@ utxo_LDADD = libutxo_core.la $(DEPS_LIBS)
 
 # environment (predicates): utxo predicate build|id|disasm|run
 utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h tools/bench_p2pk.c
+# the --tx context and outcome reporting of predicate run and segments
+utxo_SOURCES += tools/runctx.c tools/runctx.h
 
 # machine (VM): utxo bench vm — workloads in tools/bench, image regenerated
 # by `make vm-work-img` when the RISC-V toolchain is present.

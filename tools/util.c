@@ -1,5 +1,5 @@
 /*
- * util.c — file, hex and message helpers for the utxo command (util.h).
+ * util.c — file, image, hex and message helpers for the utxo command (util.h).
  */
 #include "config.h"
 
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "utxo.h"
 #include "util.h"
 
 const char *prog_name = "utxo";
@@ -172,4 +173,50 @@ bool parse_u64(const char *s, uint64_t *v)
     }
     *v = x;
     return true;
+}
+
+int load_image(const char *path, size_t max, uint8_t **img, size_t *len)
+{
+    uint8_t *raw = NULL;
+    size_t raw_len = 0, off = 0;
+    int rc;
+
+    *img = NULL;
+    *len = 0;
+    if (read_file(path, max, &raw, &raw_len) != 0)
+        return EXIT_USAGE;
+    if (raw_len >= 4 && memcmp(raw, "\x7f" "ELF", 4) == 0) {
+        rc = utxo_image_from_elf(img, len, raw, raw_len, &off);
+        free(raw);
+        if (rc != UTXO_OK) {
+            errorf("%s: not a usable ELF executable (byte %zu): %s", path, off, utxo_strerror(rc));
+            return EXIT_INVALID;
+        }
+        return EXIT_VALID;
+    }
+    rc = utxo_image_validate(raw, raw_len, &off);
+    if (rc != UTXO_OK) {
+        errorf("%s: invalid predicate image at byte %zu: %s", path, off, utxo_strerror(rc));
+        free(raw);
+        return EXIT_INVALID;
+    }
+    *img = raw;
+    *len = raw_len;
+    return EXIT_VALID;
+}
+
+int parse_chain_id(const char *hex, uint8_t **chain)
+{
+    size_t len = 0;
+
+    *chain = NULL;
+    if (hex == NULL)
+        return 0;
+    if (hex_decode(hex, chain, &len) != 0 || len != UTXO_HASH_BYTES) {
+        free(*chain);
+        *chain = NULL;
+        errorf("--chain-id: need 64 hex digits");
+        return -1;
+    }
+    return 0;
 }

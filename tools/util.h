@@ -1,6 +1,7 @@
 /*
  * util.h — small helpers shared by the utxo subcommands: reading files or
- * stdin with a size cap, hex conversion, and uniform error messages.
+ * stdin with a size cap, predicate images (or ELF files), hex conversion,
+ * and uniform error messages.
  */
 #ifndef UTXO_TOOLS_UTIL_H
 #define UTXO_TOOLS_UTIL_H
@@ -36,5 +37,21 @@ void hex_encode(char *out, const uint8_t *p, size_t n);
 
 /* Parses a whole decimal u64 ("12", no sign, no junk); false on error. */
 bool parse_u64(const char *s, uint64_t *v);
+
+/*
+ * Reads a predicate image from path (at most max bytes), or an ELF
+ * executable there converted to one. On success *img is a new buffer
+ * (free() it) of *len bytes and the result is EXIT_VALID; otherwise *img
+ * is NULL and the result is EXIT_USAGE (I/O) or EXIT_INVALID (not a valid
+ * image or usable ELF file), after a message naming the path.
+ */
+int load_image(const char *path, size_t max, uint8_t **img, size_t *len);
+
+/*
+ * Decodes the value of --chain-id: hex NULL leaves *chain NULL; otherwise
+ * *chain is a new 32-byte buffer (free() it). Returns -1 after a message
+ * when hex is not 64 hex digits.
+ */
+int parse_chain_id(const char *hex, uint8_t **chain);
 
 #endif /* UTXO_TOOLS_UTIL_H */

@@ -1,0 +1,93 @@
+/*
+ * runctx.c — the transaction context and outcome reporting shared by the
+ * subcommands that run a predicate (runctx.h).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runctx.h"
+#include "util.h"
+
+int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,
+               const uint8_t *chain, const uint8_t pred_id[UTXO_HASH_BYTES])
+{
+    utxo_params p;
+    size_t off = 0;
+
+    memset(t, 0, sizeof *t);
+    if (read_file(tx_path, UTXO_CAP_TX_BYTES, &t->raw, &t->raw_len) != 0)
+        return EXIT_USAGE;
+    if (utxo_tx_from_bytes(&t->tx, t->raw, t->raw_len, NULL, &off) != UTXO_OK) {
+        errorf("%s: invalid transaction at byte %zu", tx_path, off);
+        return EXIT_USAGE;
+    }
+    if (input >= t->tx->n_inputs || height > UINT32_MAX) {
+        errorf("--input %" PRIu64 ": the transaction has %u input(s)", input, t->tx->n_inputs);
+        return EXIT_USAGE;
+    }
+    t->spent = calloc(t->tx->n_inputs, sizeof *t->spent);
+    if (!t->spent) {
+        errorf("out of memory");
+        return EXIT_USAGE;
+    }
+    memcpy(t->spent[input].predicate_id, pred_id, UTXO_HASH_BYTES);
+    utxo_params_default(&p);
+    utxo_tx_sighash(t->tx, chain ? chain : p.chain_id, t->ctx.sighash);
+    t->ctx.tx = t->tx;
+    t->ctx.input_index = (uint32_t)input;
+    t->ctx.spent = t->spent;
+    t->ctx.height = (uint32_t)height;
+    return EXIT_VALID;
+}
+
+int txenv_witness_defaults(const txenv *t, bool have_args, uint8_t **args, size_t *args_len,
+                           bool have_budget, uint64_t *budget)
+{
+    const utxo_input *in = &t->tx->inputs[t->ctx.input_index];
+
+    if (!have_args && in->witness.args_len > 0) {
+        *args_len = in->witness.args_len;
+        if ((*args = malloc(*args_len)) == NULL) {
+            errorf("out of memory");
+            return EXIT_USAGE;
+        }
+        memcpy(*args, in->witness.args, *args_len);
+    }
+    if (!have_budget)
+        *budget = in->witness.budget;
+    return EXIT_VALID;
+}
+
+void txenv_free(txenv *t)
+{
+    utxo_tx_free(t->tx);
+    free(t->spent);
+    free(t->raw);
+    memset(t, 0, sizeof *t);
+}
+
+const char *outcome_str(int status)
+{
+    return status == UTXO_VM_ACCEPTED ? "accepted"
+           : status == UTXO_VM_REJECTED ? "rejected"
+                                        : "failed";
+}
+
+void json_outcome(json *j, const utxo_vm_result *res)
+{
+    json_key(j, "status");
+    json_str(j, outcome_str(res->status));
+    json_key(j, "exit_code");
+    json_u64(j, res->exit_code);
+    json_key(j, "fail");
+    if (res->status == UTXO_VM_FAILED)
+        json_str(j, utxo_vm_fail_str(res->fail));
+    else
+        json_null(j);
+    json_key(j, "pc");
+    json_u64(j, res->pc);
+    json_key(j, "cycles");
+    json_u64(j, res->cycles);
+}
