@@ -76,12 +76,6 @@ static int gen_progress(void *ud, uint32_t h, uint32_t n)
     return 0;
 }
 
-typedef struct num_opt {
-    const char *name;
-    uint64_t *v;
-    uint64_t min, max;
-} num_opt;
-
 int cmd_gen(int argc, char **argv)
 {
     gen_opts o;
@@ -96,30 +90,22 @@ int cmd_gen(int argc, char **argv)
     gen_opts_default(&o);
     blocks = o.blocks, seed = o.seed, txs = o.tx_per_block, wallets = o.n_wallets;
     every = o.long_every, rounds = o.long_rounds, po2 = o.po2;
-    const num_opt nums[] = {
-        {"--blocks", &blocks, 1, 1000000}, {"--seed", &seed, 0, UINT64_MAX},
-        {"--tx-per-block", &txs, 1, 5000}, {"--wallets", &wallets, 4, 100000},
-        {"--long-every", &every, 0, UINT32_MAX}, {"--long-rounds", &rounds, 1, 1000000},
-        {"--po2", &po2, GEN_PO2_MIN, UTXO_SEG_PO2_MAX}, {"--threads", &threads, 0, 1024},
+    num_opt nums[] = {
+        {"--blocks", &blocks, 1, 1000000, false}, {"--seed", &seed, 0, UINT64_MAX, false},
+        {"--tx-per-block", &txs, 1, 5000, false}, {"--wallets", &wallets, 4, 100000, false},
+        {"--long-every", &every, 0, UINT32_MAX, false},
+        {"--long-rounds", &rounds, 1, 1000000, false},
+        {"--po2", &po2, GEN_PO2_MIN, UTXO_SEG_PO2_MAX, false},
+        {"--threads", &threads, 0, 1024, false},
     };
     for (int i = 1; i < argc; i++) {
-        bool done = false;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             gen_usage(stdout);
             return EXIT_VALID;
         }
-        for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !done; k++) {
-            if (strcmp(argv[i], nums[k].name) != 0)
-                continue;
-            done = true;
-            if (i + 1 >= argc || !parse_u64(argv[++i], nums[k].v) || *nums[k].v < nums[k].min ||
-                *nums[k].v > nums[k].max) {
-                errorf("gen: %s wants a number from %llu to %llu", nums[k].name,
-                       (unsigned long long)nums[k].min, (unsigned long long)nums[k].max);
-                return EXIT_USAGE;
-            }
-        }
-        if (done)
+        if ((rc = parse_num_opt("gen", nums, sizeof nums / sizeof nums[0], argc, argv, &i)) < 0)
+            return EXIT_USAGE;
+        if (rc > 0)
             continue;
         if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
             dir = argv[++i];

@@ -74,37 +74,32 @@ int cmd_genesis(int argc, char **argv)
     uint64_t total = 0;
     char msg[512];
     int rc, ex = EXIT_USAGE;
-    struct {
-        const char *name;
-        uint64_t v;
-        bool set;
-    } nums[] = {{"--time", 0, 0},           {"--fee-per-byte", 0, 0}, {"--fee-per-kcycle", 0, 0},
-                {"--max-block-bytes", 0, 0}, {"--max-block-txs", 0, 0},
-                {"--max-block-cycles", 0, 0}, {"--max-tx-bytes", 0, 0},
-                {"--max-tx-cycles", 0, 0}};
+    uint64_t v[8] = {0};
+    num_opt nums[] = {
+        {"--time", &v[0], 0, UINT64_MAX, false},
+        {"--fee-per-byte", &v[1], 0, UINT64_MAX, false},
+        {"--fee-per-kcycle", &v[2], 0, UINT64_MAX, false},
+        {"--max-block-bytes", &v[3], 0, UINT64_MAX, false},
+        {"--max-block-txs", &v[4], 0, UINT64_MAX, false},
+        {"--max-block-cycles", &v[5], 0, UINT64_MAX, false},
+        {"--max-tx-bytes", &v[6], 0, UINT64_MAX, false},
+        {"--max-tx-cycles", &v[7], 0, UINT64_MAX, false},
+    };
 
     if ((allocs = calloc((size_t)argc, sizeof *allocs)) == NULL) {
         errorf("genesis: out of memory");
         return EXIT_USAGE;
     }
     for (int i = 1; i < argc; i++) {
-        bool done = false;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             genesis_usage(stdout);
             free(allocs);
             return EXIT_VALID;
         }
-        for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !done; k++) {
-            if (strcmp(argv[i], nums[k].name) != 0)
-                continue;
-            done = true;
-            if (i + 1 >= argc || !parse_u64(argv[++i], &nums[k].v)) {
-                errorf("genesis: %s wants a whole number", nums[k].name);
-                goto done;
-            }
-            nums[k].set = true;
-        }
-        if (done)
+        rc = parse_num_opt("genesis", nums, sizeof nums / sizeof nums[0], argc, argv, &i);
+        if (rc < 0)
+            goto done;
+        if (rc > 0)
             continue;
         if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
             dir = argv[++i];
@@ -144,26 +139,26 @@ int cmd_genesis(int argc, char **argv)
         uint32_t *dst32[] = {&p.max_block_bytes, &p.max_block_txs};
         for (int k = 0; k < 3; k++)
             if (nums[k].set)
-                *dst64[k] = nums[k].v;
+                *dst64[k] = v[k];
         for (int k = 0; k < 2; k++)
             if (nums[3 + k].set) {
-                if (nums[3 + k].v > UINT32_MAX) {
+                if (v[3 + k] > UINT32_MAX) {
                     errorf("genesis: %s is too large", nums[3 + k].name);
                     goto done;
                 }
-                *dst32[k] = (uint32_t)nums[3 + k].v;
+                *dst32[k] = (uint32_t)v[3 + k];
             }
         if (nums[5].set)
-            p.max_block_cycles = nums[5].v;
+            p.max_block_cycles = v[5];
         if (nums[6].set) {
-            if (nums[6].v > UINT32_MAX) {
+            if (v[6] > UINT32_MAX) {
                 errorf("genesis: --max-tx-bytes is too large");
                 goto done;
             }
-            p.max_tx_bytes = (uint32_t)nums[6].v;
+            p.max_tx_bytes = (uint32_t)v[6];
         }
         if (nums[7].set)
-            p.max_tx_cycles = nums[7].v;
+            p.max_tx_cycles = v[7];
     }
     /* the parameters must survive their own strict decoding */
     utxo_params_to_bytes(enc_p, &p);

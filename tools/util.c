@@ -175,6 +175,27 @@ bool parse_u64(const char *s, uint64_t *v)
     return true;
 }
 
+int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **argv, int *i)
+{
+    for (size_t k = 0; k < n; k++) {
+        num_opt *o = &opts[k];
+
+        if (strcmp(argv[*i], o->name) != 0)
+            continue;
+        if (*i + 1 >= argc || !parse_u64(argv[++*i], o->v) || *o->v < o->min || *o->v > o->max) {
+            if (o->min == 0 && o->max == UINT64_MAX)
+                errorf("%s: %s wants a whole number", cmd, o->name);
+            else
+                errorf("%s: %s wants a number from %llu to %llu", cmd, o->name,
+                       (unsigned long long)o->min, (unsigned long long)o->max);
+            return -1;
+        }
+        o->set = true;
+        return 1;
+    }
+    return 0;
+}
+
 int load_image(const char *path, size_t max, uint8_t **img, size_t *len)
 {
     uint8_t *raw = NULL;

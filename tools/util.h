@@ -38,6 +38,23 @@ void hex_encode(char *out, const uint8_t *p, size_t n);
 /* Parses a whole decimal u64 ("12", no sign, no junk); false on error. */
 bool parse_u64(const char *s, uint64_t *v);
 
+/* A numeric option of a subcommand: NAME N with min <= N <= max. */
+typedef struct num_opt {
+    const char *name;
+    uint64_t *v;
+    uint64_t min, max;
+    bool set; /* out: the option was given */
+} num_opt;
+
+/*
+ * If argv[*i] is the name of one of opts[0..n): parses argv[*i + 1] into
+ * its *v, marks it set, leaves *i on the value and returns 1. Returns 0
+ * when argv[*i] names none of them, and -1 after the message "CMD: NAME
+ * wants a whole number" (or "... a number from MIN to MAX" when the range
+ * is narrower) when the value is missing, not a number or out of range.
+ */
+int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **argv, int *i);
+
 /*
  * Reads a predicate image from path (at most max bytes), or an ELF
  * executable there converted to one. On success *img is a new buffer
