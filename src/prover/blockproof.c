@@ -90,6 +90,32 @@ int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, utxo
     return UTXO_OK;
 }
 
+int bp_rlist_sink(void *ud, utxo_receipt *r)
+{
+    bp_rlist *l = ud;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        utxo_receipt **p = realloc(l->r, cap * sizeof *p);
+        if (p == NULL) {
+            utxo_receipt_free(r);
+            return 1;
+        }
+        l->r = p;
+        l->cap = cap;
+    }
+    l->r[l->n++] = r;
+    return 0;
+}
+
+void bp_rlist_clear(bp_rlist *l)
+{
+    for (size_t k = 0; k < l->n; k++)
+        utxo_receipt_free(l->r[k]);
+    free(l->r);
+    memset(l, 0, sizeof *l);
+}
+
 void utxo_bundle_get_info(const utxo_bundle *b, utxo_bundle_info *info)
 {
     memset(info, 0, sizeof *info);

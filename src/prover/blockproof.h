@@ -109,6 +109,19 @@ void bp_bundle_set_block(utxo_bundle *bundle, const uint8_t h[UTXO_HASH_BYTES]);
 int bp_bundle_add_receipt(utxo_bundle *bundle, uint32_t tx, uint32_t input, utxo_receipt *const *r,
                           size_t n);
 
+/* One input's receipt chain as the prover hands it over (a growing array
+ * the list owns, receipts included); {NULL, 0, 0} is the empty list. */
+typedef struct bp_rlist {
+    utxo_receipt **r;
+    size_t n, cap;
+} bp_rlist;
+
+/* A utxo_receipt_sink appending r to the bp_rlist ud, which takes r over:
+ * out of memory, it frees r and returns 1 (the prover stops). */
+int bp_rlist_sink(void *ud, utxo_receipt *r);
+/* Frees the receipts still in l and the array; l becomes empty. */
+void bp_rlist_clear(bp_rlist *l);
+
 /* Field encoder and cursor decoder (embedding; see utxo_bundle_*_bytes). */
 void bp_bundle_encode(enc *e, const utxo_bundle *b);
 utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p);

@@ -15,37 +15,6 @@
 #include "prover/chain.h"
 #include "utxo/segments.h"
 
-typedef struct rc_chain {
-    utxo_receipt **r;
-    size_t n, cap;
-} rc_chain;
-
-static int rc_sink(void *ud, utxo_receipt *r)
-{
-    rc_chain *c = ud;
-
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 8;
-        utxo_receipt **p = realloc(c->r, cap * sizeof *p);
-        if (p == NULL) {
-            utxo_receipt_free(r);
-            return 1;
-        }
-        c->r = p;
-        c->cap = cap;
-    }
-    c->r[c->n++] = r;
-    return 0;
-}
-
-static void rc_clear(rc_chain *c)
-{
-    for (size_t k = 0; k < c->n; k++)
-        utxo_receipt_free(c->r[k]);
-    free(c->r);
-    memset(c, 0, sizeof *c);
-}
-
 int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_params *p,
                        unsigned po2, uint64_t *n_runs, uint64_t *n_segments)
 {
@@ -95,13 +64,13 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
         utxo_tx_sighash(tx, p->chain_id, ctx.sighash);
         for (uint32_t i = 0; i < tx->n_inputs; i++) {
             const utxo_witness *w = &tx->inputs[i].witness;
-            rc_chain ch = {NULL, 0, 0};
+            bp_rlist ch = {NULL, 0, 0};
             utxo_vm_result res;
             if (w->budget <= (UINT64_C(1) << po2))
                 continue; /* at most one segment */
             ctx.input_index = i;
             rc = utxo_segments_prove(&res, w->image, w->image_len, w->args, w->args_len, &ctx,
-                                     w->budget, po2, 0, rc_sink, &ch);
+                                     w->budget, po2, 0, bp_rlist_sink, &ch);
             if (rc == UTXO_OK && ch.n > 1) {
                 rc = bp_bundle_add_receipt(bundle, t, i, ch.r, ch.n);
                 if (rc == UTXO_OK) {
@@ -110,7 +79,7 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
                     ch.n = 0; /* the bundle owns them */
                 }
             }
-            rc_clear(&ch);
+            bp_rlist_clear(&ch);
             if (rc != UTXO_OK)
                 goto out;
         }

@@ -41,44 +41,12 @@ int bp_chain_set_segments(bp_chain *c, unsigned po2)
     return UTXO_OK;
 }
 
-/* Receipts of one run, as the prover hands them over. */
-typedef struct rchain {
-    utxo_receipt **r;
-    size_t n, cap;
-} rchain;
-
-static int rchain_sink(void *ud, utxo_receipt *r)
-{
-    rchain *c = ud;
-
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 8;
-        utxo_receipt **p = realloc(c->r, cap * sizeof *p);
-        if (p == NULL) {
-            utxo_receipt_free(r);
-            return 1;
-        }
-        c->r = p;
-        c->cap = cap;
-    }
-    c->r[c->n++] = r;
-    return 0;
-}
-
-static void rchain_clear(rchain *c)
-{
-    for (size_t k = 0; k < c->n; k++)
-        utxo_receipt_free(c->r[k]);
-    free(c->r);
-    memset(c, 0, sizeof *c);
-}
-
 /*
  * Proves every input's run of b in segments and keeps the chains longer
  * than one segment: chains[flat input index] (L's numbering). Spent outputs
  * come from the block or the UTXO table (before the block is applied).
  */
-static int prove_runs(const bp_chain *c, const utxo_block *b, const bp_layout *L, rchain *chains)
+static int prove_runs(const bp_chain *c, const utxo_block *b, const bp_layout *L, bp_rlist *chains)
 {
     utxo_output *spent = malloc((L->in_off[L->n_txs] ? L->in_off[L->n_txs] : 1) * sizeof *spent);
     int rc = UTXO_OK;
@@ -108,17 +76,17 @@ static int prove_runs(const bp_chain *c, const utxo_block *b, const bp_layout *L
         utxo_tx_sighash(tx, c->params.chain_id, ctx.sighash);
         for (uint32_t i = 0; i < tx->n_inputs && rc == UTXO_OK; i++) {
             const utxo_witness *w = &tx->inputs[i].witness;
-            rchain *ch = &chains[L->in_off[t] + i];
+            bp_rlist *ch = &chains[L->in_off[t] + i];
             utxo_vm_result res;
             ctx.input_index = i;
             rc = utxo_segments_prove(&res, w->image, w->image_len, w->args, w->args_len, &ctx,
-                                     w->budget, c->po2, 0, rchain_sink, ch);
+                                     w->budget, c->po2, 0, bp_rlist_sink, ch);
             /* one segment, or a host call larger than a segment (it cannot
              * be split at this size): validators run it directly */
             if (rc == UTXO_ERR_SEG_HOSTCALL)
                 rc = UTXO_OK;
             if (rc != UTXO_OK || ch->n <= 1)
-                rchain_clear(ch);
+                bp_rlist_clear(ch);
         }
     }
     free(spent);
@@ -261,7 +229,7 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
     utxo_bundle *bd = NULL;
     acc_leaf *created = NULL;
     utxo_slot *fresh = NULL;
-    rchain *chains = NULL;
+    bp_rlist *chains = NULL;
     uint8_t digest[UTXO_HASH_BYTES], hash[UTXO_HASH_BYTES];
     uint32_t t0 = 0, i0 = 0;
     uint64_t count;
@@ -324,7 +292,7 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
     /* receipts in (tx, input) order; the bundle takes them over */
     for (uint32_t t = 1; chains != NULL && t < b->n_txs; t++)
         for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
-            rchain *ch = &chains[L.in_off[t] + i];
+            bp_rlist *ch = &chains[L.in_off[t] + i];
             if (ch->n == 0)
                 continue;
             rc = bp_bundle_add_receipt(bd, t, i, ch->r, ch->n);
@@ -369,7 +337,7 @@ undo:
 done:
     if (chains != NULL) {
         for (size_t k = 0; k < L.in_off[L.n_txs]; k++)
-            rchain_clear(&chains[k]);
+            bp_rlist_clear(&chains[k]);
         free(chains);
     }
     if (bad_tx != NULL)
