@@ -11,13 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "utxo.h"
+#include "utxo/splitmix.h"
 
 static inline uint64_t rng_next(uint64_t *s)
 {
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return splitmix64(s);
 }
 
 static inline uint32_t rng_below(uint64_t *s, uint32_t n)

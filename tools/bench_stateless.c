@@ -27,15 +27,8 @@
 #include <string.h>
 #include "bench.h"
 #include "util.h"
+#include "utxo/splitmix.h"
 #include "witness/acc.h"
-
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -70,7 +63,8 @@ static size_t pick(uint8_t *live, uint64_t count, uint64_t *rng, size_t n_recent
         window = count;
     for (size_t want = 0; want < n_recent + n_any && count > 0; want++) {
         for (int tries = 0; tries < 256; tries++) {
-            uint64_t pos = want < n_recent ? count - 1 - rnd(rng) % window : rnd(rng) % count;
+            uint64_t pos = want < n_recent ? count - 1 - splitmix64(rng) % window
+                                           : splitmix64(rng) % count;
             if (live[pos]) {
                 live[pos] = 0;
                 out[k++] = pos;

@@ -28,16 +28,9 @@
 #include "utxo.h"
 #include "bench.h"
 #include "util.h"
+#include "utxo/splitmix.h"
 #include "witness/acc.h"
 #include "prover/chainbuild.h"
-
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -90,7 +83,7 @@ static int bench_update(uint64_t n_leaves, uint64_t n_coins, uint64_t n_blocks, 
     /* the wallet's coins: distinct random positions */
     size_t nm = 0;
     while (nm < n_coins) {
-        uint64_t p = rnd(&s) % n_leaves;
+        uint64_t p = splitmix64(&s) % n_leaves;
         bool dup = false;
         for (size_t k = 0; k < nm; k++)
             dup |= tg[k] == p;
@@ -111,7 +104,7 @@ static int bench_update(uint64_t n_leaves, uint64_t n_coins, uint64_t n_blocks, 
         if ((rc = acc_forest_state(f, &st)) != UTXO_OK)
             goto done;
         if (blk % 10 == 9 && mine.n_targets > 0) { /* one of the wallet's coins */
-            tg[nt++] = mine.targets[rnd(&s) % mine.n_targets];
+            tg[nt++] = mine.targets[splitmix64(&s) % mine.n_targets];
             for (uint64_t j = 0; j < n_live; j++)
                 if (live[j] == tg[0]) {
                     live[j] = live[--n_live];
@@ -119,7 +112,7 @@ static int bench_update(uint64_t n_leaves, uint64_t n_coins, uint64_t n_blocks, 
                 }
         }
         while (nt < spend) {
-            size_t k = rnd(&s) % n_live;
+            size_t k = splitmix64(&s) % n_live;
             uint64_t p = live[k];
             if (contains(mine.targets, mine.n_targets, p))
                 continue;
@@ -137,7 +130,7 @@ static int bench_update(uint64_t n_leaves, uint64_t n_coins, uint64_t n_blocks, 
         acc_proof_clear(&bp);
         if ((rc = acc_forest_apply_block(f, tg, nt, adds, spend, &bp, NULL)) != UTXO_OK)
             goto done;
-        watch = count + rnd(&s) % spend;
+        watch = count + splitmix64(&s) % spend;
         /* the validator's part (baseline) */
         st2 = st;
         t0 = bench_now_ns();

@@ -23,6 +23,7 @@
 #include "prover/chain_gen_int.h"
 #include "prover/chain_work_img.h"
 #include "utxo/ledger_int.h"
+#include "utxo/splitmix.h"
 
 static const char *const kind_names[GEN_KINDS] = {"p2pk", "multisig", "hashlock", "timelock",
                                                   "htlc-claim", "htlc-refund", "rsa", "long-run"};
@@ -52,10 +53,7 @@ void gen_opts_default(gen_opts *o)
 
 uint64_t gen_rand(gen *g)
 {
-    uint64_t z = (g->rng += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return splitmix64(&g->rng);
 }
 
 /* Deterministic bytes: BLAKE2b("utxo.gen.bytes", master || what || i || k). */

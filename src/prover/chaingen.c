@@ -14,6 +14,7 @@
 #include "prover/chaingen.h"
 #include "predicates/stdpred.h"
 #include "utxo/ledger_int.h"
+#include "utxo/splitmix.h"
 
 #define GEN_SIG_BYTES 64u
 #define GEN_ALLOC UINT64_C(1000000000000) /* per genesis coin */
@@ -59,10 +60,7 @@ void bp_gen_opts_default(bp_gen_opts *o)
 
 static uint64_t gen_rand(bp_gen *g)
 {
-    uint64_t z = (g->rng += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return splitmix64(&g->rng);
 }
 
 /* A key pair from H("utxo.gen", seed || what || index). */
