@@ -12,28 +12,8 @@
 #include <stdlib.h>
 #include <sodium.h>
 #include "utxo.h"
+#include "prover/chain.h"
 #include "prover/chaingen.h"
-
-static int write_one(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
-                     const utxo_bundle *bd)
-{
-    size_t bl = utxo_block_get_length(b), pl = utxo_bundle_get_length(bd), w = 0;
-    uint8_t *bb = malloc(bl), *pb = malloc(pl);
-    int rc = UTXO_ERR_NOMEM;
-
-    if (bb != NULL && pb != NULL) {
-        rc = utxo_block_to_bytes(b, bb, bl, &w);
-        if (rc == UTXO_OK)
-            rc = utxo_bundle_to_bytes(bd, pb, pl, &w);
-        if (rc == UTXO_OK)
-            rc = utxo_chainfile_append(bf, bb, bl);
-        if (rc == UTXO_OK)
-            rc = utxo_chainfile_append(pf, pb, pl);
-    }
-    free(bb);
-    free(pb);
-    return rc;
-}
 
 int main(int argc, char **argv)
 {
@@ -63,7 +43,7 @@ int main(int argc, char **argv)
         utxo_bundle *bd = NULL;
         rc = bp_gen_next(g, &b, &bd);
         if (rc == UTXO_OK)
-            rc = write_one(bf, pf, b, bd);
+            rc = chain_append_block(bf, pf, b, bd, NULL, NULL);
         utxo_block_free(b);
         utxo_bundle_free(bd);
     }

@@ -15,23 +15,8 @@
 #include <string.h>
 #include <sodium.h>
 #include "utxo.h"
+#include "prover/chain.h"
 #include "prover/chainbuild.h"
-
-static int append(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
-                  const utxo_bundle *bd)
-{
-    size_t bl = utxo_block_get_length(b), pl = utxo_bundle_get_length(bd), w = 0;
-    uint8_t *bb = malloc(bl), *pb = malloc(pl);
-    int rc = UTXO_ERR_NOMEM;
-
-    if (bb && pb && (rc = utxo_block_to_bytes(b, bb, bl, &w)) == UTXO_OK &&
-        (rc = utxo_bundle_to_bytes(bd, pb, pl, &w)) == UTXO_OK &&
-        (rc = utxo_chainfile_append(bf, bb, bl)) == UTXO_OK)
-        rc = utxo_chainfile_append(pf, pb, pl);
-    free(bb);
-    free(pb);
-    return rc;
-}
 
 static utxo_tx *read_tx(const char *path, const utxo_params *p)
 {
@@ -105,7 +90,7 @@ int main(int argc, char **argv)
             utxo_tx_add_output(cb, 0, other, NULL, 0);
         }
         if (rc == UTXO_OK && (rc = bp_chain_seal(c, b, &bd, NULL, NULL)) == UTXO_OK)
-            rc = append(bf, pf, b, bd);
+            rc = chain_append_block(bf, pf, b, bd, NULL, NULL);
         utxo_bundle_free(bd);
         utxo_block_free(b);
     }
