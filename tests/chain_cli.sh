@@ -8,28 +8,7 @@
 # that verify and replay accept, block files cut short or edited refused
 # with a clear message, and `utxo demo` at a small size. Run by `make check`.
 set -u
-UTXO="${top_builddir:-.}/utxo"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-    want=$1; what=$2; shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
-}
-
-# flip bit 0 of the byte at OFFSET of FILE, in place
-flip() {
-    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-    printf "\\$(printf %o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 size() { wc -c <"$1" | tr -d ' '; }
 

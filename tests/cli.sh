@@ -4,23 +4,8 @@
 # (unknown command, bad option, missing file, truncated and trailing input)
 # with their exit codes and messages. Run by `make check`.
 set -u
-UTXO="${top_builddir:-.}/utxo"
 VEC="${top_srcdir:-.}/tests/vectors"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-    want=$1; what=$2; shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 expect 0 "--help" -- "$UTXO" --help
 grep -q "tx " "$tmp/out" || bad "--help does not list tx"

@@ -19,6 +19,8 @@ tests_test_json_LDADD = $(TEST_LIBS)
 
 TESTS += tests/cli.sh tests/symbols.sh
 EXTRA_DIST += tests/cli.sh tests/symbols.sh tests/vectors
+# the preamble the command tests source (ok, bad, expect, flip, $tmp)
+EXTRA_DIST += tests/lib.sh
 AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
 	export top_builddir top_srcdir;
 

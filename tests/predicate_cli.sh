@@ -5,23 +5,9 @@
 # docs/PREDICATES.md (accepts in 23 cycles), budgets, --json, and every exit
 # code (0 accepted, 1 rejected/failed/invalid, 2 usage or I/O).
 set -u
-UTXO="${top_builddir:-.}/utxo"
 SRC="${top_srcdir:-.}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+. "${top_srcdir:-.}/tests/lib.sh"
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-    want=$1; what=$2; shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
-}
 # hex2bin HEX: the bytes (octal escapes: POSIX printf has no \x)
 hex2bin() {
     h=$1

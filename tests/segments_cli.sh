@@ -7,24 +7,10 @@
 # are rejected; an ELF input; a transaction carried through the proof
 # directory; --json, --help and the exit codes (0 / 1 / 2).
 set -u
-UTXO="${top_builddir:-.}/utxo"
 SRC="${top_srcdir:-.}"
 IMG="$SRC/tests/segments/work.img"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+. "${top_srcdir:-.}/tests/lib.sh"
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-    want=$1; what=$2; shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
-}
 # le32 N...: little-endian hex words
 le32() {
     for w in "$@"; do

@@ -6,29 +6,8 @@
 # offset; edited copies fail with exit 1, the reason and the block; files of
 # the wrong kind or chain are refused. Run by `make check`.
 set -u
-UTXO="${top_builddir:-.}/utxo"
 MKCHAIN="${top_builddir:-.}/tests/mkchain"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-    want=$1; what=$2; shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
-}
-
-# flip BIT0 of the byte at OFFSET of FILE, in place
-flip() {
-    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-    printf "\\$(printf %o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 "$MKCHAIN" "$tmp/c.blocks" "$tmp/c.proofs" 12 6 1 || { echo "mkchain failed" >&2; exit 1; }
 "$MKCHAIN" "$tmp/o.blocks" "$tmp/o.proofs" 3 2 2 || { echo "mkchain failed" >&2; exit 1; }

@@ -11,23 +11,9 @@
 # passphrase and files of another chain are refused; the chain files are
 # also accepted by `utxo verify`. Run by `make check`.
 set -u
-UTXO="${top_builddir:-.}/utxo"
 MK="${top_builddir:-.}/tests/wallet_mkchain"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+. "${top_srcdir:-.}/tests/lib.sh"
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-    want=$1; what=$2; shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
-}
 # json_num KEY: the number after "KEY": in $tmp/out
 json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$tmp/out"; }
 

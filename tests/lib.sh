@@ -1,0 +1,34 @@
+# lib.sh — the preamble the command tests share; each sources it after its
+# own header and `set -u`:  . "${top_srcdir:-.}/tests/lib.sh"
+#
+# It sets UTXO (the command under test), makes the temporary directory $tmp
+# (removed on exit) and the counters pass and fail, and defines:
+#   ok                                  count a passed check
+#   bad MESSAGE                         count a failed check, say why on stderr
+#   expect CODE DESCRIPTION -- CMD...   run CMD (stdout in $tmp/out, stderr
+#                                       in $tmp/err) and check its exit code
+#   flip FILE OFFSET                    flip bit 0 of the byte at OFFSET, in place
+# A test ends by printing its "N passed, N failed" line and exiting with
+# [ "$fail" -eq 0 ].
+UTXO="${top_builddir:-.}/utxo"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE DESCRIPTION -- command...
+expect() {
+    want=$1; what=$2; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err" >&2; fi
+}
+
+# flip FILE OFFSET: flip bit 0 of the byte at OFFSET of FILE, in place
+flip() {
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "\\$(printf %o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
