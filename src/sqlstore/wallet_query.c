@@ -23,7 +23,10 @@ unsigned utxo_wallet_roots(const utxo_wallet *w, uint64_t *leaf_count,
     return w ? utxo_validator_roots(w->val, roots, n) : 0;
 }
 
-int utxo_wallet_balance(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
+/* Runs sql, a query of one row "count, sum", into *n_coins and *value
+ * (either may be NULL; both zero on failure). what names it in messages. */
+static int count_and_sum(utxo_wallet *w, const char *sql, const char *what, uint64_t *value,
+                         uint64_t *n_coins)
 {
     sqlite3_stmt *st = NULL;
     int rc = UTXO_OK;
@@ -34,47 +37,40 @@ int utxo_wallet_balance(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
         *n_coins = 0;
     if (w == NULL)
         return UTXO_ERR_ARG;
-    if (sqlite3_prepare_v2(w->db, "SELECT count(*), coalesce(sum(value), 0) FROM coins", -1, &st,
-                           NULL) != SQLITE_OK)
-        return wdb_sqlfail(w, "balance");
+    if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, what);
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (n_coins)
             *n_coins = (uint64_t)sqlite3_column_int64(st, 0);
         if (value)
             *value = (uint64_t)sqlite3_column_int64(st, 1);
     } else {
-        rc = wdb_sqlfail(w, "balance");
+        rc = wdb_sqlfail(w, what);
     }
     sqlite3_finalize(st);
     return rc;
 }
 
+int utxo_wallet_balance(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
+{
+    return count_and_sum(w, "SELECT count(*), coalesce(sum(value), 0) FROM coins", "balance",
+                         value, n_coins);
+}
+
 int utxo_wallet_pending(utxo_wallet *w, uint64_t *value, uint64_t *n_coins)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = UTXO_OK;
+    return count_and_sum(w,
+                         "SELECT count(*), coalesce(sum(c.value), 0) FROM pending p"
+                         " JOIN coins c ON c.txid = p.txid AND c.vout = p.vout",
+                         "pending", value, n_coins);
+}
 
-    if (value)
-        *value = 0;
-    if (n_coins)
-        *n_coins = 0;
-    if (w == NULL)
-        return UTXO_ERR_ARG;
-    if (sqlite3_prepare_v2(w->db,
-                           "SELECT count(*), coalesce(sum(c.value), 0) FROM pending p"
-                           " JOIN coins c ON c.txid = p.txid AND c.vout = p.vout",
-                           -1, &st, NULL) != SQLITE_OK)
-        return wdb_sqlfail(w, "pending");
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        if (n_coins)
-            *n_coins = (uint64_t)sqlite3_column_int64(st, 0);
-        if (value)
-            *value = (uint64_t)sqlite3_column_int64(st, 1);
-    } else {
-        rc = wdb_sqlfail(w, "pending");
-    }
-    sqlite3_finalize(st);
-    return rc;
+/* Copies column col of the current row to out when it is a 32-byte blob
+ * (out stays as it was otherwise). */
+static void column_hash(sqlite3_stmt *st, int col, uint8_t out[UTXO_HASH_BYTES])
+{
+    if (sqlite3_column_bytes(st, col) == UTXO_HASH_BYTES)
+        memcpy(out, sqlite3_column_blob(st, col), UTXO_HASH_BYTES);
 }
 
 int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES])
@@ -115,12 +111,10 @@ int utxo_wallet_coins(utxo_wallet *w, utxo_wallet_coin *out, size_t n, size_t *t
         if (k < n) {
             utxo_wallet_coin *c = &out[k];
             memset(c, 0, sizeof *c);
-            if (sqlite3_column_bytes(st, 0) == UTXO_HASH_BYTES)
-                memcpy(c->outpoint.txid, sqlite3_column_blob(st, 0), UTXO_HASH_BYTES);
+            column_hash(st, 0, c->outpoint.txid);
             c->outpoint.index = (uint32_t)sqlite3_column_int64(st, 1);
             c->value = (uint64_t)sqlite3_column_int64(st, 2);
-            if (sqlite3_column_bytes(st, 3) == UTXO_HASH_BYTES)
-                memcpy(c->predicate_id, sqlite3_column_blob(st, 3), UTXO_HASH_BYTES);
+            column_hash(st, 3, c->predicate_id);
             c->height = (uint32_t)sqlite3_column_int64(st, 4);
             c->position = (uint64_t)sqlite3_column_int64(st, 5);
             c->key_index = (uint32_t)sqlite3_column_int64(st, 6);
@@ -153,8 +147,7 @@ int utxo_wallet_history(utxo_wallet *w, utxo_wallet_event *out, size_t n, size_t
             utxo_wallet_event *e = &out[k];
             memset(e, 0, sizeof *e);
             e->height = (uint32_t)sqlite3_column_int64(st, 0);
-            if (sqlite3_column_bytes(st, 1) == UTXO_HASH_BYTES)
-                memcpy(e->txid, sqlite3_column_blob(st, 1), UTXO_HASH_BYTES);
+            column_hash(st, 1, e->txid);
             e->received = (uint64_t)sqlite3_column_int64(st, 2);
             e->spent = (uint64_t)sqlite3_column_int64(st, 3);
         }
