@@ -177,32 +177,19 @@ static void block_encode(enc *e, const utxo_block *b)
     }
 }
 
+static void block_encode_obj(enc *e, const void *b)
+{
+    block_encode(e, b);
+}
+
 size_t utxo_block_get_length(const utxo_block *b)
 {
-    enc e;
-
-    if (b == NULL)
-        return 0;
-    enc_init(&e, NULL, 0, NULL);
-    block_encode(&e, b);
-    return e.len;
+    return enc_length(block_encode_obj, b);
 }
 
 int utxo_block_to_bytes(const utxo_block *b, uint8_t *out, size_t out_len, size_t *written)
 {
-    enc e;
-
-    if (written != NULL)
-        *written = 0;
-    if (b == NULL || out == NULL)
-        return UTXO_ERR_ARG;
-    enc_init(&e, out, out_len, NULL);
-    block_encode(&e, b);
-    if (!enc_ok(&e))
-        return UTXO_ERR_ARG;
-    if (written != NULL)
-        *written = e.len;
-    return UTXO_OK;
+    return enc_to_bytes(block_encode_obj, b, out, out_len, written);
 }
 
 int utxo_block_from_bytes(utxo_block **out, const uint8_t *in, size_t len,

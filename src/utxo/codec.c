@@ -66,6 +66,46 @@ void enc_bytes(enc *e, const void *p, size_t n)
     e->len += n;
 }
 
+size_t enc_length(enc_object_fn fn, const void *obj)
+{
+    enc e;
+
+    if (obj == NULL)
+        return 0;
+    enc_init(&e, NULL, 0, NULL);
+    fn(&e, obj);
+    return e.len;
+}
+
+int enc_to_bytes(enc_object_fn fn, const void *obj, uint8_t *out, size_t out_len,
+                 size_t *written)
+{
+    enc e;
+
+    if (written != NULL)
+        *written = 0;
+    if (obj == NULL || out == NULL)
+        return UTXO_ERR_ARG;
+    enc_init(&e, out, out_len, NULL);
+    fn(&e, obj);
+    if (!enc_ok(&e))
+        return UTXO_ERR_ARG;
+    if (written != NULL)
+        *written = e.len;
+    return UTXO_OK;
+}
+
+void enc_hash(uint8_t out[UTXO_HASH_BYTES], const char *tag, enc_object_fn fn, const void *obj)
+{
+    hash_state st;
+    enc e;
+
+    hash_init(&st, tag);
+    enc_init(&e, NULL, 0, &st);
+    fn(&e, obj);
+    hash_final(&st, out);
+}
+
 void enc_u8(enc *e, uint8_t v) { enc_bytes(e, &v, 1); }
 
 void enc_u16(enc *e, uint16_t v)

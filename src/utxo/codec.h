@@ -58,6 +58,21 @@ static inline void enc_init(enc *e, uint8_t *buf, size_t cap, hash_state *hs)
 /* True when every byte produced fitted in buf. */
 static inline bool enc_ok(const enc *e) { return e->buf == NULL || e->len <= e->cap; }
 
+/*
+ * The two halves of every public _get_length / _to_bytes pair, over one
+ * field encoder fn (a typed encoder wrapped to take const void *):
+ * enc_length is the encoded size of obj (0 when obj is NULL); enc_to_bytes
+ * writes obj into the caller's out[0..out_len) and sets *written (may be
+ * NULL; 0 on failure) — UTXO_ERR_ARG when obj or out is NULL or out_len is
+ * too small.
+ */
+typedef void (*enc_object_fn)(enc *e, const void *obj);
+size_t enc_length(enc_object_fn fn, const void *obj);
+int enc_to_bytes(enc_object_fn fn, const void *obj, uint8_t *out, size_t out_len,
+                 size_t *written);
+/* out = utxo_hash under tag of obj's encoding by fn (never materialised). */
+void enc_hash(uint8_t out[UTXO_HASH_BYTES], const char *tag, enc_object_fn fn, const void *obj);
+
 void enc_bytes(enc *e, const void *p, size_t n);
 void enc_u8(enc *e, uint8_t v);
 void enc_u16(enc *e, uint16_t v);

@@ -215,35 +215,24 @@ void tx_encode(enc *e, const utxo_tx *tx)
     }
 }
 
+static void tx_encode_obj(enc *e, const void *tx)
+{
+    tx_encode(e, tx);
+}
+
+static void tx_encode_base_obj(enc *e, const void *tx)
+{
+    tx_encode_base(e, tx);
+}
+
 size_t utxo_tx_get_length(const utxo_tx *tx, bool with_witness)
 {
-    enc e;
-
-    if (tx == NULL)
-        return 0;
-    enc_init(&e, NULL, 0, NULL);
-    if (with_witness)
-        tx_encode(&e, tx);
-    else
-        tx_encode_base(&e, tx);
-    return e.len;
+    return enc_length(with_witness ? tx_encode_obj : tx_encode_base_obj, tx);
 }
 
 int utxo_tx_to_bytes(const utxo_tx *tx, uint8_t *out, size_t out_len, size_t *written)
 {
-    enc e;
-
-    if (written != NULL)
-        *written = 0;
-    if (tx == NULL || out == NULL)
-        return UTXO_ERR_ARG;
-    enc_init(&e, out, out_len, NULL);
-    tx_encode(&e, tx);
-    if (!enc_ok(&e))
-        return UTXO_ERR_ARG;
-    if (written != NULL)
-        *written = e.len;
-    return UTXO_OK;
+    return enc_to_bytes(tx_encode_obj, tx, out, out_len, written);
 }
 
 /* ---- decoding --------------------------------------------------------- */
@@ -372,24 +361,12 @@ int utxo_tx_from_bytes(utxo_tx **out, const uint8_t *in, size_t len,
 
 void utxo_tx_txid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
-    hash_state st;
-    enc e;
-
-    hash_init(&st, TAG_TXID);
-    enc_init(&e, NULL, 0, &st);
-    tx_encode_base(&e, tx);
-    hash_final(&st, out);
+    enc_hash(out, TAG_TXID, tx_encode_base_obj, tx);
 }
 
 void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
-    hash_state st;
-    enc e;
-
-    hash_init(&st, TAG_WTXID);
-    enc_init(&e, NULL, 0, &st);
-    tx_encode(&e, tx);
-    hash_final(&st, out);
+    enc_hash(out, TAG_WTXID, tx_encode_obj, tx);
 }
 
 void utxo_tx_sighash(const utxo_tx *tx, const uint8_t chain_id[UTXO_HASH_BYTES],
