@@ -239,8 +239,9 @@ static void log_to_stderr(void *ud, const uint8_t *p, size_t n)
 
 static int do_run(int argc, char **argv)
 {
-    const char *img_path = NULL, *tx_path = NULL, *arg_hex = NULL, *chain_hex = NULL;
-    uint64_t budget = DEFAULT_BUDGET, input = 0, height = 0;
+    const char *img_path = NULL, *arg_hex = NULL;
+    txopts to = {NULL, NULL, 0, 0};
+    uint64_t budget = DEFAULT_BUDGET;
     bool have_budget = false, as_json = false, want_log = false;
     uint8_t *img = NULL, *args = NULL, *chain = NULL, id[UTXO_HASH_BYTES];
     size_t img_len = 0, args_len = 0;
@@ -256,15 +257,8 @@ static int do_run(int argc, char **argv)
             arg_hex = argv[++i];
         else if (strcmp(a, "--budget") == 0 && more && parse_u64(argv[i + 1], &budget))
             have_budget = true, i++;
-        else if (strcmp(a, "--tx") == 0 && more)
-            tx_path = argv[++i];
-        else if (strcmp(a, "--input") == 0 && more && parse_u64(argv[i + 1], &input))
-            i++;
-        else if (strcmp(a, "--height") == 0 && more && parse_u64(argv[i + 1], &height) &&
-                 height <= UINT32_MAX)
-            i++;
-        else if (strcmp(a, "--chain-id") == 0 && more)
-            chain_hex = argv[++i];
+        else if (txopts_parse(&to, argc, argv, &i, UINT32_MAX))
+            continue;
         else if (strcmp(a, "--json") == 0)
             as_json = true;
         else if (strcmp(a, "--log") == 0)
@@ -289,18 +283,18 @@ static int do_run(int argc, char **argv)
         errorf("--arg-hex: not a hex string");
         goto out;
     }
-    if (parse_chain_id(chain_hex, &chain) != 0)
+    if (parse_chain_id(to.chain_hex, &chain) != 0)
         goto out;
-    if (tx_path) {
-        if (txenv_load(&te, tx_path, input, height, chain, id) != EXIT_VALID ||
+    if (to.tx_path) {
+        if (txenv_load(&te, to.tx_path, to.input, to.height, chain, id) != EXIT_VALID ||
             txenv_witness_defaults(&te, arg_hex != NULL, &args, &args_len, have_budget, &budget) !=
                 EXIT_VALID)
             goto out;
     }
     if (want_log)
         hc_set_log(log_to_stderr, NULL);
-    if (utxo_predicate_run(&res, img, img_len, args, args_len, tx_path ? &te.ctx : NULL, budget) !=
-        UTXO_OK) {
+    if (utxo_predicate_run(&res, img, img_len, args, args_len, to.tx_path ? &te.ctx : NULL,
+                           budget) != UTXO_OK) {
         errorf("%s: cannot run the predicate", img_path);
         goto out;
     }

@@ -105,9 +105,9 @@ static void put_hex_line(FILE *f, const char *key, const uint8_t *p, size_t n)
 
 static int do_prove(int argc, char **argv)
 {
-    const char *img_path = NULL, *tx_path = NULL, *arg_hex = NULL, *chain_hex = NULL,
-               *dir = NULL;
-    uint64_t budget = SEG_DEFAULT_BUDGET, input = 0, height = 0, po2 = UTXO_SEG_PO2_DEFAULT,
+    const char *img_path = NULL, *arg_hex = NULL, *dir = NULL;
+    txopts to = {NULL, NULL, 0, 0};
+    uint64_t budget = SEG_DEFAULT_BUDGET, po2 = UTXO_SEG_PO2_DEFAULT,
              limit = UTXO_SEG_PAGE_LIMIT_DEFAULT;
     bool have_budget = false, as_json = false;
     uint8_t *img = NULL, *args = NULL, *chain = NULL, id[UTXO_HASH_BYTES];
@@ -132,14 +132,8 @@ static int do_prove(int argc, char **argv)
             i++;
         else if (strcmp(a, "--page-limit") == 0 && more && parse_u64(argv[i + 1], &limit))
             i++;
-        else if (strcmp(a, "--tx") == 0 && more)
-            tx_path = argv[++i];
-        else if (strcmp(a, "--input") == 0 && more && parse_u64(argv[i + 1], &input))
-            i++;
-        else if (strcmp(a, "--height") == 0 && more && parse_u64(argv[i + 1], &height))
-            i++;
-        else if (strcmp(a, "--chain-id") == 0 && more)
-            chain_hex = argv[++i];
+        else if (txopts_parse(&to, argc, argv, &i, UINT64_MAX))
+            continue;
         else if (strcmp(a, "-o") == 0 && more)
             dir = argv[++i];
         else if (strcmp(a, "--json") == 0)
@@ -172,10 +166,10 @@ static int do_prove(int argc, char **argv)
         errorf("--arg-hex: not a hex string");
         goto out;
     }
-    if (parse_chain_id(chain_hex, &chain) != 0)
+    if (parse_chain_id(to.chain_hex, &chain) != 0)
         goto out;
-    if (tx_path) {
-        if (txenv_load(&te, tx_path, input, height, chain, id) != EXIT_VALID ||
+    if (to.tx_path) {
+        if (txenv_load(&te, to.tx_path, to.input, to.height, chain, id) != EXIT_VALID ||
             txenv_witness_defaults(&te, arg_hex != NULL, &args, &args_len, have_budget, &budget) !=
                 EXIT_VALID)
             goto out;
@@ -187,15 +181,15 @@ static int do_prove(int argc, char **argv)
     snprintf(path, sizeof path, "%s/image", dir);
     if (write_file(path, img, img_len) != 0)
         goto out;
-    if (tx_path) {
+    if (to.tx_path) {
         snprintf(path, sizeof path, "%s/tx", dir);
         if (write_file(path, te.raw, te.raw_len) != 0)
             goto out;
     }
     s.dir = dir;
     t0 = bench_now_ns();
-    prc = utxo_segments_prove(&res, img, img_len, args, args_len, tx_path ? &te.ctx : NULL, budget,
-                              (unsigned)po2, (uint32_t)limit, write_receipt, &s);
+    prc = utxo_segments_prove(&res, img, img_len, args, args_len, to.tx_path ? &te.ctx : NULL,
+                              budget, (unsigned)po2, (uint32_t)limit, write_receipt, &s);
     t1 = bench_now_ns();
     if (prc != UTXO_OK) {
         errorf("%s: cannot prove the run: %s", img_path, s.io_failed ? "cannot write a receipt"
@@ -219,8 +213,8 @@ static int do_prove(int argc, char **argv)
     put_hex_line(mf, "predicate", id, sizeof id);
     put_hex_line(mf, "args", args, args_len);
     fprintf(mf, "budget %" PRIu64 "\npage_limit %" PRIu64 "\npo2 %" PRIu64 "\n", budget, limit, po2);
-    fprintf(mf, "tx %s\ninput %" PRIu64 "\nheight %" PRIu64 "\n", tx_path ? "yes" : "no", input,
-            height);
+    fprintf(mf, "tx %s\ninput %" PRIu64 "\nheight %" PRIu64 "\n", to.tx_path ? "yes" : "no",
+            to.input, to.height);
     if (chain)
         put_hex_line(mf, "chain_id", chain, UTXO_HASH_BYTES);
     fprintf(mf, "segments %u\n", s.n);
@@ -536,8 +530,8 @@ out:
 
 static int do_verify_one(int argc, char **argv)
 {
-    const char *file = NULL, *tx_path = NULL, *chain_hex = NULL;
-    uint64_t input = 0, height = 0;
+    const char *file = NULL;
+    txopts to = {NULL, NULL, 0, 0};
     bool as_json = false;
     uint8_t *chain = NULL;
     utxo_receipt *r = NULL;
@@ -549,16 +543,9 @@ static int do_verify_one(int argc, char **argv)
     memset(&te, 0, sizeof te);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (strcmp(a, "--tx") == 0 && more)
-            tx_path = argv[++i];
-        else if (strcmp(a, "--input") == 0 && more && parse_u64(argv[i + 1], &input))
-            i++;
-        else if (strcmp(a, "--height") == 0 && more && parse_u64(argv[i + 1], &height))
-            i++;
-        else if (strcmp(a, "--chain-id") == 0 && more)
-            chain_hex = argv[++i];
-        else if (strcmp(a, "--json") == 0)
+        if (txopts_parse(&to, argc, argv, &i, UINT64_MAX))
+            continue;
+        if (strcmp(a, "--json") == 0)
             as_json = true;
         else if (!file && a[0] != '-')
             file = a;
@@ -572,15 +559,16 @@ static int do_verify_one(int argc, char **argv)
         segments_usage(stderr);
         return EXIT_USAGE;
     }
-    if (parse_chain_id(chain_hex, &chain) != 0)
+    if (parse_chain_id(to.chain_hex, &chain) != 0)
         goto out;
     if ((rc = read_receipt(file, &r)) != EXIT_VALID)
         goto out;
     rc = EXIT_USAGE;
     utxo_receipt_get_info(r, &info);
-    if (tx_path && txenv_load(&te, tx_path, input, height, chain, info.predicate_id) != EXIT_VALID)
+    if (to.tx_path &&
+        txenv_load(&te, to.tx_path, to.input, to.height, chain, info.predicate_id) != EXIT_VALID)
         goto out;
-    vrc = utxo_receipt_verify(&chk, r, tx_path ? &te.ctx : NULL);
+    vrc = utxo_receipt_verify(&chk, r, to.tx_path ? &te.ctx : NULL);
     if (vrc == UTXO_ERR_NOMEM || vrc == UTXO_ERR_ARG) {
         errorf("%s: cannot verify: %s", file, utxo_strerror(vrc));
         goto out;

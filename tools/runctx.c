@@ -10,6 +10,27 @@
 #include "runctx.h"
 #include "util.h"
 
+bool txopts_parse(txopts *o, int argc, char **argv, int *i, uint64_t max_height)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    uint64_t n;
+
+    if (v == NULL)
+        return false;
+    if (strcmp(a, "--tx") == 0)
+        o->tx_path = v;
+    else if (strcmp(a, "--chain-id") == 0)
+        o->chain_hex = v;
+    else if (strcmp(a, "--input") == 0 && parse_u64(v, &n))
+        o->input = n;
+    else if (strcmp(a, "--height") == 0 && parse_u64(v, &n) && n <= max_height)
+        o->height = n;
+    else
+        return false;
+    ++*i;
+    return true;
+}
+
 int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,
                const uint8_t *chain, const uint8_t pred_id[UTXO_HASH_BYTES])
 {

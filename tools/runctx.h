@@ -13,6 +13,20 @@
 #include "utxo.h"
 #include "json.h"
 
+/* The options naming a transaction context: --tx FILE, --input N,
+ * --height H, --chain-id HEX (NULL or 0 when not given). */
+typedef struct txopts {
+    const char *tx_path, *chain_hex;
+    uint64_t input, height;
+} txopts;
+
+/*
+ * If argv[*i] is one of those options and its value follows (for --input
+ * and --height a decimal number, the height at most max_height), stores
+ * the value, leaves *i on it and returns true; otherwise returns false.
+ */
+bool txopts_parse(txopts *o, int argc, char **argv, int *i, uint64_t max_height);
+
 /* A transaction read from a file and the context of one of its inputs. */
 typedef struct txenv {
     utxo_tx *tx;
