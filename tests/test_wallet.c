@@ -373,12 +373,28 @@ static void advance(world *W, utxo_block *b)
     remember(W, b, bd);
 }
 
+/* The end of a payment by party pt whose inputs b holds: pays amount to
+ * id with change back to pt, signs, frees b; *fee is the fee paid. */
+static utxo_tx *other_finish(utxo_builder *b, const party *pt, const uint8_t id[32],
+                             uint64_t amount, uint64_t *fee)
+{
+    utxo_tx *tx = NULL;
+
+    ck_assert_int_eq(utxo_builder_add_output(b, amount, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, pt->id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_sign(b, pt->sk, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
+    *fee = utxo_builder_fee(b);
+    utxo_builder_free(b);
+    return tx;
+}
+
 /* A payment by other party o (coin selection over its coins) to id. */
 static utxo_tx *other_pays(world *W, int o, const uint8_t id[32], uint64_t amount, uint64_t *fee)
 {
     party *pt = &W->others[o];
     utxo_builder *b = utxo_builder_new(&W->p, utxo_validator_next_height(W->val));
-    utxo_tx *tx = NULL;
 
     for (size_t k = 0; k < W->n_coins; k++) {
         utxo_coin c;
@@ -392,14 +408,7 @@ static utxo_tx *other_pays(world *W, int o, const uint8_t id[32], uint64_t amoun
         c.image_len = pt->img_len;
         ck_assert_int_eq(utxo_builder_add_coin(b, &c), UTXO_OK);
     }
-    ck_assert_int_eq(utxo_builder_add_output(b, amount, id, NULL, 0), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_set_change(b, pt->id), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_sign(b, pt->sk, NULL), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
-    *fee = utxo_builder_fee(b);
-    utxo_builder_free(b);
-    return tx;
+    return other_finish(b, pt, id, amount, fee);
 }
 
 /* Other party o spends output `index` of tx (same block) to id. */
@@ -408,7 +417,6 @@ static utxo_tx *other_chains(world *W, int o, const utxo_tx *prev, uint32_t inde
 {
     party *pt = &W->others[o];
     utxo_builder *b = utxo_builder_new(&W->p, utxo_validator_next_height(W->val));
-    utxo_tx *tx = NULL;
     utxo_coin c;
 
     memset(&c, 0, sizeof c);
@@ -419,14 +427,7 @@ static utxo_tx *other_chains(world *W, int o, const utxo_tx *prev, uint32_t inde
     c.image_len = pt->img_len;
     ck_assert_mem_eq(c.output.predicate_id, pt->id, 32);
     ck_assert_int_eq(utxo_builder_add_input(b, &c, NULL), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_add_output(b, amount, id, NULL, 0), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_set_change(b, pt->id), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_sign(b, pt->sk, NULL), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
-    *fee = utxo_builder_fee(b);
-    utxo_builder_free(b);
-    return tx;
+    return other_finish(b, pt, id, amount, fee);
 }
 
 static void wallet_id(world *W, uint32_t k, uint8_t id[32])
