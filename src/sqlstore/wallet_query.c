@@ -92,7 +92,14 @@ int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES])
     return rc;
 }
 
-int utxo_wallet_coins(utxo_wallet *w, utxo_wallet_coin *out, size_t n, size_t *total)
+/* A row reader of list_rows: fills element k of the caller's array out. */
+typedef void (*row_fn)(sqlite3_stmt *st, void *out, size_t k);
+
+/* Runs sql (no parameters), hands its first n rows to row (element k of
+ * out for row k) and sets *total to the number of rows. what names the
+ * query in messages. */
+static int list_rows(utxo_wallet *w, const char *sql, const char *what, row_fn row, void *out,
+                     size_t n, size_t *total)
 {
     sqlite3_stmt *st = NULL;
     size_t k = 0;
@@ -102,60 +109,55 @@ int utxo_wallet_coins(utxo_wallet *w, utxo_wallet_coin *out, size_t n, size_t *t
         *total = 0;
     if (w == NULL || total == NULL || (out == NULL && n > 0))
         return UTXO_ERR_ARG;
-    if (sqlite3_prepare_v2(w->db,
-                           "SELECT txid, vout, value, predicate_id, height, position, key_idx"
-                           " FROM coins ORDER BY position",
-                           -1, &st, NULL) != SQLITE_OK)
-        return wdb_sqlfail(w, "listing coins");
+    if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, what);
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (k < n) {
-            utxo_wallet_coin *c = &out[k];
-            memset(c, 0, sizeof *c);
-            column_hash(st, 0, c->outpoint.txid);
-            c->outpoint.index = (uint32_t)sqlite3_column_int64(st, 1);
-            c->value = (uint64_t)sqlite3_column_int64(st, 2);
-            column_hash(st, 3, c->predicate_id);
-            c->height = (uint32_t)sqlite3_column_int64(st, 4);
-            c->position = (uint64_t)sqlite3_column_int64(st, 5);
-            c->key_index = (uint32_t)sqlite3_column_int64(st, 6);
-        }
+        if (k < n)
+            row(st, out, k);
         k++;
     }
     if (s != SQLITE_DONE)
-        rc = wdb_sqlfail(w, "listing coins");
+        rc = wdb_sqlfail(w, what);
     sqlite3_finalize(st);
     *total = k;
     return rc;
 }
 
+static void coin_row(sqlite3_stmt *st, void *out, size_t k)
+{
+    utxo_wallet_coin *c = (utxo_wallet_coin *)out + k;
+
+    memset(c, 0, sizeof *c);
+    column_hash(st, 0, c->outpoint.txid);
+    c->outpoint.index = (uint32_t)sqlite3_column_int64(st, 1);
+    c->value = (uint64_t)sqlite3_column_int64(st, 2);
+    column_hash(st, 3, c->predicate_id);
+    c->height = (uint32_t)sqlite3_column_int64(st, 4);
+    c->position = (uint64_t)sqlite3_column_int64(st, 5);
+    c->key_index = (uint32_t)sqlite3_column_int64(st, 6);
+}
+
+int utxo_wallet_coins(utxo_wallet *w, utxo_wallet_coin *out, size_t n, size_t *total)
+{
+    return list_rows(w,
+                     "SELECT txid, vout, value, predicate_id, height, position, key_idx"
+                     " FROM coins ORDER BY position",
+                     "listing coins", coin_row, out, n, total);
+}
+
+static void event_row(sqlite3_stmt *st, void *out, size_t k)
+{
+    utxo_wallet_event *e = (utxo_wallet_event *)out + k;
+
+    memset(e, 0, sizeof *e);
+    e->height = (uint32_t)sqlite3_column_int64(st, 0);
+    column_hash(st, 1, e->txid);
+    e->received = (uint64_t)sqlite3_column_int64(st, 2);
+    e->spent = (uint64_t)sqlite3_column_int64(st, 3);
+}
+
 int utxo_wallet_history(utxo_wallet *w, utxo_wallet_event *out, size_t n, size_t *total)
 {
-    sqlite3_stmt *st = NULL;
-    size_t k = 0;
-    int s, rc = UTXO_OK;
-
-    if (total)
-        *total = 0;
-    if (w == NULL || total == NULL || (out == NULL && n > 0))
-        return UTXO_ERR_ARG;
-    if (sqlite3_prepare_v2(w->db,
-                           "SELECT height, txid, received, spent FROM history ORDER BY height, seq",
-                           -1, &st, NULL) != SQLITE_OK)
-        return wdb_sqlfail(w, "listing history");
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (k < n) {
-            utxo_wallet_event *e = &out[k];
-            memset(e, 0, sizeof *e);
-            e->height = (uint32_t)sqlite3_column_int64(st, 0);
-            column_hash(st, 1, e->txid);
-            e->received = (uint64_t)sqlite3_column_int64(st, 2);
-            e->spent = (uint64_t)sqlite3_column_int64(st, 3);
-        }
-        k++;
-    }
-    if (s != SQLITE_DONE)
-        rc = wdb_sqlfail(w, "listing history");
-    sqlite3_finalize(st);
-    *total = k;
-    return rc;
+    return list_rows(w, "SELECT height, txid, received, spent FROM history ORDER BY height, seq",
+                     "listing history", event_row, out, n, total);
 }
