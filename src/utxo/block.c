@@ -62,15 +62,15 @@ int utxo_header_from_bytes(utxo_header *h, const uint8_t *in, size_t len, size_t
     return dec_result(&d, err_offset);
 }
 
+/* The header without its signature: what the block hash covers. */
+static void header_encode_unsigned_obj(enc *e, const void *h)
+{
+    header_encode(e, h, false);
+}
+
 void utxo_header_hash(const utxo_header *h, uint8_t out[UTXO_HASH_BYTES])
 {
-    hash_state st;
-    enc e;
-
-    hash_init(&st, TAG_BLOCK);
-    enc_init(&e, NULL, 0, &st);
-    header_encode(&e, h, false);
-    hash_final(&st, out);
+    enc_hash(out, TAG_BLOCK, header_encode_unsigned_obj, h);
 }
 
 int utxo_header_sign(utxo_header *h, const uint8_t sk[64])

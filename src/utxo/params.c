@@ -45,15 +45,14 @@ static void params_encode(enc *e, const utxo_params *p)
     enc_u64(e, p->genesis_time);
 }
 
+static void params_encode_obj(enc *e, const void *p)
+{
+    params_encode(e, p);
+}
+
 void utxo_params_chain_id(utxo_params *p)
 {
-    hash_state st;
-    enc e;
-
-    hash_init(&st, TAG_CHAIN);
-    enc_init(&e, NULL, 0, &st);
-    params_encode(&e, p);
-    hash_final(&st, p->chain_id);
+    enc_hash(p->chain_id, TAG_CHAIN, params_encode_obj, p);
 }
 
 void utxo_params_to_bytes(uint8_t out[UTXO_PARAMS_BYTES], const utxo_params *p)

@@ -148,13 +148,12 @@ int acc_state_from_bytes(acc_state *st, const uint8_t *in, size_t len, size_t *e
     return rc;
 }
 
+static void acc_state_encode_obj(enc *e, const void *st)
+{
+    acc_state_encode(e, st);
+}
+
 void acc_state_digest(uint8_t out[ACC_HASH_BYTES], const acc_state *st)
 {
-    hash_state hs;
-    enc e;
-
-    hash_init(&hs, TAG_ACCDIGEST);
-    enc_init(&e, NULL, 0, &hs);
-    acc_state_encode(&e, st);
-    hash_final(&hs, out);
+    enc_hash(out, TAG_ACCDIGEST, acc_state_encode_obj, st);
 }
