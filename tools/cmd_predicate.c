@@ -306,7 +306,7 @@ static int do_run(int argc, char **argv)
         json_begin_object(&j);
         json_key(&j, "id");
         json_hex(&j, id, sizeof id);
-        json_outcome(&j, &res);
+        json_outcome(&j, &res, true);
         json_key(&j, "budget");
         json_u64(&j, budget);
         json_end_object(&j);

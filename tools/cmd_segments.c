@@ -228,17 +228,7 @@ static int do_prove(int argc, char **argv)
         json_begin_object(&j);
         json_key(&j, "id");
         json_hex(&j, id, sizeof id);
-        json_key(&j, "status");
-        json_str(&j, outcome_str(res.status));
-        json_key(&j, "exit_code");
-        json_u64(&j, res.exit_code);
-        json_key(&j, "fail");
-        if (res.status == UTXO_VM_FAILED)
-            json_str(&j, utxo_vm_fail_str(res.fail));
-        else
-            json_null(&j);
-        json_key(&j, "cycles");
-        json_u64(&j, res.cycles);
+        json_outcome(&j, &res, false);
         json_key(&j, "po2");
         json_u64(&j, po2);
         json_key(&j, "segments");
@@ -507,7 +497,7 @@ static int do_verify(int argc, char **argv)
         json_key(&j, "segments");
         json_u64(&j, n);
         if (vrc == UTXO_OK)
-            json_outcome(&j, &res);
+            json_outcome(&j, &res, true);
         json_key(&j, "ms");
         json_u64(&j, (t1 - t0) / 1000000);
         json_end_object(&j);
@@ -598,7 +588,7 @@ static int do_verify_one(int argc, char **argv)
             if (chk.final) {
                 json_key(&j, "outcome");
                 json_begin_object(&j);
-                json_outcome(&j, &chk.outcome);
+                json_outcome(&j, &chk.outcome, true);
                 json_end_object(&j);
             }
         }

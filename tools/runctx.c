@@ -96,7 +96,7 @@ const char *outcome_str(int status)
                                         : "failed";
 }
 
-void json_outcome(json *j, const utxo_vm_result *res)
+void json_outcome(json *j, const utxo_vm_result *res, bool with_pc)
 {
     json_key(j, "status");
     json_str(j, outcome_str(res->status));
@@ -107,8 +107,10 @@ void json_outcome(json *j, const utxo_vm_result *res)
         json_str(j, utxo_vm_fail_str(res->fail));
     else
         json_null(j);
-    json_key(j, "pc");
-    json_u64(j, res->pc);
+    if (with_pc) {
+        json_key(j, "pc");
+        json_u64(j, res->pc);
+    }
     json_key(j, "cycles");
     json_u64(j, res->cycles);
 }

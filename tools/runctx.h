@@ -61,7 +61,8 @@ void txenv_free(txenv *t);
 /* "accepted", "rejected" or "failed". */
 const char *outcome_str(int status);
 
-/* The keys status, exit_code, fail (null unless failed), pc and cycles. */
-void json_outcome(json *j, const utxo_vm_result *res);
+/* The keys status, exit_code, fail (null unless failed), pc (when
+ * with_pc) and cycles. */
+void json_outcome(json *j, const utxo_vm_result *res, bool with_pc);
 
 #endif /* UTXO_TOOLS_RUNCTX_H */
