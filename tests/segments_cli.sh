@@ -27,9 +27,12 @@ expect 0 "prove long run" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS" --b
 cycles=$(sed -n 's/.*"cycles":\([0-9]*\).*/\1/p' "$tmp/out")
 segs=$(sed -n 's/.*"segments":\([0-9]*\).*/\1/p' "$tmp/out")
 if [ -n "$cycles" ] && [ "$cycles" -gt 100000000 ]; then ok; else bad "long run: cycles '$cycles'"; fi
-# every segment is 2^20 cycles but the last (+1 if the final HALT moved)
+# every segment but the last is 2^20 cycles, or up to one page charge
+# (1024) more when a load or store just before the boundary touches a fresh
+# page; +1 segment if the final HALT moved
 want=$(( (cycles + 1048575) / 1048576 ))
-if [ "$segs" -eq "$want" ] || [ "$segs" -eq $((want + 1)) ]; then ok; else bad "segments $segs, want $want"; fi
+least=$(( cycles / (1048576 + 1024) ))
+if [ "$segs" -le $((want + 1)) ] && [ "$segs" -ge "$least" ]; then ok; else bad "segments $segs, want $least..$((want + 1))"; fi
 n=$(ls "$tmp/long" | grep -c '^seg-.*\.rcpt$')
 [ "$n" -eq "$segs" ] && ok || bad "$n receipt files for $segs segments"
 # the plain run agrees on outcome and cycles
@@ -57,14 +60,20 @@ expect 0 "prove short" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2
 expect 0 "verify short" -- "$UTXO" segments verify "$tmp/a"
 ns=$(ls "$tmp/a" | grep -c '^seg-')
 [ "$ns" -ge 4 ] && ok || bad "short run: $ns segments"
-# flip one byte at several offsets of receipt 1
+# flip one byte at several offsets of receipt 1 (24 argument bytes: the
+# pre-state registers are bytes 87..210, cycles 211..218, touched 219..222)
 size=$(wc -c < "$tmp/a/seg-000001.rcpt")
-for off in 0 5 9 20 60 100 150 200 $((size / 2)) $((size - 40)) $((size - 1)); do
+for off in 0 5 9 20 60 100 150 200 211 219 $((size / 2)) $((size - 40)) $((size - 1)); do
     rm -rf "$tmp/b" && cp -r "$tmp/a" "$tmp/b"
     orig=$(od -An -tu1 -j "$off" -N1 "$tmp/b/seg-000001.rcpt" | tr -d ' ')
     new=$(( (orig + 1) % 256 ))
     printf "\\$(printf '%03o' "$new")" | dd of="$tmp/b/seg-000001.rcpt" bs=1 seek="$off" conv=notrunc 2>/dev/null
-    expect 1 "flipped byte $off: verify-one" -- "$UTXO" segments verify-one "$tmp/b/seg-000001.rcpt"
+    # A register the segment overwrites before reading it leaves a receipt
+    # that is valid alone -- for another pre-state, which only the chain
+    # check (the previous receipt's post digest) refuses.
+    if [ "$off" -lt 87 ] || [ "$off" -gt 210 ]; then
+        expect 1 "flipped byte $off: verify-one" -- "$UTXO" segments verify-one "$tmp/b/seg-000001.rcpt"
+    fi
     expect 1 "flipped byte $off: verify" -- "$UTXO" segments verify "$tmp/b"
 done
 # drop the last receipt; drop a middle one (the chain stops at the gap)
@@ -90,10 +99,12 @@ expect 1 "other run's receipt" -- "$UTXO" segments verify "$tmp/b"
 expect 0 "the other run's receipt is valid alone" -- "$UTXO" segments verify-one "$tmp/c/seg-000002.rcpt"
 
 # --- an ELF input (the fuzz corpus's htlc template: one argument byte is
-# malformed, so it rejects; a rejection proves like any outcome) ---------
+# malformed, so it rejects; a rejection proves like any outcome). 40
+# instructions and host-call cycles plus one stack page (1024): past one
+# 2^10 segment, so two ----------------------------------------------------
 tail -c +2 "$SRC/tests/fuzz/corpus/image/htlc_elf" > "$tmp/htlc.elf"
 expect 1 "prove ELF" -- "$UTXO" segments prove "$tmp/htlc.elf" --arg-hex 00 --po2 10 -o "$tmp/elf"
-grep -q '^proved rejected cycles=40 segments=1' "$tmp/out" && ok || bad "ELF prove: $(cat "$tmp/out")"
+grep -q '^proved rejected cycles=1064 segments=2' "$tmp/out" && ok || bad "ELF prove: $(cat "$tmp/out")"
 expect 1 "verify ELF run" -- "$UTXO" segments verify "$tmp/elf" --json
 grep -q '"valid":true' "$tmp/out" && grep -q '"status":"rejected"' "$tmp/out" && ok || bad "ELF verify: $(cat "$tmp/out")"
 expect 0 "ELF image equals predicate build" -- "$UTXO" predicate build "$tmp/htlc.elf" -o "$tmp/htlc.img"

@@ -131,18 +131,27 @@ START_TEST(long_run_splits_and_verifies)
     ck_assert_uint_gt(plain.cycles, 100000000u);
     ck_assert_int_eq(prove(&l, &a, budget, 20, 0, &proved), UTXO_OK);
     same_result(&plain, &proved);
-    /* Every segment but the last is exactly 2^20 cycles (the program makes
-     * no host call in its loops), so the count is the ceiling -- or one
-     * more when the final HALT would have crossed the last boundary. */
+    /* Every segment but the last is 2^20 cycles, or up to one page charge
+     * more (the program makes no host call in its loops), so the count is
+     * at most the ceiling -- or one more when the final HALT would have
+     * crossed the last boundary. */
     size_t expect = (size_t)((plain.cycles + (1u << 20) - 1) >> 20);
-    ck_assert(l.n == expect || l.n == expect + 1);
+    ck_assert(l.n <= expect + 1 &&
+              l.n + 1 >= (size_t)(plain.cycles / ((1u << 20) + UTXO_ABI_PAGE_CYCLES)));
     for (size_t i = 0; i + 1 < l.n; i++) {
-        utxo_receipt_info info;
+        utxo_receipt_info info, next;
         utxo_receipt_get_info(l.r[i], &info);
+        utxo_receipt_get_info(l.r[i + 1], &next);
         ck_assert_uint_eq(info.index, i);
         ck_assert_int_eq(info.final, 0);
-        if (i + 2 < l.n)
-            ck_assert_uint_eq(info.cycles_before, (uint64_t)i << 20);
+        /* A segment ends at the first instruction boundary at or past
+         * 2^20 cycles: a load or store that charges a fresh page
+         * (UTXO_ABI_PAGE_CYCLES) just before it can carry it past. */
+        if (i + 2 < l.n) {
+            ck_assert_uint_ge(next.cycles_before - info.cycles_before, 1u << 20);
+            ck_assert_uint_le(next.cycles_before - info.cycles_before,
+                              (1u << 20) + UTXO_ABI_PAGE_CYCLES);
+        }
     }
     ck_assert_int_eq(verify(&l, &a, budget, 0, 2, &checked), UTXO_OK);
     same_result(&plain, &checked);
@@ -423,9 +432,17 @@ START_TEST(witness_missing_or_extra_page)
     load_work();
     ck_assert_int_eq(prove(&l, &a, budget, 12, 0, &good), UTXO_OK);
     size_t n = l.n;
+    uint32_t wit[64] = {0}; /* witness pages of each segment */
+    ck_assert_uint_le(n, 64);
+    for (size_t i = 0; i < n; i++) {
+        utxo_receipt_info info;
+        utxo_receipt_get_info(l.r[i], &info);
+        wit[i] = info.witness_pages;
+    }
     rlist_free(&l);
     for (uint32_t seg = 0; seg < n; seg += 1 + n / 5) {
-        for (long drop = 0; drop < 3; drop++) {
+        ck_assert_uint_ge(wit[seg], 1);
+        for (long drop = 0; drop < 3 && drop < (long)wit[seg]; drop++) {
             seg_prove_opts o = {seg, drop, 0};
             memset(&l, 0, sizeof l);
             l.keep = 1;
@@ -541,7 +558,10 @@ START_TEST(hostcall_larger_than_segment)
                                          collect, &l),
                      UTXO_OK);
     same_result(&plain, &res);
-    ck_assert_uint_eq(l.n, 2); /* the call moves to a segment of its own */
+    /* The call moves to a segment of its own; the fresh page its digest
+     * lands on is charged after it (UTXO_ABI_PAGE_CYCLES) and takes that
+     * segment past its end, so the HALT runs in a third. */
+    ck_assert_uint_eq(l.n, 3);
     ck_assert_int_eq(utxo_segments_verify(&chk, img, sizeof img, NULL, 0, NULL, 100000, 0,
                                           (const utxo_receipt *const *)l.r, l.n, 1),
                      UTXO_OK);
@@ -626,8 +646,13 @@ START_TEST(transaction_context)
     ck_assert_int_ne(utxo_segments_verify(&chk, img, img_len, NULL, 0, &octx, 100000, 0,
                                           (const utxo_receipt *const *)l.r, l.n, 2),
                      UTXO_OK);
+    /* ... and so does, alone, a segment that reads it: the one with SIGHASH
+     * (whose fresh output page ends its segment) or, with it, the rest */
     utxo_receipt_check one;
-    ck_assert_int_ne(utxo_receipt_verify(&one, l.r[l.n - 1], &octx), UTXO_OK);
+    size_t rejected = 0;
+    for (size_t i = 0; i < l.n; i++)
+        rejected += utxo_receipt_verify(&one, l.r[i], &octx) != UTXO_OK;
+    ck_assert_uint_ge(rejected, 1);
     ck_assert_int_ne(utxo_receipt_verify(&one, l.r[l.n - 1], NULL), UTXO_OK);
     ck_assert_int_eq(utxo_receipt_verify(&one, l.r[l.n - 1], &ctx), UTXO_OK);
     /* the first segment only loops: valid under any context */

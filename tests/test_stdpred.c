@@ -16,6 +16,7 @@
 #include "utxo/abi.h"
 #include "predicates/cache.h"
 #include "predicates/image.h"
+#include "predicates/pred_run.h"
 #include "predicates/stdpred.h"
 #include "predicates/vm.h"
 
@@ -104,6 +105,19 @@ START_TEST(p2pk)
     r = run_spend(&s, sig, 64);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
     printf("p2pk: %zu-byte image, %llu cycles\n", s.img_len, (unsigned long long)r.cycles);
+    /* 28 instructions, SIGHASH (24), ED25519 over 32 bytes (20068), HALT
+     * (20), and one fresh page, the stack: 21164 (docs/PREDICATES.md). The
+     * image's two pages and the argument page are the loader's: free. */
+    ck_assert_uint_eq(r.cycles, 28 + (UTXO_COST_HOSTCALL + 32 / UTXO_COST_COPY_DIV) +
+                                    (UTXO_COST_HOSTCALL + UTXO_COST_ED25519_BASE +
+                                     32 * UTXO_COST_ED25519_BYTE + (64 + 32 + 32) / UTXO_COST_COPY_DIV) +
+                                    UTXO_COST_HOSTCALL + UTXO_ABI_PAGE_CYCLES);
+    ck_assert_uint_eq(r.cycles, 21164);
+    {
+        uint32_t n;
+        (void)vm_touched_pages(pred_thread_vm(), &n);
+        ck_assert_uint_eq(n, 4); /* parameters, code, arguments, stack */
+    }
     ck_rejects(&s, sig, 63, 1);
     sig[64] = 0;
     ck_rejects(&s, sig, 65, 1);
@@ -313,6 +327,9 @@ START_TEST(rsa2048)
     r = run_spend(&s, sig, 256);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
     printf("rsa: %zu-byte image, %llu cycles\n", s.img_len, (unsigned long long)r.cycles);
+    /* instructions and host calls (30152) and one stack page: the count
+     * depends on the lengths only, not on the key (docs/PREDICATES.md) */
+    ck_assert_uint_eq(r.cycles, 30152 + UTXO_ABI_PAGE_CYCLES);
     ck_rejects(&s, sig, 255, 1);
     sig[100] ^= 1;
     ck_rejects(&s, sig, 256, 3);

@@ -349,7 +349,18 @@ START_TEST(data_on_code_page)
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
     ck_assert_uint_eq(vm_reg(v, S2), n * (n + 1) / 2);
     ck_assert_uint_eq(r.cycles, 4 + 5 * n + 1 + HALT_CYCLES);
+    /* the stores patched the code page: it ran one instruction at a time */
+    ck_assert_uint_eq(vm_patched_pages(v), 1);
     check_splits(p, 100000);
+    /* the same data one page further: nothing patched */
+    b.w[2] = LUI(T2, ((ASM_BASE + 1024u + 0x800u) >> 12) & 0xFFFFFu);
+    b.w[3] = ADDI(T2, T2, (int32_t)((ASM_BASE + 1024u) << 20) >> 20);
+    vm_program *q = asm_program(&b);
+    r = run_prog(v, q, 100000);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_eq(vm_reg(v, S2), n * (n + 1) / 2);
+    ck_assert_uint_eq(vm_patched_pages(v), 0);
+    vm_program_free(q);
     vm_program_free(p);
     vm_free(v);
     asm_free(&b);
@@ -705,6 +716,54 @@ START_TEST(page_cost_metering)
 }
 END_TEST
 
+/* Every new machine charges the consensus page cost, UTXO_ABI_PAGE_CYCLES,
+ * for pages the run touches; the loader's pages (image, arguments, and
+ * bytes added with vm_load_bytes before the first instruction) are free. */
+START_TEST(consensus_page_cost)
+{
+    static const uint8_t extra[8] = {9, 8, 7, 6, 5, 4, 3, 2};
+    asm_buf b = {0};
+    asm_li(&b, S0, 0x00700000u);
+    asm_emit(&b, SW(S0, S0, 0));          /* a fresh page: charged */
+    asm_li(&b, S1, 0x00900000u);
+    asm_emit(&b, LBU(A0, S1, 5));         /* a loader page: free */
+    asm_emit(&b, SW(S0, SP, -4));         /* the stack page: charged */
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    vm *plain = asm_vm_new(), *v = vm_new();
+    utxo_vm_result r0, r;
+
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq(vm_load(plain, p, NULL, 0, NULL, 100000), UTXO_OK);
+    ck_assert_int_eq(vm_load_bytes(plain, 0x00900000u, extra, sizeof extra), 0);
+    ck_assert_int_eq(vm_run_until(plain, UINT64_MAX, &r0), VM_RUN_DONE);
+    ck_assert_int_eq(r0.status, UTXO_VM_REJECTED);
+    ck_assert_uint_eq(r0.exit_code, 4);
+    ck_assert_int_eq(vm_load(v, p, NULL, 0, NULL, 100000), UTXO_OK);
+    ck_assert_int_eq(vm_load_bytes(v, 0x00900000u, extra, sizeof extra), 0);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &r), VM_RUN_DONE);
+    ck_assert_int_eq(r.status, UTXO_VM_REJECTED);
+    ck_assert_uint_eq(r.exit_code, 4);
+    ck_assert_uint_eq(r.cycles, r0.cycles + 2 * UTXO_ABI_PAGE_CYCLES);
+    /* written by the guest instead of the loader, the page is charged */
+    ck_assert_int_eq(vm_load(v, p, NULL, 0, NULL, 100000), UTXO_OK);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &r), VM_RUN_DONE);
+    ck_assert_uint_eq(r.exit_code, 0);
+    ck_assert_uint_eq(r.cycles, r0.cycles + 3 * UTXO_ABI_PAGE_CYCLES);
+    /* vm_load_bytes belongs to the initial state only */
+    ck_assert_int_eq(vm_load(v, p, NULL, 0, NULL, 100000), UTXO_OK);
+    ck_assert_int_eq(vm_run_until(v, 3, &r), VM_RUN_PAUSED);
+    ck_assert_int_eq(vm_load_bytes(v, 0x00900000u, extra, sizeof extra), UTXO_VM_FAIL_BAD_ACCESS);
+    ck_assert_int_eq(vm_run_until(v, UINT64_MAX, &r), VM_RUN_DONE);
+    ck_assert_int_eq(vm_load_bytes(v, 0x00900000u, extra, sizeof extra), UTXO_VM_FAIL_BAD_ACCESS);
+    ck_assert_int_eq(vm_load_bytes(NULL, 0x00900000u, extra, sizeof extra), UTXO_VM_FAIL_BAD_ACCESS);
+    vm_program_free(p);
+    vm_free(plain);
+    vm_free(v);
+    asm_free(&b);
+}
+END_TEST
+
 struct thread_arg {
     const vm_program *p;
     struct snap want;
@@ -828,6 +887,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, program_validation);
     tcase_add_test(tc, reuse_resets_memory);
     tcase_add_test(tc, page_cost_metering);
+    tcase_add_test(tc, consensus_page_cost);
     tcase_add_test(tc, shared_program_threads);
     tcase_add_test(tc, self_modifying_threads);
     suite_add_tcase(s, tc);

@@ -6,11 +6,14 @@
  * same C compiled natively into this binary runs as the baseline, in the
  * same process, right after. Printed per workload:
  *
- *   bench vm workload=fib n=27 insns=... vm_ms=... native_ms=... mips=...
- *       native_ratio=...
+ *   bench vm workload=fib n=27 insns=... pages=... vm_ms=... native_ms=...
+ *       mips=... native_ratio=...
  *
  * insns is the exact instruction count of one run (cycles minus the halt
- * host call's cost), mips = insns / VM time, native_ratio = VM time / native
+ * host call's cost and the page charges: `pages` fresh pages the run
+ * touched, UTXO_ABI_PAGE_CYCLES each), mips = insns / VM time (the machine
+ * charges pages as in consensus; the time includes that metering),
+ * native_ratio = VM time / native
  * time (best of several repetitions each). Times are the thread's CPU time
  * (CLOCK_THREAD_CPUTIME_ID), so other load on a shared machine does not
  * distort them. The checksums of the two builds must agree, else the bench
@@ -95,13 +98,18 @@ static int bench_one(vm *v, const vm_program *p, const struct workload *w, int r
         best_vm = 1;
     if (best_native == 0)
         best_native = 1;
-    uint64_t insns = r.cycles - UTXO_COST_HOSTCALL;
+    /* Pages the run materialised itself: all touched but the loader's
+     * (image pages, and one page of arguments). */
+    uint32_t touched = 0;
+    (void)vm_touched_pages(v, &touched);
+    uint64_t pages = touched - vm_program_pages(p) - 1u;
+    uint64_t insns = r.cycles - UTXO_COST_HOSTCALL - pages * UTXO_ABI_PAGE_CYCLES;
     /* Integer arithmetic only: mips with one decimal, ratio with two. */
     uint64_t mips10 = insns * 10000u / best_vm;
     uint64_t ratio100 = best_vm * 100u / best_native;
-    printf("bench vm workload=%s n=%u insns=%llu vm_ms=%llu.%03llu native_ms=%llu.%03llu "
-           "mips=%llu.%llu native_ratio=%llu.%02llu\n",
-           w->name, w->n, (unsigned long long)insns,
+    printf("bench vm workload=%s n=%u insns=%llu pages=%llu vm_ms=%llu.%03llu "
+           "native_ms=%llu.%03llu mips=%llu.%llu native_ratio=%llu.%02llu\n",
+           w->name, w->n, (unsigned long long)insns, (unsigned long long)pages,
            (unsigned long long)(best_vm / 1000000u), (unsigned long long)(best_vm / 1000u % 1000u),
            (unsigned long long)(best_native / 1000000u),
            (unsigned long long)(best_native / 1000u % 1000u),

@@ -7,7 +7,8 @@
  *   - the memory layout a predicate may rely on,
  *   - the host-call numbers, their argument and result registers,
  *   - the fixed-layout records host calls write into guest memory,
- *   - the cost in cycles of every host call.
+ *   - the cost in cycles of every host call and of every fresh page of
+ *     memory a run touches.
  * Every number here is consensus: changing one changes which spends are
  * valid. docs/PREDICATES.md has the same tables with explanations.
  *
@@ -131,5 +132,22 @@
 /* divmod: + words(a) * (words(b) + 8) */
 /* cmp:    nothing more */
 #define UTXO_COST_DEBUG_BASE 20u        /* + copy cost */
+
+/* Memory. A run is charged UTXO_ABI_PAGE_CYCLES for every page of
+ * UTXO_ABI_PAGE_BYTES it materialises: the first time anything the run
+ * does touches a page that is not in memory yet -- a load, a store, or a
+ * host call reading or writing guest memory (an instruction fetch never
+ * materialises a page; it needs one already there). Each page is charged
+ * once per run, by the instruction (or host call) that first touches it;
+ * a charge that does not fit the budget fails the run OUT_OF_CYCLES with
+ * the count at the budget. The pages the loader fills before the first
+ * instruction -- the image's segments and the argument bytes -- are not
+ * charged: their number is bounded by the bytes the spending transaction
+ * carries and pays for. One cycle per byte of fresh memory makes a page
+ * cost the host (fault, zeroing at reset, a decode if code runs from it:
+ * 200-1400 ns measured) about what the same cycles of computation do, so
+ * touching memory is no cheaper per cycle than anything else
+ * (docs/VM.md, "Metering"). */
+#define UTXO_ABI_PAGE_CYCLES 1024u
 
 #endif /* UTXO_ABI_H */

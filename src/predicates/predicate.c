@@ -6,9 +6,10 @@
  * the calling thread's machine (one vm per thread, created on first use and
  * freed when the thread exits), writes the instance's parameter segment at
  * UTXO_ABI_PARAMS_BASE, and runs to the end. Writing the parameters after
- * the load gives exactly the memory that loading the whole image would:
- * both put the same bytes at the same addresses before the first
- * instruction, and neither costs a cycle.
+ * the load (vm_load_bytes) gives exactly the memory that loading the whole
+ * image would: both put the same bytes at the same addresses before the
+ * first instruction, and neither costs a cycle (loader pages are not
+ * charged the per-page cost, include/utxo/abi.h).
  */
 #include "config.h"
 
@@ -93,7 +94,7 @@ int pred_load(vm *v, const pc_entry *e, const uint8_t *args, uint32_t args_len,
     }
     params = pc_params(e, &plen);
     if (plen > 0) {
-        int f = vm_mem_write(v, UTXO_ABI_PARAMS_BASE, params, plen);
+        int f = vm_load_bytes(v, UTXO_ABI_PARAMS_BASE, params, plen);
         if (f != 0) { /* only the page limit can refuse it */
             memset(res, 0, sizeof *res);
             res->status = UTXO_VM_FAILED;

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "utxo/abi.h"
 #include "predicates/vm_internal.h"
 
 /* ---- programs ------------------------------------------------------- */
@@ -144,12 +145,8 @@ uint32_t vm_program_pages(const vm_program *p)
 
 /* ---- machines ------------------------------------------------------- */
 
-/* Page cost of a new machine (vm_set_page_cost). 0 until the consensus
- * value is chosen (docs/VM.md, "Worst cases"); a build can try another
- * with -DVM_PAGE_COST_DEFAULT=N. */
-#ifndef VM_PAGE_COST_DEFAULT
-#define VM_PAGE_COST_DEFAULT 0u
-#endif
+/* The machine's page size is the ABI's: the page charge is per ABI page. */
+_Static_assert(VM_PAGE_BYTES == UTXO_ABI_PAGE_BYTES, "VM and ABI page sizes differ");
 
 vm *vm_new(void)
 {
@@ -157,7 +154,7 @@ vm *vm_new(void)
     if (!v)
         return NULL;
     v->page_limit = VM_DEFAULT_PAGE_LIMIT;
-    v->page_cost = VM_PAGE_COST_DEFAULT;
+    v->page_cost = UTXO_ABI_PAGE_CYCLES; /* consensus: every run charges pages */
     if (vm_mem_init(v) != UTXO_OK) {
         vm_free(v);
         return NULL;
@@ -236,7 +233,7 @@ int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
     int rc = p ? vm_load_empty(v, p, args, args_len, ctx, budget) : UTXO_ERR_ARG;
     if (rc)
         return rc;
-    v->charging = 0; /* image and argument pages are paid for by size */
+    v->charging = 0; /* loader pages: the transaction pays for their bytes */
     for (uint32_t i = 0; i < p->n_pages; i++) {
         uint32_t pg = p->page_no[i];
         rc = vm_touch(v, pg);
@@ -263,6 +260,17 @@ int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
     v->x[11] = VM_ARGS_BASE;
     v->charging = 1;
     return UTXO_OK;
+}
+
+int vm_load_bytes(vm *v, uint32_t addr, const void *src, uint32_t len)
+{
+    if (!v || v->state != VM_LIVE || v->cycles != 0)
+        return UTXO_VM_FAIL_BAD_ACCESS; /* not the initial state */
+    uint32_t charging = v->charging;
+    v->charging = 0; /* loader pages, like the image's */
+    int rc = vm_mem_write(v, addr, src, len);
+    v->charging = charging;
+    return rc;
 }
 
 static void paused(const vm *v, utxo_vm_result *out)

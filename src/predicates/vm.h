@@ -95,20 +95,26 @@ void vm_free(vm *v);
 void vm_set_page_limit(vm *v, uint32_t pages);
 
 /* Cycles charged for every page the running program materialises (a load,
- * store or host-call access to a page not touched before in the run; image
- * and argument pages are not charged, nor pages installed from a witness or
- * pager). The charge lands on the instruction that touched the page; a
- * charge past the budget fails OUT_OF_CYCLES with the count at the budget.
- * Deterministic and consistent across split runs (a page is charged once
- * per run, when first materialised). Stays set across runs; default 0.
- * docs/VM.md ("Worst cases") says why a consensus value above 0 is needed:
- * a fresh page costs the host far more than an instruction. */
+ * store or host-call access to a page not touched before in the run). The
+ * pages vm_load and vm_load_bytes fill (image, arguments, parameters) are
+ * not charged, nor pages installed from a witness or a pager (they were
+ * charged in the run that first touched them). The charge lands on the
+ * instruction that touched the page; a charge past the budget fails
+ * OUT_OF_CYCLES with the count at the budget. Deterministic and the same
+ * for split runs (a page is charged once per run, when first materialised).
+ * Every new machine charges UTXO_ABI_PAGE_CYCLES (include/utxo/abi.h), the
+ * consensus value, and there is no build-time switch: code that validates
+ * must never call this. It exists for tests that count instructions
+ * exactly (they set 0 on a private machine) and for the fuzzer. Stays set
+ * across runs. */
 void vm_set_page_cost(vm *v, uint32_t cycles);
-/* The value docs/VM.md recommends for consensus: one cycle per byte of
- * fresh memory. With it, a program that spends its budget touching fresh
- * pages (or decoding fresh code pages) costs the host about what straight
- * computation does per cycle; with 0 it costs 200-1000x more. */
-#define VM_PAGE_COST_SUGGESTED 1024u
+
+/* Pages of this run whose decoded code was patched by a write (a guest
+ * store or a host-call write to a page the run had already executed code
+ * from): the interpreter runs such pages one instruction at a time (docs/
+ * VM.md, "Implementation"). Counted over the touched pages on each call;
+ * for tests and diagnostics, no consensus meaning. */
+uint32_t vm_patched_pages(const vm *v);
 
 /* One complete run: vm_load + vm_run_until(UINT64_MAX). p, args and ctx are
  * borrowed until the run ends. Returns UTXO_OK with *out filled (the outcome
@@ -125,6 +131,13 @@ int vm_run(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
 enum { VM_RUN_DONE = 0, VM_RUN_PAUSED = 1 };
 int vm_load(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
             const utxo_txctx *ctx, uint64_t budget);
+/* Adds len bytes at addr to the initial state of a run vm_load has just
+ * set up (before any instruction): like vm_mem_write, except that the pages
+ * it materialises are loader pages, not charged (vm_set_page_cost). The
+ * environment writes a standard instance's parameter segment this way, so a
+ * cached template plus parameters costs exactly what the whole image does.
+ * Returns 0 or a UTXO_VM_FAIL_* reason (BAD_ACCESS, MEMORY_LIMIT). */
+int vm_load_bytes(vm *v, uint32_t addr, const void *src, uint32_t len);
 int vm_run_until(vm *v, uint64_t stop_at, utxo_vm_result *out);
 
 /* State of a paused (or finished) run. vm_reg(v, 0) is always 0 and

@@ -470,6 +470,20 @@ void vm_set_pages_outside(vm *v, uint32_t n)
         v->pages_outside = n;
 }
 
+uint32_t vm_patched_pages(const vm *v)
+{
+    uint32_t n = 0;
+
+    if (!v)
+        return 0;
+    for (uint32_t i = 0; i < v->n_touched; i++) {
+        uint32_t p = v->touched[i];
+        if (v->pstate[p] == VM_PG_OWNCODE && v->dtab[p] && v->dtab[p]->patched)
+            n++;
+    }
+    return n;
+}
+
 const uint32_t *vm_touched_pages(const vm *v, uint32_t *n)
 {
     if (n)
