@@ -68,6 +68,10 @@ static utxo_vm_result run_spend(const spend *s, const uint8_t *args, size_t len)
     utxo_vm_result r;
 
     ck_assert_int_eq(utxo_predicate_run(&r, s->img, s->img_len, args, len, &s->ctx, BUDGET), UTXO_OK);
+    /* No standard predicate stores to a page it runs code from (their
+     * templates have no writable data; the SDK linker script would put it
+     * on a page of its own): no page of the run went into step mode. */
+    ck_assert_uint_eq(vm_patched_pages(pred_thread_vm()), 0);
     return r;
 }
 
