@@ -17,7 +17,7 @@
 #include "prover/chaingen.h"
 #include "utxo/ledger_int.h"
 #include "utxo/segments.h"
-#include "bench/seg_work_img.h"
+#include "prover/chain_work_img.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -25,7 +25,7 @@
 static inline const uint8_t *work_id(void)
 {
     static uint8_t id[32];
-    utxo_predicate_id(id, seg_work_img, sizeof seg_work_img);
+    utxo_predicate_id(id, chain_work_img, sizeof chain_work_img);
     return id;
 }
 
@@ -63,7 +63,7 @@ static inline void work_receipts(rlist *l, uint32_t rounds, unsigned po2)
 
     l->n = 0;
     work_args(args, rounds, 0xffffffffu);
-    ck_assert_int_eq(utxo_segments_prove(&res, seg_work_img, sizeof seg_work_img, args, 24, NULL,
+    ck_assert_int_eq(utxo_segments_prove(&res, chain_work_img, sizeof chain_work_img, args, 24, NULL,
                                          10000000, po2, 0, rlist_sink, l),
                      UTXO_OK);
     ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);

@@ -19,7 +19,7 @@
 #include "utxo/segments.h"
 #include "prover/receipt.h"
 #include "predicates/vm.h"
-#include "bench/seg_work_img.h"
+#include "prover/chain_work_img.h"
 
 static uint8_t *work_img;
 static size_t work_len;
@@ -35,8 +35,8 @@ static void load_work(void)
     fclose(f);
     ck_assert_uint_gt(work_len, 100);
     /* the copy compiled into `utxo bench segments` is the same image */
-    ck_assert_uint_eq(work_len, sizeof seg_work_img);
-    ck_assert(memcmp(work_img, seg_work_img, work_len) == 0);
+    ck_assert_uint_eq(work_len, sizeof chain_work_img);
+    ck_assert(memcmp(work_img, chain_work_img, work_len) == 0);
 }
 
 /* The six argument words of work.c. */

@@ -473,7 +473,7 @@ START_TEST(long_runs_through_receipts)
     /* block 2: spend lock0 with a run of many segments */
     tx = utxo_tx_new();
     work_args(args, 40, 0xffffffffu);
-    ck_assert_int_eq(utxo_tx_add_input(tx, &lock0, 2000000, seg_work_img, sizeof seg_work_img,
+    ck_assert_int_eq(utxo_tx_add_input(tx, &lock0, 2000000, chain_work_img, sizeof chain_work_img,
                                        args, 24), UTXO_OK);
     ck_assert_int_eq(utxo_tx_add_output(tx, 0, bp_gen_wallet_id(w.gen, 1), NULL, 0), UTXO_OK);
     fee = utxo_tx_min_fee(tx, &w.p);
@@ -519,7 +519,7 @@ START_TEST(long_runs_through_receipts)
     /* block 3: lock1 with a run that ends in a rejection, proven so */
     tx = utxo_tx_new();
     work_args(args, 30, 1234);
-    ck_assert_int_eq(utxo_tx_add_input(tx, &lock1, 2000000, seg_work_img, sizeof seg_work_img,
+    ck_assert_int_eq(utxo_tx_add_input(tx, &lock1, 2000000, chain_work_img, sizeof chain_work_img,
                                        args, 24), UTXO_OK);
     ck_assert_int_eq(utxo_tx_add_output(tx, 0, bp_gen_wallet_id(w.gen, 1), NULL, 0), UTXO_OK);
     tx->outputs[0].value = 10000000 - utxo_tx_min_fee(tx, &w.p);

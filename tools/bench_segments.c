@@ -4,7 +4,7 @@
  *
  *   bench segments prove_ratio=... verify_ratio=... speedup=... ...
  *
- * Workload: tests/segments/work.c, compiled in as bench/seg_work_img.h
+ * Workload: tests/segments/work.c, compiled in as src/prover/chain_work_img.h
  * (generated with tests/segments/work.img by gen_work.sh; test_segments
  * checks the two agree). Fields:
  *   plain_ms         utxo_predicate_run of the run (best of 3, CPU time of
@@ -38,7 +38,7 @@
 #include "utxo/segments.h"
 #include "bench.h"
 #include "util.h"
-#include "bench/seg_work_img.h"
+#include "prover/chain_work_img.h"
 
 /* CPU time of the whole process (all threads), in ns. */
 static uint64_t cpu_ns(void)
@@ -228,10 +228,10 @@ int bench_segments(int argc, char **argv)
         if (read_file(img_path, UTXO_IMAGE_MAX_BYTES, &img, &img_len) != 0)
             return EXIT_USAGE;
     } else {
-        if ((img = malloc(sizeof seg_work_img)) == NULL)
+        if ((img = malloc(sizeof chain_work_img)) == NULL)
             return EXIT_USAGE;
-        memcpy(img, seg_work_img, sizeof seg_work_img);
-        img_len = sizeof seg_work_img;
+        memcpy(img, chain_work_img, sizeof chain_work_img);
+        img_len = sizeof chain_work_img;
     }
 
     /* 1. compute-heavy run: hash chain + 256 KiB sieve + 1 MiB touched */

@@ -40,7 +40,7 @@ utxo_SOURCES += tools/cmd_wallet.c tools/bench_wallet.c
 # end wallet
 
 # continuations (cont): utxo segments prove|verify|verify-one, utxo bench segments
-utxo_SOURCES += tools/cmd_segments.c tools/bench_segments.c tools/bench/seg_work_img.h
+utxo_SOURCES += tools/cmd_segments.c tools/bench_segments.c
 # end continuations
 
 # chain: utxo genesis|gen|demo|sequence
