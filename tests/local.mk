@@ -273,7 +273,7 @@ EXTRA_DIST += tests/segments_cli.sh tests/segments_img.sh
 seg-work-img: utxo$(EXEEXT)
 	RV_CC='$(RV_CC)' RV_LD='$(RV_LD)' $(SHELL) $(srcdir)/tests/segments/gen_work.sh \
 		$(abs_top_srcdir) $(srcdir)/tests/segments/work.img ./utxo$(EXEEXT) \
-		$(srcdir)/src/prover/chain_work_img.h
+		$(srcdir)/src/chain/work_img.h
 .PHONY: seg-work-img
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_receipt

@@ -1,7 +1,7 @@
 /*
  * mkchain.c — writes a test chain for tests/verify_cli.sh: a block file and
  * its proof file (docs/STATELESS.md) made by the deterministic payment
- * generator (src/prover/chaingen.c): a genesis allocating to pay-to-pubkey
+ * generator (src/chain/workload.c): a genesis allocating to pay-to-pubkey
  * wallets, then blocks of signed payments. Not installed.
  *
  * usage: mkchain BLOCKS PROOFS N_BLOCKS [TXS_PER_BLOCK [SEED]]
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <sodium.h>
 #include "utxo.h"
-#include "prover/chain.h"
-#include "prover/chaingen.h"
+#include "chain/chain.h"
+#include "chain/workload.h"
 
 int main(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # segments_img.sh — the committed image of the continuation workload
-# (tests/segments/work.img, and its copy src/prover/chain_work_img.h) must be
+# (tests/segments/work.img, and its copy src/chain/work_img.h) must be
 # exactly what tests/segments/gen_work.sh builds from tests/segments/work.c
 # with clang-14 / ld.lld-14. Skipped (77) without that toolchain.
 set -eu
@@ -11,10 +11,10 @@ for t in "${RV_CC:-clang-14}" "${RV_LD:-ld.lld-14}"; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-sh "$top_srcdir/tests/segments/gen_work.sh" "$top_srcdir" "$tmp/work.img" "$top_builddir/utxo" "$tmp/chain_work_img.h"
+sh "$top_srcdir/tests/segments/gen_work.sh" "$top_srcdir" "$tmp/work.img" "$top_builddir/utxo" "$tmp/work_img.h"
 if ! cmp -s "$tmp/work.img" "$top_srcdir/tests/segments/work.img" ||
-   ! cmp -s "$tmp/chain_work_img.h" "$top_srcdir/src/prover/chain_work_img.h"; then
-    echo "tests/segments/work.img or src/prover/chain_work_img.h is stale: run 'make seg-work-img' and commit both" >&2
+   ! cmp -s "$tmp/work_img.h" "$top_srcdir/src/chain/work_img.h"; then
+    echo "tests/segments/work.img or src/chain/work_img.h is stale: run 'make seg-work-img' and commit both" >&2
     exit 1
 fi
-echo "work.img and chain_work_img.h match a fresh build"
+echo "work.img and chain/work_img.h match a fresh build"

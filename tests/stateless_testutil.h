@@ -14,10 +14,10 @@
 #include "testutil.h"
 #include "utxo/stateless.h"
 #include "utxo/blockfile.h"
-#include "prover/chaingen.h"
+#include "chain/workload.h"
 #include "utxo/ledger_int.h"
 #include "utxo/segments.h"
-#include "prover/chain_work_img.h"
+#include "chain/work_img.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

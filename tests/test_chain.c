@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "testutil.h"
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "utxo/builder.h"
 
 /* ---- a small in-memory chain with three funded wallets ------------------- */

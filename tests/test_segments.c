@@ -19,7 +19,7 @@
 #include "utxo/segments.h"
 #include "prover/receipt.h"
 #include "predicates/vm.h"
-#include "prover/chain_work_img.h"
+#include "chain/work_img.h"
 
 static uint8_t *work_img;
 static size_t work_len;

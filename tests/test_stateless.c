@@ -3,7 +3,7 @@
  * same-block spends, every kind of rejection, long runs through receipts.
  * Encodings, files and resume are in test_stateless_codec.c.
  *
- * Chains are made by the deterministic generator (src/prover/chaingen.c):
+ * Chains are made by the deterministic generator (src/chain/workload.c):
  * a genesis allocating to pay-to-pubkey wallets, then blocks of signed
  * payments spending old and recent coins, with chains of spends inside one
  * block. Every valid block is checked by a validator holding only roots,

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include "testutil.h"
 #include "utxo/store.h"
-#include "prover/chaingen.h"
+#include "chain/workload.h"
 #include "sqlstore/store_int.h"
 
 #define N_BLOCKS 14

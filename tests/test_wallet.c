@@ -3,7 +3,7 @@
  * handling (a wrong one is rejected and leaves the file byte for byte as it
  * was; watch-only opens; changing it), restoring from the master seed, and
  * a generated history synced block by block from the proof bundles of the
- * chain builder (src/prover/chainbuild.h) while the full node's store
+ * chain builder (src/chain/chainbuild.h) while the full node's store
  * (utxo/store.h) and an independent stateless validator replay the same
  * blocks: after every block the wallet's balance equals the store's sum
  * over the wallet's predicate ids, the wallet holds the validator's roots,
@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include "testutil.h"
 #include "utxo/store.h"
-#include "prover/chainbuild.h"
+#include "chain/chainbuild.h"
 #include "witness/acc.h"
 
 #define PASS "correct horse battery staple"

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sodium.h>
 #include "utxo.h"
-#include "prover/chain.h"
-#include "prover/chainbuild.h"
+#include "chain/chain.h"
+#include "chain/chainbuild.h"
 
 static utxo_tx *read_tx(const char *path, const utxo_params *p)
 {

@@ -48,7 +48,7 @@
 #include "utxo.h"
 #include "utxo/store.h"
 #include "bench.h"
-#include "prover/chaingen.h"
+#include "chain/workload.h"
 #include "sqlstore/store_int.h"
 #include "util.h"
 

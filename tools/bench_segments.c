@@ -4,7 +4,7 @@
  *
  *   bench segments prove_ratio=... verify_ratio=... speedup=... ...
  *
- * Workload: tests/segments/work.c, compiled in as src/prover/chain_work_img.h
+ * Workload: tests/segments/work.c, compiled in as src/chain/work_img.h
  * (generated with tests/segments/work.img by gen_work.sh; test_segments
  * checks the two agree). Fields:
  *   plain_ms         utxo_predicate_run of the run (best of 3, CPU time of
@@ -38,7 +38,7 @@
 #include "utxo/segments.h"
 #include "bench.h"
 #include "util.h"
-#include "prover/chain_work_img.h"
+#include "chain/work_img.h"
 
 /* CPU time of the whole process (all threads), in ns. */
 static uint64_t cpu_ns(void)

@@ -3,7 +3,7 @@
  * (docs/STATELESS.md, "Measured").
  *
  * A chain of pay-to-pubkey payments is made by the deterministic generator
- * (src/prover/chaingen.c) and encoded as a validator receives it. Then:
+ * (src/chain/workload.c) and encoded as a validator receives it. Then:
  *
  *   throughput  blocks decoded and validated (header signature, bundle,
  *               context-free and contextual rules, accumulator proof, every
@@ -32,7 +32,7 @@
 #include "utxo.h"
 #include "bench.h"
 #include "util.h"
-#include "prover/chaingen.h"
+#include "chain/workload.h"
 
 typedef struct enc_chain {
     size_t n;

@@ -30,7 +30,7 @@
 #include "util.h"
 #include "utxo/splitmix.h"
 #include "witness/acc.h"
-#include "prover/chainbuild.h"
+#include "chain/chainbuild.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

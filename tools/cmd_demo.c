@@ -1,7 +1,7 @@
 /*
  * cmd_demo.c — `utxo demo`: the whole pipeline on an embedded default, in a
  * fresh data directory (SQLite, no server). Four stages, each timed:
- *   1. gen     a deterministic history (src/prover/chain_gen.c): the
+ *   1. gen     a deterministic history (src/chain/history.c): the
  *              sequencer's block file and proofs, invalid.txs;
  *   2. replay  the block file into a store (node.db), every block validated
  *              in full, predicates on all cores;
@@ -30,7 +30,7 @@
 #include "utxo/stateless.h"
 #include "utxo/store.h"
 #include "prover/blockproof.h"
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "commands.h"
 #include "json.h"
 #include "util.h"

@@ -1,7 +1,7 @@
 /*
  * cmd_gen.c — `utxo gen --blocks N --seed S [--tx-per-block M] -o DIR`:
  * writes a deterministic, realistic history into a new chain directory
- * (src/prover/chain_gen.c, docs/CHAIN.md): the block file, its proof file
+ * (src/chain/history.c, docs/CHAIN.md): the block file, its proof file
  * with segment receipts for the long runs, the sequencer key and
  * invalid.txs. The same options give the same bytes.
  */
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "utxo.h"
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "commands.h"
 #include "json.h"
 #include "util.h"

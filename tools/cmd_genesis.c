@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "utxo.h"
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "commands.h"
 #include "json.h"
 #include "util.h"

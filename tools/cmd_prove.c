@@ -17,7 +17,7 @@
 #include "utxo/blockfile.h"
 #include "utxo/segments.h"
 #include "utxo/store.h"
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "commands.h"
 #include "store_util.h"
 #include "util.h"

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <sodium.h>
 #include "utxo.h"
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "commands.h"
 #include "json.h"
 #include "store_util.h"

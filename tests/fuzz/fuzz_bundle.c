@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "utxo.h"
-#include "prover/chaingen.h"
+#include "chain/workload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

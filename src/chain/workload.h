@@ -1,5 +1,5 @@
 /*
- * chaingen.h — a deterministic workload generator on top of the chain
+ * chain/workload.h — a deterministic workload generator on top of the chain
  * builder: wallets holding pay-to-pubkey coins, a genesis block allocating
  * to them, then blocks of signed payments that spend old and recent coins,
  * including chains of spends inside one block (a payment spending an output
@@ -10,7 +10,7 @@
 #ifndef UTXO_SRC_CHAINGEN_H
 #define UTXO_SRC_CHAINGEN_H
 
-#include "prover/chainbuild.h"
+#include "chain/chainbuild.h"
 
 typedef struct bp_gen_opts {
     uint32_t n_wallets;      /* distinct pay-to-pubkey keys (>= 1) */

@@ -18,7 +18,7 @@
 
 #include "utxo/blockfile.h"
 #include "utxo/store.h"
-#include "prover/chainbuild.h"
+#include "chain/chainbuild.h"
 
 /* ---- mempool ------------------------------------------------------------ */
 

@@ -1,5 +1,5 @@
 /*
- * chaingen.c — the deterministic payment workload (chaingen.h). Coins live
+ * chain/workload.c — the deterministic payment workload (chain/workload.h). Coins live
  * in one array in creation order (spent ones are swap-removed, which keeps
  * the tail roughly the newest); each input is the newest coin (a chain of
  * spends, usually inside the block being built), a recent one or any one,
@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "prover/chaingen.h"
+#include "chain/workload.h"
 #include "predicates/stdpred.h"
 #include "utxo/ledger_int.h"
 #include "utxo/splitmix.h"

@@ -1,5 +1,5 @@
 /*
- * wallet_send.c — payments from the wallet (utxo_wallet_send): every coin
+ * wallet/send.c — payments from the wallet (utxo_wallet_send): every coin
  * is offered to the builder's coin selection (utxo/builder.h rules), change
  * goes to the next key of the wallet (stored only when change is paid),
  * each selected coin is signed with its derived key (wiped at once), the
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "sqlstore/wallet_int.h"
+#include "wallet/wallet_int.h"
 
 /* Reserves the inputs of tx for it (one SQL transaction). */
 static int reserve(utxo_wallet *w, const utxo_tx *tx)

@@ -1,13 +1,13 @@
 /*
- * chain_gen_int.h — the history generator's state, shared by its two files:
- * chain_gen.c (keys, coins, transactions, blocks) and chain_invalid.c (the
+ * chain/history_int.h — the history generator's state, shared by its two files:
+ * chain/history.c (keys, coins, transactions, blocks) and chain/invalid.c (the
  * reserve coins and the invalid transactions written to invalid.txs).
  * Prefix gen_. Not installed.
  */
 #ifndef UTXO_SRC_CHAIN_GEN_INT_H
 #define UTXO_SRC_CHAIN_GEN_INT_H
 
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "utxo/builder.h"
 #include "utxo/segments.h"
 
@@ -86,7 +86,7 @@ int gen_out_special(gen *g, gen_out *o, unsigned kind, uint64_t value, uint32_t 
 int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, size_t n_out,
                 uint32_t change, bool submit, utxo_tx **out, utxo_verdict *vd);
 
-/* chain_invalid.c */
+/* chain/invalid.c */
 int gen_genesis_coins(gen *g, const chain_alloc *allocs, uint32_t n);
 int gen_measure_work(gen *g);
 int gen_reserves(gen *g);

@@ -1,5 +1,5 @@
 /*
- * chain_mempool.c — the sequencer's mempool (chain.h, mp_): transactions
+ * chain/mempool.c — the sequencer's mempool (chain.h, mp_): transactions
  * validated against the confirmed UTXO set plus the outputs of the
  * transactions it already holds, kept in arrival order, and the choice of a
  * block's transactions by fee rate under the block limits, a transaction
@@ -13,7 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "prover/chain.h"
+#include "chain/chain.h"
 
 typedef struct mp_entry {
     utxo_tx *tx;

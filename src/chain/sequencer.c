@@ -1,5 +1,5 @@
 /*
- * chain_seq.c — the chain directory and its sequencer (chain.h): genesis
+ * chain/sequencer.c — the chain directory and its sequencer (chain.h): genesis
  * (key file, block and proof files with the genesis block), opening a chain
  * as its sequencer (the block file replayed into the in-memory chain
  * builder, every block re-sealed and compared with the file), and sealing
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "utxo/keys.h"
 #include "utxo/segments.h"
 

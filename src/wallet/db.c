@@ -1,9 +1,9 @@
 /*
- * wallet_db.c — the wallet's SQLite file (utxo/wallet.h): schema, creation
+ * wallet/db.c — the wallet's SQLite file (utxo/wallet.h): schema, creation
  * and opening, the passphrase (Argon2id + secretbox over the master seed),
- * and keys. Queries are in wallet_query.c, blocks come in through
- * wallet_sync.c (undone by wallet_undo.c), payments go out through
- * wallet_send.c. The schema and the encodings of the meta rows are tabled
+ * and keys. Queries are in wallet/query.c, blocks come in through
+ * wallet/sync.c (undone by wallet/undo.c), payments go out through
+ * wallet/send.c. The schema and the encodings of the meta rows are tabled
  * in docs/WALLET.md.
  */
 #include "config.h"
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "sqlstore/wallet_int.h"
+#include "wallet/wallet_int.h"
 #include "utxo/codec.h"
 
 #define WALLET_MAGIC "utxo.wallet"

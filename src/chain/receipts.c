@@ -1,5 +1,5 @@
 /*
- * chain_receipts.c — segment receipts for a finished bundle (chain.h,
+ * chain/receipts.c — segment receipts for a finished bundle (chain.h,
  * chain_receipts_add): the prover side of `utxo demo`'s prove stage and of
  * the history generator. A store's bundle carries the accumulator proof and
  * the spent outputs; this adds, for every input whose run takes more than
@@ -12,7 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "prover/chain.h"
+#include "chain/chain.h"
 #include "utxo/segments.h"
 
 int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_params *p,

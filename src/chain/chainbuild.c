@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "prover/chainbuild.h"
+#include "chain/chainbuild.h"
 #include "utxo/ledger_int.h"
 
 typedef struct utxo_slot {

@@ -1,14 +1,14 @@
 /*
- * wallet_query.c — what a wallet reports (utxo/wallet.h): its next height
+ * wallet/query.c — what a wallet reports (utxo/wallet.h): its next height
  * and roots, balance, reserved coins and their release, the coin list and
  * the history. Read-only except utxo_wallet_abandon. The file itself is
- * wallet_db.c; schema in docs/WALLET.md.
+ * wallet/db.c; schema in docs/WALLET.md.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include "sqlstore/wallet_int.h"
+#include "wallet/wallet_int.h"
 
 uint32_t utxo_wallet_next_height(const utxo_wallet *w)
 {

@@ -1,8 +1,8 @@
 /*
  * wallet_int.h — internals of the wallet (utxo/wallet.h) shared by its
- * files: wallet_db.c (the file: schema, passphrase, keys), wallet_query.c
- * (balance, coins, history), wallet_sync.c (blocks in, proofs across
- * blocks, per-coin proofs), wallet_undo.c (rollback) and wallet_send.c
+ * files: wallet/db.c (the file: schema, passphrase, keys), wallet/query.c
+ * (balance, coins, history), wallet/sync.c (blocks in, proofs across
+ * blocks, per-coin proofs), wallet/undo.c (rollback) and wallet/send.c
  * (payments). Prefix wdb_. Schema: docs/WALLET.md.
  */
 #ifndef UTXO_SRC_WALLET_INT_H

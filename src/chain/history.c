@@ -1,5 +1,5 @@
 /*
- * chain_gen.c — the history generator behind `utxo gen` and `utxo demo`
+ * chain/history.c — the history generator behind `utxo gen` and `utxo demo`
  * (chain.h, gen_). From one 64-bit seed it derives a master seed, the
  * wallets' keys (utxo_keypair_derive, the wallet key derivation), the
  * sequencer's key, hash-lock secrets and RSA-2048 keys, then plays a chain
@@ -11,7 +11,7 @@
  * hash lock, time lock, HTLC claim and refund, RSA); long runs of the work
  * predicate (tests/segments/work.c) whose receipts go into the bundles; and
  * at the end invalid.txs, transactions the mempool must reject, each with
- * the expected code (chain_invalid.c). Same options: same bytes.
+ * the expected code (chain/invalid.c). Same options: same bytes.
  */
 #include "config.h"
 
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <gmp.h>
 #include <sodium.h>
-#include "prover/chain_gen_int.h"
-#include "prover/chain_work_img.h"
+#include "chain/history_int.h"
+#include "chain/work_img.h"
 #include "utxo/ledger_int.h"
 #include "utxo/splitmix.h"
 

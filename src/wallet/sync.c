@@ -1,5 +1,5 @@
 /*
- * wallet_sync.c — blocks into the wallet (utxo/wallet.h): stateless
+ * wallet/sync.c — blocks into the wallet (utxo/wallet.h): stateless
  * validation with the wallet's own validator state, then, in one SQL
  * transaction, the coins that leave and enter, the history rows, and the
  * wallet's batch proof carried across the block with acc_proof_update from
@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "sqlstore/wallet_int.h"
+#include "wallet/wallet_int.h"
 #include "prover/blockproof.h"
 
 /* Everything the block means for the wallet, computed before any write. */

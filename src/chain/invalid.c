@@ -1,5 +1,5 @@
 /*
- * chain_invalid.c — the generator's bookends (chain_gen_int.h): the genesis
+ * chain/invalid.c — the generator's bookends (chain/history_int.h): the genesis
  * coins, the long-run budget, the reserve coins locked in block 1 that the
  * generator never spends, and invalid.txs: transactions built against the
  * final chain that the mempool must reject, each written with the code it
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "prover/chain_gen_int.h"
+#include "chain/history_int.h"
 #include "utxo/ledger_int.h"
 
 int gen_genesis_coins(gen *g, const chain_alloc *allocs, uint32_t n)

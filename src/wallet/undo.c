@@ -1,5 +1,5 @@
 /*
- * wallet_undo.c — undoing blocks in the wallet (utxo_wallet_rollback), for
+ * wallet/undo.c — undoing blocks in the wallet (utxo_wallet_rollback), for
  * when the chain it follows is replaced above some height.
  *
  * Each applied block leaves an undo record (table `undo`, docs/WALLET.md):
@@ -18,7 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "sqlstore/wallet_int.h"
+#include "wallet/wallet_int.h"
 
 /* The fixed part of an encoded coin row, datum length prefix excluded. */
 #define UNDO_COIN_FIXED (8 + 32 + 4 + 8 + 32 + 4 + 4 + 32)
