@@ -202,10 +202,15 @@ int cmd_replay(int argc, char **argv)
         if (rc != UTXO_OK) {
             if (pr.on)
                 fputc('\n', stderr);
-            errorf("%s: block %u (offset %llu) rejected: %s", blocks, h, (unsigned long long)off,
-                   utxo_store_errmsg(s));
-            utxo_block_free(b);
             ex = store_cli_exit(rc);
+            if (ex == EXIT_INVALID)
+                errorf("%s: block %u (offset %llu) rejected: %s", blocks, h,
+                       (unsigned long long)off, utxo_store_errmsg(s));
+            else   /* storage, not the block: the store stays at its tip */
+                errorf("%s: block %u (offset %llu) not applied: %s; the store keeps its "
+                       "%u blocks, run again to resume", blocks, h, (unsigned long long)off,
+                       utxo_store_errmsg(s), h);
+            utxo_block_free(b);
             goto done;
         }
         txs += b->n_txs;

@@ -11,8 +11,10 @@ int cmd_bench(int argc, char **argv);
 int cmd_predicate(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
-/* the store (tools/cmd_replay.c, cmd_prove.c, cmd_utxos.c, cmd_rollback.c) */
+/* the store (tools/cmd_replay.c, cmd_prove.c, cmd_utxos.c, cmd_rollback.c,
+ * cmd_check.c) */
 int cmd_replay(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_utxos(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);

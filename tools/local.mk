@@ -32,7 +32,7 @@ utxo_SOURCES += tools/cmd_verify.c tools/bench_validator.c
 
 # store: utxo replay|prove|utxos|rollback, utxo bench replay
 utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd_rollback.c \
-	tools/store_util.c tools/store_util.h tools/bench_replay.c
+	tools/cmd_check.c tools/store_util.c tools/store_util.h tools/bench_replay.c
 # end store
 
 # wallet: utxo wallet new|address|balance|history|sync|send

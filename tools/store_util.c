@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 #include "store_util.h"
 #include "util.h"
 
@@ -14,7 +15,11 @@ int store_cli_open(utxo_store **s, const char *path, const utxo_params *params, 
     int rc = utxo_store_open(s, path, params, flags, threads, msg, sizeof msg);
 
     if (rc != UTXO_OK) {
-        errorf("%s: %s", path, msg[0] ? msg : utxo_strerror(rc));
+        /* the library's messages mostly name the path already */
+        if (msg[0] != '\0' && strncmp(msg, path, strlen(path)) == 0)
+            errorf("%s", msg);
+        else
+            errorf("%s: %s", path, msg[0] ? msg : utxo_strerror(rc));
         return EXIT_USAGE;
     }
     return EXIT_VALID;

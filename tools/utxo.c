@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"prove", cmd_prove, "write a store's proof bundles as a proof file (prove --help)"},
     {"utxos", cmd_utxos, "list a store's unspent outputs, by predicate id (utxos --help)"},
     {"rollback", cmd_rollback, "undo a store's blocks above a height (rollback --help)"},
+    {"check", cmd_check, "check a store's integrity: blocks, bundles, forest, rows (check --help)"},
     {"wallet", cmd_wallet, "a wallet file: new, address, balance, sync, send (wallet --help)"},
     {"segments", cmd_segments, "prove a predicate run into segment receipts, verify them (segments --help)"},
     {"bench", cmd_bench, "run a benchmark and print `bench NAME FIELD=VALUE ...` lines"},

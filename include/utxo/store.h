@@ -37,7 +37,11 @@ extern "C" {
 /* Flags for utxo_store_open. */
 #define UTXO_STORE_CREATE 1u    /* create the file when it does not exist */
 #define UTXO_STORE_READONLY 2u  /* queries only; apply and rollback fail */
-#define UTXO_STORE_FLAGS_MASK 3u
+/* With READONLY only: open even when the consistency check fails (for
+ * utxo_store_check, which reports what is wrong); the schema and the
+ * metadata row must still read. */
+#define UTXO_STORE_UNCHECKED 4u
+#define UTXO_STORE_FLAGS_MASK 7u
 
 typedef struct utxo_store utxo_store;
 
@@ -54,6 +58,14 @@ typedef struct utxo_store utxo_store;
  * one), the stored parameters, and that the accumulator recomputed from the
  * forest matches the recorded state and the tip header's digest
  * (UTXO_ERR_STORE_CORRUPT otherwise). *out is NULL on any error.
+ * A writable open takes the store's writer lock (a flock on PATH.lock,
+ * holding the writer's pid) until close: a second writer, in this process
+ * or another, gets UTXO_ERR_STORE_BUSY, "store busy (held by pid N)", and
+ * changes nothing. Read-only opens take no lock. A read-only open on a
+ * medium where SQLite cannot create the -shm file works when the
+ * write-ahead log is empty; with committed blocks still in it, the message
+ * says so (UTXO_ERR_IO). File system failures (read-only, permission,
+ * disk full) are UTXO_ERR_IO with the path and the reason in the message.
  */
 UTXO_WARN_UNUSED int utxo_store_open(utxo_store **out, const char *path, const utxo_params *params,
                                      unsigned flags, unsigned threads, char *msg, size_t msg_len);
@@ -139,6 +151,12 @@ int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
  * The encoded proof bundle of the block at height (utxo/stateless.h): a new
  * buffer in *bytes of *len bytes, freed by the caller with free().
  * UTXO_ERR_STORE_HEIGHT when the store holds no such block.
+ * A bundle is handed out only after it verified against the accumulator
+ * before its block (walked from genesis with the stored blocks and bundles,
+ * accumulator work only; consecutive heights cost one step each, the first
+ * call at height h costs h steps): a damaged bundle, or one after it on
+ * the walk, is UTXO_ERR_STORE_CORRUPT naming the block, and nothing is
+ * returned.
  */
 int utxo_store_get_bundle(utxo_store *s, uint32_t height, uint8_t **bytes, size_t *len);
 
@@ -156,6 +174,31 @@ int utxo_store_get_block(utxo_store *s, uint32_t height, utxo_block **out, uint8
  * out_len >= 8 + 64 * 32 always suffices); *written gets the length.
  */
 int utxo_store_acc_state(utxo_store *s, uint8_t *out, size_t out_len, size_t *written);
+
+/* ---- checking ------------------------------------------------------------ */
+
+/** Called by utxo_store_check with each problem found (a NUL-terminated
+ *  line saying what is wrong and where; valid during the call). */
+typedef void (*utxo_store_check_fn)(void *arg, const char *problem);
+
+/**
+ * Checks the whole store, in one read snapshot, without writing: SQLite's
+ * integrity_check; every block (decodes, stored hash, height, previous hash,
+ * sequencer signature, time, leaf count); every proof bundle verified
+ * against the accumulator before its block, walked from genesis, ending at
+ * the recorded state; the metadata (tip, digest, counts); every forest node
+ * against its children and parent, and the roots against the recorded
+ * state; every unspent row against its forest leaf, and the live leaves
+ * against the rows; the undo records of the last undo_blocks blocks against
+ * their blocks and bundles. report (may be NULL) gets each problem, at most
+ * 1000 (n_problems, may be NULL, counts them all).
+ * Returns UTXO_OK when sound, UTXO_ERR_STORE_CORRUPT when problems were
+ * found, another code when the check itself failed (I/O, memory; message
+ * in utxo_store_errmsg). Open the store with UTXO_STORE_READONLY |
+ * UTXO_STORE_UNCHECKED to check one whose opening check fails.
+ */
+int utxo_store_check(utxo_store *s, uint32_t undo_blocks, utxo_store_check_fn report, void *arg,
+                     uint64_t *n_problems);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@ libutxo_core_la_SOURCES += \
 	src/sqlstore/apply.c \
 	src/sqlstore/rollback.c \
 	src/sqlstore/query.c \
-	src/sqlstore/checkpoint.c
+	src/sqlstore/checkpoint.c \
+	src/sqlstore/check.c
 noinst_HEADERS += src/sqlstore/store_int.h
 utxoinclude_HEADERS += include/utxo/store.h

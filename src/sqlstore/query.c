@@ -209,6 +209,12 @@ int utxo_store_get_bundle(utxo_store *s, uint32_t height, uint8_t **bytes, size_
         }
     }
     sqlite3_reset(q);
+    /* never hand out a bundle that does not verify (check.c) */
+    if (rc == UTXO_OK && (rc = store_serve_check(s, height, *bytes, *len)) != UTXO_OK) {
+        free(*bytes);
+        *bytes = NULL;
+        *len = 0;
+    }
     return rc;
 }
 

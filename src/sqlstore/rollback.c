@@ -81,6 +81,9 @@ static int undo_block(utxo_store *s, uint32_t h)
         rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "undo record of block %u does not decode", h);
         goto done;
     }
+    /* checked against the block and its proof bundle before it is used */
+    if ((rc = store_undo_verify(s, b, v, n)) != UTXO_OK)
+        goto done;
     if ((rc = bp_layout_build(&L, b, &bt, &bi)) != UTXO_OK || L.n_external != n ||
         count_before + L.n_created != s->meta.acc.count) {
         rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block %u does not match its undo record", h);

@@ -7,10 +7,18 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "sqlstore/store_int.h"
 
 static const char *const schema_sql =
@@ -93,7 +101,30 @@ int store_fail(utxo_store *s, int rc, const char *fmt, ...)
     return rc;
 }
 
-static int sql_code(int sc)
+const char *store_errno_text(int e)
+{
+    switch (e) {
+    case EROFS:
+        return "read-only file system";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
+    case ENOSPC:
+        return "no space left on device (disk full)";
+#ifdef EDQUOT
+    case EDQUOT:
+        return "disk quota exceeded";
+#endif
+    case EFBIG:
+        return "file too large (the file size limit is reached)";
+    case ENOENT:
+        return "no such file or directory";
+    default:
+        return strerror(e);
+    }
+}
+
+static int sql_code(const utxo_store *s, int sc)
 {
     switch (sc & 0xff) {
     case SQLITE_BUSY:
@@ -104,9 +135,13 @@ static int sql_code(int sc)
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
         return UTXO_ERR_IO;
     case SQLITE_READONLY:
-        return UTXO_ERR_STORE_READONLY;
+        /* a store opened for queries is "open read-only"; a writable one
+         * that cannot write is a file system matter (read-only mount,
+         * permissions) */
+        return (s->flags & UTXO_STORE_READONLY) ? UTXO_ERR_STORE_READONLY : UTXO_ERR_IO;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return UTXO_ERR_STORE_CORRUPT;
@@ -115,11 +150,64 @@ static int sql_code(int sc)
     }
 }
 
+/*
+ * The errno behind a failed write to the store when SQLite did not keep
+ * one (it often reports a short write as plain SQLITE_IOERR or
+ * SQLITE_FULL): the file system is read-only or full, or the process's
+ * file size limit (RLIMIT_FSIZE) is reached by the store or its WAL.
+ */
+static int probe_errno(const char *path)
+{
+    char dir[4096], wal[4096 + 8];
+    const char *slash = strrchr(path, '/');
+    struct statvfs vf;
+    struct rlimit rl;
+    struct stat sb;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (statvfs(dir, &vf) == 0) {
+        if (vf.f_flag & ST_RDONLY)
+            return EROFS;
+        if (vf.f_bavail < 16)
+            return ENOSPC;
+    }
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        ((stat(path, &sb) == 0 && (rlim_t)sb.st_size + 65536 >= rl.rlim_cur) ||
+         (stat(wal, &sb) == 0 && (rlim_t)sb.st_size + 65536 >= rl.rlim_cur)))
+        return EFBIG;
+    return 0;
+}
+
 int store_sql_fail(utxo_store *s, const char *what)
 {
-    int sc = sqlite3_extended_errcode(s->db);
+    int sc = sqlite3_extended_errcode(s->db), e = sqlite3_system_errno(s->db);
+    const char *path = s->path ? s->path : "store";
 
-    return store_fail(s, sql_code(sc), "%s: SQLite: %s", what, sqlite3_errmsg(s->db));
+    switch (sc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+        if ((sc & 0xff) == SQLITE_FULL || e == 0) {
+            int pe = probe_errno(path);
+            if (pe != 0)
+                e = pe;
+            else if ((sc & 0xff) == SQLITE_FULL)
+                e = ENOSPC;
+        }
+        if (e != 0)
+            return store_fail(s, sql_code(s, sc), "%s: %s: %s (SQLite: %s)", path, what,
+                              store_errno_text(e), sqlite3_errmsg(s->db));
+        return store_fail(s, sql_code(s, sc), "%s: %s: SQLite: %s", path, what,
+                          sqlite3_errmsg(s->db));
+    default:
+        return store_fail(s, sql_code(s, sc), "%s: SQLite: %s", what, sqlite3_errmsg(s->db));
+    }
 }
 
 sqlite3_stmt *store_stmt(utxo_store *s, enum store_stmt st)
@@ -274,8 +362,6 @@ done:
     return rc;
 }
 
-/* ---- open / close ------------------------------------------------------- */
-
 static int create_schema(utxo_store *s, const utxo_params *p)
 {
     uint8_t pb[UTXO_PARAMS_BYTES], acc[8] = {0}, digest[UTXO_HASH_BYTES], zero[UTXO_HASH_BYTES] = {0};
@@ -325,7 +411,7 @@ static int pragma_int(utxo_store *s, const char *sql, sqlite3_int64 *v)
     int rc = UTXO_OK;
 
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
-        rc = store_sql_fail(s, sql);
+        rc = store_sql_fail(s, "read the store's header");
     else
         *v = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -381,23 +467,204 @@ int store_forest_reset(utxo_store *s)
     return acc_forest_new_with_store(&s->forest, &store_node_ops, &s->nodes, s->meta.acc.count);
 }
 
+/* ---- the writer lock -------------------------------------------------- */
+
+/*
+ * One writer per store: a writable handle holds an exclusive flock(2) on
+ * PATH.lock for its lifetime, and writes its pid there so a second writer
+ * can say who holds it. SQLite's own locks alone are not enough: a second
+ * writer's BEGIN IMMEDIATE waits out the first one's transaction and then
+ * runs on the metadata it read when it opened, which the first writer has
+ * moved since (it reported valid blocks as invalid). flock belongs to the
+ * open file, so a second handle in the same process is refused too; the
+ * lock goes with the process, so a killed writer leaves no stale lock (the
+ * file stays, empty or with an old pid that nobody holds).
+ */
+static int lock_holder(int fd)
+{
+    char buf[32];
+    ssize_t n;
+
+    /* the holder writes its pid just after it took the lock: give it a
+     * moment */
+    for (int tries = 0; tries < 20; tries++) {
+        n = pread(fd, buf, sizeof buf - 1, 0);
+        if (n > 0) {
+            buf[n] = '\0';
+            return atoi(buf);
+        }
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    return 0;
+}
+
+static int lock_take(utxo_store *s, const char *path)
+{
+    size_t n = strlen(path) + sizeof ".lock";
+    char *lp = malloc(n), pid[32];
+    int fd, len, rc = UTXO_OK;
+
+    if (lp == NULL)
+        return store_fail(s, UTXO_ERR_NOMEM, "out of memory");
+    snprintf(lp, n, "%s.lock", path);
+    fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = store_fail(s, UTXO_ERR_IO, "%s: cannot create the writer lock file %s: %s", path, lp,
+                        store_errno_text(errno));
+        goto done;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno, holder;
+        if (e == EWOULDBLOCK) {
+            holder = lock_holder(fd);
+            if (holder > 0)
+                rc = store_fail(s, UTXO_ERR_STORE_BUSY,
+                                "%s: store busy (held by pid %d): another writer has it open",
+                                path, holder);
+            else
+                rc = store_fail(s, UTXO_ERR_STORE_BUSY,
+                                "%s: store busy (held by another writer)", path);
+        } else {
+            rc = store_fail(s, UTXO_ERR_IO, "%s: cannot lock %s: %s", path, lp, strerror(e));
+        }
+        close(fd);
+        goto done;
+    }
+    len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        rc = store_fail(s, UTXO_ERR_IO, "%s: cannot write the writer lock file %s: %s", path, lp,
+                        store_errno_text(errno));
+        close(fd);
+        goto done;
+    }
+    s->lock_fd = fd;
+done:
+    free(lp);
+    return rc;
+}
+
+static void lock_release(utxo_store *s)
+{
+    if (s->lock_fd < 0)
+        return;
+    /* no stale pid for the next reader of the file */
+    if (ftruncate(s->lock_fd, 0) != 0) {
+        /* nothing to do: the lock goes with the descriptor anyway */
+    }
+    close(s->lock_fd);
+    s->lock_fd = -1;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+/* The size of PATH-wal (0 when there is none). */
+static long long wal_bytes(const char *path)
+{
+    char wal[4096 + 8];
+    struct stat sb;
+
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* Why this process cannot write beside path (for SQLite's -wal and -shm):
+ * an errno, or 0 when it can. */
+static int dir_write_errno(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return access(dir, W_OK) == 0 ? 0 : errno;
+}
+
+/* "file:" URI of path with immutable=1 (percent-escaping what a URI
+ * path cannot hold), for a read-only open where SQLite cannot create the
+ * -shm file. */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *u = malloc(3 * n + sizeof "file:?immutable=1"), *o = u;
+
+    if (u == NULL)
+        return NULL;
+    o += sprintf(o, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
+            o += sprintf(o, "%%%02X", *p);
+        else
+            *o++ = (char)*p;
+    }
+    sprintf(o, "?immutable=1");
+    return u;
+}
+
+static int open_conn(utxo_store *s, const char *path, int oflags)
+{
+    sqlite3_close(s->db);
+    s->db = NULL;
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        if (s->db == NULL)
+            return store_fail(s, UTXO_ERR_NOMEM, "%s: out of memory", path);
+        return store_sql_fail(s, "cannot open");
+    }
+    sqlite3_busy_timeout(s->db, 2000);
+    sqlite3_extended_result_codes(s->db, 1);
+    return UTXO_OK;
+}
+
+/*
+ * Opens the connection and reads the store's identity. A read-only open of
+ * a WAL store needs the -shm file, which SQLite creates beside the store:
+ * on a read-only medium or a directory this process cannot write, it
+ * cannot. With no write-ahead log content there is nothing SQLite would
+ * take from it, and the file is opened immutable; with a log that holds
+ * committed blocks (a "hot" WAL, left by a writer that stopped without its
+ * final checkpoint) the message says exactly that, instead of SQLite's
+ * "unable to open database file".
+ */
 static int open_db(utxo_store *s, const char *path, const utxo_params *params, unsigned flags)
 {
     int oflags = (flags & UTXO_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     sqlite3_int64 uv = 0, app = 0, n_tables = 0;
+    struct stat sb;
     int rc;
 
     if ((flags & UTXO_STORE_CREATE) && !(flags & UTXO_STORE_READONLY))
         oflags |= SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-        return store_fail(s, s->db ? sql_code(sqlite3_errcode(s->db)) : UTXO_ERR_NOMEM,
-                          "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-    sqlite3_busy_timeout(s->db, 2000);
-    sqlite3_extended_result_codes(s->db, 1);
-    if ((rc = pragma_int(s, "PRAGMA user_version", &uv)) != UTXO_OK ||
+    else if (stat(path, &sb) != 0)
+        return store_fail(s, UTXO_ERR_IO, "%s: %s", path, store_errno_text(errno));
+    if ((rc = open_conn(s, path, oflags)) != UTXO_OK)
+        return rc;
+    rc = pragma_int(s, "PRAGMA user_version", &uv);
+    if (rc == UTXO_ERR_IO && (flags & UTXO_STORE_READONLY)) {
+        int e = dir_write_errno(path);
+        long long wb = wal_bytes(path);
+        char *uri;
+        if (e == 0)
+            return rc;   /* not the -shm file: keep SQLite's reason */
+        if (wb > 0)
+            return store_fail(s, UTXO_ERR_IO,
+                              "%s: the store's write-ahead log %s-wal (%lld bytes) holds "
+                              "committed blocks that must be folded in before it can be read, "
+                              "and SQLite cannot create %s-shm here (%s): open the store once "
+                              "as a writer (e.g. `utxo replay`) where it is writable, or copy "
+                              "%s and %s-wal to a writable directory",
+                              path, path, wb, path, store_errno_text(e), path, path);
+        if ((uri = immutable_uri(path)) == NULL)
+            return store_fail(s, UTXO_ERR_NOMEM, "out of memory");
+        rc = open_conn(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+        free(uri);
+        if (rc == UTXO_OK)
+            rc = pragma_int(s, "PRAGMA user_version", &uv);
+    }
+    if (rc != UTXO_OK ||
         (rc = pragma_int(s, "PRAGMA application_id", &app)) != UTXO_OK ||
         (rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &n_tables)) != UTXO_OK)
-        return store_fail(s, rc, "%s: %s", path, s->msg);
+        return rc;
     if (uv == 0 && app == 0 && n_tables == 0) {
         if (!(flags & UTXO_STORE_CREATE) || (flags & UTXO_STORE_READONLY))
             return store_fail(s, UTXO_ERR_IO, "%s: no store there (empty file)", path);
@@ -434,7 +701,8 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
         *out = NULL;
     if (msg != NULL && msg_len > 0)
         msg[0] = '\0';
-    if (out == NULL || path == NULL || (flags & ~UTXO_STORE_FLAGS_MASK)) {
+    if (out == NULL || path == NULL || (flags & ~UTXO_STORE_FLAGS_MASK) ||
+        ((flags & UTXO_STORE_UNCHECKED) && !(flags & UTXO_STORE_READONLY))) {
         if (msg != NULL && msg_len > 0)
             snprintf(msg, msg_len, "invalid argument");
         return UTXO_ERR_ARG;
@@ -447,7 +715,17 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
     }
     s->flags = flags;
     s->threads = threads;
-    rc = open_db(s, path, params, flags);
+    s->lock_fd = -1;
+    if ((s->path = strdup(path)) == NULL) {
+        free(s);
+        if (msg != NULL && msg_len > 0)
+            snprintf(msg, msg_len, "out of memory");
+        return UTXO_ERR_NOMEM;
+    }
+    /* the writer lock first: a second writer touches nothing */
+    rc = (flags & UTXO_STORE_READONLY) ? UTXO_OK : lock_take(s, path);
+    if (rc == UTXO_OK)
+        rc = open_db(s, path, params, flags);
     for (int i = 0; rc == UTXO_OK && i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK)
@@ -469,7 +747,7 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
         rc = store_nodes_init(&s->nodes, s, s->meta.acc.count);
     if (rc == UTXO_OK && (rc = store_forest_reset(s)) != UTXO_OK)
         store_fail(s, rc, "create the forest");
-    if (rc == UTXO_OK)
+    if (rc == UTXO_OK && !(flags & UTXO_STORE_UNCHECKED))
         rc = check_consistency(s);
     if (s->db != NULL && !sqlite3_get_autocommit(s->db)) {
         for (int i = 0; i < ST_COUNT; i++)
@@ -504,6 +782,8 @@ void utxo_store_close(utxo_store *s)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    lock_release(s);
+    free(s->path);
     free(s);
 }
 

@@ -84,6 +84,8 @@ typedef struct store_meta {
 
 struct utxo_store {
     sqlite3 *db;
+    char *path;                /* the file, for messages (owned) */
+    int lock_fd;               /* writable stores: PATH.lock, flock'ed (else -1) */
     sqlite3_stmt *st[ST_COUNT];
     utxo_params params;
     unsigned flags;
@@ -99,6 +101,11 @@ struct utxo_store {
      * rules (on the verifier's threads); forest + proof and rows (this
      * thread, meanwhile); the commit; the whole apply */
     uint64_t ns_pre, ns_validate, ns_prove, ns_write, ns_commit, ns_total;
+    /* bundles served by utxo_store_get_bundle are checked first against
+     * the accumulator before them, walked forward from genesis (check.c):
+     * serve_acc is the state after blocks 0 .. serve_next-1 */
+    acc_state serve_acc;
+    uint32_t serve_next;
     char msg[512];
 };
 
@@ -108,8 +115,13 @@ uint64_t store_now_ns(void);
 /* Records a failure: formats the message into s->msg and returns rc. */
 int store_fail(utxo_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Maps the last SQLite error to a code (BUSY, SQL, NOMEM, IO) with a
- * message naming `what`. */
+ * message naming `what`; a failure of the file system (read-only, no
+ * permission, disk full, I/O) is UTXO_ERR_IO and the message names the
+ * store's path and the reason (errno), never "corrupt". */
 int store_sql_fail(utxo_store *s, const char *what);
+/* Words for an errno of a failed file operation ("read-only file system",
+ * "permission denied", "no space left on device (disk full)" ...). */
+const char *store_errno_text(int e);
 
 /* Statement st reset and cleared, ready for binding. */
 sqlite3_stmt *store_stmt(utxo_store *s, enum store_stmt st);
@@ -171,5 +183,24 @@ int store_undo_decode(const uint8_t *buf, size_t len, store_spent **e, size_t *n
  * n_txs (may be NULL) receive the columns of the same row. */
 int store_block_load(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
                      size_t *len, uint64_t *leaf_count);
+
+/* ---- checks (check.c) ------------------------------------------------------ */
+
+/* Block b's bundle (bytes, len) against the accumulator *acc before it:
+ * names the block and the leaf count, its proof verifies with the leaves of
+ * the block's spent outputs, and the state after the block has the digest
+ * the header commits to; then *acc is that state. UTXO_ERR_STORE_CORRUPT
+ * with the reason in s->msg otherwise (*acc unchanged). */
+int store_bundle_step(utxo_store *s, acc_state *acc, const utxo_block *b, const uint8_t *bytes,
+                      size_t len);
+/* The check a served bundle passes (utxo_store_get_bundle): block h's
+ * bundle (the bytes read) against the accumulator before block h, walked
+ * from genesis (or from the last bundle served, when h follows it). */
+int store_serve_check(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t len);
+/* The decoded undo record v[0..n) of block b against the block's spent
+ * outpoints and its proof bundle's spent outputs and positions. */
+int store_undo_verify(utxo_store *s, const utxo_block *b, const store_spent *v, size_t n);
+/* The blob of the undo or bundles table at height h (a new buffer). */
+int store_height_blob(utxo_store *s, enum store_stmt st, uint32_t h, uint8_t **out, size_t *len);
 
 #endif /* UTXO_SRC_SQLSTORE_STORE_INT_H */
