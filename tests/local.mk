@@ -198,6 +198,13 @@ check_PROGRAMS += tests/store_dump
 tests_store_dump_SOURCES = tests/store_dump.c
 tests_store_dump_LDADD = $(DEPS_LIBS)
 TESTS += tests/store_cli.sh tests/crash_replay.sh
+# utxo check and the checks before serving on damaged stores (tests/store_sql
+# damages them); the writer lock, read-only media, permissions, disk full
+check_PROGRAMS += tests/store_sql
+tests_store_sql_SOURCES = tests/store_sql.c
+tests_store_sql_LDADD = $(DEPS_LIBS)
+TESTS += tests/store_check.sh tests/store_faults.sh
+EXTRA_DIST += tests/store_check.sh tests/store_faults.sh
 # libFuzzer target for the undo record decoder
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_undo

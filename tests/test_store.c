@@ -87,6 +87,8 @@ static void rm_db(const char *path)
     unlink(b);
     snprintf(b, sizeof b, "%s-shm", path);
     unlink(b);
+    snprintf(b, sizeof b, "%s.lock", path);
+    unlink(b);
 }
 
 static utxo_store *open_new(const char *path)
@@ -564,6 +566,100 @@ START_TEST(second_writer_busy)
 }
 END_TEST
 
+/* The writer lock: a second writable handle (here in the same process)
+ * is refused with the holder's pid and touches nothing; read-only handles
+ * open beside the writer; once it is closed a writer opens again. */
+START_TEST(writer_lock)
+{
+    char path[512], msg[512], want[64];
+    uint8_t d0[32], d1[32];
+    utxo_store *s, *t = NULL, *r = NULL;
+
+    tmp_path(path, sizeof path, "lock");
+    s = open_new(path);
+    apply_range(s, 0, 3);
+    dump_digest(path, d0);
+    ck_assert_int_eq(utxo_store_open(&t, path, &C.p, UTXO_STORE_CREATE, 1, msg, sizeof msg),
+                     UTXO_ERR_STORE_BUSY);
+    ck_assert_ptr_null(t);
+    snprintf(want, sizeof want, "store busy (held by pid %ld)", (long)getpid());
+    ck_assert_msg(strstr(msg, want) != NULL, "message: %s", msg);
+    ck_assert_int_eq(utxo_store_open(&t, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_BUSY);
+    dump_digest(path, d1);
+    ck_assert_mem_eq(d0, d1, 32);
+    ck_assert_int_eq(utxo_store_open(&r, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_OK);
+    apply_range(s, 3, 5);
+    utxo_store_close(r);
+    utxo_store_close(s);
+    ck_assert_int_eq(utxo_store_open(&t, path, NULL, 0, 1, msg, sizeof msg), UTXO_OK);
+    apply_range(t, 5, 6);
+    utxo_store_close(t);
+    /* UNCHECKED is for read-only handles only */
+    ck_assert_int_eq(utxo_store_open(&t, path, NULL, UTXO_STORE_UNCHECKED, 1, msg, sizeof msg),
+                     UTXO_ERR_ARG);
+    rm_db(path);
+}
+END_TEST
+
+static void count_problem(void *arg, const char *problem)
+{
+    (void)problem;
+    (*(int *)arg)++;
+}
+
+/* utxo_store_check: a sound store has no problem; a changed bundle is one
+ * (and a store whose opening check fails opens UNCHECKED to be checked);
+ * utxo_store_get_bundle refuses the changed bundle and serves the ones
+ * before it, byte for byte. */
+START_TEST(check_and_served_bundles)
+{
+    char path[512], msg[512];
+    utxo_store *s;
+    uint8_t *b = NULL;
+    size_t len = 0;
+    uint64_t n = 0;
+    int calls = 0;
+
+    tmp_path(path, sizeof path, "check");
+    s = open_new(path);
+    apply_range(s, 0, C.n);
+    ck_assert_int_eq(utxo_store_check(s, 5, count_problem, &calls, &n), UTXO_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(calls, 0);
+    utxo_store_close(s);
+    sql_exec(path, "UPDATE bundles SET data = (SELECT data FROM bundles WHERE height = 6)"
+                   " WHERE height = 7");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_store_get_bundle(s, 6, &b, &len), UTXO_OK);
+    ck_assert_uint_eq(len, C.bundle_len[6]);
+    ck_assert_mem_eq(b, C.bundle[6], len);
+    free(b);
+    ck_assert_int_eq(utxo_store_get_bundle(s, 7, &b, &len), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_ptr_null(b);
+    ck_assert_ptr_nonnull(strstr(utxo_store_errmsg(s), "block 7"));
+    ck_assert_int_eq(utxo_store_get_bundle(s, 9, &b, &len), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_int_eq(utxo_store_get_bundle(s, 2, &b, &len), UTXO_OK);
+    free(b);
+    calls = 0;
+    ck_assert_int_eq(utxo_store_check(s, 0, count_problem, &calls, &n), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(calls, 1);
+    utxo_store_close(s);
+    /* an opening check that fails: UNCHECKED still opens, and check says why */
+    sql_exec(path, "UPDATE meta SET acc_digest = zeroblob(32)");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_ERR_STORE_CORRUPT);
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY | UTXO_STORE_UNCHECKED,
+                                     1, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(utxo_store_check(s, 0, NULL, NULL, &n), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_uint_eq(n, 2);
+    utxo_store_close(s);
+    rm_db(path);
+}
+END_TEST
+
 START_TEST(undo_record_roundtrip)
 {
     store_spent v[3], *back = NULL;
@@ -628,6 +724,8 @@ int main(void)
     tcase_add_test(tc, refuses_bad_files);
     tcase_add_test(tc, undo_record_roundtrip);
     tcase_add_test(tc, second_writer_busy);
+    tcase_add_test(tc, writer_lock);
+    tcase_add_test(tc, check_and_served_bundles);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

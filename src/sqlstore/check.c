@@ -594,7 +594,7 @@ done:
     return rc;
 }
 
-static int check_undo(checker *c, uint32_t last)
+static int check_undo(checker *c, uint32_t last, uint32_t walked)
 {
     utxo_store *s = c->s;
     uint32_t from = s->meta.n_blocks > last ? s->meta.n_blocks - last : 0;
@@ -614,7 +614,11 @@ static int check_undo(checker *c, uint32_t last)
         if (rc == UTXO_OK)
             rc = store_undo_verify(s, b, v, n);
         if (rc == UTXO_ERR_STORE_CORRUPT || rc == UTXO_ERR_STORE_HEIGHT) {
-            problem(c, "undo: %s", s->msg);
+            /* an undo record is checked against its block's bundle: when
+             * that bundle did not verify, either may be the damaged one */
+            problem(c, "undo: %s%s", s->msg,
+                    h >= walked ? " (that block's bundle is not verified: either may be damaged)"
+                                : "");
             rc = UTXO_OK;
         }
         free(v);
@@ -684,7 +688,7 @@ int utxo_store_check(utxo_store *s, uint32_t undo_blocks, utxo_store_check_fn re
         problem(&c, "meta: n_utxos %llu and total_value %llu, the rows give %llu and %llu",
                 (unsigned long long)s->meta.n_utxos, (unsigned long long)s->meta.total_value,
                 (unsigned long long)rows, (unsigned long long)value);
-    rc = check_undo(&c, undo_blocks);
+    rc = check_undo(&c, undo_blocks, walked);
 done:
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_reset(s->st[i]);
