@@ -17,7 +17,9 @@
 #    writer exits 2 naming the reason; read-only commands work on a store
 #    whose write-ahead log is empty; with committed blocks in the log
 #    (a hot WAL) they exit 2 saying exactly that instead of SQLite's
-#    "unable to open database file".
+#    "unable to open database file";
+#  - outputs (here `predicate std -o`) are written to a temporary file and
+#    renamed: past the file size limit the previous file stays as it was.
 # A sub-case that this machine cannot set up is reported with its reason.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -154,6 +156,23 @@ fi
 chmod 755 "$tmp/p"
 # the same hot log where it can be written: read-only commands fold it in
 expect 0 "utxos with a hot log, writable directory" -- "$UTXO" utxos --db "$tmp/p/h.db" --summary
+
+# ---- outputs written atomically: a failed write keeps the previous file ------
+pk=$(printf '%064d' 7)
+echo "the previous file" >"$tmp/prev.img"
+# (no file may grow under `ulimit -f 0`, so the messages go through a pipe)
+got=$( { (
+    trap '' XFSZ
+    ulimit -f 0
+    "$UTXO" predicate std p2pk "$pk" -o "$tmp/prev.img" 2>&1 >/dev/null
+    echo $? >&3
+) | cat >"$tmp/err"; } 3>&1 )
+[ $got -eq 2 ] && ok || bad "an output past the file size limit: exit $got, wanted 2"
+grep -q "cannot write .*prev.img.*file too large" "$tmp/err" && ok || bad "output message: $(cat "$tmp/err")"
+[ "$(cat "$tmp/prev.img")" = "the previous file" ] && ok || bad "a failed write changed the previous file"
+ls "$tmp"/prev.img.* >/dev/null 2>&1 && bad "a temporary file was left behind" || ok
+expect 0 "the same output with room" -- "$UTXO" predicate std p2pk "$pk" -o "$tmp/prev.img"
+[ "$(cat "$tmp/prev.img")" != "the previous file" ] && ok || bad "the output was not replaced"
 
 echo "store_faults: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

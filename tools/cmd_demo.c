@@ -537,13 +537,17 @@ static void cleanup(const demo *d, const char *dir)
     unlink(d->proofs);
     unlink(d->db);
     {
-        char *w = join(dir, "node.db-wal"), *s = join(dir, "node.db-shm");
+        char *w = join(dir, "node.db-wal"), *s = join(dir, "node.db-shm"),
+             *l = join(dir, "node.db.lock");   /* the store's writer lock */
         if (w)
             unlink(w);
         if (s)
             unlink(s);
+        if (l)
+            unlink(l);
         free(w);
         free(s);
+        free(l);
     }
     rmdir(dir);
 }

@@ -115,7 +115,8 @@ static int do_prove(int argc, char **argv)
     txenv te;
     sink_ud s = {0};
     utxo_vm_result res;
-    char path[4096];
+    char path[4096], *mtext = NULL;
+    size_t mlen = 0;
     FILE *mf;
     int rc = EXIT_USAGE, prc;
     uint64_t t0, t1;
@@ -204,8 +205,9 @@ static int do_prove(int argc, char **argv)
         if (unlink(path) != 0)
             break;
     }
+    /* the manifest is composed in memory and written atomically */
     snprintf(path, sizeof path, "%s/manifest", dir);
-    if ((mf = fopen(path, "w")) == NULL) {
+    if ((mf = open_memstream(&mtext, &mlen)) == NULL) {
         errorf("%s: %s", path, strerror(errno));
         goto out;
     }
@@ -219,9 +221,11 @@ static int do_prove(int argc, char **argv)
         put_hex_line(mf, "chain_id", chain, UTXO_HASH_BYTES);
     fprintf(mf, "segments %u\n", s.n);
     if (fclose(mf) != 0) {
-        errorf("%s: write failed", path);
+        errorf("%s: out of memory", path);
         goto out;
     }
+    if (write_file(path, (const uint8_t *)mtext, mlen) != 0)
+        goto out;
     if (as_json) {
         json j;
         json_init(&j, stdout, false);
@@ -249,6 +253,7 @@ static int do_prove(int argc, char **argv)
     }
     rc = res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
 out:
+    free(mtext);
     free(img);
     free(args);
     free(chain);

@@ -4,10 +4,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "utxo.h"
 #include "util.h"
 
@@ -78,35 +81,102 @@ fail:
     return -1;
 }
 
+const char *io_errtext(int e)
+{
+    switch (e) {
+    case EROFS:
+        return "read-only file system";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
+    case ENOSPC:
+        return "no space left on device (disk full)";
+#ifdef EDQUOT
+    case EDQUOT:
+        return "disk quota exceeded";
+#endif
+    case EFBIG:
+        return "file too large (the file size limit is reached)";
+    default:
+        return strerror(e);
+    }
+}
+
+/* fsync of the directory holding path, so that a rename into it lasts. */
+static int sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    int fd, rc = -1;
+
+    if (dir == NULL)
+        return -1;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        rc = fsync(fd) == 0 || errno == EINVAL || errno == EROFS ? 0 : -1;
+        close(fd);
+    }
+    free(dir);
+    return rc;
+}
+
 int write_file(const char *path, const uint8_t *p, size_t len)
 {
     size_t tl = strlen(path) + 16;
     char *tmp = malloc(tl);
-    FILE *f;
+    const char *step = "create";
+    mode_t um;
+    int fd = -1, e = 0;
+    size_t done = 0;
 
     if (tmp == NULL) {
         errorf("out of memory");
         return -1;
     }
-    snprintf(tmp, tl, "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    if (f == NULL) {
-        errorf("cannot create %s: %s", tmp, strerror(errno));
+    /* a temporary file of our own beside path (mkstemp: no clash with
+     * another writer), made 0644 less the umask, synced, then renamed over
+     * path: a failed write leaves the previous file as it was */
+    snprintf(tmp, tl, "%s.XXXXXX", path);
+    if ((fd = mkstemp(tmp)) < 0) {
+        e = errno;
+        errorf("cannot write %s: %s", path, io_errtext(e));
         free(tmp);
         return -1;
     }
-    if ((len > 0 && fwrite(p, 1, len, f) != len) || fflush(f) != 0 || fclose(f) != 0) {
-        errorf("cannot write %s: %s", tmp, strerror(errno));
-        remove(tmp);
+    um = umask(0);
+    umask(um);
+    step = "write";
+    if (fchmod(fd, 0644 & ~um) != 0)
+        e = errno;
+    while (e == 0 && done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            e = n < 0 ? errno : EIO;
+        else
+            done += (size_t)n;
+    }
+    if (e == 0 && fsync(fd) != 0) {
+        step = "sync";
+        e = errno;
+    }
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    if (e == 0 && rename(tmp, path) != 0) {
+        step = "rename";
+        e = errno;
+    }
+    if (e != 0) {
+        errorf("cannot write %s (%s): %s; the previous file, if any, is unchanged", path, step,
+               io_errtext(e));
+        unlink(tmp);
         free(tmp);
         return -1;
     }
-    if (rename(tmp, path) != 0) {
-        errorf("cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
+    if (sync_dir(path) != 0)
+        errorf("warning: %s written, but its directory could not be synced: %s", path,
+               io_errtext(errno));
     free(tmp);
     return 0;
 }

@@ -27,8 +27,14 @@ void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * names the path) on I/O errors or when the file exceeds max bytes.
  */
 int read_file(const char *path, size_t max, uint8_t **out, size_t *len);
-/* Writes len bytes to path atomically (temporary file + rename), mode 0644. */
+/* Writes len bytes to path atomically: a temporary file beside it, synced,
+ * then renamed over path, and the directory synced; mode 0644 less the
+ * umask. On failure (message printed, naming path and the reason: read-only
+ * file system, permission denied, disk full...) path is unchanged. */
 int write_file(const char *path, const uint8_t *p, size_t len);
+/* Words for the errno of a failed file operation ("read-only file
+ * system", "permission denied", "no space left on device (disk full)"...). */
+const char *io_errtext(int e);
 
 /* Decodes a hex string (even length, [0-9a-fA-F]) into a new buffer. */
 int hex_decode(const char *hex, uint8_t **out, size_t *len);
