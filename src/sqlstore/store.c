@@ -640,7 +640,7 @@ static int open_db(utxo_store *s, const char *path, const utxo_params *params, u
     if ((rc = open_conn(s, path, oflags)) != UTXO_OK)
         return rc;
     rc = pragma_int(s, "PRAGMA user_version", &uv);
-    if (rc == UTXO_ERR_IO && (flags & UTXO_STORE_READONLY)) {
+    if ((rc == UTXO_ERR_IO || rc == UTXO_ERR_STORE_READONLY) && (flags & UTXO_STORE_READONLY)) {
         int e = dir_write_errno(path);
         long long wb = wal_bytes(path);
         char *uri;
