@@ -110,7 +110,10 @@ int cmd_check(int argc, char **argv)
         return EXIT_INVALID;
     }
     if (rc != UTXO_OK) {
-        errorf("%s", strncmp(msg, db, strlen(db)) == 0 ? msg : db);
+        if (strncmp(msg, db, strlen(db)) == 0)
+            errorf("%s", msg);
+        else
+            errorf("%s: %s", db, msg[0] ? msg : utxo_strerror(rc));
         return EXIT_USAGE;
     }
     rc = utxo_store_check(s, (uint32_t)undo, print_problem, NULL, &problems);
