@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,8 @@ int cmd_prove(int argc, char **argv)
     if ((rc = utxo_chainfile_create(&pf, out, UTXO_CHAINFILE_PROOFS, &p)) != UTXO_OK ||
         (blocks_out != NULL &&
          (rc = utxo_chainfile_create(&bf, blocks_out, UTXO_CHAINFILE_BLOCKS, &p)) != UTXO_OK)) {
-        errorf("cannot create %s: %s", pf == NULL ? out : blocks_out, utxo_strerror(rc));
+        errorf("cannot create %s: %s", pf == NULL ? out : blocks_out,
+               rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
         goto done;
     }
     for (uint64_t h = from; h <= to; h++) {
@@ -185,7 +187,7 @@ int cmd_prove(int argc, char **argv)
         bf = NULL;
     }
     if (rc != UTXO_OK) {
-        errorf("writing %s: %s", out, utxo_strerror(rc));
+        errorf("writing %s: %s", out, rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
         goto done;
     }
     printf("wrote %llu bundles (blocks %llu..%llu, %llu bytes) to %s\n",
