@@ -88,6 +88,11 @@ fresh
 "$SQL" "$tmp/d.db" exec "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE INDEX utxos_predicate ON utxos(value)' WHERE name = 'utxos_predicate'" || bad "index"
 damaged "a damaged index" "^problem: SQLite integrity_check:"
 
+# a table missing: the store does not open, and check says why
+fresh
+"$SQL" "$tmp/d.db" exec "DROP TABLE undo" || bad "drop"
+damaged "a missing table" "^problem: .*the schema is damaged"
+
 # an undo record: check names it; rollback refuses it and changes nothing
 fresh
 "$SQL" "$tmp/d.db" flip undo data "height = 15" 45 || bad "undo"

@@ -390,7 +390,10 @@ static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n
         if (fatal(rc))
             break;
         if (rc != UTXO_OK) {
-            problem(c, "blocks: %s", s->msg);
+            problem(c, "blocks: %s%s", s->msg,
+                    walking && h + 1 < s->meta.n_blocks
+                        ? " (the bundles from there on are not checked: the accumulator before "
+                          "them is unknown)" : "");
             walking = chained = false;
             rc = UTXO_OK;
             continue;

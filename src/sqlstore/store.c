@@ -726,10 +726,16 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
     rc = (flags & UTXO_STORE_READONLY) ? UTXO_OK : lock_take(s, path);
     if (rc == UTXO_OK)
         rc = open_db(s, path, params, flags);
-    for (int i = 0; rc == UTXO_OK && i < ST_COUNT; i++)
+    for (int i = 0; rc == UTXO_OK && i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-                               NULL) != SQLITE_OK)
-            rc = store_sql_fail(s, "prepare statements (schema damaged?)");
+                               NULL) == SQLITE_OK)
+            continue;
+        rc = store_sql_fail(s, "prepare statements");
+        /* not I/O: a table or column the schema must have is missing */
+        if (rc == UTXO_ERR_STORE_SQL)
+            rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "%s: the schema is damaged (%s)", path,
+                            s->msg);
+    }
     /* one read transaction: a writer in another process cannot commit
      * between the metadata and the forest reads of the check below */
     if (rc == UTXO_OK && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
