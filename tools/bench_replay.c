@@ -128,6 +128,8 @@ static void rm_db(const char *path)
     unlink(b);
     snprintf(b, sizeof b, "%s-shm", path);
     unlink(b);
+    snprintf(b, sizeof b, "%s.lock", path);   /* the store's writer lock */
+    unlink(b);
 }
 
 static uint64_t file_size(const char *path)
