@@ -75,6 +75,11 @@ wait "$wpid"
 [ $? -eq 0 ] && ok || bad "the holding replay failed: $(cat "$tmp/w.err")"
 expect 0 "a writer after the holder is gone" -- "$UTXO" rollback --db "$tmp/w.db" --to 20
 
+# a writer of a store that does not exist leaves nothing behind
+expect 2 "rollback of a missing store" -- "$UTXO" rollback --db "$tmp/missing.db" --to 1
+grep -q "missing.db: no such file or directory" "$tmp/err" && ok || bad "missing store message: $(cat "$tmp/err")"
+[ -e "$tmp/missing.db.lock" ] && bad "a lock file was left beside a missing store" || ok
+
 # ---- disk full: a file size limit ------------------------------------------
 (
     trap '' XFSZ

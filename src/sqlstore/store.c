@@ -722,8 +722,12 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
             snprintf(msg, msg_len, "out of memory");
         return UTXO_ERR_NOMEM;
     }
-    /* the writer lock first: a second writer touches nothing */
-    rc = (flags & UTXO_STORE_READONLY) ? UTXO_OK : lock_take(s, path);
+    /* the writer lock first: a second writer touches nothing (and no lock
+     * file is left beside a store that does not exist) */
+    if (!(flags & UTXO_STORE_CREATE) && access(path, F_OK) != 0)
+        rc = store_fail(s, UTXO_ERR_IO, "%s: %s", path, store_errno_text(errno));
+    else
+        rc = (flags & UTXO_STORE_READONLY) ? UTXO_OK : lock_take(s, path);
     if (rc == UTXO_OK)
         rc = open_db(s, path, params, flags);
     for (int i = 0; rc == UTXO_OK && i < ST_COUNT; i++) {
