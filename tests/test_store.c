@@ -602,6 +602,48 @@ START_TEST(writer_lock)
 }
 END_TEST
 
+/* A writer that ignores the lock (another SQLite client) moves the store
+ * from tip 3 to tip 5 while a handle holds it open: the handle's next
+ * write notices (PRAGMA data_version) and applies block 6 on the new tip
+ * instead of refusing a valid block against its stale one; the result is
+ * a fresh replay's, row for row. */
+START_TEST(foreign_writer_noticed)
+{
+    char pa[512], pb[512], pc[512], sql[1200];
+    uint8_t da[32], dc[32];
+    utxo_store *a, *b, *c;
+
+    tmp_path(pa, sizeof pa, "fw_a");
+    tmp_path(pb, sizeof pb, "fw_b");
+    tmp_path(pc, sizeof pc, "fw_c");
+    a = open_new(pa);
+    apply_range(a, 0, 4);
+    b = open_new(pb);
+    apply_range(b, 0, 6);
+    utxo_store_close(b);
+    snprintf(sql, sizeof sql,
+             "ATTACH '%s' AS o; BEGIN;"
+             " DELETE FROM meta; DELETE FROM blocks; DELETE FROM utxos; DELETE FROM nodes;"
+             " DELETE FROM undo; DELETE FROM bundles;"
+             " INSERT INTO meta SELECT * FROM o.meta; INSERT INTO blocks SELECT * FROM o.blocks;"
+             " INSERT INTO utxos SELECT * FROM o.utxos; INSERT INTO nodes SELECT * FROM o.nodes;"
+             " INSERT INTO undo SELECT * FROM o.undo; INSERT INTO bundles SELECT * FROM o.bundles;"
+             " COMMIT;", pb);
+    sql_exec(pa, sql);
+    apply_range(a, 6, 8);
+    utxo_store_close(a);
+    c = open_new(pc);
+    apply_range(c, 0, 8);
+    utxo_store_close(c);
+    dump_digest(pa, da);
+    dump_digest(pc, dc);
+    ck_assert_mem_eq(da, dc, 32);
+    rm_db(pa);
+    rm_db(pb);
+    rm_db(pc);
+}
+END_TEST
+
 static void count_problem(void *arg, const char *problem)
 {
     (void)problem;
@@ -725,6 +767,7 @@ int main(void)
     tcase_add_test(tc, undo_record_roundtrip);
     tcase_add_test(tc, second_writer_busy);
     tcase_add_test(tc, writer_lock);
+    tcase_add_test(tc, foreign_writer_noticed);
     tcase_add_test(tc, check_and_served_bundles);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -165,6 +165,8 @@ int utxo_store_rollback(utxo_store *s, uint32_t height)
     if (s == NULL)
         return UTXO_ERR_ARG;
     s->msg[0] = '\0';
+    if (!(s->flags & UTXO_STORE_READONLY) && (rc = store_refresh(s)) != UTXO_OK)
+        return rc;
     if (height >= s->meta.n_blocks)
         return store_fail(s, UTXO_ERR_STORE_HEIGHT, "cannot roll back to height %u: the tip is %s%u",
                           height, s->meta.n_blocks ? "" : "below ",

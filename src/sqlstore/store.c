@@ -230,15 +230,76 @@ int store_exec_stmt(utxo_store *s, enum store_stmt st, const char *what)
     return UTXO_OK;
 }
 
+/* PRAGMA data_version: changes when another connection commits. */
+static int data_version(utxo_store *s, sqlite3_int64 *v)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = UTXO_OK;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW)
+        rc = store_sql_fail(s, "read the data version");
+    else
+        *v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* Reads the metadata, node cache and forest again when another connection
+ * committed since they were read. */
+static int reload_if_changed(utxo_store *s, bool *changed)
+{
+    sqlite3_int64 dv = 0;
+    int rc;
+
+    *changed = false;
+    if ((rc = data_version(s, &dv)) != UTXO_OK || dv == s->data_version)
+        return rc;
+    *changed = true;
+    s->serve_next = 0;
+    if ((rc = store_meta_load(s)) != UTXO_OK)
+        return rc;
+    store_nodes_reset(&s->nodes, s->meta.acc.count);
+    if ((rc = store_forest_reset(s)) != UTXO_OK)
+        return rc;
+    s->data_version = dv;
+    return UTXO_OK;
+}
+
+int store_refresh(utxo_store *s)
+{
+    bool changed;
+
+    return reload_if_changed(s, &changed);
+}
+
 int store_begin(utxo_store *s)
 {
+    bool changed = false;
+    int rc;
+
     if (s->flags & UTXO_STORE_READONLY)
         return store_fail(s, UTXO_ERR_STORE_READONLY, "store is open read-only");
     if (s->broken)
         return store_fail(s, UTXO_ERR_STORE_CORRUPT,
                           "this handle lost its state after a failed rollback; reopen the store");
     store_stmt(s, ST_BEGIN);
-    return store_exec_stmt(s, ST_BEGIN, "begin transaction");
+    rc = store_exec_stmt(s, ST_BEGIN, "begin transaction");
+    if (rc != UTXO_OK)
+        return rc;
+    /* Another connection (an SQLite client that ignores the writer lock)
+     * committed since the caller read the tip: its checks ran on a stale
+     * state. Read it again and refuse this write; the caller may retry. */
+    rc = reload_if_changed(s, &changed);
+    if (rc == UTXO_OK && changed)
+        rc = store_fail(s, UTXO_ERR_STORE_BUSY, "%s: another connection wrote the store "
+                        "meanwhile; its state was read again, retry", s->path);
+    if (rc != UTXO_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        if (store_meta_load(s) != UTXO_OK)
+            s->broken = true;
+    }
+    return rc;
 }
 
 int store_commit(utxo_store *s)
@@ -759,6 +820,8 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
         store_fail(s, rc, "create the forest");
     if (rc == UTXO_OK && !(flags & UTXO_STORE_UNCHECKED))
         rc = check_consistency(s);
+    if (rc == UTXO_OK)
+        rc = data_version(s, &s->data_version);
     if (s->db != NULL && !sqlite3_get_autocommit(s->db)) {
         for (int i = 0; i < ST_COUNT; i++)
             sqlite3_reset(s->st[i]);

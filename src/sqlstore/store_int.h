@@ -95,6 +95,7 @@ struct utxo_store {
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
     bool broken;               /* state could not be reloaded after a rollback */
+    sqlite3_int64 data_version; /* PRAGMA data_version when the mirrors were read */
     store_ckpt *ckpt;          /* writable stores: WAL checkpoints on their own thread */
     /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):
      * header and block rules, layout and spent-output reads; predicates and
@@ -128,6 +129,11 @@ sqlite3_stmt *store_stmt(utxo_store *s, enum store_stmt st);
 /* Runs a statement that returns no row (reset after). */
 int store_exec_stmt(utxo_store *s, enum store_stmt st, const char *what);
 
+/* Before a write: when another connection committed since the in-memory
+ * mirrors (meta, node cache, forest) were read, reads them again. */
+int store_refresh(utxo_store *s);
+/* BEGIN IMMEDIATE; UTXO_ERR_STORE_BUSY (nothing begun, mirrors read again)
+ * when another connection committed since the last store_refresh. */
 int store_begin(utxo_store *s);
 int store_commit(utxo_store *s);
 /* Rolls the SQL transaction back and reloads every in-memory mirror (meta,
