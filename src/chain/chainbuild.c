@@ -1,15 +1,16 @@
 /*
  * chainbuild.c — the in-memory chain builder (chainbuild.h): an
  * open-addressing UTXO table beside the accumulator forest, and the sealing
- * of blocks. Everything that can fail (table growth, datum copies, the
- * proof) happens before the first change, so a failed seal leaves the chain
- * as it was.
+ * of blocks, an adapter over the block-connection core. A failed seal
+ * leaves the chain as it was (the forest is put back with the block's
+ * effects).
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include "chain/chainbuild.h"
+#include "connect/connect.h"
 #include "utxo/ledger_int.h"
 
 typedef struct utxo_slot {
@@ -30,7 +31,8 @@ struct bp_chain {
     utxo_slot *slots;
     size_t cap, used, deleted;   /* cap: power of two */
     unsigned po2;                /* segment receipts: 0 = none */
-    bool broken;                 /* a seal failed midway (out of memory) */
+    utxo_verifier *ver;          /* bp_chain_set_verify: seals run the predicates */
+    bool broken;                 /* the forest could not be put back after a failed seal */
 };
 
 int bp_chain_set_segments(bp_chain *c, unsigned po2)
@@ -43,40 +45,25 @@ int bp_chain_set_segments(bp_chain *c, unsigned po2)
 
 /*
  * Proves every input's run of b in segments and keeps the chains longer
- * than one segment: chains[flat input index] (L's numbering). Spent outputs
- * come from the block or the UTXO table (before the block is applied).
+ * than one segment: chains[flat input index] (the layout's numbering). The
+ * spent outputs and sighashes are the core's (fx).
  */
-static int prove_runs(const bp_chain *c, const utxo_block *b, const bp_layout *L, bp_rlist *chains)
+static int prove_runs(const bp_chain *c, const utxo_block *b, const cn_effects *fx,
+                      bp_rlist *chains)
 {
-    utxo_output *spent = malloc((L->in_off[L->n_txs] ? L->in_off[L->n_txs] : 1) * sizeof *spent);
     int rc = UTXO_OK;
 
-    if (spent == NULL)
-        return UTXO_ERR_NOMEM;
-    for (uint32_t t = 1; t < b->n_txs && rc == UTXO_OK; t++)
-        for (uint32_t i = 0; i < b->txs[t]->n_inputs && rc == UTXO_OK; i++) {
-            const bp_src *s = &L->src[L->in_off[t] + i];
-            const utxo_output *o = NULL;
-            uint32_t h;
-            uint64_t pos;
-            if (s->tx != BP_EXTERNAL)
-                o = &b->txs[s->tx]->outputs[s->out];
-            else
-                rc = bp_chain_find((void *)c, &b->txs[t]->inputs[i].prevout, &o, &h, &pos);
-            if (rc == UTXO_OK)
-                spent[L->in_off[t] + i] = *o;
-        }
     for (uint32_t t = 1; t < b->n_txs && rc == UTXO_OK; t++) {
         const utxo_tx *tx = b->txs[t];
         utxo_txctx ctx;
         memset(&ctx, 0, sizeof ctx);
         ctx.tx = tx;
-        ctx.spent = &spent[L->in_off[t]];
+        ctx.spent = fx->spent_tx[t];
         ctx.height = b->header.height;
-        utxo_tx_sighash(tx, c->params.chain_id, ctx.sighash);
+        memcpy(ctx.sighash, fx->sighash[t], UTXO_HASH_BYTES);
         for (uint32_t i = 0; i < tx->n_inputs && rc == UTXO_OK; i++) {
             const utxo_witness *w = &tx->inputs[i].witness;
-            bp_rlist *ch = &chains[L->in_off[t] + i];
+            bp_rlist *ch = &chains[fx->L.in_off[t] + i];
             utxo_vm_result res;
             ctx.input_index = i;
             rc = utxo_segments_prove(&res, w->image, w->image_len, w->args, w->args_len, &ctx,
@@ -89,7 +76,6 @@ static int prove_runs(const bp_chain *c, const utxo_block *b, const bp_layout *L
                 bp_rlist_clear(ch);
         }
     }
-    free(spent);
     return rc;
 }
 
@@ -184,6 +170,7 @@ void bp_chain_free(bp_chain *c)
         if (c->slots[i].state == 1)
             free(c->slots[i].out.datum);
     free(c->slots);
+    utxo_verifier_free(c->ver);
     acc_forest_free(c->forest);
     sodium_memzero(c->sk, sizeof c->sk);
     free(c);
@@ -222,20 +209,55 @@ int bp_chain_find(void *ctx, const utxo_outpoint *op, const utxo_output **o, uin
     return UTXO_OK;
 }
 
+/* bp_chain_find as the core's spent-output view. */
+static int bp_chain_find_view(void *ctx, size_t k, const utxo_outpoint *op, cn_spent *out)
+{
+    const utxo_output *o = NULL;
+    int rc;
+
+    (void)k;
+    rc = bp_chain_find(ctx, op, &o, &out->height, &out->position);
+    if (rc == UTXO_OK)
+        out->output = *o;
+    return rc;
+}
+
+int bp_chain_set_verify(bp_chain *c, unsigned threads)
+{
+    if (c == NULL)
+        return UTXO_ERR_ARG;
+    if (c->ver == NULL && (c->ver = utxo_verifier_new(&c->params, threads)) == NULL)
+        return UTXO_ERR_NOMEM;
+    return UTXO_OK;
+}
+
+/*
+ * Sealing is the block-connection core (src/connect/connect.h) in CN_SEAL
+ * mode: the in-memory set as the spent-output view, the forest as the
+ * backend; predicates only with bp_chain_set_verify (the mempool has run
+ * them). What the core leaves to this adapter: receipts, the new slots,
+ * the header's digest and signature. A failure after the forest changed
+ * puts the forest back (cn_acc_forest_undo).
+ */
 int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *bad_tx,
                   uint32_t *bad_in)
 {
-    bp_layout L;
+    static const cn_view_methods view = {NULL, bp_chain_find_view};
     utxo_bundle *bd = NULL;
-    acc_leaf *created = NULL;
     utxo_slot *fresh = NULL;
     bp_rlist *chains = NULL;
-    uint8_t digest[UTXO_HASH_BYTES], hash[UTXO_HASH_BYTES];
-    uint32_t t0 = 0, i0 = 0;
-    uint64_t count;
+    cn_forest_acc fa;
+    cn_effects fx;
+    utxo_verdict vd;
+    cn_args a;
+    uint8_t hash[UTXO_HASH_BYTES];
+    size_t n_in = 0;
     int rc;
 
-    memset(&L, 0, sizeof L);
+    memset(&fx, 0, sizeof fx);
+    memset(&vd, 0, sizeof vd);
+    memset(&fa, 0, sizeof fa);
+    acc_proof_init(&fa.proof);
     if (bundle != NULL)
         *bundle = NULL;
     if (c == NULL || b == NULL || b->n_txs == 0)
@@ -252,73 +274,76 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
     if (utxo_tx_is_coinbase(b->txs[0]))
         b->txs[0]->coinbase_height = c->next_height;
     rc = utxo_block_tx_root(b, b->header.tx_root);
-    if (rc == UTXO_OK)
-        rc = utxo_block_check(b, &c->params, &t0, &i0);
-    if (rc == UTXO_OK)
-        rc = bp_layout_build(&L, b, &t0, &i0);
     if (rc != UTXO_OK)
         goto done;
-    /* everything that allocates, before the forest changes */
+    fa.f = c->forest;
+    memset(&a, 0, sizeof a);
+    a.params = &c->params;
+    a.verifier = c->ver;
+    a.next_height = c->next_height;
+    a.tip_hash = c->tip_hash;
+    a.min_time = c->tip_time;
+    a.view = &view;
+    a.view_ctx = c;
+    a.acc = &cn_forest_acc_methods;
+    a.acc_ctx = &fa;
+    a.flags = CN_SEAL | (c->ver == NULL ? CN_NO_PREDICATES : 0u);
+    rc = cn_connect(&a, b, &fx, &vd);
+    if (rc != UTXO_OK)
+        goto undo;
+    n_in = fx.L.in_off[fx.L.n_txs];
+    /* everything that can fail, before the set and the tip change */
     rc = UTXO_ERR_NOMEM;
-    created = malloc((L.n_created ? L.n_created : 1) * sizeof *created);
-    fresh = calloc(L.n_created ? L.n_created : 1, sizeof *fresh);
-    if (created == NULL || fresh == NULL || slot_reserve(c, L.n_created) != UTXO_OK)
-        goto done;
-    bp_layout_created(&L, b, created);
-    count = acc_forest_count(c->forest);
-    for (size_t j = 0; j < L.n_created; j++) {
-        fresh[j].op = created[j].outpoint;
-        fresh[j].out = *created[j].output;
+    fresh = calloc(fx.n_created ? fx.n_created : 1, sizeof *fresh);
+    if (fresh == NULL || slot_reserve(c, fx.n_created) != UTXO_OK)
+        goto undo;
+    for (size_t j = 0; j < fx.n_created; j++) {
+        const acc_leaf *cr = &fx.created[j];
+        fresh[j].op = cr->outpoint;
+        fresh[j].out = *cr->output;
         fresh[j].out.datum = NULL;
-        fresh[j].height = created[j].height;
-        fresh[j].pos = count + j;
-        if (created[j].output->datum_len > 0) {
-            if ((fresh[j].out.datum = malloc(created[j].output->datum_len)) == NULL)
-                goto done;
-            memcpy(fresh[j].out.datum, created[j].output->datum, created[j].output->datum_len);
-        }
-    }
-    if (c->po2 != 0) {
-        chains = calloc(L.in_off[L.n_txs] ? L.in_off[L.n_txs] : 1, sizeof *chains);
-        if (chains == NULL)
-            goto done;
-        rc = prove_runs(c, b, &L, chains);
-        if (rc != UTXO_OK)
-            goto done;
-    }
-    rc = bp_prove_block(&bd, digest, c->forest, bp_chain_find, c, b, &t0, &i0);
-    if (rc != UTXO_OK)
-        goto done;
-    /* receipts in (tx, input) order; the bundle takes them over */
-    for (uint32_t t = 1; chains != NULL && t < b->n_txs; t++)
-        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
-            bp_rlist *ch = &chains[L.in_off[t] + i];
-            if (ch->n == 0)
-                continue;
-            rc = bp_bundle_add_receipt(bd, t, i, ch->r, ch->n);
-            if (rc != UTXO_OK)
+        fresh[j].height = cr->height;
+        fresh[j].pos = fx.count_before + j;
+        if (cr->output->datum_len > 0) {
+            if ((fresh[j].out.datum = malloc(cr->output->datum_len)) == NULL)
                 goto undo;
-            free(ch->r);
-            memset(ch, 0, sizeof *ch);
+            memcpy(fresh[j].out.datum, cr->output->datum, cr->output->datum_len);
         }
+    }
+    if ((rc = cn_bundle_make(&bd, &fx, &fa)) != UTXO_OK)
+        goto undo;
+    if (c->po2 != 0) {
+        rc = UTXO_ERR_NOMEM;
+        if ((chains = calloc(n_in ? n_in : 1, sizeof *chains)) == NULL)
+            goto undo;
+        if ((rc = prove_runs(c, b, &fx, chains)) != UTXO_OK)
+            goto undo;
+        /* receipts in (tx, input) order; the bundle takes them over */
+        for (uint32_t t = 1; t < b->n_txs; t++)
+            for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
+                bp_rlist *ch = &chains[fx.L.in_off[t] + i];
+                if (ch->n == 0)
+                    continue;
+                if ((rc = bp_bundle_add_receipt(bd, t, i, ch->r, ch->n)) != UTXO_OK)
+                    goto undo;
+                free(ch->r);
+                memset(ch, 0, sizeof *ch);
+            }
+    }
     /* commit: nothing below can fail */
-    memcpy(b->header.acc_digest, digest, UTXO_HASH_BYTES);
+    memcpy(b->header.acc_digest, fx.digest, UTXO_HASH_BYTES);
     utxo_header_hash(&b->header, hash);
     bp_bundle_set_block(bd, hash);
     (void)utxo_header_sign(&b->header, c->sk);
-    for (uint32_t t = 0; t < b->n_txs; t++)
-        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
-            utxo_slot *s;
-            if (L.src[L.in_off[t] + i].tx != BP_EXTERNAL)
-                continue;
-            s = slot_find(c, &b->txs[t]->inputs[i].prevout);
-            free(s->out.datum);
-            memset(s, 0, sizeof *s);
-            s->state = 2;
-            c->used--;
-            c->deleted++;
-        }
-    for (size_t j = 0; j < L.n_created; j++) {
+    for (size_t k = 0; k < fx.n_spent; k++) {
+        utxo_slot *s = slot_find(c, &fx.spent[k].outpoint);
+        free(s->out.datum);
+        memset(s, 0, sizeof *s);
+        s->state = 2;
+        c->used--;
+        c->deleted++;
+    }
+    for (size_t j = 0; j < fx.n_created; j++) {
         slot_put(c, &fresh[j]);
         fresh[j].out.datum = NULL;
     }
@@ -332,24 +357,25 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
     rc = UTXO_OK;
     goto done;
 undo:
-    /* out of memory after the forest changed: the builder is unusable */
-    c->broken = true;
+    /* the block is refused: the forest goes back to before it */
+    if (fx.acc_applied && cn_acc_forest_undo(c->forest, &fx) != UTXO_OK)
+        c->broken = true;
 done:
     if (chains != NULL) {
-        for (size_t k = 0; k < L.in_off[L.n_txs]; k++)
+        for (size_t k = 0; k < n_in; k++)
             bp_rlist_clear(&chains[k]);
         free(chains);
     }
     if (bad_tx != NULL)
-        *bad_tx = t0;
+        *bad_tx = vd.tx;
     if (bad_in != NULL)
-        *bad_in = i0;
+        *bad_in = vd.input;
     if (fresh != NULL)
-        for (size_t j = 0; j < L.n_created; j++)
+        for (size_t j = 0; j < fx.n_created; j++)
             free(fresh[j].out.datum);
     free(fresh);
-    free(created);
-    bp_layout_clear(&L);
+    cn_effects_clear(&fx);
+    acc_proof_clear(&fa.proof);
     utxo_bundle_free(bd);
     return rc;
 }

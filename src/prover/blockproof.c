@@ -2,8 +2,8 @@
  * blockproof.c — the block proof bundle (utxo/stateless.h, internals in
  * blockproof.h): its strict encoding, the block layout that the prover and
  * the validator derive identically from a block (which inputs spend outputs
- * of the same block, which outputs enter the accumulator), and the prover
- * that makes a bundle from the full accumulator forest.
+ * of the same block, which outputs enter the accumulator). Bundles are
+ * made by the block-connection core over a forest (src/connect).
  *
  * Encoding (docs/STATELESS.md, "Bundle"): u8 version; 32-byte block hash;
  * varint leaf count before the block; the accumulator batch proof
@@ -355,6 +355,12 @@ void bp_layout_clear(bp_layout *L)
 
 int bp_layout_build(bp_layout *L, const utxo_block *b, uint32_t *bad_tx, uint32_t *bad_in)
 {
+    return bp_layout_build_ids(L, b, NULL, bad_tx, bad_in);
+}
+
+int bp_layout_build_ids(bp_layout *L, const utxo_block *b, const uint8_t (*txids)[UTXO_HASH_BYTES],
+                        uint32_t *bad_tx, uint32_t *bad_in)
+{
     struct txid_ix *ix = NULL;
     uint32_t n = b->n_txs;
     size_t ext = 0, spent_here = 0;
@@ -370,7 +376,10 @@ int bp_layout_build(bp_layout *L, const utxo_block *b, uint32_t *bad_tx, uint32_
     if (L->txids == NULL || L->in_off == NULL || L->out_off == NULL || ix == NULL)
         goto done;
     for (uint32_t t = 0; t < n; t++) {
-        utxo_tx_txid(b->txs[t], L->txids[t]);
+        if (txids != NULL)
+            memcpy(L->txids[t], txids[t], UTXO_HASH_BYTES);
+        else
+            utxo_tx_txid(b->txs[t], L->txids[t]);
         ix[t].txid = L->txids[t];
         ix[t].tx = t;
         /* sums fit: a block's inputs and outputs are bounded by its size
@@ -431,129 +440,4 @@ void bp_layout_created(const bp_layout *L, const utxo_block *b, acc_leaf *out)
             out[j].height = b->header.height;
             j++;
         }
-}
-
-/* ---- the prover ------------------------------------------------------------ */
-
-struct ext_ref {
-    uint64_t pos;
-    size_t k;       /* external ordinal */
-};
-
-static int cmp_pos(const void *a, const void *b)
-{
-    uint64_t x = ((const struct ext_ref *)a)->pos, y = ((const struct ext_ref *)b)->pos;
-    return x < y ? -1 : x > y;
-}
-
-int bp_prove_block(utxo_bundle **out, uint8_t digest[UTXO_HASH_BYTES], acc_forest *f,
-                   bp_lookup_fn lookup, void *ctx, const utxo_block *b, uint32_t *bad_tx,
-                   uint32_t *bad_in)
-{
-    bp_layout L;
-    utxo_bundle *bundle = NULL;
-    struct ext_ref *refs = NULL;
-    uint64_t *targets = NULL, count;
-    acc_leaf *created = NULL;
-    acc_hash *adds = NULL;
-    acc_state st;
-    uint32_t t0 = 0, i0 = 0;
-    int rc;
-
-    if (out != NULL)
-        *out = NULL;
-    if (out == NULL || digest == NULL || f == NULL || lookup == NULL || b == NULL)
-        return UTXO_ERR_ARG;
-    rc = bp_layout_build(&L, b, &t0, &i0);
-    if (rc != UTXO_OK)
-        goto done;
-    rc = UTXO_ERR_NOMEM;
-    count = acc_forest_count(f);
-    bundle = bp_bundle_new();
-    refs = malloc((L.n_external ? L.n_external : 1) * sizeof *refs);
-    targets = malloc((L.n_external ? L.n_external : 1) * sizeof *targets);
-    created = malloc((L.n_created ? L.n_created : 1) * sizeof *created);
-    adds = malloc((L.n_created ? L.n_created : 1) * sizeof *adds);
-    if (bundle == NULL || refs == NULL || targets == NULL || created == NULL ||
-        adds == NULL)
-        goto done;
-    if (L.n_external > 0 &&
-        (bundle->spent = calloc(L.n_external, sizeof *bundle->spent)) == NULL)
-        goto done;
-    bundle->n_spent = L.n_external;
-    bundle->leaf_count = count;
-    /* look up every external input; copy its output into the bundle */
-    for (uint32_t t = 0; t < b->n_txs; t++)
-        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
-            const bp_src *s = &L.src[L.in_off[t] + i];
-            const utxo_output *o = NULL;
-            bp_spent *e;
-            acc_hash want, have;
-            if (s->tx != BP_EXTERNAL)
-                continue;
-            e = &bundle->spent[s->out];
-            t0 = t;
-            i0 = i;
-            rc = lookup(ctx, &b->txs[t]->inputs[i].prevout, &o, &e->height, &refs[s->out].pos);
-            if (rc != UTXO_OK)
-                goto done;
-            refs[s->out].k = s->out;
-            e->output = *o;
-            e->output.datum = NULL;
-            e->output.datum_len = 0;
-            if (o->datum_len > 0) {
-                if ((e->output.datum = malloc(o->datum_len)) == NULL) {
-                    rc = UTXO_ERR_NOMEM;
-                    goto done;
-                }
-                memcpy(e->output.datum, o->datum, o->datum_len);
-                e->output.datum_len = o->datum_len;
-            }
-            /* the store's data must be what the forest holds */
-            acc_leaf_hash(want, &b->txs[t]->inputs[i].prevout, &e->output, e->height,
-                          refs[s->out].pos);
-            rc = refs[s->out].pos < count ? acc_forest_leaf(f, refs[s->out].pos, have)
-                                          : UTXO_ERR_ACC_POSITION;
-            if (rc != UTXO_OK)
-                goto done;
-            if (acc_is_empty(have) || memcmp(want, have, ACC_HASH_BYTES) != 0) {
-                rc = acc_is_empty(have) ? UTXO_ERR_ACC_SPENT : UTXO_ERR_ACC_PROOF;
-                goto done;
-            }
-        }
-    t0 = i0 = 0;
-    qsort(refs, L.n_external, sizeof *refs, cmp_pos);
-    for (size_t j = 0; j < L.n_external; j++) {
-        if (j > 0 && refs[j].pos == refs[j - 1].pos) {
-            rc = UTXO_ERR_BLOCK_DOUBLE_SPEND;
-            goto done;
-        }
-        targets[j] = refs[j].pos;
-        bundle->spent[refs[j].k].target = (uint32_t)j;
-    }
-    bp_layout_created(&L, b, created);
-    for (size_t j = 0; j < L.n_created; j++)
-        acc_leaf_hash(adds[j], &created[j].outpoint, created[j].output, created[j].height,
-                      count + j);
-    rc = acc_forest_apply_block(f, targets, L.n_external, adds, L.n_created, &bundle->proof, NULL);
-    if (rc != UTXO_OK)
-        goto done;
-    rc = acc_forest_state(f, &st);
-    if (rc != UTXO_OK)
-        goto done;
-    acc_state_digest(digest, &st);
-    *out = bundle;
-    bundle = NULL;
-done:
-    if (bad_tx != NULL)
-        *bad_tx = t0;
-    if (bad_in != NULL)
-        *bad_in = i0;
-    utxo_bundle_free(bundle);
-    bp_layout_clear(&L);
-    free(refs);
-    free(targets);
-    free(created);
-    free(adds);
-    return rc;
 }

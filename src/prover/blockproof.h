@@ -2,8 +2,8 @@
  * blockproof.h — internals of the block proof bundle (utxo/stateless.h):
  * its layout in memory, the block layout shared by the prover and the
  * validator (which inputs spend outputs of the same block, which outputs
- * enter the accumulator), and the prover that makes a bundle from the full
- * accumulator forest. Prefix bp_. Format: docs/STATELESS.md.
+ * enter the accumulator). Bundles are made by the block-connection core
+ * over a forest (src/connect: cn_bundle_make). Prefix bp_. Format: docs/STATELESS.md.
  */
 #ifndef UTXO_SRC_BLOCKPROOF_H
 #define UTXO_SRC_BLOCKPROOF_H
@@ -71,6 +71,10 @@ typedef struct bp_layout {
  * bp_layout_clear (also after an error).
  */
 int bp_layout_build(bp_layout *L, const utxo_block *b, uint32_t *bad_tx, uint32_t *bad_in);
+/* The same with the txids known: txids[t] is utxo_tx_txid of b->txs[t]
+ * (NULL: computed here). */
+int bp_layout_build_ids(bp_layout *L, const utxo_block *b, const uint8_t (*txids)[UTXO_HASH_BYTES],
+                        uint32_t *bad_tx, uint32_t *bad_in);
 void bp_layout_clear(bp_layout *L);
 
 /* The created leaves (outpoint, output borrowed from b, height) in order
@@ -78,26 +82,13 @@ void bp_layout_clear(bp_layout *L);
 void bp_layout_created(const bp_layout *L, const utxo_block *b, acc_leaf *out);
 
 /*
- * Where a prover finds an unspent output of an earlier block: its data
- * (borrowed until the prover returns), creation height and leaf position.
- * Returns UTXO_OK or UTXO_ERR_TX_MISSING.
+ * Where a prover or a mempool finds an unspent output of an earlier block:
+ * its data (borrowed until the caller returns), creation height and leaf
+ * position. Returns UTXO_OK or UTXO_ERR_TX_MISSING. (Blocks are proven by
+ * the block-connection core over a forest: src/connect/connect.h.)
  */
 typedef int (*bp_lookup_fn)(void *ctx, const utxo_outpoint *op, const utxo_output **out,
                             uint32_t *height, uint64_t *position);
-
-/*
- * The prover side of one block, in block order: resolves every input (same
- * block, or lookup), proves the spent leaves against forest f, deletes them
- * and appends the new outputs (acc_forest_apply_block), and returns the
- * bundle (*out, block hash still zero: the caller sets it once the header is
- * final, with bp_bundle_set_block) and the post-block accumulator digest.
- * The looked-up data must hash to the forest's leaves (else
- * UTXO_ERR_ACC_PROOF, forest unchanged). *bad_tx / *bad_in (may be NULL)
- * name the input at fault. b must have passed utxo_block_check.
- */
-int bp_prove_block(utxo_bundle **out, uint8_t digest[UTXO_HASH_BYTES], acc_forest *f,
-                   bp_lookup_fn lookup, void *ctx, const utxo_block *b, uint32_t *bad_tx,
-                   uint32_t *bad_in);
 
 /* Binds bundle to block hash h. */
 void bp_bundle_set_block(utxo_bundle *bundle, const uint8_t h[UTXO_HASH_BYTES]);

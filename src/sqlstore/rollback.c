@@ -5,7 +5,8 @@
  * height and leaf position, the forest drops the leaves appended after the
  * block's starting leaf count and gets the spent leaves back (their hashes
  * recomputed from the undo record, which holds every field a leaf hash
- * binds), and the block, undo and bundle rows go. All blocks in one SQL
+ * binds), and the block, undo and bundle rows go. What a block's undo means
+ * is the core's (cn_disconnect, src/connect/undo.c); this adapter writes it. All blocks in one SQL
  * transaction; the result is checked against the new tip header's digest
  * before it commits.
  */
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sqlstore/store_int.h"
-#include "prover/blockproof.h"
 
 static int get_blob(utxo_store *s, enum store_stmt st, uint32_t h, uint8_t **out, size_t *len)
 {
@@ -52,54 +52,42 @@ static int del_height(utxo_store *s, enum store_stmt st, uint32_t h, const char 
     return store_exec_stmt(s, st, what);
 }
 
-static int cmp_pos(const void *a, const void *b)
-{
-    uint64_t x = ((const store_spent *)a)->position, y = ((const store_spent *)b)->position;
-
-    return x < y ? -1 : x > y;
-}
-
-/* Takes back block h (the tip). */
+/* Takes back block h (the tip) with its undo record: what to undo comes
+ * from the core (cn_disconnect), this adapter only writes it. */
 static int undo_block(utxo_store *s, uint32_t h)
 {
     utxo_block *b = NULL;
     uint8_t *undo = NULL;
     size_t undo_len = 0, n = 0;
     store_spent *v = NULL;
-    uint64_t *targets = NULL, count_before = 0, value_out = 0, value_back = 0;
-    acc_hash *leaves = NULL;
-    acc_leaf *created = NULL;
-    bp_layout L;
-    uint32_t bt, bi;
+    uint64_t count_before = 0;
+    cn_effects fx;
     int rc;
 
-    memset(&L, 0, sizeof L);
+    memset(&fx, 0, sizeof fx);
     if ((rc = store_block_load(s, h, &b, NULL, NULL, &count_before)) != UTXO_OK ||
         (rc = get_blob(s, ST_UNDO_GET, h, &undo, &undo_len)) != UTXO_OK)
         goto done;
-    if ((rc = store_undo_decode(undo, undo_len, &v, &n)) != UTXO_OK) {
+    if ((rc = cn_undo_decode(undo, undo_len, &v, &n)) != UTXO_OK) {
         rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "undo record of block %u does not decode", h);
         goto done;
     }
     /* checked against the block and its proof bundle before it is used */
     if ((rc = store_undo_verify(s, b, v, n)) != UTXO_OK)
         goto done;
-    if ((rc = bp_layout_build(&L, b, &bt, &bi)) != UTXO_OK || L.n_external != n ||
-        count_before + L.n_created != s->meta.acc.count) {
+    rc = cn_disconnect(b, v, n, count_before, &fx);
+    if (rc == UTXO_ERR_STORE_CORRUPT ||
+        (rc == UTXO_OK && count_before + fx.n_created != s->meta.acc.count)) {
         rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block %u does not match its undo record", h);
         goto done;
     }
-    rc = UTXO_ERR_NOMEM;
-    if ((created = malloc((L.n_created ? L.n_created : 1) * sizeof *created)) == NULL ||
-        (targets = malloc((n ? n : 1) * sizeof *targets)) == NULL ||
-        (leaves = malloc((n ? n : 1) * sizeof *leaves)) == NULL)
+    if (rc != UTXO_OK)
         goto done;
     /* the block's new outputs leave the set */
-    bp_layout_created(&L, b, created);
-    for (size_t j = 0; j < L.n_created; j++) {
+    for (size_t j = 0; j < fx.n_created; j++) {
         uint8_t key[STORE_OUTPOINT_KEY_BYTES];
         sqlite3_stmt *q = store_stmt(s, ST_UTXO_DEL);
-        store_outpoint_key(key, &created[j].outpoint);
+        store_outpoint_key(key, &fx.created[j].outpoint);
         sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
         if ((rc = store_exec_stmt(s, ST_UTXO_DEL, "delete utxo")) != UTXO_OK)
             goto done;
@@ -107,7 +95,6 @@ static int undo_block(utxo_store *s, uint32_t h)
             rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block %u's output is missing from utxos", h);
             goto done;
         }
-        value_out += created[j].output->value;
     }
     /* the outputs it spent come back */
     for (size_t i = 0; i < n; i++) {
@@ -123,15 +110,9 @@ static int undo_block(utxo_store *s, uint32_t h)
         sqlite3_bind_int64(q, 6, (sqlite3_int64)v[i].position);
         if ((rc = store_exec_stmt(s, ST_UTXO_INS, "restore utxo")) != UTXO_OK)
             goto done;
-        value_back += v[i].output.value;
     }
-    /* the forest, with the spent leaves' hashes recomputed */
-    qsort(v, n, sizeof *v, cmp_pos);
-    for (size_t i = 0; i < n; i++) {
-        targets[i] = v[i].position;
-        acc_leaf_hash(leaves[i], &v[i].outpoint, &v[i].output, v[i].height, v[i].position);
-    }
-    rc = acc_forest_undo(s->forest, count_before, targets, leaves, n);
+    /* the forest, with the spent leaves the core hashed from the record */
+    rc = cn_acc_forest_undo(s->forest, &fx);
     if (rc != UTXO_OK) {
         if (s->nodes.err == UTXO_OK)
             store_fail(s, rc, "block %u: forest undo: %s", h, utxo_strerror(rc));
@@ -141,19 +122,16 @@ static int undo_block(utxo_store *s, uint32_t h)
         (rc = del_height(s, ST_UNDO_DEL, h, "delete undo")) != UTXO_OK ||
         (rc = del_height(s, ST_BUNDLE_DEL, h, "delete bundle")) != UTXO_OK)
         goto done;
-    s->meta.n_utxos = s->meta.n_utxos - L.n_created + n;
-    s->meta.total_value = s->meta.total_value - value_out + value_back;
+    s->meta.n_utxos = s->meta.n_utxos - fx.n_created + n;
+    s->meta.total_value = s->meta.total_value - fx.created_value + fx.spent_value;
     s->meta.n_txs -= b->n_txs;
     s->meta.acc.count = count_before;
     s->meta.n_blocks = h;
 done:
-    bp_layout_clear(&L);
+    cn_effects_clear(&fx);
     utxo_block_free(b);
     free(undo);
     free(v);
-    free(targets);
-    free(leaves);
-    free(created);
     return rc;
 }
 

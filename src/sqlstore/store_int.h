@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include "utxo/store.h"
+#include "connect/connect.h"
 #include "witness/acc.h"
 
 /* Leaf positions stay below 2^56 so a node key (row << 56 | idx) fits in
@@ -169,15 +170,10 @@ int store_nodes_flush(store_nodes *n);
 /* (Re)creates s->forest over s->nodes with s->meta.acc.count leaves. */
 int store_forest_reset(utxo_store *s);
 
-/* ---- undo records (apply.c) ------------------------------------------------ */
+/* ---- undo records (the core's: src/connect/undo.c) ------------------------------------------------ */
 
-/* One output a block spent, as the undo record keeps it. */
-typedef struct store_spent {
-    utxo_outpoint outpoint;
-    utxo_output output;   /* datum points into a buffer owned elsewhere */
-    uint32_t height;
-    uint64_t position;
-} store_spent;
+/* One output a block spent, as the undo record keeps it (the core's). */
+typedef cn_spent store_spent;
 
 /* Encodes n spent entries (docs/STORE.md, "Undo record") into a new buffer. */
 int store_undo_encode(const store_spent *e, size_t n, uint8_t **out, size_t *len);

@@ -131,25 +131,19 @@ int utxo_block_add_tx(utxo_block *b, utxo_tx *tx)
     return UTXO_OK;
 }
 
-int utxo_block_tx_root(const utxo_block *b, uint8_t out[UTXO_HASH_BYTES])
+int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
+                      uint8_t out[UTXO_HASH_BYTES])
 {
     uint8_t (*level)[UTXO_HASH_BYTES];
     uint8_t count[4];
-    uint32_t n;
     hash_state st;
 
-    if (b == NULL || out == NULL)
-        return UTXO_ERR_ARG;
-    n = b->n_txs;
     level = malloc((n > 0 ? n : 1) * sizeof *level);
     if (level == NULL)
         return UTXO_ERR_NOMEM;
     memset(level[0], 0, UTXO_HASH_BYTES);
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t wtxid[UTXO_HASH_BYTES];
-        utxo_tx_wtxid(b->txs[i], wtxid);
-        hash_tagged(level[i], TAG_TXLEAF, wtxid, sizeof wtxid);
-    }
+    for (uint32_t i = 0; i < n; i++)
+        hash_tagged(level[i], TAG_TXLEAF, wtxids[i], UTXO_HASH_BYTES);
     /* Pairs are hashed; an odd last node moves up unchanged (never
      * duplicated, so no two lists share a root: CVE-2012-2459). */
     for (uint32_t w = n; w > 1; w = (w + 1) / 2) {
@@ -165,6 +159,23 @@ int utxo_block_tx_root(const utxo_block *b, uint8_t out[UTXO_HASH_BYTES])
     hash_final(&st, out);
     free(level);
     return UTXO_OK;
+}
+
+int utxo_block_tx_root(const utxo_block *b, uint8_t out[UTXO_HASH_BYTES])
+{
+    uint8_t (*wtxids)[UTXO_HASH_BYTES];
+    int rc;
+
+    if (b == NULL || out == NULL)
+        return UTXO_ERR_ARG;
+    wtxids = malloc((b->n_txs > 0 ? b->n_txs : 1) * sizeof *wtxids);
+    if (wtxids == NULL)
+        return UTXO_ERR_NOMEM;
+    for (uint32_t i = 0; i < b->n_txs; i++)
+        utxo_tx_wtxid(b->txs[i], wtxids[i]);
+    rc = block_tx_root_ids(b->n_txs, (const uint8_t (*)[UTXO_HASH_BYTES])wtxids, out);
+    free(wtxids);
+    return rc;
 }
 
 static void block_encode(enc *e, const utxo_block *b)

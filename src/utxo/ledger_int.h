@@ -32,4 +32,25 @@ void output_encode(enc *e, const utxo_output *o);
 utxo_tx *tx_decode(dec *d, const utxo_params *p);
 void header_decode(dec *d, utxo_header *h);
 
+/* The sighash of a transaction whose txid is known (utxo_tx_sighash without
+ * hashing the transaction again). */
+void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
+                        const uint8_t chain_id[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES]);
+
+/* Transaction hashes (txid, wtxid, sighash: one each) computed by this
+ * process so far, for the benches' hashes_per_tx. Not consensus. */
+uint64_t ledger_tx_hashes(void);
+
+/*
+ * utxo_block_check and utxo_block_tx_root for a caller that has hashed
+ * every transaction of b once already: txids[t] and wtxids[t] (b->n_txs
+ * each) must be utxo_tx_txid and utxo_tx_wtxid of b->txs[t].
+ */
+int block_check_ids(const utxo_block *b, const utxo_params *p,
+                    const uint8_t (*txids)[UTXO_HASH_BYTES],
+                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], uint32_t *bad_tx,
+                    uint32_t *bad_index);
+int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
+                      uint8_t out[UTXO_HASH_BYTES]);
+
 #endif /* UTXO_SRC_LEDGER_INT_H */

@@ -6,8 +6,7 @@ libutxo_core_la_SOURCES += \
 	src/utxo/tx.c \
 	src/utxo/block.c \
 	src/utxo/rules.c \
-	src/utxo/pool.c \
-	src/utxo/validate.c
+	src/utxo/pool.c
 # stateless (sv): block and proof files
 libutxo_core_la_SOURCES += src/utxo/blockfile.c
 utxoinclude_HEADERS += include/utxo/blockfile.h

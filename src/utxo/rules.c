@@ -149,7 +149,10 @@ uint64_t utxo_tx_min_fee(const utxo_tx *tx, const utxo_params *p)
                    mul_sat(kcycles, p->fee_per_kcycle));
 }
 
-int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx, uint32_t *bad_index)
+int block_check_ids(const utxo_block *b, const utxo_params *p,
+                    const uint8_t (*txids)[UTXO_HASH_BYTES],
+                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], uint32_t *bad_tx,
+                    uint32_t *bad_index)
 {
     utxo_params def;
     uint8_t root[UTXO_HASH_BYTES];
@@ -193,7 +196,7 @@ int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx
         n_spends += tx->n_inputs;
     }
     set_idx(bad_tx, 0);
-    rc = utxo_block_tx_root(b, root);
+    rc = block_tx_root_ids(b->n_txs, wtxids, root);
     if (rc != UTXO_OK)
         return rc;
     if (sodium_memcmp(root, b->header.tx_root, UTXO_HASH_BYTES) != 0)
@@ -205,7 +208,7 @@ int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx
     if (s == NULL)
         return UTXO_ERR_NOMEM;
     for (uint32_t t = 0; t < b->n_txs; t++) {
-        utxo_tx_txid(b->txs[t], s[t].op.txid);
+        memcpy(s[t].op.txid, txids[t], UTXO_HASH_BYTES);
         s[t].op.index = 0;
         s[t].tx = t;
         s[t].input = 0;
@@ -230,4 +233,27 @@ int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx
     }
     free(s);
     return UTXO_OK;
+}
+
+int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx, uint32_t *bad_index)
+{
+    uint8_t (*ids)[UTXO_HASH_BYTES];
+    uint32_t n;
+    int rc;
+
+    set_idx(bad_tx, 0);
+    set_idx(bad_index, 0);
+    if (b == NULL)
+        return UTXO_ERR_ARG;
+    n = b->n_txs;
+    if ((ids = malloc(2 * (size_t)(n ? n : 1) * sizeof *ids)) == NULL)
+        return UTXO_ERR_NOMEM;
+    for (uint32_t t = 0; t < n; t++) {
+        utxo_tx_txid(b->txs[t], ids[t]);
+        utxo_tx_wtxid(b->txs[t], ids[n + t]);
+    }
+    rc = block_check_ids(b, p, (const uint8_t (*)[UTXO_HASH_BYTES])ids,
+                         (const uint8_t (*)[UTXO_HASH_BYTES])(ids + n), bad_tx, bad_index);
+    free(ids);
+    return rc;
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "utxo/ledger.h"
@@ -359,14 +360,37 @@ int utxo_tx_from_bytes(utxo_tx **out, const uint8_t *in, size_t len,
 
 /* ---- identifiers ------------------------------------------------------ */
 
+/* Transaction hashes computed so far (txid, wtxid, sighash each count one):
+ * a measurement for the benches, no consensus effect. */
+static atomic_uint_fast64_t tx_hashes;
+
+uint64_t ledger_tx_hashes(void)
+{
+    return (uint64_t)atomic_load_explicit(&tx_hashes, memory_order_relaxed);
+}
+
+static void count_hash(void)
+{
+    atomic_fetch_add_explicit(&tx_hashes, 1, memory_order_relaxed);
+}
+
 void utxo_tx_txid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
+    count_hash();
     enc_hash(out, TAG_TXID, tx_encode_base_obj, tx);
 }
 
 void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
+    count_hash();
     enc_hash(out, TAG_WTXID, tx_encode_obj, tx);
+}
+
+void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
+                        const uint8_t chain_id[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES])
+{
+    count_hash();
+    hash_pair(out, TAG_SIGHASH, chain_id, txid);
 }
 
 void utxo_tx_sighash(const utxo_tx *tx, const uint8_t chain_id[UTXO_HASH_BYTES],
@@ -375,5 +399,5 @@ void utxo_tx_sighash(const utxo_tx *tx, const uint8_t chain_id[UTXO_HASH_BYTES],
     uint8_t txid[UTXO_HASH_BYTES];
 
     utxo_tx_txid(tx, txid);
-    hash_pair(out, TAG_SIGHASH, chain_id, txid);
+    tx_sighash_of_txid(txid, chain_id, out);
 }

@@ -1,6 +1,8 @@
 /*
- * wallet/sync.c — blocks into the wallet (utxo/wallet.h): stateless
- * validation with the wallet's own validator state, then, in one SQL
+ * wallet/sync.c — blocks into the wallet (utxo/wallet.h), an adapter over
+ * the block-connection core: stateless validation with the wallet's own
+ * validator state (cn_validator_apply, whose effects give the layout, the
+ * created outputs and every leaf hash, computed once), then, in one SQL
  * transaction, the coins that leave and enter, the history rows, and the
  * wallet's batch proof carried across the block with acc_proof_update from
  * the block's proof bundle alone (docs/ACCUMULATOR.md, "wallet proof
@@ -12,25 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include "wallet/wallet_int.h"
-#include "prover/blockproof.h"
+#include "connect/connect.h"
 
-/* Everything the block means for the wallet, computed before any write. */
+/* What the block means for the wallet beyond the core's effects (fx):
+ * the bundle's spent leaves in target order, and the new coins to watch. */
 typedef struct sync_plan {
-    bp_layout L;
-    acc_leaf *created;       /* L.n_created */
-    acc_hash *adds;          /* their leaf hashes */
+    const cn_effects *fx;
     acc_hash *block_leaves;  /* the bundle's spent leaves, in target order */
     uint64_t *watch;         /* positions of new coins paying the wallet */
-    size_t *watch_j;         /* their index in created */
+    size_t *watch_j;         /* their index in fx->created */
     uint32_t *watch_key;
     size_t n_watch;
 } sync_plan;
 
 static void plan_clear(sync_plan *s)
 {
-    bp_layout_clear(&s->L);
-    free(s->created);
-    free(s->adds);
     free(s->block_leaves);
     free(s->watch);
     free(s->watch_j);
@@ -38,44 +36,28 @@ static void plan_clear(sync_plan *s)
     memset(s, 0, sizeof *s);
 }
 
-static int plan_build(sync_plan *s, const utxo_wallet *w, const utxo_block *b,
-                      const utxo_bundle *bundle, const acc_state *pre)
+static int plan_build(sync_plan *s, const utxo_wallet *w, const cn_effects *fx,
+                      const utxo_bundle *bundle)
 {
-    size_t nb = bundle->proof.n_targets, nc;
-    uint32_t bad_tx, bad_in;
-    int rc;
+    size_t nb = bundle->proof.n_targets, nc = fx->n_created;
 
     memset(s, 0, sizeof *s);
-    if ((rc = bp_layout_build(&s->L, b, &bad_tx, &bad_in)) != UTXO_OK)
-        return rc;
-    nc = s->L.n_created;
-    s->created = calloc(nc ? nc : 1, sizeof *s->created);
-    s->adds = calloc(nc ? nc : 1, sizeof *s->adds);
+    s->fx = fx;
     s->block_leaves = calloc(nb ? nb : 1, sizeof *s->block_leaves);
     s->watch = calloc(nc ? nc : 1, sizeof *s->watch);
     s->watch_j = calloc(nc ? nc : 1, sizeof *s->watch_j);
     s->watch_key = calloc(nc ? nc : 1, sizeof *s->watch_key);
-    if (!s->created || !s->adds || !s->block_leaves || !s->watch || !s->watch_j || !s->watch_key)
+    if (!s->block_leaves || !s->watch || !s->watch_j || !s->watch_key)
         return UTXO_ERR_NOMEM;
-    if (bundle->n_spent != nb || s->L.n_external != nb)
+    if (bundle->n_spent != nb || fx->n_spent != nb)
         return UTXO_ERR_BUNDLE_SPENDS; /* the validator accepted it: cannot happen */
-    for (uint32_t t = 0; t < b->n_txs; t++)
-        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
-            const bp_src *src = &s->L.src[s->L.in_off[t] + i];
-            const bp_spent *sp;
-            if (src->tx != BP_EXTERNAL)
-                continue;
-            sp = &bundle->spent[src->out];
-            acc_leaf_hash(s->block_leaves[sp->target], &b->txs[t]->inputs[i].prevout, &sp->output,
-                          sp->height, bundle->proof.targets[sp->target]);
-        }
-    bp_layout_created(&s->L, b, s->created);
+    /* the core hashed every leaf once: spent ones at their proof targets */
+    for (size_t k = 0; k < nb; k++)
+        memcpy(s->block_leaves[bundle->spent[k].target], fx->spent_hash[k], ACC_HASH_BYTES);
     for (size_t j = 0; j < nc; j++) {
-        int64_t key;
-        acc_leaf_hash(s->adds[j], &s->created[j].outpoint, s->created[j].output,
-                      s->created[j].height, pre->count + j);
-        if ((key = wdb_find_id(w, s->created[j].output->predicate_id)) >= 0) {
-            s->watch[s->n_watch] = pre->count + j;
+        int64_t key = wdb_find_id(w, fx->created[j].output->predicate_id);
+        if (key >= 0) {
+            s->watch[s->n_watch] = fx->count_before + j;
             s->watch_j[s->n_watch] = j;
             s->watch_key[s->n_watch] = (uint32_t)key;
             s->n_watch++;
@@ -157,7 +139,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
             if (wdb_find_id(w, tx->outputs[o].predicate_id) >= 0)
                 recv += tx->outputs[o].value;
         for (uint32_t i = 0; i < tx->n_inputs; i++) {
-            const bp_src *src = &s->L.src[s->L.in_off[t] + i];
+            const bp_src *src = &s->fx->L.src[s->fx->L.in_off[t] + i];
             uint64_t v;
             bool found;
             if (src->tx != BP_EXTERNAL) { /* an output of this block */
@@ -179,7 +161,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
         sqlite3_reset(hist);
         sqlite3_bind_int64(hist, 1, b->header.height);
         sqlite3_bind_int64(hist, 2, seq++);
-        sqlite3_bind_blob(hist, 3, s->L.txids[t], UTXO_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(hist, 3, s->fx->txids[t], UTXO_HASH_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(hist, 4, (int64_t)recv);
         sqlite3_bind_int64(hist, 5, (int64_t)spent);
         if (sqlite3_step(hist) != SQLITE_DONE) {
@@ -188,7 +170,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
         }
     }
     for (size_t k = 0; k < s->n_watch; k++) {
-        const acc_leaf *c = &s->created[s->watch_j[k]];
+        const acc_leaf *c = &s->fx->created[s->watch_j[k]];
         if (s->watch[k] > (uint64_t)INT64_MAX) {
             rc = wdb_fail(w, UTXO_ERR_TOO_LARGE, "leaf position beyond 2^63");
             goto done;
@@ -202,7 +184,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
         sqlite3_bind_blob(ins, 6, c->output->datum_len ? (const void *)c->output->datum : "",
                           (int)c->output->datum_len, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 7, c->height);
-        sqlite3_bind_blob(ins, 8, s->adds[s->watch_j[k]], ACC_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 8, s->fx->adds[s->watch_j[k]], ACC_HASH_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 9, s->watch_key[k]);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = wdb_sqlfail(w, "recording a new coin");
@@ -231,6 +213,7 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     acc_proof newp;
     acc_hash *nl = NULL;
     sync_plan s;
+    cn_effects fx;
     bool applied = false, in_txn = false;
     int rc;
 
@@ -238,6 +221,7 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
         out = &tmp;
     memset(out, 0, sizeof *out);
     memset(&s, 0, sizeof s);
+    memset(&fx, 0, sizeof fx);
     acc_proof_init(&newp);
     if (w == NULL || b == NULL || bundle == NULL)
         return out->err = UTXO_ERR_ARG;
@@ -246,20 +230,22 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     wdb_acc_state(w, &pre);
     if ((rc = utxo_validator_state_to_bytes(w->val, saved, sizeof saved, &sl)) != UTXO_OK)
         return out->err = rc;
-    if ((rc = utxo_validator_apply(w->val, b, bundle, out)) != UTXO_OK) {
+    /* the stateless validator's side of the core, keeping the effects */
+    if ((rc = cn_validator_apply(w->val, b, bundle, &fx, out)) != UTXO_OK) {
         wdb_fail(w, rc, "block %u rejected: %s (tx %u, input %u)", b->header.height,
                  utxo_strerror(rc), out->tx, out->input);
+        cn_effects_clear(&fx);
         return rc;
     }
     applied = true;
-    if ((rc = plan_build(&s, w, b, bundle, &pre)) != UTXO_OK)
+    if ((rc = plan_build(&s, w, &fx, bundle)) != UTXO_OK)
         goto fail;
     if ((nl = calloc(n_mine + s.n_watch + 1, sizeof *nl)) == NULL) {
         rc = UTXO_ERR_NOMEM;
         goto fail;
     }
     rc = acc_proof_update(&newp, nl, &w->proof, w->leaves, n_mine, &pre, &bundle->proof,
-                          s.block_leaves, bundle->proof.n_targets, s.adds, s.L.n_created, s.watch,
+                          s.block_leaves, bundle->proof.n_targets, fx.adds, fx.n_created, s.watch,
                           s.n_watch);
     if (rc != UTXO_OK) {
         wdb_fail(w, rc, "carrying the wallet's proof across block %u", b->header.height);
@@ -297,6 +283,7 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     free(w->leaves);
     w->leaves = nl;
     plan_clear(&s);
+    cn_effects_clear(&fx);
     return out->err = UTXO_OK;
 fail:
     if (in_txn)
@@ -311,6 +298,7 @@ fail:
     acc_proof_clear(&newp);
     free(nl);
     plan_clear(&s);
+    cn_effects_clear(&fx);
     return out->err = rc;
 }
 

@@ -1,6 +1,9 @@
 /*
- * validate.c — contextual validation of transactions and blocks against the
- * outputs they spend (see utxo/validate.h). Cheap checks (rules, values,
+ * verifier.c — contextual validation of transactions and blocks against the
+ * outputs they spend (see utxo/validate.h): the predicate stage of the
+ * block-connection core (connect.h), also used alone by the mempool and the
+ * transaction builder. It sits above src/predicates (it runs them), so it
+ * lives with the core, not in src/utxo. Cheap checks (rules, values,
  * fees) run first and in order; then per-input work — hashing the witness
  * image against the spent predicate id, and the predicate run — goes to the
  * thread pool as one task per input across the whole block. Among failing
@@ -11,7 +14,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include "utxo/validate.h"
+#include "connect/connect.h"
 #include "utxo/ledger_int.h"
 #include "utxo/pool.h"
 #include "predicates/pred_run.h"
@@ -104,8 +107,8 @@ static void run_job(void *arg, size_t k, unsigned worker)
 
 /* The value checks of one transaction; fills jobs for its inputs. */
 static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output *spent,
-                      uint32_t t, uint32_t height, struct job *jobs, uint64_t *fee,
-                      uint32_t *bad)
+                      const uint8_t *known_sighash, uint32_t t, uint32_t height,
+                      struct job *jobs, uint64_t *fee, uint32_t *bad)
 {
     uint64_t in = 0, out = 0, min_fee;
     uint8_t sighash[UTXO_HASH_BYTES];
@@ -128,7 +131,10 @@ static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output
     if (in < out || in - out < min_fee)
         return UTXO_ERR_TX_FEE;
     *fee = in - out;
-    utxo_tx_sighash(tx, p->chain_id, sighash);
+    if (known_sighash != NULL)
+        memcpy(sighash, known_sighash, UTXO_HASH_BYTES);
+    else
+        utxo_tx_sighash(tx, p->chain_id, sighash);
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         jobs[i].tx = t;
         jobs[i].input = i;
@@ -186,7 +192,7 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
     jobs = calloc(tx->n_inputs, sizeof *jobs);
     if (jobs == NULL)
         return out->err = UTXO_ERR_NOMEM;
-    rc = tx_context(&v->params, tx, spent, 0, height, jobs, &fee, &out->input);
+    rc = tx_context(&v->params, tx, spent, NULL, 0, height, jobs, &fee, &out->input);
     if (rc == UTXO_OK)
         rc = run_jobs(v, jobs, tx->n_inputs, &tx, NULL, out);
     if (rc == UTXO_OK)
@@ -196,24 +202,41 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
 }
 
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
-                          const utxo_vm_result *const *known, bool checked, utxo_verdict *out);
+                          const utxo_vm_result *const *known,
+                          const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
+                          utxo_verdict *out);
 
 int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                         utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, NULL, false, out);
+    return verifier_block(v, b, spent, NULL, NULL, false, out);
 }
 
 int utxo_verifier_block_known(utxo_verifier *v, const utxo_block *b,
                               const utxo_output *const *spent,
                               const utxo_vm_result *const *known, utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, known, true, out);
+    return verifier_block(v, b, spent, known, NULL, true, out);
 }
 
-/* checked: the caller has run utxo_block_check on b already. */
+int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                      const utxo_vm_result *const *known,
+                      const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out)
+{
+    return verifier_block(v, b, spent, known, sighash, true, out);
+}
+
+const utxo_params *cn_verifier_params(const utxo_verifier *v)
+{
+    return &v->params;
+}
+
+/* checked: the caller has run utxo_block_check on b already. sighash
+ * (may be NULL): each transaction's sighash, computed by the caller. */
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
-                          const utxo_vm_result *const *known, bool checked, utxo_verdict *out)
+                          const utxo_vm_result *const *known,
+                          const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
+                          utxo_verdict *out)
 {
     utxo_verdict tmp;
     struct job *jobs = NULL;
@@ -236,8 +259,8 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
         return out->err = UTXO_ERR_NOMEM;
     for (uint32_t t = 1; t < b->n_txs; t++) {
         uint64_t fee = 0;
-        rc = tx_context(&v->params, b->txs[t], spent[t], t, b->header.height, jobs + k, &fee,
-                        &out->input);
+        rc = tx_context(&v->params, b->txs[t], spent[t], sighash ? sighash[t] : NULL, t,
+                        b->header.height, jobs + k, &fee, &out->input);
         if (rc != UTXO_OK) {
             out->tx = t;
             goto done;

@@ -1,0 +1,418 @@
+/*
+ * connect.c — cn_connect, the one function that connects a block
+ * (connect.h has the stages, the interfaces and the verdict order;
+ * docs/CONNECT.md the design). The accumulator half (stage 7) runs on a
+ * helper thread while this thread runs the receipts and predicates
+ * (stage 8); neither reads what the other writes.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "connect/connect.h"
+#include "utxo/ledger_int.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void cn_effects_clear(cn_effects *fx)
+{
+    if (fx == NULL)
+        return;
+    free(fx->txids);
+    free(fx->wtxids);
+    free(fx->sighash);
+    bp_layout_clear(&fx->L);
+    free(fx->spent);
+    free(fx->spent_hash);
+    free(fx->spent_tx);
+    free(fx->spent_flat);
+    free(fx->created);
+    free(fx->adds);
+    memset(fx, 0, sizeof *fx);
+}
+
+/* The (tx, input) of the k-th input spending an earlier block's output;
+ * 0, 0 when there is none. */
+static void spend_at(const bp_layout *L, const utxo_block *b, size_t k, utxo_verdict *vd)
+{
+    vd->tx = vd->input = 0;
+    if (k >= L->n_external)
+        return;
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
+            const bp_src *s = &L->src[L->in_off[t] + i];
+            if (s->tx == BP_EXTERNAL && s->out == k) {
+                vd->tx = t;
+                vd->input = i;
+                return;
+            }
+        }
+}
+
+/* ---- stage 7: the accumulator, on the helper thread ------------------------- */
+
+typedef struct acc_job {
+    const cn_args *a;
+    const utxo_block *b;
+    cn_effects *fx;
+    int rc;         /* apply */
+    int prc;        /* persist */
+    bool digest_ok;
+    size_t bad;
+} acc_job;
+
+static void *acc_main(void *arg)
+{
+    acc_job *j = arg;
+    cn_effects *fx = j->fx;
+    uint64_t t0 = now_ns(), t1;
+
+    j->prc = UTXO_OK;
+    j->bad = 0;
+    for (size_t k = 0; k < fx->n_spent; k++)
+        acc_leaf_hash(fx->spent_hash[k], &fx->spent[k].outpoint, &fx->spent[k].output,
+                      fx->spent[k].height, fx->spent[k].position);
+    for (size_t k = 0; k < fx->n_created; k++)
+        acc_leaf_hash(fx->adds[k], &fx->created[k].outpoint, fx->created[k].output,
+                      fx->created[k].height, fx->count_before + k);
+    j->rc = j->a->acc->apply(j->a->acc_ctx, fx->spent, (const acc_hash *)fx->spent_hash,
+                             fx->n_spent, (const acc_hash *)fx->adds, fx->n_created, &fx->acc,
+                             &j->bad);
+    t1 = now_ns();
+    fx->ns_acc = t1 - t0;
+    if (j->rc != UTXO_OK)
+        return NULL;
+    fx->acc_applied = true;
+    acc_state_digest(fx->digest, &fx->acc);
+    j->digest_ok = (j->a->flags & CN_SEAL) ||
+                   sodium_memcmp(fx->digest, j->b->header.acc_digest, UTXO_HASH_BYTES) == 0;
+    if (j->digest_ok && j->a->acc->persist != NULL)
+        j->prc = j->a->acc->persist(j->a->acc_ctx, fx);
+    fx->ns_persist = now_ns() - t1;
+    return NULL;
+}
+
+/* ---- stage 8: receipts, then rules and predicates ------------------------------ */
+
+/*
+ * Verifies the receipt chains of the bundle, all segments of all chains on
+ * one pool (utxo_segments_verify_batch); known[t][i] receives the proven
+ * outcome of each input with receipts (others: UTXO_VM_UNKNOWN). The first
+ * failing chain in (tx, input) order is reported.
+ */
+static int receipt_runs(const cn_args *a, const utxo_block *b, const cn_effects *fx,
+                        utxo_vm_result *known_store, const utxo_vm_result **known,
+                        utxo_verdict *vd)
+{
+    const utxo_bundle *bundle = a->bundle;
+    const bp_layout *L = &fx->L;
+    size_t n = bundle->n_receipts;
+    utxo_seg_run *runs = calloc(n ? n : 1, sizeof *runs);
+    utxo_txctx *ctx = calloc(n ? n : 1, sizeof *ctx);
+    int rc = UTXO_ERR_NOMEM;
+
+    for (size_t k = 0; k < L->in_off[L->n_txs]; k++) {
+        memset(&known_store[k], 0, sizeof known_store[k]);
+        known_store[k].status = UTXO_VM_UNKNOWN;
+    }
+    if (runs == NULL || ctx == NULL)
+        goto done;
+    for (size_t k = 0; k < n; k++) {
+        const bp_receipt *r = &bundle->receipts[k];
+        const utxo_tx *tx = b->txs[r->tx];
+        const utxo_witness *w = &tx->inputs[r->input].witness;
+
+        ctx[k].tx = tx;
+        ctx[k].input_index = r->input;
+        ctx[k].spent = fx->spent_tx[r->tx];
+        ctx[k].height = b->header.height;
+        memcpy(ctx[k].sighash, fx->sighash[r->tx], UTXO_HASH_BYTES);
+        runs[k].img = w->image;
+        runs[k].img_len = w->image_len;
+        runs[k].args = w->args;
+        runs[k].args_len = w->args_len;
+        runs[k].ctx = &ctx[k];
+        runs[k].budget = w->budget;
+        runs[k].page_limit = 0; /* the default, as the verifier runs */
+        runs[k].receipts = (const utxo_receipt *const *)r->r;
+        runs[k].n_receipts = r->n;
+    }
+    rc = utxo_segments_verify_batch(runs, n, utxo_verifier_threads(a->verifier));
+    for (size_t k = 0; rc == UTXO_OK && k < n; k++) {
+        const bp_receipt *r = &bundle->receipts[k];
+        if (runs[k].rc != UTXO_OK) {
+            vd->tx = r->tx;
+            vd->input = r->input;
+            rc = runs[k].rc == UTXO_ERR_NOMEM ? UTXO_ERR_NOMEM : UTXO_ERR_BUNDLE_RECEIPT;
+            break;
+        }
+        known_store[L->in_off[r->tx] + r->input] = runs[k].res;
+        known[r->tx] = &known_store[L->in_off[r->tx]];
+    }
+done:
+    free(runs);
+    free(ctx);
+    return rc;
+}
+
+/* Stage 8 whole: *vd gets the verdict of the receipts or the verifier. */
+static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effects *fx,
+                          utxo_verdict *vd)
+{
+    utxo_vm_result *known_store = NULL;
+    const utxo_vm_result **known = NULL;
+    size_t n_in = fx->L.in_off[fx->L.n_txs];
+    int rc;
+
+    memset(vd, 0, sizeof *vd);
+    if (a->bundle != NULL && a->bundle->n_receipts > 0) {
+        known_store = malloc((n_in ? n_in : 1) * sizeof *known_store);
+        known = calloc(b->n_txs, sizeof *known);
+        if (known_store == NULL || known == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto done;
+        }
+        rc = receipt_runs(a, b, fx, known_store, known, vd);
+        if (rc != UTXO_OK)
+            goto done;
+    }
+    rc = cn_verifier_block(a->verifier, b, fx->spent_tx, known,
+                           (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, vd);
+done:
+    free(known_store);
+    free(known);
+    return vd->err = rc;
+}
+
+/* ---- stages 1-6 ---------------------------------------------------------------- */
+
+static int check_header(const cn_args *a, const utxo_block *b, cn_effects *fx)
+{
+    static const uint8_t zero[UTXO_HASH_BYTES];
+    const utxo_header *h = &b->header;
+
+    if (h->height != a->next_height || h->height == UINT32_MAX)
+        return UTXO_ERR_BLOCK_HEIGHT;
+    if (sodium_memcmp(h->prev_hash, a->tip_hash ? a->tip_hash : zero, UTXO_HASH_BYTES) != 0)
+        return UTXO_ERR_BLOCK_PREV;
+    if (h->time < a->min_time)
+        return UTXO_ERR_BLOCK_TIME;
+    utxo_header_hash(h, fx->block_hash);
+    if (crypto_sign_verify_detached(h->sig, fx->block_hash, UTXO_HASH_BYTES,
+                                    a->params->sequencer_pk) != 0)
+        return UTXO_ERR_BLOCK_SIG;
+    return UTXO_OK;
+}
+
+/* Every receipt names an input of a non-coinbase transaction of b. */
+static int check_receipts(const utxo_bundle *bundle, const utxo_block *b, utxo_verdict *vd)
+{
+    for (size_t k = 0; k < bundle->n_receipts; k++) {
+        const bp_receipt *r = &bundle->receipts[k];
+        if (r->tx == 0 || r->tx >= b->n_txs || r->input >= b->txs[r->tx]->n_inputs) {
+            vd->tx = r->tx;
+            vd->input = r->input;
+            return UTXO_ERR_BUNDLE_RECEIPT;
+        }
+    }
+    return UTXO_OK;
+}
+
+/* Stage 3: each transaction hashed once, then the context-free rules. */
+static int hash_and_check(const cn_args *a, const utxo_block *b, cn_effects *fx,
+                          utxo_verdict *vd)
+{
+    size_t n = b->n_txs ? b->n_txs : 1;
+    int rc;
+
+    fx->txids = malloc(n * sizeof *fx->txids);
+    fx->wtxids = malloc(n * sizeof *fx->wtxids);
+    fx->sighash = calloc(n, sizeof *fx->sighash);
+    if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL)
+        return UTXO_ERR_NOMEM;
+    for (uint32_t t = 0; t < b->n_txs; t++) {
+        utxo_tx_txid(b->txs[t], fx->txids[t]);
+        utxo_tx_wtxid(b->txs[t], fx->wtxids[t]);
+    }
+    rc = block_check_ids(b, a->params, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids,
+                         (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &vd->tx, &vd->input);
+    if (rc != UTXO_OK)
+        return rc;
+    for (uint32_t t = 1; t < b->n_txs; t++)
+        tx_sighash_of_txid(fx->txids[t], a->params->chain_id, fx->sighash[t]);
+    return UTXO_OK;
+}
+
+/* Stage 6: every spent output, from the block or the view. */
+static int resolve_spent(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
+{
+    const bp_layout *L = &fx->L;
+    size_t n_in = L->in_off[L->n_txs], ne = L->n_external, nc = L->n_created, bad = ne;
+    int rc;
+
+    fx->n_spent = ne;
+    fx->n_created = nc;
+    fx->spent = calloc(ne ? ne : 1, sizeof *fx->spent);
+    fx->spent_hash = malloc((ne ? ne : 1) * sizeof *fx->spent_hash);
+    fx->spent_flat = calloc(n_in ? n_in : 1, sizeof *fx->spent_flat);
+    fx->spent_tx = calloc(b->n_txs, sizeof *fx->spent_tx);
+    fx->created = malloc((nc ? nc : 1) * sizeof *fx->created);
+    fx->adds = malloc((nc ? nc : 1) * sizeof *fx->adds);
+    if (fx->spent == NULL || fx->spent_hash == NULL || fx->spent_flat == NULL ||
+        fx->spent_tx == NULL || fx->created == NULL || fx->adds == NULL)
+        return UTXO_ERR_NOMEM;
+    if (a->view->begin != NULL &&
+        (rc = a->view->begin(a->view_ctx, b, ne, &bad)) != UTXO_OK) {
+        spend_at(L, b, bad, vd);
+        return rc;
+    }
+    for (uint32_t t = 0; t < b->n_txs; t++) {
+        const utxo_tx *tx = b->txs[t];
+        fx->spent_tx[t] = t > 0 ? &fx->spent_flat[L->in_off[t]] : NULL;
+        for (uint32_t i = 0; i < tx->n_inputs; i++) {
+            const bp_src *s = &L->src[L->in_off[t] + i];
+            cn_spent *e;
+            if (s->tx != BP_EXTERNAL) {
+                fx->spent_flat[L->in_off[t] + i] = b->txs[s->tx]->outputs[s->out];
+                continue;
+            }
+            e = &fx->spent[s->out];
+            e->outpoint = tx->inputs[i].prevout;
+            rc = a->view->get(a->view_ctx, s->out, &e->outpoint, e);
+            if (rc != UTXO_OK) {
+                vd->tx = t;
+                vd->input = i;
+                return rc;
+            }
+            e->outpoint = tx->inputs[i].prevout;
+            fx->spent_flat[L->in_off[t] + i] = e->output;
+            fx->spent_value += e->output.value;
+        }
+    }
+    bp_layout_created(L, b, fx->created);
+    for (size_t j = 0; j < nc; j++)
+        fx->created_value += fx->created[j].output->value;
+    return UTXO_OK;
+}
+
+/* ---- the core ------------------------------------------------------------------ */
+
+int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
+{
+    utxo_verdict tmp, pv;
+    acc_job job;
+    pthread_t tid;
+    bool threaded = false, preds;
+    uint64_t t0 = now_ns(), t1;
+    int rc;
+
+    if (vd == NULL)
+        vd = &tmp;
+    memset(vd, 0, sizeof *vd);
+    memset(&pv, 0, sizeof pv);
+    if (fx == NULL)
+        return vd->err = UTXO_ERR_ARG;
+    memset(fx, 0, sizeof *fx);
+    preds = !(a != NULL && (a->flags & CN_NO_PREDICATES));
+    if (a == NULL || b == NULL || a->params == NULL || a->view == NULL || a->view->get == NULL ||
+        a->acc == NULL || a->acc->count == NULL || a->acc->apply == NULL ||
+        (preds && a->verifier == NULL))
+        return vd->err = UTXO_ERR_ARG;
+    /* 1-2. the header against the tip; the bundle is this block's */
+    fx->stage = CN_STAGE_HEADER;
+    if (!(a->flags & CN_SEAL) && (rc = check_header(a, b, fx)) != UTXO_OK)
+        goto fail;
+    fx->count_before = a->acc->count(a->acc_ctx);
+    fx->stage = CN_STAGE_BUNDLE;
+    if (a->bundle != NULL && !(a->flags & CN_SEAL)) {
+        if (sodium_memcmp(fx->block_hash, a->bundle->block_hash, UTXO_HASH_BYTES) != 0) {
+            rc = UTXO_ERR_BUNDLE_BLOCK;
+            goto fail;
+        }
+        if (a->bundle->leaf_count != fx->count_before) {
+            rc = UTXO_ERR_BUNDLE_STATE;
+            goto fail;
+        }
+    }
+    /* 3. hashed once; the context-free rules */
+    fx->stage = CN_STAGE_RULES;
+    if ((rc = hash_and_check(a, b, fx, vd)) != UTXO_OK)
+        goto fail;
+    /* 4. receipts name inputs */
+    fx->stage = CN_STAGE_BUNDLE;
+    if (a->bundle != NULL && (rc = check_receipts(a->bundle, b, vd)) != UTXO_OK)
+        goto fail;
+    /* 5. the layout of spends; room in the accumulator */
+    fx->stage = CN_STAGE_RULES;
+    rc = bp_layout_build_ids(&fx->L, b, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids, &vd->tx,
+                             &vd->input);
+    if (rc != UTXO_OK)
+        goto fail;
+    fx->stage = CN_STAGE_ACC;
+    if (a->max_leaves != 0 && (fx->count_before >= a->max_leaves ||
+                               fx->L.n_created >= a->max_leaves - fx->count_before)) {
+        rc = UTXO_ERR_ACC_FULL;
+        goto fail;
+    }
+    /* 6. the spent outputs */
+    fx->stage = CN_STAGE_VIEW;
+    if ((rc = resolve_spent(a, b, fx, vd)) != UTXO_OK)
+        goto fail;
+    /* 7 on a helper thread, 8 here */
+    memset(&job, 0, sizeof job);
+    job.a = a;
+    job.b = b;
+    job.fx = fx;
+    t1 = now_ns();
+    fx->ns_pre = t1 - t0;
+    if (preds && fx->L.in_off[fx->L.n_txs] > 0)
+        threaded = pthread_create(&tid, NULL, acc_main, &job) == 0;
+    if (!threaded)
+        acc_main(&job);
+    if (preds)
+        run_predicates(a, b, fx, &pv);
+    fx->ns_predicates = now_ns() - t1;
+    if (threaded)
+        pthread_join(tid, NULL);
+    /* the verdict, in the fixed order */
+    if ((rc = job.rc) != UTXO_OK) {
+        fx->stage = CN_STAGE_ACC;
+        spend_at(&fx->L, b, job.bad, vd);
+        goto fail;
+    }
+    if ((rc = pv.err) != UTXO_OK) {
+        fx->stage = CN_STAGE_PREDICATES;
+        *vd = pv;
+        goto fail;
+    }
+    if (!job.digest_ok) {
+        fx->stage = CN_STAGE_DIGEST;
+        rc = UTXO_ERR_BLOCK_DIGEST;
+        goto fail;
+    }
+    if ((rc = job.prc) != UTXO_OK) {
+        fx->stage = CN_STAGE_PERSIST;
+        goto fail;
+    }
+    fx->stage = CN_STAGE_NONE;
+    vd->fees = pv.fees;
+    vd->cycles = pv.cycles;
+    vd->tx = vd->input = 0;
+    return vd->err = UTXO_OK;
+fail:
+    vd->fees = 0;
+    vd->cycles = 0;
+    if (rc == UTXO_ERR_BLOCK_DIGEST || fx->stage == CN_STAGE_HEADER ||
+        (fx->stage == CN_STAGE_BUNDLE && rc != UTXO_ERR_BUNDLE_RECEIPT) ||
+        fx->stage == CN_STAGE_PERSIST)
+        vd->tx = vd->input = 0;
+    return vd->err = rc;
+}

@@ -1,0 +1,268 @@
+/*
+ * connect.h — the block-connection core: ONE function that connects a block
+ * (cn_connect), modelled on Bitcoin Core's ConnectBlock over CCoinsView,
+ * and the two small interfaces it is fed through. Every mode adapts it: the
+ * store's apply (src/sqlstore/apply.c), the stateless validator
+ * (validator.c), the chain builder (src/chain/chainbuild.c) and wallet sync
+ * (src/wallet/sync.c); rollback takes a block back with the undo record the
+ * core's effects define (cn_undo_*). docs/CONNECT.md describes the stages.
+ *
+ * What cn_connect does, in this order (the first failure is the verdict):
+ *   1. header against the tip: height, previous hash, time, sequencer
+ *      signature (skipped with CN_SEAL: the caller is making the header);
+ *   2. with a proof bundle: it is this block's (UTXO_ERR_BUNDLE_BLOCK) and
+ *      made against this accumulator (UTXO_ERR_BUNDLE_STATE);
+ *   3. the context-free block rules (utxo_block_check), every transaction
+ *      hashed once here: txid, wtxid and sighash go into the effects and
+ *      every later stage reads them from there;
+ *   4. with a bundle: every receipt names an input (UTXO_ERR_BUNDLE_RECEIPT);
+ *   5. the layout of spends (same block or earlier: bp_layout), the
+ *      accumulator's capacity (UTXO_ERR_ACC_FULL);
+ *   6. the spent-output view: every input spending an earlier block's
+ *      output gets it, its creation height and its leaf position;
+ *   7. the accumulator backend deletes the spent leaves and appends the
+ *      new ones (leaf hashes computed once, here) — on a helper thread,
+ *      while the calling thread does 8; then the backend's optional
+ *      persist hook (still on the helper thread) once the digest matches;
+ *   8. segment receipt chains of the bundle verified (their outcome stands
+ *      for the run), then the contextual rules (values, fees, coinbase) and
+ *      every predicate on the verifier's pool (cn_verifier_block);
+ *   9. the header's accumulator digest is the new one (UTXO_ERR_BLOCK_DIGEST;
+ *      with CN_SEAL it is returned in the effects instead).
+ * Verdicts come in that fixed order whichever thread finished first: a
+ * failing accumulator (7) is reported before a failing predicate (8), and a
+ * failing persist only when everything else passed.
+ *
+ * Reason codes are the existing UTXO_ERR_* codes; vd->tx / vd->input name
+ * the transaction and input at fault as the old per-mode code did.
+ *
+ * Nothing here writes anything the caller keeps: the view is only read, the
+ * backend changes only its own state (which the caller commits or undoes),
+ * and the block's effects (cn_effects) say what to persist. Prefix cn_.
+ * Not installed.
+ */
+#ifndef UTXO_SRC_CONNECT_H
+#define UTXO_SRC_CONNECT_H
+
+#include "prover/blockproof.h"
+#include "utxo/validate.h"
+
+/* One output an input of the block spends, from an earlier block: what the
+ * undo record keeps of it, and what its accumulator leaf binds. */
+typedef struct cn_spent {
+    utxo_outpoint outpoint;
+    utxo_output output;   /* datum borrowed (from the view, or the undo buffer) */
+    uint32_t height;      /* height of the block that created it */
+    uint64_t position;    /* its leaf position */
+} cn_spent;
+
+typedef struct cn_effects cn_effects;
+
+/*
+ * The spent-output view: where the outputs a block spends come from (the
+ * SQLite store, a proof bundle, an in-memory set, a wallet's coins).
+ *
+ * begin (may be NULL): called once, before any get, with the number of
+ *   inputs that spend outputs of earlier blocks. An error stops the block
+ *   (*bad: the ordinal of the spend at fault, >= n_external for none).
+ * get: the output spent by the k-th such input (block input order) whose
+ *   outpoint is op: fills out->output (datum borrowed: it must stay valid
+ *   until the caller of cn_connect is done with the effects), ->height,
+ *   ->position (out->outpoint is set by the core). Returns UTXO_OK,
+ *   UTXO_ERR_TX_MISSING (not an unspent output) or the view's own error.
+ * Only the calling thread of cn_connect calls the view.
+ */
+typedef struct cn_view_methods {
+    int (*begin)(void *ctx, const utxo_block *b, size_t n_external, size_t *bad);
+    int (*get)(void *ctx, size_t k, const utxo_outpoint *op, cn_spent *out);
+} cn_view_methods;
+
+/*
+ * The accumulator backend: the roots only (a stateless validator, checking
+ * the bundle's batch proof), the SQLite forest, an in-memory forest.
+ *
+ * count: the leaf count before the block.
+ * apply: deletes the n_spent leaves spent[k] (block input order; spent_hash[k]
+ *   is the leaf hash of spent[k] at spent[k].position) and appends adds[j]
+ *   at count + j; *after receives the new state (roots and count). On error
+ *   the backend's visible state is as before or the caller undoes it (the
+ *   store's SQL transaction; cn_acc_forest_undo), and *bad names the
+ *   ordinal of the spend at fault (0 when it is the batch as a whole).
+ *   Errors: UTXO_ERR_ACC_* (the spent data is not the accumulator's),
+ *   UTXO_ERR_BLOCK_DOUBLE_SPEND (two spends of one position), NOMEM, I/O.
+ * persist (may be NULL): called after apply succeeded and the digest is
+ *   the header's (or CN_SEAL), on the same helper thread, while the
+ *   predicates may still be running: the caller writes the effects there
+ *   (the store: rows, undo, bundle, inside its SQL transaction). If the
+ *   block fails later the caller must undo what persist wrote.
+ * apply and persist run on a helper thread, concurrently with the view's
+ * caller thread running predicates; they must not touch what the
+ * predicates read (the block, the spent outputs: read only).
+ */
+typedef struct cn_acc_methods {
+    uint64_t (*count)(void *ctx);
+    int (*apply)(void *ctx, const cn_spent *spent, const acc_hash *spent_hash, size_t n_spent,
+                 const acc_hash *adds, size_t n_adds, acc_state *after, size_t *bad);
+    int (*persist)(void *ctx, const cn_effects *fx);
+} cn_acc_methods;
+
+/* Flags for cn_args.flags. */
+#define CN_SEAL 1u           /* the caller is making the header: no header checks;
+                                the digest goes to fx->digest, not compared */
+#define CN_NO_PREDICATES 2u  /* skip stage 8 (a builder trusting its mempool) */
+
+/* Where a verdict came from (cn_effects.stage). */
+enum cn_stage {
+    CN_STAGE_NONE = 0,
+    CN_STAGE_HEADER,     /* 1 */
+    CN_STAGE_BUNDLE,     /* 2, 4 */
+    CN_STAGE_RULES,      /* 3, 5 */
+    CN_STAGE_VIEW,       /* 6 */
+    CN_STAGE_ACC,        /* 7 */
+    CN_STAGE_PREDICATES, /* 8 */
+    CN_STAGE_DIGEST,     /* 9 */
+    CN_STAGE_PERSIST     /* the persist hook */
+};
+
+typedef struct cn_args {
+    const utxo_params *params;
+    utxo_verifier *verifier;       /* its pool runs the predicates; NULL with CN_NO_PREDICATES */
+    /* the tip the block must extend */
+    uint32_t next_height;
+    const uint8_t *tip_hash;       /* UTXO_HASH_BYTES; zeros before genesis */
+    uint64_t min_time;             /* the tip's time, or the genesis time */
+    uint64_t max_leaves;           /* accumulator capacity (0: no limit) */
+    const utxo_bundle *bundle;     /* may be NULL: binding checks and segment receipts */
+    const cn_view_methods *view;
+    void *view_ctx;
+    const cn_acc_methods *acc;
+    void *acc_ctx;
+    unsigned flags;                /* CN_* */
+} cn_args;
+
+/* What connecting the block does, for the caller to persist. Owned by the
+ * effects except where noted; release with cn_effects_clear. */
+struct cn_effects {
+    enum cn_stage stage;           /* of the verdict (NONE: valid) */
+    bool acc_applied;              /* the backend's apply succeeded (undo it if the
+                                      caller drops the block) */
+    uint8_t block_hash[UTXO_HASH_BYTES]; /* not with CN_SEAL */
+    /* every transaction hashed once: n_txs entries each (sighash[0], the
+     * coinbase's, is zeros) */
+    uint8_t (*txids)[UTXO_HASH_BYTES];
+    uint8_t (*wtxids)[UTXO_HASH_BYTES];
+    uint8_t (*sighash)[UTXO_HASH_BYTES];
+    bp_layout L;                   /* where each input's spent output comes from */
+    size_t n_spent;                /* == L.n_external */
+    cn_spent *spent;               /* block input order: the undo record */
+    acc_hash *spent_hash;          /* their leaf hashes */
+    const utxo_output **spent_tx;  /* per tx: its inputs' spent outputs (borrowed) */
+    size_t n_created;              /* == L.n_created */
+    acc_leaf *created;             /* outputs entering the accumulator (borrowed from b) */
+    acc_hash *adds;                /* their leaf hashes, at count_before + j */
+    uint64_t count_before;         /* leaf count before the block */
+    acc_state acc;                 /* after the block */
+    uint8_t digest[UTXO_HASH_BYTES];
+    uint64_t spent_value, created_value;
+    uint64_t ns_pre, ns_acc, ns_persist, ns_predicates; /* timings */
+    /* internal */
+    utxo_output *spent_flat;
+};
+
+/*
+ * Connects block b (borrowed; with CN_SEAL its header's acc_digest is not
+ * read) as described above. *fx is initialised here and filled as far as
+ * the block got (release with cn_effects_clear, also after an error);
+ * *vd (may be NULL) receives the verdict. Returns vd->err.
+ */
+int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd);
+void cn_effects_clear(cn_effects *fx);
+
+/* ---- standard views and backends (backends.c) ------------------------------ */
+
+/* A proof bundle as the view: bundle->spent[k] for the k-th spend, its
+ * position the proof target it is bound to (each bound exactly once, else
+ * UTXO_ERR_BUNDLE_SPENDS). */
+typedef struct cn_bundle_view {
+    const utxo_bundle *bundle;
+    uint8_t *bound;
+} cn_bundle_view;
+extern const cn_view_methods cn_bundle_view_methods;
+void cn_bundle_view_clear(cn_bundle_view *v);
+
+/* A lookup function (bp_lookup_fn: the chain builder's set, a mempool's)
+ * as the view. */
+typedef struct cn_lookup_view {
+    bp_lookup_fn lookup;
+    void *ctx;
+} cn_lookup_view;
+extern const cn_view_methods cn_lookup_view_methods;
+
+/* The roots only: the bundle's batch proof checked against *st's roots;
+ * apply works on a copy (next), the caller adopts it on a valid block. */
+typedef struct cn_roots_acc {
+    const acc_state *st;
+    const acc_proof *proof;
+    acc_state next;
+} cn_roots_acc;
+extern const cn_acc_methods cn_roots_acc_methods;
+
+/* A full forest (in memory, or the store's over SQLite): the spent leaves
+ * are checked against the forest's, deleted, the new ones appended, and
+ * the batch proof made (proof, for the bundle). */
+typedef struct cn_forest_acc {
+    acc_forest *f;
+    acc_proof proof;          /* initialise with acc_proof_init; release with acc_proof_clear */
+    int (*persist)(void *ctx, const cn_effects *fx); /* may be NULL */
+    void *persist_ctx;
+} cn_forest_acc;
+extern const cn_acc_methods cn_forest_acc_methods;
+
+/* Puts a forest back where it was before the block whose effects are fx
+ * (fx->spent: the leaves to restore). */
+int cn_acc_forest_undo(acc_forest *f, const cn_effects *fx);
+
+/*
+ * The proof bundle of a block connected over a forest: its spent outputs
+ * (copied) with their targets, the batch proof (moved out of fa: fa->proof
+ * is empty afterwards), the leaf count before, the block hash (zeros with
+ * CN_SEAL: set it with bp_bundle_set_block).
+ */
+int cn_bundle_make(utxo_bundle **out, const cn_effects *fx, cn_forest_acc *fa);
+
+/* ---- undo records (undo.c) ---------------------------------------------------- */
+
+/* Encodes the effects' spent outputs as an undo record (docs/STORE.md,
+ * "Undo record") into a new buffer (free()). */
+int cn_undo_encode(const cn_spent *v, size_t n, uint8_t **out, size_t *len);
+/* Decodes an undo record; *v is a new array (free()) whose datums point
+ * into buf. */
+int cn_undo_decode(const uint8_t *buf, size_t len, cn_spent **v, size_t *n);
+
+/*
+ * What taking block b back means (DisconnectBlock): fx receives the
+ * layout, the created outputs (to delete) and, from the undo record's
+ * entries v[0..n) (borrowed), the spent outputs to restore with their leaf
+ * hashes; fx->count_before = count_before. UTXO_ERR_STORE_CORRUPT when the
+ * block and the record disagree.
+ */
+int cn_disconnect(const utxo_block *b, const cn_spent *v, size_t n, uint64_t count_before,
+                  cn_effects *fx);
+
+/* ---- the predicate stage (verifier.c) ------------------------------------------- */
+
+/* utxo_verifier_block_known with each transaction's sighash computed by the
+ * caller (sighash[t], t >= 1). */
+int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                      const utxo_vm_result *const *known,
+                      const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out);
+const utxo_params *cn_verifier_params(const utxo_verifier *v);
+
+/* ---- the stateless validator's core side (validator.c) -------------------------- */
+
+/* utxo_validator_apply, with the block's effects (fx, cleared by the caller
+ * with cn_effects_clear) for a caller that persists more (wallet sync). */
+int cn_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
+                       cn_effects *fx, utxo_verdict *out);
+
+#endif /* UTXO_SRC_CONNECT_H */
