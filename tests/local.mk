@@ -303,3 +303,12 @@ tests_test_chain_LDADD = $(TEST_LIBS)
 TESTS += tests/chain_cli.sh
 EXTRA_DIST += tests/chain_cli.sh
 # end chain
+
+# the block-connection core through every adapter (test_connect)
+if HAVE_CHECK
+check_PROGRAMS += tests/test_connect
+TESTS += tests/test_connect
+endif
+tests_test_connect_SOURCES = tests/test_connect.c tests/testutil.h
+tests_test_connect_CFLAGS = $(TEST_CFLAGS)
+tests_test_connect_LDADD = $(TEST_LIBS)
