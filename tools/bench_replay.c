@@ -21,6 +21,7 @@
  * read a stored bundle back (`utxo prove`).
  *
  *   bench replay blocks=.. txs=.. inputs=.. created=.. threads=.. replay_s=.. tx_per_s=..
+ *     hashes_per_tx=.. (transaction hashes: txid, wtxid, sighash, per tx applied)
  *   bench replay limit=sqlite rows=.. sqlite_s=.. sqlite_tx_per_s=..
  *   bench replay limit=ed25519 verify_per_s=.. samples=.. threads=.. ed25519_tx_per_s=..
  *   bench replay binding=.. ratio=.. goal=0.6
@@ -50,6 +51,7 @@
 #include "bench.h"
 #include "chain/workload.h"
 #include "sqlstore/store_int.h"
+#include "utxo/ledger_int.h"
 #include "util.h"
 
 typedef struct history {
@@ -282,7 +284,7 @@ int bench_replay(int argc, char **argv)
     utxo_params p;
     utxo_store *s = NULL;
     utxo_store_info info;
-    uint64_t t0, replay_ns, read_ns, db_bytes;
+    uint64_t t0, replay_ns, read_ns, db_bytes, hashes;
     double sq_s, ed, ed_par, tx_s, sq_tx_s, ed_tx_s, par_tx_s, bind;
     char msg[256];
     unsigned th, n_samples;
@@ -332,6 +334,7 @@ int bench_replay(int argc, char **argv)
     replay_ns = 0;
     ed = ed_par = 0;
     n_samples = 0;
+    hashes = ledger_tx_hashes();
     for (uint32_t i = 0; i < h.n_blocks; i++) {
         t0 = bench_now_ns();
         if ((rc = utxo_store_apply_block(s, h.blk[i], NULL)) != UTXO_OK) {
@@ -348,6 +351,7 @@ int bench_replay(int argc, char **argv)
             n_samples++;
         }
     }
+    hashes = ledger_tx_hashes() - hashes;
     ed /= n_samples;
     ed_par /= n_samples;
     th = utxo_verifier_threads(s->verifier);
@@ -363,10 +367,10 @@ int bench_replay(int argc, char **argv)
     read_ns = bench_now_ns() - t0;
     utxo_store_get_info(s, &info);
     printf("bench replay blocks=%u txs=%llu inputs=%llu created=%llu threads=%u replay_s=%.3f "
-           "tx_per_s=%.0f\n",
+           "tx_per_s=%.0f hashes_per_tx=%.2f\n",
            h.n_blocks, (unsigned long long)h.txs, (unsigned long long)h.inputs,
            (unsigned long long)h.created, th, (double)replay_ns / 1e9,
-           (double)h.txs / ((double)replay_ns / 1e9));
+           (double)h.txs / ((double)replay_ns / 1e9), (double)hashes / (double)h.txs);
     printf("bench replay apply_us_per_block=%.0f pre_us_per_block=%.0f validate_us_per_block=%.0f "
            "prove_us_per_block=%.0f write_us_per_block=%.0f commit_us_per_block=%.0f "
            "bundle_read_us_per_block=%.1f\n",

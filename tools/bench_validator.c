@@ -18,6 +18,8 @@
  *               match (goal: independent of chain length). The command
  *               reports its own peak (Linux VmHWM).
  *   state       the validator's state bytes at the end of each chain.
+ *   hashes      hashes_per_tx: transaction hashes (txid, wtxid, sighash:
+ *               one each) per transaction validated (docs/CONNECT.md).
  */
 #include "config.h"
 
@@ -33,6 +35,7 @@
 #include "bench.h"
 #include "util.h"
 #include "chain/workload.h"
+#include "utxo/ledger_int.h"
 
 typedef struct enc_chain {
     size_t n;
@@ -158,26 +161,32 @@ static double ed25519_rate(unsigned threads)
 
 /* Decodes and validates blocks 1..n-1 (genesis applied first, untimed). */
 static int time_validation(const enc_chain *c, unsigned threads, double *secs, size_t *state,
-                           uint64_t *leaves)
+                           uint64_t *leaves, double *hashes_per_tx)
 {
     utxo_validator *v = utxo_validator_new(&c->params, threads);
-    uint64_t t0 = 0;
+    uint64_t t0 = 0, h0 = 0, txs = 0;
     int rc = v ? UTXO_OK : UTXO_ERR_NOMEM;
 
     for (size_t h = 0; rc == UTXO_OK && h < c->n; h++) {
         utxo_block *b = NULL;
         utxo_bundle *bd = NULL;
-        if (h == 1)
+        if (h == 1) {
             t0 = bench_now_ns();
+            h0 = ledger_tx_hashes();
+        }
         rc = utxo_block_from_bytes(&b, c->blk[h], c->blk_len[h], &c->params, NULL);
         if (rc == UTXO_OK)
             rc = utxo_bundle_from_bytes(&bd, c->bnd[h], c->bnd_len[h], &c->params, NULL);
         if (rc == UTXO_OK)
             rc = utxo_validator_apply(v, b, bd, NULL);
+        if (rc == UTXO_OK && h > 0)
+            txs += b->n_txs;
         utxo_block_free(b);
         utxo_bundle_free(bd);
     }
     *secs = (double)(bench_now_ns() - t0) / 1e9;
+    /* transaction hashes (txid, wtxid, sighash) per transaction validated */
+    *hashes_per_tx = txs ? (double)(ledger_tx_hashes() - h0) / (double)txs : 0;
     *state = utxo_validator_state_get_length(v);
     *leaves = utxo_validator_leaf_count(v);
     utxo_validator_free(v);
@@ -244,12 +253,12 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
      * a baseline measured just before it (the machine may be shared) */
     for (int pass = 0; pass < 2; pass++) {
         unsigned th = pass == 0 ? 1 : threads;
-        double ratio[3], speed[3], base[3], par[3];
+        double ratio[3], speed[3], base[3], par[3], hpt = 0;
         for (int r = 0; r < 3; r++) {
             double secs = 0;
             base[r] = ed25519_rate(1);
             par[r] = th > 1 ? ed25519_rate(th) : base[r];
-            if (time_validation(&c, th, &secs, &state, &leaves) != UTXO_OK) {
+            if (time_validation(&c, th, &secs, &state, &leaves, &hpt) != UTXO_OK) {
                 errorf("bench stateless: an honest chain did not validate");
                 enc_chain_free(&c);
                 return EXIT_INVALID;
@@ -270,9 +279,10 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
          * as many threads at once, which is what a shared machine gives */
         printf("bench stateless validator blocks=%zu txs_per_block=%u inputs=%llu threads=%u "
                "ed25519_per_sec=%.0f ed25519_parallel_per_sec=%.0f inputs_per_sec=%.0f "
-               "ratio=%.3f ratio_min=%.3f ratio_max=%.3f ratio_parallel=%.3f ratio_goal=0.7\n",
+               "ratio=%.3f ratio_min=%.3f ratio_max=%.3f ratio_parallel=%.3f ratio_goal=0.7 "
+               "hashes_per_tx=%.2f\n",
                c.n - 1, txs, (unsigned long long)c.inputs, th, base[1], par[1], speed[1],
-               ratio[1], ratio[0], ratio[2], speed[1] / par[1]);
+               ratio[1], ratio[0], ratio[2], speed[1] / par[1], hpt);
         if (threads == 1)
             break;
     }
@@ -286,10 +296,10 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
     snprintf(ppath, sizeof ppath, "%s/c.proofs", dir);
     snprintf(opath, sizeof opath, "%s/verify.out", dir);
     for (int k = 0; k < 2 && rc == EXIT_VALID; k++) {
-        double sec;
+        double sec, hpt;
         size_t bytes = 0;
         if (make_chain(&c, lens[k], txs, bpath, ppath) != UTXO_OK ||
-            time_validation(&c, 1, &sec, &state, &leaves) != UTXO_OK) {
+            time_validation(&c, 1, &sec, &state, &leaves, &hpt) != UTXO_OK) {
             errorf("bench stateless: chain generation failed");
             rc = EXIT_INVALID;
         } else {

@@ -373,7 +373,10 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     job.fx = fx;
     t1 = now_ns();
     fx->ns_pre = t1 - t0;
-    if (preds && fx->L.in_off[fx->L.n_txs] > 0)
+    /* a helper thread pays when there is a second core's worth of work: a
+     * persist hook (the store's writes) or a verifier with several threads */
+    if (preds && fx->L.in_off[fx->L.n_txs] > 0 &&
+        (a->acc->persist != NULL || utxo_verifier_threads(a->verifier) > 1))
         threaded = pthread_create(&tid, NULL, acc_main, &job) == 0;
     if (!threaded)
         acc_main(&job);
