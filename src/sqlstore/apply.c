@@ -42,7 +42,22 @@ typedef struct apply_ctx {
     cn_forest_acc fa;      /* the backend: the store's forest */
     uint8_t **datums;      /* the view's copies of spent datums */
     size_t n_datums;
+    bool in_txn;           /* the view began the SQL transaction */
 } apply_ctx;
+
+/* The view's begin: the SQL transaction starts when the block has passed
+ * the header and context-free rules, before the first read. */
+static int view_begin(void *arg, const utxo_block *b, size_t n_external, size_t *bad)
+{
+    apply_ctx *c = arg;
+    int rc;
+
+    (void)b;
+    *bad = n_external;
+    if ((rc = store_begin(c->s)) == UTXO_OK)
+        c->in_txn = true;
+    return rc;
+}
 
 /* The view: reads the unspent output at op from the utxos table. */
 static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
@@ -90,7 +105,7 @@ static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
     return rc;
 }
 
-static const cn_view_methods store_view = {NULL, view_get};
+static const cn_view_methods store_view = {view_begin, view_get};
 
 static int insert_utxo(utxo_store *s, const utxo_outpoint *op, const utxo_output *o,
                        uint32_t height, uint64_t position)
@@ -262,7 +277,6 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     apply_ctx c;
     cn_args a;
     uint64_t t0, t1;
-    bool in_txn = false;
     int rc;
 
     memset(&vd, 0, sizeof vd);
@@ -290,9 +304,6 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
         rc = UTXO_ERR_NOMEM;
         goto out;
     }
-    if ((rc = store_begin(s)) != UTXO_OK)
-        goto out;
-    in_txn = true;
     c.s = s;
     c.b = b;
     c.fa.f = s->forest;
@@ -317,7 +328,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     t1 = store_now_ns();
     if ((rc = store_commit(s)) != UTXO_OK)
         goto out;
-    in_txn = false;
+    c.in_txn = false;
     s->ns_pre += fx.ns_pre;
     s->ns_validate += fx.ns_predicates;
     s->ns_prove += fx.ns_acc;
@@ -325,7 +336,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     s->ns_commit += store_now_ns() - t1;
     s->ns_total += store_now_ns() - t0;
 out:
-    if (in_txn && rc != UTXO_OK)
+    if (c.in_txn && rc != UTXO_OK)
         store_abort(s);
     if (rc != UTXO_OK && s != NULL && s->msg[0] == '\0')
         store_fail(s, rc, "%s", utxo_strerror(rc));
