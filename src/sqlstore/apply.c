@@ -295,7 +295,6 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     }
     if ((rc = store_refresh(s)) != UTXO_OK)   /* another writer moved the tip? */
         goto out;
-    count_before = s->meta.acc.count;
     if (s->meta.n_blocks == UINT32_MAX) {
         rc = store_fail(s, UTXO_ERR_BLOCK_HEIGHT, "the store holds the last height");
         goto out;
