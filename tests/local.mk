@@ -21,8 +21,11 @@ TESTS += tests/cli.sh tests/symbols.sh
 EXTRA_DIST += tests/cli.sh tests/symbols.sh tests/vectors
 # the preamble the command tests source (ok, bad, expect, flip, $tmp)
 EXTRA_DIST += tests/lib.sh
+# Check's 4 s default per test case is a timed test on a shared 2-core
+# machine; a case that hangs still fails, after two minutes.
 AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
-	export top_builddir top_srcdir;
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}; \
+	export top_builddir top_srcdir CK_DEFAULT_TIMEOUT;
 
 # `make check-valgrind`: the Check suites under Valgrind memcheck (errors and
 # definite/indirect leaks fail). The slowest suites are left to ASan.
