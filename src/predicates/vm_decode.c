@@ -12,6 +12,14 @@
  * AUIPC becomes a constant load, branch and JAL targets become slot deltas
  * (same page) or absolute pcs, and writes to x0 are redirected to a sink
  * register so that the interpreter never tests rd == 0.
+ *
+ * Then a pass over the page picks the fast-path operation (xop) of each
+ * slot: a superinstruction when the slot and the next one form a pair the
+ * interpreter fuses (VM_PAIRS, and calls: LUI/AUIPC + JALR through the same
+ * register, whose target is then a constant), RET for `jalr x0, 0(ra)`,
+ * else the plain op; and stores the handler's offset (h) so that dispatch
+ * needs no table. A pair never spans two runs, so metering (which charges
+ * whole runs) is unchanged; step mode executes the plain op.
  */
 #include "config.h"
 
@@ -44,6 +52,7 @@ static void decode_word(vm_insn *in, uint32_t w, uint32_t pc)
 
     memset(in, 0, sizeof *in);
     in->op = VM_OP_ILLEGAL;
+    in->xop = VM_OP_ILLEGAL;
     in->pc = pc;
     in->rd = dest(w);
     in->rs1 = (uint8_t)RV_RS1(w);
@@ -162,9 +171,62 @@ static int ends_run(uint8_t op)
     }
 }
 
+/* Superinstruction of the pair (first, second), or 0 (VM_OP_ILLEGAL). */
+static const uint16_t pair_op[VM_OP__BASE][VM_OP__BASE] = {
+#define VM_PAIR_INIT(a, b) [VM_OP_##a][VM_OP_##b] = VM_OP_##a##__##b,
+    VM_PAIRS(VM_PAIR_INIT)
+#undef VM_PAIR_INIT
+};
+
+/* Handler offsets, or NULL (switch dispatch: h unused). */
+static const int32_t *hoffs(void)
+{
+#if defined(__GNUC__) && !defined(VM_NO_COMPUTED_GOTO)
+    return vm_interp_hoffs();
+#else
+    return NULL;
+#endif
+}
+
+static void set_xop(vm_insn *in, uint16_t xop, const int32_t *ho)
+{
+    in->xop = xop;
+    in->h = ho ? ho[xop] : 0;
+}
+
+/* Chooses the fast-path op of ins[i] (i < VM_PAGE_INSNS); ins[i + 1] is the
+ * next slot (the sentinel for the last one, never fused). */
+static void fuse(vm_insn *ins, uint32_t i, const int32_t *ho)
+{
+    vm_insn *a = &ins[i], *b = &ins[i + 1];
+    uint16_t x = a->op;
+
+    if (a->op == VM_OP_JALR && a->rs1 == 1 && a->rd == VM_XSINK && a->imm == 0) {
+        x = VM_OP_RET;
+    } else if (i + 1 < VM_PAGE_INSNS && a->blen >= 2) {
+        if (a->op == VM_OP_LI && b->op == VM_OP_JALR && b->rs1 == a->rd &&
+            a->rd != VM_XSINK) {
+            uint32_t t = ((uint32_t)a->imm + (uint32_t)b->imm) & ~1u;
+            if ((t & 3u) == 0 && (t >> VM_PAGE_SHIFT) == (a->pc >> VM_PAGE_SHIFT)) {
+                x = VM_OP_CALL;
+                a->aux = (int32_t)(t >> 2) - (int32_t)(a->pc >> 2);
+            } else {
+                x = VM_OP_CALL_FAR;
+                a->aux = (int32_t)t;
+            }
+        } else if (pair_op[a->op][b->op]) {
+            x = pair_op[a->op][b->op];
+        }
+    }
+    set_xop(a, x, ho);
+}
+
 void vm_decode_patch(vm_dpage *d, uint32_t slot, uint32_t word)
 {
     decode_word(&d->ins[slot], word, d->vaddr + 4 * slot);
+    /* Patched pages run in step mode, which executes the plain op of every
+     * slot; the fast-path fields are only kept consistent. */
+    set_xop(&d->ins[slot], d->ins[slot].op, hoffs());
     d->ins[slot].blen = 1; /* never read while patched; keep it sane */
     d->patched = 1;
 }
@@ -181,10 +243,14 @@ void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes)
         d->ins[i].blen = run;
     }
     d->patched = 0;
+    const int32_t *ho = hoffs();
     vm_insn *s = &d->ins[VM_PAGE_INSNS];
     memset(s, 0, sizeof *s);
     s->op = VM_OP_PAGE_END;
     s->rd = VM_XSINK;
     s->blen = 0;
     s->pc = vaddr + VM_PAGE_BYTES; /* wraps to 0 on the last page: bad fetch */
+    set_xop(s, VM_OP_PAGE_END, ho);
+    for (uint32_t i = 0; i < VM_PAGE_INSNS; i++)
+        fuse(d->ins, i, ho);
 }

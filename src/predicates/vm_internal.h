@@ -118,23 +118,63 @@ enum vm_pgstate {
     X(EBREAK)   /* fail EBREAK */                                           \
     X(PAGE_END) /* sentinel after slot 255: continue on the next page */
 
+/*
+ * Operations only the interpreter's fast path sees, in vm_insn.xop: the
+ * decoder's superinstructions (a slot whose xop covers it and the next slot
+ * of the same run) and the step-mode helpers. `op` always keeps the plain
+ * operation of the slot, which is what step mode executes.
+ */
+#define VM_XOPS(X)                                                          \
+    X(RET)        /* JALR x0, 0(ra) */                                      \
+    X(CALL)       /* LUI/AUIPC rd + JALR rd2, imm(rd): aux = slot delta */  \
+    X(CALL_FAR)   /* same, aux = absolute target */                         \
+    X(JALR_STEP)  /* JALR executed from a step copy: always far */          \
+    X(STEP_CONT)  /* end of a step copy: back to the step gate */
+
+/*
+ * Pairs fused into one dispatch: the first op's work, then a direct jump to
+ * the second op's handler (no indirect jump in between). Firsts are the
+ * ALU, LUI/AUIPC and memory ops clang emits most; seconds add the
+ * compare-and-branch shapes, JAL and JALR (returns, switch tables).
+ */
+#define VM_PAIR_ROW(X, a)                                                   \
+    X(a, LI) X(a, ADDI) X(a, ADD) X(a, SUB) X(a, SLLI) X(a, SRLI)           \
+    X(a, ANDI) X(a, OR) X(a, XOR) X(a, AND) X(a, LW) X(a, LBU) X(a, SW)     \
+    X(a, SB) X(a, BEQ) X(a, BNE) X(a, BLT) X(a, BGE) X(a, BLTU) X(a, BGEU)  \
+    X(a, JAL) X(a, JALR)
+#define VM_PAIRS(X)                                                         \
+    VM_PAIR_ROW(X, LI) VM_PAIR_ROW(X, ADDI) VM_PAIR_ROW(X, ADD)             \
+    VM_PAIR_ROW(X, SLLI) VM_PAIR_ROW(X, SRLI) VM_PAIR_ROW(X, ANDI)          \
+    VM_PAIR_ROW(X, OR) VM_PAIR_ROW(X, XOR) VM_PAIR_ROW(X, AND)              \
+    VM_PAIR_ROW(X, SLTU) VM_PAIR_ROW(X, LW) VM_PAIR_ROW(X, LBU)             \
+    VM_PAIR_ROW(X, SW) VM_PAIR_ROW(X, SB)
+
 enum vm_op {
 #define VM_OP_ENUM(n) VM_OP_##n,
+#define VM_PAIR_ENUM(a, b) VM_OP_##a##__##b,
     VM_OPS(VM_OP_ENUM)
+    VM_OP__BASE,                 /* ops below this are plain RV32IM */
+    VM_OP__XFIRST = VM_OP__BASE - 1,
+    VM_XOPS(VM_OP_ENUM)
+    VM_PAIRS(VM_PAIR_ENUM)
 #undef VM_OP_ENUM
+#undef VM_PAIR_ENUM
     VM_OP__COUNT
 };
 
-/* One decoded instruction: 16 bytes. */
+/* One decoded instruction: 24 bytes, no padding. */
 typedef struct vm_insn {
-    uint8_t op;    /* enum vm_op */
+    int32_t h;     /* fast handler: byte offset from the interpreter's first
+                      label (computed goto builds; vm_interp_hoffs) */
+    uint8_t op;    /* plain operation (enum vm_op below VM_OP__BASE) */
     uint8_t rd;    /* 1..31, or VM_XSINK */
     uint8_t rs1;
     uint8_t rs2;
+    uint16_t xop;  /* fast-path operation: op, or a superinstruction */
     uint16_t blen; /* instructions from here to the end of the run, >= 1 */
-    uint16_t word_hi; /* unused; keeps the layout free of padding */
     int32_t imm;
     uint32_t pc;   /* address of this instruction */
+    int32_t aux;   /* superinstruction operand (CALL target) */
 } vm_insn;
 
 /* The decoded form of one 1 KiB page. */
@@ -221,6 +261,9 @@ int vm_load_slow(vm *v, uint32_t addr, unsigned size);
 int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode);
 
 /* ---- vm_interp.c ---- */
+/* Handler offsets per operation for vm_insn.h (computed-goto builds), or
+ * NULL when the interpreter dispatches with a switch. */
+const int32_t *vm_interp_hoffs(void);
 /* Runs from v->pc until done or until v->cycles reaches stop (<= budget).
  * Returns VM_RUN_DONE (v->res filled) or VM_RUN_PAUSED. */
 int vm_interp(vm *v, uint64_t stop);

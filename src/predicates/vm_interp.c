@@ -1,10 +1,18 @@
 /*
  * vm_interp.c — the RV32IM interpreter loop: one function, vm_interp().
  *
- * It walks pre-decoded instructions (vm_internal.h) with computed-goto
- * dispatch when the compiler has it (GCC, Clang) and a switch otherwise;
- * define VM_NO_COMPUTED_GOTO to force the switch. The same handler bodies
- * serve both through the vmcase / vmdispatch macros (the ljumptab.h idea).
+ * It walks pre-decoded instructions (vm_internal.h). With GCC or Clang
+ * each instruction carries its handler's address (as an offset from the
+ * first handler, vm_insn.h) and dispatch is one indirect jump, no table;
+ * otherwise, or with VM_NO_COMPUTED_GOTO, a switch on vm_insn.xop. The same
+ * handler bodies serve both through the vmcase / vmdispatch macros.
+ *
+ * Fast path: superinstructions (vm_decode.c) run a pair of slots with one
+ * dispatch (the first op's body, then a direct jump to the second's
+ * handler); calls through LUI/AUIPC + JALR are direct jumps; `ret` has its
+ * own handler. Loads and stores: the address, an alignment test and one
+ * page-state byte test (two well-predicted branches), then the access at
+ * mem + address (mem stays in a register: rarely used state lives in v).
  *
  * Metering (docs/VM.md, "Metering"): entering a straight-line run adds the
  * run's length (ENTER). When that would pass the stop point, the loop goes
@@ -16,8 +24,11 @@
  * also drops to step mode when a charge inside a run leaves the rest of the
  * run no room before the stop point).
  *
- * Pages whose decoded table was patched by stores run in step mode too
- * (entered and left at `far`, the only way onto or off a page).
+ * Step mode runs each instruction from a copy (sb[0], its plain op, near
+ * targets made absolute) followed by a STEP_CONT slot that returns to the
+ * gate, so the fast path needs no test for it and no superinstruction ever
+ * runs in step mode. Pages whose decoded table was patched by stores run in
+ * step mode too (entered and left at `far`, the only way onto or off a page).
  *
  * Faults: the failing instruction counts (it began executing); a failed
  * fetch does not (there was no instruction). On OUT_OF_CYCLES the count is
@@ -72,6 +83,11 @@ static inline void st16(uint8_t *p, uint16_t v)
     memcpy(p, &v, 2);
 }
 
+#ifdef VM_GOTO
+/* vm_interp's handler offsets, published by its first call (v == NULL). */
+static _Atomic(const int32_t *) vm_hoff_table;
+#endif
+
 /* Access size of a load or store op. */
 static unsigned access_size(uint8_t op)
 {
@@ -90,13 +106,15 @@ static unsigned access_size(uint8_t op)
 #define IMM ((uint32_t)ip->imm)
 
 #ifdef VM_GOTO
-#define vmdispatch() goto *disp[ip->op]    /* through the step gate if on */
-#define vmexec() goto *fast[ip->op]        /* this instruction, no gate */
+#define vmdispatch() goto *(const void *)((const char *)&&L_ILLEGAL + ip->h)
 #define vmcase(n) L_##n:
 #else
 #define vmdispatch() goto dispatch
-#define vmexec() goto exec
-#define vmcase(n) case VM_OP_##n:
+#define vmcase(n) case VM_OP_##n: L_##n:
+#if defined(__GNUC__)
+/* Only the superinstructions jump to the labels of the switch build. */
+#pragma GCC diagnostic ignored "-Wunused-label"
+#endif
 #endif
 
 /* Next instruction of the same run. */
@@ -131,11 +149,6 @@ static unsigned access_size(uint8_t op)
  * loop continues in step mode, so the count stays exactly what a
  * single-stepped run gives; past the budget the run fails out of cycles at
  * the instruction at pc_. */
-#ifdef VM_GOTO
-#define STEP_DISPATCH() (disp = step)
-#else
-#define STEP_DISPATCH() ((void)0)
-#endif
 #define SETTLE(pc_, rest_)                                                  \
     do {                                                                    \
         if (UNLIKELY(v->pending)) {                                         \
@@ -145,7 +158,6 @@ static unsigned access_size(uint8_t op)
                 cycles -= (rest_);                                          \
                 stepping = 1;                                               \
                 limit = 0;                                                  \
-                STEP_DISPATCH();                                            \
             }                                                               \
             if (cycles > v->budget) {                                       \
                 v->cycles = v->budget;                                      \
@@ -182,67 +194,94 @@ static unsigned access_size(uint8_t op)
         ENTER();                        \
     } while (0)
 
-#define LOAD(expr, misaligned)                                              \
+/* Loads and stores: two tests, each a rarely taken branch. */
+#define LOAD(expr, mask)                                                    \
     do {                                                                    \
         uint32_t a_ = RS1 + IMM;                                            \
-        if (UNLIKELY((misaligned) | (pst[a_ >> VM_PAGE_SHIFT] == VM_PG_NONE))) \
+        if (UNLIKELY(a_ & (mask)))                                          \
+            goto slow_load;                                                 \
+        if (UNLIKELY(pst[a_ >> VM_PAGE_SHIFT] == VM_PG_NONE))               \
             goto slow_load;                                                 \
         const uint8_t *m_ = mem + a_;                                       \
         RD = (expr);                                                        \
-        NEXT();                                                             \
     } while (0)
-#define STORE(stmt, misaligned)                                             \
+#define STORE(stmt, mask)                                                   \
     do {                                                                    \
         uint32_t a_ = RS1 + IMM;                                            \
-        if (UNLIKELY((misaligned) | (pst[a_ >> VM_PAGE_SHIFT] != VM_PG_RW))) \
+        if (UNLIKELY(a_ & (mask)))                                          \
+            goto slow_store;                                                \
+        if (UNLIKELY(pst[a_ >> VM_PAGE_SHIFT] != VM_PG_RW))                 \
             goto slow_store;                                                \
         uint8_t *m_ = mem + a_;                                             \
         stmt;                                                               \
-        NEXT();                                                             \
     } while (0)
+
+/* The work of the ops that may start a superinstruction (VM_PAIRS). */
+#define DO_LI() (RD = IMM)
+#define DO_ADDI() (RD = RS1 + IMM)
+#define DO_ADD() (RD = RS1 + RS2)
+#define DO_SLLI() (RD = RS1 << ip->imm)
+#define DO_SRLI() (RD = RS1 >> ip->imm)
+#define DO_ANDI() (RD = RS1 & IMM)
+#define DO_OR() (RD = RS1 | RS2)
+#define DO_XOR() (RD = RS1 ^ RS2)
+#define DO_AND() (RD = RS1 & RS2)
+#define DO_SLTU() (RD = RS1 < RS2)
+#define DO_LW() LOAD(ld32(m_), 3u)
+#define DO_LBU() LOAD((uint32_t)m_[0], 0u)
+#define DO_SW() STORE(st32(m_, RS2), 3u)
+#define DO_SB() STORE(m_[0] = (uint8_t)RS2, 0u)
 
 int vm_interp(vm *v, uint64_t stop)
 {
-    uint32_t *const x = v->x;
-    uint8_t *const mem = v->mem;
-    const uint8_t *const pst = v->pstate;
-    vm_dpage *const *const dtab = v->dtab;
-    uint64_t cycles = v->cycles;
+    uint32_t *const x = v ? v->x : NULL;
+    uint8_t *const mem = v ? v->mem : NULL;
+    const uint8_t *const pst = v ? v->pstate : NULL;
+    uint64_t cycles = v ? v->cycles : 0;
     uint64_t limit = stop; /* ENTER's bound; 0 in step mode */
     int stepping = 0;
     const vm_insn *ip = NULL;
+    const vm_insn *sr = NULL; /* step mode: the real slot sb[0] copies */
+    vm_insn sb[2];            /* step mode: the copy, then STEP_CONT */
     uint32_t target;
     int fail;
 
 #ifdef VM_GOTO
-#define VM_LABEL(n) &&L_##n,
-#define VM_GATE(n) &&step_gate,
-    static const void *const fast[VM_OP__COUNT] = {VM_OPS(VM_LABEL)};
-    static const void *const step[VM_OP__COUNT] = {VM_OPS(VM_GATE)};
-#undef VM_LABEL
-#undef VM_GATE
-    const void *const *disp = fast;
+#define VM_HOFF(n) (int32_t)(&&L_##n - &&L_ILLEGAL),
+#define VM_PAIR_HOFF(a, b) (int32_t)(&&L_##a##__##b - &&L_ILLEGAL),
+    static const int32_t hoff[VM_OP__COUNT] = {
+        VM_OPS(VM_HOFF) VM_XOPS(VM_HOFF) VM_PAIRS(VM_PAIR_HOFF)};
+#undef VM_HOFF
+#undef VM_PAIR_HOFF
+    if (UNLIKELY(v == NULL)) {
+        atomic_store_explicit(&vm_hoff_table, hoff, memory_order_release);
+        return VM_RUN_PAUSED;
+    }
+#define SET_H(in) ((in)->h = hoff[(in)->xop])
+#else
+    if (v == NULL)
+        return VM_RUN_PAUSED;
+#define SET_H(in) ((void)(in))
 #endif
+    memset(sb, 0, sizeof sb);
+    sb[1].op = VM_OP_PAGE_END; /* never read: STEP_CONT comes first */
+    sb[1].xop = VM_OP_STEP_CONT;
+    sb[1].blen = 0;
+    SET_H(&sb[1]);
 
     target = v->pc;
     goto far;
 
 #ifndef VM_GOTO
 dispatch:
-    if (stepping && ip->op != VM_OP_PAGE_END)
-        goto step_gate;
-exec:
-    switch (ip->op) {
+    switch (ip->xop) {
 #endif
 
     vmcase(ILLEGAL) {
         fail = UTXO_VM_FAIL_ILLEGAL;
         goto fault;
     }
-    vmcase(LI) {
-        RD = IMM;
-        NEXT();
-    }
+    vmcase(LI) { DO_LI(); NEXT(); }
     vmcase(JAL) {
         const vm_insn *n = ip + ip->imm;
         RD = ip->pc + 4u;
@@ -272,35 +311,35 @@ exec:
     vmcase(BLTU_FAR) BRANCH_FAR(RS1 < RS2);
     vmcase(BGEU_FAR) BRANCH_FAR(RS1 >= RS2);
 
-    vmcase(LB) LOAD((uint32_t)(int32_t)(int8_t)m_[0], 0);
-    vmcase(LBU) LOAD((uint32_t)m_[0], 0);
-    vmcase(LH) LOAD((uint32_t)(int32_t)(int16_t)ld16(m_), a_ & 1u);
-    vmcase(LHU) LOAD((uint32_t)ld16(m_), a_ & 1u);
-    vmcase(LW) LOAD(ld32(m_), a_ & 3u);
-    vmcase(SB) STORE(m_[0] = (uint8_t)RS2, 0);
-    vmcase(SH) STORE(st16(m_, (uint16_t)RS2), a_ & 1u);
-    vmcase(SW) STORE(st32(m_, RS2), a_ & 3u);
+    vmcase(LB) { LOAD((uint32_t)(int32_t)(int8_t)m_[0], 0u); NEXT(); }
+    vmcase(LBU) { DO_LBU(); NEXT(); }
+    vmcase(LH) { LOAD((uint32_t)(int32_t)(int16_t)ld16(m_), 1u); NEXT(); }
+    vmcase(LHU) { LOAD((uint32_t)ld16(m_), 1u); NEXT(); }
+    vmcase(LW) { DO_LW(); NEXT(); }
+    vmcase(SB) { DO_SB(); NEXT(); }
+    vmcase(SH) { STORE(st16(m_, (uint16_t)RS2), 1u); NEXT(); }
+    vmcase(SW) { DO_SW(); NEXT(); }
 
-    vmcase(ADDI) { RD = RS1 + IMM; NEXT(); }
+    vmcase(ADDI) { DO_ADDI(); NEXT(); }
     vmcase(SLTI) { RD = (int32_t)RS1 < ip->imm; NEXT(); }
     vmcase(SLTIU) { RD = RS1 < IMM; NEXT(); }
     vmcase(XORI) { RD = RS1 ^ IMM; NEXT(); }
     vmcase(ORI) { RD = RS1 | IMM; NEXT(); }
-    vmcase(ANDI) { RD = RS1 & IMM; NEXT(); }
-    vmcase(SLLI) { RD = RS1 << ip->imm; NEXT(); }
-    vmcase(SRLI) { RD = RS1 >> ip->imm; NEXT(); }
+    vmcase(ANDI) { DO_ANDI(); NEXT(); }
+    vmcase(SLLI) { DO_SLLI(); NEXT(); }
+    vmcase(SRLI) { DO_SRLI(); NEXT(); }
     vmcase(SRAI) { RD = (uint32_t)((int32_t)RS1 >> ip->imm); NEXT(); }
 
-    vmcase(ADD) { RD = RS1 + RS2; NEXT(); }
+    vmcase(ADD) { DO_ADD(); NEXT(); }
     vmcase(SUB) { RD = RS1 - RS2; NEXT(); }
     vmcase(SLL) { RD = RS1 << (RS2 & 31u); NEXT(); }
     vmcase(SLT) { RD = (int32_t)RS1 < (int32_t)RS2; NEXT(); }
-    vmcase(SLTU) { RD = RS1 < RS2; NEXT(); }
-    vmcase(XOR) { RD = RS1 ^ RS2; NEXT(); }
+    vmcase(SLTU) { DO_SLTU(); NEXT(); }
+    vmcase(XOR) { DO_XOR(); NEXT(); }
     vmcase(SRL) { RD = RS1 >> (RS2 & 31u); NEXT(); }
     vmcase(SRA) { RD = (uint32_t)((int32_t)RS1 >> (RS2 & 31u)); NEXT(); }
-    vmcase(OR) { RD = RS1 | RS2; NEXT(); }
-    vmcase(AND) { RD = RS1 & RS2; NEXT(); }
+    vmcase(OR) { DO_OR(); NEXT(); }
+    vmcase(AND) { DO_AND(); NEXT(); }
 
     vmcase(MUL) { RD = RS1 * RS2; NEXT(); }
     vmcase(MULH) {
@@ -390,6 +429,41 @@ exec:
     }
     vmcase(PAGE_END) GOTO_PC(ip->pc);
 
+    /* ---- fast-path-only operations (VM_XOPS) ---- */
+    vmcase(RET) {
+        uint32_t t = x[1] & ~1u;
+        JUMP_ABS(t);
+    }
+    vmcase(CALL) {
+        /* ip: the LUI/AUIPC, ip + 1: the JALR through its register. */
+        RD = IMM;
+        x[ip[1].rd] = ip->pc + 8u;
+        ip += ip->aux;
+        ENTER();
+    }
+    vmcase(CALL_FAR) {
+        uint32_t t = (uint32_t)ip->aux;
+        RD = IMM;
+        x[ip[1].rd] = ip->pc + 8u;
+        GOTO_PC(t);
+    }
+    vmcase(JALR_STEP) {
+        uint32_t t = (RS1 + IMM) & ~1u;
+        RD = ip->pc + 4u;
+        GOTO_PC(t);
+    }
+    vmcase(STEP_CONT) goto step_gate;
+
+    /* ---- superinstructions (VM_PAIRS) ---- */
+#define VM_PAIR_CASE(a, b)      \
+    vmcase(a##__##b) {          \
+        DO_##a();               \
+        ip++;                   \
+        goto L_##b;             \
+    }
+    VM_PAIRS(VM_PAIR_CASE)
+#undef VM_PAIR_CASE
+
 #ifndef VM_GOTO
     default:
         fail = UTXO_VM_FAIL_ILLEGAL;
@@ -403,7 +477,9 @@ slow_load: {
     if (fail)
         goto fault;
     SETTLE(ip->pc, ip->blen - 1u);
-    vmexec(); /* page is there now: redo the load, already counted */
+    if (stepping && ip != sb)
+        goto step_copy; /* SETTLE left fast mode: this one alone, counted */
+    vmdispatch(); /* page is there now: redo the load, already counted */
 }
 
 slow_store: {
@@ -418,8 +494,13 @@ slow_store: {
     /* Only a store into the page being executed can change what runs next:
      * give the rest of the run back, as charged, and fetch afresh (the page
      * is now patched, so it continues in step mode). */
-    if (!recode || (a >> VM_PAGE_SHIFT) != (ip->pc >> VM_PAGE_SHIFT))
+    if (!recode || (a >> VM_PAGE_SHIFT) != (next_pc >> VM_PAGE_SHIFT)) {
+        if (stepping && ip != sb) {
+            ip++; /* SETTLE left fast mode: the gate counts the next one */
+            goto step_gate;
+        }
         NEXT();
+    }
     if (!stepping)
         cycles -= rest;
     GOTO_PC(next_pc);
@@ -429,7 +510,7 @@ far: {
     const vm_dpage *d;
     /* Decoded page already there (the common case): no call. */
     if ((target & 3u) == 0 && pst[target >> VM_PAGE_SHIFT] >= VM_PG_CODE) {
-        d = dtab[target >> VM_PAGE_SHIFT];
+        d = v->dtab[target >> VM_PAGE_SHIFT];
     } else if (UNLIKELY(!(d = vm_fetch_page(v, target, &fail)))) {
         v->cycles = cycles;
         vm_finish(v, UTXO_VM_FAILED, fail, 0, target);
@@ -443,9 +524,6 @@ far: {
          * again whether this run fits before the stop point. */
         stepping = 0;
         limit = stop;
-#ifdef VM_GOTO
-        disp = fast;
-#endif
     }
     ENTER();
 }
@@ -455,8 +533,10 @@ over:
      * go one instruction at a time from here. */
     cycles -= ip->blen;
 step_gate:
+    if (ip == &sb[1])
+        ip = sr + 1; /* after a stepped instruction: the next slot */
     if (ip->op == VM_OP_PAGE_END)
-        vmexec(); /* the sentinel is not an instruction: no cycle */
+        GOTO_PC(ip->pc); /* the sentinel is not an instruction: no cycle */
     if (cycles >= stop) {
         v->cycles = cycles;
         v->pc = ip->pc;
@@ -469,12 +549,30 @@ step_gate:
     if (!stepping) {
         stepping = 1;
         limit = 0; /* every ENTER now lands in `over` */
-#ifdef VM_GOTO
-        disp = step;
-#endif
     }
     cycles++;
-    vmexec();
+step_copy:
+    /* Run the slot at ip alone, from a copy: its plain op, near targets
+     * made absolute (the copy is not in the page), then STEP_CONT. */
+    sr = ip;
+    sb[0] = *ip;
+    switch (ip->op) {
+    case VM_OP_JAL: case VM_OP_BEQ: case VM_OP_BNE: case VM_OP_BLT:
+    case VM_OP_BGE: case VM_OP_BLTU: case VM_OP_BGEU:
+        sb[0].xop = (uint16_t)(ip->op == VM_OP_JAL ? VM_OP_JAL_FAR
+                                                   : ip->op + (VM_OP_BEQ_FAR - VM_OP_BEQ));
+        sb[0].imm = (int32_t)(ip->pc + 4u * (uint32_t)ip->imm);
+        break;
+    case VM_OP_JALR:
+        sb[0].xop = VM_OP_JALR_STEP;
+        break;
+    default:
+        sb[0].xop = ip->op;
+        break;
+    }
+    SET_H(&sb[0]);
+    ip = sb;
+    vmdispatch();
 
 fault:
     REFUND();
@@ -482,3 +580,15 @@ fault:
     vm_finish(v, UTXO_VM_FAILED, fail, 0, ip->pc);
     return VM_RUN_DONE;
 }
+
+#ifdef VM_GOTO
+const int32_t *vm_interp_hoffs(void)
+{
+    const int32_t *t = atomic_load_explicit(&vm_hoff_table, memory_order_acquire);
+    if (!t) {
+        (void)vm_interp(NULL, 0); /* publishes its table */
+        t = atomic_load_explicit(&vm_hoff_table, memory_order_acquire);
+    }
+    return t;
+}
+#endif
