@@ -60,9 +60,13 @@ EXTRA_DIST += tests/fuzz/corpus
 
 # machine (VM) tests: instruction set, runs, qemu differential, fuzz target
 if HAVE_CHECK
-check_PROGRAMS += tests/test_vm tests/test_vm_run tests/test_vm_segments
-TESTS += tests/test_vm tests/test_vm_run tests/test_vm_segments
+check_PROGRAMS += tests/test_vm tests/test_vm_run tests/test_vm_segments tests/test_vm_diff
+TESTS += tests/test_vm tests/test_vm_run tests/test_vm_segments tests/test_vm_diff
 endif
+# the interpreter against a single-step reference on random programs
+tests_test_vm_diff_SOURCES = tests/test_vm_diff.c tests/vm_asm.h tests/testutil.h
+tests_test_vm_diff_CFLAGS = $(TEST_CFLAGS)
+tests_test_vm_diff_LDADD = $(TEST_LIBS)
 tests_test_vm_SOURCES = tests/test_vm.c tests/vm_asm.h tests/testutil.h
 tests_test_vm_CFLAGS = $(TEST_CFLAGS)
 tests_test_vm_LDADD = $(TEST_LIBS)
