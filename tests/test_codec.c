@@ -149,6 +149,48 @@ START_TEST(domain_separation)
 }
 END_TEST
 
+/* Prepared domains (hash_domain) give exactly hash_init's bytes, however
+ * often they are used, for every length and for a reused state. */
+static void obj_bytes(enc *e, const void *obj)
+{
+    enc_bytes(e, obj, 100);
+}
+
+START_TEST(prepared_domain_same_bytes)
+{
+    static hash_domain d = HASH_DOMAIN("utxo.test.dom");
+    static hash_domain other = HASH_DOMAIN("utxo.test.x");
+    uint8_t msg[300], a[32], b[32], want[32], got[32];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 7 + 1);
+    memset(a, 0xA5, sizeof a);
+    memset(b, 0x5A, sizeof b);
+    for (int round = 0; round < 3; round++) {
+        for (size_t n = 0; n <= sizeof msg; n += 37) {
+            hash_tagged(want, "utxo.test.dom", msg, n);
+            hash_tagged_dom(got, &d, msg, n);
+            ck_assert_mem_eq(got, want, 32);
+        }
+        hash_pair(want, "utxo.test.dom", a, b);
+        hash_pair_dom(got, &d, a, b);
+        ck_assert_mem_eq(got, want, 32);
+        enc_hash(want, "utxo.test.x", obj_bytes, msg);
+        enc_hash_dom(got, &other, obj_bytes, msg);
+        ck_assert_mem_eq(got, want, 32);
+        hash_state st;
+        hash_start(&st, &d);
+        hash_update(&st, msg, 5);
+        hash_final(&st, got);
+        hash_tagged(want, "utxo.test.dom", msg, 5);
+        ck_assert_mem_eq(got, want, 32);
+    }
+    /* and not another domain's */
+    hash_tagged(want, "utxo.test.x", msg, 10);
+    hash_tagged_dom(got, &d, msg, 10);
+    ck_assert(memcmp(got, want, 32) != 0);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -161,6 +203,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, enc_count_bytes_hash_agree);
     tcase_add_test(tc, enc_overflow_detected);
     tcase_add_test(tc, domain_separation);
+    tcase_add_test(tc, prepared_domain_same_bytes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -34,14 +34,17 @@ const uint8_t *mt_empty(unsigned level)
     return empty_tab[level <= MT_DEPTH ? level : MT_DEPTH];
 }
 
+static hash_domain page_dom = HASH_DOMAIN("utxo.mem.page");
+static hash_domain node_dom = HASH_DOMAIN("utxo.mem.node");
+
 void mt_leaf(uint8_t out[H], const uint8_t page[MT_PAGE_BYTES])
 {
-    hash_tagged(out, "utxo.mem.page", page, MT_PAGE_BYTES);
+    hash_tagged_dom(out, &page_dom, page, MT_PAGE_BYTES);
 }
 
 void mt_node_hash(uint8_t out[H], const uint8_t l[H], const uint8_t r[H])
 {
-    hash_pair(out, "utxo.mem.node", l, r);
+    hash_pair_dom(out, &node_dom, l, r);
 }
 
 /* ---- the sparse tree --------------------------------------------------- */

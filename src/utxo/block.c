@@ -131,6 +131,9 @@ int utxo_block_add_tx(utxo_block *b, utxo_tx *tx)
     return UTXO_OK;
 }
 
+static hash_domain txleaf_dom = HASH_DOMAIN(TAG_TXLEAF);
+static hash_domain txnode_dom = HASH_DOMAIN(TAG_TXNODE);
+
 int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
                       uint8_t out[UTXO_HASH_BYTES])
 {
@@ -143,12 +146,12 @@ int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
         return UTXO_ERR_NOMEM;
     memset(level[0], 0, UTXO_HASH_BYTES);
     for (uint32_t i = 0; i < n; i++)
-        hash_tagged(level[i], TAG_TXLEAF, wtxids[i], UTXO_HASH_BYTES);
+        hash_tagged_dom(level[i], &txleaf_dom, wtxids[i], UTXO_HASH_BYTES);
     /* Pairs are hashed; an odd last node moves up unchanged (never
      * duplicated, so no two lists share a root: CVE-2012-2459). */
     for (uint32_t w = n; w > 1; w = (w + 1) / 2) {
         for (uint32_t i = 0; i < w / 2; i++)
-            hash_pair(level[i], TAG_TXNODE, level[2 * i], level[2 * i + 1]);
+            hash_pair_dom(level[i], &txnode_dom, level[2 * i], level[2 * i + 1]);
         if (w & 1)
             memmove(level[w / 2], level[w - 1], UTXO_HASH_BYTES);
     }

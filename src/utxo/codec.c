@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <string.h>
 #include "utxo/codec.h"
 
@@ -53,6 +54,41 @@ void hash_pair(uint8_t out[UTXO_HASH_BYTES], const char *tag,
     hash_final(&st, out);
 }
 
+static pthread_mutex_t domain_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void hash_start(hash_state *st, hash_domain *d)
+{
+    if (!atomic_load_explicit(&d->ready, memory_order_acquire)) {
+        (void)pthread_mutex_lock(&domain_lock);
+        if (!atomic_load_explicit(&d->ready, memory_order_relaxed)) {
+            hash_init(&d->st, d->tag);
+            atomic_store_explicit(&d->ready, 1, memory_order_release);
+        }
+        (void)pthread_mutex_unlock(&domain_lock);
+    }
+    memcpy(st, &d->st, sizeof *st);
+}
+
+void hash_tagged_dom(uint8_t out[UTXO_HASH_BYTES], hash_domain *d, const void *p, size_t n)
+{
+    hash_state st;
+
+    hash_start(&st, d);
+    hash_update(&st, p, n);
+    hash_final(&st, out);
+}
+
+void hash_pair_dom(uint8_t out[UTXO_HASH_BYTES], hash_domain *d,
+                   const uint8_t a[UTXO_HASH_BYTES], const uint8_t b[UTXO_HASH_BYTES])
+{
+    hash_state st;
+
+    hash_start(&st, d);
+    hash_update(&st, a, UTXO_HASH_BYTES);
+    hash_update(&st, b, UTXO_HASH_BYTES);
+    hash_final(&st, out);
+}
+
 /* ---- writer ----------------------------------------------------------- */
 
 void enc_bytes(enc *e, const void *p, size_t n)
@@ -93,6 +129,18 @@ int enc_to_bytes(enc_object_fn fn, const void *obj, uint8_t *out, size_t out_len
     if (written != NULL)
         *written = e.len;
     return UTXO_OK;
+}
+
+void enc_hash_dom(uint8_t out[UTXO_HASH_BYTES], hash_domain *d, enc_object_fn fn,
+                  const void *obj)
+{
+    hash_state st;
+    enc e;
+
+    hash_start(&st, d);
+    enc_init(&e, NULL, 0, &st);
+    fn(&e, obj);
+    hash_final(&st, out);
 }
 
 void enc_hash(uint8_t out[UTXO_HASH_BYTES], const char *tag, enc_object_fn fn, const void *obj)

@@ -16,11 +16,15 @@
  *
  * Hashing: utxo_hash is BLAKE2b-256 personalised with a tag of at most 16
  * bytes (libsodium's crypto_generichash_blake2b_salt_personal), so every use
- * has its own domain without spending input bytes on it.
+ * has its own domain without spending input bytes on it. The hot domains
+ * (tree nodes and leaves, txids, pages) keep a hash_domain: the personalised
+ * initial state prepared once and copied for each hash, which gives the same
+ * bytes as hash_init without rebuilding the parameter block every time.
  */
 #ifndef UTXO_SRC_CODEC_H
 #define UTXO_SRC_CODEC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +43,22 @@ void hash_tagged(uint8_t out[UTXO_HASH_BYTES], const char *tag, const void *p, s
 /* out = H_tag(a || b), each 32 bytes: the Merkle node shape. */
 void hash_pair(uint8_t out[UTXO_HASH_BYTES], const char *tag,
                const uint8_t a[UTXO_HASH_BYTES], const uint8_t b[UTXO_HASH_BYTES]);
+
+/* A domain whose initial state is prepared on first use (thread-safe) and
+ * then copied: define one per hot tag, static, with HASH_DOMAIN(tag). */
+typedef struct hash_domain {
+    const char *tag;   /* NUL-terminated, <= 16 bytes, static */
+    atomic_int ready;  /* 1 once st holds hash_init(tag)'s state */
+    hash_state st;
+} hash_domain;
+#define HASH_DOMAIN(tag_) {.tag = (tag_), .ready = 0}
+
+/* hash_init(st, d->tag), by copying the prepared state. */
+void hash_start(hash_state *st, hash_domain *d);
+/* hash_tagged and hash_pair in a prepared domain: the same bytes. */
+void hash_tagged_dom(uint8_t out[UTXO_HASH_BYTES], hash_domain *d, const void *p, size_t n);
+void hash_pair_dom(uint8_t out[UTXO_HASH_BYTES], hash_domain *d,
+                   const uint8_t a[UTXO_HASH_BYTES], const uint8_t b[UTXO_HASH_BYTES]);
 
 /* ---- writer ----------------------------------------------------------- */
 typedef struct enc {
@@ -72,6 +92,9 @@ int enc_to_bytes(enc_object_fn fn, const void *obj, uint8_t *out, size_t out_len
                  size_t *written);
 /* out = utxo_hash under tag of obj's encoding by fn (never materialised). */
 void enc_hash(uint8_t out[UTXO_HASH_BYTES], const char *tag, enc_object_fn fn, const void *obj);
+/* enc_hash in a prepared domain (the same bytes). */
+void enc_hash_dom(uint8_t out[UTXO_HASH_BYTES], hash_domain *d, enc_object_fn fn,
+                  const void *obj);
 
 void enc_bytes(enc *e, const void *p, size_t n);
 void enc_u8(enc *e, uint8_t v);

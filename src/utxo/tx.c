@@ -374,16 +374,19 @@ static void count_hash(void)
     atomic_fetch_add_explicit(&tx_hashes, 1, memory_order_relaxed);
 }
 
+static hash_domain txid_dom = HASH_DOMAIN(TAG_TXID);
+static hash_domain wtxid_dom = HASH_DOMAIN(TAG_WTXID);
+
 void utxo_tx_txid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
     count_hash();
-    enc_hash(out, TAG_TXID, tx_encode_base_obj, tx);
+    enc_hash_dom(out, &txid_dom, tx_encode_base_obj, tx);
 }
 
 void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
     count_hash();
-    enc_hash(out, TAG_WTXID, tx_encode_obj, tx);
+    enc_hash_dom(out, &wtxid_dom, tx_encode_obj, tx);
 }
 
 void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],

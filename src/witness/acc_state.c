@@ -12,13 +12,17 @@
 
 const acc_hash ACC_EMPTY = {0};
 
+/* Prepared domains of the two hashes proof checking is made of. */
+static hash_domain leaf_dom = HASH_DOMAIN(TAG_ACCLEAF);
+static hash_domain node_dom = HASH_DOMAIN(TAG_ACCNODE);
+
 void acc_leaf_hash(uint8_t out[ACC_HASH_BYTES], const utxo_outpoint *op, const utxo_output *o,
                    uint32_t height, uint64_t position)
 {
     hash_state hs;
     enc e;
 
-    hash_init(&hs, TAG_ACCLEAF);
+    hash_start(&hs, &leaf_dom);
     enc_init(&e, NULL, 0, &hs);
     enc_u64(&e, position);
     enc_bytes(&e, op->txid, UTXO_HASH_BYTES);
@@ -39,7 +43,7 @@ int acc_parent(uint8_t out[ACC_HASH_BYTES], const uint8_t l[ACC_HASH_BYTES],
         memmove(out, l, ACC_HASH_BYTES);
         return 0;
     }
-    hash_pair(out, TAG_ACCNODE, l, r);
+    hash_pair_dom(out, &node_dom, l, r);
     return 1;
 }
 
