@@ -68,4 +68,10 @@ clean-stdpred:
 # machine: the RV32IM interpreter, paged memory, metering (docs/VM.md)
 noinst_HEADERS += src/predicates/vm_internal.h src/predicates/vm_decode.h
 libutxo_core_la_SOURCES += src/predicates/vm.c src/predicates/vm_mem.c \
-	src/predicates/vm_decode.c src/predicates/vm_interp.c
+	src/predicates/vm_decode.c
+# The interpreter loop alone gets VM_INTERP_CFLAGS (configure.ac: one
+# indirect jump per handler), hence its own convenience library.
+noinst_LTLIBRARIES += libvm_interp.la
+libvm_interp_la_SOURCES = src/predicates/vm_interp.c
+libvm_interp_la_CFLAGS = $(AM_CFLAGS) $(VM_INTERP_CFLAGS)
+libutxo_core_la_LIBADD += libvm_interp.la
