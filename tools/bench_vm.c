@@ -67,8 +67,8 @@ struct workload {
 static const struct workload workloads[] = {
     {"fib", VM_WORK_FIB, 30, 34},
     {"sieve", VM_WORK_SIEVE, 6, 40},
-    {"memcpy", VM_WORK_MEMCPY, 400, 2000},
-    {"sha256", VM_WORK_SHA256, 100, 700},
+    {"memcpy", VM_WORK_MEMCPY, 400, 6000},
+    {"sha256", VM_WORK_SHA256, 100, 3000},
     {"bytecode", VM_WORK_BYTECODE, 200, 2000},
 };
 

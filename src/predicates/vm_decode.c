@@ -178,25 +178,25 @@ static const uint16_t pair_op[VM_OP__BASE][VM_OP__BASE] = {
 #undef VM_PAIR_INIT
 };
 
-/* Handler offsets, or NULL (switch dispatch: h unused). */
-static const int32_t *hoffs(void)
+/* Handler addresses, or NULL (switch dispatch: h unused). */
+static const void *const *hoffs(void)
 {
 #if defined(__GNUC__) && !defined(VM_NO_COMPUTED_GOTO)
-    return vm_interp_hoffs();
+    return vm_interp_handlers();
 #else
     return NULL;
 #endif
 }
 
-static void set_xop(vm_insn *in, uint16_t xop, const int32_t *ho)
+static void set_xop(vm_insn *in, uint16_t xop, const void *const *ho)
 {
     in->xop = xop;
-    in->h = ho ? ho[xop] : 0;
+    in->h = ho ? ho[xop] : NULL;
 }
 
 /* Chooses the fast-path op of ins[i] (i < VM_PAGE_INSNS); ins[i + 1] is the
  * next slot (the sentinel for the last one, never fused). */
-static void fuse(vm_insn *ins, uint32_t i, const int32_t *ho)
+static void fuse(vm_insn *ins, uint32_t i, const void *const *ho)
 {
     vm_insn *a = &ins[i], *b = &ins[i + 1];
     uint16_t x = a->op;
@@ -243,7 +243,7 @@ void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes)
         d->ins[i].blen = run;
     }
     d->patched = 0;
-    const int32_t *ho = hoffs();
+    const void *const *ho = hoffs();
     vm_insn *s = &d->ins[VM_PAGE_INSNS];
     memset(s, 0, sizeof *s);
     s->op = VM_OP_PAGE_END;

@@ -162,10 +162,10 @@ enum vm_op {
     VM_OP__COUNT
 };
 
-/* One decoded instruction: 24 bytes, no padding. */
+/* One decoded instruction: 32 bytes. */
 typedef struct vm_insn {
-    int32_t h;     /* fast handler: byte offset from the interpreter's first
-                      label (computed goto builds; vm_interp_hoffs) */
+    const void *h; /* fast handler's address (computed-goto builds,
+                      vm_interp_handlers), else NULL */
     uint8_t op;    /* plain operation (enum vm_op below VM_OP__BASE) */
     uint8_t rd;    /* 1..31, or VM_XSINK */
     uint8_t rs1;
@@ -175,6 +175,7 @@ typedef struct vm_insn {
     int32_t imm;
     uint32_t pc;   /* address of this instruction */
     int32_t aux;   /* superinstruction operand (CALL target) */
+    uint32_t pad;  /* zero: no implicit padding */
 } vm_insn;
 
 /* The decoded form of one 1 KiB page. */
@@ -261,9 +262,8 @@ int vm_load_slow(vm *v, uint32_t addr, unsigned size);
 int vm_store_slow(vm *v, uint32_t addr, unsigned size, uint32_t value, int *recode);
 
 /* ---- vm_interp.c ---- */
-/* Handler offsets per operation for vm_insn.h (computed-goto builds), or
- * NULL when the interpreter dispatches with a switch. */
-const int32_t *vm_interp_hoffs(void);
+/* Handler address per operation for vm_insn.h (computed-goto builds). */
+const void *const *vm_interp_handlers(void);
 /* Runs from v->pc until done or until v->cycles reaches stop (<= budget).
  * Returns VM_RUN_DONE (v->res filled) or VM_RUN_PAUSED. */
 int vm_interp(vm *v, uint64_t stop);

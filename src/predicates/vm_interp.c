@@ -2,8 +2,8 @@
  * vm_interp.c — the RV32IM interpreter loop: one function, vm_interp().
  *
  * It walks pre-decoded instructions (vm_internal.h). With GCC or Clang
- * each instruction carries its handler's address (as an offset from the
- * first handler, vm_insn.h) and dispatch is one indirect jump, no table;
+ * each instruction carries its handler's address (vm_insn.h) and dispatch
+ * is one indirect jump through it, no table;
  * otherwise, or with VM_NO_COMPUTED_GOTO, a switch on vm_insn.xop. The same
  * handler bodies serve both through the vmcase / vmdispatch macros.
  *
@@ -84,8 +84,8 @@ static inline void st16(uint8_t *p, uint16_t v)
 }
 
 #ifdef VM_GOTO
-/* vm_interp's handler offsets, published by its first call (v == NULL). */
-static _Atomic(const int32_t *) vm_hoff_table;
+/* vm_interp's handler addresses, published by its first call (v == NULL). */
+static _Atomic(const void *const *) vm_hoff_table;
 #endif
 
 /* Access size of a load or store op. */
@@ -106,7 +106,7 @@ static unsigned access_size(uint8_t op)
 #define IMM ((uint32_t)ip->imm)
 
 #ifdef VM_GOTO
-#define vmdispatch() goto *(const void *)((const char *)&&L_ILLEGAL + ip->h)
+#define vmdispatch() goto *ip->h
 #define vmcase(n) L_##n:
 #else
 #define vmdispatch() goto dispatch
@@ -247,9 +247,9 @@ int vm_interp(vm *v, uint64_t stop)
     int fail;
 
 #ifdef VM_GOTO
-#define VM_HOFF(n) (int32_t)(&&L_##n - &&L_ILLEGAL),
-#define VM_PAIR_HOFF(a, b) (int32_t)(&&L_##a##__##b - &&L_ILLEGAL),
-    static const int32_t hoff[VM_OP__COUNT] = {
+#define VM_HOFF(n) &&L_##n,
+#define VM_PAIR_HOFF(a, b) &&L_##a##__##b,
+    static const void *const hoff[VM_OP__COUNT] = {
         VM_OPS(VM_HOFF) VM_XOPS(VM_HOFF) VM_PAIRS(VM_PAIR_HOFF)};
 #undef VM_HOFF
 #undef VM_PAIR_HOFF
@@ -582,9 +582,9 @@ fault:
 }
 
 #ifdef VM_GOTO
-const int32_t *vm_interp_hoffs(void)
+const void *const *vm_interp_handlers(void)
 {
-    const int32_t *t = atomic_load_explicit(&vm_hoff_table, memory_order_acquire);
+    const void *const *t = atomic_load_explicit(&vm_hoff_table, memory_order_acquire);
     if (!t) {
         (void)vm_interp(NULL, 0); /* publishes its table */
         t = atomic_load_explicit(&vm_hoff_table, memory_order_acquire);
