@@ -139,15 +139,18 @@ enum vm_pgstate {
  */
 #define VM_PAIR_ROW(X, a)                                                   \
     X(a, LI) X(a, ADDI) X(a, ADD) X(a, SUB) X(a, SLLI) X(a, SRLI)           \
-    X(a, ANDI) X(a, OR) X(a, XOR) X(a, AND) X(a, LW) X(a, LBU) X(a, SW)     \
-    X(a, SB) X(a, BEQ) X(a, BNE) X(a, BLT) X(a, BGE) X(a, BLTU) X(a, BGEU)  \
+    X(a, SRAI) X(a, ANDI) X(a, XORI) X(a, OR) X(a, XOR) X(a, AND)           \
+    X(a, SLTU) X(a, MUL) X(a, LW) X(a, LBU) X(a, LB) X(a, SW) X(a, SB)      \
+    X(a, BEQ) X(a, BNE) X(a, BLT) X(a, BGE) X(a, BLTU) X(a, BGEU)           \
     X(a, JAL) X(a, JALR)
 #define VM_PAIRS(X)                                                         \
     VM_PAIR_ROW(X, LI) VM_PAIR_ROW(X, ADDI) VM_PAIR_ROW(X, ADD)             \
-    VM_PAIR_ROW(X, SLLI) VM_PAIR_ROW(X, SRLI) VM_PAIR_ROW(X, ANDI)          \
+    VM_PAIR_ROW(X, SUB) VM_PAIR_ROW(X, SLLI) VM_PAIR_ROW(X, SRLI)           \
+    VM_PAIR_ROW(X, SRAI) VM_PAIR_ROW(X, ANDI) VM_PAIR_ROW(X, XORI)          \
     VM_PAIR_ROW(X, OR) VM_PAIR_ROW(X, XOR) VM_PAIR_ROW(X, AND)              \
-    VM_PAIR_ROW(X, SLTU) VM_PAIR_ROW(X, LW) VM_PAIR_ROW(X, LBU)             \
-    VM_PAIR_ROW(X, SW) VM_PAIR_ROW(X, SB)
+    VM_PAIR_ROW(X, SLTU) VM_PAIR_ROW(X, MUL) VM_PAIR_ROW(X, LW)             \
+    VM_PAIR_ROW(X, LBU) VM_PAIR_ROW(X, LB) VM_PAIR_ROW(X, LHU)              \
+    VM_PAIR_ROW(X, SW) VM_PAIR_ROW(X, SB) VM_PAIR_ROW(X, SH)
 
 enum vm_op {
 #define VM_OP_ENUM(n) VM_OP_##n,

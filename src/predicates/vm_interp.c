@@ -231,6 +231,13 @@ static unsigned access_size(uint8_t op)
 #define DO_LBU() LOAD((uint32_t)m_[0], 0u)
 #define DO_SW() STORE(st32(m_, RS2), 3u)
 #define DO_SB() STORE(m_[0] = (uint8_t)RS2, 0u)
+#define DO_SUB() (RD = RS1 - RS2)
+#define DO_SRAI() (RD = (uint32_t)((int32_t)RS1 >> ip->imm))
+#define DO_XORI() (RD = RS1 ^ IMM)
+#define DO_MUL() (RD = RS1 * RS2)
+#define DO_LB() LOAD((uint32_t)(int32_t)(int8_t)m_[0], 0u)
+#define DO_LHU() LOAD((uint32_t)ld16(m_), 1u)
+#define DO_SH() STORE(st16(m_, (uint16_t)RS2), 1u)
 
 int vm_interp(vm *v, uint64_t stop)
 {
@@ -311,27 +318,27 @@ dispatch:
     vmcase(BLTU_FAR) BRANCH_FAR(RS1 < RS2);
     vmcase(BGEU_FAR) BRANCH_FAR(RS1 >= RS2);
 
-    vmcase(LB) { LOAD((uint32_t)(int32_t)(int8_t)m_[0], 0u); NEXT(); }
+    vmcase(LB) { DO_LB(); NEXT(); }
     vmcase(LBU) { DO_LBU(); NEXT(); }
     vmcase(LH) { LOAD((uint32_t)(int32_t)(int16_t)ld16(m_), 1u); NEXT(); }
-    vmcase(LHU) { LOAD((uint32_t)ld16(m_), 1u); NEXT(); }
+    vmcase(LHU) { DO_LHU(); NEXT(); }
     vmcase(LW) { DO_LW(); NEXT(); }
     vmcase(SB) { DO_SB(); NEXT(); }
-    vmcase(SH) { STORE(st16(m_, (uint16_t)RS2), 1u); NEXT(); }
+    vmcase(SH) { DO_SH(); NEXT(); }
     vmcase(SW) { DO_SW(); NEXT(); }
 
     vmcase(ADDI) { DO_ADDI(); NEXT(); }
     vmcase(SLTI) { RD = (int32_t)RS1 < ip->imm; NEXT(); }
     vmcase(SLTIU) { RD = RS1 < IMM; NEXT(); }
-    vmcase(XORI) { RD = RS1 ^ IMM; NEXT(); }
+    vmcase(XORI) { DO_XORI(); NEXT(); }
     vmcase(ORI) { RD = RS1 | IMM; NEXT(); }
     vmcase(ANDI) { DO_ANDI(); NEXT(); }
     vmcase(SLLI) { DO_SLLI(); NEXT(); }
     vmcase(SRLI) { DO_SRLI(); NEXT(); }
-    vmcase(SRAI) { RD = (uint32_t)((int32_t)RS1 >> ip->imm); NEXT(); }
+    vmcase(SRAI) { DO_SRAI(); NEXT(); }
 
     vmcase(ADD) { DO_ADD(); NEXT(); }
-    vmcase(SUB) { RD = RS1 - RS2; NEXT(); }
+    vmcase(SUB) { DO_SUB(); NEXT(); }
     vmcase(SLL) { RD = RS1 << (RS2 & 31u); NEXT(); }
     vmcase(SLT) { RD = (int32_t)RS1 < (int32_t)RS2; NEXT(); }
     vmcase(SLTU) { DO_SLTU(); NEXT(); }
@@ -341,7 +348,7 @@ dispatch:
     vmcase(OR) { DO_OR(); NEXT(); }
     vmcase(AND) { DO_AND(); NEXT(); }
 
-    vmcase(MUL) { RD = RS1 * RS2; NEXT(); }
+    vmcase(MUL) { DO_MUL(); NEXT(); }
     vmcase(MULH) {
         int64_t p = (int64_t)(int32_t)RS1 * (int64_t)(int32_t)RS2;
         RD = (uint32_t)((uint64_t)p >> 32);
