@@ -40,6 +40,7 @@ static void set_target(vm_insn *in, uint32_t pc, uint32_t target, uint8_t near_o
     if ((target & 3u) == 0 && (target >> VM_PAGE_SHIFT) == (pc >> VM_PAGE_SHIFT)) {
         in->op = near_op;
         in->imm = (int32_t)(target >> 2) - (int32_t)(pc >> 2);
+        in->aux = in->imm * (int32_t)sizeof(vm_insn); /* the same, in bytes */
     } else {
         in->op = far_op;
         in->imm = (int32_t)target;
@@ -209,7 +210,7 @@ static void fuse(vm_insn *ins, uint32_t i, const void *const *ho)
             uint32_t t = ((uint32_t)a->imm + (uint32_t)b->imm) & ~1u;
             if ((t & 3u) == 0 && (t >> VM_PAGE_SHIFT) == (a->pc >> VM_PAGE_SHIFT)) {
                 x = VM_OP_CALL;
-                a->aux = (int32_t)(t >> 2) - (int32_t)(a->pc >> 2);
+                a->aux = ((int32_t)(t >> 2) - (int32_t)(a->pc >> 2)) * (int32_t)sizeof(vm_insn);
             } else {
                 x = VM_OP_CALL_FAR;
                 a->aux = (int32_t)t;

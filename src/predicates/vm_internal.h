@@ -56,8 +56,9 @@ enum vm_pgstate {
 
 /*
  * Decoded operations, one line of meaning each. "near" branches and jumps
- * target a slot of the same page: imm is the slot delta. "far" ones hold the
- * absolute target pc in imm. rd is never 0: writes to x0 go to VM_XSINK.
+ * target a slot of the same page: imm is the slot delta (aux the same in
+ * bytes). "far" ones hold the absolute target pc in imm. rd is never 0:
+ * writes to x0 go to VM_XSINK.
  */
 #define VM_OPS(X)                                                           \
     X(ILLEGAL)  /* not an RV32IM instruction: fail ILLEGAL */               \
@@ -126,7 +127,7 @@ enum vm_pgstate {
  */
 #define VM_XOPS(X)                                                          \
     X(RET)        /* JALR x0, 0(ra) */                                      \
-    X(CALL)       /* LUI/AUIPC rd + JALR rd2, imm(rd): aux = slot delta */  \
+    X(CALL)       /* LUI/AUIPC rd + JALR rd2, imm(rd): aux = byte delta */  \
     X(CALL_FAR)   /* same, aux = absolute target */                         \
     X(JALR_STEP)  /* JALR executed from a step copy: always far */          \
     X(STEP_CONT)  /* end of a step copy: back to the step gate */
@@ -177,7 +178,7 @@ typedef struct vm_insn {
     uint16_t blen; /* instructions from here to the end of the run, >= 1 */
     int32_t imm;
     uint32_t pc;   /* address of this instruction */
-    int32_t aux;   /* superinstruction operand (CALL target) */
+    int32_t aux;   /* near JAL and branches: imm in bytes; CALL: target */
     uint32_t pad;  /* zero: no implicit padding */
 } vm_insn;
 

@@ -181,7 +181,7 @@ static unsigned access_size(uint8_t op)
 #define BRANCH_NEAR(cond)       \
     do {                        \
         if (cond)               \
-            ip += ip->imm;      \
+            ip = (const vm_insn *)((const char *)ip + ip->aux); \
         else                    \
             ip++;               \
         ENTER();                \
@@ -290,7 +290,7 @@ dispatch:
     }
     vmcase(LI) { DO_LI(); NEXT(); }
     vmcase(JAL) {
-        const vm_insn *n = ip + ip->imm;
+        const vm_insn *n = (const vm_insn *)((const char *)ip + ip->aux);
         RD = ip->pc + 4u;
         ip = n;
         ENTER();
@@ -445,7 +445,7 @@ dispatch:
         /* ip: the LUI/AUIPC, ip + 1: the JALR through its register. */
         RD = IMM;
         x[ip[1].rd] = ip->pc + 8u;
-        ip += ip->aux;
+        ip = (const vm_insn *)((const char *)ip + ip->aux);
         ENTER();
     }
     vmcase(CALL_FAR) {
