@@ -183,6 +183,11 @@ tests_mkchain_SOURCES = tests/mkchain.c
 tests_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
 TESTS += tests/verify_cli.sh
 EXTRA_DIST += tests/verify_cli.sh
+# hostile receipt files refused in bounded memory (tests/hostile measures it)
+check_PROGRAMS += tests/hostile
+tests_hostile_SOURCES = tests/hostile.c
+TESTS += tests/hostile_files.sh
+EXTRA_DIST += tests/hostile_files.sh
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_bundle
 endif

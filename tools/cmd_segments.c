@@ -39,7 +39,6 @@
 #include "util.h"
 
 #define SEG_DEFAULT_BUDGET UINT64_C(100000000)
-#define SEG_FILE_MAX ((size_t)1 << 31)
 
 static void segments_usage(FILE *f)
 {
@@ -355,17 +354,26 @@ out:
     return rc;
 }
 
+/* Reads a receipt file incrementally (utxo_receipt_read): a hostile file
+ * is refused after its header and page numbers, never read whole. */
 static int read_receipt(const char *path, utxo_receipt **r)
 {
-    uint8_t *raw = NULL;
-    size_t len = 0, off = 0;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    size_t off = 0;
     int rc;
 
     *r = NULL;
-    if (read_file(path, SEG_FILE_MAX, &raw, &len) != 0)
+    if (f == NULL) {
+        errorf("cannot open %s: %s", path, strerror(errno));
         return EXIT_USAGE;
-    rc = utxo_receipt_from_bytes(r, raw, len, &off);
-    free(raw);
+    }
+    rc = utxo_receipt_read(r, f, &off);
+    if (rc == UTXO_ERR_IO)
+        errorf("cannot read %s: %s", path, strerror(errno));
+    if (f != stdin)
+        fclose(f);
+    if (rc == UTXO_ERR_IO)
+        return EXIT_USAGE;
     if (rc != UTXO_OK) {
         errorf("%s: not a receipt (byte %zu): %s", path, off, utxo_strerror(rc));
         return EXIT_INVALID;
@@ -399,16 +407,15 @@ static int load_receipt_file(void *ud, size_t i, utxo_receipt **out)
 {
     const dir_loader *dl = ud;
     char path[4096];
-    uint8_t *raw = NULL;
-    size_t len = 0;
+    FILE *f;
     int rc;
 
     *out = NULL;
     snprintf(path, sizeof path, "%s/seg-%06zu.rcpt", dl->dir, i);
-    if (read_file(path, SEG_FILE_MAX, &raw, &len) != 0)
+    if ((f = fopen(path, "rb")) == NULL)
         return UTXO_ERR_IO;
-    rc = utxo_receipt_from_bytes(out, raw, len, NULL);
-    free(raw);
+    rc = utxo_receipt_read(out, f, NULL);
+    fclose(f);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #ifndef UTXO_SEGMENTS_H
 #define UTXO_SEGMENTS_H
 
+#include <stdio.h>
 #include "utxo/predicate.h"
 
 #ifdef __cplusplus
@@ -79,6 +80,20 @@ UTXO_WARN_UNUSED int utxo_segments_prove(utxo_vm_result *res, const uint8_t *img
  */
 UTXO_WARN_UNUSED int utxo_receipt_from_bytes(utxo_receipt **out, const uint8_t *p, size_t len,
                                              size_t *err_offset);
+/**
+ * Reads one receipt from the stream f (untrusted; a file or a pipe, from
+ * its current position to its end) incrementally: the magic, version and
+ * declared sizes are checked before anything more is read, the exact
+ * length follows from the page numbers and bitmaps before any page byte
+ * is read, and a regular file whose size is not that length is refused
+ * without reading further (docs/CONTINUATIONS.md, "Reading a receipt
+ * file"). Memory: the receipt's own bytes, plus 8 bytes per witness page
+ * while it is checked. Errors as utxo_receipt_from_bytes, plus
+ * UTXO_ERR_IO (see errno), with *err_offset (may be NULL) the offset of
+ * the offending byte from where reading started. On success *out is a new
+ * receipt (free with utxo_receipt_free); on failure NULL. f is not closed.
+ */
+UTXO_WARN_UNUSED int utxo_receipt_read(utxo_receipt **out, FILE *f, size_t *err_offset);
 /** The canonical encoding of r; *len gets its size. Owned by r. */
 const uint8_t *utxo_receipt_bytes(const utxo_receipt *r, size_t *len);
 /** Frees r; NULL is a no-op. */

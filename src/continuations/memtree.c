@@ -232,7 +232,8 @@ static size_t walk(const uint32_t *pos, size_t n, uint32_t *idx, walk_fn visit, 
             visit(ud, MT_DEPTH, 0);
         return 1;
     }
-    memcpy(idx, pos, n * sizeof *idx);
+    if (idx != pos)
+        memcpy(idx, pos, n * sizeof *idx);
     for (unsigned l = 0; l < MT_DEPTH; l++) {
         size_t m = 0;
         for (size_t i = 0; i < n;) {
@@ -384,6 +385,11 @@ void mt_proof_read(dec *d, mt_proof *pr, const uint32_t *pos, size_t n)
     pr->n_hashes = nh;
 out:
     free(idx);
+}
+
+size_t mt_proof_siblings(uint32_t *pos, size_t n)
+{
+    return walk(pos, n, pos, NULL, NULL);
 }
 
 size_t mt_fold_scratch(size_t n)

@@ -95,6 +95,9 @@ typedef struct mt_proof {
  * points into d's input. Allocates only 4 bytes per position, temporarily.
  * Errors (UTXO_ERR_NOMEM too) are recorded in d. */
 void mt_proof_read(dec *d, mt_proof *pr, const uint32_t *pos, size_t n);
+/* The number of siblings (k) of a proof for n sorted distinct positions,
+ * which pos holds on entry and which are overwritten (no allocation). */
+size_t mt_proof_siblings(uint32_t *pos, size_t n);
 /* Folds leaves (pos[i], leaf[i]) with the proof's siblings into a root.
  * scratch: room for n positions and n hashes (mt_fold_scratch(n) bytes).
  * Returns UTXO_OK; the proof is assumed read by mt_proof_read for pos. */

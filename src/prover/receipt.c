@@ -11,14 +11,11 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "prover/receipt.h"
-
-static int present_at(const uint8_t *bm, size_t i)
-{
-    return (bm[i / 8] >> (i % 8)) & 1u;
-}
 
 int rcpt_encode_head(enc *e, const rcpt_fields *f)
 {
@@ -78,7 +75,7 @@ void utxo_receipt_free(utxo_receipt *r)
         return;
     free(r->bytes);
     free(r->page_no);
-    free(r->data_of);
+    free(r->rank);
     free(r);
 }
 
@@ -94,6 +91,57 @@ static int outcome_ok(const utxo_vm_result *o)
                o->exit_code == 0;
     default: return 0;
     }
+}
+
+/* A witness page number: above the null guard, inside memory, and
+ * strictly after the previous one. */
+static int page_ok(uint32_t p, uint32_t i, uint32_t prev)
+{
+    return p >= (VM_LOW_UNMAPPED >> VM_PAGE_SHIFT) && p < MT_NUM_PAGES && (i == 0 || p > prev);
+}
+
+/* Decodes everything before the witness page numbers, up to and including
+ * their count n (at most one per page of memory). */
+static void dec_head(dec *d, utxo_receipt *r)
+{
+    size_t off;
+
+    const uint8_t *magic = dec_view(d, 4);
+    if (magic && memcmp(magic, RCPT_MAGIC, 4) != 0)
+        dec_fail(d, UTXO_ERR_VERSION, 0);
+    off = d->off;
+    if (dec_u8(d) != RCPT_VERSION)
+        dec_fail(d, UTXO_ERR_VERSION, off);
+    off = d->off;
+    r->po2 = dec_u8(d);
+    if (!d->err && (r->po2 < UTXO_SEG_PO2_MIN || r->po2 > UTXO_SEG_PO2_MAX))
+        dec_fail(d, UTXO_ERR_SEG_PARAM, off);
+    off = d->off;
+    r->final = dec_u8(d);
+    if (r->final > 1)
+        dec_fail(d, UTXO_ERR_NONCANONICAL, off);
+    r->index = dec_u32(d);
+    r->pre.segment = r->index;
+    dec_bytes(d, r->pred_id, UTXO_HASH_BYTES);
+    r->budget = dec_u64(d);
+    off = d->off;
+    r->page_limit = dec_u32(d);
+    if (!d->err && (r->page_limit == 0 || r->page_limit > UTXO_SEG_PAGE_LIMIT_MAX))
+        dec_fail(d, UTXO_ERR_SEG_PARAM, off);
+    off = d->off;
+    r->args_len = dec_u32(d);
+    if (r->args_len > UTXO_SEG_MAX_ARGS)
+        dec_fail(d, UTXO_ERR_TOO_LARGE, off);
+    r->args = dec_view(d, r->args_len);
+    r->pre.pc = dec_u32(d);
+    for (unsigned i = 1; i < 32; i++)
+        r->pre.x[i] = dec_u32(d);
+    r->pre.cycles = dec_u64(d);
+    r->pre.touched = dec_u32(d);
+    off = d->off;
+    r->n_pages = dec_u32(d);
+    if (!d->err && r->n_pages > MT_NUM_PAGES)
+        dec_fail(d, UTXO_ERR_TOO_LARGE, off);
 }
 
 int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *err_offset)
@@ -116,57 +164,21 @@ int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *er
     r->len = len;
     dec_init(&d, bytes, len);
 
-    const uint8_t *magic = dec_view(&d, 4);
-    if (magic && memcmp(magic, RCPT_MAGIC, 4) != 0)
-        dec_fail(&d, UTXO_ERR_VERSION, 0);
-    off = d.off;
-    if (dec_u8(&d) != RCPT_VERSION)
-        dec_fail(&d, UTXO_ERR_VERSION, off);
-    off = d.off;
-    r->po2 = dec_u8(&d);
-    if (!d.err && (r->po2 < UTXO_SEG_PO2_MIN || r->po2 > UTXO_SEG_PO2_MAX))
-        dec_fail(&d, UTXO_ERR_SEG_PARAM, off);
-    off = d.off;
-    r->final = dec_u8(&d);
-    if (r->final > 1)
-        dec_fail(&d, UTXO_ERR_NONCANONICAL, off);
-    r->index = dec_u32(&d);
-    r->pre.segment = r->index;
-    dec_bytes(&d, r->pred_id, UTXO_HASH_BYTES);
-    r->budget = dec_u64(&d);
-    off = d.off;
-    r->page_limit = dec_u32(&d);
-    if (!d.err && (r->page_limit == 0 || r->page_limit > UTXO_SEG_PAGE_LIMIT_MAX))
-        dec_fail(&d, UTXO_ERR_SEG_PARAM, off);
-    off = d.off;
-    r->args_len = dec_u32(&d);
-    if (r->args_len > UTXO_SEG_MAX_ARGS)
-        dec_fail(&d, UTXO_ERR_TOO_LARGE, off);
-    r->args = dec_view(&d, r->args_len);
-    r->pre.pc = dec_u32(&d);
-    for (unsigned i = 1; i < 32; i++)
-        r->pre.x[i] = dec_u32(&d);
-    r->pre.cycles = dec_u64(&d);
-    r->pre.touched = dec_u32(&d);
-    off = d.off;
-    r->n_pages = dec_u32(&d);
-    if (!d.err && r->n_pages > dec_left(&d) / 4) {
-        dec_fail(&d, r->n_pages > MT_NUM_PAGES ? UTXO_ERR_TOO_LARGE : UTXO_ERR_TRUNCATED,
-                 r->n_pages > MT_NUM_PAGES ? off : len);
-    }
+    dec_head(&d, r);
+    if (!d.err && r->n_pages > dec_left(&d) / 4)
+        dec_fail(&d, UTXO_ERR_TRUNCATED, len);
     if (d.err)
         goto done;
     r->page_no = malloc((r->n_pages ? r->n_pages : 1) * sizeof *r->page_no);
-    r->data_of = malloc((r->n_pages ? r->n_pages : 1) * sizeof *r->data_of);
-    if (!r->page_no || !r->data_of) {
+    r->rank = malloc(((r->n_pages + 7) / 8 + 1) * sizeof *r->rank);
+    if (!r->page_no || !r->rank) {
         dec_fail(&d, UTXO_ERR_NOMEM, d.off);
         goto done;
     }
     for (uint32_t i = 0; i < r->n_pages && !d.err; i++) {
         off = d.off;
         uint32_t p = dec_u32(&d);
-        if (!d.err && (p < (VM_LOW_UNMAPPED >> VM_PAGE_SHIFT) || p >= MT_NUM_PAGES ||
-                       (i > 0 && p <= prev)))
+        if (!d.err && !page_ok(p, i, prev))
             dec_fail(&d, UTXO_ERR_NONCANONICAL, off);
         r->page_no[i] = prev = p;
     }
@@ -178,8 +190,11 @@ int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *er
         dec_fail(&d, UTXO_ERR_NONCANONICAL, off + r->n_pages / 8);
         goto done;
     }
-    for (uint32_t i = 0; i < r->n_pages; i++)
-        r->data_of[i] = present_at(bm, i) ? r->n_present++ : UINT32_MAX;
+    r->present = bm;
+    for (uint32_t j = 0; j < (r->n_pages + 7) / 8; j++) {
+        r->rank[j] = r->n_present;
+        r->n_present += (uint32_t)__builtin_popcount(bm[j]);
+    }
     if (r->n_present > dec_left(&d) / MT_PAGE_BYTES) {
         dec_fail(&d, UTXO_ERR_TRUNCATED, len);
         goto done;
@@ -224,6 +239,173 @@ int utxo_receipt_from_bytes(utxo_receipt **out, const uint8_t *p, size_t len, si
     if (len)
         memcpy(copy, p, len);
     return rcpt_decode_owned(out, copy, len, err_offset);
+}
+
+/* ---- reading a file incrementally --------------------------------------
+ *
+ * A receipt's length follows from its own fields: the header gives the
+ * argument length and the witness count n; the page numbers give the
+ * proof's sibling count k; the present bitmap gives the page bytes; the
+ * proof's bitmap gives its hash count. rd_probe looks at what has been
+ * read so far and says how far the reader must read to learn more (or
+ * that the receipt is complete); it refuses as soon as a field is wrong
+ * or the file's size cannot be the receipt's length, so a hostile file is
+ * refused after reading at most its header, its page numbers and bitmaps,
+ * never its page bytes. The strict decoder then checks the whole. */
+
+#define RD_HEAD_FIXED 203u /* bytes before the page numbers, arguments aside */
+#define RD_ARGS_LEN_AT 55u
+#define RD_STEP_MIN ((size_t)64 << 10)
+
+typedef struct rd_state {
+    int have_k;
+    size_t k; /* proof siblings, once the page numbers are read */
+} rd_state;
+
+/* Returns an error (offset in *eo) or UTXO_OK with *need: the length to
+ * read up to next, or have itself when the receipt ends there. size: the
+ * stream's length, or UINT64_MAX when unknown. */
+static int rd_probe(rd_state *st, const uint8_t *p, size_t have, uint64_t size, size_t *need,
+                    size_t *eo)
+{
+    utxo_receipt h;
+    dec d;
+    size_t off_pn, off_bm, off_pd, off_pr, tail, total;
+    uint64_t lo, hi;
+    uint32_t prev = 0, present = 0, n;
+    int rc;
+
+    memset(&h, 0, sizeof h);
+    dec_init(&d, p, have);
+    dec_head(&d, &h);
+    if ((rc = dec_result(&d, eo)) == UTXO_ERR_TRUNCATED) {
+        *need = have < RD_ARGS_LEN_AT + 4 ? RD_HEAD_FIXED
+                                          : RD_HEAD_FIXED + get_u32le(p + RD_ARGS_LEN_AT);
+        return UTXO_OK;
+    }
+    if (rc != UTXO_OK)
+        return rc;
+    n = h.n_pages;
+    tail = RCPT_TAIL_BYTES(h.final); /* post digest and outcome */
+    off_pn = d.off;
+    off_bm = off_pn + 4 * (size_t)n;
+    off_pd = off_bm + (n + 7) / 8;
+    /* Every proof has at least one sibling bit. */
+    lo = (uint64_t)off_pd + 1 + tail;
+    if (size != UINT64_MAX && size < lo) {
+        *eo = (size_t)size;
+        return UTXO_ERR_TRUNCATED;
+    }
+    for (uint32_t i = 0; i < n && off_pn + 4 * (size_t)i + 4 <= have; i++) {
+        uint32_t pg = get_u32le(p + off_pn + 4 * (size_t)i);
+        if (!page_ok(pg, i, prev)) {
+            *eo = off_pn + 4 * (size_t)i;
+            return UTXO_ERR_NONCANONICAL;
+        }
+        prev = pg;
+    }
+    if (have < off_pd) {
+        *need = off_pd;
+        return UTXO_OK;
+    }
+    if (n % 8 && (p[off_bm + n / 8] >> (n % 8)) != 0) {
+        *eo = off_bm + n / 8;
+        return UTXO_ERR_NONCANONICAL;
+    }
+    for (size_t j = off_bm; j < off_pd; j++)
+        present += (uint32_t)__builtin_popcount(p[j]);
+    if (!st->have_k) {
+        uint32_t *pos = malloc((n ? n : 1) * sizeof *pos);
+        if (!pos)
+            return UTXO_ERR_NOMEM;
+        for (uint32_t i = 0; i < n; i++)
+            pos[i] = get_u32le(p + off_pn + 4 * (size_t)i);
+        st->k = mt_proof_siblings(pos, n);
+        st->have_k = 1;
+        free(pos);
+    }
+    off_pr = off_pd + (size_t)present * MT_PAGE_BYTES;
+    lo = (uint64_t)off_pr + (st->k + 7) / 8 + tail;
+    hi = lo + (uint64_t)st->k * UTXO_HASH_BYTES;
+    if (size != UINT64_MAX && (size < lo || size > hi)) {
+        *eo = (size_t)(size < lo ? size : hi);
+        return size < lo ? UTXO_ERR_TRUNCATED : UTXO_ERR_TRAILING;
+    }
+    if (have < off_pr + (st->k + 7) / 8) {
+        *need = off_pr + (st->k + 7) / 8;
+        return UTXO_OK;
+    }
+    total = (size_t)lo;
+    for (size_t i = 0; i < st->k; i++)
+        if (!((p[off_pr + i / 8] >> (i % 8)) & 1u))
+            total += UTXO_HASH_BYTES;
+    if ((size != UINT64_MAX && size != total) || have > total) {
+        *eo = size != UINT64_MAX && size < total ? (size_t)size : total;
+        return size != UINT64_MAX && size < total ? UTXO_ERR_TRUNCATED : UTXO_ERR_TRAILING;
+    }
+    *need = total;
+    return UTXO_OK;
+}
+
+int utxo_receipt_read(utxo_receipt **out, FILE *f, size_t *err_offset)
+{
+    rd_state st = {0, 0};
+    struct stat sb;
+    uint64_t size = UINT64_MAX;
+    uint8_t *buf = NULL;
+    size_t have = 0, need = 0, eo = 0;
+    off_t at;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (err_offset)
+        *err_offset = 0;
+    if (!out || !f)
+        return UTXO_ERR_ARG;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && (at = ftello(f)) >= 0 &&
+        at <= sb.st_size)
+        size = (uint64_t)(sb.st_size - at);
+    for (;;) {
+        size_t want, got;
+        uint8_t *nb;
+
+        if ((rc = rd_probe(&st, buf, have, size, &need, &eo)) != UTXO_OK)
+            goto fail;
+        if (need <= have)
+            break;
+        /* Grow by at most the bytes already read (64 KiB at first), so a
+         * claim is checked against what the next step actually holds. */
+        want = need - have > (have > RD_STEP_MIN ? have : RD_STEP_MIN)
+                   ? have + (have > RD_STEP_MIN ? have : RD_STEP_MIN)
+                   : need;
+        if ((nb = realloc(buf, want)) == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto fail;
+        }
+        buf = nb;
+        got = fread(buf + have, 1, want - have, f);
+        have += got;
+        if (have < want) {
+            rc = ferror(f) ? UTXO_ERR_IO : UTXO_ERR_TRUNCATED;
+            eo = have;
+            goto fail;
+        }
+    }
+    if (size == UINT64_MAX && fgetc(f) != EOF) {
+        rc = UTXO_ERR_TRAILING;
+        eo = have;
+        goto fail;
+    }
+    rc = rcpt_decode_owned(out, buf, have, &eo); /* need >= RD_HEAD_FIXED: buf is set */
+    if (rc != UTXO_OK && err_offset)
+        *err_offset = eo;
+    return rc;
+fail:
+    free(buf);
+    if (err_offset)
+        *err_offset = eo;
+    return rc;
 }
 
 const uint8_t *utxo_receipt_bytes(const utxo_receipt *r, size_t *len)

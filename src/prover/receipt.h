@@ -28,8 +28,10 @@ struct utxo_receipt {
     seg_state pre;            /* root not encoded: computed by the verifier */
     uint32_t n_pages;         /* witness pages, ascending */
     uint32_t *page_no;        /* owned */
-    uint32_t *data_of;        /* owned: page i's bytes are page_data +
-                                 1024 * data_of[i]; UINT32_MAX: witnessed absent */
+    const uint8_t *present;   /* inside bytes: the present bitmap */
+    uint32_t *rank;           /* owned: present pages before bitmap byte j
+                                 (4 bytes per 8 witness pages, not per page:
+                                 a witness of absent pages costs little) */
     uint32_t n_present;
     const uint8_t *page_data; /* inside bytes: n_present * 1024 */
     mt_proof proof;           /* points into bytes */
@@ -66,6 +68,19 @@ int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *er
 
 /* Position of page p in r's witness, or -1. */
 long rcpt_find(const utxo_receipt *r, uint32_t page);
+
+/* The pre-segment bytes of witness entry i, or NULL when it is witnessed
+ * absent. */
+static inline const uint8_t *rcpt_page(const utxo_receipt *r, size_t i)
+{
+    uint8_t byte = r->present[i / 8];
+    unsigned below = byte & ((1u << (i % 8)) - 1u);
+
+    if (!((byte >> (i % 8)) & 1u))
+        return NULL;
+    return r->page_data +
+           (size_t)(r->rank[i / 8] + (uint32_t)__builtin_popcount(below)) * MT_PAGE_BYTES;
+}
 
 /* Test hook of the prover: in segment `segment`, drop witness entry `drop`
  * (an index into the sorted witness; -1: none) and/or add page `add` (0:

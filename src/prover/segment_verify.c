@@ -33,10 +33,11 @@ static int ver_page(void *ud, uint32_t page, uint8_t buf[VM_PAGE_BYTES])
     long i = rcpt_find(vp->r, page);
     if (i < 0)
         return VM_PAGE_MISSING;
+    const uint8_t *data = rcpt_page(vp->r, (size_t)i);
     vp->asked[i] = 1;
-    if (vp->r->data_of[i] == UINT32_MAX)
+    if (!data)
         return VM_PAGE_ABSENT;
-    memcpy(buf, vp->r->page_data + (size_t)vp->r->data_of[i] * VM_PAGE_BYTES, VM_PAGE_BYTES);
+    memcpy(buf, data, VM_PAGE_BYTES);
     return VM_PAGE_PRESENT;
 }
 
@@ -57,25 +58,11 @@ static int verify_on(vm *v, utxo_receipt_check *out, const utxo_receipt *r,
     if (pre.touched > r->page_limit || r->n_present > pre.touched || pre.cycles > r->budget ||
         pre.segment == UINT32_MAX)
         return UTXO_ERR_SEG_STATE;
-    leaves = malloc((n ? n : 1) * UTXO_HASH_BYTES);
-    scratch = malloc(mt_fold_scratch(n));
-    asked = calloc(n ? n : 1, 1);
-    if (!leaves || !scratch || !asked) {
-        rc = UTXO_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (r->data_of[i] == UINT32_MAX)
-            memset(leaves + i * UTXO_HASH_BYTES, 0, UTXO_HASH_BYTES);
-        else
-            mt_leaf(leaves + i * UTXO_HASH_BYTES,
-                    r->page_data + (size_t)r->data_of[i] * VM_PAGE_BYTES);
-    }
-    if ((rc = mt_fold(pre.root, &r->proof, r->page_no, leaves, n, scratch)) != UTXO_OK)
-        goto out;
-    seg_run_id(run_id, r->pred_id, r->budget, r->page_limit, r->po2, r->args, r->args_len);
-    seg_state_digest(out->pre_digest, run_id, &pre);
-
+    /* Re-execute first: a witness the segment does not ask for in full is
+     * refused before anything is allocated per witnessed page but the
+     * asked flags (a hostile receipt may claim millions of absent pages). */
+    if ((asked = calloc(n ? n : 1, 1)) == NULL)
+        return UTXO_ERR_NOMEM;
     vp.r = r;
     vp.asked = asked;
     rc = seg_exec(v, &pre, r->args, r->args_len, ctx, r->budget, r->page_limit, r->po2, ver_page,
@@ -109,15 +96,34 @@ static int verify_on(vm *v, utxo_receipt_check *out, const utxo_receipt *r,
         goto out;
     }
 
+    /* Pre root, from the witness as given. */
+    leaves = malloc((n ? n : 1) * UTXO_HASH_BYTES);
+    scratch = malloc(mt_fold_scratch(n));
+    if (!leaves || !scratch) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *data = rcpt_page(r, i);
+        if (!data)
+            memset(leaves + i * UTXO_HASH_BYTES, 0, UTXO_HASH_BYTES);
+        else
+            mt_leaf(leaves + i * UTXO_HASH_BYTES, data);
+    }
+    if ((rc = mt_fold(pre.root, &r->proof, r->page_no, leaves, n, scratch)) != UTXO_OK)
+        goto out;
+    seg_run_id(run_id, r->pred_id, r->budget, r->page_limit, r->po2, r->args, r->args_len);
+    seg_state_digest(out->pre_digest, run_id, &pre);
+
     /* Post root: the witnessed pages as the segment left them. */
     for (size_t i = 0; i < n; i++) {
         uint8_t *leaf = leaves + i * UTXO_HASH_BYTES;
         if (!vm_page_get(v, r->page_no[i], page))
             continue; /* still never materialised: the zero leaf */
-        if (r->data_of[i] == UINT32_MAX)
+        const uint8_t *before = rcpt_page(r, i);
+        if (!before)
             fresh++;
-        else if (memcmp(page, r->page_data + (size_t)r->data_of[i] * VM_PAGE_BYTES,
-                        VM_PAGE_BYTES) == 0)
+        else if (memcmp(page, before, VM_PAGE_BYTES) == 0)
             continue; /* unchanged: same leaf */
         mt_leaf(leaf, page);
     }

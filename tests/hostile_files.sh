@@ -1,0 +1,84 @@
+#!/bin/sh
+# hostile_files.sh — hostile receipt files cost little memory before they
+# are refused (issue 12 item 2). Each file is made here (1 GiB ones sparse,
+# with truncate) and checked by `segments verify-one` and by `segments
+# verify` on 4 threads, with the peak resident memory of the process
+# measured by tests/hostile (getrusage of the child) and required to stay
+# under 64 MiB:
+#   zero      1 GiB of zeros                  -> bad magic at byte 0
+#   claims    a real header claiming 4 million witness pages, then 1 GiB
+#             of zeros                        -> bad page number at its byte
+#   trailing  a real receipt, then 1 GiB of zeros -> trailing bytes
+#   short     a real header, the file cut inside the page numbers
+#   absent    a well-formed witness of every page (4 million, all absent,
+#             16.5 MiB)                       -> refused by re-execution
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+SRC="${top_srcdir:-.}/tests"
+HOSTILE="${top_builddir:-.}/tests/hostile"
+LIMIT_KIB=65536
+
+# le32 N: 4 little-endian bytes as printf octal escapes
+le32() {
+    printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $((($1 >> 8) & 255)) \
+        $((($1 >> 16) & 255)) $((($1 >> 24) & 255))
+}
+
+# peak WHAT WANT_EXIT CMD...: runs CMD, checks its exit code and peak RSS
+peak() {
+    what=$1; want=$2; shift 2
+    "$HOSTILE" rss "$tmp/rss" "$@" >"$tmp/out" 2>"$tmp/err" || { bad "$what: helper failed"; return; }
+    kib=$(sed -n 's/^rss=\([0-9]*\) .*/\1/p' "$tmp/rss")
+    code=$(sed -n 's/.* exit=\([0-9]*\)$/\1/p' "$tmp/rss")
+    [ "$code" = "$want" ] && ok || bad "$what: exit $code, wanted $want: $(cat "$tmp/err")"
+    if [ -n "$kib" ] && [ "$kib" -lt "$LIMIT_KIB" ]; then ok; else bad "$what: peak RSS ${kib:-?} KiB"; fi
+    echo "$what: peak RSS $kib KiB" >&2
+}
+
+# a real proof: 3 SHA-256 rounds over a 2000-byte sieve in segments of 2^10
+ARGS=03000000d0070000010000001000000000ffffffff01000000
+expect 1 "prove (the run rejects: exit 1)" -- "$UTXO" segments prove "$SRC/segments/work.img" --arg-hex "$ARGS" --po2 10 \
+    -o "$tmp/p"
+real="$tmp/p/seg-000001.rcpt"
+expect 0 "real receipt verifies" -- "$UTXO" segments verify-one "$real"
+args_len=$(od -An -tu4 -j 55 -N4 "$real" | tr -d ' ')
+n_at=$((199 + args_len))
+
+truncate -s 1G "$tmp/zero"
+head -c "$n_at" "$real" >"$tmp/claims"
+printf "$(le32 4194240)" >>"$tmp/claims"
+truncate -s 1G "$tmp/claims"
+cp "$real" "$tmp/trailing"
+truncate -s 1G "$tmp/trailing"
+head -c $((n_at + 4 + 400)) "$tmp/claims" >"$tmp/short"
+"$HOSTILE" absent "$real" "$tmp/absent" || bad "cannot craft the absent-page receipt"
+
+peak "zero" 1 "$UTXO" segments verify-one "$tmp/zero"
+grep -q "(byte 0): unknown version" "$tmp/err" && ok || bad "zero: $(cat "$tmp/err")"
+peak "claims" 1 "$UTXO" segments verify-one "$tmp/claims"
+grep -q "(byte $((n_at + 4))): non-canonical" "$tmp/err" && ok || bad "claims: $(cat "$tmp/err")"
+peak "trailing" 1 "$UTXO" segments verify-one "$tmp/trailing"
+grep -q "trailing bytes" "$tmp/err" && ok || bad "trailing: $(cat "$tmp/err")"
+peak "short" 1 "$UTXO" segments verify-one "$tmp/short"
+grep -q "truncated" "$tmp/err" && ok || bad "short: $(cat "$tmp/err")"
+peak "absent" 1 "$UTXO" segments verify-one "$tmp/absent"
+grep -q "outside its witness" "$tmp/out" && ok || bad "absent: $(cat "$tmp/out")"
+# the same files through a pipe (size unknown: the reader stops by itself)
+peak "claims piped" 1 sh -c "cat '$tmp/claims' | '$UTXO' segments verify-one /dev/stdin"
+grep -q "non-canonical" "$tmp/err" && ok || bad "claims piped: $(cat "$tmp/err")"
+
+# a directory of hostile receipts, verified on 4 threads (the absent-page
+# witness is well formed and costs ~13 bytes per claimed page while it is
+# re-executed, so 4 threads of it would not fit the limit: verify-one only)
+for kind in zero claims trailing; do
+    threads=4
+    mkdir "$tmp/d-$kind"
+    cp "$tmp/p/manifest" "$tmp/p/image" "$tmp/d-$kind/"
+    for f in "$tmp"/p/seg-*.rcpt; do
+        ln -s "$tmp/$kind" "$tmp/d-$kind/$(basename "$f")"
+    done
+    peak "dir of $kind, $threads threads" 1 "$UTXO" segments verify "$tmp/d-$kind" --threads $threads
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
