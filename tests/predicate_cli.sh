@@ -59,6 +59,23 @@ hex2bin "5554585001" > "$tmp/trunc.img"
 expect 1 "truncated image" -- "$UTXO" predicate run "$tmp/trunc.img"
 grep -q "byte 5" "$tmp/err" && ok || bad "truncation message: $(cat "$tmp/err")"
 expect 1 "truncated ELF" -- sh -c "head -c 60 '$tmp/htlc.elf' > '$tmp/t.elf' && '$UTXO' predicate build '$tmp/t.elf' -o '$tmp/x.img'"
+# image errors say what is wrong, and in which segment (issue 12 item 14)
+head -c 100 /dev/urandom | tr '\125' '\126' > "$tmp/garbage.img" # no 'U': never the magic
+expect 1 "garbage image" -- "$UTXO" predicate run "$tmp/garbage.img"
+grep -q 'invalid predicate image: no image magic "UTXP" (not a predicate image or ELF file) (byte 0)' \
+    "$tmp/err" && ok || bad "garbage image message: $(cat "$tmp/err")"
+# two segments, the second below the first
+hex2bin "5554585001020000020000000200040000000000010004000000130000001300000000" > "$tmp/order.img"
+expect 1 "segments out of order" -- "$UTXO" predicate run "$tmp/order.img"
+grep -q "segment 1: overlaps or comes before the previous segment (order by address) (byte 18)" \
+    "$tmp/err" && ok || bad "order message: $(cat "$tmp/err")"
+grep -q "none" "$tmp/err" "$tmp/out" && bad "a reason of none" || ok
+# an ELF whose loadable segment has a memory size (4) below its file size
+cp "$tmp/htlc.elf" "$tmp/memsz.elf"
+printf '\004\000\000\000' | dd of="$tmp/memsz.elf" bs=1 seek=72 conv=notrunc 2>/dev/null
+expect 1 "ELF file size over memory size" -- "$UTXO" predicate build "$tmp/memsz.elf" -o "$tmp/x.img"
+grep -q "not a usable ELF executable: segment 0: file size exceeds memory size (byte 52)" \
+    "$tmp/err" && ok || bad "memsz message: $(cat "$tmp/err")"
 expect 2 "missing file" -- "$UTXO" predicate id "$tmp/nope.img"
 expect 2 "no subcommand" -- "$UTXO" predicate
 expect 2 "unknown subcommand" -- "$UTXO" predicate frob

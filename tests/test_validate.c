@@ -150,6 +150,41 @@ START_TEST(tx_predicate_id_and_signature)
 }
 END_TEST
 
+/* An input whose image (matching the spent output's id) does not decode:
+ * rejected, and the verdict says why (run_err), not an all-zero run that
+ * would read "failed: none". */
+START_TEST(tx_image_does_not_decode)
+{
+    static const uint8_t garbage[] = "UTXP\x01\x00 this is not an image";
+    utxo_params p;
+    wallet a, b;
+    utxo_output spent[1];
+    uint64_t vals[1] = {500000};
+    utxo_verdict vd;
+    utxo_verifier *v;
+    utxo_tx *tx;
+
+    utxo_params_default(&p);
+    wallet_init(&a, 5);
+    wallet_init(&b, 6);
+    v = utxo_verifier_new(&p, 2);
+    tx = pay(&p, &a, &b, 1, vals, 400000, spent, 9);
+    ck_assert_int_eq(utxo_verifier_tx(v, tx, spent, 1, &vd), UTXO_OK);
+    ck_assert_int_eq(vd.run_err, UTXO_OK);
+    ck_assert_int_eq(utxo_tx_set_witness(tx, 0, BUDGET, garbage, sizeof garbage - 1, NULL, 0),
+                     UTXO_OK);
+    utxo_predicate_id(spent[0].predicate_id, garbage, sizeof garbage - 1);
+    ck_assert_int_eq(utxo_verifier_tx(v, tx, spent, 1, &vd), UTXO_ERR_TX_REJECTED);
+    ck_assert_uint_eq(vd.input, 0);
+    ck_assert_int_eq(vd.run_err, UTXO_ERR_IMAGE); /* segment count 0 */
+    ck_assert_uint_eq(vd.vm.cycles, 0);
+    utxo_tx_free(tx);
+    utxo_verifier_free(v);
+    wallet_free(&a);
+    wallet_free(&b);
+}
+END_TEST
+
 START_TEST(tx_spent_value_overflow)
 {
     utxo_params p;
@@ -316,6 +351,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, tx_valid_and_fee);
     tcase_add_test(tc, tx_predicate_id_and_signature);
+    tcase_add_test(tc, tx_image_does_not_decode);
     tcase_add_test(tc, tx_spent_value_overflow);
     tcase_add_test(tc, block_parallel_verdicts);
     tcase_add_test(tc, genesis_may_allocate);

@@ -98,6 +98,9 @@ static void submit_one(seq_run *r, const utxo_tx *tx, int want, const char *wher
     }
     if (rc == UTXO_OK)
         printf("accepted %s (%s)\n", hex, where);
+    else if (rc == UTXO_ERR_TX_REJECTED && vd.run_err != UTXO_OK)
+        printf("rejected %s (%s): %s [%d], input %u: the predicate image does not decode: %s\n",
+               hex, where, utxo_strerror(rc), rc, vd.input, utxo_strerror(vd.run_err));
     else if (rc == UTXO_ERR_TX_REJECTED && vd.vm.status == UTXO_VM_FAILED)
         printf("rejected %s (%s): %s [%d], input %u: the predicate failed: %s after %llu cycles\n",
                hex, where, utxo_strerror(rc), rc, vd.input, utxo_vm_fail_str(vd.vm.fail),

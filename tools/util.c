@@ -266,6 +266,20 @@ int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **arg
     return 0;
 }
 
+/* "segment 2: file size exceeds memory size (byte 24)": what is wrong with
+ * an image or ELF file, by utxo_image_explain. */
+static void image_problem(const char *path, const char *kind, const uint8_t *raw, size_t len)
+{
+    utxo_image_problem p;
+
+    if (utxo_image_explain(raw, len, &p) == UTXO_OK)
+        errorf("%s: %s", path, kind); /* refused, but the checks disagree */
+    else if (p.segment >= 0)
+        errorf("%s: %s: segment %d: %s (byte %zu)", path, kind, p.segment, p.what, p.offset);
+    else
+        errorf("%s: %s: %s (byte %zu)", path, kind, p.what, p.offset);
+}
+
 int load_image(const char *path, size_t max, uint8_t **img, size_t *len)
 {
     uint8_t *raw = NULL;
@@ -278,16 +292,14 @@ int load_image(const char *path, size_t max, uint8_t **img, size_t *len)
         return EXIT_USAGE;
     if (raw_len >= 4 && memcmp(raw, "\x7f" "ELF", 4) == 0) {
         rc = utxo_image_from_elf(img, len, raw, raw_len, &off);
+        if (rc != UTXO_OK)
+            image_problem(path, "not a usable ELF executable", raw, raw_len);
         free(raw);
-        if (rc != UTXO_OK) {
-            errorf("%s: not a usable ELF executable (byte %zu): %s", path, off, utxo_strerror(rc));
-            return EXIT_INVALID;
-        }
-        return EXIT_VALID;
+        return rc == UTXO_OK ? EXIT_VALID : EXIT_INVALID;
     }
     rc = utxo_image_validate(raw, raw_len, &off);
     if (rc != UTXO_OK) {
-        errorf("%s: invalid predicate image at byte %zu: %s", path, off, utxo_strerror(rc));
+        image_problem(path, "invalid predicate image", raw, raw_len);
         free(raw);
         return EXIT_INVALID;
     }

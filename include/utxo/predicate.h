@@ -87,6 +87,24 @@ UTXO_WARN_UNUSED int utxo_image_validate(const uint8_t *img, size_t len, size_t 
 UTXO_WARN_UNUSED int utxo_image_from_elf(uint8_t **img, size_t *img_len, const uint8_t *elf,
                                          size_t elf_len, size_t *err_offset);
 
+/** Why an image (or ELF file) was refused (utxo_image_explain). */
+typedef struct utxo_image_problem {
+    int err;          /* UTXO_OK, or the code utxo_image_validate / _from_elf give */
+    size_t offset;    /* the offending byte */
+    int segment;      /* the image segment (table entry) or ELF program header at
+                         fault, counted from 0, or -1 when the fault is elsewhere */
+    const char *what; /* what is wrong, a fixed sentence ("file size exceeds memory
+                         size"); static storage, "" when err is UTXO_OK */
+} utxo_image_problem;
+
+/**
+ * Explains bytes[0..len) (untrusted): an ELF file (starting "\x7fELF") is
+ * checked as utxo_image_from_elf converts it, anything else as a canonical
+ * image (utxo_image_validate). Returns the same code and fills *p (required).
+ * Allocates only while converting an ELF file, and frees it before returning.
+ */
+UTXO_WARN_UNUSED int utxo_image_explain(const uint8_t *bytes, size_t len, utxo_image_problem *p);
+
 /**
  * The predicate id of an image: BLAKE2b-256 of its bytes under the tag
  * "utxo.predicate". It does not check the image; an output's predicate_id

@@ -23,6 +23,9 @@ typedef struct utxo_verdict {
     uint32_t tx;          /* offending transaction index within the block (0 for a lone tx) */
     uint32_t input;       /* offending input (or output, for value errors) index */
     utxo_vm_result vm;    /* the predicate's run when err == UTXO_ERR_TX_REJECTED */
+    int run_err;          /* UTXO_ERR_TX_REJECTED because the predicate could not run
+                             (its image does not decode: UTXO_ERR_IMAGE, _VERSION,
+                             _TRUNCATED ...; vm is then all zero), else UTXO_OK */
     uint64_t fees;        /* sum of the fees (valid objects) */
     uint64_t cycles;      /* cycles used by all predicates (valid objects) */
 } utxo_verdict;

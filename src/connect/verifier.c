@@ -161,8 +161,10 @@ static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx 
         out->input = jobs[k].input;
         if (jobs[k].err == UTXO_ERR_NOMEM || jobs[k].err == UTXO_ERR_TX_PREDICATE_ID)
             return jobs[k].err;
-        if (jobs[k].err != UTXO_OK) /* the image does not decode: nothing accepted */
+        if (jobs[k].err != UTXO_OK) { /* the image does not decode: nothing accepted */
+            out->run_err = jobs[k].err;
             return UTXO_ERR_TX_REJECTED;
+        }
         out->vm = jobs[k].res;
         return UTXO_ERR_TX_REJECTED;
     }

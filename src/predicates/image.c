@@ -31,43 +31,66 @@
 
 /* ---- canonical image -------------------------------------------------- */
 
+/* Records why decoding failed (why may be NULL): a fixed sentence and the
+ * segment (table entry) at fault, or -1. */
+static void why_set(img_why *why, const char *what, int segment)
+{
+    if (why) {
+        why->what = what;
+        why->segment = segment;
+    }
+}
+
 int img_view_decode(img_view *v, const uint8_t *bytes, size_t len, size_t *err_off)
+{
+    return img_view_decode_why(v, bytes, len, err_off, NULL);
+}
+
+int img_view_decode_why(img_view *v, const uint8_t *bytes, size_t len, size_t *err_off,
+                        img_why *why)
 {
     size_t off, data_off, total;
     uint32_t n, i;
     bool entry_ok = false;
 
     memset(v, 0, sizeof *v);
+    why_set(why, NULL, -1);
     if (err_off)
         *err_off = 0;
     if (bytes == NULL && len > 0)
         return UTXO_ERR_ARG;
     if (len > UTXO_IMAGE_MAX_BYTES) {
+        why_set(why, "larger than the largest image (1 MiB)", -1);
         off = UTXO_IMAGE_MAX_BYTES;
         if (err_off)
             *err_off = off;
         return UTXO_ERR_TOO_LARGE;
     }
     if (len < IMG_HEADER_BYTES) {
+        why_set(why, "shorter than the 10-byte header", -1);
         off = len;
         goto truncated;
     }
     if (memcmp(bytes, IMG_MAGIC, 4) != 0) {
+        why_set(why, "no image magic \"UTXP\" (not a predicate image or ELF file)", -1);
         off = 0;
         goto bad_version;
     }
     if (bytes[4] != IMG_VERSION) {
+        why_set(why, "unknown image version", -1);
         off = 4;
         goto bad_version;
     }
     n = bytes[5];
     if (n == 0 || n > UTXO_IMAGE_MAX_SEGMENTS) {
+        why_set(why, "segment count is not 1..16", -1);
         off = 5;
         goto bad_layout;
     }
     v->entry = get_u32le(bytes + 6);
     data_off = IMG_HEADER_BYTES + (size_t)IMG_SEGHDR_BYTES * n;
     if (len < data_off) {
+        why_set(why, "the segment table runs past the end of the image", -1);
         off = len;
         goto truncated;
     }
@@ -77,11 +100,21 @@ int img_view_decode(img_view *v, const uint8_t *bytes, size_t len, size_t *err_o
         uint32_t va = get_u32le(h), sl = get_u32le(h + 4);
 
         off = (size_t)(h - bytes);
-        if (sl == 0 || va < UTXO_ABI_IMAGE_BASE || (uint64_t)va + sl > UTXO_ABI_IMAGE_END)
+        if (sl == 0 || va < UTXO_ABI_IMAGE_BASE || (uint64_t)va + sl > UTXO_ABI_IMAGE_END) {
+            why_set(why,
+                    sl == 0                      ? "empty segment (length 0)"
+                    : va < UTXO_ABI_IMAGE_BASE   ? "starts below 0x00010000, the lowest image address"
+                                                 : "ends above 0x10000000, the end of image memory",
+                    (int)i);
             goto bad_layout;
-        if (i > 0 && va < (uint64_t)v->segs[i - 1].vaddr + v->segs[i - 1].len)
+        }
+        if (i > 0 && va < (uint64_t)v->segs[i - 1].vaddr + v->segs[i - 1].len) {
+            why_set(why, "overlaps or comes before the previous segment (order by address)",
+                    (int)i);
             goto bad_layout;
+        }
         if (sl > len - total) { /* total <= len holds here */
+            why_set(why, "its bytes run past the end of the image", (int)i);
             off = len;
             goto truncated;
         }
@@ -93,6 +126,7 @@ int img_view_decode(img_view *v, const uint8_t *bytes, size_t len, size_t *err_o
             entry_ok = true;
     }
     if (total != len) {
+        why_set(why, "bytes after the last segment's data", -1);
         off = total;
         if (err_off)
             *err_off = off;
@@ -100,6 +134,7 @@ int img_view_decode(img_view *v, const uint8_t *bytes, size_t len, size_t *err_o
         return UTXO_ERR_TRAILING;
     }
     if (!entry_ok) {
+        why_set(why, "the entry point is not a 4-byte-aligned instruction inside a segment", -1);
         off = 6;
         goto bad_layout;
     }
@@ -275,6 +310,12 @@ static uint16_t get_u16le(const uint8_t *p)
 
 int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len, size_t *err_off)
 {
+    return img_from_elf_why(out, out_len, elf, len, err_off, NULL);
+}
+
+int img_from_elf_why(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
+                     size_t *err_off, img_why *why)
+{
     vm_segment segs[UTXO_IMAGE_MAX_SEGMENTS];
     uint32_t lo[ELF_MAX_PHDRS], hi[ELF_MAX_PHDRS]; /* memory ranges of PT_LOADs */
     uint32_t n_load = 0, n = 0, entry, phoff, flags;
@@ -288,9 +329,11 @@ int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
         *out_len = 0;
     if (err_off)
         *err_off = 0;
+    why_set(why, NULL, -1);
     if (out == NULL || out_len == NULL || (elf == NULL && len > 0))
         return UTXO_ERR_ARG;
     if (len < ELF_EHDR_BYTES) {
+        why_set(why, "shorter than the ELF header", -1);
         bad = len;
         rc = UTXO_ERR_TRUNCATED;
         goto fail;
@@ -298,18 +341,22 @@ int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
     /* e_ident: magic, ELFCLASS32, ELFDATA2LSB, EV_CURRENT */
     if (memcmp(elf, "\x7f" "ELF", 4) != 0 || elf[4] != 1 || elf[5] != 1 || elf[6] != 1) {
         bad = memcmp(elf, "\x7f" "ELF", 4) != 0 ? 0 : (elf[4] != 1 ? 4 : elf[5] != 1 ? 5 : 6);
+        why_set(why, "not a 32-bit little-endian ELF file (e_ident)", -1);
         goto fail;
     }
     if (get_u16le(elf + 16) != ET_EXEC) {
         bad = 16;
+        why_set(why, "not an executable (e_type is not ET_EXEC)", -1);
         goto fail;
     }
     if (get_u16le(elf + 18) != EM_RISCV) {
         bad = 18;
+        why_set(why, "not a RISC-V file (e_machine)", -1);
         goto fail;
     }
     if (get_u32le(elf + 20) != 1) {
         bad = 20;
+        why_set(why, "unknown ELF version (e_version)", -1);
         goto fail;
     }
     entry = get_u32le(elf + 24);
@@ -317,20 +364,24 @@ int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
     flags = get_u32le(elf + 36);
     if ((flags & ~EF_RISCV_TSO) != 0) { /* RVC, hard-float ABIs, RVE, unknown bits */
         bad = 36;
+        why_set(why, "compressed, floating-point or RVE code (e_flags): RV32IM only", -1);
         goto fail;
     }
     phentsize = get_u16le(elf + 42);
     phnum = get_u16le(elf + 44);
     if (phentsize != ELF_PHDR_BYTES) {
         bad = 42;
+        why_set(why, "program header size is not 32 (e_phentsize)", -1);
         goto fail;
     }
     if (phnum == 0 || phnum > ELF_MAX_PHDRS) {
         bad = 44;
+        why_set(why, "no program headers, or too many (e_phnum)", -1);
         goto fail;
     }
     if ((uint64_t)phoff + (uint64_t)phnum * ELF_PHDR_BYTES > len) {
         bad = 28;
+        why_set(why, "the program headers run past the end of the file", -1);
         rc = UTXO_ERR_TRUNCATED;
         goto fail;
     }
@@ -340,20 +391,28 @@ int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
         uint32_t filesz = get_u32le(ph + 16), memsz = get_u32le(ph + 20);
 
         bad = (size_t)(ph - elf);
-        if (type == PT_DYNAMIC || type == PT_INTERP || type == PT_SHLIB || type == PT_TLS)
+        if (type == PT_DYNAMIC || type == PT_INTERP || type == PT_SHLIB || type == PT_TLS) {
+            why_set(why, "dynamic linking or thread-local storage (link statically)", (int)i);
             goto fail;
+        }
         if (type != PT_LOAD || memsz == 0)
             continue; /* notes, GNU_STACK, RISCV_ATTRIBUTES ...: no effect on memory */
         if (filesz > memsz || (uint64_t)foff + filesz > len) {
             rc = filesz > memsz ? UTXO_ERR_ELF : UTXO_ERR_TRUNCATED;
+            why_set(why,
+                    filesz > memsz ? "file size exceeds memory size"
+                                   : "its file bytes run past the end of the file",
+                    (int)i);
             goto fail;
         }
         if (va < UTXO_ABI_IMAGE_BASE || (uint64_t)va + memsz > UTXO_ABI_IMAGE_END) {
+            why_set(why, "outside image memory 0x00010000..0x10000000", (int)i);
             rc = UTXO_ERR_IMAGE;
             goto fail;
         }
         for (uint32_t j = 0; j < n_load; j++)
             if (va < hi[j] && lo[j] < va + memsz) {
+                why_set(why, "overlaps another loadable segment", (int)i);
                 rc = UTXO_ERR_IMAGE; /* overlapping segments */
                 goto fail;
             }
@@ -374,6 +433,7 @@ int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
         if (filesz == 0)
             continue;
         if (n == UTXO_IMAGE_MAX_SEGMENTS) {
+            why_set(why, "more than 16 loadable segments with data", (int)i);
             rc = UTXO_ERR_TOO_LARGE;
             goto fail;
         }
@@ -383,12 +443,22 @@ int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
         n++;
     }
     if (n == 0) {
+        why_set(why, "no loadable segment with data", -1);
         bad = 44;
         rc = UTXO_ERR_IMAGE;
         goto fail;
     }
     rc = img_encode(out, out_len, entry, segs, n);
     if (rc != UTXO_OK) {
+        bool inside = false;
+        for (uint32_t j = 0; j < n; j++)
+            inside |= entry >= segs[j].vaddr && (uint64_t)entry + 4 <= (uint64_t)segs[j].vaddr +
+                                                                        segs[j].len;
+        why_set(why,
+                entry % 4 ? "the entry point (e_entry) is not 4-byte aligned"
+                : !inside ? "the entry point (e_entry) is not inside a segment's file bytes"
+                          : "the segments do not make an image (too large?)",
+                -1);
         bad = 24; /* the layout (usually the entry) does not make an image */
         goto fail;
     }

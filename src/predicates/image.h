@@ -32,12 +32,23 @@ typedef struct img_view {
     vm_segment segs[UTXO_IMAGE_MAX_SEGMENTS];
 } img_view;
 
+/* Why an image or ELF file was refused: a fixed English sentence (static
+ * storage) and the segment (image table entry, or ELF program header) at
+ * fault, or -1 when the fault is not in one segment. */
+typedef struct img_why {
+    const char *what;
+    int segment;
+} img_why;
+
 /*
  * Decodes and checks bytes[0..len) (see image.c for every rule) into *v,
  * whose segment data point into bytes. Returns UTXO_OK or an error code;
  * *err_off (may be NULL) receives the offset of the offending byte.
  */
 int img_view_decode(img_view *v, const uint8_t *bytes, size_t len, size_t *err_off);
+/* The same, saying why in *why (may be NULL) on failure. */
+int img_view_decode_why(img_view *v, const uint8_t *bytes, size_t len, size_t *err_off,
+                        img_why *why);
 
 /*
  * Encodes entry + segs (n of them, any order; copied) canonically into a new
@@ -74,5 +85,8 @@ void img_free(vm_image *im);
  * so .bss and padding cost nothing. *err_off receives the file offset of the offending field.
  */
 int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len, size_t *err_off);
+/* The same, saying why in *why (may be NULL) on failure. */
+int img_from_elf_why(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len,
+                     size_t *err_off, img_why *why);
 
 #endif /* UTXO_SRC_IMAGE_H */

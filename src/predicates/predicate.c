@@ -36,6 +36,36 @@ int utxo_image_from_elf(uint8_t **img, size_t *img_len, const uint8_t *elf, size
     return img_from_elf(img, img_len, elf, elf_len, err_offset);
 }
 
+int utxo_image_explain(const uint8_t *bytes, size_t len, utxo_image_problem *p)
+{
+    img_why why = {NULL, -1};
+    img_view v;
+    uint8_t *img = NULL;
+    size_t img_len = 0, off = 0;
+    int rc;
+
+    if (p == NULL)
+        return UTXO_ERR_ARG;
+    memset(p, 0, sizeof *p);
+    p->segment = -1;
+    p->what = "";
+    if (bytes == NULL && len > 0)
+        return p->err = UTXO_ERR_ARG;
+    if (len >= 4 && memcmp(bytes, "\x7f" "ELF", 4) == 0) {
+        rc = img_from_elf_why(&img, &img_len, bytes, len, &off, &why);
+        free(img);
+    } else {
+        rc = img_view_decode_why(&v, bytes, len, &off, &why);
+    }
+    p->err = rc;
+    if (rc != UTXO_OK) {
+        p->offset = off;
+        p->segment = why.segment;
+        p->what = why.what ? why.what : utxo_strerror(rc);
+    }
+    return rc;
+}
+
 void utxo_predicate_id(uint8_t out[UTXO_HASH_BYTES], const uint8_t *img, size_t len)
 {
     img_id(out, img, len);

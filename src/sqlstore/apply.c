@@ -254,6 +254,9 @@ static void explain(utxo_store *s, const utxo_block *b, const cn_effects *fx, co
             store_fail(s, rc, "block %u tx %u input %u: the predicate rejected (exit code %u "
                        "after %llu cycles)", h, vd->tx, vd->input, vd->vm.exit_code,
                        (unsigned long long)vd->vm.cycles);
+        else if (rc == UTXO_ERR_TX_REJECTED && vd->run_err != UTXO_OK)
+            store_fail(s, rc, "block %u tx %u input %u: the predicate image does not decode: %s",
+                       h, vd->tx, vd->input, utxo_strerror(vd->run_err));
         else if (rc == UTXO_ERR_TX_REJECTED)
             store_fail(s, rc, "block %u tx %u input %u: the predicate failed: %s (pc 0x%08x, "
                        "%llu cycles)", h, vd->tx, vd->input, utxo_vm_fail_str(vd->vm.fail),
