@@ -769,6 +769,40 @@ START_TEST(golden_block_and_params)
 }
 END_TEST
 
+/* A coinbase may pay nothing (docs/ENCODING.md, "Output-less coinbase"):
+ * its 10-byte encoding is the smallest transaction, and a block holding
+ * only it decodes (the per-transaction size guard counts 11 bytes: the
+ * length byte and the 10) and passes the block rules; every truncation is
+ * still refused. */
+START_TEST(block_outputless_coinbase_only)
+{
+    utxo_block *b = utxo_block_new(), *back = NULL;
+    utxo_tx *cb = utxo_tx_new();
+    size_t n, off = 0;
+    uint8_t *buf;
+
+    cb->coinbase_height = 3;
+    b->header.version = UTXO_HEADER_VERSION;
+    b->header.height = 3;
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    ck_assert_int_eq(utxo_block_tx_root(b, b->header.tx_root), UTXO_OK);
+    ck_assert_uint_eq(utxo_tx_get_length(cb, true), 10);
+    ck_assert_int_eq(utxo_block_check(b, NULL, NULL, NULL), UTXO_OK);
+    buf = block_bytes(b, &n);
+    ck_assert_uint_eq(n, UTXO_HEADER_BYTES + 1 + 1 + 10);
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf, n, NULL, &off), UTXO_OK);
+    ck_assert_uint_eq(back->n_txs, 1);
+    ck_assert_uint_eq(back->txs[0]->n_outputs, 0);
+    utxo_block_free(back);
+    for (size_t k = 0; k < n; k++) {
+        ck_assert_int_ne(utxo_block_from_bytes(&back, buf, k, NULL, &off), UTXO_OK);
+        ck_assert_ptr_null(back);
+    }
+    free(buf);
+    utxo_block_free(b);
+}
+END_TEST
+
 static Suite *ledger_suite(void)
 {
     Suite *s = suite_create("ledger");
@@ -797,6 +831,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(blk, block_tx_length_mismatch);
     tcase_add_test(blk, block_rules);
     tcase_add_test(blk, block_coinbase_rules);
+    tcase_add_test(blk, block_outputless_coinbase_only);
     tcase_add_test(blk, block_limits);
     tcase_add_test(blk, tx_root_shapes);
     tcase_add_test(blk, params_round_trip);

@@ -246,6 +246,48 @@ START_TEST(spend_of_never_created_output)
 }
 END_TEST
 
+/* Two decisions of docs/CHAIN.md, "Block time" and docs/ENCODING.md,
+ * "Output-less coinbase": a block holding only a coinbase that pays nothing
+ * is valid (its bytes decode, nothing enters the accumulator); a block time
+ * has no upper bound (here 2^64-1), only the lower one, and the generator's
+ * history goes on valid after it. */
+START_TEST(outputless_coinbase_and_far_future_time)
+{
+    world w;
+    utxo_block *b, *back = NULL;
+    utxo_bundle *bd = NULL;
+    uint32_t bt, bi;
+    uint64_t leaves;
+    uint8_t *buf;
+    size_t n, w_len, off = 0;
+
+    world_init(&w, 4, 2, 15);
+    step_free(&w);
+    step_free(&w);
+    leaves = utxo_validator_leaf_count(w.v);
+    b = utxo_block_new();
+    ck_assert_int_eq(utxo_block_add_tx(b, utxo_tx_new()), UTXO_OK);
+    b->header.time = UINT64_MAX;
+    ck_assert_int_eq(bp_chain_seal(bp_gen_chain(w.gen), b, &bd, &bt, &bi), UTXO_OK);
+    ck_assert_uint_eq(b->header.time, UINT64_MAX);
+    n = utxo_block_get_length(b);
+    buf = malloc(n);
+    ck_assert_int_eq(utxo_block_to_bytes(b, buf, n, &w_len), UTXO_OK);
+    ck_assert_int_eq(utxo_block_from_bytes(&back, buf, n, NULL, &off), UTXO_OK);
+    ck_assert_int_eq(utxo_validator_apply(w.v, back, bd, NULL), UTXO_OK);
+    ck_assert_uint_eq(utxo_validator_leaf_count(w.v), leaves);
+    assert_roots_match(w.v, bp_gen_chain(w.gen));
+    /* the generator's next blocks, at the same (largest) time */
+    step_free(&w);
+    step_free(&w);
+    free(buf);
+    utxo_block_free(b);
+    utxo_block_free(back);
+    utxo_bundle_free(bd);
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(header_rules)
 {
     world w;
@@ -557,6 +599,7 @@ static Suite *stateless_suite(void)
     tcase_add_test(tc, same_block_create_and_spend);
     tcase_add_test(tc, double_spend_across_blocks);
     tcase_add_test(tc, spend_of_never_created_output);
+    tcase_add_test(tc, outputless_coinbase_and_far_future_time);
     tcase_add_test(tc, header_rules);
     tcase_add_test(tc, tamper_every_bit);
     tcase_add_test(tc, long_runs_through_receipts);

@@ -185,6 +185,73 @@ START_TEST(tx_image_does_not_decode)
 }
 END_TEST
 
+/* The cycle budget is witness data: neither the txid nor the sighash
+ * commits to it, so a relayer can change it (docs/ENCODING.md, "What the
+ * budget may change"). Whatever it is changed to, the spend either does
+ * exactly what it did (same txid, same outcome, same cycles) or fails:
+ * out of cycles, or a fee below the minimum for the larger budget. No
+ * host call tells a predicate its budget, so nothing else can differ. */
+START_TEST(tx_budget_changes_only_make_it_fail)
+{
+    utxo_params p;
+    wallet a, b;
+    utxo_output spent[1];
+    uint64_t vals[1] = {500000}, used, budgets[8];
+    uint8_t txid0[32], txid1[32];
+    utxo_verdict vd;
+    utxo_verifier *v;
+    utxo_tx *tx;
+    int bad_sig;
+
+    utxo_params_default(&p);
+    wallet_init(&a, 7);
+    wallet_init(&b, 8);
+    v = utxo_verifier_new(&p, 2);
+    for (bad_sig = 0; bad_sig < 2; bad_sig++) {
+        tx = pay(&p, &a, &b, 1, vals, 400000, spent, 10);
+        if (bad_sig)
+            tx->inputs[0].witness.args[5] ^= 1;
+        utxo_tx_txid(tx, txid0);
+        ck_assert_int_eq(utxo_verifier_tx(v, tx, spent, 1, &vd),
+                         bad_sig ? UTXO_ERR_TX_REJECTED : UTXO_OK);
+        used = bad_sig ? vd.vm.cycles : vd.cycles;
+        budgets[0] = used;
+        budgets[1] = used + 1;
+        budgets[2] = used - 1;
+        budgets[3] = 1;
+        budgets[4] = 2 * BUDGET;
+        budgets[5] = p.max_tx_cycles; /* the fee no longer covers it */
+        budgets[6] = 0;
+        budgets[7] = BUDGET;
+        for (size_t k = 0; k < sizeof budgets / sizeof budgets[0]; k++) {
+            int rc;
+            tx->inputs[0].witness.budget = budgets[k];
+            utxo_tx_txid(tx, txid1);
+            ck_assert_mem_eq(txid0, txid1, 32); /* not committed */
+            rc = utxo_verifier_tx(v, tx, spent, 1, &vd);
+            if (rc == UTXO_ERR_TX_FEE || rc == UTXO_ERR_TX_WITNESS)
+                continue; /* refused before running (fee; a budget of 0) */
+            ck_assert_int_eq(rc, budgets[k] < used || bad_sig ? UTXO_ERR_TX_REJECTED : UTXO_OK);
+            if (budgets[k] < used) {
+                ck_assert_int_eq(vd.vm.status, UTXO_VM_FAILED);
+                ck_assert_int_eq(vd.vm.fail, UTXO_VM_FAIL_OUT_OF_CYCLES);
+            } else if (bad_sig) { /* the same rejection, never an acceptance */
+                ck_assert_int_eq(vd.vm.status, UTXO_VM_REJECTED);
+                ck_assert_uint_eq(vd.vm.cycles, used);
+            } else {
+                ck_assert_uint_eq(vd.cycles, used);
+            }
+        }
+        ck_assert_int_eq(utxo_verifier_tx(v, tx, spent, 1, &vd),
+                         bad_sig ? UTXO_ERR_TX_REJECTED : UTXO_OK);
+        utxo_tx_free(tx);
+    }
+    utxo_verifier_free(v);
+    wallet_free(&a);
+    wallet_free(&b);
+}
+END_TEST
+
 START_TEST(tx_spent_value_overflow)
 {
     utxo_params p;
@@ -352,6 +419,7 @@ int main(void)
     tcase_add_test(tc, tx_valid_and_fee);
     tcase_add_test(tc, tx_predicate_id_and_signature);
     tcase_add_test(tc, tx_image_does_not_decode);
+    tcase_add_test(tc, tx_budget_changes_only_make_it_fail);
     tcase_add_test(tc, tx_spent_value_overflow);
     tcase_add_test(tc, block_parallel_verdicts);
     tcase_add_test(tc, genesis_may_allocate);
