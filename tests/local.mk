@@ -57,6 +57,29 @@ tests_fuzz_fuzz_params_SOURCES = tests/fuzz/fuzz_params.c
 tests_fuzz_fuzz_params_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_params_LDFLAGS = $(FUZZLINK)
 EXTRA_DIST += tests/fuzz/corpus
+# issue 12 item 15: the validator state file, block/proof/receipt file
+# framing, the command line's text parsers (tools/util.c compiled in), host
+# calls with a real transaction context, stores with corrupted rows
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_valstate tests/fuzz/fuzz_framing tests/fuzz/fuzz_cli \
+	tests/fuzz/fuzz_hostcall tests/fuzz/fuzz_store
+endif
+tests_fuzz_fuzz_valstate_SOURCES = tests/fuzz/fuzz_valstate.c
+tests_fuzz_fuzz_valstate_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_valstate_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_framing_SOURCES = tests/fuzz/fuzz_framing.c
+tests_fuzz_fuzz_framing_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_framing_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_cli_SOURCES = tests/fuzz/fuzz_cli.c tools/util.c
+tests_fuzz_fuzz_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
+tests_fuzz_fuzz_cli_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_cli_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_hostcall_SOURCES = tests/fuzz/fuzz_hostcall.c tests/vm_asm.h
+tests_fuzz_fuzz_hostcall_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_hostcall_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_store_SOURCES = tests/fuzz/fuzz_store.c
+tests_fuzz_fuzz_store_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_store_LDFLAGS = $(FUZZLINK)
 
 # machine (VM) tests: instruction set, runs, qemu differential, fuzz target
 if HAVE_CHECK

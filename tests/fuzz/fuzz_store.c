@@ -1,0 +1,218 @@
+/*
+ * fuzz_store.c — libFuzzer target for opening and reading a store whose
+ * rows were corrupted (src/sqlstore): the metadata row, the accumulator
+ * forest's nodes, proof bundles, blocks, outputs and undo records. Run:
+ *   tests/fuzz/fuzz_store tests/fuzz/corpus/store
+ *
+ * Once per process a seed store is written: 5 blocks of the history
+ * generator (src/chain/workload.c, 3 transactions each) replayed into a new
+ * store. Each input is a list of 5-byte edits applied to a copy of it
+ * through SQL: target (table and column), row, operation (flip a bit of the
+ * value, cut a blob / change an integer, change the value's type, delete
+ * the row), position, value. Then the store is opened read-only and read
+ * the ways the commands read it: info, accumulator state, every block and
+ * bundle, every output. Oracles: no crash, leak or UB; a refused open gives
+ * no handle and a NUL-terminated message; every read either works or
+ * returns an error code (a corrupt store is never silently read past a
+ * bound).
+ *
+ * Seeds (tests/fuzz/corpus/store): no edit, and one edit of each table.
+ */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "utxo.h"
+#include "utxo/store.h"
+#include "chain/workload.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define REC 5u
+#define MAX_EDITS 16u
+
+static char SEED[256], WORK[256];
+static uint8_t *SEED_BYTES;
+static size_t SEED_LEN;
+
+static const struct {
+    const char *table, *column, *key; /* key: the column that selects a row */
+} TARGETS[] = {
+    {"meta", "params", "rowid"},       {"meta", "n_blocks", "rowid"},
+    {"meta", "tip_hash", "rowid"},     {"meta", "tip_time", "rowid"},
+    {"meta", "acc_state", "rowid"},    {"meta", "acc_digest", "rowid"},
+    {"meta", "n_utxos", "rowid"},      {"meta", "total_value", "rowid"},
+    {"meta", "n_txs", "rowid"},        {"meta", "schema_version", "rowid"},
+    {"nodes", "hash", "rowid"},        {"nodes", "key", "rowid"},
+    {"bundles", "data", "rowid"},      {"bundles", "height", "rowid"},
+    {"blocks", "header", "rowid"},     {"blocks", "body", "rowid"},
+    {"blocks", "hash", "rowid"},       {"blocks", "leaf_count", "rowid"},
+    {"utxos", "value", "outpoint"},    {"utxos", "datum", "outpoint"},
+    {"utxos", "position", "outpoint"}, {"undo", "data", "rowid"},
+};
+#define N_TARGETS (sizeof TARGETS / sizeof TARGETS[0])
+
+static void die(const char *what)
+{
+    fprintf(stderr, "fuzz_store: %s\n", what);
+    abort();
+}
+
+static void make_seed(void)
+{
+    bp_gen_opts o;
+    bp_gen *g = NULL;
+    utxo_params p;
+    utxo_store *s = NULL;
+    FILE *f;
+    long len = 0;
+
+    snprintf(SEED, sizeof SEED, "/tmp/fuzz_store.%ld.seed", (long)getpid());
+    snprintf(WORK, sizeof WORK, "/tmp/fuzz_store.%ld.work", (long)getpid());
+    unlink(SEED);
+    bp_gen_opts_default(&o);
+    o.txs_per_block = 3;
+    if (bp_gen_new(&g, &o, &p) != UTXO_OK ||
+        utxo_store_open(&s, SEED, &p, UTXO_STORE_CREATE, 1, NULL, 0) != UTXO_OK)
+        die("cannot make the seed store");
+    for (int h = 0; h < 5; h++) {
+        utxo_block *b = NULL;
+        utxo_bundle *bd = NULL;
+        if (bp_gen_next(g, &b, &bd) != UTXO_OK || utxo_store_apply_block(s, b, NULL) != UTXO_OK)
+            die("cannot apply a generated block");
+        utxo_block_free(b);
+        utxo_bundle_free(bd);
+    }
+    utxo_store_close(s); /* checkpoints the WAL into the file */
+    bp_gen_free(g);
+    if ((f = fopen(SEED, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 ||
+        fseek(f, 0, SEEK_SET) != 0 || (SEED_BYTES = malloc((size_t)len)) == NULL ||
+        fread(SEED_BYTES, 1, (size_t)len, f) != (size_t)len)
+        die("cannot read the seed store");
+    SEED_LEN = (size_t)len;
+    fclose(f);
+    unlink(SEED);
+}
+
+static void edit(sqlite3 *db, const uint8_t *r)
+{
+    const char *t = TARGETS[r[0] % N_TARGETS].table, *c = TARGETS[r[0] % N_TARGETS].column,
+               *k = TARGETS[r[0] % N_TARGETS].key;
+    char sql[512];
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+
+    snprintf(sql, sizeof sql, "SELECT %s, %s FROM %s ORDER BY %s LIMIT 1 OFFSET %u", k, c, t, k,
+             (unsigned)r[1] % 64u);
+    if (sqlite3_prepare_v2(db, sql, -1, &sel, NULL) != SQLITE_OK || sqlite3_step(sel) != SQLITE_ROW)
+        goto out;
+    if (r[2] % 4 == 3) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?1", t, k);
+        if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK)
+            goto out;
+    } else {
+        snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?2 WHERE %s = ?1", t, c, k);
+        if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK)
+            goto out;
+    }
+    sqlite3_bind_value(upd, 1, sqlite3_column_value(sel, 0));
+    if (r[2] % 4 != 3) {
+        int type = sqlite3_column_type(sel, 1);
+        if (r[2] % 4 == 2) { /* the other type */
+            if (type == SQLITE_BLOB)
+                sqlite3_bind_int64(upd, 2, (int64_t)r[4] - 128);
+            else
+                sqlite3_bind_blob(upd, 2, &r[4], 1, SQLITE_TRANSIENT);
+        } else if (type == SQLITE_BLOB) {
+            int n = sqlite3_column_bytes(sel, 1);
+            const uint8_t *v = sqlite3_column_blob(sel, 1);
+            uint8_t *copy = malloc(n > 0 ? (size_t)n : 1);
+            if (copy == NULL)
+                goto out;
+            if (n > 0)
+                memcpy(copy, v, (size_t)n);
+            if (r[2] % 4 == 0 && n > 0)
+                copy[r[3] % n] ^= (uint8_t)(r[4] | 1u);
+            else if (n > 0)
+                n = r[3] % n; /* cut */
+            sqlite3_bind_blob(upd, 2, copy, n, SQLITE_TRANSIENT);
+            free(copy);
+        } else {
+            int64_t v = sqlite3_column_int64(sel, 1);
+            if (r[2] % 4 == 0)
+                v ^= (int64_t)(UINT64_C(1) << (r[4] % 64));
+            else
+                v = (int64_t)r[4] - 128;
+            sqlite3_bind_int64(upd, 2, v);
+        }
+    }
+    (void)sqlite3_step(upd); /* a constraint may refuse the edit: fine */
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+}
+
+static int visit(void *arg, const utxo_store_utxo *u)
+{
+    (void)arg;
+    (void)u;
+    return 0;
+}
+
+static void read_all(utxo_store *s)
+{
+    utxo_store_info info;
+    uint8_t acc[8 + 64 * 32];
+    size_t w = 0;
+    uint64_t count = 0, total = 0;
+
+    utxo_store_get_info(s, &info);
+    (void)utxo_store_acc_state(s, acc, sizeof acc, &w);
+    if (w > sizeof acc)
+        abort();
+    for (uint32_t h = 0; h < info.n_blocks && h < 16; h++) {
+        uint8_t *bytes = NULL, *bb = NULL;
+        size_t len = 0, bl = 0;
+        utxo_block *b = NULL;
+        if (utxo_store_get_bundle(s, h, &bytes, &len) != UTXO_OK && bytes != NULL)
+            abort();
+        free(bytes);
+        if (utxo_store_get_block(s, h, &b, &bb, &bl) != UTXO_OK && b != NULL)
+            abort();
+        utxo_block_free(b);
+        free(bb);
+    }
+    (void)utxo_store_each_utxo(s, NULL, visit, NULL, &count, &total);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    sqlite3 *db = NULL;
+    utxo_store *s = NULL;
+    char msg[256];
+    FILE *f;
+
+    if (SEED_BYTES == NULL)
+        make_seed();
+    unlink(WORK);
+    if ((f = fopen(WORK, "wb")) == NULL || fwrite(SEED_BYTES, 1, SEED_LEN, f) != SEED_LEN ||
+        fclose(f) != 0)
+        die("cannot write the work store");
+    if (sqlite3_open(WORK, &db) != SQLITE_OK)
+        die("cannot open the work store");
+    for (size_t i = 0; i + REC <= size && i / REC < MAX_EDITS; i += REC)
+        edit(db, data + i);
+    sqlite3_close(db);
+    memset(msg, 'x', sizeof msg);
+    if (utxo_store_open(&s, WORK, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg) != UTXO_OK) {
+        if (s != NULL || memchr(msg, '\0', sizeof msg) == NULL)
+            abort();
+    } else {
+        read_all(s);
+        utxo_store_close(s);
+    }
+    unlink(WORK);
+    return 0;
+}
