@@ -249,10 +249,13 @@ int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **arg
 {
     for (size_t k = 0; k < n; k++) {
         num_opt *o = &opts[k];
+        uint64_t x = 0;
 
         if (strcmp(argv[*i], o->name) != 0)
             continue;
-        if (*i + 1 >= argc || !parse_u64(argv[++*i], o->v) || *o->v < o->min || *o->v > o->max) {
+        /* parsed aside: a refused value never replaces an accepted one
+         * (found by tests/fuzz/fuzz_cli) */
+        if (*i + 1 >= argc || !parse_u64(argv[++*i], &x) || x < o->min || x > o->max) {
             if (o->min == 0 && o->max == UINT64_MAX)
                 errorf("%s: %s wants a whole number", cmd, o->name);
             else
@@ -260,6 +263,7 @@ int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **arg
                        (unsigned long long)o->min, (unsigned long long)o->max);
             return -1;
         }
+        *o->v = x;
         o->set = true;
         return 1;
     }

@@ -57,7 +57,8 @@ typedef struct num_opt {
  * its *v, marks it set, leaves *i on the value and returns 1. Returns 0
  * when argv[*i] names none of them, and -1 after the message "CMD: NAME
  * wants a whole number" (or "... a number from MIN to MAX" when the range
- * is narrower) when the value is missing, not a number or out of range.
+ * is narrower) when the value is missing, not a number or out of range;
+ * a refused value leaves *v and set as they were.
  */
 int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **argv, int *i);
 
