@@ -12,6 +12,11 @@
 #   short     a real header, the file cut inside the page numbers
 #   absent    a well-formed witness of every page (4 million, all absent,
 #             16.5 MiB)                       -> refused by re-execution
+# and hostile proof files given to `utxo verify` (peak RSS under 64 MiB,
+# where reading a whole 256 MiB record cost 256 MiB):
+#   pzero     a real header, then a record claiming 256 MiB, 1 GiB of zeros
+#             -> refused by the bundle check after its first 64 KiB
+#   pgood     the same, its record starting with a real (complete) bundle
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 SRC="${top_srcdir:-.}/tests"
@@ -79,6 +84,22 @@ for kind in zero claims trailing; do
     done
     peak "dir of $kind, $threads threads" 1 "$UTXO" segments verify "$tmp/d-$kind" --threads $threads
 done
+
+# --- proof files --------------------------------------------------------
+"${top_builddir:-.}/tests/mkchain" "$tmp/c.blocks" "$tmp/c.proofs" 3 2 1 || bad "mkchain failed"
+expect 0 "the real chain verifies" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --quiet
+first_len=$(od -An -tu4 -j 116 -N4 "$tmp/c.proofs" | tr -d ' ')
+head -c 116 "$tmp/c.proofs" >"$tmp/pzero"
+printf "$(le32 268435456)" >>"$tmp/pzero"
+truncate -s 1G "$tmp/pzero"
+head -c 116 "$tmp/c.proofs" >"$tmp/pgood"
+printf "$(le32 268435456)" >>"$tmp/pgood"
+tail -c +121 "$tmp/c.proofs" | head -c "$first_len" >>"$tmp/pgood"
+truncate -s 1G "$tmp/pgood"
+peak "pzero" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pzero" --quiet
+grep -q "record 0 at offset 116: unknown version" "$tmp/err" && ok || bad "pzero: $(cat "$tmp/err")"
+peak "pgood" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pgood" --quiet
+grep -q "record 0 at offset 116: trailing bytes" "$tmp/err" && ok || bad "pgood: $(cat "$tmp/err")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

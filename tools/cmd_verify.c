@@ -345,6 +345,8 @@ int cmd_verify(int argc, char **argv)
         errorf("%s and %s belong to different chains", o.chain, o.proofs);
         goto done;
     }
+    /* a hostile proof record is refused after the bytes that show it */
+    utxo_chainfile_set_check(pf, utxo_bundle_check_prefix, &pp);
     if (load_state(&o, &p, &v) != 0)
         goto done;
     if (v == NULL && (v = utxo_validator_new(&p, o.threads)) == NULL) {
@@ -385,7 +387,11 @@ int cmd_verify(int argc, char **argv)
                        (unsigned long long)poff, utxo_strerror(rc));
             free(brec);
             free(prec);
-            ret = EXIT_USAGE;
+            /* framing and I/O: 2; a bundle the record check refused: invalid */
+            ret = rc == UTXO_OK || rc == UTXO_ERR_IO || rc == UTXO_ERR_TRUNCATED ||
+                          rc == UTXO_ERR_TOO_LARGE || rc == UTXO_ERR_NOMEM
+                      ? EXIT_USAGE
+                      : EXIT_INVALID;
             break;
         }
         if (brec == NULL)

@@ -75,6 +75,24 @@ UTXO_WARN_UNUSED int utxo_chainfile_open(utxo_chainfile **out, const char *path,
 UTXO_WARN_UNUSED int utxo_chainfile_next(utxo_chainfile *f, uint8_t **rec, size_t *len,
                                          uint64_t *offset);
 
+/**
+ * A check of a record's first bytes: prefix[0..have) of a record of len
+ * bytes (have < len). Returns UTXO_OK when nothing is wrong yet, or the
+ * error that makes the record unusable whatever follows.
+ */
+typedef int (*utxo_record_check)(const uint8_t *prefix, size_t have, size_t len, void *ud);
+
+/**
+ * Makes utxo_chainfile_next read records larger than 64 KiB incrementally:
+ * 64 KiB first, then steps that double what it holds, calling check after
+ * each step before reading on; a record the check refuses is returned as
+ * that error (its bytes are not read further), so a hostile record costs
+ * memory in proportion to the bytes that passed the check, not to its
+ * declared length. check NULL: whole records again. For proof files,
+ * utxo_bundle_check_prefix (utxo/stateless.h) is such a check.
+ */
+void utxo_chainfile_set_check(utxo_chainfile *f, utxo_record_check check, void *ud);
+
 /** The file offset of the next record. */
 uint64_t utxo_chainfile_tell(const utxo_chainfile *f);
 

@@ -126,6 +126,16 @@ size_t utxo_validator_state_get_length(const utxo_validator *v);
 int utxo_validator_state_to_bytes(const utxo_validator *v, uint8_t *out, size_t out_len,
                                   size_t *written);
 /**
+ * A utxo_record_check (utxo/blockfile.h) for proof files: decodes
+ * prefix[0..have) of a bundle record of len bytes as far as it goes, with
+ * params (a const utxo_params *, the file's); returns UTXO_OK when the
+ * prefix may still begin a good bundle, else the decoding error (a complete
+ * bundle shorter than the record: UTXO_ERR_TRAILING). Set it on a proof
+ * file with utxo_chainfile_set_check(f, utxo_bundle_check_prefix, &params).
+ */
+int utxo_bundle_check_prefix(const uint8_t *prefix, size_t have, size_t len, void *params);
+
+/**
  * A validator resuming from state bytes for chain p (the state's chain id
  * must be p's: else UTXO_ERR_FILE_CHAIN). Strict decoding: exactly len
  * bytes, canonical accumulator encoding, a pre-genesis state with zero hash,

@@ -330,6 +330,25 @@ int utxo_bundle_from_bytes(utxo_bundle **out, const uint8_t *in, size_t len,
     return UTXO_OK;
 }
 
+int utxo_bundle_check_prefix(const uint8_t *prefix, size_t have, size_t len, void *params)
+{
+    utxo_bundle *b;
+    dec d;
+    int rc;
+
+    if (prefix == NULL || params == NULL || have >= len)
+        return UTXO_ERR_ARG;
+    dec_init(&d, prefix, have);
+    b = bp_bundle_decode(&d, params);
+    rc = dec_result(&d, NULL);
+    utxo_bundle_free(b);
+    if (rc == UTXO_OK)
+        return UTXO_ERR_TRAILING; /* a whole bundle, and the record goes on */
+    /* Running out of bytes, and counts bounded by the bytes left, are what
+     * a prefix of a good record gives: not conclusive. */
+    return rc == UTXO_ERR_TRUNCATED || rc == UTXO_ERR_TOO_LARGE ? UTXO_OK : rc;
+}
+
 /* ---- block layout --------------------------------------------------------- */
 
 struct txid_ix {

@@ -25,7 +25,11 @@ struct utxo_chainfile {
     uint64_t off;       /* offset of the next record */
     uint64_t size;      /* file size when reading a regular file, else UINT64_MAX */
     uint32_t cap;       /* largest record */
+    utxo_record_check check; /* read records incrementally, checking each step */
+    void *check_ud;
 };
+
+#define CHECK_STEP ((size_t)64 << 10)
 
 static const char *magic_of(int kind)
 {
@@ -161,18 +165,46 @@ int utxo_chainfile_next(utxo_chainfile *f, uint8_t **rec, size_t *len, uint64_t 
         return UTXO_ERR_TOO_LARGE;
     if (f->size != UINT64_MAX && f->off + 4 + want > f->size)
         return UTXO_ERR_TRUNCATED;
-    if ((buf = malloc(want)) == NULL)
+    /* Without a check the whole record at once; with one, in steps that
+     * double what has passed it. */
+    size_t have = 0, step = f->check != NULL && want > CHECK_STEP ? CHECK_STEP : want;
+    if ((buf = malloc(step)) == NULL)
         return UTXO_ERR_NOMEM;
-    got = fread(buf, 1, want, f->fp);
-    if (got < want) {
-        int rc = ferror(f->fp) ? UTXO_ERR_IO : UTXO_ERR_TRUNCATED;
-        free(buf);
-        return rc;
+    for (;;) {
+        got = fread(buf + have, 1, step - have, f->fp);
+        have += got;
+        if (have < step) {
+            int rc = ferror(f->fp) ? UTXO_ERR_IO : UTXO_ERR_TRUNCATED;
+            free(buf);
+            return rc;
+        }
+        if (have == want)
+            break;
+        int rc = f->check(buf, have, want, f->check_ud);
+        if (rc != UTXO_OK) {
+            free(buf);
+            return rc;
+        }
+        step = want - have > have ? 2 * have : want;
+        uint8_t *nb = realloc(buf, step);
+        if (nb == NULL) {
+            free(buf);
+            return UTXO_ERR_NOMEM;
+        }
+        buf = nb;
     }
     f->off += 4 + (uint64_t)want;
     *rec = buf;
     *len = want;
     return UTXO_OK;
+}
+
+void utxo_chainfile_set_check(utxo_chainfile *f, utxo_record_check check, void *ud)
+{
+    if (f != NULL) {
+        f->check = check;
+        f->check_ud = ud;
+    }
 }
 
 uint64_t utxo_chainfile_tell(const utxo_chainfile *f)
