@@ -62,7 +62,7 @@ EXTRA_DIST += tests/fuzz/corpus
 # calls with a real transaction context, stores with corrupted rows
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_valstate tests/fuzz/fuzz_framing tests/fuzz/fuzz_cli \
-	tests/fuzz/fuzz_hostcall tests/fuzz/fuzz_store
+	tests/fuzz/fuzz_hostcall tests/fuzz/fuzz_store tests/fuzz/fuzz_walletdb
 endif
 tests_fuzz_fuzz_valstate_SOURCES = tests/fuzz/fuzz_valstate.c
 tests_fuzz_fuzz_valstate_LDADD = $(FUZZLIBS)
@@ -80,6 +80,9 @@ tests_fuzz_fuzz_hostcall_LDFLAGS = $(FUZZLINK)
 tests_fuzz_fuzz_store_SOURCES = tests/fuzz/fuzz_store.c
 tests_fuzz_fuzz_store_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_store_LDFLAGS = $(FUZZLINK)
+tests_fuzz_fuzz_walletdb_SOURCES = tests/fuzz/fuzz_walletdb.c
+tests_fuzz_fuzz_walletdb_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_walletdb_LDFLAGS = $(FUZZLINK)
 
 # machine (VM) tests: instruction set, runs, qemu differential, fuzz target
 if HAVE_CHECK

@@ -79,7 +79,8 @@ int wdb_meta_get(utxo_wallet *w, const char *name, uint8_t **val, size_t *len)
         if ((*val = malloc(n ? n : 1)) == NULL) {
             rc = UTXO_ERR_NOMEM;
         } else {
-            memcpy(*val, sqlite3_column_blob(st, 0), n);
+            if (n > 0) /* an empty blob reads as NULL (found by fuzz_walletdb) */
+                memcpy(*val, sqlite3_column_blob(st, 0), n);
             *len = n;
         }
     } else if (s == SQLITE_ROW || s == SQLITE_DONE) {
