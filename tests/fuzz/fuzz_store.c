@@ -154,6 +154,13 @@ out:
     sqlite3_finalize(upd);
 }
 
+static void problem(void *arg, const char *what)
+{
+    if (what == NULL || memchr(what, '\0', 4096) == NULL)
+        abort();
+    ++*(uint64_t *)arg;
+}
+
 static int visit(void *arg, const utxo_store_utxo *u)
 {
     (void)arg;
@@ -212,6 +219,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         read_all(s);
         utxo_store_close(s);
+        s = NULL;
+    }
+    /* utxo check: opened unchecked, every problem reported and counted */
+    if (utxo_store_open(&s, WORK, NULL, UTXO_STORE_READONLY | UTXO_STORE_UNCHECKED, 1, msg,
+                        sizeof msg) == UTXO_OK) {
+        uint64_t seen = 0, n = 0;
+        int rc = utxo_store_check(s, 10, problem, &seen, &n);
+        if ((rc == UTXO_OK && n != 0) || (rc == UTXO_ERR_STORE_CORRUPT && n == 0) ||
+            seen != (n < 1000 ? n : 1000))
+            abort();
+        utxo_store_close(s);
+    } else if (s != NULL) {
+        abort();
     }
     unlink(WORK);
     return 0;
