@@ -17,8 +17,20 @@ tests_test_json_SOURCES = tests/test_json.c tools/json.c tools/json.h
 tests_test_json_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
 tests_test_json_LDADD = $(TEST_LIBS)
 
-TESTS += tests/cli.sh tests/symbols.sh
-EXTRA_DIST += tests/cli.sh tests/symbols.sh tests/vectors
+TESTS += tests/cli.sh tests/symbols.sh tests/symbols_static.sh
+EXTRA_DIST += tests/cli.sh tests/symbols.sh tests/symbols_static.sh tests/vectors
+# A program that links the static archive and defines names the library
+# uses inside; it links only because the archive's internals are local.
+if ENABLE_STATIC
+check_PROGRAMS += tests/static_link
+TESTS += tests/static_link
+endif
+tests_static_link_SOURCES = tests/static_link.c
+tests_static_link_CPPFLAGS = -I$(top_srcdir)/include
+tests_static_link_CFLAGS = -std=c11 $(WARN_CFLAGS) $(INSTRUMENT_CFLAGS)
+tests_static_link_LDFLAGS = -static $(AM_LDFLAGS)
+tests_static_link_LDADD = libutxo.la
+EXTRA_tests_static_link_DEPENDENCIES = libutxo-static.stamp
 # the preamble the command tests source (ok, bad, expect, flip, $tmp)
 EXTRA_DIST += tests/lib.sh
 # Check's 4 s default per test case is a timed test on a shared 2-core
