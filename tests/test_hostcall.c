@@ -208,6 +208,40 @@ END_TEST
 
 /* ---- transaction introspection -------------------------------------------- */
 
+/* utxo_txctx_init fills the context as the fixture does by hand: the
+ * transaction, its spent outputs, the height, the sighash under the chain
+ * id; input 0; and refuses what it cannot fill, leaving a zeroed context. */
+START_TEST(txctx_init_fills_the_context)
+{
+    fixture f;
+    utxo_txctx c, zero;
+    uint8_t chain[UTXO_HASH_BYTES];
+    utxo_tx *empty = utxo_tx_new();
+
+    fixture_init(&f);
+    memset(chain, 0x33, sizeof chain);
+    memset(&zero, 0, sizeof zero);
+    ck_assert_int_eq(utxo_txctx_init(&c, f.tx, f.spent, 123456, chain), UTXO_OK);
+    ck_assert_ptr_eq(c.tx, f.tx);
+    ck_assert_ptr_eq(c.spent, f.spent);
+    ck_assert_uint_eq(c.height, 123456);
+    ck_assert_uint_eq(c.input_index, 0);
+    ck_assert_mem_eq(c.sighash, f.ctx.sighash, UTXO_HASH_BYTES);
+    chain[0] ^= 1; /* the sighash commits to the chain */
+    ck_assert_int_eq(utxo_txctx_init(&c, f.tx, f.spent, 1, chain), UTXO_OK);
+    ck_assert_int_ne(memcmp(c.sighash, f.ctx.sighash, UTXO_HASH_BYTES), 0);
+    ck_assert_int_eq(utxo_txctx_init(&c, f.tx, NULL, 1, chain), UTXO_ERR_ARG);
+    ck_assert_mem_eq(&c, &zero, sizeof c);
+    ck_assert_int_eq(utxo_txctx_init(&c, NULL, f.spent, 1, chain), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_txctx_init(&c, f.tx, f.spent, 1, NULL), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_txctx_init(NULL, f.tx, f.spent, 1, chain), UTXO_ERR_ARG);
+    ck_assert_ptr_nonnull(empty); /* no inputs: no spent outputs needed */
+    ck_assert_int_eq(utxo_txctx_init(&c, empty, NULL, 1, chain), UTXO_OK);
+    utxo_tx_free(empty);
+    fixture_free(&f);
+}
+END_TEST
+
 START_TEST(tx_calls_need_a_tx)
 {
     uint32_t nums[] = {UTXO_HC_SIGHASH, UTXO_HC_INPUT_INDEX, UTXO_HC_COUNTS, UTXO_HC_INPUT,
@@ -595,6 +629,7 @@ static Suite *suite(void)
     tcase_add_test(t, halt_cost_is_exact);
     tcase_add_test(t, unknown_call_fails);
     tcase_add_test(t, args_len_and_read);
+    tcase_add_test(t, txctx_init_fills_the_context);
     tcase_add_test(t, tx_calls_need_a_tx);
     tcase_add_test(t, tx_scalars);
     tcase_add_test(t, input_and_output_records);

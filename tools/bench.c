@@ -31,14 +31,6 @@ static const struct bench benches[] = {
     {"replay", bench_replay, "full node: replay tx/s into the SQLite store vs bare SQLite and Ed25519 x threads"},
 };
 
-uint64_t bench_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void bench_usage(FILE *f)
 {
     fprintf(f, "usage: utxo bench NAME [OPTIONS]\n\nbenchmarks:\n");
@@ -120,7 +112,7 @@ int bench_encode(int argc, char **argv)
         errorf("out of memory");
         goto done;
     }
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     for (uint64_t i = 0; i < iters; i++) {
         utxo_tx *back = NULL;
         if (utxo_tx_to_bytes(tx, buf, len, &written) != UTXO_OK ||
@@ -131,8 +123,8 @@ int bench_encode(int argc, char **argv)
         sink ^= back->outputs[0].predicate_id[0];
         utxo_tx_free(back);
     }
-    t_codec = bench_now_ns() - t0;
-    t0 = bench_now_ns();
+    t_codec = clock_now_ns() - t0;
+    t0 = clock_now_ns();
     for (uint64_t i = 0; i < iters; i++) {
         /* two copies: one for each direction of the round trip */
         memcpy(copy, buf, len);
@@ -140,7 +132,7 @@ int bench_encode(int argc, char **argv)
         memcpy(buf, copy, len);
         sink ^= buf[(i * 17) % len];
     }
-    t_copy = bench_now_ns() - t0;
+    t_copy = clock_now_ns() - t0;
     if (t_codec == 0)
         t_codec = 1;
     if (t_copy == 0)

@@ -9,9 +9,7 @@
 #define UTXO_TOOLS_BENCH_H
 
 #include <stdint.h>
-
-/* Monotonic clock in nanoseconds. */
-uint64_t bench_now_ns(void);
+#include "utxo/clock.h" /* clock_now_ns, clock_thread_ns: the clocks benchmarks read */
 
 int bench_encode(int argc, char **argv);
 int bench_vm(int argc, char **argv);

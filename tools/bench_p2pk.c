@@ -58,10 +58,8 @@ int bench_vm_p2pk(int reps)
     if (utxo_tx_add_input(tx, &op, 100000, img, (uint32_t)img_len, NULL, 0) != UTXO_OK ||
         utxo_tx_add_output(tx, 4000, spent.predicate_id, NULL, 0) != UTXO_OK)
         goto out;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.tx = tx;
-    ctx.spent = &spent;
-    utxo_tx_sighash(tx, id, ctx.sighash); /* any chain id will do */
+    if (utxo_txctx_init(&ctx, tx, &spent, 0, id) != UTXO_OK) /* any chain id will do */
+        goto out;
     crypto_sign_detached(sig, NULL, ctx.sighash, 32, sk);
     if (utxo_predicate_run(&r, img, img_len, sig, 64, &ctx, 100000) != UTXO_OK ||
         r.status != UTXO_VM_ACCEPTED) {
@@ -75,18 +73,18 @@ int bench_vm_p2pk(int reps)
     for (int k = 0; k < reps; k++) {
         uint64_t sum_vm = 0, sum_id = 0, sum_ref = 0;
         for (int i = 0; i < P2PK_RUNS; i++) {
-            uint64_t t0 = bench_now_ns(), t1, t2, t3;
+            uint64_t t0 = clock_now_ns(), t1, t2, t3;
             if (utxo_predicate_run(&r, img, img_len, sig, 64, &ctx, 100000) != UTXO_OK ||
                 r.status != UTXO_VM_ACCEPTED)
                 goto bad;
-            t1 = bench_now_ns();
+            t1 = clock_now_ns();
             if (crypto_sign_verify_detached(sig, ctx.sighash, 32, pk) != 0)
                 goto bad;
-            t2 = bench_now_ns();
+            t2 = clock_now_ns();
             if (pred_run(&r, id, img, img_len, sig, 64, &ctx, 100000, NULL) != UTXO_OK ||
                 r.status != UTXO_VM_ACCEPTED)
                 goto bad;
-            t3 = bench_now_ns();
+            t3 = clock_now_ns();
             sum_vm += t1 - t0;
             sum_ref += t2 - t1;
             sum_id += t3 - t2;
@@ -99,12 +97,12 @@ int bench_vm_p2pk(int reps)
      * the predicate rejects before the signature check (id hashing, cache,
      * load, a few instructions, one host call). */
     for (int k = 0; k < reps; k++) {
-        uint64_t t0 = bench_now_ns(), t1;
+        uint64_t t0 = clock_now_ns(), t1;
         for (int i = 0; i < P2PK_RUNS; i++)
             if (utxo_predicate_run(&r, img, img_len, sig, 63, &ctx, 100000) != UTXO_OK ||
                 r.status != UTXO_VM_REJECTED)
                 goto bad;
-        t1 = bench_now_ns();
+        t1 = clock_now_ns();
         best_fixed = t1 - t0 < best_fixed ? t1 - t0 : best_fixed;
     }
     printf("bench vm workload=p2pk runs=%d cycles=%llu vm_us=%.2f verify_us=%.2f ratio=%.3f "

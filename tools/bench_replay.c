@@ -163,7 +163,7 @@ static double sqlite_limit(const char *path, const history *h, uint64_t seed)
         sqlite3_prepare_v2(db, "DELETE FROM kv WHERE k = ?1", -1, &del, NULL) != SQLITE_OK)
         goto done;
     memset(val, 0x5a, sizeof val);
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     for (uint32_t b = 0; b < h->n_blocks; b++) {
         if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
             goto done;
@@ -189,7 +189,7 @@ static double sqlite_limit(const char *path, const history *h, uint64_t seed)
         if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             goto done;
     }
-    secs = (double)(bench_now_ns() - t0) / 1e9;
+    secs = (double)(clock_now_ns() - t0) / 1e9;
 done:
     sqlite3_finalize(ins);
     sqlite3_finalize(del);
@@ -209,13 +209,13 @@ static double ed25519_rate(unsigned ms)
     crypto_sign_keypair(pk, sk);
     randombytes_buf(msg, sizeof msg);
     crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     do {
         for (int i = 0; i < 200; i++)
             if (crypto_sign_verify_detached(sig, msg, sizeof msg, pk) != 0)
                 return -1;
         n += 200;
-        el = bench_now_ns() - t0;
+        el = clock_now_ns() - t0;
     } while (el < (uint64_t)ms * 1000000u);
     return (double)n / ((double)el / 1e9);
 }
@@ -336,12 +336,12 @@ int bench_replay(int argc, char **argv)
     n_samples = 0;
     hashes = ledger_tx_hashes();
     for (uint32_t i = 0; i < h.n_blocks; i++) {
-        t0 = bench_now_ns();
+        t0 = clock_now_ns();
         if ((rc = utxo_store_apply_block(s, h.blk[i], NULL)) != UTXO_OK) {
             errorf("bench replay: block %u: %s", i, utxo_store_errmsg(s));
             goto done;
         }
-        replay_ns += bench_now_ns() - t0;
+        replay_ns += clock_now_ns() - t0;
         if (i % chunk == chunk - 1 || i + 1 == h.n_blocks) {
             double r = ed25519_rate(40);
             if (r <= 0)
@@ -356,7 +356,7 @@ int bench_replay(int argc, char **argv)
     ed_par /= n_samples;
     th = utxo_verifier_threads(s->verifier);
     /* reading the bundles back, as `utxo prove` does */
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     for (uint32_t i = 0; i < h.n_blocks; i++) {
         uint8_t *b = NULL;
         size_t len = 0;
@@ -364,7 +364,7 @@ int bench_replay(int argc, char **argv)
             goto done;
         free(b);
     }
-    read_ns = bench_now_ns() - t0;
+    read_ns = clock_now_ns() - t0;
     utxo_store_get_info(s, &info);
     printf("bench replay blocks=%u txs=%llu inputs=%llu created=%llu threads=%u replay_s=%.3f "
            "tx_per_s=%.0f hashes_per_tx=%.2f\n",

@@ -50,17 +50,6 @@ static uint64_t cpu_ns(void)
            (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
 }
 
-/* CPU time of the calling thread, in ns: the ratios compare work done on
- * one thread, so time the machine gave to other processes does not count
- * (the reference machine is shared). */
-static uint64_t thread_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return bench_now_ns();
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void le_words(uint8_t out[24], const uint32_t w[6])
 {
     for (int i = 0; i < 6; i++)
@@ -238,19 +227,19 @@ int bench_segments(int argc, char **argv)
     uint32_t w[6] = {(uint32_t)rounds, 256u << 10, 0, 1024, 0xffffffffu, 2};
     le_words(args, w);
     for (int rep = 0; rep < 3; rep++) {
-        uint64_t t0 = thread_ns();
+        uint64_t t0 = clock_thread_ns();
         if (utxo_predicate_run(&plain, img, img_len, args, sizeof args, NULL, budget) != UTXO_OK)
             goto out;
-        uint64_t t1 = thread_ns();
+        uint64_t t1 = clock_thread_ns();
         if (t1 - t0 < plain_ns)
             plain_ns = t1 - t0;
         keep_free(&k);
         k.keep = rep == 2;
-        t0 = thread_ns();
+        t0 = clock_thread_ns();
         if (utxo_segments_prove(&proved, img, img_len, args, sizeof args, NULL, budget,
                                 (unsigned)po2, 0, sink, &k) != UTXO_OK)
             goto out;
-        t1 = thread_ns();
+        t1 = clock_thread_ns();
         if (t1 - t0 < prove_ns)
             prove_ns = t1 - t0;
     }
@@ -262,25 +251,25 @@ int bench_segments(int argc, char **argv)
         uint64_t sum = 0;
         for (size_t i = 0; i < k.n; i++) {
             utxo_receipt_check chk;
-            uint64_t t0 = thread_ns();
+            uint64_t t0 = clock_thread_ns();
             if (utxo_receipt_verify(&chk, k.r[i], NULL) != UTXO_OK)
                 goto out;
-            sum += thread_ns() - t0;
+            sum += clock_thread_ns() - t0;
         }
         if (sum < alone_ns)
             alone_ns = sum;
     }
     for (int rep = 0; rep < 3; rep++) {
-        uint64_t t0 = bench_now_ns();
+        uint64_t t0 = clock_now_ns();
         if (utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
                                  (const utxo_receipt *const *)k.r, k.n, 1) != UTXO_OK)
             goto out;
-        uint64_t t1 = bench_now_ns(), c1 = cpu_ns();
+        uint64_t t1 = clock_now_ns(), c1 = cpu_ns();
         if (utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
                                  (const utxo_receipt *const *)k.r, k.n, (unsigned)threads) !=
             UTXO_OK)
             goto out;
-        uint64_t t2 = bench_now_ns(), c2 = cpu_ns();
+        uint64_t t2 = clock_now_ns(), c2 = cpu_ns();
         if (t1 - t0 < ver1_ns)
             ver1_ns = t1 - t0;
         if (t2 - t1 < verN_ns) {
@@ -316,7 +305,7 @@ int bench_segments(int argc, char **argv)
         le_words(args, wb);
         k.light_path = light;
         k.heavy_path = heavy;
-        uint64_t t0 = bench_now_ns();
+        uint64_t t0 = clock_now_ns();
         if (utxo_segments_prove(&proved, img, img_len, args, sizeof args, NULL, budget, 16,
                                 pages + 1024, sink, &k) != UTXO_OK ||
             proved.status != UTXO_VM_ACCEPTED || !k.last || !k.heavy) {
@@ -324,7 +313,7 @@ int bench_segments(int argc, char **argv)
             unlink(light);
             goto out;
         }
-        uint64_t t1 = bench_now_ns();
+        uint64_t t1 = clock_now_ns();
         utxo_receipt_info li, hi;
         utxo_receipt_get_info(k.last, &li);
         utxo_receipt_get_info(k.heavy, &hi);

@@ -133,7 +133,7 @@ static int run_size(uint64_t n_leaves, size_t spend, uint64_t seed)
         goto done;
     }
     /* history: append per_block, spend ~70% of that, 60% recent */
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     while (acc_forest_count(f) < n_leaves) {
         uint64_t count = acc_forest_count(f), add = per_block;
         size_t ns = (size_t)(per_block * 7 / 10);
@@ -149,7 +149,7 @@ static int run_size(uint64_t n_leaves, size_t spend, uint64_t seed)
             live[count + j] = 1;
         }
     }
-    build_ns = bench_now_ns() - t0;
+    build_ns = clock_now_ns() - t0;
     for (uint64_t i = 0; i < n_leaves; i++)
         live_n += live[i];
     if (acc_forest_state(f, &st) != UTXO_OK)
@@ -183,7 +183,7 @@ static int run_size(uint64_t n_leaves, size_t spend, uint64_t seed)
     for (size_t i = 0; i < nt; i++)
         if (acc_forest_leaf(f, t[i], leaves[i]) != UTXO_OK)
             goto fail;
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     do {
         uint64_t nh;
         work = st;
@@ -194,14 +194,14 @@ static int run_size(uint64_t n_leaves, size_t spend, uint64_t seed)
         hashes += nh;
         reps++;
         sink ^= work.roots[0][0];
-    } while (bench_now_ns() - t0 < 300000000u || reps < 3);
-    t_verify = bench_now_ns() - t0;
+    } while (clock_now_ns() - t0 < 300000000u || reps < 3);
+    t_verify = clock_now_ns() - t0;
     memset(a, 0x11, sizeof a);
     memset(b, 0x22, sizeof b);
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     for (uint64_t i = 0; i < hashes; i++)
         hash_pair(a, TAG_ACCNODE, a, b);
-    t_raw = bench_now_ns() - t0;
+    t_raw = clock_now_ns() - t0;
     sink ^= a[0];
     if (t_verify == 0)
         t_verify = 1;

@@ -34,6 +34,7 @@
 #include "commands.h"
 #include "json.h"
 #include "util.h"
+#include "utxo/clock.h"
 
 #define DEMO_BLOCKS 800u
 
@@ -71,14 +72,6 @@ static void demo_usage(FILE *f)
             DEMO_BLOCKS);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 typedef struct demo {
     bool progress, as_json;
     const char *stage;
@@ -100,7 +93,7 @@ typedef struct demo {
 
 static void show(demo *d, uint32_t h, uint32_t n, bool final)
 {
-    double t = now_s();
+    double t = clock_now_s();
 
     if (!d->progress || (!final && t - d->last < 0.2))
         return;
@@ -136,7 +129,7 @@ static int stage_replay(demo *d, utxo_store **out)
     size_t len, eoff = 0;
     uint64_t off = 0;
     char msg[256];
-    double t0 = now_s();
+    double t0 = clock_now_s();
     int rc;
 
     d->stage = "replay";
@@ -178,7 +171,7 @@ static int stage_replay(demo *d, utxo_store **out)
         snprintf(d->fail, sizeof d->fail, "%s: %s at offset %llu", d->blocks, utxo_strerror(rc),
                  (unsigned long long)off);
 out:
-    d->t_replay = now_s() - t0;
+    d->t_replay = clock_now_s() - t0;
     free(rec);
     utxo_chainfile_close(cf);
     if (rc == UTXO_OK) {
@@ -196,7 +189,7 @@ static int stage_prove(demo *d, utxo_store *s)
     utxo_chainfile *pf = NULL, *seq = NULL;
     utxo_params p, sp;
     size_t eoff = 0;
-    double t0 = now_s();
+    double t0 = clock_now_s();
     int rc;
 
     d->stage = "prove";
@@ -258,7 +251,7 @@ out:
         snprintf(d->fail, sizeof d->fail, "cannot write %s", d->proofs);
     }
     utxo_chainfile_close(seq);
-    d->t_prove = now_s() - t0;
+    d->t_prove = clock_now_s() - t0;
     return rc;
 }
 
@@ -270,7 +263,7 @@ static int stage_verify(demo *d, utxo_store *s)
     utxo_params p, pp;
     uint8_t store_acc[8 + 64 * 32], *bstate = NULL;
     size_t eoff = 0, slen = 0, vlen;
-    double t0 = now_s();
+    double t0 = clock_now_s();
     uint32_t h = 0;
     int rc;
 
@@ -349,7 +342,7 @@ out:
     utxo_validator_free(v);
     utxo_chainfile_close(bf);
     utxo_chainfile_close(pf);
-    d->t_verify = now_s() - t0;
+    d->t_verify = clock_now_s() - t0;
     return rc;
 }
 
@@ -362,7 +355,7 @@ static int stage_mempool(demo *d)
     char msg[512], *path = join(d->chain_dir, CHAIN_INVALID_FILE), *line = NULL;
     FILE *f = NULL;
     size_t cap = 0;
-    double t0 = now_s();
+    double t0 = clock_now_s();
     int rc;
 
     d->stage = "mempool";
@@ -408,7 +401,7 @@ out:
         fclose(f);
     chain_seq_close(seq, false);
     free(path);
-    d->t_mempool = now_s() - t0;
+    d->t_mempool = clock_now_s() - t0;
     return rc;
 }
 
@@ -647,10 +640,10 @@ int cmd_demo(int argc, char **argv)
     o.tx_per_block = (uint32_t)txs;
     o.seed = seed;
     o.threads = d.threads;
-    t0 = now_s();
+    t0 = clock_now_s();
     d.stage = "gen";
     rc = gen_run(d.chain_dir, &o, &d.g, gen_cb, &d, msg, sizeof msg);
-    d.t_gen = now_s() - t0;
+    d.t_gen = clock_now_s() - t0;
     if (rc != UTXO_OK) {
         errorf("demo: %s", msg);
         goto done;
@@ -659,7 +652,7 @@ int cmd_demo(int argc, char **argv)
     if ((rc = stage_replay(&d, &s)) != UTXO_OK || (rc = stage_prove(&d, s)) != UTXO_OK ||
         (rc = stage_verify(&d, s)) != UTXO_OK || (rc = stage_mempool(&d)) != UTXO_OK) {
         if (d.as_json)
-            print_json(&d, dir, now_s() - t0);
+            print_json(&d, dir, clock_now_s() - t0);
         errorf("demo: %s", d.fail);
         /* storage and I/O trouble is not an invalid chain */
         if (rc == UTXO_ERR_IO || rc == UTXO_ERR_NOMEM || (rc >= 250 && rc < 300))
@@ -667,9 +660,9 @@ int cmd_demo(int argc, char **argv)
         goto done;
     }
     if (d.as_json)
-        print_json(&d, dir, now_s() - t0);
+        print_json(&d, dir, clock_now_s() - t0);
     else
-        print_summary(&d, dir, now_s() - t0);
+        print_summary(&d, dir, clock_now_s() - t0);
     if (d.verified && d.roots_equal && d.proofs_equal && d.mp_mismatch == 0 &&
         d.mp_rejected == d.g.invalid)
         ex = EXIT_VALID;

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "json.h"
 #include "util.h"
+#include "utxo/clock.h"
 
 static void gen_usage(FILE *f)
 {
@@ -55,17 +56,9 @@ static void gen_usage(FILE *f)
             "  utxo verify --chain chain/blocks --proofs chain/proofs\n");
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int gen_progress(void *ud, uint32_t h, uint32_t n)
 {
-    double *last = ud, t = now_s();
+    double *last = ud, t = clock_now_s();
 
     if (h + 1 == n || t - *last >= 0.25) {
         *last = t;
@@ -132,10 +125,10 @@ int cmd_gen(int argc, char **argv)
     o.long_rounds = (uint32_t)rounds;
     o.po2 = (unsigned)po2;
     o.threads = (unsigned)threads;
-    t0 = now_s();
+    t0 = clock_now_s();
     rc = gen_run(dir, &o, &st, (!quiet && isatty(2)) ? gen_progress : NULL, &last, msg,
                  sizeof msg);
-    el = now_s() - t0;
+    el = clock_now_s() - t0;
     if (rc != UTXO_OK) {
         errorf("%s", msg[0] ? msg : utxo_strerror(rc));
         return EXIT_USAGE;

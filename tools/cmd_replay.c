@@ -23,6 +23,7 @@
 #include "json.h"
 #include "store_util.h"
 #include "util.h"
+#include "utxo/clock.h"
 
 static void replay_usage(FILE *f)
 {
@@ -46,14 +47,6 @@ static void replay_usage(FILE *f)
             "  utxo replay chain.blocks --db node.db --threads 2\n");
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 typedef struct progress {
     bool on;
     double t0, last;
@@ -62,7 +55,7 @@ typedef struct progress {
 
 static void progress_show(progress *pr, uint32_t height, uint64_t txs, uint64_t off, bool final)
 {
-    double t = now_s(), el = t - pr->t0, rate, eta = 0;
+    double t = clock_now_s(), el = t - pr->t0, rate, eta = 0;
 
     if (!pr->on || (!final && t - pr->last < 0.25))
         return;
@@ -149,7 +142,7 @@ int cmd_replay(int argc, char **argv)
         if (f != NULL)
             fclose(f);
     }
-    t0 = pr.t0 = pr.last = now_s();
+    t0 = pr.t0 = pr.last = clock_now_s();
     for (uint32_t h = 0;; h++) {
         uint8_t *rec = NULL;
         size_t len = 0;
@@ -219,7 +212,7 @@ int cmd_replay(int argc, char **argv)
         progress_show(&pr, h, txs, utxo_chainfile_tell(cf), false);
     }
     {
-        double el = now_s() - t0;
+        double el = clock_now_s() - t0;
         char hex[2 * UTXO_HASH_BYTES + 1], dig[2 * UTXO_HASH_BYTES + 1];
         if (applied > 0)
             progress_show(&pr, first + (uint32_t)applied - 1, txs, utxo_chainfile_tell(cf), true);

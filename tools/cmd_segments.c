@@ -187,10 +187,10 @@ static int do_prove(int argc, char **argv)
             goto out;
     }
     s.dir = dir;
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     prc = utxo_segments_prove(&res, img, img_len, args, args_len, to.tx_path ? &te.ctx : NULL,
                               budget, (unsigned)po2, (uint32_t)limit, write_receipt, &s);
-    t1 = bench_now_ns();
+    t1 = clock_now_ns();
     if (prc != UTXO_OK) {
         errorf("%s: cannot prove the run: %s", img_path, s.io_failed ? "cannot write a receipt"
                                                                      : utxo_strerror(prc));
@@ -492,9 +492,9 @@ static int do_verify(int argc, char **argv)
     run.n_receipts = n;
     run.load = load_receipt_file;
     run.load_ud = &dl;
-    t0 = bench_now_ns();
+    t0 = clock_now_ns();
     vrc = utxo_segments_verify_batch(&run, 1, (unsigned)threads);
-    t1 = bench_now_ns();
+    t1 = clock_now_ns();
     if (vrc == UTXO_OK)
         vrc = run.rc;
     if (vrc == UTXO_OK)

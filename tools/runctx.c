@@ -55,11 +55,10 @@ int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,
     }
     memcpy(t->spent[input].predicate_id, pred_id, UTXO_HASH_BYTES);
     utxo_params_default(&p);
-    utxo_tx_sighash(t->tx, chain ? chain : p.chain_id, t->ctx.sighash);
-    t->ctx.tx = t->tx;
+    if (utxo_txctx_init(&t->ctx, t->tx, t->spent, (uint32_t)height, chain ? chain : p.chain_id) !=
+        UTXO_OK)
+        return EXIT_USAGE;
     t->ctx.input_index = (uint32_t)input;
-    t->ctx.spent = t->spent;
-    t->ctx.height = (uint32_t)height;
     return EXIT_VALID;
 }
 

@@ -59,6 +59,17 @@ typedef struct utxo_txctx {
     uint8_t sighash[UTXO_HASH_BYTES];      /* utxo_tx_sighash(tx, chain id) */
 } utxo_txctx;
 
+/**
+ * Fills *ctx for running the predicates of tx: spent (tx->n_inputs
+ * entries, borrowed; NULL only when tx has no inputs), the block height,
+ * and the sighash under chain_id (utxo_tx_sighash), computed once here for
+ * all the inputs. input_index is 0: set it before each input's run.
+ * Returns UTXO_OK, or UTXO_ERR_ARG (then *ctx is zeroed) for a NULL ctx,
+ * tx or chain_id or a NULL spent with inputs.
+ */
+int utxo_txctx_init(utxo_txctx *ctx, const utxo_tx *tx, const utxo_output *spent,
+                    uint32_t height, const uint8_t chain_id[UTXO_HASH_BYTES]);
+
 /** The name of a failure reason ("out of cycles" ...); static, never NULL. */
 const char *utxo_vm_fail_str(int fail);
 

@@ -57,11 +57,9 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
     for (uint32_t t = 1; t < b->n_txs; t++) {
         const utxo_tx *tx = b->txs[t];
         utxo_txctx ctx;
-        memset(&ctx, 0, sizeof ctx);
-        ctx.tx = tx;
-        ctx.spent = &spent[L.in_off[t]];
-        ctx.height = b->header.height;
-        utxo_tx_sighash(tx, p->chain_id, ctx.sighash);
+        if ((rc = utxo_txctx_init(&ctx, tx, &spent[L.in_off[t]], b->header.height,
+                                  p->chain_id)) != UTXO_OK)
+            goto out;
         for (uint32_t i = 0; i < tx->n_inputs; i++) {
             const utxo_witness *w = &tx->inputs[i].witness;
             bp_rlist ch = {NULL, 0, 0};

@@ -1,6 +1,7 @@
 /*
  * predicate.c — the public predicate API of include/utxo/predicate.h:
- * image validation and conversion, predicate ids, and cached runs.
+ * image validation and conversion, predicate ids, the transaction context
+ * of a run, and cached runs.
  *
  * A run takes the decoded program from the cache (cache.c), loads it into
  * the calling thread's machine (one vm per thread, created on first use and
@@ -64,6 +65,20 @@ int utxo_image_explain(const uint8_t *bytes, size_t len, utxo_image_problem *p)
         p->what = why.what ? why.what : utxo_strerror(rc);
     }
     return rc;
+}
+
+int utxo_txctx_init(utxo_txctx *ctx, const utxo_tx *tx, const utxo_output *spent,
+                    uint32_t height, const uint8_t chain_id[UTXO_HASH_BYTES])
+{
+    if (ctx)
+        memset(ctx, 0, sizeof *ctx);
+    if (ctx == NULL || tx == NULL || chain_id == NULL || (spent == NULL && tx->n_inputs > 0))
+        return UTXO_ERR_ARG;
+    ctx->tx = tx;
+    ctx->spent = spent;
+    ctx->height = height;
+    utxo_tx_sighash(tx, chain_id, ctx->sighash);
+    return UTXO_OK;
 }
 
 void utxo_predicate_id(uint8_t out[UTXO_HASH_BYTES], const uint8_t *img, size_t len)

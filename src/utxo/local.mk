@@ -10,7 +10,7 @@ libutxo_core_la_SOURCES += \
 # stateless (sv): block and proof files
 libutxo_core_la_SOURCES += src/utxo/blockfile.c
 utxoinclude_HEADERS += include/utxo/blockfile.h
-noinst_HEADERS += src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h src/utxo/splitmix.h
+noinst_HEADERS += src/utxo/clock.h src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h src/utxo/splitmix.h
 utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h include/utxo/validate.h
 
 # wallet: keys, addresses, standard predicates from C, transaction builder
