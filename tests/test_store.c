@@ -333,6 +333,36 @@ START_TEST(tiny_cache_same_store)
 }
 END_TEST
 
+/* utxo_store_get_stats: zeros and one thread before any apply; after a
+ * replay, every stage took time within the whole, nodes were written. */
+START_TEST(stats_after_replay)
+{
+    char pa[512];
+    utxo_store *s;
+    utxo_store_stats st;
+
+    tmp_path(pa, sizeof pa, "stats");
+    s = open_new(pa);
+    utxo_store_get_stats(s, &st);
+    ck_assert_uint_eq(st.ns_total, 0);
+    ck_assert_uint_eq(st.node_writes, 0);
+    ck_assert_uint_eq(st.threads, 1);
+    apply_range(s, 0, C.n);
+    utxo_store_get_stats(s, &st);
+    ck_assert_uint_eq(st.threads, 2);
+    ck_assert_uint_gt(st.ns_total, 0);
+    ck_assert_uint_gt(st.ns_commit, 0);
+    ck_assert_uint_ge(st.ns_total, st.ns_pre + st.ns_commit);
+    ck_assert_uint_gt(st.node_writes, 0);
+    utxo_store_close(s);
+    utxo_store_get_stats(NULL, &st);
+    ck_assert_uint_eq(st.ns_total, 0);
+    ck_assert_uint_eq(st.threads, 0);
+    utxo_store_get_stats(NULL, NULL);
+    rm_db(pa);
+}
+END_TEST
+
 START_TEST(queries)
 {
     char path[512];
@@ -760,6 +790,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, replay_matches_builder);
     tcase_add_test(tc, queries);
+    tcase_add_test(tc, stats_after_replay);
     tcase_add_test(tc, tiny_cache_same_store);
     tcase_add_test(tc, rollback_equals_fresh_replay);
     tcase_add_test(tc, invalid_blocks_change_nothing);

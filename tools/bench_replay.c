@@ -50,7 +50,6 @@
 #include "utxo/store.h"
 #include "bench.h"
 #include "chain/workload.h"
-#include "sqlstore/store_int.h"
 #include "utxo/ledger_int.h"
 #include "util.h"
 
@@ -284,6 +283,7 @@ int bench_replay(int argc, char **argv)
     utxo_params p;
     utxo_store *s = NULL;
     utxo_store_info info;
+    utxo_store_stats st;
     uint64_t t0, replay_ns, read_ns, db_bytes, hashes;
     double sq_s, ed, ed_par, tx_s, sq_tx_s, ed_tx_s, par_tx_s, bind;
     char msg[256];
@@ -347,14 +347,16 @@ int bench_replay(int argc, char **argv)
             if (r <= 0)
                 goto done;
             ed += r;
-            ed_par += ed25519_parallel_rate(utxo_verifier_threads(s->verifier), 40);
+            utxo_store_get_stats(s, &st);
+            ed_par += ed25519_parallel_rate(st.threads, 40);
             n_samples++;
         }
     }
     hashes = ledger_tx_hashes() - hashes;
     ed /= n_samples;
     ed_par /= n_samples;
-    th = utxo_verifier_threads(s->verifier);
+    utxo_store_get_stats(s, &st);
+    th = st.threads;
     /* reading the bundles back, as `utxo prove` does */
     t0 = clock_now_ns();
     for (uint32_t i = 0; i < h.n_blocks; i++) {
@@ -374,13 +376,13 @@ int bench_replay(int argc, char **argv)
     printf("bench replay apply_us_per_block=%.0f pre_us_per_block=%.0f validate_us_per_block=%.0f "
            "prove_us_per_block=%.0f write_us_per_block=%.0f commit_us_per_block=%.0f "
            "bundle_read_us_per_block=%.1f\n",
-           (double)s->ns_total / 1e3 / h.n_blocks, (double)s->ns_pre / 1e3 / h.n_blocks,
-           (double)s->ns_validate / 1e3 / h.n_blocks, (double)s->ns_prove / 1e3 / h.n_blocks,
-           (double)s->ns_write / 1e3 / h.n_blocks, (double)s->ns_commit / 1e3 / h.n_blocks,
+           (double)st.ns_total / 1e3 / h.n_blocks, (double)st.ns_pre / 1e3 / h.n_blocks,
+           (double)st.ns_validate / 1e3 / h.n_blocks, (double)st.ns_prove / 1e3 / h.n_blocks,
+           (double)st.ns_write / 1e3 / h.n_blocks, (double)st.ns_commit / 1e3 / h.n_blocks,
            (double)read_ns / 1e3 / h.n_blocks);
     printf("bench replay node_writes_per_block=%.0f node_writes_per_spent=%.1f\n",
-           (double)s->nodes.n_written / h.n_blocks,
-           h.spent_ext ? (double)s->nodes.n_written / (double)h.spent_ext : 0.0);
+           (double)st.node_writes / h.n_blocks,
+           h.spent_ext ? (double)st.node_writes / (double)h.spent_ext : 0.0);
     utxo_store_close(s);
     s = NULL;
     db_bytes = file_size(path);

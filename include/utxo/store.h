@@ -97,6 +97,22 @@ typedef struct utxo_store_info {
 /** Fills *info from the store's metadata. */
 void utxo_store_get_info(const utxo_store *s, utxo_store_info *info);
 
+/*
+ * Where the time of the blocks this handle applied went (monotonic ns,
+ * summed over the blocks), for benchmarks: header and block rules, layout
+ * and spent-output reads (pre); predicates and rules on the verifier's
+ * threads (validate); forest and proof (prove) and rows (write) on the
+ * calling thread meanwhile; the commit; the whole apply (total).
+ */
+typedef struct utxo_store_stats {
+    unsigned threads;     /* predicate threads of apply (1 before the first apply) */
+    uint64_t ns_pre, ns_validate, ns_prove, ns_write, ns_commit, ns_total;
+    uint64_t node_writes; /* accumulator nodes written or deleted */
+} utxo_store_stats;
+
+/** Fills *st for this handle (zeros for a NULL s). */
+void utxo_store_get_stats(const utxo_store *s, utxo_store_stats *st);
+
 /* ---- writing -------------------------------------------------------------- */
 
 /**

@@ -887,3 +887,20 @@ void utxo_store_get_info(const utxo_store *s, utxo_store_info *info)
     info->total_value = s->meta.total_value;
     info->n_txs = s->meta.n_txs;
 }
+
+void utxo_store_get_stats(const utxo_store *s, utxo_store_stats *st)
+{
+    if (st == NULL)
+        return;
+    memset(st, 0, sizeof *st);
+    if (s == NULL)
+        return;
+    st->threads = utxo_verifier_threads(s->verifier);
+    st->ns_pre = s->ns_pre;
+    st->ns_validate = s->ns_validate;
+    st->ns_prove = s->ns_prove;
+    st->ns_write = s->ns_write;
+    st->ns_commit = s->ns_commit;
+    st->ns_total = s->ns_total;
+    st->node_writes = s->nodes.n_written;
+}
