@@ -1,7 +1,9 @@
 /*
- * chain/history_int.h — the history generator's state, shared by its two files:
- * chain/history.c (keys, coins, transactions, blocks) and chain/invalid.c (the
- * reserve coins and the invalid transactions written to invalid.txs).
+ * chain/history_int.h — the history generator's state, shared by its three
+ * files, which call each other downwards only: chain/history.c (the run and
+ * its blocks) calls chain/invalid.c (genesis coins, the reserve coins and the
+ * invalid transactions written to invalid.txs), both call chain/gencoin.c
+ * (keys, coins, their images, transactions).
  * Prefix gen_. Not installed.
  */
 #ifndef UTXO_SRC_CHAIN_GEN_INT_H
@@ -76,7 +78,10 @@ typedef struct gen {
     chain_block_info last;
 } gen;
 
+/* chain/gencoin.c: keys, coins, their images, transactions */
+int gen_keys(gen *g);
 uint64_t gen_rand(gen *g);
+uint32_t gen_wallet(gen *g);
 void gen_secret(const gen *g, uint32_t ix, uint8_t secret[GEN_SECRET_BYTES]);
 void gen_work_args(const gen *g, uint8_t args[GEN_WORK_ARGS]);
 int gen_coin_image(const gen *g, const gen_coin *c, uint8_t *img, size_t cap, size_t *len);

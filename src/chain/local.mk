@@ -7,7 +7,7 @@ libutxo_core_la_SOURCES += \
 	src/chain/mempool.c \
 	src/chain/sequencer.c \
 	src/chain/receipts.c \
-	src/chain/history.c \
+	src/chain/history.c src/chain/gencoin.c \
 	src/chain/invalid.c
 noinst_HEADERS += src/chain/chain.h src/chain/chainbuild.h src/chain/workload.h \
 	src/chain/history_int.h src/chain/work_img.h
