@@ -52,6 +52,7 @@ grep -q "^htlc .*864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993cc
 expect 0 "std p2pk" -- "$UTXO" predicate std p2pk "$(printf '11%.0s' $(seq 32))" -o "$tmp/p2pk.img"
 [ "$(cat "$tmp/out")" = "4dde5910d45e2df79ad113eaa77a2e20e73856e1b44c82c0533e523f173be458" ] && ok || bad "p2pk instance id $(cat "$tmp/out")"
 expect 1 "std bad params" -- "$UTXO" predicate std p2pk 1111 -o "$tmp/x.img"
+grep -q "pk(32)" "$tmp/err" && ok || bad "std bad params names the layout: $(cat "$tmp/err")"
 expect 2 "std unknown" -- "$UTXO" predicate std p2sh 11 -o "$tmp/x.img"
 
 # invalid input and usage errors

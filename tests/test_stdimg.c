@@ -215,7 +215,7 @@ int main(void)
         size_t elf_len, img_len, committed_len;
 
         if (t == NULL || strcmp(t->name, name) != 0) {
-            fprintf(stderr, "FAIL: STDPRED_NAMES order differs from enum stdpred_kind at %s\n", name);
+            fprintf(stderr, "FAIL: STDPRED_NAMES order differs from enum utxo_std_kind (the table of stdpred.c) at %s\n", name);
             return 1;
         }
         snprintf(cmd, sizeof cmd,
@@ -245,7 +245,7 @@ int main(void)
             for (int i = 0; i < 32; i++)
                 printf("%02x", id[i]);
             printf("%s%s\n", same_file ? "" : "  (differs from the committed .img)",
-                   same_lib ? "" : "  (differs from std/templates.c)");
+                   same_lib ? "" : "  (differs from std/templates.h)");
             failures += !(same_file && same_lib);
             free(img);
         }

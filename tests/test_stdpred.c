@@ -104,7 +104,7 @@ START_TEST(p2pk)
 
     keypair(pk, sk, 1);
     keypair(pk2, sk2, 2);
-    spend_init(&s, STDPRED_P2PK, pk, 32, 10);
+    spend_init(&s, UTXO_STD_P2PK, pk, 32, 10);
     crypto_sign_detached(sig, NULL, s.ctx.sighash, 32, sk);
     r = run_spend(&s, sig, 64);
     ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
@@ -155,7 +155,7 @@ START_TEST(multisig_2_of_3)
     params[0] = 2, params[1] = 3, params[2] = 0, params[3] = 0;
     for (int i = 0; i < 3; i++)
         keypair(params + 4 + 32 * i, sk[i], (uint8_t)(10 + i));
-    spend_init(&s, STDPRED_MULTISIG, params, sizeof params, 0);
+    spend_init(&s, UTXO_STD_MULTISIG, params, sizeof params, 0);
     /* keys 0 and 2 */
     memcpy(args, "\x05\x00\x00\x00", 4);
     crypto_sign_detached(args + 4, NULL, s.ctx.sighash, 32, sk[0]);
@@ -192,11 +192,11 @@ START_TEST(multisig_2_of_3)
         uint8_t *img;
         size_t n;
         params[0] = 4;
-        ck_assert_int_eq(stdpred_instance(STDPRED_MULTISIG, params, sizeof params, &img, &n), UTXO_ERR_ARG);
+        ck_assert_int_eq(stdpred_instance(UTXO_STD_MULTISIG, params, sizeof params, &img, &n), UTXO_ERR_ARG);
         params[0] = 0;
-        ck_assert_int_eq(stdpred_instance(STDPRED_MULTISIG, params, sizeof params, &img, &n), UTXO_ERR_ARG);
+        ck_assert_int_eq(stdpred_instance(UTXO_STD_MULTISIG, params, sizeof params, &img, &n), UTXO_ERR_ARG);
         params[0] = 2;
-        ck_assert_int_eq(stdpred_instance(STDPRED_MULTISIG, params, sizeof params - 1, &img, &n), UTXO_ERR_ARG);
+        ck_assert_int_eq(stdpred_instance(UTXO_STD_MULTISIG, params, sizeof params - 1, &img, &n), UTXO_ERR_ARG);
         ck_assert_ptr_null(img);
     }
 }
@@ -211,7 +211,7 @@ START_TEST(hashlock)
     spend s;
 
     crypto_generichash(h, 32, secret, sizeof secret - 1, NULL, 0);
-    spend_init(&s, STDPRED_HASHLOCK, h, 32, 0);
+    spend_init(&s, UTXO_STD_HASHLOCK, h, 32, 0);
     ck_accepts(&s, secret, sizeof secret - 1);
     ck_rejects(&s, secret, sizeof secret - 2, 2);
     ck_rejects(&s, secret, sizeof secret, 2);
@@ -219,7 +219,7 @@ START_TEST(hashlock)
     spend_free(&s);
     /* the empty secret works too when it is the one */
     crypto_generichash(h, 32, NULL, 0, NULL, 0);
-    spend_init(&s, STDPRED_HASHLOCK, h, 32, 0);
+    spend_init(&s, UTXO_STD_HASHLOCK, h, 32, 0);
     ck_accepts(&s, NULL, 0);
     spend_free(&s);
 }
@@ -232,7 +232,7 @@ START_TEST(timelock)
 
     keypair(params, sk, 20);
     params[32] = 0x10, params[33] = 0x27, params[34] = 0, params[35] = 0; /* 10000 */
-    spend_init(&s, STDPRED_TIMELOCK, params, sizeof params, 9999);
+    spend_init(&s, UTXO_STD_TIMELOCK, params, sizeof params, 9999);
     crypto_sign_detached(sig, NULL, s.ctx.sighash, 32, sk);
     ck_rejects(&s, sig, 64, 4);
     s.ctx.height = 10000;
@@ -256,7 +256,7 @@ START_TEST(htlc)
     keypair(params + 32, rsk, 30);
     keypair(params + 64, fsk, 31);
     params[96] = 100, params[97] = 0, params[98] = 0, params[99] = 0;
-    spend_init(&s, STDPRED_HTLC, params, sizeof params, 50);
+    spend_init(&s, UTXO_STD_HTLC, params, sizeof params, 50);
     /* claim */
     args[0] = 0;
     crypto_sign_detached(args + 1, NULL, s.ctx.sighash, 32, rsk);
@@ -318,7 +318,7 @@ START_TEST(rsa2048)
         mpz_mul(phi, phi, t);
     } while (mpz_sizeinbase(n, 2) != 2048 || mpz_invert(d, e, phi) == 0);
     be_export(n_be, 256, n);
-    spend_init(&s, STDPRED_RSA, n_be, 256, 0);
+    spend_init(&s, UTXO_STD_RSA, n_be, 256, 0);
 
     em[0] = 0, em[1] = 1;
     memset(em + 2, 0xff, 256 - 3 - 19 - 32);
@@ -356,10 +356,10 @@ START_TEST(rsa2048)
         uint8_t *img;
         size_t len;
         n_be[255] &= 0xfe;
-        ck_assert_int_eq(stdpred_instance(STDPRED_RSA, n_be, 256, &img, &len), UTXO_ERR_ARG);
+        ck_assert_int_eq(stdpred_instance(UTXO_STD_RSA, n_be, 256, &img, &len), UTXO_ERR_ARG);
         n_be[255] |= 1;
         n_be[0] = 0x7f;
-        ck_assert_int_eq(stdpred_instance(STDPRED_RSA, n_be, 256, &img, &len), UTXO_ERR_ARG);
+        ck_assert_int_eq(stdpred_instance(UTXO_STD_RSA, n_be, 256, &img, &len), UTXO_ERR_ARG);
     }
     mpz_clears(p, q, n, e, d, phi, t, m, sgn, NULL);
     gmp_randclear(rs);
@@ -379,8 +379,8 @@ START_TEST(params_bound_to_id_and_code_shared)
 
     keypair(pk1, sk, 40);
     keypair(pk2, sk, 41);
-    ck_assert_int_eq(stdpred_instance(STDPRED_P2PK, pk1, 32, &i1, &l1), UTXO_OK);
-    ck_assert_int_eq(stdpred_instance(STDPRED_P2PK, pk2, 32, &i2, &l2), UTXO_OK);
+    ck_assert_int_eq(stdpred_instance(UTXO_STD_P2PK, pk1, 32, &i1, &l1), UTXO_OK);
+    ck_assert_int_eq(stdpred_instance(UTXO_STD_P2PK, pk2, 32, &i2, &l2), UTXO_OK);
     utxo_predicate_id(id1, i1, l1);
     utxo_predicate_id(id2, i2, l2);
     ck_assert_mem_ne(id1, id2, 32);
@@ -391,7 +391,7 @@ START_TEST(params_bound_to_id_and_code_shared)
     ck_assert_mem_eq(c1, c2, 32);
 
     /* the second instance finds the first one's decoded code */
-    spend_init(&s, STDPRED_P2PK, pk1, 32, 0);
+    spend_init(&s, UTXO_STD_P2PK, pk1, 32, 0);
     pc_clear();
     pc_get_stats(&before);
     (void)run_spend(&s, NULL, 0);
@@ -414,7 +414,7 @@ START_TEST(thousandth_run_decodes_nothing)
     spend s;
 
     keypair(pk, sk, 50);
-    spend_init(&s, STDPRED_P2PK, pk, 32, 0);
+    spend_init(&s, UTXO_STD_P2PK, pk, 32, 0);
     crypto_sign_detached(sig, NULL, s.ctx.sighash, 32, sk);
     ck_accepts(&s, sig, 64);
     pc_get_stats(&before);
@@ -442,7 +442,7 @@ START_TEST(cached_run_equals_direct_run)
     memset(params, 0x21, sizeof params);
     crypto_generichash(params, 32, (const uint8_t *)"abcd", 4, NULL, 0);
     keypair(params + 32, sk, 60);
-    spend_init(&s, STDPRED_HTLC, params, sizeof params, 0);
+    spend_init(&s, UTXO_STD_HTLC, params, sizeof params, 0);
     args[0] = 0;
     crypto_sign_detached(args + 1, NULL, s.ctx.sighash, 32, sk);
     memcpy(args + 65, "abcd", 4);
@@ -529,18 +529,18 @@ START_TEST(templates_are_valid_and_distinct)
             ck_assert_mem_ne(ids[j], ids[k], 32);
     }
     /* the ids published in docs/PREDICATES.md: a change is a consensus change */
-    ck_assert_hex_eq(ids[STDPRED_P2PK], 32, "6f493493ce127156b3347775ed7e1688275edfd6d75036d158991d71b349366d");
-    ck_assert_hex_eq(ids[STDPRED_MULTISIG], 32, "2bf6b7e44e09654f03412d2bdc470d4fdbee2d63b212ae4a0197c898292d9830");
-    ck_assert_hex_eq(ids[STDPRED_HASHLOCK], 32, "812bce120c466827394d342cad1fddeb978c6dd25f7e1e6a889fd67c5f085932");
-    ck_assert_hex_eq(ids[STDPRED_TIMELOCK], 32, "3a12c42d91115d2a73c7f830813a82fdc9f07991c143e187004e5edc96840fe4");
-    ck_assert_hex_eq(ids[STDPRED_HTLC], 32, "864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993ccb");
-    ck_assert_hex_eq(ids[STDPRED_RSA], 32, "17e1f44796259ed774c4394dc745aac588bceff34a85f3af80263f22971cb115");
+    ck_assert_hex_eq(ids[UTXO_STD_P2PK], 32, "6f493493ce127156b3347775ed7e1688275edfd6d75036d158991d71b349366d");
+    ck_assert_hex_eq(ids[UTXO_STD_MULTISIG], 32, "2bf6b7e44e09654f03412d2bdc470d4fdbee2d63b212ae4a0197c898292d9830");
+    ck_assert_hex_eq(ids[UTXO_STD_HASHLOCK], 32, "812bce120c466827394d342cad1fddeb978c6dd25f7e1e6a889fd67c5f085932");
+    ck_assert_hex_eq(ids[UTXO_STD_TIMELOCK], 32, "3a12c42d91115d2a73c7f830813a82fdc9f07991c143e187004e5edc96840fe4");
+    ck_assert_hex_eq(ids[UTXO_STD_HTLC], 32, "864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993ccb");
+    ck_assert_hex_eq(ids[UTXO_STD_RSA], 32, "17e1f44796259ed774c4394dc745aac588bceff34a85f3af80263f22971cb115");
     /* an instance: pay to the key 11 11 ... 11 (docs/PREDICATES.md) */
     {
         uint8_t pk[32], id[32], *img;
         size_t len;
         memset(pk, 0x11, sizeof pk);
-        ck_assert_int_eq(stdpred_instance(STDPRED_P2PK, pk, 32, &img, &len), UTXO_OK);
+        ck_assert_int_eq(stdpred_instance(UTXO_STD_P2PK, pk, 32, &img, &len), UTXO_OK);
         ck_assert_uint_eq(len, 302);
         utxo_predicate_id(id, img, len);
         ck_assert_hex_eq(id, 32, "4dde5910d45e2df79ad113eaa77a2e20e73856e1b44c82c0533e523f173be458");
@@ -548,6 +548,52 @@ START_TEST(templates_are_valid_and_distinct)
     }
     ck_assert_ptr_null(stdpred_get(STDPRED_COUNT));
     ck_assert_ptr_null(stdpred_get(-1));
+}
+END_TEST
+
+/* The one table: each row sits at its kind's number and is found by its
+ * name; the parameter rules read from it; the budgets it gives are the
+ * numbers the wallet has always budgeted (utxo_std_budget). */
+START_TEST(table_rows_and_budgets)
+{
+    static const char *const names[STDPRED_COUNT] = {"p2pk", "multisig", "hashlock",
+                                                     "timelock", "htlc", "rsa"};
+    uint8_t p[300];
+
+    for (int k = 0; k < STDPRED_COUNT; k++) {
+        const stdpred_template *t = stdpred_get(k);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(t->kind, k);
+        ck_assert_str_eq(t->name, names[k]);
+        ck_assert_ptr_eq(stdpred_by_name(names[k]), t);
+        ck_assert(t->params_doc != NULL && t->args_doc != NULL && t->doc != NULL);
+    }
+    ck_assert_ptr_null(stdpred_by_name("p2sh"));
+    ck_assert_ptr_null(stdpred_by_name(NULL));
+    memset(p, 0, sizeof p);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_P2PK, p, 32), UTXO_OK);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_P2PK, p, 31), UTXO_ERR_ARG);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_TIMELOCK, p, 36), UTXO_OK);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_HTLC, p, 100), UTXO_OK);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_HTLC, p, 36), UTXO_ERR_ARG);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_RSA, p, 256), UTXO_ERR_ARG); /* not 2048 bits */
+    p[0] = 0x80, p[255] = 1;
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_RSA, p, 256), UTXO_OK);
+    p[0] = 1, p[1] = 1; /* 1 of 1 */
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_MULTISIG, p, 36), UTXO_OK);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_MULTISIG, p, 68), UTXO_ERR_ARG);
+    ck_assert_int_eq(stdpred_check_params(6, p, 32), UTXO_ERR_ARG);
+    ck_assert_int_eq(stdpred_check_params(UTXO_STD_P2PK, NULL, 32), UTXO_ERR_ARG);
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_P2PK, 1, 0), 26624);
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_TIMELOCK, 0, 0), 26624);
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_MULTISIG, 2, 0), 49152);
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_MULTISIG, 0, 0), 0);
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_MULTISIG, 17, 0), 0);
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_HASHLOCK, 0, 32), 4096 + 2 * (124 + 96 + 4));
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_HTLC, 0, 200), 4096 + 22528 + 2 * (124 + 192 + 25));
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_RSA, 0, 0), 40960);
+    ck_assert_uint_eq(utxo_std_budget(UTXO_STD_NONE, 1, 0), 0);
+    ck_assert_uint_eq(utxo_std_budget(6, 1, 0), 0);
 }
 END_TEST
 
@@ -586,12 +632,12 @@ START_TEST(cache_is_thread_safe)
     uint8_t sk[64];
     uintptr_t bad = 0;
 
-    spend_init(&mt_spend, STDPRED_HASHLOCK, (const uint8_t[32]){0}, 32, 0); /* just for a ctx */
+    spend_init(&mt_spend, UTXO_STD_HASHLOCK, (const uint8_t[32]){0}, 32, 0); /* just for a ctx */
     for (int k = 0; k < MT_KEYS; k++) {
         uint8_t seed[32] = {(uint8_t)k, (uint8_t)(k >> 8), 0x5a};
         crypto_sign_seed_keypair(mt_pk[k], sk, seed);
         crypto_sign_detached(mt_sig[k], NULL, mt_spend.ctx.sighash, 32, sk);
-        ck_assert_int_eq(stdpred_instance(STDPRED_P2PK, mt_pk[k], 32, &mt_img[k], &mt_len[k]), UTXO_OK);
+        ck_assert_int_eq(stdpred_instance(UTXO_STD_P2PK, mt_pk[k], 32, &mt_img[k], &mt_len[k]), UTXO_OK);
     }
     for (uintptr_t t = 0; t < MT_THREADS; t++)
         ck_assert_int_eq(pthread_create(&th[t], NULL, mt_worker, (void *)t), 0);
@@ -611,7 +657,7 @@ END_TEST
 START_TEST(run_api_errors)
 {
     utxo_vm_result r;
-    const stdpred_template *t = stdpred_get(STDPRED_P2PK);
+    const stdpred_template *t = stdpred_get(UTXO_STD_P2PK);
     uint8_t bad[16] = "UTXQ";
 
     ck_assert_int_eq(utxo_predicate_run(NULL, t->image, t->image_len, NULL, 0, NULL, 10), UTXO_ERR_ARG);
@@ -644,6 +690,7 @@ static Suite *suite(void)
     tcase_add_test(t, cached_run_equals_direct_run);
     tcase_add_test(t, cached_run_equals_direct_run_odd_layouts);
     tcase_add_test(t, templates_are_valid_and_distinct);
+    tcase_add_test(t, table_rows_and_budgets);
     tcase_add_test(t, cache_is_thread_safe);
     tcase_add_test(t, run_api_errors);
     suite_add_tcase(s, t);

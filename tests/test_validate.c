@@ -29,7 +29,7 @@ static void wallet_init(wallet *w, uint8_t seed_byte)
 
     memset(seed, seed_byte, sizeof seed);
     crypto_sign_seed_keypair(w->pk, w->sk, seed);
-    ck_assert_int_eq(stdpred_instance(STDPRED_P2PK, w->pk, 32, &w->img, &w->img_len), UTXO_OK);
+    ck_assert_int_eq(stdpred_instance(UTXO_STD_P2PK, w->pk, 32, &w->img, &w->img_len), UTXO_OK);
     utxo_predicate_id(w->id, w->img, w->img_len);
 }
 

@@ -47,7 +47,7 @@ int bench_vm_p2pk(int reps)
 
     memset(seed, 7, sizeof seed);
     crypto_sign_seed_keypair(pk, sk, seed);
-    if (stdpred_instance(STDPRED_P2PK, pk, sizeof pk, &img, &img_len) != UTXO_OK ||
+    if (stdpred_instance(UTXO_STD_P2PK, pk, sizeof pk, &img, &img_len) != UTXO_OK ||
         (tx = utxo_tx_new()) == NULL)
         goto out;
     memset(&op, 0x42, sizeof op);

@@ -178,15 +178,16 @@ static int do_disasm(int argc, char **argv)
 static int do_std(int argc, char **argv)
 {
     const char *out = NULL, *name = NULL, *hex = NULL;
+    const stdpred_template *t;
     uint8_t *params = NULL, *img = NULL;
     size_t plen = 0, len = 0;
     int kind = -1, rc;
 
     if (argc == 1) {
         for (int k = 0; k < STDPRED_COUNT; k++) {
-            const stdpred_template *t = stdpred_get(k);
-            printf("%-9s %4zu bytes  ", t->name, t->image_len);
-            print_id(t->image, t->image_len);
+            const stdpred_template *row = stdpred_get(k);
+            printf("%-9s %4zu bytes  ", row->name, row->image_len);
+            print_id(row->image, row->image_len);
         }
         return EXIT_VALID;
     }
@@ -204,9 +205,8 @@ static int do_std(int argc, char **argv)
         predicate_usage(stderr);
         return EXIT_USAGE;
     }
-    for (int k = 0; k < STDPRED_COUNT; k++)
-        if (strcmp(stdpred_get(k)->name, name) == 0)
-            kind = k;
+    if ((t = stdpred_by_name(name)) != NULL)
+        kind = t->kind;
     if (kind < 0) {
         errorf("predicate std: unknown template '%s' (see `utxo predicate std`)", name);
         return EXIT_USAGE;
@@ -218,7 +218,8 @@ static int do_std(int argc, char **argv)
     rc = stdpred_instance(kind, params, plen, &img, &len);
     free(params);
     if (rc != UTXO_OK) {
-        errorf("predicate std: not valid parameters for %s (docs/PREDICATES.md)", name);
+        errorf("predicate std: not valid parameters for %s: %s (docs/PREDICATES.md)", name,
+               t->params_doc);
         return EXIT_INVALID;
     }
     rc = write_file(out, img, len) == 0 ? EXIT_VALID : EXIT_USAGE;

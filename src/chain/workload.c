@@ -121,7 +121,7 @@ int bp_gen_new(bp_gen **out, const bp_gen_opts *o, utxo_params *params)
     for (uint32_t i = 0; i < o->n_wallets; i++) {
         gen_wallet *w = &g->w[i];
         derive_key(w->pk, w->sk, o->seed, 1, i);
-        rc = stdpred_instance(STDPRED_P2PK, w->pk, 32, &w->img, &w->img_len);
+        rc = stdpred_instance(UTXO_STD_P2PK, w->pk, 32, &w->img, &w->img_len);
         if (rc != UTXO_OK)
             goto fail;
         utxo_predicate_id(w->id, w->img, w->img_len);

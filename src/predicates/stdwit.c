@@ -2,8 +2,8 @@
  * stdwit.c — the standard predicates from C (utxo/standard.h): instance
  * images for the output side, argument bytes for the input side, a
  * recogniser for instance images and cycle budgets that suffice to spend
- * them. Images come from stdpred_instance (src/predicates/stdpred.c); the
- * parameter and argument layouts are those of src/predicates/std/NAME.c.
+ * them, all read from the table of stdpred.c; the parameter and argument
+ * layouts are those of src/predicates/std/NAME.c.
  */
 #include "config.h"
 
@@ -50,7 +50,7 @@ int utxo_std_p2pk_image(uint8_t *out, size_t out_len, size_t *written,
 {
     if (pk == NULL)
         return std_image(out, out_len, written, -1, NULL, 0);
-    return std_image(out, out_len, written, STDPRED_P2PK, pk, UTXO_PUBKEY_BYTES);
+    return std_image(out, out_len, written, UTXO_STD_P2PK, pk, UTXO_PUBKEY_BYTES);
 }
 
 int utxo_std_multisig_image(uint8_t *out, size_t out_len, size_t *written, unsigned m, unsigned n,
@@ -64,13 +64,13 @@ int utxo_std_multisig_image(uint8_t *out, size_t out_len, size_t *written, unsig
     params[1] = (uint8_t)n;
     params[2] = params[3] = 0;
     memcpy(params + 4, pks, (size_t)n * UTXO_PUBKEY_BYTES);
-    return std_image(out, out_len, written, STDPRED_MULTISIG, params, 4 + (size_t)n * 32);
+    return std_image(out, out_len, written, UTXO_STD_MULTISIG, params, 4 + (size_t)n * 32);
 }
 
 int utxo_std_hashlock_image(uint8_t *out, size_t out_len, size_t *written,
                             const uint8_t hash[UTXO_HASH_BYTES])
 {
-    return std_image(out, out_len, written, hash ? STDPRED_HASHLOCK : -1, hash, UTXO_HASH_BYTES);
+    return std_image(out, out_len, written, hash ? UTXO_STD_HASHLOCK : -1, hash, UTXO_HASH_BYTES);
 }
 
 int utxo_std_timelock_image(uint8_t *out, size_t out_len, size_t *written,
@@ -82,7 +82,7 @@ int utxo_std_timelock_image(uint8_t *out, size_t out_len, size_t *written,
         return std_image(out, out_len, written, -1, NULL, 0);
     memcpy(params, pk, 32);
     put_u32le(params + 32, height);
-    return std_image(out, out_len, written, STDPRED_TIMELOCK, params, sizeof params);
+    return std_image(out, out_len, written, UTXO_STD_TIMELOCK, params, sizeof params);
 }
 
 int utxo_std_htlc_image(uint8_t *out, size_t out_len, size_t *written,
@@ -98,13 +98,13 @@ int utxo_std_htlc_image(uint8_t *out, size_t out_len, size_t *written,
     memcpy(params + 32, recipient, 32);
     memcpy(params + 64, refund, 32);
     put_u32le(params + 96, height);
-    return std_image(out, out_len, written, STDPRED_HTLC, params, sizeof params);
+    return std_image(out, out_len, written, UTXO_STD_HTLC, params, sizeof params);
 }
 
 int utxo_std_rsa_image(uint8_t *out, size_t out_len, size_t *written,
                        const uint8_t n[UTXO_RSA_BYTES])
 {
-    return std_image(out, out_len, written, n ? STDPRED_RSA : -1, n, UTXO_RSA_BYTES);
+    return std_image(out, out_len, written, n ? UTXO_STD_RSA : -1, n, UTXO_RSA_BYTES);
 }
 
 void utxo_std_secret_hash(uint8_t out[UTXO_HASH_BYTES], const uint8_t *secret, size_t len)
@@ -171,42 +171,22 @@ int utxo_std_identify(int *kind, uint8_t *params, size_t params_len, size_t *par
     return UTXO_ERR_NOT_STANDARD;
 }
 
-/* Host-call cost of BLAKE2b over len bytes (docs/PREDICATES.md). */
-static uint64_t blake_cost(size_t len)
-{
-    return 124 + 96 * (((uint64_t)len + 127) / 128) + ((uint64_t)len + 7) / 8;
-}
-
-/*
- * Measured (tests/test_builder.c checks each against a real run): p2pk and
- * timelock 21.2 k cycles, a 2-of-3 multisig 41.3 k, RSA-2048 31.2 k, each
- * with 1024 for its one stack page (the consensus page charge,
- * UTXO_ABI_PAGE_CYCLES). Budgets add a fixed 4 k for that page and the
- * code around the host calls and round the signature cost up to 22 k; the
- * fee per 1024 cycles makes the margin cheap.
- */
-#define SIG_BUDGET 22528u
-#define BASE_BUDGET 4096u
-
+/* The row's budget (stdpred.h): base, signatures, hashes of the secret. */
 uint64_t utxo_std_budget(int kind, unsigned m, size_t secret_len)
 {
-    switch (kind) {
-    case UTXO_STD_P2PK:
-    case UTXO_STD_TIMELOCK:
-        return BASE_BUDGET + SIG_BUDGET;
-    case UTXO_STD_MULTISIG:
+    const stdpred_template *t = stdpred_get(kind);
+    uint64_t sigs;
+
+    if (t == NULL)
+        return 0;
+    sigs = t->sigs;
+    if (t->sigs == STDPRED_SIGS_M) {
         if (m == 0 || m > UTXO_STD_MULTISIG_MAX_KEYS)
             return 0;
-        return BASE_BUDGET + (uint64_t)SIG_BUDGET * m;
-    case UTXO_STD_HASHLOCK:
-        return BASE_BUDGET + 2 * blake_cost(secret_len);
-    case UTXO_STD_HTLC:
-        return BASE_BUDGET + SIG_BUDGET + 2 * blake_cost(secret_len);
-    case UTXO_STD_RSA:
-        return 40960;
-    default:
-        return 0;
+        sigs = m;
     }
+    return t->budget_base + sigs * STDPRED_SIG_CYCLES +
+           t->secret_hashes * stdpred_blake_cost(secret_len);
 }
 
 int utxo_std_multisig_args(uint8_t *out, size_t out_len, size_t *written, uint32_t present,
@@ -299,7 +279,7 @@ int utxo_std_rsa_sign(uint8_t sig[UTXO_RSA_BYTES], const uint8_t sighash[UTXO_HA
         return UTXO_ERR_ARG;
     memset(sig, 0, UTXO_RSA_BYTES);
     if (sighash == NULL || n == NULL || d == NULL ||
-        stdpred_check_params(STDPRED_RSA, n, UTXO_RSA_BYTES) != UTXO_OK)
+        stdpred_check_params(UTXO_STD_RSA, n, UTXO_RSA_BYTES) != UTXO_OK)
         return UTXO_ERR_ARG;
     em[0] = 0;
     em[1] = 1;
