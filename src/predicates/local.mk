@@ -10,6 +10,7 @@ libutxo_core_la_SOURCES += src/predicates/image.c src/predicates/cache.c \
 	src/predicates/hostcall.c src/predicates/predicate.c \
 	src/predicates/stdpred.c src/predicates/stdpred.h src/predicates/stdwit.c
 noinst_HEADERS += src/predicates/std/templates.h
+utxoinclude_HEADERS += include/utxo/standard.h
 
 # The SDK and the standard predicates. Their canonical images are committed
 # (src/predicates/std/*.img, embedded by std/templates.h) so that building

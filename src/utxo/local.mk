@@ -13,14 +13,8 @@ utxoinclude_HEADERS += include/utxo/blockfile.h
 noinst_HEADERS += src/utxo/clock.h src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h src/utxo/splitmix.h
 utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h include/utxo/validate.h
 
-# wallet: keys, addresses, transaction builder (the standard predicates
-# from C, utxo/standard.h, are src/predicates/stdwit.c)
-# (docs/WALLET.md)
-libutxo_core_la_SOURCES += \
-	src/utxo/keys.c \
-	src/utxo/address.c \
-	src/utxo/builder.c \
-	src/utxo/builder_sign.c
-utxoinclude_HEADERS += include/utxo/keys.h include/utxo/standard.h include/utxo/builder.h
-noinst_HEADERS += src/utxo/builder_int.h
-# end wallet
+# keys: Ed25519 key derivation and sighash signatures (docs/WALLET.md); the
+# standard predicates from C are src/predicates, addresses and the
+# transaction builder src/wallet
+libutxo_core_la_SOURCES += src/utxo/keys.c
+utxoinclude_HEADERS += include/utxo/keys.h

@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "utxo/builder_int.h"
+#include "wallet/builder_int.h"
+#include "predicates/stdpred.h"
 #include "utxo/codec.h"
 
 void bld_bin_clear(bin *x)
@@ -87,13 +88,13 @@ uint64_t utxo_dust_threshold(const utxo_params *p)
 /* Plans a standard input from its kind and mode; false when it cannot be. */
 static bool bin_plan(bin *x)
 {
+    const stdpred_template *t = stdpred_get(x->kind);
+
     if (x->planned)
         return true;
+    if (t == NULL)
+        return false;
     switch (x->kind) {
-    case UTXO_STD_P2PK:
-    case UTXO_STD_TIMELOCK:
-        x->args_len = UTXO_SIG_BYTES;
-        break;
     case UTXO_STD_MULTISIG:
         x->args_len = 4 + UTXO_SIG_BYTES * x->m;
         break;
@@ -110,11 +111,9 @@ static bool bin_plan(bin *x)
         else
             return false;
         break;
-    case UTXO_STD_RSA:
-        x->args_len = UTXO_RSA_BYTES;
+    default: /* p2pk, timelock, rsa: the table's fixed argument length */
+        x->args_len = t->args_len;
         break;
-    default:
-        return false;
     }
     x->budget = utxo_std_budget(x->kind, x->m, x->secret_len);
     x->planned = true;

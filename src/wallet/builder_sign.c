@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "utxo/builder_int.h"
+#include "wallet/builder_int.h"
 #include "utxo/codec.h"
 
 /* The key slots of x that pk matches (bit i = key i). */
