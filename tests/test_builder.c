@@ -1,6 +1,6 @@
 /*
  * test_builder.c — standard predicates from C and the transaction builder
- * (src/utxo/stdwit.c, builder.c): instance images and their recognition,
+ * (src/predicates/stdwit.c, src/wallet/builder.c): instance images and their recognition,
  * the exact fee (size and cycle price of the final transaction) under two
  * fee schedules, change and the dust threshold on both sides of the
  * boundary, overflow and insufficient funds, coin selection order, signed
