@@ -1,5 +1,6 @@
 # src/sqlstore — the SQLite store of the full (bridge) node; see docs/STORE.md.
 libutxo_core_la_SOURCES += \
+	src/sqlstore/sql.c \
 	src/sqlstore/store.c \
 	src/sqlstore/nodes.c \
 	src/sqlstore/apply.c \

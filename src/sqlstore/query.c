@@ -9,62 +9,6 @@
 #include <string.h>
 #include "sqlstore/store_int.h"
 
-int store_block_load(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
-                     size_t *len, uint64_t *leaf_count)
-{
-    sqlite3_stmt *q = store_stmt(s, ST_BLOCK_GET);
-    uint8_t *buf = NULL;
-    size_t hl, bl, off = 0;
-    int sc, rc = UTXO_OK;
-
-    if (out)
-        *out = NULL;
-    if (bytes)
-        *bytes = NULL;
-    if (len)
-        *len = 0;
-    sqlite3_bind_int64(q, 1, height);
-    sc = sqlite3_step(q);
-    if (sc == SQLITE_DONE) {
-        rc = store_fail(s, UTXO_ERR_STORE_HEIGHT, "the store holds no block at height %u", height);
-        goto done;
-    }
-    if (sc != SQLITE_ROW) {
-        rc = store_sql_fail(s, "read block");
-        goto done;
-    }
-    hl = (size_t)sqlite3_column_bytes(q, 0);
-    bl = (size_t)sqlite3_column_bytes(q, 1);
-    if (hl != UTXO_HEADER_BYTES || bl > UTXO_CAP_BLOCK_BYTES) {
-        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block row %u malformed", height);
-        goto done;
-    }
-    if ((buf = malloc(hl + bl)) == NULL) {
-        rc = UTXO_ERR_NOMEM;
-        goto done;
-    }
-    memcpy(buf, sqlite3_column_blob(q, 0), hl);
-    if (bl)
-        memcpy(buf + hl, sqlite3_column_blob(q, 1), bl);
-    if (leaf_count)
-        *leaf_count = (uint64_t)sqlite3_column_int64(q, 2);
-    if (out != NULL && (rc = utxo_block_from_bytes(out, buf, hl + bl, &s->params, &off)) != UTXO_OK) {
-        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "block %u does not decode (offset %zu: %s)",
-                        height, off, utxo_strerror(rc));
-        goto done;
-    }
-    if (bytes) {
-        *bytes = buf;
-        buf = NULL;
-        if (len)
-            *len = hl + bl;
-    }
-done:
-    sqlite3_reset(q);
-    free(buf);
-    return rc;
-}
-
 int utxo_store_get_block(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
                          size_t *len)
 {

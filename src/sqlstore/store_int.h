@@ -114,6 +114,8 @@ struct utxo_store {
 /* Monotonic clock in nanoseconds. */
 uint64_t store_now_ns(void);
 
+/* ---- errors and statements (sql.c, below every other file) ------------ */
+
 /* Records a failure: formats the message into s->msg and returns rc. */
 int store_fail(utxo_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Maps the last SQLite error to a code (BUSY, SQL, NOMEM, IO) with a
@@ -129,6 +131,8 @@ const char *store_errno_text(int e);
 sqlite3_stmt *store_stmt(utxo_store *s, enum store_stmt st);
 /* Runs a statement that returns no row (reset after). */
 int store_exec_stmt(utxo_store *s, enum store_stmt st, const char *what);
+
+/* ---- transactions and metadata (store.c) -------------------------------- */
 
 /* Before a write: when another connection committed since the in-memory
  * mirrors (meta, node cache, forest) were read, reads them again. */
@@ -146,6 +150,7 @@ int store_meta_save(utxo_store *s);
 /* Reads the meta row into s->meta. */
 int store_meta_load(utxo_store *s);
 
+/* Outpoint keys (sql.c). */
 void store_outpoint_key(uint8_t key[STORE_OUTPOINT_KEY_BYTES], const utxo_outpoint *op);
 void store_outpoint_from_key(utxo_outpoint *op, const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
 
@@ -181,7 +186,7 @@ int store_undo_encode(const store_spent *e, size_t n, uint8_t **out, size_t *len
  * into buf. */
 int store_undo_decode(const uint8_t *buf, size_t len, store_spent **e, size_t *n);
 
-/* Reads a stored block (header + body) as a decoded block; leaf_count and
+/* (sql.c) Reads a stored block (header + body) as a decoded block; leaf_count and
  * n_txs (may be NULL) receive the columns of the same row. */
 int store_block_load(utxo_store *s, uint32_t height, utxo_block **out, uint8_t **bytes,
                      size_t *len, uint64_t *leaf_count);
