@@ -291,7 +291,7 @@ EXTRA_DIST += tests/wallet_cli.sh
 check_PROGRAMS += examples/wallet_example
 TESTS += examples/wallet_example
 examples_wallet_example_SOURCES = examples/wallet_example.c
-examples_wallet_example_CPPFLAGS = -I$(top_srcdir)/include
+examples_wallet_example_CPPFLAGS = -I$(top_srcdir)/include -I$(top_builddir)/include
 examples_wallet_example_CFLAGS = -std=c11 $(WARN_CFLAGS) $(INSTRUMENT_CFLAGS)
 examples_wallet_example_LDADD = libutxo.la
 installcheck-local: installcheck-wallet-example

@@ -25,6 +25,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -759,21 +760,315 @@ START_TEST(synced_history)
 }
 END_TEST
 
+
+/* ---- the library entry points, the file mode --------------------------------- */
+
+static void *init_thread(void *arg)
+{
+    *(int *)arg = utxo_init();
+    return NULL;
+}
+
+START_TEST(version_and_init)
+{
+    char v[32];
+    pthread_t th[4];
+    int rc[4] = {-1, -1, -1, -1};
+
+    snprintf(v, sizeof v, "%d.%d.%d", UTXO_VERSION_MAJOR, UTXO_VERSION_MINOR, UTXO_VERSION_PATCH);
+    ck_assert_str_eq(v, UTXO_VERSION_STRING);
+    ck_assert_str_eq(utxo_version(), UTXO_VERSION_STRING);
+    ck_assert_int_eq(UTXO_VERSION_NUMBER,
+                     UTXO_VERSION_MAJOR * 10000 + UTXO_VERSION_MINOR * 100 + UTXO_VERSION_PATCH);
+    /* from several threads at once, and again: always the same success */
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, init_thread, &rc[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_eq(rc[i], UTXO_OK);
+    }
+    ck_assert_int_eq(utxo_init(), UTXO_OK);
+}
+END_TEST
+
+/* The wallet file (and its WAL) is 0600 whatever the umask. */
+START_TEST(file_mode)
+{
+    static const mode_t masks[] = {0, 022, 0277};
+    utxo_params p;
+
+    utxo_params_default(&p);
+    for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+        char path[128], wal[160], name[32];
+        utxo_wallet *w = NULL;
+        struct stat sb;
+        mode_t old;
+
+        snprintf(name, sizeof name, "mode%zu.wallet", i);
+        path_in(path, sizeof path, name);
+        old = umask(masks[i]);
+        ck_assert_int_eq(utxo_wallet_create(&w, path, &p, "m", NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_new_key(w, NULL, NULL), UTXO_OK);
+        umask(old);
+        ck_assert_int_eq(stat(path, &sb), 0);
+        ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        if (stat(wal, &sb) == 0)
+            ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+        utxo_wallet_close(w);
+        /* an existing file is refused and left alone */
+        ck_assert_int_eq(utxo_wallet_create(&w, path, &p, "m", NULL), UTXO_ERR_WALLET_EXISTS);
+        ck_assert_ptr_null(w);
+        ck_assert(exists(path));
+    }
+    {
+        utxo_wallet *w = NULL;
+        ck_assert_int_eq(utxo_wallet_create(&w, "/dev/null/x.wallet", &p, "m", NULL), UTXO_ERR_IO);
+        ck_assert_ptr_null(w);
+    }
+}
+END_TEST
+
+/* ---- seed, chain binding, rescans, several recipients, reservations --------- */
+
+/* The p2pk id of key k of w. */
+static void key_id(utxo_wallet *w, uint32_t k, uint8_t id[32])
+{
+    char addr[UTXO_ADDRESS_LEN + 1];
+
+    ck_assert_int_eq(utxo_wallet_address(w, k, addr, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_address_decode(id, addr), UTXO_OK);
+}
+
+/* A fresh wallet of master restored over blocks[0..n) with gap limit gap:
+ * returns it open (unlocked). */
+static utxo_wallet *restore_scan(const char *name, const utxo_params *p, const uint8_t *master,
+                                 uint32_t gap, utxo_block **blocks, utxo_bundle **bundles,
+                                 size_t n, uint32_t *n_keys)
+{
+    char path[128];
+    utxo_wallet *w = NULL;
+    utxo_verdict v;
+
+    path_in(path, sizeof path, name);
+    ck_assert_int_eq(utxo_wallet_create(&w, path, p, "r", master), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_rescan_begin(w, gap), UTXO_OK);
+    ck_assert_uint_eq(utxo_wallet_key_count(w), gap);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(utxo_wallet_apply_block(w, blocks[i], bundles[i], &v) == UTXO_OK, "%s",
+                      utxo_wallet_errmsg(w));
+    ck_assert_int_eq(utxo_wallet_rescan_end(w, n_keys), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_rescan_end(w, NULL), UTXO_ERR_ARG);
+    return w;
+}
+
+START_TEST(seed_rescan_send_many)
+{
+    static const uint8_t hello[] = "hello, wallet";
+    uint8_t seq_seed[32], seq_sk[64], master[32], got[32], id[32], txid[32], buf[64];
+    char pa[128], pd[128];
+    utxo_params p, p0;
+    bp_chain *chain = NULL;
+    utxo_wallet *A = NULL, *D = NULL, *B, *C, *ro = NULL;
+    utxo_block *blocks[2] = {NULL};
+    utxo_bundle *bundles[2] = {NULL};
+    utxo_wallet_coin coins[16];
+    utxo_wallet_payment pays[4];
+    utxo_verdict v;
+    utxo_tx *cb, *ta = NULL, *tb = NULL;
+    uint64_t bal = 0, bal_b = 0, n = 0, pv = 0, pn = 0, fee = 0;
+    uint32_t nk = 0;
+    size_t total = 0, wr = 0;
+
+    utxo_params_default(&p0);
+    p = p0;
+    memset(seq_seed, 0x3c, sizeof seq_seed);
+    crypto_sign_seed_keypair(p.sequencer_pk, seq_sk, seq_seed);
+    utxo_params_chain_id(&p);
+    ck_assert_int_eq(bp_chain_new(&chain, &p, seq_sk), UTXO_OK);
+
+    /* A: the original wallet, 61 keys */
+    memset(master, 0xab, sizeof master);
+    path_in(pa, sizeof pa, "orig.wallet");
+    ck_assert_int_eq(utxo_wallet_create(&A, pa, &p, PASS, master), UTXO_OK);
+    for (int k = 0; k < 61; k++)
+        ck_assert_int_eq(utxo_wallet_new_key(A, NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_seed(A, got), UTXO_OK);
+    ck_assert_mem_eq(got, master, 32);
+
+    /* D: made before its chain existed (default parameters), then moved */
+    path_in(pd, sizeof pd, "early.wallet");
+    ck_assert_int_eq(utxo_wallet_create(&D, pd, &p0, PASS, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_new_key(D, NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_set_chain(D, &p), UTXO_OK);
+
+    /* genesis pays A's keys 15 (with a datum), 35 and 60, and D */
+    blocks[0] = utxo_block_new();
+    cb = utxo_tx_new();
+    key_id(A, 15, id);
+    ck_assert_int_eq(utxo_tx_add_output(cb, 2000000, id, hello, sizeof hello), UTXO_OK);
+    key_id(A, 35, id);
+    ck_assert_int_eq(utxo_tx_add_output(cb, 3000000, id, NULL, 0), UTXO_OK);
+    key_id(A, 60, id); /* 24 unpaid keys above 35 */
+    ck_assert_int_eq(utxo_tx_add_output(cb, 400000, id, NULL, 0), UTXO_OK);
+    key_id(D, 0, id);
+    ck_assert_int_eq(utxo_tx_add_output(cb, 700000, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(blocks[0], cb), UTXO_OK);
+    ck_assert_int_eq(bp_chain_seal(chain, blocks[0], &bundles[0], NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_apply_block(A, blocks[0], bundles[0], &v), UTXO_OK);
+    ck_assert_msg(utxo_wallet_apply_block(D, blocks[0], bundles[0], &v) == UTXO_OK, "%s",
+                  utxo_wallet_errmsg(D));
+    ck_assert_int_eq(utxo_wallet_balance(D, &bal, NULL), UTXO_OK);
+    ck_assert_uint_eq(bal, 700000);
+    ck_assert_int_eq(utxo_wallet_set_chain(D, &p0), UTXO_ERR_WALLET_CHAIN);
+    ck_assert_int_eq(utxo_wallet_balance(A, &bal, NULL), UTXO_OK);
+    ck_assert_uint_eq(bal, 5400000);
+
+    /* the coins expose their datum */
+    ck_assert_int_eq(utxo_wallet_coins(A, coins, 16, &total), UTXO_OK);
+    ck_assert_uint_eq(total, 3);
+    ck_assert_uint_eq(coins[0].key_index, 15);
+    ck_assert_uint_eq(coins[2].key_index, 60);
+    ck_assert_uint_eq(coins[0].datum_len, sizeof hello);
+    ck_assert_uint_eq(coins[1].datum_len, 0);
+    ck_assert_int_eq(utxo_wallet_coin_datum(A, &coins[0].outpoint, buf, sizeof buf, &wr), UTXO_OK);
+    ck_assert_uint_eq(wr, sizeof hello);
+    ck_assert_mem_eq(buf, hello, sizeof hello);
+    ck_assert_int_eq(utxo_wallet_coin_datum(A, &coins[0].outpoint, buf, 4, &wr), UTXO_ERR_TOO_LARGE);
+    ck_assert_uint_eq(wr, 0);
+    ck_assert_int_eq(utxo_wallet_coin_datum(A, &coins[1].outpoint, NULL, 0, &wr), UTXO_OK);
+    ck_assert_uint_eq(wr, 0);
+    {
+        utxo_outpoint none = coins[0].outpoint;
+        none.index = 99;
+        ck_assert_int_eq(utxo_wallet_coin_datum(A, &none, buf, sizeof buf, &wr), UTXO_ERR_ARG);
+    }
+
+    /* restored with the default gap (20): keys 15 and 35 (in one block: 35
+     * is found once 15 raised the window) but not 60 */
+    B = restore_scan("gap20.wallet", &p, master, UTXO_WALLET_GAP_DEFAULT, blocks, bundles, 1, &nk);
+    ck_assert_int_eq(utxo_wallet_balance(B, &bal_b, &n), UTXO_OK);
+    ck_assert_uint_eq(bal_b, 5000000);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(nk, 36); /* the keys derived ahead are gone again */
+    ck_assert_uint_eq(utxo_wallet_key_count(B), 36);
+    ck_assert_int_eq(utxo_wallet_verify(B), UTXO_OK);
+    utxo_wallet_close(B);
+    /* with gap 25 key 60 is found too: the same balance as the original */
+    C = restore_scan("gap25.wallet", &p, master, 25, blocks, bundles, 1, &nk);
+    ck_assert_int_eq(utxo_wallet_balance(C, &bal_b, &n), UTXO_OK);
+    ck_assert_uint_eq(bal_b, 5400000);
+    ck_assert_uint_eq(nk, 61);
+    {
+        char a1[UTXO_ADDRESS_LEN + 1], a2[UTXO_ADDRESS_LEN + 1];
+        ck_assert_int_eq(utxo_wallet_address(C, 60, a1, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_address(A, 60, a2, NULL), UTXO_OK);
+        ck_assert_str_eq(a1, a2);
+    }
+    utxo_wallet_close(C);
+    /* a rescan needs the passphrase; bad gaps are refused */
+    ck_assert_int_eq(utxo_wallet_open(&ro, pa, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_rescan_begin(ro, 20), UTXO_ERR_WATCH_ONLY);
+    ck_assert_int_eq(utxo_wallet_seed(ro, got), UTXO_ERR_WATCH_ONLY);
+    for (int i = 0; i < 32; i++)
+        ck_assert_uint_eq(got[i], 0);
+    utxo_wallet_close(ro);
+    ck_assert_int_eq(utxo_wallet_rescan_begin(A, 0), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_wallet_rescan_begin(A, UTXO_WALLET_GAP_MAX + 1), UTXO_ERR_ARG);
+
+    /* several recipients in one payment, built without reserving */
+    {
+        utxo_wallet_recipient to[2];
+        uint8_t id_d[32];
+        memset(to, 0, sizeof to);
+        key_id(D, 0, id_d);
+        memcpy(to[0].predicate_id, id_d, 32);
+        to[0].value = 250000;
+        to[0].datum = hello;
+        to[0].datum_len = 5;
+        memcpy(to[1].predicate_id, p.sequencer_pk, 32); /* any id */
+        to[1].value = 40000;
+        ck_assert_int_eq(utxo_wallet_send_many(A, to, 0, 0, &ta, &fee), UTXO_ERR_ARG);
+        ck_assert_int_eq(utxo_wallet_send_many(A, to, 2, 0x2, &ta, &fee), UTXO_ERR_ARG);
+        ck_assert_ptr_null(ta);
+        ck_assert_int_eq(utxo_wallet_send_many(A, to, 2, UTXO_WALLET_SEND_NO_RESERVE, &ta, &fee),
+                         UTXO_OK);
+        ck_assert_uint_ge(ta->n_outputs, 2);
+        ck_assert_mem_eq(ta->outputs[0].predicate_id, id_d, 32);
+        ck_assert_uint_eq(ta->outputs[0].value, 250000);
+        ck_assert_uint_eq(ta->outputs[0].datum_len, 5);
+        ck_assert_mem_eq(ta->outputs[0].datum, hello, 5);
+        ck_assert_uint_eq(ta->outputs[1].value, 40000);
+        ck_assert_uint_gt(fee, 0);
+        ck_assert_int_eq(utxo_wallet_pending(A, &pv, &pn), UTXO_OK);
+        ck_assert_uint_eq(pn, 0); /* nothing reserved yet */
+        /* built again unreserved: it picks the same coin */
+        ck_assert_int_eq(utxo_wallet_send_many(A, to, 1, UTXO_WALLET_SEND_NO_RESERVE, &tb, NULL),
+                         UTXO_OK);
+        ck_assert_mem_eq(&tb->inputs[0].prevout, &ta->inputs[0].prevout, sizeof(utxo_outpoint));
+    }
+    ck_assert_int_eq(utxo_wallet_reserve(A, ta), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_reserve(A, ta), UTXO_OK); /* again: harmless */
+    ck_assert_int_eq(utxo_wallet_pending(A, &pv, &pn), UTXO_OK);
+    ck_assert_uint_eq(pn, ta->n_inputs);
+    ck_assert_int_eq(utxo_wallet_reserve(A, tb), UTXO_ERR_WALLET_RESERVED);
+    ck_assert_int_eq(utxo_wallet_pending(A, NULL, &n), UTXO_OK);
+    ck_assert_uint_eq(n, pn); /* all or none */
+    ck_assert_int_eq(utxo_wallet_payments(A, pays, 4, &total), UTXO_OK);
+    ck_assert_uint_eq(total, 1);
+    utxo_tx_txid(ta, txid);
+    ck_assert_mem_eq(pays[0].txid, txid, 32);
+    ck_assert_uint_eq(pays[0].n_coins, ta->n_inputs);
+    ck_assert_uint_eq(pays[0].value, pv);
+    /* a transaction spending no coin of the wallet cannot be reserved */
+    ck_assert_int_eq(utxo_wallet_reserve(D, ta), UTXO_ERR_ARG);
+
+    /* the payment in block 1: reservations end, D receives the datum */
+    blocks[1] = utxo_block_new();
+    cb = utxo_tx_new();
+    ck_assert_int_eq(utxo_tx_add_output(cb, fee, p.sequencer_pk, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(blocks[1], cb), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(blocks[1], ta), UTXO_OK);
+    ck_assert_int_eq(bp_chain_seal(chain, blocks[1], &bundles[1], NULL, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_apply_block(A, blocks[1], bundles[1], &v), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_apply_block(D, blocks[1], bundles[1], &v), UTXO_OK);
+    ck_assert_int_eq(utxo_wallet_payments(A, pays, 4, &total), UTXO_OK);
+    ck_assert_uint_eq(total, 0);
+    ck_assert_int_eq(utxo_wallet_balance(D, &bal, NULL), UTXO_OK);
+    ck_assert_uint_eq(bal, 950000);
+    ck_assert_int_eq(utxo_wallet_coins(D, coins, 16, &total), UTXO_OK);
+    ck_assert_uint_eq(total, 2);
+    ck_assert_uint_eq(coins[1].datum_len, 5);
+
+    utxo_tx_free(tb);
+    for (int i = 0; i < 2; i++) {
+        utxo_block_free(blocks[i]); /* owns ta */
+        utxo_bundle_free(bundles[i]);
+    }
+    utxo_wallet_close(A);
+    utxo_wallet_close(D);
+    bp_chain_free(chain);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wallet");
     TCase *tc = tcase_create("wallet");
     int rc;
 
-    if (sodium_init() < 0)
+    if (utxo_init() != UTXO_OK)
         return 1;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_wallet.XXXXXX");
     if (mkdtemp(tmpdir) == NULL)
         return 1;
     tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, version_and_init);
+    tcase_add_test(tc, file_mode);
     tcase_add_test(tc, passphrase);
     tcase_add_test(tc, restore_from_master);
     tcase_add_test(tc, synced_history);
+    tcase_add_test(tc, seed_rescan_send_many);
     suite_add_tcase(s, tc);
     rc = run_suite(s);
     {

@@ -55,7 +55,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    if (sodium_init() < 0) {
+    if (utxo_init() != UTXO_OK) {
         errorf("libsodium failed to initialise");
         return EXIT_USAGE;
     }

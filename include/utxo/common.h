@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "utxo/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -128,6 +129,7 @@ enum utxo_err {
     UTXO_ERR_WALLET_CHAIN = 313,     /* block does not extend the wallet's tip or chain */
     UTXO_ERR_WATCH_ONLY = 314,       /* wallet opened without passphrase cannot sign */
     UTXO_ERR_WALLET_EXISTS = 315,    /* a file already exists where a wallet is to be created */
+    UTXO_ERR_WALLET_RESERVED = 316,  /* a coin is already reserved by another payment */
     /* mempool and sequencer (350..369) */
     UTXO_ERR_MP_CONFLICT = 350,      /* an input's outpoint is already spent by a mempool transaction */
     UTXO_ERR_MP_DUPLICATE = 351,     /* the transaction is already in the mempool */
@@ -141,8 +143,24 @@ enum utxo_err {
  */
 const char *utxo_strerror(int err);
 
-/** The library version as "MAJOR.MINOR.PATCH"; static storage. */
+/**
+ * The version of the library the program runs with, "MAJOR.MINOR.PATCH"
+ * (static storage); UTXO_VERSION_STRING (utxo/version.h) is the version of
+ * the headers it was compiled against.
+ */
 const char *utxo_version(void);
+
+/**
+ * Initialises the library: call it once before any other function (from
+ * any thread; calling it again, or from several threads at once, is
+ * harmless and returns the first call's result). It initialises libsodium
+ * (sodium_init: the random generator and the fastest implementations for
+ * this CPU). Returns UTXO_OK, or UTXO_ERR_INTERNAL when libsodium cannot
+ * initialise (no usable random source): the library must then not be used.
+ * Functions that need randomness call it themselves, so forgetting it is
+ * not a security hole, but it is the documented entry point.
+ */
+UTXO_WARN_UNUSED int utxo_init(void);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,11 @@ extern "C" {
 /** The wallet file's schema version. */
 #define UTXO_WALLET_SCHEMA_VERSION 1u
 
+/** The gap limit wallets scan with by default (BIP-44's), and the largest
+ * one utxo_wallet_rescan_begin accepts. */
+#define UTXO_WALLET_GAP_DEFAULT 20u
+#define UTXO_WALLET_GAP_MAX 100000u
+
 typedef struct utxo_wallet utxo_wallet;
 
 /**
@@ -50,8 +55,13 @@ typedef struct utxo_wallet utxo_wallet;
  * master: the 32-byte master seed to restore from a backup, or NULL for a
  * fresh random one. The new wallet is open and unlocked (*out). It starts
  * before the chain's genesis block and holds no key yet (utxo_wallet_new_key).
- * Errors: UTXO_ERR_ARG, UTXO_ERR_WALLET_EXISTS, UTXO_ERR_WALLET_DB,
- * UTXO_ERR_NOMEM; *out is NULL and no file is left behind.
+ * The file is created with mode 0600 whatever the process umask (its -wal
+ * and -shm files follow it). To restore the wallet of a seed, create it
+ * with the seed, then apply the chain's blocks inside a rescan
+ * (utxo_wallet_rescan_begin).
+ * Errors: UTXO_ERR_ARG, UTXO_ERR_WALLET_EXISTS, UTXO_ERR_IO (cannot create
+ * the file), UTXO_ERR_WALLET_DB, UTXO_ERR_NOMEM; *out is NULL and no file
+ * is left behind.
  */
 UTXO_WARN_UNUSED int utxo_wallet_create(utxo_wallet **out, const char *path, const utxo_params *p,
                                         const char *passphrase,
@@ -84,6 +94,22 @@ bool utxo_wallet_unlocked(const utxo_wallet *w);
  */
 int utxo_wallet_set_passphrase(utxo_wallet *w, const char *passphrase);
 
+/**
+ * Copies the 32-byte master seed into master (caller-owned; wipe it with
+ * sodium_memzero when done): the backup from which utxo_wallet_create
+ * restores every key. Anyone who has it can spend the wallet's coins.
+ * UTXO_ERR_WATCH_ONLY without the passphrase (master is zeroed).
+ */
+UTXO_WARN_UNUSED int utxo_wallet_seed(const utxo_wallet *w, uint8_t master[UTXO_SEED_BYTES]);
+
+/**
+ * Moves a wallet that has not applied any block yet (next height 0) to
+ * the chain p: for a wallet created before its chain, e.g. to learn the
+ * address a new chain's genesis allocates to (`utxo genesis --alloc`).
+ * Keys stay. UTXO_ERR_WALLET_CHAIN once a block was applied.
+ */
+int utxo_wallet_set_chain(utxo_wallet *w, const utxo_params *p);
+
 /* ---- keys and addresses ------------------------------------------------- */
 
 /**
@@ -95,6 +121,28 @@ int utxo_wallet_set_passphrase(utxo_wallet *w, const char *passphrase);
 int utxo_wallet_new_key(utxo_wallet *w, uint32_t *index, uint8_t pk[UTXO_PUBKEY_BYTES]);
 /** Number of keys derived so far. */
 uint32_t utxo_wallet_key_count(const utxo_wallet *w);
+
+/**
+ * Starts a rescan with gap limit `gap` (1..UTXO_WALLET_GAP_MAX;
+ * UTXO_WALLET_GAP_DEFAULT is what BIP-44 wallets use): the wallet derives
+ * keys so that `gap` keys beyond the highest one paid so far are watched,
+ * and while the rescan runs, before each block it applies, derives more
+ * whenever the block pays one of the last `gap` keys (repeatedly, so a
+ * block paying keys k and k + gap + 1 finds both). A restored wallet thus
+ * finds every key the original used as long as it never left more than
+ * `gap` consecutive keys unpaid. Needs an unlocked wallet
+ * (UTXO_ERR_WATCH_ONLY). The rescan belongs to this handle.
+ */
+int utxo_wallet_rescan_begin(utxo_wallet *w, uint32_t gap);
+
+/**
+ * Ends the rescan: the keys it derived ahead that were never paid are
+ * removed again, so the next address (utxo_wallet_new_key) follows the last
+ * used one. *n_keys (may be NULL) receives the number of keys kept (at
+ * least 1, and never fewer than the wallet had before the rescan).
+ * UTXO_ERR_ARG when no rescan runs on w.
+ */
+int utxo_wallet_rescan_end(utxo_wallet *w, uint32_t *n_keys);
 /**
  * The address (utxo/keys.h) and, when pk is not NULL, the public key of key
  * `index`. UTXO_ERR_ARG for an index not yet derived.
@@ -149,6 +197,7 @@ typedef struct utxo_wallet_coin {
     uint32_t height;     /* block that created it */
     uint64_t position;   /* accumulator leaf position */
     uint32_t key_index;  /* the key that spends it */
+    uint32_t datum_len;  /* bytes of its datum (utxo_wallet_coin_datum) */
 } utxo_wallet_coin;
 
 /**
@@ -172,6 +221,29 @@ int utxo_wallet_pending(utxo_wallet *w, uint64_t *value, uint64_t *n_coins);
  * coins were spent by a block since).
  */
 int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES]);
+
+/* A payment made by the wallet that no applied block has included yet. */
+typedef struct utxo_wallet_payment {
+    uint8_t txid[UTXO_HASH_BYTES];
+    uint64_t value;      /* value of the wallet's coins it spends */
+    uint32_t n_coins;    /* how many coins it reserves */
+} utxo_wallet_payment;
+
+/**
+ * The pending payments (those holding reservations), in the order of
+ * their first reserved coin's leaf position: as utxo_wallet_coins.
+ */
+int utxo_wallet_payments(utxo_wallet *w, utxo_wallet_payment *out, size_t n, size_t *total);
+
+/**
+ * The datum of the wallet's unspent coin op (as the output carried it):
+ * into out (caller-owned, out_len bytes; the coin's datum_len, at most the
+ * chain's max_datum_bytes, suffices), *written gets its length.
+ * UTXO_ERR_TOO_LARGE when out_len is too small, UTXO_ERR_ARG when op is not
+ * one of the wallet's unspent coins.
+ */
+int utxo_wallet_coin_datum(utxo_wallet *w, const utxo_outpoint *op, uint8_t *out, size_t out_len,
+                           size_t *written);
 
 /**
  * The unspent coins in leaf-position order: writes min(n, total) entries to
@@ -209,6 +281,41 @@ int utxo_wallet_verify(utxo_wallet *w);
 
 /* ---- payments --------------------------------------------------------------- */
 
+/* One output of a payment. */
+typedef struct utxo_wallet_recipient {
+    uint8_t predicate_id[UTXO_HASH_BYTES]; /* what it pays to (utxo_address_decode) */
+    uint64_t value;
+    const uint8_t *datum;                  /* may be NULL when datum_len is 0 */
+    uint32_t datum_len;
+} utxo_wallet_recipient;
+
+/** utxo_wallet_send_many flag: do not reserve the coins (utxo_wallet_reserve
+ * does, once the caller has stored or broadcast the transaction). */
+#define UTXO_WALLET_SEND_NO_RESERVE 0x1u
+/** Every flag utxo_wallet_send_many knows; others are UTXO_ERR_ARG. */
+#define UTXO_WALLET_SEND_FLAGS 0x1u
+
+/**
+ * Builds, signs and checks one transaction paying each of the n recipients
+ * (in that order; change, if any, comes last), as utxo_wallet_send. With
+ * UTXO_WALLET_SEND_NO_RESERVE nothing is reserved: a caller that writes
+ * the transaction somewhere first calls utxo_wallet_reserve only once that
+ * succeeded, so a failed write leaves the coins free. (The change key, when
+ * change is paid, is derived either way: an unused key is harmless.)
+ * Errors: as utxo_wallet_send; UTXO_ERR_ARG for n 0, unknown flags or a
+ * NULL datum with a length.
+ */
+int utxo_wallet_send_many(utxo_wallet *w, const utxo_wallet_recipient *to, size_t n,
+                          uint32_t flags, utxo_tx **out, uint64_t *fee);
+
+/**
+ * Reserves the wallet's coins that tx spends for it (utxo_wallet_pending),
+ * in one SQL transaction: all or none. Reserving the same payment again is
+ * harmless. UTXO_ERR_ARG when an input is not an unspent coin of the
+ * wallet; UTXO_ERR_WALLET_RESERVED when another payment holds one of them.
+ */
+int utxo_wallet_reserve(utxo_wallet *w, const utxo_tx *tx);
+
 /**
  * Builds, signs and checks a payment of `amount` to predicate id `to`,
  * selecting from the wallet's coins (utxo/builder.h rules), with change to
@@ -222,6 +329,18 @@ int utxo_wallet_verify(utxo_wallet *w);
  */
 int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t amount,
                      utxo_tx **out, uint64_t *fee);
+
+/*
+ * Example: pay two recipients, store the transaction, then reserve.
+ *
+ *     utxo_wallet_recipient to[2] = {{.value = 250000}, {.value = 40000}};
+ *     memcpy(to[0].predicate_id, id_a, UTXO_HASH_BYTES);
+ *     memcpy(to[1].predicate_id, id_b, UTXO_HASH_BYTES);
+ *     rc = utxo_wallet_send_many(w, to, 2, UTXO_WALLET_SEND_NO_RESERVE, &tx, &fee);
+ *     if (rc == UTXO_OK && store(tx) == 0)
+ *         rc = utxo_wallet_reserve(w, tx);
+ *     utxo_tx_free(tx);
+ */
 
 #ifdef __cplusplus
 }

@@ -103,6 +103,7 @@ static const struct msg messages[] = {
     {UTXO_ERR_WALLET_CHAIN, "block does not extend the wallet's chain"},
     {UTXO_ERR_WATCH_ONLY, "wallet opened without its passphrase cannot sign"},
     {UTXO_ERR_WALLET_EXISTS, "file already exists"},
+    {UTXO_ERR_WALLET_RESERVED, "coin already reserved by another payment"},
     /* mempool and sequencer: 350..369 */
     {UTXO_ERR_MP_CONFLICT, "output already spent by a transaction in the mempool"},
     {UTXO_ERR_MP_DUPLICATE, "transaction already in the mempool"},
@@ -116,9 +117,4 @@ const char *utxo_strerror(int err)
         if (messages[i].code == err)
             return messages[i].text;
     return "unknown error";
-}
-
-const char *utxo_version(void)
-{
-    return PACKAGE_VERSION;
 }

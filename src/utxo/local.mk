@@ -2,6 +2,7 @@
 libutxo_core_la_SOURCES += \
 	src/utxo/codec.c \
 	src/utxo/error.c \
+	src/utxo/version.c \
 	src/utxo/params.c \
 	src/utxo/tx.c \
 	src/utxo/block.c \

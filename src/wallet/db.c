@@ -9,11 +9,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include "wallet/wallet_int.h"
 #include "utxo/codec.h"
@@ -263,6 +265,7 @@ static int load_keys(utxo_wallet *w)
     uint32_t n = 0;
     int s, rc = UTXO_OK;
 
+    w->n_keys = 0;
     if (sqlite3_prepare_v2(w->db, "SELECT idx, predicate_id FROM keys ORDER BY idx", -1, &st,
                            NULL) != SQLITE_OK)
         return wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "no key table: %s", sqlite3_errmsg(w->db));
@@ -440,7 +443,7 @@ int utxo_wallet_open(utxo_wallet **out, const char *path, const char *passphrase
         *out = NULL;
     if (out == NULL || path == NULL)
         return UTXO_ERR_ARG;
-    if (sodium_init() < 0)
+    if (utxo_init() != UTXO_OK)
         return UTXO_ERR_INTERNAL;
     if (access(path, F_OK) != 0)
         return UTXO_ERR_IO;
@@ -477,6 +480,28 @@ static void remove_files(const char *path)
         unlink(aux);
 }
 
+/* Creates path as an empty file of mode 0600 whatever the umask (the
+ * wallet holds the encrypted seed and a history that is nobody else's
+ * business); SQLite then opens it as an empty database and gives its -wal
+ * and -shm files the same mode. UTXO_ERR_WALLET_EXISTS when path exists. */
+static int create_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR);
+
+    if (fd < 0)
+        return errno == EEXIST ? UTXO_ERR_WALLET_EXISTS : UTXO_ERR_IO;
+    if (fchmod(fd, S_IRUSR | S_IWUSR) != 0) { /* a umask may have removed bits */
+        close(fd);
+        unlink(path);
+        return UTXO_ERR_IO;
+    }
+    if (close(fd) != 0) {
+        unlink(path);
+        return UTXO_ERR_IO;
+    }
+    return UTXO_OK;
+}
+
 int utxo_wallet_create(utxo_wallet **out, const char *path, const utxo_params *p,
                        const char *passphrase, const uint8_t master[UTXO_SEED_BYTES])
 {
@@ -492,10 +517,11 @@ int utxo_wallet_create(utxo_wallet **out, const char *path, const utxo_params *p
         *out = NULL;
     if (out == NULL || path == NULL || p == NULL || passphrase == NULL)
         return UTXO_ERR_ARG;
-    if (sodium_init() < 0)
+    if (utxo_init() != UTXO_OK)
         return UTXO_ERR_INTERNAL;
-    if (access(path, F_OK) == 0)
-        return UTXO_ERR_WALLET_EXISTS;
+    if ((rc = create_private(path)) != UTXO_OK)
+        return rc;
+    made = true;
     if ((w = wallet_alloc()) == NULL || (w->master = sodium_malloc(UTXO_SEED_BYTES)) == NULL) {
         rc = UTXO_ERR_NOMEM;
         goto fail;
@@ -508,10 +534,8 @@ int utxo_wallet_create(utxo_wallet **out, const char *path, const utxo_params *p
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         rc = wdb_sqlfail(w, "creating the wallet");
-        made = access(path, F_OK) == 0;
         goto fail;
     }
-    made = true;
     sqlite3_busy_timeout(w->db, 5000);
     if ((rc = wdb_exec(w, "PRAGMA journal_mode = WAL")) != UTXO_OK ||
         (rc = wdb_exec(w, "PRAGMA synchronous = FULL")) != UTXO_OK ||
@@ -665,5 +689,160 @@ int utxo_wallet_address(const utxo_wallet *w, uint32_t index, char out[UTXO_ADDR
         rc = UTXO_ERR_WALLET_DB;
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the seed, the chain, rescans ------------------------------------------------ */
+
+int utxo_wallet_seed(const utxo_wallet *w, uint8_t master[UTXO_SEED_BYTES])
+{
+    if (master)
+        sodium_memzero(master, UTXO_SEED_BYTES);
+    if (w == NULL || master == NULL)
+        return UTXO_ERR_ARG;
+    if (w->master == NULL)
+        return UTXO_ERR_WATCH_ONLY;
+    memcpy(master, w->master, UTXO_SEED_BYTES);
+    return UTXO_OK;
+}
+
+int utxo_wallet_set_chain(utxo_wallet *w, const utxo_params *p)
+{
+    uint8_t pbytes[UTXO_PARAMS_BYTES], state[UTXO_VALIDATOR_STATE_MAX_BYTES];
+    utxo_validator *v0 = NULL;
+    size_t sl = 0;
+    int rc;
+
+    if (w == NULL || p == NULL)
+        return UTXO_ERR_ARG;
+    w->msg[0] = '\0';
+    if (utxo_validator_next_height(w->val) != 0)
+        return wdb_fail(w, UTXO_ERR_WALLET_CHAIN,
+                        "the wallet has applied blocks of its chain already (next height %u)",
+                        utxo_validator_next_height(w->val));
+    if ((v0 = utxo_validator_new(p, 1)) == NULL)
+        return UTXO_ERR_NOMEM;
+    utxo_params_to_bytes(pbytes, p);
+    if ((rc = utxo_validator_state_to_bytes(v0, state, sizeof state, &sl)) != UTXO_OK) {
+        utxo_validator_free(v0);
+        return rc;
+    }
+    utxo_validator_free(v0);
+    if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
+        return rc;
+    /* before genesis there is no coin, no proof target, no undo record:
+     * the parameters and the empty validator state are all there is */
+    if ((rc = wdb_check_fresh(w)) == UTXO_OK &&
+        (rc = wdb_meta_put(w, "params", pbytes, sizeof pbytes)) == UTXO_OK &&
+        (rc = wdb_meta_put(w, "state", state, sl)) == UTXO_OK)
+        rc = wdb_exec(w, "COMMIT");
+    if (rc != UTXO_OK) {
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    w->params = *p;
+    return wdb_reload(w);
+}
+
+/* Derives keys until there are `want` (one SQL transaction; on failure the
+ * keys are reloaded from the file, so memory and file agree). */
+static int derive_up_to(utxo_wallet *w, uint64_t want)
+{
+    int rc;
+
+    if (want > UINT32_MAX)
+        return wdb_fail(w, UTXO_ERR_TOO_LARGE, "rescan: key index beyond 2^32");
+    if (w->n_keys >= want)
+        return UTXO_OK;
+    if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
+        return rc;
+    while (rc == UTXO_OK && w->n_keys < want)
+        rc = utxo_wallet_new_key(w, NULL, NULL);
+    if (rc == UTXO_OK)
+        rc = wdb_exec(w, "COMMIT");
+    if (rc != UTXO_OK) {
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        (void)load_keys(w);
+    }
+    return rc;
+}
+
+int utxo_wallet_rescan_begin(utxo_wallet *w, uint32_t gap)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t paid = 0;
+    int rc;
+
+    if (w == NULL || gap == 0 || gap > UTXO_WALLET_GAP_MAX)
+        return UTXO_ERR_ARG;
+    w->msg[0] = '\0';
+    if (w->master == NULL)
+        return wdb_fail(w, UTXO_ERR_WATCH_ONLY, "a rescan derives keys: it needs the passphrase");
+    if (sqlite3_prepare_v2(w->db, "SELECT coalesce(max(key_idx) + 1, 0) FROM coins", -1, &st,
+                           NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "rescan");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        paid = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    w->gap = gap;
+    w->gap_base = w->n_keys;
+    w->gap_paid = (uint32_t)(paid < 0 ? 0 : paid > UINT32_MAX ? UINT32_MAX : paid);
+    if ((rc = derive_up_to(w, (uint64_t)w->gap_paid + gap)) != UTXO_OK)
+        w->gap = 0;
+    return rc;
+}
+
+int wdb_gap_extend(utxo_wallet *w, const utxo_block *b)
+{
+    bool more = true;
+    int rc = UTXO_OK;
+
+    if (w->gap == 0)
+        return UTXO_OK;
+    /* each round watches the keys the previous one derived: a block may pay
+     * key k and key k + gap + 1 (found only once k is known to be used) */
+    while (more && rc == UTXO_OK) {
+        uint32_t before = w->gap_paid;
+        for (uint32_t t = 0; t < b->n_txs; t++)
+            for (uint32_t o = 0; o < b->txs[t]->n_outputs; o++) {
+                int64_t k = wdb_find_id(w, b->txs[t]->outputs[o].predicate_id);
+                if (k >= 0 && (uint64_t)k + 1 > w->gap_paid)
+                    w->gap_paid = (uint32_t)k + 1;
+            }
+        more = w->gap_paid != before;
+        if (more)
+            rc = derive_up_to(w, (uint64_t)w->gap_paid + w->gap);
+    }
+    return rc;
+}
+
+int utxo_wallet_rescan_end(utxo_wallet *w, uint32_t *n_keys)
+{
+    uint32_t keep;
+    sqlite3_stmt *st = NULL;
+    int rc = UTXO_OK;
+
+    if (n_keys)
+        *n_keys = 0;
+    if (w == NULL)
+        return UTXO_ERR_ARG;
+    if (w->gap == 0)
+        return wdb_fail(w, UTXO_ERR_ARG, "no rescan is running");
+    /* the keys derived ahead and never paid go, so that the next address
+     * follows the last used one and a later restore finds it within the gap */
+    keep = w->gap_base > w->gap_paid ? w->gap_base : w->gap_paid;
+    if (keep == 0)
+        keep = 1;
+    w->gap = 0;
+    if (sqlite3_prepare_v2(w->db, "DELETE FROM keys WHERE idx >= ?1", -1, &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "ending the rescan");
+    sqlite3_bind_int64(st, 1, keep);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = wdb_sqlfail(w, "ending the rescan");
+    sqlite3_finalize(st);
+    if (rc == UTXO_OK)
+        rc = load_keys(w);
+    if (rc == UTXO_OK && n_keys)
+        *n_keys = w->n_keys;
     return rc;
 }

@@ -135,13 +135,14 @@ static void coin_row(sqlite3_stmt *st, void *out, size_t k)
     c->height = (uint32_t)sqlite3_column_int64(st, 4);
     c->position = (uint64_t)sqlite3_column_int64(st, 5);
     c->key_index = (uint32_t)sqlite3_column_int64(st, 6);
+    c->datum_len = (uint32_t)sqlite3_column_int64(st, 7);
 }
 
 int utxo_wallet_coins(utxo_wallet *w, utxo_wallet_coin *out, size_t n, size_t *total)
 {
     return list_rows(w,
-                     "SELECT txid, vout, value, predicate_id, height, position, key_idx"
-                     " FROM coins ORDER BY position",
+                     "SELECT txid, vout, value, predicate_id, height, position, key_idx,"
+                     " length(datum) FROM coins ORDER BY position",
                      "listing coins", coin_row, out, n, total);
 }
 
@@ -160,4 +161,57 @@ int utxo_wallet_history(utxo_wallet *w, utxo_wallet_event *out, size_t n, size_t
 {
     return list_rows(w, "SELECT height, txid, received, spent FROM history ORDER BY height, seq",
                      "listing history", event_row, out, n, total);
+}
+
+int utxo_wallet_coin_datum(utxo_wallet *w, const utxo_outpoint *op, uint8_t *out, size_t out_len,
+                           size_t *written)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = UTXO_OK, s;
+
+    if (written)
+        *written = 0;
+    if (w == NULL || op == NULL || written == NULL || (out == NULL && out_len > 0))
+        return UTXO_ERR_ARG;
+    if (sqlite3_prepare_v2(w->db, "SELECT datum FROM coins WHERE txid = ?1 AND vout = ?2", -1,
+                           &st, NULL) != SQLITE_OK)
+        return wdb_sqlfail(w, "reading a datum");
+    sqlite3_bind_blob(st, 1, op->txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, op->index);
+    if ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (n > out_len) {
+            rc = wdb_fail(w, UTXO_ERR_TOO_LARGE, "the datum has %zu bytes", n);
+        } else {
+            if (n > 0)
+                memcpy(out, sqlite3_column_blob(st, 0), n);
+            *written = n;
+        }
+    } else if (s == SQLITE_DONE) {
+        rc = wdb_fail(w, UTXO_ERR_ARG, "not a coin of the wallet");
+    } else {
+        rc = wdb_sqlfail(w, "reading a datum");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void payment_row(sqlite3_stmt *st, void *out, size_t k)
+{
+    utxo_wallet_payment *p = (utxo_wallet_payment *)out + k;
+
+    memset(p, 0, sizeof *p);
+    column_hash(st, 0, p->txid);
+    p->n_coins = (uint32_t)sqlite3_column_int64(st, 1);
+    p->value = (uint64_t)sqlite3_column_int64(st, 2);
+}
+
+int utxo_wallet_payments(utxo_wallet *w, utxo_wallet_payment *out, size_t n, size_t *total)
+{
+    /* grouped by payment, in the order of its first reserved coin */
+    return list_rows(w,
+                     "SELECT p.spent_by, count(*), coalesce(sum(c.value), 0), min(c.position)"
+                     " FROM pending p JOIN coins c ON c.txid = p.txid AND c.vout = p.vout"
+                     " GROUP BY p.spent_by ORDER BY 4, 1",
+                     "listing pending payments", payment_row, out, n, total);
 }

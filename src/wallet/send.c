@@ -4,7 +4,10 @@
  * goes to the next key of the wallet (stored only when change is paid),
  * each selected coin is signed with its derived key (wiped at once), the
  * builder's validator check must pass, and the coins spent are reserved
- * for the payment until a block spends them (or it is abandoned).
+ * for the payment until a block spends them (or it is abandoned). A caller
+ * that must store the transaction first builds it unreserved
+ * (UTXO_WALLET_SEND_NO_RESERVE) and reserves it once stored
+ * (utxo_wallet_reserve), so a failed write leaves nothing reserved.
  */
 #include "config.h"
 
@@ -13,34 +16,68 @@
 #include <sodium.h>
 #include "wallet/wallet_int.h"
 
-/* Reserves the inputs of tx for it (one SQL transaction). */
-static int reserve(utxo_wallet *w, const utxo_tx *tx)
+int utxo_wallet_reserve(utxo_wallet *w, const utxo_tx *tx)
 {
     uint8_t txid[UTXO_HASH_BYTES];
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *coin = NULL, *res = NULL, *ins = NULL;
     int rc;
 
+    if (w == NULL || tx == NULL)
+        return UTXO_ERR_ARG;
+    w->msg[0] = '\0';
     utxo_tx_txid(tx, txid);
     if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
         return rc;
-    if (sqlite3_prepare_v2(w->db, "INSERT INTO pending(txid, vout, spent_by) VALUES (?1, ?2, ?3)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(w->db, "SELECT 1 FROM coins WHERE txid = ?1 AND vout = ?2", -1, &coin,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "SELECT spent_by FROM pending WHERE txid = ?1 AND vout = ?2",
+                           -1, &res, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "INSERT INTO pending(txid, vout, spent_by) VALUES (?1, ?2, ?3)",
+                           -1, &ins, NULL) != SQLITE_OK) {
         rc = wdb_sqlfail(w, "reserving coins");
         goto done;
     }
-    for (uint32_t i = 0; i < tx->n_inputs; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_blob(st, 1, tx->inputs[i].prevout.txid, UTXO_HASH_BYTES, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, tx->inputs[i].prevout.index);
-        sqlite3_bind_blob(st, 3, txid, UTXO_HASH_BYTES, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+    for (uint32_t i = 0; i < tx->n_inputs && rc == UTXO_OK; i++) {
+        const utxo_outpoint *op = &tx->inputs[i].prevout;
+        int s;
+
+        sqlite3_reset(coin);
+        sqlite3_bind_blob(coin, 1, op->txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(coin, 2, op->index);
+        if ((s = sqlite3_step(coin)) == SQLITE_DONE) {
+            rc = wdb_fail(w, UTXO_ERR_ARG, "input %u spends no coin of the wallet", i);
+            break;
+        } else if (s != SQLITE_ROW) {
             rc = wdb_sqlfail(w, "reserving coins");
-            goto done;
+            break;
         }
+        sqlite3_reset(res);
+        sqlite3_bind_blob(res, 1, op->txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(res, 2, op->index);
+        if ((s = sqlite3_step(res)) == SQLITE_ROW) {
+            /* reserving a payment twice is harmless; another one's coin is not */
+            if (sqlite3_column_bytes(res, 0) != UTXO_HASH_BYTES ||
+                memcmp(sqlite3_column_blob(res, 0), txid, UTXO_HASH_BYTES) != 0)
+                rc = wdb_fail(w, UTXO_ERR_WALLET_RESERVED,
+                              "input %u: the coin is reserved by another payment", i);
+            continue;
+        } else if (s != SQLITE_DONE) {
+            rc = wdb_sqlfail(w, "reserving coins");
+            break;
+        }
+        sqlite3_reset(ins);
+        sqlite3_bind_blob(ins, 1, op->txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, op->index);
+        sqlite3_bind_blob(ins, 3, txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = wdb_sqlfail(w, "reserving coins");
     }
-    rc = wdb_exec(w, "COMMIT");
+    if (rc == UTXO_OK)
+        rc = wdb_exec(w, "COMMIT");
 done:
-    sqlite3_finalize(st);
+    sqlite3_finalize(coin);
+    sqlite3_finalize(res);
+    sqlite3_finalize(ins);
     if (rc != UTXO_OK)
         sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
@@ -116,8 +153,8 @@ static int offer_coins(utxo_wallet *w, utxo_builder *b, utxo_outpoint **ops, uin
     return rc;
 }
 
-int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t amount,
-                     utxo_tx **out, uint64_t *fee)
+int utxo_wallet_send_many(utxo_wallet *w, const utxo_wallet_recipient *to, size_t n_to,
+                          uint32_t flags, utxo_tx **out, uint64_t *fee)
 {
     uint8_t pk[UTXO_PUBKEY_BYTES], sk[UTXO_SECRETKEY_BYTES], change_id[UTXO_HASH_BYTES];
     utxo_outpoint *ops = NULL;
@@ -125,6 +162,7 @@ int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t
     utxo_builder *b = NULL;
     utxo_verdict v;
     const utxo_tx *tx;
+    uint64_t amount = 0;
     size_t n = 0;
     int rc;
 
@@ -132,7 +170,8 @@ int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t
         *out = NULL;
     if (fee)
         *fee = 0;
-    if (w == NULL || to == NULL || out == NULL)
+    if (w == NULL || to == NULL || n_to == 0 || out == NULL ||
+        (flags & ~UTXO_WALLET_SEND_FLAGS) != 0)
         return UTXO_ERR_ARG;
     w->msg[0] = '\0';
     if (w->master == NULL)
@@ -146,9 +185,18 @@ int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t
     if ((rc = utxo_p2pk_id(change_id, pk)) != UTXO_OK ||
         (rc = utxo_builder_set_change(b, change_id)) != UTXO_OK)
         goto done;
-    if ((rc = utxo_builder_add_output(b, amount, to, NULL, 0)) != UTXO_OK) {
-        wdb_fail(w, rc, "payment of %llu: %s", (unsigned long long)amount, utxo_strerror(rc));
-        goto done;
+    for (size_t r = 0; r < n_to; r++) {
+        if (to[r].datum == NULL && to[r].datum_len != 0) {
+            rc = UTXO_ERR_ARG;
+            goto done;
+        }
+        if ((rc = utxo_builder_add_output(b, to[r].value, to[r].predicate_id, to[r].datum,
+                                          to[r].datum_len)) != UTXO_OK) {
+            wdb_fail(w, rc, "recipient %zu (%llu): %s", r + 1, (unsigned long long)to[r].value,
+                     utxo_strerror(rc));
+            goto done;
+        }
+        amount += to[r].value; /* the builder checked the sum against the supply */
     }
     if ((rc = offer_coins(w, b, &ops, &keys, &n)) != UTXO_OK)
         goto done;
@@ -186,7 +234,7 @@ int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t
         goto done;
     if ((rc = utxo_builder_get_tx(b, out)) != UTXO_OK)
         goto done;
-    if ((rc = reserve(w, *out)) != UTXO_OK) {
+    if ((flags & UTXO_WALLET_SEND_NO_RESERVE) == 0 && (rc = utxo_wallet_reserve(w, *out)) != UTXO_OK) {
         utxo_tx_free(*out);
         *out = NULL;
         goto done;
@@ -199,4 +247,22 @@ done:
     free(keys);
     utxo_builder_free(b);
     return rc;
+}
+
+int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t amount,
+                     utxo_tx **out, uint64_t *fee)
+{
+    utxo_wallet_recipient r;
+
+    if (to == NULL) {
+        if (out)
+            *out = NULL;
+        if (fee)
+            *fee = 0;
+        return UTXO_ERR_ARG;
+    }
+    memset(&r, 0, sizeof r);
+    memcpy(r.predicate_id, to, UTXO_HASH_BYTES);
+    r.value = amount;
+    return utxo_wallet_send_many(w, &r, 1, 0, out, fee);
 }

@@ -226,6 +226,8 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     if (w == NULL || b == NULL || bundle == NULL)
         return out->err = UTXO_ERR_ARG;
     w->msg[0] = '\0';
+    if ((rc = wdb_gap_extend(w, b)) != UTXO_OK) /* a rescan watches ahead (db.c) */
+        return out->err = rc;
     n_mine = w->proof.n_targets;
     wdb_acc_state(w, &pre);
     if ((rc = utxo_validator_state_to_bytes(w->val, saved, sizeof saved, &sl)) != UTXO_OK)

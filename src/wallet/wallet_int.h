@@ -32,6 +32,10 @@ struct utxo_wallet {
     utxo_validator *val;      /* the stateless validator at the wallet's tip */
     acc_proof proof;          /* batch proof of the unspent coins (sorted positions) */
     acc_hash *leaves;         /* their leaf hashes, proof.n_targets entries */
+    /* a rescan (utxo_wallet_rescan_begin): gap 0 when none runs */
+    uint32_t gap;             /* keys kept derived above the last paid one */
+    uint32_t gap_base;        /* keys the wallet had when the rescan began */
+    uint32_t gap_paid;        /* 1 + the highest key index seen paid */
     char msg[256];
 };
 
@@ -77,6 +81,11 @@ int wdb_undo_append_coin(uint8_t **buf, size_t *len, sqlite3_stmt *st);
  * WDB_UNDO_DEPTH blocks old; inside the caller's SQL transaction. */
 int wdb_undo_put(utxo_wallet *w, uint32_t height, const uint8_t *state, size_t state_len,
                  const acc_proof *pre, const uint8_t *spent, size_t spent_len);
+
+/* During a rescan (w->gap > 0): derives keys until every output of b that
+ * pays one of the wallet's keys has w->gap derived keys above it, so that
+ * the block is applied watching them all. No-op otherwise. */
+int wdb_gap_extend(utxo_wallet *w, const utxo_block *b);
 
 /* Runs sql (no result rows) with BEGIN/COMMIT/ROLLBACK. */
 int wdb_exec(utxo_wallet *w, const char *sql);
