@@ -1,15 +1,22 @@
 #!/bin/sh
-# wallet_cli.sh — `utxo wallet` end to end: a wallet is created for the
-# chain that tests/wallet_mkchain writes (its genesis pays the wallet's first
-# address twice), synced from the block and proof files, pays an address
-# with `send`; the chain is extended with that transaction and the wallet
-# syncs it: the balance drops by exactly amount + fee; the wallet restored
-# from its seed syncs the same balance from a full node's store (`utxo
-# replay`, then `wallet sync --db`); a rollback undoes a block and a sync
-# applies it again. A wrong passphrase
-# is refused with the file unchanged; a mistyped address, a missing
-# passphrase and files of another chain are refused; the chain files are
-# also accepted by `utxo verify`. Run by `make check`.
+# wallet_cli.sh — `utxo wallet` end to end: a wallet is created (mode 0600
+# under any umask) for the chain that tests/wallet_mkchain writes (its
+# genesis pays the wallet's first address twice), synced from the block and
+# proof files, pays an address with `send`; the chain is extended with that
+# transaction and the wallet syncs it: the balance drops by exactly amount +
+# fee; the wallet restored from its seed (`seed --yes`, then `restore`: a
+# gap-limit rescan, no key count to guess) reaches the same balance and
+# addresses from a full node's store (`utxo replay`); a rollback undoes a
+# block and a sync applies it again. A send whose transaction cannot be
+# written (a path under /dev/null, standard output on /dev/full) reserves
+# nothing; `pending` lists the unconfirmed sends and `abandon` releases
+# them. The passphrase comes from the environment, --passphrase-fd,
+# --passphrase-file or the terminal with echo off (driven through
+# script(1)); without any of them (no terminal) it is refused. A wallet
+# made before its chain is funded by `utxo genesis --alloc` and `bind`. A
+# wrong passphrase is refused with the file unchanged; a mistyped address
+# and files of another chain are refused; the chain files are also accepted
+# by `utxo verify`. Run by `make check`.
 set -u
 MK="${top_builddir:-.}/tests/wallet_mkchain"
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -18,8 +25,10 @@ MK="${top_builddir:-.}/tests/wallet_mkchain"
 json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$tmp/out"; }
 
 W="$tmp/my.wallet"
-UTXO_WALLET_PASSPHRASE="open sesame"
-export UTXO_WALLET_PASSPHRASE
+UTXO_PASSPHRASE="open sesame"
+export UTXO_PASSPHRASE
+# no terminal for the commands below that must not ask on one
+NOTTY="setsid -w"
 
 expect 0 "wallet --help" -- "$UTXO" wallet --help
 grep -q "example" "$tmp/out" || bad "wallet --help has examples"
@@ -29,12 +38,22 @@ expect 2 "wallet bad subcommand" -- "$UTXO" wallet frobnicate "$W"
 # a chain of another wallet first, to learn the chain parameters' file
 "$MK" "$tmp/c.blocks" "$tmp/c.proofs" 2 utxo1qzyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygs9j57fx ||
     { echo "wallet_mkchain failed" >&2; exit 1; }
-SEED=0707070707070707070707070707070707070707070707070707070707070707
-expect 2 "wallet new with a short seed" -- "$UTXO" wallet new "$W" --restore-hex 0707
-expect 0 "wallet new" -- "$UTXO" wallet new "$W" --chain "$tmp/c.blocks" --restore-hex $SEED --json
+expect 2 "a seed on the command line is refused" -- "$UTXO" wallet new "$W" --restore-hex 0707
+grep -q "restore-hex is gone" "$tmp/err" || bad "says why --restore-hex is refused"
+[ -e "$W" ] && bad "no wallet made with --restore-hex"
+expect 2 "unknown option: one line and a hint" -- "$UTXO" wallet balance "$W" --frob
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "see utxo wallet --help" "$tmp/err" || bad "one-line usage error"
+expect 0 "wallet new" -- sh -c "umask 000; exec \"\$0\" wallet new \"$W\" --chain \"$tmp/c.blocks\" --json" "$UTXO"
 addr=$(sed -n 's/.*"address":"\(utxo1[a-z0-9]*\)".*/\1/p' "$tmp/out")
 [ ${#addr} -eq 64 ] || bad "address of 64 characters: '$addr'"
+[ "$(stat -c %a "$W")" = 600 ] || bad "wallet file mode 0600 under umask 000: $(stat -c %a "$W")"
 expect 2 "wallet new on an existing file" -- "$UTXO" wallet new "$W"
+expect 2 "seed without --yes and no terminal" -- $NOTTY "$UTXO" wallet seed "$W"
+grep -q -- "--yes" "$tmp/err" || bad "seed: says to add --yes"
+expect 0 "seed --yes" -- "$UTXO" wallet seed "$W" --yes
+SEED=$(cat "$tmp/out")
+printf '%s' "$SEED" | grep -q '^[0-9a-f]\{64\}$' || bad "seed: 64 hex digits: '$SEED'"
+printf '%s\n' "$SEED" >"$tmp/seed.txt"
 expect 0 "wallet address" -- "$UTXO" wallet address "$W"
 [ "$(cat "$tmp/out")" = "$addr" ] || bad "address is the first one"
 
@@ -50,18 +69,21 @@ expect 0 "sync" -- "$UTXO" wallet sync "$W" --chain "$tmp/c.blocks" --proofs "$t
 expect 0 "sync again: nothing new" -- "$UTXO" wallet sync "$W" --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --json
 [ "$(json_num applied)" = 0 ] || bad "nothing applied twice"
 [ "$(json_num skipped)" = 4 ] || bad "4 skipped"
-unset UTXO_WALLET_PASSPHRASE
+unset UTXO_PASSPHRASE
 expect 0 "balance is watch-only" -- "$UTXO" wallet balance "$W" --coins
 grep -q "^balance 3500000 coins 2 next_height 4$" "$tmp/out" || bad "balance text"
 [ "$(grep -c ' height=0 ' "$tmp/out")" -eq 2 ] || bad "two coins listed"
 
 # paying: a second wallet's address; refusals first
+# the older variable name still works
 UTXO_WALLET_PASSPHRASE="other words"
 export UTXO_WALLET_PASSPHRASE
-expect 0 "second wallet" -- "$UTXO" wallet new "$tmp/b.wallet" --chain "$tmp/c.blocks"
+expect 0 "second wallet" -- sh -c "umask 022; exec \"\$0\" wallet new \"$tmp/b.wallet\" --chain \"$tmp/c.blocks\"" "$UTXO"
 to=$(sed -n 's/^address //p' "$tmp/out")
+[ "$(stat -c %a "$tmp/b.wallet")" = 600 ] || bad "wallet file mode 0600 under umask 022"
 unset UTXO_WALLET_PASSPHRASE
-expect 2 "send without passphrase" -- "$UTXO" wallet send "$W" "$to" 300000 -o "$tmp/pay.tx"
+expect 2 "send without passphrase (no terminal)" -- $NOTTY "$UTXO" wallet send "$W" "$to" 300000 -o "$tmp/pay.tx"
+grep -q "passphrase-fd" "$tmp/err" || bad "says where a passphrase can come from"
 cp "$W" "$tmp/copy.wallet"
 printf 'not the passphrase\n' >"$tmp/wrong"
 expect 2 "send with a wrong passphrase" -- "$UTXO" wallet send "$W" "$to" 300000 -o "$tmp/pay.tx" \
@@ -78,16 +100,46 @@ grep -q "checksum" "$tmp/err" || bad "mistyped address: says checksum"
 expect 1 "send more than the balance" -- "$UTXO" wallet send "$W" "$to" 3500000 -o "$tmp/pay.tx" \
     --passphrase-file "$tmp/right"
 expect 1 "send dust" -- "$UTXO" wallet send "$W" "$to" 10 -o "$tmp/pay.tx" --passphrase-file "$tmp/right"
-# a payment abandoned: its coin is reserved, then released
-expect 0 "send (to abandon)" -- "$UTXO" wallet send "$W" "$to" 100000 -o "$tmp/drop.tx" \
-    --passphrase-file "$tmp/right" --json
-drop=$(sed -n 's/.*"txid":"\([0-9a-f]*\)".*/\1/p' "$tmp/out")
+# a transaction that cannot be written reserves nothing: a path under a
+# non-directory (permission bits do not stop root), standard output on a
+# full device
+expect 2 "send to an unwritable path" -- "$UTXO" wallet send "$W" "$to" 100000 -o /dev/null/x.tx \
+    --passphrase-file "$tmp/right"
+grep -q "no coin was reserved" "$tmp/err" || bad "unwritable: says nothing was reserved"
+grep -q "^txid" "$tmp/out" && bad "unwritable: no txid shown"
+expect 0 "nothing pending after the failed write" -- "$UTXO" wallet pending "$W"
+[ -s "$tmp/out" ] && bad "pending is empty after the failed write"
+expect 0 "balance after the failed write" -- "$UTXO" wallet balance "$W" --json
+[ "$(json_num pending_coins)" = 0 ] || bad "no coin reserved after the failed write"
+if [ -w /dev/full ]; then
+    expect 2 "send -o - to a full device" -- sh -c "exec \"\$0\" wallet send \"$W\" $to 100000 -o - \
+        --passphrase-file \"$tmp/right\" >/dev/full" "$UTXO"
+    expect 0 "nothing pending after the full device" -- "$UTXO" wallet pending "$W"
+    [ -s "$tmp/out" ] && bad "pending is empty after the full device"
+else
+    bad "/dev/full is missing: cannot test a failing standard output"
+fi
+# a payment to standard output (the txid on stderr), then abandoned: its
+# coin is reserved, listed by pending, then released
+expect 0 "send -o - (to abandon)" -- "$UTXO" wallet send "$W" "$to" 100000 -o - \
+    --passphrase-fd 3 3<"$tmp/right"
+cp "$tmp/out" "$tmp/drop.tx"
+drop=$(sed -n 's/^txid \([0-9a-f]*\)$/\1/p' "$tmp/err")
+[ ${#drop} -eq 64 ] || bad "send -o -: txid on standard error"
+expect 0 "the transaction from standard output decodes" -- "$UTXO" tx decode "$tmp/drop.tx"
 expect 0 "balance shows the reservation" -- "$UTXO" wallet balance "$W" --json
 [ "$(json_num pending_coins)" = 1 ] || bad "one coin reserved"
+expect 0 "pending lists the send" -- "$UTXO" wallet pending "$W"
+grep -q "^$drop coins 1 value [0-9]*$" "$tmp/out" || bad "pending: txid, coins, value"
+[ "$(wc -l <"$tmp/out")" -eq 1 ] || bad "pending: one payment"
+expect 2 "--passphrase-fd of a closed descriptor" -- "$UTXO" wallet send "$W" "$to" 100000 -o - \
+    --passphrase-fd 9
 expect 0 "abandon" -- "$UTXO" wallet abandon "$W" "$drop"
 expect 1 "abandon twice" -- "$UTXO" wallet abandon "$W" "$drop"
 expect 0 "balance after abandon" -- "$UTXO" wallet balance "$W" --json
 [ "$(json_num pending_coins)" = 0 ] || bad "nothing reserved after abandon"
+expect 0 "pending after abandon" -- "$UTXO" wallet pending "$W" --json
+[ "$(cat "$tmp/out")" = "[]" ] || bad "pending --json is [] after abandon"
 expect 0 "send" -- "$UTXO" wallet send "$W" "$to" 300000 -o "$tmp/pay.tx" --passphrase-file "$tmp/right" --json
 fee=$(json_num fee)
 [ -n "$fee" ] && [ "$fee" -gt 0 ] || bad "fee printed"
@@ -114,21 +166,80 @@ expect 0 "history" -- "$UTXO" wallet history "$W"
 grep -q "^4 [0-9a-f]\{64\} +$((2500000 - 300000 - fee)) -2500000$" "$tmp/out" ||
     bad "history of the payment: change in, the 2,500,000 coin out"
 
-# the same wallet restored from its seed, synced from a full node's store
+# the same wallet restored from its seed by a gap-limit rescan of a full
+# node's store: no key count to guess. Its keys: the first address, the
+# failed and abandoned sends' change keys (never paid), the payment's
+# change key (paid): the rescan keeps every key up to the last paid one.
 expect 0 "replay into a store" -- "$UTXO" replay "$tmp/c.blocks" --db "$tmp/node.db" --quiet
-UTXO_WALLET_PASSPHRASE="restored"
-export UTXO_WALLET_PASSPHRASE
-# keys: the first address, the abandoned payment's change key, the payment's
-expect 0 "restore" -- "$UTXO" wallet new "$tmp/r.wallet" --chain "$tmp/c.blocks" --restore-hex $SEED --keys 3
-grep -q "^address $addr$" "$tmp/out" || bad "restored wallet has the same first address"
+UTXO_PASSPHRASE="restored"
+export UTXO_PASSPHRASE
+expect 2 "restore without a seed (no terminal)" -- $NOTTY "$UTXO" wallet restore "$tmp/r.wallet" \
+    --chain "$tmp/c.blocks" --db "$tmp/node.db"
+expect 2 "restore without a block source" -- "$UTXO" wallet restore "$tmp/r.wallet" \
+    --chain "$tmp/c.blocks" --seed-file "$tmp/seed.txt"
+printf '%s\n' "$SEED" | sed 's/.$//' >"$tmp/short.txt"
+expect 2 "restore from a short seed" -- "$UTXO" wallet restore "$tmp/r.wallet" \
+    --chain "$tmp/c.blocks" --db "$tmp/node.db" --seed-file "$tmp/short.txt"
+[ -e "$tmp/r.wallet" ] && bad "no wallet left by a refused restore"
+expect 0 "restore" -- "$UTXO" wallet restore "$tmp/r.wallet" --chain "$tmp/c.blocks" --db "$tmp/node.db" \
+    --seed-fd 4 4<"$tmp/seed.txt"
+grep -q "first address $addr$" "$tmp/out" || bad "restored wallet has the same first address"
+expect 0 "restored balance" -- "$UTXO" wallet balance "$tmp/r.wallet" --json
+[ "$(json_num balance)" = $((3500000 - 300000 - fee)) ] || bad "restored balance equals the original"
+[ "$(json_num next_height)" = 5 ] || bad "restored wallet synced 5 blocks"
 expect 0 "restored addresses" -- "$UTXO" wallet address "$tmp/r.wallet" --all
 "$UTXO" wallet address "$W" --all >"$tmp/orig.addrs"
-cmp -s "$tmp/out" "$tmp/orig.addrs" || bad "restored wallet derives the same addresses"
-unset UTXO_WALLET_PASSPHRASE
+cmp -s "$tmp/out" "$tmp/orig.addrs" || bad "restored wallet derives the same addresses, no more"
+unset UTXO_PASSPHRASE
 expect 2 "sync with both sources" -- "$UTXO" wallet sync "$tmp/r.wallet" --db "$tmp/node.db" --chain "$tmp/c.blocks"
-expect 0 "sync from the store" -- "$UTXO" wallet sync "$tmp/r.wallet" --db "$tmp/node.db" --json
-[ "$(json_num applied)" = 5 ] || bad "5 blocks from the store"
-[ "$(json_num balance)" = $((3500000 - 300000 - fee)) ] || bad "restored balance equals the original"
+expect 0 "sync from the store: nothing new" -- "$UTXO" wallet sync "$tmp/r.wallet" --db "$tmp/node.db" --json
+[ "$(json_num applied)" = 0 ] || bad "nothing new from the store"
+
+# the passphrase typed on a terminal (script(1) gives one): echo off, asked
+# twice for a new wallet, and it is the wallet's passphrase afterwards
+mkfifo "$tmp/tty.in"
+# wait_for TEXT: until the terminal output shows TEXT (at most 20 s)
+wait_for() {
+    i=0
+    while ! grep -q "$1" "$tmp/tty.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+}
+script -qec "\"$UTXO\" wallet new \"$tmp/t.wallet\" --chain \"$tmp/c.blocks\"" /dev/null \
+    <"$tmp/tty.in" >"$tmp/tty.out" 2>&1 &
+spid=$!
+exec 3>"$tmp/tty.in"
+wait_for "passphrase for the new wallet"
+printf 'typed words\n' >&3
+wait_for "passphrase again"
+printf 'typed words\n' >&3
+exec 3>&-
+wait $spid && ok || bad "wallet new on a terminal"
+grep -q "^address utxo1" "$tmp/tty.out" || bad "terminal: wallet created"
+grep -q "typed words" "$tmp/tty.out" && bad "terminal: the passphrase was echoed"
+printf 'typed words\n' >"$tmp/typed"
+expect 0 "the typed passphrase unlocks" -- "$UTXO" wallet address "$tmp/t.wallet" --new --passphrase-file "$tmp/typed"
+
+# a wallet made before its chain: `utxo genesis` pays its address, `bind`
+# moves it to that chain, and the sync finds the allocation
+UTXO_PASSPHRASE="early"
+export UTXO_PASSPHRASE
+expect 0 "wallet before its chain" -- "$UTXO" wallet new "$tmp/g.wallet"
+gaddr=$(sed -n 's/^address //p' "$tmp/out")
+expect 0 "genesis paying the wallet" -- "$UTXO" genesis -o "$tmp/g" --alloc "$gaddr:5000000"
+expect 2 "sync before bind: another chain" -- "$UTXO" wallet sync "$tmp/g.wallet" \
+    --chain "$tmp/g/blocks" --proofs "$tmp/g/proofs"
+expect 0 "bind" -- "$UTXO" wallet bind "$tmp/g.wallet" --chain "$tmp/g/blocks"
+expect 0 "sync the genesis" -- "$UTXO" wallet sync "$tmp/g.wallet" --chain "$tmp/g/blocks" \
+    --proofs "$tmp/g/proofs" --json
+[ "$(json_num balance)" = 5000000 ] || bad "the genesis allocation is the wallet's"
+expect 2 "bind after a sync" -- "$UTXO" wallet bind "$tmp/g.wallet" --chain "$tmp/c.blocks"
+# several recipients in one payment
+expect 0 "send to two recipients" -- "$UTXO" wallet send "$tmp/g.wallet" "$to" 100000 "$addr" 200000 \
+    -o "$tmp/two.tx" --json
+[ "$(json_num amount)" = 300000 ] || bad "two recipients: amount 300000"
+[ "$(json_num outputs)" = 3 ] || bad "two recipients and change: 3 outputs"
+expect 2 "send with an odd recipient list" -- "$UTXO" wallet send "$tmp/g.wallet" "$to" 100000 "$addr" \
+    -o "$tmp/odd.tx"
+unset UTXO_PASSPHRASE
 
 # files of another chain
 "${top_builddir:-.}/tests/mkchain" "$tmp/o.blocks" "$tmp/o.proofs" 2 1 1 || { echo "mkchain failed" >&2; exit 1; }

@@ -1,10 +1,13 @@
 /*
- * cmd_wallet.c — `utxo wallet new|address|balance|history|sync|send`: a
- * wallet file on the command line, built on the public API of
- * utxo/wallet.h and nothing else. The passphrase comes from the
- * environment variable UTXO_WALLET_PASSPHRASE or from --passphrase-file
- * (never from the command line, where other users could read it); only
- * new, address --new and send need it.
+ * cmd_wallet.c — `utxo wallet SUBCOMMAND FILE ...`: a wallet file on the
+ * command line, built on the public API of utxo/wallet.h and nothing else
+ * (option parsing with getopt_long; secrets through tools/secret.h).
+ *
+ * The passphrase comes from --passphrase-fd N, --passphrase-file FILE, the
+ * environment variable UTXO_PASSPHRASE (UTXO_WALLET_PASSPHRASE is still
+ * read), or else the terminal with echo off; never from the command line,
+ * where other users could read it. Only the subcommands that derive keys,
+ * sign or show the seed need it.
  *
  * Exit status: 0 ok; 1 an invalid block while syncing, or a payment the
  * wallet refuses (funds, dust, the validator's verdict); 2 usage, I/O,
@@ -12,158 +15,259 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "utxo.h"
 #include "utxo/store.h"
 #include "commands.h"
 #include "json.h"
+#include "secret.h"
 #include "util.h"
 
 static void wallet_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo wallet new FILE [--chain BLOCKS] [--restore-hex SEED] [--keys N] [--json]\n"
+            "usage: utxo wallet new FILE [--chain BLOCKS] [--keys N] [--json]\n"
+            "       utxo wallet restore FILE --chain BLOCKS (--proofs PROOFS | --db NODE.db)\n"
+            "                   [--gap N] [--seed-fd N | --seed-file FILE] [--json]\n"
+            "       utxo wallet seed FILE [--yes]\n"
+            "       utxo wallet bind FILE --chain BLOCKS\n"
             "       utxo wallet address FILE [--new] [--all] [--json]\n"
             "       utxo wallet balance FILE [--coins] [--json]\n"
             "       utxo wallet history FILE [--json]\n"
+            "       utxo wallet pending FILE [--json]\n"
             "       utxo wallet sync FILE --chain BLOCKS --proofs PROOFS [--json]\n"
             "       utxo wallet sync FILE --db NODE.db [--json]\n"
-            "       utxo wallet send FILE ADDRESS AMOUNT -o TX [--json]\n"
+            "       utxo wallet send FILE ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX|- [--json]\n"
             "       utxo wallet abandon FILE TXID\n"
             "       utxo wallet rollback FILE HEIGHT\n"
             "\n"
             "A wallet keeps its keys (derived from one master seed, encrypted with\n"
             "the passphrase), its coins and, for them, an accumulator proof kept\n"
             "fresh from the block proof files, so it can pay without a full node.\n"
+            "The file is created with mode 0600.\n"
             "\n"
             "  new       create FILE for the chain of BLOCKS (default: the default\n"
-            "            parameters), from a fresh seed or a 64-hex-digit backup,\n"
-            "            with N keys (default 1; a restored wallet needs as many\n"
-            "            as the original derived); prints the first address\n"
+            "            parameters; `bind` moves it to a chain made later) from a\n"
+            "            fresh seed, with N keys (default 1); prints the first address\n"
+            "  restore   create FILE from a seed (`seed` printed it; read from the\n"
+            "            terminal, --seed-fd or --seed-file) and rescan the chain: keys\n"
+            "            are derived while payments to them are found, until N (--gap,\n"
+            "            default 20) keys in a row were never paid\n"
+            "  seed      show the master seed (64 hex digits): anyone who has it can\n"
+            "            spend the coins; asks first unless --yes\n"
+            "  bind      move a wallet that has not synced any block to the chain of\n"
+            "            BLOCKS (e.g. one `utxo genesis --alloc` made to pay it)\n"
             "  address   the newest address (--new: derive another; --all: every one)\n"
             "  balance   the balance, coin count and next height (--coins: list them)\n"
             "  history   one line per transaction: height txid received spent\n"
+            "  pending   the payments not yet in a block: txid, coins reserved, value\n"
             "  sync      apply the blocks of BLOCKS / PROOFS (or of a full node's\n"
             "            store, --db, opened read-only) from the wallet's next height\n"
             "            on: each is validated statelessly first\n"
-            "  send      pay AMOUNT base units to ADDRESS; writes the signed\n"
-            "            transaction to TX and prints its txid and fee; its coins are\n"
-            "            reserved (not chosen again) until a block spends them\n"
+            "  send      pay each ADDRESS its AMOUNT (base units) in one transaction;\n"
+            "            writes it to TX (- for standard output) and only then reserves\n"
+            "            its coins (not chosen again until a block spends them or\n"
+            "            `abandon` releases them); prints the txid and fee (on\n"
+            "            standard error with -o -)\n"
             "  abandon   release the coins reserved by the payment TXID\n"
             "  rollback  undo the blocks above HEIGHT (the chain was replaced; the\n"
             "            last 100 blocks can be undone), then sync the new ones\n"
             "\n"
-            "The passphrase is read from $UTXO_WALLET_PASSPHRASE or from the first\n"
-            "line of --passphrase-file FILE.\n"
+            "The passphrase is read from the first line of --passphrase-fd N or\n"
+            "--passphrase-file FILE, from $UTXO_PASSPHRASE, or else from the terminal\n"
+            "(echo off; asked twice for a new wallet). Never give it as an argument.\n"
             "Exit status: 0 ok, 1 invalid block or refused payment, 2 usage, I/O,\n"
             "wrong passphrase or mistyped address.\n"
             "\n"
             "examples:\n"
-            "  UTXO_WALLET_PASSPHRASE=... utxo wallet new my.wallet --chain chain.blocks\n"
+            "  utxo wallet new my.wallet --chain chain.blocks\n"
             "  utxo wallet sync my.wallet --chain chain.blocks --proofs chain.proofs\n"
             "  utxo wallet sync my.wallet --db node.db\n"
             "  utxo wallet balance my.wallet --json\n"
-            "  UTXO_WALLET_PASSPHRASE=... utxo wallet send my.wallet utxo1q... 250000 -o pay.tx\n");
+            "  utxo wallet send my.wallet utxo1q... 250000 -o pay.tx\n"
+            "  UTXO_PASSPHRASE=... utxo wallet seed my.wallet --yes >seed.txt\n"
+            "  utxo wallet restore new.wallet --chain chain.blocks --db node.db --seed-file seed.txt\n");
 }
 
 typedef struct wopts {
-    const char *file, *chain, *proofs, *pass_file, *restore, *out, *db;
-    const char *pos[2];
+    const char *file, *chain, *proofs, *pass_file, *seed_file, *out, *db;
+    char **pos;      /* the arguments after FILE */
     int n_pos;
-    bool json, new_addr, all, coins;
-    uint64_t keys;
+    int pass_fd, seed_fd; /* -1: not given */
+    bool json, new_addr, all, coins, yes;
+    uint64_t keys, gap;
 } wopts;
 
+enum {
+    OPT_CHAIN = 256, OPT_PROOFS, OPT_DB, OPT_PASS_FILE, OPT_PASS_FD, OPT_SEED_FILE, OPT_SEED_FD,
+    OPT_KEYS, OPT_GAP, OPT_JSON, OPT_NEW, OPT_ALL, OPT_COINS, OPT_YES, OPT_RESTORE_HEX
+};
+
+static const struct option wallet_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"chain", required_argument, NULL, OPT_CHAIN},
+    {"proofs", required_argument, NULL, OPT_PROOFS},
+    {"db", required_argument, NULL, OPT_DB},
+    {"passphrase-file", required_argument, NULL, OPT_PASS_FILE},
+    {"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
+    {"seed-file", required_argument, NULL, OPT_SEED_FILE},
+    {"seed-fd", required_argument, NULL, OPT_SEED_FD},
+    {"keys", required_argument, NULL, OPT_KEYS},
+    {"gap", required_argument, NULL, OPT_GAP},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"new", no_argument, NULL, OPT_NEW},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"coins", no_argument, NULL, OPT_COINS},
+    {"yes", no_argument, NULL, OPT_YES},
+    {"restore-hex", required_argument, NULL, OPT_RESTORE_HEX},
+    {"output", required_argument, NULL, 'o'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A usage error: one line and where to read more. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    errorf("wallet: %s (see utxo wallet --help)", line);
+    return EXIT_USAGE;
+}
+
+static bool parse_fd(const char *s, int *fd)
+{
+    uint64_t v;
+
+    if (!parse_u64(s, &v) || v > 1024)
+        return false;
+    *fd = (int)v;
+    return true;
+}
+
+/* Parses argv[1..] (argv[1] is the subcommand): 0, -1 after --help, or an
+ * exit status. */
 static int parse(int argc, char **argv, wopts *o)
 {
+    int c;
+
     memset(o, 0, sizeof *o);
     o->keys = 1;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        bool has = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+    o->gap = UTXO_WALLET_GAP_DEFAULT;
+    o->pass_fd = o->seed_fd = -1;
+    optind = 1;
+    opterr = 0;
+    /* argv + 1: the subcommand stands where getopt expects the program name */
+    while ((c = getopt_long(argc - 1, argv + 1, ":ho:", wallet_options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             wallet_usage(stdout);
             return -1;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--new") == 0) {
-            o->new_addr = true;
-        } else if (strcmp(a, "--all") == 0) {
-            o->all = true;
-        } else if (strcmp(a, "--coins") == 0) {
-            o->coins = true;
-        } else if (strcmp(a, "--chain") == 0 && has) {
-            o->chain = argv[++i];
-        } else if (strcmp(a, "--proofs") == 0 && has) {
-            o->proofs = argv[++i];
-        } else if (strcmp(a, "--db") == 0 && has) {
-            o->db = argv[++i];
-        } else if (strcmp(a, "--passphrase-file") == 0 && has) {
-            o->pass_file = argv[++i];
-        } else if (strcmp(a, "--restore-hex") == 0 && has) {
-            o->restore = argv[++i];
-        } else if (strcmp(a, "--keys") == 0 && has) {
-            if (!parse_u64(argv[++i], &o->keys) || o->keys == 0 || o->keys > 100000) {
-                errorf("wallet: --keys needs 1..100000");
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "-o") == 0 && has) {
-            o->out = argv[++i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            errorf("wallet: unknown or incomplete option '%s'", a);
-            return EXIT_USAGE;
-        } else if (o->file == NULL) {
-            o->file = a;
-        } else if (o->n_pos < 2) {
-            o->pos[o->n_pos++] = a;
-        } else {
-            errorf("wallet: unexpected argument '%s'", a);
-            return EXIT_USAGE;
+        case 'o': o->out = optarg; break;
+        case OPT_CHAIN: o->chain = optarg; break;
+        case OPT_PROOFS: o->proofs = optarg; break;
+        case OPT_DB: o->db = optarg; break;
+        case OPT_PASS_FILE: o->pass_file = optarg; break;
+        case OPT_SEED_FILE: o->seed_file = optarg; break;
+        case OPT_JSON: o->json = true; break;
+        case OPT_NEW: o->new_addr = true; break;
+        case OPT_ALL: o->all = true; break;
+        case OPT_COINS: o->coins = true; break;
+        case OPT_YES: o->yes = true; break;
+        case OPT_PASS_FD:
+            if (!parse_fd(optarg, &o->pass_fd))
+                return usage_error("--passphrase-fd needs a file descriptor number, not '%s'",
+                                   optarg);
+            break;
+        case OPT_SEED_FD:
+            if (!parse_fd(optarg, &o->seed_fd))
+                return usage_error("--seed-fd needs a file descriptor number, not '%s'", optarg);
+            break;
+        case OPT_KEYS:
+            if (!parse_u64(optarg, &o->keys) || o->keys == 0 || o->keys > 100000)
+                return usage_error("--keys needs 1..100000, not '%s'", optarg);
+            break;
+        case OPT_GAP:
+            if (!parse_u64(optarg, &o->gap) || o->gap == 0 || o->gap > UTXO_WALLET_GAP_MAX)
+                return usage_error("--gap needs 1..100000, not '%s'", optarg);
+            break;
+        case OPT_RESTORE_HEX:
+            return usage_error("--restore-hex is gone: a seed on the command line can be read "
+                               "by other users; use `utxo wallet restore` (seed from the "
+                               "terminal, --seed-fd or --seed-file)");
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind]);
         }
     }
-    if (o->file == NULL) {
-        errorf("wallet: which wallet FILE?");
-        wallet_usage(stderr);
-        return EXIT_USAGE;
-    }
+    /* GNU getopt moved the operands behind the options */
+    if (optind + 1 >= argc)
+        return usage_error("which wallet FILE?");
+    o->file = argv[optind + 1];
+    o->pos = argv + optind + 2;
+    o->n_pos = argc - optind - 2;
     return 0;
 }
 
-/* The passphrase into a new sodium_malloc'd string (*out), or an error. */
-static int get_passphrase(const wopts *o, char **out)
+/* The passphrase into a new guarded string (*out): --passphrase-fd,
+ * --passphrase-file, $UTXO_PASSPHRASE (or the older $UTXO_WALLET_PASSPHRASE),
+ * or the terminal (asked twice when confirm). */
+static int get_passphrase(const wopts *o, bool confirm, char **out)
 {
-    const char *env = getenv("UTXO_WALLET_PASSPHRASE");
-    uint8_t *buf = NULL;
-    size_t len = 0, n;
+    const char *env = getenv("UTXO_PASSPHRASE");
+    char *again = NULL;
+    int rc;
 
     *out = NULL;
-    if (o->pass_file != NULL) {
-        if (read_file(o->pass_file, 4096, &buf, &len) != 0)
+    if (env == NULL)
+        env = getenv("UTXO_WALLET_PASSPHRASE");
+    if (o->pass_fd >= 0)
+        return secret_read_fd(o->pass_fd, "--passphrase-fd", out) == 0 ? 0 : EXIT_USAGE;
+    if (o->pass_file != NULL)
+        return secret_read_file(o->pass_file, out) == 0 ? 0 : EXIT_USAGE;
+    if (env != NULL) {
+        size_t n = strlen(env);
+        if ((*out = sodium_malloc(n + 1)) == NULL) {
+            errorf("wallet: out of memory");
             return EXIT_USAGE;
-        for (n = 0; n < len && buf[n] != '\n' && buf[n] != '\r'; n++)
-            ;
-    } else if (env != NULL) {
-        n = strlen(env);
-    } else {
-        errorf("wallet: this needs the passphrase: set UTXO_WALLET_PASSPHRASE or use "
-               "--passphrase-file FILE");
+        }
+        memcpy(*out, env, n + 1);
+        return 0;
+    }
+    if (!secret_have_tty()) {
+        errorf("wallet: this needs the passphrase: --passphrase-fd N, --passphrase-file FILE, "
+               "$UTXO_PASSPHRASE, or run it on a terminal");
         return EXIT_USAGE;
     }
-    if ((*out = sodium_malloc(n + 1)) == NULL) {
-        free(buf);
-        errorf("wallet: out of memory");
+    if (secret_read_tty(confirm ? "passphrase for the new wallet: " : "wallet passphrase: ",
+                        out) != 0)
+        return EXIT_USAGE;
+    if (!confirm)
+        return 0;
+    if (secret_read_tty("the passphrase again: ", &again) != 0) {
+        secret_free(*out);
+        *out = NULL;
         return EXIT_USAGE;
     }
-    memcpy(*out, o->pass_file ? (const char *)buf : env, n);
-    (*out)[n] = '\0';
-    if (buf) {
-        sodium_memzero(buf, len);
-        free(buf);
+    rc = strcmp(*out, again) == 0 ? 0 : EXIT_USAGE;
+    secret_free(again);
+    if (rc != 0) {
+        errorf("wallet: the two passphrases differ; nothing was created");
+        secret_free(*out);
+        *out = NULL;
     }
-    return 0;
+    return rc;
 }
 
 static int open_wallet(const wopts *o, bool unlock, utxo_wallet **w)
@@ -171,11 +275,10 @@ static int open_wallet(const wopts *o, bool unlock, utxo_wallet **w)
     char *pass = NULL;
     int rc, ex;
 
-    if (unlock && (ex = get_passphrase(o, &pass)) != 0)
+    if (unlock && (ex = get_passphrase(o, false, &pass)) != 0)
         return ex;
     rc = utxo_wallet_open(w, o->file, pass);
-    if (pass)
-        sodium_free(pass);
+    secret_free(pass);
     if (rc != UTXO_OK) {
         errorf("wallet: %s: %s", o->file, rc == UTXO_ERR_IO ? "no such wallet file" : utxo_strerror(rc));
         return EXIT_USAGE;
@@ -189,51 +292,43 @@ static void print_hex(const uint8_t *p, size_t n)
         printf("%02x", p[i]);
 }
 
-static int wallet_new(const wopts *o)
+/* The parameters in the header of the block file path (*p). */
+static int chain_params(const char *path, utxo_params *p)
 {
-    uint8_t seed[UTXO_SEED_BYTES], *rs = NULL;
-    char addr[UTXO_ADDRESS_LEN + 1], *pass = NULL;
-    utxo_params p;
-    utxo_wallet *w = NULL;
-    size_t rl = 0;
-    int rc, ex = EXIT_USAGE;
+    utxo_chainfile *cf = NULL;
+    size_t off = 0;
+    int rc = utxo_chainfile_open(&cf, path, UTXO_CHAINFILE_BLOCKS, p, &off);
 
-    utxo_params_default(&p);
-    if (o->chain != NULL) {
-        utxo_chainfile *cf = NULL;
-        size_t off = 0;
-        if ((rc = utxo_chainfile_open(&cf, o->chain, UTXO_CHAINFILE_BLOCKS, &p, &off)) != UTXO_OK) {
-            errorf("wallet: %s: %s (offset %zu)", o->chain, utxo_strerror(rc), off);
-            return EXIT_USAGE;
-        }
-        utxo_chainfile_close(cf);
+    if (rc != UTXO_OK) {
+        errorf("wallet: %s: %s (offset %zu)", path, utxo_strerror(rc), off);
+        return EXIT_USAGE;
     }
-    if (o->restore != NULL) {
-        if (hex_decode(o->restore, &rs, &rl) != 0 || rl != UTXO_SEED_BYTES) {
-            errorf("wallet: --restore-hex needs 64 hex digits");
-            free(rs);
-            return EXIT_USAGE;
-        }
-        memcpy(seed, rs, sizeof seed);
-        sodium_memzero(rs, rl);
-        free(rs);
-    }
-    if ((ex = get_passphrase(o, &pass)) != 0)
+    utxo_chainfile_close(cf);
+    return 0;
+}
+
+/* Creates o->file for p from master (NULL: a fresh seed) with a passphrase
+ * asked for twice on a terminal. */
+static int create_wallet(const wopts *o, const utxo_params *p, const uint8_t *master,
+                         utxo_wallet **w)
+{
+    char *pass = NULL;
+    int rc, ex;
+
+    *w = NULL;
+    if ((ex = get_passphrase(o, true, &pass)) != 0)
         return ex;
-    ex = EXIT_USAGE;
-    rc = utxo_wallet_create(&w, o->file, &p, pass, o->restore ? seed : NULL);
-    sodium_free(pass);
-    sodium_memzero(seed, sizeof seed);
+    rc = utxo_wallet_create(w, o->file, p, pass, master);
+    secret_free(pass);
     if (rc != UTXO_OK) {
         errorf("wallet: cannot create %s: %s", o->file, utxo_strerror(rc));
         return EXIT_USAGE;
     }
-    for (uint64_t k = 0; k < o->keys && rc == UTXO_OK; k++)
-        rc = utxo_wallet_new_key(w, NULL, NULL);
-    if (rc != UTXO_OK || (rc = utxo_wallet_address(w, 0, addr, NULL)) != UTXO_OK) {
-        errorf("wallet: %s", utxo_strerror(rc));
-        goto done;
-    }
+    return 0;
+}
+
+static void print_created(const wopts *o, const utxo_params *p, const char *addr)
+{
     if (o->json) {
         json j;
         json_init(&j, stdout, false);
@@ -241,20 +336,224 @@ static int wallet_new(const wopts *o)
         json_key(&j, "file");
         json_str(&j, o->file);
         json_key(&j, "chain_id");
-        json_hex(&j, p.chain_id, UTXO_HASH_BYTES);
+        json_hex(&j, p->chain_id, UTXO_HASH_BYTES);
         json_key(&j, "address");
         json_str(&j, addr);
         json_end_object(&j);
         json_finish(&j);
     } else {
         printf("created %s for chain ", o->file);
-        print_hex(p.chain_id, UTXO_HASH_BYTES);
+        print_hex(p->chain_id, UTXO_HASH_BYTES);
         printf("\naddress %s\n", addr);
     }
+}
+
+static int wallet_new(const wopts *o)
+{
+    char addr[UTXO_ADDRESS_LEN + 1];
+    utxo_params p;
+    utxo_wallet *w = NULL;
+    int rc = UTXO_OK, ex;
+
+    if (o->n_pos != 0)
+        return usage_error("new: unexpected argument '%s'", o->pos[0]);
+    utxo_params_default(&p);
+    if (o->chain != NULL && (ex = chain_params(o->chain, &p)) != 0)
+        return ex;
+    if ((ex = create_wallet(o, &p, NULL, &w)) != 0)
+        return ex;
+    ex = EXIT_USAGE;
+    for (uint64_t k = 0; k < o->keys && rc == UTXO_OK; k++)
+        rc = utxo_wallet_new_key(w, NULL, NULL);
+    if (rc != UTXO_OK || (rc = utxo_wallet_address(w, 0, addr, NULL)) != UTXO_OK) {
+        errorf("wallet: %s", utxo_strerror(rc));
+        goto done;
+    }
+    print_created(o, &p, addr);
     ex = EXIT_VALID;
 done:
     utxo_wallet_close(w);
     return ex;
+}
+
+/* The seed from --seed-fd, --seed-file or the terminal: 64 hex digits
+ * (surrounding blanks ignored). */
+static int read_seed(const wopts *o, uint8_t seed[UTXO_SEED_BYTES])
+{
+    char *line = NULL;
+    const char *end = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (o->seed_fd >= 0)
+        rc = secret_read_fd(o->seed_fd, "--seed-fd", &line);
+    else if (o->seed_file != NULL)
+        rc = secret_read_file(o->seed_file, &line);
+    else if (secret_have_tty())
+        rc = secret_read_tty("seed (64 hex digits): ", &line);
+    else {
+        errorf("wallet: restore needs the seed: --seed-fd N, --seed-file FILE, or run it on a "
+               "terminal");
+        return EXIT_USAGE;
+    }
+    if (rc != 0)
+        return EXIT_USAGE;
+    rc = sodium_hex2bin(seed, UTXO_SEED_BYTES, line, strlen(line), " \t", &len, &end);
+    if (rc != 0 || len != UTXO_SEED_BYTES || end == NULL || strspn(end, " \t") != strlen(end)) {
+        errorf("wallet: the seed is not 64 hex digits");
+        sodium_memzero(seed, UTXO_SEED_BYTES);
+        rc = EXIT_USAGE;
+    }
+    secret_free(line);
+    return rc == 0 ? 0 : EXIT_USAGE;
+}
+
+static int sync_run(const wopts *o, utxo_wallet *w);
+
+static int wallet_restore(const wopts *o)
+{
+    uint8_t seed[UTXO_SEED_BYTES];
+    char addr[UTXO_ADDRESS_LEN + 1];
+    utxo_params p;
+    utxo_wallet *w = NULL;
+    uint32_t n_keys = 0;
+    int rc, ex;
+
+    if (o->n_pos != 0)
+        return usage_error("restore: unexpected argument '%s'", o->pos[0]);
+    if (o->chain == NULL || (o->proofs == NULL) == (o->db == NULL))
+        return usage_error("restore needs --chain BLOCKS and either --proofs PROOFS or "
+                           "--db NODE.db");
+    if ((ex = chain_params(o->chain, &p)) != 0 || (ex = read_seed(o, seed)) != 0)
+        return ex;
+    ex = create_wallet(o, &p, seed, &w);
+    sodium_memzero(seed, sizeof seed);
+    if (ex != 0)
+        return ex;
+    if ((rc = utxo_wallet_rescan_begin(w, (uint32_t)o->gap)) != UTXO_OK) {
+        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+        ex = EXIT_USAGE;
+        goto done;
+    }
+    /* the rescan is a sync whose wallet derives keys ahead as it goes */
+    ex = sync_run(o, w);
+    if ((rc = utxo_wallet_rescan_end(w, &n_keys)) != UTXO_OK) {
+        errorf("wallet: ending the rescan: %s", utxo_strerror(rc));
+        ex = EXIT_USAGE;
+    }
+    if (ex == EXIT_VALID && !o->json && utxo_wallet_address(w, 0, addr, NULL) == UTXO_OK)
+        printf("restored %s: %u keys in use (gap limit %llu), first address %s\n", o->file,
+               n_keys, (unsigned long long)o->gap, addr);
+done:
+    utxo_wallet_close(w);
+    return ex;
+}
+
+static int wallet_seed(const wopts *o)
+{
+    uint8_t seed[UTXO_SEED_BYTES];
+    char hex[2 * UTXO_SEED_BYTES + 1];
+    utxo_wallet *w = NULL;
+    int ex, rc;
+
+    if (o->n_pos != 0)
+        return usage_error("seed: unexpected argument '%s'", o->pos[0]);
+    if (!o->yes) {
+        if (!secret_have_tty()) {
+            errorf("wallet: seed: not on a terminal to confirm; add --yes to show the seed");
+            return EXIT_USAGE;
+        }
+        if (!secret_confirm_tty("The seed gives whoever sees it every coin of this wallet.\n"
+                                "Show it? [y/N] ")) {
+            errorf("wallet: seed not shown");
+            return EXIT_USAGE;
+        }
+    }
+    if ((ex = open_wallet(o, true, &w)) != 0)
+        return ex;
+    if ((rc = utxo_wallet_seed(w, seed)) != UTXO_OK) {
+        errorf("wallet: %s", utxo_strerror(rc));
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    sodium_bin2hex(hex, sizeof hex, seed, sizeof seed);
+    printf("%s\n", hex);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(hex, sizeof hex);
+    utxo_wallet_close(w);
+    return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
+}
+
+static int wallet_bind(const wopts *o)
+{
+    utxo_params p;
+    utxo_wallet *w = NULL;
+    int ex, rc;
+
+    if (o->n_pos != 0)
+        return usage_error("bind: unexpected argument '%s'", o->pos[0]);
+    if (o->chain == NULL)
+        return usage_error("bind needs --chain BLOCKS");
+    if ((ex = chain_params(o->chain, &p)) != 0 || (ex = open_wallet(o, false, &w)) != 0)
+        return ex;
+    if ((rc = utxo_wallet_set_chain(w, &p)) != UTXO_OK) {
+        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    printf("%s now follows chain ", o->file);
+    print_hex(p.chain_id, UTXO_HASH_BYTES);
+    printf("\n");
+    utxo_wallet_close(w);
+    return EXIT_VALID;
+}
+
+static int wallet_pending(const wopts *o)
+{
+    utxo_wallet_payment *pay = NULL;
+    utxo_wallet *w = NULL;
+    size_t n = 0;
+    int ex;
+    json j;
+
+    if (o->n_pos != 0)
+        return usage_error("pending: unexpected argument '%s'", o->pos[0]);
+    if ((ex = open_wallet(o, false, &w)) != 0)
+        return ex;
+    if (utxo_wallet_payments(w, NULL, 0, &n) != UTXO_OK ||
+        (n > 0 && ((pay = calloc(n, sizeof *pay)) == NULL ||
+                   utxo_wallet_payments(w, pay, n, &n) != UTXO_OK))) {
+        errorf("wallet: cannot list the pending payments: %s", utxo_wallet_errmsg(w));
+        free(pay);
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    if (o->json) {
+        json_init(&j, stdout, false);
+        json_begin_array(&j);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (o->json) {
+            json_begin_object(&j);
+            json_key(&j, "txid");
+            json_hex(&j, pay[i].txid, UTXO_HASH_BYTES);
+            json_key(&j, "coins");
+            json_u64(&j, pay[i].n_coins);
+            json_key(&j, "value");
+            json_u64(&j, pay[i].value);
+            json_end_object(&j);
+        } else {
+            print_hex(pay[i].txid, UTXO_HASH_BYTES);
+            printf(" coins %u value %llu\n", pay[i].n_coins, (unsigned long long)pay[i].value);
+        }
+    }
+    if (o->json) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    free(pay);
+    utxo_wallet_close(w);
+    return EXIT_VALID;
 }
 
 static int wallet_address(const wopts *o)
@@ -264,6 +563,8 @@ static int wallet_address(const wopts *o)
     uint32_t n, from;
     int ex, rc;
 
+    if (o->n_pos != 0)
+        return usage_error("address: unexpected argument '%s'", o->pos[0]);
     if ((ex = open_wallet(o, o->new_addr, &w)) != 0)
         return ex;
     if (o->new_addr && (rc = utxo_wallet_new_key(w, NULL, NULL)) != UTXO_OK) {
@@ -315,6 +616,8 @@ static int wallet_balance(const wopts *o)
     size_t total = 0;
     int ex, rc;
 
+    if (o->n_pos != 0)
+        return usage_error("balance: unexpected argument '%s'", o->pos[0]);
     if ((ex = open_wallet(o, false, &w)) != 0)
         return ex;
     if ((rc = utxo_wallet_balance(w, &value, &n)) != UTXO_OK ||
@@ -396,6 +699,8 @@ static int wallet_history(const wopts *o)
     int ex;
     json j;
 
+    if (o->n_pos != 0)
+        return usage_error("history: unexpected argument '%s'", o->pos[0]);
     if ((ex = open_wallet(o, false, &w)) != 0)
         return ex;
     if (utxo_wallet_history(w, NULL, 0, &n) != UTXO_OK ||
@@ -535,26 +840,16 @@ static int wallet_sync_db(const wopts *o, utxo_wallet *w)
     return ex;
 }
 
-static int wallet_sync(const wopts *o)
+/* Applies the blocks of o->db, or of o->chain and o->proofs, to w. */
+static int sync_run(const wopts *o, utxo_wallet *w)
 {
     utxo_chainfile *bf = NULL, *pf = NULL;
-    utxo_wallet *w = NULL;
     utxo_params p;
     uint32_t applied = 0, skipped = 0;
     int ex;
 
-    if (o->db != NULL ? o->chain != NULL || o->proofs != NULL
-                      : o->chain == NULL || o->proofs == NULL) {
-        errorf("wallet: sync needs --chain BLOCKS and --proofs PROOFS, or --db NODE.db");
-        return EXIT_USAGE;
-    }
-    if ((ex = open_wallet(o, false, &w)) != 0)
-        return ex;
-    if (o->db != NULL) {
-        ex = wallet_sync_db(o, w);
-        utxo_wallet_close(w);
-        return ex;
-    }
+    if (o->db != NULL)
+        return wallet_sync_db(o, w);
     utxo_wallet_params(w, &p);
     if ((ex = open_chain(o->chain, UTXO_CHAINFILE_BLOCKS, &p, &bf)) != 0 ||
         (ex = open_chain(o->proofs, UTXO_CHAINFILE_PROOFS, &p, &pf)) != 0)
@@ -619,48 +914,102 @@ done:
         utxo_chainfile_close(bf);
     if (pf)
         utxo_chainfile_close(pf);
+    return ex;
+}
+
+static int wallet_sync(const wopts *o)
+{
+    utxo_wallet *w = NULL;
+    int ex;
+
+    if (o->n_pos != 0)
+        return usage_error("sync: unexpected argument '%s'", o->pos[0]);
+    if (o->db != NULL ? o->chain != NULL || o->proofs != NULL
+                      : o->chain == NULL || o->proofs == NULL)
+        return usage_error("sync needs --chain BLOCKS and --proofs PROOFS, or --db NODE.db");
+    if ((ex = open_wallet(o, false, &w)) != 0)
+        return ex;
+    ex = sync_run(o, w);
     utxo_wallet_close(w);
     return ex;
 }
 
+/* Writes the transaction to standard output (checked to the last byte). */
+static int write_stdout(const uint8_t *p, size_t len)
+{
+    if ((len > 0 && fwrite(p, 1, len, stdout) != len) || fflush(stdout) != 0) {
+        errorf("wallet: cannot write the transaction to standard output: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int wallet_send(const wopts *o)
 {
-    uint8_t to[UTXO_HASH_BYTES], txid[UTXO_HASH_BYTES], *buf = NULL;
+    uint8_t txid[UTXO_HASH_BYTES], *buf = NULL;
+    utxo_wallet_recipient *to = NULL;
     utxo_wallet *w = NULL;
     utxo_tx *tx = NULL;
-    uint64_t amount, fee = 0;
-    size_t len, wr = 0;
-    int ex, rc;
+    uint64_t amount = 0, fee = 0;
+    size_t len, wr = 0, n_to;
+    bool to_stdout;
+    FILE *info;
+    int ex = EXIT_USAGE, rc;
 
-    if (o->n_pos != 2 || o->out == NULL) {
-        errorf("wallet: send needs ADDRESS AMOUNT -o TX");
+    if (o->n_pos < 2 || o->n_pos % 2 != 0 || o->out == NULL)
+        return usage_error("send needs ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX");
+    to_stdout = strcmp(o->out, "-") == 0;
+    info = to_stdout ? stderr : stdout; /* the transaction owns stdout */
+    n_to = (size_t)o->n_pos / 2;
+    if ((to = calloc(n_to, sizeof *to)) == NULL) {
+        errorf("wallet: out of memory");
         return EXIT_USAGE;
     }
-    if ((rc = utxo_address_decode(to, o->pos[0])) != UTXO_OK) {
-        errorf("wallet: '%s': %s", o->pos[0], utxo_strerror(rc));
-        return EXIT_USAGE;
-    }
-    if (!parse_u64(o->pos[1], &amount)) {
-        errorf("wallet: amount '%s' is not a whole number of base units", o->pos[1]);
-        return EXIT_USAGE;
+    for (size_t r = 0; r < n_to; r++) {
+        const char *addr = o->pos[2 * r], *value = o->pos[2 * r + 1];
+        if ((rc = utxo_address_decode(to[r].predicate_id, addr)) != UTXO_OK) {
+            errorf("wallet: '%s': %s", addr, utxo_strerror(rc));
+            goto done;
+        }
+        if (!parse_u64(value, &to[r].value)) {
+            errorf("wallet: amount '%s' is not a whole number of base units", value);
+            goto done;
+        }
+        amount += to[r].value; /* the wallet refuses a sum above the supply */
     }
     if ((ex = open_wallet(o, true, &w)) != 0)
-        return ex;
-    if ((rc = utxo_wallet_send(w, to, amount, &tx, &fee)) != UTXO_OK) {
+        goto done;
+    /* built unreserved: the coins are reserved only once the transaction
+     * is safely written, so a failed write leaves nothing reserved */
+    rc = utxo_wallet_send_many(w, to, n_to, UTXO_WALLET_SEND_NO_RESERVE, &tx, &fee);
+    if (rc != UTXO_OK) {
         errorf("wallet: payment refused: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w)
                                                                        : utxo_strerror(rc));
-        utxo_wallet_close(w);
-        return rc == UTXO_ERR_WALLET_DB || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
-    }
-    len = utxo_tx_get_length(tx, true);
-    ex = EXIT_USAGE;
-    if ((buf = malloc(len)) == NULL || utxo_tx_to_bytes(tx, buf, len, &wr) != UTXO_OK ||
-        write_file(o->out, buf, wr) != 0)
+        ex = rc == UTXO_ERR_WALLET_DB || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
         goto done;
+    }
+    ex = EXIT_USAGE;
+    len = utxo_tx_get_length(tx, true);
+    if ((buf = malloc(len)) == NULL || utxo_tx_to_bytes(tx, buf, len, &wr) != UTXO_OK) {
+        errorf("wallet: cannot encode the transaction");
+        goto done;
+    }
+    if (to_stdout ? write_stdout(buf, wr) != 0 : write_file(o->out, buf, wr) != 0) {
+        errorf("wallet: the transaction was not written: no coin was reserved");
+        goto done;
+    }
     utxo_tx_txid(tx, txid);
+    if ((rc = utxo_wallet_reserve(w, tx)) != UTXO_OK) {
+        char hex[2 * UTXO_HASH_BYTES + 1];
+        hex_encode(hex, txid, UTXO_HASH_BYTES);
+        errorf("wallet: transaction %s written to %s, but its coins could not be reserved: %s",
+               hex, to_stdout ? "standard output" : o->out,
+               utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+        goto done;
+    }
     if (o->json) {
         json j;
-        json_init(&j, stdout, false);
+        json_init(&j, info, false);
         json_begin_object(&j);
         json_key(&j, "txid");
         json_hex(&j, txid, UTXO_HASH_BYTES);
@@ -677,13 +1026,16 @@ static int wallet_send(const wopts *o)
         json_end_object(&j);
         json_finish(&j);
     } else {
-        printf("txid ");
-        print_hex(txid, UTXO_HASH_BYTES);
-        printf("\nfee %llu, %zu bytes, %u inputs, %u outputs, written to %s\n",
-               (unsigned long long)fee, wr, tx->n_inputs, tx->n_outputs, o->out);
+        fprintf(info, "txid ");
+        for (size_t i = 0; i < UTXO_HASH_BYTES; i++)
+            fprintf(info, "%02x", txid[i]);
+        fprintf(info, "\nfee %llu, %zu bytes, %u inputs, %u outputs, written to %s\n",
+                (unsigned long long)fee, wr, tx->n_inputs, tx->n_outputs,
+                to_stdout ? "standard output" : o->out);
     }
     ex = EXIT_VALID;
 done:
+    free(to);
     free(buf);
     utxo_tx_free(tx);
     utxo_wallet_close(w);
@@ -757,6 +1109,14 @@ int cmd_wallet(int argc, char **argv)
         return ex < 0 ? EXIT_VALID : ex;
     if (strcmp(sub, "new") == 0)
         return wallet_new(&o);
+    if (strcmp(sub, "restore") == 0)
+        return wallet_restore(&o);
+    if (strcmp(sub, "seed") == 0)
+        return wallet_seed(&o);
+    if (strcmp(sub, "bind") == 0)
+        return wallet_bind(&o);
+    if (strcmp(sub, "pending") == 0)
+        return wallet_pending(&o);
     if (strcmp(sub, "address") == 0)
         return wallet_address(&o);
     if (strcmp(sub, "balance") == 0)
@@ -771,7 +1131,5 @@ int cmd_wallet(int argc, char **argv)
         return wallet_abandon(&o);
     if (strcmp(sub, "rollback") == 0)
         return wallet_rollback(&o);
-    errorf("wallet: unknown subcommand '%s'", sub);
-    wallet_usage(stderr);
-    return EXIT_USAGE;
+    return usage_error("unknown subcommand '%s'", sub);
 }

@@ -35,8 +35,8 @@ utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd
 	tools/cmd_check.c tools/store_util.c tools/store_util.h tools/bench_replay.c
 # end store
 
-# wallet: utxo wallet new|address|balance|history|sync|send
-utxo_SOURCES += tools/cmd_wallet.c tools/bench_wallet.c
+# wallet: utxo wallet new|restore|seed|address|balance|...|send
+utxo_SOURCES += tools/cmd_wallet.c tools/bench_wallet.c tools/secret.c tools/secret.h
 # end wallet
 
 # continuations (cont): utxo segments prove|verify|verify-one, utxo bench segments
