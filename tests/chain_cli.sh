@@ -102,15 +102,14 @@ expect 2 "sequence with a store behind" -- "$UTXO" sequence -d "$tmp/a" --db "$t
 grep -q "utxo replay" "$tmp/err" || bad "store behind: says what to do"
 
 # ---- genesis -> wallet -> sequencer -> wallet ------------------------------------------
-UTXO_WALLET_PASSPHRASE=chain-cli-pass
-export UTXO_WALLET_PASSPHRASE
-seed=$(printf '%064d' 42)
-expect 0 "wallet for the address" -- "$UTXO" wallet new "$tmp/w0" --restore-hex "$seed"
+UTXO_PASSPHRASE=chain-cli-pass
+export UTXO_PASSPHRASE
+expect 0 "wallet for the address" -- "$UTXO" wallet new "$tmp/w"
 addr=$(grep -o 'utxo1[a-z0-9]*' "$tmp/out" | head -1)
-expect 0 "other wallet" -- "$UTXO" wallet new "$tmp/x0" --restore-hex "$(printf '%064d' 43)"
+expect 0 "other wallet" -- "$UTXO" wallet new "$tmp/x0"
 other=$(grep -o 'utxo1[a-z0-9]*' "$tmp/out" | head -1)
 expect 0 "genesis paying the wallet" -- "$UTXO" genesis -o "$tmp/wc" --alloc "$addr:5000000000" --alloc "$addr:7000000" --time 100
-expect 0 "wallet on the chain" -- "$UTXO" wallet new "$tmp/w" --chain "$tmp/wc/blocks" --restore-hex "$seed"
+expect 0 "wallet moved to the chain" -- "$UTXO" wallet bind "$tmp/w" --chain "$tmp/wc/blocks"
 expect 0 "wallet sync genesis" -- "$UTXO" wallet sync "$tmp/w" --chain "$tmp/wc/blocks" --proofs "$tmp/wc/proofs"
 expect 0 "wallet send" -- "$UTXO" wallet send "$tmp/w" "$other" 1000000 -o "$tmp/pay.tx"
 fee=$(sed -n 's/^fee \([0-9]*\),.*/\1/p' "$tmp/out")
