@@ -4,11 +4,16 @@
  *
  *     cc wallet_example.c $(pkg-config --cflags --libs libutxo)
  *
- * It creates a wallet file protected by a passphrase, derives two
- * addresses, checks that a mistyped address is refused, builds and signs a
- * payment with the transaction builder from a coin the first key owns, has
- * the validator check it, and reopens the wallet (the wrong passphrase
- * fails, watch-only works). `make check` and `make distcheck` build and run
+ * It initialises the library (utxo_init) and checks that the library it
+ * runs with is the one its headers describe (UTXO_VERSION_STRING), creates
+ * a wallet file protected by a passphrase, derives two addresses, checks
+ * that a mistyped address is refused, builds and signs a payment with the
+ * transaction builder from a coin the first key owns, has the validator
+ * check it, asks the wallet for a payment to two recipients (refused: the
+ * wallet has no coin yet), backs up the seed and restores a second wallet
+ * from it with a gap-limit rescan (same first address), moves a wallet
+ * that has no block yet to another chain, and reopens the wallet (the
+ * wrong passphrase fails, watch-only works). `make check` and `make distcheck` build and run
  * it; `make installcheck` builds it again with pkg-config against the
  * installed library. Exit status 0 when every step did what it should.
  */
@@ -43,7 +48,13 @@ int main(void)
     size_t img_len;
     uint64_t balance;
 
-    printf("libutxo %s\n", utxo_version());
+    CHECK(utxo_init(), UTXO_OK);
+    printf("libutxo %s (headers %s)\n", utxo_version(), UTXO_VERSION_STRING);
+    if (strcmp(utxo_version(), UTXO_VERSION_STRING) != 0) {
+        fprintf(stderr, "library %s, headers %s: rebuild against the installed headers\n",
+                utxo_version(), UTXO_VERSION_STRING);
+        return 1;
+    }
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(path, sizeof path, "%s/example.wallet", dir);
@@ -86,6 +97,49 @@ int main(void)
            (unsigned long long)utxo_builder_fee(b), (unsigned long long)utxo_builder_change(b),
            (unsigned long long)v.cycles);
     utxo_builder_free(b);
+
+    /* the wallet pays two recipients in one transaction: refused here, it
+     * holds no coin until it syncs a block paying it */
+    {
+        utxo_wallet_recipient to[2];
+        utxo_tx *tx = NULL;
+        size_t n_pending = 1;
+        memset(to, 0, sizeof to);
+        memcpy(to[0].predicate_id, id1, UTXO_HASH_BYTES);
+        to[0].value = 250000;
+        memcpy(to[1].predicate_id, id0, UTXO_HASH_BYTES);
+        to[1].value = 40000;
+        CHECK(utxo_wallet_send_many(w, to, 2, UTXO_WALLET_SEND_NO_RESERVE, &tx, NULL),
+              UTXO_ERR_FUNDS);
+        CHECK(utxo_wallet_payments(w, NULL, 0, &n_pending), UTXO_OK);
+        if (tx != NULL || n_pending != 0)
+            return 1;
+    }
+
+    /* backup and restore: the seed, a new wallet from it, a rescan */
+    {
+        char rpath[80], ra[UTXO_ADDRESS_LEN + 1];
+        uint8_t backup[UTXO_SEED_BYTES];
+        utxo_wallet *r = NULL;
+        uint32_t n_keys = 0;
+        CHECK(utxo_wallet_seed(w, backup), UTXO_OK);
+        snprintf(rpath, sizeof rpath, "%s/restored.wallet", dir);
+        CHECK(utxo_wallet_create(&r, rpath, &p, "another passphrase", backup), UTXO_OK);
+        memset(backup, 0, sizeof backup);
+        CHECK(utxo_wallet_rescan_begin(r, UTXO_WALLET_GAP_DEFAULT), UTXO_OK);
+        /* ... utxo_wallet_apply_block for every block of the chain ... */
+        CHECK(utxo_wallet_rescan_end(r, &n_keys), UTXO_OK);
+        CHECK(utxo_wallet_address(r, 0, ra, NULL), UTXO_OK);
+        printf("restored: %u key, address 0 %s\n", n_keys, ra);
+        if (strcmp(ra, a0) != 0)
+            return 1;
+        /* no block yet: it may still move to another chain */
+        p.max_tx_bytes /= 2;
+        utxo_params_chain_id(&p);
+        CHECK(utxo_wallet_set_chain(r, &p), UTXO_OK);
+        utxo_wallet_close(r);
+        unlink(rpath);
+    }
     utxo_wallet_close(w);
 
     /* reopen: the wrong passphrase fails, watch-only reads */
