@@ -1,7 +1,10 @@
 /*
  * cmd_wallet.c — `utxo wallet SUBCOMMAND FILE ...`: a wallet file on the
- * command line, built on the public API of utxo/wallet.h and nothing else
- * (option parsing with getopt_long; secrets through tools/secret.h).
+ * command line, built on the public API of utxo/wallet.h and nothing else.
+ * Here: the options (getopt_long), the passphrase, the dispatch, and the
+ * subcommands that make wallets (new, restore, seed, bind) or sync them;
+ * the others are in tools/cmd_wallet_ops.c, secrets are read by
+ * tools/secret.c.
  *
  * The passphrase comes from --passphrase-fd N, --passphrase-file FILE, the
  * environment variable UTXO_PASSPHRASE (UTXO_WALLET_PASSPHRASE is still
@@ -29,6 +32,7 @@
 #include "json.h"
 #include "secret.h"
 #include "util.h"
+#include "wallet_cli.h"
 
 static void wallet_usage(FILE *f)
 {
@@ -96,14 +100,6 @@ static void wallet_usage(FILE *f)
             "  utxo wallet restore new.wallet --chain chain.blocks --db node.db --seed-file seed.txt\n");
 }
 
-typedef struct wopts {
-    const char *file, *chain, *proofs, *pass_file, *seed_file, *out, *db;
-    char **pos;      /* the arguments after FILE */
-    int n_pos;
-    int pass_fd, seed_fd; /* -1: not given */
-    bool json, new_addr, all, coins, yes;
-    uint64_t keys, gap;
-} wopts;
 
 enum {
     OPT_CHAIN = 256, OPT_PROOFS, OPT_DB, OPT_PASS_FILE, OPT_PASS_FD, OPT_SEED_FILE, OPT_SEED_FD,
@@ -132,8 +128,7 @@ static const struct option wallet_options[] = {
 };
 
 /* A usage error: one line and where to read more. */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+int wcli_usage_error(const char *fmt, ...)
 {
     char line[256];
     va_list ap;
@@ -186,34 +181,34 @@ static int parse(int argc, char **argv, wopts *o)
         case OPT_YES: o->yes = true; break;
         case OPT_PASS_FD:
             if (!parse_fd(optarg, &o->pass_fd))
-                return usage_error("--passphrase-fd needs a file descriptor number, not '%s'",
+                return wcli_usage_error("--passphrase-fd needs a file descriptor number, not '%s'",
                                    optarg);
             break;
         case OPT_SEED_FD:
             if (!parse_fd(optarg, &o->seed_fd))
-                return usage_error("--seed-fd needs a file descriptor number, not '%s'", optarg);
+                return wcli_usage_error("--seed-fd needs a file descriptor number, not '%s'", optarg);
             break;
         case OPT_KEYS:
             if (!parse_u64(optarg, &o->keys) || o->keys == 0 || o->keys > 100000)
-                return usage_error("--keys needs 1..100000, not '%s'", optarg);
+                return wcli_usage_error("--keys needs 1..100000, not '%s'", optarg);
             break;
         case OPT_GAP:
             if (!parse_u64(optarg, &o->gap) || o->gap == 0 || o->gap > UTXO_WALLET_GAP_MAX)
-                return usage_error("--gap needs 1..100000, not '%s'", optarg);
+                return wcli_usage_error("--gap needs 1..100000, not '%s'", optarg);
             break;
         case OPT_RESTORE_HEX:
-            return usage_error("--restore-hex is gone: a seed on the command line can be read "
+            return wcli_usage_error("--restore-hex is gone: a seed on the command line can be read "
                                "by other users; use `utxo wallet restore` (seed from the "
                                "terminal, --seed-fd or --seed-file)");
         case ':':
-            return usage_error("option '%s' needs a value", argv[optind]);
+            return wcli_usage_error("option '%s' needs a value", argv[optind]);
         default:
-            return usage_error("unknown option '%s'", argv[optind]);
+            return wcli_usage_error("unknown option '%s'", argv[optind]);
         }
     }
     /* GNU getopt moved the operands behind the options */
     if (optind + 1 >= argc)
-        return usage_error("which wallet FILE?");
+        return wcli_usage_error("which wallet FILE?");
     o->file = argv[optind + 1];
     o->pos = argv + optind + 2;
     o->n_pos = argc - optind - 2;
@@ -270,7 +265,7 @@ static int get_passphrase(const wopts *o, bool confirm, char **out)
     return rc;
 }
 
-static int open_wallet(const wopts *o, bool unlock, utxo_wallet **w)
+int wcli_open(const wopts *o, bool unlock, utxo_wallet **w)
 {
     char *pass = NULL;
     int rc, ex;
@@ -286,7 +281,7 @@ static int open_wallet(const wopts *o, bool unlock, utxo_wallet **w)
     return 0;
 }
 
-static void print_hex(const uint8_t *p, size_t n)
+void wcli_print_hex(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         printf("%02x", p[i]);
@@ -313,15 +308,18 @@ static int create_wallet(const wopts *o, const utxo_params *p, const uint8_t *ma
                          utxo_wallet **w)
 {
     char *pass = NULL;
-    int rc, ex;
+    int rc, ex, err;
 
     *w = NULL;
     if ((ex = get_passphrase(o, true, &pass)) != 0)
         return ex;
+    errno = 0;
     rc = utxo_wallet_create(w, o->file, p, pass, master);
+    err = errno; /* UTXO_ERR_IO: why the file could not be made */
     secret_free(pass);
     if (rc != UTXO_OK) {
-        errorf("wallet: cannot create %s: %s", o->file, utxo_strerror(rc));
+        errorf("wallet: cannot create %s: %s", o->file,
+               rc == UTXO_ERR_IO && err != 0 ? strerror(err) : utxo_strerror(rc));
         return EXIT_USAGE;
     }
     return 0;
@@ -343,7 +341,7 @@ static void print_created(const wopts *o, const utxo_params *p, const char *addr
         json_finish(&j);
     } else {
         printf("created %s for chain ", o->file);
-        print_hex(p->chain_id, UTXO_HASH_BYTES);
+        wcli_print_hex(p->chain_id, UTXO_HASH_BYTES);
         printf("\naddress %s\n", addr);
     }
 }
@@ -356,7 +354,7 @@ static int wallet_new(const wopts *o)
     int rc = UTXO_OK, ex;
 
     if (o->n_pos != 0)
-        return usage_error("new: unexpected argument '%s'", o->pos[0]);
+        return wcli_usage_error("new: unexpected argument '%s'", o->pos[0]);
     utxo_params_default(&p);
     if (o->chain != NULL && (ex = chain_params(o->chain, &p)) != 0)
         return ex;
@@ -420,9 +418,9 @@ static int wallet_restore(const wopts *o)
     int rc, ex;
 
     if (o->n_pos != 0)
-        return usage_error("restore: unexpected argument '%s'", o->pos[0]);
+        return wcli_usage_error("restore: unexpected argument '%s'", o->pos[0]);
     if (o->chain == NULL || (o->proofs == NULL) == (o->db == NULL))
-        return usage_error("restore needs --chain BLOCKS and either --proofs PROOFS or "
+        return wcli_usage_error("restore needs --chain BLOCKS and either --proofs PROOFS or "
                            "--db NODE.db");
     if ((ex = chain_params(o->chain, &p)) != 0 || (ex = read_seed(o, seed)) != 0)
         return ex;
@@ -457,7 +455,7 @@ static int wallet_seed(const wopts *o)
     int ex, rc;
 
     if (o->n_pos != 0)
-        return usage_error("seed: unexpected argument '%s'", o->pos[0]);
+        return wcli_usage_error("seed: unexpected argument '%s'", o->pos[0]);
     if (!o->yes) {
         if (!secret_have_tty()) {
             errorf("wallet: seed: not on a terminal to confirm; add --yes to show the seed");
@@ -469,7 +467,7 @@ static int wallet_seed(const wopts *o)
             return EXIT_USAGE;
         }
     }
-    if ((ex = open_wallet(o, true, &w)) != 0)
+    if ((ex = wcli_open(o, true, &w)) != 0)
         return ex;
     if ((rc = utxo_wallet_seed(w, seed)) != UTXO_OK) {
         errorf("wallet: %s", utxo_strerror(rc));
@@ -491,10 +489,10 @@ static int wallet_bind(const wopts *o)
     int ex, rc;
 
     if (o->n_pos != 0)
-        return usage_error("bind: unexpected argument '%s'", o->pos[0]);
+        return wcli_usage_error("bind: unexpected argument '%s'", o->pos[0]);
     if (o->chain == NULL)
-        return usage_error("bind needs --chain BLOCKS");
-    if ((ex = chain_params(o->chain, &p)) != 0 || (ex = open_wallet(o, false, &w)) != 0)
+        return wcli_usage_error("bind needs --chain BLOCKS");
+    if ((ex = chain_params(o->chain, &p)) != 0 || (ex = wcli_open(o, false, &w)) != 0)
         return ex;
     if ((rc = utxo_wallet_set_chain(w, &p)) != UTXO_OK) {
         errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
@@ -502,243 +500,8 @@ static int wallet_bind(const wopts *o)
         return EXIT_USAGE;
     }
     printf("%s now follows chain ", o->file);
-    print_hex(p.chain_id, UTXO_HASH_BYTES);
+    wcli_print_hex(p.chain_id, UTXO_HASH_BYTES);
     printf("\n");
-    utxo_wallet_close(w);
-    return EXIT_VALID;
-}
-
-static int wallet_pending(const wopts *o)
-{
-    utxo_wallet_payment *pay = NULL;
-    utxo_wallet *w = NULL;
-    size_t n = 0;
-    int ex;
-    json j;
-
-    if (o->n_pos != 0)
-        return usage_error("pending: unexpected argument '%s'", o->pos[0]);
-    if ((ex = open_wallet(o, false, &w)) != 0)
-        return ex;
-    if (utxo_wallet_payments(w, NULL, 0, &n) != UTXO_OK ||
-        (n > 0 && ((pay = calloc(n, sizeof *pay)) == NULL ||
-                   utxo_wallet_payments(w, pay, n, &n) != UTXO_OK))) {
-        errorf("wallet: cannot list the pending payments: %s", utxo_wallet_errmsg(w));
-        free(pay);
-        utxo_wallet_close(w);
-        return EXIT_USAGE;
-    }
-    if (o->json) {
-        json_init(&j, stdout, false);
-        json_begin_array(&j);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (o->json) {
-            json_begin_object(&j);
-            json_key(&j, "txid");
-            json_hex(&j, pay[i].txid, UTXO_HASH_BYTES);
-            json_key(&j, "coins");
-            json_u64(&j, pay[i].n_coins);
-            json_key(&j, "value");
-            json_u64(&j, pay[i].value);
-            json_end_object(&j);
-        } else {
-            print_hex(pay[i].txid, UTXO_HASH_BYTES);
-            printf(" coins %u value %llu\n", pay[i].n_coins, (unsigned long long)pay[i].value);
-        }
-    }
-    if (o->json) {
-        json_end_array(&j);
-        json_finish(&j);
-    }
-    free(pay);
-    utxo_wallet_close(w);
-    return EXIT_VALID;
-}
-
-static int wallet_address(const wopts *o)
-{
-    char addr[UTXO_ADDRESS_LEN + 1];
-    utxo_wallet *w = NULL;
-    uint32_t n, from;
-    int ex, rc;
-
-    if (o->n_pos != 0)
-        return usage_error("address: unexpected argument '%s'", o->pos[0]);
-    if ((ex = open_wallet(o, o->new_addr, &w)) != 0)
-        return ex;
-    if (o->new_addr && (rc = utxo_wallet_new_key(w, NULL, NULL)) != UTXO_OK) {
-        errorf("wallet: %s", utxo_strerror(rc));
-        utxo_wallet_close(w);
-        return EXIT_USAGE;
-    }
-    n = utxo_wallet_key_count(w);
-    if (n == 0) {
-        errorf("wallet: no address yet (utxo wallet address FILE --new)");
-        utxo_wallet_close(w);
-        return EXIT_USAGE;
-    }
-    from = o->all ? 0 : n - 1;
-    json j;
-    if (o->json) {
-        json_init(&j, stdout, false);
-        json_begin_array(&j);
-    }
-    for (uint32_t i = from; i < n; i++) {
-        if (utxo_wallet_address(w, i, addr, NULL) != UTXO_OK)
-            continue;
-        if (o->json) {
-            json_begin_object(&j);
-            json_key(&j, "index");
-            json_u64(&j, i);
-            json_key(&j, "address");
-            json_str(&j, addr);
-            json_end_object(&j);
-        } else if (o->all) {
-            printf("%u %s\n", i, addr);
-        } else {
-            printf("%s\n", addr);
-        }
-    }
-    if (o->json) {
-        json_end_array(&j);
-        json_finish(&j);
-    }
-    utxo_wallet_close(w);
-    return EXIT_VALID;
-}
-
-static int wallet_balance(const wopts *o)
-{
-    utxo_wallet *w = NULL;
-    utxo_wallet_coin *coins = NULL;
-    uint64_t value = 0, n = 0, pv = 0, pn = 0;
-    size_t total = 0;
-    int ex, rc;
-
-    if (o->n_pos != 0)
-        return usage_error("balance: unexpected argument '%s'", o->pos[0]);
-    if ((ex = open_wallet(o, false, &w)) != 0)
-        return ex;
-    if ((rc = utxo_wallet_balance(w, &value, &n)) != UTXO_OK ||
-        (rc = utxo_wallet_pending(w, &pv, &pn)) != UTXO_OK ||
-        (o->coins && (rc = utxo_wallet_coins(w, NULL, 0, &total)) != UTXO_OK)) {
-        errorf("wallet: %s: %s", utxo_strerror(rc), utxo_wallet_errmsg(w));
-        utxo_wallet_close(w);
-        return EXIT_USAGE;
-    }
-    if (o->coins && total > 0) {
-        if ((coins = calloc(total, sizeof *coins)) == NULL ||
-            utxo_wallet_coins(w, coins, total, &total) != UTXO_OK) {
-            errorf("wallet: cannot list coins");
-            free(coins);
-            utxo_wallet_close(w);
-            return EXIT_USAGE;
-        }
-    }
-    if (o->json) {
-        json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "balance");
-        json_u64(&j, value);
-        json_key(&j, "coins");
-        json_u64(&j, n);
-        json_key(&j, "next_height");
-        json_u64(&j, utxo_wallet_next_height(w));
-        json_key(&j, "pending");
-        json_u64(&j, pv);
-        json_key(&j, "pending_coins");
-        json_u64(&j, pn);
-        if (o->coins) {
-            json_key(&j, "list");
-            json_begin_array(&j);
-            for (size_t i = 0; i < total; i++) {
-                json_begin_object(&j);
-                json_key(&j, "txid");
-                json_hex(&j, coins[i].outpoint.txid, UTXO_HASH_BYTES);
-                json_key(&j, "index");
-                json_u64(&j, coins[i].outpoint.index);
-                json_key(&j, "value");
-                json_u64(&j, coins[i].value);
-                json_key(&j, "height");
-                json_u64(&j, coins[i].height);
-                json_key(&j, "position");
-                json_u64(&j, coins[i].position);
-                json_key(&j, "key");
-                json_u64(&j, coins[i].key_index);
-                json_end_object(&j);
-            }
-            json_end_array(&j);
-        }
-        json_end_object(&j);
-        json_finish(&j);
-    } else {
-        for (size_t i = 0; i < total; i++) {
-            print_hex(coins[i].outpoint.txid, UTXO_HASH_BYTES);
-            printf(":%u %llu height=%u position=%llu key=%u\n", coins[i].outpoint.index,
-                   (unsigned long long)coins[i].value, coins[i].height,
-                   (unsigned long long)coins[i].position, coins[i].key_index);
-        }
-        printf("balance %llu coins %llu next_height %u\n", (unsigned long long)value,
-               (unsigned long long)n, utxo_wallet_next_height(w));
-        if (pn > 0)
-            printf("pending %llu in %llu coins reserved by payments not yet in a block\n",
-                   (unsigned long long)pv, (unsigned long long)pn);
-    }
-    free(coins);
-    utxo_wallet_close(w);
-    return EXIT_VALID;
-}
-
-static int wallet_history(const wopts *o)
-{
-    utxo_wallet *w = NULL;
-    utxo_wallet_event *ev = NULL;
-    size_t n = 0;
-    int ex;
-    json j;
-
-    if (o->n_pos != 0)
-        return usage_error("history: unexpected argument '%s'", o->pos[0]);
-    if ((ex = open_wallet(o, false, &w)) != 0)
-        return ex;
-    if (utxo_wallet_history(w, NULL, 0, &n) != UTXO_OK ||
-        (n > 0 && ((ev = calloc(n, sizeof *ev)) == NULL ||
-                   utxo_wallet_history(w, ev, n, &n) != UTXO_OK))) {
-        errorf("wallet: cannot read the history: %s", utxo_wallet_errmsg(w));
-        free(ev);
-        utxo_wallet_close(w);
-        return EXIT_USAGE;
-    }
-    if (o->json) {
-        json_init(&j, stdout, false);
-        json_begin_array(&j);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (o->json) {
-            json_begin_object(&j);
-            json_key(&j, "height");
-            json_u64(&j, ev[i].height);
-            json_key(&j, "txid");
-            json_hex(&j, ev[i].txid, UTXO_HASH_BYTES);
-            json_key(&j, "received");
-            json_u64(&j, ev[i].received);
-            json_key(&j, "spent");
-            json_u64(&j, ev[i].spent);
-            json_end_object(&j);
-        } else {
-            printf("%u ", ev[i].height);
-            print_hex(ev[i].txid, UTXO_HASH_BYTES);
-            printf(" +%llu -%llu\n", (unsigned long long)ev[i].received,
-                   (unsigned long long)ev[i].spent);
-        }
-    }
-    if (o->json) {
-        json_end_array(&j);
-        json_finish(&j);
-    }
-    free(ev);
     utxo_wallet_close(w);
     return EXIT_VALID;
 }
@@ -923,175 +686,15 @@ static int wallet_sync(const wopts *o)
     int ex;
 
     if (o->n_pos != 0)
-        return usage_error("sync: unexpected argument '%s'", o->pos[0]);
+        return wcli_usage_error("sync: unexpected argument '%s'", o->pos[0]);
     if (o->db != NULL ? o->chain != NULL || o->proofs != NULL
                       : o->chain == NULL || o->proofs == NULL)
-        return usage_error("sync needs --chain BLOCKS and --proofs PROOFS, or --db NODE.db");
-    if ((ex = open_wallet(o, false, &w)) != 0)
+        return wcli_usage_error("sync needs --chain BLOCKS and --proofs PROOFS, or --db NODE.db");
+    if ((ex = wcli_open(o, false, &w)) != 0)
         return ex;
     ex = sync_run(o, w);
     utxo_wallet_close(w);
     return ex;
-}
-
-/* Writes the transaction to standard output (checked to the last byte). */
-static int write_stdout(const uint8_t *p, size_t len)
-{
-    if ((len > 0 && fwrite(p, 1, len, stdout) != len) || fflush(stdout) != 0) {
-        errorf("wallet: cannot write the transaction to standard output: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int wallet_send(const wopts *o)
-{
-    uint8_t txid[UTXO_HASH_BYTES], *buf = NULL;
-    utxo_wallet_recipient *to = NULL;
-    utxo_wallet *w = NULL;
-    utxo_tx *tx = NULL;
-    uint64_t amount = 0, fee = 0;
-    size_t len, wr = 0, n_to;
-    bool to_stdout;
-    FILE *info;
-    int ex = EXIT_USAGE, rc;
-
-    if (o->n_pos < 2 || o->n_pos % 2 != 0 || o->out == NULL)
-        return usage_error("send needs ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX");
-    to_stdout = strcmp(o->out, "-") == 0;
-    info = to_stdout ? stderr : stdout; /* the transaction owns stdout */
-    n_to = (size_t)o->n_pos / 2;
-    if ((to = calloc(n_to, sizeof *to)) == NULL) {
-        errorf("wallet: out of memory");
-        return EXIT_USAGE;
-    }
-    for (size_t r = 0; r < n_to; r++) {
-        const char *addr = o->pos[2 * r], *value = o->pos[2 * r + 1];
-        if ((rc = utxo_address_decode(to[r].predicate_id, addr)) != UTXO_OK) {
-            errorf("wallet: '%s': %s", addr, utxo_strerror(rc));
-            goto done;
-        }
-        if (!parse_u64(value, &to[r].value)) {
-            errorf("wallet: amount '%s' is not a whole number of base units", value);
-            goto done;
-        }
-        amount += to[r].value; /* the wallet refuses a sum above the supply */
-    }
-    if ((ex = open_wallet(o, true, &w)) != 0)
-        goto done;
-    /* built unreserved: the coins are reserved only once the transaction
-     * is safely written, so a failed write leaves nothing reserved */
-    rc = utxo_wallet_send_many(w, to, n_to, UTXO_WALLET_SEND_NO_RESERVE, &tx, &fee);
-    if (rc != UTXO_OK) {
-        errorf("wallet: payment refused: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w)
-                                                                       : utxo_strerror(rc));
-        ex = rc == UTXO_ERR_WALLET_DB || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
-        goto done;
-    }
-    ex = EXIT_USAGE;
-    len = utxo_tx_get_length(tx, true);
-    if ((buf = malloc(len)) == NULL || utxo_tx_to_bytes(tx, buf, len, &wr) != UTXO_OK) {
-        errorf("wallet: cannot encode the transaction");
-        goto done;
-    }
-    if (to_stdout ? write_stdout(buf, wr) != 0 : write_file(o->out, buf, wr) != 0) {
-        errorf("wallet: the transaction was not written: no coin was reserved");
-        goto done;
-    }
-    utxo_tx_txid(tx, txid);
-    if ((rc = utxo_wallet_reserve(w, tx)) != UTXO_OK) {
-        char hex[2 * UTXO_HASH_BYTES + 1];
-        hex_encode(hex, txid, UTXO_HASH_BYTES);
-        errorf("wallet: transaction %s written to %s, but its coins could not be reserved: %s",
-               hex, to_stdout ? "standard output" : o->out,
-               utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
-        goto done;
-    }
-    if (o->json) {
-        json j;
-        json_init(&j, info, false);
-        json_begin_object(&j);
-        json_key(&j, "txid");
-        json_hex(&j, txid, UTXO_HASH_BYTES);
-        json_key(&j, "amount");
-        json_u64(&j, amount);
-        json_key(&j, "fee");
-        json_u64(&j, fee);
-        json_key(&j, "bytes");
-        json_u64(&j, wr);
-        json_key(&j, "inputs");
-        json_u64(&j, tx->n_inputs);
-        json_key(&j, "outputs");
-        json_u64(&j, tx->n_outputs);
-        json_end_object(&j);
-        json_finish(&j);
-    } else {
-        fprintf(info, "txid ");
-        for (size_t i = 0; i < UTXO_HASH_BYTES; i++)
-            fprintf(info, "%02x", txid[i]);
-        fprintf(info, "\nfee %llu, %zu bytes, %u inputs, %u outputs, written to %s\n",
-                (unsigned long long)fee, wr, tx->n_inputs, tx->n_outputs,
-                to_stdout ? "standard output" : o->out);
-    }
-    ex = EXIT_VALID;
-done:
-    free(to);
-    free(buf);
-    utxo_tx_free(tx);
-    utxo_wallet_close(w);
-    return ex;
-}
-
-static int wallet_abandon(const wopts *o)
-{
-    utxo_wallet *w = NULL;
-    uint8_t *txid = NULL;
-    size_t len = 0;
-    int ex, rc;
-
-    if (o->n_pos != 1 || hex_decode(o->pos[0], &txid, &len) != 0 || len != UTXO_HASH_BYTES) {
-        errorf("wallet: abandon needs a TXID of 64 hex digits");
-        free(txid);
-        return EXIT_USAGE;
-    }
-    if ((ex = open_wallet(o, false, &w)) != 0) {
-        free(txid);
-        return ex;
-    }
-    rc = utxo_wallet_abandon(w, txid);
-    if (rc == UTXO_OK)
-        printf("released the coins reserved by %s\n", o->pos[0]);
-    else
-        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
-    free(txid);
-    utxo_wallet_close(w);
-    return rc == UTXO_OK ? EXIT_VALID : rc == UTXO_ERR_ARG ? EXIT_INVALID : EXIT_USAGE;
-}
-
-static int wallet_rollback(const wopts *o)
-{
-    utxo_wallet *w = NULL;
-    uint64_t height, value = 0;
-    int ex, rc;
-
-    if (o->n_pos != 1 || !parse_u64(o->pos[0], &height) || height > UINT32_MAX) {
-        errorf("wallet: rollback needs a HEIGHT");
-        return EXIT_USAGE;
-    }
-    if ((ex = open_wallet(o, false, &w)) != 0)
-        return ex;
-    rc = utxo_wallet_rollback(w, (uint32_t)height);
-    if (rc == UTXO_OK) {
-        utxo_wallet_balance(w, &value, NULL);
-        printf("next height %u, balance %llu\n", utxo_wallet_next_height(w),
-               (unsigned long long)value);
-    } else {
-        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
-    }
-    utxo_wallet_close(w);
-    return rc == UTXO_OK ? EXIT_VALID : rc == UTXO_ERR_ARG || rc == UTXO_ERR_WALLET_CHAIN
-                                            ? EXIT_INVALID
-                                            : EXIT_USAGE;
 }
 
 int cmd_wallet(int argc, char **argv)
@@ -1131,5 +734,5 @@ int cmd_wallet(int argc, char **argv)
         return wallet_abandon(&o);
     if (strcmp(sub, "rollback") == 0)
         return wallet_rollback(&o);
-    return usage_error("unknown subcommand '%s'", sub);
+    return wcli_usage_error("unknown subcommand '%s'", sub);
 }

@@ -36,7 +36,8 @@ utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd
 # end store
 
 # wallet: utxo wallet new|restore|seed|address|balance|...|send
-utxo_SOURCES += tools/cmd_wallet.c tools/bench_wallet.c tools/secret.c tools/secret.h
+utxo_SOURCES += tools/cmd_wallet.c tools/cmd_wallet_ops.c tools/wallet_cli.h tools/bench_wallet.c \
+	tools/secret.c tools/secret.h
 # end wallet
 
 # continuations (cont): utxo segments prove|verify|verify-one, utxo bench segments

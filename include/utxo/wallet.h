@@ -60,8 +60,8 @@ typedef struct utxo_wallet utxo_wallet;
  * with the seed, then apply the chain's blocks inside a rescan
  * (utxo_wallet_rescan_begin).
  * Errors: UTXO_ERR_ARG, UTXO_ERR_WALLET_EXISTS, UTXO_ERR_IO (cannot create
- * the file), UTXO_ERR_WALLET_DB, UTXO_ERR_NOMEM; *out is NULL and no file
- * is left behind.
+ * the file: errno says why), UTXO_ERR_WALLET_DB, UTXO_ERR_NOMEM; *out is
+ * NULL and no file is left behind.
  */
 UTXO_WARN_UNUSED int utxo_wallet_create(utxo_wallet **out, const char *path, const utxo_params *p,
                                         const char *passphrase,

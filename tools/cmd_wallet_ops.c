@@ -1,0 +1,412 @@
+/*
+ * cmd_wallet_ops.c — the `utxo wallet` subcommands on an existing wallet:
+ * address, balance, history, pending, send, abandon, rollback (options and
+ * opening: tools/cmd_wallet.c, tools/wallet_cli.h). Each is a thin layer
+ * over utxo/wallet.h: check the arguments, call the library, print.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "utxo.h"
+#include "json.h"
+#include "util.h"
+#include "wallet_cli.h"
+
+int wallet_pending(const wopts *o)
+{
+    utxo_wallet_payment *pay = NULL;
+    utxo_wallet *w = NULL;
+    size_t n = 0;
+    int ex;
+    json j;
+
+    if (o->n_pos != 0)
+        return wcli_usage_error("pending: unexpected argument '%s'", o->pos[0]);
+    if ((ex = wcli_open(o, false, &w)) != 0)
+        return ex;
+    if (utxo_wallet_payments(w, NULL, 0, &n) != UTXO_OK ||
+        (n > 0 && ((pay = calloc(n, sizeof *pay)) == NULL ||
+                   utxo_wallet_payments(w, pay, n, &n) != UTXO_OK))) {
+        errorf("wallet: cannot list the pending payments: %s", utxo_wallet_errmsg(w));
+        free(pay);
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    if (o->json) {
+        json_init(&j, stdout, false);
+        json_begin_array(&j);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (o->json) {
+            json_begin_object(&j);
+            json_key(&j, "txid");
+            json_hex(&j, pay[i].txid, UTXO_HASH_BYTES);
+            json_key(&j, "coins");
+            json_u64(&j, pay[i].n_coins);
+            json_key(&j, "value");
+            json_u64(&j, pay[i].value);
+            json_end_object(&j);
+        } else {
+            wcli_print_hex(pay[i].txid, UTXO_HASH_BYTES);
+            printf(" coins %u value %llu\n", pay[i].n_coins, (unsigned long long)pay[i].value);
+        }
+    }
+    if (o->json) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    free(pay);
+    utxo_wallet_close(w);
+    return EXIT_VALID;
+}
+
+int wallet_address(const wopts *o)
+{
+    char addr[UTXO_ADDRESS_LEN + 1];
+    utxo_wallet *w = NULL;
+    uint32_t n, from;
+    int ex, rc;
+
+    if (o->n_pos != 0)
+        return wcli_usage_error("address: unexpected argument '%s'", o->pos[0]);
+    if ((ex = wcli_open(o, o->new_addr, &w)) != 0)
+        return ex;
+    if (o->new_addr && (rc = utxo_wallet_new_key(w, NULL, NULL)) != UTXO_OK) {
+        errorf("wallet: %s", utxo_strerror(rc));
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    n = utxo_wallet_key_count(w);
+    if (n == 0) {
+        errorf("wallet: no address yet (utxo wallet address FILE --new)");
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    from = o->all ? 0 : n - 1;
+    json j;
+    if (o->json) {
+        json_init(&j, stdout, false);
+        json_begin_array(&j);
+    }
+    for (uint32_t i = from; i < n; i++) {
+        if (utxo_wallet_address(w, i, addr, NULL) != UTXO_OK)
+            continue;
+        if (o->json) {
+            json_begin_object(&j);
+            json_key(&j, "index");
+            json_u64(&j, i);
+            json_key(&j, "address");
+            json_str(&j, addr);
+            json_end_object(&j);
+        } else if (o->all) {
+            printf("%u %s\n", i, addr);
+        } else {
+            printf("%s\n", addr);
+        }
+    }
+    if (o->json) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    utxo_wallet_close(w);
+    return EXIT_VALID;
+}
+
+int wallet_balance(const wopts *o)
+{
+    utxo_wallet *w = NULL;
+    utxo_wallet_coin *coins = NULL;
+    uint64_t value = 0, n = 0, pv = 0, pn = 0;
+    size_t total = 0;
+    int ex, rc;
+
+    if (o->n_pos != 0)
+        return wcli_usage_error("balance: unexpected argument '%s'", o->pos[0]);
+    if ((ex = wcli_open(o, false, &w)) != 0)
+        return ex;
+    if ((rc = utxo_wallet_balance(w, &value, &n)) != UTXO_OK ||
+        (rc = utxo_wallet_pending(w, &pv, &pn)) != UTXO_OK ||
+        (o->coins && (rc = utxo_wallet_coins(w, NULL, 0, &total)) != UTXO_OK)) {
+        errorf("wallet: %s: %s", utxo_strerror(rc), utxo_wallet_errmsg(w));
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    if (o->coins && total > 0) {
+        if ((coins = calloc(total, sizeof *coins)) == NULL ||
+            utxo_wallet_coins(w, coins, total, &total) != UTXO_OK) {
+            errorf("wallet: cannot list coins");
+            free(coins);
+            utxo_wallet_close(w);
+            return EXIT_USAGE;
+        }
+    }
+    if (o->json) {
+        json j;
+        json_init(&j, stdout, false);
+        json_begin_object(&j);
+        json_key(&j, "balance");
+        json_u64(&j, value);
+        json_key(&j, "coins");
+        json_u64(&j, n);
+        json_key(&j, "next_height");
+        json_u64(&j, utxo_wallet_next_height(w));
+        json_key(&j, "pending");
+        json_u64(&j, pv);
+        json_key(&j, "pending_coins");
+        json_u64(&j, pn);
+        if (o->coins) {
+            json_key(&j, "list");
+            json_begin_array(&j);
+            for (size_t i = 0; i < total; i++) {
+                json_begin_object(&j);
+                json_key(&j, "txid");
+                json_hex(&j, coins[i].outpoint.txid, UTXO_HASH_BYTES);
+                json_key(&j, "index");
+                json_u64(&j, coins[i].outpoint.index);
+                json_key(&j, "value");
+                json_u64(&j, coins[i].value);
+                json_key(&j, "height");
+                json_u64(&j, coins[i].height);
+                json_key(&j, "position");
+                json_u64(&j, coins[i].position);
+                json_key(&j, "key");
+                json_u64(&j, coins[i].key_index);
+                json_end_object(&j);
+            }
+            json_end_array(&j);
+        }
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        for (size_t i = 0; i < total; i++) {
+            wcli_print_hex(coins[i].outpoint.txid, UTXO_HASH_BYTES);
+            printf(":%u %llu height=%u position=%llu key=%u\n", coins[i].outpoint.index,
+                   (unsigned long long)coins[i].value, coins[i].height,
+                   (unsigned long long)coins[i].position, coins[i].key_index);
+        }
+        printf("balance %llu coins %llu next_height %u\n", (unsigned long long)value,
+               (unsigned long long)n, utxo_wallet_next_height(w));
+        if (pn > 0)
+            printf("pending %llu in %llu coins reserved by payments not yet in a block\n",
+                   (unsigned long long)pv, (unsigned long long)pn);
+    }
+    free(coins);
+    utxo_wallet_close(w);
+    return EXIT_VALID;
+}
+
+int wallet_history(const wopts *o)
+{
+    utxo_wallet *w = NULL;
+    utxo_wallet_event *ev = NULL;
+    size_t n = 0;
+    int ex;
+    json j;
+
+    if (o->n_pos != 0)
+        return wcli_usage_error("history: unexpected argument '%s'", o->pos[0]);
+    if ((ex = wcli_open(o, false, &w)) != 0)
+        return ex;
+    if (utxo_wallet_history(w, NULL, 0, &n) != UTXO_OK ||
+        (n > 0 && ((ev = calloc(n, sizeof *ev)) == NULL ||
+                   utxo_wallet_history(w, ev, n, &n) != UTXO_OK))) {
+        errorf("wallet: cannot read the history: %s", utxo_wallet_errmsg(w));
+        free(ev);
+        utxo_wallet_close(w);
+        return EXIT_USAGE;
+    }
+    if (o->json) {
+        json_init(&j, stdout, false);
+        json_begin_array(&j);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (o->json) {
+            json_begin_object(&j);
+            json_key(&j, "height");
+            json_u64(&j, ev[i].height);
+            json_key(&j, "txid");
+            json_hex(&j, ev[i].txid, UTXO_HASH_BYTES);
+            json_key(&j, "received");
+            json_u64(&j, ev[i].received);
+            json_key(&j, "spent");
+            json_u64(&j, ev[i].spent);
+            json_end_object(&j);
+        } else {
+            printf("%u ", ev[i].height);
+            wcli_print_hex(ev[i].txid, UTXO_HASH_BYTES);
+            printf(" +%llu -%llu\n", (unsigned long long)ev[i].received,
+                   (unsigned long long)ev[i].spent);
+        }
+    }
+    if (o->json) {
+        json_end_array(&j);
+        json_finish(&j);
+    }
+    free(ev);
+    utxo_wallet_close(w);
+    return EXIT_VALID;
+}
+
+/* Writes the transaction to standard output (checked to the last byte). */
+static int write_stdout(const uint8_t *p, size_t len)
+{
+    if ((len > 0 && fwrite(p, 1, len, stdout) != len) || fflush(stdout) != 0) {
+        errorf("wallet: cannot write the transaction to standard output: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int wallet_send(const wopts *o)
+{
+    uint8_t txid[UTXO_HASH_BYTES], *buf = NULL;
+    utxo_wallet_recipient *to = NULL;
+    utxo_wallet *w = NULL;
+    utxo_tx *tx = NULL;
+    uint64_t amount = 0, fee = 0;
+    size_t len, wr = 0, n_to;
+    bool to_stdout;
+    FILE *info;
+    int ex = EXIT_USAGE, rc;
+
+    if (o->n_pos < 2 || o->n_pos % 2 != 0 || o->out == NULL)
+        return wcli_usage_error("send needs ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX");
+    to_stdout = strcmp(o->out, "-") == 0;
+    info = to_stdout ? stderr : stdout; /* the transaction owns stdout */
+    n_to = (size_t)o->n_pos / 2;
+    if ((to = calloc(n_to, sizeof *to)) == NULL) {
+        errorf("wallet: out of memory");
+        return EXIT_USAGE;
+    }
+    for (size_t r = 0; r < n_to; r++) {
+        const char *addr = o->pos[2 * r], *value = o->pos[2 * r + 1];
+        if ((rc = utxo_address_decode(to[r].predicate_id, addr)) != UTXO_OK) {
+            errorf("wallet: '%s': %s", addr, utxo_strerror(rc));
+            goto done;
+        }
+        if (!parse_u64(value, &to[r].value)) {
+            errorf("wallet: amount '%s' is not a whole number of base units", value);
+            goto done;
+        }
+        amount += to[r].value; /* the wallet refuses a sum above the supply */
+    }
+    if ((ex = wcli_open(o, true, &w)) != 0)
+        goto done;
+    /* built unreserved: the coins are reserved only once the transaction
+     * is safely written, so a failed write leaves nothing reserved */
+    rc = utxo_wallet_send_many(w, to, n_to, UTXO_WALLET_SEND_NO_RESERVE, &tx, &fee);
+    if (rc != UTXO_OK) {
+        errorf("wallet: payment refused: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w)
+                                                                       : utxo_strerror(rc));
+        ex = rc == UTXO_ERR_WALLET_DB || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
+        goto done;
+    }
+    ex = EXIT_USAGE;
+    len = utxo_tx_get_length(tx, true);
+    if ((buf = malloc(len)) == NULL || utxo_tx_to_bytes(tx, buf, len, &wr) != UTXO_OK) {
+        errorf("wallet: cannot encode the transaction");
+        goto done;
+    }
+    if (to_stdout ? write_stdout(buf, wr) != 0 : write_file(o->out, buf, wr) != 0) {
+        errorf("wallet: the transaction was not written: no coin was reserved");
+        goto done;
+    }
+    utxo_tx_txid(tx, txid);
+    if ((rc = utxo_wallet_reserve(w, tx)) != UTXO_OK) {
+        char hex[2 * UTXO_HASH_BYTES + 1];
+        hex_encode(hex, txid, UTXO_HASH_BYTES);
+        errorf("wallet: transaction %s written to %s, but its coins could not be reserved: %s",
+               hex, to_stdout ? "standard output" : o->out,
+               utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+        goto done;
+    }
+    if (o->json) {
+        json j;
+        json_init(&j, info, false);
+        json_begin_object(&j);
+        json_key(&j, "txid");
+        json_hex(&j, txid, UTXO_HASH_BYTES);
+        json_key(&j, "amount");
+        json_u64(&j, amount);
+        json_key(&j, "fee");
+        json_u64(&j, fee);
+        json_key(&j, "bytes");
+        json_u64(&j, wr);
+        json_key(&j, "inputs");
+        json_u64(&j, tx->n_inputs);
+        json_key(&j, "outputs");
+        json_u64(&j, tx->n_outputs);
+        json_end_object(&j);
+        json_finish(&j);
+    } else {
+        fprintf(info, "txid ");
+        for (size_t i = 0; i < UTXO_HASH_BYTES; i++)
+            fprintf(info, "%02x", txid[i]);
+        fprintf(info, "\nfee %llu, %zu bytes, %u inputs, %u outputs, written to %s\n",
+                (unsigned long long)fee, wr, tx->n_inputs, tx->n_outputs,
+                to_stdout ? "standard output" : o->out);
+    }
+    ex = EXIT_VALID;
+done:
+    free(to);
+    free(buf);
+    utxo_tx_free(tx);
+    utxo_wallet_close(w);
+    return ex;
+}
+
+int wallet_abandon(const wopts *o)
+{
+    utxo_wallet *w = NULL;
+    uint8_t *txid = NULL;
+    size_t len = 0;
+    int ex, rc;
+
+    if (o->n_pos != 1 || hex_decode(o->pos[0], &txid, &len) != 0 || len != UTXO_HASH_BYTES) {
+        errorf("wallet: abandon needs a TXID of 64 hex digits");
+        free(txid);
+        return EXIT_USAGE;
+    }
+    if ((ex = wcli_open(o, false, &w)) != 0) {
+        free(txid);
+        return ex;
+    }
+    rc = utxo_wallet_abandon(w, txid);
+    if (rc == UTXO_OK)
+        printf("released the coins reserved by %s\n", o->pos[0]);
+    else
+        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+    free(txid);
+    utxo_wallet_close(w);
+    return rc == UTXO_OK ? EXIT_VALID : rc == UTXO_ERR_ARG ? EXIT_INVALID : EXIT_USAGE;
+}
+
+int wallet_rollback(const wopts *o)
+{
+    utxo_wallet *w = NULL;
+    uint64_t height, value = 0;
+    int ex, rc;
+
+    if (o->n_pos != 1 || !parse_u64(o->pos[0], &height) || height > UINT32_MAX) {
+        errorf("wallet: rollback needs a HEIGHT");
+        return EXIT_USAGE;
+    }
+    if ((ex = wcli_open(o, false, &w)) != 0)
+        return ex;
+    rc = utxo_wallet_rollback(w, (uint32_t)height);
+    if (rc == UTXO_OK) {
+        utxo_wallet_balance(w, &value, NULL);
+        printf("next height %u, balance %llu\n", utxo_wallet_next_height(w),
+               (unsigned long long)value);
+    } else {
+        errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
+    }
+    utxo_wallet_close(w);
+    return rc == UTXO_OK ? EXIT_VALID : rc == UTXO_ERR_ARG || rc == UTXO_ERR_WALLET_CHAIN
+                                            ? EXIT_INVALID
+                                            : EXIT_USAGE;
+}
+
