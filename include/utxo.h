@@ -1,6 +1,8 @@
 /*
  * utxo.h — the whole public API of libutxo. Include this one header and
- * link with `pkg-config --cflags --libs libutxo`.
+ * link with `pkg-config --cflags --libs libutxo`; call utxo_init() once
+ * before anything else (utxo/common.h). UTXO_VERSION_STRING
+ * (utxo/version.h) names these headers, utxo_version() the library.
  */
 #ifndef UTXO_H
 #define UTXO_H

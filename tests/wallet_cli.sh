@@ -73,6 +73,9 @@ unset UTXO_PASSPHRASE
 expect 0 "balance is watch-only" -- "$UTXO" wallet balance "$W" --coins
 grep -q "^balance 3500000 coins 2 next_height 4$" "$tmp/out" || bad "balance text"
 [ "$(grep -c ' height=0 ' "$tmp/out")" -eq 2 ] || bad "two coins listed"
+grep -q " 1000000 height=0 .* datum=2 bytes$" "$tmp/out" || bad "the coin with a datum says so"
+expect 0 "coins as JSON" -- "$UTXO" wallet balance "$W" --coins --json
+grep -q '"value":1000000,[^}]*"datum":"6869"' "$tmp/out" || bad "JSON coin list carries the datum"
 
 # paying: a second wallet's address; refusals first
 # the older variable name still works
@@ -217,6 +220,11 @@ grep -q "^address utxo1" "$tmp/tty.out" || bad "terminal: wallet created"
 grep -q "typed words" "$tmp/tty.out" && bad "terminal: the passphrase was echoed"
 printf 'typed words\n' >"$tmp/typed"
 expect 0 "the typed passphrase unlocks" -- "$UTXO" wallet address "$tmp/t.wallet" --new --passphrase-file "$tmp/typed"
+# a binary transaction is not written onto a terminal
+script -qec "\"$UTXO\" wallet send \"$W\" $to 1000 -o - --passphrase-file \"$tmp/right\"; echo exit=\$?" \
+    /dev/null </dev/null >"$tmp/tty.out" 2>&1
+grep -q "standard output is a terminal" "$tmp/tty.out" && grep -q "exit=2" "$tmp/tty.out" ||
+    bad "send -o - onto a terminal is refused: $(cat "$tmp/tty.out")"
 
 # a wallet made before its chain: `utxo genesis` pays its address, `bind`
 # moves it to that chain, and the sync finds the allocation

@@ -1,6 +1,7 @@
 /*
  * wallet_mkchain.c — writes a small chain for tests/wallet_cli.sh: a block
- * file and its proof file whose genesis pays an address twice, then
+ * file and its proof file whose genesis pays an address twice (the first
+ * output carries the 2-byte datum "hi"), then
  * N_EMPTY blocks holding only a coinbase, then one block per transaction
  * file given (each a payment made by `utxo wallet send`). The chain is
  * deterministic, so running it again with more transactions extends the
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
         b->header.time = p.genesis_time + (uint64_t)(k + 1);
         utxo_block_add_tx(b, cb);
         if (k < 0) { /* genesis */
-            utxo_tx_add_output(cb, 1000000, to, NULL, 0);
+            utxo_tx_add_output(cb, 1000000, to, (const uint8_t *)"hi", 2); /* a datum */
             utxo_tx_add_output(cb, 2500000, to, NULL, 0);
             utxo_tx_add_output(cb, 5000000, other, NULL, 0);
         } else if (k >= n_empty) {

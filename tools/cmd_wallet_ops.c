@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "utxo.h"
 #include "json.h"
 #include "util.h"
@@ -174,6 +175,16 @@ int wallet_balance(const wopts *o)
                 json_u64(&j, coins[i].position);
                 json_key(&j, "key");
                 json_u64(&j, coins[i].key_index);
+                if (coins[i].datum_len > 0) {
+                    uint8_t *d = malloc(coins[i].datum_len);
+                    size_t dl = 0;
+                    if (d != NULL && utxo_wallet_coin_datum(w, &coins[i].outpoint, d,
+                                                            coins[i].datum_len, &dl) == UTXO_OK) {
+                        json_key(&j, "datum");
+                        json_hex(&j, d, dl);
+                    }
+                    free(d);
+                }
                 json_end_object(&j);
             }
             json_end_array(&j);
@@ -183,9 +194,12 @@ int wallet_balance(const wopts *o)
     } else {
         for (size_t i = 0; i < total; i++) {
             wcli_print_hex(coins[i].outpoint.txid, UTXO_HASH_BYTES);
-            printf(":%u %llu height=%u position=%llu key=%u\n", coins[i].outpoint.index,
+            printf(":%u %llu height=%u position=%llu key=%u", coins[i].outpoint.index,
                    (unsigned long long)coins[i].value, coins[i].height,
                    (unsigned long long)coins[i].position, coins[i].key_index);
+            if (coins[i].datum_len > 0)
+                printf(" datum=%u bytes", coins[i].datum_len);
+            printf("\n");
         }
         printf("balance %llu coins %llu next_height %u\n", (unsigned long long)value,
                (unsigned long long)n, utxo_wallet_next_height(w));
@@ -275,6 +289,9 @@ int wallet_send(const wopts *o)
     if (o->n_pos < 2 || o->n_pos % 2 != 0 || o->out == NULL)
         return wcli_usage_error("send needs ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX");
     to_stdout = strcmp(o->out, "-") == 0;
+    if (to_stdout && isatty(STDOUT_FILENO))
+        return wcli_usage_error("-o -: standard output is a terminal; redirect it to a file "
+                                "or a pipe");
     info = to_stdout ? stderr : stdout; /* the transaction owns stdout */
     n_to = (size_t)o->n_pos / 2;
     if ((to = calloc(n_to, sizeof *to)) == NULL) {
