@@ -45,8 +45,12 @@ enum utxo_chainfile_kind {
 typedef struct utxo_chainfile utxo_chainfile;
 
 /**
- * Creates (truncates) path as a file of `kind` for chain p and writes the
- * file header. Returns UTXO_OK, UTXO_ERR_ARG, UTXO_ERR_IO (see errno) or
+ * Starts writing path as a file of `kind` for chain p: the file header and
+ * the records go to a temporary file beside path, which
+ * utxo_chainfile_close renames over path (atomically: readers and crashes
+ * see the old file or the whole new one; a failed or discarded write
+ * leaves the old file untouched). Returns UTXO_OK, UTXO_ERR_ARG,
+ * UTXO_ERR_IO (errno says why: EACCES, EROFS, ENOSPC...) or
  * UTXO_ERR_NOMEM; *out is NULL on error.
  */
 UTXO_WARN_UNUSED int utxo_chainfile_create(utxo_chainfile **out, const char *path, int kind,
@@ -97,10 +101,20 @@ void utxo_chainfile_set_check(utxo_chainfile *f, utxo_record_check check, void *
 uint64_t utxo_chainfile_tell(const utxo_chainfile *f);
 
 /**
- * Closes f. For a writer, flushes and syncs first: UTXO_ERR_IO if any write
- * failed (the file is then incomplete). f is freed in every case.
+ * Closes f. For a writer, commits: flushes and syncs the temporary file,
+ * renames it over the path and syncs the directory. UTXO_ERR_IO (errno
+ * from the first failing step, e.g. ENOSPC for a full disk) if any write
+ * or the commit failed: then the temporary file is removed and the path
+ * keeps its previous content. f is freed in every case.
  */
 int utxo_chainfile_close(utxo_chainfile *f);
+
+/**
+ * Closes f without committing: a writer's temporary file is removed and
+ * the path keeps its previous content (for a reader, as _close). errno is
+ * preserved. NULL is a no-op.
+ */
+void utxo_chainfile_discard(utxo_chainfile *f);
 
 #ifdef __cplusplus
 }

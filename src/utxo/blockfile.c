@@ -4,7 +4,10 @@
  * bounded: one record in memory at a time, its length checked against the
  * kind's cap and, for regular files, against the bytes left before anything
  * is allocated, so a corrupt length is reported at its offset instead of
- * becoming a huge allocation.
+ * becoming a huge allocation. Writing replaces the file atomically
+ * (atomicfile.h): the records go to a temporary file that
+ * utxo_chainfile_close renames over the path, so a failed or abandoned
+ * write never truncates the file that was there.
  */
 #include "config.h"
 
@@ -14,11 +17,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "utxo/atomicfile.h"
 #include "utxo/blockfile.h"
 #include "utxo/codec.h"
 
 struct utxo_chainfile {
     FILE *fp;
+    afile out;          /* the replacement being written (writers) */
     int kind;
     bool writing;
     bool failed;        /* a write failed */
@@ -45,6 +50,7 @@ int utxo_chainfile_create(utxo_chainfile **out, const char *path, int kind, cons
 {
     uint8_t head[UTXO_CHAINFILE_HEADER_BYTES];
     utxo_chainfile *f;
+    int rc;
 
     if (out != NULL)
         *out = NULL;
@@ -58,9 +64,13 @@ int utxo_chainfile_create(utxo_chainfile **out, const char *path, int kind, cons
     memcpy(head, magic_of(kind), 4);
     put_u32le(head + 4, UTXO_CHAINFILE_VERSION);
     utxo_params_to_bytes(head + 8, p);
-    if ((f->fp = fopen(path, "wb")) == NULL || fwrite(head, sizeof head, 1, f->fp) != 1) {
-        if (f->fp != NULL)
-            fclose(f->fp);
+    if ((rc = afile_begin(&f->out, path)) != UTXO_OK) {
+        free(f);
+        return rc;
+    }
+    f->fp = f->out.fp;
+    if (afile_write(&f->out, head, sizeof head) != UTXO_OK) {
+        afile_abort(&f->out);
         free(f);
         return UTXO_ERR_IO;
     }
@@ -76,7 +86,7 @@ int utxo_chainfile_append(utxo_chainfile *f, const uint8_t *rec, size_t len)
     if (f == NULL || !f->writing || rec == NULL || len == 0 || len > f->cap)
         return UTXO_ERR_ARG;
     put_u32le(n, (uint32_t)len);
-    if (fwrite(n, 4, 1, f->fp) != 1 || fwrite(rec, len, 1, f->fp) != 1) {
+    if (afile_write(&f->out, n, 4) != UTXO_OK || afile_write(&f->out, rec, len) != UTXO_OK) {
         f->failed = true;
         return UTXO_ERR_IO;
     }
@@ -218,12 +228,21 @@ int utxo_chainfile_close(utxo_chainfile *f)
 
     if (f == NULL)
         return UTXO_OK;
-    if (f->writing) {
-        if (f->failed || fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)
-            rc = UTXO_ERR_IO;
-    }
-    if (fclose(f->fp) != 0)
+    if (f->writing)
+        rc = afile_commit(&f->out);
+    else if (fclose(f->fp) != 0)
         rc = UTXO_ERR_IO;
     free(f);
     return rc;
+}
+
+void utxo_chainfile_discard(utxo_chainfile *f)
+{
+    if (f == NULL)
+        return;
+    if (f->writing)
+        afile_abort(&f->out);
+    else
+        fclose(f->fp);
+    free(f);
 }

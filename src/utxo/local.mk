@@ -9,9 +9,9 @@ libutxo_core_la_SOURCES += \
 	src/utxo/rules.c \
 	src/utxo/pool.c
 # stateless (sv): block and proof files
-libutxo_core_la_SOURCES += src/utxo/blockfile.c
+libutxo_core_la_SOURCES += src/utxo/blockfile.c src/utxo/atomicfile.c
 utxoinclude_HEADERS += include/utxo/blockfile.h
-noinst_HEADERS += src/utxo/clock.h src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h src/utxo/splitmix.h
+noinst_HEADERS += src/utxo/atomicfile.h src/utxo/clock.h src/utxo/codec.h src/utxo/ledger_int.h src/utxo/pool.h src/utxo/splitmix.h
 utxoinclude_HEADERS += include/utxo/common.h include/utxo/ledger.h include/utxo/validate.h
 
 # keys: Ed25519 key derivation and sighash signatures (docs/WALLET.md); the

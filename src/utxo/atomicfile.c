@@ -1,0 +1,191 @@
+/*
+ * atomicfile.c — whole-file replacement: temporary file in the same
+ * directory, fsync, rename, fsync of the directory (atomicfile.h). The
+ * rename is what makes the switch atomic on POSIX file systems; the two
+ * syncs make it durable (content before the name, the name before we
+ * report success).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "utxo/atomicfile.h"
+#include "utxo/common.h"
+
+static atomic_uint afile_counter;
+
+/* Records the first failure (errno and step); returns UTXO_ERR_IO. */
+static int afile_fail(afile *a, const char *what)
+{
+    if (!a->failed) {
+        a->failed = true;
+        a->err = errno != 0 ? errno : EIO;
+        a->what = what;
+    }
+    return UTXO_ERR_IO;
+}
+
+static void afile_release(afile *a)
+{
+    free(a->path);
+    free(a->tmp);
+    a->path = a->tmp = NULL;
+    a->fp = NULL;
+}
+
+int afile_begin(afile *a, const char *path)
+{
+    struct stat sb;
+    mode_t mode = 0666; /* the umask applies, as for fopen(path, "w") */
+    size_t n;
+    int fd;
+
+    memset(a, 0, sizeof *a);
+    if (path == NULL || path[0] == '\0') {
+        errno = EINVAL;
+        return UTXO_ERR_ARG;
+    }
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            errno = EISDIR;
+            a->what = "create";
+            return UTXO_ERR_IO;
+        }
+        mode = sb.st_mode & 07777;
+    }
+    n = strlen(path) + 48;
+    if ((a->path = strdup(path)) == NULL || (a->tmp = malloc(n)) == NULL) {
+        afile_release(a);
+        return UTXO_ERR_NOMEM;
+    }
+    snprintf(a->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(),
+             atomic_fetch_add(&afile_counter, 1u));
+    fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        int e = errno;
+        a->what = "create";
+        afile_release(a);
+        errno = e;
+        return UTXO_ERR_IO;
+    }
+    /* an existing file keeps its mode even under a stricter umask */
+    if (stat(path, &sb) == 0)
+        (void)fchmod(fd, mode);
+    if ((a->fp = fdopen(fd, "wb")) == NULL) {
+        int e = errno;
+        close(fd);
+        unlink(a->tmp);
+        a->what = "create";
+        afile_release(a);
+        errno = e;
+        return UTXO_ERR_IO;
+    }
+    return UTXO_OK;
+}
+
+int afile_write(afile *a, const void *p, size_t n)
+{
+    if (a->fp == NULL)
+        return UTXO_ERR_ARG;
+    if (a->failed)
+        return UTXO_ERR_IO;
+    if (n > 0 && fwrite(p, 1, n, a->fp) != n)
+        return afile_fail(a, "write");
+    return UTXO_OK;
+}
+
+/* fsync of the directory holding path, so that a rename into it lasts. */
+static int sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int fd, rc = 0;
+
+    if (slash == NULL)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        return -1;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return -1;
+    /* some file systems cannot sync a directory: that is no failure */
+    if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)
+        rc = -1;
+    close(fd);
+    return rc;
+}
+
+int afile_commit(afile *a)
+{
+    int rc = UTXO_OK, e;
+
+    if (a->fp == NULL) {
+        afile_release(a);
+        errno = EINVAL;
+        return UTXO_ERR_ARG;
+    }
+    if (!a->failed && fflush(a->fp) != 0)
+        afile_fail(a, "write");
+    if (!a->failed && fsync(fileno(a->fp)) != 0)
+        afile_fail(a, "sync");
+    if (fclose(a->fp) != 0 && !a->failed)
+        afile_fail(a, "write");
+    a->fp = NULL;
+    if (!a->failed && rename(a->tmp, a->path) != 0)
+        afile_fail(a, "rename");
+    if (a->failed) {
+        unlink(a->tmp);
+        rc = UTXO_ERR_IO;
+    } else if (sync_dir(a->path) != 0) {
+        /* renamed already: the new content is in place but may not survive
+         * a crash; still a failure to report */
+        afile_fail(a, "sync directory");
+        rc = UTXO_ERR_IO;
+    }
+    e = a->err;
+    afile_release(a);
+    if (rc != UTXO_OK)
+        errno = e;
+    return rc;
+}
+
+void afile_abort(afile *a)
+{
+    int e = errno;
+
+    if (a->fp != NULL) {
+        fclose(a->fp);
+        a->fp = NULL;
+    }
+    if (a->tmp != NULL)
+        unlink(a->tmp);
+    afile_release(a);
+    errno = e;
+}
+
+const char *afile_what(const afile *a)
+{
+    return a->what != NULL ? a->what : "write";
+}
+
+int afile_write_all(const char *path, const void *buf, size_t len)
+{
+    afile a;
+    int rc = afile_begin(&a, path);
+
+    if (rc != UTXO_OK)
+        return rc;
+    (void)afile_write(&a, buf, len);
+    return afile_commit(&a);
+}

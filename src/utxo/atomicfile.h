@@ -1,0 +1,62 @@
+/*
+ * atomicfile.h — replacing a file so that readers and crashes see either
+ * the old file or the whole new one, never a mix or a truncation. Not
+ * installed; used by the validator state file, block and proof files
+ * written by `prove`/`gen`, and any other output of the library.
+ *
+ * How: the new content goes to a temporary file in the same directory
+ * ("<path>.tmp.<pid>.<n>", created exclusively with the mode of the file it
+ * replaces, else 0644 minus the umask), which is flushed and fsync()ed,
+ * then rename()d over path, and the directory is fsync()ed so that the
+ * rename itself is durable. On any failure the temporary file is removed
+ * and path is left as it was.
+ *
+ * Errors are truthful: every failure returns UTXO_ERR_IO with errno set by
+ * the system call that failed (EACCES/EPERM permission denied, EROFS
+ * read-only file system, ENOSPC/EDQUOT disk full, EFBIG file size limit,
+ * ...), preserved across the cleanup, and afile_what() names the step
+ * ("create", "write", "sync", "rename", "sync directory") for messages.
+ */
+#ifndef UTXO_SRC_ATOMICFILE_H
+#define UTXO_SRC_ATOMICFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A replacement being written (caller-owned struct; no allocation other
+ * than the two path strings, released by afile_commit/afile_abort). */
+typedef struct afile {
+    FILE *fp;          /* write the content here (or through afile_write) */
+    char *path;        /* the file to replace */
+    char *tmp;         /* the temporary file */
+    bool failed;       /* a write failed: commit will refuse */
+    int err;           /* errno of the first failure */
+    const char *what;  /* the step that failed first */
+} afile;
+
+/* Starts replacing path: creates the temporary file. UTXO_OK, or
+ * UTXO_ERR_IO (errno set) / UTXO_ERR_NOMEM, and then nothing exists to
+ * clean up. */
+int afile_begin(afile *a, const char *path);
+
+/* Appends n bytes (records the first failure; commit reports it). */
+int afile_write(afile *a, const void *p, size_t n);
+
+/* Flushes, syncs, closes, renames over the target and syncs the directory.
+ * On failure the temporary file is removed, the target is unchanged and
+ * errno holds the first failure's code. a is released in every case. */
+int afile_commit(afile *a);
+
+/* Gives up: removes the temporary file; the target is unchanged; errno is
+ * preserved. a is released. Harmless on a zeroed or released afile. */
+void afile_abort(afile *a);
+
+/* The step that failed last ("write", "rename"...), for messages. */
+const char *afile_what(const afile *a);
+
+/* Replaces path with buf[0..len) in one call (begin, write, commit). */
+int afile_write_all(const char *path, const void *buf, size_t len);
+
+#endif /* UTXO_SRC_ATOMICFILE_H */
