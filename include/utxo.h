@@ -19,5 +19,6 @@
 #include "utxo/standard.h"
 #include "utxo/builder.h"
 #include "utxo/wallet.h"
+#include "utxo/pipeline.h"
 
 #endif /* UTXO_H */

@@ -219,8 +219,11 @@ tests_test_stateless_codec_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/mkchain
 tests_mkchain_SOURCES = tests/mkchain.c
 tests_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
-TESTS += tests/verify_cli.sh
-EXTRA_DIST += tests/verify_cli.sh
+check_PROGRAMS += tests/blockrec
+tests_blockrec_SOURCES = tests/blockrec.c
+tests_blockrec_LDADD = libutxo_core.la $(DEPS_LIBS)
+TESTS += tests/verify_cli.sh tests/records_cli.sh tests/statefile_cli.sh
+EXTRA_DIST += tests/verify_cli.sh tests/records_cli.sh tests/statefile_cli.sh
 # hostile receipt files refused in bounded memory (tests/hostile measures it)
 check_PROGRAMS += tests/hostile
 tests_hostile_SOURCES = tests/hostile.c

@@ -13,6 +13,9 @@
  *              final accumulator must be the store's;
  *   5. mempool the generator's invalid transactions submitted to a mempool
  *              reopened on the chain: each must get its stated code.
+ * Stages 2-4 are the library's pipelines (utxo/pipeline.h:
+ * utxo_replay_file, utxo_prove_range, utxo_verify_files); this file draws
+ * their progress and sums what their callbacks report.
  * Then a summary a person can read (or --json). Exit 0 when everything
  * verified and agreed, 1 when something did not, 2 on usage or I/O errors.
  */
@@ -119,15 +122,29 @@ static char *join(const char *a, const char *b)
     return s;
 }
 
-/* Stage 2: replay the block file into the store. */
+/* Stage 2: replay the block file into the store (utxo_replay_file). */
+static int replay_cb(void *ud, const utxo_pipe_progress *pr)
+{
+    demo *d = ud;
+
+    if (pr->event == UTXO_PIPE_APPLIED) {
+        d->txs += pr->block->n_txs;
+        for (uint32_t t = 0; t < pr->block->n_txs; t++)
+            d->inputs += pr->block->txs[t]->n_inputs;
+        d->n_blocks = pr->height + 1;
+        show(d, pr->height, d->g.blocks, pr->height + 1 == d->g.blocks);
+    }
+    return 0;
+}
+
 static int stage_replay(demo *d, utxo_store **out)
 {
     utxo_chainfile *cf = NULL;
     utxo_store *s = NULL;
     utxo_params p;
-    uint8_t *rec = NULL;
-    size_t len, eoff = 0;
-    uint64_t off = 0;
+    utxo_sync_opts so;
+    utxo_pipe_result res;
+    size_t eoff = 0;
     char msg[256];
     double t0 = clock_now_s();
     int rc;
@@ -138,42 +155,19 @@ static int stage_replay(demo *d, utxo_store **out)
                  eoff);
         return rc;
     }
+    utxo_chainfile_close(cf);
     rc = utxo_store_open(&s, d->db, &p, UTXO_STORE_CREATE, d->threads, msg, sizeof msg);
     if (rc != UTXO_OK) {
         snprintf(d->fail, sizeof d->fail, "store %s: %s", d->db, msg);
         goto out;
     }
-    for (uint32_t h = 0;; h++) {
-        utxo_block *b = NULL;
-        utxo_verdict vd;
-        memset(&vd, 0, sizeof vd);
-        free(rec);
-        rec = NULL;
-        if ((rc = utxo_chainfile_next(cf, &rec, &len, &off)) != UTXO_OK || rec == NULL)
-            break;
-        if ((rc = utxo_block_from_bytes(&b, rec, len, &p, &eoff)) == UTXO_OK)
-            rc = utxo_store_apply_block(s, b, &vd);
-        if (rc != UTXO_OK) {
-            snprintf(d->fail, sizeof d->fail, "replay: block %u (offset %llu): %s, tx %u input %u %s",
-                     h, (unsigned long long)off, utxo_strerror(rc), vd.tx, vd.input,
-                     utxo_store_errmsg(s));
-            utxo_block_free(b);
-            goto out;
-        }
-        d->txs += b->n_txs;
-        for (uint32_t t = 0; t < b->n_txs; t++)
-            d->inputs += b->txs[t]->n_inputs;
-        d->n_blocks = h + 1;
-        utxo_block_free(b);
-        show(d, h, d->g.blocks, h + 1 == d->g.blocks);
-    }
-    if (rc != UTXO_OK)
-        snprintf(d->fail, sizeof d->fail, "%s: %s at offset %llu", d->blocks, utxo_strerror(rc),
-                 (unsigned long long)off);
+    memset(&so, 0, sizeof so);
+    so.progress = replay_cb;
+    so.ctx = d;
+    if ((rc = utxo_replay_file(s, d->blocks, &so, &res)) != UTXO_OK)
+        snprintf(d->fail, sizeof d->fail, "replay: %s", res.reason);
 out:
     d->t_replay = clock_now_s() - t0;
-    free(rec);
-    utxo_chainfile_close(cf);
     if (rc == UTXO_OK) {
         d->replay_ok = true;
         *out = s;
@@ -183,134 +177,104 @@ out:
     return rc;
 }
 
-/* Stage 3: bundles from the store, receipts added, written and compared. */
+/* Stage 3: bundles from the store with receipts added (utxo_prove_range),
+ * then compared with the sequencer's byte for byte. */
+static int prove_cb(void *ud, const utxo_pipe_progress *pr)
+{
+    demo *d = ud;
+    utxo_bundle_info bi;
+
+    utxo_bundle_get_info(pr->bundle, &bi);
+    d->bundle_bytes += utxo_bundle_get_length(pr->bundle);
+    d->acc_proof_bytes += bi.proof_bytes;
+    d->proven_inputs += bi.n_spent;
+    show(d, pr->height, d->n_blocks, pr->height + 1 == d->n_blocks);
+    return 0;
+}
+
+static bool same_files(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    bool same = fa != NULL && fb != NULL;
+    int ca, cb;
+
+    while (same) {
+        ca = getc(fa);
+        cb = getc(fb);
+        same = ca == cb;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa != NULL)
+        fclose(fa);
+    if (fb != NULL)
+        fclose(fb);
+    return same;
+}
+
 static int stage_prove(demo *d, utxo_store *s)
 {
-    utxo_chainfile *pf = NULL, *seq = NULL;
-    utxo_params p, sp;
-    size_t eoff = 0;
+    utxo_prove_opts po;
+    utxo_pipe_result res;
     double t0 = clock_now_s();
     int rc;
 
     d->stage = "prove";
-    utxo_store_params(s, &p);
-    d->proofs_equal = true;
-    if ((rc = utxo_chainfile_create(&pf, d->proofs, UTXO_CHAINFILE_PROOFS, &p)) != UTXO_OK ||
-        (rc = utxo_chainfile_open(&seq, d->seq_proofs, UTXO_CHAINFILE_PROOFS, &sp, &eoff))) {
-        snprintf(d->fail, sizeof d->fail, "proof files: %s", utxo_strerror(rc));
-        goto out;
+    memset(&po, 0, sizeof po);
+    po.seg_po2 = d->po2;
+    po.progress = prove_cb;
+    po.ctx = d;
+    rc = utxo_prove_range(s, 0, d->n_blocks, d->proofs, &po, &res);
+    if (rc != UTXO_OK) {
+        snprintf(d->fail, sizeof d->fail, "prove: %s", res.reason);
+    } else {
+        d->runs += res.runs;
+        d->segments += res.segments;
+        d->proofs_equal = same_files(d->proofs, d->seq_proofs);
     }
-    for (uint32_t h = 0; h < d->n_blocks; h++) {
-        uint8_t *bytes = NULL, *mine = NULL, *theirs = NULL;
-        size_t len = 0, mlen = 0, tlen = 0, w = 0;
-        utxo_bundle *bd = NULL;
-        utxo_block *b = NULL;
-        utxo_bundle_info bi;
-        uint64_t runs = 0, segs = 0;
-        rc = utxo_store_get_bundle(s, h, &bytes, &len);
-        if (rc == UTXO_OK)
-            rc = utxo_store_get_block(s, h, &b, NULL, NULL);
-        if (rc == UTXO_OK)
-            rc = utxo_bundle_from_bytes(&bd, bytes, len, &p, &eoff);
-        if (rc == UTXO_OK)
-            rc = chain_receipts_add(bd, b, &p, d->po2, &runs, &segs);
-        if (rc == UTXO_OK) {
-            mlen = utxo_bundle_get_length(bd);
-            if ((mine = malloc(mlen)) == NULL)
-                rc = UTXO_ERR_NOMEM;
-        }
-        if (rc == UTXO_OK)
-            rc = utxo_bundle_to_bytes(bd, mine, mlen, &w);
-        if (rc == UTXO_OK)
-            rc = utxo_chainfile_append(pf, mine, mlen);
-        if (rc == UTXO_OK) {
-            utxo_bundle_get_info(bd, &bi);
-            d->bundle_bytes += mlen;
-            d->acc_proof_bytes += bi.proof_bytes;
-            d->proven_inputs += bi.n_spent;
-            d->runs += runs;
-            d->segments += segs;
-            if (utxo_chainfile_next(seq, &theirs, &tlen, NULL) != UTXO_OK || theirs == NULL ||
-                tlen != mlen || memcmp(theirs, mine, mlen) != 0)
-                d->proofs_equal = false;
-        } else {
-            snprintf(d->fail, sizeof d->fail, "prove: block %u: %s", h, utxo_strerror(rc));
-        }
-        free(bytes);
-        free(mine);
-        free(theirs);
-        utxo_bundle_free(bd);
-        utxo_block_free(b);
-        if (rc != UTXO_OK)
-            goto out;
-        show(d, h, d->n_blocks, h + 1 == d->n_blocks);
-    }
-out:
-    if (pf != NULL && utxo_chainfile_close(pf) != UTXO_OK && rc == UTXO_OK) {
-        rc = UTXO_ERR_IO;
-        snprintf(d->fail, sizeof d->fail, "cannot write %s", d->proofs);
-    }
-    utxo_chainfile_close(seq);
     d->t_prove = clock_now_s() - t0;
     return rc;
 }
 
-/* Stage 4: the stateless validator from genesis. */
+/* Stage 4: the stateless validator from genesis (utxo_verify_files). */
+static int verify_cb(void *ud, const utxo_pipe_progress *pr)
+{
+    demo *d = ud;
+
+    show(d, pr->height, d->n_blocks, pr->height + 1 == d->n_blocks);
+    return 0;
+}
+
 static int stage_verify(demo *d, utxo_store *s)
 {
-    utxo_chainfile *bf = NULL, *pf = NULL;
+    utxo_chainfile *bf = NULL;
     utxo_validator *v = NULL;
-    utxo_params p, pp;
+    utxo_verify_opts vo;
+    utxo_pipe_result res;
+    utxo_params p;
     uint8_t store_acc[8 + 64 * 32], *bstate = NULL;
     size_t eoff = 0, slen = 0, vlen;
     double t0 = clock_now_s();
-    uint32_t h = 0;
     int rc;
 
     d->stage = "verify";
-    if ((rc = utxo_chainfile_open(&bf, d->blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff)) != UTXO_OK ||
-        (rc = utxo_chainfile_open(&pf, d->proofs, UTXO_CHAINFILE_PROOFS, &pp, &eoff)) != UTXO_OK) {
-        snprintf(d->fail, sizeof d->fail, "verify: cannot open the files: %s", utxo_strerror(rc));
+    if ((rc = utxo_chainfile_open(&bf, d->blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff)) != UTXO_OK) {
+        snprintf(d->fail, sizeof d->fail, "verify: cannot open %s: %s", d->blocks,
+                 utxo_strerror(rc));
         goto out;
     }
     if ((v = utxo_validator_new(&p, d->threads)) == NULL) {
         rc = UTXO_ERR_NOMEM;
         goto out;
     }
-    for (;; h++) {
-        uint8_t *br = NULL, *pr = NULL;
-        size_t bl = 0, pl = 0;
-        uint64_t off = 0;
-        utxo_block *b = NULL;
-        utxo_bundle *bd = NULL;
-        utxo_verdict vd;
-        memset(&vd, 0, sizeof vd);
-        rc = utxo_chainfile_next(bf, &br, &bl, &off);
-        if (rc == UTXO_OK && br != NULL)
-            rc = utxo_chainfile_next(pf, &pr, &pl, NULL);
-        if (rc == UTXO_OK && br != NULL && pr == NULL)
-            rc = UTXO_ERR_TRUNCATED; /* a block without its proof */
-        if (rc == UTXO_OK && br != NULL) {
-            rc = utxo_block_from_bytes(&b, br, bl, &p, &eoff);
-            if (rc == UTXO_OK)
-                rc = utxo_bundle_from_bytes(&bd, pr, pl, &p, &eoff);
-            if (rc == UTXO_OK)
-                rc = utxo_validator_apply(v, b, bd, &vd);
-        }
-        free(br);
-        free(pr);
-        utxo_block_free(b);
-        utxo_bundle_free(bd);
-        if (rc != UTXO_OK) {
-            snprintf(d->fail, sizeof d->fail, "verify: block %u is invalid: %s (tx %u input %u)",
-                     h, utxo_strerror(rc), vd.tx, vd.input);
-            goto out;
-        }
-        if (br == NULL)
-            break;
-        show(d, h, d->n_blocks, h + 1 == d->n_blocks);
+    memset(&vo, 0, sizeof vo);
+    vo.progress = verify_cb;
+    vo.ctx = d;
+    if ((rc = utxo_verify_files(v, d->blocks, d->proofs, &vo, &res)) != UTXO_OK) {
+        snprintf(d->fail, sizeof d->fail, "verify: %s", res.reason);
+        goto out;
     }
-    d->verified = h == d->n_blocks;
+    d->verified = res.applied == d->n_blocks;
     {
         utxo_store_info si;
         struct stat st;
@@ -341,7 +305,6 @@ out:
     free(bstate);
     utxo_validator_free(v);
     utxo_chainfile_close(bf);
-    utxo_chainfile_close(pf);
     d->t_verify = clock_now_s() - t0;
     return rc;
 }

@@ -7,6 +7,8 @@
  * With --segments PO2 each bundle gets the segment receipts of its long
  * predicate runs (chain_receipts_add: only inputs whose budget exceeds
  * 2^PO2 cycles are proven again, split into segments of that size).
+ * The work is utxo_prove_range (utxo/pipeline.h); the output files are
+ * replaced atomically, so a failed run leaves the previous ones intact.
  */
 #include "config.h"
 
@@ -18,7 +20,6 @@
 #include "utxo/blockfile.h"
 #include "utxo/segments.h"
 #include "utxo/store.h"
-#include "chain/chain.h"
 #include "commands.h"
 #include "store_util.h"
 #include "util.h"
@@ -37,52 +38,12 @@ static void prove_usage(FILE *f)
             "before it, and the spent outputs); it is read back, not recomputed.\n"
             "--segments PO2 (10..24) adds to each bundle the segment receipts of the\n"
             "predicate runs longer than 2^PO2 cycles, so that a stateless validator\n"
-            "checks them segment by segment instead of running them whole.\n"
+            "checks them segment by segment instead of running them whole.\n"            "PROOFS (and BLOCKS) are replaced atomically: a run that fails (disk full,\n"
+            "permission, an unreadable block) leaves the previous files as they were.\n"
             "\n"
             "example:\n"
             "  utxo prove --db node.db -o chain.proofs\n"
             "  utxo verify --chain chain.blocks --proofs chain.proofs\n");
-}
-
-/* Replaces the bundle bytes of block h (*rec, *len) by the same bundle
- * with the segment receipts of its long runs. */
-static int add_receipts(utxo_store *s, uint32_t h, const utxo_params *p, unsigned po2,
-                        uint8_t **rec, size_t *len, uint64_t *runs, uint64_t *segs)
-{
-    utxo_bundle *bd = NULL;
-    utxo_block *b = NULL;
-    uint8_t *out = NULL;
-    uint64_t r = 0, n = 0;
-    size_t olen = 0, w = 0;
-    int rc;
-
-    rc = utxo_store_get_block(s, h, &b, NULL, NULL);
-    if (rc == UTXO_OK)
-        rc = utxo_bundle_from_bytes(&bd, *rec, *len, p, NULL);
-    if (rc == UTXO_OK)
-        rc = chain_receipts_add(bd, b, p, po2, &r, &n);
-    if (rc == UTXO_OK) {
-        olen = utxo_bundle_get_length(bd);
-        if ((out = malloc(olen)) == NULL)
-            rc = UTXO_ERR_NOMEM;
-    }
-    if (rc == UTXO_OK)
-        rc = utxo_bundle_to_bytes(bd, out, olen, &w);
-    if (rc == UTXO_OK) {
-        free(*rec);
-        *rec = out;
-        *len = olen;
-        out = NULL;
-        *runs += r;
-        *segs += n;
-    } else {
-        free(*rec);
-        *rec = NULL;
-    }
-    free(out);
-    utxo_bundle_free(bd);
-    utxo_block_free(b);
-    return rc;
 }
 
 int cmd_prove(int argc, char **argv)
@@ -90,11 +51,11 @@ int cmd_prove(int argc, char **argv)
     const char *db = NULL, *out = NULL, *blocks_out = NULL;
     uint64_t from = 0, to = UINT64_MAX, po2 = 0, runs = 0, segs = 0;
     utxo_store *s = NULL;
-    utxo_chainfile *pf = NULL, *bf = NULL;
     utxo_store_info info;
-    utxo_params p;
+    utxo_prove_opts po;
+    utxo_pipe_result res;
     uint64_t bytes = 0;
-    int rc, ex = EXIT_USAGE;
+    int ex = EXIT_USAGE;
 
     for (int i = 1; i < argc; i++) {
         bool has = i + 1 < argc;
@@ -137,7 +98,6 @@ int cmd_prove(int argc, char **argv)
         return ex;
     ex = EXIT_USAGE;
     utxo_store_get_info(s, &info);
-    utxo_store_params(s, &p);
     if (info.n_blocks == 0) {
         errorf("%s: the store holds no block", db);
         goto done;
@@ -149,47 +109,17 @@ int cmd_prove(int argc, char **argv)
                (unsigned long long)from, (unsigned long long)to, info.n_blocks - 1);
         goto done;
     }
-    if ((rc = utxo_chainfile_create(&pf, out, UTXO_CHAINFILE_PROOFS, &p)) != UTXO_OK ||
-        (blocks_out != NULL &&
-         (rc = utxo_chainfile_create(&bf, blocks_out, UTXO_CHAINFILE_BLOCKS, &p)) != UTXO_OK)) {
-        errorf("cannot create %s: %s", pf == NULL ? out : blocks_out,
-               rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
+    memset(&po, 0, sizeof po);
+    po.blocks_path = blocks_out;
+    po.seg_po2 = (unsigned)po2;
+    if (utxo_prove_range(s, (uint32_t)from, (uint32_t)to + 1, out, &po, &res) != UTXO_OK) {
+        errorf("%s", res.reason);
+        ex = res.invalid ? EXIT_INVALID : EXIT_USAGE;
         goto done;
     }
-    for (uint64_t h = from; h <= to; h++) {
-        uint8_t *rec = NULL;
-        size_t len = 0;
-        rc = utxo_store_get_bundle(s, (uint32_t)h, &rec, &len);
-        if (rc == UTXO_OK && po2 != 0)
-            rc = add_receipts(s, (uint32_t)h, &p, (unsigned)po2, &rec, &len, &runs, &segs);
-        if (rc == UTXO_OK) {
-            bytes += len;
-            rc = utxo_chainfile_append(pf, rec, len);
-            free(rec);
-        }
-        if (rc == UTXO_OK && bf != NULL) {
-            rc = utxo_store_get_block(s, (uint32_t)h, NULL, &rec, &len);
-            if (rc == UTXO_OK) {
-                rc = utxo_chainfile_append(bf, rec, len);
-                free(rec);
-            }
-        }
-        if (rc != UTXO_OK) {
-            errorf("block %llu: %s", (unsigned long long)h,
-                   utxo_store_errmsg(s)[0] ? utxo_store_errmsg(s) : utxo_strerror(rc));
-            goto done;
-        }
-    }
-    rc = utxo_chainfile_close(pf);
-    pf = NULL;
-    if (rc == UTXO_OK && bf != NULL) {
-        rc = utxo_chainfile_close(bf);
-        bf = NULL;
-    }
-    if (rc != UTXO_OK) {
-        errorf("writing %s: %s", out, rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
-        goto done;
-    }
+    bytes = res.bytes;
+    runs = res.runs;
+    segs = res.segments;
     printf("wrote %llu bundles (blocks %llu..%llu, %llu bytes) to %s\n",
            (unsigned long long)(to - from + 1), (unsigned long long)from, (unsigned long long)to,
            (unsigned long long)bytes, out);
@@ -198,10 +128,6 @@ int cmd_prove(int argc, char **argv)
                (unsigned long long)runs, (unsigned long long)segs, (unsigned long long)po2);
     ex = EXIT_VALID;
 done:
-    if (pf != NULL)
-        (void)utxo_chainfile_close(pf);
-    if (bf != NULL)
-        (void)utxo_chainfile_close(bf);
     utxo_store_close(s);
     return ex;
 }

@@ -1,7 +1,11 @@
 /*
  * cmd_replay.c — `utxo replay BLOCKS --db FILE`: applies a block file
  * (utxo/blockfile.h) to a store, block by block, each in its own SQL
- * transaction, resuming after the store's tip. A block that fails
+ * transaction, resuming after the store's tip. The work is
+ * utxo_replay_file (utxo/pipeline.h), under the record rule shared with
+ * verify and wallet sync: the records below the store's tip must link to
+ * it (passed over, said so on stderr), anything else out of place is an
+ * error naming the record. A block that fails
  * validation stops the replay (the store keeps every block before it; no
  * later block can be valid, since each names its predecessor); a corrupted
  * or truncated file stops it with the file offset of the bad record.
@@ -35,8 +39,10 @@ static void replay_usage(FILE *f)
             "full (sequencer signature, every predicate, the accumulator digest) and\n"
             "committed in its own transaction. A store that already holds part of the\n"
             "chain resumes after its tip (the file must hold the same blocks up to\n"
-            "there). The first invalid block stops the replay: exit 1, with the\n"
-            "height, the file offset, the transaction and input at fault and why.\n"
+            "there: they must link to the store's tip, and are passed over). A record\n"
+            "out of place (junk, an old block, another block at a stored height) or\n"
+            "the first invalid block stops the replay: exit 1, with the height, the\n"
+            "file offset, the transaction and input at fault and why.\n"
             "\n"
             "  --threads N   predicate threads (default: one per CPU)\n"
             "  --to HEIGHT   stop after the block at HEIGHT\n"
@@ -70,6 +76,50 @@ static void progress_show(progress *pr, uint32_t height, uint64_t txs, uint64_t 
         fputc('\n', stderr);
 }
 
+/* The progress callback: counts transactions, draws the progress line and
+ * says on stderr which records were passed over as already in the store. */
+typedef struct replay_ctx {
+    progress *pr;
+    uint64_t txs;
+    bool passing;
+    uint64_t rec0, rec1;
+    uint32_t h0, h1;
+} replay_ctx;
+
+static void replay_flush(replay_ctx *c)
+{
+    if (!c->passing)
+        return;
+    c->passing = false;
+    fprintf(stderr, "replay: record%s %llu..%llu (blocks %u..%u) already in the store (they link "
+            "to its tip): passed over\n", c->rec0 == c->rec1 ? "" : "s",
+            (unsigned long long)c->rec0, (unsigned long long)c->rec1, c->h0, c->h1);
+}
+
+static int replay_progress(void *ctx, const utxo_pipe_progress *p)
+{
+    replay_ctx *c = ctx;
+
+    if (p->event == UTXO_PIPE_PASSED) {
+        if (c->passing && p->record == c->rec1 + 1) {
+            c->rec1 = p->record;
+            c->h1 = p->height;
+        } else {
+            replay_flush(c);
+            c->passing = true;
+            c->rec0 = c->rec1 = p->record;
+            c->h0 = c->h1 = p->height;
+        }
+        return 0;
+    }
+    replay_flush(c);
+    if (p->event == UTXO_PIPE_APPLIED) {
+        c->txs += p->block->n_txs;
+        progress_show(c->pr, p->height, c->txs, p->bytes_done, false);
+    }
+    return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     const char *blocks = NULL, *db = NULL;
@@ -80,13 +130,18 @@ int cmd_replay(int argc, char **argv)
     utxo_params p;
     utxo_store_info info;
     progress pr;
-    uint64_t applied = 0, txs = 0, off = 0;
+    replay_ctx rp;
+    utxo_sync_opts ro;
+    utxo_pipe_result res;
+    uint64_t applied = 0, txs = 0;
     uint32_t first = 0;
     size_t eoff = 0;
     double t0;
     int rc, ex = EXIT_USAGE;
 
     memset(&pr, 0, sizeof pr);
+    memset(&rp, 0, sizeof rp);
+    rp.pr = &pr;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             replay_usage(stdout);
@@ -134,6 +189,10 @@ int cmd_replay(int argc, char **argv)
     ex = EXIT_USAGE;
     utxo_store_get_info(s, &info);
     first = info.n_blocks;
+    memset(&ro, 0, sizeof ro);
+    ro.to = to == UINT64_MAX ? 0 : (uint32_t)(to + 1);
+    ro.progress = replay_progress;
+    ro.ctx = &rp;
     if (!quiet && isatty(2)) {
         FILE *f = fopen(blocks, "rb");
         pr.on = true;
@@ -142,80 +201,28 @@ int cmd_replay(int argc, char **argv)
         if (f != NULL)
             fclose(f);
     }
+    utxo_chainfile_close(cf);
+    cf = NULL;
     t0 = pr.t0 = pr.last = clock_now_s();
-    for (uint32_t h = 0;; h++) {
-        uint8_t *rec = NULL;
-        size_t len = 0;
-        utxo_block *b = NULL;
-        utxo_verdict vd;
-
-        if (h > to)
-            break;
-        rc = utxo_chainfile_next(cf, &rec, &len, &off);
-        if (rc != UTXO_OK) {
-            errorf("%s: record %u at offset %llu: %s", blocks, h, (unsigned long long)off,
-                   rc == UTXO_ERR_TRUNCATED ? "file ends inside the record (truncated)"
-                                            : utxo_strerror(rc));
-            ex = rc == UTXO_ERR_IO || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
-            goto done;
-        }
-        if (rec == NULL)
-            break;   /* end of file */
-        if (h < info.n_blocks) {
-            /* already in the store: the file must agree at the tip */
-            utxo_header hd;
-            uint8_t hash[UTXO_HASH_BYTES];
-            if (h + 1 == info.n_blocks) {
-                rc = utxo_header_from_bytes(&hd, rec, len < UTXO_HEADER_BYTES ? len : UTXO_HEADER_BYTES,
-                                            &eoff);
-                if (rc == UTXO_OK)
-                    utxo_header_hash(&hd, hash);
-                if (rc != UTXO_OK || memcmp(hash, info.tip_hash, UTXO_HASH_BYTES) != 0) {
-                    errorf("%s: block %u (offset %llu) is not the store's block %u: the file and "
-                           "%s hold different chains (see utxo rollback)",
-                           blocks, h, (unsigned long long)off, h, db);
-                    free(rec);
-                    ex = EXIT_INVALID;
-                    goto done;
-                }
-            }
-            free(rec);
-            continue;
-        }
-        rc = utxo_block_from_bytes(&b, rec, len, &p, &eoff);
-        free(rec);
-        if (rc != UTXO_OK) {
-            errorf("%s: block %u at offset %llu does not decode: %s at file offset %llu", blocks, h,
-                   (unsigned long long)off, utxo_strerror(rc),
-                   (unsigned long long)(off + 4 + eoff));
-            ex = EXIT_INVALID;
-            goto done;
-        }
-        rc = utxo_store_apply_block(s, b, &vd);
-        if (rc != UTXO_OK) {
-            if (pr.on)
-                fputc('\n', stderr);
-            ex = store_cli_exit(rc);
-            if (ex == EXIT_INVALID)
-                errorf("%s: block %u (offset %llu) rejected: %s", blocks, h,
-                       (unsigned long long)off, utxo_store_errmsg(s));
-            else   /* storage, not the block: the store stays at its tip */
-                errorf("%s: block %u (offset %llu) not applied: %s; the store keeps its "
-                       "%u blocks, run again to resume", blocks, h, (unsigned long long)off,
-                       utxo_store_errmsg(s), h);
-            utxo_block_free(b);
-            goto done;
-        }
-        txs += b->n_txs;
-        applied++;
-        utxo_block_free(b);
-        progress_show(&pr, h, txs, utxo_chainfile_tell(cf), false);
+    rc = utxo_replay_file(s, blocks, &ro, &res);
+    if (rc != UTXO_OK) {
+        if (pr.on)
+            fputc('\n', stderr);
+        if (res.file == UTXO_PIPE_BLOCKS && res.err == UTXO_ERR_TRUNCATED)
+            errorf("%s: record %llu at offset %llu: file ends inside the record (truncated)",
+                   blocks, (unsigned long long)res.record, (unsigned long long)res.offset);
+        else
+            errorf("%s", res.reason);
+        ex = res.invalid || store_cli_exit(rc) == EXIT_INVALID ? EXIT_INVALID : EXIT_USAGE;
+        goto done;
     }
+    applied = res.applied;
+    txs = rp.txs;
     {
         double el = clock_now_s() - t0;
         char hex[2 * UTXO_HASH_BYTES + 1], dig[2 * UTXO_HASH_BYTES + 1];
         if (applied > 0)
-            progress_show(&pr, first + (uint32_t)applied - 1, txs, utxo_chainfile_tell(cf), true);
+            progress_show(&pr, first + (uint32_t)applied - 1, txs, pr.size, true);
         utxo_store_get_info(s, &info);
         hex_encode(hex, info.tip_hash, UTXO_HASH_BYTES);
         hex_encode(dig, info.acc_digest, UTXO_HASH_BYTES);
@@ -256,6 +263,7 @@ int cmd_replay(int argc, char **argv)
     }
     ex = EXIT_VALID;
 done:
+    replay_flush(&rp);
     utxo_store_close(s);
     utxo_chainfile_close(cf);
     return ex;

@@ -1,18 +1,23 @@
 /*
  * cmd_verify.c — `utxo verify`: a stateless validator on the command line.
- * It reads a block file and its proof file record by record (one block and
- * one bundle in memory at a time), validates each block holding only the
- * tip and the accumulator roots, and can save and resume that state, so a
- * laptop can check a long chain in pieces. Formats: docs/STATELESS.md.
+ * The work is utxo_verify_files (utxo/pipeline.h): the block file and its
+ * proof file record by record, each block validated holding only the tip
+ * and the accumulator roots, the state saved atomically and resumed, so a
+ * laptop can check a long chain in pieces. This file parses the options,
+ * loads the state, calls it and reports (per-block lines through the
+ * progress callback, which also polls the SIGINT/SIGTERM flag). Formats:
+ * docs/STATELESS.md.
  *
  * Exit status: 0 every block valid; 1 the first invalid block (a record
  * that does not decode counts as an invalid block), with the reason, the
  * transaction and the input; 2 usage, I/O, a truncated or corrupt file
- * (with the byte offset of the record), files or state of another chain.
+ * (with the byte offset of the record), files or state of another chain,
+ * a damaged state file; 128 + the signal when interrupted (state saved).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +33,19 @@ static void verify_usage(FILE *f)
 {
     fprintf(f,
             "usage: utxo verify --chain BLOCKS --proofs PROOFS [--state FILE]\n"
-            "                   [--threads N] [--max-blocks N] [--json] [--quiet]\n"
+            "                   [--save-every N] [--threads N] [--max-blocks N]\n"
+            "                   [--json] [--quiet]\n"
             "\n"
             "Validates the blocks of BLOCKS in order with their proof bundles from\n"
             "PROOFS, holding only the chain tip and the accumulator roots.\n"
             "\n"
-            "  --state FILE    resume from FILE if it exists (blocks already covered\n"
-            "                  are skipped), and write the state after the last valid\n"
-            "                  block back to it (a few hundred bytes)\n"
+            "  --state FILE    resume from FILE if it exists (a damaged one is refused),\n"
+            "                  and save the state there (a few hundred bytes, with a\n"
+            "                  checksum, replaced atomically) every --save-every blocks,\n"
+            "                  on Ctrl-C/SIGTERM and at the end. Records the state\n"
+            "                  already accepted must link to its tip: they are passed\n"
+            "                  over (and said so on stderr), never skipped unchecked\n"
+            "  --save-every N  blocks between two saves of the state (default 100)\n"
             "  --threads N     threads running predicates (default: one per CPU)\n"
             "  --max-blocks N  stop after validating N blocks (then resume with --state)\n"
             "  --json          one JSON document on stdout instead of text\n"
@@ -43,8 +53,12 @@ static void verify_usage(FILE *f)
             "\n"
             "Prints one line per block, then the tip, the accumulator roots and the\n"
             "state size. Progress goes to stderr when it is a terminal.\n"
-            "Exit status: 0 all valid, 1 an invalid block (reason, tx and input are\n"
-            "printed), 2 usage, I/O, truncated or corrupt file (with its offset).\n"
+            "Every record must be the block due at its place: a junk record, an old\n"
+            "block or another block at an accepted height is an error naming the\n"
+            "record, its offset and its height.\n"
+            "Exit status: 0 all valid, 1 an invalid block or record (reason, tx and\n"
+            "input are printed), 2 usage, I/O, truncated or corrupt file or state\n"
+            "(with its offset), 130/143 interrupted by SIGINT/SIGTERM (state saved).\n"
             "\n"
             "example:\n"
             "  utxo verify --chain chain.blocks --proofs chain.proofs --state node.state\n");
@@ -54,6 +68,7 @@ typedef struct verify_opts {
     const char *chain, *proofs, *state;
     unsigned threads;
     uint64_t max_blocks;
+    uint32_t save_every;
     bool json, quiet;
 } verify_opts;
 
@@ -85,6 +100,12 @@ static int parse_args(int argc, char **argv, verify_opts *o)
                 errorf("verify: --max-blocks needs a number");
                 return EXIT_USAGE;
             }
+        } else if (strcmp(a, "--save-every") == 0 && has) {
+            if (!parse_u64(argv[++i], &v) || v == 0 || v > UINT32_MAX) {
+                errorf("verify: --save-every needs a number of blocks (1 or more)");
+                return EXIT_USAGE;
+            }
+            o->save_every = (uint32_t)v;
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -117,39 +138,45 @@ static int open_file(utxo_chainfile **f, const char *path, int kind, utxo_params
     return rc == UTXO_OK ? 0 : -1;
 }
 
-/* Reads the state file if it exists; NULL validator when it does not. */
+/* Reads the state file if it exists (a damaged one is refused, never
+ * replaced); NULL validator when it does not exist. */
 static int load_state(const verify_opts *o, const utxo_params *p, utxo_validator **v)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0, off = 0;
-    struct stat sb;
+    char why[256];
     int rc;
 
     *v = NULL;
-    if (o->state == NULL || (stat(o->state, &sb) != 0 && errno == ENOENT))
+    if (o->state == NULL)
         return 0;
-    if (read_file(o->state, UTXO_VALIDATOR_STATE_MAX_BYTES + 1, &buf, &len) != 0)
-        return -1;
-    rc = utxo_validator_from_state(v, p, buf, len, o->threads, &off);
-    free(buf);
+    errno = 0;
+    rc = utxo_validator_load(v, p, o->state, o->threads, why, sizeof why);
+    if (rc == UTXO_ERR_IO && errno == ENOENT)
+        return 0;
     if (rc != UTXO_OK) {
-        errorf("%s: bad validator state: %s at offset %zu", o->state, utxo_strerror(rc), off);
+        errorf("%s: bad validator state: %s", o->state, why);
         return -1;
     }
     return 0;
 }
 
-static int save_state(const char *path, const utxo_validator *v)
-{
-    uint8_t buf[UTXO_VALIDATOR_STATE_MAX_BYTES];
-    size_t n = 0;
+/* SIGINT/SIGTERM only set this flag; the pipeline polls it through the
+ * progress callback, saves the state and returns. */
+static volatile sig_atomic_t verify_interrupted;
 
-    if (utxo_validator_state_to_bytes(v, buf, sizeof buf, &n) != UTXO_OK ||
-        write_file(path, buf, n) != 0) {
-        errorf("%s: cannot write the validator state", path);
-        return -1;
-    }
-    return 0;
+static void on_signal(int sig)
+{
+    verify_interrupted = sig;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* What one block looked like, for the per-block line. */
@@ -202,21 +229,6 @@ typedef struct invalid_info {
     char what[96];
 } invalid_info;
 
-static void report_invalid(invalid_info *inv, uint64_t record, uint64_t offset, uint32_t height,
-                           const utxo_verdict *vd, const char *what)
-{
-    inv->set = true;
-    inv->record = record;
-    inv->offset = offset;
-    inv->height = height;
-    inv->vd = *vd;
-    snprintf(inv->what, sizeof inv->what, "%s", what != NULL ? what : utxo_strerror(vd->err));
-    errorf("block %u (record %llu at offset %llu) invalid: %s%s%s (code %d) tx %u input %u",
-           height, (unsigned long long)record, (unsigned long long)offset,
-           what != NULL ? what : "", what != NULL ? ": " : "", utxo_strerror(vd->err), vd->err,
-           vd->tx, vd->input);
-}
-
 static void json_invalid(json *j, const invalid_info *inv)
 {
     json_key(j, "invalid");
@@ -261,7 +273,7 @@ static uint64_t peak_rss_kib(void)
 }
 
 static void print_summary(json *j, const verify_opts *o, const utxo_validator *v,
-                          uint64_t validated, uint64_t skipped)
+                          uint64_t validated, uint64_t passed)
 {
     uint8_t tip[UTXO_HASH_BYTES], digest[UTXO_HASH_BYTES], roots[64][UTXO_HASH_BYTES];
     unsigned n = utxo_validator_roots(v, roots, 64);
@@ -273,8 +285,8 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
     if (o->json) {
         json_key(j, "validated");
         json_u64(j, validated);
-        json_key(j, "skipped");
-        json_u64(j, skipped);
+        json_key(j, "passed");
+        json_u64(j, passed);
         json_key(j, "next_height");
         json_u64(j, next);
         json_key(j, "tip_hash");
@@ -295,8 +307,8 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
         return;
     }
     hex_encode(hex, tip, UTXO_HASH_BYTES);
-    printf("validated=%llu skipped=%llu\n", (unsigned long long)validated,
-           (unsigned long long)skipped);
+    printf("validated=%llu passed=%llu\n", (unsigned long long)validated,
+           (unsigned long long)passed);
     if (next == 0)
         printf("tip none (before genesis)\n");
     else
@@ -312,14 +324,77 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
     printf("peak_rss_kib=%llu\n", (unsigned long long)peak_rss_kib());
 }
 
-/* Header height of an encoded block, without decoding the rest. */
-static bool peek_height(const uint8_t *rec, size_t len, uint32_t *h)
+/* What the progress callback needs. */
+typedef struct verify_ctx {
+    const verify_opts *o;
+    utxo_validator *v;
+    json *j;
+    bool tty;
+    uint64_t t_start, t_last;
+    /* a run of records passed over, announced once on stderr */
+    bool passing;
+    uint64_t pass_rec0, pass_rec1;
+    uint32_t pass_h0, pass_h1;
+} verify_ctx;
+
+static void flush_passed(verify_ctx *c)
 {
-    if (len < 8)
-        return false;
-    *h = (uint32_t)rec[4] | (uint32_t)rec[5] << 8 | (uint32_t)rec[6] << 16 |
-         (uint32_t)rec[7] << 24;
-    return true;
+    if (!c->passing)
+        return;
+    c->passing = false;
+    if (c->tty && c->t_last != 0)
+        fputc('\n', stderr);
+    if (c->pass_rec0 == c->pass_rec1)
+        fprintf(stderr, "verify: record %llu (block %u) is the block the state already accepted: "
+                "passed over\n", (unsigned long long)c->pass_rec0, c->pass_h0);
+    else
+        fprintf(stderr, "verify: records %llu..%llu (blocks %u..%u) are the blocks the state "
+                "already accepted (they link to its tip): passed over\n",
+                (unsigned long long)c->pass_rec0, (unsigned long long)c->pass_rec1, c->pass_h0,
+                c->pass_h1);
+}
+
+static int verify_progress(void *ctx, const utxo_pipe_progress *pr)
+{
+    verify_ctx *c = ctx;
+
+    if (pr->event == UTXO_PIPE_PASSED) {
+        if (c->passing && pr->record == c->pass_rec1 + 1) {
+            c->pass_rec1 = pr->record;
+            c->pass_h1 = pr->height;
+        } else {
+            flush_passed(c);
+            c->passing = true;
+            c->pass_rec0 = c->pass_rec1 = pr->record;
+            c->pass_h0 = c->pass_h1 = pr->height;
+        }
+    } else if (pr->event == UTXO_PIPE_APPLIED) {
+        utxo_bundle_info info;
+        block_line line;
+        const utxo_block *blk = pr->block;
+
+        flush_passed(c);
+        memset(&line, 0, sizeof line);
+        utxo_bundle_get_info(pr->bundle, &info);
+        line.height = blk->header.height;
+        line.txs = blk->n_txs;
+        for (uint32_t t = 0; t < blk->n_txs; t++)
+            line.inputs += blk->txs[t]->n_inputs;
+        line.proven = info.n_spent;
+        line.receipts = info.n_receipts;
+        line.leaves = utxo_validator_leaf_count(c->v);
+        line.fees = pr->verdict->fees;
+        line.cycles = pr->verdict->cycles;
+        utxo_validator_tip_hash(c->v, line.hash);
+        print_block(c->j, c->o, &line);
+    }
+    if (c->tty && pr->event == UTXO_PIPE_APPLIED && clock_now_ns() - c->t_last > 250000000u) {
+        double s = (double)(clock_now_ns() - c->t_start) / 1e9;
+        c->t_last = clock_now_ns();
+        fprintf(stderr, "\rverify: height %u, %llu blocks, %.1f blocks/s ", pr->height,
+                (unsigned long long)pr->applied, s > 0 ? (double)pr->applied / s : 0.0);
+    }
+    return verify_interrupted != 0;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -328,16 +403,19 @@ int cmd_verify(int argc, char **argv)
     utxo_params p, pp;
     utxo_chainfile *bf = NULL, *pf = NULL;
     utxo_validator *v = NULL;
+    utxo_verify_opts vo;
+    utxo_pipe_result res;
+    verify_ctx c;
     json j;
-    uint64_t record = 0, validated = 0, skipped = 0, t_start = clock_now_ns(), t_last = 0;
-    bool tty = isatty(STDERR_FILENO), stopped = false;
     invalid_info inv;
     int ret = EXIT_USAGE, rc;
 
     memset(&inv, 0, sizeof inv);
+    memset(&c, 0, sizeof c);
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc < 0 ? EXIT_VALID : rc;
+    /* the files' chain, for the state; the pipeline reads them itself */
     if (open_file(&bf, o.chain, UTXO_CHAINFILE_BLOCKS, &p) != 0 ||
         open_file(&pf, o.proofs, UTXO_CHAINFILE_PROOFS, &pp) != 0)
         goto done;
@@ -359,122 +437,63 @@ int cmd_verify(int argc, char **argv)
         json_key(&j, "blocks");
         json_begin_array(&j);
     }
-    ret = EXIT_VALID;
-    for (;; record++) {
-        uint8_t *brec = NULL, *prec = NULL;
-        size_t blen = 0, plen = 0, eo = 0;
-        uint64_t boff = 0, poff = 0;
-        utxo_block *blk = NULL;
-        utxo_bundle *bd = NULL;
-        utxo_verdict vd;
-        uint32_t height = 0;
-        block_line line;
-
-        rc = utxo_chainfile_next(bf, &brec, &blen, &boff);
-        if (rc != UTXO_OK) {
-            errorf("%s: record %llu at offset %llu: %s", o.chain, (unsigned long long)record,
-                   (unsigned long long)boff, utxo_strerror(rc));
-            ret = EXIT_USAGE;
-            break;
-        }
-        rc = utxo_chainfile_next(pf, &prec, &plen, &poff);
-        if (rc != UTXO_OK || (brec == NULL) != (prec == NULL)) {
-            if (rc == UTXO_OK)
-                errorf("%s has %s records than %s (record %llu)", o.proofs,
-                       prec == NULL ? "fewer" : "more", o.chain, (unsigned long long)record);
-            else
-                errorf("%s: record %llu at offset %llu: %s", o.proofs, (unsigned long long)record,
-                       (unsigned long long)poff, utxo_strerror(rc));
-            free(brec);
-            free(prec);
-            /* framing and I/O: 2; a bundle the record check refused: invalid */
-            ret = rc == UTXO_OK || rc == UTXO_ERR_IO || rc == UTXO_ERR_TRUNCATED ||
-                          rc == UTXO_ERR_TOO_LARGE || rc == UTXO_ERR_NOMEM
-                      ? EXIT_USAGE
-                      : EXIT_INVALID;
-            break;
-        }
-        if (brec == NULL)
-            break; /* both files end here */
-        if (peek_height(brec, blen, &height) && height < utxo_validator_next_height(v)) {
-            skipped++; /* covered by the resumed state */
-            free(brec);
-            free(prec);
-            continue;
-        }
-        if (validated >= o.max_blocks) {
-            stopped = true;
-            free(brec);
-            free(prec);
-            break;
-        }
-        memset(&vd, 0, sizeof vd);
-        rc = utxo_block_from_bytes(&blk, brec, blen, &p, &eo);
-        if (rc != UTXO_OK) {
-            char what[80];
-            vd.err = rc;
-            snprintf(what, sizeof what, "block does not decode (byte %zu of the record)", eo);
-            report_invalid(&inv, record, boff, height, &vd, what);
-            ret = EXIT_INVALID;
-        } else if ((rc = utxo_bundle_from_bytes(&bd, prec, plen, &p, &eo)) != UTXO_OK) {
-            char what[80];
-            vd.err = rc;
-            snprintf(what, sizeof what, "proof bundle does not decode (byte %zu of the record)",
-                     eo);
-            report_invalid(&inv, record, poff, height, &vd, what);
-            ret = EXIT_INVALID;
-        } else if (utxo_validator_apply(v, blk, bd, &vd) != UTXO_OK) {
-            report_invalid(&inv, record, boff, height, &vd, NULL);
-            ret = EXIT_INVALID;
-        } else {
-            utxo_bundle_info info;
-            memset(&line, 0, sizeof line);
-            utxo_bundle_get_info(bd, &info);
-            line.height = blk->header.height;
-            line.txs = blk->n_txs;
-            for (uint32_t t = 0; t < blk->n_txs; t++)
-                line.inputs += blk->txs[t]->n_inputs;
-            line.proven = info.n_spent;
-            line.receipts = info.n_receipts;
-            line.leaves = utxo_validator_leaf_count(v);
-            line.fees = vd.fees;
-            line.cycles = vd.cycles;
-            utxo_validator_tip_hash(v, line.hash);
-            print_block(&j, &o, &line);
-            validated++;
-        }
-        utxo_block_free(blk);
-        utxo_bundle_free(bd);
-        free(brec);
-        free(prec);
-        if (ret != EXIT_VALID)
-            break;
-        if (tty && clock_now_ns() - t_last > 250000000u) {
-            double s = (double)(clock_now_ns() - t_start) / 1e9;
-            t_last = clock_now_ns();
-            fprintf(stderr, "\rverify: height %u, %llu blocks, %.1f blocks/s ",
-                    utxo_validator_next_height(v) - 1, (unsigned long long)validated,
-                    s > 0 ? (double)validated / s : 0.0);
-        }
+    c.o = &o;
+    c.v = v;
+    c.j = &j;
+    c.tty = isatty(STDERR_FILENO);
+    c.t_start = clock_now_ns();
+    memset(&vo, 0, sizeof vo);
+    vo.max_blocks = o.max_blocks == UINT64_MAX ? 0 : o.max_blocks;
+    vo.state_path = o.state;
+    vo.save_every = o.save_every;
+    vo.progress = verify_progress;
+    vo.ctx = &c;
+    catch_signals();
+    if (o.max_blocks == 0) { /* nothing to apply */
+        memset(&res, 0, sizeof res);
+        res.stopped = true;
+        rc = UTXO_OK;
+    } else {
+        rc = utxo_verify_files(v, o.chain, o.proofs, &vo, &res);
     }
-    if (tty && t_last != 0)
+    flush_passed(&c);
+    if (c.tty && c.t_last != 0)
         fprintf(stderr, "\n");
+    if (rc == UTXO_OK) {
+        ret = EXIT_VALID;
+        if (verify_interrupted)
+            errorf("verify: interrupted after %llu blocks%s", (unsigned long long)res.applied,
+                   o.state != NULL ? "; the state is saved, run again to resume" : "");
+    } else if (res.invalid) {
+        ret = EXIT_INVALID;
+        inv.set = true;
+        inv.record = res.record;
+        inv.offset = res.offset;
+        inv.height = res.height;
+        inv.vd = res.verdict;
+        inv.vd.err = rc;
+        snprintf(inv.what, sizeof inv.what, "%s", utxo_strerror(rc));
+        errorf("%s", res.reason);
+    } else {
+        ret = EXIT_USAGE;
+        errorf("%s", res.reason);
+    }
     if (o.json) {
         json_end_array(&j);
         json_key(&j, "valid");
         json_bool(&j, ret == EXIT_VALID);
         json_key(&j, "stopped");
-        json_bool(&j, stopped);
+        json_bool(&j, res.stopped);
         json_invalid(&j, &inv);
     }
-    print_summary(&j, &o, v, validated, skipped);
+    print_summary(&j, &o, v, res.applied, res.passed);
     if (o.json) {
         json_end_object(&j);
         if (json_finish(&j) != 0 && ret == EXIT_VALID)
             ret = EXIT_USAGE;
     }
-    if (o.state != NULL && save_state(o.state, v) != 0 && ret == EXIT_VALID)
-        ret = EXIT_USAGE;
+    if (verify_interrupted && ret == EXIT_VALID)
+        ret = 128 + (int)verify_interrupted;
 done:
     utxo_validator_free(v);
     utxo_chainfile_close(bf);

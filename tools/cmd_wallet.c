@@ -74,7 +74,10 @@ static void wallet_usage(FILE *f)
             "  pending   the payments not yet in a block: txid, coins reserved, value\n"
             "  sync      apply the blocks of BLOCKS / PROOFS (or of a full node's\n"
             "            store, --db, opened read-only) from the wallet's next height\n"
-            "            on: each is validated statelessly first\n"
+            "            on: each is validated statelessly first. Records before\n"
+            "            the wallet's tip must be the blocks it applied (they are\n"
+            "            passed over and said so); any other record out of place is\n"
+            "            an error naming it\n"
             "  send      pay each ADDRESS its AMOUNT (base units) in one transaction;\n"
             "            writes it to TX (- for standard output) and only then reserves\n"
             "            its coins (not chosen again until a block spends them or\n"
@@ -506,26 +509,7 @@ static int wallet_bind(const wopts *o)
     return EXIT_VALID;
 }
 
-static int open_chain(const char *path, int kind, const utxo_params *want, utxo_chainfile **f)
-{
-    utxo_params p;
-    size_t off = 0;
-    int rc = utxo_chainfile_open(f, path, kind, &p, &off);
-
-    if (rc != UTXO_OK) {
-        errorf("wallet: %s: %s (offset %zu)", path, utxo_strerror(rc), off);
-        return EXIT_USAGE;
-    }
-    if (memcmp(p.chain_id, want->chain_id, UTXO_HASH_BYTES) != 0) {
-        errorf("wallet: %s belongs to another chain than the wallet", path);
-        utxo_chainfile_close(*f);
-        *f = NULL;
-        return EXIT_USAGE;
-    }
-    return 0;
-}
-
-static void sync_report(const wopts *o, utxo_wallet *w, uint32_t applied, uint32_t skipped)
+static void sync_report(const wopts *o, utxo_wallet *w, uint64_t applied, uint64_t passed)
 {
     uint64_t value = 0, n = 0;
 
@@ -536,8 +520,8 @@ static void sync_report(const wopts *o, utxo_wallet *w, uint32_t applied, uint32
         json_begin_object(&j);
         json_key(&j, "applied");
         json_u64(&j, applied);
-        json_key(&j, "skipped");
-        json_u64(&j, skipped);
+        json_key(&j, "passed");
+        json_u64(&j, passed);
         json_key(&j, "next_height");
         json_u64(&j, utxo_wallet_next_height(w));
         json_key(&j, "balance");
@@ -547,136 +531,90 @@ static void sync_report(const wopts *o, utxo_wallet *w, uint32_t applied, uint32
         json_end_object(&j);
         json_finish(&j);
     } else {
-        printf("applied %u blocks (skipped %u already known), next height %u, balance %llu in "
-               "%llu coins\n",
-               applied, skipped, utxo_wallet_next_height(w), (unsigned long long)value,
-               (unsigned long long)n);
+        printf("applied %llu blocks (passed over %llu already applied), next height %u, balance "
+               "%llu in %llu coins\n",
+               (unsigned long long)applied, (unsigned long long)passed,
+               utxo_wallet_next_height(w), (unsigned long long)value, (unsigned long long)n);
     }
 }
 
-/* Blocks and bundles from a bridge node's store (read-only). */
-static int wallet_sync_db(const wopts *o, utxo_wallet *w)
+/* Says on stderr which records were passed over as already applied, one
+ * line per run of consecutive records. */
+typedef struct sync_ctx {
+    bool passing;
+    uint64_t rec0, rec1;
+    uint32_t h0, h1;
+} sync_ctx;
+
+static void sync_flush(sync_ctx *c)
 {
-    utxo_store *st = NULL;
-    utxo_store_info info;
-    utxo_params p;
-    char msg[256] = "";
-    uint32_t applied = 0;
-    int rc, ex = EXIT_VALID;
-
-    utxo_wallet_params(w, &p);
-    if ((rc = utxo_store_open(&st, o->db, &p, UTXO_STORE_READONLY, 1, msg, sizeof msg)) != UTXO_OK) {
-        errorf("wallet: %s: %s", o->db, msg[0] ? msg : utxo_strerror(rc));
-        return EXIT_USAGE;
-    }
-    utxo_store_get_info(st, &info);
-    for (uint32_t h = utxo_wallet_next_height(w); h < info.n_blocks; h++) {
-        utxo_block *blk = NULL;
-        utxo_bundle *bd = NULL;
-        uint8_t *bytes = NULL;
-        size_t len = 0, eo = 0;
-        utxo_verdict v;
-
-        if ((rc = utxo_store_get_block(st, h, &blk, NULL, NULL)) != UTXO_OK ||
-            (rc = utxo_store_get_bundle(st, h, &bytes, &len)) != UTXO_OK) {
-            errorf("wallet: %s: block %u: %s", o->db, h, utxo_store_errmsg(st));
-            ex = EXIT_USAGE;
-        } else if ((rc = utxo_bundle_from_bytes(&bd, bytes, len, &p, &eo)) != UTXO_OK) {
-            errorf("wallet: %s: bundle of block %u: %s (byte %zu)", o->db, h, utxo_strerror(rc), eo);
-            ex = EXIT_INVALID;
-        } else if ((rc = utxo_wallet_apply_block(w, blk, bd, &v)) != UTXO_OK) {
-            errorf("wallet: block %u invalid: %s (tx %u, input %u)", h, utxo_strerror(rc), v.tx,
-                   v.input);
-            ex = rc == UTXO_ERR_WALLET_DB || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
-        } else {
-            applied++;
-        }
-        utxo_block_free(blk);
-        utxo_bundle_free(bd);
-        free(bytes);
-        if (ex != EXIT_VALID)
-            break;
-    }
-    utxo_store_close(st);
-    if (ex == EXIT_VALID)
-        sync_report(o, w, applied, 0);
-    return ex;
+    if (!c->passing)
+        return;
+    c->passing = false;
+    if (c->rec0 == c->rec1)
+        fprintf(stderr, "wallet: record %llu (block %u) is a block the wallet already applied: "
+                "passed over\n", (unsigned long long)c->rec0, c->h0);
+    else
+        fprintf(stderr, "wallet: records %llu..%llu (blocks %u..%u) are the blocks the wallet "
+                "already applied (they link to its tip): passed over\n",
+                (unsigned long long)c->rec0, (unsigned long long)c->rec1, c->h0, c->h1);
 }
 
-/* Applies the blocks of o->db, or of o->chain and o->proofs, to w. */
+static int sync_progress(void *ctx, const utxo_pipe_progress *pr)
+{
+    sync_ctx *c = ctx;
+
+    if (pr->event != UTXO_PIPE_PASSED) {
+        sync_flush(c);
+    } else if (c->passing && pr->record == c->rec1 + 1) {
+        c->rec1 = pr->record;
+        c->h1 = pr->height;
+    } else {
+        sync_flush(c);
+        c->passing = true;
+        c->rec0 = c->rec1 = pr->record;
+        c->h0 = c->h1 = pr->height;
+    }
+    return 0;
+}
+
+/* Applies the blocks of o->db (a bridge node's store, read-only), or of
+ * o->chain and o->proofs, to w: utxo_wallet_sync_store / _files do the
+ * work under the record rule. */
 static int sync_run(const wopts *o, utxo_wallet *w)
 {
-    utxo_chainfile *bf = NULL, *pf = NULL;
+    utxo_store *st = NULL;
     utxo_params p;
-    uint32_t applied = 0, skipped = 0;
-    int ex;
+    utxo_sync_opts so;
+    utxo_pipe_result res;
+    sync_ctx c;
+    char msg[256] = "";
+    int ex, rc;
 
-    if (o->db != NULL)
-        return wallet_sync_db(o, w);
-    utxo_wallet_params(w, &p);
-    if ((ex = open_chain(o->chain, UTXO_CHAINFILE_BLOCKS, &p, &bf)) != 0 ||
-        (ex = open_chain(o->proofs, UTXO_CHAINFILE_PROOFS, &p, &pf)) != 0)
-        goto done;
-    for (;;) {
-        uint8_t *brec = NULL, *prec = NULL;
-        size_t blen = 0, plen = 0, eo = 0;
-        uint64_t boff = 0, poff = 0;
-        utxo_block *blk = NULL;
-        utxo_bundle *bd = NULL;
-        utxo_verdict v;
-        int rc;
-
-        if ((rc = utxo_chainfile_next(bf, &brec, &blen, &boff)) != UTXO_OK ||
-            (rc = utxo_chainfile_next(pf, &prec, &plen, &poff)) != UTXO_OK) {
-            errorf("wallet: reading the chain files: %s (offset %llu)", utxo_strerror(rc),
-                   (unsigned long long)(brec ? poff : boff));
-            free(brec);
-            ex = EXIT_USAGE;
-            goto done;
+    memset(&c, 0, sizeof c);
+    memset(&so, 0, sizeof so);
+    so.progress = sync_progress;
+    so.ctx = &c;
+    if (o->db != NULL) {
+        utxo_wallet_params(w, &p);
+        rc = utxo_store_open(&st, o->db, &p, UTXO_STORE_READONLY, 1, msg, sizeof msg);
+        if (rc != UTXO_OK) {
+            errorf("wallet: %s: %s", o->db, msg[0] ? msg : utxo_strerror(rc));
+            return EXIT_USAGE;
         }
-        if (brec == NULL || prec == NULL) {
-            bool uneven = (brec == NULL) != (prec == NULL);
-            free(brec);
-            free(prec);
-            if (uneven) {
-                errorf("wallet: %s and %s hold different numbers of records", o->chain, o->proofs);
-                ex = EXIT_USAGE;
-                goto done;
-            }
-            break;
-        }
-        rc = utxo_block_from_bytes(&blk, brec, blen, &p, &eo);
-        if (rc == UTXO_OK && blk->header.height < utxo_wallet_next_height(w)) {
-            skipped++; /* already applied */
-        } else if (rc != UTXO_OK) {
-            errorf("wallet: block record at offset %llu: %s (byte %zu)", (unsigned long long)boff,
-                   utxo_strerror(rc), eo);
-            ex = EXIT_INVALID;
-        } else if ((rc = utxo_bundle_from_bytes(&bd, prec, plen, &p, &eo)) != UTXO_OK) {
-            errorf("wallet: proof record at offset %llu: %s (byte %zu)", (unsigned long long)poff,
-                   utxo_strerror(rc), eo);
-            ex = EXIT_INVALID;
-        } else if ((rc = utxo_wallet_apply_block(w, blk, bd, &v)) != UTXO_OK) {
-            errorf("wallet: block %u invalid: %s (tx %u, input %u)%s%s", blk->header.height,
-                   utxo_strerror(rc), v.tx, v.input, utxo_wallet_errmsg(w)[0] ? ": " : "",
-                   utxo_wallet_errmsg(w));
-            ex = rc == UTXO_ERR_WALLET_DB || rc == UTXO_ERR_NOMEM ? EXIT_USAGE : EXIT_INVALID;
-        } else {
-            applied++;
-        }
-        utxo_block_free(blk);
-        utxo_bundle_free(bd);
-        free(brec);
-        free(prec);
-        if (ex != 0)
-            goto done;
+        rc = utxo_wallet_sync_store(w, st, &so, &res);
+        utxo_store_close(st);
+    } else {
+        rc = utxo_wallet_sync_files(w, o->chain, o->proofs, &so, &res);
     }
-    sync_report(o, w, applied, skipped);
-done:
-    if (bf)
-        utxo_chainfile_close(bf);
-    if (pf)
-        utxo_chainfile_close(pf);
+    sync_flush(&c);
+    if (rc != UTXO_OK) {
+        errorf("wallet: %s", res.reason);
+        ex = res.invalid ? EXIT_INVALID : EXIT_USAGE;
+    } else {
+        sync_report(o, w, res.applied, res.passed);
+        ex = EXIT_VALID;
+    }
     return ex;
 }
 

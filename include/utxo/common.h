@@ -104,6 +104,9 @@ enum utxo_err {
     UTXO_ERR_BUNDLE_SPENDS = 214,   /* bundle's spent outputs do not match the block's inputs */
     UTXO_ERR_BUNDLE_RECEIPT = 215,  /* a receipt names no input of the block, or does not verify */
     UTXO_ERR_STATE = 216,           /* validator state inconsistent (e.g. tip without genesis) */
+    UTXO_ERR_FILE_CHECKSUM = 217,   /* state file checksum does not match its bytes (corrupt) */
+    UTXO_ERR_FILE_RECORD = 218,     /* a file record is not the block due at its place (out of
+                                       order, or not the block already accepted at its height) */
     /* storage (250..299) */
     UTXO_ERR_STORE_SCHEMA = 250,    /* store written by an unknown schema version */
     UTXO_ERR_STORE_CORRUPT = 251,   /* store inconsistent (tip, digest or forest disagree) */

@@ -154,6 +154,8 @@ int utxo_wallet_address(const utxo_wallet *w, uint32_t index, char out[UTXO_ADDR
 
 /** The height of the next block the wallet expects (0 before genesis). */
 uint32_t utxo_wallet_next_height(const utxo_wallet *w);
+/** The hash of the wallet's tip block (zeros before genesis) into out. */
+void utxo_wallet_tip_hash(const utxo_wallet *w, uint8_t out[UTXO_HASH_BYTES]);
 
 /**
  * Applies block b (the next height) with its proof bundle: stateless

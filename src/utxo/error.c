@@ -77,6 +77,8 @@ static const struct msg messages[] = {
     {UTXO_ERR_BUNDLE_SPENDS, "bundle's spent outputs do not match the block's inputs"},
     {UTXO_ERR_BUNDLE_RECEIPT, "segment receipt names no input of the block or does not verify"},
     {UTXO_ERR_STATE, "validator state is inconsistent"},
+    {UTXO_ERR_FILE_CHECKSUM, "checksum does not match: the file is corrupt"},
+    {UTXO_ERR_FILE_RECORD, "record is not the block due at its place (order or already accepted)"},
     /* storage */
     {UTXO_ERR_STORE_SCHEMA, "store has an unknown schema version"},
     {UTXO_ERR_STORE_CORRUPT, "store is inconsistent (tip, accumulator digest or forest disagree)"},

@@ -15,6 +15,11 @@ uint32_t utxo_wallet_next_height(const utxo_wallet *w)
     return w ? utxo_validator_next_height(w->val) : 0;
 }
 
+void utxo_wallet_tip_hash(const utxo_wallet *w, uint8_t out[UTXO_HASH_BYTES])
+{
+    utxo_validator_tip_hash(w ? w->val : NULL, out);
+}
+
 unsigned utxo_wallet_roots(const utxo_wallet *w, uint64_t *leaf_count,
                            uint8_t (*roots)[UTXO_HASH_BYTES], unsigned n)
 {

@@ -1,0 +1,428 @@
+/*
+ * pipeline/files.c — the loop shared by every pipeline that reads a block
+ * file with its proof file (pipe_int.h): records are read in step, one
+ * block and one bundle in memory at a time, and each record is placed by
+ * the record rule of utxo/pipeline.h before its block reaches the target:
+ *
+ *   prefix   records below the target's next height N, at the start of the
+ *            file: consecutive heights, each linked by its previous hash to
+ *            the record before, the one at N-1 equal to the tip hash; the
+ *            chain of hashes proves they are the blocks already accepted.
+ *   apply    the record at the next height: handed to the target.
+ *   repeat   a record equal (same hash) to the tip after the prefix:
+ *            passed over and announced.
+ *   error    anything else: UTXO_ERR_FILE_RECORD with the record, its
+ *            offset and its height.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "pipeline/pipe_int.h"
+
+int pipe_fail(utxo_pipe_result *res, int err, bool invalid, int file, const char *fmt, ...)
+{
+    va_list ap;
+
+    res->err = err;
+    res->invalid = invalid;
+    res->file = file;
+    va_start(ap, fmt);
+    vsnprintf(res->reason, sizeof res->reason, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static void hex32(char out[2 * UTXO_HASH_BYTES + 1], const uint8_t h[UTXO_HASH_BYTES])
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < UTXO_HASH_BYTES; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 15];
+    }
+    out[2 * UTXO_HASH_BYTES] = '\0';
+}
+
+/* Opens one input file of the target's chain. */
+static int open_input(utxo_chainfile **f, const char *path, int kind, const pipe_target *t,
+                      utxo_params *pout, utxo_pipe_result *res)
+{
+    int file = kind == UTXO_CHAINFILE_BLOCKS ? UTXO_PIPE_BLOCKS : UTXO_PIPE_PROOFS;
+    const char *what = kind == UTXO_CHAINFILE_BLOCKS ? "block" : "proof";
+    utxo_params p;
+    size_t off = 0;
+    int rc;
+
+    errno = 0;
+    rc = utxo_chainfile_open(f, path, kind, &p, &off);
+    *pout = p;
+    if (rc == UTXO_ERR_IO) {
+        res->sys_errno = errno;
+        return pipe_fail(res, rc, false, file, "%s: %s", path, strerror(errno ? errno : EIO));
+    }
+    if (rc != UTXO_OK)
+        return pipe_fail(res, rc, false, file, "%s: not a valid %s file: %s at offset %zu", path,
+                         what, utxo_strerror(rc), off);
+    if (memcmp(p.chain_id, t->chain_id, UTXO_HASH_BYTES) != 0) {
+        utxo_chainfile_close(*f);
+        *f = NULL;
+        return pipe_fail(res, UTXO_ERR_FILE_CHAIN, false, file,
+                         "%s belongs to another chain than the state it is applied to", path);
+    }
+    return UTXO_OK;
+}
+
+/* Reads record k of both files; *brec NULL at the common end. */
+static int read_pair(utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
+                     const char *proofs, uint64_t k, uint8_t **brec, size_t *blen, uint64_t *boff,
+                     uint8_t **prec, size_t *plen, uint64_t *poff, utxo_pipe_result *res)
+{
+    int rc;
+
+    errno = 0;
+    rc = utxo_chainfile_next(bf, brec, blen, boff);
+    if (rc != UTXO_OK) {
+        res->record = k;
+        res->offset = *boff;
+        res->sys_errno = rc == UTXO_ERR_IO ? errno : 0;
+        return pipe_fail(res, rc, false, UTXO_PIPE_BLOCKS, "%s: record %llu at offset %llu: %s",
+                         blocks, (unsigned long long)k, (unsigned long long)*boff,
+                         utxo_strerror(rc));
+    }
+    if (pf == NULL)
+        return UTXO_OK; /* blocks only (replay) */
+    errno = 0;
+    rc = utxo_chainfile_next(pf, prec, plen, poff);
+    if (rc != UTXO_OK) {
+        free(*brec);
+        *brec = NULL;
+        res->record = k;
+        res->offset = *poff;
+        res->sys_errno = rc == UTXO_ERR_IO ? errno : 0;
+        return pipe_fail(res, rc, false, UTXO_PIPE_PROOFS, "%s: record %llu at offset %llu: %s",
+                         proofs, (unsigned long long)k, (unsigned long long)*poff,
+                         utxo_strerror(rc));
+    }
+    if ((*brec == NULL) != (*prec == NULL)) {
+        bool fewer = *prec == NULL;
+        free(*brec);
+        free(*prec);
+        *brec = *prec = NULL;
+        res->record = k;
+        return pipe_fail(res, UTXO_ERR_TRUNCATED, false, UTXO_PIPE_PROOFS,
+                         "%s has %s records than %s (record %llu)", proofs,
+                         fewer ? "fewer" : "more", blocks, (unsigned long long)k);
+    }
+    return UTXO_OK;
+}
+
+/* The state the loop keeps between records. */
+typedef struct loop {
+    const pipe_target *t;
+    const pipe_opts *o;
+    utxo_pipe_result *res;
+    const char *blocks, *proofs;
+    uint32_t start_next;              /* the target's next height at the start */
+    bool in_prefix;                   /* reading records below start_next */
+    bool prefix_seen;                 /* at least one prefix record */
+    uint32_t prev_height;             /* last prefix record's height */
+    uint8_t prev_hash[UTXO_HASH_BYTES];
+    uint64_t since_save;
+    uint64_t bytes_total;
+} loop;
+
+static int do_save(loop *L, uint64_t k, uint64_t off, uint32_t height)
+{
+    utxo_pipe_progress pr;
+    int rc;
+
+    if (L->t->save == NULL)
+        return UTXO_OK;
+    errno = 0;
+    rc = L->t->save(L->t->obj);
+    if (rc != UTXO_OK) {
+        L->res->sys_errno = rc == UTXO_ERR_IO ? errno : 0;
+        return pipe_fail(L->res, rc, false, UTXO_PIPE_STATE, "cannot save the state: %s",
+                         rc == UTXO_ERR_IO ? strerror(errno ? errno : EIO) : utxo_strerror(rc));
+    }
+    L->res->saves++;
+    L->since_save = 0;
+    if (L->o->progress != NULL) {
+        memset(&pr, 0, sizeof pr);
+        pr.event = UTXO_PIPE_SAVED;
+        pr.height = height;
+        pr.record = k;
+        pr.offset = off;
+        pr.applied = L->res->applied;
+        pr.passed = L->res->passed;
+        pr.bytes_total = L->bytes_total;
+        (void)L->o->progress(L->o->ctx, &pr);
+    }
+    return UTXO_OK;
+}
+
+/* A record that the rule passes over must come with its own bundle. */
+static int check_passed_bundle(loop *L, uint64_t k, uint64_t poff, const uint8_t *prec,
+                               size_t plen, const utxo_params *p, const uint8_t hash[32],
+                               uint32_t h, utxo_bundle **bd)
+{
+    utxo_bundle_info bi;
+    size_t eo = 0;
+    int rc = utxo_bundle_from_bytes(bd, prec, plen, p, &eo);
+
+    if (rc != UTXO_OK) {
+        L->res->record = k;
+        L->res->offset = poff;
+        L->res->height = h;
+        return pipe_fail(L->res, rc, true, UTXO_PIPE_PROOFS,
+                         "%s: record %llu at offset %llu (block %u): proof bundle does not decode:"
+                         " %s (byte %zu of the record)",
+                         L->proofs, (unsigned long long)k, (unsigned long long)poff, h,
+                         utxo_strerror(rc), eo);
+    }
+    utxo_bundle_get_info(*bd, &bi);
+    if (memcmp(bi.block_hash, hash, UTXO_HASH_BYTES) != 0) {
+        L->res->record = k;
+        L->res->offset = poff;
+        L->res->height = h;
+        return pipe_fail(L->res, UTXO_ERR_BUNDLE_BLOCK, true, UTXO_PIPE_PROOFS,
+                         "%s: record %llu at offset %llu: the bundle is not block %u's", L->proofs,
+                         (unsigned long long)k, (unsigned long long)poff, h);
+    }
+    return UTXO_OK;
+}
+
+/* Places record k (block b, hash) by the rule: 1 apply it, 0 pass it over,
+ * else an error code (res filled). */
+static int place(loop *L, uint64_t k, uint64_t off, const utxo_block *b, const uint8_t hash[32])
+{
+    uint32_t h = b->header.height, next = L->t->next_height(L->t->obj);
+    uint8_t tip[UTXO_HASH_BYTES];
+    char hx[2 * UTXO_HASH_BYTES + 1], tx[2 * UTXO_HASH_BYTES + 1];
+
+    L->res->record = k;
+    L->res->offset = off;
+    L->res->height = h;
+    if (k == 0 && L->start_next > 0 && h < L->start_next)
+        L->in_prefix = true;
+    if (L->in_prefix) {
+        if (L->prefix_seen &&
+            (h != L->prev_height + 1 ||
+             memcmp(b->header.prev_hash, L->prev_hash, UTXO_HASH_BYTES) != 0))
+            return pipe_fail(L->res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
+                             "%s: record %llu at offset %llu holds block %u, which does not follow "
+                             "record %llu (block %u): the records before the state's tip (height "
+                             "%u) must be the chain it accepted",
+                             L->blocks, (unsigned long long)k, (unsigned long long)off, h,
+                             (unsigned long long)(k - 1), L->prev_height, L->start_next - 1);
+        L->prefix_seen = true;
+        L->prev_height = h;
+        memcpy(L->prev_hash, hash, UTXO_HASH_BYTES);
+        if (h + 1 == L->start_next) {
+            L->t->tip_hash(L->t->obj, tip);
+            if (memcmp(tip, hash, UTXO_HASH_BYTES) != 0) {
+                hex32(hx, hash);
+                hex32(tx, tip);
+                return pipe_fail(L->res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
+                                 "%s: record %llu at offset %llu holds a block %u (hash %s) that "
+                                 "is not the block %u the state accepted (hash %s)",
+                                 L->blocks, (unsigned long long)k, (unsigned long long)off, h, hx,
+                                 h, tx);
+            }
+            L->in_prefix = false; /* anchored: every record so far is accepted */
+        }
+        return 0;
+    }
+    if (h == next)
+        return 1;
+    if (next > 0 && h + 1 == next) {
+        L->t->tip_hash(L->t->obj, tip);
+        if (memcmp(tip, hash, UTXO_HASH_BYTES) == 0)
+            return 0; /* the tip again, byte for byte */
+        return pipe_fail(L->res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
+                         "%s: record %llu at offset %llu holds another block at height %u than "
+                         "the one accepted there (equivocation); expected height %u",
+                         L->blocks, (unsigned long long)k, (unsigned long long)off, h, next);
+    }
+    if (h < next)
+        return pipe_fail(L->res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
+                         "%s: record %llu at offset %llu holds block %u, already below the tip; "
+                         "expected height %u (only the tip block may repeat)",
+                         L->blocks, (unsigned long long)k, (unsigned long long)off, h, next);
+    return pipe_fail(L->res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
+                     "%s: record %llu at offset %llu holds block %u; expected height %u "
+                     "(blocks are missing)",
+                     L->blocks, (unsigned long long)k, (unsigned long long)off, h, next);
+}
+
+int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
+                   const pipe_opts *o, utxo_pipe_result *res)
+{
+    utxo_chainfile *bf = NULL, *pf = NULL;
+    utxo_params p, pp;
+    struct stat sb;
+    loop L;
+    uint64_t k = 0, last_off = 0;
+    uint32_t last_height = 0;
+    size_t eo = 0;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    memset(&L, 0, sizeof L);
+    memset(&pp, 0, sizeof pp);
+    L.t = t;
+    L.o = o;
+    L.res = res;
+    L.blocks = blocks;
+    L.proofs = proofs;
+    L.start_next = t->next_height(t->obj);
+    if (blocks == NULL)
+        return pipe_fail(res, UTXO_ERR_ARG, false, UTXO_PIPE_NONE, "no block file");
+    /* decoding limits: the files' parameters (their chain is the target's) */
+    if (open_input(&bf, blocks, UTXO_CHAINFILE_BLOCKS, t, &p, res) != UTXO_OK ||
+        (proofs != NULL && open_input(&pf, proofs, UTXO_CHAINFILE_PROOFS, t, &pp, res) != UTXO_OK))
+        goto done;
+    if (stat(blocks, &sb) == 0 && S_ISREG(sb.st_mode))
+        L.bytes_total = (uint64_t)sb.st_size;
+    for (;; k++) {
+        uint8_t *brec = NULL, *prec = NULL, hash[UTXO_HASH_BYTES];
+        size_t blen = 0, plen = 0;
+        uint64_t boff = 0, poff = 0;
+        utxo_block *b = NULL;
+        utxo_bundle *bd = NULL;
+        utxo_verdict vd;
+        utxo_pipe_progress pr;
+        int where, stop = 0;
+
+        if (read_pair(bf, pf, blocks, proofs, k, &brec, &blen, &boff, &prec, &plen, &poff, res) !=
+            UTXO_OK)
+            break;
+        if (brec == NULL)
+            break; /* both files end here */
+        memset(&vd, 0, sizeof vd);
+        rc = utxo_block_from_bytes(&b, brec, blen, &p, &eo);
+        if (rc != UTXO_OK) {
+            free(prec);
+            res->record = k;
+            res->offset = boff;
+            /* the header's height, if the record is long enough to have one */
+            res->height = blen >= 8 ? (uint32_t)brec[4] | (uint32_t)brec[5] << 8 |
+                                          (uint32_t)brec[6] << 16 | (uint32_t)brec[7] << 24
+                                    : 0;
+            free(brec);
+            pipe_fail(res, rc, true, UTXO_PIPE_BLOCKS,
+                      "block %u (record %llu at offset %llu) invalid: block does not decode "
+                      "(byte %zu of the record): %s (code %d)",
+                      res->height, (unsigned long long)k, (unsigned long long)boff, eo,
+                      utxo_strerror(rc), rc);
+            break;
+        }
+        free(brec);
+        utxo_header_hash(&b->header, hash);
+        where = place(&L, k, boff, b, hash);
+        if (where == 1 && ((o->to != 0 && b->header.height >= o->to) ||
+                           (o->max_blocks != 0 && res->applied >= o->max_blocks))) {
+            res->stopped = true; /* the range ends before the files */
+            utxo_block_free(b);
+            free(prec);
+            break;
+        }
+        if (where == 0) {
+            rc = pf == NULL ? UTXO_OK
+                            : check_passed_bundle(&L, k, poff, prec, plen, &pp, hash,
+                                                  b->header.height, &bd);
+            if (rc == UTXO_OK)
+                res->passed++;
+        } else if (where == 1) {
+            rc = pf == NULL ? UTXO_OK : utxo_bundle_from_bytes(&bd, prec, plen, &pp, &eo);
+            if (rc != UTXO_OK) {
+                res->record = k;
+                res->offset = poff;
+                pipe_fail(res, rc, true, UTXO_PIPE_PROOFS,
+                          "block %u (record %llu at offset %llu of %s) invalid: proof bundle "
+                          "does not decode (byte %zu of the record): %s (code %d)",
+                          b->header.height, (unsigned long long)k, (unsigned long long)poff,
+                          proofs, eo, utxo_strerror(rc), rc);
+            } else {
+                bool invalid = true;
+                char why[160] = "";
+                rc = t->apply(t->obj, b, bd, &vd, &invalid, why, sizeof why);
+                if (rc != UTXO_OK) {
+                    res->verdict = vd;
+                    res->verdict.err = rc;
+                    res->sys_errno = rc == UTXO_ERR_IO ? errno : 0;
+                    pipe_fail(res, rc, invalid, UTXO_PIPE_BLOCKS,
+                              "block %u (record %llu at offset %llu) invalid: %s (code %d) tx %u "
+                              "input %u%s%s",
+                              b->header.height, (unsigned long long)k, (unsigned long long)boff,
+                              utxo_strerror(rc), rc, vd.tx, vd.input, why[0] ? ": " : "", why);
+                    if (!invalid)
+                        snprintf(res->reason, sizeof res->reason,
+                                 "block %u not applied: %s%s%s; nothing of it was kept, run "
+                                 "again to resume",
+                                 b->header.height, utxo_strerror(rc), why[0] ? ": " : "", why);
+                } else {
+                    res->applied++;
+                    L.since_save++;
+                    last_height = b->header.height;
+                    last_off = boff;
+                }
+            }
+        } else {
+            rc = where;
+        }
+        free(prec);
+        if (rc == UTXO_OK && o->progress != NULL) {
+            memset(&pr, 0, sizeof pr);
+            pr.event = where == 1 ? UTXO_PIPE_APPLIED : UTXO_PIPE_PASSED;
+            pr.height = b->header.height;
+            pr.record = k;
+            pr.offset = boff;
+            pr.applied = res->applied;
+            pr.passed = res->passed;
+            pr.bytes_done = utxo_chainfile_tell(bf);
+            pr.bytes_total = L.bytes_total;
+            pr.block = b;
+            pr.bundle = bd;
+            pr.verdict = where == 1 ? &vd : NULL;
+            stop = o->progress(o->ctx, &pr);
+        }
+        utxo_block_free(b);
+        utxo_bundle_free(bd);
+        if (rc != UTXO_OK)
+            break;
+        if (t->save != NULL && o->save_every != 0 && L.since_save >= o->save_every &&
+            do_save(&L, k, last_off, last_height) != UTXO_OK)
+            goto done;
+        if (stop) {
+            res->stopped = true;
+            break;
+        }
+    }
+    if (res->err == UTXO_OK && L.in_prefix)
+        pipe_fail(res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
+                  "%s ends at block %u, before the state's tip (height %u): its records cannot "
+                  "be checked against the chain the state accepted",
+                  blocks, L.prev_height, L.start_next - 1);
+    /* the state after the last valid block, whatever stopped the run */
+    if (t->save != NULL) {
+        utxo_pipe_result first = *res;
+        if (do_save(&L, k, last_off, last_height) != UTXO_OK && first.err != UTXO_OK) {
+            /* report the first failure, and that the save failed too */
+            char also[sizeof res->reason];
+            snprintf(also, sizeof also, "%s", res->reason);
+            *res = first;
+            snprintf(res->reason + strlen(res->reason), sizeof res->reason - strlen(res->reason),
+                     "; and %s", also);
+        }
+    }
+done:
+    utxo_chainfile_close(bf);
+    utxo_chainfile_close(pf);
+    return res->err;
+}

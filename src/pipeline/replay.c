@@ -1,0 +1,70 @@
+/*
+ * pipeline/replay.c — a block file into a full node's store
+ * (utxo/pipeline.h, utxo_replay_file): the store as a target of the shared
+ * file loop (files.c), so replay follows the same record rule as verify and
+ * wallet sync. Each block is validated in full and committed in its own
+ * SQL transaction by utxo_store_apply_block: the store needs no save.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "pipeline/pipe_int.h"
+
+static uint32_t s_next(void *obj)
+{
+    utxo_store_info info;
+
+    utxo_store_get_info(obj, &info);
+    return info.n_blocks;
+}
+
+static void s_tip(void *obj, uint8_t out[UTXO_HASH_BYTES])
+{
+    utxo_store_info info;
+
+    utxo_store_get_info(obj, &info);
+    memcpy(out, info.tip_hash, UTXO_HASH_BYTES);
+}
+
+static int s_apply(void *obj, const utxo_block *b, const utxo_bundle *bd, utxo_verdict *vd,
+                   bool *invalid, char *why, size_t why_len)
+{
+    int rc = utxo_store_apply_block(obj, b, vd);
+
+    (void)bd;
+    /* rule codes are verdicts; storage, memory and I/O failures are not */
+    *invalid = (rc >= 10 && rc < 150) || (rc >= 200 && rc < 250 && rc != UTXO_ERR_FILE_CHAIN);
+    if (rc != UTXO_OK && utxo_store_errmsg(obj)[0] != '\0')
+        snprintf(why, why_len, "%s", utxo_store_errmsg(obj));
+    return rc;
+}
+
+int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
+                     utxo_pipe_result *res)
+{
+    utxo_pipe_result tmp;
+    utxo_params p;
+    pipe_target t;
+    pipe_opts po;
+
+    if (res == NULL)
+        res = &tmp;
+    memset(res, 0, sizeof *res);
+    if (s == NULL)
+        return pipe_fail(res, UTXO_ERR_ARG, false, UTXO_PIPE_NONE, "no store");
+    memset(&t, 0, sizeof t);
+    utxo_store_params(s, &p);
+    memcpy(t.chain_id, p.chain_id, UTXO_HASH_BYTES);
+    t.obj = s;
+    t.next_height = s_next;
+    t.tip_hash = s_tip;
+    t.apply = s_apply;
+    memset(&po, 0, sizeof po);
+    if (o != NULL) {
+        po.to = o->to;
+        po.progress = o->progress;
+        po.ctx = o->ctx;
+    }
+    return pipe_files_run(&t, blocks, NULL, &po, res);
+}
