@@ -219,6 +219,14 @@ tests_test_stateless_codec_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/mkchain
 tests_mkchain_SOURCES = tests/mkchain.c
 tests_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
+# the file pipelines (src/pipeline) and the atomic file helper
+if HAVE_CHECK
+check_PROGRAMS += tests/test_pipeline
+TESTS += tests/test_pipeline
+endif
+tests_test_pipeline_SOURCES = tests/test_pipeline.c tests/testutil.h
+tests_test_pipeline_CFLAGS = $(TEST_CFLAGS)
+tests_test_pipeline_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/blockrec
 tests_blockrec_SOURCES = tests/blockrec.c
 tests_blockrec_LDADD = libutxo_core.la $(DEPS_LIBS)
