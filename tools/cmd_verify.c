@@ -174,6 +174,9 @@ static void catch_signals(void)
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    /* restarted reads: a signal must stop the run at a block boundary, not
+     * surface as an I/O error of the file being read */
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
