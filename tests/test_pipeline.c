@@ -9,7 +9,8 @@
  *   - utxo_verify_files under the record rule: junk, an old block,
  *     equivocation, a gap and an unlinked prefix refused with
  *     UTXO_ERR_FILE_RECORD naming the record; the tip repeated and the
- *     accepted prefix passed over; a callback stop saves the state and the
+ *     accepted prefix passed over, but not when a witness byte was edited
+ *     (same block hash, other bytes); a callback stop saves the state and the
  *     resumed run ends at the same state as a straight one;
  *   - utxo_prove_range: a failed run leaves the previous proof file.
  * Chains come from the deterministic payment generator (chain/workload.h):
@@ -164,6 +165,24 @@ static void splice(const char *spec)
     }
     ck_assert_int_eq(utxo_chainfile_close(bf), UTXO_OK);
     ck_assert_int_eq(utxo_chainfile_close(pf), UTXO_OK);
+}
+
+/* Flips the last byte of record k of path (for a block: a witness byte,
+ * bound by the tx root but not by the block hash). */
+static void flip_record_end(const char *path, int k)
+{
+    size_t n, off = UTXO_CHAINFILE_HEADER_BYTES, len = 0;
+    uint8_t *buf = slurp(path, &n);
+
+    for (int i = 0; i <= k; i++) {
+        ck_assert_uint_le(off + 4, n);
+        len = (size_t)buf[off] | (size_t)buf[off + 1] << 8 | (size_t)buf[off + 2] << 16 |
+              (size_t)buf[off + 3] << 24;
+        off += 4 + len;
+    }
+    buf[off - 1] ^= 0x01;
+    spit(path, buf, n);
+    free(buf);
 }
 
 static void setup(void)
@@ -372,6 +391,12 @@ START_TEST(record_rule_from_genesis)
     ck_assert_int_eq(run_x(NULL, &r), UTXO_OK);
     ck_assert_uint_eq(r.applied, 3);
     ck_assert_uint_eq(r.passed, 1);
+
+    /* the repeat with an edited witness: same block hash, other bytes */
+    flip_record_end(path_of("x.blocks"), 2);
+    ck_assert_int_eq(run_x(NULL, &r), UTXO_ERR_FILE_RECORD);
+    ck_assert_uint_eq(r.record, 2);
+    ck_assert_ptr_nonnull(strstr(r.reason, "is not that block"));
 }
 END_TEST
 
@@ -399,6 +424,12 @@ START_TEST(record_rule_resumed)
     splice("c0c2c3c4c5");
     ck_assert_int_eq(run_x(v, &r), UTXO_ERR_FILE_RECORD);
     ck_assert_uint_eq(r.record, 1);
+
+    splice("c0c1c2c3c4c5");
+    flip_record_end(path_of("x.blocks"), 3); /* an accepted block, edited */
+    ck_assert_int_eq(run_x(v, &r), UTXO_ERR_FILE_RECORD);
+    ck_assert_uint_eq(r.record, 3);
+    ck_assert_ptr_nonnull(strstr(r.reason, "is not that block"));
 
     splice("c0c1c2");
     ck_assert_int_eq(run_x(v, &r), UTXO_ERR_FILE_RECORD);

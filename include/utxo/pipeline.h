@@ -21,12 +21,15 @@
  *     the one before by its previous hash, and the one at N-1 identical
  *     (same block hash) to the state's tip. Because a block hash commits to
  *     the previous one, this proves every one of them is the accepted block
- *     at its height, holding only the tip's hash. They are passed over
- *     (counted in res->passed, announced through the callback) and their
- *     proof records must name them. A file that ends before reaching N-1
+ *     at its height, holding only the tip's hash. The hash does not cover
+ *     the signature, and covers the transactions only through the tx root,
+ *     so both are checked too (an edited copy is refused). They are passed
+ *     over (counted in res->passed, announced through the callback) and
+ *     their proof records must name them. A file that ends before reaching N-1
  *     cannot be checked this way and is an error.
  *   - After that, each record must be at the next height; a record repeating
- *     the tip block byte for byte (same hash) is passed over and announced;
+ *     the tip block byte for byte (same hash, valid signature, transactions
+ *     matching the tx root) is passed over and announced;
  *     any other height (junk, an older block, a different block at an
  *     accepted height: equivocation) is UTXO_ERR_FILE_RECORD naming the
  *     record, its offset and its height.

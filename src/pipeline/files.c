@@ -166,6 +166,27 @@ static int do_save(loop *L, uint64_t k, uint64_t off, uint32_t height)
     return UTXO_OK;
 }
 
+/* A record passed over has the accepted block's hash, which covers its
+ * header but not the signature, and the transactions only through the tx
+ * root: both are checked, so that the record is the accepted block byte for
+ * byte, not a copy with an edited signature or body. */
+static int check_passed_block(loop *L, uint64_t k, uint64_t off, const utxo_block *b,
+                              const utxo_params *p)
+{
+    uint32_t tx = 0, in = 0;
+    int rc = utxo_header_verify(&b->header, p->sequencer_pk);
+
+    if (rc == UTXO_OK)
+        rc = utxo_block_check(b, p, &tx, &in);
+    if (rc != UTXO_OK)
+        return pipe_fail(L->res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
+                         "%s: record %llu at offset %llu has the hash of the accepted block %u "
+                         "but is not that block: %s",
+                         L->blocks, (unsigned long long)k, (unsigned long long)off,
+                         b->header.height, utxo_strerror(rc));
+    return UTXO_OK;
+}
+
 /* A record that the rule passes over must come with its own bundle. */
 static int check_passed_bundle(loop *L, uint64_t k, uint64_t poff, const uint8_t *prec,
                                size_t plen, const utxo_params *p, const uint8_t hash[32],
@@ -333,9 +354,10 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
             break;
         }
         if (where == 0) {
-            rc = pf == NULL ? UTXO_OK
-                            : check_passed_bundle(&L, k, poff, prec, plen, &pp, hash,
-                                                  b->header.height, &bd);
+            rc = check_passed_block(&L, k, boff, b, &p);
+            if (rc == UTXO_OK && pf != NULL)
+                rc = check_passed_bundle(&L, k, poff, prec, plen, &pp, hash, b->header.height,
+                                         &bd);
             if (rc == UTXO_OK)
                 res->passed++;
         } else if (where == 1) {
