@@ -426,7 +426,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
             break;
         }
     }
-    if (res->err == UTXO_OK && L.in_prefix)
+    if (res->err == UTXO_OK && !res->stopped && L.in_prefix)
         pipe_fail(res, UTXO_ERR_FILE_RECORD, true, UTXO_PIPE_BLOCKS,
                   "%s ends at block %u, before the state's tip (height %u): its records cannot "
                   "be checked against the chain the state accepted",
