@@ -38,11 +38,11 @@ static utxo_params P;
 
 static char *path_of(const char *name)
 {
-    static char buf[8][128];
+    static char buf[8][256];
     static int k;
     char *p = buf[k++ % 8];
 
-    snprintf(p, 128, "%s/%s", dir, name);
+    snprintf(p, 256, "%s/%s", dir, name);
     return p;
 }
 
