@@ -156,7 +156,7 @@ if [ -n "$runner" ]; then
     expect 2 "replay in a read-only directory" -- as_user "$UTXO" replay "$tmp/c.blocks" --db "$tmp/p/e.db" --quiet
     grep -q "permission denied" "$tmp/err" && ok || bad "permission message: $(cat "$tmp/err")"
     expect 2 "prove into a read-only directory" -- as_user "$UTXO" prove --db "$tmp/p/e.db" -o "$tmp/p/x.proofs"
-    grep -q "cannot create .*x.proofs: permission denied" "$tmp/err" && ok || bad "prove output message: $(cat "$tmp/err")"
+    grep -qi "cannot create .*x.proofs: permission denied" "$tmp/err" && ok || bad "prove output message: $(cat "$tmp/err")"
 else
     echo "store_faults: permission sub-cases not run: running as root without setpriv (root ignores permission bits)" >&2
 fi

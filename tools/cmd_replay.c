@@ -201,8 +201,7 @@ int cmd_replay(int argc, char **argv)
         if (f != NULL)
             fclose(f);
     }
-    utxo_chainfile_close(cf);
-    cf = NULL;
+    ro.blocks_file = cf;   /* read on from here: a pipe cannot be opened twice */
     t0 = pr.t0 = pr.last = clock_now_s();
     rc = utxo_replay_file(s, blocks, &ro, &res);
     if (rc != UTXO_OK) {

@@ -109,6 +109,10 @@ uint64_t utxo_chainfile_tell(const utxo_chainfile *f);
  */
 int utxo_chainfile_close(utxo_chainfile *f);
 
+/* The chain parameters in the header of a file open for reading
+ * (utxo_chainfile_open gave the same); UTXO_ERR_ARG for a writer. */
+int utxo_chainfile_params(const utxo_chainfile *f, utxo_params *p);
+
 /**
  * Closes f without committing: a writer's temporary file is removed and
  * the path keeps its previous content (for a reader, as _close). errno is

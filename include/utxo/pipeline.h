@@ -182,6 +182,11 @@ typedef struct utxo_sync_opts {
     uint32_t to;            /* stop before this height (0: the end) */
     utxo_pipe_fn progress;  /* may be NULL */
     void *ctx;
+    /* Optional: the block file already open (utxo_chainfile_open on the
+     * same path, e.g. a pipe that cannot be opened twice), read from where
+     * it stands instead of opening the path; still owned (closed) by the
+     * caller. Only utxo_replay_file reads it. */
+    utxo_chainfile *blocks_file;
 } utxo_sync_opts;
 
 /**

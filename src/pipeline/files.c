@@ -104,7 +104,11 @@ static int read_pair(utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
         res->record = k;
         res->offset = *poff;
         res->sys_errno = rc == UTXO_ERR_IO ? errno : 0;
-        return pipe_fail(res, rc, false, UTXO_PIPE_PROOFS, "%s: record %llu at offset %llu: %s",
+        /* framing and I/O are not verdicts; a bundle the record check
+         * refused is invalid */
+        bool invalid = !(rc == UTXO_ERR_IO || rc == UTXO_ERR_TRUNCATED ||
+                         rc == UTXO_ERR_TOO_LARGE || rc == UTXO_ERR_NOMEM);
+        return pipe_fail(res, rc, invalid, UTXO_PIPE_PROOFS, "%s: record %llu at offset %llu: %s",
                          proofs, (unsigned long long)k, (unsigned long long)*poff,
                          utxo_strerror(rc));
     }
@@ -305,9 +309,23 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
     if (blocks == NULL)
         return pipe_fail(res, UTXO_ERR_ARG, false, UTXO_PIPE_NONE, "no block file");
     /* decoding limits: the files' parameters (their chain is the target's) */
-    if (open_input(&bf, blocks, UTXO_CHAINFILE_BLOCKS, t, &p, res) != UTXO_OK ||
-        (proofs != NULL && open_input(&pf, proofs, UTXO_CHAINFILE_PROOFS, t, &pp, res) != UTXO_OK))
+    if (o->blocks_file != NULL) {
+        bf = o->blocks_file;   /* the caller's, opened on blocks: its chain checked here */
+        if (utxo_chainfile_params(bf, &p) != UTXO_OK ||
+            memcmp(p.chain_id, t->chain_id, UTXO_HASH_BYTES) != 0) {
+            bf = NULL;
+            rc = pipe_fail(res, UTXO_ERR_FILE_CHAIN, false, UTXO_PIPE_BLOCKS,
+                           "%s belongs to another chain than the state it is applied to", blocks);
+            goto done;
+        }
+    } else if (open_input(&bf, blocks, UTXO_CHAINFILE_BLOCKS, t, &p, res) != UTXO_OK)
         goto done;
+    if (proofs != NULL && open_input(&pf, proofs, UTXO_CHAINFILE_PROOFS, t, &pp, res) != UTXO_OK)
+        goto done;
+    /* a hostile proof record is refused after the bytes that show it,
+     * before the rest of it is read (docs/STATELESS.md) */
+    if (pf != NULL)
+        utxo_chainfile_set_check(pf, utxo_bundle_check_prefix, &pp);
     if (stat(blocks, &sb) == 0 && S_ISREG(sb.st_mode))
         L.bytes_total = (uint64_t)sb.st_size;
     for (;; k++) {
@@ -444,7 +462,8 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
         }
     }
 done:
-    utxo_chainfile_close(bf);
+    if (bf != o->blocks_file)
+        utxo_chainfile_close(bf);
     utxo_chainfile_close(pf);
     return res->err;
 }

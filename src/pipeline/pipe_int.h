@@ -32,6 +32,7 @@ typedef struct pipe_opts {
     uint32_t save_every;  /* only with target->save */
     utxo_pipe_fn progress;
     void *ctx;
+    utxo_chainfile *blocks_file; /* already open on blocks (caller's), or NULL */
 } pipe_opts;
 
 /* Runs blocks/proofs into t under the record rule; fills res (zeroed here).

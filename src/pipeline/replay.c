@@ -65,6 +65,7 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
         po.to = o->to;
         po.progress = o->progress;
         po.ctx = o->ctx;
+        po.blocks_file = o->blocks_file;
     }
     return pipe_files_run(&t, blocks, NULL, &po, res);
 }

@@ -32,6 +32,7 @@ struct utxo_chainfile {
     uint32_t cap;       /* largest record */
     utxo_record_check check; /* read records incrementally, checking each step */
     void *check_ud;
+    utxo_params params; /* the header's (readers) */
 };
 
 #define CHECK_STEP ((size_t)64 << 10)
@@ -147,6 +148,7 @@ int utxo_chainfile_open(utxo_chainfile **out, const char *path, int kind, utxo_p
     }
     f->cap = cap_of(kind, p);
     f->off = sizeof head;
+    f->params = *p;
     *out = f;
     return UTXO_OK;
 }
@@ -245,4 +247,12 @@ void utxo_chainfile_discard(utxo_chainfile *f)
     else
         fclose(f->fp);
     free(f);
+}
+
+int utxo_chainfile_params(const utxo_chainfile *f, utxo_params *p)
+{
+    if (f == NULL || p == NULL || f->writing)
+        return UTXO_ERR_ARG;
+    *p = f->params;
+    return UTXO_OK;
 }
