@@ -26,7 +26,7 @@ check_PROGRAMS += tests/static_link
 TESTS += tests/static_link
 endif
 tests_static_link_SOURCES = tests/static_link.c
-tests_static_link_CPPFLAGS = -I$(top_srcdir)/include
+tests_static_link_CPPFLAGS = -I$(top_srcdir)/include -I$(top_builddir)/include
 tests_static_link_CFLAGS = -std=c11 $(WARN_CFLAGS) $(INSTRUMENT_CFLAGS)
 tests_static_link_LDFLAGS = -static $(AM_LDFLAGS)
 tests_static_link_LDADD = libutxo.la
