@@ -36,8 +36,8 @@ EXTRA_DIST += tests/lib.sh
 # Check's 4 s default per test case is a timed test on a shared 2-core
 # machine; a case that hangs still fails, after two minutes.
 AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
-	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}; \
-	export top_builddir top_srcdir CK_DEFAULT_TIMEOUT;
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}; SAN_CFLAGS='$(SAN_CFLAGS)'; \
+	export top_builddir top_srcdir CK_DEFAULT_TIMEOUT SAN_CFLAGS;
 
 # `make check-valgrind`: the Check suites under Valgrind memcheck (errors and
 # definite/indirect leaks fail). The slowest suites are left to ASan.
