@@ -14,7 +14,8 @@ grep -q "^utxo [0-9]" "$tmp/out" || bad "--version output"
 expect 2 "no arguments" -- "$UTXO"
 expect 2 "unknown command" -- "$UTXO" frobnicate
 grep -q "unknown command 'frobnicate'" "$tmp/err" || bad "unknown command message"
-grep -q "^usage:" "$tmp/err" || bad "usage on stderr"
+grep -q "see 'utxo --help'" "$tmp/err" || bad "unknown command: the hint"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "unknown command: one line"
 expect 0 "tx --help" -- "$UTXO" tx --help
 grep -q "example" "$tmp/out" || bad "tx --help has an example"
 expect 2 "tx without file" -- "$UTXO" tx decode

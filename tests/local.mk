@@ -17,8 +17,8 @@ tests_test_json_SOURCES = tests/test_json.c tools/json.c tools/json.h
 tests_test_json_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
 tests_test_json_LDADD = $(TEST_LIBS)
 
-TESTS += tests/cli.sh tests/symbols.sh tests/symbols_static.sh tests/layers.sh
-EXTRA_DIST += tests/cli.sh tests/symbols.sh tests/symbols_static.sh tests/layers.sh tests/vectors
+TESTS += tests/cli.sh tests/cli_help.sh tests/symbols.sh tests/symbols_static.sh tests/layers.sh
+EXTRA_DIST += tests/cli.sh tests/cli_help.sh tests/symbols.sh tests/symbols_static.sh tests/layers.sh tests/vectors
 # A program that links the static archive and defines names the library
 # uses inside; it links only because the archive's internals are local.
 if ENABLE_STATIC

@@ -42,7 +42,7 @@ expect 2 "a seed on the command line is refused" -- "$UTXO" wallet new "$W" --re
 grep -q "restore-hex is gone" "$tmp/err" || bad "says why --restore-hex is refused"
 [ -e "$W" ] && bad "no wallet made with --restore-hex"
 expect 2 "unknown option: one line and a hint" -- "$UTXO" wallet balance "$W" --frob
-[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "see utxo wallet --help" "$tmp/err" || bad "one-line usage error"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "see 'utxo wallet --help'" "$tmp/err" || bad "one-line usage error"
 expect 0 "wallet new" -- sh -c "umask 000; exec \"\$0\" wallet new \"$W\" --chain \"$tmp/c.blocks\" --json" "$UTXO"
 addr=$(sed -n 's/.*"address":"\(utxo1[a-z0-9]*\)".*/\1/p' "$tmp/out")
 [ ${#addr} -eq 64 ] || bad "address of 64 characters: '$addr'"

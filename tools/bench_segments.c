@@ -177,6 +177,18 @@ static int write_receipt_file(const char *path, const utxo_receipt *r)
     return write_file(path, b, len);
 }
 
+static void segments_bench_usage(FILE *f)
+{
+    fprintf(f, "Usage: %s bench segments [--img tests/segments/work.img] [--rounds N]\n"
+               "         [--po2 K] [--threads N] [--big-mib M]\n"
+               "\n"
+               "Proves and verifies a predicate run as segments; prints `bench segments ...`\n"
+               "lines with the ratio to the plain run, the parallel speed-up, the witness\n"
+               "bytes and the peak memory (a --big-mib run in a child process).\n"
+               "\nexample:\n  %s bench segments --rounds 2000 --threads 2\n",
+            prog_name, prog_name);
+}
+
 int bench_segments(int argc, char **argv)
 {
     const char *img_path = NULL;
@@ -189,30 +201,32 @@ int bench_segments(int argc, char **argv)
     keep k = {0};
     int rc = EXIT_USAGE;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--peak-of") == 0 && i + 1 < argc)
-            return peak_of(argv[i + 1]);
-        if (strcmp(argv[i], "--img") == 0 && i + 1 < argc)
-            img_path = argv[++i];
-        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &rounds))
-            i++;
-        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc &&
-                 parse_u64(argv[i + 1], &threads) && threads >= 1 && threads <= 256)
-            i++;
-        else if (strcmp(argv[i], "--po2") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &po2) &&
-                 po2 >= UTXO_SEG_PO2_MIN && po2 <= UTXO_SEG_PO2_MAX)
-            i++;
-        else if (strcmp(argv[i], "--big-mib") == 0 && i + 1 < argc &&
-                 parse_u64(argv[i + 1], &big_mib) && big_mib <= 4000)
-            i++;
-        else {
-            fprintf(stderr,
-                    "usage: %s bench segments [--img tests/segments/work.img] [--rounds N]\n"
-                    "         [--po2 K] [--threads N] [--big-mib M]\n",
-                    prog_name);
+    num_opt nums[] = {
+        {"--rounds", &rounds, 0, UINT64_MAX, false}, {"--threads", &threads, 1, 256, false},
+        {"--po2", &po2, UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX, false},
+        {"--big-mib", &big_mib, 0, 4000, false},
+    };
+    static const struct option opts[] = {
+        {"rounds", required_argument, NULL, CLI_NUM}, {"threads", required_argument, NULL, CLI_NUM},
+        {"po2", required_argument, NULL, CLI_NUM}, {"big-mib", required_argument, NULL, CLI_NUM},
+        {"img", required_argument, NULL, 'i'}, {"peak-of", required_argument, NULL, 'p'},
+        CLI_HELP_OPTION, {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("bench segments", segments_bench_usage, "", opts);
+
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        if (rc == CLI_STOP)
+            return cl.status;
+        if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
             return EXIT_USAGE;
-        }
+        if (rc == 'p')
+            return peak_of(optarg);
+        if (rc == 'i')
+            img_path = optarg;
     }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
+    rc = EXIT_USAGE;
     if (img_path) {
         if (read_file(img_path, UTXO_IMAGE_MAX_BYTES, &img, &img_len) != 0)
             return EXIT_USAGE;

@@ -251,6 +251,17 @@ static void print_full_tree_reference(void)
     }
 }
 
+static void stateless_bench_usage(FILE *f)
+{
+    fprintf(f, "Usage: utxo bench stateless [--leaves N] [--spend K] [--seed S] [--threads N]\n"
+               "                            [--blocks N] [--txs N] [--only acc|validator]\n"
+               "\n"
+               "The accumulator (state bytes, proof bytes per input, verify vs raw hashing\n"
+               "at N leaves, default 1e4, 1e5 and 1e6) and the stateless validator\n"
+               "(throughput vs bare Ed25519 on N threads, state bytes, peak memory).\n"
+               "\nexample:\n  utxo bench stateless --leaves 100000 --only acc\n");
+}
+
 int bench_stateless(int argc, char **argv)
 {
     uint64_t sizes[8] = {10000, 100000, 1000000}, spend = 1000, seed = 1;
@@ -259,40 +270,37 @@ int bench_stateless(int argc, char **argv)
     bool acc = true, validator = true;
     int rc = EXIT_VALID;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--spend") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &spend) &&
-            spend > 0 && spend <= 100000) {
-            i++;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &seed)) {
-            i++;
-        } else if (strcmp(argv[i], "--leaves") == 0 && i + 1 < argc && n_sizes > 0) {
-            /* one size instead of the default three */
-            if (!parse_u64(argv[i + 1], &sizes[0]) || sizes[0] < 100 || sizes[0] > 50000000) {
-                errorf("bench stateless: --leaves needs 100..50000000");
-                return EXIT_USAGE;
-            }
-            n_sizes = 1;
-            i++;
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc &&
-                   parse_u64(argv[i + 1], &threads) && threads <= 256) {
-            i++; /* validator: threads running predicates (0: one per CPU) */
-        } else if (strcmp(argv[i], "--blocks") == 0 && i + 1 < argc &&
-                   parse_u64(argv[i + 1], &vblocks) && vblocks >= 16 && vblocks <= 100000) {
-            i++; /* validator: chain length (the memory check also uses 1/8 of it) */
-        } else if (strcmp(argv[i], "--txs") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &vtxs) &&
-                   vtxs >= 1 && vtxs <= 5000) {
-            i++; /* validator: payments per block */
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
-                   (strcmp(argv[i + 1], "acc") == 0 || strcmp(argv[i + 1], "validator") == 0)) {
-            acc = strcmp(argv[i + 1], "acc") == 0;
-            validator = !acc;
-            i++;
-        } else {
-            errorf("bench stateless: usage: utxo bench stateless [--leaves N] [--spend K] "
-                   "[--seed S] [--threads N] [--blocks N] [--txs N] [--only acc|validator]");
+    num_opt nums[] = {
+        {"--spend", &spend, 1, 100000, false}, {"--seed", &seed, 0, UINT64_MAX, false},
+        {"--leaves", &sizes[0], 100, 50000000, false}, {"--threads", &threads, 0, 256, false},
+        {"--blocks", &vblocks, 16, 100000, false}, {"--txs", &vtxs, 1, 5000, false},
+    };
+    static const struct option opts[] = {
+        {"spend", required_argument, NULL, CLI_NUM}, {"seed", required_argument, NULL, CLI_NUM},
+        {"leaves", required_argument, NULL, CLI_NUM}, {"threads", required_argument, NULL, CLI_NUM},
+        {"blocks", required_argument, NULL, CLI_NUM}, {"txs", required_argument, NULL, CLI_NUM},
+        {"only", required_argument, NULL, 'o'},
+        CLI_HELP_OPTION, {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("bench stateless", stateless_bench_usage, "", opts);
+    int c;
+
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        if (c == CLI_STOP)
+            return cl.status;
+        if (c == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
             return EXIT_USAGE;
+        if (c == 'o') {
+            if (strcmp(optarg, "acc") != 0 && strcmp(optarg, "validator") != 0)
+                return usage_error(cl.cmd, "--only wants acc or validator, not '%s'", optarg);
+            acc = strcmp(optarg, "acc") == 0;
+            validator = !acc;
         }
     }
+    if ((c = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return c;
+    if (nums[2].set) /* one size instead of the default three */
+        n_sizes = 1;
     for (size_t i = 0; i < n_sizes; i++)
         if (spend * 4 > sizes[i]) {
             errorf("bench stateless: --spend must be at most a quarter of the leaves");

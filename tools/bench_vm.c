@@ -351,29 +351,43 @@ static int write_elf(char *buf, size_t cap)
     return 0;
 }
 
+static void vm_bench_usage(FILE *f)
+{
+    fprintf(f, "Usage: utxo bench vm [--reps N] [--workload NAME] [--no-qemu]\n"
+               "\n"
+               "The RV32IM interpreter on each workload: instructions per second, metered,\n"
+               "vs the same program compiled natively and run under qemu-riscv32 (when\n"
+               "installed; --no-qemu skips it); the best of N repetitions (default 3).\n"
+               "\nexample:\n  utxo bench vm --reps 3\n");
+}
+
 int bench_vm(int argc, char **argv)
 {
     int reps = 3, rc = 0, side = 1;
     const char *only = NULL;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
-            reps = atoi(argv[++i]);
-            if (reps < 1 || reps > 1000) {
-                errorf("bench vm: --reps must be 1..1000");
+    uint64_t r = 3;
+    static const struct option opts[] = {
+        {"reps", required_argument, NULL, 'r'}, {"workload", required_argument, NULL, 'w'},
+        {"no-qemu", no_argument, NULL, 'n'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("bench vm", vm_bench_usage, "", opts);
+
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        switch (rc) {
+        case CLI_STOP:
+            return cl.status;
+        case 'r':
+            if (!cli_u64(&cl, 1, 1000, &r))
                 return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--workload") == 0 && i + 1 < argc) {
-            only = argv[++i];
-        } else if (strcmp(argv[i], "--no-qemu") == 0) {
-            side = 0;
-        } else {
-            errorf("bench vm: unknown option '%s' (options: --reps N, --workload NAME, "
-                   "--no-qemu)",
-                   argv[i]);
-            return EXIT_USAGE;
+            reps = (int)r;
+            break;
+        case 'w': only = optarg; break;
+        case 'n': side = 0; break;
         }
     }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
 
     uint8_t *enc = NULL;
     size_t enc_len = 0, off = 0;

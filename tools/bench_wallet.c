@@ -357,37 +357,47 @@ done:
     return rc;
 }
 
+static void wallet_bench_usage(FILE *f)
+{
+    fprintf(f, "Usage: utxo bench wallet [--leaves N] [--coins K] [--blocks N] [--spend K]\n"
+               "                         [--seed S] [--sync-blocks N]\n"
+               "\n"
+               "The wallet's proof update per block vs the validator's own work, and a\n"
+               "wallet sync vs stateless validation of the same blocks.\n"
+               "\nexample:\n  utxo bench wallet --leaves 100000 --blocks 10\n");
+}
+
 int bench_wallet(int argc, char **argv)
 {
     uint64_t leaves = 1u << 17, coins = 100, blocks = 20, spend = 500, seed = 1, sync_blocks = 20;
     int rc;
 
-    for (int i = 1; i < argc; i++) {
-        uint64_t *dst = NULL;
-        if (strcmp(argv[i], "--leaves") == 0)
-            dst = &leaves;
-        else if (strcmp(argv[i], "--coins") == 0)
-            dst = &coins;
-        else if (strcmp(argv[i], "--blocks") == 0)
-            dst = &blocks;
-        else if (strcmp(argv[i], "--spend") == 0)
-            dst = &spend;
-        else if (strcmp(argv[i], "--seed") == 0)
-            dst = &seed;
-        else if (strcmp(argv[i], "--sync-blocks") == 0)
-            dst = &sync_blocks;
-        if (dst == NULL || i + 1 >= argc || !parse_u64(argv[++i], dst)) {
-            errorf("bench wallet: usage: utxo bench wallet [--leaves N] [--coins K] [--blocks N] "
-                   "[--spend K] [--seed S] [--sync-blocks N]");
+    num_opt nums[] = {
+        {"--leaves", &leaves, 0, UINT64_MAX, false}, {"--coins", &coins, 0, UINT64_MAX, false},
+        {"--blocks", &blocks, 0, UINT64_MAX, false}, {"--spend", &spend, 0, UINT64_MAX, false},
+        {"--seed", &seed, 0, UINT64_MAX, false}, {"--sync-blocks", &sync_blocks, 0, UINT64_MAX, false},
+    };
+    static const struct option opts[] = {
+        {"leaves", required_argument, NULL, CLI_NUM}, {"coins", required_argument, NULL, CLI_NUM},
+        {"blocks", required_argument, NULL, CLI_NUM}, {"spend", required_argument, NULL, CLI_NUM},
+        {"seed", required_argument, NULL, CLI_NUM}, {"sync-blocks", required_argument, NULL, CLI_NUM},
+        CLI_HELP_OPTION, {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("bench wallet", wallet_bench_usage, "", opts);
+
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        if (rc == CLI_STOP)
+            return cl.status;
+        if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
             return EXIT_USAGE;
-        }
     }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
     if (leaves < 1000 || leaves > 50000000 || coins == 0 || coins > 10000 || blocks == 0 ||
         blocks > 10000 || spend == 0 || spend * 4 > leaves || coins * 4 > leaves ||
         sync_blocks > 1000) {
-        errorf("bench wallet: --leaves 1000..5e7, --coins 1..10000 and --spend at most a quarter "
-               "of the leaves, --blocks 1..10000, --sync-blocks 0..1000");
-        return EXIT_USAGE;
+        return usage_error(cl.cmd, "--leaves 1000..5e7, --coins 1..10000 and --spend at most a "
+                           "quarter of the leaves, --blocks 1..10000, --sync-blocks 0..1000");
     }
     if ((rc = bench_update(leaves, coins, blocks, spend, seed)) != UTXO_OK) {
         errorf("bench wallet update: %s", utxo_strerror(rc));

@@ -21,7 +21,7 @@
 static void check_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo check --db FILE [--undo N] [--quiet]\n"
+            "Usage: utxo check --db FILE [--undo N] [--quiet]\n"
             "\n"
             "Checks the store FILE without writing to it: SQLite's integrity check;\n"
             "every block (it decodes, its stored hash, height, previous hash,\n"
@@ -66,38 +66,24 @@ int cmd_check(int argc, char **argv)
     utxo_store_info info;
     char msg[600];
     int c, rc;
+    cli cl = CLI_INIT("check", check_usage, "", longopts);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
         switch (c) {
-        case 'd':
-            db = optarg;
-            break;
+        case CLI_STOP:
+            return cl.status;
+        case 'd': db = optarg; break;
         case 'u':
-            if (!parse_u64(optarg, &undo) || undo > UINT32_MAX) {
-                errorf("check: --undo wants a number of blocks (see utxo check --help)");
+            if (!cli_u64(&cl, 0, UINT32_MAX, &undo))
                 return EXIT_USAGE;
-            }
             break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            check_usage(stdout);
-            return EXIT_VALID;
-        default:
-            errorf("check: unexpected argument '%s' (see utxo check --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+        case 'q': quiet = true; break;
         }
     }
-    if (optind < argc) {
-        errorf("check: unexpected argument '%s' (see utxo check --help)", argv[optind]);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
     if (db == NULL) {
-        errorf("check: --db FILE is required (see utxo check --help)");
-        return EXIT_USAGE;
+        return usage_error(cl.cmd, "--db FILE is required");
     }
     rc = utxo_store_open(&s, db, NULL, UTXO_STORE_READONLY | UTXO_STORE_UNCHECKED, 1, msg,
                          sizeof msg);

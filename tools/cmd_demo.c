@@ -44,7 +44,7 @@
 static void demo_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo demo [--blocks N] [--tx-per-block M] [--seed S] [--dir DIR]\n"
+            "Usage: utxo demo [--blocks N] [--tx-per-block M] [--seed S] [--dir DIR]\n"
             "                 [--keep] [--threads T] [--quiet] [--json]\n"
             "\n"
             "Runs the whole pipeline in a fresh data directory and summarises it:\n"
@@ -524,46 +524,42 @@ int cmd_demo(int argc, char **argv)
     gen_opts_default(&o);
     txs = o.tx_per_block;
     seed = o.seed;
-    for (int i = 1; i < argc; i++) {
-        bool has = i + 1 < argc;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            demo_usage(stdout);
-            return EXIT_VALID;
-        } else if (strcmp(argv[i], "--blocks") == 0 && has) {
-            if (!parse_u64(argv[++i], &blocks) || blocks < 2 || blocks > 1000000) {
-                errorf("demo: --blocks wants a number from 2 to 1000000");
+    num_opt nums[] = {
+        {"--blocks", &blocks, 2, 1000000, false}, {"--tx-per-block", &txs, 1, 5000, false},
+        {"--seed", &seed, 0, UINT64_MAX, false}, {"--threads", &threads, 0, 1024, false},
+    };
+    static const struct option opts[] = {
+        {"blocks", required_argument, NULL, CLI_NUM},
+        {"tx-per-block", required_argument, NULL, CLI_NUM},
+        {"seed", required_argument, NULL, CLI_NUM},
+        {"threads", required_argument, NULL, CLI_NUM},
+        {"dir", required_argument, NULL, 'd'},
+        {"keep", no_argument, NULL, 'k'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'j'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("demo", demo_usage, "", opts);
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        switch (rc) {
+        case CLI_STOP:
+            return cl.status;
+        case CLI_NUM:
+            if (!cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
                 return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--tx-per-block") == 0 && has) {
-            if (!parse_u64(argv[++i], &txs) || txs < 1 || txs > 5000) {
-                errorf("demo: --tx-per-block wants a number from 1 to 5000");
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--seed") == 0 && has) {
-            if (!parse_u64(argv[++i], &seed)) {
-                errorf("demo: --seed wants a whole number");
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--threads") == 0 && has) {
-            if (!parse_u64(argv[++i], &threads) || threads > 1024) {
-                errorf("demo: --threads wants a number from 0 to 1024");
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--dir") == 0 && has) {
-            dir = argv[++i];
-        } else if (strcmp(argv[i], "--keep") == 0) {
-            keep = true;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
+            break;
+        case 'd': dir = optarg; break;
+        case 'k': keep = true; break;
+        case 'q':
             d.progress = false;
             d.last = -1; /* marks --quiet */
-        } else if (strcmp(argv[i], "--json") == 0) {
-            d.as_json = true;
-        } else {
-            errorf("demo: unexpected argument '%s'", argv[i]);
-            demo_usage(stderr);
-            return EXIT_USAGE;
+            break;
+        case 'j': d.as_json = true; break;
         }
     }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
     d.progress = d.last == 0 && isatty(2);
     d.last = 0;
     if (dir == NULL) {

@@ -22,7 +22,7 @@
 static void gen_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo gen -o DIR [--blocks N] [--seed S] [--tx-per-block M]\n"
+            "Usage: utxo gen -o DIR [--blocks N] [--seed S] [--tx-per-block M]\n"
             "                [--wallets W] [--long-every K] [--long-rounds R] [--po2 P]\n"
             "                [--threads T] [--quiet] [--json]\n"
             "\n"
@@ -91,32 +91,40 @@ int cmd_gen(int argc, char **argv)
         {"--po2", &po2, GEN_PO2_MIN, UTXO_SEG_PO2_MAX, false},
         {"--threads", &threads, 0, 1024, false},
     };
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            gen_usage(stdout);
-            return EXIT_VALID;
-        }
-        if ((rc = parse_num_opt("gen", nums, sizeof nums / sizeof nums[0], argc, argv, &i)) < 0)
-            return EXIT_USAGE;
-        if (rc > 0)
-            continue;
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            as_json = true;
-        } else {
-            errorf("gen: unexpected argument '%s'", argv[i]);
-            gen_usage(stderr);
-            return EXIT_USAGE;
+    static const struct option opts[] = {
+        {"blocks", required_argument, NULL, CLI_NUM},
+        {"seed", required_argument, NULL, CLI_NUM},
+        {"tx-per-block", required_argument, NULL, CLI_NUM},
+        {"wallets", required_argument, NULL, CLI_NUM},
+        {"long-every", required_argument, NULL, CLI_NUM},
+        {"long-rounds", required_argument, NULL, CLI_NUM},
+        {"po2", required_argument, NULL, CLI_NUM},
+        {"threads", required_argument, NULL, CLI_NUM},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'j'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("gen", gen_usage, "o:", opts);
+
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        switch (rc) {
+        case CLI_STOP:
+            return cl.status;
+        case CLI_NUM:
+            if (!cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
+                return EXIT_USAGE;
+            break;
+        case 'o': dir = optarg; break;
+        case 'q': quiet = true; break;
+        case 'j': as_json = true; break;
         }
     }
-    if (dir == NULL) {
-        errorf("gen: say where to write the chain with -o DIR");
-        gen_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
+    if (dir == NULL)
+        return usage_error(cl.cmd, "say where to write the chain with -o DIR");
     o.blocks = (uint32_t)blocks;
     o.seed = seed;
     o.tx_per_block = (uint32_t)txs;

@@ -21,7 +21,7 @@
 static void genesis_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo genesis -o DIR [--alloc ID:VALUE ...] [--key-file FILE]\n"
+            "Usage: utxo genesis -o DIR [--alloc ID:VALUE ...] [--key-file FILE]\n"
             "                    [--time T] [--fee-per-byte N] [--fee-per-kcycle N]\n"
             "                    [--max-block-bytes N] [--max-block-txs N]\n"
             "                    [--max-block-cycles N] [--max-tx-bytes N]\n"
@@ -85,29 +85,43 @@ int cmd_genesis(int argc, char **argv)
         {"--max-tx-bytes", &v[6], 0, UINT64_MAX, false},
         {"--max-tx-cycles", &v[7], 0, UINT64_MAX, false},
     };
+    static const struct option opts[] = {
+        {"time", required_argument, NULL, CLI_NUM},
+        {"fee-per-byte", required_argument, NULL, CLI_NUM},
+        {"fee-per-kcycle", required_argument, NULL, CLI_NUM},
+        {"max-block-bytes", required_argument, NULL, CLI_NUM},
+        {"max-block-txs", required_argument, NULL, CLI_NUM},
+        {"max-block-cycles", required_argument, NULL, CLI_NUM},
+        {"max-tx-bytes", required_argument, NULL, CLI_NUM},
+        {"max-tx-cycles", required_argument, NULL, CLI_NUM},
+        {"output", required_argument, NULL, 'o'},
+        {"alloc", required_argument, NULL, 'a'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"show-secret", no_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("genesis", genesis_usage, "o:", opts);
 
     if ((allocs = calloc((size_t)argc, sizeof *allocs)) == NULL) {
         errorf("genesis: out of memory");
         return EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            genesis_usage(stdout);
-            free(allocs);
-            return EXIT_VALID;
-        }
-        rc = parse_num_opt("genesis", nums, sizeof nums / sizeof nums[0], argc, argv, &i);
-        if (rc < 0)
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        if (rc == CLI_STOP) {
+            ex = cl.status;
             goto done;
-        if (rc > 0)
-            continue;
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (strcmp(argv[i], "--alloc") == 0 && i + 1 < argc) {
-            if (!parse_alloc(argv[++i], &allocs[n_alloc])) {
-                errorf("genesis: --alloc '%s': want ID:VALUE, ID a predicate id in hex or an "
-                       "address (utxo1...), VALUE in base units",
-                       argv[i]);
+        }
+        if (rc == CLI_NUM) {
+            if (!cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
+                goto done;
+        } else if (rc == 'o') {
+            dir = optarg;
+        } else if (rc == 'a') {
+            if (!parse_alloc(optarg, &allocs[n_alloc])) {
+                usage_error(cl.cmd, "--alloc '%s': want ID:VALUE, ID a predicate id in hex or an "
+                            "address (utxo1...), VALUE in base units", optarg);
                 goto done;
             }
             if (allocs[n_alloc].value > UTXO_MAX_MONEY - total) {
@@ -116,21 +130,18 @@ int cmd_genesis(int argc, char **argv)
                 goto done;
             }
             total += allocs[n_alloc++].value;
-        } else if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc) {
-            key_file = argv[++i];
-        } else if (strcmp(argv[i], "--show-secret") == 0) {
+        } else if (rc == 'k') {
+            key_file = optarg;
+        } else if (rc == 's') {
             show = true;
-        } else if (strcmp(argv[i], "--json") == 0) {
+        } else if (rc == 'j') {
             as_json = true;
-        } else {
-            errorf("genesis: unexpected argument '%s'", argv[i]);
-            genesis_usage(stderr);
-            goto done;
         }
     }
+    if (cli_operands(&cl, argc, argv, 0, 0, "") != 0)
+        goto done;
     if (dir == NULL) {
-        errorf("genesis: say where to create the chain with -o DIR");
-        genesis_usage(stderr);
+        usage_error(cl.cmd, "say where to create the chain with -o DIR");
         goto done;
     }
     utxo_params_default(&p);

@@ -34,25 +34,37 @@
 #define FILE_MAX (64u << 20)
 #define DEFAULT_BUDGET UINT64_C(100000000)
 
+static int do_build(int argc, char **argv);
+static int do_id(int argc, char **argv);
+static int do_disasm(int argc, char **argv);
+static int do_std(int argc, char **argv);
+static int do_run(int argc, char **argv);
+
+static const cli_sub predicate_subs[] = {
+    {"build", do_build, "convert an RV32IM ELF executable to a canonical image; prints its id"},
+    {"id", do_id, "print the predicate id (BLAKE2b-256, tag utxo.predicate)"},
+    {"disasm", do_disasm, "list the image's segments, disassembling them as RV32IM"},
+    {"std", do_std, "list the standard templates, or build an instance of one from its\n"
+                    "              parameters (layouts in docs/PREDICATES.md); prints its id"},
+    {"run", do_run, "run the predicate; prints outcome, exit code and cycles"},
+};
+
 static void predicate_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo predicate build IN.elf -o OUT.img\n"
+            "Usage: utxo predicate build IN.elf -o OUT.img\n"
             "       utxo predicate id IMG\n"
             "       utxo predicate disasm IMG\n"
             "       utxo predicate std [NAME PARAMS_HEX -o OUT.img]\n"
             "       utxo predicate run IMG [--arg-hex HEX] [--budget N]\n"
             "                          [--tx FILE --input N [--height H] [--chain-id HEX]]\n"
             "                          [--log] [--json]\n"
+            "\n");
+    cli_list(f, "subcommands:", predicate_subs, sizeof predicate_subs / sizeof predicate_subs[0]);
+    fprintf(f,
             "\n"
-            "build   convert an RV32IM ELF executable to a canonical image; prints its id\n"
-            "id      print the predicate id (BLAKE2b-256, tag utxo.predicate)\n"
-            "disasm  list the image's segments, disassembling them as RV32IM\n"
-            "std     list the standard templates, or build an instance of one from\n"
-            "        its parameters (layouts in docs/PREDICATES.md); prints its id\n"
-            "run     run the predicate; prints outcome, exit code and cycles\n"
-            "\n"
-            "IMG may also be an ELF executable (converted on the fly).\n"
+            "IMG may also be an ELF executable (converted on the fly); IN.elf and IMG\n"
+            "may be - (standard input), OUT.img - (standard output).\n"
             "run options:\n"
             "  --arg-hex HEX    argument bytes (default: none, or the input's witness args)\n"
             "  --budget N       cycle budget (default 100000000, or the input's budget)\n"
@@ -70,14 +82,42 @@ static void predicate_usage(FILE *f)
             "  utxo predicate build prog.elf -o prog.img && utxo predicate run prog.img --arg-hex 00\n");
 }
 
-static void print_id(const uint8_t *img, size_t len)
+/* The predicate id of an image, on stdout, or on stderr when the image
+ * itself went to stdout (-o -). */
+static void print_id_to(FILE *f, const uint8_t *img, size_t len)
 {
     uint8_t id[UTXO_HASH_BYTES];
     char hex[2 * UTXO_HASH_BYTES + 1];
 
     utxo_predicate_id(id, img, len);
     hex_encode(hex, id, sizeof id);
-    printf("%s\n", hex);
+    fprintf(f, "%s\n", hex);
+}
+
+static void print_id(const uint8_t *img, size_t len)
+{
+    print_id_to(stdout, img, len);
+}
+
+static const struct option out_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    CLI_HELP_OPTION,
+    {NULL, 0, NULL, 0},
+};
+
+/* The options of build and std (-o) and their operands: 0 or an exit status. */
+static int parse_out(cli *cl, int argc, char **argv, const char **out)
+{
+    int c;
+
+    *out = NULL;
+    while ((c = cli_next(cl, argc, argv)) != -1) {
+        if (c == CLI_STOP)
+            return cl->status == EXIT_VALID ? -1 : cl->status;
+        if (c == 'o')
+            *out = optarg;
+    }
+    return 0;
 }
 
 static int do_build(int argc, char **argv)
@@ -87,41 +127,41 @@ static int do_build(int argc, char **argv)
     size_t len = 0;
     int rc;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (in == NULL && argv[i][0] != '-')
-            in = argv[i];
-        else {
-            predicate_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (in == NULL || out == NULL) {
-        predicate_usage(stderr);
-        return EXIT_USAGE;
-    }
+    cli cl = CLI_INIT("predicate build", predicate_usage, "o:", out_opts);
+
+    if ((rc = parse_out(&cl, argc, argv, &out)) != 0)
+        return rc < 0 ? EXIT_VALID : rc;
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "IN.elf")) != 0)
+        return rc;
+    in = argv[optind];
+    if (out == NULL)
+        return usage_error(cl.cmd, "-o OUT.img missing");
     if ((rc = load_image(in, FILE_MAX, &img, &len)) != EXIT_VALID)
         return rc;
     if (write_file(out, img, len) != 0) {
         free(img);
         return EXIT_USAGE;
     }
-    print_id(img, len);
+    print_id_to(strcmp(out, "-") == 0 ? stderr : stdout, img, len);
     free(img);
     return EXIT_VALID;
 }
 
 /* The one argument of `id` and `disasm`: an image (or ELF file) to load. */
-static int load_image_arg(int argc, char **argv, uint8_t **img, size_t *len)
+static int load_image_arg(const char *cmd, int argc, char **argv, uint8_t **img, size_t *len)
 {
+    static const struct option opts[] = {CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
+    cli cl = CLI_INIT(cmd, predicate_usage, "", opts);
+    int c, rc;
+
     *img = NULL;
     *len = 0;
-    if (argc != 2) {
-        predicate_usage(stderr);
-        return EXIT_USAGE;
-    }
-    return load_image(argv[1], FILE_MAX, img, len);
+    while ((c = cli_next(&cl, argc, argv)) != -1)
+        if (c == CLI_STOP)
+            return cl.status == EXIT_VALID ? -1 : cl.status;
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "IMG")) != 0)
+        return rc;
+    return load_image(argv[optind], FILE_MAX, img, len);
 }
 
 static int do_id(int argc, char **argv)
@@ -130,8 +170,8 @@ static int do_id(int argc, char **argv)
     size_t len;
     int rc;
 
-    if ((rc = load_image_arg(argc, argv, &img, &len)) != EXIT_VALID)
-        return rc;
+    if ((rc = load_image_arg("predicate id", argc, argv, &img, &len)) != EXIT_VALID)
+        return rc < 0 ? EXIT_VALID : rc;
     print_id(img, len);
     free(img);
     return EXIT_VALID;
@@ -144,8 +184,8 @@ static int do_disasm(int argc, char **argv)
     img_view v;
     int rc;
 
-    if ((rc = load_image_arg(argc, argv, &img, &len)) != EXIT_VALID)
-        return rc;
+    if ((rc = load_image_arg("predicate disasm", argc, argv, &img, &len)) != EXIT_VALID)
+        return rc < 0 ? EXIT_VALID : rc;
     if (img_view_decode(&v, img, len, NULL) != UTXO_OK) { /* validated by load_image */
         free(img);
         return EXIT_INVALID;
@@ -182,8 +222,11 @@ static int do_std(int argc, char **argv)
     uint8_t *params = NULL, *img = NULL;
     size_t plen = 0, len = 0;
     int kind = -1, rc;
+    cli cl = CLI_INIT("predicate std", predicate_usage, "o:", out_opts);
 
-    if (argc == 1) {
+    if ((rc = parse_out(&cl, argc, argv, &out)) != 0)
+        return rc < 0 ? EXIT_VALID : rc;
+    if (optind == argc && out == NULL) {
         for (int k = 0; k < STDPRED_COUNT; k++) {
             const stdpred_template *row = stdpred_get(k);
             printf("%-9s %4zu bytes  ", row->name, row->image_len);
@@ -191,30 +234,20 @@ static int do_std(int argc, char **argv)
         }
         return EXIT_VALID;
     }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (name == NULL)
-            name = argv[i];
-        else if (hex == NULL)
-            hex = argv[i];
-        else
-            name = NULL, i = argc; /* too many: usage below */
-    }
-    if (name == NULL || hex == NULL || out == NULL) {
-        predicate_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 2, 2, "NAME PARAMS_HEX")) != 0)
+        return rc;
+    name = argv[optind];
+    hex = argv[optind + 1];
+    if (out == NULL)
+        return usage_error(cl.cmd, "-o OUT.img missing");
     if ((t = stdpred_by_name(name)) != NULL)
         kind = t->kind;
     if (kind < 0) {
-        errorf("predicate std: unknown template '%s' (see `utxo predicate std`)", name);
-        return EXIT_USAGE;
+        return usage_error(cl.cmd, "unknown template '%s' (`utxo predicate std` lists them)",
+                           name);
     }
-    if (hex_decode(hex, &params, &plen) != 0) {
-        errorf("predicate std: parameters are not a hex string");
-        return EXIT_USAGE;
-    }
+    if (hex_decode(hex, &params, &plen) != 0)
+        return usage_error(cl.cmd, "parameters are not a hex string");
     rc = stdpred_instance(kind, params, plen, &img, &len);
     free(params);
     if (rc != UTXO_OK) {
@@ -224,7 +257,7 @@ static int do_std(int argc, char **argv)
     }
     rc = write_file(out, img, len) == 0 ? EXIT_VALID : EXIT_USAGE;
     if (rc == EXIT_VALID)
-        print_id(img, len);
+        print_id_to(strcmp(out, "-") == 0 ? stderr : stdout, img, len);
     free(img);
     return rc;
 }
@@ -250,38 +283,46 @@ static int do_run(int argc, char **argv)
     utxo_vm_result res;
     int rc = EXIT_USAGE;
 
+    enum { OPT_ARG_HEX = 256, OPT_BUDGET, OPT_JSON, OPT_LOG };
+    static const struct option opts[] = {
+        {"arg-hex", required_argument, NULL, OPT_ARG_HEX},
+        {"budget", required_argument, NULL, OPT_BUDGET},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"log", no_argument, NULL, OPT_LOG},
+        TXOPTS_LONGOPTS,
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("predicate run", predicate_usage, "", opts);
+    int c;
+
     memset(&te, 0, sizeof te);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (strcmp(a, "--arg-hex") == 0 && more)
-            arg_hex = argv[++i];
-        else if (strcmp(a, "--budget") == 0 && more && parse_u64(argv[i + 1], &budget))
-            have_budget = true, i++;
-        else if (txopts_parse(&to, argc, argv, &i, UINT32_MAX))
-            continue;
-        else if (strcmp(a, "--json") == 0)
-            as_json = true;
-        else if (strcmp(a, "--log") == 0)
-            want_log = true;
-        else if (img_path == NULL && (a[0] != '-' || strcmp(a, "-") == 0))
-            img_path = a;
-        else {
-            errorf("predicate run: bad argument '%s'", a);
-            predicate_usage(stderr);
-            return EXIT_USAGE;
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP:
+            return cl.status;
+        case OPT_ARG_HEX: arg_hex = optarg; break;
+        case OPT_BUDGET:
+            if (!cli_u64(&cl, 0, UINT64_MAX, &budget))
+                return EXIT_USAGE;
+            have_budget = true;
+            break;
+        case OPT_JSON: as_json = true; break;
+        case OPT_LOG: want_log = true; break;
+        default:
+            if (txopts_opt(&to, &cl, c, UINT32_MAX) < 0)
+                return EXIT_USAGE;
         }
     }
-    if (img_path == NULL) {
-        predicate_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "IMG")) != 0)
+        return rc;
+    img_path = argv[optind];
     if ((rc = load_image(img_path, FILE_MAX, &img, &img_len)) != EXIT_VALID)
         return rc;
     rc = EXIT_USAGE;
     utxo_predicate_id(id, img, img_len);
     if (arg_hex && hex_decode(arg_hex, &args, &args_len) != 0) {
-        errorf("--arg-hex: not a hex string");
+        usage_error(cl.cmd, "--arg-hex: not a hex string");
         goto out;
     }
     if (parse_chain_id(to.chain_hex, &chain) != 0)
@@ -330,25 +371,6 @@ out:
 
 int cmd_predicate(int argc, char **argv)
 {
-    if (argc < 2) {
-        predicate_usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        predicate_usage(stdout);
-        return EXIT_VALID;
-    }
-    if (strcmp(argv[1], "build") == 0)
-        return do_build(argc - 1, argv + 1);
-    if (strcmp(argv[1], "id") == 0)
-        return do_id(argc - 1, argv + 1);
-    if (strcmp(argv[1], "disasm") == 0)
-        return do_disasm(argc - 1, argv + 1);
-    if (strcmp(argv[1], "run") == 0)
-        return do_run(argc - 1, argv + 1);
-    if (strcmp(argv[1], "std") == 0)
-        return do_std(argc - 1, argv + 1);
-    errorf("predicate: unknown subcommand '%s'", argv[1]);
-    predicate_usage(stderr);
-    return EXIT_USAGE;
+    return cli_dispatch("predicate", predicate_usage, predicate_subs,
+                        sizeof predicate_subs / sizeof predicate_subs[0], argc, argv);
 }

@@ -27,7 +27,7 @@
 static void prove_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo prove --db FILE [--from H] [--to H] -o PROOFS [--blocks BLOCKS]\n"
+            "Usage: utxo prove --db FILE [--from H] [--to H] -o PROOFS [--blocks BLOCKS]\n"
             "                  [--segments PO2]\n"
             "\n"
             "Writes the proof bundles of the blocks at heights from..to (default: the\n"
@@ -55,45 +55,44 @@ int cmd_prove(int argc, char **argv)
     utxo_prove_opts po;
     utxo_pipe_result res;
     uint64_t bytes = 0;
-    int ex = EXIT_USAGE;
+    int ex = EXIT_USAGE, c;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'},
+        {"blocks", required_argument, NULL, 'b'},
+        {"segments", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("prove", prove_usage, "o:", opts);
 
-    for (int i = 1; i < argc; i++) {
-        bool has = i + 1 < argc;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            prove_usage(stdout);
-            return EXIT_VALID;
-        } else if (strcmp(argv[i], "--db") == 0 && has) {
-            db = argv[++i];
-        } else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && has) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--blocks") == 0 && has) {
-            blocks_out = argv[++i];
-        } else if (strcmp(argv[i], "--segments") == 0 && has) {
-            if (!parse_u64(argv[++i], &po2) || po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX) {
-                errorf("prove: --segments wants a power of two from %u to %u", UTXO_SEG_PO2_MIN,
-                       UTXO_SEG_PO2_MAX);
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP:
+            return cl.status;
+        case 'd': db = optarg; break;
+        case 'o': out = optarg; break;
+        case 'b': blocks_out = optarg; break;
+        case 's':
+            if (!cli_u64(&cl, UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX, &po2))
                 return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--from") == 0 && has) {
-            if (!parse_u64(argv[++i], &from) || from > UINT32_MAX) {
-                errorf("prove: --from wants a block height");
+            break;
+        case 'f':
+            if (!cli_u64(&cl, 0, UINT32_MAX, &from))
                 return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--to") == 0 && has) {
-            if (!parse_u64(argv[++i], &to) || to > UINT32_MAX) {
-                errorf("prove: --to wants a block height");
+            break;
+        case 't':
+            if (!cli_u64(&cl, 0, UINT32_MAX, &to))
                 return EXIT_USAGE;
-            }
-        } else {
-            errorf("prove: unexpected argument '%s'", argv[i]);
-            prove_usage(stderr);
-            return EXIT_USAGE;
+            break;
         }
     }
-    if (db == NULL || out == NULL) {
-        prove_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((ex = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return ex;
+    if (db == NULL || out == NULL)
+        return usage_error(cl.cmd, "%s missing", db == NULL ? "--db FILE" : "-o PROOFS");
     if ((ex = store_cli_open(&s, db, NULL, UTXO_STORE_READONLY, 1)) != EXIT_VALID)
         return ex;
     ex = EXIT_USAGE;

@@ -32,7 +32,7 @@
 static void replay_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo replay BLOCKS --db FILE [--threads N] [--to HEIGHT] [--quiet] [--json]\n"
+            "Usage: utxo replay BLOCKS --db FILE [--threads N] [--to HEIGHT] [--quiet] [--json]\n"
             "\n"
             "Applies the blocks of the block file BLOCKS to the store FILE (created\n"
             "for the file's chain when it does not exist), each block validated in\n"
@@ -137,43 +137,43 @@ int cmd_replay(int argc, char **argv)
     uint32_t first = 0;
     size_t eoff = 0;
     double t0;
-    int rc, ex = EXIT_USAGE;
+    int rc, ex = EXIT_USAGE, c;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},
+        {"to", required_argument, NULL, 'T'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'j'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("replay", replay_usage, "", opts);
 
     memset(&pr, 0, sizeof pr);
     memset(&rp, 0, sizeof rp);
     rp.pr = &pr;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            replay_usage(stdout);
-            return EXIT_VALID;
-        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            db = argv[++i];
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            if (!parse_u64(argv[++i], &threads) || threads > 1024) {
-                errorf("replay: --threads wants a number from 0 to 1024");
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP:
+            return cl.status;
+        case 'd': db = optarg; break;
+        case 't':
+            if (!cli_u64(&cl, 0, 1024, &threads))
                 return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
-            if (!parse_u64(argv[++i], &to) || to > UINT32_MAX) {
-                errorf("replay: --to wants a block height");
+            break;
+        case 'T':
+            if (!cli_u64(&cl, 0, UINT32_MAX, &to))
                 return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            as_json = true;
-        } else if (argv[i][0] == '-' || blocks != NULL) {
-            errorf("replay: unexpected argument '%s'", argv[i]);
-            replay_usage(stderr);
-            return EXIT_USAGE;
-        } else {
-            blocks = argv[i];
+            break;
+        case 'q': quiet = true; break;
+        case 'j': as_json = true; break;
         }
     }
-    if (blocks == NULL || db == NULL) {
-        replay_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "BLOCKS")) != 0)
+        return rc;
+    blocks = argv[optind];
+    if (db == NULL)
+        return usage_error(cl.cmd, "--db FILE missing");
     errno = 0;
     rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff);
     if (rc == UTXO_ERR_IO) {

@@ -17,7 +17,7 @@
 static void rollback_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo rollback --db FILE --to HEIGHT\n"
+            "Usage: utxo rollback --db FILE --to HEIGHT\n"
             "\n"
             "Undoes every block above HEIGHT (HEIGHT stays the tip): the outputs they\n"
             "created leave the UTXO set, the outputs they spent come back, the\n"
@@ -37,28 +37,29 @@ int cmd_rollback(int argc, char **argv)
     utxo_store_info before, after;
     char hex[65];
     int rc, ex;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"to", required_argument, NULL, 't'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("rollback", rollback_usage, "", opts);
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            rollback_usage(stdout);
-            return EXIT_VALID;
-        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            db = argv[++i];
-        } else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
-            if (!parse_u64(argv[++i], &to) || to > UINT32_MAX) {
-                errorf("rollback: --to wants a block height");
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        switch (rc) {
+        case CLI_STOP:
+            return cl.status;
+        case 'd': db = optarg; break;
+        case 't':
+            if (!cli_u64(&cl, 0, UINT32_MAX, &to))
                 return EXIT_USAGE;
-            }
-        } else {
-            errorf("rollback: unexpected argument '%s'", argv[i]);
-            rollback_usage(stderr);
-            return EXIT_USAGE;
+            break;
         }
     }
-    if (db == NULL || to == UINT64_MAX) {
-        rollback_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
+    if (db == NULL || to == UINT64_MAX)
+        return usage_error(cl.cmd, "%s missing", db == NULL ? "--db FILE" : "--to HEIGHT");
     if ((ex = store_cli_open(&s, db, NULL, 0, 1)) != EXIT_VALID)
         return ex;
     utxo_store_get_info(s, &before);

@@ -40,15 +40,29 @@
 
 #define SEG_DEFAULT_BUDGET UINT64_C(100000000)
 
+static int do_prove(int argc, char **argv);
+static int do_verify(int argc, char **argv);
+static int do_verify_one(int argc, char **argv);
+
+static const cli_sub segments_subs[] = {
+    {"prove", do_prove, "run a predicate, writing one receipt per segment into DIR"},
+    {"verify", do_verify, "check every receipt of DIR and that they chain into the run"},
+    {"verify-one", do_verify_one, "check one receipt alone (FILE, or - for standard input)"},
+};
+
 static void segments_usage(FILE *f)
 {
     fprintf(f,
-            "usage: %s segments prove IMG|ELF [--arg-hex HEX] [--budget N] [--po2 K]\n"
+            "Usage: %s segments prove IMG|ELF [--arg-hex HEX] [--budget N] [--po2 K]\n"
             "                         [--page-limit N] [--tx FILE --input N [--height H]\n"
             "                         [--chain-id HEX]] -o DIR [--json]\n"
             "       %s segments verify DIR [--threads N] [--json]\n"
             "       %s segments verify-one FILE [--tx FILE --input N [--height H]\n"
             "                         [--chain-id HEX]] [--json]\n"
+            "\n",
+            prog_name, prog_name, prog_name);
+    cli_list(f, "subcommands:", segments_subs, sizeof segments_subs / sizeof segments_subs[0]);
+    fprintf(f,
             "\n"
             "Splits a predicate run into segments of 2^K cycles (K 10..24, default 20)\n"
             "with one receipt each, and checks receipts by re-executing each segment\n"
@@ -63,7 +77,7 @@ static void segments_usage(FILE *f)
             "  %s segments prove work.img --arg-hex 204e0000 --po2 20 -o proof\n"
             "  %s segments verify proof --threads 2\n"
             "  %s segments verify-one proof/seg-000003.rcpt\n",
-            prog_name, prog_name, prog_name, prog_name, prog_name, prog_name);
+            prog_name, prog_name, prog_name);
 }
 
 /* ---- prove ---------------------------------------------------------------- */
@@ -120,46 +134,55 @@ static int do_prove(int argc, char **argv)
     int rc = EXIT_USAGE, prc;
     uint64_t t0, t1;
 
+    enum { OPT_ARG_HEX = 256, OPT_BUDGET, OPT_PO2, OPT_LIMIT, OPT_JSON };
+    static const struct option opts[] = {
+        {"arg-hex", required_argument, NULL, OPT_ARG_HEX},
+        {"budget", required_argument, NULL, OPT_BUDGET},
+        {"po2", required_argument, NULL, OPT_PO2},
+        {"page-limit", required_argument, NULL, OPT_LIMIT},
+        {"output", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, OPT_JSON},
+        TXOPTS_LONGOPTS,
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("segments prove", segments_usage, "o:", opts);
+    int c;
+
     memset(&te, 0, sizeof te);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (strcmp(a, "--arg-hex") == 0 && more)
-            arg_hex = argv[++i];
-        else if (strcmp(a, "--budget") == 0 && more && parse_u64(argv[i + 1], &budget))
-            have_budget = true, i++;
-        else if (strcmp(a, "--po2") == 0 && more && parse_u64(argv[i + 1], &po2))
-            i++;
-        else if (strcmp(a, "--page-limit") == 0 && more && parse_u64(argv[i + 1], &limit))
-            i++;
-        else if (txopts_parse(&to, argc, argv, &i, UINT64_MAX))
-            continue;
-        else if (strcmp(a, "-o") == 0 && more)
-            dir = argv[++i];
-        else if (strcmp(a, "--json") == 0)
-            as_json = true;
-        else if (img_path == NULL && a[0] != '-')
-            img_path = a;
-        else {
-            errorf("segments prove: bad argument '%s'", a);
-            segments_usage(stderr);
-            return EXIT_USAGE;
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP:
+            return cl.status;
+        case OPT_ARG_HEX: arg_hex = optarg; break;
+        case OPT_BUDGET:
+            if (!cli_u64(&cl, 0, UINT64_MAX, &budget))
+                return EXIT_USAGE;
+            have_budget = true;
+            break;
+        case OPT_PO2:
+            if (!cli_u64(&cl, UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX, &po2))
+                return EXIT_USAGE;
+            break;
+        case OPT_LIMIT:
+            if (!cli_u64(&cl, 1, UTXO_SEG_PAGE_LIMIT_MAX, &limit))
+                return EXIT_USAGE;
+            break;
+        case 'o': dir = optarg; break;
+        case OPT_JSON: as_json = true; break;
+        default:
+            if (txopts_opt(&to, &cl, c, UINT64_MAX) < 0)
+                return EXIT_USAGE;
         }
     }
-    if (!img_path || !dir) {
-        segments_usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX) {
-        errorf("--po2 %" PRIu64 ": must be %u..%u", po2, UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX);
-        return EXIT_USAGE;
-    }
-    if (limit == 0 || limit > UTXO_SEG_PAGE_LIMIT_MAX) {
-        errorf("--page-limit: 1..%u pages", UTXO_SEG_PAGE_LIMIT_MAX);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "IMG")) != 0)
+        return rc;
+    img_path = argv[optind];
+    if (dir == NULL)
+        return usage_error(cl.cmd, "-o DIR missing");
+    /* an image that is not one is invalid data (1), as for `predicate run` */
     if ((rc = load_image(img_path, (size_t)16 << 20, &img, &img_len)) != EXIT_VALID)
-        return rc == EXIT_INVALID ? EXIT_USAGE : rc;
+        return rc;
     rc = EXIT_USAGE;
     utxo_predicate_id(id, img, img_len);
     if (arg_hex && hex_decode(arg_hex, &args, &args_len) != 0) {
@@ -435,27 +458,33 @@ static int do_verify(int argc, char **argv)
     int rc = EXIT_USAGE, vrc;
     uint64_t t0, t1;
 
+    enum { OPT_THREADS = 256, OPT_JSON };
+    static const struct option opts[] = {
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"json", no_argument, NULL, OPT_JSON},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("segments verify", segments_usage, "", opts);
+    int c;
+
     memset(&te, 0, sizeof te);
     memset(&m, 0, sizeof m);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--threads") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &threads) &&
-            threads <= 1024)
-            i++;
-        else if (strcmp(a, "--json") == 0)
-            as_json = true;
-        else if (!dir && a[0] != '-')
-            dir = a;
-        else {
-            errorf("segments verify: bad argument '%s'", a);
-            segments_usage(stderr);
-            return EXIT_USAGE;
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP:
+            return cl.status;
+        case OPT_THREADS:
+            if (!cli_u64(&cl, 0, 1024, &threads))
+                return EXIT_USAGE;
+            break;
+        case OPT_JSON: as_json = true; break;
         }
     }
-    if (!dir) {
-        segments_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
+        return rc;
+    rc = EXIT_USAGE;
+    dir = argv[optind];
     if (manifest_read(&m, dir) != EXIT_VALID)
         goto out;
     snprintf(path, sizeof path, "%s/image", dir);
@@ -542,25 +571,29 @@ static int do_verify_one(int argc, char **argv)
     txenv te;
     int rc = EXIT_USAGE, vrc;
 
+    enum { OPT_JSON = 256 };
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        TXOPTS_LONGOPTS,
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("segments verify-one", segments_usage, "", opts);
+    int c;
+
     memset(&te, 0, sizeof te);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (txopts_parse(&to, argc, argv, &i, UINT64_MAX))
-            continue;
-        if (strcmp(a, "--json") == 0)
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        if (c == CLI_STOP)
+            return cl.status;
+        if (c == OPT_JSON)
             as_json = true;
-        else if (!file && a[0] != '-')
-            file = a;
-        else {
-            errorf("segments verify-one: bad argument '%s'", a);
-            segments_usage(stderr);
+        else if (txopts_opt(&to, &cl, c, UINT64_MAX) < 0)
             return EXIT_USAGE;
-        }
     }
-    if (!file) {
-        segments_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "FILE")) != 0)
+        return rc;
+    rc = EXIT_USAGE;
+    file = argv[optind];
     if (parse_chain_id(to.chain_hex, &chain) != 0)
         goto out;
     if ((rc = read_receipt(file, &r)) != EXIT_VALID)
@@ -626,23 +659,6 @@ out:
 
 int cmd_segments(int argc, char **argv)
 {
-    if (argc < 2) {
-        segments_usage(stderr);
-        return EXIT_USAGE;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            segments_usage(stdout);
-            return EXIT_VALID;
-        }
-    }
-    if (strcmp(argv[1], "prove") == 0)
-        return do_prove(argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify") == 0)
-        return do_verify(argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify-one") == 0)
-        return do_verify_one(argc - 1, argv + 1);
-    errorf("segments: unknown subcommand '%s'", argv[1]);
-    segments_usage(stderr);
-    return EXIT_USAGE;
+    return cli_dispatch("segments", segments_usage, segments_subs,
+                        sizeof segments_subs / sizeof segments_subs[0], argc, argv);
 }

@@ -25,7 +25,7 @@
 static void sequence_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo sequence -d DIR [TXFILE...] [--txs LIST] [--expect] [--check]\n"
+            "Usage: utxo sequence -d DIR [TXFILE...] [--txs LIST] [--expect] [--check]\n"
             "                     [--db FILE] [--blocks N] [--time T] [--po2 P]\n"
             "                     [--threads N] [--json]\n"
             "\n"
@@ -207,59 +207,62 @@ int cmd_sequence(int argc, char **argv)
     char msg[512];
     int rc, ex = EXIT_USAGE;
 
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"txs", required_argument, NULL, 'x'},
+        {"db", required_argument, NULL, 'D'},
+        {"blocks", required_argument, NULL, 'b'},
+        {"time", required_argument, NULL, 't'},
+        {"po2", required_argument, NULL, 'p'},
+        {"threads", required_argument, NULL, 'T'},
+        {"check", no_argument, NULL, 'c'},
+        {"expect", no_argument, NULL, 'e'},
+        {"json", no_argument, NULL, 'j'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("sequence", sequence_usage, "d:", opts);
+
     memset(&r, 0, sizeof r);
     if (files == NULL)
         return EXIT_USAGE;
-    for (int i = 1; i < argc; i++) {
-        bool has = i + 1 < argc;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            sequence_usage(stdout);
-            free(files);
-            return EXIT_VALID;
-        } else if ((strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--dir") == 0) && has) {
-            dir = argv[++i];
-        } else if (strcmp(argv[i], "--txs") == 0 && has) {
-            list = argv[++i];
-        } else if (strcmp(argv[i], "--db") == 0 && has) {
-            db = argv[++i];
-        } else if (strcmp(argv[i], "--blocks") == 0 && has) {
-            if (!parse_u64(argv[++i], &blocks) || blocks > 1000000) {
-                errorf("sequence: --blocks wants a number up to 1000000");
-                goto done;
-            }
-        } else if (strcmp(argv[i], "--time") == 0 && has) {
-            if (!parse_u64(argv[++i], &t)) {
-                errorf("sequence: --time wants seconds since the epoch");
-                goto done;
-            }
-        } else if (strcmp(argv[i], "--po2") == 0 && has) {
-            if (!parse_u64(argv[++i], &po2) ||
-                (po2 != 0 && (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX))) {
-                errorf("sequence: --po2 wants 0 or %u..%u", UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX);
-                goto done;
-            }
-        } else if (strcmp(argv[i], "--threads") == 0 && has) {
-            if (!parse_u64(argv[++i], &threads) || threads > 1024) {
-                errorf("sequence: --threads wants a number from 0 to 1024");
-                goto done;
-            }
-        } else if (strcmp(argv[i], "--check") == 0) {
-            check = true;
-        } else if (strcmp(argv[i], "--expect") == 0) {
-            r.expect = true;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            r.as_json = true;
-        } else if (argv[i][0] == '-') {
-            errorf("sequence: unexpected argument '%s'", argv[i]);
-            sequence_usage(stderr);
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        switch (rc) {
+        case CLI_STOP:
+            ex = cl.status;
             goto done;
-        } else {
-            files[n_files++] = argv[i];
+        case 'd': dir = optarg; break;
+        case 'x': list = optarg; break;
+        case 'D': db = optarg; break;
+        case 'b':
+            if (!cli_u64(&cl, 0, 1000000, &blocks))
+                goto done;
+            break;
+        case 't':
+            if (!cli_u64(&cl, 0, UINT64_MAX, &t))
+                goto done;
+            break;
+        case 'p':
+            if (!cli_u64(&cl, 0, UTXO_SEG_PO2_MAX, &po2))
+                goto done;
+            if (po2 != 0 && po2 < UTXO_SEG_PO2_MIN) {
+                usage_error(cl.cmd, "--po2 wants 0 or %u..%u", UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX);
+                goto done;
+            }
+            break;
+        case 'T':
+            if (!cli_u64(&cl, 0, 1024, &threads))
+                goto done;
+            break;
+        case 'c': check = true; break;
+        case 'e': r.expect = true; break;
+        case 'j': r.as_json = true; break;
         }
     }
+    for (int i = optind; i < argc; i++)
+        files[n_files++] = argv[i];
     if (dir == NULL) {
-        errorf("sequence: name the chain directory with -d DIR");
-        sequence_usage(stderr);
+        usage_error(cl.cmd, "name the chain directory with -d DIR");
         goto done;
     }
     if (db != NULL && !check) {

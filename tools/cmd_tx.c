@@ -12,15 +12,22 @@
 #include "json.h"
 #include "util.h"
 
+static int tx_run(int argc, char **argv);
+
+static const cli_sub tx_subs[] = {
+    {"decode", tx_run, "print the transaction as JSON (ids, inputs, witnesses, outputs)"},
+    {"check", tx_run, "apply the context-free rules (sizes, counts, duplicate inputs,\n"
+                      "              value overflow, witnesses); exit 1 when one is broken"},
+};
+
 static void tx_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo tx decode [--hex] FILE|-\n"
+            "Usage: utxo tx decode [--hex] FILE|-\n"
             "       utxo tx check [--hex] [--json] FILE|-\n"
-            "\n"
-            "decode  print the transaction as JSON (ids, inputs, witnesses, outputs)\n"
-            "check   apply the context-free rules (sizes, counts, duplicate inputs,\n"
-            "        value overflow, witnesses); exit 1 when one is broken\n"
+            "\n");
+    cli_list(f, "subcommands:", tx_subs, sizeof tx_subs / sizeof tx_subs[0]);
+    fprintf(f,
             "\n"
             "FILE holds the canonical bytes (docs/ENCODING.md); with --hex it holds\n"
             "them as hexadecimal text. '-' reads standard input.\n"
@@ -133,50 +140,33 @@ static void print_tx_json(const utxo_tx *tx)
     json_finish(&j);
 }
 
-int cmd_tx(int argc, char **argv)
+/* tx decode|check: argv[0] says which. */
+static int tx_run(int argc, char **argv)
 {
+    enum { OPT_HEX = 256, OPT_JSON };
+    static const struct option opts[] = {
+        {"hex", no_argument, NULL, OPT_HEX},
+        {"json", no_argument, NULL, OPT_JSON},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
     bool hex = false, as_json = false;
-    const char *sub, *path = NULL;
+    const char *sub = argv[0], *path;
+    cli cl = CLI_INIT(strcmp(sub, "decode") == 0 ? "tx decode" : "tx check", tx_usage, "", opts);
     utxo_tx *tx = NULL;
-    int rc;
+    int c, rc;
 
-    if (argc < 2) {
-        tx_usage(stderr);
-        return EXIT_USAGE;
-    }
-    sub = argv[1];
-    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        tx_usage(stdout);
-        return EXIT_VALID;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--hex") == 0)
-            hex = true;
-        else if (strcmp(argv[i], "--json") == 0)
-            as_json = true;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            tx_usage(stdout);
-            return EXIT_VALID;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            errorf("tx: unknown option '%s'", argv[i]);
-            tx_usage(stderr);
-            return EXIT_USAGE;
-        } else if (path == NULL)
-            path = argv[i];
-        else {
-            errorf("tx: more than one FILE");
-            tx_usage(stderr);
-            return EXIT_USAGE;
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP:
+            return cl.status;
+        case OPT_HEX: hex = true; break;
+        case OPT_JSON: as_json = true; break;
         }
     }
-    if (path == NULL || (strcmp(sub, "decode") != 0 && strcmp(sub, "check") != 0)) {
-        if (path == NULL)
-            errorf("tx: FILE missing (use - for standard input)");
-        else
-            errorf("tx: unknown subcommand '%s'", sub);
-        tx_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "FILE (- for standard input)")) != 0)
+        return rc;
+    path = argv[optind];
     rc = load_tx(path, hex, &tx);
     if (rc != EXIT_VALID)
         return rc;
@@ -210,4 +200,9 @@ int cmd_tx(int argc, char **argv)
     }
     utxo_tx_free(tx);
     return rc;
+}
+
+int cmd_tx(int argc, char **argv)
+{
+    return cli_dispatch("tx", tx_usage, tx_subs, sizeof tx_subs / sizeof tx_subs[0], argc, argv);
 }

@@ -19,7 +19,7 @@
 static void utxos_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo utxos --db FILE [--predicate ID | --outpoint TXID:INDEX] [--summary]\n"
+            "Usage: utxo utxos --db FILE [--predicate ID | --outpoint TXID:INDEX] [--summary]\n"
             "                  [--json]\n"
             "\n"
             "Lists the store's unspent outputs in outpoint order, one per line:\n"
@@ -113,35 +113,35 @@ int cmd_utxos(int argc, char **argv)
     utxo_outpoint op;
     json j;
     int rc, ex = EXIT_USAGE;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"predicate", required_argument, NULL, 'p'},
+        {"outpoint", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'j'},
+        {"summary", no_argument, NULL, 's'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("utxos", utxos_usage, "", opts);
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            utxos_usage(stdout);
-            return EXIT_VALID;
-        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            db = argv[++i];
-        } else if (strcmp(argv[i], "--predicate") == 0 && i + 1 < argc) {
-            pred_hex = argv[++i];
-        } else if (strcmp(argv[i], "--outpoint") == 0 && i + 1 < argc) {
-            outpoint = argv[++i];
-        } else if (strcmp(argv[i], "--json") == 0) {
-            as_json = true;
-        } else if (strcmp(argv[i], "--summary") == 0) {
-            summary = true;
-        } else {
-            errorf("utxos: unexpected argument '%s'", argv[i]);
-            utxos_usage(stderr);
-            return EXIT_USAGE;
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        switch (rc) {
+        case CLI_STOP:
+            return cl.status;
+        case 'd': db = optarg; break;
+        case 'p': pred_hex = optarg; break;
+        case 'o': outpoint = optarg; break;
+        case 'j': as_json = true; break;
+        case 's': summary = true; break;
         }
     }
-    if (db == NULL) {
-        utxos_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
+    if (db == NULL)
+        return usage_error(cl.cmd, "--db FILE missing");
     if (pred_hex != NULL && (hex_decode(pred_hex, &pred, &pred_len) != 0 || pred_len != 32)) {
-        errorf("utxos: --predicate wants a 32-byte id in hex (64 digits)");
         free(pred);
-        return EXIT_USAGE;
+        return usage_error(cl.cmd, "--predicate wants a 32-byte id in hex (64 digits)");
     }
     if (outpoint != NULL && pred_hex != NULL) {
         errorf("utxos: --outpoint and --predicate exclude each other");

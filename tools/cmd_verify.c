@@ -32,7 +32,7 @@
 static void verify_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo verify --chain BLOCKS --proofs PROOFS [--state FILE]\n"
+            "Usage: utxo verify --chain BLOCKS --proofs PROOFS [--state FILE]\n"
             "                   [--save-every N] [--threads N] [--max-blocks N]\n"
             "                   [--json] [--quiet]\n"
             "\n"
@@ -72,55 +72,56 @@ typedef struct verify_opts {
     bool json, quiet;
 } verify_opts;
 
+/* The options: 0, -1 after --help, or an exit status after a usage error. */
 static int parse_args(int argc, char **argv, verify_opts *o)
 {
+    static const struct option opts[] = {
+        {"chain", required_argument, NULL, 'c'},
+        {"proofs", required_argument, NULL, 'p'},
+        {"state", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'},
+        {"max-blocks", required_argument, NULL, 'm'},
+        {"save-every", required_argument, NULL, 'e'},
+        {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("verify", verify_usage, "", opts);
+    uint64_t v;
+    int c;
+
     memset(o, 0, sizeof *o);
     o->max_blocks = UINT64_MAX;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has = i + 1 < argc;
-        uint64_t v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            verify_usage(stdout);
-            return -1;
-        } else if (strcmp(a, "--chain") == 0 && has) {
-            o->chain = argv[++i];
-        } else if (strcmp(a, "--proofs") == 0 && has) {
-            o->proofs = argv[++i];
-        } else if (strcmp(a, "--state") == 0 && has) {
-            o->state = argv[++i];
-        } else if (strcmp(a, "--threads") == 0 && has) {
-            if (!parse_u64(argv[++i], &v) || v == 0 || v > 256) {
-                errorf("verify: --threads needs 1..256");
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP:
+            return cl.status == EXIT_VALID ? -1 : cl.status;
+        case 'c': o->chain = optarg; break;
+        case 'p': o->proofs = optarg; break;
+        case 's': o->state = optarg; break;
+        case 't':
+            if (!cli_u64(&cl, 1, 256, &v))
                 return EXIT_USAGE;
-            }
             o->threads = (unsigned)v;
-        } else if (strcmp(a, "--max-blocks") == 0 && has) {
-            if (!parse_u64(argv[++i], &o->max_blocks)) {
-                errorf("verify: --max-blocks needs a number");
+            break;
+        case 'm':
+            if (!cli_u64(&cl, 0, UINT64_MAX, &o->max_blocks))
                 return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--save-every") == 0 && has) {
-            if (!parse_u64(argv[++i], &v) || v == 0 || v > UINT32_MAX) {
-                errorf("verify: --save-every needs a number of blocks (1 or more)");
+            break;
+        case 'e':
+            if (!cli_u64(&cl, 1, UINT32_MAX, &v))
                 return EXIT_USAGE;
-            }
             o->save_every = (uint32_t)v;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else {
-            errorf("verify: unknown or incomplete option '%s'", a);
-            verify_usage(stderr);
-            return EXIT_USAGE;
+            break;
+        case 'j': o->json = true; break;
+        case 'q': o->quiet = true; break;
         }
     }
-    if (o->chain == NULL || o->proofs == NULL) {
-        errorf("verify: --chain and --proofs are required");
-        verify_usage(stderr);
-        return EXIT_USAGE;
-    }
+    if ((c = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return c;
+    if (o->chain == NULL || o->proofs == NULL)
+        return usage_error(cl.cmd, "--chain and --proofs are required");
     return 0;
 }
 

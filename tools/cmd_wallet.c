@@ -37,7 +37,7 @@
 static void wallet_usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo wallet new FILE [--chain BLOCKS] [--keys N] [--json]\n"
+            "Usage: utxo wallet new FILE [--chain BLOCKS] [--keys N] [--json]\n"
             "       utxo wallet restore FILE --chain BLOCKS (--proofs PROOFS | --db NODE.db)\n"
             "                   [--gap N] [--seed-fd N | --seed-file FILE] [--json]\n"
             "       utxo wallet seed FILE [--yes]\n"
@@ -57,6 +57,7 @@ static void wallet_usage(FILE *f)
             "fresh from the block proof files, so it can pay without a full node.\n"
             "The file is created with mode 0600.\n"
             "\n"
+            "subcommands:\n"
             "  new       create FILE for the chain of BLOCKS (default: the default\n"
             "            parameters; `bind` moves it to a chain made later) from a\n"
             "            fresh seed, with N keys (default 1); prints the first address\n"
@@ -139,8 +140,7 @@ int wcli_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    errorf("wallet: %s (see utxo wallet --help)", line);
-    return EXIT_USAGE;
+    return usage_error("wallet", "%s", line);
 }
 
 static bool parse_fd(const char *s, int *fd)
@@ -157,20 +157,19 @@ static bool parse_fd(const char *s, int *fd)
  * exit status. */
 static int parse(int argc, char **argv, wopts *o)
 {
+    cli cl = CLI_INIT("wallet", wallet_usage, "o:", wallet_options);
+    uint64_t v;
     int c;
 
     memset(o, 0, sizeof *o);
     o->keys = 1;
     o->gap = UTXO_WALLET_GAP_DEFAULT;
     o->pass_fd = o->seed_fd = -1;
-    optind = 1;
-    opterr = 0;
     /* argv + 1: the subcommand stands where getopt expects the program name */
-    while ((c = getopt_long(argc - 1, argv + 1, ":ho:", wallet_options, NULL)) != -1) {
+    while ((c = cli_next(&cl, argc - 1, argv + 1)) != -1) {
         switch (c) {
-        case 'h':
-            wallet_usage(stdout);
-            return -1;
+        case CLI_STOP:
+            return cl.status == EXIT_VALID ? -1 : cl.status;
         case 'o': o->out = optarg; break;
         case OPT_CHAIN: o->chain = optarg; break;
         case OPT_PROOFS: o->proofs = optarg; break;
@@ -192,21 +191,19 @@ static int parse(int argc, char **argv, wopts *o)
                 return wcli_usage_error("--seed-fd needs a file descriptor number, not '%s'", optarg);
             break;
         case OPT_KEYS:
-            if (!parse_u64(optarg, &o->keys) || o->keys == 0 || o->keys > 100000)
-                return wcli_usage_error("--keys needs 1..100000, not '%s'", optarg);
+            if (!cli_u64(&cl, 1, 100000, &v))
+                return EXIT_USAGE;
+            o->keys = v;
             break;
         case OPT_GAP:
-            if (!parse_u64(optarg, &o->gap) || o->gap == 0 || o->gap > UTXO_WALLET_GAP_MAX)
-                return wcli_usage_error("--gap needs 1..100000, not '%s'", optarg);
+            if (!cli_u64(&cl, 1, UTXO_WALLET_GAP_MAX, &v))
+                return EXIT_USAGE;
+            o->gap = v;
             break;
         case OPT_RESTORE_HEX:
             return wcli_usage_error("--restore-hex is gone: a seed on the command line can be read "
                                "by other users; use `utxo wallet restore` (seed from the "
                                "terminal, --seed-fd or --seed-file)");
-        case ':':
-            return wcli_usage_error("option '%s' needs a value", argv[optind]);
-        default:
-            return wcli_usage_error("unknown option '%s'", argv[optind]);
         }
     }
     /* GNU getopt moved the operands behind the options */
@@ -635,42 +632,34 @@ static int wallet_sync(const wopts *o)
     return ex;
 }
 
+static const struct {
+    const char *name;
+    int (*run)(const wopts *o);
+} wallet_subs[] = {
+    {"new", wallet_new},         {"restore", wallet_restore}, {"seed", wallet_seed},
+    {"bind", wallet_bind},       {"pending", wallet_pending}, {"address", wallet_address},
+    {"balance", wallet_balance}, {"history", wallet_history}, {"sync", wallet_sync},
+    {"send", wallet_send},       {"abandon", wallet_abandon}, {"rollback", wallet_rollback},
+};
+
 int cmd_wallet(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
     wopts o;
     int ex;
 
-    if (sub == NULL || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 ||
-        strcmp(sub, "help") == 0) {
-        wallet_usage(sub ? stdout : stderr);
-        return sub ? EXIT_VALID : EXIT_USAGE;
+    if (sub == NULL)
+        return wcli_usage_error("a subcommand is missing");
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+        wallet_usage(stdout);
+        return EXIT_VALID;
     }
-    if ((ex = parse(argc, argv, &o)) != 0)
-        return ex < 0 ? EXIT_VALID : ex;
-    if (strcmp(sub, "new") == 0)
-        return wallet_new(&o);
-    if (strcmp(sub, "restore") == 0)
-        return wallet_restore(&o);
-    if (strcmp(sub, "seed") == 0)
-        return wallet_seed(&o);
-    if (strcmp(sub, "bind") == 0)
-        return wallet_bind(&o);
-    if (strcmp(sub, "pending") == 0)
-        return wallet_pending(&o);
-    if (strcmp(sub, "address") == 0)
-        return wallet_address(&o);
-    if (strcmp(sub, "balance") == 0)
-        return wallet_balance(&o);
-    if (strcmp(sub, "history") == 0)
-        return wallet_history(&o);
-    if (strcmp(sub, "sync") == 0)
-        return wallet_sync(&o);
-    if (strcmp(sub, "send") == 0)
-        return wallet_send(&o);
-    if (strcmp(sub, "abandon") == 0)
-        return wallet_abandon(&o);
-    if (strcmp(sub, "rollback") == 0)
-        return wallet_rollback(&o);
+    for (size_t i = 0; i < sizeof wallet_subs / sizeof wallet_subs[0]; i++) {
+        if (strcmp(sub, wallet_subs[i].name) != 0)
+            continue;
+        if ((ex = parse(argc, argv, &o)) != 0)
+            return ex < 0 ? EXIT_VALID : ex;
+        return wallet_subs[i].run(&o);
+    }
     return wcli_usage_error("unknown subcommand '%s'", sub);
 }

@@ -10,25 +10,22 @@
 #include "runctx.h"
 #include "util.h"
 
-bool txopts_parse(txopts *o, int argc, char **argv, int *i, uint64_t max_height)
+int txopts_opt(txopts *o, cli *c, int ch, uint64_t max_height)
 {
-    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    uint64_t n;
-
-    if (v == NULL)
-        return false;
-    if (strcmp(a, "--tx") == 0)
-        o->tx_path = v;
-    else if (strcmp(a, "--chain-id") == 0)
-        o->chain_hex = v;
-    else if (strcmp(a, "--input") == 0 && parse_u64(v, &n))
-        o->input = n;
-    else if (strcmp(a, "--height") == 0 && parse_u64(v, &n) && n <= max_height)
-        o->height = n;
-    else
-        return false;
-    ++*i;
-    return true;
+    switch (ch) {
+    case TXOPT_TX:
+        o->tx_path = optarg;
+        return 1;
+    case TXOPT_CHAIN_ID:
+        o->chain_hex = optarg;
+        return 1;
+    case TXOPT_INPUT:
+        return cli_u64(c, 0, UINT32_MAX, &o->input) ? 1 : -1;
+    case TXOPT_HEIGHT:
+        return cli_u64(c, 0, max_height, &o->height) ? 1 : -1;
+    default:
+        return 0;
+    }
 }
 
 int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "utxo.h"
 #include "json.h"
+#include "util.h"
 
 /* The options naming a transaction context: --tx FILE, --input N,
  * --height H, --chain-id HEX (NULL or 0 when not given). */
@@ -20,12 +21,20 @@ typedef struct txopts {
     uint64_t input, height;
 } txopts;
 
+/* Those options in a getopt_long table (util.h's cli). */
+enum { TXOPT_TX = 0x1000, TXOPT_INPUT, TXOPT_HEIGHT, TXOPT_CHAIN_ID };
+#define TXOPTS_LONGOPTS                                                                            \
+    {"tx", required_argument, NULL, TXOPT_TX}, {"input", required_argument, NULL, TXOPT_INPUT},    \
+        {"height", required_argument, NULL, TXOPT_HEIGHT},                                         \
+        {"chain-id", required_argument, NULL, TXOPT_CHAIN_ID}
+
 /*
- * If argv[*i] is one of those options and its value follows (for --input
- * and --height a decimal number, the height at most max_height), stores
- * the value, leaves *i on it and returns true; otherwise returns false.
+ * If ch (from cli_next) is one of those options, stores optarg (--input
+ * and --height as a decimal number, the height at most max_height) and
+ * returns 1; returns 0 when it is none of them, and -1 after a usage
+ * error (c->status is EXIT_USAGE).
  */
-bool txopts_parse(txopts *o, int argc, char **argv, int *i, uint64_t max_height);
+int txopts_opt(txopts *o, cli *c, int ch, uint64_t max_height);
 
 /* A transaction read from a file and the context of one of its inputs. */
 typedef struct txenv {

@@ -129,6 +129,14 @@ int write_file(const char *path, const uint8_t *p, size_t len)
     int fd = -1, e = 0;
     size_t done = 0;
 
+    if (strcmp(path, "-") == 0) {
+        free(tmp);
+        if (fwrite(p, 1, len, stdout) != len || fflush(stdout) != 0) {
+            errorf("cannot write standard output: %s", io_errtext(errno));
+            return -1;
+        }
+        return 0;
+    }
     if (tmp == NULL) {
         errorf("out of memory");
         return -1;
@@ -245,31 +253,6 @@ bool parse_u64(const char *s, uint64_t *v)
     return true;
 }
 
-int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **argv, int *i)
-{
-    for (size_t k = 0; k < n; k++) {
-        num_opt *o = &opts[k];
-        uint64_t x = 0;
-
-        if (strcmp(argv[*i], o->name) != 0)
-            continue;
-        /* parsed aside: a refused value never replaces an accepted one
-         * (found by tests/fuzz/fuzz_cli) */
-        if (*i + 1 >= argc || !parse_u64(argv[++*i], &x) || x < o->min || x > o->max) {
-            if (o->min == 0 && o->max == UINT64_MAX)
-                errorf("%s: %s wants a whole number", cmd, o->name);
-            else
-                errorf("%s: %s wants a number from %llu to %llu", cmd, o->name,
-                       (unsigned long long)o->min, (unsigned long long)o->max);
-            return -1;
-        }
-        *o->v = x;
-        o->set = true;
-        return 1;
-    }
-    return 0;
-}
-
 /* "segment 2: file size exceeds memory size (byte 24)": what is wrong with
  * an image or ELF file, by utxo_image_explain. */
 static void image_problem(const char *path, const char *kind, const uint8_t *raw, size_t len)
@@ -326,4 +309,139 @@ int parse_chain_id(const char *hex, uint8_t **chain)
         return -1;
     }
     return 0;
+}
+
+/* ---- the command line (util.h) ------------------------------------------ */
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    errorf("%s: %s (see '%s %s --help')", cmd, line, prog_name, cmd);
+    return EXIT_USAGE;
+}
+
+/* name is a long option of c (exactly, not an abbreviation). */
+static bool known_long(const cli *c, const char *name)
+{
+    for (const struct option *o = c->longopts; o != NULL && o->name != NULL; o++)
+        if (strcmp(o->name, name) == 0)
+            return true;
+    return false;
+}
+
+int cli_next(cli *c, int argc, char **argv)
+{
+    static char optname[64];
+    char shortopts[64];
+    const char *arg;
+    int ch, li = -1;
+
+    if (!c->started) {
+        c->started = true;
+        optind = 0; /* glibc: a full reset, also of a scan left half-way */
+    }
+    /* ':' first: a missing value is ':' rather than '?', so that it gets its own message */
+    snprintf(shortopts, sizeof shortopts, ":h%s", c->shortopts ? c->shortopts : "");
+    opterr = 0;
+    ch = getopt_long(argc, argv, shortopts, c->longopts, &li);
+    if (ch == -1)
+        return -1;
+    arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    if (ch != '?' && ch != ':' && li >= 0)
+        snprintf(optname, sizeof optname, "--%s", c->longopts[li].name);
+    else if (ch != '?' && ch != ':')
+        snprintf(optname, sizeof optname, "-%c", ch);
+    else if (strncmp(arg, "--", 2) == 0)
+        snprintf(optname, sizeof optname, "%.*s", (int)strcspn(arg, "="), arg);
+    else
+        snprintf(optname, sizeof optname, "-%c", optopt);
+    c->opt = optname;
+    switch (ch) {
+    case 'h':
+        c->help(stdout);
+        c->status = EXIT_VALID;
+        return CLI_STOP;
+    case ':':
+        c->status = usage_error(c->cmd, "option '%s' needs a value", optname);
+        return CLI_STOP;
+    case '?':
+        if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL && known_long(c, optname + 2))
+            c->status = usage_error(c->cmd, "option '%s' takes no value", optname);
+        else
+            c->status = usage_error(c->cmd, "unknown option '%s'", optname);
+        return CLI_STOP;
+    default:
+        return ch;
+    }
+}
+
+bool cli_u64(cli *c, uint64_t min, uint64_t max, uint64_t *v)
+{
+    uint64_t x;
+
+    if (parse_u64(optarg, &x) && x >= min && x <= max) {
+        *v = x;
+        return true;
+    }
+    if (min == 0 && max == UINT64_MAX)
+        c->status = usage_error(c->cmd, "%s wants a whole number, not '%s'", c->opt, optarg);
+    else
+        c->status = usage_error(c->cmd, "%s wants a number from %llu to %llu, not '%s'", c->opt,
+                                (unsigned long long)min, (unsigned long long)max, optarg);
+    return false;
+}
+
+int cli_operands(const cli *c, int argc, char **argv, int min, int max, const char *what)
+{
+    int n = argc - optind;
+
+    if (n < min)
+        return usage_error(c->cmd, "%s missing", what);
+    if (n > max)
+        return usage_error(c->cmd, "unexpected argument '%s'", argv[optind + max]);
+    return 0;
+}
+
+void cli_list(FILE *f, const char *header, const cli_sub *subs, size_t n)
+{
+    fprintf(f, "%s\n", header);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-11s %s\n", subs[i].name, subs[i].summary);
+}
+
+int cli_dispatch(const char *cmd, void (*help)(FILE *f), const cli_sub *subs, size_t n, int argc,
+                 char **argv)
+{
+    if (argc < 2)
+        return usage_error(cmd, "a subcommand is missing");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        help(stdout);
+        return EXIT_VALID;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(argv[1], subs[i].name) == 0)
+            return subs[i].run(argc - 1, argv + 1);
+    return usage_error(cmd, "unknown subcommand '%s'", argv[1]);
+}
+
+bool cli_num(cli *c, num_opt *opts, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(c->opt, opts[k].name) != 0)
+            continue;
+        /* parsed aside: a refused value never replaces an accepted one
+         * (found by tests/fuzz/fuzz_cli) */
+        if (!cli_u64(c, opts[k].min, opts[k].max, opts[k].v))
+            return false;
+        opts[k].set = true;
+        return true;
+    }
+    c->status = usage_error(c->cmd, "unknown option '%s'", c->opt);
+    return false;
 }

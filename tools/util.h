@@ -6,9 +6,11 @@
 #ifndef UTXO_TOOLS_UTIL_H
 #define UTXO_TOOLS_UTIL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes of every subcommand. */
 #define EXIT_VALID 0
@@ -30,7 +32,8 @@ int read_file(const char *path, size_t max, uint8_t **out, size_t *len);
 /* Writes len bytes to path atomically: a temporary file beside it, synced,
  * then renamed over path, and the directory synced; mode 0644 less the
  * umask. On failure (message printed, naming path and the reason: read-only
- * file system, permission denied, disk full...) path is unchanged. */
+ * file system, permission denied, disk full...) path is unchanged.
+ * "-" writes the bytes to standard output. */
 int write_file(const char *path, const uint8_t *p, size_t len);
 /* Words for the errno of a failed file operation ("read-only file
  * system", "permission denied", "no space left on device (disk full)"...). */
@@ -52,15 +55,6 @@ typedef struct num_opt {
     bool set; /* out: the option was given */
 } num_opt;
 
-/*
- * If argv[*i] is the name of one of opts[0..n): parses argv[*i + 1] into
- * its *v, marks it set, leaves *i on the value and returns 1. Returns 0
- * when argv[*i] names none of them, and -1 after the message "CMD: NAME
- * wants a whole number" (or "... a number from MIN to MAX" when the range
- * is narrower) when the value is missing, not a number or out of range;
- * a refused value leaves *v and set as they were.
- */
-int parse_num_opt(const char *cmd, num_opt *opts, size_t n, int argc, char **argv, int *i);
 
 /*
  * Reads a predicate image from path (at most max bytes), or an ELF
@@ -77,5 +71,82 @@ int load_image(const char *path, size_t max, uint8_t **img, size_t *len);
  * when hex is not 64 hex digits.
  */
 int parse_chain_id(const char *hex, uint8_t **chain);
+
+/* ---- the command line of every command (getopt_long) -------------------
+ *
+ * Conventions: options anywhere among the operands, `--opt=value` or
+ * `--opt value`, `--` ends the options, `-` names standard input/output
+ * where a file is read/written; `-h`/`--help` prints the command's help on
+ * stdout and exits 0; a usage error is ONE line on stderr,
+ *   utxo: verify: unknown option '--bogus' (see 'utxo verify --help')
+ * and exit 2. A command parses like this:
+ *
+ *   static const struct option opts[] = {
+ *       {"db", required_argument, NULL, 'd'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
+ *   cli cl = CLI_INIT("replay", replay_usage, "o:", opts);
+ *   while ((c = cli_next(&cl, argc, argv)) != -1) {
+ *       switch (c) {
+ *       case 'd': db = optarg; break;
+ *       case 't': if (!cli_u64(&cl, 1, 256, &threads)) return EXIT_USAGE; break;
+ *       case CLI_STOP: return cl.status; // help printed (0) or a usage error (2)
+ *       }
+ *   }
+ *   // the operands: argv[optind..argc)
+ *
+ * argv[0] is the command's name (as main passes argv + 1 to a command).
+ */
+typedef struct cli {
+    const char *cmd;               /* "verify", "predicate run": in messages and the hint */
+    void (*help)(FILE *f);         /* prints the full help (with a "Usage:" line) */
+    const char *shortopts;         /* getopt_long's, without ':' and 'h' (added here) */
+    const struct option *longopts; /* list CLI_HELP_OPTION in it */
+    const char *opt;               /* out: the option just returned, "--db" or "-o" */
+    int status;                    /* out: the exit status after CLI_STOP */
+    bool started;
+} cli;
+
+#define CLI_HELP_OPTION {"help", no_argument, NULL, 'h'}
+#define CLI_INIT(cmd, help, shortopts, longopts) {(cmd), (help), (shortopts), (longopts), NULL, 0, false}
+/* cli_next: help printed or usage error reported; return cl.status. */
+#define CLI_STOP (-2)
+
+/* The next option (its val, optarg set as getopt_long sets it), -1 after
+ * the last one (operands from optind on), or CLI_STOP after printing the
+ * help (status EXIT_VALID) or a one-line usage error (status EXIT_USAGE)
+ * for an unknown option or a missing value. */
+int cli_next(cli *c, int argc, char **argv);
+/* optarg as a whole decimal number in min..max into *v; false after the
+ * usage error "--threads wants a number from 1 to 256, not 'x'". */
+bool cli_u64(cli *c, uint64_t min, uint64_t max, uint64_t *v);
+/* Prints "utxo: CMD: <message> (see 'utxo CMD --help')" on stderr, one
+ * line, and returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The val of the numeric options of a num_opt table in the getopt_long
+ * table: {"blocks", required_argument, NULL, CLI_NUM}. */
+#define CLI_NUM 0x2000
+/* cli_next returned CLI_NUM: parses optarg into the entry of opts[0..n)
+ * named c->opt ("--blocks"), marks it set and returns true; false after the
+ * usage error "--blocks wants a number from MIN to MAX, not 'x'" (a refused
+ * value leaves *v and set as they were) or when none is named so. */
+bool cli_num(cli *c, num_opt *opts, size_t n);
+/* usage_error unless argv[optind..argc) holds min..max operands. */
+int cli_operands(const cli *c, int argc, char **argv, int min, int max, const char *what);
+
+/* A command made of subcommands (`predicate build`, `bench vm`...). */
+typedef struct cli_sub {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
+    const char *summary;               /* one line for the list */
+} cli_sub;
+
+/* Runs the subcommand argv[1] of cmd: `cmd --help` (or -h, help) prints
+ * help on stdout and returns EXIT_VALID; a missing or unknown one is a
+ * usage error. */
+int cli_dispatch(const char *cmd, void (*help)(FILE *f), const cli_sub *subs, size_t n, int argc,
+                 char **argv);
+/* The list of subcommands under a header ("subcommands:"), one
+ * "  NAME  summary" line each: `utxo CMD --help` prints it and
+ * tests/cli_help.sh enumerates the commands from it. */
+void cli_list(FILE *f, const char *header, const cli_sub *subs, size_t n);
 
 #endif /* UTXO_TOOLS_UTIL_H */

@@ -12,13 +12,7 @@
 #include "commands.h"
 #include "util.h"
 
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-};
-
-static const struct command commands[] = {
+static const cli_sub commands[] = {
     {"demo", cmd_demo, "generate, replay, prove and verify a chain in a fresh directory (demo --help)"},
     {"genesis", cmd_genesis, "create a chain directory: parameters, sequencer key, allocations (genesis --help)"},
     {"gen", cmd_gen, "write a deterministic realistic history into a chain directory (gen --help)"},
@@ -39,17 +33,17 @@ static const struct command commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: utxo [--help] [--version] COMMAND [ARGS...]\n"
+            "Usage: utxo [--help] [--version] COMMAND [ARGS...]\n"
             "\n"
             "utxo is a stateless UTXO execution engine: transactions spend outputs\n"
             "guarded by RV32IM predicate programs.\n"
-            "\n"
-            "commands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+            "\n");
+    cli_list(f, "commands:", commands, sizeof commands / sizeof commands[0]);
     fprintf(f,
             "\n"
             "Run `utxo COMMAND --help` for a command's options and an example.\n"
+            "Every command takes --opt=value or --opt value, `--` to end the options,\n"
+            "and `-` for standard input or output where it reads or writes a file.\n"
             "Exit status: 0 ok/valid, 1 invalid, 2 usage or I/O error.\n");
 }
 
@@ -60,7 +54,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (argc < 2) {
-        usage(stderr);
+        errorf("a command is missing (see '%s --help')", prog_name);
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -75,7 +69,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    errorf("unknown command '%s'", argv[1]);
-    usage(stderr);
+    errorf("unknown command '%s' (see '%s --help')", argv[1], prog_name);
     return EXIT_USAGE;
 }

@@ -2,7 +2,7 @@
  * fuzz_cli.c — libFuzzer target for the command line's text parsers in
  * tools/util.c (compiled into this target): whole numbers (amounts,
  * heights, budgets, counts: parse_u64 and the numeric option table
- * parse_num_opt), hex strings (hex_decode, parse_chain_id). Addresses are
+ * cli_next and cli_num), hex strings (hex_decode, parse_chain_id). Addresses are
  * the library's (utxo_address_decode, fuzz_wallet). Run:
  *   tests/fuzz/fuzz_cli tests/fuzz/corpus/cli
  *
@@ -13,7 +13,7 @@
  *   1  hex_decode: accepts exactly an even-length hex string, and encoding
  *      the bytes gives the text lowercased;
  *   2  parse_chain_id: accepts exactly 64 hex digits;
- *   3  parse_num_opt over NUL-separated words: an accepted option's value
+ *   3  cli_next/cli_num over NUL-separated words: an accepted option's value
  *      lies in its range, a refused one leaves it unset.
  */
 #include "config.h"
@@ -75,21 +75,33 @@ static void check_hex(const char *s)
     free(chain);
 }
 
+static void no_help(FILE *f)
+{
+    (void)f;
+}
+
 static void check_opts(char *text, size_t len)
 {
-    char *argv[16];
-    int argc = 0;
+    char *argv[17];
+    int argc = 1, c;
     uint64_t budget = 0, height = 0;
     num_opt opts[] = {
         {"--budget", &budget, 1, UINT64_C(1) << 32, false},
         {"--height", &height, 0, UINT32_MAX - 1u, false},
     };
+    static const struct option longopts[] = {
+        {"budget", required_argument, NULL, CLI_NUM},
+        {"height", required_argument, NULL, CLI_NUM},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("fuzz", no_help, "", longopts);
 
-    for (size_t i = 0; i < len && argc < 16; i += strlen(text + i) + 1)
+    argv[0] = (char *)"fuzz";
+    for (size_t i = 0; i < len && argc < 17; i += strlen(text + i) + 1)
         argv[argc++] = text + i;
-    for (int i = 0; i < argc; i++) {
-        int rc = parse_num_opt("fuzz", opts, 2, argc, argv, &i);
-        if (rc < 0)
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        if (c == CLI_STOP || (c == CLI_NUM && !cli_num(&cl, opts, 2)))
             break;
     }
     if (opts[0].set && (budget < 1 || budget > (UINT64_C(1) << 32)))
