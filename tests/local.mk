@@ -361,8 +361,8 @@ endif
 tests_test_chain_SOURCES = tests/test_chain.c tests/testutil.h
 tests_test_chain_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_test_chain_LDADD = $(TEST_LIBS)
-TESTS += tests/chain_cli.sh
-EXTRA_DIST += tests/chain_cli.sh
+TESTS += tests/chain_cli.sh tests/progress_cli.sh
+EXTRA_DIST += tests/chain_cli.sh tests/progress_cli.sh
 # end chain
 
 # the block-connection core through every adapter (test_connect)

@@ -22,6 +22,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@
 #include "chain/chain.h"
 #include "commands.h"
 #include "json.h"
+#include "progress.h"
 #include "util.h"
 #include "utxo/clock.h"
 
@@ -45,7 +48,7 @@ static void demo_usage(FILE *f)
 {
     fprintf(f,
             "Usage: utxo demo [--blocks N] [--tx-per-block M] [--seed S] [--dir DIR]\n"
-            "                 [--keep] [--threads T] [--quiet] [--json]\n"
+            "                 [--keep] [--threads T] [--quiet] [--progress] [--json]\n"
             "\n"
             "Runs the whole pipeline in a fresh data directory and summarises it:\n"
             "  1. gen     a deterministic history of N blocks (default %u) of M\n"
@@ -63,10 +66,12 @@ static void demo_usage(FILE *f)
             "whether everything verified and the stateless roots equal the store's.\n"
             "\n"
             "  --dir DIR   where to work (must not exist or be empty; kept afterwards);\n"
-            "              default: a new directory under $TMPDIR, removed at the end\n"
-            "              unless --keep\n"
+            "              default: a new directory under $TMPDIR, removed at the end,\n"
+            "              also when interrupted (SIGINT, SIGTERM, SIGHUP), unless --keep\n"
+            "  --keep      keep the temporary directory\n"
             "  --threads T predicate threads (default: one per CPU)\n"
             "  --quiet     no progress display (shown on a terminal otherwise)\n"
+            "  --progress  progress lines on stderr even when it is not a terminal\n"
             "  --json      print the summary as JSON\n"
             "\n"
             "example:\n"
@@ -76,9 +81,9 @@ static void demo_usage(FILE *f)
 }
 
 typedef struct demo {
-    bool progress, as_json;
-    const char *stage;
-    double last;
+    bool as_json;
+    int pmode;   /* progress_mode */
+    progress pr; /* the display of the running stage */
     unsigned threads;
     unsigned po2;
     char *chain_dir, *db, *proofs, *blocks, *seq_proofs;
@@ -94,22 +99,46 @@ typedef struct demo {
     char fail[1024];
 } demo;
 
-static void show(demo *d, uint32_t h, uint32_t n, bool final)
+/* Each stage has a display of its own; the previous one's final line is
+ * written when the next begins. */
+static void stage_begin(demo *d, const char *name)
 {
-    double t = clock_now_s();
+    progress_end(&d->pr, true);
+    progress_begin(&d->pr, d->pmode, name, "blocks");
+}
 
-    if (!d->progress || (!final && t - d->last < 0.2))
-        return;
-    d->last = t;
-    fprintf(stderr, "\r%-7s block %u of %u   ", d->stage, h + 1, n);
-    if (final)
-        fputc('\n', stderr);
+/* block h of n done */
+static void show(demo *d, uint32_t h, uint32_t n)
+{
+    progress_update(&d->pr, (uint64_t)h + 1, (uint64_t)h + 1, n);
+}
+
+/* SIGINT, SIGTERM or SIGHUP: the stages stop at their next block (their
+ * callbacks poll this; nothing else happens in the handler) and the demo
+ * removes its temporary directory before it dies of the signal. */
+static volatile sig_atomic_t demo_signal;
+
+static void on_signal(int sig)
+{
+    demo_signal = sig;
+}
+
+static void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+        (void)sigaction(sigs[k], &sa, NULL);
 }
 
 static int gen_cb(void *ud, uint32_t h, uint32_t n)
 {
-    show(ud, h, n, h + 1 == n);
-    return 0;
+    show(ud, h, n);
+    return demo_signal != 0;
 }
 
 static char *join(const char *a, const char *b)
@@ -132,9 +161,9 @@ static int replay_cb(void *ud, const utxo_pipe_progress *pr)
         for (uint32_t t = 0; t < pr->block->n_txs; t++)
             d->inputs += pr->block->txs[t]->n_inputs;
         d->n_blocks = pr->height + 1;
-        show(d, pr->height, d->g.blocks, pr->height + 1 == d->g.blocks);
+        show(d, pr->height, d->g.blocks);
     }
-    return 0;
+    return demo_signal != 0;
 }
 
 static int stage_replay(demo *d, utxo_store **out)
@@ -149,7 +178,7 @@ static int stage_replay(demo *d, utxo_store **out)
     double t0 = clock_now_s();
     int rc;
 
-    d->stage = "replay";
+    stage_begin(d, "replay");
     if ((rc = utxo_chainfile_open(&cf, d->blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff)) != UTXO_OK) {
         snprintf(d->fail, sizeof d->fail, "%s: %s at offset %zu", d->blocks, utxo_strerror(rc),
                  eoff);
@@ -188,8 +217,8 @@ static int prove_cb(void *ud, const utxo_pipe_progress *pr)
     d->bundle_bytes += utxo_bundle_get_length(pr->bundle);
     d->acc_proof_bytes += bi.proof_bytes;
     d->proven_inputs += bi.n_spent;
-    show(d, pr->height, d->n_blocks, pr->height + 1 == d->n_blocks);
-    return 0;
+    show(d, pr->height, d->n_blocks);
+    return demo_signal != 0;
 }
 
 static bool same_files(const char *a, const char *b)
@@ -219,7 +248,7 @@ static int stage_prove(demo *d, utxo_store *s)
     double t0 = clock_now_s();
     int rc;
 
-    d->stage = "prove";
+    stage_begin(d, "prove");
     memset(&po, 0, sizeof po);
     po.seg_po2 = d->po2;
     po.progress = prove_cb;
@@ -241,8 +270,8 @@ static int verify_cb(void *ud, const utxo_pipe_progress *pr)
 {
     demo *d = ud;
 
-    show(d, pr->height, d->n_blocks, pr->height + 1 == d->n_blocks);
-    return 0;
+    show(d, pr->height, d->n_blocks);
+    return demo_signal != 0;
 }
 
 static int stage_verify(demo *d, utxo_store *s)
@@ -257,7 +286,7 @@ static int stage_verify(demo *d, utxo_store *s)
     double t0 = clock_now_s();
     int rc;
 
-    d->stage = "verify";
+    stage_begin(d, "verify");
     if ((rc = utxo_chainfile_open(&bf, d->blocks, UTXO_CHAINFILE_BLOCKS, &p, &eoff)) != UTXO_OK) {
         snprintf(d->fail, sizeof d->fail, "verify: cannot open %s: %s", d->blocks,
                  utxo_strerror(rc));
@@ -321,7 +350,7 @@ static int stage_mempool(demo *d)
     double t0 = clock_now_s();
     int rc;
 
-    d->stage = "mempool";
+    stage_begin(d, "mempool");
     if (path == NULL)
         return UTXO_ERR_NOMEM;
     if ((rc = chain_seq_open(&seq, d->chain_dir, NULL, d->threads, 0, msg, sizeof msg))) {
@@ -478,34 +507,24 @@ static void print_json(const demo *d, const char *dir, double total)
     (void)json_finish(&j);
 }
 
-/* Removes the files the demo made (and the directories, when empty). */
-static void cleanup(const demo *d, const char *dir)
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    static const char *const chain_files[] = {CHAIN_BLOCKS_FILE, CHAIN_PROOFS_FILE,
-                                              CHAIN_KEY_FILE, CHAIN_INVALID_FILE};
-    for (size_t k = 0; k < sizeof chain_files / sizeof chain_files[0]; k++) {
-        char *p = join(d->chain_dir, chain_files[k]);
-        if (p != NULL)
-            unlink(p);
-        free(p);
-    }
-    rmdir(d->chain_dir);
-    unlink(d->proofs);
-    unlink(d->db);
-    {
-        char *w = join(dir, "node.db-wal"), *s = join(dir, "node.db-shm"),
-             *l = join(dir, "node.db.lock");   /* the store's writer lock */
-        if (w)
-            unlink(w);
-        if (s)
-            unlink(s);
-        if (l)
-            unlink(l);
-        free(w);
-        free(s);
-        free(l);
-    }
-    rmdir(dir);
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        (void)rmdir(path);
+    else
+        (void)unlink(path);
+    return 0;
+}
+
+/* Removes the temporary directory the demo made with mkdtemp and all in it,
+ * whatever a stage stopped by a signal left there (journals, temporary
+ * files): depth first, symbolic links not followed. Only ever called on a
+ * directory this run created. */
+static void remove_tmp_tree(const char *dir)
+{
+    (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int cmd_demo(int argc, char **argv)
@@ -514,7 +533,7 @@ int cmd_demo(int argc, char **argv)
     gen_opts o;
     const char *dir = NULL;
     char tmpl[4096], msg[512];
-    bool keep = false, made_tmp = false;
+    bool keep = false, made_tmp = false, quiet = false, forced = false;
     uint64_t blocks = DEMO_BLOCKS, txs, seed, threads = 0;
     utxo_store *s = NULL;
     double t0;
@@ -537,6 +556,7 @@ int cmd_demo(int argc, char **argv)
         {"keep", no_argument, NULL, 'k'},
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, 'j'},
+        CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
@@ -552,16 +572,16 @@ int cmd_demo(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 'k': keep = true; break;
         case 'q':
-            d.progress = false;
-            d.last = -1; /* marks --quiet */
+            quiet = true;
             break;
+        case CLI_PROGRESS: forced = true; break;
         case 'j': d.as_json = true; break;
         }
     }
     if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
         return rc;
-    d.progress = d.last == 0 && isatty(2);
-    d.last = 0;
+    d.pmode = progress_mode(quiet, forced);
+    catch_signals();
     if (dir == NULL) {
         const char *tmp = getenv("TMPDIR");
         snprintf(tmpl, sizeof tmpl, "%s/utxo-demo.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -600,16 +620,34 @@ int cmd_demo(int argc, char **argv)
     o.seed = seed;
     o.threads = d.threads;
     t0 = clock_now_s();
-    d.stage = "gen";
+    stage_begin(&d, "gen");
     rc = gen_run(d.chain_dir, &o, &d.g, gen_cb, &d, msg, sizeof msg);
     d.t_gen = clock_now_s() - t0;
     if (rc != UTXO_OK) {
-        errorf("demo: %s", msg);
+        progress_end(&d.pr, false);
+        if (demo_signal != 0)
+            errorf("demo: interrupted by signal %d; %s %s", (int)demo_signal,
+                   made_tmp && !keep ? "removing" : "keeping", dir);
+        else
+            errorf("demo: %s", msg);
         goto done;
     }
     ex = EXIT_INVALID;
-    if ((rc = stage_replay(&d, &s)) != UTXO_OK || (rc = stage_prove(&d, s)) != UTXO_OK ||
-        (rc = stage_verify(&d, s)) != UTXO_OK || (rc = stage_mempool(&d)) != UTXO_OK) {
+    rc = stage_replay(&d, &s);
+    if (rc == UTXO_OK && demo_signal == 0)
+        rc = stage_prove(&d, s);
+    if (rc == UTXO_OK && demo_signal == 0)
+        rc = stage_verify(&d, s);
+    if (rc == UTXO_OK && demo_signal == 0)
+        rc = stage_mempool(&d);
+    if (demo_signal != 0) {
+        progress_end(&d.pr, false);
+        errorf("demo: interrupted by signal %d; %s %s", (int)demo_signal,
+               made_tmp && !keep ? "removing" : "keeping", dir);
+        goto done;
+    }
+    progress_end(&d.pr, rc == UTXO_OK);
+    if (rc != UTXO_OK) {
         if (d.as_json)
             print_json(&d, dir, clock_now_s() - t0);
         errorf("demo: %s", d.fail);
@@ -630,11 +668,18 @@ int cmd_demo(int argc, char **argv)
 done:
     utxo_store_close(s);
     if (made_tmp && !keep)
-        cleanup(&d, dir);
+        remove_tmp_tree(dir);
     free(d.chain_dir);
     free(d.db);
     free(d.proofs);
     free(d.blocks);
     free(d.seq_proofs);
+    if (demo_signal != 0) {
+        /* die of the signal, as the shell expects of an interrupted command */
+        int sig = (int)demo_signal;
+        (void)signal(sig, SIG_DFL);
+        (void)raise(sig);
+        return 128 + sig;
+    }
     return ex;
 }

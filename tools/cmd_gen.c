@@ -16,6 +16,7 @@
 #include "chain/chain.h"
 #include "commands.h"
 #include "json.h"
+#include "progress.h"
 #include "util.h"
 #include "utxo/clock.h"
 
@@ -46,6 +47,7 @@ static void gen_usage(FILE *f)
             "  --po2 P           segment size 2^P cycles (default 18, 16..24)\n"
             "  --threads T       predicate threads (default: one per CPU)\n"
             "  --quiet           no progress display (shown on a terminal otherwise)\n"
+            "  --progress        progress lines on stderr even when it is not a terminal\n"
             "  --json            print the summary as JSON\n"
             "\n"
             "Files: DIR/blocks, DIR/proofs, DIR/sequencer.key (mode 0600),\n"
@@ -56,16 +58,10 @@ static void gen_usage(FILE *f)
             "  utxo verify --chain chain/blocks --proofs chain/proofs\n");
 }
 
+/* block h of n written: the one progress display */
 static int gen_progress(void *ud, uint32_t h, uint32_t n)
 {
-    double *last = ud, t = clock_now_s();
-
-    if (h + 1 == n || t - *last >= 0.25) {
-        *last = t;
-        fprintf(stderr, "\rgen: block %u of %u   ", h, n);
-        if (h + 1 == n)
-            fputc('\n', stderr);
-    }
+    progress_update(ud, (uint64_t)h + 1, (uint64_t)h + 1, n);
     return 0;
 }
 
@@ -74,10 +70,11 @@ int cmd_gen(int argc, char **argv)
     gen_opts o;
     gen_stats st;
     const char *dir = NULL;
-    bool quiet = false, as_json = false;
+    bool quiet = false, as_json = false, forced = false;
+    progress pr;
     uint64_t blocks, seed, txs, wallets, every, rounds, po2, threads = 0;
     char msg[512];
-    double t0, el, last = 0;
+    double t0, el;
     int rc;
 
     gen_opts_default(&o);
@@ -103,6 +100,7 @@ int cmd_gen(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, 'j'},
+        CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
@@ -119,6 +117,7 @@ int cmd_gen(int argc, char **argv)
         case 'o': dir = optarg; break;
         case 'q': quiet = true; break;
         case 'j': as_json = true; break;
+        case CLI_PROGRESS: forced = true; break;
         }
     }
     if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
@@ -134,8 +133,9 @@ int cmd_gen(int argc, char **argv)
     o.po2 = (unsigned)po2;
     o.threads = (unsigned)threads;
     t0 = clock_now_s();
-    rc = gen_run(dir, &o, &st, (!quiet && isatty(2)) ? gen_progress : NULL, &last, msg,
-                 sizeof msg);
+    progress_begin(&pr, progress_mode(quiet, forced), "gen", "blocks");
+    rc = gen_run(dir, &o, &st, gen_progress, &pr, msg, sizeof msg);
+    progress_end(&pr, rc == UTXO_OK);
     el = clock_now_s() - t0;
     if (rc != UTXO_OK) {
         errorf("%s", msg[0] ? msg : utxo_strerror(rc));

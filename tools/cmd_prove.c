@@ -22,13 +22,14 @@
 #include "utxo/store.h"
 #include "commands.h"
 #include "store_util.h"
+#include "progress.h"
 #include "util.h"
 
 static void prove_usage(FILE *f)
 {
     fprintf(f,
             "Usage: utxo prove --db FILE [--from H] [--to H] -o PROOFS [--blocks BLOCKS]\n"
-            "                  [--segments PO2]\n"
+            "                  [--segments PO2] [--quiet] [--progress]\n"
             "\n"
             "Writes the proof bundles of the blocks at heights from..to (default: the\n"
             "whole chain the store holds) to the proof file PROOFS, record k being\n"
@@ -38,12 +39,23 @@ static void prove_usage(FILE *f)
             "before it, and the spent outputs); it is read back, not recomputed.\n"
             "--segments PO2 (10..24) adds to each bundle the segment receipts of the\n"
             "predicate runs longer than 2^PO2 cycles, so that a stateless validator\n"
-            "checks them segment by segment instead of running them whole.\n"            "PROOFS (and BLOCKS) are replaced atomically: a run that fails (disk full,\n"
+            "checks them segment by segment instead of running them whole.\n"
+            "Progress (blocks, rate, ETA) goes to stderr when it is a terminal, or\n"
+            "with --progress; --quiet shows none.\n"
+            "PROOFS (and BLOCKS) are replaced atomically: a run that fails (disk full,\n"
             "permission, an unreadable block) leaves the previous files as they were.\n"
             "\n"
             "example:\n"
             "  utxo prove --db node.db -o chain.proofs\n"
             "  utxo verify --chain chain.blocks --proofs chain.proofs\n");
+}
+
+/* The progress callback: one display, blocks proven of the range. */
+static int prove_progress(void *ctx, const utxo_pipe_progress *p)
+{
+    if (p->event == UTXO_PIPE_APPLIED)
+        progress_update(ctx, p->applied, p->bytes_done, p->bytes_total);
+    return 0;
 }
 
 int cmd_prove(int argc, char **argv)
@@ -55,7 +67,9 @@ int cmd_prove(int argc, char **argv)
     utxo_prove_opts po;
     utxo_pipe_result res;
     uint64_t bytes = 0;
-    int ex = EXIT_USAGE, c;
+    int ex = EXIT_USAGE, c, rc;
+    bool quiet = false, forced = false;
+    progress pr;
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"output", required_argument, NULL, 'o'},
@@ -63,6 +77,8 @@ int cmd_prove(int argc, char **argv)
         {"segments", required_argument, NULL, 's'},
         {"from", required_argument, NULL, 'f'},
         {"to", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
@@ -87,6 +103,8 @@ int cmd_prove(int argc, char **argv)
             if (!cli_u64(&cl, 0, UINT32_MAX, &to))
                 return EXIT_USAGE;
             break;
+        case 'q': quiet = true; break;
+        case CLI_PROGRESS: forced = true; break;
         }
     }
     if ((ex = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
@@ -111,7 +129,12 @@ int cmd_prove(int argc, char **argv)
     memset(&po, 0, sizeof po);
     po.blocks_path = blocks_out;
     po.seg_po2 = (unsigned)po2;
-    if (utxo_prove_range(s, (uint32_t)from, (uint32_t)to + 1, out, &po, &res) != UTXO_OK) {
+    po.progress = prove_progress;
+    po.ctx = &pr;
+    progress_begin(&pr, progress_mode(quiet, forced), "prove", "blocks");
+    rc = utxo_prove_range(s, (uint32_t)from, (uint32_t)to + 1, out, &po, &res);
+    progress_end(&pr, rc == UTXO_OK);
+    if (rc != UTXO_OK) {
         errorf("%s", res.reason);
         ex = res.invalid ? EXIT_INVALID : EXIT_USAGE;
         goto done;

@@ -25,6 +25,7 @@
 #include "utxo/store.h"
 #include "commands.h"
 #include "json.h"
+#include "progress.h"
 #include "store_util.h"
 #include "util.h"
 #include "utxo/clock.h"
@@ -47,33 +48,11 @@ static void replay_usage(FILE *f)
             "  --threads N   predicate threads (default: one per CPU)\n"
             "  --to HEIGHT   stop after the block at HEIGHT\n"
             "  --quiet       no progress display (shown on a terminal otherwise)\n"
+            "  --progress    progress lines on stderr even when it is not a terminal\n"
             "  --json        print the summary as JSON\n"
             "\n"
             "example:\n"
             "  utxo replay chain.blocks --db node.db --threads 2\n");
-}
-
-typedef struct progress {
-    bool on;
-    double t0, last;
-    uint64_t size, off0;
-} progress;
-
-static void progress_show(progress *pr, uint32_t height, uint64_t txs, uint64_t off, bool final)
-{
-    double t = clock_now_s(), el = t - pr->t0, rate, eta = 0;
-
-    if (!pr->on || (!final && t - pr->last < 0.25))
-        return;
-    pr->last = t;
-    rate = el > 0 ? (double)txs / el : 0;
-    if (off > pr->off0 && pr->size > off)
-        eta = el * (double)(pr->size - off) / (double)(off - pr->off0);
-    fprintf(stderr, "\rreplay: block %u  %.0f tx/s  %3.0f%%  ETA %02u:%02u   ", height, rate,
-            pr->size ? 100.0 * (double)off / (double)pr->size : 0.0, (unsigned)(eta / 60),
-            (unsigned)eta % 60);
-    if (final)
-        fputc('\n', stderr);
 }
 
 /* The progress callback: counts transactions, draws the progress line and
@@ -91,6 +70,7 @@ static void replay_flush(replay_ctx *c)
     if (!c->passing)
         return;
     c->passing = false;
+    progress_clear(c->pr);
     fprintf(stderr, "replay: record%s %llu..%llu (blocks %u..%u) already in the store (they link "
             "to its tip): passed over\n", c->rec0 == c->rec1 ? "" : "s",
             (unsigned long long)c->rec0, (unsigned long long)c->rec1, c->h0, c->h1);
@@ -115,7 +95,7 @@ static int replay_progress(void *ctx, const utxo_pipe_progress *p)
     replay_flush(c);
     if (p->event == UTXO_PIPE_APPLIED) {
         c->txs += p->block->n_txs;
-        progress_show(c->pr, p->height, c->txs, p->bytes_done, false);
+        progress_update(c->pr, c->txs, p->bytes_done, p->bytes_total);
     }
     return 0;
 }
@@ -124,7 +104,7 @@ int cmd_replay(int argc, char **argv)
 {
     const char *blocks = NULL, *db = NULL;
     uint64_t threads = 0, to = UINT64_MAX;
-    bool quiet = false, as_json = false;
+    bool quiet = false, as_json = false, forced = false;
     utxo_chainfile *cf = NULL;
     utxo_store *s = NULL;
     utxo_params p;
@@ -134,7 +114,6 @@ int cmd_replay(int argc, char **argv)
     utxo_sync_opts ro;
     utxo_pipe_result res;
     uint64_t applied = 0, txs = 0;
-    uint32_t first = 0;
     size_t eoff = 0;
     double t0;
     int rc, ex = EXIT_USAGE, c;
@@ -144,12 +123,12 @@ int cmd_replay(int argc, char **argv)
         {"to", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, 'j'},
+        CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
     cli cl = CLI_INIT("replay", replay_usage, "", opts);
 
-    memset(&pr, 0, sizeof pr);
     memset(&rp, 0, sizeof rp);
     rp.pr = &pr;
     while ((c = cli_next(&cl, argc, argv)) != -1) {
@@ -167,6 +146,7 @@ int cmd_replay(int argc, char **argv)
             break;
         case 'q': quiet = true; break;
         case 'j': as_json = true; break;
+        case CLI_PROGRESS: forced = true; break;
         }
     }
     if ((rc = cli_operands(&cl, argc, argv, 1, 1, "BLOCKS")) != 0)
@@ -188,25 +168,17 @@ int cmd_replay(int argc, char **argv)
         goto done;
     ex = EXIT_USAGE;
     utxo_store_get_info(s, &info);
-    first = info.n_blocks;
     memset(&ro, 0, sizeof ro);
     ro.to = to == UINT64_MAX ? 0 : (uint32_t)(to + 1);
     ro.progress = replay_progress;
     ro.ctx = &rp;
-    if (!quiet && isatty(2)) {
-        FILE *f = fopen(blocks, "rb");
-        pr.on = true;
-        if (f != NULL && fseek(f, 0, SEEK_END) == 0)
-            pr.size = (uint64_t)ftell(f);
-        if (f != NULL)
-            fclose(f);
-    }
     ro.blocks_file = cf;   /* read on from here: a pipe cannot be opened twice */
-    t0 = pr.t0 = pr.last = clock_now_s();
+    progress_begin(&pr, progress_mode(quiet, forced), "replay", "txs");
+    t0 = clock_now_s();
     rc = utxo_replay_file(s, blocks, &ro, &res);
+    replay_flush(&rp);
+    progress_end(&pr, rc == UTXO_OK);
     if (rc != UTXO_OK) {
-        if (pr.on)
-            fputc('\n', stderr);
         if (res.file == UTXO_PIPE_BLOCKS && res.err == UTXO_ERR_TRUNCATED)
             errorf("%s: record %llu at offset %llu: file ends inside the record (truncated)",
                    blocks, (unsigned long long)res.record, (unsigned long long)res.offset);
@@ -220,8 +192,6 @@ int cmd_replay(int argc, char **argv)
     {
         double el = clock_now_s() - t0;
         char hex[2 * UTXO_HASH_BYTES + 1], dig[2 * UTXO_HASH_BYTES + 1];
-        if (applied > 0)
-            progress_show(&pr, first + (uint32_t)applied - 1, txs, pr.size, true);
         utxo_store_get_info(s, &info);
         hex_encode(hex, info.tip_hash, UTXO_HASH_BYTES);
         hex_encode(dig, info.acc_digest, UTXO_HASH_BYTES);

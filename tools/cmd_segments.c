@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "commands.h"
 #include "bench.h"
 #include "json.h"
+#include "progress.h"
 #include "runctx.h"
 #include "util.h"
 
@@ -55,8 +57,8 @@ static void segments_usage(FILE *f)
     fprintf(f,
             "Usage: %s segments prove IMG|ELF [--arg-hex HEX] [--budget N] [--po2 K]\n"
             "                         [--page-limit N] [--tx FILE --input N [--height H]\n"
-            "                         [--chain-id HEX]] -o DIR [--json]\n"
-            "       %s segments verify DIR [--threads N] [--json]\n"
+            "                         [--chain-id HEX]] -o DIR [--json] [--quiet] [--progress]\n"
+            "       %s segments verify DIR [--threads N] [--json] [--quiet] [--progress]\n"
             "       %s segments verify-one FILE [--tx FILE --input N [--height H]\n"
             "                         [--chain-id HEX]] [--json]\n"
             "\n",
@@ -71,6 +73,8 @@ static void segments_usage(FILE *f)
             "  --budget N      cycle budget (default 100000000, or the input's with --tx)\n"
             "  --page-limit N  pages of 1 KiB the run may touch (default 16384)\n"
             "  --threads N     verify on N threads (default: one per CPU)\n"
+            "  --progress      progress lines on stderr even when it is not a terminal\n"
+            "                  (shown on a terminal otherwise, unless --quiet)\n"
             "Exit: 0 accepted (and verified), 1 not accepted or invalid receipts, 2 usage/I/O.\n"
             "\n"
             "example:\n"
@@ -87,6 +91,7 @@ typedef struct sink_ud {
     uint32_t n;
     uint64_t bytes, witness_pages;
     int io_failed;
+    progress pr; /* receipts written (the run's length is not known before) */
 } sink_ud;
 
 static int write_receipt(void *ud, utxo_receipt *r)
@@ -104,6 +109,7 @@ static int write_receipt(void *ud, utxo_receipt *r)
     s->n++;
     s->bytes += len;
     s->witness_pages += info.witness_pages;
+    progress_update(&s->pr, s->n, 0, 0);
     utxo_receipt_free(r);
     return s->io_failed;
 }
@@ -142,11 +148,14 @@ static int do_prove(int argc, char **argv)
         {"page-limit", required_argument, NULL, OPT_LIMIT},
         {"output", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        CLI_PROGRESS_OPTION,
         TXOPTS_LONGOPTS,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
     cli cl = CLI_INIT("segments prove", segments_usage, "o:", opts);
+    bool quiet = false, forced = false;
     int c;
 
     memset(&te, 0, sizeof te);
@@ -170,6 +179,8 @@ static int do_prove(int argc, char **argv)
             break;
         case 'o': dir = optarg; break;
         case OPT_JSON: as_json = true; break;
+        case 'q': quiet = true; break;
+        case CLI_PROGRESS: forced = true; break;
         default:
             if (txopts_opt(&to, &cl, c, UINT64_MAX) < 0)
                 return EXIT_USAGE;
@@ -210,10 +221,12 @@ static int do_prove(int argc, char **argv)
             goto out;
     }
     s.dir = dir;
+    progress_begin(&s.pr, progress_mode(quiet, forced), "segments prove", "segments");
     t0 = clock_now_ns();
     prc = utxo_segments_prove(&res, img, img_len, args, args_len, to.tx_path ? &te.ctx : NULL,
                               budget, (unsigned)po2, (uint32_t)limit, write_receipt, &s);
     t1 = clock_now_ns();
+    progress_end(&s.pr, prc == UTXO_OK);
     if (prc != UTXO_OK) {
         errorf("%s: cannot prove the run: %s", img_path, s.io_failed ? "cannot write a receipt"
                                                                      : utxo_strerror(prc));
@@ -424,11 +437,14 @@ static void json_begin_verdict(json *j, int vrc)
  * thread. A file that does not decode makes the run invalid. */
 typedef struct dir_loader {
     const char *dir;
+    size_t n, loaded;      /* receipts in all, taken by the threads so far */
+    pthread_mutex_t lock;  /* the threads share the display */
+    progress pr;
 } dir_loader;
 
 static int load_receipt_file(void *ud, size_t i, utxo_receipt **out)
 {
-    const dir_loader *dl = ud;
+    dir_loader *dl = ud;
     char path[4096];
     FILE *f;
     int rc;
@@ -439,6 +455,10 @@ static int load_receipt_file(void *ud, size_t i, utxo_receipt **out)
         return UTXO_ERR_IO;
     rc = utxo_receipt_read(out, f, NULL);
     fclose(f);
+    pthread_mutex_lock(&dl->lock);
+    dl->loaded++;
+    progress_update(&dl->pr, dl->loaded, dl->loaded, dl->n);
+    pthread_mutex_unlock(&dl->lock);
     return rc;
 }
 
@@ -462,9 +482,12 @@ static int do_verify(int argc, char **argv)
     static const struct option opts[] = {
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
+    bool quiet = false, forced = false;
     cli cl = CLI_INIT("segments verify", segments_usage, "", opts);
     int c;
 
@@ -479,6 +502,8 @@ static int do_verify(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_JSON: as_json = true; break;
+        case 'q': quiet = true; break;
+        case CLI_PROGRESS: forced = true; break;
         }
     }
     if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
@@ -509,7 +534,11 @@ static int do_verify(int argc, char **argv)
             break;
         n++;
     }
+    memset(&dl, 0, sizeof dl);
     dl.dir = dir;
+    dl.n = n;
+    pthread_mutex_init(&dl.lock, NULL);
+    progress_begin(&dl.pr, progress_mode(quiet, forced), "segments verify", "segments");
     memset(&run, 0, sizeof run);
     run.img = img;
     run.img_len = img_len;
@@ -524,6 +553,8 @@ static int do_verify(int argc, char **argv)
     t0 = clock_now_ns();
     vrc = utxo_segments_verify_batch(&run, 1, (unsigned)threads);
     t1 = clock_now_ns();
+    progress_end(&dl.pr, vrc == UTXO_OK && run.rc == UTXO_OK);
+    pthread_mutex_destroy(&dl.lock);
     if (vrc == UTXO_OK)
         vrc = run.rc;
     if (vrc == UTXO_OK)

@@ -27,6 +27,7 @@
 #include "bench.h"
 #include "commands.h"
 #include "json.h"
+#include "progress.h"
 #include "util.h"
 
 static void verify_usage(FILE *f)
@@ -49,10 +50,12 @@ static void verify_usage(FILE *f)
             "  --threads N     threads running predicates (default: one per CPU)\n"
             "  --max-blocks N  stop after validating N blocks (then resume with --state)\n"
             "  --json          one JSON document on stdout instead of text\n"
-            "  --quiet         no per-block lines\n"
+            "  --quiet         no per-block lines, no progress display\n"
+            "  --progress      progress lines on stderr even when it is not a terminal\n"
             "\n"
             "Prints one line per block, then the tip, the accumulator roots and the\n"
-            "state size. Progress goes to stderr when it is a terminal.\n"
+            "state size. Progress (blocks, rate, ETA) goes to stderr when it is a\n"
+            "terminal, or with --progress.\n"
             "Every record must be the block due at its place: a junk record, an old\n"
             "block or another block at an accepted height is an error naming the\n"
             "record, its offset and its height.\n"
@@ -69,7 +72,7 @@ typedef struct verify_opts {
     unsigned threads;
     uint64_t max_blocks;
     uint32_t save_every;
-    bool json, quiet;
+    bool json, quiet, progress;
 } verify_opts;
 
 /* The options: 0, -1 after --help, or an exit status after a usage error. */
@@ -84,6 +87,7 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         {"save-every", required_argument, NULL, 'e'},
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
+        CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
@@ -116,6 +120,7 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             break;
         case 'j': o->json = true; break;
         case 'q': o->quiet = true; break;
+        case CLI_PROGRESS: o->progress = true; break;
         }
     }
     if ((c = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
@@ -333,8 +338,8 @@ typedef struct verify_ctx {
     const verify_opts *o;
     utxo_validator *v;
     json *j;
-    bool tty;
-    uint64_t t_start, t_last;
+    progress pr;
+    bool lines_on_tty; /* per-block lines on a terminal stdout */
     /* a run of records passed over, announced once on stderr */
     bool passing;
     uint64_t pass_rec0, pass_rec1;
@@ -346,8 +351,7 @@ static void flush_passed(verify_ctx *c)
     if (!c->passing)
         return;
     c->passing = false;
-    if (c->tty && c->t_last != 0)
-        fputc('\n', stderr);
+    progress_clear(&c->pr);
     if (c->pass_rec0 == c->pass_rec1)
         fprintf(stderr, "verify: record %llu (block %u) is the block the state already accepted: "
                 "passed over\n", (unsigned long long)c->pass_rec0, c->pass_h0);
@@ -390,14 +394,12 @@ static int verify_progress(void *ctx, const utxo_pipe_progress *pr)
         line.fees = pr->verdict->fees;
         line.cycles = pr->verdict->cycles;
         utxo_validator_tip_hash(c->v, line.hash);
+        if (c->lines_on_tty)
+            progress_clear(&c->pr); /* the block line goes to the same terminal */
         print_block(c->j, c->o, &line);
     }
-    if (c->tty && pr->event == UTXO_PIPE_APPLIED && clock_now_ns() - c->t_last > 250000000u) {
-        double s = (double)(clock_now_ns() - c->t_start) / 1e9;
-        c->t_last = clock_now_ns();
-        fprintf(stderr, "\rverify: height %u, %llu blocks, %.1f blocks/s ", pr->height,
-                (unsigned long long)pr->applied, s > 0 ? (double)pr->applied / s : 0.0);
-    }
+    if (pr->event == UTXO_PIPE_APPLIED)
+        progress_update(&c->pr, pr->applied, pr->bytes_done, pr->bytes_total);
     return verify_interrupted != 0;
 }
 
@@ -444,8 +446,8 @@ int cmd_verify(int argc, char **argv)
     c.o = &o;
     c.v = v;
     c.j = &j;
-    c.tty = isatty(STDERR_FILENO);
-    c.t_start = clock_now_ns();
+    progress_begin(&c.pr, progress_mode(o.quiet, o.progress), "verify", "blocks");
+    c.lines_on_tty = !o.quiet && isatty(STDOUT_FILENO);
     memset(&vo, 0, sizeof vo);
     vo.max_blocks = o.max_blocks == UINT64_MAX ? 0 : o.max_blocks;
     vo.state_path = o.state;
@@ -461,8 +463,7 @@ int cmd_verify(int argc, char **argv)
         rc = utxo_verify_files(v, o.chain, o.proofs, &vo, &res);
     }
     flush_passed(&c);
-    if (c.tty && c.t_last != 0)
-        fprintf(stderr, "\n");
+    progress_end(&c.pr, rc == UTXO_OK);
     if (rc == UTXO_OK) {
         ret = EXIT_VALID;
         if (verify_interrupted)

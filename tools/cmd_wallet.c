@@ -30,6 +30,7 @@
 #include "utxo/store.h"
 #include "commands.h"
 #include "json.h"
+#include "progress.h"
 #include "secret.h"
 #include "util.h"
 #include "wallet_cli.h"
@@ -46,8 +47,8 @@ static void wallet_usage(FILE *f)
             "       utxo wallet balance FILE [--coins] [--json]\n"
             "       utxo wallet history FILE [--json]\n"
             "       utxo wallet pending FILE [--json]\n"
-            "       utxo wallet sync FILE --chain BLOCKS --proofs PROOFS [--json]\n"
-            "       utxo wallet sync FILE --db NODE.db [--json]\n"
+            "       utxo wallet sync FILE --chain BLOCKS --proofs PROOFS [--json] [--progress]\n"
+            "       utxo wallet sync FILE --db NODE.db [--json] [--progress]\n"
             "       utxo wallet send FILE ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX|- [--json]\n"
             "       utxo wallet abandon FILE TXID\n"
             "       utxo wallet rollback FILE HEIGHT\n"
@@ -78,7 +79,8 @@ static void wallet_usage(FILE *f)
             "            on: each is validated statelessly first. Records before\n"
             "            the wallet's tip must be the blocks it applied (they are\n"
             "            passed over and said so); any other record out of place is\n"
-            "            an error naming it\n"
+            "            an error naming it. Progress (blocks, rate, ETA) goes to\n"
+            "            stderr when it is a terminal, or with --progress\n"
             "  send      pay each ADDRESS its AMOUNT (base units) in one transaction;\n"
             "            writes it to TX (- for standard output) and only then reserves\n"
             "            its coins (not chosen again until a block spends them or\n"
@@ -128,6 +130,7 @@ static const struct option wallet_options[] = {
     {"yes", no_argument, NULL, OPT_YES},
     {"restore-hex", required_argument, NULL, OPT_RESTORE_HEX},
     {"output", required_argument, NULL, 'o'},
+    CLI_PROGRESS_OPTION,
     {NULL, 0, NULL, 0},
 };
 
@@ -181,6 +184,7 @@ static int parse(int argc, char **argv, wopts *o)
         case OPT_ALL: o->all = true; break;
         case OPT_COINS: o->coins = true; break;
         case OPT_YES: o->yes = true; break;
+        case CLI_PROGRESS: o->progress = true; break;
         case OPT_PASS_FD:
             if (!parse_fd(optarg, &o->pass_fd))
                 return wcli_usage_error("--passphrase-fd needs a file descriptor number, not '%s'",
@@ -538,6 +542,7 @@ static void sync_report(const wopts *o, utxo_wallet *w, uint64_t applied, uint64
 /* Says on stderr which records were passed over as already applied, one
  * line per run of consecutive records. */
 typedef struct sync_ctx {
+    progress pr;
     bool passing;
     uint64_t rec0, rec1;
     uint32_t h0, h1;
@@ -548,6 +553,7 @@ static void sync_flush(sync_ctx *c)
     if (!c->passing)
         return;
     c->passing = false;
+    progress_clear(&c->pr);
     if (c->rec0 == c->rec1)
         fprintf(stderr, "wallet: record %llu (block %u) is a block the wallet already applied: "
                 "passed over\n", (unsigned long long)c->rec0, c->h0);
@@ -572,6 +578,8 @@ static int sync_progress(void *ctx, const utxo_pipe_progress *pr)
         c->rec0 = c->rec1 = pr->record;
         c->h0 = c->h1 = pr->height;
     }
+    if (pr->event == UTXO_PIPE_APPLIED)
+        progress_update(&c->pr, pr->applied, pr->bytes_done, pr->bytes_total);
     return 0;
 }
 
@@ -592,6 +600,7 @@ static int sync_run(const wopts *o, utxo_wallet *w)
     memset(&so, 0, sizeof so);
     so.progress = sync_progress;
     so.ctx = &c;
+    progress_begin(&c.pr, progress_mode(false, o->progress), "wallet sync", "blocks");
     if (o->db != NULL) {
         utxo_wallet_params(w, &p);
         rc = utxo_store_open(&st, o->db, &p, UTXO_STORE_READONLY, 1, msg, sizeof msg);
@@ -605,6 +614,7 @@ static int sync_run(const wopts *o, utxo_wallet *w)
         rc = utxo_wallet_sync_files(w, o->chain, o->proofs, &so, &res);
     }
     sync_flush(&c);
+    progress_end(&c.pr, rc == UTXO_OK);
     if (rc != UTXO_OK) {
         errorf("wallet: %s", res.reason);
         ex = res.invalid ? EXIT_INVALID : EXIT_USAGE;

@@ -3,7 +3,7 @@ bin_PROGRAMS += utxo
 utxo_SOURCES = \
 	tools/utxo.c \
 	tools/commands.h \
-	tools/util.c tools/util.h \
+	tools/util.c tools/util.h tools/progress.c tools/progress.h \
 	tools/json.c tools/json.h \
 	tools/bench.c tools/bench.h \
 	tools/cmd_tx.c

@@ -106,6 +106,10 @@ typedef struct cli {
 } cli;
 
 #define CLI_HELP_OPTION {"help", no_argument, NULL, 'h'}
+/* --progress of the long commands: progress lines on stderr even when it
+ * is not a terminal (tools/progress.h). */
+#define CLI_PROGRESS 0x2001
+#define CLI_PROGRESS_OPTION {"progress", no_argument, NULL, CLI_PROGRESS}
 #define CLI_INIT(cmd, help, shortopts, longopts) {(cmd), (help), (shortopts), (longopts), NULL, 0, false}
 /* cli_next: help printed or usage error reported; return cl.status. */
 #define CLI_STOP (-2)

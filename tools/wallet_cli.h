@@ -19,6 +19,7 @@ typedef struct wopts {
     int n_pos;
     int pass_fd, seed_fd; /* -1: not given */
     bool json, new_addr, all, coins, yes;
+    bool progress; /* --progress: progress lines even when stderr is no terminal */
     uint64_t keys, gap;
 } wopts;
 
