@@ -20,5 +20,6 @@
 #include "utxo/builder.h"
 #include "utxo/wallet.h"
 #include "utxo/pipeline.h"
+#include "utxo/history.h"
 
 #endif /* UTXO_H */

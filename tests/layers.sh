@@ -22,7 +22,8 @@ connect 5
 sqlstore 6
 wallet 7
 chain 8
-pipeline 9'
+pipeline 9
+history 10'
 
 # Uses that are known to run up, "FOLDER/FILE USEDFOLDER" a line, each with
 # the reason it is still there (none today).

@@ -44,7 +44,7 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top
 VALGRIND_SUITES = tests/test_codec tests/test_ledger tests/test_json tests/test_validate \
 	tests/test_vm tests/test_vm_run tests/test_image tests/test_hostcall tests/test_stdpred \
 	tests/test_acc tests/test_stateless tests/test_keys tests/test_builder tests/test_store \
-	tests/test_memtree tests/test_chain
+	tests/test_memtree tests/test_chain tests/test_history
 EXTRA_DIST += tests/valgrind.sh
 check-valgrind: $(check_PROGRAMS)
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/valgrind.sh $(VALGRIND_SUITES)
@@ -373,3 +373,16 @@ endif
 tests_test_connect_SOURCES = tests/test_connect.c tests/testutil.h
 tests_test_connect_CFLAGS = $(TEST_CFLAGS)
 tests_test_connect_LDADD = $(TEST_LIBS)
+
+# history: one block range verified from a claimed start state and its
+# result file (history_cli.sh: the command; test_history: the result
+# file's decoder against every flip, cut and trailing byte)
+TESTS += tests/history_cli.sh
+EXTRA_DIST += tests/history_cli.sh
+if HAVE_CHECK
+check_PROGRAMS += tests/test_history
+TESTS += tests/test_history
+endif
+tests_test_history_SOURCES = tests/test_history.c tests/testutil.h
+tests_test_history_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_test_history_LDADD = $(TEST_LIBS)

@@ -63,12 +63,24 @@ static void verify_usage(FILE *f)
             "input are printed), 2 usage, I/O, truncated or corrupt file or state\n"
             "(with its offset), 130/143 interrupted by SIGINT/SIGTERM (state saved).\n"
             "\n"
+            "A range (docs/RANGES.md): --from-state FILE --range A:B verifies the\n"
+            "blocks A..B-1 from the validator state file FILE (its next height must be\n"
+            "A) and writes the result file RESULT (-o; replaced atomically): the start\n"
+            "and end state digests, the end state, the first block's previous hash,\n"
+            "the last block's hash, counts and the verdict. It holds no time or path:\n"
+            "the same range gives the same bytes anywhere. `utxo history linkup`\n"
+            "joins the results. Exit status: 0 valid, 1 invalid (result written,\n"
+            "naming the block and why), 2 usage or I/O (no result written).\n"
+            "\n"
             "example:\n"
-            "  utxo verify --chain chain.blocks --proofs chain.proofs --state node.state\n");
+            "  utxo verify --chain chain.blocks --proofs chain.proofs --state node.state\n"
+            "  utxo verify --from-state plan/range-003.state --range 750:1000 \\\n"
+            "      plan/range-003.blocks plan/range-003.proofs -o plan/range-003.result\n");
 }
 
 typedef struct verify_opts {
     const char *chain, *proofs, *state;
+    const char *from_state, *range, *output; /* range mode (cmd_verify_range.c) */
     unsigned threads;
     uint64_t max_blocks;
     uint32_t save_every;
@@ -87,11 +99,14 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         {"save-every", required_argument, NULL, 'e'},
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
+        {"from-state", required_argument, NULL, 'F'},
+        {"range", required_argument, NULL, 'r'},
+        {"output", required_argument, NULL, 'o'},
         CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
-    cli cl = CLI_INIT("verify", verify_usage, "", opts);
+    cli cl = CLI_INIT("verify", verify_usage, "o:", opts);
     uint64_t v;
     int c;
 
@@ -121,7 +136,29 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case 'j': o->json = true; break;
         case 'q': o->quiet = true; break;
         case CLI_PROGRESS: o->progress = true; break;
+        case 'F': o->from_state = optarg; break;
+        case 'r': o->range = optarg; break;
+        case 'o': o->output = optarg; break;
         }
+    }
+    if (o->range != NULL || o->from_state != NULL || o->output != NULL) {
+        /* range mode: BLOCKS PROOFS as operands (or --chain/--proofs) */
+        if ((c = cli_operands(&cl, argc, argv, 0, 2, "[BLOCKS PROOFS]")) != 0)
+            return c;
+        if (optind + 2 == argc && o->chain == NULL && o->proofs == NULL) {
+            o->chain = argv[optind];
+            o->proofs = argv[optind + 1];
+        } else if (optind != argc) {
+            return usage_error(cl.cmd, "give BLOCKS and PROOFS either as operands or with "
+                                       "--chain and --proofs");
+        }
+        if (o->range == NULL || o->from_state == NULL || o->output == NULL)
+            return usage_error(cl.cmd, "a range needs --from-state, --range and -o together");
+        if (o->chain == NULL || o->proofs == NULL)
+            return usage_error(cl.cmd, "a range needs its BLOCKS and PROOFS files");
+        if (o->state != NULL || o->max_blocks != UINT64_MAX || o->json)
+            return usage_error(cl.cmd, "--state, --max-blocks and --json are not for a range");
+        return 0;
     }
     if ((c = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
         return c;
@@ -421,6 +458,8 @@ int cmd_verify(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc < 0 ? EXIT_VALID : rc;
+    if (o.range != NULL)
+        return verify_range(o.from_state, o.range, o.chain, o.proofs, o.output, o.threads);
     /* the files' chain, for the state; the pipeline reads them itself */
     if (open_file(&bf, o.chain, UTXO_CHAINFILE_BLOCKS, &p) != 0 ||
         open_file(&pf, o.proofs, UTXO_CHAINFILE_PROOFS, &pp) != 0)

@@ -10,6 +10,10 @@ int cmd_tx(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_predicate(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+/* verify --from-state FILE --range A:B BLOCKS PROOFS -o RESULT
+ * (cmd_verify_range.c): the exit status */
+int verify_range(const char *state, const char *range, const char *blocks, const char *proofs,
+                 const char *output, unsigned threads);
 
 /* the store (tools/cmd_replay.c, cmd_prove.c, cmd_utxos.c, cmd_rollback.c,
  * cmd_check.c) */

@@ -1,0 +1,107 @@
+#!/bin/sh
+# history_cli.sh — one block range verified from a claimed start state
+# (`utxo verify --from-state FILE --range A:B BLOCKS PROOFS -o RESULT`,
+# docs/RANGES.md): a valid range's result holds the same end state as a
+# sequential run to B; the same range run twice gives the same bytes; a
+# start state at another height, files that end inside the range and a
+# tampered block each give exit 1 with a result naming the height; usage
+# and I/O faults give exit 2 and write no result. Run by `make check`.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+
+G="--blocks 40 --tx-per-block 10 --wallets 10 --long-every 6 --long-rounds 100 --po2 16 --quiet"
+expect 0 "gen" -- "$UTXO" gen $G -o "$tmp/c"
+B="$tmp/c/blocks"
+P="$tmp/c/proofs"
+size() { wc -c <"$1" | tr -d ' '; }
+# state_bytes FILE: the validator state inside a state file (12-byte head,
+# 32-byte checksum)
+state_bytes() { n=$(size "$1"); dd if="$1" bs=1 skip=12 count=$((n - 44)) 2>/dev/null; }
+# result_state FILE: the end state inside a valid result (no reason)
+result_state() { n=$(size "$1"); dd if="$1" bs=1 skip=222 count=$((n - 254)) 2>/dev/null; }
+
+# claimed start states from a sequential run
+for h in 10 20 30; do
+    expect 0 "state at $h" -- "$UTXO" verify --chain "$B" --proofs "$P" --state "$tmp/s$h" --max-blocks $h --quiet
+done
+
+# ---- a valid range ------------------------------------------------------------
+expect 0 "range 10:20" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" "$P" -o "$tmp/r1"
+grep -q "range 10:20 valid: 10 blocks" "$tmp/out" && ok || bad "range 10:20 says valid, 10 blocks"
+head -c 4 "$tmp/r1" | grep -q uxrr && ok || bad "result magic"
+[ "$(size "$tmp/r1")" -eq $((254 + $(size "$tmp/s20") - 44)) ] && ok || bad "result size 254 + state"
+result_state "$tmp/r1" >"$tmp/r1.state"
+state_bytes "$tmp/s20" >"$tmp/s20.state"
+cmp -s "$tmp/r1.state" "$tmp/s20.state" && ok || bad "the range's end state is the sequential state at 20"
+# the same range again, from another directory and with other file names:
+# the same bytes (no path, no time)
+mkdir "$tmp/elsewhere"
+cp "$B" "$tmp/elsewhere/b"; cp "$P" "$tmp/elsewhere/p"; cp "$tmp/s10" "$tmp/elsewhere/s"
+expect 0 "range 10:20 again" -- "$UTXO" verify --from-state "$tmp/elsewhere/s" --range=10:20 \
+    --threads 1 --chain "$tmp/elsewhere/b" --proofs "$tmp/elsewhere/p" -o "$tmp/elsewhere/r"
+cmp -s "$tmp/r1" "$tmp/elsewhere/r" && ok || bad "a range run twice gives the same bytes"
+# a longer range over the same blocks ends at the same state
+expect 0 "state at 1" -- "$UTXO" verify --chain "$B" --proofs "$P" --state "$tmp/s1" --max-blocks 1 --quiet
+expect 0 "range 1:20" -- "$UTXO" verify --from-state "$tmp/s1" --range 1:20 "$B" "$P" -o "$tmp/ra"
+result_state "$tmp/ra" | cmp -s - "$tmp/s20.state" && ok || bad "range 1:20 ends at the state at 20"
+
+# ---- verdicts: exit 1 and a result ---------------------------------------------
+expect 1 "start state at another height" -- "$UTXO" verify --from-state "$tmp/s10" --range 11:20 "$B" "$P" -o "$tmp/r2"
+grep -q "invalid at height 11: validator state is inconsistent" "$tmp/out" && ok || bad "wrong start height named"
+[ -s "$tmp/r2" ] && ok || bad "a result for the wrong start state"
+expect 1 "files end inside the range" -- "$UTXO" verify --from-state "$tmp/s30" --range 30:50 "$B" "$P" -o "$tmp/r3"
+grep -q "invalid at height 40: truncated input" "$tmp/out" && ok || bad "files ending at 40 named"
+grep -q "10 blocks valid before it" "$tmp/out" && ok || bad "blocks before the end counted"
+cp "$B" "$tmp/tampered"
+flip "$tmp/tampered" $(($(size "$tmp/tampered") - 100))   # inside block 39
+expect 1 "a tampered block" -- "$UTXO" verify --from-state "$tmp/s30" --range 30:40 "$tmp/tampered" "$P" -o "$tmp/r4"
+grep -q "invalid at height 39" "$tmp/out" && ok || bad "the tampered block's height named"
+grep -q "$tmp" "$tmp/r4" && bad "a result names a directory" || ok
+# the blocks before the tampered one are the same as in a clean run
+expect 0 "range 30:39" -- "$UTXO" verify --from-state "$tmp/s30" --range 30:39 "$B" "$P" -o "$tmp/r5"
+expect 0 "state at 39" -- "$UTXO" verify --chain "$B" --proofs "$P" --state "$tmp/s39" --max-blocks 39 --quiet
+n4=$(size "$tmp/r4")
+# r4 = 222-byte head, reason, state, checksum: its state is the state at 39
+state_bytes "$tmp/s39" >"$tmp/s39.state"
+tail -c $(($(size "$tmp/s39.state") + 32)) "$tmp/r4" | head -c "$(size "$tmp/s39.state")" |
+    cmp -s - "$tmp/s39.state" && ok || bad "an invalid range keeps the state after its last valid block ($n4 bytes)"
+
+# ---- no verdict: exit 2, no result ---------------------------------------------
+expect 2 "a missing start state" -- "$UTXO" verify --from-state "$tmp/none" --range 0:5 "$B" "$P" -o "$tmp/r6"
+[ ! -e "$tmp/r6" ] && ok || bad "no result without a start state"
+grep -q "No such file" "$tmp/err" && ok || bad "a missing state is said so"
+printf 'garbage' >"$tmp/gs"
+expect 2 "a garbage start state" -- "$UTXO" verify --from-state "$tmp/gs" --range 0:5 "$B" "$P" -o "$tmp/r6"
+[ ! -e "$tmp/r6" ] && ok || bad "no result from a garbage state"
+expect 2 "proofs of another chain" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" "$tmp/c/blocks" -o "$tmp/r6"
+[ ! -e "$tmp/r6" ] && ok || bad "no result for mismatched files"
+for r in 5:5 9:3 a:b 1: :2 1:2:3 4294967296:4294967297 -1:3; do
+    expect 2 "--range $r" -- "$UTXO" verify --from-state "$tmp/s10" --range "$r" "$B" "$P" -o "$tmp/r6"
+done
+expect 2 "--range without -o" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" "$P"
+expect 2 "--range without --from-state" -- "$UTXO" verify --range 10:20 "$B" "$P" -o "$tmp/r6"
+expect 2 "--range with --state" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 --state "$tmp/x" "$B" "$P" -o "$tmp/r6"
+expect 2 "one operand" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" -o "$tmp/r6"
+[ ! -e "$tmp/r6" ] && ok || bad "no result after a usage error"
+# a failed write keeps the previous result
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir "$tmp/ro" && cp "$tmp/r1" "$tmp/ro/r" && chmod 555 "$tmp/ro"
+    expect 2 "an unwritable directory" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" "$P" -o "$tmp/ro/r"
+    grep -q "ermission denied" "$tmp/err" && ok || bad "permission denied said so"
+    chmod 755 "$tmp/ro"
+fi
+cp "$tmp/r5" "$tmp/r5.before"
+# (no file may grow under `ulimit -f 0`, so the messages go through a pipe)
+got=$( { (
+    trap '' XFSZ
+    ulimit -f 0
+    "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" "$P" -o "$tmp/r5" 2>&1 >/dev/null
+    echo $? >&3
+) | cat >"$tmp/err"; } 3>&1 )
+[ "$got" -eq 2 ] && ok || bad "a result past the file size limit: exit $got, wanted 2"
+grep -q "cannot write .*r5: File too large" "$tmp/err" && ok || bad "file size limit message: $(cat "$tmp/err")"
+cmp -s "$tmp/r5" "$tmp/r5.before" && ok || bad "a failed write changed the previous result"
+ls "$tmp"/r5.tmp.* >/dev/null 2>&1 && bad "a temporary file was left behind" || ok
+
+echo "history_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

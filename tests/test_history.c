@@ -1,0 +1,181 @@
+/*
+ * test_history.c — the range result file of utxo/history.h
+ * (docs/RANGES.md) read as hostile input: a round trip gives the same
+ * bytes; every byte flipped, every truncation and a trailing byte are
+ * refused; a result of another chain, a valid verdict with a reason, an end
+ * state whose digest or tip disagrees with the header, and a file larger
+ * than any result (refused before it is read) each get their code.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "utxo/history.h"
+
+static utxo_params P;
+
+/* An invalid-verdict result over [0, 5) that ends at the genesis state. */
+static void make_result(utxo_range_result *r)
+{
+    utxo_validator *v = utxo_validator_new(&P, 1);
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(v);
+    memset(r, 0, sizeof *r);
+    memcpy(r->chain_id, P.chain_id, UTXO_HASH_BYTES);
+    r->from = 0;
+    r->to = 5;
+    ck_assert_int_eq(utxo_validator_state_to_bytes(v, r->end_state, sizeof r->end_state, &n),
+                     UTXO_OK);
+    r->state_len = (uint32_t)n;
+    utxo_range_state_digest(r->end_state, n, r->end_digest);
+    memcpy(r->start_digest, r->end_digest, UTXO_HASH_BYTES);
+    utxo_validator_tip_hash(v, r->last_hash);
+    memcpy(r->prev_hash, r->last_hash, UTXO_HASH_BYTES);
+    r->verdict = UTXO_ERR_TRUNCATED;
+    strcpy(r->reason, "the files end before the range does");
+    r->reason_len = (uint16_t)strlen(r->reason);
+    utxo_validator_free(v);
+}
+
+static size_t encode(const utxo_range_result *r, uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+
+    ck_assert_int_eq(utxo_range_result_to_bytes(r, buf, cap, &n), UTXO_OK);
+    ck_assert_uint_eq(n, utxo_range_result_get_length(r));
+    return n;
+}
+
+START_TEST(round_trip)
+{
+    utxo_range_result r, back;
+    uint8_t a[UTXO_RANGE_RESULT_MAX_BYTES], b[UTXO_RANGE_RESULT_MAX_BYTES];
+    size_t n, m;
+
+    make_result(&r);
+    n = encode(&r, a, sizeof a);
+    ck_assert_uint_eq(n, 254u + r.state_len + r.reason_len);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, NULL, a, n, NULL), UTXO_OK);
+    m = encode(&back, b, sizeof b);
+    ck_assert_uint_eq(m, n);
+    ck_assert_mem_eq(a, b, n);
+    ck_assert_str_eq(back.reason, r.reason);
+    ck_assert_uint_eq(back.verdict, UTXO_ERR_TRUNCATED);
+    /* a short buffer is refused, nothing written past it */
+    ck_assert_int_eq(utxo_range_result_to_bytes(&r, b, n - 1, &m), UTXO_ERR_ARG);
+}
+END_TEST
+
+START_TEST(every_flip_cut_and_trailing_byte)
+{
+    utxo_range_result r, back;
+    uint8_t a[UTXO_RANGE_RESULT_MAX_BYTES + 1];
+    size_t n;
+
+    make_result(&r);
+    n = encode(&r, a, sizeof a);
+    for (size_t i = 0; i < n; i++) {
+        for (int bit = 0; bit < 8; bit += 7) {
+            a[i] ^= (uint8_t)(1u << bit);
+            ck_assert_msg(utxo_range_result_from_bytes(&back, &P, a, n, NULL) != UTXO_OK,
+                          "byte %zu bit %d flipped was accepted", i, bit);
+            a[i] ^= (uint8_t)(1u << bit);
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        ck_assert_msg(utxo_range_result_from_bytes(&back, &P, a, k, NULL) != UTXO_OK,
+                      "cut to %zu bytes accepted", k);
+    a[n] = 0;
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n + 1, NULL), UTXO_ERR_TRAILING);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n, NULL), UTXO_OK);
+}
+END_TEST
+
+START_TEST(rules_past_the_checksum)
+{
+    utxo_range_result r, back;
+    uint8_t a[UTXO_RANGE_RESULT_MAX_BYTES];
+    utxo_params q = P;
+    size_t n, off = 0;
+
+    /* another chain */
+    make_result(&r);
+    n = encode(&r, a, sizeof a);
+    q.max_block_txs = P.max_block_txs - 1;
+    utxo_params_chain_id(&q);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &q, a, n, &off), UTXO_ERR_FILE_CHAIN);
+    ck_assert_uint_eq(off, 8);
+    /* a valid verdict with a reason */
+    r.verdict = 0;
+    n = encode(&r, a, sizeof a);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n, NULL), UTXO_ERR_NONCANONICAL);
+    /* an end state digest that is not the state's */
+    make_result(&r);
+    r.end_digest[0] ^= 1;
+    n = encode(&r, a, sizeof a);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n, &off), UTXO_ERR_STATE);
+    ck_assert_uint_eq(off, 144);
+    /* a last hash that is not the state's tip */
+    make_result(&r);
+    r.last_hash[0] ^= 1;
+    n = encode(&r, a, sizeof a);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n, &off), UTXO_ERR_STATE);
+    /* blocks counted past the state's height */
+    make_result(&r);
+    r.blocks = 1;
+    n = encode(&r, a, sizeof a);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n, NULL), UTXO_ERR_STATE);
+    /* a reason byte that is not printable */
+    make_result(&r);
+    r.reason[3] = '\n';
+    n = encode(&r, a, sizeof a);
+    ck_assert_int_eq(utxo_range_result_from_bytes(&back, &P, a, n, &off), UTXO_ERR_NONCANONICAL);
+    ck_assert_uint_eq(off, 222 + 3);
+}
+END_TEST
+
+START_TEST(files)
+{
+    char dir[] = "/tmp/test_history.XXXXXX", path[128], why[160];
+    utxo_range_result r, back;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/r", dir);
+    make_result(&r);
+    ck_assert_int_eq(utxo_range_result_write(&r, path), UTXO_OK);
+    ck_assert_int_eq(utxo_range_result_read(&back, &P, path, why, sizeof why), UTXO_OK);
+    ck_assert_uint_eq(back.state_len, r.state_len);
+    /* larger than any result: refused before it is read */
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 1L << 30, SEEK_SET), 0);
+    ck_assert_int_eq(fputc(0, f), 0);
+    fclose(f);
+    ck_assert_int_eq(utxo_range_result_read(&back, &P, path, why, sizeof why), UTXO_ERR_TOO_LARGE);
+    ck_assert_ptr_nonnull(strstr(why, "more than a range result holds"));
+    unlink(path);
+    ck_assert_int_eq(utxo_range_result_read(&back, &P, path, why, sizeof why), UTXO_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(why, "No such file"));
+    rmdir(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("history");
+    TCase *tc = tcase_create("result");
+
+    utxo_params_default(&P);
+    tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, every_flip_cut_and_trailing_byte);
+    tcase_add_test(tc, rules_past_the_checksum);
+    tcase_add_test(tc, files);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
