@@ -103,5 +103,81 @@ grep -q "cannot write .*r5: File too large" "$tmp/err" && ok || bad "file size l
 cmp -s "$tmp/r5" "$tmp/r5.before" && ok || bad "a failed write changed the previous result"
 ls "$tmp"/r5.tmp.* >/dev/null 2>&1 && bad "a temporary file was left behind" || ok
 
+# ---- plan, run, linkup -----------------------------------------------------------
+expect 0 "replay into a store" -- "$UTXO" replay "$B" --db "$tmp/c.db" --quiet
+expect 0 "plan 4 ranges" -- "$UTXO" history plan --store "$tmp/c.db" --ranges 4 -o "$tmp/plan"
+grep -q "plan .*: 4 ranges over heights 0..39" "$tmp/out" && ok || bad "plan summary"
+for i in 000 001 002 003; do
+    for e in blocks proofs state; do
+        [ -s "$tmp/plan/range-$i.$e" ] && ok || bad "plan wrote range-$i.$e"
+    done
+done
+expect 0 "run --jobs 2" -- "$UTXO" history run "$tmp/plan" --jobs 2
+grep -q "^linkup ok ranges=4 blocks=40 " "$tmp/out" && ok || bad "run links up 4 ranges, 40 blocks"
+# the sequential verdict: same tip, same end state
+"$UTXO" verify --chain "$B" --proofs "$P" --state "$tmp/s40" >"$tmp/seq.out" 2>&1 || bad "sequential verify"
+seqtip=$(sed -n 's/^tip height=\([0-9]*\) hash=\([0-9a-f]*\).*/\1 \2/p' "$tmp/seq.out")
+runtip=$(sed -n 's/^linkup ok .* tip=\([0-9]*\) hash=\([0-9a-f]*\)$/\1 \2/p' "$tmp/out")
+[ -n "$seqtip" ] && [ "$seqtip" = "$runtip" ] && ok || bad "linkup tip '$runtip' is the sequential tip '$seqtip'"
+result_state "$tmp/plan/range-003.result" | cmp -s - "$(state_bytes "$tmp/s40" >"$tmp/s40.state"; echo "$tmp/s40.state")" &&
+    ok || bad "the last range ends at the sequential end state"
+expect 0 "linkup again" -- "$UTXO" history linkup "$tmp/plan"
+# a range killed and run again: the same bytes
+cp "$tmp/plan/range-002.result" "$tmp/r2.first"
+"$UTXO" verify --from-state "$tmp/plan/range-002.state" --range 21:31 "$tmp/plan/range-002.blocks" \
+    "$tmp/plan/range-002.proofs" -o "$tmp/plan/range-002.result" >/dev/null 2>&1 &
+kill -9 $! 2>/dev/null; wait $! 2>/dev/null
+r=$(sed -n 's/^range 2 \([0-9]*\) \([0-9]*\) .*/\1:\2/p' "$tmp/plan/manifest")
+expect 0 "range 2 run again" -- "$UTXO" verify --from-state "$tmp/plan/range-002.state" --range "$r" \
+    "$tmp/plan/range-002.blocks" "$tmp/plan/range-002.proofs" -o "$tmp/plan/range-002.result"
+cmp -s "$tmp/r2.first" "$tmp/plan/range-002.result" && ok || bad "a rerun range gives the same result bytes"
+ls "$tmp/plan"/range-002.result.tmp.* >/dev/null 2>&1 && bad "a killed range left a temporary file" || ok
+
+# faults link-up must catch, each named
+cp -r "$tmp/plan" "$tmp/p1"
+rm "$tmp/p1/range-002.result"
+expect 1 "a missing result" -- "$UTXO" history linkup "$tmp/p1"
+grep -q "range 2 .*range-002.result.*no such file" "$tmp/err" && ok || bad "missing result named: $(cat "$tmp/err")"
+
+cp -r "$tmp/plan" "$tmp/p2"   # one block tampered in range 1
+flip "$tmp/p2/range-001.blocks" $(($(size "$tmp/p2/range-001.blocks") - 100))
+expect 1 "a tampered range" -- "$UTXO" history run "$tmp/p2" --jobs 2
+grep -q "history linkup: range 1 (heights 11..20): invalid at height 20" "$tmp/err" && ok ||
+    bad "the tampered range named: $(cat "$tmp/err")"
+
+cp -r "$tmp/plan" "$tmp/p3"   # a wrong claimed start state for range 2
+# (the state at height 25 claimed for range 2, which starts at 21)
+"$UTXO" verify --chain "$B" --proofs "$P" --state "$tmp/s25" --max-blocks 25 --quiet >/dev/null 2>&1
+expect 0 "range 25:31 from a state at 25" -- "$UTXO" verify --from-state "$tmp/s25" --range 25:31 "$B" "$P" -o "$tmp/x25"
+cp "$tmp/s25" "$tmp/p3/range-002.state"
+expect 1 "range 2 from a state at 25 (another height)" -- "$UTXO" verify --from-state "$tmp/p3/range-002.state" \
+    --range 21:31 "$tmp/p3/range-002.blocks" "$tmp/p3/range-002.proofs" -o "$tmp/p3/range-002.result"
+expect 1 "linkup on a wrong start state" -- "$UTXO" history linkup "$tmp/p3"
+grep -q "range 2 (heights 21..30): its start state is not where range 1 ended" "$tmp/err" && ok ||
+    bad "the wrong start state's seam named: $(cat "$tmp/err")"
+
+# a result of another chain
+expect 0 "another chain" -- "$UTXO" gen $G --seed 99 -o "$tmp/o"
+expect 0 "replay it" -- "$UTXO" replay "$tmp/o/blocks" --db "$tmp/o.db" --quiet
+expect 0 "plan it" -- "$UTXO" history plan --store "$tmp/o.db" --ranges 4 -o "$tmp/oplan"
+expect 0 "run it" -- "$UTXO" history run "$tmp/oplan" --jobs 2
+cp -r "$tmp/plan" "$tmp/p4"
+cp "$tmp/oplan/range-001.result" "$tmp/p4/range-001.result"
+expect 1 "a result of another chain" -- "$UTXO" history linkup "$tmp/p4"
+grep -q "range 1 .*another chain" "$tmp/err" && ok || bad "another chain's result named: $(cat "$tmp/err")"
+
+# a damaged manifest: no verdict, exit 2
+cp -r "$tmp/plan" "$tmp/p5"
+sed -i 's/^ranges 4$/ranges 3/' "$tmp/p5/manifest"
+expect 2 "an edited manifest" -- "$UTXO" history linkup "$tmp/p5"
+expect 2 "no manifest" -- "$UTXO" history linkup "$tmp/nothing"
+expect 2 "plan: too many ranges" -- "$UTXO" history plan --store "$tmp/c.db" --ranges 41 -o "$tmp/p6"
+expect 2 "plan: no --ranges" -- "$UTXO" history plan --store "$tmp/c.db" -o "$tmp/p6"
+expect 0 "plan: one range" -- "$UTXO" history plan --store "$tmp/c.db" --ranges 1 -o "$tmp/p7"
+expect 0 "run: one range" -- "$UTXO" history run "$tmp/p7" --jobs 1
+expect 0 "plan: a range per block" -- "$UTXO" history plan --store "$tmp/c.db" --ranges 40 -o "$tmp/p8"
+expect 0 "run: a range per block" -- "$UTXO" history run "$tmp/p8"
+grep -q "^linkup ok ranges=40 blocks=40 " "$tmp/out" && ok || bad "40 ranges of one block link up"
+
 echo "history_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -10,6 +10,7 @@ int cmd_tx(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_predicate(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 /* verify --from-state FILE --range A:B BLOCKS PROOFS -o RESULT
  * (cmd_verify_range.c): the exit status */
 int verify_range(const char *state, const char *range, const char *blocks, const char *proofs,

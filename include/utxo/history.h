@@ -21,6 +21,7 @@
 #include "utxo/common.h"
 #include "utxo/pipeline.h"
 #include "utxo/stateless.h"
+#include "utxo/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -103,6 +104,67 @@ int utxo_range_result_write(const utxo_range_result *r, const char *path);
  * (may be NULL) gets one line saying what is wrong and where. */
 UTXO_WARN_UNUSED int utxo_range_result_read(utxo_range_result *r, const utxo_params *p,
                                             const char *path, char *why, size_t why_len);
+
+/* ---- plans: a stored chain cut into ranges, and link-up ----------------- */
+
+/** One range of a plan: heights [from, to) and their work. */
+typedef struct utxo_history_range {
+    uint32_t from, to;
+    uint64_t work;
+} utxo_history_range;
+
+/** A plan (the manifest's content). Free ranges with utxo_history_plan_free. */
+typedef struct utxo_history_plan {
+    uint32_t k;                          /* ranges */
+    uint32_t tip;                        /* last height */
+    uint8_t tip_hash[UTXO_HASH_BYTES];   /* hash of block tip */
+    utxo_history_range *ranges;          /* k of them, in order (owned) */
+} utxo_history_plan;
+
+/** The file name of range i's file of kind ext ("blocks", "proofs",
+ * "state", "result"): "range-NNN.ext" into out (len bytes). */
+void utxo_range_file_name(char *out, size_t len, uint32_t i, const char *ext);
+
+/**
+ * Cuts the chain held by store s into k ranges of about equal work
+ * (docs/RANGES.md) and writes the plan directory dir (created if missing):
+ * each range's block file, proof file and claimed start state (from an
+ * accumulator-only walk of the stored blocks and bundles), and the
+ * manifest, last. Every file is written atomically. *pl gets the plan
+ * (free with utxo_history_plan_free); why (may be NULL) what failed.
+ */
+UTXO_WARN_UNUSED int utxo_history_plan_make(utxo_store *s, uint32_t k, const char *dir,
+                                            utxo_history_plan *pl, char *why, size_t why_len);
+
+/** Reads dir/manifest strictly (docs/RANGES.md, "Manifest"): *pl and the
+ * chain's parameters *p. UTXO_ERR_FILE_FORMAT, UTXO_ERR_FILE_CHECKSUM,
+ * UTXO_ERR_TOO_LARGE, UTXO_ERR_IO (errno) with why saying which line. */
+UTXO_WARN_UNUSED int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p,
+                                                const char *dir, char *why, size_t why_len);
+
+/** Frees a plan's ranges (NULL or freed: no-op). */
+void utxo_history_plan_free(utxo_history_plan *pl);
+
+/** What link-up found. */
+typedef struct utxo_history_linkup_result {
+    uint32_t ranges;                      /* in the plan */
+    uint32_t failed_range;                /* the first range at fault (when rc != UTXO_OK) */
+    bool manifest_bad;                    /* the manifest could not be read: no verdict */
+    bool invalid;                         /* a range's verdict is an invalid block */
+    uint32_t tip;                         /* the tip reached (when linked) */
+    uint8_t tip_hash[UTXO_HASH_BYTES];
+    uint8_t end_digest[UTXO_HASH_BYTES];  /* of the end state */
+    uint64_t blocks, txs, inputs, cycles; /* summed over the ranges */
+} utxo_history_linkup_result;
+
+/**
+ * Checks every range result of the plan in dir against the manifest and
+ * each other (docs/RANGES.md, "Link-up"): UTXO_OK only when they chain from
+ * the genesis state to the manifest's tip; else the first range at fault
+ * (out->failed_range) and why (one line).
+ */
+UTXO_WARN_UNUSED int utxo_history_linkup(const char *dir, utxo_history_linkup_result *out,
+                                         char *why, size_t why_len);
 
 #ifdef __cplusplus
 }

@@ -264,5 +264,10 @@ const utxo_params *cn_verifier_params(const utxo_verifier *v);
  * with cn_effects_clear) for a caller that persists more (wallet sync). */
 int cn_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
                        cn_effects *fx, utxo_verdict *out);
+/* The same with cn_connect flags: CN_NO_PREDICATES advances the state by
+ * the header, the rules and the accumulator step alone (a range plan
+ * computing the states it claims; never a verdict on the chain). */
+int cn_validator_apply_flags(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
+                             unsigned flags, cn_effects *fx, utxo_verdict *out);
 
 #endif /* UTXO_SRC_CONNECT_H */

@@ -107,6 +107,12 @@ void utxo_validator_acc_digest(const utxo_validator *v, uint8_t out[UTXO_HASH_BY
 int cn_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
                        cn_effects *fx, utxo_verdict *out)
 {
+    return cn_validator_apply_flags(v, b, bundle, 0, fx, out);
+}
+
+int cn_validator_apply_flags(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
+                             unsigned flags, cn_effects *fx, utxo_verdict *out)
+{
     utxo_verdict tmp;
     cn_bundle_view view;
     cn_roots_acc roots;
@@ -137,6 +143,7 @@ int cn_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle
     a.view_ctx = &view;
     a.acc = &cn_roots_acc_methods;
     a.acc_ctx = &roots;
+    a.flags = flags & CN_NO_PREDICATES; /* never CN_SEAL: the header is checked */
     rc = cn_connect(&a, b, fx, out);
     cn_bundle_view_clear(&view);
     if (rc != UTXO_OK)
