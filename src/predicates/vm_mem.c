@@ -18,6 +18,27 @@
 #include <sys/mman.h>
 #include "predicates/vm_internal.h"
 
+/* LeakSanitizer does not scan mmap'd memory, and a private decoded table
+ * (new_table) lives on between runs with its only pointer in dtab, which is
+ * mmap'd: register dtab as a root region so such a table is not reported as
+ * leaked (libFuzzer checks for leaks after any input that mallocs more than
+ * it frees). */
+#if defined(__SANITIZE_ADDRESS__)
+#define VM_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define VM_LSAN 1
+#endif
+#endif
+#ifdef VM_LSAN
+#include <sanitizer/lsan_interface.h>
+#define lsan_root(p, n) __lsan_register_root_region((p), (n))
+#define lsan_unroot(p, n) __lsan_unregister_root_region((p), (n))
+#else
+#define lsan_root(p, n) ((void)(p), (void)(n))
+#define lsan_unroot(p, n) ((void)(p), (void)(n))
+#endif
+
 #if UINTPTR_MAX <= 0xFFFFFFFFu
 #error "the predicate VM reserves 4 GiB of address space: it needs a 64-bit host"
 #endif
@@ -42,6 +63,8 @@ int vm_mem_init(vm *v)
     v->dtab = reserve(VM_NUM_PAGES * sizeof(vm_dpage *));
     v->touched = reserve(VM_NUM_PAGES * sizeof(uint32_t));
     v->cap_touched = VM_NUM_PAGES;
+    if (v->dtab)
+        lsan_root(v->dtab, VM_NUM_PAGES * sizeof(vm_dpage *));
     if (!v->mem || !v->pstate || !v->dtab || !v->touched)
         return UTXO_ERR_NOMEM;
     return UTXO_OK;
@@ -67,6 +90,8 @@ void vm_mem_fini(vm *v)
     }
     release(v->mem, (size_t)VM_ADDR_SPACE);
     release(v->pstate, VM_NUM_PAGES);
+    if (v->dtab)
+        lsan_unroot(v->dtab, VM_NUM_PAGES * sizeof(vm_dpage *));
     release(v->dtab, VM_NUM_PAGES * sizeof(vm_dpage *));
     release(v->touched, VM_NUM_PAGES * sizeof(uint32_t));
     v->mem = NULL;
