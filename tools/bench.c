@@ -22,6 +22,7 @@ static const cli_sub benches[] = {
     {"vm", bench_vm, "RV32IM interpreter: instructions per second, metered, vs the same C native and qemu-riscv32"},
     {"stateless", bench_stateless, "accumulator: state bytes, proof bytes per input, verify vs raw hashing"},
     {"wallet", bench_wallet, "wallet: proof update per block vs the validator's own work, sync vs validation"},
+    {"history", bench_history, "a history verified in K ranges as parallel processes vs one sequential verification"},
     {"replay", bench_replay, "full node: replay tx/s into the SQLite store vs bare SQLite and Ed25519 x threads"},
 };
 

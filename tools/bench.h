@@ -28,6 +28,9 @@ int bench_replay(int argc, char **argv);
 /* Continuations (bench_segments.c): prove/verify vs plain, speed-up, witness, peak memory. */
 int bench_segments(int argc, char **argv);
 
+/* History ranges (bench_history.c): K range processes + link-up vs one sequential run. */
+int bench_history(int argc, char **argv);
+
 /* The wallet (bench_wallet.c): proof updates vs stateless apply, sync vs validation. */
 int bench_wallet(int argc, char **argv);
 

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -144,10 +145,12 @@ static int do_linkup(int argc, char **argv)
     return linkup_report(argv[optind]);
 }
 
-/* Starts `utxo verify` on range i; its pid, or -1. */
+/* Starts `utxo verify` on range i (its standard output to /dev/null: the
+ * verdict is read from its result file); its pid, or -1. */
 static pid_t start_range(const char *self, const char *dir, const utxo_history_range *r,
                          uint32_t i)
 {
+    posix_spawn_file_actions_t fa;
     static const char *const ext[4] = {"state", "blocks", "proofs", "result"};
     char paths[4][PATH_MAX], range[32], name[32];
     pid_t pid;
@@ -160,9 +163,57 @@ static pid_t start_range(const char *self, const char *dir, const utxo_history_r
     char *args[] = {(char *)"utxo", (char *)"verify", (char *)"--threads", (char *)"1",
                     (char *)"--from-state", paths[0], (char *)"--range", range,
                     paths[1], paths[2], (char *)"-o", paths[3], NULL};
-    if (posix_spawn(&pid, self, NULL, NULL, args, environ) != 0)
+    if (posix_spawn_file_actions_init(&fa) != 0)
         return -1;
+    if (posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0) != 0 ||
+        posix_spawn(&pid, self, &fa, NULL, args, environ) != 0)
+        pid = -1;
+    posix_spawn_file_actions_destroy(&fa);
     return pid;
+}
+
+int history_run_ranges(const char *dir, unsigned jobs)
+{
+    utxo_history_plan pl;
+    utxo_params p;
+    char why[400], self[PATH_MAX];
+    uint32_t next = 0, running = 0, failed = 0;
+    ssize_t n;
+    int rc;
+
+    if ((rc = utxo_history_manifest_read(&pl, &p, dir, why, sizeof why)) != UTXO_OK) {
+        errorf("history run: %s", why);
+        return -1;
+    }
+    if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0) {
+        errorf("history run: cannot find this program (/proc/self/exe): %s", strerror(errno));
+        utxo_history_plan_free(&pl);
+        return -1;
+    }
+    self[n] = '\0';
+    fflush(stdout);
+    while (next < pl.k || running > 0) {
+        while (next < pl.k && running < jobs) {
+            if (start_range(self, dir, &pl.ranges[next], next) < 0) {
+                errorf("history run: cannot start range %u: %s", next, strerror(errno));
+                failed++;
+            } else {
+                running++;
+            }
+            next++;
+        }
+        if (running == 0)
+            break;
+        int st;
+        if (waitpid(-1, &st, 0) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        running--;
+    }
+    utxo_history_plan_free(&pl);
+    return (int)failed;
 }
 
 static int do_run(int argc, char **argv)
@@ -174,12 +225,7 @@ static int do_run(int argc, char **argv)
     };
     cli cl = CLI_INIT("history run", history_usage, "j:", opts);
     uint64_t jobs = 0;
-    utxo_history_plan pl;
-    utxo_params p;
-    char why[400], self[PATH_MAX];
-    uint32_t next = 0, running = 0, failed_start = 0;
-    ssize_t n;
-    int c, rc;
+    int c;
 
     while ((c = cli_next(&cl, argc, argv)) != -1) {
         switch (c) {
@@ -192,48 +238,14 @@ static int do_run(int argc, char **argv)
     }
     if ((c = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
         return c;
-    const char *dir = argv[optind];
     if (jobs == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = cpus > 0 ? (uint64_t)cpus : 1;
     }
-    if ((rc = utxo_history_manifest_read(&pl, &p, dir, why, sizeof why)) != UTXO_OK) {
-        errorf("history run: %s", why);
-        return EXIT_USAGE;
-    }
-    if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0) {
-        errorf("history run: cannot find this program (/proc/self/exe): %s", strerror(errno));
-        utxo_history_plan_free(&pl);
-        return EXIT_USAGE;
-    }
-    self[n] = '\0';
-    fflush(stdout);
-    while (next < pl.k || running > 0) {
-        while (next < pl.k && running < jobs) {
-            if (start_range(self, dir, &pl.ranges[next], next) < 0) {
-                errorf("history run: cannot start range %u: %s", next, strerror(errno));
-                failed_start++;
-            } else {
-                running++;
-            }
-            next++;
-        }
-        if (running == 0)
-            break;
-        int st;
-        pid_t w = waitpid(-1, &st, 0);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        running--;
-    }
-    utxo_history_plan_free(&pl);
-    if (failed_start > 0)
+    if (history_run_ranges(argv[optind], (unsigned)jobs) != 0)
         return EXIT_USAGE;
     /* the verdict is link-up's, whatever each process said */
-    return linkup_report(dir);
+    return linkup_report(argv[optind]);
 }
 
 int cmd_history(int argc, char **argv)

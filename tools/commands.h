@@ -11,6 +11,10 @@ int cmd_bench(int argc, char **argv);
 int cmd_predicate(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+/* Verifies every range of the plan in dir as `utxo verify --range`
+ * processes, jobs at a time (cmd_history.c): the number of ranges that
+ * could not be started, or -1 when the manifest cannot be read. */
+int history_run_ranges(const char *dir, unsigned jobs);
 /* verify --from-state FILE --range A:B BLOCKS PROOFS -o RESULT
  * (cmd_verify_range.c): the exit status */
 int verify_range(const char *state, const char *range, const char *blocks, const char *proofs,

@@ -1,0 +1,178 @@
+/*
+ * bench_history.c — `utxo bench history`: a generated history verified in
+ * K block ranges as parallel processes (`utxo history run`: one
+ * `utxo verify --range` process per range, --jobs at a time, then link-up)
+ * beside one sequential stateless verification of the same blocks and
+ * proofs with one predicate thread (what each range process uses), in the
+ * same run (docs/RANGES.md).
+ *
+ *   bench history blocks=N ranges=K speedup=S linkup_share=F jobs=J
+ *       seq_ms=.. par_ms=.. linkup_us=.. speedup_goal=1.8
+ *
+ * speedup = sequential time / (ranges run + link-up), whole processes and
+ * their start-up included; linkup_share = link-up time / that total. The
+ * plan (cut, start states, range files) is made before the timing, as a
+ * node would serve it; its time is printed apart (plan_ms).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "utxo.h"
+#include "utxo/history.h"
+#include "bench.h"
+#include "chain/chain.h"
+#include "commands.h"
+#include "util.h"
+
+static void history_bench_usage(FILE *f)
+{
+    fprintf(f, "Usage: utxo bench history [--blocks N] [--tx-per-block M] [--ranges K] [--jobs J]\n"
+               "\n"
+               "Generates a history (default 600 blocks of 20 transactions), cuts it\n"
+               "into K ranges (default 8) and verifies them as J parallel processes\n"
+               "(default: one per CPU) with the link-up, beside one sequential\n"
+               "verification of the same files with one predicate thread.\n"
+               "Prints `bench history blocks=N ranges=K speedup=S linkup_share=F ...`.\n"
+               "\nexample:\n  utxo bench history --blocks 1000 --ranges 8\n");
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        (void)rmdir(path);
+    else
+        (void)unlink(path);
+    return 0;
+}
+
+int bench_history(int argc, char **argv)
+{
+    uint64_t blocks = 600, txs = 20, ranges = 8, jobs = 0;
+    num_opt nums[] = {
+        {"--blocks", &blocks, 2, 1000000, false}, {"--tx-per-block", &txs, 1, 5000, false},
+        {"--ranges", &ranges, 1, 100000, false}, {"--jobs", &jobs, 1, 1024, false},
+    };
+    static const struct option opts[] = {
+        {"blocks", required_argument, NULL, CLI_NUM}, {"tx-per-block", required_argument, NULL, CLI_NUM},
+        {"ranges", required_argument, NULL, CLI_NUM}, {"jobs", required_argument, NULL, CLI_NUM},
+        CLI_HELP_OPTION, {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("bench history", history_bench_usage, "", opts);
+    char dir[] = "/tmp/utxo-bench-history.XXXXXX", path[4][256], msg[512];
+    gen_opts o;
+    gen_stats st;
+    utxo_store *s = NULL;
+    utxo_params p;
+    utxo_sync_opts so;
+    utxo_verify_opts vo;
+    utxo_pipe_result res;
+    utxo_history_plan pl;
+    utxo_history_linkup_result lr;
+    utxo_validator *v = NULL;
+    uint64_t t0, t1, t2, t3, t_plan;
+    int rc, ex = EXIT_USAGE;
+
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        if (rc == CLI_STOP)
+            return cl.status;
+        if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
+            return EXIT_USAGE;
+    }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
+    if (ranges > blocks)
+        return usage_error(cl.cmd, "--ranges must not exceed --blocks");
+    if (jobs == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = cpus > 0 ? (uint64_t)cpus : 1;
+    }
+    if (mkdtemp(dir) == NULL) {
+        errorf("bench history: mkdtemp: %s", strerror(errno));
+        return EXIT_USAGE;
+    }
+    snprintf(path[0], sizeof path[0], "%s/chain", dir);
+    snprintf(path[1], sizeof path[1], "%s/chain/blocks", dir);
+    snprintf(path[2], sizeof path[2], "%s/chain/proofs", dir);
+    snprintf(path[3], sizeof path[3], "%s/plan", dir);
+    gen_opts_default(&o);
+    o.blocks = (uint32_t)blocks;
+    o.tx_per_block = (uint32_t)txs;
+    if ((rc = gen_run(path[0], &o, &st, NULL, NULL, msg, sizeof msg)) != UTXO_OK) {
+        errorf("bench history: %s", msg);
+        goto out;
+    }
+    {
+        char db[300];
+        size_t eo = 0;
+        utxo_chainfile *cf = NULL;
+        snprintf(db, sizeof db, "%s/node.db", dir);
+        if ((rc = utxo_chainfile_open(&cf, path[1], UTXO_CHAINFILE_BLOCKS, &p, &eo)) != UTXO_OK)
+            goto fail;
+        (void)utxo_chainfile_close(cf);
+        if ((rc = utxo_store_open(&s, db, &p, UTXO_STORE_CREATE, 0, msg, sizeof msg)) != UTXO_OK)
+            goto fail;
+        memset(&so, 0, sizeof so);
+        if ((rc = utxo_replay_file(s, path[1], &so, &res)) != UTXO_OK)
+            goto fail;
+    }
+    t0 = clock_now_ns();
+    rc = utxo_history_plan_make(s, (uint32_t)ranges, path[3], &pl, msg, sizeof msg);
+    t_plan = clock_now_ns() - t0;
+    utxo_store_close(s);
+    s = NULL;
+    if (rc != UTXO_OK)
+        goto fail;
+    utxo_history_plan_free(&pl);
+    /* one sequential verification, one predicate thread */
+    if ((v = utxo_validator_new(&p, 1)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto fail;
+    }
+    memset(&vo, 0, sizeof vo);
+    t0 = clock_now_ns();
+    rc = utxo_verify_files(v, path[1], path[2], &vo, &res);
+    t1 = clock_now_ns();
+    if (rc != UTXO_OK)
+        goto fail;
+    /* the ranges as processes, then the link-up */
+    t2 = clock_now_ns();
+    if (history_run_ranges(path[3], (unsigned)jobs) != 0) {
+        rc = UTXO_ERR_IO;
+        goto fail;
+    }
+    t3 = clock_now_ns();
+    rc = utxo_history_linkup(path[3], &lr, msg, sizeof msg);
+    uint64_t t4 = clock_now_ns();
+    if (rc != UTXO_OK)
+        goto fail;
+    if (lr.blocks != blocks || memcmp(lr.tip_hash, st.tip, UTXO_HASH_BYTES) != 0) {
+        errorf("bench history: the linked-up ranges do not end at the generated tip");
+        ex = EXIT_INVALID;
+        goto out;
+    }
+    {
+        double seq = (double)(t1 - t0), par = (double)(t4 - t2), lu = (double)(t4 - t3);
+        printf("bench history blocks=%llu ranges=%llu speedup=%.3f linkup_share=%.5f jobs=%llu "
+               "seq_ms=%.1f par_ms=%.1f linkup_us=%.1f plan_ms=%.1f txs=%llu speedup_goal=1.8\n",
+               (unsigned long long)blocks, (unsigned long long)ranges, seq / par, lu / par,
+               (unsigned long long)jobs, seq / 1e6, par / 1e6, lu / 1e3, (double)t_plan / 1e6,
+               (unsigned long long)lr.txs);
+    }
+    ex = EXIT_VALID;
+    goto out;
+fail:
+    errorf("bench history: %s", msg[0] ? msg : utxo_strerror(rc));
+    ex = rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
+out:
+    utxo_validator_free(v);
+    utxo_store_close(s);
+    (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return ex;
+}
