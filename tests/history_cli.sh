@@ -179,5 +179,11 @@ expect 0 "plan: a range per block" -- "$UTXO" history plan --store "$tmp/c.db" -
 expect 0 "run: a range per block" -- "$UTXO" history run "$tmp/p8"
 grep -q "^linkup ok ranges=40 blocks=40 " "$tmp/out" && ok || bad "40 ranges of one block link up"
 
+# the benchmark: both runs in one process, the linked-up tip checked
+expect 0 "bench history" -- "$UTXO" bench history --blocks 30 --tx-per-block 3 --ranges 4 --jobs 2
+grep -Eq "^bench history blocks=30 ranges=4 speedup=[0-9.]+ linkup_share=[0-9.]+ jobs=2 " "$tmp/out" &&
+    ok || bad "bench history line: $(cat "$tmp/out")"
+expect 2 "bench history: more ranges than blocks" -- "$UTXO" bench history --blocks 3 --ranges 4
+
 echo "history_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -22,7 +22,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,26 +506,6 @@ static void print_json(const demo *d, const char *dir, double total)
     (void)json_finish(&j);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP)
-        (void)rmdir(path);
-    else
-        (void)unlink(path);
-    return 0;
-}
-
-/* Removes the temporary directory the demo made with mkdtemp and all in it,
- * whatever a stage stopped by a signal left there (journals, temporary
- * files): depth first, symbolic links not followed. Only ever called on a
- * directory this run created. */
-static void remove_tmp_tree(const char *dir)
-{
-    (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int cmd_demo(int argc, char **argv)
 {
     demo d;
@@ -668,7 +647,7 @@ int cmd_demo(int argc, char **argv)
 done:
     utxo_store_close(s);
     if (made_tmp && !keep)
-        remove_tmp_tree(dir);
+        remove_tree(dir);
     free(d.chain_dir);
     free(d.db);
     free(d.proofs);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,4 +445,20 @@ bool cli_num(cli *c, num_opt *opts, size_t n)
     }
     c->status = usage_error(c->cmd, "unknown option '%s'", c->opt);
     return false;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        (void)rmdir(path);
+    else
+        (void)unlink(path);
+    return 0;
+}
+
+void remove_tree(const char *dir)
+{
+    (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

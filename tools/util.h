@@ -39,6 +39,10 @@ int write_file(const char *path, const uint8_t *p, size_t len);
  * system", "permission denied", "no space left on device (disk full)"...). */
 const char *io_errtext(int e);
 
+/* Removes a directory this run created (mkdtemp) and all in it: depth
+ * first, symbolic links not followed, errors ignored. */
+void remove_tree(const char *dir);
+
 /* Decodes a hex string (even length, [0-9a-fA-F]) into a new buffer. */
 int hex_decode(const char *hex, uint8_t **out, size_t *len);
 /* Writes 2n+1 characters (with NUL) to out. */
