@@ -5,7 +5,9 @@
 # directory, stopped by pid at the end (also on failure); the ranges run as
 # a job array through contrib/slurm/history-submit.sh, the link-up as the
 # dependent job; its verdict must be "linkup ok" with the sequential tip.
-# Then the same plan through contrib/parallel (GNU parallel, local -j).
+# Then the same plan through contrib/parallel (GNU parallel, local -j), and
+# one long predicate run's receipts verified as 4 groups through
+# contrib/slurm/segments-submit.sh, linking up to the whole run's verdict.
 # Without root, without Slurm/munge installed, or when Slurm cannot start
 # here, the test says why and is SKIPPED (exit 77) after the GNU parallel
 # path; tests/history_cli.sh covers the commands either way.
@@ -142,5 +144,23 @@ for i in 000 001 002 003 004 005 006 007; do
     [ -s "$tmp/plan/range-$i.result" ] && ok || bad "range $i has a result"
 done
 echo "history_slurm: 8 ranges through sbatch in $(( $(date +%s) - t0 )) s"
+
+# ---- one long predicate run's receipts in 4 groups through sbatch ---------------
+t1=$(date +%s)
+expect 0 "segments prove" -- "$UTXO" segments prove "$top/tests/segments/work.img" \
+    --arg-hex 2c010000000001000000000000040000ffffffff01000000 --budget 100000000 --po2 12 -o "$tmp/seg"
+expect 0 "segments verify (whole)" -- "$UTXO" segments verify "$tmp/seg" --threads 1
+segwhole=$(sed -n 's/^valid \(.*\) segments=\([0-9]*\)$/\1 segments=\2/p' "$tmp/out")
+chmod 755 "$tmp/seg"
+expect 0 "segments-submit.sh" -- sh "$top/contrib/slurm/segments-submit.sh" "$tmp/seg" 4 --partition=test
+sarray=$(sed -n 's/^array \([0-9]*\)$/\1/p' "$tmp/out")
+slinkup=$(sed -n 's/^linkup \([0-9]*\)$/\1/p' "$tmp/out")
+[ -n "$sarray" ] && [ -n "$slinkup" ] && ok || bad "segments-submit printed the job ids: $(cat "$tmp/out" "$tmp/err")"
+n=0
+while squeue -h -j "$sarray,$slinkup" 2>/dev/null | grep -q . && [ $n -lt 1500 ]; do sleep 0.2; n=$((n + 1)); done
+sout="$tmp/seg/slurm-$slinkup.out"
+[ -n "$segwhole" ] && grep -q "^valid $segwhole groups=4\$" "$sout" 2>/dev/null && ok ||
+    bad "Slurm: the segment groups link up to '$segwhole': $(cat "$sout" 2>/dev/null)"
+echo "history_slurm: 4 segment groups through sbatch in $(( $(date +%s) - t1 )) s"
 echo "history_slurm: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -377,10 +377,12 @@ tests_test_connect_LDADD = $(TEST_LIBS)
 # history: one block range verified from a claimed start state and its
 # result file (history_cli.sh: the command; test_history: the result
 # file's decoder against every flip, cut and trailing byte)
-TESTS += tests/history_cli.sh tests/history_slurm.sh
-EXTRA_DIST += tests/history_cli.sh tests/history_slurm.sh \
+TESTS += tests/history_cli.sh tests/history_slurm.sh tests/segments_groups.sh
+EXTRA_DIST += tests/history_cli.sh tests/history_slurm.sh tests/segments_groups.sh \
 	contrib/parallel/history-parallel.sh contrib/slurm/history-submit.sh \
-	contrib/slurm/history-range.sbatch contrib/slurm/history-linkup.sbatch
+	contrib/slurm/history-range.sbatch contrib/slurm/history-linkup.sbatch \
+	contrib/parallel/segments-parallel.sh contrib/slurm/segments-submit.sh \
+	contrib/slurm/segments-group.sbatch
 if HAVE_CHECK
 check_PROGRAMS += tests/test_history
 TESTS += tests/test_history

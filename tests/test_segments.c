@@ -868,6 +868,79 @@ START_TEST(load_failure_has_no_segment)
 }
 END_TEST
 
+/* ---- groups: a run's receipts checked in pieces, then chained ----------- */
+
+static int vgroup(const rlist *l, const wargs *a, uint64_t budget, size_t first, size_t count,
+                  utxo_seg_group *g, utxo_seg_run *run)
+{
+    memset(run, 0, sizeof *run);
+    run->img = work_img;
+    run->img_len = work_len;
+    run->args = a->b;
+    run->args_len = sizeof a->b;
+    run->budget = budget;
+    run->receipts = (const utxo_receipt *const *)l->r;
+    run->n_receipts = l->n;
+    int rc = utxo_segments_verify_group(g, run, first, count, 2);
+    return rc != UTXO_OK ? rc : run->rc;
+}
+
+START_TEST(groups_chain_like_the_whole)
+{
+    wargs a = W(3, 3000, 1, 64, 0xffffffffu, 1), b = W(3, 3000, 1, 64, 0xfffffffeu, 1);
+    utxo_vm_result res, whole;
+    utxo_seg_group g[7], h;
+    utxo_seg_run run;
+    rlist l, m;
+    uint64_t budget = 50000000;
+
+    load_work();
+    ck_assert_int_eq(prove(&l, &a, budget, 10, 0, &res), UTXO_OK);
+    ck_assert_uint_ge(l.n, 14);
+    ck_assert_int_eq(verify(&l, &a, budget, 0, 2, &whole), UTXO_OK);
+    /* 7 groups: each valid, each starting where the previous ended, the
+     * first at the run's initial state, only the last final with the
+     * whole run's outcome */
+    for (size_t i = 0; i < 7; i++) {
+        size_t first = l.n * i / 7, count = l.n * (i + 1) / 7 - first;
+        ck_assert_int_eq(vgroup(&l, &a, budget, first, count, &g[i], &run), UTXO_OK);
+        ck_assert_uint_eq(g[i].first, first);
+        ck_assert_uint_eq(g[i].count, count);
+        ck_assert_int_eq(g[i].final, i == 6);
+        if (i > 0) {
+            ck_assert_mem_eq(g[i].pre_digest, g[i - 1].post_digest, UTXO_HASH_BYTES);
+            ck_assert_uint_eq(g[i].cycles_before, g[i - 1].cycles_after);
+        }
+    }
+    same_result(&g[6].res, &whole);
+    same_result(&run.res, &whole);
+    ck_assert_uint_eq(g[0].cycles_before, 0);
+    /* one group of everything = the whole check */
+    ck_assert_int_eq(vgroup(&l, &a, budget, 0, l.n, &h, &run), UTXO_OK);
+    same_result(&h.res, &whole);
+    ck_assert_mem_eq(h.post_digest, g[6].post_digest, UTXO_HASH_BYTES);
+    /* spans outside the run, and an empty span of a run with receipts */
+    ck_assert_int_eq(vgroup(&l, &a, budget, l.n, 1, &h, &run), UTXO_ERR_ARG);
+    ck_assert_int_eq(vgroup(&l, &a, budget, 1, l.n, &h, &run), UTXO_ERR_ARG);
+    ck_assert_int_eq(vgroup(&l, &a, budget, 2, 0, &h, &run), UTXO_ERR_ARG);
+    /* another run's receipts (other arguments): each group is invalid */
+    ck_assert_int_eq(prove(&m, &b, budget, 10, 0, &res), UTXO_OK);
+    ck_assert_int_eq(vgroup(&m, &a, budget, 0, 2, &h, &run), UTXO_ERR_SEG_RUN);
+    ck_assert_int_eq(vgroup(&m, &a, budget, 3, 2, &h, &run), UTXO_ERR_SEG_RUN);
+    /* a receipt out of place inside a group breaks its chain */
+    utxo_receipt *t = l.r[4];
+    l.r[4] = l.r[5];
+    l.r[5] = t;
+    ck_assert_int_eq(vgroup(&l, &a, budget, 3, 4, &h, &run), UTXO_ERR_SEG_CHAIN);
+    /* a group that does not reach the end is not final, even when its
+     * last receipt would be: the final flag must match the run's length */
+    ck_assert_int_eq(vgroup(&l, &a, budget, 0, 3, &h, &run), UTXO_OK);
+    ck_assert_int_eq(h.final, 0);
+    rlist_free(&l);
+    rlist_free(&m);
+}
+END_TEST
+
 static Suite *segments_suite(void)
 {
     Suite *s = suite_create("segments");
@@ -888,6 +961,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, vm_fence_and_pager);
     tcase_add_test(tc, lazy_loader);
     tcase_add_test(tc, load_failure_has_no_segment);
+    tcase_add_test(tc, groups_chain_like_the_whole);
     suite_add_tcase(s, tc);
     return s;
 }

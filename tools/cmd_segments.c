@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "utxo.h"
 #include "utxo/segments.h"
 #include "predicates/image.h"
@@ -45,11 +46,15 @@
 static int do_prove(int argc, char **argv);
 static int do_verify(int argc, char **argv);
 static int do_verify_one(int argc, char **argv);
+static int do_jobs(int argc, char **argv);
+static int do_linkup(int argc, char **argv);
 
 static const cli_sub segments_subs[] = {
     {"prove", do_prove, "run a predicate, writing one receipt per segment into DIR"},
     {"verify", do_verify, "check every receipt of DIR and that they chain into the run"},
     {"verify-one", do_verify_one, "check one receipt alone (FILE, or - for standard input)"},
+    {"jobs", do_jobs, "print one 'segments verify --group' command per group of DIR"},
+    {"linkup", do_linkup, "check that DIR's group results chain into the whole run"},
 };
 
 static void segments_usage(FILE *f)
@@ -59,10 +64,13 @@ static void segments_usage(FILE *f)
             "                         [--page-limit N] [--tx FILE --input N [--height H]\n"
             "                         [--chain-id HEX]] -o DIR [--json] [--quiet] [--progress]\n"
             "       %s segments verify DIR [--threads N] [--json] [--quiet] [--progress]\n"
+            "       %s segments verify DIR --group I/G [-o RESULT] [--threads N]\n"
             "       %s segments verify-one FILE [--tx FILE --input N [--height H]\n"
             "                         [--chain-id HEX]] [--json]\n"
+            "       %s segments jobs DIR --groups G [--threads N] [--command PATH]\n"
+            "       %s segments linkup DIR\n"
             "\n",
-            prog_name, prog_name, prog_name);
+            prog_name, prog_name, prog_name, prog_name, prog_name, prog_name);
     cli_list(f, "subcommands:", segments_subs, sizeof segments_subs / sizeof segments_subs[0]);
     fprintf(f,
             "\n"
@@ -73,6 +81,9 @@ static void segments_usage(FILE *f)
             "  --budget N      cycle budget (default 100000000, or the input's with --tx)\n"
             "  --page-limit N  pages of 1 KiB the run may touch (default 16384)\n"
             "  --threads N     verify on N threads (default: one per CPU)\n"
+            "  --group I/G     verify only group I (from 0) of G equal groups of DIR's\n"
+            "                  receipts and write its result (default DIR/group-III.result);\n"
+            "                  'linkup DIR' then joins the G results (docs/CONTINUATIONS.md)\n"
             "  --progress      progress lines on stderr even when it is not a terminal\n"
             "                  (shown on a terminal otherwise, unless --quiet)\n"
             "Exit: 0 accepted (and verified), 1 not accepted or invalid receipts, 2 usage/I/O.\n"
@@ -80,8 +91,9 @@ static void segments_usage(FILE *f)
             "example:\n"
             "  %s segments prove work.img --arg-hex 204e0000 --po2 20 -o proof\n"
             "  %s segments verify proof --threads 2\n"
-            "  %s segments verify-one proof/seg-000003.rcpt\n",
-            prog_name, prog_name, prog_name);
+            "  %s segments verify-one proof/seg-000003.rcpt\n"
+            "  %s segments jobs proof --groups 8 | parallel -j 2 && %s segments linkup proof\n",
+            prog_name, prog_name, prog_name, prog_name, prog_name);
 }
 
 /* ---- prove ---------------------------------------------------------------- */
@@ -462,9 +474,458 @@ static int load_receipt_file(void *ud, size_t i, utxo_receipt **out)
     return rc;
 }
 
+/* ---- groups: one run's receipts verified in G jobs, then linked up ------- */
+
+/* Most groups a run is cut into (each a job of its own). */
+#define SEG_GROUPS_MAX 100000u
+#define SGR_MAGIC "UTXOSGR1"
+/* magic 8, version 4, run key 32, groups 4, group 4, segments 8, first 8,
+ * count 8, verdict 4, po2 4, pre 32, post 32, cycles before 8, after 8,
+ * final 1, status 1, fail 4, exit code 4, cycles 8, checksum 32 */
+#define SGR_BODY (8 + 4 + 32 + 4 + 4 + 8 + 8 + 8 + 4 + 4 + 32 + 32 + 8 + 8 + 1 + 1 + 4 + 4 + 8)
+#define SGR_BYTES (SGR_BODY + 32)
+
+/* A group result file (docs/CONTINUATIONS.md, "Groups"). */
+typedef struct sgr {
+    uint8_t run_key[UTXO_HASH_BYTES];
+    uint32_t groups, group;
+    uint64_t segments, first, count;
+    uint32_t verdict;                 /* 0 valid, else the utxo_err code */
+    utxo_seg_group g;
+} sgr;
+
+/* "I/G" with 0 <= I < G <= SEG_GROUPS_MAX. */
+static bool parse_group(const char *s, uint32_t *i, uint32_t *g)
+{
+    char a[32];
+    const char *slash = strchr(s, '/');
+    uint64_t x, y;
+    if (!slash || (size_t)(slash - s) >= sizeof a)
+        return false;
+    memcpy(a, s, (size_t)(slash - s));
+    a[slash - s] = 0;
+    if (!parse_u64(a, &x) || !parse_u64(slash + 1, &y) || y == 0 || y > SEG_GROUPS_MAX || x >= y)
+        return false;
+    *i = (uint32_t)x;
+    *g = (uint32_t)y;
+    return true;
+}
+
+/* Group i of g over n receipts: [n*i/g, n*(i+1)/g). */
+static void group_span(uint64_t n, uint32_t i, uint32_t g, uint64_t *first, uint64_t *count)
+{
+    uint64_t a = n * i / g, b = n * ((uint64_t)i + 1) / g;
+    *first = a;
+    *count = b - a;
+}
+
+static void put(uint8_t **p, uint64_t v, unsigned bytes)
+{
+    for (unsigned k = 0; k < bytes; k++)
+        *(*p)++ = (uint8_t)(v >> (8 * k));
+}
+
+static uint64_t get(const uint8_t **p, unsigned bytes)
+{
+    uint64_t v = 0;
+    for (unsigned k = 0; k < bytes; k++)
+        v |= (uint64_t)*(*p)++ << (8 * k);
+    return v;
+}
+
+static void putb(uint8_t **p, const uint8_t *b, size_t n)
+{
+    memcpy(*p, b, n);
+    *p += n;
+}
+
+static void sgr_encode(uint8_t out[SGR_BYTES], const sgr *r)
+{
+    uint8_t *p = out;
+    const utxo_seg_group *g = &r->g;
+    putb(&p, (const uint8_t *)SGR_MAGIC, 8);
+    put(&p, 1, 4);
+    putb(&p, r->run_key, UTXO_HASH_BYTES);
+    put(&p, r->groups, 4);
+    put(&p, r->group, 4);
+    put(&p, r->segments, 8);
+    put(&p, r->first, 8);
+    put(&p, r->count, 8);
+    put(&p, r->verdict, 4);
+    put(&p, g->po2, 4);
+    putb(&p, g->pre_digest, UTXO_HASH_BYTES);
+    putb(&p, g->post_digest, UTXO_HASH_BYTES);
+    put(&p, g->cycles_before, 8);
+    put(&p, g->cycles_after, 8);
+    put(&p, (uint64_t)g->final, 1);
+    put(&p, (uint64_t)g->res.status, 1);
+    put(&p, (uint64_t)g->res.fail, 4);
+    put(&p, g->res.exit_code, 4);
+    put(&p, g->res.cycles, 8);
+    crypto_generichash(p, UTXO_HASH_BYTES, out, SGR_BODY, NULL, 0);
+}
+
+/* Strict: size, magic, version, checksum, and fields in range. */
+static bool sgr_decode(sgr *r, const uint8_t *b, size_t len)
+{
+    uint8_t sum[UTXO_HASH_BYTES];
+    const uint8_t *p = b + 12;
+    utxo_seg_group *g = &r->g;
+
+    memset(r, 0, sizeof *r);
+    if (len != SGR_BYTES || memcmp(b, SGR_MAGIC, 8) != 0 || b[8] != 1 || b[9] || b[10] || b[11])
+        return false;
+    crypto_generichash(sum, sizeof sum, b, SGR_BODY, NULL, 0);
+    if (sodium_memcmp(sum, b + SGR_BODY, sizeof sum) != 0)
+        return false;
+    memcpy(r->run_key, p, UTXO_HASH_BYTES);
+    p += UTXO_HASH_BYTES;
+    r->groups = (uint32_t)get(&p, 4);
+    r->group = (uint32_t)get(&p, 4);
+    r->segments = get(&p, 8);
+    r->first = get(&p, 8);
+    r->count = get(&p, 8);
+    r->verdict = (uint32_t)get(&p, 4);
+    g->po2 = (unsigned)get(&p, 4);
+    memcpy(g->pre_digest, p, UTXO_HASH_BYTES);
+    p += UTXO_HASH_BYTES;
+    memcpy(g->post_digest, p, UTXO_HASH_BYTES);
+    p += UTXO_HASH_BYTES;
+    g->cycles_before = get(&p, 8);
+    g->cycles_after = get(&p, 8);
+    g->final = (int)get(&p, 1);
+    g->res.status = (int)get(&p, 1);
+    g->res.fail = (int)get(&p, 4);
+    g->res.exit_code = (uint32_t)get(&p, 4);
+    g->res.cycles = get(&p, 8);
+    g->first = (size_t)r->first;
+    g->count = (size_t)r->count;
+    return r->groups >= 1 && r->groups <= SEG_GROUPS_MAX && r->group < r->groups &&
+           g->final <= 1 && r->first <= r->segments && r->count <= r->segments - r->first;
+}
+
+/* The run a proof directory describes, for group jobs and link-up: the
+ * manifest read strictly, the image checked against it, the transaction
+ * context, and the run key: BLAKE2b-256 over the manifest, image and tx
+ * files (each length-prefixed), which every group result carries. */
+typedef struct seg_dir {
+    manifest m;
+    txenv te;
+    uint8_t *img;
+    size_t img_len;
+    uint8_t run_key[UTXO_HASH_BYTES];
+} seg_dir;
+
+static void seg_dir_free(seg_dir *d)
+{
+    free(d->img);
+    free(d->m.args);
+    txenv_free(&d->te);
+}
+
+static void key_part(crypto_generichash_state *h, const uint8_t *p, size_t n)
+{
+    uint8_t len[8], *q = len;
+    put(&q, n, 8);
+    crypto_generichash_update(h, len, sizeof len);
+    if (n)
+        crypto_generichash_update(h, p, n);
+}
+
+/* EXIT_VALID, or EXIT_USAGE / EXIT_INVALID after a message. */
+static int seg_dir_open(seg_dir *d, const char *dir)
+{
+    char path[4096];
+    uint8_t id[UTXO_HASH_BYTES], *mraw = NULL;
+    size_t mlen = 0;
+    crypto_generichash_state h;
+
+    memset(d, 0, sizeof *d);
+    if (manifest_read(&d->m, dir) != EXIT_VALID)
+        return EXIT_USAGE;
+    snprintf(path, sizeof path, "%s/image", dir);
+    if (read_file(path, UTXO_IMAGE_MAX_BYTES, &d->img, &d->img_len) != 0)
+        return EXIT_USAGE;
+    utxo_predicate_id(id, d->img, d->img_len);
+    if (memcmp(id, d->m.id, sizeof id) != 0) {
+        errorf("%s: the image is not the manifest's predicate", path);
+        return EXIT_INVALID;
+    }
+    if (d->m.tx) {
+        snprintf(path, sizeof path, "%s/tx", dir);
+        if (txenv_load(&d->te, path, d->m.input, d->m.height, d->m.have_chain ? d->m.chain : NULL,
+                       id) != EXIT_VALID)
+            return EXIT_USAGE;
+    }
+    if (d->m.segments > UINT32_MAX) {
+        errorf("%s/manifest: %" PRIu64 " segments is more than a run can have", dir, d->m.segments);
+        return EXIT_USAGE;
+    }
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    if (read_file(path, 1 << 22, &mraw, &mlen) != 0)
+        return EXIT_USAGE;
+    crypto_generichash_init(&h, (const uint8_t *)"utxo segments run", 17, UTXO_HASH_BYTES);
+    key_part(&h, mraw, mlen);
+    key_part(&h, d->img, d->img_len);
+    key_part(&h, d->m.tx ? d->te.raw : NULL, d->m.tx ? d->te.raw_len : 0);
+    crypto_generichash_final(&h, d->run_key, UTXO_HASH_BYTES);
+    free(mraw);
+    return EXIT_VALID;
+}
+
+static void default_result_path(char *out, size_t n, const char *dir, uint32_t i)
+{
+    snprintf(out, n, "%s/group-%06u.result", dir, i);
+}
+
+/* `segments verify DIR --group I/G [-o RESULT]`. */
+static int verify_group(const char *dir, uint32_t group, uint32_t groups, const char *out_path,
+                        unsigned threads)
+{
+    seg_dir d;
+    dir_loader dl;
+    utxo_seg_run run;
+    sgr r;
+    uint8_t bytes[SGR_BYTES];
+    char path[4096];
+    int rc, vrc;
+
+    if ((rc = seg_dir_open(&d, dir)) != EXIT_VALID)
+        goto out;
+    rc = EXIT_USAGE;
+    if (groups > (d.m.segments ? d.m.segments : 1)) {
+        errorf("%s: %u groups of %" PRIu64 " receipts: at most one group per receipt", dir,
+               groups, d.m.segments);
+        goto out;
+    }
+    memset(&r, 0, sizeof r);
+    memcpy(r.run_key, d.run_key, sizeof r.run_key);
+    r.groups = groups;
+    r.group = group;
+    r.segments = d.m.segments;
+    group_span(d.m.segments, group, groups, &r.first, &r.count);
+    memset(&dl, 0, sizeof dl);
+    dl.dir = dir;
+    dl.n = (size_t)r.count;
+    pthread_mutex_init(&dl.lock, NULL);
+    progress_begin(&dl.pr, progress_mode(true, false), "segments verify", "segments");
+    memset(&run, 0, sizeof run);
+    run.img = d.img;
+    run.img_len = d.img_len;
+    run.args = d.m.args;
+    run.args_len = d.m.args_len;
+    run.ctx = d.m.tx ? &d.te.ctx : NULL;
+    run.budget = d.m.budget;
+    run.page_limit = (uint32_t)d.m.page_limit;
+    run.n_receipts = (size_t)d.m.segments;
+    run.load = load_receipt_file;
+    run.load_ud = &dl;
+    vrc = utxo_segments_verify_group(&r.g, &run, (size_t)r.first, (size_t)r.count, threads);
+    pthread_mutex_destroy(&dl.lock);
+    if (vrc == UTXO_OK)
+        vrc = run.rc;
+    if (vrc == UTXO_ERR_NOMEM || vrc == UTXO_ERR_ARG || vrc == UTXO_ERR_IO) {
+        errorf("%s: cannot verify group %u/%u: %s%s", dir, group, groups, utxo_strerror(vrc),
+               vrc == UTXO_ERR_IO ? " (a receipt file is missing or unreadable)" : "");
+        goto out;
+    }
+    r.verdict = (uint32_t)vrc;
+    sgr_encode(bytes, &r);
+    if (!out_path) {
+        default_result_path(path, sizeof path, dir, group);
+        out_path = path;
+    }
+    if (write_file(out_path, bytes, sizeof bytes) != 0)
+        goto out;
+    if (vrc != UTXO_OK)
+        printf("invalid group=%u/%u segments=%" PRIu64 "..%" PRIu64 " error=\"%s\"\n", group,
+               groups, r.first, r.first + r.count - 1, utxo_strerror(vrc));
+    else
+        printf("valid group=%u/%u segments=%" PRIu64 "..%" PRIu64 " cycles=%" PRIu64 "..%" PRIu64
+               "%s%s\n", group, groups, r.first, r.first + r.count - (r.count > 0),
+               r.g.cycles_before, r.g.cycles_after, r.g.final ? " final=" : "",
+               r.g.final ? outcome_str(r.g.res.status) : "");
+    rc = vrc == UTXO_OK ? EXIT_VALID : EXIT_INVALID;
+out:
+    seg_dir_free(&d);
+    return rc;
+}
+
+static void jobs_usage(FILE *f)
+{
+    fprintf(f, "Usage: %s segments jobs DIR --groups G [--threads N] [--command PATH]\n"
+               "\n"
+               "Prints G command lines, one per group of DIR's receipts:\n"
+               "  PATH segments verify DIR --group I/G --threads N\n"
+               "(PATH default utxo, N default 1), for GNU parallel (one job per\n"
+               "line) or a Slurm job array (task I runs line I+1); then\n"
+               "'utxo segments linkup DIR'. Give DIR as every machine sees it.\n"
+               "\nexample:\n"
+               "  %s segments jobs proof --groups 8 | parallel -j 2\n"
+               "  %s segments linkup proof\n",
+            prog_name, prog_name, prog_name);
+}
+
+/* Single-quotes s for sh. */
+static void put_quoted(const char *s)
+{
+    putchar('\'');
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*s);
+    putchar('\'');
+}
+
+static int do_jobs(int argc, char **argv)
+{
+    uint64_t groups = 0, threads = 1;
+    num_opt nums[] = {
+        {"--groups", &groups, 1, SEG_GROUPS_MAX, false},
+        {"--threads", &threads, 1, 1024, false},
+    };
+    static const struct option opts[] = {
+        {"groups", required_argument, NULL, CLI_NUM},
+        {"threads", required_argument, NULL, CLI_NUM},
+        {"command", required_argument, NULL, 'c'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("segments jobs", jobs_usage, "", opts);
+    const char *command = "utxo";
+    manifest m;
+    int rc;
+
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        if (rc == CLI_STOP)
+            return cl.status;
+        if (rc == 'c')
+            command = optarg;
+        if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
+            return EXIT_USAGE;
+    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
+        return rc;
+    if (groups == 0)
+        return usage_error(cl.cmd, "--groups G is required");
+    if (manifest_read(&m, argv[optind]) != EXIT_VALID)
+        return EXIT_USAGE;
+    free(m.args);
+    if (groups > (m.segments ? m.segments : 1)) {
+        errorf("%s: %" PRIu64 " groups of %" PRIu64 " receipts: at most one group per receipt",
+               argv[optind], groups, m.segments);
+        return EXIT_USAGE;
+    }
+    for (uint64_t i = 0; i < groups; i++) {
+        put_quoted(command);
+        fputs(" segments verify ", stdout);
+        put_quoted(argv[optind]);
+        printf(" --group %" PRIu64 "/%" PRIu64 " --threads %" PRIu64 "\n", i, groups, threads);
+    }
+    return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
+}
+
+static void linkup_usage(FILE *f)
+{
+    fprintf(f, "Usage: %s segments linkup DIR\n"
+               "\n"
+               "Joins the group results of DIR (group-III.result, written by\n"
+               "'segments verify DIR --group I/G'): every group valid, of this run,\n"
+               "each starting where the one before it ended, the last one ending the\n"
+               "run. Prints the run's proven outcome like 'segments verify'.\n"
+               "Exit: 0 accepted, 1 a group invalid, missing, foreign or out of line,\n"
+               "or a proven outcome other than acceptance; 2 usage/I/O.\n"
+               "\nexample:\n  %s segments linkup proof\n",
+            prog_name, prog_name);
+}
+
+static int do_linkup(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
+    cli cl = CLI_INIT("segments linkup", linkup_usage, "", opts);
+    seg_dir d;
+    sgr r, prev;
+    char path[4096];
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    uint32_t groups = 0;
+    int rc;
+
+    while ((rc = cli_next(&cl, argc, argv)) != -1)
+        if (rc == CLI_STOP)
+            return cl.status;
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
+        return rc;
+    const char *dir = argv[optind];
+    if ((rc = seg_dir_open(&d, dir)) != EXIT_VALID)
+        goto out;
+    rc = EXIT_INVALID;
+    memset(&prev, 0, sizeof prev);
+    for (uint32_t i = 0; i == 0 || i < groups; i++) {
+        uint64_t first, count;
+        default_result_path(path, sizeof path, dir, i);
+        if (access(path, F_OK) != 0 && errno == ENOENT) {
+            errorf("group %u: no result (%s): run 'segments verify %s --group %u/%u'", i, path,
+                   dir, i, groups ? groups : 1);
+            goto out;
+        }
+        free(raw);
+        raw = NULL;
+        if (read_file(path, SGR_BYTES + 1, &raw, &len) != 0) {
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        if (!sgr_decode(&r, raw, len)) {
+            errorf("group %u: %s is not a group result (damaged or another format)", i, path);
+            goto out;
+        }
+        if (i == 0)
+            groups = r.groups;
+        if (memcmp(r.run_key, d.run_key, sizeof r.run_key) != 0) {
+            errorf("group %u: %s is a result of another run", i, path);
+            goto out;
+        }
+        group_span(d.m.segments, i, groups, &first, &count);
+        if (r.groups != groups || r.group != i || r.segments != d.m.segments || r.first != first ||
+            r.count != count) {
+            errorf("group %u: %s is group %u/%u, not group %u/%u of these %" PRIu64 " receipts",
+                   i, path, r.group, r.groups, i, groups, d.m.segments);
+            goto out;
+        }
+        if (r.verdict != 0) {
+            errorf("group %u (segments %" PRIu64 "..%" PRIu64 "): invalid: %s", i, first,
+                   first + count - 1, utxo_strerror((int)r.verdict));
+            goto out;
+        }
+        if (i > 0 && (memcmp(r.g.pre_digest, prev.g.post_digest, UTXO_HASH_BYTES) != 0 ||
+                      r.g.po2 != prev.g.po2 || r.g.cycles_before != prev.g.cycles_after)) {
+            errorf("group %u (segments %" PRIu64 "..%" PRIu64 "): does not start where group %u "
+                   "ended", i, first, first + count - 1, i - 1);
+            goto out;
+        }
+        if (r.g.final != (i + 1 == groups)) {
+            errorf("group %u: %s", i, r.g.final ? "ends the run before the last group"
+                                                : "the last group does not end the run");
+            goto out;
+        }
+        prev = r;
+    }
+    printf("valid %s%s%s exit=%u cycles=%" PRIu64 " segments=%" PRIu64 " groups=%u\n",
+           outcome_str(prev.g.res.status), prev.g.res.status == UTXO_VM_FAILED ? " reason=" : "",
+           prev.g.res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(prev.g.res.fail) : "",
+           prev.g.res.exit_code, prev.g.res.cycles, d.m.segments, groups);
+    rc = prev.g.res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
+out:
+    free(raw);
+    seg_dir_free(&d);
+    return rc;
+}
+
 static int do_verify(int argc, char **argv)
 {
-    const char *dir = NULL;
+    const char *dir = NULL, *out_path = NULL;
+    uint32_t group = 0, groups = 0;
     uint64_t threads = 0;
     bool as_json = false;
     manifest m;
@@ -478,17 +939,19 @@ static int do_verify(int argc, char **argv)
     int rc = EXIT_USAGE, vrc;
     uint64_t t0, t1;
 
-    enum { OPT_THREADS = 256, OPT_JSON };
+    enum { OPT_THREADS = 256, OPT_JSON, OPT_GROUP };
     static const struct option opts[] = {
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", no_argument, NULL, OPT_JSON},
+        {"group", required_argument, NULL, OPT_GROUP},
+        {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         CLI_PROGRESS_OPTION,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
     bool quiet = false, forced = false;
-    cli cl = CLI_INIT("segments verify", segments_usage, "", opts);
+    cli cl = CLI_INIT("segments verify", segments_usage, "o:", opts);
     int c;
 
     memset(&te, 0, sizeof te);
@@ -502,14 +965,26 @@ static int do_verify(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_JSON: as_json = true; break;
+        case OPT_GROUP:
+            if (!parse_group(optarg, &group, &groups))
+                return usage_error(cl.cmd, "--group wants I/G with 0 <= I < G <= %u",
+                                   SEG_GROUPS_MAX);
+            break;
+        case 'o': out_path = optarg; break;
         case 'q': quiet = true; break;
         case CLI_PROGRESS: forced = true; break;
         }
     }
     if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
         return rc;
+    if (out_path && groups == 0)
+        return usage_error(cl.cmd, "-o names a group result: it needs --group I/G");
+    if (groups && as_json)
+        return usage_error(cl.cmd, "--json is not available with --group (the result file is the output)");
     rc = EXIT_USAGE;
     dir = argv[optind];
+    if (groups)
+        return verify_group(dir, group, groups, out_path, (unsigned)threads);
     if (manifest_read(&m, dir) != EXIT_VALID)
         goto out;
     snprintf(path, sizeof path, "%s/image", dir);

@@ -202,6 +202,41 @@ UTXO_WARN_UNUSED int utxo_segments_verify(utxo_vm_result *res, const uint8_t *im
                                           const utxo_receipt *const *receipts, size_t n,
                                           unsigned threads);
 
+/** What a group of consecutive receipts of one run proves
+ *  (utxo_segments_verify_group): receipts [first, first + count), each
+ *  valid alone and each starting where the one before it ends. */
+typedef struct utxo_seg_group {
+    size_t first, count;
+    unsigned po2;
+    uint8_t pre_digest[UTXO_HASH_BYTES];  /* the state the group starts from; when
+                                             first == 0, the run's initial state */
+    uint8_t post_digest[UTXO_HASH_BYTES]; /* the state its last receipt ends at */
+    uint64_t cycles_before, cycles_after;
+    int final;                            /* the group ends the run */
+    utxo_vm_result res;                   /* the run's outcome when final */
+} utxo_seg_group;
+
+/**
+ * Checks receipts [first, first + count) of a run of run->n_receipts
+ * receipts, for verifying one run's segments in groups on many machines
+ * (docs/CONTINUATIONS.md, "Groups"): every receipt of the group verifies
+ * alone, carries the run's predicate id, arguments, budget and page limit
+ * and one po2, has its index, starts at the previous one's post digest
+ * (the first one, when first == 0, at the run's initial digest computed
+ * here), and is final exactly when it is the run's last. Receipts are
+ * taken from run->receipts[first + j] or run->load(first + j) (indices in
+ * the whole run). Groups whose results chain (each pre digest = the
+ * previous group's post digest, from first = 0 to a final group) prove
+ * what utxo_segments_verify proves. count may be 0 only for a run without
+ * receipts (first = 0).
+ * Returns UTXO_OK when the group was checked: then run->rc is UTXO_OK and
+ * *out describes the group (run->res the outcome if final), or run->rc says
+ * why it is invalid (*out zeroed but first and count). UTXO_ERR_ARG for a
+ * span outside the run, UTXO_ERR_NOMEM.
+ */
+UTXO_WARN_UNUSED int utxo_segments_verify_group(utxo_seg_group *out, utxo_seg_run *run,
+                                                size_t first, size_t count, unsigned threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -282,45 +282,85 @@ static void ver_one(void *arg, size_t i, unsigned worker)
         receipt_item(run, c->ids[it->run], it);
 }
 
-/* The chain rules, once every item of the run has been checked. */
-static int chain_check(utxo_seg_run *run, const uint8_t id[UTXO_HASH_BYTES],
-                       const ver_item *items)
+/*
+ * The chain rules over receipts [first, first + count) of a run, once their
+ * items have been checked: items[0] is the run's initial item when
+ * first == 0 (the first receipt must start at the initial digest), and the
+ * receipts' items follow. Fills g (the span's ends and, when it ends the
+ * run, the outcome) on success.
+ */
+static int chain_check(const utxo_seg_run *run, const uint8_t id[UTXO_HASH_BYTES],
+                       const ver_item *items, size_t first, size_t count, utxo_seg_group *g)
 {
     uint8_t run_id[UTXO_HASH_BYTES], digest[UTXO_HASH_BYTES];
-    const ver_item *init = &items[0];
+    const ver_item *rcpts = first == 0 ? items + 1 : items;
     size_t n = run->n_receipts;
 
-    if (init->rc != UTXO_OK)
-        return init->rc;
-    if (init->load_ended) {
-        if (n != 0)
-            return UTXO_ERR_SEG_CHAIN;
-        run->res = init->load_res;
-        return UTXO_OK;
+    memset(g, 0, sizeof *g);
+    g->first = first;
+    g->count = count;
+    if (first == 0) {
+        const ver_item *init = &items[0];
+        if (init->rc != UTXO_OK)
+            return init->rc;
+        if (init->load_ended) {
+            if (n != 0)
+                return UTXO_ERR_SEG_CHAIN;
+            g->final = 1;
+            g->res = init->load_res;
+            return UTXO_OK;
+        }
     }
-    if (n == 0)
+    if (n == 0 || count == 0)
         return UTXO_ERR_SEG_CHAIN;
-    /* The initial digest under the chain's po2 (the first receipt's). */
-    seg_run_id(run_id, id, run->budget, run_limit(run), items[1].po2, run->args,
-               (uint32_t)run->args_len);
-    seg_state_digest(digest, run_id, &init->init);
-    for (size_t k = 0; k < n; k++) {
-        const ver_item *it = &items[k + 1];
+    for (size_t j = 0; j < count; j++) {
+        const ver_item *it = &rcpts[j];
+        size_t k = first + j;
         if (it->rc == UTXO_ERR_ARG || it->rc == UTXO_ERR_NOMEM || it->rc == UTXO_ERR_IO)
             return it->rc;
-        if (it->rc == UTXO_OK && (!it->same || it->po2 != items[1].po2))
+        if (it->rc == UTXO_OK && (!it->same || it->po2 != rcpts[0].po2))
             return UTXO_ERR_SEG_RUN;
         if (it->rc == UTXO_OK && it->index != k)
             return UTXO_ERR_SEG_CHAIN;
         if (it->rc != UTXO_OK)
             return it->rc;
-        if (memcmp(it->chk.pre_digest, digest, UTXO_HASH_BYTES) != 0)
-            return UTXO_ERR_SEG_CHAIN;
+        if (j == 0 && first == 0) {
+            /* The initial digest under the chain's po2 (the first receipt's). */
+            seg_run_id(run_id, id, run->budget, run_limit(run), it->po2, run->args,
+                       (uint32_t)run->args_len);
+            seg_state_digest(digest, run_id, &items[0].init);
+        }
+        if (j > 0 || first == 0)
+            if (memcmp(it->chk.pre_digest, digest, UTXO_HASH_BYTES) != 0)
+                return UTXO_ERR_SEG_CHAIN;
         if (it->chk.final != (k + 1 == n))
             return UTXO_ERR_SEG_CHAIN;
         memcpy(digest, it->chk.post_digest, UTXO_HASH_BYTES);
     }
-    run->res = items[n].chk.outcome;
+    g->po2 = rcpts[0].po2;
+    memcpy(g->pre_digest, rcpts[0].chk.pre_digest, UTXO_HASH_BYTES);
+    memcpy(g->post_digest, digest, UTXO_HASH_BYTES);
+    g->cycles_before = rcpts[0].chk.cycles_before;
+    g->cycles_after = rcpts[count - 1].chk.cycles_after;
+    g->final = rcpts[count - 1].chk.final;
+    if (g->final)
+        g->res = rcpts[count - 1].chk.outcome;
+    return UTXO_OK;
+}
+
+/* Checks the c->items[0..total) on `threads` threads (1: on this one). */
+static int ver_items(ver_ctx *c, size_t total, unsigned threads)
+{
+    if (threads == 1 || total == 1) {
+        for (size_t i = 0; i < total; i++)
+            ver_one(c, i, 0);
+        return UTXO_OK;
+    }
+    pool *p = pool_new(threads);
+    if (p == NULL)
+        return UTXO_ERR_NOMEM;
+    pool_for(p, total, ver_one, c);
+    pool_free(p);
     return UTXO_OK;
 }
 
@@ -328,7 +368,6 @@ int utxo_segments_verify_batch(utxo_seg_run *runs, size_t n, unsigned threads)
 {
     ver_item *items = NULL;
     size_t total = 0, k = 0;
-    pool *p = NULL;
     ver_ctx c = {runs, NULL, NULL};
     int rc = UTXO_OK;
 
@@ -359,20 +398,15 @@ int utxo_segments_verify_batch(utxo_seg_run *runs, size_t n, unsigned threads)
         }
     }
     c.items = items;
-    if (threads == 1 || total == 1) {
-        for (size_t i = 0; i < total; i++)
-            ver_one(&c, i, 0);
-    } else {
-        if ((p = pool_new(threads)) == NULL) {
-            rc = UTXO_ERR_NOMEM;
-            goto out;
-        }
-        pool_for(p, total, ver_one, &c);
-        pool_free(p);
-    }
+    if ((rc = ver_items(&c, total, threads)) != UTXO_OK)
+        goto out;
     k = 0;
     for (size_t i = 0; i < n; i++) {
-        runs[i].rc = chain_check(&runs[i], c.ids[i], &items[k]);
+        utxo_seg_group g;
+        runs[i].rc = chain_check(&runs[i], c.ids[i], &items[k], 0, runs[i].n_receipts, &g);
+        if (runs[i].rc == UTXO_OK && !g.final)
+            runs[i].rc = UTXO_ERR_SEG_CHAIN; /* cannot happen: the last one is final */
+        runs[i].res = g.res;
         if (runs[i].rc != UTXO_OK)
             memset(&runs[i].res, 0, sizeof runs[i].res);
         k += 1 + runs[i].n_receipts;
@@ -410,4 +444,43 @@ int utxo_segments_verify(utxo_vm_result *res, const uint8_t *img, size_t img_len
     if (run.rc == UTXO_OK)
         *res = run.res;
     return run.rc;
+}
+
+int utxo_segments_verify_group(utxo_seg_group *out, utxo_seg_run *run, size_t first,
+                               size_t count, unsigned threads)
+{
+    ver_item *items = NULL;
+    uint8_t id[UTXO_HASH_BYTES];
+    ver_ctx c = {run, &id, NULL};
+    size_t total, k = 0;
+    int rc;
+
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!out || !run || first > run->n_receipts || count > run->n_receipts - first ||
+        (count == 0 && run->n_receipts != 0))
+        return UTXO_ERR_ARG;
+    run->rc = UTXO_ERR_INTERNAL;
+    memset(&run->res, 0, sizeof run->res);
+    total = count + (first == 0);
+    if ((items = calloc(total, sizeof *items)) == NULL)
+        return UTXO_ERR_NOMEM;
+    utxo_predicate_id(id, run->img, run->img ? run->img_len : 0);
+    if (first == 0)
+        items[k++].initial = 1;
+    for (size_t j = 0; j < count; j++, k++)
+        items[k].k = first + j;
+    c.items = items;
+    if ((rc = ver_items(&c, total, threads)) == UTXO_OK) {
+        run->rc = chain_check(run, id, items, first, count, out);
+        if (run->rc == UTXO_OK && out->final)
+            run->res = out->res;
+        if (run->rc != UTXO_OK) {
+            memset(out, 0, sizeof *out);
+            out->first = first;
+            out->count = count;
+        }
+    }
+    free(items);
+    return rc;
 }

@@ -1,0 +1,31 @@
+#!/bin/sh
+# segments-parallel.sh — verify the receipts of one long predicate run
+# (utxo segments prove ... -o DIR) in G groups with GNU parallel, on this
+# machine or on ssh hosts that see DIR at the same path, then link up
+# (docs/CONTINUATIONS.md, "Groups").
+#
+#   contrib/parallel/segments-parallel.sh DIR G [parallel options...]
+#     e.g.  segments-parallel.sh proof 8 -j 2
+#           segments-parallel.sh /shared/proof 64 --sshlogin 8/node1,8/node2
+#
+# The jobs are the lines of 'utxo segments jobs DIR --groups G'. UTXO names
+# the command (default: utxo on the PATH). Exit status: link-up's (0 the
+# run proven accepted, 1 a group at fault or another outcome, 2 usage/I/O).
+set -eu
+if [ $# -lt 2 ] || [ "$1" = "--help" ]; then
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    [ "${1:-}" = "--help" ] && exit 0 || exit 2
+fi
+dir=$(cd "$1" && pwd) || { echo "segments-parallel: no directory $1" >&2; exit 2; }
+g=$2
+shift 2
+utxo=${UTXO:-utxo}
+command -v parallel >/dev/null 2>&1 || { echo "segments-parallel: GNU parallel is not installed (Debian package parallel)" >&2; exit 2; }
+jobs=$("$utxo" segments jobs "$dir" --groups "$g" --command "$utxo") || exit 2
+# exit 1 of a job is an invalid group: a verdict in its result, not a failure to run
+status=0
+printf '%s\n' "$jobs" | parallel --will-cite "$@" '{} >/dev/null; s=$?; [ $s -le 1 ]' || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "segments-parallel: $status group job(s) failed to run (usage or I/O): see above" >&2
+fi
+exec "$utxo" segments linkup "$dir"
