@@ -86,6 +86,9 @@ fi
 run_demo() {
     sig=$1; dir=$2; shift 2
     mkdir -p "$dir"
+    # the previous run's stderr must be gone before waiting on this one's:
+    # the background job truncates the file only once it has started
+    rm -f "$tmp/demo.err"
     TMPDIR="$dir" "$UTXO" demo --blocks 20000 --progress "$@" >"$tmp/demo.out" 2>"$tmp/demo.err" &
     pid=$!
     n=0
