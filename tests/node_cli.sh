@@ -1,0 +1,197 @@
+#!/bin/sh
+# node_cli.sh — `utxo node` serving a chain directory on 127.0.0.1 (a free
+# port chosen by the kernel): /status agrees with the store; /blocks streams
+# block and proof records that, behind the files' headers, are the chain's
+# block file and proof file byte for byte and verify statelessly; the
+# per-block endpoints equal those records; malformed paths and numbers,
+# unknown heights, other methods and request bodies get a 4xx with a JSON
+# {code, message} and change nothing; a burst of connections above the
+# limit is bounded; a second node on the directory exits 2 naming the pid;
+# SIGTERM stops it with exit 0 and the store passes `utxo check`; a restart
+# resumes with nothing to replay. Every request has a timeout (curl -m).
+# Run by `make check`.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+command -v curl >/dev/null 2>&1 || { echo "node_cli: curl is not installed (Debian package curl)" >&2; exit 1; }
+command -v python3 >/dev/null 2>&1 || { echo "node_cli: python3 is not installed" >&2; exit 1; }
+
+expect 0 "gen" -- "$UTXO" gen --blocks 40 --tx-per-block 5 --quiet -o "$tmp/c"
+pid=
+stop_node() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; pid=; }
+trap 'stop_node; rm -rf "$tmp"' EXIT
+
+# start_node: runs the node in the background, waits (at most 10 s) for
+# its "listening on" line, sets pid and base
+start_node() {
+    "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --max-connections 8 --timeout 5 "$@" \
+        >"$tmp/node.out" 2>"$tmp/node.err" &
+    pid=$!
+    n=0
+    while ! grep -q "^listening on " "$tmp/node.out" 2>/dev/null && [ $n -lt 100 ]; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1; n=$((n + 1))
+    done
+    base=$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/node.out")
+    [ -n "$base" ] && ok || { bad "the node started: $(cat "$tmp/node.out" "$tmp/node.err")"; exit 1; }
+}
+# get PATH [curl options]: body in $tmp/body, status in $code
+get() {
+    p=$1; shift
+    code=$(curl -s -m 10 -o "$tmp/body" -w '%{http_code}' "$@" "$base$p")
+}
+# is_error STATUS: the body is {"code": N, "message": "..."} and $code is STATUS
+is_error() {
+    [ "$code" = "$1" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert set(d)=={"code","message"} and isinstance(d["code"],int) and d["message"]' "$tmp/body" 2>/dev/null
+}
+
+start_node
+grep -q "40 blocks (40 replayed" "$tmp/node.err" && ok || bad "first start replays: $(cat "$tmp/node.err")"
+
+# /status against the store
+get /status
+[ "$code" = 200 ] && ok || bad "/status: $code"
+expect 0 "utxos summary" -- "$UTXO" verify --chain "$tmp/c/blocks" --proofs "$tmp/c/proofs" --quiet
+tip=$(sed -n 's/^tip height=39 hash=\([0-9a-f]*\).*/\1/p' "$tmp/out")
+python3 - "$tmp/body" "$tip" <<'PY' && ok || bad "/status: $(cat "$tmp/body")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["height"] == 39 and d["tip"] == sys.argv[2], d
+assert d["role"] == "server" and d["leaves"] > 0 and len(d["roots_digest"]) == 64
+PY
+
+# /blocks = the block file and proof file, record for record
+get "/blocks?from=0&count=40"
+[ "$code" = 200 ] && ok || bad "/blocks: $code"
+python3 - "$tmp/body" "$tmp/c/blocks" "$tmp/c/proofs" "$tmp/b" "$tmp/p" <<'PY' && ok || bad "/blocks records differ from the files"
+import sys, struct
+body = open(sys.argv[1], "rb").read()
+hb = open(sys.argv[2], "rb").read()[:116]
+hp = open(sys.argv[3], "rb").read()[:116]
+blocks, proofs, i = [hb], [hp], 0
+while i < len(body):
+    for out in (blocks, proofs):
+        n = struct.unpack_from("<I", body, i)[0]
+        out.append(body[i:i + 4 + n]); i += 4 + n
+assert i == len(body) and len(blocks) == 41
+open(sys.argv[4], "wb").write(b"".join(blocks))
+open(sys.argv[5], "wb").write(b"".join(proofs))
+PY
+cmp -s "$tmp/b" "$tmp/c/blocks" && ok || bad "/blocks: the block records are the block file's"
+expect 0 "the streamed blocks verify statelessly" -- "$UTXO" verify --chain "$tmp/b" --proofs "$tmp/p" --quiet
+get "/blocks?from=38&count=500"
+python3 -c 'import sys,struct; b=open(sys.argv[1],"rb").read(); i=0; k=0
+while i<len(b):
+    n=struct.unpack_from("<I",b,i)[0]; i+=4+n; k+=1
+assert i==len(b) and k==4' "$tmp/body" && ok || bad "/blocks from 38: two blocks, two bundles"
+# the per-block forms
+get /block/7/raw
+python3 - "$tmp/body" "$tmp/c/blocks" 7 <<'PY' && ok || bad "/block/7/raw is record 7 of the block file"
+import sys, struct
+raw, f, want = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), int(sys.argv[3])
+i = 116
+for k in range(want):
+    i += 4 + struct.unpack_from("<I", f, i)[0]
+n = struct.unpack_from("<I", f, i)[0]
+assert raw == f[i + 4:i + 4 + n]
+PY
+get /block/7/proof
+python3 - "$tmp/body" "$tmp/c/proofs" 7 <<'PY' && ok || bad "/block/7/proof is record 7 of the proof file"
+import sys, struct
+raw, f, want = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), int(sys.argv[3])
+i = 116
+for k in range(want):
+    i += 4 + struct.unpack_from("<I", f, i)[0]
+n = struct.unpack_from("<I", f, i)[0]
+assert raw == f[i + 4:i + 4 + n]
+PY
+get /block/39
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["height"]==39 and d["hash"]==sys.argv[2] and len(d["txids"])>=1' "$tmp/body" "$tip" && ok || bad "/block/39: $(cat "$tmp/body")"
+get -I /status 2>/dev/null; code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -I "$base/status")
+[ "$code" = 200 ] && ok || bad "HEAD /status: $code"
+
+# /utxos of a predicate id the chain pays to
+pred=$("$UTXO" utxos --db "$tmp/c/node.db" | awk 'NR == 1 { print $3 }')
+[ ${#pred} -eq 64 ] && ok || bad "a predicate id from 'utxos' (readers work beside the node): '$pred'"
+want=$("$UTXO" utxos --db "$tmp/c/node.db" --predicate "$pred" | awk '$1 == "total" { print $2 }')
+get "/utxos/$pred"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["count"]==int(sys.argv[2])==len(d["utxos"]) and not d["truncated"]; assert all(len(u["txid"])==64 for u in d["utxos"])' "$tmp/body" "$want" && ok || bad "/utxos: $code $(head -c 300 "$tmp/body") want $want"
+
+# --- hostile requests: a 4xx with a JSON error, nothing changed -------------------
+for p in /block/40 /block/4294967295 "/blocks?from=40&count=1" /nothing / /block/3/other /status/x; do
+    get "$p"; is_error 404 && ok || bad "GET $p: $code $(cat "$tmp/body")"
+done
+for p in /block/abc /block/-1 /block/01 /block/4294967296 /block/99999999999 /block/ "/block/1%00" \
+         "/blocks" "/blocks?from=x&count=1" "/blocks?from=0" "/blocks?from=0&count=0" \
+         "/blocks?from=0&count=-1" "/blocks?from=1e3&count=1" /utxos/zz /utxos/ "/utxos/$(python3 -c 'print("g"*64)')"; do
+    get "$p"; is_error 400 && ok || bad "GET $p: $code $(cat "$tmp/body")"
+done
+get /status -X POST -d 'x'
+is_error 405 && ok || bad "POST /status: $code $(cat "$tmp/body")"
+get /status -X DELETE
+is_error 405 && ok || bad "DELETE /status: $code"
+get /status -X GET --data-binary "@$tmp/c/blocks" -H 'Content-Type: application/octet-stream'
+is_error 413 && ok || bad "GET with a 1 MB body: $code"
+# a path of 100 KB is refused by the server's memory limit, and it keeps serving
+long=$(python3 -c 'print("/block/" + "9" * 100000)')
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$base$long")
+case $code in 4*) ok;; *) bad "a 100 KB path: $code";; esac
+# raw garbage on the socket, then half-open connections beyond the limit
+python3 - "${base##*:}" <<'PY' && ok || bad "garbage and idle connections"
+import socket, sys, time
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(b"\x00\xff GARBAGE \r\n\r\n")
+try:
+    s.recv(100)
+except Exception:
+    pass
+s.close()
+idle = []
+for i in range(20):      # the node serves 8 at once: the rest are refused or wait
+    try:
+        idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+    except OSError:
+        pass
+time.sleep(0.2)
+for c in idle:
+    c.close()
+PY
+sleep 0.3
+get /status
+[ "$code" = 200 ] && ok || bad "the node serves after hostile clients: $code"
+# a client idle past --timeout is dropped (5 s): the node answers others meanwhile
+python3 - "${base##*:}" "$base" <<'PY' && ok || bad "idle timeout"
+import socket, sys, time, urllib.request
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n")   # headers never finished
+assert urllib.request.urlopen(sys.argv[2] + "/status", timeout=5).status == 200
+t = time.time()
+data = s.recv(100)      # closed by the node after its timeout
+assert data == b"" or data.startswith(b"HTTP/1.1 4"), data
+assert time.time() - t < 9
+PY
+
+# --- one writer per directory ---------------------------------------------------
+expect 2 "a second node" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0
+grep -q "in use by pid $pid" "$tmp/err" && ok || bad "the second node names the first: $(cat "$tmp/err")"
+
+# --- SIGTERM: exit 0, a sound store; a restart replays nothing --------------------
+kill -TERM "$pid"; wait "$pid"; st=$?; pid=
+[ "$st" -eq 0 ] && ok || bad "SIGTERM: exit $st"
+expect 0 "check the store" -- "$UTXO" check --db "$tmp/c/node.db"
+start_node -q
+[ ! -s "$tmp/node.err" ] && ok || bad "-q: nothing logged: $(cat "$tmp/node.err")"
+get /status
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["height"]==39' "$tmp/body" && ok || bad "restart: $(cat "$tmp/body")"
+kill -INT "$pid"; wait "$pid"; st=$?; pid=
+[ "$st" -eq 0 ] && ok || bad "SIGINT: exit $st"
+
+# --- usage ----------------------------------------------------------------------------
+expect 2 "no --datadir" -- "$UTXO" node
+expect 2 "bad --listen" -- "$UTXO" node --datadir "$tmp/c" --listen localhost
+expect 2 "bad --listen port" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:70000
+expect 2 "not a chain directory" -- "$UTXO" node --datadir "$tmp/nothing" --listen 127.0.0.1:0
+expect 0 "--help" -- "$UTXO" node --help
+
+echo "node_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

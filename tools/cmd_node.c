@@ -1,0 +1,661 @@
+/*
+ * cmd_node.c — `utxo node`: a chain directory served over HTTP
+ * (docs/API.md), first piece of issue 14: the read-only API over the
+ * directory's store.
+ *
+ *   utxo node --datadir DIR [--listen ADDR:PORT] [--max-connections N]
+ *             [--timeout S] [-v] [-q]
+ *
+ * DIR is a chain directory (utxo gen / utxo genesis: a block file `blocks`
+ * and its proof file). At start the node opens DIR/node.db (created on
+ * first start, holding the store's writer lock while it runs: a second
+ * node on DIR exits 2 "in use by pid N") and replays into it the blocks of
+ * DIR/blocks it does not hold yet. Then it serves, until SIGTERM or
+ * SIGINT:
+ *
+ *   GET /status                  tip, accumulator, UTXO set, version
+ *   GET /block/H                 a block's header and txids (JSON)
+ *   GET /block/H/raw             its encoding (utxo_block_to_bytes)
+ *   GET /block/H/proof           its proof bundle (the stateless validator's input)
+ *   GET /blocks?from=H&count=N   blocks H.. with their bundles, streamed as
+ *                                block-file / proof-file records, alternating
+ *   GET /utxos/ID                unspent outputs of predicate id ID (hex)
+ *
+ * Everything else is a 4xx with a JSON body {"code": N, "message": "..."}
+ * (404 unknown path or height, 400 malformed numbers or ids, 405 a method
+ * other than GET or HEAD, 413 a request body). libmicrohttpd serves with
+ * one internal thread, so the store is used by one thread only; a
+ * connection limit and an idle timeout bound what clients can hold.
+ * The sequencer and bridge roles, POST /tx, /events, the config file and
+ * the light client are not built yet (issue 14).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "utxo.h"
+#include "commands.h"
+#include "util.h"
+
+#define NODE_DEFAULT_PORT 8750u
+#define NODE_MAX_COUNT 500u       /* blocks per /blocks request */
+#define NODE_MAX_UTXOS 10000u     /* outputs per /utxos answer */
+
+typedef struct node {
+    utxo_store *s;
+    utxo_params p;
+    int verbose; /* -1 quiet, 0 default, 1 -v */
+} node;
+
+static node *G_NODE; /* for the log helpers */
+
+/* "2026-12-04T05:06:07Z LEVEL message" on stderr. */
+static void node_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void node_log(int level, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "info", "debug"};
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    va_list ap;
+
+    if (G_NODE && level > G_NODE->verbose + 1)
+        return;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(stderr, "%s %s ", ts, names[level]);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- responses ------------------------------------------------------------- */
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const char *type,
+                                void *buf, size_t len)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(buf);
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Sends j (stolen) as the body. */
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        return MHD_NO;
+    size_t n = strlen(text);
+    char *body = realloc(text, n + 2);
+    if (!body) {
+        free(text);
+        return MHD_NO;
+    }
+    body[n] = '\n';
+    body[n + 1] = 0;
+    return send_buf(c, status, "application/json", body, n + 1);
+}
+
+/* {"code": code, "message": ...}; code is a utxo_err value or 0. */
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int code,
+                                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int code,
+                                  const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return send_json(c, status, json_pack("{s:i, s:s}", "code", code, "message", msg));
+}
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char buf[2 * 64 + 1];
+    if (n > 64)
+        return NULL;
+    sodium_bin2hex(buf, sizeof buf, p, n);
+    return json_string(buf);
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+/* A height: 1 to 10 decimal digits, no sign, no leading zero, < 2^32. */
+static bool parse_height(const char *s, size_t len, uint32_t *out)
+{
+    uint64_t v = 0;
+    if (len == 0 || len > 10 || (len > 1 && s[0] == '0'))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > UINT32_MAX)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* ---- endpoints ------------------------------------------------------------ */
+
+static enum MHD_Result get_status(node *n, struct MHD_Connection *c)
+{
+    utxo_store_info info;
+    utxo_store_get_info(n->s, &info);
+    json_t *j = json_pack("{s:o, s:o, s:I, s:o, s:I, s:I, s:I, s:s, s:s, s:o}",
+                          "height", info.n_blocks ? json_integer(info.n_blocks - 1) : json_null(),
+                          "tip", hex_json(info.tip_hash, UTXO_HASH_BYTES),
+                          "leaves", (json_int_t)info.leaf_count,
+                          "roots_digest", hex_json(info.acc_digest, UTXO_HASH_BYTES),
+                          "utxos", (json_int_t)info.n_utxos,
+                          "total_value", (json_int_t)info.total_value,
+                          "txs", (json_int_t)info.n_txs,
+                          "role", "server",
+                          "version", utxo_version(),
+                          "chain_id", hex_json(n->p.chain_id, UTXO_HASH_BYTES));
+    return send_json(c, MHD_HTTP_OK, j);
+}
+
+static enum MHD_Result no_block(node *n, struct MHD_Connection *c, uint32_t h, int rc)
+{
+    utxo_store_info info;
+    utxo_store_get_info(n->s, &info);
+    if (rc == UTXO_ERR_STORE_HEIGHT || h >= info.n_blocks)
+        return send_error(c, MHD_HTTP_NOT_FOUND, UTXO_ERR_STORE_HEIGHT,
+                          "no block at height %" PRIu32 " (the tip is at %s%" PRIu32 ")", h,
+                          info.n_blocks ? "" : "none: ", info.n_blocks ? info.n_blocks - 1 : 0);
+    node_log(0, "block %" PRIu32 ": %s (%s)", h, utxo_strerror(rc), utxo_store_errmsg(n->s));
+    return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rc, "block %" PRIu32 ": %s", h,
+                      utxo_strerror(rc));
+}
+
+static enum MHD_Result get_block(node *n, struct MHD_Connection *c, uint32_t h, int form)
+{
+    utxo_block *b = NULL;
+    uint8_t *bytes = NULL, hash[UTXO_HASH_BYTES];
+    size_t len = 0;
+    int rc;
+
+    if (form == 2) { /* the proof bundle */
+        if ((rc = utxo_store_get_bundle(n->s, h, &bytes, &len)) != UTXO_OK)
+            return no_block(n, c, h, rc);
+        return send_buf(c, MHD_HTTP_OK, "application/octet-stream", bytes, len);
+    }
+    if ((rc = utxo_store_get_block(n->s, h, form == 0 ? &b : NULL, form == 1 ? &bytes : NULL,
+                                   &len)) != UTXO_OK)
+        return no_block(n, c, h, rc);
+    if (form == 1)
+        return send_buf(c, MHD_HTTP_OK, "application/octet-stream", bytes, len);
+    json_t *txids = json_array();
+    for (uint32_t i = 0; txids && i < b->n_txs; i++) {
+        uint8_t id[UTXO_HASH_BYTES];
+        utxo_tx_txid(b->txs[i], id);
+        json_array_append_new(txids, hex_json(id, sizeof id));
+    }
+    utxo_header_hash(&b->header, hash);
+    json_t *j = json_pack("{s:I, s:o, s:o, s:I, s:o, s:o, s:I, s:o}",
+                          "height", (json_int_t)b->header.height,
+                          "hash", hex_json(hash, sizeof hash),
+                          "prev", hex_json(b->header.prev_hash, UTXO_HASH_BYTES),
+                          "time", (json_int_t)b->header.time,
+                          "tx_root", hex_json(b->header.tx_root, UTXO_HASH_BYTES),
+                          "roots_digest", hex_json(b->header.acc_digest, UTXO_HASH_BYTES),
+                          "version", (json_int_t)b->header.version,
+                          "txids", txids);
+    utxo_block_free(b);
+    return send_json(c, MHD_HTTP_OK, j);
+}
+
+/* /blocks: a response generated block by block (bounded memory). */
+typedef struct blocks_stream {
+    node *n;
+    uint32_t next, end;
+    uint8_t *buf;       /* the current pair of records */
+    size_t len, off;
+} blocks_stream;
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static ssize_t blocks_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    blocks_stream *bs = cls;
+    (void)pos;
+    while (bs->off == bs->len) {
+        uint8_t *blk = NULL, *bun = NULL;
+        size_t blen = 0, plen = 0;
+        if (bs->next == bs->end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (utxo_store_get_block(bs->n->s, bs->next, NULL, &blk, &blen) != UTXO_OK ||
+            utxo_store_get_bundle(bs->n->s, bs->next, &bun, &plen) != UTXO_OK) {
+            node_log(0, "/blocks: block %" PRIu32 ": %s", bs->next, utxo_store_errmsg(bs->n->s));
+            free(blk);
+            free(bun);
+            return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body */
+        }
+        free(bs->buf);
+        bs->buf = malloc(8 + blen + plen);
+        if (!bs->buf) {
+            free(blk);
+            free(bun);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        put_le32(bs->buf, (uint32_t)blen);
+        memcpy(bs->buf + 4, blk, blen);
+        put_le32(bs->buf + 4 + blen, (uint32_t)plen);
+        memcpy(bs->buf + 8 + blen, bun, plen);
+        free(blk);
+        free(bun);
+        bs->len = 8 + blen + plen;
+        bs->off = 0;
+        bs->next++;
+    }
+    size_t k = bs->len - bs->off < max ? bs->len - bs->off : max;
+    memcpy(out, bs->buf + bs->off, k);
+    bs->off += k;
+    return (ssize_t)k;
+}
+
+static void blocks_free(void *cls)
+{
+    blocks_stream *bs = cls;
+    free(bs->buf);
+    free(bs);
+}
+
+static enum MHD_Result get_blocks(node *n, struct MHD_Connection *c)
+{
+    const char *from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+    const char *count = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "count");
+    uint32_t h, k;
+    utxo_store_info info;
+
+    if (!from || !parse_height(from, strlen(from), &h))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                          "from= wants a height (decimal, below 2^32)");
+    if (!count || !parse_height(count, strlen(count), &k) || k == 0)
+        return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                          "count= wants a number of blocks from 1 (at most %u are sent)",
+                          NODE_MAX_COUNT);
+    utxo_store_get_info(n->s, &info);
+    if (h >= info.n_blocks)
+        return no_block(n, c, h, UTXO_ERR_STORE_HEIGHT);
+    if (k > NODE_MAX_COUNT)
+        k = NODE_MAX_COUNT;
+    if (k > info.n_blocks - h)
+        k = info.n_blocks - h;
+    blocks_stream *bs = calloc(1, sizeof *bs);
+    if (!bs)
+        return MHD_NO;
+    bs->n = n;
+    bs->next = h;
+    bs->end = h + k;
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, blocks_read, bs, blocks_free);
+    if (!r) {
+        blocks_free(bs);
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    char first[16], cnt[16];
+    snprintf(first, sizeof first, "%" PRIu32, h);
+    snprintf(cnt, sizeof cnt, "%" PRIu32, k);
+    (void)MHD_add_response_header(r, "X-Utxo-From", first);
+    (void)MHD_add_response_header(r, "X-Utxo-Count", cnt);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+typedef struct utxo_list {
+    json_t *arr;
+    uint64_t n;
+} utxo_list;
+
+static int add_utxo(void *arg, const utxo_store_utxo *u)
+{
+    utxo_list *l = arg;
+    char datum[2 * 1024 + 1];
+    json_t *d;
+
+    if (l->n == NODE_MAX_UTXOS)
+        return 1;
+    if (u->output.datum_len <= 1024) {
+        sodium_bin2hex(datum, sizeof datum, u->output.datum, u->output.datum_len);
+        d = json_string(datum);
+    } else {
+        d = json_null(); /* large datums: not inlined */
+    }
+    json_array_append_new(l->arr,
+                          json_pack("{s:o, s:I, s:I, s:I, s:o, s:I}", "txid",
+                                    hex_json(u->outpoint.txid, UTXO_HASH_BYTES), "index",
+                                    (json_int_t)u->outpoint.index, "value",
+                                    (json_int_t)u->output.value, "height", (json_int_t)u->height,
+                                    "datum", d, "datum_len", (json_int_t)u->output.datum_len));
+    l->n++;
+    return 0;
+}
+
+static enum MHD_Result get_utxos(node *n, struct MHD_Connection *c, const char *hex, size_t len)
+{
+    uint8_t id[UTXO_HASH_BYTES];
+    size_t got = 0;
+    uint64_t count = 0, total = 0;
+    utxo_list l = {json_array(), 0};
+
+    if (len != 2 * UTXO_HASH_BYTES ||
+        sodium_hex2bin(id, sizeof id, hex, len, NULL, &got, NULL) != 0 || got != sizeof id) {
+        json_decref(l.arr);
+        return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                          "/utxos/ wants a predicate id: 64 hex digits");
+    }
+    int rc = utxo_store_each_utxo(n->s, id, add_utxo, &l, NULL, NULL);
+    if (rc == UTXO_OK)
+        rc = utxo_store_each_utxo(n->s, id, NULL, NULL, &count, &total);
+    if (rc != UTXO_OK) {
+        json_decref(l.arr);
+        node_log(0, "/utxos: %s", utxo_store_errmsg(n->s));
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rc, "%s", utxo_strerror(rc));
+    }
+    return send_json(c, MHD_HTTP_OK,
+                     json_pack("{s:I, s:I, s:b, s:o}", "count", (json_int_t)count, "total",
+                               (json_int_t)total, "truncated", count > l.n, "utxos", l.arr));
+}
+
+/* ---- the request handler ------------------------------------------------------ */
+
+typedef struct req {
+    int body; /* the request carried a body */
+} req;
+
+static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url)
+{
+    uint32_t h;
+    const char *p;
+
+    if (strcmp(url, "/status") == 0)
+        return get_status(n, c);
+    if (strcmp(url, "/blocks") == 0)
+        return get_blocks(n, c);
+    if (strncmp(url, "/block/", 7) == 0) {
+        const char *num = url + 7, *slash = strchr(num, '/');
+        size_t len = slash ? (size_t)(slash - num) : strlen(num);
+        int form = 0;
+        if (slash && strcmp(slash, "/raw") == 0)
+            form = 1;
+        else if (slash && strcmp(slash, "/proof") == 0)
+            form = 2;
+        else if (slash)
+            return send_error(c, MHD_HTTP_NOT_FOUND, 0, "no such path: %.200s (after /block/H: /raw or /proof)", url);
+        if (!parse_height(num, len, &h))
+            return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                              "/block/ wants a height (decimal, below 2^32), not '%.40s'", num);
+        return get_block(n, c, h, form);
+    }
+    if (strncmp(url, "/utxos/", 7) == 0) {
+        p = url + 7;
+        return get_utxos(n, c, p, strlen(p));
+    }
+    return send_error(c, MHD_HTTP_NOT_FOUND, 0, "no such path: %.200s (see docs/API.md)", url);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    node *n = cls;
+    req *r = *con_cls;
+    (void)version;
+    (void)upload;
+
+    if (r == NULL) { /* first call: the headers */
+        if ((r = calloc(1, sizeof *r)) == NULL)
+            return MHD_NO;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size != 0) { /* a body: not read, refused at the end */
+        r->body = 1;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    node_log(2, "%s %.200s", method, url);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0,
+                          "%.20s: this node serves GET and HEAD only", method);
+    if (r->body)
+        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, 0, "a GET request takes no body");
+    return route(n, c, url);
+}
+
+static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
+/* No percent-decoding: every path and argument this API takes is plain
+ * digits, hex or letters, so an escape is left as is and refused by the
+ * parsers (a decoded %00 would cut the C string the handler sees). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+/* ---- the command -------------------------------------------------------------- */
+
+static void node_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
+            "                 [--timeout S] [-v] [-q]\n"
+            "\n"
+            "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
+            "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
+            "the blocks of DIR/blocks it lacks are replayed into it), read-only:\n"
+            "  GET /status, /block/H, /block/H/raw, /block/H/proof,\n"
+            "      /blocks?from=H&count=N, /utxos/PREDICATE-ID   (docs/API.md)\n"
+            "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
+            "                         port 0: any free one; the address is printed)\n"
+            "  --max-connections N    connections served at once (default 64)\n"
+            "  --timeout S            idle connections closed after S seconds (default 30)\n"
+            "  -v, -q                 log requests / only errors (stderr, UTC timestamps)\n"
+            "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
+            "exits 2 (the store is in use). Exit: 0 stopped by a signal, 2 usage/I/O/store.\n"
+            "\nexample:\n  %s node --datadir chain --listen 127.0.0.1:8750\n"
+            "  curl http://127.0.0.1:8750/status\n",
+            prog_name, NODE_DEFAULT_PORT, prog_name);
+}
+
+static bool parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    uint32_t port;
+
+    if (!colon || (size_t)(colon - s) >= sizeof host || colon == s)
+        return false;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = 0;
+    if (!parse_height(colon + 1, strlen(colon + 1), &port) || port > 65535)
+        return false;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
+}
+
+int cmd_node(int argc, char **argv)
+{
+    const char *datadir = NULL, *listen_at = "127.0.0.1:8750";
+    uint64_t max_conn = 64, timeout = 30;
+    int verbose = 0;
+    enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT };
+    static const struct option opts[] = {
+        {"datadir", required_argument, NULL, OPT_DATADIR},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"max-connections", required_argument, NULL, OPT_MAXCONN},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("node", node_usage, "vq", opts);
+    struct sockaddr_in sa;
+    char blocks[4096], db[4096], msg[512];
+    node n;
+    utxo_chainfile *cf = NULL;
+    size_t eo = 0;
+    int c, rc, ex = EXIT_USAGE;
+    struct MHD_Daemon *d = NULL;
+    sigset_t set;
+
+    while ((c = cli_next(&cl, argc, argv)) != -1) {
+        switch (c) {
+        case CLI_STOP: return cl.status;
+        case OPT_DATADIR: datadir = optarg; break;
+        case OPT_LISTEN: listen_at = optarg; break;
+        case OPT_MAXCONN:
+            if (!cli_u64(&cl, 1, 10000, &max_conn))
+                return EXIT_USAGE;
+            break;
+        case OPT_TIMEOUT:
+            if (!cli_u64(&cl, 1, 3600, &timeout))
+                return EXIT_USAGE;
+            break;
+        case 'v': verbose = 1; break;
+        case 'q': verbose = -1; break;
+        }
+    }
+    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+        return rc;
+    if (!datadir)
+        return usage_error(cl.cmd, "--datadir DIR is required");
+    if (!parse_listen(listen_at, &sa))
+        return usage_error(cl.cmd, "--listen wants IPV4-ADDRESS:PORT, not '%s'", listen_at);
+
+    memset(&n, 0, sizeof n);
+    n.verbose = verbose;
+    G_NODE = &n;
+    snprintf(blocks, sizeof blocks, "%s/blocks", datadir);
+    snprintf(db, sizeof db, "%s/node.db", datadir);
+    if ((rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &n.p, &eo)) != UTXO_OK) {
+        errorf("%s: not a chain directory: %s: %s", datadir, blocks,
+               rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
+        return rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
+    }
+    (void)utxo_chainfile_close(cf);
+    rc = utxo_store_open(&n.s, db, &n.p, UTXO_STORE_CREATE, 0, msg, sizeof msg);
+    if (rc == UTXO_ERR_STORE_BUSY) {
+        const char *pid = strstr(msg, "pid ");
+        long who = 0;
+        if (pid && sscanf(pid, "pid %ld", &who) == 1)
+            errorf("%s: in use by pid %ld (%s is held by another writer)", datadir, who, db);
+        else
+            errorf("%s: in use (%s)", datadir, msg);
+        return EXIT_USAGE;
+    }
+    if (rc != UTXO_OK) {
+        errorf("%s: %s", db, msg[0] ? msg : utxo_strerror(rc));
+        return EXIT_USAGE;
+    }
+    {
+        utxo_sync_opts so;
+        utxo_pipe_result res;
+        utxo_store_info before, after;
+        memset(&so, 0, sizeof so);
+        utxo_store_get_info(n.s, &before);
+        rc = utxo_replay_file(n.s, blocks, &so, &res);
+        utxo_store_get_info(n.s, &after);
+        if (rc != UTXO_OK) {
+            errorf("%s: replaying %s stopped at height %" PRIu32 ": %s%s%s", datadir, blocks,
+                   after.n_blocks, utxo_strerror(rc), utxo_store_errmsg(n.s)[0] ? ": " : "",
+                   utxo_store_errmsg(n.s));
+            ex = rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
+            goto out;
+        }
+        node_log(1, "store %s: %" PRIu32 " blocks (%" PRIu32 " replayed from %s)", db,
+                 after.n_blocks, after.n_blocks - before.n_blocks, blocks);
+    }
+
+    /* the signals are taken by sigwait below, in this thread only */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                         handle, &n, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                         MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+                         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
+    if (!d) {
+        errorf("cannot listen on %s: %s", listen_at, strerror(errno));
+        goto out;
+    }
+    {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        char addr[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof addr);
+        printf("listening on http://%s:%u\n", addr, di ? (unsigned)di->port : 0u);
+        fflush(stdout);
+        node_log(1, "serving %s on %s:%u", datadir, addr, di ? (unsigned)di->port : 0u);
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            node_log(1, "SIGHUP: nothing to reopen (the log is stderr)");
+            continue;
+        }
+        node_log(1, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        break;
+    }
+    ex = EXIT_VALID;
+out:
+    if (d)
+        MHD_stop_daemon(d);
+    utxo_store_close(n.s);
+    G_NODE = NULL;
+    return ex;
+}
