@@ -50,6 +50,7 @@ grep -q "40 blocks (40 replayed" "$tmp/node.err" && ok || bad "first start repla
 # /status against the store
 get /status
 [ "$code" = 200 ] && ok || bad "/status: $code"
+cp "$tmp/body" "$tmp/status.json"
 expect 0 "utxos summary" -- "$UTXO" verify --chain "$tmp/c/blocks" --proofs "$tmp/c/proofs" --quiet
 tip=$(sed -n 's/^tip height=39 hash=\([0-9a-f]*\).*/\1/p' "$tmp/out")
 python3 - "$tmp/body" "$tip" <<'PY' && ok || bad "/status: $(cat "$tmp/body")"
@@ -106,6 +107,21 @@ assert raw == f[i + 4:i + 4 + n]
 PY
 get /block/39
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["height"]==39 and d["hash"]==sys.argv[2] and len(d["txids"])>=1' "$tmp/body" "$tip" && ok || bad "/block/39: $(cat "$tmp/body")"
+# /roots/H: the accumulator after block H, as block H's header and the tip commit
+get /roots/39
+python3 - "$tmp/body" "$tmp/status.json" <<'PY' && ok || bad "/roots/39: $(cat "$tmp/body")"
+import json, sys
+r = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
+assert r["height"] == 39 and r["digest"] == s["roots_digest"] and r["leaves"] == s["leaves"], (r, s)
+assert len(r["roots"]) == bin(r["leaves"]).count("1")
+assert r["state"][16:] == "".join(r["roots"])
+PY
+for h in 12 3 20; do
+    get /roots/$h; cp "$tmp/body" "$tmp/roots.json"
+    get /block/$h
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert r["digest"]==b["roots_digest"] and r["height"]==int(sys.argv[3])' \
+        "$tmp/roots.json" "$tmp/body" $h && ok || bad "/roots/$h: $(cat "$tmp/roots.json")"
+done
 get -I /status 2>/dev/null; code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -I "$base/status")
 [ "$code" = 200 ] && ok || bad "HEAD /status: $code"
 
@@ -117,10 +133,10 @@ get "/utxos/$pred"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["count"]==int(sys.argv[2])==len(d["utxos"]) and not d["truncated"]; assert all(len(u["txid"])==64 for u in d["utxos"])' "$tmp/body" "$want" && ok || bad "/utxos: $code $(head -c 300 "$tmp/body") want $want"
 
 # --- hostile requests: a 4xx with a JSON error, nothing changed -------------------
-for p in /block/40 /block/4294967295 "/blocks?from=40&count=1" /nothing / /block/3/other /status/x; do
+for p in /roots/40 /block/40 /block/4294967295 "/blocks?from=40&count=1" /nothing / /block/3/other /status/x; do
     get "$p"; is_error 404 && ok || bad "GET $p: $code $(cat "$tmp/body")"
 done
-for p in /block/abc /block/-1 /block/01 /block/4294967296 /block/99999999999 /block/ "/block/1%00" \
+for p in /roots/x /roots/ /block/abc /block/-1 /block/01 /block/4294967296 /block/99999999999 /block/ "/block/1%00" \
          "/blocks" "/blocks?from=x&count=1" "/blocks?from=0" "/blocks?from=0&count=0" \
          "/blocks?from=0&count=-1" "/blocks?from=1e3&count=1" /utxos/zz /utxos/ "/utxos/$(python3 -c 'print("g"*64)')"; do
     get "$p"; is_error 400 && ok || bad "GET $p: $code $(cat "$tmp/body")"

@@ -219,8 +219,8 @@ START_TEST(replay_matches_builder)
     char path[512];
     utxo_store *s;
     utxo_store_info info;
-    uint8_t acc[ACC_STATE_MAX_BYTES];
-    size_t acc_len;
+    uint8_t acc[ACC_STATE_MAX_BYTES], state5[ACC_STATE_MAX_BYTES];
+    size_t acc_len, state5_len = 0;
 
     tmp_path(path, sizeof path, "replay");
     s = open_new(path);
@@ -238,6 +238,30 @@ START_TEST(replay_matches_builder)
         ck_assert_uint_eq(bl, C.bundle_len[h]);
         ck_assert_mem_eq(bd, C.bundle[h], bl);
         free(bd);
+        /* the state after block h, walked, is the tip state */
+        {
+            uint8_t at[ACC_STATE_MAX_BYTES];
+            size_t at_len = 0;
+            ck_assert_int_eq(utxo_store_acc_state(s, acc, sizeof acc, &acc_len), UTXO_OK);
+            ck_assert_int_eq(utxo_store_acc_state_at(s, h, at, sizeof at, &at_len), UTXO_OK);
+            ck_assert_uint_eq(at_len, acc_len);
+            ck_assert_mem_eq(at, acc, acc_len);
+            if (h == 5) {
+                memcpy(state5, at, at_len);
+                state5_len = at_len;
+            }
+        }
+    }
+    /* back to an earlier height (a fresh walk), and past the tip */
+    {
+        uint8_t at[ACC_STATE_MAX_BYTES];
+        size_t at_len = 0;
+        ck_assert_int_eq(utxo_store_acc_state_at(s, 5, at, sizeof at, &at_len), UTXO_OK);
+        ck_assert_uint_eq(at_len, state5_len);
+        ck_assert_mem_eq(at, state5, at_len);
+        ck_assert_int_eq(utxo_store_acc_state_at(s, C.n, at, sizeof at, &at_len),
+                         UTXO_ERR_STORE_HEIGHT);
+        ck_assert_int_eq(utxo_store_acc_state_at(s, 5, at, 8, &at_len), UTXO_ERR_ARG);
     }
     utxo_store_get_info(s, &info);
     ck_assert_uint_eq(info.n_utxos, C.final_utxos);

@@ -17,6 +17,7 @@
  *   GET /block/H                 a block's header and txids (JSON)
  *   GET /block/H/raw             its encoding (utxo_block_to_bytes)
  *   GET /block/H/proof           its proof bundle (the stateless validator's input)
+ *   GET /roots/H                 the accumulator after block H
  *   GET /blocks?from=H&count=N   blocks H.. with their bundles, streamed as
  *                                block-file / proof-file records, alternating
  *   GET /utxos/ID                unspent outputs of predicate id ID (hex)
@@ -336,6 +337,38 @@ static enum MHD_Result get_blocks(node *n, struct MHD_Connection *c)
     return ret;
 }
 
+/* /roots/H: the accumulator after block H (utxo_store_acc_state_at). */
+static enum MHD_Result get_roots(node *n, struct MHD_Connection *c, uint32_t h)
+{
+    uint8_t st[8 + 64 * UTXO_HASH_BYTES];
+    size_t len = 0;
+    utxo_block *b = NULL;
+    int rc;
+
+    if ((rc = utxo_store_acc_state_at(n->s, h, st, sizeof st, &len)) != UTXO_OK ||
+        (rc = utxo_store_get_block(n->s, h, &b, NULL, NULL)) != UTXO_OK)
+        return no_block(n, c, h, rc);
+    uint64_t leaves = 0;
+    for (int i = 0; i < 8; i++)
+        leaves |= (uint64_t)st[i] << (8 * i);
+    json_t *roots = json_array();
+    for (size_t off = 8; roots && off + UTXO_HASH_BYTES <= len; off += UTXO_HASH_BYTES)
+        json_array_append_new(roots, hex_json(st + off, UTXO_HASH_BYTES));
+    char *hex = malloc(2 * len + 1);
+    json_t *j = NULL;
+    if (hex) {
+        sodium_bin2hex(hex, 2 * len + 1, st, len);
+        j = json_pack("{s:I, s:I, s:o, s:o, s:s}", "height", (json_int_t)h, "leaves",
+                      (json_int_t)leaves, "roots", roots, "digest",
+                      hex_json(b->header.acc_digest, UTXO_HASH_BYTES), "state", hex);
+    } else {
+        json_decref(roots);
+    }
+    free(hex);
+    utxo_block_free(b);
+    return j ? send_json(c, MHD_HTTP_OK, j) : MHD_NO;
+}
+
 typedef struct utxo_list {
     json_t *arr;
     uint64_t n;
@@ -421,6 +454,12 @@ static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url)
                               "/block/ wants a height (decimal, below 2^32), not '%.40s'", num);
         return get_block(n, c, h, form);
     }
+    if (strncmp(url, "/roots/", 7) == 0) {
+        if (!parse_height(url + 7, strlen(url + 7), &h))
+            return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                              "/roots/ wants a height (decimal, below 2^32), not '%.40s'", url + 7);
+        return get_roots(n, c, h);
+    }
     if (strncmp(url, "/utxos/", 7) == 0) {
         p = url + 7;
         return get_utxos(n, c, p, strlen(p));
@@ -488,7 +527,7 @@ static void node_usage(FILE *f)
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
             "the blocks of DIR/blocks it lacks are replayed into it), read-only:\n"
-            "  GET /status, /block/H, /block/H/raw, /block/H/proof,\n"
+            "  GET /status, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
             "      /blocks?from=H&count=N, /utxos/PREDICATE-ID   (docs/API.md)\n"
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"

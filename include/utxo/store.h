@@ -191,6 +191,19 @@ int utxo_store_get_block(utxo_store *s, uint32_t height, utxo_block **out, uint8
  */
 int utxo_store_acc_state(utxo_store *s, uint8_t *out, size_t out_len, size_t *written);
 
+/**
+ * The accumulator state after the block at height (what that block's
+ * header commits to), encoded as utxo_store_acc_state does, for serving
+ * claimed start states (docs/RANGES.md). Computed by the walk that checks
+ * served bundles (utxo_store_get_bundle): forward from genesis, or from the
+ * last height walked when height is above it (one step per block), each
+ * bundle verified on the way; a damaged one is UTXO_ERR_STORE_CORRUPT
+ * naming the block. UTXO_ERR_STORE_HEIGHT when the store holds no block at
+ * height.
+ */
+int utxo_store_acc_state_at(utxo_store *s, uint32_t height, uint8_t *out, size_t out_len,
+                            size_t *written);
+
 /* ---- checking ------------------------------------------------------------ */
 
 /** Called by utxo_store_check with each problem found (a NUL-terminated

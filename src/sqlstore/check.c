@@ -205,6 +205,31 @@ int store_serve_check(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t le
     return rc;
 }
 
+int utxo_store_acc_state_at(utxo_store *s, uint32_t height, uint8_t *out, size_t out_len,
+                            size_t *written)
+{
+    int rc = UTXO_OK;
+
+    if (written)
+        *written = 0;
+    if (s == NULL || out == NULL || written == NULL)
+        return UTXO_ERR_ARG;
+    if (height >= s->meta.n_blocks)
+        return store_fail(s, UTXO_ERR_STORE_HEIGHT, "%s: no block at height %u (%u blocks held)",
+                          s->path, height, s->meta.n_blocks);
+    if (height + 1 < s->serve_next || s->serve_next == 0) {
+        acc_state_init(&s->serve_acc);
+        s->serve_next = 0;
+    }
+    while (rc == UTXO_OK && s->serve_next <= height)
+        rc = serve_step(s, s->serve_next, NULL, 0);
+    if (rc != UTXO_OK) {
+        s->serve_next = 0;
+        return rc;
+    }
+    return acc_state_to_bytes(&s->serve_acc, out, out_len, written);
+}
+
 /* ---- undo records against their blocks and bundles ----------------------- */
 
 int store_undo_verify(utxo_store *s, const utxo_block *b, const store_spent *v, size_t n)
