@@ -17,6 +17,7 @@
  *   GET /block/H                 a block's header and txids (JSON)
  *   GET /block/H/raw             its encoding (utxo_block_to_bytes)
  *   GET /block/H/proof           its proof bundle (the stateless validator's input)
+ *   GET /params                  the chain's consensus parameters (encoded)
  *   GET /roots/H                 the accumulator after block H
  *   GET /blocks?from=H&count=N   blocks H.. with their bundles, streamed as
  *                                block-file / proof-file records, alternating
@@ -439,6 +440,13 @@ static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url)
         return get_status(n, c);
     if (strcmp(url, "/blocks") == 0)
         return get_blocks(n, c);
+    if (strcmp(url, "/params") == 0) {
+        uint8_t *raw = malloc(UTXO_PARAMS_BYTES);
+        if (!raw)
+            return MHD_NO;
+        utxo_params_to_bytes(raw, &n->p);
+        return send_buf(c, MHD_HTTP_OK, "application/octet-stream", raw, UTXO_PARAMS_BYTES);
+    }
     if (strncmp(url, "/block/", 7) == 0) {
         const char *num = url + 7, *slash = strchr(num, '/');
         size_t len = slash ? (size_t)(slash - num) : strlen(num);
@@ -527,7 +535,7 @@ static void node_usage(FILE *f)
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
             "the blocks of DIR/blocks it lacks are replayed into it), read-only:\n"
-            "  GET /status, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
+            "  GET /status, /params, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
             "      /blocks?from=H&count=N, /utxos/PREDICATE-ID   (docs/API.md)\n"
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"

@@ -13,6 +13,8 @@ int cmd_verify(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 /* the HTTP node (tools/cmd_node.c, docs/API.md) */
 int cmd_node(int argc, char **argv);
+/* the light client (tools/cmd_follow.c) */
+int cmd_follow(int argc, char **argv);
 /* Verifies every range of the plan in dir as `utxo verify --range`
  * processes, jobs at a time (cmd_history.c): the number of ranges that
  * could not be started, or -1 when the manifest cannot be read. */

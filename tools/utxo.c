@@ -24,6 +24,7 @@ static const cli_sub commands[] = {
     {"prove", cmd_prove, "write a store's proof bundles as a proof file (prove --help)"},
     {"utxos", cmd_utxos, "list a store's unspent outputs, by predicate id (utxos --help)"},
     {"node", cmd_node, "serve a chain directory over HTTP: blocks, proofs, UTXOs (node --help)"},
+    {"follow", cmd_follow, "validate a node's chain over HTTP holding only roots (follow --help)"},
     {"history", cmd_history, "a long history in block ranges: plan, run, linkup (history --help)"},
     {"rollback", cmd_rollback, "undo a store's blocks above a height (rollback --help)"},
     {"check", cmd_check, "check a store's integrity: blocks, bundles, forest, rows (check --help)"},

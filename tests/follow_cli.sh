@@ -1,0 +1,136 @@
+#!/bin/sh
+# follow_cli.sh — `utxo follow`, the light client, against `utxo node` on
+# 127.0.0.1: following to the tip gives the state file `utxo verify --state`
+# writes, byte for byte; a second run fetches nothing; --max-blocks then a
+# resume; and against a hostile node (a local Python server relaying the
+# real one): a tampered block, an oversized record, a cut stream, another
+# chain, a stalled stream stopped by SIGTERM (exit 143, the state saved and
+# resumable); an unreachable node; usage errors. Every server listens on
+# 127.0.0.1 on a free port and lives at most 60 s. Run by `make check`.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+command -v python3 >/dev/null 2>&1 || { echo "follow_cli: python3 is not installed" >&2; exit 1; }
+
+expect 0 "gen" -- "$UTXO" gen --blocks 40 --tx-per-block 5 --quiet -o "$tmp/c"
+expect 0 "gen another chain" -- "$UTXO" gen --blocks 5 --tx-per-block 2 --seed 77 --quiet -o "$tmp/o"
+expect 0 "verify --state (the reference)" -- "$UTXO" verify --chain "$tmp/c/blocks" --proofs "$tmp/c/proofs" \
+    --state "$tmp/ref.state" --quiet
+
+pids=
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# start_node DIR VAR: a node on DIR; VAR gets its base URL
+start_node() {
+    "$UTXO" node --datadir "$1" --listen 127.0.0.1:0 -q >"$1.out" 2>"$1.err" &
+    pids="$pids $!"
+    n=0
+    while ! grep -q "^listening on " "$1.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    eval "$2=\$(sed -n 's/^listening on //p' \"\$1.out\")"
+}
+start_node "$tmp/c" node
+[ -n "$node" ] && ok || { bad "the node started: $(cat "$tmp/c.err")"; exit 1; }
+start_node "$tmp/o" other
+
+# --- following ---------------------------------------------------------------
+expect 0 "follow --once" -- "$UTXO" follow "$node" --state "$tmp/f.state" --once --batch 7 --quiet
+grep -q "^followed height=39 hash=.* blocks=40$" "$tmp/out" && ok || bad "follow: $(cat "$tmp/out")"
+cmp -s "$tmp/f.state" "$tmp/ref.state" && ok || bad "the followed state is verify's, byte for byte"
+expect 0 "follow again" -- "$UTXO" follow "$node/" --state "$tmp/f.state" --once --quiet
+grep -q "blocks=0$" "$tmp/out" && ok || bad "a second run fetches nothing: $(cat "$tmp/out")"
+expect 0 "--max-blocks 10" -- "$UTXO" follow "$node" --state "$tmp/g.state" --max-blocks 10 --quiet
+grep -q "^followed height=9 " "$tmp/out" && ok || bad "--max-blocks: $(cat "$tmp/out")"
+expect 0 "resume" -- "$UTXO" follow "$node" --state "$tmp/g.state" --once --batch 500 --quiet
+grep -q "^followed height=39 .* blocks=30$" "$tmp/out" && ok || bad "resume: $(cat "$tmp/out")"
+cmp -s "$tmp/g.state" "$tmp/ref.state" && ok || bad "the resumed state is verify's"
+expect 0 "progress lines" -- "$UTXO" follow "$node" --state "$tmp/h.state" --once --batch 20
+grep -q "^follow: height 39 of 39$" "$tmp/err" && ok || bad "progress: $(cat "$tmp/err")"
+
+# --- a hostile node: a relay that alters what the real node says -------------------
+cat >"$tmp/relay.py" <<'PY'
+import http.server, socketserver, struct, sys, time, urllib.request
+upstream, mode = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        body = urllib.request.urlopen(upstream + self.path, timeout=10).read()
+        if self.path.startswith("/blocks"):
+            recs, i = [], 0
+            while i < len(body):
+                n = struct.unpack_from("<I", body, i)[0]; recs.append(body[i:i + 4 + n]); i += 4 + n
+            first = int(self.path.split("from=")[1].split("&")[0])
+            k = 2 * (5 - first) if first <= 5 else None      # block 5's record
+            if mode == "tamper" and k is not None and k < len(recs):
+                r = bytearray(recs[k]); r[len(r) // 2] ^= 1; recs[k] = bytes(r)
+            if mode == "huge" and k is not None and k < len(recs):
+                recs[k] = struct.pack("<I", 0x7fffffff) + recs[k][4:]
+            if mode == "cut" and k is not None:
+                recs = recs[:k + 1]
+            body = b"".join(recs)
+            if mode == "stall" and k is not None:
+                self.send_response(200); self.end_headers()
+                self.wfile.write(b"".join(recs[:k])); self.wfile.flush()
+                time.sleep(30)
+                return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+s = S(("127.0.0.1", 0), H)
+print("http://127.0.0.1:%d" % s.server_address[1], flush=True)
+deadline = time.time() + 60
+s.timeout = 0.5
+while time.time() < deadline:
+    s.handle_request()
+PY
+# relay MODE VAR: a relay of the node in MODE; VAR gets its URL
+relay() {
+    python3 "$tmp/relay.py" "$node" "$1" >"$tmp/relay-$1.out" 2>"$tmp/relay-$1.err" &
+    pids="$pids $!"
+    n=0
+    while ! grep -q "^http://" "$tmp/relay-$1.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    eval "$2=\$(cat \"\$tmp/relay-\$1.out\")"
+}
+relay tamper r1
+expect 1 "a tampered block" -- "$UTXO" follow "$r1" --state "$tmp/t.state" --once --batch 10 --quiet
+grep -q "the node served .* at height 5" "$tmp/err" && ok || bad "tampered block named: $(cat "$tmp/err")"
+grep -q "^stopped height=4 " "$tmp/out" && ok || bad "the state is kept at block 4: $(cat "$tmp/out")"
+expect 0 "the honest node takes over" -- "$UTXO" follow "$node" --state "$tmp/t.state" --once --quiet
+cmp -s "$tmp/t.state" "$tmp/ref.state" && ok || bad "after a tampered block, the honest chain"
+relay huge r2
+expect 1 "an oversized record" -- "$UTXO" follow "$r2" --state "$tmp/u.state" --once --quiet
+grep -q "block record of 2147483647 bytes at height 5" "$tmp/err" && ok || bad "oversized: $(cat "$tmp/err")"
+relay cut r3
+expect 2 "a cut stream" -- "$UTXO" follow "$r3" --state "$tmp/v.state" --once --quiet
+grep -q "the stream ended after" "$tmp/err" && ok || bad "cut stream: $(cat "$tmp/err")"
+grep -q "^stopped height=4 " "$tmp/out" && ok || bad "cut: the state at 4: $(cat "$tmp/out")"
+relay stall r4
+"$UTXO" follow "$r4" --state "$tmp/w.state" --once --batch 10 --quiet >"$tmp/out" 2>"$tmp/err" &
+fp=$!
+sleep 2   # the relay has sent blocks 0..4 and stalls
+t0=$(date +%s)
+kill -TERM "$fp"; wait "$fp"; st=$?
+[ $(( $(date +%s) - t0 )) -le 5 ] && ok || bad "SIGTERM stops a stalled transfer within seconds"
+[ "$st" -eq 143 ] && ok || bad "SIGTERM during a stalled stream: exit $st, wanted 143: $(cat "$tmp/err")"
+grep -q "^stopped height=4 \|^followed height=4 " "$tmp/out" && ok || bad "SIGTERM: the state at 4: $(cat "$tmp/out")"
+expect 0 "resume after SIGTERM" -- "$UTXO" follow "$node" --state "$tmp/w.state" --once --quiet
+cmp -s "$tmp/w.state" "$tmp/ref.state" && ok || bad "resumed after SIGTERM"
+
+# --- another chain, no node, usage ---------------------------------------------------
+expect 1 "a state of another chain" -- "$UTXO" follow "$other" --state "$tmp/f.state" --once --quiet
+grep -q "another chain" "$tmp/err" && ok || bad "another chain: $(cat "$tmp/err")"
+cid=$(python3 -c 'print("ab"*32)')
+expect 1 "--chain-id not the node's" -- "$UTXO" follow "$node" --state "$tmp/x.state" --once --chain-id "$cid"
+[ ! -e "$tmp/x.state" ] && ok || bad "no state written for a refused chain"
+expect 2 "an unreachable node" -- "$UTXO" follow http://127.0.0.1:1 --state "$tmp/y.state" --once
+expect 2 "no --state" -- "$UTXO" follow "$node" --once
+expect 2 "not a URL" -- "$UTXO" follow 127.0.0.1:8750 --state "$tmp/z.state"
+expect 2 "--batch 0" -- "$UTXO" follow "$node" --state "$tmp/z.state" --batch 0
+echo junk >"$tmp/junk.state"
+expect 2 "a damaged state file" -- "$UTXO" follow "$node" --state "$tmp/junk.state" --once
+expect 0 "--help" -- "$UTXO" follow --help
+
+echo "follow_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
