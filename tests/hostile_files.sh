@@ -28,8 +28,8 @@ LIMIT_KIB=65536
 # catches any read sized by a hostile claim (those are GiB-sized).
 case "${SAN_CFLAGS:-}" in *address*) LIMIT_KIB=262144 ;; esac
 
-# le32 N: 4 little-endian bytes as printf octal escapes
-le32() {
+# le32_oct N: 4 little-endian bytes as printf octal escapes
+le32_oct() {
     printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $((($1 >> 8) & 255)) \
         $((($1 >> 16) & 255)) $((($1 >> 24) & 255))
 }
@@ -56,7 +56,7 @@ n_at=$((199 + args_len))
 
 truncate -s 1G "$tmp/zero"
 head -c "$n_at" "$real" >"$tmp/claims"
-printf "$(le32 4194240)" >>"$tmp/claims"
+printf "$(le32_oct 4194240)" >>"$tmp/claims"
 truncate -s 1G "$tmp/claims"
 cp "$real" "$tmp/trailing"
 truncate -s 1G "$tmp/trailing"
@@ -95,10 +95,10 @@ done
 expect 0 "the real chain verifies" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --quiet
 first_len=$(od -An -tu4 -j 116 -N4 "$tmp/c.proofs" | tr -d ' ')
 head -c 116 "$tmp/c.proofs" >"$tmp/pzero"
-printf "$(le32 268435456)" >>"$tmp/pzero"
+printf "$(le32_oct 268435456)" >>"$tmp/pzero"
 truncate -s 1G "$tmp/pzero"
 head -c 116 "$tmp/c.proofs" >"$tmp/pgood"
-printf "$(le32 268435456)" >>"$tmp/pgood"
+printf "$(le32_oct 268435456)" >>"$tmp/pgood"
 tail -c +121 "$tmp/c.proofs" | head -c "$first_len" >>"$tmp/pgood"
 truncate -s 1G "$tmp/pgood"
 peak "pzero" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pzero" --quiet

@@ -8,6 +8,7 @@
 #   expect CODE DESCRIPTION -- CMD...   run CMD (stdout in $tmp/out, stderr
 #                                       in $tmp/err) and check its exit code
 #   flip FILE OFFSET                    flip bit 0 of the byte at OFFSET, in place
+#   le32 N...                           N as little-endian 32-bit words in hex
 # A test ends by printing its "N passed, N failed" line and exiting with
 # [ "$fail" -eq 0 ].
 UTXO="${top_builddir:-.}/utxo"
@@ -31,4 +32,13 @@ expect() {
 flip() {
     b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
     printf "\\$(printf %o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# le32 N...: little-endian hex words
+le32() {
+    for w in "$@"; do
+        h=$(printf '%08x' "$w")
+        printf '%s%s%s%s' "$(echo "$h" | cut -c7-8)" "$(echo "$h" | cut -c5-6)" \
+            "$(echo "$h" | cut -c3-4)" "$(echo "$h" | cut -c1-2)"
+    done
 }

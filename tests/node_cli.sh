@@ -44,6 +44,19 @@ is_error() {
     [ "$code" = "$1" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert set(d)=={"code","message"} and isinstance(d["code"],int) and d["message"]' "$tmp/body" 2>/dev/null
 }
 
+# is_record FILE K: $tmp/body is record K of the block or proof file FILE
+is_record() {
+    python3 - "$tmp/body" "$1" "$2" <<'PY'
+import sys, struct
+raw, f, want = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), int(sys.argv[3])
+i = 116
+for k in range(want):
+    i += 4 + struct.unpack_from("<I", f, i)[0]
+n = struct.unpack_from("<I", f, i)[0]
+assert raw == f[i + 4:i + 4 + n]
+PY
+}
+
 start_node
 grep -q "40 blocks (40 replayed" "$tmp/node.err" && ok || bad "first start replays: $(cat "$tmp/node.err")"
 
@@ -86,25 +99,9 @@ while i<len(b):
 assert i==len(b) and k==4' "$tmp/body" && ok || bad "/blocks from 38: two blocks, two bundles"
 # the per-block forms
 get /block/7/raw
-python3 - "$tmp/body" "$tmp/c/blocks" 7 <<'PY' && ok || bad "/block/7/raw is record 7 of the block file"
-import sys, struct
-raw, f, want = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), int(sys.argv[3])
-i = 116
-for k in range(want):
-    i += 4 + struct.unpack_from("<I", f, i)[0]
-n = struct.unpack_from("<I", f, i)[0]
-assert raw == f[i + 4:i + 4 + n]
-PY
+is_record "$tmp/c/blocks" 7 && ok || bad "/block/7/raw is record 7 of the block file"
 get /block/7/proof
-python3 - "$tmp/body" "$tmp/c/proofs" 7 <<'PY' && ok || bad "/block/7/proof is record 7 of the proof file"
-import sys, struct
-raw, f, want = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read(), int(sys.argv[3])
-i = 116
-for k in range(want):
-    i += 4 + struct.unpack_from("<I", f, i)[0]
-n = struct.unpack_from("<I", f, i)[0]
-assert raw == f[i + 4:i + 4 + n]
-PY
+is_record "$tmp/c/proofs" 7 && ok || bad "/block/7/proof is record 7 of the proof file"
 get /block/39
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["height"]==39 and d["hash"]==sys.argv[2] and len(d["txids"])>=1' "$tmp/body" "$tip" && ok || bad "/block/39: $(cat "$tmp/body")"
 # /roots/H: the accumulator after block H, as block H's header and the tip commit

@@ -11,15 +11,6 @@ SRC="${top_srcdir:-.}"
 IMG="$SRC/tests/segments/work.img"
 . "${top_srcdir:-.}/tests/lib.sh"
 
-# le32 N...: little-endian hex words
-le32() {
-    for w in "$@"; do
-        h=$(printf '%08x' "$w")
-        printf '%s%s%s%s' "$(echo "$h" | cut -c7-8)" "$(echo "$h" | cut -c5-6)" \
-            "$(echo "$h" | cut -c3-4)" "$(echo "$h" | cut -c1-2)"
-    done
-}
-
 # --- a run of more than 10^8 cycles: 20000 SHA-256 rounds, 1 MB sieve ----
 ARGS=$(le32 20000 1048576 0 4096 4294967295 1)
 expect 0 "prove long run" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS" --budget 400000000 \

@@ -14,15 +14,6 @@ top=$(cd "$SRC" && pwd)
 UTXO=$(cd "$(dirname "$UTXO")" && pwd)/$(basename "$UTXO")
 export UTXO
 
-# le32 N...: little-endian hex words
-le32() {
-    for w in "$@"; do
-        h=$(printf '%08x' "$w")
-        printf '%s%s%s%s' "$(echo "$h" | cut -c7-8)" "$(echo "$h" | cut -c5-6)" \
-            "$(echo "$h" | cut -c3-4)" "$(echo "$h" | cut -c1-2)"
-    done
-}
-
 ARGS=$(le32 300 65536 0 1024 4294967295 1)
 expect 0 "prove" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS" --budget 100000000 --po2 12 -o "$tmp/p"
 segs=$(sed -n 's/.* segments=\([0-9]*\) .*/\1/p' "$tmp/out")

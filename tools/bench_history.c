@@ -77,13 +77,7 @@ int bench_history(int argc, char **argv)
     uint64_t seq = UINT64_MAX, seqt = UINT64_MAX, par = UINT64_MAX, lu = 0;
     int rc, ex = EXIT_USAGE;
 
-    while ((rc = cli_next(&cl, argc, argv)) != -1) {
-        if (rc == CLI_STOP)
-            return cl.status;
-        if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
-            return EXIT_USAGE;
-    }
-    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+    if ((rc = cli_nums_only(&cl, argc, argv, nums, sizeof nums / sizeof nums[0], 0, 0, "")) >= 0)
         return rc;
     if (ranges > blocks)
         return usage_error(cl.cmd, "--ranges must not exceed --blocks");

@@ -312,13 +312,7 @@ int bench_replay(int argc, char **argv)
     };
     cli cl = CLI_INIT("bench replay", replay_bench_usage, "", opts);
 
-    while ((rc = cli_next(&cl, argc, argv)) != -1) {
-        if (rc == CLI_STOP)
-            return cl.status;
-        if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
-            return EXIT_USAGE;
-    }
-    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+    if ((rc = cli_nums_only(&cl, argc, argv, nums, sizeof nums / sizeof nums[0], 0, 0, "")) >= 0)
         return rc;
     if (sodium_init() < 0)
         return EXIT_USAGE;

@@ -385,13 +385,7 @@ int bench_wallet(int argc, char **argv)
     };
     cli cl = CLI_INIT("bench wallet", wallet_bench_usage, "", opts);
 
-    while ((rc = cli_next(&cl, argc, argv)) != -1) {
-        if (rc == CLI_STOP)
-            return cl.status;
-        if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
-            return EXIT_USAGE;
-    }
-    if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
+    if ((rc = cli_nums_only(&cl, argc, argv, nums, sizeof nums / sizeof nums[0], 0, 0, "")) >= 0)
         return rc;
     if (leaves < 1000 || leaves > 50000000 || coins == 0 || coins > 10000 || blocks == 0 ||
         blocks > 10000 || spend == 0 || spend * 4 > leaves || coins * 4 > leaves ||

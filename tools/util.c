@@ -462,3 +462,18 @@ void remove_tree(const char *dir)
 {
     (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+int cli_nums_only(cli *c, int argc, char **argv, num_opt *nums, size_t n, int min, int max,
+                  const char *what)
+{
+    int rc;
+
+    while ((rc = cli_next(c, argc, argv)) != -1) {
+        if (rc == CLI_STOP)
+            return c->status;
+        if (rc == CLI_NUM && !cli_num(c, nums, n))
+            return EXIT_USAGE;
+    }
+    rc = cli_operands(c, argc, argv, min, max, what);
+    return rc != 0 ? rc : -1;
+}

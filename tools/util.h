@@ -137,6 +137,11 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
  * usage error "--blocks wants a number from MIN to MAX, not 'x'" (a refused
  * value leaves *v and set as they were) or when none is named so. */
 bool cli_num(cli *c, num_opt *opts, size_t n);
+/* The whole command line of a command whose options are all numeric
+ * (nums[0..n)) and that takes min..max operands (what names them): -1 to
+ * go on, or the exit status to return (--help, a usage error). */
+int cli_nums_only(cli *c, int argc, char **argv, num_opt *nums, size_t n, int min, int max,
+                  const char *what);
 /* usage_error unless argv[optind..argc) holds min..max operands. */
 int cli_operands(const cli *c, int argc, char **argv, int min, int max, const char *what);
 
