@@ -393,4 +393,4 @@ tests_test_history_LDADD = $(TEST_LIBS)
 
 # the node: utxo node over HTTP on 127.0.0.1 (node_cli.sh, curl and python3)
 TESTS += tests/node_cli.sh tests/follow_cli.sh
-EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh
+EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh contrib/systemd/utxo-node.service

@@ -199,6 +199,45 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["height"]==39' 
 kill -INT "$pid"; wait "$pid"; st=$?; pid=
 [ "$st" -eq 0 ] && ok || bad "SIGINT: exit $st"
 
+# --- the configuration file, --log and SIGHUP ----------------------------------------
+printf '# a node\nlisten = 127.0.0.1:0\n  timeout=7\nmax-connections = 4\nverbose = 1\nlog = %s\n' \
+    "$tmp/node.log" >"$tmp/c/utxo.conf"
+"$UTXO" node --datadir "$tmp/c" >"$tmp/node.out" 2>"$tmp/node.err" &
+pid=$!
+n=0
+while ! grep -q "^listening on " "$tmp/node.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+base=$(sed -n 's/^listening on //p' "$tmp/node.out")
+get /status
+[ "$code" = 200 ] && ok || bad "a node configured by utxo.conf serves: $code $(cat "$tmp/node.err")"
+grep -q " debug GET /status" "$tmp/node.log" && ok || bad "verbose = 1 logs requests to the log file"
+[ ! -s "$tmp/node.err" ] && ok || bad "with a log file, stderr stays empty: $(cat "$tmp/node.err")"
+mv "$tmp/node.log" "$tmp/node.log.1"
+kill -HUP "$pid"
+n=0
+while [ ! -s "$tmp/node.log" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+grep -q "SIGHUP: log reopened" "$tmp/node.log" && ok || bad "SIGHUP reopens the log file"
+get /block/1
+grep -q "GET /block/1" "$tmp/node.log" && ok || bad "requests go to the new log file"
+kill -TERM "$pid"; wait "$pid"; st=$?; pid=
+[ "$st" -eq 0 ] && ok || bad "SIGTERM after SIGHUP: exit $st"
+grep -q "stopping" "$tmp/node.log" && ok || bad "the stop is logged"
+# the command line wins over the file: -q keeps info lines out of the log
+before=$(grep -c " info " "$tmp/node.log")
+start_node -q
+kill -TERM "$pid"; wait "$pid"; pid=
+[ "$(grep -c " info " "$tmp/node.log")" -eq "$before" ] && ok ||
+    bad "-q on the command line wins over verbose = 1 in utxo.conf"
+printf 'listen = 127.0.0.1:0\ncolour = blue\n' >"$tmp/c/utxo.conf"
+expect 2 "an unknown key" -- "$UTXO" node --datadir "$tmp/c"
+grep -q "utxo.conf:2: unknown key 'colour'" "$tmp/err" && ok || bad "unknown key named: $(cat "$tmp/err")"
+printf 'timeout = forever\n' >"$tmp/c/utxo.conf"
+expect 2 "a bad value" -- "$UTXO" node --datadir "$tmp/c"
+grep -q "utxo.conf:1: bad value for timeout" "$tmp/err" && ok || bad "bad value named: $(cat "$tmp/err")"
+printf 'listen 127.0.0.1:0\n' >"$tmp/c/utxo.conf"
+expect 2 "not key = value" -- "$UTXO" node --datadir "$tmp/c"
+rm "$tmp/c/utxo.conf"
+expect 2 "--log in a missing directory" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --log "$tmp/none/x.log"
+
 # --- usage ----------------------------------------------------------------------------
 expect 2 "no --datadir" -- "$UTXO" node
 expect 2 "bad --listen" -- "$UTXO" node --datadir "$tmp/c" --listen localhost

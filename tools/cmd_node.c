@@ -35,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -61,12 +62,18 @@
 typedef struct node {
     utxo_store *s;
     utxo_params p;
-    int verbose; /* -1 quiet, 0 default, 1 -v */
 } node;
 
-static node *G_NODE; /* for the log helpers */
+/* The log: stderr, or the file of --log (reopened on SIGHUP, for log
+ * rotation); written from the serving thread and the main one. */
+static struct {
+    pthread_mutex_t lock;
+    FILE *f;           /* NULL: stderr */
+    const char *path;
+    int verbose;
+} G_LOG = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0};
 
-/* "2026-12-04T05:06:07Z LEVEL message" on stderr. */
+/* "2026-12-04T05:06:07Z LEVEL message", one line, flushed. */
 static void node_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void node_log(int level, const char *fmt, ...)
 {
@@ -76,15 +83,143 @@ static void node_log(int level, const char *fmt, ...)
     struct tm tm;
     va_list ap;
 
-    if (G_NODE && level > G_NODE->verbose + 1)
+    if (level > G_LOG.verbose + 1)
         return;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %s ", ts, names[level]);
+    pthread_mutex_lock(&G_LOG.lock);
+    FILE *out = G_LOG.f ? G_LOG.f : stderr;
+    fprintf(out, "%s %s ", ts, names[level]);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfprintf(out, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fputc('\n', out);
+    fflush(out);
+    pthread_mutex_unlock(&G_LOG.lock);
+}
+
+/* Opens (or reopens) the --log file for appending; 0, or -1 with errno. */
+static int log_open(void)
+{
+    int fd = open(G_LOG.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = e;
+        return -1;
+    }
+    pthread_mutex_lock(&G_LOG.lock);
+    FILE *old = G_LOG.f;
+    G_LOG.f = f;
+    pthread_mutex_unlock(&G_LOG.lock);
+    if (old)
+        fclose(old);
+    return 0;
+}
+
+/* ---- the configuration file ---------------------------------------------------- */
+
+/* What DIR/utxo.conf and the command line set; the command line wins. */
+typedef struct node_conf {
+    char listen[64];
+    uint64_t max_conn, timeout;
+    int verbose;
+    char log[4096];
+    bool set_listen, set_max_conn, set_timeout, set_verbose, set_log;
+} node_conf;
+
+static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t x;
+    if (!parse_u64(v, &x) || x < min || x > max)
+        return false;
+    *out = x;
+    return true;
+}
+
+/* Reads DIR/utxo.conf when it exists: lines "key = value", '#' comments,
+ * blank lines; keys listen, max-connections, timeout, log, verbose (-1, 0,
+ * 1). A key the command line set is left alone. EXIT_VALID, or EXIT_USAGE
+ * after a message naming the line. */
+static int conf_read(node_conf *c, const char *dir)
+{
+    char path[4200], line[4200];
+    unsigned no = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/utxo.conf", dir);
+    if ((f = fopen(path, "r")) == NULL) {
+        if (errno == ENOENT)
+            return EXIT_VALID;
+        errorf("%s: %s", path, io_errtext(errno));
+        return EXIT_USAGE;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *k = line, *eq, *v, *end;
+        no++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            errorf("%s:%u: line too long", path, no);
+            goto bad;
+        }
+        while (*k == ' ' || *k == '\t')
+            k++;
+        if (*k == '#' || *k == '\n' || *k == 0)
+            continue;
+        if ((eq = strchr(k, '=')) == NULL) {
+            errorf("%s:%u: not 'key = value'", path, no);
+            goto bad;
+        }
+        for (end = eq; end > k && (end[-1] == ' ' || end[-1] == '\t'); end--)
+            ;
+        *end = 0;
+        for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
+            ;
+        for (end = v + strlen(v); end > v && strchr(" \t\r\n", end[-1]); end--)
+            ;
+        *end = 0;
+        bool ok = true;
+        if (strcmp(k, "listen") == 0) {
+            if (!c->set_listen)
+                ok = snprintf(c->listen, sizeof c->listen, "%s", v) < (int)sizeof c->listen;
+        } else if (strcmp(k, "max-connections") == 0) {
+            uint64_t x;
+            ok = conf_number(v, 1, 10000, &x);
+            if (ok && !c->set_max_conn)
+                c->max_conn = x;
+        } else if (strcmp(k, "timeout") == 0) {
+            uint64_t x;
+            ok = conf_number(v, 1, 3600, &x);
+            if (ok && !c->set_timeout)
+                c->timeout = x;
+        } else if (strcmp(k, "log") == 0) {
+            ok = *v != 0;
+            if (ok && !c->set_log)
+                snprintf(c->log, sizeof c->log, "%s", v);
+        } else if (strcmp(k, "verbose") == 0) {
+            ok = strcmp(v, "-1") == 0 || strcmp(v, "0") == 0 || strcmp(v, "1") == 0;
+            if (ok && !c->set_verbose)
+                c->verbose = atoi(v);
+        } else {
+            errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose)",
+                   path, no, k);
+            goto bad;
+        }
+        if (!ok) {
+            errorf("%s:%u: bad value for %s: '%s'", path, no, k, v);
+            goto bad;
+        }
+    }
+    if (ferror(f)) {
+        errorf("%s: %s", path, io_errtext(errno));
+        goto bad;
+    }
+    fclose(f);
+    return EXIT_VALID;
+bad:
+    fclose(f);
+    return EXIT_USAGE;
 }
 
 /* ---- responses ------------------------------------------------------------- */
@@ -530,7 +665,7 @@ static void node_usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
-            "                 [--timeout S] [-v] [-q]\n"
+            "                 [--timeout S] [--log FILE] [-v] [-q]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
@@ -541,7 +676,10 @@ static void node_usage(FILE *f)
             "                         port 0: any free one; the address is printed)\n"
             "  --max-connections N    connections served at once (default 64)\n"
             "  --timeout S            idle connections closed after S seconds (default 30)\n"
-            "  -v, -q                 log requests / only errors (stderr, UTC timestamps)\n"
+            "  --log FILE             log to FILE (appended; reopened on SIGHUP) instead of stderr\n"
+            "  -v, -q                 log requests / only errors (UTC timestamps)\n"
+            "DIR/utxo.conf, when present, sets the same: lines 'key = value' with the keys\n"
+            "listen, max-connections, timeout, log, verbose (-1, 0, 1); the command line wins.\n"
             "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
             "exits 2 (the store is in use). Exit: 0 stopped by a signal, 2 usage/I/O/store.\n"
             "\nexample:\n  %s node --datadir chain --listen 127.0.0.1:8750\n"
@@ -569,15 +707,15 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
 
 int cmd_node(int argc, char **argv)
 {
-    const char *datadir = NULL, *listen_at = "127.0.0.1:8750";
-    uint64_t max_conn = 64, timeout = 30;
-    int verbose = 0;
-    enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT };
+    const char *datadir = NULL;
+    node_conf conf = {"127.0.0.1:8750", 64, 30, 0, "", false, false, false, false, false};
+    enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"log", required_argument, NULL, OPT_LOG},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         CLI_HELP_OPTION,
@@ -597,29 +735,47 @@ int cmd_node(int argc, char **argv)
         switch (c) {
         case CLI_STOP: return cl.status;
         case OPT_DATADIR: datadir = optarg; break;
-        case OPT_LISTEN: listen_at = optarg; break;
+        case OPT_LISTEN:
+            if (snprintf(conf.listen, sizeof conf.listen, "%s", optarg) >= (int)sizeof conf.listen)
+                return usage_error(cl.cmd, "--listen wants IPV4-ADDRESS:PORT");
+            conf.set_listen = true;
+            break;
         case OPT_MAXCONN:
-            if (!cli_u64(&cl, 1, 10000, &max_conn))
+            if (!cli_u64(&cl, 1, 10000, &conf.max_conn))
                 return EXIT_USAGE;
+            conf.set_max_conn = true;
             break;
         case OPT_TIMEOUT:
-            if (!cli_u64(&cl, 1, 3600, &timeout))
+            if (!cli_u64(&cl, 1, 3600, &conf.timeout))
                 return EXIT_USAGE;
+            conf.set_timeout = true;
             break;
-        case 'v': verbose = 1; break;
-        case 'q': verbose = -1; break;
+        case OPT_LOG:
+            snprintf(conf.log, sizeof conf.log, "%s", optarg);
+            conf.set_log = true;
+            break;
+        case 'v': conf.verbose = 1; conf.set_verbose = true; break;
+        case 'q': conf.verbose = -1; conf.set_verbose = true; break;
         }
     }
     if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
         return rc;
     if (!datadir)
         return usage_error(cl.cmd, "--datadir DIR is required");
-    if (!parse_listen(listen_at, &sa))
-        return usage_error(cl.cmd, "--listen wants IPV4-ADDRESS:PORT, not '%s'", listen_at);
+    if (conf_read(&conf, datadir) != EXIT_VALID)
+        return EXIT_USAGE;
+    if (!parse_listen(conf.listen, &sa))
+        return usage_error(cl.cmd, "--listen wants IPV4-ADDRESS:PORT, not '%s'", conf.listen);
 
     memset(&n, 0, sizeof n);
-    n.verbose = verbose;
-    G_NODE = &n;
+    G_LOG.verbose = conf.verbose;
+    if (conf.log[0]) {
+        G_LOG.path = conf.log;
+        if (log_open() != 0) {
+            errorf("--log %s: %s", conf.log, io_errtext(errno));
+            return EXIT_USAGE;
+        }
+    }
     snprintf(blocks, sizeof blocks, "%s/blocks", datadir);
     snprintf(db, sizeof db, "%s/node.db", datadir);
     if ((rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &n.p, &eo)) != UTXO_OK) {
@@ -670,13 +826,13 @@ int cmd_node(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                          handle, &n, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf.max_conn,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf.timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                          MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
                          MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
     if (!d) {
-        errorf("cannot listen on %s: %s", listen_at, strerror(errno));
+        errorf("cannot listen on %s: %s", conf.listen, strerror(errno));
         goto out;
     }
     {
@@ -692,7 +848,14 @@ int cmd_node(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            node_log(1, "SIGHUP: nothing to reopen (the log is stderr)");
+            if (!G_LOG.path) {
+                node_log(1, "SIGHUP: nothing to reopen (the log is stderr)");
+            } else if (log_open() != 0) {
+                node_log(0, "SIGHUP: cannot reopen %s: %s (logging on to the old file)",
+                         G_LOG.path, io_errtext(errno));
+            } else {
+                node_log(1, "SIGHUP: log reopened");
+            }
             continue;
         }
         node_log(1, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -703,6 +866,11 @@ out:
     if (d)
         MHD_stop_daemon(d);
     utxo_store_close(n.s);
-    G_NODE = NULL;
+    pthread_mutex_lock(&G_LOG.lock);
+    if (G_LOG.f)
+        fclose(G_LOG.f);
+    G_LOG.f = NULL;
+    G_LOG.path = NULL;
+    pthread_mutex_unlock(&G_LOG.lock);
     return ex;
 }
