@@ -129,6 +129,20 @@ want=$("$UTXO" utxos --db "$tmp/c/node.db" --predicate "$pred" | awk '$1 == "tot
 get "/utxos/$pred"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["count"]==int(sys.argv[2])==len(d["utxos"]) and not d["truncated"]; assert all(len(u["txid"])==64 for u in d["utxos"])' "$tmp/body" "$want" && ok || bad "/utxos: $code $(head -c 300 "$tmp/body") want $want"
 
+# /proof/TXID:INDEX of an unspent output: against the tip's roots
+op=$("$UTXO" utxos --db "$tmp/c/node.db" | awk 'NR == 1 { print $1 }')
+get "/proof/$op"
+python3 - "$tmp/body" "$tmp/status.json" <<'PY' && ok || bad "/proof/$op: $code $(head -c 300 "$tmp/body")"
+import json, sys
+p = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
+assert p["height"] == 39 and p["leaves"] == s["leaves"] and p["roots_digest"] == s["roots_digest"]
+assert 0 <= p["position"] < p["leaves"] and len(p["leaf"]) == 64 and len(p["proof"]) > 16
+PY
+get "/proof/${op%:*}:4000000"; is_error 404 && ok || bad "/proof of an unknown index: $code"
+for p in "/proof/$op:1" "/proof/${op%:*}" "/proof/${op%:*}:x" "/proof/zz:1" "/proof/"; do
+    get "$p"; is_error 400 && ok || bad "GET $p: $code $(cat "$tmp/body")"
+done
+
 # --- hostile requests: a 4xx with a JSON error, nothing changed -------------------
 for p in /roots/40 /block/40 /block/4294967295 "/blocks?from=40&count=1" /nothing / /block/3/other /status/x; do
     get "$p"; is_error 404 && ok || bad "GET $p: $code $(cat "$tmp/body")"

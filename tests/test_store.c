@@ -424,6 +424,36 @@ START_TEST(queries)
     spent = C.blk[1]->txs[1]->inputs[0].prevout;
     ck_assert_int_eq(utxo_store_get_utxo(s, &spent, &got), UTXO_ERR_STORE_NOT_FOUND);
     ck_assert_ptr_null(got.output.datum);
+    /* a served proof of an unspent output verifies against the tip's roots
+     * with the output's leaf hash, and only at its position */
+    {
+        uint8_t leaf[32], want[32], stb[ACC_STATE_MAX_BYTES], *pb = NULL;
+        size_t pl = 0, sl = 0;
+        uint64_t pos = 0;
+        acc_state st;
+        acc_proof p;
+        ck_assert_int_eq(utxo_store_get_utxo(s, &first.outpoint, &got), UTXO_OK);
+        ck_assert_int_eq(utxo_store_prove_utxo(s, &first.outpoint, &pos, leaf, &pb, &pl), UTXO_OK);
+        ck_assert_uint_eq(pos, got.position);
+        acc_leaf_hash(want, &first.outpoint, &got.output, got.height, got.position);
+        ck_assert_mem_eq(leaf, want, 32);
+        free(got.output.datum);
+        ck_assert_int_eq(utxo_store_acc_state(s, stb, sizeof stb, &sl), UTXO_OK);
+        ck_assert_int_eq(acc_state_from_bytes(&st, stb, sl, NULL), UTXO_OK);
+        acc_proof_init(&p);
+        ck_assert_int_eq(acc_proof_from_bytes(&p, pb, pl, st.count, NULL), UTXO_OK);
+        ck_assert_uint_eq(p.n_targets, 1);
+        ck_assert_uint_eq(p.targets[0], pos);
+        ck_assert_int_eq(acc_stateless_verify(&st, &p, (const acc_hash *)leaf, 1), UTXO_OK);
+        leaf[0] ^= 1;
+        ck_assert_int_ne(acc_stateless_verify(&st, &p, (const acc_hash *)leaf, 1), UTXO_OK);
+        acc_proof_clear(&p);
+        free(pb);
+        pb = NULL;
+        ck_assert_int_eq(utxo_store_prove_utxo(s, &spent, &pos, leaf, &pb, &pl),
+                         UTXO_ERR_STORE_NOT_FOUND);
+        ck_assert_ptr_null(pb);
+    }
     utxo_store_close(s);
     rm_db(path);
 }

@@ -22,6 +22,7 @@
  *   GET /blocks?from=H&count=N   blocks H.. with their bundles, streamed as
  *                                block-file / proof-file records, alternating
  *   GET /utxos/ID                unspent outputs of predicate id ID (hex)
+ *   GET /proof/TXID:INDEX        a current accumulator proof of an unspent output
  *
  * Everything else is a 4xx with a JSON body {"code": N, "message": "..."}
  * (404 unknown path or height, 400 malformed numbers or ids, 405 a method
@@ -505,6 +506,47 @@ static enum MHD_Result get_roots(node *n, struct MHD_Connection *c, uint32_t h)
     return j ? send_json(c, MHD_HTTP_OK, j) : MHD_NO;
 }
 
+/* /proof/TXID:INDEX: a current accumulator proof of an unspent output. */
+static enum MHD_Result get_proof(node *n, struct MHD_Connection *c, const char *arg)
+{
+    utxo_outpoint op;
+    uint8_t leaf[UTXO_HASH_BYTES], *proof = NULL;
+    size_t got = 0, plen = 0;
+    uint64_t pos = 0;
+    uint32_t index;
+    const char *colon = strchr(arg, ':');
+    utxo_store_info info;
+
+    memset(&op, 0, sizeof op);
+    if (!colon || colon - arg != 2 * UTXO_HASH_BYTES ||
+        sodium_hex2bin(op.txid, sizeof op.txid, arg, (size_t)(colon - arg), NULL, &got, NULL) != 0 ||
+        got != sizeof op.txid || !parse_height(colon + 1, strlen(colon + 1), &index))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                          "/proof/ wants TXID:INDEX (64 hex digits, a colon, a decimal index)");
+    op.index = index;
+    int rc = utxo_store_prove_utxo(n->s, &op, &pos, leaf, &proof, &plen);
+    if (rc == UTXO_ERR_STORE_NOT_FOUND)
+        return send_error(c, MHD_HTTP_NOT_FOUND, rc, "no unspent output %.64s:%" PRIu32, arg, index);
+    if (rc != UTXO_OK) {
+        node_log(0, "/proof: %s", utxo_store_errmsg(n->s));
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rc, "%s", utxo_strerror(rc));
+    }
+    char *hex = malloc(2 * plen + 1);
+    if (!hex) {
+        free(proof);
+        return MHD_NO;
+    }
+    sodium_bin2hex(hex, 2 * plen + 1, proof, plen);
+    free(proof);
+    utxo_store_get_info(n->s, &info);
+    json_t *j = json_pack("{s:I, s:I, s:I, s:o, s:o, s:s}", "height",
+                          (json_int_t)(info.n_blocks - 1), "position", (json_int_t)pos, "leaves",
+                          (json_int_t)info.leaf_count, "leaf", hex_json(leaf, sizeof leaf),
+                          "roots_digest", hex_json(info.acc_digest, UTXO_HASH_BYTES), "proof", hex);
+    free(hex);
+    return send_json(c, MHD_HTTP_OK, j);
+}
+
 typedef struct utxo_list {
     json_t *arr;
     uint64_t n;
@@ -603,6 +645,8 @@ static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url)
                               "/roots/ wants a height (decimal, below 2^32), not '%.40s'", url + 7);
         return get_roots(n, c, h);
     }
+    if (strncmp(url, "/proof/", 7) == 0)
+        return get_proof(n, c, url + 7);
     if (strncmp(url, "/utxos/", 7) == 0) {
         p = url + 7;
         return get_utxos(n, c, p, strlen(p));
@@ -671,7 +715,8 @@ static void node_usage(FILE *f)
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
             "the blocks of DIR/blocks it lacks are replayed into it), read-only:\n"
             "  GET /status, /params, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
-            "      /blocks?from=H&count=N, /utxos/PREDICATE-ID   (docs/API.md)\n"
+            "      /blocks?from=H&count=N, /utxos/PREDICATE-ID, /proof/TXID:INDEX\n"
+            "      (docs/API.md)\n"
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"
             "  --max-connections N    connections served at once (default 64)\n"

@@ -192,6 +192,18 @@ int utxo_store_get_block(utxo_store *s, uint32_t height, utxo_block **out, uint8
 int utxo_store_acc_state(utxo_store *s, uint8_t *out, size_t out_len, size_t *written);
 
 /**
+ * A current accumulator proof that the unspent output op is in the set:
+ * *position its leaf position, leaf (caller-owned) its leaf hash
+ * (docs/ACCUMULATOR.md), *proof a new buffer (free()) of *proof_len bytes,
+ * the proof encoded as in docs/ACCUMULATOR.md for one target, against the
+ * roots after the tip (utxo_store_acc_state). The proof is checked against
+ * those roots before it is handed out (UTXO_ERR_STORE_CORRUPT, naming the
+ * leaf, otherwise). UTXO_ERR_STORE_NOT_FOUND when op is not unspent.
+ */
+int utxo_store_prove_utxo(utxo_store *s, const utxo_outpoint *op, uint64_t *position,
+                          uint8_t leaf[UTXO_HASH_BYTES], uint8_t **proof, size_t *proof_len);
+
+/**
  * The accumulator state after the block at height (what that block's
  * header commits to), encoded as utxo_store_acc_state does, for serving
  * claimed start states (docs/RANGES.md). Computed by the walk that checks

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sqlstore/store_int.h"
@@ -169,4 +170,63 @@ int utxo_store_acc_state(utxo_store *s, uint8_t *out, size_t out_len, size_t *wr
     if (s == NULL || out == NULL || written == NULL)
         return UTXO_ERR_ARG;
     return acc_state_to_bytes(&s->meta.acc, out, out_len, written);
+}
+
+int utxo_store_prove_utxo(utxo_store *s, const utxo_outpoint *op, uint64_t *position,
+                          uint8_t leaf[UTXO_HASH_BYTES], uint8_t **proof, size_t *proof_len)
+{
+    utxo_store_utxo u;
+    acc_proof p;
+    uint8_t want[ACC_HASH_BYTES], have[ACC_HASH_BYTES];
+    size_t n = 0;
+    int rc;
+
+    if (proof)
+        *proof = NULL;
+    if (proof_len)
+        *proof_len = 0;
+    if (s == NULL || op == NULL || position == NULL || leaf == NULL || proof == NULL ||
+        proof_len == NULL)
+        return UTXO_ERR_ARG;
+    if ((rc = utxo_store_get_utxo(s, op, &u)) != UTXO_OK)
+        return rc;
+    acc_leaf_hash(want, op, &u.output, u.height, u.position);
+    free(u.output.datum);
+    acc_proof_init(&p);
+    if ((rc = acc_forest_leaf(s->forest, u.position, have)) != UTXO_OK ||
+        memcmp(have, want, ACC_HASH_BYTES) != 0) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT,
+                        "%s: the forest's leaf %" PRIu64 " is not the unspent output's row",
+                        s->path, u.position);
+        goto out;
+    }
+    if ((rc = acc_forest_prove(s->forest, &u.position, 1, &p)) != UTXO_OK) {
+        rc = store_fail(s, rc == UTXO_ERR_NOMEM ? rc : UTXO_ERR_STORE_CORRUPT,
+                        "%s: cannot prove leaf %" PRIu64 ": %s", s->path, u.position,
+                        utxo_strerror(rc));
+        goto out;
+    }
+    /* never hand out a proof that does not verify against the roots */
+    if ((rc = acc_stateless_verify(&s->meta.acc, &p, (const acc_hash *)want, 1)) != UTXO_OK) {
+        rc = store_fail(s, rc == UTXO_ERR_NOMEM ? rc : UTXO_ERR_STORE_CORRUPT,
+                        "%s: refusing to serve the proof of leaf %" PRIu64
+                        ": it does not verify against the roots (%s)",
+                        s->path, u.position, utxo_strerror(rc));
+        goto out;
+    }
+    n = acc_proof_get_length(&p);
+    if ((*proof = malloc(n ? n : 1)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    if ((rc = acc_proof_to_bytes(&p, *proof, n, proof_len)) != UTXO_OK) {
+        free(*proof);
+        *proof = NULL;
+        goto out;
+    }
+    *position = u.position;
+    memcpy(leaf, want, ACC_HASH_BYTES);
+out:
+    acc_proof_clear(&p);
+    return rc;
 }
