@@ -158,6 +158,33 @@ get /status -X DELETE
 is_error 405 && ok || bad "DELETE /status: $code"
 get /status -X GET --data-binary "@$tmp/c/blocks" -H 'Content-Type: application/octet-stream'
 is_error 413 && ok || bad "GET with a 1 MB body: $code"
+# 400 random requests (bounded: 30 s): every answer is 200 with JSON or
+# bytes, or a 4xx with the JSON error; the node stays up
+python3 - "${base##*:}" <<'PY' && ok || bad "random requests"
+import http.client, json, random, time
+port = int(__import__("sys").argv[1])
+rnd = random.Random(14)
+parts = ["status", "block", "blocks", "roots", "utxos", "proof", "params", "raw", "proof",
+         "0", "1", "39", "40", "4294967295", "-1", "00", "%00", "%2f", "..", "", "?", "&",
+         "from=1", "count=2", "from=", "count=0", "x" * 70, "ab" * 32, "ab" * 32 + ":0", ":"]
+deadline = time.time() + 30
+for i in range(400):
+    if time.time() > deadline:
+        break
+    path = "/" + rnd.choice(["/", "?", "&"]).join(rnd.choice(parts) for _ in range(rnd.randint(0, 4)))
+    if rnd.random() < 0.2:
+        path += "".join(chr(rnd.randint(33, 126)) for _ in range(rnd.randint(1, 12)))
+    path = path.replace(" ", "%20").replace("#", "%23")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request(rnd.choice(["GET", "GET", "GET", "HEAD", "POST"]), path)
+    r = c.getresponse(); body = r.read(); c.close()
+    assert r.status in (200, 400, 404, 405, 413, 414, 431), (path, r.status)
+    if r.status != 200 and body:
+        d = json.loads(body)
+        assert isinstance(d["code"], int) and d["message"], (path, d)
+PY
+get /status
+[ "$code" = 200 ] && ok || bad "the node serves after random requests: $code"
 # a path of 100 KB is refused by the server's memory limit, and it keeps serving
 long=$(python3 -c 'print("/block/" + "9" * 100000)')
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$base$long")
