@@ -23,6 +23,10 @@ trap 'stop_node; rm -rf "$tmp"' EXIT
 # start_node: runs the node in the background, waits (at most 10 s) for
 # its "listening on" line, sets pid and base
 start_node() {
+    # the last node's output must be gone first: the background job
+    # truncates it only once it runs, and its old "listening on" line would
+    # name a port nobody listens on any more
+    rm -f "$tmp/node.out" "$tmp/node.err"
     "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --max-connections 8 --timeout 5 "$@" \
         >"$tmp/node.out" 2>"$tmp/node.err" &
     pid=$!
@@ -243,6 +247,7 @@ kill -INT "$pid"; wait "$pid"; st=$?; pid=
 # --- the configuration file, --log and SIGHUP ----------------------------------------
 printf '# a node\nlisten = 127.0.0.1:0\n  timeout=7\nmax-connections = 4\nverbose = 1\nlog = %s\n' \
     "$tmp/node.log" >"$tmp/c/utxo.conf"
+rm -f "$tmp/node.out" "$tmp/node.err"
 "$UTXO" node --datadir "$tmp/c" >"$tmp/node.out" 2>"$tmp/node.err" &
 pid=$!
 n=0
