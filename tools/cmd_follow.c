@@ -447,9 +447,10 @@ save_out:
         sodium_bin2hex(hex, sizeof hex, tip, sizeof tip);
         if (nh)
             printf("%s height=%" PRIu32 " hash=%s blocks=%" PRIu32 "\n",
-                   ex == EXIT_VALID ? "followed" : "stopped", nh - 1, hex, total);
+                   ex == EXIT_VALID && !follow_stop ? "followed" : "stopped", nh - 1, hex, total);
         else
-            printf("%s height=none blocks=0\n", ex == EXIT_VALID ? "followed" : "stopped");
+            printf("%s height=none blocks=0\n",
+                   ex == EXIT_VALID && !follow_stop ? "followed" : "stopped");
     }
     if (follow_stop && ex == EXIT_VALID)
         ex = 128 + follow_stop; /* stopped by a signal, the state saved */
