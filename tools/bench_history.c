@@ -44,6 +44,7 @@ static void history_bench_usage(FILE *f)
                "verification of the same files with one predicate thread (and, for\n"
                "comparison, with J predicate threads in one process), the three\n"
                "interleaved R times (default 3), the least time of each counting.\n"
+               "Works in a directory under $TMPDIR (default /tmp), removed at the end.\n"
                "Prints `bench history blocks=N ranges=K speedup=S linkup_share=F ...`.\n"
                "\nexample:\n  utxo bench history --blocks 1000 --ranges 8\n");
 }
@@ -62,7 +63,8 @@ int bench_history(int argc, char **argv)
         {"repeat", required_argument, NULL, CLI_NUM}, CLI_HELP_OPTION, {NULL, 0, NULL, 0},
     };
     cli cl = CLI_INIT("bench history", history_bench_usage, "", opts);
-    char dir[] = "/tmp/utxo-bench-history.XXXXXX", path[4][256], msg[512];
+    char dir[4096], path[4][4200], msg[512];
+    const char *tmp = getenv("TMPDIR");
     gen_opts o;
     gen_stats st;
     utxo_store *s = NULL;
@@ -85,6 +87,8 @@ int bench_history(int argc, char **argv)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = cpus > 0 ? (uint64_t)cpus : 1;
     }
+    /* a scratch directory for the history and the plan, removed at the end */
+    snprintf(dir, sizeof dir, "%s/utxo-bench-history.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (mkdtemp(dir) == NULL) {
         errorf("bench history: mkdtemp: %s", strerror(errno));
         return EXIT_USAGE;
@@ -101,7 +105,7 @@ int bench_history(int argc, char **argv)
         goto out;
     }
     {
-        char db[300];
+        char db[4200];
         size_t eo = 0;
         utxo_chainfile *cf = NULL;
         snprintf(db, sizeof db, "%s/node.db", dir);

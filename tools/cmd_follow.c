@@ -135,14 +135,15 @@ typedef struct follower {
  * bytes it took, 0 when more are needed, or -1 on invalid data. */
 static long take_pair(follower *f)
 {
-    const uint8_t *p = f->rec.p;
+    const uint8_t *p = f->rec.p, *q;
     size_t have = f->rec.len;
     uint32_t bl, pl;
     uint32_t h = utxo_validator_next_height(f->v);
 
     if (have < 4)
         return 0;
-    bl = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    q = p;
+    bl = (uint32_t)le_get(&q, 4);
     if (bl == 0 || bl > f->p.max_block_bytes) {
         errorf("the node served a block record of %" PRIu32 " bytes at height %" PRIu32
                " (the chain's limit is %" PRIu32 ")", bl, h, f->p.max_block_bytes);
@@ -151,7 +152,8 @@ static long take_pair(follower *f)
     if (have < 8 + (size_t)bl)
         return 0;
     p += 4 + bl;
-    pl = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    q = p;
+    pl = (uint32_t)le_get(&q, 4);
     if (pl == 0 || pl > UTXO_BUNDLE_MAX_BYTES) {
         errorf("the node served a proof record of %" PRIu32 " bytes at height %" PRIu32, pl, h);
         return -1;

@@ -283,8 +283,9 @@ static json_t *hex_json(const uint8_t *p, size_t n)
 
 /* ---- parsing ---------------------------------------------------------------- */
 
-/* A height: 1 to 10 decimal digits, no sign, no leading zero, < 2^32. */
-static bool parse_height(const char *s, size_t len, uint32_t *out)
+/* A height, count or port: 1 to 10 decimal digits, no sign, no leading
+ * zero, < 2^32. */
+static bool parse_dec_u32(const char *s, size_t len, uint32_t *out)
 {
     uint64_t v = 0;
     if (len == 0 || len > 10 || (len > 1 && s[0] == '0'))
@@ -378,12 +379,6 @@ typedef struct blocks_stream {
     size_t len, off;
 } blocks_stream;
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static ssize_t blocks_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     blocks_stream *bs = cls;
@@ -407,10 +402,12 @@ static ssize_t blocks_read(void *cls, uint64_t pos, char *out, size_t max)
             free(bun);
             return MHD_CONTENT_READER_END_WITH_ERROR;
         }
-        put_le32(bs->buf, (uint32_t)blen);
-        memcpy(bs->buf + 4, blk, blen);
-        put_le32(bs->buf + 4 + blen, (uint32_t)plen);
-        memcpy(bs->buf + 8 + blen, bun, plen);
+        uint8_t *w = bs->buf;
+        le_put(&w, blen, 4);
+        memcpy(w, blk, blen);
+        w += blen;
+        le_put(&w, plen, 4);
+        memcpy(w, bun, plen);
         free(blk);
         free(bun);
         bs->len = 8 + blen + plen;
@@ -437,10 +434,10 @@ static enum MHD_Result get_blocks(node *n, struct MHD_Connection *c)
     uint32_t h, k;
     utxo_store_info info;
 
-    if (!from || !parse_height(from, strlen(from), &h))
+    if (!from || !parse_dec_u32(from, strlen(from), &h))
         return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
                           "from= wants a height (decimal, below 2^32)");
-    if (!count || !parse_height(count, strlen(count), &k) || k == 0)
+    if (!count || !parse_dec_u32(count, strlen(count), &k) || k == 0)
         return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
                           "count= wants a number of blocks from 1 (at most %u are sent)",
                           NODE_MAX_COUNT);
@@ -485,9 +482,8 @@ static enum MHD_Result get_roots(node *n, struct MHD_Connection *c, uint32_t h)
     if ((rc = utxo_store_acc_state_at(n->s, h, st, sizeof st, &len)) != UTXO_OK ||
         (rc = utxo_store_get_block(n->s, h, &b, NULL, NULL)) != UTXO_OK)
         return no_block(n, c, h, rc);
-    uint64_t leaves = 0;
-    for (int i = 0; i < 8; i++)
-        leaves |= (uint64_t)st[i] << (8 * i);
+    const uint8_t *q = st;
+    uint64_t leaves = le_get(&q, 8);
     json_t *roots = json_array();
     for (size_t off = 8; roots && off + UTXO_HASH_BYTES <= len; off += UTXO_HASH_BYTES)
         json_array_append_new(roots, hex_json(st + off, UTXO_HASH_BYTES));
@@ -520,7 +516,7 @@ static enum MHD_Result get_proof(node *n, struct MHD_Connection *c, const char *
     memset(&op, 0, sizeof op);
     if (!colon || colon - arg != 2 * UTXO_HASH_BYTES ||
         sodium_hex2bin(op.txid, sizeof op.txid, arg, (size_t)(colon - arg), NULL, &got, NULL) != 0 ||
-        got != sizeof op.txid || !parse_height(colon + 1, strlen(colon + 1), &index))
+        got != sizeof op.txid || !parse_dec_u32(colon + 1, strlen(colon + 1), &index))
         return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
                           "/proof/ wants TXID:INDEX (64 hex digits, a colon, a decimal index)");
     op.index = index;
@@ -634,13 +630,13 @@ static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url)
             form = 2;
         else if (slash)
             return send_error(c, MHD_HTTP_NOT_FOUND, 0, "no such path: %.200s (after /block/H: /raw or /proof)", url);
-        if (!parse_height(num, len, &h))
+        if (!parse_dec_u32(num, len, &h))
             return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
                               "/block/ wants a height (decimal, below 2^32), not '%.40s'", num);
         return get_block(n, c, h, form);
     }
     if (strncmp(url, "/roots/", 7) == 0) {
-        if (!parse_height(url + 7, strlen(url + 7), &h))
+        if (!parse_dec_u32(url + 7, strlen(url + 7), &h))
             return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
                               "/roots/ wants a height (decimal, below 2^32), not '%.40s'", url + 7);
         return get_roots(n, c, h);
@@ -742,7 +738,7 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
         return false;
     memcpy(host, s, (size_t)(colon - s));
     host[colon - s] = 0;
-    if (!parse_height(colon + 1, strlen(colon + 1), &port) || port > 65535)
+    if (!parse_dec_u32(colon + 1, strlen(colon + 1), &port) || port > 65535)
         return false;
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;

@@ -519,20 +519,6 @@ static void group_span(uint64_t n, uint32_t i, uint32_t g, uint64_t *first, uint
     *count = b - a;
 }
 
-static void put(uint8_t **p, uint64_t v, unsigned bytes)
-{
-    for (unsigned k = 0; k < bytes; k++)
-        *(*p)++ = (uint8_t)(v >> (8 * k));
-}
-
-static uint64_t get(const uint8_t **p, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned k = 0; k < bytes; k++)
-        v |= (uint64_t)*(*p)++ << (8 * k);
-    return v;
-}
-
 static void putb(uint8_t **p, const uint8_t *b, size_t n)
 {
     memcpy(*p, b, n);
@@ -544,24 +530,24 @@ static void sgr_encode(uint8_t out[SGR_BYTES], const sgr *r)
     uint8_t *p = out;
     const utxo_seg_group *g = &r->g;
     putb(&p, (const uint8_t *)SGR_MAGIC, 8);
-    put(&p, 1, 4);
+    le_put(&p, 1, 4);
     putb(&p, r->run_key, UTXO_HASH_BYTES);
-    put(&p, r->groups, 4);
-    put(&p, r->group, 4);
-    put(&p, r->segments, 8);
-    put(&p, r->first, 8);
-    put(&p, r->count, 8);
-    put(&p, r->verdict, 4);
-    put(&p, g->po2, 4);
+    le_put(&p, r->groups, 4);
+    le_put(&p, r->group, 4);
+    le_put(&p, r->segments, 8);
+    le_put(&p, r->first, 8);
+    le_put(&p, r->count, 8);
+    le_put(&p, r->verdict, 4);
+    le_put(&p, g->po2, 4);
     putb(&p, g->pre_digest, UTXO_HASH_BYTES);
     putb(&p, g->post_digest, UTXO_HASH_BYTES);
-    put(&p, g->cycles_before, 8);
-    put(&p, g->cycles_after, 8);
-    put(&p, (uint64_t)g->final, 1);
-    put(&p, (uint64_t)g->res.status, 1);
-    put(&p, (uint64_t)g->res.fail, 4);
-    put(&p, g->res.exit_code, 4);
-    put(&p, g->res.cycles, 8);
+    le_put(&p, g->cycles_before, 8);
+    le_put(&p, g->cycles_after, 8);
+    le_put(&p, (uint64_t)g->final, 1);
+    le_put(&p, (uint64_t)g->res.status, 1);
+    le_put(&p, (uint64_t)g->res.fail, 4);
+    le_put(&p, g->res.exit_code, 4);
+    le_put(&p, g->res.cycles, 8);
     crypto_generichash(p, UTXO_HASH_BYTES, out, SGR_BODY, NULL, 0);
 }
 
@@ -580,24 +566,24 @@ static bool sgr_decode(sgr *r, const uint8_t *b, size_t len)
         return false;
     memcpy(r->run_key, p, UTXO_HASH_BYTES);
     p += UTXO_HASH_BYTES;
-    r->groups = (uint32_t)get(&p, 4);
-    r->group = (uint32_t)get(&p, 4);
-    r->segments = get(&p, 8);
-    r->first = get(&p, 8);
-    r->count = get(&p, 8);
-    r->verdict = (uint32_t)get(&p, 4);
-    g->po2 = (unsigned)get(&p, 4);
+    r->groups = (uint32_t)le_get(&p, 4);
+    r->group = (uint32_t)le_get(&p, 4);
+    r->segments = le_get(&p, 8);
+    r->first = le_get(&p, 8);
+    r->count = le_get(&p, 8);
+    r->verdict = (uint32_t)le_get(&p, 4);
+    g->po2 = (unsigned)le_get(&p, 4);
     memcpy(g->pre_digest, p, UTXO_HASH_BYTES);
     p += UTXO_HASH_BYTES;
     memcpy(g->post_digest, p, UTXO_HASH_BYTES);
     p += UTXO_HASH_BYTES;
-    g->cycles_before = get(&p, 8);
-    g->cycles_after = get(&p, 8);
-    g->final = (int)get(&p, 1);
-    g->res.status = (int)get(&p, 1);
-    g->res.fail = (int)get(&p, 4);
-    g->res.exit_code = (uint32_t)get(&p, 4);
-    g->res.cycles = get(&p, 8);
+    g->cycles_before = le_get(&p, 8);
+    g->cycles_after = le_get(&p, 8);
+    g->final = (int)le_get(&p, 1);
+    g->res.status = (int)le_get(&p, 1);
+    g->res.fail = (int)le_get(&p, 4);
+    g->res.exit_code = (uint32_t)le_get(&p, 4);
+    g->res.cycles = le_get(&p, 8);
     g->first = (size_t)r->first;
     g->count = (size_t)r->count;
     return r->groups >= 1 && r->groups <= SEG_GROUPS_MAX && r->group < r->groups &&
@@ -626,7 +612,7 @@ static void seg_dir_free(seg_dir *d)
 static void key_part(crypto_generichash_state *h, const uint8_t *p, size_t n)
 {
     uint8_t len[8], *q = len;
-    put(&q, n, 8);
+    le_put(&q, n, 8);
     crypto_generichash_update(h, len, sizeof len);
     if (n)
         crypto_generichash_update(h, p, n);

@@ -477,3 +477,17 @@ int cli_nums_only(cli *c, int argc, char **argv, num_opt *nums, size_t n, int mi
     rc = cli_operands(c, argc, argv, min, max, what);
     return rc != 0 ? rc : -1;
 }
+
+void le_put(uint8_t **p, uint64_t v, unsigned bytes)
+{
+    for (unsigned k = 0; k < bytes; k++)
+        *(*p)++ = (uint8_t)(v >> (8 * k));
+}
+
+uint64_t le_get(const uint8_t **p, unsigned bytes)
+{
+    uint64_t v = 0;
+    for (unsigned k = 0; k < bytes; k++)
+        v |= (uint64_t)*(*p)++ << (8 * k);
+    return v;
+}

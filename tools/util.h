@@ -39,6 +39,12 @@ int write_file(const char *path, const uint8_t *p, size_t len);
  * system", "permission denied", "no space left on device (disk full)"...). */
 const char *io_errtext(int e);
 
+/* Little-endian integers of `bytes` bytes (1..8) at a cursor that moves
+ * past them: the fixed-width fields of the tools' own small file formats
+ * and of the node's record streams. */
+void le_put(uint8_t **p, uint64_t v, unsigned bytes);
+uint64_t le_get(const uint8_t **p, unsigned bytes);
+
 /* Removes a directory this run created (mkdtemp) and all in it: depth
  * first, symbolic links not followed, errors ignored. */
 void remove_tree(const char *dir);
