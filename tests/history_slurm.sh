@@ -128,14 +128,19 @@ if ! sinfo -h -o %t 2>/dev/null | grep -q idle; then
     exit 77
 fi
 ok
+# submitted WHAT: reads the job ids a submit script printed ("array ID",
+# "linkup ID") from $tmp/out into $array and $linkup, then waits (at most
+# 5 minutes) until both jobs have left the queue
+submitted() {
+    array=$(sed -n 's/^array \([0-9]*\)$/\1/p' "$tmp/out")
+    linkup=$(sed -n 's/^linkup \([0-9]*\)$/\1/p' "$tmp/out")
+    [ -n "$array" ] && [ -n "$linkup" ] && ok || bad "$1 printed the job ids: $(cat "$tmp/out" "$tmp/err")"
+    n=0
+    while squeue -h -j "$array,$linkup" 2>/dev/null | grep -q . && [ $n -lt 1500 ]; do sleep 0.2; n=$((n + 1)); done
+}
 t0=$(date +%s)
 expect 0 "history-submit.sh" -- sh "$top/contrib/slurm/history-submit.sh" "$tmp/plan" --partition=test
-array=$(sed -n 's/^array \([0-9]*\)$/\1/p' "$tmp/out")
-linkup=$(sed -n 's/^linkup \([0-9]*\)$/\1/p' "$tmp/out")
-[ -n "$array" ] && [ -n "$linkup" ] && ok || bad "submit printed the job ids: $(cat "$tmp/out" "$tmp/err")"
-# wait (at most 5 minutes) for the link-up job to finish
-n=0
-while squeue -h -j "$array,$linkup" 2>/dev/null | grep -q . && [ $n -lt 1500 ]; do sleep 0.2; n=$((n + 1)); done
+submitted "history-submit.sh"
 out="$tmp/plan/slurm-$linkup.out"
 [ -s "$out" ] && ok || bad "the link-up job wrote $out"
 [ -n "$seqtip" ] && [ "$(linked_tip "$out")" = "$seqtip" ] && ok ||
@@ -153,12 +158,8 @@ expect 0 "segments verify (whole)" -- "$UTXO" segments verify "$tmp/seg" --threa
 segwhole=$(sed -n 's/^valid \(.*\) segments=\([0-9]*\)$/\1 segments=\2/p' "$tmp/out")
 chmod 755 "$tmp/seg"
 expect 0 "segments-submit.sh" -- sh "$top/contrib/slurm/segments-submit.sh" "$tmp/seg" 4 --partition=test
-sarray=$(sed -n 's/^array \([0-9]*\)$/\1/p' "$tmp/out")
-slinkup=$(sed -n 's/^linkup \([0-9]*\)$/\1/p' "$tmp/out")
-[ -n "$sarray" ] && [ -n "$slinkup" ] && ok || bad "segments-submit printed the job ids: $(cat "$tmp/out" "$tmp/err")"
-n=0
-while squeue -h -j "$sarray,$slinkup" 2>/dev/null | grep -q . && [ $n -lt 1500 ]; do sleep 0.2; n=$((n + 1)); done
-sout="$tmp/seg/slurm-$slinkup.out"
+submitted "segments-submit.sh"
+sout="$tmp/seg/slurm-$linkup.out"
 [ -n "$segwhole" ] && grep -q "^valid $segwhole groups=4\$" "$sout" 2>/dev/null && ok ||
     bad "Slurm: the segment groups link up to '$segwhole': $(cat "$sout" 2>/dev/null)"
 echo "history_slurm: 4 segment groups through sbatch in $(( $(date +%s) - t1 )) s"
