@@ -18,6 +18,7 @@
 #include "vm_asm.h"
 #include "utxo/segments.h"
 #include "prover/receipt.h"
+#include "utxo/codec.h"
 #include "predicates/vm.h"
 #include "chain/work_img.h"
 
@@ -115,6 +116,97 @@ static void same_result(const utxo_vm_result *a, const utxo_vm_result *b)
     ck_assert_uint_eq(a->cycles, b->cycles);
 }
 
+
+/* ---- checkpoints: groups proven apart ------------------------------------ */
+
+typedef struct clist {
+    uint8_t **b;
+    size_t *len;
+    uint32_t *seg;
+    size_t n, cap;
+} clist;
+
+static int collect_ckpt(void *ud, uint32_t segment, const uint8_t *bytes, size_t len)
+{
+    clist *c = ud;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 8;
+        c->b = realloc(c->b, c->cap * sizeof *c->b);
+        c->len = realloc(c->len, c->cap * sizeof *c->len);
+        c->seg = realloc(c->seg, c->cap * sizeof *c->seg);
+        ck_assert(c->b && c->len && c->seg);
+    }
+    c->b[c->n] = malloc(len);
+    ck_assert_ptr_nonnull(c->b[c->n]);
+    memcpy(c->b[c->n], bytes, len);
+    c->len[c->n] = len;
+    c->seg[c->n++] = segment;
+    return 0;
+}
+
+static void clist_free(clist *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->b[i]);
+    free(c->b);
+    free(c->len);
+    free(c->seg);
+    memset(c, 0, sizeof *c);
+}
+
+/* The run split every `every` segments and each group proven from its
+ * checkpoint alone gives the whole proof's receipts, byte for byte, and its
+ * outcome; only the last group finishes the run. */
+static void check_groups(const uint8_t *img, size_t img_len, const uint8_t *args, size_t args_len,
+                         const utxo_txctx *ctx, uint64_t budget, unsigned po2, uint32_t limit,
+                         uint32_t every)
+{
+    utxo_vm_result whole, split, part;
+    rlist l = {0}, m = {0};
+    clist c = {0};
+    uint32_t segs = 99;
+    int wrc, src;
+
+    l.keep = m.keep = 1;
+    wrc = utxo_segments_prove(&whole, img, img_len, args, args_len, ctx, budget, po2, limit,
+                              collect, &l);
+    src = utxo_segments_split(&split, &segs, img, img_len, args, args_len, ctx, budget, po2,
+                              limit, every, collect_ckpt, &c);
+    ck_assert_int_eq(src, wrc);
+    if (wrc != UTXO_OK)
+        goto out;
+    same_result(&whole, &split);
+    ck_assert_uint_eq(segs, l.n);
+    ck_assert_uint_eq(c.n, (l.n + every - 1) / every);
+    for (size_t k = 0; k < c.n; k++) {
+        utxo_checkpoint_info info;
+        int fin = -1;
+        ck_assert_uint_eq(c.seg[k], k * every);
+        ck_assert_int_eq(utxo_checkpoint_info_get(&info, c.b[k], c.len[k], NULL), UTXO_OK);
+        ck_assert_uint_eq(info.segment, k * every);
+        ck_assert_uint_eq(info.span, every);
+        ck_assert_int_eq(utxo_segments_prove_from(&part, &fin, c.b[k], c.len[k], NULL, img,
+                                                  img_len, args, args_len, ctx, budget, po2,
+                                                  limit, collect, &m),
+                         UTXO_OK);
+        ck_assert_int_eq(fin, k + 1 == c.n);
+        ck_assert_uint_eq(m.n, k + 1 == c.n ? l.n : (k + 1) * every);
+        if (fin)
+            same_result(&whole, &part);
+    }
+    ck_assert_uint_eq(m.n, l.n);
+    for (size_t i = 0; i < l.n; i++) {
+        size_t x, y;
+        const uint8_t *p = utxo_receipt_bytes(l.r[i], &x), *q = utxo_receipt_bytes(m.r[i], &y);
+        ck_assert_uint_eq(x, y);
+        ck_assert(memcmp(p, q, x) == 0);
+    }
+out:
+    rlist_free(&l);
+    rlist_free(&m);
+    clist_free(&c);
+}
+
 /* ---- a run of more than 10^8 cycles -------------------------------------- */
 
 START_TEST(long_run_splits_and_verifies)
@@ -181,6 +273,8 @@ static void check_equal(const wargs *a, uint64_t budget, unsigned po2)
     ck_assert_uint_ge(l.n, 1);
     ck_assert_int_eq(verify(&l, a, budget, 0, 2, &checked), UTXO_OK);
     same_result(&plain, &checked);
+    check_groups(work_img, work_len, a->b, sizeof a->b, NULL, budget, po2, 0,
+                 1 + (uint32_t)(l.n / 3));
     rlist_free(&l);
 }
 
@@ -868,6 +962,156 @@ START_TEST(load_failure_has_no_segment)
 }
 END_TEST
 
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+/* Re-seals a checkpoint whose bytes a test edited (the checksum is the last
+ * 32 bytes: H("utxo.seg.ckpt", the rest)). */
+static void reseal(uint8_t *b, size_t len)
+{
+    hash_tagged(b + len - UTXO_HASH_BYTES, "utxo.seg.ckpt", b, len - UTXO_HASH_BYTES);
+}
+
+START_TEST(checkpoints_prove_groups_apart)
+{
+    wargs a = W(3, 3000, 1, 64, 0xffffffffu, 1), fail = W(1, 0, 0, 0, 0xffffffffu, 0);
+    uint64_t budget = 50000000;
+    utxo_vm_result res, chk;
+    utxo_checkpoint_info info;
+    rlist l = {0}, m = {0};
+    clist c = {0}, d = {0};
+    uint32_t segs = 0;
+    size_t off;
+    int fin;
+
+    load_work();
+    /* every split size, with host calls, touching, a rejection, running out
+     * of cycles and the page limit */
+    static const uint32_t everies[] = {1, 2, 3, 5, 7, 1000};
+    for (size_t i = 0; i < sizeof everies / sizeof everies[0]; i++)
+        check_groups(work_img, work_len, a.b, sizeof a.b, NULL, budget, 10, 0, everies[i]);
+    wargs r = W(3, 0, 2, 8, 1234, 1);
+    check_groups(work_img, work_len, r.b, sizeof r.b, NULL, budget, 10, 0, 2);
+    check_groups(work_img, work_len, a.b, sizeof a.b, NULL, 30000, 10, 0, 4);
+    wargs t = W(0, 0, 0, 300, 0xffffffffu, 2);
+    check_groups(work_img, work_len, t.b, sizeof t.b, NULL, budget, 10, 200, 3);
+    check_groups(work_img, work_len, t.b, sizeof t.b, NULL, budget, 12, 0, 1);
+    /* a run that ends while loading: no segment, no checkpoint */
+    ck_assert_int_eq(utxo_segments_split(&res, &segs, work_img, work_len, fail.b, sizeof fail.b,
+                                         NULL, 100000, 12, 2, 1, collect_ckpt, &c),
+                     UTXO_OK);
+    ck_assert_uint_eq(segs, 0);
+    ck_assert_uint_eq(c.n, 0);
+    ck_assert_int_eq(res.fail, UTXO_VM_FAIL_MEMORY_LIMIT);
+    ck_assert_int_eq(utxo_segments_split(&res, &segs, work_img, work_len, a.b, sizeof a.b, NULL,
+                                         budget, 10, 0, 0, collect_ckpt, &c),
+                     UTXO_ERR_ARG);
+
+    /* deterministic: the same split twice gives the same bytes */
+    ck_assert_int_eq(utxo_segments_split(&res, &segs, work_img, work_len, a.b, sizeof a.b, NULL,
+                                         budget, 10, 0, 4, collect_ckpt, &c),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_segments_split(&res, NULL, work_img, work_len, a.b, sizeof a.b, NULL,
+                                         budget, 10, 0, 4, collect_ckpt, &d),
+                     UTXO_OK);
+    ck_assert_uint_ge(c.n, 3);
+    ck_assert_uint_eq(c.n, d.n);
+    for (size_t k = 0; k < c.n; k++) {
+        ck_assert_uint_eq(c.len[k], d.len[k]);
+        ck_assert(memcmp(c.b[k], d.b[k], c.len[k]) == 0);
+    }
+
+    /* hostile bytes: every truncation, a trailing byte and every flipped
+     * byte (sampled) are refused without a crash */
+    uint8_t *b = c.b[1];
+    size_t len = c.len[1];
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, b, len, NULL), UTXO_OK);
+    ck_assert_uint_ge(info.pages, 1);
+    for (size_t cut = 0; cut < len; cut += cut < 300 ? 1 : 509)
+        ck_assert_int_ne(utxo_checkpoint_info_get(&info, b, cut, NULL), UTXO_OK);
+    uint8_t *longer = malloc(len + 1);
+    memcpy(longer, b, len);
+    longer[len] = 0;
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, longer, len + 1, &off), UTXO_ERR_TRAILING);
+    ck_assert_uint_eq(off, len);
+    free(longer);
+    for (size_t pos = 0; pos < len; pos += pos < 300 ? 1 : 97) {
+        b[pos] ^= 0x10;
+        ck_assert_int_ne(utxo_checkpoint_info_get(&info, b, len, NULL), UTXO_OK);
+        b[pos] ^= 0x10;
+    }
+    b[len - 1] ^= 1;
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, b, len, &off), UTXO_ERR_FILE_CHECKSUM);
+    ck_assert_uint_eq(off, len - UTXO_HASH_BYTES);
+    b[len - 1] ^= 1;
+    b[0] = 'X';
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, b, len, NULL), UTXO_ERR_FILE_FORMAT);
+    b[0] = 'U';
+    b[4] = 2;
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, b, len, &off), UTXO_ERR_VERSION);
+    ck_assert_uint_eq(off, 4);
+    b[4] = 1;
+    /* a page count the bytes cannot hold, re-sealed: refused before any page */
+    uint8_t *cp = malloc(len);
+    memcpy(cp, b, len);
+    put_u32le(cp + 181, 1u << 22);
+    reseal(cp, len);
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, cp, len, &off), UTXO_ERR_TRUNCATED);
+    put_u32le(cp + 181, (1u << 22) + 1);
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, cp, len, &off), UTXO_ERR_TOO_LARGE);
+    /* span 0 and pages out of order, re-sealed */
+    memcpy(cp, b, len);
+    put_u32le(cp + 41, 0);
+    reseal(cp, len);
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, cp, len, &off), UTXO_ERR_NONCANONICAL);
+    ck_assert_uint_eq(off, 41);
+    memcpy(cp, b, len);
+    put_u32le(cp + 185, 3); /* below the unmapped low pages */
+    reseal(cp, len);
+    ck_assert_int_eq(utxo_checkpoint_info_get(&info, cp, len, &off), UTXO_ERR_NONCANONICAL);
+    ck_assert_uint_eq(off, 185);
+
+    /* another run's checkpoint (other budget, other arguments): refused */
+    wargs o = W(3, 3000, 1, 64, 0xfffffffeu, 1);
+    ck_assert_int_eq(utxo_segments_prove_from(&res, &fin, b, len, NULL, work_img, work_len, a.b,
+                                              sizeof a.b, NULL, budget + 1, 10, 0, collect, &m),
+                     UTXO_ERR_SEG_RUN);
+    ck_assert_int_eq(utxo_segments_prove_from(&res, &fin, b, len, NULL, work_img, work_len, o.b,
+                                              sizeof o.b, NULL, budget, 10, 0, collect, &m),
+                     UTXO_ERR_SEG_RUN);
+    ck_assert_int_eq(utxo_segments_prove_from(&res, &fin, b, len, NULL, work_img, work_len, a.b,
+                                              sizeof a.b, NULL, budget, 11, 0, collect, &m),
+                     UTXO_ERR_SEG_RUN);
+    ck_assert_uint_eq(m.n, 0);
+
+    /* a forged checkpoint (a register changed, re-sealed) proves receipts,
+     * but they do not chain to the ones before: nobody has to trust a
+     * checkpoint */
+    l.keep = m.keep = 1;
+    ck_assert_int_eq(utxo_segments_prove(&res, work_img, work_len, a.b, sizeof a.b, NULL, budget,
+                                         10, 0, collect, &l),
+                     UTXO_OK);
+    memcpy(cp, b, len);
+    put_u32le(cp + 49 + 4 * 9, get_u32le(cp + 49 + 4 * 9) ^ 0x40); /* x10 */
+    reseal(cp, len);
+    ck_assert_int_eq(utxo_segments_prove_from(&res, &fin, cp, len, NULL, work_img, work_len, a.b,
+                                              sizeof a.b, NULL, budget, 10, 0, collect, &m),
+                     UTXO_OK);
+    ck_assert_uint_eq(m.n, 4);
+    for (size_t i = 0; i < m.n; i++) {
+        utxo_receipt_free(l.r[4 + i]);
+        l.r[4 + i] = m.r[i];
+    }
+    m.n = 0;
+    ck_assert_int_eq(verify(&l, &a, budget, 0, 2, &chk), UTXO_ERR_SEG_CHAIN);
+    free(cp);
+    rlist_free(&l);
+    rlist_free(&m);
+    clist_free(&c);
+    clist_free(&d);
+}
+END_TEST
+
 /* ---- groups: a run's receipts checked in pieces, then chained ----------- */
 
 static int vgroup(const rlist *l, const wargs *a, uint64_t budget, size_t first, size_t count,
@@ -962,6 +1206,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, lazy_loader);
     tcase_add_test(tc, load_failure_has_no_segment);
     tcase_add_test(tc, groups_chain_like_the_whole);
+    tcase_add_test(tc, checkpoints_prove_groups_apart);
     suite_add_tcase(s, tc);
     return s;
 }

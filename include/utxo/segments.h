@@ -237,6 +237,81 @@ typedef struct utxo_seg_group {
 UTXO_WARN_UNUSED int utxo_segments_verify_group(utxo_seg_group *out, utxo_seg_run *run,
                                                 size_t first, size_t count, unsigned threads);
 
+/* ---- checkpoints: one run proven on many machines ---------------------- */
+
+/** Most segments one checkpoint may be meant to start (its span). */
+#define UTXO_CKPT_SPAN_MAX UINT32_MAX
+
+/**
+ * Receives each checkpoint of utxo_segments_split, in order: the encoding
+ * of the run's whole state at the start of segment `segment`, in
+ * bytes[0..len) (borrowed for the call; format: docs/CONTINUATIONS.md,
+ * "Checkpoints"). Return 0 to go on; any other value stops the split, which
+ * then returns UTXO_ERR_IO.
+ */
+typedef int (*utxo_checkpoint_sink)(void *ud, uint32_t segment, const uint8_t *bytes, size_t len);
+
+/**
+ * Runs the predicate exactly as utxo_segments_prove would (same arguments,
+ * same segment boundaries) but proves nothing: one machine, no memory tree,
+ * no witness, no receipt. At the start of segments 0, every, 2*every, ...
+ * (every >= 1) it hands sink a checkpoint: registers, pc, cycles and every
+ * materialised page, plus the span `every`. From checkpoint k,
+ * utxo_segments_prove_from writes receipts k*every .. k*every+every-1 on
+ * any machine, byte for byte those utxo_segments_prove writes, so the
+ * groups of one run are proven in parallel. *segments (may be NULL)
+ * receives the run's segment count and *res its outcome. A run that ends
+ * while loading has no segment and no checkpoint. Checkpoints are not
+ * trusted by anyone who verifies: receipts proven from a wrong checkpoint
+ * do not chain to the receipts before them. Memory: the run's memory plus
+ * one checkpoint (1028 bytes per materialised page). Returns as
+ * utxo_segments_prove, and UTXO_ERR_ARG for every == 0.
+ */
+UTXO_WARN_UNUSED int utxo_segments_split(utxo_vm_result *res, uint32_t *segments,
+                                         const uint8_t *img, size_t img_len, const uint8_t *args,
+                                         size_t args_len, const utxo_txctx *ctx, uint64_t budget,
+                                         unsigned po2, uint32_t page_limit, uint32_t every,
+                                         utxo_checkpoint_sink sink, void *ud);
+
+/** What a checkpoint says of itself (utxo_checkpoint_info). */
+typedef struct utxo_checkpoint_info {
+    uint8_t run_id[UTXO_HASH_BYTES]; /* binds predicate id, budget, page limit, po2, args */
+    uint32_t segment;                /* the segment it starts */
+    uint32_t span;                   /* segments it is meant to prove */
+    uint64_t cycles;                 /* cycles of the run before it */
+    uint32_t pages;                  /* materialised pages it carries */
+} utxo_checkpoint_info;
+
+/**
+ * Decodes checkpoint p[0..len) (untrusted) strictly, without allocating:
+ * magic and version (UTXO_ERR_FILE_FORMAT, UTXO_ERR_VERSION), every field
+ * in range, page numbers ascending and mappable (UTXO_ERR_NONCANONICAL),
+ * the length (UTXO_ERR_TRUNCATED, UTXO_ERR_TRAILING) and the checksum
+ * (UTXO_ERR_FILE_CHECKSUM); *err_offset (may be NULL) at the offending
+ * byte. Fills *info on success.
+ */
+UTXO_WARN_UNUSED int utxo_checkpoint_info_get(utxo_checkpoint_info *info, const uint8_t *p,
+                                              size_t len, size_t *err_offset);
+
+/**
+ * Proves the checkpoint's span of segments (fewer when the run ends first)
+ * from checkpoint ckpt[0..ckpt_len) of the run given by the remaining
+ * arguments, which must be utxo_segments_prove's for that run (a
+ * checkpoint of another run: UTXO_ERR_SEG_RUN; one whose counters the run
+ * cannot have: UTXO_ERR_SEG_STATE; a damaged one: as
+ * utxo_checkpoint_info_get, *err_offset set). Receipts go to sink in
+ * order; their indices continue the checkpoint's segment. *finished = 1
+ * when the last one ends the run (*res is then the outcome), else 0 (*res
+ * zeroed). Memory: the run's memory plus one segment's witness.
+ */
+UTXO_WARN_UNUSED int utxo_segments_prove_from(utxo_vm_result *res, int *finished,
+                                              const uint8_t *ckpt, size_t ckpt_len,
+                                              size_t *err_offset, const uint8_t *img,
+                                              size_t img_len, const uint8_t *args,
+                                              size_t args_len, const utxo_txctx *ctx,
+                                              uint64_t budget, unsigned po2, uint32_t page_limit,
+                                              utxo_receipt_sink sink, void *ud);
+
 #ifdef __cplusplus
 }
 #endif

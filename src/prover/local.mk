@@ -4,6 +4,7 @@
 # block-connection core in src/connect.
 libutxo_core_la_SOURCES += \
 	src/prover/blockproof.c \
+	src/prover/checkpoint.c \
 	src/prover/receipt.c \
 	src/prover/segment.c \
 	src/prover/segment_verify.c

@@ -95,4 +95,31 @@ int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uin
               size_t args_len, const utxo_txctx *ctx, uint64_t budget, unsigned po2,
               uint32_t page_limit, utxo_receipt_sink sink, void *ud, const seg_prove_opts *o);
 
+/* The parameters of one run being proven (borrowed). */
+typedef struct seg_prove_run {
+    const uint8_t *id;        /* predicate id */
+    const uint8_t *run_id;    /* seg_run_id of the parameters below */
+    const uint8_t *args;
+    uint32_t args_len;
+    const utxo_txctx *ctx;
+    uint64_t budget;
+    uint32_t page_limit;      /* resolved: never 0 */
+    unsigned po2;
+    utxo_receipt_sink sink;
+    void *ud;
+    const seg_prove_opts *o;  /* test hook, NULL */
+} seg_prove_run;
+
+/* Proves segments from state *st whose memory is t (committed), on machine
+ * v, handing each receipt to p->sink, until the run ends (*finished = 1,
+ * *res its outcome) or `count` receipts are written (0: no limit; then
+ * *finished = 0, *res zeroed). *st ends as the state after the last
+ * receipt. UTXO_OK or an error as utxo_segments_prove. */
+int seg_prove_loop(const seg_prove_run *p, vm *v, mt_tree *t, seg_state *st, uint32_t count,
+                   utxo_vm_result *res, int *finished);
+
+/* The argument checks of utxo_segments_prove; resolves *page_limit 0. */
+int seg_check_params(const uint8_t *img, size_t img_len, const uint8_t *args, size_t args_len,
+                     unsigned po2, uint32_t *page_limit);
+
 #endif /* UTXO_SRC_RECEIPT_H */

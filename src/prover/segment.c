@@ -121,60 +121,31 @@ int utxo_segments_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len,
                      NULL);
 }
 
-int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uint8_t *args,
-              size_t args_len, const utxo_txctx *ctx, uint64_t budget, unsigned po2,
-              uint32_t page_limit, utxo_receipt_sink sink, void *ud, const seg_prove_opts *o)
+int seg_prove_loop(const seg_prove_run *p, vm *v, mt_tree *t, seg_state *st, uint32_t count,
+                   utxo_vm_result *res, int *finished)
 {
-    uint8_t id[UTXO_HASH_BYTES], run_id[UTXO_HASH_BYTES], post_digest[UTXO_HASH_BYTES];
+    uint8_t post_digest[UTXO_HASH_BYTES];
     prov_pager pp = {0};
-    pc_entry *e = NULL;
-    mt_tree *t = NULL;
-    vm *v = NULL;
-    seg_state st, post;
+    seg_state post;
     utxo_vm_result out;
     uint8_t *buf = NULL;
-    uint32_t index = 0;
+    uint32_t written = 0;
     int rc;
 
-    if (res)
-        memset(res, 0, sizeof *res);
-    if (!res || !sink || (!img && img_len) || (!args && args_len))
-        return UTXO_ERR_ARG;
-    if (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX || page_limit > UTXO_SEG_PAGE_LIMIT_MAX)
-        return UTXO_ERR_ARG;
-    if (args_len > UTXO_SEG_MAX_ARGS || img_len > UTXO_IMAGE_MAX_BYTES)
-        return UTXO_ERR_TOO_LARGE;
-    if (page_limit == 0)
-        page_limit = UTXO_SEG_PAGE_LIMIT_DEFAULT;
-
-    utxo_predicate_id(id, img, img_len);
-    if ((rc = pc_get(&e, id, img, img_len, NULL)) != UTXO_OK)
-        return rc;
-    if ((v = vm_new()) == NULL) {
-        rc = UTXO_ERR_NOMEM;
-        goto out;
-    }
-    rc = seg_initial(&st, &t, res, v, e, args, (uint32_t)args_len, ctx, budget, page_limit);
-    if (rc == 1) { /* the load ended the run: no segment */
-        rc = UTXO_OK;
-        goto out;
-    }
-    if (rc != 0)
-        goto out;
-    seg_run_id(run_id, id, budget, page_limit, po2, args, (uint32_t)args_len);
-
+    memset(res, 0, sizeof *res);
+    *finished = 0;
     for (;;) {
         rcpt_fields f;
         utxo_receipt *r = NULL;
-        uint32_t fresh;
+        uint32_t fresh, index = st->segment;
         size_t n, head;
         enc cnt, w;
         int done;
 
         pp.t = t;
         pp.n = 0;
-        rc = seg_exec(v, &st, args, (uint32_t)args_len, ctx, budget, page_limit, po2, prov_page,
-                      &pp, &out);
+        rc = seg_exec(v, st, p->args, p->args_len, p->ctx, p->budget, p->page_limit, p->po2,
+                      prov_page, &pp, &out);
         if (rc < 0) {
             rc = -rc;
             goto out;
@@ -188,15 +159,15 @@ int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uin
             rc = UTXO_ERR_INTERNAL; /* the tree and the page count disagree */
             goto out;
         }
-        if (!done && out.cycles == st.cycles) {
+        if (!done && out.cycles == st->cycles) {
             rc = UTXO_ERR_SEG_HOSTCALL; /* a host call larger than a segment */
             goto out;
         }
         n = log_sorted(&pp);
-        if (o && o->segment == index)
-            n = edit_witness(&pp, n, o);
-        f = (rcpt_fields){index, po2, done, id, budget, page_limit, args, (uint32_t)args_len,
-                          &st, pp.log, n, t};
+        if (p->o && p->o->segment == index)
+            n = edit_witness(&pp, n, p->o);
+        f = (rcpt_fields){index,   p->po2, done, p->id, p->budget, p->page_limit, p->args,
+                          p->args_len, st, pp.log, n,     t};
         enc_init(&cnt, NULL, 0, NULL);
         if ((rc = rcpt_encode_head(&cnt, &f)) != UTXO_OK)
             goto out;
@@ -218,9 +189,9 @@ int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uin
             post.x[i] = vm_reg(v, i);
         mt_root(t, post.root);
         post.cycles = vm_cycles(v);
-        post.touched = st.touched + fresh;
-        post.segment = st.segment + 1;
-        seg_state_digest(post_digest, run_id, &post);
+        post.touched = st->touched + fresh;
+        post.segment = st->segment + 1;
+        seg_state_digest(post_digest, p->run_id, &post);
         rcpt_encode_tail(&w, post_digest, done, &out);
         if (!enc_ok(&w) || w.len != head + RCPT_TAIL_BYTES(done)) {
             rc = UTXO_ERR_INTERNAL;
@@ -232,25 +203,82 @@ int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uin
             rc = UTXO_ERR_INTERNAL; /* our own encoding must decode */
             goto out;
         }
-        if (sink(ud, r) != 0) {
+        if (p->sink(p->ud, r) != 0) {
             rc = UTXO_ERR_IO;
             goto out;
         }
-        st = post;
-        index++;
+        *st = post;
+        written++;
         if (done) {
             *res = out;
-            rc = UTXO_OK;
+            *finished = 1;
             break;
         }
+        if (count != 0 && written == count)
+            break;
     }
+    rc = UTXO_OK;
+out:
+    free(buf);
+    free(pp.log);
+    return rc;
+}
+
+int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uint8_t *args,
+              size_t args_len, const utxo_txctx *ctx, uint64_t budget, unsigned po2,
+              uint32_t page_limit, utxo_receipt_sink sink, void *ud, const seg_prove_opts *o)
+{
+    uint8_t id[UTXO_HASH_BYTES], run_id[UTXO_HASH_BYTES];
+    pc_entry *e = NULL;
+    mt_tree *t = NULL;
+    vm *v = NULL;
+    seg_state st;
+    int rc, finished;
+
+    if (res)
+        memset(res, 0, sizeof *res);
+    if (!res || !sink)
+        return UTXO_ERR_ARG;
+    if ((rc = seg_check_params(img, img_len, args, args_len, po2, &page_limit)) != UTXO_OK)
+        return rc;
+
+    utxo_predicate_id(id, img, img_len);
+    if ((rc = pc_get(&e, id, img, img_len, NULL)) != UTXO_OK)
+        return rc;
+    if ((v = vm_new()) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    rc = seg_initial(&st, &t, res, v, e, args, (uint32_t)args_len, ctx, budget, page_limit);
+    if (rc == 1) { /* the load ended the run: no segment */
+        rc = UTXO_OK;
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    seg_run_id(run_id, id, budget, page_limit, po2, args, (uint32_t)args_len);
+    seg_prove_run p = {id,     run_id,     args, (uint32_t)args_len, ctx, budget, page_limit,
+                       po2,    sink,       ud,   o};
+    rc = seg_prove_loop(&p, v, t, &st, 0, res, &finished);
 out:
     if (rc != UTXO_OK)
         memset(res, 0, sizeof *res);
-    free(buf);
-    free(pp.log);
     mt_free(t);
     vm_free(v);
     pc_put(e);
     return rc;
+}
+
+int seg_check_params(const uint8_t *img, size_t img_len, const uint8_t *args, size_t args_len,
+                     unsigned po2, uint32_t *page_limit)
+{
+    if ((!img && img_len) || (!args && args_len))
+        return UTXO_ERR_ARG;
+    if (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX || *page_limit > UTXO_SEG_PAGE_LIMIT_MAX)
+        return UTXO_ERR_ARG;
+    if (args_len > UTXO_SEG_MAX_ARGS || img_len > UTXO_IMAGE_MAX_BYTES)
+        return UTXO_ERR_TOO_LARGE;
+    if (*page_limit == 0)
+        *page_limit = UTXO_SEG_PAGE_LIMIT_DEFAULT;
+    return UTXO_OK;
 }
