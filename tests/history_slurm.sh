@@ -7,7 +7,9 @@
 # dependent job; its verdict must be "linkup ok" with the sequential tip.
 # Then the same plan through contrib/parallel (GNU parallel, local -j), and
 # one long predicate run's receipts verified as 4 groups through
-# contrib/slurm/segments-submit.sh, linking up to the whole run's verdict.
+# contrib/slurm/segments-submit.sh, linking up to the whole run's verdict;
+# and the same run split, its groups proven from their checkpoints by a job
+# array (segments-submit.sh --prove), giving the whole proof's receipts.
 # Without root, without Slurm/munge installed, or when Slurm cannot start
 # here, the test says why and is SKIPPED (exit 77) after the GNU parallel
 # path; tests/history_cli.sh covers the commands either way.
@@ -134,9 +136,13 @@ ok
 submitted() {
     array=$(sed -n 's/^array \([0-9]*\)$/\1/p' "$tmp/out")
     linkup=$(sed -n 's/^linkup \([0-9]*\)$/\1/p' "$tmp/out")
+    prove=$(sed -n 's/^prove \([0-9]*\)$/\1/p' "$tmp/out")
     [ -n "$array" ] && [ -n "$linkup" ] && ok || bad "$1 printed the job ids: $(cat "$tmp/out" "$tmp/err")"
     n=0
-    while squeue -h -j "$array,$linkup" 2>/dev/null | grep -q . && [ $n -lt 1500 ]; do sleep 0.2; n=$((n + 1)); done
+    while squeue -h -j "$array,$linkup${prove:+,$prove}" 2>/dev/null | grep -q . && [ $n -lt 1500 ]; do
+        sleep 0.2
+        n=$((n + 1))
+    done
 }
 t0=$(date +%s)
 expect 0 "history-submit.sh" -- sh "$top/contrib/slurm/history-submit.sh" "$tmp/plan" --partition=test
@@ -163,5 +169,26 @@ sout="$tmp/seg/slurm-$linkup.out"
 [ -n "$segwhole" ] && grep -q "^valid $segwhole groups=4\$" "$sout" 2>/dev/null && ok ||
     bad "Slurm: the segment groups link up to '$segwhole': $(cat "$sout" 2>/dev/null)"
 echo "history_slurm: 4 segment groups through sbatch in $(( $(date +%s) - t1 )) s"
+
+# ---- the same run proven in groups through sbatch, then verified -------------------
+t2=$(date +%s)
+nseg=${segwhole##*segments=}
+every=$(( (${nseg:-4} + 3) / 4 )) # 4 groups, 4 proving tasks
+expect 0 "segments split" -- "$UTXO" segments split "$top/tests/segments/work.img" \
+    --arg-hex 2c010000000001000000000000040000ffffffff01000000 --budget 100000000 --po2 12 --every "$every" -o "$tmp/split"
+chmod 755 "$tmp/split"
+expect 0 "segments-submit.sh --prove" -- sh "$top/contrib/slurm/segments-submit.sh" --prove "$tmp/split" 3 --partition=test
+[ -n "$(sed -n 's/^prove \([0-9]*\)$/\1/p' "$tmp/out")" ] && ok || bad "--prove printed the prove array's id: $(cat "$tmp/out")"
+submitted "segments-submit.sh --prove"
+sout="$tmp/split/slurm-$linkup.out"
+[ -n "$segwhole" ] && grep -q "^valid $segwhole groups=3\$" "$sout" 2>/dev/null && ok ||
+    bad "Slurm: the groups proven apart link up to '$segwhole': $(cat "$sout" 2>/dev/null)"
+same=0 all=0
+for f in "$tmp"/seg/seg-*.rcpt; do
+    all=$((all + 1))
+    cmp -s "$f" "$tmp/split/$(basename "$f")" && same=$((same + 1))
+done
+[ "$all" -gt 8 ] && [ "$same" -eq "$all" ] && ok || bad "the receipts proven through Slurm are the whole proof's ($same of $all)"
+echo "history_slurm: segment groups proven and verified through sbatch in $(( $(date +%s) - t2 )) s"
 echo "history_slurm: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

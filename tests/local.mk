@@ -349,6 +349,12 @@ endif
 tests_fuzz_fuzz_receipt_SOURCES = tests/fuzz/fuzz_receipt.c
 tests_fuzz_fuzz_receipt_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_receipt_LDFLAGS = $(FUZZLINK)
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_checkpoint
+endif
+tests_fuzz_fuzz_checkpoint_SOURCES = tests/fuzz/fuzz_checkpoint.c
+tests_fuzz_fuzz_checkpoint_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_checkpoint_LDFLAGS = $(FUZZLINK)
 # end continuations
 
 # chain: mempool, sequencer, chain directory and generator (test_chain);
@@ -382,7 +388,7 @@ EXTRA_DIST += tests/history_cli.sh tests/history_slurm.sh tests/segments_groups.
 	contrib/parallel/history-parallel.sh contrib/slurm/history-submit.sh \
 	contrib/slurm/history-range.sbatch contrib/slurm/history-linkup.sbatch \
 	contrib/parallel/segments-parallel.sh contrib/slurm/segments-submit.sh \
-	contrib/slurm/segments-group.sbatch
+	contrib/slurm/segments-group.sbatch contrib/slurm/segments-prove.sbatch
 if HAVE_CHECK
 check_PROGRAMS += tests/test_history
 TESTS += tests/test_history

@@ -5,7 +5,11 @@
 # up verdict equals the whole-directory verify; a tampered receipt makes
 # its group invalid and link-up names it; a missing, damaged, misplaced or
 # foreign result is refused; a rerun writes the same bytes; 1 group and one
-# group per receipt; the GNU parallel script; usage errors. Run by `make check`.
+# group per receipt; the GNU parallel script; usage errors. Then proving in
+# groups (segments split, prove-group, jobs --prove): every group's receipts
+# are the whole proof's, byte for byte; a rerun writes the same bytes; a
+# wrong G, a missing, misplaced, damaged, truncated or foreign checkpoint is
+# refused. Run by `make check`.
 set -u
 SRC="${top_srcdir:-.}"
 IMG="$SRC/tests/segments/work.img"
@@ -106,6 +110,70 @@ grep -q "groups=$segs\$" "$tmp/out" && ok || bad "groups=$segs: $(cat "$tmp/out"
 expect 2 "more groups than receipts" -- "$UTXO" segments jobs "$tmp/all" --groups $((segs + 1))
 expect 2 "verify: more groups than receipts" -- "$UTXO" segments verify "$tmp/all" --group 0/$((segs + 1))
 
+# --- proving in groups: split, then each group from its checkpoint --------------
+expect 0 "split" -- "$UTXO" segments split "$IMG" --arg-hex "$ARGS" --budget 100000000 --po2 12 --every 7 -o "$tmp/s"
+ng=$(( (segs + 6) / 7 ))
+grep -q "^split accepted .* segments=$segs groups=$ng every=7 " "$tmp/out" && ok || bad "split line: $(cat "$tmp/out")"
+cmp -s "$tmp/clean/manifest" "$tmp/s/manifest" && ok || bad "the split's manifest is the proof's"
+ls "$tmp/s"/seg-*.rcpt >/dev/null 2>&1 && bad "a split writes no receipt" || ok
+expect 0 "jobs --prove" -- "$UTXO" segments jobs "$tmp/s" --prove --command "$UTXO"
+[ "$(wc -l <"$tmp/out")" -eq "$ng" ] && ok || bad "$ng prove jobs: $(cat "$tmp/out")"
+grep -q "segments prove-group '$tmp/s' --group $((ng - 1))/$ng\$" "$tmp/out" && ok || bad "prove job line: $(cat "$tmp/out")"
+cp "$tmp/out" "$tmp/pjobs"
+while read -r line; do
+    expect 0 "prove job: $line" -- sh -c "$line"
+done <"$tmp/pjobs"
+grep -q "^proved group=$((ng - 1))/$ng segments=$(( (ng - 1) * 7 ))..$((segs - 1)) bytes=[0-9]* final=accepted cycles=" "$tmp/out" &&
+    ok || bad "last group's line: $(cat "$tmp/out")"
+same=0
+for f in "$tmp"/clean/seg-*.rcpt; do cmp -s "$f" "$tmp/s/$(basename "$f")" && same=$((same + 1)); done
+[ "$same" -eq "$segs" ] && ok || bad "every group's receipts are the whole proof's ($same of $segs)"
+expect 0 "verify the groups' receipts" -- "$UTXO" segments verify "$tmp/s" --threads 2
+grep -q "^valid $whole segments=$segs\$" "$tmp/out" && ok || bad "verify after prove-group: $(cat "$tmp/out")"
+# a group proven again (a task killed and rerun) writes the same receipts
+cp "$tmp/s/seg-000008.rcpt" "$tmp/r8"
+rm "$tmp/s/seg-000008.rcpt"
+expect 0 "prove-group rerun" -- "$UTXO" segments prove-group "$tmp/s" --group 1/$ng
+cmp -s "$tmp/r8" "$tmp/s/seg-000008.rcpt" && ok || bad "the rerun's receipt differs"
+# faults: another G, no checkpoint, a checkpoint out of place, damaged,
+# truncated, of another run
+expect 1 "prove-group: wrong G" -- "$UTXO" segments prove-group "$tmp/s" --group 1/$((ng + 1))
+grep -q "the split made $ng groups of 7 segments, not $((ng + 1))" "$tmp/err" && ok || bad "wrong G: $(cat "$tmp/err")"
+expect 2 "prove-group: no checkpoint" -- "$UTXO" segments prove-group "$tmp/s" --group $ng/$((ng + 1))
+grep -q "no checkpoint for group $ng" "$tmp/err" && ok || bad "no checkpoint: $(cat "$tmp/err")"
+cp "$tmp/s/group-000001.ckpt" "$tmp/c1"
+cp "$tmp/s/group-000002.ckpt" "$tmp/s/group-000001.ckpt"
+expect 1 "prove-group: misplaced checkpoint" -- "$UTXO" segments prove-group "$tmp/s" --group 1/$ng
+grep -q "checkpoint of segment 14 (span 7), not of group 1" "$tmp/err" && ok || bad "misplaced: $(cat "$tmp/err")"
+cp "$tmp/c1" "$tmp/s/group-000001.ckpt"
+printf 'x' | dd of="$tmp/s/group-000001.ckpt" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect 1 "prove-group: damaged checkpoint" -- "$UTXO" segments prove-group "$tmp/s" --group 1/$ng
+grep -q "not a checkpoint .*checksum" "$tmp/err" && ok || bad "damaged: $(cat "$tmp/err")"
+head -c 1000 "$tmp/c1" >"$tmp/s/group-000001.ckpt"
+expect 1 "prove-group: truncated checkpoint" -- "$UTXO" segments prove-group "$tmp/s" --group 1/$ng
+grep -q "not a checkpoint (byte 1000)" "$tmp/err" && ok || bad "truncated: $(cat "$tmp/err")"
+expect 1 "split another run (it rejects)" -- "$UTXO" segments split "$IMG" --arg-hex "$(le32 300 65536 0 1024 4294967294 1)" \
+    --budget 100000000 --po2 12 --every 7 -o "$tmp/s2"
+cp "$tmp/s2/group-000001.ckpt" "$tmp/s/group-000001.ckpt"
+expect 1 "prove-group: another run's checkpoint" -- "$UTXO" segments prove-group "$tmp/s" --group 1/$ng
+grep -q "the checkpoint is of another run" "$tmp/err" && ok || bad "foreign: $(cat "$tmp/err")"
+cp "$tmp/c1" "$tmp/s/group-000001.ckpt"
+# a new split into the directory removes the receipts it no longer proves
+expect 0 "split again" -- "$UTXO" segments split "$IMG" --arg-hex "$ARGS" --budget 100000000 --po2 12 --every 1000 -o "$tmp/s"
+ls "$tmp/s"/seg-*.rcpt >/dev/null 2>&1 && bad "old receipts removed" || ok
+[ -e "$tmp/s/group-000001.ckpt" ] && bad "old checkpoints beyond the new groups removed" || ok
+# a run that ends while loading: no segment, no checkpoint, no job
+expect 1 "split: load fails" -- "$UTXO" segments split "$IMG" --arg-hex "$ARGS" --page-limit 2 --every 3 -o "$tmp/s0"
+grep -q "^split failed reason=.* segments=0 groups=0 every=3 " "$tmp/out" && ok || bad "empty split: $(cat "$tmp/out")"
+expect 0 "jobs --prove: none" -- "$UTXO" segments jobs "$tmp/s0" --prove
+[ -s "$tmp/out" ] && bad "no prove job for a run without segments: $(cat "$tmp/out")" || ok
+expect 2 "split without --every" -- "$UTXO" segments split "$IMG" -o "$tmp/x"
+expect 2 "split --every 0" -- "$UTXO" segments split "$IMG" --every 0 -o "$tmp/x"
+expect 2 "prove --every" -- "$UTXO" segments prove "$IMG" --every 3 -o "$tmp/x"
+expect 2 "prove-group without --group" -- "$UTXO" segments prove-group "$tmp/s"
+expect 2 "jobs --prove --groups" -- "$UTXO" segments jobs "$tmp/s" --prove --groups 2
+expect 0 "prove-group --help" -- "$UTXO" segments prove-group --help
+
 # --- GNU parallel ---------------------------------------------------------------
 if command -v parallel >/dev/null 2>&1; then
     cp -r "$tmp/clean" "$tmp/par"
@@ -115,6 +183,9 @@ if command -v parallel >/dev/null 2>&1; then
     rm -f "$tmp"/tpar/group-*.result
     expect 1 "segments-parallel.sh: tampered" -- sh "$top/contrib/parallel/segments-parallel.sh" "$tmp/tpar" 5 -j 2
     grep -q "group 2 .*invalid" "$tmp/err" && ok || bad "parallel tampered: $(cat "$tmp/err")"
+    expect 0 "split for parallel" -- "$UTXO" segments split "$IMG" --arg-hex "$ARGS" --budget 100000000 --po2 12 --every 9 -o "$tmp/spar"
+    expect 0 "segments-parallel.sh --prove" -- sh "$top/contrib/parallel/segments-parallel.sh" --prove "$tmp/spar" 4 -j 2
+    grep -q "^valid $whole segments=$segs groups=4\$" "$tmp/out" && ok || bad "parallel --prove: $(cat "$tmp/out")"
 else
     bad "GNU parallel is not installed (Debian package parallel)"
 fi

@@ -16,9 +16,9 @@ static char *render(void (*f)(json *), bool pretty, int *rc)
     json j;
 
     ck_assert_ptr_nonnull(m);
-    json_init(&j, m, pretty);
+    jw_init(&j, m, pretty);
     f(&j);
-    *rc = json_finish(&j);
+    *rc = jw_finish(&j);
     fclose(m);
     return text;
 }
@@ -26,38 +26,38 @@ static char *render(void (*f)(json *), bool pretty, int *rc)
 static void doc_nested(json *j)
 {
     static const uint8_t b[] = {0x00, 0xab, 0xff};
-    json_begin_object(j);
-    json_key(j, "a");
-    json_u64(j, 18446744073709551615u);
-    json_key(j, "b");
-    json_begin_array(j);
-    json_i64(j, -5);
-    json_bool(j, true);
-    json_null(j);
-    json_begin_object(j);
-    json_end_object(j);
-    json_end_array(j);
-    json_key(j, "h");
-    json_hex(j, b, sizeof b);
-    json_end_object(j);
+    jw_begin_object(j);
+    jw_key(j, "a");
+    jw_u64(j, 18446744073709551615u);
+    jw_key(j, "b");
+    jw_begin_array(j);
+    jw_i64(j, -5);
+    jw_bool(j, true);
+    jw_null(j);
+    jw_begin_object(j);
+    jw_end_object(j);
+    jw_end_array(j);
+    jw_key(j, "h");
+    jw_hex(j, b, sizeof b);
+    jw_end_object(j);
 }
 
 static void doc_escapes(json *j)
 {
-    json_str(j, "q\"b\\n\n\t\x01\x7f\xc3\xa9");
+    jw_str(j, "q\"b\\n\n\t\x01\x7f\xc3\xa9");
 }
 
 static void doc_unbalanced(json *j)
 {
-    json_begin_array(j);
-    json_u64(j, 1);
+    jw_begin_array(j);
+    jw_u64(j, 1);
 }
 
 static void doc_dangling_key(json *j)
 {
-    json_begin_object(j);
-    json_key(j, "k");
-    json_end_object(j);
+    jw_begin_object(j);
+    jw_key(j, "k");
+    jw_end_object(j);
 }
 
 START_TEST(nested_compact)

@@ -143,43 +143,43 @@ int cmd_gen(int argc, char **argv)
     }
     if (as_json) {
         json j;
-        json_init(&j, stdout, true);
-        json_begin_object(&j);
-        json_key(&j, "dir");
-        json_str(&j, dir);
-        json_key(&j, "blocks");
-        json_u64(&j, st.blocks);
-        json_key(&j, "txs");
-        json_u64(&j, st.txs);
-        json_key(&j, "inputs");
-        json_u64(&j, st.inputs);
-        json_key(&j, "outputs");
-        json_u64(&j, st.outputs);
-        json_key(&j, "inputs_by_kind");
-        json_begin_object(&j);
+        jw_init(&j, stdout, true);
+        jw_begin_object(&j);
+        jw_key(&j, "dir");
+        jw_str(&j, dir);
+        jw_key(&j, "blocks");
+        jw_u64(&j, st.blocks);
+        jw_key(&j, "txs");
+        jw_u64(&j, st.txs);
+        jw_key(&j, "inputs");
+        jw_u64(&j, st.inputs);
+        jw_key(&j, "outputs");
+        jw_u64(&j, st.outputs);
+        jw_key(&j, "inputs_by_kind");
+        jw_begin_object(&j);
         for (unsigned k = 0; k < GEN_KINDS; k++) {
-            json_key(&j, gen_kind_name(k));
-            json_u64(&j, st.by_kind[k]);
+            jw_key(&j, gen_kind_name(k));
+            jw_u64(&j, st.by_kind[k]);
         }
-        json_end_object(&j);
-        json_key(&j, "same_block_spends");
-        json_u64(&j, st.same_block);
-        json_key(&j, "old_spends");
-        json_u64(&j, st.old_spends);
-        json_key(&j, "long_runs");
-        json_u64(&j, st.long_runs);
-        json_key(&j, "segments");
-        json_u64(&j, st.segments);
-        json_key(&j, "invalid_txs");
-        json_u64(&j, st.invalid);
-        json_key(&j, "tip");
-        json_hex(&j, st.tip, sizeof st.tip);
-        json_key(&j, "acc_digest");
-        json_hex(&j, st.acc_digest, sizeof st.acc_digest);
-        json_key(&j, "ms");
-        json_u64(&j, (uint64_t)(el * 1000));
-        json_end_object(&j);
-        return json_finish(&j) == 0 ? EXIT_VALID : EXIT_USAGE;
+        jw_end_object(&j);
+        jw_key(&j, "same_block_spends");
+        jw_u64(&j, st.same_block);
+        jw_key(&j, "old_spends");
+        jw_u64(&j, st.old_spends);
+        jw_key(&j, "long_runs");
+        jw_u64(&j, st.long_runs);
+        jw_key(&j, "segments");
+        jw_u64(&j, st.segments);
+        jw_key(&j, "invalid_txs");
+        jw_u64(&j, st.invalid);
+        jw_key(&j, "tip");
+        jw_hex(&j, st.tip, sizeof st.tip);
+        jw_key(&j, "acc_digest");
+        jw_hex(&j, st.acc_digest, sizeof st.acc_digest);
+        jw_key(&j, "ms");
+        jw_u64(&j, (uint64_t)(el * 1000));
+        jw_end_object(&j);
+        return jw_finish(&j) == 0 ? EXIT_VALID : EXIT_USAGE;
     }
     printf("wrote %u blocks (%llu txs, %llu inputs) to %s in %.2f s\n", st.blocks,
            (unsigned long long)st.txs, (unsigned long long)st.inputs, dir, el);

@@ -207,26 +207,26 @@ int cmd_genesis(int argc, char **argv)
     (void)utxo_p2pk_id(fee_id, out.sequencer_pk);
     if (as_json) {
         json j;
-        json_init(&j, stdout, true);
-        json_begin_object(&j);
-        json_key(&j, "dir");
-        json_str(&j, dir);
-        json_key(&j, "chain_id");
-        json_hex(&j, out.chain_id, UTXO_HASH_BYTES);
-        json_key(&j, "sequencer_pk");
-        json_hex(&j, out.sequencer_pk, UTXO_PUBKEY_BYTES);
-        json_key(&j, "fee_predicate_id");
-        json_hex(&j, fee_id, UTXO_HASH_BYTES);
-        json_key(&j, "allocations");
-        json_u64(&j, n_alloc);
-        json_key(&j, "allocated");
-        json_u64(&j, total);
+        jw_init(&j, stdout, true);
+        jw_begin_object(&j);
+        jw_key(&j, "dir");
+        jw_str(&j, dir);
+        jw_key(&j, "chain_id");
+        jw_hex(&j, out.chain_id, UTXO_HASH_BYTES);
+        jw_key(&j, "sequencer_pk");
+        jw_hex(&j, out.sequencer_pk, UTXO_PUBKEY_BYTES);
+        jw_key(&j, "fee_predicate_id");
+        jw_hex(&j, fee_id, UTXO_HASH_BYTES);
+        jw_key(&j, "allocations");
+        jw_u64(&j, n_alloc);
+        jw_key(&j, "allocated");
+        jw_u64(&j, total);
         if (show) {
-            json_key(&j, "sequencer_key_seed");
-            json_hex(&j, seed, 32);
+            jw_key(&j, "sequencer_key_seed");
+            jw_hex(&j, seed, 32);
         }
-        json_end_object(&j);
-        ex = json_finish(&j) == 0 ? EXIT_VALID : EXIT_USAGE;
+        jw_end_object(&j);
+        ex = jw_finish(&j) == 0 ? EXIT_VALID : EXIT_USAGE;
     } else {
         char hex[65], addr[UTXO_ADDRESS_LEN + 1];
         hex_encode(hex, out.chain_id, UTXO_HASH_BYTES);

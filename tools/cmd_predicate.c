@@ -344,15 +344,15 @@ static int do_run(int argc, char **argv)
     if (as_json) {
         json j;
 
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "id");
-        json_hex(&j, id, sizeof id);
+        jw_init(&j, stdout, false);
+        jw_begin_object(&j);
+        jw_key(&j, "id");
+        jw_hex(&j, id, sizeof id);
         json_outcome(&j, &res, true);
-        json_key(&j, "budget");
-        json_u64(&j, budget);
-        json_end_object(&j);
-        json_finish(&j);
+        jw_key(&j, "budget");
+        jw_u64(&j, budget);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else if (res.status == UTXO_VM_FAILED) {
         printf("failed reason=\"%s\" pc=0x%08x cycles=%llu\n", utxo_vm_fail_str(res.fail), res.pc,
                (unsigned long long)res.cycles);

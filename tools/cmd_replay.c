@@ -197,26 +197,26 @@ int cmd_replay(int argc, char **argv)
         hex_encode(dig, info.acc_digest, UTXO_HASH_BYTES);
         if (as_json) {
             json j;
-            json_init(&j, stdout, true);
-            json_begin_object(&j);
-            json_key(&j, "applied");
-            json_u64(&j, applied);
-            json_key(&j, "txs");
-            json_u64(&j, txs);
-            json_key(&j, "seconds_ms");
-            json_u64(&j, (uint64_t)(el * 1000));
-            json_key(&j, "n_blocks");
-            json_u64(&j, info.n_blocks);
-            json_key(&j, "tip_hash");
-            json_str(&j, hex);
-            json_key(&j, "acc_digest");
-            json_str(&j, dig);
-            json_key(&j, "utxos");
-            json_u64(&j, info.n_utxos);
-            json_key(&j, "total_value");
-            json_u64(&j, info.total_value);
-            json_end_object(&j);
-            if (json_finish(&j) != 0)
+            jw_init(&j, stdout, true);
+            jw_begin_object(&j);
+            jw_key(&j, "applied");
+            jw_u64(&j, applied);
+            jw_key(&j, "txs");
+            jw_u64(&j, txs);
+            jw_key(&j, "seconds_ms");
+            jw_u64(&j, (uint64_t)(el * 1000));
+            jw_key(&j, "n_blocks");
+            jw_u64(&j, info.n_blocks);
+            jw_key(&j, "tip_hash");
+            jw_str(&j, hex);
+            jw_key(&j, "acc_digest");
+            jw_str(&j, dig);
+            jw_key(&j, "utxos");
+            jw_u64(&j, info.n_utxos);
+            jw_key(&j, "total_value");
+            jw_u64(&j, info.total_value);
+            jw_end_object(&j);
+            if (jw_finish(&j) != 0)
                 goto done;
         } else {
             printf("applied %llu blocks (%llu txs) in %.2f s, %.0f tx/s\n",

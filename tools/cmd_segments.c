@@ -5,6 +5,8 @@
  *   utxo segments prove IMG|ELF [--arg-hex HEX] [--budget N] [--po2 K]
  *                 [--page-limit N] [--tx FILE --input N [--height H]
  *                 [--chain-id HEX]] -o DIR [--json]
+ *   utxo segments split IMG|ELF [the run options of prove] --every S -o DIR
+ *   utxo segments prove-group DIR --group I/G
  *   utxo segments verify DIR [--threads N] [--json]
  *   utxo segments verify-one FILE [--tx FILE --input N [--height H]
  *                 [--chain-id HEX]] [--json]
@@ -14,7 +16,10 @@
  * predicate image), tx (a copy of --tx, if given) and manifest: text lines
  * "KEY VALUE" saying how to rebuild the run's context (format version,
  * predicate id, args hex, budget, page limit, po2, input, height, chain id,
- * segment count). The manifest only tells `verify` what to check against;
+ * segment count). `split` writes the same directory with a checkpoint
+ * group-IIIIII.ckpt at the start of every S segments instead of receipts,
+ * and `prove-group` proves one group from its checkpoint (on any machine
+ * that sees DIR). The manifest only tells `verify` what to check against;
  * the receipts themselves are checked, never trusted.
  * Exit: 0 the run accepted (and, for verify, the receipts prove it), 1 a
  * proven outcome that is not acceptance or receipts that do not verify,
@@ -44,6 +49,9 @@
 #define SEG_DEFAULT_BUDGET UINT64_C(100000000)
 
 static int do_prove(int argc, char **argv);
+static int do_split(int argc, char **argv);
+static int do_prove_group(int argc, char **argv);
+static int prove_or_split(int argc, char **argv, bool split);
 static int do_verify(int argc, char **argv);
 static int do_verify_one(int argc, char **argv);
 static int do_jobs(int argc, char **argv);
@@ -51,6 +59,8 @@ static int do_linkup(int argc, char **argv);
 
 static const cli_sub segments_subs[] = {
     {"prove", do_prove, "run a predicate, writing one receipt per segment into DIR"},
+    {"split", do_split, "run a predicate once, writing a checkpoint per group of segments"},
+    {"prove-group", do_prove_group, "prove one group of a split DIR from its checkpoint"},
     {"verify", do_verify, "check every receipt of DIR and that they chain into the run"},
     {"verify-one", do_verify_one, "check one receipt alone (FILE, or - for standard input)"},
     {"jobs", do_jobs, "print one 'segments verify --group' command per group of DIR"},
@@ -63,14 +73,18 @@ static void segments_usage(FILE *f)
             "Usage: %s segments prove IMG|ELF [--arg-hex HEX] [--budget N] [--po2 K]\n"
             "                         [--page-limit N] [--tx FILE --input N [--height H]\n"
             "                         [--chain-id HEX]] -o DIR [--json] [--quiet] [--progress]\n"
+            "       %s segments split IMG|ELF [run options as for prove] --every S -o DIR\n"
+            "       %s segments prove-group DIR --group I/G\n"
             "       %s segments verify DIR [--threads N] [--json] [--quiet] [--progress]\n"
             "       %s segments verify DIR --group I/G [-o RESULT] [--threads N]\n"
             "       %s segments verify-one FILE [--tx FILE --input N [--height H]\n"
             "                         [--chain-id HEX]] [--json]\n"
             "       %s segments jobs DIR --groups G [--threads N] [--command PATH]\n"
+            "       %s segments jobs DIR --prove [--command PATH]\n"
             "       %s segments linkup DIR\n"
             "\n",
-            prog_name, prog_name, prog_name, prog_name, prog_name, prog_name);
+            prog_name, prog_name, prog_name, prog_name, prog_name, prog_name, prog_name,
+            prog_name, prog_name);
     cli_list(f, "subcommands:", segments_subs, sizeof segments_subs / sizeof segments_subs[0]);
     fprintf(f,
             "\n"
@@ -81,6 +95,8 @@ static void segments_usage(FILE *f)
             "  --budget N      cycle budget (default 100000000, or the input's with --tx)\n"
             "  --page-limit N  pages of 1 KiB the run may touch (default 16384)\n"
             "  --threads N     verify on N threads (default: one per CPU)\n"
+            "  --every S       split: a checkpoint every S segments, one group each;\n"
+            "                  'prove-group DIR --group I/G' proves group I anywhere\n"
             "  --group I/G     verify only group I (from 0) of G equal groups of DIR's\n"
             "                  receipts and write its result (default DIR/group-III.result);\n"
             "                  'linkup DIR' then joins the G results (docs/CONTINUATIONS.md)\n"
@@ -92,8 +108,11 @@ static void segments_usage(FILE *f)
             "  %s segments prove work.img --arg-hex 204e0000 --po2 20 -o proof\n"
             "  %s segments verify proof --threads 2\n"
             "  %s segments verify-one proof/seg-000003.rcpt\n"
-            "  %s segments jobs proof --groups 8 | parallel -j 2 && %s segments linkup proof\n",
-            prog_name, prog_name, prog_name, prog_name, prog_name);
+            "  %s segments jobs proof --groups 8 | parallel -j 2 && %s segments linkup proof\n"
+            "  %s segments split work.img --arg-hex 204e0000 --every 8 -o proof\n"
+            "  %s segments jobs proof --prove | parallel -j 2 && %s segments verify proof\n",
+            prog_name, prog_name, prog_name, prog_name, prog_name, prog_name, prog_name,
+            prog_name);
 }
 
 /* ---- prove ---------------------------------------------------------------- */
@@ -134,17 +153,71 @@ static void put_hex_line(FILE *f, const char *key, const uint8_t *p, size_t n)
     fputc('\n', f);
 }
 
+/* Checkpoints of `segments split`: DIR/group-IIIIII.ckpt, I = segment / every. */
+typedef struct ckpt_ud {
+    const char *dir;
+    uint32_t every, groups;
+    uint64_t bytes;
+    int io_failed;
+    progress pr;
+} ckpt_ud;
+
+static void ckpt_path(char *out, size_t n, const char *dir, uint32_t group)
+{
+    snprintf(out, n, "%s/group-%06u.ckpt", dir, group);
+}
+
+static int write_ckpt(void *ud, uint32_t segment, const uint8_t *bytes, size_t len)
+{
+    ckpt_ud *s = ud;
+    char path[4096];
+
+    ckpt_path(path, sizeof path, s->dir, segment / s->every);
+    if (write_file(path, bytes, len) != 0)
+        s->io_failed = 1;
+    s->groups++;
+    s->bytes += len;
+    progress_update(&s->pr, s->groups, 0, 0);
+    return s->io_failed;
+}
+
+/* Removes DIR/seg-NNNNNN.rcpt from `from` up to the first missing one:
+ * receipts of an earlier, longer or other proof would extend the chain. */
+static void remove_receipts(const char *dir, uint32_t from)
+{
+    char path[4096];
+    for (uint32_t i = from;; i++) {
+        snprintf(path, sizeof path, "%s/seg-%06u.rcpt", dir, i);
+        if (unlink(path) != 0)
+            break;
+    }
+}
+
 static int do_prove(int argc, char **argv)
+{
+    return prove_or_split(argc, argv, false);
+}
+
+static int do_split(int argc, char **argv)
+{
+    return prove_or_split(argc, argv, true);
+}
+
+/* `segments prove` (split false) and `segments split` (true): the same run
+ * options and directory; split writes checkpoints instead of receipts. */
+static int prove_or_split(int argc, char **argv, bool split)
 {
     const char *img_path = NULL, *arg_hex = NULL, *dir = NULL;
     txopts to = {NULL, NULL, 0, 0};
     uint64_t budget = SEG_DEFAULT_BUDGET, po2 = UTXO_SEG_PO2_DEFAULT,
-             limit = UTXO_SEG_PAGE_LIMIT_DEFAULT;
+             limit = UTXO_SEG_PAGE_LIMIT_DEFAULT, every = 0;
     bool have_budget = false, as_json = false;
     uint8_t *img = NULL, *args = NULL, *chain = NULL, id[UTXO_HASH_BYTES];
     size_t img_len = 0, args_len = 0;
     txenv te;
     sink_ud s = {0};
+    ckpt_ud ck = {0};
+    uint32_t n_segments = 0;
     utxo_vm_result res;
     char path[4096], *mtext = NULL;
     size_t mlen = 0;
@@ -152,9 +225,10 @@ static int do_prove(int argc, char **argv)
     int rc = EXIT_USAGE, prc;
     uint64_t t0, t1;
 
-    enum { OPT_ARG_HEX = 256, OPT_BUDGET, OPT_PO2, OPT_LIMIT, OPT_JSON };
+    enum { OPT_ARG_HEX = 256, OPT_BUDGET, OPT_PO2, OPT_LIMIT, OPT_JSON, OPT_EVERY };
     static const struct option opts[] = {
         {"arg-hex", required_argument, NULL, OPT_ARG_HEX},
+        {"every", required_argument, NULL, OPT_EVERY},
         {"budget", required_argument, NULL, OPT_BUDGET},
         {"po2", required_argument, NULL, OPT_PO2},
         {"page-limit", required_argument, NULL, OPT_LIMIT},
@@ -166,7 +240,7 @@ static int do_prove(int argc, char **argv)
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
-    cli cl = CLI_INIT("segments prove", segments_usage, "o:", opts);
+    cli cl = CLI_INIT(split ? "segments split" : "segments prove", segments_usage, "o:", opts);
     bool quiet = false, forced = false;
     int c;
 
@@ -189,6 +263,12 @@ static int do_prove(int argc, char **argv)
             if (!cli_u64(&cl, 1, UTXO_SEG_PAGE_LIMIT_MAX, &limit))
                 return EXIT_USAGE;
             break;
+        case OPT_EVERY:
+            if (!split)
+                return usage_error(cl.cmd, "--every belongs to 'segments split'");
+            if (!cli_u64(&cl, 1, UINT32_MAX, &every))
+                return EXIT_USAGE;
+            break;
         case 'o': dir = optarg; break;
         case OPT_JSON: as_json = true; break;
         case 'q': quiet = true; break;
@@ -203,6 +283,8 @@ static int do_prove(int argc, char **argv)
     img_path = argv[optind];
     if (dir == NULL)
         return usage_error(cl.cmd, "-o DIR missing");
+    if (split && every == 0)
+        return usage_error(cl.cmd, "--every S (segments per group) is required");
     /* an image that is not one is invalid data (1), as for `predicate run` */
     if ((rc = load_image(img_path, (size_t)16 << 20, &img, &img_len)) != EXIT_VALID)
         return rc;
@@ -232,25 +314,42 @@ static int do_prove(int argc, char **argv)
         if (write_file(path, te.raw, te.raw_len) != 0)
             goto out;
     }
-    s.dir = dir;
-    progress_begin(&s.pr, progress_mode(quiet, forced), "segments prove", "segments");
     t0 = clock_now_ns();
-    prc = utxo_segments_prove(&res, img, img_len, args, args_len, to.tx_path ? &te.ctx : NULL,
-                              budget, (unsigned)po2, (uint32_t)limit, write_receipt, &s);
+    if (split) {
+        ck.dir = dir;
+        ck.every = (uint32_t)every;
+        progress_begin(&ck.pr, progress_mode(quiet, forced), "segments split", "groups");
+        prc = utxo_segments_split(&res, &n_segments, img, img_len, args, args_len,
+                                  to.tx_path ? &te.ctx : NULL, budget, (unsigned)po2,
+                                  (uint32_t)limit, (uint32_t)every, write_ckpt, &ck);
+        progress_end(&ck.pr, prc == UTXO_OK);
+    } else {
+        s.dir = dir;
+        progress_begin(&s.pr, progress_mode(quiet, forced), "segments prove", "segments");
+        prc = utxo_segments_prove(&res, img, img_len, args, args_len,
+                                  to.tx_path ? &te.ctx : NULL, budget, (unsigned)po2,
+                                  (uint32_t)limit, write_receipt, &s);
+        progress_end(&s.pr, prc == UTXO_OK);
+        n_segments = s.n;
+    }
     t1 = clock_now_ns();
-    progress_end(&s.pr, prc == UTXO_OK);
     if (prc != UTXO_OK) {
-        errorf("%s: cannot prove the run: %s", img_path, s.io_failed ? "cannot write a receipt"
-                                                                     : utxo_strerror(prc));
+        errorf("%s: cannot %s the run: %s", img_path, split ? "split" : "prove",
+               s.io_failed || ck.io_failed ? "cannot write a file" : utxo_strerror(prc));
         rc = prc == UTXO_ERR_SEG_HOSTCALL ? EXIT_INVALID : EXIT_USAGE;
         goto out;
     }
-    /* Receipts left by an earlier, longer proof into this directory would
-     * extend the chain: remove them. */
-    for (uint32_t i = s.n;; i++) {
-        snprintf(path, sizeof path, "%s/seg-%06u.rcpt", dir, i);
-        if (unlink(path) != 0)
-            break;
+    if (split) {
+        /* the receipts and checkpoints of an earlier split or proof are
+         * not of this one */
+        remove_receipts(dir, 0);
+        for (uint32_t i = ck.groups;; i++) {
+            ckpt_path(path, sizeof path, dir, i);
+            if (unlink(path) != 0)
+                break;
+        }
+    } else {
+        remove_receipts(dir, s.n);
     }
     /* the manifest is composed in memory and written atomically */
     snprintf(path, sizeof path, "%s/manifest", dir);
@@ -266,7 +365,7 @@ static int do_prove(int argc, char **argv)
             to.input, to.height);
     if (chain)
         put_hex_line(mf, "chain_id", chain, UTXO_HASH_BYTES);
-    fprintf(mf, "segments %u\n", s.n);
+    fprintf(mf, "segments %u\n", n_segments);
     if (fclose(mf) != 0) {
         errorf("%s: out of memory", path);
         goto out;
@@ -275,28 +374,39 @@ static int do_prove(int argc, char **argv)
         goto out;
     if (as_json) {
         json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "id");
-        json_hex(&j, id, sizeof id);
+        jw_init(&j, stdout, false);
+        jw_begin_object(&j);
+        jw_key(&j, "id");
+        jw_hex(&j, id, sizeof id);
         json_outcome(&j, &res, false);
-        json_key(&j, "po2");
-        json_u64(&j, po2);
-        json_key(&j, "segments");
-        json_u64(&j, s.n);
-        json_key(&j, "bytes");
-        json_u64(&j, s.bytes);
-        json_key(&j, "witness_pages");
-        json_u64(&j, s.witness_pages);
-        json_key(&j, "ms");
-        json_u64(&j, (t1 - t0) / 1000000);
-        json_end_object(&j);
-        json_finish(&j);
+        jw_key(&j, "po2");
+        jw_u64(&j, po2);
+        jw_key(&j, "segments");
+        jw_u64(&j, n_segments);
+        if (split) {
+            jw_key(&j, "groups");
+            jw_u64(&j, ck.groups);
+            jw_key(&j, "every");
+            jw_u64(&j, every);
+        }
+        jw_key(&j, "bytes");
+        jw_u64(&j, split ? ck.bytes : s.bytes);
+        if (!split) {
+            jw_key(&j, "witness_pages");
+            jw_u64(&j, s.witness_pages);
+        }
+        jw_key(&j, "ms");
+        jw_u64(&j, (t1 - t0) / 1000000);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else {
-        printf("proved %s%s%s cycles=%" PRIu64 " segments=%u bytes=%" PRIu64 " dir=%s\n",
+        printf("%s %s%s%s cycles=%" PRIu64 " segments=%u", split ? "split" : "proved",
                outcome_str(res.status), res.status == UTXO_VM_FAILED ? " reason=" : "",
-               res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(res.fail) : "", res.cycles, s.n,
-               s.bytes, dir);
+               res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(res.fail) : "", res.cycles,
+               n_segments);
+        if (split)
+            printf(" groups=%u every=%" PRIu64, ck.groups, every);
+        printf(" bytes=%" PRIu64 " dir=%s\n", split ? ck.bytes : s.bytes, dir);
     }
     rc = res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
 out:
@@ -433,15 +543,15 @@ static int read_receipt(const char *path, utxo_receipt **r)
  * (null, or what vrc means). */
 static void json_begin_verdict(json *j, int vrc)
 {
-    json_init(j, stdout, false);
-    json_begin_object(j);
-    json_key(j, "valid");
-    json_bool(j, vrc == UTXO_OK);
-    json_key(j, "error");
+    jw_init(j, stdout, false);
+    jw_begin_object(j);
+    jw_key(j, "valid");
+    jw_bool(j, vrc == UTXO_OK);
+    jw_key(j, "error");
     if (vrc == UTXO_OK)
-        json_null(j);
+        jw_null(j);
     else
-        json_str(j, utxo_strerror(vrc));
+        jw_str(j, utxo_strerror(vrc));
 }
 
 /* The lazy loader of `segments verify`: receipt i is DIR/seg-i.rcpt, read
@@ -737,19 +847,163 @@ out:
     return rc;
 }
 
+/* ---- prove-group: one group of a split run, on any machine --------------- */
+
+/* Reads DIR/group-I.ckpt (bounded by the run's page limit) and checks it
+ * is group I of the split DIR's manifest describes: *g_out groups of span
+ * segments. EXIT_VALID, or EXIT_USAGE / EXIT_INVALID after a message. */
+static int read_ckpt(const seg_dir *d, const char *dir, uint32_t group, uint8_t **raw,
+                     size_t *len, utxo_checkpoint_info *info, uint32_t *g_out)
+{
+    char path[4096];
+    size_t off = 0, max = UTXO_CKPT_BYTES(d->m.page_limit);
+    int vrc;
+
+    ckpt_path(path, sizeof path, dir, group);
+    if (access(path, F_OK) != 0 && errno == ENOENT) {
+        errorf("%s: no checkpoint for group %u: run 'segments split ... -o %s' first", path,
+               group, dir);
+        return EXIT_USAGE;
+    }
+    if (read_file(path, max, raw, len) != 0)
+        return EXIT_USAGE;
+    if ((vrc = utxo_checkpoint_info_get(info, *raw, *len, &off)) != UTXO_OK) {
+        errorf("%s: not a checkpoint (byte %zu): %s", path, off, utxo_strerror(vrc));
+        return EXIT_INVALID;
+    }
+    *g_out = (uint32_t)((d->m.segments + info->span - 1) / info->span);
+    if ((uint64_t)info->segment != (uint64_t)group * info->span || group >= *g_out) {
+        errorf("%s: checkpoint of segment %u (span %u), not of group %u of this split", path,
+               info->segment, info->span, group);
+        return EXIT_INVALID;
+    }
+    return EXIT_VALID;
+}
+
+static void prove_group_usage(FILE *f)
+{
+    fprintf(f, "Usage: %s segments prove-group DIR --group I/G [--quiet] [--progress]\n"
+               "\n"
+               "Proves group I of the G groups of a run that 'segments split ... -o DIR'\n"
+               "cut, from its checkpoint DIR/group-IIIIII.ckpt alone, writing the\n"
+               "group's receipts DIR/seg-NNNNNN.rcpt: byte for byte those 'segments\n"
+               "prove' writes. When every group is proven, 'segments verify DIR' (or\n"
+               "'segments jobs DIR --groups G' and 'segments linkup DIR') checks them.\n"
+               "G must be the split's (segments jobs DIR --prove prints the commands).\n"
+               "A checkpoint is not trusted: a wrong one gives receipts that do not chain.\n"
+               "Exit: 0 proven (the last group: and the run accepted), 1 the last group\n"
+               "proves another outcome, or a checkpoint of another run or split; 2 usage/I/O.\n"
+               "\nexample:\n"
+               "  %s segments split work.img --arg-hex 204e0000 --every 16 -o proof\n"
+               "  %s segments jobs proof --prove | parallel -j 2\n"
+               "  %s segments verify proof\n",
+            prog_name, prog_name, prog_name, prog_name);
+}
+
+static int do_prove_group(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"group", required_argument, NULL, 'g'},
+        {"quiet", no_argument, NULL, 'q'},
+        CLI_PROGRESS_OPTION,
+        CLI_HELP_OPTION,
+        {NULL, 0, NULL, 0},
+    };
+    cli cl = CLI_INIT("segments prove-group", prove_group_usage, "q", opts);
+    uint32_t group = 0, groups = 0, split_groups = 0;
+    bool quiet = false, forced = false;
+    utxo_checkpoint_info info;
+    utxo_vm_result res;
+    uint8_t *raw = NULL;
+    size_t len = 0, off = 0;
+    sink_ud s = {0};
+    seg_dir d;
+    int rc, prc, fin = 0;
+
+    memset(&d, 0, sizeof d);
+    while ((rc = cli_next(&cl, argc, argv)) != -1) {
+        switch (rc) {
+        case CLI_STOP:
+            return cl.status;
+        case 'g':
+            if (!parse_group(optarg, &group, &groups))
+                return usage_error(cl.cmd, "--group wants I/G with 0 <= I < G <= %u",
+                                   SEG_GROUPS_MAX);
+            break;
+        case 'q': quiet = true; break;
+        case CLI_PROGRESS: forced = true; break;
+        }
+    }
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
+        return rc;
+    if (groups == 0)
+        return usage_error(cl.cmd, "--group I/G is required");
+    const char *dir = argv[optind];
+    if ((rc = seg_dir_open(&d, dir)) != EXIT_VALID)
+        goto out;
+    if ((rc = read_ckpt(&d, dir, group, &raw, &len, &info, &split_groups)) != EXIT_VALID)
+        goto out;
+    rc = EXIT_INVALID;
+    if (split_groups != groups) {
+        errorf("%s: the split made %u groups of %u segments, not %u", dir, split_groups,
+               info.span, groups);
+        goto out;
+    }
+    s.dir = dir;
+    s.n = info.segment;
+    progress_begin(&s.pr, progress_mode(quiet, forced), "segments prove-group", "segments");
+    prc = utxo_segments_prove_from(&res, &fin, raw, len, &off, d.img, d.img_len, d.m.args,
+                                   d.m.args_len, d.m.tx ? &d.te.ctx : NULL, d.m.budget,
+                                   (unsigned)d.m.po2, (uint32_t)d.m.page_limit, write_receipt, &s);
+    progress_end(&s.pr, prc == UTXO_OK);
+    if (prc != UTXO_OK) {
+        if (s.io_failed || prc == UTXO_ERR_NOMEM || prc == UTXO_ERR_IO)
+            rc = EXIT_USAGE;
+        errorf("%s: cannot prove group %u/%u: %s", dir, group, groups,
+               s.io_failed ? "cannot write a receipt"
+               : prc == UTXO_ERR_SEG_RUN ? "the checkpoint is of another run"
+                                         : utxo_strerror(prc));
+        goto out;
+    }
+    uint64_t expect = group + 1 == groups ? d.m.segments : (uint64_t)s.n;
+    if (s.n != expect || fin != (group + 1 == groups)) {
+        errorf("%s: group %u/%u %s at segment %u, but the split's run has %" PRIu64
+               " segments: the checkpoint is not of this split", dir, group, groups,
+               fin ? "ended the run" : "stopped", s.n, d.m.segments);
+        goto out;
+    }
+    printf("proved group=%u/%u segments=%u..%u bytes=%" PRIu64, group, groups, info.segment,
+           s.n - 1, s.bytes);
+    if (fin)
+        printf(" final=%s%s%s cycles=%" PRIu64, outcome_str(res.status),
+               res.status == UTXO_VM_FAILED ? " reason=" : "",
+               res.status == UTXO_VM_FAILED ? utxo_vm_fail_str(res.fail) : "", res.cycles);
+    putchar('\n');
+    rc = !fin || res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
+out:
+    free(raw);
+    seg_dir_free(&d);
+    return rc;
+}
+
 static void jobs_usage(FILE *f)
 {
     fprintf(f, "Usage: %s segments jobs DIR --groups G [--threads N] [--command PATH]\n"
+               "       %s segments jobs DIR --prove [--command PATH]\n"
                "\n"
                "Prints G command lines, one per group of DIR's receipts:\n"
                "  PATH segments verify DIR --group I/G --threads N\n"
                "(PATH default utxo, N default 1), for GNU parallel (one job per\n"
                "line) or a Slurm job array (task I runs line I+1); then\n"
-               "'utxo segments linkup DIR'. Give DIR as every machine sees it.\n"
+               "'utxo segments linkup DIR'. With --prove, for a DIR that 'segments\n"
+               "split' wrote, one line per checkpoint instead:\n"
+               "  PATH segments prove-group DIR --group I/G\n"
+               "Give DIR as every machine sees it.\n"
                "\nexample:\n"
+               "  %s segments jobs proof --prove | parallel -j 2\n"
                "  %s segments jobs proof --groups 8 | parallel -j 2\n"
                "  %s segments linkup proof\n",
-            prog_name, prog_name, prog_name);
+            prog_name, prog_name, prog_name, prog_name, prog_name);
 }
 
 /* Single-quotes s for sh. */
@@ -764,6 +1018,36 @@ static void put_quoted(const char *s)
     putchar('\'');
 }
 
+/* Single-quotes s for sh. */
+static void put_quoted(const char *s);
+
+/* `segments jobs DIR --prove`: one prove-group line per checkpoint. */
+static int prove_jobs(const char *cmd, const char *dir, const char *command, bool have_groups)
+{
+    utxo_checkpoint_info info;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    uint32_t groups = 0;
+    seg_dir d;
+    int rc;
+
+    if (have_groups)
+        return usage_error(cmd, "--groups is for verify jobs: with --prove the split decided G");
+    if ((rc = seg_dir_open(&d, dir)) == EXIT_VALID && d.m.segments > 0 &&
+        (rc = read_ckpt(&d, dir, 0, &raw, &len, &info, &groups)) == EXIT_VALID) {
+        for (uint32_t i = 0; i < groups; i++) {
+            put_quoted(command);
+            fputs(" segments prove-group ", stdout);
+            put_quoted(dir);
+            printf(" --group %u/%u\n", i, groups);
+        }
+        rc = fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
+    }
+    free(raw);
+    seg_dir_free(&d);
+    return rc;
+}
+
 static int do_jobs(int argc, char **argv)
 {
     uint64_t groups = 0, threads = 1;
@@ -775,11 +1059,13 @@ static int do_jobs(int argc, char **argv)
         {"groups", required_argument, NULL, CLI_NUM},
         {"threads", required_argument, NULL, CLI_NUM},
         {"command", required_argument, NULL, 'c'},
+        {"prove", no_argument, NULL, 'p'},
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
     };
     cli cl = CLI_INIT("segments jobs", jobs_usage, "", opts);
     const char *command = "utxo";
+    bool prove = false;
     manifest m;
     int rc;
 
@@ -788,11 +1074,15 @@ static int do_jobs(int argc, char **argv)
             return cl.status;
         if (rc == 'c')
             command = optarg;
+        if (rc == 'p')
+            prove = true;
         if (rc == CLI_NUM && !cli_num(&cl, nums, sizeof nums / sizeof nums[0]))
             return EXIT_USAGE;
     }
     if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
         return rc;
+    if (prove)
+        return prove_jobs(cl.cmd, argv[optind], command, groups != 0);
     if (groups == 0)
         return usage_error(cl.cmd, "--groups G is required");
     if (manifest_read(&m, argv[optind]) != EXIT_VALID)
@@ -1027,14 +1317,14 @@ static int do_verify(int argc, char **argv)
     if (as_json) {
         json j;
         json_begin_verdict(&j, vrc);
-        json_key(&j, "segments");
-        json_u64(&j, n);
+        jw_key(&j, "segments");
+        jw_u64(&j, n);
         if (vrc == UTXO_OK)
             json_outcome(&j, &res, true);
-        json_key(&j, "ms");
-        json_u64(&j, (t1 - t0) / 1000000);
-        json_end_object(&j);
-        json_finish(&j);
+        jw_key(&j, "ms");
+        jw_u64(&j, (t1 - t0) / 1000000);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else if (vrc != UTXO_OK) {
         printf("invalid segments=%zu error=\"%s\"\n", n, utxo_strerror(vrc));
     } else {
@@ -1103,34 +1393,34 @@ static int do_verify_one(int argc, char **argv)
     if (as_json) {
         json j;
         json_begin_verdict(&j, vrc);
-        json_key(&j, "index");
-        json_u64(&j, info.index);
-        json_key(&j, "po2");
-        json_u64(&j, info.po2);
-        json_key(&j, "final");
-        json_bool(&j, info.final);
-        json_key(&j, "witness_pages");
-        json_u64(&j, info.witness_pages);
-        json_key(&j, "bytes");
-        json_u64(&j, info.bytes);
+        jw_key(&j, "index");
+        jw_u64(&j, info.index);
+        jw_key(&j, "po2");
+        jw_u64(&j, info.po2);
+        jw_key(&j, "final");
+        jw_bool(&j, info.final);
+        jw_key(&j, "witness_pages");
+        jw_u64(&j, info.witness_pages);
+        jw_key(&j, "bytes");
+        jw_u64(&j, info.bytes);
         if (vrc == UTXO_OK) {
-            json_key(&j, "pre_digest");
-            json_hex(&j, chk.pre_digest, UTXO_HASH_BYTES);
-            json_key(&j, "post_digest");
-            json_hex(&j, chk.post_digest, UTXO_HASH_BYTES);
-            json_key(&j, "cycles_before");
-            json_u64(&j, chk.cycles_before);
-            json_key(&j, "cycles_after");
-            json_u64(&j, chk.cycles_after);
+            jw_key(&j, "pre_digest");
+            jw_hex(&j, chk.pre_digest, UTXO_HASH_BYTES);
+            jw_key(&j, "post_digest");
+            jw_hex(&j, chk.post_digest, UTXO_HASH_BYTES);
+            jw_key(&j, "cycles_before");
+            jw_u64(&j, chk.cycles_before);
+            jw_key(&j, "cycles_after");
+            jw_u64(&j, chk.cycles_after);
             if (chk.final) {
-                json_key(&j, "outcome");
-                json_begin_object(&j);
+                jw_key(&j, "outcome");
+                jw_begin_object(&j);
                 json_outcome(&j, &chk.outcome, true);
-                json_end_object(&j);
+                jw_end_object(&j);
             }
         }
-        json_end_object(&j);
-        json_finish(&j);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else if (vrc != UTXO_OK) {
         printf("invalid index=%u error=\"%s\"\n", info.index, utxo_strerror(vrc));
     } else {

@@ -78,22 +78,22 @@ static void submit_one(seq_run *r, const utxo_tx *tx, int want, const char *wher
     if (r->expect && rc != want)
         r->mismatched++;
     if (r->as_json) {
-        json_begin_object(r->j);
-        json_key(r->j, "source");
-        json_str(r->j, where);
-        json_key(r->j, "txid");
-        json_str(r->j, hex);
-        json_key(r->j, "code");
-        json_i64(r->j, rc);
-        json_key(r->j, "reason");
-        json_str(r->j, rc == UTXO_OK ? "accepted" : utxo_strerror(rc));
-        json_key(r->j, "input");
-        json_u64(r->j, vd.input);
+        jw_begin_object(r->j);
+        jw_key(r->j, "source");
+        jw_str(r->j, where);
+        jw_key(r->j, "txid");
+        jw_str(r->j, hex);
+        jw_key(r->j, "code");
+        jw_i64(r->j, rc);
+        jw_key(r->j, "reason");
+        jw_str(r->j, rc == UTXO_OK ? "accepted" : utxo_strerror(rc));
+        jw_key(r->j, "input");
+        jw_u64(r->j, vd.input);
         if (r->expect) {
-            json_key(r->j, "expected");
-            json_i64(r->j, want);
+            jw_key(r->j, "expected");
+            jw_i64(r->j, want);
         }
-        json_end_object(r->j);
+        jw_end_object(r->j);
         return;
     }
     if (rc == UTXO_OK)
@@ -163,20 +163,20 @@ static int submit_list(seq_run *r, const char *path, const utxo_params *p)
             if (r->expect && rc != want)
                 r->mismatched++;
             if (r->as_json) {
-                json_begin_object(r->j);
-                json_key(r->j, "source");
-                json_str(r->j, where);
-                json_key(r->j, "code");
-                json_i64(r->j, rc);
-                json_key(r->j, "reason");
-                json_str(r->j, utxo_strerror(rc));
-                json_key(r->j, "byte");
-                json_u64(r->j, err_off);
+                jw_begin_object(r->j);
+                jw_key(r->j, "source");
+                jw_str(r->j, where);
+                jw_key(r->j, "code");
+                jw_i64(r->j, rc);
+                jw_key(r->j, "reason");
+                jw_str(r->j, utxo_strerror(rc));
+                jw_key(r->j, "byte");
+                jw_u64(r->j, err_off);
                 if (r->expect) {
-                    json_key(r->j, "expected");
-                    json_i64(r->j, want);
+                    jw_key(r->j, "expected");
+                    jw_i64(r->j, want);
                 }
-                json_end_object(r->j);
+                jw_end_object(r->j);
             } else {
                 printf("rejected (%s): not a valid transaction encoding: %s [%d] at byte %zu\n",
                        where, utxo_strerror(rc), rc, err_off);
@@ -294,10 +294,10 @@ int cmd_sequence(int argc, char **argv)
     }
     if (r.as_json) {
         r.j = &j;
-        json_init(&j, stdout, true);
-        json_begin_object(&j);
-        json_key(&j, "submitted");
-        json_begin_array(&j);
+        jw_init(&j, stdout, true);
+        jw_begin_object(&j);
+        jw_key(&j, "submitted");
+        jw_begin_array(&j);
     }
     for (size_t k = 0; k < n_files; k++) {
         uint8_t *bin = NULL;
@@ -320,12 +320,12 @@ int cmd_sequence(int argc, char **argv)
         goto done;
     ex = EXIT_USAGE;
     if (r.as_json)
-        json_end_array(&j);
+        jw_end_array(&j);
     if (!check) {
         uint64_t sealed = 0;
         if (r.as_json) {
-            json_key(&j, "blocks");
-            json_begin_array(&j);
+            jw_key(&j, "blocks");
+            jw_begin_array(&j);
         }
         while (sealed < blocks || mp_count(chain_seq_mempool(r.s)) > 0) {
             chain_block_info info;
@@ -342,16 +342,16 @@ int cmd_sequence(int argc, char **argv)
             }
             hex_encode(hex, info.hash, sizeof info.hash);
             if (r.as_json) {
-                json_begin_object(&j);
-                json_key(&j, "height");
-                json_u64(&j, info.height);
-                json_key(&j, "hash");
-                json_str(&j, hex);
-                json_key(&j, "txs");
-                json_u64(&j, info.n_txs);
-                json_key(&j, "fees");
-                json_u64(&j, info.fees);
-                json_end_object(&j);
+                jw_begin_object(&j);
+                jw_key(&j, "height");
+                jw_u64(&j, info.height);
+                jw_key(&j, "hash");
+                jw_str(&j, hex);
+                jw_key(&j, "txs");
+                jw_u64(&j, info.n_txs);
+                jw_key(&j, "fees");
+                jw_u64(&j, info.fees);
+                jw_end_object(&j);
             } else {
                 printf("sealed block %u %s: %u txs, %u inputs, fees %llu, %zu bytes\n",
                        info.height, hex, info.n_txs, info.n_inputs,
@@ -359,20 +359,20 @@ int cmd_sequence(int argc, char **argv)
             }
         }
         if (r.as_json)
-            json_end_array(&j);
+            jw_end_array(&j);
         commit = true;
     }
     if (r.as_json) {
-        json_key(&j, "accepted");
-        json_u64(&j, r.accepted);
-        json_key(&j, "rejected");
-        json_u64(&j, r.rejected);
+        jw_key(&j, "accepted");
+        jw_u64(&j, r.accepted);
+        jw_key(&j, "rejected");
+        jw_u64(&j, r.rejected);
         if (r.expect) {
-            json_key(&j, "mismatched");
-            json_u64(&j, r.mismatched);
+            jw_key(&j, "mismatched");
+            jw_u64(&j, r.mismatched);
         }
-        json_end_object(&j);
-        if (json_finish(&j) != 0)
+        jw_end_object(&j);
+        if (jw_finish(&j) != 0)
             goto done;
     } else {
         printf("%llu accepted, %llu rejected", (unsigned long long)r.accepted,

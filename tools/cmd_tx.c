@@ -84,60 +84,60 @@ static void print_tx_json(const utxo_tx *tx)
     uint8_t id[UTXO_HASH_BYTES];
     json j;
 
-    json_init(&j, stdout, true);
-    json_begin_object(&j);
+    jw_init(&j, stdout, true);
+    jw_begin_object(&j);
     utxo_tx_txid(tx, id);
-    json_key(&j, "txid");
-    json_hex(&j, id, sizeof id);
+    jw_key(&j, "txid");
+    jw_hex(&j, id, sizeof id);
     utxo_tx_wtxid(tx, id);
-    json_key(&j, "wtxid");
-    json_hex(&j, id, sizeof id);
-    json_key(&j, "version");
-    json_u64(&j, tx->version);
-    json_key(&j, "size");
-    json_u64(&j, utxo_tx_get_length(tx, true));
-    json_key(&j, "base_size");
-    json_u64(&j, utxo_tx_get_length(tx, false));
-    json_key(&j, "coinbase");
-    json_bool(&j, utxo_tx_is_coinbase(tx));
+    jw_key(&j, "wtxid");
+    jw_hex(&j, id, sizeof id);
+    jw_key(&j, "version");
+    jw_u64(&j, tx->version);
+    jw_key(&j, "size");
+    jw_u64(&j, utxo_tx_get_length(tx, true));
+    jw_key(&j, "base_size");
+    jw_u64(&j, utxo_tx_get_length(tx, false));
+    jw_key(&j, "coinbase");
+    jw_bool(&j, utxo_tx_is_coinbase(tx));
     if (utxo_tx_is_coinbase(tx)) {
-        json_key(&j, "coinbase_height");
-        json_u64(&j, tx->coinbase_height);
+        jw_key(&j, "coinbase_height");
+        jw_u64(&j, tx->coinbase_height);
     }
-    json_key(&j, "inputs");
-    json_begin_array(&j);
+    jw_key(&j, "inputs");
+    jw_begin_array(&j);
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_input *in = &tx->inputs[i];
-        json_begin_object(&j);
-        json_key(&j, "txid");
-        json_hex(&j, in->prevout.txid, UTXO_HASH_BYTES);
-        json_key(&j, "index");
-        json_u64(&j, in->prevout.index);
-        json_key(&j, "budget");
-        json_u64(&j, in->witness.budget);
-        json_key(&j, "image_bytes");
-        json_u64(&j, in->witness.image_len);
-        json_key(&j, "args");
-        json_hex(&j, in->witness.args, in->witness.args_len);
-        json_end_object(&j);
+        jw_begin_object(&j);
+        jw_key(&j, "txid");
+        jw_hex(&j, in->prevout.txid, UTXO_HASH_BYTES);
+        jw_key(&j, "index");
+        jw_u64(&j, in->prevout.index);
+        jw_key(&j, "budget");
+        jw_u64(&j, in->witness.budget);
+        jw_key(&j, "image_bytes");
+        jw_u64(&j, in->witness.image_len);
+        jw_key(&j, "args");
+        jw_hex(&j, in->witness.args, in->witness.args_len);
+        jw_end_object(&j);
     }
-    json_end_array(&j);
-    json_key(&j, "outputs");
-    json_begin_array(&j);
+    jw_end_array(&j);
+    jw_key(&j, "outputs");
+    jw_begin_array(&j);
     for (uint32_t i = 0; i < tx->n_outputs; i++) {
         const utxo_output *o = &tx->outputs[i];
-        json_begin_object(&j);
-        json_key(&j, "value");
-        json_u64(&j, o->value);
-        json_key(&j, "predicate_id");
-        json_hex(&j, o->predicate_id, UTXO_HASH_BYTES);
-        json_key(&j, "datum");
-        json_hex(&j, o->datum, o->datum_len);
-        json_end_object(&j);
+        jw_begin_object(&j);
+        jw_key(&j, "value");
+        jw_u64(&j, o->value);
+        jw_key(&j, "predicate_id");
+        jw_hex(&j, o->predicate_id, UTXO_HASH_BYTES);
+        jw_key(&j, "datum");
+        jw_hex(&j, o->datum, o->datum_len);
+        jw_end_object(&j);
     }
-    json_end_array(&j);
-    json_end_object(&j);
-    json_finish(&j);
+    jw_end_array(&j);
+    jw_end_object(&j);
+    jw_finish(&j);
 }
 
 /* tx decode|check: argv[0] says which. */
@@ -177,20 +177,20 @@ static int tx_run(int argc, char **argv)
         int err = utxo_tx_check(tx, NULL, &bad);
         if (as_json) {
             json j;
-            json_init(&j, stdout, false);
-            json_begin_object(&j);
-            json_key(&j, "valid");
-            json_bool(&j, err == UTXO_OK);
+            jw_init(&j, stdout, false);
+            jw_begin_object(&j);
+            jw_key(&j, "valid");
+            jw_bool(&j, err == UTXO_OK);
             if (err != UTXO_OK) {
-                json_key(&j, "error");
-                json_i64(&j, err);
-                json_key(&j, "reason");
-                json_str(&j, utxo_strerror(err));
-                json_key(&j, "index");
-                json_u64(&j, bad);
+                jw_key(&j, "error");
+                jw_i64(&j, err);
+                jw_key(&j, "reason");
+                jw_str(&j, utxo_strerror(err));
+                jw_key(&j, "index");
+                jw_u64(&j, bad);
             }
-            json_end_object(&j);
-            json_finish(&j);
+            jw_end_object(&j);
+            jw_finish(&j);
         } else if (err == UTXO_OK) {
             printf("valid\n");
         } else {

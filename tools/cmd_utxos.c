@@ -49,22 +49,22 @@ static int print_one(void *arg, const utxo_store_utxo *u)
     hex_encode(txid, u->outpoint.txid, 32);
     hex_encode(id, u->output.predicate_id, 32);
     if (c->j != NULL) {
-        json_begin_object(c->j);
-        json_key(c->j, "txid");
-        json_str(c->j, txid);
-        json_key(c->j, "index");
-        json_u64(c->j, u->outpoint.index);
-        json_key(c->j, "value");
-        json_u64(c->j, u->output.value);
-        json_key(c->j, "predicate_id");
-        json_str(c->j, id);
-        json_key(c->j, "height");
-        json_u64(c->j, u->height);
-        json_key(c->j, "position");
-        json_u64(c->j, u->position);
-        json_key(c->j, "datum");
-        json_hex(c->j, u->output.datum, u->output.datum_len);
-        json_end_object(c->j);
+        jw_begin_object(c->j);
+        jw_key(c->j, "txid");
+        jw_str(c->j, txid);
+        jw_key(c->j, "index");
+        jw_u64(c->j, u->outpoint.index);
+        jw_key(c->j, "value");
+        jw_u64(c->j, u->output.value);
+        jw_key(c->j, "predicate_id");
+        jw_str(c->j, id);
+        jw_key(c->j, "height");
+        jw_u64(c->j, u->height);
+        jw_key(c->j, "position");
+        jw_u64(c->j, u->position);
+        jw_key(c->j, "datum");
+        jw_hex(c->j, u->output.datum, u->output.datum_len);
+        jw_end_object(c->j);
         return 0;
     }
     datum = malloc(2 * (size_t)u->output.datum_len + 1);
@@ -171,10 +171,10 @@ int cmd_utxos(int argc, char **argv)
         }
         c.summary = false;
         if (as_json)
-            json_init(&j, stdout, false);
+            jw_init(&j, stdout, false);
         rc = print_one(&c, &u);
         free(u.output.datum);
-        if (rc != 0 || (as_json && json_finish(&j) != 0))
+        if (rc != 0 || (as_json && jw_finish(&j) != 0))
             goto done;
         if (as_json)
             putchar('\n');
@@ -182,10 +182,10 @@ int cmd_utxos(int argc, char **argv)
         goto done;
     }
     if (as_json) {
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "utxos");
-        json_begin_array(&j);
+        jw_init(&j, stdout, false);
+        jw_begin_object(&j);
+        jw_key(&j, "utxos");
+        jw_begin_array(&j);
     }
     rc = utxo_store_each_utxo(s, pred, print_one, &c, &count, &total);
     if (rc != UTXO_OK) {
@@ -193,13 +193,13 @@ int cmd_utxos(int argc, char **argv)
         goto done;
     }
     if (as_json) {
-        json_end_array(&j);
-        json_key(&j, "count");
-        json_u64(&j, count);
-        json_key(&j, "total_value");
-        json_u64(&j, total);
-        json_end_object(&j);
-        if (json_finish(&j) != 0)
+        jw_end_array(&j);
+        jw_key(&j, "count");
+        jw_u64(&j, count);
+        jw_key(&j, "total_value");
+        jw_u64(&j, total);
+        jw_end_object(&j);
+        if (jw_finish(&j) != 0)
             goto done;
         putchar('\n');
     } else {

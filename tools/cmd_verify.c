@@ -239,24 +239,24 @@ static void print_block(json *j, const verify_opts *o, const block_line *b)
     if (o->quiet)
         return;
     if (o->json) {
-        json_begin_object(j);
-        json_key(j, "height");
-        json_u64(j, b->height);
-        json_key(j, "hash");
-        json_hex(j, b->hash, UTXO_HASH_BYTES);
-        json_key(j, "txs");
-        json_u64(j, b->txs);
-        json_key(j, "inputs");
-        json_u64(j, b->inputs);
-        json_key(j, "proven");
-        json_u64(j, b->proven);
-        json_key(j, "fees");
-        json_u64(j, b->fees);
-        json_key(j, "cycles");
-        json_u64(j, b->cycles);
-        json_key(j, "leaves");
-        json_u64(j, b->leaves);
-        json_end_object(j);
+        jw_begin_object(j);
+        jw_key(j, "height");
+        jw_u64(j, b->height);
+        jw_key(j, "hash");
+        jw_hex(j, b->hash, UTXO_HASH_BYTES);
+        jw_key(j, "txs");
+        jw_u64(j, b->txs);
+        jw_key(j, "inputs");
+        jw_u64(j, b->inputs);
+        jw_key(j, "proven");
+        jw_u64(j, b->proven);
+        jw_key(j, "fees");
+        jw_u64(j, b->fees);
+        jw_key(j, "cycles");
+        jw_u64(j, b->cycles);
+        jw_key(j, "leaves");
+        jw_u64(j, b->leaves);
+        jw_end_object(j);
         return;
     }
     hex_encode(hex, b->hash, UTXO_HASH_BYTES);
@@ -277,29 +277,29 @@ typedef struct invalid_info {
 
 static void json_invalid(json *j, const invalid_info *inv)
 {
-    json_key(j, "invalid");
+    jw_key(j, "invalid");
     if (!inv->set) {
-        json_null(j);
+        jw_null(j);
         return;
     }
-    json_begin_object(j);
-    json_key(j, "record");
-    json_u64(j, inv->record);
-    json_key(j, "offset");
-    json_u64(j, inv->offset);
-    json_key(j, "height");
-    json_u64(j, inv->height);
-    json_key(j, "code");
-    json_u64(j, (uint64_t)inv->vd.err);
-    json_key(j, "reason");
-    json_str(j, inv->what);
-    json_key(j, "error");
-    json_str(j, utxo_strerror(inv->vd.err));
-    json_key(j, "tx");
-    json_u64(j, inv->vd.tx);
-    json_key(j, "input");
-    json_u64(j, inv->vd.input);
-    json_end_object(j);
+    jw_begin_object(j);
+    jw_key(j, "record");
+    jw_u64(j, inv->record);
+    jw_key(j, "offset");
+    jw_u64(j, inv->offset);
+    jw_key(j, "height");
+    jw_u64(j, inv->height);
+    jw_key(j, "code");
+    jw_u64(j, (uint64_t)inv->vd.err);
+    jw_key(j, "reason");
+    jw_str(j, inv->what);
+    jw_key(j, "error");
+    jw_str(j, utxo_strerror(inv->vd.err));
+    jw_key(j, "tx");
+    jw_u64(j, inv->vd.tx);
+    jw_key(j, "input");
+    jw_u64(j, inv->vd.input);
+    jw_end_object(j);
 }
 
 /* This process's peak resident memory in KiB (Linux VmHWM), 0 if unknown. */
@@ -329,27 +329,27 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
     utxo_validator_tip_hash(v, tip);
     utxo_validator_acc_digest(v, digest);
     if (o->json) {
-        json_key(j, "validated");
-        json_u64(j, validated);
-        json_key(j, "passed");
-        json_u64(j, passed);
-        json_key(j, "next_height");
-        json_u64(j, next);
-        json_key(j, "tip_hash");
-        json_hex(j, tip, UTXO_HASH_BYTES);
-        json_key(j, "leaf_count");
-        json_u64(j, utxo_validator_leaf_count(v));
-        json_key(j, "acc_digest");
-        json_hex(j, digest, UTXO_HASH_BYTES);
-        json_key(j, "roots");
-        json_begin_array(j);
+        jw_key(j, "validated");
+        jw_u64(j, validated);
+        jw_key(j, "passed");
+        jw_u64(j, passed);
+        jw_key(j, "next_height");
+        jw_u64(j, next);
+        jw_key(j, "tip_hash");
+        jw_hex(j, tip, UTXO_HASH_BYTES);
+        jw_key(j, "leaf_count");
+        jw_u64(j, utxo_validator_leaf_count(v));
+        jw_key(j, "acc_digest");
+        jw_hex(j, digest, UTXO_HASH_BYTES);
+        jw_key(j, "roots");
+        jw_begin_array(j);
         for (unsigned k = 0; k < n; k++)
-            json_hex(j, roots[k], UTXO_HASH_BYTES);
-        json_end_array(j);
-        json_key(j, "state_bytes");
-        json_u64(j, utxo_validator_state_get_length(v));
-        json_key(j, "peak_rss_kib");
-        json_u64(j, peak_rss_kib());
+            jw_hex(j, roots[k], UTXO_HASH_BYTES);
+        jw_end_array(j);
+        jw_key(j, "state_bytes");
+        jw_u64(j, utxo_validator_state_get_length(v));
+        jw_key(j, "peak_rss_kib");
+        jw_u64(j, peak_rss_kib());
         return;
     }
     hex_encode(hex, tip, UTXO_HASH_BYTES);
@@ -476,11 +476,11 @@ int cmd_verify(int argc, char **argv)
         errorf("out of memory");
         goto done;
     }
-    json_init(&j, stdout, false);
+    jw_init(&j, stdout, false);
     if (o.json) {
-        json_begin_object(&j);
-        json_key(&j, "blocks");
-        json_begin_array(&j);
+        jw_begin_object(&j);
+        jw_key(&j, "blocks");
+        jw_begin_array(&j);
     }
     c.o = &o;
     c.v = v;
@@ -523,17 +523,17 @@ int cmd_verify(int argc, char **argv)
         errorf("%s", res.reason);
     }
     if (o.json) {
-        json_end_array(&j);
-        json_key(&j, "valid");
-        json_bool(&j, ret == EXIT_VALID);
-        json_key(&j, "stopped");
-        json_bool(&j, res.stopped);
+        jw_end_array(&j);
+        jw_key(&j, "valid");
+        jw_bool(&j, ret == EXIT_VALID);
+        jw_key(&j, "stopped");
+        jw_bool(&j, res.stopped);
         json_invalid(&j, &inv);
     }
     print_summary(&j, &o, v, res.applied, res.passed);
     if (o.json) {
-        json_end_object(&j);
-        if (json_finish(&j) != 0 && ret == EXIT_VALID)
+        jw_end_object(&j);
+        if (jw_finish(&j) != 0 && ret == EXIT_VALID)
             ret = EXIT_USAGE;
     }
     if (verify_interrupted && ret == EXIT_VALID)

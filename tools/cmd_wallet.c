@@ -333,16 +333,16 @@ static void print_created(const wopts *o, const utxo_params *p, const char *addr
 {
     if (o->json) {
         json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "file");
-        json_str(&j, o->file);
-        json_key(&j, "chain_id");
-        json_hex(&j, p->chain_id, UTXO_HASH_BYTES);
-        json_key(&j, "address");
-        json_str(&j, addr);
-        json_end_object(&j);
-        json_finish(&j);
+        jw_init(&j, stdout, false);
+        jw_begin_object(&j);
+        jw_key(&j, "file");
+        jw_str(&j, o->file);
+        jw_key(&j, "chain_id");
+        jw_hex(&j, p->chain_id, UTXO_HASH_BYTES);
+        jw_key(&j, "address");
+        jw_str(&j, addr);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else {
         printf("created %s for chain ", o->file);
         wcli_print_hex(p->chain_id, UTXO_HASH_BYTES);
@@ -517,20 +517,20 @@ static void sync_report(const wopts *o, utxo_wallet *w, uint64_t applied, uint64
     utxo_wallet_balance(w, &value, &n);
     if (o->json) {
         json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "applied");
-        json_u64(&j, applied);
-        json_key(&j, "passed");
-        json_u64(&j, passed);
-        json_key(&j, "next_height");
-        json_u64(&j, utxo_wallet_next_height(w));
-        json_key(&j, "balance");
-        json_u64(&j, value);
-        json_key(&j, "coins");
-        json_u64(&j, n);
-        json_end_object(&j);
-        json_finish(&j);
+        jw_init(&j, stdout, false);
+        jw_begin_object(&j);
+        jw_key(&j, "applied");
+        jw_u64(&j, applied);
+        jw_key(&j, "passed");
+        jw_u64(&j, passed);
+        jw_key(&j, "next_height");
+        jw_u64(&j, utxo_wallet_next_height(w));
+        jw_key(&j, "balance");
+        jw_u64(&j, value);
+        jw_key(&j, "coins");
+        jw_u64(&j, n);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else {
         printf("applied %llu blocks (passed over %llu already applied), next height %u, balance "
                "%llu in %llu coins\n",

@@ -37,27 +37,27 @@ int wallet_pending(const wopts *o)
         return EXIT_USAGE;
     }
     if (o->json) {
-        json_init(&j, stdout, false);
-        json_begin_array(&j);
+        jw_init(&j, stdout, false);
+        jw_begin_array(&j);
     }
     for (size_t i = 0; i < n; i++) {
         if (o->json) {
-            json_begin_object(&j);
-            json_key(&j, "txid");
-            json_hex(&j, pay[i].txid, UTXO_HASH_BYTES);
-            json_key(&j, "coins");
-            json_u64(&j, pay[i].n_coins);
-            json_key(&j, "value");
-            json_u64(&j, pay[i].value);
-            json_end_object(&j);
+            jw_begin_object(&j);
+            jw_key(&j, "txid");
+            jw_hex(&j, pay[i].txid, UTXO_HASH_BYTES);
+            jw_key(&j, "coins");
+            jw_u64(&j, pay[i].n_coins);
+            jw_key(&j, "value");
+            jw_u64(&j, pay[i].value);
+            jw_end_object(&j);
         } else {
             wcli_print_hex(pay[i].txid, UTXO_HASH_BYTES);
             printf(" coins %u value %llu\n", pay[i].n_coins, (unsigned long long)pay[i].value);
         }
     }
     if (o->json) {
-        json_end_array(&j);
-        json_finish(&j);
+        jw_end_array(&j);
+        jw_finish(&j);
     }
     free(pay);
     utxo_wallet_close(w);
@@ -89,19 +89,19 @@ int wallet_address(const wopts *o)
     from = o->all ? 0 : n - 1;
     json j;
     if (o->json) {
-        json_init(&j, stdout, false);
-        json_begin_array(&j);
+        jw_init(&j, stdout, false);
+        jw_begin_array(&j);
     }
     for (uint32_t i = from; i < n; i++) {
         if (utxo_wallet_address(w, i, addr, NULL) != UTXO_OK)
             continue;
         if (o->json) {
-            json_begin_object(&j);
-            json_key(&j, "index");
-            json_u64(&j, i);
-            json_key(&j, "address");
-            json_str(&j, addr);
-            json_end_object(&j);
+            jw_begin_object(&j);
+            jw_key(&j, "index");
+            jw_u64(&j, i);
+            jw_key(&j, "address");
+            jw_str(&j, addr);
+            jw_end_object(&j);
         } else if (o->all) {
             printf("%u %s\n", i, addr);
         } else {
@@ -109,8 +109,8 @@ int wallet_address(const wopts *o)
         }
     }
     if (o->json) {
-        json_end_array(&j);
-        json_finish(&j);
+        jw_end_array(&j);
+        jw_finish(&j);
     }
     utxo_wallet_close(w);
     return EXIT_VALID;
@@ -146,51 +146,51 @@ int wallet_balance(const wopts *o)
     }
     if (o->json) {
         json j;
-        json_init(&j, stdout, false);
-        json_begin_object(&j);
-        json_key(&j, "balance");
-        json_u64(&j, value);
-        json_key(&j, "coins");
-        json_u64(&j, n);
-        json_key(&j, "next_height");
-        json_u64(&j, utxo_wallet_next_height(w));
-        json_key(&j, "pending");
-        json_u64(&j, pv);
-        json_key(&j, "pending_coins");
-        json_u64(&j, pn);
+        jw_init(&j, stdout, false);
+        jw_begin_object(&j);
+        jw_key(&j, "balance");
+        jw_u64(&j, value);
+        jw_key(&j, "coins");
+        jw_u64(&j, n);
+        jw_key(&j, "next_height");
+        jw_u64(&j, utxo_wallet_next_height(w));
+        jw_key(&j, "pending");
+        jw_u64(&j, pv);
+        jw_key(&j, "pending_coins");
+        jw_u64(&j, pn);
         if (o->coins) {
-            json_key(&j, "list");
-            json_begin_array(&j);
+            jw_key(&j, "list");
+            jw_begin_array(&j);
             for (size_t i = 0; i < total; i++) {
-                json_begin_object(&j);
-                json_key(&j, "txid");
-                json_hex(&j, coins[i].outpoint.txid, UTXO_HASH_BYTES);
-                json_key(&j, "index");
-                json_u64(&j, coins[i].outpoint.index);
-                json_key(&j, "value");
-                json_u64(&j, coins[i].value);
-                json_key(&j, "height");
-                json_u64(&j, coins[i].height);
-                json_key(&j, "position");
-                json_u64(&j, coins[i].position);
-                json_key(&j, "key");
-                json_u64(&j, coins[i].key_index);
+                jw_begin_object(&j);
+                jw_key(&j, "txid");
+                jw_hex(&j, coins[i].outpoint.txid, UTXO_HASH_BYTES);
+                jw_key(&j, "index");
+                jw_u64(&j, coins[i].outpoint.index);
+                jw_key(&j, "value");
+                jw_u64(&j, coins[i].value);
+                jw_key(&j, "height");
+                jw_u64(&j, coins[i].height);
+                jw_key(&j, "position");
+                jw_u64(&j, coins[i].position);
+                jw_key(&j, "key");
+                jw_u64(&j, coins[i].key_index);
                 if (coins[i].datum_len > 0) {
                     uint8_t *d = malloc(coins[i].datum_len);
                     size_t dl = 0;
                     if (d != NULL && utxo_wallet_coin_datum(w, &coins[i].outpoint, d,
                                                             coins[i].datum_len, &dl) == UTXO_OK) {
-                        json_key(&j, "datum");
-                        json_hex(&j, d, dl);
+                        jw_key(&j, "datum");
+                        jw_hex(&j, d, dl);
                     }
                     free(d);
                 }
-                json_end_object(&j);
+                jw_end_object(&j);
             }
-            json_end_array(&j);
+            jw_end_array(&j);
         }
-        json_end_object(&j);
-        json_finish(&j);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else {
         for (size_t i = 0; i < total; i++) {
             wcli_print_hex(coins[i].outpoint.txid, UTXO_HASH_BYTES);
@@ -233,21 +233,21 @@ int wallet_history(const wopts *o)
         return EXIT_USAGE;
     }
     if (o->json) {
-        json_init(&j, stdout, false);
-        json_begin_array(&j);
+        jw_init(&j, stdout, false);
+        jw_begin_array(&j);
     }
     for (size_t i = 0; i < n; i++) {
         if (o->json) {
-            json_begin_object(&j);
-            json_key(&j, "height");
-            json_u64(&j, ev[i].height);
-            json_key(&j, "txid");
-            json_hex(&j, ev[i].txid, UTXO_HASH_BYTES);
-            json_key(&j, "received");
-            json_u64(&j, ev[i].received);
-            json_key(&j, "spent");
-            json_u64(&j, ev[i].spent);
-            json_end_object(&j);
+            jw_begin_object(&j);
+            jw_key(&j, "height");
+            jw_u64(&j, ev[i].height);
+            jw_key(&j, "txid");
+            jw_hex(&j, ev[i].txid, UTXO_HASH_BYTES);
+            jw_key(&j, "received");
+            jw_u64(&j, ev[i].received);
+            jw_key(&j, "spent");
+            jw_u64(&j, ev[i].spent);
+            jw_end_object(&j);
         } else {
             printf("%u ", ev[i].height);
             wcli_print_hex(ev[i].txid, UTXO_HASH_BYTES);
@@ -256,8 +256,8 @@ int wallet_history(const wopts *o)
         }
     }
     if (o->json) {
-        json_end_array(&j);
-        json_finish(&j);
+        jw_end_array(&j);
+        jw_finish(&j);
     }
     free(ev);
     utxo_wallet_close(w);
@@ -342,22 +342,22 @@ int wallet_send(const wopts *o)
     }
     if (o->json) {
         json j;
-        json_init(&j, info, false);
-        json_begin_object(&j);
-        json_key(&j, "txid");
-        json_hex(&j, txid, UTXO_HASH_BYTES);
-        json_key(&j, "amount");
-        json_u64(&j, amount);
-        json_key(&j, "fee");
-        json_u64(&j, fee);
-        json_key(&j, "bytes");
-        json_u64(&j, wr);
-        json_key(&j, "inputs");
-        json_u64(&j, tx->n_inputs);
-        json_key(&j, "outputs");
-        json_u64(&j, tx->n_outputs);
-        json_end_object(&j);
-        json_finish(&j);
+        jw_init(&j, info, false);
+        jw_begin_object(&j);
+        jw_key(&j, "txid");
+        jw_hex(&j, txid, UTXO_HASH_BYTES);
+        jw_key(&j, "amount");
+        jw_u64(&j, amount);
+        jw_key(&j, "fee");
+        jw_u64(&j, fee);
+        jw_key(&j, "bytes");
+        jw_u64(&j, wr);
+        jw_key(&j, "inputs");
+        jw_u64(&j, tx->n_inputs);
+        jw_key(&j, "outputs");
+        jw_u64(&j, tx->n_outputs);
+        jw_end_object(&j);
+        jw_finish(&j);
     } else {
         fprintf(info, "txid ");
         for (size_t i = 0; i < UTXO_HASH_BYTES; i++)

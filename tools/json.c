@@ -7,7 +7,7 @@
 #include <string.h>
 #include "json.h"
 
-void json_init(json *j, FILE *out, bool pretty)
+void jw_init(json *j, FILE *out, bool pretty)
 {
     j->out = out;
     j->pretty = pretty;
@@ -65,10 +65,10 @@ static void close_container(json *j, char c)
     fputc(c, j->out);
 }
 
-void json_begin_object(json *j) { open_container(j, '{'); }
-void json_end_object(json *j) { close_container(j, '}'); }
-void json_begin_array(json *j) { open_container(j, '['); }
-void json_end_array(json *j) { close_container(j, ']'); }
+void jw_begin_object(json *j) { open_container(j, '{'); }
+void jw_end_object(json *j) { close_container(j, '}'); }
+void jw_begin_array(json *j) { open_container(j, '['); }
+void jw_end_array(json *j) { close_container(j, ']'); }
 
 static void put_string(json *j, const char *s, size_t n)
 {
@@ -93,7 +93,7 @@ static void put_string(json *j, const char *s, size_t n)
     fputc('"', j->out);
 }
 
-void json_key(json *j, const char *key)
+void jw_key(json *j, const char *key)
 {
     before_item(j);
     put_string(j, key, strlen(key));
@@ -101,42 +101,42 @@ void json_key(json *j, const char *key)
     j->after_key = true;
 }
 
-void json_strn(json *j, const char *s, size_t n)
+void jw_strn(json *j, const char *s, size_t n)
 {
     before_item(j);
     put_string(j, s, n);
 }
 
-void json_str(json *j, const char *s)
+void jw_str(json *j, const char *s)
 {
-    json_strn(j, s, strlen(s));
+    jw_strn(j, s, strlen(s));
 }
 
-void json_u64(json *j, uint64_t v)
+void jw_u64(json *j, uint64_t v)
 {
     before_item(j);
     fprintf(j->out, "%" PRIu64, v);
 }
 
-void json_i64(json *j, int64_t v)
+void jw_i64(json *j, int64_t v)
 {
     before_item(j);
     fprintf(j->out, "%" PRId64, v);
 }
 
-void json_bool(json *j, bool v)
+void jw_bool(json *j, bool v)
 {
     before_item(j);
     fputs(v ? "true" : "false", j->out);
 }
 
-void json_null(json *j)
+void jw_null(json *j)
 {
     before_item(j);
     fputs("null", j->out);
 }
 
-void json_hex(json *j, const uint8_t *p, size_t n)
+void jw_hex(json *j, const uint8_t *p, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
 
@@ -149,7 +149,7 @@ void json_hex(json *j, const uint8_t *p, size_t n)
     fputc('"', j->out);
 }
 
-int json_finish(json *j)
+int jw_finish(json *j)
 {
     if (j->depth != 0 || j->after_key)
         j->error = true;

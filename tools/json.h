@@ -3,8 +3,10 @@
  * output. It tracks nesting and commas so callers only say what comes next;
  * strings are escaped per RFC 8259 (control characters as \u00XX, bytes
  * >= 0x80 passed through, so callers hand it UTF-8 or hex). Output is
- * compact, or indented with `pretty`. There is no parser: utxo never reads
- * JSON.
+ * compact, or indented with `pretty`. Reading JSON (the node's clients)
+ * and the node's answers use jansson. The prefix is jw_ because jansson
+ * exports json_* names: a json_null of this writer once took the place of
+ * jansson's in the node and crashed it.
  */
 #ifndef UTXO_TOOLS_JSON_H
 #define UTXO_TOOLS_JSON_H
@@ -25,22 +27,22 @@ typedef struct json {
     bool error;                 /* misuse (too deep, unbalanced): sticky */
 } json;
 
-void json_init(json *j, FILE *out, bool pretty);
-void json_begin_object(json *j);
-void json_end_object(json *j);
-void json_begin_array(json *j);
-void json_end_array(json *j);
-void json_key(json *j, const char *key);
-void json_str(json *j, const char *s);
-void json_strn(json *j, const char *s, size_t n);
-void json_u64(json *j, uint64_t v);
-void json_i64(json *j, int64_t v);
-void json_bool(json *j, bool v);
-void json_null(json *j);
+void jw_init(json *j, FILE *out, bool pretty);
+void jw_begin_object(json *j);
+void jw_end_object(json *j);
+void jw_begin_array(json *j);
+void jw_end_array(json *j);
+void jw_key(json *j, const char *key);
+void jw_str(json *j, const char *s);
+void jw_strn(json *j, const char *s, size_t n);
+void jw_u64(json *j, uint64_t v);
+void jw_i64(json *j, int64_t v);
+void jw_bool(json *j, bool v);
+void jw_null(json *j);
 /* n bytes as a lowercase hex string */
-void json_hex(json *j, const uint8_t *p, size_t n);
+void jw_hex(json *j, const uint8_t *p, size_t n);
 /* Ends the document with a newline; returns 0, or -1 after misuse or a
  * write error. */
-int json_finish(json *j);
+int jw_finish(json *j);
 
 #endif /* UTXO_TOOLS_JSON_H */

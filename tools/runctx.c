@@ -94,19 +94,19 @@ const char *outcome_str(int status)
 
 void json_outcome(json *j, const utxo_vm_result *res, bool with_pc)
 {
-    json_key(j, "status");
-    json_str(j, outcome_str(res->status));
-    json_key(j, "exit_code");
-    json_u64(j, res->exit_code);
-    json_key(j, "fail");
+    jw_key(j, "status");
+    jw_str(j, outcome_str(res->status));
+    jw_key(j, "exit_code");
+    jw_u64(j, res->exit_code);
+    jw_key(j, "fail");
     if (res->status == UTXO_VM_FAILED)
-        json_str(j, utxo_vm_fail_str(res->fail));
+        jw_str(j, utxo_vm_fail_str(res->fail));
     else
-        json_null(j);
+        jw_null(j);
     if (with_pc) {
-        json_key(j, "pc");
-        json_u64(j, res->pc);
+        jw_key(j, "pc");
+        jw_u64(j, res->pc);
     }
-    json_key(j, "cycles");
-    json_u64(j, res->cycles);
+    jw_key(j, "cycles");
+    jw_u64(j, res->cycles);
 }

@@ -239,8 +239,9 @@ UTXO_WARN_UNUSED int utxo_segments_verify_group(utxo_seg_group *out, utxo_seg_ru
 
 /* ---- checkpoints: one run proven on many machines ---------------------- */
 
-/** Most segments one checkpoint may be meant to start (its span). */
-#define UTXO_CKPT_SPAN_MAX UINT32_MAX
+/** Bytes of a checkpoint carrying n materialised pages (the largest a
+ *  run of page limit L can have is UTXO_CKPT_BYTES(L)). */
+#define UTXO_CKPT_BYTES(n) (217u + 1028u * (size_t)(n))
 
 /**
  * Receives each checkpoint of utxo_segments_split, in order: the encoding

@@ -34,6 +34,9 @@
 #define CKPT_PAGE (4u + VM_PAGE_BYTES)
 #define CKPT_TAG "utxo.seg.ckpt"
 #define CKPT_FIRST_PAGE (VM_LOW_UNMAPPED >> VM_PAGE_SHIFT)
+_Static_assert(UTXO_CKPT_BYTES(0) == CKPT_HEAD + UTXO_HASH_BYTES &&
+                   UTXO_CKPT_BYTES(1) - UTXO_CKPT_BYTES(0) == CKPT_PAGE,
+               "UTXO_CKPT_BYTES is the encoding's size");
 
 /* A decoded checkpoint: fields, and its pages inside the input. */
 typedef struct ckpt {
