@@ -47,48 +47,9 @@ expect 0 "progress lines" -- "$UTXO" follow "$node" --state "$tmp/h.state" --onc
 grep -q "^follow: height 39 of 39$" "$tmp/err" && ok || bad "progress: $(cat "$tmp/err")"
 
 # --- a hostile node: a relay that alters what the real node says -------------------
-cat >"$tmp/relay.py" <<'PY'
-import http.server, socketserver, struct, sys, time, urllib.request
-upstream, mode = sys.argv[1], sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_GET(self):
-        body = urllib.request.urlopen(upstream + self.path, timeout=10).read()
-        if self.path.startswith("/blocks"):
-            recs, i = [], 0
-            while i < len(body):
-                n = struct.unpack_from("<I", body, i)[0]; recs.append(body[i:i + 4 + n]); i += 4 + n
-            first = int(self.path.split("from=")[1].split("&")[0])
-            k = 2 * (5 - first) if first <= 5 else None      # block 5's record
-            if mode == "tamper" and k is not None and k < len(recs):
-                r = bytearray(recs[k]); r[len(r) // 2] ^= 1; recs[k] = bytes(r)
-            if mode == "huge" and k is not None and k < len(recs):
-                recs[k] = struct.pack("<I", 0x7fffffff) + recs[k][4:]
-            if mode == "cut" and k is not None:
-                recs = recs[:k + 1]
-            body = b"".join(recs)
-            if mode == "stall" and k is not None:
-                self.send_response(200); self.end_headers()
-                self.wfile.write(b"".join(recs[:k])); self.wfile.flush()
-                print("stalling", file=sys.stderr, flush=True)
-                time.sleep(30)
-                return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-s = S(("127.0.0.1", 0), H)
-print("http://127.0.0.1:%d" % s.server_address[1], flush=True)
-deadline = time.time() + 60
-s.timeout = 0.5
-while time.time() < deadline:
-    s.handle_request()
-PY
 # relay MODE VAR: a relay of the node in MODE; VAR gets its URL
 relay() {
-    python3 "$tmp/relay.py" "$node" "$1" >"$tmp/relay-$1.out" 2>"$tmp/relay-$1.err" &
+    python3 "${top_srcdir:-.}/tests/relay.py" "$node" "$1" >"$tmp/relay-$1.out" 2>"$tmp/relay-$1.err" &
     pids="$pids $!"
     n=0
     while ! grep -q "^http://" "$tmp/relay-$1.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done

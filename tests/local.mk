@@ -398,5 +398,6 @@ tests_test_history_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_test_history_LDADD = $(TEST_LIBS)
 
 # the node: utxo node over HTTP on 127.0.0.1 (node_cli.sh, curl and python3)
-TESTS += tests/node_cli.sh tests/follow_cli.sh
-EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh contrib/systemd/utxo-node.service
+TESTS += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh
+EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/relay.py \
+	contrib/systemd/utxo-node.service

@@ -4,7 +4,7 @@
  * directory's store.
  *
  *   utxo node --datadir DIR [--listen ADDR:PORT] [--max-connections N]
- *             [--timeout S] [-v] [-q]
+ *             [--timeout S] [--log FILE] [-v] [-q] [--upstream URL [--poll S]]
  *
  * DIR is a chain directory (utxo gen / utxo genesis: a block file `blocks`
  * and its proof file). At start the node opens DIR/node.db (created on
@@ -23,14 +23,20 @@
  *                                block-file / proof-file records, alternating
  *   GET /utxos/ID                unspent outputs of predicate id ID (hex)
  *   GET /proof/TXID:INDEX        a current accumulator proof of an unspent output
+ *   GET /events?after=H&wait=S   the status once the tip is above H (a long
+ *                                poll: the request is suspended meanwhile)
  *
+ * With --upstream the node is a bridge: a thread follows another node
+ * (nodeclient.h), applies each block to the store with full validation,
+ * checks the upstream's bundle against its own, and wakes /events; an
+ * invalid block stops following, with the valid tip kept.
  * Everything else is a 4xx with a JSON body {"code": N, "message": "..."}
  * (404 unknown path or height, 400 malformed numbers or ids, 405 a method
  * other than GET or HEAD, 413 a request body). libmicrohttpd serves with
- * one internal thread, so the store is used by one thread only; a
- * connection limit and an idle timeout bound what clients can hold.
- * The sequencer and bridge roles, POST /tx, /events, the config file and
- * the light client are not built yet (issue 14).
+ * one internal thread; the store is shared with the bridge thread under
+ * a mutex. A connection limit and an idle timeout bound what clients can
+ * hold. The sequencer role, POST /tx, /mempool and /tx/TXID are not built
+ * yet (issue 14).
  */
 #include "config.h"
 
@@ -53,16 +59,35 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "utxo.h"
+#include "utxo/clock.h"
 #include "commands.h"
+#include "nodeclient.h"
 #include "util.h"
 
 #define NODE_DEFAULT_PORT 8750u
 #define NODE_MAX_COUNT 500u       /* blocks per /blocks request */
 #define NODE_MAX_UTXOS 10000u     /* outputs per /utxos answer */
 
+/* An /events request waiting for a new tip (suspended). */
+typedef struct waiter {
+    struct MHD_Connection *c;
+} waiter;
+
 typedef struct node {
     utxo_store *s;
     utxo_params p;
+    /* The store is used by the serving thread and, in a bridge, by the
+     * bridge thread: one at a time. */
+    pthread_mutex_t lock;
+    /* bridge role (--upstream) */
+    const char *upstream;
+    uint64_t poll_s;
+    volatile sig_atomic_t stop;
+    char bridge_error[512]; /* why following stopped (invalid upstream data), or "" */
+    /* /events: suspended requests, resumed on a new tip and every second */
+    pthread_mutex_t ev_lock;
+    waiter *waiters;
+    size_t n_waiters, cap_waiters;
 } node;
 
 /* The log: stderr, or the file of --log (reopened on SIGHUP, for log
@@ -128,7 +153,9 @@ typedef struct node_conf {
     uint64_t max_conn, timeout;
     int verbose;
     char log[4096];
-    bool set_listen, set_max_conn, set_timeout, set_verbose, set_log;
+    char upstream[4096];
+    uint64_t poll;
+    bool set_listen, set_max_conn, set_timeout, set_verbose, set_log, set_upstream, set_poll;
 } node_conf;
 
 static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out)
@@ -198,13 +225,22 @@ static int conf_read(node_conf *c, const char *dir)
             ok = *v != 0;
             if (ok && !c->set_log)
                 snprintf(c->log, sizeof c->log, "%s", v);
+        } else if (strcmp(k, "upstream") == 0) {
+            ok = *v != 0 && strlen(v) < sizeof c->upstream;
+            if (ok && !c->set_upstream)
+                snprintf(c->upstream, sizeof c->upstream, "%s", v);
+        } else if (strcmp(k, "poll") == 0) {
+            uint64_t x;
+            ok = conf_number(v, 1, 3600, &x);
+            if (ok && !c->set_poll)
+                c->poll = x;
         } else if (strcmp(k, "verbose") == 0) {
             ok = strcmp(v, "-1") == 0 || strcmp(v, "0") == 0 || strcmp(v, "1") == 0;
             if (ok && !c->set_verbose)
                 c->verbose = atoi(v);
         } else {
-            errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose)",
-                   path, no, k);
+            errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose, "
+                   "upstream, poll)", path, no, k);
             goto bad;
         }
         if (!ok) {
@@ -315,9 +351,17 @@ static enum MHD_Result get_status(node *n, struct MHD_Connection *c)
                           "utxos", (json_int_t)info.n_utxos,
                           "total_value", (json_int_t)info.total_value,
                           "txs", (json_int_t)info.n_txs,
-                          "role", "server",
+                          "role", n->upstream ? "bridge" : "server",
                           "version", utxo_version(),
                           "chain_id", hex_json(n->p.chain_id, UTXO_HASH_BYTES));
+    if (j && n->upstream) {
+        pthread_mutex_lock(&n->ev_lock);
+        json_object_set_new(j, "upstream", json_string(n->upstream));
+        json_object_set_new(j, "following", json_boolean(n->bridge_error[0] == 0));
+        json_object_set_new(j, "bridge_error",
+                            n->bridge_error[0] ? json_string(n->bridge_error) : json_null());
+        pthread_mutex_unlock(&n->ev_lock);
+    }
     return send_json(c, MHD_HTTP_OK, j);
 }
 
@@ -388,13 +432,16 @@ static ssize_t blocks_read(void *cls, uint64_t pos, char *out, size_t max)
         size_t blen = 0, plen = 0;
         if (bs->next == bs->end)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&bs->n->lock);
         if (utxo_store_get_block(bs->n->s, bs->next, NULL, &blk, &blen) != UTXO_OK ||
             utxo_store_get_bundle(bs->n->s, bs->next, &bun, &plen) != UTXO_OK) {
             node_log(0, "/blocks: block %" PRIu32 ": %s", bs->next, utxo_store_errmsg(bs->n->s));
+            pthread_mutex_unlock(&bs->n->lock);
             free(blk);
             free(bun);
             return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body */
         }
+        pthread_mutex_unlock(&bs->n->lock);
         free(bs->buf);
         bs->buf = malloc(8 + blen + plen);
         if (!bs->buf) {
@@ -601,16 +648,75 @@ static enum MHD_Result get_utxos(node *n, struct MHD_Connection *c, const char *
 /* ---- the request handler ------------------------------------------------------ */
 
 typedef struct req {
-    int body; /* the request carried a body */
+    int body;          /* the request carried a body */
+    uint64_t deadline; /* /events: when to answer without a new tip (monotonic ns), 0 unset */
+    uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
 } req;
 
-static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url)
+#define NODE_EVENTS_WAIT_MAX 60u /* seconds an /events request may wait */
+
+/* Resumes every suspended /events request (each then answers or waits
+ * again). From any thread. */
+static void events_wake(node *n)
+{
+    pthread_mutex_lock(&n->ev_lock);
+    for (size_t i = 0; i < n->n_waiters; i++)
+        MHD_resume_connection(n->waiters[i].c);
+    n->n_waiters = 0;
+    pthread_mutex_unlock(&n->ev_lock);
+}
+
+/* GET /events?after=H[&wait=S]: answers with the status as soon as the tip
+ * is above H (at once when it already is; H absent: the tip when asked),
+ * or after S seconds (default 30, at most 60) with the status as it is. */
+static enum MHD_Result get_events(node *n, struct MHD_Connection *c, req *r)
+{
+    utxo_store_info info;
+
+    utxo_store_get_info(n->s, &info);
+    if (r->deadline == 0) { /* the first time: the arguments */
+        const char *after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
+        const char *wait = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
+        uint32_t h = 0, w = 30;
+        if (after && !parse_dec_u32(after, strlen(after), &h))
+            return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                              "after= wants a height (decimal, below 2^32)");
+        if (wait && (!parse_dec_u32(wait, strlen(wait), &w) || w > NODE_EVENTS_WAIT_MAX))
+            return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                              "wait= wants seconds from 0 to %u", NODE_EVENTS_WAIT_MAX);
+        /* answer once the store holds this many blocks */
+        r->want_blocks = after ? (uint64_t)h + 2 : (uint64_t)info.n_blocks + 1;
+        r->deadline = clock_now_ns() + (uint64_t)w * 1000000000u + 1;
+    }
+    bool above = info.n_blocks >= r->want_blocks;
+    if (above || clock_now_ns() >= r->deadline)
+        return get_status(n, c);
+    pthread_mutex_lock(&n->ev_lock);
+    if (n->n_waiters == n->cap_waiters) {
+        size_t cap = n->cap_waiters ? 2 * n->cap_waiters : 16;
+        waiter *w2 = realloc(n->waiters, cap * sizeof *w2);
+        if (!w2) {
+            pthread_mutex_unlock(&n->ev_lock);
+            return MHD_NO;
+        }
+        n->waiters = w2;
+        n->cap_waiters = cap;
+    }
+    n->waiters[n->n_waiters++].c = c;
+    MHD_suspend_connection(c);
+    pthread_mutex_unlock(&n->ev_lock);
+    return MHD_YES;
+}
+
+static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url, req *r)
 {
     uint32_t h;
     const char *p;
 
     if (strcmp(url, "/status") == 0)
         return get_status(n, c);
+    if (strcmp(url, "/events") == 0)
+        return get_events(n, c, r);
     if (strcmp(url, "/blocks") == 0)
         return get_blocks(n, c);
     if (strcmp(url, "/params") == 0) {
@@ -670,13 +776,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    node_log(2, "%s %.200s", method, url);
+    if (r->deadline == 0) /* not an /events request resumed */
+        node_log(2, "%s %.200s", method, url);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0,
                           "%.20s: this node serves GET and HEAD only", method);
     if (r->body)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, 0, "a GET request takes no body");
-    return route(n, c, url);
+    pthread_mutex_lock(&n->lock);
+    enum MHD_Result ret = route(n, c, url, r);
+    pthread_mutex_unlock(&n->lock);
+    return ret;
 }
 
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -701,18 +811,177 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- the command -------------------------------------------------------------- */
 
+/* ---- the bridge role: following another node ------------------------------------ */
+
+#define BRIDGE_BATCH 100u
+
+/* Applies each block the upstream streams, fully validated against this
+ * node's store (UTXO set, predicates, signatures), then checks that the
+ * upstream's proof bundle is the one this store wrote for the block. */
+static int bridge_apply(void *ud, uint32_t height, const utxo_block *b, const utxo_bundle *bu,
+                        const uint8_t *bundle_bytes, size_t bundle_len, char *err, size_t err_len)
+{
+    node *n = ud;
+    utxo_verdict vd;
+    uint8_t *own = NULL;
+    size_t own_len = 0;
+    int rc;
+
+    (void)bu;
+    pthread_mutex_lock(&n->lock);
+    rc = utxo_store_apply_block(n->s, b, &vd);
+    if (rc != UTXO_OK) {
+        bool storage = rc == UTXO_ERR_IO || rc == UTXO_ERR_NOMEM || (rc >= 250 && rc < 300);
+        if (storage)
+            snprintf(err, err_len, "cannot store block %" PRIu32 ": %s: %s", height,
+                     utxo_strerror(rc), utxo_store_errmsg(n->s));
+        else
+            snprintf(err, err_len,
+                     "the upstream served an invalid block at height %" PRIu32 ": %s (tx %" PRIu32
+                     ", input %" PRIu32 ")", height, utxo_strerror(rc), vd.tx, vd.input);
+        pthread_mutex_unlock(&n->lock);
+        return 1;
+    }
+    rc = utxo_store_get_bundle(n->s, height, &own, &own_len);
+    pthread_mutex_unlock(&n->lock);
+    if (rc != UTXO_OK || own_len != bundle_len || memcmp(own, bundle_bytes, own_len) != 0) {
+        snprintf(err, err_len,
+                 "the upstream served a proof bundle for height %" PRIu32
+                 " that is not the block's (the block is valid and kept)", height);
+        free(own);
+        return 1;
+    }
+    free(own);
+    events_wake(n);
+    return 0;
+}
+
+/* Sleeps up to s seconds, waking early on stop. */
+static void bridge_sleep(node *n, uint64_t s)
+{
+    for (uint64_t i = 0; i < 10 * s && !n->stop; i++)
+        usleep(100000);
+}
+
+static void *bridge_main(void *arg)
+{
+    node *n = arg;
+    nc_client nc;
+    bool down = false;
+
+    if (nc_open(&nc, n->upstream, "utxo-node-bridge", &n->stop) != 0) {
+        node_log(0, "bridge: %s", nc.err);
+        return NULL;
+    }
+    nc.quiet_errors = 1;
+    while (!n->stop) {
+        long long tip = nc_tip(&nc);
+        utxo_store_info info;
+        uint32_t applied = 0;
+
+        if (tip == -2) {
+            if (!down)
+                node_log(0, "bridge: upstream unreachable (%s); retrying every %" PRIu64 " s",
+                         nc.err, n->poll_s);
+            down = true;
+            bridge_sleep(n, n->poll_s);
+            continue;
+        }
+        if (down)
+            node_log(1, "bridge: upstream %s back, at height %lld", nc.base, tip);
+        down = false;
+        pthread_mutex_lock(&n->lock);
+        utxo_store_get_info(n->s, &info);
+        pthread_mutex_unlock(&n->lock);
+        if (tip < 0 || info.n_blocks > (unsigned long long)tip) {
+            bridge_sleep(n, n->poll_s);
+            continue;
+        }
+        uint64_t want = (uint64_t)tip - info.n_blocks + 1;
+        if (want > BRIDGE_BATCH)
+            want = BRIDGE_BATCH;
+        int rc = nc_blocks(&nc, &n->p, info.n_blocks, (uint32_t)want, bridge_apply, n, &applied);
+        if (applied)
+            node_log(1, "bridge: height %" PRIu64 " of %lld", (uint64_t)info.n_blocks + applied - 1, tip);
+        if (rc == NC_INVALID) {
+            pthread_mutex_lock(&n->ev_lock);
+            snprintf(n->bridge_error, sizeof n->bridge_error, "%s", nc.err);
+            pthread_mutex_unlock(&n->ev_lock);
+            node_log(0, "bridge: %s; following stopped, the tip stays at height %" PRIu64, nc.err,
+                     (uint64_t)info.n_blocks + applied - 1);
+            break;
+        }
+        if (rc == NC_FAILED) {
+            node_log(0, "bridge: %s; retrying in %" PRIu64 " s", nc.err, n->poll_s);
+            bridge_sleep(n, n->poll_s);
+        }
+    }
+    nc_close(&nc);
+    return NULL;
+}
+
+/* The chain's parameters of a bridge's DIR: DIR/blocks (a chain
+ * directory), else DIR/params (written at the first start), else the
+ * upstream's, which are then written to DIR/params. The upstream must
+ * serve the same chain. EXIT_VALID, or EXIT_USAGE / EXIT_INVALID after a
+ * message. */
+static int bridge_params(node *n, const char *datadir, const char *blocks, bool have_blocks)
+{
+    char path[4200];
+    utxo_params up;
+    uint8_t *raw = NULL, enc[UTXO_PARAMS_BYTES];
+    size_t len = 0;
+    nc_client nc;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/params", datadir);
+    if (nc_open(&nc, n->upstream, "utxo-node-bridge", &n->stop) != 0)
+        return EXIT_USAGE;
+    rc = nc_params(&nc, &up);
+    nc_close(&nc);
+    if (rc != 0)
+        return rc;
+    if (!have_blocks) {
+        if (access(path, F_OK) == 0) {
+            if (read_file(path, UTXO_PARAMS_BYTES + 1, &raw, &len) != 0)
+                return EXIT_USAGE;
+            rc = utxo_params_from_bytes(&n->p, raw, len, NULL);
+            free(raw);
+            if (rc != UTXO_OK || len != UTXO_PARAMS_BYTES) {
+                errorf("%s: not a chain's parameters", path);
+                return EXIT_INVALID;
+            }
+        } else {
+            n->p = up;
+            utxo_params_to_bytes(enc, &up);
+            if (write_file(path, enc, sizeof enc) != 0)
+                return EXIT_USAGE;
+        }
+    }
+    if (memcmp(up.chain_id, n->p.chain_id, UTXO_HASH_BYTES) != 0) {
+        errorf("%s serves another chain than %s", n->upstream, have_blocks ? blocks : path);
+        return EXIT_INVALID;
+    }
+    return EXIT_VALID;
+}
+
 static void node_usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
-            "                 [--timeout S] [--log FILE] [-v] [-q]\n"
+            "                 [--timeout S] [--log FILE] [-v] [-q] [--upstream URL [--poll S]]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
             "the blocks of DIR/blocks it lacks are replayed into it), read-only:\n"
             "  GET /status, /params, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
-            "      /blocks?from=H&count=N, /utxos/PREDICATE-ID, /proof/TXID:INDEX\n"
-            "      (docs/API.md)\n"
+            "      /blocks?from=H&count=N, /utxos/PREDICATE-ID, /proof/TXID:INDEX,\n"
+            "      /events?after=H&wait=S (docs/API.md)\n"
+            "  --upstream URL         a bridge: follow the node at URL, validating every\n"
+            "                         block fully into the store (DIR may be empty: the\n"
+            "                         chain's parameters then come from URL, kept in\n"
+            "                         DIR/params); an invalid block stops following\n"
+            "  --poll S               a bridge at its tip asks again every S s (default 2)\n"
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"
             "  --max-connections N    connections served at once (default 64)\n"
@@ -720,9 +989,11 @@ static void node_usage(FILE *f)
             "  --log FILE             log to FILE (appended; reopened on SIGHUP) instead of stderr\n"
             "  -v, -q                 log requests / only errors (UTC timestamps)\n"
             "DIR/utxo.conf, when present, sets the same: lines 'key = value' with the keys\n"
-            "listen, max-connections, timeout, log, verbose (-1, 0, 1); the command line wins.\n"
+            "listen, max-connections, timeout, log, verbose (-1, 0, 1), upstream, poll; the\n"
+            "command line wins.\n"
             "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
-            "exits 2 (the store is in use). Exit: 0 stopped by a signal, 2 usage/I/O/store.\n"
+            "exits 2 (the store is in use). Exit: 0 stopped by a signal, 1 an upstream of\n"
+            "another chain, 2 usage/I/O/store or an upstream unreachable at first start.\n"
             "\nexample:\n  %s node --datadir chain --listen 127.0.0.1:8750\n"
             "  curl http://127.0.0.1:8750/status\n",
             prog_name, NODE_DEFAULT_PORT, prog_name);
@@ -749,10 +1020,13 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
 int cmd_node(int argc, char **argv)
 {
     const char *datadir = NULL;
-    node_conf conf = {"127.0.0.1:8750", 64, 30, 0, "", false, false, false, false, false};
-    enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG };
+    node_conf conf;
+    enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
+           OPT_POLL };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
+        {"upstream", required_argument, NULL, OPT_UPSTREAM},
+        {"poll", required_argument, NULL, OPT_POLL},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -771,7 +1045,14 @@ int cmd_node(int argc, char **argv)
     int c, rc, ex = EXIT_USAGE;
     struct MHD_Daemon *d = NULL;
     sigset_t set;
+    pthread_t bridge;
+    bool bridging = false, have_blocks;
 
+    memset(&conf, 0, sizeof conf);
+    snprintf(conf.listen, sizeof conf.listen, "127.0.0.1:%u", NODE_DEFAULT_PORT);
+    conf.max_conn = 64;
+    conf.timeout = 30;
+    conf.poll = 2;
     while ((c = cli_next(&cl, argc, argv)) != -1) {
         switch (c) {
         case CLI_STOP: return cl.status;
@@ -795,6 +1076,17 @@ int cmd_node(int argc, char **argv)
             snprintf(conf.log, sizeof conf.log, "%s", optarg);
             conf.set_log = true;
             break;
+        case OPT_UPSTREAM:
+            if (snprintf(conf.upstream, sizeof conf.upstream, "%s", optarg) >=
+                (int)sizeof conf.upstream)
+                return usage_error(cl.cmd, "--upstream URL too long");
+            conf.set_upstream = true;
+            break;
+        case OPT_POLL:
+            if (!cli_u64(&cl, 1, 3600, &conf.poll))
+                return EXIT_USAGE;
+            conf.set_poll = true;
+            break;
         case 'v': conf.verbose = 1; conf.set_verbose = true; break;
         case 'q': conf.verbose = -1; conf.set_verbose = true; break;
         }
@@ -808,7 +1100,16 @@ int cmd_node(int argc, char **argv)
     if (!parse_listen(conf.listen, &sa))
         return usage_error(cl.cmd, "--listen wants IPV4-ADDRESS:PORT, not '%s'", conf.listen);
 
+    if (conf.upstream[0] && strncmp(conf.upstream, "http://", 7) != 0 &&
+        strncmp(conf.upstream, "https://", 8) != 0)
+        return usage_error(cl.cmd, "--upstream wants an http:// or https:// URL, not '%s'",
+                           conf.upstream);
+
     memset(&n, 0, sizeof n);
+    pthread_mutex_init(&n.lock, NULL);
+    pthread_mutex_init(&n.ev_lock, NULL);
+    n.upstream = conf.upstream[0] ? conf.upstream : NULL;
+    n.poll_s = conf.poll;
     G_LOG.verbose = conf.verbose;
     if (conf.log[0]) {
         G_LOG.path = conf.log;
@@ -819,12 +1120,30 @@ int cmd_node(int argc, char **argv)
     }
     snprintf(blocks, sizeof blocks, "%s/blocks", datadir);
     snprintf(db, sizeof db, "%s/node.db", datadir);
-    if ((rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &n.p, &eo)) != UTXO_OK) {
-        errorf("%s: not a chain directory: %s: %s", datadir, blocks,
-               rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
-        return rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
+    have_blocks = access(blocks, F_OK) == 0;
+    if (have_blocks || !n.upstream) {
+        rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &n.p, &eo);
+        if (rc != UTXO_OK) {
+            errorf("%s: not a chain directory: %s: %s", datadir, blocks,
+                   rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
+            return rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
+        }
+        (void)utxo_chainfile_close(cf);
     }
-    (void)utxo_chainfile_close(cf);
+    if (n.upstream) {
+        if (mkdir(datadir, 0777) != 0 && errno != EEXIST) {
+            errorf("%s: %s", datadir, io_errtext(errno));
+            return EXIT_USAGE;
+        }
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+            errorf("cannot start libcurl");
+            return EXIT_USAGE;
+        }
+        if ((rc = bridge_params(&n, datadir, blocks, have_blocks)) != EXIT_VALID) {
+            curl_global_cleanup();
+            return rc;
+        }
+    }
     rc = utxo_store_open(&n.s, db, &n.p, UTXO_STORE_CREATE, 0, msg, sizeof msg);
     if (rc == UTXO_ERR_STORE_BUSY) {
         const char *pid = strstr(msg, "pid ");
@@ -839,7 +1158,7 @@ int cmd_node(int argc, char **argv)
         errorf("%s: %s", db, msg[0] ? msg : utxo_strerror(rc));
         return EXIT_USAGE;
     }
-    {
+    if (have_blocks) {
         utxo_sync_opts so;
         utxo_pipe_result res;
         utxo_store_info before, after;
@@ -865,7 +1184,8 @@ int cmd_node(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                             MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
                          handle, &n, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf.max_conn,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf.timeout,
@@ -882,12 +1202,23 @@ int cmd_node(int argc, char **argv)
         inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof addr);
         printf("listening on http://%s:%u\n", addr, di ? (unsigned)di->port : 0u);
         fflush(stdout);
-        node_log(1, "serving %s on %s:%u", datadir, addr, di ? (unsigned)di->port : 0u);
+        node_log(1, "serving %s on %s:%u%s%s", datadir, addr, di ? (unsigned)di->port : 0u,
+                 n.upstream ? ", following " : "", n.upstream ? n.upstream : "");
+    }
+    if (n.upstream) {
+        if ((rc = pthread_create(&bridge, NULL, bridge_main, &n)) != 0) {
+            errorf("cannot start the bridge thread: %s", strerror(rc));
+            goto out;
+        }
+        bridging = true;
     }
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
+        struct timespec one = {1, 0};
+        int sig = sigtimedwait(&set, NULL, &one);
+        if (sig < 0) { /* a second went by: waiting /events requests look again */
+            events_wake(&n);
             continue;
+        }
         if (sig == SIGHUP) {
             if (!G_LOG.path) {
                 node_log(1, "SIGHUP: nothing to reopen (the log is stderr)");
@@ -904,8 +1235,16 @@ int cmd_node(int argc, char **argv)
     }
     ex = EXIT_VALID;
 out:
-    if (d)
+    n.stop = 1;
+    if (bridging)
+        pthread_join(bridge, NULL);
+    if (d) {
+        events_wake(&n);
         MHD_stop_daemon(d);
+    }
+    if (n.upstream)
+        curl_global_cleanup();
+    free(n.waiters);
     utxo_store_close(n.s);
     pthread_mutex_lock(&G_LOG.lock);
     if (G_LOG.f)

@@ -1,0 +1,182 @@
+#!/bin/sh
+# bridge_cli.sh — `utxo node --upstream URL`, the bridge role, and GET
+# /events, on 127.0.0.1: a bridge on an empty directory takes the chain's
+# parameters from its upstream, validates every block fully into its own
+# store and then serves the same blocks, bundles and status; it rides out
+# its upstream going away and follows it when it comes back longer, waking
+# an /events long-poll; it resumes after a restart and refuses a second
+# bridge on its directory and an upstream of another chain; a hostile
+# upstream (tests/relay.py) serving a tampered block or proof bundle stops
+# it at the block before, which it keeps serving, naming the block in its
+# log and /status. Every server listens on 127.0.0.1, on a free port, and
+# lives at most 60 s. Run by `make check`.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+command -v python3 >/dev/null 2>&1 || { echo "bridge_cli: python3 is not installed" >&2; exit 1; }
+command -v curl >/dev/null 2>&1 || { echo "bridge_cli: curl is not installed" >&2; exit 1; }
+
+expect 0 "gen 30" -- "$UTXO" gen --blocks 30 --tx-per-block 5 --quiet -o "$tmp/a30"
+expect 0 "gen 40 (the same 30 first)" -- "$UTXO" gen --blocks 40 --tx-per-block 5 --quiet -o "$tmp/a40"
+expect 0 "gen another chain" -- "$UTXO" gen --blocks 5 --tx-per-block 2 --seed 77 --quiet -o "$tmp/o"
+
+pids=
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# serve NAME DIR PORT [node options]: a node in the background; sets
+# NAME_pid and NAME_url once it listens (at most 10 s)
+serve() {
+    name=$1 dir=$2 port=$3
+    shift 3
+    rm -f "$tmp/$name.out"
+    "$UTXO" node --datadir "$dir" --listen "127.0.0.1:$port" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
+    eval "${name}_pid=$!"
+    pids="$pids $!"
+    n=0
+    while ! grep -q "^listening on " "$tmp/$name.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    eval "${name}_url=\$(sed -n 's/^listening on //p' \"\$tmp/\$name.out\")"
+}
+# stop NAME: SIGTERM; the node must exit 0 (a sanitizer's report fails it)
+stop() {
+    eval "p=\$${1}_pid"
+    kill -TERM "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    st=$?
+    [ "$st" -eq 0 ] && ok || bad "$1 stopped with exit $st: $(tail -20 "$tmp/$1.log")"
+}
+field() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("null" if v is None else v)' "$1"; }
+# wait_height URL H: until URL/status says height H (at most 20 s)
+wait_height() {
+    n=0
+    while [ "$(curl -s "$1/status" | field height 2>/dev/null)" != "$2" ] && [ $n -lt 200 ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    [ "$(curl -s "$1/status" | field height 2>/dev/null)" = "$2" ]
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+aport=$(free_port)
+serve a "$tmp/a30" "$aport"
+[ -n "$a_url" ] && ok || { bad "the upstream started: $(cat "$tmp/a.log")"; exit 1; }
+
+# --- a bridge on an empty directory ------------------------------------------------
+serve b "$tmp/b" 0 --upstream "$a_url" --poll 1
+[ -n "$b_url" ] && ok || { bad "the bridge started: $(cat "$tmp/b.log")"; exit 1; }
+wait_height "$b_url" 29 && ok || bad "the bridge reached height 29: $(curl -s "$b_url/status") $(cat "$tmp/b.log")"
+curl -s "$b_url/status" >"$tmp/bs"
+[ "$(field role <"$tmp/bs")" = bridge ] && ok || bad "role bridge: $(cat "$tmp/bs")"
+[ "$(field following <"$tmp/bs")" = True ] && ok || bad "following: $(cat "$tmp/bs")"
+curl -s "$a_url/status" >"$tmp/as"
+for k in tip roots_digest leaves utxos total_value txs chain_id; do
+    [ "$(field $k <"$tmp/as")" = "$(field $k <"$tmp/bs")" ] && ok || bad "/status $k: the upstream's"
+done
+curl -s "$a_url/params" >"$tmp/ap"
+cmp -s "$tmp/ap" "$tmp/b/params" && ok || bad "the bridge keeps the upstream's parameters in DIR/params"
+for h in 0 5 17 29; do
+    for form in raw proof; do
+        curl -s "$a_url/block/$h/$form" >"$tmp/x1"
+        curl -s "$b_url/block/$h/$form" >"$tmp/x2"
+        [ -s "$tmp/x1" ] && cmp -s "$tmp/x1" "$tmp/x2" && ok || bad "/block/$h/$form is the upstream's"
+    done
+done
+curl -s "$a_url/roots/20" >"$tmp/x1"; curl -s "$b_url/roots/20" >"$tmp/x2"
+cmp -s "$tmp/x1" "$tmp/x2" && ok || bad "/roots/20 is the upstream's"
+# a light client following the bridge ends where it ends following the upstream
+expect 0 "follow the bridge" -- "$UTXO" follow "$b_url" --state "$tmp/fb.state" --once --quiet
+expect 0 "follow the upstream" -- "$UTXO" follow "$a_url" --state "$tmp/fa.state" --once --quiet
+cmp -s "$tmp/fa.state" "$tmp/fb.state" && ok || bad "follow via the bridge = follow the upstream"
+
+# --- /events ------------------------------------------------------------------------
+t0=$(date +%s)
+curl -s "$b_url/events?after=29&wait=1" >"$tmp/ev"
+[ "$(field height <"$tmp/ev")" = 29 ] && ok || bad "/events after the tip answers the status at the deadline: $(cat "$tmp/ev")"
+[ $(( $(date +%s) - t0 )) -le 4 ] && ok || bad "/events wait=1 answered within seconds"
+curl -s "$b_url/events?after=3" >"$tmp/ev"
+[ "$(field height <"$tmp/ev")" = 29 ] && ok || bad "/events below the tip answers at once: $(cat "$tmp/ev")"
+for q in "after=x" "after=-1" "after=01" "wait=61" "wait=x"; do
+    code=$(curl -s -o "$tmp/ev" -w '%{http_code}' "$b_url/events?$q")
+    [ "$code" = 400 ] && grep -q '"code"' "$tmp/ev" && ok || bad "/events?$q: $code $(cat "$tmp/ev")"
+done
+
+# --- the upstream goes away and comes back longer; a long-poll wakes -----------------
+rm -f "$tmp/ev" "$tmp/fl.err"
+curl -s "$b_url/events?after=29&wait=30" >"$tmp/ev" &
+evp=$!
+pids="$pids $evp"
+# a light client at the tip waits on /events (its poll is an hour)
+"$UTXO" follow "$b_url" --state "$tmp/fb.state" --poll 3600 >"$tmp/fl.out" 2>"$tmp/fl.err" &
+flp=$!
+pids="$pids $flp"
+stop a
+sleep 1.5
+grep -q "upstream unreachable" "$tmp/b.log" && ok || bad "the bridge logs its upstream gone: $(cat "$tmp/b.log")"
+[ "$(curl -s "$b_url/status" | field height)" = 29 ] && ok || bad "the bridge serves on without its upstream"
+serve a "$tmp/a40" "$aport"
+[ -n "$a_url" ] && ok || bad "the upstream restarted on port $aport: $(cat "$tmp/a.log")"
+wait_height "$b_url" 39 && ok || bad "the bridge followed to 39: $(curl -s "$b_url/status") $(cat "$tmp/b.log")"
+wait "$evp"
+h=$(field height <"$tmp/ev" 2>/dev/null)
+[ -n "$h" ] && [ "$h" != null ] && [ "$h" -ge 30 ] && ok || bad "the long-poll woke on a new tip: $(cat "$tmp/ev")"
+grep -q "upstream .* back" "$tmp/b.log" && ok || bad "the bridge logs its upstream back"
+n=0
+while ! grep -q "^follow: height 39 of 39" "$tmp/fl.err" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+grep -q "^follow: height 39 of 39" "$tmp/fl.err" && ok || bad "the light client woke on /events: $(cat "$tmp/fl.err")"
+kill -TERM "$flp"; wait "$flp"; st=$?
+[ "$st" -eq 143 ] && ok || bad "the waiting light client stops on SIGTERM: exit $st"
+grep -q "^stopped height=39 " "$tmp/fl.out" && ok || bad "its state saved at 39: $(cat "$tmp/fl.out")"
+
+# --- restart, a second bridge, another chain --------------------------------------------
+stop b
+grep -q "SIGTERM: stopping" "$tmp/b.log" && ok || bad "the bridge stops on SIGTERM"
+serve b "$tmp/b" 0 --upstream "$a_url" --poll 1
+[ "$(curl -s "$b_url/status" | field height)" = 39 ] && ok || bad "the bridge restarts at its tip"
+expect 2 "a second bridge on the directory" -- "$UTXO" node --datadir "$tmp/b" --listen 127.0.0.1:0 --upstream "$a_url"
+grep -q "in use by pid $b_pid" "$tmp/err" && ok || bad "in use by pid: $(cat "$tmp/err")"
+serve o "$tmp/o" 0
+stop b
+mkdir -p "$tmp/b3"
+cp "$tmp/b/params" "$tmp/b3/params"
+expect 1 "DIR/params of another chain" -- "$UTXO" node --datadir "$tmp/b3" --listen 127.0.0.1:0 --upstream "$o_url"
+grep -q "serves another chain than .*b3/params" "$tmp/err" && ok || bad "another chain named: $(cat "$tmp/err")"
+expect 1 "a chain directory of another chain" -- "$UTXO" node --datadir "$tmp/a30" --listen 127.0.0.1:0 --upstream "$o_url"
+grep -q "serves another chain than .*a30/blocks" "$tmp/err" && ok || bad "another chain named: $(cat "$tmp/err")"
+expect 2 "an unreachable upstream at first start" -- "$UTXO" node --datadir "$tmp/b4" --listen 127.0.0.1:0 \
+    --upstream http://127.0.0.1:1
+expect 2 "--upstream not a URL" -- "$UTXO" node --datadir "$tmp/b5" --upstream 127.0.0.1:1
+expect 2 "--poll 0" -- "$UTXO" node --datadir "$tmp/b5" --upstream "$a_url" --poll 0
+
+# --- a hostile upstream: a tampered block, a tampered proof bundle ------------------------
+# relay MODE VAR: tests/relay.py in front of the upstream; VAR gets its URL
+relay() {
+    python3 "${top_srcdir:-.}/tests/relay.py" "$a_url" "$1" >"$tmp/relay-$1.out" 2>"$tmp/relay-$1.err" &
+    pids="$pids $!"
+    n=0
+    while ! grep -q "^http://" "$tmp/relay-$1.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    eval "$2=\$(cat \"\$tmp/relay-\$1.out\")"
+}
+for mode in tamper bundle; do
+    relay "$mode" r
+    serve h "$tmp/h-$mode" 0 --upstream "$r" --poll 1
+    n=0
+    while ! grep -q "following stopped" "$tmp/h.log" && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+    curl -s "$h_url/status" >"$tmp/hs"
+    [ "$(field following <"$tmp/hs")" = False ] && ok || bad "$mode: following stops: $(cat "$tmp/hs")"
+    field bridge_error <"$tmp/hs" | grep -q "height 5" && ok || bad "$mode: /status names block 5: $(cat "$tmp/hs")"
+    grep -q "error bridge: the upstream served .*height 5.*following stopped, the tip stays at height [45]" "$tmp/h.log" &&
+        ok || bad "$mode: the log names block 5: $(cat "$tmp/h.log")"
+    if [ "$mode" = tamper ]; then
+        [ "$(field height <"$tmp/hs")" = 4 ] && ok || bad "tamper: the valid tip 4 kept: $(cat "$tmp/hs")"
+    else
+        # the block itself is valid and kept; only its bundle was wrong
+        [ "$(field height <"$tmp/hs")" = 5 ] && ok || bad "bundle: tip 5 kept: $(cat "$tmp/hs")"
+        curl -s "$a_url/block/5/proof" >"$tmp/x1"; curl -s "$h_url/block/5/proof" >"$tmp/x2"
+        cmp -s "$tmp/x1" "$tmp/x2" && ok || bad "bundle: the bridge serves its own (the honest) bundle"
+    fi
+    curl -s "$h_url/block/3/raw" >"$tmp/x1"; curl -s "$a_url/block/3/raw" >"$tmp/x2"
+    cmp -s "$tmp/x1" "$tmp/x2" && ok || bad "$mode: the bridge serves what it kept"
+    stop h
+done
+
+echo "bridge_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

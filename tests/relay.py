@@ -1,0 +1,49 @@
+# relay.py — a hostile node for the tests (follow_cli.sh, bridge_cli.sh): an
+# HTTP server on 127.0.0.1 (a free port, printed as its URL) that relays a
+# real node's answers and, in /blocks streams, alters block 5 by MODE:
+#   tamper  one byte of the block's record flipped
+#   bundle  one byte of its proof bundle's record flipped
+#   huge    the block record's length made 2^31-1
+#   cut     the stream ends after the block
+#   stall   the stream stops before the block and hangs (30 s)
+#   honest  nothing changed
+# It lives at most 60 s.  usage: relay.py UPSTREAM MODE
+import http.server, socketserver, struct, sys, time, urllib.request
+upstream, mode = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        body = urllib.request.urlopen(upstream + self.path, timeout=10).read()
+        if self.path.startswith("/blocks"):
+            recs, i = [], 0
+            while i < len(body):
+                n = struct.unpack_from("<I", body, i)[0]; recs.append(body[i:i + 4 + n]); i += 4 + n
+            first = int(self.path.split("from=")[1].split("&")[0])
+            k = 2 * (5 - first) if first <= 5 else None      # block 5's record
+            if mode == "tamper" and k is not None and k < len(recs):
+                r = bytearray(recs[k]); r[len(r) // 2] ^= 1; recs[k] = bytes(r)
+            if mode == "bundle" and k is not None and k + 1 < len(recs):
+                r = bytearray(recs[k + 1]); r[len(r) - 40] ^= 1; recs[k + 1] = bytes(r)
+            if mode == "huge" and k is not None and k < len(recs):
+                recs[k] = struct.pack("<I", 0x7fffffff) + recs[k][4:]
+            if mode == "cut" and k is not None:
+                recs = recs[:k + 1]
+            body = b"".join(recs)
+            if mode == "stall" and k is not None:
+                self.send_response(200); self.end_headers()
+                self.wfile.write(b"".join(recs[:k])); self.wfile.flush()
+                print("stalling", file=sys.stderr, flush=True)
+                time.sleep(30)
+                return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+s = S(("127.0.0.1", 0), H)
+print("http://127.0.0.1:%d" % s.server_address[1], flush=True)
+deadline = time.time() + 60
+s.timeout = 0.5
+while time.time() < deadline:
+    s.handle_request()

@@ -1,0 +1,322 @@
+/*
+ * nodeclient.c — following a node over HTTP with libcurl (nodeclient.h).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "nodeclient.h"
+#include "util.h"
+
+static void nc_fail(nc_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void nc_fail(nc_client *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    va_end(ap);
+    if (!c->quiet_errors)
+        errorf("%s", c->err);
+}
+
+/* libcurl calls this about once a second even when no byte arrives: a
+ * signal aborts a transfer that is waiting on a stalled node. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    nc_client *c = ud;
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    return c->stop && *c->stop != 0;
+}
+
+static size_t to_membuf(char *data, size_t size, size_t n, void *ud)
+{
+    membuf *m = ud;
+    size_t k = size * n;
+    if (k > m->max - m->len)
+        return 0; /* larger than any answer we expect: abort */
+    if (m->len + k > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->len + k)
+            cap *= 2;
+        uint8_t *q = realloc(m->p, cap);
+        if (!q)
+            return 0;
+        m->p = q;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->len, data, k);
+    m->len += k;
+    return k;
+}
+
+int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomic_t *stop)
+{
+    size_t n;
+
+    memset(c, 0, sizeof *c);
+    c->stop = stop;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        nc_fail(c, "%s: the URL must start with http:// or https://", url);
+        return EXIT_USAGE;
+    }
+    if (strlen(url) >= sizeof c->base - 64) {
+        nc_fail(c, "the URL is too long");
+        return EXIT_USAGE;
+    }
+    snprintf(c->base, sizeof c->base, "%s", url);
+    n = strlen(c->base);
+    while (n > 0 && c->base[n - 1] == '/')
+        c->base[--n] = 0;
+    if ((c->h = curl_easy_init()) == NULL) {
+        nc_fail(c, "cannot start libcurl");
+        return EXIT_USAGE;
+    }
+    curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled node: */
+    curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_TIME, 60L); /* give up after 60 s */
+    curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
+    curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c->h, CURLOPT_USERAGENT, agent);
+    curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
+    return 0;
+}
+
+void nc_close(nc_client *c)
+{
+    if (c->h)
+        curl_easy_cleanup(c->h);
+    c->h = NULL;
+}
+
+int nc_get(nc_client *c, const char *path, size_t max, membuf *out)
+{
+    char url[4200];
+    long status = 0;
+    CURLcode cc;
+
+    memset(out, 0, sizeof *out);
+    out->max = max;
+    snprintf(url, sizeof url, "%s%s", c->base, path);
+    curl_easy_setopt(c->h, CURLOPT_URL, url);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, to_membuf);
+    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, out);
+    cc = curl_easy_perform(c->h);
+    if (cc != CURLE_OK) {
+        nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
+        goto fail;
+    }
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        json_t *j = json_loadb((const char *)out->p, out->len, 0, NULL);
+        const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
+        nc_fail(c, "%s: HTTP %ld%s%s", url, status, msg ? ": " : "", msg ? msg : "");
+        json_decref(j);
+        goto fail;
+    }
+    return 0;
+fail:
+    free(out->p);
+    memset(out, 0, sizeof *out);
+    return EXIT_USAGE;
+}
+
+int nc_params(nc_client *c, utxo_params *p)
+{
+    membuf m;
+    int rc;
+
+    if (nc_get(c, "/params", UTXO_PARAMS_BYTES + 1, &m) != 0)
+        return EXIT_USAGE;
+    rc = utxo_params_from_bytes(p, m.p, m.len, NULL);
+    if (rc != UTXO_OK || m.len != UTXO_PARAMS_BYTES) {
+        nc_fail(c, "%s/params: not a chain's parameters: %s", c->base,
+                rc != UTXO_OK ? utxo_strerror(rc) : "wrong length");
+        free(m.p);
+        return EXIT_INVALID;
+    }
+    free(m.p);
+    return 0;
+}
+
+long long nc_tip(nc_client *c)
+{
+    membuf m;
+    json_t *j, *hv;
+    long long tip = -2;
+
+    if (nc_get(c, "/status", 1 << 16, &m) != 0)
+        return -2;
+    j = json_loadb((const char *)m.p, m.len, 0, NULL);
+    free(m.p);
+    hv = j ? json_object_get(j, "height") : NULL;
+    if (hv && json_is_null(hv))
+        tip = -1;
+    else if (hv && json_is_integer(hv) && json_integer_value(hv) >= 0 &&
+             json_integer_value(hv) <= UINT32_MAX)
+        tip = json_integer_value(hv);
+    else
+        nc_fail(c, "%s/status: not a node's status (no height)", c->base);
+    json_decref(j);
+    return tip;
+}
+
+int nc_wait_tip(nc_client *c, long long after, unsigned wait_s)
+{
+    char path[96];
+    int quiet = c->quiet_errors, rc;
+    membuf m;
+
+    if (after >= 0)
+        snprintf(path, sizeof path, "/events?after=%lld&wait=%u", after, wait_s);
+    else
+        snprintf(path, sizeof path, "/events?wait=%u", wait_s);
+    c->quiet_errors = 1;
+    rc = nc_get(c, path, 1 << 16, &m);
+    c->quiet_errors = quiet;
+    free(m.p);
+    return rc == 0 ? 0 : -1;
+}
+
+/* ---- the stream of /blocks ------------------------------------------------ */
+
+typedef struct stream {
+    nc_client *c;
+    const utxo_params *p;
+    nc_pair_fn fn;
+    void *ud;
+    membuf rec;        /* the record pair being received */
+    uint32_t height;   /* of the next pair */
+    uint32_t applied;
+    int invalid;
+} stream;
+
+/* A record pair is complete in s->rec: 4 + block + 4 + bundle. Returns the
+ * bytes it took, 0 when more are needed, or -1 on invalid data. */
+static long take_pair(stream *s)
+{
+    const uint8_t *p = s->rec.p, *q;
+    size_t have = s->rec.len;
+    uint32_t bl, pl, h = s->height;
+    char why[400];
+
+    if (have < 4)
+        return 0;
+    q = p;
+    bl = (uint32_t)le_get(&q, 4);
+    if (bl == 0 || bl > s->p->max_block_bytes) {
+        nc_fail(s->c, "the node served a block record of %" PRIu32 " bytes at height %" PRIu32
+                " (the chain's limit is %" PRIu32 ")", bl, h, s->p->max_block_bytes);
+        return -1;
+    }
+    if (have < 8 + (size_t)bl)
+        return 0;
+    p += 4 + bl;
+    q = p;
+    pl = (uint32_t)le_get(&q, 4);
+    if (pl == 0 || pl > UTXO_BUNDLE_MAX_BYTES) {
+        nc_fail(s->c, "the node served a proof record of %" PRIu32 " bytes at height %" PRIu32,
+                pl, h);
+        return -1;
+    }
+    if (have < 8 + (size_t)bl + pl)
+        return 0;
+
+    utxo_block *b = NULL;
+    utxo_bundle *bu = NULL;
+    size_t eo = 0;
+    int rc = utxo_block_from_bytes(&b, s->rec.p + 4, bl, s->p, &eo);
+    if (rc != UTXO_OK) {
+        nc_fail(s->c, "the node served a block at height %" PRIu32
+                " that does not decode (byte %zu): %s", h, eo, utxo_strerror(rc));
+        return -1;
+    }
+    if ((rc = utxo_bundle_from_bytes(&bu, p + 4, pl, s->p, &eo)) != UTXO_OK) {
+        nc_fail(s->c, "the node served a proof bundle at height %" PRIu32
+                " that does not decode (byte %zu): %s", h, eo, utxo_strerror(rc));
+        utxo_block_free(b);
+        return -1;
+    }
+    why[0] = 0;
+    rc = s->fn(s->ud, h, b, bu, p + 4, pl, why, sizeof why);
+    utxo_block_free(b);
+    utxo_bundle_free(bu);
+    if (rc != 0) {
+        nc_fail(s->c, "%s", why[0] ? why : "the block was refused");
+        return -1;
+    }
+    s->applied++;
+    s->height++;
+    return (long)(8 + (size_t)bl + pl);
+}
+
+static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
+{
+    stream *s = ud;
+    size_t k = size * n;
+    long took;
+
+    if (s->c->stop && *s->c->stop)
+        return 0; /* stop the transfer */
+    if (to_membuf(data, 1, k, &s->rec) != k)
+        return 0;
+    while ((took = take_pair(s)) > 0) {
+        memmove(s->rec.p, s->rec.p + took, s->rec.len - (size_t)took);
+        s->rec.len -= (size_t)took;
+    }
+    if (took < 0) {
+        s->invalid = 1;
+        return 0;
+    }
+    return k;
+}
+
+int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
+              nc_pair_fn fn, void *ud, uint32_t *applied)
+{
+    stream s;
+    char url[4200];
+    long status = 0;
+    CURLcode cc;
+    int rc;
+
+    memset(&s, 0, sizeof s);
+    s.c = c;
+    s.p = p;
+    s.fn = fn;
+    s.ud = ud;
+    s.height = from;
+    s.rec.max = 8 + (size_t)p->max_block_bytes + UTXO_BUNDLE_MAX_BYTES;
+    snprintf(url, sizeof url, "%s/blocks?from=%" PRIu32 "&count=%" PRIu32, c->base, from, count);
+    curl_easy_setopt(c->h, CURLOPT_URL, url);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_blocks);
+    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &s);
+    cc = curl_easy_perform(c->h);
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+    *applied = s.applied;
+    if (s.invalid)
+        rc = NC_INVALID;
+    else if (c->stop && *c->stop)
+        rc = NC_STOPPED;
+    else if (cc != CURLE_OK || status != 200) {
+        nc_fail(c, "%s: %s", url, cc != CURLE_OK ? curl_easy_strerror(cc) : "not 200");
+        rc = NC_FAILED;
+    } else if (s.rec.len != 0 || s.applied != count) {
+        nc_fail(c, "%s: the stream ended after %" PRIu32 " of %" PRIu32 " blocks", url,
+                s.applied, count);
+        rc = NC_FAILED;
+    } else {
+        rc = NC_OK;
+    }
+    free(s.rec.p);
+    return rc;
+}
