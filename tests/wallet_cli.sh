@@ -145,6 +145,7 @@ expect 0 "pending after abandon" -- "$UTXO" wallet pending "$W" --json
 [ "$(cat "$tmp/out")" = "[]" ] || bad "pending --json is [] after abandon"
 expect 0 "send" -- "$UTXO" wallet send "$W" "$to" 300000 -o "$tmp/pay.tx" --passphrase-file "$tmp/right" --json
 fee=$(json_num fee)
+cp "$W" "$tmp/net.wallet" # with the change key: synced over HTTP at the end
 [ -n "$fee" ] && [ "$fee" -gt 0 ] || bad "fee printed"
 [ -s "$tmp/pay.tx" ] || bad "transaction written"
 expect 0 "tx decode" -- "$UTXO" tx decode "$tmp/pay.tx"
@@ -247,6 +248,31 @@ expect 0 "send to two recipients" -- "$UTXO" wallet send "$tmp/g.wallet" "$to" 1
 [ "$(json_num outputs)" = 3 ] || bad "two recipients and change: 3 outputs"
 expect 2 "send with an odd recipient list" -- "$UTXO" wallet send "$tmp/g.wallet" "$to" 100000 "$addr" \
     -o "$tmp/odd.tx"
+unset UTXO_PASSPHRASE
+
+# the same wallet synced from a node over HTTP (utxo node on 127.0.0.1, a
+# free port, stopped below) ends where the file sync ended
+UTXO_PASSPHRASE="open sesame"
+export UTXO_PASSPHRASE
+mkdir "$tmp/nd"
+cp "$tmp/c.blocks" "$tmp/nd/blocks"
+"$UTXO" node --datadir "$tmp/nd" --listen 127.0.0.1:0 -q >"$tmp/nd.out" 2>"$tmp/nd.err" &
+npid=$!
+n=0
+while ! grep -q "^listening on " "$tmp/nd.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+url=$(sed -n 's/^listening on //p' "$tmp/nd.out")
+expect 0 "rollback to the genesis" -- "$UTXO" wallet rollback "$tmp/net.wallet" 0
+expect 0 "sync --node" -- "$UTXO" wallet sync "$tmp/net.wallet" --node "$url" --json
+[ "$(json_num applied)" = 4 ] || bad "sync --node: 4 blocks applied: $(cat "$tmp/out")"
+[ "$(json_num balance)" = $((3500000 - 300000 - fee)) ] || bad "sync --node: the file sync's balance"
+expect 0 "sync --node again" -- "$UTXO" wallet sync "$tmp/net.wallet" --node "$url" --json
+[ "$(json_num applied)" = 0 ] || bad "sync --node again: nothing new"
+expect 1 "sync --node: a wallet of another chain" -- "$UTXO" wallet sync "$tmp/g.wallet" --node "$url"
+grep -q "serves another chain than the wallet's" "$tmp/err" || bad "another chain: $(cat "$tmp/err")"
+expect 2 "sync --node and --db" -- "$UTXO" wallet sync "$tmp/net.wallet" --node "$url" --db "$tmp/x.db"
+kill -TERM "$npid"
+wait "$npid" || bad "the node stopped cleanly"
+expect 2 "sync --node: no node" -- "$UTXO" wallet sync "$tmp/net.wallet" --node "$url"
 unset UTXO_PASSPHRASE
 
 # files of another chain

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "progress.h"
 #include "secret.h"
 #include "util.h"
+#include "nodeclient.h"
 #include "wallet_cli.h"
 
 static void wallet_usage(FILE *f)
@@ -49,6 +51,7 @@ static void wallet_usage(FILE *f)
             "       utxo wallet pending FILE [--json]\n"
             "       utxo wallet sync FILE --chain BLOCKS --proofs PROOFS [--json] [--progress]\n"
             "       utxo wallet sync FILE --db NODE.db [--json] [--progress]\n"
+            "       utxo wallet sync FILE --node URL [--json] [--progress]\n"
             "       utxo wallet send FILE ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX|- [--json]\n"
             "       utxo wallet abandon FILE TXID\n"
             "       utxo wallet rollback FILE HEIGHT\n"
@@ -75,7 +78,8 @@ static void wallet_usage(FILE *f)
             "  history   one line per transaction: height txid received spent\n"
             "  pending   the payments not yet in a block: txid, coins reserved, value\n"
             "  sync      apply the blocks of BLOCKS / PROOFS (or of a full node's\n"
-            "            store, --db, opened read-only) from the wallet's next height\n"
+            "            store, --db, opened read-only, or of a node over HTTP, --node\n"
+            "            URL, up to its tip) from the wallet's next height\n"
             "            on: each is validated statelessly first. Records before\n"
             "            the wallet's tip must be the blocks it applied (they are\n"
             "            passed over and said so); any other record out of place is\n"
@@ -100,6 +104,7 @@ static void wallet_usage(FILE *f)
             "  utxo wallet new my.wallet --chain chain.blocks\n"
             "  utxo wallet sync my.wallet --chain chain.blocks --proofs chain.proofs\n"
             "  utxo wallet sync my.wallet --db node.db\n"
+            "  utxo wallet sync my.wallet --node http://127.0.0.1:8750\n"
             "  utxo wallet balance my.wallet --json\n"
             "  utxo wallet send my.wallet utxo1q... 250000 -o pay.tx\n"
             "  UTXO_PASSPHRASE=... utxo wallet seed my.wallet --yes >seed.txt\n"
@@ -109,7 +114,7 @@ static void wallet_usage(FILE *f)
 
 enum {
     OPT_CHAIN = 256, OPT_PROOFS, OPT_DB, OPT_PASS_FILE, OPT_PASS_FD, OPT_SEED_FILE, OPT_SEED_FD,
-    OPT_KEYS, OPT_GAP, OPT_JSON, OPT_NEW, OPT_ALL, OPT_COINS, OPT_YES, OPT_RESTORE_HEX
+    OPT_KEYS, OPT_GAP, OPT_JSON, OPT_NEW, OPT_ALL, OPT_COINS, OPT_YES, OPT_RESTORE_HEX, OPT_NODE
 };
 
 static const struct option wallet_options[] = {
@@ -117,6 +122,7 @@ static const struct option wallet_options[] = {
     {"chain", required_argument, NULL, OPT_CHAIN},
     {"proofs", required_argument, NULL, OPT_PROOFS},
     {"db", required_argument, NULL, OPT_DB},
+    {"node", required_argument, NULL, OPT_NODE},
     {"passphrase-file", required_argument, NULL, OPT_PASS_FILE},
     {"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
     {"seed-file", required_argument, NULL, OPT_SEED_FILE},
@@ -177,6 +183,7 @@ static int parse(int argc, char **argv, wopts *o)
         case OPT_CHAIN: o->chain = optarg; break;
         case OPT_PROOFS: o->proofs = optarg; break;
         case OPT_DB: o->db = optarg; break;
+        case OPT_NODE: o->node = optarg; break;
         case OPT_PASS_FILE: o->pass_file = optarg; break;
         case OPT_SEED_FILE: o->seed_file = optarg; break;
         case OPT_JSON: o->json = true; break;
@@ -583,6 +590,83 @@ static int sync_progress(void *ctx, const utxo_pipe_progress *pr)
     return 0;
 }
 
+/* Each block a node streams, applied to the wallet (its stateless checks
+ * included). */
+static int wallet_pair(void *ud, uint32_t height, const utxo_block *b, const utxo_bundle *bu,
+                       const uint8_t *bundle_bytes, size_t bundle_len, char *err, size_t err_len)
+{
+    utxo_wallet *w = ud;
+    utxo_verdict vd;
+    int rc;
+
+    (void)bundle_bytes;
+    (void)bundle_len;
+    if ((rc = utxo_wallet_apply_block(w, b, bu, &vd)) == UTXO_OK)
+        return 0;
+    if (rc == UTXO_ERR_BLOCK_PREV)
+        snprintf(err, err_len, "the node's block %" PRIu32 " does not extend the wallet's tip "
+                 "(the node follows another branch: 'utxo wallet rollback' to where they agree)",
+                 height);
+    else
+        snprintf(err, err_len, "the node served an invalid block at height %" PRIu32 ": %s (tx %"
+                 PRIu32 ", input %" PRIu32 ")", height, utxo_strerror(rc), vd.tx, vd.input);
+    return 1;
+}
+
+/* `wallet sync --node URL`: the blocks the wallet lacks, streamed from the
+ * node's /blocks in batches (nodeclient.h), up to the node's tip. */
+static int sync_node(const wopts *o, utxo_wallet *w)
+{
+    utxo_params mine, theirs;
+    nc_client nc;
+    progress pr;
+    uint64_t applied = 0;
+    int ex = EXIT_USAGE, rc;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        errorf("wallet: cannot start libcurl");
+        return EXIT_USAGE;
+    }
+    if (nc_open(&nc, o->node, "utxo-wallet", NULL) != 0)
+        goto out;
+    if ((rc = nc_params(&nc, &theirs)) != 0) {
+        ex = rc;
+        goto out;
+    }
+    utxo_wallet_params(w, &mine);
+    if (memcmp(mine.chain_id, theirs.chain_id, UTXO_HASH_BYTES) != 0) {
+        errorf("wallet: %s serves another chain than the wallet's", nc.base);
+        ex = EXIT_INVALID;
+        goto out;
+    }
+    progress_begin(&pr, progress_mode(false, o->progress), "wallet sync", "blocks");
+    for (;;) {
+        long long tip = nc_tip(&nc);
+        uint32_t next = utxo_wallet_next_height(w), got = 0;
+        if (tip == -2)
+            break;
+        if (tip < 0 || next > (unsigned long long)tip) {
+            ex = EXIT_VALID;
+            break;
+        }
+        uint64_t want = (uint64_t)tip - next + 1;
+        rc = nc_blocks(&nc, &mine, next, want > 100 ? 100u : (uint32_t)want, wallet_pair, w, &got);
+        applied += got;
+        progress_update(&pr, applied, 0, 0);
+        if (rc == NC_INVALID)
+            ex = EXIT_INVALID;
+        if (rc != NC_OK)
+            break;
+    }
+    progress_end(&pr, ex == EXIT_VALID);
+    if (ex == EXIT_VALID)
+        sync_report(o, w, applied, 0);
+out:
+    nc_close(&nc);
+    curl_global_cleanup();
+    return ex;
+}
+
 /* Applies the blocks of o->db (a bridge node's store, read-only), or of
  * o->chain and o->proofs, to w: utxo_wallet_sync_store / _files do the
  * work under the record rule. */
@@ -596,6 +680,8 @@ static int sync_run(const wopts *o, utxo_wallet *w)
     char msg[256] = "";
     int ex, rc;
 
+    if (o->node)
+        return sync_node(o, w);
     memset(&c, 0, sizeof c);
     memset(&so, 0, sizeof so);
     so.progress = sync_progress;
@@ -632,9 +718,11 @@ static int wallet_sync(const wopts *o)
 
     if (o->n_pos != 0)
         return wcli_usage_error("sync: unexpected argument '%s'", o->pos[0]);
-    if (o->db != NULL ? o->chain != NULL || o->proofs != NULL
-                      : o->chain == NULL || o->proofs == NULL)
-        return wcli_usage_error("sync needs --chain BLOCKS and --proofs PROOFS, or --db NODE.db");
+    if ((o->db != NULL) + (o->node != NULL) > 1 ||
+        ((o->db != NULL || o->node != NULL) ? o->chain != NULL || o->proofs != NULL
+                                            : o->chain == NULL || o->proofs == NULL))
+        return wcli_usage_error("sync needs --chain BLOCKS and --proofs PROOFS, --db NODE.db "
+                                "or --node URL");
     if ((ex = wcli_open(o, false, &w)) != 0)
         return ex;
     ex = sync_run(o, w);

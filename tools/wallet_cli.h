@@ -14,7 +14,7 @@
 #include "utxo.h"
 
 typedef struct wopts {
-    const char *file, *chain, *proofs, *pass_file, *seed_file, *out, *db;
+    const char *file, *chain, *proofs, *pass_file, *seed_file, *out, *db, *node;
     char **pos;      /* the arguments after FILE */
     int n_pos;
     int pass_fd, seed_fd; /* -1: not given */
