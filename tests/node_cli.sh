@@ -147,6 +147,30 @@ for p in "/proof/$op:1" "/proof/${op%:*}" "/proof/${op%:*}:x" "/proof/zz:1" "/pr
     get "$p"; is_error 400 && ok || bad "GET $p: $code $(cat "$tmp/body")"
 done
 
+# /tx/TXID: every transaction of block 7 at its place, its encoding the one
+# `utxo tx decode` reads; a txid no block holds, malformed txids
+get /block/7
+python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["txids"]))' "$tmp/body" >"$tmp/txids"
+[ "$(wc -l <"$tmp/txids")" -ge 2 ] && ok || bad "block 7 has transactions: $(cat "$tmp/txids")"
+i=0
+while read -r t; do
+    get "/tx/$t"
+    python3 - "$tmp/body" "$t" "$i" "$tmp/tx.bin" <<'PY' && ok || bad "/tx/$t: $code $(head -c 300 "$tmp/body")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["txid"] == sys.argv[2] and d["height"] == 7 and d["index"] == int(sys.argv[3])
+raw = bytes.fromhex(d["hex"]); assert len(raw) == d["bytes"] > 0
+open(sys.argv[4], "wb").write(raw)
+PY
+    "$UTXO" tx decode "$tmp/tx.bin" >"$tmp/txd" 2>&1 && grep -q "$t" "$tmp/txd" && ok ||
+        bad "/tx/$t: utxo tx decode of its hex names it: $(head -3 "$tmp/txd")"
+    i=$((i + 1))
+done <"$tmp/txids"
+get "/tx/$(python3 -c 'print("ab"*32)')"; is_error 404 && ok || bad "/tx of an unknown txid: $code"
+for p in /tx/ /tx/zz "/tx/$(python3 -c 'print("g"*64)')" "/tx/$(python3 -c 'print("a"*66)')"; do
+    get "$p"; is_error 400 && ok || bad "GET $p: $code $(cat "$tmp/body")"
+done
+
 # --- hostile requests: a 4xx with a JSON error, nothing changed -------------------
 for p in /roots/40 /block/40 /block/4294967295 "/blocks?from=40&count=1" /nothing / /block/3/other /status/x; do
     get "$p"; is_error 404 && ok || bad "GET $p: $code $(cat "$tmp/body")"

@@ -60,6 +60,14 @@ fresh
 "$SQL" "$tmp/d.db" exec "DELETE FROM utxos WHERE outpoint = (SELECT max(outpoint) FROM utxos)" || bad "utxo delete"
 damaged "a missing unspent row" "^problem: utxos: .* rows, but the forest holds .* live leaves"
 
+# the transaction index: a row moved to another place, a row deleted
+fresh
+"$SQL" "$tmp/d.db" exec "UPDATE txs SET idx = idx + 1 WHERE height = 6 AND idx = 1" || bad "txs move"
+damaged "a moved transaction index row" "^problem: txs: block 6 transaction 1 is not indexed at its place"
+fresh
+"$SQL" "$tmp/d.db" exec "DELETE FROM txs WHERE height = 3 AND idx = 0" || bad "txs delete"
+damaged "a missing transaction index row" "^problem: txs: .* rows, the blocks hold .* transactions"
+
 # an inner forest node (row 1)
 fresh
 "$SQL" "$tmp/d.db" flip nodes hash "key = (SELECT min(key) FROM nodes WHERE key >= 72057594037927936)" 3 || bad "node"

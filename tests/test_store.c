@@ -127,6 +127,7 @@ static void dump_digest(const char *path, uint8_t out[32])
         "SELECT * FROM nodes ORDER BY key",
         "SELECT * FROM undo ORDER BY height",
         "SELECT * FROM bundles ORDER BY height",
+        "SELECT * FROM txs ORDER BY txid",
     };
     crypto_generichash_state st;
     sqlite3 *db;
@@ -595,7 +596,7 @@ START_TEST(refuses_bad_files)
     ck_assert_ptr_nonnull(strstr(msg, "schema version 9"));
     s = open_new(path);
     utxo_store_close(s);
-    sql_exec(path, "UPDATE meta SET schema_version = 2");
+    sql_exec(path, "UPDATE meta SET schema_version = 9");
     ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_ERR_STORE_SCHEMA);
     /* an SQLite file that is not a store */
     rm_db(path);
@@ -708,10 +709,11 @@ START_TEST(foreign_writer_noticed)
     snprintf(sql, sizeof sql,
              "ATTACH '%s' AS o; BEGIN;"
              " DELETE FROM meta; DELETE FROM blocks; DELETE FROM utxos; DELETE FROM nodes;"
-             " DELETE FROM undo; DELETE FROM bundles;"
+             " DELETE FROM undo; DELETE FROM bundles; DELETE FROM txs;"
              " INSERT INTO meta SELECT * FROM o.meta; INSERT INTO blocks SELECT * FROM o.blocks;"
              " INSERT INTO utxos SELECT * FROM o.utxos; INSERT INTO nodes SELECT * FROM o.nodes;"
              " INSERT INTO undo SELECT * FROM o.undo; INSERT INTO bundles SELECT * FROM o.bundles;"
+             " INSERT INTO txs SELECT * FROM o.txs;"
              " COMMIT;", pb);
     sql_exec(pa, sql);
     apply_range(a, 6, 8);
@@ -786,6 +788,87 @@ START_TEST(check_and_served_bundles)
 }
 END_TEST
 
+
+/* Every transaction is found at its place; a rollback drops the index rows
+ * of the blocks it undoes; utxo_store_check sees a missing or extra row; a
+ * schema-1 store (no index) opened as a writer is upgraded in place to the
+ * rows a fresh replay writes, and refused read-only. */
+static void all_found(utxo_store *s, uint32_t blocks)
+{
+    for (uint32_t h = 0; h < C.n; h++)
+        for (uint32_t i = 0; i < C.blk[h]->n_txs; i++) {
+            uint8_t txid[UTXO_HASH_BYTES];
+            uint32_t fh = 99, fi = 99;
+            utxo_tx_txid(C.blk[h]->txs[i], txid);
+            int rc = utxo_store_find_tx(s, txid, &fh, &fi);
+            if (h < blocks) {
+                ck_assert_msg(rc == UTXO_OK, "block %u tx %u: %s", h, i, utxo_strerror(rc));
+                ck_assert_uint_eq(fh, h);
+                ck_assert_uint_eq(fi, i);
+            } else {
+                ck_assert_int_eq(rc, UTXO_ERR_STORE_NOT_FOUND);
+            }
+        }
+}
+
+START_TEST(transaction_index)
+{
+    char path[512], fresh[512], msg[512];
+    uint8_t zero[UTXO_HASH_BYTES] = {0}, da[32], db[32];
+    utxo_store *s;
+    uint64_t n = 0;
+
+    tmp_path(path, sizeof path, "txs");
+    tmp_path(fresh, sizeof fresh, "txsfresh");
+    s = open_new(path);
+    apply_range(s, 0, C.n);
+    all_found(s, C.n);
+    ck_assert_int_eq(utxo_store_find_tx(s, zero, NULL, NULL), UTXO_ERR_STORE_NOT_FOUND);
+    ck_assert_int_eq(utxo_store_find_tx(s, NULL, NULL, NULL), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_store_rollback(s, 4), UTXO_OK);
+    all_found(s, 5);
+    apply_range(s, 5, C.n);
+    all_found(s, C.n);
+    ck_assert_int_eq(utxo_store_check(s, 0, NULL, NULL, &n), UTXO_OK);
+    utxo_store_close(s);
+
+    /* a missing row, an extra row */
+    sql_exec(path, "CREATE TABLE saved AS SELECT * FROM txs WHERE height = 3 AND idx = 1;"
+                   "DELETE FROM txs WHERE height = 3 AND idx = 1");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_store_check(s, 0, NULL, NULL, &n), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_uint_ge(n, 1);
+    utxo_store_close(s);
+    sql_exec(path, "INSERT INTO txs SELECT * FROM saved; DROP TABLE saved;"
+                   "INSERT INTO txs VALUES (zeroblob(32), 2, 0)");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_store_check(s, 0, NULL, NULL, &n), UTXO_ERR_STORE_CORRUPT);
+    ck_assert_uint_eq(n, 1); /* the row count */
+    utxo_store_close(s);
+    sql_exec(path, "DELETE FROM txs WHERE txid = zeroblob(32)");
+
+    /* schema 1: no index */
+    sql_exec(path, "DROP TABLE txs; UPDATE meta SET schema_version = 1; PRAGMA user_version = 1");
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_ERR_STORE_SCHEMA);
+    ck_assert_ptr_nonnull(strstr(msg, "transaction index"));
+    ck_assert_int_eq(utxo_store_open(&s, path, &C.p, 0, 1, msg, sizeof msg), UTXO_OK);
+    all_found(s, C.n);
+    ck_assert_int_eq(utxo_store_check(s, 0, NULL, NULL, &n), UTXO_OK);
+    utxo_store_close(s);
+    s = open_new(fresh);
+    apply_range(s, 0, C.n);
+    utxo_store_close(s);
+    dump_digest(path, da);
+    dump_digest(fresh, db);
+    ck_assert_msg(memcmp(da, db, 32) == 0, "the upgraded store is not a fresh replay's");
+    rm_db(path);
+    rm_db(fresh);
+}
+END_TEST
+
 START_TEST(undo_record_roundtrip)
 {
     store_spent v[3], *back = NULL;
@@ -854,6 +937,7 @@ int main(void)
     tcase_add_test(tc, writer_lock);
     tcase_add_test(tc, foreign_writer_noticed);
     tcase_add_test(tc, check_and_served_bundles);
+    tcase_add_test(tc, transaction_index);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

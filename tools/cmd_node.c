@@ -23,6 +23,7 @@
  *                                block-file / proof-file records, alternating
  *   GET /utxos/ID                unspent outputs of predicate id ID (hex)
  *   GET /proof/TXID:INDEX        a current accumulator proof of an unspent output
+ *   GET /tx/TXID                 a transaction's block, place and encoding
  *   GET /events?after=H&wait=S   the status once the tip is above H (a long
  *                                poll: the request is suspended meanwhile)
  *
@@ -35,8 +36,8 @@
  * other than GET or HEAD, 413 a request body). libmicrohttpd serves with
  * one internal thread; the store is shared with the bridge thread under
  * a mutex. A connection limit and an idle timeout bound what clients can
- * hold. The sequencer role, POST /tx, /mempool and /tx/TXID are not built
- * yet (issue 14).
+ * hold. The sequencer role, POST /tx and /mempool are not built yet
+ * (issue 14).
  */
 #include "config.h"
 
@@ -645,6 +646,52 @@ static enum MHD_Result get_utxos(node *n, struct MHD_Connection *c, const char *
                                (json_int_t)total, "truncated", count > l.n, "utxos", l.arr));
 }
 
+/* /tx/TXID: where a transaction is (utxo_store_find_tx) and its encoding. */
+static enum MHD_Result get_tx(node *n, struct MHD_Connection *c, const char *hex)
+{
+    uint8_t txid[UTXO_HASH_BYTES], hash[UTXO_HASH_BYTES], *raw = NULL;
+    size_t got = 0, len = strlen(hex), w = 0;
+    uint32_t h = 0, i = 0;
+    utxo_block *b = NULL;
+    char *text = NULL;
+    int rc;
+
+    if (len != 2 * UTXO_HASH_BYTES ||
+        sodium_hex2bin(txid, sizeof txid, hex, len, NULL, &got, NULL) != 0 || got != sizeof txid)
+        return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                          "/tx/ wants a txid: 64 hex digits");
+    rc = utxo_store_find_tx(n->s, txid, &h, &i);
+    if (rc == UTXO_ERR_STORE_NOT_FOUND)
+        return send_error(c, MHD_HTTP_NOT_FOUND, rc, "no block of this node holds transaction %s",
+                          hex);
+    if (rc == UTXO_OK)
+        rc = utxo_store_get_block(n->s, h, &b, NULL, NULL);
+    if (rc == UTXO_OK && i >= b->n_txs)
+        rc = UTXO_ERR_STORE_CORRUPT;
+    if (rc == UTXO_OK) {
+        size_t tl = utxo_tx_get_length(b->txs[i], true);
+        if ((raw = malloc(tl)) == NULL || (text = malloc(2 * tl + 1)) == NULL)
+            rc = UTXO_ERR_NOMEM;
+        else if ((rc = utxo_tx_to_bytes(b->txs[i], raw, tl, &w)) == UTXO_OK)
+            sodium_bin2hex(text, 2 * tl + 1, raw, w);
+    }
+    if (rc != UTXO_OK) {
+        node_log(0, "/tx/%s: %s (%s)", hex, utxo_strerror(rc), utxo_store_errmsg(n->s));
+        utxo_block_free(b);
+        free(raw);
+        free(text);
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rc, "%s", utxo_strerror(rc));
+    }
+    utxo_header_hash(&b->header, hash);
+    json_t *j = json_pack("{s:o, s:I, s:I, s:o, s:I, s:s}", "txid", hex_json(txid, sizeof txid),
+                          "height", (json_int_t)h, "index", (json_int_t)i, "block",
+                          hex_json(hash, sizeof hash), "bytes", (json_int_t)w, "hex", text);
+    utxo_block_free(b);
+    free(raw);
+    free(text);
+    return send_json(c, MHD_HTTP_OK, j);
+}
+
 /* ---- the request handler ------------------------------------------------------ */
 
 typedef struct req {
@@ -749,6 +796,8 @@ static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url,
     }
     if (strncmp(url, "/proof/", 7) == 0)
         return get_proof(n, c, url + 7);
+    if (strncmp(url, "/tx/", 4) == 0)
+        return get_tx(n, c, url + 4);
     if (strncmp(url, "/utxos/", 7) == 0) {
         p = url + 7;
         return get_utxos(n, c, p, strlen(p));
@@ -976,7 +1025,7 @@ static void node_usage(FILE *f)
             "the blocks of DIR/blocks it lacks are replayed into it), read-only:\n"
             "  GET /status, /params, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
             "      /blocks?from=H&count=N, /utxos/PREDICATE-ID, /proof/TXID:INDEX,\n"
-            "      /events?after=H&wait=S (docs/API.md)\n"
+            "      /tx/TXID, /events?after=H&wait=S (docs/API.md)\n"
             "  --upstream URL         a bridge: follow the node at URL, validating every\n"
             "                         block fully into the store (DIR may be empty: the\n"
             "                         chain's parameters then come from URL, kept in\n"

@@ -31,8 +31,11 @@
 extern "C" {
 #endif
 
-/** The schema version this library writes and reads (metadata table). */
-#define UTXO_STORE_SCHEMA_VERSION 1u
+/** The schema version this library writes and reads (metadata table).
+ *  Version 2 added the transaction index (utxo_store_find_tx); a version 1
+ *  store opened as a writer is upgraded in place, in one transaction (its
+ *  blocks indexed); a read-only open of one is UTXO_ERR_STORE_SCHEMA. */
+#define UTXO_STORE_SCHEMA_VERSION 2u
 
 /* Flags for utxo_store_open. */
 #define UTXO_STORE_CREATE 1u    /* create the file when it does not exist */
@@ -162,6 +165,15 @@ int utxo_store_get_utxo(utxo_store *s, const utxo_outpoint *op, utxo_store_utxo 
 int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
                          int (*fn)(void *arg, const utxo_store_utxo *u), void *arg,
                          uint64_t *count, uint64_t *total);
+
+/**
+ * Where transaction txid is: *height (may be NULL) its block, *index (may
+ * be NULL) its place in the block (0: the coinbase). Then
+ * utxo_store_get_block gives the transaction. UTXO_ERR_STORE_NOT_FOUND
+ * when no stored block holds it.
+ */
+int utxo_store_find_tx(utxo_store *s, const uint8_t txid[UTXO_HASH_BYTES], uint32_t *height,
+                       uint32_t *index);
 
 /**
  * The encoded proof bundle of the block at height (utxo/stateless.h): a new

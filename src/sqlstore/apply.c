@@ -195,8 +195,19 @@ static int write_block(void *arg, const cn_effects *fx)
                       SQLITE_STATIC);
     sqlite3_bind_int64(q, 5, (sqlite3_int64)fx->count_before);
     sqlite3_bind_int64(q, 6, b->n_txs);
-    if ((rc = store_exec_stmt(s, ST_BLOCK_INS, "write block")) != UTXO_OK ||
-        (rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
+    if ((rc = store_exec_stmt(s, ST_BLOCK_INS, "write block")) != UTXO_OK)
+        goto done;
+    for (uint32_t i = 0; i < b->n_txs; i++) {
+        uint8_t txid[UTXO_HASH_BYTES];
+        utxo_tx_txid(b->txs[i], txid);
+        q = store_stmt(s, ST_TX_INS);
+        sqlite3_bind_blob(q, 1, txid, sizeof txid, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 2, h);
+        sqlite3_bind_int64(q, 3, i);
+        if ((rc = store_exec_stmt(s, ST_TX_INS, "index a transaction")) != UTXO_OK)
+            goto done;
+    }
+    if ((rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
         goto done;
     s->meta.n_blocks = h + 1;
     memcpy(s->meta.tip_hash, fx->block_hash, UTXO_HASH_BYTES);

@@ -369,10 +369,10 @@ static int check_sqlite(checker *c)
 /* Rows of the height-keyed tables past the tip. */
 static int check_extra_rows(checker *c)
 {
-    static const char *const tables[] = {"blocks", "undo", "bundles"};
+    static const char *const tables[] = {"blocks", "undo", "bundles", "txs"};
     int rc = UTXO_OK;
 
-    for (size_t i = 0; i < 3 && rc == UTXO_OK; i++) {
+    for (size_t i = 0; i < 4 && rc == UTXO_OK; i++) {
         char sql[128];
         sqlite3_stmt *q = NULL;
         snprintf(sql, sizeof sql, "SELECT height FROM %s WHERE height >= ?1 OR height < 0",
@@ -393,7 +393,7 @@ static int check_extra_rows(checker *c)
 static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n_txs)
 {
     utxo_store *s = c->s;
-    sqlite3_stmt *hq = NULL;
+    sqlite3_stmt *hq = NULL, *tq = NULL;
     uint8_t prev[UTXO_HASH_BYTES] = {0}, hash[UTXO_HASH_BYTES];
     uint64_t prev_time = s->params.genesis_time;
     bool walking = true, chained = true;
@@ -403,8 +403,11 @@ static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n
     *walked = 0;
     *n_txs = 0;
     if ((rc = prep(s, &hq, "SELECT hash, leaf_count, n_txs FROM blocks WHERE height = ?1")) !=
-        UTXO_OK)
+            UTXO_OK ||
+        (rc = prep(s, &tq, "SELECT height, idx FROM txs WHERE txid = ?1")) != UTXO_OK) {
+        sqlite3_finalize(hq);
         return rc;
+    }
     for (uint32_t h = 0; h < s->meta.n_blocks; h++) {
         utxo_block *b = NULL;
         uint8_t *bytes = NULL;
@@ -437,6 +440,15 @@ static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n
             problem(c, "blocks: height %u: n_txs column %lld, the block holds %u", h,
                     (long long)ntx, b->n_txs);
         *n_txs += b->n_txs;
+        for (uint32_t t = 0; t < b->n_txs; t++) { /* the transaction index */
+            uint8_t txid[UTXO_HASH_BYTES];
+            utxo_tx_txid(b->txs[t], txid);
+            sqlite3_reset(tq);
+            sqlite3_bind_blob(tq, 1, txid, sizeof txid, SQLITE_STATIC);
+            if (sqlite3_step(tq) != SQLITE_ROW || sqlite3_column_int64(tq, 0) != h ||
+                sqlite3_column_int64(tq, 1) != t)
+                problem(c, "txs: block %u transaction %u is not indexed at its place", h, t);
+        }
         if (b->header.height != h)
             problem(c, "blocks: the row at height %u holds block %u", h, b->header.height);
         if (chained && memcmp(b->header.prev_hash, prev, UTXO_HASH_BYTES) != 0)
@@ -473,6 +485,18 @@ static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n
         utxo_block_free(b);
     }
     sqlite3_finalize(hq);
+    sqlite3_finalize(tq);
+    if (rc == UTXO_OK) { /* no row for a transaction the blocks do not hold */
+        sqlite3_int64 rows = -1;
+        if ((rc = prep(s, &tq, "SELECT count(*) FROM txs")) != UTXO_OK)
+            return rc;
+        if (sqlite3_step(tq) == SQLITE_ROW)
+            rows = sqlite3_column_int64(tq, 0);
+        sqlite3_finalize(tq);
+        if (rows != (sqlite3_int64)*n_txs)
+            problem(c, "txs: %lld rows, the blocks hold %llu transactions", (long long)rows,
+                    (unsigned long long)*n_txs);
+    }
     if (rc == UTXO_OK && s->meta.n_blocks > 0 && memcmp(prev, s->meta.tip_hash, UTXO_HASH_BYTES) != 0)
         problem(c, "meta: tip_hash is not the hash of block %u", s->meta.n_blocks - 1);
     if (rc == UTXO_OK && s->meta.n_blocks > 0 && prev_time != s->meta.tip_time)

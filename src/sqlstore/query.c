@@ -85,6 +85,41 @@ int utxo_store_get_utxo(utxo_store *s, const utxo_outpoint *op, utxo_store_utxo 
     return rc;
 }
 
+int utxo_store_find_tx(utxo_store *s, const uint8_t txid[UTXO_HASH_BYTES], uint32_t *height,
+                       uint32_t *index)
+{
+    sqlite3_stmt *q;
+    int sc, rc = UTXO_OK;
+
+    if (height)
+        *height = 0;
+    if (index)
+        *index = 0;
+    if (s == NULL || txid == NULL)
+        return UTXO_ERR_ARG;
+    s->msg[0] = '\0';
+    q = store_stmt(s, ST_TX_GET);
+    sqlite3_bind_blob(q, 1, txid, UTXO_HASH_BYTES, SQLITE_STATIC);
+    sc = sqlite3_step(q);
+    if (sc == SQLITE_DONE) {
+        rc = store_fail(s, UTXO_ERR_STORE_NOT_FOUND, "no stored block holds that transaction");
+    } else if (sc != SQLITE_ROW) {
+        rc = store_sql_fail(s, "read the transaction index");
+    } else {
+        sqlite3_int64 h = sqlite3_column_int64(q, 0), i = sqlite3_column_int64(q, 1);
+        if (h < 0 || h >= (sqlite3_int64)s->meta.n_blocks || i < 0 || i > UINT32_MAX) {
+            rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "transaction index row out of range");
+        } else {
+            if (height)
+                *height = (uint32_t)h;
+            if (index)
+                *index = (uint32_t)i;
+        }
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
 int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
                          int (*fn)(void *arg, const utxo_store_utxo *u), void *arg,
                          uint64_t *count, uint64_t *total)

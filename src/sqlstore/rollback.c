@@ -122,6 +122,14 @@ static int undo_block(utxo_store *s, uint32_t h)
         (rc = del_height(s, ST_UNDO_DEL, h, "delete undo")) != UTXO_OK ||
         (rc = del_height(s, ST_BUNDLE_DEL, h, "delete bundle")) != UTXO_OK)
         goto done;
+    for (uint32_t i = 0; i < b->n_txs; i++) { /* by key: the index has no height order */
+        uint8_t txid[UTXO_HASH_BYTES];
+        sqlite3_stmt *q = store_stmt(s, ST_TX_DEL);
+        utxo_tx_txid(b->txs[i], txid);
+        sqlite3_bind_blob(q, 1, txid, sizeof txid, SQLITE_TRANSIENT);
+        if ((rc = store_exec_stmt(s, ST_TX_DEL, "delete a transaction's index row")) != UTXO_OK)
+            goto done;
+    }
     s->meta.n_utxos = s->meta.n_utxos - fx.n_created + n;
     s->meta.total_value = s->meta.total_value - fx.created_value + fx.spent_value;
     s->meta.n_txs -= b->n_txs;

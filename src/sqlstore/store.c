@@ -19,6 +19,11 @@
 #include <unistd.h>
 #include "sqlstore/store_int.h"
 
+/* The transaction index (schema 2): where each transaction is. */
+#define TXS_TABLE_SQL \
+    "CREATE TABLE txs(txid BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL)" \
+    " WITHOUT ROWID;"
+
 static const char *const schema_sql =
     "CREATE TABLE meta("
     " id INTEGER PRIMARY KEY CHECK (id = 0),"
@@ -49,7 +54,8 @@ static const char *const schema_sql =
     "CREATE INDEX utxos_predicate ON utxos(predicate);"
     "CREATE TABLE nodes(key INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
     "CREATE TABLE undo(height INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE bundles(height INTEGER PRIMARY KEY, data BLOB NOT NULL);";
+    "CREATE TABLE bundles(height INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    TXS_TABLE_SQL;
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -82,6 +88,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BUNDLE_INS] = "INSERT INTO bundles(height, data) VALUES (?1, ?2)",
     [ST_BUNDLE_GET] = "SELECT data FROM bundles WHERE height = ?1",
     [ST_BUNDLE_DEL] = "DELETE FROM bundles WHERE height = ?1",
+    [ST_TX_INS] = "INSERT INTO txs(txid, height, idx) VALUES (?1, ?2, ?3)",
+    [ST_TX_GET] = "SELECT height, idx FROM txs WHERE txid = ?1",
+    [ST_TX_DEL] = "DELETE FROM txs WHERE txid = ?1",
 };
 
 /* PRAGMA data_version: changes when another connection commits. */
@@ -516,6 +525,93 @@ static int open_conn(utxo_store *s, const char *path, int oflags)
 }
 
 /*
+ * Schema 1 -> 2 (the transaction index), in place, in one transaction:
+ * the txs table filled from the stored blocks, then both version marks.
+ * Nothing changes when any step fails.
+ */
+static int migrate_v1(utxo_store *s, const char *path)
+{
+    sqlite3_stmt *pq = NULL, *bq = NULL, *iq = NULL;
+    utxo_params p;
+    uint8_t *buf = NULL;
+    size_t cap = 0, off = 0;
+    int sc, rc = UTXO_OK;
+
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return store_sql_fail(s, "upgrade the schema");
+    if (sqlite3_exec(s->db, TXS_TABLE_SQL, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT params FROM meta WHERE id = 0", -1, &pq, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT height, header, body FROM blocks ORDER BY height", -1,
+                           &bq, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT INTO txs(txid, height, idx) VALUES (?1, ?2, ?3)", -1,
+                           &iq, NULL) != SQLITE_OK) {
+        rc = store_sql_fail(s, "upgrade the schema");
+        goto done;
+    }
+    if (sqlite3_step(pq) != SQLITE_ROW || sqlite3_column_type(pq, 0) != SQLITE_BLOB ||
+        utxo_params_from_bytes(&p, sqlite3_column_blob(pq, 0), (size_t)sqlite3_column_bytes(pq, 0),
+                               &off) != UTXO_OK) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "%s: stored chain parameters do not decode",
+                        path);
+        goto done;
+    }
+    while ((sc = sqlite3_step(bq)) == SQLITE_ROW) {
+        sqlite3_int64 h = sqlite3_column_int64(bq, 0);
+        size_t hl = (size_t)sqlite3_column_bytes(bq, 1), bl = (size_t)sqlite3_column_bytes(bq, 2);
+        utxo_block *b = NULL;
+        if (hl + bl > cap) {
+            uint8_t *nb = realloc(buf, hl + bl);
+            if (!nb) {
+                rc = UTXO_ERR_NOMEM;
+                goto done;
+            }
+            buf = nb;
+            cap = hl + bl;
+        }
+        if (hl)
+            memcpy(buf, sqlite3_column_blob(bq, 1), hl);
+        if (bl)
+            memcpy(buf + hl, sqlite3_column_blob(bq, 2), bl);
+        if (utxo_block_from_bytes(&b, buf, hl + bl, &p, &off) != UTXO_OK) {
+            rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "%s: block %lld does not decode", path,
+                            (long long)h);
+            goto done;
+        }
+        for (uint32_t i = 0; i < b->n_txs && rc == UTXO_OK; i++) {
+            uint8_t txid[UTXO_HASH_BYTES];
+            utxo_tx_txid(b->txs[i], txid);
+            sqlite3_reset(iq);
+            sqlite3_bind_blob(iq, 1, txid, sizeof txid, SQLITE_STATIC);
+            sqlite3_bind_int64(iq, 2, h);
+            sqlite3_bind_int64(iq, 3, i);
+            if (sqlite3_step(iq) != SQLITE_DONE)
+                rc = store_sql_fail(s, "upgrade the schema (index a transaction)");
+        }
+        utxo_block_free(b);
+        if (rc != UTXO_OK)
+            goto done;
+    }
+    if (sc != SQLITE_DONE) {
+        rc = store_sql_fail(s, "upgrade the schema (read a block)");
+        goto done;
+    }
+    if (sqlite3_exec(s->db, "UPDATE meta SET schema_version = 2; PRAGMA user_version = 2;", NULL,
+                     NULL, NULL) != SQLITE_OK)
+        rc = store_sql_fail(s, "upgrade the schema");
+done:
+    sqlite3_finalize(pq);
+    sqlite3_finalize(bq);
+    sqlite3_finalize(iq);
+    free(buf);
+    if (rc == UTXO_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = store_sql_fail(s, "upgrade the schema (commit)");
+    if (rc != UTXO_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/*
  * Opens the connection and reads the store's identity. A read-only open of
  * a WAL store needs the -shm file, which SQLite creates beside the store:
  * on a read-only medium or a directory this process cannot write, it
@@ -579,6 +675,15 @@ static int open_db(utxo_store *s, const char *path, const utxo_params *params, u
     }
     if (app != STORE_APPLICATION_ID)
         return store_fail(s, UTXO_ERR_FILE_FORMAT, "%s is an SQLite file but not a utxo store", path);
+    if (uv == 1 && (flags & UTXO_STORE_READONLY))
+        return store_fail(s, UTXO_ERR_STORE_SCHEMA,
+                          "%s: store schema version 1 has no transaction index: open it once "
+                          "as a writer (utxo replay, utxo node) to upgrade it to version %u",
+                          path, UTXO_STORE_SCHEMA_VERSION);
+    if (uv == 1 && (rc = migrate_v1(s, path)) != UTXO_OK)
+        return rc;
+    if (uv == 1)
+        uv = UTXO_STORE_SCHEMA_VERSION;
     if (uv != UTXO_STORE_SCHEMA_VERSION)
         return store_fail(s, UTXO_ERR_STORE_SCHEMA,
                           "%s: store schema version %lld is unknown (this build reads version %u)",

@@ -46,6 +46,9 @@ enum store_stmt {
     ST_BUNDLE_INS,
     ST_BUNDLE_GET,
     ST_BUNDLE_DEL,
+    ST_TX_INS,
+    ST_TX_GET,
+    ST_TX_DEL,
     ST_COUNT
 };
 

@@ -52,6 +52,7 @@ static const struct {
     {"blocks", "hash", "rowid"},       {"blocks", "leaf_count", "rowid"},
     {"utxos", "value", "outpoint"},    {"utxos", "datum", "outpoint"},
     {"utxos", "position", "outpoint"}, {"undo", "data", "rowid"},
+    {"txs", "height", "txid"},         {"txs", "idx", "txid"},
 };
 #define N_TARGETS (sizeof TARGETS / sizeof TARGETS[0])
 
