@@ -13,6 +13,9 @@ command -v python3 >/dev/null 2>&1 || { echo "follow_cli: python3 is not install
 
 expect 0 "gen" -- "$UTXO" gen --blocks 40 --tx-per-block 5 --quiet -o "$tmp/c"
 expect 0 "gen another chain" -- "$UTXO" gen --blocks 5 --tx-per-block 2 --seed 77 --quiet -o "$tmp/o"
+# the same sequencer key and genesis, other blocks from height 1 on: what a
+# sequencer signing two chains looks like
+expect 0 "gen a fork" -- "$UTXO" gen --blocks 45 --tx-per-block 6 --quiet -o "$tmp/e"
 expect 0 "verify --state (the reference)" -- "$UTXO" verify --chain "$tmp/c/blocks" --proofs "$tmp/c/proofs" \
     --state "$tmp/ref.state" --quiet
 
@@ -82,6 +85,28 @@ grep -q "^stopped height=[0-4] \|^followed height=[0-4] " "$tmp/out" && ok ||
     bad "SIGTERM: the state saved (at most block 4): $(cat "$tmp/out")"
 expect 0 "resume after SIGTERM" -- "$UTXO" follow "$node" --state "$tmp/w.state" --once --quiet
 cmp -s "$tmp/w.state" "$tmp/ref.state" && ok || bad "resumed after SIGTERM"
+
+# --- equivocation: the sequencer signed another block 39 ------------------------------
+start_node "$tmp/e" fork
+cp "$tmp/f.state" "$tmp/q.state"
+cp "$tmp/f.state.tip" "$tmp/q.state.tip" && ok || bad "follow keeps the tip's header beside the state"
+expect 1 "a node serving a fork of the same sequencer" -- "$UTXO" follow "$fork" --state "$tmp/q.state" --once --quiet
+grep -q "equivocation: the sequencer signed two blocks at height 39: .* (validated here) and .* (served by $fork now)" "$tmp/err" &&
+    ok || bad "equivocation named: $(cat "$tmp/err")"
+cmp -s "$tmp/q.state" "$tmp/f.state" && ok || bad "the state is kept at the validated block 39"
+python3 - "$tmp/q.state.evidence" "$node" "$fork" <<'PY' && ok || bad "the evidence: $(cat "$tmp/q.state.evidence")"
+import sys, urllib.request
+lines = open(sys.argv[1]).read().split("\n")
+assert lines[0] == "utxo-equivocation 1" and lines[1] == "height 39"
+ours = urllib.request.urlopen(sys.argv[2] + "/block/39/raw").read()[:176].hex()
+theirs = urllib.request.urlopen(sys.argv[3] + "/block/39/raw").read()[:176].hex()
+assert ours != theirs and lines[2] == "header " + ours and lines[3] == "header " + theirs
+PY
+# a block that does not build on the tip without a second signed block is
+# an invalid block, not an equivocation
+rm -f "$tmp/q.state.tip"
+expect 1 "no header kept: no evidence" -- "$UTXO" follow "$fork" --state "$tmp/q.state" --once --quiet
+grep -q "the node served an invalid block at height 40: .*previous hash" "$tmp/err" && ok || bad "prev refusal: $(cat "$tmp/err")"
 
 # --- another chain, no node, usage ---------------------------------------------------
 expect 1 "a state of another chain" -- "$UTXO" follow "$other" --state "$tmp/f.state" --once --quiet

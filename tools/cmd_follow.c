@@ -18,7 +18,9 @@
  * for the next one (or, for a node without /events, polls every S seconds,
  * default 10) until a signal. A block that does not decode or does not validate is the node
  * serving invalid data: named (height, reason), exit 1, the state kept at
- * the block before it.
+ * the block before it. FILE.tip keeps the header of the state's tip; a
+ * node serving another block signed by the sequencer for that height is an
+ * equivocation, with both headers written to FILE.evidence (exit 1).
  * Exit: 0 followed (to the tip with --once, or --max-blocks), 1 the node
  * served invalid data, 2 usage, I/O or the node unreachable / answering
  * with an error, 130/143 stopped by SIGINT/SIGTERM (the state saved).
@@ -47,23 +49,126 @@ static void on_signal(int sig)
     follow_stop = sig;
 }
 
+/* The validator and the header of the last block it took (kept beside
+ * the state as STATE.tip: evidence material should the sequencer sign
+ * another block at that height). */
+typedef struct follower {
+    utxo_validator *v;
+    uint8_t tip[UTXO_HEADER_BYTES];
+    bool have_tip;
+    bool prev_mismatch; /* the refused block does not build on our tip */
+} follower;
+
 /* Each block of the stream, validated with the roots only. */
 static int apply_pair(void *ud, uint32_t height, const utxo_block *b, const utxo_bundle *bu,
                       const uint8_t *bundle_bytes, size_t bundle_len, char *err, size_t err_len)
 {
-    utxo_validator *v = ud;
+    follower *f = ud;
     utxo_verdict vd;
     int rc;
 
     (void)bundle_bytes;
     (void)bundle_len;
-    if ((rc = utxo_validator_apply(v, b, bu, &vd)) != UTXO_OK) {
+    if ((rc = utxo_validator_apply(f->v, b, bu, &vd)) != UTXO_OK) {
+        f->prev_mismatch = rc == UTXO_ERR_BLOCK_PREV;
         snprintf(err, err_len,
                  "the node served an invalid block at height %" PRIu32 ": %s (tx %" PRIu32
                  ", input %" PRIu32 ")", height, utxo_strerror(rc), vd.tx, vd.input);
         return 1;
     }
+    utxo_header_to_bytes(&b->header, f->tip);
+    f->have_tip = true;
     return 0;
+}
+
+/* Saves the state and, beside it, STATE.tip. 0 or EXIT_USAGE (printed). */
+static int save(const follower *f, const char *state)
+{
+    char path[4200];
+
+    if (utxo_validator_save(f->v, state) != UTXO_OK) {
+        errorf("%s: cannot save the state: %s", state, io_errtext(errno));
+        return EXIT_USAGE;
+    }
+    snprintf(path, sizeof path, "%s.tip", state);
+    if (f->have_tip && write_file(path, f->tip, sizeof f->tip) != 0)
+        return EXIT_USAGE;
+    return 0;
+}
+
+/* Reads STATE.tip when it is the header of the state's tip. */
+static void load_tip(follower *f, const char *state)
+{
+    char path[4200];
+    uint8_t *raw = NULL, hash[UTXO_HASH_BYTES], want[UTXO_HASH_BYTES];
+    size_t len = 0;
+    utxo_header h;
+
+    snprintf(path, sizeof path, "%s.tip", state);
+    if (access(path, F_OK) != 0 || read_file(path, UTXO_HEADER_BYTES, &raw, &len) != 0)
+        return;
+    utxo_validator_tip_hash(f->v, want);
+    if (len == UTXO_HEADER_BYTES && utxo_header_from_bytes(&h, raw, len, NULL) == UTXO_OK) {
+        utxo_header_hash(&h, hash);
+        if (memcmp(hash, want, sizeof hash) == 0) {
+            memcpy(f->tip, raw, sizeof f->tip);
+            f->have_tip = true;
+        }
+    }
+    free(raw);
+}
+
+/*
+ * The node served a block that does not build on our tip (height H-1).
+ * When the node's own block H-1 is another block carrying a valid
+ * sequencer signature, the sequencer signed two blocks for one height:
+ * both headers are written to STATE.evidence. Returns 1 (equivocation,
+ * printed), 0 (not shown: the refusal stands as it is).
+ */
+static int equivocation(nc_client *nc, const follower *f, const utxo_params *p,
+                        const char *state)
+{
+    utxo_header ours, theirs;
+    uint8_t h1[UTXO_HASH_BYTES], h2[UTXO_HASH_BYTES];
+    char path[160], hex1[2 * UTXO_HEADER_BYTES + 1], hex2[2 * UTXO_HEADER_BYTES + 1];
+    char file[4200], *text = NULL;
+    membuf m;
+    int ok = 0, len;
+
+    if (!f->have_tip || utxo_header_from_bytes(&ours, f->tip, sizeof f->tip, NULL) != UTXO_OK)
+        return 0;
+    snprintf(path, sizeof path, "/block/%" PRIu64 "/raw", (uint64_t)ours.height);
+    nc->quiet_errors = 1;
+    if (nc_get(nc, path, (size_t)p->max_block_bytes, &m) != 0) {
+        nc->quiet_errors = 0;
+        return 0;
+    }
+    nc->quiet_errors = 0;
+    if (m.len >= UTXO_HEADER_BYTES &&
+        utxo_header_from_bytes(&theirs, m.p, UTXO_HEADER_BYTES, NULL) == UTXO_OK &&
+        theirs.height == ours.height && utxo_header_verify(&theirs, p->sequencer_pk) == UTXO_OK &&
+        utxo_header_verify(&ours, p->sequencer_pk) == UTXO_OK) {
+        utxo_header_hash(&ours, h1);
+        utxo_header_hash(&theirs, h2);
+        ok = memcmp(h1, h2, sizeof h1) != 0;
+    }
+    if (ok) {
+        sodium_bin2hex(hex1, sizeof hex1, f->tip, UTXO_HEADER_BYTES);
+        sodium_bin2hex(hex2, sizeof hex2, m.p, UTXO_HEADER_BYTES);
+        len = asprintf(&text, "utxo-equivocation 1\nheight %" PRIu64 "\nheader %s\nheader %s\n",
+                       (uint64_t)ours.height, hex1, hex2);
+        snprintf(file, sizeof file, "%s.evidence", state);
+        if (len > 0)
+            (void)write_file(file, (const uint8_t *)text, (size_t)len);
+        sodium_bin2hex(hex1, sizeof hex1, h1, sizeof h1);
+        sodium_bin2hex(hex2, sizeof hex2, h2, sizeof h2);
+        errorf("equivocation: the sequencer signed two blocks at height %" PRIu64
+               ": %s (validated here) and %s (served by %s now); both headers are in %s",
+               (uint64_t)ours.height, hex1, hex2, nc->base, file);
+        free(text);
+    }
+    free(m.p);
+    return ok;
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -85,9 +190,12 @@ static void follow_usage(FILE *f)
             "                  every S s, default 10)\n"
             "  --max-blocks N  stop after N blocks\n"
             "  --threads N     predicate threads (default: one per CPU)\n"
-            "Exit: 0 followed, 1 the node served invalid data (named), 2 usage/I/O or\n"
-            "the node unreachable or answering with an error, 130/143 stopped by\n"
-            "SIGINT/SIGTERM (the state saved).\n"
+            "FILE.tip keeps the last validated header; a node serving another block\n"
+            "signed for that height is an equivocation: both headers go to\n"
+            "FILE.evidence.\n"
+            "Exit: 0 followed, 1 the node served invalid data (named) or equivocation,\n"
+            "2 usage/I/O or the node unreachable or answering with an error, 130/143\n"
+            "stopped by SIGINT/SIGTERM (the state saved).\n"
             "\nexample:\n  %s follow http://127.0.0.1:8750 --state laptop.state --once\n",
             prog_name, prog_name);
 }
@@ -113,6 +221,7 @@ int cmd_follow(int argc, char **argv)
     cli cl = CLI_INIT("follow", follow_usage, "q", opts);
     utxo_params p;
     utxo_validator *v = NULL;
+    follower f = {0};
     nc_client nc = {0};
     uint8_t *chain = NULL;
     char why[256];
@@ -182,6 +291,9 @@ int cmd_follow(int argc, char **argv)
     } else if (rc != UTXO_OK) {
         errorf("%s: %s", state, why);
         goto out;
+    } else {
+        f.v = v;
+        load_tip(&f, state);
     }
 
     signal(SIGINT, on_signal);
@@ -210,20 +322,26 @@ int cmd_follow(int argc, char **argv)
             want = batch;
         if (max_blocks && want > max_blocks - total)
             want = max_blocks - total;
-        rc = nc_blocks(&nc, &p, next, (uint32_t)want, apply_pair, v, &applied);
+        f.v = v;
+        f.prev_mismatch = false;
+        nc.quiet_errors = 1; /* an equivocation is said instead of the refusal */
+        rc = nc_blocks(&nc, &p, next, (uint32_t)want, apply_pair, &f, &applied);
+        nc.quiet_errors = 0;
         total += applied;
         if (rc == NC_INVALID) {
+            if (!f.prev_mismatch || !equivocation(&nc, &f, &p, state))
+                errorf("%s", nc.err);
             ex = EXIT_INVALID;
             goto save_out;
         }
+        if (rc != NC_OK && rc != NC_STOPPED)
+            errorf("%s", nc.err);
         if (rc == NC_STOPPED)
             break;
         if (rc != NC_OK)
             goto save_out;
-        if ((rc = utxo_validator_save(v, state)) != UTXO_OK) {
-            errorf("%s: cannot save the state: %s", state, io_errtext(errno));
+        if (save(&f, state) != 0)
             goto out;
-        }
         if (!quiet)
             fprintf(stderr, "follow: height %" PRIu32 " of %lld\n",
                     utxo_validator_next_height(v) - 1, tip);
@@ -232,10 +350,9 @@ int cmd_follow(int argc, char **argv)
     }
     ex = EXIT_VALID;
 save_out:
-    if (v && utxo_validator_save(v, state) != UTXO_OK) {
-        errorf("%s: cannot save the state: %s", state, io_errtext(errno));
+    f.v = v;
+    if (v && save(&f, state) != 0)
         ex = EXIT_USAGE;
-    }
     if (v) {
         uint8_t tip[UTXO_HASH_BYTES];
         char hex[65];
