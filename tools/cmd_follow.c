@@ -71,9 +71,7 @@ static int apply_pair(void *ud, uint32_t height, const utxo_block *b, const utxo
     (void)bundle_len;
     if ((rc = utxo_validator_apply(f->v, b, bu, &vd)) != UTXO_OK) {
         f->prev_mismatch = rc == UTXO_ERR_BLOCK_PREV;
-        snprintf(err, err_len,
-                 "the node served an invalid block at height %" PRIu32 ": %s (tx %" PRIu32
-                 ", input %" PRIu32 ")", height, utxo_strerror(rc), vd.tx, vd.input);
+        nc_refused(err, err_len, "node", height, rc, &vd);
         return 1;
     }
     utxo_header_to_bytes(&b->header, f->tip);

@@ -885,9 +885,7 @@ static int bridge_apply(void *ud, uint32_t height, const utxo_block *b, const ut
             snprintf(err, err_len, "cannot store block %" PRIu32 ": %s: %s", height,
                      utxo_strerror(rc), utxo_store_errmsg(n->s));
         else
-            snprintf(err, err_len,
-                     "the upstream served an invalid block at height %" PRIu32 ": %s (tx %" PRIu32
-                     ", input %" PRIu32 ")", height, utxo_strerror(rc), vd.tx, vd.input);
+            nc_refused(err, err_len, "upstream", height, rc, &vd);
         pthread_mutex_unlock(&n->lock);
         return 1;
     }

@@ -608,8 +608,7 @@ static int wallet_pair(void *ud, uint32_t height, const utxo_block *b, const utx
                  "(the node follows another branch: 'utxo wallet rollback' to where they agree)",
                  height);
     else
-        snprintf(err, err_len, "the node served an invalid block at height %" PRIu32 ": %s (tx %"
-                 PRIu32 ", input %" PRIu32 ")", height, utxo_strerror(rc), vd.tx, vd.input);
+        nc_refused(err, err_len, "node", height, rc, &vd);
     return 1;
 }
 

@@ -187,6 +187,14 @@ int nc_wait_tip(nc_client *c, long long after, unsigned wait_s)
     return rc == 0 ? 0 : -1;
 }
 
+void nc_refused(char *err, size_t err_len, const char *who, uint32_t height, int rc,
+                const utxo_verdict *vd)
+{
+    snprintf(err, err_len,
+             "the %s served an invalid block at height %" PRIu32 ": %s (tx %" PRIu32
+             ", input %" PRIu32 ")", who, height, utxo_strerror(rc), vd->tx, vd->input);
+}
+
 /* ---- the stream of /blocks ------------------------------------------------ */
 
 typedef struct stream {

@@ -59,6 +59,11 @@ typedef int (*nc_pair_fn)(void *ud, uint32_t height, const utxo_block *b, const 
                           const uint8_t *bundle_bytes, size_t bundle_len, char *err,
                           size_t err_len);
 
+/* Writes the refusal of the block at height, "the WHO served an invalid
+ * block at height H: REASON (tx T, input I)", into err (for nc_pair_fn). */
+void nc_refused(char *err, size_t err_len, const char *who, uint32_t height, int rc,
+                const utxo_verdict *vd);
+
 /* Result of one nc_blocks request. */
 enum { NC_OK = 0, NC_INVALID = 1, NC_FAILED = 2, NC_STOPPED = 3 };
 

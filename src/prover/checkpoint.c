@@ -208,13 +208,8 @@ int utxo_segments_split(utxo_vm_result *res, uint32_t *segments, const uint8_t *
         return UTXO_ERR_ARG;
     if ((rc = seg_check_params(img, img_len, args, args_len, po2, &page_limit)) != UTXO_OK)
         return rc;
-    utxo_predicate_id(id, img, img_len);
-    if ((rc = pc_get(&e, id, img, img_len, NULL)) != UTXO_OK)
-        return rc;
-    if ((v = vm_new()) == NULL) {
-        rc = UTXO_ERR_NOMEM;
+    if ((rc = seg_begin(img, img_len, id, &e, &v)) != UTXO_OK)
         goto out;
-    }
     vm_set_page_limit(v, page_limit);
     rc = pred_load(v, e, args, (uint32_t)args_len, ctx, budget, res);
     if (rc == 1) { /* the load ended the run: no segment */
@@ -301,9 +296,9 @@ int utxo_segments_prove_from(utxo_vm_result *res, int *finished, const uint8_t *
         return UTXO_ERR_SEG_RUN;
     if (c.info.pages > page_limit || c.info.cycles > budget)
         return UTXO_ERR_SEG_STATE;
-    if ((rc = pc_get(&e, id, img, img_len, NULL)) != UTXO_OK)
-        return rc;
-    if ((t = mt_new()) == NULL || (v = vm_new()) == NULL) {
+    if ((rc = seg_begin(img, img_len, id, &e, &v)) != UTXO_OK)
+        goto out;
+    if ((t = mt_new()) == NULL) {
         rc = UTXO_ERR_NOMEM;
         goto out;
     }

@@ -118,6 +118,12 @@ typedef struct seg_prove_run {
 int seg_prove_loop(const seg_prove_run *p, vm *v, mt_tree *t, seg_state *st, uint32_t count,
                    utxo_vm_result *res, int *finished);
 
+/* The predicate id of img, its cache entry (*e: pc_put it) and a machine
+ * (*v: vm_free it); on error what was made is in *e / *v for the caller to
+ * release. */
+int seg_begin(const uint8_t *img, size_t img_len, uint8_t id[UTXO_HASH_BYTES], pc_entry **e,
+              vm **v);
+
 /* The argument checks of utxo_segments_prove; resolves *page_limit 0. */
 int seg_check_params(const uint8_t *img, size_t img_len, const uint8_t *args, size_t args_len,
                      unsigned po2, uint32_t *page_limit);

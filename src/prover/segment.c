@@ -242,13 +242,8 @@ int seg_prove(utxo_vm_result *res, const uint8_t *img, size_t img_len, const uin
     if ((rc = seg_check_params(img, img_len, args, args_len, po2, &page_limit)) != UTXO_OK)
         return rc;
 
-    utxo_predicate_id(id, img, img_len);
-    if ((rc = pc_get(&e, id, img, img_len, NULL)) != UTXO_OK)
-        return rc;
-    if ((v = vm_new()) == NULL) {
-        rc = UTXO_ERR_NOMEM;
+    if ((rc = seg_begin(img, img_len, id, &e, &v)) != UTXO_OK)
         goto out;
-    }
     rc = seg_initial(&st, &t, res, v, e, args, (uint32_t)args_len, ctx, budget, page_limit);
     if (rc == 1) { /* the load ended the run: no segment */
         rc = UTXO_OK;
@@ -267,6 +262,21 @@ out:
     vm_free(v);
     pc_put(e);
     return rc;
+}
+
+int seg_begin(const uint8_t *img, size_t img_len, uint8_t id[UTXO_HASH_BYTES], pc_entry **e,
+              vm **v)
+{
+    int rc;
+
+    *e = NULL;
+    *v = NULL;
+    utxo_predicate_id(id, img, img_len);
+    if ((rc = pc_get(e, id, img, img_len, NULL)) != UTXO_OK)
+        return rc;
+    if ((*v = vm_new()) == NULL)
+        return UTXO_ERR_NOMEM;
+    return UTXO_OK;
 }
 
 int seg_check_params(const uint8_t *img, size_t img_len, const uint8_t *args, size_t args_len,
