@@ -197,11 +197,9 @@ static int write_block(void *arg, const cn_effects *fx)
     sqlite3_bind_int64(q, 6, b->n_txs);
     if ((rc = store_exec_stmt(s, ST_BLOCK_INS, "write block")) != UTXO_OK)
         goto done;
-    for (uint32_t i = 0; i < b->n_txs; i++) {
-        uint8_t txid[UTXO_HASH_BYTES];
-        utxo_tx_txid(b->txs[i], txid);
+    for (uint32_t i = 0; i < b->n_txs; i++) { /* the txids the core hashed */
         q = store_stmt(s, ST_TX_INS);
-        sqlite3_bind_blob(q, 1, txid, sizeof txid, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(q, 1, fx->txids[i], UTXO_HASH_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(q, 2, h);
         sqlite3_bind_int64(q, 3, i);
         if ((rc = store_exec_stmt(s, ST_TX_INS, "index a transaction")) != UTXO_OK)
