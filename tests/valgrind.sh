@@ -1,7 +1,8 @@
 #!/bin/sh
 # valgrind.sh — runs Check suites under Valgrind's memcheck and fails on any
 # error or leak. Used by `make check-valgrind` and .ci/run. Suites run in one
-# process each (CK_FORK=no) so leaks inside tests are seen.
+# process each (CK_FORK=no) so leaks inside tests are seen; VALGRIND_JOBS
+# (default 2) suites run at once, each list in its own order.
 #   usage: tests/valgrind.sh SUITE...   (paths of test programs, libtool wrappers ok)
 set -u
 top_builddir=${top_builddir:-.}
@@ -9,19 +10,47 @@ if ! command -v valgrind >/dev/null 2>&1; then
     echo "valgrind.sh: valgrind is not installed (Debian package valgrind)" >&2
     exit 2
 fi
-pass=0; fail=0
-for t in "$@"; do
-    log=$(mktemp)
+jobs=${VALGRIND_JOBS:-2}
+case $jobs in ''|*[!0-9]*|0) echo "valgrind.sh: VALGRIND_JOBS must be a number from 1" >&2; exit 2;; esac
+out=$(mktemp -d) || exit 2
+trap 'rm -rf "$out"' EXIT
+
+# one suite: its verdict line in $out/N.res, its log kept when it fails
+run_one() {
+    n=$1 t=$2
     start=$(date +%s)
     if CK_FORK=no CK_DEFAULT_TIMEOUT=0 "$top_builddir/libtool" --mode=execute \
         valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
         --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
-        "$t" >"$log" 2>&1; then
-        pass=$((pass + 1)); echo "PASS: $t ($(( $(date +%s) - start )) s)"
+        "$t" >"$out/$n.log" 2>&1; then
+        echo "PASS: $t ($(( $(date +%s) - start )) s)" >"$out/$n.res"
     else
-        fail=$((fail + 1)); echo "FAIL: $t"; tail -40 "$log"
+        echo "FAIL: $t" >"$out/$n.res"
     fi
-    rm -f "$log"
+}
+
+# suite k goes to worker k mod jobs; the workers run side by side
+w=0
+while [ "$w" -lt "$jobs" ]; do
+    (
+        k=0
+        for t in "$@"; do
+            [ $((k % jobs)) -eq "$w" ] && run_one "$k" "$t"
+            k=$((k + 1))
+        done
+    ) &
+    w=$((w + 1))
+done
+wait
+
+pass=0; fail=0; k=0
+for t in "$@"; do
+    if [ -f "$out/$k.res" ] && grep -q '^PASS' "$out/$k.res"; then
+        pass=$((pass + 1)); cat "$out/$k.res"
+    else
+        fail=$((fail + 1)); echo "FAIL: $t"; tail -40 "$out/$k.log" 2>/dev/null
+    fi
+    k=$((k + 1))
 done
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
