@@ -91,7 +91,7 @@ cmp -s "$tmp/fa.state" "$tmp/fb.state" && ok || bad "follow via the bridge = fol
 t0=$(date +%s)
 curl -s "$b_url/events?after=29&wait=1" >"$tmp/ev"
 [ "$(field height <"$tmp/ev")" = 29 ] && ok || bad "/events after the tip answers the status at the deadline: $(cat "$tmp/ev")"
-[ $(( $(date +%s) - t0 )) -le 4 ] && ok || bad "/events wait=1 answered within seconds"
+[ $(( $(date +%s) - t0 )) -le 10 ] && ok || bad "/events wait=1 answered within seconds"
 curl -s "$b_url/events?after=3" >"$tmp/ev"
 [ "$(field height <"$tmp/ev")" = 29 ] && ok || bad "/events below the tip answers at once: $(cat "$tmp/ev")"
 for q in "after=x" "after=-1" "after=01" "wait=61" "wait=x"; do
@@ -109,7 +109,8 @@ pids="$pids $evp"
 flp=$!
 pids="$pids $flp"
 stop a
-sleep 1.5
+n=0 # the bridge asks every second: it notices within seconds (at most 20 s)
+while ! grep -q "upstream unreachable" "$tmp/b.log" && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
 grep -q "upstream unreachable" "$tmp/b.log" && ok || bad "the bridge logs its upstream gone: $(cat "$tmp/b.log")"
 [ "$(curl -s "$b_url/status" | field height)" = 29 ] && ok || bad "the bridge serves on without its upstream"
 serve a "$tmp/a40" "$aport"
@@ -120,7 +121,7 @@ h=$(field height <"$tmp/ev" 2>/dev/null)
 [ -n "$h" ] && [ "$h" != null ] && [ "$h" -ge 30 ] && ok || bad "the long-poll woke on a new tip: $(cat "$tmp/ev")"
 grep -q "upstream .* back" "$tmp/b.log" && ok || bad "the bridge logs its upstream back"
 n=0
-while ! grep -q "^follow: height 39 of 39" "$tmp/fl.err" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+while ! grep -q "^follow: height 39 of 39" "$tmp/fl.err" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 grep -q "^follow: height 39 of 39" "$tmp/fl.err" && ok || bad "the light client woke on /events: $(cat "$tmp/fl.err")"
 kill -TERM "$flp"; wait "$flp"; st=$?
 [ "$st" -eq 143 ] && ok || bad "the waiting light client stops on SIGTERM: exit $st"
