@@ -90,6 +90,12 @@ fail:
     return rc;
 }
 
+uint64_t seg_stop_at(uint64_t start, unsigned po2)
+{
+    uint64_t end = start + (UINT64_C(1) << po2);
+    return end < start ? UINT64_MAX : end;
+}
+
 int seg_exec(vm *v, const seg_state *st, const uint8_t *args, uint32_t args_len,
              const utxo_txctx *ctx, uint64_t budget, uint32_t page_limit, unsigned po2,
              vm_pager_fn fn, void *ud, utxo_vm_result *out)
@@ -108,9 +114,7 @@ int seg_exec(vm *v, const seg_state *st, const uint8_t *args, uint32_t args_len,
         vm_set_reg(v, r, st->x[r]);
     vm_set_pc(v, st->pc);
     vm_set_cycles(v, st->cycles);
-    end = st->cycles + (UINT64_C(1) << po2);
-    if (end < st->cycles)
-        end = UINT64_MAX;
+    end = seg_stop_at(st->cycles, po2);
     vm_set_hostcall_fence(v, end);
     return vm_run_until(v, end, out);
 }

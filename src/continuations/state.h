@@ -48,6 +48,11 @@ int seg_initial(seg_state *st, mt_tree **tree_out, utxo_vm_result *res, vm *v,
                 const pc_entry *e, const uint8_t *args, uint32_t args_len,
                 const utxo_txctx *ctx, uint64_t budget, uint32_t page_limit);
 
+/* Where a segment that starts at cycle `start` stops: start + 2^po2, or
+ * UINT64_MAX past the end of the count (also its host-call fence). The one
+ * cut rule of the prover, the verifier and the split (checkpoint.c). */
+uint64_t seg_stop_at(uint64_t start, unsigned po2);
+
 /*
  * Runs one segment on v from state st: a fresh machine (no program, code
  * and data come through the pager fn/ud), st's registers, pc, cycles and

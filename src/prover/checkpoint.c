@@ -220,7 +220,7 @@ int utxo_segments_split(utxo_vm_result *res, uint32_t *segments, const uint8_t *
         goto out;
     seg_run_id(run_id, id, budget, page_limit, po2, args, (uint32_t)args_len);
     for (;;) {
-        uint64_t start = vm_cycles(v), end = start + (UINT64_C(1) << po2);
+        uint64_t start = vm_cycles(v), end = seg_stop_at(start, po2);
         utxo_vm_result out;
 
         if (seg % every == 0) {
@@ -232,8 +232,6 @@ int utxo_segments_split(utxo_vm_result *res, uint32_t *segments, const uint8_t *
                 goto out;
             }
         }
-        if (end < start)
-            end = UINT64_MAX;
         vm_set_hostcall_fence(v, end);
         rc = vm_run_until(v, end, &out);
         if (rc != VM_RUN_DONE && rc != VM_RUN_PAUSED)
