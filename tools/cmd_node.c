@@ -61,6 +61,7 @@
 #include <sodium.h>
 #include "utxo.h"
 #include "utxo/clock.h"
+#include "chain/chain.h"
 #include "commands.h"
 #include "nodeclient.h"
 #include "util.h"
@@ -68,6 +69,8 @@
 #define NODE_DEFAULT_PORT 8750u
 #define NODE_MAX_COUNT 500u       /* blocks per /blocks request */
 #define NODE_MAX_UTXOS 10000u     /* outputs per /utxos answer */
+#define NODE_MAX_MEMPOOL_IDS 1000u /* txids listed by /mempool */
+#define NODE_SEQ_PO2 18u          /* segment receipts in the proof file, as `utxo sequence` */
 
 /* An /events request waiting for a new tip (suspended). */
 typedef struct waiter {
@@ -89,6 +92,16 @@ typedef struct node {
     pthread_mutex_t ev_lock;
     waiter *waiters;
     size_t n_waiters, cap_waiters;
+    /* sequencer role (DIR holds the sequencer key): the mempool, its
+     * journal and the sealing thread; under lock */
+    chain_seq *seq;
+    chain_journal *journal;
+    uint64_t seal_s;
+    char seal_error[512];   /* why sealing stopped, or "" */
+    pthread_cond_t seal_cond; /* wakes the sealing thread (stop) */
+    /* admin actions: the token of DIR/.cookie */
+    char cookie[2 * 32 + 1];
+    const char *datadir;
 } node;
 
 /* The log: stderr, or the file of --log (reopened on SIGHUP, for log
@@ -155,8 +168,9 @@ typedef struct node_conf {
     int verbose;
     char log[4096];
     char upstream[4096];
-    uint64_t poll;
-    bool set_listen, set_max_conn, set_timeout, set_verbose, set_log, set_upstream, set_poll;
+    uint64_t poll, seal;
+    bool set_listen, set_max_conn, set_timeout, set_verbose, set_log, set_upstream, set_poll,
+        set_seal;
 } node_conf;
 
 static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out)
@@ -169,7 +183,7 @@ static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out
 }
 
 /* Reads DIR/utxo.conf when it exists: lines "key = value", '#' comments,
- * blank lines; keys listen, max-connections, timeout, log, verbose (-1, 0,
+ * blank lines; keys listen, max-connections, timeout, log, seal-interval, verbose (-1, 0,
  * 1). A key the command line set is left alone. EXIT_VALID, or EXIT_USAGE
  * after a message naming the line. */
 static int conf_read(node_conf *c, const char *dir)
@@ -230,6 +244,11 @@ static int conf_read(node_conf *c, const char *dir)
             ok = *v != 0 && strlen(v) < sizeof c->upstream;
             if (ok && !c->set_upstream)
                 snprintf(c->upstream, sizeof c->upstream, "%s", v);
+        } else if (strcmp(k, "seal-interval") == 0) {
+            uint64_t x;
+            ok = conf_number(v, 1, 86400, &x);
+            if (ok && !c->set_seal)
+                c->seal = x;
         } else if (strcmp(k, "poll") == 0) {
             uint64_t x;
             ok = conf_number(v, 1, 3600, &x);
@@ -352,9 +371,16 @@ static enum MHD_Result get_status(node *n, struct MHD_Connection *c)
                           "utxos", (json_int_t)info.n_utxos,
                           "total_value", (json_int_t)info.total_value,
                           "txs", (json_int_t)info.n_txs,
-                          "role", n->upstream ? "bridge" : "server",
+                          "role", n->upstream ? "bridge" : n->seq ? "sequencer" : "server",
                           "version", utxo_version(),
                           "chain_id", hex_json(n->p.chain_id, UTXO_HASH_BYTES));
+    if (j) {
+        json_object_set_new(j, "mempool",
+                            json_integer(n->seq ? (json_int_t)mp_count(chain_seq_mempool(n->seq)) : 0));
+        if (n->seq)
+            json_object_set_new(j, "seal_error",
+                                n->seal_error[0] ? json_string(n->seal_error) : json_null());
+    }
     if (j && n->upstream) {
         pthread_mutex_lock(&n->ev_lock);
         json_object_set_new(j, "upstream", json_string(n->upstream));
@@ -696,6 +722,10 @@ static enum MHD_Result get_tx(node *n, struct MHD_Connection *c, const char *hex
 
 typedef struct req {
     int body;          /* the request carried a body */
+    uint8_t *data;     /* a POST's body, up to NODE_MAX_BODY(n) bytes */
+    size_t len;
+    int too_big;       /* the body was longer: refused with 413 */
+    int post;          /* the method is POST */
     uint64_t deadline; /* /events: when to answer without a new tip (monotonic ns), 0 unset */
     uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
 } req;
@@ -755,13 +785,269 @@ static enum MHD_Result get_events(node *n, struct MHD_Connection *c, req *r)
     return MHD_YES;
 }
 
+/* ---- the sequencer role: transactions in, blocks out ------------------------------ */
+
+/* The largest body a POST may carry: the largest valid transaction. */
+#define NODE_MAX_BODY(n) ((size_t)(n)->p.max_tx_bytes)
+
+/* Seals the next block from the mempool, writes it (block and proof files
+ * first, then the store) and rewrites the journal to what the pool still
+ * holds. Under n->lock. 0, or -1 after setting n->seal_error (sealing then
+ * stops for good: the node must be restarted, which repairs the files). */
+static int node_seal(node *n, chain_block_info *info)
+{
+    char msg[400];
+    int rc;
+
+    if (n->seal_error[0])
+        return -1;
+    rc = chain_seq_seal(n->seq, (uint64_t)time(NULL), info, msg, sizeof msg);
+    if (rc != UTXO_OK) {
+        pthread_mutex_lock(&n->ev_lock);
+        snprintf(n->seal_error, sizeof n->seal_error, "%s", msg[0] ? msg : utxo_strerror(rc));
+        pthread_mutex_unlock(&n->ev_lock);
+        node_log(0, "sealing stopped: %s (restart the node to recover)", n->seal_error);
+        return -1;
+    }
+    if ((rc = chain_journal_rewrite(n->journal, chain_seq_mempool(n->seq))) != UTXO_OK)
+        /* the old journal still holds every transaction of the pool (and
+         * some now in the block, dropped at the next start): nothing lost */
+        node_log(0, "cannot rewrite the mempool journal: %s", io_errtext(errno));
+    node_log(1, "sealed block %" PRIu32 ": %" PRIu32 " txs, fees %" PRIu64 ", %zu bytes",
+             info->height, info->n_txs, info->fees, info->block_bytes);
+    return 0;
+}
+
+/* Seals a block every seal_s seconds while the mempool holds work. */
+static void *seal_main(void *arg)
+{
+    node *n = arg;
+
+    pthread_mutex_lock(&n->lock);
+    while (!n->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)n->seal_s;
+        while (!n->stop && pthread_cond_timedwait(&n->seal_cond, &n->lock, &until) == 0)
+            ;
+        if (n->stop || n->seal_error[0] || mp_count(chain_seq_mempool(n->seq)) == 0)
+            continue;
+        chain_block_info info;
+        if (node_seal(n, &info) == 0) {
+            pthread_mutex_unlock(&n->lock);
+            events_wake(n);
+            pthread_mutex_lock(&n->lock);
+        }
+    }
+    pthread_mutex_unlock(&n->lock);
+    return NULL;
+}
+
+static json_t *verdict_json(int rc, const utxo_verdict *vd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static json_t *verdict_json(int rc, const utxo_verdict *vd, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *j = json_pack("{s:i, s:s}", "code", rc, "message", msg);
+    if (j && vd)
+        json_object_set_new(j, "input", json_integer(vd->input));
+    return j;
+}
+
+/* A bridge hands a transaction to its upstream and relays the verdict. */
+static enum MHD_Result forward_tx(node *n, struct MHD_Connection *c, req *r)
+{
+    nc_client nc;
+    membuf m;
+    long status = 0;
+
+    if (nc_open(&nc, n->upstream, "utxo-node-bridge", &n->stop) != 0)
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, UTXO_ERR_IO, "%s", nc.err);
+    nc.quiet_errors = 1;
+    int rc = nc_post(&nc, "/tx", r->data, r->len, 64 * 1024, &status, &m);
+    nc_close(&nc);
+    if (rc != 0)
+        return send_error(c, MHD_HTTP_BAD_GATEWAY, UTXO_ERR_IO, "the upstream %s did not answer: %s",
+                          n->upstream, nc.err);
+    json_t *j = json_loadb((const char *)m.p, m.len, 0, NULL);
+    free(m.p);
+    if (!json_is_object(j) || status < 200 || status > 599) {
+        json_decref(j);
+        return send_error(c, MHD_HTTP_BAD_GATEWAY, UTXO_ERR_IO,
+                          "the upstream %s answered HTTP %ld without a JSON verdict", n->upstream,
+                          status);
+    }
+    json_object_set_new(j, "via", json_string(n->upstream));
+    return send_json(c, (unsigned)status, j);
+}
+
+/* POST /tx: a raw transaction into the mempool (sequencer) or on to the
+ * upstream (bridge). Accepted: 200 {"txid", "mempool"}, once the journal
+ * holds it on disk. Refused: 400 {"code", "message", "input"}. */
+static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
+{
+    utxo_tx *tx = NULL;
+    utxo_verdict vd;
+    uint8_t txid[UTXO_HASH_BYTES];
+    size_t eo = 0;
+    int rc;
+
+    if (r->too_big)
+        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, UTXO_ERR_TOO_LARGE,
+                          "a transaction is at most %zu bytes (max_tx_bytes)", NODE_MAX_BODY(n));
+    if (n->upstream)
+        return forward_tx(n, c, r);
+    if (!n->seq)
+        return send_error(c, MHD_HTTP_NOT_IMPLEMENTED, 0,
+                          "this node takes no transactions: it holds no sequencer key and "
+                          "follows no upstream");
+    if (n->seal_error[0])
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
+                          "sealing stopped (%s): no transaction is taken until a restart",
+                          n->seal_error);
+    if ((rc = utxo_tx_from_bytes(&tx, r->data, r->len, &n->p, &eo)) != UTXO_OK)
+        return send_json(c, MHD_HTTP_BAD_REQUEST,
+                         verdict_json(rc, NULL, "not a transaction: %s at byte %zu of %zu",
+                                      utxo_strerror(rc), eo, r->len));
+    memset(&vd, 0, sizeof vd);
+    rc = chain_seq_submit(n->seq, tx, &vd);
+    utxo_tx_txid(tx, txid);
+    if (rc != UTXO_OK) {
+        utxo_tx_free(tx);
+        node_log(2, "POST /tx refused: %s (input %" PRIu32 ")", utxo_strerror(rc), vd.input);
+        return send_json(c, MHD_HTTP_BAD_REQUEST,
+                         verdict_json(rc, &vd, "%s (input %" PRIu32 ")", utxo_strerror(rc),
+                                      vd.input));
+    }
+    if (chain_journal_add(n->journal, tx) != UTXO_OK) {
+        int e = errno;
+        mp_drop_last(chain_seq_mempool(n->seq));
+        utxo_tx_free(tx);
+        node_log(0, "cannot write the mempool journal: %s", io_errtext(e));
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
+                          "the transaction is valid but could not be recorded (%s): not taken",
+                          io_errtext(e));
+    }
+    utxo_tx_free(tx);
+    return send_json(c, MHD_HTTP_OK,
+                     json_pack("{s:o, s:I}", "txid", hex_json(txid, sizeof txid), "mempool",
+                               (json_int_t)mp_count(chain_seq_mempool(n->seq))));
+}
+
+/* GET /mempool: what the sequencer holds, in arrival order. */
+static enum MHD_Result get_mempool(node *n, struct MHD_Connection *c)
+{
+    json_t *ids = json_array();
+    uint64_t bytes = 0;
+    size_t count = n->seq ? mp_count(chain_seq_mempool(n->seq)) : 0;
+    const utxo_tx *tx;
+    uint8_t id[UTXO_HASH_BYTES];
+
+    for (size_t i = 0; n->seq && (tx = mp_tx(chain_seq_mempool(n->seq), i, id)) != NULL; i++) {
+        bytes += utxo_tx_get_length(tx, true);
+        if (i < NODE_MAX_MEMPOOL_IDS)
+            json_array_append_new(ids, hex_json(id, sizeof id));
+    }
+    return send_json(c, MHD_HTTP_OK,
+                     json_pack("{s:I, s:I, s:b, s:o}", "count", (json_int_t)count, "bytes",
+                               (json_int_t)bytes, "truncated", count > NODE_MAX_MEMPOOL_IDS,
+                               "txids", ids));
+}
+
+/* Admin actions need "Authorization: Bearer TOKEN", TOKEN the content of
+ * DIR/.cookie (written at start, mode 0600, like bitcoind's cookie). */
+static bool admin_ok(node *n, struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    size_t want = strlen(n->cookie);
+
+    return h && strncmp(h, "Bearer ", 7) == 0 && strlen(h + 7) == want &&
+           sodium_memcmp(h + 7, n->cookie, want) == 0;
+}
+
+/* POST /admin/seal (seal a block now, even an empty one) and
+ * POST /admin/stop (stop the node as SIGTERM does). */
+static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, const char *what)
+{
+    if (!admin_ok(n, c))
+        return send_error(c, MHD_HTTP_UNAUTHORIZED, 0,
+                          "admin actions want 'Authorization: Bearer TOKEN', TOKEN from %s/.cookie",
+                          n->datadir);
+    if (strcmp(what, "stop") == 0) {
+        node_log(1, "stop asked over HTTP");
+        kill(getpid(), SIGTERM);
+        return send_json(c, MHD_HTTP_OK, json_pack("{s:b}", "stopping", 1));
+    }
+    if (strcmp(what, "seal") != 0)
+        return send_error(c, MHD_HTTP_NOT_FOUND, 0, "no such admin action: %.40s (seal, stop)",
+                          what);
+    if (!n->seq)
+        return send_error(c, MHD_HTTP_NOT_IMPLEMENTED, 0, "only a sequencer seals blocks");
+    chain_block_info info;
+    if (node_seal(n, &info) != 0)
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO, "sealing stopped: %s",
+                          n->seal_error);
+    return send_json(c, MHD_HTTP_OK,
+                     json_pack("{s:I, s:o, s:I, s:I}", "height", (json_int_t)info.height, "hash",
+                               hex_json(info.hash, sizeof info.hash), "txs",
+                               (json_int_t)info.n_txs, "fees", (json_int_t)info.fees));
+}
+
+/* Writes DIR/.cookie: a fresh random token, mode 0600, atomically. */
+static int cookie_write(node *n)
+{
+    char path[4200], tmp[4300];
+    uint8_t raw[32];
+    int fd;
+
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(n->cookie, sizeof n->cookie, raw, sizeof raw);
+    snprintf(path, sizeof path, "%s/.cookie", n->datadir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, n->cookie, strlen(n->cookie)) != (ssize_t)strlen(n->cookie) ||
+        fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        errorf("cannot write %s: %s", path, io_errtext(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* Puts each transaction of the journal back into the mempool: the ones a
+ * block took meanwhile (or that no longer fit) are dropped. */
+static int journal_resubmit(void *ud, const utxo_tx *tx)
+{
+    node *n = ud;
+    utxo_verdict vd;
+    (void)chain_seq_submit(n->seq, tx, &vd);
+    return UTXO_OK;
+}
+
 static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url, req *r)
 {
     uint32_t h;
     const char *p;
 
+    if (r->post) {
+        if (strcmp(url, "/tx") == 0)
+            return post_tx(n, c, r);
+        if (strncmp(url, "/admin/", 7) == 0)
+            return post_admin(n, c, url + 7);
+        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0,
+                          "POST goes to /tx or /admin/ACTION, not %.200s", url);
+    }
     if (strcmp(url, "/status") == 0)
         return get_status(n, c);
+    if (strcmp(url, "/mempool") == 0)
+        return get_mempool(n, c);
     if (strcmp(url, "/events") == 0)
         return get_events(n, c, r);
     if (strcmp(url, "/blocks") == 0)
@@ -812,7 +1098,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     node *n = cls;
     req *r = *con_cls;
     (void)version;
-    (void)upload;
 
     if (r == NULL) { /* first call: the headers */
         if ((r = calloc(1, sizeof *r)) == NULL)
@@ -820,17 +1105,32 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = r;
         return MHD_YES;
     }
-    if (*upload_size != 0) { /* a body: not read, refused at the end */
+    if (*upload_size != 0) { /* a body: a POST's is kept up to its cap, others refused */
         r->body = 1;
+        if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 && !r->too_big) {
+            if (*upload_size > NODE_MAX_BODY(n) - r->len) {
+                r->too_big = 1; /* the rest is read and dropped; 413 at the end */
+                free(r->data);
+                r->data = NULL;
+                r->len = 0;
+            } else {
+                if (!r->data && (r->data = malloc(NODE_MAX_BODY(n))) == NULL)
+                    return MHD_NO;
+                memcpy(r->data + r->len, upload, *upload_size);
+                r->len += *upload_size;
+            }
+        }
         *upload_size = 0;
         return MHD_YES;
     }
     if (r->deadline == 0) /* not an /events request resumed */
         node_log(2, "%s %.200s", method, url);
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (!r->post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0,
-                          "%.20s: this node serves GET and HEAD only", method);
-    if (r->body)
+                          "%.20s: this node serves GET, HEAD and POST (to /tx and /admin/)", method);
+    if (r->body && !r->post)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, 0, "a GET request takes no body");
     pthread_mutex_lock(&n->lock);
     enum MHD_Result ret = route(n, c, url, r);
@@ -844,7 +1144,10 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    free(*con_cls);
+    req *r = *con_cls;
+    if (r)
+        free(r->data);
+    free(r);
     *con_cls = NULL;
 }
 
@@ -976,7 +1279,7 @@ static int bridge_params(node *n, const char *datadir, const char *blocks, bool 
 {
     char path[4200];
     utxo_params up;
-    uint8_t *raw = NULL, enc[UTXO_PARAMS_BYTES];
+    uint8_t *raw = NULL, pbytes[UTXO_PARAMS_BYTES];
     size_t len = 0;
     nc_client nc;
     int rc;
@@ -1000,8 +1303,8 @@ static int bridge_params(node *n, const char *datadir, const char *blocks, bool 
             }
         } else {
             n->p = up;
-            utxo_params_to_bytes(enc, &up);
-            if (write_file(path, enc, sizeof enc) != 0)
+            utxo_params_to_bytes(pbytes, &up);
+            if (write_file(path, pbytes, sizeof pbytes) != 0)
                 return EXIT_USAGE;
         }
     }
@@ -1016,18 +1319,29 @@ static void node_usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
-            "                 [--timeout S] [--log FILE] [-v] [-q] [--upstream URL [--poll S]]\n"
+            "                 [--timeout S] [--log FILE] [-v] [-q] [--seal-interval S]\n"
+            "                 [--upstream URL [--poll S]]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
-            "the blocks of DIR/blocks it lacks are replayed into it), read-only:\n"
+            "the blocks of DIR/blocks it lacks are replayed into it):\n"
             "  GET /status, /params, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
             "      /blocks?from=H&count=N, /utxos/PREDICATE-ID, /proof/TXID:INDEX,\n"
-            "      /tx/TXID, /events?after=H&wait=S (docs/API.md)\n"
+            "      /tx/TXID, /mempool, /events?after=H&wait=S (docs/API.md)\n"
+            "  POST /tx               a raw transaction: 200 {txid}, or 400 {code, message}\n"
+            "  POST /admin/seal, /admin/stop   with 'Authorization: Bearer TOKEN', TOKEN\n"
+            "                         the content of DIR/.cookie (new at each start)\n"
+            "Roles: a sequencer when DIR holds the sequencer key: POST /tx validates into\n"
+            "the mempool (kept in DIR/mempool.journal, synced before the answer) and a\n"
+            "block is sealed every S seconds while there is work, appended to DIR/blocks\n"
+            "and DIR/proofs and applied to the store; a bridge with --upstream; else a\n"
+            "read-only server.\n"
+            "  --seal-interval S      a sequencer seals every S s (default 2)\n"
             "  --upstream URL         a bridge: follow the node at URL, validating every\n"
             "                         block fully into the store (DIR may be empty: the\n"
             "                         chain's parameters then come from URL, kept in\n"
-            "                         DIR/params); an invalid block stops following\n"
+            "                         DIR/params); an invalid block stops following;\n"
+            "                         POST /tx is handed on to URL\n"
             "  --poll S               a bridge at its tip asks again every S s (default 2)\n"
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"
@@ -1036,11 +1350,12 @@ static void node_usage(FILE *f)
             "  --log FILE             log to FILE (appended; reopened on SIGHUP) instead of stderr\n"
             "  -v, -q                 log requests / only errors (UTC timestamps)\n"
             "DIR/utxo.conf, when present, sets the same: lines 'key = value' with the keys\n"
-            "listen, max-connections, timeout, log, verbose (-1, 0, 1), upstream, poll; the\n"
-            "command line wins.\n"
+            "listen, max-connections, timeout, log, verbose (-1, 0, 1), upstream, poll,\n"
+            "seal-interval; the command line wins.\n"
             "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
-            "exits 2 (the store is in use). Exit: 0 stopped by a signal, 1 an upstream of\n"
-            "another chain, 2 usage/I/O/store or an upstream unreachable at first start.\n"
+            "exits 2 (the store is in use). Exit: 0 stopped by a signal or /admin/stop,\n"
+            "1 an upstream of another chain or a chain directory that does not check,\n"
+            "2 usage/I/O/store or an upstream unreachable at first start.\n"
             "\nexample:\n  %s node --datadir chain --listen 127.0.0.1:8750\n"
             "  curl http://127.0.0.1:8750/status\n",
             prog_name, NODE_DEFAULT_PORT, prog_name);
@@ -1069,11 +1384,12 @@ int cmd_node(int argc, char **argv)
     const char *datadir = NULL;
     node_conf conf;
     enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
-           OPT_POLL };
+           OPT_POLL, OPT_SEAL };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
         {"upstream", required_argument, NULL, OPT_UPSTREAM},
         {"poll", required_argument, NULL, OPT_POLL},
+        {"seal-interval", required_argument, NULL, OPT_SEAL},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -1092,14 +1408,15 @@ int cmd_node(int argc, char **argv)
     int c, rc, ex = EXIT_USAGE;
     struct MHD_Daemon *d = NULL;
     sigset_t set;
-    pthread_t bridge;
-    bool bridging = false, have_blocks;
+    pthread_t bridge, sealer;
+    bool bridging = false, sealing = false, have_blocks, have_key;
 
     memset(&conf, 0, sizeof conf);
     snprintf(conf.listen, sizeof conf.listen, "127.0.0.1:%u", NODE_DEFAULT_PORT);
     conf.max_conn = 64;
     conf.timeout = 30;
     conf.poll = 2;
+    conf.seal = 2;
     while ((c = cli_next(&cl, argc, argv)) != -1) {
         switch (c) {
         case CLI_STOP: return cl.status;
@@ -1134,6 +1451,11 @@ int cmd_node(int argc, char **argv)
                 return EXIT_USAGE;
             conf.set_poll = true;
             break;
+        case OPT_SEAL:
+            if (!cli_u64(&cl, 1, 86400, &conf.seal))
+                return EXIT_USAGE;
+            conf.set_seal = true;
+            break;
         case 'v': conf.verbose = 1; conf.set_verbose = true; break;
         case 'q': conf.verbose = -1; conf.set_verbose = true; break;
         }
@@ -1155,8 +1477,11 @@ int cmd_node(int argc, char **argv)
     memset(&n, 0, sizeof n);
     pthread_mutex_init(&n.lock, NULL);
     pthread_mutex_init(&n.ev_lock, NULL);
+    pthread_cond_init(&n.seal_cond, NULL);
     n.upstream = conf.upstream[0] ? conf.upstream : NULL;
     n.poll_s = conf.poll;
+    n.seal_s = conf.seal;
+    n.datadir = datadir;
     G_LOG.verbose = conf.verbose;
     if (conf.log[0]) {
         G_LOG.path = conf.log;
@@ -1168,6 +1493,11 @@ int cmd_node(int argc, char **argv)
     snprintf(blocks, sizeof blocks, "%s/blocks", datadir);
     snprintf(db, sizeof db, "%s/node.db", datadir);
     have_blocks = access(blocks, F_OK) == 0;
+    {
+        char key[4200];
+        snprintf(key, sizeof key, "%s/%s", datadir, CHAIN_KEY_FILE);
+        have_key = have_blocks && !n.upstream && access(key, F_OK) == 0;
+    }
     if (have_blocks || !n.upstream) {
         rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &n.p, &eo);
         if (rc != UTXO_OK) {
@@ -1205,6 +1535,17 @@ int cmd_node(int argc, char **argv)
         errorf("%s: %s", db, msg[0] ? msg : utxo_strerror(rc));
         return EXIT_USAGE;
     }
+    if (have_key) { /* the sequencer: its chain in memory, the files repaired */
+        uint32_t cut = 0;
+        rc = chain_seq_open_live(&n.seq, datadir, n.s, 0, NODE_SEQ_PO2, &cut, msg, sizeof msg);
+        if (rc != UTXO_OK) {
+            errorf("%s: %s", datadir, msg[0] ? msg : utxo_strerror(rc));
+            ex = rc == UTXO_ERR_IO || rc == UTXO_ERR_ARG ? EXIT_USAGE : EXIT_INVALID;
+            goto out;
+        }
+        if (cut)
+            node_log(0, "%s ended in a torn record (a crash while sealing): cut off", blocks);
+    }
     if (have_blocks) {
         utxo_sync_opts so;
         utxo_pipe_result res;
@@ -1222,7 +1563,37 @@ int cmd_node(int argc, char **argv)
         }
         node_log(1, "store %s: %" PRIu32 " blocks (%" PRIu32 " replayed from %s)", db,
                  after.n_blocks, after.n_blocks - before.n_blocks, blocks);
+        if (n.seq && after.n_blocks != chain_seq_next_height(n.seq)) {
+            errorf("%s: the store holds %" PRIu32 " blocks, %s %" PRIu32
+                   ": the store belongs to another chain file (move %s away to rebuild it)",
+                   datadir, after.n_blocks, blocks, chain_seq_next_height(n.seq), db);
+            ex = EXIT_INVALID;
+            goto out;
+        }
     }
+    if (n.seq) {
+        char jpath[4200];
+        size_t got = 0;
+        bool jcut = false;
+        snprintf(jpath, sizeof jpath, "%s/mempool.journal", datadir);
+        rc = chain_journal_open(&n.journal, jpath, &n.p, journal_resubmit, &n, &got, &jcut, msg,
+                                sizeof msg);
+        if (rc != UTXO_OK) {
+            errorf("%s", msg);
+            ex = rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
+            goto out;
+        }
+        if (jcut)
+            node_log(0, "%s ended in a torn record (a crash while accepting): cut off", jpath);
+        if ((rc = chain_journal_rewrite(n.journal, chain_seq_mempool(n.seq))) != UTXO_OK) {
+            errorf("cannot rewrite %s: %s", jpath, io_errtext(errno));
+            goto out;
+        }
+        node_log(1, "mempool: %zu transactions back from %s (%zu recorded)",
+                 mp_count(chain_seq_mempool(n.seq)), jpath, got);
+    }
+    if (cookie_write(&n) != 0)
+        goto out;
 
     /* the signals are taken by sigwait below, in this thread only */
     sigemptyset(&set);
@@ -1259,6 +1630,13 @@ int cmd_node(int argc, char **argv)
         }
         bridging = true;
     }
+    if (n.seq) {
+        if ((rc = pthread_create(&sealer, NULL, seal_main, &n)) != 0) {
+            errorf("cannot start the sealing thread: %s", strerror(rc));
+            goto out;
+        }
+        sealing = true;
+    }
     for (;;) {
         struct timespec one = {1, 0};
         int sig = sigtimedwait(&set, NULL, &one);
@@ -1282,9 +1660,14 @@ int cmd_node(int argc, char **argv)
     }
     ex = EXIT_VALID;
 out:
+    pthread_mutex_lock(&n.lock);
     n.stop = 1;
+    pthread_cond_broadcast(&n.seal_cond);
+    pthread_mutex_unlock(&n.lock);
     if (bridging)
         pthread_join(bridge, NULL);
+    if (sealing)
+        pthread_join(sealer, NULL);
     if (d) {
         events_wake(&n);
         MHD_stop_daemon(d);
@@ -1292,7 +1675,18 @@ out:
     if (n.upstream)
         curl_global_cleanup();
     free(n.waiters);
+    if (n.cookie[0]) {
+        char cpath[4200];
+        snprintf(cpath, sizeof cpath, "%s/.cookie", datadir);
+        unlink(cpath);
+    }
+    chain_journal_close(n.journal);
+    if (n.seq && chain_seq_close(n.seq, true) != UTXO_OK && ex == EXIT_VALID) {
+        errorf("%s: closing the block and proof files failed", datadir);
+        ex = EXIT_USAGE;
+    }
     utxo_store_close(n.s);
+    pthread_cond_destroy(&n.seal_cond);
     pthread_mutex_lock(&G_LOG.lock);
     if (G_LOG.f)
         fclose(G_LOG.f);

@@ -130,6 +130,37 @@ fail:
     return EXIT_USAGE;
 }
 
+int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, size_t max,
+            long *status, membuf *out)
+{
+    char url[4200];
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    CURLcode cc;
+
+    memset(out, 0, sizeof *out);
+    out->max = max;
+    *status = 0;
+    snprintf(url, sizeof url, "%s%s", c->base, path);
+    curl_easy_setopt(c->h, CURLOPT_URL, url);
+    curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, (const char *)body);
+    curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, to_membuf);
+    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, out);
+    cc = curl_easy_perform(c->h);
+    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L); /* later requests on c are GETs again */
+    curl_slist_free_all(hdr);
+    if (cc != CURLE_OK) {
+        nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
+        free(out->p);
+        memset(out, 0, sizeof *out);
+        return EXIT_USAGE;
+    }
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
+    return 0;
+}
+
 int nc_params(nc_client *c, utxo_params *p)
 {
     membuf m;

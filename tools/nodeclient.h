@@ -38,6 +38,12 @@ void nc_close(nc_client *c);
  * JSON error message when it sent one). */
 int nc_get(nc_client *c, const char *path, size_t max, membuf *out);
 
+/* POSTs body[0..len) (application/octet-stream) to base+path; the answer,
+ * whatever its status, into out (at most max bytes; free out->p) and
+ * *status. 0, or EXIT_USAGE when no answer came (c->err). */
+int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, size_t max,
+            long *status, membuf *out);
+
 /* The node's parameters (/params): 0, EXIT_USAGE (unreachable, c->err) or
  * EXIT_INVALID (not parameters, c->err). */
 int nc_params(nc_client *c, utxo_params *p);

@@ -47,6 +47,13 @@ void mp_free(mp_pool *m);
 int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v);
 
 size_t mp_count(const mp_pool *m);
+/* Drops the transaction held last (the one mp_submit just took, which no
+ * held transaction can spend yet): for a caller that could not record it. */
+void mp_drop_last(mp_pool *m);
+/* The i-th held transaction in arrival order (borrowed, valid until the next
+ * mp_ call that changes the pool), its txid into txid (may be NULL); NULL
+ * when i >= mp_count. */
+const utxo_tx *mp_tx(const mp_pool *m, size_t i, uint8_t txid[UTXO_HASH_BYTES]);
 
 /*
  * Chooses the transactions of the next block: highest fee rate first (fee
@@ -119,6 +126,17 @@ typedef struct chain_seq chain_seq;
  */
 int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
                    unsigned po2, char *msg, size_t msg_len) UTXO_WARN_UNUSED;
+/*
+ * The same for a long-running sequencer (utxo node): new blocks and bundles
+ * are appended to the block and proof files in place, each record synced
+ * before the block goes to the store (so a store that missed a block
+ * replays it from the file). A crash mid-append leaves a torn last record:
+ * it is cut off here (*cut, may be NULL, set to 1), and the proof file is
+ * brought to exactly one bundle per block (bundles a crash lost are
+ * rebuilt, at po2). chain_seq_close then only closes the files.
+ */
+int chain_seq_open_live(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
+                        unsigned po2, uint32_t *cut, char *msg, size_t msg_len) UTXO_WARN_UNUSED;
 /* Closes s; commit: the new files replace the old ones (else discarded). */
 int chain_seq_close(chain_seq *s, bool commit);
 
@@ -155,6 +173,32 @@ typedef struct chain_block_info {
  */
 int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg,
                    size_t msg_len) UTXO_WARN_UNUSED;
+
+/* ---- the mempool journal of a long-running sequencer ------------------------ */
+
+typedef struct chain_journal chain_journal;
+
+/* Receives each transaction of the journal (borrowed for the call), in
+ * order; anything but UTXO_OK stops the open with that error. */
+typedef int (*chain_journal_fn)(void *ud, const utxo_tx *tx);
+
+/*
+ * Opens the mempool journal at path for chain p (creating an empty one):
+ * hands every whole record's transaction to fn, cuts a torn or damaged end
+ * (*cut = true, may be NULL), and keeps the file open for appending.
+ * *n_records (may be NULL): the transactions read. UTXO_ERR_FILE_FORMAT
+ * for a file that is not a journal or belongs to another chain,
+ * UTXO_ERR_IO (errno) when it cannot be read or written; msg says which.
+ */
+int chain_journal_open(chain_journal **out, const char *path, const utxo_params *p,
+                       chain_journal_fn fn, void *ud, size_t *n_records, bool *cut, char *msg,
+                       size_t msg_len) UTXO_WARN_UNUSED;
+/* Appends tx and syncs it: on UTXO_OK it survives a crash. UTXO_ERR_IO
+ * (errno) leaves the journal as it was. */
+int chain_journal_add(chain_journal *j, const utxo_tx *tx) UTXO_WARN_UNUSED;
+/* Replaces the journal by the transactions m holds (atomically). */
+int chain_journal_rewrite(chain_journal *j, const mp_pool *m) UTXO_WARN_UNUSED;
+void chain_journal_close(chain_journal *j);
 
 /* ---- segment receipts in bundles ----------------------------------------- */
 

@@ -6,6 +6,7 @@ libutxo_core_la_SOURCES += \
 	src/chain/workload.c \
 	src/chain/mempool.c \
 	src/chain/sequencer.c \
+	src/chain/journal.c \
 	src/chain/receipts.c \
 	src/chain/history.c src/chain/gencoin.c \
 	src/chain/invalid.c

@@ -84,6 +84,23 @@ size_t mp_count(const mp_pool *m)
     return m ? m->n : 0;
 }
 
+void mp_drop_last(mp_pool *m)
+{
+    if (m == NULL || m->n == 0)
+        return;
+    entry_clear(&m->e[--m->n]);
+    m->n_sel = 0; /* a selection may have named it */
+}
+
+const utxo_tx *mp_tx(const mp_pool *m, size_t i, uint8_t txid[UTXO_HASH_BYTES])
+{
+    if (m == NULL || i >= m->n)
+        return NULL;
+    if (txid != NULL)
+        memcpy(txid, m->e[i].txid, UTXO_HASH_BYTES);
+    return m->e[i].tx;
+}
+
 /* The held transaction with this txid, or -1. */
 static long find_txid(const mp_pool *m, const uint8_t txid[UTXO_HASH_BYTES])
 {

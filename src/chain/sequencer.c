@@ -32,6 +32,9 @@ struct chain_seq {
     utxo_chainfile *bf, *pf;  /* the new files (.new), written as we go */
     unsigned po2;             /* segment receipts in the bundles: 0 = none */
     bool broken;              /* a seal failed after the chain advanced */
+    /* live (chain_seq_open_live): the files themselves, appended in place */
+    bool live;
+    int bfd, pfd;
 };
 
 static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -118,16 +121,30 @@ out:
 
 /* ---- records ------------------------------------------------------------- */
 
+/* b and bd encoded into new buffers (free both, also on error). */
+static int encode_pair(const utxo_block *b, const utxo_bundle *bd, uint8_t **bb, size_t *bl,
+                       uint8_t **pb, size_t *pl)
+{
+    size_t w = 0;
+
+    *bl = utxo_block_get_length(b);
+    *pl = utxo_bundle_get_length(bd);
+    *bb = malloc(*bl);
+    *pb = malloc(*pl);
+    if (*bb == NULL || *pb == NULL)
+        return UTXO_ERR_NOMEM;
+    int rc = utxo_block_to_bytes(b, *bb, *bl, &w);
+    return rc != UTXO_OK ? rc : utxo_bundle_to_bytes(bd, *pb, *pl, &w);
+}
+
 int chain_append_block(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block *b,
                        const utxo_bundle *bd, size_t *bl_out, size_t *pl_out)
 {
-    size_t bl = utxo_block_get_length(b), pl = utxo_bundle_get_length(bd), w = 0;
-    uint8_t *bb = malloc(bl), *pb = malloc(pl);
-    int rc = UTXO_ERR_NOMEM;
+    uint8_t *bb = NULL, *pb = NULL;
+    size_t bl = 0, pl = 0;
+    int rc = encode_pair(b, bd, &bb, &bl, &pb, &pl);
 
-    if (bb != NULL && pb != NULL && (rc = utxo_block_to_bytes(b, bb, bl, &w)) == UTXO_OK &&
-        (rc = utxo_bundle_to_bytes(bd, pb, pl, &w)) == UTXO_OK &&
-        (rc = utxo_chainfile_append(bf, bb, bl)) == UTXO_OK)
+    if (rc == UTXO_OK && (rc = utxo_chainfile_append(bf, bb, bl)) == UTXO_OK)
         rc = utxo_chainfile_append(pf, pb, pl);
     free(bb);
     free(pb);
@@ -135,6 +152,57 @@ int chain_append_block(utxo_chainfile *bf, utxo_chainfile *pf, const utxo_block 
         *bl_out = bl;
     if (pl_out)
         *pl_out = pl;
+    return rc;
+}
+
+/* Appends one record (u32 length, bytes) at the end of the file fd and
+ * syncs it; on failure the file is cut back to where it ended (errno kept).
+ * A crash in between leaves a torn last record, which chain_seq_open_live
+ * cuts off. */
+static int live_append(int fd, const uint8_t *rec, size_t len)
+{
+    uint8_t hdr[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),
+                      (uint8_t)(len >> 24)};
+    off_t at = lseek(fd, 0, SEEK_END);
+    const uint8_t *parts[2] = {hdr, rec};
+    size_t lens[2] = {4, len};
+
+    if (at < 0)
+        return UTXO_ERR_IO;
+    for (int k = 0; k < 2; k++) {
+        size_t done = 0;
+        while (done < lens[k]) {
+            ssize_t n = write(fd, parts[k] + done, lens[k] - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                goto fail;
+            done += (size_t)n;
+        }
+    }
+    if (fdatasync(fd) == 0)
+        return UTXO_OK;
+fail:;
+    int e = errno ? errno : EIO;
+    if (ftruncate(fd, at) != 0) { /* nothing more to do: the reopen cuts it */ }
+    errno = e;
+    return UTXO_ERR_IO;
+}
+
+/* Writes block b and its bundle bd after the chain's last ones. */
+static int seq_write(chain_seq *s, const utxo_block *b, const utxo_bundle *bd, size_t *bl,
+                     size_t *pl)
+{
+    uint8_t *bb = NULL, *pb = NULL;
+    int rc;
+
+    if (!s->live)
+        return chain_append_block(s->bf, s->pf, b, bd, bl, pl);
+    rc = encode_pair(b, bd, &bb, bl, &pb, pl);
+    if (rc == UTXO_OK && (rc = live_append(s->bfd, bb, *bl)) == UTXO_OK)
+        rc = live_append(s->pfd, pb, *pl);
+    free(bb);
+    free(pb);
     return rc;
 }
 
@@ -236,20 +304,86 @@ out:
 
 /* ---- the sequencer ---------------------------------------------------------- */
 
-int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
-                   unsigned po2, char *msg, size_t msg_len)
+/* Live mode, before the replay: the complete records of the proof file
+ * (*k) and the offset after each (ends[0..*k], ends[0] the header's end),
+ * for a file of chain p. The file is cut after them (a torn record from a
+ * crash goes). */
+static int live_proofs(const char *path, const utxo_params *p, uint64_t **ends, size_t *k,
+                       char *msg, size_t msg_len)
+{
+    utxo_chainfile *f = NULL;
+    utxo_params fp;
+    uint8_t *rec = NULL;
+    size_t len = 0, cap = 0, eo = 0;
+    int rc;
+
+    *ends = NULL;
+    *k = 0;
+    if ((rc = utxo_chainfile_open(&f, path, UTXO_CHAINFILE_PROOFS, &fp, &eo)) != UTXO_OK) {
+        say(msg, msg_len, "%s: %s at offset %zu", path,
+            rc == UTXO_ERR_IO ? strerror(errno) : utxo_strerror(rc), eo);
+        return rc;
+    }
+    if (memcmp(fp.chain_id, p->chain_id, UTXO_HASH_BYTES) != 0) {
+        utxo_chainfile_close(f);
+        say(msg, msg_len, "%s belongs to another chain than the block file", path);
+        return UTXO_ERR_FILE_FORMAT;
+    }
+    utxo_chainfile_set_check(f, utxo_bundle_check_prefix, NULL);
+    for (;;) {
+        if (*k + 1 >= cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            uint64_t *e = realloc(*ends, nc * sizeof *e);
+            if (e == NULL) {
+                rc = UTXO_ERR_NOMEM;
+                break;
+            }
+            *ends = e;
+            cap = nc;
+        }
+        if (*k == 0)
+            (*ends)[0] = utxo_chainfile_tell(f);
+        rc = utxo_chainfile_next(f, &rec, &len, NULL);
+        free(rec);
+        if (rc == UTXO_ERR_TRUNCATED || (rc == UTXO_OK && rec == NULL)) {
+            rc = UTXO_OK; /* the end, or a torn last record */
+            break;
+        }
+        if (rc != UTXO_OK) {
+            say(msg, msg_len, "%s: %s after %zu records", path, utxo_strerror(rc), *k);
+            break;
+        }
+        (*ends)[++*k] = utxo_chainfile_tell(f);
+    }
+    utxo_chainfile_close(f);
+    if (rc == UTXO_OK && truncate(path, (off_t)(*ends)[*k]) != 0) {
+        say(msg, msg_len, "cannot cut %s after its last whole record: %s", path, strerror(errno));
+        rc = UTXO_ERR_IO;
+    }
+    if (rc != UTXO_OK) {
+        free(*ends);
+        *ends = NULL;
+    }
+    return rc;
+}
+
+static int seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
+                    unsigned po2, bool live, uint32_t *cut, char *msg, size_t msg_len)
 {
     chain_seq *s = NULL;
     utxo_chainfile *in = NULL;
     uint8_t seed[32], pk[32], *rec = NULL, *again = NULL;
-    char *bpath = NULL, *bnew = NULL, *pnew = NULL;
-    size_t len, err_off = 0;
-    uint64_t off = 0;
+    char *bpath = NULL, *ppath = NULL, *bnew = NULL, *pnew = NULL;
+    size_t len, err_off = 0, have_proofs = 0;
+    uint64_t off = 0, *ends = NULL, blocks_end = 0;
+    uint32_t h = 0;
     int rc;
 
     say(msg, msg_len, "%s", "");
     if (out != NULL)
         *out = NULL;
+    if (cut != NULL)
+        *cut = 0;
     if (out == NULL || dir == NULL ||
         (po2 != 0 && (po2 < UTXO_SEG_PO2_MIN || po2 > UTXO_SEG_PO2_MAX)))
         return UTXO_ERR_ARG;
@@ -258,9 +392,12 @@ int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned
     rc = UTXO_ERR_NOMEM;
     if ((s = calloc(1, sizeof *s)) == NULL || (s->dir = strdup(dir)) == NULL ||
         (bpath = path_join(dir, CHAIN_BLOCKS_FILE, "")) == NULL ||
+        (ppath = path_join(dir, CHAIN_PROOFS_FILE, "")) == NULL ||
         (bnew = path_join(dir, CHAIN_BLOCKS_FILE, ".new")) == NULL ||
         (pnew = path_join(dir, CHAIN_PROOFS_FILE, ".new")) == NULL)
         goto fail;
+    s->bfd = s->pfd = -1;
+    s->live = live;
     s->store = store;
     s->po2 = po2;
     if ((rc = utxo_chainfile_open(&in, bpath, UTXO_CHAINFILE_BLOCKS, &s->p, &err_off)) != UTXO_OK) {
@@ -277,20 +414,36 @@ int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned
         (rc = bp_chain_new(&s->chain, &s->p, s->sk)) != UTXO_OK ||
         (rc = mp_new(&s->mp, &s->p, bp_chain_find, s->chain, threads)) != UTXO_OK)
         goto fail;
-    if ((rc = utxo_chainfile_create(&s->bf, bnew, UTXO_CHAINFILE_BLOCKS, &s->p)) != UTXO_OK ||
-        (rc = utxo_chainfile_create(&s->pf, pnew, UTXO_CHAINFILE_PROOFS, &s->p)) != UTXO_OK) {
+    if (live) {
+        if ((rc = live_proofs(ppath, &s->p, &ends, &have_proofs, msg, msg_len)) != UTXO_OK)
+            goto fail;
+        if ((s->pfd = open(ppath, O_WRONLY | O_CLOEXEC)) < 0) {
+            say(msg, msg_len, "cannot open %s for writing: %s", ppath, strerror(errno));
+            rc = UTXO_ERR_IO;
+            goto fail;
+        }
+    } else if ((rc = utxo_chainfile_create(&s->bf, bnew, UTXO_CHAINFILE_BLOCKS, &s->p)) != UTXO_OK ||
+               (rc = utxo_chainfile_create(&s->pf, pnew, UTXO_CHAINFILE_PROOFS, &s->p)) != UTXO_OK) {
         say(msg, msg_len, "cannot create %s: %s", bnew, utxo_strerror(rc));
         goto fail;
     }
     /* replay: each block re-sealed by our key must be the stored one (the
      * key signs deterministically), which also rebuilds the proofs */
-    for (;;) {
+    for (;; h++) {
         utxo_block *b = NULL;
         utxo_bundle *bd = NULL;
         size_t w = 0;
         free(rec);
         rec = NULL;
-        if ((rc = utxo_chainfile_next(in, &rec, &len, &off)) != UTXO_OK) {
+        blocks_end = utxo_chainfile_tell(in);
+        rc = utxo_chainfile_next(in, &rec, &len, &off);
+        if (rc == UTXO_ERR_TRUNCATED && live) { /* a crash while appending: cut it */
+            if (cut != NULL)
+                *cut = 1;
+            rec = NULL;
+            rc = UTXO_OK;
+        }
+        if (rc != UTXO_OK) {
             say(msg, msg_len, "%s: %s in the record at offset %llu", bpath, utxo_strerror(rc),
                 (unsigned long long)off);
             goto fail;
@@ -303,7 +456,7 @@ int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned
             goto fail;
         }
         rc = bp_chain_seal(s->chain, b, &bd, NULL, NULL);
-        if (rc == UTXO_OK && s->po2 != 0)
+        if (rc == UTXO_OK && s->po2 != 0 && (!live || h >= have_proofs))
             rc = chain_receipts_add(bd, b, &s->p, s->po2, NULL, NULL);
         if (rc == UTXO_OK && (again = malloc(len)) == NULL)
             rc = UTXO_ERR_NOMEM;
@@ -311,8 +464,16 @@ int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned
                               utxo_block_to_bytes(b, again, len, &w) != UTXO_OK ||
                               memcmp(again, rec, len) != 0))
             rc = UTXO_ERR_FILE_FORMAT;
-        if (rc == UTXO_OK)
+        if (rc == UTXO_OK && !live) {
             rc = chain_append_block(s->bf, s->pf, b, bd, NULL, NULL);
+        } else if (rc == UTXO_OK && h >= have_proofs) { /* a bundle the crash lost */
+            uint8_t *bb = NULL, *pb = NULL;
+            size_t bl, pl;
+            if ((rc = encode_pair(b, bd, &bb, &bl, &pb, &pl)) == UTXO_OK)
+                rc = live_append(s->pfd, pb, pl);
+            free(bb);
+            free(pb);
+        }
         free(again);
         again = NULL;
         utxo_block_free(b);
@@ -325,21 +486,49 @@ int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned
         }
     }
     utxo_chainfile_close(in);
+    in = NULL;
+    if (live) {
+        /* the block file ends after its last whole block; the proof file
+         * holds exactly one bundle per block */
+        if (truncate(bpath, (off_t)blocks_end) != 0 ||
+            (h < have_proofs && ftruncate(s->pfd, (off_t)ends[h]) != 0) ||
+            (s->bfd = open(bpath, O_WRONLY | O_CLOEXEC)) < 0) {
+            say(msg, msg_len, "cannot repair the end of %s: %s", bpath, strerror(errno));
+            rc = UTXO_ERR_IO;
+            goto fail;
+        }
+    }
     sodium_memzero(seed, sizeof seed);
+    free(ends);
     free(bpath);
+    free(ppath);
     free(bnew);
     free(pnew);
     *out = s;
     return UTXO_OK;
 fail:
     free(rec);
+    free(ends);
     utxo_chainfile_close(in);
     sodium_memzero(seed, sizeof seed);
     chain_seq_close(s, false);
     free(bpath);
+    free(ppath);
     free(bnew);
     free(pnew);
     return rc;
+}
+
+int chain_seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
+                   unsigned po2, char *msg, size_t msg_len)
+{
+    return seq_open(out, dir, store, threads, po2, false, NULL, msg, msg_len);
+}
+
+int chain_seq_open_live(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
+                        unsigned po2, uint32_t *cut, char *msg, size_t msg_len)
+{
+    return seq_open(out, dir, store, threads, po2, true, cut, msg, msg_len);
 }
 
 int chain_seq_close(chain_seq *s, bool commit)
@@ -348,11 +537,17 @@ int chain_seq_close(chain_seq *s, bool commit)
 
     if (s == NULL)
         return UTXO_OK;
+    if (s->live) {
+        if (s->bfd >= 0)
+            close(s->bfd);
+        if (s->pfd >= 0)
+            close(s->pfd);
+    }
     if (s->bf != NULL && utxo_chainfile_close(s->bf) != UTXO_OK)
         rc = UTXO_ERR_IO;
     if (s->pf != NULL && utxo_chainfile_close(s->pf) != UTXO_OK)
         rc = UTXO_ERR_IO;
-    if (s->dir != NULL) {
+    if (s->dir != NULL && !s->live) {
         static const char *const names[2] = {CHAIN_BLOCKS_FILE, CHAIN_PROOFS_FILE};
         for (int k = 0; k < 2; k++) {
             char *from = path_join(s->dir, names[k], ".new"), *to = path_join(s->dir, names[k], "");
@@ -368,7 +563,7 @@ int chain_seq_close(chain_seq *s, bool commit)
             free(to);
         }
     }
-    if (commit && s->broken && rc == UTXO_OK)
+    if (commit && s->broken && !s->live && rc == UTXO_OK)
         rc = UTXO_ERR_INTERNAL;
     mp_free(s->mp);
     bp_chain_free(s->chain);
@@ -465,13 +660,16 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
         say(msg, msg_len, "proving the long runs of block %u: %s", height, utxo_strerror(rc));
         goto out;
     }
+    /* the files first: a store that missed the block replays it from the
+     * block file (utxo_replay_file), never the other way round */
+    if ((rc = seq_write(s, b, bd, &bl, &pl)) != UTXO_OK) {
+        say(msg, msg_len, "writing block %u to %s: %s%s%s", height, s->dir, utxo_strerror(rc),
+            rc == UTXO_ERR_IO ? ": " : "", rc == UTXO_ERR_IO ? strerror(errno) : "");
+        goto out;
+    }
     if (s->store != NULL && (rc = utxo_store_apply_block(s->store, b, &vd)) != UTXO_OK) {
         say(msg, msg_len, "store rejected block %u: %s (tx %u input %u) %s", height,
             utxo_strerror(rc), vd.tx, vd.input, utxo_store_errmsg(s->store));
-        goto out;
-    }
-    if ((rc = chain_append_block(s->bf, s->pf, b, bd, &bl, &pl)) != UTXO_OK) {
-        say(msg, msg_len, "writing block %u to %s: %s", height, s->dir, utxo_strerror(rc));
         goto out;
     }
     s->broken = false;
