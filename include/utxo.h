@@ -21,5 +21,6 @@
 #include "utxo/wallet.h"
 #include "utxo/pipeline.h"
 #include "utxo/history.h"
+#include "utxo/client.h"
 
 #endif /* UTXO_H */

@@ -39,7 +39,7 @@
 #include <sodium.h>
 #include "utxo.h"
 #include "commands.h"
-#include "nodeclient.h"
+#include "client/nodeclient.h"
 #include "util.h"
 
 static volatile sig_atomic_t follow_stop;

@@ -63,7 +63,7 @@
 #include "utxo/clock.h"
 #include "chain/chain.h"
 #include "commands.h"
-#include "nodeclient.h"
+#include "client/nodeclient.h"
 #include "util.h"
 
 #define NODE_DEFAULT_PORT 8750u

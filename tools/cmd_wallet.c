@@ -34,7 +34,6 @@
 #include "progress.h"
 #include "secret.h"
 #include "util.h"
-#include "nodeclient.h"
 #include "wallet_cli.h"
 
 static void wallet_usage(FILE *f)
@@ -53,6 +52,7 @@ static void wallet_usage(FILE *f)
             "       utxo wallet sync FILE --db NODE.db [--json] [--progress]\n"
             "       utxo wallet sync FILE --node URL [--json] [--progress]\n"
             "       utxo wallet send FILE ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX|- [--json]\n"
+            "       utxo wallet send FILE ADDRESS AMOUNT [ADDRESS AMOUNT ...] --node URL [--json]\n"
             "       utxo wallet abandon FILE TXID\n"
             "       utxo wallet rollback FILE HEIGHT\n"
             "\n"
@@ -89,7 +89,10 @@ static void wallet_usage(FILE *f)
             "            writes it to TX (- for standard output) and only then reserves\n"
             "            its coins (not chosen again until a block spends them or\n"
             "            `abandon` releases them); prints the txid and fee (on\n"
-            "            standard error with -o -)\n"
+            "            standard error with -o -). With --node URL instead of -o,\n"
+            "            posts it to the node (POST /tx) and reports its verdict: the\n"
+            "            coins are reserved only when the node took it (exit 1 when\n"
+            "            the node refuses it, 2 when the node cannot be reached)\n"
             "  abandon   release the coins reserved by the payment TXID\n"
             "  rollback  undo the blocks above HEIGHT (the chain was replaced; the\n"
             "            last 100 blocks can be undone), then sync the new ones\n"
@@ -590,85 +593,10 @@ static int sync_progress(void *ctx, const utxo_pipe_progress *pr)
     return 0;
 }
 
-/* Each block a node streams, applied to the wallet (its stateless checks
- * included). */
-static int wallet_pair(void *ud, uint32_t height, const utxo_block *b, const utxo_bundle *bu,
-                       const uint8_t *bundle_bytes, size_t bundle_len, char *err, size_t err_len)
-{
-    utxo_wallet *w = ud;
-    utxo_verdict vd;
-    int rc;
-
-    (void)bundle_bytes;
-    (void)bundle_len;
-    if ((rc = utxo_wallet_apply_block(w, b, bu, &vd)) == UTXO_OK)
-        return 0;
-    if (rc == UTXO_ERR_BLOCK_PREV)
-        snprintf(err, err_len, "the node's block %" PRIu32 " does not extend the wallet's tip "
-                 "(the node follows another branch: 'utxo wallet rollback' to where they agree)",
-                 height);
-    else
-        nc_refused(err, err_len, "node", height, rc, &vd);
-    return 1;
-}
-
-/* `wallet sync --node URL`: the blocks the wallet lacks, streamed from the
- * node's /blocks in batches (nodeclient.h), up to the node's tip. */
-static int sync_node(const wopts *o, utxo_wallet *w)
-{
-    utxo_params mine, theirs;
-    nc_client nc;
-    progress pr;
-    uint64_t applied = 0;
-    int ex = EXIT_USAGE, rc;
-
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-        errorf("wallet: cannot start libcurl");
-        return EXIT_USAGE;
-    }
-    if (nc_open(&nc, o->node, "utxo-wallet", NULL) != 0)
-        goto out;
-    if ((rc = nc_params(&nc, &theirs)) != 0) {
-        ex = rc;
-        goto out;
-    }
-    utxo_wallet_params(w, &mine);
-    if (memcmp(mine.chain_id, theirs.chain_id, UTXO_HASH_BYTES) != 0) {
-        errorf("wallet: %s serves another chain than the wallet's", nc.base);
-        ex = EXIT_INVALID;
-        goto out;
-    }
-    progress_begin(&pr, progress_mode(false, o->progress), "wallet sync", "blocks");
-    for (;;) {
-        long long tip = nc_tip(&nc);
-        uint32_t next = utxo_wallet_next_height(w), got = 0;
-        if (tip == -2)
-            break;
-        if (tip < 0 || next > (unsigned long long)tip) {
-            ex = EXIT_VALID;
-            break;
-        }
-        uint64_t want = (uint64_t)tip - next + 1;
-        rc = nc_blocks(&nc, &mine, next, want > 100 ? 100u : (uint32_t)want, wallet_pair, w, &got);
-        applied += got;
-        progress_update(&pr, applied, 0, 0);
-        if (rc == NC_INVALID)
-            ex = EXIT_INVALID;
-        if (rc != NC_OK)
-            break;
-    }
-    progress_end(&pr, ex == EXIT_VALID);
-    if (ex == EXIT_VALID)
-        sync_report(o, w, applied, 0);
-out:
-    nc_close(&nc);
-    curl_global_cleanup();
-    return ex;
-}
-
-/* Applies the blocks of o->db (a bridge node's store, read-only), or of
- * o->chain and o->proofs, to w: utxo_wallet_sync_store / _files do the
- * work under the record rule. */
+/* Applies the blocks of o->db (a bridge node's store, read-only), of a
+ * node over HTTP (o->node: utxo_client_sync_wallet), or of o->chain and
+ * o->proofs, to w: utxo_wallet_sync_store / _files do the work under the
+ * record rule. */
 static int sync_run(const wopts *o, utxo_wallet *w)
 {
     utxo_store *st = NULL;
@@ -679,8 +607,6 @@ static int sync_run(const wopts *o, utxo_wallet *w)
     char msg[256] = "";
     int ex, rc;
 
-    if (o->node)
-        return sync_node(o, w);
     memset(&c, 0, sizeof c);
     memset(&so, 0, sizeof so);
     so.progress = sync_progress;
@@ -695,6 +621,17 @@ static int sync_run(const wopts *o, utxo_wallet *w)
         }
         rc = utxo_wallet_sync_store(w, st, &so, &res);
         utxo_store_close(st);
+    } else if (o->node != NULL) {
+        utxo_client *cl = NULL;
+        if ((rc = utxo_client_open(&cl, o->node)) != UTXO_OK) {
+            progress_end(&c.pr, false);
+            errorf("wallet: --node %s: %s", o->node,
+                   rc == UTXO_ERR_ARG ? "the URL must start with http:// or https://"
+                                      : utxo_strerror(rc));
+            return EXIT_USAGE;
+        }
+        rc = utxo_client_sync_wallet(cl, w, &so, &res);
+        utxo_client_close(cl);
     } else {
         rc = utxo_wallet_sync_files(w, o->chain, o->proofs, &so, &res);
     }

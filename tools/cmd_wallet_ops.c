@@ -274,6 +274,30 @@ static int write_stdout(const uint8_t *p, size_t len)
     return 0;
 }
 
+/* POSTs tx to the node at url: EXIT_VALID when the node took it, else
+ * EXIT_INVALID (its verdict printed) or EXIT_USAGE (not reached). */
+static int post_to_node(const char *url, const utxo_tx *tx)
+{
+    utxo_client *c = NULL;
+    utxo_verdict vd;
+    int rc = utxo_client_open(&c, url);
+
+    if (rc != UTXO_OK) {
+        errorf("wallet: --node %s: %s", url,
+               rc == UTXO_ERR_ARG ? "the URL must start with http:// or https://"
+                                  : utxo_strerror(rc));
+        return EXIT_USAGE;
+    }
+    rc = utxo_client_submit(c, tx, NULL, &vd);
+    if (rc != UTXO_OK)
+        errorf("wallet: %s: no coin was reserved", utxo_client_errmsg(c));
+    utxo_client_close(c);
+    if (rc == UTXO_OK)
+        return EXIT_VALID;
+    return rc == UTXO_ERR_CLIENT_REACH || rc == UTXO_ERR_CLIENT_ANSWER ? EXIT_USAGE
+                                                                       : EXIT_INVALID;
+}
+
 int wallet_send(const wopts *o)
 {
     uint8_t txid[UTXO_HASH_BYTES], *buf = NULL;
@@ -286,9 +310,10 @@ int wallet_send(const wopts *o)
     FILE *info;
     int ex = EXIT_USAGE, rc;
 
-    if (o->n_pos < 2 || o->n_pos % 2 != 0 || o->out == NULL)
-        return wcli_usage_error("send needs ADDRESS AMOUNT [ADDRESS AMOUNT ...] -o TX");
-    to_stdout = strcmp(o->out, "-") == 0;
+    if (o->n_pos < 2 || o->n_pos % 2 != 0 || (o->out == NULL) == (o->node == NULL))
+        return wcli_usage_error("send needs ADDRESS AMOUNT [ADDRESS AMOUNT ...] and -o TX "
+                                "or --node URL");
+    to_stdout = o->out != NULL && strcmp(o->out, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO))
         return wcli_usage_error("-o -: standard output is a terminal; redirect it to a file "
                                 "or a pipe");
@@ -327,7 +352,11 @@ int wallet_send(const wopts *o)
         errorf("wallet: cannot encode the transaction");
         goto done;
     }
-    if (to_stdout ? write_stdout(buf, wr) != 0 : write_file(o->out, buf, wr) != 0) {
+    if (o->node != NULL) {
+        if ((ex = post_to_node(o->node, tx)) != EXIT_VALID)
+            goto done;
+        ex = EXIT_USAGE;
+    } else if (to_stdout ? write_stdout(buf, wr) != 0 : write_file(o->out, buf, wr) != 0) {
         errorf("wallet: the transaction was not written: no coin was reserved");
         goto done;
     }
@@ -335,8 +364,9 @@ int wallet_send(const wopts *o)
     if ((rc = utxo_wallet_reserve(w, tx)) != UTXO_OK) {
         char hex[2 * UTXO_HASH_BYTES + 1];
         hex_encode(hex, txid, UTXO_HASH_BYTES);
-        errorf("wallet: transaction %s written to %s, but its coins could not be reserved: %s",
-               hex, to_stdout ? "standard output" : o->out,
+        errorf("wallet: transaction %s %s %s, but its coins could not be reserved: %s",
+               hex, o->node ? "taken by" : "written to",
+               o->node ? o->node : to_stdout ? "standard output" : o->out,
                utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));
         goto done;
     }
@@ -356,15 +386,20 @@ int wallet_send(const wopts *o)
         jw_u64(&j, tx->n_inputs);
         jw_key(&j, "outputs");
         jw_u64(&j, tx->n_outputs);
+        if (o->node) {
+            jw_key(&j, "node");
+            jw_str(&j, o->node);
+        }
         jw_end_object(&j);
         jw_finish(&j);
     } else {
         fprintf(info, "txid ");
         for (size_t i = 0; i < UTXO_HASH_BYTES; i++)
             fprintf(info, "%02x", txid[i]);
-        fprintf(info, "\nfee %llu, %zu bytes, %u inputs, %u outputs, written to %s\n",
+        fprintf(info, "\nfee %llu, %zu bytes, %u inputs, %u outputs, %s %s\n",
                 (unsigned long long)fee, wr, tx->n_inputs, tx->n_outputs,
-                to_stdout ? "standard output" : o->out);
+                o->node ? "taken by the node" : "written to",
+                o->node ? o->node : to_stdout ? "standard output" : o->out);
     }
     ex = EXIT_VALID;
 done:

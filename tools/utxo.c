@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "utxo.h"
+#include "client/nodeclient.h"
 #include "commands.h"
 #include "util.h"
 
@@ -50,12 +51,19 @@ static void usage(FILE *f)
             "Exit status: 0 ok/valid, 1 invalid, 2 usage or I/O error.\n");
 }
 
+/* The node client's failures (follow, node --upstream, wallet --node), printed. */
+static void report(const char *msg)
+{
+    errorf("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
     if (utxo_init() != UTXO_OK) {
         errorf("libsodium failed to initialise");
         return EXIT_USAGE;
     }
+    nc_set_reporter(report);
     if (argc < 2) {
         errorf("a command is missing (see '%s --help')", prog_name);
         return EXIT_USAGE;

@@ -138,6 +138,10 @@ enum utxo_err {
     UTXO_ERR_MP_DUPLICATE = 351,     /* the transaction is already in the mempool */
     UTXO_ERR_MP_LIMIT = 352,         /* the transaction cannot fit in any block (bytes or cycles) */
     UTXO_ERR_MP_FULL = 353,          /* the mempool holds its maximum number of transactions */
+    /* node client (400..409) */
+    UTXO_ERR_CLIENT_REACH = 400,     /* the node could not be reached, or the transfer failed */
+    UTXO_ERR_CLIENT_ANSWER = 401,    /* the node's answer is not what its API says */
+    UTXO_ERR_CLIENT_CHAIN = 402,     /* the node serves another chain */
 };
 
 /**

@@ -111,6 +111,9 @@ static const struct msg messages[] = {
     {UTXO_ERR_MP_DUPLICATE, "transaction already in the mempool"},
     {UTXO_ERR_MP_LIMIT, "transaction too large for any block (bytes or cycles)"},
     {UTXO_ERR_MP_FULL, "mempool full"},
+    {UTXO_ERR_CLIENT_REACH, "the node could not be reached"},
+    {UTXO_ERR_CLIENT_ANSWER, "the node's answer does not follow its API"},
+    {UTXO_ERR_CLIENT_CHAIN, "the node serves another chain"},
 };
 
 const char *utxo_strerror(int err)

@@ -1,17 +1,31 @@
 /*
- * nodeclient.h — the HTTP side of following a node (libcurl): the chain's
- * parameters, the tip, and the /blocks stream cut into block and proof
- * bundle pairs, each decoded and handed to the caller, one at a time
- * (docs/API.md). Shared by `utxo follow` (a stateless validator) and the
- * bridge role of `utxo node` (a full node following another one).
+ * client/nodeclient.h — a node's HTTP API from the client side (libcurl):
+ * the chain's parameters, the tip, POST, and the /blocks stream cut into
+ * block and proof bundle pairs, each decoded and handed to the caller, one
+ * at a time (docs/API.md). Internal (prefix nc_): under `utxo follow` (a
+ * stateless validator), the bridge role of `utxo node`, `utxo wallet
+ * --node` and the public client (utxo/client.h).
+ *
+ * Failures: NC_ERR_REACH (2: the node could not be reached, or the
+ * transfer failed) and NC_ERR_DATA (1: it answered something that is not
+ * what the API says); the values are the `utxo` command's exit codes for
+ * the same cases, so the commands return them as they are. c->err says
+ * what happened; it is also handed to the reporter (nc_set_reporter)
+ * unless c->quiet_errors.
  */
-#ifndef UTXO_TOOLS_NODECLIENT_H
-#define UTXO_TOOLS_NODECLIENT_H
+#ifndef UTXO_CLIENT_NODECLIENT_H
+#define UTXO_CLIENT_NODECLIENT_H
 
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdint.h>
 #include "utxo.h"
+
+enum { NC_ERR_DATA = 1, NC_ERR_REACH = 2 };
+
+/* Where failures are reported when a client is not quiet (process-wide;
+ * NULL, the default: nowhere). The utxo command prints them. */
+void nc_set_reporter(void (*fn)(const char *msg));
 
 typedef struct membuf {
     uint8_t *p;
@@ -28,24 +42,24 @@ typedef struct nc_client {
     char err[512];                  /* the last failure, also when quiet */
 } nc_client;
 
-/* 0, or EXIT_USAGE after a message (bad URL, libcurl not starting).
+/* 0, or NC_ERR_REACH after a message (bad URL, libcurl not starting).
  * agent: the User-Agent. */
 int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomic_t *stop);
 void nc_close(nc_client *c);
 
 /* GETs base+path into a new buffer of at most max bytes (free out->p);
- * 0 when the answer is 200, else EXIT_USAGE with c->err set (the node's
+ * 0 when the answer is 200, else NC_ERR_REACH with c->err set (the node's
  * JSON error message when it sent one). */
 int nc_get(nc_client *c, const char *path, size_t max, membuf *out);
 
 /* POSTs body[0..len) (application/octet-stream) to base+path; the answer,
  * whatever its status, into out (at most max bytes; free out->p) and
- * *status. 0, or EXIT_USAGE when no answer came (c->err). */
+ * *status. 0, or NC_ERR_REACH when no answer came (c->err). */
 int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, size_t max,
             long *status, membuf *out);
 
-/* The node's parameters (/params): 0, EXIT_USAGE (unreachable, c->err) or
- * EXIT_INVALID (not parameters, c->err). */
+/* The node's parameters (/params): 0, NC_ERR_REACH (unreachable, c->err) or
+ * NC_ERR_DATA (not parameters, c->err). */
 int nc_params(nc_client *c, utxo_params *p);
 
 /* The node's tip height from /status: >= 0, -1 for an empty chain, -2 on
@@ -84,4 +98,4 @@ enum { NC_OK = 0, NC_INVALID = 1, NC_FAILED = 2, NC_STOPPED = 3 };
 int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
               nc_pair_fn fn, void *ud, uint32_t *applied);
 
-#endif /* UTXO_TOOLS_NODECLIENT_H */
+#endif /* UTXO_CLIENT_NODECLIENT_H */

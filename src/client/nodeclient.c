@@ -1,5 +1,7 @@
 /*
- * nodeclient.c — following a node over HTTP with libcurl (nodeclient.h).
+ * client/nodeclient.c — a node's HTTP API from the client side, with
+ * libcurl (nodeclient.h): under `utxo follow`, the bridge role of
+ * `utxo node`, `utxo wallet ... --node` and the public utxo_client_ API.
  */
 #include "config.h"
 
@@ -9,9 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
-#include "nodeclient.h"
-#include "util.h"
+#include "client/nodeclient.h"
+
+static void (*nc_reporter)(const char *msg);
+
+void nc_set_reporter(void (*fn)(const char *msg))
+{
+    nc_reporter = fn;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 static void nc_fail(nc_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void nc_fail(nc_client *c, const char *fmt, ...)
@@ -20,8 +32,8 @@ static void nc_fail(nc_client *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->err, sizeof c->err, fmt, ap);
     va_end(ap);
-    if (!c->quiet_errors)
-        errorf("%s", c->err);
+    if (!c->quiet_errors && nc_reporter)
+        nc_reporter(c->err);
 }
 
 /* libcurl calls this about once a second even when no byte arrives: a
@@ -65,11 +77,11 @@ int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomi
     c->stop = stop;
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
         nc_fail(c, "%s: the URL must start with http:// or https://", url);
-        return EXIT_USAGE;
+        return NC_ERR_REACH;
     }
     if (strlen(url) >= sizeof c->base - 64) {
         nc_fail(c, "the URL is too long");
-        return EXIT_USAGE;
+        return NC_ERR_REACH;
     }
     snprintf(c->base, sizeof c->base, "%s", url);
     n = strlen(c->base);
@@ -77,7 +89,7 @@ int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomi
         c->base[--n] = 0;
     if ((c->h = curl_easy_init()) == NULL) {
         nc_fail(c, "cannot start libcurl");
-        return EXIT_USAGE;
+        return NC_ERR_REACH;
     }
     curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled node: */
@@ -127,7 +139,7 @@ int nc_get(nc_client *c, const char *path, size_t max, membuf *out)
 fail:
     free(out->p);
     memset(out, 0, sizeof *out);
-    return EXIT_USAGE;
+    return NC_ERR_REACH;
 }
 
 int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, size_t max,
@@ -155,7 +167,7 @@ int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, siz
         nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
         free(out->p);
         memset(out, 0, sizeof *out);
-        return EXIT_USAGE;
+        return NC_ERR_REACH;
     }
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
     return 0;
@@ -167,13 +179,13 @@ int nc_params(nc_client *c, utxo_params *p)
     int rc;
 
     if (nc_get(c, "/params", UTXO_PARAMS_BYTES + 1, &m) != 0)
-        return EXIT_USAGE;
+        return NC_ERR_REACH;
     rc = utxo_params_from_bytes(p, m.p, m.len, NULL);
     if (rc != UTXO_OK || m.len != UTXO_PARAMS_BYTES) {
         nc_fail(c, "%s/params: not a chain's parameters: %s", c->base,
                 rc != UTXO_OK ? utxo_strerror(rc) : "wrong length");
         free(m.p);
-        return EXIT_INVALID;
+        return NC_ERR_DATA;
     }
     free(m.p);
     return 0;
@@ -243,15 +255,14 @@ typedef struct stream {
  * bytes it took, 0 when more are needed, or -1 on invalid data. */
 static long take_pair(stream *s)
 {
-    const uint8_t *p = s->rec.p, *q;
+    const uint8_t *p = s->rec.p;
     size_t have = s->rec.len;
     uint32_t bl, pl, h = s->height;
     char why[400];
 
     if (have < 4)
         return 0;
-    q = p;
-    bl = (uint32_t)le_get(&q, 4);
+    bl = get_le32(p);
     if (bl == 0 || bl > s->p->max_block_bytes) {
         nc_fail(s->c, "the node served a block record of %" PRIu32 " bytes at height %" PRIu32
                 " (the chain's limit is %" PRIu32 ")", bl, h, s->p->max_block_bytes);
@@ -260,8 +271,7 @@ static long take_pair(stream *s)
     if (have < 8 + (size_t)bl)
         return 0;
     p += 4 + bl;
-    q = p;
-    pl = (uint32_t)le_get(&q, 4);
+    pl = get_le32(p);
     if (pl == 0 || pl > UTXO_BUNDLE_MAX_BYTES) {
         nc_fail(s->c, "the node served a proof record of %" PRIu32 " bytes at height %" PRIu32,
                 pl, h);
