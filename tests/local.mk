@@ -300,6 +300,12 @@ EXTRA_DIST += tests/wallet_cli.sh
 # links the shared libutxo.la, which exports the utxo_* API only;
 # installcheck builds it once more with pkg-config against the installation.
 check_PROGRAMS += examples/wallet_example
+# run by tests/sequencer_cli.sh against a node
+check_PROGRAMS += examples/client_example
+examples_client_example_SOURCES = examples/client_example.c
+examples_client_example_CPPFLAGS = -I$(top_srcdir)/include -I$(top_builddir)/include
+examples_client_example_CFLAGS = -std=c11 $(WARN_CFLAGS) $(INSTRUMENT_CFLAGS)
+examples_client_example_LDADD = libutxo.la
 TESTS += examples/wallet_example
 examples_wallet_example_SOURCES = examples/wallet_example.c
 examples_wallet_example_CPPFLAGS = -I$(top_srcdir)/include -I$(top_builddir)/include
@@ -398,6 +404,7 @@ tests_test_history_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_test_history_LDADD = $(TEST_LIBS)
 
 # the node: utxo node over HTTP on 127.0.0.1 (node_cli.sh, curl and python3)
-TESTS += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh
+TESTS += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/sequencer_cli.sh
 EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/relay.py \
+	tests/sequencer_cli.sh tests/nodelib.sh \
 	contrib/systemd/utxo-node.service

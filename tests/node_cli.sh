@@ -8,7 +8,9 @@
 # {code, message} and change nothing; a burst of connections above the
 # limit is bounded; a second node on the directory exits 2 naming the pid;
 # SIGTERM stops it with exit 0 and the store passes `utxo check`; a restart
-# resumes with nothing to replay. Every request has a timeout (curl -m).
+# resumes with nothing to replay. The directory has no sequencer key, so
+# the node is a read-only server (POST /tx: 501). Every request has a
+# timeout (curl -m).
 # Run by `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -16,6 +18,9 @@ command -v curl >/dev/null 2>&1 || { echo "node_cli: curl is not installed (Debi
 command -v python3 >/dev/null 2>&1 || { echo "node_cli: python3 is not installed" >&2; exit 1; }
 
 expect 0 "gen" -- "$UTXO" gen --blocks 40 --tx-per-block 5 --quiet -o "$tmp/c"
+# without the sequencer key the node is a read-only server (the sequencer
+# role: tests/sequencer_cli.sh)
+rm "$tmp/c/sequencer.key"
 pid=
 stop_node() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; pid=; }
 trap 'stop_node; rm -rf "$tmp"' EXIT
@@ -182,6 +187,8 @@ for p in /roots/x /roots/ /block/abc /block/-1 /block/01 /block/4294967296 /bloc
 done
 get /status -X POST -d 'x'
 is_error 405 && ok || bad "POST /status: $code $(cat "$tmp/body")"
+get /tx -X POST -d 'x'
+is_error 501 && ok || bad "POST /tx to a server without the sequencer key: $code $(cat "$tmp/body")"
 get /status -X DELETE
 is_error 405 && ok || bad "DELETE /status: $code"
 get /status -X GET --data-binary "@$tmp/c/blocks" -H 'Content-Type: application/octet-stream'

@@ -47,6 +47,11 @@ static void doc_escapes(json *j)
     jw_str(j, "q\"b\\n\n\t\x01\x7f\xc3\xa9");
 }
 
+static void doc_not_utf8(json *j)
+{
+    jw_str(j, "a\xff\xc3" "b");
+}
+
 static void doc_unbalanced(json *j)
 {
     jw_begin_array(j);
@@ -81,12 +86,24 @@ START_TEST(nested_pretty)
 }
 END_TEST
 
+START_TEST(not_utf8)
+{
+    int rc;
+    char *t = render(doc_not_utf8, false, &rc);
+    ck_assert_int_eq(rc, 0);
+    /* each byte that is not UTF-8 is U+FFFD: still valid JSON */
+    ck_assert_str_eq(t, "\"a\xef\xbf\xbd\xef\xbf\xbd" "b\"\n");
+    free(t);
+}
+END_TEST
+
 START_TEST(escapes)
 {
     int rc;
     char *t = render(doc_escapes, false, &rc);
     ck_assert_int_eq(rc, 0);
-    ck_assert_str_eq(t, "\"q\\\"b\\\\n\\n\\t\\u0001\\u007f\xc3\xa9\"\n");
+    /* jansson's escapes: DEL needs none in JSON and gets none */
+    ck_assert_str_eq(t, "\"q\\\"b\\\\n\\n\\t\\u0001\x7f\xc3\xa9\"\n");
     free(t);
 }
 END_TEST
@@ -111,6 +128,7 @@ int main(void)
     tcase_add_test(tc, nested_compact);
     tcase_add_test(tc, nested_pretty);
     tcase_add_test(tc, escapes);
+    tcase_add_test(tc, not_utf8);
     tcase_add_test(tc, misuse);
     suite_add_tcase(s, tc);
     return run_suite(s);

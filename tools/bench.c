@@ -23,6 +23,7 @@ static const cli_sub benches[] = {
     {"stateless", bench_stateless, "accumulator: state bytes, proof bytes per input, verify vs raw hashing"},
     {"wallet", bench_wallet, "wallet: proof update per block vs the validator's own work, sync vs validation"},
     {"history", bench_history, "a history verified in K ranges as parallel processes vs one sequential verification"},
+    {"node", bench_node, "the node over HTTP: follow vs verify, POST /tx vs the mempool, proof latency, peak memory"},
     {"replay", bench_replay, "full node: replay tx/s into the SQLite store vs bare SQLite and Ed25519 x threads"},
 };
 

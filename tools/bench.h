@@ -34,4 +34,7 @@ int bench_history(int argc, char **argv);
 /* The wallet (bench_wallet.c): proof updates vs stateless apply, sync vs validation. */
 int bench_wallet(int argc, char **argv);
 
+/* The node (bench_node.c): follow vs verify, POST /tx vs the mempool, proof latency, memory. */
+int bench_node(int argc, char **argv);
+
 #endif /* UTXO_TOOLS_BENCH_H */

@@ -1,10 +1,15 @@
 /*
- * json.c — the streaming JSON writer (see json.h for the contract).
+ * json.c — the streaming JSON writer (see json.h for the contract): the
+ * structure (brackets, commas, indentation) is placed here as the values
+ * come, and every string is encoded by jansson.
  */
 #include "config.h"
 
 #include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "json.h"
 
 void jw_init(json *j, FILE *out, bool pretty)
@@ -70,27 +75,36 @@ void jw_end_object(json *j) { close_container(j, '}'); }
 void jw_begin_array(json *j) { open_container(j, '['); }
 void jw_end_array(json *j) { close_container(j, ']'); }
 
+/* s[0..n) as a JSON string, encoded by jansson (RFC 8259 escapes). Bytes
+ * that are not UTF-8 (a file name may hold any) are each written as
+ * U+FFFD, so the document stays valid JSON. */
 static void put_string(json *j, const char *s, size_t n)
 {
-    fputc('"', j->out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': fputs("\\\"", j->out); break;
-        case '\\': fputs("\\\\", j->out); break;
-        case '\n': fputs("\\n", j->out); break;
-        case '\r': fputs("\\r", j->out); break;
-        case '\t': fputs("\\t", j->out); break;
-        case '\b': fputs("\\b", j->out); break;
-        case '\f': fputs("\\f", j->out); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(j->out, "\\u%04x", c);
-            else
-                fputc(c, j->out);
+    json_t *v = json_stringn(s, n);
+    char *text;
+
+    if (v == NULL) { /* not UTF-8 (jansson checks): keep the ASCII */
+        char *t = n < SIZE_MAX / 3 ? malloc(3 * n + 1) : NULL;
+        size_t o = 0;
+        for (size_t i = 0; t != NULL && i < n; i++) {
+            if ((unsigned char)s[i] < 0x80) {
+                t[o++] = s[i];
+            } else {
+                memcpy(t + o, "\xef\xbf\xbd", 3);
+                o += 3;
+            }
         }
+        v = t ? json_stringn_nocheck(t, o) : NULL;
+        free(t);
     }
-    fputc('"', j->out);
+    text = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    if (text == NULL) {
+        j->error = true;
+        return;
+    }
+    fputs(text, j->out);
+    free(text);
 }
 
 void jw_key(json *j, const char *key)
@@ -138,14 +152,16 @@ void jw_null(json *j)
 
 void jw_hex(json *j, const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
+    char buf[2 * 32 + 1];
 
     before_item(j);
     fputc('"', j->out);
-    for (size_t i = 0; i < n; i++) {
-        fputc(digits[p[i] >> 4], j->out);
-        fputc(digits[p[i] & 15], j->out);
+    for (size_t i = 0; i < n; i += 32) {
+        size_t k = n - i < 32 ? n - i : 32;
+        sodium_bin2hex(buf, sizeof buf, p + i, k);
+        fputs(buf, j->out);
     }
+    sodium_memzero(buf, sizeof buf); /* may have been a secret (genesis --show-secret) */
     fputc('"', j->out);
 }
 

@@ -1,9 +1,12 @@
 /*
- * json.h — a small streaming JSON writer for the utxo command's --json
- * output. It tracks nesting and commas so callers only say what comes next;
- * strings are escaped per RFC 8259 (control characters as \u00XX, bytes
- * >= 0x80 passed through, so callers hand it UTF-8 or hex). Output is
- * compact, or indented with `pretty`. Reading JSON (the node's clients)
+ * json.h — the streaming JSON writer of the utxo command's --json output.
+ * It tracks nesting and commas so callers only say what comes next, and
+ * writes each value as it comes: `utxo verify --json` over a long chain
+ * holds one block's line, not the document. Strings are encoded by jansson
+ * (json_dumps of a json_string: RFC 8259 escapes); bytes that are not
+ * UTF-8 come out as U+FFFD. jansson has no streaming writer, so the
+ * brackets and commas are placed here. Output is compact, or indented with
+ * `pretty`. Reading JSON (the node's clients)
  * and the node's answers use jansson. The prefix is jw_ because jansson
  * exports json_* names: a json_null of this writer once took the place of
  * jansson's in the node and crashed it.
