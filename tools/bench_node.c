@@ -16,13 +16,15 @@
  *         least time of each counting. Goal >= 0.8.
  * post    --txs independent pay-to-pubkey payments, each spending its own
  *         output of a genesis made here (keys derived from a fixed seed),
- *         POSTed one after another on one keep-alive connection to a
+ *         POSTed by --posters client threads at once (default 8, each on
+ *         its own keep-alive connection with its share, in order) to a
  *         sequencer node (`--seal-interval 3600`: nothing is sealed while
  *         it runs); post_ratio = HTTP acceptance rate / the rate of
  *         chain_seq_submit in this process on a copy of the same directory
  *         (the mempool alone). Goal >= 0.5. Two costs the baseline lacks
  *         are measured beside it to explain the gap: the node syncs its
- *         mempool journal (fdatasync) before each answer, so journal_per_s
+ *         mempool journal (fdatasync, one per group of records written
+ *         while the previous sync ran) before each answer; journal_per_s
  *         is chain_journal_add alone, here, for the same transactions
  *         (journal_share = that time / the POSTs' time); and http_rtt_us is
  *         the mean round trip of GET /params on the same connection just
@@ -75,7 +77,7 @@ extern char **environ;
 static void node_bench_usage(FILE *f)
 {
     fprintf(f, "Usage: utxo bench node [--blocks N] [--tx-per-block M] [--txs T] [--clients C]\n"
-               "                       [--requests R] [--repeat K]\n"
+               "                       [--requests R] [--repeat K] [--posters P]\n"
                "\n"
                "Runs `utxo node` on loopback (127.0.0.1, a free port) and measures, in one run:\n"
                "  follow_ratio  `utxo verify` on the local files of a generated history\n"
@@ -83,7 +85,9 @@ static void node_bench_usage(FILE *f)
                "                of the same chain from the node (goal >= 0.8); the two\n"
                "                interleaved K times (default 3), the least time of each counting\n"
                "  post_ratio    payments accepted per second by POST /tx to a sequencer node\n"
-               "                (T of them, default 500, at most 1024, one connection) / the\n"
+               "                (T of them, default 500, at most 1024, from P clients at once,\n"
+               "                default 8, each on its own connection: the node syncs its\n"
+               "                journal once for all the records written meanwhile) / the\n"
                "                mempool's own rate for the same transactions (goal >= 0.5)\n"
                "  proof_p50_ms, proof_p99_ms  GET /proof latency from C client threads\n"
                "                (default 32) making R requests each (default 50)\n"
@@ -521,23 +525,84 @@ done:
     return rc;
 }
 
-/* POSTs raw[0..n) to url/tx in order on one connection; *ns the time.
- * Each must be answered 200. Before, on the same connection (which warms
- * it), n GET /params: *rtt_ns their time, the HTTP round trip with next to
- * no work behind it. 0, or -1 after a message. */
-static int post_all(const char *url, uint8_t *const *raw, const size_t *raw_len, size_t n,
-                    uint64_t *ns, uint64_t *rtt_ns)
+/* One POSTing client: raw[from..to) in order on its own connection. */
+typedef struct post_job {
+    const char *url;       /* .../tx */
+    uint8_t *const *raw;
+    const size_t *raw_len;
+    size_t from, to;
+    int failed;
+} post_job;
+
+static void *post_client(void *arg)
 {
-    char u[NB_URL_MAX + 8];
+    post_job *j = arg;
     struct curl_slist *hd = NULL, *h2;
     body b;
     CURL *h = http_handle(&b);
+
+    /* no "Expect: 100-continue" round trip for bodies over 1 KiB */
+    if (h == NULL || (hd = curl_slist_append(NULL, "Content-Type: application/octet-stream")) == NULL ||
+        (h2 = curl_slist_append(hd, "Expect:")) == NULL) {
+        errorf("bench node: out of memory");
+        j->failed = 1;
+        goto done;
+    }
+    hd = h2;
+    curl_easy_setopt(h, CURLOPT_URL, j->url);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    for (size_t i = j->from; i < j->to; i++) {
+        long status = 0;
+        CURLcode cc;
+
+        memset(&b, 0, sizeof b);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)j->raw[i]);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)j->raw_len[i]);
+        if ((cc = curl_easy_perform(h)) != CURLE_OK) {
+            errorf("bench node: POST %s (payment %zu): %s", j->url, i, curl_easy_strerror(cc));
+            j->failed = 1;
+            break;
+        }
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (status != 200) {
+            errorf("bench node: POST %s (payment %zu): HTTP %ld %s", j->url, i, status, b.head);
+            j->failed = 1;
+            break;
+        }
+    }
+done:
+    curl_slist_free_all(hd);
+    if (h)
+        curl_easy_cleanup(h);
+    return NULL;
+}
+
+/* POSTs raw[0..n) to url/tx from `posters` clients at once (each its own
+ * connection and its share of the payments, in order; the payments are
+ * independent); *ns the time until the last answer. Each must be answered
+ * 200, and /mempool must then hold all n. Before, on one connection (which
+ * warms the server), n GET /params: *rtt_ns their time, the HTTP round trip
+ * with next to no work behind it. 0, or -1 after a message. */
+static int post_all(const char *url, uint8_t *const *raw, const size_t *raw_len, size_t n,
+                    unsigned posters, uint64_t *ns, uint64_t *rtt_ns)
+{
+    char u[NB_URL_MAX + 16];
+    body b;
+    CURL *h = http_handle(&b);
+    post_job *jobs = calloc(posters, sizeof *jobs);
+    pthread_t *th = calloc(posters, sizeof *th);
+    unsigned started = 0;
     uint64_t t0;
     int ret = -1;
 
+    if (h == NULL || jobs == NULL || th == NULL) {
+        errorf("bench node: out of memory");
+        goto done;
+    }
     snprintf(u, sizeof u, "%s/params", url);
     t0 = clock_now_ns();
-    for (size_t i = 0; h != NULL && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         long st = http_get(h, &b, u);
         if (st != 200) {
             if (st > 0)
@@ -547,49 +612,40 @@ static int post_all(const char *url, uint8_t *const *raw, const size_t *raw_len,
     }
     *rtt_ns = clock_now_ns() - t0;
     snprintf(u, sizeof u, "%s/tx", url);
-    /* no "Expect: 100-continue" round trip for bodies over 1 KiB */
-    if (h == NULL || (hd = curl_slist_append(NULL, "Content-Type: application/octet-stream")) == NULL ||
-        (h2 = curl_slist_append(hd, "Expect:")) == NULL) {
-        errorf("bench node: out of memory");
-        goto done;
-    }
-    hd = h2;
-    curl_easy_setopt(h, CURLOPT_URL, u);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     t0 = clock_now_ns();
-    for (size_t i = 0; i < n; i++) {
-        long status = 0;
-        CURLcode cc;
-
-        memset(&b, 0, sizeof b);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)raw[i]);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)raw_len[i]);
-        if ((cc = curl_easy_perform(h)) != CURLE_OK) {
-            errorf("bench node: POST %s (payment %zu): %s", u, i, curl_easy_strerror(cc));
-            goto done;
+    for (unsigned c = 0; c < posters; c++) {
+        jobs[c] = (post_job){u, raw, raw_len, n * c / posters, n * (c + 1) / posters, 0};
+        if (pthread_create(&th[c], NULL, post_client, &jobs[c]) != 0) {
+            errorf("bench node: cannot start a client thread");
+            break;
         }
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        if (status != 200) {
-            errorf("bench node: POST %s (payment %zu): HTTP %ld %s", u, i, status, b.head);
-            goto done;
-        }
+        started++;
     }
+    for (unsigned c = 0; c < started; c++)
+        pthread_join(th[c], NULL);
     *ns = clock_now_ns() - t0;
+    if (started < posters)
+        goto done;
+    for (unsigned c = 0; c < posters; c++)
+        if (jobs[c].failed)
+            goto done;
+    snprintf(u, sizeof u, "%s/mempool", url);
     {
-        /* the last answer counts the whole mempool: every payment is held */
-        const char *m = strstr(b.head, "\"mempool\":");
+        /* the mempool holds every payment */
         unsigned long long held = 0;
-        if (m == NULL || sscanf(m + 10, "%llu", &held) != 1 || held != n) {
-            errorf("bench node: after %zu payments the node answered %s", n, b.head);
+        const char *m;
+        if (http_get(h, &b, u) != 200 || (m = strstr(b.head, "\"count\":")) == NULL ||
+            sscanf(m + 8, "%llu", &held) != 1 || held != n) {
+            errorf("bench node: after %zu payments /mempool answered %s", n, b.head);
             goto done;
         }
     }
     ret = 0;
 done:
-    curl_slist_free_all(hd);
     if (h)
         curl_easy_cleanup(h);
+    free(jobs);
+    free(th);
     return ret;
 }
 
@@ -759,16 +815,18 @@ done:
 
 int bench_node(int argc, char **argv)
 {
-    uint64_t blocks = 200, txpb = 20, ntx = 500, clients = 32, reqs = 50, repeat = 3;
+    uint64_t blocks = 200, txpb = 20, ntx = 500, clients = 32, reqs = 50, repeat = 3, posters = 8;
     num_opt nums[] = {
         {"--blocks", &blocks, 2, 100000, false}, {"--tx-per-block", &txpb, 1, 5000, false},
         {"--txs", &ntx, 1, 1024, false},         {"--clients", &clients, 1, 256, false},
         {"--requests", &reqs, 1, 10000, false}, {"--repeat", &repeat, 1, 100, false},
+        {"--posters", &posters, 1, 64, false},
     };
     static const struct option opts[] = {
         {"blocks", required_argument, NULL, CLI_NUM}, {"tx-per-block", required_argument, NULL, CLI_NUM},
         {"txs", required_argument, NULL, CLI_NUM},    {"clients", required_argument, NULL, CLI_NUM},
         {"requests", required_argument, NULL, CLI_NUM}, {"repeat", required_argument, NULL, CLI_NUM},
+        {"posters", required_argument, NULL, CLI_NUM},
         CLI_HELP_OPTION, {NULL, 0, NULL, 0},
     };
     cli cl = CLI_INIT("bench node", node_bench_usage, "", opts);
@@ -911,7 +969,7 @@ int bench_node(int argc, char **argv)
     /* 4. POST /tx to a sequencer node */
     snprintf(out, sizeof out, "%s/node-seq.out", dir);
     if (node_start(&nb, self, pdir, out) != 0 ||
-        post_all(nb.url, raw, raw_len, ntx, &t_post, &t_rtt) != 0)
+        post_all(nb.url, raw, raw_len, ntx, (unsigned)posters, &t_post, &t_rtt) != 0)
         goto out;
     if (node_stop(&nb) != 0) {
         errorf("bench node: the sequencer node on %s did not exit cleanly", pdir);
@@ -921,7 +979,7 @@ int bench_node(int argc, char **argv)
     printf("bench node follow_ratio=%s post_ratio=%s proof_p50_ms=%s proof_p99_ms=%s "
            "node_peak_rss_kib=%llu blocks=%llu chain_txs=%llu verify_ms=%s follow_ms=%s "
            "posts=%llu post_per_s=%llu mempool_per_s=%llu journal_per_s=%llu "
-           "post_ms=%s mempool_ms=%s journal_share=%s http_rtt_us=%llu clients=%llu requests=%llu "
+           "post_ms=%s mempool_ms=%s journal_share=%s http_rtt_us=%llu clients=%llu requests=%llu posters=%llu "
            "candidates=%zu follow_node_rss_kib=%llu seq_node_rss_kib=%llu repeat=%llu "
            "follow_goal=0.8 post_goal=0.5\n",
            fmt_ratio(r[0], sizeof r[0], t_verify, t_follow),
@@ -934,7 +992,7 @@ int bench_node(int argc, char **argv)
            fmt_ms(ms[4], sizeof ms[4], t_post), fmt_ms(ms[5], sizeof ms[5], t_mp),
            fmt_ratio(r[2], sizeof r[2], t_j, t_post),
            (unsigned long long)(t_rtt / ntx / 1000), (unsigned long long)clients,
-           (unsigned long long)reqs, n_urls, (unsigned long long)na.peak_kib,
+           (unsigned long long)reqs, (unsigned long long)posters, n_urls, (unsigned long long)na.peak_kib,
            (unsigned long long)nb.peak_kib, (unsigned long long)repeat);
     ex = EXIT_VALID;
 out:

@@ -99,6 +99,16 @@ typedef struct node {
     uint64_t seal_s;
     char seal_error[512];   /* why sealing stopped, or "" */
     pthread_cond_t seal_cond; /* wakes the sealing thread (stop) */
+    /* group commit of the journal: POST /tx writes its record and waits
+     * (suspended) until the syncing thread's next fdatasync covers it;
+     * under jlock */
+    pthread_mutex_t jlock;
+    pthread_cond_t jcond;
+    uint64_t j_written, j_synced; /* records written / known on disk */
+    int j_failed;                 /* a sync failed: errno, for the answers */
+    waiter *syncing;              /* the suspended POSTs */
+    uint64_t *syncing_seq;
+    size_t n_syncing, cap_syncing;
     /* admin actions: the token of DIR/.cookie */
     char cookie[2 * 32 + 1];
     const char *datadir;
@@ -726,6 +736,8 @@ typedef struct req {
     size_t len;
     int too_big;       /* the body was longer: refused with 413 */
     int post;          /* the method is POST */
+    uint64_t jseq;     /* POST /tx: its journal record (1..), 0 none yet */
+    uint8_t txid[UTXO_HASH_BYTES];
     uint64_t deadline; /* /events: when to answer without a new tip (monotonic ns), 0 unset */
     uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
 } req;
@@ -809,7 +821,10 @@ static int node_seal(node *n, chain_block_info *info)
         node_log(0, "sealing stopped: %s (restart the node to recover)", n->seal_error);
         return -1;
     }
-    if ((rc = chain_journal_rewrite(n->journal, chain_seq_mempool(n->seq))) != UTXO_OK)
+    pthread_mutex_lock(&n->jlock);
+    rc = chain_journal_rewrite(n->journal, chain_seq_mempool(n->seq));
+    pthread_mutex_unlock(&n->jlock);
+    if (rc != UTXO_OK)
         /* the old journal still holds every transaction of the pool (and
          * some now in the block, dropped at the next start): nothing lost */
         node_log(0, "cannot rewrite the mempool journal: %s", io_errtext(errno));
@@ -885,9 +900,116 @@ static enum MHD_Result forward_tx(node *n, struct MHD_Connection *c, req *r)
     return send_json(c, (unsigned)status, j);
 }
 
+/* Puts POST c (its record: the seq-th) among those waiting for a sync and
+ * suspends it. Under jlock. */
+static int sync_enlist(node *n, struct MHD_Connection *c, uint64_t seq)
+{
+    if (n->n_syncing == n->cap_syncing) {
+        size_t cap = n->cap_syncing ? 2 * n->cap_syncing : 64;
+        waiter *w = realloc(n->syncing, cap * sizeof *w);
+        if (w == NULL)
+            return UTXO_ERR_NOMEM;
+        n->syncing = w;
+        uint64_t *q = realloc(n->syncing_seq, cap * sizeof *q);
+        if (q == NULL)
+            return UTXO_ERR_NOMEM;
+        n->syncing_seq = q;
+        n->cap_syncing = cap;
+    }
+    n->syncing[n->n_syncing].c = c;
+    n->syncing_seq[n->n_syncing++] = seq;
+    MHD_suspend_connection(c);
+    pthread_cond_signal(&n->jcond);
+    return UTXO_OK;
+}
+
+/* Suspends POST c until the journal record just written is synced. Under
+ * jlock. */
+static int sync_wait(node *n, struct MHD_Connection *c, req *r)
+{
+    int rc = sync_enlist(n, c, n->j_written + 1);
+    if (rc == UTXO_OK)
+        r->jseq = ++n->j_written;
+    return rc;
+}
+
+/* Resumes the POSTs whose record is on disk (all of them after a failed
+ * sync: they answer 503). Under jlock. */
+static void sync_resume(node *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n->n_syncing; i++) {
+        if (n->syncing_seq[i] <= n->j_synced || n->j_failed) {
+            MHD_resume_connection(n->syncing[i].c);
+        } else {
+            n->syncing[k] = n->syncing[i];
+            n->syncing_seq[k++] = n->syncing_seq[i];
+        }
+    }
+    n->n_syncing = k;
+}
+
+/* The group commit: one fdatasync for every record written since the last
+ * one. The descriptor is dup()ed under jlock: a journal rewrite (after a
+ * seal) may replace it meanwhile, and then syncing the old file is
+ * harmless, the new one being synced whole with every record of the pool. */
+static void *sync_main(void *arg)
+{
+    node *n = arg;
+
+    pthread_mutex_lock(&n->jlock);
+    for (;;) {
+        while (!n->stop && n->j_written == n->j_synced && !n->j_failed)
+            pthread_cond_wait(&n->jcond, &n->jlock);
+        if (n->j_failed || (n->stop && n->j_written == n->j_synced))
+            break;
+        uint64_t target = n->j_written;
+        int fd = dup(chain_journal_fd(n->journal));
+        pthread_mutex_unlock(&n->jlock);
+        int e = fd < 0 ? errno : fdatasync(fd) != 0 ? errno : 0;
+        if (fd >= 0)
+            close(fd);
+        pthread_mutex_lock(&n->jlock);
+        if (e != 0) {
+            n->j_failed = e;
+            node_log(0, "cannot sync the mempool journal: %s; no transaction is taken "
+                     "until a restart", io_errtext(e));
+        } else if (target > n->j_synced) {
+            n->j_synced = target;
+        }
+        sync_resume(n);
+    }
+    sync_resume(n); /* a failure: the waiting answer 503 */
+    pthread_mutex_unlock(&n->jlock);
+    return NULL;
+}
+
+/* A resumed POST /tx: 200 once its record is on disk. */
+static enum MHD_Result tx_synced(node *n, struct MHD_Connection *c, req *r)
+{
+    pthread_mutex_lock(&n->jlock);
+    bool done = r->jseq <= n->j_synced;
+    int e = n->j_failed;
+    if (!done && !e) { /* not yet (a stray resume): wait on */
+        int rc = sync_enlist(n, c, r->jseq);
+        pthread_mutex_unlock(&n->jlock);
+        return rc == UTXO_OK ? MHD_YES : MHD_NO;
+    }
+    pthread_mutex_unlock(&n->jlock);
+    if (!done)
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
+                          "the transaction is valid but could not be recorded (%s): it may "
+                          "still be sealed, but it is not acknowledged", io_errtext(e));
+    return send_json(c, MHD_HTTP_OK,
+                     json_pack("{s:o, s:I}", "txid", hex_json(r->txid, sizeof r->txid),
+                               "mempool", (json_int_t)mp_count(chain_seq_mempool(n->seq))));
+}
+
 /* POST /tx: a raw transaction into the mempool (sequencer) or on to the
  * upstream (bridge). Accepted: 200 {"txid", "mempool"}, once the journal
- * holds it on disk. Refused: 400 {"code", "message", "input"}. */
+ * holds it on disk (a group commit: the request waits suspended for the
+ * syncing thread, whose one fdatasync covers every record written since
+ * its last one). Refused: 400 {"code", "message", "input"}. */
 static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
 {
     utxo_tx *tx = NULL;
@@ -909,6 +1031,10 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
                           "sealing stopped (%s): no transaction is taken until a restart",
                           n->seal_error);
+    if (r->jseq != 0) /* resumed: the syncing thread got to it */
+        return tx_synced(n, c, r);
+    if (n->stop) /* the syncing thread may be gone: nothing would answer */
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
     if ((rc = utxo_tx_from_bytes(&tx, r->data, r->len, &n->p, &eo)) != UTXO_OK)
         return send_json(c, MHD_HTTP_BAD_REQUEST,
                          verdict_json(rc, NULL, "not a transaction: %s at byte %zu of %zu",
@@ -923,19 +1049,22 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
                          verdict_json(rc, &vd, "%s (input %" PRIu32 ")", utxo_strerror(rc),
                                       vd.input));
     }
-    if (chain_journal_add(n->journal, tx) != UTXO_OK) {
-        int e = errno;
-        mp_drop_last(chain_seq_mempool(n->seq));
+    pthread_mutex_lock(&n->jlock);
+    if (n->j_failed == 0 && (rc = chain_journal_write(n->journal, tx)) == UTXO_OK &&
+        (rc = sync_wait(n, c, r)) == UTXO_OK) {
+        memcpy(r->txid, txid, sizeof txid);
+        pthread_mutex_unlock(&n->jlock);
         utxo_tx_free(tx);
-        node_log(0, "cannot write the mempool journal: %s", io_errtext(e));
-        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
-                          "the transaction is valid but could not be recorded (%s): not taken",
-                          io_errtext(e));
+        return MHD_YES; /* answered once the record is on disk */
     }
+    int e = n->j_failed ? n->j_failed : errno;
+    pthread_mutex_unlock(&n->jlock);
+    mp_drop_last(chain_seq_mempool(n->seq));
     utxo_tx_free(tx);
-    return send_json(c, MHD_HTTP_OK,
-                     json_pack("{s:o, s:I}", "txid", hex_json(txid, sizeof txid), "mempool",
-                               (json_int_t)mp_count(chain_seq_mempool(n->seq))));
+    node_log(0, "cannot write the mempool journal: %s", io_errtext(e));
+    return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
+                      "the transaction is valid but could not be recorded (%s): not taken",
+                      io_errtext(e));
 }
 
 /* GET /mempool: what the sequencer holds, in arrival order. */
@@ -1408,8 +1537,8 @@ int cmd_node(int argc, char **argv)
     int c, rc, ex = EXIT_USAGE;
     struct MHD_Daemon *d = NULL;
     sigset_t set;
-    pthread_t bridge, sealer;
-    bool bridging = false, sealing = false, have_blocks, have_key;
+    pthread_t bridge, sealer, syncer;
+    bool bridging = false, sealing = false, syncing = false, have_blocks, have_key;
 
     memset(&conf, 0, sizeof conf);
     snprintf(conf.listen, sizeof conf.listen, "127.0.0.1:%u", NODE_DEFAULT_PORT);
@@ -1478,6 +1607,8 @@ int cmd_node(int argc, char **argv)
     pthread_mutex_init(&n.lock, NULL);
     pthread_mutex_init(&n.ev_lock, NULL);
     pthread_cond_init(&n.seal_cond, NULL);
+    pthread_mutex_init(&n.jlock, NULL);
+    pthread_cond_init(&n.jcond, NULL);
     n.upstream = conf.upstream[0] ? conf.upstream : NULL;
     n.poll_s = conf.poll;
     n.seal_s = conf.seal;
@@ -1636,6 +1767,11 @@ int cmd_node(int argc, char **argv)
             goto out;
         }
         sealing = true;
+        if ((rc = pthread_create(&syncer, NULL, sync_main, &n)) != 0) {
+            errorf("cannot start the journal thread: %s", strerror(rc));
+            goto out;
+        }
+        syncing = true;
     }
     for (;;) {
         struct timespec one = {1, 0};
@@ -1668,6 +1804,11 @@ out:
         pthread_join(bridge, NULL);
     if (sealing)
         pthread_join(sealer, NULL);
+    pthread_mutex_lock(&n.jlock);
+    pthread_cond_broadcast(&n.jcond);
+    pthread_mutex_unlock(&n.jlock);
+    if (syncing)
+        pthread_join(syncer, NULL); /* after a last sync of what was written */
     if (d) {
         events_wake(&n);
         MHD_stop_daemon(d);
@@ -1675,6 +1816,8 @@ out:
     if (n.upstream)
         curl_global_cleanup();
     free(n.waiters);
+    free(n.syncing);
+    free(n.syncing_seq);
     if (n.cookie[0]) {
         char cpath[4200];
         snprintf(cpath, sizeof cpath, "%s/.cookie", datadir);
@@ -1687,6 +1830,8 @@ out:
     }
     utxo_store_close(n.s);
     pthread_cond_destroy(&n.seal_cond);
+    pthread_cond_destroy(&n.jcond);
+    pthread_mutex_destroy(&n.jlock);
     pthread_mutex_lock(&G_LOG.lock);
     if (G_LOG.f)
         fclose(G_LOG.f);

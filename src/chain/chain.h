@@ -194,8 +194,13 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
                        chain_journal_fn fn, void *ud, size_t *n_records, bool *cut, char *msg,
                        size_t msg_len) UTXO_WARN_UNUSED;
 /* Appends tx and syncs it: on UTXO_OK it survives a crash. UTXO_ERR_IO
- * (errno) leaves the journal as it was. */
+ * (errno) leaves the journal as it was, but for a failed sync. */
 int chain_journal_add(chain_journal *j, const utxo_tx *tx) UTXO_WARN_UNUSED;
+/* Appends tx without syncing (a group commit syncs many at once: fdatasync
+ * of chain_journal_fd, or of a dup() of it taken under the caller's lock,
+ * since chain_journal_rewrite replaces the descriptor). */
+int chain_journal_write(chain_journal *j, const utxo_tx *tx) UTXO_WARN_UNUSED;
+int chain_journal_fd(const chain_journal *j);
 /* Replaces the journal by the transactions m holds (atomically). */
 int chain_journal_rewrite(chain_journal *j, const mp_pool *m) UTXO_WARN_UNUSED;
 void chain_journal_close(chain_journal *j);

@@ -216,7 +216,7 @@ fail:
     return rc;
 }
 
-int chain_journal_add(chain_journal *j, const utxo_tx *tx)
+int chain_journal_write(chain_journal *j, const utxo_tx *tx)
 {
     size_t len = 0;
     uint8_t *r = record(tx, &len);
@@ -225,8 +225,7 @@ int chain_journal_add(chain_journal *j, const utxo_tx *tx)
 
     if (r == NULL)
         return UTXO_ERR_NOMEM;
-    if ((at = lseek(j->fd, 0, SEEK_END)) >= 0 && write_all(j->fd, r, len) == 0 &&
-        fdatasync(j->fd) == 0) {
+    if ((at = lseek(j->fd, 0, SEEK_END)) >= 0 && write_all(j->fd, r, len) == 0) {
         free(r);
         return UTXO_OK;
     }
@@ -235,6 +234,19 @@ int chain_journal_add(chain_journal *j, const utxo_tx *tx)
     if (at >= 0 && ftruncate(j->fd, at) != 0) { /* the next open cuts it */ }
     errno = e;
     return UTXO_ERR_IO;
+}
+
+int chain_journal_fd(const chain_journal *j)
+{
+    return j->fd;
+}
+
+int chain_journal_add(chain_journal *j, const utxo_tx *tx)
+{
+    int rc = chain_journal_write(j, tx);
+    if (rc == UTXO_OK && fdatasync(j->fd) != 0)
+        rc = UTXO_ERR_IO; /* errno from fdatasync */
+    return rc;
 }
 
 int chain_journal_rewrite(chain_journal *j, const mp_pool *m)
