@@ -23,7 +23,8 @@ sqlstore 6
 wallet 7
 chain 8
 pipeline 9
-history 10'
+history 10
+client 10'
 
 # Uses that are known to run up, "FOLDER/FILE USEDFOLDER" a line, each with
 # the reason it is still there (none today).

@@ -36,8 +36,13 @@
  * other than GET or HEAD, 413 a request body). libmicrohttpd serves with
  * one internal thread; the store is shared with the bridge thread under
  * a mutex. A connection limit and an idle timeout bound what clients can
- * hold. The sequencer role, POST /tx and /mempool are not built yet
- * (issue 14).
+ * hold.
+ *
+ * With the sequencer key in DIR (and no --upstream) the node is the
+ * chain's sequencer: POST /tx into the mempool (journaled, group-committed
+ * before the answer), GET /mempool, a block sealed every --seal-interval
+ * seconds while there is work (files first, then the store), and the
+ * admin actions POST /admin/seal and /admin/stop behind DIR/.cookie.
  */
 #include "config.h"
 
@@ -193,7 +198,7 @@ static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out
 }
 
 /* Reads DIR/utxo.conf when it exists: lines "key = value", '#' comments,
- * blank lines; keys listen, max-connections, timeout, log, seal-interval, verbose (-1, 0,
+ * blank lines; keys listen, max-connections, timeout, log, upstream, poll, seal-interval, verbose (-1, 0,
  * 1). A key the command line set is left alone. EXIT_VALID, or EXIT_USAGE
  * after a message naming the line. */
 static int conf_read(node_conf *c, const char *dir)
@@ -270,7 +275,7 @@ static int conf_read(node_conf *c, const char *dir)
                 c->verbose = atoi(v);
         } else {
             errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose, "
-                   "upstream, poll)", path, no, k);
+                   "upstream, poll, seal-interval)", path, no, k);
             goto bad;
         }
         if (!ok) {
@@ -1457,7 +1462,8 @@ static void node_usage(FILE *f)
             "  GET /status, /params, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
             "      /blocks?from=H&count=N, /utxos/PREDICATE-ID, /proof/TXID:INDEX,\n"
             "      /tx/TXID, /mempool, /events?after=H&wait=S (docs/API.md)\n"
-            "  POST /tx               a raw transaction: 200 {txid}, or 400 {code, message}\n"
+            "  POST /tx               a raw transaction: 200 {txid, mempool}, or 400\n"
+            "                         {code, message[, input]}\n"
             "  POST /admin/seal, /admin/stop   with 'Authorization: Bearer TOKEN', TOKEN\n"
             "                         the content of DIR/.cookie (new at each start)\n"
             "Roles: a sequencer when DIR holds the sequencer key: POST /tx validates into\n"

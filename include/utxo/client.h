@@ -66,7 +66,9 @@ UTXO_WARN_UNUSED int utxo_client_get_status(utxo_client *c, utxo_client_status *
  * relays its upstream's answer); *txid (may be NULL) receives the txid the
  * node names. A refusal returns the node's code (e.g. UTXO_ERR_TX_FEE,
  * UTXO_ERR_MP_CONFLICT), with v->input (v may be NULL) the input at fault
- * and the node's message in utxo_client_errmsg.
+ * and the node's message in utxo_client_errmsg. An answer 5xx (the node
+ * could not record it, or a bridge's upstream did not answer) is
+ * UTXO_ERR_CLIENT_REACH: no verdict on the transaction.
  */
 UTXO_WARN_UNUSED int utxo_client_submit(utxo_client *c, const utxo_tx *tx,
                                         uint8_t txid[UTXO_HASH_BYTES], utxo_verdict *v);

@@ -175,6 +175,10 @@ int utxo_client_submit(utxo_client *c, const utxo_tx *tx, uint8_t txid[UTXO_HASH
     msg = json_string_value(json_object_get(j, "message"));
     if (status == 200 && (txid == NULL || json_hex(json_object_get(j, "txid"), txid, UTXO_HASH_BYTES))) {
         rc = UTXO_OK;
+    } else if (status >= 500 && msg) {
+        /* the node (or a bridge's upstream) could not take it: no verdict */
+        rc = UTXO_ERR_CLIENT_REACH;
+        client_say(c, "%s could not take the transaction (HTTP %ld): %s", c->nc.base, status, msg);
     } else if (status != 200 && json_u64(json_object_get(j, "code"), &code) && code > 0 &&
                code < 1000 && msg) {
         rc = (int)code; /* the node's verdict */
