@@ -738,7 +738,7 @@ static enum MHD_Result get_tx(node *n, struct MHD_Connection *c, const char *hex
 typedef struct req {
     int body;          /* the request carried a body */
     uint8_t *data;     /* a POST's body, up to NODE_MAX_BODY(n) bytes */
-    size_t len;
+    size_t len, cap;
     int too_big;       /* the body was longer: refused with 413 */
     int post;          /* the method is POST */
     uint64_t jseq;     /* POST /tx: its journal record (1..), 0 none yet */
@@ -1246,10 +1246,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 r->too_big = 1; /* the rest is read and dropped; 413 at the end */
                 free(r->data);
                 r->data = NULL;
-                r->len = 0;
+                r->len = r->cap = 0;
             } else {
-                if (!r->data && (r->data = malloc(NODE_MAX_BODY(n))) == NULL)
-                    return MHD_NO;
+                /* grown as the body comes (most are a few hundred bytes;
+                 * a 1 MiB buffer each would be an mmap and munmap per POST) */
+                if (r->len + *upload_size > r->cap) {
+                    size_t cap = r->cap ? r->cap : 4096;
+                    while (cap < r->len + *upload_size)
+                        cap *= 2;
+                    if (cap > NODE_MAX_BODY(n))
+                        cap = NODE_MAX_BODY(n);
+                    uint8_t *d = realloc(r->data, cap);
+                    if (!d)
+                        return MHD_NO;
+                    r->data = d;
+                    r->cap = cap;
+                }
                 memcpy(r->data + r->len, upload, *upload_size);
                 r->len += *upload_size;
             }
