@@ -16,7 +16,7 @@
  *         least time of each counting. Goal >= 0.8.
  * post    --txs independent pay-to-pubkey payments, each spending its own
  *         output of a genesis made here (keys derived from a fixed seed),
- *         POSTed on --posters keep-alive connections at once (default 8,
+ *         POSTed on --posters keep-alive connections at once (default 32,
  *         driven by one thread with libcurl's multi interface, each taking
  *         the next payment when its last is answered) to a sequencer node (`--seal-interval 3600`: nothing is sealed while
  *         it runs); post_ratio = HTTP acceptance rate / the rate of
@@ -85,8 +85,8 @@ static void node_bench_usage(FILE *f)
                "                of the same chain from the node (goal >= 0.8); the two\n"
                "                interleaved K times (default 3), the least time of each counting\n"
                "  post_ratio    payments accepted per second by POST /tx to a sequencer node\n"
-               "                (T of them, default 500, at most 1024, on P connections at once,\n"
-               "                default 8, from one client thread: the node syncs its\n"
+               "                (T of them, default 1000, at most 1024, on P connections at once,\n"
+               "                default 32, from one client thread: the node syncs its\n"
                "                journal once for all the records written meanwhile) / the\n"
                "                mempool's own rate for the same transactions (goal >= 0.5)\n"
                "  proof_p50_ms, proof_p99_ms  GET /proof latency from C client threads\n"
@@ -814,7 +814,7 @@ done:
 
 int bench_node(int argc, char **argv)
 {
-    uint64_t blocks = 200, txpb = 20, ntx = 500, clients = 32, reqs = 50, repeat = 3, posters = 8;
+    uint64_t blocks = 200, txpb = 20, ntx = 1000, clients = 32, reqs = 50, repeat = 3, posters = 32;
     num_opt nums[] = {
         {"--blocks", &blocks, 2, 100000, false}, {"--tx-per-block", &txpb, 1, 5000, false},
         {"--txs", &ntx, 1, 1024, false},         {"--clients", &clients, 1, 256, false},

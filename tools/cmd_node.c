@@ -77,6 +77,15 @@
 #define NODE_MAX_MEMPOOL_IDS 1000u /* txids listed by /mempool */
 #define NODE_SEQ_PO2 18u          /* segment receipts in the proof file, as `utxo sequence` */
 
+struct req;
+/* A POST /tx waiting for the mempool thread: its connection (suspended),
+ * request state and decoded transaction. */
+typedef struct pending {
+    struct MHD_Connection *c;
+    struct req *r;
+    utxo_tx *tx;
+} pending;
+
 /* An /events request waiting for a new tip (suspended). */
 typedef struct waiter {
     struct MHD_Connection *c;
@@ -114,6 +123,15 @@ typedef struct node {
     waiter *syncing;              /* the suspended POSTs */
     uint64_t *syncing_seq;
     size_t n_syncing, cap_syncing;
+    int j_stop;                   /* the syncing thread ends once all is synced */
+    uint8_t *jbuf;                /* records j_synced+1 .. j_written not yet written */
+    size_t jlen, jcap;
+    /* POST /tx waiting for the mempool thread (pool_main); under jlock */
+    struct pending *q;
+    size_t nq, capq;
+    int q_stop;
+    pthread_cond_t qcond;
+    size_t mempool_count;         /* mp_count after the last change (answers) */
     /* admin actions: the token of DIR/.cookie */
     char cookie[2 * 32 + 1];
     const char *datadir;
@@ -741,7 +759,11 @@ typedef struct req {
     size_t len, cap;
     int too_big;       /* the body was longer: refused with 413 */
     int post;          /* the method is POST */
-    uint64_t jseq;     /* POST /tx: its journal record (1..), 0 none yet */
+    /* POST /tx: what the mempool thread made of it */
+    int state;         /* TX_NEW ... (pool_main) */
+    int vrc, err;      /* TX_REFUSED: the verdict; TX_NOT_TAKEN: errno (0: stopping) */
+    uint32_t vinput;
+    uint64_t jseq;     /* TX_WRITTEN: its journal record (1..) */
     uint8_t txid[UTXO_HASH_BYTES];
     uint64_t deadline; /* /events: when to answer without a new tip (monotonic ns), 0 unset */
     uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
@@ -807,6 +829,8 @@ static enum MHD_Result get_events(node *n, struct MHD_Connection *c, req *r)
 /* The largest body a POST may carry: the largest valid transaction. */
 #define NODE_MAX_BODY(n) ((size_t)(n)->p.max_tx_bytes)
 
+static void sync_resume(node *n);
+
 /* Seals the next block from the mempool, writes it (block and proof files
  * first, then the store) and rewrites the journal to what the pool still
  * holds. Under n->lock. 0, or -1 after setting n->seal_error (sealing then
@@ -828,6 +852,14 @@ static int node_seal(node *n, chain_block_info *info)
     }
     pthread_mutex_lock(&n->jlock);
     rc = chain_journal_rewrite(n->journal, chain_seq_mempool(n->seq));
+    n->mempool_count = mp_count(chain_seq_mempool(n->seq));
+    if (rc == UTXO_OK) {
+        /* the new journal holds, synced, every transaction of the pool: the
+         * records still gathering are on disk (or in the block) */
+        n->jlen = 0;
+        n->j_synced = n->j_written;
+        sync_resume(n);
+    }
     pthread_mutex_unlock(&n->jlock);
     if (rc != UTXO_OK)
         /* the old journal still holds every transaction of the pool (and
@@ -905,8 +937,8 @@ static enum MHD_Result forward_tx(node *n, struct MHD_Connection *c, req *r)
     return send_json(c, (unsigned)status, j);
 }
 
-/* Puts POST c (its record: the seq-th) among those waiting for a sync and
- * suspends it. Under jlock. */
+/* Puts POST c (suspended; its record: the seq-th) among those waiting for
+ * a sync. Under jlock. */
 static int sync_enlist(node *n, struct MHD_Connection *c, uint64_t seq)
 {
     if (n->n_syncing == n->cap_syncing) {
@@ -923,19 +955,8 @@ static int sync_enlist(node *n, struct MHD_Connection *c, uint64_t seq)
     }
     n->syncing[n->n_syncing].c = c;
     n->syncing_seq[n->n_syncing++] = seq;
-    MHD_suspend_connection(c);
     pthread_cond_signal(&n->jcond);
     return UTXO_OK;
-}
-
-/* Suspends POST c until the journal record just written is synced. Under
- * jlock. */
-static int sync_wait(node *n, struct MHD_Connection *c, req *r)
-{
-    int rc = sync_enlist(n, c, n->j_written + 1);
-    if (rc == UTXO_OK)
-        r->jseq = ++n->j_written;
-    return rc;
 }
 
 /* Resumes the POSTs whose record is on disk (all of them after a failed
@@ -954,26 +975,44 @@ static void sync_resume(node *n)
     n->n_syncing = k;
 }
 
-/* The group commit: one fdatasync for every record written since the last
- * one. The descriptor is dup()ed under jlock: a journal rewrite (after a
- * seal) may replace it meanwhile, and then syncing the old file is
- * harmless, the new one being synced whole with every record of the pool. */
+/* The group commit: the records gathered since the last round written with
+ * one write() and synced with one fdatasync. The descriptor is dup()ed
+ * under jlock: a journal rewrite (after a seal) may replace it meanwhile,
+ * and then writing to the old file is harmless, the new one being synced
+ * whole with every transaction of the pool. */
 static void *sync_main(void *arg)
 {
     node *n = arg;
 
     pthread_mutex_lock(&n->jlock);
     for (;;) {
-        while (!n->stop && n->j_written == n->j_synced && !n->j_failed)
+        while (!n->j_stop && n->j_written == n->j_synced && !n->j_failed)
             pthread_cond_wait(&n->jcond, &n->jlock);
-        if (n->j_failed || (n->stop && n->j_written == n->j_synced))
+        if (n->j_failed || (n->j_stop && n->j_written == n->j_synced))
             break;
         uint64_t target = n->j_written;
+        uint8_t *buf = n->jbuf;
+        size_t len = n->jlen;
+        n->jbuf = NULL; /* the next records gather in a new buffer */
+        n->jlen = n->jcap = 0;
         int fd = dup(chain_journal_fd(n->journal));
         pthread_mutex_unlock(&n->jlock);
-        int e = fd < 0 ? errno : fdatasync(fd) != 0 ? errno : 0;
+        /* write and sync outside the lock: the mempool thread goes on */
+        int e = fd < 0 ? errno : 0;
+        for (size_t off = 0; e == 0 && off < len;) {
+            ssize_t w = write(fd, buf + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                e = w < 0 ? errno : EIO;
+            else
+                off += (size_t)w;
+        }
+        if (e == 0 && fdatasync(fd) != 0)
+            e = errno;
         if (fd >= 0)
             close(fd);
+        free(buf);
         pthread_mutex_lock(&n->jlock);
         if (e != 0) {
             n->j_failed = e;
@@ -989,40 +1028,147 @@ static void *sync_main(void *arg)
     return NULL;
 }
 
-/* A resumed POST /tx: 200 once its record is on disk. */
-static enum MHD_Result tx_synced(node *n, struct MHD_Connection *c, req *r)
+/* What became of a POST /tx the mempool thread took (req.state). */
+enum { TX_NEW = 0, TX_QUEUED, TX_REFUSED, TX_WRITTEN, TX_NOT_TAKEN };
+
+/* The mempool thread: validates the queued POSTs into the mempool in
+ * arrival order (under the store lock, as sealing), writes each accepted
+ * one to the journal and hands it to the syncing thread; a refused one is
+ * resumed at once with its verdict. Validation thus runs beside the HTTP
+ * thread's network work. At stop, what is still queued answers 503. */
+static void *pool_main(void *arg)
 {
+    node *n = arg;
+    pending *batch = NULL;
+    size_t cap = 0;
+
     pthread_mutex_lock(&n->jlock);
-    bool done = r->jseq <= n->j_synced;
-    int e = n->j_failed;
-    if (!done && !e) { /* not yet (a stray resume): wait on */
-        int rc = sync_enlist(n, c, r->jseq);
+    for (;;) {
+        while (!n->q_stop && n->nq == 0)
+            pthread_cond_wait(&n->qcond, &n->jlock);
+        if (n->nq == 0)
+            break; /* stopping, nothing left */
+        if (n->q_stop) { /* stopping: not taken */
+            for (size_t i = 0; i < n->nq; i++) {
+                n->q[i].r->state = TX_NOT_TAKEN;
+                n->q[i].r->err = 0;
+                utxo_tx_free(n->q[i].tx);
+                MHD_resume_connection(n->q[i].c);
+            }
+            n->nq = 0;
+            break;
+        }
+        /* take the whole queue */
+        pending *t = batch;
+        size_t tc = cap, k = n->nq;
+        batch = n->q;
+        cap = n->capq;
+        n->q = t;
+        n->capq = tc;
+        n->nq = 0;
         pthread_mutex_unlock(&n->jlock);
-        return rc == UTXO_OK ? MHD_YES : MHD_NO;
+        pthread_mutex_lock(&n->lock);
+        for (size_t i = 0; i < k; i++) {
+            req *r = batch[i].r;
+            utxo_verdict vd;
+            memset(&vd, 0, sizeof vd);
+            int rc = chain_seq_submit(n->seq, batch[i].tx, &vd);
+            if (rc != UTXO_OK) {
+                r->state = TX_REFUSED;
+                r->vrc = rc;
+                r->vinput = vd.input;
+                continue;
+            }
+            utxo_tx_txid(batch[i].tx, r->txid);
+            size_t rl = 0;
+            uint8_t *rec = chain_journal_record(batch[i].tx, &rl);
+            pthread_mutex_lock(&n->jlock);
+            int e = n->j_failed ? n->j_failed : rec == NULL ? ENOMEM : 0;
+            if (e == 0 && n->jlen + rl > n->jcap) {
+                size_t jc = n->jcap ? n->jcap : 64 * 1024;
+                while (jc < n->jlen + rl)
+                    jc *= 2;
+                uint8_t *nb = realloc(n->jbuf, jc);
+                if (nb == NULL) {
+                    e = ENOMEM;
+                } else {
+                    n->jbuf = nb;
+                    n->jcap = jc;
+                }
+            }
+            if (e == 0 && sync_enlist(n, batch[i].c, n->j_written + 1) == UTXO_OK) {
+                /* the syncing thread writes it, with the others, then syncs */
+                memcpy(n->jbuf + n->jlen, rec, rl);
+                n->jlen += rl;
+                r->jseq = ++n->j_written;
+                r->state = TX_WRITTEN;
+                batch[i].c = NULL; /* the syncing thread resumes it */
+            } else {
+                mp_drop_last(chain_seq_mempool(n->seq));
+                r->state = TX_NOT_TAKEN;
+                r->err = e ? e : ENOMEM;
+            }
+            n->mempool_count = mp_count(chain_seq_mempool(n->seq));
+            pthread_mutex_unlock(&n->jlock);
+            free(rec);
+        }
+        pthread_mutex_unlock(&n->lock);
+        pthread_mutex_lock(&n->jlock);
+        for (size_t i = 0; i < k; i++) {
+            utxo_tx_free(batch[i].tx);
+            if (batch[i].c != NULL)
+                MHD_resume_connection(batch[i].c);
+        }
     }
     pthread_mutex_unlock(&n->jlock);
-    if (!done)
-        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
-                          "the transaction is valid but could not be recorded (%s): it may "
-                          "still be sealed, but it is not acknowledged", io_errtext(e));
-    return send_json(c, MHD_HTTP_OK,
-                     json_pack("{s:o, s:I}", "txid", hex_json(r->txid, sizeof r->txid),
-                               "mempool", (json_int_t)mp_count(chain_seq_mempool(n->seq))));
+    free(batch);
+    return NULL;
+}
+
+/* A resumed POST /tx: its answer. */
+static enum MHD_Result tx_answer(node *n, struct MHD_Connection *c, req *r)
+{
+    if (r->state == TX_REFUSED) {
+        node_log(2, "POST /tx refused: %s (input %" PRIu32 ")", utxo_strerror(r->vrc), r->vinput);
+        utxo_verdict vd;
+        memset(&vd, 0, sizeof vd);
+        vd.input = r->vinput;
+        return send_json(c, MHD_HTTP_BAD_REQUEST,
+                         verdict_json(r->vrc, &vd, "%s (input %" PRIu32 ")",
+                                      utxo_strerror(r->vrc), r->vinput));
+    }
+    pthread_mutex_lock(&n->jlock);
+    bool synced = r->state == TX_WRITTEN && r->jseq <= n->j_synced;
+    int e = r->state == TX_NOT_TAKEN ? r->err : n->j_failed;
+    size_t held = n->mempool_count;
+    pthread_mutex_unlock(&n->jlock);
+    if (synced)
+        return send_json(c, MHD_HTTP_OK,
+                         json_pack("{s:o, s:I}", "txid", hex_json(r->txid, sizeof r->txid),
+                                   "mempool", (json_int_t)held));
+    if (r->state == TX_NOT_TAKEN && e == 0)
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
+    node_log(0, "cannot record a transaction in the mempool journal: %s", io_errtext(e));
+    return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
+                      "the transaction could not be recorded (%s): it is not acknowledged%s",
+                      io_errtext(e), r->state == TX_WRITTEN ? " (it may still be sealed)" : "");
 }
 
 /* POST /tx: a raw transaction into the mempool (sequencer) or on to the
  * upstream (bridge). Accepted: 200 {"txid", "mempool"}, once the journal
- * holds it on disk (a group commit: the request waits suspended for the
- * syncing thread, whose one fdatasync covers every record written since
- * its last one). Refused: 400 {"code", "message", "input"}. */
+ * holds it on disk. The HTTP thread only decodes it: the mempool thread
+ * validates it (pool_main) and the syncing thread's next fdatasync, which
+ * covers every record written meanwhile (a group commit), releases the
+ * answer; the request waits suspended. Refused: 400 {"code", "message",
+ * "input"}. Called without the store lock. */
 static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
 {
     utxo_tx *tx = NULL;
-    utxo_verdict vd;
-    uint8_t txid[UTXO_HASH_BYTES];
     size_t eo = 0;
     int rc;
 
+    if (r->state != TX_NEW)
+        return tx_answer(n, c, r);
     if (r->too_big)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, UTXO_ERR_TOO_LARGE,
                           "a transaction is at most %zu bytes (max_tx_bytes)", NODE_MAX_BODY(n));
@@ -1032,44 +1178,40 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
         return send_error(c, MHD_HTTP_NOT_IMPLEMENTED, 0,
                           "this node takes no transactions: it holds no sequencer key and "
                           "follows no upstream");
-    if (n->seal_error[0])
+    pthread_mutex_lock(&n->ev_lock);
+    bool broken = n->seal_error[0] != 0;
+    pthread_mutex_unlock(&n->ev_lock);
+    if (broken)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
-                          "sealing stopped (%s): no transaction is taken until a restart",
-                          n->seal_error);
-    if (r->jseq != 0) /* resumed: the syncing thread got to it */
-        return tx_synced(n, c, r);
-    if (n->stop) /* the syncing thread may be gone: nothing would answer */
-        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
+                          "sealing stopped: no transaction is taken until a restart (/status "
+                          "says why)");
     if ((rc = utxo_tx_from_bytes(&tx, r->data, r->len, &n->p, &eo)) != UTXO_OK)
         return send_json(c, MHD_HTTP_BAD_REQUEST,
                          verdict_json(rc, NULL, "not a transaction: %s at byte %zu of %zu",
                                       utxo_strerror(rc), eo, r->len));
-    memset(&vd, 0, sizeof vd);
-    rc = chain_seq_submit(n->seq, tx, &vd);
-    utxo_tx_txid(tx, txid);
-    if (rc != UTXO_OK) {
-        utxo_tx_free(tx);
-        node_log(2, "POST /tx refused: %s (input %" PRIu32 ")", utxo_strerror(rc), vd.input);
-        return send_json(c, MHD_HTTP_BAD_REQUEST,
-                         verdict_json(rc, &vd, "%s (input %" PRIu32 ")", utxo_strerror(rc),
-                                      vd.input));
-    }
     pthread_mutex_lock(&n->jlock);
-    if (n->j_failed == 0 && (rc = chain_journal_write(n->journal, tx)) == UTXO_OK &&
-        (rc = sync_wait(n, c, r)) == UTXO_OK) {
-        memcpy(r->txid, txid, sizeof txid);
+    if (n->q_stop) {
         pthread_mutex_unlock(&n->jlock);
         utxo_tx_free(tx);
-        return MHD_YES; /* answered once the record is on disk */
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
     }
-    int e = n->j_failed ? n->j_failed : errno;
+    if (n->nq == n->capq) {
+        size_t cap = n->capq ? 2 * n->capq : 64;
+        pending *q = realloc(n->q, cap * sizeof *q);
+        if (q == NULL) {
+            pthread_mutex_unlock(&n->jlock);
+            utxo_tx_free(tx);
+            return MHD_NO;
+        }
+        n->q = q;
+        n->capq = cap;
+    }
+    n->q[n->nq++] = (pending){c, r, tx};
+    r->state = TX_QUEUED;
+    MHD_suspend_connection(c);
+    pthread_cond_signal(&n->qcond);
     pthread_mutex_unlock(&n->jlock);
-    mp_drop_last(chain_seq_mempool(n->seq));
-    utxo_tx_free(tx);
-    node_log(0, "cannot write the mempool journal: %s", io_errtext(e));
-    return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
-                      "the transaction is valid but could not be recorded (%s): not taken",
-                      io_errtext(e));
+    return MHD_YES;
 }
 
 /* GET /mempool: what the sequencer holds, in arrival order. */
@@ -1171,8 +1313,6 @@ static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url,
     const char *p;
 
     if (r->post) {
-        if (strcmp(url, "/tx") == 0)
-            return post_tx(n, c, r);
         if (strncmp(url, "/admin/", 7) == 0)
             return post_admin(n, c, url + 7);
         return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0,
@@ -1278,6 +1418,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                           "%.20s: this node serves GET, HEAD and POST (to /tx and /admin/)", method);
     if (r->body && !r->post)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, 0, "a GET request takes no body");
+    if (r->post && strcmp(url, "/tx") == 0) /* takes its own locks (pool_main) */
+        return post_tx(n, c, r);
     pthread_mutex_lock(&n->lock);
     enum MHD_Result ret = route(n, c, url, r);
     pthread_mutex_unlock(&n->lock);
@@ -1555,8 +1697,9 @@ int cmd_node(int argc, char **argv)
     int c, rc, ex = EXIT_USAGE;
     struct MHD_Daemon *d = NULL;
     sigset_t set;
-    pthread_t bridge, sealer, syncer;
-    bool bridging = false, sealing = false, syncing = false, have_blocks, have_key;
+    pthread_t bridge, sealer, syncer, pooler;
+    bool bridging = false, sealing = false, syncing = false, pooling = false, have_blocks,
+         have_key;
 
     memset(&conf, 0, sizeof conf);
     snprintf(conf.listen, sizeof conf.listen, "127.0.0.1:%u", NODE_DEFAULT_PORT);
@@ -1627,6 +1770,7 @@ int cmd_node(int argc, char **argv)
     pthread_cond_init(&n.seal_cond, NULL);
     pthread_mutex_init(&n.jlock, NULL);
     pthread_cond_init(&n.jcond, NULL);
+    pthread_cond_init(&n.qcond, NULL);
     n.upstream = conf.upstream[0] ? conf.upstream : NULL;
     n.poll_s = conf.poll;
     n.seal_s = conf.seal;
@@ -1738,6 +1882,7 @@ int cmd_node(int argc, char **argv)
             errorf("cannot rewrite %s: %s", jpath, io_errtext(errno));
             goto out;
         }
+        n.mempool_count = mp_count(chain_seq_mempool(n.seq));
         node_log(1, "mempool: %zu transactions back from %s (%zu recorded)",
                  mp_count(chain_seq_mempool(n.seq)), jpath, got);
     }
@@ -1790,6 +1935,11 @@ int cmd_node(int argc, char **argv)
             goto out;
         }
         syncing = true;
+        if ((rc = pthread_create(&pooler, NULL, pool_main, &n)) != 0) {
+            errorf("cannot start the mempool thread: %s", strerror(rc));
+            goto out;
+        }
+        pooling = true;
     }
     for (;;) {
         struct timespec one = {1, 0};
@@ -1823,6 +1973,13 @@ out:
     if (sealing)
         pthread_join(sealer, NULL);
     pthread_mutex_lock(&n.jlock);
+    n.q_stop = 1; /* what is queued answers 503 */
+    pthread_cond_broadcast(&n.qcond);
+    pthread_mutex_unlock(&n.jlock);
+    if (pooling)
+        pthread_join(pooler, NULL);
+    pthread_mutex_lock(&n.jlock);
+    n.j_stop = 1;
     pthread_cond_broadcast(&n.jcond);
     pthread_mutex_unlock(&n.jlock);
     if (syncing)
@@ -1836,6 +1993,8 @@ out:
     free(n.waiters);
     free(n.syncing);
     free(n.syncing_seq);
+    free(n.q);
+    free(n.jbuf);
     if (n.cookie[0]) {
         char cpath[4200];
         snprintf(cpath, sizeof cpath, "%s/.cookie", datadir);
@@ -1849,6 +2008,7 @@ out:
     utxo_store_close(n.s);
     pthread_cond_destroy(&n.seal_cond);
     pthread_cond_destroy(&n.jcond);
+    pthread_cond_destroy(&n.qcond);
     pthread_mutex_destroy(&n.jlock);
     pthread_mutex_lock(&G_LOG.lock);
     if (G_LOG.f)

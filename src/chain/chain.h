@@ -201,6 +201,11 @@ int chain_journal_add(chain_journal *j, const utxo_tx *tx) UTXO_WARN_UNUSED;
  * since chain_journal_rewrite replaces the descriptor). */
 int chain_journal_write(chain_journal *j, const utxo_tx *tx) UTXO_WARN_UNUSED;
 int chain_journal_fd(const chain_journal *j);
+/* The journal record of tx (what chain_journal_write appends): a new
+ * buffer of *len bytes (free it), NULL when out of memory. A group commit
+ * may gather records and write them with one write() on the descriptor
+ * (opened O_APPEND) before its fdatasync. */
+uint8_t *chain_journal_record(const utxo_tx *tx, size_t *len);
 /* Replaces the journal by the transactions m holds (atomically). */
 int chain_journal_rewrite(chain_journal *j, const mp_pool *m) UTXO_WARN_UNUSED;
 void chain_journal_close(chain_journal *j);

@@ -72,8 +72,7 @@ static void record_sum(uint8_t out[JOURNAL_SUM], const uint8_t len4[4], const ui
     crypto_generichash_final(&st, out, JOURNAL_SUM);
 }
 
-/* One record of tx: a new buffer of *len bytes. */
-static uint8_t *record(const utxo_tx *tx, size_t *len)
+uint8_t *chain_journal_record(const utxo_tx *tx, size_t *len)
 {
     size_t n = utxo_tx_get_length(tx, true), w = 0;
     uint8_t *r = malloc(4 + n + JOURNAL_SUM);
@@ -219,7 +218,7 @@ fail:
 int chain_journal_write(chain_journal *j, const utxo_tx *tx)
 {
     size_t len = 0;
-    uint8_t *r = record(tx, &len);
+    uint8_t *r = chain_journal_record(tx, &len);
     off_t at;
     int e;
 
@@ -262,7 +261,7 @@ int chain_journal_rewrite(chain_journal *j, const mp_pool *m)
     afile_write(&a, hdr, sizeof hdr);
     for (size_t i = 0; (tx = mp_tx(m, i, NULL)) != NULL; i++) {
         size_t len = 0;
-        uint8_t *r = record(tx, &len);
+        uint8_t *r = chain_journal_record(tx, &len);
         if (r == NULL) {
             afile_abort(&a);
             return UTXO_ERR_NOMEM;
