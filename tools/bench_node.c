@@ -202,23 +202,6 @@ typedef struct bnode {
     uint64_t peak_kib;      /* VmHWM read just before the stop */
 } bnode;
 
-/* VmHWM of pid in KiB, 0 if unknown. */
-static uint64_t peak_rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    unsigned long long kib = 0;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return 0;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
-
 /* Stops n (its peak memory read first): SIGTERM, then SIGKILL if it has
  * not exited within NB_STOP_NS; reaped in every case. The node's exit
  * status, or -1 (killed, or it never ran). */
@@ -229,7 +212,7 @@ static int node_stop(bnode *n)
 
     if (n->pid <= 0)
         return -1;
-    n->peak_kib = peak_rss_kib(n->pid);
+    n->peak_kib = proc_peak_rss_kib((long)n->pid);
     kill(n->pid, SIGTERM);
     t0 = clock_now_ns();
     for (;;) {

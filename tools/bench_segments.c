@@ -148,9 +148,7 @@ static int peak_of(const char *file)
     size_t len = 0;
     utxo_receipt *r = NULL;
     utxo_receipt_check chk;
-    char line[256];
-    long hwm = -1;
-    FILE *f;
+    long hwm;
 
     if (read_file(file, (size_t)1 << 31, &raw, &len) != 0)
         return 2;
@@ -160,14 +158,9 @@ static int peak_of(const char *file)
     if (utxo_receipt_verify(&chk, r, NULL) != UTXO_OK)
         return 1;
     utxo_receipt_free(r);
-    if ((f = fopen("/proc/self/status", "r")) == NULL)
-        return 2;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            hwm = strtol(line + 6, NULL, 10);
-    fclose(f);
+    hwm = (long)proc_peak_rss_kib(0);
     printf("%ld\n", hwm);
-    return hwm < 0 ? 2 : 0;
+    return hwm <= 0 ? 2 : 0;
 }
 
 static int write_receipt_file(const char *path, const utxo_receipt *r)

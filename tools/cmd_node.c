@@ -67,6 +67,7 @@
 #include "utxo.h"
 #include "utxo/clock.h"
 #include "chain/chain.h"
+#include "utxo/atomicfile.h"
 #include "commands.h"
 #include "client/nodeclient.h"
 #include "util.h"
@@ -998,16 +999,7 @@ static void *sync_main(void *arg)
         int fd = dup(chain_journal_fd(n->journal));
         pthread_mutex_unlock(&n->jlock);
         /* write and sync outside the lock: the mempool thread goes on */
-        int e = fd < 0 ? errno : 0;
-        for (size_t off = 0; e == 0 && off < len;) {
-            ssize_t w = write(fd, buf + off, len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                e = w < 0 ? errno : EIO;
-            else
-                off += (size_t)w;
-        }
+        int e = fd < 0 ? errno : afile_write_fd(fd, buf, len);
         if (e == 0 && fdatasync(fd) != 0)
             e = errno;
         if (fd >= 0)

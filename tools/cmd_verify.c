@@ -302,22 +302,6 @@ static void json_invalid(json *j, const invalid_info *inv)
     jw_end_object(j);
 }
 
-/* This process's peak resident memory in KiB (Linux VmHWM), 0 if unknown. */
-static uint64_t peak_rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[128];
-    unsigned long long kib = 0;
-
-    if (f == NULL)
-        return 0;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
-
 static void print_summary(json *j, const verify_opts *o, const utxo_validator *v,
                           uint64_t validated, uint64_t passed)
 {
@@ -349,7 +333,7 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
         jw_key(j, "state_bytes");
         jw_u64(j, utxo_validator_state_get_length(v));
         jw_key(j, "peak_rss_kib");
-        jw_u64(j, peak_rss_kib());
+        jw_u64(j, proc_peak_rss_kib(0));
         return;
     }
     hex_encode(hex, tip, UTXO_HASH_BYTES);
@@ -367,7 +351,7 @@ static void print_summary(json *j, const verify_opts *o, const utxo_validator *v
         printf("root %u %s\n", k, hex);
     }
     printf("state_bytes=%zu\n", utxo_validator_state_get_length(v));
-    printf("peak_rss_kib=%llu\n", (unsigned long long)peak_rss_kib());
+    printf("peak_rss_kib=%llu\n", (unsigned long long)proc_peak_rss_kib(0));
 }
 
 /* What the progress callback needs. */

@@ -491,3 +491,22 @@ uint64_t le_get(const uint8_t **p, unsigned bytes)
         v |= (uint64_t)*(*p)++ << (8 * k);
     return v;
 }
+
+uint64_t proc_peak_rss_kib(long pid)
+{
+    char path[64], line[256];
+    unsigned long long kib = 0;
+    FILE *f;
+
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/status");
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}

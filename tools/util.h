@@ -168,4 +168,8 @@ int cli_dispatch(const char *cmd, void (*help)(FILE *f), const cli_sub *subs, si
  * tests/cli_help.sh enumerates the commands from it. */
 void cli_list(FILE *f, const char *header, const cli_sub *subs, size_t n);
 
+/* The peak resident memory (Linux VmHWM) of process pid (0: this one) in
+ * KiB; 0 when it cannot be read. */
+uint64_t proc_peak_rss_kib(long pid);
+
 #endif /* UTXO_TOOLS_UTIL_H */

@@ -89,20 +89,6 @@ uint8_t *chain_journal_record(const utxo_tx *tx, size_t *len)
     return r;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Reads exactly n bytes: 1, 0 at a clean or torn end, -1 on error. */
 static int read_all(FILE *f, uint8_t *p, size_t n)
 {
@@ -224,7 +210,7 @@ int chain_journal_write(chain_journal *j, const utxo_tx *tx)
 
     if (r == NULL)
         return UTXO_ERR_NOMEM;
-    if ((at = lseek(j->fd, 0, SEEK_END)) >= 0 && write_all(j->fd, r, len) == 0) {
+    if ((at = lseek(j->fd, 0, SEEK_END)) >= 0 && (errno = afile_write_fd(j->fd, r, len)) == 0) {
         free(r);
         return UTXO_OK;
     }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "chain/chain.h"
+#include "utxo/atomicfile.h"
 #include "utxo/keys.h"
 #include "utxo/segments.h"
 
@@ -164,26 +165,18 @@ static int live_append(int fd, const uint8_t *rec, size_t len)
     uint8_t hdr[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),
                       (uint8_t)(len >> 24)};
     off_t at = lseek(fd, 0, SEEK_END);
-    const uint8_t *parts[2] = {hdr, rec};
-    size_t lens[2] = {4, len};
+    int e;
 
     if (at < 0)
         return UTXO_ERR_IO;
-    for (int k = 0; k < 2; k++) {
-        size_t done = 0;
-        while (done < lens[k]) {
-            ssize_t n = write(fd, parts[k] + done, lens[k] - done);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                goto fail;
-            done += (size_t)n;
-        }
+    if ((e = afile_write_fd(fd, hdr, sizeof hdr)) != 0 || (e = afile_write_fd(fd, rec, len)) != 0) {
+        errno = e;
+        goto fail;
     }
     if (fdatasync(fd) == 0)
         return UTXO_OK;
-fail:;
-    int e = errno ? errno : EIO;
+fail:
+    e = errno ? errno : EIO;
     if (ftruncate(fd, at) != 0) { /* nothing more to do: the reopen cuts it */ }
     errno = e;
     return UTXO_ERR_IO;

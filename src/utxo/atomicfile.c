@@ -189,3 +189,19 @@ int afile_write_all(const char *path, const void *buf, size_t len)
     (void)afile_write(&a, buf, len);
     return afile_commit(&a);
 }
+
+int afile_write_fd(int fd, const void *p, size_t n)
+{
+    const unsigned char *q = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, q, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? errno : EIO;
+        q += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}

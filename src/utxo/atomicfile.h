@@ -59,4 +59,10 @@ const char *afile_what(const afile *a);
 /* Replaces path with buf[0..len) in one call (begin, write, commit). */
 int afile_write_all(const char *path, const void *buf, size_t len);
 
+/* Writes all of p[0..n) to fd (retrying short writes and EINTR): 0, or
+ * the errno of the failure (EIO for a write that wrote nothing). For the
+ * files appended in place: the sequencer's block and proof files and the
+ * mempool journal. */
+int afile_write_fd(int fd, const void *p, size_t n);
+
 #endif /* UTXO_SRC_ATOMICFILE_H */
