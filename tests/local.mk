@@ -363,6 +363,14 @@ tests_fuzz_fuzz_checkpoint_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_checkpoint_LDFLAGS = $(FUZZLINK)
 # end continuations
 
+# the mempool journal of a long-running sequencer (src/chain/journal.c)
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_journal
+endif
+tests_fuzz_fuzz_journal_SOURCES = tests/fuzz/fuzz_journal.c
+tests_fuzz_fuzz_journal_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_journal_LDFLAGS = $(FUZZLINK)
+
 # chain: mempool, sequencer, chain directory and generator (test_chain);
 # the commands end to end (chain_cli.sh: genesis, gen, sequence, replay,
 # prove, verify, demo)

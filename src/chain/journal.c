@@ -131,7 +131,7 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
             goto fail;
         }
     } else {
-        if ((r = read_all(f, hdr, sizeof hdr)) < 0 || memcmp(hdr, want, 4) != 0 ||
+        if ((r = read_all(f, hdr, sizeof hdr)) <= 0 || memcmp(hdr, want, 4) != 0 ||
             get32(hdr + 4) != JOURNAL_VERSION) {
             jsay(msg, msg_len, path, r < 0 ? "cannot read the mempool journal"
                                            : "not a mempool journal (version 1)", r < 0 ? errno : 0);
