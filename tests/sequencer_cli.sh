@@ -226,6 +226,11 @@ expect 0 "w2 syncs" -- "$UTXO" wallet sync "$tmp/w2" --node "$b_url" --json
 want=$((250000 + 125000 + 1000 + 5000 + 11000 + 12000 + 13000))
 while read -r t v; do want=$((want + v)); done <"$tmp/acked"
 grep -q "\"balance\":$want" "$tmp/out" && ok || bad "w2 balance $want: $(cat "$tmp/out")"
+curl -s "$b_url/utxos/$B" >"$tmp/u"
+[ "$(field total <"$tmp/u")" = "$want" ] && ok || bad "/utxos/ADDRESS on the bridge: $want: $(head -c 300 "$tmp/u")"
+last=${B#"${B%?}"}; repl=q; [ "$last" = q ] && repl=p
+code=$(curl -s -o /dev/null -w '%{http_code}' "$b_url/utxos/${B%?}$repl")
+[ "$code" = 400 ] && ok || bad "/utxos/ with a mistyped address: 400: $code"
 stop b
 
 # the benchmark, small: its line with the field names the issue gives

@@ -21,7 +21,7 @@
  *   GET /roots/H                 the accumulator after block H
  *   GET /blocks?from=H&count=N   blocks H.. with their bundles, streamed as
  *                                block-file / proof-file records, alternating
- *   GET /utxos/ID                unspent outputs of predicate id ID (hex)
+ *   GET /utxos/ID                unspent outputs of predicate id ID (hex) or address
  *   GET /proof/TXID:INDEX        a current accumulator proof of an unspent output
  *   GET /tx/TXID                 a transaction's block, place and encoding
  *   GET /events?after=H&wait=S   the status once the tip is above H (a long
@@ -687,11 +687,12 @@ static enum MHD_Result get_utxos(node *n, struct MHD_Connection *c, const char *
     uint64_t count = 0, total = 0;
     utxo_list l = {json_array(), 0};
 
-    if (len != 2 * UTXO_HASH_BYTES ||
-        sodium_hex2bin(id, sizeof id, hex, len, NULL, &got, NULL) != 0 || got != sizeof id) {
+    bool is_id = len == 2 * UTXO_HASH_BYTES &&
+                 sodium_hex2bin(id, sizeof id, hex, len, NULL, &got, NULL) == 0 && got == sizeof id;
+    if (!is_id && (len != UTXO_ADDRESS_LEN || utxo_address_decode(id, hex) != UTXO_OK)) {
         json_decref(l.arr);
         return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
-                          "/utxos/ wants a predicate id: 64 hex digits");
+                          "/utxos/ wants a predicate id (64 hex digits) or an address (utxo1...)");
     }
     int rc = utxo_store_each_utxo(n->s, id, add_utxo, &l, NULL, NULL);
     if (rc == UTXO_OK)
@@ -1606,7 +1607,7 @@ static void node_usage(FILE *f)
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
             "the blocks of DIR/blocks it lacks are replayed into it):\n"
             "  GET /status, /params, /block/H, /block/H/raw, /block/H/proof, /roots/H,\n"
-            "      /blocks?from=H&count=N, /utxos/PREDICATE-ID, /proof/TXID:INDEX,\n"
+            "      /blocks?from=H&count=N, /utxos/ADDRESS-OR-ID, /proof/TXID:INDEX,\n"
             "      /tx/TXID, /mempool, /events?after=H&wait=S (docs/API.md)\n"
             "  POST /tx               a raw transaction: 200 {txid, mempool}, or 400\n"
             "                         {code, message[, input]}\n"
