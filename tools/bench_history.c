@@ -64,7 +64,6 @@ int bench_history(int argc, char **argv)
     };
     cli cl = CLI_INIT("bench history", history_bench_usage, "", opts);
     char dir[4096], path[4][4200], msg[512];
-    const char *tmp = getenv("TMPDIR");
     gen_opts o;
     gen_stats st;
     utxo_store *s = NULL;
@@ -88,11 +87,8 @@ int bench_history(int argc, char **argv)
         jobs = cpus > 0 ? (uint64_t)cpus : 1;
     }
     /* a scratch directory for the history and the plan, removed at the end */
-    snprintf(dir, sizeof dir, "%s/utxo-bench-history.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(dir) == NULL) {
-        errorf("bench history: mkdtemp: %s", strerror(errno));
+    if (scratch_dir(dir, sizeof dir, "bench history", "utxo-bench-history") != 0)
         return EXIT_USAGE;
-    }
     snprintf(path[0], sizeof path[0], "%s/chain", dir);
     snprintf(path[1], sizeof path[1], "%s/chain/blocks", dir);
     snprintf(path[2], sizeof path[2], "%s/chain/proofs", dir);

@@ -812,7 +812,6 @@ int bench_node(int argc, char **argv)
         CLI_HELP_OPTION, {NULL, 0, NULL, 0},
     };
     cli cl = CLI_INIT("bench node", node_bench_usage, "", opts);
-    const char *tmp = getenv("TMPDIR");
     /* the scratch directory's name is short, so the paths under it fit */
     char dir[PATH_MAX / 4], self[PATH_MAX], gdir[PATH_MAX / 2], gblocks[PATH_MAX / 2],
         gproofs[PATH_MAX / 2], state[PATH_MAX / 2], pdir[PATH_MAX / 2], pcopy[PATH_MAX / 2],
@@ -841,11 +840,8 @@ int bench_node(int argc, char **argv)
         return EXIT_USAGE;
     }
     self[sl] = '\0';
-    snprintf(dir, sizeof dir, "%s/utxo-bench-node.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(dir) == NULL) {
-        errorf("bench node: mkdtemp %s: %s", dir, strerror(errno));
+    if (scratch_dir(dir, sizeof dir, "bench node", "utxo-bench-node") != 0)
         return EXIT_USAGE;
-    }
     have_dir = true;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
         errorf("bench node: libcurl did not initialise");

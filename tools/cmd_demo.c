@@ -562,11 +562,8 @@ int cmd_demo(int argc, char **argv)
     d.pmode = progress_mode(quiet, forced);
     catch_signals();
     if (dir == NULL) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(tmpl, sizeof tmpl, "%s/utxo-demo.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (mkdtemp(tmpl) == NULL) {
-            errorf("demo: cannot create a directory under %s: %s (set TMPDIR or use --dir)",
-                   tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        if (scratch_dir(tmpl, sizeof tmpl, "demo", "utxo-demo") != 0) {
+            errorf("demo: or give it a directory with --dir");
             return EXIT_USAGE;
         }
         dir = tmpl;

@@ -510,3 +510,21 @@ uint64_t proc_peak_rss_kib(long pid)
     fclose(f);
     return kib;
 }
+
+int scratch_dir(char *out, size_t n, const char *who, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    if (tmp == NULL || *tmp == 0)
+        tmp = "/tmp";
+    if (snprintf(out, n, "%s/%s.XXXXXX", tmp, name) >= (int)n) {
+        errorf("%s: the path under %s is too long (set TMPDIR)", who, tmp);
+        return -1;
+    }
+    if (mkdtemp(out) == NULL) {
+        errorf("%s: cannot create a directory under %s: %s (set TMPDIR)", who, tmp,
+               strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -172,4 +172,9 @@ void cli_list(FILE *f, const char *header, const cli_sub *subs, size_t n);
  * KiB; 0 when it cannot be read. */
 uint64_t proc_peak_rss_kib(long pid);
 
+/* Makes a fresh scratch directory $TMPDIR/NAME.XXXXXX (TMPDIR unset or
+ * empty: /tmp) with mkdtemp, its path into out[0..n). 0, or -1 after a
+ * message "WHO: cannot create a directory under T: why". */
+int scratch_dir(char *out, size_t n, const char *who, const char *name);
+
 #endif /* UTXO_TOOLS_UTIL_H */
