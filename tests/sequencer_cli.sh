@@ -218,7 +218,14 @@ sleep 0.5
 kill -KILL "$fpid"; wait "$fpid" 2>/dev/null
 expect 0 "follow resumes after SIGKILL" -- "$UTXO" follow "$b_url" --state "$tmp/f.state" --once --quiet
 grep -q "^followed height=$tip " "$tmp/out" && ok || bad "followed to $tip: $(cat "$tmp/out")"
-stop s
+# the admin stop: the node exits 0 and removes its cookie
+code=$(curl -s -m 10 -o "$tmp/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$tmp/s/.cookie")" "$s_url/admin/stop")
+[ "$code" = 200 ] && ok || bad "POST /admin/stop: $code $(cat "$tmp/body")"
+n=0
+while kill -0 "$s_pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+wait "$s_pid"
+[ $? -eq 0 ] && ok || bad "the node stopped by /admin/stop exits 0: $(tail -5 "$tmp/s.log")"
+[ ! -e "$tmp/s/.cookie" ] && ok || bad "the cookie is removed at a clean stop"
 expect 0 "verify the sequencer's files" -- "$UTXO" verify --chain "$tmp/s/blocks" --proofs "$tmp/s/proofs" \
     --state "$tmp/ref.state" --quiet
 cmp -s "$tmp/f.state" "$tmp/ref.state" && ok || bad "follow on the bridge ends in the sequencer's state"
