@@ -294,8 +294,8 @@ tests_test_wallet_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/wallet_mkchain
 tests_wallet_mkchain_SOURCES = tests/wallet_mkchain.c
 tests_wallet_mkchain_LDADD = libutxo_core.la $(DEPS_LIBS)
-TESTS += tests/wallet_cli.sh
-EXTRA_DIST += tests/wallet_cli.sh
+TESTS += tests/wallet_cli.sh tests/compact_cli.sh
+EXTRA_DIST += tests/wallet_cli.sh tests/compact_cli.sh
 # The example sees only the installed header set (no src/, no config.h) and
 # links the shared libutxo.la, which exports the utxo_* API only;
 # installcheck builds it once more with pkg-config against the installation.

@@ -91,13 +91,11 @@ static utxo_tx *pay(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t
     if (extra > 0) {
         /* raise the fee: lower the change (last output) and sign again */
         uint8_t sh[32], sig[64];
-        const utxo_witness *wt = &tx->inputs[0].witness;
         ck_assert_uint_gt(tx->outputs[tx->n_outputs - 1].value, extra);
         tx->outputs[tx->n_outputs - 1].value -= extra;
         utxo_tx_sighash(tx, f->p.chain_id, sh);
         ck_assert_int_eq(utxo_sign_sighash(sig, sh, f->sk[w]), UTXO_OK);
-        ck_assert_int_eq(utxo_tx_set_witness(tx, 0, wt->budget, wt->image, wt->image_len, sig, 64),
-                         UTXO_OK);
+        ck_assert_int_eq(utxo_tx_set_args(tx, 0, sig, 64), UTXO_OK);
     }
     return tx;
 }

@@ -12,11 +12,13 @@
 #include "utxo/ledger_int.h"
 
 /* Derived by tests/vectors/encoding_ref.py, an independent implementation. */
-#define GOLDEN_TXID "f351d850e93c3618fa95a511a9424e4c3c98a962259f8b7facafe3473f827b0f"
-#define GOLDEN_WTXID "ed91fec1e256b8ce7fc1263969c64d10fd2c53d2445bdc10133797b13f2e0f8a"
-#define GOLDEN_SIGHASH "58e4a221aa433d1df81b9a01c9687bb28fef84cd690d02026a4787728815733c"
-#define GOLDEN_TXROOT "0f55a2febfb35d16fd68cd1d0615318a03b770972a1be0855a2bee6648dee58a"
-#define GOLDEN_BLOCKHASH "785ed70fb82cd341e757b48af3ec132eaf0dc08e29b402684622e277ca03a522"
+#define GOLDEN_TXID "07a7dd847f9fa5faf7eeacb0b02c79967e84d576e2334ea45c242a8ecc9f11f9"
+#define GOLDEN_WTXID "8f2b55ca765e31eb0485d57f81de0b4abec471a6146b7505ccd1e97c47cc67ea"
+#define GOLDEN_SIGHASH "968a8ca2cbdc336daf69756a3d7f7bf737e3e7d49325bb5c5becbf2bccfd78be"
+#define GOLDEN_TXROOT "88bfcb2dd1566a126bddf70db917291e99f09bbc667551077f449cfa18febe48"
+#define GOLDEN_BLOCKHASH "590b4efa76d272b607279f20be2218101896331ec7c9827ffb108d1ed9e0aa40"
+#define GOLDEN_TEMPLATE_TXID "e7f558231fcd1d7c110f0a3979fc18efa21825749188cbc4910503dd5b37d0b6"
+#define GOLDEN_TEMPLATE_WTXID "c53b8e0a061706555c935215785b008f191464ea3568ab3807de7e5869df40a2"
 #define GOLDEN_CHAIN_ID "dded3e3f349a77df2ce76afb5a56097373b4f20d801c4db8de19a7aeb792604b"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -32,6 +34,11 @@ static void assert_tx_eq(const utxo_tx *a, const utxo_tx *b)
         ck_assert_mem_eq(x->prevout.txid, y->prevout.txid, 32);
         ck_assert_uint_eq(x->prevout.index, y->prevout.index);
         ck_assert_uint_eq(x->witness.budget, y->witness.budget);
+        ck_assert_uint_eq(x->witness.form, y->witness.form);
+        ck_assert_uint_eq(x->witness.tmpl, y->witness.tmpl);
+        ck_assert_uint_eq(x->witness.params_len, y->witness.params_len);
+        if (x->witness.params_len)
+            ck_assert_mem_eq(x->witness.params, y->witness.params, x->witness.params_len);
         ck_assert_uint_eq(x->witness.image_len, y->witness.image_len);
         ck_assert_uint_eq(x->witness.args_len, y->witness.args_len);
         if (x->witness.image_len)
@@ -296,6 +303,108 @@ START_TEST(tx_hostile_count_no_huge_alloc)
 }
 END_TEST
 
+/* Witness forms (docs/ENCODING.md): an unknown form tag, a template index
+ * outside the table, parameters over the decoder's bound are refused with
+ * their codes at their offsets; the context-free rules say the same of a
+ * struct made by hand. */
+START_TEST(tx_witness_forms_strict)
+{
+    static const uint8_t params[32] = {7};
+    utxo_outpoint op = {{3}, 1};
+    uint8_t id[32] = {9}, sig[64] = {5}, *b, *big = calloc(1, UTXO_STD_PARAMS_MAX + 1);
+    utxo_tx *tx = utxo_tx_new(), *back = NULL;
+    size_t n, off;
+
+    ck_assert_int_eq(utxo_tx_add_input_template(tx, &op, 26624, UTXO_STD_P2PK, params,
+                                                sizeof params, sig, sizeof sig), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_OK);
+    b = tx_bytes(tx, &n);
+    /* version 4, count 1, outpoint 36, form at 41, template at 42 */
+    ck_assert_uint_eq(b[41], UTXO_FORM_TEMPLATE);
+    ck_assert_uint_eq(b[42], UTXO_STD_P2PK);
+    ck_assert_int_eq(utxo_tx_from_bytes(&back, b, n, NULL, &off), UTXO_OK);
+    assert_tx_eq(tx, back);
+    utxo_tx_free(back);
+    for (size_t k = 0; k < n; k++) /* every truncation */
+        ck_assert_int_ne(decode_tx(b, k, NULL, &off), UTXO_OK);
+    b[42] = UTXO_STD_KINDS;
+    ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TX_TEMPLATE);
+    ck_assert_uint_eq(off, 42);
+    b[42] = 0xff;
+    ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TX_TEMPLATE);
+    b[42] = UTXO_STD_P2PK;
+    for (unsigned f = 0; f < 256; f++) {
+        if (f == UTXO_FORM_IMAGE || f == UTXO_FORM_TEMPLATE)
+            continue;
+        b[41] = (uint8_t)f;
+        ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TX_FORM);
+        ck_assert_uint_eq(off, 41);
+    }
+    /* the same spend as an image: another byte string, another txid */
+    b[41] = UTXO_FORM_IMAGE;
+    ck_assert_int_ne(decode_tx(b, n, NULL, &off), UTXO_OK); /* the bytes no longer line up */
+    free(b);
+    /* parameters: 1 .. UTXO_STD_PARAMS_MAX bytes */
+    ck_assert_int_eq(utxo_tx_set_witness_template(tx, 0, 1, UTXO_STD_P2PK, big, 0, NULL, 0),
+                     UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_tx_set_witness_template(tx, 0, 1, UTXO_STD_KINDS, big, 1, NULL, 0),
+                     UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_tx_set_witness_template(tx, 0, 1, UTXO_STD_MULTISIG, big,
+                                                  UTXO_STD_PARAMS_MAX, NULL, 0), UTXO_OK);
+    b = tx_bytes(tx, &n);
+    ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_OK);
+    free(b);
+    free(tx->inputs[0].witness.params); /* by hand: one byte over the bound */
+    tx->inputs[0].witness.params = big;
+    tx->inputs[0].witness.params_len = UTXO_STD_PARAMS_MAX + 1;
+    big = NULL;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_ERR_TX_TEMPLATE_PARAMS);
+    b = tx_bytes(tx, &n);
+    ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TOO_LARGE);
+    free(b);
+    tx->inputs[0].witness.tmpl = UTXO_STD_KINDS;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_ERR_TX_TEMPLATE);
+    tx->inputs[0].witness.form = 3;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_ERR_TX_FORM);
+    utxo_tx_free(tx);
+}
+END_TEST
+
+/* txid and sighash commit to the form: the same key and signature as a
+ * template spend and as an image spend are two transactions. */
+START_TEST(tx_ids_commit_to_the_form)
+{
+    static const uint8_t params[32] = {7}, image[8] = {0x13, 5, 0, 0, 0x73, 0, 0, 0};
+    utxo_outpoint op = {{3}, 1};
+    uint8_t id[32] = {9}, sig[64] = {5}, t1[32], t2[32], t3[32], chain[32] = {1}, s1[32], s2[32];
+    utxo_tx *tx = utxo_tx_new();
+
+    ck_assert_int_eq(utxo_tx_add_input_template(tx, &op, 100, UTXO_STD_P2PK, params,
+                                                sizeof params, sig, sizeof sig), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10, id, NULL, 0), UTXO_OK);
+    utxo_tx_txid(tx, t1);
+    utxo_tx_sighash(tx, chain, s1);
+    ck_assert_int_eq(utxo_tx_set_witness_template(tx, 0, 100, UTXO_STD_TIMELOCK, params,
+                                                  sizeof params, sig, sizeof sig), UTXO_OK);
+    utxo_tx_txid(tx, t2);
+    ck_assert(memcmp(t1, t2, 32) != 0); /* the template index is in the base */
+    ck_assert_int_eq(utxo_tx_set_witness(tx, 0, 100, image, sizeof image, sig, sizeof sig),
+                     UTXO_OK);
+    utxo_tx_txid(tx, t3);
+    utxo_tx_sighash(tx, chain, s2);
+    ck_assert(memcmp(t1, t3, 32) != 0 && memcmp(t2, t3, 32) != 0);
+    ck_assert(memcmp(s1, s2, 32) != 0);
+    /* arguments are witness data: set_args keeps the txid */
+    ck_assert_int_eq(utxo_tx_set_args(tx, 0, params, sizeof params), UTXO_OK);
+    utxo_tx_txid(tx, t1);
+    ck_assert_mem_eq(t1, t3, 32);
+    ck_assert_uint_eq(tx->inputs[0].witness.form, UTXO_FORM_IMAGE);
+    ck_assert_uint_eq(tx->inputs[0].witness.args_len, sizeof params);
+    utxo_tx_free(tx);
+}
+END_TEST
+
 /* ---- transactions: rules ---------------------------------------------- */
 
 START_TEST(tx_duplicate_input)
@@ -392,12 +501,13 @@ START_TEST(tx_min_fee)
     utxo_params p;
     uint64_t s = 11;
     utxo_tx *tx = random_tx(&s, 1, 1);
-    size_t n = utxo_tx_get_length(tx, true);
+    size_t n;
 
     utxo_params_default(&p);
     p.fee_per_byte = 3;
     p.fee_per_kcycle = 5;
     tx->inputs[0].witness.budget = 1025; /* 2 kcycles, rounded up */
+    n = utxo_tx_get_length(tx, true); /* the budget is a varint: 1024 and 1025 take 2 bytes */
     ck_assert_uint_eq(utxo_tx_min_fee(tx, &p), 3 * n + 10);
     tx->inputs[0].witness.budget = 1024;
     ck_assert_uint_eq(utxo_tx_min_fee(tx, &p), 3 * n + 5);
@@ -739,6 +849,37 @@ START_TEST(golden_tx_vector)
 }
 END_TEST
 
+/* A pay-to-pubkey spend by template (witness form 2): template 0, key
+ * aa..aa, signature 55..55, budget 26624 (tests/vectors/tx_template.bin). */
+START_TEST(golden_template_vector)
+{
+    utxo_tx *tx = utxo_tx_new();
+    utxo_outpoint op;
+    uint8_t id[32], pk[32], sig[64], h[32];
+    size_t n;
+    uint8_t *b;
+
+    for (int i = 0; i < 32; i++) {
+        op.txid[i] = (uint8_t)i;
+        id[i] = (uint8_t)(0xff - i);
+    }
+    op.index = 2;
+    memset(pk, 0xaa, sizeof pk);
+    memset(sig, 0x55, sizeof sig);
+    ck_assert_int_eq(utxo_tx_add_input_template(tx, &op, 26624, UTXO_STD_P2PK, pk, sizeof pk, sig,
+                                                sizeof sig), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 4000, id, NULL, 0), UTXO_OK);
+    b = tx_bytes(tx, &n);
+    check_vector_file("tx_template.bin", b, n);
+    utxo_tx_txid(tx, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_TEMPLATE_TXID);
+    utxo_tx_wtxid(tx, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_TEMPLATE_WTXID);
+    free(b);
+    utxo_tx_free(tx);
+}
+END_TEST
+
 START_TEST(golden_block_and_params)
 {
     utxo_block *b = utxo_block_new();
@@ -824,6 +965,8 @@ static Suite *ledger_suite(void)
     tcase_add_test(tx, tx_structure_rules);
     tcase_add_test(tx, tx_min_fee);
     tcase_add_test(tx, tx_ids_cover_the_right_bytes);
+    tcase_add_test(tx, tx_witness_forms_strict);
+    tcase_add_test(tx, tx_ids_commit_to_the_form);
     suite_add_tcase(s, tx);
     tcase_set_timeout(blk, 60);
     tcase_add_test(blk, header_round_trip_sign);
@@ -837,6 +980,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(blk, params_round_trip);
     suite_add_tcase(s, blk);
     tcase_add_test(gold, golden_tx_vector);
+    tcase_add_test(gold, golden_template_vector);
     tcase_add_test(gold, golden_block_and_params);
     suite_add_tcase(s, gold);
     return s;

@@ -312,7 +312,7 @@ START_TEST(doc_worked_example)
 {
     static const char want[] =
         "01"
-        "2243cc7cc72762e51716ccd42512771e086d527ad175c55bb2bb9455c04bdcf2"
+        "3b1767d4be88aae98a3e4054b74212a734279767898e0ea1ee8fb06bdceb0a66"
         "04"
         "01010200"
         "4710435c59e459d900a62a4dd0e92b0e6c7a16aabfd60799f01f93f29863cb31"

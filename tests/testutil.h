@@ -35,7 +35,7 @@ static inline utxo_tx *random_tx(uint64_t *s, uint32_t max_in, uint32_t max_out)
     utxo_tx *tx = utxo_tx_new();
     uint32_t n_in = 1 + rng_below(s, max_in);
     uint32_t n_out = 1 + rng_below(s, max_out);
-    uint8_t buf[600], id[UTXO_HASH_BYTES];
+    uint8_t buf[604], id[UTXO_HASH_BYTES];
 
     ck_assert_ptr_nonnull(tx);
     for (uint32_t i = 0; i < n_in; i++) {
@@ -44,7 +44,12 @@ static inline utxo_tx *random_tx(uint64_t *s, uint32_t max_in, uint32_t max_out)
         rng_fill(s, op.txid, sizeof op.txid);
         op.index = (uint32_t)rng_next(s);
         rng_fill(s, buf, il + al);
-        ck_assert_int_eq(utxo_tx_add_input(tx, &op, rng_next(s) % 1000000, buf, il, buf + il, al), UTXO_OK);
+        if (buf[0] % 4 == 0 && (rng_fill(s, buf + il + al, 2), 1)) /* a quarter: form 2 */
+            ck_assert_int_eq(utxo_tx_add_input_template(tx, &op, rng_next(s) % 1000000,
+                                                        buf[1] % UTXO_STD_KINDS, buf + 2, il,
+                                                        buf + il + 2, al), UTXO_OK);
+        else
+            ck_assert_int_eq(utxo_tx_add_input(tx, &op, rng_next(s) % 1000000, buf, il, buf + il, al), UTXO_OK);
     }
     for (uint32_t i = 0; i < n_out; i++) {
         uint32_t dl = rng_below(s, 3) == 0 ? 0 : rng_below(s, 100);

@@ -25,6 +25,7 @@ static const cli_sub benches[] = {
     {"history", bench_history, "a history verified in K ranges as parallel processes vs one sequential verification"},
     {"node", bench_node, "the node over HTTP: follow vs verify, POST /tx vs the mempool, proof latency, peak memory"},
     {"replay", bench_replay, "full node: replay tx/s into the SQLite store vs bare SQLite and Ed25519 x threads"},
+    {"tx", bench_tx, "compact spends: input, witness and tx bytes per form; history and bundle bytes full vs compact"},
 };
 
 static void bench_usage(FILE *f)

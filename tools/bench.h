@@ -37,4 +37,7 @@ int bench_wallet(int argc, char **argv);
 /* The node (bench_node.c): follow vs verify, POST /tx vs the mempool, proof latency, memory. */
 int bench_node(int argc, char **argv);
 
+/* Compact spends (bench_tx.c): bytes per input and form, history and bundle sizes. */
+int bench_tx(int argc, char **argv);
+
 #endif /* UTXO_TOOLS_BENCH_H */

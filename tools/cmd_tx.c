@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "utxo.h"
+#include "predicates/stdpred.h"
 #include "commands.h"
 #include "json.h"
 #include "util.h"
@@ -115,6 +116,18 @@ static void print_tx_json(const utxo_tx *tx)
         jw_u64(&j, in->prevout.index);
         jw_key(&j, "budget");
         jw_u64(&j, in->witness.budget);
+        /* the witness form (docs/ENCODING.md): the image, or a template */
+        jw_key(&j, "form");
+        if (in->witness.form == UTXO_FORM_TEMPLATE) {
+            const stdpred_template *t = stdpred_get(in->witness.tmpl);
+            jw_str(&j, "template");
+            jw_key(&j, "template");
+            jw_str(&j, t ? t->name : "?");
+            jw_key(&j, "params");
+            jw_hex(&j, in->witness.params, in->witness.params_len);
+        } else {
+            jw_str(&j, "image");
+        }
         jw_key(&j, "image_bytes");
         jw_u64(&j, in->witness.image_len);
         jw_key(&j, "args");

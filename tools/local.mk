@@ -13,7 +13,8 @@ utxo_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 utxo_SOURCES += tools/cmd_node.c tools/cmd_follow.c tools/bench_node.c
 
 # environment (predicates): utxo predicate build|id|disasm|run
-utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h tools/bench_p2pk.c
+utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h tools/bench_p2pk.c \
+	tools/bench_tx.c
 # the --tx context and outcome reporting of predicate run and segments
 utxo_SOURCES += tools/runctx.c tools/runctx.h
 

@@ -69,6 +69,13 @@ typedef struct utxo_builder utxo_builder;
 utxo_builder *utxo_builder_new(const utxo_params *p, uint32_t height);
 /** Frees b and what it holds (secrets wiped); NULL is a no-op. */
 void utxo_builder_free(utxo_builder *b);
+/**
+ * How inputs name standard predicates: by default by their template and
+ * parameters (the compact witness form 2, docs/ENCODING.md); with full
+ * set, by their whole image (form 1, larger and dearer). Other predicates
+ * always travel as images. UTXO_ERR_BUILDER_STATE after finalize.
+ */
+int utxo_builder_set_full_images(utxo_builder *b, bool full);
 
 /** The dust threshold of p: the fee of one pay-to-pubkey input. */
 uint64_t utxo_dust_threshold(const utxo_params *p);

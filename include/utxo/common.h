@@ -64,6 +64,9 @@ enum utxo_err {
     UTXO_ERR_TX_MISSING = 40,    /* an input spends an output that does not exist */
     UTXO_ERR_TX_PREDICATE_ID = 41, /* the witness image does not hash to the spent predicate id */
     UTXO_ERR_TX_REJECTED = 42,   /* an input's predicate did not accept */
+    UTXO_ERR_TX_FORM = 43,       /* unknown witness form tag */
+    UTXO_ERR_TX_TEMPLATE = 44,   /* template index not in the consensus table */
+    UTXO_ERR_TX_TEMPLATE_PARAMS = 45, /* parameters of the wrong length or layout for the template */
     /* block rules */
     UTXO_ERR_BLOCK_VERSION = 60,    /* unknown header version */
     UTXO_ERR_BLOCK_EMPTY = 61,      /* no transaction (a coinbase is required) */

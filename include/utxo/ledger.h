@@ -50,11 +50,26 @@ typedef struct utxo_output {
     uint32_t datum_len;
 } utxo_output;
 
+/*
+ * Witness forms (docs/ENCODING.md, "Witness forms"): how an input names the
+ * predicate of the output it spends. The form (and, for a template, its
+ * index) is encoded in the transaction's base, so txid, wtxid and sighash
+ * commit to it; the id check is the same in every form.
+ */
+#define UTXO_FORM_IMAGE 1u    /* the whole canonical image travels in the witness */
+#define UTXO_FORM_TEMPLATE 2u /* a standard template (enum utxo_std_kind) + its parameters */
+#define UTXO_STD_KINDS 6u     /* templates in the consensus table: indices 0 .. 5 */
+#define UTXO_STD_PARAMS_MAX 1024u /* parameter bytes a template spend may carry (decoder bound) */
+
 /* What an input presents to the predicate that guards the spent output. */
 typedef struct utxo_witness {
     uint64_t budget;     /* most cycles the predicate may run */
-    uint8_t *image;      /* canonical predicate image (see utxo/predicate.h) */
+    uint8_t form;        /* UTXO_FORM_*; 0 in a struct made by hand counts as IMAGE */
+    uint8_t tmpl;        /* UTXO_FORM_TEMPLATE: the template's index (enum utxo_std_kind) */
+    uint8_t *image;      /* UTXO_FORM_IMAGE: canonical predicate image (utxo/predicate.h) */
     uint32_t image_len;
+    uint8_t *params;     /* UTXO_FORM_TEMPLATE: the template's parameter bytes */
+    uint32_t params_len;
     uint8_t *args;       /* argument bytes handed to the predicate */
     uint32_t args_len;
 } utxo_witness;
@@ -157,10 +172,29 @@ utxo_tx *utxo_tx_clone(const utxo_tx *tx);
 int utxo_tx_add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
                       const uint8_t *image, uint32_t image_len,
                       const uint8_t *args, uint32_t args_len);
-/** Replaces the witness of input i (copies image and args). */
+/** Replaces the witness of input i (copies image and args; form IMAGE). */
 int utxo_tx_set_witness(utxo_tx *tx, uint32_t i, uint64_t budget,
                         const uint8_t *image, uint32_t image_len,
                         const uint8_t *args, uint32_t args_len);
+/**
+ * Appends an input in the compact form UTXO_FORM_TEMPLATE: standard template
+ * `tmpl` (enum utxo_std_kind, < UTXO_STD_KINDS) with its parameter bytes
+ * (1 .. UTXO_STD_PARAMS_MAX; copied, as are args). Whether the parameters
+ * suit the template is a validation rule (UTXO_ERR_TX_TEMPLATE_PARAMS), not
+ * checked here. Returns UTXO_OK, UTXO_ERR_NOMEM or UTXO_ERR_ARG.
+ */
+int utxo_tx_add_input_template(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
+                               unsigned tmpl, const uint8_t *params, uint32_t params_len,
+                               const uint8_t *args, uint32_t args_len);
+/** Replaces the witness of input i by a template spend (as above). */
+int utxo_tx_set_witness_template(utxo_tx *tx, uint32_t i, uint64_t budget, unsigned tmpl,
+                                 const uint8_t *params, uint32_t params_len,
+                                 const uint8_t *args, uint32_t args_len);
+/**
+ * Replaces only the arguments of input i (copied), keeping its form,
+ * predicate and budget: for signing, which cannot change the txid.
+ */
+int utxo_tx_set_args(utxo_tx *tx, uint32_t i, const uint8_t *args, uint32_t args_len);
 /** Appends an output; datum is copied (may be NULL with length 0). */
 int utxo_tx_add_output(utxo_tx *tx, uint64_t value, const uint8_t predicate_id[UTXO_HASH_BYTES],
                        const uint8_t *datum, uint32_t datum_len);

@@ -235,6 +235,8 @@ typedef struct gen_opts {
     uint32_t long_rounds;   /* hash rounds of a long run (work predicate) */
     unsigned po2;           /* segments of 2^po2 cycles for the long runs' receipts */
     unsigned threads;
+    bool full_images;       /* spend standard predicates with whole images (form 1), not
+                               by template (form 2, the default) */
 } gen_opts;
 
 /* Smallest segment size the generator accepts: a segment must hold the

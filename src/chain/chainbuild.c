@@ -12,6 +12,7 @@
 #include "chain/chainbuild.h"
 #include "connect/connect.h"
 #include "utxo/ledger_int.h"
+#include "predicates/stdpred.h"
 
 typedef struct utxo_slot {
     uint8_t state;           /* 0 free, 1 used, 2 deleted */
@@ -65,9 +66,15 @@ static int prove_runs(const bp_chain *c, const utxo_block *b, const cn_effects *
             const utxo_witness *w = &tx->inputs[i].witness;
             bp_rlist *ch = &chains[fx->L.in_off[t] + i];
             utxo_vm_result res;
+            const uint8_t *img;
+            size_t img_len;
+            uint8_t *owned;
             ctx.input_index = i;
-            rc = utxo_segments_prove(&res, w->image, w->image_len, w->args, w->args_len, &ctx,
+            if ((rc = stdpred_witness_image(w, &img, &img_len, &owned)) != UTXO_OK)
+                break;
+            rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, &ctx,
                                      w->budget, c->po2, 0, bp_rlist_sink, ch);
+            free(owned);
             /* one segment, or a host call larger than a segment (it cannot
              * be split at this size): validators run it directly */
             if (rc == UTXO_ERR_SEG_HOSTCALL)

@@ -188,11 +188,9 @@ static int add_tip(const gen *g, const gen_coin *ins, size_t n_in, size_t n_out,
     t->outputs[n_out].value -= tip;
     utxo_tx_sighash(t, g->p.chain_id, sh);
     for (size_t i = 0; i < n_in; i++) {
-        const utxo_witness *w = &t->inputs[i].witness;
         int rc = utxo_sign_sighash(sig, sh, g->sk[ins[i].a]);
         if (rc == UTXO_OK)
-            rc = utxo_tx_set_witness(t, (uint32_t)i, w->budget, w->image, w->image_len, sig,
-                                     sizeof sig);
+            rc = utxo_tx_set_args(t, (uint32_t)i, sig, sizeof sig);
         if (rc != UTXO_OK) {
             utxo_tx_free(t);
             return rc;
@@ -230,6 +228,8 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
     memset(vd, 0, sizeof *vd);
     if ((b = utxo_builder_new(&g->p, chain_seq_next_height(g->seq))) == NULL)
         return UTXO_ERR_NOMEM;
+    if ((rc = utxo_builder_set_full_images(b, g->o.full_images)) != UTXO_OK)
+        goto out;
     for (size_t i = 0; i < n_in; i++) {
         utxo_coin uc;
         uint32_t ix;

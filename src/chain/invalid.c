@@ -180,12 +180,10 @@ static utxo_tx *pay_tx(gen *g, const gen_coin *c, uint32_t to)
 static void resign(gen *g, utxo_tx *tx, uint32_t w)
 {
     uint8_t sh[UTXO_HASH_BYTES], sig[UTXO_SIG_BYTES];
-    const utxo_witness *wit = &tx->inputs[0].witness;
 
     utxo_tx_sighash(tx, g->p.chain_id, sh);
     utxo_sign_sighash(sig, sh, g->sk[w]);
-    if (utxo_tx_set_witness(tx, 0, wit->budget, wit->image, wit->image_len, sig, sizeof sig) !=
-        UTXO_OK) {
+    if (utxo_tx_set_args(tx, 0, sig, sizeof sig) != UTXO_OK) {
         /* cannot happen with a same-size witness; the check in entry() catches it */
     }
 }
@@ -256,21 +254,54 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
         size_t len;
         gen_coin other = c[2];
         other.a = (c[2].a + 1) % n;
-        if (gen_coin_image(g, &other, img, sizeof img, &len) == UTXO_OK)
+        if (gen_coin_image(g, &other, img, sizeof img, &len) == UTXO_OK) {
+            /* the image form is larger than the template form the builder
+             * chose: pay its bytes from the change, so the fee rule holds
+             * and the id check is what fails */
+            utxo_output *chg = &tx->outputs[tx->n_outputs - 1];
+            uint64_t more = (uint64_t)len * g->p.fee_per_byte;
+            if (chg->value > more)
+                chg->value -= more;
             (void)utxo_tx_set_witness(tx, 0, wt->budget, img, (uint32_t)len, wt->args,
                                       wt->args_len);
+        }
     }
     entry(&w, UTXO_ERR_TX_PREDICATE_ID, tx, "witness image of another wallet's key");
-    if ((tx = pay_tx(g, &c[3], 0)) != NULL) {
-        const utxo_witness *wt = &tx->inputs[0].witness;
-        (void)utxo_tx_set_witness(tx, 0, 1000, wt->image, wt->image_len, wt->args, wt->args_len);
+    /* compact spends (witness form 2, docs/ENCODING.md): the template's
+     * instance is checked against the id like an image */
+    /* a generator spending with whole images (bench tx's baseline) has no
+     * template spends to spoil */
+    if (!g->o.full_images) {
+        if ((tx = pay_tx(g, &c[2], 0)) != NULL) {
+            utxo_witness *wt = &tx->inputs[0].witness;
+            if (wt->form == UTXO_FORM_TEMPLATE && wt->params_len == UTXO_PUBKEY_BYTES)
+                wt->params[0] ^= 1; /* another key: a valid instance, another id */
+        }
+        entry(&w, UTXO_ERR_TX_PREDICATE_ID, tx, "template spend naming another key");
     }
+    if (!g->o.full_images) {
+        const utxo_witness *wt;
+        uint8_t params[UTXO_PUBKEY_BYTES + 1];
+        tx = pay_tx(g, &c[3], 0);
+        wt = tx != NULL ? &tx->inputs[0].witness : NULL;
+        if (wt != NULL && wt->form == UTXO_FORM_TEMPLATE && wt->params_len == UTXO_PUBKEY_BYTES) {
+            memcpy(params, wt->params, UTXO_PUBKEY_BYTES);
+            params[UTXO_PUBKEY_BYTES] = 0;
+            (void)utxo_tx_set_witness_template(tx, 0, wt->budget, wt->tmpl, params,
+                                               sizeof params, wt->args, wt->args_len);
+            /* one byte more: pay it, so the fee rule holds */
+            if (tx->outputs[tx->n_outputs - 1].value > 8 * g->p.fee_per_byte)
+                tx->outputs[tx->n_outputs - 1].value -= 8 * g->p.fee_per_byte;
+            resign(g, tx, c[3].a);
+        }
+        entry(&w, UTXO_ERR_TX_TEMPLATE_PARAMS, tx,
+              "pay-to-pubkey template with 33 parameter bytes");
+    }
+    if ((tx = pay_tx(g, &c[3], 0)) != NULL)
+        tx->inputs[0].witness.budget = 1000; /* witness data: no signature changes */
     entry(&w, UTXO_ERR_TX_REJECTED, tx, "budget of 1000 cycles: the predicate runs out");
-    if ((tx = pay_tx(g, &c[4], 0)) != NULL) {
-        const utxo_witness *wt = &tx->inputs[0].witness;
-        (void)utxo_tx_set_witness(tx, 0, g->p.max_tx_cycles + 1, wt->image, wt->image_len,
-                                  wt->args, wt->args_len);
-    }
+    if ((tx = pay_tx(g, &c[4], 0)) != NULL)
+        tx->inputs[0].witness.budget = g->p.max_tx_cycles + 1;
     entry(&w, UTXO_ERR_TX_CYCLES, tx, "budget over the per-transaction cycle limit");
     /* values and fees */
     if ((tx = pay_tx(g, &c[5], 0)) != NULL) {
@@ -291,8 +322,15 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
     /* structure */
     if ((tx = pay_tx(g, &c[8], 0)) != NULL) {
         const utxo_input *in = &tx->inputs[0];
-        (void)utxo_tx_add_input(tx, &in->prevout, in->witness.budget, in->witness.image,
-                                in->witness.image_len, in->witness.args, in->witness.args_len);
+        if (in->witness.form == UTXO_FORM_TEMPLATE)
+            (void)utxo_tx_add_input_template(tx, &in->prevout, in->witness.budget,
+                                             in->witness.tmpl, in->witness.params,
+                                             in->witness.params_len, in->witness.args,
+                                             in->witness.args_len);
+        else
+            (void)utxo_tx_add_input(tx, &in->prevout, in->witness.budget, in->witness.image,
+                                    in->witness.image_len, in->witness.args,
+                                    in->witness.args_len);
     }
     entry(&w, UTXO_ERR_TX_DUP_INPUT, tx, "one outpoint spent twice in the transaction");
     if ((tx = utxo_tx_new()) != NULL)
@@ -327,17 +365,13 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
             uint8_t args[4 + UTXO_SIG_BYTES];
             put_u32le(args, 1); /* key 0's signature only */
             memcpy(args + 4, wt->args + 4, UTXO_SIG_BYTES);
-            (void)utxo_tx_set_witness(tx, 0, wt->budget, wt->image, wt->image_len, args,
-                                      sizeof args);
+            (void)utxo_tx_set_args(tx, 0, args, sizeof args);
         }
         entry(&w, UTXO_ERR_TX_REJECTED, tx, "2-of-3 multisig with one signature");
     }
     if ((r = reserve(g, GK_WORK)) != NULL) {
-        if ((tx = pay_tx(g, r, 0)) != NULL) {
-            const utxo_witness *wt = &tx->inputs[0].witness;
-            (void)utxo_tx_set_witness(tx, 0, g->work_budget / 4, wt->image, wt->image_len,
-                                      wt->args, wt->args_len);
-        }
+        if ((tx = pay_tx(g, r, 0)) != NULL)
+            tx->inputs[0].witness.budget = g->work_budget / 4;
         entry(&w, UTXO_ERR_TX_REJECTED, tx, "long run with a quarter of its budget");
     }
     if (fclose(w.f) != 0 && w.rc == UTXO_OK) {

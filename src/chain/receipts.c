@@ -14,6 +14,7 @@
 #include <string.h>
 #include "chain/chain.h"
 #include "utxo/segments.h"
+#include "predicates/stdpred.h"
 
 int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_params *p,
                        unsigned po2, uint64_t *n_runs, uint64_t *n_segments)
@@ -66,9 +67,15 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
             utxo_vm_result res;
             if (w->budget <= (UINT64_C(1) << po2))
                 continue; /* at most one segment */
+            const uint8_t *img;
+            size_t img_len;
+            uint8_t *owned;
             ctx.input_index = i;
-            rc = utxo_segments_prove(&res, w->image, w->image_len, w->args, w->args_len, &ctx,
+            if ((rc = stdpred_witness_image(w, &img, &img_len, &owned)) != UTXO_OK)
+                goto out;
+            rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, &ctx,
                                      w->budget, po2, 0, bp_rlist_sink, &ch);
+            free(owned);
             if (rc == UTXO_OK && ch.n > 1) {
                 rc = bp_bundle_add_receipt(bundle, t, i, ch.r, ch.n);
                 if (rc == UTXO_OK) {

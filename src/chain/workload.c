@@ -228,8 +228,12 @@ static utxo_tx *make_payment(bp_gen *g, uint64_t *fee, int *rc)
         in[i] = take_coin(g);
         w = &g->w[in[i].owner];
         total += in[i].value;
-        *rc = utxo_tx_add_input(tx, &in[i].op, g->o.budget, w->img, (uint32_t)w->img_len, sig,
-                                GEN_SIG_BYTES);
+        if (g->o.full_images)
+            *rc = utxo_tx_add_input(tx, &in[i].op, g->o.budget, w->img, (uint32_t)w->img_len,
+                                    sig, GEN_SIG_BYTES);
+        else
+            *rc = utxo_tx_add_input_template(tx, &in[i].op, g->o.budget, UTXO_STD_P2PK, w->pk,
+                                             sizeof w->pk, sig, GEN_SIG_BYTES);
         if (*rc != UTXO_OK)
             goto fail;
     }
@@ -249,8 +253,7 @@ static utxo_tx *make_payment(bp_gen *g, uint64_t *fee, int *rc)
     for (uint32_t i = 0; i < n_in; i++) {
         const gen_wallet *w = &g->w[in[i].owner];
         crypto_sign_detached(sig, NULL, sh, sizeof sh, w->sk);
-        *rc = utxo_tx_set_witness(tx, i, g->o.budget, w->img, (uint32_t)w->img_len, sig,
-                                  GEN_SIG_BYTES);
+        *rc = utxo_tx_set_args(tx, i, sig, GEN_SIG_BYTES);
         if (*rc != UTXO_OK)
             goto fail;
     }

@@ -21,6 +21,7 @@ typedef struct bp_gen_opts {
     uint32_t recent_pct;     /* % of inputs among the newest tenth of coins */
     uint64_t budget;         /* cycle budget of each input */
     uint64_t seed;
+    bool full_images;        /* spend with whole images (witness form 1), not templates (form 2) */
 } bp_gen_opts;
 
 /* Reasonable defaults: 16 wallets, 64 genesis coins, 20 payments of 1..3

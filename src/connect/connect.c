@@ -13,6 +13,7 @@
 #include <time.h>
 #include "connect/connect.h"
 #include "utxo/ledger_int.h"
+#include "predicates/stdpred.h"
 
 static uint64_t now_ns(void)
 {
@@ -117,13 +118,14 @@ static int receipt_runs(const cn_args *a, const utxo_block *b, const cn_effects 
     size_t n = bundle->n_receipts;
     utxo_seg_run *runs = calloc(n ? n : 1, sizeof *runs);
     utxo_txctx *ctx = calloc(n ? n : 1, sizeof *ctx);
+    uint8_t **owned = calloc(n ? n : 1, sizeof *owned); /* template instances built here */
     int rc = UTXO_ERR_NOMEM;
 
     for (size_t k = 0; k < L->in_off[L->n_txs]; k++) {
         memset(&known_store[k], 0, sizeof known_store[k]);
         known_store[k].status = UTXO_VM_UNKNOWN;
     }
-    if (runs == NULL || ctx == NULL)
+    if (runs == NULL || ctx == NULL || owned == NULL)
         goto done;
     for (size_t k = 0; k < n; k++) {
         const bp_receipt *r = &bundle->receipts[k];
@@ -135,8 +137,12 @@ static int receipt_runs(const cn_args *a, const utxo_block *b, const cn_effects 
         ctx[k].spent = fx->spent_tx[r->tx];
         ctx[k].height = b->header.height;
         memcpy(ctx[k].sighash, fx->sighash[r->tx], UTXO_HASH_BYTES);
-        runs[k].img = w->image;
-        runs[k].img_len = w->image_len;
+        rc = stdpred_witness_image(w, &runs[k].img, &runs[k].img_len, &owned[k]);
+        if (rc != UTXO_OK) { /* the verdict the verifier would give this input */
+            vd->tx = r->tx;
+            vd->input = r->input;
+            goto done;
+        }
         runs[k].args = w->args;
         runs[k].args_len = w->args_len;
         runs[k].ctx = &ctx[k];
@@ -158,6 +164,9 @@ static int receipt_runs(const cn_args *a, const utxo_block *b, const cn_effects 
         known[r->tx] = &known_store[L->in_off[r->tx]];
     }
 done:
+    for (size_t k = 0; owned != NULL && k < n; k++)
+        free(owned[k]);
+    free(owned);
     free(runs);
     free(ctx);
     return rc;

@@ -18,6 +18,7 @@
 #include "utxo/ledger_int.h"
 #include "utxo/pool.h"
 #include "predicates/pred_run.h"
+#include "predicates/stdpred.h"
 
 struct utxo_verifier {
     utxo_params params;
@@ -86,18 +87,26 @@ static void run_job(void *arg, size_t k, unsigned worker)
         j->err = UTXO_ERR_INTERNAL; /* not run; never reported */
         return;
     }
-    /* Hashing the image is per-input work too: done here, in parallel. */
-    utxo_predicate_id(j->id, w->image, w->image_len);
-    if (sodium_memcmp(j->id, j->ctx.spent[j->input].predicate_id, UTXO_HASH_BYTES) != 0)
+    /* Building a template's instance and hashing the image are per-input
+     * work too: done here, in parallel. */
+    const uint8_t *img;
+    size_t img_len;
+    uint8_t *owned;
+    j->err = stdpred_witness_image(w, &img, &img_len, &owned);
+    if (j->err != UTXO_OK)
+        ; /* no such template, or parameters that do not fit it */
+    else if (utxo_predicate_id(j->id, img, img_len),
+             sodium_memcmp(j->id, j->ctx.spent[j->input].predicate_id, UTXO_HASH_BYTES) != 0)
         j->err = UTXO_ERR_TX_PREDICATE_ID;
     else if (b->known != NULL && b->known[j->tx] != NULL &&
         b->known[j->tx][j->input].status != UTXO_VM_UNKNOWN) {
         j->res = b->known[j->tx][j->input]; /* established by the caller */
         j->err = UTXO_OK;
     } else {
-        j->err = pred_run(&j->res, j->id, w->image, w->image_len, w->args, w->args_len, &j->ctx,
+        j->err = pred_run(&j->res, j->id, img, img_len, w->args, w->args_len, &j->ctx,
                           w->budget, NULL);
     }
+    free(owned);
     if (j->err != UTXO_OK || j->res.status != UTXO_VM_ACCEPTED) {
         size_t cur = atomic_load(&b->first_bad);
         while (k < cur && !atomic_compare_exchange_weak(&b->first_bad, &cur, k))
@@ -159,7 +168,9 @@ static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx 
     if (k < n) {
         out->tx = jobs[k].tx;
         out->input = jobs[k].input;
-        if (jobs[k].err == UTXO_ERR_NOMEM || jobs[k].err == UTXO_ERR_TX_PREDICATE_ID)
+        if (jobs[k].err == UTXO_ERR_NOMEM || jobs[k].err == UTXO_ERR_TX_PREDICATE_ID ||
+            jobs[k].err == UTXO_ERR_TX_TEMPLATE || jobs[k].err == UTXO_ERR_TX_TEMPLATE_PARAMS ||
+            jobs[k].err == UTXO_ERR_TX_FORM)
             return jobs[k].err;
         if (jobs[k].err != UTXO_OK) { /* the image does not decode: nothing accepted */
             out->run_err = jobs[k].err;

@@ -149,3 +149,29 @@ int stdpred_instance(int kind, const uint8_t *params, size_t len, uint8_t **img,
     segs[v.n_segs].data = params;
     return img_encode(img, img_len, v.entry, segs, v.n_segs + 1);
 }
+
+int stdpred_witness_image(const utxo_witness *w, const uint8_t **img, size_t *len,
+                          uint8_t **owned)
+{
+    int rc;
+
+    *img = NULL;
+    *len = 0;
+    *owned = NULL;
+    if (w->form == 0 || w->form == UTXO_FORM_IMAGE) {
+        *img = w->image;
+        *len = w->image_len;
+        return UTXO_OK;
+    }
+    if (w->form != UTXO_FORM_TEMPLATE)
+        return UTXO_ERR_TX_FORM;
+    if (stdpred_get(w->tmpl) == NULL)
+        return UTXO_ERR_TX_TEMPLATE;
+    rc = stdpred_instance(w->tmpl, w->params, w->params_len, owned, len);
+    if (rc == UTXO_ERR_ARG)
+        return UTXO_ERR_TX_TEMPLATE_PARAMS;
+    if (rc != UTXO_OK)
+        return rc;
+    *img = *owned;
+    return UTXO_OK;
+}

@@ -23,6 +23,7 @@
 #include "utxo/standard.h"
 
 #define STDPRED_COUNT 6 /* rows of the table: kinds 0 .. 5 of enum utxo_std_kind */
+_Static_assert(STDPRED_COUNT == UTXO_STD_KINDS, "the consensus table has UTXO_STD_KINDS rows");
 #define STDPRED_MULTISIG_MAX_KEYS UTXO_STD_MULTISIG_MAX_KEYS
 #define STDPRED_SIGS_M 0xffu /* stdpred_template.sigs: m signatures (multisig) */
 
@@ -70,6 +71,19 @@ int stdpred_check_params(int kind, const uint8_t *params, size_t len);
  * or UTXO_ERR_NOMEM.
  */
 int stdpred_instance(int kind, const uint8_t *params, size_t len, uint8_t **img, size_t *img_len);
+
+/*
+ * The image an input's witness presents (docs/ENCODING.md, "Witness
+ * forms"): for UTXO_FORM_IMAGE its own bytes (*img borrowed from w,
+ * *owned = NULL); for UTXO_FORM_TEMPLATE the instance of its template with
+ * its parameters, built into a new buffer (*img = *owned, free()).
+ * Returns UTXO_OK, UTXO_ERR_TX_TEMPLATE (no such template),
+ * UTXO_ERR_TX_TEMPLATE_PARAMS (parameters of the wrong length or layout),
+ * UTXO_ERR_TX_FORM or UTXO_ERR_NOMEM. The caller still checks that the image
+ * hashes to the spent predicate id.
+ */
+int stdpred_witness_image(const utxo_witness *w, const uint8_t **img, size_t *len,
+                          uint8_t **owned);
 
 /* Host-call cost of BLAKE2b over len bytes (docs/PREDICATES.md). */
 uint64_t stdpred_blake_cost(size_t len);

@@ -37,6 +37,9 @@ static const struct msg messages[] = {
     {UTXO_ERR_TX_MISSING, "input spends an output that does not exist"},
     {UTXO_ERR_TX_PREDICATE_ID, "witness image does not match the spent predicate id"},
     {UTXO_ERR_TX_REJECTED, "predicate did not accept"},
+    {UTXO_ERR_TX_FORM, "unknown witness form"},
+    {UTXO_ERR_TX_TEMPLATE, "template index not in the standard table"},
+    {UTXO_ERR_TX_TEMPLATE_PARAMS, "parameters do not fit the template"},
     /* block rules */
     {UTXO_ERR_BLOCK_VERSION, "unknown block header version"},
     {UTXO_ERR_BLOCK_EMPTY, "block has no transaction"},

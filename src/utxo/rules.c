@@ -106,8 +106,18 @@ int utxo_tx_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_index)
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_witness *w = &tx->inputs[i].witness;
         set_idx(bad_index, i);
-        if (w->image_len == 0 || w->image == NULL)
+        if (w->form == UTXO_FORM_TEMPLATE) {
+            /* the parameters' fit to the template is checked where the
+             * instance is built (the verifier: UTXO_ERR_TX_TEMPLATE_PARAMS) */
+            if (w->tmpl >= UTXO_STD_KINDS)
+                return UTXO_ERR_TX_TEMPLATE;
+            if (w->params_len == 0 || w->params == NULL || w->params_len > UTXO_STD_PARAMS_MAX)
+                return UTXO_ERR_TX_TEMPLATE_PARAMS;
+        } else if (w->form != 0 && w->form != UTXO_FORM_IMAGE) {
+            return UTXO_ERR_TX_FORM;
+        } else if (w->image_len == 0 || w->image == NULL) {
             return UTXO_ERR_TX_WITNESS;
+        }
         if (w->image_len > p->max_image_bytes || w->args_len > p->max_args_bytes)
             return UTXO_ERR_TX_DATUM;
         cycles = add_sat(cycles, w->budget);

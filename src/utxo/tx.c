@@ -14,9 +14,9 @@
 
 /* Smallest encodings, used to refuse counts the remaining bytes cannot hold
  * before anything is allocated. */
-#define MIN_INPUT_BASE 36u    /* txid + index */
+#define MIN_INPUT_BASE 37u    /* txid + index + form */
 #define MIN_OUTPUT 41u        /* value + id + datum length */
-#define MIN_WITNESS 10u       /* budget + two empty lengths */
+#define MIN_WITNESS 3u        /* budget + two empty lengths */
 
 utxo_tx *utxo_tx_new(void)
 {
@@ -30,6 +30,7 @@ utxo_tx *utxo_tx_new(void)
 static void witness_clear(utxo_witness *w)
 {
     free(w->image);
+    free(w->params);
     free(w->args);
     memset(w, 0, sizeof *w);
 }
@@ -63,36 +64,58 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n, bool *ok)
     return q;
 }
 
-static int witness_set(utxo_witness *w, uint64_t budget, const uint8_t *image, uint32_t image_len,
-                       const uint8_t *args, uint32_t args_len)
+/* Sets *w to one form: IMAGE with image, or TEMPLATE tmpl with params
+ * (code = image or params, copied), and args. */
+static int witness_set_form(utxo_witness *w, uint64_t budget, uint8_t form, uint8_t tmpl,
+                            const uint8_t *code, uint32_t code_len, const uint8_t *args,
+                            uint32_t args_len)
 {
     bool ok = true;
-    uint8_t *img = dup_bytes(image, image_len, &ok);
+    uint8_t *c = dup_bytes(code, code_len, &ok);
     uint8_t *arg = dup_bytes(args, args_len, &ok);
 
     if (!ok) {
-        free(img);
+        free(c);
         free(arg);
         return UTXO_ERR_NOMEM;
     }
     witness_clear(w);
     w->budget = budget;
-    w->image = img;
-    w->image_len = image_len;
+    w->form = form;
+    if (form == UTXO_FORM_TEMPLATE) {
+        w->tmpl = tmpl;
+        w->params = c;
+        w->params_len = code_len;
+    } else {
+        w->image = c;
+        w->image_len = code_len;
+    }
     w->args = arg;
     w->args_len = args_len;
     return UTXO_OK;
 }
 
-int utxo_tx_add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
-                      const uint8_t *image, uint32_t image_len,
-                      const uint8_t *args, uint32_t args_len)
+static int witness_set(utxo_witness *w, uint64_t budget, const uint8_t *image, uint32_t image_len,
+                       const uint8_t *args, uint32_t args_len)
+{
+    return witness_set_form(w, budget, UTXO_FORM_IMAGE, 0, image, image_len, args, args_len);
+}
+
+/* The form a witness is encoded in (a zeroed struct made by hand: IMAGE). */
+static uint8_t witness_form(const utxo_witness *w)
+{
+    return w->form == 0 ? UTXO_FORM_IMAGE : w->form;
+}
+
+static int add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget, uint8_t form,
+                     uint8_t tmpl, const uint8_t *code, uint32_t code_len, const uint8_t *args,
+                     uint32_t args_len)
 {
     utxo_outpoint op;
     utxo_input *in;
     int rc;
 
-    if (tx == NULL || prevout == NULL || (image == NULL && image_len > 0) ||
+    if (tx == NULL || prevout == NULL || (code == NULL && code_len > 0) ||
         (args == NULL && args_len > 0) || tx->n_inputs >= UTXO_CAP_COUNT)
         return UTXO_ERR_ARG;
     op = *prevout; /* prevout may point into tx->inputs, which may move */
@@ -103,11 +126,63 @@ int utxo_tx_add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget
     in = &tx->inputs[tx->n_inputs];
     memset(in, 0, sizeof *in);
     in->prevout = op;
-    rc = witness_set(&in->witness, budget, image, image_len, args, args_len);
+    rc = witness_set_form(&in->witness, budget, form, tmpl, code, code_len, args, args_len);
     if (rc != UTXO_OK)
         return rc;
     tx->n_inputs++;
     tx->coinbase_height = 0;
+    return UTXO_OK;
+}
+
+int utxo_tx_add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
+                      const uint8_t *image, uint32_t image_len,
+                      const uint8_t *args, uint32_t args_len)
+{
+    return add_input(tx, prevout, budget, UTXO_FORM_IMAGE, 0, image, image_len, args, args_len);
+}
+
+static bool template_args_ok(unsigned tmpl, const uint8_t *params, uint32_t params_len)
+{
+    return tmpl < UTXO_STD_KINDS && params != NULL && params_len > 0 &&
+           params_len <= UTXO_STD_PARAMS_MAX;
+}
+
+int utxo_tx_add_input_template(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
+                               unsigned tmpl, const uint8_t *params, uint32_t params_len,
+                               const uint8_t *args, uint32_t args_len)
+{
+    if (!template_args_ok(tmpl, params, params_len))
+        return UTXO_ERR_ARG;
+    return add_input(tx, prevout, budget, UTXO_FORM_TEMPLATE, (uint8_t)tmpl, params, params_len,
+                     args, args_len);
+}
+
+int utxo_tx_set_witness_template(utxo_tx *tx, uint32_t i, uint64_t budget, unsigned tmpl,
+                                 const uint8_t *params, uint32_t params_len,
+                                 const uint8_t *args, uint32_t args_len)
+{
+    if (tx == NULL || i >= tx->n_inputs || !template_args_ok(tmpl, params, params_len) ||
+        (args == NULL && args_len > 0))
+        return UTXO_ERR_ARG;
+    return witness_set_form(&tx->inputs[i].witness, budget, UTXO_FORM_TEMPLATE, (uint8_t)tmpl,
+                            params, params_len, args, args_len);
+}
+
+int utxo_tx_set_args(utxo_tx *tx, uint32_t i, const uint8_t *args, uint32_t args_len)
+{
+    utxo_witness *w;
+    bool ok = true;
+    uint8_t *a;
+
+    if (tx == NULL || i >= tx->n_inputs || (args == NULL && args_len > 0))
+        return UTXO_ERR_ARG;
+    w = &tx->inputs[i].witness;
+    a = dup_bytes(args, args_len, &ok);
+    if (!ok)
+        return UTXO_ERR_NOMEM;
+    free(w->args);
+    w->args = a;
+    w->args_len = args_len;
     return UTXO_OK;
 }
 
@@ -159,8 +234,11 @@ utxo_tx *utxo_tx_clone(const utxo_tx *tx)
     c->version = tx->version;
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_input *in = &tx->inputs[i];
-        if (utxo_tx_add_input(c, &in->prevout, in->witness.budget, in->witness.image,
-                              in->witness.image_len, in->witness.args, in->witness.args_len)) {
+        const utxo_witness *w = &in->witness;
+        bool tm = witness_form(w) == UTXO_FORM_TEMPLATE;
+        if (add_input(c, &in->prevout, w->budget, witness_form(w), w->tmpl,
+                      tm ? w->params : w->image, tm ? w->params_len : w->image_len, w->args,
+                      w->args_len)) {
             utxo_tx_free(c);
             return NULL;
         }
@@ -190,8 +268,12 @@ void tx_encode_base(enc *e, const utxo_tx *tx)
     if (tx->n_inputs == 0)
         enc_u32(e, tx->coinbase_height);
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_witness *w = &tx->inputs[i].witness;
         enc_bytes(e, tx->inputs[i].prevout.txid, UTXO_HASH_BYTES);
         enc_u32(e, tx->inputs[i].prevout.index);
+        enc_u8(e, witness_form(w));
+        if (witness_form(w) == UTXO_FORM_TEMPLATE)
+            enc_u8(e, w->tmpl);
     }
     enc_varint(e, tx->n_outputs);
     for (uint32_t i = 0; i < tx->n_outputs; i++)
@@ -210,8 +292,11 @@ void tx_encode(enc *e, const utxo_tx *tx)
     tx_encode_base(e, tx);
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_witness *w = &tx->inputs[i].witness;
-        enc_u64(e, w->budget);
-        enc_blob(e, w->image, w->image_len);
+        enc_varint(e, w->budget);
+        if (witness_form(w) == UTXO_FORM_TEMPLATE)
+            enc_blob(e, w->params, w->params_len);
+        else
+            enc_blob(e, w->image, w->image_len);
         enc_blob(e, w->args, w->args_len);
     }
 }
@@ -293,10 +378,24 @@ utxo_tx *tx_decode(dec *d, const utxo_params *p)
         goto fail;
     }
     tx->n_inputs = n_in;
-    for (uint32_t i = 0; i < n_in; i++) {
+    for (uint32_t i = 0; i < n_in && d->err == UTXO_OK; i++) {
+        utxo_witness *w = &tx->inputs[i].witness;
+        size_t at;
         dec_bytes(d, tx->inputs[i].prevout.txid, UTXO_HASH_BYTES);
         tx->inputs[i].prevout.index = dec_u32(d);
+        at = d->off;
+        w->form = dec_u8(d);
+        if (d->err == UTXO_OK && w->form != UTXO_FORM_IMAGE && w->form != UTXO_FORM_TEMPLATE)
+            dec_fail(d, UTXO_ERR_TX_FORM, at);
+        if (d->err == UTXO_OK && w->form == UTXO_FORM_TEMPLATE) {
+            at = d->off;
+            w->tmpl = dec_u8(d);
+            if (d->err == UTXO_OK && w->tmpl >= UTXO_STD_KINDS)
+                dec_fail(d, UTXO_ERR_TX_TEMPLATE, at);
+        }
     }
+    if (d->err != UTXO_OK)
+        goto fail;
     n_out = dec_count(d, p->max_outputs, MIN_OUTPUT);
     if (d->err != UTXO_OK)
         goto fail;
@@ -313,8 +412,11 @@ utxo_tx *tx_decode(dec *d, const utxo_params *p)
     }
     for (uint32_t i = 0; i < n_in && d->err == UTXO_OK; i++) {
         utxo_witness *w = &tx->inputs[i].witness;
-        w->budget = dec_u64(d);
-        w->image = dec_blob(d, p->max_image_bytes, &w->image_len);
+        w->budget = dec_varint(d, UINT64_MAX);
+        if (w->form == UTXO_FORM_TEMPLATE)
+            w->params = dec_blob(d, UTXO_STD_PARAMS_MAX, &w->params_len);
+        else
+            w->image = dec_blob(d, p->max_image_bytes, &w->image_len);
         w->args = dec_blob(d, p->max_args_bytes, &w->args_len);
     }
     if (d->err == UTXO_OK && d->off - start > p->max_tx_bytes)

@@ -332,7 +332,6 @@ bool bld_bin_complete(const bin *x)
     }
 }
 
-/* Writes input i's current witness into the transaction. */
 int bld_sync_witness(utxo_builder *b, uint32_t i)
 {
     const bin *x = &b->in[i];
@@ -344,10 +343,39 @@ int bld_sync_witness(utxo_builder *b, uint32_t i)
         return UTXO_OK;
     if ((rc = bld_bin_args(x, &a, &n)) != UTXO_OK)
         return rc;
-    rc = utxo_tx_set_witness(b->tx, i, x->budget, x->image, (uint32_t)x->image_len, a,
-                             (uint32_t)n);
+    rc = utxo_tx_set_args(b->tx, i, a, (uint32_t)n);
     free(a);
     return rc;
+}
+
+bool bld_witness_matches(const utxo_witness *w, const bin *x)
+{
+    if (w->form == UTXO_FORM_TEMPLATE)
+        return x->kind != UTXO_STD_NONE && w->tmpl == (unsigned)x->kind &&
+               w->params_len == x->params_len &&
+               memcmp(w->params, x->params, x->params_len) == 0;
+    return w->image_len == x->image_len && memcmp(w->image, x->image, x->image_len) == 0;
+}
+
+int utxo_builder_set_full_images(utxo_builder *b, bool full)
+{
+    if (b == NULL)
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    b->full_images = full;
+    return UTXO_OK;
+}
+
+/* Appends x as an input of tx with args[0..n): a standard predicate by its
+ * template (docs/ENCODING.md, form 2) unless the builder sends images. */
+static int add_bin_input(const utxo_builder *b, utxo_tx *tx, const bin *x, const uint8_t *args,
+                         uint32_t n)
+{
+    if (x->kind != UTXO_STD_NONE && !b->full_images)
+        return utxo_tx_add_input_template(tx, &x->op, x->budget, (unsigned)x->kind, x->params,
+                                          (uint32_t)x->params_len, args, n);
+    return utxo_tx_add_input(tx, &x->op, x->budget, x->image, (uint32_t)x->image_len, args, n);
 }
 
 int utxo_builder_set_secret(utxo_builder *b, uint32_t index, const uint8_t *secret, size_t len)
@@ -454,8 +482,7 @@ static int make_tx(utxo_tx **out, const utxo_builder *b, const bin *const *v, si
         goto done;
     for (size_t i = 0; i < n; i++) {
         const bin *x = v[i];
-        if (utxo_tx_add_input(tx, &x->op, x->budget, x->image, (uint32_t)x->image_len,
-                              sizing ? zeros : NULL, sizing ? x->args_len : 0) != UTXO_OK)
+        if (add_bin_input(b, tx, x, sizing ? zeros : NULL, sizing ? x->args_len : 0) != UTXO_OK)
             goto done;
     }
     if (with_change && utxo_tx_add_output(tx, change, b->change_id, NULL, 0) != UTXO_OK)

@@ -49,6 +49,7 @@ struct utxo_builder {
     utxo_tx *tx;                   /* after finalize */
     uint8_t sighash[UTXO_HASH_BYTES];
     utxo_verifier *ver;
+    bool full_images;              /* spend standard predicates in form IMAGE (default: TEMPLATE) */
 };
 
 /* Releases what x owns (the secret wiped) and zeroes it. */
@@ -57,7 +58,11 @@ void bld_bin_clear(bin *x);
 int bld_bin_args(const bin *x, uint8_t **out, size_t *len);
 /* True when x has every signature or argument it needs. */
 bool bld_bin_complete(const bin *x);
-/* Writes input i's current witness into b->tx (after finalize). */
+/* Writes input i's current arguments into b->tx (after finalize; its form,
+ * predicate and budget are fixed by then). */
 int bld_sync_witness(utxo_builder *b, uint32_t i);
+/* True when witness w names x's predicate: its image (form IMAGE) or its
+ * template and parameters (form TEMPLATE). */
+bool bld_witness_matches(const utxo_witness *w, const bin *x);
 
 #endif /* UTXO_SRC_BUILDER_INT_H */

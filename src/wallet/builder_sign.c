@@ -208,8 +208,7 @@ int utxo_builder_merge(utxo_builder *b, const utxo_tx *other)
         return UTXO_ERR_MISMATCH;
     for (uint32_t i = 0; i < b->n_in; i++) {
         const utxo_witness *w = &other->inputs[i].witness;
-        if (w->image_len != b->in[i].image_len ||
-            memcmp(w->image, b->in[i].image, w->image_len) != 0)
+        if (!bld_witness_matches(w, &b->in[i]))
             return UTXO_ERR_MISMATCH;
         if ((rc = bin_merge(&b->in[i], b->sighash, w->args, w->args_len)) != UTXO_OK)
             return rc;
@@ -235,15 +234,17 @@ int utxo_builder_from_tx(utxo_builder **out, const utxo_params *p, uint32_t heig
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_input *in = &tx->inputs[i];
         if (memcmp(&in->prevout.txid, coins[i].outpoint.txid, UTXO_HASH_BYTES) != 0 ||
-            in->prevout.index != coins[i].outpoint.index ||
-            in->witness.image_len != coins[i].image_len ||
-            memcmp(in->witness.image, coins[i].image, coins[i].image_len) != 0) {
+            in->prevout.index != coins[i].outpoint.index) {
             rc = UTXO_ERR_MISMATCH;
             goto fail;
         }
         if ((rc = utxo_builder_add_input(b, &coins[i], NULL)) != UTXO_OK)
             goto fail;
         bin *x = &b->in[i];
+        if (!bld_witness_matches(&in->witness, x)) {
+            rc = UTXO_ERR_MISMATCH;
+            goto fail;
+        }
         x->budget = in->witness.budget;
         x->planned = true;
         x->args_len = x->kind == UTXO_STD_MULTISIG ? 4 + UTXO_SIG_BYTES * x->m
