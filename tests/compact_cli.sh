@@ -14,14 +14,24 @@ grep -q '"template": "p2pk"' "$tmp/out" || bad "template spend: template name"
 grep -q '"params": "aaaa' "$tmp/out" || bad "template spend: parameters"
 expect 0 "decode an image spend" -- "$UTXO" tx decode "$VEC/tx_simple.bin"
 grep -q '"form": "image"' "$tmp/out" || bad "image spend: form"
-# a form byte that names no form is refused where it stands (byte 41)
-od -An -v -tx1 "$VEC/tx_template.bin" | tr -d ' \n' | sed 's/^\(.\{82\}\)02/\109/' > "$tmp/bad.hex"
+# a form byte that names no form is refused where it stands (byte 42)
+od -An -v -tx1 "$VEC/tx_template.bin" | tr -d ' \n' | sed 's/^\(.\{84\}\)02/\109/' > "$tmp/bad.hex"
 expect 1 "unknown form" -- "$UTXO" tx decode --hex "$tmp/bad.hex"
-grep -q "at byte 41" "$tmp/err" || bad "unknown form: offset: $(cat "$tmp/err")"
+grep -q "at byte 42" "$tmp/err" || bad "unknown form: offset: $(cat "$tmp/err")"
 # a template index past the table
-od -An -v -tx1 "$VEC/tx_template.bin" | tr -d ' \n' | sed 's/^\(.\{84\}\)00/\106/' > "$tmp/bad.hex"
+od -An -v -tx1 "$VEC/tx_template.bin" | tr -d ' \n' | sed 's/^\(.\{86\}\)00/\106/' > "$tmp/bad.hex"
 expect 1 "unknown template" -- "$UTXO" tx decode --hex "$tmp/bad.hex"
-grep -q "at byte 42" "$tmp/err" || bad "unknown template: offset: $(cat "$tmp/err")"
+grep -q "at byte 43" "$tmp/err" || bad "unknown template: offset: $(cat "$tmp/err")"
+# a spend by reference: the form, the code output it names, the list
+expect 0 "decode a reference spend" -- "$UTXO" tx decode "$VEC/tx_ref.bin"
+grep -q '"form": "reference"' "$tmp/out" || bad "reference spend: form"
+grep -q '"code_txid": "cccc' "$tmp/out" || bad "reference spend: the code output"
+grep -q '"code_index": 7' "$tmp/out" || bad "reference spend: the code output's index"
+[ "$(grep -c '"form": "reference"' "$tmp/out")" = 2 ] || bad "reference spend: both inputs"
+# its reference index past the list (byte 79)
+od -An -v -tx1 "$VEC/tx_ref.bin" | tr -d ' \n' | sed 's/^\(.\{158\}\)00/\101/' > "$tmp/bad.hex"
+expect 1 "reference index past the list" -- "$UTXO" tx decode --hex "$tmp/bad.hex"
+grep -q "at byte 79" "$tmp/err" || bad "reference index: offset: $(cat "$tmp/err")"
 
 expect 0 "bench tx" -- "$UTXO" bench tx --blocks 8 --rounds 1
 field() { # field LINE-PREFIX NAME

@@ -14,6 +14,7 @@
 #include <gmp.h>
 #include <sodium.h>
 #include "testutil.h"
+#include "predicates/stdpred.h"
 
 typedef struct party {
     uint8_t pk[32], sk[64], img[UTXO_STD_IMAGE_MAX_BYTES], id[32];
@@ -795,6 +796,96 @@ START_TEST(custom_predicate_plan)
 }
 END_TEST
 
+/* Witness form 3: the custom image above (no parameters) and the
+ * pay-to-pubkey template with a key as parameters, each read from a code
+ * output's datum (docs/ENCODING.md). */
+START_TEST(spend_by_reference_to_code)
+{
+    static const uint8_t img[42] = {0x55, 0x54, 0x58, 0x50, 0x01, 0x02, 0x00, 0x00, 0x02, 0x00,
+                                    0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                    0x02, 0x00, 0x0c, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef,
+                                    0x13, 0x05, 0x00, 0x00, 0x93, 0x08, 0x00, 0x00, 0x73, 0x00,
+                                    0x00, 0x00};
+    const stdpred_template *t = stdpred_get(UTXO_STD_P2PK);
+    utxo_params p;
+    utxo_builder *b;
+    utxo_coin coin, pcoin;
+    utxo_outpoint code_op = {{0x60}, 3}, tmpl_op = {{0x61}, 0};
+    utxo_output code, tmpl, junk;
+    utxo_verdict v;
+    utxo_verifier *ver;
+    party a, c;
+    const utxo_tx *tx;
+    uint8_t one = 1;
+
+    utxo_params_default(&p);
+    party_init(&a, 0);
+    party_init(&c, 1);
+    memset(&code, 0, sizeof code);
+    code.value = 1000;
+    memcpy(code.predicate_id, a.id, 32);
+    code.datum = (uint8_t *)img;
+    code.datum_len = sizeof img;
+    tmpl = code;
+    tmpl.datum = (uint8_t *)t->image;
+    tmpl.datum_len = (uint32_t)t->image_len;
+    junk = code;
+    junk.datum = (uint8_t *)"not an image";
+    junk.datum_len = 12;
+    coin = coin_of(img, sizeof img, 50, 0, 100000);
+    pcoin = coin_of(a.img, a.img_len, 51, 0, 100000);
+
+    b = utxo_builder_new(&p, 7);
+    ck_assert_int_eq(utxo_builder_add_input(b, &coin, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_input(b, &pcoin, NULL), UTXO_OK);
+    /* refused: no room for parameters (the image's segment reaches past
+     * UTXO_ABI_PARAMS_BASE), no image, the input itself, another image */
+    ck_assert_int_eq(utxo_builder_use_code(b, 0, &code_op, &code, &one, 1), UTXO_ERR_TX_REF_CODE);
+    ck_assert_int_eq(utxo_builder_use_code(b, 0, &code_op, &junk, &one, 1), UTXO_ERR_TX_REF_CODE);
+    ck_assert_int_eq(utxo_builder_use_code(b, 0, &code_op, &junk, NULL, 0), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_builder_use_code(b, 0, &coin.outpoint, &code, NULL, 0),
+                     UTXO_ERR_TX_REF_SPENT);
+    ck_assert_int_eq(utxo_builder_use_code(b, 1, &tmpl_op, &tmpl, a.pk, 31), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_builder_use_code(b, 2, &code_op, &code, NULL, 0), UTXO_ERR_ARG);
+    /* accepted */
+    ck_assert_int_eq(utxo_builder_use_code(b, 0, &code_op, &code, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_use_code(b, 1, &tmpl_op, &tmpl, a.pk, 32), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_plan(b, 0, 3, 1000), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, 150000, c.id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_use_code(b, 0, &code_op, &code, NULL, 0),
+                     UTXO_ERR_BUILDER_STATE);
+    ck_assert_int_eq(utxo_builder_set_args(b, 0, (const uint8_t *)"abc", 3), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_sign(b, a.sk, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_check(b, &v), UTXO_OK);
+    tx = utxo_builder_tx(b);
+    ck_assert_uint_eq(tx->n_refs, 2);
+    ck_assert_uint_eq(tx->inputs[0].witness.form, UTXO_FORM_REF);
+    ck_assert_uint_eq(tx->inputs[1].witness.form, UTXO_FORM_REF);
+    ck_assert_uint_eq(tx->inputs[0].witness.params_len, 0);
+    ck_assert_uint_eq(tx->inputs[1].witness.params_len, 32);
+    ck_assert_mem_eq(&tx->refs[tx->inputs[1].witness.ref], &tmpl_op, sizeof tmpl_op);
+    /* the validator needs the code outputs: without them the spends fail */
+    ck_assert_int_eq(validate(&p, tx, (utxo_coin[]){coin, pcoin}, 2, 7, &v),
+                     UTXO_ERR_TX_REF_MISSING);
+    ver = utxo_verifier_new(&p, 1);
+    {
+        utxo_output spent[2] = {coin.output, pcoin.output}, refs[2];
+        refs[tx->inputs[0].witness.ref] = code;
+        refs[tx->inputs[1].witness.ref] = tmpl;
+        ck_assert_int_eq(utxo_verifier_tx_refs(ver, tx, spent, refs, 7, &v), UTXO_OK);
+        /* another code output under the same outpoint: another image, another id */
+        refs[tx->inputs[0].witness.ref] = tmpl;
+        ck_assert_int_eq(utxo_verifier_tx_refs(ver, tx, spent, refs, 7, &v),
+                         UTXO_ERR_TX_PREDICATE_ID);
+        ck_assert_uint_eq(v.input, 0);
+    }
+    utxo_verifier_free(ver);
+    utxo_builder_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("builder");
@@ -815,6 +906,7 @@ int main(void)
     tcase_add_test(tc, every_standard_predicate);
     tcase_add_test(tc, rsa_through_builder);
     tcase_add_test(tc, custom_predicate_plan);
+    tcase_add_test(tc, spend_by_reference_to_code);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -532,11 +532,12 @@ static unsigned corpus(adapters *a, const history *h)
         }
         connect_all(a, h, b, bd, true, out);
         ck_assert_msg(out[AD_STORE].rc != UTXO_OK, "\"%s\": the store accepts it", what);
-        if (prc == UTXO_ERR_TX_MISSING) {
-            /* an output that is not there: a full node says so; a stateless
-             * one cannot know, it sees a bundle that does not cover the input */
-            ck_assert_int_eq(out[AD_STORE].rc, UTXO_ERR_TX_MISSING);
-            ck_assert_int_eq(out[AD_BUILDER].rc, UTXO_ERR_TX_MISSING);
+        if (prc == UTXO_ERR_TX_MISSING || prc == UTXO_ERR_TX_REF_MISSING) {
+            /* an output that is not there (spent or referenced): a full node
+             * says so; a stateless one cannot know, it sees a bundle that
+             * does not cover the input or the reference */
+            ck_assert_int_eq(out[AD_STORE].rc, prc);
+            ck_assert_int_eq(out[AD_BUILDER].rc, prc);
             ck_assert_int_eq(out[AD_VALIDATOR].rc, UTXO_ERR_BUNDLE_SPENDS);
             ck_assert_int_eq(out[AD_WALLET].rc, UTXO_ERR_BUNDLE_SPENDS);
             ck_assert_uint_eq(out[AD_BUILDER].tx, out[AD_STORE].tx);

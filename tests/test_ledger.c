@@ -12,13 +12,15 @@
 #include "utxo/ledger_int.h"
 
 /* Derived by tests/vectors/encoding_ref.py, an independent implementation. */
-#define GOLDEN_TXID "07a7dd847f9fa5faf7eeacb0b02c79967e84d576e2334ea45c242a8ecc9f11f9"
-#define GOLDEN_WTXID "8f2b55ca765e31eb0485d57f81de0b4abec471a6146b7505ccd1e97c47cc67ea"
-#define GOLDEN_SIGHASH "968a8ca2cbdc336daf69756a3d7f7bf737e3e7d49325bb5c5becbf2bccfd78be"
-#define GOLDEN_TXROOT "88bfcb2dd1566a126bddf70db917291e99f09bbc667551077f449cfa18febe48"
-#define GOLDEN_BLOCKHASH "590b4efa76d272b607279f20be2218101896331ec7c9827ffb108d1ed9e0aa40"
-#define GOLDEN_TEMPLATE_TXID "e7f558231fcd1d7c110f0a3979fc18efa21825749188cbc4910503dd5b37d0b6"
-#define GOLDEN_TEMPLATE_WTXID "c53b8e0a061706555c935215785b008f191464ea3568ab3807de7e5869df40a2"
+#define GOLDEN_TXID "5875d8e0d2837f2ebb1d47bcf0d0ff8e50b6f93692ad715b6b11a638ddb1505d"
+#define GOLDEN_WTXID "9d05fe0841650641d3cf96173f15948a11b76804ea55db7a2121c9f82276dbe5"
+#define GOLDEN_SIGHASH "487cfb2237f2cfb83951e59a4540a50281a959835c3b5d1fff0c80831b082f72"
+#define GOLDEN_TXROOT "688b7868dc18dcc9679000d61084b6be9b84fc0e0b53bca6e6e6e613ab8e5b32"
+#define GOLDEN_BLOCKHASH "f8b13b99e8721c0c5c15dba6456e424a3cf5740bb3fc592f0d2f8a282bcf6ad0"
+#define GOLDEN_TEMPLATE_TXID "c274fca1aaa2b96aa811459a12eb048ca03118a0d311efde17cc0496ab07ec70"
+#define GOLDEN_TEMPLATE_WTXID "68e82d96a56848bac3591cb5e3c2dd57aba1145128592b656890066f0ce79211"
+#define GOLDEN_REF_TXID "122b0452f1778b1442cda7e92d24b9df979c0f9f147982c2b791474f17210b91"
+#define GOLDEN_REF_WTXID "72814287636452b8996299631334151a80db8257b58bb3870d72ec6cbcaf757e"
 #define GOLDEN_CHAIN_ID "dded3e3f349a77df2ce76afb5a56097373b4f20d801c4db8de19a7aeb792604b"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -29,6 +31,9 @@ static void assert_tx_eq(const utxo_tx *a, const utxo_tx *b)
     ck_assert_uint_eq(a->coinbase_height, b->coinbase_height);
     ck_assert_uint_eq(a->n_inputs, b->n_inputs);
     ck_assert_uint_eq(a->n_outputs, b->n_outputs);
+    ck_assert_uint_eq(a->n_refs, b->n_refs);
+    for (uint32_t k = 0; k < a->n_refs; k++)
+        ck_assert_mem_eq(&a->refs[k], &b->refs[k], sizeof a->refs[k]);
     for (uint32_t i = 0; i < a->n_inputs; i++) {
         const utxo_input *x = &a->inputs[i], *y = &b->inputs[i];
         ck_assert_mem_eq(x->prevout.txid, y->prevout.txid, 32);
@@ -36,6 +41,7 @@ static void assert_tx_eq(const utxo_tx *a, const utxo_tx *b)
         ck_assert_uint_eq(x->witness.budget, y->witness.budget);
         ck_assert_uint_eq(x->witness.form, y->witness.form);
         ck_assert_uint_eq(x->witness.tmpl, y->witness.tmpl);
+        ck_assert_uint_eq(x->witness.ref, y->witness.ref);
         ck_assert_uint_eq(x->witness.params_len, y->witness.params_len);
         if (x->witness.params_len)
             ck_assert_mem_eq(x->witness.params, y->witness.params, x->witness.params_len);
@@ -320,29 +326,31 @@ START_TEST(tx_witness_forms_strict)
     ck_assert_int_eq(utxo_tx_add_output(tx, 10, id, NULL, 0), UTXO_OK);
     ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_OK);
     b = tx_bytes(tx, &n);
-    /* version 4, count 1, outpoint 36, form at 41, template at 42 */
-    ck_assert_uint_eq(b[41], UTXO_FORM_TEMPLATE);
-    ck_assert_uint_eq(b[42], UTXO_STD_P2PK);
+    /* version 4, count 1, no refs 1, outpoint 36, form at 42, template at 43 */
+    ck_assert_uint_eq(b[42], UTXO_FORM_TEMPLATE);
+    ck_assert_uint_eq(b[43], UTXO_STD_P2PK);
     ck_assert_int_eq(utxo_tx_from_bytes(&back, b, n, NULL, &off), UTXO_OK);
     assert_tx_eq(tx, back);
     utxo_tx_free(back);
     for (size_t k = 0; k < n; k++) /* every truncation */
         ck_assert_int_ne(decode_tx(b, k, NULL, &off), UTXO_OK);
-    b[42] = UTXO_STD_KINDS;
+    b[43] = UTXO_STD_KINDS;
     ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TX_TEMPLATE);
-    ck_assert_uint_eq(off, 42);
-    b[42] = 0xff;
+    ck_assert_uint_eq(off, 43);
+    b[43] = 0xff;
     ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TX_TEMPLATE);
-    b[42] = UTXO_STD_P2PK;
+    b[43] = UTXO_STD_P2PK;
     for (unsigned f = 0; f < 256; f++) {
         if (f == UTXO_FORM_IMAGE || f == UTXO_FORM_TEMPLATE)
             continue;
-        b[41] = (uint8_t)f;
-        ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TX_FORM);
-        ck_assert_uint_eq(off, 41);
+        b[42] = (uint8_t)f;
+        /* form 3 names reference 0 (the template byte) of a tx listing none */
+        ck_assert_int_eq(decode_tx(b, n, NULL, &off),
+                         f == UTXO_FORM_REF ? UTXO_ERR_TX_REF_INDEX : UTXO_ERR_TX_FORM);
+        ck_assert_uint_eq(off, f == UTXO_FORM_REF ? 43 : 42);
     }
     /* the same spend as an image: another byte string, another txid */
-    b[41] = UTXO_FORM_IMAGE;
+    b[42] = UTXO_FORM_IMAGE;
     ck_assert_int_ne(decode_tx(b, n, NULL, &off), UTXO_OK); /* the bytes no longer line up */
     free(b);
     /* parameters: 1 .. UTXO_STD_PARAMS_MAX bytes */
@@ -365,7 +373,9 @@ START_TEST(tx_witness_forms_strict)
     free(b);
     tx->inputs[0].witness.tmpl = UTXO_STD_KINDS;
     ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_ERR_TX_TEMPLATE);
-    tx->inputs[0].witness.form = 3;
+    tx->inputs[0].witness.form = UTXO_FORM_REF; /* reference 0 of none */
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_ERR_TX_REF_INDEX);
+    tx->inputs[0].witness.form = 4;
     ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_ERR_TX_FORM);
     utxo_tx_free(tx);
 }
@@ -880,6 +890,162 @@ START_TEST(golden_template_vector)
 }
 END_TEST
 
+/* Two inputs spent by reference to one code output (witness form 3):
+ * reference 0 is output 7 of txid cc..cc (tests/vectors/tx_ref.bin). */
+START_TEST(golden_ref_vector)
+{
+    utxo_tx *tx = utxo_tx_new(), *back = NULL;
+    utxo_outpoint op, code;
+    uint8_t id[32], h[32], p2[2] = {1, 2}, a1 = 9;
+    uint32_t k = 99, k2 = 99;
+    size_t n, off;
+    uint8_t *b;
+
+    for (int i = 0; i < 32; i++) {
+        op.txid[i] = (uint8_t)i;
+        id[i] = (uint8_t)(0xff - i);
+    }
+    memset(code.txid, 0xcc, 32);
+    code.index = 7;
+    ck_assert_int_eq(utxo_tx_add_ref(tx, &code, &k), UTXO_OK);
+    ck_assert_uint_eq(k, 0);
+    op.index = 3;
+    ck_assert_int_eq(utxo_tx_add_input_ref(tx, &op, 5000, k, p2, 2, &a1, 1), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_ref(tx, &code, &k2), UTXO_OK); /* listed once */
+    ck_assert_uint_eq(k2, 0);
+    ck_assert_uint_eq(tx->n_refs, 1);
+    op.index = 4;
+    ck_assert_int_eq(utxo_tx_add_input_ref(tx, &op, 70000, k, NULL, 0, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_input_ref(tx, &op, 1, 1, NULL, 0, NULL, 0), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 4000, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, NULL), UTXO_OK);
+    b = tx_bytes(tx, &n);
+    check_vector_file("tx_ref.bin", b, n);
+    utxo_tx_txid(tx, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_REF_TXID);
+    utxo_tx_wtxid(tx, h);
+    ck_assert_hex_eq(h, 32, GOLDEN_REF_WTXID);
+    ck_assert_int_eq(utxo_tx_from_bytes(&back, b, n, NULL, &off), UTXO_OK);
+    assert_tx_eq(tx, back);
+    utxo_tx_free(back);
+    for (size_t j = 0; j < n; j++) /* every truncation */
+        ck_assert_int_ne(decode_tx(b, j, NULL, &off), UTXO_OK);
+    /* version 4, 2 inputs 1, 1 ref 1, ref 36 (6..41), outpoint 36, form at 78, index at 79 */
+    ck_assert_uint_eq(b[78], UTXO_FORM_REF);
+    b[79] = 1; /* names reference 1 of one */
+    ck_assert_int_eq(decode_tx(b, n, NULL, &off), UTXO_ERR_TX_REF_INDEX);
+    ck_assert_uint_eq(off, 79);
+    b[79] = 0x80; /* a varint that does not end where the index is */
+    ck_assert_int_ne(decode_tx(b, n, NULL, &off), UTXO_OK);
+    free(b);
+    /* the reference list is in the base: txid and sighash commit to it */
+    {
+        uint8_t t1[32], t2[32];
+        utxo_tx_txid(tx, t1);
+        tx->refs[0].index = 8;
+        utxo_tx_txid(tx, t2);
+        ck_assert_mem_ne(t1, t2, 32);
+    }
+    utxo_tx_free(tx);
+}
+END_TEST
+
+/* The rules of reference inputs (docs/ENCODING.md, "Reference inputs"). */
+START_TEST(tx_ref_rules)
+{
+    utxo_outpoint op = {{3}, 1}, op2 = {{4}, 2}, code = {{5}, 0}, other = {{6}, 0};
+    uint8_t id[32] = {9};
+    uint32_t k, bad;
+    utxo_tx *tx = utxo_tx_new(), *cb;
+
+    ck_assert_int_eq(utxo_tx_add_ref(tx, &code, &k), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_input_ref(tx, &op, 100, k, NULL, 0, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_OK);
+    /* a reference no witness names */
+    ck_assert_int_eq(utxo_tx_add_ref(tx, &other, &k), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_REF_UNUSED);
+    ck_assert_uint_eq(bad, 1);
+    /* the same outpoint listed twice (by hand: utxo_tx_add_ref lists once) */
+    tx->refs[1] = code;
+    ck_assert_int_eq(utxo_tx_add_input_ref(tx, &op2, 100, 1, NULL, 0, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_REF_DUP);
+    ck_assert_uint_eq(bad, 1);
+    /* an outpoint both referenced and spent by the transaction */
+    tx->refs[1] = op2;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_REF_SPENT);
+    ck_assert_uint_eq(bad, 1);
+    tx->refs[1] = other;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_OK);
+    /* a witness naming a reference the tx does not list */
+    tx->inputs[1].witness.ref = 2;
+    ck_assert_int_eq(utxo_tx_check(tx, NULL, &bad), UTXO_ERR_TX_REF_INDEX);
+    ck_assert_uint_eq(bad, 1);
+    tx->inputs[1].witness.ref = 1;
+    /* parameters over max_args_bytes */
+    {
+        utxo_params p;
+        utxo_params_default(&p);
+        p.max_args_bytes = 4;
+        tx->inputs[0].witness.params = calloc(1, 5);
+        tx->inputs[0].witness.params_len = 5;
+        ck_assert_int_eq(utxo_tx_check(tx, &p, &bad), UTXO_ERR_TX_DATUM);
+        ck_assert_uint_eq(bad, 0);
+        /* more references than max_inputs */
+        p.max_args_bytes = 64;
+        p.max_inputs = 1;
+        ck_assert_int_eq(utxo_tx_check(tx, &p, &bad), UTXO_ERR_TX_COUNT);
+    }
+    utxo_tx_free(tx);
+    /* a coinbase lists none */
+    cb = coinbase(1, 50);
+    ck_assert_int_eq(utxo_tx_add_ref(cb, &code, &k), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_check(cb, NULL, &bad), UTXO_ERR_NONCANONICAL);
+    utxo_tx_free(cb);
+}
+END_TEST
+
+/* Across a block: no reference to an output the block creates, none to an
+ * output the block spends (before or after the reference). */
+START_TEST(block_ref_rules)
+{
+    uint64_t s = 77;
+    utxo_block *b = utxo_block_new();
+    utxo_tx *spender, *reader;
+    utxo_outpoint code = {{0x42}, 0}, op = {{0x43}, 0};
+    uint8_t id[32] = {1}, txid[32];
+    uint32_t k, bt, bi;
+
+    b->header.version = UTXO_HEADER_VERSION;
+    b->header.height = 5;
+    ck_assert_int_eq(utxo_block_add_tx(b, coinbase(5, 0)), UTXO_OK);
+    reader = utxo_tx_new();
+    ck_assert_int_eq(utxo_tx_add_ref(reader, &code, &k), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_input_ref(reader, &op, 100, k, NULL, 0, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(reader, 10, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, reader), UTXO_OK);
+    spender = random_tx(&s, 1, 1);
+    ck_assert_int_eq(utxo_block_add_tx(b, spender), UTXO_OK);
+    ck_assert_int_eq(utxo_block_tx_root(b, b->header.tx_root), UTXO_OK);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_OK);
+    /* the later transaction spends the referenced output */
+    spender->inputs[0].prevout = code;
+    ck_assert_int_eq(utxo_block_tx_root(b, b->header.tx_root), UTXO_OK);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_REF_SPENT);
+    ck_assert_uint_eq(bt, 1);
+    ck_assert_uint_eq(bi, 0);
+    /* the reference names an output of a transaction of the block */
+    spender->inputs[0].prevout = op;
+    spender->inputs[0].prevout.index = 1;
+    utxo_tx_txid(spender, txid);
+    memcpy(reader->refs[0].txid, txid, 32);
+    ck_assert_int_eq(utxo_block_tx_root(b, b->header.tx_root), UTXO_OK);
+    ck_assert_int_eq(utxo_block_check(b, NULL, &bt, &bi), UTXO_ERR_BLOCK_REF_NEW);
+    ck_assert_uint_eq(bt, 1);
+    utxo_block_free(b);
+}
+END_TEST
+
 START_TEST(golden_block_and_params)
 {
     utxo_block *b = utxo_block_new();
@@ -967,12 +1133,14 @@ static Suite *ledger_suite(void)
     tcase_add_test(tx, tx_ids_cover_the_right_bytes);
     tcase_add_test(tx, tx_witness_forms_strict);
     tcase_add_test(tx, tx_ids_commit_to_the_form);
+    tcase_add_test(tx, tx_ref_rules);
     suite_add_tcase(s, tx);
     tcase_set_timeout(blk, 60);
     tcase_add_test(blk, header_round_trip_sign);
     tcase_add_test(blk, block_round_trip_and_truncation);
     tcase_add_test(blk, block_tx_length_mismatch);
     tcase_add_test(blk, block_rules);
+    tcase_add_test(blk, block_ref_rules);
     tcase_add_test(blk, block_coinbase_rules);
     tcase_add_test(blk, block_outputless_coinbase_only);
     tcase_add_test(blk, block_limits);
@@ -981,6 +1149,7 @@ static Suite *ledger_suite(void)
     suite_add_tcase(s, blk);
     tcase_add_test(gold, golden_tx_vector);
     tcase_add_test(gold, golden_template_vector);
+    tcase_add_test(gold, golden_ref_vector);
     tcase_add_test(gold, golden_block_and_params);
     suite_add_tcase(s, gold);
     return s;

@@ -589,6 +589,138 @@ START_TEST(long_runs_through_receipts)
 }
 END_TEST
 
+/* Reference inputs through the builder, bundles and the validator: the
+ * code output's image travels once, in a bundle's reference entry; a lie
+ * about it is caught against the roots (docs/ENCODING.md, form 3). */
+START_TEST(references_through_bundles)
+{
+    world w;
+    utxo_block *g, *b1, *b2, *b3;
+    utxo_bundle *gb, *bd1, *bd2, *bd3 = NULL;
+    utxo_tx *tx, *txs[2];
+    utxo_outpoint x = {{0}, 2}, code_op, lock0, lock1;
+    const utxo_output *o;
+    uint32_t hh, owner, k, bt, bi;
+    uint64_t pos;
+    uint8_t args[24];
+    bp_chain *c;
+
+    world_init(&w, 3, 2, 23);
+    c = bp_gen_chain(w.gen);
+    step(&w, &g, &gb);
+    /* block 1: the code output (the work image in its datum) and two
+     * outputs locked by the work predicate */
+    utxo_tx_txid(g->txs[0], x.txid);
+    ck_assert_int_eq(bp_chain_find(c, &x, &o, &hh, &pos), UTXO_OK);
+    owner = owner_of(&w, o->predicate_id);
+    tx = spend(&w, &x, o->value, owner, 30000000);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10000000, bp_gen_wallet_id(w.gen, owner),
+                                        chain_work_img, sizeof chain_work_img), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10000000, work_id(), NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 10000000, work_id(), NULL, 0), UTXO_OK);
+    tx->outputs[0].value -= utxo_tx_min_fee(tx, &w.p);
+    {
+        uint8_t sh[32], sig[64];
+        utxo_tx_sighash(tx, w.p.chain_id, sh);
+        crypto_sign_detached(sig, NULL, sh, 32, bp_gen_wallet_sk(w.gen, owner));
+        ck_assert_int_eq(utxo_tx_set_args(tx, 0, sig, 64), UTXO_OK);
+    }
+    utxo_tx_txid(tx, code_op.txid);
+    code_op.index = 1;
+    lock0 = lock1 = code_op;
+    lock0.index = 2;
+    lock1.index = 3;
+    b1 = block_of(&w, &tx, 1);
+    ck_assert_int_eq(bp_chain_seal(c, b1, &bd1, NULL, NULL), UTXO_OK);
+    ck_assert_uint_eq(bd1->n_refs, 0);
+    ck_assert_int_eq(utxo_validator_apply(w.v, b1, bd1, NULL), UTXO_OK);
+    /* block 2: two transactions spend the locks by reference to it: one
+     * reference entry in the bundle, holding the image */
+    work_args(args, 2, 0xffffffffu);
+    for (int t = 0; t < 2; t++) {
+        txs[t] = utxo_tx_new();
+        ck_assert_int_eq(utxo_tx_add_ref(txs[t], &code_op, &k), UTXO_OK);
+        ck_assert_int_eq(utxo_tx_add_input_ref(txs[t], t ? &lock1 : &lock0, 400000, k, NULL, 0,
+                                               args, 24), UTXO_OK);
+        ck_assert_int_eq(utxo_tx_add_output(txs[t], 0, bp_gen_wallet_id(w.gen, 1), NULL, 0),
+                         UTXO_OK);
+        txs[t]->outputs[0].value = 10000000 - utxo_tx_min_fee(txs[t], &w.p);
+    }
+    b2 = block_of(&w, txs, 2);
+    ck_assert_int_eq(bp_chain_seal(c, b2, &bd2, NULL, NULL), UTXO_OK);
+    ck_assert_uint_eq(bd2->n_refs, 1);
+    ck_assert_uint_eq(bd2->refs[0].output.datum_len, sizeof chain_work_img);
+    ck_assert_mem_eq(bd2->refs[0].output.datum, chain_work_img, sizeof chain_work_img);
+    ck_assert_uint_eq(bd2->refs[0].height, 1);
+    {   /* it encodes and decodes to the same bytes */
+        uint8_t *pb, *pb2;
+        size_t pl, pl2;
+        utxo_bundle *back = NULL;
+        utxo_bundle_info info;
+        pb = bundle_bytes(bd2, &pl);
+        ck_assert_int_eq(utxo_bundle_from_bytes(&back, pb, pl, &w.p, NULL), UTXO_OK);
+        pb2 = bundle_bytes(back, &pl2);
+        ck_assert_uint_eq(pl, pl2);
+        ck_assert_mem_eq(pb, pb2, pl);
+        utxo_bundle_get_info(back, &info);
+        ck_assert_uint_eq(info.n_refs, 1);
+        ck_assert_uint_gt(info.ref_proof_bytes, 0);
+        free(pb);
+        free(pb2);
+        utxo_bundle_free(back);
+    }
+    /* lies about the code output: its value, its image, its height; none
+     * entry, an extra one */
+    bd2->refs[0].output.value++;
+    expect_reject(&w, b2, bd2, UTXO_ERR_ACC_PROOF, 1, 0);
+    bd2->refs[0].output.value--;
+    bd2->refs[0].output.datum[100] ^= 1; /* another program: still in the leaf's hash */
+    expect_reject(&w, b2, bd2, UTXO_ERR_ACC_PROOF, 1, 0);
+    bd2->refs[0].output.datum[100] ^= 1;
+    bd2->refs[0].height++;
+    expect_reject(&w, b2, bd2, UTXO_ERR_ACC_PROOF, 1, 0);
+    bd2->refs[0].height--;
+    bd2->n_refs = 0;
+    expect_reject(&w, b2, bd2, UTXO_ERR_BUNDLE_SPENDS, 1, 0);
+    bd2->n_refs = 1;
+    ck_assert_int_eq(utxo_validator_apply(w.v, b2, bd2, NULL), UTXO_OK);
+    assert_roots_match(w.v, c);
+    /* block 3: a block that references the code output and spends it is
+     * refused by the builder as by the rules */
+    txs[0] = spend(&w, &code_op, 10000000, owner, 0);
+    txs[1] = utxo_tx_new();
+    ck_assert_int_eq(utxo_tx_add_ref(txs[1], &code_op, &k), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_input_ref(txs[1], &lock1, 400000, k, NULL, 0, args, 24),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(txs[1], 1, bp_gen_wallet_id(w.gen, 1), NULL, 0), UTXO_OK);
+    b3 = block_of(&w, txs, 2);
+    ck_assert_int_eq(bp_chain_seal(c, b3, &bd3, &bt, &bi), UTXO_ERR_BLOCK_REF_SPENT);
+    ck_assert_uint_eq(bt, 2);
+    ck_assert_uint_eq(utxo_block_check(b3, &w.p, &bt, &bi), UTXO_ERR_BLOCK_REF_SPENT);
+    /* lock1 is spent (block 2): a reference to it is to a spent output */
+    ck_assert_ptr_null(bd3);
+    utxo_block_free(b3);
+    tx = utxo_tx_new();
+    ck_assert_int_eq(utxo_tx_add_ref(tx, &lock1, &k), UTXO_OK);
+    lock0.index = 0; /* the change of block 1's payment */
+    ck_assert_int_eq(utxo_tx_add_input_ref(tx, &lock0, 400000, k, NULL, 0, args, 24), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 1, bp_gen_wallet_id(w.gen, 1), NULL, 0), UTXO_OK);
+    b3 = block_of(&w, &tx, 1);
+    ck_assert_int_eq(bp_chain_seal(c, b3, &bd3, &bt, &bi), UTXO_ERR_TX_REF_MISSING);
+    ck_assert_uint_eq(bt, 1);
+    ck_assert_uint_eq(bi, 0);
+    utxo_block_free(g);
+    utxo_block_free(b1);
+    utxo_block_free(b2);
+    utxo_block_free(b3);
+    utxo_bundle_free(gb);
+    utxo_bundle_free(bd1);
+    utxo_bundle_free(bd2);
+    utxo_bundle_free(bd3);
+    world_free(&w);
+}
+END_TEST
+
 static Suite *stateless_suite(void)
 {
     Suite *s = suite_create("stateless");
@@ -596,6 +728,7 @@ static Suite *stateless_suite(void)
 
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, chain_validates_and_roots_match);
+    tcase_add_test(tc, references_through_bundles);
     tcase_add_test(tc, same_block_create_and_spend);
     tcase_add_test(tc, double_spend_across_blocks);
     tcase_add_test(tc, spend_of_never_created_output);

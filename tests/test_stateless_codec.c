@@ -312,13 +312,14 @@ START_TEST(doc_worked_example)
 {
     static const char want[] =
         "01"
-        "3b1767d4be88aae98a3e4054b74212a734279767898e0ea1ee8fb06bdceb0a66"
+        "82120bf28219ccc50d5b8d47e284cd801862d84b9b8dc4e4ddf7c861b4e6f500"
         "04"
         "01010200"
         "4710435c59e459d900a62a4dd0e92b0e6c7a16aabfd60799f01f93f29863cb31"
         "f3aa9b47f7c6901e7b9f20597a48597919921505c1452b193ae1f85a08dc92ac"
         "00000010a5d4e8000000"
         "85f3dc1f38983df10049e710a72e7894a87458ab34188e87e15a672723fa5bb7"
+        "00"
         "00"
         "00";
     bp_gen_opts o;
@@ -328,7 +329,7 @@ START_TEST(doc_worked_example)
     utxo_bundle *bd;
     uint8_t *bytes;
     size_t len;
-    char hex[2 * 146 + 1];
+    char hex[2 * 147 + 1];
 
     bp_gen_opts_default(&o);
     o.genesis_coins = 4;
@@ -342,7 +343,7 @@ START_TEST(doc_worked_example)
     for (int h = 0; h < 2; h++) {
         ck_assert_int_eq(bp_gen_next(g, &b, &bd), UTXO_OK);
         bytes = bundle_bytes(bd, &len);
-        ck_assert_uint_eq(len, h == 0 ? 37 : 146);
+        ck_assert_uint_eq(len, h == 0 ? 38 : 147);
         if (h == 1) {
             to_hex(hex, bytes, len);
             ck_assert_str_eq(hex, want);

@@ -48,7 +48,16 @@ static inline utxo_tx *random_tx(uint64_t *s, uint32_t max_in, uint32_t max_out)
             ck_assert_int_eq(utxo_tx_add_input_template(tx, &op, rng_next(s) % 1000000,
                                                         buf[1] % UTXO_STD_KINDS, buf + 2, il,
                                                         buf + il + 2, al), UTXO_OK);
-        else
+        else if (buf[0] % 4 == 1) { /* a quarter: form 3, sometimes sharing a reference */
+            utxo_outpoint code;
+            uint32_t k = 0;
+            rng_fill(s, code.txid, sizeof code.txid);
+            code.index = (uint32_t)rng_next(s);
+            if (tx->n_refs == 0 || buf[1] % 2)
+                ck_assert_int_eq(utxo_tx_add_ref(tx, &code, &k), UTXO_OK);
+            ck_assert_int_eq(utxo_tx_add_input_ref(tx, &op, rng_next(s) % 1000000, k, buf,
+                                                   il - 1, buf + il, al), UTXO_OK);
+        } else
             ck_assert_int_eq(utxo_tx_add_input(tx, &op, rng_next(s) % 1000000, buf, il, buf + il, al), UTXO_OK);
     }
     for (uint32_t i = 0; i < n_out; i++) {

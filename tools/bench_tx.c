@@ -7,16 +7,22 @@
  *   bench tx kind=K form=F input_bytes=N witness_bytes=N
  *       one line per standard kind (p2pk, multisig 2-of-3, htlc claim with
  *       a 32-byte secret, rsa) and form (full = the image travels, form 1;
- *       compact = template index + parameters, form 2). input_bytes is all
- *       the input adds to a transaction (outpoint, form, template, budget,
- *       image or parameters, arguments); witness_bytes its witness part.
+ *       compact = template index + parameters, form 2; reference = a code
+ *       output holding the template, named by a reference input, + the
+ *       parameters, form 3). input_bytes is what one more such input adds
+ *       to a transaction (outpoint, form, template or reference number,
+ *       budget, image or parameters, arguments; a second reference spend
+ *       shares the first one's listing); witness_bytes its witness part.
  *   bench tx shape=1in2out|2in2out kind=p2pk form=F tx_bytes=N
  *   bench tx history avg_tx_bytes_full=X avg_tx_bytes=Y shrink=X/Y
  *       bundle_bytes_per_block_full=A bundle_bytes_per_block=B
  *       the generator's history (utxo gen, every transaction kind, coinbases
- *       included) made twice from one seed, with images and with templates;
- *       bundle bytes = the proof file's records per block.
- *   bench tx instance build_ns=... verify_ns=... ratio=...
+ *       included) made twice from one seed: with images, and as the
+ *       builder makes it by default (standard predicates by template, the
+ *       long runs by reference to a code output deployed in block 1);
+ *       bundle bytes = the proof file's records per block (a block's
+ *       bundle carries each referenced code output once).
+ *   bench tx instance kind=p2pk build_and_hash_ns=... ed25519_verify_ns=... ratio=...
  *       building a pay-to-pubkey instance from its template and hashing it
  *       (what the validator does for a form-2 input instead of hashing the
  *       image it was sent) against one Ed25519 verify, interleaved.
@@ -76,9 +82,13 @@ static void make_spends(struct spend s[4])
     s[3].budget = utxo_std_budget(UTXO_STD_RSA, 0, 0);
 }
 
+/* The forms measured: 0 full (an image, witness form 1), 1 compact (a
+ * template, form 2), 2 reference (form 3: the template in a code output's
+ * datum, named by a reference input all inputs share). */
+static const char *const form_names[] = {"full", "compact", "reference"};
+
 /* Adds n inputs spending s in the given form, and n_out outputs. */
-static int add_spends(utxo_tx *tx, const struct spend *s, bool compact, unsigned n,
-                      unsigned n_out)
+static int add_spends(utxo_tx *tx, const struct spend *s, int form, unsigned n, unsigned n_out)
 {
     uint8_t args[UTXO_RSA_BYTES], id[UTXO_HASH_BYTES];
     uint8_t *img = NULL;
@@ -90,14 +100,21 @@ static int add_spends(utxo_tx *tx, const struct spend *s, bool compact, unsigned
     if ((rc = stdpred_instance(s->kind, s->params, s->params_len, &img, &img_len)) != UTXO_OK)
         return rc;
     for (unsigned i = 0; i < n && rc == UTXO_OK; i++) {
-        utxo_outpoint op;
+        utxo_outpoint op, code;
+        uint32_t k;
         memset(op.txid, 0x42, sizeof op.txid);
         op.index = i;
-        rc = compact ? utxo_tx_add_input_template(tx, &op, s->budget, (unsigned)s->kind, s->params,
-                                                  (uint32_t)s->params_len, args,
-                                                  (uint32_t)s->args_len)
-                     : utxo_tx_add_input(tx, &op, s->budget, img, (uint32_t)img_len, args,
-                                         (uint32_t)s->args_len);
+        memset(code.txid, 0x43, sizeof code.txid);
+        code.index = 0;
+        if (form == 2 && (rc = utxo_tx_add_ref(tx, &code, &k)) == UTXO_OK)
+            rc = utxo_tx_add_input_ref(tx, &op, s->budget, k, s->params, (uint32_t)s->params_len,
+                                       args, (uint32_t)s->args_len);
+        else if (form == 1)
+            rc = utxo_tx_add_input_template(tx, &op, s->budget, (unsigned)s->kind, s->params,
+                                            (uint32_t)s->params_len, args, (uint32_t)s->args_len);
+        else if (form == 0)
+            rc = utxo_tx_add_input(tx, &op, s->budget, img, (uint32_t)img_len, args,
+                                   (uint32_t)s->args_len);
     }
     for (unsigned j = 0; j < n_out && rc == UTXO_OK; j++)
         rc = utxo_tx_add_output(tx, 1000 + j, id, NULL, 0);
@@ -106,11 +123,11 @@ static int add_spends(utxo_tx *tx, const struct spend *s, bool compact, unsigned
 }
 
 /* Bytes a transaction of n inputs of s and 1 output has, with and without witnesses. */
-static int tx_len(const struct spend *s, bool compact, unsigned n, unsigned n_out, size_t *full,
+static int tx_len(const struct spend *s, int form, unsigned n, unsigned n_out, size_t *full,
                   size_t *base)
 {
     utxo_tx *tx = utxo_tx_new();
-    int rc = tx ? add_spends(tx, s, compact, n, n_out) : UTXO_ERR_NOMEM;
+    int rc = tx ? add_spends(tx, s, form, n, n_out) : UTXO_ERR_NOMEM;
 
     if (rc == UTXO_OK) {
         *full = utxo_tx_get_length(tx, true);
@@ -127,20 +144,21 @@ static int kind_lines(void)
 
     make_spends(s);
     for (int k = 0; k < 4; k++)
-        for (int c = 0; c < 2; c++) {
-            /* what a second input adds: the count stays one byte */
+        for (int c = 0; c < 3; c++) {
+            /* what a second input adds: the count stays one byte, and a
+             * second reference spend shares the first one's listing */
             if (tx_len(&s[k], c, 1, 1, &f1, &b1) != UTXO_OK ||
                 tx_len(&s[k], c, 2, 1, &f2, &b2) != UTXO_OK)
                 return EXIT_INVALID;
             printf("bench tx kind=%s form=%s input_bytes=%zu witness_bytes=%zu\n", s[k].name,
-                   c ? "compact" : "full", f2 - f1, (f2 - b2) - (f1 - b1));
+                   form_names[c], f2 - f1, (f2 - b2) - (f1 - b1));
         }
     for (unsigned n = 1; n <= 2; n++)
-        for (int c = 0; c < 2; c++) {
+        for (int c = 0; c < 3; c++) {
             if (tx_len(&s[0], c, n, 2, &f1, &b1) != UTXO_OK)
                 return EXIT_INVALID;
             printf("bench tx shape=%uin2out kind=p2pk form=%s tx_bytes=%zu\n", n,
-                   c ? "compact" : "full", f1);
+                   form_names[c], f1);
         }
     return EXIT_VALID;
 }
@@ -269,7 +287,7 @@ static int instance_line(int rounds)
             size_t len;
             uint8_t *owned;
             uint64_t t0 = clock_now_ns(), t1, t2;
-            if (stdpred_witness_image(&w, &img, &len, &owned) != UTXO_OK)
+            if (stdpred_witness_image(&w, NULL, 0, &img, &len, &owned) != UTXO_OK)
                 return EXIT_INVALID;
             utxo_predicate_id(id, img, len);
             free(owned);

@@ -168,6 +168,8 @@ int cmd_gen(int argc, char **argv)
         jw_u64(&j, st.old_spends);
         jw_key(&j, "long_runs");
         jw_u64(&j, st.long_runs);
+        jw_key(&j, "ref_spends");
+        jw_u64(&j, st.ref_spends);
         jw_key(&j, "segments");
         jw_u64(&j, st.segments);
         jw_key(&j, "invalid_txs");
@@ -188,8 +190,10 @@ int cmd_gen(int argc, char **argv)
         printf(" %s=%llu", gen_kind_name(k), (unsigned long long)st.by_kind[k]);
     printf("\nsame-block spends %llu, spends of outputs 50+ blocks old %llu\n",
            (unsigned long long)st.same_block, (unsigned long long)st.old_spends);
-    printf("long runs %llu in %llu segment receipts\n", (unsigned long long)st.long_runs,
-           (unsigned long long)st.segments);
+    printf("long runs %llu in %llu segment receipts, %llu spent by reference to the code "
+           "output\n",
+           (unsigned long long)st.long_runs, (unsigned long long)st.segments,
+           (unsigned long long)st.ref_spends);
     printf("invalid transactions %llu in %s/%s\n", (unsigned long long)st.invalid, dir,
            CHAIN_INVALID_FILE);
     {

@@ -116,7 +116,8 @@ static void print_tx_json(const utxo_tx *tx)
         jw_u64(&j, in->prevout.index);
         jw_key(&j, "budget");
         jw_u64(&j, in->witness.budget);
-        /* the witness form (docs/ENCODING.md): the image, or a template */
+        /* the witness form (docs/ENCODING.md): the image, a template, or a
+         * code output named by a reference input */
         jw_key(&j, "form");
         if (in->witness.form == UTXO_FORM_TEMPLATE) {
             const stdpred_template *t = stdpred_get(in->witness.tmpl);
@@ -125,16 +126,40 @@ static void print_tx_json(const utxo_tx *tx)
             jw_str(&j, t ? t->name : "?");
             jw_key(&j, "params");
             jw_hex(&j, in->witness.params, in->witness.params_len);
+        } else if (in->witness.form == UTXO_FORM_REF) {
+            const utxo_outpoint *r = &tx->refs[in->witness.ref];
+            jw_str(&j, "reference");
+            jw_key(&j, "ref");
+            jw_u64(&j, in->witness.ref);
+            jw_key(&j, "code_txid");
+            jw_hex(&j, r->txid, UTXO_HASH_BYTES);
+            jw_key(&j, "code_index");
+            jw_u64(&j, r->index);
+            jw_key(&j, "params");
+            jw_hex(&j, in->witness.params, in->witness.params_len);
         } else {
             jw_str(&j, "image");
+            jw_key(&j, "image_bytes");
+            jw_u64(&j, in->witness.image_len);
         }
-        jw_key(&j, "image_bytes");
-        jw_u64(&j, in->witness.image_len);
         jw_key(&j, "args");
         jw_hex(&j, in->witness.args, in->witness.args_len);
         jw_end_object(&j);
     }
     jw_end_array(&j);
+    if (tx->n_inputs > 0) {
+        jw_key(&j, "refs"); /* reference inputs: outputs read, not spent */
+        jw_begin_array(&j);
+        for (uint32_t k = 0; k < tx->n_refs; k++) {
+            jw_begin_object(&j);
+            jw_key(&j, "txid");
+            jw_hex(&j, tx->refs[k].txid, UTXO_HASH_BYTES);
+            jw_key(&j, "index");
+            jw_u64(&j, tx->refs[k].index);
+            jw_end_object(&j);
+        }
+        jw_end_array(&j);
+    }
     jw_key(&j, "outputs");
     jw_begin_array(&j);
     for (uint32_t i = 0; i < tx->n_outputs; i++) {

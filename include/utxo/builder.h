@@ -77,6 +77,20 @@ void utxo_builder_free(utxo_builder *b);
  */
 int utxo_builder_set_full_images(utxo_builder *b, bool full);
 
+/**
+ * Spends input `index` (utxo_builder_add_input; its coin's image is the
+ * predicate) in witness form 3 (docs/ENCODING.md): by reference to the code
+ * output code_op (its output `code`, copied: a confirmed, unspent output
+ * whose datum holds an image) with parameter bytes params (copied; none:
+ * the datum is the whole image). The transaction lists code_op as a
+ * reference input; inputs sharing a code output share the reference.
+ * UTXO_ERR_ARG when the datum with params does not make the coin's image
+ * (or is no image: UTXO_ERR_TX_REF_CODE), UTXO_ERR_TX_REF_SPENT when
+ * code_op is the input itself, UTXO_ERR_BUILDER_STATE after finalize.
+ */
+int utxo_builder_use_code(utxo_builder *b, uint32_t index, const utxo_outpoint *code_op,
+                          const utxo_output *code, const uint8_t *params, size_t params_len);
+
 /** The dust threshold of p: the fee of one pay-to-pubkey input. */
 uint64_t utxo_dust_threshold(const utxo_params *p);
 

@@ -67,6 +67,12 @@ enum utxo_err {
     UTXO_ERR_TX_FORM = 43,       /* unknown witness form tag */
     UTXO_ERR_TX_TEMPLATE = 44,   /* template index not in the consensus table */
     UTXO_ERR_TX_TEMPLATE_PARAMS = 45, /* parameters of the wrong length or layout for the template */
+    UTXO_ERR_TX_REF_INDEX = 46,  /* a witness names a reference input the tx does not list */
+    UTXO_ERR_TX_REF_UNUSED = 47, /* a reference input no witness names */
+    UTXO_ERR_TX_REF_DUP = 48,    /* one outpoint listed twice as a reference input */
+    UTXO_ERR_TX_REF_SPENT = 49,  /* an outpoint both referenced and spent by the tx */
+    UTXO_ERR_TX_REF_MISSING = 50, /* a reference input names no unspent output of an earlier block */
+    UTXO_ERR_TX_REF_CODE = 51,   /* a referenced datum is no image, or has no room for the parameters */
     /* block rules */
     UTXO_ERR_BLOCK_VERSION = 60,    /* unknown header version */
     UTXO_ERR_BLOCK_EMPTY = 61,      /* no transaction (a coinbase is required) */
@@ -81,6 +87,8 @@ enum utxo_err {
     UTXO_ERR_BLOCK_DIGEST = 70,     /* accumulator digest does not match */
     UTXO_ERR_BLOCK_DUP_TXID = 71,   /* two transactions with one txid */
     UTXO_ERR_BLOCK_TIME = 72,       /* time goes backwards */
+    UTXO_ERR_BLOCK_REF_SPENT = 73,  /* an output referenced in the block is spent in it */
+    UTXO_ERR_BLOCK_REF_NEW = 74,    /* a reference to an output created in the same block */
     /* predicates: images and ELF files (100..119; the VM itself uses 120..149) */
     UTXO_ERR_IMAGE = 100,           /* predicate image breaks a layout rule */
     UTXO_ERR_ELF = 101,             /* ELF file malformed or not an RV32IM executable */

@@ -58,6 +58,7 @@ typedef struct utxo_output {
  */
 #define UTXO_FORM_IMAGE 1u    /* the whole canonical image travels in the witness */
 #define UTXO_FORM_TEMPLATE 2u /* a standard template (enum utxo_std_kind) + its parameters */
+#define UTXO_FORM_REF 3u      /* a code output (a reference input of the tx) + parameters */
 #define UTXO_STD_KINDS 6u     /* templates in the consensus table: indices 0 .. 5 */
 #define UTXO_STD_PARAMS_MAX 1024u /* parameter bytes a template spend may carry (decoder bound) */
 
@@ -66,9 +67,10 @@ typedef struct utxo_witness {
     uint64_t budget;     /* most cycles the predicate may run */
     uint8_t form;        /* UTXO_FORM_*; 0 in a struct made by hand counts as IMAGE */
     uint8_t tmpl;        /* UTXO_FORM_TEMPLATE: the template's index (enum utxo_std_kind) */
+    uint32_t ref;        /* UTXO_FORM_REF: index into the transaction's refs */
     uint8_t *image;      /* UTXO_FORM_IMAGE: canonical predicate image (utxo/predicate.h) */
     uint32_t image_len;
-    uint8_t *params;     /* UTXO_FORM_TEMPLATE: the template's parameter bytes */
+    uint8_t *params;     /* UTXO_FORM_TEMPLATE, UTXO_FORM_REF: the parameter bytes */
     uint32_t params_len;
     uint8_t *args;       /* argument bytes handed to the predicate */
     uint32_t args_len;
@@ -91,6 +93,10 @@ typedef struct utxo_tx {
     uint32_t n_outputs;
     utxo_input *inputs;
     utxo_output *outputs;
+    /* reference inputs: outputs read, not spent (code outputs named by
+     * UTXO_FORM_REF witnesses; docs/ENCODING.md). Never in a coinbase. */
+    uint32_t n_refs;
+    utxo_outpoint *refs;
 } utxo_tx;
 
 typedef struct utxo_header {
@@ -190,6 +196,22 @@ int utxo_tx_add_input_template(utxo_tx *tx, const utxo_outpoint *prevout, uint64
 int utxo_tx_set_witness_template(utxo_tx *tx, uint32_t i, uint64_t budget, unsigned tmpl,
                                  const uint8_t *params, uint32_t params_len,
                                  const uint8_t *args, uint32_t args_len);
+/**
+ * The index of reference input op in tx (*index), appended when tx does not
+ * list it yet: an output the transaction reads (a code output) without
+ * spending it (a coinbase may list none: utxo_tx_check). Returns UTXO_OK,
+ * UTXO_ERR_NOMEM or UTXO_ERR_ARG.
+ */
+int utxo_tx_add_ref(utxo_tx *tx, const utxo_outpoint *op, uint32_t *index);
+/**
+ * Appends an input in the form UTXO_FORM_REF: its predicate is the code
+ * held in the datum of reference input `ref` (utxo_tx_add_ref) with
+ * parameter bytes params (0 .. max_args_bytes; copied, as are args).
+ * Returns UTXO_OK, UTXO_ERR_NOMEM or UTXO_ERR_ARG (ref not listed).
+ */
+int utxo_tx_add_input_ref(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
+                          uint32_t ref, const uint8_t *params, uint32_t params_len,
+                          const uint8_t *args, uint32_t args_len);
 /**
  * Replaces only the arguments of input i (copied), keeping its form,
  * predicate and budget: for signing, which cannot change the txid.

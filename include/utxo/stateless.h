@@ -64,6 +64,8 @@ typedef struct utxo_bundle_info {
     uint32_t n_spent;                    /* spent outputs proven (outputs of earlier blocks) */
     uint32_t n_receipts;                 /* inputs with segment receipts */
     size_t proof_bytes;                  /* encoded accumulator proof */
+    uint32_t n_refs;                     /* referenced outputs proven (reference inputs) */
+    size_t ref_proof_bytes;              /* their encoded accumulator proof (0: none) */
 } utxo_bundle_info;
 void utxo_bundle_get_info(const utxo_bundle *b, utxo_bundle_info *info);
 

@@ -55,6 +55,16 @@ unsigned utxo_verifier_threads(const utxo_verifier *v);
  */
 int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
                      uint32_t height, utxo_verdict *out);
+/**
+ * As utxo_verifier_tx for a transaction with reference inputs: refs[k]
+ * (tx->n_refs entries, borrowed; NULL when it has none) is the output
+ * tx->refs[k] names, whose datum holds the code of the inputs in witness
+ * form 3 (docs/ENCODING.md). The caller has found each to be an unspent
+ * output of an earlier block. utxo_verifier_tx is this with refs NULL: an
+ * input in form 3 then fails with UTXO_ERR_TX_REF_MISSING.
+ */
+int utxo_verifier_tx_refs(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
+                          const utxo_output *refs, uint32_t height, utxo_verdict *out);
 
 /**
  * Validates block b: utxo_block_check, then every non-coinbase transaction
@@ -67,6 +77,12 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
  */
 int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                         utxo_verdict *out);
+/** As utxo_verifier_block with refs[t] the outputs b->txs[t] references
+ *  (as in utxo_verifier_tx_refs; refs[0] and refs of a transaction without
+ *  reference inputs are ignored and may be NULL). */
+int utxo_verifier_block_refs(utxo_verifier *v, const utxo_block *b,
+                             const utxo_output *const *spent, const utxo_output *const *refs,
+                             utxo_verdict *out);
 
 /** Marks an outcome the caller has not established (utxo_verifier_block_known). */
 #define UTXO_VM_UNKNOWN (-1)

@@ -254,6 +254,7 @@ typedef struct gen_stats {
     uint64_t same_block;      /* inputs spending an output of the same block */
     uint64_t old_spends;      /* inputs spending an output >= 50 blocks old */
     uint64_t long_runs;
+    uint64_t ref_spends;      /* inputs spent by reference to the code output (form 3) */
     uint64_t segments;        /* segment receipts in the proof file */
     uint64_t invalid;         /* invalid transactions written */
     uint8_t tip[UTXO_HASH_BYTES];

@@ -70,7 +70,8 @@ static int prove_runs(const bp_chain *c, const utxo_block *b, const cn_effects *
             size_t img_len;
             uint8_t *owned;
             ctx.input_index = i;
-            if ((rc = stdpred_witness_image(w, &img, &img_len, &owned)) != UTXO_OK)
+            if ((rc = stdpred_witness_image(w, fx->ref_tx ? fx->ref_tx[t] : NULL, tx->n_refs, &img,
+                                            &img_len, &owned)) != UTXO_OK)
                 break;
             rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, &ctx,
                                      w->budget, c->po2, 0, bp_rlist_sink, ch);
@@ -229,6 +230,19 @@ static int bp_chain_find_view(void *ctx, size_t k, const utxo_outpoint *op, cn_s
     return rc;
 }
 
+static int bp_chain_find_refs(void *ctx, const utxo_outpoint *ops, size_t n, cn_spent *out,
+                              size_t *bad)
+{
+    for (size_t k = 0; k < n; k++) {
+        int rc = bp_chain_find_view(ctx, k, &ops[k], &out[k]);
+        if (rc != UTXO_OK) {
+            *bad = k;
+            return rc;
+        }
+    }
+    return UTXO_OK;
+}
+
 int bp_chain_set_verify(bp_chain *c, unsigned threads)
 {
     if (c == NULL)
@@ -249,7 +263,7 @@ int bp_chain_set_verify(bp_chain *c, unsigned threads)
 int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *bad_tx,
                   uint32_t *bad_in)
 {
-    static const cn_view_methods view = {NULL, bp_chain_find_view};
+    static const cn_view_methods view = {NULL, bp_chain_find_view, bp_chain_find_refs};
     utxo_bundle *bd = NULL;
     utxo_slot *fresh = NULL;
     bp_rlist *chains = NULL;
@@ -265,6 +279,7 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
     memset(&vd, 0, sizeof vd);
     memset(&fa, 0, sizeof fa);
     acc_proof_init(&fa.proof);
+    acc_proof_init(&fa.ref_proof);
     if (bundle != NULL)
         *bundle = NULL;
     if (c == NULL || b == NULL || b->n_txs == 0)
@@ -383,6 +398,7 @@ done:
     free(fresh);
     cn_effects_clear(&fx);
     acc_proof_clear(&fa.proof);
+    acc_proof_clear(&fa.ref_proof);
     utxo_bundle_free(bd);
     return rc;
 }

@@ -243,6 +243,11 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
         uc.image_len = len;
         if ((rc = utxo_builder_add_input(b, &uc, &ix)) != UTXO_OK)
             goto out;
+        /* a long run by reference to the code output, once it is in a block */
+        if (ins[i].kind == GK_WORK && g->have_code && !g->o.full_images &&
+            g->code_height < chain_seq_next_height(g->seq) &&
+            (rc = utxo_builder_use_code(b, ix, &g->code_op, &g->code_out, NULL, 0)) != UTXO_OK)
+            goto out;
         switch (ins[i].kind) {
         case GK_HASHLOCK:
         case GK_HTLC_CLAIM:
@@ -265,7 +270,8 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
             goto out;
     }
     for (size_t k = 0; k < n_out; k++)
-        if ((rc = utxo_builder_add_output(b, outs[k].value, outs[k].id, NULL, 0)) != UTXO_OK)
+        if ((rc = utxo_builder_add_output(b, outs[k].value, outs[k].id, outs[k].datum,
+                                          outs[k].datum_len)) != UTXO_OK)
             goto out;
     if (change != UINT32_MAX && (rc = utxo_builder_set_change(b, g->id[change])) != UTXO_OK)
         goto out;
@@ -342,6 +348,14 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
         c.op.index = k;
         c.value = tx->outputs[k].value;
         c.height = chain_seq_next_height(g->seq);
+        if (k < n_out && outs[k].code) {
+            g->have_code = true;
+            g->code_op = c.op;
+            g->code_out = tx->outputs[k];
+            g->code_out.datum = (uint8_t *)outs[k].datum; /* static: outlives tx */
+            g->code_height = c.height;
+            continue;
+        }
         if (c.kind == GK_P2PK && c.value < GEN_DUST)
             continue;
         if ((rc = gen_add_coin(g, &c)) != UTXO_OK)
@@ -358,6 +372,8 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
             g->st->old_spends++;
         if (ins[i].kind == GK_WORK)
             g->st->long_runs++;
+        if (tx->inputs[i].witness.form == UTXO_FORM_REF)
+            g->st->ref_spends++;
     }
 out:
     utxo_tx_free(tipped);

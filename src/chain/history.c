@@ -124,6 +124,25 @@ static int make_special(gen *g, unsigned kind, uint32_t ready)
     return gen_make_tx(g, &in, 1, o, 2, in.a, true, NULL, NULL);
 }
 
+/* The code output: the long-run image in the datum of an output that
+ * pays wallet 0, spent by nobody (docs/ENCODING.md, witness form 3). */
+static int deploy_code(gen *g)
+{
+    gen_coin in;
+    gen_out o;
+    size_t len;
+
+    if (!take_pay(g, &in))
+        return UTXO_ERR_INTERNAL;
+    memset(&o, 0, sizeof o);
+    o.value = GEN_SPECIAL_MIN;
+    memcpy(o.id, g->id[0], UTXO_HASH_BYTES);
+    o.datum = gen_work_image(&len);
+    o.datum_len = (uint32_t)len;
+    o.code = true;
+    return gen_make_tx(g, &in, 1, &o, 1, in.a, true, NULL, NULL);
+}
+
 /* Spends special coin c to a wallet, change to another. */
 static int spend_special(gen *g, const gen_coin *c)
 {
@@ -279,6 +298,10 @@ int gen_run(const char *dir, const gen_opts *o, gen_stats *st, gen_progress_fn f
         goto out;
     }
     for (uint32_t h = 1; h < o->blocks; h++) {
+        if (h == 1 && o->long_every != 0 && (rc = deploy_code(&g)) != UTXO_OK) {
+            snprintf(msg, msg_len, "generator: the code output: %s", utxo_strerror(rc));
+            goto out;
+        }
         if (h == 1 && (rc = gen_reserves(&g)) != UTXO_OK) {
             snprintf(msg, msg_len, "generator: reserve coins: %s", utxo_strerror(rc));
             goto out;

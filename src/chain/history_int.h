@@ -51,6 +51,9 @@ typedef struct gen_out {
     uint64_t value;
     uint8_t id[UTXO_HASH_BYTES];
     gen_coin coin;        /* kind and parameters (outpoint, value, height set on acceptance) */
+    const uint8_t *datum; /* borrowed; a code output's image */
+    uint32_t datum_len;
+    bool code;            /* the code output (gen.code): not a coin the generator spends */
 } gen_out;
 
 typedef struct gen {
@@ -70,6 +73,12 @@ typedef struct gen {
     gen_coin reserve[6];              /* never spent: material for invalid.txs */
     size_t n_reserve;
     gen_coin spent_coin;              /* a coin spent in block 1 */
+    /* the code output holding the long-run image (deployed in block 1):
+     * later long runs are spent by reference to it (witness form 3) */
+    bool have_code;
+    utxo_outpoint code_op;
+    utxo_output code_out;             /* datum: chain_work_img (static) */
+    uint32_t code_height;
     uint64_t rng;
     uint64_t work_budget;
     uint64_t tip_next;                /* extra fee for the next gen_make_tx (then 0) */

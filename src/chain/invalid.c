@@ -374,6 +374,40 @@ int gen_write_invalid(gen *g, const char *dir, char *msg, size_t msg_len)
             tx->inputs[0].witness.budget = g->work_budget / 4;
         entry(&w, UTXO_ERR_TX_REJECTED, tx, "long run with a quarter of its budget");
     }
+    /* reference inputs (witness form 3, docs/ENCODING.md): the long run
+     * spent by reference to the code output, with the reference spoilt */
+    if (g->have_code && !g->o.full_images && (r = reserve(g, GK_WORK)) != NULL) {
+        if ((tx = pay_tx(g, r, 0)) != NULL && tx->n_refs == 1)
+            tx->refs[0].index += 1000; /* no such output */
+        entry(&w, UTXO_ERR_TX_REF_MISSING, tx, "reference to an output that does not exist");
+        if ((tx = pay_tx(g, r, 0)) != NULL && tx->n_refs == 1)
+            tx->refs[0] = c[5].op; /* a pay-to-pubkey output: an empty datum */
+        entry(&w, UTXO_ERR_TX_REF_CODE, tx, "reference to an output whose datum holds no image");
+        if ((tx = pay_tx(g, r, 0)) != NULL && tx->n_refs == 1)
+            tx->refs[0] = tx->inputs[0].prevout;
+        entry(&w, UTXO_ERR_TX_REF_SPENT, tx, "an output both referenced and spent");
+        if ((tx = pay_tx(g, r, 0)) != NULL && tx->n_refs == 1)
+            tx->inputs[0].witness.ref = 1;
+        entry(&w, UTXO_ERR_TX_REF_INDEX, tx, "a witness naming reference 1 of one");
+        if ((tx = pay_tx(g, r, 0)) != NULL && tx->n_refs == 1) {
+            uint32_t k;
+            (void)utxo_tx_add_ref(tx, &c[5].op, &k);
+        }
+        entry(&w, UTXO_ERR_TX_REF_UNUSED, tx, "a reference input no witness names");
+        if ((tx = pay_tx(g, r, 0)) != NULL && tx->n_refs == 1 &&
+            tx->inputs[0].witness.form == UTXO_FORM_REF) {
+            /* parameters that change the instance: another id */
+            uint8_t p = 1;
+            free(tx->inputs[0].witness.params);
+            tx->inputs[0].witness.params = malloc(1);
+            if (tx->inputs[0].witness.params != NULL)
+                tx->inputs[0].witness.params[0] = p;
+            tx->inputs[0].witness.params_len = tx->inputs[0].witness.params ? 1 : 0;
+            if (tx->outputs[0].value > 8 * g->p.fee_per_byte) /* pay the byte it adds */
+                tx->outputs[0].value -= 8 * g->p.fee_per_byte;
+        }
+        entry(&w, UTXO_ERR_TX_PREDICATE_ID, tx, "code output with parameters its coin lacks");
+    }
     if (fclose(w.f) != 0 && w.rc == UTXO_OK) {
         snprintf(msg, msg_len, "cannot write %s: %s", tmp, strerror(errno));
         w.rc = UTXO_ERR_IO;

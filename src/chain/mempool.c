@@ -123,6 +123,43 @@ static bool spent_in_pool(const mp_pool *m, const utxo_outpoint *op)
     return false;
 }
 
+/* A transaction of the pool lists op as a reference input. */
+static bool referenced_in_pool(const mp_pool *m, const utxo_outpoint *op)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const utxo_tx *tx = m->e[i].tx;
+        for (uint32_t k = 0; k < tx->n_refs; k++)
+            if (tx->refs[k].index == op->index &&
+                memcmp(tx->refs[k].txid, op->txid, UTXO_HASH_BYTES) == 0)
+                return true;
+    }
+    return false;
+}
+
+/*
+ * The outputs tx references (refs[k] for tx->refs[k], datums borrowed):
+ * each must be an output of an earlier block (not of a pool transaction:
+ * a block may not reference what it creates), unspent, and spent by no pool
+ * transaction (a block may not both reference and spend an output), else
+ * UTXO_ERR_TX_REF_MISSING or UTXO_ERR_MP_CONFLICT with *bad = k.
+ */
+static int pool_refs(mp_pool *m, const utxo_tx *tx, utxo_output *refs, uint32_t *bad)
+{
+    for (uint32_t k = 0; k < tx->n_refs; k++) {
+        const utxo_outpoint *op = &tx->refs[k];
+        const utxo_output *o;
+        uint32_t h;
+        uint64_t pos;
+        *bad = k;
+        if (find_txid(m, op->txid) >= 0 || m->lookup(m->ctx, op, &o, &h, &pos) != UTXO_OK)
+            return UTXO_ERR_TX_REF_MISSING;
+        refs[k] = *o;
+        if (spent_in_pool(m, op))
+            return UTXO_ERR_MP_CONFLICT;
+    }
+    return UTXO_OK;
+}
+
 static uint64_t tx_cycles(const utxo_tx *tx)
 {
     uint64_t c = 0;
@@ -141,7 +178,7 @@ static size_t block_overhead(size_t coinbase_bytes)
 int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v)
 {
     utxo_verdict vd;
-    utxo_output *spent = NULL;
+    utxo_output *spent = NULL, *refs = NULL;
     uint32_t *parents = NULL, n_parents = 0;
     mp_entry *e;
     uint8_t txid[UTXO_HASH_BYTES];
@@ -204,13 +241,21 @@ int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v)
             }
             spent[i] = *o; /* datum borrowed for the call */
         }
-        if (spent_in_pool(m, op)) {
+        if (spent_in_pool(m, op) || referenced_in_pool(m, op)) {
             rc = UTXO_ERR_MP_CONFLICT;
             goto out;
         }
     }
+    if (tx->n_refs > 0) {
+        if ((refs = calloc(tx->n_refs, sizeof *refs)) == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto out;
+        }
+        if ((rc = pool_refs(m, tx, refs, &vd.input)) != UTXO_OK)
+            goto out;
+    }
     vd.input = 0;
-    rc = utxo_verifier_tx(m->ver, tx, spent, height, &vd);
+    rc = utxo_verifier_tx_refs(m->ver, tx, spent, refs, height, &vd);
     if (rc != UTXO_OK)
         goto out;
     if (m->n == m->cap) {
@@ -241,6 +286,7 @@ int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v)
     m->n++;
 out:
     free(spent);
+    free(refs);
     free(parents);
     vd.err = rc;
     if (rc != UTXO_OK)

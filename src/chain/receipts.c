@@ -20,7 +20,9 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
                        unsigned po2, uint64_t *n_runs, uint64_t *n_segments)
 {
     bp_layout L;
-    utxo_output *spent = NULL;
+    utxo_output *spent = NULL, *refs = NULL;
+    utxo_outpoint *ops = NULL;
+    size_t n_ops = 0, *id = NULL, *first = NULL, n_flat = 0;
     uint64_t runs = 0, segs = 0;
     uint32_t bad_tx, bad_in;
     bool any = false;
@@ -55,8 +57,26 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
             spent[L.in_off[t] + i] = s->tx == BP_EXTERNAL ? bundle->spent[s->out].output
                                                           : b->txs[s->tx]->outputs[s->out];
         }
+    /* the referenced outputs, per transaction, from the bundle's entries
+     * (one per distinct reference, in order of first mention) */
+    if ((rc = bp_block_refs(b, &ops, &n_ops, &id, &first)) != UTXO_OK)
+        goto out;
+    if (n_ops != bundle->n_refs) {
+        rc = UTXO_ERR_BUNDLE_SPENDS;
+        goto out;
+    }
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        n_flat += b->txs[t]->n_refs;
+    if ((refs = calloc(n_flat ? n_flat : 1, sizeof *refs)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t j = 0; j < n_flat; j++)
+        refs[j] = bundle->refs[id[j]].output;
+    n_flat = 0;
     for (uint32_t t = 1; t < b->n_txs; t++) {
         const utxo_tx *tx = b->txs[t];
+        const utxo_output *tx_refs = &refs[n_flat += b->txs[t - 1]->n_refs];
         utxo_txctx ctx;
         if ((rc = utxo_txctx_init(&ctx, tx, &spent[L.in_off[t]], b->header.height,
                                   p->chain_id)) != UTXO_OK)
@@ -71,7 +91,8 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
             size_t img_len;
             uint8_t *owned;
             ctx.input_index = i;
-            if ((rc = stdpred_witness_image(w, &img, &img_len, &owned)) != UTXO_OK)
+            if ((rc = stdpred_witness_image(w, tx_refs, tx->n_refs, &img, &img_len, &owned)) !=
+                UTXO_OK)
                 goto out;
             rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, &ctx,
                                      w->budget, po2, 0, bp_rlist_sink, &ch);
@@ -93,6 +114,10 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
 out:
     bp_layout_clear(&L);
     free(spent);
+    free(refs);
+    free(ops);
+    free(id);
+    free(first);
     if (n_runs != NULL)
         *n_runs = runs;
     if (n_segments != NULL)

@@ -46,7 +46,36 @@ static int bundle_get(void *ctx, size_t k, const utxo_outpoint *op, cn_spent *ou
     return UTXO_OK;
 }
 
-const cn_view_methods cn_bundle_view_methods = {bundle_begin, bundle_get};
+/* The bundle's referenced outputs, one per distinct reference of the block
+ * in order, each bound to its own target of the reference proof. */
+static int bundle_refs(void *ctx, const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad)
+{
+    const utxo_bundle *bd = ((cn_bundle_view *)ctx)->bundle;
+    uint8_t *bound;
+
+    (void)ops;
+    *bad = n < bd->n_refs ? n : 0;
+    if (n != bd->n_refs || bd->ref_proof.n_targets != n)
+        return UTXO_ERR_BUNDLE_SPENDS;
+    if ((bound = calloc(n ? n : 1, 1)) == NULL)
+        return UTXO_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        const bp_spent *e = &bd->refs[k];
+        if (e->target >= n || bound[e->target]) {
+            free(bound);
+            *bad = k;
+            return UTXO_ERR_BUNDLE_SPENDS;
+        }
+        bound[e->target] = 1;
+        out[k].output = e->output;
+        out[k].height = e->height;
+        out[k].position = bd->ref_proof.targets[e->target];
+    }
+    free(bound);
+    return UTXO_OK;
+}
+
+const cn_view_methods cn_bundle_view_methods = {bundle_begin, bundle_get, bundle_refs};
 
 void cn_bundle_view_clear(cn_bundle_view *v)
 {
@@ -69,7 +98,19 @@ static int lookup_get(void *ctx, size_t k, const utxo_outpoint *op, cn_spent *ou
     return rc;
 }
 
-const cn_view_methods cn_lookup_view_methods = {NULL, lookup_get};
+static int lookup_refs(void *ctx, const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad)
+{
+    for (size_t k = 0; k < n; k++) {
+        int rc = lookup_get(ctx, k, &ops[k], &out[k]);
+        if (rc != UTXO_OK) {
+            *bad = k;
+            return rc;
+        }
+    }
+    return UTXO_OK;
+}
+
+const cn_view_methods cn_lookup_view_methods = {NULL, lookup_get, lookup_refs};
 
 /* ---- the roots only -------------------------------------------------------------- */
 
@@ -134,7 +175,36 @@ done:
     return rc;
 }
 
-const cn_acc_methods cn_roots_acc_methods = {roots_count, roots_apply, NULL};
+/* The referenced leaves against the roots before the block (*r->st: apply
+ * works on a copy), by the bundle's reference proof. */
+static int roots_refs(void *ctx, const cn_spent *refs, const acc_hash *ref_hash, size_t n,
+                      size_t *bad)
+{
+    cn_roots_acc *r = ctx;
+    acc_hash *leaves = malloc((n ? n : 1) * sizeof *leaves);
+    pos_ix *ix = sorted_spends(refs, n);
+    int rc = UTXO_ERR_NOMEM;
+
+    *bad = 0;
+    if (leaves == NULL || ix == NULL)
+        goto done;
+    rc = r->ref_proof != NULL && r->ref_proof->n_targets == n ? UTXO_OK : UTXO_ERR_ACC_POSITION;
+    for (size_t j = 0; j < n && rc == UTXO_OK; j++) {
+        if (r->ref_proof->targets[j] != ix[j].pos) {
+            *bad = ix[j].k;
+            rc = UTXO_ERR_ACC_POSITION;
+        }
+        memcpy(leaves[j], ref_hash[ix[j].k], ACC_HASH_BYTES);
+    }
+    if (rc == UTXO_OK)
+        rc = acc_stateless_verify(r->st, r->ref_proof, (const acc_hash *)leaves, n);
+done:
+    free(leaves);
+    free(ix);
+    return rc;
+}
+
+const cn_acc_methods cn_roots_acc_methods = {roots_count, roots_apply, NULL, roots_refs};
 
 /* ---- a full forest ---------------------------------------------------------------- */
 
@@ -194,7 +264,46 @@ static int forest_persist(void *ctx, const cn_effects *fx)
     return fa->persist != NULL ? fa->persist(fa->persist_ctx, fx) : UTXO_OK;
 }
 
-const cn_acc_methods cn_forest_acc_methods = {forest_count, forest_apply, forest_persist};
+/* Each referenced leaf is the forest's (live, same hash); their batch proof
+ * for the bundle goes to fa->ref_proof. */
+static int forest_refs(void *ctx, const cn_spent *refs, const acc_hash *ref_hash, size_t n,
+                       size_t *bad)
+{
+    cn_forest_acc *fa = ctx;
+    uint64_t count = acc_forest_count(fa->f), *targets = NULL;
+    pos_ix *ix = NULL;
+    int rc = UTXO_OK;
+
+    *bad = 0;
+    for (size_t k = 0; k < n && rc == UTXO_OK; k++) {
+        acc_hash have;
+        *bad = k;
+        rc = refs[k].position < count ? acc_forest_leaf(fa->f, refs[k].position, have)
+                                      : UTXO_ERR_ACC_POSITION;
+        if (rc == UTXO_OK && (acc_is_empty(have) || memcmp(have, ref_hash[k], ACC_HASH_BYTES)))
+            rc = acc_is_empty(have) ? UTXO_ERR_ACC_SPENT : UTXO_ERR_ACC_PROOF;
+    }
+    if (rc != UTXO_OK)
+        return rc;
+    *bad = 0;
+    if ((ix = sorted_spends(refs, n)) == NULL ||
+        (targets = malloc((n ? n : 1) * sizeof *targets)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t j = 0; j < n; j++)
+        targets[j] = ix[j].pos; /* distinct outpoints: distinct live leaves */
+    acc_proof_clear(&fa->ref_proof);
+    acc_proof_init(&fa->ref_proof);
+    rc = acc_forest_prove(fa->f, targets, n, &fa->ref_proof);
+done:
+    free(ix);
+    free(targets);
+    return rc;
+}
+
+const cn_acc_methods cn_forest_acc_methods = {forest_count, forest_apply, forest_persist,
+                                              forest_refs};
 
 int cn_acc_forest_undo(acc_forest *f, const cn_effects *fx)
 {
@@ -217,33 +326,63 @@ int cn_acc_forest_undo(acc_forest *f, const cn_effects *fx)
     return rc;
 }
 
+/* *out: entries for v[0..n) (datums copied), each bound to its rank by
+ * position (the proof's targets are sorted). */
+static int copy_entries(bp_spent **out, const cn_spent *v, size_t n)
+{
+    pos_ix *ix = sorted_spends(v, n);
+    bp_spent *e = calloc(n ? n : 1, sizeof *e);
+
+    *out = e;
+    if (ix == NULL || e == NULL) {
+        free(ix);
+        return UTXO_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < n; j++) {
+        const cn_spent *s = &v[ix[j].k];
+        bp_spent *d = &e[ix[j].k];
+        d->target = (uint32_t)j;
+        d->height = s->height;
+        d->output = s->output;
+        d->output.datum = NULL;
+        d->output.datum_len = 0;
+        if (s->output.datum_len > 0) {
+            if ((d->output.datum = malloc(s->output.datum_len)) == NULL) {
+                free(ix);
+                return UTXO_ERR_NOMEM; /* the caller frees *out's datums */
+            }
+            memcpy(d->output.datum, s->output.datum, s->output.datum_len);
+            d->output.datum_len = s->output.datum_len;
+        }
+    }
+    free(ix);
+    return UTXO_OK;
+}
+
 int cn_bundle_make(utxo_bundle **out, const cn_effects *fx, cn_forest_acc *fa)
 {
     utxo_bundle *bd = bp_bundle_new();
-    pos_ix *ix = sorted_spends(fx->spent, fx->n_spent);
     int rc = UTXO_ERR_NOMEM;
 
     *out = NULL;
-    if (bd == NULL || ix == NULL ||
-        (fx->n_spent > 0 && (bd->spent = calloc(fx->n_spent, sizeof *bd->spent)) == NULL))
+    if (bd == NULL)
         goto done;
-    bd->n_spent = fx->n_spent;
     bd->leaf_count = fx->count_before;
     memcpy(bd->block_hash, fx->block_hash, UTXO_HASH_BYTES);
-    for (size_t j = 0; j < fx->n_spent; j++) {
-        const cn_spent *s = &fx->spent[ix[j].k];
-        bp_spent *e = &bd->spent[ix[j].k];
-        e->target = (uint32_t)j;
-        e->height = s->height;
-        e->output = s->output;
-        e->output.datum = NULL;
-        e->output.datum_len = 0;
-        if (s->output.datum_len > 0) {
-            if ((e->output.datum = malloc(s->output.datum_len)) == NULL)
-                goto done;
-            memcpy(e->output.datum, s->output.datum, s->output.datum_len);
-            e->output.datum_len = s->output.datum_len;
-        }
+    if (fx->n_spent > 0) {
+        rc = copy_entries(&bd->spent, fx->spent, fx->n_spent);
+        bd->n_spent = bd->spent != NULL ? fx->n_spent : 0; /* freed with bd on error */
+        if (rc != UTXO_OK)
+            goto done;
+    }
+    if (fx->n_refs > 0) {
+        rc = copy_entries(&bd->refs, fx->refs, fx->n_refs);
+        bd->n_refs = bd->refs != NULL ? fx->n_refs : 0;
+        if (rc != UTXO_OK)
+            goto done;
+        acc_proof_clear(&bd->ref_proof);
+        bd->ref_proof = fa->ref_proof;
+        acc_proof_init(&fa->ref_proof);
     }
     acc_proof_clear(&bd->proof);
     bd->proof = fa->proof;
@@ -253,6 +392,5 @@ int cn_bundle_make(utxo_bundle **out, const cn_effects *fx, cn_forest_acc *fa)
     rc = UTXO_OK;
 done:
     utxo_bundle_free(bd);
-    free(ix);
     return rc;
 }

@@ -35,6 +35,10 @@ void cn_effects_clear(cn_effects *fx)
     free(fx->spent_hash);
     free(fx->spent_tx);
     free(fx->spent_flat);
+    free(fx->refs);
+    free(fx->ref_hash);
+    free(fx->ref_tx);
+    free(fx->ref_flat);
     free(fx->created);
     free(fx->adds);
     memset(fx, 0, sizeof *fx);
@@ -137,7 +141,8 @@ static int receipt_runs(const cn_args *a, const utxo_block *b, const cn_effects 
         ctx[k].spent = fx->spent_tx[r->tx];
         ctx[k].height = b->header.height;
         memcpy(ctx[k].sighash, fx->sighash[r->tx], UTXO_HASH_BYTES);
-        rc = stdpred_witness_image(w, &runs[k].img, &runs[k].img_len, &owned[k]);
+        rc = stdpred_witness_image(w, fx->ref_tx ? fx->ref_tx[r->tx] : NULL, tx->n_refs,
+                                   &runs[k].img, &runs[k].img_len, &owned[k]);
         if (rc != UTXO_OK) { /* the verdict the verifier would give this input */
             vd->tx = r->tx;
             vd->input = r->input;
@@ -193,7 +198,7 @@ static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effect
         if (rc != UTXO_OK)
             goto done;
     }
-    rc = cn_verifier_block(a->verifier, b, fx->spent_tx, known,
+    rc = cn_verifier_block(a->verifier, b, fx->spent_tx, fx->ref_tx, known,
                            (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, vd);
 done:
     free(known_store);
@@ -312,6 +317,79 @@ static int resolve_spent(const cn_args *a, const utxo_block *b, cn_effects *fx, 
     return UTXO_OK;
 }
 
+/*
+ * Stage 6, reference inputs (docs/ENCODING.md): the distinct outputs the
+ * block references, in order of first mention, from the view; their leaves
+ * checked live in the accumulator before the block (acc->refs); per tx,
+ * its refs' outputs (fx->ref_tx) for the predicate stage. A failure names
+ * the first mention of the reference at fault (vd->input: its index in the
+ * transaction's refs).
+ */
+static int resolve_refs(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
+{
+    size_t total = 0, n = 0, at = 0, bad = 0, *id = NULL, *first = NULL;
+    utxo_outpoint *ops = NULL;
+    int rc;
+
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        total += b->txs[t]->n_refs; /* each <= max_inputs (the rules): no wrap */
+    if (total == 0)
+        return UTXO_OK;
+    if ((rc = bp_block_refs(b, &ops, &n, &id, &first)) != UTXO_OK)
+        goto done;
+    rc = UTXO_ERR_NOMEM;
+    fx->ref_tx = calloc(b->n_txs, sizeof *fx->ref_tx);
+    fx->ref_flat = calloc(total, sizeof *fx->ref_flat);
+    fx->refs = calloc(n, sizeof *fx->refs);
+    fx->ref_hash = malloc(n * sizeof *fx->ref_hash);
+    if (fx->ref_tx == NULL || fx->ref_flat == NULL || fx->refs == NULL || fx->ref_hash == NULL)
+        goto done;
+    fx->n_refs = n;
+    fx->stage = CN_STAGE_VIEW;
+    rc = a->view->refs != NULL ? a->view->refs(a->view_ctx, ops, n, fx->refs, &bad)
+                               : UTXO_ERR_TX_MISSING;
+    if (rc == UTXO_ERR_TX_MISSING)
+        rc = UTXO_ERR_TX_REF_MISSING;
+    if (rc != UTXO_OK)
+        goto blame;
+    for (size_t k = 0; k < n; k++) {
+        fx->refs[k].outpoint = ops[k];
+        acc_leaf_hash(fx->ref_hash[k], &ops[k], &fx->refs[k].output, fx->refs[k].height,
+                      fx->refs[k].position);
+    }
+    fx->stage = CN_STAGE_ACC;
+    bad = 0;
+    rc = a->acc->refs != NULL
+             ? a->acc->refs(a->acc_ctx, fx->refs, (const acc_hash *)fx->ref_hash, n, &bad)
+             : UTXO_ERR_TX_REF_MISSING;
+    if (rc != UTXO_OK)
+        goto blame;
+    for (size_t j = 0; j < total; j++)
+        fx->ref_flat[j] = fx->refs[id[j]].output;
+    for (uint32_t t = 0; t < b->n_txs; t++) {
+        fx->ref_tx[t] = b->txs[t]->n_refs > 0 ? &fx->ref_flat[at] : NULL;
+        at += b->txs[t]->n_refs;
+    }
+    goto done;
+blame: /* the first mention of reference bad */
+    if (bad < n) {
+        at = first[bad];
+        for (uint32_t t = 0; t < b->n_txs; t++) {
+            if (at < b->txs[t]->n_refs) {
+                vd->tx = t;
+                vd->input = (uint32_t)at;
+                break;
+            }
+            at -= b->txs[t]->n_refs;
+        }
+    }
+done:
+    free(ops);
+    free(id);
+    free(first);
+    return rc;
+}
+
 /* ---- the core ------------------------------------------------------------------ */
 
 int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
@@ -374,6 +452,8 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     /* 6. the spent outputs */
     fx->stage = CN_STAGE_VIEW;
     if ((rc = resolve_spent(a, b, fx, vd)) != UTXO_OK)
+        goto fail;
+    if ((rc = resolve_refs(a, b, fx, vd)) != UTXO_OK)
         goto fail;
     /* 7 on a helper thread, 8 here */
     memset(&job, 0, sizeof job);

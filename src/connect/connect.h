@@ -70,11 +70,19 @@ typedef struct cn_effects cn_effects;
  *   until the caller of cn_connect is done with the effects), ->height,
  *   ->position (out->outpoint is set by the core). Returns UTXO_OK,
  *   UTXO_ERR_TX_MISSING (not an unspent output) or the view's own error.
+ * refs (may be NULL: the view serves no reference inputs, and a block with
+ *   some fails with UTXO_ERR_TX_REF_MISSING): the outputs the block's
+ *   reference inputs name, ops[0..n) (distinct, in order of first mention
+ *   in the block), each an unspent output of an earlier block: fills
+ *   out[k] as get does (out[k].outpoint is set by the core). Returns
+ *   UTXO_OK, UTXO_ERR_TX_MISSING with *bad = k (not an unspent output) or
+ *   the view's own error.
  * Only the calling thread of cn_connect calls the view.
  */
 typedef struct cn_view_methods {
     int (*begin)(void *ctx, const utxo_block *b, size_t n_external, size_t *bad);
     int (*get)(void *ctx, size_t k, const utxo_outpoint *op, cn_spent *out);
+    int (*refs)(void *ctx, const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad);
 } cn_view_methods;
 
 /*
@@ -95,6 +103,10 @@ typedef struct cn_view_methods {
  *   predicates may still be running: the caller writes the effects there
  *   (the store: rows, undo, bundle, inside its SQL transaction). If the
  *   block fails later the caller must undo what persist wrote.
+ * refs (may be NULL when no block has reference inputs): checks, before
+ *   apply and on the calling thread, that the referenced leaves refs[k]
+ *   (hashes ref_hash[k]) are live in the accumulator as it is before the
+ *   block; they are read, not deleted. Errors as apply's (*bad: k).
  * apply and persist run on a helper thread, concurrently with the view's
  * caller thread running predicates; they must not touch what the
  * predicates read (the block, the spent outputs: read only).
@@ -104,6 +116,7 @@ typedef struct cn_acc_methods {
     int (*apply)(void *ctx, const cn_spent *spent, const acc_hash *spent_hash, size_t n_spent,
                  const acc_hash *adds, size_t n_adds, acc_state *after, size_t *bad);
     int (*persist)(void *ctx, const cn_effects *fx);
+    int (*refs)(void *ctx, const cn_spent *refs, const acc_hash *ref_hash, size_t n, size_t *bad);
 } cn_acc_methods;
 
 /* Flags for cn_args.flags. */
@@ -157,6 +170,12 @@ struct cn_effects {
     cn_spent *spent;               /* block input order: the undo record */
     acc_hash *spent_hash;          /* their leaf hashes */
     const utxo_output **spent_tx;  /* per tx: its inputs' spent outputs (borrowed) */
+    /* reference inputs: the distinct outputs the block references, in order
+     * of first mention, with their leaf hashes; per tx, its refs' outputs */
+    size_t n_refs;
+    cn_spent *refs;
+    acc_hash *ref_hash;
+    const utxo_output **ref_tx;    /* NULL for a tx without refs */
     size_t n_created;              /* == L.n_created */
     acc_leaf *created;             /* outputs entering the accumulator (borrowed from b) */
     acc_hash *adds;                /* their leaf hashes, at count_before + j */
@@ -167,6 +186,7 @@ struct cn_effects {
     uint64_t ns_pre, ns_acc, ns_persist, ns_predicates; /* timings */
     /* internal */
     utxo_output *spent_flat;
+    utxo_output *ref_flat;
 };
 
 /*
@@ -203,6 +223,7 @@ extern const cn_view_methods cn_lookup_view_methods;
 typedef struct cn_roots_acc {
     const acc_state *st;
     const acc_proof *proof;
+    const acc_proof *ref_proof;   /* the bundle's proof of its referenced outputs */
     acc_state next;
 } cn_roots_acc;
 extern const cn_acc_methods cn_roots_acc_methods;
@@ -213,6 +234,7 @@ extern const cn_acc_methods cn_roots_acc_methods;
 typedef struct cn_forest_acc {
     acc_forest *f;
     acc_proof proof;          /* initialise with acc_proof_init; release with acc_proof_clear */
+    acc_proof ref_proof;      /* of the referenced leaves; the same */
     int (*persist)(void *ctx, const cn_effects *fx); /* may be NULL */
     void *persist_ctx;
 } cn_forest_acc;
@@ -225,7 +247,8 @@ int cn_acc_forest_undo(acc_forest *f, const cn_effects *fx);
 /*
  * The proof bundle of a block connected over a forest: its spent outputs
  * (copied) with their targets, the batch proof (moved out of fa: fa->proof
- * is empty afterwards), the leaf count before, the block hash (zeros with
+ * is empty afterwards), its referenced outputs with theirs and their proof
+ * (moved out of fa->ref_proof), the leaf count before, the block hash (zeros with
  * CN_SEAL: set it with bp_bundle_set_block).
  */
 int cn_bundle_make(utxo_bundle **out, const cn_effects *fx, cn_forest_acc *fa);
@@ -254,7 +277,7 @@ int cn_disconnect(const utxo_block *b, const cn_spent *v, size_t n, uint64_t cou
 /* utxo_verifier_block_known with each transaction's sighash computed by the
  * caller (sighash[t], t >= 1). */
 int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
-                      const utxo_vm_result *const *known,
+                      const utxo_output *const *refs, const utxo_vm_result *const *known,
                       const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out);
 const utxo_params *cn_verifier_params(const utxo_verifier *v);
 

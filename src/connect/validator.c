@@ -132,6 +132,7 @@ int cn_validator_apply_flags(utxo_validator *v, const utxo_block *b, const utxo_
     memset(&roots, 0, sizeof roots);
     roots.st = &v->acc;
     roots.proof = &bundle->proof;
+    roots.ref_proof = &bundle->ref_proof;
     memset(&a, 0, sizeof a);
     a.params = &v->params;
     a.verifier = v->ver;

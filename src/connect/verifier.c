@@ -63,6 +63,7 @@ struct job {
     uint32_t tx;
     uint32_t input;
     utxo_txctx ctx;
+    const utxo_output *refs; /* the outputs its tx references (tx->n_refs), or NULL */
     uint8_t id[UTXO_HASH_BYTES];
     utxo_vm_result res;
     int err;                 /* UTXO_OK, an image error, or NOMEM */
@@ -79,7 +80,8 @@ static void run_job(void *arg, size_t k, unsigned worker)
 {
     struct batch *b = arg;
     struct job *j = &b->jobs[k];
-    const utxo_witness *w = &b->txs[j->tx]->inputs[j->input].witness;
+    const utxo_tx *tx = b->txs[j->tx];
+    const utxo_witness *w = &tx->inputs[j->input].witness;
 
     (void)worker;
     /* Later jobs than a known failure cannot change the verdict. */
@@ -92,9 +94,9 @@ static void run_job(void *arg, size_t k, unsigned worker)
     const uint8_t *img;
     size_t img_len;
     uint8_t *owned;
-    j->err = stdpred_witness_image(w, &img, &img_len, &owned);
+    j->err = stdpred_witness_image(w, j->refs, tx->n_refs, &img, &img_len, &owned);
     if (j->err != UTXO_OK)
-        ; /* no such template, or parameters that do not fit it */
+        ; /* no such template or code output, or parameters that do not fit it */
     else if (utxo_predicate_id(j->id, img, img_len),
              sodium_memcmp(j->id, j->ctx.spent[j->input].predicate_id, UTXO_HASH_BYTES) != 0)
         j->err = UTXO_ERR_TX_PREDICATE_ID;
@@ -116,7 +118,7 @@ static void run_job(void *arg, size_t k, unsigned worker)
 
 /* The value checks of one transaction; fills jobs for its inputs. */
 static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output *spent,
-                      const uint8_t *known_sighash, uint32_t t, uint32_t height,
+                      const utxo_output *refs, const uint8_t *known_sighash, uint32_t t, uint32_t height,
                       struct job *jobs, uint64_t *fee, uint32_t *bad)
 {
     uint64_t in = 0, out = 0, min_fee;
@@ -151,6 +153,7 @@ static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output
         jobs[i].ctx.input_index = i;
         jobs[i].ctx.spent = spent;
         jobs[i].ctx.height = height;
+        jobs[i].refs = refs;
         memcpy(jobs[i].ctx.sighash, sighash, UTXO_HASH_BYTES);
     }
     return UTXO_OK;
@@ -170,7 +173,8 @@ static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx 
         out->input = jobs[k].input;
         if (jobs[k].err == UTXO_ERR_NOMEM || jobs[k].err == UTXO_ERR_TX_PREDICATE_ID ||
             jobs[k].err == UTXO_ERR_TX_TEMPLATE || jobs[k].err == UTXO_ERR_TX_TEMPLATE_PARAMS ||
-            jobs[k].err == UTXO_ERR_TX_FORM)
+            jobs[k].err == UTXO_ERR_TX_FORM || jobs[k].err == UTXO_ERR_TX_REF_MISSING ||
+            jobs[k].err == UTXO_ERR_TX_REF_CODE)
             return jobs[k].err;
         if (jobs[k].err != UTXO_OK) { /* the image does not decode: nothing accepted */
             out->run_err = jobs[k].err;
@@ -186,6 +190,12 @@ static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx 
 
 int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
                      uint32_t height, utxo_verdict *out)
+{
+    return utxo_verifier_tx_refs(v, tx, spent, NULL, height, out);
+}
+
+int utxo_verifier_tx_refs(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
+                          const utxo_output *refs, uint32_t height, utxo_verdict *out)
 {
     utxo_verdict tmp;
     struct job *jobs = NULL;
@@ -205,7 +215,7 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
     jobs = calloc(tx->n_inputs, sizeof *jobs);
     if (jobs == NULL)
         return out->err = UTXO_ERR_NOMEM;
-    rc = tx_context(&v->params, tx, spent, NULL, 0, height, jobs, &fee, &out->input);
+    rc = tx_context(&v->params, tx, spent, refs, NULL, 0, height, jobs, &fee, &out->input);
     if (rc == UTXO_OK)
         rc = run_jobs(v, jobs, tx->n_inputs, &tx, NULL, out);
     if (rc == UTXO_OK)
@@ -215,28 +225,35 @@ int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spe
 }
 
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
-                          const utxo_vm_result *const *known,
+                          const utxo_output *const *refs, const utxo_vm_result *const *known,
                           const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
                           utxo_verdict *out);
 
 int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                         utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, NULL, NULL, false, out);
+    return verifier_block(v, b, spent, NULL, NULL, NULL, false, out);
+}
+
+int utxo_verifier_block_refs(utxo_verifier *v, const utxo_block *b,
+                             const utxo_output *const *spent, const utxo_output *const *refs,
+                             utxo_verdict *out)
+{
+    return verifier_block(v, b, spent, refs, NULL, NULL, false, out);
 }
 
 int utxo_verifier_block_known(utxo_verifier *v, const utxo_block *b,
                               const utxo_output *const *spent,
                               const utxo_vm_result *const *known, utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, known, NULL, true, out);
+    return verifier_block(v, b, spent, NULL, known, NULL, true, out);
 }
 
 int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
-                      const utxo_vm_result *const *known,
+                      const utxo_output *const *refs, const utxo_vm_result *const *known,
                       const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, known, sighash, true, out);
+    return verifier_block(v, b, spent, refs, known, sighash, true, out);
 }
 
 const utxo_params *cn_verifier_params(const utxo_verifier *v)
@@ -247,7 +264,7 @@ const utxo_params *cn_verifier_params(const utxo_verifier *v)
 /* checked: the caller has run utxo_block_check on b already. sighash
  * (may be NULL): each transaction's sighash, computed by the caller. */
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
-                          const utxo_vm_result *const *known,
+                          const utxo_output *const *refs, const utxo_vm_result *const *known,
                           const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
                           utxo_verdict *out)
 {
@@ -272,7 +289,8 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
         return out->err = UTXO_ERR_NOMEM;
     for (uint32_t t = 1; t < b->n_txs; t++) {
         uint64_t fee = 0;
-        rc = tx_context(&v->params, b->txs[t], spent[t], sighash ? sighash[t] : NULL, t,
+        rc = tx_context(&v->params, b->txs[t], spent[t], refs ? refs[t] : NULL,
+                        sighash ? sighash[t] : NULL, t,
                         b->header.height, jobs + k, &fee, &out->input);
         if (rc != UTXO_OK) {
             out->tx = t;

@@ -125,11 +125,33 @@ uint64_t stdpred_blake_cost(size_t len)
     return 124 + 96 * (((uint64_t)len + 127) / 128) + ((uint64_t)len + 7) / 8;
 }
 
+/* The instance of template image tmpl with params: its segments plus one at
+ * UTXO_ABI_PARAMS_BASE holding them (a new buffer, checked canonical by
+ * img_encode). UTXO_ERR_IMAGE when tmpl is no image or has no room for
+ * the segment. */
+static int instance_of(const uint8_t *tmpl, size_t tmpl_len, const uint8_t *params, size_t len,
+                       uint8_t **img, size_t *img_len)
+{
+    vm_segment segs[UTXO_IMAGE_MAX_SEGMENTS];
+    img_view v;
+    int rc;
+
+    rc = img_view_decode(&v, tmpl, tmpl_len, NULL);
+    if (rc == UTXO_ERR_NOMEM)
+        return rc;
+    if (rc != UTXO_OK || v.n_segs >= UTXO_IMAGE_MAX_SEGMENTS)
+        return UTXO_ERR_IMAGE;
+    memcpy(segs, v.segs, sizeof *segs * v.n_segs);
+    segs[v.n_segs].vaddr = UTXO_ABI_PARAMS_BASE;
+    segs[v.n_segs].len = (uint32_t)len;
+    segs[v.n_segs].data = params;
+    rc = img_encode(img, img_len, v.entry, segs, v.n_segs + 1);
+    return rc == UTXO_ERR_NOMEM || rc == UTXO_OK ? rc : UTXO_ERR_IMAGE;
+}
+
 int stdpred_instance(int kind, const uint8_t *params, size_t len, uint8_t **img, size_t *img_len)
 {
     const stdpred_template *t = stdpred_get(kind);
-    vm_segment segs[UTXO_IMAGE_MAX_SEGMENTS];
-    img_view v;
     int rc;
 
     if (img)
@@ -140,18 +162,12 @@ int stdpred_instance(int kind, const uint8_t *params, size_t len, uint8_t **img,
         return UTXO_ERR_ARG;
     if ((rc = stdpred_check_params(kind, params, len)) != UTXO_OK)
         return rc;
-    rc = img_view_decode(&v, t->image, t->image_len, NULL);
-    if (rc != UTXO_OK || v.n_segs >= UTXO_IMAGE_MAX_SEGMENTS)
-        return UTXO_ERR_INTERNAL; /* a committed template is always valid */
-    memcpy(segs, v.segs, sizeof *segs * v.n_segs);
-    segs[v.n_segs].vaddr = UTXO_ABI_PARAMS_BASE;
-    segs[v.n_segs].len = (uint32_t)len;
-    segs[v.n_segs].data = params;
-    return img_encode(img, img_len, v.entry, segs, v.n_segs + 1);
+    rc = instance_of(t->image, t->image_len, params, len, img, img_len);
+    return rc == UTXO_ERR_IMAGE ? UTXO_ERR_INTERNAL : rc; /* a committed template is valid */
 }
 
-int stdpred_witness_image(const utxo_witness *w, const uint8_t **img, size_t *len,
-                          uint8_t **owned)
+int stdpred_witness_image(const utxo_witness *w, const utxo_output *refs, uint32_t n_refs,
+                          const uint8_t **img, size_t *len, uint8_t **owned)
 {
     int rc;
 
@@ -161,6 +177,22 @@ int stdpred_witness_image(const utxo_witness *w, const uint8_t **img, size_t *le
     if (w->form == 0 || w->form == UTXO_FORM_IMAGE) {
         *img = w->image;
         *len = w->image_len;
+        return UTXO_OK;
+    }
+    if (w->form == UTXO_FORM_REF) {
+        const utxo_output *code;
+        if (refs == NULL || w->ref >= n_refs)
+            return UTXO_ERR_TX_REF_MISSING;
+        code = &refs[w->ref];
+        if (w->params_len == 0) { /* the datum is the whole image */
+            *img = code->datum;
+            *len = code->datum_len;
+            return code->datum_len > 0 ? UTXO_OK : UTXO_ERR_TX_REF_CODE;
+        }
+        rc = instance_of(code->datum, code->datum_len, w->params, w->params_len, owned, len);
+        if (rc != UTXO_OK)
+            return rc == UTXO_ERR_IMAGE ? UTXO_ERR_TX_REF_CODE : rc;
+        *img = *owned;
         return UTXO_OK;
     }
     if (w->form != UTXO_FORM_TEMPLATE)

@@ -76,14 +76,19 @@ int stdpred_instance(int kind, const uint8_t *params, size_t len, uint8_t **img,
  * The image an input's witness presents (docs/ENCODING.md, "Witness
  * forms"): for UTXO_FORM_IMAGE its own bytes (*img borrowed from w,
  * *owned = NULL); for UTXO_FORM_TEMPLATE the instance of its template with
- * its parameters, built into a new buffer (*img = *owned, free()).
- * Returns UTXO_OK, UTXO_ERR_TX_TEMPLATE (no such template),
+ * its parameters, and for UTXO_FORM_REF the instance of the image held in
+ * the datum of refs[w->ref] with its parameters (the datum itself, borrowed,
+ * when there are none), built into a new buffer (*img = *owned, free()).
+ * refs: the transaction's reference inputs' outputs (n_refs of them; NULL
+ * when unknown). Returns UTXO_OK, UTXO_ERR_TX_TEMPLATE (no such template),
  * UTXO_ERR_TX_TEMPLATE_PARAMS (parameters of the wrong length or layout),
- * UTXO_ERR_TX_FORM or UTXO_ERR_NOMEM. The caller still checks that the image
- * hashes to the spent predicate id.
+ * UTXO_ERR_TX_REF_MISSING (no such reference output), UTXO_ERR_TX_REF_CODE
+ * (its datum is no image, or has no room for the parameters),
+ * UTXO_ERR_TX_FORM or UTXO_ERR_NOMEM. The caller still checks that the
+ * image hashes to the spent predicate id.
  */
-int stdpred_witness_image(const utxo_witness *w, const uint8_t **img, size_t *len,
-                          uint8_t **owned);
+int stdpred_witness_image(const utxo_witness *w, const utxo_output *refs, uint32_t n_refs,
+                          const uint8_t **img, size_t *len, uint8_t **owned);
 
 /* Host-call cost of BLAKE2b over len bytes (docs/PREDICATES.md). */
 uint64_t stdpred_blake_cost(size_t len);

@@ -33,8 +33,10 @@ utxo_bundle *bp_bundle_new(void)
 {
     utxo_bundle *b = calloc(1, sizeof *b);
 
-    if (b != NULL)
+    if (b != NULL) {
         acc_proof_init(&b->proof);
+        acc_proof_init(&b->ref_proof);
+    }
     return b;
 }
 
@@ -46,6 +48,10 @@ void utxo_bundle_free(utxo_bundle *b)
     for (size_t i = 0; i < b->n_spent; i++)
         free(b->spent[i].output.datum);
     free(b->spent);
+    acc_proof_clear(&b->ref_proof);
+    for (size_t i = 0; i < b->n_refs; i++)
+        free(b->refs[i].output.datum);
+    free(b->refs);
     for (size_t i = 0; i < b->n_receipts; i++) {
         for (size_t k = 0; k < b->receipts[i].n; k++)
             utxo_receipt_free(b->receipts[i].r[k]);
@@ -126,6 +132,8 @@ void utxo_bundle_get_info(const utxo_bundle *b, utxo_bundle_info *info)
     info->n_spent = (uint32_t)b->n_spent;
     info->n_receipts = (uint32_t)b->n_receipts;
     info->proof_bytes = acc_proof_get_length(&b->proof);
+    info->n_refs = (uint32_t)b->n_refs;
+    info->ref_proof_bytes = b->n_refs > 0 ? acc_proof_get_length(&b->ref_proof) : 0;
 }
 
 /* ---- encoding ------------------------------------------------------------ */
@@ -140,6 +148,15 @@ void bp_bundle_encode(enc *e, const utxo_bundle *b)
         enc_varint(e, b->spent[i].target);
         enc_varint(e, b->spent[i].height);
         output_encode(e, &b->spent[i].output);
+    }
+    enc_varint(e, b->n_refs);
+    if (b->n_refs > 0) {
+        acc_proof_encode(e, &b->ref_proof);
+        for (size_t i = 0; i < b->n_refs; i++) {
+            enc_varint(e, b->refs[i].target);
+            enc_varint(e, b->refs[i].height);
+            output_encode(e, &b->refs[i].output);
+        }
     }
     enc_varint(e, b->n_receipts);
     for (size_t i = 0; i < b->n_receipts; i++) {
@@ -185,6 +202,38 @@ int utxo_bundle_to_bytes(const utxo_bundle *b, uint8_t *out, size_t out_len, siz
 }
 
 /* One output, as output_encode writes it; the datum into a new buffer. */
+static void output_decode(dec *d, utxo_output *o, uint32_t max_datum);
+
+/* n entries (target, height, output) bound one to one to the targets of a
+ * proof with n of them: *out a new array. */
+static void entries_decode(dec *d, bp_spent **out, size_t n, uint32_t max_datum)
+{
+    uint8_t *seen = NULL;
+    size_t off;
+
+    if (n > dec_left(d) / MIN_SPENT_BYTES) {
+        dec_fail(d, UTXO_ERR_TRUNCATED, d->len);
+        return;
+    }
+    if (n == 0)
+        return;
+    if ((*out = calloc(n, sizeof **out)) == NULL || (seen = calloc((n + 7) / 8, 1)) == NULL) {
+        dec_fail(d, UTXO_ERR_NOMEM, d->off);
+        return;
+    }
+    for (size_t i = 0; i < n && d->err == UTXO_OK; i++) {
+        bp_spent *s = &(*out)[i];
+        off = d->off;
+        s->target = (uint32_t)dec_varint(d, n - 1);
+        if (d->err == UTXO_OK && (seen[s->target / 8] >> (s->target % 8)) & 1)
+            dec_fail(d, UTXO_ERR_NONCANONICAL, off);
+        seen[s->target / 8] |= (uint8_t)(1u << (s->target % 8));
+        s->height = (uint32_t)dec_varint(d, UINT32_MAX);
+        output_decode(d, &s->output, max_datum);
+    }
+    free(seen);
+}
+
 static void output_decode(dec *d, utxo_output *o, uint32_t max_datum)
 {
     uint32_t n;
@@ -228,26 +277,26 @@ utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p)
         goto fail;
     /* spent entries: exactly one per target, each target bound once */
     n = b->proof.n_targets;
-    if (n > dec_left(d) / MIN_SPENT_BYTES) {
-        dec_fail(d, UTXO_ERR_TRUNCATED, d->len);
-        goto fail;
-    }
-    if (n > 0 && ((b->spent = calloc(n, sizeof *b->spent)) == NULL ||
-                  (seen = calloc((n + 7) / 8, 1)) == NULL)) {
-        dec_fail(d, UTXO_ERR_NOMEM, d->off);
-        goto fail;
-    }
-    b->n_spent = n;
-    for (size_t i = 0; i < n && d->err == UTXO_OK; i++) {
-        bp_spent *s = &b->spent[i];
-        off = d->off;
-        s->target = (uint32_t)dec_varint(d, n - 1);
-        if (d->err == UTXO_OK && (seen[s->target / 8] >> (s->target % 8)) & 1)
+    entries_decode(d, &b->spent, n, p->max_datum_bytes);
+    if (b->spent != NULL)
+        b->n_spent = n;
+    /* referenced outputs: a count, then (when not 0) their proof, with as
+     * many targets, and one entry per target */
+    off = d->off;
+    n = (size_t)dec_varint(d, dec_left(d) / MIN_SPENT_BYTES);
+    if (d->err == UTXO_OK && n > 0) {
+        if (acc_proof_decode(d, &b->ref_proof, b->leaf_count) != UTXO_OK)
+            goto fail;
+        if (b->ref_proof.n_targets != n) {
             dec_fail(d, UTXO_ERR_NONCANONICAL, off);
-        seen[s->target / 8] |= (uint8_t)(1u << (s->target % 8));
-        s->height = (uint32_t)dec_varint(d, UINT32_MAX);
-        output_decode(d, &s->output, p->max_datum_bytes);
+            goto fail;
+        }
+        entries_decode(d, &b->refs, n, p->max_datum_bytes);
+        if (b->refs != NULL)
+            b->n_refs = n;
     }
+    if (d->err != UTXO_OK)
+        goto fail;
     /* receipts */
     off = d->off;
     v = dec_varint(d, dec_left(d) / MIN_RECEIPT_BYTES);
@@ -459,4 +508,111 @@ void bp_layout_created(const bp_layout *L, const utxo_block *b, acc_leaf *out)
             out[j].height = b->header.height;
             j++;
         }
+}
+
+/* ---- reference inputs ------------------------------------------------------ */
+
+/* One reference of a block, at flat position at (tx by tx, refs in order),
+ * and the group of equal outpoints it falls in. */
+typedef struct ref_ent {
+    utxo_outpoint op;
+    size_t at;
+    size_t grp;
+} ref_ent;
+
+static bool same_op(const utxo_outpoint *x, const utxo_outpoint *y)
+{
+    return x->index == y->index && memcmp(x->txid, y->txid, UTXO_HASH_BYTES) == 0;
+}
+
+static int ref_by_op(const void *a, const void *b)
+{
+    const ref_ent *x = a, *y = b;
+    int c = memcmp(x->op.txid, y->op.txid, UTXO_HASH_BYTES);
+
+    if (c != 0)
+        return c;
+    if (x->op.index != y->op.index)
+        return x->op.index < y->op.index ? -1 : 1;
+    return x->at < y->at ? -1 : (x->at > y->at);
+}
+
+/* A group of equal outpoints: its first mention, and its group number. */
+typedef struct ref_grp {
+    size_t at;
+    size_t grp;
+} ref_grp;
+
+static int grp_by_at(const void *a, const void *b)
+{
+    size_t x = ((const ref_grp *)a)->at, y = ((const ref_grp *)b)->at;
+
+    return x < y ? -1 : (x > y);
+}
+
+int bp_block_refs(const utxo_block *b, utxo_outpoint **ops, size_t *n, size_t **id,
+                  size_t **first)
+{
+    size_t total = 0, m = 0, at = 0, *rank = NULL;
+    ref_ent *e = NULL;
+    ref_grp *g = NULL;
+    int rc = UTXO_ERR_NOMEM;
+
+    *ops = NULL;
+    *n = 0;
+    *id = NULL;
+    *first = NULL;
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        total += b->txs[t]->n_refs;
+    e = malloc((total ? total : 1) * sizeof *e);
+    g = malloc((total ? total : 1) * sizeof *g);
+    rank = malloc((total ? total : 1) * sizeof *rank);
+    *id = malloc((total ? total : 1) * sizeof **id);
+    if (e == NULL || g == NULL || rank == NULL || *id == NULL)
+        goto done;
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        for (uint32_t k = 0; k < b->txs[t]->n_refs; k++, at++) {
+            e[at].op = b->txs[t]->refs[k];
+            e[at].at = at;
+        }
+    /* equal outpoints side by side, the first mention first */
+    qsort(e, total, sizeof *e, ref_by_op);
+    for (size_t j = 0; j < total; j++) {
+        if (j == 0 || !same_op(&e[j - 1].op, &e[j].op)) {
+            g[m].at = e[j].at;
+            g[m].grp = m;
+            m++;
+        }
+        e[j].grp = m - 1;
+    }
+    /* groups in order of first mention: rank[group] = its distinct index */
+    qsort(g, m, sizeof *g, grp_by_at);
+    *ops = malloc((m ? m : 1) * sizeof **ops);
+    *first = malloc((m ? m : 1) * sizeof **first);
+    if (*ops == NULL || *first == NULL)
+        goto done;
+    for (size_t k = 0; k < m; k++) {
+        rank[g[k].grp] = k;
+        (*first)[k] = g[k].at;
+    }
+    for (size_t j = 0; j < total; j++) {
+        (*id)[e[j].at] = rank[e[j].grp];
+        if ((*first)[rank[e[j].grp]] == e[j].at)
+            (*ops)[rank[e[j].grp]] = e[j].op;
+    }
+    *n = m;
+    rc = UTXO_OK;
+done:
+    free(e);
+    free(g);
+    free(rank);
+    if (rc != UTXO_OK) {
+        free(*ops);
+        free(*id);
+        free(*first);
+        *ops = NULL;
+        *id = NULL;
+        *first = NULL;
+    }
+    return rc;
 }

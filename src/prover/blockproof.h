@@ -34,6 +34,12 @@ struct utxo_bundle {
     acc_proof proof;
     size_t n_spent;           /* == proof.n_targets */
     bp_spent *spent;          /* in block input order */
+    /* reference inputs: the distinct outputs the block references, in order
+     * of first mention, each once, proven live before the block by ref_proof
+     * (target: index into ref_proof.targets) */
+    acc_proof ref_proof;
+    size_t n_refs;            /* == ref_proof.n_targets */
+    bp_spent *refs;
     size_t n_receipts;
     bp_receipt *receipts;     /* strictly increasing (tx, input) */
 };
@@ -89,6 +95,18 @@ void bp_layout_created(const bp_layout *L, const utxo_block *b, acc_leaf *out);
  */
 typedef int (*bp_lookup_fn)(void *ctx, const utxo_outpoint *op, const utxo_output **out,
                             uint32_t *height, uint64_t *position);
+
+/*
+ * The reference inputs of block b (docs/ENCODING.md): the distinct
+ * outpoints it references, in order of first mention (tx by tx, each tx's
+ * refs in order), into ops[0..*n) (a new array); for every reference of
+ * the block in that flat order, the index of its outpoint in ops (*id, a
+ * new array); for each distinct one, the flat position of its first
+ * mention (*first, a new array). A bundle carries one entry per distinct
+ * reference, in this order. UTXO_OK or UTXO_ERR_NOMEM.
+ */
+int bp_block_refs(const utxo_block *b, utxo_outpoint **ops, size_t *n, size_t **id,
+                  size_t **first);
 
 /* Binds bundle to block hash h. */
 void bp_bundle_set_block(utxo_bundle *bundle, const uint8_t h[UTXO_HASH_BYTES]);

@@ -105,7 +105,20 @@ static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
     return rc;
 }
 
-static const cn_view_methods store_view = {view_begin, view_get};
+/* Referenced outputs: read from the utxos table as spends are. */
+static int view_refs(void *arg, const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad)
+{
+    for (size_t k = 0; k < n; k++) {
+        int rc = view_get(arg, k, &ops[k], &out[k]);
+        if (rc != UTXO_OK) {
+            *bad = k;
+            return rc;
+        }
+    }
+    return UTXO_OK;
+}
+
+static const cn_view_methods store_view = {view_begin, view_get, view_refs};
 
 static int insert_utxo(utxo_store *s, const utxo_outpoint *op, const utxo_output *o,
                        uint32_t height, uint64_t position)
@@ -295,6 +308,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     memset(&fx, 0, sizeof fx);
     memset(&c, 0, sizeof c);
     acc_proof_init(&c.fa.proof);
+    acc_proof_init(&c.fa.ref_proof);
     if (s == NULL || b == NULL) {
         rc = UTXO_ERR_ARG;
         goto out;
@@ -362,6 +376,7 @@ out:
         *out = vd;
     cn_effects_clear(&fx);
     acc_proof_clear(&c.fa.proof);
+    acc_proof_clear(&c.fa.ref_proof);
     for (size_t k = 0; k < c.n_datums; k++)
         free(c.datums[k]);
     free(c.datums);

@@ -40,6 +40,12 @@ static const struct msg messages[] = {
     {UTXO_ERR_TX_FORM, "unknown witness form"},
     {UTXO_ERR_TX_TEMPLATE, "template index not in the standard table"},
     {UTXO_ERR_TX_TEMPLATE_PARAMS, "parameters do not fit the template"},
+    {UTXO_ERR_TX_REF_INDEX, "witness names a reference input the transaction does not list"},
+    {UTXO_ERR_TX_REF_UNUSED, "reference input that no witness names"},
+    {UTXO_ERR_TX_REF_DUP, "one outpoint listed twice as a reference input"},
+    {UTXO_ERR_TX_REF_SPENT, "outpoint both referenced and spent by the transaction"},
+    {UTXO_ERR_TX_REF_MISSING, "reference input names no unspent output of an earlier block"},
+    {UTXO_ERR_TX_REF_CODE, "referenced output holds no image with room for the parameters"},
     /* block rules */
     {UTXO_ERR_BLOCK_VERSION, "unknown block header version"},
     {UTXO_ERR_BLOCK_EMPTY, "block has no transaction"},
@@ -54,6 +60,8 @@ static const struct msg messages[] = {
     {UTXO_ERR_BLOCK_DIGEST, "accumulator digest does not match"},
     {UTXO_ERR_BLOCK_DUP_TXID, "two transactions share a txid"},
     {UTXO_ERR_BLOCK_TIME, "block time before its parent's"},
+    {UTXO_ERR_BLOCK_REF_SPENT, "output referenced in the block is also spent in it"},
+    {UTXO_ERR_BLOCK_REF_NEW, "reference to an output created in the same block"},
     /* predicates and the VM: 100..149 */
     {UTXO_ERR_IMAGE, "predicate image breaks a layout rule"},
     {UTXO_ERR_ELF, "ELF file malformed or not an RV32IM executable"},

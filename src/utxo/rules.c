@@ -69,6 +69,75 @@ static bool find_duplicate(struct spend *s, size_t n, struct spend *dup)
     return found;
 }
 
+static int op_cmp(const void *a, const void *b)
+{
+    const utxo_outpoint *x = a, *y = b;
+    int c = memcmp(x->txid, y->txid, UTXO_HASH_BYTES);
+
+    if (c != 0)
+        return c;
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+/* The reference inputs of tx (docs/ENCODING.md, "Reference inputs"): none in
+ * a coinbase, at most max_inputs, each named by a form-3 witness
+ * (*bad_index: the reference), none twice (the later one), none spent by
+ * the transaction itself (*bad_index: the spending input). */
+static int refs_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_index)
+{
+    utxo_outpoint *sorted;
+    uint8_t *used;
+    int rc = UTXO_OK;
+
+    if (tx->n_inputs == 0)
+        return UTXO_ERR_NONCANONICAL; /* not encodable: a coinbase has no refs field */
+    if (tx->n_refs > p->max_inputs || tx->refs == NULL)
+        return UTXO_ERR_TX_COUNT;
+    if ((used = calloc(tx->n_refs, 1)) == NULL)
+        return UTXO_ERR_NOMEM;
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_witness *w = &tx->inputs[i].witness;
+        if (w->form == UTXO_FORM_REF)
+            used[w->ref] = 1; /* < n_refs: checked by the caller */
+    }
+    for (uint32_t k = 0; k < tx->n_refs && rc == UTXO_OK; k++)
+        if (!used[k]) {
+            set_idx(bad_index, k);
+            rc = UTXO_ERR_TX_REF_UNUSED;
+        }
+    free(used);
+    if (rc != UTXO_OK)
+        return rc;
+    {
+        struct spend *r = malloc(tx->n_refs * sizeof *r), dup;
+        if (r == NULL)
+            return UTXO_ERR_NOMEM;
+        for (uint32_t k = 0; k < tx->n_refs; k++) {
+            r[k].op = tx->refs[k];
+            r[k].tx = 0;
+            r[k].input = k;
+        }
+        if (find_duplicate(r, tx->n_refs, &dup)) {
+            set_idx(bad_index, dup.input);
+            rc = UTXO_ERR_TX_REF_DUP;
+        }
+        free(r);
+        if (rc != UTXO_OK)
+            return rc;
+    }
+    if ((sorted = malloc(tx->n_refs * sizeof *sorted)) == NULL)
+        return UTXO_ERR_NOMEM;
+    memcpy(sorted, tx->refs, tx->n_refs * sizeof *sorted);
+    qsort(sorted, tx->n_refs, sizeof *sorted, op_cmp);
+    for (uint32_t i = 0; i < tx->n_inputs && rc == UTXO_OK; i++)
+        if (bsearch(&tx->inputs[i].prevout, sorted, tx->n_refs, sizeof *sorted, op_cmp)) {
+            set_idx(bad_index, i);
+            rc = UTXO_ERR_TX_REF_SPENT;
+        }
+    free(sorted);
+    return rc;
+}
+
 int utxo_tx_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_index)
 {
     utxo_params def;
@@ -113,6 +182,11 @@ int utxo_tx_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_index)
                 return UTXO_ERR_TX_TEMPLATE;
             if (w->params_len == 0 || w->params == NULL || w->params_len > UTXO_STD_PARAMS_MAX)
                 return UTXO_ERR_TX_TEMPLATE_PARAMS;
+        } else if (w->form == UTXO_FORM_REF) {
+            if (w->ref >= tx->n_refs)
+                return UTXO_ERR_TX_REF_INDEX;
+            if (w->params_len > p->max_args_bytes || (w->params == NULL && w->params_len > 0))
+                return UTXO_ERR_TX_DATUM;
         } else if (w->form != 0 && w->form != UTXO_FORM_IMAGE) {
             return UTXO_ERR_TX_FORM;
         } else if (w->image_len == 0 || w->image == NULL) {
@@ -127,6 +201,11 @@ int utxo_tx_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_index)
     set_idx(bad_index, 0);
     if (utxo_tx_get_length(tx, true) > p->max_tx_bytes)
         return UTXO_ERR_TX_SIZE;
+    if (tx->n_refs > 0) {
+        int rc = refs_check(tx, p, bad_index);
+        if (rc != UTXO_OK)
+            return rc;
+    }
     if (tx->n_inputs < 2)
         return UTXO_OK;
     s = malloc(tx->n_inputs * sizeof *s);
@@ -157,6 +236,40 @@ uint64_t utxo_tx_min_fee(const utxo_tx *tx, const utxo_params *p)
     kcycles = cycles / 1024 + (cycles % 1024 != 0);
     return add_sat(mul_sat(utxo_tx_get_length(tx, true), p->fee_per_byte),
                    mul_sat(kcycles, p->fee_per_kcycle));
+}
+
+static int txid_cmp(const void *a, const void *b)
+{
+    return memcmp(((const struct spend *)a)->op.txid, ((const struct spend *)b)->op.txid,
+                  UTXO_HASH_BYTES);
+}
+
+/* Reference inputs across the block (docs/ENCODING.md, "Reference
+ * inputs"): each names an output of an earlier block (not one of this
+ * block's transactions: UTXO_ERR_BLOCK_REF_NEW) that no input of the block
+ * spends (UTXO_ERR_BLOCK_REF_SPENT). ids: the n_txs txids, sorted; sp: the
+ * block's n_sp spends, sorted by outpoint. The first offending reference
+ * in block order is named (*bad_tx, *bad_index: its index in tx->refs). */
+static int block_refs_check(const utxo_block *b, const struct spend *ids, const struct spend *sp,
+                            size_t n_sp, uint32_t *bad_tx, uint32_t *bad_index)
+{
+    for (uint32_t t = 0; t < b->n_txs; t++) {
+        const utxo_tx *tx = b->txs[t];
+        for (uint32_t k = 0; k < tx->n_refs; k++) {
+            struct spend key;
+            memset(&key, 0, sizeof key);
+            key.op = tx->refs[k];
+            set_idx(bad_tx, t);
+            set_idx(bad_index, k);
+            if (bsearch(&key, ids, b->n_txs, sizeof *ids, txid_cmp) != NULL)
+                return UTXO_ERR_BLOCK_REF_NEW;
+            if (n_sp > 0 && bsearch(&key.op, sp, n_sp, sizeof *sp, op_cmp) != NULL)
+                return UTXO_ERR_BLOCK_REF_SPENT;
+        }
+    }
+    set_idx(bad_tx, 0);
+    set_idx(bad_index, 0);
+    return UTXO_OK;
 }
 
 int block_check_ids(const utxo_block *b, const utxo_params *p,
@@ -214,7 +327,7 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
 
     /* Duplicate txids: impossible for honest blocks (the coinbase commits to
      * the height and others spend distinct outputs) but checked, not assumed. */
-    s = malloc((n_spends > b->n_txs ? n_spends : b->n_txs) * sizeof *s);
+    s = malloc((n_spends + b->n_txs) * sizeof *s);
     if (s == NULL)
         return UTXO_ERR_NOMEM;
     for (uint32_t t = 0; t < b->n_txs; t++) {
@@ -228,6 +341,7 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
         free(s);
         return UTXO_ERR_BLOCK_DUP_TXID;
     }
+    k = b->n_txs; /* s[0 .. n_txs): the txids, sorted */
     for (uint32_t t = 0; t < b->n_txs; t++)
         for (uint32_t i = 0; i < b->txs[t]->n_inputs; i++) {
             s[k].op = b->txs[t]->inputs[i].prevout;
@@ -235,14 +349,15 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
             s[k].input = i;
             k++;
         }
-    if (find_duplicate(s, n_spends, &dup)) {
+    if (find_duplicate(s + b->n_txs, n_spends, &dup)) {
         set_idx(bad_tx, dup.tx);
         set_idx(bad_index, dup.input);
         free(s);
         return UTXO_ERR_BLOCK_DOUBLE_SPEND;
     }
+    rc = block_refs_check(b, s, s + b->n_txs, n_spends, bad_tx, bad_index);
     free(s);
-    return UTXO_OK;
+    return rc;
 }
 
 int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx, uint32_t *bad_index)

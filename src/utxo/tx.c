@@ -17,6 +17,7 @@
 #define MIN_INPUT_BASE 37u    /* txid + index + form */
 #define MIN_OUTPUT 41u        /* value + id + datum length */
 #define MIN_WITNESS 3u        /* budget + two empty lengths */
+#define MIN_REF 36u           /* a reference input: txid + index */
 
 utxo_tx *utxo_tx_new(void)
 {
@@ -45,6 +46,7 @@ void utxo_tx_free(utxo_tx *tx)
         free(tx->outputs[i].datum);
     free(tx->inputs);
     free(tx->outputs);
+    free(tx->refs);
     free(tx);
 }
 
@@ -64,9 +66,10 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n, bool *ok)
     return q;
 }
 
-/* Sets *w to one form: IMAGE with image, or TEMPLATE tmpl with params
- * (code = image or params, copied), and args. */
-static int witness_set_form(utxo_witness *w, uint64_t budget, uint8_t form, uint8_t tmpl,
+/* Sets *w to one form: IMAGE with image, TEMPLATE tmpl or REF (reference
+ * input number sel) with params (code = image or params, copied), and
+ * args. */
+static int witness_set_form(utxo_witness *w, uint64_t budget, uint8_t form, uint32_t sel,
                             const uint8_t *code, uint32_t code_len, const uint8_t *args,
                             uint32_t args_len)
 {
@@ -82,8 +85,11 @@ static int witness_set_form(utxo_witness *w, uint64_t budget, uint8_t form, uint
     witness_clear(w);
     w->budget = budget;
     w->form = form;
-    if (form == UTXO_FORM_TEMPLATE) {
-        w->tmpl = tmpl;
+    if (form == UTXO_FORM_TEMPLATE || form == UTXO_FORM_REF) {
+        if (form == UTXO_FORM_TEMPLATE)
+            w->tmpl = (uint8_t)sel;
+        else
+            w->ref = sel;
         w->params = c;
         w->params_len = code_len;
     } else {
@@ -108,7 +114,7 @@ static uint8_t witness_form(const utxo_witness *w)
 }
 
 static int add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget, uint8_t form,
-                     uint8_t tmpl, const uint8_t *code, uint32_t code_len, const uint8_t *args,
+                     uint32_t sel, const uint8_t *code, uint32_t code_len, const uint8_t *args,
                      uint32_t args_len)
 {
     utxo_outpoint op;
@@ -126,7 +132,7 @@ static int add_input(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
     in = &tx->inputs[tx->n_inputs];
     memset(in, 0, sizeof *in);
     in->prevout = op;
-    rc = witness_set_form(&in->witness, budget, form, tmpl, code, code_len, args, args_len);
+    rc = witness_set_form(&in->witness, budget, form, sel, code, code_len, args, args_len);
     if (rc != UTXO_OK)
         return rc;
     tx->n_inputs++;
@@ -166,6 +172,37 @@ int utxo_tx_set_witness_template(utxo_tx *tx, uint32_t i, uint64_t budget, unsig
         return UTXO_ERR_ARG;
     return witness_set_form(&tx->inputs[i].witness, budget, UTXO_FORM_TEMPLATE, (uint8_t)tmpl,
                             params, params_len, args, args_len);
+}
+
+int utxo_tx_add_ref(utxo_tx *tx, const utxo_outpoint *op, uint32_t *index)
+{
+    utxo_outpoint *r;
+
+    if (tx == NULL || op == NULL || index == NULL)
+        return UTXO_ERR_ARG;
+    for (uint32_t k = 0; k < tx->n_refs; k++)
+        if (tx->refs[k].index == op->index &&
+            memcmp(tx->refs[k].txid, op->txid, UTXO_HASH_BYTES) == 0) {
+            *index = k;
+            return UTXO_OK;
+        }
+    if (tx->n_refs >= UTXO_CAP_COUNT)
+        return UTXO_ERR_ARG;
+    if ((r = realloc(tx->refs, (tx->n_refs + 1) * sizeof *r)) == NULL)
+        return UTXO_ERR_NOMEM;
+    tx->refs = r;
+    r[tx->n_refs] = *op;
+    *index = tx->n_refs++;
+    return UTXO_OK;
+}
+
+int utxo_tx_add_input_ref(utxo_tx *tx, const utxo_outpoint *prevout, uint64_t budget,
+                          uint32_t ref, const uint8_t *params, uint32_t params_len,
+                          const uint8_t *args, uint32_t args_len)
+{
+    if (tx == NULL || ref >= tx->n_refs)
+        return UTXO_ERR_ARG;
+    return add_input(tx, prevout, budget, UTXO_FORM_REF, ref, params, params_len, args, args_len);
 }
 
 int utxo_tx_set_args(utxo_tx *tx, uint32_t i, const uint8_t *args, uint32_t args_len)
@@ -232,12 +269,21 @@ utxo_tx *utxo_tx_clone(const utxo_tx *tx)
     if (tx == NULL || (c = utxo_tx_new()) == NULL)
         return NULL;
     c->version = tx->version;
+    if (tx->n_refs > 0) {
+        if ((c->refs = malloc(tx->n_refs * sizeof *c->refs)) == NULL) {
+            utxo_tx_free(c);
+            return NULL;
+        }
+        memcpy(c->refs, tx->refs, tx->n_refs * sizeof *c->refs);
+        c->n_refs = tx->n_refs;
+    }
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_input *in = &tx->inputs[i];
         const utxo_witness *w = &in->witness;
-        bool tm = witness_form(w) == UTXO_FORM_TEMPLATE;
-        if (add_input(c, &in->prevout, w->budget, witness_form(w), w->tmpl,
-                      tm ? w->params : w->image, tm ? w->params_len : w->image_len, w->args,
+        uint8_t f = witness_form(w);
+        bool pm = f == UTXO_FORM_TEMPLATE || f == UTXO_FORM_REF;
+        if (add_input(c, &in->prevout, w->budget, f, f == UTXO_FORM_REF ? w->ref : w->tmpl,
+                      pm ? w->params : w->image, pm ? w->params_len : w->image_len, w->args,
                       w->args_len)) {
             utxo_tx_free(c);
             return NULL;
@@ -265,8 +311,15 @@ void tx_encode_base(enc *e, const utxo_tx *tx)
 {
     enc_u32(e, tx->version);
     enc_varint(e, tx->n_inputs);
-    if (tx->n_inputs == 0)
+    if (tx->n_inputs == 0) {
         enc_u32(e, tx->coinbase_height);
+    } else {
+        enc_varint(e, tx->n_refs);
+        for (uint32_t k = 0; k < tx->n_refs; k++) {
+            enc_bytes(e, tx->refs[k].txid, UTXO_HASH_BYTES);
+            enc_u32(e, tx->refs[k].index);
+        }
+    }
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_witness *w = &tx->inputs[i].witness;
         enc_bytes(e, tx->inputs[i].prevout.txid, UTXO_HASH_BYTES);
@@ -274,6 +327,8 @@ void tx_encode_base(enc *e, const utxo_tx *tx)
         enc_u8(e, witness_form(w));
         if (witness_form(w) == UTXO_FORM_TEMPLATE)
             enc_u8(e, w->tmpl);
+        else if (witness_form(w) == UTXO_FORM_REF)
+            enc_varint(e, w->ref);
     }
     enc_varint(e, tx->n_outputs);
     for (uint32_t i = 0; i < tx->n_outputs; i++)
@@ -293,7 +348,7 @@ void tx_encode(enc *e, const utxo_tx *tx)
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_witness *w = &tx->inputs[i].witness;
         enc_varint(e, w->budget);
-        if (witness_form(w) == UTXO_FORM_TEMPLATE)
+        if (witness_form(w) == UTXO_FORM_TEMPLATE || witness_form(w) == UTXO_FORM_REF)
             enc_blob(e, w->params, w->params_len);
         else
             enc_blob(e, w->image, w->image_len);
@@ -371,8 +426,24 @@ utxo_tx *tx_decode(dec *d, const utxo_params *p)
     n_in = dec_count(d, p->max_inputs, MIN_INPUT_BASE + MIN_WITNESS);
     if (d->err != UTXO_OK)
         goto fail;
-    if (n_in == 0)
+    if (n_in == 0) {
         tx->coinbase_height = dec_u32(d);
+    } else {
+        uint32_t n_refs = dec_count(d, p->max_inputs, MIN_REF);
+        if (d->err != UTXO_OK)
+            goto fail;
+        if (n_refs > 0 && (tx->refs = calloc(n_refs, sizeof *tx->refs)) == NULL) {
+            dec_fail(d, UTXO_ERR_NOMEM, d->off);
+            goto fail;
+        }
+        tx->n_refs = n_refs;
+        for (uint32_t k = 0; k < n_refs && d->err == UTXO_OK; k++) {
+            dec_bytes(d, tx->refs[k].txid, UTXO_HASH_BYTES);
+            tx->refs[k].index = dec_u32(d);
+        }
+        if (d->err != UTXO_OK)
+            goto fail;
+    }
     if (n_in > 0 && (tx->inputs = calloc(n_in, sizeof *tx->inputs)) == NULL) {
         dec_fail(d, UTXO_ERR_NOMEM, d->off);
         goto fail;
@@ -385,13 +456,19 @@ utxo_tx *tx_decode(dec *d, const utxo_params *p)
         tx->inputs[i].prevout.index = dec_u32(d);
         at = d->off;
         w->form = dec_u8(d);
-        if (d->err == UTXO_OK && w->form != UTXO_FORM_IMAGE && w->form != UTXO_FORM_TEMPLATE)
+        if (d->err == UTXO_OK && w->form != UTXO_FORM_IMAGE && w->form != UTXO_FORM_TEMPLATE &&
+            w->form != UTXO_FORM_REF)
             dec_fail(d, UTXO_ERR_TX_FORM, at);
         if (d->err == UTXO_OK && w->form == UTXO_FORM_TEMPLATE) {
             at = d->off;
             w->tmpl = dec_u8(d);
             if (d->err == UTXO_OK && w->tmpl >= UTXO_STD_KINDS)
                 dec_fail(d, UTXO_ERR_TX_TEMPLATE, at);
+        } else if (d->err == UTXO_OK && w->form == UTXO_FORM_REF) {
+            at = d->off;
+            w->ref = (uint32_t)dec_varint(d, UINT32_MAX);
+            if (d->err == UTXO_OK && w->ref >= tx->n_refs)
+                dec_fail(d, UTXO_ERR_TX_REF_INDEX, at);
         }
     }
     if (d->err != UTXO_OK)
@@ -415,6 +492,8 @@ utxo_tx *tx_decode(dec *d, const utxo_params *p)
         w->budget = dec_varint(d, UINT64_MAX);
         if (w->form == UTXO_FORM_TEMPLATE)
             w->params = dec_blob(d, UTXO_STD_PARAMS_MAX, &w->params_len);
+        else if (w->form == UTXO_FORM_REF)
+            w->params = dec_blob(d, p->max_args_bytes, &w->params_len);
         else
             w->image = dec_blob(d, p->max_image_bytes, &w->image_len);
         w->args = dec_blob(d, p->max_args_bytes, &w->args_len);

@@ -32,6 +32,8 @@ void bld_bin_clear(bin *x)
         sodium_memzero(x->secret, x->secret_len);
     free(x->secret);
     free(x->args);
+    free(x->ref_out.datum);
+    free(x->ref_params);
     memset(x, 0, sizeof *x);
 }
 
@@ -350,6 +352,8 @@ int bld_sync_witness(utxo_builder *b, uint32_t i)
 
 bool bld_witness_matches(const utxo_witness *w, const bin *x)
 {
+    if (w->form == UTXO_FORM_REF)
+        return false; /* the code output is not among the coins: not rebuilt */
     if (w->form == UTXO_FORM_TEMPLATE)
         return x->kind != UTXO_STD_NONE && w->tmpl == (unsigned)x->kind &&
                w->params_len == x->params_len &&
@@ -372,10 +376,67 @@ int utxo_builder_set_full_images(utxo_builder *b, bool full)
 static int add_bin_input(const utxo_builder *b, utxo_tx *tx, const bin *x, const uint8_t *args,
                          uint32_t n)
 {
+    if (x->by_ref) {
+        uint32_t k;
+        int rc = utxo_tx_add_ref(tx, &x->ref_op, &k);
+        return rc != UTXO_OK ? rc
+                             : utxo_tx_add_input_ref(tx, &x->op, x->budget, k, x->ref_params,
+                                                     (uint32_t)x->ref_params_len, args, n);
+    }
     if (x->kind != UTXO_STD_NONE && !b->full_images)
         return utxo_tx_add_input_template(tx, &x->op, x->budget, (unsigned)x->kind, x->params,
                                           (uint32_t)x->params_len, args, n);
     return utxo_tx_add_input(tx, &x->op, x->budget, x->image, (uint32_t)x->image_len, args, n);
+}
+
+int utxo_builder_use_code(utxo_builder *b, uint32_t index, const utxo_outpoint *code_op,
+                          const utxo_output *code, const uint8_t *params, size_t params_len)
+{
+    utxo_witness w;
+    const uint8_t *img;
+    uint8_t *owned = NULL, *d = NULL, *pc = NULL;
+    size_t len;
+    bin *x;
+    int rc;
+
+    if (b == NULL || code_op == NULL || code == NULL || index >= b->n_in ||
+        (params == NULL && params_len > 0) || params_len > b->p.max_args_bytes ||
+        (code->datum == NULL && code->datum_len > 0))
+        return UTXO_ERR_ARG;
+    if (b->final)
+        return UTXO_ERR_BUILDER_STATE;
+    x = &b->in[index];
+    if (x->op.index == code_op->index && memcmp(x->op.txid, code_op->txid, UTXO_HASH_BYTES) == 0)
+        return UTXO_ERR_TX_REF_SPENT;
+    /* the code and parameters must make the coin's own image */
+    memset(&w, 0, sizeof w);
+    w.form = UTXO_FORM_REF;
+    w.params = (uint8_t *)params;
+    w.params_len = (uint32_t)params_len;
+    rc = stdpred_witness_image(&w, code, 1, &img, &len, &owned);
+    if (rc == UTXO_OK && (len != x->image_len || memcmp(img, x->image, len) != 0))
+        rc = UTXO_ERR_ARG;
+    free(owned);
+    if (rc != UTXO_OK)
+        return rc;
+    if ((code->datum_len > 0 && (d = malloc(code->datum_len)) == NULL) ||
+        (params_len > 0 && (pc = malloc(params_len)) == NULL)) {
+        free(d);
+        return UTXO_ERR_NOMEM;
+    }
+    if (d != NULL)
+        memcpy(d, code->datum, code->datum_len);
+    if (pc != NULL)
+        memcpy(pc, params, params_len);
+    free(x->ref_out.datum);
+    free(x->ref_params);
+    x->by_ref = true;
+    x->ref_op = *code_op;
+    x->ref_out = *code;
+    x->ref_out.datum = d;
+    x->ref_params = pc;
+    x->ref_params_len = params_len;
+    return UTXO_OK;
 }
 
 int utxo_builder_set_secret(utxo_builder *b, uint32_t index, const uint8_t *secret, size_t len)
@@ -660,7 +721,7 @@ bool utxo_builder_complete(const utxo_builder *b)
 int utxo_builder_check(utxo_builder *b, utxo_verdict *out)
 {
     utxo_verdict tmp;
-    utxo_output *spent = NULL;
+    utxo_output *spent = NULL, *refs = NULL;
     int rc;
 
     if (out == NULL)
@@ -681,8 +742,22 @@ int utxo_builder_check(utxo_builder *b, utxo_verdict *out)
         return out->err = UTXO_ERR_NOMEM;
     for (uint32_t i = 0; i < b->n_in; i++)
         spent[i] = b->in[i].out; /* borrowed datum */
-    rc = utxo_verifier_tx(b->ver, b->tx, spent, b->height, out);
+    /* the code outputs the inputs spent by reference name */
+    if (b->tx->n_refs > 0 && (refs = calloc(b->tx->n_refs, sizeof *refs)) == NULL) {
+        free(spent);
+        return out->err = UTXO_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < b->tx->n_inputs; i++) {
+        const utxo_witness *w = &b->tx->inputs[i].witness;
+        if (w->form == UTXO_FORM_REF && w->ref < b->tx->n_refs)
+            for (uint32_t j = 0; j < b->n_in; j++)
+                if (b->in[j].by_ref &&
+                    memcmp(&b->in[j].op, &b->tx->inputs[i].prevout, sizeof b->in[j].op) == 0)
+                    refs[w->ref] = b->in[j].ref_out;
+    }
+    rc = utxo_verifier_tx_refs(b->ver, b->tx, spent, refs, b->height, out);
     free(spent);
+    free(refs);
     return rc;
 }
 

@@ -33,6 +33,12 @@ typedef struct bin {
     uint8_t *args;                 /* RSA / non-standard: set directly (owned) */
     size_t args_set_len;
     bool has_args;
+    /* spent by reference to a code output (witness form 3) */
+    bool by_ref;
+    utxo_outpoint ref_op;
+    utxo_output ref_out;           /* datum owned */
+    uint8_t *ref_params;           /* owned */
+    size_t ref_params_len;
 } bin;
 
 struct utxo_builder {
