@@ -325,6 +325,111 @@ static void mem_operand(uint32_t *base, int32_t *off, unsigned size)
     *off = o & ~(int32_t)(pick(12) ? size - 1u : 0u);
 }
 
+/* Registers for the fused shapes: few, so that shapes chain through the
+ * same registers and alias (rd == rs, two rds equal, x0). */
+static uint32_t sreg(void)
+{
+    static const uint8_t r[] = {0, 5, 6, 7, 10, 11};
+    return r[pick(sizeof r)];
+}
+
+/* A random instance of decoded op `op` at word `here`: near branches and
+ * jumps mostly, the memory ops through the usual bases. */
+static int shapes_only; /* programs of fused shapes only: short forward jumps */
+
+static uint32_t gen_op(int op, uint32_t here)
+{
+    uint32_t rd = sreg(), a = pick(4) ? sreg() : rreg(), b = pick(4) ? sreg() : rreg(), base;
+    int32_t off, d = (int32_t)pick(24) - 6;
+    if (d == 0)
+        d = 1;
+    if (pick(8) == 0)
+        d = (int32_t)pick(512) - (int32_t)here;
+    if (shapes_only)
+        d = 1 + (int32_t)pick(3);
+    switch (op) {
+    case VM_OP_ADDI: return ADDI(rd, a, (int32_t)pick(4096) - 2048);
+    case VM_OP_XORI: return XORI(rd, a, pick(2) ? -1 : (int32_t)pick(4096) - 2048);
+    case VM_OP_SLLI: return SLLI(rd, a, pick(32));
+    case VM_OP_SRLI: return SRLI(rd, a, pick(32));
+    case VM_OP_ADD: return ADD(rd, a, b);
+    case VM_OP_OR: return OR(rd, a, b);
+    case VM_OP_XOR: return XOR(rd, a, b);
+    case VM_OP_AND: return AND(rd, a, b);
+    case VM_OP_LW: mem_operand(&base, &off, 4); return LW(rd, base, off);
+    case VM_OP_LBU: mem_operand(&base, &off, 1); return LBU(rd, base, off);
+    case VM_OP_SW: mem_operand(&base, &off, 4); return SW(b, base, off);
+    case VM_OP_SB: mem_operand(&base, &off, 1); return SB(b, base, off);
+    case VM_OP_BEQ: return BEQ(a, b, 4 * d);
+    case VM_OP_BNE: return BNE(a, b, 4 * d);
+    case VM_OP_BLTU: return BLTU(a, b, 4 * d);
+    case VM_OP_JAL: return JAL(pick(2) ? 0 : 1, 4 * d);
+    default: ck_abort_msg("gen_op: no generator for op %d", op); return 0;
+    }
+}
+
+/* The longer superinstruction shapes (vm_internal.h), as op lists. */
+static const int fused_shapes[][4] = {
+#define SHAPE3(a, b, c) {VM_OP_##a, VM_OP_##b, VM_OP_##c, -1},
+#define SHAPE4(a, b, c, d) {VM_OP_##a, VM_OP_##b, VM_OP_##c, VM_OP_##d},
+    VM_TRIPLES(SHAPE3) VM_QUADS(SHAPE4)
+#undef SHAPE3
+#undef SHAPE4
+};
+#define N_SHAPES (sizeof fused_shapes / sizeof fused_shapes[0])
+
+/* Writes a fused shape at code[n] (room for 4 words); returns the new n.
+ * Each has operands that allow the special forms (LW4, SW4, ROTR,
+ * ROTR_XOR) and near misses that must fall back: a base loaded into,
+ * misaligned or page-crossing blocks, stores into code, fresh pages, a
+ * shift pair with aliased or sink registers. */
+static uint32_t gen_shape(uint32_t *code, uint32_t n)
+{
+    uint32_t k = pick(N_SHAPES + 3);
+    if (k < N_SHAPES) {
+        uint32_t len = fused_shapes[k][3] >= 0 ? 4u : 3u;
+        for (uint32_t i = 0; i < len; i++)
+            code[n + i] = gen_op(fused_shapes[k][i], n + i);
+        return n + len;
+    }
+    if (k < N_SHAPES + 2) { /* four words at base + off + 4i */
+        static const uint8_t bases[] = {8, 9, 31, 2};
+        uint32_t base = pick(8) == 0 ? sreg() : bases[pick(sizeof bases)];
+        int32_t off = (int32_t)pick(64) * 4 - 128;
+        if (pick(6) == 0)
+            off += (int32_t)pick(4); /* misaligned */
+        if (pick(6) == 0) /* the block crosses or ends at a page end */
+            off = (int32_t)(VM_PAGE_BYTES - 16u + 4u * pick(5)) - (base == 31 ? 0x300 : 0);
+        for (uint32_t i = 0; i < 4; i++) {
+            int32_t o = off + 4 * (int32_t)i;
+            if (pick(16) == 0)
+                o += 4; /* not contiguous */
+            if (k == N_SHAPES)
+                code[n + i] = LW(pick(10) == 0 ? base : sreg(), base, o);
+            else
+                code[n + i] = SW(pick(4) ? sreg() : rreg(), base, o);
+        }
+        return n + 4;
+    }
+    /* rotate: srli t, s, i; slli u, s, j; or d, t, u (either order)[; xor] */
+    uint32_t t = 5, u = 6, s = 7;
+    switch (pick(8)) { /* aliasings that must fall back, or not */
+    case 0: t = s; break;
+    case 1: t = u; break;
+    case 2: u = s; break;
+    case 3: t = 0; break;
+    case 4: u = 0; break;
+    case 5: t = sreg(), u = sreg(), s = sreg(); break;
+    default: break;
+    }
+    uint32_t sh = pick(32), d = pick(2) ? t : sreg();
+    code[n] = SRLI(t, s, sh);
+    code[n + 1] = SLLI(u, s, pick(4) ? (32u - sh) & 31u : pick(32));
+    code[n + 2] = pick(2) ? OR(d, t, u) : OR(d, u, pick(6) ? t : sreg());
+    code[n + 3] = pick(2) ? XOR(sreg(), d, sreg()) : gen_op(VM_OP_ADDI, n + 3);
+    return n + 4;
+}
+
 /* Fills code[CODE_WORDS]: a prologue setting the bases, then random words. */
 static void gen_program(uint32_t *code, uint32_t *data)
 {
@@ -336,6 +441,25 @@ static void gen_program(uint32_t *code, uint32_t *data)
     code[n++] = ADDI(31, 31, 0x300); /* stores there rewrite code */
     code[n++] = ADDI(2, 2, -256);
     while (n < CODE_WORDS) {
+        if (shapes_only && n + 11 > CODE_WORDS) {
+            code[n++] = ADDI(17, 0, 0);
+            code[n++] = ECALL();
+            while (n < CODE_WORDS)
+                code[n++] = EBREAK();
+            break;
+        }
+        if (n + 9 <= CODE_WORDS && (shapes_only || pick(6) == 0)) {
+            n = gen_shape(code, n);
+            if (pick(2)) { /* keep what the shape computed: the stack is compared */
+                int32_t o = (int32_t)pick(32) * 4 - 64;
+                code[n++] = SW(5, 2, o);
+                code[n++] = SW(6, 2, o + 4);
+                code[n++] = SW(7, 2, o + 8);
+                code[n++] = SW(10, 2, o + 12);
+                code[n++] = SW(11, 2, o + 16);
+            }
+            continue;
+        }
         uint32_t k = pick(100), w;
         uint32_t rd = wreg(), a = rreg(), b = rreg(), base;
         int32_t off, here = (int32_t)n;
@@ -456,6 +580,19 @@ static void compare(vm *v, const utxo_vm_result *got, ref_vm *r, uint64_t seed, 
 
 static ref_vm refm;
 
+/* Fast-path ops found in the decoded tables of the programs run (the
+ * shared tables of the pages that executed). */
+static unsigned seen_xop[VM_OP__COUNT];
+
+static void mark_decoded(const vm_program *p)
+{
+    for (uint32_t i = 0; i < p->n_pages; i++) {
+        const vm_dpage *d = atomic_load(&p->dec[i]);
+        for (uint32_t k = 0; d && k < VM_PAGE_INSNS; k++)
+            seen_xop[d->ins[k].xop]++;
+    }
+}
+
 /* One program, several budgets; returns how many instructions ran. */
 static uint64_t check_seed(uint64_t seed)
 {
@@ -503,6 +640,7 @@ static uint64_t check_seed(uint64_t seed)
         ref_run(&refm);
         compare(v, &got, &refm, seed, big);
     }
+    mark_decoded(p);
     vm_program_free(p);
     vm_free(v);
     return exact;
@@ -514,6 +652,30 @@ START_TEST(random_programs_match_reference)
     for (uint64_t seed = 1; seed <= 1000; seed++)
         total += check_seed(seed);
     ck_assert_uint_gt(total, 100000); /* the programs do run */
+    /* Every longer superinstruction and special form was in the mix. */
+    static const int want[] = {
+#define WANT3(a, b, c) VM_OP_##a##__##b##__##c,
+#define WANT4(a, b, c, d) VM_OP_##a##__##b##__##c##__##d,
+        VM_TRIPLES(WANT3) VM_QUADS(WANT4)
+#undef WANT3
+#undef WANT4
+        VM_OP_LW4, VM_OP_SW4, VM_OP_ROTR, VM_OP_ROTR_XOR};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(seen_xop[want[i]] >= 20, "fast-path op %d decoded %u times", want[i],
+                      seen_xop[want[i]]);
+}
+END_TEST
+
+/* Programs of fused shapes only (each followed, half the time, by stores of
+ * the registers they write), so that nearly all of them execute. */
+START_TEST(fused_shapes_match_reference)
+{
+    uint64_t total = 0;
+    shapes_only = 1;
+    for (uint64_t seed = 1; seed <= 400; seed++)
+        total += check_seed(seed + 100000);
+    shapes_only = 0;
+    ck_assert_uint_gt(total, 100000);
 }
 END_TEST
 
@@ -565,6 +727,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, random_programs_match_reference);
     tcase_add_test(tc, superinstruction_shapes_match_reference);
+    tcase_add_test(tc, fused_shapes_match_reference);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -14,11 +14,11 @@
  * register so that the interpreter never tests rd == 0.
  *
  * Then a pass over the page picks the fast-path operation (xop) of each
- * slot: a superinstruction when the slot and the next one form a pair the
- * interpreter fuses (VM_PAIRS, and calls: LUI/AUIPC + JALR through the same
+ * slot: a superinstruction when the slot and the next ones form a shape the
+ * interpreter fuses (VM_QUADS, VM_TRIPLES, VM_PAIRS, and calls: LUI/AUIPC + JALR through the same
  * register, whose target is then a constant), RET for `jalr x0, 0(ra)`,
  * else the plain op; and stores the handler's offset (h) so that dispatch
- * needs no table. A pair never spans two runs, so metering (which charges
+ * needs no table. A fused shape never spans two runs, so metering (which charges
  * whole runs) is unchanged; step mode executes the plain op.
  */
 #include "config.h"
@@ -179,6 +179,72 @@ static const uint16_t pair_op[VM_OP__BASE][VM_OP__BASE] = {
 #undef VM_PAIR_INIT
 };
 
+/* The longer superinstructions: length, ops, fused op. */
+typedef struct {
+    uint8_t n;
+    uint8_t op[4];
+    uint16_t xop;
+} vm_shape;
+static const vm_shape long_shapes[] = {
+#define VM_QUAD_INIT(a, b, c, d)                                               \
+    {4, {VM_OP_##a, VM_OP_##b, VM_OP_##c, VM_OP_##d}, VM_OP_##a##__##b##__##c##__##d},
+#define VM_TRIPLE_INIT(a, b, c) {3, {VM_OP_##a, VM_OP_##b, VM_OP_##c, 0}, VM_OP_##a##__##b##__##c},
+    VM_QUADS(VM_QUAD_INIT) VM_TRIPLES(VM_TRIPLE_INIT)
+#undef VM_QUAD_INIT
+#undef VM_TRIPLE_INIT
+};
+
+/* The longest shape starting at ins[i], or 0. The whole shape must lie in
+ * one run (blen counts the slots to the run's end, never past the page), so
+ * only its last op may end the run. */
+static uint16_t long_shape(const vm_insn *ins, uint32_t i)
+{
+    for (size_t k = 0; k < sizeof long_shapes / sizeof long_shapes[0]; k++) {
+        const vm_shape *s = &long_shapes[k];
+        if (ins[i].blen < s->n || i + s->n > VM_PAGE_INSNS)
+            continue;
+        uint32_t j = 0;
+        while (j < s->n && ins[i + j].op == s->op[j])
+            j++;
+        if (j == s->n)
+            return s->xop;
+    }
+    return 0;
+}
+
+/* The special forms of some shapes (VM_XOPS), whose handlers do the work
+ * of several slots with fewer tests or register reads; 0 when the operands
+ * do not allow it. The handlers' preconditions are in vm_internal.h. */
+static uint16_t special_shape(const vm_insn *ins, uint32_t i)
+{
+    const vm_insn *a = &ins[i];
+    if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS &&
+        (a->op == VM_OP_LW || a->op == VM_OP_SW)) {
+        uint32_t k = 1;
+        while (k < 4 && ins[i + k].op == a->op && ins[i + k].rs1 == a->rs1 &&
+               ins[i + k].imm == a->imm + 4 * (int32_t)k)
+            k++;
+        if (k == 4 && a->op == VM_OP_SW)
+            return VM_OP_SW4;
+        /* A load into the base changes the address of the next ones. */
+        if (k == 4 && ins[i].rd != a->rs1 && ins[i + 1].rd != a->rs1 && ins[i + 2].rd != a->rs1)
+            return VM_OP_LW4;
+    }
+    if (a->blen >= 3 && i + 3 <= VM_PAGE_INSNS && a->op == VM_OP_SRLI) {
+        const vm_insn *b = &ins[i + 1], *c = &ins[i + 2];
+        /* OR's sources name t and u, so neither is the sink (rs fields are
+         * never VM_XSINK). */
+        if (b->op == VM_OP_SLLI && c->op == VM_OP_OR && b->rs1 == a->rs1 && a->rd != a->rs1 &&
+            a->rd != b->rd &&
+            ((c->rs1 == a->rd && c->rs2 == b->rd) || (c->rs1 == b->rd && c->rs2 == a->rd))) {
+            if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS && ins[i + 3].op == VM_OP_XOR)
+                return VM_OP_ROTR_XOR;
+            return VM_OP_ROTR;
+        }
+    }
+    return 0;
+}
+
 /* Handler addresses, or NULL (switch dispatch: h unused). */
 static const void *const *hoffs(void)
 {
@@ -215,8 +281,12 @@ static void fuse(vm_insn *ins, uint32_t i, const void *const *ho)
                 x = VM_OP_CALL_FAR;
                 a->aux = (int32_t)t;
             }
+        } else if ((x = special_shape(ins, i)) != 0 || (x = long_shape(ins, i)) != 0) {
+            /* x set */
         } else if (pair_op[a->op][b->op]) {
             x = pair_op[a->op][b->op];
+        } else {
+            x = a->op;
         }
     }
     set_xop(a, x, ho);

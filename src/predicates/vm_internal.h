@@ -130,7 +130,13 @@ enum vm_pgstate {
     X(CALL)       /* LUI/AUIPC rd + JALR rd2, imm(rd): aux = byte delta */  \
     X(CALL_FAR)   /* same, aux = absolute target */                         \
     X(JALR_STEP)  /* JALR executed from a step copy: always far */          \
-    X(STEP_CONT)  /* end of a step copy: back to the step gate */
+    X(STEP_CONT)  /* end of a step copy: back to the step gate */          \
+    X(LW4)        /* LW rd_k, imm + 4k(base), k = 0..3; no rd_k, k < 3, is  \
+                     the base: one test for 16 bytes in one page */         \
+    X(SW4)        /* SW rs2_k, imm + 4k(base), k = 0..3: the same */        \
+    X(ROTR)       /* SRLI t, s, i; SLLI u, s, j; OR d, t, u (either order), \
+                     t != s, t != u: s read once, t and u not reloaded */   \
+    X(ROTR_XOR)   /* ROTR, then a direct jump to the XOR after it */
 
 /*
  * Pairs fused into one dispatch: the first op's work, then a direct jump to
@@ -153,16 +159,51 @@ enum vm_pgstate {
     VM_PAIR_ROW(X, LBU) VM_PAIR_ROW(X, LB) VM_PAIR_ROW(X, LHU)              \
     VM_PAIR_ROW(X, SW) VM_PAIR_ROW(X, SB) VM_PAIR_ROW(X, SH)
 
+/*
+ * Longer shapes fused the same way: the work of every op but the last, then
+ * a direct jump to the last one's handler. They are the straight-line
+ * shapes of the hot loops clang emits for the bench workloads (rotates in
+ * sha256, unrolled word copies in memcpy, the sieve's mark and scan loops,
+ * counted loops ending in add + branch). Every op but the last must have a
+ * DO_ body in vm_interp.c; the last may be any op (a branch ends the run).
+ * The decoder tries the quads, then the triples, then the pairs.
+ */
+#define VM_TRIPLES(X)                                                       \
+    X(SRLI, SLLI, OR)      /* rotate right */                               \
+    X(ADD, LBU, BEQ)       /* load a byte through base + index, test it */  \
+    X(SRLI, ADDI, BNE)                                                      \
+    X(ADD, ADD, SRLI)                                                       \
+    X(ADD, ADD, ADD)                                                        \
+    X(ADDI, ADDI, ADDI)                                                     \
+    X(ADDI, ADDI, JAL)                                                      \
+    X(AND, XORI, AND)      /* ch(): and, not, and */                        \
+    X(XOR, AND, AND)       /* maj() */                                      \
+    X(LBU, SLLI, LBU)      /* bytes to a big-endian word */                 \
+    X(OR, SLLI, OR)
+#define VM_QUADS(X)                                                         \
+    X(LW, LW, LW, LW)      /* unrolled copy */                              \
+    X(SW, SW, SW, SW)                                                       \
+    X(ADDI, ADDI, ADDI, BLTU) /* three induction variables and the test */  \
+    X(SB, ADDI, ADDI, BNE) /* fill loop */                                  \
+    X(SRLI, SLLI, OR, XOR) /* rotate, folded into a sum */                  \
+    X(ADD, ADD, ADD, ADD)
+
 enum vm_op {
 #define VM_OP_ENUM(n) VM_OP_##n,
 #define VM_PAIR_ENUM(a, b) VM_OP_##a##__##b,
+#define VM_TRIPLE_ENUM(a, b, c) VM_OP_##a##__##b##__##c,
+#define VM_QUAD_ENUM(a, b, c, d) VM_OP_##a##__##b##__##c##__##d,
     VM_OPS(VM_OP_ENUM)
     VM_OP__BASE,                 /* ops below this are plain RV32IM */
     VM_OP__XFIRST = VM_OP__BASE - 1,
     VM_XOPS(VM_OP_ENUM)
     VM_PAIRS(VM_PAIR_ENUM)
+    VM_TRIPLES(VM_TRIPLE_ENUM)
+    VM_QUADS(VM_QUAD_ENUM)
 #undef VM_OP_ENUM
 #undef VM_PAIR_ENUM
+#undef VM_TRIPLE_ENUM
+#undef VM_QUAD_ENUM
     VM_OP__COUNT
 };
 

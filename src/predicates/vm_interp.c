@@ -216,7 +216,8 @@ static unsigned access_size(uint8_t op)
         stmt;                                                               \
     } while (0)
 
-/* The work of the ops that may start a superinstruction (VM_PAIRS). */
+/* The work of the ops that may start a superinstruction (VM_PAIRS) or
+ * stand before the last op of a longer one (VM_TRIPLES, VM_QUADS). */
 #define DO_LI() (RD = IMM)
 #define DO_ADDI() (RD = RS1 + IMM)
 #define DO_ADD() (RD = RS1 + RS2)
@@ -256,10 +257,15 @@ int vm_interp(vm *v, uint64_t stop)
 #ifdef VM_GOTO
 #define VM_HOFF(n) &&L_##n,
 #define VM_PAIR_HOFF(a, b) &&L_##a##__##b,
+#define VM_TRIPLE_HOFF(a, b, c) &&L_##a##__##b##__##c,
+#define VM_QUAD_HOFF(a, b, c, d) &&L_##a##__##b##__##c##__##d,
     static const void *const hoff[VM_OP__COUNT] = {
-        VM_OPS(VM_HOFF) VM_XOPS(VM_HOFF) VM_PAIRS(VM_PAIR_HOFF)};
+        VM_OPS(VM_HOFF) VM_XOPS(VM_HOFF) VM_PAIRS(VM_PAIR_HOFF)
+        VM_TRIPLES(VM_TRIPLE_HOFF) VM_QUADS(VM_QUAD_HOFF)};
 #undef VM_HOFF
 #undef VM_PAIR_HOFF
+#undef VM_TRIPLE_HOFF
+#undef VM_QUAD_HOFF
     if (UNLIKELY(v == NULL)) {
         atomic_store_explicit(&vm_hoff_table, hoff, memory_order_release);
         return VM_RUN_PAUSED;
@@ -460,8 +466,52 @@ dispatch:
         GOTO_PC(t);
     }
     vmcase(STEP_CONT) goto step_gate;
+    vmcase(LW4) {
+        /* One alignment, page and state test for 16 bytes in one page;
+         * else the four loads one by one (each its own slow path). */
+        uint32_t a = RS1 + IMM;
+        if (UNLIKELY(((a & 3u) | ((a ^ (a + 12u)) >> VM_PAGE_SHIFT)) != 0 ||
+                     pst[a >> VM_PAGE_SHIFT] == VM_PG_NONE))
+            goto L_LW__LW__LW__LW;
+        const uint8_t *m = mem + a;
+        x[ip[0].rd] = ld32(m);
+        x[ip[1].rd] = ld32(m + 4);
+        x[ip[2].rd] = ld32(m + 8);
+        x[ip[3].rd] = ld32(m + 12);
+        ip += 4;
+        vmdispatch();
+    }
+    vmcase(SW4) {
+        uint32_t a = RS1 + IMM;
+        if (UNLIKELY(((a & 3u) | ((a ^ (a + 12u)) >> VM_PAGE_SHIFT)) != 0 ||
+                     pst[a >> VM_PAGE_SHIFT] != VM_PG_RW))
+            goto L_SW__SW__SW__SW;
+        uint8_t *m = mem + a;
+        st32(m, x[ip[0].rs2]);
+        st32(m + 4, x[ip[1].rs2]);
+        st32(m + 8, x[ip[2].rs2]);
+        st32(m + 12, x[ip[3].rs2]);
+        ip += 4;
+        vmdispatch();
+    }
+    vmcase(ROTR) {
+        uint32_t s_ = RS1, t_ = s_ >> ip->imm, u_ = s_ << ip[1].imm;
+        x[ip[0].rd] = t_;
+        x[ip[1].rd] = u_;
+        x[ip[2].rd] = t_ | u_;
+        ip += 3;
+        vmdispatch();
+    }
+    vmcase(ROTR_XOR) {
+        uint32_t s_ = RS1, t_ = s_ >> ip->imm, u_ = s_ << ip[1].imm;
+        x[ip[0].rd] = t_;
+        x[ip[1].rd] = u_;
+        x[ip[2].rd] = t_ | u_;
+        ip += 3;
+        goto L_XOR;
+    }
 
-    /* ---- superinstructions (VM_PAIRS) ---- */
+    /* ---- superinstructions (VM_PAIRS, VM_TRIPLES, VM_QUADS) ---- */
 #define VM_PAIR_CASE(a, b)      \
     vmcase(a##__##b) {          \
         DO_##a();               \
@@ -470,6 +520,28 @@ dispatch:
     }
     VM_PAIRS(VM_PAIR_CASE)
 #undef VM_PAIR_CASE
+#define VM_TRIPLE_CASE(a, b, c)     \
+    vmcase(a##__##b##__##c) {       \
+        DO_##a();                   \
+        ip++;                       \
+        DO_##b();                   \
+        ip++;                       \
+        goto L_##c;                 \
+    }
+    VM_TRIPLES(VM_TRIPLE_CASE)
+#undef VM_TRIPLE_CASE
+#define VM_QUAD_CASE(a, b, c, d)        \
+    vmcase(a##__##b##__##c##__##d) {    \
+        DO_##a();                       \
+        ip++;                           \
+        DO_##b();                       \
+        ip++;                           \
+        DO_##c();                       \
+        ip++;                           \
+        goto L_##d;                     \
+    }
+    VM_QUADS(VM_QUAD_CASE)
+#undef VM_QUAD_CASE
 
 #ifndef VM_GOTO
     default:
