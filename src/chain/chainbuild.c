@@ -233,14 +233,7 @@ static int bp_chain_find_view(void *ctx, size_t k, const utxo_outpoint *op, cn_s
 static int bp_chain_find_refs(void *ctx, const utxo_outpoint *ops, size_t n, cn_spent *out,
                               size_t *bad)
 {
-    for (size_t k = 0; k < n; k++) {
-        int rc = bp_chain_find_view(ctx, k, &ops[k], &out[k]);
-        if (rc != UTXO_OK) {
-            *bad = k;
-            return rc;
-        }
-    }
-    return UTXO_OK;
+    return cn_refs_by_get(bp_chain_find_view, ctx, ops, n, out, bad);
 }
 
 int bp_chain_set_verify(bp_chain *c, unsigned threads)

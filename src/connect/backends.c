@@ -98,16 +98,22 @@ static int lookup_get(void *ctx, size_t k, const utxo_outpoint *op, cn_spent *ou
     return rc;
 }
 
-static int lookup_refs(void *ctx, const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad)
+int cn_refs_by_get(int (*get)(void *, size_t, const utxo_outpoint *, cn_spent *), void *ctx,
+                   const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad)
 {
     for (size_t k = 0; k < n; k++) {
-        int rc = lookup_get(ctx, k, &ops[k], &out[k]);
+        int rc = get(ctx, k, &ops[k], &out[k]);
         if (rc != UTXO_OK) {
             *bad = k;
             return rc;
         }
     }
     return UTXO_OK;
+}
+
+static int lookup_refs(void *ctx, const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad)
+{
+    return cn_refs_by_get(lookup_get, ctx, ops, n, out, bad);
 }
 
 const cn_view_methods cn_lookup_view_methods = {NULL, lookup_get, lookup_refs};
@@ -213,46 +219,61 @@ static uint64_t forest_count(void *ctx)
     return acc_forest_count(((cn_forest_acc *)ctx)->f);
 }
 
-static int forest_apply(void *ctx, const cn_spent *spent, const acc_hash *spent_hash, size_t n,
-                        const acc_hash *adds, size_t n_adds, acc_state *after, size_t *bad)
+/* The view's leaves v[0..n) (hashes h) must be the forest's, live (*bad:
+ * the first that is not); *targets receives their positions, sorted (a
+ * new array), refusing one position twice (UTXO_ERR_BLOCK_DOUBLE_SPEND). */
+static int forest_targets(const acc_forest *f, const cn_spent *v, const acc_hash *h, size_t n,
+                          uint64_t **targets, size_t *bad)
 {
-    cn_forest_acc *fa = ctx;
-    uint64_t count = acc_forest_count(fa->f), *targets = NULL;
+    uint64_t count = acc_forest_count(f);
     pos_ix *ix = NULL;
     int rc = UTXO_OK;
 
+    *targets = NULL;
     *bad = 0;
-    /* the view's data must be what the forest holds */
     for (size_t k = 0; k < n && rc == UTXO_OK; k++) {
         acc_hash have;
         *bad = k;
-        rc = spent[k].position < count ? acc_forest_leaf(fa->f, spent[k].position, have)
-                                       : UTXO_ERR_ACC_POSITION;
-        if (rc == UTXO_OK && (acc_is_empty(have) || memcmp(have, spent_hash[k], ACC_HASH_BYTES)))
+        rc = v[k].position < count ? acc_forest_leaf(f, v[k].position, have)
+                                   : UTXO_ERR_ACC_POSITION;
+        if (rc == UTXO_OK && (acc_is_empty(have) || memcmp(have, h[k], ACC_HASH_BYTES)))
             rc = acc_is_empty(have) ? UTXO_ERR_ACC_SPENT : UTXO_ERR_ACC_PROOF;
     }
     if (rc != UTXO_OK)
         return rc;
     *bad = 0;
-    if ((ix = sorted_spends(spent, n)) == NULL ||
-        (targets = malloc((n ? n : 1) * sizeof *targets)) == NULL) {
-        rc = UTXO_ERR_NOMEM;
-        goto done;
+    if ((ix = sorted_spends(v, n)) == NULL ||
+        (*targets = malloc((n ? n : 1) * sizeof **targets)) == NULL) {
+        free(ix);
+        return UTXO_ERR_NOMEM;
     }
-    for (size_t j = 0; j < n; j++) {
-        if (j > 0 && ix[j].pos == ix[j - 1].pos) {
+    for (size_t j = 0; j < n && rc == UTXO_OK; j++) {
+        if (j > 0 && ix[j].pos == ix[j - 1].pos)
             rc = UTXO_ERR_BLOCK_DOUBLE_SPEND;
-            goto done;
-        }
-        targets[j] = ix[j].pos;
+        (*targets)[j] = ix[j].pos;
     }
+    free(ix);
+    if (rc != UTXO_OK) {
+        free(*targets);
+        *targets = NULL;
+    }
+    return rc;
+}
+
+static int forest_apply(void *ctx, const cn_spent *spent, const acc_hash *spent_hash, size_t n,
+                        const acc_hash *adds, size_t n_adds, acc_state *after, size_t *bad)
+{
+    cn_forest_acc *fa = ctx;
+    uint64_t *targets;
+    int rc = forest_targets(fa->f, spent, spent_hash, n, &targets, bad);
+
+    if (rc != UTXO_OK)
+        return rc;
     acc_proof_clear(&fa->proof);
     acc_proof_init(&fa->proof);
     rc = acc_forest_apply_block(fa->f, targets, n, adds, n_adds, &fa->proof, NULL);
     if (rc == UTXO_OK)
         rc = acc_forest_state(fa->f, after);
-done:
-    free(ix);
     free(targets);
     return rc;
 }
@@ -270,34 +291,14 @@ static int forest_refs(void *ctx, const cn_spent *refs, const acc_hash *ref_hash
                        size_t *bad)
 {
     cn_forest_acc *fa = ctx;
-    uint64_t count = acc_forest_count(fa->f), *targets = NULL;
-    pos_ix *ix = NULL;
-    int rc = UTXO_OK;
+    uint64_t *targets;
+    int rc = forest_targets(fa->f, refs, ref_hash, n, &targets, bad);
 
-    *bad = 0;
-    for (size_t k = 0; k < n && rc == UTXO_OK; k++) {
-        acc_hash have;
-        *bad = k;
-        rc = refs[k].position < count ? acc_forest_leaf(fa->f, refs[k].position, have)
-                                      : UTXO_ERR_ACC_POSITION;
-        if (rc == UTXO_OK && (acc_is_empty(have) || memcmp(have, ref_hash[k], ACC_HASH_BYTES)))
-            rc = acc_is_empty(have) ? UTXO_ERR_ACC_SPENT : UTXO_ERR_ACC_PROOF;
-    }
     if (rc != UTXO_OK)
         return rc;
-    *bad = 0;
-    if ((ix = sorted_spends(refs, n)) == NULL ||
-        (targets = malloc((n ? n : 1) * sizeof *targets)) == NULL) {
-        rc = UTXO_ERR_NOMEM;
-        goto done;
-    }
-    for (size_t j = 0; j < n; j++)
-        targets[j] = ix[j].pos; /* distinct outpoints: distinct live leaves */
     acc_proof_clear(&fa->ref_proof);
     acc_proof_init(&fa->ref_proof);
     rc = acc_forest_prove(fa->f, targets, n, &fa->ref_proof);
-done:
-    free(ix);
     free(targets);
     return rc;
 }

@@ -218,6 +218,12 @@ typedef struct cn_lookup_view {
 } cn_lookup_view;
 extern const cn_view_methods cn_lookup_view_methods;
 
+/* A view's refs for a view whose get does not depend on k (a table, a
+ * lookup): get(ctx, k, &ops[k], &out[k]) for each k, *bad the first that
+ * fails. */
+int cn_refs_by_get(int (*get)(void *, size_t, const utxo_outpoint *, cn_spent *), void *ctx,
+                   const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad);
+
 /* The roots only: the bundle's batch proof checked against *st's roots;
  * apply works on a copy (next), the caller adopts it on a valid block. */
 typedef struct cn_roots_acc {

@@ -108,14 +108,7 @@ static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
 /* Referenced outputs: read from the utxos table as spends are. */
 static int view_refs(void *arg, const utxo_outpoint *ops, size_t n, cn_spent *out, size_t *bad)
 {
-    for (size_t k = 0; k < n; k++) {
-        int rc = view_get(arg, k, &ops[k], &out[k]);
-        if (rc != UTXO_OK) {
-            *bad = k;
-            return rc;
-        }
-    }
-    return UTXO_OK;
+    return cn_refs_by_get(view_get, arg, ops, n, out, bad);
 }
 
 static const cn_view_methods store_view = {view_begin, view_get, view_refs};
