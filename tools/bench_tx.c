@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,7 +169,7 @@ static void remove_chain(const char *dir)
 {
     static const char *const names[] = {CHAIN_BLOCKS_FILE, CHAIN_PROOFS_FILE, CHAIN_KEY_FILE,
                                         CHAIN_INVALID_FILE};
-    char path[512];
+    char path[PATH_MAX];
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -186,7 +187,7 @@ static int read_records(const char *dir, const char *name, int kind, struct hist
 {
     utxo_chainfile *f = NULL;
     utxo_params p;
-    char path[512];
+    char path[PATH_MAX];
     uint8_t *rec;
     size_t len;
     int rc;
@@ -218,18 +219,15 @@ static int read_records(const char *dir, const char *name, int kind, struct hist
 
 static int history(const gen_opts *base, bool full, struct hist *h)
 {
-    char dir[] = "/tmp/utxo-bench-tx-XXXXXX", msg[256], sub[64];
+    char dir[PATH_MAX / 4], sub[PATH_MAX / 2], msg[256];
     gen_opts o = *base;
     gen_stats st;
     int rc;
 
     memset(h, 0, sizeof *h);
-    if (mkdtemp(dir) == NULL) {
-        errorf("bench tx: mkdtemp: %s", strerror(errno));
+    if (scratch_dir(dir, sizeof dir, "bench tx", "utxo-bench-tx") != 0)
         return UTXO_ERR_IO;
-    }
-    rmdir(dir); /* gen_run makes the directory itself */
-    snprintf(sub, sizeof sub, "%s", dir);
+    snprintf(sub, sizeof sub, "%s/chain", dir); /* gen_run makes the chain directory */
     o.full_images = full;
     rc = gen_run(sub, &o, &st, NULL, NULL, msg, sizeof msg);
     if (rc != UTXO_OK)
@@ -239,6 +237,7 @@ static int history(const gen_opts *base, bool full, struct hist *h)
     if (rc == UTXO_OK)
         rc = read_records(sub, CHAIN_PROOFS_FILE, UTXO_CHAINFILE_PROOFS, h);
     remove_chain(sub);
+    rmdir(dir);
     return rc;
 }
 
