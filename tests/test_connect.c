@@ -647,6 +647,54 @@ START_TEST(hashed_once_per_block)
 }
 END_TEST
 
+/* The per-transaction hashes of stage 3 run on the verifier's pool: the
+ * effects are the same bytes whatever the threads, and equal to hashing
+ * each transaction directly. */
+START_TEST(tx_hashes_independent_of_threads)
+{
+    history h;
+    utxo_validator *v[3];
+    const unsigned th[3] = {1, 2, 4};
+    size_t big = 0;
+
+    history_load(&h, 6);
+    for (int j = 0; j < 3; j++)
+        ck_assert_ptr_nonnull(v[j] = utxo_validator_new(&h.p, th[j]));
+    for (size_t k = 0; k < h.n; k++) {
+        const utxo_block *b = h.blocks[k];
+        cn_effects fx[3];
+        utxo_bundle *bd[3];
+        for (int j = 0; j < 3; j++) {
+            bd[j] = bundle_decode(&h, k);
+            ck_assert_int_eq(cn_validator_apply(v[j], b, bd[j], &fx[j], NULL), UTXO_OK);
+        }
+        big += b->n_txs >= 8;
+        for (uint32_t t = 0; t < b->n_txs; t++) {
+            uint8_t id[UTXO_HASH_BYTES], wid[UTXO_HASH_BYTES], sh[UTXO_HASH_BYTES];
+            utxo_tx_txid(b->txs[t], id);
+            utxo_tx_wtxid(b->txs[t], wid);
+            if (t > 0)
+                utxo_tx_sighash(b->txs[t], h.p.chain_id, sh);
+            else
+                memset(sh, 0, sizeof sh);
+            for (int j = 0; j < 3; j++) {
+                ck_assert_mem_eq(fx[j].txids[t], id, UTXO_HASH_BYTES);
+                ck_assert_mem_eq(fx[j].wtxids[t], wid, UTXO_HASH_BYTES);
+                ck_assert_mem_eq(fx[j].sighash[t], sh, UTXO_HASH_BYTES);
+            }
+        }
+        for (int j = 0; j < 3; j++) {
+            cn_effects_clear(&fx[j]);
+            utxo_bundle_free(bd[j]);
+        }
+    }
+    ck_assert_uint_gt(big, 0); /* blocks large enough to use the pool */
+    for (int j = 0; j < 3; j++)
+        utxo_validator_free(v[j]);
+    history_free(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("connect");
@@ -657,6 +705,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, every_adapter_agrees);
     tcase_add_test(tc, hashed_once_per_block);
+    tcase_add_test(tc, tx_hashes_independent_of_threads);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

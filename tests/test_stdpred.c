@@ -350,6 +350,29 @@ START_TEST(rsa2048)
     mpz_powm(sgn, m, d, n);
     be_export(sig, 256, sgn);
     ck_rejects(&s, sig, 256, 3);
+    /* signing by CRT (the generator's) gives utxo_std_rsa_sign's bytes, for
+     * many messages; factors that are not n's are refused */
+    {
+        uint8_t d_be[256], pq[256], s1[256], s2[256], sh[32];
+        be_export(d_be, 256, d);
+        be_export(pq, 128, p);
+        be_export(pq + 128, 128, q);
+        for (unsigned k = 0; k < 32; k++) {
+            memset(sh, (int)k, sizeof sh);
+            sh[0] = (uint8_t)(k * 37);
+            ck_assert_int_eq(utxo_std_rsa_sign(s1, sh, n_be, d_be), UTXO_OK);
+            ck_assert_int_eq(stdpred_rsa_sign_crt(s2, sh, n_be, d_be, pq, pq + 128), UTXO_OK);
+            ck_assert_mem_eq(s1, s2, 256);
+            ck_assert_int_eq(stdpred_rsa_sign_crt(s2, sh, n_be, d_be, pq + 128, pq), UTXO_OK);
+            ck_assert_mem_eq(s1, s2, 256); /* the order of the factors does not matter */
+        }
+        ck_assert_int_eq(utxo_std_rsa_sign(s1, s.ctx.sighash, n_be, d_be), UTXO_OK);
+        ck_assert_int_eq(run_spend(&s, s1, 256).status, UTXO_VM_ACCEPTED);
+        pq[127] ^= 2;
+        ck_assert_int_eq(stdpred_rsa_sign_crt(s2, sh, n_be, d_be, pq, pq + 128), UTXO_ERR_ARG);
+        ck_assert_int_eq(stdpred_rsa_sign_crt(s2, sh, n_be, d_be, pq + 128, pq + 128),
+                         UTXO_ERR_ARG);
+    }
     spend_free(&s);
     /* an even or short modulus is not a parameter set */
     {

@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include "chain/history_int.h"
 #include "chain/work_img.h"
+#include "predicates/stdpred.h"
 #include "utxo/ledger_int.h"
 #include "utxo/splitmix.h"
 
@@ -59,10 +60,11 @@ static void be_export(uint8_t *out, size_t len, const mpz_t x)
     mpz_export(out + len - need, &w, 1, 1, 0, 0, x);
 }
 
-/* An RSA-2048 key (n || d, 256 bytes each, big-endian) from seed bytes:
- * primes are the next primes after derived 1024-bit numbers with the top
- * two bits set, so n has exactly 2048 bits. */
-static void make_rsa(const gen *g, uint32_t k, uint8_t nd[512])
+/* An RSA-2048 key (n || d, 256 bytes each, big-endian; its factors
+ * p || q, 128 bytes each, for signing) from seed bytes: primes are the
+ * next primes after derived 1024-bit numbers with the top two bits set, so
+ * n has exactly 2048 bits. */
+static void make_rsa(const gen *g, uint32_t k, uint8_t nd[512], uint8_t pq[256])
 {
     uint8_t buf[128];
     mpz_t p, q, n, e, d, phi, t;
@@ -89,6 +91,8 @@ static void make_rsa(const gen *g, uint32_t k, uint8_t nd[512])
     } while (mpz_sizeinbase(n, 2) != 2048 || mpz_cmp(p, q) == 0 || mpz_invert(d, e, phi) == 0);
     be_export(nd, 256, n);
     be_export(nd + 256, 256, d);
+    be_export(pq, 128, p);
+    be_export(pq + 128, 128, q);
     mpz_clears(p, q, n, e, d, phi, t, NULL);
     sodium_memzero(buf, sizeof buf);
 }
@@ -296,8 +300,10 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
             keys[nk++] = (c->a + 2) % g->o.n_wallets;
             break;
         case GK_RSA:
-            if ((rc = utxo_std_rsa_sign(sig, sh, g->rsa[c->a % GEN_RSA_KEYS],
-                                        g->rsa[c->a % GEN_RSA_KEYS] + 256)) != UTXO_OK ||
+            if ((rc = stdpred_rsa_sign_crt(sig, sh, g->rsa[c->a % GEN_RSA_KEYS],
+                                           g->rsa[c->a % GEN_RSA_KEYS] + 256,
+                                           g->rsa_pq[c->a % GEN_RSA_KEYS],
+                                           g->rsa_pq[c->a % GEN_RSA_KEYS] + 128)) != UTXO_OK ||
                 (rc = utxo_builder_set_args(b, (uint32_t)i, sig, UTXO_RSA_BYTES)) != UTXO_OK)
                 goto out;
             break;
@@ -393,7 +399,7 @@ int gen_keys(gen *g)
             (rc = utxo_p2pk_id(g->id[i], g->pk[i])) != UTXO_OK)
             return rc;
     for (uint32_t k = 0; k < GEN_RSA_KEYS; k++)
-        make_rsa(g, k, g->rsa[k]);
+        make_rsa(g, k, g->rsa[k], g->rsa_pq[k]);
     return UTXO_OK;
 }
 

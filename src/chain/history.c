@@ -228,6 +228,7 @@ static void gen_free(gen *g)
     free(g->pay);
     free(g->spec);
     sodium_memzero(g->rsa, sizeof g->rsa);
+    sodium_memzero(g->rsa_pq, sizeof g->rsa_pq);
     sodium_memzero(g->master, sizeof g->master);
 }
 

@@ -66,6 +66,7 @@ typedef struct gen {
     uint8_t (*sk)[UTXO_SECRETKEY_BYTES];
     uint8_t (*id)[UTXO_HASH_BYTES];
     uint8_t rsa[GEN_RSA_KEYS][512];   /* n || d */
+    uint8_t rsa_pq[GEN_RSA_KEYS][256]; /* p || q: signing by CRT */
     gen_coin *pay;                    /* p2pk coins, roughly in creation order */
     size_t n_pay, cap_pay;
     gen_coin *spec;                   /* other coins, in creation order */

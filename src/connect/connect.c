@@ -240,11 +240,28 @@ static int check_receipts(const utxo_bundle *bundle, const utxo_block *b, utxo_v
     return UTXO_OK;
 }
 
-/* Stage 3: each transaction hashed once, then the context-free rules. */
+/* Below this many transactions a block's hashing stays on the calling
+ * thread: waking the pool costs more than it saves. */
+#define CN_PAR_HASH_TXS 8u
+
+static void hash_tx(void *arg, size_t t, unsigned worker)
+{
+    const utxo_block *b = ((void **)arg)[0];
+    cn_effects *fx = ((void **)arg)[1];
+
+    (void)worker;
+    utxo_tx_txid(b->txs[t], fx->txids[t]);
+    utxo_tx_wtxid(b->txs[t], fx->wtxids[t]);
+}
+
+/* Stage 3: each transaction hashed once (on the verifier's pool: each
+ * transaction's slots written by one task, so the bytes do not depend on
+ * the threads), then the context-free rules. */
 static int hash_and_check(const cn_args *a, const utxo_block *b, cn_effects *fx,
                           utxo_verdict *vd)
 {
     size_t n = b->n_txs ? b->n_txs : 1;
+    void *job[2] = {(void *)b, fx};
     int rc;
 
     fx->txids = malloc(n * sizeof *fx->txids);
@@ -252,10 +269,7 @@ static int hash_and_check(const cn_args *a, const utxo_block *b, cn_effects *fx,
     fx->sighash = calloc(n, sizeof *fx->sighash);
     if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL)
         return UTXO_ERR_NOMEM;
-    for (uint32_t t = 0; t < b->n_txs; t++) {
-        utxo_tx_txid(b->txs[t], fx->txids[t]);
-        utxo_tx_wtxid(b->txs[t], fx->wtxids[t]);
-    }
+    cn_verifier_for(b->n_txs >= CN_PAR_HASH_TXS ? a->verifier : NULL, b->n_txs, hash_tx, job);
     rc = block_check_ids(b, a->params, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids,
                          (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &vd->tx, &vd->input);
     if (rc != UTXO_OK)

@@ -13,8 +13,9 @@
  *   2. with a proof bundle: it is this block's (UTXO_ERR_BUNDLE_BLOCK) and
  *      made against this accumulator (UTXO_ERR_BUNDLE_STATE);
  *   3. the context-free block rules (utxo_block_check), every transaction
- *      hashed once here: txid, wtxid and sighash go into the effects and
- *      every later stage reads them from there;
+ *      hashed once here (txid and wtxid on the verifier's pool for blocks
+ *      of 8 transactions or more): txid, wtxid and sighash go into the
+ *      effects and every later stage reads them from there;
  *   4. with a bundle: every receipt names an input (UTXO_ERR_BUNDLE_RECEIPT);
  *   5. the layout of spends (same block or earlier: bp_layout), the
  *      accumulator's capacity (UTXO_ERR_ACC_FULL);
@@ -286,6 +287,12 @@ int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *
                       const utxo_output *const *refs, const utxo_vm_result *const *known,
                       const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out);
 const utxo_params *cn_verifier_params(const utxo_verifier *v);
+/* fn(arg, i, worker) for every i < n on the verifier's pool (the calling
+ * thread takes part; v NULL: all on the calling thread), returning when
+ * all are done: the core's other per-block work spread like the
+ * predicates. */
+void cn_verifier_for(utxo_verifier *v, size_t n, void (*fn)(void *arg, size_t i, unsigned worker),
+                     void *arg);
 
 /* ---- the stateless validator's core side (validator.c) -------------------------- */
 

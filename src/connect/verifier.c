@@ -261,6 +261,12 @@ const utxo_params *cn_verifier_params(const utxo_verifier *v)
     return &v->params;
 }
 
+void cn_verifier_for(utxo_verifier *v, size_t n, void (*fn)(void *arg, size_t i, unsigned worker),
+                     void *arg)
+{
+    pool_for(v != NULL ? v->pool : NULL, n, fn, arg);
+}
+
 /* checked: the caller has run utxo_block_check on b already. sighash
  * (may be NULL): each transaction's sighash, computed by the caller. */
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,

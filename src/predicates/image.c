@@ -218,9 +218,12 @@ int img_encode(uint8_t **out, size_t *out_len, uint32_t entry, const vm_segment 
     return UTXO_OK;
 }
 
+static hash_domain id_dom = HASH_DOMAIN(TAG_PREDICATE);
+static hash_domain code_dom = HASH_DOMAIN(TAG_CODE);
+
 void img_id(uint8_t out[UTXO_HASH_BYTES], const uint8_t *bytes, size_t len)
 {
-    hash_tagged(out, TAG_PREDICATE, bytes, len);
+    hash_tagged_dom(out, &id_dom, bytes, len);
 }
 
 void img_code_id(uint8_t out[UTXO_HASH_BYTES], const img_view *v, const vm_segment **params)
@@ -230,7 +233,7 @@ void img_code_id(uint8_t out[UTXO_HASH_BYTES], const img_view *v, const vm_segme
 
     if (params)
         *params = NULL;
-    hash_init(&st, TAG_CODE);
+    hash_start(&st, &code_dom);
     put_u32le(w, v->entry);
     hash_update(&st, w, 4);
     for (uint32_t i = 0; i < v->n_segs; i++) {

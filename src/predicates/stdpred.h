@@ -90,6 +90,16 @@ int stdpred_instance(int kind, const uint8_t *params, size_t len, uint8_t **img,
 int stdpred_witness_image(const utxo_witness *w, const utxo_output *refs, uint32_t n_refs,
                           const uint8_t **img, size_t *len, uint8_t **owned);
 
+/*
+ * utxo_std_rsa_sign with the factors of n (p, q: 128 bytes each,
+ * big-endian, n = p q) known: the same signature bytes (m^d mod n) by the
+ * Chinese remainder theorem, about four times faster. For the generator,
+ * which knows its keys' factors. UTXO_ERR_ARG when p q != n.
+ */
+int stdpred_rsa_sign_crt(uint8_t sig[UTXO_RSA_BYTES], const uint8_t sighash[UTXO_HASH_BYTES],
+                         const uint8_t n[UTXO_RSA_BYTES], const uint8_t d[UTXO_RSA_BYTES],
+                         const uint8_t p[UTXO_RSA_BYTES / 2], const uint8_t q[UTXO_RSA_BYTES / 2]);
+
 /* Host-call cost of BLAKE2b over len bytes (docs/PREDICATES.md). */
 uint64_t stdpred_blake_cost(size_t len);
 

@@ -264,15 +264,43 @@ void utxo_std_htlc_refund_args(uint8_t out[UTXO_HTLC_REFUND_ARGS_BYTES],
     memcpy(out + 1, sig, UTXO_SIG_BYTES);
 }
 
-int utxo_std_rsa_sign(uint8_t sig[UTXO_RSA_BYTES], const uint8_t sighash[UTXO_HASH_BYTES],
-                      const uint8_t n[UTXO_RSA_BYTES], const uint8_t d[UTXO_RSA_BYTES])
+/* The PKCS#1 v1.5 encoded message of SHA-256(sighash), as an integer. */
+static void rsa_encode(mpz_t mm, const uint8_t sighash[UTXO_HASH_BYTES])
 {
     static const uint8_t digest_info[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
                                             0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
                                             0x01, 0x05, 0x00, 0x04, 0x20};
     uint8_t em[UTXO_RSA_BYTES];
+
+    em[0] = 0;
+    em[1] = 1;
+    memset(em + 2, 0xff, UTXO_RSA_BYTES - 3 - sizeof digest_info - 32);
+    em[UTXO_RSA_BYTES - 1 - sizeof digest_info - 32] = 0;
+    memcpy(em + UTXO_RSA_BYTES - sizeof digest_info - 32, digest_info, sizeof digest_info);
+    crypto_hash_sha256(em + UTXO_RSA_BYTES - 32, sighash, UTXO_HASH_BYTES);
+    mpz_import(mm, UTXO_RSA_BYTES, 1, 1, 0, 0, em);
+}
+
+/* Wipes a secret integer's limbs before GMP frees them. */
+static void mpz_wipe(mpz_t x)
+{
+    if (mpz_size(x) > 0)
+        sodium_memzero(mpz_limbs_modify(x, (mp_size_t)mpz_size(x)),
+                       mpz_size(x) * sizeof(mp_limb_t));
+}
+
+static void rsa_export(uint8_t sig[UTXO_RSA_BYTES], const mpz_t ms)
+{
+    size_t cnt = 0, need = (mpz_sizeinbase(ms, 2) + 7) / 8;
+
+    if (mpz_sgn(ms) != 0)
+        mpz_export(sig + UTXO_RSA_BYTES - need, &cnt, 1, 1, 0, 0, ms);
+}
+
+int utxo_std_rsa_sign(uint8_t sig[UTXO_RSA_BYTES], const uint8_t sighash[UTXO_HASH_BYTES],
+                      const uint8_t n[UTXO_RSA_BYTES], const uint8_t d[UTXO_RSA_BYTES])
+{
     mpz_t mn, md, mm, ms;
-    size_t cnt = 0, need;
     int rc = UTXO_OK;
 
     if (sig == NULL)
@@ -281,29 +309,77 @@ int utxo_std_rsa_sign(uint8_t sig[UTXO_RSA_BYTES], const uint8_t sighash[UTXO_HA
     if (sighash == NULL || n == NULL || d == NULL ||
         stdpred_check_params(UTXO_STD_RSA, n, UTXO_RSA_BYTES) != UTXO_OK)
         return UTXO_ERR_ARG;
-    em[0] = 0;
-    em[1] = 1;
-    memset(em + 2, 0xff, UTXO_RSA_BYTES - 3 - sizeof digest_info - 32);
-    em[UTXO_RSA_BYTES - 1 - sizeof digest_info - 32] = 0;
-    memcpy(em + UTXO_RSA_BYTES - sizeof digest_info - 32, digest_info, sizeof digest_info);
-    crypto_hash_sha256(em + UTXO_RSA_BYTES - 32, sighash, UTXO_HASH_BYTES);
     mpz_inits(mn, md, mm, ms, NULL);
     mpz_import(mn, UTXO_RSA_BYTES, 1, 1, 0, 0, n);
     mpz_import(md, UTXO_RSA_BYTES, 1, 1, 0, 0, d);
-    mpz_import(mm, UTXO_RSA_BYTES, 1, 1, 0, 0, em);
+    rsa_encode(mm, sighash);
     if (mpz_sgn(md) <= 0) {
         rc = UTXO_ERR_ARG;
         goto done;
     }
     mpz_powm_sec(ms, mm, md, mn); /* constant-time in d; n is odd (checked) */
-    need = (mpz_sizeinbase(ms, 2) + 7) / 8;
-    if (mpz_sgn(ms) != 0)
-        mpz_export(sig + UTXO_RSA_BYTES - need, &cnt, 1, 1, 0, 0, ms);
+    rsa_export(sig, ms);
 done:
-    /* wipe the private exponent's limbs before GMP frees them */
-    if (mpz_size(md) > 0)
-        sodium_memzero(mpz_limbs_modify(md, (mp_size_t)mpz_size(md)),
-                       mpz_size(md) * sizeof(mp_limb_t));
+    mpz_wipe(md);
     mpz_clears(mn, md, mm, ms, NULL);
+    return rc;
+}
+
+int stdpred_rsa_sign_crt(uint8_t sig[UTXO_RSA_BYTES], const uint8_t sighash[UTXO_HASH_BYTES],
+                         const uint8_t n[UTXO_RSA_BYTES], const uint8_t d[UTXO_RSA_BYTES],
+                         const uint8_t p[UTXO_RSA_BYTES / 2], const uint8_t q[UTXO_RSA_BYTES / 2])
+{
+    mpz_t mn, md, mp, mq, mm, dp, dq, sp, sq, t;
+    int rc = UTXO_OK;
+
+    if (sig == NULL)
+        return UTXO_ERR_ARG;
+    memset(sig, 0, UTXO_RSA_BYTES);
+    if (sighash == NULL || n == NULL || d == NULL || p == NULL || q == NULL ||
+        stdpred_check_params(UTXO_STD_RSA, n, UTXO_RSA_BYTES) != UTXO_OK)
+        return UTXO_ERR_ARG;
+    mpz_inits(mn, md, mp, mq, mm, dp, dq, sp, sq, t, NULL);
+    mpz_import(mn, UTXO_RSA_BYTES, 1, 1, 0, 0, n);
+    mpz_import(md, UTXO_RSA_BYTES, 1, 1, 0, 0, d);
+    mpz_import(mp, UTXO_RSA_BYTES / 2, 1, 1, 0, 0, p);
+    mpz_import(mq, UTXO_RSA_BYTES / 2, 1, 1, 0, 0, q);
+    rsa_encode(mm, sighash);
+    mpz_mul(t, mp, mq);
+    /* n = p q with distinct odd p, q; then d mod (p-1) and d mod (q-1) are
+     * non-zero (e d = 1 mod lcm(p-1, q-1)) */
+    if (mpz_sgn(md) <= 0 || mpz_cmp(t, mn) != 0 || mpz_cmp(mp, mq) == 0 || mpz_even_p(mp) ||
+        mpz_even_p(mq)) {
+        rc = UTXO_ERR_ARG;
+        goto done;
+    }
+    mpz_sub_ui(t, mp, 1);
+    mpz_mod(dp, md, t);
+    mpz_sub_ui(t, mq, 1);
+    mpz_mod(dq, md, t);
+    if (mpz_sgn(dp) == 0 || mpz_sgn(dq) == 0 || mpz_invert(t, mq, mp) == 0) {
+        rc = UTXO_ERR_ARG;
+        goto done;
+    }
+    mpz_mod(sp, mm, mp);
+    mpz_powm_sec(sp, sp, dp, mp);
+    mpz_mod(sq, mm, mq);
+    mpz_powm_sec(sq, sq, dq, mq);
+    /* Garner: s = sq + q ((sp - sq) q^-1 mod p), which is m^d mod n */
+    mpz_sub(sp, sp, sq);
+    mpz_mul(sp, sp, t);
+    mpz_mod(sp, sp, mp);
+    mpz_mul(sp, sp, mq);
+    mpz_add(sp, sp, sq);
+    rsa_export(sig, sp);
+done:
+    mpz_wipe(md);
+    mpz_wipe(mp);
+    mpz_wipe(mq);
+    mpz_wipe(dp);
+    mpz_wipe(dq);
+    mpz_wipe(sp);
+    mpz_wipe(sq);
+    mpz_wipe(t);
+    mpz_clears(mn, md, mp, mq, mm, dp, dq, sp, sq, t, NULL);
     return rc;
 }

@@ -557,6 +557,7 @@ static void count_hash(void)
 
 static hash_domain txid_dom = HASH_DOMAIN(TAG_TXID);
 static hash_domain wtxid_dom = HASH_DOMAIN(TAG_WTXID);
+static hash_domain sighash_dom = HASH_DOMAIN(TAG_SIGHASH);
 
 void utxo_tx_txid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
@@ -574,7 +575,7 @@ void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
                         const uint8_t chain_id[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES])
 {
     count_hash();
-    hash_pair(out, TAG_SIGHASH, chain_id, txid);
+    hash_pair_dom(out, &sighash_dom, chain_id, txid);
 }
 
 void utxo_tx_sighash(const utxo_tx *tx, const uint8_t chain_id[UTXO_HASH_BYTES],
