@@ -324,8 +324,6 @@ int vm_interp(vm *v, uint64_t stop);
 #else
 #define VM_JIT_HOST 0
 #endif
-/* 1 when new machines use the tier: a JIT host and UTXO_VM_JIT not "0". */
-int vm_jit_default(void);
 /* Same contract as vm_interp, same results to the bit; native code where
  * it can, the interpreter for the rest. */
 int vm_jit_run(vm *v, uint64_t stop);
