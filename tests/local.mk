@@ -157,6 +157,9 @@ tests_fuzz_fuzz_image_LDFLAGS = $(FUZZLINK)
 # switch dispatch (renamed vm_interp_switch) and compares the two.
 check_PROGRAMS += tests/test_vm_qemu
 TESTS += tests/test_vm_qemu
+# the machine's tests again with the translating tier off
+TESTS += tests/vm_tiers.sh
+EXTRA_DIST += tests/vm_tiers.sh
 tests_test_vm_qemu_SOURCES = tests/test_vm_qemu.c src/predicates/vm_interp.c
 tests_test_vm_qemu_CFLAGS = $(AM_CFLAGS) -DVM_NO_COMPUTED_GOTO -Dvm_interp=vm_interp_switch \
 	-DVM_QEMU='"$(QEMU_RISCV32)"' -DVM_ELF_DIR='"$(abs_top_builddir)/tests/vm"'
