@@ -283,6 +283,7 @@ struct vm {
 
     int jit_on;                 /* run through vm_jit_run (vm_jit.c) */
     struct vm_jit *jit;         /* its code cache, or NULL */
+    uint64_t jit_stop;          /* the stop point native code compares with */
 };
 
 /* ---- vm_decode.c ---- */

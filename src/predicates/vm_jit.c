@@ -24,7 +24,7 @@
  * ECALL, EBREAK, illegal word, a run crossing the stop point) to
  * vm_interp, the reference, for exactly one instruction or up to the stop.
  *
- * Registers: the 7 guest registers the program's image names most often
+ * Registers: the 8 guest registers the program's image names most often
  * live in host registers for the whole time in native code; the rest in
  * v->x, addressed off rbx (= v). Exits spill them, entries reload them.
  *
@@ -71,7 +71,7 @@ void vm_jit_free(struct vm_jit *j)
 #define VM_JIT_BLOCK_MAX (64u << 10) /* room kept for one block */
 #define VM_JIT_TAB_BITS 14u
 #define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
-#define VM_JIT_NPIN 7u
+#define VM_JIT_NPIN 8u
 #define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
 
 /* Exit reasons (eax at the exit stub). */
@@ -109,6 +109,7 @@ struct vm_jit {
 #define CYOFF ((int32_t)offsetof(vm, cycles))
 #define MEMOFF ((int32_t)offsetof(vm, mem))
 #define PSTOFF ((int32_t)offsetof(vm, pstate))
+#define STOPOFF ((int32_t)offsetof(vm, jit_stop))
 
 /* ---- emitter --------------------------------------------------------- */
 typedef struct em {
@@ -245,6 +246,22 @@ static void gstore(em *e, const struct vm_jit *j, unsigned g, int h)
         op_rm(e, 0, 0x89, h, RBX, XOFF + 4 * (int32_t)g);
 }
 
+/* Host register for the result of an op writing guest rd: its pin, or eax
+ * (then stored by gstore). */
+static int dst_of(const struct vm_jit *j, unsigned rd)
+{
+    return rd != VM_XSINK && j->pin[rd] >= 0 ? j->pin[rd] : RAX;
+}
+/* Host register holding guest g for reading: its pin, else loaded into
+ * `tmp`. */
+static int src_of(em *e, const struct vm_jit *j, unsigned g, int tmp)
+{
+    if (g != 0 && j->pin[g] >= 0)
+        return j->pin[g];
+    gload(e, j, tmp, g);
+    return tmp;
+}
+
 /* An exit stub: refund, set pc, reason, to the common exit. */
 static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t pc, unsigned why)
 {
@@ -264,7 +281,7 @@ static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t p
 }
 
 /* ---- fixed stubs: enter, exit, lookup -------------------------------- */
-static const int pin_host[VM_JIT_NPIN] = {RSI, RDI, R8, R9, R10, R11, R15};
+static const int pin_host[VM_JIT_NPIN] = {RSI, RDI, R8, R9, R10, R11, R14, R15};
 static const int saved[6] = {RBX, RBP, R12, R13, R14, R15};
 
 static void emit_stubs(struct vm_jit *j)
@@ -281,7 +298,7 @@ static void emit_stubs(struct vm_jit *j)
     op_rm(&e, 1, 0x8b, RBP, RBX, MEMOFF);    /* mov rbp, [rbx+mem] */
     op_rm(&e, 1, 0x8b, R12, RBX, PSTOFF);    /* mov r12, [rbx+pstate] */
     op_rm(&e, 1, 0x8b, R13, RBX, CYOFF);     /* mov r13, [rbx+cycles] */
-    op_rr(&e, 1, 0x89, RDX, R14);            /* mov r14, rdx */
+    op_rm(&e, 1, 0x89, RDX, RBX, STOPOFF);   /* mov [rbx+jit_stop], rdx */
     op_rr(&e, 1, 0x89, RSI, RAX);            /* mov rax, rsi */
     for (unsigned i = 0; i < j->npin; i++)
         op_rm(&e, 0, 0x8b, pin_host[i], RBX, XOFF + 4 * (int32_t)j->pins[i]);
@@ -464,7 +481,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
     st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH};
     const uint8_t *inner = e->p;
     rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | (R13 & 7)); b4(e, n); /* add r13, n */
-    op_rr(e, 1, 0x39, R14, R13);                                          /* cmp r13, r14 */
+    op_rm(e, 1, 0x3b, R13, RBX, STOPOFF);                                 /* cmp r13, stop */
     st[nst++] = (stub){jcc32(e, CC_A), n, pc0, JX_OVER};
 
     for (uint32_t k = 0; k < n && !ended; k++) {
@@ -481,18 +498,23 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             break;
         }
         switch (op) {
-        case VM_OP_LI:
-            mov_ri(e, RAX, imm);
-            gstore(e, j, in->rd, RAX);
+        case VM_OP_LI: {
+            int d = dst_of(j, in->rd);
+            mov_ri(e, d, imm);
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
             break;
+        }
         case VM_OP_FENCE:
             break;
         case VM_OP_ADDI: case VM_OP_XORI: case VM_OP_ORI: case VM_OP_ANDI: {
             static const unsigned ext[] = {0, 0, 0, 6, 1, 4}; /* from ADDI */
-            gload(e, j, RAX, in->rs1);
+            int d = dst_of(j, in->rd);
+            gload(e, j, d, in->rs1);
             if (!(op == VM_OP_ADDI && imm == 0))
-                alu_i(e, ext[op - VM_OP_ADDI], RAX, imm);
-            gstore(e, j, in->rd, RAX);
+                alu_i(e, ext[op - VM_OP_ADDI], d, imm);
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
             break;
         }
         case VM_OP_SLTI: case VM_OP_SLTIU:
@@ -502,23 +524,30 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);                           /* movzx eax, al */
             gstore(e, j, in->rd, RAX);
             break;
-        case VM_OP_SLLI: case VM_OP_SRLI: case VM_OP_SRAI:
-            gload(e, j, RAX, in->rs1);
-            shift_i(e, op == VM_OP_SLLI ? 4 : op == VM_OP_SRLI ? 5 : 7, RAX, imm);
-            gstore(e, j, in->rd, RAX);
+        case VM_OP_SLLI: case VM_OP_SRLI: case VM_OP_SRAI: {
+            int d = dst_of(j, in->rd);
+            gload(e, j, d, in->rs1);
+            shift_i(e, op == VM_OP_SLLI ? 4 : op == VM_OP_SRLI ? 5 : 7, d, imm);
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
             break;
+        }
         case VM_OP_ADD: case VM_OP_SUB: case VM_OP_XOR: case VM_OP_OR: case VM_OP_AND:
         case VM_OP_MUL: {
             unsigned opc = op == VM_OP_ADD ? 0x01 : op == VM_OP_SUB ? 0x29
                          : op == VM_OP_XOR ? 0x31 : op == VM_OP_OR ? 0x09
                          : op == VM_OP_AND ? 0x21 : 0;
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
+            int s2 = src_of(e, j, in->rs2, RCX);
+            int d = dst_of(j, in->rd);
+            if (d == s2 && in->rd != in->rs1)
+                d = RAX; /* rd == rs2: do not overwrite rs2 first */
+            gload(e, j, d, in->rs1);
             if (opc)
-                op_rr(e, 0, opc, RCX, RAX);
+                op_rr(e, 0, opc, s2, d);
             else
-                op_rr(e, 0, 0x0faf, RAX, RCX); /* imul eax, ecx */
-            gstore(e, j, in->rd, RAX);
+                op_rr(e, 0, 0x0faf, d, s2); /* imul d, s2 */
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
             break;
         }
         case VM_OP_SLL: case VM_OP_SRL: case VM_OP_SRA:
@@ -588,9 +617,13 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
         case VM_OP_SB: case VM_OP_SH: case VM_OP_SW: {
             unsigned mask = (op == VM_OP_LW || op == VM_OP_SW) ? 3u
                           : (op == VM_OP_LH || op == VM_OP_LHU || op == VM_OP_SH) ? 1u : 0u;
-            gload(e, j, RAX, in->rs1);
-            if (imm)
-                alu_i(e, 0, RAX, imm);
+            if (imm && in->rs1 != 0 && j->pin[in->rs1] >= 0) {
+                op_rm(e, 0, 0x8d, RAX, j->pin[in->rs1], (int32_t)imm); /* lea eax */
+            } else {
+                gload(e, j, RAX, in->rs1);
+                if (imm)
+                    alu_i(e, 0, RAX, imm);
+            }
             if (mask) {
                 b1(e, 0xa8); b1(e, mask); /* test al, mask */
                 st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
@@ -604,13 +637,21 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             if (is_load(op)) {
                 unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
                              : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
-                op_mem(e, opc, RCX);
-                gstore(e, j, in->rd, RCX);
+                if (in->rd == VM_XSINK) {
+                    op_mem(e, opc, RCX); /* the access is still made */
+                } else {
+                    int d = dst_of(j, in->rd);
+                    op_mem(e, opc, d);
+                    if (d == RAX)
+                        gstore(e, j, in->rd, RAX);
+                }
             } else {
-                gload(e, j, RCX, in->rs2);
+                int s2 = src_of(e, j, in->rs2, RCX);
                 if (op == VM_OP_SH)
                     b1(e, 0x66);
-                op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, RCX);
+                if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
+                    b1(e, 0x40); /* sil, dil (not dh, bh) */
+                op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2);
             }
             break;
         }
@@ -642,9 +683,9 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             int far = op >= VM_OP_BEQ_FAR;
             unsigned c = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
             uint32_t t = far ? imm : in->pc + 4u * imm;
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
-            op_rr(e, 0, 0x39, RCX, RAX); /* cmp eax, ecx */
+            int s1 = src_of(e, j, in->rs1, RAX);
+            int s2 = src_of(e, j, in->rs2, RCX);
+            op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
             uint8_t *taken = jcc32(e, c);
             succ(e, j, in->pc + 4u, pc0, inner);
             patch(taken, e->p);
