@@ -145,6 +145,36 @@ START_TEST(random_programs_jit_vs_interp)
 }
 END_TEST
 
+/* A code cache that holds only a few blocks: flushed again and again in
+ * the middle of runs, with the same results. */
+START_TEST(tiny_cache_jit_vs_interp)
+{
+    static uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
+    size_t saved = vm_jit_cache_bytes;
+    uint64_t flushes = 0;
+    vm_jit_cache_bytes = (64u << 10) + 1024u; /* a flush after ~1 KiB */
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        rng_state = seed * 0x9E3779B97F4A7C15u + 11u;
+        gen_program(code, data);
+        vm_program *p = prog_of(code, data);
+        vm *vi = pair_new(0), *vj = pair_new(1);
+        utxo_vm_result ri, rj;
+        for (unsigned k = 0; k < 3; k++) {
+            ck_assert_int_eq(vm_run(vi, p, NULL, 0, NULL, 200000, &ri), UTXO_OK);
+            ck_assert_int_eq(vm_run(vj, p, NULL, 0, NULL, 200000, &rj), UTXO_OK);
+            same_state(vi, &ri, vj, &rj, "tiny cache", seed, 200000);
+        }
+        flushes += vm_jit_flushes(vj);
+        vm_free(vi);
+        vm_free(vj);
+        vm_program_free(p);
+    }
+    vm_jit_cache_bytes = saved;
+    if (VM_JIT_HOST)
+        ck_assert_uint_gt(flushes, 0);
+}
+END_TEST
+
 /* A counted loop with loads, stores, calls and every ALU/M op, then a
  * fault or end of the kind given. */
 static vm_program *loop_then(unsigned kind)
@@ -255,6 +285,7 @@ int main(void)
     tcase_add_test(tc, random_programs_jit_vs_interp);
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
+    tcase_add_test(tc, tiny_cache_jit_vs_interp);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

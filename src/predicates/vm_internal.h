@@ -284,6 +284,7 @@ struct vm {
     int jit_on;                 /* run through vm_jit_run (vm_jit.c) */
     struct vm_jit *jit;         /* its code cache, or NULL */
     uint64_t jit_stop;          /* the stop point native code compares with */
+    uint8_t *jit_site;          /* JX_CHAIN: the jump to point at v->pc */
 };
 
 /* ---- vm_decode.c ---- */
@@ -330,6 +331,10 @@ int vm_interp(vm *v, uint64_t stop);
 int vm_jit_run(vm *v, uint64_t stop);
 /* Frees a code cache; NULL is a no-op. */
 void vm_jit_free(struct vm_jit *j);
+/* Bytes of the code region used before a flush; tests lower it. */
+extern size_t vm_jit_cache_bytes;
+/* Times v's cache was flushed because it was full (tests). */
+uint64_t vm_jit_flushes(const vm *v);
 
 /* ---- vm.c ---- */
 /* Records the end of the run. */

@@ -62,6 +62,14 @@ void vm_jit_free(struct vm_jit *j)
     (void)j;
 }
 
+size_t vm_jit_cache_bytes;
+
+uint64_t vm_jit_flushes(const vm *v)
+{
+    (void)v;
+    return 0;
+}
+
 #else /* x86-64 */
 
 #include <stddef.h>
@@ -69,13 +77,16 @@ void vm_jit_free(struct vm_jit *j)
 
 #define VM_JIT_CODE_BYTES (4u << 20) /* code region per vm */
 #define VM_JIT_BLOCK_MAX (64u << 10) /* room kept for one block */
+
+/* The part of the region used before a flush (tests make it small). */
+size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
 #define VM_JIT_TAB_BITS 14u
 #define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
 #define VM_JIT_NPIN 8u
 #define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
 
 /* Exit reasons (eax at the exit stub). */
-enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3 };
+enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3, JX_CHAIN = 4 };
 
 /* Host registers (x86-64 numbering). */
 enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
@@ -99,6 +110,7 @@ struct vm_jit {
     int8_t pin[33];     /* host register of guest register g, or -1 */
     uint8_t pins[VM_JIT_NPIN]; /* guest registers pinned */
     unsigned npin;
+    uint64_t flushes;   /* times the cache was full (tests) */
     const uint8_t *exit;   /* spill, store cycles, return eax */
     const uint8_t *lookup; /* eax = target pc */
     int (*enter)(vm *v, const void *code, uint64_t stop);
@@ -110,6 +122,7 @@ struct vm_jit {
 #define MEMOFF ((int32_t)offsetof(vm, mem))
 #define PSTOFF ((int32_t)offsetof(vm, pstate))
 #define STOPOFF ((int32_t)offsetof(vm, jit_stop))
+#define SITEOFF ((int32_t)offsetof(vm, jit_site))
 
 /* ---- emitter --------------------------------------------------------- */
 typedef struct em {
@@ -396,6 +409,11 @@ void vm_jit_free(struct vm_jit *j)
     free(j);
 }
 
+uint64_t vm_jit_flushes(const vm *v)
+{
+    return v && v->jit ? v->jit->flushes : 0;
+}
+
 /* Sets the cache up for v's program (flushing another program's). */
 static struct vm_jit *jit_for(vm *v)
 {
@@ -436,23 +454,6 @@ static jit_ent *tab_at(struct vm_jit *j, uint32_t pc)
     return &j->tab[(pc >> 2) & (VM_JIT_TAB_SIZE - 1u)];
 }
 
-/* Jump to the block at pc t: direct when translated, else the lookup. */
-static void succ(em *e, struct vm_jit *j, uint32_t t, uint32_t self_pc,
-                 const uint8_t *self_inner)
-{
-    if (t == self_pc) {
-        jmp_to(e, self_inner);
-        return;
-    }
-    jit_ent *en = tab_at(j, t);
-    if (en->pc == t) {
-        jmp_to(e, ((t ^ self_pc) >> VM_PAGE_SHIFT) == 0 ? en->inner : en->code);
-        return;
-    }
-    mov_ri(e, RAX, t);
-    jmp_to(e, j->lookup);
-}
-
 typedef struct stub {
     uint8_t *at;     /* rel32 to point at the stub */
     uint32_t refund;
@@ -460,12 +461,40 @@ typedef struct stub {
     unsigned why;
 } stub;
 
+/* Where a direct jump from the block at self_pc to pc t may go now: the
+ * block itself, or one already translated; NULL when not translated. */
+static const uint8_t *direct(struct vm_jit *j, uint32_t t, uint32_t self_pc,
+                             const uint8_t *self_inner)
+{
+    if (t == self_pc)
+        return self_inner;
+    jit_ent *en = tab_at(j, t);
+    if (en->pc == t)
+        return ((t ^ self_pc) >> VM_PAGE_SHIFT) == 0 ? en->inner : en->code;
+    return NULL;
+}
+
+/* Jump to the block at pc t: direct when translated, else a jump to a
+ * chain stub (JX_CHAIN), which the C loop re-points at the block once it
+ * is translated (the only patch ever made, from C, with the region
+ * writable and not executable). */
+static void succ(em *e, struct vm_jit *j, uint32_t t, uint32_t self_pc,
+                 const uint8_t *self_inner, stub *st, unsigned *nst)
+{
+    const uint8_t *d = direct(j, t, self_pc, self_inner);
+    if (d) {
+        jmp_to(e, d);
+        return;
+    }
+    st[(*nst)++] = (stub){jmp32(e), 0, t, JX_CHAIN};
+}
+
 static int is_load(unsigned op) { return op >= VM_OP_LB && op <= VM_OP_LHU; }
 
 /* Translates the run at ip (n = ip->blen instructions). */
 static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
 {
-    stub st[2 * VM_PAGE_INSNS + 4]; /* at most two per instruction */
+    stub st[2 * VM_PAGE_INSNS + 6]; /* two per instruction, two at the end */
     unsigned nst = 0;
     em e0 = {j->code + j->used};
     em *e = &e0;
@@ -659,7 +688,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             uint32_t t = op == VM_OP_JAL ? in->pc + 4u * imm : imm;
             mov_ri(e, RAX, in->pc + 4u);
             gstore(e, j, in->rd, RAX);
-            succ(e, j, t, pc0, inner);
+            succ(e, j, t, pc0, inner, st, &nst);
             ended = 1;
             break;
         }
@@ -686,15 +715,21 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             int s1 = src_of(e, j, in->rs1, RAX);
             int s2 = src_of(e, j, in->rs2, RCX);
             op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+            const uint8_t *dt = direct(j, t, pc0, inner);
             uint8_t *taken = jcc32(e, c);
-            succ(e, j, in->pc + 4u, pc0, inner);
-            patch(taken, e->p);
-            succ(e, j, t, pc0, inner);
+            if (dt) {
+                patch(taken, dt); /* a loop's back edge: one jcc */
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            } else {
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+                patch(taken, e->p);
+                succ(e, j, t, pc0, inner, st, &nst);
+            }
             ended = 1;
             break;
         }
         case VM_OP_FENCE_I:
-            succ(e, j, in->pc + 4u, pc0, inner);
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
             ended = 1;
             break;
         default: /* ECALL, EBREAK, ILLEGAL: the interpreter runs it */
@@ -703,12 +738,17 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             break;
         }
         if (last && !ended) { /* run ends at the page end */
-            succ(e, j, in->pc + 4u, pc0, inner);
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
             ended = 1;
         }
     }
     for (unsigned i = 0; i < nst; i++) {
         patch(st[i].at, e->p);
+        if (st[i].why == JX_CHAIN) {
+            /* mov rax, site; mov [rbx+jit_site], rax */
+            b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)st[i].at);
+            op_rm(e, 1, 0x89, RAX, RBX, SITEOFF);
+        }
         exit_stub(e, j, st[i].refund, st[i].pc, st[i].why);
     }
     j->used = (size_t)(e->p - j->code);
@@ -732,9 +772,11 @@ static const uint8_t *code_for(vm *v, struct vm_jit *j, uint32_t pc)
     const vm_dpage *d = v->dtab[pc >> VM_PAGE_SHIFT];
     if (d->patched)
         return NULL;
-    if (VM_JIT_CODE_BYTES - j->used < VM_JIT_BLOCK_MAX) {
+    size_t cap = vm_jit_cache_bytes < VM_JIT_CODE_BYTES ? vm_jit_cache_bytes : VM_JIT_CODE_BYTES;
+    if (j->used + VM_JIT_BLOCK_MAX > cap) {
         tab_clear(j); /* full: flush (no native code is running) */
         j->used = j->base;
+        j->flushes++;
     }
     if (set_rw(j) != 0)
         return NULL;
@@ -787,6 +829,21 @@ int vm_jit_run(vm *v, uint64_t stop)
             if (r >= 0)
                 return r;
             break;
+        case JX_CHAIN: {
+            /* A direct jump met a block not translated when it was made:
+             * translate it, point the jump at it, carry on there. */
+            uint8_t *site = v->jit_site;
+            uint64_t gen = j->flushes;
+            const uint8_t *t = code_for(v, j, v->pc);
+            /* not after a flush: the site is gone. The full entry, so
+             * the page check runs on whichever page the site is. */
+            if (t && j->flushes == gen && j->have_id && set_rw(j) == 0) {
+                patch(site, t);
+                if (set_rx(j) != 0)
+                    j->have_id = 0;
+            }
+            break;
+        }
         default: /* JX_DISPATCH */
             break;
         }
