@@ -11,8 +11,8 @@
  * interpreter.
  *
  * Block shape: a full entry (page-state byte still VM_PG_CODE, else leave),
- * an inner entry (cycles += blen; past the stop point leave with the charge
- * undone), one short sequence per instruction, then the successors: a
+ * an inner entry (cycles += blen, kept as the cycles left before the stop
+ * point, r13, so one sub and one jb; past it leave with the charge undone), one short sequence per instruction, then the successors: a
  * direct jump to a block already translated, else the lookup stub (a
  * direct-mapped table from pc to code, probed inline).
  *
@@ -281,7 +281,7 @@ static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t p
     if (refund) {
         rex(e, 1, 0, 0, R13);
         b1(e, 0x81);
-        b1(e, 0xc0u | 5u << 3 | (R13 & 7)); /* sub r13, imm32 */
+        b1(e, 0xc0u | (R13 & 7)); /* add r13, imm32: cycles left grow back */
         b4(e, refund);
     }
     /* mov dword [rbx + PCOFF], pc */
@@ -310,8 +310,9 @@ static void emit_stubs(struct vm_jit *j)
     op_rr(&e, 1, 0x89, RDI, RBX);            /* mov rbx, rdi */
     op_rm(&e, 1, 0x8b, RBP, RBX, MEMOFF);    /* mov rbp, [rbx+mem] */
     op_rm(&e, 1, 0x8b, R12, RBX, PSTOFF);    /* mov r12, [rbx+pstate] */
-    op_rm(&e, 1, 0x8b, R13, RBX, CYOFF);     /* mov r13, [rbx+cycles] */
     op_rm(&e, 1, 0x89, RDX, RBX, STOPOFF);   /* mov [rbx+jit_stop], rdx */
+    op_rr(&e, 1, 0x89, RDX, R13);            /* r13 = stop - cycles (> 0) */
+    op_rm(&e, 1, 0x2b, R13, RBX, CYOFF);
     op_rr(&e, 1, 0x89, RSI, RAX);            /* mov rax, rsi */
     for (unsigned i = 0; i < j->npin; i++)
         op_rm(&e, 0, 0x8b, pin_host[i], RBX, XOFF + 4 * (int32_t)j->pins[i]);
@@ -321,7 +322,9 @@ static void emit_stubs(struct vm_jit *j)
     j->exit = e.p;
     for (unsigned i = 0; i < j->npin; i++)
         op_rm(&e, 0, 0x89, pin_host[i], RBX, XOFF + 4 * (int32_t)j->pins[i]);
-    op_rm(&e, 1, 0x89, R13, RBX, CYOFF);     /* mov [rbx+cycles], r13 */
+    op_rm(&e, 1, 0x8b, RDX, RBX, STOPOFF);   /* cycles = stop - r13 */
+    op_rr(&e, 1, 0x29, R13, RDX);
+    op_rm(&e, 1, 0x89, RDX, RBX, CYOFF);
     for (int i = 5; i >= 0; i--) {
         rex(&e, 0, 0, 0, saved[i]);
         b1(&e, 0x58u + (unsigned)(saved[i] & 7));
@@ -509,9 +512,9 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
     b1(e, VM_PG_CODE);
     st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH};
     const uint8_t *inner = e->p;
-    rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | (R13 & 7)); b4(e, n); /* add r13, n */
-    op_rm(e, 1, 0x3b, R13, RBX, STOPOFF);                                 /* cmp r13, stop */
-    st[nst++] = (stub){jcc32(e, CC_A), n, pc0, JX_OVER};
+    /* r13 = cycles left before the stop point: the run fits when n <= r13 */
+    rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | 5u << 3 | (R13 & 7)); b4(e, n); /* sub */
+    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER};
 
     for (uint32_t k = 0; k < n && !ended; k++) {
         const vm_insn *in = ip + k;
