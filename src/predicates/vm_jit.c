@@ -12,9 +12,12 @@
  *
  * Block shape: a full entry (page-state byte still VM_PG_CODE, else leave),
  * an inner entry (cycles += blen, kept as the cycles left before the stop
- * point, r13, so one sub and one jb; past it leave with the charge undone), one short sequence per instruction, then the successors: a
- * direct jump to a block already translated, else the lookup stub (a
- * direct-mapped table from pc to code, probed inline).
+ * point in r13: one sub and one jb; past it leave with the charge undone),
+ * one short sequence per instruction, then the successors: a direct jump
+ * to a block already translated; else a chain stub that leaves once
+ * (JX_CHAIN) so that C translates the target and re-points the jump; for
+ * JALR the lookup stub (a direct-mapped table from pc to code, probed
+ * inline).
  *
  * Leaving native code ("exit") always happens before an instruction, with
  * v->pc that instruction's address and v->cycles the count of instructions
@@ -29,8 +32,8 @@
  * v->x, addressed off rbx (= v). Exits spill them, entries reload them.
  *
  * W^X: the code region is mapped read+write, filled, then read+execute;
- * translating more flips it back to read+write first (only in C, never
- * while native code runs). Nothing is patched in place. The region is
+ * translating more, or re-pointing a chain jump, flips it back to
+ * read+write first (only in C, never while native code runs). The region is
  * bounded (VM_JIT_CODE_BYTES); when full, everything is flushed. The cache
  * is per vm (no sharing between threads), keyed by the program id.
  */
