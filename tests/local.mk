@@ -98,13 +98,20 @@ tests_fuzz_fuzz_walletdb_LDFLAGS = $(FUZZLINK)
 
 # machine (VM) tests: instruction set, runs, qemu differential, fuzz target
 if HAVE_CHECK
-check_PROGRAMS += tests/test_vm tests/test_vm_run tests/test_vm_segments tests/test_vm_diff
-TESTS += tests/test_vm tests/test_vm_run tests/test_vm_segments tests/test_vm_diff
+check_PROGRAMS += tests/test_vm tests/test_vm_run tests/test_vm_segments tests/test_vm_diff \
+	tests/test_vm_jit
+TESTS += tests/test_vm tests/test_vm_run tests/test_vm_segments tests/test_vm_diff \
+	tests/test_vm_jit
 endif
 # the interpreter against a single-step reference on random programs
 tests_test_vm_diff_SOURCES = tests/test_vm_diff.c tests/vm_asm.h tests/testutil.h
 tests_test_vm_diff_CFLAGS = $(TEST_CFLAGS)
 tests_test_vm_diff_LDADD = $(TEST_LIBS)
+# the translating tier against the interpreter (reuses test_vm_diff.c)
+tests_test_vm_jit_SOURCES = tests/test_vm_jit.c tests/vm_asm.h tests/testutil.h
+EXTRA_tests_test_vm_jit_DEPENDENCIES = tests/test_vm_diff.c
+tests_test_vm_jit_CFLAGS = $(TEST_CFLAGS)
+tests_test_vm_jit_LDADD = $(TEST_LIBS)
 tests_test_vm_SOURCES = tests/test_vm.c tests/vm_asm.h tests/testutil.h
 tests_test_vm_CFLAGS = $(TEST_CFLAGS)
 tests_test_vm_LDADD = $(TEST_LIBS)
@@ -150,6 +157,9 @@ tests_fuzz_fuzz_image_LDFLAGS = $(FUZZLINK)
 # switch dispatch (renamed vm_interp_switch) and compares the two.
 check_PROGRAMS += tests/test_vm_qemu
 TESTS += tests/test_vm_qemu
+# the machine's tests again with the translating tier off
+TESTS += tests/vm_tiers.sh
+EXTRA_DIST += tests/vm_tiers.sh
 tests_test_vm_qemu_SOURCES = tests/test_vm_qemu.c src/predicates/vm_interp.c
 tests_test_vm_qemu_CFLAGS = $(AM_CFLAGS) -DVM_NO_COMPUTED_GOTO -Dvm_interp=vm_interp_switch \
 	-DVM_QEMU='"$(QEMU_RISCV32)"' -DVM_ELF_DIR='"$(abs_top_builddir)/tests/vm"'

@@ -5,7 +5,8 @@
 # receipt verifies alone in a process of its own (verify-one); a flipped
 # byte, a dropped, duplicated or swapped receipt, and another run's receipt
 # are rejected; an ELF input; a transaction carried through the proof
-# directory; --json, --help and the exit codes (0 / 1 / 2).
+# directory; --json, --help and the exit codes (0 / 1 / 2); receipts byte
+# identical with the translating tier off (UTXO_VM_JIT=0).
 set -u
 SRC="${top_srcdir:-.}"
 IMG="$SRC/tests/segments/work.img"
@@ -49,6 +50,19 @@ grep -q '"valid":true' "$tmp/out" && grep -q '"cycles_before":0,' "$tmp/out" && 
 ARGS2=$(le32 3 2000 1 16 4294967295 1)
 expect 0 "prove short" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2 10 -o "$tmp/a"
 expect 0 "verify short" -- "$UTXO" segments verify "$tmp/a"
+# the translating tier changes nothing: the same receipts, byte for byte,
+# with it off (issue 17), on the long run and on the short one; and the
+# interpreter-only verifier accepts them
+for d in long a; do
+    if [ "$d" = long ]; then
+        set -- --arg-hex "$ARGS" --budget 400000000 --po2 20
+    else
+        set -- --arg-hex "$ARGS2" --po2 10
+    fi
+    expect 0 "prove $d, no JIT" -- env UTXO_VM_JIT=0 "$UTXO" segments prove "$IMG" "$@" -o "$tmp/$d-nojit"
+    if diff -r "$tmp/$d" "$tmp/$d-nojit" >/dev/null; then ok; else bad "receipts of $d differ with the JIT off"; fi
+    expect 0 "verify $d, no JIT" -- env UTXO_VM_JIT=0 "$UTXO" segments verify "$tmp/$d"
+done
 ns=$(ls "$tmp/a" | grep -c '^seg-')
 [ "$ns" -ge 4 ] && ok || bad "short run: $ns segments"
 # flip one byte at several offsets of receipt 1 (24 argument bytes: the

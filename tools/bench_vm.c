@@ -24,7 +24,7 @@
  * `utxo predicate run ELF` (this binary) and `qemu-riscv32 ELF WHICH N`,
  * with a larger n, and again with n = 0 for their start-up:
  *
- *   bench vm workload=fib tier=interp n=32 insns=... mips=... qemu_ratio=...
+ *   bench vm workload=fib tier=interp|jit n=32 insns=... mips=... qemu_ratio=...
  *       qemu_ratio_whole=... vm_ms=... qemu_ms=... vm_start_ms=...
  *       qemu_start_ms=...
  *
@@ -212,7 +212,7 @@ static int run_child(char *const argv[], char *out, size_t cap, uint64_t *cpu_ns
  * workload which with size n; the checksums each printed go to *vm_sum and
  * *q_sum. 0 or -1. */
 static int side_times(const char *self, const char *qemu, const char *elf, uint32_t which,
-                      uint32_t n, int reps, uint64_t *vm_ns, uint64_t *q_ns, uint32_t *vm_sum,
+                      uint32_t n, int reps, int jit, uint64_t *vm_ns, uint64_t *q_ns, uint32_t *vm_sum,
                       uint32_t *q_sum)
 {
     uint8_t args[8];
@@ -223,7 +223,7 @@ static int side_times(const char *self, const char *qemu, const char *elf, uint3
     snprintf(ws, sizeof ws, "%u", which);
     snprintf(ns, sizeof ns, "%u", n);
     char *vm_argv[] = {(char *)self, "predicate", "run", (char *)elf, "--arg-hex", hex,
-                       "--budget", "1000000000000", NULL};
+                       "--budget", "1000000000000", jit ? NULL : "--no-jit", NULL};
     char *q_argv[] = {(char *)qemu, (char *)elf, ws, ns, NULL};
     *vm_ns = *q_ns = UINT64_MAX;
     for (int i = 0; i < reps; i++) {
@@ -276,7 +276,7 @@ static void print_ms(const char *key, uint64_t ns)
 
 /* One side-by-side line; 0, or 1 on a failure or checksum mismatch. */
 static int bench_side(vm *v, const vm_program *p, const struct workload *w, const char *self,
-                      const char *qemu, const char *elf, int reps)
+                      const char *qemu, const char *elf, int reps, int jit)
 {
     uint8_t args[8];
     utxo_vm_result r;
@@ -293,9 +293,9 @@ static int bench_side(vm *v, const vm_program *p, const struct workload *w, cons
     uint64_t insns = run_insns(v, p, &r, NULL);
     native_n = w->n_side;
     uint32_t native_sum = vm_work(w->which, native_n);
-    if (side_times(self, qemu, elf, w->which, w->n_side, reps, &vm_ns, &q_ns, &vm_sum,
+    if (side_times(self, qemu, elf, w->which, w->n_side, reps, jit, &vm_ns, &q_ns, &vm_sum,
                    &q_sum) != 0 ||
-        side_times(self, qemu, elf, w->which, 0, reps, &vm0, &q0, &s0, &s1) != 0) {
+        side_times(self, qemu, elf, w->which, 0, reps, jit, &vm0, &q0, &s0, &s1) != 0) {
         errorf("bench vm: workload %s: running '%s predicate run' or '%s' failed", w->name,
                self, qemu);
         return 1;
@@ -309,9 +309,9 @@ static int bench_side(vm *v, const vm_program *p, const struct workload *w, cons
     uint64_t vm_net = vm_ns > vm0 ? vm_ns - vm0 : 1, q_net = q_ns > q0 ? q_ns - q0 : 1;
     uint64_t mips10 = insns * 10000u / vm_net;
     uint64_t ratio = vm_net * 100u / q_net, whole = vm_ns * 100u / (q_ns ? q_ns : 1);
-    printf("bench vm workload=%s tier=interp n=%u insns=%llu mips=%llu.%llu "
+    printf("bench vm workload=%s tier=%s n=%u insns=%llu mips=%llu.%llu "
            "qemu_ratio=%llu.%02llu qemu_ratio_whole=%llu.%02llu",
-           w->name, w->n_side, (unsigned long long)insns, (unsigned long long)(mips10 / 10u),
+           w->name, jit ? "jit" : "interp", w->n_side, (unsigned long long)insns, (unsigned long long)(mips10 / 10u),
            (unsigned long long)(mips10 % 10u), (unsigned long long)(ratio / 100u),
            (unsigned long long)(ratio % 100u), (unsigned long long)(whole / 100u),
            (unsigned long long)(whole % 100u));
@@ -353,23 +353,27 @@ static int write_elf(char *buf, size_t cap)
 
 static void vm_bench_usage(FILE *f)
 {
-    fprintf(f, "Usage: utxo bench vm [--reps N] [--workload NAME] [--no-qemu]\n"
+    fprintf(f, "Usage: utxo bench vm [--reps N] [--workload NAME] [--no-qemu] [--no-jit]\n"
                "\n"
-               "The RV32IM interpreter on each workload: instructions per second, metered,\n"
+               "The RV32IM machine on each workload: instructions per second, metered,\n"
                "vs the same program compiled natively and run under qemu-riscv32 (when\n"
                "installed; --no-qemu skips it); the best of N repetitions (default 3).\n"
+               "Side by side with qemu, one line per tier: tier=interp (the interpreter)\n"
+               "and, on x86-64, tier=jit (the translating tier; --no-jit leaves it out\n"
+               "and runs the in-process lines on the interpreter).\n"
                "\nexample:\n  utxo bench vm --reps 3\n");
 }
 
 int bench_vm(int argc, char **argv)
 {
-    int reps = 3, rc = 0, side = 1;
+    int reps = 3, rc = 0, side = 1, jit = vm_jit_default();
     const char *only = NULL;
 
     uint64_t r = 3;
     static const struct option opts[] = {
         {"reps", required_argument, NULL, 'r'}, {"workload", required_argument, NULL, 'w'},
-        {"no-qemu", no_argument, NULL, 'n'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0},
+        {"no-qemu", no_argument, NULL, 'n'}, {"no-jit", no_argument, NULL, 'j'},
+        CLI_HELP_OPTION, {NULL, 0, NULL, 0},
     };
     cli cl = CLI_INIT("bench vm", vm_bench_usage, "", opts);
 
@@ -384,6 +388,10 @@ int bench_vm(int argc, char **argv)
             break;
         case 'w': only = optarg; break;
         case 'n': side = 0; break;
+        case 'j':
+            jit = 0;
+            setenv("UTXO_VM_JIT", "0", 1); /* the in-process machines too */
+            break;
         }
     }
     if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
@@ -420,7 +428,9 @@ int bench_vm(int argc, char **argv)
         for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++) {
             if (only && strcmp(only, workloads[i].name) != 0)
                 continue;
-            if (bench_side(v, p, &workloads[i], self, qemu, elf, reps) != 0)
+            if (bench_side(v, p, &workloads[i], self, qemu, elf, reps, 0) != 0)
+                rc = EXIT_INVALID;
+            if (jit && bench_side(v, p, &workloads[i], self, qemu, elf, reps, 1) != 0)
                 rc = EXIT_INVALID;
         }
         unlink(elf);

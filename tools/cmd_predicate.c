@@ -6,7 +6,7 @@
  *   utxo predicate id IMG|ELF
  *   utxo predicate disasm IMG|ELF
  *   utxo predicate std [NAME PARAMS_HEX -o OUT.img]
- *   utxo predicate run IMG|ELF [--arg-hex HEX] [--budget N]
+ *   utxo predicate run IMG|ELF [--arg-hex HEX] [--budget N] [--no-jit]
  *                      [--tx FILE --input N [--height H] [--chain-id HEX]]
  *                      [--log] [--json]
  *
@@ -58,7 +58,7 @@ static void predicate_usage(FILE *f)
             "       utxo predicate std [NAME PARAMS_HEX -o OUT.img]\n"
             "       utxo predicate run IMG [--arg-hex HEX] [--budget N]\n"
             "                          [--tx FILE --input N [--height H] [--chain-id HEX]]\n"
-            "                          [--log] [--json]\n"
+            "                          [--log] [--json] [--no-jit]\n"
             "\n");
     cli_list(f, "subcommands:", predicate_subs, sizeof predicate_subs / sizeof predicate_subs[0]);
     fprintf(f,
@@ -74,6 +74,7 @@ static void predicate_usage(FILE *f)
             "  --chain-id HEX   chain id in the sighash (default: default parameters)\n"
             "  --log            print the predicate's debug log on stderr\n"
             "  --json           one JSON object on stdout\n"
+            "  --no-jit         interpreter only: no translating tier (same results)\n"
             "The outputs spent by FILE are not known here: each has value 0 and no\n"
             "datum, and the running input's has the image's own predicate id.\n"
             "Exit status of run: 0 accepted, 1 rejected or failed, 2 usage or I/O.\n"
@@ -283,12 +284,13 @@ static int do_run(int argc, char **argv)
     utxo_vm_result res;
     int rc = EXIT_USAGE;
 
-    enum { OPT_ARG_HEX = 256, OPT_BUDGET, OPT_JSON, OPT_LOG };
+    enum { OPT_ARG_HEX = 256, OPT_BUDGET, OPT_JSON, OPT_LOG, OPT_NO_JIT };
     static const struct option opts[] = {
         {"arg-hex", required_argument, NULL, OPT_ARG_HEX},
         {"budget", required_argument, NULL, OPT_BUDGET},
         {"json", no_argument, NULL, OPT_JSON},
         {"log", no_argument, NULL, OPT_LOG},
+        {"no-jit", no_argument, NULL, OPT_NO_JIT},
         TXOPTS_LONGOPTS,
         CLI_HELP_OPTION,
         {NULL, 0, NULL, 0},
@@ -309,6 +311,10 @@ static int do_run(int argc, char **argv)
             break;
         case OPT_JSON: as_json = true; break;
         case OPT_LOG: want_log = true; break;
+        case OPT_NO_JIT:
+            /* Machines made from here on read it (vm_jit_default). */
+            setenv("UTXO_VM_JIT", "0", 1);
+            break;
         default:
             if (txopts_opt(&to, &cl, c, UINT32_MAX) < 0)
                 return EXIT_USAGE;

@@ -155,6 +155,7 @@ vm *vm_new(void)
         return NULL;
     v->page_limit = VM_DEFAULT_PAGE_LIMIT;
     v->page_cost = UTXO_ABI_PAGE_CYCLES; /* consensus: every run charges pages */
+    v->jit_on = vm_jit_default();
     if (vm_mem_init(v) != UTXO_OK) {
         vm_free(v);
         return NULL;
@@ -167,6 +168,7 @@ void vm_free(vm *v)
     if (!v)
         return;
     vm_mem_fini(v);
+    vm_jit_free(v->jit);
     free(v);
 }
 
@@ -286,7 +288,7 @@ int vm_run_until(vm *v, uint64_t stop_at, utxo_vm_result *out)
         return UTXO_ERR_ARG;
     if (v->state == VM_LIVE) {
         uint64_t stop = stop_at < v->budget ? stop_at : v->budget;
-        if (vm_interp(v, stop) == VM_RUN_PAUSED) {
+        if ((v->jit_on ? vm_jit_run(v, stop) : vm_interp(v, stop)) == VM_RUN_PAUSED) {
             paused(v, out);
             return VM_RUN_PAUSED;
         }

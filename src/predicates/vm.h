@@ -88,6 +88,10 @@ uint32_t vm_program_pages(const vm_program *p);
  * Reuse one per thread: loading a new run only undoes the pages the last run
  * touched. vm_new returns NULL when out of memory; vm_free(NULL) is a no-op. */
 vm *vm_new(void);
+/* 1 when machines made now use the translating tier (vm_jit.c): an x86-64
+ * host and the environment variable UTXO_VM_JIT not "0". Results never
+ * depend on it. */
+int vm_jit_default(void);
 void vm_free(vm *v);
 /* Most pages a run may materialise (image, arguments and stack included);
  * takes effect at once (also between pauses) and stays for later runs.

@@ -280,6 +280,11 @@ struct vm {
     const uint8_t *args;
     uint32_t args_len;
     const utxo_txctx *ctx;
+
+    int jit_on;                 /* run through vm_jit_run (vm_jit.c) */
+    struct vm_jit *jit;         /* its code cache, or NULL */
+    uint64_t jit_stop;          /* the stop point native code compares with */
+    uint8_t *jit_site;          /* JX_CHAIN: the jump to point at v->pc */
 };
 
 /* ---- vm_decode.c ---- */
@@ -312,6 +317,24 @@ const void *const *vm_interp_handlers(void);
 /* Runs from v->pc until done or until v->cycles reaches stop (<= budget).
  * Returns VM_RUN_DONE (v->res filled) or VM_RUN_PAUSED. */
 int vm_interp(vm *v, uint64_t stop);
+
+/* ---- vm_jit.c ---- */
+/* The translating tier exists on x86-64 Linux/BSD hosts only. */
+#if defined(__x86_64__) && (defined(__linux__) || defined(__FreeBSD__)) && \
+    !defined(VM_NO_JIT)
+#define VM_JIT_HOST 1
+#else
+#define VM_JIT_HOST 0
+#endif
+/* Same contract as vm_interp, same results to the bit; native code where
+ * it can, the interpreter for the rest. */
+int vm_jit_run(vm *v, uint64_t stop);
+/* Frees a code cache; NULL is a no-op. */
+void vm_jit_free(struct vm_jit *j);
+/* Bytes of the code region used before a flush; tests lower it. */
+extern size_t vm_jit_cache_bytes;
+/* Times v's cache was flushed because it was full (tests). */
+uint64_t vm_jit_flushes(const vm *v);
 
 /* ---- vm.c ---- */
 /* Records the end of the run. */

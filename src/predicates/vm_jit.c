@@ -1,0 +1,859 @@
+/*
+ * vm_jit.c — the translating tier: an x86-64 template JIT for the RV32IM
+ * machine. Design notes and the exactness argument: docs/VM.md ("The
+ * translating tier").
+ *
+ * Unit of translation: the straight-line run the interpreter meters as one
+ * (vm_insn.blen), entered at any pc of a page whose decoded table is the
+ * program's shared one (VM_PG_CODE): that content is the program's pristine
+ * image, so a translation keyed by (program, pc) never goes stale. Every
+ * other page (private or patched tables, continuation pages) runs in the
+ * interpreter.
+ *
+ * Block shape: a full entry (page-state byte still VM_PG_CODE, else leave),
+ * an inner entry (cycles += blen, kept as the cycles left before the stop
+ * point in r13: one sub and one jb; past it leave with the charge undone),
+ * one short sequence per instruction, then the successors: a direct jump
+ * to a block already translated; else a chain stub that leaves once
+ * (JX_CHAIN) so that C translates the target and re-points the jump; for
+ * JALR the lookup stub (a direct-mapped table from pc to code, probed
+ * inline).
+ *
+ * Leaving native code ("exit") always happens before an instruction, with
+ * v->pc that instruction's address and v->cycles the count of instructions
+ * that began before it (the charge of the rest of the run refunded). So
+ * every exit is a state a single-stepped run also passes through, and the
+ * C loop below hands the awkward instruction (slow-path load or store,
+ * ECALL, EBREAK, illegal word, a run crossing the stop point) to
+ * vm_interp, the reference, for exactly one instruction or up to the stop.
+ *
+ * Registers: the 8 guest registers the program's image names most often
+ * live in host registers for the whole time in native code; the rest in
+ * v->x, addressed off rbx (= v). Exits spill them, entries reload them.
+ *
+ * W^X: the code region is mapped read+write, filled, then read+execute;
+ * translating more, or re-pointing a chain jump, flips it back to
+ * read+write first (only in C, never while native code runs). The region is
+ * bounded (VM_JIT_CODE_BYTES); when full, everything is flushed. The cache
+ * is per vm (no sharing between threads), keyed by the program id.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "predicates/vm_internal.h"
+
+int vm_jit_default(void)
+{
+#if VM_JIT_HOST
+    const char *e = getenv("UTXO_VM_JIT");
+    return !(e && e[0] == '0');
+#else
+    return 0;
+#endif
+}
+
+#if !VM_JIT_HOST
+
+int vm_jit_run(vm *v, uint64_t stop)
+{
+    return vm_interp(v, stop);
+}
+
+void vm_jit_free(struct vm_jit *j)
+{
+    (void)j;
+}
+
+size_t vm_jit_cache_bytes;
+
+uint64_t vm_jit_flushes(const vm *v)
+{
+    (void)v;
+    return 0;
+}
+
+#else /* x86-64 */
+
+#include <stddef.h>
+#include <sys/mman.h>
+
+#define VM_JIT_CODE_BYTES (4u << 20) /* code region per vm */
+#define VM_JIT_BLOCK_MAX (64u << 10) /* room kept for one block */
+
+/* The part of the region used before a flush (tests make it small). */
+size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
+#define VM_JIT_TAB_BITS 14u
+#define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
+#define VM_JIT_NPIN 8u
+#define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
+
+/* Exit reasons (eax at the exit stub). */
+enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3, JX_CHAIN = 4 };
+
+/* Host registers (x86-64 numbering). */
+enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
+       R8 = 8, R9, R10, R11, R12, R13, R14, R15 };
+
+typedef struct jit_ent {
+    uint32_t pc;        /* guest pc, or 1 (never a target) when empty */
+    uint32_t pad;
+    const uint8_t *code; /* full entry (page check) */
+    const uint8_t *inner; /* inner entry (same page: no page check) */
+} jit_ent;
+_Static_assert(sizeof(jit_ent) == 24, "jit_ent layout");
+
+struct vm_jit {
+    uint8_t id[UTXO_HASH_BYTES]; /* program the cache belongs to */
+    int have_id;
+    uint8_t *code;      /* VM_JIT_CODE_BYTES, RW or RX, never both */
+    size_t used;        /* bytes emitted */
+    size_t base;        /* end of the fixed stubs */
+    jit_ent *tab;       /* VM_JIT_TAB_SIZE entries */
+    int8_t pin[33];     /* host register of guest register g, or -1 */
+    uint8_t pins[VM_JIT_NPIN]; /* guest registers pinned */
+    unsigned npin;
+    uint64_t flushes;   /* times the cache was full (tests) */
+    const uint8_t *exit;   /* spill, store cycles, return eax */
+    const uint8_t *lookup; /* eax = target pc */
+    int (*enter)(vm *v, const void *code, uint64_t stop);
+};
+
+#define XOFF ((int32_t)offsetof(vm, x))
+#define PCOFF ((int32_t)offsetof(vm, pc))
+#define CYOFF ((int32_t)offsetof(vm, cycles))
+#define MEMOFF ((int32_t)offsetof(vm, mem))
+#define PSTOFF ((int32_t)offsetof(vm, pstate))
+#define STOPOFF ((int32_t)offsetof(vm, jit_stop))
+#define SITEOFF ((int32_t)offsetof(vm, jit_site))
+
+/* ---- emitter --------------------------------------------------------- */
+typedef struct em {
+    uint8_t *p;
+} em;
+
+static void b1(em *e, unsigned x) { *e->p++ = (uint8_t)x; }
+static void b4(em *e, uint32_t x)
+{
+    memcpy(e->p, &x, 4);
+    e->p += 4;
+}
+static void b8(em *e, uint64_t x)
+{
+    memcpy(e->p, &x, 8);
+    e->p += 8;
+}
+static void rex(em *e, int w, int r, int x, int b)
+{
+    unsigned v = 0x40u | (w ? 8u : 0) | ((r & 8) ? 4u : 0) | ((x & 8) ? 2u : 0) |
+                 ((b & 8) ? 1u : 0);
+    if (v != 0x40u)
+        b1(e, v);
+}
+/* op reg, rm (register-direct) */
+static void op_rr(em *e, int w, unsigned opc, int reg, int rm)
+{
+    rex(e, w, reg, 0, rm);
+    if (opc > 0xff)
+        b1(e, opc >> 8);
+    b1(e, opc & 0xff);
+    b1(e, 0xc0u | (unsigned)(reg & 7) << 3 | (unsigned)(rm & 7));
+}
+/* op reg, [base + disp32] */
+static void op_rm(em *e, int w, unsigned opc, int reg, int base, int32_t disp)
+{
+    rex(e, w, reg, 0, base);
+    if (opc > 0xff)
+        b1(e, opc >> 8);
+    b1(e, opc & 0xff);
+    b1(e, 0x80u | (unsigned)(reg & 7) << 3 | (unsigned)(base & 7));
+    if ((base & 7) == RSP)
+        b1(e, 0x24);
+    b4(e, (uint32_t)disp);
+}
+/* op reg, [rbp + rax] (guest memory at the address in eax) */
+static void op_mem(em *e, unsigned opc, int reg)
+{
+    rex(e, 0, reg, 0, 0);
+    if (opc > 0xff)
+        b1(e, opc >> 8);
+    b1(e, opc & 0xff);
+    b1(e, 0x44u | (unsigned)(reg & 7) << 3); /* mod 01, rm 100 (SIB) */
+    b1(e, 0x05);                             /* rax + rbp */
+    b1(e, 0x00);                             /* disp8 0 */
+}
+static void mov_ri(em *e, int r, uint32_t imm)
+{
+    rex(e, 0, 0, 0, r);
+    b1(e, 0xb8u + (unsigned)(r & 7));
+    b4(e, imm);
+}
+/* group-1 op eax, imm32: /0 add, /1 or, /4 and, /5 sub, /6 xor, /7 cmp */
+static void alu_i(em *e, unsigned ext, int r, uint32_t imm)
+{
+    rex(e, 0, 0, 0, r);
+    b1(e, 0x81);
+    b1(e, 0xc0u | ext << 3 | (unsigned)(r & 7));
+    b4(e, imm);
+}
+static void shift_i(em *e, unsigned ext, int r, unsigned n)
+{
+    rex(e, 0, 0, 0, r);
+    b1(e, 0xc1);
+    b1(e, 0xc0u | ext << 3 | (unsigned)(r & 7));
+    b1(e, n & 31u);
+}
+static uint8_t *jcc32(em *e, unsigned cc) /* returns the rel32 to fill */
+{
+    b1(e, 0x0f);
+    b1(e, 0x80u | cc);
+    uint8_t *at = e->p;
+    b4(e, 0);
+    return at;
+}
+static uint8_t *jmp32(em *e)
+{
+    b1(e, 0xe9);
+    uint8_t *at = e->p;
+    b4(e, 0);
+    return at;
+}
+static void patch(uint8_t *at, const uint8_t *to)
+{
+    int32_t rel = (int32_t)(to - (at + 4));
+    memcpy(at, &rel, 4);
+}
+static void jmp_to(em *e, const uint8_t *to) { patch(jmp32(e), to); }
+static uint8_t *jcc8(em *e, unsigned cc)
+{
+    b1(e, 0x70u | cc);
+    b1(e, 0);
+    return e->p - 1;
+}
+static uint8_t *jmp8(em *e)
+{
+    b1(e, 0xeb);
+    b1(e, 0);
+    return e->p - 1;
+}
+static void patch8(uint8_t *at, const uint8_t *to) { *at = (uint8_t)(to - (at + 1)); }
+
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_A = 7, CC_L = 0xc, CC_GE = 0xd };
+
+/* ---- guest registers ------------------------------------------------- */
+static void gload(em *e, const struct vm_jit *j, int h, unsigned g)
+{
+    if (g == 0) {
+        op_rr(e, 0, 0x31, h, h); /* xor h, h */
+    } else if (j->pin[g] >= 0) {
+        if (j->pin[g] != h)
+            op_rr(e, 0, 0x89, j->pin[g], h);
+    } else {
+        op_rm(e, 0, 0x8b, h, RBX, XOFF + 4 * (int32_t)g);
+    }
+}
+static void gstore(em *e, const struct vm_jit *j, unsigned g, int h)
+{
+    if (g == 0 || g == VM_XSINK)
+        return;
+    if (j->pin[g] >= 0)
+        op_rr(e, 0, 0x89, h, j->pin[g]);
+    else
+        op_rm(e, 0, 0x89, h, RBX, XOFF + 4 * (int32_t)g);
+}
+
+/* Host register for the result of an op writing guest rd: its pin, or eax
+ * (then stored by gstore). */
+static int dst_of(const struct vm_jit *j, unsigned rd)
+{
+    return rd != VM_XSINK && j->pin[rd] >= 0 ? j->pin[rd] : RAX;
+}
+/* Host register holding guest g for reading: its pin, else loaded into
+ * `tmp`. */
+static int src_of(em *e, const struct vm_jit *j, unsigned g, int tmp)
+{
+    if (g != 0 && j->pin[g] >= 0)
+        return j->pin[g];
+    gload(e, j, tmp, g);
+    return tmp;
+}
+
+/* An exit stub: refund, set pc, reason, to the common exit. */
+static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t pc, unsigned why)
+{
+    if (refund) {
+        rex(e, 1, 0, 0, R13);
+        b1(e, 0x81);
+        b1(e, 0xc0u | (R13 & 7)); /* add r13, imm32: cycles left grow back */
+        b4(e, refund);
+    }
+    /* mov dword [rbx + PCOFF], pc */
+    b1(e, 0xc7);
+    b1(e, 0x80u | RBX);
+    b4(e, (uint32_t)PCOFF);
+    b4(e, pc);
+    mov_ri(e, RAX, why);
+    jmp_to(e, j->exit);
+}
+
+/* ---- fixed stubs: enter, exit, lookup -------------------------------- */
+static const int pin_host[VM_JIT_NPIN] = {RSI, RDI, R8, R9, R10, R11, R14, R15};
+static const int saved[6] = {RBX, RBP, R12, R13, R14, R15};
+
+static void emit_stubs(struct vm_jit *j)
+{
+    em e = {j->code};
+    /* int enter(vm *v [rdi], const void *code [rsi], uint64_t stop [rdx]) */
+    j->enter = NULL;
+    uint8_t *enter = e.p;
+    for (int i = 0; i < 6; i++) {
+        rex(&e, 0, 0, 0, saved[i]);
+        b1(&e, 0x50u + (unsigned)(saved[i] & 7));
+    }
+    op_rr(&e, 1, 0x89, RDI, RBX);            /* mov rbx, rdi */
+    op_rm(&e, 1, 0x8b, RBP, RBX, MEMOFF);    /* mov rbp, [rbx+mem] */
+    op_rm(&e, 1, 0x8b, R12, RBX, PSTOFF);    /* mov r12, [rbx+pstate] */
+    op_rm(&e, 1, 0x89, RDX, RBX, STOPOFF);   /* mov [rbx+jit_stop], rdx */
+    op_rr(&e, 1, 0x89, RDX, R13);            /* r13 = stop - cycles (> 0) */
+    op_rm(&e, 1, 0x2b, R13, RBX, CYOFF);
+    op_rr(&e, 1, 0x89, RSI, RAX);            /* mov rax, rsi */
+    for (unsigned i = 0; i < j->npin; i++)
+        op_rm(&e, 0, 0x8b, pin_host[i], RBX, XOFF + 4 * (int32_t)j->pins[i]);
+    b1(&e, 0xff);
+    b1(&e, 0xe0); /* jmp rax */
+
+    j->exit = e.p;
+    for (unsigned i = 0; i < j->npin; i++)
+        op_rm(&e, 0, 0x89, pin_host[i], RBX, XOFF + 4 * (int32_t)j->pins[i]);
+    op_rm(&e, 1, 0x8b, RDX, RBX, STOPOFF);   /* cycles = stop - r13 */
+    op_rr(&e, 1, 0x29, R13, RDX);
+    op_rm(&e, 1, 0x89, RDX, RBX, CYOFF);
+    for (int i = 5; i >= 0; i--) {
+        rex(&e, 0, 0, 0, saved[i]);
+        b1(&e, 0x58u + (unsigned)(saved[i] & 7));
+    }
+    b1(&e, 0xc3);
+
+    /* lookup: eax = target pc */
+    j->lookup = e.p;
+    op_rr(&e, 0, 0x89, RAX, RDX);            /* mov edx, eax */
+    shift_i(&e, 5, RDX, 2);                  /* shr edx, 2 */
+    alu_i(&e, 4, RDX, VM_JIT_TAB_SIZE - 1u); /* and edx, mask */
+    /* lea rdx, [rdx + rdx*2]; rdx *= 24 via shl 3 */
+    b1(&e, 0x48); b1(&e, 0x8d); b1(&e, 0x14); b1(&e, 0x52);
+    rex(&e, 1, 0, 0, RDX); b1(&e, 0xc1); b1(&e, 0xe2); b1(&e, 3); /* shl rdx, 3 */
+    b1(&e, 0x48); b1(&e, 0xb9); b8(&e, (uint64_t)(uintptr_t)j->tab); /* mov rcx, tab */
+    b1(&e, 0x48); b1(&e, 0x01); b1(&e, 0xd1); /* add rcx, rdx */
+    b1(&e, 0x39); b1(&e, 0x01);              /* cmp [rcx], eax */
+    uint8_t *miss = jcc8(&e, CC_NE);
+    b1(&e, 0xff); b1(&e, 0x61); b1(&e, 8);   /* jmp [rcx + 8] */
+    patch8(miss, e.p);
+    op_rm(&e, 0, 0x89, RAX, RBX, PCOFF);     /* mov [rbx+pc], eax */
+    mov_ri(&e, RAX, JX_DISPATCH);
+    jmp_to(&e, j->exit);
+
+    j->enter = (int (*)(vm *, const void *, uint64_t))(void *)enter;
+    j->base = j->used = (size_t)(e.p - j->code);
+}
+
+static int set_rw(struct vm_jit *j)
+{
+    return mprotect(j->code, VM_JIT_CODE_BYTES, PROT_READ | PROT_WRITE);
+}
+static int set_rx(struct vm_jit *j)
+{
+    return mprotect(j->code, VM_JIT_CODE_BYTES, PROT_READ | PROT_EXEC);
+}
+
+static void tab_clear(struct vm_jit *j)
+{
+    for (uint32_t i = 0; i < VM_JIT_TAB_SIZE; i++) {
+        j->tab[i].pc = 1;
+        j->tab[i].code = j->tab[i].inner = NULL;
+    }
+}
+
+/* Pins the guest registers the image names most (a static count). */
+static void choose_pins(struct vm_jit *j, const vm_program *p)
+{
+    uint64_t cnt[32] = {0};
+    size_t n = (size_t)p->n_pages * VM_PAGE_BYTES;
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+        uint32_t w = vm_le32(p->page_data + i);
+        unsigned opc = w & 0x7fu, rd = (w >> 7) & 31u, r1 = (w >> 15) & 31u,
+                 r2 = (w >> 20) & 31u;
+        switch (opc) {
+        case 0x33: cnt[rd]++; cnt[r1]++; cnt[r2]++; break;      /* OP */
+        case 0x13: case 0x03: case 0x67: cnt[rd]++; cnt[r1]++; break;
+        case 0x23: case 0x63: cnt[r1]++; cnt[r2]++; break;      /* S, B */
+        case 0x37: case 0x17: case 0x6f: cnt[rd]++; break;
+        default: break;
+        }
+    }
+    memset(j->pin, -1, sizeof j->pin);
+    j->npin = 0;
+    cnt[0] = 0;
+    while (j->npin < VM_JIT_NPIN) {
+        unsigned best = 0;
+        for (unsigned g = 1; g < 32; g++)
+            if (j->pin[g] < 0 && cnt[g] > cnt[best])
+                best = g;
+        if (best == 0)
+            break;
+        j->pin[best] = (int8_t)pin_host[j->npin];
+        j->pins[j->npin++] = (uint8_t)best;
+    }
+}
+
+void vm_jit_free(struct vm_jit *j)
+{
+    if (!j)
+        return;
+    if (j->code)
+        munmap(j->code, VM_JIT_CODE_BYTES);
+    free(j->tab);
+    free(j);
+}
+
+uint64_t vm_jit_flushes(const vm *v)
+{
+    return v && v->jit ? v->jit->flushes : 0;
+}
+
+/* Sets the cache up for v's program (flushing another program's). */
+static struct vm_jit *jit_for(vm *v)
+{
+    struct vm_jit *j = v->jit;
+    if (!j) {
+        j = calloc(1, sizeof *j);
+        if (!j)
+            return NULL;
+        j->tab = malloc(sizeof *j->tab * VM_JIT_TAB_SIZE);
+        void *c = mmap(NULL, VM_JIT_CODE_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        j->code = c == MAP_FAILED ? NULL : c;
+        if (!j->tab || !j->code) {
+            vm_jit_free(j);
+            return NULL;
+        }
+        v->jit = j;
+        set_rx(j);
+    }
+    if (!j->have_id || memcmp(j->id, v->prog->id, sizeof j->id) != 0) {
+        if (set_rw(j) != 0)
+            return NULL;
+        memcpy(j->id, v->prog->id, sizeof j->id);
+        j->have_id = 1;
+        choose_pins(j, v->prog);
+        tab_clear(j);
+        emit_stubs(j);
+        if (set_rx(j) != 0) {
+            j->have_id = 0;
+            return NULL;
+        }
+    }
+    return j;
+}
+
+static jit_ent *tab_at(struct vm_jit *j, uint32_t pc)
+{
+    return &j->tab[(pc >> 2) & (VM_JIT_TAB_SIZE - 1u)];
+}
+
+typedef struct stub {
+    uint8_t *at;     /* rel32 to point at the stub */
+    uint32_t refund;
+    uint32_t pc;
+    unsigned why;
+} stub;
+
+/* Where a direct jump from the block at self_pc to pc t may go now: the
+ * block itself, or one already translated; NULL when not translated. */
+static const uint8_t *direct(struct vm_jit *j, uint32_t t, uint32_t self_pc,
+                             const uint8_t *self_inner)
+{
+    if (t == self_pc)
+        return self_inner;
+    jit_ent *en = tab_at(j, t);
+    if (en->pc == t)
+        return ((t ^ self_pc) >> VM_PAGE_SHIFT) == 0 ? en->inner : en->code;
+    return NULL;
+}
+
+/* Jump to the block at pc t: direct when translated, else a jump to a
+ * chain stub (JX_CHAIN), which the C loop re-points at the block once it
+ * is translated (the only patch ever made, from C, with the region
+ * writable and not executable). */
+static void succ(em *e, struct vm_jit *j, uint32_t t, uint32_t self_pc,
+                 const uint8_t *self_inner, stub *st, unsigned *nst)
+{
+    const uint8_t *d = direct(j, t, self_pc, self_inner);
+    if (d) {
+        jmp_to(e, d);
+        return;
+    }
+    st[(*nst)++] = (stub){jmp32(e), 0, t, JX_CHAIN};
+}
+
+static int is_load(unsigned op) { return op >= VM_OP_LB && op <= VM_OP_LHU; }
+
+/* Translates the run at ip (n = ip->blen instructions). */
+static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
+{
+    stub st[2 * VM_PAGE_INSNS + 6]; /* two per instruction, two at the end */
+    unsigned nst = 0;
+    em e0 = {j->code + j->used};
+    em *e = &e0;
+    uint32_t pc0 = ip->pc, n = ip->blen;
+    const uint8_t *full = e->p;
+    int ended = 0;
+
+    *ok = 0;
+    /* full entry: the page still holds the program's shared table */
+    b1(e, 0x41); b1(e, 0x80); b1(e, 0xbc); b1(e, 0x24); /* cmp byte [r12+disp32] */
+    b4(e, pc0 >> VM_PAGE_SHIFT);
+    b1(e, VM_PG_CODE);
+    st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH};
+    const uint8_t *inner = e->p;
+    /* r13 = cycles left before the stop point: the run fits when n <= r13 */
+    rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | 5u << 3 | (R13 & 7)); b4(e, n); /* sub */
+    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER};
+
+    for (uint32_t k = 0; k < n && !ended; k++) {
+        const vm_insn *in = ip + k;
+        unsigned op = in->op;
+        uint32_t rest = n - k; /* refund when leaving before `in` */
+        int last = k + 1 == n;
+        uint32_t imm = (uint32_t)in->imm;
+        if (!last && (op < VM_OP_LB || op > VM_OP_REMU) && op != VM_OP_LI &&
+            op != VM_OP_FENCE) {
+            /* not straight-line: leave it to the interpreter */
+            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP};
+            ended = 1;
+            break;
+        }
+        switch (op) {
+        case VM_OP_LI: {
+            int d = dst_of(j, in->rd);
+            mov_ri(e, d, imm);
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
+            break;
+        }
+        case VM_OP_FENCE:
+            break;
+        case VM_OP_ADDI: case VM_OP_XORI: case VM_OP_ORI: case VM_OP_ANDI: {
+            static const unsigned ext[] = {0, 0, 0, 6, 1, 4}; /* from ADDI */
+            int d = dst_of(j, in->rd);
+            gload(e, j, d, in->rs1);
+            if (!(op == VM_OP_ADDI && imm == 0))
+                alu_i(e, ext[op - VM_OP_ADDI], d, imm);
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
+            break;
+        }
+        case VM_OP_SLTI: case VM_OP_SLTIU:
+            gload(e, j, RAX, in->rs1);
+            alu_i(e, 7, RAX, imm);
+            b1(e, 0x0f); b1(e, op == VM_OP_SLTI ? 0x9c : 0x92); b1(e, 0xc0); /* setcc al */
+            b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);                           /* movzx eax, al */
+            gstore(e, j, in->rd, RAX);
+            break;
+        case VM_OP_SLLI: case VM_OP_SRLI: case VM_OP_SRAI: {
+            int d = dst_of(j, in->rd);
+            gload(e, j, d, in->rs1);
+            shift_i(e, op == VM_OP_SLLI ? 4 : op == VM_OP_SRLI ? 5 : 7, d, imm);
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
+            break;
+        }
+        case VM_OP_ADD: case VM_OP_SUB: case VM_OP_XOR: case VM_OP_OR: case VM_OP_AND:
+        case VM_OP_MUL: {
+            unsigned opc = op == VM_OP_ADD ? 0x01 : op == VM_OP_SUB ? 0x29
+                         : op == VM_OP_XOR ? 0x31 : op == VM_OP_OR ? 0x09
+                         : op == VM_OP_AND ? 0x21 : 0;
+            int s2 = src_of(e, j, in->rs2, RCX);
+            int d = dst_of(j, in->rd);
+            if (d == s2 && in->rd != in->rs1)
+                d = RAX; /* rd == rs2: do not overwrite rs2 first */
+            gload(e, j, d, in->rs1);
+            if (opc)
+                op_rr(e, 0, opc, s2, d);
+            else
+                op_rr(e, 0, 0x0faf, d, s2); /* imul d, s2 */
+            if (d == RAX)
+                gstore(e, j, in->rd, RAX);
+            break;
+        }
+        case VM_OP_SLL: case VM_OP_SRL: case VM_OP_SRA:
+            gload(e, j, RAX, in->rs1);
+            gload(e, j, RCX, in->rs2);
+            b1(e, 0xd3);
+            b1(e, 0xc0u | (op == VM_OP_SLL ? 4u : op == VM_OP_SRL ? 5u : 7u) << 3);
+            gstore(e, j, in->rd, RAX);
+            break;
+        case VM_OP_SLT: case VM_OP_SLTU:
+            gload(e, j, RAX, in->rs1);
+            gload(e, j, RCX, in->rs2);
+            op_rr(e, 0, 0x39, RCX, RAX); /* cmp eax, ecx */
+            b1(e, 0x0f); b1(e, op == VM_OP_SLT ? 0x9c : 0x92); b1(e, 0xc0);
+            b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);
+            gstore(e, j, in->rd, RAX);
+            break;
+        case VM_OP_MULH: case VM_OP_MULHSU: case VM_OP_MULHU:
+            gload(e, j, RAX, in->rs1);
+            gload(e, j, RCX, in->rs2);
+            if (op != VM_OP_MULHU)
+                op_rr(e, 1, 0x63, RAX, RAX); /* movsxd rax, eax */
+            if (op == VM_OP_MULH)
+                op_rr(e, 1, 0x63, RCX, RCX);
+            op_rr(e, 1, 0x0faf, RAX, RCX);   /* imul rax, rcx */
+            rex(e, 1, 0, 0, RAX); b1(e, 0xc1); b1(e, 0xe8); b1(e, 32); /* shr rax, 32 */
+            gstore(e, j, in->rd, RAX);
+            break;
+        case VM_OP_DIV: case VM_OP_DIVU: case VM_OP_REM: case VM_OP_REMU: {
+            int sgn = op == VM_OP_DIV || op == VM_OP_REM;
+            int rem = op == VM_OP_REM || op == VM_OP_REMU;
+            uint8_t *ovf = NULL, *ovf2 = NULL, *done2 = NULL;
+            gload(e, j, RAX, in->rs1);
+            gload(e, j, RCX, in->rs2);
+            op_rr(e, 0, 0x85, RCX, RCX); /* test ecx, ecx */
+            uint8_t *zero = jcc8(e, CC_E);
+            if (sgn) {
+                alu_i(e, 7, RCX, UINT32_MAX);
+                ovf = jcc8(e, CC_NE);
+                alu_i(e, 7, RAX, 0x80000000u);
+                ovf2 = jcc8(e, CC_NE);
+                /* INT_MIN / -1 = INT_MIN (eax as is); INT_MIN % -1 = 0 */
+                if (rem)
+                    op_rr(e, 0, 0x31, RAX, RAX);
+                done2 = jmp8(e);
+                patch8(ovf, e->p);
+                patch8(ovf2, e->p);
+                b1(e, 0x99);               /* cdq */
+                b1(e, 0xf7); b1(e, 0xf9);  /* idiv ecx */
+            } else {
+                op_rr(e, 0, 0x31, RDX, RDX);
+                b1(e, 0xf7); b1(e, 0xf1);  /* div ecx */
+            }
+            if (rem)
+                op_rr(e, 0, 0x89, RDX, RAX); /* mov eax, edx */
+            uint8_t *done = jmp8(e);
+            patch8(zero, e->p);
+            if (!rem)
+                mov_ri(e, RAX, UINT32_MAX); /* x / 0 = -1; x % 0 = x */
+            patch8(done, e->p);
+            if (done2)
+                patch8(done2, e->p);
+            gstore(e, j, in->rd, RAX);
+            break;
+        }
+        case VM_OP_LB: case VM_OP_LH: case VM_OP_LW: case VM_OP_LBU: case VM_OP_LHU:
+        case VM_OP_SB: case VM_OP_SH: case VM_OP_SW: {
+            unsigned mask = (op == VM_OP_LW || op == VM_OP_SW) ? 3u
+                          : (op == VM_OP_LH || op == VM_OP_LHU || op == VM_OP_SH) ? 1u : 0u;
+            if (imm && in->rs1 != 0 && j->pin[in->rs1] >= 0) {
+                op_rm(e, 0, 0x8d, RAX, j->pin[in->rs1], (int32_t)imm); /* lea eax */
+            } else {
+                gload(e, j, RAX, in->rs1);
+                if (imm)
+                    alu_i(e, 0, RAX, imm);
+            }
+            if (mask) {
+                b1(e, 0xa8); b1(e, mask); /* test al, mask */
+                st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+            }
+            op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
+            shift_i(e, 5, RDX, VM_PAGE_SHIFT);
+            /* cmp byte [r12 + rdx], NONE / RW */
+            b1(e, 0x41); b1(e, 0x80); b1(e, 0x3c); b1(e, 0x14);
+            b1(e, is_load(op) ? VM_PG_NONE : VM_PG_RW);
+            st[nst++] = (stub){jcc32(e, is_load(op) ? CC_E : CC_NE), rest, in->pc, JX_STEP};
+            if (is_load(op)) {
+                unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
+                             : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
+                if (in->rd == VM_XSINK) {
+                    op_mem(e, opc, RCX); /* the access is still made */
+                } else {
+                    int d = dst_of(j, in->rd);
+                    op_mem(e, opc, d);
+                    if (d == RAX)
+                        gstore(e, j, in->rd, RAX);
+                }
+            } else {
+                int s2 = src_of(e, j, in->rs2, RCX);
+                if (op == VM_OP_SH)
+                    b1(e, 0x66);
+                if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
+                    b1(e, 0x40); /* sil, dil (not dh, bh) */
+                op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2);
+            }
+            break;
+        }
+        case VM_OP_JAL: case VM_OP_JAL_FAR: {
+            uint32_t t = op == VM_OP_JAL ? in->pc + 4u * imm : imm;
+            mov_ri(e, RAX, in->pc + 4u);
+            gstore(e, j, in->rd, RAX);
+            succ(e, j, t, pc0, inner, st, &nst);
+            ended = 1;
+            break;
+        }
+        case VM_OP_JALR:
+            gload(e, j, RAX, in->rs1);
+            if (imm)
+                alu_i(e, 0, RAX, imm);
+            b1(e, 0x83); b1(e, 0xe0); b1(e, 0xfe); /* and eax, -2 */
+            if (in->rd != VM_XSINK) {
+                mov_ri(e, RCX, in->pc + 4u);
+                gstore(e, j, in->rd, RCX);
+            }
+            jmp_to(e, j->lookup);
+            ended = 1;
+            break;
+        case VM_OP_BEQ: case VM_OP_BNE: case VM_OP_BLT: case VM_OP_BGE:
+        case VM_OP_BLTU: case VM_OP_BGEU:
+        case VM_OP_BEQ_FAR: case VM_OP_BNE_FAR: case VM_OP_BLT_FAR: case VM_OP_BGE_FAR:
+        case VM_OP_BLTU_FAR: case VM_OP_BGEU_FAR: {
+            static const unsigned cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
+            int far = op >= VM_OP_BEQ_FAR;
+            unsigned c = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
+            uint32_t t = far ? imm : in->pc + 4u * imm;
+            int s1 = src_of(e, j, in->rs1, RAX);
+            int s2 = src_of(e, j, in->rs2, RCX);
+            op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+            const uint8_t *dt = direct(j, t, pc0, inner);
+            uint8_t *taken = jcc32(e, c);
+            if (dt) {
+                patch(taken, dt); /* a loop's back edge: one jcc */
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            } else {
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+                patch(taken, e->p);
+                succ(e, j, t, pc0, inner, st, &nst);
+            }
+            ended = 1;
+            break;
+        }
+        case VM_OP_FENCE_I:
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            ended = 1;
+            break;
+        default: /* ECALL, EBREAK, ILLEGAL: the interpreter runs it */
+            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP};
+            ended = 1;
+            break;
+        }
+        if (last && !ended) { /* run ends at the page end */
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            ended = 1;
+        }
+    }
+    for (unsigned i = 0; i < nst; i++) {
+        patch(st[i].at, e->p);
+        if (st[i].why == JX_CHAIN) {
+            /* mov rax, site; mov [rbx+jit_site], rax */
+            b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)st[i].at);
+            op_rm(e, 1, 0x89, RAX, RBX, SITEOFF);
+        }
+        exit_stub(e, j, st[i].refund, st[i].pc, st[i].why);
+    }
+    j->used = (size_t)(e->p - j->code);
+    jit_ent *en = tab_at(j, pc0);
+    en->pc = pc0;
+    en->code = full;
+    en->inner = inner;
+    *ok = 1;
+    return full;
+}
+
+/* Code for pc, translating it if it lies on a program page; NULL when the
+ * interpreter must run it. */
+static const uint8_t *code_for(vm *v, struct vm_jit *j, uint32_t pc)
+{
+    if ((pc & 3u) || v->pstate[pc >> VM_PAGE_SHIFT] != VM_PG_CODE)
+        return NULL;
+    jit_ent *en = tab_at(j, pc);
+    if (en->pc == pc)
+        return en->code;
+    const vm_dpage *d = v->dtab[pc >> VM_PAGE_SHIFT];
+    if (d->patched)
+        return NULL;
+    size_t cap = vm_jit_cache_bytes < VM_JIT_CODE_BYTES ? vm_jit_cache_bytes : VM_JIT_CODE_BYTES;
+    if (j->used + VM_JIT_BLOCK_MAX > cap) {
+        tab_clear(j); /* full: flush (no native code is running) */
+        j->used = j->base;
+        j->flushes++;
+    }
+    if (set_rw(j) != 0)
+        return NULL;
+    int ok;
+    const uint8_t *c = translate(j, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok);
+    if (set_rx(j) != 0) {
+        /* cannot make it executable: stop translating for this program */
+        j->have_id = 0;
+        return NULL;
+    }
+    return ok ? c : NULL;
+}
+
+/* The interpreter for one slice: at most `n` cycles past now. Returns -1 to
+ * continue, else the VM_RUN_* result for the caller. */
+static int interp_slice(vm *v, uint64_t stop, uint64_t n)
+{
+    uint64_t s = v->cycles + n < stop ? v->cycles + n : stop;
+    int r = vm_interp(v, s);
+    if (r == VM_RUN_DONE)
+        return r;
+    if (v->cycles < s || s == stop)
+        return VM_RUN_PAUSED; /* host-call fence, or the stop point */
+    return -1;
+}
+
+int vm_jit_run(vm *v, uint64_t stop)
+{
+    struct vm_jit *j;
+    if (!v || !v->prog || !(j = jit_for(v)) || !j->have_id)
+        return vm_interp(v, stop);
+    for (;;) {
+        if (v->cycles >= stop)
+            return vm_interp(v, stop); /* pause or out of cycles, as it says */
+        const uint8_t *c = code_for(v, j, v->pc);
+        if (!j->have_id)
+            return vm_interp(v, stop);
+        int r;
+        if (!c) {
+            r = interp_slice(v, stop, VM_JIT_SLICE);
+            if (r >= 0)
+                return r;
+            continue;
+        }
+        switch (j->enter(v, c, stop)) {
+        case JX_OVER:
+            return vm_interp(v, stop);
+        case JX_STEP:
+            r = interp_slice(v, stop, 1);
+            if (r >= 0)
+                return r;
+            break;
+        case JX_CHAIN: {
+            /* A direct jump met a block not translated when it was made:
+             * translate it, point the jump at it, carry on there. */
+            uint8_t *site = v->jit_site;
+            uint64_t gen = j->flushes;
+            const uint8_t *t = code_for(v, j, v->pc);
+            /* not after a flush: the site is gone. The full entry, so
+             * the page check runs on whichever page the site is. */
+            if (t && j->flushes == gen && j->have_id && set_rw(j) == 0) {
+                patch(site, t);
+                if (set_rx(j) != 0)
+                    j->have_id = 0;
+            }
+            break;
+        }
+        default: /* JX_DISPATCH */
+            break;
+        }
+    }
+}
+
+#endif /* x86-64 */

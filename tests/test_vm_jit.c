@@ -1,0 +1,291 @@
+/*
+ * test_vm_jit.c — the translating tier (vm_jit.c) against the interpreter
+ * (vm_interp.c), the reference and fallback: the same programs on two
+ * machines, one with the tier and one without, must end in the same state
+ * to the bit: status, fail reason, exit code, pc, cycle count, every
+ * register, every page touched and every byte of it.
+ *
+ * Programs: the random instruction streams of test_vm_diff.c (its
+ * generator, included below), run with every budget around the exact
+ * cycle count and under split runs (vm_run_until at random points); hand
+ * made faults at every kind of instruction (misaligned and unmapped loads
+ * and stores, illegal words, EBREAK, bad fetches, the memory limit); self
+ * modifying code with and without FENCE.I; long loops, so that the tier's
+ * chaining, lookup stub and cycle checks are what runs.
+ *
+ * On hosts without the tier both machines interpret: the test still runs
+ * and still passes.
+ */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-const-variable"
+#endif
+#define main vm_diff_main
+int vm_diff_main(void);
+#include "test_vm_diff.c"
+#undef main
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+
+/* Two machines: [0] interpreter, [1] translating tier. */
+static vm *pair_new(int tier)
+{
+    vm *v = vm_new();
+    ck_assert_ptr_nonnull(v);
+    v->jit_on = tier && VM_JIT_HOST;
+    return v;
+}
+
+static void same_state(vm *a, const utxo_vm_result *ra, vm *b, const utxo_vm_result *rb,
+                       const char *what, uint64_t seed, uint64_t budget)
+{
+    if (ra->status != rb->status || ra->fail != rb->fail || ra->exit_code != rb->exit_code ||
+        ra->pc != rb->pc || ra->cycles != rb->cycles)
+        ck_abort_msg("%s %llu budget %llu: interp status %d fail %d code %#x pc %#x cycles "
+                     "%llu; jit %d %d %#x %#x %llu",
+                     what, (unsigned long long)seed, (unsigned long long)budget, ra->status,
+                     ra->fail, ra->exit_code, ra->pc, (unsigned long long)ra->cycles,
+                     rb->status, rb->fail, rb->exit_code, rb->pc,
+                     (unsigned long long)rb->cycles);
+    for (unsigned i = 0; i < 32; i++)
+        if (vm_reg(a, i) != vm_reg(b, i))
+            ck_abort_msg("%s %llu budget %llu: x%u interp %#x jit %#x", what,
+                         (unsigned long long)seed, (unsigned long long)budget, i, vm_reg(a, i),
+                         vm_reg(b, i));
+    uint32_t na = 0, nb = 0;
+    const uint32_t *pa = vm_touched_pages(a, &na), *pb = vm_touched_pages(b, &nb);
+    ck_assert_msg(na == nb, "%s %llu: %u pages vs %u", what, (unsigned long long)seed, na, nb);
+    for (uint32_t i = 0; i < na; i++) {
+        uint8_t x[VM_PAGE_BYTES], y[VM_PAGE_BYTES];
+        ck_assert_uint_eq(pa[i], pb[i]);
+        ck_assert_int_eq(vm_page_get(a, pa[i], x), 1);
+        ck_assert_int_eq(vm_page_get(b, pa[i], y), 1);
+        if (memcmp(x, y, sizeof x) != 0)
+            ck_abort_msg("%s %llu budget %llu: page %#x differs", what,
+                         (unsigned long long)seed, (unsigned long long)budget,
+                         pa[i] << VM_PAGE_SHIFT);
+    }
+}
+
+/* Runs p on both with `budget`, compares. */
+static utxo_vm_result both(vm *vi, vm *vj, const vm_program *p, uint64_t budget,
+                           const char *what, uint64_t seed)
+{
+    utxo_vm_result ri, rj;
+    ck_assert_int_eq(vm_run(vi, p, NULL, 0, NULL, budget, &ri), UTXO_OK);
+    ck_assert_int_eq(vm_run(vj, p, NULL, 0, NULL, budget, &rj), UTXO_OK);
+    same_state(vi, &ri, vj, &rj, what, seed, budget);
+    return ri;
+}
+
+/* Every budget in [exact - below, exact + 2], 0 and 1, and split runs. */
+static void budgets_around(const vm_program *p, uint64_t below, const char *what,
+                           uint64_t seed)
+{
+    vm *vi = pair_new(0), *vj = pair_new(1);
+    const uint64_t big = 200000;
+    uint64_t exact = both(vi, vj, p, big, what, seed).cycles;
+    if (exact > 50000 && below > 20)
+        below = 20; /* long runs: the edge only */
+    for (uint64_t b = exact > below ? exact - below : 0; b <= exact + 2; b++)
+        both(vi, vj, p, b, what, seed);
+    both(vi, vj, p, 0, what, seed);
+    both(vi, vj, p, 1, what, seed);
+    for (unsigned k = 0; k < 3; k++) {
+        utxo_vm_result ri, rj;
+        ck_assert_int_eq(vm_load(vi, p, NULL, 0, NULL, big), UTXO_OK);
+        ck_assert_int_eq(vm_load(vj, p, NULL, 0, NULL, big), UTXO_OK);
+        uint64_t at = 0;
+        int ci, cj;
+        do {
+            /* at most a few hundred pauses, the first ones one cycle apart */
+            at += 1 + pick(k == 0 && at < 300 ? 3 : (uint32_t)(exact / 200u) + 50u);
+            ci = vm_run_until(vi, at, &ri);
+            cj = vm_run_until(vj, at, &rj);
+            ck_assert_int_eq(ci, cj);
+            same_state(vi, &ri, vj, &rj, what, seed, at);
+        } while (ci == VM_RUN_PAUSED);
+    }
+    if (VM_JIT_HOST)
+        ck_assert_ptr_nonnull(vj->jit); /* the tier did run */
+    vm_free(vi);
+    vm_free(vj);
+}
+
+static vm_program *prog_of(const uint32_t *code, const uint32_t *data)
+{
+    vm_segment segs[2] = {{CODE_BASE, CODE_WORDS * 4u, (const uint8_t *)code},
+                          {DATA_BASE, VM_PAGE_BYTES, (const uint8_t *)data}};
+    vm_image img;
+    memset(&img, 0, sizeof img);
+    img.entry = CODE_BASE;
+    img.n_segs = 2;
+    img.segs = segs;
+    vm_program *p = NULL;
+    ck_assert_int_eq(vm_program_new(&p, &img), UTXO_OK);
+    return p;
+}
+
+START_TEST(random_programs_jit_vs_interp)
+{
+    static uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        rng_state = seed * 0x9E3779B97F4A7C15u + 7u;
+        shapes_only = seed % 3 == 0;
+        gen_program(code, data);
+        vm_program *p = prog_of(code, data);
+        budgets_around(p, seed <= 30 ? 400 : 20, "seed", seed);
+        vm_program_free(p);
+    }
+    shapes_only = 0;
+}
+END_TEST
+
+/* A code cache that holds only a few blocks: flushed again and again in
+ * the middle of runs, with the same results. */
+START_TEST(tiny_cache_jit_vs_interp)
+{
+    static uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
+    size_t saved = vm_jit_cache_bytes;
+    uint64_t flushes = 0;
+    vm_jit_cache_bytes = (64u << 10) + 1024u; /* a flush after ~1 KiB */
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        rng_state = seed * 0x9E3779B97F4A7C15u + 11u;
+        gen_program(code, data);
+        vm_program *p = prog_of(code, data);
+        vm *vi = pair_new(0), *vj = pair_new(1);
+        utxo_vm_result ri, rj;
+        for (unsigned k = 0; k < 3; k++) {
+            ck_assert_int_eq(vm_run(vi, p, NULL, 0, NULL, 200000, &ri), UTXO_OK);
+            ck_assert_int_eq(vm_run(vj, p, NULL, 0, NULL, 200000, &rj), UTXO_OK);
+            same_state(vi, &ri, vj, &rj, "tiny cache", seed, 200000);
+        }
+        flushes += vm_jit_flushes(vj);
+        vm_free(vi);
+        vm_free(vj);
+        vm_program_free(p);
+    }
+    vm_jit_cache_bytes = saved;
+    if (VM_JIT_HOST)
+        ck_assert_uint_gt(flushes, 0);
+}
+END_TEST
+
+/* A counted loop with loads, stores, calls and every ALU/M op, then a
+ * fault or end of the kind given. */
+static vm_program *loop_then(unsigned kind)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, 5, 300);        /* t0: counter */
+    asm_li(&b, 8, DATA_BASE);  /* s0: data */
+    asm_li(&b, 6, 0x12345678);
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(5, 5, -1));
+    asm_emit(&b, MUL(7, 6, 5));
+    asm_emit(&b, MULH(28, 7, 6));
+    asm_emit(&b, MULHSU(29, 7, 6));
+    asm_emit(&b, MULHU(30, 7, 6));
+    asm_emit(&b, DIV(10, 7, 5));
+    asm_emit(&b, REM(11, 7, 5));
+    asm_emit(&b, DIVU(12, 7, 0));
+    asm_emit(&b, REMU(13, 7, 0));
+    asm_emit(&b, SRA(14, 7, 5));
+    asm_emit(&b, SLT(15, 7, 6));
+    asm_emit(&b, SLTIU(16, 7, -5));
+    asm_emit(&b, ANDI(18, 5, 63));
+    asm_emit(&b, SLLI(18, 18, 2));
+    asm_emit(&b, ADD(18, 18, 8));
+    asm_emit(&b, SW(7, 18, 0));
+    asm_emit(&b, SH(7, 18, 256));
+    asm_emit(&b, SB(7, 18, 513));
+    asm_emit(&b, LW(19, 18, 0));
+    asm_emit(&b, LH(19, 18, 256));
+    asm_emit(&b, LBU(19, 18, 513));
+    asm_emit(&b, LB(19, 18, 513));
+    asm_emit(&b, LHU(19, 18, 256));
+    asm_emit(&b, XOR(6, 6, 19));
+    asm_emit(&b, BNE(5, 0, (int32_t)(top - asm_pc(&b))));
+    switch (kind) {
+    case 0: asm_emit(&b, LW(10, 8, 2)); break;           /* misaligned load */
+    case 1: asm_emit(&b, SH(10, 8, 1)); break;           /* misaligned store */
+    case 2: asm_emit(&b, LW(10, 0, 16)); break;          /* low page load */
+    case 3: asm_emit(&b, SW(10, 0, 16)); break;          /* low page store */
+    case 4: asm_emit(&b, 0xFFFFFFFFu); break;            /* illegal */
+    case 5: asm_emit(&b, EBREAK()); break;
+    case 6: asm_emit(&b, JALR(0, 8, 2)); break;          /* misaligned fetch */
+    case 7: asm_li(&b, 9, 0x40000000u); asm_emit(&b, JALR(1, 9, 0)); break; /* unmapped */
+    case 8: /* fresh pages until the memory limit */
+        asm_li(&b, 9, 0x10000000u);
+        asm_emit(&b, SW(5, 9, 0));
+        asm_emit(&b, ADDI(9, 9, 1024));
+        asm_emit(&b, JAL(0, -8));
+        break;
+    default: break;
+    }
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(faults_at_every_kind_jit_vs_interp)
+{
+    for (unsigned kind = 0; kind <= 9; kind++) {
+        vm_program *p = loop_then(kind);
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, kind == 8 ? 3000 : 300, "fault kind", kind);
+        vm_program_free(p);
+    }
+}
+END_TEST
+
+/* A loop that rewrites an instruction of its own page each time round
+ * (ADDI a0, a0, k with k the counter), with or without FENCE.I, and a
+ * store into the loop's own run. */
+START_TEST(self_modifying_code_jit_vs_interp)
+{
+    for (unsigned fence = 0; fence < 2; fence++) {
+        asm_buf b;
+        memset(&b, 0, sizeof b);
+        asm_li(&b, 5, 40);
+        asm_emit(&b, AUIPC(8, 0));                    /* s0 = this pc */
+        uint32_t base = asm_pc(&b) - 4;
+        uint32_t top = asm_pc(&b);
+        asm_emit(&b, ADDI(5, 5, -1));
+        asm_li(&b, 6, ADDI(10, 10, 0));
+        asm_emit(&b, SLLI(7, 5, 20));
+        asm_emit(&b, OR(6, 6, 7));
+        uint32_t at_store = asm_pc(&b);
+        asm_emit(&b, SW(6, 8, 0)); /* offset patched below */
+        if (fence)
+            asm_emit(&b, FENCE_I());
+        uint32_t target = asm_pc(&b);
+        asm_emit(&b, ADDI(10, 10, 0)); /* rewritten */
+        asm_emit(&b, BNE(5, 0, (int32_t)(top - asm_pc(&b))));
+        b.w[(at_store - ASM_BASE) / 4] = SW(6, 8, (int32_t)(target - base));
+        asm_halt(&b);
+        vm_program *p = asm_program(&b);
+        asm_free(&b);
+        budgets_around(p, 600, "smc fence", fence);
+        vm_program_free(p);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("vm_jit");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, random_programs_jit_vs_interp);
+    tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
+    tcase_add_test(tc, self_modifying_code_jit_vs_interp);
+    tcase_add_test(tc, tiny_cache_jit_vs_interp);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
