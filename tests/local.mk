@@ -37,7 +37,8 @@ EXTRA_DIST += tests/lib.sh
 # machine; a case that hangs still fails, after two minutes.
 AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}; SAN_CFLAGS='$(SAN_CFLAGS)'; \
-	export top_builddir top_srcdir CK_DEFAULT_TIMEOUT SAN_CFLAGS;
+	UTXO_VM_JIT=$${UTXO_VM_JIT:-eager}; \
+	export top_builddir top_srcdir CK_DEFAULT_TIMEOUT SAN_CFLAGS UTXO_VM_JIT;
 
 # `make check-valgrind`: the Check suites under Valgrind memcheck (errors and
 # definite/indirect leaks fail). The slowest suites are left to ASan.

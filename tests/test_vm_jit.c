@@ -37,6 +37,7 @@ static vm *pair_new(int tier)
     vm *v = vm_new();
     ck_assert_ptr_nonnull(v);
     v->jit_on = tier && VM_JIT_HOST;
+    v->jit_warmup = 0; /* translate from the first instruction */
     return v;
 }
 
@@ -177,11 +178,11 @@ END_TEST
 
 /* A counted loop with loads, stores, calls and every ALU/M op, then a
  * fault or end of the kind given. */
-static vm_program *loop_then(unsigned kind)
+static vm_program *loop_n_then(uint32_t n, unsigned kind)
 {
     asm_buf b;
     memset(&b, 0, sizeof b);
-    asm_li(&b, 5, 300);        /* t0: counter */
+    asm_li(&b, 5, n);          /* t0: counter */
     asm_li(&b, 8, DATA_BASE);  /* s0: data */
     asm_li(&b, 6, 0x12345678);
     uint32_t top = asm_pc(&b);
@@ -233,6 +234,11 @@ static vm_program *loop_then(unsigned kind)
     return p;
 }
 
+static vm_program *loop_then(unsigned kind)
+{
+    return loop_n_then(300, kind);
+}
+
 START_TEST(faults_at_every_kind_jit_vs_interp)
 {
     for (unsigned kind = 0; kind <= 9; kind++) {
@@ -277,6 +283,50 @@ START_TEST(self_modifying_code_jit_vs_interp)
 }
 END_TEST
 
+/* The default warm-up: a run shorter than VM_JIT_WARMUP never sets the
+ * tier up; a longer one is interpreted up to it, then translated, with the
+ * same results at every budget and stop point around the switch. */
+START_TEST(warmup_then_translate)
+{
+    vm *vi = pair_new(0), *vj = pair_new(1), *vs = pair_new(1);
+    vj->jit_warmup = vs->jit_warmup = VM_JIT_WARMUP;
+    vm_program *shortp = loop_then(9), *longp = loop_n_then(30000, 9);
+    ck_assert_ptr_nonnull(shortp);
+    ck_assert_ptr_nonnull(longp);
+
+    uint64_t exact = both(vi, vs, shortp, 200000, "warmup short", 0).cycles;
+    ck_assert_uint_lt(exact, VM_JIT_WARMUP);
+    ck_assert_ptr_null(vs->jit); /* no cache, no translation */
+
+    const uint64_t big = UINT64_C(10000000);
+    exact = both(vi, vj, longp, big, "warmup long", 0).cycles;
+    ck_assert_uint_gt(exact, VM_JIT_WARMUP + 100000u);
+    if (VM_JIT_HOST)
+        ck_assert_ptr_nonnull(vj->jit); /* translated after the warm-up */
+    for (uint64_t b = exact - 5; b <= exact + 1; b++)
+        both(vi, vj, longp, b, "warmup long, budget", 0);
+    for (uint64_t b = VM_JIT_WARMUP - 3; b <= VM_JIT_WARMUP + 3; b++)
+        both(vi, vj, longp, b, "warmup edge, budget", 0);
+    utxo_vm_result ri, rj;
+    ck_assert_int_eq(vm_load(vi, longp, NULL, 0, NULL, big), UTXO_OK);
+    ck_assert_int_eq(vm_load(vj, longp, NULL, 0, NULL, big), UTXO_OK);
+    uint64_t at = VM_JIT_WARMUP - 2;
+    int ci, cj;
+    do {
+        ci = vm_run_until(vi, at, &ri);
+        cj = vm_run_until(vj, at, &rj);
+        ck_assert_int_eq(ci, cj);
+        same_state(vi, &ri, vj, &rj, "warmup split", 0, at);
+        at += at < VM_JIT_WARMUP + 2 ? 1 : 100003;
+    } while (ci == VM_RUN_PAUSED);
+    vm_program_free(shortp);
+    vm_program_free(longp);
+    vm_free(vi);
+    vm_free(vj);
+    vm_free(vs);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vm_jit");
@@ -286,6 +336,7 @@ int main(void)
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
     tcase_add_test(tc, tiny_cache_jit_vs_interp);
+    tcase_add_test(tc, warmup_then_translate);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -156,6 +156,7 @@ vm *vm_new(void)
     v->page_limit = VM_DEFAULT_PAGE_LIMIT;
     v->page_cost = UTXO_ABI_PAGE_CYCLES; /* consensus: every run charges pages */
     v->jit_on = vm_jit_default();
+    v->jit_warmup = vm_jit_default_warmup();
     if (vm_mem_init(v) != UTXO_OK) {
         vm_free(v);
         return NULL;

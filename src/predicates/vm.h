@@ -89,8 +89,9 @@ uint32_t vm_program_pages(const vm_program *p);
  * touched. vm_new returns NULL when out of memory; vm_free(NULL) is a no-op. */
 vm *vm_new(void);
 /* 1 when machines made now use the translating tier (vm_jit.c): an x86-64
- * host and the environment variable UTXO_VM_JIT not "0". Results never
- * depend on it. */
+ * host and the environment variable UTXO_VM_JIT not "0" (UTXO_VM_JIT=eager:
+ * translate from the first instruction, not after VM_JIT_WARMUP cycles).
+ * Results never depend on it. */
 int vm_jit_default(void);
 void vm_free(vm *v);
 /* Most pages a run may materialise (image, arguments and stack included);

@@ -282,6 +282,7 @@ struct vm {
     const utxo_txctx *ctx;
 
     int jit_on;                 /* run through vm_jit_run (vm_jit.c) */
+    uint64_t jit_warmup;        /* cycles interpreted before translating */
     struct vm_jit *jit;         /* its code cache, or NULL */
     uint64_t jit_stop;          /* the stop point native code compares with */
     uint8_t *jit_site;          /* JX_CHAIN: the jump to point at v->pc */
@@ -326,8 +327,15 @@ int vm_interp(vm *v, uint64_t stop);
 #else
 #define VM_JIT_HOST 0
 #endif
+/* Cycles a run spends in the interpreter before the tier sets up its cache
+ * and translates: a short predicate (most spends) never pays for either. */
+#define VM_JIT_WARMUP (UINT64_C(1) << 19)
+/* VM_JIT_WARMUP, or 0 with UTXO_VM_JIT=eager (tests: translate from the
+ * first instruction). */
+uint64_t vm_jit_default_warmup(void);
 /* Same contract as vm_interp, same results to the bit; native code where
- * it can, the interpreter for the rest. */
+ * it can (once v->cycles reaches v->jit_warmup), the interpreter for the
+ * rest. */
 int vm_jit_run(vm *v, uint64_t stop);
 /* Frees a code cache; NULL is a no-op. */
 void vm_jit_free(struct vm_jit *j);

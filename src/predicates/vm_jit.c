@@ -53,6 +53,12 @@ int vm_jit_default(void)
 #endif
 }
 
+uint64_t vm_jit_default_warmup(void)
+{
+    const char *e = getenv("UTXO_VM_JIT");
+    return e && strcmp(e, "eager") == 0 ? 0 : VM_JIT_WARMUP;
+}
+
 #if !VM_JIT_HOST
 
 int vm_jit_run(vm *v, uint64_t stop)
@@ -812,6 +818,13 @@ static int interp_slice(vm *v, uint64_t stop, uint64_t n)
 int vm_jit_run(vm *v, uint64_t stop)
 {
     struct vm_jit *j;
+    if (v && v->cycles < v->jit_warmup) {
+        /* Interpreted up to the warm-up point: no cache, no translation
+         * for the many runs that end before it. */
+        int r = interp_slice(v, stop, v->jit_warmup - v->cycles);
+        if (r >= 0)
+            return r;
+    }
     if (!v || !v->prog || !(j = jit_for(v)) || !j->have_id)
         return vm_interp(v, stop);
     for (;;) {
