@@ -188,6 +188,18 @@ static void op_mem(em *e, unsigned opc, int reg)
     b1(e, 0x05);                             /* rax + rbp */
     b1(e, 0x00);                             /* disp8 0 */
 }
+/* The same at [rbp + rdx + disp8]: an access of a checked group (edx =
+ * the group's lowest address). */
+static void op_mem_dx(em *e, unsigned opc, int reg, int32_t disp)
+{
+    rex(e, 0, reg, 0, 0);
+    if (opc > 0xff)
+        b1(e, opc >> 8);
+    b1(e, opc & 0xff);
+    b1(e, 0x44u | (unsigned)(reg & 7) << 3); /* mod 01, rm 100 (SIB) */
+    b1(e, 0x15);                             /* rdx + rbp */
+    b1(e, (uint8_t)disp);
+}
 static void mov_ri(em *e, int r, uint32_t imm)
 {
     rex(e, 0, 0, 0, r);
@@ -503,6 +515,42 @@ static void succ(em *e, struct vm_jit *j, uint32_t t, uint32_t self_pc,
 
 static int is_load(unsigned op) { return op >= VM_OP_LB && op <= VM_OP_LHU; }
 
+/* Most bytes between the lowest and highest offset of a checked group
+ * (disp8 addressing). */
+#define VM_JIT_GROUP_SPAN 120
+
+/* Members of the group of accesses starting at ip[0] (of the run's n):
+ * the same op off the same base register, no member but the last writing
+ * the base, offsets congruent modulo the access size and within
+ * VM_JIT_GROUP_SPAN bytes. One alignment, page and state test for the
+ * lowest address then covers them all: they lie in its page, aligned, and
+ * the page's state does not change within the group (fast-path accesses
+ * never change it). *imin: the lowest offset. */
+static uint32_t group_len(const vm_insn *ip, uint32_t n, unsigned size, int32_t *imin,
+                          uint32_t *span)
+{
+    int32_t lo = ip->imm, hi = ip->imm;
+    uint32_t g = 1;
+    if (ip->rs1 == 0)
+        return 1;
+    while (g < n) {
+        const vm_insn *m = ip + g;
+        if (m->op != ip->op || m->rs1 != ip->rs1 ||
+            (is_load(ip->op) && m[-1].rd == ip->rs1) ||
+            (uint32_t)(m->imm - ip->imm) % size != 0)
+            break;
+        int32_t l = m->imm < lo ? m->imm : lo, h = m->imm > hi ? m->imm : hi;
+        if (h - l > VM_JIT_GROUP_SPAN)
+            break;
+        lo = l;
+        hi = h;
+        g++;
+    }
+    *imin = lo;
+    *span = (uint32_t)(hi - lo) + size - 1u; /* lowest to highest byte */
+    return g;
+}
+
 /* Translates the run at ip (n = ip->blen instructions). */
 static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
 {
@@ -525,6 +573,8 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
     rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | 5u << 3 | (R13 & 7)); b4(e, n); /* sub */
     st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER};
 
+    uint32_t grp_left = 0; /* accesses still covered by the group check */
+    int32_t grp_imin = 0;  /* its lowest offset (edx = base + it) */
     for (uint32_t k = 0; k < n && !ended; k++) {
         const vm_insn *in = ip + k;
         unsigned op = in->op;
@@ -658,41 +708,66 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
         case VM_OP_SB: case VM_OP_SH: case VM_OP_SW: {
             unsigned mask = (op == VM_OP_LW || op == VM_OP_SW) ? 3u
                           : (op == VM_OP_LH || op == VM_OP_LHU || op == VM_OP_SH) ? 1u : 0u;
-            if (imm && in->rs1 != 0 && j->pin[in->rs1] >= 0) {
-                op_rm(e, 0, 0x8d, RAX, j->pin[in->rs1], (int32_t)imm); /* lea eax */
+            int member = grp_left > 0; /* a later member: edx holds the address */
+            uint32_t span = 0;
+            if (member) {
+                grp_left--;
             } else {
-                gload(e, j, RAX, in->rs1);
-                if (imm)
-                    alu_i(e, 0, RAX, imm);
+                uint32_t g = group_len(in, n - k, mask + 1u, &grp_imin, &span);
+                grp_left = g - 1;
             }
-            if (mask) {
-                b1(e, 0xa8); b1(e, mask); /* test al, mask */
-                st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+            int grouped = member || grp_left > 0;
+            int32_t lo = grouped ? grp_imin : in->imm;
+            if (!member) {
+                if (lo && in->rs1 != 0 && j->pin[in->rs1] >= 0) {
+                    op_rm(e, 0, 0x8d, RAX, j->pin[in->rs1], lo); /* lea eax */
+                } else {
+                    gload(e, j, RAX, in->rs1);
+                    if (lo)
+                        alu_i(e, 0, RAX, (uint32_t)lo);
+                }
+                if (mask) {
+                    b1(e, 0xa8); b1(e, mask); /* test al, mask */
+                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+                }
+                if (grouped) {
+                    /* the group's highest byte on the lowest one's page */
+                    op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
+                    alu_i(e, 0, RDX, span);
+                    op_rr(e, 0, 0x31, RAX, RDX);  /* xor edx, eax */
+                    shift_i(e, 5, RDX, VM_PAGE_SHIFT);
+                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+                }
+                op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
+                shift_i(e, 5, RDX, VM_PAGE_SHIFT);
+                /* cmp byte [r12 + rdx], NONE / RW */
+                b1(e, 0x41); b1(e, 0x80); b1(e, 0x3c); b1(e, 0x14);
+                b1(e, is_load(op) ? VM_PG_NONE : VM_PG_RW);
+                st[nst++] = (stub){jcc32(e, is_load(op) ? CC_E : CC_NE), rest, in->pc, JX_STEP};
+                if (grouped)
+                    op_rr(e, 0, 0x89, RAX, RDX);  /* edx = the group's lowest address */
             }
-            op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
-            shift_i(e, 5, RDX, VM_PAGE_SHIFT);
-            /* cmp byte [r12 + rdx], NONE / RW */
-            b1(e, 0x41); b1(e, 0x80); b1(e, 0x3c); b1(e, 0x14);
-            b1(e, is_load(op) ? VM_PG_NONE : VM_PG_RW);
-            st[nst++] = (stub){jcc32(e, is_load(op) ? CC_E : CC_NE), rest, in->pc, JX_STEP};
+            int32_t disp = grouped ? in->imm - grp_imin : 0;
             if (is_load(op)) {
                 unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
                              : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
-                if (in->rd == VM_XSINK) {
-                    op_mem(e, opc, RCX); /* the access is still made */
-                } else {
-                    int d = dst_of(j, in->rd);
+                int d = in->rd == VM_XSINK ? RCX : dst_of(j, in->rd); /* x0: the access is still made */
+                if (grouped)
+                    op_mem_dx(e, opc, d, disp);
+                else
                     op_mem(e, opc, d);
-                    if (d == RAX)
-                        gstore(e, j, in->rd, RAX);
-                }
+                if (d == RAX)
+                    gstore(e, j, in->rd, RAX);
             } else {
                 int s2 = src_of(e, j, in->rs2, RCX);
                 if (op == VM_OP_SH)
                     b1(e, 0x66);
                 if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
                     b1(e, 0x40); /* sil, dil (not dh, bh) */
-                op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2);
+                if (grouped)
+                    op_mem_dx(e, op == VM_OP_SB ? 0x88 : 0x89, s2, disp);
+                else
+                    op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2);
             }
             break;
         }
