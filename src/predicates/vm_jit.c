@@ -177,27 +177,16 @@ static void op_rm(em *e, int w, unsigned opc, int reg, int base, int32_t disp)
         b1(e, 0x24);
     b4(e, (uint32_t)disp);
 }
-/* op reg, [rbp + rax] (guest memory at the address in eax) */
-static void op_mem(em *e, unsigned opc, int reg)
+/* op reg, [rbp + idx + disp8]: guest memory at the address in idx (eax for
+ * a single access, edx for a checked group; both below r8) plus disp. */
+static void op_mem(em *e, unsigned opc, int reg, int idx, int32_t disp)
 {
     rex(e, 0, reg, 0, 0);
     if (opc > 0xff)
         b1(e, opc >> 8);
     b1(e, opc & 0xff);
     b1(e, 0x44u | (unsigned)(reg & 7) << 3); /* mod 01, rm 100 (SIB) */
-    b1(e, 0x05);                             /* rax + rbp */
-    b1(e, 0x00);                             /* disp8 0 */
-}
-/* The same at [rbp + rdx + disp8]: an access of a checked group (edx =
- * the group's lowest address). */
-static void op_mem_dx(em *e, unsigned opc, int reg, int32_t disp)
-{
-    rex(e, 0, reg, 0, 0);
-    if (opc > 0xff)
-        b1(e, opc >> 8);
-    b1(e, opc & 0xff);
-    b1(e, 0x44u | (unsigned)(reg & 7) << 3); /* mod 01, rm 100 (SIB) */
-    b1(e, 0x15);                             /* rdx + rbp */
+    b1(e, (uint8_t)((unsigned)(idx & 7) << 3 | RBP)); /* idx + rbp */
     b1(e, (uint8_t)disp);
 }
 static void mov_ri(em *e, int r, uint32_t imm)
@@ -747,15 +736,13 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
                 if (grouped)
                     op_rr(e, 0, 0x89, RAX, RDX);  /* edx = the group's lowest address */
             }
+            int idx = grouped ? RDX : RAX;
             int32_t disp = grouped ? in->imm - grp_imin : 0;
             if (is_load(op)) {
                 unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
                              : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
                 int d = in->rd == VM_XSINK ? RCX : dst_of(j, in->rd); /* x0: the access is still made */
-                if (grouped)
-                    op_mem_dx(e, opc, d, disp);
-                else
-                    op_mem(e, opc, d);
+                op_mem(e, opc, d, idx, disp);
                 if (d == RAX)
                     gstore(e, j, in->rd, RAX);
             } else {
@@ -764,10 +751,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
                     b1(e, 0x66);
                 if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
                     b1(e, 0x40); /* sil, dil (not dh, bh) */
-                if (grouped)
-                    op_mem_dx(e, op == VM_OP_SB ? 0x88 : 0x89, s2, disp);
-                else
-                    op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2);
+                op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2, idx, disp);
             }
             break;
         }
