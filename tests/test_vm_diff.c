@@ -392,7 +392,7 @@ static uint32_t gen_shape(uint32_t *code, uint32_t n)
             code[n + i] = gen_op(fused_shapes[k][i], n + i);
         return n + len;
     }
-    if (k < N_SHAPES + 2) { /* four words at base + off + 4i */
+    if (k < N_SHAPES + 2) { /* four words at base + off + 4i, or - 4i */
         static const uint8_t bases[] = {8, 9, 31, 2};
         uint32_t base = pick(8) == 0 ? sreg() : bases[pick(sizeof bases)];
         int32_t off = (int32_t)pick(64) * 4 - 128;
@@ -400,8 +400,11 @@ static uint32_t gen_shape(uint32_t *code, uint32_t n)
             off += (int32_t)pick(4); /* misaligned */
         if (pick(6) == 0) /* the block crosses or ends at a page end */
             off = (int32_t)(VM_PAGE_BYTES - 16u + 4u * pick(5)) - (base == 31 ? 0x300 : 0);
+        int32_t step = pick(2) ? 4 : -4;
+        if (step < 0)
+            off += 12; /* the same 16 bytes, from the top */
         for (uint32_t i = 0; i < 4; i++) {
-            int32_t o = off + 4 * (int32_t)i;
+            int32_t o = off + step * (int32_t)i;
             if (pick(16) == 0)
                 o += 4; /* not contiguous */
             if (k == N_SHAPES)
@@ -659,7 +662,7 @@ START_TEST(random_programs_match_reference)
         VM_TRIPLES(WANT3) VM_QUADS(WANT4)
 #undef WANT3
 #undef WANT4
-        VM_OP_LW4, VM_OP_SW4, VM_OP_ROTR, VM_OP_ROTR_XOR};
+        VM_OP_LW4, VM_OP_SW4, VM_OP_LW4D, VM_OP_SW4D, VM_OP_ROTR, VM_OP_ROTR_XOR};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(seen_xop[want[i]] >= 20, "fast-path op %d decoded %u times", want[i],
                       seen_xop[want[i]]);
@@ -680,9 +683,10 @@ START_TEST(fused_shapes_match_reference)
 END_TEST
 
 /* Hand-made shapes the fast path treats specially. */
+#define SHAPE_WORDS 14
 START_TEST(superinstruction_shapes_match_reference)
 {
-    const uint32_t shapes[][6] = {
+    const uint32_t shapes[][SHAPE_WORDS] = {
         /* call through AUIPC + JALR (fused), then ret */
         {AUIPC(1, 0), JALR(1, 1, 12), 0, ADDI(10, 10, 7), JALR(0, 1, 0), 0},
         /* LUI + ADDI, compare-and-branch shapes */
@@ -691,12 +695,27 @@ START_TEST(superinstruction_shapes_match_reference)
         {SW(10, 2, -8), SW(11, 2, -4), LW(12, 2, -8), LW(13, 2, -4), ADD(10, 12, 13), 0},
         /* a store rewriting the next instruction of its own run */
         {AUIPC(5, 0), LUI(6, 0x00100), ADDI(6, 6, 0x73), SW(6, 5, 16), ADDI(10, 0, 9), 0},
+        /* a prologue's saves and an epilogue's restores (SW4D, LW4D),
+         * distinct values read back into other registers */
+        {LUI(10, 0x12345), ADDI(11, 10, 1), ADDI(12, 10, 2), ADDI(13, 10, 3), ADDI(2, 2, -16),
+         SW(10, 2, 12), SW(11, 2, 8), SW(12, 2, 4), SW(13, 2, 0), LW(13, 2, 12), LW(12, 2, 8),
+         LW(11, 2, 4), LW(10, 2, 0), ADDI(2, 2, 16)},
+        /* the same falling, then rising, across a page end: the lower page
+         * written first, the upper one never touched (the slow path must
+         * materialise and charge it) */
+        {LUI(10, 0x12345), ADDI(11, 10, 1), ADDI(12, 10, 2), ADDI(13, 10, 3), ADDI(5, 2, -2032),
+         SW(10, 5, -16), SW(10, 5, 4), SW(11, 5, 0), SW(12, 5, -4), SW(13, 5, -8), LW(13, 5, 4),
+         LW(12, 5, 0), LW(11, 5, -4), LW(10, 5, -8)},
+        {LUI(10, 0x12345), ADDI(11, 10, 1), ADDI(12, 10, 2), ADDI(13, 10, 3), ADDI(5, 2, -2032),
+         SW(10, 5, -16), SW(10, 5, -8), SW(11, 5, -4), SW(12, 5, 0), SW(13, 5, 4), LW(13, 5, -8),
+         LW(12, 5, -4), LW(11, 5, 0), LW(10, 5, 4)},
     };
     for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
         memset(data, 0, sizeof data);
         for (uint32_t i = 0; i < CODE_WORDS; i++)
-            code[i] = i < 6 && shapes[s][i] ? shapes[s][i] : (i == 6 ? ADDI(17, 0, 0) : ECALL());
+            code[i] = i < SHAPE_WORDS && shapes[s][i] ? shapes[s][i]
+                                                      : (i == SHAPE_WORDS ? ADDI(17, 0, 0) : ECALL());
         vm_segment segs[2] = {{CODE_BASE, sizeof code, (const uint8_t *)code},
                               {DATA_BASE, sizeof data, (const uint8_t *)data}};
         vm_image img;
@@ -707,7 +726,7 @@ START_TEST(superinstruction_shapes_match_reference)
         vm_program *p = NULL;
         vm *v = vm_new();
         ck_assert_int_eq(vm_program_new(&p, &img), UTXO_OK);
-        for (uint64_t budget = 0; budget < 40 + UTXO_ABI_PAGE_CYCLES; budget++) {
+        for (uint64_t budget = 0; budget < 40 + 3 * UTXO_ABI_PAGE_CYCLES; budget++) {
             utxo_vm_result got;
             ref_load(&refm, code, data, budget);
             ref_run(&refm);

@@ -23,6 +23,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 #include "predicates/vm_decode.h"
 #include "predicates/vm_internal.h"
@@ -194,22 +195,18 @@ static const vm_shape long_shapes[] = {
 #undef VM_TRIPLE_INIT
 };
 
-/* The longest shape starting at ins[i], or 0. The whole shape must lie in
- * one run (blen counts the slots to the run's end, never past the page), so
+/* Whether long shape k starts at ins[i]. The whole shape must lie in one
+ * run (blen counts the slots to the run's end, never past the page), so
  * only its last op may end the run. */
-static uint16_t long_shape(const vm_insn *ins, uint32_t i)
+static int long_match(const vm_insn *ins, uint32_t i, size_t k)
 {
-    for (size_t k = 0; k < sizeof long_shapes / sizeof long_shapes[0]; k++) {
-        const vm_shape *s = &long_shapes[k];
-        if (ins[i].blen < s->n || i + s->n > VM_PAGE_INSNS)
-            continue;
-        uint32_t j = 0;
-        while (j < s->n && ins[i + j].op == s->op[j])
-            j++;
-        if (j == s->n)
-            return s->xop;
-    }
-    return 0;
+    const vm_shape *s = &long_shapes[k];
+    if (ins[i].blen < s->n || i + s->n > VM_PAGE_INSNS)
+        return 0;
+    for (uint32_t j = 0; j < s->n; j++)
+        if (ins[i + j].op != s->op[j])
+            return 0;
+    return 1;
 }
 
 /* The special forms of some shapes (VM_XOPS), whose handlers do the work
@@ -220,15 +217,18 @@ static uint16_t special_shape(const vm_insn *ins, uint32_t i)
     const vm_insn *a = &ins[i];
     if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS &&
         (a->op == VM_OP_LW || a->op == VM_OP_SW)) {
+        /* Offsets rising by 4 (copies), or falling by 4 (the saves and
+         * restores of a prologue and an epilogue). */
+        int32_t step = ins[i + 1].imm == a->imm - 4 ? -4 : 4;
         uint32_t k = 1;
         while (k < 4 && ins[i + k].op == a->op && ins[i + k].rs1 == a->rs1 &&
-               ins[i + k].imm == a->imm + 4 * (int32_t)k)
+               ins[i + k].imm == a->imm + step * (int32_t)k)
             k++;
         if (k == 4 && a->op == VM_OP_SW)
-            return VM_OP_SW4;
+            return step > 0 ? VM_OP_SW4 : VM_OP_SW4D;
         /* A load into the base changes the address of the next ones. */
         if (k == 4 && ins[i].rd != a->rs1 && ins[i + 1].rd != a->rs1 && ins[i + 2].rd != a->rs1)
-            return VM_OP_LW4;
+            return step > 0 ? VM_OP_LW4 : VM_OP_LW4D;
     }
     if (a->blen >= 3 && i + 3 <= VM_PAGE_INSNS && a->op == VM_OP_SRLI) {
         const vm_insn *b = &ins[i + 1], *c = &ins[i + 2];
@@ -243,6 +243,12 @@ static uint16_t special_shape(const vm_insn *ins, uint32_t i)
         }
     }
     return 0;
+}
+
+/* Slots one dispatch of special form x covers. */
+static uint32_t special_span(uint16_t x)
+{
+    return x == VM_OP_ROTR ? 3u : 4u; /* LW4, SW4, LW4D, SW4D, ROTR_XOR */
 }
 
 /* Handler addresses, or NULL (switch dispatch: h unused). */
@@ -261,34 +267,62 @@ static void set_xop(vm_insn *in, uint16_t xop, const void *const *ho)
     in->h = ho ? ho[xop] : NULL;
 }
 
-/* Chooses the fast-path op of ins[i] (i < VM_PAGE_INSNS); ins[i + 1] is the
- * next slot (the sentinel for the last one, never fused). */
-static void fuse(vm_insn *ins, uint32_t i, const void *const *ho)
+/* Dispatches a chain from ins[i] takes to its run's end when the first
+ * one covers n slots; cost[] holds the chains from the slots after i. */
+static unsigned chain(const vm_insn *ins, const uint16_t *cost, uint32_t i, uint32_t n)
+{
+    return n >= ins[i].blen ? 1u : 1u + cost[i + n];
+}
+
+/* Chooses the fast-path op of ins[i] (i < VM_PAGE_INSNS; ins[i + 1] is the
+ * next slot, the sentinel for the last one, never fused), the slots after
+ * it chosen already: of the forms that apply, the one whose chain to the
+ * end of the run takes the fewest dispatches, ties to the form tried first
+ * (special forms, then longer shapes, pairs, the plain op). Every slot's
+ * choice is the best chain from that slot, so a run is entered anywhere
+ * at its best (a pair chosen greedily could swallow the head of a group of
+ * four after it). cost[i] gets the chain's length. */
+static void fuse(vm_insn *ins, uint32_t i, uint16_t *cost, const void *const *ho)
 {
     vm_insn *a = &ins[i], *b = &ins[i + 1];
-    uint16_t x = a->op;
+    uint16_t x = 0;
+    unsigned c = UINT_MAX;
+#define TRY(x_, n_)                                     \
+    do {                                                \
+        unsigned c_ = chain(ins, cost, i, (n_));        \
+        if (c_ < c) {                                   \
+            c = c_;                                     \
+            x = (uint16_t)(x_);                         \
+        }                                               \
+    } while (0)
 
     if (a->op == VM_OP_JALR && a->rs1 == 1 && a->rd == VM_XSINK && a->imm == 0) {
-        x = VM_OP_RET;
+        TRY(VM_OP_RET, 1);
     } else if (i + 1 < VM_PAGE_INSNS && a->blen >= 2) {
         if (a->op == VM_OP_LI && b->op == VM_OP_JALR && b->rs1 == a->rd &&
             a->rd != VM_XSINK) {
             uint32_t t = ((uint32_t)a->imm + (uint32_t)b->imm) & ~1u;
             if ((t & 3u) == 0 && (t >> VM_PAGE_SHIFT) == (a->pc >> VM_PAGE_SHIFT)) {
-                x = VM_OP_CALL;
+                TRY(VM_OP_CALL, 2);
                 a->aux = ((int32_t)(t >> 2) - (int32_t)(a->pc >> 2)) * (int32_t)sizeof(vm_insn);
             } else {
-                x = VM_OP_CALL_FAR;
+                TRY(VM_OP_CALL_FAR, 2);
                 a->aux = (int32_t)t;
             }
-        } else if ((x = special_shape(ins, i)) != 0 || (x = long_shape(ins, i)) != 0) {
-            /* x set */
-        } else if (pair_op[a->op][b->op]) {
-            x = pair_op[a->op][b->op];
         } else {
-            x = a->op;
+            uint16_t sx = special_shape(ins, i);
+            if (sx)
+                TRY(sx, special_span(sx));
+            for (size_t k = 0; k < sizeof long_shapes / sizeof long_shapes[0]; k++)
+                if (long_match(ins, i, k))
+                    TRY(long_shapes[k].xop, long_shapes[k].n);
+            if (pair_op[a->op][b->op])
+                TRY(pair_op[a->op][b->op], 2);
         }
     }
+    TRY(a->op, 1);
+#undef TRY
+    cost[i] = (uint16_t)c;
     set_xop(a, x, ho);
 }
 
@@ -322,6 +356,7 @@ void vm_decode_page(vm_dpage *d, uint32_t vaddr, const uint8_t *bytes)
     s->blen = 0;
     s->pc = vaddr + VM_PAGE_BYTES; /* wraps to 0 on the last page: bad fetch */
     set_xop(s, VM_OP_PAGE_END, ho);
-    for (uint32_t i = 0; i < VM_PAGE_INSNS; i++)
-        fuse(d->ins, i, ho);
+    uint16_t cost[VM_PAGE_INSNS];
+    for (uint32_t i = VM_PAGE_INSNS; i-- > 0;)
+        fuse(d->ins, i, cost, ho);
 }

@@ -134,6 +134,9 @@ enum vm_pgstate {
     X(LW4)        /* LW rd_k, imm + 4k(base), k = 0..3; no rd_k, k < 3, is  \
                      the base: one test for 16 bytes in one page */         \
     X(SW4)        /* SW rs2_k, imm + 4k(base), k = 0..3: the same */        \
+    X(LW4D)       /* LW rd_k, imm - 4k(base), k = 0..3 (an epilogue's       \
+                     restores), no rd_k, k < 3, the base: one test */       \
+    X(SW4D)       /* SW rs2_k, imm - 4k(base) (a prologue's saves): same */ \
     X(ROTR)       /* SRLI t, s, i; SLLI u, s, j; OR d, t, u (either order), \
                      t != s, t != u: s read once, t and u not reloaded */   \
     X(ROTR_XOR)   /* ROTR, then a direct jump to the XOR after it */
@@ -166,7 +169,9 @@ enum vm_pgstate {
  * sha256, unrolled word copies in memcpy, the sieve's mark and scan loops,
  * counted loops ending in add + branch). Every op but the last must have a
  * DO_ body in vm_interp.c; the last may be any op (a branch ends the run).
- * The decoder tries the quads, then the triples, then the pairs.
+ * The decoder gives each slot the form (special, long shape, pair or plain
+ * op) whose chain of dispatches to the run's end is shortest (vm_decode.c,
+ * fuse), ties to the special forms, then the longer shapes.
  */
 #define VM_TRIPLES(X)                                                       \
     X(SRLI, SLLI, OR)      /* rotate right */                               \

@@ -494,6 +494,33 @@ dispatch:
         ip += 4;
         vmdispatch();
     }
+    vmcase(LW4D) {
+        /* The same for offsets falling by 4: the 16 bytes start at a - 12. */
+        uint32_t a = RS1 + IMM - 12u;
+        if (UNLIKELY(((a & 3u) | ((a ^ (a + 12u)) >> VM_PAGE_SHIFT)) != 0 ||
+                     pst[a >> VM_PAGE_SHIFT] == VM_PG_NONE))
+            goto L_LW__LW__LW__LW;
+        const uint8_t *m = mem + a;
+        x[ip[0].rd] = ld32(m + 12);
+        x[ip[1].rd] = ld32(m + 8);
+        x[ip[2].rd] = ld32(m + 4);
+        x[ip[3].rd] = ld32(m);
+        ip += 4;
+        vmdispatch();
+    }
+    vmcase(SW4D) {
+        uint32_t a = RS1 + IMM - 12u;
+        if (UNLIKELY(((a & 3u) | ((a ^ (a + 12u)) >> VM_PAGE_SHIFT)) != 0 ||
+                     pst[a >> VM_PAGE_SHIFT] != VM_PG_RW))
+            goto L_SW__SW__SW__SW;
+        uint8_t *m = mem + a;
+        st32(m + 12, x[ip[0].rs2]);
+        st32(m + 8, x[ip[1].rs2]);
+        st32(m + 4, x[ip[2].rs2]);
+        st32(m, x[ip[3].rs2]);
+        ip += 4;
+        vmdispatch();
+    }
     vmcase(ROTR) {
         uint32_t s_ = RS1, t_ = s_ >> ip->imm, u_ = s_ << ip[1].imm;
         x[ip[0].rd] = t_;
