@@ -227,6 +227,95 @@ START_TEST(mempool_order)
 }
 END_TEST
 
+/* mp_submit_batch gives every transaction the verdict mp_submit one by one
+ * gives it, with a rejected predicate in the middle: the ones after it that
+ * spend its outputs are missing, one spending what it spent is accepted,
+ * conflicts and duplicates as before; the pools end the same. */
+START_TEST(mempool_batch_matches_one_by_one)
+{
+    fixture f;
+    mp_pool *one, *all;
+    utxo_tx *t[10];
+    utxo_verdict v1, vb[10];
+    uint8_t ta[32], tbad[32], tchild[32], x1[32], x2[32];
+    size_t acc;
+
+    fx_init(&f, NULL);
+    ck_assert_int_eq(mp_new(&one, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    ck_assert_int_eq(mp_new(&all, &f.p, bp_chain_find, f.c, 2), UTXO_OK);
+    t[0] = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 300000000, 0);    /* accepted */
+    utxo_tx_txid(t[0], ta);
+    t[1] = pay(&f, f.gen_txid, 1, 1000000000, 0, 2, 100000000, 0);    /* predicate rejects */
+    t[1]->inputs[0].witness.args[5] ^= 1;
+    utxo_tx_txid(t[1], tbad);
+    t[2] = pay(&f, tbad, 0, 100000000, 2, 3, 50000000, 0);             /* spends it: missing */
+    t[3] = pay(&f, f.gen_txid, 1, 1000000000, 0, 3, 200000000, 0);    /* what it spent: fine */
+    t[4] = pay(&f, f.gen_txid, 0, 1000000000, 0, 2, 100000000, 0);    /* conflicts with t[0] */
+    t[5] = utxo_tx_clone(t[0]);                                        /* duplicate */
+    t[6] = pay(&f, ta, 0, 300000000, 1, 2, 100000000, 0);              /* child of t[0] */
+    utxo_tx_txid(t[6], tchild);
+    t[7] = utxo_tx_new();                                              /* no inputs */
+    ck_assert_int_eq(utxo_tx_add_output(t[7], 5, f.id[0], NULL, 0), UTXO_OK);
+    t[8] = pay(&f, tchild, 0, 100000000, 2, 0, 40000000, 0);           /* grandchild */
+    t[9] = pay(&f, f.gen_txid, 4, 1000000000, 1, 0, 1000000, 7000);   /* last, accepted */
+    static const int want[10] = {UTXO_OK, UTXO_ERR_TX_REJECTED, UTXO_ERR_TX_MISSING, UTXO_OK,
+                                 UTXO_ERR_MP_CONFLICT, UTXO_ERR_MP_DUPLICATE, UTXO_OK,
+                                 UTXO_ERR_TX_NO_INPUTS, UTXO_OK, UTXO_OK};
+    ck_assert_int_eq(mp_submit_batch(all, (const utxo_tx *const *)t, 10,
+                                     bp_chain_next_height(f.c), vb, &acc),
+                     UTXO_ERR_TX_REJECTED);
+    ck_assert_uint_eq(acc, 5);
+    for (int i = 0; i < 10; i++) {
+        ck_assert_int_eq(submit(one, &f, t[i], &v1), want[i]);
+        ck_assert_msg(vb[i].err == v1.err && vb[i].tx == v1.tx && vb[i].input == v1.input &&
+                          vb[i].fees == v1.fees && vb[i].cycles == v1.cycles &&
+                          vb[i].vm.status == v1.vm.status && vb[i].vm.cycles == v1.vm.cycles &&
+                          vb[i].vm.fail == v1.vm.fail,
+                      "tx %d: batch verdict %d input %u fees %llu cycles %llu, one by one %d "
+                      "input %u fees %llu cycles %llu", i, vb[i].err, vb[i].input,
+                      (unsigned long long)vb[i].fees, (unsigned long long)vb[i].cycles, v1.err,
+                      v1.input, (unsigned long long)v1.fees, (unsigned long long)v1.cycles);
+    }
+    ck_assert_uint_gt(vb[0].cycles, 0);
+    ck_assert_uint_eq(mp_count(all), mp_count(one));
+    for (size_t i = 0; i < mp_count(one); i++) {
+        ck_assert_ptr_nonnull(mp_tx(one, i, x1));
+        ck_assert_ptr_nonnull(mp_tx(all, i, x2));
+        ck_assert_mem_eq(x1, x2, 32);
+    }
+    const utxo_tx *const *s1, *const *s2;
+    size_t n1, n2;
+    uint64_t f1, f2;
+    ck_assert_int_eq(mp_select(one, 100, &s1, &n1, &f1), UTXO_OK);
+    ck_assert_int_eq(mp_select(all, 100, &s2, &n2, &f2), UTXO_OK);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_uint_eq(f1, f2);
+    for (size_t i = 0; i < n1; i++) {
+        utxo_tx_txid(s1[i], x1);
+        utxo_tx_txid(s2[i], x2);
+        ck_assert_mem_eq(x1, x2, 32);
+    }
+    /* an empty batch, and one of a single rejection */
+    ck_assert_int_eq(mp_submit_batch(all, NULL, 0, bp_chain_next_height(f.c), NULL, &acc),
+                     UTXO_OK);
+    ck_assert_uint_eq(acc, 0);
+    utxo_tx *lone = pay(&f, f.gen_txid, 2, 1000000000, 0, 2, 100000000, 0);
+    lone->inputs[0].witness.args[9] ^= 1;
+    ck_assert_int_eq(mp_submit_batch(all, (const utxo_tx *const *)&lone, 1,
+                                     bp_chain_next_height(f.c), vb, &acc),
+                     UTXO_ERR_TX_REJECTED);
+    ck_assert_uint_eq(acc, 0);
+    ck_assert_int_eq(vb[0].vm.status, UTXO_VM_REJECTED);
+    ck_assert_uint_eq(mp_count(all), mp_count(one));
+    utxo_tx_free(lone);
+    for (int i = 0; i < 10; i++)
+        utxo_tx_free(t[i]);
+    mp_free(one);
+    mp_free(all);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(mempool_limits)
 {
     utxo_params tmpl;
@@ -631,6 +720,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, mempool_rules);
     tcase_add_test(tc, mempool_order);
+    tcase_add_test(tc, mempool_batch_matches_one_by_one);
     tcase_add_test(tc, mempool_limits);
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, chain_dir);

@@ -45,6 +45,15 @@ void mp_free(mp_pool *m);
  * *v (may be NULL) names the input at fault.
  */
 int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v);
+/*
+ * mp_submit for txs[0..n) in order, each verdict in v[t] exactly as n calls
+ * would give them, with the predicates of consecutive acceptances run
+ * together on the pool's threads (a transaction may spend the outputs of
+ * earlier ones in the batch). Returns the first rejection's code, or
+ * UTXO_OK; *n_accepted (may be NULL) counts the acceptances.
+ */
+int mp_submit_batch(mp_pool *m, const utxo_tx *const *txs, size_t n, uint32_t height,
+                    utxo_verdict *v, size_t *n_accepted);
 
 size_t mp_count(const mp_pool *m);
 /* Drops the transaction held last (the one mp_submit just took, which no
@@ -149,6 +158,9 @@ const uint8_t *chain_seq_fee_id(const chain_seq *s);
 
 /* mp_submit for the next block. */
 int chain_seq_submit(chain_seq *s, const utxo_tx *tx, utxo_verdict *v);
+/* mp_submit_batch for the next block. */
+int chain_seq_submit_batch(chain_seq *s, const utxo_tx *const *txs, size_t n, utxo_verdict *v,
+                           size_t *n_accepted);
 
 /* What sealing one block did. */
 typedef struct chain_block_info {

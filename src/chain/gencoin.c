@@ -336,9 +336,27 @@ int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, s
     rc = UTXO_OK;
     if (!submit)
         goto out;
-    rc = chain_seq_submit(g->seq, tx, vd);
-    if (rc != UTXO_OK)
+    if (g->batch && vd == &local) {
+        /* queued: its coins are usable at once, its verdict comes with the
+         * block's (gen_submit_queued) */
+        if (g->n_queued == g->cap_queued) {
+            size_t cap = g->cap_queued ? 2 * g->cap_queued : 64;
+            utxo_tx **nq = realloc(g->queued, cap * sizeof *nq);
+            if (nq == NULL) {
+                rc = UTXO_ERR_NOMEM;
+                goto out;
+            }
+            g->queued = nq;
+            g->cap_queued = cap;
+        }
+        if ((g->queued[g->n_queued] = utxo_tx_clone(tx)) == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            goto out;
+        }
+        g->n_queued++;
+    } else if ((rc = chain_seq_submit(g->seq, tx, vd)) != UTXO_OK) {
         goto out;
+    }
     /* the new coins: outs[k] at index k, then the change */
     utxo_tx_txid(tx, txid);
     for (uint32_t k = 0; k < tx->n_outputs; k++) {
@@ -448,4 +466,40 @@ int gen_out_special(gen *g, gen_out *o, unsigned kind, uint64_t value, uint32_t 
         return rc;
     utxo_predicate_id(o->id, img, len);
     return UTXO_OK;
+}
+
+void gen_drop_queued(gen *g)
+{
+    for (size_t i = 0; i < g->n_queued; i++)
+        utxo_tx_free(g->queued[i]);
+    g->n_queued = 0;
+}
+
+int gen_submit_queued(gen *g, char *msg, size_t msg_len)
+{
+    utxo_verdict *vd;
+    size_t acc = 0;
+    int rc;
+
+    if (g->n_queued == 0)
+        return UTXO_OK;
+    if ((vd = calloc(g->n_queued, sizeof *vd)) == NULL) {
+        gen_drop_queued(g);
+        return UTXO_ERR_NOMEM;
+    }
+    rc = chain_seq_submit_batch(g->seq, (const utxo_tx *const *)g->queued, g->n_queued, vd,
+                                &acc);
+    if (rc != UTXO_OK) {
+        size_t k = 0;
+        while (k < g->n_queued && vd[k].err == UTXO_OK)
+            k++;
+        snprintf(msg, msg_len,
+                 "generator: block %u: the mempool rejected generated transaction %zu of %zu "
+                 "(input %u): %s",
+                 chain_seq_next_height(g->seq), k, g->n_queued, vd[k < g->n_queued ? k : 0].input,
+                 utxo_strerror(rc));
+    }
+    free(vd);
+    gen_drop_queued(g);
+    return rc;
 }

@@ -172,6 +172,7 @@ static int gen_block(gen *g, char *msg, size_t msg_len)
     chain_block_info info;
     int rc = UTXO_OK;
 
+    g->batch = true;
     /* long runs: one made every long_every blocks, spent when due */
     if (g->o.long_every != 0 && h % g->o.long_every == 1 && budget > 0) {
         if ((rc = make_special(g, GK_WORK, ready_at(g, h, GK_WORK))) != UTXO_OK)
@@ -200,6 +201,9 @@ static int gen_block(gen *g, char *msg, size_t msg_len)
     for (; budget > 0; budget--)
         if ((rc = payment(g)) != UTXO_OK)
             goto fail;
+    g->batch = false;
+    if ((rc = gen_submit_queued(g, msg, msg_len)) != UTXO_OK)
+        return rc;
     if ((rc = chain_seq_seal(g->seq, g->p.genesis_time + 10 * (uint64_t)h, &info, msg,
                              msg_len)) != UTXO_OK)
         return rc;
@@ -211,6 +215,8 @@ static int gen_block(gen *g, char *msg, size_t msg_len)
     /* the coinbase's fees are the sequencer's: not a wallet coin */
     return UTXO_OK;
 fail:
+    g->batch = false;
+    gen_drop_queued(g);
     snprintf(msg, msg_len, "generator: block %u: the mempool rejected a generated transaction: %s",
              h, utxo_strerror(rc));
     return rc;
@@ -220,6 +226,8 @@ fail:
 
 static void gen_free(gen *g)
 {
+    gen_drop_queued(g);
+    free(g->queued);
     if (g->sk != NULL)
         sodium_memzero(g->sk, (size_t)g->o.n_wallets * sizeof *g->sk);
     free(g->pk);

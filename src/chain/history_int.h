@@ -86,6 +86,12 @@ typedef struct gen {
     uint32_t next_secret, next_kind;
     uint32_t made[GEN_KINDS];         /* special coins made, per kind */
     chain_block_info last;
+    /* a block's transactions, built one after another (each counting the
+     * ones before it accepted) and submitted together before the seal,
+     * so that their predicates run on all threads at once */
+    bool batch;
+    utxo_tx **queued;
+    size_t n_queued, cap_queued;
 } gen;
 
 /* chain/gencoin.c: keys, coins, their images, transactions */
@@ -100,6 +106,10 @@ int gen_out_special(gen *g, gen_out *o, unsigned kind, uint64_t value, uint32_t 
                     uint32_t ready);
 int gen_make_tx(gen *g, const gen_coin *ins, size_t n_in, const gen_out *outs, size_t n_out,
                 uint32_t change, bool submit, utxo_tx **out, utxo_verdict *vd);
+/* Submits the transactions queued in batch mode (g->batch) to the mempool
+ * together; a rejection is the generator's failure (msg says which). */
+int gen_submit_queued(gen *g, char *msg, size_t msg_len);
+void gen_drop_queued(gen *g);
 
 /* chain/invalid.c */
 int gen_genesis_coins(gen *g, const chain_alloc *allocs, uint32_t n);

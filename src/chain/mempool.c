@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "chain/chain.h"
+#include "connect/connect.h"
 
 typedef struct mp_entry {
     utxo_tx *tx;
@@ -175,125 +176,220 @@ static size_t block_overhead(size_t coinbase_bytes)
     return UTXO_HEADER_BYTES + 5 + coinbase_bytes;
 }
 
-int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v)
-{
-    utxo_verdict vd;
-    utxo_output *spent = NULL, *refs = NULL;
-    uint32_t *parents = NULL, n_parents = 0;
-    mp_entry *e;
+/* What a transaction spends and references, found by prepare(). */
+typedef struct mp_pre {
+    utxo_output *spent;  /* n_inputs; datums borrowed */
+    utxo_output *refs;   /* n_refs, or NULL */
+    uint32_t *parents;   /* held transactions it spends */
+    uint32_t n_parents;
     uint8_t txid[UTXO_HASH_BYTES];
+} mp_pre;
+
+static void pre_clear(mp_pre *pr)
+{
+    free(pr->spent);
+    free(pr->refs);
+    free(pr->parents);
+    memset(pr, 0, sizeof *pr);
+}
+
+/* Every rule mp_submit checks before the contextual ones (utxo_verifier_tx),
+ * against the pool as it is: on success *pr holds what tx spends. */
+static int prepare(mp_pool *m, const utxo_tx *tx, mp_pre *pr, uint32_t *input)
+{
     int rc;
 
-    memset(&vd, 0, sizeof vd);
-    if (m == NULL || tx == NULL) {
-        rc = UTXO_ERR_ARG;
-        goto out;
-    }
-    if ((rc = utxo_tx_check(tx, &m->p, &vd.input)) != UTXO_OK)
-        goto out;
-    if (utxo_tx_is_coinbase(tx)) {
-        rc = UTXO_ERR_TX_NO_INPUTS; /* coinbases come from the sequencer only */
-        goto out;
-    }
-    utxo_tx_txid(tx, txid);
-    if (find_txid(m, txid) >= 0) {
-        rc = UTXO_ERR_MP_DUPLICATE;
-        goto out;
-    }
-    if (m->n >= MP_MAX_TXS) {
-        rc = UTXO_ERR_MP_FULL;
-        goto out;
-    }
+    memset(pr, 0, sizeof *pr);
+    if ((rc = utxo_tx_check(tx, &m->p, input)) != UTXO_OK)
+        return rc;
+    if (utxo_tx_is_coinbase(tx))
+        return UTXO_ERR_TX_NO_INPUTS; /* coinbases come from the sequencer only */
+    utxo_tx_txid(tx, pr->txid);
+    if (find_txid(m, pr->txid) >= 0)
+        return UTXO_ERR_MP_DUPLICATE;
+    if (m->n >= MP_MAX_TXS)
+        return UTXO_ERR_MP_FULL;
     if (utxo_tx_get_length(tx, true) + block_overhead(0) > m->p.max_block_bytes ||
-        tx_cycles(tx) > m->p.max_block_cycles || m->p.max_block_txs < 2) {
-        rc = UTXO_ERR_MP_LIMIT;
-        goto out;
-    }
-    spent = calloc(tx->n_inputs, sizeof *spent);
-    parents = calloc(tx->n_inputs, sizeof *parents);
-    if (spent == NULL || parents == NULL) {
-        rc = UTXO_ERR_NOMEM;
-        goto out;
-    }
+        tx_cycles(tx) > m->p.max_block_cycles || m->p.max_block_txs < 2)
+        return UTXO_ERR_MP_LIMIT;
+    pr->spent = calloc(tx->n_inputs, sizeof *pr->spent);
+    pr->parents = calloc(tx->n_inputs, sizeof *pr->parents);
+    if (pr->spent == NULL || pr->parents == NULL)
+        return UTXO_ERR_NOMEM;
     for (uint32_t i = 0; i < tx->n_inputs; i++) {
         const utxo_outpoint *op = &tx->inputs[i].prevout;
         long k = find_txid(m, op->txid);
-        vd.input = i;
+        *input = i;
         if (k >= 0) {
             const utxo_tx *ptx = m->e[k].tx;
-            if (op->index >= ptx->n_outputs) {
-                rc = UTXO_ERR_TX_MISSING;
-                goto out;
-            }
-            spent[i] = ptx->outputs[op->index];
+            if (op->index >= ptx->n_outputs)
+                return UTXO_ERR_TX_MISSING;
+            pr->spent[i] = ptx->outputs[op->index];
             bool seen = false;
-            for (uint32_t j = 0; j < n_parents; j++)
-                seen |= parents[j] == (uint32_t)k;
+            for (uint32_t j = 0; j < pr->n_parents; j++)
+                seen |= pr->parents[j] == (uint32_t)k;
             if (!seen)
-                parents[n_parents++] = (uint32_t)k;
+                pr->parents[pr->n_parents++] = (uint32_t)k;
         } else {
             const utxo_output *o;
             uint32_t h;
             uint64_t pos;
-            if (m->lookup(m->ctx, op, &o, &h, &pos) != UTXO_OK) {
-                rc = UTXO_ERR_TX_MISSING;
-                goto out;
-            }
-            spent[i] = *o; /* datum borrowed for the call */
+            if (m->lookup(m->ctx, op, &o, &h, &pos) != UTXO_OK)
+                return UTXO_ERR_TX_MISSING;
+            pr->spent[i] = *o; /* datum borrowed for the call */
         }
-        if (spent_in_pool(m, op) || referenced_in_pool(m, op)) {
-            rc = UTXO_ERR_MP_CONFLICT;
-            goto out;
-        }
+        if (spent_in_pool(m, op) || referenced_in_pool(m, op))
+            return UTXO_ERR_MP_CONFLICT;
     }
     if (tx->n_refs > 0) {
-        if ((refs = calloc(tx->n_refs, sizeof *refs)) == NULL) {
-            rc = UTXO_ERR_NOMEM;
-            goto out;
-        }
-        if ((rc = pool_refs(m, tx, refs, &vd.input)) != UTXO_OK)
-            goto out;
+        if ((pr->refs = calloc(tx->n_refs, sizeof *pr->refs)) == NULL)
+            return UTXO_ERR_NOMEM;
+        if ((rc = pool_refs(m, tx, pr->refs, input)) != UTXO_OK)
+            return rc;
     }
-    vd.input = 0;
-    rc = utxo_verifier_tx_refs(m->ver, tx, spent, refs, height, &vd);
-    if (rc != UTXO_OK)
-        goto out;
+    *input = 0;
+    return UTXO_OK;
+}
+
+/* Holds a copy of tx (prepared into *pr, whose parents it takes) as the
+ * last entry; its fee comes when it is judged (entry_judged). */
+static int entry_add(mp_pool *m, const utxo_tx *tx, mp_pre *pr)
+{
     if (m->n == m->cap) {
         size_t cap = m->cap ? 2 * m->cap : 64;
         mp_entry *ne = realloc(m->e, cap * sizeof *ne);
-        if (ne == NULL) {
-            rc = UTXO_ERR_NOMEM;
-            goto out;
-        }
+        if (ne == NULL)
+            return UTXO_ERR_NOMEM;
         m->e = ne;
         m->cap = cap;
     }
-    e = &m->e[m->n];
+    mp_entry *e = &m->e[m->n];
     memset(e, 0, sizeof *e);
-    if ((e->tx = utxo_tx_clone(tx)) == NULL) {
-        rc = UTXO_ERR_NOMEM;
-        goto out;
-    }
-    memcpy(e->txid, txid, UTXO_HASH_BYTES);
-    e->fee = vd.fees;
+    if ((e->tx = utxo_tx_clone(tx)) == NULL)
+        return UTXO_ERR_NOMEM;
+    memcpy(e->txid, pr->txid, UTXO_HASH_BYTES);
     e->bytes = utxo_tx_get_length(tx, true);
     e->cycles = tx_cycles(tx);
     e->weight = e->bytes + (e->cycles + 1023) / 1024;
     e->seq = m->next_seq++;
-    e->parents = parents;
-    e->n_parents = n_parents;
-    parents = NULL;
+    e->parents = pr->parents;
+    e->n_parents = pr->n_parents;
+    pr->parents = NULL;
     m->n++;
-out:
-    free(spent);
-    free(refs);
-    free(parents);
-    vd.err = rc;
-    if (rc != UTXO_OK)
-        vd.fees = vd.cycles = 0;
+    return UTXO_OK;
+}
+
+/* Drops the last entry, held before it was judged (its seq given back). */
+static void entry_unhold(mp_pool *m)
+{
+    entry_clear(&m->e[--m->n]);
+    m->next_seq--;
+}
+
+int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v)
+{
+    utxo_verdict vd;
+    int rc;
+
+    if (m == NULL || tx == NULL) {
+        memset(&vd, 0, sizeof vd);
+        vd.err = UTXO_ERR_ARG;
+        if (v != NULL)
+            *v = vd;
+        return UTXO_ERR_ARG;
+    }
+    rc = mp_submit_batch(m, &tx, 1, height, &vd, NULL);
     if (v != NULL)
         *v = vd;
     return rc;
+}
+
+/*
+ * One round of mp_submit_batch over txs[0..n): each is prepared against the
+ * pool holding the ones before it (held as if accepted) up to the first
+ * that fails (its verdict is then v[that]); then the predicates of all the
+ * held ones run at once (cn_verifier_txs). The accepted prefix stays; the
+ * rest is let go. Returns how many transactions got their verdict (the
+ * accepted ones and the first rejected one); the caller goes on after them.
+ */
+static size_t submit_round(mp_pool *m, const utxo_tx *const *txs, size_t n, uint32_t height,
+                           utxo_verdict *v, mp_pre *pre, const utxo_output **spent,
+                           const utxo_output **refs)
+{
+    size_t held = 0, ok = 0, judged;
+    int rc = UTXO_OK;
+
+    for (; held < n; held++) {
+        memset(&v[held], 0, sizeof v[held]);
+        rc = prepare(m, txs[held], &pre[held], &v[held].input);
+        if (rc == UTXO_OK)
+            rc = entry_add(m, txs[held], &pre[held]);
+        if (rc != UTXO_OK)
+            break;
+        spent[held] = pre[held].spent;
+        refs[held] = pre[held].refs;
+    }
+    if (held < n) { /* txs[held] failed before its predicates */
+        v[held].err = rc;
+        pre_clear(&pre[held]);
+    }
+    (void)cn_verifier_txs(m->ver, txs, held, spent, refs, height, v, &ok);
+    for (size_t t = 0; t < ok; t++)
+        m->e[m->n - held + t].fee = v[t].fees;
+    if (ok < held) {
+        /* txs[ok] rejected: the ones after it were prepared against a pool
+         * holding it, so they (and txs[held]'s early verdict) start over */
+        v[ok].fees = v[ok].cycles = 0;
+        if (held < n)
+            memset(&v[held], 0, sizeof v[held]);
+        judged = ok + 1;
+    } else {
+        judged = held + (held < n);
+    }
+    for (size_t t = held; t > ok; t--)
+        entry_unhold(m);
+    for (size_t t = 0; t < held; t++)
+        pre_clear(&pre[t]);
+    return judged;
+}
+
+int mp_submit_batch(mp_pool *m, const utxo_tx *const *txs, size_t n, uint32_t height,
+                    utxo_verdict *v, size_t *n_accepted)
+{
+    mp_pre *pre = NULL;
+    const utxo_output **spent = NULL, **refs = NULL;
+    size_t done = 0, acc = 0;
+
+    if (n_accepted != NULL)
+        *n_accepted = 0;
+    if (m == NULL || (n > 0 && (txs == NULL || v == NULL)))
+        return UTXO_ERR_ARG;
+    pre = calloc(n ? n : 1, sizeof *pre);
+    spent = calloc(n ? n : 1, sizeof *spent);
+    refs = calloc(n ? n : 1, sizeof *refs);
+    if (pre == NULL || spent == NULL || refs == NULL) {
+        free(pre);
+        free(spent);
+        free(refs);
+        for (size_t t = 0; t < n; t++) {
+            memset(&v[t], 0, sizeof v[t]);
+            v[t].err = UTXO_ERR_NOMEM;
+        }
+        return UTXO_ERR_NOMEM;
+    }
+    while (done < n)
+        done += submit_round(m, txs + done, n - done, height, v + done, pre, spent, refs);
+    free(pre);
+    free(spent);
+    free(refs);
+    for (size_t t = 0; t < n; t++)
+        acc += v[t].err == UTXO_OK;
+    if (n_accepted != NULL)
+        *n_accepted = acc;
+    for (size_t t = 0; t < n; t++)
+        if (v[t].err != UTXO_OK)
+            return v[t].err;
+    return UTXO_OK;
 }
 
 /* a.fee / a.weight > b.fee / b.weight, exactly: compares the 128-bit

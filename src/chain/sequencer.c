@@ -596,6 +596,12 @@ int chain_seq_submit(chain_seq *s, const utxo_tx *tx, utxo_verdict *v)
     return mp_submit(s->mp, tx, bp_chain_next_height(s->chain), v);
 }
 
+int chain_seq_submit_batch(chain_seq *s, const utxo_tx *const *txs, size_t n, utxo_verdict *v,
+                           size_t *n_accepted)
+{
+    return mp_submit_batch(s->mp, txs, n, bp_chain_next_height(s->chain), v, n_accepted);
+}
+
 int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, size_t msg_len)
 {
     utxo_block *b = NULL;

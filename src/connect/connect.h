@@ -286,6 +286,17 @@ int cn_disconnect(const utxo_block *b, const cn_spent *v, size_t n, uint64_t cou
 int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                       const utxo_output *const *refs, const utxo_vm_result *const *known,
                       const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out);
+/* utxo_verifier_tx_refs for txs[0..n) in order, with the inputs of all of
+ * them on the pool at once (spent[t], refs[t] as that function takes them;
+ * refs may be NULL): for a caller (the mempool) that has resolved what each
+ * spends, counting the earlier ones accepted. out[t] for t < *n_ok are
+ * acceptances (fees, cycles); when *n_ok < n, out[*n_ok] is the verdict of
+ * the first transaction rejected, exactly as utxo_verifier_tx_refs gives
+ * it, and the ones after it are not judged (out[] past it cleared).
+ * Returns out[*n_ok].err, or UTXO_OK when every one passes. */
+int cn_verifier_txs(utxo_verifier *v, const utxo_tx *const *txs, size_t n,
+                    const utxo_output *const *spent, const utxo_output *const *refs,
+                    uint32_t height, utxo_verdict *out, size_t *n_ok);
 const utxo_params *cn_verifier_params(const utxo_verifier *v);
 /* fn(arg, i, worker) for every i < n on the verifier's pool (the calling
  * thread takes part; v NULL: all on the calling thread), returning when

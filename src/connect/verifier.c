@@ -198,30 +198,90 @@ int utxo_verifier_tx_refs(utxo_verifier *v, const utxo_tx *tx, const utxo_output
                           const utxo_output *refs, uint32_t height, utxo_verdict *out)
 {
     utxo_verdict tmp;
-    struct job *jobs = NULL;
-    uint64_t fee = 0;
-    int rc;
+    size_t ok;
 
     if (out == NULL)
         out = &tmp;
-    verdict_clear(out);
-    if (v == NULL || tx == NULL || spent == NULL)
+    if (v == NULL || tx == NULL || spent == NULL) {
+        verdict_clear(out);
         return out->err = UTXO_ERR_ARG;
-    rc = utxo_tx_check(tx, &v->params, &out->input);
-    if (rc == UTXO_OK && utxo_tx_is_coinbase(tx))
-        rc = UTXO_ERR_BLOCK_COINBASE;
-    if (rc != UTXO_OK)
-        return out->err = rc;
-    jobs = calloc(tx->n_inputs, sizeof *jobs);
-    if (jobs == NULL)
-        return out->err = UTXO_ERR_NOMEM;
-    rc = tx_context(&v->params, tx, spent, refs, NULL, 0, height, jobs, &fee, &out->input);
-    if (rc == UTXO_OK)
-        rc = run_jobs(v, jobs, tx->n_inputs, &tx, NULL, out);
-    if (rc == UTXO_OK)
-        out->fees = fee;
+    }
+    return cn_verifier_txs(v, &tx, 1, &spent, &refs, height, out, &ok);
+}
+
+int cn_verifier_txs(utxo_verifier *v, const utxo_tx *const *txs, size_t n,
+                    const utxo_output *const *spent, const utxo_output *const *refs,
+                    uint32_t height, utxo_verdict *out, size_t *n_ok)
+{
+    struct job *jobs = NULL;
+    uint64_t *fee = NULL;
+    size_t *first = NULL, m = n, k = 0, n_jobs = 0, ok;
+    utxo_verdict bad;
+    int rc = UTXO_OK, cheap, jrc;
+
+    *n_ok = 0;
+    for (size_t t = 0; t < n; t++)
+        verdict_clear(&out[t]);
+    if (n == 0)
+        return UTXO_OK;
+    /* The cheap checks, in order, up to the first that fails (txs[m]):
+     * the rules first (they bound n_inputs), then values and fees. */
+    for (size_t t = 0; t < m; t++) {
+        rc = utxo_tx_check(txs[t], &v->params, &out[t].input);
+        if (rc == UTXO_OK && utxo_tx_is_coinbase(txs[t]))
+            rc = UTXO_ERR_BLOCK_COINBASE;
+        if (rc != UTXO_OK)
+            m = t;
+        else
+            n_jobs += txs[t]->n_inputs;
+    }
+    cheap = rc;
+    jobs = calloc(n_jobs > 0 ? n_jobs : 1, sizeof *jobs);
+    fee = calloc(n, sizeof *fee);
+    first = calloc(n + 1, sizeof *first);
+    if (jobs == NULL || fee == NULL || first == NULL) {
+        rc = out[0].err = UTXO_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t t = 0; t < m; t++) {
+        first[t] = k;
+        rc = tx_context(&v->params, txs[t], spent[t], refs ? refs[t] : NULL, NULL, (uint32_t)t,
+                        height, jobs + k, &fee[t], &out[t].input);
+        if (rc != UTXO_OK) {
+            m = t;
+            cheap = rc;
+            break;
+        }
+        k += txs[t]->n_inputs;
+    }
+    rc = cheap;
+    first[m] = k;
+    /* The inputs of txs[0..m) on the pool; a failing one ends the run of
+     * acceptances before a failed cheap check would. */
+    verdict_clear(&bad);
+    jrc = run_jobs(v, jobs, k, txs, NULL, &bad);
+    ok = m;
+    if (jrc != UTXO_OK) {
+        ok = bad.tx;
+        bad.tx = 0;
+        out[ok] = bad;
+        rc = jrc;
+    }
+    if (ok < n)
+        out[ok].err = rc;
+    for (size_t t = ok + 1; t < n; t++)
+        verdict_clear(&out[t]);
+    for (size_t t = 0; t < ok; t++) {
+        out[t].fees = fee[t];
+        for (size_t i = first[t]; i < first[t + 1]; i++)
+            out[t].cycles += jobs[i].res.cycles;
+    }
+    *n_ok = ok;
+done:
     free(jobs);
-    return out->err = rc;
+    free(fee);
+    free(first);
+    return rc;
 }
 
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
