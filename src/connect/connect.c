@@ -68,6 +68,7 @@ typedef struct acc_job {
     const cn_args *a;
     const utxo_block *b;
     cn_effects *fx;
+    int brc;        /* begin */
     int rc;         /* apply */
     int prc;        /* persist */
     bool digest_ok;
@@ -81,7 +82,11 @@ static void *acc_main(void *arg)
     uint64_t t0 = now_ns(), t1;
 
     j->prc = UTXO_OK;
+    j->rc = UTXO_OK;
     j->bad = 0;
+    if (j->a->acc->begin != NULL && (j->brc = j->a->acc->begin(j->a->acc_ctx)) != UTXO_OK)
+        return NULL; /* nothing applied: the verdict says so first */
+    t0 = now_ns(); /* the begin hook's time is the caller's to count */
     for (size_t k = 0; k < fx->n_spent; k++)
         acc_leaf_hash(fx->spent_hash[k], &fx->spent[k].outpoint, &fx->spent[k].output,
                       fx->spent[k].height, fx->spent[k].position);
@@ -489,6 +494,10 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     if (threaded)
         pthread_join(tid, NULL);
     /* the verdict, in the fixed order */
+    if ((rc = job.brc) != UTXO_OK) {
+        fx->stage = CN_STAGE_PERSIST;
+        goto fail;
+    }
     if ((rc = job.rc) != UTXO_OK) {
         fx->stage = CN_STAGE_ACC;
         spend_at(&fx->L, b, job.bad, vd);

@@ -4,6 +4,8 @@
  * file loop (files.c), so replay follows the same record rule as verify and
  * wallet sync. Each block is validated in full and committed in its own
  * SQL transaction by utxo_store_apply_block: the store needs no save.
+ * The store's pipeline is on for the run: a block's COMMIT runs while the
+ * next block's predicates do.
  */
 #include "config.h"
 
@@ -47,6 +49,7 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
     utxo_params p;
     pipe_target t;
     pipe_opts po;
+    int rc, frc;
 
     if (res == NULL)
         res = &tmp;
@@ -67,5 +70,15 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
         po.ctx = o->ctx;
         po.blocks_file = o->blocks_file;
     }
-    return pipe_files_run(&t, blocks, NULL, &po, res);
+    /* the pipeline (docs/STORE.md): each block's commit overlaps the next
+     * block's predicates; flushed before returning, whatever happened */
+    if ((rc = utxo_store_set_pipeline(s, true)) != UTXO_OK)
+        return pipe_fail(res, rc, false, UTXO_PIPE_NONE, "%s", utxo_store_errmsg(s));
+    rc = pipe_files_run(&t, blocks, NULL, &po, res);
+    frc = utxo_store_set_pipeline(s, false);
+    if (frc != UTXO_OK && rc == UTXO_OK) {
+        res->applied = res->applied ? res->applied - 1 : 0; /* the last one was lost */
+        rc = pipe_fail(res, frc, false, UTXO_PIPE_NONE, "%s", utxo_store_errmsg(s));
+    }
+    return rc;
 }
