@@ -9,7 +9,9 @@
  *
  * What cn_connect does, in this order (the first failure is the verdict):
  *   1. header against the tip: height, previous hash, time, sequencer
- *      signature (skipped with CN_SEAL: the caller is making the header);
+ *      signature (skipped with CN_SEAL: the caller is making the header;
+ *      the signature is verified on the verifier's pool beside stage 3's
+ *      hashing, and reported before anything of stages 2-3);
  *   2. with a proof bundle: it is this block's (UTXO_ERR_BUNDLE_BLOCK) and
  *      made against this accumulator (UTXO_ERR_BUNDLE_STATE);
  *   3. the context-free block rules (utxo_block_check), every transaction
