@@ -34,7 +34,10 @@
  *       prove_us_per_block=.. write_us_per_block=.. commit_us_per_block=..
  *       bundle_read_us_per_block=..
  * (validate runs on the predicate threads while prove and write run on the
- * store's thread: apply is about the larger of the two, plus the commit)
+ * store's thread: apply is about the larger of the two; the store's
+ * pipeline is on, as in `utxo replay`, so the commit of each block runs on
+ * the next block's store thread beside its predicates, and replay_s holds
+ * the last block's commit)
  */
 #include "config.h"
 

@@ -105,7 +105,9 @@ void utxo_store_get_info(const utxo_store *s, utxo_store_info *info);
  * summed over the blocks), for benchmarks: header and block rules, layout
  * and spent-output reads (pre); predicates and rules on the verifier's
  * threads (validate); forest and proof (prove) and rows (write) on the
- * calling thread meanwhile; the commit; the whole apply (total).
+ * store's thread meanwhile; the commit (with the pipeline, on the next
+ * block's store thread or in a flush); the whole apply (total: with the
+ * pipeline it holds no commit).
  */
 typedef struct utxo_store_stats {
     unsigned threads;     /* predicate threads of apply (1 before the first apply) */
