@@ -695,6 +695,59 @@ START_TEST(tx_hashes_independent_of_threads)
 }
 END_TEST
 
+/*
+ * Stage 1's signature runs on the pool beside stage 3's hashing and is
+ * still the verdict first, on any number of threads: a block whose tx
+ * root is changed has a bad signature, a bundle bound to another block
+ * and a wrong tx root; re-signed, the bundle's binding comes first; bound
+ * again, the tx root. Each refused block leaves the validator as it was.
+ */
+START_TEST(bad_signature_first_on_any_threads)
+{
+    history h;
+    utxo_validator *v[3];
+    const unsigned th[3] = {1, 2, 4};
+    size_t big = 0;
+
+    history_load(&h, 6);
+    for (int j = 0; j < 3; j++)
+        ck_assert_ptr_nonnull(v[j] = utxo_validator_new(&h.p, th[j]));
+    for (size_t k = 0; k < h.n; k++) {
+        const utxo_block *b = h.blocks[k];
+        big += b->n_txs >= 8;
+        for (int j = 0; j < 3; j++) {
+            utxo_block *bad = block_clone(b, &h.p);
+            utxo_bundle *bd = bundle_decode(&h, k);
+            cn_effects fx;
+            utxo_verdict vd;
+            bad->header.tx_root[0] ^= 1;
+            ck_assert_int_eq(cn_validator_apply(v[j], bad, bd, &fx, &vd), UTXO_ERR_BLOCK_SIG);
+            ck_assert_int_eq(fx.stage, CN_STAGE_HEADER);
+            ck_assert_uint_eq(vd.tx, 0);
+            ck_assert_uint_eq(vd.input, 0);
+            cn_effects_clear(&fx);
+            resign(&h, bad, false);
+            ck_assert_int_eq(cn_validator_apply(v[j], bad, bd, &fx, &vd), UTXO_ERR_BUNDLE_BLOCK);
+            cn_effects_clear(&fx);
+            rebind(bd, bad);
+            ck_assert_int_eq(cn_validator_apply(v[j], bad, bd, &fx, &vd),
+                             UTXO_ERR_BLOCK_TX_ROOT);
+            cn_effects_clear(&fx);
+            utxo_bundle_free(bd);
+            utxo_block_free(bad);
+            bd = bundle_decode(&h, k);
+            ck_assert_int_eq(cn_validator_apply(v[j], b, bd, &fx, NULL), UTXO_OK);
+            cn_effects_clear(&fx);
+            utxo_bundle_free(bd);
+        }
+    }
+    ck_assert_uint_gt(big, 0); /* blocks large enough to use the pool */
+    for (int j = 0; j < 3; j++)
+        utxo_validator_free(v[j]);
+    history_free(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("connect");
@@ -706,6 +759,7 @@ int main(void)
     tcase_add_test(tc, every_adapter_agrees);
     tcase_add_test(tc, hashed_once_per_block);
     tcase_add_test(tc, tx_hashes_independent_of_threads);
+    tcase_add_test(tc, bad_signature_first_on_any_threads);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -215,6 +215,9 @@ int utxo_wallet_sync_store(utxo_wallet *w, utxo_store *s, const utxo_sync_opts *
  * the record rule above (the records below the store's tip must link to
  * it). o->to: stop before that height. Returns res->err as
  * utxo_verify_files; the store keeps every block applied before an error.
+ * The store's pipeline (utxo_store_set_pipeline) is on for the run, each
+ * block's COMMIT beside the next block's predicates; on return it is off
+ * and every block counted in res->applied is committed.
  */
 int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
                      utxo_pipe_result *res);

@@ -105,7 +105,9 @@ void utxo_store_get_info(const utxo_store *s, utxo_store_info *info);
  * summed over the blocks), for benchmarks: header and block rules, layout
  * and spent-output reads (pre); predicates and rules on the verifier's
  * threads (validate); forest and proof (prove) and rows (write) on the
- * calling thread meanwhile; the commit; the whole apply (total).
+ * store's thread meanwhile; the commit (with the pipeline, on the next
+ * block's store thread or in a flush); the whole apply (total: with the
+ * pipeline it holds no commit).
  */
 typedef struct utxo_store_stats {
     unsigned threads;     /* predicate threads of apply (1 before the first apply) */
@@ -129,6 +131,25 @@ void utxo_store_get_stats(const utxo_store *s, utxo_store_stats *st);
  * failures return UTXO_ERR_STORE_* / UTXO_ERR_IO with utxo_store_errmsg.
  */
 int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out);
+
+/**
+ * The replay pipeline (docs/STORE.md, "The pipeline"). With on, a valid
+ * block's SQL transaction is left open when utxo_store_apply_block
+ * returns: the next block reads its spent outputs inside it, and commits
+ * it on the store's thread while its own predicates run, then opens its
+ * own transaction. Each block still commits alone, whole; the store's
+ * bytes are the same as without the pipeline. Until the next apply, a
+ * utxo_store_flush, utxo_store_rollback, utxo_store_close or turning the
+ * pipeline off (which flush), the last valid block is visible through
+ * this handle only, and a crash loses it (never half of it). A block that
+ * fails leaves the one before it committed. A commit that fails is the
+ * answer of the call that ran it (the next apply, a flush): the store is
+ * then back at the block before, which utxo_store_get_info reports.
+ * Returns UTXO_OK, UTXO_ERR_ARG, or a flush's error.
+ */
+int utxo_store_set_pipeline(utxo_store *s, bool on);
+/** Commits the block the pipeline left open, if any. */
+int utxo_store_flush(utxo_store *s);
 
 /**
  * Undoes the blocks above height (keeps heights 0..height) in one SQL

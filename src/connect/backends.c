@@ -210,7 +210,8 @@ done:
     return rc;
 }
 
-const cn_acc_methods cn_roots_acc_methods = {roots_count, roots_apply, NULL, roots_refs};
+const cn_acc_methods cn_roots_acc_methods = {roots_count, roots_apply, NULL, roots_refs,
+                                             NULL};
 
 /* ---- a full forest ---------------------------------------------------------------- */
 
@@ -303,8 +304,15 @@ static int forest_refs(void *ctx, const cn_spent *refs, const acc_hash *ref_hash
     return rc;
 }
 
+static int forest_begin(void *ctx)
+{
+    cn_forest_acc *fa = ctx;
+
+    return fa->begin != NULL ? fa->begin(fa->persist_ctx) : UTXO_OK;
+}
+
 const cn_acc_methods cn_forest_acc_methods = {forest_count, forest_apply, forest_persist,
-                                              forest_refs};
+                                              forest_refs, forest_begin};
 
 int cn_acc_forest_undo(acc_forest *f, const cn_effects *fx)
 {

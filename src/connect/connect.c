@@ -68,6 +68,7 @@ typedef struct acc_job {
     const cn_args *a;
     const utxo_block *b;
     cn_effects *fx;
+    int brc;        /* begin */
     int rc;         /* apply */
     int prc;        /* persist */
     bool digest_ok;
@@ -81,7 +82,11 @@ static void *acc_main(void *arg)
     uint64_t t0 = now_ns(), t1;
 
     j->prc = UTXO_OK;
+    j->rc = UTXO_OK;
     j->bad = 0;
+    if (j->a->acc->begin != NULL && (j->brc = j->a->acc->begin(j->a->acc_ctx)) != UTXO_OK)
+        return NULL; /* nothing applied: the verdict says so first */
+    t0 = now_ns(); /* the begin hook's time is the caller's to count */
     for (size_t k = 0; k < fx->n_spent; k++)
         acc_leaf_hash(fx->spent_hash[k], &fx->spent[k].outpoint, &fx->spent[k].output,
                       fx->spent[k].height, fx->spent[k].position);
@@ -208,6 +213,8 @@ done:
 
 /* ---- stages 1-6 ---------------------------------------------------------------- */
 
+/* Stage 1 but the signature (stage 3 checks it on the pool, beside the
+ * hashing, and reports it first). */
 static int check_header(const cn_args *a, const utxo_block *b, cn_effects *fx)
 {
     static const uint8_t zero[UTXO_HASH_BYTES];
@@ -220,9 +227,6 @@ static int check_header(const cn_args *a, const utxo_block *b, cn_effects *fx)
     if (h->time < a->min_time)
         return UTXO_ERR_BLOCK_TIME;
     utxo_header_hash(h, fx->block_hash);
-    if (crypto_sign_verify_detached(h->sig, fx->block_hash, UTXO_HASH_BYTES,
-                                    a->params->sequencer_pk) != 0)
-        return UTXO_ERR_BLOCK_SIG;
     return UTXO_OK;
 }
 
@@ -244,32 +248,57 @@ static int check_receipts(const utxo_bundle *bundle, const utxo_block *b, utxo_v
  * thread: waking the pool costs more than it saves. */
 #define CN_PAR_HASH_TXS 8u
 
-static void hash_tx(void *arg, size_t t, unsigned worker)
+typedef struct hash_job {
+    const cn_args *a;
+    const utxo_block *b;
+    cn_effects *fx;
+    bool sig;       /* task 0 checks the sequencer's signature */
+    bool sig_ok;
+} hash_job;
+
+/* Task 0: the header signature (the longest task, so taken first) when
+ * there is one to check; the others: one transaction's txid and wtxid. */
+static void hash_task(void *arg, size_t k, unsigned worker)
 {
-    const utxo_block *b = ((void **)arg)[0];
-    cn_effects *fx = ((void **)arg)[1];
+    hash_job *j = arg;
+    size_t t;
 
     (void)worker;
-    utxo_tx_txid(b->txs[t], fx->txids[t]);
-    utxo_tx_wtxid(b->txs[t], fx->wtxids[t]);
+    if (j->sig && k == 0) {
+        j->sig_ok = crypto_sign_verify_detached(j->b->header.sig, j->fx->block_hash,
+                                                UTXO_HASH_BYTES,
+                                                j->a->params->sequencer_pk) == 0;
+        return;
+    }
+    t = j->sig ? k - 1 : k;
+    utxo_tx_txid(j->b->txs[t], j->fx->txids[t]);
+    utxo_tx_wtxid(j->b->txs[t], j->fx->wtxids[t]);
 }
 
-/* Stage 3: each transaction hashed once (on the verifier's pool: each
- * transaction's slots written by one task, so the bytes do not depend on
- * the threads), then the context-free rules. */
-static int hash_and_check(const cn_args *a, const utxo_block *b, cn_effects *fx,
-                          utxo_verdict *vd)
+/* Stage 1's signature and stage 3's hashing at once, on the verifier's
+ * pool (each task writes only its own slots, so the bytes do not depend on
+ * the threads): the signature is an Ed25519 verify, as long as a spend's,
+ * and was serial before the first predicate. */
+static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx)
 {
     size_t n = b->n_txs ? b->n_txs : 1;
-    void *job[2] = {(void *)b, fx};
-    int rc;
+    hash_job j = {a, b, fx, !(a->flags & CN_SEAL), false};
 
     fx->txids = malloc(n * sizeof *fx->txids);
     fx->wtxids = malloc(n * sizeof *fx->wtxids);
     fx->sighash = calloc(n, sizeof *fx->sighash);
     if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL)
         return UTXO_ERR_NOMEM;
-    cn_verifier_for(b->n_txs >= CN_PAR_HASH_TXS ? a->verifier : NULL, b->n_txs, hash_tx, job);
+    cn_verifier_for(b->n_txs >= CN_PAR_HASH_TXS ? a->verifier : NULL, b->n_txs + j.sig,
+                    hash_task, &j);
+    return j.sig && !j.sig_ok ? UTXO_ERR_BLOCK_SIG : UTXO_OK;
+}
+
+/* Stage 3's rules on the hashes of hash_block; the sighashes. */
+static int check_rules(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
+{
+    int rc;
+
     rc = block_check_ids(b, a->params, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids,
                          (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &vd->tx, &vd->input);
     if (rc != UTXO_OK)
@@ -427,9 +456,12 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
         a->acc == NULL || a->acc->count == NULL || a->acc->apply == NULL ||
         (preds && a->verifier == NULL))
         return vd->err = UTXO_ERR_ARG;
-    /* 1-2. the header against the tip; the bundle is this block's */
+    /* 1-2. the header against the tip (its signature checked beside the
+     * hashing of stage 3, and reported first); the bundle is this block's */
     fx->stage = CN_STAGE_HEADER;
     if (!(a->flags & CN_SEAL) && (rc = check_header(a, b, fx)) != UTXO_OK)
+        goto fail;
+    if ((rc = hash_block(a, b, fx)) != UTXO_OK)
         goto fail;
     fx->count_before = a->acc->count(a->acc_ctx);
     fx->stage = CN_STAGE_BUNDLE;
@@ -445,7 +477,7 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     }
     /* 3. hashed once; the context-free rules */
     fx->stage = CN_STAGE_RULES;
-    if ((rc = hash_and_check(a, b, fx, vd)) != UTXO_OK)
+    if ((rc = check_rules(a, b, fx, vd)) != UTXO_OK)
         goto fail;
     /* 4. receipts name inputs */
     fx->stage = CN_STAGE_BUNDLE;
@@ -489,6 +521,10 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     if (threaded)
         pthread_join(tid, NULL);
     /* the verdict, in the fixed order */
+    if ((rc = job.brc) != UTXO_OK) {
+        fx->stage = CN_STAGE_PERSIST;
+        goto fail;
+    }
     if ((rc = job.rc) != UTXO_OK) {
         fx->stage = CN_STAGE_ACC;
         spend_at(&fx->L, b, job.bad, vd);

@@ -9,7 +9,9 @@
  *
  * What cn_connect does, in this order (the first failure is the verdict):
  *   1. header against the tip: height, previous hash, time, sequencer
- *      signature (skipped with CN_SEAL: the caller is making the header);
+ *      signature (skipped with CN_SEAL: the caller is making the header;
+ *      the signature is verified on the verifier's pool beside stage 3's
+ *      hashing, and reported before anything of stages 2-3);
  *   2. with a proof bundle: it is this block's (UTXO_ERR_BUNDLE_BLOCK) and
  *      made against this accumulator (UTXO_ERR_BUNDLE_STATE);
  *   3. the context-free block rules (utxo_block_check), every transaction
@@ -21,8 +23,10 @@
  *      accumulator's capacity (UTXO_ERR_ACC_FULL);
  *   6. the spent-output view: every input spending an earlier block's
  *      output gets it, its creation height and its leaf position;
- *   7. the accumulator backend deletes the spent leaves and appends the
- *      new ones (leaf hashes computed once, here) — on a helper thread,
+ *   7. the accumulator backend's optional begin (a store commits the
+ *      block before this one there: the pipeline), then it deletes the
+ *      spent leaves and appends the new ones (leaf hashes computed once,
+ *      here) — on a helper thread,
  *      while the calling thread does 8; then the backend's optional
  *      persist hook (still on the helper thread) once the digest matches;
  *   8. segment receipt chains of the bundle verified (their outcome stands
@@ -108,8 +112,15 @@ typedef struct cn_view_methods {
  *   apply and on the calling thread, that the referenced leaves refs[k]
  *   (hashes ref_hash[k]) are live in the accumulator as it is before the
  *   block; they are read, not deleted. Errors as apply's (*bad: k).
- * apply and persist run on a helper thread, concurrently with the view's
- * caller thread running predicates; they must not touch what the
+ * begin (may be NULL): called first on the helper thread, before apply:
+ *   the pipeline's hook. A store that left the previous block's COMMIT
+ *   pending (its rows written, its transaction still open, so that this
+ *   block's view read through it) commits it here, while this block's
+ *   predicates run, and opens this block's transaction. An error stops
+ *   stage 7 (apply is not called) and is the verdict, stage
+ *   CN_STAGE_PERSIST, before any other of stages 7-9.
+ * begin, apply and persist run on a helper thread, concurrently with the
+ * view's caller thread running predicates; they must not touch what the
  * predicates read (the block, the spent outputs: read only).
  */
 typedef struct cn_acc_methods {
@@ -118,6 +129,7 @@ typedef struct cn_acc_methods {
                  const acc_hash *adds, size_t n_adds, acc_state *after, size_t *bad);
     int (*persist)(void *ctx, const cn_effects *fx);
     int (*refs)(void *ctx, const cn_spent *refs, const acc_hash *ref_hash, size_t n, size_t *bad);
+    int (*begin)(void *ctx);
 } cn_acc_methods;
 
 /* Flags for cn_args.flags. */
@@ -243,6 +255,7 @@ typedef struct cn_forest_acc {
     acc_proof proof;          /* initialise with acc_proof_init; release with acc_proof_clear */
     acc_proof ref_proof;      /* of the referenced leaves; the same */
     int (*persist)(void *ctx, const cn_effects *fx); /* may be NULL */
+    int (*begin)(void *ctx);  /* may be NULL: the backend's begin, with persist_ctx */
     void *persist_ctx;
 } cn_forest_acc;
 extern const cn_acc_methods cn_forest_acc_methods;

@@ -295,6 +295,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
     uint64_t k = 0, last_off = 0;
     uint32_t last_height = 0;
     size_t eo = 0;
+    bool stream = false;
     int rc;
 
     memset(res, 0, sizeof *res);
@@ -328,6 +329,8 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
         utxo_chainfile_set_check(pf, utxo_bundle_check_prefix, &pp);
     if (stat(blocks, &sb) == 0 && S_ISREG(sb.st_mode))
         L.bytes_total = (uint64_t)sb.st_size;
+    else
+        stream = true;
     for (;; k++) {
         uint8_t *brec = NULL, *prec = NULL, hash[UTXO_HASH_BYTES];
         size_t blen = 0, plen = 0;
@@ -338,6 +341,13 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
         utxo_pipe_progress pr;
         int where, stop = 0;
 
+        if (stream && t->idle != NULL) {
+            char why[256] = "";
+            if ((rc = t->idle(t->obj, why, sizeof why)) != UTXO_OK) {
+                pipe_fail(res, rc, false, UTXO_PIPE_NONE, "%s", why[0] ? why : utxo_strerror(rc));
+                break;
+            }
+        }
         if (read_pair(bf, pf, blocks, proofs, k, &brec, &blen, &boff, &prec, &plen, &poff, res) !=
             UTXO_OK)
             break;

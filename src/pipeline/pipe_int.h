@@ -23,6 +23,11 @@ typedef struct pipe_target {
                  bool *invalid, char *why, size_t why_len);
     /* saves the state (may be NULL: nothing to save); UTXO_ERR_IO with errno */
     int (*save)(void *obj);
+    /* may be NULL: called before each block record is read from an input
+     * that is not a regular file (a pipe may wait for its writer for as
+     * long as it likes): the store commits the block its pipeline holds
+     * open, so a replay at rest has committed all it applied */
+    int (*idle)(void *obj, char *why, size_t why_len);
 } pipe_target;
 
 /* Loop options: the public ones, normalised. */

@@ -4,6 +4,10 @@
  * file loop (files.c), so replay follows the same record rule as verify and
  * wallet sync. Each block is validated in full and committed in its own
  * SQL transaction by utxo_store_apply_block: the store needs no save.
+ * The store's pipeline is on for the run: a block's COMMIT runs while the
+ * next block's predicates do. From a pipe, whose writer may pause, the
+ * open block is committed before each read (s_idle), so a replay waiting
+ * for input has committed everything it applied.
  */
 #include "config.h"
 
@@ -40,6 +44,16 @@ static int s_apply(void *obj, const utxo_block *b, const utxo_bundle *bd, utxo_v
     return rc;
 }
 
+/* Before a read that may wait: what the pipeline holds open is committed. */
+static int s_idle(void *obj, char *why, size_t why_len)
+{
+    int rc = utxo_store_flush(obj);
+
+    if (rc != UTXO_OK)
+        snprintf(why, why_len, "%s", utxo_store_errmsg(obj));
+    return rc;
+}
+
 int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
                      utxo_pipe_result *res)
 {
@@ -47,6 +61,7 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
     utxo_params p;
     pipe_target t;
     pipe_opts po;
+    int rc, frc;
 
     if (res == NULL)
         res = &tmp;
@@ -60,6 +75,7 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
     t.next_height = s_next;
     t.tip_hash = s_tip;
     t.apply = s_apply;
+    t.idle = s_idle;
     memset(&po, 0, sizeof po);
     if (o != NULL) {
         po.to = o->to;
@@ -67,5 +83,15 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
         po.ctx = o->ctx;
         po.blocks_file = o->blocks_file;
     }
-    return pipe_files_run(&t, blocks, NULL, &po, res);
+    /* the pipeline (docs/STORE.md): each block's commit overlaps the next
+     * block's predicates; flushed before returning, whatever happened */
+    if ((rc = utxo_store_set_pipeline(s, true)) != UTXO_OK)
+        return pipe_fail(res, rc, false, UTXO_PIPE_NONE, "%s", utxo_store_errmsg(s));
+    rc = pipe_files_run(&t, blocks, NULL, &po, res);
+    frc = utxo_store_set_pipeline(s, false);
+    if (frc != UTXO_OK && rc == UTXO_OK) {
+        res->applied = res->applied ? res->applied - 1 : 0; /* the last one was lost */
+        rc = pipe_fail(res, frc, false, UTXO_PIPE_NONE, "%s", utxo_store_errmsg(s));
+    }
+    return rc;
 }

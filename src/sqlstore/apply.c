@@ -46,7 +46,10 @@ typedef struct apply_ctx {
 } apply_ctx;
 
 /* The view's begin: the SQL transaction starts when the block has passed
- * the header and context-free rules, before the first read. */
+ * the header and context-free rules, before the first read. In the
+ * pipeline, when the previous block's transaction is still open (pending),
+ * this block reads inside it, which holds that block's rows: its own
+ * transaction begins on the store thread (pipe_begin). */
 static int view_begin(void *arg, const utxo_block *b, size_t n_external, size_t *bad)
 {
     apply_ctx *c = arg;
@@ -54,7 +57,29 @@ static int view_begin(void *arg, const utxo_block *b, size_t n_external, size_t 
 
     (void)b;
     *bad = n_external;
+    if (c->s->pending)
+        return UTXO_OK;
     if ((rc = store_begin(c->s)) == UTXO_OK)
+        c->in_txn = true;
+    return rc;
+}
+
+/* The backend's begin, first on the core's store thread (connect.h): the
+ * pipeline's overlap. The previous block's COMMIT runs here, while this
+ * block's predicates run on the verifier's threads; then this block's
+ * own transaction begins. Nothing of this block has been written yet, so
+ * each block still commits alone. */
+static int pipe_begin(void *arg)
+{
+    apply_ctx *c = arg;
+    utxo_store *s = c->s;
+    int rc;
+
+    if (!s->pending)
+        return UTXO_OK;
+    if ((rc = store_flush(s)) != UTXO_OK)
+        return rc; /* rolled back to the block before it, mirrors reloaded */
+    if ((rc = store_begin(s)) == UTXO_OK)
         c->in_txn = true;
     return rc;
 }
@@ -326,6 +351,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     c.b = b;
     c.fa.f = s->forest;
     c.fa.persist = write_block;
+    c.fa.begin = pipe_begin;
     c.fa.persist_ctx = &c;
     memset(&a, 0, sizeof a);
     a.params = &s->params;
@@ -344,18 +370,30 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
         goto out;
     }
     t1 = store_now_ns();
-    if ((rc = store_commit(s)) != UTXO_OK)
-        goto out;
+    if (s->pipeline) {
+        s->pending = true; /* committed by the next block's store thread, or a flush */
+    } else {
+        if ((rc = store_commit(s)) != UTXO_OK)
+            goto out;
+        s->ns_commit += store_now_ns() - t1;
+    }
     c.in_txn = false;
     s->ns_pre += fx.ns_pre;
     s->ns_validate += fx.ns_predicates;
     s->ns_prove += fx.ns_acc;
     s->ns_write += fx.ns_persist;
-    s->ns_commit += store_now_ns() - t1;
     s->ns_total += store_now_ns() - t0;
 out:
-    if (c.in_txn && rc != UTXO_OK)
-        store_abort(s);
+    if (c.in_txn && rc != UTXO_OK) {
+        store_abort(s); /* this block's transaction: the previous one is committed */
+    } else if (rc != UTXO_OK && s != NULL && s->pending) {
+        /* this block failed before its own transaction began: the valid
+         * block before it, read through but unchanged, is committed now
+         * (a failed commit is the answer: that block was lost) */
+        int frc = store_flush(s);
+        if (frc != UTXO_OK)
+            rc = frc;
+    }
     if (rc != UTXO_OK && s != NULL && s->msg[0] == '\0')
         store_fail(s, rc, "%s", utxo_strerror(rc));
     vd.err = rc;

@@ -171,6 +171,27 @@ int store_commit(utxo_store *s)
     return store_exec_stmt(s, ST_COMMIT, "commit");
 }
 
+int store_flush(utxo_store *s)
+{
+    uint32_t h = s->meta.n_blocks - 1;
+    uint64_t t0;
+    int rc;
+
+    if (!s->pending)
+        return UTXO_OK;
+    s->pending = false;
+    t0 = store_now_ns();
+    rc = store_commit(s);
+    s->ns_commit += store_now_ns() - t0;
+    if (rc != UTXO_OK) {
+        char why[sizeof s->msg];
+        memcpy(why, s->msg, sizeof why);
+        store_abort(s);
+        store_fail(s, rc, "block %u was not committed: %s", h, why);
+    }
+    return rc;
+}
+
 void store_abort(utxo_store *s)
 {
     /* Reset every statement first: an active read would block ROLLBACK. */
@@ -787,10 +808,24 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
     return UTXO_OK;
 }
 
+int utxo_store_set_pipeline(utxo_store *s, bool on)
+{
+    if (s == NULL)
+        return UTXO_ERR_ARG;
+    s->pipeline = on;
+    return on ? UTXO_OK : store_flush(s);
+}
+
+int utxo_store_flush(utxo_store *s)
+{
+    return s != NULL ? store_flush(s) : UTXO_ERR_ARG;
+}
+
 void utxo_store_close(utxo_store *s)
 {
     if (s == NULL)
         return;
+    store_flush(s); /* a failure is as a crash would be: the block before it stays */
     store_ckpt_stop(s);
     acc_forest_free(s->forest);
     store_nodes_free(&s->nodes);

@@ -99,6 +99,10 @@ struct utxo_store {
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
     bool broken;               /* state could not be reloaded after a rollback */
+    /* the replay pipeline (utxo_store_set_pipeline): with `pipeline`, a
+     * valid block's transaction stays open (`pending`) until the next
+     * block's store thread commits it, or utxo_store_flush */
+    bool pipeline, pending;
     sqlite3_int64 data_version; /* PRAGMA data_version when the mirrors were read */
     store_ckpt *ckpt;          /* writable stores: WAL checkpoints on their own thread */
     /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):
@@ -144,6 +148,9 @@ int store_refresh(utxo_store *s);
  * when another connection committed since the last store_refresh. */
 int store_begin(utxo_store *s);
 int store_commit(utxo_store *s);
+/* Commits the block whose transaction the pipeline left open (nothing to
+ * do without one); on failure rolls back and reloads (store_abort). */
+int store_flush(utxo_store *s);
 /* Rolls the SQL transaction back and reloads every in-memory mirror (meta,
  * node cache, forest) from the file. */
 void store_abort(utxo_store *s);
