@@ -153,7 +153,7 @@ START_TEST(tiny_cache_jit_vs_interp)
     static uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
     size_t saved = vm_jit_cache_bytes;
     uint64_t flushes = 0;
-    vm_jit_cache_bytes = (64u << 10) + 256u; /* a flush after ~256 bytes */
+    vm_jit_cache_bytes = (128u << 10) + 256u; /* a flush after ~256 bytes */
     for (uint64_t seed = 1; seed <= 40; seed++) {
         rng_state = seed * 0x9E3779B97F4A7C15u + 11u;
         gen_program(code, data);
@@ -283,6 +283,59 @@ START_TEST(self_modifying_code_jit_vs_interp)
 }
 END_TEST
 
+/* More live registers than host registers: a loop that updates 26 guest
+ * registers (each used often enough in its run to be given a host register
+ * by the block-local allocation), then stores to a fresh page, which
+ * leaves native code every time round, with the registers still dirty in
+ * host registers; then updates them again and ends with a fault of each
+ * kind. A register not written back on a side exit (or written back
+ * stale) shows as a different register or stack page. */
+static vm_program *many_regs_then(unsigned kind)
+{
+    static const uint8_t r[] = {1,  2,  3,  4,  6,  7,  10, 11, 12, 13, 14, 15, 16,
+                                17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T0, 40);         /* counter */
+    asm_li(&b, S0, DATA_BASE);  /* data */
+    asm_li(&b, S1, FRESH_BASE); /* a fresh page each time round */
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    for (unsigned i = 0; i < sizeof r; i++) {
+        asm_emit(&b, ADDI(r[i], r[i], (int32_t)r[i] * 3));
+        asm_emit(&b, XOR(r[i], r[i], T0));
+    }
+    asm_emit(&b, SW(T0, S1, 0)); /* slow path: a side exit */
+    asm_emit(&b, ADDI(S1, S1, 1024));
+    for (unsigned i = 0; i < sizeof r; i++) {
+        asm_emit(&b, ADD(r[i], r[i], r[i]));
+        asm_emit(&b, XORI(r[i], r[i], 0x55));
+    }
+    asm_emit(&b, SW(r[kind % sizeof r], S0, (int32_t)(4 * kind))); /* fast path */
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    switch (kind) {
+    case 0: asm_emit(&b, LW(10, 8, 2)); break;  /* misaligned load */
+    case 1: asm_emit(&b, SW(10, 0, 16)); break; /* low page store */
+    case 2: asm_emit(&b, EBREAK()); break;
+    default: break;
+    }
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(many_registers_jit_vs_interp)
+{
+    for (unsigned kind = 0; kind <= 3; kind++) {
+        vm_program *p = many_regs_then(kind);
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, 400, "many registers", kind);
+        vm_program_free(p);
+    }
+}
+END_TEST
+
 /* The default warm-up: a run shorter than VM_JIT_WARMUP never sets the
  * tier up; a longer one is interpreted up to it, then translated, with the
  * same results at every budget and stop point around the switch. */
@@ -335,6 +388,7 @@ int main(void)
     tcase_add_test(tc, random_programs_jit_vs_interp);
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
+    tcase_add_test(tc, many_registers_jit_vs_interp);
     tcase_add_test(tc, tiny_cache_jit_vs_interp);
     tcase_add_test(tc, warmup_then_translate);
     suite_add_tcase(s, tc);

@@ -85,7 +85,7 @@ uint64_t vm_jit_flushes(const vm *v)
 #include <sys/mman.h>
 
 #define VM_JIT_CODE_BYTES (4u << 20) /* code region per vm */
-#define VM_JIT_BLOCK_MAX (64u << 10) /* room kept for one block */
+#define VM_JIT_BLOCK_MAX (128u << 10) /* room kept for one block */
 
 /* The part of the region used before a flush (tests make it small). */
 size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
@@ -93,6 +93,8 @@ size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
 #define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
 #define VM_JIT_NPIN 8u
 #define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
+#define VM_JIT_SAMPLES 64u /* pcs sampled at the end of the warm-up */
+#define VM_JIT_SAMPLE_GAP 1024u /* cycles between two samples */
 
 /* Exit reasons (eax at the exit stub). */
 enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3, JX_CHAIN = 4 };
@@ -247,44 +249,6 @@ static void patch8(uint8_t *at, const uint8_t *to) { *at = (uint8_t)(to - (at + 
 
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_A = 7, CC_L = 0xc, CC_GE = 0xd };
 
-/* ---- guest registers ------------------------------------------------- */
-static void gload(em *e, const struct vm_jit *j, int h, unsigned g)
-{
-    if (g == 0) {
-        op_rr(e, 0, 0x31, h, h); /* xor h, h */
-    } else if (j->pin[g] >= 0) {
-        if (j->pin[g] != h)
-            op_rr(e, 0, 0x89, j->pin[g], h);
-    } else {
-        op_rm(e, 0, 0x8b, h, RBX, XOFF + 4 * (int32_t)g);
-    }
-}
-static void gstore(em *e, const struct vm_jit *j, unsigned g, int h)
-{
-    if (g == 0 || g == VM_XSINK)
-        return;
-    if (j->pin[g] >= 0)
-        op_rr(e, 0, 0x89, h, j->pin[g]);
-    else
-        op_rm(e, 0, 0x89, h, RBX, XOFF + 4 * (int32_t)g);
-}
-
-/* Host register for the result of an op writing guest rd: its pin, or eax
- * (then stored by gstore). */
-static int dst_of(const struct vm_jit *j, unsigned rd)
-{
-    return rd != VM_XSINK && j->pin[rd] >= 0 ? j->pin[rd] : RAX;
-}
-/* Host register holding guest g for reading: its pin, else loaded into
- * `tmp`. */
-static int src_of(em *e, const struct vm_jit *j, unsigned g, int tmp)
-{
-    if (g != 0 && j->pin[g] >= 0)
-        return j->pin[g];
-    gload(e, j, tmp, g);
-    return tmp;
-}
-
 /* An exit stub: refund, set pc, reason, to the common exit. */
 static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t pc, unsigned why)
 {
@@ -380,10 +344,28 @@ static void tab_clear(struct vm_jit *j)
     }
 }
 
-/* Pins the guest registers the image names most (a static count). */
-static void choose_pins(struct vm_jit *j, const vm_program *p)
+static int insn_uses(const vm_insn *in, unsigned g);
+
+/* Pins the guest registers the hot code names most: the runs the
+ * interpreter was in at the end of the warm-up (`hot`, n pcs sampled every
+ * VM_JIT_SAMPLE_GAP cycles), each of its instructions weighing 16 uses;
+ * then the image's static count (all there is when translating from the
+ * first instruction). Only speed depends on the choice. */
+static void choose_pins(struct vm_jit *j, const vm *v, const uint32_t *hot, unsigned nhot)
 {
-    uint64_t cnt[32] = {0};
+    const vm_program *p = v->prog;
+    uint64_t cnt[33] = {0};
+    for (unsigned s = 0; s < nhot; s++) {
+        uint32_t pg = hot[s] >> VM_PAGE_SHIFT, slot = (hot[s] >> 2) & (VM_PAGE_INSNS - 1u);
+        if ((hot[s] & 3u) || v->pstate[pg] != VM_PG_CODE)
+            continue;
+        const vm_insn *ins = v->dtab[pg]->ins;
+        while (slot > 0 && ins[slot - 1].blen == ins[slot].blen + 1u)
+            slot--; /* back to the start of the run */
+        for (uint32_t k = 0; k < ins[slot].blen; k++)
+            for (unsigned g = 1; g < 32; g++)
+                cnt[g] += 16u * (unsigned)insn_uses(&ins[slot + k], g);
+    }
     size_t n = (size_t)p->n_pages * VM_PAGE_BYTES;
     for (size_t i = 0; i + 4 <= n; i += 4) {
         uint32_t w = vm_le32(p->page_data + i);
@@ -428,7 +410,7 @@ uint64_t vm_jit_flushes(const vm *v)
 }
 
 /* Sets the cache up for v's program (flushing another program's). */
-static struct vm_jit *jit_for(vm *v)
+static struct vm_jit *jit_for(vm *v, const uint32_t *hot, unsigned nhot)
 {
     struct vm_jit *j = v->jit;
     if (!j) {
@@ -451,7 +433,7 @@ static struct vm_jit *jit_for(vm *v)
             return NULL;
         memcpy(j->id, v->prog->id, sizeof j->id);
         j->have_id = 1;
-        choose_pins(j, v->prog);
+        choose_pins(j, v, hot, nhot);
         tab_clear(j);
         emit_stubs(j);
         if (set_rx(j) != 0) {
@@ -460,6 +442,248 @@ static struct vm_jit *jit_for(vm *v)
         }
     }
     return j;
+}
+
+/* ---- guest registers: pins and the block-local allocation ----------- */
+/*
+ * Between blocks (at every entry and every exit) one convention holds:
+ * pinned guest register pins[i] in host pin_host[i] ("slot" i), every
+ * other one in v->x. Inside a block the 8 slots are allocated as the block
+ * goes: a guest register is loaded into a slot on its first use when the
+ * block uses it again, kept there, and written back only when the slot is
+ * taken (the one whose next use in the block is furthest) or at an exit.
+ * Every exit, side exits included, first re-establishes the convention
+ * from the state at that point (ra_flush: dirty registers out of their
+ * home written back, evicted pins reloaded), so native code leaves exactly
+ * the state the interpreter expects. Only moves: no flag is touched.
+ */
+typedef struct ra_state {
+    int8_t g[VM_JIT_NPIN];      /* guest register in slot i, or -1 */
+    uint8_t dirty[VM_JIT_NPIN]; /* its copy in v->x is stale */
+} ra_state;
+
+typedef struct rctx {
+    em *e;
+    const struct vm_jit *j;
+    const vm_insn *ip; /* the run */
+    uint32_t n, k;     /* its length; the instruction being translated */
+    ra_state s;
+    unsigned lock;     /* slots the current instruction uses: not taken */
+} rctx;
+
+static int32_t xoff(unsigned g) { return XOFF + 4 * (int32_t)g; }
+
+/* Whether `in` reads or writes guest register g (1..31). */
+static int insn_uses(const vm_insn *in, unsigned g)
+{
+    unsigned op = in->op;
+    int r1 = 0, r2 = 0, wd = 0;
+    if (op == VM_OP_LI || op == VM_OP_JAL || op == VM_OP_JAL_FAR)
+        wd = 1;
+    else if (op == VM_OP_JALR || (op >= VM_OP_LB && op <= VM_OP_LHU) ||
+             (op >= VM_OP_ADDI && op <= VM_OP_SRAI))
+        r1 = wd = 1;
+    else if ((op >= VM_OP_BEQ && op <= VM_OP_BGEU_FAR) || (op >= VM_OP_SB && op <= VM_OP_SW))
+        r1 = r2 = 1;
+    else if (op >= VM_OP_ADD && op <= VM_OP_REMU)
+        r1 = r2 = wd = 1;
+    return (r1 && in->rs1 == g) || (r2 && in->rs2 == g) || (wd && in->rd == g);
+}
+
+/* Index of the next instruction of the run after the current one that
+ * uses g, or UINT32_MAX. */
+static uint32_t next_use(const rctx *c, unsigned g)
+{
+    for (uint32_t k = c->k + 1; k < c->n; k++)
+        if (insn_uses(c->ip + k, g))
+            return k;
+    return UINT32_MAX;
+}
+
+/* The guest register pinned to slot i, or -1. */
+static int home_of(const struct vm_jit *j, unsigned i)
+{
+    return i < j->npin ? j->pins[i] : -1;
+}
+
+static int slot_of(const rctx *c, unsigned g)
+{
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (c->s.g[i] == (int)g)
+            return (int)i;
+    return -1;
+}
+
+/* The convention: pins at home (their v->x copies stale), nothing else. */
+static void ra_entry(const struct vm_jit *j, ra_state *s)
+{
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
+        s->g[i] = (int8_t)home_of(j, i);
+        s->dirty[i] = s->g[i] >= 0;
+    }
+}
+
+/* Back to the convention from state s (at an exit). */
+static void ra_flush(em *e, const struct vm_jit *j, const ra_state *s)
+{
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (s->g[i] >= 0 && s->dirty[i] && s->g[i] != home_of(j, i))
+            op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)s->g[i]));
+    for (unsigned i = 0; i < j->npin; i++)
+        if (s->g[i] != (int)j->pins[i])
+            op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff(j->pins[i]));
+}
+
+/* Writes slot i back if dirty and empties it. */
+static void ra_spill(rctx *c, unsigned i)
+{
+    if (c->s.g[i] >= 0 && c->s.dirty[i])
+        op_rm(c->e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)c->s.g[i]));
+    c->s.g[i] = -1;
+    c->s.dirty[i] = 0;
+}
+
+/* Uses of g in the run after the current instruction. */
+static uint32_t uses_after(const rctx *c, unsigned g)
+{
+    uint32_t u = 0;
+    for (uint32_t k = c->k + 1; k < c->n; k++)
+        u += (uint32_t)insn_uses(c->ip + k, g);
+    return u;
+}
+
+/* A slot for guest g (not in one), or -1 when g had better stay in v->x.
+ * Each slot has a price in memory accesses: 0 empty or holding a register
+ * the run does not use again (a dirty one is only written back earlier
+ * than at the exit); 2 a pin at home not used again (written back now,
+ * reloaded at the exit) or a register used again (reloaded, written back).
+ * The cheapest unlocked slot wins, the one used furthest ahead among
+ * equals; g takes it when that costs less than the loads and stores g's
+ * later uses in the run would (free ones always). */
+static int ra_pick(const rctx *c, unsigned g)
+{
+    int best = -1;
+    unsigned bcost = 0;
+    uint32_t bnext = 0;
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
+        unsigned cost;
+        uint32_t next;
+        if (c->lock >> i & 1u)
+            continue;
+        if (c->s.g[i] < 0) {
+            cost = 0;
+            next = home_of(c->j, i) == (int)g ? UINT32_MAX : UINT32_MAX - 1u;
+        } else {
+            next = next_use(c, (unsigned)c->s.g[i]);
+            cost = next != UINT32_MAX || home_of(c->j, i) == c->s.g[i] ? 2u : 0u;
+        }
+        if (best < 0 || cost < bcost || (cost == bcost && next > bnext)) {
+            best = (int)i;
+            bcost = cost;
+            bnext = next;
+        }
+    }
+    return best >= 0 && (bcost == 0 || bcost < uses_after(c, g)) ? best : -1;
+}
+
+/* Guest g into slot i (loaded from v->x when `load`), locked. */
+static int ra_take(rctx *c, unsigned i, unsigned g, int load)
+{
+    ra_spill(c, i);
+    if (load)
+        op_rm(c->e, 0, 0x8b, pin_host[i], RBX, xoff(g));
+    c->s.g[i] = (int8_t)g;
+    c->s.dirty[i] = 0;
+    c->lock |= 1u << i;
+    return pin_host[i];
+}
+
+/* A host register holding guest g for reading: its slot (loaded into one
+ * if the block uses g again), else `tmp` loaded from v->x. */
+static int ra_src(rctx *c, unsigned g, int tmp)
+{
+    if (g == 0) {
+        op_rr(c->e, 0, 0x31, tmp, tmp); /* xor */
+        return tmp;
+    }
+    int i = slot_of(c, g);
+    if (i >= 0) {
+        c->lock |= 1u << i;
+        return pin_host[i];
+    }
+    i = ra_pick(c, g);
+    if (i >= 0)
+        return ra_take(c, (unsigned)i, g, 1);
+    op_rm(c->e, 0, 0x8b, tmp, RBX, xoff(g));
+    return tmp;
+}
+
+/* A host register to write guest g into: its slot (dirty from now on), or
+ * eax when it gets none (ra_put then stores it). x0 and VM_XSINK: eax,
+ * dropped. Call it after the instruction's last side exit. */
+static int ra_dst(rctx *c, unsigned g)
+{
+    if (g == 0 || g == VM_XSINK)
+        return RAX;
+    int i = slot_of(c, g);
+    if (i < 0)
+        i = ra_pick(c, g);
+    if (i < 0)
+        return RAX;
+    if (c->s.g[i] != (int)g)
+        ra_take(c, (unsigned)i, g, 0);
+    c->lock |= 1u << i;
+    c->s.dirty[i] = 1;
+    return pin_host[i];
+}
+
+/* Completes a write of guest g into host h (from ra_dst). */
+static void ra_put(rctx *c, unsigned g, int h)
+{
+    if (h == RAX && g != 0 && g != VM_XSINK)
+        op_rm(c->e, 0, 0x89, RAX, RBX, xoff(g));
+}
+
+/* Guest g (or the result in eax) into guest rd: ra_dst and a move. */
+static void ra_from_eax(rctx *c, unsigned rd)
+{
+    int d = ra_dst(c, rd);
+    if (d != RAX)
+        op_rr(c->e, 0, 0x89, RAX, d);
+    ra_put(c, rd, d);
+}
+
+/* Guest g's value into scratch host h, without allocating. */
+static void ra_copy(rctx *c, int h, unsigned g)
+{
+    int i = g ? slot_of(c, g) : -1;
+    if (g == 0)
+        op_rr(c->e, 0, 0x31, h, h);
+    else if (i >= 0)
+        op_rr(c->e, 0, 0x89, pin_host[i], h);
+    else
+        op_rm(c->e, 0, 0x8b, h, RBX, xoff(g));
+}
+
+/* Guest g = imm, touching no scratch register and no flag. */
+static void ra_imm(rctx *c, unsigned g, uint32_t imm)
+{
+    if (g == 0 || g == VM_XSINK)
+        return;
+    int i = slot_of(c, g);
+    if (i < 0)
+        i = ra_pick(c, g);
+    if (i >= 0) {
+        if (c->s.g[i] != (int)g)
+            ra_take(c, (unsigned)i, g, 0);
+        c->s.dirty[i] = 1;
+        mov_ri(c->e, pin_host[i], imm);
+    } else {
+        b1(c->e, 0xc7); /* mov dword [rbx + x], imm32 */
+        b1(c->e, 0x80u | RBX);
+        b4(c->e, (uint32_t)xoff(g));
+        b4(c->e, imm);
+    }
 }
 
 static jit_ent *tab_at(struct vm_jit *j, uint32_t pc)
@@ -472,6 +696,7 @@ typedef struct stub {
     uint32_t refund;
     uint32_t pc;
     unsigned why;
+    ra_state rs;     /* registers where the exit is: ra_flush first */
 } stub;
 
 /* Where a direct jump from the block at self_pc to pc t may go now: the
@@ -492,14 +717,14 @@ static const uint8_t *direct(struct vm_jit *j, uint32_t t, uint32_t self_pc,
  * is translated (the only patch ever made, from C, with the region
  * writable and not executable). */
 static void succ(em *e, struct vm_jit *j, uint32_t t, uint32_t self_pc,
-                 const uint8_t *self_inner, stub *st, unsigned *nst)
+                 const uint8_t *self_inner, stub *st, unsigned *nst, const ra_state *conv)
 {
     const uint8_t *d = direct(j, t, self_pc, self_inner);
     if (d) {
         jmp_to(e, d);
         return;
     }
-    st[(*nst)++] = (stub){jmp32(e), 0, t, JX_CHAIN};
+    st[(*nst)++] = (stub){jmp32(e), 0, t, JX_CHAIN, *conv};
 }
 
 static int is_load(unsigned op) { return op >= VM_OP_LB && op <= VM_OP_LHU; }
@@ -550,17 +775,22 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
     uint32_t pc0 = ip->pc, n = ip->blen;
     const uint8_t *full = e->p;
     int ended = 0;
+    ra_state conv;
+    rctx c0 = {e, j, ip, n, 0, {{0}, {0}}, 0};
+    rctx *c = &c0;
 
     *ok = 0;
+    ra_entry(j, &conv);
+    c->s = conv;
     /* full entry: the page still holds the program's shared table */
     b1(e, 0x41); b1(e, 0x80); b1(e, 0xbc); b1(e, 0x24); /* cmp byte [r12+disp32] */
     b4(e, pc0 >> VM_PAGE_SHIFT);
     b1(e, VM_PG_CODE);
-    st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH};
+    st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH, conv};
     const uint8_t *inner = e->p;
     /* r13 = cycles left before the stop point: the run fits when n <= r13 */
     rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | 5u << 3 | (R13 & 7)); b4(e, n); /* sub */
-    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER};
+    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER, conv};
 
     uint32_t grp_left = 0; /* accesses still covered by the group check */
     int32_t grp_imin = 0;  /* its lowest offset (edx = base + it) */
@@ -570,46 +800,55 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
         uint32_t rest = n - k; /* refund when leaving before `in` */
         int last = k + 1 == n;
         uint32_t imm = (uint32_t)in->imm;
+        c->k = k;
+        c->lock = 0;
         if (!last && (op < VM_OP_LB || op > VM_OP_REMU) && op != VM_OP_LI &&
             op != VM_OP_FENCE) {
             /* not straight-line: leave it to the interpreter */
-            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP};
+            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP, c->s};
             ended = 1;
             break;
         }
         switch (op) {
-        case VM_OP_LI: {
-            int d = dst_of(j, in->rd);
-            mov_ri(e, d, imm);
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
+        case VM_OP_LI:
+            ra_imm(c, in->rd, imm);
             break;
-        }
         case VM_OP_FENCE:
             break;
         case VM_OP_ADDI: case VM_OP_XORI: case VM_OP_ORI: case VM_OP_ANDI: {
             static const unsigned ext[] = {0, 0, 0, 6, 1, 4}; /* from ADDI */
-            int d = dst_of(j, in->rd);
-            gload(e, j, d, in->rs1);
-            if (!(op == VM_OP_ADDI && imm == 0))
-                alu_i(e, ext[op - VM_OP_ADDI], d, imm);
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
+            if (in->rs1 == 0) {
+                ra_imm(c, in->rd, op == VM_OP_ANDI ? 0 : imm);
+                break;
+            }
+            int a = ra_src(c, in->rs1, RAX);
+            int d = ra_dst(c, in->rd);
+            if (op == VM_OP_ADDI && d != a && imm) {
+                op_rm(e, 0, 0x8d, d, a, in->imm); /* lea d, [a + imm] */
+            } else {
+                if (d != a)
+                    op_rr(e, 0, 0x89, a, d);
+                if (!(op == VM_OP_ADDI && imm == 0))
+                    alu_i(e, ext[op - VM_OP_ADDI], d, imm);
+            }
+            ra_put(c, in->rd, d);
             break;
         }
-        case VM_OP_SLTI: case VM_OP_SLTIU:
-            gload(e, j, RAX, in->rs1);
-            alu_i(e, 7, RAX, imm);
+        case VM_OP_SLTI: case VM_OP_SLTIU: {
+            int a = ra_src(c, in->rs1, RAX);
+            alu_i(e, 7, a, imm);
             b1(e, 0x0f); b1(e, op == VM_OP_SLTI ? 0x9c : 0x92); b1(e, 0xc0); /* setcc al */
             b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);                           /* movzx eax, al */
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
+        }
         case VM_OP_SLLI: case VM_OP_SRLI: case VM_OP_SRAI: {
-            int d = dst_of(j, in->rd);
-            gload(e, j, d, in->rs1);
+            int a = ra_src(c, in->rs1, RAX);
+            int d = ra_dst(c, in->rd);
+            if (d != a)
+                op_rr(e, 0, 0x89, a, d);
             shift_i(e, op == VM_OP_SLLI ? 4 : op == VM_OP_SRLI ? 5 : 7, d, imm);
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
+            ra_put(c, in->rd, d);
             break;
         }
         case VM_OP_ADD: case VM_OP_SUB: case VM_OP_XOR: case VM_OP_OR: case VM_OP_AND:
@@ -617,51 +856,64 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             unsigned opc = op == VM_OP_ADD ? 0x01 : op == VM_OP_SUB ? 0x29
                          : op == VM_OP_XOR ? 0x31 : op == VM_OP_OR ? 0x09
                          : op == VM_OP_AND ? 0x21 : 0;
-            int s2 = src_of(e, j, in->rs2, RCX);
-            int d = dst_of(j, in->rd);
-            if (d == s2 && in->rd != in->rs1)
-                d = RAX; /* rd == rs2: do not overwrite rs2 first */
-            gload(e, j, d, in->rs1);
+            int a = ra_src(c, in->rs1, RAX);
+            int b = ra_src(c, in->rs2, RCX);
+            int d = ra_dst(c, in->rd);
+            if (d == b && in->rd != in->rs1 && op != VM_OP_SUB) {
+                b = a; /* rd == rs2: commutative, d op= rs1 */
+                a = d;
+            }
+            int t = d == b && in->rd != in->rs1 ? RAX : d; /* rd == rs2: not first */
+            if (t != a)
+                op_rr(e, 0, 0x89, a, t);
             if (opc)
-                op_rr(e, 0, opc, s2, d);
+                op_rr(e, 0, opc, b, t);
             else
-                op_rr(e, 0, 0x0faf, d, s2); /* imul d, s2 */
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
+                op_rr(e, 0, 0x0faf, t, b); /* imul t, b */
+            if (t != d)
+                op_rr(e, 0, 0x89, t, d);
+            ra_put(c, in->rd, d);
             break;
         }
-        case VM_OP_SLL: case VM_OP_SRL: case VM_OP_SRA:
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
-            b1(e, 0xd3);
-            b1(e, 0xc0u | (op == VM_OP_SLL ? 4u : op == VM_OP_SRL ? 5u : 7u) << 3);
-            gstore(e, j, in->rd, RAX);
+        case VM_OP_SLL: case VM_OP_SRL: case VM_OP_SRA: {
+            ra_copy(c, RCX, in->rs2);
+            int a = ra_src(c, in->rs1, RAX);
+            int d = ra_dst(c, in->rd);
+            if (d != a)
+                op_rr(e, 0, 0x89, a, d);
+            rex(e, 0, 0, 0, d);
+            b1(e, 0xd3); /* shift d, cl */
+            b1(e, 0xc0u | (op == VM_OP_SLL ? 4u : op == VM_OP_SRL ? 5u : 7u) << 3 |
+                  (unsigned)(d & 7));
+            ra_put(c, in->rd, d);
             break;
-        case VM_OP_SLT: case VM_OP_SLTU:
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
-            op_rr(e, 0, 0x39, RCX, RAX); /* cmp eax, ecx */
+        }
+        case VM_OP_SLT: case VM_OP_SLTU: {
+            int a = ra_src(c, in->rs1, RAX);
+            int b = ra_src(c, in->rs2, RCX);
+            op_rr(e, 0, 0x39, b, a); /* cmp a, b */
             b1(e, 0x0f); b1(e, op == VM_OP_SLT ? 0x9c : 0x92); b1(e, 0xc0);
             b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
+        }
         case VM_OP_MULH: case VM_OP_MULHSU: case VM_OP_MULHU:
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
+            ra_copy(c, RAX, in->rs1);
+            ra_copy(c, RCX, in->rs2);
             if (op != VM_OP_MULHU)
                 op_rr(e, 1, 0x63, RAX, RAX); /* movsxd rax, eax */
             if (op == VM_OP_MULH)
                 op_rr(e, 1, 0x63, RCX, RCX);
             op_rr(e, 1, 0x0faf, RAX, RCX);   /* imul rax, rcx */
             rex(e, 1, 0, 0, RAX); b1(e, 0xc1); b1(e, 0xe8); b1(e, 32); /* shr rax, 32 */
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
         case VM_OP_DIV: case VM_OP_DIVU: case VM_OP_REM: case VM_OP_REMU: {
             int sgn = op == VM_OP_DIV || op == VM_OP_REM;
             int rem = op == VM_OP_REM || op == VM_OP_REMU;
             uint8_t *ovf = NULL, *ovf2 = NULL, *done2 = NULL;
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
+            ra_copy(c, RAX, in->rs1);
+            ra_copy(c, RCX, in->rs2);
             op_rr(e, 0, 0x85, RCX, RCX); /* test ecx, ecx */
             uint8_t *zero = jcc8(e, CC_E);
             if (sgn) {
@@ -690,7 +942,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             patch8(done, e->p);
             if (done2)
                 patch8(done2, e->p);
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
         }
         case VM_OP_LB: case VM_OP_LH: case VM_OP_LW: case VM_OP_LBU: case VM_OP_LHU:
@@ -708,16 +960,18 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             int grouped = member || grp_left > 0;
             int32_t lo = grouped ? grp_imin : in->imm;
             if (!member) {
-                if (lo && in->rs1 != 0 && j->pin[in->rs1] >= 0) {
-                    op_rm(e, 0, 0x8d, RAX, j->pin[in->rs1], lo); /* lea eax */
+                int a = ra_src(c, in->rs1, RAX);
+                if (a != RAX && lo) {
+                    op_rm(e, 0, 0x8d, RAX, a, lo); /* lea eax, [a + lo] */
                 } else {
-                    gload(e, j, RAX, in->rs1);
+                    if (a != RAX)
+                        op_rr(e, 0, 0x89, a, RAX);
                     if (lo)
                         alu_i(e, 0, RAX, (uint32_t)lo);
                 }
                 if (mask) {
                     b1(e, 0xa8); b1(e, mask); /* test al, mask */
-                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
                 }
                 if (grouped) {
                     /* the group's highest byte on the lowest one's page */
@@ -725,14 +979,15 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
                     alu_i(e, 0, RDX, span);
                     op_rr(e, 0, 0x31, RAX, RDX);  /* xor edx, eax */
                     shift_i(e, 5, RDX, VM_PAGE_SHIFT);
-                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
                 }
                 op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
                 shift_i(e, 5, RDX, VM_PAGE_SHIFT);
                 /* cmp byte [r12 + rdx], NONE / RW */
                 b1(e, 0x41); b1(e, 0x80); b1(e, 0x3c); b1(e, 0x14);
                 b1(e, is_load(op) ? VM_PG_NONE : VM_PG_RW);
-                st[nst++] = (stub){jcc32(e, is_load(op) ? CC_E : CC_NE), rest, in->pc, JX_STEP};
+                st[nst++] = (stub){jcc32(e, is_load(op) ? CC_E : CC_NE), rest, in->pc, JX_STEP,
+                                   c->s};
                 if (grouped)
                     op_rr(e, 0, 0x89, RAX, RDX);  /* edx = the group's lowest address */
             }
@@ -741,12 +996,12 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             if (is_load(op)) {
                 unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
                              : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
-                int d = in->rd == VM_XSINK ? RCX : dst_of(j, in->rd); /* x0: the access is still made */
+                /* x0: the access is still made */
+                int d = in->rd == VM_XSINK ? RCX : ra_dst(c, in->rd);
                 op_mem(e, opc, d, idx, disp);
-                if (d == RAX)
-                    gstore(e, j, in->rd, RAX);
+                ra_put(c, in->rd, d);
             } else {
-                int s2 = src_of(e, j, in->rs2, RCX);
+                int s2 = ra_src(c, in->rs2, RCX);
                 if (op == VM_OP_SH)
                     b1(e, 0x66);
                 if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
@@ -757,59 +1012,67 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
         }
         case VM_OP_JAL: case VM_OP_JAL_FAR: {
             uint32_t t = op == VM_OP_JAL ? in->pc + 4u * imm : imm;
-            mov_ri(e, RAX, in->pc + 4u);
-            gstore(e, j, in->rd, RAX);
-            succ(e, j, t, pc0, inner, st, &nst);
+            ra_imm(c, in->rd, in->pc + 4u);
+            ra_flush(e, j, &c->s);
+            succ(e, j, t, pc0, inner, st, &nst, &conv);
             ended = 1;
             break;
         }
-        case VM_OP_JALR:
-            gload(e, j, RAX, in->rs1);
-            if (imm)
-                alu_i(e, 0, RAX, imm);
-            b1(e, 0x83); b1(e, 0xe0); b1(e, 0xfe); /* and eax, -2 */
-            if (in->rd != VM_XSINK) {
-                mov_ri(e, RCX, in->pc + 4u);
-                gstore(e, j, in->rd, RCX);
+        case VM_OP_JALR: {
+            int a = ra_src(c, in->rs1, RAX);
+            if (a != RAX && imm)
+                op_rm(e, 0, 0x8d, RAX, a, in->imm); /* lea eax, [a + imm] */
+            else {
+                if (a != RAX)
+                    op_rr(e, 0, 0x89, a, RAX);
+                if (imm)
+                    alu_i(e, 0, RAX, imm);
             }
+            b1(e, 0x83); b1(e, 0xe0); b1(e, 0xfe); /* and eax, -2 */
+            ra_imm(c, in->rd, in->pc + 4u);
+            ra_flush(e, j, &c->s);
             jmp_to(e, j->lookup);
             ended = 1;
             break;
+        }
         case VM_OP_BEQ: case VM_OP_BNE: case VM_OP_BLT: case VM_OP_BGE:
         case VM_OP_BLTU: case VM_OP_BGEU:
         case VM_OP_BEQ_FAR: case VM_OP_BNE_FAR: case VM_OP_BLT_FAR: case VM_OP_BGE_FAR:
         case VM_OP_BLTU_FAR: case VM_OP_BGEU_FAR: {
             static const unsigned cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
             int far = op >= VM_OP_BEQ_FAR;
-            unsigned c = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
+            unsigned cnd = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
             uint32_t t = far ? imm : in->pc + 4u * imm;
-            int s1 = src_of(e, j, in->rs1, RAX);
-            int s2 = src_of(e, j, in->rs2, RCX);
+            int s1 = ra_src(c, in->rs1, RAX);
+            int s2 = ra_src(c, in->rs2, RCX);
             op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+            ra_flush(e, j, &c->s);     /* moves only: the flags stay */
             const uint8_t *dt = direct(j, t, pc0, inner);
-            uint8_t *taken = jcc32(e, c);
+            uint8_t *taken = jcc32(e, cnd);
             if (dt) {
                 patch(taken, dt); /* a loop's back edge: one jcc */
-                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             } else {
-                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
                 patch(taken, e->p);
-                succ(e, j, t, pc0, inner, st, &nst);
+                succ(e, j, t, pc0, inner, st, &nst, &conv);
             }
             ended = 1;
             break;
         }
         case VM_OP_FENCE_I:
-            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            ra_flush(e, j, &c->s);
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
             break;
         default: /* ECALL, EBREAK, ILLEGAL: the interpreter runs it */
-            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP};
+            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP, c->s};
             ended = 1;
             break;
         }
         if (last && !ended) { /* run ends at the page end */
-            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            ra_flush(e, j, &c->s);
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
         }
     }
@@ -820,6 +1083,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)st[i].at);
             op_rm(e, 1, 0x89, RAX, RBX, SITEOFF);
         }
+        ra_flush(e, j, &st[i].rs);
         exit_stub(e, j, st[i].refund, st[i].pc, st[i].why);
     }
     j->used = (size_t)(e->p - j->code);
@@ -877,14 +1141,27 @@ static int interp_slice(vm *v, uint64_t stop, uint64_t n)
 int vm_jit_run(vm *v, uint64_t stop)
 {
     struct vm_jit *j;
+    uint32_t hot[VM_JIT_SAMPLES]; /* pcs at the end of the warm-up */
+    unsigned nhot = 0;
     if (v && v->cycles < v->jit_warmup) {
         /* Interpreted up to the warm-up point: no cache, no translation
-         * for the many runs that end before it. */
-        int r = interp_slice(v, stop, v->jit_warmup - v->cycles);
-        if (r >= 0)
+         * for the many runs that end before it. Its last part runs in
+         * slices, the pc sampled after each for choose_pins. */
+        const uint64_t tail = (uint64_t)VM_JIT_SAMPLES * VM_JIT_SAMPLE_GAP;
+        int r;
+        if (v->jit_warmup - v->cycles > tail &&
+            (r = interp_slice(v, stop, v->jit_warmup - tail - v->cycles)) >= 0)
             return r;
+        while (v->cycles < v->jit_warmup) {
+            uint64_t left = v->jit_warmup - v->cycles;
+            r = interp_slice(v, stop, left < VM_JIT_SAMPLE_GAP ? left : VM_JIT_SAMPLE_GAP);
+            if (r >= 0)
+                return r;
+            if (nhot < VM_JIT_SAMPLES)
+                hot[nhot++] = v->pc;
+        }
     }
-    if (!v || !v->prog || !(j = jit_for(v)) || !j->have_id)
+    if (!v || !v->prog || !(j = jit_for(v, hot, nhot)) || !j->have_id)
         return vm_interp(v, stop);
     for (;;) {
         if (v->cycles >= stop)
