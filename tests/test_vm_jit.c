@@ -336,6 +336,78 @@ START_TEST(many_registers_jit_vs_interp)
 }
 END_TEST
 
+/* Rotates (srli, slli, or, in either order), which the tier emits as one
+ * rotate plus only the temporaries that can be seen: overwritten before
+ * any read (not computed), read later, live at a load that leaves native
+ * code on its last round (misaligned), live at a store to a fresh page
+ * (a side exit every round), live at the run's end (the page end), the
+ * rotate's source as its destination; and shift pairs that are not
+ * rotates. */
+static vm_program *rotates_then(unsigned kind)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T0, 30);
+    asm_li(&b, S0, DATA_BASE);
+    asm_li(&b, S1, FRESH_BASE);
+    asm_li(&b, S2, 0x9E3779B9u);
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, SRLI(A0, S2, 7));
+    asm_emit(&b, SLLI(A1, S2, 25));
+    asm_emit(&b, OR(A0, A1, A0));    /* a1 dead: overwritten below */
+    asm_emit(&b, SLLI(A1, S2, 13));  /* slli first */
+    asm_emit(&b, SRLI(A2, S2, 19));
+    asm_emit(&b, OR(A3, A2, A1));    /* a1 read below, a2 dead */
+    asm_emit(&b, XOR(A0, A0, A1));
+    asm_emit(&b, ADDI(A2, T0, 5));
+    asm_emit(&b, SRLI(A4, S2, 3));
+    asm_emit(&b, SLLI(A5, S2, 29));
+    asm_emit(&b, OR(A6, A4, A5));    /* a4, a5 live at the store's exit */
+    asm_emit(&b, SW(A3, S1, 0));     /* fresh page: a side exit */
+    asm_emit(&b, ADDI(S1, S1, 1024));
+    asm_emit(&b, ADDI(A4, A6, 1));
+    asm_emit(&b, ADDI(A5, A0, 1));
+    asm_emit(&b, SRLI(T1, S2, 11));
+    asm_emit(&b, SLLI(T2, S2, 21));
+    asm_emit(&b, OR(S2, T2, T1));    /* into its source; t1, t2 live at the load */
+    asm_emit(&b, ANDI(T3, T0, 1));
+    asm_emit(&b, SLTIU(T3, T3, kind == 0 ? 1 : 0)); /* kind 0: 1 on the last round */
+    asm_emit(&b, ADD(T3, T3, S0));
+    asm_emit(&b, LW(T1, T3, 0));     /* misaligned when t0 = 0 (if kind 0) */
+    asm_emit(&b, SRLI(T2, A0, 5));
+    asm_emit(&b, SLLI(T4, A0, 27));
+    asm_emit(&b, OR(T5, T4, T2));
+    asm_emit(&b, SRLI(A7, A3, 4));   /* not a rotate: 4 + 27 */
+    asm_emit(&b, SLLI(S3, A3, 27));
+    asm_emit(&b, OR(S4, S3, A7));
+    asm_emit(&b, ADD(S2, S2, T5));
+    while (asm_pc(&b) != ASM_BASE + VM_PAGE_BYTES - 12u)
+        asm_emit(&b, ADDI(T6, T6, 1));
+    asm_emit(&b, SRLI(T2, A0, 9));   /* t2, t4 live at the run's end: the page's */
+    asm_emit(&b, SLLI(T4, A0, 23));
+    asm_emit(&b, OR(S5, T2, T4));
+    asm_emit(&b, ADD(S2, S2, S5));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    if (kind == 1)
+        asm_emit(&b, EBREAK());
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(rotates_jit_vs_interp)
+{
+    for (unsigned kind = 0; kind <= 1; kind++) {
+        vm_program *p = rotates_then(kind);
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, 600, "rotates", kind);
+        vm_program_free(p);
+    }
+}
+END_TEST
+
 /* The default warm-up: a run shorter than VM_JIT_WARMUP never sets the
  * tier up; a longer one is interpreted up to it, then translated, with the
  * same results at every budget and stop point around the switch. */
@@ -389,6 +461,7 @@ int main(void)
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
     tcase_add_test(tc, many_registers_jit_vs_interp);
+    tcase_add_test(tc, rotates_jit_vs_interp);
     tcase_add_test(tc, tiny_cache_jit_vs_interp);
     tcase_add_test(tc, warmup_then_translate);
     suite_add_tcase(s, tc);

@@ -473,8 +473,8 @@ typedef struct rctx {
 
 static int32_t xoff(unsigned g) { return XOFF + 4 * (int32_t)g; }
 
-/* Whether `in` reads or writes guest register g (1..31). */
-static int insn_uses(const vm_insn *in, unsigned g)
+/* How `in` names guest register g (1..31): 1 read, 2 written, 3 both. */
+static unsigned insn_regs(const vm_insn *in, unsigned g)
 {
     unsigned op = in->op;
     int r1 = 0, r2 = 0, wd = 0;
@@ -487,8 +487,11 @@ static int insn_uses(const vm_insn *in, unsigned g)
         r1 = r2 = 1;
     else if (op >= VM_OP_ADD && op <= VM_OP_REMU)
         r1 = r2 = wd = 1;
-    return (r1 && in->rs1 == g) || (r2 && in->rs2 == g) || (wd && in->rd == g);
+    return ((r1 && in->rs1 == g) || (r2 && in->rs2 == g) ? 1u : 0u) |
+           (wd && in->rd == g ? 2u : 0u);
 }
+
+static int insn_uses(const vm_insn *in, unsigned g) { return insn_regs(in, g) != 0; }
 
 /* Index of the next instruction of the run after the current one that
  * uses g, or UINT32_MAX. */
@@ -686,6 +689,83 @@ static void ra_imm(rctx *c, unsigned g, uint32_t imm)
     }
 }
 
+/* ---- rotates ------------------------------------------------------------ */
+/*
+ * RV32IM has no rotate: compilers write x ror a as three instructions,
+ * srli t, x, a; slli u, x, 32 - a; or d, t, u (the shifts in either order,
+ * the OR's operands too), and SHA-256 is mostly that. The tier emits one
+ * rotate for d, and t and u only where their values can
+ * be seen: a temporary the run overwrites before reading it, with no
+ * instruction in between that may leave native code, is never computed.
+ */
+
+/* The rotate at ip (left instructions in the run from it): its right
+ * amount a (1..31), or 0 when ip does not start one. */
+static unsigned rot_match(const vm_insn *ip, uint32_t left)
+{
+    if (left < 3)
+        return 0;
+    const vm_insn *p = ip, *q = ip + 1, *o = ip + 2;
+    if (!((p->op == VM_OP_SRLI && q->op == VM_OP_SLLI) ||
+          (p->op == VM_OP_SLLI && q->op == VM_OP_SRLI)))
+        return 0;
+    unsigned x = p->rs1;
+    /* the OR's sources are never VM_XSINK, so neither shift writes x0 */
+    if (x == 0 || q->rs1 != x || p->rd == x || q->rd == x || p->rd == q->rd)
+        return 0;
+    int32_t a = p->op == VM_OP_SRLI ? p->imm : q->imm, b = p->op == VM_OP_SRLI ? q->imm : p->imm;
+    if (a < 1 || a > 31 || a + b != 32 || o->op != VM_OP_OR ||
+        !((o->rs1 == p->rd && o->rs2 == q->rd) || (o->rs1 == q->rd && o->rs2 == p->rd)))
+        return 0;
+    return (unsigned)a;
+}
+
+/* Whether the value guest g holds after instruction k of the run is never
+ * seen: a later instruction writes g before any reads it, and none in
+ * between can leave native code (only ALU ops, LI and FENCE qualify; a
+ * load or store may fail its test, the others end the run). */
+static int dead_after(const vm_insn *ip, uint32_t n, uint32_t k, unsigned g)
+{
+    for (uint32_t i = k + 1; i < n; i++) {
+        unsigned op = ip[i].op, u = insn_regs(ip + i, g);
+        if (!((op >= VM_OP_ADDI && op <= VM_OP_REMU) || op == VM_OP_LI || op == VM_OP_FENCE) ||
+            (u & 1u))
+            return 0;
+        if (u & 2u)
+            return 1;
+    }
+    return 0; /* seen at the run's exit */
+}
+
+/* Emits the rotate at c->ip + c->k (rot_match gave a); leaves c->k on
+ * its OR. */
+static void emit_rot(rctx *c, unsigned a)
+{
+    em *e = c->e;
+    const vm_insn *in = c->ip + c->k;
+    unsigned x = in->rs1, d = in[2].rd;
+    uint32_t k0 = c->k;
+    c->k = k0 + 2; /* later uses are counted from the OR on */
+    int hx = ra_src(c, x, RAX);
+    for (unsigned s = 0; s < 2; s++) {
+        unsigned t = in[s].rd;
+        if (t == d || dead_after(c->ip, c->n, k0 + 2, t))
+            continue;
+        int h = ra_dst(c, t), w = h == RAX ? RDX : h; /* eax may hold x */
+        op_rr(e, 0, 0x89, hx, w);
+        shift_i(e, in[s].op == VM_OP_SLLI ? 4 : 5, w, (unsigned)in[s].imm);
+        if (h == RAX)
+            op_rm(e, 0, 0x89, RDX, RBX, xoff(t));
+    }
+    int hd = ra_dst(c, d);
+    /* mov + ror: as fast here as BMI2's rorx (the move is renamed away),
+     * and no second path to test */
+    if (hd != hx)
+        op_rr(e, 0, 0x89, hx, hd);
+    shift_i(e, 1, hd, a); /* ror */
+    ra_put(c, d, hd);
+}
+
 static jit_ent *tab_at(struct vm_jit *j, uint32_t pc)
 {
     return &j->tab[(pc >> 2) & (VM_JIT_TAB_SIZE - 1u)];
@@ -808,6 +888,14 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP, c->s};
             ended = 1;
             break;
+        }
+        unsigned rot = rot_match(in, n - k);
+        if (rot) {
+            emit_rot(c, rot);
+            k += 2;
+            in = ip + k;
+            last = k + 1 == n;
+            op = VM_OP_FENCE; /* done: nothing more to emit */
         }
         switch (op) {
         case VM_OP_LI:
