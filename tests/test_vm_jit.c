@@ -408,6 +408,72 @@ START_TEST(rotates_jit_vs_interp)
 }
 END_TEST
 
+/* Blocks strung across a page end and a direct jump: a short loop whose
+ * run goes on over the end of page 0 into page 1 and jumps back within
+ * page 0, with (`smc`, from the 11th round on) a store that rewrites an
+ * instruction of page 1 the block has translated (the run starts with a
+ * hop through page 1, so that page 1 is a code page when the loop is
+ * translated): page 1 is then the machine's own, and the block, entered
+ * again at the split runs' pauses, must stop at its test of page 1, not
+ * run the stale copy (caught when that test is left out). */
+static vm_program *merged_then(unsigned smc)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_emit(&b, 0); /* jal x0, hop (on page 1, so that page 1 is a code page) */
+    while (asm_pc(&b) < ASM_BASE + VM_PAGE_BYTES - 72u)
+        asm_emit(&b, EBREAK());
+    uint32_t start = asm_pc(&b);
+    asm_li(&b, T0, 60);
+    asm_li(&b, A0, 1);
+    asm_li(&b, S1, ASM_BASE + VM_PAGE_BYTES + 8u); /* the word rewritten, page 1 */
+    asm_li(&b, S0, FRESH_BASE);
+    asm_li(&b, T2, ADDI(A0, A0, 0));
+    asm_li(&b, T5, ASM_BASE + VM_PAGE_BYTES + 8u - FRESH_BASE);
+    uint32_t to_top = asm_pc(&b);
+    asm_emit(&b, 0);                     /* jal x0, top */
+    uint32_t back = asm_pc(&b);          /* from page 1 */
+    asm_emit(&b, 0);                     /* bne t0, x0, top */
+    uint32_t to_end = asm_pc(&b);
+    asm_emit(&b, 0);                     /* jal x0, end */
+    uint32_t top = asm_pc(&b);
+    ck_assert_uint_eq(top, ASM_BASE + VM_PAGE_BYTES - 12u);
+    asm_emit(&b, ADDI(T0, T0, -1));      /* the last three words of page 0 */
+    asm_emit(&b, XOR(A1, A1, A0));
+    asm_emit(&b, ADDI(A3, A3, 7));
+    asm_emit(&b, SLLI(T1, T0, 20));      /* page 1 */
+    asm_emit(&b, OR(T1, T1, T2));
+    asm_emit(&b, ADDI(A0, A0, 0));       /* rewritten to add t0 (smc) */
+    asm_emit(&b, SLTIU(T3, T0, 50));     /* from the 11th round on (smc): */
+    asm_emit(&b, SUB(T3, 0, T3));
+    asm_emit(&b, AND(T3, T3, T5));
+    asm_emit(&b, ADD(T3, T3, S0));       /* s1 (the code) instead of s0 */
+    asm_emit(&b, SW(T1, smc ? T3 : S0, 0));
+    asm_emit(&b, ADD(A4, A4, A0));
+    asm_emit(&b, JAL(0, (int32_t)(back - asm_pc(&b))));
+    uint32_t end = asm_pc(&b);
+    asm_halt(&b);
+    b.w[0] = JAL(0, (int32_t)(asm_pc(&b) - ASM_BASE));
+    asm_emit(&b, JAL(0, (int32_t)(start - asm_pc(&b)))); /* hop */
+    b.w[(to_top - ASM_BASE) / 4] = JAL(0, (int32_t)(top - to_top));
+    b.w[(back - ASM_BASE) / 4] = BNE(T0, 0, (int32_t)(top - back));
+    b.w[(to_end - ASM_BASE) / 4] = JAL(0, (int32_t)(end - to_end));
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(merged_blocks_jit_vs_interp)
+{
+    for (unsigned smc = 0; smc <= 1; smc++) {
+        vm_program *p = merged_then(smc);
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, 600, "merged blocks, smc", smc);
+        vm_program_free(p);
+    }
+}
+END_TEST
+
 /* The default warm-up: a run shorter than VM_JIT_WARMUP never sets the
  * tier up; a longer one is interpreted up to it, then translated, with the
  * same results at every budget and stop point around the switch. */
@@ -462,6 +528,7 @@ int main(void)
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
     tcase_add_test(tc, many_registers_jit_vs_interp);
     tcase_add_test(tc, rotates_jit_vs_interp);
+    tcase_add_test(tc, merged_blocks_jit_vs_interp);
     tcase_add_test(tc, tiny_cache_jit_vs_interp);
     tcase_add_test(tc, warmup_then_translate);
     suite_add_tcase(s, tc);

@@ -465,8 +465,9 @@ typedef struct ra_state {
 typedef struct rctx {
     em *e;
     const struct vm_jit *j;
-    const vm_insn *ip; /* the run */
-    uint32_t n, k;     /* its length; the instruction being translated */
+    const vm_insn *ip; /* the block's instructions (build_seq) */
+    const uint8_t *cross; /* their code page tests */
+    uint32_t n, k;     /* their count; the instruction being translated */
     ra_state s;
     unsigned lock;     /* slots the current instruction uses: not taken */
 } rctx;
@@ -621,6 +622,13 @@ static int ra_src(rctx *c, unsigned g, int tmp)
     return tmp;
 }
 
+/* Whether guest g (a source) is best read straight from v->x, as a memory
+ * operand: in no slot, and not worth one. */
+static int from_mem(const rctx *c, unsigned g)
+{
+    return g != 0 && slot_of(c, g) < 0 && ra_pick(c, g) < 0;
+}
+
 /* A host register to write guest g into: its slot (dirty from now on), or
  * eax when it gets none (ra_put then stores it). x0 and VM_XSINK: eax,
  * dropped. Call it after the instruction's last side exit. */
@@ -723,13 +731,14 @@ static unsigned rot_match(const vm_insn *ip, uint32_t left)
 /* Whether the value guest g holds after instruction k of the run is never
  * seen: a later instruction writes g before any reads it, and none in
  * between can leave native code (only ALU ops, LI and FENCE qualify; a
- * load or store may fail its test, the others end the run). */
-static int dead_after(const vm_insn *ip, uint32_t n, uint32_t k, unsigned g)
+ * load or store may fail its test, the others end the run; nor a code page
+ * test). */
+static int dead_after(const rctx *c, uint32_t k, unsigned g)
 {
-    for (uint32_t i = k + 1; i < n; i++) {
-        unsigned op = ip[i].op, u = insn_regs(ip + i, g);
+    for (uint32_t i = k + 1; i < c->n; i++) {
+        unsigned op = c->ip[i].op, u = insn_regs(c->ip + i, g);
         if (!((op >= VM_OP_ADDI && op <= VM_OP_REMU) || op == VM_OP_LI || op == VM_OP_FENCE) ||
-            (u & 1u))
+            c->cross[i] || (u & 1u))
             return 0;
         if (u & 2u)
             return 1;
@@ -749,7 +758,7 @@ static void emit_rot(rctx *c, unsigned a)
     int hx = ra_src(c, x, RAX);
     for (unsigned s = 0; s < 2; s++) {
         unsigned t = in[s].rd;
-        if (t == d || dead_after(c->ip, c->n, k0 + 2, t))
+        if (t == d || dead_after(c, k0 + 2, t))
             continue;
         int h = ra_dst(c, t), w = h == RAX ? RDX : h; /* eax may hold x */
         op_rr(e, 0, 0x89, hx, w);
@@ -845,18 +854,68 @@ static uint32_t group_len(const vm_insn *ip, uint32_t n, unsigned size, int32_t 
     return g;
 }
 
-/* Translates the run at ip (n = ip->blen instructions). */
-static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
+/* Most runs a block strings together (direct jumps and page ends). */
+#define VM_JIT_MERGES 8u
+
+static int straight(unsigned op)
+{
+    return (op >= VM_OP_LB && op <= VM_OP_REMU) || op == VM_OP_LI || op == VM_OP_FENCE;
+}
+
+/* The instructions a block runs, into seq: the run at ip, then, while the
+ * last one ends in a direct jump (JAL) or at the page end, the run there,
+ * when it is on a program code page, is not the block's own start, and
+ * the total stays within VM_PAGE_INSNS. A JAL inside becomes LI rd, pc + 4
+ * (FENCE, a no-op, for x0). cross[k] = 1 where an appended run starts on
+ * another page than the block: its page state is tested there, as the
+ * block's own page is at the full entry. Returns the count. */
+static uint32_t build_seq(const vm *v, const vm_insn *ip, vm_insn *seq, uint8_t *cross)
+{
+    uint32_t pc0 = ip->pc, n = 0;
+    for (unsigned m = 0;; m++) {
+        uint32_t len = ip->blen;
+        memcpy(seq + n, ip, len * sizeof *ip);
+        memset(cross + n, 0, len);
+        cross[n] = n > 0 && ((ip->pc ^ pc0) >> VM_PAGE_SHIFT) != 0;
+        n += len;
+        vm_insn *l = &seq[n - 1];
+        int jal = l->op == VM_OP_JAL || l->op == VM_OP_JAL_FAR;
+        uint32_t t = l->op == VM_OP_JAL ? l->pc + 4u * (uint32_t)l->imm
+                   : l->op == VM_OP_JAL_FAR ? (uint32_t)l->imm : l->pc + 4u;
+        if (!jal && !(straight(l->op) && (t & (VM_PAGE_BYTES - 1u)) == 0))
+            break; /* a branch, JALR, ECALL...: the run's own end */
+        uint32_t pg = t >> VM_PAGE_SHIFT;
+        if (m + 1 >= VM_JIT_MERGES || t == pc0 || (t & 3u) || v->pstate[pg] != VM_PG_CODE ||
+            v->dtab[pg]->patched)
+            break;
+        const vm_insn *nx = &v->dtab[pg]->ins[(t >> 2) & (VM_PAGE_INSNS - 1u)];
+        if (n + nx->blen > VM_PAGE_INSNS)
+            break;
+        if (jal) {
+            l->imm = (int32_t)(l->pc + 4u);
+            l->op = l->rd == VM_XSINK ? VM_OP_FENCE : VM_OP_LI;
+        }
+        ip = nx;
+    }
+    return n;
+}
+
+/* Translates the block at ip0 (build_seq). */
+static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip0, int *ok)
 {
     stub st[2 * VM_PAGE_INSNS + 6]; /* two per instruction, two at the end */
     unsigned nst = 0;
     em e0 = {j->code + j->used};
     em *e = &e0;
-    uint32_t pc0 = ip->pc, n = ip->blen;
+    vm_insn seq[VM_PAGE_INSNS];
+    uint8_t cross[VM_PAGE_INSNS + 2];
+    uint32_t n = build_seq(v, ip0, seq, cross);
+    const vm_insn *ip = seq;
+    uint32_t pc0 = ip->pc;
     const uint8_t *full = e->p;
     int ended = 0;
     ra_state conv;
-    rctx c0 = {e, j, ip, n, 0, {{0}, {0}}, 0};
+    rctx c0 = {e, j, ip, cross, n, 0, {{0}, {0}}, 0};
     rctx *c = &c0;
 
     *ok = 0;
@@ -882,14 +941,19 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
         uint32_t imm = (uint32_t)in->imm;
         c->k = k;
         c->lock = 0;
-        if (!last && (op < VM_OP_LB || op > VM_OP_REMU) && op != VM_OP_LI &&
-            op != VM_OP_FENCE) {
+        if (cross[k]) { /* another code page: still the program's table? */
+            b1(e, 0x41); b1(e, 0x80); b1(e, 0xbc); b1(e, 0x24); /* cmp byte [r12+disp32] */
+            b4(e, in->pc >> VM_PAGE_SHIFT);
+            b1(e, VM_PG_CODE);
+            st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_DISPATCH, c->s};
+        }
+        if (!last && !straight(op)) {
             /* not straight-line: leave it to the interpreter */
             st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP, c->s};
             ended = 1;
             break;
         }
-        unsigned rot = rot_match(in, n - k);
+        unsigned rot = k + 2 < n && !cross[k + 1] && !cross[k + 2] ? rot_match(in, n - k) : 0;
         if (rot) {
             emit_rot(c, rot);
             k += 2;
@@ -911,6 +975,10 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             }
             int a = ra_src(c, in->rs1, RAX);
             int d = ra_dst(c, in->rd);
+            if (op == VM_OP_ADDI && imm == 0 && d == RAX && a != RAX && in->rd != VM_XSINK) {
+                op_rm(e, 0, 0x89, a, RBX, xoff(in->rd)); /* mv into v->x */
+                break;
+            }
             if (op == VM_OP_ADDI && d != a && imm) {
                 op_rm(e, 0, 0x8d, d, a, in->imm); /* lea d, [a + imm] */
             } else {
@@ -945,6 +1013,16 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
                          : op == VM_OP_XOR ? 0x31 : op == VM_OP_OR ? 0x09
                          : op == VM_OP_AND ? 0x21 : 0;
             int a = ra_src(c, in->rs1, RAX);
+            if (from_mem(c, in->rs2)) { /* d = a; d op= [v->x + rs2] */
+                static const unsigned rm[] = {0x03, 0x2b, 0, 0, 0, 0x33, 0, 0, 0x0b, 0x23,
+                                              0x0faf}; /* from ADD */
+                int d = ra_dst(c, in->rd); /* rd == rs2: v->x still holds the old value */
+                if (d != a)
+                    op_rr(e, 0, 0x89, a, d);
+                op_rm(e, 0, rm[op - VM_OP_ADD], d, RBX, xoff(in->rs2));
+                ra_put(c, in->rd, d);
+                break;
+            }
             int b = ra_src(c, in->rs2, RCX);
             int d = ra_dst(c, in->rd);
             if (d == b && in->rd != in->rs1 && op != VM_OP_SUB) {
@@ -1132,8 +1210,12 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             unsigned cnd = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
             uint32_t t = far ? imm : in->pc + 4u * imm;
             int s1 = ra_src(c, in->rs1, RAX);
-            int s2 = ra_src(c, in->rs2, RCX);
-            op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+            if (from_mem(c, in->rs2)) {
+                op_rm(e, 0, 0x3b, s1, RBX, xoff(in->rs2)); /* cmp s1, [v->x + rs2] */
+            } else {
+                int s2 = ra_src(c, in->rs2, RCX);
+                op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+            }
             ra_flush(e, j, &c->s);     /* moves only: the flags stay */
             const uint8_t *dt = direct(j, t, pc0, inner);
             uint8_t *taken = jcc32(e, cnd);
@@ -1204,7 +1286,7 @@ static const uint8_t *code_for(vm *v, struct vm_jit *j, uint32_t pc)
     if (set_rw(j) != 0)
         return NULL;
     int ok;
-    const uint8_t *c = translate(j, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok);
+    const uint8_t *c = translate(j, v, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok);
     if (set_rx(j) != 0) {
         /* cannot make it executable: stop translating for this program */
         j->have_id = 0;
