@@ -119,6 +119,7 @@ struct vm_jit {
     size_t base;        /* end of the fixed stubs */
     jit_ent *tab;       /* VM_JIT_TAB_SIZE entries */
     int8_t pin[33];     /* host register of guest register g, or -1 */
+    uint8_t pin_slot[33]; /* and its index in pins (when pin[g] >= 0) */
     uint8_t pins[VM_JIT_NPIN]; /* guest registers pinned */
     unsigned npin;
     uint64_t flushes;   /* times the cache was full (tests) */
@@ -390,6 +391,7 @@ static void choose_pins(struct vm_jit *j, const vm *v, const uint32_t *hot, unsi
         if (best == 0)
             break;
         j->pin[best] = (int8_t)pin_host[j->npin];
+        j->pin_slot[best] = (uint8_t)j->npin;
         j->pins[j->npin++] = (uint8_t)best;
     }
 }
@@ -527,14 +529,53 @@ static void ra_entry(const struct vm_jit *j, ra_state *s)
     }
 }
 
-/* Back to the convention from state s (at an exit). */
+/* The slot guest g is pinned to, or -1. */
+static int home_slot(const struct vm_jit *j, unsigned g)
+{
+    return g < 33 && j->pin[g] >= 0 ? (int)(j->pin_slot[g]) : -1;
+}
+
+/* Back to the convention from state s (at an exit), with moves only: a
+ * register not pinned is written back if dirty; a pin in another slot
+ * moves to its home once that is free (a cycle of them is broken by
+ * writing one back); an evicted pin is reloaded. */
 static void ra_flush(em *e, const struct vm_jit *j, const ra_state *s)
 {
+    int8_t cur[VM_JIT_NPIN];
+    uint8_t dirty[VM_JIT_NPIN];
+    memcpy(cur, s->g, sizeof cur);
+    memcpy(dirty, s->dirty, sizeof dirty);
     for (unsigned i = 0; i < VM_JIT_NPIN; i++)
-        if (s->g[i] >= 0 && s->dirty[i] && s->g[i] != home_of(j, i))
-            op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)s->g[i]));
+        if (cur[i] >= 0 && home_slot(j, (unsigned)cur[i]) < 0) {
+            if (dirty[i])
+                op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)cur[i]));
+            cur[i] = -1;
+        }
+    for (;;) {
+        int moved = 0, left = -1;
+        for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
+            if (cur[i] < 0 || home_slot(j, (unsigned)cur[i]) == (int)i)
+                continue;
+            int h = home_slot(j, (unsigned)cur[i]);
+            if (cur[h] >= 0) {
+                left = (int)i;
+                continue;
+            }
+            op_rr(e, 0, 0x89, pin_host[i], pin_host[h]);
+            cur[h] = cur[i];
+            cur[i] = -1;
+            moved = 1;
+        }
+        if (left < 0)
+            break;
+        if (!moved) { /* a cycle: write one back, it is reloaded below */
+            if (dirty[left])
+                op_rm(e, 0, 0x89, pin_host[left], RBX, xoff((unsigned)cur[left]));
+            cur[left] = -1;
+        }
+    }
     for (unsigned i = 0; i < j->npin; i++)
-        if (s->g[i] != (int)j->pins[i])
+        if (cur[i] != (int)j->pins[i])
             op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff(j->pins[i]));
 }
 
