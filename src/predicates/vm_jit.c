@@ -579,6 +579,19 @@ static void ra_flush(em *e, const struct vm_jit *j, const ra_state *s)
             op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff(j->pins[i]));
 }
 
+/* From state `from` to state `to` (a loop's, every slot dirty), moves
+ * only: what `to` does not hold in the same slot is written back if dirty,
+ * then what `to` holds and `from` does not have there is loaded. */
+static void ra_reconcile(em *e, const ra_state *from, const ra_state *to)
+{
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (from->g[i] >= 0 && from->g[i] != to->g[i] && from->dirty[i])
+            op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)from->g[i]));
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (to->g[i] >= 0 && to->g[i] != from->g[i])
+            op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff((unsigned)to->g[i]));
+}
+
 /* Writes slot i back if dirty and empties it. */
 static void ra_spill(rctx *c, unsigned i)
 {
@@ -968,9 +981,30 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
     b1(e, VM_PG_CODE);
     st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH, conv};
     const uint8_t *inner = e->p;
+    /* A block that loops on itself is translated twice: the second time
+     * its loop keeps the registers where the first pass had them at the
+     * back edge (loop_s), entered from the convention once (the header)
+     * and brought back to loop_s at the back edge, not to the convention. */
+    ra_state loop_s;
+    int have_loop = 0;
+    const uint8_t *loop_top = inner;
+    unsigned nst0 = nst;
+    for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) {
+        if (!have_loop)
+            break;
+        e->p = (uint8_t *)(uintptr_t)inner;
+        nst = nst0;
+        ended = 0;
+        for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+            loop_s.dirty[i] = loop_s.g[i] >= 0;
+        ra_reconcile(e, &conv, &loop_s);
+        loop_top = e->p;
+        c->s = loop_s;
+    }
     /* r13 = cycles left before the stop point: the run fits when n <= r13 */
     rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | 5u << 3 | (R13 & 7)); b4(e, n); /* sub */
-    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER, conv};
+    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER, c->s};
 
     uint32_t grp_left = 0; /* accesses still covered by the group check */
     int32_t grp_imin = 0;  /* its lowest offset (edx = base + it) */
@@ -1257,6 +1291,25 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                 int s2 = ra_src(c, in->rs2, RCX);
                 op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
             }
+            if (t == pc0 || in->pc + 4u == pc0) { /* the back edge of a loop on itself */
+                if (pass == 0) {
+                    loop_s = c->s;
+                    have_loop = 1;
+                } else {
+                    ra_reconcile(e, &c->s, &loop_s); /* moves only: the flags stay */
+                    uint8_t *taken = jcc32(e, cnd);
+                    if (t == pc0) {
+                        patch(taken, loop_top);
+                    } else {
+                        jmp_to(e, loop_top);
+                        patch(taken, e->p);
+                    }
+                    ra_flush(e, j, &loop_s);
+                    succ(e, j, t == pc0 ? in->pc + 4u : t, pc0, inner, st, &nst, &conv);
+                    ended = 1;
+                    break;
+                }
+            }
             ra_flush(e, j, &c->s);     /* moves only: the flags stay */
             const uint8_t *dt = direct(j, t, pc0, inner);
             uint8_t *taken = jcc32(e, cnd);
@@ -1286,6 +1339,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
         }
+    }
     }
     for (unsigned i = 0; i < nst; i++) {
         patch(st[i].at, e->p);
