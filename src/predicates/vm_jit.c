@@ -470,6 +470,7 @@ typedef struct rctx {
     const vm_insn *ip; /* the block's instructions (build_seq) */
     const uint8_t *cross; /* their code page tests */
     uint32_t n, k;     /* their count; the instruction being translated */
+    int loop;          /* the block loops on itself (its last branch) */
     ra_state s;
     unsigned lock;     /* slots the current instruction uses: not taken */
 } rctx;
@@ -633,7 +634,9 @@ static int ra_pick(const rctx *c, unsigned g)
             next = home_of(c->j, i) == (int)g ? UINT32_MAX : UINT32_MAX - 1u;
         } else {
             next = next_use(c, (unsigned)c->s.g[i]);
-            cost = next != UINT32_MAX || home_of(c->j, i) == c->s.g[i] ? 2u : 0u;
+            /* in a loop, a pin it does not use is written back and
+             * reloaded once, not every time round */
+            cost = next != UINT32_MAX || (home_of(c->j, i) == c->s.g[i] && !c->loop) ? 2u : 0u;
         }
         if (best < 0 || cost < bcost || (cost == bcost && next > bnext)) {
             best = (int)i;
@@ -908,6 +911,11 @@ static uint32_t group_len(const vm_insn *ip, uint32_t n, unsigned size, int32_t 
     return g;
 }
 
+/* Translation passes of a block that loops on itself: the first finds the
+ * registers' places at the back edge; each next one starts the loop from
+ * where the previous one ended, until that is where it starts. */
+#define VM_JIT_LOOP_PASSES 4
+
 /* Most runs a block strings together (direct jumps and page ends). */
 #define VM_JIT_MERGES 8u
 
@@ -969,7 +977,12 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
     const uint8_t *full = e->p;
     int ended = 0;
     ra_state conv;
-    rctx c0 = {e, j, ip, cross, n, 0, {{0}, {0}}, 0};
+    const vm_insn *lb = &ip[n - 1];
+    int loop = lb->op >= VM_OP_BEQ && lb->op <= VM_OP_BGEU_FAR &&
+               (lb->pc + 4u == ip->pc ||
+                (lb->op >= VM_OP_BEQ_FAR ? (uint32_t)lb->imm : lb->pc + 4u * (uint32_t)lb->imm) ==
+                    ip->pc);
+    rctx c0 = {e, j, ip, cross, n, 0, loop, {{0}, {0}}, 0};
     rctx *c = &c0;
 
     *ok = 0;
@@ -985,14 +998,16 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
      * its loop keeps the registers where the first pass had them at the
      * back edge (loop_s), entered from the convention once (the header)
      * and brought back to loop_s at the back edge, not to the convention. */
-    ra_state loop_s;
+    ra_state loop_s, loop_e;
     int have_loop = 0;
     const uint8_t *loop_top = inner;
     unsigned nst0 = nst;
-    for (int pass = 0; pass < 2; pass++) {
-    if (pass == 1) {
-        if (!have_loop)
-            break;
+    for (int pass = 0; pass < VM_JIT_LOOP_PASSES; pass++) {
+    if (pass > 0) {
+        if (!have_loop || (pass > 1 && memcmp(loop_e.g, loop_s.g, sizeof loop_s.g) == 0))
+            break; /* not a loop, or its state is stable */
+        if (pass > 1)
+            loop_s = loop_e; /* where the last pass ended: try that */
         e->p = (uint8_t *)(uintptr_t)inner;
         nst = nst0;
         ended = 0;
@@ -1001,6 +1016,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
         ra_reconcile(e, &conv, &loop_s);
         loop_top = e->p;
         c->s = loop_s;
+        loop_e = loop_s; /* stable unless the back edge says otherwise */
     }
     /* r13 = cycles left before the stop point: the run fits when n <= r13 */
     rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | 5u << 3 | (R13 & 7)); b4(e, n); /* sub */
@@ -1296,6 +1312,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                     loop_s = c->s;
                     have_loop = 1;
                 } else {
+                    loop_e = c->s;
                     ra_reconcile(e, &c->s, &loop_s); /* moves only: the flags stay */
                     uint8_t *taken = jcc32(e, cnd);
                     if (t == pc0) {
