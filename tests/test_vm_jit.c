@@ -153,7 +153,7 @@ START_TEST(tiny_cache_jit_vs_interp)
     static uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
     size_t saved = vm_jit_cache_bytes;
     uint64_t flushes = 0;
-    vm_jit_cache_bytes = (128u << 10) + 256u; /* a flush after ~256 bytes */
+    vm_jit_cache_bytes = (192u << 10) + 256u; /* a flush after ~256 bytes */
     for (uint64_t seed = 1; seed <= 40; seed++) {
         rng_state = seed * 0x9E3779B97F4A7C15u + 11u;
         gen_program(code, data);

@@ -85,7 +85,7 @@ uint64_t vm_jit_flushes(const vm *v)
 #include <sys/mman.h>
 
 #define VM_JIT_CODE_BYTES (4u << 20) /* code region per vm */
-#define VM_JIT_BLOCK_MAX (128u << 10) /* room kept for one block */
+#define VM_JIT_BLOCK_MAX (192u << 10) /* room kept for one block */
 
 /* The part of the region used before a flush (tests make it small). */
 size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
@@ -965,7 +965,10 @@ static uint32_t build_seq(const vm *v, const vm_insn *ip, vm_insn *seq, uint8_t 
 /* Translates the block at ip0 (build_seq). */
 static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip0, int *ok)
 {
-    stub st[2 * VM_PAGE_INSNS + 6]; /* two per instruction, two at the end */
+    /* two per instruction (a group's first access three, its second
+     * none), one per appended run's page test, two at the start, two at
+     * the end */
+    stub st[2 * VM_PAGE_INSNS + VM_JIT_MERGES + 6];
     unsigned nst = 0;
     em e0 = {j->code + j->used};
     em *e = &e0;
@@ -1368,6 +1371,10 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
         ra_flush(e, j, &st[i].rs);
         exit_stub(e, j, st[i].refund, st[i].pc, st[i].why);
     }
+    /* the room kept (code_for) holds the largest block: 256 instructions
+     * of at most ~100 bytes, and ~520 exit stubs of at most ~160 */
+    if ((size_t)(e->p - full) > VM_JIT_BLOCK_MAX)
+        abort(); /* would have run past the region's end */
     j->used = (size_t)(e->p - j->code);
     jit_ent *en = tab_at(j, pc0);
     en->pc = pc0;
