@@ -4,9 +4,11 @@
  * translating tier").
  *
  * Unit of translation: the straight-line run the interpreter meters as one
- * (vm_insn.blen), entered at any pc of a page whose decoded table is the
- * program's shared one (VM_PG_CODE): that content is the program's pristine
- * image, so a translation keyed by (program, pc) never goes stale. Every
+ * (vm_insn.blen), and the runs it goes on with through direct jumps and
+ * page ends (build_seq), entered at any pc of a page whose decoded table is
+ * the program's shared one (VM_PG_CODE): that content is the program's
+ * pristine image, so a translation keyed by (program, pc) never goes stale
+ * (an appended run on another page tests that page's state first). Every
  * other page (private or patched tables, continuation pages) runs in the
  * interpreter.
  *
@@ -27,9 +29,13 @@
  * ECALL, EBREAK, illegal word, a run crossing the stop point) to
  * vm_interp, the reference, for exactly one instruction or up to the stop.
  *
- * Registers: the 8 guest registers the program's image names most often
- * live in host registers for the whole time in native code; the rest in
- * v->x, addressed off rbx (= v). Exits spill them, entries reload them.
+ * Registers: between blocks, 8 guest registers (the hot code's most named,
+ * choose_pins) are pinned in host registers and the rest are in v->x,
+ * addressed off rbx (= v); the enter stub loads the pins, the exit stub
+ * spills them. Inside a block the 8 host registers are allocated as it goes
+ * (ra_*), and every exit goes back to the pin convention first (ra_flush);
+ * a block that loops on itself keeps its own allocation across its back
+ * edge (ra_reconcile). Rotates (srli/slli/or) are one ror (emit_rot).
  *
  * W^X: the code region is mapped read+write, filled, then read+execute;
  * translating more, or re-pointing a chain jump, flips it back to
