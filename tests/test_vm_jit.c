@@ -153,7 +153,7 @@ START_TEST(tiny_cache_jit_vs_interp)
     static uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
     size_t saved = vm_jit_cache_bytes;
     uint64_t flushes = 0;
-    vm_jit_cache_bytes = (64u << 10) + 256u; /* a flush after ~256 bytes */
+    vm_jit_cache_bytes = (192u << 10) + 256u; /* a flush after ~256 bytes */
     for (uint64_t seed = 1; seed <= 40; seed++) {
         rng_state = seed * 0x9E3779B97F4A7C15u + 11u;
         gen_program(code, data);
@@ -283,6 +283,306 @@ START_TEST(self_modifying_code_jit_vs_interp)
 }
 END_TEST
 
+/* More live registers than host registers: a loop that updates 26 guest
+ * registers (each used often enough in its run to be given a host register
+ * by the block-local allocation), then stores to a fresh page, which
+ * leaves native code every time round, with the registers still dirty in
+ * host registers; then updates them again and ends with a fault of each
+ * kind (kind 3: no fault, and a fresh page only the first time round,
+ * so the loop goes round in native code through its back edge). A
+ * register not written back on a side exit (or written back stale), or
+ * not moved back at the back edge, shows as a different register or
+ * stack page. */
+static vm_program *many_regs_then(unsigned kind)
+{
+    static const uint8_t r[] = {1,  2,  3,  4,  6,  7,  10, 11, 12, 13, 14, 15, 16,
+                                17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T0, 40);         /* counter */
+    asm_li(&b, S0, DATA_BASE);  /* data */
+    asm_li(&b, S1, FRESH_BASE); /* a fresh page each time round */
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    for (unsigned i = 0; i < sizeof r; i++) {
+        asm_emit(&b, ADDI(r[i], r[i], (int32_t)r[i] * 3));
+        asm_emit(&b, XOR(r[i], r[i], T0));
+    }
+    asm_emit(&b, SW(T0, S1, 0)); /* slow path: a side exit */
+    asm_emit(&b, ADDI(S1, S1, kind == 3 ? 4 : 1024)); /* kind 3: the first time only */
+    for (unsigned i = 0; i < sizeof r; i++) {
+        asm_emit(&b, ADD(r[i], r[i], r[i]));
+        asm_emit(&b, XORI(r[i], r[i], 0x55));
+    }
+    asm_emit(&b, SW(r[kind % sizeof r], S0, (int32_t)(4 * kind))); /* fast path */
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    switch (kind) {
+    case 0: asm_emit(&b, LW(10, 8, 2)); break;  /* misaligned load */
+    case 1: asm_emit(&b, SW(10, 0, 16)); break; /* low page store */
+    case 2: asm_emit(&b, EBREAK()); break;
+    default: break;
+    }
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+/* Pins out of their host registers at exits: eight registers named most
+ * in the image (words after the end that never run) are the pins; a loop
+ * uses eight others enough to evict them all, then the pins again, which
+ * come back in other host registers, then leaves native code at a store to
+ * a fresh page (or goes round): each exit moves every pin home. */
+static vm_program *pins_moved(void)
+{
+    static const uint8_t pin[] = {10, 11, 12, 13, 14, 15, 16, 17};
+    static const uint8_t other[] = {18, 19, 20, 21, 22, 23, 24, 25};
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T0, 40);
+    asm_li(&b, S1, FRESH_BASE);
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    for (unsigned r = 0; r < 4; r++)
+        for (unsigned i = 0; i < 8; i++)
+            asm_emit(&b, ADDI(other[i], other[(i + r) % 8], (int32_t)(i + r)));
+    for (unsigned r = 0; r < 4; r++)
+        for (unsigned i = 7; i < 8; i--)
+            asm_emit(&b, XOR(pin[i], pin[(i + r + 1) % 8], other[i]));
+    asm_emit(&b, SW(T0, S1, 0)); /* fresh page: a side exit */
+    asm_emit(&b, ADDI(S1, S1, 1024));
+    asm_emit(&b, ADD(pin[0], pin[0], T0));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    asm_halt(&b);
+    for (unsigned r = 0; r < 40; r++) /* never run: only counted */
+        for (unsigned i = 0; i < 8; i++)
+            asm_emit(&b, ADD(pin[i], pin[i], pin[i]));
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+/* Loops on themselves, which keep their registers in host registers from
+ * one time round to the next (the state the first translation pass had at
+ * the back edge), shaped like SHA-256's (a big-endian word load loop, the
+ * message schedule): the allocation at the back edge differs from the
+ * loop's, so the back edge moves registers; stores to a fresh page leave
+ * native code in the middle. */
+static vm_program *loops_kept(void)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, S3, DATA_BASE + 1u);
+    asm_li(&b, T4, FRESH_BASE);
+    asm_li(&b, T5, 64 * 4);
+    asm_li(&b, A1, 0);
+    uint32_t l1 = asm_pc(&b);
+    asm_emit(&b, ADD(A4, S3, A1));
+    asm_emit(&b, LB(T0, A4, -1));
+    asm_emit(&b, LBU(S5, A4, 0));
+    asm_emit(&b, SLLI(T0, T0, 24));
+    asm_emit(&b, LBU(22, A4, 1));
+    asm_emit(&b, SLLI(S5, S5, 16));
+    asm_emit(&b, LBU(A4, A4, 2));
+    asm_emit(&b, OR(T0, S5, T0));
+    asm_emit(&b, SLLI(S5, 22, 8));
+    asm_emit(&b, OR(T0, T0, S5));
+    asm_emit(&b, OR(A4, T0, A4));
+    asm_emit(&b, ADD(T0, T4, A1));
+    asm_emit(&b, ADDI(A1, A1, 4));
+    asm_emit(&b, SW(A4, T0, 0));
+    asm_emit(&b, BNE(A1, T5, (int32_t)(l1 - asm_pc(&b))));
+    asm_li(&b, 22, 0);       /* s6: index */
+    asm_li(&b, 31, 48 * 4);  /* t6: end */
+    uint32_t l2 = asm_pc(&b);
+    asm_emit(&b, ADD(A1, T4, 22));
+    asm_emit(&b, LW(T0, A1, 36));
+    asm_emit(&b, LW(23, A1, 4));
+    asm_emit(&b, ADD(A4, T0, A4));
+    asm_emit(&b, SRLI(T0, 23, 7));
+    asm_emit(&b, SLLI(24, 23, 25));
+    asm_emit(&b, OR(T0, 24, T0));
+    asm_emit(&b, SRLI(24, 23, 18));
+    asm_emit(&b, SLLI(25, 23, 14));
+    asm_emit(&b, OR(24, 25, 24));
+    asm_emit(&b, LW(25, A1, 56));
+    asm_emit(&b, XOR(T0, T0, 24));
+    asm_emit(&b, SRLI(24, 25, 17));
+    asm_emit(&b, SLLI(26, 25, 15));
+    asm_emit(&b, OR(24, 26, 24));
+    asm_emit(&b, SRLI(25, 25, 10));
+    asm_emit(&b, XOR(24, 24, 25));
+    asm_emit(&b, ADD(A4, A4, T0));
+    asm_emit(&b, ADD(A4, A4, 24));
+    asm_emit(&b, ADDI(22, 22, 4));
+    asm_emit(&b, SW(A4, A1, 64));
+    asm_emit(&b, ADDI(A4, 23, 0));
+    asm_emit(&b, BNE(22, 31, (int32_t)(l2 - asm_pc(&b))));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(many_registers_jit_vs_interp)
+{
+    {
+        vm_program *p = loops_kept();
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, 400, "loops kept", 0);
+        vm_program_free(p);
+    }
+    for (unsigned kind = 0; kind <= 3; kind++) {
+        vm_program *p = many_regs_then(kind);
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, 400, "many registers", kind);
+        vm_program_free(p);
+    }
+    vm_program *p = pins_moved();
+    ck_assert_ptr_nonnull(p);
+    budgets_around(p, 400, "pins moved", 0);
+    vm_program_free(p);
+}
+END_TEST
+
+/* Rotates (srli, slli, or, in either order), which the tier emits as one
+ * rotate plus only the temporaries that can be seen: overwritten before
+ * any read (not computed), read later, live at a load that leaves native
+ * code on its last round (misaligned), live at a store to a fresh page
+ * (a side exit every round), live at the run's end (the page end), the
+ * rotate's source as its destination; and shift pairs that are not
+ * rotates. */
+static vm_program *rotates_then(unsigned kind)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T0, 30);
+    asm_li(&b, S0, DATA_BASE);
+    asm_li(&b, S1, FRESH_BASE);
+    asm_li(&b, S2, 0x9E3779B9u);
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, SRLI(A0, S2, 7));
+    asm_emit(&b, SLLI(A1, S2, 25));
+    asm_emit(&b, OR(A0, A1, A0));    /* a1 dead: overwritten below */
+    asm_emit(&b, SLLI(A1, S2, 13));  /* slli first */
+    asm_emit(&b, SRLI(A2, S2, 19));
+    asm_emit(&b, OR(A3, A2, A1));    /* a1 read below, a2 dead */
+    asm_emit(&b, XOR(A0, A0, A1));
+    asm_emit(&b, ADDI(A2, T0, 5));
+    asm_emit(&b, SRLI(A4, S2, 3));
+    asm_emit(&b, SLLI(A5, S2, 29));
+    asm_emit(&b, OR(A6, A4, A5));    /* a4, a5 live at the store's exit */
+    asm_emit(&b, SW(A3, S1, 0));     /* fresh page: a side exit */
+    asm_emit(&b, ADDI(S1, S1, 1024));
+    asm_emit(&b, ADDI(A4, A6, 1));
+    asm_emit(&b, ADDI(A5, A0, 1));
+    asm_emit(&b, SRLI(T1, S2, 11));
+    asm_emit(&b, SLLI(T2, S2, 21));
+    asm_emit(&b, OR(S2, T2, T1));    /* into its source; t1, t2 live at the load */
+    asm_emit(&b, ANDI(T3, T0, 1));
+    asm_emit(&b, SLTIU(T3, T3, kind == 0 ? 1 : 0)); /* kind 0: 1 on the last round */
+    asm_emit(&b, ADD(T3, T3, S0));
+    asm_emit(&b, LW(T1, T3, 0));     /* misaligned when t0 = 0 (if kind 0) */
+    asm_emit(&b, SRLI(T2, A0, 5));
+    asm_emit(&b, SLLI(T4, A0, 27));
+    asm_emit(&b, OR(T5, T4, T2));
+    asm_emit(&b, SRLI(A7, A3, 4));   /* not a rotate: 4 + 27 */
+    asm_emit(&b, SLLI(S3, A3, 27));
+    asm_emit(&b, OR(S4, S3, A7));
+    asm_emit(&b, ADD(S2, S2, T5));
+    while (asm_pc(&b) != ASM_BASE + VM_PAGE_BYTES - 12u)
+        asm_emit(&b, ADDI(T6, T6, 1));
+    asm_emit(&b, SRLI(T2, A0, 9));   /* t2, t4 live at the run's end: the page's */
+    asm_emit(&b, SLLI(T4, A0, 23));
+    asm_emit(&b, OR(S5, T2, T4));
+    asm_emit(&b, ADD(S2, S2, S5));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    if (kind == 1)
+        asm_emit(&b, EBREAK());
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(rotates_jit_vs_interp)
+{
+    for (unsigned kind = 0; kind <= 1; kind++) {
+        vm_program *p = rotates_then(kind);
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, 600, "rotates", kind);
+        vm_program_free(p);
+    }
+}
+END_TEST
+
+/* Blocks strung across a page end and a direct jump: a short loop whose
+ * run goes on over the end of page 0 into page 1 and jumps back within
+ * page 0, with (`smc`, from the 11th round on) a store that rewrites an
+ * instruction of page 1 the block has translated (the run starts with a
+ * hop through page 1, so that page 1 is a code page when the loop is
+ * translated): page 1 is then the machine's own, and the block, entered
+ * again at the split runs' pauses, must stop at its test of page 1, not
+ * run the stale copy (caught when that test is left out). */
+static vm_program *merged_then(unsigned smc)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_emit(&b, 0); /* jal x0, hop (on page 1, so that page 1 is a code page) */
+    while (asm_pc(&b) < ASM_BASE + VM_PAGE_BYTES - 72u)
+        asm_emit(&b, EBREAK());
+    uint32_t start = asm_pc(&b);
+    asm_li(&b, T0, 60);
+    asm_li(&b, A0, 1);
+    asm_li(&b, S1, ASM_BASE + VM_PAGE_BYTES + 8u); /* the word rewritten, page 1 */
+    asm_li(&b, S0, FRESH_BASE);
+    asm_li(&b, T2, ADDI(A0, A0, 0));
+    asm_li(&b, T5, ASM_BASE + VM_PAGE_BYTES + 8u - FRESH_BASE);
+    uint32_t to_top = asm_pc(&b);
+    asm_emit(&b, 0);                     /* jal x0, top */
+    uint32_t back = asm_pc(&b);          /* from page 1 */
+    asm_emit(&b, 0);                     /* bne t0, x0, top */
+    uint32_t to_end = asm_pc(&b);
+    asm_emit(&b, 0);                     /* jal x0, end */
+    uint32_t top = asm_pc(&b);
+    ck_assert_uint_eq(top, ASM_BASE + VM_PAGE_BYTES - 12u);
+    asm_emit(&b, ADDI(T0, T0, -1));      /* the last three words of page 0 */
+    asm_emit(&b, XOR(A1, A1, A0));
+    asm_emit(&b, ADDI(A3, A3, 7));
+    asm_emit(&b, SLLI(T1, T0, 20));      /* page 1 */
+    asm_emit(&b, OR(T1, T1, T2));
+    asm_emit(&b, ADDI(A0, A0, 0));       /* rewritten to add t0 (smc) */
+    asm_emit(&b, SLTIU(T3, T0, 50));     /* from the 11th round on (smc): */
+    asm_emit(&b, SUB(T3, 0, T3));
+    asm_emit(&b, AND(T3, T3, T5));
+    asm_emit(&b, ADD(T3, T3, S0));       /* s1 (the code) instead of s0 */
+    asm_emit(&b, SW(T1, smc ? T3 : S0, 0));
+    asm_emit(&b, ADD(A4, A4, A0));
+    asm_emit(&b, JAL(0, (int32_t)(back - asm_pc(&b))));
+    uint32_t end = asm_pc(&b);
+    asm_halt(&b);
+    b.w[0] = JAL(0, (int32_t)(asm_pc(&b) - ASM_BASE));
+    asm_emit(&b, JAL(0, (int32_t)(start - asm_pc(&b)))); /* hop */
+    b.w[(to_top - ASM_BASE) / 4] = JAL(0, (int32_t)(top - to_top));
+    b.w[(back - ASM_BASE) / 4] = BNE(T0, 0, (int32_t)(top - back));
+    b.w[(to_end - ASM_BASE) / 4] = JAL(0, (int32_t)(end - to_end));
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(merged_blocks_jit_vs_interp)
+{
+    for (unsigned smc = 0; smc <= 1; smc++) {
+        vm_program *p = merged_then(smc);
+        ck_assert_ptr_nonnull(p);
+        budgets_around(p, 600, "merged blocks, smc", smc);
+        vm_program_free(p);
+    }
+}
+END_TEST
+
 /* The default warm-up: a run shorter than VM_JIT_WARMUP never sets the
  * tier up; a longer one is interpreted up to it, then translated, with the
  * same results at every budget and stop point around the switch. */
@@ -335,6 +635,9 @@ int main(void)
     tcase_add_test(tc, random_programs_jit_vs_interp);
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
+    tcase_add_test(tc, many_registers_jit_vs_interp);
+    tcase_add_test(tc, rotates_jit_vs_interp);
+    tcase_add_test(tc, merged_blocks_jit_vs_interp);
     tcase_add_test(tc, tiny_cache_jit_vs_interp);
     tcase_add_test(tc, warmup_then_translate);
     suite_add_tcase(s, tc);

@@ -4,9 +4,11 @@
  * translating tier").
  *
  * Unit of translation: the straight-line run the interpreter meters as one
- * (vm_insn.blen), entered at any pc of a page whose decoded table is the
- * program's shared one (VM_PG_CODE): that content is the program's pristine
- * image, so a translation keyed by (program, pc) never goes stale. Every
+ * (vm_insn.blen), and the runs it goes on with through direct jumps and
+ * page ends (build_seq), entered at any pc of a page whose decoded table is
+ * the program's shared one (VM_PG_CODE): that content is the program's
+ * pristine image, so a translation keyed by (program, pc) never goes stale
+ * (an appended run on another page tests that page's state first). Every
  * other page (private or patched tables, continuation pages) runs in the
  * interpreter.
  *
@@ -27,9 +29,13 @@
  * ECALL, EBREAK, illegal word, a run crossing the stop point) to
  * vm_interp, the reference, for exactly one instruction or up to the stop.
  *
- * Registers: the 8 guest registers the program's image names most often
- * live in host registers for the whole time in native code; the rest in
- * v->x, addressed off rbx (= v). Exits spill them, entries reload them.
+ * Registers: between blocks, 8 guest registers (the hot code's most named,
+ * choose_pins) are pinned in host registers and the rest are in v->x,
+ * addressed off rbx (= v); the enter stub loads the pins, the exit stub
+ * spills them. Inside a block the 8 host registers are allocated as it goes
+ * (ra_*), and every exit goes back to the pin convention first (ra_flush);
+ * a block that loops on itself keeps its own allocation across its back
+ * edge (ra_reconcile). Rotates (srli/slli/or) are one ror (emit_rot).
  *
  * W^X: the code region is mapped read+write, filled, then read+execute;
  * translating more, or re-pointing a chain jump, flips it back to
@@ -85,7 +91,7 @@ uint64_t vm_jit_flushes(const vm *v)
 #include <sys/mman.h>
 
 #define VM_JIT_CODE_BYTES (4u << 20) /* code region per vm */
-#define VM_JIT_BLOCK_MAX (64u << 10) /* room kept for one block */
+#define VM_JIT_BLOCK_MAX (192u << 10) /* room kept for one block */
 
 /* The part of the region used before a flush (tests make it small). */
 size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
@@ -93,6 +99,8 @@ size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
 #define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
 #define VM_JIT_NPIN 8u
 #define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
+#define VM_JIT_SAMPLES 64u /* pcs sampled at the end of the warm-up */
+#define VM_JIT_SAMPLE_GAP 1024u /* cycles between two samples */
 
 /* Exit reasons (eax at the exit stub). */
 enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3, JX_CHAIN = 4 };
@@ -117,6 +125,7 @@ struct vm_jit {
     size_t base;        /* end of the fixed stubs */
     jit_ent *tab;       /* VM_JIT_TAB_SIZE entries */
     int8_t pin[33];     /* host register of guest register g, or -1 */
+    uint8_t pin_slot[33]; /* and its index in pins (when pin[g] >= 0) */
     uint8_t pins[VM_JIT_NPIN]; /* guest registers pinned */
     unsigned npin;
     uint64_t flushes;   /* times the cache was full (tests) */
@@ -247,44 +256,6 @@ static void patch8(uint8_t *at, const uint8_t *to) { *at = (uint8_t)(to - (at + 
 
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_A = 7, CC_L = 0xc, CC_GE = 0xd };
 
-/* ---- guest registers ------------------------------------------------- */
-static void gload(em *e, const struct vm_jit *j, int h, unsigned g)
-{
-    if (g == 0) {
-        op_rr(e, 0, 0x31, h, h); /* xor h, h */
-    } else if (j->pin[g] >= 0) {
-        if (j->pin[g] != h)
-            op_rr(e, 0, 0x89, j->pin[g], h);
-    } else {
-        op_rm(e, 0, 0x8b, h, RBX, XOFF + 4 * (int32_t)g);
-    }
-}
-static void gstore(em *e, const struct vm_jit *j, unsigned g, int h)
-{
-    if (g == 0 || g == VM_XSINK)
-        return;
-    if (j->pin[g] >= 0)
-        op_rr(e, 0, 0x89, h, j->pin[g]);
-    else
-        op_rm(e, 0, 0x89, h, RBX, XOFF + 4 * (int32_t)g);
-}
-
-/* Host register for the result of an op writing guest rd: its pin, or eax
- * (then stored by gstore). */
-static int dst_of(const struct vm_jit *j, unsigned rd)
-{
-    return rd != VM_XSINK && j->pin[rd] >= 0 ? j->pin[rd] : RAX;
-}
-/* Host register holding guest g for reading: its pin, else loaded into
- * `tmp`. */
-static int src_of(em *e, const struct vm_jit *j, unsigned g, int tmp)
-{
-    if (g != 0 && j->pin[g] >= 0)
-        return j->pin[g];
-    gload(e, j, tmp, g);
-    return tmp;
-}
-
 /* An exit stub: refund, set pc, reason, to the common exit. */
 static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t pc, unsigned why)
 {
@@ -380,10 +351,28 @@ static void tab_clear(struct vm_jit *j)
     }
 }
 
-/* Pins the guest registers the image names most (a static count). */
-static void choose_pins(struct vm_jit *j, const vm_program *p)
+static int insn_uses(const vm_insn *in, unsigned g);
+
+/* Pins the guest registers the hot code names most: the runs the
+ * interpreter was in at the end of the warm-up (`hot`, n pcs sampled every
+ * VM_JIT_SAMPLE_GAP cycles), each of its instructions weighing 16 uses;
+ * then the image's static count (all there is when translating from the
+ * first instruction). Only speed depends on the choice. */
+static void choose_pins(struct vm_jit *j, const vm *v, const uint32_t *hot, unsigned nhot)
 {
-    uint64_t cnt[32] = {0};
+    const vm_program *p = v->prog;
+    uint64_t cnt[33] = {0};
+    for (unsigned s = 0; s < nhot; s++) {
+        uint32_t pg = hot[s] >> VM_PAGE_SHIFT, slot = (hot[s] >> 2) & (VM_PAGE_INSNS - 1u);
+        if ((hot[s] & 3u) || v->pstate[pg] != VM_PG_CODE)
+            continue;
+        const vm_insn *ins = v->dtab[pg]->ins;
+        while (slot > 0 && ins[slot - 1].blen == ins[slot].blen + 1u)
+            slot--; /* back to the start of the run */
+        for (uint32_t k = 0; k < ins[slot].blen; k++)
+            for (unsigned g = 1; g < 32; g++)
+                cnt[g] += 16u * (unsigned)insn_uses(&ins[slot + k], g);
+    }
     size_t n = (size_t)p->n_pages * VM_PAGE_BYTES;
     for (size_t i = 0; i + 4 <= n; i += 4) {
         uint32_t w = vm_le32(p->page_data + i);
@@ -408,6 +397,7 @@ static void choose_pins(struct vm_jit *j, const vm_program *p)
         if (best == 0)
             break;
         j->pin[best] = (int8_t)pin_host[j->npin];
+        j->pin_slot[best] = (uint8_t)j->npin;
         j->pins[j->npin++] = (uint8_t)best;
     }
 }
@@ -428,7 +418,7 @@ uint64_t vm_jit_flushes(const vm *v)
 }
 
 /* Sets the cache up for v's program (flushing another program's). */
-static struct vm_jit *jit_for(vm *v)
+static struct vm_jit *jit_for(vm *v, const uint32_t *hot, unsigned nhot)
 {
     struct vm_jit *j = v->jit;
     if (!j) {
@@ -451,7 +441,7 @@ static struct vm_jit *jit_for(vm *v)
             return NULL;
         memcpy(j->id, v->prog->id, sizeof j->id);
         j->have_id = 1;
-        choose_pins(j, v->prog);
+        choose_pins(j, v, hot, nhot);
         tab_clear(j);
         emit_stubs(j);
         if (set_rx(j) != 0) {
@@ -460,6 +450,392 @@ static struct vm_jit *jit_for(vm *v)
         }
     }
     return j;
+}
+
+/* ---- guest registers: pins and the block-local allocation ----------- */
+/*
+ * Between blocks (at every entry and every exit) one convention holds:
+ * pinned guest register pins[i] in host pin_host[i] ("slot" i), every
+ * other one in v->x. Inside a block the 8 slots are allocated as the block
+ * goes: a guest register is loaded into a slot on its first use when the
+ * block uses it again, kept there, and written back only when the slot is
+ * taken (the one whose next use in the block is furthest) or at an exit.
+ * Every exit, side exits included, first re-establishes the convention
+ * from the state at that point (ra_flush: dirty registers out of their
+ * home written back, evicted pins reloaded), so native code leaves exactly
+ * the state the interpreter expects. Only moves: no flag is touched.
+ */
+typedef struct ra_state {
+    int8_t g[VM_JIT_NPIN];      /* guest register in slot i, or -1 */
+    uint8_t dirty[VM_JIT_NPIN]; /* its copy in v->x is stale */
+} ra_state;
+
+typedef struct rctx {
+    em *e;
+    const struct vm_jit *j;
+    const vm_insn *ip; /* the block's instructions (build_seq) */
+    const uint8_t *cross; /* their code page tests */
+    uint32_t n, k;     /* their count; the instruction being translated */
+    int loop;          /* the block loops on itself (its last branch) */
+    ra_state s;
+    unsigned lock;     /* slots the current instruction uses: not taken */
+} rctx;
+
+static int32_t xoff(unsigned g) { return XOFF + 4 * (int32_t)g; }
+
+/* How `in` names guest register g (1..31): 1 read, 2 written, 3 both. */
+static unsigned insn_regs(const vm_insn *in, unsigned g)
+{
+    unsigned op = in->op;
+    int r1 = 0, r2 = 0, wd = 0;
+    if (op == VM_OP_LI || op == VM_OP_JAL || op == VM_OP_JAL_FAR)
+        wd = 1;
+    else if (op == VM_OP_JALR || (op >= VM_OP_LB && op <= VM_OP_LHU) ||
+             (op >= VM_OP_ADDI && op <= VM_OP_SRAI))
+        r1 = wd = 1;
+    else if ((op >= VM_OP_BEQ && op <= VM_OP_BGEU_FAR) || (op >= VM_OP_SB && op <= VM_OP_SW))
+        r1 = r2 = 1;
+    else if (op >= VM_OP_ADD && op <= VM_OP_REMU)
+        r1 = r2 = wd = 1;
+    return ((r1 && in->rs1 == g) || (r2 && in->rs2 == g) ? 1u : 0u) |
+           (wd && in->rd == g ? 2u : 0u);
+}
+
+static int insn_uses(const vm_insn *in, unsigned g) { return insn_regs(in, g) != 0; }
+
+/* Index of the next instruction of the run after the current one that
+ * uses g, or UINT32_MAX. */
+static uint32_t next_use(const rctx *c, unsigned g)
+{
+    for (uint32_t k = c->k + 1; k < c->n; k++)
+        if (insn_uses(c->ip + k, g))
+            return k;
+    return UINT32_MAX;
+}
+
+/* The guest register pinned to slot i, or -1. */
+static int home_of(const struct vm_jit *j, unsigned i)
+{
+    return i < j->npin ? j->pins[i] : -1;
+}
+
+static int slot_of(const rctx *c, unsigned g)
+{
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (c->s.g[i] == (int)g)
+            return (int)i;
+    return -1;
+}
+
+/* The convention: pins at home (their v->x copies stale), nothing else. */
+static void ra_entry(const struct vm_jit *j, ra_state *s)
+{
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
+        s->g[i] = (int8_t)home_of(j, i);
+        s->dirty[i] = s->g[i] >= 0;
+    }
+}
+
+/* The slot guest g is pinned to, or -1. */
+static int home_slot(const struct vm_jit *j, unsigned g)
+{
+    return g < 33 && j->pin[g] >= 0 ? (int)(j->pin_slot[g]) : -1;
+}
+
+/* Back to the convention from state s (at an exit), with moves only: a
+ * register not pinned is written back if dirty; a pin in another slot
+ * moves to its home once that is free (a cycle of them is broken by
+ * writing one back); an evicted pin is reloaded. */
+static void ra_flush(em *e, const struct vm_jit *j, const ra_state *s)
+{
+    int8_t cur[VM_JIT_NPIN];
+    uint8_t dirty[VM_JIT_NPIN];
+    memcpy(cur, s->g, sizeof cur);
+    memcpy(dirty, s->dirty, sizeof dirty);
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (cur[i] >= 0 && home_slot(j, (unsigned)cur[i]) < 0) {
+            if (dirty[i])
+                op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)cur[i]));
+            cur[i] = -1;
+        }
+    for (;;) {
+        int moved = 0, left = -1;
+        for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
+            if (cur[i] < 0 || home_slot(j, (unsigned)cur[i]) == (int)i)
+                continue;
+            int h = home_slot(j, (unsigned)cur[i]);
+            if (cur[h] >= 0) {
+                left = (int)i;
+                continue;
+            }
+            op_rr(e, 0, 0x89, pin_host[i], pin_host[h]);
+            cur[h] = cur[i];
+            cur[i] = -1;
+            moved = 1;
+        }
+        if (left < 0)
+            break;
+        if (!moved) { /* a cycle: write one back, it is reloaded below */
+            if (dirty[left])
+                op_rm(e, 0, 0x89, pin_host[left], RBX, xoff((unsigned)cur[left]));
+            cur[left] = -1;
+        }
+    }
+    for (unsigned i = 0; i < j->npin; i++)
+        if (cur[i] != (int)j->pins[i])
+            op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff(j->pins[i]));
+}
+
+/* From state `from` to state `to` (a loop's, every slot dirty), moves
+ * only: what `to` does not hold in the same slot is written back if dirty,
+ * then what `to` holds and `from` does not have there is loaded. */
+static void ra_reconcile(em *e, const ra_state *from, const ra_state *to)
+{
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (from->g[i] >= 0 && from->g[i] != to->g[i] && from->dirty[i])
+            op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)from->g[i]));
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+        if (to->g[i] >= 0 && to->g[i] != from->g[i])
+            op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff((unsigned)to->g[i]));
+}
+
+/* Writes slot i back if dirty and empties it. */
+static void ra_spill(rctx *c, unsigned i)
+{
+    if (c->s.g[i] >= 0 && c->s.dirty[i])
+        op_rm(c->e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)c->s.g[i]));
+    c->s.g[i] = -1;
+    c->s.dirty[i] = 0;
+}
+
+/* Uses of g in the run after the current instruction. */
+static uint32_t uses_after(const rctx *c, unsigned g)
+{
+    uint32_t u = 0;
+    for (uint32_t k = c->k + 1; k < c->n; k++)
+        u += (uint32_t)insn_uses(c->ip + k, g);
+    return u;
+}
+
+/* A slot for guest g (not in one), or -1 when g had better stay in v->x.
+ * Each slot has a price in memory accesses: 0 empty or holding a register
+ * the run does not use again (a dirty one is only written back earlier
+ * than at the exit); 2 a pin at home not used again (written back now,
+ * reloaded at the exit) or a register used again (reloaded, written back).
+ * The cheapest unlocked slot wins, the one used furthest ahead among
+ * equals; g takes it when that costs less than the loads and stores g's
+ * later uses in the run would (free ones always). */
+static int ra_pick(const rctx *c, unsigned g)
+{
+    int best = -1;
+    unsigned bcost = 0;
+    uint32_t bnext = 0;
+    for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
+        unsigned cost;
+        uint32_t next;
+        if (c->lock >> i & 1u)
+            continue;
+        if (c->s.g[i] < 0) {
+            cost = 0;
+            next = home_of(c->j, i) == (int)g ? UINT32_MAX : UINT32_MAX - 1u;
+        } else {
+            next = next_use(c, (unsigned)c->s.g[i]);
+            /* in a loop, a pin it does not use is written back and
+             * reloaded once, not every time round */
+            cost = next != UINT32_MAX || (home_of(c->j, i) == c->s.g[i] && !c->loop) ? 2u : 0u;
+        }
+        if (best < 0 || cost < bcost || (cost == bcost && next > bnext)) {
+            best = (int)i;
+            bcost = cost;
+            bnext = next;
+        }
+    }
+    return best >= 0 && (bcost == 0 || bcost < uses_after(c, g)) ? best : -1;
+}
+
+/* Guest g into slot i (loaded from v->x when `load`), locked. */
+static int ra_take(rctx *c, unsigned i, unsigned g, int load)
+{
+    ra_spill(c, i);
+    if (load)
+        op_rm(c->e, 0, 0x8b, pin_host[i], RBX, xoff(g));
+    c->s.g[i] = (int8_t)g;
+    c->s.dirty[i] = 0;
+    c->lock |= 1u << i;
+    return pin_host[i];
+}
+
+/* A host register holding guest g for reading: its slot (loaded into one
+ * if the block uses g again), else `tmp` loaded from v->x. */
+static int ra_src(rctx *c, unsigned g, int tmp)
+{
+    if (g == 0) {
+        op_rr(c->e, 0, 0x31, tmp, tmp); /* xor */
+        return tmp;
+    }
+    int i = slot_of(c, g);
+    if (i >= 0) {
+        c->lock |= 1u << i;
+        return pin_host[i];
+    }
+    i = ra_pick(c, g);
+    if (i >= 0)
+        return ra_take(c, (unsigned)i, g, 1);
+    op_rm(c->e, 0, 0x8b, tmp, RBX, xoff(g));
+    return tmp;
+}
+
+/* Whether guest g (a source) is best read straight from v->x, as a memory
+ * operand: in no slot, and not worth one. */
+static int from_mem(const rctx *c, unsigned g)
+{
+    return g != 0 && slot_of(c, g) < 0 && ra_pick(c, g) < 0;
+}
+
+/* A host register to write guest g into: its slot (dirty from now on), or
+ * eax when it gets none (ra_put then stores it). x0 and VM_XSINK: eax,
+ * dropped. Call it after the instruction's last side exit. */
+static int ra_dst(rctx *c, unsigned g)
+{
+    if (g == 0 || g == VM_XSINK)
+        return RAX;
+    int i = slot_of(c, g);
+    if (i < 0)
+        i = ra_pick(c, g);
+    if (i < 0)
+        return RAX;
+    if (c->s.g[i] != (int)g)
+        ra_take(c, (unsigned)i, g, 0);
+    c->lock |= 1u << i;
+    c->s.dirty[i] = 1;
+    return pin_host[i];
+}
+
+/* Completes a write of guest g into host h (from ra_dst). */
+static void ra_put(rctx *c, unsigned g, int h)
+{
+    if (h == RAX && g != 0 && g != VM_XSINK)
+        op_rm(c->e, 0, 0x89, RAX, RBX, xoff(g));
+}
+
+/* Guest g (or the result in eax) into guest rd: ra_dst and a move. */
+static void ra_from_eax(rctx *c, unsigned rd)
+{
+    int d = ra_dst(c, rd);
+    if (d != RAX)
+        op_rr(c->e, 0, 0x89, RAX, d);
+    ra_put(c, rd, d);
+}
+
+/* Guest g's value into scratch host h, without allocating. */
+static void ra_copy(rctx *c, int h, unsigned g)
+{
+    int i = g ? slot_of(c, g) : -1;
+    if (g == 0)
+        op_rr(c->e, 0, 0x31, h, h);
+    else if (i >= 0)
+        op_rr(c->e, 0, 0x89, pin_host[i], h);
+    else
+        op_rm(c->e, 0, 0x8b, h, RBX, xoff(g));
+}
+
+/* Guest g = imm, touching no scratch register and no flag. */
+static void ra_imm(rctx *c, unsigned g, uint32_t imm)
+{
+    if (g == 0 || g == VM_XSINK)
+        return;
+    int i = slot_of(c, g);
+    if (i < 0)
+        i = ra_pick(c, g);
+    if (i >= 0) {
+        if (c->s.g[i] != (int)g)
+            ra_take(c, (unsigned)i, g, 0);
+        c->s.dirty[i] = 1;
+        mov_ri(c->e, pin_host[i], imm);
+    } else {
+        b1(c->e, 0xc7); /* mov dword [rbx + x], imm32 */
+        b1(c->e, 0x80u | RBX);
+        b4(c->e, (uint32_t)xoff(g));
+        b4(c->e, imm);
+    }
+}
+
+/* ---- rotates ------------------------------------------------------------ */
+/*
+ * RV32IM has no rotate: compilers write x ror a as three instructions,
+ * srli t, x, a; slli u, x, 32 - a; or d, t, u (the shifts in either order,
+ * the OR's operands too), and SHA-256 is mostly that. The tier emits one
+ * rotate for d, and t and u only where their values can
+ * be seen: a temporary the run overwrites before reading it, with no
+ * instruction in between that may leave native code, is never computed.
+ */
+
+/* The rotate at ip (left instructions in the run from it): its right
+ * amount a (1..31), or 0 when ip does not start one. */
+static unsigned rot_match(const vm_insn *ip, uint32_t left)
+{
+    if (left < 3)
+        return 0;
+    const vm_insn *p = ip, *q = ip + 1, *o = ip + 2;
+    if (!((p->op == VM_OP_SRLI && q->op == VM_OP_SLLI) ||
+          (p->op == VM_OP_SLLI && q->op == VM_OP_SRLI)))
+        return 0;
+    unsigned x = p->rs1;
+    /* the OR's sources are never VM_XSINK, so neither shift writes x0 */
+    if (x == 0 || q->rs1 != x || p->rd == x || q->rd == x || p->rd == q->rd)
+        return 0;
+    int32_t a = p->op == VM_OP_SRLI ? p->imm : q->imm, b = p->op == VM_OP_SRLI ? q->imm : p->imm;
+    if (a < 1 || a > 31 || a + b != 32 || o->op != VM_OP_OR ||
+        !((o->rs1 == p->rd && o->rs2 == q->rd) || (o->rs1 == q->rd && o->rs2 == p->rd)))
+        return 0;
+    return (unsigned)a;
+}
+
+/* Whether the value guest g holds after instruction k of the run is never
+ * seen: a later instruction writes g before any reads it, and none in
+ * between can leave native code (only ALU ops, LI and FENCE qualify; a
+ * load or store may fail its test, the others end the run; nor a code page
+ * test). */
+static int dead_after(const rctx *c, uint32_t k, unsigned g)
+{
+    for (uint32_t i = k + 1; i < c->n; i++) {
+        unsigned op = c->ip[i].op, u = insn_regs(c->ip + i, g);
+        if (!((op >= VM_OP_ADDI && op <= VM_OP_REMU) || op == VM_OP_LI || op == VM_OP_FENCE) ||
+            c->cross[i] || (u & 1u))
+            return 0;
+        if (u & 2u)
+            return 1;
+    }
+    return 0; /* seen at the run's exit */
+}
+
+/* Emits the rotate at c->ip + c->k (rot_match gave a); leaves c->k on
+ * its OR. */
+static void emit_rot(rctx *c, unsigned a)
+{
+    em *e = c->e;
+    const vm_insn *in = c->ip + c->k;
+    unsigned x = in->rs1, d = in[2].rd;
+    uint32_t k0 = c->k;
+    c->k = k0 + 2; /* later uses are counted from the OR on */
+    int hx = ra_src(c, x, RAX);
+    for (unsigned s = 0; s < 2; s++) {
+        unsigned t = in[s].rd;
+        if (t == d || dead_after(c, k0 + 2, t))
+            continue;
+        int h = ra_dst(c, t), w = h == RAX ? RDX : h; /* eax may hold x */
+        op_rr(e, 0, 0x89, hx, w);
+        shift_i(e, in[s].op == VM_OP_SLLI ? 4 : 5, w, (unsigned)in[s].imm);
+        if (h == RAX)
+            op_rm(e, 0, 0x89, RDX, RBX, xoff(t));
+    }
+    int hd = ra_dst(c, d);
+    /* mov + ror: as fast here as BMI2's rorx (the move is renamed away),
+     * and no second path to test */
+    if (hd != hx)
+        op_rr(e, 0, 0x89, hx, hd);
+    shift_i(e, 1, hd, a); /* ror */
+    ra_put(c, d, hd);
 }
 
 static jit_ent *tab_at(struct vm_jit *j, uint32_t pc)
@@ -472,6 +848,7 @@ typedef struct stub {
     uint32_t refund;
     uint32_t pc;
     unsigned why;
+    ra_state rs;     /* registers where the exit is: ra_flush first */
 } stub;
 
 /* Where a direct jump from the block at self_pc to pc t may go now: the
@@ -492,14 +869,14 @@ static const uint8_t *direct(struct vm_jit *j, uint32_t t, uint32_t self_pc,
  * is translated (the only patch ever made, from C, with the region
  * writable and not executable). */
 static void succ(em *e, struct vm_jit *j, uint32_t t, uint32_t self_pc,
-                 const uint8_t *self_inner, stub *st, unsigned *nst)
+                 const uint8_t *self_inner, stub *st, unsigned *nst, const ra_state *conv)
 {
     const uint8_t *d = direct(j, t, self_pc, self_inner);
     if (d) {
         jmp_to(e, d);
         return;
     }
-    st[(*nst)++] = (stub){jmp32(e), 0, t, JX_CHAIN};
+    st[(*nst)++] = (stub){jmp32(e), 0, t, JX_CHAIN, *conv};
 }
 
 static int is_load(unsigned op) { return op >= VM_OP_LB && op <= VM_OP_LHU; }
@@ -540,27 +917,119 @@ static uint32_t group_len(const vm_insn *ip, uint32_t n, unsigned size, int32_t 
     return g;
 }
 
-/* Translates the run at ip (n = ip->blen instructions). */
-static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
+/* Translation passes of a block that loops on itself: the first finds the
+ * registers' places at the back edge; each next one starts the loop from
+ * where the previous one ended, until that is where it starts. */
+#define VM_JIT_LOOP_PASSES 4
+
+/* Most runs a block strings together (direct jumps and page ends). */
+#define VM_JIT_MERGES 8u
+
+static int straight(unsigned op)
 {
-    stub st[2 * VM_PAGE_INSNS + 6]; /* two per instruction, two at the end */
+    return (op >= VM_OP_LB && op <= VM_OP_REMU) || op == VM_OP_LI || op == VM_OP_FENCE;
+}
+
+/* The instructions a block runs, into seq: the run at ip, then, while the
+ * last one ends in a direct jump (JAL) or at the page end, the run there,
+ * when it is on a program code page, is not the block's own start, and
+ * the total stays within VM_PAGE_INSNS. A JAL inside becomes LI rd, pc + 4
+ * (FENCE, a no-op, for x0). cross[k] = 1 where an appended run starts on
+ * another page than the block: its page state is tested there, as the
+ * block's own page is at the full entry. Returns the count. */
+static uint32_t build_seq(const vm *v, const vm_insn *ip, vm_insn *seq, uint8_t *cross)
+{
+    uint32_t pc0 = ip->pc, n = 0;
+    for (unsigned m = 0;; m++) {
+        uint32_t len = ip->blen;
+        memcpy(seq + n, ip, len * sizeof *ip);
+        memset(cross + n, 0, len);
+        cross[n] = n > 0 && ((ip->pc ^ pc0) >> VM_PAGE_SHIFT) != 0;
+        n += len;
+        vm_insn *l = &seq[n - 1];
+        int jal = l->op == VM_OP_JAL || l->op == VM_OP_JAL_FAR;
+        uint32_t t = l->op == VM_OP_JAL ? l->pc + 4u * (uint32_t)l->imm
+                   : l->op == VM_OP_JAL_FAR ? (uint32_t)l->imm : l->pc + 4u;
+        if (!jal && !(straight(l->op) && (t & (VM_PAGE_BYTES - 1u)) == 0))
+            break; /* a branch, JALR, ECALL...: the run's own end */
+        uint32_t pg = t >> VM_PAGE_SHIFT;
+        if (m + 1 >= VM_JIT_MERGES || t == pc0 || (t & 3u) || v->pstate[pg] != VM_PG_CODE ||
+            v->dtab[pg]->patched)
+            break;
+        const vm_insn *nx = &v->dtab[pg]->ins[(t >> 2) & (VM_PAGE_INSNS - 1u)];
+        if (n + nx->blen > VM_PAGE_INSNS)
+            break;
+        if (jal) {
+            l->imm = (int32_t)(l->pc + 4u);
+            l->op = l->rd == VM_XSINK ? VM_OP_FENCE : VM_OP_LI;
+        }
+        ip = nx;
+    }
+    return n;
+}
+
+/* Translates the block at ip0 (build_seq). */
+static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip0, int *ok)
+{
+    /* two per instruction (a group's first access three, its second
+     * none), one per appended run's page test, two at the start, two at
+     * the end */
+    stub st[2 * VM_PAGE_INSNS + VM_JIT_MERGES + 6];
     unsigned nst = 0;
     em e0 = {j->code + j->used};
     em *e = &e0;
-    uint32_t pc0 = ip->pc, n = ip->blen;
+    vm_insn seq[VM_PAGE_INSNS];
+    uint8_t cross[VM_PAGE_INSNS + 2];
+    uint32_t n = build_seq(v, ip0, seq, cross);
+    const vm_insn *ip = seq;
+    uint32_t pc0 = ip->pc;
     const uint8_t *full = e->p;
     int ended = 0;
+    ra_state conv;
+    const vm_insn *lb = &ip[n - 1];
+    int loop = lb->op >= VM_OP_BEQ && lb->op <= VM_OP_BGEU_FAR &&
+               (lb->pc + 4u == ip->pc ||
+                (lb->op >= VM_OP_BEQ_FAR ? (uint32_t)lb->imm : lb->pc + 4u * (uint32_t)lb->imm) ==
+                    ip->pc);
+    rctx c0 = {e, j, ip, cross, n, 0, loop, {{0}, {0}}, 0};
+    rctx *c = &c0;
 
     *ok = 0;
+    ra_entry(j, &conv);
+    c->s = conv;
     /* full entry: the page still holds the program's shared table */
     b1(e, 0x41); b1(e, 0x80); b1(e, 0xbc); b1(e, 0x24); /* cmp byte [r12+disp32] */
     b4(e, pc0 >> VM_PAGE_SHIFT);
     b1(e, VM_PG_CODE);
-    st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH};
+    st[nst++] = (stub){jcc32(e, CC_NE), 0, pc0, JX_DISPATCH, conv};
     const uint8_t *inner = e->p;
+    /* A block that loops on itself is translated twice: the second time
+     * its loop keeps the registers where the first pass had them at the
+     * back edge (loop_s), entered from the convention once (the header)
+     * and brought back to loop_s at the back edge, not to the convention. */
+    ra_state loop_s, loop_e;
+    int have_loop = 0;
+    const uint8_t *loop_top = inner;
+    unsigned nst0 = nst;
+    for (int pass = 0; pass < VM_JIT_LOOP_PASSES; pass++) {
+    if (pass > 0) {
+        if (!have_loop || (pass > 1 && memcmp(loop_e.g, loop_s.g, sizeof loop_s.g) == 0))
+            break; /* not a loop, or its state is stable */
+        if (pass > 1)
+            loop_s = loop_e; /* where the last pass ended: try that */
+        e->p = (uint8_t *)(uintptr_t)inner;
+        nst = nst0;
+        ended = 0;
+        for (unsigned i = 0; i < VM_JIT_NPIN; i++)
+            loop_s.dirty[i] = loop_s.g[i] >= 0;
+        ra_reconcile(e, &conv, &loop_s);
+        loop_top = e->p;
+        c->s = loop_s;
+        loop_e = loop_s; /* stable unless the back edge says otherwise */
+    }
     /* r13 = cycles left before the stop point: the run fits when n <= r13 */
     rex(e, 1, 0, 0, R13); b1(e, 0x81); b1(e, 0xc0u | 5u << 3 | (R13 & 7)); b4(e, n); /* sub */
-    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER};
+    st[nst++] = (stub){jcc32(e, CC_B), n, pc0, JX_OVER, c->s};
 
     uint32_t grp_left = 0; /* accesses still covered by the group check */
     int32_t grp_imin = 0;  /* its lowest offset (edx = base + it) */
@@ -570,46 +1039,72 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
         uint32_t rest = n - k; /* refund when leaving before `in` */
         int last = k + 1 == n;
         uint32_t imm = (uint32_t)in->imm;
-        if (!last && (op < VM_OP_LB || op > VM_OP_REMU) && op != VM_OP_LI &&
-            op != VM_OP_FENCE) {
+        c->k = k;
+        c->lock = 0;
+        if (cross[k]) { /* another code page: still the program's table? */
+            b1(e, 0x41); b1(e, 0x80); b1(e, 0xbc); b1(e, 0x24); /* cmp byte [r12+disp32] */
+            b4(e, in->pc >> VM_PAGE_SHIFT);
+            b1(e, VM_PG_CODE);
+            st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_DISPATCH, c->s};
+        }
+        if (!last && !straight(op)) {
             /* not straight-line: leave it to the interpreter */
-            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP};
+            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP, c->s};
             ended = 1;
             break;
         }
-        switch (op) {
-        case VM_OP_LI: {
-            int d = dst_of(j, in->rd);
-            mov_ri(e, d, imm);
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
-            break;
+        unsigned rot = k + 2 < n && !cross[k + 1] && !cross[k + 2] ? rot_match(in, n - k) : 0;
+        if (rot) {
+            emit_rot(c, rot);
+            k += 2;
+            in = ip + k;
+            last = k + 1 == n;
+            op = VM_OP_FENCE; /* done: nothing more to emit */
         }
+        switch (op) {
+        case VM_OP_LI:
+            ra_imm(c, in->rd, imm);
+            break;
         case VM_OP_FENCE:
             break;
         case VM_OP_ADDI: case VM_OP_XORI: case VM_OP_ORI: case VM_OP_ANDI: {
             static const unsigned ext[] = {0, 0, 0, 6, 1, 4}; /* from ADDI */
-            int d = dst_of(j, in->rd);
-            gload(e, j, d, in->rs1);
-            if (!(op == VM_OP_ADDI && imm == 0))
-                alu_i(e, ext[op - VM_OP_ADDI], d, imm);
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
+            if (in->rs1 == 0) {
+                ra_imm(c, in->rd, op == VM_OP_ANDI ? 0 : imm);
+                break;
+            }
+            int a = ra_src(c, in->rs1, RAX);
+            int d = ra_dst(c, in->rd);
+            if (op == VM_OP_ADDI && imm == 0 && d == RAX && a != RAX && in->rd != VM_XSINK) {
+                op_rm(e, 0, 0x89, a, RBX, xoff(in->rd)); /* mv into v->x */
+                break;
+            }
+            if (op == VM_OP_ADDI && d != a && imm) {
+                op_rm(e, 0, 0x8d, d, a, in->imm); /* lea d, [a + imm] */
+            } else {
+                if (d != a)
+                    op_rr(e, 0, 0x89, a, d);
+                if (!(op == VM_OP_ADDI && imm == 0))
+                    alu_i(e, ext[op - VM_OP_ADDI], d, imm);
+            }
+            ra_put(c, in->rd, d);
             break;
         }
-        case VM_OP_SLTI: case VM_OP_SLTIU:
-            gload(e, j, RAX, in->rs1);
-            alu_i(e, 7, RAX, imm);
+        case VM_OP_SLTI: case VM_OP_SLTIU: {
+            int a = ra_src(c, in->rs1, RAX);
+            alu_i(e, 7, a, imm);
             b1(e, 0x0f); b1(e, op == VM_OP_SLTI ? 0x9c : 0x92); b1(e, 0xc0); /* setcc al */
             b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);                           /* movzx eax, al */
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
+        }
         case VM_OP_SLLI: case VM_OP_SRLI: case VM_OP_SRAI: {
-            int d = dst_of(j, in->rd);
-            gload(e, j, d, in->rs1);
+            int a = ra_src(c, in->rs1, RAX);
+            int d = ra_dst(c, in->rd);
+            if (d != a)
+                op_rr(e, 0, 0x89, a, d);
             shift_i(e, op == VM_OP_SLLI ? 4 : op == VM_OP_SRLI ? 5 : 7, d, imm);
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
+            ra_put(c, in->rd, d);
             break;
         }
         case VM_OP_ADD: case VM_OP_SUB: case VM_OP_XOR: case VM_OP_OR: case VM_OP_AND:
@@ -617,51 +1112,74 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             unsigned opc = op == VM_OP_ADD ? 0x01 : op == VM_OP_SUB ? 0x29
                          : op == VM_OP_XOR ? 0x31 : op == VM_OP_OR ? 0x09
                          : op == VM_OP_AND ? 0x21 : 0;
-            int s2 = src_of(e, j, in->rs2, RCX);
-            int d = dst_of(j, in->rd);
-            if (d == s2 && in->rd != in->rs1)
-                d = RAX; /* rd == rs2: do not overwrite rs2 first */
-            gload(e, j, d, in->rs1);
+            int a = ra_src(c, in->rs1, RAX);
+            if (from_mem(c, in->rs2)) { /* d = a; d op= [v->x + rs2] */
+                static const unsigned rm[] = {0x03, 0x2b, 0, 0, 0, 0x33, 0, 0, 0x0b, 0x23,
+                                              0x0faf}; /* from ADD */
+                int d = ra_dst(c, in->rd); /* rd == rs2: v->x still holds the old value */
+                if (d != a)
+                    op_rr(e, 0, 0x89, a, d);
+                op_rm(e, 0, rm[op - VM_OP_ADD], d, RBX, xoff(in->rs2));
+                ra_put(c, in->rd, d);
+                break;
+            }
+            int b = ra_src(c, in->rs2, RCX);
+            int d = ra_dst(c, in->rd);
+            if (d == b && in->rd != in->rs1 && op != VM_OP_SUB) {
+                b = a; /* rd == rs2: commutative, d op= rs1 */
+                a = d;
+            }
+            int t = d == b && in->rd != in->rs1 ? RAX : d; /* rd == rs2: not first */
+            if (t != a)
+                op_rr(e, 0, 0x89, a, t);
             if (opc)
-                op_rr(e, 0, opc, s2, d);
+                op_rr(e, 0, opc, b, t);
             else
-                op_rr(e, 0, 0x0faf, d, s2); /* imul d, s2 */
-            if (d == RAX)
-                gstore(e, j, in->rd, RAX);
+                op_rr(e, 0, 0x0faf, t, b); /* imul t, b */
+            if (t != d)
+                op_rr(e, 0, 0x89, t, d);
+            ra_put(c, in->rd, d);
             break;
         }
-        case VM_OP_SLL: case VM_OP_SRL: case VM_OP_SRA:
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
-            b1(e, 0xd3);
-            b1(e, 0xc0u | (op == VM_OP_SLL ? 4u : op == VM_OP_SRL ? 5u : 7u) << 3);
-            gstore(e, j, in->rd, RAX);
+        case VM_OP_SLL: case VM_OP_SRL: case VM_OP_SRA: {
+            ra_copy(c, RCX, in->rs2);
+            int a = ra_src(c, in->rs1, RAX);
+            int d = ra_dst(c, in->rd);
+            if (d != a)
+                op_rr(e, 0, 0x89, a, d);
+            rex(e, 0, 0, 0, d);
+            b1(e, 0xd3); /* shift d, cl */
+            b1(e, 0xc0u | (op == VM_OP_SLL ? 4u : op == VM_OP_SRL ? 5u : 7u) << 3 |
+                  (unsigned)(d & 7));
+            ra_put(c, in->rd, d);
             break;
-        case VM_OP_SLT: case VM_OP_SLTU:
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
-            op_rr(e, 0, 0x39, RCX, RAX); /* cmp eax, ecx */
+        }
+        case VM_OP_SLT: case VM_OP_SLTU: {
+            int a = ra_src(c, in->rs1, RAX);
+            int b = ra_src(c, in->rs2, RCX);
+            op_rr(e, 0, 0x39, b, a); /* cmp a, b */
             b1(e, 0x0f); b1(e, op == VM_OP_SLT ? 0x9c : 0x92); b1(e, 0xc0);
             b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
+        }
         case VM_OP_MULH: case VM_OP_MULHSU: case VM_OP_MULHU:
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
+            ra_copy(c, RAX, in->rs1);
+            ra_copy(c, RCX, in->rs2);
             if (op != VM_OP_MULHU)
                 op_rr(e, 1, 0x63, RAX, RAX); /* movsxd rax, eax */
             if (op == VM_OP_MULH)
                 op_rr(e, 1, 0x63, RCX, RCX);
             op_rr(e, 1, 0x0faf, RAX, RCX);   /* imul rax, rcx */
             rex(e, 1, 0, 0, RAX); b1(e, 0xc1); b1(e, 0xe8); b1(e, 32); /* shr rax, 32 */
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
         case VM_OP_DIV: case VM_OP_DIVU: case VM_OP_REM: case VM_OP_REMU: {
             int sgn = op == VM_OP_DIV || op == VM_OP_REM;
             int rem = op == VM_OP_REM || op == VM_OP_REMU;
             uint8_t *ovf = NULL, *ovf2 = NULL, *done2 = NULL;
-            gload(e, j, RAX, in->rs1);
-            gload(e, j, RCX, in->rs2);
+            ra_copy(c, RAX, in->rs1);
+            ra_copy(c, RCX, in->rs2);
             op_rr(e, 0, 0x85, RCX, RCX); /* test ecx, ecx */
             uint8_t *zero = jcc8(e, CC_E);
             if (sgn) {
@@ -690,7 +1208,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             patch8(done, e->p);
             if (done2)
                 patch8(done2, e->p);
-            gstore(e, j, in->rd, RAX);
+            ra_from_eax(c, in->rd);
             break;
         }
         case VM_OP_LB: case VM_OP_LH: case VM_OP_LW: case VM_OP_LBU: case VM_OP_LHU:
@@ -708,16 +1226,18 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             int grouped = member || grp_left > 0;
             int32_t lo = grouped ? grp_imin : in->imm;
             if (!member) {
-                if (lo && in->rs1 != 0 && j->pin[in->rs1] >= 0) {
-                    op_rm(e, 0, 0x8d, RAX, j->pin[in->rs1], lo); /* lea eax */
+                int a = ra_src(c, in->rs1, RAX);
+                if (a != RAX && lo) {
+                    op_rm(e, 0, 0x8d, RAX, a, lo); /* lea eax, [a + lo] */
                 } else {
-                    gload(e, j, RAX, in->rs1);
+                    if (a != RAX)
+                        op_rr(e, 0, 0x89, a, RAX);
                     if (lo)
                         alu_i(e, 0, RAX, (uint32_t)lo);
                 }
                 if (mask) {
                     b1(e, 0xa8); b1(e, mask); /* test al, mask */
-                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
                 }
                 if (grouped) {
                     /* the group's highest byte on the lowest one's page */
@@ -725,14 +1245,15 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
                     alu_i(e, 0, RDX, span);
                     op_rr(e, 0, 0x31, RAX, RDX);  /* xor edx, eax */
                     shift_i(e, 5, RDX, VM_PAGE_SHIFT);
-                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP};
+                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
                 }
                 op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
                 shift_i(e, 5, RDX, VM_PAGE_SHIFT);
                 /* cmp byte [r12 + rdx], NONE / RW */
                 b1(e, 0x41); b1(e, 0x80); b1(e, 0x3c); b1(e, 0x14);
                 b1(e, is_load(op) ? VM_PG_NONE : VM_PG_RW);
-                st[nst++] = (stub){jcc32(e, is_load(op) ? CC_E : CC_NE), rest, in->pc, JX_STEP};
+                st[nst++] = (stub){jcc32(e, is_load(op) ? CC_E : CC_NE), rest, in->pc, JX_STEP,
+                                   c->s};
                 if (grouped)
                     op_rr(e, 0, 0x89, RAX, RDX);  /* edx = the group's lowest address */
             }
@@ -741,12 +1262,12 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             if (is_load(op)) {
                 unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
                              : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
-                int d = in->rd == VM_XSINK ? RCX : dst_of(j, in->rd); /* x0: the access is still made */
+                /* x0: the access is still made */
+                int d = in->rd == VM_XSINK ? RCX : ra_dst(c, in->rd);
                 op_mem(e, opc, d, idx, disp);
-                if (d == RAX)
-                    gstore(e, j, in->rd, RAX);
+                ra_put(c, in->rd, d);
             } else {
-                int s2 = src_of(e, j, in->rs2, RCX);
+                int s2 = ra_src(c, in->rs2, RCX);
                 if (op == VM_OP_SH)
                     b1(e, 0x66);
                 if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
@@ -757,61 +1278,94 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
         }
         case VM_OP_JAL: case VM_OP_JAL_FAR: {
             uint32_t t = op == VM_OP_JAL ? in->pc + 4u * imm : imm;
-            mov_ri(e, RAX, in->pc + 4u);
-            gstore(e, j, in->rd, RAX);
-            succ(e, j, t, pc0, inner, st, &nst);
+            ra_imm(c, in->rd, in->pc + 4u);
+            ra_flush(e, j, &c->s);
+            succ(e, j, t, pc0, inner, st, &nst, &conv);
             ended = 1;
             break;
         }
-        case VM_OP_JALR:
-            gload(e, j, RAX, in->rs1);
-            if (imm)
-                alu_i(e, 0, RAX, imm);
-            b1(e, 0x83); b1(e, 0xe0); b1(e, 0xfe); /* and eax, -2 */
-            if (in->rd != VM_XSINK) {
-                mov_ri(e, RCX, in->pc + 4u);
-                gstore(e, j, in->rd, RCX);
+        case VM_OP_JALR: {
+            int a = ra_src(c, in->rs1, RAX);
+            if (a != RAX && imm)
+                op_rm(e, 0, 0x8d, RAX, a, in->imm); /* lea eax, [a + imm] */
+            else {
+                if (a != RAX)
+                    op_rr(e, 0, 0x89, a, RAX);
+                if (imm)
+                    alu_i(e, 0, RAX, imm);
             }
+            b1(e, 0x83); b1(e, 0xe0); b1(e, 0xfe); /* and eax, -2 */
+            ra_imm(c, in->rd, in->pc + 4u);
+            ra_flush(e, j, &c->s);
             jmp_to(e, j->lookup);
             ended = 1;
             break;
+        }
         case VM_OP_BEQ: case VM_OP_BNE: case VM_OP_BLT: case VM_OP_BGE:
         case VM_OP_BLTU: case VM_OP_BGEU:
         case VM_OP_BEQ_FAR: case VM_OP_BNE_FAR: case VM_OP_BLT_FAR: case VM_OP_BGE_FAR:
         case VM_OP_BLTU_FAR: case VM_OP_BGEU_FAR: {
             static const unsigned cc[] = {CC_E, CC_NE, CC_L, CC_GE, CC_B, CC_AE};
             int far = op >= VM_OP_BEQ_FAR;
-            unsigned c = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
+            unsigned cnd = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
             uint32_t t = far ? imm : in->pc + 4u * imm;
-            int s1 = src_of(e, j, in->rs1, RAX);
-            int s2 = src_of(e, j, in->rs2, RCX);
-            op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+            int s1 = ra_src(c, in->rs1, RAX);
+            if (from_mem(c, in->rs2)) {
+                op_rm(e, 0, 0x3b, s1, RBX, xoff(in->rs2)); /* cmp s1, [v->x + rs2] */
+            } else {
+                int s2 = ra_src(c, in->rs2, RCX);
+                op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+            }
+            if (t == pc0 || in->pc + 4u == pc0) { /* the back edge of a loop on itself */
+                if (pass == 0) {
+                    loop_s = c->s;
+                    have_loop = 1;
+                } else {
+                    loop_e = c->s;
+                    ra_reconcile(e, &c->s, &loop_s); /* moves only: the flags stay */
+                    uint8_t *taken = jcc32(e, cnd);
+                    if (t == pc0) {
+                        patch(taken, loop_top);
+                    } else {
+                        jmp_to(e, loop_top);
+                        patch(taken, e->p);
+                    }
+                    ra_flush(e, j, &loop_s);
+                    succ(e, j, t == pc0 ? in->pc + 4u : t, pc0, inner, st, &nst, &conv);
+                    ended = 1;
+                    break;
+                }
+            }
+            ra_flush(e, j, &c->s);     /* moves only: the flags stay */
             const uint8_t *dt = direct(j, t, pc0, inner);
-            uint8_t *taken = jcc32(e, c);
+            uint8_t *taken = jcc32(e, cnd);
             if (dt) {
                 patch(taken, dt); /* a loop's back edge: one jcc */
-                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             } else {
-                succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+                succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
                 patch(taken, e->p);
-                succ(e, j, t, pc0, inner, st, &nst);
+                succ(e, j, t, pc0, inner, st, &nst, &conv);
             }
             ended = 1;
             break;
         }
         case VM_OP_FENCE_I:
-            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            ra_flush(e, j, &c->s);
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
             break;
         default: /* ECALL, EBREAK, ILLEGAL: the interpreter runs it */
-            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP};
+            st[nst++] = (stub){jmp32(e), rest, in->pc, JX_STEP, c->s};
             ended = 1;
             break;
         }
         if (last && !ended) { /* run ends at the page end */
-            succ(e, j, in->pc + 4u, pc0, inner, st, &nst);
+            ra_flush(e, j, &c->s);
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
         }
+    }
     }
     for (unsigned i = 0; i < nst; i++) {
         patch(st[i].at, e->p);
@@ -820,8 +1374,13 @@ static const uint8_t *translate(struct vm_jit *j, const vm_insn *ip, int *ok)
             b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)st[i].at);
             op_rm(e, 1, 0x89, RAX, RBX, SITEOFF);
         }
+        ra_flush(e, j, &st[i].rs);
         exit_stub(e, j, st[i].refund, st[i].pc, st[i].why);
     }
+    /* the room kept (code_for) holds the largest block: 256 instructions
+     * of at most ~100 bytes, and ~520 exit stubs of at most ~160 */
+    if ((size_t)(e->p - full) > VM_JIT_BLOCK_MAX)
+        abort(); /* would have run past the region's end */
     j->used = (size_t)(e->p - j->code);
     jit_ent *en = tab_at(j, pc0);
     en->pc = pc0;
@@ -852,7 +1411,7 @@ static const uint8_t *code_for(vm *v, struct vm_jit *j, uint32_t pc)
     if (set_rw(j) != 0)
         return NULL;
     int ok;
-    const uint8_t *c = translate(j, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok);
+    const uint8_t *c = translate(j, v, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok);
     if (set_rx(j) != 0) {
         /* cannot make it executable: stop translating for this program */
         j->have_id = 0;
@@ -877,14 +1436,27 @@ static int interp_slice(vm *v, uint64_t stop, uint64_t n)
 int vm_jit_run(vm *v, uint64_t stop)
 {
     struct vm_jit *j;
+    uint32_t hot[VM_JIT_SAMPLES]; /* pcs at the end of the warm-up */
+    unsigned nhot = 0;
     if (v && v->cycles < v->jit_warmup) {
         /* Interpreted up to the warm-up point: no cache, no translation
-         * for the many runs that end before it. */
-        int r = interp_slice(v, stop, v->jit_warmup - v->cycles);
-        if (r >= 0)
+         * for the many runs that end before it. Its last part runs in
+         * slices, the pc sampled after each for choose_pins. */
+        const uint64_t tail = (uint64_t)VM_JIT_SAMPLES * VM_JIT_SAMPLE_GAP;
+        int r;
+        if (v->jit_warmup - v->cycles > tail &&
+            (r = interp_slice(v, stop, v->jit_warmup - tail - v->cycles)) >= 0)
             return r;
+        while (v->cycles < v->jit_warmup) {
+            uint64_t left = v->jit_warmup - v->cycles;
+            r = interp_slice(v, stop, left < VM_JIT_SAMPLE_GAP ? left : VM_JIT_SAMPLE_GAP);
+            if (r >= 0)
+                return r;
+            if (nhot < VM_JIT_SAMPLES)
+                hot[nhot++] = v->pc;
+        }
     }
-    if (!v || !v->prog || !(j = jit_for(v)) || !j->have_id)
+    if (!v || !v->prog || !(j = jit_for(v, hot, nhot)) || !j->have_id)
         return vm_interp(v, stop);
     for (;;) {
         if (v->cycles >= stop)
