@@ -425,6 +425,20 @@ START_TEST(pipeline_same_store)
 }
 END_TEST
 
+/* The invalid blocks both tests below send: how each is made, the code it
+ * is refused with, and whether the verdict names an input. */
+static const struct {
+    enum tamper how;
+    int err;
+    bool names_input;
+} cases[] = {
+    {T_WITNESS, UTXO_ERR_TX_REJECTED, true},
+    {T_PREVOUT, UTXO_ERR_TX_MISSING, true},
+    {T_DIGEST, UTXO_ERR_BLOCK_DIGEST, false},
+    {T_SIG, UTXO_ERR_BLOCK_SIG, false},
+    {T_HEIGHT, UTXO_ERR_BLOCK_HEIGHT, false},
+};
+
 /*
  * An invalid block after valid ones in the pipeline: refused with its own
  * reason code and (tx, input), the valid blocks before it committed (seen
@@ -436,17 +450,6 @@ END_TEST
  */
 START_TEST(pipeline_invalid_after_valid)
 {
-    static const struct {
-        enum tamper how;
-        int err;
-        bool names_input;
-    } cases[] = {
-        {T_WITNESS, UTXO_ERR_TX_REJECTED, true},
-        {T_PREVOUT, UTXO_ERR_TX_MISSING, true},
-        {T_DIGEST, UTXO_ERR_BLOCK_DIGEST, false},
-        {T_SIG, UTXO_ERR_BLOCK_SIG, false},
-        {T_HEIGHT, UTXO_ERR_BLOCK_HEIGHT, false},
-    };
     char ref[512], path[512];
     uint8_t d_h[32], d_all[32], d[32];
     utxo_store *s;
@@ -639,17 +642,6 @@ END_TEST
 
 START_TEST(invalid_blocks_change_nothing)
 {
-    static const struct {
-        enum tamper how;
-        int err;
-        bool names_input;
-    } cases[] = {
-        {T_WITNESS, UTXO_ERR_TX_REJECTED, true},
-        {T_PREVOUT, UTXO_ERR_TX_MISSING, true},
-        {T_DIGEST, UTXO_ERR_BLOCK_DIGEST, false},
-        {T_SIG, UTXO_ERR_BLOCK_SIG, false},
-        {T_HEIGHT, UTXO_ERR_BLOCK_HEIGHT, false},
-    };
     char path[512];
     uint8_t d0[32], d1[32];
     utxo_store *s;
