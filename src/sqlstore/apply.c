@@ -12,17 +12,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "sqlstore/store_int.h"
 #include "utxo/codec.h"
-
-uint64_t store_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int store_undo_encode(const store_spent *v, size_t n, uint8_t **out, size_t *len)
 {

@@ -171,6 +171,14 @@ int store_commit(utxo_store *s)
     return store_exec_stmt(s, ST_COMMIT, "commit");
 }
 
+uint64_t store_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int store_flush(utxo_store *s)
 {
     uint32_t h = s->meta.n_blocks - 1;
