@@ -61,9 +61,10 @@ clean-stdpred:
 	-rm -rf stdpred
 
 # machine: the RV32IM interpreter, paged memory, metering (docs/VM.md)
-noinst_HEADERS += src/predicates/vm_internal.h src/predicates/vm_decode.h
+noinst_HEADERS += src/predicates/vm_internal.h src/predicates/vm_decode.h \
+	src/predicates/vm_jit_int.h
 libutxo_core_la_SOURCES += src/predicates/vm.c src/predicates/vm_mem.c \
-	src/predicates/vm_decode.c src/predicates/vm_jit.c
+	src/predicates/vm_decode.c src/predicates/vm_jit.c src/predicates/vm_jit_ra.c
 # The interpreter loop alone gets VM_INTERP_CFLAGS (configure.ac: one
 # indirect jump per handler), hence its own convenience library.
 noinst_LTLIBRARIES += libvm_interp.la

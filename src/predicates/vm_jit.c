@@ -33,9 +33,11 @@
  * choose_pins) are pinned in host registers and the rest are in v->x,
  * addressed off rbx (= v); the enter stub loads the pins, the exit stub
  * spills them. Inside a block the 8 host registers are allocated as it goes
- * (ra_*), and every exit goes back to the pin convention first (ra_flush);
- * a block that loops on itself keeps its own allocation across its back
- * edge (ra_reconcile). Rotates (srli/slli/or) are one ror (emit_rot).
+ * (vm_ra_*, in vm_jit_ra.c), and every exit goes back to the pin convention
+ * first (vm_ra_flush); a block that loops on itself keeps its own
+ * allocation across its back edge (vm_ra_reconcile). Rotates
+ * (srli/slli/or) are one ror (vm_rot_emit). The encoder and the shared
+ * structures are in vm_jit_int.h.
  *
  * W^X: the code region is mapped read+write, filled, then read+execute;
  * translating more, or re-pointing a chain jump, flips it back to
@@ -48,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "predicates/vm_internal.h"
+#include "predicates/vm_jit_int.h"
 
 int vm_jit_default(void)
 {
@@ -90,171 +93,8 @@ uint64_t vm_jit_flushes(const vm *v)
 #include <stddef.h>
 #include <sys/mman.h>
 
-#define VM_JIT_CODE_BYTES (4u << 20) /* code region per vm */
-#define VM_JIT_BLOCK_MAX (192u << 10) /* room kept for one block */
-
 /* The part of the region used before a flush (tests make it small). */
 size_t vm_jit_cache_bytes = VM_JIT_CODE_BYTES;
-#define VM_JIT_TAB_BITS 14u
-#define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
-#define VM_JIT_NPIN 8u
-#define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
-#define VM_JIT_SAMPLES 64u /* pcs sampled at the end of the warm-up */
-#define VM_JIT_SAMPLE_GAP 1024u /* cycles between two samples */
-
-/* Exit reasons (eax at the exit stub). */
-enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3, JX_CHAIN = 4 };
-
-/* Host registers (x86-64 numbering). */
-enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
-       R8 = 8, R9, R10, R11, R12, R13, R14, R15 };
-
-typedef struct jit_ent {
-    uint32_t pc;        /* guest pc, or 1 (never a target) when empty */
-    uint32_t pad;
-    const uint8_t *code; /* full entry (page check) */
-    const uint8_t *inner; /* inner entry (same page: no page check) */
-} jit_ent;
-_Static_assert(sizeof(jit_ent) == 24, "jit_ent layout");
-
-struct vm_jit {
-    uint8_t id[UTXO_HASH_BYTES]; /* program the cache belongs to */
-    int have_id;
-    uint8_t *code;      /* VM_JIT_CODE_BYTES, RW or RX, never both */
-    size_t used;        /* bytes emitted */
-    size_t base;        /* end of the fixed stubs */
-    jit_ent *tab;       /* VM_JIT_TAB_SIZE entries */
-    int8_t pin[33];     /* host register of guest register g, or -1 */
-    uint8_t pin_slot[33]; /* and its index in pins (when pin[g] >= 0) */
-    uint8_t pins[VM_JIT_NPIN]; /* guest registers pinned */
-    unsigned npin;
-    uint64_t flushes;   /* times the cache was full (tests) */
-    const uint8_t *exit;   /* spill, store cycles, return eax */
-    const uint8_t *lookup; /* eax = target pc */
-    int (*enter)(vm *v, const void *code, uint64_t stop);
-};
-
-#define XOFF ((int32_t)offsetof(vm, x))
-#define PCOFF ((int32_t)offsetof(vm, pc))
-#define CYOFF ((int32_t)offsetof(vm, cycles))
-#define MEMOFF ((int32_t)offsetof(vm, mem))
-#define PSTOFF ((int32_t)offsetof(vm, pstate))
-#define STOPOFF ((int32_t)offsetof(vm, jit_stop))
-#define SITEOFF ((int32_t)offsetof(vm, jit_site))
-
-/* ---- emitter --------------------------------------------------------- */
-typedef struct em {
-    uint8_t *p;
-} em;
-
-static void b1(em *e, unsigned x) { *e->p++ = (uint8_t)x; }
-static void b4(em *e, uint32_t x)
-{
-    memcpy(e->p, &x, 4);
-    e->p += 4;
-}
-static void b8(em *e, uint64_t x)
-{
-    memcpy(e->p, &x, 8);
-    e->p += 8;
-}
-static void rex(em *e, int w, int r, int x, int b)
-{
-    unsigned v = 0x40u | (w ? 8u : 0) | ((r & 8) ? 4u : 0) | ((x & 8) ? 2u : 0) |
-                 ((b & 8) ? 1u : 0);
-    if (v != 0x40u)
-        b1(e, v);
-}
-/* op reg, rm (register-direct) */
-static void op_rr(em *e, int w, unsigned opc, int reg, int rm)
-{
-    rex(e, w, reg, 0, rm);
-    if (opc > 0xff)
-        b1(e, opc >> 8);
-    b1(e, opc & 0xff);
-    b1(e, 0xc0u | (unsigned)(reg & 7) << 3 | (unsigned)(rm & 7));
-}
-/* op reg, [base + disp32] */
-static void op_rm(em *e, int w, unsigned opc, int reg, int base, int32_t disp)
-{
-    rex(e, w, reg, 0, base);
-    if (opc > 0xff)
-        b1(e, opc >> 8);
-    b1(e, opc & 0xff);
-    b1(e, 0x80u | (unsigned)(reg & 7) << 3 | (unsigned)(base & 7));
-    if ((base & 7) == RSP)
-        b1(e, 0x24);
-    b4(e, (uint32_t)disp);
-}
-/* op reg, [rbp + idx + disp8]: guest memory at the address in idx (eax for
- * a single access, edx for a checked group; both below r8) plus disp. */
-static void op_mem(em *e, unsigned opc, int reg, int idx, int32_t disp)
-{
-    rex(e, 0, reg, 0, 0);
-    if (opc > 0xff)
-        b1(e, opc >> 8);
-    b1(e, opc & 0xff);
-    b1(e, 0x44u | (unsigned)(reg & 7) << 3); /* mod 01, rm 100 (SIB) */
-    b1(e, (uint8_t)((unsigned)(idx & 7) << 3 | RBP)); /* idx + rbp */
-    b1(e, (uint8_t)disp);
-}
-static void mov_ri(em *e, int r, uint32_t imm)
-{
-    rex(e, 0, 0, 0, r);
-    b1(e, 0xb8u + (unsigned)(r & 7));
-    b4(e, imm);
-}
-/* group-1 op eax, imm32: /0 add, /1 or, /4 and, /5 sub, /6 xor, /7 cmp */
-static void alu_i(em *e, unsigned ext, int r, uint32_t imm)
-{
-    rex(e, 0, 0, 0, r);
-    b1(e, 0x81);
-    b1(e, 0xc0u | ext << 3 | (unsigned)(r & 7));
-    b4(e, imm);
-}
-static void shift_i(em *e, unsigned ext, int r, unsigned n)
-{
-    rex(e, 0, 0, 0, r);
-    b1(e, 0xc1);
-    b1(e, 0xc0u | ext << 3 | (unsigned)(r & 7));
-    b1(e, n & 31u);
-}
-static uint8_t *jcc32(em *e, unsigned cc) /* returns the rel32 to fill */
-{
-    b1(e, 0x0f);
-    b1(e, 0x80u | cc);
-    uint8_t *at = e->p;
-    b4(e, 0);
-    return at;
-}
-static uint8_t *jmp32(em *e)
-{
-    b1(e, 0xe9);
-    uint8_t *at = e->p;
-    b4(e, 0);
-    return at;
-}
-static void patch(uint8_t *at, const uint8_t *to)
-{
-    int32_t rel = (int32_t)(to - (at + 4));
-    memcpy(at, &rel, 4);
-}
-static void jmp_to(em *e, const uint8_t *to) { patch(jmp32(e), to); }
-static uint8_t *jcc8(em *e, unsigned cc)
-{
-    b1(e, 0x70u | cc);
-    b1(e, 0);
-    return e->p - 1;
-}
-static uint8_t *jmp8(em *e)
-{
-    b1(e, 0xeb);
-    b1(e, 0);
-    return e->p - 1;
-}
-static void patch8(uint8_t *at, const uint8_t *to) { *at = (uint8_t)(to - (at + 1)); }
-
-enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_A = 7, CC_L = 0xc, CC_GE = 0xd };
 
 /* An exit stub: refund, set pc, reason, to the common exit. */
 static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t pc, unsigned why)
@@ -275,7 +115,6 @@ static void exit_stub(em *e, const struct vm_jit *j, uint32_t refund, uint32_t p
 }
 
 /* ---- fixed stubs: enter, exit, lookup -------------------------------- */
-static const int pin_host[VM_JIT_NPIN] = {RSI, RDI, R8, R9, R10, R11, R14, R15};
 static const int saved[6] = {RBX, RBP, R12, R13, R14, R15};
 
 static void emit_stubs(struct vm_jit *j)
@@ -351,7 +190,6 @@ static void tab_clear(struct vm_jit *j)
     }
 }
 
-static int insn_uses(const vm_insn *in, unsigned g);
 
 /* Pins the guest registers the hot code names most: the runs the
  * interpreter was in at the end of the warm-up (`hot`, n pcs sampled every
@@ -371,7 +209,7 @@ static void choose_pins(struct vm_jit *j, const vm *v, const uint32_t *hot, unsi
             slot--; /* back to the start of the run */
         for (uint32_t k = 0; k < ins[slot].blen; k++)
             for (unsigned g = 1; g < 32; g++)
-                cnt[g] += 16u * (unsigned)insn_uses(&ins[slot + k], g);
+                cnt[g] += 16u * (unsigned)vm_ra_insn_uses(&ins[slot + k], g);
     }
     size_t n = (size_t)p->n_pages * VM_PAGE_BYTES;
     for (size_t i = 0; i + 4 <= n; i += 4) {
@@ -452,392 +290,6 @@ static struct vm_jit *jit_for(vm *v, const uint32_t *hot, unsigned nhot)
     return j;
 }
 
-/* ---- guest registers: pins and the block-local allocation ----------- */
-/*
- * Between blocks (at every entry and every exit) one convention holds:
- * pinned guest register pins[i] in host pin_host[i] ("slot" i), every
- * other one in v->x. Inside a block the 8 slots are allocated as the block
- * goes: a guest register is loaded into a slot on its first use when the
- * block uses it again, kept there, and written back only when the slot is
- * taken (the one whose next use in the block is furthest) or at an exit.
- * Every exit, side exits included, first re-establishes the convention
- * from the state at that point (ra_flush: dirty registers out of their
- * home written back, evicted pins reloaded), so native code leaves exactly
- * the state the interpreter expects. Only moves: no flag is touched.
- */
-typedef struct ra_state {
-    int8_t g[VM_JIT_NPIN];      /* guest register in slot i, or -1 */
-    uint8_t dirty[VM_JIT_NPIN]; /* its copy in v->x is stale */
-} ra_state;
-
-typedef struct rctx {
-    em *e;
-    const struct vm_jit *j;
-    const vm_insn *ip; /* the block's instructions (build_seq) */
-    const uint8_t *cross; /* their code page tests */
-    uint32_t n, k;     /* their count; the instruction being translated */
-    int loop;          /* the block loops on itself (its last branch) */
-    ra_state s;
-    unsigned lock;     /* slots the current instruction uses: not taken */
-} rctx;
-
-static int32_t xoff(unsigned g) { return XOFF + 4 * (int32_t)g; }
-
-/* How `in` names guest register g (1..31): 1 read, 2 written, 3 both. */
-static unsigned insn_regs(const vm_insn *in, unsigned g)
-{
-    unsigned op = in->op;
-    int r1 = 0, r2 = 0, wd = 0;
-    if (op == VM_OP_LI || op == VM_OP_JAL || op == VM_OP_JAL_FAR)
-        wd = 1;
-    else if (op == VM_OP_JALR || (op >= VM_OP_LB && op <= VM_OP_LHU) ||
-             (op >= VM_OP_ADDI && op <= VM_OP_SRAI))
-        r1 = wd = 1;
-    else if ((op >= VM_OP_BEQ && op <= VM_OP_BGEU_FAR) || (op >= VM_OP_SB && op <= VM_OP_SW))
-        r1 = r2 = 1;
-    else if (op >= VM_OP_ADD && op <= VM_OP_REMU)
-        r1 = r2 = wd = 1;
-    return ((r1 && in->rs1 == g) || (r2 && in->rs2 == g) ? 1u : 0u) |
-           (wd && in->rd == g ? 2u : 0u);
-}
-
-static int insn_uses(const vm_insn *in, unsigned g) { return insn_regs(in, g) != 0; }
-
-/* Index of the next instruction of the run after the current one that
- * uses g, or UINT32_MAX. */
-static uint32_t next_use(const rctx *c, unsigned g)
-{
-    for (uint32_t k = c->k + 1; k < c->n; k++)
-        if (insn_uses(c->ip + k, g))
-            return k;
-    return UINT32_MAX;
-}
-
-/* The guest register pinned to slot i, or -1. */
-static int home_of(const struct vm_jit *j, unsigned i)
-{
-    return i < j->npin ? j->pins[i] : -1;
-}
-
-static int slot_of(const rctx *c, unsigned g)
-{
-    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
-        if (c->s.g[i] == (int)g)
-            return (int)i;
-    return -1;
-}
-
-/* The convention: pins at home (their v->x copies stale), nothing else. */
-static void ra_entry(const struct vm_jit *j, ra_state *s)
-{
-    for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
-        s->g[i] = (int8_t)home_of(j, i);
-        s->dirty[i] = s->g[i] >= 0;
-    }
-}
-
-/* The slot guest g is pinned to, or -1. */
-static int home_slot(const struct vm_jit *j, unsigned g)
-{
-    return g < 33 && j->pin[g] >= 0 ? (int)(j->pin_slot[g]) : -1;
-}
-
-/* Back to the convention from state s (at an exit), with moves only: a
- * register not pinned is written back if dirty; a pin in another slot
- * moves to its home once that is free (a cycle of them is broken by
- * writing one back); an evicted pin is reloaded. */
-static void ra_flush(em *e, const struct vm_jit *j, const ra_state *s)
-{
-    int8_t cur[VM_JIT_NPIN];
-    uint8_t dirty[VM_JIT_NPIN];
-    memcpy(cur, s->g, sizeof cur);
-    memcpy(dirty, s->dirty, sizeof dirty);
-    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
-        if (cur[i] >= 0 && home_slot(j, (unsigned)cur[i]) < 0) {
-            if (dirty[i])
-                op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)cur[i]));
-            cur[i] = -1;
-        }
-    for (;;) {
-        int moved = 0, left = -1;
-        for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
-            if (cur[i] < 0 || home_slot(j, (unsigned)cur[i]) == (int)i)
-                continue;
-            int h = home_slot(j, (unsigned)cur[i]);
-            if (cur[h] >= 0) {
-                left = (int)i;
-                continue;
-            }
-            op_rr(e, 0, 0x89, pin_host[i], pin_host[h]);
-            cur[h] = cur[i];
-            cur[i] = -1;
-            moved = 1;
-        }
-        if (left < 0)
-            break;
-        if (!moved) { /* a cycle: write one back, it is reloaded below */
-            if (dirty[left])
-                op_rm(e, 0, 0x89, pin_host[left], RBX, xoff((unsigned)cur[left]));
-            cur[left] = -1;
-        }
-    }
-    for (unsigned i = 0; i < j->npin; i++)
-        if (cur[i] != (int)j->pins[i])
-            op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff(j->pins[i]));
-}
-
-/* From state `from` to state `to` (a loop's, every slot dirty), moves
- * only: what `to` does not hold in the same slot is written back if dirty,
- * then what `to` holds and `from` does not have there is loaded. */
-static void ra_reconcile(em *e, const ra_state *from, const ra_state *to)
-{
-    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
-        if (from->g[i] >= 0 && from->g[i] != to->g[i] && from->dirty[i])
-            op_rm(e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)from->g[i]));
-    for (unsigned i = 0; i < VM_JIT_NPIN; i++)
-        if (to->g[i] >= 0 && to->g[i] != from->g[i])
-            op_rm(e, 0, 0x8b, pin_host[i], RBX, xoff((unsigned)to->g[i]));
-}
-
-/* Writes slot i back if dirty and empties it. */
-static void ra_spill(rctx *c, unsigned i)
-{
-    if (c->s.g[i] >= 0 && c->s.dirty[i])
-        op_rm(c->e, 0, 0x89, pin_host[i], RBX, xoff((unsigned)c->s.g[i]));
-    c->s.g[i] = -1;
-    c->s.dirty[i] = 0;
-}
-
-/* Uses of g in the run after the current instruction. */
-static uint32_t uses_after(const rctx *c, unsigned g)
-{
-    uint32_t u = 0;
-    for (uint32_t k = c->k + 1; k < c->n; k++)
-        u += (uint32_t)insn_uses(c->ip + k, g);
-    return u;
-}
-
-/* A slot for guest g (not in one), or -1 when g had better stay in v->x.
- * Each slot has a price in memory accesses: 0 empty or holding a register
- * the run does not use again (a dirty one is only written back earlier
- * than at the exit); 2 a pin at home not used again (written back now,
- * reloaded at the exit) or a register used again (reloaded, written back).
- * The cheapest unlocked slot wins, the one used furthest ahead among
- * equals; g takes it when that costs less than the loads and stores g's
- * later uses in the run would (free ones always). */
-static int ra_pick(const rctx *c, unsigned g)
-{
-    int best = -1;
-    unsigned bcost = 0;
-    uint32_t bnext = 0;
-    for (unsigned i = 0; i < VM_JIT_NPIN; i++) {
-        unsigned cost;
-        uint32_t next;
-        if (c->lock >> i & 1u)
-            continue;
-        if (c->s.g[i] < 0) {
-            cost = 0;
-            next = home_of(c->j, i) == (int)g ? UINT32_MAX : UINT32_MAX - 1u;
-        } else {
-            next = next_use(c, (unsigned)c->s.g[i]);
-            /* in a loop, a pin it does not use is written back and
-             * reloaded once, not every time round */
-            cost = next != UINT32_MAX || (home_of(c->j, i) == c->s.g[i] && !c->loop) ? 2u : 0u;
-        }
-        if (best < 0 || cost < bcost || (cost == bcost && next > bnext)) {
-            best = (int)i;
-            bcost = cost;
-            bnext = next;
-        }
-    }
-    return best >= 0 && (bcost == 0 || bcost < uses_after(c, g)) ? best : -1;
-}
-
-/* Guest g into slot i (loaded from v->x when `load`), locked. */
-static int ra_take(rctx *c, unsigned i, unsigned g, int load)
-{
-    ra_spill(c, i);
-    if (load)
-        op_rm(c->e, 0, 0x8b, pin_host[i], RBX, xoff(g));
-    c->s.g[i] = (int8_t)g;
-    c->s.dirty[i] = 0;
-    c->lock |= 1u << i;
-    return pin_host[i];
-}
-
-/* A host register holding guest g for reading: its slot (loaded into one
- * if the block uses g again), else `tmp` loaded from v->x. */
-static int ra_src(rctx *c, unsigned g, int tmp)
-{
-    if (g == 0) {
-        op_rr(c->e, 0, 0x31, tmp, tmp); /* xor */
-        return tmp;
-    }
-    int i = slot_of(c, g);
-    if (i >= 0) {
-        c->lock |= 1u << i;
-        return pin_host[i];
-    }
-    i = ra_pick(c, g);
-    if (i >= 0)
-        return ra_take(c, (unsigned)i, g, 1);
-    op_rm(c->e, 0, 0x8b, tmp, RBX, xoff(g));
-    return tmp;
-}
-
-/* Whether guest g (a source) is best read straight from v->x, as a memory
- * operand: in no slot, and not worth one. */
-static int from_mem(const rctx *c, unsigned g)
-{
-    return g != 0 && slot_of(c, g) < 0 && ra_pick(c, g) < 0;
-}
-
-/* A host register to write guest g into: its slot (dirty from now on), or
- * eax when it gets none (ra_put then stores it). x0 and VM_XSINK: eax,
- * dropped. Call it after the instruction's last side exit. */
-static int ra_dst(rctx *c, unsigned g)
-{
-    if (g == 0 || g == VM_XSINK)
-        return RAX;
-    int i = slot_of(c, g);
-    if (i < 0)
-        i = ra_pick(c, g);
-    if (i < 0)
-        return RAX;
-    if (c->s.g[i] != (int)g)
-        ra_take(c, (unsigned)i, g, 0);
-    c->lock |= 1u << i;
-    c->s.dirty[i] = 1;
-    return pin_host[i];
-}
-
-/* Completes a write of guest g into host h (from ra_dst). */
-static void ra_put(rctx *c, unsigned g, int h)
-{
-    if (h == RAX && g != 0 && g != VM_XSINK)
-        op_rm(c->e, 0, 0x89, RAX, RBX, xoff(g));
-}
-
-/* Guest g (or the result in eax) into guest rd: ra_dst and a move. */
-static void ra_from_eax(rctx *c, unsigned rd)
-{
-    int d = ra_dst(c, rd);
-    if (d != RAX)
-        op_rr(c->e, 0, 0x89, RAX, d);
-    ra_put(c, rd, d);
-}
-
-/* Guest g's value into scratch host h, without allocating. */
-static void ra_copy(rctx *c, int h, unsigned g)
-{
-    int i = g ? slot_of(c, g) : -1;
-    if (g == 0)
-        op_rr(c->e, 0, 0x31, h, h);
-    else if (i >= 0)
-        op_rr(c->e, 0, 0x89, pin_host[i], h);
-    else
-        op_rm(c->e, 0, 0x8b, h, RBX, xoff(g));
-}
-
-/* Guest g = imm, touching no scratch register and no flag. */
-static void ra_imm(rctx *c, unsigned g, uint32_t imm)
-{
-    if (g == 0 || g == VM_XSINK)
-        return;
-    int i = slot_of(c, g);
-    if (i < 0)
-        i = ra_pick(c, g);
-    if (i >= 0) {
-        if (c->s.g[i] != (int)g)
-            ra_take(c, (unsigned)i, g, 0);
-        c->s.dirty[i] = 1;
-        mov_ri(c->e, pin_host[i], imm);
-    } else {
-        b1(c->e, 0xc7); /* mov dword [rbx + x], imm32 */
-        b1(c->e, 0x80u | RBX);
-        b4(c->e, (uint32_t)xoff(g));
-        b4(c->e, imm);
-    }
-}
-
-/* ---- rotates ------------------------------------------------------------ */
-/*
- * RV32IM has no rotate: compilers write x ror a as three instructions,
- * srli t, x, a; slli u, x, 32 - a; or d, t, u (the shifts in either order,
- * the OR's operands too), and SHA-256 is mostly that. The tier emits one
- * rotate for d, and t and u only where their values can
- * be seen: a temporary the run overwrites before reading it, with no
- * instruction in between that may leave native code, is never computed.
- */
-
-/* The rotate at ip (left instructions in the run from it): its right
- * amount a (1..31), or 0 when ip does not start one. */
-static unsigned rot_match(const vm_insn *ip, uint32_t left)
-{
-    if (left < 3)
-        return 0;
-    const vm_insn *p = ip, *q = ip + 1, *o = ip + 2;
-    if (!((p->op == VM_OP_SRLI && q->op == VM_OP_SLLI) ||
-          (p->op == VM_OP_SLLI && q->op == VM_OP_SRLI)))
-        return 0;
-    unsigned x = p->rs1;
-    /* the OR's sources are never VM_XSINK, so neither shift writes x0 */
-    if (x == 0 || q->rs1 != x || p->rd == x || q->rd == x || p->rd == q->rd)
-        return 0;
-    int32_t a = p->op == VM_OP_SRLI ? p->imm : q->imm, b = p->op == VM_OP_SRLI ? q->imm : p->imm;
-    if (a < 1 || a > 31 || a + b != 32 || o->op != VM_OP_OR ||
-        !((o->rs1 == p->rd && o->rs2 == q->rd) || (o->rs1 == q->rd && o->rs2 == p->rd)))
-        return 0;
-    return (unsigned)a;
-}
-
-/* Whether the value guest g holds after instruction k of the run is never
- * seen: a later instruction writes g before any reads it, and none in
- * between can leave native code (only ALU ops, LI and FENCE qualify; a
- * load or store may fail its test, the others end the run; nor a code page
- * test). */
-static int dead_after(const rctx *c, uint32_t k, unsigned g)
-{
-    for (uint32_t i = k + 1; i < c->n; i++) {
-        unsigned op = c->ip[i].op, u = insn_regs(c->ip + i, g);
-        if (!((op >= VM_OP_ADDI && op <= VM_OP_REMU) || op == VM_OP_LI || op == VM_OP_FENCE) ||
-            c->cross[i] || (u & 1u))
-            return 0;
-        if (u & 2u)
-            return 1;
-    }
-    return 0; /* seen at the run's exit */
-}
-
-/* Emits the rotate at c->ip + c->k (rot_match gave a); leaves c->k on
- * its OR. */
-static void emit_rot(rctx *c, unsigned a)
-{
-    em *e = c->e;
-    const vm_insn *in = c->ip + c->k;
-    unsigned x = in->rs1, d = in[2].rd;
-    uint32_t k0 = c->k;
-    c->k = k0 + 2; /* later uses are counted from the OR on */
-    int hx = ra_src(c, x, RAX);
-    for (unsigned s = 0; s < 2; s++) {
-        unsigned t = in[s].rd;
-        if (t == d || dead_after(c, k0 + 2, t))
-            continue;
-        int h = ra_dst(c, t), w = h == RAX ? RDX : h; /* eax may hold x */
-        op_rr(e, 0, 0x89, hx, w);
-        shift_i(e, in[s].op == VM_OP_SLLI ? 4 : 5, w, (unsigned)in[s].imm);
-        if (h == RAX)
-            op_rm(e, 0, 0x89, RDX, RBX, xoff(t));
-    }
-    int hd = ra_dst(c, d);
-    /* mov + ror: as fast here as BMI2's rorx (the move is renamed away),
-     * and no second path to test */
-    if (hd != hx)
-        op_rr(e, 0, 0x89, hx, hd);
-    shift_i(e, 1, hd, a); /* ror */
-    ra_put(c, d, hd);
-}
-
 static jit_ent *tab_at(struct vm_jit *j, uint32_t pc)
 {
     return &j->tab[(pc >> 2) & (VM_JIT_TAB_SIZE - 1u)];
@@ -848,7 +300,7 @@ typedef struct stub {
     uint32_t refund;
     uint32_t pc;
     unsigned why;
-    ra_state rs;     /* registers where the exit is: ra_flush first */
+    ra_state rs;     /* registers where the exit is: vm_ra_flush first */
 } stub;
 
 /* Where a direct jump from the block at self_pc to pc t may go now: the
@@ -995,7 +447,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
     rctx *c = &c0;
 
     *ok = 0;
-    ra_entry(j, &conv);
+    vm_ra_entry(j, &conv);
     c->s = conv;
     /* full entry: the page still holds the program's shared table */
     b1(e, 0x41); b1(e, 0x80); b1(e, 0xbc); b1(e, 0x24); /* cmp byte [r12+disp32] */
@@ -1022,7 +474,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
         ended = 0;
         for (unsigned i = 0; i < VM_JIT_NPIN; i++)
             loop_s.dirty[i] = loop_s.g[i] >= 0;
-        ra_reconcile(e, &conv, &loop_s);
+        vm_ra_reconcile(e, &conv, &loop_s);
         loop_top = e->p;
         c->s = loop_s;
         loop_e = loop_s; /* stable unless the back edge says otherwise */
@@ -1053,9 +505,9 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             ended = 1;
             break;
         }
-        unsigned rot = k + 2 < n && !cross[k + 1] && !cross[k + 2] ? rot_match(in, n - k) : 0;
+        unsigned rot = k + 2 < n && !cross[k + 1] && !cross[k + 2] ? vm_rot_match(in, n - k) : 0;
         if (rot) {
-            emit_rot(c, rot);
+            vm_rot_emit(c, rot);
             k += 2;
             in = ip + k;
             last = k + 1 == n;
@@ -1063,18 +515,18 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
         }
         switch (op) {
         case VM_OP_LI:
-            ra_imm(c, in->rd, imm);
+            vm_ra_imm(c, in->rd, imm);
             break;
         case VM_OP_FENCE:
             break;
         case VM_OP_ADDI: case VM_OP_XORI: case VM_OP_ORI: case VM_OP_ANDI: {
             static const unsigned ext[] = {0, 0, 0, 6, 1, 4}; /* from ADDI */
             if (in->rs1 == 0) {
-                ra_imm(c, in->rd, op == VM_OP_ANDI ? 0 : imm);
+                vm_ra_imm(c, in->rd, op == VM_OP_ANDI ? 0 : imm);
                 break;
             }
-            int a = ra_src(c, in->rs1, RAX);
-            int d = ra_dst(c, in->rd);
+            int a = vm_ra_src(c, in->rs1, RAX);
+            int d = vm_ra_dst(c, in->rd);
             if (op == VM_OP_ADDI && imm == 0 && d == RAX && a != RAX && in->rd != VM_XSINK) {
                 op_rm(e, 0, 0x89, a, RBX, xoff(in->rd)); /* mv into v->x */
                 break;
@@ -1087,24 +539,24 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                 if (!(op == VM_OP_ADDI && imm == 0))
                     alu_i(e, ext[op - VM_OP_ADDI], d, imm);
             }
-            ra_put(c, in->rd, d);
+            vm_ra_put(c, in->rd, d);
             break;
         }
         case VM_OP_SLTI: case VM_OP_SLTIU: {
-            int a = ra_src(c, in->rs1, RAX);
+            int a = vm_ra_src(c, in->rs1, RAX);
             alu_i(e, 7, a, imm);
             b1(e, 0x0f); b1(e, op == VM_OP_SLTI ? 0x9c : 0x92); b1(e, 0xc0); /* setcc al */
             b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);                           /* movzx eax, al */
-            ra_from_eax(c, in->rd);
+            vm_ra_from_eax(c, in->rd);
             break;
         }
         case VM_OP_SLLI: case VM_OP_SRLI: case VM_OP_SRAI: {
-            int a = ra_src(c, in->rs1, RAX);
-            int d = ra_dst(c, in->rd);
+            int a = vm_ra_src(c, in->rs1, RAX);
+            int d = vm_ra_dst(c, in->rd);
             if (d != a)
                 op_rr(e, 0, 0x89, a, d);
             shift_i(e, op == VM_OP_SLLI ? 4 : op == VM_OP_SRLI ? 5 : 7, d, imm);
-            ra_put(c, in->rd, d);
+            vm_ra_put(c, in->rd, d);
             break;
         }
         case VM_OP_ADD: case VM_OP_SUB: case VM_OP_XOR: case VM_OP_OR: case VM_OP_AND:
@@ -1112,19 +564,19 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             unsigned opc = op == VM_OP_ADD ? 0x01 : op == VM_OP_SUB ? 0x29
                          : op == VM_OP_XOR ? 0x31 : op == VM_OP_OR ? 0x09
                          : op == VM_OP_AND ? 0x21 : 0;
-            int a = ra_src(c, in->rs1, RAX);
-            if (from_mem(c, in->rs2)) { /* d = a; d op= [v->x + rs2] */
+            int a = vm_ra_src(c, in->rs1, RAX);
+            if (vm_ra_from_mem(c, in->rs2)) { /* d = a; d op= [v->x + rs2] */
                 static const unsigned rm[] = {0x03, 0x2b, 0, 0, 0, 0x33, 0, 0, 0x0b, 0x23,
                                               0x0faf}; /* from ADD */
-                int d = ra_dst(c, in->rd); /* rd == rs2: v->x still holds the old value */
+                int d = vm_ra_dst(c, in->rd); /* rd == rs2: v->x still holds the old value */
                 if (d != a)
                     op_rr(e, 0, 0x89, a, d);
                 op_rm(e, 0, rm[op - VM_OP_ADD], d, RBX, xoff(in->rs2));
-                ra_put(c, in->rd, d);
+                vm_ra_put(c, in->rd, d);
                 break;
             }
-            int b = ra_src(c, in->rs2, RCX);
-            int d = ra_dst(c, in->rd);
+            int b = vm_ra_src(c, in->rs2, RCX);
+            int d = vm_ra_dst(c, in->rd);
             if (d == b && in->rd != in->rs1 && op != VM_OP_SUB) {
                 b = a; /* rd == rs2: commutative, d op= rs1 */
                 a = d;
@@ -1138,48 +590,48 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                 op_rr(e, 0, 0x0faf, t, b); /* imul t, b */
             if (t != d)
                 op_rr(e, 0, 0x89, t, d);
-            ra_put(c, in->rd, d);
+            vm_ra_put(c, in->rd, d);
             break;
         }
         case VM_OP_SLL: case VM_OP_SRL: case VM_OP_SRA: {
-            ra_copy(c, RCX, in->rs2);
-            int a = ra_src(c, in->rs1, RAX);
-            int d = ra_dst(c, in->rd);
+            vm_ra_copy(c, RCX, in->rs2);
+            int a = vm_ra_src(c, in->rs1, RAX);
+            int d = vm_ra_dst(c, in->rd);
             if (d != a)
                 op_rr(e, 0, 0x89, a, d);
             rex(e, 0, 0, 0, d);
             b1(e, 0xd3); /* shift d, cl */
             b1(e, 0xc0u | (op == VM_OP_SLL ? 4u : op == VM_OP_SRL ? 5u : 7u) << 3 |
                   (unsigned)(d & 7));
-            ra_put(c, in->rd, d);
+            vm_ra_put(c, in->rd, d);
             break;
         }
         case VM_OP_SLT: case VM_OP_SLTU: {
-            int a = ra_src(c, in->rs1, RAX);
-            int b = ra_src(c, in->rs2, RCX);
+            int a = vm_ra_src(c, in->rs1, RAX);
+            int b = vm_ra_src(c, in->rs2, RCX);
             op_rr(e, 0, 0x39, b, a); /* cmp a, b */
             b1(e, 0x0f); b1(e, op == VM_OP_SLT ? 0x9c : 0x92); b1(e, 0xc0);
             b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc0);
-            ra_from_eax(c, in->rd);
+            vm_ra_from_eax(c, in->rd);
             break;
         }
         case VM_OP_MULH: case VM_OP_MULHSU: case VM_OP_MULHU:
-            ra_copy(c, RAX, in->rs1);
-            ra_copy(c, RCX, in->rs2);
+            vm_ra_copy(c, RAX, in->rs1);
+            vm_ra_copy(c, RCX, in->rs2);
             if (op != VM_OP_MULHU)
                 op_rr(e, 1, 0x63, RAX, RAX); /* movsxd rax, eax */
             if (op == VM_OP_MULH)
                 op_rr(e, 1, 0x63, RCX, RCX);
             op_rr(e, 1, 0x0faf, RAX, RCX);   /* imul rax, rcx */
             rex(e, 1, 0, 0, RAX); b1(e, 0xc1); b1(e, 0xe8); b1(e, 32); /* shr rax, 32 */
-            ra_from_eax(c, in->rd);
+            vm_ra_from_eax(c, in->rd);
             break;
         case VM_OP_DIV: case VM_OP_DIVU: case VM_OP_REM: case VM_OP_REMU: {
             int sgn = op == VM_OP_DIV || op == VM_OP_REM;
             int rem = op == VM_OP_REM || op == VM_OP_REMU;
             uint8_t *ovf = NULL, *ovf2 = NULL, *done2 = NULL;
-            ra_copy(c, RAX, in->rs1);
-            ra_copy(c, RCX, in->rs2);
+            vm_ra_copy(c, RAX, in->rs1);
+            vm_ra_copy(c, RCX, in->rs2);
             op_rr(e, 0, 0x85, RCX, RCX); /* test ecx, ecx */
             uint8_t *zero = jcc8(e, CC_E);
             if (sgn) {
@@ -1208,7 +660,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             patch8(done, e->p);
             if (done2)
                 patch8(done2, e->p);
-            ra_from_eax(c, in->rd);
+            vm_ra_from_eax(c, in->rd);
             break;
         }
         case VM_OP_LB: case VM_OP_LH: case VM_OP_LW: case VM_OP_LBU: case VM_OP_LHU:
@@ -1226,7 +678,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             int grouped = member || grp_left > 0;
             int32_t lo = grouped ? grp_imin : in->imm;
             if (!member) {
-                int a = ra_src(c, in->rs1, RAX);
+                int a = vm_ra_src(c, in->rs1, RAX);
                 if (a != RAX && lo) {
                     op_rm(e, 0, 0x8d, RAX, a, lo); /* lea eax, [a + lo] */
                 } else {
@@ -1263,11 +715,11 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                 unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
                              : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
                 /* x0: the access is still made */
-                int d = in->rd == VM_XSINK ? RCX : ra_dst(c, in->rd);
+                int d = in->rd == VM_XSINK ? RCX : vm_ra_dst(c, in->rd);
                 op_mem(e, opc, d, idx, disp);
-                ra_put(c, in->rd, d);
+                vm_ra_put(c, in->rd, d);
             } else {
-                int s2 = ra_src(c, in->rs2, RCX);
+                int s2 = vm_ra_src(c, in->rs2, RCX);
                 if (op == VM_OP_SH)
                     b1(e, 0x66);
                 if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
@@ -1278,14 +730,14 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
         }
         case VM_OP_JAL: case VM_OP_JAL_FAR: {
             uint32_t t = op == VM_OP_JAL ? in->pc + 4u * imm : imm;
-            ra_imm(c, in->rd, in->pc + 4u);
-            ra_flush(e, j, &c->s);
+            vm_ra_imm(c, in->rd, in->pc + 4u);
+            vm_ra_flush(e, j, &c->s);
             succ(e, j, t, pc0, inner, st, &nst, &conv);
             ended = 1;
             break;
         }
         case VM_OP_JALR: {
-            int a = ra_src(c, in->rs1, RAX);
+            int a = vm_ra_src(c, in->rs1, RAX);
             if (a != RAX && imm)
                 op_rm(e, 0, 0x8d, RAX, a, in->imm); /* lea eax, [a + imm] */
             else {
@@ -1295,8 +747,8 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                     alu_i(e, 0, RAX, imm);
             }
             b1(e, 0x83); b1(e, 0xe0); b1(e, 0xfe); /* and eax, -2 */
-            ra_imm(c, in->rd, in->pc + 4u);
-            ra_flush(e, j, &c->s);
+            vm_ra_imm(c, in->rd, in->pc + 4u);
+            vm_ra_flush(e, j, &c->s);
             jmp_to(e, j->lookup);
             ended = 1;
             break;
@@ -1309,11 +761,11 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             int far = op >= VM_OP_BEQ_FAR;
             unsigned cnd = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
             uint32_t t = far ? imm : in->pc + 4u * imm;
-            int s1 = ra_src(c, in->rs1, RAX);
-            if (from_mem(c, in->rs2)) {
+            int s1 = vm_ra_src(c, in->rs1, RAX);
+            if (vm_ra_from_mem(c, in->rs2)) {
                 op_rm(e, 0, 0x3b, s1, RBX, xoff(in->rs2)); /* cmp s1, [v->x + rs2] */
             } else {
-                int s2 = ra_src(c, in->rs2, RCX);
+                int s2 = vm_ra_src(c, in->rs2, RCX);
                 op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
             }
             if (t == pc0 || in->pc + 4u == pc0) { /* the back edge of a loop on itself */
@@ -1322,7 +774,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                     have_loop = 1;
                 } else {
                     loop_e = c->s;
-                    ra_reconcile(e, &c->s, &loop_s); /* moves only: the flags stay */
+                    vm_ra_reconcile(e, &c->s, &loop_s); /* moves only: the flags stay */
                     uint8_t *taken = jcc32(e, cnd);
                     if (t == pc0) {
                         patch(taken, loop_top);
@@ -1330,13 +782,13 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                         jmp_to(e, loop_top);
                         patch(taken, e->p);
                     }
-                    ra_flush(e, j, &loop_s);
+                    vm_ra_flush(e, j, &loop_s);
                     succ(e, j, t == pc0 ? in->pc + 4u : t, pc0, inner, st, &nst, &conv);
                     ended = 1;
                     break;
                 }
             }
-            ra_flush(e, j, &c->s);     /* moves only: the flags stay */
+            vm_ra_flush(e, j, &c->s);     /* moves only: the flags stay */
             const uint8_t *dt = direct(j, t, pc0, inner);
             uint8_t *taken = jcc32(e, cnd);
             if (dt) {
@@ -1351,7 +803,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             break;
         }
         case VM_OP_FENCE_I:
-            ra_flush(e, j, &c->s);
+            vm_ra_flush(e, j, &c->s);
             succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
             break;
@@ -1361,7 +813,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             break;
         }
         if (last && !ended) { /* run ends at the page end */
-            ra_flush(e, j, &c->s);
+            vm_ra_flush(e, j, &c->s);
             succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
         }
@@ -1374,7 +826,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)st[i].at);
             op_rm(e, 1, 0x89, RAX, RBX, SITEOFF);
         }
-        ra_flush(e, j, &st[i].rs);
+        vm_ra_flush(e, j, &st[i].rs);
         exit_stub(e, j, st[i].refund, st[i].pc, st[i].why);
     }
     /* the room kept (code_for) holds the largest block: 256 instructions
