@@ -647,6 +647,23 @@ START_TEST(hashed_once_per_block)
 }
 END_TEST
 
+/* A six-block history and a validator for it on 1, 2 and 4 threads. */
+static void validators_open(history *h, utxo_validator *v[3])
+{
+    static const unsigned th[3] = {1, 2, 4};
+
+    history_load(h, 6);
+    for (int j = 0; j < 3; j++)
+        ck_assert_ptr_nonnull(v[j] = utxo_validator_new(&h->p, th[j]));
+}
+
+static void validators_close(history *h, utxo_validator *v[3])
+{
+    for (int j = 0; j < 3; j++)
+        utxo_validator_free(v[j]);
+    history_free(h);
+}
+
 /* The per-transaction hashes of stage 3 run on the verifier's pool: the
  * effects are the same bytes whatever the threads, and equal to hashing
  * each transaction directly. */
@@ -654,12 +671,9 @@ START_TEST(tx_hashes_independent_of_threads)
 {
     history h;
     utxo_validator *v[3];
-    const unsigned th[3] = {1, 2, 4};
     size_t big = 0;
 
-    history_load(&h, 6);
-    for (int j = 0; j < 3; j++)
-        ck_assert_ptr_nonnull(v[j] = utxo_validator_new(&h.p, th[j]));
+    validators_open(&h, v);
     for (size_t k = 0; k < h.n; k++) {
         const utxo_block *b = h.blocks[k];
         cn_effects fx[3];
@@ -689,9 +703,7 @@ START_TEST(tx_hashes_independent_of_threads)
         }
     }
     ck_assert_uint_gt(big, 0); /* blocks large enough to use the pool */
-    for (int j = 0; j < 3; j++)
-        utxo_validator_free(v[j]);
-    history_free(&h);
+    validators_close(&h, v);
 }
 END_TEST
 
@@ -706,12 +718,9 @@ START_TEST(bad_signature_first_on_any_threads)
 {
     history h;
     utxo_validator *v[3];
-    const unsigned th[3] = {1, 2, 4};
     size_t big = 0;
 
-    history_load(&h, 6);
-    for (int j = 0; j < 3; j++)
-        ck_assert_ptr_nonnull(v[j] = utxo_validator_new(&h.p, th[j]));
+    validators_open(&h, v);
     for (size_t k = 0; k < h.n; k++) {
         const utxo_block *b = h.blocks[k];
         big += b->n_txs >= 8;
@@ -742,9 +751,7 @@ START_TEST(bad_signature_first_on_any_threads)
         }
     }
     ck_assert_uint_gt(big, 0); /* blocks large enough to use the pool */
-    for (int j = 0; j < 3; j++)
-        utxo_validator_free(v[j]);
-    history_free(&h);
+    validators_close(&h, v);
 }
 END_TEST
 

@@ -439,6 +439,24 @@ static const struct {
     {T_HEIGHT, UTXO_ERR_BLOCK_HEIGHT, false},
 };
 
+/* The verdict of the last assert_refused. */
+static utxo_verdict vd_last;
+
+/* Applies bad (cases[k], its transaction t) to s: refused with the case's
+ * code, naming (t, input 0) when the case names an input, with a message. */
+static void assert_refused(utxo_store *s, const utxo_block *bad, size_t k, uint32_t t)
+{
+    int rc = utxo_store_apply_block(s, bad, &vd_last);
+    ck_assert_msg(rc == cases[k].err, "case %zu: %s (%s)", k, utxo_strerror(rc),
+                  utxo_store_errmsg(s));
+    ck_assert_int_eq(vd_last.err, rc);
+    if (cases[k].names_input) {
+        ck_assert_uint_eq(vd_last.tx, t);
+        ck_assert_uint_eq(vd_last.input, 0);
+    }
+    ck_assert_str_ne(utxo_store_errmsg(s), "");
+}
+
 /*
  * An invalid block after valid ones in the pipeline: refused with its own
  * reason code and (tx, input), the valid blocks before it committed (seen
@@ -464,24 +482,14 @@ START_TEST(pipeline_invalid_after_valid)
     dump_digest(ref, d_all);
     tmp_path(path, sizeof path, "pinv");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        utxo_verdict vd;
         utxo_store_info info;
         uint32_t t;
         utxo_block *bad = tampered(h, cases[k].how, &t);
-        int rc;
         s = open_new_with(path, 2, true);
         apply_range(s, 0, h);
-        rc = utxo_store_apply_block(s, bad, &vd);
-        ck_assert_msg(rc == cases[k].err, "case %zu: %s (%s)", k, utxo_strerror(rc),
-                      utxo_store_errmsg(s));
-        ck_assert_int_eq(vd.err, rc);
-        if (cases[k].names_input) {
-            ck_assert_uint_eq(vd.tx, t);
-            ck_assert_uint_eq(vd.input, 0);
-        } else {
-            ck_assert_uint_eq(vd.tx, 0);
-        }
-        ck_assert_str_ne(utxo_store_errmsg(s), "");
+        assert_refused(s, bad, k, t);
+        if (!cases[k].names_input)
+            ck_assert_uint_eq(vd_last.tx, 0);
         utxo_store_get_info(s, &info);
         ck_assert_uint_eq(info.n_blocks, h);
         dump_digest(path, d); /* committed: blocks 0 .. h-1, nothing of the bad one */
@@ -652,18 +660,9 @@ START_TEST(invalid_blocks_change_nothing)
     apply_range(s, 0, h);
     dump_digest(path, d0);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        utxo_verdict vd;
         uint32_t t;
         utxo_block *bad = tampered(h, cases[k].how, &t);
-        int rc = utxo_store_apply_block(s, bad, &vd);
-        ck_assert_msg(rc == cases[k].err, "case %zu: %s (%s)", k, utxo_strerror(rc),
-                      utxo_store_errmsg(s));
-        ck_assert_int_eq(vd.err, rc);
-        if (cases[k].names_input) {
-            ck_assert_uint_eq(vd.tx, t);
-            ck_assert_uint_eq(vd.input, 0);
-        }
-        ck_assert_str_ne(utxo_store_errmsg(s), "");
+        assert_refused(s, bad, k, t);
         dump_digest(path, d1);
         ck_assert_msg(memcmp(d0, d1, 32) == 0, "case %zu changed the store", k);
         utxo_block_free(bad);

@@ -234,6 +234,14 @@ static vm_program *loop_n_then(uint32_t n, unsigned kind)
     return p;
 }
 
+/* budgets_around for program p (built, not NULL), then frees it. */
+static void program_vs_interp(vm_program *p, uint64_t below, const char *what, uint64_t seed)
+{
+    ck_assert_ptr_nonnull(p);
+    budgets_around(p, below, what, seed);
+    vm_program_free(p);
+}
+
 static vm_program *loop_then(unsigned kind)
 {
     return loop_n_then(300, kind);
@@ -242,10 +250,7 @@ static vm_program *loop_then(unsigned kind)
 START_TEST(faults_at_every_kind_jit_vs_interp)
 {
     for (unsigned kind = 0; kind <= 9; kind++) {
-        vm_program *p = loop_then(kind);
-        ck_assert_ptr_nonnull(p);
-        budgets_around(p, kind == 8 ? 3000 : 300, "fault kind", kind);
-        vm_program_free(p);
+        program_vs_interp(loop_then(kind), kind == 8 ? 3000 : 300, "fault kind", kind);
     }
 }
 END_TEST
@@ -426,22 +431,10 @@ static vm_program *loops_kept(void)
 
 START_TEST(many_registers_jit_vs_interp)
 {
-    {
-        vm_program *p = loops_kept();
-        ck_assert_ptr_nonnull(p);
-        budgets_around(p, 400, "loops kept", 0);
-        vm_program_free(p);
-    }
-    for (unsigned kind = 0; kind <= 3; kind++) {
-        vm_program *p = many_regs_then(kind);
-        ck_assert_ptr_nonnull(p);
-        budgets_around(p, 400, "many registers", kind);
-        vm_program_free(p);
-    }
-    vm_program *p = pins_moved();
-    ck_assert_ptr_nonnull(p);
-    budgets_around(p, 400, "pins moved", 0);
-    vm_program_free(p);
+    program_vs_interp(loops_kept(), 400, "loops kept", 0);
+    for (unsigned kind = 0; kind <= 3; kind++)
+        program_vs_interp(many_regs_then(kind), 400, "many registers", kind);
+    program_vs_interp(pins_moved(), 400, "pins moved", 0);
 }
 END_TEST
 
@@ -508,12 +501,8 @@ static vm_program *rotates_then(unsigned kind)
 
 START_TEST(rotates_jit_vs_interp)
 {
-    for (unsigned kind = 0; kind <= 1; kind++) {
-        vm_program *p = rotates_then(kind);
-        ck_assert_ptr_nonnull(p);
-        budgets_around(p, 600, "rotates", kind);
-        vm_program_free(p);
-    }
+    for (unsigned kind = 0; kind <= 1; kind++)
+        program_vs_interp(rotates_then(kind), 600, "rotates", kind);
 }
 END_TEST
 
@@ -574,12 +563,8 @@ static vm_program *merged_then(unsigned smc)
 
 START_TEST(merged_blocks_jit_vs_interp)
 {
-    for (unsigned smc = 0; smc <= 1; smc++) {
-        vm_program *p = merged_then(smc);
-        ck_assert_ptr_nonnull(p);
-        budgets_around(p, 600, "merged blocks, smc", smc);
-        vm_program_free(p);
-    }
+    for (unsigned smc = 0; smc <= 1; smc++)
+        program_vs_interp(merged_then(smc), 600, "merged blocks, smc", smc);
 }
 END_TEST
 
