@@ -7,7 +7,8 @@
 #    prove, check) keep working meanwhile; once the holder is gone a writer
 #    opens again;
 #  - disk full: a replay under a file size limit (ulimit -f, SIGXFSZ
-#    ignored) stops with exit 2 saying so (not "rejected", not "corrupt"),
+#    ignored) stops with exit 2 saying so (not "rejected", not "corrupt",
+#    naming the group of blocks whose commit failed),
 #    the store is sound at a block boundary, and the next replay resumes to
 #    the same store as an uninterrupted one; on a small tmpfs (where mount
 #    works) the same with "no space left on device";
@@ -35,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$MKCHAIN" "$tmp/c.blocks" "$tmp/c.proofs" 30 12 11 || { echo "mkchain failed" >&2; exit 1; }
+"$MKCHAIN" "$tmp/c.blocks" "$tmp/c.proofs" 60 12 11 || { echo "mkchain failed" >&2; exit 1; }
 expect 0 "reference replay" -- "$UTXO" replay "$tmp/c.blocks" --db "$tmp/ref.db" --quiet
 grep '^accumulator digest' "$tmp/out" >"$tmp/ref.digest"
 "$UTXO" utxos --db "$tmp/ref.db" --summary >"$tmp/ref.summary"
@@ -99,9 +100,12 @@ grep -q "missing.db: no such file or directory" "$tmp/err" && ok || bad "missing
 got=$?
 [ $got -eq 2 ] && ok || bad "replay past the file size limit: exit $got, wanted 2"
 grep -q "not applied: .*file too large" "$tmp/err" && ok || bad "file size limit message: $(cat "$tmp/err")"
+# the group of blocks the failed commit lost is named (the store is at the one before)
+grep -Eq "blocks? [0-9]+(-[0-9]+)? (was|were) not committed" "$tmp/err" && ok ||
+    bad "the lost group is not named: $(cat "$tmp/err")"
 grep -qi "corrupt\|rejected" "$tmp/err" && bad "a full disk was called corrupt/rejected: $(cat "$tmp/err")" || ok
 expect 0 "the store after the limit is sound" -- "$UTXO" check --db "$tmp/f.db"
-grep -q "sound: 30 blocks" "$tmp/out" && bad "the size limit did not stop the replay (make the chain larger)" || ok
+grep -q "sound: 60 blocks" "$tmp/out" && bad "the size limit did not stop the replay (make the chain larger)" || ok
 expect 0 "resume after the limit" -- "$UTXO" replay "$tmp/c.blocks" --db "$tmp/f.db" --quiet
 grep '^accumulator digest' "$tmp/out" | cmp -s - "$tmp/ref.digest" && ok || bad "resumed store differs"
 expect 0 "resumed store checks" -- "$UTXO" check --db "$tmp/f.db"

@@ -359,8 +359,11 @@ START_TEST(tiny_cache_same_store)
 }
 END_TEST
 
-/* A new store on `threads` predicate threads, the pipeline on or off. */
-static utxo_store *open_new_with(const char *path, unsigned threads, bool pipeline)
+/* A new store on `threads` predicate threads, the pipeline on or off; with
+ * it on, groups of at most `group` blocks and no time bound (0: the
+ * store's default bounds). */
+static utxo_store *open_new_with(const char *path, unsigned threads, bool pipeline,
+                                 uint32_t group)
 {
     utxo_store *s = NULL;
     char msg[256];
@@ -369,53 +372,84 @@ static utxo_store *open_new_with(const char *path, unsigned threads, bool pipeli
     ck_assert_int_eq(utxo_store_open(&s, path, &C.p, UTXO_STORE_CREATE, threads, msg, sizeof msg),
                      UTXO_OK);
     ck_assert_int_eq(utxo_store_set_pipeline(s, pipeline), UTXO_OK);
+    if (group != 0) {
+        ck_assert_uint_le(group, STORE_GROUP_BLOCKS);
+        s->group_max = group;
+        s->group_ns = UINT64_MAX;
+    }
     return s;
 }
 
+/* Group sizes the pipeline tests run: each block alone, groups of 4 (the
+ * 14 blocks end inside a group), the default (one group, or as many as
+ * the time bound makes on a slow machine). */
+static const uint32_t groups[] = {1, 4, 0};
+
 /*
- * The pipeline (a block's COMMIT on the next block's store thread) and the
- * thread count change nothing in the store: every row of every table (the
- * blocks, utxos, forest nodes, undo records, bundles, the meta row with
- * the accumulator roots) is the same bytes with the pipeline on and off,
- * on 1 and 2 threads. While the pipeline holds the last block open, other
- * connections see the store of the block before, whole.
+ * The pipeline (blocks committed in groups, each COMMIT on the next
+ * block's store thread) and the thread count change nothing in the store:
+ * every row of every table (the blocks, utxos, forest nodes, undo records,
+ * bundles, the meta row with the accumulator roots) is the same bytes with
+ * the pipeline on and off, on 1 and 2 threads. While the pipeline holds a
+ * group open, other connections see the store of the last group
+ * committed, whole: with groups of g, the first g * floor((n - 1) / g)
+ * blocks. With no time at all allowed to a group, each block is committed
+ * by the next one.
  */
 START_TEST(pipeline_same_store)
 {
     char ref[512], path[512];
-    uint8_t d_ref[32], d_prev[32], d[32];
+    uint8_t d_ref[32], d_pre[N_BLOCKS + 1][32], d[32];
     utxo_store *s;
 
     tmp_path(ref, sizeof ref, "piperef");
-    s = open_new_with(ref, 1, false);
-    apply_range(s, 0, C.n - 1);
-    dump_digest(ref, d_prev);
-    apply_range(s, C.n - 1, C.n);
+    s = open_new_with(ref, 1, false, 0);
+    dump_digest(ref, d_pre[0]);
+    for (uint32_t h = 0; h < C.n; h++) {
+        apply_range(s, h, h + 1);
+        dump_digest(ref, d_pre[h + 1]);
+    }
     utxo_store_close(s);
     dump_digest(ref, d_ref);
+    ck_assert_mem_eq(d_ref, d_pre[C.n], 32);
     tmp_path(path, sizeof path, "pipe");
     for (unsigned threads = 1; threads <= 2; threads++)
-        for (int on = 0; on < 2; on++) {
+        for (size_t g = 0; g <= sizeof groups / sizeof groups[0]; g++) {
+            bool on = g < sizeof groups / sizeof groups[0];
+            uint32_t group = on ? groups[g] : 0;
             utxo_store_info info;
-            s = open_new_with(path, threads, on);
+            s = open_new_with(path, threads, on, group);
             apply_range(s, 0, C.n);
             utxo_store_get_info(s, &info);
             ck_assert_uint_eq(info.n_blocks, C.n); /* this handle sees the last block */
             if (on) {
-                dump_digest(path, d); /* another connection: the block before */
-                ck_assert_msg(memcmp(d, d_prev, 32) == 0, "threads %u: open block seen", threads);
+                uint32_t seen = C.n;
+                dump_digest(path, d); /* another connection: the last group committed */
+                for (uint32_t k = 0; k <= C.n; k++)
+                    if (memcmp(d, d_pre[k], 32) == 0)
+                        seen = k;
+                ck_assert_msg(seen < C.n, "threads %u group %u: open blocks seen", threads, group);
+                if (group != 0)
+                    ck_assert_uint_eq(seen, group * ((C.n - 1) / group));
                 ck_assert_int_eq(utxo_store_flush(s), UTXO_OK);
                 ck_assert_int_eq(utxo_store_flush(s), UTXO_OK); /* nothing left: no-op */
             }
             dump_digest(path, d);
-            ck_assert_msg(memcmp(d, d_ref, 32) == 0, "threads %u pipeline %d: other bytes",
-                          threads, on);
+            ck_assert_msg(memcmp(d, d_ref, 32) == 0, "threads %u group %u pipeline %d: other bytes",
+                          threads, group, on);
             utxo_store_close(s);
             dump_digest(path, d);
             ck_assert_mem_eq(d, d_ref, 32);
         }
+    /* no time for a group: each block is committed by the next one */
+    s = open_new_with(path, 2, true, 0);
+    s->group_ns = 0;
+    apply_range(s, 0, C.n);
+    dump_digest(path, d);
+    ck_assert_mem_eq(d, d_pre[C.n - 1], 32);
+    utxo_store_close(s);
     /* closing flushes too */
-    s = open_new_with(path, 2, true);
+    s = open_new_with(path, 2, true, 0);
     apply_range(s, 0, C.n);
     utxo_store_close(s);
     dump_digest(path, d);
@@ -459,37 +493,52 @@ static void assert_refused(utxo_store *s, const utxo_block *bad, size_t k, uint3
 
 /*
  * An invalid block after valid ones in the pipeline: refused with its own
- * reason code and (tx, input), the valid blocks before it committed (seen
- * by another connection), nothing of it written. Cases fail before the
- * block's own transaction begins (header, missing output: the open block
- * is committed by the failing call) and after it (a predicate, the digest:
- * the store thread committed the block before, then this one is rolled
- * back). The genuine block and the rest then apply as without a pipeline.
+ * reason code and (tx, input) and message, the valid blocks before it
+ * committed (seen by another connection), nothing of it written. Cases
+ * fail before the block writes (header, missing output: the open group is
+ * committed by the failing call) and after (a predicate, the digest). In
+ * the second kind, with groups of 1 the store thread committed the block
+ * before and this one's transaction is rolled back; with groups of 4 and
+ * the default the block wrote into the open group (blocks 4-5, and 0-5),
+ * which is rolled back whole and applied again without the bad block. The
+ * genuine block and the rest then apply as without a pipeline.
  */
 START_TEST(pipeline_invalid_after_valid)
 {
     char ref[512], path[512];
+    char ref_msg[sizeof cases / sizeof cases[0]][512];
     uint8_t d_h[32], d_all[32], d[32];
     utxo_store *s;
     const uint32_t h = 6;
 
     tmp_path(ref, sizeof ref, "pinvref");
-    s = open_new_with(ref, 2, false);
+    s = open_new_with(ref, 2, false, 0);
     apply_range(s, 0, h);
     dump_digest(ref, d_h);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) { /* the reasons without a pipeline */
+        uint32_t t;
+        utxo_block *bad = tampered(h, cases[k].how, &t);
+        assert_refused(s, bad, k, t);
+        snprintf(ref_msg[k], sizeof ref_msg[k], "%s", utxo_store_errmsg(s));
+        utxo_block_free(bad);
+    }
     apply_range(s, h, C.n);
     utxo_store_close(s);
     dump_digest(ref, d_all);
     tmp_path(path, sizeof path, "pinv");
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    for (size_t i = 0; i < 3 * sizeof cases / sizeof cases[0]; i++) {
+        size_t k = i / 3;
+        uint32_t group = groups[i % 3], t;
         utxo_store_info info;
-        uint32_t t;
         utxo_block *bad = tampered(h, cases[k].how, &t);
-        s = open_new_with(path, 2, true);
+        s = open_new_with(path, 2, true, group);
         apply_range(s, 0, h);
         assert_refused(s, bad, k, t);
         if (!cases[k].names_input)
             ck_assert_uint_eq(vd_last.tx, 0);
+        /* the bad block's reason, as without a pipeline */
+        ck_assert_msg(strcmp(utxo_store_errmsg(s), ref_msg[k]) == 0, "case %zu group %u: %s",
+                      k, group, utxo_store_errmsg(s));
         utxo_store_get_info(s, &info);
         ck_assert_uint_eq(info.n_blocks, h);
         dump_digest(path, d); /* committed: blocks 0 .. h-1, nothing of the bad one */

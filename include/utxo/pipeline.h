@@ -210,14 +210,15 @@ int utxo_wallet_sync_store(utxo_wallet *w, utxo_store *s, const utxo_sync_opts *
 
 /**
  * Applies the blocks of `blocks` to the full node's store s (open for
- * writing), each validated in full and committed in its own SQL
- * transaction (utxo_store_apply_block), from the store's next height, under
+ * writing), each validated in full and applied all or nothing
+ * (utxo_store_apply_block), from the store's next height, under
  * the record rule above (the records below the store's tip must link to
  * it). o->to: stop before that height. Returns res->err as
  * utxo_verify_files; the store keeps every block applied before an error.
- * The store's pipeline (utxo_store_set_pipeline) is on for the run, each
- * block's COMMIT beside the next block's predicates; on return it is off
- * and every block counted in res->applied is committed.
+ * The store's pipeline (utxo_store_set_pipeline) is on for the run: blocks
+ * commit in groups, each COMMIT beside the next block's predicates; on
+ * return it is off and res->applied counts the blocks committed (a group
+ * whose COMMIT failed is not counted: res->reason names it).
  */
 int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
                      utxo_pipe_result *res);

@@ -122,10 +122,11 @@ void utxo_store_get_stats(const utxo_store *s, utxo_store_stats *st);
 
 /**
  * Validates block b as the next block (height n_blocks) and applies it in
- * one SQL transaction: spent outputs leave the UTXO set and the forest, new
+ * one SQL transaction (with the pipeline, the open group's): spent outputs leave the UTXO set and the forest, new
  * outputs enter both (an output spent in the block that made it enters
  * neither), undo data and the block's proof bundle are written, and the tip
- * advances. On any error nothing changed. out (may be NULL) receives the
+ * advances. On any error nothing of b changed (with the pipeline, the
+ * valid blocks before it are then committed). out (may be NULL) receives the
  * verdict: err, and for rule failures the transaction and input at fault
  * (out->vm says why a predicate rejected). Returns out->err; storage
  * failures return UTXO_ERR_STORE_* / UTXO_ERR_IO with utxo_store_errmsg.
@@ -133,22 +134,25 @@ void utxo_store_get_stats(const utxo_store *s, utxo_store_stats *st);
 int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out);
 
 /**
- * The replay pipeline (docs/STORE.md, "The pipeline"). With on, a valid
- * block's SQL transaction is left open when utxo_store_apply_block
- * returns: the next block reads its spent outputs inside it, and commits
- * it on the store's thread while its own predicates run, then opens its
- * own transaction. Each block still commits alone, whole; the store's
- * bytes are the same as without the pipeline. Until the next apply, a
+ * The replay pipeline (docs/STORE.md, "The pipeline"). With on, valid
+ * blocks are committed in groups: the SQL transaction is left open when
+ * utxo_store_apply_block returns, the next block reads its spent outputs
+ * inside it and either joins it or, once the group holds 16 blocks or
+ * its first is a second old, commits it on the store's thread while its
+ * own predicates run and opens the next. Each block is still applied
+ * whole or not at all; the store's bytes are the same as without the
+ * pipeline. Until the next commit (an apply that ends the group, a
  * utxo_store_flush, utxo_store_rollback, utxo_store_close or turning the
- * pipeline off (which flush), the last valid block is visible through
- * this handle only, and a crash loses it (never half of it). A block that
- * fails leaves the one before it committed. A commit that fails is the
- * answer of the call that ran it (the next apply, a flush): the store is
- * then back at the block before, which utxo_store_get_info reports.
+ * pipeline off, which flush), the open group is visible through this
+ * handle only, and a crash loses it (whole blocks, never half of one). A
+ * block that fails leaves the valid blocks before it committed. A commit
+ * that fails is the answer of the call that ran it (the next apply, a
+ * flush), and its message names the blocks lost: the store is then back
+ * at the end of the group before, which utxo_store_get_info reports.
  * Returns UTXO_OK, UTXO_ERR_ARG, or a flush's error.
  */
 int utxo_store_set_pipeline(utxo_store *s, bool on);
-/** Commits the block the pipeline left open, if any. */
+/** Commits the group of blocks the pipeline left open, if any. */
 int utxo_store_flush(utxo_store *s);
 
 /**

@@ -4,10 +4,11 @@
  * file loop (files.c), so replay follows the same record rule as verify and
  * wallet sync. Each block is validated in full and committed in its own
  * SQL transaction by utxo_store_apply_block: the store needs no save.
- * The store's pipeline is on for the run: a block's COMMIT runs while the
- * next block's predicates do. From a pipe, whose writer may pause, the
- * open block is committed before each read (s_idle), so a replay waiting
- * for input has committed everything it applied.
+ * The store's pipeline is on for the run: valid blocks are committed in
+ * groups, each COMMIT while the next block's predicates run. From a pipe,
+ * whose writer may pause, the open group is committed before each read
+ * (s_idle), so a replay waiting for input has committed everything it
+ * applied.
  */
 #include "config.h"
 
@@ -58,6 +59,7 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
                      utxo_pipe_result *res)
 {
     utxo_pipe_result tmp;
+    utxo_store_info before, after;
     utxo_params p;
     pipe_target t;
     pipe_opts po;
@@ -83,15 +85,18 @@ int utxo_replay_file(utxo_store *s, const char *blocks, const utxo_sync_opts *o,
         po.ctx = o->ctx;
         po.blocks_file = o->blocks_file;
     }
-    /* the pipeline (docs/STORE.md): each block's commit overlaps the next
-     * block's predicates; flushed before returning, whatever happened */
+    /* the pipeline (docs/STORE.md): blocks commit in groups, each commit
+     * beside the next block's predicates; flushed before returning,
+     * whatever happened */
     if ((rc = utxo_store_set_pipeline(s, true)) != UTXO_OK)
         return pipe_fail(res, rc, false, UTXO_PIPE_NONE, "%s", utxo_store_errmsg(s));
+    utxo_store_get_info(s, &before);
     rc = pipe_files_run(&t, blocks, NULL, &po, res);
     frc = utxo_store_set_pipeline(s, false);
-    if (frc != UTXO_OK && rc == UTXO_OK) {
-        res->applied = res->applied ? res->applied - 1 : 0; /* the last one was lost */
+    if (frc != UTXO_OK && rc == UTXO_OK)
         rc = pipe_fail(res, frc, false, UTXO_PIPE_NONE, "%s", utxo_store_errmsg(s));
-    }
+    /* applied means committed: a group that failed to commit was lost */
+    utxo_store_get_info(s, &after);
+    res->applied = after.n_blocks - before.n_blocks;
     return rc;
 }

@@ -6,7 +6,10 @@
  * (rows, undo record, bundle, block, meta) on the core's helper thread while
  * the predicates run. All of it happens inside one SQL transaction; any
  * failure rolls it back and reloads the in-memory mirrors, so the store is
- * exactly as before (docs/STORE.md, "Applying a block").
+ * exactly as before (docs/STORE.md, "Applying a block"). With the
+ * pipeline, valid blocks share one transaction in groups, and a block
+ * that fails inside a group has the group applied again (group_redo;
+ * docs/STORE.md, "The pipeline").
  */
 #include "config.h"
 
@@ -33,14 +36,17 @@ typedef struct apply_ctx {
     cn_forest_acc fa;      /* the backend: the store's forest */
     uint8_t **datums;      /* the view's copies of spent datums */
     size_t n_datums;
-    bool in_txn;           /* the view began the SQL transaction */
+    bool in_txn;           /* this block began the SQL transaction */
+    bool joined;           /* this block writes into the pipeline's open group */
+    uint8_t *bytes;        /* the block encoded (write_block), kept by the group */
+    size_t len;
 } apply_ctx;
 
 /* The view's begin: the SQL transaction starts when the block has passed
  * the header and context-free rules, before the first read. In the
- * pipeline, when the previous block's transaction is still open (pending),
- * this block reads inside it, which holds that block's rows: its own
- * transaction begins on the store thread (pipe_begin). */
+ * pipeline, when the transaction of the blocks before is still open
+ * (pending), this block reads inside it, which holds their rows: what it
+ * writes begins on the store thread (pipe_begin). */
 static int view_begin(void *arg, const utxo_block *b, size_t n_external, size_t *bad)
 {
     apply_ctx *c = arg;
@@ -56,18 +62,23 @@ static int view_begin(void *arg, const utxo_block *b, size_t n_external, size_t 
 }
 
 /* The backend's begin, first on the core's store thread (connect.h): the
- * pipeline's overlap. The previous block's COMMIT runs here, while this
- * block's predicates run on the verifier's threads; then this block's
- * own transaction begins. Nothing of this block has been written yet, so
- * each block still commits alone. */
+ * pipeline's overlap. Nothing of this block has been written yet. While
+ * the open group is young and small, this block joins it (should it fail
+ * after writing, group_redo undoes it); otherwise the group's COMMIT runs
+ * here, while this block's predicates run on the verifier's threads, and
+ * this block begins the next group. */
 static int pipe_begin(void *arg)
 {
     apply_ctx *c = arg;
     utxo_store *s = c->s;
     int rc;
 
-    if (!s->pending)
+    if (s->pending == 0)
         return UTXO_OK;
+    if (s->pending < s->group_max && store_now_ns() - s->group_t0 < s->group_ns) {
+        c->joined = true;
+        return UTXO_OK;
+    }
     if ((rc = store_flush(s)) != UTXO_OK)
         return rc; /* rolled back to the block before it, mirrors reloaded */
     if ((rc = store_begin(s)) == UTXO_OK)
@@ -242,7 +253,12 @@ done:
     utxo_bundle_free(bundle);
     free(undo);
     free(bbytes);
-    free(block);
+    if (rc == UTXO_OK && s->pipeline) { /* for the group, once the block is valid */
+        c->bytes = block;
+        c->len = block_len;
+    } else {
+        free(block);
+    }
     return rc;
 }
 
@@ -304,7 +320,63 @@ static void explain(utxo_store *s, const utxo_block *b, const cn_effects *fx, co
     }
 }
 
+static int apply_block(utxo_store *s, const utxo_block *b, unsigned flags, utxo_verdict *out);
+
+/*
+ * A block that joined the pipeline's open group failed after it began
+ * writing into it. The whole transaction is rolled back (the store is at
+ * its last commit) and the group's blocks, valid and kept as bytes, are
+ * applied again into a new group, without their predicates (they ran):
+ * the store is then where it was before the failed block, the group open,
+ * and the failed block's message kept. A failure now loses the group (the
+ * store stays at its last commit), and says so.
+ */
+static int group_redo(utxo_store *s)
+{
+    uint32_t n = s->pending, first = s->group_first, failed = first + n;
+    uint8_t *bytes[STORE_GROUP_BLOCKS];
+    size_t len[STORE_GROUP_BLOCKS];
+    char msg[sizeof s->msg];
+    int rc = UTXO_OK;
+
+    memcpy(msg, s->msg, sizeof msg);
+    memcpy(bytes, s->group_bytes, n * sizeof *bytes);
+    memcpy(len, s->group_len, n * sizeof *len);
+    s->pending = 0;
+    store_abort(s);
+    s->redoing = true;
+    for (uint32_t k = 0; k < n; k++) {
+        utxo_block *b = NULL;
+        size_t eo;
+        if (rc == UTXO_OK && (rc = utxo_block_from_bytes(&b, bytes[k], len[k], &s->params, &eo)) ==
+                                 UTXO_OK)
+            rc = apply_block(s, b, CN_NO_PREDICATES, NULL);
+        utxo_block_free(b);
+        free(bytes[k]);
+    }
+    s->redoing = false;
+    if (rc != UTXO_OK) {
+        char why[sizeof s->msg];
+        memcpy(why, s->msg, sizeof why);
+        store_abort(s);
+        store_group_clear(s);
+        if (n == 1)
+            return store_fail(s, rc, "block %u was not committed: applying it again after block "
+                              "%u failed: %s", first, failed, why);
+        return store_fail(s, rc, "blocks %u-%u were not committed: applying them again after "
+                          "block %u failed: %s", first, failed - 1, failed, why);
+    }
+    memcpy(s->msg, msg, sizeof msg);
+    return UTXO_OK;
+}
+
 int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out)
+{
+    return apply_block(s, b, 0, out);
+}
+
+/* flags: CN_NO_PREDICATES for group_redo only. */
+static int apply_block(utxo_store *s, const utxo_block *b, unsigned flags, utxo_verdict *out)
 {
     utxo_verdict vd;
     cn_effects fx;
@@ -347,6 +419,7 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     memset(&a, 0, sizeof a);
     a.params = &s->params;
     a.verifier = s->verifier;
+    a.flags = flags;
     a.next_height = s->meta.n_blocks;
     a.tip_hash = s->meta.tip_hash;
     a.min_time = s->meta.n_blocks ? s->meta.tip_time : s->params.genesis_time;
@@ -362,26 +435,37 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
     }
     t1 = store_now_ns();
     if (s->pipeline) {
-        s->pending = true; /* committed by the next block's store thread, or a flush */
+        /* committed with its group by a later block's store thread, or a
+         * flush; kept as bytes until then (group_redo) */
+        if (s->pending == 0) {
+            s->group_first = b->header.height;
+            s->group_t0 = t1;
+        }
+        s->group_bytes[s->pending] = c.bytes;
+        s->group_len[s->pending++] = c.len;
+        c.bytes = NULL;
     } else {
         if ((rc = store_commit(s)) != UTXO_OK)
             goto out;
         s->ns_commit += store_now_ns() - t1;
     }
-    c.in_txn = false;
+    c.in_txn = c.joined = false;
     s->ns_pre += fx.ns_pre;
     s->ns_validate += fx.ns_predicates;
     s->ns_prove += fx.ns_acc;
     s->ns_write += fx.ns_persist;
     s->ns_total += store_now_ns() - t0;
 out:
-    if (c.in_txn && rc != UTXO_OK) {
-        store_abort(s); /* this block's transaction: the previous one is committed */
-    } else if (rc != UTXO_OK && s != NULL && s->pending) {
-        /* this block failed before its own transaction began: the valid
-         * block before it, read through but unchanged, is committed now
-         * (a failed commit is the answer: that block was lost) */
-        int frc = store_flush(s);
+    if (rc != UTXO_OK && s != NULL) {
+        int frc = UTXO_OK;
+        if (c.in_txn || (c.joined && s->redoing))
+            store_abort(s); /* the blocks before are committed, or group_redo says */
+        else if (c.joined)
+            frc = group_redo(s); /* it wrote into the open group */
+        /* the valid blocks before it are committed now (if that fails, that
+         * is the answer: they were lost) */
+        if (frc == UTXO_OK && s->pending > 0 && !s->redoing)
+            frc = store_flush(s);
         if (frc != UTXO_OK)
             rc = frc;
     }
@@ -402,5 +486,6 @@ out:
     for (size_t k = 0; k < c.n_datums; k++)
         free(c.datums[k]);
     free(c.datums);
+    free(c.bytes);
     return rc;
 }

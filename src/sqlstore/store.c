@@ -179,42 +179,71 @@ uint64_t store_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The pipeline's open group is lost (a failed COMMIT, or SQLite rolled
+ * the transaction back): the store is back at its last commit; why says
+ * what happened. */
+static int group_lost(utxo_store *s, int rc, const char *why)
+{
+    uint32_t first = s->group_first, last = s->group_first + s->pending - 1;
+    char msg[sizeof s->msg];
+
+    snprintf(msg, sizeof msg, "%s", why);
+    store_group_clear(s);
+    store_abort(s);
+    if (first == last)
+        return store_fail(s, rc, "block %u was not committed: %s", last, msg);
+    return store_fail(s, rc, "blocks %u-%u were not committed: %s", first, last, msg);
+}
+
 int store_flush(utxo_store *s)
 {
-    uint32_t h = s->meta.n_blocks - 1;
     uint64_t t0;
     int rc;
 
-    if (!s->pending)
+    if (s->pending == 0)
         return UTXO_OK;
-    s->pending = false;
     t0 = store_now_ns();
     rc = store_commit(s);
     s->ns_commit += store_now_ns() - t0;
-    if (rc != UTXO_OK) {
-        char why[sizeof s->msg];
-        memcpy(why, s->msg, sizeof why);
-        store_abort(s);
-        store_fail(s, rc, "block %u was not committed: %s", h, why);
-    }
-    return rc;
+    if (rc != UTXO_OK)
+        return group_lost(s, rc, s->msg);
+    store_group_clear(s);
+    return UTXO_OK;
 }
 
-void store_abort(utxo_store *s)
+void store_group_clear(utxo_store *s)
 {
-    /* Reset every statement first: an active read would block ROLLBACK. */
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_reset(s->st[i]);
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    /* Without its metadata the handle cannot know where it stands: it
-     * refuses every later write (the file itself is as the last commit
-     * left it; reopening reads it again). */
+    for (uint32_t k = 0; k < s->pending; k++)
+        free(s->group_bytes[k]);
+    s->pending = 0;
+}
+
+/* The in-memory mirrors (meta, node cache, forest) read again from what
+ * the connection sees. Without its metadata the handle cannot know where
+ * it stands: it refuses every later write (the file itself is as the last
+ * commit left it; reopening reads it again). */
+static void reload_mirrors(utxo_store *s)
+{
     if (store_meta_load(s) != UTXO_OK)
         s->broken = true;
     store_nodes_reset(&s->nodes, s->meta.acc.count);
     if (store_forest_reset(s) != UTXO_OK)
         s->broken = true;
+}
+
+/* Resets every statement: an active read would block a rollback. */
+static void reset_all(utxo_store *s)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_reset(s->st[i]);
+}
+
+void store_abort(utxo_store *s)
+{
+    reset_all(s);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    reload_mirrors(s);
 }
 
 /* ---- metadata ----------------------------------------------------------- */
@@ -748,6 +777,8 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
     }
     s->flags = flags;
     s->threads = threads;
+    s->group_max = STORE_GROUP_BLOCKS;
+    s->group_ns = STORE_GROUP_NS;
     s->lock_fd = -1;
     if ((s->path = strdup(path)) == NULL) {
         free(s);
@@ -833,7 +864,7 @@ void utxo_store_close(utxo_store *s)
 {
     if (s == NULL)
         return;
-    store_flush(s); /* a failure is as a crash would be: the block before it stays */
+    store_flush(s); /* a failure is as a crash would be: the blocks before the group stay */
     store_ckpt_stop(s);
     acc_forest_free(s->forest);
     store_nodes_free(&s->nodes);

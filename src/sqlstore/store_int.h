@@ -21,6 +21,10 @@
 #define STORE_OUTPOINT_KEY_BYTES 36u
 /* SQLite application_id of a utxo store ("UTXO"). */
 #define STORE_APPLICATION_ID 0x5554584f
+/* The pipeline commits its open group of blocks once it holds this many,
+ * or once its first block was applied this long ago (docs/STORE.md). */
+#define STORE_GROUP_BLOCKS 16u
+#define STORE_GROUP_NS UINT64_C(1000000000)
 
 enum store_stmt {
     ST_BEGIN,
@@ -99,10 +103,18 @@ struct utxo_store {
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
     bool broken;               /* state could not be reloaded after a rollback */
-    /* the replay pipeline (utxo_store_set_pipeline): with `pipeline`, a
-     * valid block's transaction stays open (`pending`) until the next
-     * block's store thread commits it, or utxo_store_flush */
-    bool pipeline, pending;
+    /* the replay pipeline (utxo_store_set_pipeline): with `pipeline`,
+     * valid blocks stay in one open SQL transaction, a group (`pending`
+     * of them from height `group_first`, the first applied at
+     * `group_t0`, each kept encoded in group_bytes for group_redo); the
+     * store thread of the next block commits them once they are
+     * `group_max` (<= STORE_GROUP_BLOCKS) or `group_ns` old (STORE_GROUP_NS;
+     * tests set both), as does utxo_store_flush */
+    bool pipeline, redoing;
+    uint32_t pending, group_max, group_first;
+    uint64_t group_t0, group_ns;
+    uint8_t *group_bytes[STORE_GROUP_BLOCKS];
+    size_t group_len[STORE_GROUP_BLOCKS];
     sqlite3_int64 data_version; /* PRAGMA data_version when the mirrors were read */
     store_ckpt *ckpt;          /* writable stores: WAL checkpoints on their own thread */
     /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):
@@ -148,12 +160,15 @@ int store_refresh(utxo_store *s);
  * when another connection committed since the last store_refresh. */
 int store_begin(utxo_store *s);
 int store_commit(utxo_store *s);
-/* Commits the block whose transaction the pipeline left open (nothing to
- * do without one); on failure rolls back and reloads (store_abort). */
+/* Commits the group of blocks the pipeline left open (nothing to do
+ * without one); on failure rolls back and reloads (store_abort), and the
+ * message names the blocks lost. */
 int store_flush(utxo_store *s);
 /* Rolls the SQL transaction back and reloads every in-memory mirror (meta,
  * node cache, forest) from the file. */
 void store_abort(utxo_store *s);
+/* Forgets the pipeline's group (committed or lost): frees its blocks. */
+void store_group_clear(utxo_store *s);
 
 /* Writes s->meta into the meta row (inside the caller's transaction). */
 int store_meta_save(utxo_store *s);
