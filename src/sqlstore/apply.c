@@ -238,7 +238,8 @@ static int write_block(void *arg, const cn_effects *fx)
         if ((rc = store_exec_stmt(s, ST_TX_INS, "index a transaction")) != UTXO_OK)
             goto done;
     }
-    if ((rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
+    /* the forest's dirty nodes: with the pipeline, once per group (store_flush) */
+    if (!s->pipeline && (rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
         goto done;
     s->meta.n_blocks = h + 1;
     memcpy(s->meta.tip_hash, fx->block_hash, UTXO_HASH_BYTES);

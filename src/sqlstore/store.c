@@ -203,7 +203,9 @@ int store_flush(utxo_store *s)
     if (s->pending == 0)
         return UTXO_OK;
     t0 = store_now_ns();
-    rc = store_commit(s);
+    rc = store_nodes_flush(&s->nodes); /* the group's forest nodes, each once */
+    if (rc == UTXO_OK)
+        rc = store_commit(s);
     s->ns_commit += store_now_ns() - t0;
     if (rc != UTXO_OK)
         return group_lost(s, rc, s->msg);
