@@ -257,7 +257,8 @@ typedef struct hash_job {
 } hash_job;
 
 /* Task 0: the header signature (the longest task, so taken first) when
- * there is one to check; the others: one transaction's txid and wtxid. */
+ * there is one to check; the others: one transaction's txid, wtxid and
+ * (but the coinbase's) sighash. */
 static void hash_task(void *arg, size_t k, unsigned worker)
 {
     hash_job *j = arg;
@@ -273,6 +274,8 @@ static void hash_task(void *arg, size_t k, unsigned worker)
     t = j->sig ? k - 1 : k;
     utxo_tx_txid(j->b->txs[t], j->fx->txids[t]);
     utxo_tx_wtxid(j->b->txs[t], j->fx->wtxids[t]);
+    if (t > 0)
+        tx_sighash_of_txid(j->fx->txids[t], j->a->params->chain_id, j->fx->sighash[t]);
 }
 
 /* Stage 1's signature and stage 3's hashing at once, on the verifier's
@@ -294,18 +297,11 @@ static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx)
     return j.sig && !j.sig_ok ? UTXO_ERR_BLOCK_SIG : UTXO_OK;
 }
 
-/* Stage 3's rules on the hashes of hash_block; the sighashes. */
+/* Stage 3's rules on the hashes of hash_block (which made the sighashes). */
 static int check_rules(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
 {
-    int rc;
-
-    rc = block_check_ids(b, a->params, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids,
-                         (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &vd->tx, &vd->input);
-    if (rc != UTXO_OK)
-        return rc;
-    for (uint32_t t = 1; t < b->n_txs; t++)
-        tx_sighash_of_txid(fx->txids[t], a->params->chain_id, fx->sighash[t]);
-    return UTXO_OK;
+    return block_check_ids(b, a->params, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids,
+                           (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &vd->tx, &vd->input);
 }
 
 /* Stage 6: every spent output, from the block or the view. */

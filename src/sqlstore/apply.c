@@ -75,7 +75,8 @@ static int pipe_begin(void *arg)
 
     if (s->pending == 0)
         return UTXO_OK;
-    if (s->pending < s->group_max && store_now_ns() - s->group_t0 < s->group_ns) {
+    if (s->pending < s->group_max && s->pending < STORE_GROUP_BLOCKS &&
+        store_now_ns() - s->group_t0 < s->group_ns) {
         c->joined = true;
         return UTXO_OK;
     }
