@@ -378,14 +378,44 @@ static const int fused_shapes[][4] = {
 };
 #define N_SHAPES (sizeof fused_shapes / sizeof fused_shapes[0])
 
+/* An indexed access at code[n] (4 words): [ANDI t, s, m;] SLLI t, t|s, k;
+ * ADD t, t, b (either order); LW d, imm(t) or SW v, imm(t) (the IDX forms),
+ * the index masked small most of the time so that the address lands near
+ * a base (image data, a fresh page, code, the stack), sometimes
+ * misaligned; registers drawn from a few so that they alias (s = t, b = t,
+ * d or v = t, x0) and near misses fall back. */
+static uint32_t gen_index(uint32_t *code, uint32_t n)
+{
+    static const uint8_t bases[] = {8, 9, 31, 2};
+    static const int32_t masks[] = {7, 15, 63, 0x3C, 0xFC};
+    uint32_t t = pick(8) ? 5 + pick(3) : sreg(), s = pick(3) ? sreg() : t;
+    uint32_t b = pick(6) ? bases[pick(sizeof bases)] : sreg(), sh = pick(3) ? 2 : pick(4);
+    int32_t m = masks[pick(sizeof masks / sizeof masks[0])];
+    int32_t off = (int32_t)pick(16) * 4 - 32 + (pick(8) == 0 ? (int32_t)pick(4) : 0);
+    uint32_t i = n;
+    if (pick(2)) { /* a[i & m] */
+        code[i++] = ANDI(t, s, m);
+        code[i++] = SLLI(t, pick(8) ? t : s, sh);
+    } else {
+        code[i++] = pick(4) ? ANDI(s, s, m) : ADDI(s, s, 1);
+        code[i++] = SLLI(t, s, sh);
+    }
+    code[i++] = pick(2) ? ADD(pick(10) ? t : sreg(), t, b) : ADD(t, b, pick(10) ? t : sreg());
+    uint32_t r = pick(10) ? t : sreg(); /* the access's base: t, or a near miss */
+    code[i++] = pick(2) ? LW(sreg(), r, off) : SW(pick(3) ? sreg() : t, r, off);
+    return i;
+}
+
 /* Writes a fused shape at code[n] (room for 4 words); returns the new n.
  * Each has operands that allow the special forms (LW4, SW4, ROTR,
- * ROTR_XOR) and near misses that must fall back: a base loaded into,
- * misaligned or page-crossing blocks, stores into code, fresh pages, a
- * shift pair with aliased or sink registers. */
+ * ROTR_XOR, the IDX forms) and near misses that must fall back: a base
+ * loaded into, misaligned or page-crossing blocks, stores into code, fresh
+ * pages, a shift pair with aliased or sink registers. */
 static uint32_t gen_shape(uint32_t *code, uint32_t n)
 {
-    uint32_t k = pick(N_SHAPES + 3);
+    uint32_t k = pick(N_SHAPES + 5);
+    if (k >= N_SHAPES + 3)
+        return gen_index(code, n);
     if (k < N_SHAPES) {
         uint32_t len = fused_shapes[k][3] >= 0 ? 4u : 3u;
         for (uint32_t i = 0; i < len; i++)
@@ -662,7 +692,8 @@ START_TEST(random_programs_match_reference)
         VM_TRIPLES(WANT3) VM_QUADS(WANT4)
 #undef WANT3
 #undef WANT4
-        VM_OP_LW4, VM_OP_SW4, VM_OP_LW4D, VM_OP_SW4D, VM_OP_ROTR, VM_OP_ROTR_XOR};
+        VM_OP_LW4, VM_OP_SW4, VM_OP_LW4D, VM_OP_SW4D, VM_OP_ROTR, VM_OP_ROTR_XOR,
+        VM_OP_IDX_LW, VM_OP_MIDX_LW, VM_OP_IDX_SW};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(seen_xop[want[i]] >= 20, "fast-path op %d decoded %u times", want[i],
                       seen_xop[want[i]]);
@@ -709,6 +740,23 @@ START_TEST(superinstruction_shapes_match_reference)
         {LUI(10, 0x12345), ADDI(11, 10, 1), ADDI(12, 10, 2), ADDI(13, 10, 3), ADDI(5, 2, -2032),
          SW(10, 5, -16), SW(10, 5, -8), SW(11, 5, -4), SW(12, 5, 0), SW(13, 5, 4), LW(13, 5, -8),
          LW(12, 5, -4), LW(11, 5, 0), LW(10, 5, 4)},
+        /* indexed accesses (IDX_SW, MIDX_LW, IDX_LW): a store to a fresh
+         * page (slow path, charged), read back through both loads, the
+         * second into t itself */
+        {LUI(9, FRESH_BASE >> 12), ADDI(6, 0, 13), SLLI(5, 6, 2), ADD(5, 5, 9), SW(6, 5, -4),
+         ANDI(7, 6, 7), SLLI(7, 7, 3), ADD(7, 9, 7), LW(10, 7, 8), SLLI(11, 6, 2),
+         ADD(11, 9, 11), LW(11, 11, -4), ADD(10, 10, 11)},
+        /* a load from a fresh page (materialised by the slow path), a store
+         * of t itself, a misaligned load: fails with t written */
+        {LUI(9, FRESH_BASE >> 12), ADDI(6, 0, 5), SLLI(5, 6, 2), ADD(5, 9, 5), LW(10, 5, 0),
+         SLLI(7, 6, 2), ADD(7, 7, 9), SW(7, 7, 4), LW(11, 7, 4), SLLI(12, 6, 0),
+         ADD(12, 12, 9), LW(13, 12, 1)},
+        /* a store through an index into the next instruction of its own
+         * run (rewritten: addi a0, x0, 1 becomes addi a0, x0, 9), then a
+         * load from the image's data page */
+        {AUIPC(8, 0), LUI(11, 0x00900), ADDI(11, 11, 0x513), ADDI(6, 0, 3), SLLI(5, 6, 3),
+         ADD(5, 8, 5), SW(11, 5, 4), ADDI(10, 0, 1), SLLI(12, 6, 2), ADD(12, 12, 8),
+         LW(13, 12, 2036), ADD(10, 10, 13)},
     };
     for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
@@ -733,9 +781,14 @@ START_TEST(superinstruction_shapes_match_reference)
             ck_assert_int_eq(vm_run(v, p, NULL, 0, NULL, budget, &got), UTXO_OK);
             compare(v, &got, &refm, s, budget);
         }
+        mark_decoded(p);
         vm_program_free(p);
         vm_free(v);
     }
+    /* The indexed shapes above were decoded as such. */
+    ck_assert_uint_gt(seen_xop[VM_OP_IDX_LW], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_MIDX_LW], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_IDX_SW], 0);
 }
 END_TEST
 

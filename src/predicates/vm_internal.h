@@ -139,7 +139,13 @@ enum vm_pgstate {
     X(SW4D)       /* SW rs2_k, imm - 4k(base) (a prologue's saves): same */ \
     X(ROTR)       /* SRLI t, s, i; SLLI u, s, j; OR d, t, u (either order), \
                      t != s, t != u: s read once, t and u not reloaded */   \
-    X(ROTR_XOR)   /* ROTR, then a direct jump to the XOR after it */
+    X(ROTR_XOR)   /* ROTR, then a direct jump to the XOR after it */    \
+    X(IDX_LW)     /* SLLI t, s, k; ADD t, t, b (either order, b != t);      \
+                     LW d, imm(t): a[i] read; aux = b; the address built   \
+                     in a host register, t written once */                 \
+    X(MIDX_LW)    /* ANDI t, s, m; SLLI t, t, k; ADD t, t, b; LW d, imm(t): \
+                     a[i & m] read; aux = b; the same */                    \
+    X(IDX_SW)     /* SLLI t, s, k; ADD t, t, b; SW v, imm(t): a[i] write */
 
 /*
  * Pairs fused into one dispatch: the first op's work, then a direct jump to
@@ -224,7 +230,8 @@ typedef struct vm_insn {
     uint16_t blen; /* instructions from here to the end of the run, >= 1 */
     int32_t imm;
     uint32_t pc;   /* address of this instruction */
-    int32_t aux;   /* near JAL and branches: imm in bytes; CALL: target */
+    int32_t aux;   /* near JAL and branches: imm in bytes; CALL: target;
+                      IDX forms (first slot): the ADD's other register */
     uint32_t pad;  /* zero: no implicit padding */
 } vm_insn;
 

@@ -538,6 +538,48 @@ dispatch:
         goto L_XOR;
     }
 
+    /* Indexed accesses (IDX forms, vm_decode.c: index_shape): the address
+     * is built in a host register and t, which every ALU op of the shape
+     * writes, is stored once; no op reloads what the one before it wrote.
+     * A slow access goes to the plain LW or SW with t already in x[], so
+     * its fault, page charge or code store is exactly the plain op's. */
+    vmcase(IDX_LW) {
+        uint32_t t_ = (RS1 << ip->imm) + x[(uint32_t)ip->aux];
+        uint32_t a_ = t_ + (uint32_t)ip[2].imm;
+        RD = t_;
+        if (UNLIKELY((a_ & 3u) || pst[a_ >> VM_PAGE_SHIFT] == VM_PG_NONE)) {
+            ip += 2;
+            goto L_LW;
+        }
+        x[ip[2].rd] = ld32(mem + a_);
+        ip += 3;
+        vmdispatch();
+    }
+    vmcase(MIDX_LW) {
+        uint32_t t_ = ((RS1 & IMM) << ip[1].imm) + x[(uint32_t)ip->aux];
+        uint32_t a_ = t_ + (uint32_t)ip[3].imm;
+        RD = t_;
+        if (UNLIKELY((a_ & 3u) || pst[a_ >> VM_PAGE_SHIFT] == VM_PG_NONE)) {
+            ip += 3;
+            goto L_LW;
+        }
+        x[ip[3].rd] = ld32(mem + a_);
+        ip += 4;
+        vmdispatch();
+    }
+    vmcase(IDX_SW) {
+        uint32_t t_ = (RS1 << ip->imm) + x[(uint32_t)ip->aux];
+        uint32_t a_ = t_ + (uint32_t)ip[2].imm;
+        RD = t_;
+        if (UNLIKELY((a_ & 3u) || pst[a_ >> VM_PAGE_SHIFT] != VM_PG_RW)) {
+            ip += 2;
+            goto L_SW;
+        }
+        st32(mem + a_, x[ip[2].rs2]); /* after t is written: v may be t */
+        ip += 3;
+        vmdispatch();
+    }
+
     /* ---- superinstructions (VM_PAIRS, VM_TRIPLES, VM_QUADS) ---- */
 #define VM_PAIR_CASE(a, b)      \
     vmcase(a##__##b) {          \
