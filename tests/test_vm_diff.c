@@ -378,6 +378,24 @@ static const int fused_shapes[][4] = {
 };
 #define N_SHAPES (sizeof fused_shapes / sizeof fused_shapes[0])
 
+/* Sums at code[n] (2-4 words, the chained ADD forms): each ADD reads the
+ * one before's result as rs1, rs2 or both, or now and then does not (a
+ * sink destination, an unrelated ADD), so chains break where they must. */
+static uint32_t gen_sum(uint32_t *code, uint32_t n)
+{
+    uint32_t len = 2 + pick(3), prev = sreg();
+    code[n] = ADD(prev, sreg(), sreg());
+    for (uint32_t i = 1; i < len; i++) {
+        uint32_t rd = pick(8) ? 5 + pick(3) : sreg(), o = pick(3) ? sreg() : prev;
+        if (pick(10) == 0)
+            code[n + i] = ADD(rd, sreg(), sreg());
+        else
+            code[n + i] = pick(2) ? ADD(rd, prev, o) : ADD(rd, o, prev);
+        prev = rd;
+    }
+    return n + len;
+}
+
 /* An indexed access at code[n] (4 words): [ANDI t, s, m;] SLLI t, t|s, k;
  * ADD t, t, b (either order); LW d, imm(t) or SW v, imm(t) (the IDX forms),
  * the index masked small most of the time so that the address lands near
@@ -413,7 +431,9 @@ static uint32_t gen_index(uint32_t *code, uint32_t n)
  * pages, a shift pair with aliased or sink registers. */
 static uint32_t gen_shape(uint32_t *code, uint32_t n)
 {
-    uint32_t k = pick(N_SHAPES + 5);
+    uint32_t k = pick(N_SHAPES + 7);
+    if (k >= N_SHAPES + 5)
+        return gen_sum(code, n);
     if (k >= N_SHAPES + 3)
         return gen_index(code, n);
     if (k < N_SHAPES) {
@@ -459,7 +479,12 @@ static uint32_t gen_shape(uint32_t *code, uint32_t n)
     code[n] = SRLI(t, s, sh);
     code[n + 1] = SLLI(u, s, pick(4) ? (32u - sh) & 31u : pick(32));
     code[n + 2] = pick(2) ? OR(d, t, u) : OR(d, u, pick(6) ? t : sreg());
-    code[n + 3] = pick(2) ? XOR(sreg(), d, sreg()) : gen_op(VM_OP_ADDI, n + 3);
+    switch (pick(4)) { /* an XOR reading d (either side), or not */
+    case 0: code[n + 3] = XOR(sreg(), d, sreg()); break;
+    case 1: code[n + 3] = XOR(sreg(), sreg(), d); break;
+    case 2: code[n + 3] = XOR(sreg(), sreg(), sreg()); break;
+    default: code[n + 3] = gen_op(VM_OP_ADDI, n + 3); break;
+    }
     return n + 4;
 }
 
@@ -693,7 +718,8 @@ START_TEST(random_programs_match_reference)
 #undef WANT3
 #undef WANT4
         VM_OP_LW4, VM_OP_SW4, VM_OP_LW4D, VM_OP_SW4D, VM_OP_ROTR, VM_OP_ROTR_XOR,
-        VM_OP_IDX_LW, VM_OP_MIDX_LW, VM_OP_IDX_SW};
+        VM_OP_IDX_LW, VM_OP_MIDX_LW, VM_OP_IDX_SW, VM_OP_ADD2C, VM_OP_ADD3C, VM_OP_ADD4C,
+        VM_OP_ROTR_XORC};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(seen_xop[want[i]] >= 20, "fast-path op %d decoded %u times", want[i],
                       seen_xop[want[i]]);
@@ -757,6 +783,11 @@ START_TEST(superinstruction_shapes_match_reference)
         {AUIPC(8, 0), LUI(11, 0x00900), ADDI(11, 11, 0x513), ADDI(6, 0, 3), SLLI(5, 6, 3),
          ADD(5, 8, 5), SW(11, 5, 4), ADDI(10, 0, 1), SLLI(12, 6, 2), ADD(12, 12, 8),
          LW(13, 12, 2036), ADD(10, 10, 13)},
+        /* chained sums (one naming the last result twice, one into x0
+         * that breaks the chain) and a rotate whose XOR reads d twice */
+        {LUI(5, 0x12345), ADDI(6, 0, 77), ADD(7, 5, 6), ADD(7, 7, 7), ADD(10, 6, 7),
+         ADD(11, 10, 10), ADD(0, 11, 5), ADD(12, 0, 11), SRLI(13, 11, 7), SLLI(14, 11, 25),
+         OR(15, 14, 13), XOR(15, 15, 15), ADD(10, 10, 15)},
     };
     for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
@@ -785,10 +816,12 @@ START_TEST(superinstruction_shapes_match_reference)
         vm_program_free(p);
         vm_free(v);
     }
-    /* The indexed shapes above were decoded as such. */
+    /* The indexed shapes and the chains above were decoded as such. */
     ck_assert_uint_gt(seen_xop[VM_OP_IDX_LW], 0);
     ck_assert_uint_gt(seen_xop[VM_OP_MIDX_LW], 0);
     ck_assert_uint_gt(seen_xop[VM_OP_IDX_SW], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_ADD4C], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_ROTR_XORC], 0);
 }
 END_TEST
 

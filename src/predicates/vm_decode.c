@@ -268,6 +268,19 @@ static uint16_t special_shape(vm_insn *ins, uint32_t i)
         if (k == 4 && ins[i].rd != a->rs1 && ins[i + 1].rd != a->rs1 && ins[i + 2].rd != a->rs1)
             return step > 0 ? VM_OP_LW4 : VM_OP_LW4D;
     }
+    if (a->op == VM_OP_ADD) {
+        /* ADDs each reading the one before's result: the other source of
+         * each later one in its aux (unused by ADD otherwise). */
+        uint32_t k = 1;
+        while (k < 4 && k < a->blen && i + k < VM_PAGE_INSNS && ins[i + k].op == VM_OP_ADD &&
+               (ins[i + k].rs1 == ins[i + k - 1].rd || ins[i + k].rs2 == ins[i + k - 1].rd)) {
+            vm_insn *n = &ins[i + k];
+            n->aux = n->rs1 == ins[i + k - 1].rd ? n->rs2 : n->rs1;
+            k++;
+        }
+        if (k >= 2)
+            return (uint16_t)(VM_OP_ADD2C + (k - 2));
+    }
     if (a->blen >= 3 && i + 3 <= VM_PAGE_INSNS && a->op == VM_OP_SRLI) {
         const vm_insn *b = &ins[i + 1], *c = &ins[i + 2];
         /* OR's sources name t and u, so neither is the sink (rs fields are
@@ -275,8 +288,13 @@ static uint16_t special_shape(vm_insn *ins, uint32_t i)
         if (b->op == VM_OP_SLLI && c->op == VM_OP_OR && b->rs1 == a->rs1 && a->rd != a->rs1 &&
             a->rd != b->rd &&
             ((c->rs1 == a->rd && c->rs2 == b->rd) || (c->rs1 == b->rd && c->rs2 == a->rd))) {
-            if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS && ins[i + 3].op == VM_OP_XOR)
-                return VM_OP_ROTR_XOR;
+            if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS && ins[i + 3].op == VM_OP_XOR) {
+                vm_insn *x = &ins[i + 3];
+                if (x->rs1 != c->rd && x->rs2 != c->rd)
+                    return VM_OP_ROTR_XOR;
+                x->aux = x->rs1 == c->rd ? x->rs2 : x->rs1;
+                return VM_OP_ROTR_XORC;
+            }
             return VM_OP_ROTR;
         }
     }
@@ -286,9 +304,11 @@ static uint16_t special_shape(vm_insn *ins, uint32_t i)
 /* Slots one dispatch of special form x covers. */
 static uint32_t special_span(uint16_t x)
 {
-    return x == VM_OP_ROTR || x == VM_OP_IDX_LW || x == VM_OP_IDX_SW
-               ? 3u
-               : 4u; /* LW4, SW4, LW4D, SW4D, ROTR_XOR, MIDX_LW */
+    switch (x) {
+    case VM_OP_ADD2C: return 2;
+    case VM_OP_ROTR: case VM_OP_IDX_LW: case VM_OP_IDX_SW: case VM_OP_ADD3C: return 3;
+    default: return 4; /* LW4, SW4, LW4D, SW4D, ROTR_XOR(C), MIDX_LW, ADD4C */
+    }
 }
 
 /* Handler addresses, or NULL (switch dispatch: h unused). */

@@ -145,7 +145,14 @@ enum vm_pgstate {
                      in a host register, t written once */                 \
     X(MIDX_LW)    /* ANDI t, s, m; SLLI t, t, k; ADD t, t, b; LW d, imm(t): \
                      a[i & m] read; aux = b; the same */                    \
-    X(IDX_SW)     /* SLLI t, s, k; ADD t, t, b; SW v, imm(t): a[i] write */
+    X(IDX_SW)     /* SLLI t, s, k; ADD t, t, b; SW v, imm(t): a[i] write */ \
+    X(ADD2C)      /* ADD, then ADDs each reading the one before's rd (as    \
+                     rs1 or rs2; aux of each later slot: its other source): \
+                     the sum carried in a host register */                  \
+    X(ADD3C)                                                                \
+    X(ADD4C)                                                                \
+    X(ROTR_XORC)  /* ROTR_XOR whose XOR reads d: aux of the XOR's slot is   \
+                     its other source */
 
 /*
  * Pairs fused into one dispatch: the first op's work, then a direct jump to

@@ -580,6 +580,49 @@ dispatch:
         vmdispatch();
     }
 
+    /* Chained sums (vm_decode.c): each later ADD adds its other source
+     * (aux) to the sum so far, read after the stores before it, so an
+     * ADD that names the previous result twice still reads it right. */
+    vmcase(ADD4C) {
+        uint32_t s_ = RS1 + RS2;
+        RD = s_;
+        s_ += x[(uint32_t)ip[1].aux];
+        x[ip[1].rd] = s_;
+        s_ += x[(uint32_t)ip[2].aux];
+        x[ip[2].rd] = s_;
+        s_ += x[(uint32_t)ip[3].aux];
+        x[ip[3].rd] = s_;
+        ip += 4;
+        vmdispatch();
+    }
+    vmcase(ADD3C) {
+        uint32_t s_ = RS1 + RS2;
+        RD = s_;
+        s_ += x[(uint32_t)ip[1].aux];
+        x[ip[1].rd] = s_;
+        s_ += x[(uint32_t)ip[2].aux];
+        x[ip[2].rd] = s_;
+        ip += 3;
+        vmdispatch();
+    }
+    vmcase(ADD2C) {
+        uint32_t s_ = RS1 + RS2;
+        RD = s_;
+        s_ += x[(uint32_t)ip[1].aux];
+        x[ip[1].rd] = s_;
+        ip += 2;
+        vmdispatch();
+    }
+    vmcase(ROTR_XORC) {
+        uint32_t s_ = RS1, t_ = s_ >> ip->imm, u_ = s_ << ip[1].imm, d_ = t_ | u_;
+        x[ip[0].rd] = t_;
+        x[ip[1].rd] = u_;
+        x[ip[2].rd] = d_;
+        x[ip[3].rd] = d_ ^ x[(uint32_t)ip[3].aux];
+        ip += 4;
+        vmdispatch();
+    }
+
     /* ---- superinstructions (VM_PAIRS, VM_TRIPLES, VM_QUADS) ---- */
 #define VM_PAIR_CASE(a, b)      \
     vmcase(a##__##b) {          \
