@@ -396,6 +396,30 @@ static uint32_t gen_sum(uint32_t *code, uint32_t n)
     return n + len;
 }
 
+/* A chained pair at code[n] (2 words, VM_CPAIRS): the second op reads
+ * the first's result as rs1, rs2 or both, or (now and then) not at all. */
+static const int chained_pairs[][2] = {
+#define CPAIR2(a, b) {VM_OP_##a, VM_OP_##b},
+    VM_CPAIRS(CPAIR2)
+#undef CPAIR2
+};
+static uint32_t gen_cpair(uint32_t *code, uint32_t n)
+{
+    const int *c = chained_pairs[pick(sizeof chained_pairs / sizeof chained_pairs[0])];
+    uint32_t t = pick(8) ? 5 + pick(3) : sreg(), o = pick(3) ? sreg() : t;
+    uint32_t a = sreg(), b = sreg(), rd = pick(3) ? sreg() : t;
+    switch (c[0]) {
+    case VM_OP_XORI: code[n] = XORI(t, a, pick(2) ? -1 : (int32_t)pick(4096) - 2048); break;
+    case VM_OP_SRLI: code[n] = SRLI(t, a, pick(32)); break;
+    case VM_OP_SLLI: code[n] = SLLI(t, a, pick(32)); break;
+    default: code[n] = enc_r(0, b, a, 0, t, 0x33) | (gen_op(c[0], n) & 0x7000u); break;
+    }
+    uint32_t x = pick(12) ? t : sreg(), y = pick(2) ? o : x, z = pick(2) ? x : o;
+    code[n + 1] = gen_op(c[1], n + 1) & ~(0x1Fu << 15 | 0x1Fu << 20 | 0x1Fu << 7);
+    code[n + 1] |= rd << 7 | y << 15 | z << 20;
+    return n + 2;
+}
+
 /* An indexed access at code[n] (4 words): [ANDI t, s, m;] SLLI t, t|s, k;
  * ADD t, t, b (either order); LW d, imm(t) or SW v, imm(t) (the IDX forms),
  * the index masked small most of the time so that the address lands near
@@ -431,7 +455,9 @@ static uint32_t gen_index(uint32_t *code, uint32_t n)
  * pages, a shift pair with aliased or sink registers. */
 static uint32_t gen_shape(uint32_t *code, uint32_t n)
 {
-    uint32_t k = pick(N_SHAPES + 7);
+    uint32_t k = pick(N_SHAPES + 9);
+    if (k >= N_SHAPES + 7)
+        return gen_cpair(code, n);
     if (k >= N_SHAPES + 5)
         return gen_sum(code, n);
     if (k >= N_SHAPES + 3)
@@ -719,7 +745,11 @@ START_TEST(random_programs_match_reference)
 #undef WANT4
         VM_OP_LW4, VM_OP_SW4, VM_OP_LW4D, VM_OP_SW4D, VM_OP_ROTR, VM_OP_ROTR_XOR,
         VM_OP_IDX_LW, VM_OP_MIDX_LW, VM_OP_IDX_SW, VM_OP_ADD2C, VM_OP_ADD3C, VM_OP_ADD4C,
-        VM_OP_ROTR_XORC};
+        VM_OP_ROTR_XORC,
+#define WANT_CP(a, b) VM_OP_##a##_C_##b,
+        VM_CPAIRS(WANT_CP)
+#undef WANT_CP
+    };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(seen_xop[want[i]] >= 20, "fast-path op %d decoded %u times", want[i],
                       seen_xop[want[i]]);

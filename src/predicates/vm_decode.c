@@ -181,6 +181,13 @@ static const uint16_t pair_op[VM_OP__BASE][VM_OP__BASE] = {
 #undef VM_PAIR_INIT
 };
 
+/* Chained pair of (first, second), or 0 (VM_CPAIRS). */
+static const uint16_t cpair_op[VM_OP__BASE][VM_OP__BASE] = {
+#define VM_CPAIR_INIT(a, b) [VM_OP_##a][VM_OP_##b] = VM_OP_##a##_C_##b,
+    VM_CPAIRS(VM_CPAIR_INIT)
+#undef VM_CPAIR_INIT
+};
+
 /* The longer superinstructions: length, ops, fused op. */
 typedef struct {
     uint8_t n;
@@ -298,12 +305,22 @@ static uint16_t special_shape(vm_insn *ins, uint32_t i)
             return VM_OP_ROTR;
         }
     }
+    if (a->blen >= 2 && i + 1 < VM_PAGE_INSNS && cpair_op[a->op][ins[i + 1].op]) {
+        /* The second reads the first's result (so that is not the sink). */
+        vm_insn *n = &ins[i + 1];
+        if (n->rs1 == a->rd || n->rs2 == a->rd) {
+            n->aux = n->rs1 == a->rd ? n->rs2 : n->rs1;
+            return cpair_op[a->op][n->op];
+        }
+    }
     return 0;
 }
 
 /* Slots one dispatch of special form x covers. */
 static uint32_t special_span(uint16_t x)
 {
+    if (x >= VM_OP__CPBASE)
+        return 2; /* chained pairs */
     switch (x) {
     case VM_OP_ADD2C: return 2;
     case VM_OP_ROTR: case VM_OP_IDX_LW: case VM_OP_IDX_SW: case VM_OP_ADD3C: return 3;

@@ -206,11 +206,23 @@ enum vm_pgstate {
     X(SRLI, SLLI, OR, XOR) /* rotate, folded into a sum */                  \
     X(ADD, ADD, ADD, ADD)
 
+/*
+ * Chained pairs: a second op that is commutative (ADD, XOR, OR, AND) and
+ * reads the first's result as either source. The value stays in a host
+ * register; the second reads only its other source, whose number the
+ * decoder puts in the second slot's aux (the chained sums cover ADD, ADD).
+ */
+#define VM_CPAIRS(X)                                                        \
+    X(XOR, ADD) X(XOR, AND) X(XOR, XOR) X(AND, XOR) X(AND, ADD)             \
+    X(OR, XOR) X(OR, ADD) X(ADD, XOR) X(XORI, AND) X(SRLI, XOR)             \
+    X(SLLI, XOR) X(SLLI, ADD)
+
 enum vm_op {
 #define VM_OP_ENUM(n) VM_OP_##n,
 #define VM_PAIR_ENUM(a, b) VM_OP_##a##__##b,
 #define VM_TRIPLE_ENUM(a, b, c) VM_OP_##a##__##b##__##c,
 #define VM_QUAD_ENUM(a, b, c, d) VM_OP_##a##__##b##__##c##__##d,
+#define VM_CPAIR_ENUM(a, b) VM_OP_##a##_C_##b,
     VM_OPS(VM_OP_ENUM)
     VM_OP__BASE,                 /* ops below this are plain RV32IM */
     VM_OP__XFIRST = VM_OP__BASE - 1,
@@ -218,7 +230,11 @@ enum vm_op {
     VM_PAIRS(VM_PAIR_ENUM)
     VM_TRIPLES(VM_TRIPLE_ENUM)
     VM_QUADS(VM_QUAD_ENUM)
+    VM_OP__CPBASE,               /* the chained pairs, from here on */
+    VM_OP__CPFIRST = VM_OP__CPBASE - 1,
+    VM_CPAIRS(VM_CPAIR_ENUM)
 #undef VM_OP_ENUM
+#undef VM_CPAIR_ENUM
 #undef VM_PAIR_ENUM
 #undef VM_TRIPLE_ENUM
 #undef VM_QUAD_ENUM

@@ -259,9 +259,11 @@ int vm_interp(vm *v, uint64_t stop)
 #define VM_PAIR_HOFF(a, b) &&L_##a##__##b,
 #define VM_TRIPLE_HOFF(a, b, c) &&L_##a##__##b##__##c,
 #define VM_QUAD_HOFF(a, b, c, d) &&L_##a##__##b##__##c##__##d,
+#define VM_CPAIR_HOFF(a, b) &&L_##a##_C_##b,
     static const void *const hoff[VM_OP__COUNT] = {
         VM_OPS(VM_HOFF) VM_XOPS(VM_HOFF) VM_PAIRS(VM_PAIR_HOFF)
-        VM_TRIPLES(VM_TRIPLE_HOFF) VM_QUADS(VM_QUAD_HOFF)};
+        VM_TRIPLES(VM_TRIPLE_HOFF) VM_QUADS(VM_QUAD_HOFF) VM_CPAIRS(VM_CPAIR_HOFF)};
+#undef VM_CPAIR_HOFF
 #undef VM_HOFF
 #undef VM_PAIR_HOFF
 #undef VM_TRIPLE_HOFF
@@ -622,6 +624,29 @@ dispatch:
         ip += 4;
         vmdispatch();
     }
+
+    /* Chained pairs (VM_CPAIRS): the second op's other source (aux) is
+     * read after the first's result is stored, as for the sums. */
+#define VAL_XOR (RS1 ^ RS2)
+#define VAL_AND (RS1 & RS2)
+#define VAL_OR (RS1 | RS2)
+#define VAL_ADD (RS1 + RS2)
+#define VAL_XORI (RS1 ^ IMM)
+#define VAL_SRLI (RS1 >> ip->imm)
+#define VAL_SLLI (RS1 << ip->imm)
+#define OPC_XOR ^
+#define OPC_AND &
+#define OPC_ADD +
+#define VM_CPAIR_CASE(a, b)                                                 \
+    vmcase(a##_C_##b) {                                                     \
+        uint32_t v_ = VAL_##a;                                              \
+        RD = v_;                                                            \
+        x[ip[1].rd] = v_ OPC_##b x[(uint32_t)ip[1].aux];                    \
+        ip += 2;                                                            \
+        vmdispatch();                                                       \
+    }
+    VM_CPAIRS(VM_CPAIR_CASE)
+#undef VM_CPAIR_CASE
 
     /* ---- superinstructions (VM_PAIRS, VM_TRIPLES, VM_QUADS) ---- */
 #define VM_PAIR_CASE(a, b)      \
