@@ -378,14 +378,90 @@ static const int fused_shapes[][4] = {
 };
 #define N_SHAPES (sizeof fused_shapes / sizeof fused_shapes[0])
 
+/* Sums at code[n] (2-4 words, the chained ADD forms): each ADD reads the
+ * one before's result as rs1, rs2 or both, or now and then does not (a
+ * sink destination, an unrelated ADD), so chains break where they must. */
+static uint32_t gen_sum(uint32_t *code, uint32_t n)
+{
+    uint32_t len = 2 + pick(3), prev = sreg();
+    code[n] = ADD(prev, sreg(), sreg());
+    for (uint32_t i = 1; i < len; i++) {
+        uint32_t rd = pick(8) ? 5 + pick(3) : sreg(), o = pick(3) ? sreg() : prev;
+        if (pick(10) == 0)
+            code[n + i] = ADD(rd, sreg(), sreg());
+        else
+            code[n + i] = pick(2) ? ADD(rd, prev, o) : ADD(rd, o, prev);
+        prev = rd;
+    }
+    return n + len;
+}
+
+/* A chained pair at code[n] (2 words, VM_CPAIRS): the second op reads
+ * the first's result as rs1, rs2 or both, or (now and then) not at all. */
+static const int chained_pairs[][2] = {
+#define CPAIR2(a, b) {VM_OP_##a, VM_OP_##b},
+    VM_CPAIRS(CPAIR2)
+#undef CPAIR2
+};
+static uint32_t gen_cpair(uint32_t *code, uint32_t n)
+{
+    const int *c = chained_pairs[pick(sizeof chained_pairs / sizeof chained_pairs[0])];
+    uint32_t t = pick(8) ? 5 + pick(3) : sreg(), o = pick(3) ? sreg() : t;
+    uint32_t a = sreg(), b = sreg(), rd = pick(3) ? sreg() : t;
+    switch (c[0]) {
+    case VM_OP_XORI: code[n] = XORI(t, a, pick(2) ? -1 : (int32_t)pick(4096) - 2048); break;
+    case VM_OP_SRLI: code[n] = SRLI(t, a, pick(32)); break;
+    case VM_OP_SLLI: code[n] = SLLI(t, a, pick(32)); break;
+    default: code[n] = enc_r(0, b, a, 0, t, 0x33) | (gen_op(c[0], n) & 0x7000u); break;
+    }
+    uint32_t x = pick(12) ? t : sreg(), y = pick(2) ? o : x, z = pick(2) ? x : o;
+    code[n + 1] = gen_op(c[1], n + 1) & ~(0x1Fu << 15 | 0x1Fu << 20 | 0x1Fu << 7);
+    code[n + 1] |= rd << 7 | y << 15 | z << 20;
+    return n + 2;
+}
+
+/* An indexed access at code[n] (4 words): [ANDI t, s, m;] SLLI t, t|s, k;
+ * ADD t, t, b (either order); LW d, imm(t) or SW v, imm(t) (the IDX forms),
+ * the index masked small most of the time so that the address lands near
+ * a base (image data, a fresh page, code, the stack), sometimes
+ * misaligned; registers drawn from a few so that they alias (s = t, b = t,
+ * d or v = t, x0) and near misses fall back. */
+static uint32_t gen_index(uint32_t *code, uint32_t n)
+{
+    static const uint8_t bases[] = {8, 9, 31, 2};
+    static const int32_t masks[] = {7, 15, 63, 0x3C, 0xFC};
+    uint32_t t = pick(8) ? 5 + pick(3) : sreg(), s = pick(3) ? sreg() : t;
+    uint32_t b = pick(6) ? bases[pick(sizeof bases)] : sreg(), sh = pick(3) ? 2 : pick(4);
+    int32_t m = masks[pick(sizeof masks / sizeof masks[0])];
+    int32_t off = (int32_t)pick(16) * 4 - 32 + (pick(8) == 0 ? (int32_t)pick(4) : 0);
+    uint32_t i = n;
+    if (pick(2)) { /* a[i & m] */
+        code[i++] = ANDI(t, s, m);
+        code[i++] = SLLI(t, pick(8) ? t : s, sh);
+    } else {
+        code[i++] = pick(4) ? ANDI(s, s, m) : ADDI(s, s, 1);
+        code[i++] = SLLI(t, s, sh);
+    }
+    code[i++] = pick(2) ? ADD(pick(10) ? t : sreg(), t, b) : ADD(t, b, pick(10) ? t : sreg());
+    uint32_t r = pick(10) ? t : sreg(); /* the access's base: t, or a near miss */
+    code[i++] = pick(2) ? LW(sreg(), r, off) : SW(pick(3) ? sreg() : t, r, off);
+    return i;
+}
+
 /* Writes a fused shape at code[n] (room for 4 words); returns the new n.
  * Each has operands that allow the special forms (LW4, SW4, ROTR,
- * ROTR_XOR) and near misses that must fall back: a base loaded into,
- * misaligned or page-crossing blocks, stores into code, fresh pages, a
- * shift pair with aliased or sink registers. */
+ * ROTR_XOR, the IDX forms) and near misses that must fall back: a base
+ * loaded into, misaligned or page-crossing blocks, stores into code, fresh
+ * pages, a shift pair with aliased or sink registers. */
 static uint32_t gen_shape(uint32_t *code, uint32_t n)
 {
-    uint32_t k = pick(N_SHAPES + 3);
+    uint32_t k = pick(N_SHAPES + 9);
+    if (k >= N_SHAPES + 7)
+        return gen_cpair(code, n);
+    if (k >= N_SHAPES + 5)
+        return gen_sum(code, n);
+    if (k >= N_SHAPES + 3)
+        return gen_index(code, n);
     if (k < N_SHAPES) {
         uint32_t len = fused_shapes[k][3] >= 0 ? 4u : 3u;
         for (uint32_t i = 0; i < len; i++)
@@ -429,7 +505,12 @@ static uint32_t gen_shape(uint32_t *code, uint32_t n)
     code[n] = SRLI(t, s, sh);
     code[n + 1] = SLLI(u, s, pick(4) ? (32u - sh) & 31u : pick(32));
     code[n + 2] = pick(2) ? OR(d, t, u) : OR(d, u, pick(6) ? t : sreg());
-    code[n + 3] = pick(2) ? XOR(sreg(), d, sreg()) : gen_op(VM_OP_ADDI, n + 3);
+    switch (pick(4)) { /* an XOR reading d (either side), or not */
+    case 0: code[n + 3] = XOR(sreg(), d, sreg()); break;
+    case 1: code[n + 3] = XOR(sreg(), sreg(), d); break;
+    case 2: code[n + 3] = XOR(sreg(), sreg(), sreg()); break;
+    default: code[n + 3] = gen_op(VM_OP_ADDI, n + 3); break;
+    }
     return n + 4;
 }
 
@@ -662,7 +743,13 @@ START_TEST(random_programs_match_reference)
         VM_TRIPLES(WANT3) VM_QUADS(WANT4)
 #undef WANT3
 #undef WANT4
-        VM_OP_LW4, VM_OP_SW4, VM_OP_LW4D, VM_OP_SW4D, VM_OP_ROTR, VM_OP_ROTR_XOR};
+        VM_OP_LW4, VM_OP_SW4, VM_OP_LW4D, VM_OP_SW4D, VM_OP_ROTR, VM_OP_ROTR_XOR,
+        VM_OP_IDX_LW, VM_OP_MIDX_LW, VM_OP_IDX_SW, VM_OP_ADD2C, VM_OP_ADD3C, VM_OP_ADD4C,
+        VM_OP_ROTR_XORC,
+#define WANT_CP(a, b) VM_OP_##a##_C_##b,
+        VM_CPAIRS(WANT_CP)
+#undef WANT_CP
+    };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(seen_xop[want[i]] >= 20, "fast-path op %d decoded %u times", want[i],
                       seen_xop[want[i]]);
@@ -709,6 +796,28 @@ START_TEST(superinstruction_shapes_match_reference)
         {LUI(10, 0x12345), ADDI(11, 10, 1), ADDI(12, 10, 2), ADDI(13, 10, 3), ADDI(5, 2, -2032),
          SW(10, 5, -16), SW(10, 5, -8), SW(11, 5, -4), SW(12, 5, 0), SW(13, 5, 4), LW(13, 5, -8),
          LW(12, 5, -4), LW(11, 5, 0), LW(10, 5, 4)},
+        /* indexed accesses (IDX_SW, MIDX_LW, IDX_LW): a store to a fresh
+         * page (slow path, charged), read back through both loads, the
+         * second into t itself */
+        {LUI(9, FRESH_BASE >> 12), ADDI(6, 0, 13), SLLI(5, 6, 2), ADD(5, 5, 9), SW(6, 5, -4),
+         ANDI(7, 6, 7), SLLI(7, 7, 3), ADD(7, 9, 7), LW(10, 7, 8), SLLI(11, 6, 2),
+         ADD(11, 9, 11), LW(11, 11, -4), ADD(10, 10, 11)},
+        /* a load from a fresh page (materialised by the slow path), a store
+         * of t itself, a misaligned load: fails with t written */
+        {LUI(9, FRESH_BASE >> 12), ADDI(6, 0, 5), SLLI(5, 6, 2), ADD(5, 9, 5), LW(10, 5, 0),
+         SLLI(7, 6, 2), ADD(7, 7, 9), SW(7, 7, 4), LW(11, 7, 4), SLLI(12, 6, 0),
+         ADD(12, 12, 9), LW(13, 12, 1)},
+        /* a store through an index into the next instruction of its own
+         * run (rewritten: addi a0, x0, 1 becomes addi a0, x0, 9), then a
+         * load from the image's data page */
+        {AUIPC(8, 0), LUI(11, 0x00900), ADDI(11, 11, 0x513), ADDI(6, 0, 3), SLLI(5, 6, 3),
+         ADD(5, 8, 5), SW(11, 5, 4), ADDI(10, 0, 1), SLLI(12, 6, 2), ADD(12, 12, 8),
+         LW(13, 12, 2036), ADD(10, 10, 13)},
+        /* chained sums (one naming the last result twice, one into x0
+         * that breaks the chain) and a rotate whose XOR reads d twice */
+        {LUI(5, 0x12345), ADDI(6, 0, 77), ADD(7, 5, 6), ADD(7, 7, 7), ADD(10, 6, 7),
+         ADD(11, 10, 10), ADD(0, 11, 5), ADD(12, 0, 11), SRLI(13, 11, 7), SLLI(14, 11, 25),
+         OR(15, 14, 13), XOR(15, 15, 15), ADD(10, 10, 15)},
     };
     for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
@@ -733,9 +842,16 @@ START_TEST(superinstruction_shapes_match_reference)
             ck_assert_int_eq(vm_run(v, p, NULL, 0, NULL, budget, &got), UTXO_OK);
             compare(v, &got, &refm, s, budget);
         }
+        mark_decoded(p);
         vm_program_free(p);
         vm_free(v);
     }
+    /* The indexed shapes and the chains above were decoded as such. */
+    ck_assert_uint_gt(seen_xop[VM_OP_IDX_LW], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_MIDX_LW], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_IDX_SW], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_ADD4C], 0);
+    ck_assert_uint_gt(seen_xop[VM_OP_ROTR_XORC], 0);
 }
 END_TEST
 

@@ -15,8 +15,9 @@
  *
  * Then a pass over the page picks the fast-path operation (xop) of each
  * slot: a superinstruction when the slot and the next ones form a shape the
- * interpreter fuses (VM_QUADS, VM_TRIPLES, VM_PAIRS, and calls: LUI/AUIPC + JALR through the same
- * register, whose target is then a constant), RET for `jalr x0, 0(ra)`,
+ * interpreter fuses (VM_QUADS, VM_TRIPLES, VM_PAIRS, indexed accesses, and
+ * calls: LUI/AUIPC + JALR through the same register, whose target is then a
+ * constant), RET for `jalr x0, 0(ra)`,
  * else the plain op; and stores the handler's offset (h) so that dispatch
  * needs no table. A fused shape never spans two runs, so metering (which charges
  * whole runs) is unchanged; step mode executes the plain op.
@@ -180,6 +181,13 @@ static const uint16_t pair_op[VM_OP__BASE][VM_OP__BASE] = {
 #undef VM_PAIR_INIT
 };
 
+/* Chained pair of (first, second), or 0 (VM_CPAIRS). */
+static const uint16_t cpair_op[VM_OP__BASE][VM_OP__BASE] = {
+#define VM_CPAIR_INIT(a, b) [VM_OP_##a][VM_OP_##b] = VM_OP_##a##_C_##b,
+    VM_CPAIRS(VM_CPAIR_INIT)
+#undef VM_CPAIR_INIT
+};
+
 /* The longer superinstructions: length, ops, fused op. */
 typedef struct {
     uint8_t n;
@@ -209,12 +217,49 @@ static int long_match(const vm_insn *ins, uint32_t i, size_t k)
     return 1;
 }
 
+/* An indexed access, a[i] or a[i & m]: [ANDI t, s, m;] SLLI t, t|s, k;
+ * ADD t, t, b or t, b, t (b != t); LW d, imm(t) or SW v, imm(t), all in one
+ * run (the IDX forms). Returns the form and sets *b, or returns 0. The
+ * ADD's other operand being t also rules out t = the sink (rs fields never
+ * name it). */
+static uint16_t index_shape(const vm_insn *ins, uint32_t i, uint32_t *b)
+{
+    const vm_insn *a = &ins[i];
+    uint32_t k = a->op == VM_OP_ANDI; /* slot of the SLLI */
+    if ((a->op != VM_OP_ANDI && a->op != VM_OP_SLLI) || a->blen < k + 3 ||
+        i + k + 3 > VM_PAGE_INSNS)
+        return 0;
+    const vm_insn *sl = &ins[i + k], *ad = &ins[i + k + 1], *m = &ins[i + k + 2];
+    uint32_t t = sl->rd;
+    if (sl->op != VM_OP_SLLI || ad->op != VM_OP_ADD || ad->rd != t || m->rs1 != t)
+        return 0;
+    if (k && (a->rd != t || sl->rs1 != t))
+        return 0;
+    if (ad->rs1 == t && ad->rs2 != t)
+        *b = ad->rs2;
+    else if (ad->rs2 == t && ad->rs1 != t)
+        *b = ad->rs1;
+    else
+        return 0;
+    if (m->op == VM_OP_LW)
+        return k ? VM_OP_MIDX_LW : VM_OP_IDX_LW;
+    if (m->op == VM_OP_SW && !k)
+        return VM_OP_IDX_SW;
+    return 0;
+}
+
 /* The special forms of some shapes (VM_XOPS), whose handlers do the work
  * of several slots with fewer tests or register reads; 0 when the operands
  * do not allow it. The handlers' preconditions are in vm_internal.h. */
-static uint16_t special_shape(const vm_insn *ins, uint32_t i)
+static uint16_t special_shape(vm_insn *ins, uint32_t i)
 {
-    const vm_insn *a = &ins[i];
+    vm_insn *a = &ins[i];
+    uint32_t base;
+    uint16_t ix = index_shape(ins, i, &base);
+    if (ix) {
+        a->aux = (int32_t)base; /* unused by the ALU op otherwise */
+        return ix;
+    }
     if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS &&
         (a->op == VM_OP_LW || a->op == VM_OP_SW)) {
         /* Offsets rising by 4 (copies), or falling by 4 (the saves and
@@ -230,6 +275,19 @@ static uint16_t special_shape(const vm_insn *ins, uint32_t i)
         if (k == 4 && ins[i].rd != a->rs1 && ins[i + 1].rd != a->rs1 && ins[i + 2].rd != a->rs1)
             return step > 0 ? VM_OP_LW4 : VM_OP_LW4D;
     }
+    if (a->op == VM_OP_ADD) {
+        /* ADDs each reading the one before's result: the other source of
+         * each later one in its aux (unused by ADD otherwise). */
+        uint32_t k = 1;
+        while (k < 4 && k < a->blen && i + k < VM_PAGE_INSNS && ins[i + k].op == VM_OP_ADD &&
+               (ins[i + k].rs1 == ins[i + k - 1].rd || ins[i + k].rs2 == ins[i + k - 1].rd)) {
+            vm_insn *n = &ins[i + k];
+            n->aux = n->rs1 == ins[i + k - 1].rd ? n->rs2 : n->rs1;
+            k++;
+        }
+        if (k >= 2)
+            return (uint16_t)(VM_OP_ADD2C + (k - 2));
+    }
     if (a->blen >= 3 && i + 3 <= VM_PAGE_INSNS && a->op == VM_OP_SRLI) {
         const vm_insn *b = &ins[i + 1], *c = &ins[i + 2];
         /* OR's sources name t and u, so neither is the sink (rs fields are
@@ -237,9 +295,22 @@ static uint16_t special_shape(const vm_insn *ins, uint32_t i)
         if (b->op == VM_OP_SLLI && c->op == VM_OP_OR && b->rs1 == a->rs1 && a->rd != a->rs1 &&
             a->rd != b->rd &&
             ((c->rs1 == a->rd && c->rs2 == b->rd) || (c->rs1 == b->rd && c->rs2 == a->rd))) {
-            if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS && ins[i + 3].op == VM_OP_XOR)
-                return VM_OP_ROTR_XOR;
+            if (a->blen >= 4 && i + 4 <= VM_PAGE_INSNS && ins[i + 3].op == VM_OP_XOR) {
+                vm_insn *x = &ins[i + 3];
+                if (x->rs1 != c->rd && x->rs2 != c->rd)
+                    return VM_OP_ROTR_XOR;
+                x->aux = x->rs1 == c->rd ? x->rs2 : x->rs1;
+                return VM_OP_ROTR_XORC;
+            }
             return VM_OP_ROTR;
+        }
+    }
+    if (a->blen >= 2 && i + 1 < VM_PAGE_INSNS && cpair_op[a->op][ins[i + 1].op]) {
+        /* The second reads the first's result (so that is not the sink). */
+        vm_insn *n = &ins[i + 1];
+        if (n->rs1 == a->rd || n->rs2 == a->rd) {
+            n->aux = n->rs1 == a->rd ? n->rs2 : n->rs1;
+            return cpair_op[a->op][n->op];
         }
     }
     return 0;
@@ -248,7 +319,13 @@ static uint16_t special_shape(const vm_insn *ins, uint32_t i)
 /* Slots one dispatch of special form x covers. */
 static uint32_t special_span(uint16_t x)
 {
-    return x == VM_OP_ROTR ? 3u : 4u; /* LW4, SW4, LW4D, SW4D, ROTR_XOR */
+    if (x >= VM_OP__CPBASE)
+        return 2; /* chained pairs */
+    switch (x) {
+    case VM_OP_ADD2C: return 2;
+    case VM_OP_ROTR: case VM_OP_IDX_LW: case VM_OP_IDX_SW: case VM_OP_ADD3C: return 3;
+    default: return 4; /* LW4, SW4, LW4D, SW4D, ROTR_XOR(C), MIDX_LW, ADD4C */
+    }
 }
 
 /* Handler addresses, or NULL (switch dispatch: h unused). */
@@ -267,33 +344,44 @@ static void set_xop(vm_insn *in, uint16_t xop, const void *const *ho)
     in->h = ho ? ho[xop] : NULL;
 }
 
-/* Dispatches a chain from ins[i] takes to its run's end when the first
- * one covers n slots; cost[] holds the chains from the slots after i. */
-static unsigned chain(const vm_insn *ins, const uint16_t *cost, uint32_t i, uint32_t n)
+/* The cost of a chain from ins[i] to its run's end when the first
+ * dispatch covers n slots and costs w; cost[] holds the chains from the
+ * slots after i. A dispatch costs VM_DISPATCH_W, an indexed access (IDX
+ * forms) one less: between chains of as many dispatches, the one with more
+ * of them (which also keep their intermediate values out of x[]) wins. */
+#define VM_DISPATCH_W 4u
+static unsigned chain(const vm_insn *ins, const uint16_t *cost, uint32_t i, uint32_t n,
+                      unsigned w)
 {
-    return n >= ins[i].blen ? 1u : 1u + cost[i + n];
+    return n >= ins[i].blen ? w : w + cost[i + n];
+}
+static unsigned dispatch_w(unsigned x)
+{
+    return x == VM_OP_IDX_LW || x == VM_OP_MIDX_LW || x == VM_OP_IDX_SW ? VM_DISPATCH_W - 1u
+                                                                        : VM_DISPATCH_W;
 }
 
 /* Chooses the fast-path op of ins[i] (i < VM_PAGE_INSNS; ins[i + 1] is the
  * next slot, the sentinel for the last one, never fused), the slots after
  * it chosen already: of the forms that apply, the one whose chain to the
- * end of the run takes the fewest dispatches, ties to the form tried first
- * (special forms, then longer shapes, pairs, the plain op). Every slot's
+ * end of the run costs least (dispatches, an indexed access a little
+ * less: dispatch_w), ties to the form tried first (special forms, then
+ * longer shapes, pairs, the plain op). Every slot's
  * choice is the best chain from that slot, so a run is entered anywhere
  * at its best (a pair chosen greedily could swallow the head of a group of
- * four after it). cost[i] gets the chain's length. */
+ * four after it). cost[i] gets the chain's cost. */
 static void fuse(vm_insn *ins, uint32_t i, uint16_t *cost, const void *const *ho)
 {
     vm_insn *a = &ins[i], *b = &ins[i + 1];
     uint16_t x = 0;
     unsigned c = UINT_MAX;
-#define TRY(x_, n_)                                     \
-    do {                                                \
-        unsigned c_ = chain(ins, cost, i, (n_));        \
-        if (c_ < c) {                                   \
-            c = c_;                                     \
-            x = (uint16_t)(x_);                         \
-        }                                               \
+#define TRY(x_, n_)                                                         \
+    do {                                                                    \
+        unsigned c_ = chain(ins, cost, i, (n_), dispatch_w(x_));            \
+        if (c_ < c) {                                                       \
+            c = c_;                                                         \
+            x = (uint16_t)(x_);                                             \
+        }                                                                   \
     } while (0)
 
     if (a->op == VM_OP_JALR && a->rs1 == 1 && a->rd == VM_XSINK && a->imm == 0) {

@@ -139,7 +139,20 @@ enum vm_pgstate {
     X(SW4D)       /* SW rs2_k, imm - 4k(base) (a prologue's saves): same */ \
     X(ROTR)       /* SRLI t, s, i; SLLI u, s, j; OR d, t, u (either order), \
                      t != s, t != u: s read once, t and u not reloaded */   \
-    X(ROTR_XOR)   /* ROTR, then a direct jump to the XOR after it */
+    X(ROTR_XOR)   /* ROTR, then a direct jump to the XOR after it */    \
+    X(IDX_LW)     /* SLLI t, s, k; ADD t, t, b (either order, b != t);      \
+                     LW d, imm(t): a[i] read; aux = b; the address built   \
+                     in a host register, t written once */                 \
+    X(MIDX_LW)    /* ANDI t, s, m; SLLI t, t, k; ADD t, t, b; LW d, imm(t): \
+                     a[i & m] read; aux = b; the same */                    \
+    X(IDX_SW)     /* SLLI t, s, k; ADD t, t, b; SW v, imm(t): a[i] write */ \
+    X(ADD2C)      /* ADD, then ADDs each reading the one before's rd (as    \
+                     rs1 or rs2; aux of each later slot: its other source): \
+                     the sum carried in a host register */                  \
+    X(ADD3C)                                                                \
+    X(ADD4C)                                                                \
+    X(ROTR_XORC)  /* ROTR_XOR whose XOR reads d: aux of the XOR's slot is   \
+                     its other source */
 
 /*
  * Pairs fused into one dispatch: the first op's work, then a direct jump to
@@ -193,11 +206,23 @@ enum vm_pgstate {
     X(SRLI, SLLI, OR, XOR) /* rotate, folded into a sum */                  \
     X(ADD, ADD, ADD, ADD)
 
+/*
+ * Chained pairs: a second op that is commutative (ADD, XOR, OR, AND) and
+ * reads the first's result as either source. The value stays in a host
+ * register; the second reads only its other source, whose number the
+ * decoder puts in the second slot's aux (the chained sums cover ADD, ADD).
+ */
+#define VM_CPAIRS(X)                                                        \
+    X(XOR, ADD) X(XOR, AND) X(XOR, XOR) X(AND, XOR) X(AND, ADD)             \
+    X(OR, XOR) X(OR, ADD) X(ADD, XOR) X(XORI, AND) X(SRLI, XOR)             \
+    X(SLLI, XOR) X(SLLI, ADD)
+
 enum vm_op {
 #define VM_OP_ENUM(n) VM_OP_##n,
 #define VM_PAIR_ENUM(a, b) VM_OP_##a##__##b,
 #define VM_TRIPLE_ENUM(a, b, c) VM_OP_##a##__##b##__##c,
 #define VM_QUAD_ENUM(a, b, c, d) VM_OP_##a##__##b##__##c##__##d,
+#define VM_CPAIR_ENUM(a, b) VM_OP_##a##_C_##b,
     VM_OPS(VM_OP_ENUM)
     VM_OP__BASE,                 /* ops below this are plain RV32IM */
     VM_OP__XFIRST = VM_OP__BASE - 1,
@@ -205,7 +230,11 @@ enum vm_op {
     VM_PAIRS(VM_PAIR_ENUM)
     VM_TRIPLES(VM_TRIPLE_ENUM)
     VM_QUADS(VM_QUAD_ENUM)
+    VM_OP__CPBASE,               /* the chained pairs, from here on */
+    VM_OP__CPFIRST = VM_OP__CPBASE - 1,
+    VM_CPAIRS(VM_CPAIR_ENUM)
 #undef VM_OP_ENUM
+#undef VM_CPAIR_ENUM
 #undef VM_PAIR_ENUM
 #undef VM_TRIPLE_ENUM
 #undef VM_QUAD_ENUM
@@ -224,7 +253,8 @@ typedef struct vm_insn {
     uint16_t blen; /* instructions from here to the end of the run, >= 1 */
     int32_t imm;
     uint32_t pc;   /* address of this instruction */
-    int32_t aux;   /* near JAL and branches: imm in bytes; CALL: target */
+    int32_t aux;   /* near JAL and branches: imm in bytes; CALL: target;
+                      IDX forms (first slot): the ADD's other register */
     uint32_t pad;  /* zero: no implicit padding */
 } vm_insn;
 

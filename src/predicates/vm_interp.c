@@ -259,9 +259,11 @@ int vm_interp(vm *v, uint64_t stop)
 #define VM_PAIR_HOFF(a, b) &&L_##a##__##b,
 #define VM_TRIPLE_HOFF(a, b, c) &&L_##a##__##b##__##c,
 #define VM_QUAD_HOFF(a, b, c, d) &&L_##a##__##b##__##c##__##d,
+#define VM_CPAIR_HOFF(a, b) &&L_##a##_C_##b,
     static const void *const hoff[VM_OP__COUNT] = {
         VM_OPS(VM_HOFF) VM_XOPS(VM_HOFF) VM_PAIRS(VM_PAIR_HOFF)
-        VM_TRIPLES(VM_TRIPLE_HOFF) VM_QUADS(VM_QUAD_HOFF)};
+        VM_TRIPLES(VM_TRIPLE_HOFF) VM_QUADS(VM_QUAD_HOFF) VM_CPAIRS(VM_CPAIR_HOFF)};
+#undef VM_CPAIR_HOFF
 #undef VM_HOFF
 #undef VM_PAIR_HOFF
 #undef VM_TRIPLE_HOFF
@@ -537,6 +539,114 @@ dispatch:
         ip += 3;
         goto L_XOR;
     }
+
+    /* Indexed accesses (IDX forms, vm_decode.c: index_shape): the address
+     * is built in a host register and t, which every ALU op of the shape
+     * writes, is stored once; no op reloads what the one before it wrote.
+     * A slow access goes to the plain LW or SW with t already in x[], so
+     * its fault, page charge or code store is exactly the plain op's. */
+    vmcase(IDX_LW) {
+        uint32_t t_ = (RS1 << ip->imm) + x[(uint32_t)ip->aux];
+        uint32_t a_ = t_ + (uint32_t)ip[2].imm;
+        RD = t_;
+        if (UNLIKELY((a_ & 3u) || pst[a_ >> VM_PAGE_SHIFT] == VM_PG_NONE)) {
+            ip += 2;
+            goto L_LW;
+        }
+        x[ip[2].rd] = ld32(mem + a_);
+        ip += 3;
+        vmdispatch();
+    }
+    vmcase(MIDX_LW) {
+        uint32_t t_ = ((RS1 & IMM) << ip[1].imm) + x[(uint32_t)ip->aux];
+        uint32_t a_ = t_ + (uint32_t)ip[3].imm;
+        RD = t_;
+        if (UNLIKELY((a_ & 3u) || pst[a_ >> VM_PAGE_SHIFT] == VM_PG_NONE)) {
+            ip += 3;
+            goto L_LW;
+        }
+        x[ip[3].rd] = ld32(mem + a_);
+        ip += 4;
+        vmdispatch();
+    }
+    vmcase(IDX_SW) {
+        uint32_t t_ = (RS1 << ip->imm) + x[(uint32_t)ip->aux];
+        uint32_t a_ = t_ + (uint32_t)ip[2].imm;
+        RD = t_;
+        if (UNLIKELY((a_ & 3u) || pst[a_ >> VM_PAGE_SHIFT] != VM_PG_RW)) {
+            ip += 2;
+            goto L_SW;
+        }
+        st32(mem + a_, x[ip[2].rs2]); /* after t is written: v may be t */
+        ip += 3;
+        vmdispatch();
+    }
+
+    /* Chained sums (vm_decode.c): each later ADD adds its other source
+     * (aux) to the sum so far, read after the stores before it, so an
+     * ADD that names the previous result twice still reads it right. */
+    vmcase(ADD4C) {
+        uint32_t s_ = RS1 + RS2;
+        RD = s_;
+        s_ += x[(uint32_t)ip[1].aux];
+        x[ip[1].rd] = s_;
+        s_ += x[(uint32_t)ip[2].aux];
+        x[ip[2].rd] = s_;
+        s_ += x[(uint32_t)ip[3].aux];
+        x[ip[3].rd] = s_;
+        ip += 4;
+        vmdispatch();
+    }
+    vmcase(ADD3C) {
+        uint32_t s_ = RS1 + RS2;
+        RD = s_;
+        s_ += x[(uint32_t)ip[1].aux];
+        x[ip[1].rd] = s_;
+        s_ += x[(uint32_t)ip[2].aux];
+        x[ip[2].rd] = s_;
+        ip += 3;
+        vmdispatch();
+    }
+    vmcase(ADD2C) {
+        uint32_t s_ = RS1 + RS2;
+        RD = s_;
+        s_ += x[(uint32_t)ip[1].aux];
+        x[ip[1].rd] = s_;
+        ip += 2;
+        vmdispatch();
+    }
+    vmcase(ROTR_XORC) {
+        uint32_t s_ = RS1, t_ = s_ >> ip->imm, u_ = s_ << ip[1].imm, d_ = t_ | u_;
+        x[ip[0].rd] = t_;
+        x[ip[1].rd] = u_;
+        x[ip[2].rd] = d_;
+        x[ip[3].rd] = d_ ^ x[(uint32_t)ip[3].aux];
+        ip += 4;
+        vmdispatch();
+    }
+
+    /* Chained pairs (VM_CPAIRS): the second op's other source (aux) is
+     * read after the first's result is stored, as for the sums. */
+#define VAL_XOR (RS1 ^ RS2)
+#define VAL_AND (RS1 & RS2)
+#define VAL_OR (RS1 | RS2)
+#define VAL_ADD (RS1 + RS2)
+#define VAL_XORI (RS1 ^ IMM)
+#define VAL_SRLI (RS1 >> ip->imm)
+#define VAL_SLLI (RS1 << ip->imm)
+#define OPC_XOR ^
+#define OPC_AND &
+#define OPC_ADD +
+#define VM_CPAIR_CASE(a, b)                                                 \
+    vmcase(a##_C_##b) {                                                     \
+        uint32_t v_ = VAL_##a;                                              \
+        RD = v_;                                                            \
+        x[ip[1].rd] = v_ OPC_##b x[(uint32_t)ip[1].aux];                    \
+        ip += 2;                                                            \
+        vmdispatch();                                                       \
+    }
+    VM_CPAIRS(VM_CPAIR_CASE)
+#undef VM_CPAIR_CASE
 
     /* ---- superinstructions (VM_PAIRS, VM_TRIPLES, VM_QUADS) ---- */
 #define VM_PAIR_CASE(a, b)      \
