@@ -585,36 +585,34 @@ dispatch:
     /* Chained sums (vm_decode.c): each later ADD adds its other source
      * (aux) to the sum so far, read after the stores before it, so an
      * ADD that names the previous result twice still reads it right. */
+#define ADD_CHAIN(k)                  \
+    s_ += x[(uint32_t)ip[k].aux];     \
+    x[ip[k].rd] = s_;
     vmcase(ADD4C) {
         uint32_t s_ = RS1 + RS2;
         RD = s_;
-        s_ += x[(uint32_t)ip[1].aux];
-        x[ip[1].rd] = s_;
-        s_ += x[(uint32_t)ip[2].aux];
-        x[ip[2].rd] = s_;
-        s_ += x[(uint32_t)ip[3].aux];
-        x[ip[3].rd] = s_;
+        ADD_CHAIN(1)
+        ADD_CHAIN(2)
+        ADD_CHAIN(3)
         ip += 4;
         vmdispatch();
     }
     vmcase(ADD3C) {
         uint32_t s_ = RS1 + RS2;
         RD = s_;
-        s_ += x[(uint32_t)ip[1].aux];
-        x[ip[1].rd] = s_;
-        s_ += x[(uint32_t)ip[2].aux];
-        x[ip[2].rd] = s_;
+        ADD_CHAIN(1)
+        ADD_CHAIN(2)
         ip += 3;
         vmdispatch();
     }
     vmcase(ADD2C) {
         uint32_t s_ = RS1 + RS2;
         RD = s_;
-        s_ += x[(uint32_t)ip[1].aux];
-        x[ip[1].rd] = s_;
+        ADD_CHAIN(1)
         ip += 2;
         vmdispatch();
     }
+#undef ADD_CHAIN
     vmcase(ROTR_XORC) {
         uint32_t s_ = RS1, t_ = s_ >> ip->imm, u_ = s_ << ip[1].imm, d_ = t_ | u_;
         x[ip[0].rd] = t_;
