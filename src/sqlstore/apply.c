@@ -358,15 +358,9 @@ static int group_redo(utxo_store *s)
     }
     s->redoing = false;
     if (rc != UTXO_OK) {
-        char why[sizeof s->msg];
-        memcpy(why, s->msg, sizeof why);
-        store_abort(s);
-        store_group_clear(s);
-        if (n == 1)
-            return store_fail(s, rc, "block %u was not committed: applying it again after block "
-                              "%u failed: %s", first, failed, why);
-        return store_fail(s, rc, "blocks %u-%u were not committed: applying them again after "
-                          "block %u failed: %s", first, failed - 1, failed, why);
+        char why[sizeof s->msg + 64];
+        snprintf(why, sizeof why, "applying again after block %u failed: %s", failed, s->msg);
+        return store_group_lost(s, rc, first, n, why);
     }
     memcpy(s->msg, msg, sizeof msg);
     return UTXO_OK;

@@ -179,20 +179,16 @@ uint64_t store_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The pipeline's open group is lost (a failed COMMIT, or SQLite rolled
- * the transaction back): the store is back at its last commit; why says
- * what happened. */
-static int group_lost(utxo_store *s, int rc, const char *why)
+int store_group_lost(utxo_store *s, int rc, uint32_t first, uint32_t n, const char *why)
 {
-    uint32_t first = s->group_first, last = s->group_first + s->pending - 1;
     char msg[sizeof s->msg];
 
-    snprintf(msg, sizeof msg, "%s", why);
+    snprintf(msg, sizeof msg, "%s", why); /* why may be s->msg */
     store_group_clear(s);
     store_abort(s);
-    if (first == last)
-        return store_fail(s, rc, "block %u was not committed: %s", last, msg);
-    return store_fail(s, rc, "blocks %u-%u were not committed: %s", first, last, msg);
+    if (n == 1)
+        return store_fail(s, rc, "block %u was not committed: %s", first, msg);
+    return store_fail(s, rc, "blocks %u-%u were not committed: %s", first, first + n - 1, msg);
 }
 
 int store_flush(utxo_store *s)
@@ -208,7 +204,7 @@ int store_flush(utxo_store *s)
         rc = store_commit(s);
     s->ns_commit += store_now_ns() - t0;
     if (rc != UTXO_OK)
-        return group_lost(s, rc, s->msg);
+        return store_group_lost(s, rc, s->group_first, s->pending, s->msg);
     store_group_clear(s);
     return UTXO_OK;
 }
@@ -220,32 +216,21 @@ void store_group_clear(utxo_store *s)
     s->pending = 0;
 }
 
-/* The in-memory mirrors (meta, node cache, forest) read again from what
- * the connection sees. Without its metadata the handle cannot know where
- * it stands: it refuses every later write (the file itself is as the last
- * commit left it; reopening reads it again). */
-static void reload_mirrors(utxo_store *s)
+void store_abort(utxo_store *s)
 {
+    /* Reset every statement first: an active read would block ROLLBACK. */
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_reset(s->st[i]);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    /* Without its metadata the handle cannot know where it stands: it
+     * refuses every later write (the file itself is as the last commit
+     * left it; reopening reads it again). */
     if (store_meta_load(s) != UTXO_OK)
         s->broken = true;
     store_nodes_reset(&s->nodes, s->meta.acc.count);
     if (store_forest_reset(s) != UTXO_OK)
         s->broken = true;
-}
-
-/* Resets every statement: an active read would block a rollback. */
-static void reset_all(utxo_store *s)
-{
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_reset(s->st[i]);
-}
-
-void store_abort(utxo_store *s)
-{
-    reset_all(s);
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    reload_mirrors(s);
 }
 
 /* ---- metadata ----------------------------------------------------------- */

@@ -169,6 +169,11 @@ int store_flush(utxo_store *s);
 void store_abort(utxo_store *s);
 /* Forgets the pipeline's group (committed or lost): frees its blocks. */
 void store_group_clear(utxo_store *s);
+/* The pipeline's blocks first .. first+n-1 are lost (their COMMIT, or
+ * applying them again, failed): forgets the group, rolls back to the last
+ * commit (store_abort) and says "block(s) ... were not committed: why";
+ * returns rc. */
+int store_group_lost(utxo_store *s, int rc, uint32_t first, uint32_t n, const char *why);
 
 /* Writes s->meta into the meta row (inside the caller's transaction). */
 int store_meta_save(utxo_store *s);
