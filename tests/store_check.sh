@@ -91,6 +91,18 @@ fresh
 "$SQL" "$tmp/d.db" exec "UPDATE meta SET n_txs = n_txs + 1" || bad "meta"
 damaged "the metadata's transaction count" "^problem: meta: n_txs"
 
+# a block count far beyond the rows (4e9): named once as a run of missing
+# heights, in the time the rows take, not one lookup per claimed height
+fresh
+"$SQL" "$tmp/d.db" exec "UPDATE meta SET n_blocks = 4000000000" || bad "meta n_blocks"
+expect 1 "check of a huge block count" -- timeout 120 "$UTXO" check --db "$tmp/d.db" --undo 4000000000
+grep -q "^problem: blocks: the store holds no block at heights 16-3999999999 (the meta row says 4000000000 blocks)" "$tmp/out" && ok ||
+    { bad "huge block count not named as one run:"; cat "$tmp/out" >&2; }
+# a single height missing in the middle: named as before
+fresh
+"$SQL" "$tmp/d.db" exec "DELETE FROM blocks WHERE height = 7" || bad "delete block"
+damaged "a missing block" "^problem: blocks: the store holds no block at height 7"
+
 # an index that no longer matches its table (SQLite's integrity_check)
 fresh
 "$SQL" "$tmp/d.db" exec "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE INDEX utxos_predicate ON utxos(value)' WHERE name = 'utxos_predicate'" || bad "index"

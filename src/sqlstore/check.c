@@ -388,12 +388,69 @@ static int check_extra_rows(checker *c)
     return rc;
 }
 
+/*
+ * The heights that have a row in blocks, in order, so that a walk over
+ * heights costs what the table holds and not what the meta row claims (an
+ * edited n_blocks of 4e9 would otherwise be 4e9 lookups).
+ */
+typedef struct block_rows {
+    utxo_store *s;
+    sqlite3_stmt *q;
+    sqlite3_int64 next;     /* the next height with a row; -1: none left */
+    int rc;                 /* a failed step */
+} block_rows;
+
+static void rows_step(block_rows *r)
+{
+    int st = sqlite3_step(r->q);
+
+    r->next = -1;
+    if (st == SQLITE_ROW)
+        r->next = sqlite3_column_int64(r->q, 0);
+    else if (st != SQLITE_DONE && r->rc == UTXO_OK)
+        r->rc = store_sql_fail(r->s, "reading the heights of the blocks table");
+}
+
+/* Rows at heights from <= h < to. */
+static int rows_open(utxo_store *s, block_rows *r, uint32_t from, uint32_t to)
+{
+    int rc;
+
+    r->s = s;
+    r->q = NULL;
+    r->rc = UTXO_OK;
+    r->next = -1;
+    rc = prep(s, &r->q, "SELECT height FROM blocks WHERE height >= ?1 AND height < ?2 "
+                        "ORDER BY height");
+    if (rc != UTXO_OK)
+        return rc;
+    sqlite3_bind_int64(r->q, 1, from);
+    sqlite3_bind_int64(r->q, 2, to);
+    rows_step(r);
+    return UTXO_OK;
+}
+
+/* Heights h, h+1, ... in a row that have no block row, up to the next row
+ * or `to` (0: h has a row, which the cursor then passes). Heights must be
+ * asked for in increasing order. */
+static uint32_t rows_gap_to(block_rows *r, uint32_t h, uint32_t to)
+{
+    while (r->next >= 0 && r->next < (sqlite3_int64)h)
+        rows_step(r);
+    if (r->next == (sqlite3_int64)h) {
+        rows_step(r);
+        return 0;
+    }
+    return (uint32_t)((r->next >= 0 ? r->next : (sqlite3_int64)to) - h);
+}
+
 /* The chain of blocks and the bundle walk; *walked: blocks whose bundles
  * verified in a row from genesis (all of them when the walk completed). */
 static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n_txs)
 {
     utxo_store *s = c->s;
     sqlite3_stmt *hq = NULL, *tq = NULL;
+    block_rows have;
     uint8_t prev[UTXO_HASH_BYTES] = {0}, hash[UTXO_HASH_BYTES];
     uint64_t prev_time = s->params.genesis_time;
     bool walking = true, chained = true;
@@ -408,12 +465,27 @@ static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n
         sqlite3_finalize(hq);
         return rc;
     }
+    if ((rc = rows_open(s, &have, 0, s->meta.n_blocks)) != UTXO_OK) {
+        sqlite3_finalize(hq);
+        sqlite3_finalize(tq);
+        return rc;
+    }
     for (uint32_t h = 0; h < s->meta.n_blocks; h++) {
         utxo_block *b = NULL;
         uint8_t *bytes = NULL;
         size_t len = 0;
         sqlite3_int64 leaf_count = -1, ntx = -1;
+        uint32_t gap = rows_gap_to(&have, h, s->meta.n_blocks);
 
+        if (gap > 1) { /* a run of heights without rows: one problem, not one per height */
+            problem(c, "blocks: the store holds no block at heights %u-%u (the meta row says "
+                       "%u blocks)%s", h, h + gap - 1, s->meta.n_blocks,
+                    walking ? " (the bundles from there on are not checked: the accumulator "
+                              "before them is unknown)" : "");
+            walking = chained = false;
+            h += gap - 1;
+            continue;
+        }
         rc = store_block_load(s, h, &b, NULL, NULL, NULL);
         if (fatal(rc))
             break;
@@ -486,6 +558,9 @@ static int check_chain(checker *c, acc_state *acc, uint32_t *walked, uint64_t *n
     }
     sqlite3_finalize(hq);
     sqlite3_finalize(tq);
+    sqlite3_finalize(have.q);
+    if (rc == UTXO_OK && have.rc != UTXO_OK)
+        rc = have.rc;
     if (rc == UTXO_OK) { /* no row for a transaction the blocks do not hold */
         sqlite3_int64 rows = -1;
         if ((rc = prep(s, &tq, "SELECT count(*) FROM txs")) != UTXO_OK)
@@ -649,14 +724,19 @@ done:
 static int check_undo(checker *c, uint32_t last, uint32_t walked)
 {
     utxo_store *s = c->s;
-    uint32_t from = s->meta.n_blocks > last ? s->meta.n_blocks - last : 0;
-    int rc = UTXO_OK;
+    uint32_t from = s->meta.n_blocks > last ? s->meta.n_blocks - last : 0, gap;
+    block_rows rows;
+    int rc = rows_open(s, &rows, from, s->meta.n_blocks);
 
-    for (uint32_t h = from; h < s->meta.n_blocks; h++) {
+    for (uint32_t h = from; rc == UTXO_OK && h < s->meta.n_blocks; h++) {
         utxo_block *b = NULL;
         uint8_t *undo = NULL;
         size_t len = 0, n = 0;
         store_spent *v = NULL;
+        if ((gap = rows_gap_to(&rows, h, s->meta.n_blocks)) > 0) {
+            h += gap - 1; /* no rows there: reported by the chain check */
+            continue;
+        }
         if (store_block_load(s, h, &b, NULL, NULL, NULL) != UTXO_OK)
             continue;   /* reported by the chain check */
         rc = store_height_blob(s, ST_UNDO_GET, h, &undo, &len);
@@ -676,10 +756,9 @@ static int check_undo(checker *c, uint32_t last, uint32_t walked)
         free(v);
         free(undo);
         utxo_block_free(b);
-        if (rc != UTXO_OK)
-            break;
     }
-    return rc;
+    sqlite3_finalize(rows.q);
+    return rc == UTXO_OK ? rows.rc : rc;
 }
 
 int utxo_store_check(utxo_store *s, uint32_t undo_blocks, utxo_store_check_fn report, void *arg,
