@@ -8,6 +8,7 @@
 #ifndef UTXO_TOOLS_BENCH_H
 #define UTXO_TOOLS_BENCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "utxo/clock.h" /* clock_now_ns, clock_thread_ns: the clocks benchmarks read */
 
@@ -19,6 +20,11 @@ int bench_stateless(int argc, char **argv);
  * bare Ed25519 x threads (0: one per CPU), state bytes, peak memory of
  * `utxo verify` at two chain lengths (blocks / 8 and blocks). */
 int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs);
+/* Bare Ed25519 verifications per second on `threads` threads at once over
+ * about ms milliseconds (bench_ed25519.c): distinct signatures from a
+ * fixed ring, as a validator meets them, or (one_sig) one signature over
+ * and over, the older and 4-5% faster loop; -1 if a verification fails. */
+double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig);
 /* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
 int bench_vm_p2pk(int reps);
 

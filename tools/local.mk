@@ -32,7 +32,8 @@ vm-work-img:
 utxo_SOURCES += tools/bench_stateless.c
 
 # stateless (sv): utxo verify
-utxo_SOURCES += tools/cmd_verify.c tools/cmd_verify_range.c tools/cmd_history.c tools/bench_history.c tools/bench_validator.c
+utxo_SOURCES += tools/cmd_verify.c tools/cmd_verify_range.c tools/cmd_history.c tools/bench_history.c tools/bench_validator.c \
+	tools/bench_ed25519.c
 
 # store: utxo replay|prove|utxos|rollback, utxo bench replay
 utxo_SOURCES += tools/cmd_replay.c tools/cmd_prove.c tools/cmd_utxos.c tools/cmd_rollback.c \
