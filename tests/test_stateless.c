@@ -377,6 +377,35 @@ START_TEST(header_rules)
         bd->receipts = NULL;
         bd->n_receipts = 0;
     }
+    /* one transaction's context-free rules (checked on the pool beside its
+     * hashing): the verdict names the transaction and the input or output
+     * at fault, as utxo_block_check does */
+    {
+        uint32_t ti = 0, to = 0, bt = 0, bi = 0;
+        uint8_t form;
+        uint64_t value;
+        for (uint32_t t = 1; t < b->n_txs; t++) {
+            if (ti == 0 && b->txs[t]->n_inputs >= 2)
+                ti = t;
+            if (b->txs[t]->n_outputs >= 2)
+                to = t; /* the last such */
+        }
+        ck_assert_uint_gt(ti, 0);
+        ck_assert_uint_gt(to, 0);
+        form = b->txs[ti]->inputs[1].witness.form;
+        b->txs[ti]->inputs[1].witness.form = 77;
+        reseal(&w, b, bd);
+        ck_assert_int_eq(utxo_block_check(b, &w.p, &bt, &bi), UTXO_ERR_TX_FORM);
+        ck_assert_uint_eq(bt, ti);
+        ck_assert_uint_eq(bi, 1);
+        expect_reject(&w, b, bd, UTXO_ERR_TX_FORM, ti, 1);
+        b->txs[ti]->inputs[1].witness.form = form;
+        value = b->txs[to]->outputs[1].value;
+        b->txs[to]->outputs[1].value = UTXO_MAX_MONEY + 1;
+        reseal(&w, b, bd);
+        expect_reject(&w, b, bd, UTXO_ERR_TX_VALUE, to, 1);
+        b->txs[to]->outputs[1].value = value;
+    }
     /* a bad signature in tx 3, input 0: the predicate rejects */
     ck_assert_uint_ge(b->n_txs, 4);
     b->txs[3]->inputs[0].witness.args[5] ^= 1;

@@ -248,17 +248,35 @@ static int check_receipts(const utxo_bundle *bundle, const utxo_block *b, utxo_v
  * thread: waking the pool costs more than it saves. */
 #define CN_PAR_HASH_TXS 8u
 
+/* Per transaction, from the hashing tasks, for the block rules
+ * (block_pre): utxo_tx_check's verdict and index, and the tx-root leaf. */
+typedef struct tx_pre {
+    int *check;
+    uint32_t *bad;
+    uint8_t (*leaf)[UTXO_HASH_BYTES];
+} tx_pre;
+
+static void tx_pre_clear(tx_pre *q)
+{
+    free(q->check);
+    free(q->bad);
+    free(q->leaf);
+    memset(q, 0, sizeof *q);
+}
+
 typedef struct hash_job {
     const cn_args *a;
     const utxo_block *b;
     cn_effects *fx;
+    tx_pre *q;
     bool sig;       /* task 0 checks the sequencer's signature */
     bool sig_ok;
 } hash_job;
 
 /* Task 0: the header signature (the longest task, so taken first) when
  * there is one to check; the others: one transaction's txid, wtxid and
- * (but the coinbase's) sighash. */
+ * (but the coinbase's) sighash, its context-free checks and its leaf in
+ * the tx root. */
 static void hash_task(void *arg, size_t k, unsigned worker)
 {
     hash_job *j = arg;
@@ -276,32 +294,42 @@ static void hash_task(void *arg, size_t k, unsigned worker)
     utxo_tx_wtxid(j->b->txs[t], j->fx->wtxids[t]);
     if (t > 0)
         tx_sighash_of_txid(j->fx->txids[t], j->a->params->chain_id, j->fx->sighash[t]);
+    j->q->check[t] = utxo_tx_check(j->b->txs[t], j->a->params, &j->q->bad[t]);
+    block_tx_leaf(j->fx->wtxids[t], j->q->leaf[t]);
 }
 
-/* Stage 1's signature and stage 3's hashing at once, on the verifier's
- * pool (each task writes only its own slots, so the bytes do not depend on
- * the threads): the signature is an Ed25519 verify, as long as a spend's,
- * and was serial before the first predicate. */
-static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx)
+/* Stage 1's signature and stage 3's per-transaction work at once, on the
+ * verifier's pool (each task writes only its own slots, so the bytes do
+ * not depend on the threads): the signature is an Ed25519 verify, as long
+ * as a spend's, and was serial before the first predicate. */
+static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx, tx_pre *q)
 {
     size_t n = b->n_txs ? b->n_txs : 1;
-    hash_job j = {a, b, fx, !(a->flags & CN_SEAL), false};
+    hash_job j = {a, b, fx, q, !(a->flags & CN_SEAL), false};
 
     fx->txids = malloc(n * sizeof *fx->txids);
     fx->wtxids = malloc(n * sizeof *fx->wtxids);
     fx->sighash = calloc(n, sizeof *fx->sighash);
-    if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL)
+    q->check = malloc(n * sizeof *q->check);
+    q->bad = malloc(n * sizeof *q->bad);
+    q->leaf = malloc(n * sizeof *q->leaf);
+    if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL || q->check == NULL ||
+        q->bad == NULL || q->leaf == NULL)
         return UTXO_ERR_NOMEM;
     cn_verifier_for(b->n_txs >= CN_PAR_HASH_TXS ? a->verifier : NULL, b->n_txs + j.sig,
                     hash_task, &j);
     return j.sig && !j.sig_ok ? UTXO_ERR_BLOCK_SIG : UTXO_OK;
 }
 
-/* Stage 3's rules on the hashes of hash_block (which made the sighashes). */
-static int check_rules(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
+/* Stage 3's rules on the hashes and checks of hash_block. */
+static int check_rules(const cn_args *a, const utxo_block *b, cn_effects *fx, const tx_pre *q,
+                       utxo_verdict *vd)
 {
+    block_pre pre = {q->check, q->bad, (const uint8_t (*)[UTXO_HASH_BYTES])q->leaf};
+
     return block_check_ids(b, a->params, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids,
-                           (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &vd->tx, &vd->input);
+                           (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &pre, &vd->tx,
+                           &vd->input);
 }
 
 /* Stage 6: every spent output, from the block or the view. */
@@ -434,6 +462,7 @@ done:
 int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd)
 {
     utxo_verdict tmp, pv;
+    tx_pre q = {NULL, NULL, NULL};
     acc_job job;
     pthread_t tid;
     bool threaded = false, preds;
@@ -457,7 +486,7 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     fx->stage = CN_STAGE_HEADER;
     if (!(a->flags & CN_SEAL) && (rc = check_header(a, b, fx)) != UTXO_OK)
         goto fail;
-    if ((rc = hash_block(a, b, fx)) != UTXO_OK)
+    if ((rc = hash_block(a, b, fx, &q)) != UTXO_OK)
         goto fail;
     fx->count_before = a->acc->count(a->acc_ctx);
     fx->stage = CN_STAGE_BUNDLE;
@@ -473,7 +502,9 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     }
     /* 3. hashed once; the context-free rules */
     fx->stage = CN_STAGE_RULES;
-    if ((rc = check_rules(a, b, fx, vd)) != UTXO_OK)
+    rc = check_rules(a, b, fx, &q, vd);
+    tx_pre_clear(&q);
+    if (rc != UTXO_OK)
         goto fail;
     /* 4. receipts name inputs */
     fx->stage = CN_STAGE_BUNDLE;
@@ -546,6 +577,7 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     vd->tx = vd->input = 0;
     return vd->err = UTXO_OK;
 fail:
+    tx_pre_clear(&q);
     vd->fees = 0;
     vd->cycles = 0;
     if (rc == UTXO_ERR_BLOCK_DIGEST || fx->stage == CN_STAGE_HEADER ||

@@ -134,8 +134,13 @@ int utxo_block_add_tx(utxo_block *b, utxo_tx *tx)
 static hash_domain txleaf_dom = HASH_DOMAIN(TAG_TXLEAF);
 static hash_domain txnode_dom = HASH_DOMAIN(TAG_TXNODE);
 
-int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
-                      uint8_t out[UTXO_HASH_BYTES])
+void block_tx_leaf(const uint8_t wtxid[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES])
+{
+    hash_tagged_dom(out, &txleaf_dom, wtxid, UTXO_HASH_BYTES);
+}
+
+int block_tx_root_leaves(uint32_t n, const uint8_t (*leaves)[UTXO_HASH_BYTES],
+                         uint8_t out[UTXO_HASH_BYTES])
 {
     uint8_t (*level)[UTXO_HASH_BYTES];
     uint8_t count[4];
@@ -145,8 +150,8 @@ int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
     if (level == NULL)
         return UTXO_ERR_NOMEM;
     memset(level[0], 0, UTXO_HASH_BYTES);
-    for (uint32_t i = 0; i < n; i++)
-        hash_tagged_dom(level[i], &txleaf_dom, wtxids[i], UTXO_HASH_BYTES);
+    if (n > 0)
+        memcpy(level, leaves, (size_t)n * sizeof *level);
     /* Pairs are hashed; an odd last node moves up unchanged (never
      * duplicated, so no two lists share a root: CVE-2012-2459). */
     for (uint32_t w = n; w > 1; w = (w + 1) / 2) {
@@ -162,6 +167,22 @@ int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
     hash_final(&st, out);
     free(level);
     return UTXO_OK;
+}
+
+int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
+                      uint8_t out[UTXO_HASH_BYTES])
+{
+    uint8_t (*leaves)[UTXO_HASH_BYTES];
+    int rc;
+
+    leaves = malloc((n > 0 ? n : 1) * sizeof *leaves);
+    if (leaves == NULL)
+        return UTXO_ERR_NOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        block_tx_leaf(wtxids[i], leaves[i]);
+    rc = block_tx_root_leaves(n, (const uint8_t (*)[UTXO_HASH_BYTES])leaves, out);
+    free(leaves);
+    return rc;
 }
 
 int utxo_block_tx_root(const utxo_block *b, uint8_t out[UTXO_HASH_BYTES])

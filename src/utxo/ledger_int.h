@@ -42,15 +42,32 @@ void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
 uint64_t ledger_tx_hashes(void);
 
 /*
+ * What a caller may have computed per transaction of b, in parallel,
+ * before block_check_ids: for every t < b->n_txs, check[t] =
+ * utxo_tx_check(b->txs[t], p, &bad[t]) and leaf[t] = block_tx_leaf of its
+ * wtxid. The verdict is the same as without them.
+ */
+typedef struct block_pre {
+    const int *check;
+    const uint32_t *bad;
+    const uint8_t (*leaf)[UTXO_HASH_BYTES];
+} block_pre;
+
+/*
  * utxo_block_check and utxo_block_tx_root for a caller that has hashed
  * every transaction of b once already: txids[t] and wtxids[t] (b->n_txs
- * each) must be utxo_tx_txid and utxo_tx_wtxid of b->txs[t].
+ * each) must be utxo_tx_txid and utxo_tx_wtxid of b->txs[t]; pre (or
+ * NULL) the per-transaction results above.
  */
 int block_check_ids(const utxo_block *b, const utxo_params *p,
                     const uint8_t (*txids)[UTXO_HASH_BYTES],
-                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], uint32_t *bad_tx,
-                    uint32_t *bad_index);
+                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], const block_pre *pre,
+                    uint32_t *bad_tx, uint32_t *bad_index);
 int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
                       uint8_t out[UTXO_HASH_BYTES]);
+/* A transaction's leaf in the tx root, and the root over n leaves. */
+void block_tx_leaf(const uint8_t wtxid[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES]);
+int block_tx_root_leaves(uint32_t n, const uint8_t (*leaves)[UTXO_HASH_BYTES],
+                         uint8_t out[UTXO_HASH_BYTES]);
 
 #endif /* UTXO_SRC_LEDGER_INT_H */

@@ -274,8 +274,8 @@ static int block_refs_check(const utxo_block *b, const struct spend *ids, const 
 
 int block_check_ids(const utxo_block *b, const utxo_params *p,
                     const uint8_t (*txids)[UTXO_HASH_BYTES],
-                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], uint32_t *bad_tx,
-                    uint32_t *bad_index)
+                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], const block_pre *pre,
+                    uint32_t *bad_tx, uint32_t *bad_index)
 {
     utxo_params def;
     uint8_t root[UTXO_HASH_BYTES];
@@ -307,7 +307,12 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
         set_idx(bad_tx, t);
         if (t > 0 && utxo_tx_is_coinbase(tx))
             return UTXO_ERR_BLOCK_COINBASE;
-        rc = utxo_tx_check(tx, p, bad_index);
+        if (pre != NULL) {
+            set_idx(bad_index, pre->bad[t]);
+            rc = pre->check[t];
+        } else {
+            rc = utxo_tx_check(tx, p, bad_index);
+        }
         if (rc != UTXO_OK)
             return rc;
         set_idx(bad_index, 0);
@@ -319,7 +324,8 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
         n_spends += tx->n_inputs;
     }
     set_idx(bad_tx, 0);
-    rc = block_tx_root_ids(b->n_txs, wtxids, root);
+    rc = pre != NULL ? block_tx_root_leaves(b->n_txs, pre->leaf, root)
+                     : block_tx_root_ids(b->n_txs, wtxids, root);
     if (rc != UTXO_OK)
         return rc;
     if (sodium_memcmp(root, b->header.tx_root, UTXO_HASH_BYTES) != 0)
@@ -378,7 +384,7 @@ int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx
         utxo_tx_wtxid(b->txs[t], ids[n + t]);
     }
     rc = block_check_ids(b, p, (const uint8_t (*)[UTXO_HASH_BYTES])ids,
-                         (const uint8_t (*)[UTXO_HASH_BYTES])(ids + n), bad_tx, bad_index);
+                         (const uint8_t (*)[UTXO_HASH_BYTES])(ids + n), NULL, bad_tx, bad_index);
     free(ids);
     return rc;
 }
