@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,7 +74,7 @@ typedef struct acc_job {
     size_t bad;
 } acc_job;
 
-static void *acc_main(void *arg)
+static void acc_main(void *arg)
 {
     acc_job *j = arg;
     cn_effects *fx = j->fx;
@@ -85,7 +84,7 @@ static void *acc_main(void *arg)
     j->rc = UTXO_OK;
     j->bad = 0;
     if (j->a->acc->begin != NULL && (j->brc = j->a->acc->begin(j->a->acc_ctx)) != UTXO_OK)
-        return NULL; /* nothing applied: the verdict says so first */
+        return; /* nothing applied: the verdict says so first */
     t0 = now_ns(); /* the begin hook's time is the caller's to count */
     for (size_t k = 0; k < fx->n_spent; k++)
         acc_leaf_hash(fx->spent_hash[k], &fx->spent[k].outpoint, &fx->spent[k].output,
@@ -99,7 +98,7 @@ static void *acc_main(void *arg)
     t1 = now_ns();
     fx->ns_acc = t1 - t0;
     if (j->rc != UTXO_OK)
-        return NULL;
+        return;
     fx->acc_applied = true;
     acc_state_digest(fx->digest, &fx->acc);
     j->digest_ok = (j->a->flags & CN_SEAL) ||
@@ -107,7 +106,6 @@ static void *acc_main(void *arg)
     if (j->digest_ok && j->a->acc->persist != NULL)
         j->prc = j->a->acc->persist(j->a->acc_ctx, fx);
     fx->ns_persist = now_ns() - t1;
-    return NULL;
 }
 
 /* ---- stage 8: receipts, then rules and predicates ------------------------------ */
@@ -464,7 +462,6 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     utxo_verdict tmp, pv;
     tx_pre q = {NULL, NULL, NULL};
     acc_job job;
-    pthread_t tid;
     bool threaded = false, preds;
     uint64_t t0 = now_ns(), t1;
     int rc;
@@ -539,14 +536,14 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
      * persist hook (the store's writes) or a verifier with several threads */
     if (preds && fx->L.in_off[fx->L.n_txs] > 0 &&
         (a->acc->persist != NULL || utxo_verifier_threads(a->verifier) > 1))
-        threaded = pthread_create(&tid, NULL, acc_main, &job) == 0;
+        threaded = cn_verifier_spawn(a->verifier, acc_main, &job) == 0;
     if (!threaded)
         acc_main(&job);
     if (preds)
         run_predicates(a, b, fx, &pv);
     fx->ns_predicates = now_ns() - t1;
     if (threaded)
-        pthread_join(tid, NULL);
+        cn_verifier_join(a->verifier);
     /* the verdict, in the fixed order */
     if ((rc = job.brc) != UTXO_OK) {
         fx->stage = CN_STAGE_PERSIST;

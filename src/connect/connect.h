@@ -317,6 +317,12 @@ const utxo_params *cn_verifier_params(const utxo_verifier *v);
  * predicates. */
 void cn_verifier_for(utxo_verifier *v, size_t n, void (*fn)(void *arg, size_t i, unsigned worker),
                      void *arg);
+/* fn(arg) on the verifier's helper thread (one long-lived thread, made at
+ * the first call) while the caller goes on; 0, or -1 when there is no
+ * thread to be had (the caller runs fn itself). cn_verifier_join waits
+ * for it; until then another spawn on v waits. The core's stage 7. */
+int cn_verifier_spawn(utxo_verifier *v, void (*fn)(void *arg), void *arg);
+void cn_verifier_join(utxo_verifier *v);
 
 /* ---- the stateless validator's core side (validator.c) -------------------------- */
 

@@ -23,6 +23,7 @@
 struct utxo_verifier {
     utxo_params params;
     pool *pool;
+    helper *helper;     /* the core's stage 7 beside the predicates */
 };
 
 utxo_verifier *utxo_verifier_new(const utxo_params *p, unsigned threads)
@@ -33,7 +34,10 @@ utxo_verifier *utxo_verifier_new(const utxo_params *p, unsigned threads)
         return NULL;
     v->params = *p;
     v->pool = pool_new(threads);
-    if (v->pool == NULL) {
+    v->helper = helper_new();
+    if (v->pool == NULL || v->helper == NULL) {
+        pool_free(v->pool);
+        helper_free(v->helper);
         free(v);
         return NULL;
     }
@@ -45,6 +49,7 @@ void utxo_verifier_free(utxo_verifier *v)
     if (v == NULL)
         return;
     pool_free(v->pool);
+    helper_free(v->helper);
     free(v);
 }
 
@@ -325,6 +330,16 @@ void cn_verifier_for(utxo_verifier *v, size_t n, void (*fn)(void *arg, size_t i,
                      void *arg)
 {
     pool_for(v != NULL ? v->pool : NULL, n, fn, arg);
+}
+
+int cn_verifier_spawn(utxo_verifier *v, void (*fn)(void *arg), void *arg)
+{
+    return v != NULL ? helper_start(v->helper, fn, arg) : -1;
+}
+
+void cn_verifier_join(utxo_verifier *v)
+{
+    helper_join(v->helper);
 }
 
 /* checked: the caller has run utxo_block_check on b already. sighash

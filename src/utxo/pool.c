@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "utxo/clock.h"
@@ -196,4 +197,109 @@ void pool_for(pool *p, size_t n, pool_fn fn, void *arg)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
     pthread_mutex_unlock(&p->serial);
+}
+
+/* ---- the helper --------------------------------------------------------- */
+
+struct helper {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;          /* a job, its end, or shutdown */
+    pthread_mutex_t owner;      /* held from helper_start to helper_join */
+    pthread_t tid;
+    bool started;               /* the thread exists */
+    bool shutdown;
+    void (*fn)(void *arg);      /* the job; NULL when none is pending */
+    void *arg;
+    atomic_bool done;           /* the job has returned */
+};
+
+static void *helper_main(void *v)
+{
+    helper *h = v;
+
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        while (!h->shutdown && h->fn == NULL)
+            pthread_cond_wait(&h->cv, &h->lock);
+        if (h->shutdown)
+            break;
+        void (*fn)(void *) = h->fn;
+        void *arg = h->arg;
+        pthread_mutex_unlock(&h->lock);
+        fn(arg);
+        pthread_mutex_lock(&h->lock);
+        h->fn = NULL;
+        atomic_store(&h->done, true);
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+helper *helper_new(void)
+{
+    helper *h = calloc(1, sizeof *h);
+
+    if (h == NULL)
+        return NULL;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->owner, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    atomic_init(&h->done, true);
+    return h;
+}
+
+void helper_free(helper *h)
+{
+    if (h == NULL)
+        return;
+    if (h->started) {
+        pthread_mutex_lock(&h->lock);
+        h->shutdown = true;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->tid, NULL);
+    }
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->owner);
+    free(h);
+}
+
+int helper_start(helper *h, void (*fn)(void *arg), void *arg)
+{
+    if (h == NULL)
+        return -1;
+    pthread_mutex_lock(&h->owner);
+    pthread_mutex_lock(&h->lock);
+    if (!h->started) {
+        if (pthread_create(&h->tid, NULL, helper_main, h) != 0) {
+            pthread_mutex_unlock(&h->lock);
+            pthread_mutex_unlock(&h->owner);
+            return -1;
+        }
+        h->started = true;
+    }
+    h->fn = fn;
+    h->arg = arg;
+    atomic_store(&h->done, false);
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
+void helper_join(helper *h)
+{
+    /* the job is usually over by now: look before taking the lock */
+    uint64_t t0 = clock_now_ns();
+    for (unsigned k = 1; !atomic_load(&h->done); k++) {
+        cpu_relax();
+        if ((k & 63) == 0 && clock_now_ns() - t0 > POOL_SPIN_NS)
+            break;
+    }
+    pthread_mutex_lock(&h->lock);
+    while (!atomic_load(&h->done))
+        pthread_cond_wait(&h->cv, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->owner);
 }

@@ -26,4 +26,20 @@ void pool_free(pool *p);
 unsigned pool_threads(const pool *p);
 void pool_for(pool *p, size_t n, pool_fn fn, void *arg);
 
+/*
+ * A helper: one long-lived thread that runs one job at a time beside its
+ * caller (the core's accumulator stage beside the predicates), so a block
+ * does not pay a thread's creation. helper_start hands it fn(arg) and
+ * returns; helper_join waits until fn has returned. Between the two the
+ * helper is the caller's: another helper_start waits for that join. The
+ * thread is created at the first start; helper_start returns -1 when it
+ * cannot be (the caller then runs fn itself), else 0.
+ */
+typedef struct helper helper;
+
+helper *helper_new(void);
+void helper_free(helper *h);
+int helper_start(helper *h, void (*fn)(void *arg), void *arg);
+void helper_join(helper *h);
+
 #endif /* UTXO_SRC_POOL_H */
