@@ -384,11 +384,11 @@ START_TEST(header_rules)
         uint32_t ti = 0, to = 0, bt = 0, bi = 0;
         uint8_t form;
         uint64_t value;
-        for (uint32_t t = 1; t < b->n_txs; t++) {
-            if (ti == 0 && b->txs[t]->n_inputs >= 2)
-                ti = t;
-            if (b->txs[t]->n_outputs >= 2)
-                to = t; /* the last such */
+        for (uint32_t k = 1; k < b->n_txs; k++) {
+            if (ti == 0 && b->txs[k]->n_inputs >= 2)
+                ti = k;
+            if (b->txs[k]->n_outputs >= 2)
+                to = k; /* the last such */
         }
         ck_assert_uint_gt(ti, 0);
         ck_assert_uint_gt(to, 0);
