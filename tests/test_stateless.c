@@ -405,6 +405,41 @@ START_TEST(header_rules)
         reseal(&w, b, bd);
         expect_reject(&w, b, bd, UTXO_ERR_TX_VALUE, to, 1);
         b->txs[to]->outputs[1].value = value;
+        /* the rules' parts run side by side, reported in order: a wrong tx
+         * root before a double spend (checked after it), a transaction's
+         * own rule before a spend of a later transaction's output (the
+         * layout, stage 5) */
+        {
+            uint32_t tj = ti == 1 ? 2 : 1;
+            utxo_outpoint op = b->txs[ti]->inputs[0].prevout, op1 = b->txs[1]->inputs[0].prevout;
+            uint8_t hh[32];
+            ck_assert_uint_gt(b->n_txs, 3);
+            b->txs[ti]->inputs[0].prevout = b->txs[tj]->inputs[0].prevout;
+            reseal(&w, b, bd);
+            ck_assert_int_eq(utxo_block_check(b, &w.p, &bt, &bi), UTXO_ERR_BLOCK_DOUBLE_SPEND);
+            expect_reject(&w, b, bd, UTXO_ERR_BLOCK_DOUBLE_SPEND, bt, bi);
+            b->header.tx_root[0] ^= 1; /* signed as it is: only the root is wrong */
+            ck_assert_int_eq(utxo_header_sign(&b->header, bp_gen_sequencer_sk(w.gen)), UTXO_OK);
+            utxo_header_hash(&b->header, hh);
+            bp_bundle_set_block(bd, hh);
+            ck_assert_int_eq(utxo_block_check(b, &w.p, &bt, &bi), UTXO_ERR_BLOCK_TX_ROOT);
+            expect_reject(&w, b, bd, UTXO_ERR_BLOCK_TX_ROOT, 0, 0);
+            b->txs[ti]->inputs[0].prevout = op;
+            /* the first payment spends the last transaction's output 0 (a
+             * later tx: the layout refuses it); then also input 1 of tx ti
+             * of an unknown form (the rules, first) */
+            utxo_tx_txid(b->txs[b->n_txs - 1], b->txs[1]->inputs[0].prevout.txid);
+            b->txs[1]->inputs[0].prevout.index = 0;
+            reseal(&w, b, bd);
+            ck_assert_int_eq(utxo_block_check(b, &w.p, &bt, &bi), UTXO_OK);
+            expect_reject(&w, b, bd, UTXO_ERR_TX_MISSING, 1, 0);
+            form = b->txs[ti]->inputs[1].witness.form;
+            b->txs[ti]->inputs[1].witness.form = 77;
+            reseal(&w, b, bd);
+            expect_reject(&w, b, bd, UTXO_ERR_TX_FORM, ti, 1);
+            b->txs[ti]->inputs[1].witness.form = form;
+            b->txs[1]->inputs[0].prevout = op1;
+        }
     }
     /* a bad signature in tx 3, input 0: the predicate rejects */
     ck_assert_uint_ge(b->n_txs, 4);

@@ -319,15 +319,65 @@ static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx, tx_
     return j.sig && !j.sig_ok ? UTXO_ERR_BLOCK_SIG : UTXO_OK;
 }
 
-/* Stage 3's rules on the hashes and checks of hash_block. */
-static int check_rules(const cn_args *a, const utxo_block *b, cn_effects *fx, const tx_pre *q,
-                       utxo_verdict *vd)
-{
-    block_pre pre = {q->check, q->bad, (const uint8_t (*)[UTXO_HASH_BYTES])q->leaf};
+/*
+ * Stage 3's rules and stage 5's layout on the hashes and checks of
+ * hash_block, as four tasks of one pool loop: the rules' head, the tx
+ * root from the leaves, the rules' tail, the layout of spends
+ * (block_check_head, _tail: ledger_int.h). Each writes only its own
+ * result; cn_connect reads them in the verdict's order (head, root, tail;
+ * receipts; layout), so the verdict does not depend on the threads.
+ */
+typedef struct part {
+    int rc;
+    uint32_t tx, input;
+} part;
 
-    return block_check_ids(b, a->params, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids,
-                           (const uint8_t (*)[UTXO_HASH_BYTES])fx->wtxids, &pre, &vd->tx,
-                           &vd->input);
+typedef struct rules_job {
+    const cn_args *a;
+    const utxo_block *b;
+    cn_effects *fx;
+    const tx_pre *q;
+    uint8_t root[UTXO_HASH_BYTES];
+    part head, root_part, tail, layout;
+} rules_job;
+
+static void rules_task(void *arg, size_t k, unsigned worker)
+{
+    rules_job *j = arg;
+    const uint8_t (*txids)[UTXO_HASH_BYTES] = (const uint8_t (*)[UTXO_HASH_BYTES])j->fx->txids;
+    block_pre pre = {j->q->check, j->q->bad, (const uint8_t (*)[UTXO_HASH_BYTES])j->q->leaf};
+
+    (void)worker;
+    switch (k) {
+    case 0:
+        j->head.rc = block_check_head(j->b, j->a->params, &pre, &j->head.tx, &j->head.input);
+        break;
+    case 1:
+        j->root_part.rc = block_tx_root_leaves(j->b->n_txs, pre.leaf, j->root);
+        if (j->root_part.rc == UTXO_OK &&
+            sodium_memcmp(j->root, j->b->header.tx_root, UTXO_HASH_BYTES) != 0)
+            j->root_part.rc = UTXO_ERR_BLOCK_TX_ROOT;
+        break;
+    case 2:
+        j->tail.rc = block_check_tail(j->b, txids, &j->tail.tx, &j->tail.input);
+        break;
+    default:
+        j->layout.rc = bp_layout_build_ids(&j->fx->L, j->b, txids, &j->layout.tx,
+                                           &j->layout.input);
+        break;
+    }
+}
+
+/* The first of the parts that failed, in order, into *vd; its code. */
+static int first_failed(const part *const *parts, size_t n, utxo_verdict *vd)
+{
+    for (size_t i = 0; i < n; i++)
+        if (parts[i]->rc != UTXO_OK) {
+            vd->tx = parts[i]->tx;
+            vd->input = parts[i]->input;
+            return parts[i]->rc;
+        }
+    return UTXO_OK;
 }
 
 /* Stage 6: every spent output, from the block or the view. */
@@ -461,6 +511,7 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
 {
     utxo_verdict tmp, pv;
     tx_pre q = {NULL, NULL, NULL};
+    rules_job rj;
     acc_job job;
     bool threaded = false, preds;
     uint64_t t0 = now_ns(), t1;
@@ -497,22 +548,31 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
             goto fail;
         }
     }
-    /* 3. hashed once; the context-free rules */
+    /* 3. hashed once; the context-free rules (5's layout beside them) */
     fx->stage = CN_STAGE_RULES;
-    rc = check_rules(a, b, fx, &q, vd);
+    memset(&rj, 0, sizeof rj);
+    rj.a = a;
+    rj.b = b;
+    rj.fx = fx;
+    rj.q = &q;
+    cn_verifier_for(b->n_txs >= CN_PAR_HASH_TXS ? a->verifier : NULL, 4, rules_task, &rj);
     tx_pre_clear(&q);
-    if (rc != UTXO_OK)
-        goto fail;
+    {
+        const part *rules[] = {&rj.head, &rj.root_part, &rj.tail};
+        if ((rc = first_failed(rules, 3, vd)) != UTXO_OK)
+            goto fail;
+    }
     /* 4. receipts name inputs */
     fx->stage = CN_STAGE_BUNDLE;
     if (a->bundle != NULL && (rc = check_receipts(a->bundle, b, vd)) != UTXO_OK)
         goto fail;
     /* 5. the layout of spends; room in the accumulator */
     fx->stage = CN_STAGE_RULES;
-    rc = bp_layout_build_ids(&fx->L, b, (const uint8_t (*)[UTXO_HASH_BYTES])fx->txids, &vd->tx,
-                             &vd->input);
-    if (rc != UTXO_OK)
-        goto fail;
+    {
+        const part *layout[] = {&rj.layout};
+        if ((rc = first_failed(layout, 1, vd)) != UTXO_OK)
+            goto fail;
+    }
     fx->stage = CN_STAGE_ACC;
     if (a->max_leaves != 0 && (fx->count_before >= a->max_leaves ||
                                fx->L.n_created >= a->max_leaves - fx->count_before)) {

@@ -63,6 +63,15 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
                     const uint8_t (*txids)[UTXO_HASH_BYTES],
                     const uint8_t (*wtxids)[UTXO_HASH_BYTES], const block_pre *pre,
                     uint32_t *bad_tx, uint32_t *bad_index);
+/* block_check_ids in three parts, for a caller that runs them side by side
+ * and reports the first failure in this order: the head (header version,
+ * counts, size, coinbase, each transaction's checks, cycles), the tx root
+ * against the header, the tail (duplicate txids, double spends, reference
+ * inputs). Each sets *bad_tx, *bad_index as block_check_ids does. */
+int block_check_head(const utxo_block *b, const utxo_params *p, const block_pre *pre,
+                     uint32_t *bad_tx, uint32_t *bad_index);
+int block_check_tail(const utxo_block *b, const uint8_t (*txids)[UTXO_HASH_BYTES],
+                     uint32_t *bad_tx, uint32_t *bad_index);
 int block_tx_root_ids(uint32_t n, const uint8_t (*wtxids)[UTXO_HASH_BYTES],
                       uint8_t out[UTXO_HASH_BYTES]);
 /* A transaction's leaf in the tx root, and the root over n leaves. */

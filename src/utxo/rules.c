@@ -272,16 +272,11 @@ static int block_refs_check(const utxo_block *b, const struct spend *ids, const 
     return UTXO_OK;
 }
 
-int block_check_ids(const utxo_block *b, const utxo_params *p,
-                    const uint8_t (*txids)[UTXO_HASH_BYTES],
-                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], const block_pre *pre,
-                    uint32_t *bad_tx, uint32_t *bad_index)
+int block_check_head(const utxo_block *b, const utxo_params *p, const block_pre *pre,
+                     uint32_t *bad_tx, uint32_t *bad_index)
 {
     utxo_params def;
-    uint8_t root[UTXO_HASH_BYTES];
     uint64_t cycles = 0;
-    size_t n_spends = 0, k = 0;
-    struct spend *s = NULL, dup;
     int rc;
 
     set_idx(bad_tx, 0);
@@ -321,16 +316,24 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
             if (cycles > p->max_block_cycles)
                 return UTXO_ERR_BLOCK_CYCLES;
         }
-        n_spends += tx->n_inputs;
     }
     set_idx(bad_tx, 0);
-    rc = pre != NULL ? block_tx_root_leaves(b->n_txs, pre->leaf, root)
-                     : block_tx_root_ids(b->n_txs, wtxids, root);
-    if (rc != UTXO_OK)
-        return rc;
-    if (sodium_memcmp(root, b->header.tx_root, UTXO_HASH_BYTES) != 0)
-        return UTXO_ERR_BLOCK_TX_ROOT;
+    return UTXO_OK;
+}
 
+int block_check_tail(const utxo_block *b, const uint8_t (*txids)[UTXO_HASH_BYTES],
+                     uint32_t *bad_tx, uint32_t *bad_index)
+{
+    size_t n_spends = 0, k;
+    struct spend *s, dup;
+    int rc;
+
+    set_idx(bad_tx, 0);
+    set_idx(bad_index, 0);
+    if (b == NULL || b->n_txs == 0)
+        return b == NULL ? UTXO_ERR_ARG : UTXO_OK;
+    for (uint32_t t = 0; t < b->n_txs; t++)
+        n_spends += b->txs[t]->n_inputs; /* bounded by the block's decoded size */
     /* Duplicate txids: impossible for honest blocks (the coinbase commits to
      * the height and others spend distinct outputs) but checked, not assumed. */
     s = malloc((n_spends + b->n_txs) * sizeof *s);
@@ -364,6 +367,25 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
     rc = block_refs_check(b, s, s + b->n_txs, n_spends, bad_tx, bad_index);
     free(s);
     return rc;
+}
+
+int block_check_ids(const utxo_block *b, const utxo_params *p,
+                    const uint8_t (*txids)[UTXO_HASH_BYTES],
+                    const uint8_t (*wtxids)[UTXO_HASH_BYTES], const block_pre *pre,
+                    uint32_t *bad_tx, uint32_t *bad_index)
+{
+    uint8_t root[UTXO_HASH_BYTES];
+    int rc = block_check_head(b, p, pre, bad_tx, bad_index);
+
+    if (rc != UTXO_OK)
+        return rc;
+    rc = pre != NULL ? block_tx_root_leaves(b->n_txs, pre->leaf, root)
+                     : block_tx_root_ids(b->n_txs, wtxids, root);
+    if (rc != UTXO_OK)
+        return rc;
+    if (sodium_memcmp(root, b->header.tx_root, UTXO_HASH_BYTES) != 0)
+        return UTXO_ERR_BLOCK_TX_ROOT;
+    return block_check_tail(b, txids, bad_tx, bad_index);
 }
 
 int utxo_block_check(const utxo_block *b, const utxo_params *p, uint32_t *bad_tx, uint32_t *bad_index)
