@@ -60,5 +60,15 @@ expect 0 "bench encode" -- "$UTXO" bench encode --iters 200
 grep -q "^bench encode .*ratio_to_memcpy=" "$tmp/out" || bad "bench encode line"
 expect 2 "bench unknown" -- "$UTXO" bench nope
 
+# bench stateless: the validator's line at 1 and 2 threads, with the
+# baseline sampled between chunks (every rate positive), and the memory lines
+expect 0 "bench stateless" -- "$UTXO" bench stateless --only validator --threads 2 --blocks 16 --txs 4
+for th in 1 2; do
+    grep -Eq "^bench stateless validator blocks=15 txs_per_block=4 inputs=[1-9][0-9]* threads=$th ed25519_per_sec=[1-9][0-9]* ed25519_parallel_per_sec=[1-9][0-9]* inputs_per_sec=[1-9][0-9]* ratio=[0-9.]+ .* ed25519_scaling=[0-9.]+$" "$tmp/out" ||
+        bad "bench stateless line at $th threads"
+done
+grep -q "^bench stateless validator blocks=16 leaves=.* verify_peak_rss_kib=[1-9]" "$tmp/out" ||
+    bad "bench stateless memory line"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
