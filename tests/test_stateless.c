@@ -529,6 +529,230 @@ START_TEST(tamper_every_bit)
 }
 END_TEST
 
+/* ---- checking the next block ahead ------------------------------------------ */
+
+#define AHEAD_N 12
+
+/* A generated chain of AHEAD_N blocks, kept as bytes. */
+typedef struct ahead_chain {
+    utxo_params p;
+    uint8_t *bb[AHEAD_N], *pb[AHEAD_N];
+    size_t bl[AHEAD_N], pl[AHEAD_N];
+    const uint8_t *sk; /* the sequencer's key (the generator's, alive with w) */
+} ahead_chain;
+
+static void verdicts_equal(const utxo_verdict *a, const utxo_verdict *b, size_t i)
+{
+    ck_assert_msg(a->err == b->err && a->tx == b->tx && a->input == b->input &&
+                      a->run_err == b->run_err && a->fees == b->fees && a->cycles == b->cycles &&
+                      a->vm.status == b->vm.status && a->vm.cycles == b->vm.cycles,
+                  "block %zu: apply gives %d at (%u, %u), fees %llu, cycles %llu; apply_ahead "
+                  "gives %d at (%u, %u), fees %llu, cycles %llu",
+                  i, a->err, a->tx, a->input, (unsigned long long)a->fees,
+                  (unsigned long long)a->cycles, b->err, b->tx, b->input,
+                  (unsigned long long)b->fees, (unsigned long long)b->cycles);
+}
+
+/* Runs blocks[0..n) through utxo_validator_apply on one validator and
+ * utxo_validator_apply_ahead (the next one as the hint) on another, to
+ * the first rejection: every verdict and the state bytes after each block
+ * must be the same. Returns the first rejection's code (UTXO_OK: none) and
+ * its block in *at. */
+static int run_both(const utxo_params *p, utxo_block **b, utxo_bundle **bd, size_t n, size_t *at,
+                    utxo_verdict *first)
+{
+    utxo_validator *va = utxo_validator_new(p, 2), *vb = utxo_validator_new(p, 2);
+    int rc = UTXO_OK;
+
+    ck_assert_ptr_nonnull(va);
+    ck_assert_ptr_nonnull(vb);
+    *at = n;
+    for (size_t i = 0; i < n && rc == UTXO_OK; i++) {
+        utxo_verdict x, y;
+        uint8_t *sa, *sb;
+        size_t na, nb;
+        int ra = utxo_validator_apply(va, b[i], bd[i], &x);
+        int rb = utxo_validator_apply_ahead(vb, b[i], bd[i], i + 1 < n ? b[i + 1] : NULL,
+                                            i + 1 < n ? bd[i + 1] : NULL, &y);
+        ck_assert_int_eq(ra, rb);
+        verdicts_equal(&x, &y, i);
+        sa = state_bytes(va, &na);
+        sb = state_bytes(vb, &nb);
+        ck_assert_uint_eq(na, nb);
+        ck_assert_mem_eq(sa, sb, na);
+        free(sa);
+        free(sb);
+        if ((rc = ra) != UTXO_OK) {
+            *at = i;
+            *first = x;
+        }
+    }
+    utxo_validator_free(va);
+    utxo_validator_free(vb);
+    return rc;
+}
+
+static void decode_chain(const ahead_chain *c, utxo_block **b, utxo_bundle **bd)
+{
+    for (size_t i = 0; i < AHEAD_N; i++) {
+        ck_assert_int_eq(utxo_block_from_bytes(&b[i], c->bb[i], c->bl[i], &c->p, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_bundle_from_bytes(&bd[i], c->pb[i], c->pl[i], &c->p, NULL),
+                         UTXO_OK);
+    }
+}
+
+static void free_chain_objs(utxo_block **b, utxo_bundle **bd)
+{
+    for (size_t i = 0; i < AHEAD_N; i++) {
+        utxo_block_free(b[i]);
+        utxo_bundle_free(bd[i]);
+    }
+}
+
+/* The first non-coinbase transaction of b with an input, or 0. */
+static uint32_t spending_tx(const utxo_block *b)
+{
+    for (uint32_t t = 1; t < b->n_txs; t++)
+        if (b->txs[t]->n_inputs > 0 && b->txs[t]->inputs[0].witness.args_len > 0)
+            return t;
+    return 0;
+}
+
+enum { M_PRED, M_DIGEST, M_PRED_DIGEST, M_PREV, M_PROOF, M_COUNT };
+
+START_TEST(apply_ahead_matches_apply)
+{
+    world w;
+    ahead_chain c;
+    utxo_block *b[AHEAD_N];
+    utxo_bundle *bd[AHEAD_N];
+    utxo_verdict first;
+    size_t at, seen[M_COUNT] = {0};
+    int rc;
+
+    world_init(&w, 10, 3, 21);
+    c.p = w.p;
+    c.sk = bp_gen_sequencer_sk(w.gen);
+    for (size_t i = 0; i < AHEAD_N; i++) {
+        utxo_block *gb;
+        utxo_bundle *gd;
+        ck_assert_int_eq(bp_gen_next(w.gen, &gb, &gd), UTXO_OK);
+        c.bb[i] = block_bytes(gb, &c.bl[i]);
+        c.pb[i] = bundle_bytes(gd, &c.pl[i]);
+        utxo_block_free(gb);
+        utxo_bundle_free(gd);
+    }
+    /* the honest chain: every verdict and state the same */
+    decode_chain(&c, b, bd);
+    ck_assert_int_eq(run_both(&c.p, b, bd, AHEAD_N, &at, &first), UTXO_OK);
+    free_chain_objs(b, bd);
+    /* one block damaged at a time, each way, the rest honest */
+    for (size_t j = 1; j < AHEAD_N; j++)
+        for (int m = 0; m < M_COUNT; m++) {
+            uint32_t t;
+            decode_chain(&c, b, bd);
+            t = spending_tx(b[j]);
+            if ((m == M_PRED || m == M_PRED_DIGEST) && t == 0) {
+                free_chain_objs(b, bd);
+                continue;
+            }
+            if (m == M_PRED || m == M_PRED_DIGEST)
+                b[j]->txs[t]->inputs[0].witness.args[0] ^= 1; /* its signature */
+            if (m == M_DIGEST || m == M_PRED_DIGEST)
+                b[j]->header.acc_digest[5] ^= 1;
+            if (m == M_PREV)
+                b[j]->header.prev_hash[9] ^= 1;
+            if (m == M_PROOF) {
+                if (bd[j]->proof.n_hashes == 0) {
+                    free_chain_objs(b, bd);
+                    continue;
+                }
+                bd[j]->proof.hashes[0][0] ^= 1;
+            } else {
+                reseal(&w, b[j], bd[j]);
+            }
+            rc = run_both(&c.p, b, bd, AHEAD_N, &at, &first);
+            ck_assert_uint_eq(at, j);
+            switch (m) {
+            case M_PRED:
+            case M_PRED_DIGEST: /* stage 8 before 9 */
+                ck_assert_int_eq(rc, UTXO_ERR_TX_REJECTED);
+                ck_assert_uint_eq(first.tx, t);
+                ck_assert_uint_eq(first.input, 0);
+                break;
+            case M_DIGEST:
+                ck_assert_int_eq(rc, UTXO_ERR_BLOCK_DIGEST);
+                break;
+            case M_PREV:
+                ck_assert_int_eq(rc, UTXO_ERR_BLOCK_PREV);
+                break;
+            default:
+                ck_assert_int_ne(rc, UTXO_OK);
+            }
+            seen[m]++;
+            free_chain_objs(b, bd);
+        }
+    for (int m = 0; m < M_COUNT; m++)
+        ck_assert_uint_gt(seen[m], 3);
+    for (size_t i = 0; i < AHEAD_N; i++) {
+        free(c.bb[i]);
+        free(c.pb[i]);
+    }
+    world_free(&w);
+}
+END_TEST
+
+/* The block checked ahead is used only for the same objects on the same
+ * state: given another block, or after a rejected block, the validator
+ * checks from scratch. */
+START_TEST(apply_ahead_hint_misses)
+{
+    world w;
+    utxo_block *b[4], *x;
+    utxo_bundle *bd[4], *xd;
+    utxo_verdict vd;
+    uint8_t *bb, *pb;
+    size_t bl, pl;
+
+    world_init(&w, 6, 2, 33);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(bp_gen_next(w.gen, &b[i], &bd[i]), UTXO_OK);
+    /* a copy of block 2 with a wrong previous hash, at another address */
+    bb = block_bytes(b[2], &bl);
+    pb = bundle_bytes(bd[2], &pl);
+    ck_assert_int_eq(utxo_block_from_bytes(&x, bb, bl, &w.p, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_bundle_from_bytes(&xd, pb, pl, &w.p, NULL), UTXO_OK);
+    x->header.prev_hash[0] ^= 1;
+    reseal(&w, x, xd);
+    ck_assert_int_eq(utxo_validator_apply_ahead(w.v, b[0], bd[0], b[1], bd[1], NULL), UTXO_OK);
+    /* the hint was b[1]; the call gets b[1] but the hint checked then is
+     * the honest b[2], and the next call brings the bad copy instead */
+    ck_assert_int_eq(utxo_validator_apply_ahead(w.v, b[1], bd[1], b[2], bd[2], NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_validator_apply_ahead(w.v, x, xd, b[3], bd[3], &vd),
+                     UTXO_ERR_BLOCK_PREV);
+    ck_assert_uint_eq(utxo_validator_next_height(w.v), 2);
+    /* the rejected block's hint is gone: b[3] does not follow b[1] */
+    ck_assert_int_eq(utxo_validator_apply_ahead(w.v, b[3], bd[3], NULL, NULL, &vd),
+                     UTXO_ERR_BLOCK_HEIGHT);
+    ck_assert_int_eq(utxo_validator_apply_ahead(w.v, x, xd, b[3], bd[3], &vd),
+                     UTXO_ERR_BLOCK_PREV);
+    /* checked ahead, then given to plain apply: checked again there */
+    ck_assert_int_eq(utxo_validator_apply_ahead(w.v, b[2], bd[2], b[3], bd[3], NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_validator_apply(w.v, b[3], bd[3], NULL), UTXO_OK);
+    ck_assert_uint_eq(utxo_validator_next_height(w.v), 4);
+    assert_roots_match(w.v, bp_gen_chain(w.gen));
+    free(bb);
+    free(pb);
+    utxo_block_free(x);
+    utxo_bundle_free(xd);
+    for (int i = 0; i < 4; i++) {
+        utxo_block_free(b[i]);
+        utxo_bundle_free(bd[i]);
+    }
+    world_free(&w);
+}
+END_TEST
+
 /* Long predicate runs checked through segment receipts instead of run. */
 START_TEST(long_runs_through_receipts)
 {
@@ -639,6 +863,25 @@ START_TEST(long_runs_through_receipts)
     utxo_validator_tip_hash(w.v, tip);
     utxo_header_hash(&b2->header, args);
     ck_assert_mem_eq(tip, args, 32);
+    /* the same four blocks, each next one checked ahead: the receipt
+     * chains run where the predicates would, with the same outcomes */
+    {
+        utxo_validator *ah = utxo_validator_new(&w.p, 2);
+        ck_assert_ptr_nonnull(ah);
+        ck_assert_int_eq(utxo_validator_apply_ahead(ah, g, gb, b1, bd1, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_validator_apply_ahead(ah, b1, bd1, b2, bd2, NULL), UTXO_OK);
+        ck_assert_int_eq(utxo_validator_apply_ahead(ah, b2, bd2, b3, bd3, &vd), UTXO_OK);
+        ck_assert_uint_eq(vd.cycles, cycles_direct);
+        /* (a hint that cannot follow: b3 itself goes the deferred way) */
+        ck_assert_int_eq(utxo_validator_apply_ahead(ah, b3, bd3, b1, bd1, &vd),
+                         UTXO_ERR_TX_REJECTED);
+        ck_assert_int_eq(vd.vm.status, UTXO_VM_REJECTED);
+        ck_assert_uint_eq(vd.tx, 1);
+        ck_assert_uint_eq(vd.input, 0);
+        utxo_validator_tip_hash(ah, tip);
+        ck_assert_mem_eq(tip, args, 32);
+        utxo_validator_free(ah);
+    }
     utxo_validator_free(direct);
     utxo_block_free(g);
     utxo_block_free(b1);
@@ -800,6 +1043,8 @@ static Suite *stateless_suite(void)
     tcase_add_test(tc, header_rules);
     tcase_add_test(tc, tamper_every_bit);
     tcase_add_test(tc, long_runs_through_receipts);
+    tcase_add_test(tc, apply_ahead_matches_apply);
+    tcase_add_test(tc, apply_ahead_hint_misses);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -103,6 +103,23 @@ void utxo_validator_free(utxo_validator *v);
 int utxo_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
                          utxo_verdict *out);
 
+/**
+ * utxo_validator_apply(v, b, bundle, out), told which block comes next:
+ * next and next_bundle (both NULL, or the block and bundle the caller will
+ * most likely pass to the following call) let the validator check next's
+ * serial stages (header, rules, layout, spent outputs, proof and digest)
+ * while b's predicates run on the pool, against the state b would leave.
+ * The result is kept for that following call, which uses it only when it
+ * gets the same two objects (same addresses, unchanged meanwhile) on the
+ * state it was made for, and otherwise checks from scratch. The verdict
+ * and the state after each call are exactly those of utxo_validator_apply;
+ * only the time differs. The caller keeps next and next_bundle alive and
+ * unchanged until the following call returns (or until it frees v).
+ */
+int utxo_validator_apply_ahead(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
+                               const utxo_block *next, const utxo_bundle *next_bundle,
+                               utxo_verdict *out);
+
 /** The next block height expected (0 before genesis). */
 uint32_t utxo_validator_next_height(const utxo_validator *v);
 /** The tip's block hash (zeros before genesis) into out. */

@@ -296,6 +296,13 @@ static void hash_task(void *arg, size_t k, unsigned worker)
     block_tx_leaf(j->fx->wtxids[t], j->q->leaf[t]);
 }
 
+/* The pool stages 1-7 may use: none with CN_NO_POOL (a predicate loop of
+ * the caller's is in flight on it), or for a block too small to gain. */
+static utxo_verifier *pool_of(const cn_args *a, const utxo_block *b)
+{
+    return (a->flags & CN_NO_POOL) || b->n_txs < CN_PAR_HASH_TXS ? NULL : a->verifier;
+}
+
 /* Stage 1's signature and stage 3's per-transaction work at once, on the
  * verifier's pool (each task writes only its own slots, so the bytes do
  * not depend on the threads): the signature is an Ed25519 verify, as long
@@ -314,8 +321,7 @@ static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx, tx_
     if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL || q->check == NULL ||
         q->bad == NULL || q->leaf == NULL)
         return UTXO_ERR_NOMEM;
-    cn_verifier_for(b->n_txs >= CN_PAR_HASH_TXS ? a->verifier : NULL, b->n_txs + j.sig,
-                    hash_task, &j);
+    cn_verifier_for(pool_of(a, b), b->n_txs + j.sig, hash_task, &j);
     return j.sig && !j.sig_ok ? UTXO_ERR_BLOCK_SIG : UTXO_OK;
 }
 
@@ -513,7 +519,7 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     tx_pre q = {NULL, NULL, NULL};
     rules_job rj;
     acc_job job;
-    bool threaded = false, preds;
+    bool threaded = false, preds, defer;
     uint64_t t0 = now_ns(), t1;
     int rc;
 
@@ -525,9 +531,11 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
         return vd->err = UTXO_ERR_ARG;
     memset(fx, 0, sizeof *fx);
     preds = !(a != NULL && (a->flags & CN_NO_PREDICATES));
+    defer = a != NULL && (a->flags & CN_DEFER_PREDICATES);
     if (a == NULL || b == NULL || a->params == NULL || a->view == NULL || a->view->get == NULL ||
         a->acc == NULL || a->acc->count == NULL || a->acc->apply == NULL ||
-        (preds && a->verifier == NULL))
+        (preds && a->verifier == NULL) ||
+        (defer && (a->acc->persist != NULL || a->acc->begin != NULL || (a->flags & CN_SEAL))))
         return vd->err = UTXO_ERR_ARG;
     /* 1-2. the header against the tip (its signature checked beside the
      * hashing of stage 3, and reported first); the bundle is this block's */
@@ -555,7 +563,7 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     rj.b = b;
     rj.fx = fx;
     rj.q = &q;
-    cn_verifier_for(b->n_txs >= CN_PAR_HASH_TXS ? a->verifier : NULL, 4, rules_task, &rj);
+    cn_verifier_for(pool_of(a, b), 4, rules_task, &rj);
     tx_pre_clear(&q);
     {
         const part *rules[] = {&rj.head, &rj.root_part, &rj.tail};
@@ -594,12 +602,12 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
     fx->ns_pre = t1 - t0;
     /* a helper thread pays when there is a second core's worth of work: a
      * persist hook (the store's writes) or a verifier with several threads */
-    if (preds && fx->L.in_off[fx->L.n_txs] > 0 &&
+    if (preds && !defer && fx->L.in_off[fx->L.n_txs] > 0 &&
         (a->acc->persist != NULL || utxo_verifier_threads(a->verifier) > 1))
         threaded = cn_verifier_spawn(a->verifier, acc_main, &job) == 0;
     if (!threaded)
         acc_main(&job);
-    if (preds)
+    if (preds && !defer)
         run_predicates(a, b, fx, &pv);
     fx->ns_predicates = now_ns() - t1;
     if (threaded)
@@ -619,6 +627,7 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
         *vd = pv;
         goto fail;
     }
+    fx->owes_predicates = preds && defer; /* stage 8 is the caller's, before 9 */
     if (!job.digest_ok) {
         fx->stage = CN_STAGE_DIGEST;
         rc = UTXO_ERR_BLOCK_DIGEST;
@@ -642,4 +651,56 @@ fail:
         fx->stage == CN_STAGE_PERSIST)
         vd->tx = vd->input = 0;
     return vd->err = rc;
+}
+
+/* ---- stage 8 apart (CN_DEFER_PREDICATES) -------------------------------------- */
+
+struct cn_stage8 {
+    cn_vrun *run;        /* the loop in flight, or NULL: pv is the verdict */
+    utxo_verdict pv;
+    utxo_verifier *verifier;
+};
+
+int cn_stage8_start(const cn_args *a, const utxo_block *b, const cn_effects *fx,
+                    cn_stage8 **out)
+{
+    cn_stage8 *s;
+
+    *out = NULL;
+    if (a == NULL || b == NULL || fx == NULL || !fx->owes_predicates || a->verifier == NULL)
+        return UTXO_ERR_ARG;
+    if ((s = calloc(1, sizeof *s)) == NULL)
+        return UTXO_ERR_NOMEM;
+    s->verifier = a->verifier;
+    if (a->bundle != NULL && a->bundle->n_receipts > 0)
+        run_predicates(a, b, fx, &s->pv); /* receipt chains first, all of it here */
+    else
+        cn_verifier_block_start(a->verifier, b, fx->spent_tx, fx->ref_tx,
+                                (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, &s->run,
+                                &s->pv);
+    *out = s;
+    return UTXO_OK;
+}
+
+int cn_stage8_finish(cn_stage8 *s, int after, cn_effects *fx, utxo_verdict *vd)
+{
+    utxo_verdict pv = s->pv;
+
+    if (s->run != NULL)
+        cn_verifier_block_finish(s->verifier, s->run, &pv);
+    free(s);
+    fx->owes_predicates = false;
+    if (pv.err != UTXO_OK) { /* stage 8 comes before the digest */
+        fx->stage = CN_STAGE_PREDICATES;
+        pv.fees = 0;
+        pv.cycles = 0;
+        *vd = pv;
+        return vd->err;
+    }
+    if (after != UTXO_OK)
+        return vd->err = after; /* vd holds cn_connect's verdict already */
+    vd->fees = pv.fees;
+    vd->cycles = pv.cycles;
+    vd->tx = vd->input = 0;
+    return vd->err = UTXO_OK;
 }

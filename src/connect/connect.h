@@ -136,6 +136,11 @@ typedef struct cn_acc_methods {
 #define CN_SEAL 1u           /* the caller is making the header: no header checks;
                                 the digest goes to fx->digest, not compared */
 #define CN_NO_PREDICATES 2u  /* skip stage 8 (a builder trusting its mempool) */
+#define CN_DEFER_PREDICATES 4u /* stage 8 is the caller's (cn_stage8_start/_finish),
+                                  stage 7 runs on the calling thread; not with a
+                                  persist or begin hook, nor CN_SEAL */
+#define CN_NO_POOL 8u        /* stages 1-7 leave the verifier's pool alone (the
+                                caller has a loop in flight on it) */
 
 /* Where a verdict came from (cn_effects.stage). */
 enum cn_stage {
@@ -197,6 +202,8 @@ struct cn_effects {
     uint8_t digest[UTXO_HASH_BYTES];
     uint64_t spent_value, created_value;
     uint64_t ns_pre, ns_acc, ns_persist, ns_predicates; /* timings */
+    bool owes_predicates;          /* CN_DEFER_PREDICATES: stages 1-7 passed, stage 8 is
+                                      still to run (cn_stage8_start) */
     /* internal */
     utxo_output *spent_flat;
     utxo_output *ref_flat;
@@ -210,6 +217,22 @@ struct cn_effects {
  */
 int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdict *vd);
 void cn_effects_clear(cn_effects *fx);
+
+/*
+ * Stage 8 of a block cn_connect checked with CN_DEFER_PREDICATES, which
+ * returned with fx->owes_predicates set and the verdict of stage 9 (OK or
+ * UTXO_ERR_BLOCK_DIGEST; stages 1-7 had passed). _start (a the same args
+ * but the flags; the pool free) starts the predicates: without segment
+ * receipts in a->bundle their loop is left running on the verifier's pool,
+ * with them the whole stage runs here. _finish waits for them and frees
+ * *s: a failure of stage 8 is the verdict (it comes before 9), else
+ * `after`, cn_connect's verdict, already in *vd (fees and cycles added
+ * when valid). b, fx and a->bundle stay alive until _finish returns.
+ */
+typedef struct cn_stage8 cn_stage8;
+int cn_stage8_start(const cn_args *a, const utxo_block *b, const cn_effects *fx,
+                    cn_stage8 **s);
+int cn_stage8_finish(cn_stage8 *s, int after, cn_effects *fx, utxo_verdict *vd);
 
 /* ---- standard views and backends (backends.c) ------------------------------ */
 
@@ -310,6 +333,19 @@ int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *
 int cn_verifier_txs(utxo_verifier *v, const utxo_tx *const *txs, size_t n,
                     const utxo_output *const *spent, const utxo_output *const *refs,
                     uint32_t height, utxo_verdict *out, size_t *n_ok);
+/* cn_verifier_block (known NULL) in two halves, for a caller that has
+ * other work while the predicates run: _start makes the cheap checks in
+ * order (a failure is the verdict: *run stays NULL, out set, its code
+ * returned) and starts the block's predicate loop on the pool (*run);
+ * _finish takes part in the loop, waits for its end, gives the verdict as
+ * cn_verifier_block would and frees run. Between the two the pool is the
+ * run's (connect.h's CN_NO_POOL); b, spent, refs and sighash stay alive. */
+typedef struct cn_vrun cn_vrun;
+int cn_verifier_block_start(utxo_verifier *v, const utxo_block *b,
+                            const utxo_output *const *spent, const utxo_output *const *refs,
+                            const uint8_t (*sighash)[UTXO_HASH_BYTES], cn_vrun **run,
+                            utxo_verdict *out);
+int cn_verifier_block_finish(utxo_verifier *v, cn_vrun *run, utxo_verdict *out);
 const utxo_params *cn_verifier_params(const utxo_verifier *v);
 /* fn(arg, i, worker) for every i < n on the verifier's pool (the calling
  * thread takes part; v NULL: all on the calling thread), returning when

@@ -23,6 +23,26 @@ static const uint8_t STATE_MAGIC[4] = {'u', 'x', 'v', 's'};
 #define STATE_VERSION 1u
 #define STATE_FIXED_BYTES 81u /* magic 4, version 1, chain id 32, height 4, hash 32, time 8 */
 
+/* Where a block is checked from: the tip and the roots. */
+typedef struct vstate {
+    uint32_t next_height;               /* 0 before genesis */
+    uint8_t tip_hash[UTXO_HASH_BYTES];  /* zeros before genesis */
+    uint64_t tip_time;                  /* 0 before genesis */
+    acc_state acc;
+} vstate;
+
+/* A block checked ahead (utxo_validator_apply_ahead): stages 1-7 and 9 on
+ * the state `from`, stage 8 owed when fx.owes_predicates. */
+typedef struct ahead {
+    bool valid;
+    const utxo_block *b;
+    const utxo_bundle *bundle;
+    vstate from;
+    cn_effects fx;
+    utxo_verdict vd;
+    int rc;
+} ahead;
+
 struct utxo_validator {
     utxo_params params;
     utxo_verifier *ver;
@@ -30,7 +50,15 @@ struct utxo_validator {
     uint8_t tip_hash[UTXO_HASH_BYTES];  /* zeros before genesis */
     uint64_t tip_time;                  /* 0 before genesis */
     acc_state acc;
+    ahead next;                         /* the block checked ahead, if valid */
 };
+
+static void ahead_drop(ahead *n)
+{
+    if (n->valid)
+        cn_effects_clear(&n->fx);
+    memset(n, 0, sizeof *n);
+}
 
 utxo_validator *utxo_validator_new(const utxo_params *p, unsigned threads)
 {
@@ -51,6 +79,7 @@ void utxo_validator_free(utxo_validator *v)
 {
     if (v == NULL)
         return;
+    ahead_drop(&v->next);
     utxo_verifier_free(v->ver);
     free(v);
 }
@@ -110,13 +139,91 @@ int cn_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle
     return cn_validator_apply_flags(v, b, bundle, 0, fx, out);
 }
 
+static void state_get(const utxo_validator *v, vstate *st)
+{
+    memset(st, 0, sizeof *st);
+    st->next_height = v->next_height;
+    memcpy(st->tip_hash, v->tip_hash, UTXO_HASH_BYTES);
+    st->tip_time = v->tip_time;
+    st->acc = v->acc;
+}
+
+static bool state_is(const utxo_validator *v, const vstate *st)
+{
+    return st->next_height == v->next_height && st->tip_time == v->tip_time &&
+           memcmp(st->tip_hash, v->tip_hash, UTXO_HASH_BYTES) == 0 &&
+           acc_state_equal(&st->acc, &v->acc);
+}
+
+/* The state block b leaves (fx: its effects, valid). */
+static void state_after(vstate *st, const utxo_block *b, const cn_effects *fx)
+{
+    memset(st, 0, sizeof *st);
+    st->next_height = b->header.height + 1;
+    memcpy(st->tip_hash, fx->block_hash, UTXO_HASH_BYTES);
+    st->tip_time = b->header.time;
+    st->acc = fx->acc;
+}
+
+static void state_put(utxo_validator *v, const vstate *st)
+{
+    v->next_height = st->next_height;
+    memcpy(v->tip_hash, st->tip_hash, UTXO_HASH_BYTES);
+    v->tip_time = st->tip_time;
+    v->acc = st->acc;
+}
+
+/* The core's arguments for a block with bundle on the state st (view and
+ * roots: the caller's, released by it). */
+static void args_on(utxo_validator *v, const vstate *st, const utxo_bundle *bundle,
+                    unsigned flags, cn_bundle_view *view, cn_roots_acc *roots, cn_args *a)
+{
+    memset(view, 0, sizeof *view);
+    view->bundle = bundle;
+    memset(roots, 0, sizeof *roots);
+    roots->st = &st->acc;
+    roots->proof = &bundle->proof;
+    roots->ref_proof = &bundle->ref_proof;
+    memset(a, 0, sizeof *a);
+    a->params = &v->params;
+    a->verifier = v->ver;
+    a->next_height = st->next_height;
+    a->tip_hash = st->tip_hash; /* zeros before genesis */
+    a->min_time = st->next_height == 0 ? v->params.genesis_time : st->tip_time;
+    a->bundle = bundle;
+    a->view = &cn_bundle_view_methods;
+    a->view_ctx = view;
+    a->acc = &cn_roots_acc_methods;
+    a->acc_ctx = roots;
+    a->flags = flags;
+}
+
+/* cn_connect of b on the state st; fx and out as cn_connect fills them. */
+static int connect_on(utxo_validator *v, const vstate *st, const utxo_block *b,
+                      const utxo_bundle *bundle, unsigned flags, cn_effects *fx,
+                      utxo_verdict *out)
+{
+    cn_bundle_view view;
+    cn_roots_acc roots;
+    cn_args a;
+    int rc;
+
+    if (st->next_height == 0 && st->acc.count != 0) {
+        memset(fx, 0, sizeof *fx);
+        memset(out, 0, sizeof *out);
+        return out->err = UTXO_ERR_STATE;
+    }
+    args_on(v, st, bundle, flags, &view, &roots, &a);
+    rc = cn_connect(&a, b, fx, out);
+    cn_bundle_view_clear(&view);
+    return rc;
+}
+
 int cn_validator_apply_flags(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
                              unsigned flags, cn_effects *fx, utxo_verdict *out)
 {
     utxo_verdict tmp;
-    cn_bundle_view view;
-    cn_roots_acc roots;
-    cn_args a;
+    vstate st;
     int rc;
 
     if (out == NULL)
@@ -125,35 +232,15 @@ int cn_validator_apply_flags(utxo_validator *v, const utxo_block *b, const utxo_
     memset(fx, 0, sizeof *fx);
     if (v == NULL || b == NULL || bundle == NULL)
         return out->err = UTXO_ERR_ARG;
-    if (v->next_height == 0 && v->acc.count != 0)
-        return out->err = UTXO_ERR_STATE;
-    memset(&view, 0, sizeof view);
-    view.bundle = bundle;
-    memset(&roots, 0, sizeof roots);
-    roots.st = &v->acc;
-    roots.proof = &bundle->proof;
-    roots.ref_proof = &bundle->ref_proof;
-    memset(&a, 0, sizeof a);
-    a.params = &v->params;
-    a.verifier = v->ver;
-    a.next_height = v->next_height;
-    a.tip_hash = v->tip_hash; /* zeros before genesis */
-    a.min_time = v->next_height == 0 ? v->params.genesis_time : v->tip_time;
-    a.bundle = bundle;
-    a.view = &cn_bundle_view_methods;
-    a.view_ctx = &view;
-    a.acc = &cn_roots_acc_methods;
-    a.acc_ctx = &roots;
-    a.flags = flags & CN_NO_PREDICATES; /* never CN_SEAL: the header is checked */
-    rc = cn_connect(&a, b, fx, out);
-    cn_bundle_view_clear(&view);
+    ahead_drop(&v->next);
+    state_get(v, &st);
+    /* never CN_SEAL: the header is checked */
+    rc = connect_on(v, &st, b, bundle, flags & CN_NO_PREDICATES, fx, out);
     if (rc != UTXO_OK)
         return rc;
     /* everything passed: the state moves to the block */
-    v->acc = fx->acc;
-    memcpy(v->tip_hash, fx->block_hash, UTXO_HASH_BYTES);
-    v->tip_time = b->header.time;
-    v->next_height = b->header.height + 1;
+    state_after(&st, b, fx);
+    state_put(v, &st);
     return UTXO_OK;
 }
 
@@ -163,6 +250,79 @@ int utxo_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bund
     cn_effects fx;
     int rc = cn_validator_apply(v, b, bundle, &fx, out);
 
+    cn_effects_clear(&fx);
+    return rc;
+}
+
+/*
+ * b's stages 1-7 and 9 (taken from v->next when the call before checked
+ * them ahead, on this state), then its predicates on the pool while
+ * next's stages 1-7 and 9 are checked here on the state b leaves (without
+ * the pool), then b's verdict: cn_connect's, stage 8 before 9
+ * (cn_stage8_finish). next's check is kept only when b is in.
+ */
+int utxo_validator_apply_ahead(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
+                               const utxo_block *next, const utxo_bundle *next_bundle,
+                               utxo_verdict *out)
+{
+    utxo_verdict tmp;
+    cn_bundle_view view;
+    cn_roots_acc roots;
+    cn_effects fx;
+    cn_stage8 *s8 = NULL;
+    cn_args a;
+    vstate st, after;
+    ahead *n;
+    int rc;
+
+    if (v == NULL || next == NULL || next_bundle == NULL || utxo_verifier_threads(v->ver) < 2)
+        return utxo_validator_apply(v, b, bundle, out); /* (drops v->next) */
+    if (out == NULL)
+        out = &tmp;
+    memset(out, 0, sizeof *out);
+    if (b == NULL || bundle == NULL) {
+        ahead_drop(&v->next);
+        return out->err = UTXO_ERR_ARG;
+    }
+    n = &v->next;
+    if (n->valid && (n->b != b || n->bundle != bundle || !state_is(v, &n->from)))
+        ahead_drop(n); /* made for another block, or another state */
+    state_get(v, &st);
+    if (n->valid) { /* checked ahead by the call before, on this state */
+        fx = n->fx;
+        *out = n->vd;
+        rc = n->rc;
+        memset(n, 0, sizeof *n);
+    } else {
+        rc = connect_on(v, &st, b, bundle, CN_DEFER_PREDICATES, &fx, out);
+    }
+    if (!fx.owes_predicates) { /* a stage before 8 failed: that is the verdict */
+        cn_effects_clear(&fx);
+        return rc;
+    }
+    args_on(v, &st, bundle, 0, &view, &roots, &a);
+    if (cn_stage8_start(&a, b, &fx, &s8) != UTXO_OK) {
+        cn_effects_clear(&fx);
+        memset(out, 0, sizeof *out);
+        return out->err = UTXO_ERR_NOMEM;
+    }
+    memset(&after, 0, sizeof after);
+    if (rc == UTXO_OK) { /* next, on the state b leaves, while b's predicates run */
+        state_after(&after, b, &fx);
+        n->from = after;
+        n->b = next;
+        n->bundle = next_bundle;
+        n->rc = connect_on(v, &after, next, next_bundle, CN_DEFER_PREDICATES | CN_NO_POOL,
+                           &n->fx, &n->vd);
+        n->valid = true;
+        if (n->rc == UTXO_ERR_NOMEM || n->rc == UTXO_ERR_INTERNAL)
+            ahead_drop(n); /* not a verdict: the next call checks again */
+    }
+    rc = cn_stage8_finish(s8, rc, &fx, out);
+    if (rc == UTXO_OK)
+        state_put(v, &after);
+    else
+        ahead_drop(n); /* it assumed b */
     cn_effects_clear(&fx);
     return rc;
 }

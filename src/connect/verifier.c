@@ -164,15 +164,24 @@ static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output
     return UTXO_OK;
 }
 
-/* Runs jobs[0..n) on the pool and reports the first failure in order. */
-static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx *const *txs,
-                    const utxo_vm_result *const *known, utxo_verdict *out)
+/* Starts jobs[0..n) on the pool (pool_start); jobs_finish waits for them. */
+static void jobs_start(utxo_verifier *v, struct batch *b, struct job *jobs, size_t n,
+                       const utxo_tx *const *txs, const utxo_vm_result *const *known)
 {
-    struct batch b = {.jobs = jobs, .txs = txs, .known = known};
+    b->jobs = jobs;
+    b->txs = txs;
+    b->known = known;
+    atomic_init(&b->first_bad, n);
+    pool_start(v->pool, n, run_job, b);
+}
 
-    atomic_init(&b.first_bad, n);
-    pool_for(v->pool, n, run_job, &b);
-    size_t k = atomic_load(&b.first_bad);
+/* Waits for the jobs of jobs_start and reports the first failure in order. */
+static int jobs_finish(utxo_verifier *v, struct batch *b, size_t n, utxo_verdict *out)
+{
+    struct job *jobs = b->jobs;
+
+    pool_wait(v->pool);
+    size_t k = atomic_load(&b->first_bad);
     if (k < n) {
         out->tx = jobs[k].tx;
         out->input = jobs[k].input;
@@ -191,6 +200,16 @@ static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx 
     for (size_t i = 0; i < n; i++)
         out->cycles += jobs[i].res.cycles;
     return UTXO_OK;
+}
+
+/* Runs jobs[0..n) on the pool and reports the first failure in order. */
+static int run_jobs(utxo_verifier *v, struct job *jobs, size_t n, const utxo_tx *const *txs,
+                    const utxo_vm_result *const *known, utxo_verdict *out)
+{
+    struct batch b;
+
+    jobs_start(v, &b, jobs, n, txs, known);
+    return jobs_finish(v, &b, n, out);
 }
 
 int utxo_verifier_tx(utxo_verifier *v, const utxo_tx *tx, const utxo_output *spent,
@@ -342,32 +361,33 @@ void cn_verifier_join(utxo_verifier *v)
     helper_join(v->helper);
 }
 
-/* checked: the caller has run utxo_block_check on b already. sighash
- * (may be NULL): each transaction's sighash, computed by the caller. */
-static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
-                          const utxo_output *const *refs, const utxo_vm_result *const *known,
-                          const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
-                          utxo_verdict *out)
+/* The cheap checks of block b in order (the rules unless checked, each
+ * transaction's values and fee, the coinbase's pay-out), filling *jobs
+ * (calloc, n entries: the block's inputs) and *fees; out gets the verdict
+ * of the first that fails. */
+static int block_jobs(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                      const utxo_output *const *refs, const uint8_t (*sighash)[UTXO_HASH_BYTES],
+                      bool checked, struct job **jobs_out, size_t *n_out, uint64_t *fees_out,
+                      utxo_verdict *out)
 {
-    utxo_verdict tmp;
     struct job *jobs = NULL;
     size_t n = 0, k = 0;
     uint64_t fees = 0, paid = 0;
     int rc;
 
-    if (out == NULL)
-        out = &tmp;
-    verdict_clear(out);
+    *jobs_out = NULL;
+    *n_out = 0;
+    *fees_out = 0;
     if (v == NULL || b == NULL || (spent == NULL && b->n_txs > 1))
-        return out->err = UTXO_ERR_ARG;
+        return UTXO_ERR_ARG;
     rc = checked ? UTXO_OK : utxo_block_check(b, &v->params, &out->tx, &out->input);
     if (rc != UTXO_OK)
-        return out->err = rc;
+        return rc;
     for (uint32_t t = 1; t < b->n_txs; t++)
         n += b->txs[t]->n_inputs;
     jobs = calloc(n > 0 ? n : 1, sizeof *jobs);
     if (jobs == NULL)
-        return out->err = UTXO_ERR_NOMEM;
+        return UTXO_ERR_NOMEM;
     for (uint32_t t = 1; t < b->n_txs; t++) {
         uint64_t fee = 0;
         rc = tx_context(&v->params, b->txs[t], spent[t], refs ? refs[t] : NULL,
@@ -375,7 +395,8 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
                         b->header.height, jobs + k, &fee, &out->input);
         if (rc != UTXO_OK) {
             out->tx = t;
-            goto done;
+            free(jobs);
+            return rc;
         }
         k += b->txs[t]->n_inputs;
         fees += fee; /* each fee <= UTXO_MAX_MONEY, at most 2^20 txs: no wrap */
@@ -384,13 +405,84 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
         paid += b->txs[0]->outputs[i].value;
     if (paid > (b->header.height == 0 ? UTXO_MAX_MONEY : fees)) {
         out->tx = 0;
-        rc = UTXO_ERR_TX_VALUE;
-        goto done;
+        free(jobs);
+        return UTXO_ERR_TX_VALUE;
     }
+    *jobs_out = jobs;
+    *n_out = n;
+    *fees_out = fees;
+    return UTXO_OK;
+}
+
+/* checked: the caller has run utxo_block_check on b already. sighash
+ * (may be NULL): each transaction's sighash, computed by the caller. */
+static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                          const utxo_output *const *refs, const utxo_vm_result *const *known,
+                          const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
+                          utxo_verdict *out)
+{
+    utxo_verdict tmp;
+    struct job *jobs;
+    size_t n;
+    uint64_t fees;
+    int rc;
+
+    if (out == NULL)
+        out = &tmp;
+    verdict_clear(out);
+    rc = block_jobs(v, b, spent, refs, sighash, checked, &jobs, &n, &fees, out);
+    if (rc != UTXO_OK)
+        return out->err = rc;
     rc = run_jobs(v, jobs, n, (const utxo_tx *const *)b->txs, known, out);
     if (rc == UTXO_OK)
         out->fees = fees;
-done:
     free(jobs);
+    return out->err = rc;
+}
+
+/* A block's predicate loop in flight (cn_verifier_block_start). */
+struct cn_vrun {
+    struct batch b;
+    size_t n;
+    uint64_t fees;
+};
+
+int cn_verifier_block_start(utxo_verifier *v, const utxo_block *b,
+                            const utxo_output *const *spent, const utxo_output *const *refs,
+                            const uint8_t (*sighash)[UTXO_HASH_BYTES], cn_vrun **run,
+                            utxo_verdict *out)
+{
+    struct job *jobs;
+    size_t n;
+    uint64_t fees;
+    cn_vrun *r;
+    int rc;
+
+    *run = NULL;
+    verdict_clear(out);
+    rc = block_jobs(v, b, spent, refs, sighash, true, &jobs, &n, &fees, out);
+    if (rc != UTXO_OK)
+        return out->err = rc;
+    if ((r = calloc(1, sizeof *r)) == NULL) {
+        free(jobs);
+        return out->err = UTXO_ERR_NOMEM;
+    }
+    r->n = n;
+    r->fees = fees;
+    jobs_start(v, &r->b, jobs, n, (const utxo_tx *const *)b->txs, NULL);
+    *run = r;
+    return UTXO_OK;
+}
+
+int cn_verifier_block_finish(utxo_verifier *v, cn_vrun *run, utxo_verdict *out)
+{
+    int rc;
+
+    verdict_clear(out);
+    rc = jobs_finish(v, &run->b, run->n, out);
+    if (rc == UTXO_OK)
+        out->fees = run->fees;
+    free(run->b.jobs);
+    free(run);
     return out->err = rc;
 }

@@ -51,6 +51,7 @@ struct pool {
     void *arg;
     size_t n;
     atomic_size_t next;
+    bool inline_loop;           /* the started loop runs on the caller at pool_wait */
 };
 
 struct worker_arg {
@@ -165,25 +166,32 @@ unsigned pool_threads(const pool *p)
     return p ? p->threads : 1;
 }
 
-void pool_for(pool *p, size_t n, pool_fn fn, void *arg)
+void pool_start(pool *p, size_t n, pool_fn fn, void *arg)
 {
-    if (n == 0)
-        return;
-    if (p == NULL || p->threads == 1 || n == 1) {
-        for (size_t i = 0; i < n; i++)
-            fn(arg, i, 0);
-        return;
-    }
     pthread_mutex_lock(&p->serial);
-    pthread_mutex_lock(&p->lock);
     p->fn = fn;
     p->arg = arg;
     p->n = n;
+    p->inline_loop = p->threads == 1 || n <= 1;
+    if (p->inline_loop)
+        return;
+    pthread_mutex_lock(&p->lock);
     atomic_store(&p->next, 0);
     p->busy = p->threads - 1;
     p->generation++;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
+}
+
+void pool_wait(pool *p)
+{
+    if (p->inline_loop) {
+        for (size_t i = 0; i < p->n; i++)
+            p->fn(p->arg, i, 0);
+        p->inline_loop = false;
+        pthread_mutex_unlock(&p->serial);
+        return;
+    }
     run_items(p, 0);
     /* watch for the workers' end a moment before sleeping */
     uint64_t t0 = clock_now_ns();
@@ -197,6 +205,19 @@ void pool_for(pool *p, size_t n, pool_fn fn, void *arg)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
     pthread_mutex_unlock(&p->serial);
+}
+
+void pool_for(pool *p, size_t n, pool_fn fn, void *arg)
+{
+    if (n == 0)
+        return;
+    if (p == NULL || p->threads == 1 || n == 1) {
+        for (size_t i = 0; i < n; i++)
+            fn(arg, i, 0);
+        return;
+    }
+    pool_start(p, n, fn, arg);
+    pool_wait(p);
 }
 
 /* ---- the helper --------------------------------------------------------- */

@@ -25,6 +25,14 @@ pool *pool_new(unsigned threads);
 void pool_free(pool *p);
 unsigned pool_threads(const pool *p);
 void pool_for(pool *p, size_t n, pool_fn fn, void *arg);
+/* pool_for in two halves: pool_start hands the loop to the workers and
+ * returns at once; pool_wait takes part in what is left and returns when
+ * every call has returned (with one thread, or n <= 1, the whole loop runs
+ * there). Between the two the pool is the caller's: pool_for or
+ * pool_start on p from any thread waits, so the caller must not call them
+ * itself before its pool_wait. p must not be NULL. */
+void pool_start(pool *p, size_t n, pool_fn fn, void *arg);
+void pool_wait(pool *p);
 
 /*
  * A helper: one long-lived thread that runs one job at a time beside its
