@@ -94,5 +94,52 @@ flip "$tmp/e.proofs" $((ptotal - 1))
 expect 1 "edited proof" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/e.proofs"
 grep -q "block 11 .*invalid" "$tmp/err" || bad "proof edit names block 11"
 
+# the offset of record K of a chain file (after the 116-byte file header,
+# each record is a u32 little-endian length and that many bytes)
+rec_off() {
+    o=116 i=0
+    while [ "$i" -lt "$2" ]; do
+        n=$(od -An -tu4 -j "$o" -N4 "$1" | tr -d ' ')
+        o=$((o + 4 + n)) i=$((i + 1))
+    done
+    echo "$o"
+}
+# The record pair after a block is read ahead while the block is checked:
+# an invalid block 10 before a truncated record 11 is still reported as
+# block 10 (exit 1), with blocks 0-9 valid, not as the truncation after it
+r11=$(rec_off "$tmp/c.blocks" 11)
+head -c $((total - 10)) "$tmp/c.blocks" >"$tmp/e.blocks"
+flip "$tmp/e.blocks" $((r11 - 1))
+expect 1 "invalid block before a truncated one" -- "$UTXO" verify --chain "$tmp/e.blocks" \
+    --proofs "$tmp/c.proofs" --threads 2
+grep -q "block 10 (record 10 at offset [0-9]*) invalid: tx root does not match" "$tmp/err" ||
+    bad "block 10 reported before the truncation after it"
+grep -q "truncated" "$tmp/err" && bad "the truncation after the invalid block reported"
+[ "$(grep -c '^block [0-9]* valid' "$tmp/out")" -eq 10 ] || bad "blocks 0-9 validated"
+# an invalid block in the middle: the blocks before it are in, the state
+# saved after block 4, and a resume from it stops at block 5 again
+r6=$(rec_off "$tmp/c.blocks" 6)
+cp "$tmp/c.blocks" "$tmp/e.blocks"
+flip "$tmp/e.blocks" $((r6 - 1))
+rm -f "$tmp/mid.state"
+expect 1 "invalid block 5" -- "$UTXO" verify --chain "$tmp/e.blocks" --proofs "$tmp/c.proofs" \
+    --threads 2 --state "$tmp/mid.state"
+grep -q "block 5 (record 5 at offset $(rec_off "$tmp/c.blocks" 5)) invalid" "$tmp/err" ||
+    bad "block 5 and its offset named"
+[ "$(grep -c '^block [0-9]* valid' "$tmp/out")" -eq 5 ] || bad "blocks 0-4 validated"
+expect 0 "the good file from the saved state" -- "$UTXO" verify --chain "$tmp/c.blocks" \
+    --proofs "$tmp/c.proofs" --threads 2 --state "$tmp/mid.state"
+grep -q "^validated=7 passed=5" "$tmp/out" || bad "resumed after block 4: 7 applied, 5 passed"
+grep "^tip \|^accumulator \|^root " "$tmp/out" | cmp -s - "$tmp/full.tail" ||
+    bad "resumed run ends at the full run's tip and roots"
+# a proof record truncated at record 11: blocks 0-10 in, then the framing error
+ptotal=$(wc -c <"$tmp/c.proofs")
+head -c $((ptotal - 3)) "$tmp/c.proofs" >"$tmp/t.proofs"
+expect 2 "truncated proofs" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/t.proofs" \
+    --threads 2
+grep -q "record 11 at offset $(rec_off "$tmp/c.proofs" 11): truncated input" "$tmp/err" ||
+    bad "proof truncation names record 11 and its offset"
+[ "$(grep -c '^block [0-9]* valid' "$tmp/out")" -eq 11 ] || bad "blocks before the proof truncation"
+
 echo "verify_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,8 +1,12 @@
 /*
  * pipeline/files.c — the loop shared by every pipeline that reads a block
  * file with its proof file (pipe_int.h): records are read in step, one
- * block and one bundle in memory at a time, and each record is placed by
- * the record rule of utxo/pipeline.h before its block reaches the target:
+ * block and one bundle in memory at a time (two for a target that wants
+ * the next one, from regular files: the pair after the block in hand is
+ * read ahead and handed to it, and taken by the next turn instead of a
+ * read, its failures reported there as they would have been), and each
+ * record is placed by the record rule of utxo/pipeline.h before its block
+ * reaches the target:
  *
  *   prefix   records below the target's next height N, at the start of the
  *            file: consecutive heights, each linked by its previous hash to
@@ -123,6 +127,60 @@ static int read_pair(utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
                          fewer ? "fewer" : "more", blocks, (unsigned long long)k);
     }
     return UTXO_OK;
+}
+
+/* A record pair read ahead (pipe_target.wants_next), taken by the next
+ * turn of the loop instead of reading: what read_pair gave (on failure,
+ * the fields it wrote into its result), the file position after it, and
+ * the block and bundle decoded when they decode (else the loop decodes
+ * the bytes itself and reports as it would have). */
+typedef struct ahead_pair {
+    bool have;
+    int rc;
+    utxo_pipe_result fail;
+    uint8_t *brec, *prec;
+    size_t blen, plen;
+    uint64_t boff, poff, tell;
+    utxo_block *b;
+    utxo_bundle *bd;
+} ahead_pair;
+
+static void ahead_clear(ahead_pair *a)
+{
+    free(a->brec);
+    free(a->prec);
+    utxo_block_free(a->b);
+    utxo_bundle_free(a->bd);
+    memset(a, 0, sizeof *a);
+}
+
+static void ahead_read(ahead_pair *a, utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
+                       const char *proofs, uint64_t k, const utxo_params *p,
+                       const utxo_params *pp)
+{
+    memset(a, 0, sizeof *a);
+    a->have = true;
+    a->rc = read_pair(bf, pf, blocks, proofs, k, &a->brec, &a->blen, &a->boff, &a->prec,
+                      &a->plen, &a->poff, &a->fail);
+    a->tell = utxo_chainfile_tell(bf);
+    if (a->rc != UTXO_OK || a->brec == NULL)
+        return;
+    if (utxo_block_from_bytes(&a->b, a->brec, a->blen, p, NULL) != UTXO_OK)
+        a->b = NULL;
+    else if (a->prec != NULL && utxo_bundle_from_bytes(&a->bd, a->prec, a->plen, pp, NULL) != UTXO_OK)
+        a->bd = NULL;
+}
+
+/* read_pair's failure, read ahead, into res as read_pair writes it. */
+static void ahead_fail(const ahead_pair *a, utxo_pipe_result *res)
+{
+    res->record = a->fail.record;
+    res->offset = a->fail.offset;
+    res->sys_errno = a->fail.sys_errno;
+    res->err = a->fail.err;
+    res->invalid = a->fail.invalid;
+    res->file = a->fail.file;
+    memcpy(res->reason, a->fail.reason, sizeof res->reason);
 }
 
 /* The state the loop keeps between records. */
@@ -292,6 +350,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
     utxo_params p, pp;
     struct stat sb;
     loop L;
+    ahead_pair A;
     uint64_t k = 0, last_off = 0;
     uint32_t last_height = 0;
     size_t eo = 0;
@@ -300,6 +359,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
 
     memset(res, 0, sizeof *res);
     memset(&L, 0, sizeof L);
+    memset(&A, 0, sizeof A);
     memset(&pp, 0, sizeof pp);
     L.t = t;
     L.o = o;
@@ -334,9 +394,9 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
     for (;; k++) {
         uint8_t *brec = NULL, *prec = NULL, hash[UTXO_HASH_BYTES];
         size_t blen = 0, plen = 0;
-        uint64_t boff = 0, poff = 0;
-        utxo_block *b = NULL;
-        utxo_bundle *bd = NULL;
+        uint64_t boff = 0, poff = 0, tell;
+        utxo_block *b = NULL, *pre_b = NULL;
+        utxo_bundle *bd = NULL, *pre_bd = NULL;
         utxo_verdict vd;
         utxo_pipe_progress pr;
         int where, stop = 0;
@@ -348,15 +408,39 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
                 break;
             }
         }
-        if (read_pair(bf, pf, blocks, proofs, k, &brec, &blen, &boff, &prec, &plen, &poff, res) !=
-            UTXO_OK)
-            break;
+        if (A.have) { /* read with the record before */
+            if (A.rc != UTXO_OK) {
+                ahead_fail(&A, res);
+                break;
+            }
+            brec = A.brec;
+            blen = A.blen;
+            boff = A.boff;
+            prec = A.prec;
+            plen = A.plen;
+            poff = A.poff;
+            tell = A.tell;
+            pre_b = A.b;
+            pre_bd = A.bd;
+            memset(&A, 0, sizeof A);
+        } else {
+            if (read_pair(bf, pf, blocks, proofs, k, &brec, &blen, &boff, &prec, &plen, &poff,
+                          res) != UTXO_OK)
+                break;
+            tell = utxo_chainfile_tell(bf);
+        }
         if (brec == NULL)
             break; /* both files end here */
         memset(&vd, 0, sizeof vd);
-        rc = utxo_block_from_bytes(&b, brec, blen, &p, &eo);
+        if (pre_b != NULL) {
+            b = pre_b;
+            rc = UTXO_OK;
+        } else {
+            rc = utxo_block_from_bytes(&b, brec, blen, &p, &eo);
+        }
         if (rc != UTXO_OK) {
             free(prec);
+            utxo_bundle_free(pre_bd);
             res->record = k;
             res->offset = boff;
             /* the header's height, if the record is long enough to have one */
@@ -378,8 +462,13 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
                            (o->max_blocks != 0 && res->applied >= o->max_blocks))) {
             res->stopped = true; /* the range ends before the files */
             utxo_block_free(b);
+            utxo_bundle_free(pre_bd);
             free(prec);
             break;
+        }
+        if (where != 1) {
+            utxo_bundle_free(pre_bd); /* a passed-over record's goes its own way */
+            pre_bd = NULL;
         }
         if (where == 0) {
             rc = check_passed_block(&L, k, boff, b, &p);
@@ -389,7 +478,12 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
             if (rc == UTXO_OK)
                 res->passed++;
         } else if (where == 1) {
-            rc = pf == NULL ? UTXO_OK : utxo_bundle_from_bytes(&bd, prec, plen, &pp, &eo);
+            if (pre_bd != NULL) {
+                bd = pre_bd;
+                rc = UTXO_OK;
+            } else {
+                rc = pf == NULL ? UTXO_OK : utxo_bundle_from_bytes(&bd, prec, plen, &pp, &eo);
+            }
             if (rc != UTXO_OK) {
                 res->record = k;
                 res->offset = poff;
@@ -401,7 +495,17 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
             } else {
                 bool invalid = true;
                 char why[160] = "";
-                rc = t->apply(t->obj, b, bd, &vd, &invalid, why, sizeof why);
+                const utxo_block *nb = NULL;
+                const utxo_bundle *nbd = NULL;
+                if (t->wants_next && !stream && pf != NULL) {
+                    ahead_read(&A, bf, pf, blocks, proofs, k + 1, &p, &pp);
+                    if (A.b != NULL && A.bd != NULL &&
+                        A.b->header.height == b->header.height + 1) {
+                        nb = A.b;
+                        nbd = A.bd;
+                    }
+                }
+                rc = t->apply(t->obj, b, bd, nb, nbd, &vd, &invalid, why, sizeof why);
                 if (rc != UTXO_OK) {
                     res->verdict = vd;
                     res->verdict.err = rc;
@@ -435,7 +539,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
             pr.offset = boff;
             pr.applied = res->applied;
             pr.passed = res->passed;
-            pr.bytes_done = utxo_chainfile_tell(bf);
+            pr.bytes_done = tell;
             pr.bytes_total = L.bytes_total;
             pr.block = b;
             pr.bundle = bd;
@@ -472,6 +576,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
         }
     }
 done:
+    ahead_clear(&A);
     if (bf != o->blocks_file)
         utxo_chainfile_close(bf);
     utxo_chainfile_close(pf);

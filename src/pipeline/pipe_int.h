@@ -18,9 +18,17 @@ typedef struct pipe_target {
     void (*tip_hash)(void *obj, uint8_t out[UTXO_HASH_BYTES]);
     /* validates and applies one block; returns UTXO_OK or the code with
      * *invalid telling a verdict on the block (else I/O, memory, database);
-     * why (may stay empty) gets a detail line */
-    int (*apply)(void *obj, const utxo_block *b, const utxo_bundle *bd, utxo_verdict *vd,
+     * why (may stay empty) gets a detail line. next and next_bd (both NULL
+     * unless the target sets wants_next): the record pair read ahead, the
+     * block most likely applied next, alive until the following apply
+     * returns (utxo_validator_apply_ahead) */
+    int (*apply)(void *obj, const utxo_block *b, const utxo_bundle *bd,
+                 const utxo_block *next, const utxo_bundle *next_bd, utxo_verdict *vd,
                  bool *invalid, char *why, size_t why_len);
+    /* the loop reads one record pair ahead (regular files with proofs
+     * only: a pipe is never waited on before the block in hand is in) and
+     * hands the next block and bundle to apply */
+    bool wants_next;
     /* saves the state (may be NULL: nothing to save); UTXO_ERR_IO with errno */
     int (*save)(void *obj);
     /* may be NULL: called before each block record is read from an input

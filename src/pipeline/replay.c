@@ -32,12 +32,15 @@ static void s_tip(void *obj, uint8_t out[UTXO_HASH_BYTES])
     memcpy(out, info.tip_hash, UTXO_HASH_BYTES);
 }
 
-static int s_apply(void *obj, const utxo_block *b, const utxo_bundle *bd, utxo_verdict *vd,
+static int s_apply(void *obj, const utxo_block *b, const utxo_bundle *bd,
+                   const utxo_block *next, const utxo_bundle *next_bd, utxo_verdict *vd,
                    bool *invalid, char *why, size_t why_len)
 {
     int rc = utxo_store_apply_block(obj, b, vd);
 
     (void)bd;
+    (void)next;
+    (void)next_bd;
     /* rule codes are verdicts; storage, memory and I/O failures are not */
     *invalid = (rc >= 10 && rc < 150) || (rc >= 200 && rc < 250 && rc != UTXO_ERR_FILE_CHAIN);
     if (rc != UTXO_OK && utxo_store_errmsg(obj)[0] != '\0')

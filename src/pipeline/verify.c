@@ -173,10 +173,11 @@ static void v_tip(void *obj, uint8_t out[UTXO_HASH_BYTES])
     utxo_validator_tip_hash(((vtarget *)obj)->v, out);
 }
 
-static int v_apply(void *obj, const utxo_block *b, const utxo_bundle *bd, utxo_verdict *vd,
+static int v_apply(void *obj, const utxo_block *b, const utxo_bundle *bd,
+                   const utxo_block *next, const utxo_bundle *next_bd, utxo_verdict *vd,
                    bool *invalid, char *why, size_t why_len)
 {
-    int rc = utxo_validator_apply(((vtarget *)obj)->v, b, bd, vd);
+    int rc = utxo_validator_apply_ahead(((vtarget *)obj)->v, b, bd, next, next_bd, vd);
 
     (void)why;
     (void)why_len;
@@ -228,6 +229,7 @@ int utxo_verify_files(utxo_validator *v, const char *blocks, const char *proofs,
     t.next_height = v_next;
     t.tip_hash = v_tip;
     t.apply = v_apply;
+    t.wants_next = true;
     t.save = o->state_path != NULL ? v_save : NULL;
     if (validator_chain_id(v, t.chain_id) != UTXO_OK)
         return pipe_fail(res, UTXO_ERR_INTERNAL, false, UTXO_PIPE_NONE, "validator state");

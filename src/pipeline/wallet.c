@@ -30,11 +30,14 @@ static bool w_invalid(int rc)
            rc != UTXO_ERR_ARG && rc != UTXO_ERR_INTERNAL;
 }
 
-static int w_apply(void *obj, const utxo_block *b, const utxo_bundle *bd, utxo_verdict *vd,
+static int w_apply(void *obj, const utxo_block *b, const utxo_bundle *bd,
+                   const utxo_block *next, const utxo_bundle *next_bd, utxo_verdict *vd,
                    bool *invalid, char *why, size_t why_len)
 {
     int rc = utxo_wallet_apply_block(obj, b, bd, vd);
 
+    (void)next;
+    (void)next_bd;
     *invalid = w_invalid(rc);
     if (rc != UTXO_OK && utxo_wallet_errmsg(obj)[0] != '\0')
         snprintf(why, why_len, "%s", utxo_wallet_errmsg(obj));
