@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 #include <stdatomic.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "utxo/pool.h"
 #include "predicates/stdpred.h"
@@ -408,6 +409,40 @@ START_TEST(pool_runs_each_item_once)
 }
 END_TEST
 
+/* pool_start returns at once and the workers run the loop while the
+ * caller does other work; pool_wait completes it; each item runs once,
+ * with pool_for loops between. */
+START_TEST(pool_start_then_wait)
+{
+    for (unsigned threads = 1; threads <= 4; threads++) {
+        pool *p = pool_new(threads);
+        ck_assert_ptr_nonnull(p);
+        for (int round = 0; round < 40; round++) {
+            struct count_arg *c = calloc(1, sizeof *c), *d = calloc(1, sizeof *d);
+            size_t n = (size_t)(round * 37 % 1000);
+            ck_assert_ptr_nonnull(c);
+            ck_assert_ptr_nonnull(d);
+            pool_start(p, n, count_item, c);
+            if (threads > 1 && n > 1) {
+                /* a worker takes items before the caller waits (bounded) */
+                for (int t = 0; t < 2000 && atomic_load(&c->workers_seen) == 0; t++)
+                    usleep(1000);
+                ck_assert_uint_ne(atomic_load(&c->workers_seen) & ~1u, 0);
+            }
+            pool_wait(p);
+            for (size_t i = 0; i < 1000; i++)
+                ck_assert_uint_eq(atomic_load(&c->hits[i]), i < n ? 1 : 0);
+            pool_for(p, n / 2, count_item, d); /* the pool is free again */
+            for (size_t i = 0; i < 1000; i++)
+                ck_assert_uint_eq(atomic_load(&d->hits[i]), i < n / 2 ? 1 : 0);
+            free(c);
+            free(d);
+        }
+        pool_free(p);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("validate");
@@ -417,6 +452,7 @@ int main(void)
         return EXIT_FAILURE;
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, tx_valid_and_fee);
+    tcase_add_test(tc, pool_start_then_wait);
     tcase_add_test(tc, tx_predicate_id_and_signature);
     tcase_add_test(tc, tx_image_does_not_decode);
     tcase_add_test(tc, tx_budget_changes_only_make_it_fail);

@@ -54,6 +54,20 @@ struct pool {
     bool inline_loop;           /* the started loop runs on the caller at pool_wait */
 };
 
+/* Watches cond(arg) with the pause hint while it holds, for at most
+ * POOL_SPIN_NS (the clock read every 64 turns); the caller then sleeps
+ * if it must. */
+static inline void spin_while(bool (*cond)(void *arg), void *arg)
+{
+    uint64_t t0 = clock_now_ns();
+
+    for (unsigned k = 1; cond(arg); k++) {
+        cpu_relax();
+        if ((k & 63) == 0 && clock_now_ns() - t0 > POOL_SPIN_NS)
+            break;
+    }
+}
+
 struct worker_arg {
     pool *p;
     unsigned id;
@@ -69,6 +83,24 @@ static void run_items(pool *p, unsigned worker)
     }
 }
 
+/* A worker waits for a loop after the one it saw. */
+struct idle {
+    pool *p;
+    unsigned long seen;
+};
+
+static bool no_new_loop(void *arg)
+{
+    const struct idle *w = arg;
+
+    return !atomic_load(&w->p->shutdown) && atomic_load(&w->p->generation) == w->seen;
+}
+
+static bool workers_busy(void *arg)
+{
+    return atomic_load(&((pool *)arg)->busy) > 0;
+}
+
 static void *worker_main(void *v)
 {
     struct worker_arg wa = *(struct worker_arg *)v;
@@ -77,14 +109,8 @@ static void *worker_main(void *v)
 
     free(v);
     for (;;) {
-        /* watch for the next loop a moment before sleeping */
-        uint64_t t0 = clock_now_ns();
-        for (unsigned k = 1; !atomic_load(&p->shutdown) && atomic_load(&p->generation) == seen;
-             k++) {
-            cpu_relax();
-            if ((k & 63) == 0 && clock_now_ns() - t0 > POOL_SPIN_NS)
-                break;
-        }
+        struct idle w = {p, seen};
+        spin_while(no_new_loop, &w); /* watch for the next loop a moment before sleeping */
         pthread_mutex_lock(&p->lock);
         while (!p->shutdown && p->generation == seen)
             pthread_cond_wait(&p->work, &p->lock);
@@ -193,13 +219,7 @@ void pool_wait(pool *p)
         return;
     }
     run_items(p, 0);
-    /* watch for the workers' end a moment before sleeping */
-    uint64_t t0 = clock_now_ns();
-    for (unsigned k = 1; atomic_load(&p->busy) > 0; k++) {
-        cpu_relax();
-        if ((k & 63) == 0 && clock_now_ns() - t0 > POOL_SPIN_NS)
-            break;
-    }
+    spin_while(workers_busy, p); /* watch for the workers' end a moment before sleeping */
     pthread_mutex_lock(&p->lock);
     while (p->busy > 0)
         pthread_cond_wait(&p->done, &p->lock);
@@ -309,15 +329,14 @@ int helper_start(helper *h, void (*fn)(void *arg), void *arg)
     return 0;
 }
 
+static bool job_running(void *arg)
+{
+    return !atomic_load(&((helper *)arg)->done);
+}
+
 void helper_join(helper *h)
 {
-    /* the job is usually over by now: look before taking the lock */
-    uint64_t t0 = clock_now_ns();
-    for (unsigned k = 1; !atomic_load(&h->done); k++) {
-        cpu_relax();
-        if ((k & 63) == 0 && clock_now_ns() - t0 > POOL_SPIN_NS)
-            break;
-    }
+    spin_while(job_running, h); /* the job is usually over by now: look before the lock */
     pthread_mutex_lock(&h->lock);
     while (!atomic_load(&h->done))
         pthread_cond_wait(&h->cv, &h->lock);
