@@ -9,7 +9,10 @@
  * bundle is the seed. The input is an encoded bundle. Beyond "no crash, no
  * leak" it asserts: what decodes re-encodes to the same bytes; applied with
  * the last block, it is either rejected with the validator's state bytes
- * unchanged, or accepted with exactly the state the honest bundle gives.
+ * unchanged, or accepted with exactly the state the honest bundle gives;
+ * and the same input as the hint of utxo_validator_apply_ahead (checked
+ * ahead while the block before it runs, on two threads, then taken by the
+ * call for the last block) gives the same verdict and state.
  *
  * Built with -DBUNDLE_MAKE_SEEDS and no libFuzzer, it instead writes the
  * seed corpus (the honest bundles of the four blocks) into the directory
@@ -31,7 +34,8 @@ static utxo_params params;
 static utxo_block *blocks[N_BLOCKS];
 static utxo_bundle *bundles[N_BLOCKS];
 static uint8_t pre_state[UTXO_VALIDATOR_STATE_MAX_BYTES], post_state[UTXO_VALIDATOR_STATE_MAX_BYTES];
-static size_t pre_len, post_len;
+static uint8_t pre2_state[UTXO_VALIDATOR_STATE_MAX_BYTES]; /* before the block before the last */
+static size_t pre_len, post_len, pre2_len;
 
 static void setup(void)
 {
@@ -54,9 +58,13 @@ static void setup(void)
     bp_gen_free(g);
     if ((v = utxo_validator_new(&params, 1)) == NULL)
         abort();
-    for (int h = 0; h < N_BLOCKS - 1; h++)
+    for (int h = 0; h < N_BLOCKS - 1; h++) {
+        if (h == N_BLOCKS - 2 &&
+            utxo_validator_state_to_bytes(v, pre2_state, sizeof pre2_state, &pre2_len) != UTXO_OK)
+            abort();
         if (utxo_validator_apply(v, blocks[h], bundles[h], NULL) != UTXO_OK)
             abort();
+    }
     if (utxo_validator_state_to_bytes(v, pre_state, sizeof pre_state, &pre_len) != UTXO_OK ||
         utxo_validator_apply(v, blocks[N_BLOCKS - 1], bundles[N_BLOCKS - 1], NULL) != UTXO_OK ||
         utxo_validator_state_to_bytes(v, post_state, sizeof post_state, &post_len) != UTXO_OK)
@@ -68,9 +76,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     utxo_bundle *b = NULL;
     utxo_validator *v = NULL;
-    uint8_t *back = NULL, st[UTXO_VALIDATOR_STATE_MAX_BYTES];
-    size_t off, w, sl;
-    int rc;
+    uint8_t *back = NULL, st[UTXO_VALIDATOR_STATE_MAX_BYTES], st2[UTXO_VALIDATOR_STATE_MAX_BYTES];
+    size_t off, w, sl, sl2;
+    utxo_verdict vd, vd2;
+    int rc, rc2;
 
     setup();
     if (utxo_bundle_from_bytes(&b, data, size, &params, &off) != UTXO_OK) {
@@ -85,11 +94,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (utxo_validator_from_state(&v, &params, pre_state, pre_len, 1, NULL) != UTXO_OK)
         abort();
-    rc = utxo_validator_apply(v, blocks[N_BLOCKS - 1], b, NULL);
+    rc = utxo_validator_apply(v, blocks[N_BLOCKS - 1], b, &vd);
     if (utxo_validator_state_to_bytes(v, st, sizeof st, &sl) != UTXO_OK)
         abort();
     if (rc != UTXO_OK ? sl != pre_len || memcmp(st, pre_state, sl) != 0
                       : sl != post_len || memcmp(st, post_state, sl) != 0)
+        abort();
+    utxo_validator_free(v);
+    /* the same bundle checked ahead, beside the block before it */
+    if (utxo_validator_from_state(&v, &params, pre2_state, pre2_len, 2, NULL) != UTXO_OK ||
+        utxo_validator_apply_ahead(v, blocks[N_BLOCKS - 2], bundles[N_BLOCKS - 2],
+                                   blocks[N_BLOCKS - 1], b, NULL) != UTXO_OK)
+        abort();
+    rc2 = utxo_validator_apply_ahead(v, blocks[N_BLOCKS - 1], b, blocks[0], bundles[0], &vd2);
+    if (rc2 != rc || vd2.tx != vd.tx || vd2.input != vd.input || vd2.fees != vd.fees ||
+        vd2.cycles != vd.cycles ||
+        utxo_validator_state_to_bytes(v, st2, sizeof st2, &sl2) != UTXO_OK || sl2 != sl ||
+        memcmp(st2, st, sl) != 0)
         abort();
     utxo_validator_free(v);
     utxo_bundle_free(b);
