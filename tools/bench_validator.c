@@ -7,7 +7,9 @@
  *
  *   throughput  blocks decoded and validated (header signature, bundle,
  *               context-free and contextual rules, accumulator proof, every
- *               predicate in the VM on the verifier's pool) per second, in
+ *               predicate in the VM on the verifier's pool; as utxo verify
+ *               does it: utxo_validator_apply_ahead, each next block
+ *               decoded first and handed over as the hint) per second, in
  *               inputs per second, against this machine's bare Ed25519
  *               verify rate (distinct signatures, bench_ed25519.c)
  *               measured in the same run times the threads used (ratio;
