@@ -25,6 +25,17 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs);
  * fixed ring, as a validator meets them, or (one_sig) one signature over
  * and over, the older and 4-5% faster loop; -1 if a verification fails. */
 double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig);
+/* The bare rates sampled between chunks of a timed run and averaged (on a
+ * shared machine the load moves within seconds): each sample is 40 ms of
+ * each of the one-thread rate, the one-signature rate and the rate on
+ * `threads` threads at once (the one-thread rate when threads is 1). */
+typedef struct bench_ed_samples {
+    unsigned threads;
+    unsigned n;
+    double base, one, par; /* sums over the n samples */
+} bench_ed_samples;
+/* Takes one sample; -1 if a verification fails. */
+int bench_ed25519_sample(bench_ed_samples *e);
 /* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
 int bench_vm_p2pk(int reps);
 

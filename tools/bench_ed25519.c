@@ -111,3 +111,18 @@ double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig)
         return -1;
     return (double)sum * 1e9 / (double)(clock_now_ns() - t0);
 }
+
+int bench_ed25519_sample(bench_ed_samples *e)
+{
+    double b = bench_ed25519_rate(1, 40, false);
+    double o = bench_ed25519_rate(1, 40, true);
+    double p = e->threads > 1 ? bench_ed25519_rate(e->threads, 40, false) : b;
+
+    if (b <= 0 || o <= 0 || p <= 0)
+        return -1;
+    e->base += b;
+    e->one += o;
+    e->par += p;
+    e->n++;
+    return 0;
+}

@@ -245,6 +245,7 @@ int bench_replay(int argc, char **argv)
     double sq_s, ed, ed_par, ed_one, tx_s, sq_tx_s, ed_tx_s, par_tx_s, bind;
     char msg[256];
     unsigned th, n_samples;
+    bench_ed_samples samples = {0, 0, 0, 0, 0};
     uint32_t chunk;
     int rc, ex = EXIT_USAGE;
 
@@ -282,8 +283,6 @@ int bench_replay(int argc, char **argv)
      * rate is sampled between chunks of blocks (outside the timed replay)
      * and averaged: the limit sees the conditions the replay saw. */
     replay_ns = 0;
-    ed = ed_par = ed_one = 0;
-    n_samples = 0;
     hashes = ledger_tx_hashes();
     utxo_store_set_pipeline(s, true); /* as utxo replay runs */
     for (uint32_t i = 0; i < h.n_blocks; i++) {
@@ -294,17 +293,12 @@ int bench_replay(int argc, char **argv)
         }
         replay_ns += clock_now_ns() - t0;
         if (i % chunk == chunk - 1 || i + 1 == h.n_blocks) {
-            double r = bench_ed25519_rate(1, 40, false), r1 = bench_ed25519_rate(1, 40, true);
-            utxo_store_get_stats(s, &st);
-            double rp = bench_ed25519_rate(st.threads, 40, false);
-            if (r <= 0 || r1 <= 0 || rp <= 0) {
+            utxo_store_get_stats(s, &st); /* its threads, known once it has run */
+            samples.threads = st.threads;
+            if (bench_ed25519_sample(&samples) != 0) {
                 errorf("bench replay: a bare Ed25519 verification failed");
                 goto done;
             }
-            ed += r;
-            ed_one += r1;
-            ed_par += rp;
-            n_samples++;
         }
     }
     t0 = clock_now_ns();
@@ -314,9 +308,10 @@ int bench_replay(int argc, char **argv)
     }
     replay_ns += clock_now_ns() - t0;
     hashes = ledger_tx_hashes() - hashes;
-    ed /= n_samples;
-    ed_par /= n_samples;
-    ed_one /= n_samples;
+    ed = samples.base / samples.n;
+    ed_par = samples.par / samples.n;
+    ed_one = samples.one / samples.n;
+    n_samples = samples.n;
     utxo_store_get_stats(s, &st);
     th = st.threads;
     /* reading the bundles back, as `utxo prove` does */

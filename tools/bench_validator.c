@@ -123,30 +123,7 @@ static int make_chain(enc_chain *c, size_t n, uint32_t txs, const char *bpath, c
     return rc;
 }
 
-/* The bare Ed25519 rates, sampled between chunks of blocks and averaged. */
-typedef struct ed_samples {
-    unsigned threads;
-    unsigned n;
-    double base, one, par; /* sums over the n samples */
-} ed_samples;
-
-#define CHUNKS 8u    /* chunks of blocks per timed run, a sample before each */
-#define SAMPLE_MS 40u
-
-static int ed_sample(ed_samples *e)
-{
-    double b = bench_ed25519_rate(1, SAMPLE_MS, false);
-    double o = bench_ed25519_rate(1, SAMPLE_MS, true);
-    double p = e->threads > 1 ? bench_ed25519_rate(e->threads, SAMPLE_MS, false) : b;
-
-    if (b <= 0 || o <= 0 || p <= 0)
-        return -1;
-    e->base += b;
-    e->one += o;
-    e->par += p;
-    e->n++;
-    return 0;
-}
+#define CHUNKS 8u /* chunks of blocks per timed run, a sample before each */
 
 static int decode_at(const enc_chain *c, size_t h, utxo_block **b, utxo_bundle **bd)
 {
@@ -165,7 +142,7 @@ static int decode_at(const enc_chain *c, size_t h, utxo_block **b, utxo_bundle *
  * saw (bench replay samples the same way); e NULL: no samples. 1 if a
  * sample failed.
  */
-static int time_validation(const enc_chain *c, unsigned threads, ed_samples *e, double *secs,
+static int time_validation(const enc_chain *c, unsigned threads, bench_ed_samples *e, double *secs,
                            size_t *state, uint64_t *leaves, double *hashes_per_tx)
 {
     utxo_validator *v = utxo_validator_new(&c->params, threads);
@@ -177,7 +154,7 @@ static int time_validation(const enc_chain *c, unsigned threads, ed_samples *e, 
     utxo_bundle *bd = NULL, *nbd = NULL;
     for (size_t h = 0; rc == UTXO_OK && h < c->n; h++) {
         uint64_t t0;
-        if (e != NULL && h >= 1 && (h - 1) % chunk == 0 && ed_sample(e) != 0) {
+        if (e != NULL && h >= 1 && (h - 1) % chunk == 0 && bench_ed25519_sample(e) != 0) {
             rc = 1;
             break;
         }
@@ -282,7 +259,7 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
         double ratio[3], speed[3], base[3], par[3], one[3], hpt = 0;
         for (int r = 0; r < 3; r++) {
             double secs = 0;
-            ed_samples e = {.threads = th};
+            bench_ed_samples e = {.threads = th};
             int vr = time_validation(&c, th, &e, &secs, &state, &leaves, &hpt);
             if (vr == 1 || e.n == 0) {
                 errorf("bench stateless: a bare Ed25519 verification failed");

@@ -46,10 +46,7 @@ typedef struct ahead {
 struct utxo_validator {
     utxo_params params;
     utxo_verifier *ver;
-    uint32_t next_height;               /* 0 before genesis */
-    uint8_t tip_hash[UTXO_HASH_BYTES];  /* zeros before genesis */
-    uint64_t tip_time;                  /* 0 before genesis */
-    acc_state acc;
+    vstate st;                          /* the tip and the roots */
     ahead next;                         /* the block checked ahead, if valid */
 };
 
@@ -67,7 +64,7 @@ utxo_validator *utxo_validator_new(const utxo_params *p, unsigned threads)
     if (p == NULL || (v = calloc(1, sizeof *v)) == NULL)
         return NULL;
     v->params = *p;
-    acc_state_init(&v->acc);
+    acc_state_init(&v->st.acc);
     if ((v->ver = utxo_verifier_new(p, threads)) == NULL) {
         free(v);
         return NULL;
@@ -86,7 +83,7 @@ void utxo_validator_free(utxo_validator *v)
 
 uint32_t utxo_validator_next_height(const utxo_validator *v)
 {
-    return v ? v->next_height : 0;
+    return v ? v->st.next_height : 0;
 }
 
 void utxo_validator_tip_hash(const utxo_validator *v, uint8_t out[UTXO_HASH_BYTES])
@@ -94,12 +91,12 @@ void utxo_validator_tip_hash(const utxo_validator *v, uint8_t out[UTXO_HASH_BYTE
     if (v == NULL)
         memset(out, 0, UTXO_HASH_BYTES);
     else
-        memcpy(out, v->tip_hash, UTXO_HASH_BYTES);
+        memcpy(out, v->st.tip_hash, UTXO_HASH_BYTES);
 }
 
 uint64_t utxo_validator_leaf_count(const utxo_validator *v)
 {
-    return v ? v->acc.count : 0;
+    return v ? v->st.acc.count : 0;
 }
 
 unsigned utxo_validator_roots(const utxo_validator *v, uint8_t (*roots)[UTXO_HASH_BYTES],
@@ -110,10 +107,10 @@ unsigned utxo_validator_roots(const utxo_validator *v, uint8_t (*roots)[UTXO_HAS
     if (v == NULL)
         return 0;
     for (int r = ACC_MAX_ROOTS - 1; r >= 0; r--) {
-        if (!((v->acc.count >> r) & 1))
+        if (!((v->st.acc.count >> r) & 1))
             continue;
         if (roots != NULL && k < n)
-            memcpy(roots[k], v->acc.roots[r], UTXO_HASH_BYTES);
+            memcpy(roots[k], v->st.acc.roots[r], UTXO_HASH_BYTES);
         k++;
     }
     return k;
@@ -128,7 +125,7 @@ void utxo_validator_acc_digest(const utxo_validator *v, uint8_t out[UTXO_HASH_BY
         acc_state_digest(out, &empty);
         return;
     }
-    acc_state_digest(out, &v->acc);
+    acc_state_digest(out, &v->st.acc);
 }
 
 /* ---- block validation: an adapter over the core ---------------------------- */
@@ -139,20 +136,11 @@ int cn_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle
     return cn_validator_apply_flags(v, b, bundle, 0, fx, out);
 }
 
-static void state_get(const utxo_validator *v, vstate *st)
-{
-    memset(st, 0, sizeof *st);
-    st->next_height = v->next_height;
-    memcpy(st->tip_hash, v->tip_hash, UTXO_HASH_BYTES);
-    st->tip_time = v->tip_time;
-    st->acc = v->acc;
-}
-
 static bool state_is(const utxo_validator *v, const vstate *st)
 {
-    return st->next_height == v->next_height && st->tip_time == v->tip_time &&
-           memcmp(st->tip_hash, v->tip_hash, UTXO_HASH_BYTES) == 0 &&
-           acc_state_equal(&st->acc, &v->acc);
+    return st->next_height == v->st.next_height && st->tip_time == v->st.tip_time &&
+           memcmp(st->tip_hash, v->st.tip_hash, UTXO_HASH_BYTES) == 0 &&
+           acc_state_equal(&st->acc, &v->st.acc);
 }
 
 /* The state block b leaves (fx: its effects, valid). */
@@ -163,14 +151,6 @@ static void state_after(vstate *st, const utxo_block *b, const cn_effects *fx)
     memcpy(st->tip_hash, fx->block_hash, UTXO_HASH_BYTES);
     st->tip_time = b->header.time;
     st->acc = fx->acc;
-}
-
-static void state_put(utxo_validator *v, const vstate *st)
-{
-    v->next_height = st->next_height;
-    memcpy(v->tip_hash, st->tip_hash, UTXO_HASH_BYTES);
-    v->tip_time = st->tip_time;
-    v->acc = st->acc;
 }
 
 /* The core's arguments for a block with bundle on the state st (view and
@@ -233,14 +213,13 @@ int cn_validator_apply_flags(utxo_validator *v, const utxo_block *b, const utxo_
     if (v == NULL || b == NULL || bundle == NULL)
         return out->err = UTXO_ERR_ARG;
     ahead_drop(&v->next);
-    state_get(v, &st);
+    st = v->st;
     /* never CN_SEAL: the header is checked */
     rc = connect_on(v, &st, b, bundle, flags & CN_NO_PREDICATES, fx, out);
     if (rc != UTXO_OK)
         return rc;
     /* everything passed: the state moves to the block */
-    state_after(&st, b, fx);
-    state_put(v, &st);
+    state_after(&v->st, b, fx);
     return UTXO_OK;
 }
 
@@ -287,7 +266,7 @@ int utxo_validator_apply_ahead(utxo_validator *v, const utxo_block *b, const utx
     n = &v->next;
     if (n->valid && (n->b != b || n->bundle != bundle || !state_is(v, &n->from)))
         ahead_drop(n); /* made for another block, or another state */
-    state_get(v, &st);
+    st = v->st;
     if (n->valid) { /* checked ahead by the call before, on this state */
         fx = n->fx;
         *out = n->vd;
@@ -320,7 +299,7 @@ int utxo_validator_apply_ahead(utxo_validator *v, const utxo_block *b, const utx
     }
     rc = cn_stage8_finish(s8, rc, &fx, out);
     if (rc == UTXO_OK)
-        state_put(v, &after);
+        v->st = after;
     else
         ahead_drop(n); /* it assumed b */
     cn_effects_clear(&fx);
@@ -334,15 +313,15 @@ static void state_encode(enc *e, const utxo_validator *v)
     enc_bytes(e, STATE_MAGIC, sizeof STATE_MAGIC);
     enc_u8(e, STATE_VERSION);
     enc_bytes(e, v->params.chain_id, UTXO_HASH_BYTES);
-    enc_u32(e, v->next_height);
-    enc_bytes(e, v->tip_hash, UTXO_HASH_BYTES);
-    enc_u64(e, v->tip_time);
-    acc_state_encode(e, &v->acc);
+    enc_u32(e, v->st.next_height);
+    enc_bytes(e, v->st.tip_hash, UTXO_HASH_BYTES);
+    enc_u64(e, v->st.tip_time);
+    acc_state_encode(e, &v->st.acc);
 }
 
 size_t utxo_validator_state_get_length(const utxo_validator *v)
 {
-    return v ? STATE_FIXED_BYTES + acc_state_get_length(&v->acc) : 0;
+    return v ? STATE_FIXED_BYTES + acc_state_get_length(&v->st.acc) : 0;
 }
 
 int utxo_validator_state_to_bytes(const utxo_validator *v, uint8_t *out, size_t out_len,
@@ -390,15 +369,15 @@ int utxo_validator_from_state(utxo_validator **out, const utxo_params *p, const 
     dec_bytes(&d, chain, sizeof chain);
     if (d.err == UTXO_OK && memcmp(chain, p->chain_id, sizeof chain) != 0)
         dec_fail(&d, UTXO_ERR_FILE_CHAIN, 5);
-    v->next_height = dec_u32(&d);
-    dec_bytes(&d, v->tip_hash, UTXO_HASH_BYTES);
-    v->tip_time = dec_u64(&d);
+    v->st.next_height = dec_u32(&d);
+    dec_bytes(&d, v->st.tip_hash, UTXO_HASH_BYTES);
+    v->st.tip_time = dec_u64(&d);
     if (d.err == UTXO_OK)
-        acc_state_decode(&d, &v->acc);
+        acc_state_decode(&d, &v->st.acc);
     dec_end(&d);
     /* before genesis there is no tip and no output: one encoding only */
-    if (d.err == UTXO_OK && v->next_height == 0 &&
-        (memcmp(v->tip_hash, zero, sizeof zero) != 0 || v->tip_time != 0 || v->acc.count != 0))
+    if (d.err == UTXO_OK && v->st.next_height == 0 &&
+        (memcmp(v->st.tip_hash, zero, sizeof zero) != 0 || v->st.tip_time != 0 || v->st.acc.count != 0))
         dec_fail(&d, UTXO_ERR_STATE, 37);
     rc = dec_result(&d, err_offset);
     if (rc != UTXO_OK) {

@@ -414,6 +414,39 @@ static int block_jobs(utxo_verifier *v, const utxo_block *b, const utxo_output *
     return UTXO_OK;
 }
 
+/* A block's predicate loop in flight: its jobs and its fees. */
+struct cn_vrun {
+    struct batch b;
+    size_t n;
+    uint64_t fees;
+};
+
+/* The cheap checks (block_jobs), then the block's jobs started on the
+ * pool; out gets the verdict of a cheap check that fails. */
+static int vrun_start(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                      const utxo_output *const *refs, const utxo_vm_result *const *known,
+                      const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked, cn_vrun *r,
+                      utxo_verdict *out)
+{
+    struct job *jobs;
+    int rc = block_jobs(v, b, spent, refs, sighash, checked, &jobs, &r->n, &r->fees, out);
+
+    if (rc == UTXO_OK)
+        jobs_start(v, &r->b, jobs, r->n, (const utxo_tx *const *)b->txs, known);
+    return rc;
+}
+
+/* Waits for vrun_start's jobs: the verdict (fees when valid); frees them. */
+static int vrun_finish(utxo_verifier *v, cn_vrun *r, utxo_verdict *out)
+{
+    int rc = jobs_finish(v, &r->b, r->n, out);
+
+    if (rc == UTXO_OK)
+        out->fees = r->fees;
+    free(r->b.jobs);
+    return out->err = rc;
+}
+
 /* checked: the caller has run utxo_block_check on b already. sighash
  * (may be NULL): each transaction's sighash, computed by the caller. */
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
@@ -422,54 +455,35 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
                           utxo_verdict *out)
 {
     utxo_verdict tmp;
-    struct job *jobs;
-    size_t n;
-    uint64_t fees;
+    cn_vrun r;
     int rc;
 
     if (out == NULL)
         out = &tmp;
     verdict_clear(out);
-    rc = block_jobs(v, b, spent, refs, sighash, checked, &jobs, &n, &fees, out);
+    rc = vrun_start(v, b, spent, refs, known, sighash, checked, &r, out);
     if (rc != UTXO_OK)
         return out->err = rc;
-    rc = run_jobs(v, jobs, n, (const utxo_tx *const *)b->txs, known, out);
-    if (rc == UTXO_OK)
-        out->fees = fees;
-    free(jobs);
-    return out->err = rc;
+    return vrun_finish(v, &r, out);
 }
-
-/* A block's predicate loop in flight (cn_verifier_block_start). */
-struct cn_vrun {
-    struct batch b;
-    size_t n;
-    uint64_t fees;
-};
 
 int cn_verifier_block_start(utxo_verifier *v, const utxo_block *b,
                             const utxo_output *const *spent, const utxo_output *const *refs,
                             const uint8_t (*sighash)[UTXO_HASH_BYTES], cn_vrun **run,
                             utxo_verdict *out)
 {
-    struct job *jobs;
-    size_t n;
-    uint64_t fees;
-    cn_vrun *r;
+    cn_vrun *r = calloc(1, sizeof *r);
     int rc;
 
     *run = NULL;
     verdict_clear(out);
-    rc = block_jobs(v, b, spent, refs, sighash, true, &jobs, &n, &fees, out);
-    if (rc != UTXO_OK)
-        return out->err = rc;
-    if ((r = calloc(1, sizeof *r)) == NULL) {
-        free(jobs);
+    if (r == NULL)
         return out->err = UTXO_ERR_NOMEM;
+    rc = vrun_start(v, b, spent, refs, NULL, sighash, true, r, out);
+    if (rc != UTXO_OK) {
+        free(r);
+        return out->err = rc;
     }
-    r->n = n;
-    r->fees = fees;
-    jobs_start(v, &r->b, jobs, n, (const utxo_tx *const *)b->txs, NULL);
     *run = r;
     return UTXO_OK;
 }
@@ -479,10 +493,7 @@ int cn_verifier_block_finish(utxo_verifier *v, cn_vrun *run, utxo_verdict *out)
     int rc;
 
     verdict_clear(out);
-    rc = jobs_finish(v, &run->b, run->n, out);
-    if (rc == UTXO_OK)
-        out->fees = run->fees;
-    free(run->b.jobs);
+    rc = vrun_finish(v, run, out);
     free(run);
-    return out->err = rc;
+    return rc;
 }
