@@ -340,7 +340,7 @@ static int shapes_only; /* programs of fused shapes only: short forward jumps */
 static uint32_t gen_op(int op, uint32_t here)
 {
     uint32_t rd = sreg(), a = pick(4) ? sreg() : rreg(), b = pick(4) ? sreg() : rreg(), base;
-    int32_t off, d = (int32_t)pick(24) - 6;
+    int32_t off, d = (int32_t)pick(48) - 28; /* as gen_program's branches */
     if (d == 0)
         d = 1;
     if (pick(8) == 0)
@@ -572,8 +572,10 @@ static void gen_program(uint32_t *code, uint32_t *data)
             w = enc_s(off, b, base, f3, 0x23);
         } else if (k < 82) {
             static const uint8_t f3s[] = {0, 1, 4, 5, 6, 7};
-            /* near (same page) mostly, sometimes across the page */
-            int32_t d = pick(4) ? (int32_t)pick(24) - 6 : (int32_t)pick(512) - here;
+            /* near (same page) mostly, sometimes across the page; the
+             * near deltas span the interpreter's NEAR_JUMP cases (-24..16)
+             * and a few past them on each side */
+            int32_t d = pick(4) ? (int32_t)pick(48) - 28 : (int32_t)pick(512) - here;
             if (d == 0)
                 d = 1;
             w = enc_b(4 * d, b, a, f3s[pick(sizeof f3s)]);

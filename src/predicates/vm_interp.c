@@ -178,10 +178,29 @@ static unsigned access_size(uint8_t op)
         GOTO_PC(t_);                                                        \
     } while (0)
 
+/* Taken near branch: ip + imm slots (aux bytes). Loading aux and adding it
+ * would put that load on the chain from one iteration of a loop to the
+ * next: every later operand fetch waits for the new ip. For the deltas of
+ * tight loops and short forward skips the new ip comes from a switch case
+ * instead, a constant added along a predicted path, and the load of imm only
+ * checks the prediction: +25% on the sieve, +13% on memcpy (docs/VM.md,
+ * section 9). */
+#define NJ(d) case d: ip += d; break;
+#define NEAR_JUMP()                                                         \
+    do {                                                                    \
+        switch (ip->imm) {                                                  \
+        NJ(-24) NJ(-23) NJ(-22) NJ(-21) NJ(-20) NJ(-19) NJ(-18) NJ(-17)     \
+        NJ(-16) NJ(-15) NJ(-14) NJ(-13) NJ(-12) NJ(-11) NJ(-10) NJ(-9)      \
+        NJ(-8) NJ(-7) NJ(-6) NJ(-5) NJ(-4) NJ(-3) NJ(-2) NJ(-1)             \
+        NJ(2) NJ(3) NJ(4) NJ(5) NJ(6) NJ(7) NJ(8) NJ(9) NJ(10) NJ(11)        \
+        NJ(12) NJ(13) NJ(14) NJ(15) NJ(16)                                   \
+        default: ip = (const vm_insn *)((const char *)ip + ip->aux); break; \
+        }                                                                   \
+    } while (0)
 #define BRANCH_NEAR(cond)       \
     do {                        \
         if (cond)               \
-            ip = (const vm_insn *)((const char *)ip + ip->aux); \
+            NEAR_JUMP();        \
         else                    \
             ip++;               \
         ENTER();                \
