@@ -573,10 +573,11 @@ static void gen_program(uint32_t *code, uint32_t *data)
         } else if (k < 82) {
             static const uint8_t f3s[] = {0, 1, 4, 5, 6, 7};
             /* near (same page) mostly, sometimes across the page; the
-             * near deltas span the interpreter's NEAR_JUMP cases (-24..16)
-             * and a few past them on each side */
+             * near deltas span the interpreter's taken labels
+             * (VM_NEAR_MIN..VM_NEAR_MAX) and a few past them on each side;
+             * now and then a branch to itself (a loop until the budget) */
             int32_t d = pick(4) ? (int32_t)pick(48) - 28 : (int32_t)pick(512) - here;
-            if (d == 0)
+            if (d == 0 && pick(4))
                 d = 1;
             w = enc_b(4 * d, b, a, f3s[pick(sizeof f3s)]);
         } else if (k < 86) {

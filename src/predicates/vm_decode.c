@@ -41,8 +41,7 @@ static void set_target(vm_insn *in, uint32_t pc, uint32_t target, uint8_t near_o
 {
     if ((target & 3u) == 0 && (target >> VM_PAGE_SHIFT) == (pc >> VM_PAGE_SHIFT)) {
         in->op = near_op;
-        in->imm = (int32_t)(target >> 2) - (int32_t)(pc >> 2);
-        in->aux = in->imm * (int32_t)sizeof(vm_insn); /* the same, in bytes */
+        in->imm = (int32_t)(target >> 2) - (int32_t)(pc >> 2); /* tk: set_xop */
     } else {
         in->op = far_op;
         in->imm = (int32_t)target;
@@ -338,10 +337,18 @@ static const void *const *hoffs(void)
 #endif
 }
 
+/* Whether op is a near jump or branch (a slot delta in imm). */
+static int near_op(uint8_t op)
+{
+    return op == VM_OP_JAL || (op >= VM_OP_BEQ && op <= VM_OP_BGEU);
+}
+
 static void set_xop(vm_insn *in, uint16_t xop, const void *const *ho)
 {
     in->xop = xop;
     in->h = ho ? ho[xop] : NULL;
+    if (ho && near_op(in->op))
+        in->tk = ho[VM_TAKEN(in->imm)];
 }
 
 /* The cost of a chain from ins[i] to its run's end when the first

@@ -253,10 +253,27 @@ typedef struct vm_insn {
     uint16_t blen; /* instructions from here to the end of the run, >= 1 */
     int32_t imm;
     uint32_t pc;   /* address of this instruction */
-    int32_t aux;   /* near JAL and branches: imm in bytes; CALL: target;
-                      IDX forms (first slot): the ADD's other register */
-    uint32_t pad;  /* zero: no implicit padding */
+    union {
+        int32_t aux;    /* CALL: the target (byte delta, or pc for CALL_FAR);
+                           IDX forms (first slot): the ADD's other register;
+                           chained forms (later slots): the other source */
+        const void *tk; /* near JAL and branches, computed-goto builds: the
+                           interpreter's label that moves ip by imm slots
+                           (vm_interp_handlers()[VM_TAKEN(imm)]) */
+    };
 } vm_insn;
+
+/* Taken near jumps: deltas VM_NEAR_MIN..VM_NEAR_MAX slots (the loops and
+ * short skips) each have a label that adds a constant to ip, so a loop's
+ * next ip does not wait on a load; others share VM_TAKEN_ANY. Their
+ * addresses follow the handlers' in vm_interp_handlers(). */
+#define VM_NEAR_MIN (-24)
+#define VM_NEAR_MAX 16
+#define VM_TAKEN_ANY (VM_OP__COUNT + (VM_NEAR_MAX - VM_NEAR_MIN + 1))
+#define VM_TAKEN(d)                                                         \
+    ((d) >= VM_NEAR_MIN && (d) <= VM_NEAR_MAX ? VM_OP__COUNT + ((d) - VM_NEAR_MIN) \
+                                              : VM_TAKEN_ANY)
+#define VM_HANDLERS (VM_TAKEN_ANY + 1) /* entries of vm_interp_handlers() */
 
 /* The decoded form of one 1 KiB page. */
 typedef struct vm_dpage {
