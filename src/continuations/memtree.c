@@ -172,7 +172,8 @@ int mt_commit(mt_tree *t)
         return UTXO_ERR_ARG;
     size_t n = t->n_dirty;
     uint32_t *idx = t->dirty;
-    qsort(idx, n, sizeof *idx, cmp_u32);
+    if (n > 1)
+        qsort(idx, n, sizeof *idx, cmp_u32);
     for (size_t j = 0; j < n; j++) {
         uint32_t p = idx[j];
         mt_chunk *k = t->chunk[p >> MT_CHUNK_LEVELS];

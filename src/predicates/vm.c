@@ -74,7 +74,8 @@ int vm_program_new(vm_program **out, const vm_image *img)
         n_pages += (((uint64_t)s->vaddr + s->len - 1) >> VM_PAGE_SHIFT) -
                    (s->vaddr >> VM_PAGE_SHIFT) + 1;
     }
-    qsort(order, n_live, sizeof *order, cmp_seg);
+    if (n_live > 1)
+        qsort(order, n_live, sizeof *order, cmp_seg);
     for (uint32_t i = 1; i < n_live; i++)
         if ((uint64_t)order[i - 1]->vaddr + order[i - 1]->len > order[i]->vaddr)
             goto out;
@@ -99,7 +100,8 @@ int vm_program_new(vm_program **out, const vm_image *img)
                 break;
         }
     }
-    qsort(p->page_no, k, sizeof *p->page_no, cmp_u32);
+    if (k > 1)
+        qsort(p->page_no, k, sizeof *p->page_no, cmp_u32);
     uint32_t u = 0;
     for (uint32_t i = 0; i < k; i++)
         if (u == 0 || p->page_no[u - 1] != p->page_no[i])

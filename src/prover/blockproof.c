@@ -455,7 +455,8 @@ int bp_layout_build_ids(bp_layout *L, const utxo_block *b, const uint8_t (*txids
         L->in_off[t + 1] = L->in_off[t] + b->txs[t]->n_inputs;
         L->out_off[t + 1] = L->out_off[t] + b->txs[t]->n_outputs;
     }
-    qsort(ix, n, sizeof *ix, cmp_txid);
+    if (n > 1)
+        qsort(ix, n, sizeof *ix, cmp_txid);
     L->src = malloc((L->in_off[n] ? L->in_off[n] : 1) * sizeof *L->src);
     L->out_spent = calloc(L->out_off[n] ? L->out_off[n] : 1, 1);
     if (L->src == NULL || L->out_spent == NULL)
@@ -576,7 +577,8 @@ int bp_block_refs(const utxo_block *b, utxo_outpoint **ops, size_t *n, size_t **
             e[at].at = at;
         }
     /* equal outpoints side by side, the first mention first */
-    qsort(e, total, sizeof *e, ref_by_op);
+    if (total > 1)
+        qsort(e, total, sizeof *e, ref_by_op);
     for (size_t j = 0; j < total; j++) {
         if (j == 0 || !same_op(&e[j - 1].op, &e[j].op)) {
             g[m].at = e[j].at;
@@ -586,7 +588,8 @@ int bp_block_refs(const utxo_block *b, utxo_outpoint **ops, size_t *n, size_t **
         e[j].grp = m - 1;
     }
     /* groups in order of first mention: rank[group] = its distinct index */
-    qsort(g, m, sizeof *g, grp_by_at);
+    if (m > 1)
+        qsort(g, m, sizeof *g, grp_by_at);
     *ops = malloc((m ? m : 1) * sizeof **ops);
     *first = malloc((m ? m : 1) * sizeof **first);
     if (*ops == NULL || *first == NULL)

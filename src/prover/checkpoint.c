@@ -162,7 +162,8 @@ static int ckpt_encode(ckpt_buf *cb, size_t *len, const vm *v, const uint8_t run
     }
     if (n)
         memcpy(cb->pages, touched, (size_t)n * sizeof *touched);
-    qsort(cb->pages, n, sizeof *cb->pages, cmp_u32);
+    if (n > 1)
+        qsort(cb->pages, n, sizeof *cb->pages, cmp_u32);
 
     enc_init(&e, cb->b, need, NULL);
     enc_bytes(&e, CKPT_MAGIC, 4);

@@ -61,7 +61,8 @@ static int cmp_u32(const void *a, const void *b)
 static size_t log_sorted(prov_pager *pp)
 {
     size_t m = 0;
-    qsort(pp->log, pp->n, sizeof *pp->log, cmp_u32);
+    if (pp->n > 1) /* the log is NULL while empty: qsort's pointer must not be */
+        qsort(pp->log, pp->n, sizeof *pp->log, cmp_u32);
     for (size_t i = 0; i < pp->n; i++)
         if (m == 0 || pp->log[m - 1] != pp->log[i])
             pp->log[m++] = pp->log[i];

@@ -57,7 +57,8 @@ static bool find_duplicate(struct spend *s, size_t n, struct spend *dup)
 {
     bool found = false;
 
-    qsort(s, n, sizeof *s, spend_cmp);
+    if (n > 1)
+        qsort(s, n, sizeof *s, spend_cmp);
     for (size_t i = 1; i < n; i++) {
         if (memcmp(&s[i].op.txid, &s[i - 1].op.txid, UTXO_HASH_BYTES) == 0 &&
             s[i].op.index == s[i - 1].op.index) {
@@ -128,7 +129,8 @@ static int refs_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_ind
     if ((sorted = malloc(tx->n_refs * sizeof *sorted)) == NULL)
         return UTXO_ERR_NOMEM;
     memcpy(sorted, tx->refs, tx->n_refs * sizeof *sorted);
-    qsort(sorted, tx->n_refs, sizeof *sorted, op_cmp);
+    if (tx->n_refs > 1)
+        qsort(sorted, tx->n_refs, sizeof *sorted, op_cmp);
     for (uint32_t i = 0; i < tx->n_inputs && rc == UTXO_OK; i++)
         if (bsearch(&tx->inputs[i].prevout, sorted, tx->n_refs, sizeof *sorted, op_cmp)) {
             set_idx(bad_index, i);

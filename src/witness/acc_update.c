@@ -162,7 +162,8 @@ int acc_proof_update(acc_proof *out, acc_hash *out_leaves, const acc_proof *mine
     for (size_t j = 0; j < r0.n; j++)
         if ((rc = kv_push(&t, r0.v[j].row, r0.v[j].idx, 3, r0.v[j].old)) != UTXO_OK)
             goto done;
-    qsort(t.v, t.n, sizeof *t.v, kv_cmp);
+    if (t.n > 1)
+        qsort(t.v, t.n, sizeof *t.v, kv_cmp);
 
     /* targets: mine minus the block's (both sorted), then the watched */
     rc = UTXO_ERR_NOMEM;
