@@ -183,7 +183,7 @@ static unsigned access_size(uint8_t op)
  * next: every operand fetch after it waits for the new ip. With computed
  * goto the slot carries instead the address of a label (tk) that adds its
  * own constant delta (VM_NEAR_MIN..VM_NEAR_MAX; VM_TAKEN_ANY adds imm), so
- * the new ip follows the predicted indirect jump: +25% on the sieve, +13%
+ * the new ip follows the predicted indirect jump: +32% on the sieve, +16%
  * on memcpy (docs/VM.md, section 9). */
 #define VM_NEAR_DELTAS(X)                                                   \
     X(M24, -24) X(M23, -23) X(M22, -22) X(M21, -21) X(M20, -20)             \
