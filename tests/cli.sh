@@ -70,5 +70,22 @@ done
 grep -q "^bench stateless validator blocks=16 leaves=.* verify_peak_rss_kib=[1-9]" "$tmp/out" ||
     bad "bench stateless memory line"
 
+# bench replay: its lines, and the ratio to the Ed25519 limit (tx_per_s over
+# ed25519_tx_per_s) = sig_cpu_share * cores_busy / threads, the decomposition
+# its cpus= line promises, to the printed rounding
+expect 0 "bench replay" -- "$UTXO" bench replay --blocks 6 --txs 8 --threads 2
+grep -Eq "^bench replay blocks=6 txs=[1-9][0-9]* .* threads=2 replay_s=[0-9.]+ tx_per_s=[1-9]" "$tmp/out" ||
+    bad "bench replay first line"
+grep -Eq "^bench replay binding=(ed25519|sqlite) ratio=[0-9.]+ goal=0.8$" "$tmp/out" ||
+    bad "bench replay ratio line"
+grep -Eq "^bench replay cpus=[1-9][0-9]* cpu_s=[0-9.]+ cores_busy=[0-9.]+ cpu_us_per_block=[1-9][0-9]* sig_cpu_share=[0-9.]+$" "$tmp/out" ||
+    bad "bench replay cores line"
+awk 'function f(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
+     /^bench replay blocks=/ { tx = f("tx_per_s") }
+     /^bench replay limit=ed25519/ { ed = f("ed25519_tx_per_s") }
+     /^bench replay cpus=/ { c = f("cores_busy"); s = f("sig_cpu_share") }
+     END { if (ed + 0 <= 0) exit 1; d = tx / ed - s * c / 2; if (d < 0) d = -d; exit !(d <= 0.02) }' "$tmp/out" ||
+    bad "bench replay: ratio is not sig_cpu_share * cores_busy / threads"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -32,6 +32,12 @@
  *   bench replay ed25519_one_sig_verify_per_s=.. ratio_one_sig=..
  * (the ed25519 limit with the older baseline, one signature verified over
  * and over, 4-5% faster than distinct ones)
+ *   bench replay cpus=.. cpu_s=.. cores_busy=.. cpu_us_per_block=.. sig_cpu_share=..
+ * (the process's CPU time over the timed applies, every thread: cores_busy
+ * is it over replay_s, sig_cpu_share the inputs' verifies at the ed25519
+ * limit's one-thread rate over it; ratio = sig_cpu_share * cores_busy /
+ * threads, so the two say whether the cores idled or the work beside the
+ * signatures (store, hashing, rules) took them)
  *   bench replay node_writes_per_block=.. node_writes_per_spent=..
  *   bench replay utxos=.. db_bytes=.. bytes_per_utxo=.. set_bytes_per_utxo=..
  *   bench replay apply_us_per_block=.. pre_us_per_block=.. validate_us_per_block=..
@@ -227,7 +233,9 @@ static void replay_bench_usage(FILE *f)
                "\n"
                "Replays a generated history into a fresh SQLite store; prints\n"
                "`bench replay ...` lines with the ratio to bare SQLite and to Ed25519\n"
-               "verification on N threads (0: one per CPU), measured in the same run.\n"
+               "verification on N threads (0: one per CPU), measured in the same run,\n"
+               "and how many cores the replay kept busy (cores_busy) with how much of\n"
+               "that CPU time the signatures alone account for (sig_cpu_share).\n"
                "\nexample:\n  utxo bench replay --blocks 100 --txs 200 --threads 2\n");
 }
 
@@ -241,7 +249,7 @@ int bench_replay(int argc, char **argv)
     utxo_store *s = NULL;
     utxo_store_info info;
     utxo_store_stats st;
-    uint64_t t0, replay_ns, read_ns, db_bytes, hashes;
+    uint64_t t0, c0, replay_ns, cpu_ns, read_ns, db_bytes, hashes;
     double sq_s, ed, ed_par, ed_one, tx_s, sq_tx_s, ed_tx_s, par_tx_s, bind;
     char msg[256];
     unsigned th, n_samples;
@@ -282,16 +290,18 @@ int bench_replay(int argc, char **argv)
     /* On a shared machine the load moves within seconds, so the Ed25519
      * rate is sampled between chunks of blocks (outside the timed replay)
      * and averaged: the limit sees the conditions the replay saw. */
-    replay_ns = 0;
+    replay_ns = cpu_ns = 0;
     hashes = ledger_tx_hashes();
     utxo_store_set_pipeline(s, true); /* as utxo replay runs */
     for (uint32_t i = 0; i < h.n_blocks; i++) {
         t0 = clock_now_ns();
+        c0 = clock_process_ns();
         if ((rc = utxo_store_apply_block(s, h.blk[i], NULL)) != UTXO_OK) {
             errorf("bench replay: block %u: %s", i, utxo_store_errmsg(s));
             goto done;
         }
         replay_ns += clock_now_ns() - t0;
+        cpu_ns += clock_process_ns() - c0;
         if (i % chunk == chunk - 1 || i + 1 == h.n_blocks) {
             utxo_store_get_stats(s, &st); /* its threads, known once it has run */
             samples.threads = st.threads;
@@ -302,11 +312,13 @@ int bench_replay(int argc, char **argv)
         }
     }
     t0 = clock_now_ns();
+    c0 = clock_process_ns();
     if ((rc = utxo_store_flush(s)) != UTXO_OK) { /* the last block's commit */
         errorf("bench replay: %s", utxo_store_errmsg(s));
         goto done;
     }
     replay_ns += clock_now_ns() - t0;
+    cpu_ns += clock_process_ns() - c0;
     hashes = ledger_tx_hashes() - hashes;
     ed = samples.base / samples.n;
     ed_par = samples.par / samples.n;
@@ -374,6 +386,17 @@ int bench_replay(int argc, char **argv)
     /* the older baseline: one signature verified over and over (bench_ed25519.c) */
     printf("bench replay ed25519_one_sig_verify_per_s=%.0f ratio_one_sig=%.2f\n", ed_one,
            tx_s / (ed_one * th * (double)h.txs / (double)(h.inputs ? h.inputs : 1)));
+    /* ratio = sig_cpu_share * cores_busy / threads: how much of the CPU the
+     * replay used its signatures alone would take, and how many cores it
+     * kept busy */
+    {
+        double cpu_s = (double)cpu_ns / 1e9, sig_s = (double)h.inputs / ed;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        printf("bench replay cpus=%ld cpu_s=%.3f cores_busy=%.2f cpu_us_per_block=%.0f "
+               "sig_cpu_share=%.2f\n",
+               cpus, cpu_s, cpu_s / ((double)replay_ns / 1e9), cpu_s * 1e6 / h.n_blocks,
+               cpu_s > 0 ? sig_s / cpu_s : 0.0);
+    }
     ex = EXIT_VALID;
 done:
     utxo_store_close(s);
