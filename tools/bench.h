@@ -10,7 +10,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "utxo/clock.h" /* clock_now_ns, clock_thread_ns: the clocks benchmarks read */
+/* clock_now_ns, clock_thread_ns, clock_process_ns: the clocks benchmarks read */
+#include "utxo/clock.h"
 
 int bench_encode(int argc, char **argv);
 int bench_vm(int argc, char **argv);

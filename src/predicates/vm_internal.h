@@ -57,8 +57,8 @@ enum vm_pgstate {
 /*
  * Decoded operations, one line of meaning each. "near" branches and jumps
  * target a slot of the same page: imm is the slot delta (tk the label that
- * takes it, vm_insn). "far" ones hold the absolute target pc in imm. rd is never 0:
- * writes to x0 go to VM_XSINK.
+ * takes it, vm_insn). "far" ones hold the absolute target pc in imm. rd is
+ * never 0: writes to x0 go to VM_XSINK.
  */
 #define VM_OPS(X)                                                           \
     X(ILLEGAL)  /* not an RV32IM instruction: fail ILLEGAL */               \
