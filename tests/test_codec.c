@@ -191,6 +191,38 @@ START_TEST(prepared_domain_same_bytes)
 }
 END_TEST
 
+/* enc_to_new gives enc_to_bytes's bytes whatever its hint: none, short
+ * (the second, exact pass), exact, generous. */
+static void obj_n(enc *e, const void *obj)
+{
+    const size_t *n = obj;
+    for (size_t i = 0; i < *n; i++)
+        enc_u8(e, (uint8_t)(i * 13 + 5));
+}
+
+START_TEST(to_new_any_hint)
+{
+    static const size_t sizes[] = {0, 1, 63, 64, 65, 1000, 70000};
+    static const size_t hints[] = {0, 1, 64, 999, 1000, 1001, 200000};
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i], w = 0, len = 1;
+        uint8_t *want = malloc(n + 1), *got = NULL;
+        ck_assert_ptr_nonnull(want);
+        ck_assert_int_eq(enc_to_bytes(obj_n, &n, want, n + 1, &w), UTXO_OK);
+        ck_assert_uint_eq(w, n);
+        for (size_t h = 0; h < sizeof hints / sizeof hints[0]; h++) {
+            ck_assert_int_eq(enc_to_new(obj_n, &n, hints[h], &got, &len), UTXO_OK);
+            ck_assert_uint_eq(len, n);
+            ck_assert_ptr_nonnull(got);
+            ck_assert(n == 0 || memcmp(got, want, n) == 0);
+            free(got);
+        }
+        free(want);
+    }
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -204,6 +236,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, enc_overflow_detected);
     tcase_add_test(tc, domain_separation);
     tcase_add_test(tc, prepared_domain_same_bytes);
+    tcase_add_test(tc, to_new_any_hint);
     suite_add_tcase(s, tc);
     return s;
 }

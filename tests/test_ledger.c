@@ -557,6 +557,35 @@ START_TEST(tx_ids_cover_the_right_bytes)
 }
 END_TEST
 
+/* tx_ids, the validators' one-encoding path, against the two hashes it
+ * stands for, on transactions both under and over its stack buffer. */
+START_TEST(tx_ids_match_txid_and_wtxid)
+{
+    uint64_t s = 77;
+    unsigned small = 0, large = 0;
+
+    for (int i = 0; i < 300; i++) {
+        utxo_tx *tx = i == 0 ? coinbase(9, 50) : random_tx(&s, 8, 6);
+        uint8_t t1[32], w1[32], t2[32], w2[32];
+        uint64_t before = ledger_tx_hashes();
+
+        tx_ids(tx, t1, w1);
+        ck_assert_uint_eq(ledger_tx_hashes() - before, 2);
+        utxo_tx_txid(tx, t2);
+        utxo_tx_wtxid(tx, w2);
+        ck_assert_mem_eq(t1, t2, 32);
+        ck_assert_mem_eq(w1, w2, 32);
+        if (utxo_tx_get_length(tx, true) > 2048)
+            large++;
+        else
+            small++;
+        utxo_tx_free(tx);
+    }
+    ck_assert_uint_gt(small, 20);
+    ck_assert_uint_gt(large, 20);
+}
+END_TEST
+
 /* ---- headers, blocks --------------------------------------------------- */
 
 START_TEST(header_round_trip_sign)
@@ -1131,6 +1160,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(tx, tx_structure_rules);
     tcase_add_test(tx, tx_min_fee);
     tcase_add_test(tx, tx_ids_cover_the_right_bytes);
+    tcase_add_test(tx, tx_ids_match_txid_and_wtxid);
     tcase_add_test(tx, tx_witness_forms_strict);
     tcase_add_test(tx, tx_ids_commit_to_the_form);
     tcase_add_test(tx, tx_ref_rules);

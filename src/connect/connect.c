@@ -288,8 +288,7 @@ static void hash_task(void *arg, size_t k, unsigned worker)
         return;
     }
     t = j->sig ? k - 1 : k;
-    utxo_tx_txid(j->b->txs[t], j->fx->txids[t]);
-    utxo_tx_wtxid(j->b->txs[t], j->fx->wtxids[t]);
+    tx_ids(j->b->txs[t], j->fx->txids[t], j->fx->wtxids[t]);
     if (t > 0)
         tx_sighash_of_txid(j->fx->txids[t], j->a->params->chain_id, j->fx->sighash[t]);
     j->q->check[t] = utxo_tx_check(j->b->txs[t], j->a->params, &j->q->bad[t]);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include "sqlstore/store_int.h"
 #include "utxo/codec.h"
+#include "utxo/ledger_int.h"
 
 int store_undo_encode(const store_spent *v, size_t n, uint8_t **out, size_t *len)
 {
@@ -199,13 +200,13 @@ static int write_block(void *arg, const cn_effects *fx)
     if ((rc = cn_bundle_make(&bundle, fx, &c->fa)) != UTXO_OK)
         goto done;
     bundle_len = utxo_bundle_get_length(bundle);
-    block_len = utxo_block_get_length(b);
     rc = UTXO_ERR_NOMEM;
-    if ((bbytes = malloc(bundle_len)) == NULL || (block = malloc(block_len)) == NULL)
+    if ((bbytes = malloc(bundle_len)) == NULL)
         goto done;
     if ((rc = utxo_bundle_to_bytes(bundle, bbytes, bundle_len, &w)) != UTXO_OK ||
-        (rc = utxo_block_to_bytes(b, block, block_len, &w)) != UTXO_OK)
+        (rc = block_to_new(b, s->block_hint + s->block_hint / 4, &block, &block_len)) != UTXO_OK)
         goto done;
+    s->block_hint = block_len;
     /* spent outputs leave the set (the undo record keeps them); new ones enter */
     for (size_t k = 0; k < fx->n_spent; k++)
         if ((rc = delete_utxo(s, &fx->spent[k].outpoint)) != UTXO_OK)

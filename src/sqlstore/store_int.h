@@ -115,6 +115,7 @@ struct utxo_store {
     uint64_t group_t0, group_ns;
     uint8_t *group_bytes[STORE_GROUP_BLOCKS];
     size_t group_len[STORE_GROUP_BLOCKS];
+    size_t block_hint;          /* the last block's encoded size: the next in one pass */
     sqlite3_int64 data_version; /* PRAGMA data_version when the mirrors were read */
     store_ckpt *ckpt;          /* writable stores: WAL checkpoints on their own thread */
     /* time spent in applied blocks, for `utxo bench replay` (monotonic ns):

@@ -227,6 +227,11 @@ int utxo_block_to_bytes(const utxo_block *b, uint8_t *out, size_t out_len, size_
     return enc_to_bytes(block_encode_obj, b, out, out_len, written);
 }
 
+int block_to_new(const utxo_block *b, size_t hint, uint8_t **out, size_t *len)
+{
+    return enc_to_new(block_encode_obj, b, hint, out, len);
+}
+
 int utxo_block_from_bytes(utxo_block **out, const uint8_t *in, size_t len,
                           const utxo_params *p, size_t *err_offset)
 {

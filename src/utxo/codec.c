@@ -131,6 +131,34 @@ int enc_to_bytes(enc_object_fn fn, const void *obj, uint8_t *out, size_t out_len
     return UTXO_OK;
 }
 
+int enc_to_new(enc_object_fn fn, const void *obj, size_t hint, uint8_t **out, size_t *len)
+{
+    size_t cap = hint > 64 ? hint : 64;
+    uint8_t *buf = NULL;
+    enc e;
+
+    *out = NULL;
+    *len = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        uint8_t *nb = realloc(buf, cap);
+        if (nb == NULL) {
+            free(buf);
+            return UTXO_ERR_NOMEM;
+        }
+        buf = nb;
+        enc_init(&e, buf, cap, NULL);
+        fn(&e, obj);
+        if (enc_ok(&e)) {
+            *out = buf;
+            *len = e.len;
+            return UTXO_OK;
+        }
+        cap = e.len; /* the exact size: the second pass fits */
+    }
+    free(buf);
+    return UTXO_ERR_INTERNAL; /* fn produced a different length twice */
+}
+
 void enc_hash_dom(uint8_t out[UTXO_HASH_BYTES], hash_domain *d, enc_object_fn fn,
                   const void *obj)
 {

@@ -90,6 +90,10 @@ typedef void (*enc_object_fn)(enc *e, const void *obj);
 size_t enc_length(enc_object_fn fn, const void *obj);
 int enc_to_bytes(enc_object_fn fn, const void *obj, uint8_t *out, size_t out_len,
                  size_t *written);
+/* obj encoded by fn into a new buffer (*out, free it; *len its length) in
+ * one pass when it fits `hint` bytes, else two: UTXO_OK or
+ * UTXO_ERR_NOMEM. */
+int enc_to_new(enc_object_fn fn, const void *obj, size_t hint, uint8_t **out, size_t *len);
 /* out = utxo_hash under tag of obj's encoding by fn (never materialised). */
 void enc_hash(uint8_t out[UTXO_HASH_BYTES], const char *tag, enc_object_fn fn, const void *obj);
 /* enc_hash in a prepared domain (the same bytes). */

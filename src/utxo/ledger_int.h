@@ -37,6 +37,14 @@ void header_decode(dec *d, utxo_header *h);
 void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
                         const uint8_t chain_id[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES]);
 
+/* b encoded into a new buffer (*out, free it), in one pass when it fits
+ * `hint` bytes (enc_to_new): UTXO_OK or UTXO_ERR_NOMEM. */
+int block_to_new(const utxo_block *b, size_t hint, uint8_t **out, size_t *len);
+
+/* utxo_tx_txid and utxo_tx_wtxid of tx at once: the witnesses follow the
+ * base encoding, so one encoding serves both hashes (two counted). */
+void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES]);
+
 /* Transaction hashes (txid, wtxid, sighash: one each) computed by this
  * process so far, for the benches' hashes_per_tx. Not consensus. */
 uint64_t ledger_tx_hashes(void);

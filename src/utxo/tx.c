@@ -342,18 +342,22 @@ void output_encode(enc *e, const utxo_output *o)
     enc_blob(e, o->datum, o->datum_len);
 }
 
+/* The part of an input that the txid leaves out. */
+static void witness_encode(enc *e, const utxo_witness *w)
+{
+    enc_varint(e, w->budget);
+    if (witness_form(w) == UTXO_FORM_TEMPLATE || witness_form(w) == UTXO_FORM_REF)
+        enc_blob(e, w->params, w->params_len);
+    else
+        enc_blob(e, w->image, w->image_len);
+    enc_blob(e, w->args, w->args_len);
+}
+
 void tx_encode(enc *e, const utxo_tx *tx)
 {
     tx_encode_base(e, tx);
-    for (uint32_t i = 0; i < tx->n_inputs; i++) {
-        const utxo_witness *w = &tx->inputs[i].witness;
-        enc_varint(e, w->budget);
-        if (witness_form(w) == UTXO_FORM_TEMPLATE || witness_form(w) == UTXO_FORM_REF)
-            enc_blob(e, w->params, w->params_len);
-        else
-            enc_blob(e, w->image, w->image_len);
-        enc_blob(e, w->args, w->args_len);
-    }
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        witness_encode(e, &tx->inputs[i].witness);
 }
 
 static void tx_encode_obj(enc *e, const void *tx)
@@ -569,6 +573,32 @@ void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 {
     count_hash();
     enc_hash_dom(out, &wtxid_dom, tx_encode_obj, tx);
+}
+
+/* Most transactions fit this buffer; larger ones are hashed as encoded,
+ * twice. */
+#define TX_IDS_BUF 2048u
+
+void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES])
+{
+    uint8_t buf[TX_IDS_BUF];
+    size_t base;
+    enc e;
+
+    enc_init(&e, buf, sizeof buf, NULL);
+    tx_encode_base(&e, tx);
+    base = e.len;
+    for (uint32_t i = 0; i < tx->n_inputs && e.len <= sizeof buf; i++)
+        witness_encode(&e, &tx->inputs[i].witness);
+    if (!enc_ok(&e)) {
+        utxo_tx_txid(tx, txid);
+        utxo_tx_wtxid(tx, wtxid);
+        return;
+    }
+    count_hash();
+    count_hash();
+    hash_tagged_dom(txid, &txid_dom, buf, base);
+    hash_tagged_dom(wtxid, &wtxid_dom, buf, e.len);
 }
 
 void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
