@@ -240,8 +240,12 @@ static int write_block(void *arg, const cn_effects *fx)
         if ((rc = store_exec_stmt(s, ST_TX_INS, "index a transaction")) != UTXO_OK)
             goto done;
     }
-    /* the forest's dirty nodes: with the pipeline, once per group (store_flush) */
-    if (!s->pipeline && (rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
+    /* the forest's dirty nodes: with the pipeline, once per group, by the
+     * block that fills it (here, while its predicates run) so that the
+     * next block's store thread has only the COMMIT to do; or by
+     * store_flush, for a group ended early */
+    if ((!s->pipeline || s->pending + 1 >= s->group_max) &&
+        (rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
         goto done;
     s->meta.n_blocks = h + 1;
     memcpy(s->meta.tip_hash, fx->block_hash, UTXO_HASH_BYTES);
