@@ -381,9 +381,12 @@ static utxo_store *open_new_with(const char *path, unsigned threads, bool pipeli
 }
 
 /* Group sizes the pipeline tests run: each block alone, groups of 4 (the
- * 14 blocks end inside a group), the default (one group, or as many as
- * the time bound makes on a slow machine). */
-static const uint32_t groups[] = {1, 4, 0};
+ * 14 blocks end inside a group), of 7 (block 6 and block 13 each fill a
+ * group: they write its forest nodes before their predicates are known,
+ * and the last group is filled but not committed), the default (one
+ * group, or as many as the time bound makes on a slow machine). */
+static const uint32_t groups[] = {1, 4, 7, 0};
+#define N_GROUPS (sizeof groups / sizeof groups[0])
 
 /*
  * The pipeline (blocks committed in groups, each COMMIT on the next
@@ -498,9 +501,11 @@ static void assert_refused(utxo_store *s, const utxo_block *bad, size_t k, uint3
  * fail before the block writes (header, missing output: the open group is
  * committed by the failing call) and after (a predicate, the digest). In
  * the second kind, with groups of 1 the store thread committed the block
- * before and this one's transaction is rolled back; with groups of 4 and
- * the default the block wrote into the open group (blocks 4-5, and 0-5),
- * which is rolled back whole and applied again without the bad block. The
+ * before and this one's transaction is rolled back; with groups of 4, 7
+ * and the default the block wrote into the open group (blocks 4-5, 0-5
+ * and 0-5: with 7, the bad block fills the group and wrote its forest
+ * nodes too), which is rolled back whole and applied again without the
+ * bad block. The
  * genuine block and the rest then apply as without a pipeline.
  */
 START_TEST(pipeline_invalid_after_valid)
@@ -526,9 +531,9 @@ START_TEST(pipeline_invalid_after_valid)
     utxo_store_close(s);
     dump_digest(ref, d_all);
     tmp_path(path, sizeof path, "pinv");
-    for (size_t i = 0; i < 3 * sizeof cases / sizeof cases[0]; i++) {
-        size_t k = i / 3;
-        uint32_t group = groups[i % 3], t;
+    for (size_t i = 0; i < N_GROUPS * sizeof cases / sizeof cases[0]; i++) {
+        size_t k = i / N_GROUPS;
+        uint32_t group = groups[i % N_GROUPS], t;
         utxo_store_info info;
         utxo_block *bad = tampered(h, cases[k].how, &t);
         s = open_new_with(path, 2, true, group);
@@ -552,6 +557,56 @@ START_TEST(pipeline_invalid_after_valid)
     }
     rm_db(ref);
     rm_db(path);
+}
+END_TEST
+
+static int64_t page_size_of(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int64_t n;
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A new store has STORE_PAGE_BYTES pages; a store made with SQLite's
+ * default pages (any store made before) opens and grows into the same
+ * rows as a new one. */
+START_TEST(page_size_new_and_old)
+{
+    char pa[512], ref[512];
+    uint8_t da[32], dref[32];
+    utxo_store *s;
+    char msg[256];
+
+    tmp_path(ref, sizeof ref, "pageref");
+    s = open_new(ref);
+    apply_range(s, 0, C.n);
+    utxo_store_close(s);
+    dump_digest(ref, dref);
+    ck_assert_int_eq(page_size_of(ref), STORE_PAGE_BYTES);
+    tmp_path(pa, sizeof pa, "page4k");
+    s = open_new(pa);
+    apply_range(s, 0, C.n / 2);
+    utxo_store_close(s);
+    sql_exec(pa, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM;"
+                 " PRAGMA journal_mode = WAL;");
+    ck_assert_int_eq(page_size_of(pa), 4096);
+    s = NULL;
+    ck_assert_int_eq(utxo_store_open(&s, pa, &C.p, 0, 2, msg, sizeof msg), UTXO_OK);
+    apply_range(s, C.n / 2, C.n);
+    utxo_store_close(s);
+    ck_assert_int_eq(page_size_of(pa), 4096);
+    dump_digest(pa, da);
+    ck_assert_mem_eq(da, dref, 32);
+    rm_db(pa);
+    rm_db(ref);
 }
 END_TEST
 
@@ -1105,6 +1160,7 @@ int main(void)
     tcase_add_test(tc, replay_matches_builder);
     tcase_add_test(tc, queries);
     tcase_add_test(tc, stats_after_replay);
+    tcase_add_test(tc, page_size_new_and_old);
     tcase_add_test(tc, tiny_cache_same_store);
     tcase_add_test(tc, rollback_equals_fresh_replay);
     tcase_add_test(tc, invalid_blocks_change_nothing);

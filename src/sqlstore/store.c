@@ -711,6 +711,8 @@ static int open_db(utxo_store *s, const char *path, const utxo_params *params, u
         if (params == NULL)
             return store_fail(s, UTXO_ERR_ARG, "%s: creating a store needs the chain parameters",
                               path);
+        if (sqlite3_exec(s->db, STORE_PAGE_SQL, NULL, NULL, NULL) != SQLITE_OK)
+            return store_sql_fail(s, "set the page size");
         if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
             return store_sql_fail(s, "set WAL mode");
         if ((rc = create_schema(s, params)) != UTXO_OK)
