@@ -568,9 +568,11 @@ START_TEST(tx_ids_match_txid_and_wtxid)
         utxo_tx *tx = i == 0 ? coinbase(9, 50) : random_tx(&s, 8, 6);
         uint8_t t1[32], w1[32], t2[32], w2[32];
         uint64_t before = ledger_tx_hashes();
+        size_t len = 0;
 
-        tx_ids(tx, t1, w1);
+        tx_ids(tx, t1, w1, &len);
         ck_assert_uint_eq(ledger_tx_hashes() - before, 2);
+        ck_assert_uint_eq(len, utxo_tx_get_length(tx, true));
         utxo_tx_txid(tx, t2);
         utxo_tx_wtxid(tx, w2);
         ck_assert_mem_eq(t1, t2, 32);
@@ -583,6 +585,60 @@ START_TEST(tx_ids_match_txid_and_wtxid)
     }
     ck_assert_uint_gt(small, 20);
     ck_assert_uint_gt(large, 20);
+}
+END_TEST
+
+/* The validators' known-length paths against the ones that measure: the
+ * block's length and bytes with each transaction's length given, and the
+ * transaction and block size limits at their edges, with and without. */
+START_TEST(known_lengths_same_answers)
+{
+    uint64_t s = 91;
+
+    for (int i = 0; i < 40; i++) {
+        utxo_block *b = random_block(&s, (uint32_t)i, (uint32_t)(i % 9));
+        size_t *lens = malloc(b->n_txs * sizeof *lens), n, got_len = 0;
+        uint8_t *want = block_bytes(b, &n), *got = NULL, id[32], wid[32];
+        utxo_params p;
+        block_pre pre = {NULL, NULL, NULL, NULL};
+        uint32_t bt, bi, bt2, bi2;
+
+        ck_assert_ptr_nonnull(lens);
+        for (uint32_t t = 0; t < b->n_txs; t++) {
+            tx_ids(b->txs[t], id, wid, &lens[t]);
+            /* the size limit at the edge: the same verdict and index */
+            utxo_params_default(&p);
+            for (int d = 0; d <= 1; d++) {
+                p.max_tx_bytes = lens[t] - (size_t)d;
+                ck_assert_int_eq(tx_check_len(b->txs[t], &p, lens[t], &bi),
+                                 utxo_tx_check(b->txs[t], &p, &bi2));
+                ck_assert_uint_eq(bi, bi2);
+            }
+        }
+        ck_assert_uint_eq(block_length_lens(b, lens), n);
+        ck_assert_uint_eq(block_length_lens(b, NULL), n);
+        for (size_t hint = 0; hint <= n + 1; hint += n / 2 + 1) {
+            ck_assert_int_eq(block_to_new(b, lens, hint, &got, &got_len), UTXO_OK);
+            ck_assert_uint_eq(got_len, n);
+            ck_assert_mem_eq(got, want, n);
+            free(got);
+        }
+        utxo_params_default(&p);
+        pre.len = lens;
+        for (int d = 0; d <= 1; d++) {
+            p.max_block_bytes = n - (size_t)d;
+            int with = block_check_head(b, &p, &pre, &bt, &bi);
+            int without = block_check_head(b, &p, NULL, &bt2, &bi2);
+            ck_assert_int_eq(with, without);
+            ck_assert_uint_eq(bt, bt2);
+            ck_assert_uint_eq(bi, bi2);
+            if (d == 1)
+                ck_assert_int_eq(with, UTXO_ERR_BLOCK_SIZE);
+        }
+        free(want);
+        free(lens);
+        utxo_block_free(b);
+    }
 }
 END_TEST
 
@@ -1161,6 +1217,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(tx, tx_min_fee);
     tcase_add_test(tx, tx_ids_cover_the_right_bytes);
     tcase_add_test(tx, tx_ids_match_txid_and_wtxid);
+    tcase_add_test(tx, known_lengths_same_answers);
     tcase_add_test(tx, tx_witness_forms_strict);
     tcase_add_test(tx, tx_ids_commit_to_the_form);
     tcase_add_test(tx, tx_ref_rules);

@@ -29,6 +29,7 @@ void cn_effects_clear(cn_effects *fx)
     free(fx->txids);
     free(fx->wtxids);
     free(fx->sighash);
+    free(fx->tx_len);
     bp_layout_clear(&fx->L);
     free(fx->spent);
     free(fx->spent_hash);
@@ -288,10 +289,10 @@ static void hash_task(void *arg, size_t k, unsigned worker)
         return;
     }
     t = j->sig ? k - 1 : k;
-    tx_ids(j->b->txs[t], j->fx->txids[t], j->fx->wtxids[t]);
+    tx_ids(j->b->txs[t], j->fx->txids[t], j->fx->wtxids[t], &j->fx->tx_len[t]);
     if (t > 0)
         tx_sighash_of_txid(j->fx->txids[t], j->a->params->chain_id, j->fx->sighash[t]);
-    j->q->check[t] = utxo_tx_check(j->b->txs[t], j->a->params, &j->q->bad[t]);
+    j->q->check[t] = tx_check_len(j->b->txs[t], j->a->params, j->fx->tx_len[t], &j->q->bad[t]);
     block_tx_leaf(j->fx->wtxids[t], j->q->leaf[t]);
 }
 
@@ -314,10 +315,12 @@ static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx, tx_
     fx->txids = malloc(n * sizeof *fx->txids);
     fx->wtxids = malloc(n * sizeof *fx->wtxids);
     fx->sighash = calloc(n, sizeof *fx->sighash);
+    fx->tx_len = malloc(n * sizeof *fx->tx_len);
     q->check = malloc(n * sizeof *q->check);
     q->bad = malloc(n * sizeof *q->bad);
     q->leaf = malloc(n * sizeof *q->leaf);
-    if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL || q->check == NULL ||
+    if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL || fx->tx_len == NULL ||
+        q->check == NULL ||
         q->bad == NULL || q->leaf == NULL)
         return UTXO_ERR_NOMEM;
     cn_verifier_for(pool_of(a, b), b->n_txs + j.sig, hash_task, &j);
@@ -350,7 +353,8 @@ static void rules_task(void *arg, size_t k, unsigned worker)
 {
     rules_job *j = arg;
     const uint8_t (*txids)[UTXO_HASH_BYTES] = (const uint8_t (*)[UTXO_HASH_BYTES])j->fx->txids;
-    block_pre pre = {j->q->check, j->q->bad, (const uint8_t (*)[UTXO_HASH_BYTES])j->q->leaf};
+    block_pre pre = {j->q->check, j->q->bad, (const uint8_t (*)[UTXO_HASH_BYTES])j->q->leaf,
+                     j->fx->tx_len};
 
     (void)worker;
     switch (k) {

@@ -183,6 +183,7 @@ struct cn_effects {
     uint8_t (*txids)[UTXO_HASH_BYTES];
     uint8_t (*wtxids)[UTXO_HASH_BYTES];
     uint8_t (*sighash)[UTXO_HASH_BYTES];
+    size_t *tx_len;                /* each transaction's encoded length */
     bp_layout L;                   /* where each input's spent output comes from */
     size_t n_spent;                /* == L.n_external */
     cn_spent *spent;               /* block input order: the undo record */

@@ -202,19 +202,47 @@ int utxo_block_tx_root(const utxo_block *b, uint8_t out[UTXO_HASH_BYTES])
     return rc;
 }
 
-static void block_encode(enc *e, const utxo_block *b)
+/* lens (or NULL): the transactions' encoded lengths, known to the caller.
+ * With `count`, the transactions are counted, not encoded. */
+static void block_encode_lens(enc *e, const utxo_block *b, const size_t *lens, bool count)
 {
     header_encode(e, &b->header, true);
     enc_varint(e, b->n_txs);
     for (uint32_t i = 0; i < b->n_txs; i++) {
-        enc_varint(e, utxo_tx_get_length(b->txs[i], true));
-        tx_encode(e, b->txs[i]);
+        size_t n = lens != NULL ? lens[i] : utxo_tx_get_length(b->txs[i], true);
+        enc_varint(e, n);
+        if (count && e->buf == NULL && e->hs == NULL)
+            e->len += n;
+        else
+            tx_encode(e, b->txs[i]);
     }
 }
 
 static void block_encode_obj(enc *e, const void *b)
 {
-    block_encode(e, b);
+    block_encode_lens(e, b, NULL, false);
+}
+
+typedef struct block_lens {
+    const utxo_block *b;
+    const size_t *lens;
+} block_lens;
+
+static void block_lens_obj(enc *e, const void *obj)
+{
+    const block_lens *bl = obj;
+    block_encode_lens(e, bl->b, bl->lens, false);
+}
+
+size_t block_length_lens(const utxo_block *b, const size_t *lens)
+{
+    enc e;
+
+    if (lens == NULL)
+        return utxo_block_get_length(b);
+    enc_init(&e, NULL, 0, NULL);
+    block_encode_lens(&e, b, lens, true);
+    return e.len;
 }
 
 size_t utxo_block_get_length(const utxo_block *b)
@@ -227,9 +255,12 @@ int utxo_block_to_bytes(const utxo_block *b, uint8_t *out, size_t out_len, size_
     return enc_to_bytes(block_encode_obj, b, out, out_len, written);
 }
 
-int block_to_new(const utxo_block *b, size_t hint, uint8_t **out, size_t *len)
+int block_to_new(const utxo_block *b, const size_t *lens, size_t hint, uint8_t **out,
+                 size_t *len)
 {
-    return enc_to_new(block_encode_obj, b, hint, out, len);
+    block_lens bl = {b, lens};
+
+    return enc_to_new(block_lens_obj, &bl, hint, out, len);
 }
 
 int utxo_block_from_bytes(utxo_block **out, const uint8_t *in, size_t len,

@@ -38,12 +38,22 @@ void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
                         const uint8_t chain_id[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES]);
 
 /* b encoded into a new buffer (*out, free it), in one pass when it fits
- * `hint` bytes (enc_to_new): UTXO_OK or UTXO_ERR_NOMEM. */
-int block_to_new(const utxo_block *b, size_t hint, uint8_t **out, size_t *len);
+ * `hint` bytes (enc_to_new), lens as for block_length_lens: UTXO_OK or
+ * UTXO_ERR_NOMEM. */
+int block_to_new(const utxo_block *b, const size_t *lens, size_t hint, uint8_t **out,
+                 size_t *len);
 
 /* utxo_tx_txid and utxo_tx_wtxid of tx at once: the witnesses follow the
- * base encoding, so one encoding serves both hashes (two counted). */
-void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES]);
+ * base encoding, so one encoding serves both hashes (two counted); *len
+ * gets utxo_tx_get_length(tx, true). */
+void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES],
+            size_t *len);
+/* utxo_tx_check for a caller that knows len = utxo_tx_get_length(tx, true). */
+int tx_check_len(const utxo_tx *tx, const utxo_params *p, size_t len, uint32_t *bad_index);
+/* utxo_block_get_length, and b encoded, for a caller that knows each
+ * transaction's length: lens[t] = utxo_tx_get_length(b->txs[t], true), or
+ * lens NULL. */
+size_t block_length_lens(const utxo_block *b, const size_t *lens);
 
 /* Transaction hashes (txid, wtxid, sighash: one each) computed by this
  * process so far, for the benches' hashes_per_tx. Not consensus. */
@@ -52,13 +62,15 @@ uint64_t ledger_tx_hashes(void);
 /*
  * What a caller may have computed per transaction of b, in parallel,
  * before block_check_ids: for every t < b->n_txs, check[t] =
- * utxo_tx_check(b->txs[t], p, &bad[t]) and leaf[t] = block_tx_leaf of its
- * wtxid. The verdict is the same as without them.
+ * utxo_tx_check(b->txs[t], p, &bad[t]), leaf[t] = block_tx_leaf of its
+ * wtxid and len[t] its encoded length (check with bad, and len, may be
+ * NULL: computed when needed). The verdict is the same as without them.
  */
 typedef struct block_pre {
     const int *check;
     const uint32_t *bad;
     const uint8_t (*leaf)[UTXO_HASH_BYTES];
+    const size_t *len;   /* utxo_tx_get_length(b->txs[t], true), or NULL */
 } block_pre;
 
 /*

@@ -142,6 +142,12 @@ static int refs_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_ind
 
 int utxo_tx_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_index)
 {
+    return tx_check_len(tx, p, SIZE_MAX, bad_index);
+}
+
+/* len: the encoded length, SIZE_MAX to compute it when it is needed. */
+int tx_check_len(const utxo_tx *tx, const utxo_params *p, size_t len, uint32_t *bad_index)
+{
     utxo_params def;
     uint64_t sum = 0, cycles = 0;
     struct spend *s;
@@ -201,7 +207,7 @@ int utxo_tx_check(const utxo_tx *tx, const utxo_params *p, uint32_t *bad_index)
             return UTXO_ERR_TX_CYCLES;
     }
     set_idx(bad_index, 0);
-    if (utxo_tx_get_length(tx, true) > p->max_tx_bytes)
+    if ((len != SIZE_MAX ? len : utxo_tx_get_length(tx, true)) > p->max_tx_bytes)
         return UTXO_ERR_TX_SIZE;
     if (tx->n_refs > 0) {
         int rc = refs_check(tx, p, bad_index);
@@ -293,7 +299,8 @@ int block_check_head(const utxo_block *b, const utxo_params *p, const block_pre 
         return UTXO_ERR_BLOCK_VERSION;
     if (b->n_txs == 0)
         return UTXO_ERR_BLOCK_EMPTY;
-    if (b->n_txs > p->max_block_txs || utxo_block_get_length(b) > p->max_block_bytes)
+    if (b->n_txs > p->max_block_txs ||
+        block_length_lens(b, pre != NULL ? pre->len : NULL) > p->max_block_bytes)
         return UTXO_ERR_BLOCK_SIZE;
     if (!utxo_tx_is_coinbase(b->txs[0]))
         return UTXO_ERR_BLOCK_COINBASE;
@@ -304,7 +311,7 @@ int block_check_head(const utxo_block *b, const utxo_params *p, const block_pre 
         set_idx(bad_tx, t);
         if (t > 0 && utxo_tx_is_coinbase(tx))
             return UTXO_ERR_BLOCK_COINBASE;
-        if (pre != NULL) {
+        if (pre != NULL && pre->check != NULL) {
             set_idx(bad_index, pre->bad[t]);
             rc = pre->check[t];
         } else {
@@ -381,7 +388,7 @@ int block_check_ids(const utxo_block *b, const utxo_params *p,
 
     if (rc != UTXO_OK)
         return rc;
-    rc = pre != NULL ? block_tx_root_leaves(b->n_txs, pre->leaf, root)
+    rc = pre != NULL && pre->leaf != NULL ? block_tx_root_leaves(b->n_txs, pre->leaf, root)
                      : block_tx_root_ids(b->n_txs, wtxids, root);
     if (rc != UTXO_OK)
         return rc;

@@ -579,7 +579,8 @@ void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
  * twice. */
 #define TX_IDS_BUF 2048u
 
-void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES])
+void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES],
+            size_t *len)
 {
     uint8_t buf[TX_IDS_BUF];
     size_t base;
@@ -593,8 +594,10 @@ void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO
     if (!enc_ok(&e)) {
         utxo_tx_txid(tx, txid);
         utxo_tx_wtxid(tx, wtxid);
+        *len = utxo_tx_get_length(tx, true);
         return;
     }
+    *len = e.len;
     count_hash();
     count_hash();
     hash_tagged_dom(txid, &txid_dom, buf, base);
