@@ -589,8 +589,9 @@ START_TEST(tx_ids_match_txid_and_wtxid)
 END_TEST
 
 /* The validators' known-length paths against the ones that measure: the
- * block's length and bytes with each transaction's length given, and the
- * transaction and block size limits at their edges, with and without. */
+ * block's length and bytes with each transaction's length given, the
+ * minimum fee, and the transaction and block size limits at their edges,
+ * with and without. */
 START_TEST(known_lengths_same_answers)
 {
     uint64_t s = 91;
@@ -614,6 +615,12 @@ START_TEST(known_lengths_same_answers)
                                  utxo_tx_check(b->txs[t], &p, &bi2));
                 ck_assert_uint_eq(bi, bi2);
             }
+            p.fee_per_byte = 3 + (uint64_t)t;
+            p.fee_per_kcycle = 7;
+            ck_assert_uint_eq(tx_min_fee_len(b->txs[t], &p, lens[t]),
+                              utxo_tx_min_fee(b->txs[t], &p));
+            ck_assert_uint_eq(tx_min_fee_len(b->txs[t], &p, SIZE_MAX),
+                              utxo_tx_min_fee(b->txs[t], &p));
         }
         ck_assert_uint_eq(block_length_lens(b, lens), n);
         ck_assert_uint_eq(block_length_lens(b, NULL), n);

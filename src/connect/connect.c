@@ -203,7 +203,7 @@ static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effect
             goto done;
     }
     rc = cn_verifier_block(a->verifier, b, fx->spent_tx, fx->ref_tx, known,
-                           (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, vd);
+                           (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, fx->tx_len, vd);
 done:
     free(known_store);
     free(known);
@@ -679,8 +679,8 @@ int cn_stage8_start(const cn_args *a, const utxo_block *b, const cn_effects *fx,
         run_predicates(a, b, fx, &s->pv); /* receipt chains first, all of it here */
     else
         cn_verifier_block_start(a->verifier, b, fx->spent_tx, fx->ref_tx,
-                                (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, &s->run,
-                                &s->pv);
+                                (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, fx->tx_len,
+                                &s->run, &s->pv);
     *out = s;
     return UTXO_OK;
 }

@@ -319,10 +319,12 @@ int cn_disconnect(const utxo_block *b, const cn_spent *v, size_t n, uint64_t cou
 /* ---- the predicate stage (verifier.c) ------------------------------------------- */
 
 /* utxo_verifier_block_known with each transaction's sighash computed by the
- * caller (sighash[t], t >= 1). */
+ * caller (sighash[t], t >= 1) and its encoded length (tx_len[t], for the
+ * minimum fee; tx_len may be NULL: measured). */
 int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                       const utxo_output *const *refs, const utxo_vm_result *const *known,
-                      const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out);
+                      const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                      utxo_verdict *out);
 /* utxo_verifier_tx_refs for txs[0..n) in order, with the inputs of all of
  * them on the pool at once (spent[t], refs[t] as that function takes them;
  * refs may be NULL): for a caller (the mempool) that has resolved what each
@@ -340,12 +342,13 @@ int cn_verifier_txs(utxo_verifier *v, const utxo_tx *const *txs, size_t n,
  * returned) and starts the block's predicate loop on the pool (*run);
  * _finish takes part in the loop, waits for its end, gives the verdict as
  * cn_verifier_block would and frees run. Between the two the pool is the
- * run's (connect.h's CN_NO_POOL); b, spent, refs and sighash stay alive. */
+ * run's (connect.h's CN_NO_POOL); b, spent, refs, sighash and tx_len stay
+ * alive. */
 typedef struct cn_vrun cn_vrun;
 int cn_verifier_block_start(utxo_verifier *v, const utxo_block *b,
                             const utxo_output *const *spent, const utxo_output *const *refs,
-                            const uint8_t (*sighash)[UTXO_HASH_BYTES], cn_vrun **run,
-                            utxo_verdict *out);
+                            const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                            cn_vrun **run, utxo_verdict *out);
 int cn_verifier_block_finish(utxo_verifier *v, cn_vrun *run, utxo_verdict *out);
 const utxo_params *cn_verifier_params(const utxo_verifier *v);
 /* fn(arg, i, worker) for every i < n on the verifier's pool (the calling

@@ -123,8 +123,8 @@ static void run_job(void *arg, size_t k, unsigned worker)
 
 /* The value checks of one transaction; fills jobs for its inputs. */
 static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output *spent,
-                      const utxo_output *refs, const uint8_t *known_sighash, uint32_t t, uint32_t height,
-                      struct job *jobs, uint64_t *fee, uint32_t *bad)
+                      const utxo_output *refs, const uint8_t *known_sighash, size_t len,
+                      uint32_t t, uint32_t height, struct job *jobs, uint64_t *fee, uint32_t *bad)
 {
     uint64_t in = 0, out = 0, min_fee;
     uint8_t sighash[UTXO_HASH_BYTES];
@@ -143,7 +143,7 @@ static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output
     *bad = 0;
     for (uint32_t i = 0; i < tx->n_outputs; i++)
         out += tx->outputs[i].value; /* bounded by utxo_tx_check */
-    min_fee = utxo_tx_min_fee(tx, p);
+    min_fee = len != SIZE_MAX ? tx_min_fee_len(tx, p, len) : utxo_tx_min_fee(tx, p);
     if (in < out || in - out < min_fee)
         return UTXO_ERR_TX_FEE;
     *fee = in - out;
@@ -269,8 +269,8 @@ int cn_verifier_txs(utxo_verifier *v, const utxo_tx *const *txs, size_t n,
     }
     for (size_t t = 0; t < m; t++) {
         first[t] = k;
-        rc = tx_context(&v->params, txs[t], spent[t], refs ? refs[t] : NULL, NULL, (uint32_t)t,
-                        height, jobs + k, &fee[t], &out[t].input);
+        rc = tx_context(&v->params, txs[t], spent[t], refs ? refs[t] : NULL, NULL, SIZE_MAX,
+                        (uint32_t)t, height, jobs + k, &fee[t], &out[t].input);
         if (rc != UTXO_OK) {
             m = t;
             cheap = rc;
@@ -310,34 +310,35 @@ done:
 
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                           const utxo_output *const *refs, const utxo_vm_result *const *known,
-                          const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
-                          utxo_verdict *out);
+                          const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                          bool checked, utxo_verdict *out);
 
 int utxo_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                         utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, NULL, NULL, NULL, false, out);
+    return verifier_block(v, b, spent, NULL, NULL, NULL, NULL, false, out);
 }
 
 int utxo_verifier_block_refs(utxo_verifier *v, const utxo_block *b,
                              const utxo_output *const *spent, const utxo_output *const *refs,
                              utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, refs, NULL, NULL, false, out);
+    return verifier_block(v, b, spent, refs, NULL, NULL, NULL, false, out);
 }
 
 int utxo_verifier_block_known(utxo_verifier *v, const utxo_block *b,
                               const utxo_output *const *spent,
                               const utxo_vm_result *const *known, utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, NULL, known, NULL, true, out);
+    return verifier_block(v, b, spent, NULL, known, NULL, NULL, true, out);
 }
 
 int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                       const utxo_output *const *refs, const utxo_vm_result *const *known,
-                      const uint8_t (*sighash)[UTXO_HASH_BYTES], utxo_verdict *out)
+                      const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                      utxo_verdict *out)
 {
-    return verifier_block(v, b, spent, refs, known, sighash, true, out);
+    return verifier_block(v, b, spent, refs, known, sighash, tx_len, true, out);
 }
 
 const utxo_params *cn_verifier_params(const utxo_verifier *v)
@@ -367,7 +368,7 @@ void cn_verifier_join(utxo_verifier *v)
  * of the first that fails. */
 static int block_jobs(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                       const utxo_output *const *refs, const uint8_t (*sighash)[UTXO_HASH_BYTES],
-                      bool checked, struct job **jobs_out, size_t *n_out, uint64_t *fees_out,
+                      const size_t *tx_len, bool checked, struct job **jobs_out, size_t *n_out, uint64_t *fees_out,
                       utxo_verdict *out)
 {
     struct job *jobs = NULL;
@@ -391,7 +392,7 @@ static int block_jobs(utxo_verifier *v, const utxo_block *b, const utxo_output *
     for (uint32_t t = 1; t < b->n_txs; t++) {
         uint64_t fee = 0;
         rc = tx_context(&v->params, b->txs[t], spent[t], refs ? refs[t] : NULL,
-                        sighash ? sighash[t] : NULL, t,
+                        sighash ? sighash[t] : NULL, tx_len ? tx_len[t] : SIZE_MAX, t,
                         b->header.height, jobs + k, &fee, &out->input);
         if (rc != UTXO_OK) {
             out->tx = t;
@@ -425,11 +426,11 @@ struct cn_vrun {
  * pool; out gets the verdict of a cheap check that fails. */
 static int vrun_start(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                       const utxo_output *const *refs, const utxo_vm_result *const *known,
-                      const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked, cn_vrun *r,
-                      utxo_verdict *out)
+                      const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                      bool checked, cn_vrun *r, utxo_verdict *out)
 {
     struct job *jobs;
-    int rc = block_jobs(v, b, spent, refs, sighash, checked, &jobs, &r->n, &r->fees, out);
+    int rc = block_jobs(v, b, spent, refs, sighash, tx_len, checked, &jobs, &r->n, &r->fees, out);
 
     if (rc == UTXO_OK)
         jobs_start(v, &r->b, jobs, r->n, (const utxo_tx *const *)b->txs, known);
@@ -451,8 +452,8 @@ static int vrun_finish(utxo_verifier *v, cn_vrun *r, utxo_verdict *out)
  * (may be NULL): each transaction's sighash, computed by the caller. */
 static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                           const utxo_output *const *refs, const utxo_vm_result *const *known,
-                          const uint8_t (*sighash)[UTXO_HASH_BYTES], bool checked,
-                          utxo_verdict *out)
+                          const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                          bool checked, utxo_verdict *out)
 {
     utxo_verdict tmp;
     cn_vrun r;
@@ -461,7 +462,7 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
     if (out == NULL)
         out = &tmp;
     verdict_clear(out);
-    rc = vrun_start(v, b, spent, refs, known, sighash, checked, &r, out);
+    rc = vrun_start(v, b, spent, refs, known, sighash, tx_len, checked, &r, out);
     if (rc != UTXO_OK)
         return out->err = rc;
     return vrun_finish(v, &r, out);
@@ -469,7 +470,8 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
 
 int cn_verifier_block_start(utxo_verifier *v, const utxo_block *b,
                             const utxo_output *const *spent, const utxo_output *const *refs,
-                            const uint8_t (*sighash)[UTXO_HASH_BYTES], cn_vrun **run,
+                            const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                            cn_vrun **run,
                             utxo_verdict *out)
 {
     cn_vrun *r = calloc(1, sizeof *r);
@@ -479,7 +481,7 @@ int cn_verifier_block_start(utxo_verifier *v, const utxo_block *b,
     verdict_clear(out);
     if (r == NULL)
         return out->err = UTXO_ERR_NOMEM;
-    rc = vrun_start(v, b, spent, refs, NULL, sighash, true, r, out);
+    rc = vrun_start(v, b, spent, refs, NULL, sighash, tx_len, true, r, out);
     if (rc != UTXO_OK) {
         free(r);
         return out->err = rc;

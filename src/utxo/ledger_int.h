@@ -48,8 +48,10 @@ int block_to_new(const utxo_block *b, const size_t *lens, size_t hint, uint8_t *
  * gets utxo_tx_get_length(tx, true). */
 void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES],
             size_t *len);
-/* utxo_tx_check for a caller that knows len = utxo_tx_get_length(tx, true). */
+/* utxo_tx_check and utxo_tx_min_fee for a caller that knows
+ * len = utxo_tx_get_length(tx, true) (SIZE_MAX: measure it). */
 int tx_check_len(const utxo_tx *tx, const utxo_params *p, size_t len, uint32_t *bad_index);
+uint64_t tx_min_fee_len(const utxo_tx *tx, const utxo_params *p, size_t len);
 /* utxo_block_get_length, and b encoded, for a caller that knows each
  * transaction's length: lens[t] = utxo_tx_get_length(b->txs[t], true), or
  * lens NULL. */

@@ -235,6 +235,11 @@ int tx_check_len(const utxo_tx *tx, const utxo_params *p, size_t len, uint32_t *
 
 uint64_t utxo_tx_min_fee(const utxo_tx *tx, const utxo_params *p)
 {
+    return tx == NULL ? 0 : tx_min_fee_len(tx, p, SIZE_MAX);
+}
+
+uint64_t tx_min_fee_len(const utxo_tx *tx, const utxo_params *p, size_t len)
+{
     uint64_t cycles = 0, kcycles;
 
     if (tx == NULL || p == NULL || utxo_tx_is_coinbase(tx))
@@ -242,7 +247,9 @@ uint64_t utxo_tx_min_fee(const utxo_tx *tx, const utxo_params *p)
     for (uint32_t i = 0; i < tx->n_inputs; i++)
         cycles = add_sat(cycles, tx->inputs[i].witness.budget);
     kcycles = cycles / 1024 + (cycles % 1024 != 0);
-    return add_sat(mul_sat(utxo_tx_get_length(tx, true), p->fee_per_byte),
+    if (len == SIZE_MAX)
+        len = utxo_tx_get_length(tx, true);
+    return add_sat(mul_sat(len, p->fee_per_byte),
                    mul_sat(kcycles, p->fee_per_kcycle));
 }
 
