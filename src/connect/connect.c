@@ -320,8 +320,7 @@ static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx, tx_
     q->bad = malloc(n * sizeof *q->bad);
     q->leaf = malloc(n * sizeof *q->leaf);
     if (fx->txids == NULL || fx->wtxids == NULL || fx->sighash == NULL || fx->tx_len == NULL ||
-        q->check == NULL ||
-        q->bad == NULL || q->leaf == NULL)
+        q->check == NULL || q->bad == NULL || q->leaf == NULL)
         return UTXO_ERR_NOMEM;
     cn_verifier_for(pool_of(a, b), b->n_txs + j.sig, hash_task, &j);
     return j.sig && !j.sig_ok ? UTXO_ERR_BLOCK_SIG : UTXO_OK;

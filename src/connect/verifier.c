@@ -368,8 +368,8 @@ void cn_verifier_join(utxo_verifier *v)
  * of the first that fails. */
 static int block_jobs(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
                       const utxo_output *const *refs, const uint8_t (*sighash)[UTXO_HASH_BYTES],
-                      const size_t *tx_len, bool checked, struct job **jobs_out, size_t *n_out, uint64_t *fees_out,
-                      utxo_verdict *out)
+                      const size_t *tx_len, bool checked, struct job **jobs_out, size_t *n_out,
+                      uint64_t *fees_out, utxo_verdict *out)
 {
     struct job *jobs = NULL;
     size_t n = 0, k = 0;
@@ -471,8 +471,7 @@ static int verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_outp
 int cn_verifier_block_start(utxo_verifier *v, const utxo_block *b,
                             const utxo_output *const *spent, const utxo_output *const *refs,
                             const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
-                            cn_vrun **run,
-                            utxo_verdict *out)
+                            cn_vrun **run, utxo_verdict *out)
 {
     cn_vrun *r = calloc(1, sizeof *r);
     int rc;

@@ -205,7 +205,7 @@ static int write_block(void *arg, const cn_effects *fx)
         goto done;
     if ((rc = utxo_bundle_to_bytes(bundle, bbytes, bundle_len, &w)) != UTXO_OK ||
         (rc = block_to_new(b, fx->tx_len, s->block_hint + s->block_hint / 4, &block,
-                                &block_len)) != UTXO_OK)
+                           &block_len)) != UTXO_OK)
         goto done;
     s->block_hint = block_len;
     /* spent outputs leave the set (the undo record keeps them); new ones enter */

@@ -25,7 +25,9 @@
  * SQLite's default make 3.5 times fewer writes and a COMMIT about 30%
  * shorter (docs/STORE.md, "The pipeline"). */
 #define STORE_PAGE_BYTES 16384
-#define STORE_PAGE_SQL "PRAGMA page_size = 16384"
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+#define STORE_PAGE_SQL "PRAGMA page_size = " STORE_STR(STORE_PAGE_BYTES)
 /* SQLite application_id of a utxo store ("UTXO"). */
 #define STORE_APPLICATION_ID 0x5554584f
 /* The pipeline commits its open group of blocks once it holds this many,

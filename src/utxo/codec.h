@@ -91,8 +91,8 @@ size_t enc_length(enc_object_fn fn, const void *obj);
 int enc_to_bytes(enc_object_fn fn, const void *obj, uint8_t *out, size_t out_len,
                  size_t *written);
 /* obj encoded by fn into a new buffer (*out, free it; *len its length) in
- * one pass when it fits `hint` bytes, else two: UTXO_OK or
- * UTXO_ERR_NOMEM. */
+ * one pass when it fits `hint` bytes, else two: UTXO_OK, UTXO_ERR_NOMEM,
+ * or UTXO_ERR_INTERNAL when fn gives two lengths for one object. */
 int enc_to_new(enc_object_fn fn, const void *obj, size_t hint, uint8_t **out, size_t *len);
 /* out = utxo_hash under tag of obj's encoding by fn (never materialised). */
 void enc_hash(uint8_t out[UTXO_HASH_BYTES], const char *tag, enc_object_fn fn, const void *obj);
