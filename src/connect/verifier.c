@@ -143,7 +143,7 @@ static int tx_context(const utxo_params *p, const utxo_tx *tx, const utxo_output
     *bad = 0;
     for (uint32_t i = 0; i < tx->n_outputs; i++)
         out += tx->outputs[i].value; /* bounded by utxo_tx_check */
-    min_fee = len != SIZE_MAX ? tx_min_fee_len(tx, p, len) : utxo_tx_min_fee(tx, p);
+    min_fee = tx_min_fee_len(tx, p, len); /* len SIZE_MAX: measured there */
     if (in < out || in - out < min_fee)
         return UTXO_ERR_TX_FEE;
     *fee = in - out;

@@ -68,6 +68,12 @@ static int view_begin(void *arg, const utxo_block *b, size_t n_external, size_t 
  * after writing, group_redo undoes it); otherwise the group's COMMIT runs
  * here, while this block's predicates run on the verifier's threads, and
  * this block begins the next group. */
+/* Whether a group of n blocks is full by count (its age is pipe_begin's). */
+static bool group_full(const utxo_store *s, uint32_t n)
+{
+    return n >= s->group_max || n >= STORE_GROUP_BLOCKS;
+}
+
 static int pipe_begin(void *arg)
 {
     apply_ctx *c = arg;
@@ -76,8 +82,7 @@ static int pipe_begin(void *arg)
 
     if (s->pending == 0)
         return UTXO_OK;
-    if (s->pending < s->group_max && s->pending < STORE_GROUP_BLOCKS &&
-        store_now_ns() - s->group_t0 < s->group_ns) {
+    if (!group_full(s, s->pending) && store_now_ns() - s->group_t0 < s->group_ns) {
         c->joined = true;
         return UTXO_OK;
     }
@@ -245,7 +250,7 @@ static int write_block(void *arg, const cn_effects *fx)
      * block that fills it (here, while its predicates run) so that the
      * next block's store thread has only the COMMIT to do; or by
      * store_flush, for a group ended early */
-    if ((!s->pipeline || s->pending + 1 >= s->group_max) &&
+    if ((!s->pipeline || group_full(s, s->pending + 1)) &&
         (rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
         goto done;
     s->meta.n_blocks = h + 1;

@@ -203,7 +203,8 @@ int utxo_block_tx_root(const utxo_block *b, uint8_t out[UTXO_HASH_BYTES])
 }
 
 /* lens (or NULL): the transactions' encoded lengths, known to the caller.
- * With `count`, the transactions are counted, not encoded. */
+ * With `count` (e only counts: block_length_lens), the transactions are
+ * added by their lengths, not encoded. */
 static void block_encode_lens(enc *e, const utxo_block *b, const size_t *lens, bool count)
 {
     header_encode(e, &b->header, true);
@@ -211,7 +212,7 @@ static void block_encode_lens(enc *e, const utxo_block *b, const size_t *lens, b
     for (uint32_t i = 0; i < b->n_txs; i++) {
         size_t n = lens != NULL ? lens[i] : utxo_tx_get_length(b->txs[i], true);
         enc_varint(e, n);
-        if (count && e->buf == NULL && e->hs == NULL)
+        if (count)
             e->len += n;
         else
             tx_encode(e, b->txs[i]);

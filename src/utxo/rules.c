@@ -235,7 +235,7 @@ int tx_check_len(const utxo_tx *tx, const utxo_params *p, size_t len, uint32_t *
 
 uint64_t utxo_tx_min_fee(const utxo_tx *tx, const utxo_params *p)
 {
-    return tx == NULL ? 0 : tx_min_fee_len(tx, p, SIZE_MAX);
+    return tx_min_fee_len(tx, p, SIZE_MAX);
 }
 
 uint64_t tx_min_fee_len(const utxo_tx *tx, const utxo_params *p, size_t len)

@@ -575,8 +575,8 @@ void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
     enc_hash_dom(out, &wtxid_dom, tx_encode_obj, tx);
 }
 
-/* Most transactions fit this buffer; larger ones are hashed as encoded,
- * twice. */
+/* Most transactions fit this buffer; the encoding of a larger one still
+ * measures it, and it is hashed as encoded, twice. */
 #define TX_IDS_BUF 2048u
 
 void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES],
@@ -589,15 +589,14 @@ void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO
     enc_init(&e, buf, sizeof buf, NULL);
     tx_encode_base(&e, tx);
     base = e.len;
-    for (uint32_t i = 0; i < tx->n_inputs && e.len <= sizeof buf; i++)
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
         witness_encode(&e, &tx->inputs[i].witness);
+    *len = e.len;
     if (!enc_ok(&e)) {
         utxo_tx_txid(tx, txid);
         utxo_tx_wtxid(tx, wtxid);
-        *len = utxo_tx_get_length(tx, true);
         return;
     }
-    *len = e.len;
     count_hash();
     count_hash();
     hash_tagged_dom(txid, &txid_dom, buf, base);
