@@ -10,7 +10,9 @@
  * id; refusal to open an unknown schema, a tampered digest or forest, a
  * file of another chain or not a store; read-only mode; a second writer
  * (busy, nothing changed); the replay pipeline (same bytes on and off, on 1
- * and 2 threads; an invalid block after valid ones).
+ * and 2 threads; an invalid block after valid ones). After every applied,
+ * refused and rolled-back block the cache of recent outputs (coins.c)
+ * holds only rows the utxos table holds, and it serves spends.
  */
 #include "config.h"
 
@@ -111,6 +113,8 @@ static void apply_range(utxo_store *s, uint32_t from, uint32_t to)
         ck_assert_msg(rc == UTXO_OK, "block %u: %s (%s)", h, utxo_strerror(rc),
                       utxo_store_errmsg(s));
         ck_assert_int_eq(vd.err, UTXO_OK);
+        /* the cache of recent outputs holds only rows the table holds */
+        ck_assert_uint_eq(store_coins_check(s), 0);
     }
 }
 
@@ -423,6 +427,8 @@ START_TEST(pipeline_same_store)
             utxo_store_info info;
             s = open_new_with(path, threads, on, group);
             apply_range(s, 0, C.n);
+            /* spends of recent outputs were served by the store's cache */
+            ck_assert_uint_gt(s->coins.hits, 0);
             utxo_store_get_info(s, &info);
             ck_assert_uint_eq(info.n_blocks, C.n); /* this handle sees the last block */
             if (on) {
@@ -486,6 +492,8 @@ static void assert_refused(utxo_store *s, const utxo_block *bad, size_t k, uint3
     int rc = utxo_store_apply_block(s, bad, &vd_last);
     ck_assert_msg(rc == cases[k].err, "case %zu: %s (%s)", k, utxo_strerror(rc),
                   utxo_store_errmsg(s));
+    /* nothing of the refused block (nor of a group rolled back) cached */
+    ck_assert_uint_eq(store_coins_check(s), 0);
     ck_assert_int_eq(vd_last.err, rc);
     if (cases[k].names_input) {
         ck_assert_uint_eq(vd_last.tx, t);
@@ -728,6 +736,7 @@ START_TEST(rollback_equals_fresh_replay)
     for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
         uint32_t h = targets[k];
         ck_assert_msg(utxo_store_rollback(a, h) == UTXO_OK, "%s", utxo_store_errmsg(a));
+        ck_assert_uint_eq(store_coins_check(a), 0);
         b = open_new(pb);
         apply_range(b, 0, h + 1);
         utxo_store_close(b);

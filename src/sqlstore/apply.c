@@ -93,16 +93,42 @@ static int pipe_begin(void *arg)
     return rc;
 }
 
-/* The view: reads the unspent output at op from the utxos table. */
+/* A copy of a spent output's datum that lives until the block is done
+ * (the view's contract): NULL on NOMEM. */
+static uint8_t *keep_datum(apply_ctx *c, const void *p, size_t len)
+{
+    uint8_t **d = realloc(c->datums, (c->n_datums + 1) * sizeof *d);
+
+    if (d == NULL)
+        return NULL;
+    c->datums = d;
+    if ((d[c->n_datums] = malloc(len)) == NULL)
+        return NULL;
+    memcpy(d[c->n_datums], p, len);
+    return d[c->n_datums++];
+}
+
+/* The view: the unspent output at op, from the store's cache of recent
+ * rows (coins.c) or the utxos table. */
 static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
 {
     apply_ctx *c = arg;
     utxo_store *s = c->s;
     uint8_t key[STORE_OUTPOINT_KEY_BYTES];
-    sqlite3_stmt *q = store_stmt(s, ST_UTXO_GET);
+    const store_coin *hit = store_coins_get(&s->coins, op);
+    sqlite3_stmt *q;
     int sc, rc = UTXO_OK;
 
     (void)k;
+    if (hit != NULL) {
+        const uint8_t *datum = store_coin_read(hit, e);
+        if (e->output.datum_len > 0 &&
+            (e->output.datum = keep_datum(c, datum, e->output.datum_len)) == NULL)
+            return UTXO_ERR_NOMEM;
+        s->coins.hits++;
+        return UTXO_OK;
+    }
+    q = store_stmt(s, ST_UTXO_GET);
     store_outpoint_key(key, op);
     sqlite3_bind_blob(q, 1, key, STORE_OUTPOINT_KEY_BYTES, SQLITE_STATIC);
     sc = sqlite3_step(q);
@@ -121,18 +147,8 @@ static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
             e->height = (uint32_t)sqlite3_column_int64(q, 3);
             e->position = (uint64_t)sqlite3_column_int64(q, 4);
             e->output.datum_len = (uint32_t)dl;
-            if (dl > 0) {
-                uint8_t **d = realloc(c->datums, (c->n_datums + 1) * sizeof *d);
-                if (d == NULL || (d[c->n_datums] = malloc(dl)) == NULL) {
-                    if (d != NULL)
-                        c->datums = d;
-                    rc = UTXO_ERR_NOMEM;
-                } else {
-                    c->datums = d;
-                    memcpy(d[c->n_datums], sqlite3_column_blob(q, 2), dl);
-                    e->output.datum = d[c->n_datums++];
-                }
-            }
+            if (dl > 0 && (e->output.datum = keep_datum(c, sqlite3_column_blob(q, 2), dl)) == NULL)
+                rc = UTXO_ERR_NOMEM;
         }
     }
     sqlite3_reset(q);
@@ -214,14 +230,18 @@ static int write_block(void *arg, const cn_effects *fx)
         goto done;
     s->block_hint = block_len;
     /* spent outputs leave the set (the undo record keeps them); new ones enter */
-    for (size_t k = 0; k < fx->n_spent; k++)
+    for (size_t k = 0; k < fx->n_spent; k++) {
         if ((rc = delete_utxo(s, &fx->spent[k].outpoint)) != UTXO_OK)
             goto done;
+        store_coins_del(&s->coins, &fx->spent[k].outpoint);
+    }
     for (size_t j = 0; j < fx->n_created; j++) {
         rc = insert_utxo(s, &fx->created[j].outpoint, fx->created[j].output, h,
                          fx->count_before + j);
         if (rc != UTXO_OK)
             goto done;
+        store_coins_put(&s->coins, &fx->created[j].outpoint, fx->created[j].output, h,
+                        fx->count_before + j);
     }
     if ((rc = cn_undo_encode(fx->spent, fx->n_spent, &undo, &undo_len)) != UTXO_OK ||
         (rc = put_height_blob(s, ST_UNDO_INS, h, undo, undo_len, "write undo")) != UTXO_OK ||
@@ -417,6 +437,8 @@ static int apply_block(utxo_store *s, const utxo_block *b, unsigned flags, utxo_
         rc = UTXO_ERR_NOMEM;
         goto out;
     }
+    if (s->coins.slot == NULL)
+        store_coins_init(&s->coins); /* without it (NOMEM), every read is SQLite's */
     c.s = s;
     c.b = b;
     c.fa.f = s->forest;
@@ -476,6 +498,8 @@ out:
         if (frc != UTXO_OK)
             rc = frc;
     }
+    if (rc != UTXO_OK && s != NULL) /* rows of this block, or the group's, rolled back */
+        store_coins_clear(&s->coins);
     if (rc != UTXO_OK && s != NULL && s->msg[0] == '\0')
         store_fail(s, rc, "%s", utxo_strerror(rc));
     vd.err = rc;

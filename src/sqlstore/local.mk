@@ -4,6 +4,7 @@ libutxo_core_la_SOURCES += \
 	src/sqlstore/store.c \
 	src/sqlstore/nodes.c \
 	src/sqlstore/apply.c \
+	src/sqlstore/coins.c \
 	src/sqlstore/rollback.c \
 	src/sqlstore/query.c \
 	src/sqlstore/checkpoint.c \

@@ -120,6 +120,7 @@ static int reload_if_changed(utxo_store *s, bool *changed)
         return rc;
     *changed = true;
     s->serve_next = 0;
+    store_coins_clear(&s->coins);
     if ((rc = store_meta_load(s)) != UTXO_OK)
         return rc;
     store_nodes_reset(&s->nodes, s->meta.acc.count);
@@ -159,6 +160,7 @@ int store_begin(utxo_store *s)
                         "meanwhile; its state was read again, retry", s->path);
     if (rc != UTXO_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        store_coins_clear(&s->coins);
         if (store_meta_load(s) != UTXO_OK)
             s->broken = true;
     }
@@ -223,6 +225,7 @@ void store_abort(utxo_store *s)
         sqlite3_reset(s->st[i]);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    store_coins_clear(&s->coins);
     /* Without its metadata the handle cannot know where it stands: it
      * refuses every later write (the file itself is as the last commit
      * left it; reopening reads it again). */
@@ -857,6 +860,7 @@ void utxo_store_close(utxo_store *s)
     store_ckpt_stop(s);
     acc_forest_free(s->forest);
     store_nodes_free(&s->nodes);
+    store_coins_free(&s->coins);
     utxo_verifier_free(s->verifier);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);

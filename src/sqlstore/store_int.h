@@ -99,6 +99,33 @@ typedef struct store_meta {
     uint64_t n_txs;
 } store_meta;
 
+/* The cache of recent unspent outputs (coins.c): copies of rows the utxos
+ * table holds, for the view's reads; emptied by whatever moves the table
+ * but write_block. */
+#define STORE_COINS_MAX (1u << 16)          /* entries */
+#define STORE_COINS_BYTES (16u << 20)       /* datum copies */
+typedef struct store_coin store_coin;
+typedef struct store_coins {
+    store_coin **slot;         /* 2 * STORE_COINS_MAX, open addressing */
+    size_t n, bytes;
+    unsigned char key[16];     /* crypto_shorthash_KEYBYTES: slots are keyed */
+    uint64_t hits;             /* view reads served here (tests, docs) */
+} store_coins;
+int store_coins_init(store_coins *c);
+void store_coins_free(store_coins *c);
+void store_coins_clear(store_coins *c);
+/* Copies the row (op, o, height, position) in; silently nothing on NOMEM. */
+void store_coins_put(store_coins *c, const utxo_outpoint *op, const utxo_output *o,
+                     uint32_t height, uint64_t position);
+void store_coins_del(store_coins *c, const utxo_outpoint *op);
+const store_coin *store_coins_get(const store_coins *c, const utxo_outpoint *op);
+/* The row as the view gives it but its datum (out->outpoint untouched,
+ * out->output.datum NULL): returns the entry's datum bytes, to be copied
+ * before the entry can go. */
+const uint8_t *store_coin_read(const store_coin *e, cn_spent *out);
+/* Entries that are not the utxos table's row (tests): 0 for a sound cache. */
+size_t store_coins_check(utxo_store *s);
+
 struct utxo_store {
     sqlite3 *db;
     char *path;                /* the file, for messages (owned) */
@@ -111,6 +138,7 @@ struct utxo_store {
     store_meta meta;
     store_nodes nodes;
     acc_forest *forest;        /* over nodes; rebuilt after a rolled-back transaction */
+    store_coins coins;         /* recent rows of utxos, for the view */
     bool broken;               /* state could not be reloaded after a rollback */
     /* the replay pipeline (utxo_store_set_pipeline): with `pipeline`,
      * valid blocks stay in one open SQL transaction, a group (`pending`
