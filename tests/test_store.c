@@ -720,6 +720,96 @@ START_TEST(queries)
 }
 END_TEST
 
+/*
+ * The cache of recent outputs (coins.c) as a table, against a plain array
+ * of what it should hold: random puts (with datums), gets and deletes of
+ * present and absent outpoints, outpoints that share a txid, a put over a
+ * present outpoint; then filling it past STORE_COINS_MAX empties it and it
+ * starts again; an oversized datum is not kept; NULL-safe before init.
+ */
+#define COIN_N 3000
+START_TEST(coins_table)
+{
+    static utxo_outpoint op[COIN_N];
+    static uint8_t datum[COIN_N][8];
+    static bool in[COIN_N];
+    store_coins c, none;
+    utxo_output o;
+    cn_spent e;
+    uint64_t rng = 0x9e3779b97f4a7c15u;
+
+    memset(&none, 0, sizeof none); /* never initialised: every call a no-op */
+    memset(&o, 0, sizeof o);
+    store_coins_put(&none, &op[0], &o, 1, 1);
+    ck_assert_ptr_null(store_coins_get(&none, &op[0]));
+    store_coins_del(&none, &op[0]);
+    store_coins_clear(&none);
+    store_coins_free(&none);
+    ck_assert_int_eq(store_coins_init(&c), UTXO_OK);
+    for (size_t i = 0; i < COIN_N; i++) {
+        randombytes_buf(op[i].txid, UTXO_HASH_BYTES);
+        if (i % 3 == 1) /* the next output of the transaction before */
+            memcpy(op[i].txid, op[i - 1].txid, UTXO_HASH_BYTES);
+        op[i].index = i % 3 == 1 ? op[i - 1].index + 1 : (uint32_t)(i % 5);
+        randombytes_buf(datum[i], sizeof datum[i]);
+    }
+    for (int round = 0; round < 20000; round++) {
+        size_t i;
+        rng = rng * 6364136223846793005u + 1442695040888963407u;
+        i = (size_t)(rng >> 33) % COIN_N;
+        switch ((rng >> 20) % 3) {
+        case 0: /* put (over a present one: the row was replaced) */
+            o.value = i;
+            memset(o.predicate_id, (int)(i & 0xff), UTXO_HASH_BYTES);
+            o.datum = i % 2 ? datum[i] : NULL;
+            o.datum_len = i % 2 ? (uint32_t)(1 + i % 8) : 0;
+            store_coins_put(&c, &op[i], &o, (uint32_t)i * 7, i * 11);
+            in[i] = true;
+            break;
+        case 1:
+            store_coins_del(&c, &op[i]);
+            in[i] = false;
+            break;
+        default:
+            break;
+        }
+        for (size_t k = (size_t)(rng % 97); k < COIN_N; k += 97) { /* a sample of gets */
+            const store_coin *hit = store_coins_get(&c, &op[k]);
+            ck_assert_msg((hit != NULL) == in[k], "round %d outpoint %zu", round, k);
+            if (hit != NULL) {
+                const uint8_t *d = store_coin_read(hit, &e);
+                ck_assert_uint_eq(e.output.value, k);
+                ck_assert_uint_eq(e.height, k * 7);
+                ck_assert_uint_eq(e.position, k * 11);
+                ck_assert_uint_eq(e.output.predicate_id[31], k & 0xff);
+                ck_assert_uint_eq(e.output.datum_len, k % 2 ? 1 + k % 8 : 0);
+                if (k % 2)
+                    ck_assert_mem_eq(d, datum[k], 1 + k % 8);
+            }
+        }
+    }
+    for (size_t k = 0; k < COIN_N; k++)
+        ck_assert((store_coins_get(&c, &op[k]) != NULL) == in[k]);
+    /* emptied; past the bound: emptied again, then the newest is held */
+    store_coins_clear(&c);
+    ck_assert_uint_eq(c.n, 0);
+    ck_assert_ptr_null(store_coins_get(&c, &op[0]));
+    memset(&o, 0, sizeof o);
+    for (uint32_t k = 0; k <= STORE_COINS_MAX; k++) {
+        utxo_outpoint x = op[0];
+        x.index = 1000000 + k;
+        store_coins_put(&c, &x, &o, 0, k);
+    }
+    ck_assert_uint_eq(c.n, 1);
+    o.datum_len = STORE_COINS_BYTES + 1; /* refused before anything: not copied, */
+    o.datum = datum[0];                  /* nothing emptied */
+    store_coins_put(&c, &op[1], &o, 0, 0);
+    ck_assert_ptr_null(store_coins_get(&c, &op[1]));
+    ck_assert_uint_eq(c.n, 1);
+    store_coins_free(&c);
+}
+END_TEST
+
 START_TEST(rollback_equals_fresh_replay)
 {
     char pa[512], pb[512];
@@ -1171,6 +1261,7 @@ int main(void)
     tcase_add_test(tc, stats_after_replay);
     tcase_add_test(tc, page_size_new_and_old);
     tcase_add_test(tc, tiny_cache_same_store);
+    tcase_add_test(tc, coins_table);
     tcase_add_test(tc, rollback_equals_fresh_replay);
     tcase_add_test(tc, invalid_blocks_change_nothing);
     tcase_add_test(tc, pipeline_same_store);

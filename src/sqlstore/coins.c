@@ -88,11 +88,11 @@ void store_coins_put(store_coins *c, const utxo_outpoint *op, const utxo_output 
     store_coin *e;
     size_t i;
 
-    if (c->slot == NULL)
+    if (c->slot == NULL || o->datum_len > STORE_COINS_BYTES)
         return;
     if (c->n + 1 > STORE_COINS_MAX || c->bytes + o->datum_len > STORE_COINS_BYTES)
         store_coins_clear(c); /* full: start again (a miss only costs a read) */
-    if (o->datum_len > STORE_COINS_BYTES || (e = malloc(sizeof *e + o->datum_len)) == NULL)
+    if ((e = malloc(sizeof *e + o->datum_len)) == NULL)
         return;
     e->op = *op;
     e->value = o->value;
