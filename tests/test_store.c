@@ -730,7 +730,7 @@ END_TEST
 #define COIN_N 3000
 START_TEST(coins_table)
 {
-    static utxo_outpoint op[COIN_N];
+    static uint8_t op[COIN_N][STORE_OUTPOINT_KEY_BYTES]; /* table keys */
     static uint8_t datum[COIN_N][8];
     static bool in[COIN_N];
     store_coins c, none;
@@ -740,17 +740,21 @@ START_TEST(coins_table)
 
     memset(&none, 0, sizeof none); /* never initialised: every call a no-op */
     memset(&o, 0, sizeof o);
-    store_coins_put(&none, &op[0], &o, 1, 1);
-    ck_assert_ptr_null(store_coins_get(&none, &op[0]));
-    store_coins_del(&none, &op[0]);
+    store_coins_put(&none, op[0], &o, 1, 1);
+    ck_assert_ptr_null(store_coins_get(&none, op[0]));
+    store_coins_del(&none, op[0]);
     store_coins_clear(&none);
     store_coins_free(&none);
     ck_assert_int_eq(store_coins_init(&c), UTXO_OK);
     for (size_t i = 0; i < COIN_N; i++) {
-        randombytes_buf(op[i].txid, UTXO_HASH_BYTES);
-        if (i % 3 == 1) /* the next output of the transaction before */
-            memcpy(op[i].txid, op[i - 1].txid, UTXO_HASH_BYTES);
-        op[i].index = i % 3 == 1 ? op[i - 1].index + 1 : (uint32_t)(i % 5);
+        utxo_outpoint x;
+        randombytes_buf(x.txid, UTXO_HASH_BYTES);
+        x.index = (uint32_t)(i % 5);
+        if (i % 3 == 1) { /* the next output of the transaction before */
+            store_outpoint_from_key(&x, op[i - 1]);
+            x.index++;
+        }
+        store_outpoint_key(op[i], &x);
         randombytes_buf(datum[i], sizeof datum[i]);
     }
     for (int round = 0; round < 20000; round++) {
@@ -763,18 +767,18 @@ START_TEST(coins_table)
             memset(o.predicate_id, (int)(i & 0xff), UTXO_HASH_BYTES);
             o.datum = i % 2 ? datum[i] : NULL;
             o.datum_len = i % 2 ? (uint32_t)(1 + i % 8) : 0;
-            store_coins_put(&c, &op[i], &o, (uint32_t)i * 7, i * 11);
+            store_coins_put(&c, op[i], &o, (uint32_t)i * 7, i * 11);
             in[i] = true;
             break;
         case 1:
-            store_coins_del(&c, &op[i]);
+            store_coins_del(&c, op[i]);
             in[i] = false;
             break;
         default:
             break;
         }
         for (size_t k = (size_t)(rng % 97); k < COIN_N; k += 97) { /* a sample of gets */
-            const store_coin *hit = store_coins_get(&c, &op[k]);
+            const store_coin *hit = store_coins_get(&c, op[k]);
             ck_assert_msg((hit != NULL) == in[k], "round %d outpoint %zu", round, k);
             if (hit != NULL) {
                 const uint8_t *d = store_coin_read(hit, &e);
@@ -789,22 +793,25 @@ START_TEST(coins_table)
         }
     }
     for (size_t k = 0; k < COIN_N; k++)
-        ck_assert((store_coins_get(&c, &op[k]) != NULL) == in[k]);
+        ck_assert((store_coins_get(&c, op[k]) != NULL) == in[k]);
     /* emptied; past the bound: emptied again, then the newest is held */
     store_coins_clear(&c);
     ck_assert_uint_eq(c.n, 0);
-    ck_assert_ptr_null(store_coins_get(&c, &op[0]));
+    ck_assert_ptr_null(store_coins_get(&c, op[0]));
     memset(&o, 0, sizeof o);
     for (uint32_t k = 0; k <= STORE_COINS_MAX; k++) {
-        utxo_outpoint x = op[0];
+        utxo_outpoint x;
+        uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+        store_outpoint_from_key(&x, op[0]);
         x.index = 1000000 + k;
-        store_coins_put(&c, &x, &o, 0, k);
+        store_outpoint_key(key, &x);
+        store_coins_put(&c, key, &o, 0, k);
     }
     ck_assert_uint_eq(c.n, 1);
     o.datum_len = STORE_COINS_BYTES + 1; /* refused before anything: not copied, */
     o.datum = datum[0];                  /* nothing emptied */
-    store_coins_put(&c, &op[1], &o, 0, 0);
-    ck_assert_ptr_null(store_coins_get(&c, &op[1]));
+    store_coins_put(&c, op[1], &o, 0, 0);
+    ck_assert_ptr_null(store_coins_get(&c, op[1]));
     ck_assert_uint_eq(c.n, 1);
     store_coins_free(&c);
 }

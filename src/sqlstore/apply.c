@@ -115,12 +115,13 @@ static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
     apply_ctx *c = arg;
     utxo_store *s = c->s;
     uint8_t key[STORE_OUTPOINT_KEY_BYTES];
-    const store_coin *hit = store_coins_get(&s->coins, op);
+    const store_coin *hit;
     sqlite3_stmt *q;
     int sc, rc = UTXO_OK;
 
     (void)k;
-    if (hit != NULL) {
+    store_outpoint_key(key, op);
+    if ((hit = store_coins_get(&s->coins, key)) != NULL) {
         const uint8_t *datum = store_coin_read(hit, e);
         if (e->output.datum_len > 0 &&
             (e->output.datum = keep_datum(c, datum, e->output.datum_len)) == NULL)
@@ -129,7 +130,6 @@ static int view_get(void *arg, size_t k, const utxo_outpoint *op, cn_spent *e)
         return UTXO_OK;
     }
     q = store_stmt(s, ST_UTXO_GET);
-    store_outpoint_key(key, op);
     sqlite3_bind_blob(q, 1, key, STORE_OUTPOINT_KEY_BYTES, SQLITE_STATIC);
     sc = sqlite3_step(q);
     if (sc == SQLITE_DONE) {
@@ -168,6 +168,7 @@ static int insert_utxo(utxo_store *s, const utxo_outpoint *op, const utxo_output
 {
     uint8_t key[STORE_OUTPOINT_KEY_BYTES];
     sqlite3_stmt *q = store_stmt(s, ST_UTXO_INS);
+    int rc;
 
     store_outpoint_key(key, op);
     sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
@@ -177,7 +178,9 @@ static int insert_utxo(utxo_store *s, const utxo_outpoint *op, const utxo_output
                       SQLITE_STATIC);
     sqlite3_bind_int64(q, 5, height);
     sqlite3_bind_int64(q, 6, (sqlite3_int64)position);
-    return store_exec_stmt(s, ST_UTXO_INS, "insert utxo");
+    if ((rc = store_exec_stmt(s, ST_UTXO_INS, "insert utxo")) == UTXO_OK)
+        store_coins_put(&s->coins, key, o, height, position);
+    return rc;
 }
 
 static int delete_utxo(utxo_store *s, const utxo_outpoint *op)
@@ -191,6 +194,8 @@ static int delete_utxo(utxo_store *s, const utxo_outpoint *op)
     rc = store_exec_stmt(s, ST_UTXO_DEL, "delete utxo");
     if (rc == UTXO_OK && sqlite3_changes(s->db) != 1)
         rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "spent utxo row vanished");
+    if (rc == UTXO_OK)
+        store_coins_del(&s->coins, key);
     return rc;
 }
 
@@ -230,18 +235,14 @@ static int write_block(void *arg, const cn_effects *fx)
         goto done;
     s->block_hint = block_len;
     /* spent outputs leave the set (the undo record keeps them); new ones enter */
-    for (size_t k = 0; k < fx->n_spent; k++) {
+    for (size_t k = 0; k < fx->n_spent; k++)
         if ((rc = delete_utxo(s, &fx->spent[k].outpoint)) != UTXO_OK)
             goto done;
-        store_coins_del(&s->coins, &fx->spent[k].outpoint);
-    }
     for (size_t j = 0; j < fx->n_created; j++) {
         rc = insert_utxo(s, &fx->created[j].outpoint, fx->created[j].output, h,
                          fx->count_before + j);
         if (rc != UTXO_OK)
             goto done;
-        store_coins_put(&s->coins, &fx->created[j].outpoint, fx->created[j].output, h,
-                        fx->count_before + j);
     }
     if ((rc = cn_undo_encode(fx->spent, fx->n_spent, &undo, &undo_len)) != UTXO_OK ||
         (rc = put_height_blob(s, ST_UNDO_INS, h, undo, undo_len, "write undo")) != UTXO_OK ||
@@ -498,8 +499,6 @@ out:
         if (frc != UTXO_OK)
             rc = frc;
     }
-    if (rc != UTXO_OK && s != NULL) /* rows of this block, or the group's, rolled back */
-        store_coins_clear(&s->coins);
     if (rc != UTXO_OK && s != NULL && s->msg[0] == '\0')
         store_fail(s, rc, "%s", utxo_strerror(rc));
     vd.err = rc;

@@ -5,15 +5,17 @@
  * blocks old, skip the SQLite read (Bitcoin Core's coins cache, read side
  * only: every row is still written and deleted as before).
  *
- * It holds only copies of rows the table holds: write_block puts each row
- * it inserts and drops each row it deletes; anything that moves the table
- * another way (a rolled-back transaction, a failed block, a rollback, a
- * reload) empties it. A miss is a SQLite read, so an empty cache is always
- * right. Bounded: at STORE_COINS_MAX entries or STORE_COINS_BYTES of
- * copies it empties itself and starts again. Open addressing with linear
- * probing over a keyed hash of the outpoint (SipHash, a random key per
- * store: txids are chosen by whoever makes the transactions, so bucket
- * positions must not be), deletion by backward shift.
+ * It holds only copies of rows the table holds: write_block's row writes
+ * (insert_utxo, delete_utxo) put each row they insert and drop each row
+ * they delete; anything that moves the table another way empties it:
+ * store_abort (every rolled-back transaction, which is how a refused block
+ * or group is undone), utxo_store_rollback, a reload after another writer.
+ * A miss is a SQLite read, so an empty cache is always right. Bounded: at
+ * STORE_COINS_MAX entries or STORE_COINS_BYTES of datum copies it empties
+ * itself and starts again. Open addressing with linear probing over a
+ * keyed hash of the outpoint's table key (SipHash, a random key per store:
+ * txids are chosen by whoever makes the transactions, so bucket positions
+ * must not be), deletion by backward shift.
  */
 #include "config.h"
 
@@ -23,7 +25,7 @@
 #include "sqlstore/store_int.h"
 
 struct store_coin {
-    utxo_outpoint op;
+    uint8_t key[STORE_OUTPOINT_KEY_BYTES]; /* the outpoint as the table keys it */
     uint64_t value;
     uint64_t position;
     uint32_t height;
@@ -33,26 +35,29 @@ struct store_coin {
 };
 
 #define SLOTS (2 * STORE_COINS_MAX) /* a power of two: load <= 1/2 */
+_Static_assert(sizeof ((store_coins *)0)->key == crypto_shorthash_KEYBYTES,
+               "store_coins.key holds one SipHash key");
 
-static size_t slot_of(const store_coins *c, const utxo_outpoint *op)
+/* The home slot of an outpoint's table key. */
+static size_t slot_of(const store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES])
 {
-    uint8_t key[UTXO_HASH_BYTES + 4], h[crypto_shorthash_BYTES];
+    uint8_t h[crypto_shorthash_BYTES];
     uint64_t v = 0;
 
-    memcpy(key, op->txid, UTXO_HASH_BYTES);
-    key[UTXO_HASH_BYTES] = (uint8_t)op->index;
-    key[UTXO_HASH_BYTES + 1] = (uint8_t)(op->index >> 8);
-    key[UTXO_HASH_BYTES + 2] = (uint8_t)(op->index >> 16);
-    key[UTXO_HASH_BYTES + 3] = (uint8_t)(op->index >> 24);
-    crypto_shorthash(h, key, sizeof key, c->key);
+    crypto_shorthash(h, key, STORE_OUTPOINT_KEY_BYTES, c->key);
     for (int i = 0; i < 8; i++)
         v |= (uint64_t)h[i] << (8 * i);
     return (size_t)(v & (SLOTS - 1));
 }
 
-static bool same(const utxo_outpoint *x, const utxo_outpoint *y)
+/* The slot holding key, or the empty slot that ends its probe run. */
+static size_t find(const store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES])
 {
-    return x->index == y->index && memcmp(x->txid, y->txid, UTXO_HASH_BYTES) == 0;
+    size_t i = slot_of(c, key);
+
+    while (c->slot[i] != NULL && memcmp(c->slot[i]->key, key, STORE_OUTPOINT_KEY_BYTES) != 0)
+        i = (i + 1) & (SLOTS - 1);
+    return i;
 }
 
 int store_coins_init(store_coins *c)
@@ -82,8 +87,8 @@ void store_coins_free(store_coins *c)
     c->slot = NULL;
 }
 
-void store_coins_put(store_coins *c, const utxo_outpoint *op, const utxo_output *o,
-                     uint32_t height, uint64_t position)
+void store_coins_put(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES],
+                     const utxo_output *o, uint32_t height, uint64_t position)
 {
     store_coin *e;
     size_t i;
@@ -94,7 +99,7 @@ void store_coins_put(store_coins *c, const utxo_outpoint *op, const utxo_output 
         store_coins_clear(c); /* full: start again (a miss only costs a read) */
     if ((e = malloc(sizeof *e + o->datum_len)) == NULL)
         return;
-    e->op = *op;
+    memcpy(e->key, key, STORE_OUTPOINT_KEY_BYTES);
     e->value = o->value;
     e->position = position;
     e->height = height;
@@ -102,37 +107,32 @@ void store_coins_put(store_coins *c, const utxo_outpoint *op, const utxo_output 
     memcpy(e->predicate_id, o->predicate_id, UTXO_HASH_BYTES);
     if (o->datum_len > 0)
         memcpy(e->datum, o->datum, o->datum_len);
-    for (i = slot_of(c, op); c->slot[i] != NULL; i = (i + 1) & (SLOTS - 1))
-        if (same(&c->slot[i]->op, op)) { /* the table holds one row per outpoint */
-            c->bytes -= c->slot[i]->datum_len;
-            free(c->slot[i]);
-            c->n--;
-            break;
-        }
+    i = find(c, e->key);
+    if (c->slot[i] != NULL) { /* the table holds one row per outpoint: replaced */
+        c->bytes -= c->slot[i]->datum_len;
+        free(c->slot[i]);
+        c->n--;
+    }
     c->slot[i] = e;
     c->n++;
     c->bytes += o->datum_len;
 }
 
-const store_coin *store_coins_get(const store_coins *c, const utxo_outpoint *op)
+const store_coin *store_coins_get(const store_coins *c,
+                                  const uint8_t key[STORE_OUTPOINT_KEY_BYTES])
 {
     if (c->slot == NULL || c->n == 0)
         return NULL;
-    for (size_t i = slot_of(c, op); c->slot[i] != NULL; i = (i + 1) & (SLOTS - 1))
-        if (same(&c->slot[i]->op, op))
-            return c->slot[i];
-    return NULL;
+    return c->slot[find(c, key)];
 }
 
-void store_coins_del(store_coins *c, const utxo_outpoint *op)
+void store_coins_del(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES])
 {
     size_t i, j;
 
     if (c->slot == NULL || c->n == 0)
         return;
-    for (i = slot_of(c, op); c->slot[i] != NULL; i = (i + 1) & (SLOTS - 1))
-        if (same(&c->slot[i]->op, op))
-            break;
+    i = find(c, key);
     if (c->slot[i] == NULL)
         return;
     c->bytes -= c->slot[i]->datum_len;
@@ -142,7 +142,7 @@ void store_coins_del(store_coins *c, const utxo_outpoint *op)
     /* backward shift: pull later entries of the probe run into the gap
      * when their home slot does not lie cyclically in (i, j] */
     for (j = (i + 1) & (SLOTS - 1); c->slot[j] != NULL; j = (j + 1) & (SLOTS - 1)) {
-        size_t home = slot_of(c, &c->slot[j]->op);
+        size_t home = slot_of(c, c->slot[j]->key);
         bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
         if (!stays) {
             c->slot[i] = c->slot[j];
@@ -170,12 +170,10 @@ size_t store_coins_check(utxo_store *s)
 
     for (size_t i = 0; c->slot != NULL && i < SLOTS; i++) {
         const store_coin *e = c->slot[i];
-        uint8_t key[STORE_OUTPOINT_KEY_BYTES];
         sqlite3_stmt *q = store_stmt(s, ST_UTXO_GET);
         if (e == NULL)
             continue;
-        store_outpoint_key(key, &e->op);
-        sqlite3_bind_blob(q, 1, key, STORE_OUTPOINT_KEY_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 1, e->key, STORE_OUTPOINT_KEY_BYTES, SQLITE_STATIC);
         if (sqlite3_step(q) != SQLITE_ROW ||
             (uint64_t)sqlite3_column_int64(q, 0) != e->value ||
             sqlite3_column_bytes(q, 1) != UTXO_HASH_BYTES ||

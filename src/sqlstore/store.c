@@ -160,7 +160,6 @@ int store_begin(utxo_store *s)
                         "meanwhile; its state was read again, retry", s->path);
     if (rc != UTXO_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        store_coins_clear(&s->coins);
         if (store_meta_load(s) != UTXO_OK)
             s->broken = true;
     }

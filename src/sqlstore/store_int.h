@@ -100,8 +100,9 @@ typedef struct store_meta {
 } store_meta;
 
 /* The cache of recent unspent outputs (coins.c): copies of rows the utxos
- * table holds, for the view's reads; emptied by whatever moves the table
- * but write_block. */
+ * table holds, for the view's reads. write_block keeps it in step; what
+ * else moves the table empties it: store_abort (every rolled-back
+ * transaction), utxo_store_rollback, a reload after another writer. */
 #define STORE_COINS_MAX (1u << 16)          /* entries */
 #define STORE_COINS_BYTES (16u << 20)       /* datum copies */
 typedef struct store_coin store_coin;
@@ -114,14 +115,14 @@ typedef struct store_coins {
 int store_coins_init(store_coins *c);
 void store_coins_free(store_coins *c);
 void store_coins_clear(store_coins *c);
-/* Copies the row (op, o, height, position) in; silently nothing on NOMEM. */
-void store_coins_put(store_coins *c, const utxo_outpoint *op, const utxo_output *o,
-                     uint32_t height, uint64_t position);
-void store_coins_del(store_coins *c, const utxo_outpoint *op);
-const store_coin *store_coins_get(const store_coins *c, const utxo_outpoint *op);
-/* The row as the view gives it but its datum (out->outpoint untouched,
- * out->output.datum NULL): returns the entry's datum bytes, to be copied
- * before the entry can go. */
+/* Keyed by the outpoint's table key (store_outpoint_key). put copies the
+ * row (o, height, position) in, replacing one of the same key; silently
+ * nothing on NOMEM or for a datum over STORE_COINS_BYTES. */
+void store_coins_put(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES],
+                     const utxo_output *o, uint32_t height, uint64_t position);
+void store_coins_del(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
+const store_coin *store_coins_get(const store_coins *c,
+                                  const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
 const uint8_t *store_coin_read(const store_coin *e, cn_spent *out);
 /* Entries that are not the utxos table's row (tests): 0 for a sound cache. */
 size_t store_coins_check(utxo_store *s);
