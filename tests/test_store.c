@@ -728,6 +728,47 @@ END_TEST
  * starts again; an oversized datum is not kept; NULL-safe before init.
  */
 #define COIN_N 3000
+/* The forest's node cache grows by doubling and, emptied (past its bound
+ * after a flush, or on a rollback), keeps the capacity it reached: filling
+ * it again to the same size grows nothing (no rehash, no fresh pages). */
+START_TEST(node_cache_keeps_capacity)
+{
+    const size_t fill = STORE_NODES_MIN; /* past 70% of the first capacity */
+    store_nodes n;
+    uint8_t h[ACC_HASH_BYTES], out[ACC_HASH_BYTES];
+    size_t cap;
+
+    ck_assert_int_eq(store_nodes_init(&n, NULL, 0), UTXO_OK);
+    ck_assert_uint_eq(n.cap, STORE_NODES_MIN);
+    for (int round = 0; round < 3; round++) {
+        for (uint64_t i = 0; i < fill; i++) { /* appended leaves: no SQL */
+            memset(h, 0, sizeof h);
+            memcpy(h, &i, sizeof i);
+            h[31] = (uint8_t)(round + 1);
+            ck_assert_int_eq(store_node_ops.put(&n, 0, i, h), UTXO_OK);
+        }
+        ck_assert_uint_eq(n.used, fill);
+        ck_assert_uint_eq(n.dirty, fill);
+        if (round == 0)
+            cap = n.cap;
+        /* grown once, to its size after the first round, and never again */
+        ck_assert_uint_eq(n.n_grown, 1);
+        ck_assert_uint_eq(n.cap, cap);
+        ck_assert_uint_eq(cap, STORE_NODES_MIN << 1);
+        for (uint64_t i = 0; i < fill; i += 97) { /* hits: no SQL either */
+            ck_assert_int_eq(store_node_ops.get(&n, 0, i, out), UTXO_OK);
+            ck_assert_uint_eq(out[31], round + 1);
+            ck_assert_mem_eq(out, &i, sizeof i);
+        }
+        store_nodes_reset(&n, 0); /* a rollback empties it */
+        ck_assert_uint_eq(n.used, 0);
+        ck_assert_uint_eq(n.dirty, 0);
+        ck_assert_uint_eq(n.cap, cap);
+    }
+    store_nodes_free(&n);
+}
+END_TEST
+
 START_TEST(coins_table)
 {
     static uint8_t op[COIN_N][STORE_OUTPOINT_KEY_BYTES]; /* table keys */
@@ -1269,6 +1310,7 @@ int main(void)
     tcase_add_test(tc, page_size_new_and_old);
     tcase_add_test(tc, tiny_cache_same_store);
     tcase_add_test(tc, coins_table);
+    tcase_add_test(tc, node_cache_keeps_capacity);
     tcase_add_test(tc, rollback_equals_fresh_replay);
     tcase_add_test(tc, invalid_blocks_change_nothing);
     tcase_add_test(tc, pipeline_same_store);

@@ -17,7 +17,8 @@
  * block, and a group of 16 writes 2.3 times fewer rows). A rolled-back transaction drops
  * the cache (store_nodes_reset), so the cache never holds what the file
  * does not. Clean entries persist across blocks (the upper rows are hot)
- * until the cache passes its size bound, then it is emptied.
+ * until the cache passes its size bound, then it is emptied (in place: the
+ * table keeps the capacity it grew to).
  */
 #include "config.h"
 
@@ -25,7 +26,6 @@
 #include <string.h>
 #include "sqlstore/store_int.h"
 
-#define CACHE_MIN ((size_t)1 << 12)
 /* After a flush, a cache holding more entries than this is emptied (about
  * 6 MiB of entries; the table itself is at most twice that). */
 #define CACHE_KEEP ((size_t)1 << 17)
@@ -54,6 +54,7 @@ static int resize(store_nodes *n, size_t cap)
         return UTXO_ERR_NOMEM;
     n->tab = t;
     n->cap = cap;
+    n->n_grown++;
     for (size_t i = 0; i < old_cap; i++)
         if (old[i].state != 0)
             *find(n, old[i].key) = old[i];
@@ -82,10 +83,10 @@ int store_nodes_init(store_nodes *n, utxo_store *s, uint64_t count)
     memset(n, 0, sizeof *n);
     n->s = s;
     n->count = count;
-    n->tab = calloc(CACHE_MIN, sizeof *n->tab);
+    n->tab = calloc(STORE_NODES_MIN, sizeof *n->tab);
     if (n->tab == NULL)
         return UTXO_ERR_NOMEM;
-    n->cap = CACHE_MIN;
+    n->cap = STORE_NODES_MIN;
     n->keep = CACHE_KEEP;
     return UTXO_OK;
 }
@@ -97,16 +98,13 @@ void store_nodes_free(store_nodes *n)
     n->cap = n->used = n->dirty = 0;
 }
 
+/* Empties the cache in place. The table keeps its capacity: growing it
+ * again from the minimum would rehash every entry at each doubling and
+ * touch fresh pages (a page fault each, and an munmap of the old table),
+ * every time the cache passes its bound; the size it reached is what the
+ * next blocks need. */
 static void cache_clear(store_nodes *n)
 {
-    if (n->cap > CACHE_MIN) {
-        store_node *t = calloc(CACHE_MIN, sizeof *t);
-        if (t != NULL) {
-            free(n->tab);
-            n->tab = t;
-            n->cap = CACHE_MIN;
-        }
-    }
     memset(n->tab, 0, n->cap * sizeof *n->tab);
     n->used = n->dirty = 0;
 }

@@ -73,6 +73,9 @@ typedef struct store_node {
     uint8_t state;
 } store_node;
 
+/* The node cache's first capacity (entries); it doubles past 70% load. */
+#define STORE_NODES_MIN ((size_t)1 << 12)
+
 /* The forest's node storage (acc_store_ops context). */
 typedef struct store_nodes {
     struct utxo_store *s;
@@ -81,6 +84,7 @@ typedef struct store_nodes {
     size_t cap, used, dirty;
     size_t keep;          /* after a flush, more entries than this empty the cache */
     uint64_t n_written;   /* nodes written or deleted by flushes (for the bench) */
+    uint64_t n_grown;     /* doublings of tab (it never shrinks) */
     int err;              /* first storage error inside the forest's calls */
 } store_nodes;
 
