@@ -403,10 +403,23 @@ static const uint32_t groups[] = {1, 4, 7, 0};
  * blocks. With no time at all allowed to a group, each block is committed
  * by the next one.
  */
+/* Keeps the unspent output of the greatest height. */
+static int newest_only(void *arg, const utxo_store_utxo *u)
+{
+    utxo_store_utxo *keep = arg;
+
+    if (u->height >= keep->height) {
+        *keep = *u;
+        keep->output.datum = NULL;
+    }
+    return 0;
+}
+
 START_TEST(pipeline_same_store)
 {
     char ref[512], path[512];
     uint8_t d_ref[32], d_pre[N_BLOCKS + 1][32], d[32];
+    utxo_store_utxo newest;
     utxo_store *s;
 
     tmp_path(ref, sizeof ref, "piperef");
@@ -416,6 +429,9 @@ START_TEST(pipeline_same_store)
         apply_range(s, h, h + 1);
         dump_digest(ref, d_pre[h + 1]);
     }
+    memset(&newest, 0, sizeof newest);
+    ck_assert_int_eq(utxo_store_each_utxo(s, NULL, newest_only, &newest, NULL, NULL), UTXO_OK);
+    ck_assert_uint_eq(newest.height, C.n - 1); /* created by the last block */
     utxo_store_close(s);
     dump_digest(ref, d_ref);
     ck_assert_mem_eq(d_ref, d_pre[C.n], 32);
@@ -427,10 +443,36 @@ START_TEST(pipeline_same_store)
             utxo_store_info info;
             s = open_new_with(path, threads, on, group);
             apply_range(s, 0, C.n);
-            /* spends of recent outputs were served by the store's cache */
+            /* spends of recent outputs were served by the store's cache, and
+             * with groups of more than one block, some rows were never
+             * written: created and spent within a group */
             ck_assert_uint_gt(s->coins.hits, 0);
+            ck_assert((s->coins.rows_skipped > 0) == (on && group != 1));
             utxo_store_get_info(s, &info);
             ck_assert_uint_eq(info.n_blocks, C.n); /* this handle sees the last block */
+            if (on) {
+                utxo_store_utxo u;
+                uint64_t n_rows = 0, total = 0;
+                /* the open group's new outputs wait in the cache unless the
+                 * last block filled the group; reads through the handle
+                 * see them, written into the open transaction */
+                if (group == 0 || C.n % group != 0)
+                    ck_assert_uint_gt(s->coins.n_pending, 0);
+                for (int read = 0; read < 2; read++) /* one thread count reads each first */
+                    if ((read == 0) == (threads == 1)) {
+                        ck_assert_int_eq(utxo_store_get_utxo(s, &newest.outpoint, &u), UTXO_OK);
+                        ck_assert_uint_eq(u.output.value, newest.output.value);
+                        ck_assert_uint_eq(u.position, newest.position);
+                        free(u.output.datum);
+                    } else {
+                        ck_assert_int_eq(utxo_store_each_utxo(s, NULL, NULL, NULL, &n_rows,
+                                                              &total), UTXO_OK);
+                        ck_assert_uint_eq(n_rows, info.n_utxos);
+                        ck_assert_uint_eq(total, info.total_value);
+                    }
+                ck_assert_uint_eq(s->coins.n_pending, 0);
+                ck_assert_uint_eq(store_coins_check(s), 0);
+            }
             if (on) {
                 uint32_t seen = C.n;
                 dump_digest(path, d); /* another connection: the last group committed */
@@ -773,17 +815,18 @@ START_TEST(coins_table)
 {
     static uint8_t op[COIN_N][STORE_OUTPOINT_KEY_BYTES]; /* table keys */
     static uint8_t datum[COIN_N][8];
-    static bool in[COIN_N];
+    static bool in[COIN_N], pend[COIN_N];
     store_coins c, none;
+    size_t n_pend = 0;
     utxo_output o;
     cn_spent e;
     uint64_t rng = 0x9e3779b97f4a7c15u;
 
     memset(&none, 0, sizeof none); /* never initialised: every call a no-op */
     memset(&o, 0, sizeof o);
-    store_coins_put(&none, op[0], &o, 1, 1);
+    ck_assert(!store_coins_put(&none, op[0], &o, 1, 1, true));
     ck_assert_ptr_null(store_coins_get(&none, op[0]));
-    store_coins_del(&none, op[0]);
+    ck_assert(!store_coins_del(&none, op[0]));
     store_coins_clear(&none);
     store_coins_free(&none);
     ck_assert_int_eq(store_coins_init(&c), UTXO_OK);
@@ -808,16 +851,30 @@ START_TEST(coins_table)
             memset(o.predicate_id, (int)(i & 0xff), UTXO_HASH_BYTES);
             o.datum = i % 2 ? datum[i] : NULL;
             o.datum_len = i % 2 ? (uint32_t)(1 + i % 8) : 0;
-            store_coins_put(&c, op[i], &o, (uint32_t)i * 7, i * 11);
+            /* a quarter as pending rows (a replacement takes the new one's state) */
+            n_pend -= in[i] && pend[i];
+            pend[i] = (rng >> 40) % 4 == 0;
+            n_pend += pend[i];
+            ck_assert(store_coins_put(&c, op[i], &o, (uint32_t)i * 7, i * 11, pend[i]));
             in[i] = true;
             break;
-        case 1:
-            store_coins_del(&c, op[i]);
-            in[i] = false;
+        case 1: /* true exactly for a pending row */
+            ck_assert(store_coins_del(&c, op[i]) == (in[i] && pend[i]));
+            n_pend -= in[i] && pend[i];
+            in[i] = pend[i] = false;
             break;
         default:
             break;
         }
+        ck_assert_uint_eq(c.n_pending, n_pend);
+        if (round % 1000 == 999) /* the pending list is exactly the pending entries */
+            for (size_t k = 0; k < COIN_N; k++) {
+                const store_coin *hit = store_coins_get(&c, op[k]);
+                bool listed = false;
+                for (size_t j = 0; hit != NULL && j < c.n_pending; j++)
+                    listed |= c.pend[j] == hit;
+                ck_assert_msg(listed == (in[k] && pend[k]), "round %d outpoint %zu", round, k);
+            }
         for (size_t k = (size_t)(rng % 97); k < COIN_N; k += 97) { /* a sample of gets */
             const store_coin *hit = store_coins_get(&c, op[k]);
             ck_assert_msg((hit != NULL) == in[k], "round %d outpoint %zu", round, k);
@@ -838,6 +895,7 @@ START_TEST(coins_table)
     /* emptied; past the bound: emptied again, then the newest is held */
     store_coins_clear(&c);
     ck_assert_uint_eq(c.n, 0);
+    ck_assert_uint_eq(c.n_pending, 0);
     ck_assert_ptr_null(store_coins_get(&c, op[0]));
     memset(&o, 0, sizeof o);
     for (uint32_t k = 0; k <= STORE_COINS_MAX; k++) {
@@ -846,14 +904,30 @@ START_TEST(coins_table)
         store_outpoint_from_key(&x, op[0]);
         x.index = 1000000 + k;
         store_outpoint_key(key, &x);
-        store_coins_put(&c, key, &o, 0, k);
+        ck_assert(store_coins_put(&c, key, &o, 0, k, false));
     }
     ck_assert_uint_eq(c.n, 1);
     o.datum_len = STORE_COINS_BYTES + 1; /* refused before anything: not copied, */
     o.datum = datum[0];                  /* nothing emptied */
-    store_coins_put(&c, op[1], &o, 0, 0);
+    ck_assert(!store_coins_put(&c, op[1], &o, 0, 0, false));
+    ck_assert(!store_coins_put(&c, op[1], &o, 0, 0, true));
     ck_assert_ptr_null(store_coins_get(&c, op[1]));
     ck_assert_uint_eq(c.n, 1);
+    /* full of pending rows: nothing is dropped, the next put is refused */
+    memset(&o, 0, sizeof o);
+    store_coins_clear(&c);
+    for (uint32_t k = 0; k <= STORE_COINS_MAX; k++) {
+        utxo_outpoint x;
+        uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+        store_outpoint_from_key(&x, op[0]);
+        x.index = 2000000 + k;
+        store_outpoint_key(key, &x);
+        ck_assert(store_coins_put(&c, key, &o, 0, k, k > 0) == (k < STORE_COINS_MAX));
+    }
+    ck_assert_uint_eq(c.n, STORE_COINS_MAX);
+    ck_assert_uint_eq(c.n_pending, STORE_COINS_MAX - 1);
+    ck_assert(!store_coins_put(&c, op[2], &o, 0, 0, false));
+    ck_assert_ptr_null(store_coins_get(&c, op[2]));
     store_coins_free(&c);
 }
 END_TEST

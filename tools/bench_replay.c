@@ -38,7 +38,8 @@
  * limit's one-thread rate over it; ratio = sig_cpu_share * cores_busy /
  * threads, so the two say whether the cores idled or the work beside the
  * signatures (store, hashing, rules) took them)
- *   bench replay node_writes_per_block=.. node_writes_per_spent=..
+ *   bench replay node_writes_per_block=.. node_writes_per_spent=.. utxo_rows_skipped_per_block=..
+ * (utxos rows never written: created and spent within one pipeline group)
  *   bench replay utxos=.. db_bytes=.. bytes_per_utxo=.. set_bytes_per_utxo=..
  *   bench replay apply_us_per_block=.. pre_us_per_block=.. validate_us_per_block=..
  *       prove_us_per_block=.. write_us_per_block=.. commit_us_per_block=..
@@ -349,9 +350,11 @@ int bench_replay(int argc, char **argv)
            (double)st.ns_validate / 1e3 / h.n_blocks, (double)st.ns_prove / 1e3 / h.n_blocks,
            (double)st.ns_write / 1e3 / h.n_blocks, (double)st.ns_commit / 1e3 / h.n_blocks,
            (double)read_ns / 1e3 / h.n_blocks);
-    printf("bench replay node_writes_per_block=%.0f node_writes_per_spent=%.1f\n",
+    printf("bench replay node_writes_per_block=%.0f node_writes_per_spent=%.1f "
+           "utxo_rows_skipped_per_block=%.0f\n",
            (double)st.node_writes / h.n_blocks,
-           h.spent_ext ? (double)st.node_writes / (double)h.spent_ext : 0.0);
+           h.spent_ext ? (double)st.node_writes / (double)h.spent_ext : 0.0,
+           (double)st.utxo_rows_skipped / h.n_blocks);
     utxo_store_close(s);
     s = NULL;
     db_bytes = file_size(path);

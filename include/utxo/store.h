@@ -113,6 +113,8 @@ typedef struct utxo_store_stats {
     unsigned threads;     /* predicate threads of apply (1 before the first apply) */
     uint64_t ns_pre, ns_validate, ns_prove, ns_write, ns_commit, ns_total;
     uint64_t node_writes; /* accumulator nodes written or deleted */
+    uint64_t utxo_rows_skipped; /* with the pipeline: outputs created and spent
+                                   within one group, whose rows were never written */
 } utxo_store_stats;
 
 /** Fills *st for this handle (zeros for a NULL s). */
@@ -140,8 +142,9 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
  * inside it and either joins it or, once the group holds 16 blocks or
  * its first is a second old, commits it on the store's thread while its
  * own predicates run and opens the next. Each block is still applied
- * whole or not at all; the store's bytes are the same as without the
- * pipeline. Until the next commit (an apply that ends the group, a
+ * whole or not at all; the rows each commit leaves are the same as
+ * without the pipeline (outputs created and spent within a group are
+ * never written). Until the next commit (an apply that ends the group, a
  * utxo_store_flush, utxo_store_rollback, utxo_store_close or turning the
  * pipeline off, which flush), the open group is visible through this
  * handle only, and a crash loses it (whole blocks, never half of one). A
@@ -149,6 +152,9 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
  * that fails is the answer of the call that ran it (the next apply, a
  * flush), and its message names the blocks lost: the store is then back
  * at the end of the group before, which utxo_store_get_info reports.
+ * utxo_store_get_utxo and utxo_store_each_utxo on this handle with a group
+ * open first write the group's new unspent outputs into its transaction
+ * (not committed); should that fail, they answer as a failed commit would.
  * Returns UTXO_OK, UTXO_ERR_ARG, or a flush's error.
  */
 int utxo_store_set_pipeline(utxo_store *s, bool on);

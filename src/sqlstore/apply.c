@@ -163,39 +163,63 @@ static int view_refs(void *arg, const utxo_outpoint *ops, size_t n, cn_spent *ou
 
 static const cn_view_methods store_view = {view_begin, view_get, view_refs};
 
-static int insert_utxo(utxo_store *s, const utxo_outpoint *op, const utxo_output *o,
-                       uint32_t height, uint64_t position)
+int store_utxo_insert(utxo_store *s, const uint8_t key[STORE_OUTPOINT_KEY_BYTES],
+                      const utxo_output *o, uint32_t height, uint64_t position,
+                      const char *what)
 {
-    uint8_t key[STORE_OUTPOINT_KEY_BYTES];
     sqlite3_stmt *q = store_stmt(s, ST_UTXO_INS);
-    int rc;
 
-    store_outpoint_key(key, op);
-    sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 1, key, STORE_OUTPOINT_KEY_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)o->value);
     sqlite3_bind_blob(q, 3, o->predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_blob(q, 4, o->datum_len ? (const void *)o->datum : "", (int)o->datum_len,
                       SQLITE_STATIC);
     sqlite3_bind_int64(q, 5, height);
     sqlite3_bind_int64(q, 6, (sqlite3_int64)position);
-    if ((rc = store_exec_stmt(s, ST_UTXO_INS, "insert utxo")) == UTXO_OK)
-        store_coins_put(&s->coins, key, o, height, position);
+    return store_exec_stmt(s, ST_UTXO_INS, what);
+}
+
+/* A new unspent output. With the pipeline its row waits in the coins cache
+ * until the group ends (store_coins_settle), and is never written if a
+ * block of the same group spends it. */
+static int insert_utxo(utxo_store *s, const utxo_outpoint *op, const utxo_output *o,
+                       uint32_t height, uint64_t position)
+{
+    uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+    int rc;
+
+    store_outpoint_key(key, op);
+    if (s->pipeline) {
+        if (store_coins_put(&s->coins, key, o, height, position, true))
+            return UTXO_OK;
+        if (s->coins.n_pending > 0) { /* full of pending rows: write them, then again */
+            if ((rc = store_coins_settle(s)) != UTXO_OK)
+                return rc;
+            if (store_coins_put(&s->coins, key, o, height, position, true))
+                return UTXO_OK;
+        }
+    }
+    if ((rc = store_utxo_insert(s, key, o, height, position, "insert utxo")) == UTXO_OK)
+        store_coins_put(&s->coins, key, o, height, position, false);
     return rc;
 }
 
 static int delete_utxo(utxo_store *s, const utxo_outpoint *op)
 {
     uint8_t key[STORE_OUTPOINT_KEY_BYTES];
-    sqlite3_stmt *q = store_stmt(s, ST_UTXO_DEL);
+    sqlite3_stmt *q;
     int rc;
 
     store_outpoint_key(key, op);
+    if (store_coins_del(&s->coins, key)) { /* pending: the table never held it */
+        s->coins.rows_skipped++;
+        return UTXO_OK;
+    }
+    q = store_stmt(s, ST_UTXO_DEL);
     sqlite3_bind_blob(q, 1, key, STORE_OUTPOINT_KEY_BYTES, SQLITE_STATIC);
     rc = store_exec_stmt(s, ST_UTXO_DEL, "delete utxo");
     if (rc == UTXO_OK && sqlite3_changes(s->db) != 1)
         rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "spent utxo row vanished");
-    if (rc == UTXO_OK)
-        store_coins_del(&s->coins, key);
     return rc;
 }
 
@@ -272,7 +296,8 @@ static int write_block(void *arg, const cn_effects *fx)
      * next block's store thread has only the COMMIT to do; or by
      * store_flush, for a group ended early */
     if ((!s->pipeline || group_full(s, s->pending + 1)) &&
-        (rc = store_nodes_flush(&s->nodes)) != UTXO_OK)
+        ((rc = store_coins_settle(s)) != UTXO_OK ||
+         (rc = store_nodes_flush(&s->nodes)) != UTXO_OK))
         goto done;
     s->meta.n_blocks = h + 1;
     memcpy(s->meta.tip_hash, fx->block_hash, UTXO_HASH_BYTES);

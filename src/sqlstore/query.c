@@ -53,6 +53,8 @@ int utxo_store_get_utxo(utxo_store *s, const utxo_outpoint *op, utxo_store_utxo 
     if (s == NULL || op == NULL || out == NULL)
         return UTXO_ERR_ARG;
     s->msg[0] = '\0';
+    if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
+        return rc;
     store_outpoint_key(key, op);
     q = store_stmt(s, ST_UTXO_GET);
     sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
@@ -135,6 +137,8 @@ int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
     if (s == NULL)
         return UTXO_ERR_ARG;
     s->msg[0] = '\0';
+    if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
+        return rc;
     q = store_stmt(s, predicate_id ? ST_UTXO_BYPRED : ST_UTXO_ALL);
     if (predicate_id)
         sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);

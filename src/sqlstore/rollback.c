@@ -99,16 +99,9 @@ static int undo_block(utxo_store *s, uint32_t h)
     /* the outputs it spent come back */
     for (size_t i = 0; i < n; i++) {
         uint8_t key[STORE_OUTPOINT_KEY_BYTES];
-        sqlite3_stmt *q = store_stmt(s, ST_UTXO_INS);
         store_outpoint_key(key, &v[i].outpoint);
-        sqlite3_bind_blob(q, 1, key, sizeof key, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 2, (sqlite3_int64)v[i].output.value);
-        sqlite3_bind_blob(q, 3, v[i].output.predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
-        sqlite3_bind_blob(q, 4, v[i].output.datum_len ? (const void *)v[i].output.datum : "",
-                          (int)v[i].output.datum_len, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 5, v[i].height);
-        sqlite3_bind_int64(q, 6, (sqlite3_int64)v[i].position);
-        if ((rc = store_exec_stmt(s, ST_UTXO_INS, "restore utxo")) != UTXO_OK)
+        if ((rc = store_utxo_insert(s, key, &v[i].output, v[i].height, v[i].position,
+                                    "restore utxo")) != UTXO_OK)
             goto done;
     }
     /* the forest, with the spent leaves the core hashed from the record */

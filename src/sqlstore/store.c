@@ -200,7 +200,9 @@ int store_flush(utxo_store *s)
     if (s->pending == 0)
         return UTXO_OK;
     t0 = store_now_ns();
-    rc = store_nodes_flush(&s->nodes); /* the group's forest nodes, each once */
+    rc = store_coins_settle(s); /* the group's new outputs that are still unspent */
+    if (rc == UTXO_OK)
+        rc = store_nodes_flush(&s->nodes); /* the group's forest nodes, each once */
     if (rc == UTXO_OK)
         rc = store_commit(s);
     s->ns_commit += store_now_ns() - t0;
@@ -912,4 +914,5 @@ void utxo_store_get_stats(const utxo_store *s, utxo_store_stats *st)
     st->ns_commit = s->ns_commit;
     st->ns_total = s->ns_total;
     st->node_writes = s->nodes.n_written;
+    st->utxo_rows_skipped = s->coins.rows_skipped;
 }

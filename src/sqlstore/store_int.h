@@ -103,33 +103,55 @@ typedef struct store_meta {
     uint64_t n_txs;
 } store_meta;
 
-/* The cache of recent unspent outputs (coins.c): copies of rows the utxos
- * table holds, for the view's reads. write_block keeps it in step; what
- * else moves the table empties it: store_abort (every rolled-back
- * transaction), utxo_store_rollback, a reload after another writer. */
+/* The cache of recent unspent outputs (coins.c): the utxos table's recent
+ * rows, for the view's reads, and with the pipeline the rows its open
+ * group inserted, not yet written (pending). write_block keeps it in step;
+ * what else moves the table empties it: store_abort (every rolled-back
+ * transaction, which drops the pending rows with the rest of the group),
+ * utxo_store_rollback, a reload after another writer. */
 #define STORE_COINS_MAX (1u << 16)          /* entries */
 #define STORE_COINS_BYTES (16u << 20)       /* datum copies */
 typedef struct store_coin store_coin;
 typedef struct store_coins {
     store_coin **slot;         /* 2 * STORE_COINS_MAX, open addressing */
     size_t n, bytes;
+    size_t n_pending;          /* entries the table does not hold yet, */
+    store_coin **pend;         /* listed here */
+    size_t pend_cap;
     unsigned char key[16];     /* crypto_shorthash_KEYBYTES: slots are keyed */
     uint64_t hits;             /* view reads served here (tests, docs) */
+    uint64_t rows_skipped;     /* pending rows spent before written (bench) */
 } store_coins;
 int store_coins_init(store_coins *c);
 void store_coins_free(store_coins *c);
 void store_coins_clear(store_coins *c);
 /* Keyed by the outpoint's table key (store_outpoint_key). put copies the
- * row (o, height, position) in, replacing one of the same key; silently
- * nothing on NOMEM or for a datum over STORE_COINS_BYTES. */
-void store_coins_put(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES],
-                     const utxo_output *o, uint32_t height, uint64_t position);
-void store_coins_del(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
+ * row (o, height, position) in, replacing one of the same key; pending
+ * says the table does not hold it yet (store_coins_settle writes it). It
+ * returns false when it kept nothing: NOMEM, a datum over
+ * STORE_COINS_BYTES, or a full cache that holds pending rows (it can drop
+ * only the others: settle first). */
+bool store_coins_put(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES],
+                     const utxo_output *o, uint32_t height, uint64_t position, bool pending);
+/* Drops key's entry; true when it was pending (the table never held it). */
+bool store_coins_del(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
 const store_coin *store_coins_get(const store_coins *c,
                                   const uint8_t key[STORE_OUTPOINT_KEY_BYTES]);
 const uint8_t *store_coin_read(const store_coin *e, cn_spent *out);
-/* Entries that are not the utxos table's row (tests): 0 for a sound cache. */
+/* Writes the pending rows into the open transaction, in key order; they
+ * stay cached as ordinary entries. On failure the caller rolls back. */
+int store_coins_settle(utxo_store *s);
+/* The same for a read through the handle while a group is open, so that
+ * it sees the group's rows; a failure loses the group (store_group_lost). */
+int store_coins_settle_for_read(utxo_store *s);
+/* Entries that are not the utxos table's row, or pending ones that it
+ * holds (tests): 0 for a sound cache. */
 size_t store_coins_check(utxo_store *s);
+/* Inserts one row of utxos (apply.c): the view's writes, settled rows and
+ * a rollback's restored outputs. */
+int store_utxo_insert(utxo_store *s, const uint8_t key[STORE_OUTPOINT_KEY_BYTES],
+                      const utxo_output *o, uint32_t height, uint64_t position,
+                      const char *what);
 
 struct utxo_store {
     sqlite3 *db;
