@@ -811,6 +811,19 @@ START_TEST(node_cache_keeps_capacity)
 }
 END_TEST
 
+/* Puts output `index` of the transaction whose table key is base. */
+static bool put_sibling(store_coins *c, const uint8_t base[STORE_OUTPOINT_KEY_BYTES],
+                        uint32_t index, const utxo_output *o, uint64_t position, bool pending)
+{
+    utxo_outpoint x;
+    uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+
+    store_outpoint_from_key(&x, base);
+    x.index = index;
+    store_outpoint_key(key, &x);
+    return store_coins_put(c, key, o, 0, position, pending);
+}
+
 START_TEST(coins_table)
 {
     static uint8_t op[COIN_N][STORE_OUTPOINT_KEY_BYTES]; /* table keys */
@@ -898,14 +911,8 @@ START_TEST(coins_table)
     ck_assert_uint_eq(c.n_pending, 0);
     ck_assert_ptr_null(store_coins_get(&c, op[0]));
     memset(&o, 0, sizeof o);
-    for (uint32_t k = 0; k <= STORE_COINS_MAX; k++) {
-        utxo_outpoint x;
-        uint8_t key[STORE_OUTPOINT_KEY_BYTES];
-        store_outpoint_from_key(&x, op[0]);
-        x.index = 1000000 + k;
-        store_outpoint_key(key, &x);
-        ck_assert(store_coins_put(&c, key, &o, 0, k, false));
-    }
+    for (uint32_t k = 0; k <= STORE_COINS_MAX; k++)
+        ck_assert(put_sibling(&c, op[0], 1000000 + k, &o, k, false));
     ck_assert_uint_eq(c.n, 1);
     o.datum_len = STORE_COINS_BYTES + 1; /* refused before anything: not copied, */
     o.datum = datum[0];                  /* nothing emptied */
@@ -916,14 +923,8 @@ START_TEST(coins_table)
     /* full of pending rows: nothing is dropped, the next put is refused */
     memset(&o, 0, sizeof o);
     store_coins_clear(&c);
-    for (uint32_t k = 0; k <= STORE_COINS_MAX; k++) {
-        utxo_outpoint x;
-        uint8_t key[STORE_OUTPOINT_KEY_BYTES];
-        store_outpoint_from_key(&x, op[0]);
-        x.index = 2000000 + k;
-        store_outpoint_key(key, &x);
-        ck_assert(store_coins_put(&c, key, &o, 0, k, k > 0) == (k < STORE_COINS_MAX));
-    }
+    for (uint32_t k = 0; k <= STORE_COINS_MAX; k++)
+        ck_assert(put_sibling(&c, op[0], 2000000 + k, &o, k, k > 0) == (k < STORE_COINS_MAX));
     ck_assert_uint_eq(c.n, STORE_COINS_MAX);
     ck_assert_uint_eq(c.n_pending, STORE_COINS_MAX - 1);
     ck_assert(!store_coins_put(&c, op[2], &o, 0, 0, false));
