@@ -211,10 +211,8 @@ static int delete_utxo(utxo_store *s, const utxo_outpoint *op)
     int rc;
 
     store_outpoint_key(key, op);
-    if (store_coins_del(&s->coins, key)) { /* pending: the table never held it */
-        s->coins.rows_skipped++;
+    if (store_coins_del(&s->coins, key)) /* pending: the table never held it */
         return UTXO_OK;
-    }
     q = store_stmt(s, ST_UTXO_DEL);
     sqlite3_bind_blob(q, 1, key, STORE_OUTPOINT_KEY_BYTES, SQLITE_STATIC);
     rc = store_exec_stmt(s, ST_UTXO_DEL, "delete utxo");
@@ -291,13 +289,13 @@ static int write_block(void *arg, const cn_effects *fx)
         if ((rc = store_exec_stmt(s, ST_TX_INS, "index a transaction")) != UTXO_OK)
             goto done;
     }
-    /* the forest's dirty nodes: with the pipeline, once per group, by the
+    /* what the group held back (the forest's dirty nodes, the new outputs
+     * still unspent): with the pipeline, once per group, by the
      * block that fills it (here, while its predicates run) so that the
      * next block's store thread has only the COMMIT to do; or by
      * store_flush, for a group ended early */
     if ((!s->pipeline || group_full(s, s->pending + 1)) &&
-        ((rc = store_coins_settle(s)) != UTXO_OK ||
-         (rc = store_nodes_flush(&s->nodes)) != UTXO_OK))
+        (rc = store_write_held(s)) != UTXO_OK)
         goto done;
     s->meta.n_blocks = h + 1;
     memcpy(s->meta.tip_hash, fx->block_hash, UTXO_HASH_BYTES);

@@ -179,8 +179,10 @@ bool store_coins_del(store_coins *c, const uint8_t key[STORE_OUTPOINT_KEY_BYTES]
     if (c->slot[i] == NULL)
         return false;
     pending = c->slot[i]->pending;
-    if (pending)
+    if (pending) { /* spent before it was written: it never will be */
         drop_pending(c, c->slot[i]);
+        c->rows_skipped++;
+    }
     c->bytes -= c->slot[i]->datum_len;
     free(c->slot[i]);
     c->slot[i] = NULL;
@@ -228,13 +230,10 @@ int store_coins_settle(utxo_store *s)
     qsort(c->pend, n, sizeof *c->pend, key_cmp);
     for (k = 0; k < n && rc == UTXO_OK; k++) {
         store_coin *e = c->pend[k];
-        utxo_output o;
-        memset(&o, 0, sizeof o);
-        o.value = e->value;
-        memcpy(o.predicate_id, e->predicate_id, UTXO_HASH_BYTES);
-        o.datum = e->datum_len > 0 ? e->datum : NULL;
-        o.datum_len = e->datum_len;
-        rc = store_utxo_insert(s, e->key, &o, e->height, e->position, "insert utxo");
+        cn_spent row;
+        const uint8_t *datum = store_coin_read(e, &row);
+        row.output.datum = row.output.datum_len > 0 ? (uint8_t *)datum : NULL;
+        rc = store_utxo_insert(s, e->key, &row.output, row.height, row.position, "insert utxo");
         if (rc == UTXO_OK)
             e->pending = false;
     }

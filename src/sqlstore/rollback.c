@@ -169,7 +169,7 @@ int utxo_store_rollback(utxo_store *s, uint32_t height)
                             "after the rollback the accumulator is not the one block %u commits to",
                             height);
     }
-    if (rc == UTXO_OK && (rc = store_nodes_flush(&s->nodes)) == UTXO_OK &&
+    if (rc == UTXO_OK && (rc = store_write_held(s)) == UTXO_OK &&
         (rc = store_meta_save(s)) == UTXO_OK)
         rc = store_commit(s);
     utxo_block_free(tip);

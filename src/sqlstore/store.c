@@ -192,6 +192,14 @@ int store_group_lost(utxo_store *s, int rc, uint32_t first, uint32_t n, const ch
     return store_fail(s, rc, "blocks %u-%u were not committed: %s", first, first + n - 1, msg);
 }
 
+int store_write_held(utxo_store *s)
+{
+    int rc = store_coins_settle(s); /* the group's new outputs still unspent */
+
+    return rc == UTXO_OK ? store_nodes_flush(&s->nodes) /* its forest nodes, each once */
+                         : rc;
+}
+
 int store_flush(utxo_store *s)
 {
     uint64_t t0;
@@ -200,9 +208,7 @@ int store_flush(utxo_store *s)
     if (s->pending == 0)
         return UTXO_OK;
     t0 = store_now_ns();
-    rc = store_coins_settle(s); /* the group's new outputs that are still unspent */
-    if (rc == UTXO_OK)
-        rc = store_nodes_flush(&s->nodes); /* the group's forest nodes, each once */
+    rc = store_write_held(s);
     if (rc == UTXO_OK)
         rc = store_commit(s);
     s->ns_commit += store_now_ns() - t0;

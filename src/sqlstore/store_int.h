@@ -225,6 +225,10 @@ int store_refresh(utxo_store *s);
  * when another connection committed since the last store_refresh. */
 int store_begin(utxo_store *s);
 int store_commit(utxo_store *s);
+/* Writes what a transaction holds back until it ends: the coins cache's
+ * pending rows (store_coins_settle) and the node cache's dirty nodes
+ * (store_nodes_flush). On failure the caller rolls back. */
+int store_write_held(utxo_store *s);
 /* Commits the group of blocks the pipeline left open (nothing to do
  * without one); on failure rolls back and reloads (store_abort), and the
  * message names the blocks lost. */
