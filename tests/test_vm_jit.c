@@ -10,8 +10,10 @@
  * cycle count and under split runs (vm_run_until at random points); hand
  * made faults at every kind of instruction (misaligned and unmapped loads
  * and stores, illegal words, EBREAK, bad fetches, the memory limit); self
- * modifying code with and without FENCE.I; long loops, so that the tier's
- * chaining, lookup stub and cycle checks are what runs.
+ * modifying code with and without FENCE.I (also behind a chained taken
+ * branch to another page); x0 operands and offset-0 accesses, which the
+ * tier emits in shorter forms; long loops, so that the tier's chaining,
+ * lookup stub and cycle checks are what runs.
  *
  * On hosts without the tier both machines interpret: the test still runs
  * and still passes.
@@ -506,6 +508,129 @@ START_TEST(rotates_jit_vs_interp)
 }
 END_TEST
 
+/* x0 as an operand, which the tier emits in shorter forms: a branch
+ * against x0 on either side (test r, r, the condition turned round when x0
+ * is the first operand), a store of x0 (an immediate store) of each width,
+ * and loads and stores at offset 0 (the base's own host register as the
+ * address). The values compared run over 0, 1, -1, INT_MIN, INT_MAX, 2 and
+ * -2, so that every condition is taken and not taken, and on the edge
+ * (a value of 0) where strict and non-strict conditions differ. Each
+ * branch not taken adds its own bit to a0, which is stored every round;
+ * the stores of x0 clear bytes just written with a pattern. `kind` 1
+ * makes the first store of x0 each round the first touch of a page (a
+ * side exit: the interpreter stores it) and the others follow there. */
+static vm_program *zero_operands_then(unsigned kind)
+{
+    static const uint32_t vals[] = {0, 1, UINT32_MAX, 0x80000000u, 0x7fffffffu, 2, 0xfffffffeu};
+    const unsigned nv = sizeof vals / sizeof vals[0];
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, S1, FRESH_BASE);
+    for (unsigned i = 0; i < nv; i++) {
+        asm_li(&b, T1, vals[i]);
+        asm_emit(&b, SW(T1, S1, (int32_t)(4 * i)));
+    }
+    asm_li(&b, S0, DATA_BASE);
+    asm_li(&b, S2, FRESH_BASE + 64u);  /* a0 each round */
+    asm_li(&b, S3, FRESH_BASE + 4096u); /* kind 1: a fresh page each round */
+    asm_li(&b, T4, 0xa5a5a5a5u);
+    asm_li(&b, T0, 3 * nv);
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_li(&b, T2, nv);
+    asm_emit(&b, REMU(T1, T0, T2));
+    asm_emit(&b, SLLI(T1, T1, 2));
+    asm_emit(&b, ADD(T3, S1, T1));
+    asm_emit(&b, LW(A1, T3, 0));      /* offset 0 */
+    asm_emit(&b, ADDI(A0, 0, 0));
+    static uint32_t (*const br[])(uint32_t, uint32_t, int32_t) = {BEQ, BNE, BLT, BGE,
+                                                                   BLTU, BGEU};
+    for (unsigned i = 0; i < 12; i++) {
+        uint32_t l = i & 1 ? ZERO : A1, r = i & 1 ? A1 : ZERO;
+        asm_emit(&b, br[i / 2](l, r, 8)); /* taken: skip the add */
+        asm_emit(&b, ORI(A0, A0, (int32_t)(1u << i)));
+    }
+    asm_emit(&b, BEQ(ZERO, ZERO, 8)); /* always taken */
+    asm_emit(&b, ORI(A0, A0, 1 << 12));
+    asm_emit(&b, BGEU(A1, ZERO, 8));  /* always taken */
+    asm_emit(&b, ORI(A0, A0, 1 << 13));
+    asm_emit(&b, BLTU(A1, ZERO, 8));  /* never taken */
+    asm_emit(&b, ORI(A0, A0, 1 << 14));
+    asm_emit(&b, SW(A0, S2, 0));
+    asm_emit(&b, ADDI(S2, S2, 4));
+    uint32_t zb = kind ? S3 : S0;
+    if (!kind)
+        for (int32_t w = 0; w < 24; w += 4)
+            asm_emit(&b, SW(T4, S0, w)); /* not zero: the stores of x0 must clear */
+    asm_emit(&b, SB(ZERO, zb, 0));    /* offset 0; kind 1: the page's first touch */
+    asm_emit(&b, SH(ZERO, zb, 10));
+    asm_emit(&b, SB(ZERO, zb, 5));
+    asm_emit(&b, SW(ZERO, zb, 16));
+    asm_emit(&b, SW(A1, zb, 20));
+    asm_emit(&b, LBU(A2, zb, 0));     /* offset 0, after the stores */
+    asm_emit(&b, LW(A4, zb, 20));
+    asm_emit(&b, XOR(A3, A3, A4));
+    asm_emit(&b, ADD(A3, A3, A2));
+    asm_emit(&b, ADDI(S0, S0, 24));
+    if (kind)
+        asm_emit(&b, ADDI(S3, S3, VM_PAGE_BYTES));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+/* Loads and stores at offset 0 off bases that are the registers the
+ * program names most, so that the pins (and every host register) hold
+ * bases: each access must use its own base's host register. The data
+ * page is first filled with each word's own address; then each round
+ * every base loads its word (its own address back: a load from another
+ * word leaves the base pointing there), stores the previous base there,
+ * clears its low byte with a store of x0 (nonzero before: no other word
+ * gets that byte cleared) and loads it back; so an access through the
+ * wrong host register shows in a register or in the page at the end. */
+static vm_program *zero_offsets(void)
+{
+    static const uint8_t r[] = {T1, T2, T3, A2, A5, A6, A7, S4, S5, 22, 23};
+    const unsigned n = sizeof r;
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, S0, DATA_BASE);
+    asm_li(&b, T4, DATA_BASE + VM_PAGE_BYTES);
+    asm_emit(&b, SW(S0, S0, 0));
+    asm_emit(&b, ADDI(S0, S0, 4));
+    asm_emit(&b, BNE(S0, T4, -8));
+    asm_li(&b, S0, DATA_BASE);
+    asm_li(&b, T0, 10);
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, ADDI(r[0], S0, 4));
+    for (unsigned i = 1; i < n; i++)
+        asm_emit(&b, ADDI(r[i], r[i - 1], 8));
+    for (unsigned i = 0; i < n; i++) {
+        unsigned k = (i + n - 1) % n;
+        asm_emit(&b, LW(r[i], r[i], 0));
+        asm_emit(&b, SW(r[k], r[i], 0));
+        asm_emit(&b, SB(ZERO, r[i], 0));
+        asm_emit(&b, LW(r[i], r[i], 0));
+    }
+    asm_emit(&b, ADDI(S0, S0, 96));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(zero_operands_jit_vs_interp)
+{
+    for (unsigned kind = 0; kind <= 1; kind++)
+        program_vs_interp(zero_operands_then(kind), 400, "x0 operands", kind);
+    program_vs_interp(zero_offsets(), 400, "offset 0", 0);
+}
+END_TEST
+
 /* Blocks strung across a page end and a direct jump: a short loop whose
  * run goes on over the end of page 0 into page 1 and jumps back within
  * page 0, with (`smc`, from the 11th round on) a store that rewrites an
@@ -561,10 +686,48 @@ static vm_program *merged_then(unsigned smc)
     return p;
 }
 
+/* A chain across pages: the loop's taken branch goes to a block on the
+ * next page that was not translated when the branch was; its jump is
+ * re-pointed at that block's full entry, whose page test must still run
+ * every round: from the 11th round on (`smc`) the loop rewrites an
+ * instruction of that page, which is then the machine's own, and the old
+ * translation must not run (caught when the chain goes to the inner
+ * entry, past the test). */
+static vm_program *chain_smc_then(unsigned smc)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T0, 30);
+    asm_li(&b, S1, ASM_BASE + VM_PAGE_BYTES);
+    asm_li(&b, T2, ADDI(A0, A0, 100));
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(T0, T0, -1));
+    uint32_t to_q = asm_pc(&b);
+    asm_emit(&b, 0);                  /* beq x0, x0, q */
+    uint32_t back = asm_pc(&b);
+    asm_emit(&b, SLTIU(T3, T0, smc ? 20 : 0)); /* 1 from the 11th round on (smc) */
+    asm_emit(&b, BEQ(T3, 0, 8));
+    asm_emit(&b, SW(T2, S1, 0));      /* rewrite q's first word */
+    asm_emit(&b, ADD(A1, A1, A0));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    asm_halt(&b);
+    while (asm_pc(&b) < ASM_BASE + VM_PAGE_BYTES)
+        asm_emit(&b, EBREAK());
+    uint32_t q = asm_pc(&b);          /* page 1 */
+    asm_emit(&b, ADDI(A0, A0, 1));
+    asm_emit(&b, JAL(0, (int32_t)(back - asm_pc(&b))));
+    b.w[(to_q - ASM_BASE) / 4] = BEQ(0, 0, (int32_t)(q - to_q));
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
 START_TEST(merged_blocks_jit_vs_interp)
 {
     for (unsigned smc = 0; smc <= 1; smc++)
         program_vs_interp(merged_then(smc), 600, "merged blocks, smc", smc);
+    for (unsigned smc = 0; smc <= 1; smc++)
+        program_vs_interp(chain_smc_then(smc), 400, "chain across pages, smc", smc);
 }
 END_TEST
 
@@ -618,6 +781,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, random_programs_jit_vs_interp);
+    tcase_add_test(tc, zero_operands_jit_vs_interp);
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
     tcase_add_test(tc, many_registers_jit_vs_interp);

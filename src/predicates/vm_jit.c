@@ -316,19 +316,28 @@ static const uint8_t *direct(struct vm_jit *j, uint32_t t, uint32_t self_pc,
     return NULL;
 }
 
-/* Jump to the block at pc t: direct when translated, else a jump to a
- * chain stub (JX_CHAIN), which the C loop re-points at the block once it
- * is translated (the only patch ever made, from C, with the region
+/* The rel32 at `at` (of a jmp or a jcc) to the block at pc t: direct when
+ * translated, else to a chain stub (JX_CHAIN, or JX_CHAIN_IN when t is on
+ * the page the block started on), which the C loop re-points at the block
+ * once it is translated (the only patch ever made, from C, with the region
  * writable and not executable). */
+static void to_block(uint8_t *at, struct vm_jit *j, uint32_t t, uint32_t self_pc,
+                     const uint8_t *self_inner, stub *st, unsigned *nst, const ra_state *conv)
+{
+    const uint8_t *d = direct(j, t, self_pc, self_inner);
+    if (d)
+        patch(at, d);
+    else
+        st[(*nst)++] = (stub){at, 0, t,
+                              ((t ^ self_pc) >> VM_PAGE_SHIFT) == 0 ? JX_CHAIN_IN : JX_CHAIN,
+                              *conv};
+}
+
+/* Jump to the block at pc t (to_block). */
 static void succ(em *e, struct vm_jit *j, uint32_t t, uint32_t self_pc,
                  const uint8_t *self_inner, stub *st, unsigned *nst, const ra_state *conv)
 {
-    const uint8_t *d = direct(j, t, self_pc, self_inner);
-    if (d) {
-        jmp_to(e, d);
-        return;
-    }
-    st[(*nst)++] = (stub){jmp32(e), 0, t, JX_CHAIN, *conv};
+    to_block(jmp32(e), j, t, self_pc, self_inner, st, nst, conv);
 }
 
 static int is_load(unsigned op) { return op >= VM_OP_LB && op <= VM_OP_LHU; }
@@ -677,18 +686,27 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             }
             int grouped = member || grp_left > 0;
             int32_t lo = grouped ? grp_imin : in->imm;
+            int idx = grouped ? RDX : RAX; /* the address */
             if (!member) {
                 int a = vm_ra_src(c, in->rs1, RAX);
                 if (a != RAX && lo) {
                     op_rm(e, 0, 0x8d, RAX, a, lo); /* lea eax, [a + lo] */
+                } else if (a != RAX && !grouped) {
+                    idx = a; /* its slot, locked: the address as it is */
                 } else {
                     if (a != RAX)
                         op_rr(e, 0, 0x89, a, RAX);
                     if (lo)
                         alu_i(e, 0, RAX, (uint32_t)lo);
                 }
+                int at = idx == RDX ? RAX : idx; /* the (lowest) address */
                 if (mask) {
-                    b1(e, 0xa8); b1(e, mask); /* test al, mask */
+                    if (at == RAX) {
+                        b1(e, 0xa8); b1(e, mask); /* test al, mask */
+                    } else {
+                        rex(e, 0, 0, 0, at); /* test at, mask */
+                        b1(e, 0xf7); b1(e, 0xc0u | (unsigned)(at & 7)); b4(e, mask);
+                    }
                     st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
                 }
                 if (grouped) {
@@ -699,7 +717,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                     shift_i(e, 5, RDX, VM_PAGE_SHIFT);
                     st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
                 }
-                op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
+                op_rr(e, 0, 0x89, at, RDX);  /* mov edx, at */
                 shift_i(e, 5, RDX, VM_PAGE_SHIFT);
                 /* cmp byte [r12 + rdx], NONE / RW */
                 b1(e, 0x41); b1(e, 0x80); b1(e, 0x3c); b1(e, 0x14);
@@ -709,22 +727,26 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                 if (grouped)
                     op_rr(e, 0, 0x89, RAX, RDX);  /* edx = the group's lowest address */
             }
-            int idx = grouped ? RDX : RAX;
             int32_t disp = grouped ? in->imm - grp_imin : 0;
             if (is_load(op)) {
                 unsigned opc = op == VM_OP_LB ? 0x0fbe : op == VM_OP_LBU ? 0x0fb6
                              : op == VM_OP_LH ? 0x0fbf : op == VM_OP_LHU ? 0x0fb7 : 0x8b;
                 /* x0: the access is still made */
                 int d = in->rd == VM_XSINK ? RCX : vm_ra_dst(c, in->rd);
-                op_mem(e, opc, d, idx, disp);
+                op_mem(e, opc, d, idx, disp, 0);
                 vm_ra_put(c, in->rd, d);
+            } else if (in->rs2 == 0) { /* mov [mem], 0 */
+                if (op == VM_OP_SH)
+                    b1(e, 0x66);
+                op_mem(e, op == VM_OP_SB ? 0xc6 : 0xc7, 0, idx, disp, 0);
+                if (op == VM_OP_SW) b4(e, 0);
+                else if (op == VM_OP_SH) { b1(e, 0); b1(e, 0); }
+                else b1(e, 0);
             } else {
                 int s2 = vm_ra_src(c, in->rs2, RCX);
                 if (op == VM_OP_SH)
                     b1(e, 0x66);
-                if (op == VM_OP_SB && (s2 == RSI || s2 == RDI))
-                    b1(e, 0x40); /* sil, dil (not dh, bh) */
-                op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2, idx, disp);
+                op_mem(e, op == VM_OP_SB ? 0x88 : 0x89, s2, idx, disp, op == VM_OP_SB);
             }
             break;
         }
@@ -761,12 +783,22 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
             int far = op >= VM_OP_BEQ_FAR;
             unsigned cnd = cc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
             uint32_t t = far ? imm : in->pc + 4u * imm;
-            int s1 = vm_ra_src(c, in->rs1, RAX);
-            if (vm_ra_from_mem(c, in->rs2)) {
-                op_rm(e, 0, 0x3b, s1, RBX, xoff(in->rs2)); /* cmp s1, [v->x + rs2] */
+            if (in->rs1 == 0 && in->rs2 != 0) { /* 0 op s2: s2 against itself */
+                static const unsigned zc[] = {CC_E, CC_NE, CC_G, CC_LE, CC_NE, CC_E};
+                cnd = zc[op - (far ? VM_OP_BEQ_FAR : VM_OP_BEQ)];
+                int s2 = vm_ra_src(c, in->rs2, RAX);
+                op_rr(e, 0, 0x85, s2, s2); /* test s2, s2 */
+            } else if (in->rs2 == 0) { /* s1 op 0: the same flags as cmp s1, 0 */
+                int s1 = vm_ra_src(c, in->rs1, RAX);
+                op_rr(e, 0, 0x85, s1, s1); /* test s1, s1 */
             } else {
-                int s2 = vm_ra_src(c, in->rs2, RCX);
-                op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+                int s1 = vm_ra_src(c, in->rs1, RAX);
+                if (vm_ra_from_mem(c, in->rs2)) {
+                    op_rm(e, 0, 0x3b, s1, RBX, xoff(in->rs2)); /* cmp s1, [v->x + rs2] */
+                } else {
+                    int s2 = vm_ra_src(c, in->rs2, RCX);
+                    op_rr(e, 0, 0x39, s2, s1); /* cmp s1, s2 */
+                }
             }
             if (t == pc0 || in->pc + 4u == pc0) { /* the back edge of a loop on itself */
                 if (pass == 0) {
@@ -789,16 +821,9 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                 }
             }
             vm_ra_flush(e, j, &c->s);     /* moves only: the flags stay */
-            const uint8_t *dt = direct(j, t, pc0, inner);
-            uint8_t *taken = jcc32(e, cnd);
-            if (dt) {
-                patch(taken, dt); /* a loop's back edge: one jcc */
-                succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
-            } else {
-                succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
-                patch(taken, e->p);
-                succ(e, j, t, pc0, inner, st, &nst, &conv);
-            }
+            /* taken: one jcc, to the block or its chain stub */
+            to_block(jcc32(e, cnd), j, t, pc0, inner, st, &nst, &conv);
+            succ(e, j, in->pc + 4u, pc0, inner, st, &nst, &conv);
             ended = 1;
             break;
         }
@@ -821,7 +846,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
     }
     for (unsigned i = 0; i < nst; i++) {
         patch(st[i].at, e->p);
-        if (st[i].why == JX_CHAIN) {
+        if (st[i].why == JX_CHAIN || st[i].why == JX_CHAIN_IN) {
             /* mov rax, site; mov [rbx+jit_site], rax */
             b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)st[i].at);
             op_rm(e, 1, 0x89, RAX, RBX, SITEOFF);
@@ -923,7 +948,8 @@ int vm_jit_run(vm *v, uint64_t stop)
                 return r;
             continue;
         }
-        switch (j->enter(v, c, stop)) {
+        r = j->enter(v, c, stop);
+        switch (r) {
         case JX_OVER:
             return vm_interp(v, stop);
         case JX_STEP:
@@ -931,14 +957,19 @@ int vm_jit_run(vm *v, uint64_t stop)
             if (r >= 0)
                 return r;
             break;
-        case JX_CHAIN: {
+        case JX_CHAIN: case JX_CHAIN_IN: {
             /* A direct jump met a block not translated when it was made:
              * translate it, point the jump at it, carry on there. */
             uint8_t *site = v->jit_site;
             uint64_t gen = j->flushes;
             const uint8_t *t = code_for(v, j, v->pc);
             /* not after a flush: the site is gone. The full entry, so
-             * the page check runs on whichever page the site is. */
+             * the page check runs on whichever page the site is, but
+             * for a jump from a block that started on the target's page
+             * (tested at that block's full entry; no page changes state
+             * while native code runs): its inner entry. */
+            if (t && r == JX_CHAIN_IN)
+                t = tab_at(j, v->pc)->inner;
             if (t && j->flushes == gen && j->have_id && set_rw(j) == 0) {
                 patch(site, t);
                 if (set_rx(j) != 0)

@@ -26,7 +26,10 @@
 #define VM_JIT_SAMPLE_GAP 1024u /* cycles between two samples */
 
 /* Exit reasons (eax at the exit stub). */
-enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3, JX_CHAIN = 4 };
+/* JX_CHAIN: a direct jump to a block not yet translated (re-pointed at its
+ * full entry); JX_CHAIN_IN: one from a block that started on the target's
+ * page, whose page test holds for it too (re-pointed at the inner entry). */
+enum { JX_STEP = 1, JX_DISPATCH = 2, JX_OVER = 3, JX_CHAIN = 4, JX_CHAIN_IN = 5 };
 
 /* Host registers (x86-64 numbering). */
 enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
@@ -109,11 +112,15 @@ static inline void op_rm(em *e, int w, unsigned opc, int reg, int base, int32_t 
         b1(e, 0x24);
     b4(e, (uint32_t)disp);
 }
-/* op reg, [rbp + idx + disp8]: guest memory at the address in idx (eax for
- * a single access, edx for a checked group; both below r8) plus disp. */
-static inline void op_mem(em *e, unsigned opc, int reg, int idx, int32_t disp)
+/* op reg, [rbp + idx + disp8]: guest memory at the address in idx (a
+ * zero-extended 32-bit value: eax for an access off an offset, edx for a
+ * checked group, the base's own slot otherwise) plus disp. byte: reg is a
+ * byte register (a REX prefix makes sil and dil of what would be dh, bh). */
+static inline void op_mem(em *e, unsigned opc, int reg, int idx, int32_t disp, int byte)
 {
-    rex(e, 0, reg, 0, 0);
+    if (byte && (reg & 7) >= 4 && reg < 8 && idx < 8)
+        b1(e, 0x40);
+    rex(e, 0, reg, idx, 0);
     if (opc > 0xff)
         b1(e, opc >> 8);
     b1(e, opc & 0xff);
@@ -177,7 +184,8 @@ static inline uint8_t *jmp8(em *e)
 }
 static inline void patch8(uint8_t *at, const uint8_t *to) { *at = (uint8_t)(to - (at + 1)); }
 
-enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_A = 7, CC_L = 0xc, CC_GE = 0xd };
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_A = 7, CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe,
+       CC_G = 0xf };
 
 /* Host registers of the pin slots. */
 static const int pin_host[VM_JIT_NPIN] = {RSI, RDI, R8, R9, R10, R11, R14, R15};
