@@ -11,7 +11,8 @@
  * made faults at every kind of instruction (misaligned and unmapped loads
  * and stores, illegal words, EBREAK, bad fetches, the memory limit); self
  * modifying code with and without FENCE.I (also behind a chained taken
- * branch to another page); x0 operands and offset-0 accesses, which the
+ * branch to another page); programs with one id but other code run one
+ * after another on one machine; x0 operands and offset-0 accesses, which the
  * tier emits in shorter forms; long loops, so that the tier's chaining,
  * lookup stub and cycle checks are what runs.
  *
@@ -631,6 +632,53 @@ START_TEST(zero_operands_jit_vs_interp)
 }
 END_TEST
 
+/* A loop that adds `step` to a0 2000 times, then halts with a0. */
+static vm_program *sum_loop(int32_t step)
+{
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T0, 2000);
+    uint32_t top = asm_pc(&b);
+    asm_emit(&b, ADDI(A0, A0, step));
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+/* Programs made with the same id (asm_program leaves it zero) but other
+ * code, one after another on the same machine: each must run its own
+ * code, not the translations of the one before (the cache is keyed by the
+ * program object; keyed by the id, the second ran the first's loop). The
+ * last one is made after the first is freed, so it may get its address. */
+START_TEST(programs_with_one_id_jit_vs_interp)
+{
+    vm_program *a = sum_loop(1), *b = sum_loop(2);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_mem_eq(a->id, b->id, sizeof a->id);
+    vm *vi = pair_new(0), *vj = pair_new(1);
+    for (uint64_t k = 0; k < 3; k++) {
+        both(vi, vj, a, 200000, "one id, first", k);
+        ck_assert_uint_eq(vm_reg(vj, A0), 2000);
+        both(vi, vj, b, 200000, "one id, second", k);
+        ck_assert_uint_eq(vm_reg(vj, A0), 4000);
+    }
+    vm_program_free(a);
+    vm_program *c = sum_loop(3);
+    ck_assert_ptr_nonnull(c);
+    both(vi, vj, c, 200000, "one id, third", 0);
+    ck_assert_uint_eq(vm_reg(vj, A0), 6000);
+    both(vi, vj, b, 200000, "one id, second again", 0);
+    vm_program_free(b);
+    vm_program_free(c);
+    vm_free(vi);
+    vm_free(vj);
+}
+END_TEST
+
 /* Blocks strung across a page end and a direct jump: a short loop whose
  * run goes on over the end of page 0 into page 1 and jumps back within
  * page 0, with (`smc`, from the 11th round on) a store that rewrites an
@@ -782,6 +830,7 @@ int main(void)
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, random_programs_jit_vs_interp);
     tcase_add_test(tc, zero_operands_jit_vs_interp);
+    tcase_add_test(tc, programs_with_one_id_jit_vs_interp);
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);
     tcase_add_test(tc, many_registers_jit_vs_interp);

@@ -46,6 +46,9 @@ void vm_program_free(vm_program *p)
     free(p);
 }
 
+/* Serial numbers of the programs made (vm_program.serial). */
+static _Atomic uint64_t program_serial;
+
 int vm_program_new(vm_program **out, const vm_image *img)
 {
     int rc = UTXO_ERR_ARG;
@@ -85,6 +88,7 @@ int vm_program_new(vm_program **out, const vm_image *img)
     if (!p)
         goto out;
     memcpy(p->id, img->id, sizeof p->id);
+    p->serial = atomic_fetch_add(&program_serial, 1) + 1;
     p->entry = img->entry;
     /* Page list: every page a segment covers, sorted, without repeats. */
     p->page_no = malloc((n_pages ? n_pages : 1) * sizeof *p->page_no);

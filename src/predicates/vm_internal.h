@@ -288,6 +288,9 @@ typedef struct vm_dpage {
  * idempotent publication of decoded tables. */
 struct vm_program {
     uint8_t id[UTXO_HASH_BYTES];
+    uint64_t serial;            /* unique in the process (vm_program_new): what
+                                   the translating tier keys its cache on, as
+                                   the id is only what the maker says */
     uint32_t entry;
     uint32_t n_pages;
     uint32_t *page_no;          /* sorted ascending */

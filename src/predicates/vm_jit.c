@@ -43,7 +43,9 @@
  * translating more, or re-pointing a chain jump, flips it back to
  * read+write first (only in C, never while native code runs). The region is
  * bounded (VM_JIT_CODE_BYTES); when full, everything is flushed. The cache
- * is per vm (no sharing between threads), keyed by the program id.
+ * is per vm (no sharing between threads), keyed by the program object
+ * (vm_program.serial, unique in the process: the id is only what the
+ * program's maker says it is).
  */
 #include "config.h"
 
@@ -274,10 +276,10 @@ static struct vm_jit *jit_for(vm *v, const uint32_t *hot, unsigned nhot)
         v->jit = j;
         set_rx(j);
     }
-    if (!j->have_id || memcmp(j->id, v->prog->id, sizeof j->id) != 0) {
+    if (!j->have_id || j->serial != v->prog->serial) {
         if (set_rw(j) != 0)
             return NULL;
-        memcpy(j->id, v->prog->id, sizeof j->id);
+        j->serial = v->prog->serial;
         j->have_id = 1;
         choose_pins(j, v, hot, nhot);
         tab_clear(j);

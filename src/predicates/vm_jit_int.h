@@ -44,7 +44,7 @@ typedef struct jit_ent {
 _Static_assert(sizeof(jit_ent) == 24, "jit_ent layout");
 
 struct vm_jit {
-    uint8_t id[UTXO_HASH_BYTES]; /* program the cache belongs to */
+    uint64_t serial;    /* program the cache belongs to (vm_program.serial) */
     int have_id;
     uint8_t *code;      /* VM_JIT_CODE_BYTES, RW or RX, never both */
     size_t used;        /* bytes emitted */

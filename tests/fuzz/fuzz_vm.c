@@ -16,7 +16,12 @@
  * ASan/UBSan, and determinism: the same run paused at a cycle count taken
  * from the input and resumed, and (for short runs) the same run executed
  * one cycle at a time, and the same run through the switch-dispatch build
- * of the interpreter, must end exactly like the whole run.
+ * of the interpreter, must end exactly like the whole run. The whole run
+ * is the interpreter's; on x86-64 the same run goes again through the
+ * translating tier (vm_jit.c, translating from the first instruction,
+ * which the default warm-up would never reach at these budgets), whole
+ * and paused, and must end in the same state to the bit: result, every
+ * register, every touched page.
  * Run: tests/fuzz/fuzz_vm -max_len=4096
  */
 #include "config.h"
@@ -29,7 +34,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The interpreter loop built again with switch dispatch (tests/local.mk). */
 int vm_interp_switch(vm *v, uint64_t stop);
 
-static vm *V;
+static vm *V;  /* the interpreter alone: the reference */
+static vm *VJ; /* the translating tier from the first instruction */
+
+/* V's state == VJ's: result, registers, touched pages and their bytes. */
+static void same_as_interp(const utxo_vm_result *want, const utxo_vm_result *got)
+{
+    if (memcmp(want, got, sizeof *want) != 0)
+        abort();
+    for (unsigned i = 0; i < 32; i++)
+        if (vm_reg(V, i) != vm_reg(VJ, i))
+            abort();
+    uint32_t n = 0, nj = 0;
+    const uint32_t *pg = vm_touched_pages(V, &n), *pj = vm_touched_pages(VJ, &nj);
+    if (n != nj)
+        abort();
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t a[VM_PAGE_BYTES], b[VM_PAGE_BYTES];
+        if (pg[i] != pj[i] || vm_page_get(V, pg[i], a) != 1 || vm_page_get(VJ, pj[i], b) != 1 ||
+            memcmp(a, b, sizeof a) != 0)
+            abort();
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,8 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 4 || size > 65536)
         return 0;
-    if (!V && !(V = vm_new()))
-        abort();
+    if (!V) {
+        if (!(V = vm_new()) || !(VJ = vm_new()))
+            abort();
+        V->jit_on = 0;
+        VJ->jit_on = VM_JIT_HOST;
+        VJ->jit_warmup = 0;
+    }
     uint64_t budget = 1 + (uint64_t)data[0] * 97u;
     uint32_t args_len = data[2] < size - 3 ? data[2] : 0;
     memset(&img, 0, sizeof img);
@@ -61,6 +92,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (whole.cycles > budget || (whole.status == UTXO_VM_FAILED && whole.fail == 0))
         abort();
+    /* The translating tier agrees, whole and paused at a point from the
+     * input (V still holds the whole run's end state). */
+    if (VM_JIT_HOST) {
+        utxo_vm_result jit;
+        vm_set_page_limit(VJ, 64);
+        vm_set_page_cost(VJ, (uint32_t)(size % 5) * 17u);
+        if (vm_run(VJ, p, args, args_len, NULL, budget, &jit) != UTXO_OK)
+            abort();
+        same_as_interp(&whole, &jit);
+        uint64_t at = whole.cycles ? (data[0] * 193u + data[1]) % whole.cycles : 0;
+        if (vm_load(VJ, p, args, args_len, NULL, budget) != UTXO_OK)
+            abort();
+        while (vm_run_until(VJ, at, &jit) == VM_RUN_PAUSED)
+            at = jit.cycles + 1 + (at % 61);
+        same_as_interp(&whole, &jit);
+    }
     /* Determinism across a pause. */
     uint64_t stop = whole.cycles ? (data[1] * 131u) % whole.cycles : 0;
     if (vm_load(V, p, args, args_len, NULL, budget) != UTXO_OK)
