@@ -276,16 +276,16 @@ static struct vm_jit *jit_for(vm *v, const uint32_t *hot, unsigned nhot)
         v->jit = j;
         set_rx(j);
     }
-    if (!j->have_id || j->serial != v->prog->serial) {
+    if (!j->have_prog || j->serial != v->prog->serial) {
         if (set_rw(j) != 0)
             return NULL;
         j->serial = v->prog->serial;
-        j->have_id = 1;
+        j->have_prog = 1;
         choose_pins(j, v, hot, nhot);
         tab_clear(j);
         emit_stubs(j);
         if (set_rx(j) != 0) {
-            j->have_id = 0;
+            j->have_prog = 0;
             return NULL;
         }
     }
@@ -305,6 +305,9 @@ typedef struct stub {
     ra_state rs;     /* registers where the exit is: vm_ra_flush first */
 } stub;
 
+/* Whether guest addresses a and b are on one page. */
+static int same_page(uint32_t a, uint32_t b) { return ((a ^ b) >> VM_PAGE_SHIFT) == 0; }
+
 /* Where a direct jump from the block at self_pc to pc t may go now: the
  * block itself, or one already translated; NULL when not translated. */
 static const uint8_t *direct(struct vm_jit *j, uint32_t t, uint32_t self_pc,
@@ -314,7 +317,7 @@ static const uint8_t *direct(struct vm_jit *j, uint32_t t, uint32_t self_pc,
         return self_inner;
     jit_ent *en = tab_at(j, t);
     if (en->pc == t)
-        return ((t ^ self_pc) >> VM_PAGE_SHIFT) == 0 ? en->inner : en->code;
+        return same_page(t, self_pc) ? en->inner : en->code;
     return NULL;
 }
 
@@ -330,9 +333,7 @@ static void to_block(uint8_t *at, struct vm_jit *j, uint32_t t, uint32_t self_pc
     if (d)
         patch(at, d);
     else
-        st[(*nst)++] = (stub){at, 0, t,
-                              ((t ^ self_pc) >> VM_PAGE_SHIFT) == 0 ? JX_CHAIN_IN : JX_CHAIN,
-                              *conv};
+        st[(*nst)++] = (stub){at, 0, t, same_page(t, self_pc) ? JX_CHAIN_IN : JX_CHAIN, *conv};
 }
 
 /* Jump to the block at pc t (to_block). */
@@ -407,7 +408,7 @@ static uint32_t build_seq(const vm *v, const vm_insn *ip, vm_insn *seq, uint8_t 
         uint32_t len = ip->blen;
         memcpy(seq + n, ip, len * sizeof *ip);
         memset(cross + n, 0, len);
-        cross[n] = n > 0 && ((ip->pc ^ pc0) >> VM_PAGE_SHIFT) != 0;
+        cross[n] = n > 0 && !same_page(ip->pc, pc0);
         n += len;
         vm_insn *l = &seq[n - 1];
         int jal = l->op == VM_OP_JAL || l->op == VM_OP_JAL_FAR;
@@ -737,13 +738,12 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                 int d = in->rd == VM_XSINK ? RCX : vm_ra_dst(c, in->rd);
                 op_mem(e, opc, d, idx, disp, 0);
                 vm_ra_put(c, in->rd, d);
-            } else if (in->rs2 == 0) { /* mov [mem], 0 */
+            } else if (in->rs2 == 0) { /* mov [mem], 0: an immediate of mask + 1 bytes */
                 if (op == VM_OP_SH)
                     b1(e, 0x66);
                 op_mem(e, op == VM_OP_SB ? 0xc6 : 0xc7, 0, idx, disp, 0);
-                if (op == VM_OP_SW) b4(e, 0);
-                else if (op == VM_OP_SH) { b1(e, 0); b1(e, 0); }
-                else b1(e, 0);
+                for (unsigned z = 0; z <= mask; z++)
+                    b1(e, 0);
             } else {
                 int s2 = vm_ra_src(c, in->rs2, RCX);
                 if (op == VM_OP_SH)
@@ -893,7 +893,7 @@ static const uint8_t *code_for(vm *v, struct vm_jit *j, uint32_t pc)
     const uint8_t *c = translate(j, v, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok);
     if (set_rx(j) != 0) {
         /* cannot make it executable: stop translating for this program */
-        j->have_id = 0;
+        j->have_prog = 0;
         return NULL;
     }
     return ok ? c : NULL;
@@ -935,13 +935,13 @@ int vm_jit_run(vm *v, uint64_t stop)
                 hot[nhot++] = v->pc;
         }
     }
-    if (!v || !v->prog || !(j = jit_for(v, hot, nhot)) || !j->have_id)
+    if (!v || !v->prog || !(j = jit_for(v, hot, nhot)) || !j->have_prog)
         return vm_interp(v, stop);
     for (;;) {
         if (v->cycles >= stop)
             return vm_interp(v, stop); /* pause or out of cycles, as it says */
         const uint8_t *c = code_for(v, j, v->pc);
-        if (!j->have_id)
+        if (!j->have_prog)
             return vm_interp(v, stop);
         int r;
         if (!c) {
@@ -972,10 +972,10 @@ int vm_jit_run(vm *v, uint64_t stop)
              * while native code runs): its inner entry. */
             if (t && r == JX_CHAIN_IN)
                 t = tab_at(j, v->pc)->inner;
-            if (t && j->flushes == gen && j->have_id && set_rw(j) == 0) {
+            if (t && j->flushes == gen && j->have_prog && set_rw(j) == 0) {
                 patch(site, t);
                 if (set_rx(j) != 0)
-                    j->have_id = 0;
+                    j->have_prog = 0;
             }
             break;
         }

@@ -45,7 +45,7 @@ _Static_assert(sizeof(jit_ent) == 24, "jit_ent layout");
 
 struct vm_jit {
     uint64_t serial;    /* program the cache belongs to (vm_program.serial) */
-    int have_id;
+    int have_prog;      /* serial is set: the cache is that program's */
     uint8_t *code;      /* VM_JIT_CODE_BYTES, RW or RX, never both */
     size_t used;        /* bytes emitted */
     size_t base;        /* end of the fixed stubs */

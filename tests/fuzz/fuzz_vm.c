@@ -85,8 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         img.n_segs = 1; /* the copy must stay below the argument area */
     if (vm_program_new(&p, &img) != UTXO_OK)
         abort();
+    const uint32_t page_cost = (uint32_t)(size % 5) * 17u; /* 0 for a fifth of inputs */
     vm_set_page_limit(V, 64);
-    vm_set_page_cost(V, (uint32_t)(size % 5) * 17u); /* 0 for a fifth of inputs */
+    vm_set_page_cost(V, page_cost);
     const uint8_t *args = data + size - args_len;
     if (vm_run(V, p, args, args_len, NULL, budget, &whole) != UTXO_OK)
         abort();
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (VM_JIT_HOST) {
         utxo_vm_result jit;
         vm_set_page_limit(VJ, 64);
-        vm_set_page_cost(VJ, (uint32_t)(size % 5) * 17u);
+        vm_set_page_cost(VJ, page_cost);
         if (vm_run(VJ, p, args, args_len, NULL, budget, &jit) != UTXO_OK)
             abort();
         same_as_interp(&whole, &jit);
