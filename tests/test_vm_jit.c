@@ -13,7 +13,8 @@
  * modifying code with and without FENCE.I (also behind a chained taken
  * branch to another page); programs with one id but other code run one
  * after another on one machine; x0 operands and offset-0 accesses, which the
- * tier emits in shorter forms; long loops, so that the tier's chaining,
+ * tier emits in shorter forms; groups of accesses checked once, at every
+ * alignment and offset around their page's end; long loops, so that the tier's chaining,
  * lookup stub and cycle checks are what runs.
  *
  * On hosts without the tier both machines interpret: the test still runs
@@ -632,6 +633,68 @@ START_TEST(zero_operands_jit_vs_interp)
 }
 END_TEST
 
+/* Groups of accesses the tier checks once (vm_jit.c, group_len): `count`
+ * accesses of op off one base, offsets rising or falling by the access
+ * size, their lowest byte at page + x. The page is made writable first, in a block of its own (its first touch leaves the tier), so the
+ * loop's block meets the group first in native code; the page after it is
+ * never touched before: a group that reaches into it must leave the tier
+ * there (the interpreter charges the page), one that is misaligned must
+ * fault, and one that fits must run natively, each as the interpreter
+ * does it. */
+static vm_program *group_at(uint32_t (*op)(uint32_t, uint32_t, int32_t), int32_t size,
+                            unsigned count, int falling, uint32_t page, uint32_t x)
+{
+    uint32_t at = page + x;
+    asm_buf b;
+    memset(&b, 0, sizeof b);
+    asm_li(&b, T1, page);
+    asm_li(&b, T2, 0x8899AABBu);
+    asm_emit(&b, SW(T2, T1, 0)); /* the page: fresh, now writable */
+    asm_li(&b, S0, at + (falling ? (uint32_t)(size * (int32_t)(count - 1)) : 0u));
+    asm_li(&b, T0, 3);
+    asm_emit(&b, BEQ(ZERO, ZERO, 4)); /* ends the block */
+    uint32_t top = asm_pc(&b);
+    for (unsigned k = 0; k < count; k++) {
+        int32_t off = (falling ? -1 : 1) * size * (int32_t)k;
+        /* loads into a0.., stores of t2 */
+        asm_emit(&b, op == SB || op == SH || op == SW ? op(T2, S0, off) : op(A0 + k, S0, off));
+    }
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    asm_free(&b);
+    return p;
+}
+
+START_TEST(group_edges_jit_vs_interp)
+{
+    static const struct {
+        uint32_t (*op)(uint32_t, uint32_t, int32_t);
+        int32_t size;
+    } ops[] = {{LW, 4}, {SW, 4}, {LH, 2}, {LHU, 2}, {SH, 2}, {LB, 1}, {LBU, 1}, {SB, 1}};
+    /* pages with address bit 10 clear and set (the test masks the page's
+     * own offset bits, no more) */
+    static const uint32_t pages[] = {0x00100000u, 0x00100400u};
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+        for (unsigned count = 2; count <= 4; count++)
+            for (unsigned v = 0; v < 4; v++) {
+                int falling = v & 1;
+                uint32_t page = pages[v >> 1];
+                /* highest byte - lowest byte of the group */
+                uint32_t span = (uint32_t)ops[o].size * count - 1u;
+                uint32_t last_fit = VM_PAGE_BYTES - 1u - span;
+                uint64_t seed = o * 100u + count * 10u + v;
+                for (uint32_t x = last_fit - 6; x <= last_fit + 5; x++)
+                    program_vs_interp(group_at(ops[o].op, ops[o].size, count, falling, page, x),
+                                      3, "group near the page end", seed * 10000u + x);
+                for (uint32_t x = 0; x <= 5; x++)
+                    program_vs_interp(group_at(ops[o].op, ops[o].size, count, falling, page, x),
+                                      3, "group at the page start", seed * 10000u + x);
+            }
+}
+END_TEST
+
 /* A loop that adds `step` to a0 2000 times, then halts with a0. */
 static vm_program *sum_loop(int32_t step)
 {
@@ -830,6 +893,7 @@ int main(void)
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, random_programs_jit_vs_interp);
     tcase_add_test(tc, zero_operands_jit_vs_interp);
+    tcase_add_test(tc, group_edges_jit_vs_interp);
     tcase_add_test(tc, programs_with_one_id_jit_vs_interp);
     tcase_add_test(tc, faults_at_every_kind_jit_vs_interp);
     tcase_add_test(tc, self_modifying_code_jit_vs_interp);

@@ -703,21 +703,26 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                         alu_i(e, 0, RAX, (uint32_t)lo);
                 }
                 int at = idx == RDX ? RAX : idx; /* the (lowest) address */
-                if (mask) {
+                if (grouped) {
+                    /* Aligned, and the group's highest byte on the lowest
+                     * one's page, in one test: the offset in the page
+                     * rotated right by the alignment's bits is at most
+                     * (last offset that fits) >> bits when both hold, and
+                     * at least 2^30 when a low bit is set. */
+                    unsigned bits = mask == 3u ? 2u : mask;
+                    op_rr(e, 0, 0x89, RAX, RCX);  /* mov ecx, eax */
+                    alu_i(e, 4, RCX, VM_PAGE_BYTES - 1u);
+                    if (bits)
+                        shift_i(e, 1, RCX, bits); /* ror ecx, bits */
+                    alu_i(e, 7, RCX, (VM_PAGE_BYTES - 1u - span) >> bits);
+                    st[nst++] = (stub){jcc32(e, CC_A), rest, in->pc, JX_STEP, c->s};
+                } else if (mask) {
                     if (at == RAX) {
                         b1(e, 0xa8); b1(e, mask); /* test al, mask */
                     } else {
                         rex(e, 0, 0, 0, at); /* test at, mask */
                         b1(e, 0xf7); b1(e, 0xc0u | (unsigned)(at & 7)); b4(e, mask);
                     }
-                    st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
-                }
-                if (grouped) {
-                    /* the group's highest byte on the lowest one's page */
-                    op_rr(e, 0, 0x89, RAX, RDX);  /* mov edx, eax */
-                    alu_i(e, 0, RDX, span);
-                    op_rr(e, 0, 0x31, RAX, RDX);  /* xor edx, eax */
-                    shift_i(e, 5, RDX, VM_PAGE_SHIFT);
                     st[nst++] = (stub){jcc32(e, CC_NE), rest, in->pc, JX_STEP, c->s};
                 }
                 op_rr(e, 0, 0x89, at, RDX);  /* mov edx, at */
