@@ -633,6 +633,18 @@ START_TEST(zero_operands_jit_vs_interp)
 }
 END_TEST
 
+/* Closes a loop counted down in t0 back to top, halts, and builds the
+ * program (asm_buf freed). */
+static vm_program *counted_loop_end(asm_buf *b, uint32_t top)
+{
+    asm_emit(b, ADDI(T0, T0, -1));
+    asm_emit(b, BNE(T0, 0, (int32_t)(top - asm_pc(b))));
+    asm_halt(b);
+    vm_program *p = asm_program(b);
+    asm_free(b);
+    return p;
+}
+
 /* Groups of accesses the tier checks once (vm_jit.c, group_len): `count`
  * accesses of op off one base, offsets rising or falling by the access
  * size, their lowest byte at page + x. The page is made writable first, in a block of its own (its first touch leaves the tier), so the
@@ -659,12 +671,7 @@ static vm_program *group_at(uint32_t (*op)(uint32_t, uint32_t, int32_t), int32_t
         /* loads into a0.., stores of t2 */
         asm_emit(&b, op == SB || op == SH || op == SW ? op(T2, S0, off) : op(A0 + k, S0, off));
     }
-    asm_emit(&b, ADDI(T0, T0, -1));
-    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return counted_loop_end(&b, top);
 }
 
 START_TEST(group_edges_jit_vs_interp)
@@ -703,12 +710,7 @@ static vm_program *sum_loop(int32_t step)
     asm_li(&b, T0, 2000);
     uint32_t top = asm_pc(&b);
     asm_emit(&b, ADDI(A0, A0, step));
-    asm_emit(&b, ADDI(T0, T0, -1));
-    asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return counted_loop_end(&b, top);
 }
 
 /* Programs made with the same id (asm_program leaves it zero) but other
