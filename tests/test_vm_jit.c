@@ -232,10 +232,7 @@ static vm_program *loop_n_then(uint32_t n, unsigned kind)
         break;
     default: break;
     }
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return asm_finish(&b);
 }
 
 /* budgets_around for program p (built, not NULL), then frees it. */
@@ -331,10 +328,7 @@ static vm_program *many_regs_then(unsigned kind)
     case 2: asm_emit(&b, EBREAK()); break;
     default: break;
     }
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return asm_finish(&b);
 }
 
 /* Pins out of their host registers at exits: eight registers named most
@@ -427,10 +421,7 @@ static vm_program *loops_kept(void)
     asm_emit(&b, SW(A4, A1, 64));
     asm_emit(&b, ADDI(A4, 23, 0));
     asm_emit(&b, BNE(22, 31, (int32_t)(l2 - asm_pc(&b))));
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return asm_finish(&b);
 }
 
 START_TEST(many_registers_jit_vs_interp)
@@ -497,10 +488,7 @@ static vm_program *rotates_then(unsigned kind)
     asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
     if (kind == 1)
         asm_emit(&b, EBREAK());
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return asm_finish(&b);
 }
 
 START_TEST(rotates_jit_vs_interp)
@@ -577,10 +565,7 @@ static vm_program *zero_operands_then(unsigned kind)
     if (kind)
         asm_emit(&b, ADDI(S3, S3, VM_PAGE_BYTES));
     asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return asm_finish(&b);
 }
 
 /* Loads and stores at offset 0 off bases that are the registers the
@@ -619,10 +604,7 @@ static vm_program *zero_offsets(void)
     }
     asm_emit(&b, ADDI(S0, S0, 96));
     asm_emit(&b, BNE(T0, 0, (int32_t)(top - asm_pc(&b))));
-    asm_halt(&b);
-    vm_program *p = asm_program(&b);
-    asm_free(&b);
-    return p;
+    return asm_finish(&b);
 }
 
 START_TEST(zero_operands_jit_vs_interp)
@@ -639,10 +621,7 @@ static vm_program *counted_loop_end(asm_buf *b, uint32_t top)
 {
     asm_emit(b, ADDI(T0, T0, -1));
     asm_emit(b, BNE(T0, 0, (int32_t)(top - asm_pc(b))));
-    asm_halt(b);
-    vm_program *p = asm_program(b);
-    asm_free(b);
-    return p;
+    return asm_finish(b);
 }
 
 /* Groups of accesses the tier checks once (vm_jit.c, group_len): `count`

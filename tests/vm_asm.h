@@ -173,5 +173,14 @@ static inline vm_program *asm_program(const asm_buf *b)
 {
     return asm_program_at(b->w, b->n, ASM_BASE, ASM_BASE);
 }
+/* Ends b with halt(a0) and builds its program (NULL if refused); b is
+ * freed. */
+static inline vm_program *asm_finish(asm_buf *b)
+{
+    asm_halt(b);
+    vm_program *p = asm_program(b);
+    asm_free(b);
+    return p;
+}
 
 #endif /* UTXO_TESTS_VM_ASM_H */
