@@ -56,6 +56,20 @@ static const struct {
 };
 #define N_TARGETS (sizeof TARGETS / sizeof TARGETS[0])
 
+/* Removes PATH and the files kept beside it: the writer lock (PATH.lock,
+ * which a store leaves by design) and the WAL and shared-memory files that
+ * a read-only SQLite connection cannot delete when it closes. */
+static void remove_store(const char *path)
+{
+    static const char *const sfx[] = {"", ".lock", "-wal", "-shm", "-journal"};
+    char p[300];
+
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+        unlink(p);
+    }
+}
+
 static void die(const char *what)
 {
     fprintf(stderr, "fuzz_store: %s\n", what);
@@ -73,7 +87,7 @@ static void make_seed(void)
 
     snprintf(SEED, sizeof SEED, "/tmp/fuzz_store.%ld.seed", (long)getpid());
     snprintf(WORK, sizeof WORK, "/tmp/fuzz_store.%ld.work", (long)getpid());
-    unlink(SEED);
+    remove_store(SEED);
     bp_gen_opts_default(&o);
     o.txs_per_block = 3;
     if (bp_gen_new(&g, &o, &p) != UTXO_OK ||
@@ -95,7 +109,7 @@ static void make_seed(void)
         die("cannot read the seed store");
     SEED_LEN = (size_t)len;
     fclose(f);
-    unlink(SEED);
+    remove_store(SEED);
 }
 
 static void edit(sqlite3 *db, const uint8_t *r)
@@ -204,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (SEED_BYTES == NULL)
         make_seed();
-    unlink(WORK);
+    remove_store(WORK);
     if ((f = fopen(WORK, "wb")) == NULL || fwrite(SEED_BYTES, 1, SEED_LEN, f) != SEED_LEN ||
         fclose(f) != 0)
         die("cannot write the work store");
@@ -234,6 +248,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (s != NULL) {
         abort();
     }
-    unlink(WORK);
+    remove_store(WORK);
     return 0;
 }
