@@ -62,6 +62,7 @@
 #include "bench.h"
 #include "chain/chain.h"
 #include "util.h"
+#include "utxo/atomicfile.h"
 
 extern char **environ;
 
@@ -498,7 +499,7 @@ static int mempool_rate(const char *dir, utxo_tx *const *txs, size_t n, uint64_t
     t0 = clock_now_ns();
     for (size_t i = 0; i < n; i++)
         if ((rc = chain_journal_add(j, txs[i])) != UTXO_OK) {
-            errorf("bench node: the journal %s: %s", jpath, io_errtext(errno));
+            errorf("bench node: the journal %s: %s", jpath, afile_errtext(errno));
             goto done;
         }
     *j_ns = clock_now_ns() - t0;

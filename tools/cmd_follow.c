@@ -41,6 +41,7 @@
 #include "commands.h"
 #include "client/nodeclient.h"
 #include "util.h"
+#include "utxo/atomicfile.h"
 
 static volatile sig_atomic_t follow_stop;
 
@@ -85,7 +86,7 @@ static int save(const follower *f, const char *state)
     char path[4200];
 
     if (utxo_validator_save(f->v, state) != UTXO_OK) {
-        errorf("%s: cannot save the state: %s", state, io_errtext(errno));
+        errorf("%s: cannot save the state: %s", state, afile_errtext(errno));
         return EXIT_USAGE;
     }
     snprintf(path, sizeof path, "%s.tip", state);

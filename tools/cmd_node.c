@@ -230,7 +230,7 @@ static int conf_read(node_conf *c, const char *dir)
     if ((f = fopen(path, "r")) == NULL) {
         if (errno == ENOENT)
             return EXIT_VALID;
-        errorf("%s: %s", path, io_errtext(errno));
+        errorf("%s: %s", path, afile_errtext(errno));
         return EXIT_USAGE;
     }
     while (fgets(line, sizeof line, f)) {
@@ -303,7 +303,7 @@ static int conf_read(node_conf *c, const char *dir)
         }
     }
     if (ferror(f)) {
-        errorf("%s: %s", path, io_errtext(errno));
+        errorf("%s: %s", path, afile_errtext(errno));
         goto bad;
     }
     fclose(f);
@@ -866,7 +866,7 @@ static int node_seal(node *n, chain_block_info *info)
     if (rc != UTXO_OK)
         /* the old journal still holds every transaction of the pool (and
          * some now in the block, dropped at the next start): nothing lost */
-        node_log(0, "cannot rewrite the mempool journal: %s", io_errtext(errno));
+        node_log(0, "cannot rewrite the mempool journal: %s", afile_errtext(errno));
     node_log(1, "sealed block %" PRIu32 ": %" PRIu32 " txs, fees %" PRIu64 ", %zu bytes",
              info->height, info->n_txs, info->fees, info->block_bytes);
     return 0;
@@ -1010,7 +1010,7 @@ static void *sync_main(void *arg)
         if (e != 0) {
             n->j_failed = e;
             node_log(0, "cannot sync the mempool journal: %s; no transaction is taken "
-                     "until a restart", io_errtext(e));
+                     "until a restart", afile_errtext(e));
         } else if (target > n->j_synced) {
             n->j_synced = target;
         }
@@ -1141,10 +1141,10 @@ static enum MHD_Result tx_answer(node *n, struct MHD_Connection *c, req *r)
                                    "mempool", (json_int_t)held));
     if (r->state == TX_NOT_TAKEN && e == 0)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
-    node_log(0, "cannot record a transaction in the mempool journal: %s", io_errtext(e));
+    node_log(0, "cannot record a transaction in the mempool journal: %s", afile_errtext(e));
     return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
                       "the transaction could not be recorded (%s): it is not acknowledged%s",
-                      io_errtext(e), r->state == TX_WRITTEN ? " (it may still be sealed)" : "");
+                      afile_errtext(e), r->state == TX_WRITTEN ? " (it may still be sealed)" : "");
 }
 
 /* POST /tx: a raw transaction into the mempool (sequencer) or on to the
@@ -1284,7 +1284,7 @@ static int cookie_write(node *n)
         if (fd >= 0)
             close(fd);
         unlink(tmp);
-        errorf("cannot write %s: %s", path, io_errtext(e));
+        errorf("cannot write %s: %s", path, afile_errtext(e));
         return -1;
     }
     return 0;
@@ -1772,7 +1772,7 @@ int cmd_node(int argc, char **argv)
     if (conf.log[0]) {
         G_LOG.path = conf.log;
         if (log_open() != 0) {
-            errorf("--log %s: %s", conf.log, io_errtext(errno));
+            errorf("--log %s: %s", conf.log, afile_errtext(errno));
             return EXIT_USAGE;
         }
     }
@@ -1788,14 +1788,14 @@ int cmd_node(int argc, char **argv)
         rc = utxo_chainfile_open(&cf, blocks, UTXO_CHAINFILE_BLOCKS, &n.p, &eo);
         if (rc != UTXO_OK) {
             errorf("%s: not a chain directory: %s: %s", datadir, blocks,
-                   rc == UTXO_ERR_IO ? io_errtext(errno) : utxo_strerror(rc));
+                   rc == UTXO_ERR_IO ? afile_errtext(errno) : utxo_strerror(rc));
             return rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
         }
         (void)utxo_chainfile_close(cf);
     }
     if (n.upstream) {
         if (mkdir(datadir, 0777) != 0 && errno != EEXIST) {
-            errorf("%s: %s", datadir, io_errtext(errno));
+            errorf("%s: %s", datadir, afile_errtext(errno));
             return EXIT_USAGE;
         }
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -1872,7 +1872,7 @@ int cmd_node(int argc, char **argv)
         if (jcut)
             node_log(0, "%s ended in a torn record (a crash while accepting): cut off", jpath);
         if ((rc = chain_journal_rewrite(n.journal, chain_seq_mempool(n.seq))) != UTXO_OK) {
-            errorf("cannot rewrite %s: %s", jpath, io_errtext(errno));
+            errorf("cannot rewrite %s: %s", jpath, afile_errtext(errno));
             goto out;
         }
         n.mempool_count = mp_count(chain_seq_mempool(n.seq));
@@ -1946,7 +1946,7 @@ int cmd_node(int argc, char **argv)
                 node_log(1, "SIGHUP: nothing to reopen (the log is stderr)");
             } else if (log_open() != 0) {
                 node_log(0, "SIGHUP: cannot reopen %s: %s (logging on to the old file)",
-                         G_LOG.path, io_errtext(errno));
+                         G_LOG.path, afile_errtext(errno));
             } else {
                 node_log(1, "SIGHUP: log reopened");
             }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "utxo.h"
 #include "util.h"
+#include "utxo/atomicfile.h"
 
 const char *prog_name = "utxo";
 
@@ -82,27 +83,6 @@ fail:
     return -1;
 }
 
-const char *io_errtext(int e)
-{
-    switch (e) {
-    case EROFS:
-        return "read-only file system";
-    case EACCES:
-    case EPERM:
-        return "permission denied";
-    case ENOSPC:
-        return "no space left on device (disk full)";
-#ifdef EDQUOT
-    case EDQUOT:
-        return "disk quota exceeded";
-#endif
-    case EFBIG:
-        return "file too large (the file size limit is reached)";
-    default:
-        return strerror(e);
-    }
-}
-
 /* fsync of the directory holding path, so that a rename into it lasts. */
 static int sync_dir(const char *path)
 {
@@ -133,7 +113,7 @@ int write_file(const char *path, const uint8_t *p, size_t len)
     if (strcmp(path, "-") == 0) {
         free(tmp);
         if (fwrite(p, 1, len, stdout) != len || fflush(stdout) != 0) {
-            errorf("cannot write standard output: %s", io_errtext(errno));
+            errorf("cannot write standard output: %s", afile_errtext(errno));
             return -1;
         }
         return 0;
@@ -148,7 +128,7 @@ int write_file(const char *path, const uint8_t *p, size_t len)
     snprintf(tmp, tl, "%s.XXXXXX", path);
     if ((fd = mkstemp(tmp)) < 0) {
         e = errno;
-        errorf("cannot write %s: %s", path, io_errtext(e));
+        errorf("cannot write %s: %s", path, afile_errtext(e));
         free(tmp);
         return -1;
     }
@@ -178,14 +158,14 @@ int write_file(const char *path, const uint8_t *p, size_t len)
     }
     if (e != 0) {
         errorf("cannot write %s (%s): %s; the previous file, if any, is unchanged", path, step,
-               io_errtext(e));
+               afile_errtext(e));
         unlink(tmp);
         free(tmp);
         return -1;
     }
     if (sync_dir(path) != 0)
         errorf("warning: %s written, but its directory could not be synced: %s", path,
-               io_errtext(errno));
+               afile_errtext(errno));
     free(tmp);
     return 0;
 }

@@ -35,9 +35,6 @@ int read_file(const char *path, size_t max, uint8_t **out, size_t *len);
  * file system, permission denied, disk full...) path is unchanged.
  * "-" writes the bytes to standard output. */
 int write_file(const char *path, const uint8_t *p, size_t len);
-/* Words for the errno of a failed file operation ("read-only file
- * system", "permission denied", "no space left on device (disk full)"...). */
-const char *io_errtext(int e);
 
 /* Little-endian integers of `bytes` bytes (1..8) at a cursor that moves
  * past them: the fixed-width fields of the tools' own small file formats

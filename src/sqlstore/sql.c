@@ -18,6 +18,7 @@
 #include <sys/statvfs.h>
 #include <sys/stat.h>
 #include "sqlstore/store_int.h"
+#include "utxo/atomicfile.h"
 
 /* ---- errors and statements ---------------------------------------------- */
 
@@ -32,29 +33,6 @@ int store_fail(utxo_store *s, int rc, const char *fmt, ...)
     va_end(ap);
     memcpy(s->msg, buf, sizeof buf);
     return rc;
-}
-
-const char *store_errno_text(int e)
-{
-    switch (e) {
-    case EROFS:
-        return "read-only file system";
-    case EACCES:
-    case EPERM:
-        return "permission denied";
-    case ENOSPC:
-        return "no space left on device (disk full)";
-#ifdef EDQUOT
-    case EDQUOT:
-        return "disk quota exceeded";
-#endif
-    case EFBIG:
-        return "file too large (the file size limit is reached)";
-    case ENOENT:
-        return "no such file or directory";
-    default:
-        return strerror(e);
-    }
 }
 
 static int sql_code(const utxo_store *s, int sc)
@@ -135,7 +113,7 @@ int store_sql_fail(utxo_store *s, const char *what)
         }
         if (e != 0)
             return store_fail(s, sql_code(s, sc), "%s: %s: %s (SQLite: %s)", path, what,
-                              store_errno_text(e), sqlite3_errmsg(s->db));
+                              afile_errtext(e), sqlite3_errmsg(s->db));
         return store_fail(s, sql_code(s, sc), "%s: %s: SQLite: %s", path, what,
                           sqlite3_errmsg(s->db));
     default:

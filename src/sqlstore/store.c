@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "sqlstore/store_int.h"
+#include "utxo/atomicfile.h"
 
 /* The transaction index (schema 2): where each transaction is. */
 #define TXS_TABLE_SQL \
@@ -473,7 +474,7 @@ static int lock_take(utxo_store *s, const char *path)
     fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         rc = store_fail(s, UTXO_ERR_IO, "%s: cannot create the writer lock file %s: %s", path, lp,
-                        store_errno_text(errno));
+                        afile_errtext(errno));
         goto done;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -496,7 +497,7 @@ static int lock_take(utxo_store *s, const char *path)
     len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
         rc = store_fail(s, UTXO_ERR_IO, "%s: cannot write the writer lock file %s: %s", path, lp,
-                        store_errno_text(errno));
+                        afile_errtext(errno));
         close(fd);
         goto done;
     }
@@ -686,7 +687,7 @@ static int open_db(utxo_store *s, const char *path, const utxo_params *params, u
     if ((flags & UTXO_STORE_CREATE) && !(flags & UTXO_STORE_READONLY))
         oflags |= SQLITE_OPEN_CREATE;
     else if (stat(path, &sb) != 0)
-        return store_fail(s, UTXO_ERR_IO, "%s: %s", path, store_errno_text(errno));
+        return store_fail(s, UTXO_ERR_IO, "%s: %s", path, afile_errtext(errno));
     if ((rc = open_conn(s, path, oflags)) != UTXO_OK)
         return rc;
     rc = pragma_int(s, "PRAGMA user_version", &uv);
@@ -703,7 +704,7 @@ static int open_db(utxo_store *s, const char *path, const utxo_params *params, u
                               "and SQLite cannot create %s-shm here (%s): open the store once "
                               "as a writer (e.g. `utxo replay`) where it is writable, or copy "
                               "%s and %s-wal to a writable directory",
-                              path, path, wb, path, store_errno_text(e), path, path);
+                              path, path, wb, path, afile_errtext(e), path, path);
         if ((uri = immutable_uri(path)) == NULL)
             return store_fail(s, UTXO_ERR_NOMEM, "out of memory");
         rc = open_conn(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
@@ -788,7 +789,7 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
     /* the writer lock first: a second writer touches nothing (and no lock
      * file is left beside a store that does not exist) */
     if (!(flags & UTXO_STORE_CREATE) && access(path, F_OK) != 0)
-        rc = store_fail(s, UTXO_ERR_IO, "%s: %s", path, store_errno_text(errno));
+        rc = store_fail(s, UTXO_ERR_IO, "%s: %s", path, afile_errtext(errno));
     else
         rc = (flags & UTXO_STORE_READONLY) ? UTXO_OK : lock_take(s, path);
     if (rc == UTXO_OK)

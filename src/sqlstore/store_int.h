@@ -207,9 +207,6 @@ int store_fail(utxo_store *s, int rc, const char *fmt, ...) __attribute__((forma
  * permission, disk full, I/O) is UTXO_ERR_IO and the message names the
  * store's path and the reason (errno), never "corrupt". */
 int store_sql_fail(utxo_store *s, const char *what);
-/* Words for an errno of a failed file operation ("read-only file system",
- * "permission denied", "no space left on device (disk full)" ...). */
-const char *store_errno_text(int e);
 
 /* Statement st reset and cleared, ready for binding. */
 sqlite3_stmt *store_stmt(utxo_store *s, enum store_stmt st);

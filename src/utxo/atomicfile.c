@@ -179,6 +179,29 @@ const char *afile_what(const afile *a)
     return a->what != NULL ? a->what : "write";
 }
 
+const char *afile_errtext(int e)
+{
+    switch (e) {
+    case EROFS:
+        return "read-only file system";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
+    case ENOSPC:
+        return "no space left on device (disk full)";
+#ifdef EDQUOT
+    case EDQUOT:
+        return "disk quota exceeded";
+#endif
+    case EFBIG:
+        return "file too large (the file size limit is reached)";
+    case ENOENT:
+        return "no such file or directory";
+    default:
+        return strerror(e);
+    }
+}
+
 int afile_write_all(const char *path, const void *buf, size_t len)
 {
     afile a;

@@ -56,6 +56,12 @@ void afile_abort(afile *a);
 /* The step that failed last ("write", "rename"...), for messages. */
 const char *afile_what(const afile *a);
 
+/* Words for the errno of a failed file operation, for messages: "read-only
+ * file system", "permission denied", "no space left on device (disk full)",
+ * "disk quota exceeded", "file too large (...)", "no such file or
+ * directory", else strerror(e). */
+const char *afile_errtext(int e);
+
 /* Replaces path with buf[0..len) in one call (begin, write, commit). */
 int afile_write_all(const char *path, const void *buf, size_t len);
 
