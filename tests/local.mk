@@ -90,10 +90,10 @@ tests_fuzz_fuzz_cli_LDFLAGS = $(FUZZLINK)
 tests_fuzz_fuzz_hostcall_SOURCES = tests/fuzz/fuzz_hostcall.c tests/vm_asm.h
 tests_fuzz_fuzz_hostcall_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_hostcall_LDFLAGS = $(FUZZLINK)
-tests_fuzz_fuzz_store_SOURCES = tests/fuzz/fuzz_store.c
+tests_fuzz_fuzz_store_SOURCES = tests/fuzz/fuzz_store.c tests/fuzz/sqlfuzz.h
 tests_fuzz_fuzz_store_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_store_LDFLAGS = $(FUZZLINK)
-tests_fuzz_fuzz_walletdb_SOURCES = tests/fuzz/fuzz_walletdb.c
+tests_fuzz_fuzz_walletdb_SOURCES = tests/fuzz/fuzz_walletdb.c tests/fuzz/sqlfuzz.h
 tests_fuzz_fuzz_walletdb_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_walletdb_LDFLAGS = $(FUZZLINK)
 

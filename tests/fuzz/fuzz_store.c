@@ -7,9 +7,9 @@
  * Once per process a seed store is written: 5 blocks of the history
  * generator (src/chain/workload.c, 3 transactions each) replayed into a new
  * store. Each input is a list of 5-byte edits applied to a copy of it
- * through SQL: target (table and column), row, operation (flip a bit of the
- * value, cut a blob / change an integer, change the value's type, delete
- * the row), position, value. Then the store is opened read-only and read
+ * through SQL (tests/fuzz/sqlfuzz.h): target (table and column), row,
+ * operation (flip a bit of the value, cut a blob / change an integer,
+ * change the value's type, delete the row), position, value. Then the store is opened read-only and read
  * the ways the commands read it: info, accumulator state, every block and
  * bundle, every output. Oracles: no crash, leak or UB; a refused open gives
  * no handle and a NUL-terminated message; every read either works or
@@ -28,19 +28,16 @@
 #include "utxo.h"
 #include "utxo/store.h"
 #include "chain/workload.h"
+#include "sqlfuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REC 5u
-#define MAX_EDITS 16u
 
 static char SEED[256], WORK[256];
 static uint8_t *SEED_BYTES;
 static size_t SEED_LEN;
 
-static const struct {
-    const char *table, *column, *key; /* key: the column that selects a row */
-} TARGETS[] = {
+static const sqlf_target TARGETS[] = {
     {"meta", "params", "rowid"},       {"meta", "n_blocks", "rowid"},
     {"meta", "tip_hash", "rowid"},     {"meta", "tip_time", "rowid"},
     {"meta", "acc_state", "rowid"},    {"meta", "acc_digest", "rowid"},
@@ -56,20 +53,6 @@ static const struct {
 };
 #define N_TARGETS (sizeof TARGETS / sizeof TARGETS[0])
 
-/* Removes PATH and the files kept beside it: the writer lock (PATH.lock,
- * which a store leaves by design) and the WAL and shared-memory files that
- * a read-only SQLite connection cannot delete when it closes. */
-static void remove_store(const char *path)
-{
-    static const char *const sfx[] = {"", ".lock", "-wal", "-shm", "-journal"};
-    char p[300];
-
-    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
-        unlink(p);
-    }
-}
-
 static void die(const char *what)
 {
     fprintf(stderr, "fuzz_store: %s\n", what);
@@ -82,12 +65,10 @@ static void make_seed(void)
     bp_gen *g = NULL;
     utxo_params p;
     utxo_store *s = NULL;
-    FILE *f;
-    long len = 0;
 
     snprintf(SEED, sizeof SEED, "/tmp/fuzz_store.%ld.seed", (long)getpid());
     snprintf(WORK, sizeof WORK, "/tmp/fuzz_store.%ld.work", (long)getpid());
-    remove_store(SEED);
+    sqlf_remove(SEED);
     bp_gen_opts_default(&o);
     o.txs_per_block = 3;
     if (bp_gen_new(&g, &o, &p) != UTXO_OK ||
@@ -103,70 +84,8 @@ static void make_seed(void)
     }
     utxo_store_close(s); /* checkpoints the WAL into the file */
     bp_gen_free(g);
-    if ((f = fopen(SEED, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 ||
-        fseek(f, 0, SEEK_SET) != 0 || (SEED_BYTES = malloc((size_t)len)) == NULL ||
-        fread(SEED_BYTES, 1, (size_t)len, f) != (size_t)len)
+    if ((SEED_BYTES = sqlf_take(SEED, &SEED_LEN)) == NULL)
         die("cannot read the seed store");
-    SEED_LEN = (size_t)len;
-    fclose(f);
-    remove_store(SEED);
-}
-
-static void edit(sqlite3 *db, const uint8_t *r)
-{
-    const char *t = TARGETS[r[0] % N_TARGETS].table, *c = TARGETS[r[0] % N_TARGETS].column,
-               *k = TARGETS[r[0] % N_TARGETS].key;
-    char sql[512];
-    sqlite3_stmt *sel = NULL, *upd = NULL;
-
-    snprintf(sql, sizeof sql, "SELECT %s, %s FROM %s ORDER BY %s LIMIT 1 OFFSET %u", k, c, t, k,
-             (unsigned)r[1] % 64u);
-    if (sqlite3_prepare_v2(db, sql, -1, &sel, NULL) != SQLITE_OK || sqlite3_step(sel) != SQLITE_ROW)
-        goto out;
-    if (r[2] % 4 == 3) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?1", t, k);
-        if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK)
-            goto out;
-    } else {
-        snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?2 WHERE %s = ?1", t, c, k);
-        if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK)
-            goto out;
-    }
-    sqlite3_bind_value(upd, 1, sqlite3_column_value(sel, 0));
-    if (r[2] % 4 != 3) {
-        int type = sqlite3_column_type(sel, 1);
-        if (r[2] % 4 == 2) { /* the other type */
-            if (type == SQLITE_BLOB)
-                sqlite3_bind_int64(upd, 2, (int64_t)r[4] - 128);
-            else
-                sqlite3_bind_blob(upd, 2, &r[4], 1, SQLITE_TRANSIENT);
-        } else if (type == SQLITE_BLOB) {
-            int n = sqlite3_column_bytes(sel, 1);
-            const uint8_t *v = sqlite3_column_blob(sel, 1);
-            uint8_t *copy = malloc(n > 0 ? (size_t)n : 1);
-            if (copy == NULL)
-                goto out;
-            if (n > 0)
-                memcpy(copy, v, (size_t)n);
-            if (r[2] % 4 == 0 && n > 0)
-                copy[r[3] % n] ^= (uint8_t)(r[4] | 1u);
-            else if (n > 0)
-                n = r[3] % n; /* cut */
-            sqlite3_bind_blob(upd, 2, copy, n, SQLITE_TRANSIENT);
-            free(copy);
-        } else {
-            int64_t v = sqlite3_column_int64(sel, 1);
-            if (r[2] % 4 == 0)
-                v ^= (int64_t)(UINT64_C(1) << (r[4] % 64));
-            else
-                v = (int64_t)r[4] - 128;
-            sqlite3_bind_int64(upd, 2, v);
-        }
-    }
-    (void)sqlite3_step(upd); /* a constraint may refuse the edit: fine */
-out:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
 }
 
 static void problem(void *arg, const char *what)
@@ -214,18 +133,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sqlite3 *db = NULL;
     utxo_store *s = NULL;
     char msg[256];
-    FILE *f;
 
     if (SEED_BYTES == NULL)
         make_seed();
-    remove_store(WORK);
-    if ((f = fopen(WORK, "wb")) == NULL || fwrite(SEED_BYTES, 1, SEED_LEN, f) != SEED_LEN ||
-        fclose(f) != 0)
+    if ((db = sqlf_copy(WORK, SEED_BYTES, SEED_LEN)) == NULL)
         die("cannot write the work store");
-    if (sqlite3_open(WORK, &db) != SQLITE_OK)
-        die("cannot open the work store");
-    for (size_t i = 0; i + REC <= size && i / REC < MAX_EDITS; i += REC)
-        edit(db, data + i);
+    for (size_t i = 0; i + SQLF_REC <= size && i / SQLF_REC < SQLF_MAX_EDITS; i += SQLF_REC)
+        sqlf_edit(db, TARGETS, N_TARGETS, data + i);
     sqlite3_close(db);
     memset(msg, 'x', sizeof msg);
     if (utxo_store_open(&s, WORK, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg) != UTXO_OK) {
@@ -248,6 +162,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (s != NULL) {
         abort();
     }
-    remove_store(WORK);
+    sqlf_remove(WORK);
     return 0;
 }

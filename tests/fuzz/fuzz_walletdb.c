@@ -10,11 +10,12 @@
  * Once per process a seed wallet is written: created with a passphrase,
  * given 4 keys, and synced over 4 blocks of the history generator. Each
  * input is a list of 5-byte edits applied to a copy through SQL, as in
- * fuzz_store (target, row, operation, position, value). The copy is then
- * opened watch-only and read (balance, coins, history, verify), and, when
- * an edit touched the metadata and the KDF record asks for no more than the
- * interactive limits, opened with the passphrase too. Oracles: no crash, leak or UB; a refused open gives
- * no handle.
+ * fuzz_store (tests/fuzz/sqlfuzz.h: target, row, operation, position,
+ * value). The copy is then opened watch-only and read (balance, coins,
+ * history, verify), and, when an edit touched the metadata and the KDF
+ * record asks for no more than the interactive limits, opened with the
+ * passphrase too. Oracles: no crash, leak or UB; a refused open gives no
+ * handle.
  *
  * Seeds (tests/fuzz/corpus/walletdb): no edit, and one edit of each target.
  */
@@ -29,20 +30,17 @@
 #include "utxo.h"
 #include "utxo/wallet.h"
 #include "chain/workload.h"
+#include "sqlfuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REC 5u
-#define MAX_EDITS 16u
 #define PASS "fuzz passphrase"
 
 static char SEED[256], WORK[256];
 static uint8_t *SEED_BYTES;
 static size_t SEED_LEN;
 
-static const struct {
-    const char *table, *column, *key;
-} TARGETS[] = {
+static const sqlf_target TARGETS[] = {
     {"meta", "value", "name"},     {"meta", "name", "name"},
     {"keys", "pubkey", "rowid"},   {"keys", "predicate_id", "rowid"},
     {"keys", "idx", "rowid"},      {"coins", "value", "rowid"},
@@ -67,14 +65,12 @@ static void make_seed(void)
     utxo_wallet *w = NULL;
     uint8_t master[UTXO_SEED_BYTES], pk[UTXO_PUBKEY_BYTES];
     uint32_t idx;
-    FILE *f;
-    long len = 0;
 
     if (sodium_init() < 0)
         die("sodium_init");
     snprintf(SEED, sizeof SEED, "/tmp/fuzz_walletdb.%ld.seed", (long)getpid());
     snprintf(WORK, sizeof WORK, "/tmp/fuzz_walletdb.%ld.work", (long)getpid());
-    unlink(SEED);
+    sqlf_remove(SEED);
     memset(master, 0x5e, sizeof master);
     bp_gen_opts_default(&o);
     o.txs_per_block = 2;
@@ -94,70 +90,8 @@ static void make_seed(void)
     }
     utxo_wallet_close(w);
     bp_gen_free(g);
-    if ((f = fopen(SEED, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 ||
-        fseek(f, 0, SEEK_SET) != 0 || (SEED_BYTES = malloc((size_t)len)) == NULL ||
-        fread(SEED_BYTES, 1, (size_t)len, f) != (size_t)len)
+    if ((SEED_BYTES = sqlf_take(SEED, &SEED_LEN)) == NULL)
         die("cannot read the seed wallet");
-    SEED_LEN = (size_t)len;
-    fclose(f);
-    unlink(SEED);
-}
-
-static void edit(sqlite3 *db, const uint8_t *r)
-{
-    const char *t = TARGETS[r[0] % N_TARGETS].table, *c = TARGETS[r[0] % N_TARGETS].column,
-               *k = TARGETS[r[0] % N_TARGETS].key;
-    char sql[512];
-    sqlite3_stmt *sel = NULL, *upd = NULL;
-
-    snprintf(sql, sizeof sql, "SELECT %s, %s FROM %s ORDER BY %s LIMIT 1 OFFSET %u", k, c, t, k,
-             (unsigned)r[1] % 64u);
-    if (sqlite3_prepare_v2(db, sql, -1, &sel, NULL) != SQLITE_OK || sqlite3_step(sel) != SQLITE_ROW)
-        goto out;
-    if (r[2] % 4 == 3) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?1", t, k);
-        if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK)
-            goto out;
-    } else {
-        snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?2 WHERE %s = ?1", t, c, k);
-        if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK)
-            goto out;
-    }
-    sqlite3_bind_value(upd, 1, sqlite3_column_value(sel, 0));
-    if (r[2] % 4 != 3) {
-        int type = sqlite3_column_type(sel, 1);
-        if (r[2] % 4 == 2) { /* the other type */
-            if (type == SQLITE_BLOB)
-                sqlite3_bind_int64(upd, 2, (int64_t)r[4] - 128);
-            else
-                sqlite3_bind_blob(upd, 2, &r[4], 1, SQLITE_TRANSIENT);
-        } else if (type == SQLITE_BLOB) {
-            int n = sqlite3_column_bytes(sel, 1);
-            const uint8_t *v = sqlite3_column_blob(sel, 1);
-            uint8_t *copy = malloc(n > 0 ? (size_t)n : 1);
-            if (copy == NULL)
-                goto out;
-            if (n > 0)
-                memcpy(copy, v, (size_t)n);
-            if (r[2] % 4 == 0 && n > 0)
-                copy[r[3] % n] ^= (uint8_t)(r[4] | 1u);
-            else if (n > 0)
-                n = r[3] % n; /* cut */
-            sqlite3_bind_blob(upd, 2, copy, n, SQLITE_TRANSIENT);
-            free(copy);
-        } else {
-            int64_t v = sqlite3_column_int64(sel, 1);
-            if (r[2] % 4 == 0)
-                v ^= (int64_t)(UINT64_C(1) << (r[4] % 64));
-            else
-                v = (int64_t)r[4] - 128;
-            sqlite3_bind_int64(upd, 2, v);
-        }
-    }
-    (void)sqlite3_step(upd); /* a constraint may refuse the edit: fine */
-out:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
 }
 
 static void read_all(utxo_wallet *w)
@@ -205,19 +139,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sqlite3 *db = NULL;
     utxo_wallet *w = NULL;
-    FILE *f;
     int cheap, meta_edited = 0;
 
     if (SEED_BYTES == NULL)
         make_seed();
-    unlink(WORK);
-    if ((f = fopen(WORK, "wb")) == NULL || fwrite(SEED_BYTES, 1, SEED_LEN, f) != SEED_LEN ||
-        fclose(f) != 0)
+    if ((db = sqlf_copy(WORK, SEED_BYTES, SEED_LEN)) == NULL)
         die("cannot write the work wallet");
-    if (sqlite3_open(WORK, &db) != SQLITE_OK)
-        die("cannot open the work wallet");
-    for (size_t i = 0; i + REC <= size && i / REC < MAX_EDITS; i += REC) {
-        edit(db, data + i);
+    for (size_t i = 0; i + SQLF_REC <= size && i / SQLF_REC < SQLF_MAX_EDITS; i += SQLF_REC) {
+        sqlf_edit(db, TARGETS, N_TARGETS, data + i);
         meta_edited |= data[i] % N_TARGETS < 2;
     }
     cheap = kdf_cheap(db);
@@ -240,6 +169,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             utxo_wallet_close(w);
         }
     }
-    unlink(WORK);
+    sqlf_remove(WORK);
     return 0;
 }
