@@ -161,6 +161,10 @@ TESTS += tests/test_vm_qemu
 # the machine's tests again with the translating tier off
 TESTS += tests/vm_tiers.sh
 EXTRA_DIST += tests/vm_tiers.sh
+# RISC-V conformance: the riscv-tests suite's rv32ui and rv32um programs
+# (tests/riscv-tests/README), built at `make check` time, in both tiers
+TESTS += tests/riscv_tests.sh
+EXTRA_DIST += tests/riscv_tests.sh tests/riscv-tests
 tests_test_vm_qemu_SOURCES = tests/test_vm_qemu.c src/predicates/vm_interp.c
 tests_test_vm_qemu_CFLAGS = $(AM_CFLAGS) -DVM_NO_COMPUTED_GOTO -Dvm_interp=vm_interp_switch \
 	-DVM_QEMU='"$(QEMU_RISCV32)"' -DVM_ELF_DIR='"$(abs_top_builddir)/tests/vm"'
