@@ -8,7 +8,7 @@
 # bridge on its directory and an upstream of another chain; a hostile
 # upstream (tests/relay.py) serving a tampered block or proof bundle stops
 # it at the block before, which it keeps serving, naming the block in its
-# log and /status. Every server listens on 127.0.0.1, on a free port, and
+# log and /status; one answering /blocks with a 503 is retried. Every server listens on 127.0.0.1, on a free port, and
 # lives at most 60 s. Run by `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -140,6 +140,15 @@ for mode in tamper bundle; do
     cmp -s "$tmp/x1" "$tmp/x2" && ok || bad "$mode: the bridge serves what it kept"
     stop h
 done
+# an error answer from the upstream (a busy proxy's 503 on /blocks) is
+# retried, never taken for invalid data: the bridge goes on to the tip
+relay error r
+serve h "$tmp/h-error" 0 --upstream "$r" --poll 1
+tip=$(curl -s "$a_url/status" | field height)
+wait_height "$h_url" "$tip" && ok || bad "after a 503, the bridge reached $tip: $(curl -s "$h_url/status") $(cat "$tmp/h.log")"
+grep -q "HTTP 503: busy, try later; retrying in 1 s" "$tmp/h.log" && ok || bad "the 503 logged: $(cat "$tmp/h.log")"
+[ "$(curl -s "$h_url/status" | field following)" = True ] && ok || bad "after a 503, still following"
+stop h
 
 echo "bridge_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

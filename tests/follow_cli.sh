@@ -5,8 +5,10 @@
 # resume; and against a hostile node (a local Python server relaying the
 # real one): a tampered block, an oversized record, a cut stream, another
 # chain, a stalled stream stopped by SIGTERM (exit 143, the state saved and
-# resumable); an unreachable node; usage errors. Every server listens on
-# 127.0.0.1 on a free port and lives at most 60 s. Run by `make check`.
+# resumable), a 503 on /blocks (exit 2, not invalid data), /events answered
+# at once (polled, no spinning); an unreachable node; usage errors. Every
+# server listens on 127.0.0.1 on a free port and lives at most 60 s. Run by
+# `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "follow_cli: python3 is not installed" >&2; exit 1; }
@@ -85,6 +87,28 @@ grep -q "^stopped height=[0-4] \|^followed height=[0-4] " "$tmp/out" && ok ||
     bad "SIGTERM: the state saved (at most block 4): $(cat "$tmp/out")"
 expect 0 "resume after SIGTERM" -- "$UTXO" follow "$node" --state "$tmp/w.state" --once --quiet
 cmp -s "$tmp/w.state" "$tmp/ref.state" && ok || bad "resumed after SIGTERM"
+# an error answer to /blocks (a busy proxy's 503) is the node answering with
+# an error: exit 2 with its message, nothing read as a block; the next run
+# goes on
+relay error r5
+expect 2 "a 503 on /blocks" -- "$UTXO" follow "$r5" --state "$tmp/e503.state" --once --quiet
+grep -q "HTTP 503: busy, try later" "$tmp/err" && ok || bad "503 named: $(cat "$tmp/err")"
+grep -q "block record" "$tmp/err" && bad "a 503 read as a block record: $(cat "$tmp/err")" || ok
+expect 0 "after the 503, the same relay" -- "$UTXO" follow "$r5" --state "$tmp/e503.state" --once --quiet
+cmp -s "$tmp/e503.state" "$tmp/ref.state" && ok || bad "after a 503, the chain"
+# /events answered at once with no new block (a caching proxy): follow
+# polls every --poll S instead of asking again at once (4 s: at most 5)
+relay instant r6
+"$UTXO" follow "$r6" --state "$tmp/y.state" --poll 1 --quiet >"$tmp/out" 2>"$tmp/err" &
+fp=$!
+n=0        # until it has reached the tip and asked /events (at most 30 s)
+while ! grep -q "^events 1" "$tmp/relay-instant.err" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+sleep 4
+kill -TERM "$fp"; wait "$fp"; st=$?
+[ "$st" -eq 143 ] && ok || bad "instant /events: exit $st, wanted 143: $(cat "$tmp/err")"
+k=$(grep -c "^events" "$tmp/relay-instant.err")
+[ "$k" -ge 1 ] && [ "$k" -le 6 ] && ok || bad "instant /events: asked $k times in about 4 s (--poll 1)"
+cmp -s "$tmp/y.state" "$tmp/ref.state" && ok || bad "instant /events: the chain followed"
 
 # --- equivocation: the sequencer signed another block 39 ------------------------------
 start_node "$tmp/e" fork

@@ -7,12 +7,32 @@
 #   cut     the stream ends after the block
 #   stall   the stream stops before the block and hangs (30 s)
 #   honest  nothing changed
+# or otherwise:
+#   error   the first /blocks request gets a 503 with a JSON error (a busy
+#           proxy); later ones are relayed unchanged
+#   instant /events is answered at once, the tip unchanged (a caching
+#           proxy); each such request is counted on stderr ("events N")
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
-import http.server, socketserver, struct, sys, time, urllib.request
+import http.server, json, socketserver, struct, sys, threading, time, urllib.request
 upstream, mode = sys.argv[1], sys.argv[2]
+lock, seen = threading.Lock(), {"blocks": 0, "events": 0}
+def count(what):
+    with lock:
+        seen[what] += 1
+        return seen[what]
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
+    def answer(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
     def do_GET(self):
+        if mode == "error" and self.path.startswith("/blocks") and count("blocks") == 1:
+            return self.answer(503, json.dumps({"code": 503, "message": "busy, try later"}).encode())
+        if mode == "instant" and self.path.startswith("/events"):
+            print("events %d" % count("events"), file=sys.stderr, flush=True)
+            return self.answer(200, urllib.request.urlopen(upstream + "/status", timeout=10).read())
         body = urllib.request.urlopen(upstream + self.path, timeout=10).read()
         if self.path.startswith("/blocks"):
             recs, i = [], 0
@@ -35,10 +55,7 @@ class H(http.server.BaseHTTPRequestHandler):
                 print("stalling", file=sys.stderr, flush=True)
                 time.sleep(30)
                 return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(200, body)
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 s = S(("127.0.0.1", 0), H)

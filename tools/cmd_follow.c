@@ -15,8 +15,9 @@
  * atomically (utxo_validator_save) after every batch, and on SIGINT or
  * SIGTERM, so a run resumes where the last one stopped. --once stops at
  * the node's tip; otherwise, at the tip, it waits on the node's /events
- * for the next one (or, for a node without /events, polls every S seconds,
- * default 10) until a signal. A block that does not decode or does not validate is the node
+ * for the next one (or, for a node without /events, or one that answers
+ * it at once with no new block, polls every S seconds, default 10) until a
+ * signal. A block that does not decode or does not validate is the node
  * serving invalid data: named (height, reason), exit 1, the state kept at
  * the block before it. FILE.tip keeps the header of the state's tip; a
  * node serving another block signed by the sequencer for that height is an
@@ -42,6 +43,7 @@
 #include "client/nodeclient.h"
 #include "util.h"
 #include "utxo/atomicfile.h"
+#include "utxo/clock.h"
 
 static volatile sig_atomic_t follow_stop;
 
@@ -185,8 +187,9 @@ static void follow_usage(FILE *f)
             "where the last one stopped. Without FILE's existing, starts at genesis\n"
             "with the node's parameters (pin them with --chain-id).\n"
             "  --once          stop at the node's tip (otherwise wait on the node's /events\n"
-            "                  for new blocks; --poll S: a node without /events is asked\n"
-            "                  every S s, default 10)\n"
+            "                  for new blocks; --poll S: a node without /events, or one\n"
+            "                  answering it at once with no new block, is asked every\n"
+            "                  S s, default 10)\n"
             "  --max-blocks N  stop after N blocks\n"
             "  --threads N     predicate threads (default: one per CPU)\n"
             "FILE.tip keeps the last validated header; a node serving another block\n"
@@ -297,6 +300,8 @@ int cmd_follow(int argc, char **argv)
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    long long waited = -3;     /* the tip the last /events wait was for */
+    bool waited_quick = false; /* it was answered in under a second */
     for (;;) {
         long long tip = nc_tip(&nc);
         uint32_t next = utxo_validator_next_height(v), applied = 0;
@@ -308,10 +313,18 @@ int cmd_follow(int argc, char **argv)
             if (once)
                 break;
             /* a node with /events answers when its tip moves (or after
-             * 30 s); without it, or when it fails, poll every S s */
-            if (nc_wait_tip(&nc, tip, 30) != 0)
+             * 30 s); without it, when it fails, or when it answered at
+             * once and the tip has not moved since (a caching proxy, a
+             * hostile node: no spinning), poll every S s */
+            bool spun = waited_quick && tip == waited;
+            uint64_t t0 = clock_now_ns();
+            waited_quick = false;
+            if (spun || nc_wait_tip(&nc, tip, 30) != 0)
                 for (uint64_t t = 0; t < poll_s && !follow_stop; t++)
                     sleep(1);
+            else
+                waited_quick = clock_now_ns() - t0 < UINT64_C(1000000000);
+            waited = tip;
             if (follow_stop)
                 break;
             continue;

@@ -1538,8 +1538,11 @@ static void *bridge_main(void *arg)
             pthread_mutex_lock(&n->ev_lock);
             snprintf(n->bridge_error, sizeof n->bridge_error, "%s", nc.err);
             pthread_mutex_unlock(&n->ev_lock);
-            node_log(0, "bridge: %s; following stopped, the tip stays at height %" PRIu64, nc.err,
-                     (uint64_t)info.n_blocks + applied - 1);
+            if (info.n_blocks + applied == 0)
+                node_log(0, "bridge: %s; following stopped, the store stays empty", nc.err);
+            else
+                node_log(0, "bridge: %s; following stopped, the tip stays at height %" PRIu64,
+                         nc.err, (uint64_t)info.n_blocks + applied - 1);
             break;
         }
         if (rc == NC_FAILED) {

@@ -69,6 +69,16 @@ static size_t to_membuf(char *data, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* An answer other than 200: the status and the node's JSON error message
+ * when the body is one (any other body, a proxy's page, is not echoed). */
+static void fail_status(nc_client *c, const char *url, long status, const membuf *body)
+{
+    json_t *j = json_loadb((const char *)body->p, body->len, 0, NULL);
+    const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
+    nc_fail(c, "%s: HTTP %ld%s%s", url, status, msg ? ": " : "", msg ? msg : "");
+    json_decref(j);
+}
+
 int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomic_t *stop)
 {
     size_t n;
@@ -129,10 +139,7 @@ int nc_get(nc_client *c, const char *path, size_t max, membuf *out)
     }
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
-        json_t *j = json_loadb((const char *)out->p, out->len, 0, NULL);
-        const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
-        nc_fail(c, "%s: HTTP %ld%s%s", url, status, msg ? ": " : "", msg ? msg : "");
-        json_decref(j);
+        fail_status(c, url, status, out);
         goto fail;
     }
     return 0;
@@ -249,6 +256,8 @@ typedef struct stream {
     uint32_t height;   /* of the next pair */
     uint32_t applied;
     int invalid;
+    long status;       /* the answer's HTTP status, read at its first bytes */
+    membuf err;        /* the body of an answer other than 200 (at most 64 KiB) */
 } stream;
 
 /* A record pair is complete in s->rec: 4 + block + 4 + bundle. Returns the
@@ -316,6 +325,12 @@ static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
 
     if (s->c->stop && *s->c->stop)
         return 0; /* stop the transfer */
+    /* An error answer (a 404, a proxy's 503) is no stream of records: its
+     * body is kept for the message, never read as a block. */
+    if (s->status == 0)
+        curl_easy_getinfo(s->c->h, CURLINFO_RESPONSE_CODE, &s->status);
+    if (s->status != 200)
+        return to_membuf(data, 1, k, &s->err);
     if (to_membuf(data, 1, k, &s->rec) != k)
         return 0;
     while ((took = take_pair(s)) > 0) {
@@ -345,6 +360,7 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     s.ud = ud;
     s.height = from;
     s.rec.max = 8 + (size_t)p->max_block_bytes + UTXO_BUNDLE_MAX_BYTES;
+    s.err.max = 1 << 16;
     snprintf(url, sizeof url, "%s/blocks?from=%" PRIu32 "&count=%" PRIu32, c->base, from, count);
     curl_easy_setopt(c->h, CURLOPT_URL, url);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_blocks);
@@ -352,12 +368,15 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     cc = curl_easy_perform(c->h);
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
     *applied = s.applied;
-    if (s.invalid)
+    if (s.invalid) {
         rc = NC_INVALID;
-    else if (c->stop && *c->stop)
+    } else if (c->stop && *c->stop) {
         rc = NC_STOPPED;
-    else if (cc != CURLE_OK || status != 200) {
-        nc_fail(c, "%s: %s", url, cc != CURLE_OK ? curl_easy_strerror(cc) : "not 200");
+    } else if (status != 200 && status != 0) {
+        fail_status(c, url, status, &s.err);
+        rc = NC_FAILED;
+    } else if (cc != CURLE_OK || status != 200) {
+        nc_fail(c, "%s: %s", url, cc != CURLE_OK ? curl_easy_strerror(cc) : "no answer");
         rc = NC_FAILED;
     } else if (s.rec.len != 0 || s.applied != count) {
         nc_fail(c, "%s: the stream ended after %" PRIu32 " of %" PRIu32 " blocks", url,
@@ -367,5 +386,6 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
         rc = NC_OK;
     }
     free(s.rec.p);
+    free(s.err.p);
     return rc;
 }
