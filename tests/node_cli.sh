@@ -220,6 +220,29 @@ for i in range(400):
 PY
 get /status
 [ "$code" = 200 ] && ok || bad "the node serves after random requests: $code"
+# paths with bytes that are not ASCII, raw or cut inside a UTF-8 character
+# where a message echoes them (200 and 40 bytes): a 4xx with a JSON error
+# whose message is printable ASCII, never a closed connection
+python3 - "${base##*:}" <<'PY' && ok || bad "paths that are not ASCII"
+import json, socket, sys
+port = int(sys.argv[1])
+for path, want in ((b"/nosuch\xff", 404), (b"/" + b"a" * 198 + "\u00e9".encode(), 404),
+                   (b"/block/1" + b"a" * 38 + "\u00e9".encode(), 400), (b"/\x1b[31m", 404),
+                   (b"/roots/\xc3", 400)):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d" % want), (path, head[:40])
+    msg = json.loads(body)["message"]
+    assert all(32 <= ord(ch) < 127 for ch in msg), (path, msg)
+PY
 # a path of 100 KB is refused by the server's memory limit, and it keeps serving
 long=$(python3 -c 'print("/block/" + "9" * 100000)')
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$base$long")

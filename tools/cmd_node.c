@@ -348,6 +348,18 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
     return send_buf(c, status, "application/json", body, n + 1);
 }
 
+/* Replaces every byte of s that is not printable ASCII with '?': a
+ * client's path echoed in a message or a log line is then valid UTF-8
+ * (JSON refuses anything else, and the connection would get no answer)
+ * and carries no terminal control codes, whole or cut at any byte. */
+static char *printable(char *s)
+{
+    for (char *q = s; *q; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+            *q = '?';
+    return s;
+}
+
 /* {"code": code, "message": ...}; code is a utxo_err value or 0. */
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int code,
                                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -359,7 +371,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return send_json(c, status, json_pack("{s:i, s:s}", "code", code, "message", msg));
+    return send_json(c, status, json_pack("{s:i, s:s}", "code", code, "message", printable(msg)));
 }
 
 static json_t *hex_json(const uint8_t *p, size_t n)
@@ -1402,8 +1414,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->deadline == 0) /* not an /events request resumed */
-        node_log(2, "%s %.200s", method, url);
+    if (r->deadline == 0) { /* not an /events request resumed */
+        char shown[240];
+        snprintf(shown, sizeof shown, "%.32s %.200s", method, url);
+        node_log(2, "%s", printable(shown));
+    }
     r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (!r->post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
