@@ -170,6 +170,15 @@ grep -q "range 1 .*another chain" "$tmp/err" && ok || bad "another chain's resul
 cp -r "$tmp/plan" "$tmp/p5"
 sed -i 's/^ranges 4$/ranges 3/' "$tmp/p5/manifest"
 expect 2 "an edited manifest" -- "$UTXO" history linkup "$tmp/p5"
+# a manifest claiming 2^32 - 1 ranges: refused by its size before any
+# memory is sized by the claim, and said (linkup and run)
+cp -r "$tmp/plan" "$tmp/p9"
+sed -i 's/^tip 39 /tip 4294967294 /; s/^ranges 4$/ranges 4294967295/' "$tmp/p9/manifest"
+expect 2 "linkup: 2^32 - 1 ranges claimed" -- "$UTXO" history linkup "$tmp/p9"
+grep -q "manifest line 5: 4294967295 ranges, more than the rest of the file can hold" "$tmp/err" &&
+    ok || bad "the claim named: $(cat "$tmp/err")"
+expect 2 "run: 2^32 - 1 ranges claimed" -- "$UTXO" history run "$tmp/p9"
+grep -q "more than the rest of the file can hold" "$tmp/err" && ok || bad "run: the claim named: $(cat "$tmp/err")"
 expect 2 "no manifest" -- "$UTXO" history linkup "$tmp/nothing"
 expect 2 "plan: too many ranges" -- "$UTXO" history plan --store "$tmp/c.db" --ranges 41 -o "$tmp/p6"
 expect 2 "plan: no --ranges" -- "$UTXO" history plan --store "$tmp/c.db" -o "$tmp/p6"

@@ -26,6 +26,9 @@
 
 #define TAG_MANIFEST "utxo.manifest"
 #define MANIFEST_MAX (16u << 20)
+/* A range line is "range I FROM TO WORK" and its four file names (at least
+ * "range-0.blocks" each): always longer than this. */
+#define RANGE_LINE_MIN 64u
 #define WORK_UNIT (1u << 16)
 
 static int hp_why(char *why, size_t len, int rc, const char *fmt, ...)
@@ -39,6 +42,22 @@ static int hp_why(char *why, size_t len, int rc, const char *fmt, ...)
         vsnprintf(why, len, fmt, ap);
         va_end(ap);
     }
+    return rc;
+}
+
+/* The public functions of this file say why on every failure: one that
+ * failed without words of its own (out of memory deep inside) gets the
+ * code's text, never a buffer left as it was. */
+static void said_clear(char *why, size_t why_len)
+{
+    if (why != NULL && why_len > 0)
+        why[0] = '\0';
+}
+
+static int said(int rc, char *why, size_t why_len)
+{
+    if (rc != UTXO_OK && why != NULL && why_len > 0 && why[0] == '\0')
+        snprintf(why, why_len, "%s", utxo_strerror(rc));
     return rc;
 }
 
@@ -233,8 +252,8 @@ void utxo_history_plan_free(utxo_history_plan *pl)
     memset(pl, 0, sizeof *pl);
 }
 
-int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p, const char *dir,
-                               char *why, size_t why_len)
+static int manifest_read(utxo_history_plan *pl, utxo_params *p, const char *dir, char *why,
+                         size_t why_len)
 {
     char *path = NULL, *text = NULL, *orig = NULL, *cur, *line, *f[10];
     uint8_t sum[UTXO_HASH_BYTES], want[UTXO_HASH_BYTES], par[512];
@@ -246,7 +265,7 @@ int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p, const char
 
     memset(pl, 0, sizeof *pl);
     if ((path = hp_join(dir, "manifest")) == NULL)
-        return UTXO_ERR_NOMEM;
+        return hp_why(why, why_len, UTXO_ERR_NOMEM, "%s/manifest: out of memory", dir);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         e = errno;
         hp_why(why, why_len, 0, "%s: %s", path, strerror(e));
@@ -260,7 +279,7 @@ int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p, const char
         goto out;
     }
     if ((text = malloc((size_t)sb.st_size + 1)) == NULL) {
-        rc = UTXO_ERR_NOMEM;
+        rc = hp_why(why, why_len, UTXO_ERR_NOMEM, "%s: out of memory", path);
         goto out;
     }
     while (got < (size_t)sb.st_size) {
@@ -284,7 +303,7 @@ int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p, const char
     /* parsing cuts the text into fields in place; the checksum is of the
      * bytes as read */
     if ((orig = malloc(got + 1)) == NULL) {
-        rc = UTXO_ERR_NOMEM;
+        rc = hp_why(why, why_len, UTXO_ERR_NOMEM, "%s: out of memory", path);
         goto out;
     }
     memcpy(orig, text, got + 1);
@@ -320,9 +339,13 @@ int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p, const char
     if ((line = hp_line(&cur)) == NULL || hp_fields(line, f, 2) != 2 || strcmp(f[0], "ranges") ||
         !hp_num(f[1], (uint64_t)pl->tip + 1, &v) || v == 0)
         BAD(5u, "wanted 'ranges K' with 1 <= K <= the blocks");
+    /* K lines follow, each longer than RANGE_LINE_MIN bytes: a K the rest
+     * of the file cannot hold is refused before any memory is sized by it */
+    if (v > (got - (size_t)(cur - text)) / RANGE_LINE_MIN)
+        BAD(5u, "%" PRIu64 " ranges, more than the rest of the file can hold", v);
     pl->k = (uint32_t)v;
     if ((pl->ranges = calloc(pl->k, sizeof *pl->ranges)) == NULL) {
-        rc = UTXO_ERR_NOMEM;
+        rc = hp_why(why, why_len, UTXO_ERR_NOMEM, "%s: out of memory for %u ranges", path, pl->k);
         goto out;
     }
     lineno = 5;
@@ -379,6 +402,13 @@ out:
     return rc;
 }
 
+int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p, const char *dir,
+                               char *why, size_t why_len)
+{
+    said_clear(why, why_len);
+    return said(manifest_read(pl, p, dir, why, why_len), why, why_len);
+}
+
 /* ---- making a plan ------------------------------------------------------ */
 
 /* Range ends for k ranges over n blocks of the given works: range i ends at
@@ -405,8 +435,8 @@ static void hp_cut(const uint64_t *work, uint32_t n, uint32_t k, utxo_history_ra
     }
 }
 
-int utxo_history_plan_make(utxo_store *s, uint32_t k, const char *dir, utxo_history_plan *pl,
-                           char *why, size_t why_len)
+static int plan_make(utxo_store *s, uint32_t k, const char *dir, utxo_history_plan *pl, char *why,
+                     size_t why_len)
 {
     utxo_store_info info;
     utxo_params p;
@@ -524,10 +554,16 @@ out:
     return rc;
 }
 
+int utxo_history_plan_make(utxo_store *s, uint32_t k, const char *dir, utxo_history_plan *pl,
+                           char *why, size_t why_len)
+{
+    said_clear(why, why_len);
+    return said(plan_make(s, k, dir, pl, why, why_len), why, why_len);
+}
+
 /* ---- link-up ------------------------------------------------------------ */
 
-int utxo_history_linkup(const char *dir, utxo_history_linkup_result *out, char *why,
-                        size_t why_len)
+static int linkup(const char *dir, utxo_history_linkup_result *out, char *why, size_t why_len)
 {
     utxo_history_plan pl;
     utxo_params p;
@@ -626,4 +662,11 @@ int utxo_history_linkup(const char *dir, utxo_history_linkup_result *out, char *
     }
     utxo_history_plan_free(&pl);
     return rc;
+}
+
+int utxo_history_linkup(const char *dir, utxo_history_linkup_result *out, char *why,
+                        size_t why_len)
+{
+    said_clear(why, why_len);
+    return said(linkup(dir, out, why, why_len), why, why_len);
 }
