@@ -8,7 +8,8 @@
 # bridge on its directory and an upstream of another chain; a hostile
 # upstream (tests/relay.py) serving a tampered block or proof bundle stops
 # it at the block before, which it keeps serving, naming the block in its
-# log and /status; one answering /blocks with a 503 is retried. Every server listens on 127.0.0.1, on a free port, and
+# log and /status; one answering /blocks with a 503 is retried; a slow one
+# holds up only the POST /tx sent through it. Every server listens on 127.0.0.1, on a free port, and
 # lives at most 60 s. Run by `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -148,6 +149,28 @@ tip=$(curl -s "$a_url/status" | field height)
 wait_height "$h_url" "$tip" && ok || bad "after a 503, the bridge reached $tip: $(curl -s "$h_url/status") $(cat "$tmp/h.log")"
 grep -q "HTTP 503: busy, try later; retrying in 1 s" "$tmp/h.log" && ok || bad "the 503 logged: $(cat "$tmp/h.log")"
 [ "$(curl -s "$h_url/status" | field following)" = True ] && ok || bad "after a 503, still following"
+stop h
+# a slow upstream (POST /tx relayed 8 s late) holds up only the transaction
+# sent through it: the bridge answers GET /status meanwhile and then relays
+# the upstream's verdict (via); what is not a transaction is refused by the
+# bridge itself, never sent on
+relay slowtx r
+serve h "$tmp/h-slow" 0 --upstream "$r" --poll 1
+wait_height "$h_url" "$tip" && ok || bad "slowtx: the bridge reached $tip: $(cat "$tmp/h.log")"
+code=$(curl -s -m 10 -o "$tmp/pj" -w '%{http_code}' --data-binary 'not a transaction' "$h_url/tx")
+[ "$code" = 400 ] && grep -q "not a transaction" "$tmp/pj" && ok || bad "garbage to the bridge: $code $(cat "$tmp/pj")"
+grep -q "^posts" "$tmp/relay-slowtx.err" && bad "the bridge sent garbage on" || ok
+txid=$(curl -s "$a_url/block/3" | python3 -c 'import json,sys; print(json.load(sys.stdin)["txids"][1])')
+curl -s "$a_url/tx/$txid" | python3 -c 'import json,sys; sys.stdout.buffer.write(bytes.fromhex(json.load(sys.stdin)["hex"]))' >"$tmp/spent.tx"
+curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx" >"$tmp/pc" &
+cp=$!
+n=0
+while ! grep -q "^posts 1" "$tmp/relay-slowtx.err" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$h_url/status")
+[ "$code" = 200 ] && ok || bad "GET /status while the upstream takes its time: $code"
+wait "$cp"
+[ "$(cat "$tmp/pc")" = 400 ] && [ "$(field via <"$tmp/pv")" = "$r" ] && ok ||
+    bad "the upstream's verdict on a spent transaction, relayed: $(cat "$tmp/pc") $(cat "$tmp/pv")"
 stop h
 
 echo "bridge_cli: $pass passed, $fail failed"

@@ -12,10 +12,13 @@
 #           proxy); later ones are relayed unchanged
 #   instant /events is answered at once, the tip unchanged (a caching
 #           proxy); each such request is counted on stderr ("events N")
+#   slowtx  POST /tx is relayed 8 s late (a slow upstream)
+# Every POST is relayed (status and body as the node answers) and counted on
+# stderr ("posts N").
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
-import http.server, json, socketserver, struct, sys, threading, time, urllib.request
+import http.server, json, socketserver, struct, sys, threading, time, urllib.error, urllib.request
 upstream, mode = sys.argv[1], sys.argv[2]
-lock, seen = threading.Lock(), {"blocks": 0, "events": 0}
+lock, seen = threading.Lock(), {"blocks": 0, "events": 0, "posts": 0}
 def count(what):
     with lock:
         seen[what] += 1
@@ -56,6 +59,18 @@ class H(http.server.BaseHTTPRequestHandler):
                 time.sleep(30)
                 return
         self.answer(200, body)
+    def do_POST(self):
+        print("posts %d" % count("posts"), file=sys.stderr, flush=True)
+        data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if mode == "slowtx" and self.path == "/tx":
+            time.sleep(8)
+        rq = urllib.request.Request(upstream + self.path, data=data,
+                                    headers={"Content-Type": "application/octet-stream"})
+        try:
+            with urllib.request.urlopen(rq, timeout=10) as r:
+                self.answer(r.status, r.read())
+        except urllib.error.HTTPError as e:
+            self.answer(e.code, e.read())
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 s = S(("127.0.0.1", 0), H)

@@ -77,6 +77,8 @@
 #define NODE_MAX_UTXOS 10000u     /* outputs per /utxos answer */
 #define NODE_MAX_MEMPOOL_IDS 1000u /* txids listed by /mempool */
 #define NODE_SEQ_PO2 18u          /* segment receipts in the proof file, as `utxo sequence` */
+#define NODE_FORWARD_QUEUE 64u    /* a bridge's POST /tx waiting for the upstream */
+#define NODE_FORWARD_TIMEOUT 30u  /* seconds the upstream has to answer one */
 
 struct req;
 /* A POST /tx waiting for the mempool thread: its connection (suspended),
@@ -778,10 +780,17 @@ typedef struct req {
     int vrc, err;      /* TX_REFUSED: the verdict; TX_NOT_TAKEN: errno (0: stopping) */
     uint32_t vinput;
     uint64_t jseq;     /* TX_WRITTEN: its journal record (1..) */
+    long fwd_status;   /* TX_FORWARDED: the upstream's HTTP status */
+    json_t *fwd;       /* TX_FORWARDED: its JSON verdict (owned), or NULL */
+    char fwd_err[560]; /* TX_FORWARDED without a verdict: why */
     uint8_t txid[UTXO_HASH_BYTES];
     uint64_t deadline; /* /events: when to answer without a new tip (monotonic ns), 0 unset */
     uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
 } req;
+
+/* What became of a POST /tx the mempool or forwarding thread took
+ * (req.state). */
+enum { TX_NEW = 0, TX_QUEUED, TX_REFUSED, TX_WRITTEN, TX_NOT_TAKEN, TX_FORWARDED };
 
 #define NODE_EVENTS_WAIT_MAX 60u /* seconds an /events request may wait */
 
@@ -924,31 +933,88 @@ static json_t *verdict_json(int rc, const utxo_verdict *vd, const char *fmt, ...
     return j;
 }
 
-/* A bridge hands a transaction to its upstream and relays the verdict. */
-static enum MHD_Result forward_tx(node *n, struct MHD_Connection *c, req *r)
+/* The upstream's answer to one forwarded transaction, into r: its JSON
+ * verdict and status, or why there is none. At most NODE_FORWARD_TIMEOUT
+ * seconds; n->stop aborts it. */
+static void forward_one(node *n, nc_client *nc, req *r)
 {
-    nc_client nc;
     membuf m;
     long status = 0;
 
-    if (nc_open(&nc, n->upstream, "utxo-node-bridge", &n->stop) != 0)
-        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, UTXO_ERR_IO, "%s", nc.err);
-    nc.quiet_errors = 1;
-    int rc = nc_post(&nc, "/tx", r->data, r->len, 64 * 1024, &status, &m);
-    nc_close(&nc);
-    if (rc != 0)
-        return send_error(c, MHD_HTTP_BAD_GATEWAY, UTXO_ERR_IO, "the upstream %s did not answer: %s",
-                          n->upstream, nc.err);
+    r->state = TX_FORWARDED;
+    r->fwd = NULL;
+    if (nc_post(nc, "/tx", r->data, r->len, 64 * 1024, &status, &m) != 0) {
+        snprintf(r->fwd_err, sizeof r->fwd_err, "the upstream %s did not answer: %s",
+                 n->upstream, nc->err);
+        return;
+    }
     json_t *j = json_loadb((const char *)m.p, m.len, 0, NULL);
     free(m.p);
     if (!json_is_object(j) || status < 200 || status > 599) {
         json_decref(j);
-        return send_error(c, MHD_HTTP_BAD_GATEWAY, UTXO_ERR_IO,
-                          "the upstream %s answered HTTP %ld without a JSON verdict", n->upstream,
-                          status);
+        snprintf(r->fwd_err, sizeof r->fwd_err,
+                 "the upstream %s answered HTTP %ld without a JSON verdict", n->upstream, status);
+        return;
     }
     json_object_set_new(j, "via", json_string(n->upstream));
-    return send_json(c, (unsigned)status, j);
+    r->fwd = j;
+    r->fwd_status = status;
+}
+
+/* A bridge's forwarding thread: takes the queued POST /tx requests (as
+ * pool_main does a sequencer's), hands each to the upstream and resumes it
+ * with the answer. The HTTP thread never waits on the upstream, so a slow
+ * or stalled upstream delays only the transactions sent through it. At
+ * stop, what is still queued answers 503. */
+static void *forward_main(void *arg)
+{
+    node *n = arg;
+    nc_client nc;
+    bool open = nc_open(&nc, n->upstream, "utxo-node-bridge", &n->stop) == 0;
+
+    if (open) {
+        nc.quiet_errors = 1;
+        curl_easy_setopt(nc.h, CURLOPT_TIMEOUT, (long)NODE_FORWARD_TIMEOUT);
+    }
+    pthread_mutex_lock(&n->jlock);
+    for (;;) {
+        while (!n->q_stop && n->nq == 0)
+            pthread_cond_wait(&n->qcond, &n->jlock);
+        if (n->nq == 0)
+            break;
+        pending p = n->q[0];
+        memmove(n->q, n->q + 1, (n->nq - 1) * sizeof *n->q);
+        n->nq--;
+        if (n->q_stop) {
+            p.r->state = TX_NOT_TAKEN;
+            p.r->err = 0;
+        } else {
+            pthread_mutex_unlock(&n->jlock);
+            if (open) {
+                forward_one(n, &nc, p.r);
+            } else {
+                p.r->state = TX_FORWARDED;
+                snprintf(p.r->fwd_err, sizeof p.r->fwd_err, "%s", nc.err);
+            }
+            pthread_mutex_lock(&n->jlock);
+        }
+        MHD_resume_connection(p.c);
+    }
+    pthread_mutex_unlock(&n->jlock);
+    if (open)
+        nc_close(&nc);
+    return NULL;
+}
+
+/* A resumed forwarded POST /tx: the upstream's verdict, or 502. */
+static enum MHD_Result forward_answer(struct MHD_Connection *c, req *r)
+{
+    json_t *j = r->fwd;
+
+    r->fwd = NULL;
+    if (j == NULL)
+        return send_error(c, MHD_HTTP_BAD_GATEWAY, UTXO_ERR_IO, "%s", r->fwd_err);
+    return send_json(c, (unsigned)r->fwd_status, j);
 }
 
 /* Puts POST c (suspended; its record: the seq-th) among those waiting for
@@ -1032,9 +1098,6 @@ static void *sync_main(void *arg)
     pthread_mutex_unlock(&n->jlock);
     return NULL;
 }
-
-/* What became of a POST /tx the mempool thread took (req.state). */
-enum { TX_NEW = 0, TX_QUEUED, TX_REFUSED, TX_WRITTEN, TX_NOT_TAKEN };
 
 /* The mempool thread: validates the queued POSTs into the mempool in
  * arrival order (under the store lock, as sealing), writes each accepted
@@ -1133,6 +1196,8 @@ static void *pool_main(void *arg)
 /* A resumed POST /tx: its answer. */
 static enum MHD_Result tx_answer(node *n, struct MHD_Connection *c, req *r)
 {
+    if (r->state == TX_FORWARDED)
+        return forward_answer(c, r);
     if (r->state == TX_REFUSED) {
         node_log(2, "POST /tx refused: %s (input %" PRIu32 ")", utxo_strerror(r->vrc), r->vinput);
         utxo_verdict vd;
@@ -1165,7 +1230,9 @@ static enum MHD_Result tx_answer(node *n, struct MHD_Connection *c, req *r)
  * validates it (pool_main) and the syncing thread's next fdatasync, which
  * covers every record written meanwhile (a group commit), releases the
  * answer; the request waits suspended. Refused: 400 {"code", "message",
- * "input"}. Called without the store lock. */
+ * "input"}. A bridge's forwarding thread (forward_main) hands what decodes
+ * to the upstream, the request suspended meanwhile, and relays its answer.
+ * Called without the store lock. */
 static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
 {
     utxo_tx *tx = NULL;
@@ -1177,28 +1244,39 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
     if (r->too_big)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, UTXO_ERR_TOO_LARGE,
                           "a transaction is at most %zu bytes (max_tx_bytes)", NODE_MAX_BODY(n));
-    if (n->upstream)
-        return forward_tx(n, c, r);
-    if (!n->seq)
+    if (!n->seq && !n->upstream)
         return send_error(c, MHD_HTTP_NOT_IMPLEMENTED, 0,
                           "this node takes no transactions: it holds no sequencer key and "
                           "follows no upstream");
-    pthread_mutex_lock(&n->ev_lock);
-    bool broken = n->seal_error[0] != 0;
-    pthread_mutex_unlock(&n->ev_lock);
-    if (broken)
-        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
-                          "sealing stopped: no transaction is taken until a restart (/status "
-                          "says why)");
+    if (n->seq) {
+        pthread_mutex_lock(&n->ev_lock);
+        bool broken = n->seal_error[0] != 0;
+        pthread_mutex_unlock(&n->ev_lock);
+        if (broken)
+            return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
+                              "sealing stopped: no transaction is taken until a restart "
+                              "(/status says why)");
+    }
+    /* a bridge too: what is not a transaction is not sent on */
     if ((rc = utxo_tx_from_bytes(&tx, r->data, r->len, &n->p, &eo)) != UTXO_OK)
         return send_json(c, MHD_HTTP_BAD_REQUEST,
                          verdict_json(rc, NULL, "not a transaction: %s at byte %zu of %zu",
                                       utxo_strerror(rc), eo, r->len));
+    if (n->upstream) { /* forward_main sends the bytes as they came */
+        utxo_tx_free(tx);
+        tx = NULL;
+    }
     pthread_mutex_lock(&n->jlock);
     if (n->q_stop) {
         pthread_mutex_unlock(&n->jlock);
         utxo_tx_free(tx);
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
+    }
+    if (n->upstream && n->nq >= NODE_FORWARD_QUEUE) {
+        pthread_mutex_unlock(&n->jlock);
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0,
+                          "%u transactions wait to be forwarded to the upstream: try later",
+                          NODE_FORWARD_QUEUE);
     }
     if (n->nq == n->capq) {
         size_t cap = n->capq ? 2 * n->capq : 64;
@@ -1441,8 +1519,10 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)toe;
     req *r = *con_cls;
-    if (r)
+    if (r) {
         free(r->data);
+        json_decref(r->fwd); /* a forwarded verdict never sent */
+    }
     free(r);
     *con_cls = NULL;
 }
@@ -1934,6 +2014,11 @@ int cmd_node(int argc, char **argv)
             goto out;
         }
         bridging = true;
+        if ((rc = pthread_create(&pooler, NULL, forward_main, &n)) != 0) {
+            errorf("cannot start the forwarding thread: %s", strerror(rc));
+            goto out;
+        }
+        pooling = true;
     }
     if (n.seq) {
         if ((rc = pthread_create(&sealer, NULL, seal_main, &n)) != 0) {
