@@ -426,8 +426,13 @@ tests_test_history_SOURCES = tests/test_history.c tests/testutil.h
 tests_test_history_CFLAGS = $(TEST_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_test_history_LDADD = $(TEST_LIBS)
 
-# the node: utxo node over HTTP on 127.0.0.1 (node_cli.sh, curl and python3)
-TESTS += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/sequencer_cli.sh
+# the node: utxo node over HTTP on 127.0.0.1 (node_cli.sh, curl and python3);
+# tests/mkfan writes the fan-out transactions of utxos_pages.sh
+check_PROGRAMS += tests/mkfan
+tests_mkfan_SOURCES = tests/mkfan.c
+tests_mkfan_LDADD = libutxo_core.la $(DEPS_LIBS)
+TESTS += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/sequencer_cli.sh \
+	tests/utxos_pages.sh
 EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/relay.py \
-	tests/sequencer_cli.sh tests/nodelib.sh \
+	tests/sequencer_cli.sh tests/nodelib.sh tests/utxos_pages.sh \
 	contrib/systemd/utxo-node.service

@@ -75,6 +75,7 @@
 #define NODE_DEFAULT_PORT 8750u
 #define NODE_MAX_COUNT 500u       /* blocks per /blocks request */
 #define NODE_MAX_UTXOS 10000u     /* outputs per /utxos answer */
+#define NODE_UTXOS_BYTES (1u << 20) /* and about this many bytes (datums inline) */
 #define NODE_MAX_MEMPOOL_IDS 1000u /* txids listed by /mempool */
 #define NODE_SEQ_PO2 18u          /* segment receipts in the proof file, as `utxo sequence` */
 #define NODE_FORWARD_QUEUE 64u    /* a bridge's POST /tx waiting for the upstream */
@@ -625,23 +626,31 @@ static enum MHD_Result get_roots(node *n, struct MHD_Connection *c, uint32_t h)
 }
 
 /* /proof/TXID:INDEX: a current accumulator proof of an unspent output. */
+/* TXID:INDEX (64 hex digits, a colon, a decimal index below 2^32). */
+static bool parse_outpoint(const char *arg, utxo_outpoint *op)
+{
+    const char *colon = strchr(arg, ':');
+    size_t got = 0;
+
+    memset(op, 0, sizeof *op);
+    return colon && colon - arg == 2 * UTXO_HASH_BYTES &&
+           sodium_hex2bin(op->txid, sizeof op->txid, arg, (size_t)(colon - arg), NULL, &got,
+                          NULL) == 0 &&
+           got == sizeof op->txid && parse_dec_u32(colon + 1, strlen(colon + 1), &op->index);
+}
+
 static enum MHD_Result get_proof(node *n, struct MHD_Connection *c, const char *arg)
 {
     utxo_outpoint op;
     uint8_t leaf[UTXO_HASH_BYTES], *proof = NULL;
-    size_t got = 0, plen = 0;
+    size_t plen = 0;
     uint64_t pos = 0;
-    uint32_t index;
-    const char *colon = strchr(arg, ':');
     utxo_store_info info;
 
-    memset(&op, 0, sizeof op);
-    if (!colon || colon - arg != 2 * UTXO_HASH_BYTES ||
-        sodium_hex2bin(op.txid, sizeof op.txid, arg, (size_t)(colon - arg), NULL, &got, NULL) != 0 ||
-        got != sizeof op.txid || !parse_dec_u32(colon + 1, strlen(colon + 1), &index))
+    if (!parse_outpoint(arg, &op))
         return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
                           "/proof/ wants TXID:INDEX (64 hex digits, a colon, a decimal index)");
-    op.index = index;
+    uint32_t index = op.index;
     int rc = utxo_store_prove_utxo(n->s, &op, &pos, leaf, &proof, &plen);
     if (rc == UTXO_ERR_STORE_NOT_FOUND)
         return send_error(c, MHD_HTTP_NOT_FOUND, rc, "no unspent output %.64s:%" PRIu32, arg, index);
@@ -668,7 +677,18 @@ static enum MHD_Result get_proof(node *n, struct MHD_Connection *c, const char *
 typedef struct utxo_list {
     json_t *arr;
     uint64_t n;
+    size_t bytes;          /* what the listed entries take in the answer, about */
+    const utxo_outpoint *after; /* list only the outputs after this one, or NULL */
+    bool more;             /* an output after the last listed was left out */
+    utxo_outpoint last;    /* the last listed */
 } utxo_list;
+
+/* Outpoint order, the store's (txid bytes, then index). */
+static int outpoint_cmp(const utxo_outpoint *a, const utxo_outpoint *b)
+{
+    int d = memcmp(a->txid, b->txid, UTXO_HASH_BYTES);
+    return d != 0 ? d : a->index < b->index ? -1 : a->index > b->index;
+}
 
 static int add_utxo(void *arg, const utxo_store_utxo *u)
 {
@@ -676,8 +696,13 @@ static int add_utxo(void *arg, const utxo_store_utxo *u)
     char datum[2 * 1024 + 1];
     json_t *d;
 
-    if (l->n == NODE_MAX_UTXOS)
+    if (l->after && outpoint_cmp(&u->outpoint, l->after) <= 0)
+        return 0;
+    size_t inline_len = u->output.datum_len <= 1024 ? 2u * u->output.datum_len : 0;
+    if (l->n == NODE_MAX_UTXOS || (l->n > 0 && l->bytes + 192 + inline_len > NODE_UTXOS_BYTES)) {
+        l->more = true;
         return 1;
+    }
     if (u->output.datum_len <= 1024) {
         sodium_bin2hex(datum, sizeof datum, u->output.datum, u->output.datum_len);
         d = json_string(datum);
@@ -691,23 +716,36 @@ static int add_utxo(void *arg, const utxo_store_utxo *u)
                                     (json_int_t)u->output.value, "height", (json_int_t)u->height,
                                     "datum", d, "datum_len", (json_int_t)u->output.datum_len));
     l->n++;
+    l->bytes += 192 + inline_len;
+    l->last = u->outpoint;
     return 0;
 }
 
+/* GET /utxos/ID[?after=TXID:INDEX]: the unspent outputs of a predicate id
+ * or address in outpoint order, from after the cursor, one page at most
+ * NODE_MAX_UTXOS outputs and about NODE_UTXOS_BYTES long; `next` is the
+ * cursor of the next page (null on the last). */
 static enum MHD_Result get_utxos(node *n, struct MHD_Connection *c, const char *hex, size_t len)
 {
     uint8_t id[UTXO_HASH_BYTES];
     size_t got = 0;
     uint64_t count = 0, total = 0;
-    utxo_list l = {json_array(), 0};
+    utxo_outpoint after;
+    utxo_list l;
+    const char *cursor = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
 
     bool is_id = len == 2 * UTXO_HASH_BYTES &&
                  sodium_hex2bin(id, sizeof id, hex, len, NULL, &got, NULL) == 0 && got == sizeof id;
-    if (!is_id && (len != UTXO_ADDRESS_LEN || utxo_address_decode(id, hex) != UTXO_OK)) {
-        json_decref(l.arr);
+    if (!is_id && (len != UTXO_ADDRESS_LEN || utxo_address_decode(id, hex) != UTXO_OK))
         return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
                           "/utxos/ wants a predicate id (64 hex digits) or an address (utxo1...)");
-    }
+    if (cursor && !parse_outpoint(cursor, &after))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, UTXO_ERR_ARG,
+                          "/utxos/ after= wants TXID:INDEX (64 hex digits, a colon, a decimal "
+                          "index)");
+    memset(&l, 0, sizeof l);
+    l.arr = json_array();
+    l.after = cursor ? &after : NULL;
     int rc = utxo_store_each_utxo(n->s, id, add_utxo, &l, NULL, NULL);
     if (rc == UTXO_OK)
         rc = utxo_store_each_utxo(n->s, id, NULL, NULL, &count, &total);
@@ -716,9 +754,18 @@ static enum MHD_Result get_utxos(node *n, struct MHD_Connection *c, const char *
         node_log(0, "/utxos: %s", utxo_store_errmsg(n->s));
         return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rc, "%s", utxo_strerror(rc));
     }
+    json_t *next = json_null();
+    if (l.more) {
+        char op[2 * UTXO_HASH_BYTES + 12];
+        sodium_bin2hex(op, sizeof op, l.last.txid, UTXO_HASH_BYTES);
+        snprintf(op + 2 * UTXO_HASH_BYTES, sizeof op - 2 * UTXO_HASH_BYTES, ":%" PRIu32,
+                 l.last.index);
+        next = json_string(op);
+    }
     return send_json(c, MHD_HTTP_OK,
-                     json_pack("{s:I, s:I, s:b, s:o}", "count", (json_int_t)count, "total",
-                               (json_int_t)total, "truncated", count > l.n, "utxos", l.arr));
+                     json_pack("{s:I, s:I, s:b, s:o, s:o}", "count", (json_int_t)count, "total",
+                               (json_int_t)total, "truncated", l.more, "next", next, "utxos",
+                               l.arr));
 }
 
 /* /tx/TXID: where a transaction is (utxo_store_find_tx) and its encoding. */
