@@ -4,9 +4,11 @@
  * TXID:INDEX), all locked by the predicate image IMG and unlocked by it with
  * no arguments (an image that accepts). Each pays VALUE less FEE less the
  * fan-out back to IMG's id as output 0, and NOUT outputs of 1000 with a
- * DATUM-byte datum (every byte 0xab) to the predicate id TARGET.
+ * DATUM-byte datum (every byte 0xab) to the predicate id TARGET. With
+ * BUDGET and ARGS (hex), each input carries that cycle budget (default
+ * 1000) and those witness arguments (default none).
  *
- *   mkfan IMG TXID:INDEX VALUE FEE NTX NOUT DATUM TARGET OUTPREFIX
+ *   mkfan IMG TXID:INDEX VALUE FEE NTX NOUT DATUM TARGET OUTPREFIX [BUDGET ARGS]
  *
  * writes OUTPREFIX00.tx, OUTPREFIX01.tx ... (canonical bytes).
  */
@@ -27,14 +29,21 @@ static int die(const char *what)
 
 int main(int argc, char **argv)
 {
-    static uint8_t img[1 << 16];
+    static uint8_t img[1 << 16], args[1 << 10];
     uint8_t id[UTXO_HASH_BYTES], target[UTXO_HASH_BYTES], *datum;
     utxo_outpoint op;
-    size_t il, got = 0;
+    size_t il, got = 0, al = 0;
+    uint64_t budget = 1000;
     FILE *f;
 
-    if (argc != 10)
-        return die("usage: mkfan IMG TXID:INDEX VALUE FEE NTX NOUT DATUM TARGET OUTPREFIX");
+    if (argc != 10 && argc != 12)
+        return die("usage: mkfan IMG TXID:INDEX VALUE FEE NTX NOUT DATUM TARGET OUTPREFIX "
+                   "[BUDGET ARGS]");
+    if (argc == 12) {
+        budget = strtoull(argv[10], NULL, 10);
+        if (sodium_hex2bin(args, sizeof args, argv[11], strlen(argv[11]), NULL, &al, NULL) != 0)
+            return die("ARGS");
+    }
     if ((f = fopen(argv[1], "rb")) == NULL)
         return die("cannot read IMG");
     il = fread(img, 1, sizeof img, f);
@@ -64,7 +73,8 @@ int main(int argc, char **argv)
 
         if (tx == NULL || value < fee + (uint64_t)nout * 1000)
             return die("value too small");
-        if (utxo_tx_add_input(tx, &op, 1000, img, (uint32_t)il, NULL, 0) != UTXO_OK ||
+        if (utxo_tx_add_input(tx, &op, budget, img, (uint32_t)il, al ? args : NULL,
+                              (uint32_t)al) != UTXO_OK ||
             utxo_tx_add_output(tx, change, id, NULL, 0) != UTXO_OK)
             return die("cannot build");
         for (int o = 0; o < nout; o++)

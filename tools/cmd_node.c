@@ -111,7 +111,11 @@ typedef struct node {
     waiter *waiters;
     size_t n_waiters, cap_waiters;
     /* sequencer role (DIR holds the sequencer key): the mempool, its
-     * journal and the sealing thread; under lock */
+     * journal and the sealing thread. The mempool and the chain it
+     * validates against are under seq_lock, which the mempool thread holds
+     * while predicates run: the store's readers (lock) never wait on it.
+     * Sealing, which writes the store, holds lock, then seq_lock. */
+    pthread_mutex_t seq_lock;
     chain_seq *seq;
     chain_journal *journal;
     uint64_t seal_s;
@@ -424,8 +428,10 @@ static enum MHD_Result get_status(node *n, struct MHD_Connection *c)
                           "version", utxo_version(),
                           "chain_id", hex_json(n->p.chain_id, UTXO_HASH_BYTES));
     if (j) {
-        json_object_set_new(j, "mempool",
-                            json_integer(n->seq ? (json_int_t)mp_count(chain_seq_mempool(n->seq)) : 0));
+        pthread_mutex_lock(&n->jlock);
+        size_t held = n->mempool_count;
+        pthread_mutex_unlock(&n->jlock);
+        json_object_set_new(j, "mempool", json_integer(n->seq ? (json_int_t)held : 0));
         if (n->seq)
             json_object_set_new(j, "seal_error",
                                 n->seal_error[0] ? json_string(n->seal_error) : json_null());
@@ -900,18 +906,30 @@ static enum MHD_Result get_events(node *n, struct MHD_Connection *c, req *r)
 #define NODE_MAX_BODY(n) ((size_t)(n)->p.max_tx_bytes)
 
 static void sync_resume(node *n);
+static int node_seal_locked(node *n, chain_block_info *info);
 
 /* Seals the next block from the mempool, writes it (block and proof files
  * first, then the store) and rewrites the journal to what the pool still
- * holds. Under n->lock. 0, or -1 after setting n->seal_error (sealing then
- * stops for good: the node must be restarted, which repairs the files). */
+ * holds. Under n->lock; takes seq_lock. 0, or -1 after setting
+ * n->seal_error (sealing then stops for good: the node must be restarted,
+ * which repairs the files). */
 static int node_seal(node *n, chain_block_info *info)
 {
-    char msg[400];
     int rc;
 
     if (n->seal_error[0])
         return -1;
+    pthread_mutex_lock(&n->seq_lock);
+    rc = node_seal_locked(n, info);
+    pthread_mutex_unlock(&n->seq_lock);
+    return rc;
+}
+
+static int node_seal_locked(node *n, chain_block_info *info)
+{
+    char msg[400];
+    int rc;
+
     rc = chain_seq_seal(n->seq, (uint64_t)time(NULL), info, msg, sizeof msg);
     if (rc != UTXO_OK) {
         pthread_mutex_lock(&n->ev_lock);
@@ -952,7 +970,10 @@ static void *seal_main(void *arg)
         until.tv_sec += (time_t)n->seal_s;
         while (!n->stop && pthread_cond_timedwait(&n->seal_cond, &n->lock, &until) == 0)
             ;
-        if (n->stop || n->seal_error[0] || mp_count(chain_seq_mempool(n->seq)) == 0)
+        pthread_mutex_lock(&n->jlock);
+        size_t held = n->mempool_count;
+        pthread_mutex_unlock(&n->jlock);
+        if (n->stop || n->seal_error[0] || held == 0)
             continue;
         chain_block_info info;
         if (node_seal(n, &info) == 0) {
@@ -1147,7 +1168,8 @@ static void *sync_main(void *arg)
 }
 
 /* The mempool thread: validates the queued POSTs into the mempool in
- * arrival order (under the store lock, as sealing), writes each accepted
+ * arrival order (under seq_lock, not the store's lock: readers of the
+ * store never wait for predicates to run), writes each accepted
  * one to the journal and hands it to the syncing thread; a refused one is
  * resumed at once with its verdict. Validation thus runs beside the HTTP
  * thread's network work. At stop, what is still queued answers 503. */
@@ -1182,7 +1204,7 @@ static void *pool_main(void *arg)
         n->capq = tc;
         n->nq = 0;
         pthread_mutex_unlock(&n->jlock);
-        pthread_mutex_lock(&n->lock);
+        pthread_mutex_lock(&n->seq_lock);
         for (size_t i = 0; i < k; i++) {
             req *r = batch[i].r;
             utxo_verdict vd;
@@ -1227,7 +1249,7 @@ static void *pool_main(void *arg)
             pthread_mutex_unlock(&n->jlock);
             free(rec);
         }
-        pthread_mutex_unlock(&n->lock);
+        pthread_mutex_unlock(&n->seq_lock);
         pthread_mutex_lock(&n->jlock);
         for (size_t i = 0; i < k; i++) {
             utxo_tx_free(batch[i].tx);
@@ -1349,14 +1371,19 @@ static enum MHD_Result get_mempool(node *n, struct MHD_Connection *c)
 {
     json_t *ids = json_array();
     uint64_t bytes = 0;
-    size_t count = n->seq ? mp_count(chain_seq_mempool(n->seq)) : 0;
+    size_t count = 0;
     const utxo_tx *tx;
     uint8_t id[UTXO_HASH_BYTES];
 
-    for (size_t i = 0; n->seq && (tx = mp_tx(chain_seq_mempool(n->seq), i, id)) != NULL; i++) {
-        bytes += utxo_tx_get_length(tx, true);
-        if (i < NODE_MAX_MEMPOOL_IDS)
-            json_array_append_new(ids, hex_json(id, sizeof id));
+    if (n->seq) { /* waits for the batch the mempool thread is validating */
+        pthread_mutex_lock(&n->seq_lock);
+        count = mp_count(chain_seq_mempool(n->seq));
+        for (size_t i = 0; (tx = mp_tx(chain_seq_mempool(n->seq), i, id)) != NULL; i++) {
+            bytes += utxo_tx_get_length(tx, true);
+            if (i < NODE_MAX_MEMPOOL_IDS)
+                json_array_append_new(ids, hex_json(id, sizeof id));
+        }
+        pthread_mutex_unlock(&n->seq_lock);
     }
     return send_json(c, MHD_HTTP_OK,
                      json_pack("{s:I, s:I, s:b, s:o}", "count", (json_int_t)count, "bytes",
@@ -1907,6 +1934,7 @@ int cmd_node(int argc, char **argv)
     pthread_mutex_init(&n.ev_lock, NULL);
     pthread_cond_init(&n.seal_cond, NULL);
     pthread_mutex_init(&n.jlock, NULL);
+    pthread_mutex_init(&n.seq_lock, NULL);
     pthread_cond_init(&n.jcond, NULL);
     pthread_cond_init(&n.qcond, NULL);
     n.upstream = conf.upstream[0] ? conf.upstream : NULL;
@@ -2153,6 +2181,7 @@ out:
     pthread_cond_destroy(&n.jcond);
     pthread_cond_destroy(&n.qcond);
     pthread_mutex_destroy(&n.jlock);
+    pthread_mutex_destroy(&n.seq_lock);
     pthread_mutex_lock(&G_LOG.lock);
     if (G_LOG.f)
         fclose(G_LOG.f);

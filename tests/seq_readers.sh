@@ -1,0 +1,77 @@
+#!/bin/sh
+# seq_readers.sh — a sequencer node validating costly transactions keeps
+# answering its readers. Transactions spending the genesis coin of
+# tests/segments/work.img with more SHA-256 rounds than the largest budget
+# (refused out of cycles after 2^32 - 1 of them) are posted at once, as
+# many as make about 3 s of predicates; while the mempool thread runs them,
+# GET /status, /block/0 and /utxos must each answer within a second: the
+# predicates run under the mempool's lock, not the store's. Every POST is
+# refused (400) and the coin is still unspent. On 127.0.0.1, a free port; every wait bounded. Run by
+# `make check`.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+. "${top_srcdir:-.}/tests/nodelib.sh"
+MKFAN="${top_builddir:-.}/tests/mkfan"
+WORK="${top_srcdir:-.}/tests/segments/work.img"
+
+id=$("$UTXO" predicate id "$WORK")
+expect 0 "genesis" -- "$UTXO" genesis -o "$tmp/s" --alloc "$id:1000000000000"
+serve s "$tmp/s" 0 --seal-interval 3600
+[ -n "$s_url" ] && ok || { bad "the sequencer started: $(cat "$tmp/s.log")"; exit 1; }
+g=$(curl -s "$s_url/block/0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["txids"][0])')
+# work.img's arguments: 4,000,000 rounds, more than the largest budget a
+# transaction may give (2^32 - 1 cycles: about 0.4 s on the translating
+# tier, seconds on the interpreter), so each is refused out of cycles
+args=$(python3 -c 'import struct; print(struct.pack("<6I", 4000000, 0, 0, 0, 0, 1).hex())')
+for k in $(seq 0 40); do
+    # each with its own fee, so that they are different transactions
+    "$MKFAN" "$WORK" "$g:0" 1000000000000 $((10000000 + k)) 1 0 0 "$id" "$tmp/burn$k-" \
+        4294967295 "$args" || bad "mkfan burn $k"
+done
+
+python3 - "$s_url" "$tmp" <<'PY' && ok || bad "readers while the mempool runs predicates"
+import json, math, sys, threading, time, urllib.request, urllib.error
+base, tmp = sys.argv[1], sys.argv[2]
+def post(k, out):
+    data = open("%s/burn%d-00.tx" % (tmp, k), "rb").read()
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + "/tx", data=data), timeout=300)
+        out[k] = (200, None)
+    except urllib.error.HTTPError as e:
+        out[k] = (e.code, json.loads(e.read()))
+# one alone: how long the node takes to refuse one
+one = {}
+t = time.time(); post(40, one); t1 = time.time() - t
+assert one[40][0] == 400, one
+# then enough of them at once for about 3 s of predicates (at most 40)
+n = max(2, min(40, math.ceil(3.0 / max(t1, 0.01))))
+verdicts = {}
+t0 = time.time()
+posts = [threading.Thread(target=post, args=(k, verdicts)) for k in range(n)]
+for p in posts:
+    p.start()
+time.sleep(min(0.5, t1 / 2))         # the mempool thread has begun
+slowest, asked = 0.0, 0
+while any(p.is_alive() for p in posts) and time.time() - t0 < 240:
+    for path in ("/status", "/block/0", "/utxos/" + "11" * 32):
+        t = time.time()
+        urllib.request.urlopen(base + path, timeout=10).read()
+        slowest = max(slowest, time.time() - t)
+        asked += 1
+    time.sleep(0.2)
+for p in posts:
+    p.join(300)
+took = time.time() - t0
+assert took > 2.0, "%d runs took %.2f s: too short to show anything" % (n, took)
+assert asked >= 6 and slowest < 1.0, (asked, slowest, took)
+assert len(verdicts) == n and all(v[0] == 400 for v in verdicts.values()), verdicts
+print("readers: %d answers, slowest %.3f s, while %d refusals took %.1f s (one alone: %.2f s)"
+      % (asked, slowest, n, took, t1))
+PY
+code=$(curl -s -o "$tmp/p" -w '%{http_code}' "$s_url/proof/$g:0")
+[ "$code" = 200 ] && ok || bad "the genesis coin is unspent: $code $(cat "$tmp/p")"
+[ "$(curl -s "$s_url/status" | field mempool)" = 0 ] && ok || bad "the mempool is empty"
+
+stop s
+echo "seq_readers: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
