@@ -335,8 +335,17 @@ expect 2 "a bad value" -- "$UTXO" node --datadir "$tmp/c"
 grep -q "utxo.conf:1: bad value for timeout" "$tmp/err" && ok || bad "bad value named: $(cat "$tmp/err")"
 printf 'listen 127.0.0.1:0\n' >"$tmp/c/utxo.conf"
 expect 2 "not key = value" -- "$UTXO" node --datadir "$tmp/c"
+printf 'listen = 127.0.0.1:0\nverbose = 1\000x\n' >"$tmp/c/utxo.conf"
+expect 2 "a NUL byte in utxo.conf" -- "$UTXO" node --datadir "$tmp/c"
+grep -q "utxo.conf: a NUL byte at offset 32" "$tmp/err" && ok || bad "the NUL byte named: $(cat "$tmp/err")"
+longpath=$(python3 -c 'print("/tmp/" + "x" * 4100)')
+printf 'log = %s\n' "$longpath" >"$tmp/c/utxo.conf"
+expect 2 "a log path too long for the node, in utxo.conf" -- "$UTXO" node --datadir "$tmp/c"
+grep -q "utxo.conf:1: bad value for log" "$tmp/err" && ok || bad "the long log path refused: $(cat "$tmp/err")"
 rm "$tmp/c/utxo.conf"
 expect 2 "--log in a missing directory" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --log "$tmp/none/x.log"
+expect 2 "--log too long" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --log "$longpath"
+grep -q "path is too long" "$tmp/err" && ok || bad "--log too long named: $(cat "$tmp/err")"
 
 # --- usage ----------------------------------------------------------------------------
 expect 2 "no --datadir" -- "$UTXO" node

@@ -240,6 +240,15 @@ static int conf_read(node_conf *c, const char *dir)
         errorf("%s: %s", path, afile_errtext(errno));
         return EXIT_USAGE;
     }
+    /* a NUL byte would end a line early for fgets: refuse it by name */
+    for (size_t k, off = 0; (k = fread(line, 1, sizeof line, f)) > 0; off += k) {
+        const char *z = memchr(line, '\0', k);
+        if (z) {
+            errorf("%s: a NUL byte at offset %zu: not a text file", path, off + (size_t)(z - line));
+            goto bad;
+        }
+    }
+    rewind(f);
     while (fgets(line, sizeof line, f)) {
         char *k = line, *eq, *v, *end;
         no++;
@@ -278,7 +287,7 @@ static int conf_read(node_conf *c, const char *dir)
             if (ok && !c->set_timeout)
                 c->timeout = x;
         } else if (strcmp(k, "log") == 0) {
-            ok = *v != 0;
+            ok = *v != 0 && strlen(v) < sizeof c->log;
             if (ok && !c->set_log)
                 snprintf(c->log, sizeof c->log, "%s", v);
         } else if (strcmp(k, "upstream") == 0) {
@@ -1892,7 +1901,8 @@ int cmd_node(int argc, char **argv)
             conf.set_timeout = true;
             break;
         case OPT_LOG:
-            snprintf(conf.log, sizeof conf.log, "%s", optarg);
+            if (snprintf(conf.log, sizeof conf.log, "%s", optarg) >= (int)sizeof conf.log)
+                return usage_error(cl.cmd, "--log FILE: the path is too long");
             conf.set_log = true;
             break;
         case OPT_UPSTREAM:
