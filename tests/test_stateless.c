@@ -940,6 +940,18 @@ START_TEST(references_through_bundles)
     b1 = block_of(&w, &tx, 1);
     ck_assert_int_eq(bp_chain_seal(c, b1, &bd1, NULL, NULL), UTXO_OK);
     ck_assert_uint_eq(bd1->n_refs, 0);
+    /* a block without references: a reference entry, or a reference proof
+     * target, in its bundle is refused, never carried unchecked */
+    bd1->refs = calloc(1, sizeof *bd1->refs);
+    ck_assert_ptr_nonnull(bd1->refs);
+    bd1->n_refs = 1;
+    expect_reject(&w, b1, bd1, UTXO_ERR_BUNDLE_SPENDS, 0, 0);
+    bd1->n_refs = 0;
+    free(bd1->refs);
+    bd1->refs = NULL;
+    bd1->ref_proof.n_targets = 1; /* the count alone: nothing is read */
+    expect_reject(&w, b1, bd1, UTXO_ERR_BUNDLE_SPENDS, 0, 0);
+    bd1->ref_proof.n_targets = 0;
     ck_assert_int_eq(utxo_validator_apply(w.v, b1, bd1, NULL), UTXO_OK);
     /* block 2: two transactions spend the locks by reference to it: one
      * reference entry in the bundle, holding the image */

@@ -456,8 +456,15 @@ static int resolve_refs(const cn_args *a, const utxo_block *b, cn_effects *fx, u
 
     for (uint32_t t = 0; t < b->n_txs; t++)
         total += b->txs[t]->n_refs; /* each <= max_inputs (the rules): no wrap */
-    if (total == 0)
+    if (total == 0) {
+        /* no reference, so a bundle carries no reference entry and no
+         * reference proof: anything there would be unchecked padding */
+        if (a->bundle != NULL && (a->bundle->n_refs != 0 || a->bundle->ref_proof.n_targets != 0)) {
+            vd->tx = vd->input = 0;
+            return UTXO_ERR_BUNDLE_SPENDS;
+        }
         return UTXO_OK;
+    }
     if ((rc = bp_block_refs(b, &ops, &n, &id, &first)) != UTXO_OK)
         goto done;
     rc = UTXO_ERR_NOMEM;
