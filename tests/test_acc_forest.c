@@ -371,6 +371,78 @@ START_TEST(wallet_proofs_follow_blocks)
 }
 END_TEST
 
+/* A block proof in another shape than the forest's: four leaves, 1 and 3
+ * deleted, the wallet holds 2, the block spends 0. The forest proves 0
+ * with (0,1) empty and (1,1) = L2; moving the empty sibling a row up,
+ * (0,1) = L2 and (1,1) empty, verifies too and gives the same roots
+ * (docs/ACCUMULATOR.md: proofs are not unique), but its walk's (1,0) is
+ * not the forest's. Carrying the wallet's proof across it is refused with
+ * UTXO_ERR_ACC_PROOF, the proof unchanged; the forest's shape carries it. */
+START_TEST(reshaped_block_proof)
+{
+    acc_forest *f;
+    acc_state pre, post_honest, post_other;
+    acc_hash L[4], ml[1], ol[1];
+    acc_proof mine, honest, other, out;
+    uint64_t del[2] = {1, 3}, w = 2, t = 0;
+    uint8_t *b0, *b1;
+    size_t l0, l1;
+
+    for (int i = 0; i < 4; i++)
+        leaf_for(L[i], 77, (uint64_t)i);
+    ck_assert_int_eq(acc_forest_new(&f), UTXO_OK);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(acc_forest_add(f, L[i]), UTXO_OK);
+    ck_assert_int_eq(acc_forest_delete(f, del, 2, NULL), UTXO_OK);
+    ck_assert_int_eq(acc_forest_state(f, &pre), UTXO_OK);
+    acc_proof_init(&mine);
+    acc_proof_init(&honest);
+    acc_proof_init(&other);
+    acc_proof_init(&out);
+    ck_assert_int_eq(acc_forest_prove(f, &w, 1, &mine), UTXO_OK);
+    ck_assert_int_eq(acc_forest_prove(f, &t, 1, &honest), UTXO_OK);
+    ck_assert_uint_eq(honest.n_slots, 2);
+    ck_assert_uint_eq(honest.empty[0], 0x01); /* (0,1) empty, (1,1) = L2 */
+    ck_assert_mem_eq(honest.hashes[0], L[2], 32);
+    other.n_targets = 1;
+    other.targets = malloc(sizeof *other.targets);
+    other.targets[0] = 0;
+    other.n_slots = 2;
+    other.empty = calloc(1, 1);
+    other.empty[0] = 0x02; /* (0,1) = L2, (1,1) empty */
+    other.n_hashes = 1;
+    other.hashes = malloc(sizeof *other.hashes);
+    memcpy(other.hashes[0], L[2], 32);
+    ck_assert_int_eq(acc_stateless_verify(&pre, &other, (const acc_hash *)&L[0], 1), UTXO_OK);
+    post_honest = post_other = pre;
+    ck_assert_int_eq(acc_stateless_apply(&post_honest, &honest, (const acc_hash *)&L[0], 1, NULL, 0),
+                     UTXO_OK);
+    ck_assert_int_eq(acc_stateless_apply(&post_other, &other, (const acc_hash *)&L[0], 1, NULL, 0),
+                     UTXO_OK);
+    ck_assert(acc_state_equal(&post_honest, &post_other));
+    memcpy(ml[0], L[2], 32);
+    b0 = proof_bytes(&mine, &l0);
+    ck_assert_int_eq(acc_proof_update(&out, ol, &mine, (const acc_hash *)ml, 1, &pre, &other,
+                                      (const acc_hash *)&L[0], 1, NULL, 0, NULL, 0),
+                     UTXO_ERR_ACC_PROOF);
+    ck_assert_ptr_null(out.targets);
+    b1 = proof_bytes(&mine, &l1);
+    ck_assert_uint_eq(l0, l1);
+    ck_assert_mem_eq(b0, b1, l0);
+    free(b1);
+    ck_assert_int_eq(acc_proof_update(&out, ol, &mine, (const acc_hash *)ml, 1, &pre, &honest,
+                                      (const acc_hash *)&L[0], 1, NULL, 0, NULL, 0),
+                     UTXO_OK);
+    ck_assert_int_eq(acc_stateless_verify(&post_honest, &out, (const acc_hash *)ol, 1), UTXO_OK);
+    free(b0);
+    acc_proof_clear(&mine);
+    acc_proof_clear(&honest);
+    acc_proof_clear(&other);
+    acc_proof_clear(&out);
+    acc_forest_free(f);
+}
+END_TEST
+
 /* ---- undo ----------------------------------------------------------------- */
 
 START_TEST(undo_blocks)
@@ -439,6 +511,7 @@ static Suite *acc_forest_suite(void)
     tcase_add_test(tc, forest_argument_errors);
     tcase_add_test(tc, custom_store);
     tcase_add_loop_test(tc, wallet_proofs_follow_blocks, 0, 3);
+    tcase_add_test(tc, reshaped_block_proof);
     tcase_add_test(tc, undo_blocks);
     suite_add_tcase(s, tc);
     return s;

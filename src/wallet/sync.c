@@ -249,6 +249,16 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     rc = acc_proof_update(&newp, nl, &w->proof, w->leaves, n_mine, &pre, &bundle->proof,
                           s.block_leaves, bundle->proof.n_targets, fx.adds, fx.n_created, s.watch,
                           s.n_watch);
+    if (rc == UTXO_ERR_ACC_PROOF) {
+        /* the block is valid: its bundle's proof, in another shape than the
+         * forest's (proofs over deleted leaves are not unique), cannot carry
+         * the wallet's; nothing applied */
+        wdb_fail(w, rc,
+                 "block %u: its bundle's proof verifies but is not in the shape the forest "
+                 "gives, so it cannot carry the wallet's proof: get this block's bundle from "
+                 "another node", b->header.height);
+        goto fail;
+    }
     if (rc != UTXO_OK) {
         wdb_fail(w, rc, "carrying the wallet's proof across block %u", b->header.height);
         goto fail;

@@ -302,8 +302,11 @@ int acc_stateless_apply_block(acc_state *st, const acc_proof *proof, const acc_l
  *      order; out_leaves (room for n_mine + n_watch; may be mine_leaves)
  *      receives their leaf hashes; out->n_targets says how many.
  * The result is checked against the post-block roots before it is
- * returned (UTXO_ERR_INTERNAL if that ever failed). On error *out is
- * unchanged (out_leaves may have been written).
+ * returned (UTXO_ERR_INTERNAL if that ever failed). UTXO_ERR_ACC_PROOF
+ * when block, though it verifies, is not in the forest's shape (proofs
+ * over deleted leaves are not unique) where it meets mine: it cannot carry
+ * mine (the block is still valid; another source's proof can). On error
+ * *out is unchanged (out_leaves may have been written).
  */
 int acc_proof_update(acc_proof *out, acc_hash *out_leaves, const acc_proof *mine,
                      const acc_hash *mine_leaves, size_t n_mine, const acc_state *pre,

@@ -15,6 +15,13 @@
  * The new proof's slots are the walk's addresses for the new leaf count,
  * each looked up in that table (first match in the order above). The result
  * is verified against the post-block state before it is returned.
+ *
+ * 1 holds only for a block proof in the forest's own shape. Proofs over
+ * deleted leaves are not unique (docs/ACCUMULATOR.md): another shape
+ * verifies and gives the same roots, but its walk's nodes are not the
+ * forest's. Where the block's walk and the wallet's meet, their values
+ * before the block then differ, and the update is refused
+ * (UTXO_ERR_ACC_PROOF) rather than built from them.
  */
 #include "config.h"
 
@@ -122,7 +129,7 @@ int acc_proof_update(acc_proof *out, acc_hash *out_leaves, const acc_proof *mine
                      const acc_hash *adds, size_t n_adds, const uint64_t *watch, size_t n_watch)
 {
     acc_rec_list r0 = {0}, r1 = {0};
-    kv_list t = {0};
+    kv_list t = {0}, t1 = {0};
     acc_state post;
     acc_proof q;
     acc_pos *pos = NULL;
@@ -159,6 +166,23 @@ int acc_proof_update(acc_proof *out, acc_hash *out_leaves, const acc_proof *mine
     rc = acc_walk_record(pre, mine, mine_leaves, n_mine, roots, &r0);
     if (rc != UTXO_OK)
         goto done;
+    /* where the two walks meet they must agree on the node before the
+     * block. Batch proofs over deleted leaves are not unique: an empty
+     * sibling may stand a row higher or lower and give the same roots, so
+     * a block proof shaped otherwise than the forest's verifies, but its
+     * walk's nodes are then not the forest's and cannot carry this proof */
+    for (size_t j = 0; j < r1.n; j++)
+        if ((rc = kv_push(&t1, r1.v[j].row, r1.v[j].idx, 0, r1.v[j].old)) != UTXO_OK)
+            goto done;
+    if (t1.n > 1)
+        qsort(t1.v, t1.n, sizeof *t1.v, kv_cmp);
+    for (size_t j = 0; j < r0.n; j++) {
+        const kv *e = kv_find(&t1, r0.v[j].row, r0.v[j].idx);
+        if (e != NULL && memcmp(e->val, r0.v[j].old, ACC_HASH_BYTES) != 0) {
+            rc = UTXO_ERR_ACC_PROOF;
+            goto done;
+        }
+    }
     for (size_t j = 0; j < r0.n; j++)
         if ((rc = kv_push(&t, r0.v[j].row, r0.v[j].idx, 3, r0.v[j].old)) != UTXO_OK)
             goto done;
@@ -218,6 +242,7 @@ done:
     acc_proof_clear(&q);
     free(pos);
     free(t.v);
+    free(t1.v);
     free(r0.v);
     free(r1.v);
     return rc;
