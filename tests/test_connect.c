@@ -285,7 +285,7 @@ static void rebind(utxo_bundle *bd, const utxo_block *b)
 
 enum mutation {
     M_HEIGHT, M_PREV, M_TIME, M_SIG, M_TX_ROOT, M_DIGEST, M_COINBASE_VALUE, M_DUP_TX,
-    M_SIG_BIT, M_IMAGE, M_BUDGET, M_COUNT
+    M_SIG_BIT, M_IMAGE, M_BUDGET, M_VALUE_AND_RECEIPT, M_COUNT
 };
 
 static const struct {
@@ -304,6 +304,9 @@ static const struct {
     {"an Ed25519 signature bit flipped", UTXO_ERR_TX_REJECTED, true},
     {"witness image with its last byte changed", UTXO_ERR_TX_PREDICATE_ID, true},
     {"budget of 1000 cycles", UTXO_ERR_TX_REJECTED, true},
+    /* an invalid block with a bad bundle besides: the block's own fault is
+     * the verdict in every mode, the bundle's only where there is one */
+    {"coinbase pays one more than the fees, a segment receipt dropped", UTXO_ERR_TX_VALUE, true},
 };
 
 /* The first input of a non-coinbase tx whose arguments are a 64-byte
@@ -351,6 +354,7 @@ static bool mutate(const history *h, size_t k, enum mutation m, utxo_block **out
         resign(h, b, false);
         break;
     case M_COINBASE_VALUE:
+    case M_VALUE_AND_RECEIPT: /* the receipt: invalid_blocks_at */
         if (b->txs[0]->n_outputs == 0)
             return false;
         b->txs[0]->outputs[0].value++;
@@ -400,6 +404,9 @@ static bool mutate(const history *h, size_t k, enum mutation m, utxo_block **out
     return true;
 }
 
+/* Blocks given M_VALUE_AND_RECEIPT (their bundle has receipts). */
+static unsigned n_receipt_cases;
+
 /* Every mutation of block k through every adapter: the same refusal, and
  * nothing changes. */
 static unsigned invalid_blocks_at(adapters *a, const history *h, size_t k)
@@ -413,7 +420,18 @@ static unsigned invalid_blocks_at(adapters *a, const history *h, size_t k)
         utxo_bundle *bd = bundle_decode(h, k);
         outcome out[AD_N];
         char what[128];
-        if (mutate(h, k, (enum mutation)m, &b)) {
+        bool applies = mutate(h, k, (enum mutation)m, &b);
+        if (applies && m == M_VALUE_AND_RECEIPT) {
+            if (bd->n_receipts == 0 || bd->receipts[0].n < 2) {
+                applies = false;
+            } else {
+                bp_receipt *r = &bd->receipts[0];
+                utxo_receipt_free(r->r[r->n - 1]);
+                r->n--;
+                n_receipt_cases++;
+            }
+        }
+        if (applies) {
             if (m != M_SIG) /* a signature is not covered by the block hash */
                 rebind(bd, b);
             connect_all(a, h, b, bd, mutation_info[m].builder, out);
@@ -589,6 +607,7 @@ START_TEST(every_adapter_agrees)
         utxo_bundle_free(bd);
     }
     ck_assert_uint_ge(n_invalid, 3 * 9);
+    ck_assert_uint_ge(n_receipt_cases, 1);
     ck_assert_uint_ge(corpus(&a, &h), 14);
     assert_same_digests(&a, "after the corpus");
     /* rollback (the core's undo record and cn_disconnect): three blocks

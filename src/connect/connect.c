@@ -109,7 +109,7 @@ static void acc_main(void *arg)
     fx->ns_persist = now_ns() - t1;
 }
 
-/* ---- stage 8: receipts, then rules and predicates ------------------------------ */
+/* ---- stage 8: rules, receipts, then predicates ------------------------------ */
 
 /*
  * Verifies the receipt chains of the bundle, all segments of all chains on
@@ -181,7 +181,8 @@ done:
     return rc;
 }
 
-/* Stage 8 whole: *vd gets the verdict of the receipts or the verifier. */
+/* Stage 8 whole: *vd gets the verdict of the cheap checks, the receipts or
+ * the verifier, in that order. */
 static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effects *fx,
                           utxo_verdict *vd)
 {
@@ -192,6 +193,14 @@ static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effect
 
     memset(vd, 0, sizeof *vd);
     if (a->bundle != NULL && a->bundle->n_receipts > 0) {
+        /* the block's own cheap checks before the bundle's receipts: an
+         * invalid block gets the verdict it gets in every mode (a store
+         * has no receipts), and no receipt is checked for it */
+        rc = cn_verifier_block_cheap(a->verifier, b, fx->spent_tx, fx->ref_tx,
+                                     (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, fx->tx_len,
+                                     vd);
+        if (rc != UTXO_OK)
+            goto done;
         known_store = malloc((n_in ? n_in : 1) * sizeof *known_store);
         known = calloc(b->n_txs, sizeof *known);
         if (known_store == NULL || known == NULL) {

@@ -29,9 +29,11 @@
  *      here) — on a helper thread,
  *      while the calling thread does 8; then the backend's optional
  *      persist hook (still on the helper thread) once the digest matches;
- *   8. segment receipt chains of the bundle verified (their outcome stands
- *      for the run), then the contextual rules (values, fees, coinbase) and
- *      every predicate on the verifier's pool (cn_verifier_block);
+ *   8. the contextual rules (values, fees, coinbase), then the segment
+ *      receipt chains of the bundle verified (their outcome stands for the
+ *      run), then every predicate on the verifier's pool
+ *      (cn_verifier_block): a block's own fault is its verdict whether or
+ *      not a bundle's receipts are also bad;
  *   9. the header's accumulator digest is the new one (UTXO_ERR_BLOCK_DIGEST;
  *      with CN_SEAL it is returned in the effects instead).
  * Verdicts come in that fixed order whichever thread finished first: a
@@ -325,6 +327,16 @@ int cn_verifier_block(utxo_verifier *v, const utxo_block *b, const utxo_output *
                       const utxo_output *const *refs, const utxo_vm_result *const *known,
                       const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
                       utxo_verdict *out);
+/* cn_verifier_block's cheap checks alone (each transaction's values and
+ * fee, the coinbase's pay-out; b has passed utxo_block_check), no
+ * predicate: the verdict of the first that fails, as cn_verifier_block
+ * gives it. For a caller with costlier checks of its own to run before the
+ * predicates (the bundle's receipts), so that an invalid block gets the
+ * same verdict with or without them. */
+int cn_verifier_block_cheap(utxo_verifier *v, const utxo_block *b, const utxo_output *const *spent,
+                            const utxo_output *const *refs,
+                            const uint8_t (*sighash)[UTXO_HASH_BYTES], const size_t *tx_len,
+                            utxo_verdict *out);
 /* utxo_verifier_tx_refs for txs[0..n) in order, with the inputs of all of
  * them on the pool at once (spent[t], refs[t] as that function takes them;
  * refs may be NULL): for a caller (the mempool) that has resolved what each
