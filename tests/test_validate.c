@@ -341,6 +341,31 @@ START_TEST(block_parallel_verdicts)
     ck_assert_int_eq(utxo_verifier_block(v, blk, sp, &vd), UTXO_ERR_TX_PREDICATE_ID);
     ck_assert_uint_eq(vd.tx, 6);
     ck_assert_uint_eq(vd.input, 2);
+    memcpy(spent[6][2].predicate_id, a.id, 32);
+    /* fees summing past the maximum supply (spent values no accumulator
+     * could hold: each tx spends UTXO_MAX_MONEY), refused at the tx that
+     * crosses it, not wrapped */
+    {
+        uint64_t big[3] = {UTXO_MAX_MONEY / 3, UTXO_MAX_MONEY / 3,
+                           UTXO_MAX_MONEY - 2 * (UTXO_MAX_MONEY / 3)};
+        utxo_output huge[3][3];
+        const utxo_output *hp[3] = {NULL, huge[1], huge[2]};
+        utxo_block *hb = utxo_block_new();
+        utxo_tx *hc = utxo_tx_new();
+        hb->header.height = 3;
+        hc->coinbase_height = 3;
+        ck_assert_int_eq(utxo_tx_add_output(hc, 0, a.id, NULL, 0), UTXO_OK);
+        ck_assert_int_eq(utxo_block_add_tx(hb, hc), UTXO_OK);
+        for (int t = 1; t <= 2; t++)
+            ck_assert_int_eq(utxo_block_add_tx(hb, pay(&p, &a, &b, 3, big, 1, huge[t],
+                                                       (uint8_t)(90 + t))),
+                             UTXO_OK);
+        utxo_block_tx_root(hb, hb->header.tx_root);
+        ck_assert_int_eq(utxo_verifier_block(v, hb, hp, &vd), UTXO_ERR_TX_VALUE);
+        ck_assert_uint_eq(vd.tx, 2);
+        ck_assert_uint_eq(vd.input, 0);
+        utxo_block_free(hb);
+    }
     utxo_block_free(blk);
     utxo_verifier_free(v);
     wallet_free(&a);

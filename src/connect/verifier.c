@@ -400,7 +400,17 @@ static int block_jobs(utxo_verifier *v, const utxo_block *b, const utxo_output *
             return rc;
         }
         k += b->txs[t]->n_inputs;
-        fees += fee; /* each fee <= UTXO_MAX_MONEY, at most 2^20 txs: no wrap */
+        /* the fees sum to at most the value the block's inputs spend, all
+         * of it in the accumulator (their leaf hashes bind them), which
+         * genesis and fee-only coinbases keep within UTXO_MAX_MONEY: no
+         * wrap. A sum past it is a broken invariant, refused all the same */
+        if (fee > UTXO_MAX_MONEY - fees) {
+            out->tx = t;
+            out->input = 0;
+            free(jobs);
+            return UTXO_ERR_TX_VALUE;
+        }
+        fees += fee;
     }
     for (uint32_t i = 0; i < b->txs[0]->n_outputs; i++)
         paid += b->txs[0]->outputs[i].value;
