@@ -5,10 +5,10 @@
 # resume; and against a hostile node (a local Python server relaying the
 # real one): a tampered block, an oversized record, a cut stream, another
 # chain, a stalled stream stopped by SIGTERM (exit 143, the state saved and
-# resumable), a 503 on /blocks (exit 2, not invalid data), /events answered
-# at once (polled, no spinning); an unreachable node; usage errors. Every
-# server listens on 127.0.0.1 on a free port and lives at most 60 s. Run by
-# `make check`.
+# resumable), a 503 on /blocks (exit 2, not invalid data), a trickled
+# /status (given up after --timeout), /events answered at once (polled, no
+# spinning); an unreachable node; usage errors. Every server listens on
+# 127.0.0.1 on a free port and lives at most 60 s. Run by `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "follow_cli: python3 is not installed" >&2; exit 1; }
@@ -96,6 +96,14 @@ grep -q "HTTP 503: busy, try later" "$tmp/err" && ok || bad "503 named: $(cat "$
 grep -q "block record" "$tmp/err" && bad "a 503 read as a block record: $(cat "$tmp/err")" || ok
 expect 0 "after the 503, the same relay" -- "$UTXO" follow "$r5" --state "$tmp/e503.state" --once --quiet
 cmp -s "$tmp/e503.state" "$tmp/ref.state" && ok || bad "after a 503, the chain"
+# a node that trickles its /status a byte at a time: given up after
+# --timeout S (2 s here), exit 2 naming the timeout, not hours later
+relay trickle r7
+t0=$(date +%s)
+expect 2 "a trickling node" -- "$UTXO" follow "$r7" --state "$tmp/tr.state" --once --timeout 2 --quiet
+[ $(( $(date +%s) - t0 )) -le 8 ] && ok || bad "the trickle given up within seconds"
+grep -q "/status: Timeout was reached" "$tmp/err" && ok || bad "the timeout named: $(cat "$tmp/err")"
+expect 2 "--timeout 0" -- "$UTXO" follow "$node" --state "$tmp/tr.state" --once --timeout 0
 # /events answered at once with no new block (a caching proxy): follow
 # polls every --poll S instead of asking again at once (4 s: at most 5)
 relay instant r6

@@ -13,6 +13,8 @@
 #   instant /events is answered at once, the tip unchanged (a caching
 #           proxy); each such request is counted on stderr ("events N")
 #   slowtx  POST /tx is relayed 8 s late (a slow upstream)
+#   trickle /status is sent one byte every half second (a node that never
+#           quite stalls)
 # Every POST is relayed (status and body as the node answers) and counted on
 # stderr ("posts N").
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
@@ -37,6 +39,14 @@ class H(http.server.BaseHTTPRequestHandler):
             print("events %d" % count("events"), file=sys.stderr, flush=True)
             return self.answer(200, urllib.request.urlopen(upstream + "/status", timeout=10).read())
         body = urllib.request.urlopen(upstream + self.path, timeout=10).read()
+        if mode == "trickle" and self.path == "/status":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1]); self.wfile.flush()
+                time.sleep(0.5)
+            return
         if self.path.startswith("/blocks"):
             recs, i = [], 0
             while i < len(body):

@@ -4,7 +4,7 @@
  * "Following a node"; issue 14).
  *
  *   utxo follow URL --state FILE [--once] [--batch N] [--max-blocks N]
- *               [--poll S] [--chain-id HEX] [--threads N] [--quiet]
+ *               [--poll S] [--timeout S] [--chain-id HEX] [--threads N] [--quiet]
  *
  * It reads the chain's parameters from URL/params (checked against
  * --chain-id, or against the state file's chain once there is one), then
@@ -178,7 +178,8 @@ static void follow_usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s follow URL --state FILE [--once] [--batch N] [--max-blocks N]\n"
-            "                   [--poll S] [--chain-id HEX] [--threads N] [--quiet]\n"
+            "                   [--poll S] [--timeout S] [--chain-id HEX] [--threads N]\n"
+            "                   [--quiet]\n"
             "\n"
             "Follows the node at URL (utxo node) as a stateless validator: fetches\n"
             "the blocks it lacks with their proofs (N per request, default 100),\n"
@@ -191,6 +192,8 @@ static void follow_usage(FILE *f)
             "                  answering it at once with no new block, is asked every\n"
             "                  S s, default 10)\n"
             "  --max-blocks N  stop after N blocks\n"
+            "  --timeout S     give up a request (other than a block stream) after S s,\n"
+            "                  default 120\n"
             "  --threads N     predicate threads (default: one per CPU)\n"
             "FILE.tip keeps the last validated header; a node serving another block\n"
             "signed for that height is an equivocation: both headers go to\n"
@@ -205,15 +208,17 @@ static void follow_usage(FILE *f)
 int cmd_follow(int argc, char **argv)
 {
     const char *state = NULL, *chain_hex = NULL;
-    uint64_t batch = 100, max_blocks = 0, poll_s = 10, threads = 0;
+    uint64_t batch = 100, max_blocks = 0, poll_s = 10, threads = 0, timeout_s = NC_TIMEOUT_S;
     bool once = false, quiet = false;
-    enum { OPT_STATE = 256, OPT_ONCE, OPT_BATCH, OPT_MAX, OPT_POLL, OPT_CHAIN, OPT_THREADS };
+    enum { OPT_STATE = 256, OPT_ONCE, OPT_BATCH, OPT_MAX, OPT_POLL, OPT_CHAIN, OPT_THREADS,
+           OPT_TIMEOUT };
     static const struct option opts[] = {
         {"state", required_argument, NULL, OPT_STATE},
         {"once", no_argument, NULL, OPT_ONCE},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"max-blocks", required_argument, NULL, OPT_MAX},
         {"poll", required_argument, NULL, OPT_POLL},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"chain-id", required_argument, NULL, OPT_CHAIN},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, 'q'},
@@ -247,6 +252,10 @@ int cmd_follow(int argc, char **argv)
             if (!cli_u64(&cl, 1, 3600, &poll_s))
                 return EXIT_USAGE;
             break;
+        case OPT_TIMEOUT:
+            if (!cli_u64(&cl, 1, 3600, &timeout_s))
+                return EXIT_USAGE;
+            break;
         case OPT_CHAIN: chain_hex = optarg; break;
         case OPT_THREADS:
             if (!cli_u64(&cl, 0, 1024, &threads))
@@ -269,6 +278,7 @@ int cmd_follow(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
         nc_open(&nc, argv[optind], "utxo-follow", &follow_stop) != 0)
         goto out;
+    nc.timeout_s = (long)timeout_s;
 
     /* the chain's parameters */
     if ((rc = nc_params(&nc, &p)) != 0) {

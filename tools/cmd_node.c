@@ -1051,7 +1051,7 @@ static void *forward_main(void *arg)
 
     if (open) {
         nc.quiet_errors = 1;
-        curl_easy_setopt(nc.h, CURLOPT_TIMEOUT, (long)NODE_FORWARD_TIMEOUT);
+        nc.timeout_s = (long)NODE_FORWARD_TIMEOUT;
     }
     pthread_mutex_lock(&n->jlock);
     for (;;) {

@@ -8,7 +8,9 @@
  * Ownership: utxo_client is opaque, made by utxo_client_open and freed by
  * utxo_client_close. One client is used by one thread at a time (clients
  * in different threads are independent). Every call blocks until the node
- * answers (connect timeout 10 s; a transfer that stalls for 60 s fails).
+ * answers (connect timeout 10 s; a transfer that stalls for 60 s fails, and
+ * any request but a block stream fails after 120 s in all, however it
+ * trickles).
  *
  * Results: UTXO_OK; UTXO_ERR_CLIENT_REACH (no answer: refused connection,
  * timeout, cut transfer), UTXO_ERR_CLIENT_ANSWER (an answer the API does

@@ -101,6 +101,7 @@ int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomi
         nc_fail(c, "cannot start libcurl");
         return NC_ERR_REACH;
     }
+    c->timeout_s = NC_TIMEOUT_S;
     curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled node: */
     curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_TIME, 60L); /* give up after 60 s */
@@ -132,6 +133,7 @@ int nc_get(nc_client *c, const char *path, size_t max, membuf *out)
     curl_easy_setopt(c->h, CURLOPT_URL, url);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, to_membuf);
     curl_easy_setopt(c->h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, c->timeout_s);
     cc = curl_easy_perform(c->h);
     if (cc != CURLE_OK) {
         nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
@@ -166,6 +168,7 @@ int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, siz
     curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, to_membuf);
     curl_easy_setopt(c->h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, c->timeout_s);
     cc = curl_easy_perform(c->h);
     curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L); /* later requests on c are GETs again */
@@ -230,8 +233,11 @@ int nc_wait_tip(nc_client *c, long long after, unsigned wait_s)
         snprintf(path, sizeof path, "/events?after=%lld&wait=%u", after, wait_s);
     else
         snprintf(path, sizeof path, "/events?wait=%u", wait_s);
+    long t = c->timeout_s;
     c->quiet_errors = 1;
+    c->timeout_s = t + (long)wait_s; /* the node holds the answer up to wait_s */
     rc = nc_get(c, path, 1 << 16, &m);
+    c->timeout_s = t;
     c->quiet_errors = quiet;
     free(m.p);
     return rc == 0 ? 0 : -1;
@@ -365,6 +371,7 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     curl_easy_setopt(c->h, CURLOPT_URL, url);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_blocks);
     curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 0L); /* a stream: the low-speed rule only */
     cc = curl_easy_perform(c->h);
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
     *applied = s.applied;

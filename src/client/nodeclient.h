@@ -39,8 +39,15 @@ typedef struct nc_client {
     char base[4096];                /* URL without its trailing slashes */
     volatile sig_atomic_t *stop;
     int quiet_errors;               /* 1: failures are not printed (the caller logs) */
+    long timeout_s;                 /* the most one request but a /blocks stream may take
+                                     * (nc_open: NC_TIMEOUT_S; /events adds its wait) */
     char err[512];                  /* the last failure, also when quiet */
 } nc_client;
+
+/* A request's whole time, by default: a node that trickles its answer (the
+ * low-speed rule only catches one that stops) is given up after it. A
+ * /blocks stream has no such bound: it ends, stalls (60 s) or is stopped. */
+#define NC_TIMEOUT_S 120L
 
 /* 0, or NC_ERR_REACH after a message (bad URL, libcurl not starting).
  * agent: the User-Agent. */
