@@ -915,7 +915,6 @@ static enum MHD_Result get_events(node *n, struct MHD_Connection *c, req *r)
 #define NODE_MAX_BODY(n) ((size_t)(n)->p.max_tx_bytes)
 
 static void sync_resume(node *n);
-static int node_seal_locked(node *n, chain_block_info *info);
 
 /* Seals the next block from the mempool, writes it (block and proof files
  * first, then the store) and rewrites the journal to what the pool still
@@ -924,23 +923,17 @@ static int node_seal_locked(node *n, chain_block_info *info);
  * which repairs the files). */
 static int node_seal(node *n, chain_block_info *info)
 {
+    char msg[400];
     int rc;
 
     if (n->seal_error[0])
         return -1;
+    /* the mempool and its chain: the block is taken from them, and the
+     * journal rewritten to what they still hold */
     pthread_mutex_lock(&n->seq_lock);
-    rc = node_seal_locked(n, info);
-    pthread_mutex_unlock(&n->seq_lock);
-    return rc;
-}
-
-static int node_seal_locked(node *n, chain_block_info *info)
-{
-    char msg[400];
-    int rc;
-
     rc = chain_seq_seal(n->seq, (uint64_t)time(NULL), info, msg, sizeof msg);
     if (rc != UTXO_OK) {
+        pthread_mutex_unlock(&n->seq_lock);
         pthread_mutex_lock(&n->ev_lock);
         snprintf(n->seal_error, sizeof n->seal_error, "%s", msg[0] ? msg : utxo_strerror(rc));
         pthread_mutex_unlock(&n->ev_lock);
@@ -958,6 +951,7 @@ static int node_seal_locked(node *n, chain_block_info *info)
         sync_resume(n);
     }
     pthread_mutex_unlock(&n->jlock);
+    pthread_mutex_unlock(&n->seq_lock);
     if (rc != UTXO_OK)
         /* the old journal still holds every transaction of the pool (and
          * some now in the block, dropped at the next start): nothing lost */

@@ -195,7 +195,9 @@ static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effect
     if (a->bundle != NULL && a->bundle->n_receipts > 0) {
         /* the block's own cheap checks before the bundle's receipts: an
          * invalid block gets the verdict it gets in every mode (a store
-         * has no receipts), and no receipt is checked for it */
+         * has no receipts), and no receipt is checked for it. They run
+         * again in cn_verifier_block below: a linear pass, only for
+         * blocks with receipts, whose chains cost far more */
         rc = cn_verifier_block_cheap(a->verifier, b, fx->spent_tx, fx->ref_tx,
                                      (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, fx->tx_len,
                                      vd);
