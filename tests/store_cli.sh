@@ -71,6 +71,13 @@ expect 0 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$first" --json
 grep -q '"position"' "$tmp/out" || fail "--outpoint --json"
 expect 1 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$(echo "$first" | sed 's/:[0-9]*$/:999/')"
 expect 2 "$UTXO" utxos --db "$tmp/a.db" --outpoint nothex:1
+# one outpoint, one spelling (as the node's /proof/ takes it): no leading
+# zero, no sign, below 2^32
+txid0=${first%%:*}
+expect 2 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$txid0:0${first##*:}"
+expect 2 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$txid0:+1"
+expect 2 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$txid0:4294967296"
+expect 2 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$txid0:"
 expect 2 "$UTXO" utxos --db "$tmp/none.db"
 
 # rollback, then forward again: the same store as the one-piece replay

@@ -401,24 +401,6 @@ static json_t *hex_json(const uint8_t *p, size_t n)
 
 /* ---- parsing ---------------------------------------------------------------- */
 
-/* A height, count or port: 1 to 10 decimal digits, no sign, no leading
- * zero, < 2^32. */
-static bool parse_dec_u32(const char *s, size_t len, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (len == 0 || len > 10 || (len > 1 && s[0] == '0'))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (v > UINT32_MAX)
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
 /* ---- endpoints ------------------------------------------------------------ */
 
 static enum MHD_Result get_status(node *n, struct MHD_Connection *c)
@@ -642,18 +624,6 @@ static enum MHD_Result get_roots(node *n, struct MHD_Connection *c, uint32_t h)
 
 /* /proof/TXID:INDEX: a current accumulator proof of an unspent output. */
 /* TXID:INDEX (64 hex digits, a colon, a decimal index below 2^32). */
-static bool parse_outpoint(const char *arg, utxo_outpoint *op)
-{
-    const char *colon = strchr(arg, ':');
-    size_t got = 0;
-
-    memset(op, 0, sizeof *op);
-    return colon && colon - arg == 2 * UTXO_HASH_BYTES &&
-           sodium_hex2bin(op->txid, sizeof op->txid, arg, (size_t)(colon - arg), NULL, &got,
-                          NULL) == 0 &&
-           got == sizeof op->txid && parse_dec_u32(colon + 1, strlen(colon + 1), &op->index);
-}
-
 static enum MHD_Result get_proof(node *n, struct MHD_Connection *c, const char *arg)
 {
     utxo_outpoint op;

@@ -78,29 +78,6 @@ static int print_one(void *arg, const utxo_store_utxo *u)
     return 0;
 }
 
-/* "TXID:INDEX" into op; 0 or -1. */
-static int parse_outpoint(const char *s, utxo_outpoint *op)
-{
-    const char *colon = strchr(s, ':');
-    char hex[65];
-    uint8_t *txid = NULL;
-    size_t len = 0;
-    uint64_t idx;
-    int rc = -1;
-
-    if (colon == NULL || colon - s != 64 || !parse_u64(colon + 1, &idx) || idx > UINT32_MAX)
-        return -1;
-    memcpy(hex, s, 64);
-    hex[64] = '\0';
-    if (hex_decode(hex, &txid, &len) == 0 && len == 32) {
-        memcpy(op->txid, txid, 32);
-        op->index = (uint32_t)idx;
-        rc = 0;
-    }
-    free(txid);
-    return rc;
-}
-
 int cmd_utxos(int argc, char **argv)
 {
     const char *db = NULL, *pred_hex = NULL, *outpoint = NULL;
@@ -148,8 +125,8 @@ int cmd_utxos(int argc, char **argv)
         free(pred);
         return EXIT_USAGE;
     }
-    if (outpoint != NULL && parse_outpoint(outpoint, &op) != 0) {
-        errorf("utxos: --outpoint wants TXID:INDEX (64 hex digits, a colon, a number)");
+    if (outpoint != NULL && !parse_outpoint(outpoint, &op)) {
+        errorf("utxos: --outpoint wants TXID:INDEX (64 hex digits, a colon, a decimal index without leading zeros)");
         return EXIT_USAGE;
     }
     if ((ex = store_cli_open(&s, db, NULL, UTXO_STORE_READONLY, 1)) != EXIT_VALID)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "utxo.h"
 #include "util.h"
 #include "utxo/atomicfile.h"
@@ -170,20 +171,9 @@ int write_file(const char *path, const uint8_t *p, size_t len)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int hex_decode(const char *hex, uint8_t **out, size_t *len)
 {
-    size_t n = strlen(hex);
+    size_t n = strlen(hex), got = 0;
     uint8_t *buf;
 
     *out = NULL;
@@ -193,28 +183,20 @@ int hex_decode(const char *hex, uint8_t **out, size_t *len)
     buf = malloc(n / 2 + 1);
     if (buf == NULL)
         return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(buf);
-            return -1;
-        }
-        buf[i] = (uint8_t)(hi << 4 | lo);
+    /* No characters to ignore and no end pointer: every character must be
+     * a hex digit. */
+    if (sodium_hex2bin(buf, n / 2, hex, n, NULL, &got, NULL) != 0 || got != n / 2) {
+        free(buf);
+        return -1;
     }
     *out = buf;
-    *len = n / 2;
+    *len = got;
     return 0;
 }
 
 void hex_encode(char *out, const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
+    sodium_bin2hex(out, 2 * n + 1, p, n);
 }
 
 bool parse_u64(const char *s, uint64_t *v)
@@ -232,6 +214,35 @@ bool parse_u64(const char *s, uint64_t *v)
     }
     *v = x;
     return true;
+}
+
+bool parse_dec_u32(const char *s, size_t len, uint32_t *out)
+{
+    uint64_t v = 0;
+
+    if (len == 0 || len > 10 || (len > 1 && s[0] == '0'))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > UINT32_MAX)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool parse_outpoint(const char *s, utxo_outpoint *op)
+{
+    const char *colon = strchr(s, ':');
+    size_t got = 0;
+
+    memset(op, 0, sizeof *op);
+    return colon != NULL && colon - s == 2 * UTXO_HASH_BYTES &&
+           sodium_hex2bin(op->txid, sizeof op->txid, s, (size_t)(colon - s), NULL, &got, NULL) ==
+               0 &&
+           got == sizeof op->txid && parse_dec_u32(colon + 1, strlen(colon + 1), &op->index);
 }
 
 /* "segment 2: file size exceeds memory size (byte 24)": what is wrong with

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "utxo.h"
 
 /* Exit codes of every subcommand. */
 #define EXIT_VALID 0
@@ -53,6 +54,14 @@ void hex_encode(char *out, const uint8_t *p, size_t n);
 
 /* Parses a whole decimal u64 ("12", no sign, no junk); false on error. */
 bool parse_u64(const char *s, uint64_t *v);
+
+/* A height, count, index or port in its one spelling: the len bytes at s
+ * are 1 to 10 decimal digits, no sign, no leading zero, < 2^32. */
+bool parse_dec_u32(const char *s, size_t len, uint32_t *out);
+
+/* "TXID:INDEX": 64 hex digits, a colon, an index as parse_dec_u32 takes it
+ * (so one outpoint has one spelling); false otherwise. */
+bool parse_outpoint(const char *s, utxo_outpoint *op);
 
 /* A numeric option of a subcommand: NAME N with min <= N <= max. */
 typedef struct num_opt {

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sodium.h>
 #include "pipeline/pipe_int.h"
 
 int pipe_fail(utxo_pipe_result *res, int err, bool invalid, int file, const char *fmt, ...)
@@ -43,13 +44,7 @@ int pipe_fail(utxo_pipe_result *res, int err, bool invalid, int file, const char
 
 static void hex32(char out[2 * UTXO_HASH_BYTES + 1], const uint8_t h[UTXO_HASH_BYTES])
 {
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < UTXO_HASH_BYTES; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 15];
-    }
-    out[2 * UTXO_HASH_BYTES] = '\0';
+    sodium_bin2hex(out, 2 * UTXO_HASH_BYTES + 1, h, UTXO_HASH_BYTES);
 }
 
 /* Opens one input file of the target's chain. */
