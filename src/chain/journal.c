@@ -9,8 +9,9 @@
  * then records: u32 length (1 .. max_tx_bytes), the transaction's encoding,
  * a 16-byte BLAKE2b keyed with "utxo.mpjournal" over
  * the length and the encoding. Reading stops at the first record that is
- * torn (a crash in the append) or fails its checksum, and the file is cut
- * there: no record after it was ever acknowledged complete.
+ * torn (a crash in the append), and the file is cut there: no record after
+ * it was ever acknowledged complete. A bad record with bytes after it is
+ * damage, not a crash, and the open fails (UTXO_ERR_FILE_CHECKSUM).
  */
 #include "config.h"
 
@@ -89,6 +90,18 @@ uint8_t *chain_journal_record(const utxo_tx *tx, size_t *len)
     return r;
 }
 
+/* Whether the rest of f is zeros: 1 yes, 0 no, -1 on a read error. */
+static int all_zero(FILE *f, uint8_t *buf, size_t cap)
+{
+    size_t got;
+
+    while ((got = fread(buf, 1, cap, f)) > 0)
+        for (size_t i = 0; i < got; i++)
+            if (buf[i] != 0)
+                return 0;
+    return ferror(f) ? -1 : 1;
+}
+
 /* Reads exactly n bytes: 1, 0 at a clean or torn end, -1 on error. */
 static int read_all(FILE *f, uint8_t *p, size_t n)
 {
@@ -143,6 +156,22 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
             rc = UTXO_ERR_FILE_FORMAT;
             goto fail;
         }
+        /* An append writes one record and syncs it before the transaction
+         * is acknowledged, so a crash can spoil only the file's last record:
+         * cut short, or with blocks never written (zeros), so a zero length
+         * followed by zeros only, or a whole record that fails its checksum
+         * and ends the file. Anything else that does not read is damage,
+         * not a crash (a length we never write, a record failing its
+         * checksum with bytes after it, one that checks and does not
+         * decode): refused, so that no acknowledged transaction after it is
+         * dropped unsaid. */
+        struct stat st;
+        if (fstat(fileno(f), &st) != 0) {
+            jsay(msg, msg_len, path, "cannot read the mempool journal", errno);
+            rc = UTXO_ERR_IO;
+            goto fail;
+        }
+        const char *damage = NULL;
         for (;;) {
             uint8_t len4[4], sum[JOURNAL_SUM];
             utxo_tx *tx = NULL;
@@ -150,12 +179,28 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
             if ((r = read_all(f, len4, 4)) <= 0)
                 break;
             n = get32(len4);
-            if (n == 0 || n > p->max_tx_bytes || (r = read_all(f, buf, n + JOURNAL_SUM)) <= 0)
+            if (n == 0) { /* zeros from here on: blocks never written */
+                r = all_zero(f, buf, (size_t)p->max_tx_bytes + JOURNAL_SUM);
+                if (r == 0)
+                    damage = "a record's length is 0";
+                break;
+            }
+            if (n > p->max_tx_bytes) { /* we never wrote such a length */
+                damage = "a record's length is out of range";
+                break;
+            }
+            if ((r = read_all(f, buf, n + JOURNAL_SUM)) <= 0)
                 break;
             record_sum(sum, len4, buf, n);
-            if (sodium_memcmp(sum, buf + n, JOURNAL_SUM) != 0 ||
-                utxo_tx_from_bytes(&tx, buf, n, p, NULL) != UTXO_OK)
+            if (sodium_memcmp(sum, buf + n, JOURNAL_SUM) != 0) {
+                if (st.st_size > good + (off_t)(4 + n + JOURNAL_SUM))
+                    damage = "a record fails its checksum";
                 break;
+            }
+            if (utxo_tx_from_bytes(&tx, buf, n, p, NULL) != UTXO_OK) {
+                damage = "a record's transaction does not decode";
+                break;
+            }
             rc = fn(ud, tx);
             utxo_tx_free(tx);
             if (rc != UTXO_OK) {
@@ -170,8 +215,17 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
             rc = UTXO_ERR_IO;
             goto fail;
         }
-        struct stat st;
-        if (fstat(fileno(f), &st) == 0 && st.st_size > good) {
+        if (damage != NULL) {
+            char what[160];
+            snprintf(what, sizeof what,
+                     "corrupt mempool journal: %s at byte %lld, after %zu good records "
+                     "(move the file aside to start without them)",
+                     damage, (long long)good, count);
+            jsay(msg, msg_len, path, what, 0);
+            rc = UTXO_ERR_FILE_CHECKSUM;
+            goto fail;
+        }
+        if (st.st_size > good) {
             if (truncate(path, good) != 0) {
                 jsay(msg, msg_len, path, "cannot cut the torn end of the mempool journal", errno);
                 rc = UTXO_ERR_IO;
