@@ -124,6 +124,15 @@ grep -q '^tx yes$' "$tmp/t/manifest" && grep -q '^height 7$' "$tmp/t/manifest" &
 expect 0 "verify with tx" -- "$UTXO" segments verify "$tmp/t"
 expect 0 "verify-one with tx" -- "$UTXO" segments verify-one "$tmp/t/seg-000001.rcpt" --tx "$SRC/tests/vectors/tx_simple.bin" --input 0
 expect 2 "verify-one bad input" -- "$UTXO" segments verify-one "$tmp/t/seg-000001.rcpt" --tx "$SRC/tests/vectors/tx_simple.bin" --input 99
+# a number no field can hold is refused, not cut to fit: page_limit 2^32 +
+# the real one, height 2^32 + 7 (both verified as the real ones before)
+cp "$tmp/t/manifest" "$tmp/m0"
+for edit in 's/^page_limit .*/page_limit 4294983680/' 's/^height .*/height 4294967303/' \
+    's/^po2 .*/po2 9/' 's/^po2 .*/po2 25/'; do
+    sed "$edit" "$tmp/m0" > "$tmp/t/manifest"
+    expect 2 "manifest: $edit" -- "$UTXO" segments verify "$tmp/t"
+done
+cp "$tmp/m0" "$tmp/t/manifest"
 sed 's/^budget .*/budget 999999/' "$tmp/t/manifest" > "$tmp/m" && cp "$tmp/m" "$tmp/t/manifest"
 expect 1 "manifest with another budget" -- "$UTXO" segments verify "$tmp/t"
 echo garbage > "$tmp/t/manifest"

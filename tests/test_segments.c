@@ -271,6 +271,9 @@ static void check_equal(const wargs *a, uint64_t budget, unsigned po2)
     ck_assert_int_eq(prove(&l, a, budget, po2, 0, &proved), UTXO_OK);
     same_result(&plain, &proved);
     ck_assert_uint_ge(l.n, 1);
+    /* the prover's chains keep the length bound the verifier enforces
+     * (seg_count_fits allows one more) */
+    ck_assert_uint_le(l.n, 2 * (budget >> po2) + 1);
     ck_assert_int_eq(verify(&l, a, budget, 0, 2, &checked), UTXO_OK);
     same_result(&plain, &checked);
     check_groups(work_img, work_len, a->b, sizeof a->b, NULL, budget, po2, 0,
@@ -512,6 +515,54 @@ START_TEST(reorder_drop_duplicate_swap)
     free(saved);
     rlist_free(&l);
     rlist_free(&m);
+}
+END_TEST
+
+/* The claims that cost nothing are checked before a receipt is re-executed
+ * (up to 2^po2 cycles each, whatever the run's budget): a receipt at
+ * another place in the chain, or a chain longer than the budget allows, is
+ * refused unrun. Shown by receipts that would also fail their re-execution
+ * (post digest changed): the verdict is the cheap one. Before, every
+ * receipt was re-executed first, so a bundle of copies of one heavy receipt
+ * cost minutes of CPU for a run of any budget. */
+START_TEST(cheap_claims_before_reexecution)
+{
+    wargs a = W(2, 0, 1, 8, 0xffffffffu, 1);
+    uint64_t budget = 1000000;
+    utxo_vm_result res;
+    rlist l;
+    load_work();
+    ck_assert_int_eq(prove(&l, &a, budget, 10, 0, &res), UTXO_OK);
+    ck_assert_uint_ge(l.n, 5);
+    ck_assert(chain_ok(&l, &a, budget));
+    utxo_receipt *r2 = l.r[2];
+    r2->post_digest[0] ^= 1;
+    /* alone at its place, the changed receipt fails its re-execution */
+    ck_assert_int_eq(verify(&l, &a, budget, 0, 1, &res), UTXO_ERR_SEG_POST);
+    /* 64 copies of it: the first is at place 0, not 2 */
+    const utxo_receipt *copies[64];
+    for (size_t i = 0; i < 64; i++)
+        copies[i] = r2;
+    ck_assert_int_eq(utxo_segments_verify(&res, work_img, work_len, a.b, sizeof a.b, NULL, budget, 0,
+                                          copies, 64, 2),
+                     UTXO_ERR_SEG_CHAIN);
+    r2->post_digest[0] ^= 1;
+    rlist_free(&l);
+    /* a run of budget 1000 (one segment at po2 10: it runs out of cycles),
+     * its receipt changed: three copies are more than 2 * 0 + 2 and are
+     * refused for their number; two are allowed, and the re-execution of
+     * the first one speaks */
+    ck_assert_int_eq(prove(&l, &a, 1000, 10, 0, &res), UTXO_OK);
+    ck_assert_uint_eq(l.n, 1);
+    l.r[0]->post_digest[0] ^= 1;
+    const utxo_receipt *three[3] = {l.r[0], l.r[0], l.r[0]};
+    ck_assert_int_eq(utxo_segments_verify(&res, work_img, work_len, a.b, sizeof a.b, NULL, 1000, 0,
+                                          three, 3, 1),
+                     UTXO_ERR_SEG_CHAIN);
+    ck_assert_int_eq(utxo_segments_verify(&res, work_img, work_len, a.b, sizeof a.b, NULL, 1000, 0,
+                                          three, 2, 1),
+                     UTXO_ERR_SEG_POST);
+    rlist_free(&l);
 }
 END_TEST
 
@@ -1198,6 +1249,7 @@ static Suite *segments_suite(void)
     tcase_add_test(tc, flip_every_byte_small);
     tcase_add_test(tc, flip_sampled_bytes_large);
     tcase_add_test(tc, reorder_drop_duplicate_swap);
+    tcase_add_test(tc, cheap_claims_before_reexecution);
     tcase_add_test(tc, witness_missing_or_extra_page);
     tcase_add_test(tc, deterministic_and_hostcall_limit);
     tcase_add_test(tc, hostcall_larger_than_segment);

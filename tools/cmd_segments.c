@@ -466,7 +466,7 @@ static int manifest_read(manifest *m, const char *dir)
         }
         if (k == sizeof keys / sizeof keys[0])
             goto bad;
-        uint64_t *num = NULL;
+        uint64_t *num = NULL, lo = 0, hi = UINT64_MAX;
         switch (k) {
         case 0: if (strcmp(val, "1") != 0) goto bad; break;
         case 1:
@@ -483,18 +483,19 @@ static int manifest_read(manifest *m, const char *dir)
                 goto bad;
             break;
         case 3: num = &m->budget; break;
-        case 4: num = &m->page_limit; break;
-        case 5: num = &m->po2; break;
+        case 4: num = &m->page_limit, hi = UTXO_SEG_PAGE_LIMIT_MAX; break;
+        case 5: num = &m->po2, lo = UTXO_SEG_PO2_MIN, hi = UTXO_SEG_PO2_MAX; break;
         case 6:
             if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
                 goto bad;
             m->tx = strcmp(val, "yes") == 0;
             break;
-        case 7: num = &m->input; break;
-        case 8: num = &m->height; break;
+        case 7: num = &m->input, hi = UINT32_MAX; break;
+        case 8: num = &m->height, hi = UINT32_MAX; break;
         case 10: num = &m->segments; break;
         }
-        if (num && !parse_u64(val, num))
+        /* every number within what its field can be: none is cut to fit */
+        if (num && (!parse_u64(val, num) || *num < lo || *num > hi))
             goto bad;
         k++;
     }

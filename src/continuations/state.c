@@ -90,6 +90,11 @@ fail:
     return rc;
 }
 
+bool seg_count_fits(size_t n, uint64_t budget, unsigned po2)
+{
+    return n <= 2 * (budget >> po2) + 2;
+}
+
 uint64_t seg_stop_at(uint64_t start, unsigned po2)
 {
     uint64_t end = start + (UINT64_C(1) << po2);

@@ -16,6 +16,8 @@
 #ifndef UTXO_SRC_SEG_STATE_H
 #define UTXO_SRC_SEG_STATE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "continuations/memtree.h"
 #include "predicates/cache.h"
@@ -52,6 +54,17 @@ int seg_initial(seg_state *st, mt_tree **tree_out, utxo_vm_result *res, vm *v,
  * UINT64_MAX past the end of the count (also its host-call fence). The one
  * cut rule of the prover, the verifier and the split (checkpoint.c). */
 uint64_t seg_stop_at(uint64_t start, unsigned po2);
+
+/*
+ * Whether a run of budget cycles can take n segments of 2^po2. A segment
+ * that is not the last spans 2^po2 cycles or more, or stops before a host
+ * call that would pass its end, which the next segment then runs: either
+ * way segments k and k+1 together span 2^po2 or more. The pairs (0,1),
+ * (2,3), ... that start before the last segment are ceil((n-1)/2), and
+ * the run never counts past its budget, so every chain the prover makes
+ * has n <= 2 * floor(budget / 2^po2) + 1. This allows one more.
+ */
+bool seg_count_fits(size_t n, uint64_t budget, unsigned po2);
 
 /*
  * Runs one segment on v from state st: a fresh machine (no program, code

@@ -266,7 +266,19 @@ static void receipt_item(const utxo_seg_run *run, const uint8_t id[UTXO_HASH_BYT
     it->same = memcmp(r->pred_id, id, UTXO_HASH_BYTES) == 0 && r->budget == run->budget &&
                r->page_limit == run_limit(run) && r->args_len == run->args_len &&
                (r->args_len == 0 || memcmp(r->args, run->args, r->args_len) == 0);
-    it->rc = utxo_receipt_verify(&it->chk, r, run->ctx);
+    /* The claims that cost nothing to check come before the re-execution,
+     * which costs up to 2^po2 cycles whatever the run's budget: a receipt
+     * of another run or at another place is refused unrun (chain_check
+     * names it), and so is a chain longer than its budget allows at this
+     * receipt's po2. Re-executing a chain so costs at most about six
+     * times its budget, plus three segments. */
+    if (!it->same || it->index != it->k)
+        it->rc = UTXO_OK;
+    else if (r->po2 >= UTXO_SEG_PO2_MIN && r->po2 <= UTXO_SEG_PO2_MAX &&
+             !seg_count_fits(run->n_receipts, run->budget, r->po2))
+        it->rc = UTXO_ERR_SEG_CHAIN;
+    else
+        it->rc = utxo_receipt_verify(&it->chk, r, run->ctx);
     utxo_receipt_free(owned);
 }
 
