@@ -30,6 +30,7 @@
 int vm_diff_main(void);
 #include "test_vm_diff.c"
 #undef main
+#include "predicates/vm_jit_int.h"
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
@@ -867,6 +868,57 @@ START_TEST(warmup_then_translate)
 }
 END_TEST
 
+/* Two blocks of 255 adds whose pcs are 64 KiB apart, so that they take
+ * one entry of the tier's direct-mapped table, each jumping to the other:
+ * without a bound, each jump evicted the other block and translated it
+ * again (1e8 cycles took 161 s against 0.1 s interpreted). A run has at
+ * most VM_JIT_CREDIT0 + cycles / VM_JIT_CREDIT instructions translated,
+ * and the results are the interpreter's. */
+START_TEST(colliding_blocks_translation_bounded)
+{
+    static uint32_t a[5], blk_a[256], b[256];
+    const uint32_t pa = CODE_BASE + 0x400u, pb = pa + 0x10000u; /* 2^14 table entries */
+    uint32_t n = 0;
+    a[n++] = LUI(8, pa >> 12);
+    a[n++] = ADDI(8, 8, (int32_t)(pa & 0xfffu));
+    a[n++] = LUI(9, pb >> 12);
+    a[n++] = ADDI(9, 9, (int32_t)(pb & 0xfffu));
+    a[n++] = JALR(0, 8, 0);
+    for (uint32_t k = 0; k < 255; k++) { /* 20 registers: allocation has work */
+        uint32_t rd = 10 + k % 20, rs = 10 + (k * 7 + 3) % 20;
+        blk_a[k] = b[k] = ADD(rd, rd, rs);
+    }
+    blk_a[255] = JALR(0, 9, 0);
+    b[255] = JALR(0, 8, 0);
+    vm_segment segs[3] = {{CODE_BASE, 5 * 4u, (const uint8_t *)a},
+                          {pa, 256 * 4u, (const uint8_t *)blk_a},
+                          {pb, 256 * 4u, (const uint8_t *)b}};
+    vm_image img;
+    memset(&img, 0, sizeof img);
+    img.entry = CODE_BASE;
+    img.n_segs = 3;
+    img.segs = segs;
+    vm_program *p = NULL;
+    ck_assert_int_eq(vm_program_new(&p, &img), UTXO_OK);
+    vm *vi = pair_new(0), *vj = pair_new(1);
+    const uint64_t budget = 4000000;
+    utxo_vm_result r = both(vi, vj, p, budget, "colliding blocks", 0);
+    ck_assert_int_eq(r.status, UTXO_VM_FAILED);
+    ck_assert_int_eq(r.fail, UTXO_VM_FAIL_OUT_OF_CYCLES);
+#if VM_JIT_HOST
+    _Static_assert(VM_JIT_TAB_SIZE << 2 == 0x10000u, "pa and pb share a table entry");
+    ck_assert_ptr_nonnull(vj->jit);
+    ck_assert_uint_gt(vj->jit_insns, 0);
+    ck_assert_uint_le(vj->jit_insns, VM_JIT_CREDIT0 + budget / VM_JIT_CREDIT + 256u);
+#endif
+    for (uint64_t bud = 1000000; bud <= 1000003; bud++)
+        both(vi, vj, p, bud, "colliding blocks, budget", 0);
+    vm_program_free(p);
+    vm_free(vi);
+    vm_free(vj);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vm_jit");
@@ -883,6 +935,7 @@ int main(void)
     tcase_add_test(tc, merged_blocks_jit_vs_interp);
     tcase_add_test(tc, tiny_cache_jit_vs_interp);
     tcase_add_test(tc, warmup_then_translate);
+    tcase_add_test(tc, colliding_blocks_translation_bounded);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -216,6 +216,7 @@ int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args
     memset(v->x, 0, sizeof v->x);
     memset(&v->res, 0, sizeof v->res);
     v->cycles = 0;
+    v->jit_insns = 0;
     v->budget = budget;
     v->halted = 0;
     v->halt_code = 0;

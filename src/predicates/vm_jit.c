@@ -184,6 +184,19 @@ static int set_rx(struct vm_jit *j)
     return mprotect(j->code, VM_JIT_CODE_BYTES, PROT_READ | PROT_EXEC);
 }
 
+/* The same for the pages of [at, at + n) only: a block's room or a jump
+ * being patched. The cost of mprotect grows with the pages it changes, and
+ * changing all 1,024 of the region for each block made translating a
+ * block cost ~0.1 ms. */
+static int set_prot_range(struct vm_jit *j, const uint8_t *at, size_t n, int prot)
+{
+    const uintptr_t pg = 4096; /* x86-64 */
+    uintptr_t lo = (uintptr_t)at & ~(uintptr_t)(pg - 1), hi = (uintptr_t)at + n;
+    uintptr_t end = (uintptr_t)j->code + VM_JIT_CODE_BYTES;
+    hi = hi > end ? end : (hi + pg - 1) & ~(uintptr_t)(pg - 1);
+    return mprotect((void *)lo, hi - lo, prot);
+}
+
 static void tab_clear(struct vm_jit *j)
 {
     for (uint32_t i = 0; i < VM_JIT_TAB_SIZE; i++) {
@@ -433,7 +446,8 @@ static uint32_t build_seq(const vm *v, const vm_insn *ip, vm_insn *seq, uint8_t 
 }
 
 /* Translates the block at ip0 (build_seq). */
-static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip0, int *ok)
+static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip0, int *ok,
+                               uint32_t *n_out)
 {
     /* two per instruction (a group's first access three, its second
      * none), one per appended run's page test, two at the start, two at
@@ -445,6 +459,7 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
     vm_insn seq[VM_PAGE_INSNS];
     uint8_t cross[VM_PAGE_INSNS + 2];
     uint32_t n = build_seq(v, ip0, seq, cross);
+    *n_out = n;
     const vm_insn *ip = seq;
     uint32_t pc0 = ip->pc;
     const uint8_t *full = e->p;
@@ -455,7 +470,8 @@ static const uint8_t *translate(struct vm_jit *j, const vm *v, const vm_insn *ip
                (lb->pc + 4u == ip->pc ||
                 (lb->op >= VM_OP_BEQ_FAR ? (uint32_t)lb->imm : lb->pc + 4u * (uint32_t)lb->imm) ==
                     ip->pc);
-    rctx c0 = {e, j, ip, cross, n, 0, loop, {{0}, {0}}, 0};
+    vm_ra_plan(&j->plan, ip, n);
+    rctx c0 = {e, j, ip, cross, n, 0, &j->plan, loop, {{0}, {0}}, 0};
     rctx *c = &c0;
 
     *ok = 0;
@@ -886,17 +902,28 @@ static const uint8_t *code_for(vm *v, struct vm_jit *j, uint32_t pc)
     const vm_dpage *d = v->dtab[pc >> VM_PAGE_SHIFT];
     if (d->patched)
         return NULL;
+    /* No credit: the interpreter runs until the run has paid for more.
+     * The cache's table is direct-mapped, so blocks whose pcs collide
+     * evict each other, and a run that jumps between such blocks (or
+     * through more code than the cache holds) would otherwise have them
+     * translated again at every jump: a translation costs about 100
+     * times what its instructions are charged. */
+    if (v->jit_insns > VM_JIT_CREDIT0 + v->cycles / VM_JIT_CREDIT)
+        return NULL;
     size_t cap = vm_jit_cache_bytes < VM_JIT_CODE_BYTES ? vm_jit_cache_bytes : VM_JIT_CODE_BYTES;
     if (j->used + VM_JIT_BLOCK_MAX > cap) {
         tab_clear(j); /* full: flush (no native code is running) */
         j->used = j->base;
         j->flushes++;
     }
-    if (set_rw(j) != 0)
+    uint8_t *room = j->code + j->used;
+    if (set_prot_range(j, room, VM_JIT_BLOCK_MAX, PROT_READ | PROT_WRITE) != 0)
         return NULL;
     int ok;
-    const uint8_t *c = translate(j, v, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok);
-    if (set_rx(j) != 0) {
+    uint32_t n = 0;
+    const uint8_t *c = translate(j, v, &d->ins[(pc >> 2) & (VM_PAGE_INSNS - 1u)], &ok, &n);
+    v->jit_insns += n;
+    if (set_prot_range(j, room, VM_JIT_BLOCK_MAX, PROT_READ | PROT_EXEC) != 0) {
         /* cannot make it executable: stop translating for this program */
         j->have_prog = 0;
         return NULL;
@@ -977,9 +1004,10 @@ int vm_jit_run(vm *v, uint64_t stop)
              * while native code runs): its inner entry. */
             if (t && r == JX_CHAIN_IN)
                 t = tab_at(j, v->pc)->inner;
-            if (t && j->flushes == gen && j->have_prog && set_rw(j) == 0) {
+            if (t && j->flushes == gen && j->have_prog &&
+                set_prot_range(j, site, 4, PROT_READ | PROT_WRITE) == 0) {
                 patch(site, t);
-                if (set_rx(j) != 0)
+                if (set_prot_range(j, site, 4, PROT_READ | PROT_EXEC) != 0)
                     j->have_prog = 0;
             }
             break;

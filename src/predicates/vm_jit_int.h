@@ -22,6 +22,11 @@
 #define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
 #define VM_JIT_NPIN 8u
 #define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
+/* Translating is paid for by running: a run has at most
+ * VM_JIT_CREDIT0 + cycles / VM_JIT_CREDIT instructions translated, and
+ * interprets while it has no credit. Only speed depends on it. */
+#define VM_JIT_CREDIT 64u
+#define VM_JIT_CREDIT0 4096u
 #define VM_JIT_SAMPLES 64u /* pcs sampled at the end of the warm-up */
 #define VM_JIT_SAMPLE_GAP 1024u /* cycles between two samples */
 
@@ -43,6 +48,17 @@ typedef struct jit_ent {
 } jit_ent;
 _Static_assert(sizeof(jit_ent) == 24, "jit_ent layout");
 
+/* Per instruction k of a block (and k = n past its end) and guest register
+ * g (0..32): the first instruction at or after k that names g (RA_NONE if
+ * none), and how many from k on do; built once per block by vm_ra_plan, so
+ * that allocating costs the same per instruction whatever the block's
+ * length (the scans it replaces made a translation quadratic). */
+#define RA_NONE 0xffffu
+typedef struct ra_plan {
+    uint16_t next[VM_PAGE_INSNS + 1][33];
+    uint16_t left[VM_PAGE_INSNS + 1][33];
+} ra_plan;
+
 struct vm_jit {
     uint64_t serial;    /* program the cache belongs to (vm_program.serial) */
     int have_prog;      /* serial is set: the cache is that program's */
@@ -55,6 +71,7 @@ struct vm_jit {
     uint8_t pins[VM_JIT_NPIN]; /* guest registers pinned */
     unsigned npin;
     uint64_t flushes;   /* times the cache was full (tests) */
+    ra_plan plan;       /* scratch of the block being translated */
     const uint8_t *exit;   /* spill, store cycles, return eax */
     const uint8_t *lookup; /* eax = target pc */
     int (*enter)(vm *v, const void *code, uint64_t stop);
@@ -208,12 +225,14 @@ typedef struct ra_state {
     uint8_t dirty[VM_JIT_NPIN]; /* its copy in v->x is stale */
 } ra_state;
 
+
 typedef struct rctx {
     em *e;
     const struct vm_jit *j;
     const vm_insn *ip; /* the block's instructions (build_seq) */
     const uint8_t *cross; /* their code page tests */
     uint32_t n, k;     /* their count; the instruction being translated */
+    const ra_plan *plan; /* for ip[0..n) */
     int loop;          /* the block loops on itself (its last branch) */
     ra_state s;
     unsigned lock;     /* slots the current instruction uses: not taken */
@@ -224,6 +243,8 @@ static inline int32_t xoff(unsigned g) { return XOFF + 4 * (int32_t)g; }
 /* ---- vm_jit_ra.c: guest registers in host registers, and rotates ------- */
 /* Whether `in` names guest register g (1..31). */
 int vm_ra_insn_uses(const vm_insn *in, unsigned g);
+/* The plan of the n instructions at ip (n <= VM_PAGE_INSNS). */
+void vm_ra_plan(ra_plan *p, const vm_insn *ip, uint32_t n);
 /* The pin convention: pins at home (their v->x copies stale), nothing else. */
 void vm_ra_entry(const struct vm_jit *j, ra_state *s);
 /* Back to the convention from state s (at an exit), with moves only. */

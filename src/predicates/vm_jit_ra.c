@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include "predicates/vm_jit_int.h"
 
 #if VM_JIT_HOST
@@ -33,14 +34,46 @@ static unsigned insn_regs(const vm_insn *in, unsigned g)
 
 int vm_ra_insn_uses(const vm_insn *in, unsigned g) { return insn_regs(in, g) != 0; }
 
+void vm_ra_plan(ra_plan *p, const vm_insn *ip, uint32_t n)
+{
+    for (unsigned g = 0; g < 33; g++) {
+        p->next[n][g] = RA_NONE;
+        p->left[n][g] = 0;
+    }
+    for (uint32_t k = n; k-- > 0;) {
+        const vm_insn *in = ip + k;
+        unsigned cand[3] = {in->rs1, in->rs2, in->rd}; /* the only ones it can name */
+        uint64_t seen = 0;
+        memcpy(p->next[k], p->next[k + 1], sizeof p->next[k]);
+        memcpy(p->left[k], p->left[k + 1], sizeof p->left[k]);
+        for (unsigned i = 0; i < 3; i++) {
+            unsigned g = cand[i];
+            if (g < 33 && !(seen >> g & 1u) && vm_ra_insn_uses(in, g)) {
+                seen |= UINT64_C(1) << g;
+                p->next[k][g] = (uint16_t)k;
+                p->left[k][g]++;
+            }
+        }
+    }
+}
+
 /* Index of the next instruction of the run after the current one that
  * uses g, or UINT32_MAX. */
 static uint32_t next_use(const rctx *c, unsigned g)
 {
-    for (uint32_t k = c->k + 1; k < c->n; k++)
-        if (vm_ra_insn_uses(c->ip + k, g))
-            return k;
-    return UINT32_MAX;
+    uint16_t k = g < 33 ? c->plan->next[c->k + 1][g] : RA_NONE;
+    uint32_t r = k == RA_NONE ? UINT32_MAX : k;
+#ifdef RA_PLAN_CHECK
+    uint32_t o = UINT32_MAX;
+    for (uint32_t q = c->k + 1; q < c->n; q++)
+        if (vm_ra_insn_uses(c->ip + q, g)) {
+            o = q;
+            break;
+        }
+    if (o != r)
+        abort();
+#endif
+    return r;
 }
 
 /* The guest register pinned to slot i, or -1. */
@@ -141,9 +174,14 @@ static void ra_spill(rctx *c, unsigned i)
 /* Uses of g in the run after the current instruction. */
 static uint32_t uses_after(const rctx *c, unsigned g)
 {
-    uint32_t u = 0;
-    for (uint32_t k = c->k + 1; k < c->n; k++)
-        u += (uint32_t)vm_ra_insn_uses(c->ip + k, g);
+    uint32_t u = g < 33 ? c->plan->left[c->k + 1][g] : 0;
+#ifdef RA_PLAN_CHECK
+    uint32_t o = 0;
+    for (uint32_t q = c->k + 1; q < c->n; q++)
+        o += (uint32_t)vm_ra_insn_uses(c->ip + q, g);
+    if (o != u)
+        abort();
+#endif
     return u;
 }
 
