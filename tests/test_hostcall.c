@@ -441,6 +441,17 @@ START_TEST(ed25519_verify)
     ck_failed(run(&b, args, sizeof args, NULL, 1000000), UTXO_VM_FAIL_BAD_HOSTCALL);
     emit_call(&b, UTXO_HC_ED25519, 0xffffffe0u, UTXO_ABI_ARGS_BASE, SCRATCH, 1);
     ck_failed(run(&b, args, sizeof args, NULL, 1000000), UTXO_VM_FAIL_BAD_ACCESS);
+    /* a call that fails after reading a fresh page has that page charged,
+     * like one that succeeds (the failing one lost it before): the same
+     * failure with the signature in the arguments (no fresh page) costs
+     * one page less */
+    emit_call(&b, UTXO_HC_ED25519, SCRATCH, 16, SCRATCH, 1);
+    utxo_vm_result fresh = run(&b, args, sizeof args, NULL, 1000000);
+    ck_failed(fresh, UTXO_VM_FAIL_BAD_ACCESS);
+    emit_call(&b, UTXO_HC_ED25519, UTXO_ABI_ARGS_BASE, 16, SCRATCH, 1);
+    r = run(&b, args, sizeof args, NULL, 1000000);
+    ck_failed(r, UTXO_VM_FAIL_BAD_ACCESS);
+    ck_assert_uint_eq(fresh.cycles, r.cycles + PAGE);
     /* budget ends inside the call: charged first, nothing done */
     emit_call(&b, UTXO_HC_ED25519, UTXO_ABI_ARGS_BASE, UTXO_ABI_ARGS_BASE + 64, UTXO_ABI_ARGS_BASE + 96, 200);
     r = run(&b, args, sizeof args, NULL, 5000);

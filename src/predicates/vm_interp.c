@@ -452,6 +452,7 @@ dispatch:
             return VM_RUN_PAUSED;
         }
         SETTLE(pc, 0u); /* pages the host call materialised */
+        v->cycles = cycles; /* with them, in the outcome of a failing call too */
         if (fail) {
             vm_finish(v, UTXO_VM_FAILED, fail, 0, pc);
             return VM_RUN_DONE;
