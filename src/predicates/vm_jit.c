@@ -987,7 +987,7 @@ int vm_jit_run(vm *v, uint64_t stop)
         case JX_OVER:
             return vm_interp(v, stop);
         case JX_STEP:
-            r = interp_slice(v, stop, 1);
+            r = interp_slice(v, stop, VM_JIT_STEP_SLICE);
             if (r >= 0)
                 return r;
             break;

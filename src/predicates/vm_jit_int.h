@@ -22,6 +22,13 @@
 #define VM_JIT_TAB_SIZE (1u << VM_JIT_TAB_BITS)
 #define VM_JIT_NPIN 8u
 #define VM_JIT_SLICE 4096u /* interpreter slice on untranslatable pages */
+/* Cycles interpreted after an instruction native code leaves to the
+ * interpreter (an ECALL, a slow-path load or store): a run of such
+ * instructions (stores into a code page) stays there instead of leaving
+ * native code and entering it again for each, which cost twice the
+ * interpreter's time. 16, not more: the bytecode workload leaves native
+ * code often, and 64 made it 40% slower. */
+#define VM_JIT_STEP_SLICE 16u
 /* Translating is paid for by running: a run has at most
  * VM_JIT_CREDIT0 + cycles / VM_JIT_CREDIT instructions translated, and
  * interprets while it has no credit. Only speed depends on it. */
