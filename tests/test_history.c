@@ -4,7 +4,8 @@
  * bytes; every byte flipped, every truncation and a trailing byte are
  * refused; a result of another chain, a valid verdict with a reason, an end
  * state whose digest or tip disagrees with the header, and a file larger
- * than any result (refused before it is read) each get their code.
+ * than any result (refused before it is read) each get their code. Link-up
+ * of a generated plan takes why NULL or of no length.
  */
 #include "config.h"
 
@@ -14,6 +15,9 @@
 #include <unistd.h>
 #include "testutil.h"
 #include "utxo/history.h"
+#include "utxo/blockfile.h"
+#include "chain/chain.h"
+#include "chain/workload.h"
 
 static utxo_params P;
 
@@ -166,6 +170,127 @@ START_TEST(files)
 }
 END_TEST
 
+
+/* ---- a plan: link-up ------------------------------------------------------- */
+
+#define PLAN_BLOCKS 6
+#define PLAN_RANGES 2
+
+static char plan_root[32], plan_dir[64];
+static utxo_params GP; /* the generated chain's parameters */
+
+static char *in_plan(const char *name)
+{
+    static char buf[4][256];
+    static int k;
+    char *p = buf[k++ % 4];
+
+    snprintf(p, 256, "%s/%s", plan_dir, name);
+    return p;
+}
+
+static char *range_path(uint32_t i, const char *ext)
+{
+    char name[32];
+
+    utxo_range_file_name(name, sizeof name, i, ext);
+    return in_plan(name);
+}
+
+/* A generated chain of PLAN_BLOCKS blocks, replayed into a store, cut into
+ * PLAN_RANGES ranges, each verified: a plan that links up. */
+static void make_plan(void)
+{
+    bp_gen_opts o;
+    bp_gen *g = NULL;
+    utxo_chainfile *bf = NULL, *pf = NULL;
+    utxo_store *s = NULL;
+    utxo_sync_opts so;
+    utxo_pipe_result res;
+    utxo_history_plan pl;
+    utxo_history_linkup_result lr;
+    char why[400], chain[128], proofs[128], db[128];
+    const char *root = plan_root;
+
+    strcpy(plan_root, "/tmp/test_history.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(plan_root));
+    snprintf(plan_dir, sizeof plan_dir, "%s/plan", root);
+    snprintf(chain, sizeof chain, "%s/c.blocks", root);
+    snprintf(proofs, sizeof proofs, "%s/c.proofs", root);
+    snprintf(db, sizeof db, "%s/n.db", root);
+    bp_gen_opts_default(&o);
+    o.txs_per_block = 3;
+    ck_assert_int_eq(bp_gen_new(&g, &o, &GP), UTXO_OK);
+    ck_assert_int_eq(utxo_chainfile_create(&bf, chain, UTXO_CHAINFILE_BLOCKS, &GP), UTXO_OK);
+    ck_assert_int_eq(utxo_chainfile_create(&pf, proofs, UTXO_CHAINFILE_PROOFS, &GP), UTXO_OK);
+    for (int h = 0; h < PLAN_BLOCKS; h++) {
+        utxo_block *blk = NULL;
+        utxo_bundle *bd = NULL;
+        ck_assert_int_eq(bp_gen_next(g, &blk, &bd), UTXO_OK);
+        ck_assert_int_eq(chain_append_block(bf, pf, blk, bd, NULL, NULL), UTXO_OK);
+        utxo_block_free(blk);
+        utxo_bundle_free(bd);
+    }
+    ck_assert_int_eq(utxo_chainfile_close(bf), UTXO_OK);
+    ck_assert_int_eq(utxo_chainfile_close(pf), UTXO_OK);
+    bp_gen_free(g);
+    ck_assert_int_eq(utxo_store_open(&s, db, &GP, UTXO_STORE_CREATE, 1, why, sizeof why),
+                     UTXO_OK);
+    memset(&so, 0, sizeof so);
+    ck_assert_int_eq(utxo_replay_file(s, chain, &so, &res), UTXO_OK);
+    ck_assert_int_eq(utxo_history_plan_make(s, PLAN_RANGES, plan_dir, &pl, why, sizeof why),
+                     UTXO_OK);
+    utxo_store_close(s);
+    for (uint32_t i = 0; i < pl.k; i++) {
+        utxo_range_result r;
+        ck_assert_int_eq(utxo_range_verify(range_path(i, "state"), pl.ranges[i].from,
+                                           pl.ranges[i].to, range_path(i, "blocks"),
+                                           range_path(i, "proofs"), 1, &r, &res),
+                         UTXO_OK);
+        ck_assert_uint_eq(r.verdict, 0);
+        ck_assert_int_eq(utxo_range_result_write(&r, range_path(i, "result")), UTXO_OK);
+    }
+    utxo_history_plan_free(&pl);
+    ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, why, sizeof why), UTXO_OK);
+    ck_assert_uint_eq(lr.blocks, PLAN_BLOCKS);
+}
+
+static void remove_plan(void)
+{
+    char cmd[64];
+
+    snprintf(cmd, sizeof cmd, "rm -rf %s", plan_root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* why may be NULL, or of no length: a missing result is said in neither
+ * (the code and failed_range are the answer), and nothing is written. */
+START_TEST(linkup_why_optional)
+{
+    utxo_history_linkup_result lr;
+    char why[160], before[160];
+
+    make_plan();
+    ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(unlink(range_path(1, "result")), 0);
+    ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, NULL, 0), UTXO_ERR_IO);
+    ck_assert_uint_eq(lr.failed_range, 1);
+    ck_assert(!lr.manifest_bad);
+    /* a buffer of no length is not touched (not even read) */
+    memset(why, 'Z', sizeof why);
+    memcpy(why, "untouched", 10);
+    memcpy(before, why, sizeof why);
+    ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, why, 0), UTXO_ERR_IO);
+    ck_assert_mem_eq(why, before, sizeof why);
+    /* a short buffer gets the start of the line, terminated */
+    ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, why, 12), UTXO_ERR_IO);
+    ck_assert_str_eq(why, "range 1 (he");
+    ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, why, sizeof why), UTXO_ERR_IO);
+    ck_assert_msg(strstr(why, "range-001.result: no such file (not run?)") != NULL, "%s", why);
+    remove_plan();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("history");
@@ -176,6 +301,10 @@ int main(void)
     tcase_add_test(tc, every_flip_cut_and_trailing_byte);
     tcase_add_test(tc, rules_past_the_checksum);
     tcase_add_test(tc, files);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("linkup");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, linkup_why_optional);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -138,7 +138,8 @@ UTXO_WARN_UNUSED int utxo_history_plan_make(utxo_store *s, uint32_t k, const cha
 
 /** Reads dir/manifest strictly (docs/RANGES.md, "Manifest"): *pl and the
  * chain's parameters *p. UTXO_ERR_FILE_FORMAT, UTXO_ERR_FILE_CHECKSUM,
- * UTXO_ERR_TOO_LARGE, UTXO_ERR_IO (errno) with why saying which line. */
+ * UTXO_ERR_TOO_LARGE, UTXO_ERR_IO (errno) with why (may be NULL) saying
+ * which line. */
 UTXO_WARN_UNUSED int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p,
                                                 const char *dir, char *why, size_t why_len);
 
@@ -161,7 +162,9 @@ typedef struct utxo_history_linkup_result {
  * Checks every range result of the plan in dir against the manifest and
  * each other (docs/RANGES.md, "Link-up"): UTXO_OK only when they chain from
  * the genesis state to the manifest's tip; else the first range at fault
- * (out->failed_range) and why (one line).
+ * (out->failed_range) and why (one line, cut to why_len bytes with its
+ * NUL). why may be NULL, and why_len 0: then nothing is written or read
+ * there, and the code and *out are the whole answer.
  */
 UTXO_WARN_UNUSED int utxo_history_linkup(const char *dir, utxo_history_linkup_result *out,
                                          char *why, size_t why_len);

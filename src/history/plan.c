@@ -601,12 +601,15 @@ static int linkup(const char *dir, utxo_history_linkup_result *out, char *why, s
             break;
         }
         rc = utxo_range_result_read(&r, &p, path, line, sizeof line);
+        int e = errno; /* before anything else can change it */
         free(path);
         if (rc != UTXO_OK) {
-            hp_why(why, why_len, rc, "range %u (heights %u..%u): %s: %s", i, x->from, x->to - 1,
-                   name, rc == UTXO_ERR_IO ? "missing or unreadable" : line);
-            if (rc == UTXO_ERR_IO && errno == ENOENT)
-                snprintf(why + strlen(why), why_len - strlen(why), " (no such file: not run?)");
+            if (rc == UTXO_ERR_IO && e == ENOENT)
+                hp_why(why, why_len, rc, "range %u (heights %u..%u): %s: no such file (not run?)",
+                       i, x->from, x->to - 1, name);
+            else
+                hp_why(why, why_len, rc, "range %u (heights %u..%u): %s: %s", i, x->from,
+                       x->to - 1, name, line);
             break;
         }
         rc = UTXO_ERR_STATE;
