@@ -179,6 +179,28 @@ grep -q "manifest line 5: 4294967295 ranges, more than the rest of the file can 
     ok || bad "the claim named: $(cat "$tmp/err")"
 expect 2 "run: 2^32 - 1 ranges claimed" -- "$UTXO" history run "$tmp/p9"
 grep -q "more than the rest of the file can hold" "$tmp/err" && ok || bad "run: the claim named: $(cat "$tmp/err")"
+# a FIFO (or anything but a regular file) where a result or the manifest
+# should be: refused unread, never waited on (timeout: 124 on the code
+# before, where open() waited for a writer for ever)
+if command -v mkfifo >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
+    cp -r "$tmp/plan" "$tmp/p10"
+    rm "$tmp/p10/range-001.result" && mkfifo "$tmp/p10/range-001.result"
+    expect 1 "linkup: a FIFO for a result" -- timeout 20 "$UTXO" history linkup "$tmp/p10"
+    grep -q "range 1 (heights 11..20): range-001.result: not a regular file" "$tmp/err" && ok ||
+        bad "a FIFO result named: $(cat "$tmp/err")"
+    rm "$tmp/p10/range-001.result" && mkdir "$tmp/p10/range-001.result"
+    expect 1 "linkup: a directory for a result" -- timeout 20 "$UTXO" history linkup "$tmp/p10"
+    grep -q "range 1 .*range-001.result: not a regular file" "$tmp/err" && ok ||
+        bad "a directory result named: $(cat "$tmp/err")"
+    cp -r "$tmp/plan" "$tmp/p11"
+    rm "$tmp/p11/manifest" && mkfifo "$tmp/p11/manifest"
+    expect 2 "linkup: a FIFO for the manifest" -- timeout 20 "$UTXO" history linkup "$tmp/p11"
+    grep -q "p11/manifest: not a regular file" "$tmp/err" && ok ||
+        bad "a FIFO manifest named: $(cat "$tmp/err")"
+    expect 2 "run: a FIFO for the manifest" -- timeout 20 "$UTXO" history run "$tmp/p11" --jobs 1
+    grep -q "p11/manifest: not a regular file" "$tmp/err" && ok ||
+        bad "run: a FIFO manifest named: $(cat "$tmp/err")"
+fi
 expect 2 "no manifest" -- "$UTXO" history linkup "$tmp/nothing"
 expect 2 "plan: too many ranges" -- "$UTXO" history plan --store "$tmp/c.db" --ranges 41 -o "$tmp/p6"
 expect 2 "plan: no --ranges" -- "$UTXO" history plan --store "$tmp/c.db" -o "$tmp/p6"

@@ -100,8 +100,11 @@ UTXO_WARN_UNUSED int utxo_range_result_from_bytes(utxo_range_result *r, const ut
  * fsync); UTXO_ERR_IO with errno on failure, the old file unchanged. */
 int utxo_range_result_write(const utxo_range_result *r, const char *path);
 
-/** Reads and decodes a result file (size checked before reading); why
- * (may be NULL) gets one line saying what is wrong and where. */
+/** Reads and decodes a result file; why (may be NULL) gets one line saying
+ * what is wrong and where. Anything but a regular file (a FIFO, a device, a
+ * directory) is refused before a byte is read, UTXO_ERR_FILE_FORMAT ("not a
+ * regular file"), and the opening does not wait for a FIFO's writer; the
+ * size is checked before reading (UTXO_ERR_TOO_LARGE). */
 UTXO_WARN_UNUSED int utxo_range_result_read(utxo_range_result *r, const utxo_params *p,
                                             const char *path, char *why, size_t why_len);
 
@@ -137,7 +140,8 @@ UTXO_WARN_UNUSED int utxo_history_plan_make(utxo_store *s, uint32_t k, const cha
                                             utxo_history_plan *pl, char *why, size_t why_len);
 
 /** Reads dir/manifest strictly (docs/RANGES.md, "Manifest"): *pl and the
- * chain's parameters *p. UTXO_ERR_FILE_FORMAT, UTXO_ERR_FILE_CHECKSUM,
+ * chain's parameters *p. UTXO_ERR_FILE_FORMAT (also for anything but a
+ * regular file, refused unread and never waited on), UTXO_ERR_FILE_CHECKSUM,
  * UTXO_ERR_TOO_LARGE, UTXO_ERR_IO (errno) with why (may be NULL) saying
  * which line. */
 UTXO_WARN_UNUSED int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p,

@@ -266,16 +266,36 @@ static int manifest_read(utxo_history_plan *pl, utxo_params *p, const char *dir,
     memset(pl, 0, sizeof *pl);
     if ((path = hp_join(dir, "manifest")) == NULL)
         return hp_why(why, why_len, UTXO_ERR_NOMEM, "%s/manifest: out of memory", dir);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; anything but
+     * a regular file is refused before a byte is read (a FIFO or a device
+     * could make a read wait for ever) */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
         e = errno;
         hp_why(why, why_len, 0, "%s: %s", path, strerror(e));
         free(path);
         errno = e;
         return UTXO_ERR_IO;
     }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > MANIFEST_MAX) {
-        rc = hp_why(why, why_len, UTXO_ERR_TOO_LARGE, "%s: not a regular file of at most %u bytes",
-                    path, MANIFEST_MAX);
+    if (fstat(fd, &sb) != 0) {
+        e = errno;
+        rc = hp_why(why, why_len, UTXO_ERR_IO, "%s: %s", path, strerror(e));
+        errno = e;
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rc = hp_why(why, why_len, UTXO_ERR_FILE_FORMAT, "%s: not a regular file", path);
+        goto out;
+    }
+    if (sb.st_size > MANIFEST_MAX) {
+        rc = hp_why(why, why_len, UTXO_ERR_TOO_LARGE,
+                    "%s: %lld bytes, more than a manifest holds (%u)", path,
+                    (long long)sb.st_size, MANIFEST_MAX);
+        goto out;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+        e = errno;
+        rc = hp_why(why, why_len, UTXO_ERR_IO, "%s: %s", path, strerror(e));
+        errno = e;
         goto out;
     }
     if ((text = malloc((size_t)sb.st_size + 1)) == NULL) {

@@ -373,15 +373,33 @@ int utxo_range_result_read(utxo_range_result *r, const utxo_params *p, const cha
         why[0] = '\0';
     if (r == NULL || path == NULL)
         return UTXO_ERR_ARG;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; anything but
+     * a regular file is refused before a byte is read (a FIFO or a device
+     * could make a read wait for ever) */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
         e = errno;
         if (why != NULL)
             snprintf(why, why_len, "%s", strerror(e));
         errno = e;
         return UTXO_ERR_IO;
     }
+    if (fstat(fd, &sb) != 0 || (S_ISREG(sb.st_mode) &&
+                                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)) {
+        e = errno;
+        close(fd);
+        if (why != NULL)
+            snprintf(why, why_len, "%s", strerror(e));
+        errno = e;
+        return UTXO_ERR_IO;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        if (why != NULL)
+            snprintf(why, why_len, "not a regular file");
+        return UTXO_ERR_FILE_FORMAT;
+    }
     /* a hostile size is refused before anything is read */
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > UTXO_RANGE_RESULT_MAX_BYTES) {
+    if (sb.st_size > UTXO_RANGE_RESULT_MAX_BYTES) {
         close(fd);
         if (why != NULL)
             snprintf(why, why_len, "%lld bytes, more than a range result holds (%u)",
