@@ -200,6 +200,13 @@ if command -v mkfifo >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
     expect 2 "run: a FIFO for the manifest" -- timeout 20 "$UTXO" history run "$tmp/p11" --jobs 1
     grep -q "p11/manifest: not a regular file" "$tmp/err" && ok ||
         bad "run: a FIFO manifest named: $(cat "$tmp/err")"
+    # a FIFO for a range's input: `run` does not start that range (its
+    # `utxo verify` would wait for a writer for ever)
+    cp -r "$tmp/plan" "$tmp/p12"
+    rm "$tmp/p12/range-002.state" && mkfifo "$tmp/p12/range-002.state"
+    expect 2 "run: a FIFO for a start state" -- timeout 20 "$UTXO" history run "$tmp/p12" --jobs 2
+    grep -q "range 2: .*p12/range-002.state: not a regular file" "$tmp/err" && ok ||
+        bad "run: a FIFO start state named: $(cat "$tmp/err")"
 fi
 expect 2 "no manifest" -- "$UTXO" history linkup "$tmp/nothing"
 expect 2 "plan: too many ranges" -- "$UTXO" history plan --store "$tmp/c.db" --ranges 41 -o "$tmp/p6"

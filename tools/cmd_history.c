@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "utxo.h"
@@ -56,7 +57,8 @@ static void history_usage(FILE *f)
             "manifest's tip: the sequential verdict. Nothing in a plan is trusted.\n"
             "  --jobs N   ranges verified at once by `run` (default: one per CPU)\n"
             "Exit status: 0 linked up (all valid), 1 a range invalid or not linking\n"
-            "(named, with why), 2 usage or I/O (a manifest that cannot be read).\n"
+            "(named, with why), 2 usage or I/O (a manifest that cannot be read; for\n"
+            "`run`, a range that cannot be started, e.g. an input not a regular file).\n"
             "\n"
             "example:\n"
             "  utxo history plan --store node.db --ranges 8 -o plan\n"
@@ -145,6 +147,27 @@ static int do_linkup(int argc, char **argv)
     return linkup_report(argv[optind]);
 }
 
+/* Whether range i's input files (state, blocks, proofs) are regular files
+ * (symbolic links followed); if not, says which and false. `utxo verify`
+ * reads these as streams, so a FIFO there would keep its process, and
+ * `run` waiting for it, waiting for a writer for ever. */
+static bool range_inputs_regular(const char *dir, uint32_t i)
+{
+    static const char *const ext[3] = {"state", "blocks", "proofs"};
+    char path[PATH_MAX], name[32];
+    struct stat sb;
+
+    for (int x = 0; x < 3; x++) {
+        utxo_range_file_name(name, sizeof name, i, ext[x]);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+            errorf("history run: range %u: %s: not a regular file", i, path);
+            return false;
+        }
+    }
+    return true; /* a missing file is the range's own verdict (no result) */
+}
+
 /* Starts `utxo verify` on range i (its standard output to /dev/null: the
  * verdict is read from its result file); its pid, or -1. */
 static pid_t start_range(const char *self, const char *dir, const utxo_history_range *r,
@@ -194,7 +217,9 @@ int history_run_ranges(const char *dir, unsigned jobs)
     fflush(stdout);
     while (next < pl.k || running > 0) {
         while (next < pl.k && running < jobs) {
-            if (start_range(self, dir, &pl.ranges[next], next) < 0) {
+            if (!range_inputs_regular(dir, next)) {
+                failed++;
+            } else if (start_range(self, dir, &pl.ranges[next], next) < 0) {
                 errorf("history run: cannot start range %u: %s", next, strerror(errno));
                 failed++;
             } else {
