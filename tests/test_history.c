@@ -5,7 +5,8 @@
  * refused; a result of another chain, a valid verdict with a reason, an end
  * state whose digest or tip disagrees with the header, and a file larger
  * than any result (refused before it is read) each get their code. Link-up
- * of a generated plan takes why NULL or of no length.
+ * of a generated plan takes why NULL or of no length, and checks each
+ * range's previous hash (zeros for range 0).
  */
 #include "config.h"
 
@@ -291,6 +292,35 @@ START_TEST(linkup_why_optional)
 }
 END_TEST
 
+/* Range 0's previous hash is the genesis state's, zeros (docs/RANGES.md,
+ * "Link-up" 2): a result saying otherwise does not link, whatever else in
+ * it is right. Range 1's is range 0's last hash. */
+START_TEST(linkup_prev_hash)
+{
+    utxo_history_linkup_result lr;
+    utxo_range_result r, keep;
+    char why[400];
+
+    make_plan();
+    for (uint32_t i = 0; i < PLAN_RANGES; i++) {
+        ck_assert_int_eq(utxo_range_result_read(&r, &GP, range_path(i, "result"), why,
+                                                sizeof why),
+                         UTXO_OK);
+        keep = r;
+        r.prev_hash[UTXO_HASH_BYTES - 1] ^= 1;
+        ck_assert_int_eq(utxo_range_result_write(&r, range_path(i, "result")), UTXO_OK);
+        ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, why, sizeof why), UTXO_ERR_STATE);
+        ck_assert_uint_eq(lr.failed_range, i);
+        ck_assert_msg(strstr(why, i == 0 ? "range 0: its previous hash is not zeros"
+                                         : "range 1: its first block does not follow range 0's")
+                          != NULL, "%s", why);
+        ck_assert_int_eq(utxo_range_result_write(&keep, range_path(i, "result")), UTXO_OK);
+        ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, why, sizeof why), UTXO_OK);
+    }
+    remove_plan();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("history");
@@ -305,6 +335,7 @@ int main(void)
     tc = tcase_create("linkup");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, linkup_why_optional);
+    tcase_add_test(tc, linkup_prev_hash);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -591,6 +591,7 @@ static int linkup(const char *dir, utxo_history_linkup_result *out, char *why, s
     utxo_validator *g;
     uint8_t gen[UTXO_VALIDATOR_STATE_MAX_BYTES], gd[UTXO_HASH_BYTES];
     uint8_t prev_end[UTXO_HASH_BYTES], prev_last[UTXO_HASH_BYTES];
+    static const uint8_t zero[UTXO_HASH_BYTES];
     char name[32], line[400], *path;
     size_t n = 0;
     int rc;
@@ -649,9 +650,16 @@ static int linkup(const char *dir, utxo_history_linkup_result *out, char *why, s
                        "(the seam does not link)", i, x->from, x->to - 1, i - 1);
             break;
         }
-        if (i > 0 && memcmp(r.prev_hash, prev_last, UTXO_HASH_BYTES) != 0) {
-            hp_why(why, why_len, rc, "range %u: its first block does not follow range %u's last", i,
-                   i - 1);
+        /* implied by the start digest (the state holds its tip hash), and
+         * checked on its own for a clearer message: range 0's previous hash
+         * is the genesis state's, zeros */
+        if (memcmp(r.prev_hash, i == 0 ? zero : prev_last, UTXO_HASH_BYTES) != 0) {
+            if (i == 0)
+                hp_why(why, why_len, rc, "range 0: its previous hash is not zeros (the genesis "
+                       "state's)");
+            else
+                hp_why(why, why_len, rc, "range %u: its first block does not follow range %u's "
+                       "last", i, i - 1);
             break;
         }
         if (r.verdict != 0) {
