@@ -360,6 +360,19 @@ int utxo_range_result_write(const utxo_range_result *r, const char *path)
     return afile_write_all(path, buf, n);
 }
 
+/* An I/O failure of utxo_range_result_read: fd closed (when open), why
+ * says errno's text, errno kept. */
+static int rr_io_fail(int fd, char *why, size_t why_len)
+{
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (why != NULL)
+        snprintf(why, why_len, "%s", strerror(e));
+    errno = e;
+    return UTXO_ERR_IO;
+}
+
 int utxo_range_result_read(utxo_range_result *r, const utxo_params *p, const char *path,
                            char *why, size_t why_len)
 {
@@ -367,7 +380,7 @@ int utxo_range_result_read(utxo_range_result *r, const utxo_params *p, const cha
     struct stat sb;
     size_t got = 0, eo = 0;
     ssize_t n;
-    int fd, rc, e;
+    int fd, rc;
 
     if (why != NULL && why_len > 0)
         why[0] = '\0';
@@ -376,22 +389,11 @@ int utxo_range_result_read(utxo_range_result *r, const utxo_params *p, const cha
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; anything but
      * a regular file is refused before a byte is read (a FIFO or a device
      * could make a read wait for ever) */
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
-        e = errno;
-        if (why != NULL)
-            snprintf(why, why_len, "%s", strerror(e));
-        errno = e;
-        return UTXO_ERR_IO;
-    }
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0)
+        return rr_io_fail(-1, why, why_len);
     if (fstat(fd, &sb) != 0 || (S_ISREG(sb.st_mode) &&
-                                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)) {
-        e = errno;
-        close(fd);
-        if (why != NULL)
-            snprintf(why, why_len, "%s", strerror(e));
-        errno = e;
-        return UTXO_ERR_IO;
-    }
+                                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0))
+        return rr_io_fail(fd, why, why_len);
     if (!S_ISREG(sb.st_mode)) {
         close(fd);
         if (why != NULL)
@@ -410,12 +412,7 @@ int utxo_range_result_read(utxo_range_result *r, const utxo_params *p, const cha
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            e = errno;
-            close(fd);
-            if (why != NULL)
-                snprintf(why, why_len, "%s", strerror(e));
-            errno = e;
-            return UTXO_ERR_IO;
+            return rr_io_fail(fd, why, why_len);
         }
         got += (size_t)n;
     }
