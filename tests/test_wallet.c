@@ -510,10 +510,61 @@ static void corrupt_checks(const char *path)
         sql(copy, "UPDATE undo SET spent = x'0102030405' WHERE height = 12");
         ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
         ck_assert_int_eq(utxo_wallet_rollback(w, 11), UTXO_ERR_WALLET_FORMAT);
+        ck_assert_ptr_nonnull(strstr(utxo_wallet_errmsg(w), "undo record of block 12"));
         ck_assert_uint_eq(utxo_wallet_next_height(w), 13);
         ck_assert_int_eq(utxo_wallet_verify(w), UTXO_OK);
         utxo_wallet_close(w);
         w = NULL;
+    }
+    /* a damaged validator state or proof in an undo record: the rollback is
+     * refused before COMMIT, naming the record, and the file still opens at
+     * its old tip (the restored blobs used to be committed undecoded, and
+     * the file then no longer opened). Each edit is on the record of block
+     * 11 and the rollback goes to 9, so block 12 is undone first and must be
+     * rolled back too. */
+    {
+        static const char *const damage[] = {
+            "UPDATE undo SET state = x'0102030405' WHERE height = 11",
+            /* a state that decodes, but from another height */
+            "UPDATE undo SET state = (SELECT state FROM undo WHERE height = 10)"
+            " WHERE height = 11",
+            "UPDATE undo SET proof = x'0102' WHERE height = 11",
+            /* a proof that decodes, but for other coins */
+            "UPDATE undo SET proof = (SELECT value FROM meta WHERE name = 'proof')"
+            " WHERE height = 11",
+            /* one that proves the right positions with a hash changed */
+            "UPDATE undo SET proof = substr(proof, 1, length(proof) - 1) ||"
+            " x'00' WHERE height = 11 AND substr(proof, -1) != x'00'",
+        };
+        uint64_t before, after;
+        for (size_t k = 0; k < sizeof damage / sizeof *damage; k++) {
+            FRESH_COPY();
+            sql(copy, damage[k]);
+            ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_balance(w, &before, NULL), UTXO_OK);
+            ck_assert_msg(utxo_wallet_rollback(w, 9) == UTXO_ERR_WALLET_FORMAT, "damage %zu: %s",
+                          k, utxo_wallet_errmsg(w));
+            ck_assert_msg(strstr(utxo_wallet_errmsg(w), "undo record of block 11") != NULL,
+                          "damage %zu: %s", k, utxo_wallet_errmsg(w));
+            ck_assert_uint_eq(utxo_wallet_next_height(w), 13);
+            ck_assert_int_eq(utxo_wallet_verify(w), UTXO_OK);
+            utxo_wallet_close(w);
+            w = NULL;
+            ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
+            ck_assert_uint_eq(utxo_wallet_next_height(w), 13);
+            ck_assert_int_eq(utxo_wallet_balance(w, &after, NULL), UTXO_OK);
+            ck_assert_uint_eq(before, after);
+            ck_assert_int_eq(utxo_wallet_verify(w), UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_rollback(w, 11), UTXO_OK); /* block 12 still undoable */
+            ck_assert_uint_eq(utxo_wallet_next_height(w), 12);
+            utxo_wallet_close(w);
+            w = NULL;
+            ck_assert_int_eq(utxo_wallet_open(&w, copy, NULL), UTXO_OK);
+            ck_assert_uint_eq(utxo_wallet_next_height(w), 12);
+            ck_assert_int_eq(utxo_wallet_verify(w), UTXO_OK);
+            utxo_wallet_close(w);
+            w = NULL;
+        }
     }
     /* another schema version */
     FRESH_COPY();

@@ -176,8 +176,10 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
  * state become what they were after block `height`, in one SQL
  * transaction. The last 100 blocks can be undone (older undo data is
  * pruned): UTXO_ERR_WALLET_CHAIN beyond that; UTXO_ERR_ARG when the wallet
- * holds no block `height`. Keys and reservations of coins that still exist
- * stay.
+ * holds no block `height`; UTXO_ERR_WALLET_FORMAT when an undo record is
+ * damaged (its state or proof would not load: checked before the
+ * transaction commits). On error nothing changed. Keys and reservations of
+ * coins that still exist stay.
  */
 int utxo_wallet_rollback(utxo_wallet *w, uint32_t height);
 

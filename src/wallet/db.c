@@ -127,19 +127,6 @@ int64_t wdb_find_id(const utxo_wallet *w, const uint8_t id[UTXO_HASH_BYTES])
     return hit ? (int64_t)hit->index : -1;
 }
 
-void wdb_acc_state(const utxo_wallet *w, acc_state *st)
-{
-    uint8_t roots[ACC_MAX_ROOTS][UTXO_HASH_BYTES];
-    unsigned k = 0;
-
-    acc_state_init(st);
-    st->count = utxo_validator_leaf_count(w->val);
-    (void)utxo_validator_roots(w->val, roots, ACC_MAX_ROOTS);
-    for (int r = ACC_MAX_ROOTS - 1; r >= 0; r--)
-        if ((st->count >> r) & 1)
-            memcpy(st->roots[r], roots[k++], UTXO_HASH_BYTES);
-}
-
 int wdb_store_chain_state(utxo_wallet *w, const acc_proof *proof)
 {
     uint8_t state[UTXO_VALIDATOR_STATE_MAX_BYTES], *pb = NULL;
@@ -294,9 +281,27 @@ static int load_keys(utxo_wallet *w)
     return rc;
 }
 
+static void acc_state_of(const utxo_validator *v, acc_state *st)
+{
+    uint8_t roots[ACC_MAX_ROOTS][UTXO_HASH_BYTES];
+    unsigned k = 0;
+
+    acc_state_init(st);
+    st->count = utxo_validator_leaf_count(v);
+    (void)utxo_validator_roots(v, roots, ACC_MAX_ROOTS);
+    for (int r = ACC_MAX_ROOTS - 1; r >= 0; r--)
+        if ((st->count >> r) & 1)
+            memcpy(st->roots[r], roots[k++], UTXO_HASH_BYTES);
+}
+
+void wdb_acc_state(const utxo_wallet *w, acc_state *st)
+{
+    acc_state_of(w->val, st);
+}
+
 /* Coins (positions, leaves) and the stored proof, which must prove exactly
  * those positions against the validator's leaf count. */
-static int load_coins(utxo_wallet *w)
+static int load_coins(utxo_wallet *w, wdb_chain *c)
 {
     sqlite3_stmt *st = NULL;
     uint64_t *pos = NULL;
@@ -311,14 +316,14 @@ static int load_coins(utxo_wallet *w)
         if (n == cap) {
             size_t nc = cap ? 2 * cap : 64;
             uint64_t *np = realloc(pos, nc * sizeof *np);
-            acc_hash *nl = np ? realloc(w->leaves, nc * sizeof *nl) : NULL;
+            acc_hash *nl = np ? realloc(c->leaves, nc * sizeof *nl) : NULL;
             if (np)
                 pos = np;
             if (nl == NULL) {
                 rc = UTXO_ERR_NOMEM;
                 break;
             }
-            w->leaves = nl;
+            c->leaves = nl;
             cap = nc;
         }
         if (sqlite3_column_bytes(st, 1) != ACC_HASH_BYTES) {
@@ -326,18 +331,18 @@ static int load_coins(utxo_wallet *w)
             break;
         }
         pos[n] = (uint64_t)sqlite3_column_int64(st, 0);
-        memcpy(w->leaves[n], sqlite3_column_blob(st, 1), ACC_HASH_BYTES);
+        memcpy(c->leaves[n], sqlite3_column_blob(st, 1), ACC_HASH_BYTES);
         n++;
     }
     if (rc == UTXO_OK && s != SQLITE_DONE)
         rc = wdb_sqlfail(w, "reading coins");
     sqlite3_finalize(st);
     if (rc == UTXO_OK && (rc = wdb_meta_get(w, "proof", &pb, &pl)) == UTXO_OK) {
-        if (acc_proof_from_bytes(&w->proof, pb, pl, utxo_validator_leaf_count(w->val), NULL) !=
+        if (acc_proof_from_bytes(&c->proof, pb, pl, utxo_validator_leaf_count(c->val), NULL) !=
             UTXO_OK)
             rc = wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "stored accumulator proof is malformed");
-        else if (w->proof.n_targets != n ||
-                 (n > 0 && memcmp(w->proof.targets, pos, n * sizeof *pos) != 0))
+        else if (c->proof.n_targets != n ||
+                 (n > 0 && memcmp(c->proof.targets, pos, n * sizeof *pos) != 0))
             rc = wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "stored proof does not match the coins");
     }
     free(pb);
@@ -345,31 +350,63 @@ static int load_coins(utxo_wallet *w)
     return rc;
 }
 
-/* The chain side: the validator from `state`, then coins and proof. */
-static int load_chain(utxo_wallet *w)
+void wdb_chain_clear(wdb_chain *c)
+{
+    utxo_validator_free(c->val);
+    c->val = NULL;
+    acc_proof_clear(&c->proof);
+    free(c->leaves);
+    c->leaves = NULL;
+}
+
+int wdb_chain_read(utxo_wallet *w, wdb_chain *c, bool verify)
 {
     uint8_t *b = NULL;
     size_t len;
     int rc;
 
+    memset(c, 0, sizeof *c);
+    acc_proof_init(&c->proof);
     if ((rc = wdb_meta_get(w, "state", &b, &len)) != UTXO_OK)
         return rc;
-    rc = utxo_validator_from_state(&w->val, &w->params, b, len, 0, NULL);
+    rc = utxo_validator_from_state(&c->val, &w->params, b, len, 0, NULL);
     free(b);
     if (rc != UTXO_OK)
         return wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "stored validator state: %s",
                         utxo_strerror(rc));
-    return load_coins(w);
+    rc = load_coins(w, c);
+    if (rc == UTXO_OK && verify) {
+        acc_state acc;
+        acc_state_of(c->val, &acc);
+        if (acc_stateless_verify(&acc, &c->proof, c->leaves, c->proof.n_targets) != UTXO_OK)
+            rc = wdb_fail(w, UTXO_ERR_WALLET_FORMAT,
+                          "stored proof does not verify against the stored roots");
+    }
+    if (rc != UTXO_OK)
+        wdb_chain_clear(c);
+    return rc;
+}
+
+void wdb_chain_install(utxo_wallet *w, wdb_chain *c)
+{
+    utxo_validator_free(w->val);
+    acc_proof_clear(&w->proof);
+    free(w->leaves);
+    w->val = c->val;
+    w->proof = c->proof;
+    w->leaves = c->leaves;
+    memset(c, 0, sizeof *c);
+    acc_proof_init(&c->proof);
 }
 
 int wdb_reload(utxo_wallet *w)
 {
-    utxo_validator_free(w->val);
-    w->val = NULL;
-    acc_proof_clear(&w->proof);
-    free(w->leaves);
-    w->leaves = NULL;
-    return load_chain(w);
+    wdb_chain c;
+    int rc;
+
+    if ((rc = wdb_chain_read(w, &c, false)) == UTXO_OK)
+        wdb_chain_install(w, &c);
+    return rc;
 }
 
 /* Everything after the passphrase: parameters, keys, validator, coins. */
@@ -388,7 +425,7 @@ static int load(utxo_wallet *w)
                         utxo_strerror(rc));
     if ((rc = load_keys(w)) != UTXO_OK)
         return rc;
-    return load_chain(w);
+    return wdb_reload(w);
 }
 
 static int check_magic(utxo_wallet *w)

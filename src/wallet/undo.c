@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "wallet/wallet_int.h"
@@ -105,7 +106,7 @@ done:
 
 /* Re-inserts the coin rows of an undo record (hostile input: a corrupt
  * file must fail cleanly). */
-static int restore_coins(utxo_wallet *w, const uint8_t *p, size_t n)
+static int restore_coins(utxo_wallet *w, uint32_t h, const uint8_t *p, size_t n)
 {
     sqlite3_stmt *ins = NULL;
     dec d;
@@ -133,8 +134,9 @@ static int restore_coins(utxo_wallet *w, const uint8_t *p, size_t n)
         dl = dec_varint(&d, w->params.max_datum_bytes);
         datum = dec_view(&d, (size_t)dl);
         if (d.err != UTXO_OK || pos > (uint64_t)INT64_MAX || value > UTXO_MAX_MONEY) {
-            rc = wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "undo record malformed at byte %zu",
-                          d.err ? d.err_off : d.off);
+            rc = wdb_fail(w, UTXO_ERR_WALLET_FORMAT,
+                          "the undo record of block %u is damaged: coin rows malformed at byte %zu",
+                          h, d.err ? d.err_off : d.off);
             break;
         }
         sqlite3_reset(ins);
@@ -154,8 +156,36 @@ static int restore_coins(utxo_wallet *w, const uint8_t *p, size_t n)
     return rc;
 }
 
-/* Undoes block h (the tip) inside the caller's transaction. */
-static int undo_one(utxo_wallet *w, uint32_t h)
+/* The state and proof just restored from block h's undo record, and the
+ * coins put back, must be a wallet that opens: the state decodes and is the
+ * one before block h, the proof decodes against its leaf count, proves
+ * exactly the coins and verifies against its roots. Checked inside the
+ * transaction, before COMMIT: a damaged record is refused with the file
+ * unchanged rather than committed and found by the next open. On success
+ * *c holds what was read (the handle's next chain side). */
+static int rollback_check(utxo_wallet *w, uint32_t h, wdb_chain *c)
+{
+    char why[sizeof w->msg];
+    int rc;
+
+    wdb_chain_clear(c);
+    rc = wdb_chain_read(w, c, true);
+    if (rc == UTXO_OK && utxo_validator_next_height(c->val) != h) {
+        rc = wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "its validator state is at height %u",
+                      utxo_validator_next_height(c->val));
+        wdb_chain_clear(c);
+    }
+    if (rc != UTXO_OK && rc != UTXO_ERR_NOMEM && rc != UTXO_ERR_WALLET_DB) {
+        snprintf(why, sizeof why, "%s", w->msg);
+        rc = wdb_fail(w, UTXO_ERR_WALLET_FORMAT, "the undo record of block %u is damaged: %s", h,
+                      why);
+    }
+    return rc;
+}
+
+/* Undoes block h (the tip) inside the caller's transaction, and reads the
+ * chain side it restored into *c (see rollback_check). */
+static int undo_one(utxo_wallet *w, uint32_t h, wdb_chain *c)
 {
     static const char *const del_sql[] = {"DELETE FROM coins WHERE height = ?1",
                                           "DELETE FROM history WHERE height = ?1",
@@ -190,7 +220,7 @@ static int undo_one(utxo_wallet *w, uint32_t h)
         sqlite3_finalize(d);
     }
     if (rc == UTXO_OK)
-        rc = restore_coins(w, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+        rc = restore_coins(w, h, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
     if (rc == UTXO_OK)
         rc = wdb_meta_put(w, "state", sqlite3_column_blob(st, 0),
                           (size_t)sqlite3_column_bytes(st, 0));
@@ -208,6 +238,8 @@ static int undo_one(utxo_wallet *w, uint32_t h)
         }
         sqlite3_finalize(d);
     }
+    if (rc == UTXO_OK)
+        rc = rollback_check(w, h, c);
 done:
     sqlite3_finalize(st);
     return rc;
@@ -216,10 +248,13 @@ done:
 int utxo_wallet_rollback(utxo_wallet *w, uint32_t height)
 {
     uint32_t next;
+    wdb_chain c;
     int rc;
 
     if (w == NULL)
         return UTXO_ERR_ARG;
+    memset(&c, 0, sizeof c);
+    acc_proof_init(&c.proof);
     w->msg[0] = '\0';
     next = utxo_wallet_next_height(w);
     if (height >= next)
@@ -231,7 +266,7 @@ int utxo_wallet_rollback(utxo_wallet *w, uint32_t height)
         return rc;
     rc = wdb_check_fresh(w);
     for (uint32_t h = next - 1; h > height && rc == UTXO_OK; h--)
-        rc = undo_one(w, h);
+        rc = undo_one(w, h, &c);
     /* reservations of coins that no longer exist go too */
     if (rc == UTXO_OK)
         rc = wdb_exec(w, "DELETE FROM pending WHERE NOT EXISTS (SELECT 1 FROM coins c"
@@ -240,7 +275,9 @@ int utxo_wallet_rollback(utxo_wallet *w, uint32_t height)
         rc = wdb_exec(w, "COMMIT");
     if (rc != UTXO_OK) {
         sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        wdb_chain_clear(&c);
         return rc;
     }
-    return wdb_reload(w);
+    wdb_chain_install(w, &c); /* what the last undo_one read and checked */
+    return UTXO_OK;
 }

@@ -68,7 +68,29 @@ int wdb_key_secret(const utxo_wallet *w, uint32_t index, uint8_t pk[UTXO_PUBKEY_
  * moved it. */
 int wdb_check_fresh(utxo_wallet *w);
 
-/* Reloads the validator, the coins and the proof from the file. */
+/* The chain side of the file: the validator from `state`, the proof from
+ * `proof` and the coins' leaf hashes, all owned by the holder. */
+typedef struct wdb_chain {
+    utxo_validator *val;
+    acc_proof proof;
+    acc_hash *leaves; /* proof.n_targets entries */
+} wdb_chain;
+
+/* Reads the chain side as the file holds it now (inside the caller's SQL
+ * transaction, if one is open, its uncommitted writes included) into *c:
+ * the state must decode, the proof must decode against the state's leaf
+ * count and prove exactly the coins' positions, and with `verify` it must
+ * also verify against the state's roots with the coins' leaf hashes. On
+ * failure *c holds nothing, w->msg says what, UTXO_ERR_WALLET_FORMAT (or a
+ * database / memory error). The caller releases *c with wdb_chain_clear or
+ * hands it to wdb_chain_install. */
+int wdb_chain_read(utxo_wallet *w, wdb_chain *c, bool verify);
+void wdb_chain_clear(wdb_chain *c);
+/* Replaces the handle's validator, proof and leaves with c's (the old ones
+ * are freed; c is left empty). */
+void wdb_chain_install(utxo_wallet *w, wdb_chain *c);
+/* Reloads the validator, the coins and the proof from the file; on failure
+ * the handle keeps what it had. */
 int wdb_reload(utxo_wallet *w);
 
 /* The columns a coin row is selected with for an undo record, in order. */
