@@ -995,6 +995,45 @@ START_TEST(seed_rescan_send_many)
         ck_assert_int_eq(utxo_wallet_coin_datum(A, &none, buf, sizeof buf, &wr), UTXO_ERR_ARG);
     }
 
+    /* a block the validator refuses changes nothing in a rescanning wallet,
+     * its keys included (the window used to be raised, and keys derived and
+     * committed, before the block was validated) */
+    {
+        char pe[128];
+        utxo_wallet *E = NULL;
+        uint32_t k0;
+        path_in(pe, sizeof pe, "refused.wallet");
+        ck_assert_int_eq(utxo_wallet_create(&E, pe, &p, "r", master), UTXO_OK);
+        k0 = utxo_wallet_key_count(E);
+        ck_assert_int_eq(utxo_wallet_rescan_begin(E, UTXO_WALLET_GAP_DEFAULT), UTXO_OK);
+        ck_assert_uint_eq(utxo_wallet_key_count(E), UTXO_WALLET_GAP_DEFAULT);
+        blocks[0]->header.sig[0] ^= 1; /* pays key 15: in the window */
+        ck_assert_int_ne(utxo_wallet_apply_block(E, blocks[0], bundles[0], &v), UTXO_OK);
+        blocks[0]->header.sig[0] ^= 1;
+        ck_assert_uint_eq(utxo_wallet_key_count(E), UTXO_WALLET_GAP_DEFAULT);
+        ck_assert_uint_eq(utxo_wallet_next_height(E), 0);
+        ck_assert_int_eq(utxo_wallet_rescan_end(E, &nk), UTXO_OK);
+        ck_assert_uint_eq(k0, 0);
+        ck_assert_uint_eq(nk, 1); /* no key was seen paid: the one kept anyway */
+        utxo_wallet_close(E);
+        ck_assert_int_eq(utxo_wallet_open(&E, pe, NULL), UTXO_OK);
+        ck_assert_uint_eq(utxo_wallet_key_count(E), 1);
+        utxo_wallet_close(E);
+        /* and the block itself, once it is the real one, finds 15 and 35 */
+        ck_assert_int_eq(utxo_wallet_open(&E, pe, "r"), UTXO_OK);
+        ck_assert_int_eq(utxo_wallet_rescan_begin(E, UTXO_WALLET_GAP_DEFAULT), UTXO_OK);
+        blocks[0]->header.sig[0] ^= 1;
+        ck_assert_int_ne(utxo_wallet_apply_block(E, blocks[0], bundles[0], &v), UTXO_OK);
+        blocks[0]->header.sig[0] ^= 1;
+        ck_assert_msg(utxo_wallet_apply_block(E, blocks[0], bundles[0], &v) == UTXO_OK, "%s",
+                      utxo_wallet_errmsg(E));
+        ck_assert_int_eq(utxo_wallet_rescan_end(E, &nk), UTXO_OK);
+        ck_assert_uint_eq(nk, 36);
+        ck_assert_int_eq(utxo_wallet_balance(E, &bal_b, NULL), UTXO_OK);
+        ck_assert_uint_eq(bal_b, 5000000);
+        utxo_wallet_close(E);
+    }
+
     /* restored with the default gap (20): keys 15 and 35 (in one block: 35
      * is found once 15 raised the window) but not 60 */
     B = restore_scan("gap20.wallet", &p, master, UTXO_WALLET_GAP_DEFAULT, blocks, bundles, 1, &nk);

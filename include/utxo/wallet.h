@@ -126,9 +126,10 @@ uint32_t utxo_wallet_key_count(const utxo_wallet *w);
  * Starts a rescan with gap limit `gap` (1..UTXO_WALLET_GAP_MAX;
  * UTXO_WALLET_GAP_DEFAULT is what BIP-44 wallets use): the wallet derives
  * keys so that `gap` keys beyond the highest one paid so far are watched,
- * and while the rescan runs, before each block it applies, derives more
+ * and while the rescan runs, for each block it applies, derives more
  * whenever the block pays one of the last `gap` keys (repeatedly, so a
- * block paying keys k and k + gap + 1 finds both). A restored wallet thus
+ * block paying keys k and k + gap + 1 finds both); those keys are stored
+ * with the block, after its validation: a block refused derives none. A restored wallet thus
  * finds every key the original used as long as it never left more than
  * `gap` consecutive keys unpaid. Needs an unlocked wallet
  * (UTXO_ERR_WATCH_ONLY). The rescan belongs to this handle.

@@ -781,27 +781,47 @@ int utxo_wallet_set_chain(utxo_wallet *w, const utxo_params *p)
     return wdb_reload(w);
 }
 
+/* Derives keys until there are `want`, inside the caller's transaction. */
+static int derive_in_txn(utxo_wallet *w, uint64_t want)
+{
+    int rc = UTXO_OK;
+
+    if (want > UINT32_MAX)
+        return wdb_fail(w, UTXO_ERR_TOO_LARGE, "rescan: key index beyond 2^32");
+    while (rc == UTXO_OK && w->n_keys < want)
+        rc = utxo_wallet_new_key(w, NULL, NULL);
+    return rc;
+}
+
 /* Derives keys until there are `want` (one SQL transaction; on failure the
  * keys are reloaded from the file, so memory and file agree). */
 static int derive_up_to(utxo_wallet *w, uint64_t want)
 {
     int rc;
 
-    if (want > UINT32_MAX)
-        return wdb_fail(w, UTXO_ERR_TOO_LARGE, "rescan: key index beyond 2^32");
     if (w->n_keys >= want)
         return UTXO_OK;
     if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
         return rc;
-    while (rc == UTXO_OK && w->n_keys < want)
-        rc = utxo_wallet_new_key(w, NULL, NULL);
-    if (rc == UTXO_OK)
+    if ((rc = derive_in_txn(w, want)) == UTXO_OK)
         rc = wdb_exec(w, "COMMIT");
     if (rc != UTXO_OK) {
         sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
         (void)load_keys(w);
     }
     return rc;
+}
+
+void wdb_keys_truncate(utxo_wallet *w, uint32_t n)
+{
+    uint32_t k = 0;
+
+    if (w->n_keys <= n)
+        return;
+    for (uint32_t i = 0; i < w->n_keys; i++) /* keeps the order by id */
+        if (w->ids[i].index < n)
+            w->ids[k++] = w->ids[i];
+    w->n_keys = k;
 }
 
 int utxo_wallet_rescan_begin(utxo_wallet *w, uint32_t gap)
@@ -848,7 +868,7 @@ int wdb_gap_extend(utxo_wallet *w, const utxo_block *b)
             }
         more = w->gap_paid != before;
         if (more)
-            rc = derive_up_to(w, (uint64_t)w->gap_paid + w->gap);
+            rc = derive_in_txn(w, (uint64_t)w->gap_paid + w->gap);
     }
     return rc;
 }

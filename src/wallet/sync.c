@@ -215,6 +215,7 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     sync_plan s;
     cn_effects fx;
     bool applied = false, in_txn = false;
+    uint32_t keys0, paid0;
     int rc;
 
     if (out == NULL)
@@ -226,8 +227,8 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     if (w == NULL || b == NULL || bundle == NULL)
         return out->err = UTXO_ERR_ARG;
     w->msg[0] = '\0';
-    if ((rc = wdb_gap_extend(w, b)) != UTXO_OK) /* a rescan watches ahead (db.c) */
-        return out->err = rc;
+    keys0 = w->n_keys;
+    paid0 = w->gap_paid;
     n_mine = w->proof.n_targets;
     wdb_acc_state(w, &pre);
     if ((rc = utxo_validator_state_to_bytes(w->val, saved, sizeof saved, &sl)) != UTXO_OK)
@@ -240,6 +241,27 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
         return rc;
     }
     applied = true;
+    /* the block is valid: from here on everything happens in its SQL
+     * transaction, the keys a rescan derives for it included */
+    if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
+        goto fail;
+    in_txn = true;
+    /* the state before this block must be the file's (another handle may
+     * have applied blocks since this one was opened) */
+    {
+        uint8_t *stored = NULL;
+        size_t stl = 0;
+        if ((rc = wdb_meta_get(w, "state", &stored, &stl)) != UTXO_OK)
+            goto fail;
+        if (stl != sl || memcmp(stored, saved, sl) != 0)
+            rc = wdb_fail(w, UTXO_ERR_WALLET_CHAIN,
+                          "the wallet file was changed by another handle: reopen it");
+        free(stored);
+        if (rc != UTXO_OK)
+            goto fail;
+    }
+    if ((rc = wdb_gap_extend(w, b)) != UTXO_OK) /* a rescan watches ahead (db.c) */
+        goto fail;
     if ((rc = plan_build(&s, w, &fx, bundle)) != UTXO_OK)
         goto fail;
     if ((nl = calloc(n_mine + s.n_watch + 1, sizeof *nl)) == NULL) {
@@ -263,23 +285,6 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
         wdb_fail(w, rc, "carrying the wallet's proof across block %u", b->header.height);
         goto fail;
     }
-    if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
-        goto fail;
-    in_txn = true;
-    /* the state before this block must be the file's (another handle may
-     * have applied blocks since this one was opened) */
-    {
-        uint8_t *stored = NULL;
-        size_t stl = 0;
-        if ((rc = wdb_meta_get(w, "state", &stored, &stl)) != UTXO_OK)
-            goto fail;
-        if (stl != sl || memcmp(stored, saved, sl) != 0)
-            rc = wdb_fail(w, UTXO_ERR_WALLET_CHAIN,
-                          "the wallet file was changed by another handle: reopen it");
-        free(stored);
-        if (rc != UTXO_OK)
-            goto fail;
-    }
     if ((rc = write_block(w, b, &s, &newp, &n_removed, saved, sl)) != UTXO_OK)
         goto fail;
     /* the coins removed by outpoint are exactly the targets the update dropped */
@@ -300,6 +305,8 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
 fail:
     if (in_txn)
         sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    w->gap_paid = paid0; /* the keys derived for the block went with the ROLLBACK */
+    wdb_keys_truncate(w, keys0);
     if (applied) { /* put the validator back where the file says it is */
         utxo_validator *v = NULL;
         if (utxo_validator_from_state(&v, &w->params, saved, sl, 0, NULL) == UTXO_OK) {

@@ -106,8 +106,14 @@ int wdb_undo_put(utxo_wallet *w, uint32_t height, const uint8_t *state, size_t s
 
 /* During a rescan (w->gap > 0): derives keys until every output of b that
  * pays one of the wallet's keys has w->gap derived keys above it, so that
- * the block is applied watching them all. No-op otherwise. */
+ * the block is applied watching them all, and raises w->gap_paid. No-op
+ * otherwise. Writes the keys inside the caller's SQL transaction (the
+ * block's): a caller that rolls it back also puts back w->gap_paid and
+ * drops the new keys from memory with wdb_keys_truncate. */
 int wdb_gap_extend(utxo_wallet *w, const utxo_block *b);
+/* Forgets the keys of index n and above in memory (after a ROLLBACK that
+ * removed them from the file). Cannot fail. */
+void wdb_keys_truncate(utxo_wallet *w, uint32_t n);
 
 /* Runs sql (no result rows) with BEGIN/COMMIT/ROLLBACK. */
 int wdb_exec(utxo_wallet *w, const char *sql);
