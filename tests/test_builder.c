@@ -406,6 +406,9 @@ START_TEST(coin_selection)
         ck_assert_int_eq(utxo_builder_add_coin(b, &coins[i]), UTXO_OK);
     }
     ck_assert_int_eq(utxo_builder_add_coin(b, &coins[2]), UTXO_ERR_TX_DUP_INPUT);
+    /* a candidate is refused as an input too, at once (it used to be taken
+     * and the duplicate found only by finalize, as TX_DUP_INPUT) */
+    ck_assert_int_eq(utxo_builder_add_input(b, &coins[2], NULL), UTXO_ERR_TX_DUP_INPUT);
     /* 100,000 + fee needs the two 50,000 coins and the 30,000 one */
     ck_assert_int_eq(utxo_builder_add_output(b, 100000, c.id, NULL, 0), UTXO_OK);
     ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);

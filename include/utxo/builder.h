@@ -98,7 +98,8 @@ uint64_t utxo_dust_threshold(const utxo_params *p);
  * Adds c as an input (copied). Standard instances are recognised from the
  * image; other predicates need utxo_builder_set_plan before finalize.
  * Errors: UTXO_ERR_ARG (image does not hash to the predicate id, or NULL),
- * UTXO_ERR_TX_DUP_INPUT, UTXO_ERR_TX_VALUE (the inputs' sum would exceed
+ * UTXO_ERR_TX_DUP_INPUT (the outpoint is an input or a candidate coin
+ * already), UTXO_ERR_TX_VALUE (the inputs' sum would exceed
  * UTXO_MAX_MONEY), UTXO_ERR_BUILDER_STATE (after finalize), UTXO_ERR_NOMEM.
  * *index (may be NULL) receives the input's index.
  */

@@ -196,7 +196,9 @@ int utxo_builder_add_input(utxo_builder *b, const utxo_coin *c, uint32_t *index)
         return UTXO_ERR_ARG;
     if (b->final)
         return UTXO_ERR_BUILDER_STATE;
-    if (has_outpoint(b->in, b->n_in, &c->outpoint))
+    /* an input or a candidate already (a candidate would otherwise surface
+     * only in finalize, when selected) */
+    if (has_outpoint(b->in, b->n_in, &c->outpoint) || has_outpoint(b->pool, b->n_pool, &c->outpoint))
         return UTXO_ERR_TX_DUP_INPUT;
     if (__builtin_add_overflow(b->in_sum, c->output.value, &sum) || sum > UTXO_MAX_MONEY)
         return UTXO_ERR_TX_VALUE;
