@@ -437,6 +437,93 @@ START_TEST(coin_selection)
 }
 END_TEST
 
+/* A candidate as the selection should see it. */
+typedef struct cand_ref {
+    uint64_t value;
+    utxo_outpoint op;
+} cand_ref;
+
+static int cmp_cand_ref(const void *pa, const void *pb)
+{
+    const cand_ref *a = pa, *b = pb;
+    int c;
+
+    if (a->value != b->value)
+        return a->value > b->value ? -1 : 1;
+    if ((c = memcmp(a->op.txid, b->op.txid, 32)) != 0)
+        return c;
+    return a->op.index < b->op.index ? -1 : a->op.index > b->op.index;
+}
+
+/* Thousands of candidates, offered in a scrambled order with many equal
+ * values and outpoints sharing their txid, some not eligible (a time lock
+ * not yet open, a hash lock): the builder takes them in the documented
+ * order (value down, then txid bytes, then index), computed here with
+ * qsort, and refuses every outpoint offered again, as a candidate or as an
+ * input. */
+START_TEST(coin_selection_many)
+{
+    enum { N = 4000 };
+    static const uint64_t vals[4] = {2000, 5000, 5000, 9000};
+    uint8_t lock_img[UTXO_STD_IMAGE_MAX_BYTES], hl_img[UTXO_STD_IMAGE_MAX_BYTES], h[32] = {7};
+    size_t lock_len = 0, hl_len = 0, n_exp = 0;
+    utxo_params p;
+    utxo_builder *b;
+    utxo_coin *coins = calloc(N, sizeof *coins);
+    cand_ref *exp = calloc(N, sizeof *exp);
+    party a, c;
+    const utxo_tx *tx;
+    uint64_t want = 0, s = 0x9e3779b97f4a7c15ull;
+
+    ck_assert_ptr_nonnull(coins);
+    ck_assert_ptr_nonnull(exp);
+    utxo_params_default(&p);
+    party_init(&a, 0);
+    party_init(&c, 1);
+    ck_assert_int_eq(utxo_std_timelock_image(lock_img, sizeof lock_img, &lock_len, a.pk, 50),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_std_hashlock_image(hl_img, sizeof hl_img, &hl_len, h), UTXO_OK);
+    b = utxo_builder_new(&p, 10);
+    ck_assert_ptr_nonnull(b);
+    for (uint32_t i = 0; i < N; i++) {
+        /* a permutation of 0..N-1 (N is even, 1999 odd and prime to it) */
+        uint32_t k = (i * 1999u) % N;
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        if (k % 10 == 3)
+            coins[i] = coin_of(lock_img, lock_len, (uint8_t)(k % 7), k, vals[s % 4]);
+        else if (k % 10 == 7)
+            coins[i] = coin_of(hl_img, hl_len, (uint8_t)(k % 7), k, vals[s % 4]);
+        else {
+            coins[i] = coin_of(a.img, a.img_len, (uint8_t)(k % 7), k % 600, vals[s % 4]);
+            coins[i].outpoint.txid[31] = (uint8_t)(k / 600); /* same prefix, other txid */
+            exp[n_exp].value = coins[i].output.value;
+            exp[n_exp++].op = coins[i].outpoint;
+        }
+        ck_assert_int_eq(utxo_builder_add_coin(b, &coins[i]), UTXO_OK);
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        ck_assert_int_eq(utxo_builder_add_coin(b, &coins[i]), UTXO_ERR_TX_DUP_INPUT);
+        ck_assert_int_eq(utxo_builder_add_input(b, &coins[i], NULL), UTXO_ERR_TX_DUP_INPUT);
+    }
+    qsort(exp, n_exp, sizeof *exp, cmp_cand_ref);
+    /* the 60 largest cover this, the first 50 do not (with the fee) */
+    for (size_t i = 0; i < 50; i++)
+        want += exp[i].value;
+    ck_assert_int_eq(utxo_builder_add_output(b, want, c.id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, a.id), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    tx = utxo_builder_tx(b);
+    ck_assert_uint_gt(tx->n_inputs, 50);
+    ck_assert_uint_lt(tx->n_inputs, 60);
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        ck_assert_msg(memcmp(&tx->inputs[i].prevout, &exp[i].op, sizeof exp[i].op) == 0,
+                      "input %u is not the %u-th candidate in order", i, i);
+    utxo_builder_free(b);
+    free(coins);
+    free(exp);
+}
+END_TEST
+
 START_TEST(signed_accepted_tampered_rejected)
 {
     utxo_params p;
@@ -904,6 +991,7 @@ int main(void)
     tcase_add_test(tc, overflow_and_funds);
     tcase_add_test(tc, no_room_for_change);
     tcase_add_test(tc, coin_selection);
+    tcase_add_test(tc, coin_selection_many);
     tcase_add_test(tc, signed_accepted_tampered_rejected);
     tcase_add_test(tc, multisig_2of3_separate_signers);
     tcase_add_test(tc, every_standard_predicate);

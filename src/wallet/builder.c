@@ -62,6 +62,8 @@ void utxo_builder_free(utxo_builder *b)
         bld_bin_clear(&b->pool[i]);
     free(b->in);
     free(b->pool);
+    free(b->ops.slot);
+    free(b->ops.used);
     utxo_tx_free(b->outs);
     utxo_tx_free(b->tx);
     utxo_verifier_free(b->ver);
@@ -163,24 +165,96 @@ static int bin_from_coin(bin *x, const utxo_coin *c)
     return UTXO_OK;
 }
 
-static bool has_outpoint(const bin *v, size_t n, const utxo_outpoint *op)
+_Static_assert(sizeof ((bld_opset *)0)->key == crypto_shorthash_KEYBYTES, "SipHash key size");
+
+static size_t opset_hash(const bld_opset *s, const utxo_outpoint *op)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i].op.index == op->index && memcmp(v[i].op.txid, op->txid, UTXO_HASH_BYTES) == 0)
-            return true;
-    return false;
+    uint8_t buf[UTXO_OUTPOINT_BYTES], h[crypto_shorthash_BYTES];
+    uint64_t v;
+
+    memcpy(buf, op->txid, UTXO_HASH_BYTES);
+    put_u32le(buf + UTXO_HASH_BYTES, op->index);
+    crypto_shorthash(h, buf, sizeof buf, s->key);
+    memcpy(&v, h, sizeof v);
+    return (size_t)v;
 }
 
-static int push_bin(bin **v, size_t *n, const utxo_coin *c)
+static bool op_eq(const utxo_outpoint *a, const utxo_outpoint *b)
 {
-    bin *nv = realloc(*v, (*n + 1) * sizeof **v);
+    return a->index == b->index && memcmp(a->txid, b->txid, UTXO_HASH_BYTES) == 0;
+}
+
+/* The slot holding op, or the empty slot where it would go (s->cap > 0). */
+static size_t opset_find(const bld_opset *s, const utxo_outpoint *op)
+{
+    size_t i = opset_hash(s, op) & (s->cap - 1);
+
+    while (s->used[i] && !op_eq(&s->slot[i], op))
+        i = (i + 1) & (s->cap - 1);
+    return i;
+}
+
+static bool opset_has(const bld_opset *s, const utxo_outpoint *op)
+{
+    return s->cap > 0 && s->used[opset_find(s, op)];
+}
+
+/* Adds op (not present: the caller checked). */
+static int opset_add(bld_opset *s, const utxo_outpoint *op)
+{
+    size_t i;
+
+    if (2 * (s->n + 1) > s->cap) {
+        bld_opset g = *s;
+        g.cap = s->cap ? 2 * s->cap : 64;
+        g.n = 0;
+        g.slot = malloc(g.cap * sizeof *g.slot);
+        g.used = calloc(g.cap, 1);
+        if (g.slot == NULL || g.used == NULL) {
+            free(g.slot);
+            free(g.used);
+            return UTXO_ERR_NOMEM;
+        }
+        if (s->cap == 0)
+            randombytes_buf(g.key, sizeof g.key);
+        for (size_t k = 0; k < s->cap; k++)
+            if (s->used[k]) {
+                i = opset_find(&g, &s->slot[k]);
+                g.slot[i] = s->slot[k];
+                g.used[i] = 1;
+                g.n++;
+            }
+        free(s->slot);
+        free(s->used);
+        *s = g;
+    }
+    i = opset_find(s, op);
+    s->slot[i] = *op;
+    s->used[i] = 1;
+    s->n++;
+    return UTXO_OK;
+}
+
+/* Appends a bin made from c to *v (capacity *cap, doubled when full: a
+ * wallet may offer tens of thousands of coins) and records its outpoint. */
+static int push_bin(utxo_builder *b, bin **v, size_t *n, size_t *cap, const utxo_coin *c)
+{
     int rc;
 
-    if (nv == NULL)
-        return UTXO_ERR_NOMEM;
-    *v = nv;
-    if ((rc = bin_from_coin(&nv[*n], c)) != UTXO_OK)
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 8;
+        bin *nv = realloc(*v, nc * sizeof **v);
+        if (nv == NULL)
+            return UTXO_ERR_NOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    if ((rc = bin_from_coin(&(*v)[*n], c)) != UTXO_OK)
         return rc;
+    if ((rc = opset_add(&b->ops, &c->outpoint)) != UTXO_OK) {
+        bld_bin_clear(&(*v)[*n]);
+        return rc;
+    }
     (*n)++;
     return UTXO_OK;
 }
@@ -196,13 +270,11 @@ int utxo_builder_add_input(utxo_builder *b, const utxo_coin *c, uint32_t *index)
         return UTXO_ERR_ARG;
     if (b->final)
         return UTXO_ERR_BUILDER_STATE;
-    /* an input or a candidate already (a candidate would otherwise surface
-     * only in finalize, when selected) */
-    if (has_outpoint(b->in, b->n_in, &c->outpoint) || has_outpoint(b->pool, b->n_pool, &c->outpoint))
+    if (opset_has(&b->ops, &c->outpoint)) /* an input or a candidate already */
         return UTXO_ERR_TX_DUP_INPUT;
     if (__builtin_add_overflow(b->in_sum, c->output.value, &sum) || sum > UTXO_MAX_MONEY)
         return UTXO_ERR_TX_VALUE;
-    if ((rc = push_bin(&b->in, &b->n_in, c)) != UTXO_OK)
+    if ((rc = push_bin(b, &b->in, &b->n_in, &b->cap_in, c)) != UTXO_OK)
         return rc;
     b->in_sum = sum;
     if (index)
@@ -216,11 +288,11 @@ int utxo_builder_add_coin(utxo_builder *b, const utxo_coin *c)
         return UTXO_ERR_ARG;
     if (b->final)
         return UTXO_ERR_BUILDER_STATE;
-    if (has_outpoint(b->pool, b->n_pool, &c->outpoint) || has_outpoint(b->in, b->n_in, &c->outpoint))
+    if (opset_has(&b->ops, &c->outpoint))
         return UTXO_ERR_TX_DUP_INPUT;
     if (c->output.value > UTXO_MAX_MONEY)
         return UTXO_ERR_TX_VALUE;
-    return push_bin(&b->pool, &b->n_pool, c);
+    return push_bin(b, &b->pool, &b->n_pool, &b->cap_pool, c);
 }
 
 int utxo_builder_add_output(utxo_builder *b, uint64_t value, const uint8_t id[UTXO_HASH_BYTES],
@@ -522,6 +594,25 @@ static int cmp_coin(const bin *a, const bin *b)
     return a->op.index < b->op.index ? -1 : a->op.index > b->op.index;
 }
 
+/* A candidate in the selection order: the coin and where it was offered. */
+typedef struct cand {
+    const bin *x;
+    size_t i;
+} cand;
+
+/* cmp_coin, then the offer order, so that qsort gives what a stable sort
+ * would (cmp_coin alone ties only on one outpoint, which the duplicate rule
+ * keeps out of the pool). */
+static int cmp_cand(const void *pa, const void *pb)
+{
+    const cand *a = pa, *b = pb;
+    int c = cmp_coin(a->x, b->x);
+
+    if (c != 0)
+        return c;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
 /*
  * A transaction with inputs v[0..n), the requested outputs and, when
  * change is set, one more output of `change` to the change id. With
@@ -579,7 +670,8 @@ static int sized_fee(const utxo_builder *b, const bin *const *v, size_t n, bool 
 int utxo_builder_finalize(utxo_builder *b)
 {
     const bin **v = NULL;
-    size_t *order = NULL, n = 0, next = 0;
+    cand *order = NULL;
+    size_t n = 0, next = 0;
     uint64_t in_sum, fee_c = 0, fee_n = 0, dust, change = 0;
     bool with_change = false;
     int rc, room;
@@ -601,17 +693,14 @@ int utxo_builder_finalize(utxo_builder *b)
     }
     for (size_t i = 0; i < b->n_in; i++)
         v[n++] = &b->in[i];
-    /* candidates, largest first: insertion sort over indices (small sets) */
+    /* the eligible candidates, largest first (cmp_coin; offer order among
+     * equals, which distinct outpoints never are) */
     size_t n_order = 0;
-    for (size_t i = 0; i < b->n_pool; i++) {
-        size_t j;
-        if (!coin_eligible(&b->pool[i], b->height) || !bin_plan(&b->pool[i]))
-            continue;
-        for (j = n_order; j > 0 && cmp_coin(&b->pool[i], &b->pool[order[j - 1]]) < 0; j--)
-            order[j] = order[j - 1];
-        order[j] = i;
-        n_order++;
-    }
+    for (size_t i = 0; i < b->n_pool; i++)
+        if (coin_eligible(&b->pool[i], b->height) && bin_plan(&b->pool[i]))
+            order[n_order++] = (cand){&b->pool[i], i};
+    if (n_order > 1)
+        qsort(order, n_order, sizeof *order, cmp_cand);
     dust = utxo_dust_threshold(&b->p);
     in_sum = b->in_sum;
     for (;;) {
@@ -652,7 +741,7 @@ int utxo_builder_finalize(utxo_builder *b)
             goto done;
         }
         /* one more coin */
-        bin *c = &b->pool[order[next++]];
+        bin *c = &b->pool[order[next++].i];
         uint64_t s;
         if (__builtin_add_overflow(in_sum, c->out.value, &s) || s > UTXO_MAX_MONEY) {
             rc = UTXO_ERR_TX_VALUE;
@@ -670,8 +759,9 @@ int utxo_builder_finalize(utxo_builder *b)
             goto done;
         }
         b->in = nv;
+        b->cap_in = n;
         for (size_t k = 0; k < extra; k++) {
-            bin *src = &b->pool[order[k]];
+            bin *src = &b->pool[order[k].i];
             b->in[b->n_in + k] = *src;
             memset(src, 0, sizeof *src); /* ownership moved */
         }

@@ -41,11 +41,24 @@ typedef struct bin {
     size_t ref_params_len;
 } bin;
 
+/* The outpoints of the inputs and the candidates, for the duplicate rule:
+ * open addressing with linear probing, at most half full, hashed with
+ * SipHash under a key drawn per builder (the outpoints are the caller's:
+ * no chosen set can make the probes long). */
+typedef struct bld_opset {
+    utxo_outpoint *slot;
+    uint8_t *used;                 /* 1 per occupied slot */
+    size_t cap, n;                 /* cap a power of two, or 0 */
+    uint8_t key[16];
+} bld_opset;
+
 struct utxo_builder {
     utxo_params p;
     uint32_t height;
     bin *in, *pool;
     size_t n_in, n_pool;
+    size_t cap_in, cap_pool;       /* allocated entries (grown geometrically) */
+    bld_opset ops;                 /* outpoints of in and pool */
     utxo_tx *outs;                 /* holds the requested outputs only */
     uint64_t in_sum, out_sum;
     bool has_change;
