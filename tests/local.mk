@@ -10,6 +10,13 @@ tests_test_codec_LDADD = $(TEST_LIBS)
 tests_test_ledger_SOURCES = tests/test_ledger.c tests/testutil.h
 tests_test_ledger_CFLAGS = $(TEST_CFLAGS) -DVECTORS_DIR='"$(abs_top_srcdir)/tests/vectors"'
 tests_test_ledger_LDADD = $(TEST_LIBS)
+if HAVE_CHECK
+check_PROGRAMS += tests/test_client
+TESTS += tests/test_client
+endif
+tests_test_client_SOURCES = tests/test_client.c tests/testutil.h
+tests_test_client_CFLAGS = $(TEST_CFLAGS)
+tests_test_client_LDADD = $(TEST_LIBS)
 tests_test_validate_SOURCES = tests/test_validate.c tests/testutil.h
 tests_test_validate_CFLAGS = $(TEST_CFLAGS)
 tests_test_validate_LDADD = $(TEST_LIBS)
@@ -45,7 +52,7 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top
 VALGRIND_SUITES = tests/test_codec tests/test_ledger tests/test_json tests/test_validate \
 	tests/test_vm tests/test_vm_run tests/test_image tests/test_hostcall tests/test_stdpred \
 	tests/test_acc tests/test_stateless tests/test_keys tests/test_builder tests/test_store \
-	tests/test_memtree tests/test_chain tests/test_history
+	tests/test_memtree tests/test_chain tests/test_history tests/test_client
 EXTRA_DIST += tests/valgrind.sh
 check-valgrind: $(check_PROGRAMS)
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/valgrind.sh $(VALGRIND_SUITES)

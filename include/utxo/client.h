@@ -48,7 +48,9 @@ typedef struct utxo_client_status {
 /**
  * A client of the node at url ("http://HOST:PORT" or https://, a path
  * prefix allowed; trailing slashes ignored). Nothing is sent yet.
- * UTXO_ERR_ARG for another URL, UTXO_ERR_NOMEM; *out is NULL on error.
+ * UTXO_ERR_ARG for another URL (another scheme, no host, a port outside
+ * 1..65535, a control character: what libcurl's URL parser refuses),
+ * UTXO_ERR_NOMEM; *out is NULL on error.
  */
 UTXO_WARN_UNUSED int utxo_client_open(utxo_client **out, const char *url);
 /** Frees c; NULL is a no-op. */
@@ -66,9 +68,12 @@ UTXO_WARN_UNUSED int utxo_client_get_status(utxo_client *c, utxo_client_status *
  * Hands tx to the node (POST /tx). UTXO_OK when the node took it into its
  * mempool (a sequencer answers once the transaction is on disk; a bridge
  * relays its upstream's answer); *txid (may be NULL) receives the txid the
- * node names. A refusal returns the node's code (e.g. UTXO_ERR_TX_FEE,
- * UTXO_ERR_MP_CONFLICT), with v->input (v may be NULL) the input at fault
- * and the node's message in utxo_client_errmsg. An answer 5xx (the node
+ * node names (a 200 without one is UTXO_ERR_CLIENT_ANSWER either way). A
+ * refusal (HTTP 400 or 413 with a verdict code a node can give: decoding,
+ * transaction and block rules, predicate images, mempool) returns the
+ * node's code (e.g. UTXO_ERR_TX_FEE, UTXO_ERR_MP_CONFLICT), with v->input
+ * (v may be NULL) the input at fault and the node's message in
+ * utxo_client_errmsg; any other code is UTXO_ERR_CLIENT_ANSWER. An answer 5xx (the node
  * could not record it, or a bridge's upstream did not answer) is
  * UTXO_ERR_CLIENT_REACH: no verdict on the transaction.
  */

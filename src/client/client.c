@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -36,6 +37,29 @@ static void client_say(utxo_client *c, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Whether url parses (libcurl's parser, which the requests use) with a
+ * host, no control character, and a port, when it names one, of 1..65535:
+ * a mistyped URL is the caller's argument, not an unreachable node. */
+static bool url_ok(const char *url)
+{
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL;
+    bool ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] != 0;
+    if (ok && curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
+        char *end = NULL;
+        unsigned long n = strtoul(port, &end, 10);
+        ok = *end == 0 && n >= 1 && n <= 65535;
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return ok;
+}
+
 int utxo_client_open(utxo_client **out, const char *url)
 {
     utxo_client *c;
@@ -43,7 +67,8 @@ int utxo_client_open(utxo_client **out, const char *url)
     if (out == NULL)
         return UTXO_ERR_ARG;
     *out = NULL;
-    if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+    if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+        !url_ok(url))
         return UTXO_ERR_ARG;
     if ((c = calloc(1, sizeof *c)) == NULL)
         return UTXO_ERR_NOMEM;
@@ -142,6 +167,17 @@ int utxo_client_get_status(utxo_client *c, utxo_client_status *st)
     return UTXO_OK;
 }
 
+/* Whether a node may refuse a transaction with code c (docs/API.md, POST
+ * /tx): a decoding error, a transaction or block rule, a predicate image's
+ * or the mempool's verdict. Anything else (the caller's own codes, such as
+ * NOMEM or the client's, or a number no verdict has) would read as what it
+ * is not: such an answer is UTXO_ERR_CLIENT_ANSWER. */
+static bool refusal_code(uint64_t c)
+{
+    return (c >= UTXO_ERR_TRUNCATED && c < 100) || (c >= UTXO_ERR_IMAGE && c < 120) ||
+           (c >= UTXO_ERR_MP_CONFLICT && c < 370);
+}
+
 int utxo_client_submit(utxo_client *c, const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES],
                        utxo_verdict *v)
 {
@@ -173,14 +209,17 @@ int utxo_client_submit(utxo_client *c, const utxo_tx *tx, uint8_t txid[UTXO_HASH
     j = json_loadb((const char *)m.p, m.len, 0, NULL);
     free(m.p);
     msg = json_string_value(json_object_get(j, "message"));
-    if (status == 200 && (txid == NULL || json_hex(json_object_get(j, "txid"), txid, UTXO_HASH_BYTES))) {
+    uint8_t named[UTXO_HASH_BYTES];
+    if (status == 200 && json_hex(json_object_get(j, "txid"), named, sizeof named)) {
+        if (txid != NULL) /* an answer is checked whether or not the caller keeps its txid */
+            memcpy(txid, named, sizeof named);
         rc = UTXO_OK;
     } else if (status >= 500 && msg) {
         /* the node (or a bridge's upstream) could not take it: no verdict */
         rc = UTXO_ERR_CLIENT_REACH;
         client_say(c, "%s could not take the transaction (HTTP %ld): %s", c->nc.base, status, msg);
-    } else if (status != 200 && json_u64(json_object_get(j, "code"), &code) && code > 0 &&
-               code < 1000 && msg) {
+    } else if ((status == 400 || status == 413) && json_u64(json_object_get(j, "code"), &code) &&
+               refusal_code(code) && msg) {
         rc = (int)code; /* the node's verdict */
         if (json_u64(json_object_get(j, "input"), &input) && input <= UINT32_MAX && v != NULL)
             v->input = (uint32_t)input;
