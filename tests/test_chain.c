@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "testutil.h"
+#include "vm_asm.h"
 #include "chain/chain.h"
 #include "utxo/builder.h"
 
@@ -152,6 +153,129 @@ START_TEST(mempool_rules)
     utxo_tx_free(child);
     utxo_tx_free(bad);
     utxo_tx_free(none);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
+/* Seals the next block: a coinbase (fees to wallet 0) and copies of txs. */
+static int seal_these(fixture *f, const utxo_tx *const *txs, size_t n)
+{
+    utxo_block *b = utxo_block_new();
+    utxo_tx *cb = utxo_tx_new();
+    uint64_t fees = 0;
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    for (size_t i = 0; i < n; i++) {
+        utxo_tx *c = utxo_tx_clone(txs[i]);
+        ck_assert_int_eq(utxo_block_add_tx(b, c), UTXO_OK);
+    }
+    ck_assert_int_eq(utxo_tx_add_output(cb, fees, f->id[0], NULL, 0), UTXO_OK);
+    int rc = bp_chain_seal(f->c, b, NULL, NULL, NULL);
+    utxo_block_free(b);
+    return rc;
+}
+
+/* A predicate may read the height: "accept while height <= 2". A
+ * transaction judged at height 2 and still held when block 2 went by
+ * without it was sealed into block 3 unjudged (the seal trusts the
+ * mempool's run), an invalid block signed and written, after which the
+ * store refused it and the node could not restart. mp_select_valid runs
+ * the chosen ones judged at another height again: the expired one goes,
+ * with the child that spends it; a plain one is judged again and stays. */
+START_TEST(held_transactions_judged_again_at_a_new_height)
+{
+    const uint32_t code[] = {ADDI(A7, ZERO, UTXO_HC_HEIGHT), ECALL(), ADDI(T0, ZERO, 2),
+                             SLTU(A0, T0, A0), ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
+    uint8_t img[18 + sizeof code], eid[32], ltx[32], ttx[32], otx[32], got[32];
+    fixture f;
+    mp_pool *m;
+    utxo_verdict vd;
+    const utxo_tx *const *txs;
+    size_t n = 0, dropped = 99;
+    uint64_t fees;
+
+    /* the image: "UTXP", version 1, one segment at 0x20000 holding the code */
+    memcpy(img, "UTXP\x01\x01", 6);
+    for (int i = 0; i < 4; i++) {
+        img[6 + i] = (uint8_t)(0x20000u >> (8 * i));
+        img[10 + i] = (uint8_t)(0x20000u >> (8 * i));
+        img[14 + i] = (uint8_t)((uint32_t)sizeof code >> (8 * i));
+    }
+    for (size_t k = 0; k < sizeof code / 4; k++)
+        for (int i = 0; i < 4; i++)
+            img[18 + 4 * k + (size_t)i] = (uint8_t)(code[k] >> (8 * i));
+    ck_assert_int_eq(utxo_image_validate(img, sizeof img, NULL), UTXO_OK);
+    utxo_predicate_id(eid, img, sizeof img);
+
+    fx_init(&f, NULL);
+    /* block 1: a coin locked behind the expiring predicate */
+    utxo_block *b = utxo_block_new();
+    utxo_tx *cb = utxo_tx_new(), *lock = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 1000000, 0);
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
+    lock->outputs[0].value = 900000000;
+    lock->outputs[1].value -= 899000000;
+    memcpy(lock->outputs[0].predicate_id, eid, 32);
+    utxo_tx_txid(lock, ltx);
+    ck_assert_int_eq(utxo_block_add_tx(b, lock), UTXO_OK);
+    ck_assert_int_eq(bp_chain_seal(f.c, b, NULL, NULL, NULL), UTXO_OK);
+    utxo_block_free(b);
+    ck_assert_uint_eq(bp_chain_next_height(f.c), 2);
+
+    /* at height 2: the spend of it, a child of that spend, a plain payment */
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    utxo_tx *t = utxo_tx_new();
+    utxo_outpoint op;
+    memcpy(op.txid, ltx, 32);
+    op.index = 0;
+    ck_assert_int_eq(utxo_tx_add_input(t, &op, 1000, img, sizeof img, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(t, 800000000, f.id[2], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, t, &vd), UTXO_OK);
+    utxo_tx_txid(t, ttx);
+    utxo_tx *child = pay(&f, ttx, 0, 800000000, 2, 0, 1000, 0);
+    ck_assert_int_eq(submit(m, &f, child, &vd), UTXO_OK);
+    utxo_tx *other = pay(&f, f.gen_txid, 4, 1000000000, 1, 0, 1000, 0);
+    ck_assert_int_eq(submit(m, &f, other, &vd), UTXO_OK);
+    utxo_tx_txid(other, otx);
+    /* at height 3 the spend is refused on its own */
+    mp_pool *m3;
+    ck_assert_int_eq(mp_new(&m3, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    ck_assert_int_eq(mp_submit(m3, t, 3, &vd), UTXO_ERR_TX_REJECTED);
+    mp_free(m3);
+
+    /* block 2 goes by without them */
+    b = utxo_block_new();
+    cb = utxo_tx_new();
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(bp_chain_seal(f.c, b, NULL, NULL, NULL), UTXO_OK);
+    utxo_block_free(b);
+    ck_assert_uint_eq(bp_chain_next_height(f.c), 3);
+
+    /* the plain choice still takes all three, a block that does not
+     * validate (the seal here runs the predicates: bp_chain_set_verify);
+     * the checked one drops the expired spend and its child, and keeps the
+     * payment */
+    ck_assert_int_eq(bp_chain_set_verify(f.c, 1), UTXO_OK);
+    ck_assert_int_eq(mp_select(m, 200, &txs, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(seal_these(&f, txs, n), UTXO_ERR_TX_REJECTED);
+    ck_assert_int_eq(mp_select_valid(m, 200, 3, &txs, &n, &fees, &dropped), UTXO_OK);
+    ck_assert_uint_eq(dropped, 2);
+    ck_assert_uint_eq(n, 1);
+    utxo_tx_txid(txs[0], got);
+    ck_assert_mem_eq(got, otx, 32);
+    ck_assert_uint_eq(mp_count(m), 1);
+    /* judged at this height now: nothing to run again */
+    ck_assert_int_eq(mp_select_valid(m, 200, 3, &txs, &n, &fees, &dropped), UTXO_OK);
+    ck_assert_uint_eq(dropped, 0);
+    ck_assert_uint_eq(n, 1);
+    /* and the block sealed from it validates */
+    ck_assert_int_eq(seal_these(&f, txs, n), UTXO_OK);
+
+    utxo_tx_free(t);
+    utxo_tx_free(child);
+    utxo_tx_free(other);
     mp_free(m);
     fx_free(&f);
 }
@@ -847,6 +971,7 @@ int main(void)
     tcase_add_test(tc, mempool_limits);
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, chain_dir);
+    tcase_add_test(tc, held_transactions_judged_again_at_a_new_height);
     tcase_add_test(tc, journal_torn_and_damaged);
     tcase_add_test(tc, gen_same_seed_same_bytes);
     tcase_add_test(tc, gen_invalid_rejected);

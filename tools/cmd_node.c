@@ -928,6 +928,10 @@ static int node_seal(node *n, chain_block_info *info)
         node_log(0, "cannot rewrite the mempool journal: %s", afile_errtext(errno));
     node_log(1, "sealed block %" PRIu32 ": %" PRIu32 " txs, fees %" PRIu64 ", %zu bytes",
              info->height, info->n_txs, info->fees, info->block_bytes);
+    if (info->n_dropped > 0)
+        node_log(0, "block %" PRIu32 ": %zu held transactions no longer valid at its height "
+                 "(a predicate reading the height) were dropped",
+                 info->height, info->n_dropped);
     return 0;
 }
 

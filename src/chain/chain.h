@@ -77,6 +77,18 @@ int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, siz
               uint64_t *fees) UTXO_WARN_UNUSED;
 /* Drops the transactions of the last mp_select (they are in a block now). */
 void mp_remove_selected(mp_pool *m);
+/*
+ * mp_select for a block at `height`, every chosen transaction valid there:
+ * a transaction's predicates may read the height, so one judged at an
+ * earlier height (held while blocks went by) has them run again at this
+ * one first; one that no longer passes is dropped with every held
+ * transaction that spends it (*n_dropped, may be NULL, counts them), and
+ * the choice is made again. Only the chosen are judged again, each at most
+ * once per height it is chosen at, so a full pool waiting costs nothing
+ * per block. UTXO_ERR_NOMEM, or UTXO_OK with *txs, *n, *fees as mp_select.
+ */
+int mp_select_valid(mp_pool *m, size_t coinbase_bytes, uint32_t height, const utxo_tx *const **txs,
+                    size_t *n, uint64_t *fees, size_t *n_dropped) UTXO_WARN_UNUSED;
 
 /* ---- chain directory and sequencer -------------------------------------- */
 
@@ -170,6 +182,7 @@ typedef struct chain_block_info {
     uint64_t fees;
     size_t block_bytes, bundle_bytes;
     uint64_t n_runs, n_segments; /* segment receipt chains and receipts in the bundle */
+    size_t n_dropped;       /* held transactions no longer valid at this height, dropped */
     uint8_t hash[UTXO_HASH_BYTES];
     uint8_t acc_digest[UTXO_HASH_BYTES];
 } chain_block_info;

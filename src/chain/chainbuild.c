@@ -249,7 +249,8 @@ int bp_chain_set_verify(bp_chain *c, unsigned threads)
  * Sealing is the block-connection core (src/connect/connect.h) in CN_SEAL
  * mode: the in-memory set as the spent-output view, the forest as the
  * backend; predicates only with bp_chain_set_verify (the mempool has run
- * them). What the core leaves to this adapter: receipts, the new slots,
+ * them, at this very height: mp_select_valid runs a held transaction's
+ * again when blocks went by since, as a predicate may read the height). What the core leaves to this adapter: receipts, the new slots,
  * the header's digest and signature. A failure after the forest changed
  * puts the forest back (cn_acc_forest_undo).
  */

@@ -24,6 +24,7 @@ typedef struct mp_entry {
     uint64_t cycles;          /* sum of the input budgets */
     uint32_t *parents;        /* indexes of held transactions it spends */
     uint32_t n_parents;
+    uint32_t height;          /* the height its predicates were run at */
     bool selected;            /* in the last mp_select */
 } mp_entry;
 
@@ -100,6 +101,15 @@ const utxo_tx *mp_tx(const mp_pool *m, size_t i, uint8_t txid[UTXO_HASH_BYTES])
     if (txid != NULL)
         memcpy(txid, m->e[i].txid, UTXO_HASH_BYTES);
     return m->e[i].tx;
+}
+
+/* The entry holding tx (a pointer mp_select handed out), or -1. */
+static long find_txid_of(const mp_pool *m, const utxo_tx *tx)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->e[i].tx == tx)
+            return (long)i;
+    return -1;
 }
 
 /* The held transaction with this txid, or -1. */
@@ -334,8 +344,10 @@ static size_t submit_round(mp_pool *m, const utxo_tx *const *txs, size_t n, uint
         pre_clear(&pre[held]);
     }
     (void)cn_verifier_txs(m->ver, txs, held, spent, refs, height, v, &ok);
-    for (size_t t = 0; t < ok; t++)
+    for (size_t t = 0; t < ok; t++) {
         m->e[m->n - held + t].fee = v[t].fees;
+        m->e[m->n - held + t].height = height;
+    }
     if (ok < held) {
         /* txs[ok] rejected: the ones after it were prepared against a pool
          * holding it, so they (and txs[held]'s early verdict) start over */
@@ -514,4 +526,150 @@ void mp_remove_selected(mp_pool *m)
     m->sel = NULL;
     m->map = NULL;
     m->n_sel = 0;
+}
+
+/* Drops entry `bad` and every held transaction that spends it, directly or
+ * not (a child is always held after its parents), keeping the others in
+ * order; returns how many went, or SIZE_MAX out of memory (nothing
+ * dropped). */
+static size_t drop_with_descendants(mp_pool *m, size_t bad)
+{
+    uint8_t *gone = calloc(m->n, 1);
+    uint32_t *map = malloc(m->n * sizeof *map);
+    size_t w = 0, dropped = 0;
+
+    if (gone == NULL || map == NULL) {
+        free(gone);
+        free(map);
+        return SIZE_MAX;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        bool g = i == bad;
+        for (uint32_t j = 0; !g && j < m->e[i].n_parents; j++)
+            g = gone[m->e[i].parents[j]];
+        gone[i] = g;
+        if (g) {
+            entry_clear(&m->e[i]);
+            map[i] = UINT32_MAX;
+            dropped++;
+            continue;
+        }
+        map[i] = (uint32_t)w;
+        m->e[w++] = m->e[i];
+    }
+    m->n = w;
+    for (size_t i = 0; i < m->n; i++) { /* parents renumbered */
+        mp_entry *e = &m->e[i];
+        for (uint32_t j = 0; j < e->n_parents; j++)
+            e->parents[j] = map[e->parents[j]]; /* none gone: it would be too */
+    }
+    free(gone);
+    free(map);
+    free(m->sel);
+    free(m->map);
+    m->sel = NULL;
+    m->map = NULL;
+    m->n_sel = 0;
+    return dropped;
+}
+
+/* What held transaction e spends (spent[i] for input i: a held parent's
+ * output or a confirmed one, datums borrowed) and references. */
+static int entry_inputs(mp_pool *m, const mp_entry *e, utxo_output *spent, utxo_output *refs)
+{
+    const utxo_tx *tx = e->tx;
+    uint32_t bad;
+
+    for (uint32_t i = 0; i < tx->n_inputs; i++) {
+        const utxo_outpoint *op = &tx->inputs[i].prevout;
+        long k = find_txid(m, op->txid);
+        const utxo_output *o;
+        uint32_t h;
+        uint64_t pos;
+        if (k >= 0 && op->index < m->e[k].tx->n_outputs)
+            spent[i] = m->e[k].tx->outputs[op->index];
+        else if (k < 0 && m->lookup(m->ctx, op, &o, &h, &pos) == UTXO_OK)
+            spent[i] = *o;
+        else
+            return UTXO_ERR_TX_MISSING;
+    }
+    return tx->n_refs > 0 ? pool_refs(m, tx, refs, &bad) : UTXO_OK;
+}
+
+int mp_select_valid(mp_pool *m, size_t coinbase_bytes, uint32_t height, const utxo_tx *const **txs,
+                    size_t *n, uint64_t *fees, size_t *n_dropped)
+{
+    int rc;
+
+    if (n_dropped != NULL)
+        *n_dropped = 0;
+    for (;;) {
+        if ((rc = mp_select(m, coinbase_bytes, txs, n, fees)) != UTXO_OK)
+            return rc;
+        /* the selected ones whose predicates ran at another height, in
+         * block order (parents first) */
+        size_t k = 0;
+        for (size_t i = 0; i < m->n; i++)
+            k += m->e[i].selected && m->e[i].height != height;
+        if (k == 0)
+            return UTXO_OK;
+        size_t *idx = calloc(k, sizeof *idx);
+        const utxo_tx **stx = calloc(k, sizeof *stx);
+        const utxo_output **sp = calloc(k, sizeof *sp), **rf = calloc(k, sizeof *rf);
+        utxo_output **own = calloc(2 * k, sizeof *own);
+        utxo_verdict *v = calloc(k, sizeof *v);
+        size_t j = 0, ok = 0;
+        rc = idx && stx && sp && rf && own && v ? UTXO_OK : UTXO_ERR_NOMEM;
+        for (size_t b = 0; rc == UTXO_OK && b < m->n_sel; b++) {
+            long i = find_txid_of(m, m->sel[b]);
+            mp_entry *e = &m->e[i];
+            if (e->height == height)
+                continue;
+            idx[j] = (size_t)i;
+            stx[j] = e->tx;
+            own[2 * j] = calloc(e->tx->n_inputs, sizeof *own[0]);
+            own[2 * j + 1] = calloc(e->tx->n_refs ? e->tx->n_refs : 1, sizeof *own[0]);
+            if (own[2 * j] == NULL || own[2 * j + 1] == NULL) {
+                rc = UTXO_ERR_NOMEM;
+                break;
+            }
+            sp[j] = own[2 * j];
+            rf[j] = e->tx->n_refs ? own[2 * j + 1] : NULL;
+            if (entry_inputs(m, e, own[2 * j], own[2 * j + 1]) != UTXO_OK) {
+                ok = j; /* cannot be: what it spends was held or confirmed */
+                break;
+            }
+            j++;
+        }
+        if (rc == UTXO_OK && j == k)
+            (void)cn_verifier_txs(m->ver, stx, k, sp, rf, height, v, &ok);
+        if (rc == UTXO_OK && ok == k) {
+            for (size_t t = 0; t < k; t++) {
+                m->e[idx[t]].height = height;
+                m->e[idx[t]].fee = v[t].fees;
+            }
+        }
+        size_t bad = rc == UTXO_OK && ok < k ? idx[ok] : SIZE_MAX;
+        for (size_t t = 0; t < ok && t < k; t++)
+            m->e[idx[t]].height = height; /* judged again: fine at this height */
+        for (size_t t = 0; own != NULL && t < 2 * k; t++)
+            free(own[t]);
+        free(idx);
+        free(stx);
+        free(sp);
+        free(rf);
+        free(own);
+        free(v);
+        if (rc != UTXO_OK)
+            return rc;
+        if (bad == SIZE_MAX)
+            continue; /* all fine now: the selection again, the same one */
+        /* no longer valid at this height (a predicate that reads it):
+         * dropped with whatever spends it, then choose again */
+        size_t d = drop_with_descendants(m, bad);
+        if (d == SIZE_MAX)
+            return UTXO_ERR_NOMEM;
+        if (n_dropped != NULL)
+            *n_dropped += d;
+    }
 }

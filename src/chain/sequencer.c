@@ -628,7 +628,8 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
     if ((rc = utxo_tx_add_output(cb, 0, s->fee_id, NULL, 0)) != UTXO_OK)
         goto out;
     cb_len = utxo_tx_get_length(cb, true);
-    if ((rc = mp_select(s->mp, cb_len, &txs, &n, &fees)) != UTXO_OK)
+    size_t dropped = 0;
+    if ((rc = mp_select_valid(s->mp, cb_len, height, &txs, &n, &fees, &dropped)) != UTXO_OK)
         goto out;
     cb->outputs[0].value = fees;
     if ((rc = utxo_block_add_tx(b, cb)) != UTXO_OK)
@@ -681,6 +682,7 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
         info->bundle_bytes = pl;
         info->n_runs = runs;
         info->n_segments = segs;
+        info->n_dropped = dropped;
         utxo_header_hash(&b->header, info->hash);
         memcpy(info->acc_digest, b->header.acc_digest, UTXO_HASH_BYTES);
     }
