@@ -16,7 +16,7 @@ WORK="${top_srcdir:-.}/tests/segments/work.img"
 
 id=$("$UTXO" predicate id "$WORK")
 expect 0 "genesis" -- "$UTXO" genesis -o "$tmp/s" --alloc "$id:1000000000000"
-serve s "$tmp/s" 0 --seal-interval 3600
+serve s "$tmp/s" 0 --seal-interval 3600 --max-tx-cycles 4294967296
 [ -n "$s_url" ] && ok || { bad "the sequencer started: $(cat "$tmp/s.log")"; exit 1; }
 g=$(curl -s "$s_url/block/0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["txids"][0])')
 # work.img's arguments: 4,000,000 rounds, more than the largest budget a

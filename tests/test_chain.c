@@ -281,6 +281,67 @@ START_TEST(held_transactions_judged_again_at_a_new_height)
 }
 END_TEST
 
+/* The pool's policies: a transaction declaring more cycles than the
+ * node's --max-tx-cycles is refused before any predicate runs (a refused
+ * one pays nothing for them: 53 s of a sequencer's CPU for one POST
+ * before); and the pool holds at most MP_MAX_BLOCKS_HELD blocks' worth of
+ * bytes (it grew without a bound but the count: ~23 GB of 1 MiB
+ * transactions). */
+START_TEST(mempool_policies)
+{
+    fixture f;
+    mp_pool *m;
+    utxo_verdict vd;
+    uint8_t txid[32];
+    utxo_params p;
+
+    fx_init(&f, NULL);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    utxo_tx *a = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 1000, 0);
+    uint64_t budget = a->inputs[0].witness.budget;
+    mp_set_policy(m, budget - 1);
+    ck_assert_int_eq(submit(m, &f, a, &vd), UTXO_ERR_MP_POLICY);
+    ck_assert_uint_eq(mp_count(m), 0);
+    mp_set_policy(m, budget);
+    ck_assert_int_eq(submit(m, &f, a, &vd), UTXO_OK);
+    mp_free(m);
+    fx_free(&f);
+
+    /* blocks of room for three such payments: the pool holds 16 blocks */
+    size_t len = utxo_tx_get_length(a, true);
+    utxo_tx_free(a);
+    utxo_params_default(&p);
+    p.max_block_bytes = (uint32_t)(3 * len + UTXO_HEADER_BYTES + 200);
+    fx_init(&f, &p);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    uint64_t value = 1000000000, held = 0;
+    size_t n = 0;
+    memcpy(txid, f.gen_txid, 32);
+    uint32_t index = 0;
+    int rc = UTXO_OK;
+    while (n < 200) {
+        utxo_tx *t = pay(&f, txid, index, value, 0, 1, 1000, 0);
+        rc = submit(m, &f, t, &vd);
+        if (rc == UTXO_OK) {
+            held += utxo_tx_get_length(t, true);
+            value = t->outputs[1].value;
+            utxo_tx_txid(t, txid);
+            index = 1;
+            n++;
+        }
+        utxo_tx_free(t);
+        if (rc != UTXO_OK)
+            break;
+    }
+    ck_assert_int_eq(rc, UTXO_ERR_MP_FULL);
+    ck_assert_uint_le(held, (uint64_t)MP_MAX_BLOCKS_HELD * p.max_block_bytes);
+    ck_assert_uint_gt(held + len, (uint64_t)MP_MAX_BLOCKS_HELD * p.max_block_bytes - len);
+    ck_assert_uint_eq(mp_count(m), n);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
 /* Index of tx in the selection, or -1. */
 static int pos_of(const utxo_tx *const *sel, size_t n, const utxo_tx *tx)
 {
@@ -971,6 +1032,7 @@ int main(void)
     tcase_add_test(tc, mempool_limits);
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, chain_dir);
+    tcase_add_test(tc, mempool_policies);
     tcase_add_test(tc, held_transactions_judged_again_at_a_new_height);
     tcase_add_test(tc, journal_torn_and_damaged);
     tcase_add_test(tc, gen_same_seed_same_bytes);

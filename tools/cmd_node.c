@@ -78,6 +78,7 @@
 #define NODE_UTXOS_BYTES (1u << 20) /* and about this many bytes (datums inline) */
 #define NODE_MAX_MEMPOOL_IDS 1000u /* txids listed by /mempool */
 #define NODE_SEQ_PO2 18u          /* segment receipts in the proof file, as `utxo sequence` */
+#define NODE_MAX_TX_CYCLES (UINT64_C(1) << 26) /* --max-tx-cycles default (a policy) */
 #define NODE_FORWARD_QUEUE 64u    /* a bridge's POST /tx waiting for the upstream */
 #define NODE_FORWARD_TIMEOUT 30u  /* seconds the upstream has to answer one */
 
@@ -209,9 +210,9 @@ typedef struct node_conf {
     int verbose;
     char log[4096];
     char upstream[4096];
-    uint64_t poll, seal;
+    uint64_t poll, seal, max_tx_cycles;
     bool set_listen, set_max_conn, set_timeout, set_verbose, set_log, set_upstream, set_poll,
-        set_seal;
+        set_seal, set_max_tx_cycles;
 } node_conf;
 
 static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out)
@@ -299,6 +300,11 @@ static int conf_read(node_conf *c, const char *dir)
             ok = conf_number(v, 1, 86400, &x);
             if (ok && !c->set_seal)
                 c->seal = x;
+        } else if (strcmp(k, "max-tx-cycles") == 0) {
+            uint64_t x;
+            ok = conf_number(v, 1, UINT64_MAX, &x);
+            if (ok && !c->set_max_tx_cycles)
+                c->max_tx_cycles = x;
         } else if (strcmp(k, "poll") == 0) {
             uint64_t x;
             ok = conf_number(v, 1, 3600, &x);
@@ -310,7 +316,7 @@ static int conf_read(node_conf *c, const char *dir)
                 c->verbose = atoi(v);
         } else {
             errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose, "
-                   "upstream, poll, seal-interval)", path, no, k);
+                   "upstream, poll, seal-interval, max-tx-cycles)", path, no, k);
             goto bad;
         }
         if (!ok) {
@@ -1750,7 +1756,7 @@ static void node_usage(FILE *f)
     fprintf(f,
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
             "                 [--timeout S] [--log FILE] [-v] [-q] [--seal-interval S]\n"
-            "                 [--upstream URL [--poll S]]\n"
+            "                 [--max-tx-cycles N] [--upstream URL [--poll S]]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
@@ -1768,6 +1774,10 @@ static void node_usage(FILE *f)
             "and DIR/proofs and applied to the store; a bridge with --upstream; else a\n"
             "read-only server.\n"
             "  --seal-interval S      a sequencer seals every S s (default 2)\n"
+            "  --max-tx-cycles N      a sequencer refuses a transaction whose input budgets\n"
+            "                         sum past N (code 354), before running anything: a\n"
+            "                         refused one pays nothing for its cycles (default 2^26,\n"
+            "                         at most the chain's max_tx_cycles)\n"
             "  --upstream URL         a bridge: follow the node at URL, validating every\n"
             "                         block fully into the store (DIR may be empty: the\n"
             "                         chain's parameters then come from URL, kept in\n"
@@ -1783,7 +1793,7 @@ static void node_usage(FILE *f)
             "  -q, --quiet            log only errors\n"
             "DIR/utxo.conf, when present, sets the same: lines 'key = value' with the keys\n"
             "listen, max-connections, timeout, log, verbose (-1, 0, 1), upstream, poll,\n"
-            "seal-interval; the command line wins.\n"
+            "seal-interval, max-tx-cycles; the command line wins.\n"
             "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
             "exits 2 (the store is in use). Exit: 0 stopped by a signal or /admin/stop,\n"
             "1 an upstream of another chain or a chain directory that does not check,\n"
@@ -1816,12 +1826,13 @@ int cmd_node(int argc, char **argv)
     const char *datadir = NULL;
     node_conf conf;
     enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
-           OPT_POLL, OPT_SEAL };
+           OPT_POLL, OPT_SEAL, OPT_MAXCYC };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
         {"upstream", required_argument, NULL, OPT_UPSTREAM},
         {"poll", required_argument, NULL, OPT_POLL},
         {"seal-interval", required_argument, NULL, OPT_SEAL},
+        {"max-tx-cycles", required_argument, NULL, OPT_MAXCYC},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -1850,6 +1861,7 @@ int cmd_node(int argc, char **argv)
     conf.timeout = 30;
     conf.poll = 2;
     conf.seal = 2;
+    conf.max_tx_cycles = NODE_MAX_TX_CYCLES;
     while ((c = cli_next(&cl, argc, argv)) != -1) {
         switch (c) {
         case CLI_STOP: return cl.status;
@@ -1889,6 +1901,11 @@ int cmd_node(int argc, char **argv)
             if (!cli_u64(&cl, 1, 86400, &conf.seal))
                 return EXIT_USAGE;
             conf.set_seal = true;
+            break;
+        case OPT_MAXCYC:
+            if (!cli_u64(&cl, 1, UINT64_MAX, &conf.max_tx_cycles))
+                return EXIT_USAGE;
+            conf.set_max_tx_cycles = true;
             break;
         case 'v': conf.verbose = 1; conf.set_verbose = true; break;
         case 'q': conf.verbose = -1; conf.set_verbose = true; break;
@@ -1983,6 +2000,7 @@ int cmd_node(int argc, char **argv)
         }
         if (cut)
             node_log(0, "%s ended in a torn record (a crash while sealing): cut off", blocks);
+        mp_set_policy(chain_seq_mempool(n.seq), conf.max_tx_cycles);
     }
     if (have_blocks) {
         utxo_sync_opts so;

@@ -148,7 +148,8 @@ enum utxo_err {
     UTXO_ERR_MP_CONFLICT = 350,      /* an input's outpoint is already spent by a mempool transaction */
     UTXO_ERR_MP_DUPLICATE = 351,     /* the transaction is already in the mempool */
     UTXO_ERR_MP_LIMIT = 352,         /* the transaction cannot fit in any block (bytes or cycles) */
-    UTXO_ERR_MP_FULL = 353,          /* the mempool holds its maximum number of transactions */
+    UTXO_ERR_MP_FULL = 353,          /* the mempool holds its maximum of transactions or bytes */
+    UTXO_ERR_MP_POLICY = 354,        /* input budgets over this node's limit (node --max-tx-cycles) */
     /* node client (400..409) */
     UTXO_ERR_CLIENT_REACH = 400,     /* the node could not be reached, or the transfer failed */
     UTXO_ERR_CLIENT_ANSWER = 401,    /* the node's answer is not what its API says */

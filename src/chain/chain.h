@@ -22,8 +22,11 @@
 
 /* ---- mempool ------------------------------------------------------------ */
 
-/* Most transactions a mempool holds (UTXO_ERR_MP_FULL past it). */
+/* Most transactions a mempool holds, and most bytes of them in blocks'
+ * worth (UTXO_ERR_MP_FULL past either: the pool lives in memory and in its
+ * journal, and fees are paid only once a block takes a transaction). */
 #define MP_MAX_TXS 20000u
+#define MP_MAX_BLOCKS_HELD 16u
 
 typedef struct mp_pool mp_pool;
 
@@ -45,6 +48,11 @@ void mp_free(mp_pool *m);
  * *v (may be NULL) names the input at fault.
  */
 int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v);
+/* The node's policy: a transaction whose input budgets sum past
+ * max_tx_cycles (at most the consensus max_tx_cycles, which is the
+ * default) is refused with UTXO_ERR_MP_POLICY before any predicate runs,
+ * since a refused transaction pays nothing for the cycles it took. */
+void mp_set_policy(mp_pool *m, uint64_t max_tx_cycles);
 /*
  * mp_submit for txs[0..n) in order, each verdict in v[t] exactly as n calls
  * would give them, with the predicates of consecutive acceptances run

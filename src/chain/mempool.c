@@ -39,6 +39,8 @@ struct mp_pool {
     const utxo_tx **sel;      /* last selection, block order */
     size_t n_sel;
     uint32_t *map;            /* scratch for mp_remove_selected (m->n entries) */
+    uint64_t max_tx_cycles;   /* policy: most cycles one transaction may declare */
+    uint64_t max_bytes;       /* policy: most bytes of transactions held */
 };
 
 int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, unsigned threads)
@@ -54,12 +56,20 @@ int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, 
     m->p = *p;
     m->lookup = lookup;
     m->ctx = ctx;
+    m->max_tx_cycles = p->max_tx_cycles;
+    m->max_bytes = MP_MAX_BLOCKS_HELD * (uint64_t)p->max_block_bytes;
     if ((m->ver = utxo_verifier_new(p, threads)) == NULL) {
         free(m);
         return UTXO_ERR_NOMEM;
     }
     *out = m;
     return UTXO_OK;
+}
+
+void mp_set_policy(mp_pool *m, uint64_t max_tx_cycles)
+{
+    if (m != NULL)
+        m->max_tx_cycles = max_tx_cycles < m->p.max_tx_cycles ? max_tx_cycles : m->p.max_tx_cycles;
 }
 
 static void entry_clear(mp_entry *e)
@@ -217,9 +227,17 @@ static int prepare(mp_pool *m, const utxo_tx *tx, mp_pre *pr, uint32_t *input)
     utxo_tx_txid(tx, pr->txid);
     if (find_txid(m, pr->txid) >= 0)
         return UTXO_ERR_MP_DUPLICATE;
-    if (m->n >= MP_MAX_TXS)
+    size_t len = utxo_tx_get_length(tx, true);
+    uint64_t held = 0;
+    for (size_t i = 0; i < m->n; i++)
+        held += m->e[i].bytes;
+    if (m->n >= MP_MAX_TXS || held + len > m->max_bytes)
         return UTXO_ERR_MP_FULL;
-    if (utxo_tx_get_length(tx, true) + block_overhead(0) > m->p.max_block_bytes ||
+    /* what a refused transaction costs the node is its declared budget
+     * (nothing is paid for it): bounded by the node's policy */
+    if (tx_cycles(tx) > m->max_tx_cycles)
+        return UTXO_ERR_MP_POLICY;
+    if (len + block_overhead(0) > m->p.max_block_bytes ||
         tx_cycles(tx) > m->p.max_block_cycles || m->p.max_block_txs < 2)
         return UTXO_ERR_MP_LIMIT;
     pr->spent = calloc(tx->n_inputs, sizeof *pr->spent);

@@ -122,6 +122,7 @@ static const struct msg messages[] = {
     {UTXO_ERR_MP_DUPLICATE, "transaction already in the mempool"},
     {UTXO_ERR_MP_LIMIT, "transaction too large for any block (bytes or cycles)"},
     {UTXO_ERR_MP_FULL, "mempool full"},
+    {UTXO_ERR_MP_POLICY, "cycle budgets over this node's admission limit"},
     {UTXO_ERR_CLIENT_REACH, "the node could not be reached"},
     {UTXO_ERR_CLIENT_ANSWER, "the node's answer does not follow its API"},
     {UTXO_ERR_CLIENT_CHAIN, "the node serves another chain"},
