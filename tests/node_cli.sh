@@ -283,6 +283,41 @@ assert data == b"" or data.startswith(b"HTTP/1.1 4"), data
 assert time.time() - t < 9
 PY
 
+# --- slow bodies: a POST whose body trickles in is closed --timeout (5 s) after its
+# headers; before, a byte a second kept each of the 8 connections alive for
+# ever and the node answered nobody. Bounded: 8 connections, 14 s at most.
+python3 - "${base#http://}" >"$tmp/slow" 2>&1 <<'PY' &
+import socket, sys, time
+host, port = sys.argv[1].split(":")
+socks = []
+for _ in range(8):
+    s = socket.create_connection((host, int(port)), timeout=2)
+    s.sendall(b"POST /tx HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+    socks.append(s)
+t0, closed = time.time(), {}
+while time.time() - t0 < 14 and len(closed) < len(socks):
+    for i, s in enumerate(socks):
+        if i in closed:
+            continue
+        try:
+            s.sendall(b"x")
+            s.settimeout(0.01)
+            if s.recv(4096) == b"":
+                closed[i] = time.time() - t0
+        except socket.timeout:
+            pass
+        except OSError:
+            closed[i] = time.time() - t0
+    time.sleep(1)
+print("closed %d of %d, last after %.1f s" % (len(closed), len(socks), max(closed.values(), default=0)))
+PY
+slowpid=$!
+sleep 9
+get /status
+[ "$code" = 200 ] && ok || bad "GET /status while 8 bodies trickle: $code"
+wait "$slowpid"
+grep -q "^closed 8 of 8" "$tmp/slow" && ok || bad "trickling bodies closed: $(cat "$tmp/slow")"
+
 # --- one writer per directory ---------------------------------------------------
 expect 2 "a second node" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0
 grep -q "in use by pid $pid" "$tmp/err" && ok || bad "the second node names the first: $(cat "$tmp/err")"

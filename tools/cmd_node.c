@@ -120,6 +120,7 @@ typedef struct node {
     chain_seq *seq;
     chain_journal *journal;
     uint64_t seal_s;
+    uint64_t request_ns;    /* a request's headers and body must come within this (--timeout) */
     char seal_error[512];   /* why sealing stopped, or "" */
     pthread_cond_t seal_cond; /* wakes the sealing thread (stop) */
     /* group commit of the journal: POST /tx writes its record and waits
@@ -824,6 +825,7 @@ typedef struct req {
     uint8_t txid[UTXO_HASH_BYTES];
     uint64_t deadline; /* /events: when to answer without a new tip (monotonic ns), 0 unset */
     uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
+    uint64_t started;  /* when its headers came (monotonic ns) */
 } req;
 
 /* What became of a POST /tx the mempool or forwarding thread took
@@ -1516,10 +1518,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (r == NULL) { /* first call: the headers */
         if ((r = calloc(1, sizeof *r)) == NULL)
             return MHD_NO;
+        r->started = clock_now_ns();
         *con_cls = r;
         return MHD_YES;
     }
     if (*upload_size != 0) { /* a body: a POST's is kept up to its cap, others refused */
+        /* the idle timeout alone let a body come a byte every few seconds
+         * for ever, and 64 such connections took every slot: a body must
+         * be whole within --timeout of its headers */
+        if (clock_now_ns() - r->started > n->request_ns) {
+            char shown[240];
+            snprintf(shown, sizeof shown, "%.16s %.200s", method, url);
+            node_log(1, "%s: the body took longer than %" PRIu64 " s: closed", printable(shown),
+                     n->request_ns / 1000000000u);
+            return MHD_NO;
+        }
         r->body = 1;
         if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 && !r->too_big) {
             if (*upload_size > NODE_MAX_BODY(n) - r->len) {
@@ -1787,7 +1800,9 @@ static void node_usage(FILE *f)
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"
             "  --max-connections N    connections served at once (default 64)\n"
-            "  --timeout S            idle connections closed after S seconds (default 30)\n"
+            "  --timeout S            idle connections closed after S seconds, and a\n"
+            "                         request whose body is not whole S seconds after its\n"
+            "                         headers (default 30)\n"
             "  --log FILE             log to FILE (appended; reopened on SIGHUP) instead of stderr\n"
             "  -v, --verbose          log every request (UTC timestamps)\n"
             "  -q, --quiet            log only errors\n"
@@ -1936,6 +1951,7 @@ int cmd_node(int argc, char **argv)
     n.upstream = conf.upstream[0] ? conf.upstream : NULL;
     n.poll_s = conf.poll;
     n.seal_s = conf.seal;
+    n.request_ns = conf.timeout * 1000000000u;
     n.datadir = datadir;
     G_LOG.verbose = conf.verbose;
     if (conf.log[0]) {
