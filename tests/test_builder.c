@@ -147,6 +147,22 @@ START_TEST(multisig_args_layout)
     ck_assert_int_eq(utxo_std_multisig_args_parse(&present, back, 2, args, len), UTXO_ERR_ARG);
     ck_assert_int_eq(utxo_std_multisig_args(args, sizeof args, &len, 0x8, (const uint8_t(*)[64])sigs, 3),
                      UTXO_ERR_ARG);
+    /* every failure zeroes the output, as standard.h says (a present bit
+     * past n, n = 0, and for the htlc claim a buffer too short, left it as
+     * it was) */
+    static const uint8_t zero[4 + 16 * 64];
+    memset(args, 0xa5, sizeof args);
+    ck_assert_int_eq(utxo_std_multisig_args(args, sizeof args, &len, 0x8, (const uint8_t(*)[64])sigs, 2),
+                     UTXO_ERR_ARG);
+    ck_assert_mem_eq(args, zero, sizeof args);
+    memset(args, 0xa5, sizeof args);
+    ck_assert_int_eq(utxo_std_multisig_args(args, sizeof args, &len, 0, (const uint8_t(*)[64])sigs, 0),
+                     UTXO_ERR_ARG);
+    ck_assert_mem_eq(args, zero, sizeof args);
+    memset(args, 0xa5, sizeof args);
+    ck_assert_int_eq(utxo_std_htlc_claim_args(args, 60, &len, sigs[0], sigs[1], 32), UTXO_ERR_ARG);
+    ck_assert_mem_eq(args, zero, 60);
+    ck_assert_uint_eq(len, 0);
 }
 END_TEST
 

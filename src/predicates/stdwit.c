@@ -196,10 +196,11 @@ int utxo_std_multisig_args(uint8_t *out, size_t out_len, size_t *written, uint32
 
     if (written)
         *written = 0;
+    if (out != NULL) /* zeroed on every failure, as standard.h says */
+        memset(out, 0, out_len);
     if (out == NULL || written == NULL || n == 0 || n > UTXO_STD_MULTISIG_MAX_KEYS ||
         (present >> n) != 0 || (present != 0 && sigs == NULL))
         return UTXO_ERR_ARG;
-    memset(out, 0, out_len);
     need += (size_t)__builtin_popcount(present) * UTXO_SIG_BYTES;
     if (out_len < need)
         return UTXO_ERR_ARG;
@@ -245,10 +246,11 @@ int utxo_std_htlc_claim_args(uint8_t *out, size_t out_len, size_t *written,
 {
     if (written)
         *written = 0;
+    if (out != NULL) /* zeroed on every failure, as standard.h says */
+        memset(out, 0, out_len);
     if (out == NULL || written == NULL || sig == NULL || (secret == NULL && secret_len != 0) ||
         secret_len > out_len || out_len - secret_len < 65)
         return UTXO_ERR_ARG;
-    memset(out, 0, out_len);
     out[0] = 0;
     memcpy(out + 1, sig, UTXO_SIG_BYTES);
     if (secret_len)
