@@ -450,6 +450,25 @@ static void sql(const char *path, const char *stmt)
     sqlite3_close(db);
 }
 
+/* Rows of the wallet file's pending table (reservations, kept or not). */
+static int pending_rows(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM pending", -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+#define WALLET_UNDO_DEPTH_TEST 100u /* WDB_UNDO_DEPTH */
+
 /* A synced wallet file edited behind the library's back: each edit is
  * caught, on open or by utxo_wallet_verify. Works on copies. */
 static void corrupt_checks(const char *path)
@@ -804,6 +823,34 @@ START_TEST(synced_history)
     utxo_wallet_close(W->w);
     W->w = NULL;
     corrupt_checks(W->wpath);
+    ck_assert_int_eq(utxo_wallet_open(&W->w, W->wpath, NULL), UTXO_OK);
+    {
+        utxo_verdict v;
+        /* the reservations of the coins the payments spent are kept for a
+         * rollback (it brings the coins back reserved), none of them
+         * counted as pending; once the blocks are past the undo depth they
+         * go with the undo data */
+        uint64_t pv = 1, pn = 1;
+        ck_assert_int_eq(utxo_wallet_pending(W->w, &pv, &pn), UTXO_OK);
+        ck_assert_uint_eq(pn, 0);
+        ck_assert_int_gt(pending_rows(W->wpath), 0);
+        for (uint32_t h = 13; h <= 13 + WALLET_UNDO_DEPTH_TEST; h++) {
+            utxo_block *e = utxo_block_new();
+            utxo_tx *ecb = utxo_tx_new();
+            utxo_bundle *ebd = NULL;
+            ck_assert_int_eq(utxo_block_add_tx(e, ecb), UTXO_OK);
+            ck_assert_int_eq(utxo_tx_add_output(ecb, 0, W->others[0].id, NULL, 0), UTXO_OK);
+            ck_assert_int_eq(bp_chain_seal(W->chain, e, &ebd, NULL, NULL), UTXO_OK);
+            ck_assert_int_eq(utxo_validator_apply(W->val, e, ebd, &v), UTXO_OK);
+            ck_assert_int_eq(utxo_wallet_apply_block(W->w, e, ebd, &v), UTXO_OK);
+            utxo_block_free(e);
+            utxo_bundle_free(ebd);
+        }
+        ck_assert_int_eq(pending_rows(W->wpath), 0);
+        ck_assert_int_eq(utxo_wallet_verify(W->w), UTXO_OK);
+    }
+    utxo_wallet_close(W->w);
+    W->w = NULL;
     utxo_store_close(W->store);
     utxo_validator_free(W->val);
     bp_chain_free(W->chain);

@@ -161,6 +161,23 @@ expect 0 "receiver syncs" -- "$UTXO" wallet sync "$tmp/b.wallet" --chain "$tmp/c
 # a replaced chain: undo block 4, then sync it again
 expect 0 "rollback" -- "$UTXO" wallet rollback "$W" 3
 grep -q "^next height 4, balance 3500000$" "$tmp/out" || bad "rollback to height 3"
+# the payment's coin is back reserved for it (the rollback dropped the
+# reservation before, and the next send spent the coin again)
+expect 0 "balance after rollback" -- "$UTXO" wallet balance "$W" --json
+[ "$(json_num pending_coins)" = 1 ] || bad "the payment's coin reserved again: $(cat "$tmp/out")"
+"$UTXO" tx decode "$tmp/pay.tx" >"$tmp/pay.json"
+payid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["txid"])' "$tmp/pay.json")
+expect 0 "pending after rollback" -- "$UTXO" wallet pending "$W"
+grep -q "$payid" "$tmp/out" || bad "pending names the payment $payid: $(cat "$tmp/out")"
+cp "$W" "$tmp/again.wallet" # (a send derives a change key: not in the wallet restored below)
+expect 0 "a second send after rollback" -- "$UTXO" wallet send "$tmp/again.wallet" "$to" 300000 \
+    -o "$tmp/pay2.tx" --passphrase-file "$tmp/right"
+"$UTXO" tx decode "$tmp/pay2.tx" >"$tmp/pay2.json"
+python3 - "$tmp/pay.json" "$tmp/pay2.json" <<'PY' || bad "the second send spends the reserved coin again"
+import json, sys
+ins = [{(i["txid"], i["index"]) for i in json.load(open(f))["inputs"]} for f in sys.argv[1:]]
+sys.exit(1 if ins[0] & ins[1] else 0)
+PY
 expect 1 "rollback above the tip" -- "$UTXO" wallet rollback "$W" 7
 expect 0 "sync after rollback" -- "$UTXO" wallet sync "$W" --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" --json
 [ "$(json_num balance)" = $((3500000 - 300000 - fee)) ] || bad "balance again after re-sync"

@@ -85,7 +85,12 @@ int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES])
 
     if (w == NULL || txid == NULL)
         return UTXO_ERR_ARG;
-    if (sqlite3_prepare_v2(w->db, "DELETE FROM pending WHERE spent_by = ?1", -1, &st, NULL) !=
+    /* the reservations of its coins still held (rows of spent coins, kept
+     * for a rollback, do not count) */
+    if (sqlite3_prepare_v2(w->db,
+                           "DELETE FROM pending WHERE spent_by = ?1 AND EXISTS (SELECT 1 FROM"
+                           " coins c WHERE c.txid = pending.txid AND c.vout = pending.vout)",
+                           -1, &st, NULL) !=
         SQLITE_OK)
         return wdb_sqlfail(w, "abandon");
     sqlite3_bind_blob(st, 1, txid, UTXO_HASH_BYTES, SQLITE_STATIC);

@@ -66,9 +66,12 @@ static int plan_build(sync_plan *s, const utxo_wallet *w, const cn_effects *fx,
     return UTXO_OK;
 }
 
-/* Deletes the wallet's coin at op (and its reservation) if it has one,
- * after appending its row to the undo buffer; *value gets its value. */
-static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, sqlite3_stmt *unres,
+/* Deletes the wallet's coin at op if it has one, after appending its row
+ * to the undo buffer; *value gets its value. Its reservation (pending) is
+ * kept: a rollback that brings the coin back brings it back reserved for
+ * the same payment (the undo record does not hold it); orphaned rows are
+ * pruned with the undo data (wdb_undo_append). */
+static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del,
                      const utxo_outpoint *op, uint64_t *value, bool *found, uint8_t **undo,
                      size_t *undo_len)
 {
@@ -93,11 +96,6 @@ static int take_coin(utxo_wallet *w, sqlite3_stmt *sel, sqlite3_stmt *del, sqlit
     sqlite3_bind_int64(del, 2, op->index);
     if (sqlite3_step(del) != SQLITE_DONE)
         return wdb_sqlfail(w, "removing a spent coin");
-    sqlite3_reset(unres);
-    sqlite3_bind_blob(unres, 1, op->txid, UTXO_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(unres, 2, op->index);
-    if (sqlite3_step(unres) != SQLITE_DONE)
-        return wdb_sqlfail(w, "releasing a spent coin's reservation");
     return UTXO_OK;
 }
 
@@ -108,7 +106,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
 {
     uint8_t *undo = NULL;
     size_t undo_len = 0;
-    sqlite3_stmt *sel = NULL, *del = NULL, *unres = NULL, *hist = NULL, *ins = NULL;
+    sqlite3_stmt *sel = NULL, *del = NULL, *hist = NULL, *ins = NULL;
     int64_t seq = 0;
     int rc = UTXO_OK;
 
@@ -117,8 +115,6 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
                            "SELECT " WDB_COIN_COLUMNS " FROM coins WHERE txid = ?1 AND vout = ?2",
                            -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->db, "DELETE FROM coins WHERE txid = ?1 AND vout = ?2", -1, &del,
-                           NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(w->db, "DELETE FROM pending WHERE txid = ?1 AND vout = ?2", -1, &unres,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->db,
                            "INSERT INTO history(height, seq, txid, received, spent)"
@@ -148,7 +144,7 @@ static int write_block(utxo_wallet *w, const utxo_block *b, const sync_plan *s,
                     spent += o->value;
                 continue;
             }
-            if ((rc = take_coin(w, sel, del, unres, &tx->inputs[i].prevout, &v, &found, &undo,
+            if ((rc = take_coin(w, sel, del, &tx->inputs[i].prevout, &v, &found, &undo,
                                 &undo_len)) != UTXO_OK)
                 goto done;
             if (found) {
@@ -197,7 +193,6 @@ done:
     free(undo);
     sqlite3_finalize(sel);
     sqlite3_finalize(del);
-    sqlite3_finalize(unres);
     sqlite3_finalize(hist);
     sqlite3_finalize(ins);
     return rc;

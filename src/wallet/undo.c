@@ -95,8 +95,26 @@ int wdb_undo_put(utxo_wallet *w, uint32_t height, const uint8_t *state, size_t s
             goto done;
         }
         sqlite3_bind_int64(st, 1, height - WDB_UNDO_DEPTH);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (sqlite3_step(st) != SQLITE_DONE) {
             rc = wdb_sqlfail(w, "pruning undo data");
+            goto done;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        /* reservations of spent coins are kept for a rollback (sync.c
+         * take_coin); once the payment's block is past the rollback depth
+         * its coins cannot come back */
+        if (sqlite3_prepare_v2(w->db,
+                               "DELETE FROM pending WHERE NOT EXISTS (SELECT 1 FROM coins c"
+                               " WHERE c.txid = pending.txid AND c.vout = pending.vout)"
+                               " AND spent_by IN (SELECT txid FROM history WHERE height <= ?1)",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = wdb_sqlfail(w, "pruning reservations");
+            goto done;
+        }
+        sqlite3_bind_int64(st, 1, height - WDB_UNDO_DEPTH);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = wdb_sqlfail(w, "pruning reservations");
     }
 done:
     sqlite3_finalize(st);
@@ -267,10 +285,8 @@ int utxo_wallet_rollback(utxo_wallet *w, uint32_t height)
     rc = wdb_check_fresh(w);
     for (uint32_t h = next - 1; h > height && rc == UTXO_OK; h--)
         rc = undo_one(w, h, &c);
-    /* reservations of coins that no longer exist go too */
-    if (rc == UTXO_OK)
-        rc = wdb_exec(w, "DELETE FROM pending WHERE NOT EXISTS (SELECT 1 FROM coins c"
-                         " WHERE c.txid = pending.txid AND c.vout = pending.vout)");
+    /* reservations are kept: a coin the undone blocks spent is back, still
+     * reserved for its payment, which a later block may well include again */
     if (rc == UTXO_OK)
         rc = wdb_exec(w, "COMMIT");
     if (rc != UTXO_OK) {
