@@ -2056,7 +2056,8 @@ int cmd_node(int argc, char **argv)
             goto out;
         }
         if (jcut)
-            node_log(0, "%s ended in a torn record (a crash while accepting): cut off", jpath);
+            node_log(0, "%s ended in a torn record (a crash while accepting): %s", jpath,
+                     strncmp(msg, jpath, strlen(jpath)) == 0 ? msg + strlen(jpath) + 2 : msg);
         if ((rc = chain_journal_rewrite(n.journal, chain_seq_mempool(n.seq))) != UTXO_OK) {
             errorf("cannot rewrite %s: %s", jpath, afile_errtext(errno));
             goto out;

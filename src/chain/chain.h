@@ -217,12 +217,13 @@ typedef int (*chain_journal_fn)(void *ud, const utxo_tx *tx);
 
 /*
  * Opens the mempool journal at path for chain p (creating an empty one):
- * hands every whole record's transaction to fn, cuts an end torn by a
- * crash (*cut = true, may be NULL), and keeps the file open for appending.
- * *n_records (may be NULL): the transactions read. UTXO_ERR_FILE_FORMAT
- * for a file that is not a journal or belongs to another chain,
- * UTXO_ERR_FILE_CHECKSUM for one damaged other than by a crash (the file
- * is left as it is; docs/CHAIN.md says which records are torn),
+ * hands every whole record's transaction to fn, cuts the file at the
+ * first record that does not read (an end torn by a crash: *cut = true,
+ * may be NULL, and msg says how many bytes went, after how many records),
+ * and keeps the file open for appending. *n_records (may be NULL): the
+ * transactions read. UTXO_ERR_FILE_FORMAT for a file that is not a journal
+ * or belongs to another chain, UTXO_ERR_FILE_CHECKSUM for a record that
+ * passes its checksum and is no transaction (the file left as it is),
  * UTXO_ERR_IO (errno) when it cannot be read or written; msg says which.
  */
 int chain_journal_open(chain_journal **out, const char *path, const utxo_params *p,

@@ -9,9 +9,11 @@
  * then records: u32 length (1 .. max_tx_bytes), the transaction's encoding,
  * a 16-byte BLAKE2b keyed with "utxo.mpjournal" over
  * the length and the encoding. Reading stops at the first record that is
- * torn (a crash in the append), and the file is cut there: no record after
- * it was ever acknowledged complete. A bad record with bytes after it is
- * damage, not a crash, and the open fails (UTXO_ERR_FILE_CHECKSUM).
+ * torn (a crash in the append, which may spoil the whole last group of
+ * records written and synced together), and the file is cut there: no
+ * record after it was ever acknowledged complete; the open's message says
+ * how much was cut. A record that passes its checksum and does not decode
+ * fails the open (UTXO_ERR_FILE_CHECKSUM).
  */
 #include "config.h"
 
@@ -90,18 +92,6 @@ uint8_t *chain_journal_record(const utxo_tx *tx, size_t *len)
     return r;
 }
 
-/* Whether the rest of f is zeros: 1 yes, 0 no, -1 on a read error. */
-static int all_zero(FILE *f, uint8_t *buf, size_t cap)
-{
-    size_t got;
-
-    while ((got = fread(buf, 1, cap, f)) > 0)
-        for (size_t i = 0; i < got; i++)
-            if (buf[i] != 0)
-                return 0;
-    return ferror(f) ? -1 : 1;
-}
-
 /* Reads exactly n bytes: 1, 0 at a clean or torn end, -1 on error. */
 static int read_all(FILE *f, uint8_t *p, size_t n)
 {
@@ -156,22 +146,22 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
             rc = UTXO_ERR_FILE_FORMAT;
             goto fail;
         }
-        /* An append writes one record and syncs it before the transaction
-         * is acknowledged, so a crash can spoil only the file's last record:
-         * cut short, or with blocks never written (zeros), so a zero length
-         * followed by zeros only, or a whole record that fails its checksum
-         * and ends the file. Anything else that does not read is damage,
-         * not a crash (a length we never write, a record failing its
-         * checksum with bytes after it, one that checks and does not
-         * decode): refused, so that no acknowledged transaction after it is
-         * dropped unsaid. */
+        /* The node appends the records gathered while its last sync ran
+         * with one write and one fdatasync (a group commit) and answers
+         * them only then, so a crash can spoil the whole last group, its
+         * pages reaching the disk in any order: a short record, zeros, a
+         * bad checksum, with whole records of the same group after it.
+         * Such an end is cut at the first record that does not read: none
+         * after it was acknowledged. The message says how much went, since
+         * damage in the middle (a flipped byte) looks the same and would
+         * drop acknowledged transactions. A record that passes its
+         * checksum and does not decode is no crash's doing: refused. */
         struct stat st;
         if (fstat(fileno(f), &st) != 0) {
             jsay(msg, msg_len, path, "cannot read the mempool journal", errno);
             rc = UTXO_ERR_IO;
             goto fail;
         }
-        const char *damage = NULL;
         for (;;) {
             uint8_t len4[4], sum[JOURNAL_SUM];
             utxo_tx *tx = NULL;
@@ -179,27 +169,20 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
             if ((r = read_all(f, len4, 4)) <= 0)
                 break;
             n = get32(len4);
-            if (n == 0) { /* zeros from here on: blocks never written */
-                r = all_zero(f, buf, (size_t)p->max_tx_bytes + JOURNAL_SUM);
-                if (r == 0)
-                    damage = "a record's length is 0";
-                break;
-            }
-            if (n > p->max_tx_bytes) { /* we never wrote such a length */
-                damage = "a record's length is out of range";
-                break;
-            }
-            if ((r = read_all(f, buf, n + JOURNAL_SUM)) <= 0)
+            if (n == 0 || n > p->max_tx_bytes || (r = read_all(f, buf, n + JOURNAL_SUM)) <= 0)
                 break;
             record_sum(sum, len4, buf, n);
-            if (sodium_memcmp(sum, buf + n, JOURNAL_SUM) != 0) {
-                if (st.st_size > good + (off_t)(4 + n + JOURNAL_SUM))
-                    damage = "a record fails its checksum";
+            if (sodium_memcmp(sum, buf + n, JOURNAL_SUM) != 0)
                 break;
-            }
             if (utxo_tx_from_bytes(&tx, buf, n, p, NULL) != UTXO_OK) {
-                damage = "a record's transaction does not decode";
-                break;
+                char what[200];
+                snprintf(what, sizeof what,
+                         "corrupt mempool journal: the record at byte %lld passes its checksum "
+                         "and is no transaction (move the file aside to start without it)",
+                         (long long)good);
+                jsay(msg, msg_len, path, what, 0);
+                rc = UTXO_ERR_FILE_CHECKSUM;
+                goto fail;
             }
             rc = fn(ud, tx);
             utxo_tx_free(tx);
@@ -215,22 +198,18 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
             rc = UTXO_ERR_IO;
             goto fail;
         }
-        if (damage != NULL) {
-            char what[160];
-            snprintf(what, sizeof what,
-                     "corrupt mempool journal: %s at byte %lld, after %zu good records "
-                     "(move the file aside to start without them)",
-                     damage, (long long)good, count);
-            jsay(msg, msg_len, path, what, 0);
-            rc = UTXO_ERR_FILE_CHECKSUM;
-            goto fail;
-        }
         if (st.st_size > good) {
             if (truncate(path, good) != 0) {
                 jsay(msg, msg_len, path, "cannot cut the torn end of the mempool journal", errno);
                 rc = UTXO_ERR_IO;
                 goto fail;
             }
+            char what[200];
+            snprintf(what, sizeof what,
+                     "the last %lld bytes (from byte %lld, after %zu whole records) did not "
+                     "read: cut off (the unsynced end of a crash, or damage)",
+                     (long long)(st.st_size - good), (long long)good, count);
+            jsay(msg, msg_len, path, what, 0);
             if (cut)
                 *cut = true;
         }

@@ -8,8 +8,8 @@
  * valid header for the default parameters (so mutations reach the
  * records); odd, the rest is the whole file. Beyond "no crash, no leak, no
  * UB" it asserts: a file with a valid header opens, or is refused as
- * damaged (UTXO_ERR_FILE_CHECKSUM: damage no crash leaves) byte for byte
- * unchanged; every
+ * damaged (UTXO_ERR_FILE_CHECKSUM: a record that passes its checksum and is
+ * no transaction) byte for byte unchanged; every
  * transaction handed back decodes again to the same bytes; the file is cut
  * right after the last whole record (header plus the records handed back,
  * nothing else), and opening it again hands back the same records and
