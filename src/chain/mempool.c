@@ -113,15 +113,6 @@ const utxo_tx *mp_tx(const mp_pool *m, size_t i, uint8_t txid[UTXO_HASH_BYTES])
     return m->e[i].tx;
 }
 
-/* The entry holding tx (a pointer mp_select handed out), or -1. */
-static long find_txid_of(const mp_pool *m, const utxo_tx *tx)
-{
-    for (size_t i = 0; i < m->n; i++)
-        if (m->e[i].tx == tx)
-            return (long)i;
-    return -1;
-}
-
 /* The held transaction with this txid, or -1. */
 static long find_txid(const mp_pool *m, const uint8_t txid[UTXO_HASH_BYTES])
 {
@@ -546,27 +537,21 @@ void mp_remove_selected(mp_pool *m)
     m->n_sel = 0;
 }
 
-/* Drops entry `bad` and every held transaction that spends it, directly or
- * not (a child is always held after its parents), keeping the others in
- * order; returns how many went, or SIZE_MAX out of memory (nothing
- * dropped). */
-static size_t drop_with_descendants(mp_pool *m, size_t bad)
+/* Drops the entries marked in gone[0..m->n) and every held transaction
+ * that spends one, directly or not (a child is always held after its
+ * parents, so one pass marks them), keeping the others in order; returns
+ * how many went, or SIZE_MAX out of memory (nothing dropped). */
+static size_t drop_marked(mp_pool *m, uint8_t *gone)
 {
-    uint8_t *gone = calloc(m->n, 1);
-    uint32_t *map = malloc(m->n * sizeof *map);
+    uint32_t *map = malloc((m->n ? m->n : 1) * sizeof *map);
     size_t w = 0, dropped = 0;
 
-    if (gone == NULL || map == NULL) {
-        free(gone);
-        free(map);
+    if (map == NULL)
         return SIZE_MAX;
-    }
     for (size_t i = 0; i < m->n; i++) {
-        bool g = i == bad;
-        for (uint32_t j = 0; !g && j < m->e[i].n_parents; j++)
-            g = gone[m->e[i].parents[j]];
-        gone[i] = g;
-        if (g) {
+        for (uint32_t j = 0; !gone[i] && j < m->e[i].n_parents; j++)
+            gone[i] = gone[m->e[i].parents[j]];
+        if (gone[i]) {
             entry_clear(&m->e[i]);
             map[i] = UINT32_MAX;
             dropped++;
@@ -581,7 +566,6 @@ static size_t drop_with_descendants(mp_pool *m, size_t bad)
         for (uint32_t j = 0; j < e->n_parents; j++)
             e->parents[j] = map[e->parents[j]]; /* none gone: it would be too */
     }
-    free(gone);
     free(map);
     free(m->sel);
     free(m->map);
@@ -614,6 +598,73 @@ static int entry_inputs(mp_pool *m, const mp_entry *e, utxo_output *spent, utxo_
     return tx->n_refs > 0 ? pool_refs(m, tx, refs, &bad) : UTXO_OK;
 }
 
+/* The stale chosen ones idx[0..k) (entry order: parents first), judged at
+ * height: each once, in runs of cn_verifier_txs, one run resumed after
+ * each rejection; a rejected one and the stale ones spending it are
+ * marked in gone, the others are judged at height now. */
+static int judge_stale(mp_pool *m, const size_t *idx, size_t k, uint32_t height, uint8_t *gone)
+{
+    const utxo_tx **stx = calloc(k, sizeof *stx);
+    const utxo_output **sp = calloc(k, sizeof *sp), **rf = calloc(k, sizeof *rf);
+    utxo_output **own = calloc(2 * k, sizeof *own);
+    const utxo_tx **rtx = calloc(k, sizeof *rtx);
+    const utxo_output **rsp = calloc(k, sizeof *rsp), **rrf = calloc(k, sizeof *rrf);
+    size_t *q = calloc(k, sizeof *q);
+    utxo_verdict *v = calloc(k, sizeof *v);
+    int rc = stx && sp && rf && own && rtx && rsp && rrf && q && v ? UTXO_OK : UTXO_ERR_NOMEM;
+
+    for (size_t t = 0; rc == UTXO_OK && t < k; t++) {
+        const mp_entry *e = &m->e[idx[t]];
+        own[2 * t] = calloc(e->tx->n_inputs, sizeof *own[0]);
+        own[2 * t + 1] = calloc(e->tx->n_refs ? e->tx->n_refs : 1, sizeof *own[0]);
+        if (own[2 * t] == NULL || own[2 * t + 1] == NULL) {
+            rc = UTXO_ERR_NOMEM;
+            break;
+        }
+        stx[t] = e->tx;
+        sp[t] = own[2 * t];
+        rf[t] = e->tx->n_refs ? own[2 * t + 1] : NULL;
+        if (entry_inputs(m, e, own[2 * t], own[2 * t + 1]) != UTXO_OK)
+            gone[idx[t]] = 1; /* cannot be: what it spends was held or confirmed */
+    }
+    for (size_t pos = 0; rc == UTXO_OK && pos < k;) {
+        size_t nr = 0, ok = 0;
+        for (size_t t = pos; t < k; t++) { /* the rest, but what spends a rejected one */
+            const mp_entry *e = &m->e[idx[t]];
+            for (uint32_t j = 0; !gone[idx[t]] && j < e->n_parents; j++)
+                gone[idx[t]] = gone[e->parents[j]];
+            if (gone[idx[t]])
+                continue;
+            q[nr] = t;
+            rtx[nr] = stx[t];
+            rsp[nr] = sp[t];
+            rrf[nr] = rf[t];
+            nr++;
+        }
+        if (nr == 0)
+            break;
+        (void)cn_verifier_txs(m->ver, rtx, nr, rsp, rrf, height, v, &ok);
+        for (size_t u = 0; u < ok; u++)
+            m->e[idx[q[u]]].height = height;
+        if (ok == nr)
+            break;
+        gone[idx[q[ok]]] = 1; /* no longer valid at this height */
+        pos = q[ok] + 1;
+    }
+    for (size_t t = 0; own != NULL && t < 2 * k; t++)
+        free(own[t]);
+    free(stx);
+    free(sp);
+    free(rf);
+    free(own);
+    free(rtx);
+    free(rsp);
+    free(rrf);
+    free(q);
+    free(v);
+    return rc;
+}
+
 int mp_select_valid(mp_pool *m, size_t coinbase_bytes, uint32_t height, const utxo_tx *const **txs,
                     size_t *n, uint64_t *fees, size_t *n_dropped)
 {
@@ -624,67 +675,36 @@ int mp_select_valid(mp_pool *m, size_t coinbase_bytes, uint32_t height, const ut
     for (;;) {
         if ((rc = mp_select(m, coinbase_bytes, txs, n, fees)) != UTXO_OK)
             return rc;
-        /* the selected ones whose predicates ran at another height, in
-         * block order (parents first) */
+        /* the chosen ones whose predicates ran at another height */
         size_t k = 0;
         for (size_t i = 0; i < m->n; i++)
             k += m->e[i].selected && m->e[i].height != height;
         if (k == 0)
             return UTXO_OK;
-        size_t *idx = calloc(k, sizeof *idx);
-        const utxo_tx **stx = calloc(k, sizeof *stx);
-        const utxo_output **sp = calloc(k, sizeof *sp), **rf = calloc(k, sizeof *rf);
-        utxo_output **own = calloc(2 * k, sizeof *own);
-        utxo_verdict *v = calloc(k, sizeof *v);
-        size_t j = 0, ok = 0;
-        rc = idx && stx && sp && rf && own && v ? UTXO_OK : UTXO_ERR_NOMEM;
-        for (size_t b = 0; rc == UTXO_OK && b < m->n_sel; b++) {
-            long i = find_txid_of(m, m->sel[b]);
-            mp_entry *e = &m->e[i];
-            if (e->height == height)
-                continue;
-            idx[j] = (size_t)i;
-            stx[j] = e->tx;
-            own[2 * j] = calloc(e->tx->n_inputs, sizeof *own[0]);
-            own[2 * j + 1] = calloc(e->tx->n_refs ? e->tx->n_refs : 1, sizeof *own[0]);
-            if (own[2 * j] == NULL || own[2 * j + 1] == NULL) {
-                rc = UTXO_ERR_NOMEM;
-                break;
-            }
-            sp[j] = own[2 * j];
-            rf[j] = e->tx->n_refs ? own[2 * j + 1] : NULL;
-            if (entry_inputs(m, e, own[2 * j], own[2 * j + 1]) != UTXO_OK) {
-                ok = j; /* cannot be: what it spends was held or confirmed */
-                break;
-            }
-            j++;
+        size_t *idx = malloc(k * sizeof *idx);
+        uint8_t *gone = calloc(m->n, 1);
+        if (idx == NULL || gone == NULL) {
+            free(idx);
+            free(gone);
+            return UTXO_ERR_NOMEM;
         }
-        if (rc == UTXO_OK && j == k)
-            (void)cn_verifier_txs(m->ver, stx, k, sp, rf, height, v, &ok);
-        if (rc == UTXO_OK && ok == k) {
-            for (size_t t = 0; t < k; t++) {
-                m->e[idx[t]].height = height;
-                m->e[idx[t]].fee = v[t].fees;
-            }
-        }
-        size_t bad = rc == UTXO_OK && ok < k ? idx[ok] : SIZE_MAX;
-        for (size_t t = 0; t < ok && t < k; t++)
-            m->e[idx[t]].height = height; /* judged again: fine at this height */
-        for (size_t t = 0; own != NULL && t < 2 * k; t++)
-            free(own[t]);
+        for (size_t i = 0, t = 0; i < m->n; i++)
+            if (m->e[i].selected && m->e[i].height != height)
+                idx[t++] = i;
+        rc = judge_stale(m, idx, k, height, gone);
         free(idx);
-        free(stx);
-        free(sp);
-        free(rf);
-        free(own);
-        free(v);
-        if (rc != UTXO_OK)
-            return rc;
-        if (bad == SIZE_MAX)
-            continue; /* all fine now: the selection again, the same one */
-        /* no longer valid at this height (a predicate that reads it):
-         * dropped with whatever spends it, then choose again */
-        size_t d = drop_with_descendants(m, bad);
+        size_t marked = 0;
+        for (size_t i = 0; rc == UTXO_OK && i < m->n; i++)
+            marked += gone[i];
+        if (rc != UTXO_OK || marked == 0) {
+            free(gone);
+            return rc; /* every chosen one holds at this height: the choice stands */
+        }
+        /* dropped with whatever spends them, all at once; then choose again
+         * (what comes in instead is judged in the next round, each
+         * transaction at most once per height) */
+        size_t d = drop_marked(m, gone);
+        free(gone);
         if (d == SIZE_MAX)
             return UTXO_ERR_NOMEM;
         if (n_dropped != NULL)
