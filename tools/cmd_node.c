@@ -2016,7 +2016,6 @@ int cmd_node(int argc, char **argv)
         }
         if (cut)
             node_log(0, "%s ended in a torn record (a crash while sealing): cut off", blocks);
-        mp_set_policy(chain_seq_mempool(n.seq), conf.max_tx_cycles);
     }
     if (have_blocks) {
         utxo_sync_opts so;
@@ -2065,6 +2064,9 @@ int cmd_node(int argc, char **argv)
         n.mempool_count = mp_count(chain_seq_mempool(n.seq));
         node_log(1, "mempool: %zu transactions back from %s (%zu recorded)",
                  mp_count(chain_seq_mempool(n.seq)), jpath, got);
+        /* the policy for what comes now: what the journal held was
+         * acknowledged, and a lower --max-tx-cycles does not drop it */
+        mp_set_policy(chain_seq_mempool(n.seq), conf.max_tx_cycles);
     }
     if (cookie_write(&n) != 0)
         goto out;
