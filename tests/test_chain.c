@@ -158,6 +158,27 @@ START_TEST(mempool_rules)
 }
 END_TEST
 
+/* "Accept while height <= 2" as a predicate image (one segment at
+ * 0x20000), and its predicate id. */
+#define EXPIRING_IMG_BYTES (18u + 6u * 4u)
+static void expiring_image(uint8_t img[EXPIRING_IMG_BYTES], uint8_t id[32])
+{
+    const uint32_t code[] = {ADDI(A7, ZERO, UTXO_HC_HEIGHT), ECALL(), ADDI(T0, ZERO, 2),
+                             SLTU(A0, T0, A0), ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
+    _Static_assert(sizeof code == 6 * 4, "EXPIRING_IMG_BYTES");
+    memcpy(img, "UTXP\x01\x01", 6);
+    for (int i = 0; i < 4; i++) {
+        img[6 + i] = (uint8_t)(0x20000u >> (8 * i));
+        img[10 + i] = (uint8_t)(0x20000u >> (8 * i));
+        img[14 + i] = (uint8_t)((uint32_t)sizeof code >> (8 * i));
+    }
+    for (size_t k = 0; k < sizeof code / 4; k++)
+        for (int i = 0; i < 4; i++)
+            img[18 + 4 * k + (size_t)i] = (uint8_t)(code[k] >> (8 * i));
+    ck_assert_int_eq(utxo_image_validate(img, EXPIRING_IMG_BYTES, NULL), UTXO_OK);
+    utxo_predicate_id(id, img, EXPIRING_IMG_BYTES);
+}
+
 /* Seals the next block: a coinbase (fees to wallet 0) and copies of txs. */
 static int seal_these(fixture *f, const utxo_tx *const *txs, size_t n)
 {
@@ -184,9 +205,7 @@ static int seal_these(fixture *f, const utxo_tx *const *txs, size_t n)
  * with the child that spends it; a plain one is judged again and stays. */
 START_TEST(held_transactions_judged_again_at_a_new_height)
 {
-    const uint32_t code[] = {ADDI(A7, ZERO, UTXO_HC_HEIGHT), ECALL(), ADDI(T0, ZERO, 2),
-                             SLTU(A0, T0, A0), ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
-    uint8_t img[18 + sizeof code], eid[32], ltx[32], ttx[32], otx[32], got[32];
+    uint8_t img[EXPIRING_IMG_BYTES], eid[32], ltx[32], ttx[32], otx[32], got[32];
     fixture f;
     mp_pool *m;
     utxo_verdict vd;
@@ -194,18 +213,7 @@ START_TEST(held_transactions_judged_again_at_a_new_height)
     size_t n = 0, dropped = 99;
     uint64_t fees;
 
-    /* the image: "UTXP", version 1, one segment at 0x20000 holding the code */
-    memcpy(img, "UTXP\x01\x01", 6);
-    for (int i = 0; i < 4; i++) {
-        img[6 + i] = (uint8_t)(0x20000u >> (8 * i));
-        img[10 + i] = (uint8_t)(0x20000u >> (8 * i));
-        img[14 + i] = (uint8_t)((uint32_t)sizeof code >> (8 * i));
-    }
-    for (size_t k = 0; k < sizeof code / 4; k++)
-        for (int i = 0; i < 4; i++)
-            img[18 + 4 * k + (size_t)i] = (uint8_t)(code[k] >> (8 * i));
-    ck_assert_int_eq(utxo_image_validate(img, sizeof img, NULL), UTXO_OK);
-    utxo_predicate_id(eid, img, sizeof img);
+    expiring_image(img, eid);
 
     fx_init(&f, NULL);
     /* block 1: a coin locked behind the expiring predicate */
@@ -244,12 +252,7 @@ START_TEST(held_transactions_judged_again_at_a_new_height)
     mp_free(m3);
 
     /* block 2 goes by without them */
-    b = utxo_block_new();
-    cb = utxo_tx_new();
-    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
-    ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
-    ck_assert_int_eq(bp_chain_seal(f.c, b, NULL, NULL, NULL), UTXO_OK);
-    utxo_block_free(b);
+    ck_assert_int_eq(seal_these(&f, NULL, 0), UTXO_OK);
     ck_assert_uint_eq(bp_chain_next_height(f.c), 3);
 
     /* the plain choice still takes all three, a block that does not
@@ -287,19 +290,8 @@ END_TEST
  * took 47 s under the node's locks). */
 START_TEST(many_expired_dropped_at_once)
 {
-    const uint32_t code[] = {ADDI(A7, ZERO, UTXO_HC_HEIGHT), ECALL(), ADDI(T0, ZERO, 2),
-                             SLTU(A0, T0, A0), ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
-    uint8_t img[18 + sizeof code], eid[32];
-    memcpy(img, "UTXP\x01\x01", 6);
-    for (int i = 0; i < 4; i++) {
-        img[6 + i] = (uint8_t)(0x20000u >> (8 * i));
-        img[10 + i] = (uint8_t)(0x20000u >> (8 * i));
-        img[14 + i] = (uint8_t)((uint32_t)sizeof code >> (8 * i));
-    }
-    for (size_t k = 0; k < sizeof code / 4; k++)
-        for (int i = 0; i < 4; i++)
-            img[18 + 4 * k + (size_t)i] = (uint8_t)(code[k] >> (8 * i));
-    utxo_predicate_id(eid, img, sizeof img);
+    uint8_t img[EXPIRING_IMG_BYTES], eid[32];
+    expiring_image(img, eid);
     const unsigned N = 300, L = 2; /* spends per lock transaction, lock transactions */
     fixture f;
     fx_init(&f, NULL);
@@ -346,12 +338,7 @@ START_TEST(many_expired_dropped_at_once)
             ck_assert_int_eq(submit(m, &f, t, &vd), UTXO_OK);
             utxo_tx_free(t);
         }
-    b = utxo_block_new();
-    cb = utxo_tx_new();
-    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
-    ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
-    ck_assert_int_eq(bp_chain_seal(f.c, b, NULL, NULL, NULL), UTXO_OK);
-    utxo_block_free(b);
+    ck_assert_int_eq(seal_these(&f, NULL, 0), UTXO_OK); /* block 2 without them */
     const utxo_tx *const *txs;
     size_t n = 0, dropped = 0;
     uint64_t fees;
