@@ -78,6 +78,57 @@ static void entry_clear(mp_entry *e)
     free(e->parents);
 }
 
+/* Forgets the last selection (mp_select's sel and map). */
+static void sel_clear(mp_pool *m)
+{
+    free(m->sel);
+    free(m->map);
+    m->sel = NULL;
+    m->map = NULL;
+    m->n_sel = 0;
+}
+
+/*
+ * Removes the entries i with gone[i] (or, gone NULL, the selected ones)
+ * and keeps the others in order, map[0..m->n) as scratch. With cascade,
+ * an entry spending a removed one goes too (a child is always held after
+ * its parents, so one pass marks them); without, a removed parent is
+ * dropped from its children's parents (it is confirmed). Returns how many
+ * went; the selection is forgotten.
+ */
+static size_t compact(mp_pool *m, uint8_t *gone, bool cascade, uint32_t *map)
+{
+    size_t w = 0, dropped = 0;
+
+    for (size_t i = 0; i < m->n; i++) {
+        bool g = gone ? gone[i] : m->e[i].selected;
+        for (uint32_t j = 0; cascade && !g && j < m->e[i].n_parents; j++)
+            g = map[m->e[i].parents[j]] == UINT32_MAX;
+        if (g) {
+            entry_clear(&m->e[i]);
+            map[i] = UINT32_MAX;
+            dropped++;
+            continue;
+        }
+        map[i] = (uint32_t)w;
+        m->e[w++] = m->e[i];
+    }
+    m->n = w;
+    for (size_t i = 0; i < m->n; i++) { /* parents renumbered */
+        mp_entry *e = &m->e[i];
+        uint32_t k = 0;
+        for (uint32_t j = 0; j < e->n_parents; j++)
+            if (map[e->parents[j]] != UINT32_MAX)
+                e->parents[k++] = map[e->parents[j]];
+        e->n_parents = k;
+    }
+    if (map != m->map)
+        free(map);
+    sel_clear(m);
+    return dropped;
+}
+
+
 void mp_free(mp_pool *m)
 {
     if (m == NULL)
@@ -453,20 +504,13 @@ int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, siz
         *fees = 0;
     if (m == NULL || txs == NULL || n == NULL || fees == NULL)
         return UTXO_ERR_ARG;
-    free(m->sel);
-    free(m->map);
-    m->sel = NULL;
-    m->map = NULL;
-    m->n_sel = 0;
+    sel_clear(m);
     for (size_t i = 0; i < m->n; i++)
         m->e[i].selected = false;
     if (m->n > 0 && ((m->sel = malloc(m->n * sizeof *m->sel)) == NULL ||
                      (m->map = malloc(m->n * sizeof *m->map)) == NULL ||
                      (skip = calloc(m->n, 1)) == NULL)) {
-        free(m->sel);
-        free(m->map);
-        m->sel = NULL;
-        m->map = NULL;
+        sel_clear(m);
         return UTXO_ERR_NOMEM;
     }
     bytes = block_overhead(coinbase_bytes);
@@ -504,75 +548,20 @@ int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, siz
 
 void mp_remove_selected(mp_pool *m)
 {
-    size_t w = 0;
-    uint32_t *map;
-
     if (m == NULL || m->n_sel == 0)
         return;
-    map = m->map; /* allocated by mp_select: new index of every kept entry */
-    for (size_t i = 0; i < m->n; i++) {
-        if (m->e[i].selected) {
-            entry_clear(&m->e[i]);
-            map[i] = UINT32_MAX;
-            continue;
-        }
-        map[i] = (uint32_t)w;
-        m->e[w++] = m->e[i];
-    }
-    m->n = w;
-    for (size_t i = 0; i < m->n; i++) {
-        mp_entry *e = &m->e[i];
-        uint32_t k = 0;
-        for (uint32_t j = 0; j < e->n_parents; j++) {
-            uint32_t np = map[e->parents[j]]; /* confirmed: no longer a dependency */
-            if (np != UINT32_MAX)
-                e->parents[k++] = np;
-        }
-        e->n_parents = k;
-    }
-    free(m->sel);
-    free(m->map);
-    m->sel = NULL;
-    m->map = NULL;
-    m->n_sel = 0;
+    /* map: allocated by mp_select, so this cannot fail; a confirmed
+     * parent is no longer a dependency */
+    (void)compact(m, NULL, false, m->map);
 }
 
 /* Drops the entries marked in gone[0..m->n) and every held transaction
- * that spends one, directly or not (a child is always held after its
- * parents, so one pass marks them), keeping the others in order; returns
+ * that spends one, directly or not, keeping the others in order; returns
  * how many went, or SIZE_MAX out of memory (nothing dropped). */
 static size_t drop_marked(mp_pool *m, uint8_t *gone)
 {
     uint32_t *map = malloc((m->n ? m->n : 1) * sizeof *map);
-    size_t w = 0, dropped = 0;
-
-    if (map == NULL)
-        return SIZE_MAX;
-    for (size_t i = 0; i < m->n; i++) {
-        for (uint32_t j = 0; !gone[i] && j < m->e[i].n_parents; j++)
-            gone[i] = gone[m->e[i].parents[j]];
-        if (gone[i]) {
-            entry_clear(&m->e[i]);
-            map[i] = UINT32_MAX;
-            dropped++;
-            continue;
-        }
-        map[i] = (uint32_t)w;
-        m->e[w++] = m->e[i];
-    }
-    m->n = w;
-    for (size_t i = 0; i < m->n; i++) { /* parents renumbered */
-        mp_entry *e = &m->e[i];
-        for (uint32_t j = 0; j < e->n_parents; j++)
-            e->parents[j] = map[e->parents[j]]; /* none gone: it would be too */
-    }
-    free(map);
-    free(m->sel);
-    free(m->map);
-    m->sel = NULL;
-    m->map = NULL;
-    m->n_sel = 0;
-    return dropped;
+    return map == NULL ? SIZE_MAX : compact(m, gone, true, map);
 }
 
 /* What held transaction e spends (spent[i] for input i: a held parent's
