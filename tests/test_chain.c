@@ -414,6 +414,173 @@ START_TEST(mempool_policies)
 }
 END_TEST
 
+/* A pool of blocks with room for three payments, filled to its byte limit
+ * by a chain of payments from wallet 0 (each spends the one before's
+ * change; the last is the only one nothing held spends). Returns how many
+ * it holds; *tip gets the last one's txid. */
+static size_t fill_pool(fixture *f, mp_pool **m, utxo_params *p, uint8_t tip[32])
+{
+    utxo_verdict vd;
+    uint8_t txid[32];
+    uint64_t value = 1000000000;
+    uint32_t index = 0;
+    size_t n = 0;
+    int rc;
+
+    utxo_tx *a = pay(f, f->gen_txid, 0, value, 0, 1, 1000, 0);
+    size_t len = utxo_tx_get_length(a, true);
+    utxo_tx_free(a);
+    fx_free(f);
+    utxo_params_default(p);
+    p->max_block_bytes = (uint32_t)(3 * len + UTXO_HEADER_BYTES + 200);
+    fx_init(f, p);
+    ck_assert_int_eq(mp_new(m, &f->p, bp_chain_find, f->c, 1), UTXO_OK);
+    memcpy(txid, f->gen_txid, 32);
+    do {
+        utxo_tx *t = pay(f, txid, index, value, 0, 1, 1000, 0);
+        rc = submit(*m, f, t, &vd);
+        if (rc == UTXO_OK) {
+            value = t->outputs[1].value;
+            utxo_tx_txid(t, txid);
+            index = 1;
+            n++;
+        }
+        utxo_tx_free(t);
+    } while (rc == UTXO_OK && n < 1000);
+    ck_assert_int_eq(rc, UTXO_ERR_MP_FULL);
+    ck_assert_uint_eq(mp_evicted(*m), 0); /* all of one rate: none evicts */
+    memcpy(tip, txid, 32);
+    return n;
+}
+
+static bool pool_holds(const mp_pool *m, const uint8_t txid[32])
+{
+    uint8_t id[32];
+    for (size_t i = 0; mp_tx(m, i, id) != NULL; i++)
+        if (memcmp(id, txid, 32) == 0)
+            return true;
+    return false;
+}
+
+static uint64_t pool_bytes(const mp_pool *m)
+{
+    uint64_t b = 0;
+    const utxo_tx *tx;
+    for (size_t i = 0; (tx = mp_tx(m, i, NULL)) != NULL; i++)
+        b += utxo_tx_get_length(tx, true);
+    return b;
+}
+
+/* A full pool (by bytes) takes a transaction of a higher fee rate by
+ * evicting held ones of lower rates, lowest first and spenders before what
+ * they spend, never what the newcomer spends; an equal rate, or a
+ * transaction that fails its predicates, evicts nothing (before, a full
+ * pool refused every transaction: a pool filled at the lowest fee held
+ * every better-paying payment out for 16 blocks). */
+START_TEST(mempool_full_evicts_lower_rates)
+{
+    fixture f;
+    mp_pool *m;
+    utxo_params p;
+    utxo_verdict vd;
+    uint8_t tip[32], txid[32], prev[32];
+
+    fx_init(&f, NULL);
+    size_t n = fill_pool(&f, &m, &p, tip);
+    uint64_t limit = (uint64_t)MP_MAX_BLOCKS_HELD * p.max_block_bytes;
+
+    /* wallet 1's coin at the pool's rate: MP_FULL, nothing evicted */
+    utxo_tx *same = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 0);
+    ck_assert_int_eq(submit(m, &f, same, &vd), UTXO_ERR_MP_FULL);
+    ck_assert_uint_eq(mp_count(m), n);
+    ck_assert(pool_holds(m, tip));
+
+    /* a better rate whose signature fails: its own verdict, nothing evicted */
+    utxo_tx *forged = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 5000);
+    uint8_t sig[64];
+    memset(sig, 7, sizeof sig);
+    ck_assert_int_eq(utxo_tx_set_args(forged, 0, sig, 64), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, forged, &vd), UTXO_ERR_TX_REJECTED);
+    ck_assert_uint_eq(mp_count(m), n);
+    ck_assert_uint_eq(mp_evicted(m), 0);
+
+    /* a better rate: the chain's tip goes (the only held leaf) */
+    utxo_tx *rich = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 5000);
+    ck_assert_int_eq(submit(m, &f, rich, &vd), UTXO_OK);
+    ck_assert_uint_eq(mp_evicted(m), 1);
+    ck_assert_uint_eq(mp_count(m), n);
+    ck_assert(!pool_holds(m, tip));
+    ck_assert_uint_le(pool_bytes(m), limit);
+
+    /* its child, better still: evicts the chain's new tip, not its parent */
+    utxo_tx_txid(rich, txid);
+    mp_tx(m, n - 2, prev); /* the chain's tip now */
+    utxo_tx *child = pay(&f, txid, 1, rich->outputs[1].value, 1, 2, 1000, 9000);
+    ck_assert_int_eq(submit(m, &f, child, &vd), UTXO_OK);
+    ck_assert_uint_eq(mp_evicted(m), 2);
+    ck_assert(pool_holds(m, txid));
+    ck_assert(!pool_holds(m, prev));
+    ck_assert_uint_le(pool_bytes(m), limit);
+
+    /* evicted, the chain's tip may come back once there is a block's room */
+    utxo_tx_free(same);
+    utxo_tx_free(forged);
+    utxo_tx_free(rich);
+    utxo_tx_free(child);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
+/* mp_submit_batch into a full pool gives the verdicts one by one would:
+ * a transaction behind others that needs room is judged alone. */
+START_TEST(mempool_full_batch_matches_one_by_one)
+{
+    fixture f, g;
+    mp_pool *m, *one;
+    utxo_params p;
+    uint8_t tip[32];
+    utxo_verdict vb[4], v1;
+
+    fx_init(&f, NULL);
+    fx_init(&g, NULL);
+    size_t n = fill_pool(&f, &m, &p, tip);
+    ck_assert_uint_eq(fill_pool(&g, &one, &p, tip), n);
+    utxo_tx *t[4] = {
+        pay(&f, f.gen_txid, 8, 1000000000, 2, 1, 1000, 0),    /* the pool's rate */
+        pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 4000), /* evicts one */
+        pay(&f, f.gen_txid, 5, 1000000000, 1, 2, 1000, 3000), /* evicts another */
+        pay(&f, f.gen_txid, 9, 1000000000, 2, 1, 1000, 0),    /* the pool's rate */
+    };
+    size_t acc = 0;
+    ck_assert_int_eq(mp_submit_batch(m, (const utxo_tx *const *)t, 4,
+                                     bp_chain_next_height(f.c), vb, &acc),
+                     UTXO_ERR_MP_FULL);
+    ck_assert_uint_eq(acc, 2);
+    for (int i = 0; i < 4; i++) {
+        int rc = submit(one, &g, t[i], &v1);
+        ck_assert_int_eq(vb[i].err, rc);
+        ck_assert_uint_eq(vb[i].fees, v1.fees);
+        ck_assert_uint_eq(vb[i].input, v1.input);
+    }
+    ck_assert_uint_eq(mp_evicted(m), 2);
+    ck_assert_uint_eq(mp_evicted(one), 2);
+    ck_assert_uint_eq(mp_count(m), mp_count(one));
+    for (size_t i = 0; i < mp_count(m); i++) {
+        uint8_t a[32], b[32];
+        mp_tx(m, i, a);
+        mp_tx(one, i, b);
+        ck_assert_mem_eq(a, b, 32);
+    }
+    for (int i = 0; i < 4; i++)
+        utxo_tx_free(t[i]);
+    mp_free(m);
+    mp_free(one);
+    fx_free(&f);
+    fx_free(&g);
+}
+END_TEST
+
 /* Index of tx in the selection, or -1. */
 static int pos_of(const utxo_tx *const *sel, size_t n, const utxo_tx *tx)
 {
@@ -1136,6 +1303,8 @@ int main(void)
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, chain_dir);
     tcase_add_test(tc, mempool_policies);
+    tcase_add_test(tc, mempool_full_evicts_lower_rates);
+    tcase_add_test(tc, mempool_full_batch_matches_one_by_one);
     tcase_add_test(tc, many_expired_dropped_at_once);
     tcase_add_test(tc, held_transactions_judged_again_at_a_new_height);
     tcase_add_test(tc, journal_torn_and_damaged);

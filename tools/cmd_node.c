@@ -1194,7 +1194,12 @@ static void *pool_main(void *arg)
             req *r = batch[i].r;
             utxo_verdict vd;
             memset(&vd, 0, sizeof vd);
+            uint64_t ev = mp_evicted(chain_seq_mempool(n->seq));
             int rc = chain_seq_submit(n->seq, batch[i].tx, &vd);
+            ev = mp_evicted(chain_seq_mempool(n->seq)) - ev;
+            if (ev > 0)
+                node_log(1, "mempool full: evicted %" PRIu64 " transaction%s of a lower fee rate",
+                         ev, ev == 1 ? "" : "s");
             if (rc != UTXO_OK) {
                 r->state = TX_REFUSED;
                 r->vrc = rc;

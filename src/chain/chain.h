@@ -23,8 +23,10 @@
 /* ---- mempool ------------------------------------------------------------ */
 
 /* Most transactions a mempool holds, and most bytes of them in blocks'
- * worth (UTXO_ERR_MP_FULL past either: the pool lives in memory and in its
- * journal, and fees are paid only once a block takes a transaction). */
+ * worth (the pool lives in memory and in its journal, and fees are paid
+ * only once a block takes a transaction). Past either, a transaction gets
+ * in only by evicting held ones of a strictly lower fee rate (mp_submit),
+ * else UTXO_ERR_MP_FULL. */
 #define MP_MAX_TXS 20000u
 #define MP_MAX_BLOCKS_HELD 16u
 
@@ -43,9 +45,14 @@ void mp_free(mp_pool *m);
  * it fits an otherwise empty block (UTXO_ERR_MP_LIMIT); every input spends
  * a confirmed output or an output of a held transaction (else
  * UTXO_ERR_TX_MISSING) that no held transaction spends (else
- * UTXO_ERR_MP_CONFLICT: first seen wins); then the full contextual rules
- * with every predicate run (utxo_verifier_tx). Returns the verdict's code;
- * *v (may be NULL) names the input at fault.
+ * UTXO_ERR_MP_CONFLICT: first seen wins); room in the pool (MP_MAX_TXS,
+ * MP_MAX_BLOCKS_HELD): when there is none, the held transactions of the
+ * lowest fee rates that no held one spends (and tx does not spend) are
+ * chosen for eviction until it fits, each at a rate strictly below tx's,
+ * else UTXO_ERR_MP_FULL; then the full contextual rules with every
+ * predicate run (utxo_verifier_tx), and only once tx passes are the chosen
+ * ones evicted (mp_evicted counts them). Returns the verdict's code; *v
+ * (may be NULL) names the input at fault.
  */
 int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v);
 /* The node's policy: a transaction whose input budgets sum past
@@ -64,6 +71,9 @@ int mp_submit_batch(mp_pool *m, const utxo_tx *const *txs, size_t n, uint32_t he
                     utxo_verdict *v, size_t *n_accepted);
 
 size_t mp_count(const mp_pool *m);
+/* Held transactions evicted to make room for ones of higher fee rates
+ * since mp_new (mp_submit). */
+uint64_t mp_evicted(const mp_pool *m);
 /* Drops the transaction held last (the one mp_submit just took, which no
  * held transaction can spend yet): for a caller that could not record it. */
 void mp_drop_last(mp_pool *m);

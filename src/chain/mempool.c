@@ -41,6 +41,7 @@ struct mp_pool {
     uint32_t *map;            /* scratch for mp_remove_selected (m->n entries) */
     uint64_t max_tx_cycles;   /* policy: most cycles one transaction may declare */
     uint64_t max_bytes;       /* policy: most bytes of transactions held */
+    uint64_t n_evicted;       /* held transactions evicted to make room, in all */
 };
 
 int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, unsigned threads)
@@ -147,6 +148,11 @@ size_t mp_count(const mp_pool *m)
     return m ? m->n : 0;
 }
 
+uint64_t mp_evicted(const mp_pool *m)
+{
+    return m ? m->n_evicted : 0;
+}
+
 void mp_drop_last(mp_pool *m)
 {
     if (m == NULL || m->n == 0)
@@ -245,6 +251,10 @@ typedef struct mp_pre {
     uint32_t *parents;   /* held transactions it spends */
     uint32_t n_parents;
     uint8_t txid[UTXO_HASH_BYTES];
+    uint8_t *evict;      /* the pool was full: entries to evict once it is
+                            accepted (m->n + 1 marks, its own slot included),
+                            else NULL */
+    uint32_t *evict_map; /* as many entries: compact()'s scratch */
 } mp_pre;
 
 static void pre_clear(mp_pre *pr)
@@ -252,7 +262,124 @@ static void pre_clear(mp_pre *pr)
     free(pr->spent);
     free(pr->refs);
     free(pr->parents);
+    free(pr->evict);
+    free(pr->evict_map);
     memset(pr, 0, sizeof *pr);
+}
+
+static bool better(const mp_entry *a, const mp_entry *b);
+
+/* Binary heap of entry indexes, the lowest fee rate (worst by better())
+ * on top. */
+static bool heap_below(const mp_pool *m, uint32_t a, uint32_t b)
+{
+    return better(&m->e[b], &m->e[a]);
+}
+
+static void heap_push(const mp_pool *m, uint32_t *h, size_t *n, uint32_t x)
+{
+    size_t i = (*n)++;
+    while (i > 0 && heap_below(m, x, h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = x;
+}
+
+static uint32_t heap_pop(const mp_pool *m, uint32_t *h, size_t *n)
+{
+    uint32_t top = h[0], x = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && heap_below(m, h[c + 1], h[c]))
+            c++;
+        if (!heap_below(m, h[c], x))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n > 0)
+        h[i] = x;
+    return top;
+}
+
+/* What tx (prepared into *pr, len bytes, not held) pays: its inputs' values
+ * less its outputs', 0 when they do not cover them (it will be refused). */
+static uint64_t pre_fee(const utxo_tx *tx, const mp_pre *pr)
+{
+    uint64_t in = 0, out = 0;
+
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        if (__builtin_add_overflow(in, pr->spent[i].value, &in))
+            return 0;
+    for (uint32_t i = 0; i < tx->n_outputs; i++)
+        if (__builtin_add_overflow(out, tx->outputs[i].value, &out))
+            return 0;
+    return in > out ? in - out : 0;
+}
+
+/*
+ * The pool has no room for tx (len bytes, prepared into *pr, not held):
+ * chooses what to evict for it, lowest fee rate first, each a transaction
+ * no other held one spends (a spender goes before what it spends), none
+ * that tx spends, and each at a fee rate strictly below tx's. Sets
+ * pr->evict and pr->evict_map, or returns UTXO_ERR_MP_FULL when the
+ * transactions of lower rate do not make room (nothing is evicted).
+ */
+static int plan_room(mp_pool *m, const utxo_tx *tx, mp_pre *pr, size_t len, uint64_t held)
+{
+    uint32_t *kids = calloc(m->n + 1, sizeof *kids), *heap = malloc((m->n + 1) * sizeof *heap);
+    size_t nh = 0, count = m->n + 1;
+    uint64_t bytes = held + len;
+    mp_entry cand;
+    int rc = UTXO_ERR_MP_FULL;
+
+    pr->evict = calloc(m->n + 1, 1);
+    pr->evict_map = malloc((m->n + 1) * sizeof *pr->evict_map);
+    if (kids == NULL || heap == NULL || pr->evict == NULL || pr->evict_map == NULL) {
+        rc = UTXO_ERR_NOMEM;
+        goto out;
+    }
+    memset(&cand, 0, sizeof cand);
+    cand.fee = pre_fee(tx, pr);
+    cand.weight = len + (tx_cycles(tx) + 1023) / 1024;
+    cand.seq = m->next_seq; /* newest: an equal rate does not evict */
+    for (size_t i = 0; i < m->n; i++)
+        for (uint32_t j = 0; j < m->e[i].n_parents; j++)
+            kids[m->e[i].parents[j]]++;
+    for (uint32_t j = 0; j < pr->n_parents; j++)
+        kids[pr->parents[j]]++;
+    for (size_t i = 0; i < m->n; i++)
+        if (kids[i] == 0)
+            heap_push(m, heap, &nh, (uint32_t)i);
+    while (count > MP_MAX_TXS || bytes > m->max_bytes) {
+        if (nh == 0)
+            goto out;
+        uint32_t w = heap_pop(m, heap, &nh);
+        const mp_entry *e = &m->e[w];
+        if (!better(&cand, e))
+            goto out;
+        pr->evict[w] = 1;
+        count--;
+        bytes -= e->bytes;
+        for (uint32_t j = 0; j < e->n_parents; j++)
+            if (--kids[e->parents[j]] == 0)
+                heap_push(m, heap, &nh, e->parents[j]);
+    }
+    rc = UTXO_OK;
+out:
+    free(kids);
+    free(heap);
+    if (rc != UTXO_OK) {
+        free(pr->evict);
+        free(pr->evict_map);
+        pr->evict = NULL;
+        pr->evict_map = NULL;
+    }
+    return rc;
 }
 
 /* Every rule mp_submit checks before the contextual ones (utxo_verifier_tx),
@@ -273,8 +400,7 @@ static int prepare(mp_pool *m, const utxo_tx *tx, mp_pre *pr, uint32_t *input)
     uint64_t held = 0;
     for (size_t i = 0; i < m->n; i++)
         held += m->e[i].bytes;
-    if (m->n >= MP_MAX_TXS || held + len > m->max_bytes)
-        return UTXO_ERR_MP_FULL;
+    bool full = m->n >= MP_MAX_TXS || held + len > m->max_bytes;
     /* what a refused transaction costs the node is its declared budget
      * (nothing is paid for it): bounded by the node's policy */
     if (tx_cycles(tx) > m->max_tx_cycles)
@@ -318,7 +444,7 @@ static int prepare(mp_pool *m, const utxo_tx *tx, mp_pre *pr, uint32_t *input)
             return rc;
     }
     *input = 0;
-    return UTXO_OK;
+    return full ? plan_room(m, tx, pr, len, held) : UTXO_OK;
 }
 
 /* Holds a copy of tx (prepared into *pr, whose parents it takes) as the
@@ -387,6 +513,7 @@ static size_t submit_round(mp_pool *m, const utxo_tx *const *txs, size_t n, uint
                            const utxo_output **refs)
 {
     size_t held = 0, ok = 0, judged;
+    bool early = false; /* txs[held] got its verdict before predicates */
     int rc = UTXO_OK;
 
     for (; held < n; held++) {
@@ -394,14 +521,23 @@ static size_t submit_round(mp_pool *m, const utxo_tx *const *txs, size_t n, uint
         rc = prepare(m, txs[held], &pre[held], &v[held].input);
         if (rc == UTXO_OK)
             rc = entry_add(m, txs[held], &pre[held]);
-        if (rc != UTXO_OK)
+        if (rc != UTXO_OK) {
+            pre_clear(&pre[held]);
+            /* a full pool makes room only for a transaction judged alone
+             * (plan_room): one behind others starts the next round */
+            early = !(rc == UTXO_ERR_MP_FULL && held > 0);
+            if (early)
+                v[held].err = rc;
+            else
+                memset(&v[held], 0, sizeof v[held]);
             break;
+        }
         spent[held] = pre[held].spent;
         refs[held] = pre[held].refs;
-    }
-    if (held < n) { /* txs[held] failed before its predicates */
-        v[held].err = rc;
-        pre_clear(&pre[held]);
+        if (pre[held].evict != NULL) {
+            held++; /* it is judged alone, before anything is evicted */
+            break;
+        }
     }
     (void)cn_verifier_txs(m->ver, txs, held, spent, refs, height, v, &ok);
     for (size_t t = 0; t < ok; t++) {
@@ -412,11 +548,17 @@ static size_t submit_round(mp_pool *m, const utxo_tx *const *txs, size_t n, uint
         /* txs[ok] rejected: the ones after it were prepared against a pool
          * holding it, so they (and txs[held]'s early verdict) start over */
         v[ok].fees = v[ok].cycles = 0;
-        if (held < n)
+        if (early)
             memset(&v[held], 0, sizeof v[held]);
         judged = ok + 1;
     } else {
-        judged = held + (held < n);
+        judged = held + early;
+        if (held == 1 && pre[0].evict != NULL) {
+            /* accepted into a full pool: now the room is made (the marks
+             * name entries before it; compact takes the map) */
+            m->n_evicted += compact(m, pre[0].evict, false, pre[0].evict_map);
+            pre[0].evict_map = NULL;
+        }
     }
     for (size_t t = held; t > ok; t--)
         entry_unhold(m);
