@@ -581,6 +581,151 @@ START_TEST(mempool_full_batch_matches_one_by_one)
 }
 END_TEST
 
+/* What a pool must always be: within its limits, every held
+ * transaction's inputs confirmed and unspent or outputs of a transaction
+ * held before it, and no outpoint spent twice. */
+static void pool_invariants(const mp_pool *m, fixture *f, uint64_t limit)
+{
+    size_t n = mp_count(m);
+    uint8_t (*ids)[32] = malloc((n ? n : 1) * sizeof *ids);
+    ck_assert_ptr_nonnull(ids);
+    ck_assert_uint_le(n, MP_MAX_TXS);
+    ck_assert_uint_le(pool_bytes(m), limit);
+    for (size_t i = 0; i < n; i++) {
+        const utxo_tx *tx = mp_tx(m, i, ids[i]);
+        for (uint32_t k = 0; k < tx->n_inputs; k++) {
+            const utxo_outpoint *op = &tx->inputs[k].prevout;
+            size_t j = 0;
+            while (j < i && memcmp(ids[j], op->txid, 32) != 0)
+                j++;
+            if (j < i) {
+                ck_assert_uint_lt(op->index, mp_tx(m, j, NULL)->n_outputs);
+            } else {
+                const utxo_output *o;
+                uint32_t h;
+                uint64_t pos;
+                ck_assert_int_eq(bp_chain_find(f->c, op, &o, &h, &pos), UTXO_OK);
+            }
+            for (size_t q = 0; q < i; q++) {
+                const utxo_tx *u = mp_tx(m, q, NULL);
+                for (uint32_t r = 0; r < u->n_inputs; r++)
+                    ck_assert(u->inputs[r].prevout.index != op->index ||
+                              memcmp(u->inputs[r].prevout.txid, op->txid, 32) != 0);
+            }
+        }
+    }
+    free(ids);
+}
+
+static void same_pools(const mp_pool *a, const mp_pool *b)
+{
+    uint8_t x[32], y[32];
+    ck_assert_uint_eq(mp_count(a), mp_count(b));
+    for (size_t i = 0; i < mp_count(a); i++) {
+        mp_tx(a, i, x);
+        mp_tx(b, i, y);
+        ck_assert_mem_eq(x, y, 32);
+    }
+}
+
+typedef struct rcoin {
+    uint8_t txid[32];
+    uint32_t index;
+    uint64_t value;
+    int owner;
+} rcoin;
+
+/* Random traffic into a small pool that fills: spends of confirmed coins,
+ * of held transactions' outputs, of spent, evicted and never-accepted
+ * ones, forged signatures, fees from the minimum to generous, in batches of
+ * one to four; a block sealed every few rounds. One pool takes each batch
+ * one by one, the other as a batch: the verdicts and the pools must be the
+ * same, the pool's invariants must hold after every round, and every block
+ * chosen must seal. */
+START_TEST(mempool_random_traffic)
+{
+    fixture f, g;
+    mp_pool *one, *bat;
+    utxo_params p;
+    uint8_t tip[32];
+    rcoin coins[256];
+    size_t n_coins = 0;
+    uint64_t rng = 0x5eed0000u + (uint64_t)_i;
+
+    fx_init(&f, NULL);
+    fx_init(&g, NULL);
+    (void)fill_pool(&f, &one, &p, tip);
+    (void)fill_pool(&g, &bat, &p, tip);
+    uint64_t limit = (uint64_t)MP_MAX_BLOCKS_HELD * p.max_block_bytes;
+    for (int i = 4; i < 12; i++) { /* wallets 1 and 2's genesis coins */
+        memcpy(coins[n_coins].txid, f.gen_txid, 32);
+        coins[n_coins].index = (uint32_t)i;
+        coins[n_coins].value = 1000000000;
+        coins[n_coins++].owner = i / 4;
+    }
+    static const uint64_t extras[] = {0, 0, 300, 3000, 20000, 150000};
+    for (int round = 0; round < 60; round++) {
+        utxo_tx *t[4];
+        utxo_verdict vb[4], v1;
+        size_t k = 1 + rng_below(&rng, 4), acc = 0;
+        for (size_t j = 0; j < k; j++) {
+            rcoin c = coins[rng_below(&rng, (uint32_t)n_coins)];
+            if (c.value < 2000000)
+                c = coins[rng_below(&rng, 8)]; /* a genesis coin */
+            int to = 1 + (int)rng_below(&rng, 2);
+            t[j] = pay(&f, c.txid, c.index, c.value, c.owner, to, c.value / 4,
+                       extras[rng_below(&rng, 6)]);
+            if (rng_below(&rng, 8) == 0) {
+                uint8_t sig[64];
+                rng_fill(&rng, sig, sizeof sig);
+                ck_assert_int_eq(utxo_tx_set_args(t[j], 0, sig, 64), UTXO_OK);
+            }
+            for (uint32_t o = 0; o < 2; o++) {
+                rcoin *d = &coins[n_coins < 256 ? n_coins++ : 8 + rng_below(&rng, 248)];
+                utxo_tx_txid(t[j], d->txid);
+                d->index = o;
+                d->value = t[j]->outputs[o].value;
+                d->owner = o == 0 ? to : c.owner;
+            }
+        }
+        (void)mp_submit_batch(bat, (const utxo_tx *const *)t, k, bp_chain_next_height(g.c), vb,
+                              &acc);
+        for (size_t j = 0; j < k; j++) {
+            int rc = submit(one, &f, t[j], &v1);
+            ck_assert_msg(vb[j].err == rc && vb[j].input == v1.input && vb[j].fees == v1.fees,
+                          "round %d tx %zu: batch %d input %u, one by one %d input %u", round,
+                          j, vb[j].err, vb[j].input, rc, v1.input);
+            utxo_tx_free(t[j]);
+        }
+        same_pools(one, bat);
+        ck_assert_uint_eq(mp_evicted(one), mp_evicted(bat));
+        pool_invariants(one, &f, limit);
+        if (round % 5 == 4) {
+            const utxo_tx *const *s1, *const *s2;
+            size_t n1, n2, d1, d2;
+            uint64_t f1, f2;
+            ck_assert_int_eq(mp_select_valid(one, 200, bp_chain_next_height(f.c), &s1, &n1, &f1,
+                                             &d1), UTXO_OK);
+            ck_assert_int_eq(mp_select_valid(bat, 200, bp_chain_next_height(g.c), &s2, &n2, &f2,
+                                             &d2), UTXO_OK);
+            ck_assert_uint_eq(n1, n2);
+            ck_assert_uint_eq(f1, f2);
+            ck_assert_int_eq(seal_these(&f, s1, n1), UTXO_OK);
+            ck_assert_int_eq(seal_these(&g, s2, n2), UTXO_OK);
+            mp_remove_selected(one);
+            mp_remove_selected(bat);
+            same_pools(one, bat);
+            pool_invariants(one, &f, limit);
+        }
+    }
+    ck_assert_uint_gt(mp_evicted(one), 0); /* the traffic did fill the pool */
+    mp_free(one);
+    mp_free(bat);
+    fx_free(&f);
+    fx_free(&g);
+}
+END_TEST
+
 /* Index of tx in the selection, or -1. */
 static int pos_of(const utxo_tx *const *sel, size_t n, const utxo_tx *tx)
 {
@@ -1305,6 +1450,7 @@ int main(void)
     tcase_add_test(tc, mempool_policies);
     tcase_add_test(tc, mempool_full_evicts_lower_rates);
     tcase_add_test(tc, mempool_full_batch_matches_one_by_one);
+    tcase_add_loop_test(tc, mempool_random_traffic, 0, 4);
     tcase_add_test(tc, many_expired_dropped_at_once);
     tcase_add_test(tc, held_transactions_judged_again_at_a_new_height);
     tcase_add_test(tc, journal_torn_and_damaged);

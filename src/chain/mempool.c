@@ -519,12 +519,15 @@ static size_t submit_round(mp_pool *m, const utxo_tx *const *txs, size_t n, uint
     for (; held < n; held++) {
         memset(&v[held], 0, sizeof v[held]);
         rc = prepare(m, txs[held], &pre[held], &v[held].input);
+        /* the ones held before it are not judged yet (no fee): room is
+         * made only for a transaction judged alone */
+        if (rc == UTXO_OK && pre[held].evict != NULL && held > 0)
+            rc = UTXO_ERR_MP_FULL;
         if (rc == UTXO_OK)
             rc = entry_add(m, txs[held], &pre[held]);
         if (rc != UTXO_OK) {
             pre_clear(&pre[held]);
-            /* a full pool makes room only for a transaction judged alone
-             * (plan_room): one behind others starts the next round */
+            /* one that needs room behind others starts the next round */
             early = !(rc == UTXO_ERR_MP_FULL && held > 0);
             if (early)
                 v[held].err = rc;
