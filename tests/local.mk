@@ -14,6 +14,13 @@ if HAVE_CHECK
 check_PROGRAMS += tests/test_client
 TESTS += tests/test_client
 endif
+if HAVE_CHECK
+check_PROGRAMS += tests/test_ratelimit
+TESTS += tests/test_ratelimit
+endif
+tests_test_ratelimit_SOURCES = tests/test_ratelimit.c tools/ratelimit.c tools/ratelimit.h
+tests_test_ratelimit_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tools
+tests_test_ratelimit_LDADD = $(TEST_LIBS)
 tests_test_client_SOURCES = tests/test_client.c tests/testutil.h
 tests_test_client_CFLAGS = $(TEST_CFLAGS)
 tests_test_client_LDADD = $(TEST_LIBS)
@@ -52,7 +59,8 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top
 VALGRIND_SUITES = tests/test_codec tests/test_ledger tests/test_json tests/test_validate \
 	tests/test_vm tests/test_vm_run tests/test_image tests/test_hostcall tests/test_stdpred \
 	tests/test_acc tests/test_stateless tests/test_keys tests/test_builder tests/test_store \
-	tests/test_memtree tests/test_chain tests/test_history tests/test_client
+	tests/test_memtree tests/test_chain tests/test_history tests/test_client \
+	tests/test_ratelimit
 EXTRA_DIST += tests/valgrind.sh
 check-valgrind: $(check_PROGRAMS)
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/valgrind.sh $(VALGRIND_SUITES)

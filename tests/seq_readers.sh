@@ -6,8 +6,11 @@
 # many as make about 3 s of predicates; while the mempool thread runs them,
 # GET /status, /block/0 and /utxos must each answer within a second: the
 # predicates run under the mempool's lock, not the store's. Every POST is
-# refused (400) and the coin is still unspent. On 127.0.0.1, a free port; every wait bounded. Run by
-# `make check`.
+# refused (400) and the coin is still unspent (the policies that would stop
+# such a client are off: --max-tx-cycles 2^32, --client-cycles 0). On
+# 127.0.0.1, a free port; every wait bounded. Run by
+# `make check`. Then, with the default policies, the same client is
+# refused by policy and then answered 429 (docs/API.md, "Refused work").
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/nodelib.sh"
@@ -16,7 +19,7 @@ WORK="${top_srcdir:-.}/tests/segments/work.img"
 
 id=$("$UTXO" predicate id "$WORK")
 expect 0 "genesis" -- "$UTXO" genesis -o "$tmp/s" --alloc "$id:1000000000000"
-serve s "$tmp/s" 0 --seal-interval 3600 --max-tx-cycles 4294967296
+serve s "$tmp/s" 0 --seal-interval 3600 --max-tx-cycles 4294967296 --client-cycles 0
 [ -n "$s_url" ] && ok || { bad "the sequencer started: $(cat "$tmp/s.log")"; exit 1; }
 g=$(curl -s "$s_url/block/0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["txids"][0])')
 # work.img's arguments: 4,000,000 rounds, more than the largest budget a
@@ -72,6 +75,17 @@ code=$(curl -s -o "$tmp/p" -w '%{http_code}' "$s_url/proof/$g:0")
 [ "$code" = 200 ] && ok || bad "the genesis coin is unspent: $code $(cat "$tmp/p")"
 [ "$(curl -s "$s_url/status" | field mempool)" = 0 ] && ok || bad "the mempool is empty"
 
+stop s
+
+# with the default policies, the same client is stopped at once: the budget
+# over --max-tx-cycles is refused before anything runs (354), and its 2^32
+# declared cycles spend the client's allowance (16 x 2^26), so the next
+# POST is answered 429 without being looked at
+serve s "$tmp/s" 0 --seal-interval 3600
+code=$(curl -s -m 60 -o "$tmp/body" -w '%{http_code}' --data-binary "@$tmp/burn0-00.tx" "$s_url/tx")
+[ "$code" = 400 ] && [ "$(field code <"$tmp/body")" = 354 ] && ok || bad "a costly one refused by policy: $code $(cat "$tmp/body")"
+code=$(curl -s -m 60 -o "$tmp/body" -w '%{http_code}' --data-binary "@$tmp/burn1-00.tx" "$s_url/tx")
+[ "$code" = 429 ] && ok || bad "the next from that client: 429: $code $(cat "$tmp/body")"
 stop s
 echo "seq_readers: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,7 +8,8 @@
 # blocks are sealed; `follow` on the bridge ends with the state `utxo
 # verify` gives for the sequencer's files, and w2 sees its balance.
 # Refusals: a transaction twice, garbage, an oversized body, the admin
-# actions without the cookie's token. Faults: the sequencer killed with
+# actions without the cookie's token, a client past its allowance of
+# refused work (429). Faults: the sequencer killed with
 # SIGKILL with acknowledged transactions in its mempool (all back after the
 # restart), killed while sealing under load (every acknowledged
 # transaction is in a block or back in the mempool; no block lost), a torn
@@ -131,6 +132,20 @@ curl -s "$s_url/status" >"$tmp/after"
 for k in height tip leaves mempool; do
     [ "$(field $k <"$tmp/before")" = "$(field $k <"$tmp/after")" ] && ok || bad "malformed POSTs changed $k"
 done
+
+# --- each client's allowance of refused work (docs/API.md, "Refused work") --------
+stop s
+serve s "$tmp/s" "$sport" --seal-interval 3600 --client-cycles 1000
+post "$tmp/g" "$s_url"
+[ "$code" = 400 ] && ok || bad "the allowance whole: garbage refused, 400: $code $(cat "$tmp/body")"
+curl -s -m 10 -D "$tmp/hdr" -o "$tmp/body" -X POST --data-binary "@$tmp/g" "$s_url/tx"
+head -1 "$tmp/hdr" | grep -q " 429" && ok || bad "past it: 429: $(cat "$tmp/hdr" "$tmp/body")"
+# 16 s x 1000 cycles saved, 65536 taken: 49536 owed at 1000 a second
+tr -d '\r' <"$tmp/hdr" | grep -qx "Retry-After: 50" && ok || bad "Retry-After: 50: $(cat "$tmp/hdr")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$s_url/status")" = 200 ] && ok || bad "GET is not limited"
+expect 2 "wallet send to a node past the allowance: no verdict" -- \
+    "$UTXO" wallet send "$tmp/w1" "$B" 1000 --node "$s_url"
+grep -q "HTTP 429" "$tmp/err" && ok || bad "says 429: $(cat "$tmp/err")"
 
 # --- crash with acknowledged transactions waiting -----------------------------------
 stop s

@@ -141,6 +141,7 @@ START_TEST(submit_takes_only_answers_a_node_can_give)
         {"200 OK", "not json at all", UTXO_ERR_CLIENT_ANSWER},
         {"200 OK", "{\"txid\":\"0101\"}", UTXO_ERR_CLIENT_ANSWER},
         {"503 Service Unavailable", "{\"code\":3,\"message\":\"busy\"}", UTXO_ERR_CLIENT_REACH},
+        {"429 Too Many Requests", "{\"code\":0,\"message\":\"later\"}", UTXO_ERR_CLIENT_REACH},
     };
     uint8_t txid[UTXO_HASH_BYTES];
     utxo_verdict v;

@@ -70,6 +70,7 @@
 #include "utxo/atomicfile.h"
 #include "commands.h"
 #include "client/nodeclient.h"
+#include "ratelimit.h"
 #include "util.h"
 
 #define NODE_DEFAULT_PORT 8750u
@@ -79,6 +80,8 @@
 #define NODE_MAX_MEMPOOL_IDS 1000u /* txids listed by /mempool */
 #define NODE_SEQ_PO2 18u          /* segment receipts in the proof file, as `utxo sequence` */
 #define NODE_MAX_TX_CYCLES (UINT64_C(1) << 26) /* --max-tx-cycles default (a policy) */
+#define NODE_CLIENT_CYCLES (UINT64_C(1) << 26) /* --client-cycles default: per second */
+#define NODE_CLIENT_BURST 16u /* a client's allowance saves up to 16 seconds' worth */
 #define NODE_FORWARD_QUEUE 64u    /* a bridge's POST /tx waiting for the upstream */
 #define NODE_FORWARD_TIMEOUT 30u  /* seconds the upstream has to answer one */
 
@@ -145,6 +148,7 @@ typedef struct node {
     /* admin actions: the token of DIR/.cookie */
     char cookie[2 * 32 + 1];
     const char *datadir;
+    rl_table *rl;                 /* each client's allowance of refused work, or NULL */
 } node;
 
 /* The log: stderr, or the file of --log (reopened on SIGHUP, for log
@@ -211,9 +215,9 @@ typedef struct node_conf {
     int verbose;
     char log[4096];
     char upstream[4096];
-    uint64_t poll, seal, max_tx_cycles;
+    uint64_t poll, seal, max_tx_cycles, client_cycles;
     bool set_listen, set_max_conn, set_timeout, set_verbose, set_log, set_upstream, set_poll,
-        set_seal, set_max_tx_cycles;
+        set_seal, set_max_tx_cycles, set_client_cycles;
 } node_conf;
 
 static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out)
@@ -306,6 +310,11 @@ static int conf_read(node_conf *c, const char *dir)
             ok = conf_number(v, 1, UINT64_MAX, &x);
             if (ok && !c->set_max_tx_cycles)
                 c->max_tx_cycles = x;
+        } else if (strcmp(k, "client-cycles") == 0) {
+            uint64_t x;
+            ok = conf_number(v, 0, RL_MAX_RATE, &x);
+            if (ok && !c->set_client_cycles)
+                c->client_cycles = x;
         } else if (strcmp(k, "poll") == 0) {
             uint64_t x;
             ok = conf_number(v, 1, 3600, &x);
@@ -317,7 +326,7 @@ static int conf_read(node_conf *c, const char *dir)
                 c->verbose = atoi(v);
         } else {
             errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose, "
-                   "upstream, poll, seal-interval, max-tx-cycles)", path, no, k);
+                   "upstream, poll, seal-interval, max-tx-cycles, client-cycles)", path, no, k);
             goto bad;
         }
         if (!ok) {
@@ -395,6 +404,40 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return send_json(c, status, json_pack("{s:i, s:s}", "code", code, "message", printable(msg)));
+}
+
+/* The address of client c, or NULL. */
+static const struct sockaddr *client_addr(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return ci ? ci->client_addr : NULL;
+}
+
+/* 429 with Retry-After: the client spent its allowance of refused work
+ * (ratelimit.h) and may POST /tx again in `wait` seconds. */
+static enum MHD_Result send_busy(struct MHD_Connection *c, uint64_t wait)
+{
+    char msg[256], after[24];
+    snprintf(msg, sizeof msg,
+             "this client's transactions were refused for more cycles than its allowance "
+             "(--client-cycles): try again in %" PRIu64 " s",
+             wait);
+    char *text = json_dumps(json_pack("{s:i, s:s}", "code", 0, "message", msg), JSON_COMPACT);
+    if (text == NULL)
+        return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text,
+                                                             MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    snprintf(after, sizeof after, "%" PRIu64, wait);
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, after);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static json_t *hex_json(const uint8_t *p, size_t n)
@@ -826,6 +869,7 @@ typedef struct req {
     uint64_t deadline; /* /events: when to answer without a new tip (monotonic ns), 0 unset */
     uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
     uint64_t started;  /* when its headers came (monotonic ns) */
+    uint64_t cost;     /* POST /tx: what its refusal takes from the client's allowance */
 } req;
 
 /* What became of a POST /tx the mempool or forwarding thread took
@@ -1255,6 +1299,8 @@ static void *pool_main(void *arg)
 /* A resumed POST /tx: its answer. */
 static enum MHD_Result tx_answer(node *n, struct MHD_Connection *c, req *r)
 {
+    if (r->state == TX_REFUSED || (r->state == TX_FORWARDED && r->fwd_status == 400))
+        rl_charge(n->rl, client_addr(c), r->cost, clock_now_ns());
     if (r->state == TX_FORWARDED)
         return forward_answer(c, r);
     if (r->state == TX_REFUSED) {
@@ -1307,6 +1353,9 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
         return send_error(c, MHD_HTTP_NOT_IMPLEMENTED, 0,
                           "this node takes no transactions: it holds no sequencer key and "
                           "follows no upstream");
+    uint64_t wait = rl_wait(n->rl, client_addr(c), clock_now_ns());
+    if (wait > 0)
+        return send_busy(c, wait);
     if (n->seq) {
         pthread_mutex_lock(&n->ev_lock);
         bool broken = n->seal_error[0] != 0;
@@ -1317,10 +1366,16 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
                               "(/status says why)");
     }
     /* a bridge too: what is not a transaction is not sent on */
-    if ((rc = utxo_tx_from_bytes(&tx, r->data, r->len, &n->p, &eo)) != UTXO_OK)
+    if ((rc = utxo_tx_from_bytes(&tx, r->data, r->len, &n->p, &eo)) != UTXO_OK) {
+        rl_charge(n->rl, client_addr(c), RL_BASE, clock_now_ns());
         return send_json(c, MHD_HTTP_BAD_REQUEST,
                          verdict_json(rc, NULL, "not a transaction: %s at byte %zu of %zu",
                                       utxo_strerror(rc), eo, r->len));
+    }
+    /* refused, it costs the client its budgets (decoded: each is bounded) */
+    r->cost = RL_BASE;
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        r->cost += tx->inputs[i].witness.budget;
     if (n->upstream) { /* forward_main sends the bytes as they came */
         utxo_tx_free(tx);
         tx = NULL;
@@ -1774,7 +1829,8 @@ static void node_usage(FILE *f)
     fprintf(f,
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
             "                 [--timeout S] [--log FILE] [-v] [-q] [--seal-interval S]\n"
-            "                 [--max-tx-cycles N] [--upstream URL [--poll S]]\n"
+            "                 [--max-tx-cycles N] [--client-cycles N]\n"
+            "                 [--upstream URL [--poll S]]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
@@ -1796,6 +1852,12 @@ static void node_usage(FILE *f)
             "                         sum past N (code 354), before running anything: a\n"
             "                         refused one pays nothing for its cycles (default 2^26,\n"
             "                         at most the chain's max_tx_cycles)\n"
+            "  --client-cycles N      a sequencer or bridge gives each client address (IPv6:\n"
+            "                         its /64) N cycles a second of refused transactions,\n"
+            "                         16 seconds' worth saved; each refusal takes the\n"
+            "                         input budgets it declared plus 65536, and a client\n"
+            "                         past its allowance gets 429 with Retry-After\n"
+            "                         (default 2^26; 0: no limit)\n"
             "  --upstream URL         a bridge: follow the node at URL, validating every\n"
             "                         block fully into the store (DIR may be empty: the\n"
             "                         chain's parameters then come from URL, kept in\n"
@@ -1813,7 +1875,7 @@ static void node_usage(FILE *f)
             "  -q, --quiet            log only errors\n"
             "DIR/utxo.conf, when present, sets the same: lines 'key = value' with the keys\n"
             "listen, max-connections, timeout, log, verbose (-1, 0, 1), upstream, poll,\n"
-            "seal-interval, max-tx-cycles; the command line wins.\n"
+            "seal-interval, max-tx-cycles, client-cycles; the command line wins.\n"
             "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
             "exits 2 (the store is in use). Exit: 0 stopped by a signal or /admin/stop,\n"
             "1 an upstream of another chain or a chain directory that does not check,\n"
@@ -1846,13 +1908,14 @@ int cmd_node(int argc, char **argv)
     const char *datadir = NULL;
     node_conf conf;
     enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
-           OPT_POLL, OPT_SEAL, OPT_MAXCYC };
+           OPT_POLL, OPT_SEAL, OPT_MAXCYC, OPT_CLIENTCYC };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
         {"upstream", required_argument, NULL, OPT_UPSTREAM},
         {"poll", required_argument, NULL, OPT_POLL},
         {"seal-interval", required_argument, NULL, OPT_SEAL},
         {"max-tx-cycles", required_argument, NULL, OPT_MAXCYC},
+        {"client-cycles", required_argument, NULL, OPT_CLIENTCYC},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -1882,6 +1945,7 @@ int cmd_node(int argc, char **argv)
     conf.poll = 2;
     conf.seal = 2;
     conf.max_tx_cycles = NODE_MAX_TX_CYCLES;
+    conf.client_cycles = NODE_CLIENT_CYCLES;
     while ((c = cli_next(&cl, argc, argv)) != -1) {
         switch (c) {
         case CLI_STOP: return cl.status;
@@ -1926,6 +1990,11 @@ int cmd_node(int argc, char **argv)
             if (!cli_u64(&cl, 1, UINT64_MAX, &conf.max_tx_cycles))
                 return EXIT_USAGE;
             conf.set_max_tx_cycles = true;
+            break;
+        case OPT_CLIENTCYC:
+            if (!cli_u64(&cl, 0, RL_MAX_RATE, &conf.client_cycles))
+                return EXIT_USAGE;
+            conf.set_client_cycles = true;
             break;
         case 'v': conf.verbose = 1; conf.set_verbose = true; break;
         case 'q': conf.verbose = -1; conf.set_verbose = true; break;
@@ -2044,6 +2113,14 @@ int cmd_node(int argc, char **argv)
                    ": the store belongs to another chain file (move %s away to rebuild it)",
                    datadir, after.n_blocks, blocks, chain_seq_next_height(n.seq), db);
             ex = EXIT_INVALID;
+            goto out;
+        }
+    }
+    if (conf.client_cycles > 0 && (n.seq || n.upstream)) { /* they take transactions */
+        uint64_t burst = conf.client_cycles * NODE_CLIENT_BURST;
+        if ((n.rl = rl_new(conf.client_cycles, burst < RL_MAX_BURST ? burst : RL_MAX_BURST)) ==
+            NULL) {
+            errorf("out of memory");
             goto out;
         }
     }
@@ -2183,6 +2260,7 @@ out:
     if (n.upstream)
         curl_global_cleanup();
     free(n.waiters);
+    rl_free(n.rl);
     free(n.syncing);
     free(n.syncing_seq);
     free(n.q);

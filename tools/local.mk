@@ -10,7 +10,8 @@ utxo_SOURCES = \
 utxo_LDADD = libutxo_core.la $(DEPS_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 utxo_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 # the node and its light client: utxo node, utxo follow (docs/API.md)
-utxo_SOURCES += tools/cmd_node.c tools/cmd_follow.c tools/bench_node.c
+utxo_SOURCES += tools/cmd_node.c tools/cmd_follow.c tools/bench_node.c tools/ratelimit.c \
+	tools/ratelimit.h
 
 # environment (predicates): utxo predicate build|id|disasm|run
 utxo_SOURCES += tools/cmd_predicate.c tools/rv_disasm.c tools/rv_disasm.h tools/bench_p2pk.c \

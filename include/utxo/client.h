@@ -74,7 +74,8 @@ UTXO_WARN_UNUSED int utxo_client_get_status(utxo_client *c, utxo_client_status *
  * node's code (e.g. UTXO_ERR_TX_FEE, UTXO_ERR_MP_CONFLICT), with v->input
  * (v may be NULL) the input at fault and the node's message in
  * utxo_client_errmsg; any other code is UTXO_ERR_CLIENT_ANSWER. An answer 5xx (the node
- * could not record it, or a bridge's upstream did not answer) is
+ * could not record it, or a bridge's upstream did not answer) or 429 (this
+ * client's allowance of refused work is spent: --client-cycles) is
  * UTXO_ERR_CLIENT_REACH: no verdict on the transaction.
  */
 UTXO_WARN_UNUSED int utxo_client_submit(utxo_client *c, const utxo_tx *tx,

@@ -214,8 +214,10 @@ int utxo_client_submit(utxo_client *c, const utxo_tx *tx, uint8_t txid[UTXO_HASH
         if (txid != NULL) /* an answer is checked whether or not the caller keeps its txid */
             memcpy(txid, named, sizeof named);
         rc = UTXO_OK;
-    } else if (status >= 500 && msg) {
-        /* the node (or a bridge's upstream) could not take it: no verdict */
+    } else if ((status >= 500 || status == 429) && msg) {
+        /* the node (or a bridge's upstream) could not take it, or not from
+         * this client now (429: its allowance of refused work spent): no
+         * verdict */
         rc = UTXO_ERR_CLIENT_REACH;
         client_say(c, "%s could not take the transaction (HTTP %ld): %s", c->nc.base, status, msg);
     } else if ((status == 400 || status == 413) && json_u64(json_object_get(j, "code"), &code) &&

@@ -1,0 +1,161 @@
+/*
+ * ratelimit.c — per-client allowances of refused work (ratelimit.h).
+ */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "ratelimit.h"
+
+typedef struct rl_slot {
+    uint8_t key[9];  /* family byte, then the address or its /64 */
+    uint8_t used;
+    int64_t tokens;  /* may be negative: a debt */
+    uint64_t at;     /* when tokens was last brought up to date */
+} rl_slot;
+
+struct rl_table {
+    pthread_mutex_t mu;
+    uint64_t rate, burst;
+    unsigned char hkey[crypto_shorthash_KEYBYTES];
+    rl_slot s[RL_SLOTS];
+};
+
+rl_table *rl_new(uint64_t rate, uint64_t burst)
+{
+    rl_table *t;
+
+    if (rate == 0 || burst == 0 || rate > RL_MAX_RATE || burst > RL_MAX_BURST ||
+        (t = calloc(1, sizeof *t)) == NULL)
+        return NULL;
+    if (pthread_mutex_init(&t->mu, NULL) != 0) {
+        free(t);
+        return NULL;
+    }
+    t->rate = rate;
+    t->burst = burst;
+    crypto_shorthash_keygen(t->hkey);
+    return t;
+}
+
+void rl_free(rl_table *t)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+/* The client's key: IPv4 address, or IPv6 /64 (an IPv4-mapped IPv6
+ * address counts as the IPv4 one); anything else shares one key. */
+static void client_key(const struct sockaddr *sa, uint8_t key[9])
+{
+    memset(key, 0, 9);
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        key[0] = 4;
+        memcpy(key + 1, &in->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            key[0] = 4;
+            memcpy(key + 1, in6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            key[0] = 6;
+            memcpy(key + 1, in6->sin6_addr.s6_addr, 8);
+        }
+    }
+}
+
+/* Brings slot s's tokens up to time now (rate <= RL_MAX_RATE and burst
+ * <= RL_MAX_BURST: nothing below overflows). The time a part cycle would
+ * take is not spent: at moves on by the time of the cycles added, so
+ * frequent calls lose nothing to rounding. */
+static void refill(const rl_table *t, rl_slot *s, uint64_t now)
+{
+    if (now <= s->at)
+        return;
+    uint64_t dt = now - s->at, secs = dt / 1000000000u;
+    if (secs > t->burst / t->rate + 1) {
+        s->tokens = (int64_t)t->burst;
+        s->at = now;
+        return;
+    }
+    /* the part second in microseconds: below 2^20, times rate below 2^60 */
+    uint64_t us = (dt % 1000000000u) / 1000u, part = us * t->rate / 1000000u;
+    uint64_t add = secs * t->rate + part;
+    if (s->tokens + (int64_t)add >= (int64_t)t->burst) {
+        s->tokens = (int64_t)t->burst;
+        s->at = now;
+        return;
+    }
+    s->tokens += (int64_t)add;
+    /* the microseconds those part cycles took, rounded up (part * 1e6
+     * is below 2^60 too) */
+    s->at += secs * 1000000000u + (part * 1000000u + t->rate - 1) / t->rate * 1000u;
+}
+
+/* Client sa's slot, brought up to now (a newcomer gets a full bucket). */
+static rl_slot *slot_of(rl_table *t, const struct sockaddr *sa, uint64_t now)
+{
+    uint8_t key[9];
+    unsigned char h[crypto_shorthash_BYTES];
+    uint64_t hv = 0;
+
+    client_key(sa, key);
+    crypto_shorthash(h, key, sizeof key, t->hkey);
+    for (int i = 0; i < 8; i++)
+        hv |= (uint64_t)h[i] << (8 * i);
+    rl_slot *a = &t->s[hv % RL_SLOTS], *b = &t->s[(hv >> 32) % RL_SLOTS];
+    if (a->used && memcmp(a->key, key, sizeof key) == 0) {
+        refill(t, a, now);
+        return a;
+    }
+    if (b->used && memcmp(b->key, key, sizeof key) == 0) {
+        refill(t, b, now);
+        return b;
+    }
+    /* a newcomer: a free slot, else the one whose client owes least */
+    rl_slot *s = !a->used ? a : !b->used ? b : NULL;
+    if (s == NULL) {
+        refill(t, a, now);
+        refill(t, b, now);
+        s = a->tokens >= b->tokens ? a : b;
+    }
+    memcpy(s->key, key, sizeof key);
+    s->used = 1;
+    s->tokens = (int64_t)t->burst;
+    s->at = now;
+    return s;
+}
+
+uint64_t rl_wait(rl_table *t, const struct sockaddr *sa, uint64_t now)
+{
+    uint64_t w = 0;
+
+    if (t == NULL)
+        return 0;
+    pthread_mutex_lock(&t->mu);
+    rl_slot *s = slot_of(t, sa, now);
+    if (s->tokens <= 0) /* until the bucket is past zero, in whole seconds */
+        w = ((uint64_t)-s->tokens) / t->rate + 1;
+    pthread_mutex_unlock(&t->mu);
+    return w;
+}
+
+void rl_charge(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t now)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->mu);
+    rl_slot *s = slot_of(t, sa, now);
+    /* a debt of at most RL_MAX_DEBT: never wraps */
+    uint64_t room = (uint64_t)(s->tokens + (int64_t)RL_MAX_DEBT);
+    s->tokens -= (int64_t)(cycles < room ? cycles : room);
+    pthread_mutex_unlock(&t->mu);
+}
