@@ -80,7 +80,7 @@ START_TEST(client_keys)
 }
 END_TEST
 
-/* Hundreds of thousands of addresses that owe nothing pass through the
+/* A hundred thousand addresses that owe nothing pass through the
  * bounded table; the one in debt keeps its debt (a newcomer takes the slot
  * of the client owing least). */
 START_TEST(debtors_kept_while_others_pass)
