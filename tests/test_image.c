@@ -320,6 +320,7 @@ START_TEST(elf_hostile)
     elf_bad(52 + 4, 4, 0xffffffffu, UTXO_ERR_TRUNCATED); /* p_offset wraps */
     elf_bad(52 + 4, 4, 200, UTXO_ERR_TRUNCATED);         /* data past the end of the file */
     elf_bad(52 + 16, 4, 17, UTXO_ERR_ELF);               /* filesz > memsz */
+    elf_bad(52 + 64 + 20, 4, 0, UTXO_ERR_ELF);           /* memsz 0 under 8 file bytes */
     elf_bad(52 + 8, 4, 0x8000, UTXO_ERR_IMAGE);          /* below the image region */
     elf_bad(52 + 8, 4, 0x0ffffff8u, UTXO_ERR_IMAGE);     /* memsz runs past the region end */
     elf_bad(52 + 64 + 8, 4, 0x20008, UTXO_ERR_IMAGE);    /* overlaps the code */

@@ -398,8 +398,10 @@ int img_from_elf_why(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t 
             why_set(why, "dynamic linking or thread-local storage (link statically)", (int)i);
             goto fail;
         }
-        if (type != PT_LOAD || memsz == 0)
+        if (type != PT_LOAD)
             continue; /* notes, GNU_STACK, RISCV_ATTRIBUTES ...: no effect on memory */
+        /* checked before an empty one is skipped: file bytes that a
+         * zero-size segment would silently drop are an error as well */
         if (filesz > memsz || (uint64_t)foff + filesz > len) {
             rc = filesz > memsz ? UTXO_ERR_ELF : UTXO_ERR_TRUNCATED;
             why_set(why,
@@ -408,6 +410,8 @@ int img_from_elf_why(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t 
                     (int)i);
             goto fail;
         }
+        if (memsz == 0)
+            continue;
         if (va < UTXO_ABI_IMAGE_BASE || (uint64_t)va + memsz > UTXO_ABI_IMAGE_END) {
             why_set(why, "outside image memory 0x00010000..0x10000000", (int)i);
             rc = UTXO_ERR_IMAGE;
