@@ -334,6 +334,30 @@ START_TEST(elf_hostile)
 }
 END_TEST
 
+/* A segment that starts off a word boundary: the words dropped as zero are
+ * aligned by address, so the entry's instruction (ecall, 73 00 00 00: three
+ * zero bytes) at the end of the file bytes is kept. */
+START_TEST(elf_unaligned_segment)
+{
+    static const uint8_t code[6] = {0xaa, 0xbb, 0x73, 0x00, 0x00, 0x00};
+    elf_seg s[1] = {{1, 0x20002, sizeof code, sizeof code, code}};
+    size_t elen, ilen;
+    uint8_t *elf = make_elf(&elen, 0x20004, s, 1), *img;
+    img_view v;
+    utxo_vm_result r;
+
+    ck_assert_int_eq(utxo_image_from_elf(&img, &ilen, elf, elen, NULL), UTXO_OK);
+    ck_assert_int_eq(img_view_decode(&v, img, ilen, NULL), UTXO_OK);
+    ck_assert_uint_eq(v.n_segs, 1);
+    ck_assert_uint_eq(v.segs[0].vaddr, 0x20002);
+    ck_assert_uint_eq(v.segs[0].len, 6);
+    ck_assert_int_eq(utxo_predicate_run(&r, img, ilen, NULL, 0, NULL, 1000), UTXO_OK);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED); /* a0 = 0 args, a7 = 0: HALT(0) */
+    free(img);
+    free(elf);
+}
+END_TEST
+
 START_TEST(elf_random_mutations)
 {
     size_t elen, ilen;
@@ -370,6 +394,7 @@ static Suite *suite(void)
     tcase_add_test(t, random_bytes_never_crash);
     tcase_add_test(t, elf_to_image);
     tcase_add_test(t, elf_hostile);
+    tcase_add_test(t, elf_unaligned_segment);
     tcase_add_test(t, elf_random_mutations);
     suite_add_tcase(s, t);
     return s;

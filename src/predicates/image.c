@@ -426,11 +426,14 @@ int img_from_elf_why(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t 
         lo[n_load] = va;
         hi[n_load] = va + memsz;
         n_load++;
-        /* Trailing zeros are demand-zero memory: drop trailing 4-byte
-         * words (counted from the segment start) that are all zero, so an
-         * instruction is never cut (a zero word is not an instruction). */
+        /* Trailing zeros are demand-zero memory: drop the trailing
+         * 4-byte-aligned words (by address, va + memsz cannot wrap here)
+         * whose bytes in the segment are all zero, so an instruction is
+         * never cut (a zero word is not an instruction), whatever the
+         * segment's alignment. */
         while (filesz > 0) {
-            uint32_t w = (filesz - 1) & ~3u, k;
+            uint32_t last = (va + filesz - 1) & ~3u; /* the last word's address */
+            uint32_t w = last > va ? last - va : 0, k;
             for (k = w; k < filesz && elf[foff + k] == 0; k++)
                 ;
             if (k < filesz)

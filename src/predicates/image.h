@@ -81,7 +81,8 @@ void img_free(vm_image *im);
  * (*out, free()). Every offset and size is checked against the file; a
  * non-RV32, non-executable, compressed-ISA, float-ABI, dynamic or TLS file,
  * overlapping or out-of-region PT_LOAD segments are refused. Trailing
- * all-zero 4-byte words of each segment are dropped (memory is demand-zero),
+ * all-zero 4-byte words (aligned by address) of each segment are dropped
+ * (memory is demand-zero),
  * so .bss and padding cost nothing. *err_off receives the file offset of the offending field.
  */
 int img_from_elf(uint8_t **out, size_t *out_len, const uint8_t *elf, size_t len, size_t *err_off);
