@@ -202,6 +202,32 @@ START_TEST(multisig_2_of_3)
 }
 END_TEST
 
+/* A key listed twice fills two slots (docs/PREDICATES.md, section 5): a
+ * 2-of-3 whose keys 0 and 1 are one key is spent by that key alone, with
+ * the same signature in both slots; the third key still counts once. */
+START_TEST(multisig_duplicate_key)
+{
+    uint8_t params[4 + 3 * 32], sk[2][64], args[4 + 2 * 64];
+    spend s;
+
+    params[0] = 2, params[1] = 3, params[2] = 0, params[3] = 0;
+    keypair(params + 4, sk[0], 40);
+    memcpy(params + 4 + 32, params + 4, 32);
+    keypair(params + 4 + 64, sk[1], 41);
+    spend_init(&s, UTXO_STD_MULTISIG, params, sizeof params, 0);
+    memcpy(args, "\x03\x00\x00\x00", 4);
+    crypto_sign_detached(args + 4, NULL, s.ctx.sighash, 32, sk[0]);
+    memcpy(args + 68, args + 4, 64);
+    ck_accepts(&s, args, sizeof args);
+    /* keys 0 and 2 need both holders */
+    memcpy(args, "\x05\x00\x00\x00", 4);
+    ck_rejects(&s, args, sizeof args, 2);
+    crypto_sign_detached(args + 68, NULL, s.ctx.sighash, 32, sk[1]);
+    ck_accepts(&s, args, sizeof args);
+    spend_free(&s);
+}
+END_TEST
+
 /* ---- hash lock, time lock, HTLC ------------------------------------------------ */
 
 START_TEST(hashlock)
@@ -704,6 +730,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, p2pk);
     tcase_add_test(t, multisig_2_of_3);
+    tcase_add_test(t, multisig_duplicate_key);
     tcase_add_test(t, hashlock);
     tcase_add_test(t, timelock);
     tcase_add_test(t, htlc);

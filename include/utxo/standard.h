@@ -52,7 +52,8 @@ enum utxo_std_kind {
 /** Pay to an Ed25519 key. */
 int utxo_std_p2pk_image(uint8_t *out, size_t out_len, size_t *written,
                         const uint8_t pk[UTXO_PUBKEY_BYTES]);
-/** m of the n keys pks[0..n) (1 <= m <= n <= 16); key order matters. */
+/** m of the n keys pks[0..n) (1 <= m <= n <= 16); key order matters. Keys
+ * are not checked distinct: a key given twice fills two of the m slots. */
 int utxo_std_multisig_image(uint8_t *out, size_t out_len, size_t *written, unsigned m, unsigned n,
                             const uint8_t (*pks)[UTXO_PUBKEY_BYTES]);
 /** Whoever reveals a preimage of hash (utxo_std_secret_hash). */
