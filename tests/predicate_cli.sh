@@ -55,6 +55,12 @@ expect 1 "std bad params" -- "$UTXO" predicate std p2pk 1111 -o "$tmp/x.img"
 grep -q "pk(32)" "$tmp/err" && ok || bad "std bad params names the layout: $(cat "$tmp/err")"
 expect 2 "std unknown" -- "$UTXO" predicate std p2sh 11 -o "$tmp/x.img"
 
+# the transaction's context without a transaction: a usage error, not ignored
+expect 2 "--height without --tx" -- "$UTXO" predicate run "$tmp/ex.img" --height 5
+grep -q -- "--height describes the transaction of --tx FILE" "$tmp/err" && ok || bad "--height without --tx: $(cat "$tmp/err")"
+expect 2 "--input without --tx" -- "$UTXO" predicate run "$tmp/ex.img" --input 0
+expect 2 "--chain-id without --tx" -- "$UTXO" predicate run "$tmp/ex.img" --chain-id "$(printf '00%.0s' $(seq 32))"
+
 # invalid input and usage errors
 hex2bin "5554585001" > "$tmp/trunc.img"
 expect 1 "truncated image" -- "$UTXO" predicate run "$tmp/trunc.img"

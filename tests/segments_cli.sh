@@ -124,6 +124,8 @@ grep -q '^tx yes$' "$tmp/t/manifest" && grep -q '^height 7$' "$tmp/t/manifest" &
 expect 0 "verify with tx" -- "$UTXO" segments verify "$tmp/t"
 expect 0 "verify-one with tx" -- "$UTXO" segments verify-one "$tmp/t/seg-000001.rcpt" --tx "$SRC/tests/vectors/tx_simple.bin" --input 0
 expect 2 "verify-one bad input" -- "$UTXO" segments verify-one "$tmp/t/seg-000001.rcpt" --tx "$SRC/tests/vectors/tx_simple.bin" --input 99
+expect 2 "verify-one height past 2^32-1" -- "$UTXO" segments verify-one "$tmp/t/seg-000001.rcpt" --tx "$SRC/tests/vectors/tx_simple.bin" --height 4294967296
+grep -q -- "--height 4294967296: block heights are at most 4294967295" "$tmp/err" && ok || bad "height message: $(cat "$tmp/err")"
 # a number no field can hold is refused, not cut to fit: page_limit 2^32 +
 # the real one, height 2^32 + 7 (both verified as the real ones before)
 cp "$tmp/t/manifest" "$tmp/m0"

@@ -75,6 +75,7 @@ static void predicate_usage(FILE *f)
             "  --log            print the predicate's debug log on stderr\n"
             "  --json           one JSON object on stdout\n"
             "  --no-jit         interpreter only: no translating tier (same results)\n"
+            "--input, --height and --chain-id need --tx.\n"
             "The outputs spent by FILE are not known here: each has value 0 and no\n"
             "datum, and the running input's has the image's own predicate id.\n"
             "Exit status of run: 0 accepted, 1 rejected or failed, 2 usage or I/O.\n"
@@ -275,7 +276,7 @@ static void log_to_stderr(void *ud, const uint8_t *p, size_t n)
 static int do_run(int argc, char **argv)
 {
     const char *img_path = NULL, *arg_hex = NULL;
-    txopts to = {NULL, NULL, 0, 0};
+    txopts to = {NULL, NULL, 0, 0, NULL};
     uint64_t budget = DEFAULT_BUDGET;
     bool have_budget = false, as_json = false, want_log = false;
     uint8_t *img = NULL, *args = NULL, *chain = NULL, id[UTXO_HASH_BYTES];
@@ -320,7 +321,8 @@ static int do_run(int argc, char **argv)
                 return EXIT_USAGE;
         }
     }
-    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "IMG")) != 0)
+    if ((rc = cli_operands(&cl, argc, argv, 1, 1, "IMG")) != 0 ||
+        (rc = txopts_need_tx(&to, cl.cmd)) != 0)
         return rc;
     img_path = argv[optind];
     if ((rc = load_image(img_path, FILE_MAX, &img, &img_len)) != EXIT_VALID)

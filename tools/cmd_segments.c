@@ -208,7 +208,7 @@ static int do_split(int argc, char **argv)
 static int prove_or_split(int argc, char **argv, bool split)
 {
     const char *img_path = NULL, *arg_hex = NULL, *dir = NULL;
-    txopts to = {NULL, NULL, 0, 0};
+    txopts to = {NULL, NULL, 0, 0, NULL};
     uint64_t budget = SEG_DEFAULT_BUDGET, po2 = UTXO_SEG_PO2_DEFAULT,
              limit = UTXO_SEG_PAGE_LIMIT_DEFAULT, every = 0;
     bool have_budget = false, as_json = false;
@@ -1345,7 +1345,7 @@ out:
 static int do_verify_one(int argc, char **argv)
 {
     const char *file = NULL;
-    txopts to = {NULL, NULL, 0, 0};
+    txopts to = {NULL, NULL, 0, 0, NULL};
     bool as_json = false;
     uint8_t *chain = NULL;
     utxo_receipt *r = NULL;

@@ -17,15 +17,29 @@ int txopts_opt(txopts *o, cli *c, int ch, uint64_t max_height)
         o->tx_path = optarg;
         return 1;
     case TXOPT_CHAIN_ID:
+        if (o->ctx_opt == NULL)
+            o->ctx_opt = "--chain-id";
         o->chain_hex = optarg;
         return 1;
     case TXOPT_INPUT:
+        if (o->ctx_opt == NULL)
+            o->ctx_opt = "--input";
         return cli_u64(c, 0, UINT32_MAX, &o->input) ? 1 : -1;
     case TXOPT_HEIGHT:
+        if (o->ctx_opt == NULL)
+            o->ctx_opt = "--height";
         return cli_u64(c, 0, max_height, &o->height) ? 1 : -1;
     default:
         return 0;
     }
+}
+
+int txopts_need_tx(const txopts *o, const char *cmd)
+{
+    if (o->tx_path == NULL && o->ctx_opt != NULL)
+        return usage_error(cmd, "%s describes the transaction of --tx FILE: it needs --tx",
+                           o->ctx_opt);
+    return 0;
 }
 
 int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,
@@ -41,8 +55,12 @@ int txenv_load(txenv *t, const char *tx_path, uint64_t input, uint64_t height,
         errorf("%s: invalid transaction at byte %zu", tx_path, off);
         return EXIT_USAGE;
     }
-    if (input >= t->tx->n_inputs || height > UINT32_MAX) {
+    if (input >= t->tx->n_inputs) {
         errorf("--input %" PRIu64 ": the transaction has %u input(s)", input, t->tx->n_inputs);
+        return EXIT_USAGE;
+    }
+    if (height > UINT32_MAX) {
+        errorf("--height %" PRIu64 ": block heights are at most %" PRIu32, height, UINT32_MAX);
         return EXIT_USAGE;
     }
     t->spent = calloc(t->tx->n_inputs, sizeof *t->spent);

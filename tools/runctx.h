@@ -15,10 +15,12 @@
 #include "util.h"
 
 /* The options naming a transaction context: --tx FILE, --input N,
- * --height H, --chain-id HEX (NULL or 0 when not given). */
+ * --height H, --chain-id HEX (NULL or 0 when not given); ctx_opt names the
+ * first of the last three given ("--height"), NULL when none was. */
 typedef struct txopts {
     const char *tx_path, *chain_hex;
     uint64_t input, height;
+    const char *ctx_opt;
 } txopts;
 
 /* Those options in a getopt_long table (util.h's cli). */
@@ -35,6 +37,13 @@ enum { TXOPT_TX = 0x1000, TXOPT_INPUT, TXOPT_HEIGHT, TXOPT_CHAIN_ID };
  * error (c->status is EXIT_USAGE).
  */
 int txopts_opt(txopts *o, cli *c, int ch, uint64_t max_height);
+
+/*
+ * After parsing: --input, --height and --chain-id describe the --tx
+ * transaction, so without --tx they would be ignored silently. Returns 0,
+ * or EXIT_USAGE after a usage error of cmd naming the option.
+ */
+int txopts_need_tx(const txopts *o, const char *cmd);
 
 /* A transaction read from a file and the context of one of its inputs. */
 typedef struct txenv {
