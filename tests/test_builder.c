@@ -122,6 +122,11 @@ START_TEST(std_images_identify)
     ck_assert_int_eq(utxo_std_rsa_image(img, sizeof img, &len, n), UTXO_ERR_ARG);
     ck_assert_int_eq(utxo_std_p2pk_image(img, 100, &len, a.pk), UTXO_ERR_ARG);
     ck_assert_uint_eq(len, 0);
+    /* no place for the length: refused, and the buffer zeroed all the same */
+    memset(img, 0xee, sizeof img);
+    ck_assert_int_eq(utxo_std_p2pk_image(img, sizeof img, NULL, a.pk), UTXO_ERR_ARG);
+    for (size_t i = 0; i < sizeof img; i++)
+        ck_assert_uint_eq(img[i], 0);
 }
 END_TEST
 

@@ -29,9 +29,10 @@ static int std_image(uint8_t *out, size_t out_len, size_t *written, int kind,
 
     if (written)
         *written = 0;
+    if (out != NULL) /* zeroed on every failure, as standard.h says */
+        memset(out, 0, out_len);
     if (out == NULL || written == NULL)
         return UTXO_ERR_ARG;
-    memset(out, 0, out_len);
     if ((rc = stdpred_instance(kind, params, plen, &img, &len)) != UTXO_OK)
         return rc;
     if (len > out_len) {
