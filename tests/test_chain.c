@@ -16,7 +16,10 @@
 #include "testutil.h"
 #include "vm_asm.h"
 #include "chain/chain.h"
+#include "utxo/blockfile.h"
 #include "utxo/builder.h"
+#include "utxo/pipeline.h"
+#include "utxo/stateless.h"
 
 /* ---- a small in-memory chain with three funded wallets ------------------- */
 
@@ -944,40 +947,35 @@ END_TEST
 
 
 /* chain_receipts_add on a bundle made without receipts gives the bundle the
- * chain builder makes with bp_chain_set_segments, byte for byte. */
-START_TEST(receipts_match_builder)
+ * chain builder makes with bp_chain_set_segments, byte for byte: a coin
+ * locked by img is spent with args and budget in a second block. Returns
+ * the receipt chains chain_receipts_add added (*segs: their receipts). */
+static uint64_t receipts_like_builder(const uint8_t *img, size_t il, const uint8_t *args,
+                                      size_t al, uint64_t budget, unsigned po2, uint64_t *segs)
 {
     fixture f, g;
     utxo_block *b1 = NULL, *b2 = NULL;
     utxo_tx *cb, *tx;
     utxo_bundle *with = NULL, *without = NULL;
-    uint8_t work_id[32], args[24], *e1, *e2, gtx[32];
-    size_t wl, l1, l2, w;
-    const uint8_t *work = gen_work_image(&wl);
-    uint64_t runs = 0, segs = 0;
-    utxo_vm_result res;
+    uint8_t img_id[32], *e1, *e2, gtx[32];
+    size_t l1, l2, w;
+    uint64_t runs = 0;
 
-    utxo_predicate_id(work_id, work, wl);
-    memset(args, 0, sizeof args);
-    args[0] = 60;                          /* rounds */
-    args[16] = args[17] = args[18] = args[19] = 0xff; /* accept any checksum */
-    ck_assert_int_eq(utxo_predicate_run(&res, work, wl, args, sizeof args, NULL, 1u << 30), UTXO_OK);
-    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
-    ck_assert_uint_gt(res.cycles, 3u << 16); /* several segments of 2^16 */
+    utxo_predicate_id(img_id, img, il);
     fx_init(&f, NULL);
     fx_init(&g, NULL);
-    ck_assert_int_eq(bp_chain_set_segments(f.c, 16), UTXO_OK);
+    ck_assert_int_eq(bp_chain_set_segments(f.c, po2), UTXO_OK);
     for (int k = 0; k < 2; k++) {
         fixture *x = k ? &g : &f;
         utxo_block *b = utxo_block_new();
         cb = utxo_tx_new();
         ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
         ck_assert_int_eq(utxo_tx_add_output(cb, 0, x->id[0], NULL, 0), UTXO_OK);
-        /* block 1: a payment locking a coin behind the work predicate */
+        /* block 1: a payment locking a coin behind img */
         tx = pay(x, x->gen_txid, 0, 1000000000, 0, 1, 1000000, 0);
         tx->outputs[0].value = 900000000;
         tx->outputs[1].value -= 899000000;
-        memcpy(tx->outputs[0].predicate_id, work_id, 32);
+        memcpy(tx->outputs[0].predicate_id, img_id, 32);
         ck_assert_int_eq(utxo_block_add_tx(b, tx), UTXO_OK);
         ck_assert_int_eq(bp_chain_seal(x->c, b, NULL, NULL, NULL), UTXO_OK);
         utxo_tx_txid(tx, gtx);
@@ -992,8 +990,8 @@ START_TEST(receipts_match_builder)
             utxo_outpoint op;
             memcpy(op.txid, gtx, 32);
             op.index = 0;
-            ck_assert_int_eq(utxo_tx_add_input(tx, &op, res.cycles + 1000, work, (uint32_t)wl,
-                                               args, sizeof args),
+            ck_assert_int_eq(utxo_tx_add_input(tx, &op, budget, img, (uint32_t)il, args,
+                                               (uint32_t)al),
                              UTXO_OK);
         }
         ck_assert_int_eq(utxo_tx_add_output(tx, 800000000, x->id[2], NULL, 0), UTXO_OK);
@@ -1004,9 +1002,7 @@ START_TEST(receipts_match_builder)
         else
             b1 = b;
     }
-    ck_assert_int_eq(chain_receipts_add(without, b2, &g.p, 16, &runs, &segs), UTXO_OK);
-    ck_assert_uint_eq(runs, 1);
-    ck_assert_uint_gt(segs, 2);
+    ck_assert_int_eq(chain_receipts_add(without, b2, &g.p, po2, &runs, segs), UTXO_OK);
     l1 = utxo_bundle_get_length(with);
     l2 = utxo_bundle_get_length(without);
     ck_assert_uint_eq(l1, l2);
@@ -1016,7 +1012,8 @@ START_TEST(receipts_match_builder)
     ck_assert_int_eq(utxo_bundle_to_bytes(without, e2, l2, &w), UTXO_OK);
     ck_assert_mem_eq(e1, e2, l1);
     /* a bundle that has receipts already is refused */
-    ck_assert_int_eq(chain_receipts_add(without, b2, &g.p, 16, NULL, NULL), UTXO_ERR_ARG);
+    if (runs > 0)
+        ck_assert_int_eq(chain_receipts_add(without, b2, &g.p, po2, NULL, NULL), UTXO_ERR_ARG);
     free(e1);
     free(e2);
     utxo_bundle_free(with);
@@ -1025,6 +1022,27 @@ START_TEST(receipts_match_builder)
     utxo_block_free(b2);
     fx_free(&f);
     fx_free(&g);
+    return runs;
+}
+
+START_TEST(receipts_match_builder)
+{
+    uint8_t args[24];
+    size_t wl;
+    const uint8_t *work = gen_work_image(&wl);
+    uint64_t segs = 0;
+    utxo_vm_result res;
+
+    memset(args, 0, sizeof args);
+    args[0] = 60;                          /* rounds */
+    args[16] = args[17] = args[18] = args[19] = 0xff; /* accept any checksum */
+    ck_assert_int_eq(utxo_predicate_run(&res, work, wl, args, sizeof args, NULL, 1u << 30), UTXO_OK);
+    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_gt(res.cycles, 3u << 16); /* several segments of 2^16 */
+    ck_assert_uint_eq(receipts_like_builder(work, wl, args, sizeof args, res.cycles + 1000, 16,
+                                            &segs),
+                      1);
+    ck_assert_uint_gt(segs, 2);
 }
 END_TEST
 
@@ -1306,6 +1324,102 @@ START_TEST(chain_dir)
 }
 END_TEST
 
+/* A run of about 4,500 cycles (four segments of 2^10) that then hashes
+ * 2,040 bytes with one BLAKE2b call (about 1,900 cycles: more than a whole
+ * segment of 2^10) and accepts. */
+#define BIGCALL_IMG_BYTES (18u + 11u * 4u)
+static void bigcall_image(uint8_t img[BIGCALL_IMG_BYTES], uint8_t id[32])
+{
+    const uint32_t code[] = {ADDI(T0, ZERO, 1500), ADDI(T0, T0, -1), BNE(T0, ZERO, -4),
+                             LUI(A0, 0x20), ADDI(A1, ZERO, 2040), LUI(A2, 0x30),
+                             ADDI(A7, ZERO, UTXO_HC_BLAKE2B), ECALL(), ADDI(A0, ZERO, 0),
+                             ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
+    _Static_assert(sizeof code == 11 * 4, "BIGCALL_IMG_BYTES");
+    memcpy(img, "UTXP\x01\x01", 6);
+    for (int i = 0; i < 4; i++) {
+        img[6 + i] = (uint8_t)(0x20000u >> (8 * i));
+        img[10 + i] = (uint8_t)(0x20000u >> (8 * i));
+        img[14 + i] = (uint8_t)((uint32_t)sizeof code >> (8 * i));
+    }
+    for (size_t k = 0; k < sizeof code / 4; k++)
+        for (int i = 0; i < 4; i++)
+            img[18 + 4 * k + (size_t)i] = (uint8_t)(code[k] >> (8 * i));
+    ck_assert_int_eq(utxo_image_validate(img, BIGCALL_IMG_BYTES, NULL), UTXO_OK);
+    utxo_predicate_id(id, img, BIGCALL_IMG_BYTES);
+}
+
+/* A valid spend whose run has a host call larger than a segment cannot be
+ * cut into segments of that size: its bundle carries no receipts and
+ * validators run it directly. chain_receipts_add failed instead
+ * (UTXO_ERR_SEG_HOSTCALL), so a sequencer proving at 2^po2 (utxo sequence,
+ * the node: 2^18) stopped sealing for good on the first block holding such
+ * a transaction, which its mempool had accepted, and utxo prove --segments
+ * failed on a valid chain; the chain builder kept the receipts proven
+ * before that call, a chain that does not end the run. */
+START_TEST(receipts_host_call_larger_than_segment)
+{
+    uint8_t img[BIGCALL_IMG_BYTES], id[32], seed[32];
+    char *d = tmpdir_new(), path[512], bpath[600], ppath[600], msg[1024];
+    uint64_t segs = 7;
+    utxo_vm_result res;
+    chain_alloc a;
+    utxo_params p, out;
+    chain_seq *s;
+    chain_block_info info;
+    utxo_chainfile *cf;
+    utxo_block *g;
+    utxo_tx *tx;
+    utxo_outpoint op;
+    uint8_t *rec;
+    size_t rl;
+
+    bigcall_image(img, id);
+    ck_assert_int_eq(utxo_predicate_run(&res, img, sizeof img, NULL, 0, NULL, 20000), UTXO_OK);
+    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_gt(res.cycles, 4u << 10);
+    /* the builder and chain_receipts_add agree: no receipts at all */
+    ck_assert_uint_eq(receipts_like_builder(img, sizeof img, NULL, 0, 20000, 10, &segs), 0);
+    ck_assert_uint_eq(segs, 0);
+    /* a sequencer at 2^10 seals it, and the files verify */
+    utxo_params_default(&p);
+    memset(seed, 9, sizeof seed);
+    memset(&a, 0, sizeof a);
+    memcpy(a.id, id, 32);
+    a.value = 1000000000;
+    snprintf(path, sizeof path, "%s/c", d);
+    snprintf(bpath, sizeof bpath, "%s/%s", path, CHAIN_BLOCKS_FILE);
+    snprintf(ppath, sizeof ppath, "%s/%s", path, CHAIN_PROOFS_FILE);
+    ck_assert_int_eq(chain_genesis(path, &p, seed, &a, 1, &out, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(utxo_chainfile_open(&cf, bpath, UTXO_CHAINFILE_BLOCKS, &out, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_chainfile_next(cf, &rec, &rl, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_block_from_bytes(&g, rec, rl, &out, NULL), UTXO_OK);
+    utxo_tx_txid(g->txs[0], op.txid);
+    op.index = 0;
+    free(rec);
+    utxo_block_free(g);
+    utxo_chainfile_close(cf);
+    tx = utxo_tx_new();
+    ck_assert_int_eq(utxo_tx_add_input(tx, &op, 20000, img, sizeof img, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, a.value - 100000, id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(chain_seq_open(&s, path, NULL, 1, 10, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(chain_seq_submit(s, tx, NULL), UTXO_OK);
+    ck_assert_msg(chain_seq_seal(s, out.genesis_time + 5, &info, msg, sizeof msg) == UTXO_OK,
+                  "seal: %s", msg);
+    ck_assert_uint_eq(info.n_txs, 2);
+    ck_assert_int_eq(chain_seq_close(s, true), UTXO_OK);
+    {
+        utxo_validator *v = utxo_validator_new(&out, 1);
+        utxo_pipe_result pr;
+        ck_assert_int_eq(utxo_verify_files(v, bpath, ppath, NULL, &pr), UTXO_OK);
+        ck_assert_uint_eq(pr.applied, 2);
+        utxo_validator_free(v);
+    }
+    utxo_tx_free(tx);
+    rm_rf(d);
+    free(d);
+}
+END_TEST
+
 /* ---- the generator ---------------------------------------------------------------- */
 
 static void small_opts(gen_opts *o, uint64_t seed)
@@ -1446,6 +1560,7 @@ int main(void)
     tcase_add_test(tc, mempool_batch_matches_one_by_one);
     tcase_add_test(tc, mempool_limits);
     tcase_add_test(tc, receipts_match_builder);
+    tcase_add_test(tc, receipts_host_call_larger_than_segment);
     tcase_add_test(tc, chain_dir);
     tcase_add_test(tc, mempool_policies);
     tcase_add_test(tc, mempool_full_evicts_lower_rates);

@@ -65,7 +65,6 @@ static int prove_runs(const bp_chain *c, const utxo_block *b, const cn_effects *
         for (uint32_t i = 0; i < tx->n_inputs && rc == UTXO_OK; i++) {
             const utxo_witness *w = &tx->inputs[i].witness;
             bp_rlist *ch = &chains[fx->L.in_off[t] + i];
-            utxo_vm_result res;
             const uint8_t *img;
             size_t img_len;
             uint8_t *owned;
@@ -73,15 +72,8 @@ static int prove_runs(const bp_chain *c, const utxo_block *b, const cn_effects *
             if ((rc = stdpred_witness_image(w, fx->ref_tx ? fx->ref_tx[t] : NULL, tx->n_refs, &img,
                                             &img_len, &owned)) != UTXO_OK)
                 break;
-            rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, &ctx,
-                                     w->budget, c->po2, 0, bp_rlist_sink, ch);
+            rc = bp_prove_input(ch, img, img_len, w, &ctx, c->po2);
             free(owned);
-            /* one segment, or a host call larger than a segment (it cannot
-             * be split at this size): validators run it directly */
-            if (rc == UTXO_ERR_SEG_HOSTCALL)
-                rc = UTXO_OK;
-            if (rc != UTXO_OK || ch->n <= 1)
-                bp_rlist_clear(ch);
         }
     }
     return rc;

@@ -84,7 +84,6 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
         for (uint32_t i = 0; i < tx->n_inputs; i++) {
             const utxo_witness *w = &tx->inputs[i].witness;
             bp_rlist ch = {NULL, 0, 0};
-            utxo_vm_result res;
             if (w->budget <= (UINT64_C(1) << po2))
                 continue; /* at most one segment */
             const uint8_t *img;
@@ -94,10 +93,9 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
             if ((rc = stdpred_witness_image(w, tx_refs, tx->n_refs, &img, &img_len, &owned)) !=
                 UTXO_OK)
                 goto out;
-            rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, &ctx,
-                                     w->budget, po2, 0, bp_rlist_sink, &ch);
+            rc = bp_prove_input(&ch, img, img_len, w, &ctx, po2);
             free(owned);
-            if (rc == UTXO_OK && ch.n > 1) {
+            if (rc == UTXO_OK && ch.n > 0) {
                 rc = bp_bundle_add_receipt(bundle, t, i, ch.r, ch.n);
                 if (rc == UTXO_OK) {
                     runs++;

@@ -122,6 +122,21 @@ void bp_rlist_clear(bp_rlist *l)
     memset(l, 0, sizeof *l);
 }
 
+int bp_prove_input(bp_rlist *l, const uint8_t *img, size_t img_len, const utxo_witness *w,
+                   const utxo_txctx *ctx, unsigned po2)
+{
+    utxo_vm_result res;
+    int rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, ctx, w->budget, po2, 0,
+                                 bp_rlist_sink, l);
+
+    if (rc == UTXO_ERR_SEG_HOSTCALL)
+        rc = UTXO_OK; /* validators run it: the receipts before that call go too */
+    else if (rc == UTXO_OK && l->n > 1)
+        return UTXO_OK;
+    bp_rlist_clear(l);
+    return rc;
+}
+
 void utxo_bundle_get_info(const utxo_bundle *b, utxo_bundle_info *info)
 {
     memset(info, 0, sizeof *info);

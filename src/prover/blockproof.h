@@ -131,6 +131,20 @@ int bp_rlist_sink(void *ud, utxo_receipt *r);
 /* Frees the receipts still in l and the array; l becomes empty. */
 void bp_rlist_clear(bp_rlist *l);
 
+/*
+ * The receipts a bundle carries for one input (l empty on entry): the run
+ * of img on w's arguments and budget under ctx, proven in segments of 2^po2
+ * cycles, when it takes more than one segment. It gets none (l empty,
+ * UTXO_OK) when it takes one, or when one of its host calls costs more than
+ * a whole segment (UTXO_ERR_SEG_HOSTCALL from the prover, whose receipts
+ * up to that call are dropped: the run cannot be cut at this size, so
+ * validators run it directly, and a valid block still gets its bundle).
+ * Other errors as utxo_segments_prove, l empty. The one rule of the chain
+ * builder (bp_chain_set_segments) and of chain_receipts_add.
+ */
+int bp_prove_input(bp_rlist *l, const uint8_t *img, size_t img_len, const utxo_witness *w,
+                   const utxo_txctx *ctx, unsigned po2);
+
 /* Field encoder and cursor decoder (embedding; see utxo_bundle_*_bytes). */
 void bp_bundle_encode(enc *e, const utxo_bundle *b);
 utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p);
