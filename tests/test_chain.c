@@ -1324,67 +1324,47 @@ START_TEST(chain_dir)
 }
 END_TEST
 
-/* A run of about 4,500 cycles (four segments of 2^10) that then hashes
- * 2,040 bytes with one BLAKE2b call (about 1,900 cycles: more than a whole
- * segment of 2^10) and accepts. */
-#define BIGCALL_IMG_BYTES (18u + 11u * 4u)
-static void bigcall_image(uint8_t img[BIGCALL_IMG_BYTES], uint8_t id[32])
+/* An image of one segment at 0x20000 holding code (n words). */
+static size_t code_image(uint8_t *img, size_t cap, const uint32_t *code, size_t n)
 {
-    const uint32_t code[] = {ADDI(T0, ZERO, 1500), ADDI(T0, T0, -1), BNE(T0, ZERO, -4),
-                             LUI(A0, 0x20), ADDI(A1, ZERO, 2040), LUI(A2, 0x30),
-                             ADDI(A7, ZERO, UTXO_HC_BLAKE2B), ECALL(), ADDI(A0, ZERO, 0),
-                             ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
-    _Static_assert(sizeof code == 11 * 4, "BIGCALL_IMG_BYTES");
+    size_t len = 18 + 4 * n;
+    ck_assert_uint_le(len, cap);
     memcpy(img, "UTXP\x01\x01", 6);
     for (int i = 0; i < 4; i++) {
         img[6 + i] = (uint8_t)(0x20000u >> (8 * i));
         img[10 + i] = (uint8_t)(0x20000u >> (8 * i));
-        img[14 + i] = (uint8_t)((uint32_t)sizeof code >> (8 * i));
+        img[14 + i] = (uint8_t)((uint32_t)(4 * n) >> (8 * i));
     }
-    for (size_t k = 0; k < sizeof code / 4; k++)
+    for (size_t k = 0; k < n; k++)
         for (int i = 0; i < 4; i++)
             img[18 + 4 * k + (size_t)i] = (uint8_t)(code[k] >> (8 * i));
-    ck_assert_int_eq(utxo_image_validate(img, BIGCALL_IMG_BYTES, NULL), UTXO_OK);
-    utxo_predicate_id(id, img, BIGCALL_IMG_BYTES);
+    ck_assert_int_eq(utxo_image_validate(img, len, NULL), UTXO_OK);
+    return len;
 }
 
-/* A valid spend whose run has a host call larger than a segment cannot be
- * cut into segments of that size: its bundle carries no receipts and
- * validators run it directly. chain_receipts_add failed instead
- * (UTXO_ERR_SEG_HOSTCALL), so a sequencer proving at 2^po2 (utxo sequence,
- * the node: 2^18) stopped sealing for good on the first block holding such
- * a transaction, which its mempool had accepted, and utxo prove --segments
- * failed on a valid chain; the chain builder kept the receipts proven
- * before that call, a chain that does not end the run. */
-START_TEST(receipts_host_call_larger_than_segment)
+/* A chain directory whose genesis locks a coin behind img; a sequencer
+ * proving at 2^po2 seals the spend of it (budget), and the files verify. */
+static void seal_spend_and_verify(const uint8_t *img, size_t il, uint64_t budget, unsigned po2)
 {
-    uint8_t img[BIGCALL_IMG_BYTES], id[32], seed[32];
     char *d = tmpdir_new(), path[512], bpath[600], ppath[600], msg[1024];
-    uint64_t segs = 7;
-    utxo_vm_result res;
+    uint8_t seed[32];
     chain_alloc a;
     utxo_params p, out;
     chain_seq *s;
     chain_block_info info;
     utxo_chainfile *cf;
+    utxo_validator *v;
+    utxo_pipe_result pr;
     utxo_block *g;
     utxo_tx *tx;
     utxo_outpoint op;
     uint8_t *rec;
     size_t rl;
 
-    bigcall_image(img, id);
-    ck_assert_int_eq(utxo_predicate_run(&res, img, sizeof img, NULL, 0, NULL, 20000), UTXO_OK);
-    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
-    ck_assert_uint_gt(res.cycles, 4u << 10);
-    /* the builder and chain_receipts_add agree: no receipts at all */
-    ck_assert_uint_eq(receipts_like_builder(img, sizeof img, NULL, 0, 20000, 10, &segs), 0);
-    ck_assert_uint_eq(segs, 0);
-    /* a sequencer at 2^10 seals it, and the files verify */
     utxo_params_default(&p);
     memset(seed, 9, sizeof seed);
     memset(&a, 0, sizeof a);
-    memcpy(a.id, id, 32);
+    utxo_predicate_id(a.id, img, il);
     a.value = 1000000000;
     snprintf(path, sizeof path, "%s/c", d);
     snprintf(bpath, sizeof bpath, "%s/%s", path, CHAIN_BLOCKS_FILE);
@@ -1399,24 +1379,78 @@ START_TEST(receipts_host_call_larger_than_segment)
     utxo_block_free(g);
     utxo_chainfile_close(cf);
     tx = utxo_tx_new();
-    ck_assert_int_eq(utxo_tx_add_input(tx, &op, 20000, img, sizeof img, NULL, 0), UTXO_OK);
-    ck_assert_int_eq(utxo_tx_add_output(tx, a.value - 100000, id, NULL, 0), UTXO_OK);
-    ck_assert_int_eq(chain_seq_open(&s, path, NULL, 1, 10, msg, sizeof msg), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_input(tx, &op, budget, img, (uint32_t)il, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, a.value - 10000000, a.id, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(chain_seq_open(&s, path, NULL, 1, po2, msg, sizeof msg), UTXO_OK);
     ck_assert_int_eq(chain_seq_submit(s, tx, NULL), UTXO_OK);
     ck_assert_msg(chain_seq_seal(s, out.genesis_time + 5, &info, msg, sizeof msg) == UTXO_OK,
                   "seal: %s", msg);
     ck_assert_uint_eq(info.n_txs, 2);
     ck_assert_int_eq(chain_seq_close(s, true), UTXO_OK);
-    {
-        utxo_validator *v = utxo_validator_new(&out, 1);
-        utxo_pipe_result pr;
-        ck_assert_int_eq(utxo_verify_files(v, bpath, ppath, NULL, &pr), UTXO_OK);
-        ck_assert_uint_eq(pr.applied, 2);
-        utxo_validator_free(v);
-    }
+    v = utxo_validator_new(&out, 1);
+    ck_assert_int_eq(utxo_verify_files(v, bpath, ppath, NULL, &pr), UTXO_OK);
+    ck_assert_uint_eq(pr.applied, 2);
+    utxo_validator_free(v);
     utxo_tx_free(tx);
     rm_rf(d);
     free(d);
+}
+
+/* A valid spend whose run has a host call larger than a segment cannot be
+ * cut into segments of that size: its bundle carries no receipts and
+ * validators run it directly. chain_receipts_add failed instead
+ * (UTXO_ERR_SEG_HOSTCALL), so a sequencer proving at 2^po2 (utxo sequence,
+ * the node: 2^18) stopped sealing for good on the first block holding such
+ * a transaction, which its mempool had accepted, and utxo prove --segments
+ * failed on a valid chain; the chain builder kept the receipts proven
+ * before that call, a chain that does not end the run. Here: about 4,500
+ * cycles (four segments of 2^10), then one BLAKE2b of 2,040 bytes (about
+ * 1,900 cycles), accept. */
+START_TEST(receipts_host_call_larger_than_segment)
+{
+    const uint32_t code[] = {ADDI(T0, ZERO, 1500), ADDI(T0, T0, -1), BNE(T0, ZERO, -4),
+                             LUI(A0, 0x20), ADDI(A1, ZERO, 2040), LUI(A2, 0x30),
+                             ADDI(A7, ZERO, UTXO_HC_BLAKE2B), ECALL(), ADDI(A0, ZERO, 0),
+                             ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
+    uint8_t img[256];
+    size_t il = code_image(img, sizeof img, code, sizeof code / 4);
+    uint64_t segs = 7;
+    utxo_vm_result res;
+
+    ck_assert_int_eq(utxo_predicate_run(&res, img, il, NULL, 0, NULL, 20000), UTXO_OK);
+    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_gt(res.cycles, 4u << 10);
+    /* the builder and chain_receipts_add agree: no receipts at all */
+    ck_assert_uint_eq(receipts_like_builder(img, il, NULL, 0, 20000, 10, &segs), 0);
+    ck_assert_uint_eq(segs, 0);
+    seal_spend_and_verify(img, il, 20000, 10);
+}
+END_TEST
+
+/* Receipts that would make the bundle larger than UTXO_BUNDLE_MAX_BYTES
+ * are not made: the input is run directly. A run that touches 340 pages,
+ * then reads one word of each in a loop, has a 340 KiB witness in every
+ * segment of 2^10 cycles: 900 sweeps are about 300 MB of receipts, held in
+ * memory, and then a bundle the proof file refuses, so the sequencer
+ * stopped sealing for good ("writing block 1: invalid argument"). */
+START_TEST(receipts_larger_than_a_bundle)
+{
+    const uint32_t code[] = {
+        LUI(S0, 0x10000), LUI(T0, 0x55), ADD(S1, S0, T0), /* s1 = s0 + 340 KiB */
+        ADDI(T1, ZERO, 1024), ADDI(T0, S0, 0),
+        SW(T0, T0, 0), ADD(T0, T0, T1), BNE(T0, S1, -8),      /* touch 340 pages */
+        ADDI(S2, ZERO, 900),
+        ADDI(T0, S0, 0), LW(T2, T0, 0), ADD(T0, T0, T1), BNE(T0, S1, -8), /* sweep */
+        ADDI(S2, S2, -1), BNE(S2, ZERO, -20),
+        ADDI(A0, ZERO, 0), ADDI(A7, ZERO, UTXO_HC_HALT), ECALL()};
+    uint8_t img[256];
+    size_t il = code_image(img, sizeof img, code, sizeof code / 4);
+    utxo_vm_result res;
+
+    ck_assert_int_eq(utxo_predicate_run(&res, img, il, NULL, 0, NULL, 2000000), UTXO_OK);
+    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_gt(res.cycles, 900u * 1020);
+    seal_spend_and_verify(img, il, 2000000, 10);
 }
 END_TEST
 
@@ -1561,6 +1595,7 @@ int main(void)
     tcase_add_test(tc, mempool_limits);
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, receipts_host_call_larger_than_segment);
+    tcase_add_test(tc, receipts_larger_than_a_bundle);
     tcase_add_test(tc, chain_dir);
     tcase_add_test(tc, mempool_policies);
     tcase_add_test(tc, mempool_full_evicts_lower_rates);

@@ -46,12 +46,14 @@ int bp_chain_set_segments(bp_chain *c, unsigned po2)
 
 /*
  * Proves every input's run of b in segments and keeps the chains longer
- * than one segment: chains[flat input index] (the layout's numbering). The
- * spent outputs and sighashes are the core's (fx).
+ * than one segment that fit in bundle bd (made without receipts):
+ * chains[flat input index] (the layout's numbering). The spent outputs and
+ * sighashes are the core's (fx).
  */
 static int prove_runs(const bp_chain *c, const utxo_block *b, const cn_effects *fx,
-                      bp_rlist *chains)
+                      const utxo_bundle *bd, bp_rlist *chains)
 {
+    size_t room = bp_bundle_room(bd);
     int rc = UTXO_OK;
 
     for (uint32_t t = 1; t < b->n_txs && rc == UTXO_OK; t++) {
@@ -72,7 +74,7 @@ static int prove_runs(const bp_chain *c, const utxo_block *b, const cn_effects *
             if ((rc = stdpred_witness_image(w, fx->ref_tx ? fx->ref_tx[t] : NULL, tx->n_refs, &img,
                                             &img_len, &owned)) != UTXO_OK)
                 break;
-            rc = bp_prove_input(ch, img, img_len, w, &ctx, c->po2);
+            rc = bp_prove_input(ch, &room, t, i, img, img_len, w, &ctx, c->po2);
             free(owned);
         }
     }
@@ -324,7 +326,7 @@ int bp_chain_seal(bp_chain *c, utxo_block *b, utxo_bundle **bundle, uint32_t *ba
         rc = UTXO_ERR_NOMEM;
         if ((chains = calloc(n_in ? n_in : 1, sizeof *chains)) == NULL)
             goto undo;
-        if ((rc = prove_runs(c, b, &fx, chains)) != UTXO_OK)
+        if ((rc = prove_runs(c, b, &fx, bd, chains)) != UTXO_OK)
             goto undo;
         /* receipts in (tx, input) order; the bundle takes them over */
         for (uint32_t t = 1; t < b->n_txs; t++)

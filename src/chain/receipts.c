@@ -24,6 +24,7 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
     utxo_outpoint *ops = NULL;
     size_t n_ops = 0, *id = NULL, *first = NULL, n_flat = 0;
     uint64_t runs = 0, segs = 0;
+    size_t room;
     uint32_t bad_tx, bad_in;
     bool any = false;
     int rc;
@@ -41,6 +42,7 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
             any |= b->txs[t]->inputs[i].witness.budget > (UINT64_C(1) << po2);
     if (!any)
         return UTXO_OK;
+    room = bp_bundle_room(bundle);
     if ((rc = bp_layout_build(&L, b, &bad_tx, &bad_in)) != UTXO_OK)
         goto out;
     if (L.n_external != bundle->n_spent) {
@@ -93,7 +95,7 @@ int chain_receipts_add(utxo_bundle *bundle, const utxo_block *b, const utxo_para
             if ((rc = stdpred_witness_image(w, tx_refs, tx->n_refs, &img, &img_len, &owned)) !=
                 UTXO_OK)
                 goto out;
-            rc = bp_prove_input(&ch, img, img_len, w, &ctx, po2);
+            rc = bp_prove_input(&ch, &room, t, i, img, img_len, w, &ctx, po2);
             free(owned);
             if (rc == UTXO_OK && ch.n > 0) {
                 rc = bp_bundle_add_receipt(bundle, t, i, ch.r, ch.n);

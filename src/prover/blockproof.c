@@ -19,9 +19,11 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "prover/blockproof.h"
+#include "utxo/blockfile.h"
 #include "utxo/ledger_int.h"
 
 /* Smallest encoded spent entry: target, height, value, id, datum length. */
@@ -122,19 +124,59 @@ void bp_rlist_clear(bp_rlist *l)
     memset(l, 0, sizeof *l);
 }
 
-int bp_prove_input(bp_rlist *l, const uint8_t *img, size_t img_len, const utxo_witness *w,
-                   const utxo_txctx *ctx, unsigned po2)
-{
-    utxo_vm_result res;
-    int rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, ctx, w->budget, po2, 0,
-                                 bp_rlist_sink, l);
+/* A chain being proven for one input, refused once its receipts exceed
+ * room bytes of the bundle's encoding. */
+typedef struct room_sink {
+    bp_rlist *l;
+    size_t used, room;
+    bool over;
+} room_sink;
 
-    if (rc == UTXO_ERR_SEG_HOSTCALL)
-        rc = UTXO_OK; /* validators run it: the receipts before that call go too */
-    else if (rc == UTXO_OK && l->n > 1)
-        return UTXO_OK;
+static int room_sink_add(void *ud, utxo_receipt *r)
+{
+    room_sink *s = ud;
+    size_t len = 0;
+
+    (void)utxo_receipt_bytes(r, &len);
+    len += varint_len(len);
+    if (len > s->room - s->used) {
+        s->over = true;
+        utxo_receipt_free(r);
+        return 1;
+    }
+    s->used += len;
+    return bp_rlist_sink(s->l, r);
+}
+
+int bp_prove_input(bp_rlist *l, size_t *room, uint32_t tx, uint32_t input, const uint8_t *img,
+                   size_t img_len, const utxo_witness *w, const utxo_txctx *ctx, unsigned po2)
+{
+    room_sink s = {l, 0, *room, false};
+    utxo_vm_result res;
+    size_t entry;
+    int rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, ctx, w->budget, po2, 0,
+                                 room_sink_add, &s);
+
+    if (rc == UTXO_ERR_SEG_HOSTCALL || (rc == UTXO_ERR_IO && s.over))
+        rc = UTXO_OK; /* validators run it: the receipts so far go too */
+    else if (rc == UTXO_ERR_IO)
+        rc = UTXO_ERR_NOMEM; /* bp_rlist_sink's only failure */
+    else if (rc == UTXO_OK && l->n > 1) {
+        entry = varint_len(tx) + varint_len(input) + varint_len(l->n) + s.used;
+        if (entry <= *room) {
+            *room -= entry;
+            return UTXO_OK;
+        }
+    }
     bp_rlist_clear(l);
     return rc;
+}
+
+size_t bp_bundle_room(const utxo_bundle *b)
+{
+    /* 10: what the receipt count's varint may grow by */
+    size_t len = utxo_bundle_get_length(b) + 10;
+    return len < UTXO_BUNDLE_MAX_BYTES ? UTXO_BUNDLE_MAX_BYTES - len : 0;
 }
 
 void utxo_bundle_get_info(const utxo_bundle *b, utxo_bundle_info *info)

@@ -132,18 +132,25 @@ int bp_rlist_sink(void *ud, utxo_receipt *r);
 void bp_rlist_clear(bp_rlist *l);
 
 /*
- * The receipts a bundle carries for one input (l empty on entry): the run
- * of img on w's arguments and budget under ctx, proven in segments of 2^po2
- * cycles, when it takes more than one segment. It gets none (l empty,
- * UTXO_OK) when it takes one, or when one of its host calls costs more than
- * a whole segment (UTXO_ERR_SEG_HOSTCALL from the prover, whose receipts
- * up to that call are dropped: the run cannot be cut at this size, so
- * validators run it directly, and a valid block still gets its bundle).
- * Other errors as utxo_segments_prove, l empty. The one rule of the chain
- * builder (bp_chain_set_segments) and of chain_receipts_add.
+ * The receipts a bundle carries for input (tx, input) (l empty on entry):
+ * the run of img on w's arguments and budget under ctx, proven in segments
+ * of 2^po2 cycles, when it takes more than one segment and its entry in
+ * the bundle's encoding fits in *room bytes (which then shrink by it). It
+ * gets none (l empty, UTXO_OK) when the run takes one segment; when one of
+ * its host calls costs more than a whole segment (UTXO_ERR_SEG_HOSTCALL
+ * from the prover: the run cannot be cut at this size); or when its
+ * receipts would not fit (a run sweeping its memory has witnesses of up to
+ * 16 MiB per segment): proving stops there. Validators run such an input
+ * directly, and a valid block always gets a bundle within
+ * UTXO_BUNDLE_MAX_BYTES, holding at most that many bytes of receipts in
+ * memory. Other errors as utxo_segments_prove, l empty. The one rule of
+ * the chain builder (bp_chain_set_segments) and of chain_receipts_add.
  */
-int bp_prove_input(bp_rlist *l, const uint8_t *img, size_t img_len, const utxo_witness *w,
-                   const utxo_txctx *ctx, unsigned po2);
+int bp_prove_input(bp_rlist *l, size_t *room, uint32_t tx, uint32_t input, const uint8_t *img,
+                   size_t img_len, const utxo_witness *w, const utxo_txctx *ctx, unsigned po2);
+/* The *room bp_prove_input starts from for bundle b (made without
+ * receipts): what b may grow by and stay within UTXO_BUNDLE_MAX_BYTES. */
+size_t bp_bundle_room(const utxo_bundle *b);
 
 /* Field encoder and cursor decoder (embedding; see utxo_bundle_*_bytes). */
 void bp_bundle_encode(enc *e, const utxo_bundle *b);
