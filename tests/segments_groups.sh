@@ -96,6 +96,15 @@ cp -r "$tmp/clean" "$tmp/m"
 rm "$tmp/m/seg-000001.rcpt"
 expect 2 "missing receipt" -- "$UTXO" segments verify "$tmp/m" --group 0/5
 [ ! -e "$tmp/m/group-000000.result" ] && ok || bad "no result for an unreadable group"
+# a manifest claiming more receipts than there are: refused at once, before
+# anything is allocated per claimed receipt (it took 28 s and 728 MB for
+# 2,000,000, then gave a verdict: exit 1 and a result written)
+cp -r "$tmp/clean" "$tmp/claim"
+sed "s/^segments .*/segments 2000000/" "$tmp/clean/manifest" >"$tmp/claim/manifest"
+expect 2 "a manifest claiming 2000000 receipts" -- "$UTXO" segments verify "$tmp/claim" --group 0/1
+grep -q "seg-$(printf %06d "$segs").rcpt: No such file.*says 2000000 receipts" "$tmp/err" && ok ||
+    bad "the first missing receipt named: $(cat "$tmp/err")"
+[ ! -e "$tmp/claim/group-000000.result" ] && ok || bad "no result for a claimed count"
 
 # --- 1 group, one group per receipt, too many groups ------------------------------
 cp -r "$tmp/clean" "$tmp/one"

@@ -801,6 +801,17 @@ static int verify_group(const char *dir, uint32_t group, uint32_t groups, const 
     r.group = group;
     r.segments = d.m.segments;
     group_span(d.m.segments, group, groups, &r.first, &r.count);
+    /* the manifest's count is a claim: every receipt file of the group is
+     * there before anything is allocated per receipt */
+    for (uint64_t k = r.first; k < r.first + r.count; k++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/seg-%06" PRIu64 ".rcpt", dir, k);
+        if (stat(path, &st) != 0) {
+            errorf("%s: cannot verify group %u/%u: %s: %s (the manifest says %" PRIu64
+                   " receipts)", dir, group, groups, path, strerror(errno), d.m.segments);
+            goto out;
+        }
+    }
     memset(&dl, 0, sizeof dl);
     dl.dir = dir;
     dl.n = (size_t)r.count;
