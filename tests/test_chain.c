@@ -950,8 +950,9 @@ END_TEST
  * chain builder makes with bp_chain_set_segments, byte for byte: a coin
  * locked by img is spent with args and budget in a second block. Returns
  * the receipt chains chain_receipts_add added (*segs: their receipts). */
-static uint64_t receipts_like_builder(const uint8_t *img, size_t il, const uint8_t *args,
-                                      size_t al, uint64_t budget, unsigned po2, uint64_t *segs)
+static uint64_t receipts_like_builder(const utxo_params *tmpl, const uint8_t *img, size_t il,
+                                      const uint8_t *args, size_t al, uint64_t budget,
+                                      unsigned po2, uint64_t *segs)
 {
     fixture f, g;
     utxo_block *b1 = NULL, *b2 = NULL;
@@ -962,8 +963,8 @@ static uint64_t receipts_like_builder(const uint8_t *img, size_t il, const uint8
     uint64_t runs = 0;
 
     utxo_predicate_id(img_id, img, il);
-    fx_init(&f, NULL);
-    fx_init(&g, NULL);
+    fx_init(&f, tmpl);
+    fx_init(&g, tmpl);
     ck_assert_int_eq(bp_chain_set_segments(f.c, po2), UTXO_OK);
     for (int k = 0; k < 2; k++) {
         fixture *x = k ? &g : &f;
@@ -1039,7 +1040,7 @@ START_TEST(receipts_match_builder)
     ck_assert_int_eq(utxo_predicate_run(&res, work, wl, args, sizeof args, NULL, 1u << 30), UTXO_OK);
     ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
     ck_assert_uint_gt(res.cycles, 3u << 16); /* several segments of 2^16 */
-    ck_assert_uint_eq(receipts_like_builder(work, wl, args, sizeof args, res.cycles + 1000, 16,
+    ck_assert_uint_eq(receipts_like_builder(NULL, work, wl, args, sizeof args, res.cycles + 1000, 16,
                                             &segs),
                       1);
     ck_assert_uint_gt(segs, 2);
@@ -1421,7 +1422,7 @@ START_TEST(receipts_host_call_larger_than_segment)
     ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
     ck_assert_uint_gt(res.cycles, 4u << 10);
     /* the builder and chain_receipts_add agree: no receipts at all */
-    ck_assert_uint_eq(receipts_like_builder(img, il, NULL, 0, 20000, 10, &segs), 0);
+    ck_assert_uint_eq(receipts_like_builder(NULL, img, il, NULL, 0, 20000, 10, &segs), 0);
     ck_assert_uint_eq(segs, 0);
     seal_spend_and_verify(img, il, 20000, 10);
 }
@@ -1451,6 +1452,34 @@ START_TEST(receipts_larger_than_a_bundle)
     ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
     ck_assert_uint_gt(res.cycles, 900u * 1020);
     seal_spend_and_verify(img, il, 2000000, 10);
+}
+END_TEST
+
+/* Receipts carry at most UTXO_SEG_MAX_ARGS (1 MiB) of arguments, and a
+ * chain's parameters may allow more: such an input gets no receipts (the
+ * prover refuses it with UTXO_ERR_TOO_LARGE, which made the chain builder
+ * and chain_receipts_add fail on a valid block). */
+START_TEST(receipts_args_larger_than_a_receipt_takes)
+{
+    utxo_params p;
+    size_t wl, al = UTXO_SEG_MAX_ARGS + 4;
+    const uint8_t *work = gen_work_image(&wl);
+    uint8_t *args = calloc(al, 1);
+    uint64_t segs = 7;
+    utxo_vm_result res;
+
+    utxo_params_default(&p);
+    p.max_args_bytes = 2u << 20;
+    p.max_tx_bytes = 4u << 20;
+    args[0] = 30;                          /* rounds */
+    args[16] = args[17] = args[18] = args[19] = 0xff; /* accept any checksum */
+    ck_assert_int_eq(utxo_predicate_run(&res, work, wl, args, al, NULL, 1u << 30), UTXO_OK);
+    ck_assert_int_eq(res.status, UTXO_VM_ACCEPTED);
+    ck_assert_uint_gt(res.cycles, 4u << 10);
+    ck_assert_uint_eq(receipts_like_builder(&p, work, wl, args, al, res.cycles + 1000, 10, &segs),
+                      0);
+    ck_assert_uint_eq(segs, 0);
+    free(args);
 }
 END_TEST
 
@@ -1596,6 +1625,7 @@ int main(void)
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, receipts_host_call_larger_than_segment);
     tcase_add_test(tc, receipts_larger_than_a_bundle);
+    tcase_add_test(tc, receipts_args_larger_than_a_receipt_takes);
     tcase_add_test(tc, chain_dir);
     tcase_add_test(tc, mempool_policies);
     tcase_add_test(tc, mempool_full_evicts_lower_rates);

@@ -157,7 +157,7 @@ int bp_prove_input(bp_rlist *l, size_t *room, uint32_t tx, uint32_t input, const
     int rc = utxo_segments_prove(&res, img, img_len, w->args, w->args_len, ctx, w->budget, po2, 0,
                                  room_sink_add, &s);
 
-    if (rc == UTXO_ERR_SEG_HOSTCALL || (rc == UTXO_ERR_IO && s.over))
+    if (rc == UTXO_ERR_SEG_HOSTCALL || rc == UTXO_ERR_TOO_LARGE || (rc == UTXO_ERR_IO && s.over))
         rc = UTXO_OK; /* validators run it: the receipts so far go too */
     else if (rc == UTXO_ERR_IO)
         rc = UTXO_ERR_NOMEM; /* bp_rlist_sink's only failure */

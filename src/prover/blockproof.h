@@ -138,7 +138,9 @@ void bp_rlist_clear(bp_rlist *l);
  * the bundle's encoding fits in *room bytes (which then shrink by it). It
  * gets none (l empty, UTXO_OK) when the run takes one segment; when one of
  * its host calls costs more than a whole segment (UTXO_ERR_SEG_HOSTCALL
- * from the prover: the run cannot be cut at this size); or when its
+ * from the prover: the run cannot be cut at this size); when its
+ * arguments are longer than a receipt takes (UTXO_SEG_MAX_ARGS, which a
+ * chain's max_args_bytes may exceed: UTXO_ERR_TOO_LARGE); or when its
  * receipts would not fit (a run sweeping its memory has witnesses of up to
  * 16 MiB per segment): proving stops there. Validators run such an input
  * directly, and a valid block always gets a bundle within
