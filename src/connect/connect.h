@@ -387,5 +387,13 @@ int cn_validator_apply(utxo_validator *v, const utxo_block *b, const utxo_bundle
  * computing the states it claims; never a verdict on the chain). */
 int cn_validator_apply_flags(utxo_validator *v, const utxo_block *b, const utxo_bundle *bundle,
                              unsigned flags, cn_effects *fx, utxo_verdict *out);
+/* Drops the check utxo_validator_apply_ahead keeps of the block it was
+ * told comes next: for a caller about to free that block and bundle
+ * without passing them (it stops early). The check is keyed by their
+ * addresses, so objects allocated later at the same addresses would
+ * otherwise be taken for them. NULL-safe. */
+void cn_validator_forget_ahead(utxo_validator *v);
+/* True when v holds such a check (tests). */
+bool cn_validator_holds_ahead(const utxo_validator *v);
 
 #endif /* UTXO_SRC_CONNECT_H */

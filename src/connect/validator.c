@@ -306,6 +306,17 @@ int utxo_validator_apply_ahead(utxo_validator *v, const utxo_block *b, const utx
     return rc;
 }
 
+void cn_validator_forget_ahead(utxo_validator *v)
+{
+    if (v != NULL)
+        ahead_drop(&v->next);
+}
+
+bool cn_validator_holds_ahead(const utxo_validator *v)
+{
+    return v != NULL && v->next.valid;
+}
+
 /* ---- state encoding -------------------------------------------------------- */
 
 static void state_encode(enc *e, const utxo_validator *v)

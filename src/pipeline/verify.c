@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "connect/connect.h"
 #include "pipeline/pipe_int.h"
 #include "utxo/atomicfile.h"
 #include "utxo/codec.h"
@@ -212,6 +213,7 @@ int utxo_verify_files(utxo_validator *v, const char *blocks, const char *proofs,
     pipe_target t;
     pipe_opts po;
     vtarget vt;
+    int rc;
 
     if (res == NULL)
         res = &tmp;
@@ -239,5 +241,11 @@ int utxo_verify_files(utxo_validator *v, const char *blocks, const char *proofs,
     po.save_every = o->save_every != 0 ? o->save_every : UTXO_VERIFY_SAVE_EVERY;
     po.progress = o->progress;
     po.ctx = o->ctx;
-    return pipe_files_run(&t, blocks, proofs, &po, res);
+    rc = pipe_files_run(&t, blocks, proofs, &po, res);
+    /* The run frees every record pair it read, including one read ahead
+     * and given to the validator as the next block but never applied (a
+     * stop at o->to, at o->max_blocks, by the callback, an error): the
+     * validator must not keep its check of that pair for a later call. */
+    cn_validator_forget_ahead(v);
+    return rc;
 }
