@@ -17,6 +17,9 @@
 #   pzero     a real header, then a record claiming 256 MiB, 1 GiB of zeros
 #             -> refused by the bundle check after its first 64 KiB
 #   pgood     the same, its record starting with a real (complete) bundle
+#   preceipt  the same, its record starting with a bundle whose one receipt
+#             claims the rest of the record -> refused by the receipt's
+#             header in the first 64 KiB (read whole before: 521 MiB)
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 SRC="${top_srcdir:-.}/tests"
@@ -32,6 +35,16 @@ case "${SAN_CFLAGS:-}" in *address*) LIMIT_KIB=262144 ;; esac
 le32_oct() {
     printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $((($1 >> 8) & 255)) \
         $((($1 >> 16) & 255)) $((($1 >> 24) & 255))
+}
+
+# leb128_oct N: N as a minimal unsigned LEB128 varint, printf octal escapes
+leb128_oct() {
+    n=$1
+    while [ "$n" -ge 128 ]; do
+        printf '\\%03o' $(((n & 127) | 128))
+        n=$((n >> 7))
+    done
+    printf '\\%03o' "$n"
 }
 
 # peak WHAT WANT_EXIT CMD...: runs CMD, checks its exit code and peak RSS
@@ -101,10 +114,21 @@ head -c 116 "$tmp/c.proofs" >"$tmp/pgood"
 printf "$(le32_oct 268435456)" >>"$tmp/pgood"
 tail -c +121 "$tmp/c.proofs" | head -c "$first_len" >>"$tmp/pgood"
 truncate -s 1G "$tmp/pgood"
+# version 1, a block hash, leaf count 0, an empty proof, no references,
+# one receipt entry (tx 1, input 0, a chain of 1) whose receipt takes the
+# other 268435411 bytes of the record: 45 bytes of bundle before it
+head -c 116 "$tmp/c.proofs" >"$tmp/preceipt"
+printf "$(le32_oct 268435456)\\001" >>"$tmp/preceipt"
+head -c 32 /dev/zero | tr '\000' '\021' >>"$tmp/preceipt"
+printf "\\000\\000\\000\\000\\001\\001\\000\\001$(leb128_oct 268435411)" >>"$tmp/preceipt"
+[ "$(wc -c <"$tmp/preceipt")" -eq $((116 + 4 + 45)) ] || bad "preceipt: 45 bytes of bundle"
+truncate -s 1G "$tmp/preceipt"
 peak "pzero" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pzero" --quiet
 grep -q "record 0 at offset 116: unknown version" "$tmp/err" && ok || bad "pzero: $(cat "$tmp/err")"
 peak "pgood" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pgood" --quiet
 grep -q "record 0 at offset 116: trailing bytes" "$tmp/err" && ok || bad "pgood: $(cat "$tmp/err")"
+peak "preceipt" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/preceipt" --quiet
+grep -q "record 0 at offset 116: unknown version" "$tmp/err" && ok || bad "preceipt: $(cat "$tmp/err")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

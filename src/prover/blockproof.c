@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "prover/blockproof.h"
+#include "prover/receipt.h"
 #include "utxo/blockfile.h"
 #include "utxo/ledger_int.h"
 
@@ -310,7 +311,16 @@ static void output_decode(dec *d, utxo_output *o, uint32_t max_datum)
     o->datum_len = n;
 }
 
-utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p)
+/*
+ * bp_bundle_decode, or (whole > 0) the check of a prefix: d holds the
+ * first bytes of a record of whole bytes. A receipt cut by the prefix is
+ * then checked as far as it goes (rcpt_check_prefix): its header, page
+ * numbers and bitmaps say whether it can be one of the length it claims,
+ * so a record is refused after them, not after the page bytes that the
+ * claim makes it read. *conclusive: the error in d is the record's,
+ * whatever its code, not the end of the prefix.
+ */
+static utxo_bundle *bundle_decode(dec *d, const utxo_params *p, size_t whole, bool *conclusive)
 {
     utxo_params defaults;
     utxo_bundle *b = NULL;
@@ -387,8 +397,19 @@ utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p)
             size_t len, eo = 0;
             const uint8_t *q;
             int rc;
-            len = (size_t)dec_varint(d, dec_left(d));
+            len = (size_t)dec_varint(d, whole > d->off ? whole - d->off : dec_left(d));
             off = d->off;
+            if (d->err == UTXO_OK && whole > 0 && len > dec_left(d)) {
+                /* cut by the prefix: what is there must begin a receipt of len */
+                rc = rcpt_check_prefix(d->p + off, dec_left(d), len, &eo);
+                if (rc != UTXO_OK) {
+                    dec_fail(d, rc, off + eo);
+                    *conclusive = true;
+                } else {
+                    dec_fail(d, UTXO_ERR_TRUNCATED, d->len);
+                }
+                break;
+            }
             q = dec_view(d, len);
             if (q == NULL)
                 break;
@@ -408,6 +429,13 @@ fail:
     free(seen);
     utxo_bundle_free(b);
     return NULL;
+}
+
+utxo_bundle *bp_bundle_decode(dec *d, const utxo_params *p)
+{
+    bool conclusive = false;
+
+    return bundle_decode(d, p, 0, &conclusive);
 }
 
 int utxo_bundle_from_bytes(utxo_bundle **out, const uint8_t *in, size_t len,
@@ -439,20 +467,22 @@ int utxo_bundle_from_bytes(utxo_bundle **out, const uint8_t *in, size_t len,
 int utxo_bundle_check_prefix(const uint8_t *prefix, size_t have, size_t len, void *params)
 {
     utxo_bundle *b;
+    bool conclusive = false;
     dec d;
     int rc;
 
     if (prefix == NULL || params == NULL || have >= len)
         return UTXO_ERR_ARG;
     dec_init(&d, prefix, have);
-    b = bp_bundle_decode(&d, params);
+    b = bundle_decode(&d, params, len, &conclusive);
     rc = dec_result(&d, NULL);
     utxo_bundle_free(b);
     if (rc == UTXO_OK)
         return UTXO_ERR_TRAILING; /* a whole bundle, and the record goes on */
     /* Running out of bytes, and counts bounded by the bytes left, are what
-     * a prefix of a good record gives: not conclusive. */
-    return rc == UTXO_ERR_TRUNCATED || rc == UTXO_ERR_TOO_LARGE ? UTXO_OK : rc;
+     * a prefix of a good record gives: not conclusive (unless the decoder
+     * says so: a receipt that cannot have the length it claims). */
+    return !conclusive && (rc == UTXO_ERR_TRUNCATED || rc == UTXO_ERR_TOO_LARGE) ? UTXO_OK : rc;
 }
 
 /* ---- block layout --------------------------------------------------------- */

@@ -347,6 +347,21 @@ static int rd_probe(rd_state *st, const uint8_t *p, size_t have, uint64_t size, 
     return UTXO_OK;
 }
 
+int rcpt_check_prefix(const uint8_t *p, size_t have, size_t size, size_t *err_offset)
+{
+    rd_state st = {0, 0};
+    size_t need = 0, eo = 0;
+    int rc;
+
+    *err_offset = 0;
+    if (p == NULL || have >= size)
+        return UTXO_ERR_ARG;
+    rc = rd_probe(&st, p, have, size, &need, &eo);
+    if (rc != UTXO_OK)
+        *err_offset = eo;
+    return rc;
+}
+
 int utxo_receipt_read(utxo_receipt **out, FILE *f, size_t *err_offset)
 {
     rd_state st = {0, 0};

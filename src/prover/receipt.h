@@ -66,6 +66,15 @@ void rcpt_encode_tail(enc *e, const uint8_t post[UTXO_HASH_BYTES], int final,
 /* Decodes taking ownership of bytes (freed on failure too). */
 int rcpt_decode_owned(utxo_receipt **out, uint8_t *bytes, size_t len, size_t *err_offset);
 
+/*
+ * The first have bytes of a receipt whose encoding is size bytes long
+ * (have < size): UTXO_OK when they can still begin one, else the error the
+ * decoder will give, at *err_offset. Looks at the header, the page numbers
+ * and bitmaps as far as they are there, never the page bytes (the check of
+ * utxo_receipt_read, for a receipt cut by a prefix of the record holding it).
+ */
+int rcpt_check_prefix(const uint8_t *p, size_t have, size_t size, size_t *err_offset);
+
 /* Position of page p in r's witness, or -1. */
 long rcpt_find(const utxo_receipt *r, uint32_t page);
 
