@@ -1593,6 +1593,47 @@ START_TEST(gen_invalid_rejected)
 }
 END_TEST
 
+/* A live sequencer (the node) reopens a chain whose proof file holds a
+ * record over 64 KiB, the size from which records are read through the
+ * bundle check (utxo_bundle_check_prefix): it was given no parameters and
+ * refused every such record (UTXO_ERR_ARG), so the node could not start on
+ * a chain with long runs in big segment receipts. */
+START_TEST(live_reopen_big_bundles)
+{
+    char *d = tmpdir_new(), a[512], p[600], msg[1024];
+    gen_opts o;
+    gen_stats st;
+    chain_seq *s = NULL;
+    utxo_chainfile *f;
+    utxo_params fp;
+    uint8_t *rec = NULL;
+    size_t len = 0, eo = 0, biggest = 0;
+    uint32_t cut = 9;
+
+    snprintf(a, sizeof a, "%s/a", d);
+    small_opts(&o, 4);
+    o.blocks = 7;
+    o.long_every = 3;
+    o.long_rounds = 2000;
+    ck_assert_int_eq(gen_run(a, &o, &st, NULL, NULL, msg, sizeof msg), UTXO_OK);
+    snprintf(p, sizeof p, "%s/%s", a, CHAIN_PROOFS_FILE);
+    ck_assert_int_eq(utxo_chainfile_open(&f, p, UTXO_CHAINFILE_PROOFS, &fp, &eo), UTXO_OK);
+    while (utxo_chainfile_next(f, &rec, &len, NULL) == UTXO_OK && rec != NULL) {
+        biggest = len > biggest ? len : biggest;
+        free(rec);
+    }
+    ck_assert_int_eq(utxo_chainfile_close(f), UTXO_OK);
+    ck_assert_uint_gt(biggest, (size_t)64 << 10);
+    ck_assert_msg(chain_seq_open_live(&s, a, NULL, 1, o.po2, &cut, msg, sizeof msg) == UTXO_OK,
+                  "%s", msg);
+    ck_assert_uint_eq(cut, 0);
+    ck_assert_uint_eq(chain_seq_next_height(s), 7);
+    ck_assert_int_eq(chain_seq_close(s, true), UTXO_OK);
+    rm_rf(d);
+    free(d);
+}
+END_TEST
+
 START_TEST(work_image_embedded)
 {
     FILE *f = fopen(SRCDIR "/tests/segments/work.img", "rb");
@@ -1636,6 +1677,7 @@ int main(void)
     tcase_add_test(tc, journal_torn_and_damaged);
     tcase_add_test(tc, gen_same_seed_same_bytes);
     tcase_add_test(tc, gen_invalid_rejected);
+    tcase_add_test(tc, live_reopen_big_bundles);
     tcase_add_test(tc, work_image_embedded);
     suite_add_tcase(s, tc);
     r = srunner_create(s);

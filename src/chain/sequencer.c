@@ -322,7 +322,7 @@ static int live_proofs(const char *path, const utxo_params *p, uint64_t **ends, 
         say(msg, msg_len, "%s belongs to another chain than the block file", path);
         return UTXO_ERR_FILE_FORMAT;
     }
-    utxo_chainfile_set_check(f, utxo_bundle_check_prefix, NULL);
+    utxo_chainfile_set_check(f, utxo_bundle_check_prefix, &fp); /* its limits: the chain's */
     for (;;) {
         if (*k + 1 >= cap) {
             size_t nc = cap ? 2 * cap : 64;
