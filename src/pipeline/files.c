@@ -76,8 +76,27 @@ static int open_input(utxo_chainfile **f, const char *path, int kind, const pipe
     return UTXO_OK;
 }
 
-/* Reads record k of both files; *brec NULL at the common end. */
-static int read_pair(utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
+/* The proof file's record check (utxo_bundle_check_prefix), noting a
+ * refusal: its code may be one that framing gives too (a receipt whose
+ * header needs more than its entry's length is truncated input), but a
+ * refused record is an invalid bundle, not a damaged file. */
+typedef struct proof_check {
+    utxo_params p;
+    bool refused;
+} proof_check;
+
+static int check_proof_prefix(const uint8_t *prefix, size_t have, size_t len, void *ud)
+{
+    proof_check *c = ud;
+    int rc = utxo_bundle_check_prefix(prefix, have, len, &c->p);
+
+    c->refused = rc != UTXO_OK;
+    return rc;
+}
+
+/* Reads record k of both files; *brec NULL at the common end. chk: pf's
+ * record check. */
+static int read_pair(utxo_chainfile *bf, utxo_chainfile *pf, proof_check *chk, const char *blocks,
                      const char *proofs, uint64_t k, uint8_t **brec, size_t *blen, uint64_t *boff,
                      uint8_t **prec, size_t *plen, uint64_t *poff, utxo_pipe_result *res)
 {
@@ -96,6 +115,7 @@ static int read_pair(utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
     if (pf == NULL)
         return UTXO_OK; /* blocks only (replay) */
     errno = 0;
+    chk->refused = false;
     rc = utxo_chainfile_next(pf, prec, plen, poff);
     if (rc != UTXO_OK) {
         free(*brec);
@@ -105,8 +125,8 @@ static int read_pair(utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
         res->sys_errno = rc == UTXO_ERR_IO ? errno : 0;
         /* framing and I/O are not verdicts; a bundle the record check
          * refused is invalid */
-        bool invalid = !(rc == UTXO_ERR_IO || rc == UTXO_ERR_TRUNCATED ||
-                         rc == UTXO_ERR_TOO_LARGE || rc == UTXO_ERR_NOMEM);
+        bool invalid = chk->refused || !(rc == UTXO_ERR_IO || rc == UTXO_ERR_TRUNCATED ||
+                                         rc == UTXO_ERR_TOO_LARGE || rc == UTXO_ERR_NOMEM);
         return pipe_fail(res, rc, invalid, UTXO_PIPE_PROOFS, "%s: record %llu at offset %llu: %s",
                          proofs, (unsigned long long)k, (unsigned long long)*poff,
                          utxo_strerror(rc));
@@ -149,13 +169,13 @@ static void ahead_clear(ahead_pair *a)
     memset(a, 0, sizeof *a);
 }
 
-static void ahead_read(ahead_pair *a, utxo_chainfile *bf, utxo_chainfile *pf, const char *blocks,
-                       const char *proofs, uint64_t k, const utxo_params *p,
+static void ahead_read(ahead_pair *a, utxo_chainfile *bf, utxo_chainfile *pf, proof_check *chk,
+                       const char *blocks, const char *proofs, uint64_t k, const utxo_params *p,
                        const utxo_params *pp)
 {
     memset(a, 0, sizeof *a);
     a->have = true;
-    a->rc = read_pair(bf, pf, blocks, proofs, k, &a->brec, &a->blen, &a->boff, &a->prec,
+    a->rc = read_pair(bf, pf, chk, blocks, proofs, k, &a->brec, &a->blen, &a->boff, &a->prec,
                       &a->plen, &a->poff, &a->fail);
     a->tell = utxo_chainfile_tell(bf);
     if (a->rc != UTXO_OK || a->brec == NULL)
@@ -346,6 +366,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
     struct stat sb;
     loop L;
     ahead_pair A;
+    proof_check chk;
     uint64_t k = 0, last_off = 0;
     uint32_t last_height = 0;
     size_t eo = 0;
@@ -356,6 +377,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
     memset(&L, 0, sizeof L);
     memset(&A, 0, sizeof A);
     memset(&pp, 0, sizeof pp);
+    memset(&chk, 0, sizeof chk);
     L.t = t;
     L.o = o;
     L.res = res;
@@ -380,8 +402,9 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
         goto done;
     /* a hostile proof record is refused after the bytes that show it,
      * before the rest of it is read (docs/STATELESS.md) */
+    chk.p = pp;
     if (pf != NULL)
-        utxo_chainfile_set_check(pf, utxo_bundle_check_prefix, &pp);
+        utxo_chainfile_set_check(pf, check_proof_prefix, &chk);
     if (stat(blocks, &sb) == 0 && S_ISREG(sb.st_mode))
         L.bytes_total = (uint64_t)sb.st_size;
     else
@@ -419,7 +442,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
             pre_bd = A.bd;
             memset(&A, 0, sizeof A);
         } else {
-            if (read_pair(bf, pf, blocks, proofs, k, &brec, &blen, &boff, &prec, &plen, &poff,
+            if (read_pair(bf, pf, &chk, blocks, proofs, k, &brec, &blen, &boff, &prec, &plen, &poff,
                           res) != UTXO_OK)
                 break;
             tell = utxo_chainfile_tell(bf);
@@ -493,7 +516,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
                 const utxo_block *nb = NULL;
                 const utxo_bundle *nbd = NULL;
                 if (t->wants_next && !stream && pf != NULL) {
-                    ahead_read(&A, bf, pf, blocks, proofs, k + 1, &p, &pp);
+                    ahead_read(&A, bf, pf, &chk, blocks, proofs, k + 1, &p, &pp);
                     if (A.b != NULL && A.bd != NULL &&
                         A.b->header.height == b->header.height + 1) {
                         nb = A.b;
