@@ -20,6 +20,10 @@
 #   preceipt  the same, its record starting with a bundle whose one receipt
 #             claims the rest of the record -> refused by the receipt's
 #             header in the first 64 KiB (read whole before: 521 MiB)
+#   pcut      the same as preceipt, its receipt 100 bytes long: the first
+#             100 bytes of a real receipt (truncated input, the receipt's
+#             own), then zeros -> refused in the first 64 KiB (read whole
+#             before: 265 MiB)
 #   pshort    a record of 1 MiB whose receipt's header claims 4 million
 #             pages: truncated input inside the bundle, an invalid bundle
 #             (exit 1) as when the record is decoded whole, not a damaged
@@ -133,6 +137,14 @@ peak "pgood" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pgood" --qu
 grep -q "record 0 at offset 116: trailing bytes" "$tmp/err" && ok || bad "pgood: $(cat "$tmp/err")"
 peak "preceipt" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/preceipt" --quiet
 grep -q "record 0 at offset 116: unknown version" "$tmp/err" && ok || bad "preceipt: $(cat "$tmp/err")"
+head -c 116 "$tmp/c.proofs" >"$tmp/pcut"
+printf "$(le32_oct 268435456)\\001" >>"$tmp/pcut"
+head -c 32 /dev/zero | tr '\000' '\021' >>"$tmp/pcut"
+printf "\\000\\000\\000\\000\\001\\001\\000\\001$(leb128_oct 100)" >>"$tmp/pcut"
+head -c 100 "$real" >>"$tmp/pcut"
+truncate -s 1G "$tmp/pcut"
+peak "pcut" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pcut" --quiet
+grep -q "record 0 at offset 116: truncated input" "$tmp/err" && ok || bad "pcut: $(cat "$tmp/err")"
 head -c 116 "$tmp/c.proofs" >"$tmp/pshort"
 printf "$(le32_oct $((44 + 1048576)))\\001" >>"$tmp/pshort"
 head -c 32 /dev/zero | tr '\000' '\021' >>"$tmp/pshort"

@@ -317,8 +317,10 @@ static void output_decode(dec *d, utxo_output *o, uint32_t max_datum)
  * then checked as far as it goes (rcpt_check_prefix): its header, page
  * numbers and bitmaps say whether it can be one of the length it claims,
  * so a record is refused after them, not after the page bytes that the
- * claim makes it read. *conclusive: the error in d is the record's,
- * whatever its code, not the end of the prefix.
+ * claim makes it read; a receipt the prefix holds whole is decoded, and
+ * its error (a truncated receipt is one) is the record's. *conclusive:
+ * the error in d is the record's, whatever its code, not the end of the
+ * prefix.
  */
 static utxo_bundle *bundle_decode(dec *d, const utxo_params *p, size_t whole, bool *conclusive)
 {
@@ -416,6 +418,7 @@ static utxo_bundle *bundle_decode(dec *d, const utxo_params *p, size_t whole, bo
             rc = utxo_receipt_from_bytes(&r->r[k], q, len, &eo);
             if (rc != UTXO_OK) {
                 dec_fail(d, rc, off + eo);
+                *conclusive = true; /* all its bytes were there */
                 break;
             }
             r->n = k + 1;
