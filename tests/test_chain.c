@@ -729,6 +729,109 @@ START_TEST(mempool_random_traffic)
 }
 END_TEST
 
+static int pos_of(const utxo_tx *const *sel, size_t n, const utxo_tx *tx);
+
+/* A payment of coin (txid, index, value) of wallet w: `pay` to wallet
+ * `to` with a datum of datum_len bytes (0x5a), change back. */
+static utxo_tx *pay_datum(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t value,
+                          int w, int to, uint64_t pay_value, uint32_t datum_len)
+{
+    utxo_builder *b = utxo_builder_new(&f->p, bp_chain_next_height(f->c));
+    uint8_t *datum = malloc(datum_len);
+    utxo_coin c;
+    utxo_tx *tx = NULL;
+
+    ck_assert_ptr_nonnull(datum);
+    memset(datum, 0x5a, datum_len);
+    memset(&c, 0, sizeof c);
+    memcpy(c.outpoint.txid, txid, 32);
+    c.outpoint.index = index;
+    c.output.value = value;
+    memcpy(c.output.predicate_id, f->id[w], 32);
+    c.image = f->img[w];
+    c.image_len = f->img_len[w];
+    ck_assert_int_eq(utxo_builder_add_input(b, &c, NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, pay_value, f->id[to], datum, datum_len), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_set_change(b, f->id[w]), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_sign(b, f->sk[w], NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
+    utxo_builder_free(b);
+    free(datum);
+    return tx;
+}
+
+/* A block's bundle carries every spent output's datum and a proof share
+ * per input, and no rule bounds them: a block whose bundle a proof record
+ * cannot hold stops every stateless validator. The mempool counts a bound
+ * of each transaction's share (MP_BUNDLE_PER_OUTPUT and the datums it
+ * spends) and keeps a block's sum within its bundle room: a transaction
+ * that cannot fit alone is refused (MP_LIMIT), the choice leaves out what
+ * would go past, and the rest goes in the next block. */
+START_TEST(mempool_bundle_room)
+{
+    fixture f;
+    mp_pool *m;
+    utxo_verdict vd;
+    uint8_t txid[2][32];
+    const utxo_tx *const *txs;
+    size_t n;
+    uint64_t fees;
+    const uint64_t per = MP_BUNDLE_PER_OUTPUT, D = 3000;
+
+    fx_init(&f, NULL);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    /* two outputs with 3,000-byte datums, confirmed in block 1 */
+    for (int k = 0; k < 2; k++) {
+        utxo_tx *t = pay_datum(&f, f.gen_txid, 4 + (uint32_t)k, 1000000000, 1, 1, 500000000,
+                               (uint32_t)D);
+        ck_assert_int_eq(submit(m, &f, t, &vd), UTXO_OK);
+        utxo_tx_txid(t, txid[k]);
+        utxo_tx_free(t);
+    }
+    ck_assert_int_eq(mp_select(m, 200, &txs, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(seal_these(&f, txs, n), UTXO_OK);
+    mp_remove_selected(m);
+
+    /* room for one datum's spend and one plain payment, not more */
+    mp_set_bundle_room(m, 2 * per + D);
+    utxo_tx *big = pay(&f, txid[0], 0, 500000000, 1, 2, 1000, 0);
+    utxo_tx *plain = pay(&f, f.gen_txid, 0, 1000000000, 0, 2, 1000, 0);
+    utxo_tx *big2 = pay(&f, txid[1], 0, 500000000, 1, 2, 1000, 0);
+    ck_assert_int_eq(submit(m, &f, big, &vd), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, plain, &vd), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, big2, &vd), UTXO_OK);
+    ck_assert_int_eq(mp_select(m, 200, &txs, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 2); /* two datums' spends would need 2 * (per + D) + per */
+    ck_assert_int_eq(pos_of(txs, n, plain) >= 0, 1);
+    ck_assert_int_eq(seal_these(&f, txs, n), UTXO_OK);
+    mp_remove_selected(m);
+    ck_assert_int_eq(mp_select(m, 200, &txs, &n, &fees), UTXO_OK);
+    ck_assert_uint_eq(n, 1); /* the other one, next block */
+    ck_assert_int_eq(seal_these(&f, txs, n), UTXO_OK);
+    mp_remove_selected(m);
+
+    /* a room below one datum's spend: refused at admission, plain ones pass */
+    utxo_tx *later = pay(&f, f.gen_txid, 1, 1000000000, 0, 2, 1000, 0);
+    utxo_tx *d3 = pay_datum(&f, f.gen_txid, 8, 1000000000, 2, 2, 500000000, (uint32_t)D);
+    ck_assert_int_eq(submit(m, &f, d3, &vd), UTXO_OK); /* creating a datum costs nothing here */
+    mp_set_bundle_room(m, per + D - 1);
+    utxo_tx_txid(d3, txid[0]);
+    utxo_tx *spend_d3 = pay(&f, txid[0], 0, 500000000, 2, 1, 1000, 0);
+    ck_assert_int_eq(submit(m, &f, spend_d3, &vd), UTXO_ERR_MP_LIMIT);
+    ck_assert_int_eq(submit(m, &f, later, &vd), UTXO_OK);
+    utxo_tx_free(big);
+    utxo_tx_free(plain);
+    utxo_tx_free(big2);
+    utxo_tx_free(later);
+    utxo_tx_free(d3);
+    utxo_tx_free(spend_d3);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
 /* Index of tx in the selection, or -1. */
 static int pos_of(const utxo_tx *const *sel, size_t n, const utxo_tx *tx)
 {
@@ -1677,6 +1780,7 @@ int main(void)
     tcase_add_test(tc, mempool_full_evicts_lower_rates);
     tcase_add_test(tc, mempool_full_batch_matches_one_by_one);
     tcase_add_loop_test(tc, mempool_random_traffic, 0, 4);
+    tcase_add_test(tc, mempool_bundle_room);
     tcase_add_test(tc, many_expired_dropped_at_once);
     tcase_add_test(tc, held_transactions_judged_again_at_a_new_height);
     tcase_add_test(tc, journal_torn_and_damaged);

@@ -29,6 +29,17 @@
  * else UTXO_ERR_MP_FULL. */
 #define MP_MAX_TXS 20000u
 #define MP_MAX_BLOCKS_HELD 16u
+/* Most bytes the spent and referenced outputs of a block the mempool
+ * chooses may need in its proof bundle (counted as a bound: mempool.c,
+ * bundle_bytes), leaving a MiB of the proof record's UTXO_BUNDLE_MAX_BYTES
+ * for the rest; segment receipts take what room is left (bp_prove_input).
+ * No consensus rule bounds a block's spent datums, and a block whose
+ * bundle a proof record cannot hold stops every stateless validator. */
+#define MP_BUNDLE_ROOM ((uint64_t)UTXO_BUNDLE_MAX_BYTES - (UINT64_C(1) << 20))
+/* What a spent or referenced output can take in a bundle besides its datum
+ * (an entry of at most 55 bytes, and a batch proof's share for one target:
+ * a gap and at most 64 sibling slots of 32 bytes and a flag bit). */
+#define MP_BUNDLE_PER_OUTPUT (55u + 9u + 64u * 32u + 8u)
 
 typedef struct mp_pool mp_pool;
 
@@ -42,7 +53,8 @@ void mp_free(mp_pool *m);
 /*
  * Validates tx for the block at `height` and keeps a copy when it passes:
  * the context-free rules; it is not already held (UTXO_ERR_MP_DUPLICATE);
- * it fits an otherwise empty block (UTXO_ERR_MP_LIMIT); every input spends
+ * it fits an otherwise empty block, its bundle's spent and referenced
+ * outputs included (UTXO_ERR_MP_LIMIT; mp_set_bundle_room); every input spends
  * a confirmed output or an output of a held transaction (else
  * UTXO_ERR_TX_MISSING) that no held transaction spends (else
  * UTXO_ERR_MP_CONFLICT: first seen wins); room in the pool (MP_MAX_TXS,
@@ -60,6 +72,11 @@ int mp_submit(mp_pool *m, const utxo_tx *tx, uint32_t height, utxo_verdict *v);
  * default) is refused with UTXO_ERR_MP_POLICY before any predicate runs,
  * since a refused transaction pays nothing for the cycles it took. */
 void mp_set_policy(mp_pool *m, uint64_t max_tx_cycles);
+/* The most bytes a chosen block's spent and referenced outputs may need in
+ * its bundle (at most, and by default, MP_BUNDLE_ROOM): a transaction that
+ * needs more alone is refused (UTXO_ERR_MP_LIMIT), and mp_select leaves
+ * out what would take a block past it. */
+void mp_set_bundle_room(mp_pool *m, uint64_t bytes);
 /*
  * mp_submit for txs[0..n) in order, each verdict in v[t] exactly as n calls
  * would give them, with the predicates of consecutive acceptances run

@@ -22,6 +22,7 @@ typedef struct mp_entry {
     uint64_t fee, weight, seq;
     size_t bytes;
     uint64_t cycles;          /* sum of the input budgets */
+    uint64_t bundle;          /* most bytes it can add to its block's bundle (bundle_bytes) */
     uint32_t *parents;        /* indexes of held transactions it spends */
     uint32_t n_parents;
     uint32_t height;          /* the height its predicates were run at */
@@ -42,6 +43,8 @@ struct mp_pool {
     uint64_t max_tx_cycles;   /* policy: most cycles one transaction may declare */
     uint64_t max_bytes;       /* policy: most bytes of transactions held */
     uint64_t n_evicted;       /* held transactions evicted to make room, in all */
+    uint64_t bundle_room;     /* policy: most bytes a block's bundle may need for its
+                                 spent and referenced outputs (MP_BUNDLE_ROOM) */
 };
 
 int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, unsigned threads)
@@ -59,6 +62,7 @@ int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, 
     m->ctx = ctx;
     m->max_tx_cycles = p->max_tx_cycles;
     m->max_bytes = MP_MAX_BLOCKS_HELD * (uint64_t)p->max_block_bytes;
+    m->bundle_room = MP_BUNDLE_ROOM;
     if ((m->ver = utxo_verifier_new(p, threads)) == NULL) {
         free(m);
         return UTXO_ERR_NOMEM;
@@ -71,6 +75,12 @@ void mp_set_policy(mp_pool *m, uint64_t max_tx_cycles)
 {
     if (m != NULL)
         m->max_tx_cycles = max_tx_cycles < m->p.max_tx_cycles ? max_tx_cycles : m->p.max_tx_cycles;
+}
+
+void mp_set_bundle_room(mp_pool *m, uint64_t bytes)
+{
+    if (m != NULL)
+        m->bundle_room = bytes < MP_BUNDLE_ROOM ? bytes : MP_BUNDLE_ROOM;
 }
 
 static void entry_clear(mp_entry *e)
@@ -242,6 +252,27 @@ static uint64_t tx_cycles(const utxo_tx *tx)
 static size_t block_overhead(size_t coinbase_bytes)
 {
     return UTXO_HEADER_BYTES + 5 + coinbase_bytes;
+}
+
+/*
+ * The most bytes tx can add to its block's proof bundle (docs/STATELESS.md,
+ * "Bundle"), spent and referenced outputs prepared (spent[], refs[]): per
+ * input and per reference, an entry (target, height, value, id, datum
+ * length: at most 55 bytes) with its datum, and its share of the batch
+ * proof (a gap and at most 64 sibling slots of 32 bytes and a flag bit).
+ * An input that spends a held transaction's output, or a reference
+ * another transaction of the block also names, is counted all the same:
+ * a bound, not the size.
+ */
+static uint64_t bundle_bytes(const utxo_tx *tx, const utxo_output *spent, const utxo_output *refs)
+{
+    uint64_t b = 0;
+
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        b += MP_BUNDLE_PER_OUTPUT + spent[i].datum_len;
+    for (uint32_t k = 0; k < tx->n_refs; k++)
+        b += MP_BUNDLE_PER_OUTPUT + refs[k].datum_len;
+    return b;
 }
 
 /* What a transaction spends and references, found by prepare(). */
@@ -444,6 +475,9 @@ static int prepare(mp_pool *m, const utxo_tx *tx, mp_pre *pr, uint32_t *input)
             return rc;
     }
     *input = 0;
+    /* a block of it alone must have a bundle a proof record can hold */
+    if (bundle_bytes(tx, pr->spent, pr->refs) > m->bundle_room)
+        return UTXO_ERR_MP_LIMIT;
     return full ? plan_room(m, tx, pr, len, held) : UTXO_OK;
 }
 
@@ -467,6 +501,7 @@ static int entry_add(mp_pool *m, const utxo_tx *tx, mp_pre *pr)
     e->bytes = utxo_tx_get_length(tx, true);
     e->cycles = tx_cycles(tx);
     e->weight = e->bytes + (e->cycles + 1023) / 1024;
+    e->bundle = bundle_bytes(tx, pr->spent, pr->refs);
     e->seq = m->next_seq++;
     e->parents = pr->parents;
     e->n_parents = pr->n_parents;
@@ -638,7 +673,7 @@ int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, siz
               uint64_t *fees)
 {
     uint8_t *skip = NULL;
-    uint64_t bytes, cycles = 0, sum = 0;
+    uint64_t bytes, cycles = 0, sum = 0, bundle = 0;
     size_t count = 1; /* the coinbase */
 
     if (txs != NULL)
@@ -673,13 +708,14 @@ int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, siz
             break;
         mp_entry *e = &m->e[best];
         if (bytes + e->bytes > m->p.max_block_bytes || cycles + e->cycles > m->p.max_block_cycles ||
-            count + 1 > m->p.max_block_txs) {
+            count + 1 > m->p.max_block_txs || bundle + e->bundle > m->bundle_room) {
             skip[best] = 1; /* and so everything that spends it, this block */
             continue;
         }
         e->selected = true;
         bytes += e->bytes;
         cycles += e->cycles;
+        bundle += e->bundle;
         count++;
         sum += e->fee;
         m->sel[m->n_sel++] = e->tx;
