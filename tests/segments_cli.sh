@@ -165,6 +165,24 @@ expect 2 "missing file" -- "$UTXO" segments verify-one "$tmp/nowhere.rcpt"
 printf 'UTXR' > "$tmp/trunc.rcpt"
 expect 1 "truncated receipt" -- "$UTXO" segments verify-one "$tmp/trunc.rcpt"
 expect 2 "unknown subcommand" -- "$UTXO" segments frobnicate
+# one writer at a time; a failed prove leaves no manifest; no cut paths
+expect 0 "prove into a directory" -- "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2 12 -o "$tmp/w"
+expect 2 "a second prove while one writes (the lock held)" -- \
+    flock "$tmp/w/.lock" "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2 12 -o "$tmp/w"
+grep -q "is locked" "$tmp/err" && ok || bad "names the lock: $(cat "$tmp/err")"
+expect 2 "prove-group while a prove writes" -- \
+    flock "$tmp/w/.lock" "$UTXO" segments prove-group "$tmp/w" --group 0/1
+grep -q "is locked" "$tmp/err" && ok || bad "prove-group names the lock: $(cat "$tmp/err")"
+expect 0 "a shared lock does not stop verify" -- flock -s "$tmp/w/.lock" "$UTXO" segments verify "$tmp/w"
+rm "$tmp/w/seg-000002.rcpt" && mkdir "$tmp/w/seg-000002.rcpt"
+expect 2 "a prove that cannot write its third receipt" -- \
+    "$UTXO" segments prove "$IMG" --arg-hex "$ARGS2" --po2 12 -o "$tmp/w"
+[ ! -e "$tmp/w/manifest" ] && ok || bad "the failed prove left a manifest beside a mix of receipts"
+expect 2 "verify of what it left" -- "$UTXO" segments verify "$tmp/w"
+long=$(python3 -c 'print("/".join(["d" * 200] * 21))')
+expect 2 "a DIR too long for its file names" -- "$UTXO" segments prove "$IMG" -o "$tmp/$long"
+grep -q "longer than" "$tmp/err" && ok || bad "says why: $(cat "$tmp/err")"
+expect 2 "verify of such a DIR" -- "$UTXO" segments verify "$tmp/$long"
 expect 0 "help" -- "$UTXO" segments --help
 grep -q "example:" "$tmp/out" && ok || bad "help has no example"
 expect 0 "help of prove" -- "$UTXO" segments prove --help

@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -102,6 +104,8 @@ static void segments_usage(FILE *f)
             "                  'linkup DIR' then joins the G results (docs/CONTINUATIONS.md)\n"
             "  --progress      progress lines on stderr even when it is not a terminal\n"
             "                  (shown on a terminal otherwise, unless --quiet)\n"
+            "prove and split remove DIR's manifest first and write it last; one of them\n"
+            "writes DIR at a time, and prove-group only beside other groups (DIR/.lock).\n"
             "Exit: 0 accepted (and verified), 1 not accepted or invalid receipts, 2 usage/I/O.\n"
             "\n"
             "example:\n"
@@ -181,6 +185,47 @@ static int write_ckpt(void *ud, uint32_t segment, const uint8_t *bytes, size_t l
     return s->io_failed;
 }
 
+/* The longest DIR whose file names (DIR/seg-NNNNNN.rcpt, up to ten digits;
+ * DIR/group-NNNNNN.result) fit the 4096-byte paths built here: a longer
+ * one is refused, never cut (cut paths would name one file for many). */
+#define SEG_DIR_MAX (4096u - 40u)
+static bool dir_fits(const char *cmd, const char *dir)
+{
+    if (strlen(dir) <= SEG_DIR_MAX)
+        return true;
+    usage_error(cmd, "DIR: the path is longer than %u bytes", SEG_DIR_MAX);
+    return false;
+}
+
+/*
+ * Locks DIR against writers at odds with this one: `segments prove` and
+ * `split` rewrite the whole directory (exclusive), `prove-group` writes its
+ * own receipts beside other groups (shared), through flock(2) on DIR/.lock.
+ * Returns the descriptor to keep open while writing, -1 when the lock is
+ * held (after a message: exit 2), or -2 when the file system has no locks
+ * (nothing is refused there).
+ */
+static int dir_lock(const char *dir, bool exclusive)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        errorf("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+        return fd;
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK) {
+        errorf("%s: another 'segments %s' is writing there (%s is locked)", dir,
+               exclusive ? "prove', 'split' or 'prove-group" : "prove' or 'split", path);
+        return -1;
+    }
+    return -2;
+}
+
 /* Removes DIR/seg-NNNNNN.rcpt from `from` up to the first missing one:
  * receipts of an earlier, longer or other proof would extend the chain. */
 static void remove_receipts(const char *dir, uint32_t from)
@@ -222,7 +267,7 @@ static int prove_or_split(int argc, char **argv, bool split)
     char path[4096], *mtext = NULL;
     size_t mlen = 0;
     FILE *mf;
-    int rc = EXIT_USAGE, prc;
+    int rc = EXIT_USAGE, prc, lock = -2;
     uint64_t t0, t1;
 
     enum { OPT_ARG_HEX = 256, OPT_BUDGET, OPT_PO2, OPT_LIMIT, OPT_JSON, OPT_EVERY };
@@ -283,6 +328,8 @@ static int prove_or_split(int argc, char **argv, bool split)
     img_path = argv[optind];
     if (dir == NULL)
         return usage_error(cl.cmd, "-o DIR missing");
+    if (!dir_fits(cl.cmd, dir))
+        return EXIT_USAGE;
     if (split && every == 0)
         return usage_error(cl.cmd, "--every S (segments per group) is required");
     /* an image that is not one is invalid data (1), as for `predicate run` */
@@ -304,6 +351,15 @@ static int prove_or_split(int argc, char **argv, bool split)
     }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         errorf("%s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if ((lock = dir_lock(dir, true)) == -1)
+        goto out;
+    /* what was there is no longer a whole proof: without its manifest, a
+     * run that fails half way leaves nothing that reads as one */
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        errorf("%s: %s", path, strerror(errno));
         goto out;
     }
     snprintf(path, sizeof path, "%s/image", dir);
@@ -410,6 +466,8 @@ static int prove_or_split(int argc, char **argv, bool split)
     }
     rc = res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
 out:
+    if (lock >= 0)
+        close(lock);
     free(mtext);
     free(img);
     free(args);
@@ -930,7 +988,7 @@ static int do_prove_group(int argc, char **argv)
     size_t len = 0, off = 0;
     sink_ud s = {0};
     seg_dir d;
-    int rc, prc, fin = 0;
+    int rc, prc, fin = 0, lock = -2;
 
     memset(&d, 0, sizeof d);
     while ((rc = cli_next(&cl, argc, argv)) != -1) {
@@ -951,6 +1009,10 @@ static int do_prove_group(int argc, char **argv)
     if (groups == 0)
         return usage_error(cl.cmd, "--group I/G is required");
     const char *dir = argv[optind];
+    if (!dir_fits(cl.cmd, dir))
+        return EXIT_USAGE;
+    if ((lock = dir_lock(dir, false)) == -1)
+        return EXIT_USAGE;
     if ((rc = seg_dir_open(&d, dir)) != EXIT_VALID)
         goto out;
     if ((rc = read_ckpt(&d, dir, group, &raw, &len, &info, &split_groups)) != EXIT_VALID)
@@ -993,6 +1055,8 @@ static int do_prove_group(int argc, char **argv)
     putchar('\n');
     rc = !fin || res.status == UTXO_VM_ACCEPTED ? EXIT_VALID : EXIT_INVALID;
 out:
+    if (lock >= 0)
+        close(lock);
     free(raw);
     seg_dir_free(&d);
     return rc;
@@ -1093,6 +1157,8 @@ static int do_jobs(int argc, char **argv)
     }
     if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
         return rc;
+    if (!dir_fits(cl.cmd, argv[optind]))
+        return EXIT_USAGE;
     if (prove)
         return prove_jobs(cl.cmd, argv[optind], command, groups != 0);
     if (groups == 0)
@@ -1146,6 +1212,8 @@ static int do_linkup(int argc, char **argv)
     if ((rc = cli_operands(&cl, argc, argv, 1, 1, "DIR")) != 0)
         return rc;
     const char *dir = argv[optind];
+    if (!dir_fits(cl.cmd, dir))
+        return EXIT_USAGE;
     if ((rc = seg_dir_open(&d, dir)) != EXIT_VALID)
         goto out;
     rc = EXIT_INVALID;
@@ -1271,6 +1339,8 @@ static int do_verify(int argc, char **argv)
         return usage_error(cl.cmd, "--json is not available with --group (the result file is the output)");
     rc = EXIT_USAGE;
     dir = argv[optind];
+    if (!dir_fits(cl.cmd, dir))
+        return EXIT_USAGE;
     if (groups)
         return verify_group(dir, group, groups, out_path, (unsigned)threads);
     if (manifest_read(&m, dir) != EXIT_VALID)
