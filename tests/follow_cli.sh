@@ -4,7 +4,7 @@
 # writes, byte for byte; a second run fetches nothing; --max-blocks then a
 # resume; and against a hostile node (a local Python server relaying the
 # real one): a tampered block, an oversized record, a cut stream, another
-# chain, a stalled stream stopped by SIGTERM (exit 143, the state saved and
+# chain, more blocks than asked, a stalled stream stopped by SIGTERM (exit 143, the state saved and
 # resumable), a 503 on /blocks (exit 2, not invalid data), a trickled
 # /status (given up after --timeout), /events answered at once (polled, no
 # spinning); an unreachable node; usage errors. Every server listens on
@@ -73,6 +73,14 @@ relay cut r3
 expect 2 "a cut stream" -- "$UTXO" follow "$r3" --state "$tmp/v.state" --once --quiet
 grep -q "the stream ended after" "$tmp/err" && ok || bad "cut stream: $(cat "$tmp/err")"
 grep -q "^stopped height=4 " "$tmp/out" && ok || bad "cut: the state at 4: $(cat "$tmp/out")"
+# a stream of more blocks than asked for: no block past --max-blocks is
+# taken, exit 1 (not what the API allows), the state at the last one asked
+relay extra r8
+expect 1 "a stream of more blocks than asked" -- "$UTXO" follow "$r8" --state "$tmp/x8.state" --once \
+    --max-blocks 10 --batch 10 --quiet
+grep -q "the node sent more than the 10 blocks asked for (from height 0)" "$tmp/err" && ok ||
+    bad "more blocks than asked: $(cat "$tmp/err")"
+grep -q "^stopped height=9 .* blocks=10$" "$tmp/out" && ok || bad "extra: the state at 9: $(cat "$tmp/out")"
 relay stall r4
 "$UTXO" follow "$r4" --state "$tmp/w.state" --once --batch 10 --quiet >"$tmp/out" 2>"$tmp/err" &
 fp=$!

@@ -7,6 +7,7 @@
 #   cut     the stream ends after the block
 #   stall   the stream stops before the block and hangs (30 s)
 #   honest  nothing changed
+#   extra   each /blocks answer carries 5 blocks more than were asked for
 # or otherwise:
 #   error   the first /blocks request gets a 503 with a JSON error (a busy
 #           proxy); later ones are relayed unchanged
@@ -38,7 +39,11 @@ class H(http.server.BaseHTTPRequestHandler):
         if mode == "instant" and self.path.startswith("/events"):
             print("events %d" % count("events"), file=sys.stderr, flush=True)
             return self.answer(200, urllib.request.urlopen(upstream + "/status", timeout=10).read())
-        body = urllib.request.urlopen(upstream + self.path, timeout=10).read()
+        path = self.path
+        if mode == "extra" and path.startswith("/blocks"):
+            n = int(path.split("count=")[1].split("&")[0])
+            path = path.replace("count=%d" % n, "count=%d" % (n + 5))
+        body = urllib.request.urlopen(upstream + path, timeout=10).read()
         if mode == "trickle" and self.path == "/status":
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))

@@ -260,6 +260,7 @@ typedef struct stream {
     void *ud;
     membuf rec;        /* the record pair being received */
     uint32_t height;   /* of the next pair */
+    uint32_t count;    /* the pairs asked for: a byte past them is no answer the API allows */
     uint32_t applied;
     int invalid;
     long status;       /* the answer's HTTP status, read at its first bytes */
@@ -275,6 +276,16 @@ static long take_pair(stream *s)
     uint32_t bl, pl, h = s->height;
     char why[400];
 
+    if (have == 0)
+        return 0;
+    if (s->applied == s->count) {
+        /* a node sends n <= count pairs: more would apply blocks the
+         * caller did not ask for (past --max-blocks, past a wallet's
+         * `to`) and a stream that never ends would never be saved */
+        nc_fail(s->c, "the node sent more than the %" PRIu32 " blocks asked for (from height %"
+                PRIu32 ")", s->count, h - s->count);
+        return -1;
+    }
     if (have < 4)
         return 0;
     bl = get_le32(p);
@@ -365,6 +376,7 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     s.fn = fn;
     s.ud = ud;
     s.height = from;
+    s.count = count;
     s.rec.max = 8 + (size_t)p->max_block_bytes + UTXO_BUNDLE_MAX_BYTES;
     s.err.max = 1 << 16;
     snprintf(url, sizeof url, "%s/blocks?from=%" PRIu32 "&count=%" PRIu32, c->base, from, count);

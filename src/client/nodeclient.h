@@ -99,7 +99,8 @@ enum { NC_OK = 0, NC_INVALID = 1, NC_FAILED = 2, NC_STOPPED = 3 };
  * arrives, holding one pair at a time (bounded by the chain's block size
  * and UTXO_BUNDLE_MAX_BYTES). *applied gets the pairs fn accepted.
  * NC_OK: all count pairs taken; NC_INVALID: the node served data that
- * does not decode or that fn refused (c->err names the height and why);
+ * does not decode or that fn refused (c->err names the height and why),
+ * or more than count pairs (none past count is handed to fn);
  * NC_FAILED: the transfer failed or ended early (c->err); NC_STOPPED: *stop.
  */
 int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
