@@ -4,9 +4,10 @@
 # writes, byte for byte; a second run fetches nothing; --max-blocks then a
 # resume; and against a hostile node (a local Python server relaying the
 # real one): a tampered block, an oversized record, a cut stream, another
-# chain, more blocks than asked, a stalled stream stopped by SIGTERM (exit 143, the state saved and
-# resumable), a 503 on /blocks (exit 2, not invalid data), a trickled
-# /status (given up after --timeout), /events answered at once (polled, no
+# chain, more blocks than asked, a stalled stream stopped by SIGTERM (exit
+# 143, the state saved and resumable), a 503 on /blocks (exit 2, not
+# invalid data), a trickled /status (given up after --timeout), /events
+# answered at once, also with a /status moving below the tip (polled, no
 # spinning); an unreachable node; usage errors. Every server listens on
 # 127.0.0.1 on a free port and lives at most 60 s. Run by `make check`.
 set -u
@@ -125,6 +126,20 @@ kill -TERM "$fp"; wait "$fp"; st=$?
 k=$(grep -c "^events" "$tmp/relay-instant.err")
 [ "$k" -ge 1 ] && [ "$k" -le 6 ] && ok || bad "instant /events: asked $k times in about 4 s (--poll 1)"
 cmp -s "$tmp/y.state" "$tmp/ref.state" && ok || bad "instant /events: the chain followed"
+# the same from a node whose /status says a different height below our tip
+# each time: still no spinning
+relay instantlow r9
+cp "$tmp/f.state" "$tmp/y9.state"
+"$UTXO" follow "$r9" --state "$tmp/y9.state" --poll 1 --quiet >"$tmp/out" 2>"$tmp/err" &
+fp=$!
+n=0
+while ! grep -q "^events 1" "$tmp/relay-instantlow.err" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+sleep 4
+kill -TERM "$fp"; wait "$fp"; st=$?
+[ "$st" -eq 143 ] && ok || bad "instant /events, moving /status: exit $st, wanted 143: $(cat "$tmp/err")"
+k=$(grep -c "^events" "$tmp/relay-instantlow.err")
+[ "$k" -ge 1 ] && [ "$k" -le 6 ] && ok || bad "instant /events, moving /status: asked $k times in about 4 s (--poll 1)"
+cmp -s "$tmp/y9.state" "$tmp/f.state" && ok || bad "instant /events, moving /status: the state kept"
 
 # --- equivocation: the sequencer signed another block 39 ------------------------------
 start_node "$tmp/e" fork

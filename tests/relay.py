@@ -13,6 +13,8 @@
 #           proxy); later ones are relayed unchanged
 #   instant /events is answered at once, the tip unchanged (a caching
 #           proxy); each such request is counted on stderr ("events N")
+#   instantlow  as instant, and /status says a height 1 to 3 below the
+#           node's, a different one each time (a hostile node)
 #   slowtx  POST /tx is relayed 8 s late (a slow upstream)
 #   trickle /status is sent one byte every half second (a node that never
 #           quite stalls)
@@ -21,7 +23,7 @@
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
 import http.server, json, socketserver, struct, sys, threading, time, urllib.error, urllib.request
 upstream, mode = sys.argv[1], sys.argv[2]
-lock, seen = threading.Lock(), {"blocks": 0, "events": 0, "posts": 0}
+lock, seen = threading.Lock(), {"blocks": 0, "events": 0, "posts": 0, "status": 0}
 def count(what):
     with lock:
         seen[what] += 1
@@ -36,7 +38,11 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if mode == "error" and self.path.startswith("/blocks") and count("blocks") == 1:
             return self.answer(503, json.dumps({"code": 503, "message": "busy, try later"}).encode())
-        if mode == "instant" and self.path.startswith("/events"):
+        if mode == "instantlow" and self.path == "/status":
+            st = json.loads(urllib.request.urlopen(upstream + "/status", timeout=10).read())
+            st["height"] -= 1 + count("status") % 3
+            return self.answer(200, json.dumps(st).encode())
+        if mode in ("instant", "instantlow") and self.path.startswith("/events"):
             print("events %d" % count("events"), file=sys.stderr, flush=True)
             return self.answer(200, urllib.request.urlopen(upstream + "/status", timeout=10).read())
         path = self.path

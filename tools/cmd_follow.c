@@ -310,8 +310,8 @@ int cmd_follow(int argc, char **argv)
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    long long waited = -3;     /* the tip the last /events wait was for */
-    bool waited_quick = false; /* it was answered in under a second */
+    bool waited_quick = false; /* the last /events wait, answered in under a second,
+                                * has brought no block yet */
     for (;;) {
         long long tip = nc_tip(&nc);
         uint32_t next = utxo_validator_next_height(v), applied = 0;
@@ -324,9 +324,10 @@ int cmd_follow(int argc, char **argv)
                 break;
             /* a node with /events answers when its tip moves (or after
              * 30 s); without it, when it fails, or when it answered at
-             * once and the tip has not moved since (a caching proxy, a
-             * hostile node: no spinning), poll every S s */
-            bool spun = waited_quick && tip == waited;
+             * once and still no block is to be had (a caching proxy, a
+             * hostile node whose /status moves below our tip: no
+             * spinning), poll every S s */
+            bool spun = waited_quick;
             uint64_t t0 = clock_now_ns();
             waited_quick = false;
             if (spun || nc_wait_tip(&nc, tip, 30) != 0)
@@ -334,7 +335,6 @@ int cmd_follow(int argc, char **argv)
                     sleep(1);
             else
                 waited_quick = clock_now_ns() - t0 < UINT64_C(1000000000);
-            waited = tip;
             if (follow_stop)
                 break;
             continue;
@@ -344,6 +344,7 @@ int cmd_follow(int argc, char **argv)
             want = batch;
         if (max_blocks && want > max_blocks - total)
             want = max_blocks - total;
+        waited_quick = false;
         f.v = v;
         f.prev_mismatch = false;
         nc.quiet_errors = 1; /* an equivocation is said instead of the refusal */
