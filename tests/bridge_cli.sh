@@ -4,7 +4,8 @@
 # parameters from its upstream, validates every block fully into its own
 # store and then serves the same blocks, bundles and status; it rides out
 # its upstream going away and follows it when it comes back longer, waking
-# an /events long-poll; it resumes after a restart and refuses a second
+# an /events long-poll; it resumes after a restart, also one its upstream
+# misses (checking the chain when the upstream answers), and refuses a second
 # bridge on its directory and an upstream of another chain; a hostile
 # upstream (tests/relay.py) serving a tampered block or proof bundle stops
 # it at the block before, which it keeps serving, naming the block in its
@@ -105,6 +106,34 @@ expect 1 "DIR/params of another chain" -- "$UTXO" node --datadir "$tmp/b3" --lis
 grep -q "serves another chain than .*b3/params" "$tmp/err" && ok || bad "another chain named: $(cat "$tmp/err")"
 expect 1 "a chain directory of another chain" -- "$UTXO" node --datadir "$tmp/a30" --listen 127.0.0.1:0 --upstream "$o_url"
 grep -q "serves another chain than .*a30/blocks" "$tmp/err" && ok || bad "another chain named: $(cat "$tmp/err")"
+# a restart while the upstream is away: the bridge serves its store, says
+# so, and follows again when the upstream answers
+stop a
+serve b "$tmp/b" 0 --upstream "$a_url" --poll 1
+[ "$(curl -s "$b_url/status" | field height)" = 39 ] && ok ||
+    bad "a restart without the upstream serves the store: $(cat "$tmp/b.log")"
+grep -q "the upstream does not answer .*serving what DIR holds" "$tmp/b.log" && ok ||
+    bad "a restart without the upstream is logged: $(cat "$tmp/b.log")"
+serve a "$tmp/a40" "$aport"
+n=0
+while ! grep -q "upstream .* back" "$tmp/b.log" && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+grep -q "upstream .* back" "$tmp/b.log" && ok || bad "the upstream back after the restart: $(cat "$tmp/b.log")"
+[ "$(curl -s "$b_url/status" | field following)" = True ] && ok || bad "following after the restart"
+stop b
+# ... and when what answers then is another chain, following stops
+oport=$(free_port)
+serve b3 "$tmp/b3" 0 --upstream "http://127.0.0.1:$oport" --poll 1
+[ -n "$b3_url" ] && ok || bad "DIR/params, the upstream away: the bridge starts: $(cat "$tmp/b3.log")"
+mkdir -p "$tmp/o2"
+cp "$tmp/o/blocks" "$tmp/o/proofs" "$tmp/o2/"
+serve o2 "$tmp/o2" "$oport"
+n=0
+while ! grep -q "following stopped" "$tmp/b3.log" && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+grep -q "error bridge: http://127.0.0.1:$oport serves another chain than this node's; following stopped, the store stays empty" \
+    "$tmp/b3.log" && ok || bad "another chain after the restart: $(cat "$tmp/b3.log")"
+[ "$(curl -s "$b3_url/status" | field following)" = False ] && ok || bad "another chain: following false"
+stop b3
+stop o2
 expect 2 "an unreachable upstream at first start" -- "$UTXO" node --datadir "$tmp/b4" --listen 127.0.0.1:0 \
     --upstream http://127.0.0.1:1
 expect 2 "--upstream not a URL" -- "$UTXO" node --datadir "$tmp/b5" --upstream 127.0.0.1:1

@@ -110,6 +110,7 @@ typedef struct node {
     uint64_t poll_s;
     volatile sig_atomic_t stop;
     char bridge_error[512]; /* why following stopped (invalid upstream data), or "" */
+    bool upstream_checked;  /* the upstream's /params were found to be this chain's */
     /* /events: suspended requests, resumed on a new tip and every second */
     pthread_mutex_t ev_lock;
     waiter *waiters;
@@ -1719,6 +1720,48 @@ static void bridge_sleep(node *n, uint64_t s)
         usleep(100000);
 }
 
+/* Following stops for good: why goes to /status and the log. */
+static void bridge_stop(node *n, uint64_t n_blocks, const char *why)
+{
+    pthread_mutex_lock(&n->ev_lock);
+    snprintf(n->bridge_error, sizeof n->bridge_error, "%s", why);
+    pthread_mutex_unlock(&n->ev_lock);
+    if (n_blocks == 0)
+        node_log(0, "bridge: %s; following stopped, the store stays empty", why);
+    else
+        node_log(0, "bridge: %s; following stopped, the tip stays at height %" PRIu64, why,
+                 n_blocks - 1);
+}
+
+/* Whether the upstream serves this node's chain, asked once (at the first
+ * answer after a start the upstream missed): 1 yes, 0 no (following
+ * stopped), -1 no answer (the caller retries). */
+static int bridge_check_chain(node *n, nc_client *nc)
+{
+    utxo_params up;
+    utxo_store_info info;
+    char why[600];
+    int rc;
+
+    if (n->upstream_checked)
+        return 1;
+    if ((rc = nc_params(nc, &up)) == NC_ERR_REACH)
+        return -1;
+    if (rc == 0 && memcmp(up.chain_id, n->p.chain_id, UTXO_HASH_BYTES) == 0) {
+        n->upstream_checked = true;
+        return 1;
+    }
+    if (rc == 0)
+        snprintf(why, sizeof why, "%s serves another chain than this node's", n->upstream);
+    else
+        snprintf(why, sizeof why, "%s", nc->err);
+    pthread_mutex_lock(&n->lock);
+    utxo_store_get_info(n->s, &info);
+    pthread_mutex_unlock(&n->lock);
+    bridge_stop(n, info.n_blocks, why);
+    return 0;
+}
+
 static void *bridge_main(void *arg)
 {
     node *n = arg;
@@ -1731,10 +1774,13 @@ static void *bridge_main(void *arg)
     }
     nc.quiet_errors = 1;
     while (!n->stop) {
-        long long tip = nc_tip(&nc);
+        int chain = bridge_check_chain(n, &nc);
+        long long tip = chain > 0 ? nc_tip(&nc) : -2;
         utxo_store_info info;
         uint32_t applied = 0;
 
+        if (chain == 0)
+            break;
         if (tip == -2) {
             if (!down)
                 node_log(0, "bridge: upstream unreachable (%s); retrying every %" PRIu64 " s",
@@ -1760,14 +1806,7 @@ static void *bridge_main(void *arg)
         if (applied)
             node_log(1, "bridge: height %" PRIu64 " of %lld", (uint64_t)info.n_blocks + applied - 1, tip);
         if (rc == NC_INVALID) {
-            pthread_mutex_lock(&n->ev_lock);
-            snprintf(n->bridge_error, sizeof n->bridge_error, "%s", nc.err);
-            pthread_mutex_unlock(&n->ev_lock);
-            if (info.n_blocks + applied == 0)
-                node_log(0, "bridge: %s; following stopped, the store stays empty", nc.err);
-            else
-                node_log(0, "bridge: %s; following stopped, the tip stays at height %" PRIu64,
-                         nc.err, (uint64_t)info.n_blocks + applied - 1);
+            bridge_stop(n, info.n_blocks + applied, nc.err);
             break;
         }
         if (rc == NC_FAILED) {
@@ -1782,8 +1821,10 @@ static void *bridge_main(void *arg)
 /* The chain's parameters of a bridge's DIR: DIR/blocks (a chain
  * directory), else DIR/params (written at the first start), else the
  * upstream's, which are then written to DIR/params. The upstream must
- * serve the same chain. EXIT_VALID, or EXIT_USAGE / EXIT_INVALID after a
- * message. */
+ * serve the same chain: when it does not answer and DIR knows the chain
+ * (a restart), that is logged and left to bridge_main, which checks it at
+ * the upstream's first answer (n->upstream_checked). EXIT_VALID, or
+ * EXIT_USAGE / EXIT_INVALID after a message. */
 static int bridge_params(node *n, const char *datadir, const char *blocks, bool have_blocks)
 {
     char path[4200];
@@ -1794,14 +1835,22 @@ static int bridge_params(node *n, const char *datadir, const char *blocks, bool 
     int rc;
 
     snprintf(path, sizeof path, "%s/params", datadir);
+    bool known = have_blocks || access(path, F_OK) == 0;
     if (nc_open(&nc, n->upstream, "utxo-node-bridge", &n->stop) != 0)
         return EXIT_USAGE;
-    rc = nc_params(&nc, &up);
+    nc.quiet_errors = known; /* a restart says it in the log instead */
+    int asked = nc_params(&nc, &up);
     nc_close(&nc);
-    if (rc != 0)
-        return rc;
+    if (asked == NC_ERR_REACH && known)
+        node_log(0, "bridge: the upstream does not answer (%s): serving what DIR holds, "
+                 "its chain checked when it answers", nc.err);
+    else if (asked != 0) {
+        if (known)
+            errorf("%s", nc.err);
+        return asked;
+    }
     if (!have_blocks) {
-        if (access(path, F_OK) == 0) {
+        if (known) {
             if (read_file(path, UTXO_PARAMS_BYTES + 1, &raw, &len) != 0)
                 return EXIT_USAGE;
             rc = utxo_params_from_bytes(&n->p, raw, len, NULL);
@@ -1817,10 +1866,13 @@ static int bridge_params(node *n, const char *datadir, const char *blocks, bool 
                 return EXIT_USAGE;
         }
     }
+    if (asked != 0)
+        return EXIT_VALID; /* bridge_main checks the chain when the upstream answers */
     if (memcmp(up.chain_id, n->p.chain_id, UTXO_HASH_BYTES) != 0) {
         errorf("%s serves another chain than %s", n->upstream, have_blocks ? blocks : path);
         return EXIT_INVALID;
     }
+    n->upstream_checked = true;
     return EXIT_VALID;
 }
 
