@@ -6,7 +6,7 @@
 # real one): a tampered block, an oversized record, a cut stream, another
 # chain, more blocks than asked, a stalled stream stopped by SIGTERM (exit
 # 143, the state saved and resumable), a 503 on /blocks (exit 2, not
-# invalid data), a trickled /status (given up after --timeout), /events
+# invalid data), a trickled /status or /blocks (given up after --timeout), /events
 # answered at once, also with a /status moving below the tip (polled, no
 # spinning); an unreachable node; usage errors. Every server listens on
 # 127.0.0.1 on a free port and lives at most 60 s. Run by `make check`.
@@ -112,6 +112,14 @@ t0=$(date +%s)
 expect 2 "a trickling node" -- "$UTXO" follow "$r7" --state "$tmp/tr.state" --once --timeout 2 --quiet
 [ $(( $(date +%s) - t0 )) -le 8 ] && ok || bad "the trickle given up within seconds"
 grep -q "/status: Timeout was reached" "$tmp/err" && ok || bad "the timeout named: $(cat "$tmp/err")"
+# and one that trickles its /blocks stream (5 bytes a second: never a stall
+# of 60 s): given up when one block takes more than --timeout S
+relay slowblocks r10
+t0=$(date +%s)
+expect 2 "a trickled /blocks stream" -- "$UTXO" follow "$r10" --state "$tmp/sb.state" --once --timeout 2 --quiet
+[ $(( $(date +%s) - t0 )) -le 8 ] && ok || bad "the trickled stream given up within seconds"
+grep -q "the node took more than 2 s to send the block at height 0 with its bundle" "$tmp/err" && ok ||
+    bad "the trickled stream named: $(cat "$tmp/err")"
 expect 2 "--timeout 0" -- "$UTXO" follow "$node" --state "$tmp/tr.state" --once --timeout 0
 # /events answered at once with no new block (a caching proxy): follow
 # polls every --poll S instead of asking again at once (4 s: at most 5)

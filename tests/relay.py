@@ -18,6 +18,7 @@
 #   slowtx  POST /tx is relayed 8 s late (a slow upstream)
 #   trickle /status is sent one byte every half second (a node that never
 #           quite stalls)
+#   slowblocks  /blocks streams are sent one byte every 0.2 s
 # Every POST is relayed (status and body as the node answers) and counted on
 # stderr ("posts N").
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
@@ -57,6 +58,14 @@ class H(http.server.BaseHTTPRequestHandler):
             for i in range(len(body)):
                 self.wfile.write(body[i:i + 1]); self.wfile.flush()
                 time.sleep(0.5)
+            return
+        if mode == "slowblocks" and self.path.startswith("/blocks"):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1]); self.wfile.flush()
+                time.sleep(0.2)
             return
         if self.path.startswith("/blocks"):
             recs, i = [], 0

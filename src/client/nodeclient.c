@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "client/nodeclient.h"
+#include "utxo/clock.h"
 
 static void (*nc_reporter)(const char *msg);
 
@@ -37,7 +38,9 @@ static void nc_fail(nc_client *c, const char *fmt, ...)
 }
 
 /* libcurl calls this about once a second even when no byte arrives: a
- * signal aborts a transfer that is waiting on a stalled node. */
+ * signal aborts a transfer that is waiting on a stalled node, and so does
+ * a /blocks pair past its deadline (a node trickling a byte a second
+ * passes the low-speed rule). */
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     nc_client *c = ud;
@@ -45,7 +48,14 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     (void)dn;
     (void)ut;
     (void)un;
-    return c->stop && *c->stop != 0;
+    return (c->stop && *c->stop != 0) ||
+           (c->pair_deadline_ns != 0 && clock_now_ns() > c->pair_deadline_ns);
+}
+
+/* The deadline of the next /blocks pair: c->timeout_s from now. */
+static uint64_t pair_deadline(const nc_client *c)
+{
+    return clock_now_ns() + (uint64_t)c->timeout_s * UINT64_C(1000000000);
 }
 
 static size_t to_membuf(char *data, size_t size, size_t n, void *ud)
@@ -331,6 +341,7 @@ static long take_pair(stream *s)
     }
     s->applied++;
     s->height++;
+    s->c->pair_deadline_ns = pair_deadline(s->c);
     return (long)(8 + (size_t)bl + pl);
 }
 
@@ -383,14 +394,21 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     curl_easy_setopt(c->h, CURLOPT_URL, url);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_blocks);
     curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 0L); /* a stream: the low-speed rule only */
+    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 0L); /* a stream: a deadline per pair instead */
+    c->pair_deadline_ns = pair_deadline(c);
     cc = curl_easy_perform(c->h);
+    bool late = cc == CURLE_ABORTED_BY_CALLBACK && clock_now_ns() > c->pair_deadline_ns;
+    c->pair_deadline_ns = 0;
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
     *applied = s.applied;
     if (s.invalid) {
         rc = NC_INVALID;
     } else if (c->stop && *c->stop) {
         rc = NC_STOPPED;
+    } else if (late) {
+        nc_fail(c, "%s: the node took more than %ld s to send the block at height %" PRIu32
+                " with its bundle", url, c->timeout_s, s.height);
+        rc = NC_FAILED;
     } else if (status != 200 && status != 0) {
         fail_status(c, url, status, &s.err);
         rc = NC_FAILED;

@@ -40,13 +40,17 @@ typedef struct nc_client {
     volatile sig_atomic_t *stop;
     int quiet_errors;               /* 1: failures are not printed (the caller logs) */
     long timeout_s;                 /* the most one request but a /blocks stream may take
-                                     * (nc_open: NC_TIMEOUT_S; /events adds its wait) */
+                                     * (nc_open: NC_TIMEOUT_S; /events adds its wait), and
+                                     * one block with its bundle in a /blocks stream */
+    uint64_t pair_deadline_ns;      /* nc_blocks: when the pair being received is late
+                                     * (clock_now_ns; 0: no stream) */
     char err[512];                  /* the last failure, also when quiet */
 } nc_client;
 
 /* A request's whole time, by default: a node that trickles its answer (the
  * low-speed rule only catches one that stops) is given up after it. A
- * /blocks stream has no such bound: it ends, stalls (60 s) or is stopped. */
+ * /blocks stream, of any length, is given up when one block with its
+ * bundle takes longer, or when it stalls (60 s). */
 #define NC_TIMEOUT_S 120L
 
 /* 0, or NC_ERR_REACH after a message (bad URL, libcurl not starting).
@@ -101,7 +105,8 @@ enum { NC_OK = 0, NC_INVALID = 1, NC_FAILED = 2, NC_STOPPED = 3 };
  * NC_OK: all count pairs taken; NC_INVALID: the node served data that
  * does not decode or that fn refused (c->err names the height and why),
  * or more than count pairs (none past count is handed to fn);
- * NC_FAILED: the transfer failed or ended early (c->err); NC_STOPPED: *stop.
+ * NC_FAILED: the transfer failed, ended early or took more than
+ * c->timeout_s for one pair (c->err); NC_STOPPED: *stop.
  */
 int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
               nc_pair_fn fn, void *ud, uint32_t *applied);
