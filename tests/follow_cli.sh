@@ -120,6 +120,13 @@ expect 2 "a trickled /blocks stream" -- "$UTXO" follow "$r10" --state "$tmp/sb.s
 [ $(( $(date +%s) - t0 )) -le 8 ] && ok || bad "the trickled stream given up within seconds"
 grep -q "the node took more than 2 s to send the block at height 0 with its bundle" "$tmp/err" && ok ||
     bad "the trickled stream named: $(cat "$tmp/err")"
+# SIGTERM while /status trickles in: stopped (143), not a failed request
+"$UTXO" follow "$r7" --state "$tmp/tr2.state" --once >"$tmp/out" 2>"$tmp/err" &
+fp=$!
+sleep 2
+kill -TERM "$fp"; wait "$fp"; st=$?
+[ "$st" -eq 143 ] && ok || bad "SIGTERM during /status: exit $st, wanted 143: $(cat "$tmp/err")"
+[ -s "$tmp/err" ] && bad "SIGTERM during /status: no error: $(cat "$tmp/err")" || ok
 expect 2 "--timeout 0" -- "$UTXO" follow "$node" --state "$tmp/tr.state" --once --timeout 0
 # /events answered at once with no new block (a caching proxy): follow
 # polls every --poll S instead of asking again at once (4 s: at most 5)

@@ -313,12 +313,16 @@ int cmd_follow(int argc, char **argv)
     bool waited_quick = false; /* the last /events wait, answered in under a second,
                                 * has brought no block yet */
     for (;;) {
+        nc.quiet_errors = 1; /* a signal aborting the request is no failure to print */
         long long tip = nc_tip(&nc);
         uint32_t next = utxo_validator_next_height(v), applied = 0;
-        if (tip == -2)
-            goto save_out;
+        nc.quiet_errors = 0;
         if (follow_stop)
             break;
+        if (tip == -2) {
+            errorf("%s", nc.err);
+            goto save_out;
+        }
         if (tip < 0 || next > (unsigned long long)tip) {
             if (once)
                 break;
