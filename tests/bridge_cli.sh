@@ -10,7 +10,8 @@
 # upstream (tests/relay.py) serving a tampered block or proof bundle stops
 # it at the block before, which it keeps serving, naming the block in its
 # log and /status; one answering /blocks with a 503 is retried; a slow one
-# holds up only the POST /tx sent through it. Every server listens on 127.0.0.1, on a free port, and
+# holds up only the POST /tx sent through it, one answering it with 1 MiB
+# gets a 502. Every server listens on 127.0.0.1, on a free port, and
 # lives at most 60 s. Run by `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -200,6 +201,15 @@ code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$h_url/status")
 wait "$cp"
 [ "$(cat "$tmp/pc")" = 400 ] && [ "$(field via <"$tmp/pv")" = "$r" ] && ok ||
     bad "the upstream's verdict on a spent transaction, relayed: $(cat "$tmp/pc") $(cat "$tmp/pv")"
+stop h
+# an upstream answering POST /tx with more than any verdict (1 MiB): 502,
+# saying so, and the bridge serves on
+relay hugetx r
+serve h "$tmp/h-huge" 0 --upstream "$r" --poll 1
+code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
+[ "$code" = 502 ] && grep -q "the upstream $r answered with no verdict: $r/tx: an answer of more than 65536 bytes" "$tmp/pv" &&
+    ok || bad "a 1 MiB answer to POST /tx: $code $(cat "$tmp/pv")"
+[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$h_url/status")" = 200 ] && ok || bad "GET /status after the 1 MiB answer"
 stop h
 
 echo "bridge_cli: $pass passed, $fail failed"

@@ -16,6 +16,7 @@
 #   instantlow  as instant, and /status says a height 1 to 3 below the
 #           node's, a different one each time (a hostile node)
 #   slowtx  POST /tx is relayed 8 s late (a slow upstream)
+#   hugetx  POST /tx is answered 200 with a JSON object of 1 MiB
 #   trickle /status is sent one byte every half second (a node that never
 #           quite stalls)
 #   slowblocks  /blocks streams are sent one byte every 0.2 s
@@ -94,6 +95,8 @@ class H(http.server.BaseHTTPRequestHandler):
         data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if mode == "slowtx" and self.path == "/tx":
             time.sleep(8)
+        if mode == "hugetx" and self.path == "/tx":
+            return self.answer(200, b'{"message":"' + b"x" * (1 << 20) + b'"}')
         rq = urllib.request.Request(upstream + self.path, data=data,
                                     headers={"Content-Type": "application/octet-stream"})
         try:

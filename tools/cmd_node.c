@@ -1042,8 +1042,8 @@ static void forward_one(node *n, nc_client *nc, req *r)
     r->state = TX_FORWARDED;
     r->fwd = NULL;
     if (nc_post(nc, "/tx", r->data, r->len, 64 * 1024, &status, &m) != 0) {
-        snprintf(r->fwd_err, sizeof r->fwd_err, "the upstream %s did not answer: %s",
-                 n->upstream, nc->err);
+        snprintf(r->fwd_err, sizeof r->fwd_err, "the upstream %s %s: %s", n->upstream,
+                 m.over ? "answered with no verdict" : "did not answer", nc->err);
         return;
     }
     json_t *j = json_loadb((const char *)m.p, m.len, 0, NULL);

@@ -62,8 +62,10 @@ static size_t to_membuf(char *data, size_t size, size_t n, void *ud)
 {
     membuf *m = ud;
     size_t k = size * n;
-    if (k > m->max - m->len)
+    if (k > m->max - m->len) {
+        m->over = 1;
         return 0; /* larger than any answer we expect: abort */
+    }
     if (m->len + k > m->cap) {
         size_t cap = m->cap ? m->cap : 4096;
         while (cap < m->len + k)
@@ -87,6 +89,17 @@ static void fail_status(nc_client *c, const char *url, long status, const membuf
     const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
     nc_fail(c, "%s: HTTP %ld%s%s", url, status, msg ? ": " : "", msg ? msg : "");
     json_decref(j);
+}
+
+/* A transfer that failed: libcurl's reason, or the answer's size when
+ * that is why (libcurl would say it failed writing to disk). */
+static void fail_transfer(nc_client *c, const char *url, CURLcode cc, const membuf *m)
+{
+    if (cc == CURLE_WRITE_ERROR && m->over)
+        nc_fail(c, "%s: an answer of more than %zu bytes (no answer of the API is that long)",
+                url, m->max);
+    else
+        nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
 }
 
 int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomic_t *stop)
@@ -146,7 +159,7 @@ int nc_get(nc_client *c, const char *path, size_t max, membuf *out)
     curl_easy_setopt(c->h, CURLOPT_TIMEOUT, c->timeout_s);
     cc = curl_easy_perform(c->h);
     if (cc != CURLE_OK) {
-        nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
+        fail_transfer(c, url, cc, out);
         goto fail;
     }
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
@@ -157,7 +170,8 @@ int nc_get(nc_client *c, const char *path, size_t max, membuf *out)
     return 0;
 fail:
     free(out->p);
-    memset(out, 0, sizeof *out);
+    out->p = NULL;
+    out->len = out->cap = 0; /* out->over stays */
     return NC_ERR_REACH;
 }
 
@@ -184,9 +198,10 @@ int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, siz
     curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L); /* later requests on c are GETs again */
     curl_slist_free_all(hdr);
     if (cc != CURLE_OK) {
-        nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
+        fail_transfer(c, url, cc, out);
         free(out->p);
-        memset(out, 0, sizeof *out);
+        out->p = NULL;
+        out->len = out->cap = 0; /* out->over stays */
         return NC_ERR_REACH;
     }
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);

@@ -30,6 +30,7 @@ void nc_set_reporter(void (*fn)(const char *msg));
 typedef struct membuf {
     uint8_t *p;
     size_t len, cap, max;
+    int over;   /* the answer went past max: the transfer was abandoned */
 } membuf;
 
 /* A connection to one node. stop (may be NULL) aborts a transfer when it
@@ -60,12 +61,14 @@ void nc_close(nc_client *c);
 
 /* GETs base+path into a new buffer of at most max bytes (free out->p);
  * 0 when the answer is 200, else NC_ERR_REACH with c->err set (the node's
- * JSON error message when it sent one). */
+ * JSON error message when it sent one; out->over when the answer was
+ * longer than max). */
 int nc_get(nc_client *c, const char *path, size_t max, membuf *out);
 
 /* POSTs body[0..len) (application/octet-stream) to base+path; the answer,
  * whatever its status, into out (at most max bytes; free out->p) and
- * *status. 0, or NC_ERR_REACH when no answer came (c->err). */
+ * *status. 0, or NC_ERR_REACH when no answer came, or one longer than max
+ * (out->over) (c->err). */
 int nc_post(nc_client *c, const char *path, const uint8_t *body, size_t len, size_t max,
             long *status, membuf *out);
 
