@@ -6,7 +6,8 @@
 # real one): a tampered block, an oversized record, a cut stream, another
 # chain, more blocks than asked, a stalled stream stopped by SIGTERM (exit
 # 143, the state saved and resumable), a 503 on /blocks (exit 2, not
-# invalid data), a trickled /status or /blocks (given up after --timeout), /events
+# invalid data), a message with a line break and an escape (shown as '?'),
+# a trickled /status or /blocks (given up after --timeout), /events
 # answered at once, also with a /status moving below the tip (polled, no
 # spinning); an unreachable node; usage errors. Every server listens on
 # 127.0.0.1 on a free port and lives at most 60 s. Run by `make check`.
@@ -105,6 +106,12 @@ grep -q "HTTP 503: busy, try later" "$tmp/err" && ok || bad "503 named: $(cat "$
 grep -q "block record" "$tmp/err" && bad "a 503 read as a block record: $(cat "$tmp/err")" || ok
 expect 0 "after the 503, the same relay" -- "$UTXO" follow "$r5" --state "$tmp/e503.state" --once --quiet
 cmp -s "$tmp/e503.state" "$tmp/ref.state" && ok || bad "after a 503, the chain"
+# what a node says is shown as printable ASCII: no forged line, no escape
+relay inject r11
+expect 2 "a 503 with a line break and an escape" -- "$UTXO" follow "$r11" --state "$tmp/inj.state" --once --quiet
+grep -q 'HTTP 503: busy?2026-12-06T00:00:00Z info forged?\[31m$' "$tmp/err" && ok || bad "the message shown: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && ! grep -q "$(printf '\033')" "$tmp/err" && ok ||
+    bad "one line, no escape: $(od -c "$tmp/err" | head)"
 # a node that trickles its /status a byte at a time: given up after
 # --timeout S (2 s here), exit 2 naming the timeout, not hours later
 relay trickle r7

@@ -11,6 +11,8 @@
 # or otherwise:
 #   error   the first /blocks request gets a 503 with a JSON error (a busy
 #           proxy); later ones are relayed unchanged
+#   inject  every /blocks request gets a 503 whose JSON message holds a line
+#           break, a forged log line and a terminal escape
 #   instant /events is answered at once, the tip unchanged (a caching
 #           proxy); each such request is counted on stderr ("events N")
 #   instantlow  as instant, and /status says a height 1 to 3 below the
@@ -38,6 +40,9 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def do_GET(self):
+        if mode == "inject" and self.path.startswith("/blocks"):
+            return self.answer(503, json.dumps({"code": 3, "message":
+                "busy\n2026-12-06T00:00:00Z info forged\u001b[31m"}).encode())
         if mode == "error" and self.path.startswith("/blocks") and count("blocks") == 1:
             return self.answer(503, json.dumps({"code": 503, "message": "busy, try later"}).encode())
         if mode == "instantlow" and self.path == "/status":

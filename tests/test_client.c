@@ -6,7 +6,8 @@
  * 127.0.0.1 (a thread here, one answer per connection), returns a node's
  * refusal code only for a 400 or 413 carrying a verdict a node can give;
  * every other answer, a 200 without a txid included, is
- * UTXO_ERR_CLIENT_ANSWER, whether or not the caller asks for the txid.
+ * UTXO_ERR_CLIENT_ANSWER, whether or not the caller asks for the txid;
+ * the node's message reaches utxo_client_errmsg as printable ASCII.
  */
 #include "config.h"
 
@@ -85,6 +86,8 @@ static void *serve_one(void *arg)
     return NULL;
 }
 
+static char last_errmsg[512]; /* utxo_client_errmsg after the last submit_to */
+
 /* Submits a transaction to a node that answers status_line and body;
  * returns the result, with the txid (when want_txid) and verdict. */
 static int submit_to(const char *status_line, const char *body, int want_txid,
@@ -112,6 +115,7 @@ static int submit_to(const char *status_line, const char *body, int want_txid,
     ck_assert_int_eq(utxo_tx_add_output(tx, 5, id, NULL, 0), UTXO_OK);
     int rc = utxo_client_submit(c, tx, want_txid ? txid : NULL, v);
     ck_assert_ptr_nonnull(utxo_client_errmsg(c));
+    snprintf(last_errmsg, sizeof last_errmsg, "%s", utxo_client_errmsg(c));
     utxo_client_close(c);
     utxo_tx_free(tx);
     pthread_join(t, NULL);
@@ -164,6 +168,31 @@ START_TEST(submit_takes_only_answers_a_node_can_give)
 }
 END_TEST
 
+/* A node's message reaches the caller's errmsg (which a program prints
+ * or logs) as printable ASCII: no line break to forge a log line, no
+ * terminal escape. */
+START_TEST(submit_shows_a_nodes_message_printable)
+{
+    static const char *const bodies[] = {
+        "{\"code\":39,\"message\":\"fee\\n2026-12-06T00:00:00Z info forged\\u001b[31m\"}",
+        "{\"code\":3,\"message\":\"busy\\r\\nforged \\u00e9\"}",
+    };
+    static const char *const status[] = {"400 Bad Request", "503 Service Unavailable"};
+    static const char *const want[] = {"fee?2026-12-06T00:00:00Z info forged?[31m",
+                                       "busy??forged ??"};
+    uint8_t txid[UTXO_HASH_BYTES];
+    utxo_verdict v;
+
+    for (size_t i = 0; i < 2; i++) {
+        submit_to(status[i], bodies[i], 0, txid, &v);
+        ck_assert_msg(strstr(last_errmsg, want[i]) != NULL, "errmsg: %s", last_errmsg);
+        for (const char *p = last_errmsg; *p; p++)
+            ck_assert_msg((unsigned char)*p >= 0x20 && (unsigned char)*p <= 0x7e,
+                          "byte 0x%02x in: %s", (unsigned char)*p, last_errmsg);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("client");
@@ -173,6 +202,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, open_refuses_urls_that_name_no_node);
     tcase_add_test(tc, submit_takes_only_answers_a_node_can_give);
+    tcase_add_test(tc, submit_shows_a_nodes_message_printable);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -208,7 +208,10 @@ int utxo_client_submit(utxo_client *c, const utxo_tx *tx, uint8_t txid[UTXO_HASH
         return from_nc(rc);
     j = json_loadb((const char *)m.p, m.len, 0, NULL);
     free(m.p);
+    char shown[sizeof c->nc.err];
     msg = json_string_value(json_object_get(j, "message"));
+    if (msg != NULL) /* the node's text, shown to a user: no escapes, no line breaks */
+        msg = nc_printable(shown, sizeof shown, msg);
     uint8_t named[UTXO_HASH_BYTES];
     if (status == 200 && json_hex(json_object_get(j, "txid"), named, sizeof named)) {
         if (txid != NULL) /* an answer is checked whether or not the caller keeps its txid */

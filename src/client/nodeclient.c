@@ -81,13 +81,27 @@ static size_t to_membuf(char *data, size_t size, size_t n, void *ud)
     return k;
 }
 
+char *nc_printable(char *out, size_t out_len, const char *s)
+{
+    size_t i = 0;
+
+    if (out_len == 0)
+        return out;
+    for (; s[i] != 0 && i + 1 < out_len; i++)
+        out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ? '?' : s[i];
+    out[i] = 0;
+    return out;
+}
+
 /* An answer other than 200: the status and the node's JSON error message
  * when the body is one (any other body, a proxy's page, is not echoed). */
 static void fail_status(nc_client *c, const char *url, long status, const membuf *body)
 {
     json_t *j = json_loadb((const char *)body->p, body->len, 0, NULL);
     const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
-    nc_fail(c, "%s: HTTP %ld%s%s", url, status, msg ? ": " : "", msg ? msg : "");
+    char shown[sizeof c->err];
+    nc_fail(c, "%s: HTTP %ld%s%s", url, status, msg ? ": " : "",
+            msg ? nc_printable(shown, sizeof shown, msg) : "");
     json_decref(j);
 }
 

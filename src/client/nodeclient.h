@@ -59,6 +59,12 @@ typedef struct nc_client {
 int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomic_t *stop);
 void nc_close(nc_client *c);
 
+/* Copies a node's text (a JSON message) into out[out_len] with every byte
+ * that is not printable ASCII shown as '?', so that what a node says can
+ * neither forge lines in a log nor send escapes to a terminal; truncated
+ * to fit, always terminated. Returns out. */
+char *nc_printable(char *out, size_t out_len, const char *s);
+
 /* GETs base+path into a new buffer of at most max bytes (free out->p);
  * 0 when the answer is 200, else NC_ERR_REACH with c->err set (the node's
  * JSON error message when it sent one; out->over when the answer was
