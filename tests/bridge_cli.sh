@@ -9,7 +9,8 @@
 # bridge on its directory and an upstream of another chain; a hostile
 # upstream (tests/relay.py) serving a tampered block or proof bundle stops
 # it at the block before, which it keeps serving, naming the block in its
-# log and /status; one answering /blocks with a 503 is retried; a slow one
+# log and /status; one answering /blocks with a 503 is retried (one failing
+# every time is logged once, its message printable ASCII); a slow one
 # holds up only the POST /tx sent through it, one answering it with 1 MiB
 # gets a 502. Every server listens on 127.0.0.1, on a free port, and
 # lives at most 60 s. Run by `make check`.
@@ -179,6 +180,17 @@ tip=$(curl -s "$a_url/status" | field height)
 wait_height "$h_url" "$tip" && ok || bad "after a 503, the bridge reached $tip: $(curl -s "$h_url/status") $(cat "$tmp/h.log")"
 grep -q "HTTP 503: busy, try later; retrying in 1 s" "$tmp/h.log" && ok || bad "the 503 logged: $(cat "$tmp/h.log")"
 [ "$(curl -s "$h_url/status" | field following)" = True ] && ok || bad "after a 503, still following"
+stop h
+grep -q "following again, at height $tip" "$tmp/h.log" && ok || bad "following again logged: $(cat "$tmp/h.log")"
+# an upstream failing every /blocks the same way: logged once, not at every
+# poll; its message shown as printable ASCII (no forged log line)
+relay inject r
+serve h "$tmp/h-inject" 0 --upstream "$r" --poll 1
+sleep 4
+k=$(grep -c "retrying in 1 s" "$tmp/h.log")
+[ "$k" -eq 1 ] && ok || bad "the same failure logged $k times in 4 s: $(cat "$tmp/h.log")"
+grep -q "forged" "$tmp/h.log" && ! grep -q "^2026-12-06T00:00:00Z" "$tmp/h.log" && ok ||
+    bad "no forged log line: $(cat "$tmp/h.log")"
 stop h
 # a slow upstream (POST /tx relayed 8 s late) holds up only the transaction
 # sent through it: the bridge answers GET /status meanwhile and then relays

@@ -1767,6 +1767,7 @@ static void *bridge_main(void *arg)
     node *n = arg;
     nc_client nc;
     bool down = false;
+    char failed[sizeof nc.err] = ""; /* the last failure of /blocks logged, or "" */
 
     if (nc_open(&nc, n->upstream, "utxo-node-bridge", &n->stop) != 0) {
         node_log(0, "bridge: %s", nc.err);
@@ -1810,8 +1811,17 @@ static void *bridge_main(void *arg)
             break;
         }
         if (rc == NC_FAILED) {
-            node_log(0, "bridge: %s; retrying in %" PRIu64 " s", nc.err, n->poll_s);
+            /* the same failure again (an upstream whose /status claims
+             * blocks its /blocks lacks fails every poll) is logged once */
+            if (strcmp(failed, nc.err) != 0)
+                node_log(0, "bridge: %s; retrying in %" PRIu64 " s%s", nc.err, n->poll_s,
+                         failed[0] ? "" : " (the same failure again is not logged)");
+            snprintf(failed, sizeof failed, "%s", nc.err);
             bridge_sleep(n, n->poll_s);
+        } else if (rc == NC_OK && failed[0]) {
+            node_log(1, "bridge: following again, at height %" PRIu64,
+                     (uint64_t)info.n_blocks + applied - 1);
+            failed[0] = 0;
         }
     }
     nc_close(&nc);
