@@ -5,8 +5,9 @@
  * UTXO_ERR_ARG, and utxo_client_submit, against a canned server on
  * 127.0.0.1 (a thread here, one answer per connection), returns a node's
  * refusal code only for a 400 or 413 carrying a verdict a node can give;
- * every other answer, a 200 without a txid included, is
- * UTXO_ERR_CLIENT_ANSWER, whether or not the caller asks for the txid;
+ * every other answer, a 200 without a txid or naming another transaction
+ * included, is UTXO_ERR_CLIENT_ANSWER, whether or not the caller asks for
+ * the txid;
  * the node's message reaches utxo_client_errmsg as printable ASCII.
  */
 #include "config.h"
@@ -14,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "testutil.h"
@@ -88,6 +90,17 @@ static void *serve_one(void *arg)
 
 static char last_errmsg[512]; /* utxo_client_errmsg after the last submit_to */
 
+/* The transaction submit_to sends (free it). */
+static utxo_tx *canned_tx(void)
+{
+    uint8_t id[UTXO_HASH_BYTES] = {1};
+    utxo_tx *tx = utxo_tx_new();
+
+    ck_assert_ptr_nonnull(tx);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 5, id, NULL, 0), UTXO_OK);
+    return tx;
+}
+
 /* Submits a transaction to a node that answers status_line and body;
  * returns the result, with the txid (when want_txid) and verdict. */
 static int submit_to(const char *status_line, const char *body, int want_txid,
@@ -99,8 +112,7 @@ static int submit_to(const char *status_line, const char *body, int want_txid,
     pthread_t t;
     char url[64];
     utxo_client *c = NULL;
-    uint8_t id[UTXO_HASH_BYTES] = {1};
-    utxo_tx *tx = utxo_tx_new();
+    utxo_tx *tx = canned_tx();
 
     ck_assert_int_ge(k.fd, 0);
     memset(&a, 0, sizeof a);
@@ -112,7 +124,6 @@ static int submit_to(const char *status_line, const char *body, int want_txid,
     ck_assert_int_eq(pthread_create(&t, NULL, serve_one, &k), 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(a.sin_port));
     ck_assert_int_eq(utxo_client_open(&c, url), UTXO_OK);
-    ck_assert_int_eq(utxo_tx_add_output(tx, 5, id, NULL, 0), UTXO_OK);
     int rc = utxo_client_submit(c, tx, want_txid ? txid : NULL, v);
     ck_assert_ptr_nonnull(utxo_client_errmsg(c));
     snprintf(last_errmsg, sizeof last_errmsg, "%s", utxo_client_errmsg(c));
@@ -159,11 +170,22 @@ START_TEST(submit_takes_only_answers_a_node_can_give)
             if (i == 0)
                 ck_assert_uint_eq(v.input, 1);
         }
+    /* a 200 naming another transaction (a proxy's answer to another POST)
+     * took some other transaction, not this one */
     snprintf(ok, sizeof ok, "{\"txid\":%s,\"mempool\":1}", hex);
+    for (int want = 0; want <= 1; want++)
+        ck_assert_int_eq(submit_to("200 OK", ok, want, txid, &v), UTXO_ERR_CLIENT_ANSWER);
+    utxo_tx *tx = canned_tx();
+    uint8_t own[UTXO_HASH_BYTES];
+    char own_hex[2 * UTXO_HASH_BYTES + 1];
+    utxo_tx_txid(tx, own);
+    utxo_tx_free(tx);
+    sodium_bin2hex(own_hex, sizeof own_hex, own, sizeof own);
+    snprintf(ok, sizeof ok, "{\"txid\":\"%s\",\"mempool\":1}", own_hex);
     for (int want = 0; want <= 1; want++) {
         memset(txid, 0, sizeof txid);
         ck_assert_int_eq(submit_to("200 OK", ok, want, txid, &v), UTXO_OK);
-        ck_assert_uint_eq(txid[31], want ? 1 : 0);
+        ck_assert_int_eq(memcmp(txid, want ? own : (uint8_t[UTXO_HASH_BYTES]){0}, sizeof txid), 0);
     }
 }
 END_TEST

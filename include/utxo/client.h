@@ -68,7 +68,8 @@ UTXO_WARN_UNUSED int utxo_client_get_status(utxo_client *c, utxo_client_status *
  * Hands tx to the node (POST /tx). UTXO_OK when the node took it into its
  * mempool (a sequencer answers once the transaction is on disk; a bridge
  * relays its upstream's answer); *txid (may be NULL) receives the txid the
- * node names (a 200 without one is UTXO_ERR_CLIENT_ANSWER either way). A
+ * node names, tx's own (a 200 without one, or naming another transaction,
+ * is UTXO_ERR_CLIENT_ANSWER either way). A
  * refusal (HTTP 400 or 413 with a verdict code a node can give: decoding,
  * transaction and block rules, predicate images, mempool) returns the
  * node's code (e.g. UTXO_ERR_TX_FEE, UTXO_ERR_MP_CONFLICT), with v->input

@@ -212,11 +212,18 @@ int utxo_client_submit(utxo_client *c, const utxo_tx *tx, uint8_t txid[UTXO_HASH
     msg = json_string_value(json_object_get(j, "message"));
     if (msg != NULL) /* the node's text, shown to a user: no escapes, no line breaks */
         msg = nc_printable(shown, sizeof shown, msg);
-    uint8_t named[UTXO_HASH_BYTES];
-    if (status == 200 && json_hex(json_object_get(j, "txid"), named, sizeof named)) {
+    uint8_t named[UTXO_HASH_BYTES], own[UTXO_HASH_BYTES];
+    utxo_tx_txid(tx, own);
+    if (status == 200 && json_hex(json_object_get(j, "txid"), named, sizeof named) &&
+        sodium_memcmp(named, own, sizeof own) == 0) {
         if (txid != NULL) /* an answer is checked whether or not the caller keeps its txid */
             memcpy(txid, named, sizeof named);
         rc = UTXO_OK;
+    } else if (status == 200 && json_hex(json_object_get(j, "txid"), named, sizeof named)) {
+        /* a node (or a proxy, a bridge's upstream) taking another
+         * transaction has not taken this one */
+        rc = UTXO_ERR_CLIENT_ANSWER;
+        client_say(c, "%s/tx: HTTP 200 naming another transaction than the one sent", c->nc.base);
     } else if ((status >= 500 || status == 429) && msg) {
         /* the node (or a bridge's upstream) could not take it, or not from
          * this client now (429: its allowance of refused work spent): no
