@@ -11,8 +11,8 @@
 # it at the block before, which it keeps serving, naming the block in its
 # log and /status; one answering /blocks with a 503 is retried (one failing
 # every time is logged once, its message printable ASCII); a slow one
-# holds up only the POST /tx sent through it, one answering it with 1 MiB
-# gets a 502. Every server listens on 127.0.0.1, on a free port, and
+# holds up only the POST /tx sent through it, one answering it with 1 MiB,
+# a 302 or a 200 naming another transaction gets a 502. Every server listens on 127.0.0.1, on a free port, and
 # lives at most 60 s. Run by `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -213,6 +213,19 @@ code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$h_url/status")
 wait "$cp"
 [ "$(cat "$tmp/pc")" = 400 ] && [ "$(field via <"$tmp/pv")" = "$r" ] && ok ||
     bad "the upstream's verdict on a spent transaction, relayed: $(cat "$tmp/pc") $(cat "$tmp/pv")"
+stop h
+# an upstream answering 200 naming another transaction, then 302: 502
+# each, never a 200 (or a 302) the bridge's client reads as taken; then
+# its real verdict, relayed
+relay othertx r
+serve h "$tmp/h-other" 0 --upstream "$r" --poll 1
+code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
+[ "$code" = 502 ] && grep -q "answered HTTP 200 without naming the transaction (txid $txid)" "$tmp/pv" &&
+    ok || bad "a 200 naming another transaction: $code $(cat "$tmp/pv")"
+code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
+[ "$code" = 502 ] && grep -q "answered HTTP 302 without a JSON verdict" "$tmp/pv" && ok || bad "a 302: $code $(cat "$tmp/pv")"
+code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
+[ "$code" = 400 ] && [ "$(field via <"$tmp/pv")" = "$r" ] && ok || bad "then the verdict: $code $(cat "$tmp/pv")"
 stop h
 # an upstream answering POST /tx with more than any verdict (1 MiB): 502,
 # saying so, and the bridge serves on

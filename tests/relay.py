@@ -19,6 +19,8 @@
 #           node's, a different one each time (a hostile node)
 #   slowtx  POST /tx is relayed 8 s late (a slow upstream)
 #   hugetx  POST /tx is answered 200 with a JSON object of 1 MiB
+#   othertx POST /tx is answered 200 naming another txid, then 302 with a
+#           JSON body, then relayed
 #   trickle /status is sent one byte every half second (a node that never
 #           quite stalls)
 #   slowblocks  /blocks streams are sent one byte every 0.2 s
@@ -100,6 +102,11 @@ class H(http.server.BaseHTTPRequestHandler):
         data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if mode == "slowtx" and self.path == "/tx":
             time.sleep(8)
+        k = seen["posts"]  # this POST's number, counted above
+        if mode == "othertx" and k == 1:
+            return self.answer(200, json.dumps({"txid": "ab" * 32, "mempool": 1}).encode())
+        if mode == "othertx" and k == 2:
+            return self.answer(302, json.dumps({"txid": "ab" * 32}).encode())
         if mode == "hugetx" and self.path == "/tx":
             return self.answer(200, b'{"message":"' + b"x" * (1 << 20) + b'"}')
         rq = urllib.request.Request(upstream + self.path, data=data,

@@ -1048,10 +1048,22 @@ static void forward_one(node *n, nc_client *nc, req *r)
     }
     json_t *j = json_loadb((const char *)m.p, m.len, 0, NULL);
     free(m.p);
-    if (!json_is_object(j) || status < 200 || status > 599) {
+    if (!json_is_object(j) || (status != 200 && (status < 400 || status > 599))) {
         json_decref(j);
         snprintf(r->fwd_err, sizeof r->fwd_err,
                  "the upstream %s answered HTTP %ld without a JSON verdict", n->upstream, status);
+        return;
+    }
+    /* a 200 takes this transaction: it names it (an upstream naming
+     * another, or none, has not said it took this one) */
+    char want[2 * UTXO_HASH_BYTES + 1];
+    const char *named = json_string_value(json_object_get(j, "txid"));
+    sodium_bin2hex(want, sizeof want, r->txid, sizeof r->txid);
+    if (status == 200 && (named == NULL || strcmp(named, want) != 0)) {
+        json_decref(j);
+        snprintf(r->fwd_err, sizeof r->fwd_err,
+                 "the upstream %s answered HTTP 200 without naming the transaction (txid %s)",
+                 n->upstream, want);
         return;
     }
     json_object_set_new(j, "via", json_string(n->upstream));
@@ -1378,6 +1390,7 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
     for (uint32_t i = 0; i < tx->n_inputs; i++)
         r->cost += tx->inputs[i].witness.budget;
     if (n->upstream) { /* forward_main sends the bytes as they came */
+        utxo_tx_txid(tx, r->txid); /* what a 200 from the upstream must name */
         utxo_tx_free(tx);
         tx = NULL;
     }
