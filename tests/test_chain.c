@@ -1049,6 +1049,82 @@ START_TEST(mempool_limits)
 END_TEST
 
 
+/* The coinbase and the two payments of the block sized in
+ * mempool_fills_block_bytes, under max_block_bytes = limit: what mp_select
+ * chooses (*n) and what sealing that choice gives. */
+static int select_and_seal(const utxo_params *tmpl, uint32_t limit, size_t *n)
+{
+    utxo_params p = *tmpl;
+    fixture f;
+    mp_pool *m;
+    const utxo_tx *const *sel;
+    uint64_t fees;
+    utxo_tx *t[2], *cb = utxo_tx_new();
+    utxo_block *b = utxo_block_new();
+    int rc;
+
+    p.max_block_bytes = limit;
+    fx_init(&f, &p);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    t[0] = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 400000000, 0);
+    t[1] = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 100000000, 0);
+    ck_assert_int_eq(submit(m, &f, t[0], NULL), UTXO_OK);
+    ck_assert_int_eq(submit(m, &f, t[1], NULL), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(mp_select(m, utxo_tx_get_length(cb, true), &sel, n, &fees), UTXO_OK);
+    cb->outputs[0].value = fees;
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    for (size_t i = 0; i < *n; i++)
+        ck_assert_int_eq(utxo_block_add_tx(b, utxo_tx_clone(sel[i])), UTXO_OK);
+    rc = bp_chain_seal(f.c, b, NULL, NULL, NULL);
+    utxo_block_free(b);
+    utxo_tx_free(t[0]);
+    utxo_tx_free(t[1]);
+    mp_free(m);
+    fx_free(&f);
+    return rc;
+}
+
+/*
+ * A block's bytes as mp_select counts them are the block's encoding: each
+ * transaction with its length prefix (2 bytes for a payment of a few
+ * hundred), the coinbase too. Counting the bodies alone, it chose both
+ * payments under a limit one byte below their block, which the block
+ * rules refuse (UTXO_ERR_BLOCK_SIZE); the sequencer then chose the same
+ * again at every seal. Now: one byte short, one payment; with the 5 bytes
+ * reserved for the count (4 more than this block's), both; each sealed.
+ */
+START_TEST(mempool_fills_block_bytes)
+{
+    utxo_params tmpl;
+    fixture f;
+    utxo_block *b = utxo_block_new();
+    utxo_tx *cb = utxo_tx_new();
+    uint32_t exact;
+    size_t n;
+
+    utxo_params_default(&tmpl);
+    fx_init(&f, &tmpl); /* the payments' sizes do not depend on the limit */
+    ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 400000000, 0)),
+                     UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 100000000, 0)),
+                     UTXO_OK);
+    ck_assert_uint_ge(utxo_tx_get_length(b->txs[1], true), 128); /* 2-byte prefixes */
+    exact = (uint32_t)utxo_block_get_length(b);
+    utxo_block_free(b);
+    fx_free(&f);
+    ck_assert_int_eq(select_and_seal(&tmpl, exact - 1, &n), UTXO_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(select_and_seal(&tmpl, exact + 3, &n), UTXO_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(select_and_seal(&tmpl, exact + 4, &n), UTXO_OK);
+    ck_assert_uint_eq(n, 2);
+}
+END_TEST
+
+
 /* chain_receipts_add on a bundle made without receipts gives the bundle the
  * chain builder makes with bp_chain_set_segments, byte for byte: a coin
  * locked by img is spent with args and budget in a second block. Returns
@@ -1771,6 +1847,7 @@ int main(void)
     tcase_add_test(tc, mempool_order);
     tcase_add_test(tc, mempool_batch_matches_one_by_one);
     tcase_add_test(tc, mempool_limits);
+    tcase_add_test(tc, mempool_fills_block_bytes);
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, receipts_host_call_larger_than_segment);
     tcase_add_test(tc, receipts_larger_than_a_bundle);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "chain/chain.h"
 #include "connect/connect.h"
+#include "utxo/codec.h"
 
 typedef struct mp_entry {
     utxo_tx *tx;
@@ -248,10 +249,18 @@ static uint64_t tx_cycles(const utxo_tx *tx)
     return c;
 }
 
-/* Header, the largest varint tx count, and a coinbase. */
+/* What a transaction of len bytes adds to a block: its length prefix
+ * (a varint, docs/ENCODING.md "Block") and its bytes. */
+static size_t in_block_bytes(size_t len)
+{
+    return varint_len(len) + len;
+}
+
+/* Header, the largest varint tx count, and a coinbase of coinbase_bytes
+ * (0: none yet) with its length prefix. */
 static size_t block_overhead(size_t coinbase_bytes)
 {
-    return UTXO_HEADER_BYTES + 5 + coinbase_bytes;
+    return UTXO_HEADER_BYTES + 5 + (coinbase_bytes > 0 ? in_block_bytes(coinbase_bytes) : 0);
 }
 
 /*
@@ -436,7 +445,7 @@ static int prepare(mp_pool *m, const utxo_tx *tx, mp_pre *pr, uint32_t *input)
      * (nothing is paid for it): bounded by the node's policy */
     if (tx_cycles(tx) > m->max_tx_cycles)
         return UTXO_ERR_MP_POLICY;
-    if (len + block_overhead(0) > m->p.max_block_bytes ||
+    if (in_block_bytes(len) + block_overhead(0) > m->p.max_block_bytes ||
         tx_cycles(tx) > m->p.max_block_cycles || m->p.max_block_txs < 2)
         return UTXO_ERR_MP_LIMIT;
     pr->spent = calloc(tx->n_inputs, sizeof *pr->spent);
@@ -707,13 +716,14 @@ int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, siz
         if (best < 0)
             break;
         mp_entry *e = &m->e[best];
-        if (bytes + e->bytes > m->p.max_block_bytes || cycles + e->cycles > m->p.max_block_cycles ||
-            count + 1 > m->p.max_block_txs || bundle + e->bundle > m->bundle_room) {
+        if (bytes + in_block_bytes(e->bytes) > m->p.max_block_bytes ||
+            cycles + e->cycles > m->p.max_block_cycles || count + 1 > m->p.max_block_txs ||
+            bundle + e->bundle > m->bundle_room) {
             skip[best] = 1; /* and so everything that spends it, this block */
             continue;
         }
         e->selected = true;
-        bytes += e->bytes;
+        bytes += in_block_bytes(e->bytes);
         cycles += e->cycles;
         bundle += e->bundle;
         count++;
