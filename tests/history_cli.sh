@@ -60,6 +60,13 @@ grep -q "$tmp" "$tmp/r4" && bad "a result names a directory" || ok
 # the blocks before the tampered one are the same as in a clean run
 expect 0 "range 30:39" -- "$UTXO" verify --from-state "$tmp/s30" --range 30:39 "$B" "$P" -o "$tmp/r5"
 expect 0 "state at 39" -- "$UTXO" verify --chain "$B" --proofs "$P" --state "$tmp/s39" --max-blocks 39 --quiet
+# the record after a range's last block is not read: torn (a file still
+# being written) it is no verdict on the range (it was exit 2, no result)
+head -c $(($(size "$B") - 100)) "$B" >"$tmp/torn"   # cut inside block 39
+expect 0 "range 30:39 before a torn record" -- "$UTXO" verify --from-state "$tmp/s30" --range 30:39 "$tmp/torn" "$P" -o "$tmp/r7"
+cmp -s "$tmp/r5" "$tmp/r7" && ok || bad "a torn record after the range changed its result"
+cp "$tmp/s30" "$tmp/s30.copy"
+expect 0 "--max-blocks 9 before a torn record" -- "$UTXO" verify --chain "$tmp/torn" --proofs "$P" --state "$tmp/s30.copy" --max-blocks 9 --quiet
 n4=$(size "$tmp/r4")
 # r4 = 222-byte head, reason, state, checksum: its state is the state at 39
 state_bytes "$tmp/s39" >"$tmp/s39.state"

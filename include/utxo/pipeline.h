@@ -127,7 +127,8 @@ enum utxo_pipe_file {
 typedef struct utxo_pipe_result {
     int err;              /* UTXO_OK, or what failed (the return value) */
     bool invalid;         /* err is a verdict on the data (exit 1), else usage/I/O (exit 2) */
-    bool stopped;         /* stopped by the callback or by the range's end before the files' */
+    bool stopped;         /* stopped by the callback, or at the range's end (to, max_blocks:
+                             the record after its last block is not read) */
     int sys_errno;        /* errno of an UTXO_ERR_IO, else 0 */
     int file;             /* enum utxo_pipe_file: where it failed */
     uint64_t record;      /* failing record (its number) */

@@ -418,6 +418,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
         utxo_verdict vd;
         utxo_pipe_progress pr;
         int where, stop = 0;
+        bool last = false;
 
         if (stream && t->idle != NULL) {
             char why[256] = "";
@@ -496,6 +497,10 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
             if (rc == UTXO_OK)
                 res->passed++;
         } else if (where == 1) {
+            /* the last block the run wants: nothing after it is read (a
+             * record beyond the range, torn or bad, is no verdict on it) */
+            last = (o->to != 0 && b->header.height + 1 >= o->to) ||
+                   (o->max_blocks != 0 && res->applied + 1 >= o->max_blocks);
             if (pre_bd != NULL) {
                 bd = pre_bd;
                 rc = UTXO_OK;
@@ -515,7 +520,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
                 char why[160] = "";
                 const utxo_block *nb = NULL;
                 const utxo_bundle *nbd = NULL;
-                if (t->wants_next && !stream && pf != NULL) {
+                if (t->wants_next && !stream && pf != NULL && !last) {
                     ahead_read(&A, bf, pf, &chk, blocks, proofs, k + 1, &p, &pp);
                     if (A.b != NULL && A.bd != NULL &&
                         A.b->header.height == b->header.height + 1) {
@@ -571,7 +576,7 @@ int pipe_files_run(const pipe_target *t, const char *blocks, const char *proofs,
         if (t->save != NULL && o->save_every != 0 && L.since_save >= o->save_every &&
             do_save(&L, k, last_off, last_height) != UTXO_OK)
             goto done;
-        if (stop) {
+        if (stop || last) {
             res->stopped = true;
             break;
         }
