@@ -4,8 +4,14 @@
  * (`utxo gen`: every standard predicate, same-block spends, long runs with
  * segment receipts) goes block by block through the SQLite store, the
  * stateless validator, the chain builder (re-sealing each block, with
- * predicates on: bp_chain_set_verify) and wallet sync; at chosen heights a
- * set of invalid blocks goes first, and at the tip the whole invalid.txs
+ * predicates on: bp_chain_set_verify), wallet sync and a validator told the
+ * next block (utxo_validator_apply_ahead, as `utxo verify` and range
+ * verification run); at chosen heights a set of invalid blocks goes first
+ * (header faults, transaction faults, and block-level ones: a spend twice
+ * across transactions, spends of a later or missing output of the block,
+ * coinbase missing, doubled, second or at the wrong height, a value over
+ * the supply, the block's cycles, references to the block's own outputs
+ * or to what it spends), and at the tip the whole invalid.txs
  * corpus goes in as one-transaction blocks. Every adapter must give the
  * same verdict, reason code and (tx, input), and the same roots; a refused
  * block must change none of them; the store rolled back with the core's
@@ -129,14 +135,22 @@ static utxo_bundle *bundle_decode(const history *h, size_t k)
 
 /* ---- the adapters ---------------------------------------------------------------------- */
 
-enum { AD_STORE, AD_VALIDATOR, AD_BUILDER, AD_WALLET, AD_N };
-static const char *const ad_name[AD_N] = {"store", "validator", "builder", "wallet"};
+/* AD_AHEAD: a stateless validator through utxo_validator_apply_ahead,
+ * told the history's next block, as `utxo verify` and range verification
+ * (utxo_verify_files) run it */
+enum { AD_STORE, AD_VALIDATOR, AD_BUILDER, AD_WALLET, AD_AHEAD, AD_N };
+static const char *const ad_name[AD_N] = {"store", "validator", "builder", "wallet",
+                                          "validator ahead"};
 
 typedef struct adapters {
     utxo_store *store;
     utxo_validator *val;
     bp_chain *chain;
     utxo_wallet *wallet;
+    utxo_validator *ahead;
+    utxo_bundle **hint;  /* the history's bundles, decoded once: the hints the
+                            ahead validator is given, and then given back */
+    size_t n_hint;
 } adapters;
 
 typedef struct outcome {
@@ -157,6 +171,9 @@ static void adapters_open(adapters *a, const history *h)
     ck_assert_int_eq(bp_chain_set_verify(a->chain, 2), UTXO_OK);
     snprintf(path, sizeof path, "%s/wallet.db", h->dir);
     ck_assert_int_eq(utxo_wallet_create(&a->wallet, path, &h->p, "", NULL), UTXO_OK);
+    ck_assert_ptr_nonnull(a->ahead = utxo_validator_new(&h->p, 2));
+    a->n_hint = h->n;
+    ck_assert_ptr_nonnull(a->hint = calloc(h->n, sizeof *a->hint));
 }
 
 static void adapters_close(adapters *a)
@@ -165,6 +182,10 @@ static void adapters_close(adapters *a)
     utxo_validator_free(a->val);
     bp_chain_free(a->chain);
     utxo_wallet_close(a->wallet);
+    utxo_validator_free(a->ahead);
+    for (size_t k = 0; k < a->n_hint; k++)
+        utxo_bundle_free(a->hint[k]);
+    free(a->hint);
 }
 
 /* The accumulator digest each adapter holds; all must be equal. */
@@ -191,6 +212,7 @@ static void digests(adapters *a, uint8_t d[AD_N][UTXO_HASH_BYTES])
             memcpy(st.roots[r], roots[k++], UTXO_HASH_BYTES);
         }
     acc_state_digest(d[AD_WALLET], &st);
+    utxo_validator_acc_digest(a->ahead, d[AD_AHEAD]);
 }
 
 static void assert_same_digests(adapters *a, const char *when)
@@ -203,6 +225,7 @@ static void assert_same_digests(adapters *a, const char *when)
                       "%s: the %s's accumulator differs from the store's", when, ad_name[k]);
     ck_assert_uint_eq(utxo_validator_next_height(a->val), bp_chain_next_height(a->chain));
     ck_assert_uint_eq(utxo_wallet_next_height(a->wallet), bp_chain_next_height(a->chain));
+    ck_assert_uint_eq(utxo_validator_next_height(a->ahead), bp_chain_next_height(a->chain));
 }
 
 /*
@@ -228,6 +251,22 @@ static void connect_all(adapters *a, const history *h, const utxo_block *b,
     out[AD_WALLET].tx = vd.tx;
     out[AD_WALLET].input = vd.input;
     out[AD_WALLET].ran = true;
+    {
+        /* the history's block k (by the validator's height) is given the
+         * hint it was given as the next one; any other block its own bundle */
+        size_t k = utxo_validator_next_height(a->ahead);
+        const utxo_bundle *mine = bd;
+        if (k < h->n && b == h->blocks[k] && a->hint[k] != NULL)
+            mine = a->hint[k];
+        if (k + 1 < h->n && a->hint[k + 1] == NULL)
+            a->hint[k + 1] = bundle_decode(h, k + 1);
+        out[AD_AHEAD].rc = utxo_validator_apply_ahead(a->ahead, b, mine,
+                                                      k + 1 < h->n ? h->blocks[k + 1] : NULL,
+                                                      k + 1 < h->n ? a->hint[k + 1] : NULL, &vd);
+        out[AD_AHEAD].tx = vd.tx;
+        out[AD_AHEAD].input = vd.input;
+        out[AD_AHEAD].ran = true;
+    }
     if (builder) {
         utxo_block *c = block_clone(b, &h->p);
         utxo_bundle *made = NULL;
@@ -285,7 +324,12 @@ static void rebind(utxo_bundle *bd, const utxo_block *b)
 
 enum mutation {
     M_HEIGHT, M_PREV, M_TIME, M_SIG, M_TX_ROOT, M_DIGEST, M_COINBASE_VALUE, M_DUP_TX,
-    M_SIG_BIT, M_IMAGE, M_BUDGET, M_VALUE_AND_RECEIPT, M_COUNT
+    M_SIG_BIT, M_IMAGE, M_BUDGET, M_VALUE_AND_RECEIPT,
+    /* block-level faults of the transactions (docs/ENCODING.md, the block
+     * rules and the layout): stage 3 or 5, before any view or bundle */
+    M_CROSS_DOUBLE_SPEND, M_SPEND_LATER, M_SPEND_NO_SUCH_INDEX, M_NO_COINBASE,
+    M_SECOND_COINBASE, M_COINBASE_NOT_FIRST, M_COINBASE_HEIGHT, M_OVER_MAX_MONEY,
+    M_BLOCK_CYCLES, M_REF_NEW, M_REF_SPENT, M_COUNT
 };
 
 static const struct {
@@ -307,6 +351,19 @@ static const struct {
     /* an invalid block with a bad bundle besides: the block's own fault is
      * the verdict in every mode, the bundle's only where there is one */
     {"coinbase pays one more than the fees, a segment receipt dropped", UTXO_ERR_TX_VALUE, true},
+    {"tx 2 spends what tx 1 spends", UTXO_ERR_BLOCK_DOUBLE_SPEND, true},
+    {"tx 1 spends an output of the block's last tx", UTXO_ERR_TX_MISSING, true},
+    {"tx 2 spends tx 1's output past its last", UTXO_ERR_TX_MISSING, true},
+    {"no coinbase", UTXO_ERR_BLOCK_COINBASE, true},
+    {"a second coinbase last", UTXO_ERR_BLOCK_COINBASE, true},
+    {"the coinbase second", UTXO_ERR_BLOCK_COINBASE, true},
+    /* the builder writes the coinbase's height itself */
+    {"coinbase committing to the next height", UTXO_ERR_BLOCK_HEIGHT, false},
+    {"an output of 2.1e15 + 1", UTXO_ERR_TX_VALUE, true},
+    {"17 copies of tx 1, each at max_tx_cycles", UTXO_ERR_BLOCK_CYCLES, true},
+    {"tx 1 references an output of tx 2", UTXO_ERR_BLOCK_REF_NEW, true},
+    /* REF_SPENT, or REF_NEW when the last tx spends an output of the block */
+    {"tx 1 references what the last tx spends", 0, true},
 };
 
 /* The first input of a non-coinbase tx whose arguments are a 64-byte
@@ -318,6 +375,88 @@ static bool find_sig_input(const utxo_block *b, uint32_t *t, uint32_t *i)
             if (b->txs[*t]->inputs[*i].witness.args_len == UTXO_SIG_BYTES)
                 return true;
     return false;
+}
+
+/* Input 0 of tx becomes a reference spend (form 3) of the output op:
+ * docs/ENCODING.md, "Reference inputs". */
+static void reference(utxo_tx *tx, const utxo_outpoint *op)
+{
+    utxo_witness *w = &tx->inputs[0].witness;
+    uint32_t k;
+
+    ck_assert_int_eq(utxo_tx_add_ref(tx, op, &k), UTXO_OK);
+    free(w->image);
+    free(w->params);
+    w->image = w->params = NULL;
+    w->image_len = w->params_len = 0;
+    w->form = UTXO_FORM_REF;
+    w->ref = k;
+}
+
+/* The block-level mutations (M_CROSS_DOUBLE_SPEND on) of block b, in
+ * place; false when one does not apply to it. */
+static bool mutate_block(const history *h, utxo_block *b, enum mutation m)
+{
+    uint32_t n = b->n_txs;
+    utxo_outpoint op;
+    utxo_tx *tx;
+
+    if (n < 4 || b->txs[1]->n_refs > 0) /* (a reference of its own would go unused) */
+        return false;
+    switch (m) {
+    case M_CROSS_DOUBLE_SPEND:
+        b->txs[2]->inputs[0].prevout = b->txs[1]->inputs[0].prevout;
+        break;
+    case M_SPEND_LATER:
+        utxo_tx_txid(b->txs[n - 1], b->txs[1]->inputs[0].prevout.txid);
+        b->txs[1]->inputs[0].prevout.index = 0;
+        break;
+    case M_SPEND_NO_SUCH_INDEX:
+        utxo_tx_txid(b->txs[1], b->txs[2]->inputs[0].prevout.txid);
+        b->txs[2]->inputs[0].prevout.index = b->txs[1]->n_outputs;
+        break;
+    case M_NO_COINBASE:
+        utxo_tx_free(b->txs[0]);
+        memmove(&b->txs[0], &b->txs[1], (n - 1) * sizeof *b->txs);
+        b->n_txs--;
+        break;
+    case M_SECOND_COINBASE:
+        ck_assert_int_eq(utxo_block_add_tx(b, utxo_tx_clone(b->txs[0])), UTXO_OK);
+        break;
+    case M_COINBASE_NOT_FIRST:
+        tx = b->txs[0];
+        b->txs[0] = b->txs[1];
+        b->txs[1] = tx;
+        break;
+    case M_COINBASE_HEIGHT:
+        b->txs[0]->coinbase_height++;
+        break;
+    case M_OVER_MAX_MONEY:
+        b->txs[1]->outputs[0].value = UTXO_MAX_MONEY + 1;
+        break;
+    case M_BLOCK_CYCLES:
+        for (int c = 0; c < 17; c++) {
+            tx = utxo_tx_clone(b->txs[1]);
+            for (uint32_t i = 0; i < tx->n_inputs; i++)
+                tx->inputs[i].witness.budget = i == 0 ? h->p.max_tx_cycles : 0;
+            ck_assert_int_eq(utxo_block_add_tx(b, tx), UTXO_OK);
+        }
+        break;
+    case M_REF_NEW:
+        utxo_tx_txid(b->txs[2], op.txid);
+        op.index = 0;
+        reference(b->txs[1], &op);
+        break;
+    case M_REF_SPENT:
+        if (b->txs[n - 1]->n_inputs == 0)
+            return false;
+        op = b->txs[n - 1]->inputs[0].prevout;
+        reference(b->txs[1], &op);
+        break;
+    default:
+        return false;
+    }
+    return true;
 }
 
 /* Applies mutation m to a copy of the next block; false when it does not
@@ -399,7 +538,13 @@ static bool mutate(const history *h, size_t k, enum mutation m, utxo_block **out
         resign(h, b, true);
         break;
     default:
-        return false;
+        if (!mutate_block(h, b, m))
+            return false;
+        resign(h, b, true);
+        /* as it would arrive: encoded and decoded again */
+        *out = block_clone(b, &h->p);
+        utxo_block_free(b);
+        break;
     }
     return true;
 }
@@ -440,6 +585,10 @@ static unsigned invalid_blocks_at(adapters *a, const history *h, size_t k)
             if (mutation_info[m].code != 0)
                 ck_assert_msg(out[AD_STORE].rc == mutation_info[m].code, "%s: the store says %d",
                               what, out[AD_STORE].rc);
+            if (m == M_REF_SPENT)
+                ck_assert_msg(out[AD_STORE].rc == UTXO_ERR_BLOCK_REF_SPENT ||
+                                  out[AD_STORE].rc == UTXO_ERR_BLOCK_REF_NEW,
+                              "%s: the store says %d", what, out[AD_STORE].rc);
             assert_agree(out, what);
             digests(a, after);
             ck_assert_msg(memcmp(before, after, sizeof before) == 0, "%s changed an adapter",
@@ -558,6 +707,7 @@ static unsigned corpus(adapters *a, const history *h)
             ck_assert_int_eq(out[AD_BUILDER].rc, prc);
             ck_assert_int_eq(out[AD_VALIDATOR].rc, UTXO_ERR_BUNDLE_SPENDS);
             ck_assert_int_eq(out[AD_WALLET].rc, UTXO_ERR_BUNDLE_SPENDS);
+            ck_assert_int_eq(out[AD_AHEAD].rc, UTXO_ERR_BUNDLE_SPENDS);
             ck_assert_uint_eq(out[AD_BUILDER].tx, out[AD_STORE].tx);
             ck_assert_uint_eq(out[AD_VALIDATOR].tx, out[AD_STORE].tx);
         } else {
@@ -606,7 +756,7 @@ START_TEST(every_adapter_agrees)
         assert_same_digests(&a, what);
         utxo_bundle_free(bd);
     }
-    ck_assert_uint_ge(n_invalid, 3 * 9);
+    ck_assert_uint_ge(n_invalid, 3 * 9 + 2 * 11);
     ck_assert_uint_ge(n_receipt_cases, 1);
     ck_assert_uint_ge(corpus(&a, &h), 14);
     assert_same_digests(&a, "after the corpus");
