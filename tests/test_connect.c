@@ -324,7 +324,7 @@ static void rebind(utxo_bundle *bd, const utxo_block *b)
 
 enum mutation {
     M_HEIGHT, M_PREV, M_TIME, M_SIG, M_TX_ROOT, M_DIGEST, M_COINBASE_VALUE, M_DUP_TX,
-    M_SIG_BIT, M_IMAGE, M_BUDGET, M_VALUE_AND_RECEIPT,
+    M_SIG_BIT, M_IMAGE, M_BUDGET, M_VALUE_AND_RECEIPT, M_SIG_AND_RECEIPT, M_IMAGE_AND_RECEIPT,
     /* block-level faults of the transactions (docs/ENCODING.md, the block
      * rules and the layout): stage 3 or 5, before any view or bundle */
     M_CROSS_DOUBLE_SPEND, M_SPEND_LATER, M_SPEND_NO_SUCH_INDEX, M_NO_COINBASE,
@@ -351,6 +351,9 @@ static const struct {
     /* an invalid block with a bad bundle besides: the block's own fault is
      * the verdict in every mode, the bundle's only where there is one */
     {"coinbase pays one more than the fees, a segment receipt dropped", UTXO_ERR_TX_VALUE, true},
+    {"an Ed25519 signature bit flipped, a segment receipt dropped", UTXO_ERR_TX_REJECTED, true},
+    {"witness image with its last byte changed, a segment receipt dropped",
+     UTXO_ERR_TX_PREDICATE_ID, true},
     {"tx 2 spends what tx 1 spends", UTXO_ERR_BLOCK_DOUBLE_SPEND, true},
     {"tx 1 spends an output of the block's last tx", UTXO_ERR_TX_MISSING, true},
     {"tx 2 spends tx 1's output past its last", UTXO_ERR_TX_MISSING, true},
@@ -506,12 +509,14 @@ static bool mutate(const history *h, size_t k, enum mutation m, utxo_block **out
         resign(h, b, true);
         break;
     case M_SIG_BIT:
+    case M_SIG_AND_RECEIPT:
         if (!find_sig_input(b, &t, &i))
             return false;
         b->txs[t]->inputs[i].witness.args[9] ^= 4;
         resign(h, b, true);
         break;
-    case M_IMAGE: {
+    case M_IMAGE:
+    case M_IMAGE_AND_RECEIPT: {
         uint8_t *img;
         if (!find_sig_input(b, &t, &i))
             return false;
@@ -549,7 +554,8 @@ static bool mutate(const history *h, size_t k, enum mutation m, utxo_block **out
     return true;
 }
 
-/* Blocks given M_VALUE_AND_RECEIPT (their bundle has receipts). */
+/* Blocks given M_VALUE_AND_RECEIPT, M_SIG_AND_RECEIPT or
+ * M_IMAGE_AND_RECEIPT (their bundle has receipts). */
 static unsigned n_receipt_cases;
 
 /* Every mutation of block k through every adapter: the same refusal, and
@@ -566,7 +572,8 @@ static unsigned invalid_blocks_at(adapters *a, const history *h, size_t k)
         outcome out[AD_N];
         char what[128];
         bool applies = mutate(h, k, (enum mutation)m, &b);
-        if (applies && m == M_VALUE_AND_RECEIPT) {
+        if (applies && (m == M_VALUE_AND_RECEIPT || m == M_SIG_AND_RECEIPT ||
+                        m == M_IMAGE_AND_RECEIPT)) {
             if (bd->n_receipts == 0 || bd->receipts[0].n < 2) {
                 applies = false;
             } else {
@@ -756,8 +763,8 @@ START_TEST(every_adapter_agrees)
         assert_same_digests(&a, what);
         utxo_bundle_free(bd);
     }
-    ck_assert_uint_ge(n_invalid, 3 * 9 + 2 * 11);
-    ck_assert_uint_ge(n_receipt_cases, 1);
+    ck_assert_uint_ge(n_invalid, 3 * 9 + 2 * 11 + 3);
+    ck_assert_uint_ge(n_receipt_cases, 3);
     ck_assert_uint_ge(corpus(&a, &h), 14);
     assert_same_digests(&a, "after the corpus");
     /* rollback (the core's undo record and cn_disconnect): three blocks

@@ -843,6 +843,26 @@ START_TEST(long_runs_through_receipts)
         bd2->receipts[0].r[0] = bd2->receipts[0].r[bd2->receipts[0].n - 1];
         bd2->receipts[0].r[bd2->receipts[0].n - 1] = last;
     }
+    /* the image of the input the receipts prove, one byte changed (same
+     * size, same fee): the block's own fault, TX_PREDICATE_ID as without
+     * receipts, not the receipts' (made for the other image; it was
+     * UTXO_ERR_BUNDLE_RECEIPT) */
+    {
+        size_t bl;
+        uint8_t *bb = block_bytes(b2, &bl), h2[32];
+        utxo_block *edited = NULL;
+        utxo_witness *wi;
+        ck_assert_int_eq(utxo_block_from_bytes(&edited, bb, bl, &w.p, NULL), UTXO_OK);
+        free(bb);
+        wi = &edited->txs[1]->inputs[0].witness;
+        ck_assert_int_eq(wi->form, UTXO_FORM_IMAGE);
+        wi->image[wi->image_len - 1] ^= 0x5a;
+        utxo_header_hash(&b2->header, h2);
+        reseal(&w, edited, bd2);
+        expect_reject(&w, edited, bd2, UTXO_ERR_TX_PREDICATE_ID, 1, 0);
+        bp_bundle_set_block(bd2, h2);
+        utxo_block_free(edited);
+    }
     ck_assert_int_eq(utxo_validator_apply(w.v, b2, bd2, &vd), UTXO_OK);
     ck_assert_uint_eq(vd.cycles, cycles_direct);
     assert_roots_match(w.v, c);

@@ -114,8 +114,8 @@ static void acc_main(void *arg)
 /*
  * Verifies the receipt chains of the bundle, all segments of all chains on
  * one pool (utxo_segments_verify_batch); known[t][i] receives the proven
- * outcome of each input with receipts (others: UTXO_VM_UNKNOWN). The first
- * failing chain in (tx, input) order is reported.
+ * outcome of each input whose chain verifies (others: UTXO_VM_UNKNOWN).
+ * The first failing chain in bundle order is reported.
  */
 static int receipt_runs(const cn_args *a, const utxo_block *b, const cn_effects *fx,
                         utxo_vm_result *known_store, const utxo_vm_result **known,
@@ -160,14 +160,17 @@ static int receipt_runs(const cn_args *a, const utxo_block *b, const cn_effects 
         runs[k].receipts = (const utxo_receipt *const *)r->r;
         runs[k].n_receipts = r->n;
     }
-    rc = utxo_segments_verify_batch(runs, n, utxo_verifier_threads(a->verifier));
-    for (size_t k = 0; rc == UTXO_OK && k < n; k++) {
+    if ((rc = utxo_segments_verify_batch(runs, n, utxo_verifier_threads(a->verifier))) != UTXO_OK)
+        goto done;
+    for (size_t k = 0; rc != UTXO_ERR_NOMEM && k < n; k++) {
         const bp_receipt *r = &bundle->receipts[k];
         if (runs[k].rc != UTXO_OK) {
-            vd->tx = r->tx;
-            vd->input = r->input;
-            rc = runs[k].rc == UTXO_ERR_NOMEM ? UTXO_ERR_NOMEM : UTXO_ERR_BUNDLE_RECEIPT;
-            break;
+            if (rc == UTXO_OK || runs[k].rc == UTXO_ERR_NOMEM) {
+                vd->tx = r->tx;
+                vd->input = r->input;
+                rc = runs[k].rc == UTXO_ERR_NOMEM ? UTXO_ERR_NOMEM : UTXO_ERR_BUNDLE_RECEIPT;
+            }
+            continue;
         }
         known_store[L->in_off[r->tx] + r->input] = runs[k].res;
         known[r->tx] = &known_store[L->in_off[r->tx]];
@@ -189,9 +192,11 @@ static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effect
     utxo_vm_result *known_store = NULL;
     const utxo_vm_result **known = NULL;
     size_t n_in = fx->L.in_off[fx->L.n_txs];
-    int rc;
+    utxo_verdict bundle_vd;
+    int rc, bundle_rc = UTXO_OK;
 
     memset(vd, 0, sizeof *vd);
+    memset(&bundle_vd, 0, sizeof bundle_vd);
     if (a->bundle != NULL && a->bundle->n_receipts > 0) {
         /* the block's own cheap checks before the bundle's receipts: an
          * invalid block gets the verdict it gets in every mode (a store
@@ -209,12 +214,21 @@ static int run_predicates(const cn_args *a, const utxo_block *b, const cn_effect
             rc = UTXO_ERR_NOMEM;
             goto done;
         }
-        rc = receipt_runs(a, b, fx, known_store, known, vd);
-        if (rc != UTXO_OK)
+        /* a chain that fails is the bundle's fault, and the block's own
+         * faults come first, as for the cheap checks: its input runs
+         * directly below (as on a node without receipts, within its
+         * budget), and only a block whose predicates all accept gets the
+         * bundle's verdict */
+        bundle_rc = receipt_runs(a, b, fx, known_store, known, &bundle_vd);
+        if ((rc = bundle_rc) == UTXO_ERR_NOMEM)
             goto done;
     }
     rc = cn_verifier_block(a->verifier, b, fx->spent_tx, fx->ref_tx, known,
                            (const uint8_t (*)[UTXO_HASH_BYTES])fx->sighash, fx->tx_len, vd);
+    if (rc == UTXO_OK && bundle_rc != UTXO_OK) {
+        *vd = bundle_vd;
+        rc = bundle_rc;
+    }
 done:
     free(known_store);
     free(known);

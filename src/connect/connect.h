@@ -32,8 +32,9 @@
  *   8. the contextual rules (values, fees, coinbase), then the segment
  *      receipt chains of the bundle verified (their outcome stands for the
  *      run), then every predicate on the verifier's pool
- *      (cn_verifier_block): a block's own fault is its verdict whether or
- *      not a bundle's receipts are also bad;
+ *      (cn_verifier_block; an input whose chain fails runs there): a
+ *      block's own fault is its verdict whether or not a bundle's receipts
+ *      are also bad, a chain's failure only when the predicates all accept;
  *   9. the header's accumulator digest is the new one (UTXO_ERR_BLOCK_DIGEST;
  *      with CN_SEAL it is returned in the effects instead).
  * Verdicts come in that fixed order whichever thread finished first: a
