@@ -329,7 +329,7 @@ enum mutation {
      * rules and the layout): stage 3 or 5, before any view or bundle */
     M_CROSS_DOUBLE_SPEND, M_SPEND_LATER, M_SPEND_NO_SUCH_INDEX, M_NO_COINBASE,
     M_SECOND_COINBASE, M_COINBASE_NOT_FIRST, M_COINBASE_HEIGHT, M_OVER_MAX_MONEY,
-    M_BLOCK_CYCLES, M_REF_NEW, M_REF_SPENT, M_COUNT
+    M_BLOCK_CYCLES, M_REF_NEW, M_REF_SPENT, M_LATER_AND_RECEIPT, M_COUNT
 };
 
 static const struct {
@@ -367,6 +367,9 @@ static const struct {
     {"tx 1 references an output of tx 2", UTXO_ERR_BLOCK_REF_NEW, true},
     /* REF_SPENT, or REF_NEW when the last tx spends an output of the block */
     {"tx 1 references what the last tx spends", 0, true},
+    /* the block's fault (stage 5) before the bundle's (stage 4) */
+    {"tx 1 spends an output of the block's last tx, a receipt naming no input",
+     UTXO_ERR_TX_MISSING, true},
 };
 
 /* The first input of a non-coinbase tx whose arguments are a 64-byte
@@ -404,13 +407,14 @@ static bool mutate_block(const history *h, utxo_block *b, enum mutation m)
     utxo_outpoint op;
     utxo_tx *tx;
 
-    if (n < 4 || b->txs[1]->n_refs > 0) /* (a reference of its own would go unused) */
-        return false;
+    if (n < 4 || ((m == M_REF_NEW || m == M_REF_SPENT) && b->txs[1]->n_refs > 0))
+        return false; /* (a reference of tx 1's own would go unused) */
     switch (m) {
     case M_CROSS_DOUBLE_SPEND:
         b->txs[2]->inputs[0].prevout = b->txs[1]->inputs[0].prevout;
         break;
     case M_SPEND_LATER:
+    case M_LATER_AND_RECEIPT: /* the receipt: invalid_blocks_at */
         utxo_tx_txid(b->txs[n - 1], b->txs[1]->inputs[0].prevout.txid);
         b->txs[1]->inputs[0].prevout.index = 0;
         break;
@@ -572,6 +576,12 @@ static unsigned invalid_blocks_at(adapters *a, const history *h, size_t k)
         outcome out[AD_N];
         char what[128];
         bool applies = mutate(h, k, (enum mutation)m, &b);
+        if (applies && m == M_LATER_AND_RECEIPT) {
+            if (bd->n_receipts == 0)
+                applies = false;
+            else
+                bd->receipts[0].input = 1000;
+        }
         if (applies && (m == M_VALUE_AND_RECEIPT || m == M_SIG_AND_RECEIPT ||
                         m == M_IMAGE_AND_RECEIPT)) {
             if (bd->n_receipts == 0 || bd->receipts[0].n < 2) {
@@ -763,7 +773,7 @@ START_TEST(every_adapter_agrees)
         assert_same_digests(&a, what);
         utxo_bundle_free(bd);
     }
-    ck_assert_uint_ge(n_invalid, 3 * 9 + 2 * 11 + 3);
+    ck_assert_uint_ge(n_invalid, 3 * 9 + 2 * 11 + 3 + 1 + 4);
     ck_assert_uint_ge(n_receipt_cases, 3);
     ck_assert_uint_ge(corpus(&a, &h), 14);
     assert_same_digests(&a, "after the corpus");

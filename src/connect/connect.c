@@ -357,7 +357,7 @@ static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx, tx_
  * root from the leaves, the rules' tail, the layout of spends
  * (block_check_head, _tail: ledger_int.h). Each writes only its own
  * result; cn_connect reads them in the verdict's order (head, root, tail;
- * receipts; layout), so the verdict does not depend on the threads.
+ * layout; receipts), so the verdict does not depend on the threads.
  */
 typedef struct part {
     int rc;
@@ -604,17 +604,18 @@ int cn_connect(const cn_args *a, const utxo_block *b, cn_effects *fx, utxo_verdi
         if ((rc = first_failed(rules, 3, vd)) != UTXO_OK)
             goto fail;
     }
-    /* 4. receipts name inputs */
-    fx->stage = CN_STAGE_BUNDLE;
-    if (a->bundle != NULL && (rc = check_receipts(a->bundle, b, vd)) != UTXO_OK)
-        goto fail;
-    /* 5. the layout of spends; room in the accumulator */
-    fx->stage = CN_STAGE_RULES;
+    /* 5. the layout of spends, a fault of the block, before 4, one of
+     * the bundle (an invalid block gets one verdict in every mode) */
     {
         const part *layout[] = {&rj.layout};
         if ((rc = first_failed(layout, 1, vd)) != UTXO_OK)
             goto fail;
     }
+    /* 4. receipts name inputs */
+    fx->stage = CN_STAGE_BUNDLE;
+    if (a->bundle != NULL && (rc = check_receipts(a->bundle, b, vd)) != UTXO_OK)
+        goto fail;
+    /* 5. room in the accumulator */
     fx->stage = CN_STAGE_ACC;
     if (a->max_leaves != 0 && (fx->count_before >= a->max_leaves ||
                                fx->L.n_created >= a->max_leaves - fx->count_before)) {

@@ -18,7 +18,8 @@
  *      hashed once here (txid and wtxid on the verifier's pool for blocks
  *      of 8 transactions or more): txid, wtxid and sighash go into the
  *      effects and every later stage reads them from there;
- *   4. with a bundle: every receipt names an input (UTXO_ERR_BUNDLE_RECEIPT);
+ *   4. with a bundle: every receipt names an input (UTXO_ERR_BUNDLE_RECEIPT),
+ *      after 5's layout (a fault of the block before one of the bundle);
  *   5. the layout of spends (same block or earlier: bp_layout), the
  *      accumulator's capacity (UTXO_ERR_ACC_FULL);
  *   6. the spent-output view: every input spending an earlier block's
