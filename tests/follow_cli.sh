@@ -3,12 +3,13 @@
 # 127.0.0.1: following to the tip gives the state file `utxo verify --state`
 # writes, byte for byte; a second run fetches nothing; --max-blocks then a
 # resume; and against a hostile node (a local Python server relaying the
-# real one): a tampered block, an oversized record, a cut stream, another
-# chain, more blocks than asked, a stalled stream stopped by SIGTERM (exit
-# 143, the state saved and resumable), a 503 on /blocks (exit 2, not
-# invalid data), a message with a line break and an escape (shown as '?'),
-# a trickled /status or /blocks (given up after --timeout), /events
-# answered at once, also with a /status moving below the tip (polled, no
+# real one): a tampered block, an oversized record, a 200 MiB bundle of
+# zeros (refused by its first bytes), a cut stream, another chain, more
+# blocks than asked, a stalled stream stopped by SIGTERM (exit 143, the
+# state saved and resumable), a 503 on /blocks (exit 2, not invalid data),
+# a message with a line break and an escape (shown as '?'), a trickled
+# /status or /blocks (given up after --timeout), /events answered at once,
+# also with a /status moving below the tip (polled, no
 # spinning); an unreachable node; usage errors. Every server listens on
 # 127.0.0.1 on a free port and lives at most 60 s. Run by `make check`.
 set -u
@@ -71,6 +72,16 @@ cmp -s "$tmp/t.state" "$tmp/ref.state" && ok || bad "after a tampered block, the
 relay huge r2
 expect 1 "an oversized record" -- "$UTXO" follow "$r2" --state "$tmp/u.state" --once --quiet
 grep -q "block record of 2147483647 bytes at height 5" "$tmp/err" && ok || bad "oversized: $(cat "$tmp/err")"
+relay hugebundle r5
+expect 1 "a 200 MiB bundle of zeros" -- "$UTXO" follow "$r5" --state "$tmp/z.state" --once --quiet
+grep -q "proof bundle at height 5 that does not decode (within its first [0-9]* bytes): unknown version" "$tmp/err" &&
+    ok || bad "a bad bundle refused by its first bytes: $(cat "$tmp/err")"
+n=0
+while ! grep -q "hugebundle sent" "$tmp/relay-hugebundle.err" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+mib=$(sed -n 's/^hugebundle sent \([0-9]*\) MiB$/\1/p' "$tmp/relay-hugebundle.err")
+# the follower stops reading at its first 64 KiB (what went out beyond is
+# in socket buffers); it read all 200 MiB into memory before
+[ -n "$mib" ] && [ "$mib" -lt 100 ] && ok || bad "the follower read ${mib:-?} MiB of a bad bundle"
 relay cut r3
 expect 2 "a cut stream" -- "$UTXO" follow "$r3" --state "$tmp/v.state" --once --quiet
 grep -q "the stream ended after" "$tmp/err" && ok || bad "cut stream: $(cat "$tmp/err")"

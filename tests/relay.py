@@ -4,6 +4,9 @@
 #   tamper  one byte of the block's record flipped
 #   bundle  one byte of its proof bundle's record flipped
 #   huge    the block record's length made 2^31-1
+#   hugebundle  its proof bundle's record replaced by one of 200 MiB of
+#           zeros, streamed (how many MiB went out: "hugebundle sent N MiB"
+#           on stderr)
 #   cut     the stream ends after the block
 #   stall   the stream stops before the block and hangs (30 s)
 #   honest  nothing changed
@@ -87,6 +90,17 @@ class H(http.server.BaseHTTPRequestHandler):
                 r = bytearray(recs[k + 1]); r[len(r) - 40] ^= 1; recs[k + 1] = bytes(r)
             if mode == "huge" and k is not None and k < len(recs):
                 recs[k] = struct.pack("<I", 0x7fffffff) + recs[k][4:]
+            if mode == "hugebundle" and k is not None and k + 1 < len(recs):
+                self.send_response(200); self.end_headers()
+                sent = 0
+                try:
+                    self.wfile.write(b"".join(recs[:k + 1]) + struct.pack("<I", 200 << 20))
+                    for _ in range(200):
+                        self.wfile.write(bytes(1 << 20)); sent += 1
+                except OSError:
+                    pass
+                print("hugebundle sent %d MiB" % sent, file=sys.stderr, flush=True)
+                return
             if mode == "cut" and k is not None:
                 recs = recs[:k + 1]
             body = b"".join(recs)

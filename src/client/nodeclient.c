@@ -304,7 +304,15 @@ typedef struct stream {
     int invalid;
     long status;       /* the answer's HTTP status, read at its first bytes */
     membuf err;        /* the body of an answer other than 200 (at most 64 KiB) */
+    size_t check_at;   /* bundle bytes at which its prefix is checked next */
 } stream;
+
+/* A bundle being received is checked (utxo_bundle_check_prefix) once 64
+ * KiB of it are in, then each time what has passed doubles, as the proof
+ * file reader does (utxo_chainfile_set_check): a hostile record costs
+ * memory in proportion to the bytes that passed the check, not to its
+ * declared length (up to UTXO_BUNDLE_MAX_BYTES). */
+#define NC_CHECK_STEP ((size_t)64 << 10)
 
 /* A record pair is complete in s->rec: 4 + block + 4 + bundle. Returns the
  * bytes it took, 0 when more are needed, or -1 on invalid data. */
@@ -342,8 +350,21 @@ static long take_pair(stream *s)
                 pl, h);
         return -1;
     }
-    if (have < 8 + (size_t)bl + pl)
+    if (have < 8 + (size_t)bl + pl) {
+        size_t got = have - 8 - (size_t)bl;
+        int rc;
+        if (got < s->check_at)
+            return 0;
+        if ((rc = utxo_bundle_check_prefix(p + 4, got, pl, (void *)s->p)) != UTXO_OK) {
+            nc_fail(s->c, "the node served a proof bundle at height %" PRIu32
+                    " that does not decode (within its first %zu bytes): %s", h, got,
+                    utxo_strerror(rc));
+            return -1;
+        }
+        s->check_at = 2 * got;
         return 0;
+    }
+    s->check_at = NC_CHECK_STEP;
 
     utxo_block *b = NULL;
     utxo_bundle *bu = NULL;
@@ -417,6 +438,7 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     s.ud = ud;
     s.height = from;
     s.count = count;
+    s.check_at = NC_CHECK_STEP;
     s.rec.max = 8 + (size_t)p->max_block_bytes + UTXO_BUNDLE_MAX_BYTES;
     s.err.max = 1 << 16;
     snprintf(url, sizeof url, "%s/blocks?from=%" PRIu32 "&count=%" PRIu32, c->base, from, count);
