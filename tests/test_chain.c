@@ -1125,6 +1125,80 @@ START_TEST(mempool_fills_block_bytes)
 END_TEST
 
 
+/* A payment of wallet 0's first coin made larger than the fixture's
+ * genesis block (an output with a 1200-byte datum), signed again. */
+static utxo_tx *big_pay(fixture *f)
+{
+    static const uint8_t datum[1200];
+    uint8_t sh[32], sig[64];
+    utxo_tx *t = pay(f, f->gen_txid, 0, 1000000000, 0, 1, 400000000, 0);
+
+    ck_assert_int_eq(utxo_tx_add_output(t, 0, f->id[1], datum, sizeof datum), UTXO_OK);
+    t->outputs[t->n_outputs - 2].value -= 2000; /* the datum's bytes */
+    utxo_tx_sighash(t, f->p.chain_id, sh);
+    ck_assert_int_eq(utxo_sign_sighash(sig, sh, f->sk[0]), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_set_args(t, 0, sig, 64), UTXO_OK);
+    return t;
+}
+
+/*
+ * A transaction is admitted only if it fits a block beside the coinbase
+ * the sequencer makes (one output, no datum; with the 5 bytes reserved for
+ * the count). Reserving no coinbase, the pool admitted one that no block
+ * could hold: held and never chosen, at no cost to its sender. Now, under a
+ * limit one byte short, it is refused (MP_LIMIT); at the limit, it is
+ * chosen and sealed.
+ */
+START_TEST(mempool_admission_leaves_room_for_the_coinbase)
+{
+    utxo_params tmpl;
+    fixture f;
+    mp_pool *m;
+    const utxo_tx *const *sel;
+    utxo_block *b = utxo_block_new();
+    utxo_tx *cb = utxo_tx_new(), *t;
+    uint64_t fees;
+    uint32_t exact;
+    size_t n;
+
+    fx_init(&f, NULL); /* the payment's size does not depend on the limits */
+    ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+    ck_assert_int_eq(utxo_block_add_tx(b, big_pay(&f)), UTXO_OK);
+    exact = (uint32_t)utxo_block_get_length(b) + 4; /* a 1-byte count, 5 reserved */
+    utxo_params_default(&tmpl);
+    tmpl.max_tx_bytes = (uint32_t)utxo_tx_get_length(b->txs[1], true);
+    utxo_block_free(b);
+    fx_free(&f);
+    for (uint32_t limit = exact - 1; limit <= exact; limit++) {
+        tmpl.max_block_bytes = limit;
+        fx_init(&f, &tmpl);
+        ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+        t = big_pay(&f);
+        if (limit < exact) {
+            ck_assert_int_eq(submit(m, &f, t, NULL), UTXO_ERR_MP_LIMIT);
+        } else {
+            ck_assert_int_eq(submit(m, &f, t, NULL), UTXO_OK);
+            cb = utxo_tx_new();
+            ck_assert_int_eq(utxo_tx_add_output(cb, 0, f.id[0], NULL, 0), UTXO_OK);
+            ck_assert_int_eq(mp_select(m, utxo_tx_get_length(cb, true), &sel, &n, &fees),
+                             UTXO_OK);
+            ck_assert_uint_eq(n, 1);
+            cb->outputs[0].value = fees;
+            b = utxo_block_new();
+            ck_assert_int_eq(utxo_block_add_tx(b, cb), UTXO_OK);
+            ck_assert_int_eq(utxo_block_add_tx(b, utxo_tx_clone(sel[0])), UTXO_OK);
+            ck_assert_int_eq(bp_chain_seal(f.c, b, NULL, NULL, NULL), UTXO_OK);
+            utxo_block_free(b);
+        }
+        utxo_tx_free(t);
+        mp_free(m);
+        fx_free(&f);
+    }
+}
+END_TEST
+
+
 /* chain_receipts_add on a bundle made without receipts gives the bundle the
  * chain builder makes with bp_chain_set_segments, byte for byte: a coin
  * locked by img is spent with args and budget in a second block. Returns
@@ -1848,6 +1922,7 @@ int main(void)
     tcase_add_test(tc, mempool_batch_matches_one_by_one);
     tcase_add_test(tc, mempool_limits);
     tcase_add_test(tc, mempool_fills_block_bytes);
+    tcase_add_test(tc, mempool_admission_leaves_room_for_the_coinbase);
     tcase_add_test(tc, receipts_match_builder);
     tcase_add_test(tc, receipts_host_call_larger_than_segment);
     tcase_add_test(tc, receipts_larger_than_a_bundle);

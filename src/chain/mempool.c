@@ -46,7 +46,24 @@ struct mp_pool {
     uint64_t n_evicted;       /* held transactions evicted to make room, in all */
     uint64_t bundle_room;     /* policy: most bytes a block's bundle may need for its
                                  spent and referenced outputs (MP_BUNDLE_ROOM) */
+    size_t cb_bytes;          /* the sequencer's coinbase (seq_coinbase_bytes) */
 };
+
+/* The length of the coinbase the sequencer puts first in every block
+ * (chain_seq_seal: one output, no datum): a transaction is admitted only
+ * if it fits a block beside it, or it would be held and never chosen. */
+static size_t seq_coinbase_bytes(void)
+{
+    utxo_output o;
+    utxo_tx cb;
+
+    memset(&o, 0, sizeof o);
+    memset(&cb, 0, sizeof cb);
+    cb.version = UTXO_TX_VERSION;
+    cb.outputs = &o;
+    cb.n_outputs = 1;
+    return utxo_tx_get_length(&cb, true);
+}
 
 int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, unsigned threads)
 {
@@ -64,6 +81,7 @@ int mp_new(mp_pool **out, const utxo_params *p, bp_lookup_fn lookup, void *ctx, 
     m->max_tx_cycles = p->max_tx_cycles;
     m->max_bytes = MP_MAX_BLOCKS_HELD * (uint64_t)p->max_block_bytes;
     m->bundle_room = MP_BUNDLE_ROOM;
+    m->cb_bytes = seq_coinbase_bytes();
     if ((m->ver = utxo_verifier_new(p, threads)) == NULL) {
         free(m);
         return UTXO_ERR_NOMEM;
@@ -257,10 +275,10 @@ static size_t in_block_bytes(size_t len)
 }
 
 /* Header, the largest varint tx count, and a coinbase of coinbase_bytes
- * (0: none yet) with its length prefix. */
+ * with its length prefix. */
 static size_t block_overhead(size_t coinbase_bytes)
 {
-    return UTXO_HEADER_BYTES + 5 + (coinbase_bytes > 0 ? in_block_bytes(coinbase_bytes) : 0);
+    return UTXO_HEADER_BYTES + 5 + in_block_bytes(coinbase_bytes);
 }
 
 /*
@@ -445,7 +463,7 @@ static int prepare(mp_pool *m, const utxo_tx *tx, mp_pre *pr, uint32_t *input)
      * (nothing is paid for it): bounded by the node's policy */
     if (tx_cycles(tx) > m->max_tx_cycles)
         return UTXO_ERR_MP_POLICY;
-    if (in_block_bytes(len) + block_overhead(0) > m->p.max_block_bytes ||
+    if (in_block_bytes(len) + block_overhead(m->cb_bytes) > m->p.max_block_bytes ||
         tx_cycles(tx) > m->p.max_block_cycles || m->p.max_block_txs < 2)
         return UTXO_ERR_MP_LIMIT;
     pr->spent = calloc(tx->n_inputs, sizeof *pr->spent);
