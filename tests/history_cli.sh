@@ -152,6 +152,16 @@ expect 1 "a tampered range" -- "$UTXO" history run "$tmp/p2" --jobs 2
 grep -q "history linkup: range 1 (heights 11..20): invalid at height 20" "$tmp/err" && ok ||
     bad "the tampered range named: $(cat "$tmp/err")"
 
+# a range that ends without a verdict (exit 2: its block file is not one)
+# while an earlier run's result is still there: `run` names it and exits 2,
+# it does not link up the old result (exit 0, "linkup ok", before)
+cp -r "$tmp/plan" "$tmp/p13"
+echo garbage >"$tmp/p13/range-002.blocks"
+expect 2 "run: a range without a verdict, an old result there" -- "$UTXO" history run "$tmp/p13" --jobs 2
+grep -q "history run: range 2 (heights 21..30): utxo verify failed (exit 2" "$tmp/err" && ok ||
+    bad "the range without a verdict named: $(cat "$tmp/err")"
+grep -q "linkup ok" "$tmp/out" && bad "run linked up an old result: $(cat "$tmp/out")" || ok
+
 cp -r "$tmp/plan" "$tmp/p3"   # a wrong claimed start state for range 2
 # (the state at height 25 claimed for range 2, which starts at 21)
 "$UTXO" verify --chain "$B" --proofs "$P" --state "$tmp/s25" --max-blocks 25 --quiet >/dev/null 2>&1

@@ -58,7 +58,8 @@ static void history_usage(FILE *f)
             "  --jobs N   ranges verified at once by `run` (default: one per CPU)\n"
             "Exit status: 0 linked up (all valid), 1 a range invalid or not linking\n"
             "(named, with why), 2 usage or I/O (a manifest that cannot be read; for\n"
-            "`run`, a range that cannot be started, e.g. an input not a regular file).\n"
+            "`run`, no link-up when a range cannot be started, e.g. an input not a\n"
+            "regular file, or its process ends without a verdict: exit 2 or killed).\n"
             "\n"
             "example:\n"
             "  utxo history plan --store node.db --ranges 8 -o plan\n"
@@ -195,12 +196,33 @@ static pid_t start_range(const char *self, const char *dir, const utxo_history_r
     return pid;
 }
 
+/* Whether range i's process ended with a verdict (exit 0 valid, 1 invalid:
+ * its result written); if not (exit 2: usage or I/O, no result written; or
+ * killed by a signal), says so and false. The result file such a range
+ * left may be an earlier run's: `run` must not link it up as this one's. */
+static bool range_ended(const utxo_history_range *r, uint32_t i, int st)
+{
+    if (WIFEXITED(st) && WEXITSTATUS(st) <= 1)
+        return true;
+    if (WIFSIGNALED(st))
+        errorf("history run: range %u (heights %u..%u): utxo verify was killed by signal %d", i,
+               r->from, r->to - 1, WTERMSIG(st));
+    else
+        errorf("history run: range %u (heights %u..%u): utxo verify failed (exit %d: usage or "
+               "I/O, said above)", i, r->from, r->to - 1, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return false;
+}
+
 int history_run_ranges(const char *dir, unsigned jobs)
 {
     utxo_history_plan pl;
     utxo_params p;
     char why[400], self[PATH_MAX];
     uint32_t next = 0, running = 0, failed = 0;
+    struct {
+        pid_t pid; /* 0: a free slot */
+        uint32_t range;
+    } *slot;
     ssize_t n;
     int rc;
 
@@ -214,15 +236,27 @@ int history_run_ranges(const char *dir, unsigned jobs)
         return -1;
     }
     self[n] = '\0';
+    /* which range each running process verifies */
+    if ((slot = calloc(jobs, sizeof *slot)) == NULL) {
+        errorf("history run: out of memory");
+        utxo_history_plan_free(&pl);
+        return -1;
+    }
     fflush(stdout);
     while (next < pl.k || running > 0) {
         while (next < pl.k && running < jobs) {
+            pid_t pid;
             if (!range_inputs_regular(dir, next)) {
                 failed++;
-            } else if (start_range(self, dir, &pl.ranges[next], next) < 0) {
+            } else if ((pid = start_range(self, dir, &pl.ranges[next], next)) < 0) {
                 errorf("history run: cannot start range %u: %s", next, strerror(errno));
                 failed++;
             } else {
+                unsigned x = 0;
+                while (slot[x].pid != 0)
+                    x++;
+                slot[x].pid = pid;
+                slot[x].range = next;
                 running++;
             }
             next++;
@@ -230,13 +264,22 @@ int history_run_ranges(const char *dir, unsigned jobs)
         if (running == 0)
             break;
         int st;
-        if (waitpid(-1, &st, 0) < 0) {
+        pid_t done = waitpid(-1, &st, 0);
+        if (done < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        running--;
+        for (unsigned x = 0; x < jobs; x++)
+            if (slot[x].pid == done) {
+                slot[x].pid = 0;
+                running--;
+                if (!range_ended(&pl.ranges[slot[x].range], slot[x].range, st))
+                    failed++;
+                break;
+            }
     }
+    free(slot);
     utxo_history_plan_free(&pl);
     return (int)failed;
 }
