@@ -140,6 +140,15 @@ expect 0 "range 2 run again" -- "$UTXO" verify --from-state "$tmp/plan/range-002
 cmp -s "$tmp/r2.first" "$tmp/plan/range-002.result" && ok || bad "a rerun range gives the same result bytes"
 ls "$tmp/plan"/range-002.result.tmp.* >/dev/null 2>&1 && bad "a killed range left a temporary file" || ok
 
+# a plan directory whose name starts with a dash, given relative after
+# "--": its ranges are run (each `utxo verify` took the block file's path
+# for options before: exit 2 for every range)
+cp -r "$tmp/plan" "$tmp/-dash"
+rm "$tmp/-dash"/range-*.result
+expect 0 "run -- -dash" -- sh -c 'cd "$1" && "$2" history run --jobs 2 -- -dash' sh "$tmp" \
+    "$(cd "$(dirname "$UTXO")" && pwd)/$(basename "$UTXO")"
+grep -q "^linkup ok ranges=4 blocks=40 " "$tmp/out" && ok || bad "a plan named -dash runs: $(cat "$tmp/err")"
+
 # faults link-up must catch, each named
 cp -r "$tmp/plan" "$tmp/p1"
 rm "$tmp/p1/range-002.result"

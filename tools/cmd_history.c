@@ -184,9 +184,10 @@ static pid_t start_range(const char *self, const char *dir, const utxo_history_r
         snprintf(paths[x], sizeof paths[x], "%s/%s", dir, name);
     }
     snprintf(range, sizeof range, "%u:%u", r->from, r->to);
+    /* "--": a DIR with a leading dash makes operands that look like options */
     char *args[] = {(char *)"utxo", (char *)"verify", (char *)"--threads", (char *)"1",
-                    (char *)"--from-state", paths[0], (char *)"--range", range,
-                    paths[1], paths[2], (char *)"-o", paths[3], NULL};
+                    (char *)"--from-state", paths[0], (char *)"--range", range, (char *)"-o",
+                    paths[3], (char *)"--", paths[1], paths[2], NULL};
     if (posix_spawn_file_actions_init(&fa) != 0)
         return -1;
     if (posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0) != 0 ||
