@@ -38,6 +38,14 @@ for i in 0 1 2 3 4; do [ -s "$tmp/p/group-00000$i.result" ] && ok || bad "group 
 expect 0 "linkup" -- "$UTXO" segments linkup "$tmp/p"
 grep -q "^valid $whole segments=$segs groups=5\$" "$tmp/out" && ok ||
     bad "linkup = whole verify ('$whole'): $(cat "$tmp/out")"
+# a DIR named with a leading dash: the job lines name it ./-DIR, which the
+# jobs do not take for options (every job failed, 'unknown option', before)
+cp -r "$tmp/clean" "$tmp/-d"
+expect 0 "jobs -- -d" -- sh -c 'cd "$1" && "$2" segments jobs --groups 2 --command "$2" -- -d' sh "$tmp" "$UTXO"
+grep -q "segments verify ./'-d' --group 1/2 --threads 1\$" "$tmp/out" && ok || bad "job line for -d: $(cat "$tmp/out")"
+cp "$tmp/out" "$tmp/jobs-d"
+expect 0 "the jobs of -d" -- sh -c 'cd "$1" && sh "$2"' sh "$tmp" "$tmp/jobs-d"
+expect 0 "linkup -- -d" -- "$UTXO" segments linkup -- "$tmp/-d"
 
 # a rerun of a group (a task killed and restarted) writes the same bytes
 cp "$tmp/p/group-000002.result" "$tmp/g2"

@@ -1074,7 +1074,8 @@ static void jobs_usage(FILE *f)
                "'utxo segments linkup DIR'. With --prove, for a DIR that 'segments\n"
                "split' wrote, one line per checkpoint instead:\n"
                "  PATH segments prove-group DIR --group I/G\n"
-               "Give DIR as every machine sees it.\n"
+               "Give DIR as every machine sees it (printed quoted for sh, after ./ when\n"
+               "it starts with a dash).\n"
                "\nexample:\n"
                "  %s segments jobs proof --prove | parallel -j 2\n"
                "  %s segments jobs proof --groups 8 | parallel -j 2\n"
@@ -1094,8 +1095,14 @@ static void put_quoted(const char *s)
     putchar('\'');
 }
 
-/* Single-quotes s for sh. */
-static void put_quoted(const char *s);
+/* DIR as an operand of the printed command: quoted, and after "./" when it
+ * starts with a dash, which the command would parse as options. */
+static void put_dir(const char *dir)
+{
+    if (dir[0] == '-')
+        fputs("./", stdout);
+    put_quoted(dir);
+}
 
 /* `segments jobs DIR --prove`: one prove-group line per checkpoint. */
 static int prove_jobs(const char *cmd, const char *dir, const char *command, bool have_groups)
@@ -1114,7 +1121,7 @@ static int prove_jobs(const char *cmd, const char *dir, const char *command, boo
         for (uint32_t i = 0; i < groups; i++) {
             put_quoted(command);
             fputs(" segments prove-group ", stdout);
-            put_quoted(dir);
+            put_dir(dir);
             printf(" --group %u/%u\n", i, groups);
         }
         rc = fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
@@ -1174,7 +1181,7 @@ static int do_jobs(int argc, char **argv)
     for (uint64_t i = 0; i < groups; i++) {
         put_quoted(command);
         fputs(" segments verify ", stdout);
-        put_quoted(argv[optind]);
+        put_dir(argv[optind]);
         printf(" --group %" PRIu64 "/%" PRIu64 " --threads %" PRIu64 "\n", i, groups, threads);
     }
     return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
