@@ -37,6 +37,31 @@ if command -v parallel >/dev/null 2>&1; then
     expect 0 "GNU parallel -j 2" -- sh "$top/contrib/parallel/history-parallel.sh" "$tmp/pplan" -j 2
     [ -n "$seqtip" ] && [ "$(linked_tip "$tmp/out")" = "$seqtip" ] && ok ||
         bad "GNU parallel: linked-up tip '$(linked_tip "$tmp/out")' is the sequential '$seqtip'"
+    # a plan under a name with a space, a quote and a leading dash, given
+    # relative, with UTXO relative too (the jobs run in the plan: both
+    # failed before, the quote as a shell syntax error, UTXO not found)
+    mkdir "$tmp/w"
+    cp -r "$tmp/plan" "$tmp/w/-p l'an"
+    expect 0 "GNU parallel: a plan named -p l'an, UTXO relative" -- sh -c \
+        'cd "$1" && UTXO=./$(basename "$2") sh "$3" "$4" -j 2' sh "$(dirname "$UTXO")" "$UTXO" \
+        "$top/contrib/parallel/history-parallel.sh" "$tmp/w/-p l'an"
+    [ -n "$seqtip" ] && [ "$(linked_tip "$tmp/out")" = "$seqtip" ] && ok ||
+        bad "GNU parallel, odd names: linked-up tip '$(linked_tip "$tmp/out")' is '$seqtip': $(cat "$tmp/err")"
+    # a manifest that names a file outside the plan: refused before any job
+    # (it overwrote that file with a range result before)
+    cp -r "$tmp/plan" "$tmp/hplan"
+    echo precious >"$tmp/victim"
+    sed -i 's#range-001.result$#../victim#' "$tmp/hplan/manifest"
+    expect 2 "GNU parallel: a manifest naming ../victim" -- sh "$top/contrib/parallel/history-parallel.sh" "$tmp/hplan" -j 2
+    [ "$(cat "$tmp/victim")" = precious ] && ok || bad "a manifest made history-parallel write outside the plan"
+    grep -q "manifest line 7: not range 1 with its files range-001" "$tmp/err" && ok || bad "the line named: $(cat "$tmp/err")"
+    # a range that ends without a verdict, its result of the run above still
+    # there: exit 2, named, no link-up (exit 0, "linkup ok", before)
+    echo garbage >"$tmp/pplan/range-002.blocks"
+    expect 2 "GNU parallel: a range without a verdict" -- sh "$top/contrib/parallel/history-parallel.sh" "$tmp/pplan" -j 2
+    grep -q "history-parallel: range-002 (range [0-9]*:[0-9]*): utxo verify ended without a verdict (exit 2)" "$tmp/err" &&
+        ok || bad "the range without a verdict named: $(cat "$tmp/err")"
+    grep -q "linkup ok" "$tmp/out" && bad "history-parallel linked up an old result" || ok
 else
     bad "GNU parallel is not installed (Debian package parallel)"
 fi
@@ -145,16 +170,32 @@ submitted() {
     done
 }
 t0=$(date +%s)
-expect 0 "history-submit.sh" -- sh "$top/contrib/slurm/history-submit.sh" "$tmp/plan" --partition=test
+# the plan under a name with a space, a quote and a leading dash, given
+# relative, and UTXO relative: the tasks run in the plan on the node
+mkdir "$tmp/s"
+cp -r "$tmp/plan" "$tmp/s/-p l'an"
+chmod 755 "$tmp/s"
+expect 0 "history-submit.sh" -- sh -c 'cd "$1" && UTXO=./$(basename "$2") sh "$3" "$4" --partition=test' sh \
+    "$(dirname "$UTXO")" "$UTXO" "$top/contrib/slurm/history-submit.sh" "$tmp/s/-p l'an"
 submitted "history-submit.sh"
-out="$tmp/plan/slurm-$linkup.out"
+out="$tmp/s/-p l'an/slurm-$linkup.out"
 [ -s "$out" ] && ok || bad "the link-up job wrote $out"
 [ -n "$seqtip" ] && [ "$(linked_tip "$out")" = "$seqtip" ] && ok ||
     bad "Slurm: linked-up tip '$(linked_tip "$out" 2>/dev/null)' is the sequential '$seqtip': $(cat "$out" 2>/dev/null)"
 for i in 000 001 002 003 004 005 006 007; do
-    [ -s "$tmp/plan/range-$i.result" ] && ok || bad "range $i has a result"
+    [ -s "$tmp/s/-p l'an/range-$i.result" ] && ok || bad "range $i has a result"
 done
 echo "history_slurm: 8 ranges through sbatch in $(( $(date +%s) - t0 )) s"
+# a range task that fails (its block file is not one: exit 2): the link-up
+# is cancelled by Slurm, not left pending for ever (DependencyNeverSatisfied)
+cp -r "$tmp/plan" "$tmp/fplan"
+echo garbage >"$tmp/fplan/range-005.blocks"
+expect 0 "history-submit.sh, range 5 broken" -- sh "$top/contrib/slurm/history-submit.sh" "$tmp/fplan" --partition=test
+submitted "history-submit.sh, range 5 broken"
+squeue -h -j "$linkup" 2>/dev/null | grep -q . && bad "the link-up after a failed range is still queued: $(squeue -j "$linkup" 2>&1)" || ok
+[ ! -e "$tmp/fplan/slurm-$linkup.out" ] && ok || bad "the link-up ran after a failed range: $(cat "$tmp/fplan/slurm-$linkup.out")"
+grep -q "range-005.blocks: not a utxo block" "$tmp/fplan/slurm-${array}_5.out" 2>/dev/null && ok ||
+    bad "the failed task's output names its file: $(cat "$tmp/fplan/slurm-${array}_5.out" 2>&1)"
 
 # ---- one long predicate run's receipts in 4 groups through sbatch ---------------
 t1=$(date +%s)
@@ -163,9 +204,11 @@ expect 0 "segments prove" -- "$UTXO" segments prove "$top/tests/segments/work.im
 expect 0 "segments verify (whole)" -- "$UTXO" segments verify "$tmp/seg" --threads 1
 segwhole=$(sed -n 's/^valid \(.*\) segments=\([0-9]*\)$/\1 segments=\2/p' "$tmp/out")
 chmod 755 "$tmp/seg"
-expect 0 "segments-submit.sh" -- sh "$top/contrib/slurm/segments-submit.sh" "$tmp/seg" 4 --partition=test
+# under a name with a quote (the link-up's --wrap was a shell syntax error)
+cp -r "$tmp/seg" "$tmp/s/s e'g"
+expect 0 "segments-submit.sh" -- sh "$top/contrib/slurm/segments-submit.sh" "$tmp/s/s e'g" 4 --partition=test
 submitted "segments-submit.sh"
-sout="$tmp/seg/slurm-$linkup.out"
+sout="$tmp/s/s e'g/slurm-$linkup.out"
 [ -n "$segwhole" ] && grep -q "^valid $segwhole groups=4\$" "$sout" 2>/dev/null && ok ||
     bad "Slurm: the segment groups link up to '$segwhole': $(cat "$sout" 2>/dev/null)"
 echo "history_slurm: 4 segment groups through sbatch in $(( $(date +%s) - t1 )) s"
