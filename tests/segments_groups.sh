@@ -196,6 +196,14 @@ if command -v parallel >/dev/null 2>&1; then
     cp -r "$tmp/clean" "$tmp/par"
     expect 0 "segments-parallel.sh" -- sh "$top/contrib/parallel/segments-parallel.sh" "$tmp/par" 6 -j 2
     grep -q "^valid $whole segments=$segs groups=6\$" "$tmp/out" && ok || bad "parallel: $(cat "$tmp/out")"
+    # a group job that fails to run (a receipt gone: exit 2), the group
+    # results of the run above still there: exit 2, no link-up (link-up
+    # took the old results, exit 0, before)
+    rm "$tmp/par/seg-000003.rcpt"
+    expect 2 "segments-parallel.sh: a job fails to run" -- sh "$top/contrib/parallel/segments-parallel.sh" "$tmp/par" 6 -j 2
+    grep -q "1 group job(s) failed to run (usage or I/O): see above; no link-up" "$tmp/err" && ok ||
+        bad "parallel, a failed job: $(cat "$tmp/err")"
+    grep -q "^valid" "$tmp/out" && bad "segments-parallel linked up old results: $(cat "$tmp/out")" || ok
     cp -r "$tmp/t" "$tmp/tpar"
     rm -f "$tmp"/tpar/group-*.result
     expect 1 "segments-parallel.sh: tampered" -- sh "$top/contrib/parallel/segments-parallel.sh" "$tmp/tpar" 5 -j 2

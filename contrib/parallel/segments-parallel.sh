@@ -13,7 +13,8 @@
 # 'utxo segments jobs DIR --prove'). The verify jobs are the lines of
 # 'utxo segments jobs DIR --groups G'. UTXO names the command (default:
 # utxo on the PATH). Exit status: link-up's (0 the run proven accepted,
-# 1 a group at fault or another outcome, 2 usage/I/O).
+# 1 a group at fault or another outcome); 2 usage/I/O, or a job that
+# failed to run (no link-up then).
 set -eu
 prove=
 [ "${1:-}" = "--prove" ] && { prove=1; shift; }
@@ -21,7 +22,9 @@ if [ $# -lt 2 ] || [ "$1" = "--help" ]; then
     sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     [ "${1:-}" = "--help" ] && exit 0 || exit 2
 fi
-dir=$(cd "$1" && pwd) || { echo "segments-parallel: no directory $1" >&2; exit 2; }
+# abs DIR: DIR as an absolute path (a leading dash is no option of cd)
+abs() { case $1 in /*) set -- "$1" ;; *) set -- "./$1" ;; esac; (cd "$1" && pwd); }
+dir=$(abs "$1") || { echo "segments-parallel: no directory $1" >&2; exit 2; }
 g=$2
 shift 2
 utxo=${UTXO:-utxo}
@@ -33,7 +36,10 @@ run_jobs() { # JOBS WHAT [parallel options...]
     shift 2
     printf '%s\n' "$list" | parallel --will-cite "$@" '{} >/dev/null; s=$?; [ $s -le 1 ]' || status=$?
     if [ "$status" -ne 0 ]; then
-        echo "segments-parallel: $status $what job(s) failed to run (usage or I/O): see above" >&2
+        # a group result or receipt left by an earlier run must not be
+        # linked up as this one's
+        echo "segments-parallel: $status $what job(s) failed to run (usage or I/O): see above; no link-up" >&2
+        exit 2
     fi
 }
 if [ -n "$prove" ]; then
