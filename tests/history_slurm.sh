@@ -66,6 +66,14 @@ else
     bad "GNU parallel is not installed (Debian package parallel)"
 fi
 
+# ---- the submit scripts without Slurm installed: exit 2, said (127 before) --------
+mkdir "$tmp/nobin"
+for c in sh awk sed dirname basename cat grep; do ln -s "$(command -v "$c")" "$tmp/nobin/$c"; done
+expect 2 "history-submit.sh without sbatch" -- env PATH="$tmp/nobin" sh "$top/contrib/slurm/history-submit.sh" "$tmp/plan"
+grep -q "history-submit: sbatch is not installed" "$tmp/err" && ok || bad "no sbatch said: $(cat "$tmp/err")"
+expect 2 "segments-submit.sh without sbatch" -- env PATH="$tmp/nobin" sh "$top/contrib/slurm/segments-submit.sh" "$tmp/plan" 2
+grep -q "segments-submit: sbatch is not installed" "$tmp/err" && ok || bad "no sbatch said: $(cat "$tmp/err")"
+
 # ---- Slurm ----------------------------------------------------------------------
 skip=""
 [ "$(id -u)" -eq 0 ] || skip="not root (munged, slurmctld and slurmd are started as root)"
@@ -212,6 +220,11 @@ sout="$tmp/s/s e'g/slurm-$linkup.out"
 [ -n "$segwhole" ] && grep -q "^valid $segwhole groups=4\$" "$sout" 2>/dev/null && ok ||
     bad "Slurm: the segment groups link up to '$segwhole': $(cat "$sout" 2>/dev/null)"
 echo "history_slurm: 4 segment groups through sbatch in $(( $(date +%s) - t1 )) s"
+# --prove on a directory that is no split: 'segments jobs --prove' fails, and
+# nothing is submitted (its failure was lost in a pipe, the verify array and
+# link-up submitted, exit 0, before)
+expect 2 "segments-submit.sh --prove on no split" -- sh "$top/contrib/slurm/segments-submit.sh" --prove "$tmp/seg" 2 --partition=test
+grep -q "^array" "$tmp/out" && bad "--prove on no split submitted jobs: $(cat "$tmp/out")" || ok
 
 # ---- the same run proven in groups through sbatch, then verified -------------------
 t2=$(date +%s)
