@@ -47,6 +47,16 @@ if command -v parallel >/dev/null 2>&1; then
         "$top/contrib/parallel/history-parallel.sh" "$tmp/w/-p l'an"
     [ -n "$seqtip" ] && [ "$(linked_tip "$tmp/out")" = "$seqtip" ] && ok ||
         bad "GNU parallel, odd names: linked-up tip '$(linked_tip "$tmp/out")' is '$seqtip': $(cat "$tmp/err")"
+    # the same over "ssh" (--ssh: a stand-in that runs the remote command
+    # here), through parallel's quoting for a remote shell
+    rm "$tmp/w/-p l'an"/range-*.result
+    printf '%s\n' '#!/bin/sh' 'while [ $# -gt 0 ]; do case $1 in -*) shift ;; *) break ;; esac; done' \
+        'shift; [ "${1:-}" = "--" ] && shift; exec sh -c "$*"' >"$tmp/fakessh"
+    chmod +x "$tmp/fakessh"
+    expect 0 "GNU parallel --sshlogin: a plan named -p l'an" -- sh "$top/contrib/parallel/history-parallel.sh" \
+        "$tmp/w/-p l'an" --ssh "$tmp/fakessh" -S 2/node1
+    [ -n "$seqtip" ] && [ "$(linked_tip "$tmp/out")" = "$seqtip" ] && ok ||
+        bad "GNU parallel over ssh: linked-up tip '$(linked_tip "$tmp/out")' is '$seqtip': $(cat "$tmp/err")"
     # a manifest that names a file outside the plan: refused before any job
     # (it overwrote that file with a range result before)
     cp -r "$tmp/plan" "$tmp/hplan"
