@@ -65,6 +65,10 @@ if command -v parallel >/dev/null 2>&1; then
     expect 2 "GNU parallel: a manifest naming ../victim" -- sh "$top/contrib/parallel/history-parallel.sh" "$tmp/hplan" -j 2
     [ "$(cat "$tmp/victim")" = precious ] && ok || bad "a manifest made history-parallel write outside the plan"
     grep -q "manifest line 7: not range 1 with its files range-001" "$tmp/err" && ok || bad "the line named: $(cat "$tmp/err")"
+    # the Slurm task script, run as task 1 (no Slurm needed for this)
+    expect 2 "history-range.sbatch: a manifest naming ../victim" -- env SLURM_ARRAY_TASK_ID=1 \
+        sh "$top/contrib/slurm/history-range.sbatch" "$tmp/hplan"
+    [ "$(cat "$tmp/victim")" = precious ] && ok || bad "a manifest made history-range.sbatch write outside the plan"
     # a range that ends without a verdict, its result of the run above still
     # there: exit 2, named, no link-up (exit 0, "linkup ok", before)
     echo garbage >"$tmp/pplan/range-002.blocks"
