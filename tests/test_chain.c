@@ -69,15 +69,19 @@ static void fx_free(fixture *f)
     bp_chain_free(f->c);
 }
 
-/* A payment by wallet w of coin (txid, index, value) paying `pay` to wallet
- * `to`, change back, with `extra` additional fee. */
-static utxo_tx *pay(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t value, int w,
-                    int to, uint64_t pay_value, uint64_t extra)
+/* A payment of coin (txid, index, value) of wallet w: `pay` to wallet
+ * `to` with a datum of datum_len bytes (0x5a), change back. */
+static utxo_tx *pay_datum(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t value,
+                          int w, int to, uint64_t pay_value, uint32_t datum_len)
 {
     utxo_builder *b = utxo_builder_new(&f->p, bp_chain_next_height(f->c));
+    uint8_t *datum = datum_len ? malloc(datum_len) : NULL;
     utxo_coin c;
     utxo_tx *tx = NULL;
 
+    ck_assert(datum_len == 0 || datum != NULL);
+    if (datum_len)
+        memset(datum, 0x5a, datum_len);
     memset(&c, 0, sizeof c);
     memcpy(c.outpoint.txid, txid, 32);
     c.outpoint.index = index;
@@ -86,12 +90,23 @@ static utxo_tx *pay(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t
     c.image = f->img[w];
     c.image_len = f->img_len[w];
     ck_assert_int_eq(utxo_builder_add_input(b, &c, NULL), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_add_output(b, pay_value, f->id[to], NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_builder_add_output(b, pay_value, f->id[to], datum, datum_len), UTXO_OK);
     ck_assert_int_eq(utxo_builder_set_change(b, f->id[w]), UTXO_OK);
     ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
     ck_assert_int_eq(utxo_builder_sign(b, f->sk[w], NULL), UTXO_OK);
     ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
     utxo_builder_free(b);
+    free(datum);
+    return tx;
+}
+
+/* A payment by wallet w of coin (txid, index, value) paying `pay` to wallet
+ * `to`, change back, with `extra` additional fee. */
+static utxo_tx *pay(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t value, int w,
+                    int to, uint64_t pay_value, uint64_t extra)
+{
+    utxo_tx *tx = pay_datum(f, txid, index, value, w, to, pay_value, 0);
+
     if (extra > 0) {
         /* raise the fee: lower the change (last output) and sign again */
         uint8_t sh[32], sig[64];
@@ -731,35 +746,6 @@ END_TEST
 
 static int pos_of(const utxo_tx *const *sel, size_t n, const utxo_tx *tx);
 
-/* A payment of coin (txid, index, value) of wallet w: `pay` to wallet
- * `to` with a datum of datum_len bytes (0x5a), change back. */
-static utxo_tx *pay_datum(fixture *f, const uint8_t txid[32], uint32_t index, uint64_t value,
-                          int w, int to, uint64_t pay_value, uint32_t datum_len)
-{
-    utxo_builder *b = utxo_builder_new(&f->p, bp_chain_next_height(f->c));
-    uint8_t *datum = malloc(datum_len);
-    utxo_coin c;
-    utxo_tx *tx = NULL;
-
-    ck_assert_ptr_nonnull(datum);
-    memset(datum, 0x5a, datum_len);
-    memset(&c, 0, sizeof c);
-    memcpy(c.outpoint.txid, txid, 32);
-    c.outpoint.index = index;
-    c.output.value = value;
-    memcpy(c.output.predicate_id, f->id[w], 32);
-    c.image = f->img[w];
-    c.image_len = f->img_len[w];
-    ck_assert_int_eq(utxo_builder_add_input(b, &c, NULL), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_add_output(b, pay_value, f->id[to], datum, datum_len), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_set_change(b, f->id[w]), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_finalize(b), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_sign(b, f->sk[w], NULL), UTXO_OK);
-    ck_assert_int_eq(utxo_builder_get_tx(b, &tx), UTXO_OK);
-    utxo_builder_free(b);
-    free(datum);
-    return tx;
-}
 
 /* A block's bundle carries every spent output's datum and a proof share
  * per input, and no rule bounds them: a block whose bundle a proof record
