@@ -108,6 +108,21 @@ expect 1 "DIR/params of another chain" -- "$UTXO" node --datadir "$tmp/b3" --lis
 grep -q "serves another chain than .*b3/params" "$tmp/err" && ok || bad "another chain named: $(cat "$tmp/err")"
 expect 1 "a chain directory of another chain" -- "$UTXO" node --datadir "$tmp/a30" --listen 127.0.0.1:0 --upstream "$o_url"
 grep -q "serves another chain than .*a30/blocks" "$tmp/err" && ok || bad "another chain named: $(cat "$tmp/err")"
+# --chain-id pins the chain: another upstream's is refused before anything
+# is written; the right one starts; a DIR of another chain is refused
+aid=$(curl -s "$a_url/status" | field chain_id)
+expect 1 "--chain-id of a chain the upstream does not serve" -- \
+    "$UTXO" node --datadir "$tmp/b6" --listen 127.0.0.1:0 --upstream "$o_url" --chain-id "$aid"
+grep -q "another chain than --chain-id: nothing written" "$tmp/err" && ok || bad "pinned: $(cat "$tmp/err")"
+[ ! -e "$tmp/b6/params" ] && [ ! -e "$tmp/b6/node.db" ] && ok || bad "nothing written under --chain-id of another chain"
+expect 1 "--chain-id and a DIR of another chain" -- \
+    "$UTXO" node --datadir "$tmp/b3" --listen 127.0.0.1:0 --upstream "$a_url" --chain-id "$(printf '0%.0s' $(seq 64))"
+grep -q "b3/params holds another chain than --chain-id" "$tmp/err" && ok || bad "DIR named: $(cat "$tmp/err")"
+expect 2 "--chain-id without --upstream" -- "$UTXO" node --datadir "$tmp/a30" --chain-id "$aid"
+expect 2 "--chain-id not 64 hex digits" -- "$UTXO" node --datadir "$tmp/b6" --upstream "$a_url" --chain-id abc
+serve b7 "$tmp/b7" 0 --upstream "$a_url" --poll 1 --chain-id "$aid"
+wait_height "$b7_url" 39 && ok || bad "a bridge pinned to its upstream's chain follows it: $(cat "$tmp/b7.log")"
+stop b7
 # a restart while the upstream is away: the bridge serves its store, says
 # so, and follows again when the upstream answers
 stop a

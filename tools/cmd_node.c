@@ -111,6 +111,7 @@ typedef struct node {
     volatile sig_atomic_t stop;
     char bridge_error[512]; /* why following stopped (invalid upstream data), or "" */
     bool upstream_checked;  /* the upstream's /params were found to be this chain's */
+    const uint8_t *pin;     /* --chain-id: the only chain the bridge follows, or NULL */
     /* /events: suspended requests, resumed on a new tip and every second */
     pthread_mutex_t ev_lock;
     waiter *waiters;
@@ -1883,11 +1884,19 @@ static int bridge_params(node *n, const char *datadir, const char *blocks, bool 
                 return EXIT_INVALID;
             }
         } else {
+            if (n->pin && memcmp(up.chain_id, n->pin, UTXO_HASH_BYTES) != 0) {
+                errorf("%s serves another chain than --chain-id: nothing written", n->upstream);
+                return EXIT_INVALID;
+            }
             n->p = up;
             utxo_params_to_bytes(pbytes, &up);
             if (write_file(path, pbytes, sizeof pbytes) != 0)
                 return EXIT_USAGE;
         }
+    }
+    if (n->pin && memcmp(n->p.chain_id, n->pin, UTXO_HASH_BYTES) != 0) {
+        errorf("%s holds another chain than --chain-id", have_blocks ? blocks : path);
+        return EXIT_INVALID;
     }
     if (asked != 0)
         return EXIT_VALID; /* bridge_main checks the chain when the upstream answers */
@@ -1905,7 +1914,7 @@ static void node_usage(FILE *f)
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
             "                 [--timeout S] [--log FILE] [-v] [-q] [--seal-interval S]\n"
             "                 [--max-tx-cycles N] [--client-cycles N]\n"
-            "                 [--upstream URL [--poll S]]\n"
+            "                 [--upstream URL [--poll S] [--chain-id HEX]]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
             "HTTP until SIGTERM or SIGINT: its store DIR/node.db (created at first start;\n"
@@ -1939,6 +1948,9 @@ static void node_usage(FILE *f)
             "                         DIR/params); an invalid block stops following;\n"
             "                         POST /tx is handed on to URL\n"
             "  --poll S               a bridge at its tip asks again every S s (default 2)\n"
+            "  --chain-id HEX         a bridge follows only this chain (64 hex digits): an\n"
+            "                         upstream or DIR of another is refused (exit 1), before\n"
+            "                         anything is written at a first start\n"
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"
             "  --max-connections N    connections served at once (default 64)\n"
@@ -1980,10 +1992,11 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
 
 int cmd_node(int argc, char **argv)
 {
-    const char *datadir = NULL;
+    const char *datadir = NULL, *chain_hex = NULL;
+    uint8_t pin[UTXO_HASH_BYTES], *pinned = NULL;
     node_conf conf;
     enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
-           OPT_POLL, OPT_SEAL, OPT_MAXCYC, OPT_CLIENTCYC };
+           OPT_POLL, OPT_SEAL, OPT_MAXCYC, OPT_CLIENTCYC, OPT_CHAIN };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
         {"upstream", required_argument, NULL, OPT_UPSTREAM},
@@ -1991,6 +2004,7 @@ int cmd_node(int argc, char **argv)
         {"seal-interval", required_argument, NULL, OPT_SEAL},
         {"max-tx-cycles", required_argument, NULL, OPT_MAXCYC},
         {"client-cycles", required_argument, NULL, OPT_CLIENTCYC},
+        {"chain-id", required_argument, NULL, OPT_CHAIN},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -2066,6 +2080,7 @@ int cmd_node(int argc, char **argv)
                 return EXIT_USAGE;
             conf.set_max_tx_cycles = true;
             break;
+        case OPT_CHAIN: chain_hex = optarg; break;
         case OPT_CLIENTCYC:
             if (!cli_u64(&cl, 0, RL_MAX_RATE, &conf.client_cycles))
                 return EXIT_USAGE;
@@ -2083,6 +2098,14 @@ int cmd_node(int argc, char **argv)
         return EXIT_USAGE;
     if (!parse_listen(conf.listen, &sa))
         return usage_error(cl.cmd, "--listen wants IPV4-ADDRESS:PORT, not '%s'", conf.listen);
+    if (chain_hex && !conf.upstream[0])
+        return usage_error(cl.cmd, "--chain-id belongs to a bridge (--upstream URL)");
+    if (parse_chain_id(chain_hex, &pinned) != 0)
+        return EXIT_USAGE;
+    if (pinned) {
+        memcpy(pin, pinned, sizeof pin);
+        free(pinned);
+    }
 
     if (conf.upstream[0] && strncmp(conf.upstream, "http://", 7) != 0 &&
         strncmp(conf.upstream, "https://", 8) != 0)
@@ -2098,6 +2121,7 @@ int cmd_node(int argc, char **argv)
     pthread_cond_init(&n.jcond, NULL);
     pthread_cond_init(&n.qcond, NULL);
     n.upstream = conf.upstream[0] ? conf.upstream : NULL;
+    n.pin = chain_hex ? pin : NULL;
     n.poll_s = conf.poll;
     n.seal_s = conf.seal;
     n.request_ns = conf.timeout * 1000000000u;
