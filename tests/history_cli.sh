@@ -157,6 +157,9 @@ grep -q "range 2 .*range-002.result.*no such file" "$tmp/err" && ok || bad "miss
 
 cp -r "$tmp/plan" "$tmp/p2"   # one block tampered in range 1
 flip "$tmp/p2/range-001.blocks" $(($(size "$tmp/p2/range-001.blocks") - 100))
+expect 2 "a second run of a plan while one runs (its lock held)" -- \
+    flock "$tmp/plan/.lock" "$UTXO" history run "$tmp/plan" --jobs 2
+grep -q "plan/.lock is locked" "$tmp/err" && ok || bad "names the lock: $(cat "$tmp/err")"
 expect 1 "a tampered range" -- "$UTXO" history run "$tmp/p2" --jobs 2
 grep -q "history linkup: range 1 (heights 11..20): invalid at height 20" "$tmp/err" && ok ||
     bad "the tampered range named: $(cat "$tmp/err")"

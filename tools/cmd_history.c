@@ -59,7 +59,8 @@ static void history_usage(FILE *f)
             "Exit status: 0 linked up (all valid), 1 a range invalid or not linking\n"
             "(named, with why), 2 usage or I/O (a manifest that cannot be read; for\n"
             "`run`, no link-up when a range cannot be started, e.g. an input not a\n"
-            "regular file, or its process ends without a verdict: exit 2 or killed).\n"
+            "regular file, or its process ends without a verdict: exit 2 or killed; or\n"
+            "another `run` of DIR is running: DIR/.lock).\n"
             "\n"
             "example:\n"
             "  utxo history plan --store node.db --ranges 8 -o plan\n"
@@ -311,10 +312,16 @@ static int do_run(int argc, char **argv)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = cpus > 0 ? (uint64_t)cpus : 1;
     }
-    if (history_run_ranges(argv[optind], (unsigned)jobs) != 0)
+    /* one run of a plan at a time: two would write the same results */
+    int lock = dir_lock(cl.cmd, argv[optind], true);
+    if (lock == -1)
         return EXIT_USAGE;
+    int rc = history_run_ranges(argv[optind], (unsigned)jobs) != 0 ? EXIT_USAGE
+                                                                   : linkup_report(argv[optind]);
     /* the verdict is link-up's, whatever each process said */
-    return linkup_report(argv[optind]);
+    if (lock >= 0)
+        close(lock);
+    return rc;
 }
 
 int cmd_history(int argc, char **argv)

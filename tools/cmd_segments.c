@@ -33,8 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -197,35 +195,6 @@ static bool dir_fits(const char *cmd, const char *dir)
     return false;
 }
 
-/*
- * Locks DIR against writers at odds with this one: `segments prove` and
- * `split` rewrite the whole directory (exclusive), `prove-group` writes its
- * own receipts beside other groups (shared), through flock(2) on DIR/.lock.
- * Returns the descriptor to keep open while writing, -1 when the lock is
- * held (after a message: exit 2), or -2 when the file system has no locks
- * (nothing is refused there).
- */
-static int dir_lock(const char *dir, bool exclusive)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        errorf("%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
-        return fd;
-    int e = errno;
-    close(fd);
-    if (e == EWOULDBLOCK) {
-        errorf("%s: another 'segments %s' is writing there (%s is locked)", dir,
-               exclusive ? "prove', 'split' or 'prove-group" : "prove' or 'split", path);
-        return -1;
-    }
-    return -2;
-}
-
 /* Removes DIR/seg-NNNNNN.rcpt from `from` up to the first missing one:
  * receipts of an earlier, longer or other proof would extend the chain. */
 static void remove_receipts(const char *dir, uint32_t from)
@@ -353,7 +322,9 @@ static int prove_or_split(int argc, char **argv, bool split)
         errorf("%s: %s", dir, strerror(errno));
         goto out;
     }
-    if ((lock = dir_lock(dir, true)) == -1)
+    /* prove and split rewrite DIR (exclusive); prove-group writes its own
+     * receipts beside other groups' (shared): DIR/.lock */
+    if ((lock = dir_lock(cl.cmd, dir, true)) == -1)
         goto out;
     /* what was there is no longer a whole proof: without its manifest, a
      * run that fails half way leaves nothing that reads as one */
@@ -1011,7 +982,7 @@ static int do_prove_group(int argc, char **argv)
     const char *dir = argv[optind];
     if (!dir_fits(cl.cmd, dir))
         return EXIT_USAGE;
-    if ((lock = dir_lock(dir, false)) == -1)
+    if ((lock = dir_lock(cl.cmd, dir, false)) == -1)
         return EXIT_USAGE;
     if ((rc = seg_dir_open(&d, dir)) != EXIT_VALID)
         goto out;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -518,4 +519,29 @@ int scratch_dir(char *out, size_t n, const char *who, const char *name)
         return -1;
     }
     return 0;
+}
+
+int dir_lock(const char *who, const char *dir, bool exclusive)
+{
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/.lock", dir) >= (int)sizeof path) {
+        errorf("%s: %s: the path is too long", who, dir);
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+        return -2; /* no DIR: the caller's first read of it says so */
+    if (fd < 0) {
+        errorf("%s: %s: %s", who, path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+        return fd;
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK) {
+        errorf("%s: %s: another process is writing there (%s is locked)", who, dir, path);
+        return -1;
+    }
+    return -2;
 }

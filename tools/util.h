@@ -183,4 +183,13 @@ uint64_t proc_peak_rss_kib(long pid);
  * message "WHO: cannot create a directory under T: why". */
 int scratch_dir(char *out, size_t n, const char *who, const char *name);
 
+/*
+ * Takes flock(2) on DIR/.lock, exclusive or shared, without waiting, for a
+ * command that writes DIR: the descriptor to keep open while it writes;
+ * -1 after a message "WHO: DIR: another process is writing there (DIR/.lock
+ * is locked)" or naming why DIR/.lock cannot be opened; -2 when the file
+ * system has no locks, or there is no DIR (nothing is refused there).
+ */
+int dir_lock(const char *who, const char *dir, bool exclusive);
+
 #endif /* UTXO_TOOLS_UTIL_H */
