@@ -151,6 +151,8 @@ typedef struct node {
     char cookie[2 * 32 + 1];
     const char *datadir;
     rl_table *rl;                 /* each client's allowance of refused work, or NULL */
+    uint64_t max_tx_cycles;       /* --max-tx-cycles, at most the chain's: the most a
+                                     refusal is charged for */
 } node;
 
 /* The log: stderr, or the file of --log (reopened on SIGHUP, for log
@@ -1386,10 +1388,15 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
                          verdict_json(rc, NULL, "not a transaction: %s at byte %zu of %zu",
                                       utxo_strerror(rc), eo, r->len));
     }
-    /* refused, it costs the client its budgets (decoded: each is bounded) */
-    r->cost = RL_BASE;
+    /* refused, it costs the client its budgets, at most what the policy
+     * lets run (a budget decodes up to 2^64 - 1: a charge past that would
+     * lock the client's address out for years, and a bridge's upstream
+     * charges the bridge, so every client of it, for what it forwards) */
+    uint64_t budgets = 0;
     for (uint32_t i = 0; i < tx->n_inputs; i++)
-        r->cost += tx->inputs[i].witness.budget;
+        if (__builtin_add_overflow(budgets, tx->inputs[i].witness.budget, &budgets))
+            budgets = UINT64_MAX;
+    r->cost = RL_BASE + (budgets < n->max_tx_cycles ? budgets : n->max_tx_cycles);
     if (n->upstream) { /* forward_main sends the bytes as they came */
         utxo_tx_txid(tx, r->txid); /* what a 200 from the upstream must name */
         utxo_tx_free(tx);
@@ -1939,8 +1946,9 @@ static void node_usage(FILE *f)
             "  --client-cycles N      a sequencer or bridge gives each client address (IPv6:\n"
             "                         its /64) N cycles a second of refused transactions,\n"
             "                         16 seconds' worth saved; each refusal takes the\n"
-            "                         input budgets it declared plus 65536, and a client\n"
-            "                         past its allowance gets 429 with Retry-After\n"
+            "                         input budgets it declared (at most --max-tx-cycles)\n"
+            "                         plus 65536, and a client past its allowance gets\n"
+            "                         429 with Retry-After\n"
             "                         (default 2^26; 0: no limit)\n"
             "  --upstream URL         a bridge: follow the node at URL, validating every\n"
             "                         block fully into the store (DIR may be empty: the\n"
@@ -2215,6 +2223,9 @@ int cmd_node(int argc, char **argv)
             goto out;
         }
     }
+    /* what the mempool runs at most (mp_set_policy), a bridge's upstream too */
+    n.max_tx_cycles =
+        conf.max_tx_cycles < n.p.max_tx_cycles ? conf.max_tx_cycles : n.p.max_tx_cycles;
     if (conf.client_cycles > 0 && (n.seq || n.upstream)) { /* they take transactions */
         uint64_t burst = conf.client_cycles * NODE_CLIENT_BURST;
         if ((n.rl = rl_new(conf.client_cycles, burst < RL_MAX_BURST ? burst : RL_MAX_BURST)) ==
