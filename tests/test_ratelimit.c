@@ -56,6 +56,12 @@ START_TEST(bucket_arithmetic)
     /* long idle fills to burst, no more */
     rl_charge(t, SA(a), burst, t0 + 1000 * SEC);
     ck_assert_uint_eq(rl_wait(t, SA(a), t0 + 1000 * SEC), 1);
+    /* a debt longer than the bucket's 5 s is paid off at the rate, not
+     * forgiven once the client has stayed away for 5 s (it was: a client
+     * could be refused past its allowance, wait 6 s and owe nothing) */
+    rl_charge(t, SA(a), burst + 100 * rate, t0 + 2000 * SEC);
+    ck_assert_uint_eq(rl_wait(t, SA(a), t0 + 2000 * SEC + 20 * SEC), 81);
+    ck_assert_uint_eq(rl_wait(t, SA(a), t0 + 2000 * SEC + 100 * SEC + SEC / 1000), 0);
     /* a debt stops growing: a huge charge leaves a bounded wait */
     rl_charge(t, SA(b), UINT64_MAX, t0);
     rl_charge(t, SA(b), UINT64_MAX, t0);

@@ -72,16 +72,20 @@ static void client_key(const struct sockaddr *sa, uint8_t key[9])
     }
 }
 
-/* Brings slot s's tokens up to time now (rate <= RL_MAX_RATE and burst
- * <= RL_MAX_BURST: nothing below overflows). The time a part cycle would
- * take is not spent: at moves on by the time of the cycles added, so
- * frequent calls lose nothing to rounding. */
+/* Brings slot s's tokens up to time now (rate <= RL_MAX_RATE, burst
+ * <= RL_MAX_BURST and a debt of at most RL_MAX_DEBT: nothing below
+ * overflows). The time a part cycle would take is not spent: at moves on
+ * by the time of the cycles added, so frequent calls lose nothing to
+ * rounding. A debt is paid off at the rate like any other, however long
+ * the client stays away. */
 static void refill(const rl_table *t, rl_slot *s, uint64_t now)
 {
     if (now <= s->at)
         return;
     uint64_t dt = now - s->at, secs = dt / 1000000000u;
-    if (secs > t->burst / t->rate + 1) {
+    /* what fills the bucket from here: below 2^61 */
+    uint64_t gap = (uint64_t)((int64_t)t->burst - s->tokens);
+    if (secs > gap / t->rate + 1) {
         s->tokens = (int64_t)t->burst;
         s->at = now;
         return;
