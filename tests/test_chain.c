@@ -550,6 +550,55 @@ START_TEST(mempool_full_evicts_lower_rates)
 }
 END_TEST
 
+/* What an evicted transaction paid is nothing (its predicates ran for
+ * free), so a transaction that evicts pays the fees of what it evicts and
+ * its own minimum fee besides: one unit of fee above the pool's lowest
+ * rate is not enough (it was: two coins evicting each other, a unit more
+ * each time, had the node run their predicates for nothing, past the
+ * allowance of refused work, which charges refusals only). */
+START_TEST(mempool_eviction_pays_for_what_it_evicts)
+{
+    fixture f;
+    mp_pool *m;
+    utxo_params p;
+    utxo_verdict vd;
+    uint8_t tip[32];
+
+    fx_init(&f, NULL);
+    size_t n = fill_pool(&f, &m, &p, tip);
+    const utxo_tx *last = mp_tx(m, n - 1, NULL), *before = mp_tx(m, n - 2, NULL);
+    uint64_t tip_fee = before->outputs[1].value - last->outputs[0].value - last->outputs[1].value;
+
+    /* one unit over the pool's rate: a better rate, but it pays nothing
+     * for the tip it would evict */
+    utxo_tx *unit = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 1);
+    ck_assert_int_eq(submit(m, &f, unit, &vd), UTXO_ERR_MP_FULL);
+    ck_assert_uint_eq(mp_evicted(m), 0);
+    ck_assert(pool_holds(m, tip));
+
+    /* its own minimum fee and the tip's, less one unit: still full */
+    utxo_tx *base = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 0);
+    uint64_t fee0 = 1000000000 - base->outputs[0].value - base->outputs[1].value;
+    uint64_t need = tip_fee + utxo_tx_min_fee(base, &f.p) - fee0;
+    utxo_tx *shy = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, need - 1);
+    ck_assert_int_eq(submit(m, &f, shy, &vd), UTXO_ERR_MP_FULL);
+    ck_assert(pool_holds(m, tip));
+    /* both: the tip goes */
+    utxo_tx *fair = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, need);
+    ck_assert_int_eq(submit(m, &f, fair, &vd), UTXO_OK);
+    ck_assert_uint_eq(mp_evicted(m), 1);
+    ck_assert(!pool_holds(m, tip));
+    ck_assert_uint_eq(mp_count(m), n);
+
+    utxo_tx_free(unit);
+    utxo_tx_free(base);
+    utxo_tx_free(shy);
+    utxo_tx_free(fair);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
 /* mp_submit_batch into a full pool gives the verdicts one by one would:
  * a transaction behind others that needs room is judged alone. */
 START_TEST(mempool_full_batch_matches_one_by_one)
@@ -1916,6 +1965,7 @@ int main(void)
     tcase_add_test(tc, chain_dir);
     tcase_add_test(tc, mempool_policies);
     tcase_add_test(tc, mempool_full_evicts_lower_rates);
+    tcase_add_test(tc, mempool_eviction_pays_for_what_it_evicts);
     tcase_add_test(tc, mempool_full_batch_matches_one_by_one);
     tcase_add_loop_test(tc, mempool_random_traffic, 0, 4);
     tcase_add_test(tc, mempool_bundle_room);

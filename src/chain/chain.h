@@ -61,7 +61,8 @@ void mp_free(mp_pool *m);
  * MP_MAX_BLOCKS_HELD): when there is none, the held transactions of the
  * lowest fee rates that no held one spends (and tx does not spend) are
  * chosen for eviction until it fits, each at a rate strictly below tx's,
- * else UTXO_ERR_MP_FULL; then the full contextual rules with every
+ * and tx must pay their fees and its own minimum fee besides, else
+ * UTXO_ERR_MP_FULL; then the full contextual rules with every
  * predicate run (utxo_verifier_tx), and only once tx passes are the chosen
  * ones evicted (mp_evicted counts them). Returns the verdict's code; *v
  * (may be NULL) names the input at fault.

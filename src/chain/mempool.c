@@ -383,15 +383,19 @@ static uint64_t pre_fee(const utxo_tx *tx, const mp_pre *pr)
  * The pool has no room for tx (len bytes, prepared into *pr, not held):
  * chooses what to evict for it, lowest fee rate first, each a transaction
  * no other held one spends (a spender goes before what it spends), none
- * that tx spends, and each at a fee rate strictly below tx's. Sets
- * pr->evict and pr->evict_map, or returns UTXO_ERR_MP_FULL when the
- * transactions of lower rate do not make room (nothing is evicted).
+ * that tx spends, and each at a fee rate strictly below tx's; tx must
+ * then pay the fees of those it evicts and its own minimum fee besides
+ * (an evicted transaction paid nothing for the predicates it ran, so
+ * transactions evicting each other pay more at every step instead of one
+ * unit of fee). Sets pr->evict and pr->evict_map, or returns
+ * UTXO_ERR_MP_FULL when the transactions of lower rate do not make room,
+ * or tx does not pay for them (nothing is evicted).
  */
 static int plan_room(mp_pool *m, const utxo_tx *tx, mp_pre *pr, size_t len, uint64_t held)
 {
     uint32_t *kids = calloc(m->n + 1, sizeof *kids), *heap = malloc((m->n + 1) * sizeof *heap);
     size_t nh = 0, count = m->n + 1;
-    uint64_t bytes = held + len;
+    uint64_t bytes = held + len, owed = utxo_tx_min_fee(tx, &m->p);
     mp_entry cand;
     int rc = UTXO_ERR_MP_FULL;
 
@@ -423,11 +427,14 @@ static int plan_room(mp_pool *m, const utxo_tx *tx, mp_pre *pr, size_t len, uint
         pr->evict[w] = 1;
         count--;
         bytes -= e->bytes;
+        if (__builtin_add_overflow(owed, e->fee, &owed))
+            goto out;
         for (uint32_t j = 0; j < e->n_parents; j++)
             if (--kids[e->parents[j]] == 0)
                 heap_push(m, heap, &nh, e->parents[j]);
     }
-    rc = UTXO_OK;
+    if (cand.fee >= owed)
+        rc = UTXO_OK;
 out:
     free(kids);
     free(heap);
