@@ -20,6 +20,13 @@
 #   preceipt  the same, its record starting with a bundle whose one receipt
 #             claims the rest of the record -> refused by the receipt's
 #             header in the first 64 KiB (read whole before: 521 MiB)
+#   plong     the same as preceipt, its receipt claiming 2^40 bytes, more
+#             than the record holds -> refused in the first 64 KiB (read
+#             whole before: the receipt length's bound taken for the end of
+#             the prefix)
+#   ptargets  a record of 256 MiB whose bundle's proof claims 2^40 targets
+#             -> refused in the first 64 KiB (read whole before: a length
+#             or count over its limit was taken for the end of the prefix)
 #   pcut      the same as preceipt, its receipt 100 bytes long: the first
 #             100 bytes of a real receipt (truncated input, the receipt's
 #             own), then zeros -> refused in the first 64 KiB (read whole
@@ -137,6 +144,22 @@ peak "pgood" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/pgood" --qu
 grep -q "record 0 at offset 116: trailing bytes" "$tmp/err" && ok || bad "pgood: $(cat "$tmp/err")"
 peak "preceipt" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/preceipt" --quiet
 grep -q "record 0 at offset 116: unknown version" "$tmp/err" && ok || bad "preceipt: $(cat "$tmp/err")"
+# the same, the receipt claiming more than the record holds (2^40 bytes)
+head -c 116 "$tmp/c.proofs" >"$tmp/plong"
+printf "$(le32_oct 268435456)\\001" >>"$tmp/plong"
+head -c 32 /dev/zero | tr '\000' '\021' >>"$tmp/plong"
+printf "\\000\\000\\000\\000\\001\\001\\000\\001$(leb128_oct 1099511627776)" >>"$tmp/plong"
+truncate -s 1G "$tmp/plong"
+peak "plong" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/plong" --quiet
+grep -q "record 0 at offset 116: .*over its limit" "$tmp/err" && ok || bad "plong: $(cat "$tmp/err")"
+# a bundle whose proof claims 2^40 targets (the limit is ACC_PROOF_MAX_TARGETS)
+head -c 116 "$tmp/c.proofs" >"$tmp/ptargets"
+printf "$(le32_oct 268435456)\\001" >>"$tmp/ptargets"
+head -c 32 /dev/zero | tr '\000' '\021' >>"$tmp/ptargets"
+printf "\\000$(leb128_oct 1099511627776)" >>"$tmp/ptargets"
+truncate -s 1G "$tmp/ptargets"
+peak "ptargets" 1 "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/ptargets" --quiet
+grep -q "record 0 at offset 116: .*over its limit" "$tmp/err" && ok || bad "ptargets: $(cat "$tmp/err")"
 head -c 116 "$tmp/c.proofs" >"$tmp/pcut"
 printf "$(le32_oct 268435456)\\001" >>"$tmp/pcut"
 head -c 32 /dev/zero | tr '\000' '\021' >>"$tmp/pcut"

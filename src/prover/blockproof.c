@@ -312,6 +312,22 @@ static void output_decode(dec *d, utxo_output *o, uint32_t max_datum)
 }
 
 /*
+ * A count of things of at least `unit` bytes each: over what the rest of
+ * d can hold is too large, or (whole > 0: d holds a prefix of a record of
+ * whole bytes) over what the rest of the record can hold, and within that
+ * but over the prefix's, d is truncated (the prefix ends first): in a
+ * prefix every UTXO_ERR_TOO_LARGE is the record's.
+ */
+static uint64_t dec_count(dec *d, size_t whole, size_t unit)
+{
+    uint64_t v = dec_varint(d, (whole > d->off ? whole - d->off : dec_left(d)) / unit);
+
+    if (d->err == UTXO_OK && whole > 0 && v > dec_left(d) / unit)
+        dec_fail(d, UTXO_ERR_TRUNCATED, d->len);
+    return v;
+}
+
+/*
  * bp_bundle_decode, or (whole > 0) the check of a prefix: d holds the
  * first bytes of a record of whole bytes. A receipt cut by the prefix is
  * then checked as far as it goes (rcpt_check_prefix): its header, page
@@ -352,7 +368,7 @@ static utxo_bundle *bundle_decode(dec *d, const utxo_params *p, size_t whole, bo
     /* referenced outputs: a count, then (when not 0) their proof, with as
      * many targets, and one entry per target */
     off = d->off;
-    n = (size_t)dec_varint(d, dec_left(d) / MIN_SPENT_BYTES);
+    n = (size_t)dec_count(d, whole, MIN_SPENT_BYTES);
     if (d->err == UTXO_OK && n > 0) {
         if (acc_proof_decode(d, &b->ref_proof, b->leaf_count) != UTXO_OK)
             goto fail;
@@ -368,7 +384,7 @@ static utxo_bundle *bundle_decode(dec *d, const utxo_params *p, size_t whole, bo
         goto fail;
     /* receipts */
     off = d->off;
-    v = dec_varint(d, dec_left(d) / MIN_RECEIPT_BYTES);
+    v = dec_count(d, whole, MIN_RECEIPT_BYTES);
     if (d->err != UTXO_OK)
         goto fail;
     if (v > 0 && (b->receipts = calloc((size_t)v, sizeof *b->receipts)) == NULL) {
@@ -385,7 +401,7 @@ static utxo_bundle *bundle_decode(dec *d, const utxo_params *p, size_t whole, bo
             (r->tx < r[-1].tx || (r->tx == r[-1].tx && r->input <= r[-1].input)))
             dec_fail(d, UTXO_ERR_NONCANONICAL, off);
         off = d->off;
-        nr = dec_varint(d, dec_left(d) / 2); /* each receipt: length + a byte */
+        nr = dec_count(d, whole, 2); /* each receipt: length + a byte */
         if (d->err == UTXO_OK && nr == 0)
             dec_fail(d, UTXO_ERR_NONCANONICAL, off);
         if (d->err != UTXO_OK)
@@ -482,10 +498,11 @@ int utxo_bundle_check_prefix(const uint8_t *prefix, size_t have, size_t len, voi
     utxo_bundle_free(b);
     if (rc == UTXO_OK)
         return UTXO_ERR_TRAILING; /* a whole bundle, and the record goes on */
-    /* Running out of bytes, and counts bounded by the bytes left, are what
-     * a prefix of a good record gives: not conclusive (unless the decoder
-     * says so: a receipt that cannot have the length it claims). */
-    return !conclusive && (rc == UTXO_ERR_TRUNCATED || rc == UTXO_ERR_TOO_LARGE) ? UTXO_OK : rc;
+    /* Running out of bytes is what a prefix of a good record gives: not
+     * conclusive (unless the decoder says so: a receipt that cannot have
+     * the length it claims). A length or count over its limit is: every
+     * limit is the record's (dec_count), not the prefix's. */
+    return !conclusive && rc == UTXO_ERR_TRUNCATED ? UTXO_OK : rc;
 }
 
 /* ---- block layout --------------------------------------------------------- */
