@@ -138,6 +138,20 @@ expect 2 "a trickled /blocks stream" -- "$UTXO" follow "$r10" --state "$tmp/sb.s
 [ $(( $(date +%s) - t0 )) -le 8 ] && ok || bad "the trickled stream given up within seconds"
 grep -q "the node took more than 2 s to send the block at height 0 with its bundle" "$tmp/err" && ok ||
     bad "the trickled stream named: $(cat "$tmp/err")"
+# an honest node on a slow link: a block of 400 transactions with its
+# bundle (about 150 KB) sent at 64 KiB a second takes more than 2 s, over
+# --timeout 1, but each 64 KiB of it buys a second more (it was given up,
+# and every retry began it again)
+expect 0 "gen a chain of big blocks" -- "$UTXO" gen --blocks 4 --tx-per-block 400 --long-every 0 \
+    --quiet -o "$tmp/lr"
+start_node "$tmp/lr" lrnode
+python3 "${top_srcdir:-.}/tests/relay.py" "$lrnode" paced >"$tmp/relay-paced.out" 2>"$tmp/relay-paced.err" &
+pids="$pids $!"
+n=0
+while ! grep -q "^http://" "$tmp/relay-paced.out" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+expect 0 "a big block on a slow link" -- "$UTXO" follow "$(cat "$tmp/relay-paced.out")" \
+    --state "$tmp/lr.state" --once --max-blocks 2 --timeout 1 --quiet
+grep -q "^followed height=1 " "$tmp/out" && ok || bad "the slow big block taken: $(cat "$tmp/out" "$tmp/err")"
 # SIGTERM while /status trickles in: stopped (143), not a failed request
 "$UTXO" follow "$r7" --state "$tmp/tr2.state" --once >"$tmp/out" 2>"$tmp/err" &
 fp=$!

@@ -27,6 +27,8 @@
 #   trickle /status is sent one byte every half second (a node that never
 #           quite stalls)
 #   slowblocks  /blocks streams are sent one byte every 0.2 s
+#   paced   /blocks streams are sent at 64 KiB a second (an honest node on
+#           a slow link)
 # Every POST is relayed (status and body as the node answers) and counted on
 # stderr ("posts N").
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
@@ -77,6 +79,14 @@ class H(http.server.BaseHTTPRequestHandler):
             for i in range(len(body)):
                 self.wfile.write(body[i:i + 1]); self.wfile.flush()
                 time.sleep(0.2)
+            return
+        if mode == "paced" and self.path.startswith("/blocks"):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(0, len(body), 8192):
+                self.wfile.write(body[i:i + 8192]); self.wfile.flush()
+                time.sleep(1 / 8)
             return
         if self.path.startswith("/blocks"):
             recs, i = [], 0

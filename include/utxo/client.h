@@ -10,7 +10,8 @@
  * in different threads are independent). Every call blocks until the node
  * answers (connect timeout 10 s; a transfer that stalls for 60 s fails, and
  * any request but a block stream fails after 120 s in all, however it
- * trickles).
+ * trickles; in a block stream, each block with its bundle must arrive
+ * within 120 s and a second more per 64 KiB of it).
  *
  * Results: UTXO_OK; UTXO_ERR_CLIENT_REACH (no answer: refused connection,
  * timeout, cut transfer), UTXO_ERR_CLIENT_ANSWER (an answer the API does

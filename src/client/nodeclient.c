@@ -313,6 +313,10 @@ typedef struct stream {
  * memory in proportion to the bytes that passed the check, not to its
  * declared length (up to UTXO_BUNDLE_MAX_BYTES). */
 #define NC_CHECK_STEP ((size_t)64 << 10)
+/* A pair's deadline (c->timeout_s) grows by a second for each 64 KiB of it
+ * that arrives: a 256 MiB bundle over a link of a few MB/s is no trickle
+ * (it took more than the 120 s, and every retry began it again). */
+#define NC_PAIR_RATE (UINT64_C(64) << 10)
 
 /* A record pair is complete in s->rec: 4 + block + 4 + bundle. Returns the
  * bytes it took, 0 when more are needed, or -1 on invalid data. */
@@ -411,6 +415,7 @@ static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
         return to_membuf(data, 1, k, &s->err);
     if (to_membuf(data, 1, k, &s->rec) != k)
         return 0;
+    s->c->pair_deadline_ns += (uint64_t)k * UINT64_C(1000000000) / NC_PAIR_RATE;
     while ((took = take_pair(s)) > 0) {
         memmove(s->rec.p, s->rec.p + took, s->rec.len - (size_t)took);
         s->rec.len -= (size_t)took;
