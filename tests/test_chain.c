@@ -569,14 +569,16 @@ START_TEST(mempool_eviction_pays_for_what_it_evicts)
     const utxo_tx *last = mp_tx(m, n - 1, NULL), *before = mp_tx(m, n - 2, NULL);
     uint64_t tip_fee = before->outputs[1].value - last->outputs[0].value - last->outputs[1].value;
 
-    /* one unit over the pool's rate: a better rate, but it pays nothing
-     * for the tip it would evict */
+    /* one unit over the pool's rate: a better rate, but not by its own
+     * minimum fee's worth */
     utxo_tx *unit = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 1);
     ck_assert_int_eq(submit(m, &f, unit, &vd), UTXO_ERR_MP_FULL);
     ck_assert_uint_eq(mp_evicted(m), 0);
     ck_assert(pool_holds(m, tip));
 
-    /* its own minimum fee and the tip's, less one unit: still full */
+    /* its own minimum fee and the tip's, less one unit (the same weight:
+     * its rate less its minimum's is then just below the tip's): still
+     * full */
     utxo_tx *base = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 0);
     uint64_t fee0 = 1000000000 - base->outputs[0].value - base->outputs[1].value;
     uint64_t need = tip_fee + utxo_tx_min_fee(base, &f.p) - fee0;
@@ -594,6 +596,95 @@ START_TEST(mempool_eviction_pays_for_what_it_evicts)
     utxo_tx_free(base);
     utxo_tx_free(shy);
     utxo_tx_free(fair);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
+static uint64_t tx_weight(const utxo_tx *tx)
+{
+    uint64_t c = 0;
+    for (uint32_t i = 0; i < tx->n_inputs; i++)
+        c += tx->inputs[i].witness.budget;
+    return utxo_tx_get_length(tx, true) + (c + 1023) / 1024;
+}
+
+/* The rule is on rates: a small payment evicts a large transaction of a
+ * low rate once its own rate, less its minimum fee's, reaches that one's,
+ * without paying that one's whole fee (a rule on the evicted fees would
+ * price small payments out of a pool full of large ones). */
+START_TEST(mempool_small_outbids_large)
+{
+    fixture f;
+    mp_pool *m;
+    utxo_params p;
+    utxo_verdict vd;
+    uint8_t txid[32];
+    uint64_t value = 1000000000;
+    uint32_t index = 0;
+    const uint32_t D = 3000;
+    int rc;
+
+    utxo_params_default(&p);
+    p.max_block_bytes = 3 * (D + 400) + UTXO_HEADER_BYTES + 200;
+    fx_init(&f, &p);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    memcpy(txid, f.gen_txid, 32);
+    utxo_tx *tip = NULL;
+    do { /* a chain of large payments (3,000-byte datums) until full */
+        utxo_tx *t = pay_datum(&f, txid, index, value, 0, 1, 1000, D);
+        if ((rc = submit(m, &f, t, &vd)) == UTXO_OK) {
+            value = t->outputs[1].value;
+            utxo_tx_txid(t, txid);
+            index = 1;
+            utxo_tx_free(tip);
+            tip = t;
+        } else {
+            utxo_tx_free(t);
+        }
+    } while (rc == UTXO_OK);
+    ck_assert_int_eq(rc, UTXO_ERR_MP_FULL);
+    /* the tip's fee: what it spent less what it pays */
+    const utxo_tx *prev = mp_tx(m, mp_count(m) - 2, NULL);
+    uint64_t tip_fee = prev->outputs[1].value - tip->outputs[0].value - tip->outputs[1].value;
+    uint64_t tip_w = tx_weight(tip);
+    /* the room left filled with small payments of a rate a unit higher
+     * (one unit is not a minimum fee's worth: they evict nothing), so the
+     * large tip is the lowest rate the pool holds */
+    memcpy(txid, f.gen_txid, 32);
+    index = 8;
+    value = 1000000000;
+    do {
+        utxo_tx *t = pay(&f, txid, index, value, 2, 1, 1000, 1);
+        if ((rc = submit(m, &f, t, &vd)) == UTXO_OK) {
+            value = t->outputs[1].value;
+            utxo_tx_txid(t, txid);
+            index = 1;
+        }
+        utxo_tx_free(t);
+    } while (rc == UTXO_OK);
+    ck_assert_int_eq(rc, UTXO_ERR_MP_FULL);
+    ck_assert_uint_eq(mp_evicted(m), 0);
+    size_t n = mp_count(m);
+
+    utxo_tx *base = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, 0);
+    uint64_t w = tx_weight(base), m0 = utxo_tx_min_fee(base, &f.p);
+    uint64_t fee0 = 1000000000 - base->outputs[0].value - base->outputs[1].value;
+    uint64_t need = m0 + (tip_fee * w + tip_w - 1) / tip_w; /* its rate less its minimum's */
+    ck_assert_uint_lt(need, tip_fee + m0); /* less than the tip's fee and its own minimum */
+    utxo_tx *shy = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, need - 1 - fee0);
+    ck_assert_int_eq(submit(m, &f, shy, &vd), UTXO_ERR_MP_FULL);
+    utxo_tx *small = pay(&f, f.gen_txid, 4, 1000000000, 1, 2, 1000, need - fee0);
+    ck_assert_int_eq(submit(m, &f, small, &vd), UTXO_OK);
+    ck_assert_uint_eq(vd.fees, need);
+    ck_assert_uint_eq(mp_evicted(m), 1);
+    ck_assert_uint_eq(mp_count(m), n);
+    utxo_tx_txid(tip, txid);
+    ck_assert(!pool_holds(m, txid)); /* the large one went */
+    utxo_tx_free(tip);
+    utxo_tx_free(base);
+    utxo_tx_free(shy);
+    utxo_tx_free(small);
     mp_free(m);
     fx_free(&f);
 }
@@ -1966,6 +2057,7 @@ int main(void)
     tcase_add_test(tc, mempool_policies);
     tcase_add_test(tc, mempool_full_evicts_lower_rates);
     tcase_add_test(tc, mempool_eviction_pays_for_what_it_evicts);
+    tcase_add_test(tc, mempool_small_outbids_large);
     tcase_add_test(tc, mempool_full_batch_matches_one_by_one);
     tcase_add_loop_test(tc, mempool_random_traffic, 0, 4);
     tcase_add_test(tc, mempool_bundle_room);

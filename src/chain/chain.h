@@ -25,7 +25,7 @@
 /* Most transactions a mempool holds, and most bytes of them in blocks'
  * worth (the pool lives in memory and in its journal, and fees are paid
  * only once a block takes a transaction). Past either, a transaction gets
- * in only by evicting held ones of a strictly lower fee rate (mp_submit),
+ * in only by evicting held ones of a lower fee rate (mp_submit),
  * else UTXO_ERR_MP_FULL. */
 #define MP_MAX_TXS 20000u
 #define MP_MAX_BLOCKS_HELD 16u
@@ -60,9 +60,8 @@ void mp_free(mp_pool *m);
  * UTXO_ERR_MP_CONFLICT: first seen wins); room in the pool (MP_MAX_TXS,
  * MP_MAX_BLOCKS_HELD): when there is none, the held transactions of the
  * lowest fee rates that no held one spends (and tx does not spend) are
- * chosen for eviction until it fits, each at a rate strictly below tx's,
- * and tx must pay their fees and its own minimum fee besides, else
- * UTXO_ERR_MP_FULL; then the full contextual rules with every
+ * chosen for eviction until it fits, tx's rate less its own minimum fee's
+ * at least each one's, else UTXO_ERR_MP_FULL; then the full contextual rules with every
  * predicate run (utxo_verifier_tx), and only once tx passes are the chosen
  * ones evicted (mp_evicted counts them). Returns the verdict's code; *v
  * (may be NULL) names the input at fault.

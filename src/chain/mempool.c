@@ -326,6 +326,29 @@ static void pre_clear(mp_pre *pr)
 }
 
 static bool better(const mp_entry *a, const mp_entry *b);
+static void mul128(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo);
+
+/* a / b >= c / d for weights b, d > 0, exactly (128-bit products); strict
+ * when `strict`. */
+static bool rate_at_least(uint64_t a, uint64_t b, uint64_t c, uint64_t d, bool strict)
+{
+    uint64_t h1, l1, h2, l2;
+    mul128(a, d, &h1, &l1);
+    mul128(c, b, &h2, &l2);
+    if (h1 != h2)
+        return h1 > h2;
+    return strict ? l1 > l2 : l1 >= l2;
+}
+
+/* Whether cand (its minimum fee min_fee) may evict e: its rate at least
+ * e's plus its own minimum rate, (fee - min_fee) / weight >= e's rate
+ * (strictly above e's when the chain charges no fee). */
+static bool outbids(const mp_entry *cand, uint64_t min_fee, const mp_entry *e)
+{
+    if (cand->fee < min_fee)
+        return false;
+    return rate_at_least(cand->fee - min_fee, cand->weight, e->fee, e->weight, min_fee == 0);
+}
 
 /* Binary heap of entry indexes, the lowest fee rate (worst by better())
  * on top. */
@@ -383,19 +406,20 @@ static uint64_t pre_fee(const utxo_tx *tx, const mp_pre *pr)
  * The pool has no room for tx (len bytes, prepared into *pr, not held):
  * chooses what to evict for it, lowest fee rate first, each a transaction
  * no other held one spends (a spender goes before what it spends), none
- * that tx spends, and each at a fee rate strictly below tx's; tx must
- * then pay the fees of those it evicts and its own minimum fee besides
- * (an evicted transaction paid nothing for the predicates it ran, so
- * transactions evicting each other pay more at every step instead of one
- * unit of fee). Sets pr->evict and pr->evict_map, or returns
- * UTXO_ERR_MP_FULL when the transactions of lower rate do not make room,
- * or tx does not pay for them (nothing is evicted).
+ * that tx spends, and tx's rate must beat each one's by its own minimum
+ * fee rate (outbids): an evicted transaction paid nothing for the
+ * predicates it ran, so transactions evicting each other must raise the
+ * rate by a minimum fee's worth at every step, and the one that stays pays
+ * for all of them; a small payment still evicts a large transaction of a
+ * low rate without paying that one's fee. Sets pr->evict and
+ * pr->evict_map, or returns UTXO_ERR_MP_FULL when the transactions it
+ * outbids do not make room (nothing is evicted).
  */
 static int plan_room(mp_pool *m, const utxo_tx *tx, mp_pre *pr, size_t len, uint64_t held)
 {
     uint32_t *kids = calloc(m->n + 1, sizeof *kids), *heap = malloc((m->n + 1) * sizeof *heap);
     size_t nh = 0, count = m->n + 1;
-    uint64_t bytes = held + len, owed = utxo_tx_min_fee(tx, &m->p);
+    uint64_t bytes = held + len, min_fee = utxo_tx_min_fee(tx, &m->p);
     mp_entry cand;
     int rc = UTXO_ERR_MP_FULL;
 
@@ -408,7 +432,6 @@ static int plan_room(mp_pool *m, const utxo_tx *tx, mp_pre *pr, size_t len, uint
     memset(&cand, 0, sizeof cand);
     cand.fee = pre_fee(tx, pr);
     cand.weight = len + (tx_cycles(tx) + 1023) / 1024;
-    cand.seq = m->next_seq; /* newest: an equal rate does not evict */
     for (size_t i = 0; i < m->n; i++)
         for (uint32_t j = 0; j < m->e[i].n_parents; j++)
             kids[m->e[i].parents[j]]++;
@@ -422,19 +445,16 @@ static int plan_room(mp_pool *m, const utxo_tx *tx, mp_pre *pr, size_t len, uint
             goto out;
         uint32_t w = heap_pop(m, heap, &nh);
         const mp_entry *e = &m->e[w];
-        if (!better(&cand, e))
+        if (!outbids(&cand, min_fee, e))
             goto out;
         pr->evict[w] = 1;
         count--;
         bytes -= e->bytes;
-        if (__builtin_add_overflow(owed, e->fee, &owed))
-            goto out;
         for (uint32_t j = 0; j < e->n_parents; j++)
             if (--kids[e->parents[j]] == 0)
                 heap_push(m, heap, &nh, e->parents[j]);
     }
-    if (cand.fee >= owed)
-        rc = UTXO_OK;
+    rc = UTXO_OK;
 out:
     free(kids);
     free(heap);
