@@ -146,6 +146,14 @@ tr -d '\r' <"$tmp/hdr" | grep -qx "Retry-After: 50" && ok || bad "Retry-After: 5
 expect 2 "wallet send to a node past the allowance: no verdict" -- \
     "$UTXO" wallet send "$tmp/w1" "$B" 1000 --node "$s_url"
 grep -q "HTTP 429" "$tmp/err" && ok || bad "says 429: $(cat "$tmp/err")"
+# an exempted client (a bridge's address) is never limited
+stop s
+serve s "$tmp/s" "$sport" --seal-interval 3600 --client-cycles 1000 --exempt-client 127.0.0.1
+for i in 1 2 3; do
+    post "$tmp/g" "$s_url"
+    [ "$code" = 400 ] && ok || bad "exempted: garbage $i refused with 400, not 429: $code"
+done
+expect 2 "--exempt-client not an address" -- "$UTXO" node --datadir "$tmp/s" --exempt-client nowhere
 
 # --- crash with acknowledged transactions waiting -----------------------------------
 stop s

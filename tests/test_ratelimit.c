@@ -104,6 +104,32 @@ START_TEST(debtors_kept_while_others_pass)
 }
 END_TEST
 
+/* An exempted client (a bridge) is never limited nor charged, by its
+ * address or, for IPv6, its /64; others are as before. */
+START_TEST(exempt_clients)
+{
+    rl_table *t = rl_new(1, 10);
+    struct sockaddr_in b = v4("192.0.2.7"), o = v4("192.0.2.8");
+    struct sockaddr_in6 b6 = v6("2001:db8:7::1"), same64 = v6("2001:db8:7::99");
+
+    ck_assert_int_eq(rl_exempt(t, SA(b)), 0);
+    ck_assert_int_eq(rl_exempt(t, SA(b6)), 0);
+    rl_charge(t, SA(b), UINT64_MAX, SEC);
+    rl_charge(t, SA(same64), UINT64_MAX, SEC);
+    rl_charge(t, SA(o), 100, SEC);
+    ck_assert_uint_eq(rl_wait(t, SA(b), SEC), 0);
+    ck_assert_uint_eq(rl_wait(t, SA(b6), SEC), 0);
+    ck_assert_uint_gt(rl_wait(t, SA(o), SEC), 0);
+    for (unsigned i = 2; i < RL_EXEMPT_MAX; i++) {
+        struct sockaddr_in x = v4("10.1.0.0");
+        x.sin_addr.s_addr = htonl(0x0a010000u + i);
+        ck_assert_int_eq(rl_exempt(t, SA(x)), 0);
+    }
+    ck_assert_int_eq(rl_exempt(t, SA(o)), -1); /* the list is bounded */
+    rl_free(t);
+}
+END_TEST
+
 START_TEST(limits)
 {
     ck_assert_ptr_null(rl_new(0, 1));
@@ -135,6 +161,7 @@ int main(void)
     tcase_add_test(tc, bucket_arithmetic);
     tcase_add_test(tc, client_keys);
     tcase_add_test(tc, debtors_kept_while_others_pass);
+    tcase_add_test(tc, exempt_clients);
     tcase_add_test(tc, limits);
     suite_add_tcase(s, tc);
     r = srunner_create(s);

@@ -220,9 +220,31 @@ typedef struct node_conf {
     char log[4096];
     char upstream[4096];
     uint64_t poll, seal, max_tx_cycles, client_cycles;
+    struct sockaddr_storage exempt[RL_EXEMPT_MAX]; /* --exempt-client, exempt-client */
+    unsigned n_exempt;
     bool set_listen, set_max_conn, set_timeout, set_verbose, set_log, set_upstream, set_poll,
         set_seal, set_max_tx_cycles, set_client_cycles;
 } node_conf;
+
+/* Adds ADDR (IPv4 or IPv6) to c's exempted clients; false when it is
+ * not an address or RL_EXEMPT_MAX are there. */
+static bool conf_exempt(node_conf *c, const char *v)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, v, &in->sin_addr) == 1)
+        in->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, v, &in6->sin6_addr) == 1)
+        in6->sin6_family = AF_INET6;
+    else
+        return false;
+    if (c->n_exempt == RL_EXEMPT_MAX)
+        return false;
+    c->exempt[c->n_exempt++] = ss;
+    return true;
+}
 
 static bool conf_number(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -319,6 +341,8 @@ static int conf_read(node_conf *c, const char *dir)
             ok = conf_number(v, 0, RL_MAX_RATE, &x);
             if (ok && !c->set_client_cycles)
                 c->client_cycles = x;
+        } else if (strcmp(k, "exempt-client") == 0) {
+            ok = conf_exempt(c, v);
         } else if (strcmp(k, "poll") == 0) {
             uint64_t x;
             ok = conf_number(v, 1, 3600, &x);
@@ -330,7 +354,8 @@ static int conf_read(node_conf *c, const char *dir)
                 c->verbose = atoi(v);
         } else {
             errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose, "
-                   "upstream, poll, seal-interval, max-tx-cycles, client-cycles)", path, no, k);
+                   "upstream, poll, seal-interval, max-tx-cycles, client-cycles, exempt-client)",
+                   path, no, k);
             goto bad;
         }
         if (!ok) {
@@ -1920,7 +1945,7 @@ static void node_usage(FILE *f)
     fprintf(f,
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
             "                 [--timeout S] [--log FILE] [-v] [-q] [--seal-interval S]\n"
-            "                 [--max-tx-cycles N] [--client-cycles N]\n"
+            "                 [--max-tx-cycles N] [--client-cycles N] [--exempt-client ADDR]\n"
             "                 [--upstream URL [--poll S] [--chain-id HEX]]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
@@ -1950,6 +1975,9 @@ static void node_usage(FILE *f)
             "                         plus 65536, and a client past its allowance gets\n"
             "                         429 with Retry-After\n"
             "                         (default 2^26; 0: no limit)\n"
+            "  --exempt-client ADDR   a client never limited nor charged (IPv4 or IPv6, its\n"
+            "                         /64; up to 64, repeat the option): a bridge, whose\n"
+            "                         refusals are its many clients'\n"
             "  --upstream URL         a bridge: follow the node at URL, validating every\n"
             "                         block fully into the store (DIR may be empty: the\n"
             "                         chain's parameters then come from URL, kept in\n"
@@ -1970,7 +1998,8 @@ static void node_usage(FILE *f)
             "  -q, --quiet            log only errors\n"
             "DIR/utxo.conf, when present, sets the same: lines 'key = value' with the keys\n"
             "listen, max-connections, timeout, log, verbose (-1, 0, 1), upstream, poll,\n"
-            "seal-interval, max-tx-cycles, client-cycles; the command line wins.\n"
+            "seal-interval, max-tx-cycles, client-cycles, exempt-client (may repeat, added\n"
+            "to those of the command line); the command line wins.\n"
             "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
             "exits 2 (the store is in use). Exit: 0 stopped by a signal or /admin/stop,\n"
             "1 an upstream of another chain or a chain directory that does not check,\n"
@@ -2004,7 +2033,7 @@ int cmd_node(int argc, char **argv)
     uint8_t pin[UTXO_HASH_BYTES], *pinned = NULL;
     node_conf conf;
     enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
-           OPT_POLL, OPT_SEAL, OPT_MAXCYC, OPT_CLIENTCYC, OPT_CHAIN };
+           OPT_POLL, OPT_SEAL, OPT_MAXCYC, OPT_CLIENTCYC, OPT_CHAIN, OPT_EXEMPT };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
         {"upstream", required_argument, NULL, OPT_UPSTREAM},
@@ -2012,6 +2041,7 @@ int cmd_node(int argc, char **argv)
         {"seal-interval", required_argument, NULL, OPT_SEAL},
         {"max-tx-cycles", required_argument, NULL, OPT_MAXCYC},
         {"client-cycles", required_argument, NULL, OPT_CLIENTCYC},
+        {"exempt-client", required_argument, NULL, OPT_EXEMPT},
         {"chain-id", required_argument, NULL, OPT_CHAIN},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
@@ -2089,6 +2119,11 @@ int cmd_node(int argc, char **argv)
             conf.set_max_tx_cycles = true;
             break;
         case OPT_CHAIN: chain_hex = optarg; break;
+        case OPT_EXEMPT:
+            if (!conf_exempt(&conf, optarg))
+                return usage_error(cl.cmd, "--exempt-client wants an IPv4 or IPv6 address (at "
+                                           "most %u), not '%s'", RL_EXEMPT_MAX, optarg);
+            break;
         case OPT_CLIENTCYC:
             if (!cli_u64(&cl, 0, RL_MAX_RATE, &conf.client_cycles))
                 return EXIT_USAGE;
@@ -2233,6 +2268,8 @@ int cmd_node(int argc, char **argv)
             errorf("out of memory");
             goto out;
         }
+        for (unsigned i = 0; i < conf.n_exempt; i++)
+            (void)rl_exempt(n.rl, (const struct sockaddr *)&conf.exempt[i]);
     }
     if (n.seq) {
         char jpath[4200];

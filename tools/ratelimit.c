@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -21,6 +22,8 @@ struct rl_table {
     pthread_mutex_t mu;
     uint64_t rate, burst;
     unsigned char hkey[crypto_shorthash_KEYBYTES];
+    uint8_t exempt[RL_EXEMPT_MAX][9];
+    unsigned n_exempt;
     rl_slot s[RL_SLOTS];
 };
 
@@ -138,6 +141,30 @@ static rl_slot *slot_of(rl_table *t, const struct sockaddr *sa, uint64_t now)
     return s;
 }
 
+int rl_exempt(rl_table *t, const struct sockaddr *sa)
+{
+    if (t == NULL)
+        return 0;
+    pthread_mutex_lock(&t->mu);
+    int rc = -1;
+    if (t->n_exempt < RL_EXEMPT_MAX) {
+        client_key(sa, t->exempt[t->n_exempt++]);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+static bool is_exempt(const rl_table *t, const struct sockaddr *sa)
+{
+    uint8_t key[9];
+    client_key(sa, key);
+    for (unsigned i = 0; i < t->n_exempt; i++)
+        if (memcmp(t->exempt[i], key, sizeof key) == 0)
+            return true;
+    return false;
+}
+
 uint64_t rl_wait(rl_table *t, const struct sockaddr *sa, uint64_t now)
 {
     uint64_t w = 0;
@@ -145,6 +172,10 @@ uint64_t rl_wait(rl_table *t, const struct sockaddr *sa, uint64_t now)
     if (t == NULL)
         return 0;
     pthread_mutex_lock(&t->mu);
+    if (is_exempt(t, sa)) {
+        pthread_mutex_unlock(&t->mu);
+        return 0;
+    }
     rl_slot *s = slot_of(t, sa, now);
     if (s->tokens <= 0) /* until the bucket is past zero, in whole seconds */
         w = ((uint64_t)-s->tokens) / t->rate + 1;
@@ -157,6 +188,10 @@ void rl_charge(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t
     if (t == NULL)
         return;
     pthread_mutex_lock(&t->mu);
+    if (is_exempt(t, sa)) {
+        pthread_mutex_unlock(&t->mu);
+        return;
+    }
     rl_slot *s = slot_of(t, sa, now);
     /* a debt of at most RL_MAX_DEBT: never wraps */
     uint64_t room = (uint64_t)(s->tokens + (int64_t)RL_MAX_DEBT);

@@ -28,6 +28,7 @@
 #define RL_MAX_RATE (UINT64_C(1) << 40)
 #define RL_MAX_BURST (UINT64_C(1) << 50)
 #define RL_MAX_DEBT (UINT64_C(1) << 60) /* a debt stops growing there */
+#define RL_EXEMPT_MAX 64u /* clients exempted (rl_exempt) */
 
 typedef struct rl_table rl_table;
 
@@ -40,5 +41,9 @@ void rl_free(rl_table *t);
 uint64_t rl_wait(rl_table *t, const struct sockaddr *sa, uint64_t now);
 /* Takes `cycles` from client sa's allowance, at time now. */
 void rl_charge(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t now);
+/* Client sa (its key: the address, or an IPv6 address's /64) is never
+ * limited nor charged: a bridge, whose refusals are its many clients'.
+ * 0, or -1 when RL_EXEMPT_MAX are exempted already. */
+int rl_exempt(rl_table *t, const struct sockaddr *sa);
 
 #endif /* UTXO_TOOLS_RATELIMIT_H */
