@@ -12,7 +12,9 @@
  * unchanged, or accepted with exactly the state the honest bundle gives;
  * and the same input as the hint of utxo_validator_apply_ahead (checked
  * ahead while the block before it runs, on two threads, then taken by the
- * call for the last block) gives the same verdict and state.
+ * call for the last block) gives the same verdict and state. And the
+ * proof files' record check (utxo_bundle_check_prefix) never refuses a
+ * prefix of a record that decodes: eight prefixes of each such input pass.
  *
  * Built with -DBUNDLE_MAKE_SEEDS and no libFuzzer, it instead writes the
  * seed corpus (the honest bundles of the four blocks) into the directory
@@ -87,6 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
+    for (size_t k = 0; k < 8; k++) /* no prefix of a good record is refused */
+        if (utxo_bundle_check_prefix(data, size * k / 8, size, &params) != UTXO_OK)
+            abort();
     back = malloc(size ? size : 1);
     if (back == NULL || utxo_bundle_get_length(b) != size ||
         utxo_bundle_to_bytes(b, back, size, &w) != UTXO_OK || w != size ||
