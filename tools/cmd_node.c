@@ -376,8 +376,10 @@ bad:
 
 /* ---- responses ------------------------------------------------------------- */
 
-static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const char *type,
-                                void *buf, size_t len)
+/* Sends buf (taken) with Content-Type type, and header hname: hval when
+ * hname is not NULL. */
+static enum MHD_Result send_buf_hdr(struct MHD_Connection *c, unsigned status, const char *type,
+                                    void *buf, size_t len, const char *hname, const char *hval)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
@@ -386,13 +388,22 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const
         return MHD_NO;
     }
     (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (hname != NULL)
+        (void)MHD_add_response_header(r, hname, hval);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-/* Sends j (stolen) as the body. */
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const char *type,
+                                void *buf, size_t len)
+{
+    return send_buf_hdr(c, status, type, buf, len, NULL, NULL);
+}
+
+/* Sends j (stolen) as the body, with a header as send_buf_hdr. */
+static enum MHD_Result send_json_hdr(struct MHD_Connection *c, unsigned status, json_t *j,
+                                     const char *hname, const char *hval)
 {
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
@@ -406,7 +417,13 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
     }
     body[n] = '\n';
     body[n + 1] = 0;
-    return send_buf(c, status, "application/json", body, n + 1);
+    return send_buf_hdr(c, status, "application/json", body, n + 1, hname, hval);
+}
+
+/* Sends j (stolen) as the body. */
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+    return send_json_hdr(c, status, j, NULL, NULL);
 }
 
 /* Replaces every byte of s that is not printable ASCII with '?': a
@@ -452,21 +469,10 @@ static enum MHD_Result send_busy(struct MHD_Connection *c, uint64_t wait)
              "this client's transactions were refused for more cycles than its allowance "
              "(--client-cycles): try again in %" PRIu64 " s",
              wait);
-    char *text = json_dumps(json_pack("{s:i, s:s}", "code", 0, "message", msg), JSON_COMPACT);
-    if (text == NULL)
-        return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text,
-                                                             MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(text);
-        return MHD_NO;
-    }
     snprintf(after, sizeof after, "%" PRIu64, wait);
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, after);
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
-    MHD_destroy_response(r);
-    return ret;
+    return send_json_hdr(c, MHD_HTTP_TOO_MANY_REQUESTS,
+                         json_pack("{s:i, s:s}", "code", 0, "message", msg),
+                         MHD_HTTP_HEADER_RETRY_AFTER, after);
 }
 
 static json_t *hex_json(const uint8_t *p, size_t n)
