@@ -5,7 +5,6 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -107,7 +106,8 @@ static void refill(const rl_table *t, rl_slot *s, uint64_t now)
     s->at += secs * 1000000000u + (part * 1000000u + t->rate - 1) / t->rate * 1000u;
 }
 
-/* Client sa's slot, brought up to now (a newcomer gets a full bucket). */
+/* Client sa's slot, brought up to now (a newcomer gets a full bucket),
+ * or NULL for an exempted client. Under t->mu. */
 static rl_slot *slot_of(rl_table *t, const struct sockaddr *sa, uint64_t now)
 {
     uint8_t key[9];
@@ -115,6 +115,9 @@ static rl_slot *slot_of(rl_table *t, const struct sockaddr *sa, uint64_t now)
     uint64_t hv = 0;
 
     client_key(sa, key);
+    for (unsigned i = 0; i < t->n_exempt; i++)
+        if (memcmp(t->exempt[i], key, sizeof key) == 0)
+            return NULL;
     crypto_shorthash(h, key, sizeof key, t->hkey);
     for (int i = 0; i < 8; i++)
         hv |= (uint64_t)h[i] << (8 * i);
@@ -155,16 +158,6 @@ int rl_exempt(rl_table *t, const struct sockaddr *sa)
     return rc;
 }
 
-static bool is_exempt(const rl_table *t, const struct sockaddr *sa)
-{
-    uint8_t key[9];
-    client_key(sa, key);
-    for (unsigned i = 0; i < t->n_exempt; i++)
-        if (memcmp(t->exempt[i], key, sizeof key) == 0)
-            return true;
-    return false;
-}
-
 uint64_t rl_wait(rl_table *t, const struct sockaddr *sa, uint64_t now)
 {
     uint64_t w = 0;
@@ -172,12 +165,8 @@ uint64_t rl_wait(rl_table *t, const struct sockaddr *sa, uint64_t now)
     if (t == NULL)
         return 0;
     pthread_mutex_lock(&t->mu);
-    if (is_exempt(t, sa)) {
-        pthread_mutex_unlock(&t->mu);
-        return 0;
-    }
     rl_slot *s = slot_of(t, sa, now);
-    if (s->tokens <= 0) /* until the bucket is past zero, in whole seconds */
+    if (s != NULL && s->tokens <= 0) /* until the bucket is past zero, in whole seconds */
         w = ((uint64_t)-s->tokens) / t->rate + 1;
     pthread_mutex_unlock(&t->mu);
     return w;
@@ -188,13 +177,11 @@ void rl_charge(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t
     if (t == NULL)
         return;
     pthread_mutex_lock(&t->mu);
-    if (is_exempt(t, sa)) {
-        pthread_mutex_unlock(&t->mu);
-        return;
-    }
     rl_slot *s = slot_of(t, sa, now);
-    /* a debt of at most RL_MAX_DEBT: never wraps */
-    uint64_t room = (uint64_t)(s->tokens + (int64_t)RL_MAX_DEBT);
-    s->tokens -= (int64_t)(cycles < room ? cycles : room);
+    if (s != NULL) {
+        /* a debt of at most RL_MAX_DEBT: never wraps */
+        uint64_t room = (uint64_t)(s->tokens + (int64_t)RL_MAX_DEBT);
+        s->tokens -= (int64_t)(cycles < room ? cycles : room);
+    }
     pthread_mutex_unlock(&t->mu);
 }

@@ -325,19 +325,42 @@ static void pre_clear(mp_pre *pr)
     memset(pr, 0, sizeof *pr);
 }
 
-static bool better(const mp_entry *a, const mp_entry *b);
-static void mul128(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo);
+/* a * b as a 128-bit number: *hi, *lo. */
+static void mul128(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t al = a & 0xffffffffu, ah = a >> 32, bl = b & 0xffffffffu, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
 
-/* a / b >= c / d for weights b, d > 0, exactly (128-bit products); strict
- * when `strict`. */
-static bool rate_at_least(uint64_t a, uint64_t b, uint64_t c, uint64_t d, bool strict)
+    *lo = (ll & 0xffffffffu) | (mid << 32);
+    *hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+/* The fee rates a / b and c / d (weights b, d > 0) compared exactly, as
+ * the 128-bit products a * d and c * b: -1, 0 or 1. No floating point: the
+ * same order on every machine. */
+static int cmp_rate(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
     uint64_t h1, l1, h2, l2;
     mul128(a, d, &h1, &l1);
     mul128(c, b, &h2, &l2);
     if (h1 != h2)
-        return h1 > h2;
-    return strict ? l1 > l2 : l1 >= l2;
+        return h1 > h2 ? 1 : -1;
+    return l1 > l2 ? 1 : l1 < l2 ? -1 : 0;
+}
+
+/* a before b in a block: a higher fee rate, or the same and earlier. */
+static bool better(const mp_entry *a, const mp_entry *b)
+{
+    int c = cmp_rate(a->fee, a->weight, b->fee, b->weight);
+    return c != 0 ? c > 0 : a->seq < b->seq;
+}
+
+/* A transaction's weight: its bytes and its budgets per 1024 cycles (the
+ * two quantities the default fee schedule prices at 1 each). */
+static uint64_t weight_of(size_t bytes, uint64_t cycles)
+{
+    return bytes + (cycles + 1023) / 1024;
 }
 
 /* Whether cand (its minimum fee min_fee) may evict e: its rate at least
@@ -347,7 +370,8 @@ static bool outbids(const mp_entry *cand, uint64_t min_fee, const mp_entry *e)
 {
     if (cand->fee < min_fee)
         return false;
-    return rate_at_least(cand->fee - min_fee, cand->weight, e->fee, e->weight, min_fee == 0);
+    int c = cmp_rate(cand->fee - min_fee, cand->weight, e->fee, e->weight);
+    return min_fee == 0 ? c > 0 : c >= 0;
 }
 
 /* Binary heap of entry indexes, the lowest fee rate (worst by better())
@@ -431,7 +455,7 @@ static int plan_room(mp_pool *m, const utxo_tx *tx, mp_pre *pr, size_t len, uint
     }
     memset(&cand, 0, sizeof cand);
     cand.fee = pre_fee(tx, pr);
-    cand.weight = len + (tx_cycles(tx) + 1023) / 1024;
+    cand.weight = weight_of(len, tx_cycles(tx));
     for (size_t i = 0; i < m->n; i++)
         for (uint32_t j = 0; j < m->e[i].n_parents; j++)
             kids[m->e[i].parents[j]]++;
@@ -554,7 +578,7 @@ static int entry_add(mp_pool *m, const utxo_tx *tx, mp_pre *pr)
     memcpy(e->txid, pr->txid, UTXO_HASH_BYTES);
     e->bytes = utxo_tx_get_length(tx, true);
     e->cycles = tx_cycles(tx);
-    e->weight = e->bytes + (e->cycles + 1023) / 1024;
+    e->weight = weight_of(e->bytes, e->cycles);
     e->bundle = bundle_bytes(tx, pr->spent, pr->refs);
     e->seq = m->next_seq++;
     e->parents = pr->parents;
@@ -696,31 +720,6 @@ int mp_submit_batch(mp_pool *m, const utxo_tx *const *txs, size_t n, uint32_t he
         if (v[t].err != UTXO_OK)
             return v[t].err;
     return UTXO_OK;
-}
-
-/* a.fee / a.weight > b.fee / b.weight, exactly: compares the 128-bit
- * products a.fee * b.weight and b.fee * a.weight. */
-static void mul128(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
-{
-    uint64_t al = a & 0xffffffffu, ah = a >> 32, bl = b & 0xffffffffu, bh = b >> 32;
-    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
-    uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
-
-    *lo = (ll & 0xffffffffu) | (mid << 32);
-    *hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
-}
-
-static bool better(const mp_entry *a, const mp_entry *b)
-{
-    uint64_t ah, al, bh, bl;
-
-    mul128(a->fee, b->weight, &ah, &al);
-    mul128(b->fee, a->weight, &bh, &bl);
-    if (ah != bh)
-        return ah > bh;
-    if (al != bl)
-        return al > bl;
-    return a->seq < b->seq;
 }
 
 int mp_select(mp_pool *m, size_t coinbase_bytes, const utxo_tx *const **txs, size_t *n,
