@@ -152,7 +152,7 @@ grep -q "^linkup ok ranges=4 blocks=40 " "$tmp/out" && ok || bad "a plan named -
 # faults link-up must catch, each named
 cp -r "$tmp/plan" "$tmp/p1"
 rm "$tmp/p1/range-002.result"
-expect 1 "a missing result" -- "$UTXO" history linkup "$tmp/p1"
+expect 2 "a missing result: no verdict" -- "$UTXO" history linkup "$tmp/p1"
 grep -q "range 2 .*range-002.result.*no such file" "$tmp/err" && ok || bad "missing result named: $(cat "$tmp/err")"
 
 cp -r "$tmp/plan" "$tmp/p2"   # one block tampered in range 1

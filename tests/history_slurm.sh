@@ -48,11 +48,21 @@ if command -v parallel >/dev/null 2>&1; then
     [ -n "$seqtip" ] && [ "$(linked_tip "$tmp/out")" = "$seqtip" ] && ok ||
         bad "GNU parallel, odd names: linked-up tip '$(linked_tip "$tmp/out")' is '$seqtip': $(cat "$tmp/err")"
     # the same over "ssh" (--ssh: a stand-in that runs the remote command
-    # here), through parallel's quoting for a remote shell
+    # here, with SHELL set as sshd sets it), through parallel's quoting for
+    # a remote shell
     rm "$tmp/w/-p l'an"/range-*.result
     printf '%s\n' '#!/bin/sh' 'while [ $# -gt 0 ]; do case $1 in -*) shift ;; *) break ;; esac; done' \
-        'shift; [ "${1:-}" = "--" ] && shift; exec sh -c "$*"' >"$tmp/fakessh"
+        'shift; [ "${1:-}" = "--" ] && shift; SHELL=/bin/sh exec sh -c "$*"' >"$tmp/fakessh"
     chmod +x "$tmp/fakessh"
+    # a remote host without SHELL in its environment: GNU parallel's remote
+    # wrapper then runs nothing and still reports success. No verdict: exit
+    # 2 naming the range never run (link-up said 1, "at fault", before)
+    sed 's/SHELL=\/bin\/sh exec/unset SHELL; exec/' "$tmp/fakessh" >"$tmp/fakessh0"
+    chmod +x "$tmp/fakessh0"
+    expect 2 "GNU parallel --sshlogin, a remote without SHELL" -- sh "$top/contrib/parallel/history-parallel.sh" \
+        "$tmp/w/-p l'an" --ssh "$tmp/fakessh0" -S 2/node1
+    grep -q "range 0 (heights 0\.\.[0-9]*): range-000.result: no such file (not run?)" "$tmp/err" && ok ||
+        bad "the range never run named: $(cat "$tmp/err")"
     expect 0 "GNU parallel --sshlogin: a plan named -p l'an" -- sh "$top/contrib/parallel/history-parallel.sh" \
         "$tmp/w/-p l'an" --ssh "$tmp/fakessh" -S 2/node1
     [ -n "$seqtip" ] && [ "$(linked_tip "$tmp/out")" = "$seqtip" ] && ok ||

@@ -57,7 +57,7 @@ cmp -s "$tmp/g2" "$tmp/g2b" && ok || bad "-o writes the same result"
 # --- faults ------------------------------------------------------------------
 # missing result
 mv "$tmp/p/group-000003.result" "$tmp/g3"
-expect 1 "linkup: group 3 missing" -- "$UTXO" segments linkup "$tmp/p"
+expect 2 "linkup: group 3 missing: no verdict" -- "$UTXO" segments linkup "$tmp/p"
 grep -q "group 3: no result" "$tmp/err" && ok || bad "missing group named: $(cat "$tmp/err")"
 # a result in another group's place
 cp "$tmp/p/group-000001.result" "$tmp/p/group-000003.result"

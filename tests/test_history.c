@@ -288,6 +288,8 @@ START_TEST(linkup_why_optional)
     ck_assert_str_eq(why, "range 1 (he");
     ck_assert_int_eq(utxo_history_linkup(plan_dir, &lr, why, sizeof why), UTXO_ERR_IO);
     ck_assert_msg(strstr(why, "range-001.result: no such file (not run?)") != NULL, "%s", why);
+    ck_assert(lr.no_result && !lr.manifest_bad && !lr.invalid);
+    ck_assert_uint_eq(lr.failed_range, 1);
     remove_plan();
 }
 END_TEST

@@ -57,7 +57,8 @@ static void history_usage(FILE *f)
             "manifest's tip: the sequential verdict. Nothing in a plan is trusted.\n"
             "  --jobs N   ranges verified at once by `run` (default: one per CPU)\n"
             "Exit status: 0 linked up (all valid), 1 a range invalid or not linking\n"
-            "(named, with why), 2 usage or I/O (a manifest that cannot be read; for\n"
+            "(named, with why), 2 usage or I/O (a manifest or a range's result that\n"
+            "is missing or cannot be read: no verdict, that range named; for\n"
             "`run`, no link-up when a range cannot be started, e.g. an input not a\n"
             "regular file, or its process ends without a verdict: exit 2 or killed; or\n"
             "another `run` of DIR is running: DIR/.lock).\n"
@@ -124,7 +125,7 @@ static int linkup_report(const char *dir)
 
     if (rc != UTXO_OK) {
         errorf("history linkup: %s", why);
-        return lr.manifest_bad ? EXIT_USAGE : EXIT_INVALID;
+        return lr.manifest_bad || lr.no_result ? EXIT_USAGE : EXIT_INVALID;
     }
     hex_encode(hex, lr.tip_hash, UTXO_HASH_BYTES);
     printf("linkup ok ranges=%u blocks=%llu txs=%llu inputs=%llu cycles=%llu tip=%u hash=%s\n",

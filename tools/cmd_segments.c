@@ -1166,8 +1166,9 @@ static void linkup_usage(FILE *f)
                "'segments verify DIR --group I/G'): every group valid, of this run,\n"
                "each starting where the one before it ended, the last one ending the\n"
                "run. Prints the run's proven outcome like 'segments verify'.\n"
-               "Exit: 0 accepted, 1 a group invalid, missing, foreign or out of line,\n"
-               "or a proven outcome other than acceptance; 2 usage/I/O.\n"
+               "Exit: 0 accepted, 1 a group invalid, damaged, foreign or out of line,\n"
+               "or a proven outcome other than acceptance; 2 usage/I/O (a group's\n"
+               "result missing or unreadable: no verdict).\n"
                "\nexample:\n  %s segments linkup proof\n",
             prog_name, prog_name);
 }
@@ -1202,6 +1203,7 @@ static int do_linkup(int argc, char **argv)
         if (access(path, F_OK) != 0 && errno == ENOENT) {
             errorf("group %u: no result (%s): run 'segments verify %s --group %u/%u'", i, path,
                    dir, i, groups ? groups : 1);
+            rc = EXIT_USAGE; /* no verdict, as for a result that cannot be read */
             goto out;
         }
         free(raw);

@@ -13,8 +13,8 @@
 #   utxo verify --threads 1 --from-state STATE --range FROM:TO BLOCKS PROOFS -o RESULT
 # (exit 1 for an invalid range is a verdict, not a failed job: link-up
 # reads the result). UTXO names the command (default: utxo on the PATH).
-# Exit status: link-up's (0 linked up, 1 a range at fault); 2 usage or
-# I/O, or a job that ended without a verdict (named; no link-up then).
+# Exit status: link-up's (0 linked up, 1 a range at fault, 2 a range with
+# no result); 2 usage or I/O, or a job that ended without a verdict.
 set -eu
 if [ $# -lt 1 ] || [ "$1" = "--help" ]; then
     sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'

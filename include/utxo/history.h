@@ -155,6 +155,8 @@ typedef struct utxo_history_linkup_result {
     uint32_t ranges;                      /* in the plan */
     uint32_t failed_range;                /* the first range at fault (when rc != UTXO_OK) */
     bool manifest_bad;                    /* the manifest could not be read: no verdict */
+    bool no_result;                       /* failed_range's result is missing or could not
+                                           * be read (UTXO_ERR_IO, errno): no verdict */
     bool invalid;                         /* a range's verdict is an invalid block */
     uint32_t tip;                         /* the tip reached (when linked) */
     uint8_t tip_hash[UTXO_HASH_BYTES];

@@ -625,6 +625,7 @@ static int linkup(const char *dir, utxo_history_linkup_result *out, char *why, s
         int e = errno; /* before anything else can change it */
         free(path);
         if (rc != UTXO_OK) {
+            out->no_result = rc == UTXO_ERR_IO;
             if (rc == UTXO_ERR_IO && e == ENOENT)
                 hp_why(why, why_len, rc, "range %u (heights %u..%u): %s: no such file (not run?)",
                        i, x->from, x->to - 1, name);
