@@ -382,6 +382,19 @@ expect 2 "--log in a missing directory" -- "$UTXO" node --datadir "$tmp/c" --lis
 expect 2 "--log too long" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --log "$longpath"
 grep -q "path is too long" "$tmp/err" && ok || bad "--log too long named: $(cat "$tmp/err")"
 
+# --- a header time above 2^63 -----------------------------------------------------------
+# valid (docs/CHAIN.md, "Block time": no upper bound); /block/H gives the
+# header's u64 time exactly, not as a signed 64-bit number (it was -1)
+expect 0 "genesis at time 2^64-1" -- "$UTXO" genesis -o "$tmp/late" --time 18446744073709551615
+rm "$tmp/late/sequencer.key"
+mv "$tmp/c" "$tmp/c.keep" && mv "$tmp/late" "$tmp/c"
+start_node
+get /block/0
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["time"]==2**64-1 and d["height"]==0' "$tmp/body" \
+    && ok || bad "/block/0 of a genesis at 2^64-1: $(cat "$tmp/body")"
+stop_node
+mv "$tmp/c" "$tmp/late" && mv "$tmp/c.keep" "$tmp/c"
+
 # --- usage ----------------------------------------------------------------------------
 expect 2 "no --datadir" -- "$UTXO" node
 expect 2 "bad --listen" -- "$UTXO" node --datadir "$tmp/c" --listen localhost

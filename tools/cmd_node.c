@@ -69,6 +69,7 @@
 #include "chain/chain.h"
 #include "utxo/atomicfile.h"
 #include "commands.h"
+#include "json.h"
 #include "client/nodeclient.h"
 #include "ratelimit.h"
 #include "util.h"
@@ -553,24 +554,50 @@ static enum MHD_Result get_block(node *n, struct MHD_Connection *c, uint32_t h, 
         return no_block(n, c, h, rc);
     if (form == 1)
         return send_buf(c, MHD_HTTP_OK, "application/octet-stream", bytes, len);
-    json_t *txids = json_array();
-    for (uint32_t i = 0; txids && i < b->n_txs; i++) {
-        uint8_t id[UTXO_HASH_BYTES];
-        utxo_tx_txid(b->txs[i], id);
-        json_array_append_new(txids, hex_json(id, sizeof id));
+    /* Written by the streaming writer, not jansson, whose integers are
+     * signed 64-bit: the header's time is any u64 (docs/CHAIN.md, "Block
+     * time"), and 2^64 - 1 came out as -1. */
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *mf = open_memstream(&text, &tlen);
+    json j;
+    int bad = mf == NULL;
+    if (mf != NULL) {
+        jw_init(&j, mf, false);
+        jw_begin_object(&j);
+        jw_key(&j, "height");
+        jw_u64(&j, b->header.height);
+        utxo_header_hash(&b->header, hash);
+        jw_key(&j, "hash");
+        jw_hex(&j, hash, sizeof hash);
+        jw_key(&j, "prev");
+        jw_hex(&j, b->header.prev_hash, UTXO_HASH_BYTES);
+        jw_key(&j, "time");
+        jw_u64(&j, b->header.time);
+        jw_key(&j, "tx_root");
+        jw_hex(&j, b->header.tx_root, UTXO_HASH_BYTES);
+        jw_key(&j, "roots_digest");
+        jw_hex(&j, b->header.acc_digest, UTXO_HASH_BYTES);
+        jw_key(&j, "version");
+        jw_u64(&j, b->header.version);
+        jw_key(&j, "txids");
+        jw_begin_array(&j);
+        for (uint32_t i = 0; i < b->n_txs; i++) {
+            uint8_t id[UTXO_HASH_BYTES];
+            utxo_tx_txid(b->txs[i], id);
+            jw_hex(&j, id, sizeof id);
+        }
+        jw_end_array(&j);
+        jw_end_object(&j);
+        bad = jw_finish(&j) != 0; /* ends the text with its newline */
+        bad |= fclose(mf) != 0;
     }
-    utxo_header_hash(&b->header, hash);
-    json_t *j = json_pack("{s:I, s:o, s:o, s:I, s:o, s:o, s:I, s:o}",
-                          "height", (json_int_t)b->header.height,
-                          "hash", hex_json(hash, sizeof hash),
-                          "prev", hex_json(b->header.prev_hash, UTXO_HASH_BYTES),
-                          "time", (json_int_t)b->header.time,
-                          "tx_root", hex_json(b->header.tx_root, UTXO_HASH_BYTES),
-                          "roots_digest", hex_json(b->header.acc_digest, UTXO_HASH_BYTES),
-                          "version", (json_int_t)b->header.version,
-                          "txids", txids);
     utxo_block_free(b);
-    return send_json(c, MHD_HTTP_OK, j);
+    if (bad) {
+        free(text);
+        return MHD_NO;
+    }
+    return send_buf(c, MHD_HTTP_OK, "application/json", text, tlen);
 }
 
 /* /blocks: a response generated block by block (bounded memory). */

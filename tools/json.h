@@ -7,7 +7,8 @@
  * UTF-8 come out as U+FFFD. jansson has no streaming writer, so the
  * brackets and commas are placed here. Output is compact, or indented with
  * `pretty`. Reading JSON (the node's clients)
- * and the node's answers use jansson. The prefix is jw_ because jansson
+ * and the node's answers use jansson, but for /block/H, whose u64 time
+ * jansson's signed integers cannot hold. The prefix is jw_ because jansson
  * exports json_* names: a json_null of this writer once took the place of
  * jansson's in the node and crashed it.
  */
