@@ -128,6 +128,18 @@ expect 1 "$UTXO" replay "$tmp/k.blocks" --db "$tmp/k.db" --quiet
 grep -q "block 12 .*offset $pos" "$tmp/err" || fail "corruption message: $(cat "$tmp/err")"
 expect 0 "$UTXO" prove --db "$tmp/k.db" -o "$tmp/k.proofs"
 grep -q 'blocks 0\.\.11' "$tmp/out" || fail "corrupted replay did not stop at block 11"
+
+# block 12 whole in its record but claiming one transaction more than it
+# holds (its count, one byte, plus one): the block is invalid, it does not
+# decode (truncated input, at the record's end); the file is not torn
+# ("file ends inside the record" was printed)
+cp "$tmp/c.blocks" "$tmp/n.blocks"
+ntx=$(od -An -tu1 -j $((pos + 4 + 176)) -N1 "$tmp/c.blocks" | tr -d ' ')
+[ "$ntx" -lt 127 ] || fail "block 12 has a one-byte transaction count"
+printf "\\$(printf %o $((ntx + 1)))" | dd of="$tmp/n.blocks" bs=1 seek=$((pos + 4 + 176)) conv=notrunc 2>/dev/null
+expect 1 "$UTXO" replay "$tmp/n.blocks" --db "$tmp/n.db" --quiet
+grep -q "block 12 (record 12 at offset $pos) invalid: block does not decode .*truncated input" "$tmp/err" &&
+    ! grep -q "file ends inside" "$tmp/err" || fail "a block short of its count: $(cat "$tmp/err")"
 # readers beside a writer: while a replay commits block after block, every
 # read-only open passes its consistency check (one read transaction) and
 # sees a prefix of the chain

@@ -181,7 +181,9 @@ int cmd_replay(int argc, char **argv)
     replay_flush(&rp);
     progress_end(&pr, rc == UTXO_OK);
     if (rc != UTXO_OK) {
-        if (res.file == UTXO_PIPE_BLOCKS && res.err == UTXO_ERR_TRUNCATED)
+        /* a torn file, not a block that decodes short of what it claims
+         * (also TRUNCATED, but a verdict: res.invalid) */
+        if (!res.invalid && res.file == UTXO_PIPE_BLOCKS && res.err == UTXO_ERR_TRUNCATED)
             errorf("%s: record %llu at offset %llu: file ends inside the record (truncated)",
                    blocks, (unsigned long long)res.record, (unsigned long long)res.offset);
         else
