@@ -49,6 +49,11 @@ expect 1 "trailing tx" -- "$UTXO" tx decode "$tmp/long.bin"
 grep -q "at byte 143: trailing bytes" "$tmp/err" || bad "trailing message"
 printf 'zz' > "$tmp/bad.hex"
 expect 2 "bad hex" -- "$UTXO" tx decode --hex "$tmp/bad.hex"
+# a NUL byte ends no hex text: what follows it was ignored (the transaction
+# before it decoded, exit 0)
+{ tr -d '\n' <"$tmp/tx.hex"; printf '\000zz'; } > "$tmp/nul.hex"
+expect 2 "hex with a NUL byte and more after it" -- "$UTXO" tx decode --hex "$tmp/nul.hex"
+grep -q "a NUL byte at offset 286" "$tmp/err" || bad "NUL message: $(cat "$tmp/err")"
 
 # check
 expect 0 "tx check" -- "$UTXO" tx check "$VEC/tx_simple.bin"

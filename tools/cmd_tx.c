@@ -49,7 +49,16 @@ static int load_tx(const char *path, bool hex, utxo_tx **tx)
     if (read_file(path, UTXO_CAP_TX_BYTES * 2 + 2, &raw, &raw_len) != 0)
         return EXIT_USAGE;
     if (hex) {
-        /* tolerate one trailing newline in a hex file */
+        /* the text is read as a C string: a NUL byte would end it there and
+         * hide what follows */
+        const uint8_t *nul = memchr(raw, 0, raw_len);
+        if (nul != NULL) {
+            errorf("%s: not a hex string (a NUL byte at offset %zu)", path,
+                   (size_t)(nul - raw));
+            free(raw);
+            return EXIT_USAGE;
+        }
+        /* tolerate trailing line ends in a hex file */
         while (raw_len > 0 && (raw[raw_len - 1] == '\n' || raw[raw_len - 1] == '\r'))
             raw_len--;
         char *text = malloc(raw_len + 1);
