@@ -134,6 +134,11 @@ for edit in 's/^page_limit .*/page_limit 4294983680/' 's/^height .*/height 42949
     sed "$edit" "$tmp/m0" > "$tmp/t/manifest"
     expect 2 "manifest: $edit" -- "$UTXO" segments verify "$tmp/t"
 done
+# a NUL byte and more after the last line: the text ended at the NUL and
+# the rest was ignored (verified, exit 0)
+{ cat "$tmp/m0"; printf '\000budget 999999\n'; } > "$tmp/t/manifest"
+expect 2 "manifest with a NUL byte and a line after it" -- "$UTXO" segments verify "$tmp/t"
+grep -q "a NUL byte at offset" "$tmp/err" && ok || bad "NUL message: $(cat "$tmp/err")"
 cp "$tmp/m0" "$tmp/t/manifest"
 sed 's/^budget .*/budget 999999/' "$tmp/t/manifest" > "$tmp/m" && cp "$tmp/m" "$tmp/t/manifest"
 expect 1 "manifest with another budget" -- "$UTXO" segments verify "$tmp/t"

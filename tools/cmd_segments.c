@@ -473,6 +473,15 @@ static int manifest_read(manifest *m, const char *dir)
     snprintf(path, sizeof path, "%s/manifest", dir);
     if (read_file(path, 1 << 22, &raw, &len) != 0)
         return EXIT_USAGE;
+    /* the text is cut into C strings: a NUL byte would end it there and
+     * hide what follows */
+    const uint8_t *nul = memchr(raw, 0, len);
+    if (nul != NULL) {
+        errorf("%s: not a segments manifest (a NUL byte at offset %zu)", path,
+               (size_t)(nul - raw));
+        free(raw);
+        return EXIT_USAGE;
+    }
     char *text = malloc(len + 1);
     if (!text)
         goto out;
