@@ -95,6 +95,13 @@ grep -q "wrong passphrase" "$tmp/err" || bad "says wrong passphrase"
 cmp -s "$W" "$tmp/copy.wallet" || bad "wrong passphrase left the file unchanged"
 [ -e "$tmp/pay.tx" ] && bad "no transaction written"
 printf 'open sesame\n' >"$tmp/right"
+# a NUL byte ends no passphrase: what followed it was ignored, so any
+# line 'open sesame' NUL ... opened the wallet
+printf 'open sesame\000and more\n' >"$tmp/nul"
+expect 2 "send with a NUL byte in the passphrase" -- "$UTXO" wallet send "$W" "$to" 300000 -o "$tmp/pay.tx" \
+    --passphrase-file "$tmp/nul"
+grep -q "a NUL byte" "$tmp/err" || bad "NUL in a passphrase: $(cat "$tmp/err")"
+[ -e "$tmp/pay.tx" ] && bad "no transaction written"
 typo=$(printf '%s' "$to" | sed 's/.$/q/')
 [ "$typo" = "$to" ] && typo=$(printf '%s' "$to" | sed 's/.$/p/')
 expect 2 "send to a mistyped address" -- "$UTXO" wallet send "$W" "$typo" 300000 -o "$tmp/pay.tx" \

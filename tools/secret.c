@@ -24,7 +24,8 @@ void secret_free(char *s)
         sodium_free(s); /* wipes */
 }
 
-/* Reads up to the first newline into a new guarded buffer. */
+/* Reads up to the first newline into a new guarded buffer; a NUL byte is
+ * refused. */
 static int read_line(int fd, const char *what, char **out)
 {
     char *buf = sodium_malloc(SECRET_MAX_LINE + 1), c;
@@ -46,6 +47,10 @@ static int read_line(int fd, const char *what, char **out)
         }
         if (r == 0 || c == '\n')
             break;
+        if (c == '\0') { /* the secret is used as a C string: it would end here */
+            errorf("%s: a NUL byte in the line", what);
+            goto fail;
+        }
         if (n == SECRET_MAX_LINE) {
             errorf("%s: longer than %d bytes", what, SECRET_MAX_LINE);
             goto fail;

@@ -15,7 +15,8 @@
 
 /* The first line of what fd holds (read up to the first newline or end of
  * file; the newline and a CR before it are dropped), into *out. Returns 0,
- * or -1 after a message naming what (e.g. "--passphrase-fd 3"). */
+ * or -1 after a message naming what (e.g. "--passphrase-fd 3"): also for a
+ * NUL byte in the line, where a C string would end and hide the rest. */
 int secret_read_fd(int fd, const char *what, char **out);
 /* The first line of the file at path. */
 int secret_read_file(const char *path, char **out);
