@@ -1188,6 +1188,66 @@ START_TEST(seed_rescan_send_many)
 }
 END_TEST
 
+/* utxo_wallet_errmsg is the message of the last call on the handle: after a
+ * failure that wrote one, each later call that succeeds, and each one
+ * refused for its arguments, leaves "" rather than the old text. */
+static void fail_with_message(utxo_wallet *w)
+{
+    ck_assert_int_eq(utxo_wallet_rollback(w, 5), UTXO_ERR_ARG);
+    ck_assert_str_ne(utxo_wallet_errmsg(w), "");
+}
+
+START_TEST(errmsg_follows_each_call)
+{
+    char path[128];
+    uint8_t master[32] = {7}, txid[32] = {0}, buf[64];
+    utxo_params p;
+    utxo_wallet *w = NULL;
+    utxo_outpoint op;
+    uint64_t v, n;
+    size_t total, len;
+    uint32_t keys;
+
+    utxo_params_default(&p);
+    memset(&op, 0, sizeof op);
+    path_in(path, sizeof path, "errmsg.wallet");
+    ck_assert_int_eq(utxo_wallet_create(&w, path, &p, PASS, master), UTXO_OK);
+#define AFTER_FAILURE(call, want)                                                        \
+    do {                                                                                 \
+        fail_with_message(w);                                                            \
+        ck_assert_int_eq((call), (want));                                                \
+        ck_assert_msg(utxo_wallet_errmsg(w)[0] == '\0', "%s: stale message '%s'", #call, \
+                      utxo_wallet_errmsg(w));                                            \
+    } while (0)
+    AFTER_FAILURE(utxo_wallet_new_key(w, NULL, NULL), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_balance(w, &v, &n), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_pending(w, &v, &n), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_coins(w, NULL, 0, &total), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_history(w, NULL, 0, &total), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_payments(w, NULL, 0, &total), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_verify(w), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_rescan_begin(w, 3), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_rescan_end(w, &keys), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_set_passphrase(w, PASS), UTXO_OK);
+    AFTER_FAILURE(utxo_wallet_set_chain(w, &p), UTXO_OK);
+    /* refused for their arguments: no message, and not the old one */
+    AFTER_FAILURE(utxo_wallet_coins(w, NULL, 1, &total), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_wallet_abandon(w, NULL), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_wallet_coin_datum(w, NULL, buf, sizeof buf, &len), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_wallet_coin_proof(w, NULL, buf, sizeof buf, &len, NULL), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_wallet_send(w, NULL, 1000, NULL, NULL), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_wallet_rescan_begin(w, 0), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_wallet_set_passphrase(w, NULL), UTXO_ERR_ARG);
+#undef AFTER_FAILURE
+    /* failures that have something to say say it */
+    ck_assert_int_eq(utxo_wallet_abandon(w, txid), UTXO_ERR_ARG);
+    ck_assert_str_eq(utxo_wallet_errmsg(w), "no coin is reserved by that payment");
+    ck_assert_int_eq(utxo_wallet_coin_datum(w, &op, buf, sizeof buf, &len), UTXO_ERR_ARG);
+    ck_assert_str_ne(utxo_wallet_errmsg(w), "");
+    utxo_wallet_close(w);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wallet");
@@ -1206,6 +1266,7 @@ int main(void)
     tcase_add_test(tc, restore_from_master);
     tcase_add_test(tc, synced_history);
     tcase_add_test(tc, seed_rescan_send_many);
+    tcase_add_test(tc, errmsg_follows_each_call);
     suite_add_tcase(s, tc);
     rc = run_suite(s);
     {

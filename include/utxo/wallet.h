@@ -80,7 +80,13 @@ UTXO_WARN_UNUSED int utxo_wallet_open(utxo_wallet **out, const char *path,
 /** Closes w, wiping the master seed; NULL is a no-op. */
 void utxo_wallet_close(utxo_wallet *w);
 
-/** The detailed message of the last failure on w ("" after a success); owned by w. */
+/**
+ * The detailed message of the last call on w, owned by w: every function
+ * of this header that takes a non-const w clears it first, so it is ""
+ * after a success and after a refusal with nothing more to say (an
+ * invalid argument: utxo_strerror of the code says it all). Calls that
+ * take a const w (utxo_wallet_address, utxo_wallet_seed ...) leave it.
+ */
 const char *utxo_wallet_errmsg(const utxo_wallet *w);
 
 /** The chain parameters of the wallet, into *p. */

@@ -636,7 +636,7 @@ int utxo_wallet_set_passphrase(utxo_wallet *w, const char *passphrase)
 {
     int rc;
 
-    if (w == NULL || passphrase == NULL)
+    if (!wdb_enter(w) || passphrase == NULL)
         return UTXO_ERR_ARG;
     if (w->master == NULL)
         return UTXO_ERR_WATCH_ONLY;
@@ -662,7 +662,7 @@ int utxo_wallet_new_key(utxo_wallet *w, uint32_t *index, uint8_t pk_out[UTXO_PUB
         *index = 0;
     if (pk_out)
         memset(pk_out, 0, UTXO_PUBKEY_BYTES);
-    if (w == NULL)
+    if (!wdb_enter(w))
         return UTXO_ERR_ARG;
     if (w->n_keys == UINT32_MAX)
         return UTXO_ERR_TOO_LARGE;
@@ -750,9 +750,8 @@ int utxo_wallet_set_chain(utxo_wallet *w, const utxo_params *p)
     size_t sl = 0;
     int rc;
 
-    if (w == NULL || p == NULL)
+    if (!wdb_enter(w) || p == NULL)
         return UTXO_ERR_ARG;
-    w->msg[0] = '\0';
     if (utxo_validator_next_height(w->val) != 0)
         return wdb_fail(w, UTXO_ERR_WALLET_CHAIN,
                         "the wallet has applied blocks of its chain already (next height %u)",
@@ -830,9 +829,8 @@ int utxo_wallet_rescan_begin(utxo_wallet *w, uint32_t gap)
     int64_t paid = 0;
     int rc;
 
-    if (w == NULL || gap == 0 || gap > UTXO_WALLET_GAP_MAX)
+    if (!wdb_enter(w) || gap == 0 || gap > UTXO_WALLET_GAP_MAX)
         return UTXO_ERR_ARG;
-    w->msg[0] = '\0';
     if (w->master == NULL)
         return wdb_fail(w, UTXO_ERR_WATCH_ONLY, "a rescan derives keys: it needs the passphrase");
     if (sqlite3_prepare_v2(w->db, "SELECT coalesce(max(key_idx) + 1, 0) FROM coins", -1, &st,
@@ -881,7 +879,7 @@ int utxo_wallet_rescan_end(utxo_wallet *w, uint32_t *n_keys)
 
     if (n_keys)
         *n_keys = 0;
-    if (w == NULL)
+    if (!wdb_enter(w))
         return UTXO_ERR_ARG;
     if (w->gap == 0)
         return wdb_fail(w, UTXO_ERR_ARG, "no rescan is running");

@@ -40,7 +40,7 @@ static int count_and_sum(utxo_wallet *w, const char *sql, const char *what, uint
         *value = 0;
     if (n_coins)
         *n_coins = 0;
-    if (w == NULL)
+    if (!wdb_enter(w))
         return UTXO_ERR_ARG;
     if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK)
         return wdb_sqlfail(w, what);
@@ -83,7 +83,7 @@ int utxo_wallet_abandon(utxo_wallet *w, const uint8_t txid[UTXO_HASH_BYTES])
     sqlite3_stmt *st = NULL;
     int rc = UTXO_OK;
 
-    if (w == NULL || txid == NULL)
+    if (!wdb_enter(w) || txid == NULL)
         return UTXO_ERR_ARG;
     /* the reservations of its coins still held (rows of spent coins, kept
      * for a rollback, do not count) */
@@ -117,7 +117,7 @@ static int list_rows(utxo_wallet *w, const char *sql, const char *what, row_fn r
 
     if (total)
         *total = 0;
-    if (w == NULL || total == NULL || (out == NULL && n > 0))
+    if (!wdb_enter(w) || total == NULL || (out == NULL && n > 0))
         return UTXO_ERR_ARG;
     if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK)
         return wdb_sqlfail(w, what);
@@ -181,7 +181,7 @@ int utxo_wallet_coin_datum(utxo_wallet *w, const utxo_outpoint *op, uint8_t *out
 
     if (written)
         *written = 0;
-    if (w == NULL || op == NULL || written == NULL || (out == NULL && out_len > 0))
+    if (!wdb_enter(w) || op == NULL || written == NULL || (out == NULL && out_len > 0))
         return UTXO_ERR_ARG;
     if (sqlite3_prepare_v2(w->db, "SELECT datum FROM coins WHERE txid = ?1 AND vout = ?2", -1,
                            &st, NULL) != SQLITE_OK)

@@ -22,9 +22,8 @@ int utxo_wallet_reserve(utxo_wallet *w, const utxo_tx *tx)
     sqlite3_stmt *coin = NULL, *res = NULL, *ins = NULL;
     int rc;
 
-    if (w == NULL || tx == NULL)
+    if (!wdb_enter(w) || tx == NULL)
         return UTXO_ERR_ARG;
-    w->msg[0] = '\0';
     utxo_tx_txid(tx, txid);
     if ((rc = wdb_exec(w, "BEGIN IMMEDIATE")) != UTXO_OK)
         return rc;
@@ -170,10 +169,9 @@ int utxo_wallet_send_many(utxo_wallet *w, const utxo_wallet_recipient *to, size_
         *out = NULL;
     if (fee)
         *fee = 0;
-    if (w == NULL || to == NULL || n_to == 0 || out == NULL ||
+    if (!wdb_enter(w) || to == NULL || n_to == 0 || out == NULL ||
         (flags & ~UTXO_WALLET_SEND_FLAGS) != 0)
         return UTXO_ERR_ARG;
-    w->msg[0] = '\0';
     if (w->master == NULL)
         return wdb_fail(w, UTXO_ERR_WATCH_ONLY, "sending needs the passphrase");
     if ((b = utxo_builder_new(&w->params, utxo_wallet_next_height(w))) == NULL)
@@ -254,7 +252,7 @@ int utxo_wallet_send(utxo_wallet *w, const uint8_t to[UTXO_HASH_BYTES], uint64_t
 {
     utxo_wallet_recipient r;
 
-    if (to == NULL) {
+    if (!wdb_enter(w) || to == NULL) {
         if (out)
             *out = NULL;
         if (fee)

@@ -219,9 +219,8 @@ int utxo_wallet_apply_block(utxo_wallet *w, const utxo_block *b, const utxo_bund
     memset(&s, 0, sizeof s);
     memset(&fx, 0, sizeof fx);
     acc_proof_init(&newp);
-    if (w == NULL || b == NULL || bundle == NULL)
+    if (!wdb_enter(w) || b == NULL || bundle == NULL)
         return out->err = UTXO_ERR_ARG;
-    w->msg[0] = '\0';
     keys0 = w->n_keys;
     paid0 = w->gap_paid;
     n_mine = w->proof.n_targets;
@@ -354,7 +353,7 @@ int utxo_wallet_coin_proof(utxo_wallet *w, const utxo_outpoint *op, uint8_t *out
         *written = 0;
     if (position)
         *position = 0;
-    if (w == NULL || op == NULL || out == NULL || written == NULL)
+    if (!wdb_enter(w) || op == NULL || out == NULL || written == NULL)
         return UTXO_ERR_ARG;
     acc_proof_init(&p);
     if ((ci = coin_index(w, op, &pos)) < 0)
@@ -412,7 +411,7 @@ int utxo_wallet_verify(utxo_wallet *w)
     size_t k = 0;
     int s, rc = UTXO_OK;
 
-    if (w == NULL)
+    if (!wdb_enter(w))
         return UTXO_ERR_ARG;
     if (sqlite3_prepare_v2(w->db,
                            "SELECT txid, vout, value, predicate_id, datum, height, position, leaf"

@@ -269,11 +269,10 @@ int utxo_wallet_rollback(utxo_wallet *w, uint32_t height)
     wdb_chain c;
     int rc;
 
-    if (w == NULL)
+    if (!wdb_enter(w))
         return UTXO_ERR_ARG;
     memset(&c, 0, sizeof c);
     acc_proof_init(&c.proof);
-    w->msg[0] = '\0';
     next = utxo_wallet_next_height(w);
     if (height >= next)
         return wdb_fail(w, UTXO_ERR_ARG, "the wallet holds no block %u (next height %u)", height,

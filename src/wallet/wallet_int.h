@@ -39,6 +39,18 @@ struct utxo_wallet {
     char msg[256];
 };
 
+/* The start of every call on a non-const handle: clears the message the
+ * call before left (utxo_wallet_errmsg: "" unless this call fails with one).
+ * False for a NULL w, so it heads the argument checks:
+ * if (!wdb_enter(w) || ...) return UTXO_ERR_ARG. */
+static inline bool wdb_enter(utxo_wallet *w)
+{
+    if (w == NULL)
+        return false;
+    w->msg[0] = '\0';
+    return true;
+}
+
 /* Records a message (printf-style) in w->msg and returns err. */
 int wdb_fail(utxo_wallet *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* An SQLite failure: message with SQLite's text, UTXO_ERR_WALLET_DB. */
