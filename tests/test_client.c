@@ -43,6 +43,32 @@ START_TEST(open_refuses_urls_that_name_no_node)
 }
 END_TEST
 
+/* utxo_client_errmsg is the last call's: a call refused for its arguments
+ * after one that failed to reach the node leaves "", not the old reason. */
+START_TEST(errmsg_is_the_last_calls)
+{
+    utxo_client *c = NULL;
+    utxo_params p;
+    utxo_client_status st;
+
+    ck_assert_int_eq(utxo_client_open(&c, "http://127.0.0.1:1"), UTXO_OK);
+    ck_assert_int_eq(utxo_client_params(c, &p), UTXO_ERR_CLIENT_REACH);
+    ck_assert_str_ne(utxo_client_errmsg(c), "");
+    ck_assert_int_eq(utxo_client_get_status(c, NULL), UTXO_ERR_ARG);
+    ck_assert_str_eq(utxo_client_errmsg(c), "");
+    ck_assert_int_eq(utxo_client_get_status(c, &st), UTXO_ERR_CLIENT_REACH);
+    ck_assert_int_eq(utxo_client_submit(c, NULL, NULL, NULL), UTXO_ERR_ARG);
+    ck_assert_str_eq(utxo_client_errmsg(c), "");
+    ck_assert_int_eq(utxo_client_get_status(c, &st), UTXO_ERR_CLIENT_REACH);
+    ck_assert_int_eq(utxo_client_params(c, NULL), UTXO_ERR_ARG);
+    ck_assert_str_eq(utxo_client_errmsg(c), "");
+    ck_assert_int_eq(utxo_client_get_status(c, &st), UTXO_ERR_CLIENT_REACH);
+    ck_assert_int_eq(utxo_client_sync_wallet(c, NULL, NULL, NULL), UTXO_ERR_ARG);
+    ck_assert_str_eq(utxo_client_errmsg(c), "");
+    utxo_client_close(c);
+}
+END_TEST
+
 /* ---- a canned node ------------------------------------------------------- */
 
 typedef struct canned {
@@ -223,6 +249,7 @@ int main(void)
         return 1;
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, open_refuses_urls_that_name_no_node);
+    tcase_add_test(tc, errmsg_is_the_last_calls);
     tcase_add_test(tc, submit_takes_only_answers_a_node_can_give);
     tcase_add_test(tc, submit_shows_a_nodes_message_printable);
     suite_add_tcase(s, tc);

@@ -56,7 +56,9 @@ typedef struct utxo_client_status {
 UTXO_WARN_UNUSED int utxo_client_open(utxo_client **out, const char *url);
 /** Frees c; NULL is a no-op. */
 void utxo_client_close(utxo_client *c);
-/** The last failure in one line ("" after success); valid until the next call on c. */
+/** The last call's failure in one line ("" after a success, and after a
+ *  refusal of the call's own arguments: UTXO_ERR_ARG says it all); valid
+ *  until the next call on c. */
 const char *utxo_client_errmsg(const utxo_client *c);
 
 /** The node's consensus parameters (GET /params) into *p. */

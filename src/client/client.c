@@ -103,11 +103,21 @@ const char *utxo_client_errmsg(const utxo_client *c)
     return c ? c->nc.err : "";
 }
 
+/* The start of every call on c: clears the message the call before left
+ * (utxo_client_errmsg is the last call's). False for a NULL c, so it heads
+ * the argument checks: if (!client_enter(c) || ...) return UTXO_ERR_ARG. */
+static bool client_enter(utxo_client *c)
+{
+    if (c == NULL)
+        return false;
+    c->nc.err[0] = 0;
+    return true;
+}
+
 int utxo_client_params(utxo_client *c, utxo_params *p)
 {
-    if (c == NULL || p == NULL)
+    if (!client_enter(c) || p == NULL)
         return UTXO_ERR_ARG;
-    c->nc.err[0] = 0;
     return from_nc(nc_params(&c->nc, p));
 }
 
@@ -136,10 +146,9 @@ int utxo_client_get_status(utxo_client *c, utxo_client_status *st)
     uint64_t height = 0;
     int rc;
 
-    if (c == NULL || st == NULL)
+    if (!client_enter(c) || st == NULL)
         return UTXO_ERR_ARG;
     memset(st, 0, sizeof *st);
-    c->nc.err[0] = 0;
     if ((rc = nc_get(&c->nc, "/status", CLIENT_MAX_ANSWER, &m)) != 0)
         return from_nc(rc);
     j = json_loadb((const char *)m.p, m.len, 0, NULL);
@@ -192,9 +201,8 @@ int utxo_client_submit(utxo_client *c, const utxo_tx *tx, uint8_t txid[UTXO_HASH
 
     if (v != NULL)
         memset(v, 0, sizeof *v);
-    if (c == NULL || tx == NULL)
+    if (!client_enter(c) || tx == NULL)
         return UTXO_ERR_ARG;
-    c->nc.err[0] = 0;
     len = utxo_tx_get_length(tx, true);
     if ((raw = malloc(len)) == NULL)
         return UTXO_ERR_NOMEM;
@@ -309,9 +317,8 @@ int utxo_client_sync_wallet(utxo_client *c, utxo_wallet *w, const utxo_sync_opts
     if (res == NULL)
         res = &own;
     memset(res, 0, sizeof *res);
-    if (c == NULL || w == NULL)
+    if (!client_enter(c) || w == NULL)
         return res->err = UTXO_ERR_ARG;
-    c->nc.err[0] = 0;
     memset(&s, 0, sizeof s);
     s.w = w;
     s.o = o;
