@@ -762,6 +762,47 @@ START_TEST(queries)
 }
 END_TEST
 
+/* utxo_store_errmsg is the last call's: after a call that failed with a
+ * message, each later call that succeeds, or that refuses its arguments,
+ * leaves "" rather than the old text. */
+START_TEST(errmsg_is_the_last_calls)
+{
+    char path[512];
+    utxo_store *s;
+    uint8_t buf[ACC_STATE_MAX_BYTES], *bytes = NULL;
+    size_t w = 0, len = 0;
+
+    tmp_path(path, sizeof path, "errmsg");
+    s = open_new(path);
+    apply_range(s, 0, 3);
+#define AFTER_FAILURE(call, want)                                                          \
+    do {                                                                                   \
+        ck_assert_int_eq(utxo_store_get_bundle(s, 99, &bytes, &len), UTXO_ERR_STORE_HEIGHT); \
+        ck_assert_str_ne(utxo_store_errmsg(s), "");                                        \
+        ck_assert_int_eq((call), (want));                                                  \
+        ck_assert_msg(utxo_store_errmsg(s)[0] == '\0', "%s: stale message '%s'", #call,     \
+                      utxo_store_errmsg(s));                                               \
+    } while (0)
+    AFTER_FAILURE(utxo_store_acc_state(s, buf, sizeof buf, &w), UTXO_OK);
+    AFTER_FAILURE(utxo_store_acc_state_at(s, 1, buf, sizeof buf, &w), UTXO_OK);
+    AFTER_FAILURE(utxo_store_set_pipeline(s, true), UTXO_OK);
+    AFTER_FAILURE(utxo_store_flush(s), UTXO_OK);
+    AFTER_FAILURE(utxo_store_set_pipeline(s, false), UTXO_OK);
+    AFTER_FAILURE(utxo_store_get_block(s, 0, NULL, &bytes, NULL), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_store_find_tx(s, NULL, NULL, NULL), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_store_get_bundle(s, 0, NULL, NULL), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_store_get_utxo(s, NULL, NULL), UTXO_ERR_ARG);
+    AFTER_FAILURE(utxo_store_prove_utxo(s, NULL, NULL, NULL, NULL, NULL), UTXO_ERR_ARG);
+#undef AFTER_FAILURE
+    /* a refused apply always says why, its own reason */
+    ck_assert_int_eq(utxo_store_get_bundle(s, 99, &bytes, &len), UTXO_ERR_STORE_HEIGHT);
+    ck_assert_int_eq(utxo_store_apply_block(s, NULL, NULL), UTXO_ERR_ARG);
+    ck_assert_str_eq(utxo_store_errmsg(s), utxo_strerror(UTXO_ERR_ARG));
+    utxo_store_close(s);
+    rm_db(path);
+}
+END_TEST
+
 /*
  * The cache of recent outputs (coins.c) as a table, against a plain array
  * of what it should hold: random puts (with datums), gets and deletes of
@@ -1381,6 +1422,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, replay_matches_builder);
     tcase_add_test(tc, queries);
+    tcase_add_test(tc, errmsg_is_the_last_calls);
     tcase_add_test(tc, stats_after_replay);
     tcase_add_test(tc, page_size_new_and_old);
     tcase_add_test(tc, tiny_cache_same_store);

@@ -76,9 +76,10 @@ UTXO_WARN_UNUSED int utxo_store_open(utxo_store **out, const char *path, const u
 void utxo_store_close(utxo_store *s);
 
 /**
- * The detailed message of the last failed call on s (SQLite's text, the
- * failing transaction and input ...), "" after a success. Owned by s, valid
- * until the next call on it.
+ * The detailed message of the last call on s when it failed (SQLite's
+ * text, the failing transaction and input ...): "" after a success, and
+ * after a refusal of the call's own arguments (UTXO_ERR_ARG says it all).
+ * Owned by s, valid until the next call on it.
  */
 const char *utxo_store_errmsg(const utxo_store *s);
 

@@ -441,11 +441,10 @@ static int apply_block(utxo_store *s, const utxo_block *b, unsigned flags, utxo_
     memset(&c, 0, sizeof c);
     acc_proof_init(&c.fa.proof);
     acc_proof_init(&c.fa.ref_proof);
-    if (s == NULL || b == NULL) {
+    if (!store_enter(s) || b == NULL) {
         rc = UTXO_ERR_ARG;
         goto out;
     }
-    s->msg[0] = '\0';
     t0 = store_now_ns();
     if (s->flags & UTXO_STORE_READONLY) {
         rc = store_fail(s, UTXO_ERR_STORE_READONLY, "store is open read-only");

@@ -212,7 +212,7 @@ int utxo_store_acc_state_at(utxo_store *s, uint32_t height, uint8_t *out, size_t
 
     if (written)
         *written = 0;
-    if (s == NULL || out == NULL || written == NULL)
+    if (!store_enter(s) || out == NULL || written == NULL)
         return UTXO_ERR_ARG;
     if (height >= s->meta.n_blocks)
         return store_fail(s, UTXO_ERR_STORE_HEIGHT, "%s: no block at height %u (%u blocks held)",
@@ -773,9 +773,8 @@ int utxo_store_check(utxo_store *s, uint32_t undo_blocks, utxo_store_check_fn re
 
     if (n_problems)
         *n_problems = 0;
-    if (s == NULL)
+    if (!store_enter(s))
         return UTXO_ERR_ARG;
-    s->msg[0] = '\0';
     if (!sqlite3_get_autocommit(s->db))
         return store_fail(s, UTXO_ERR_ARG, "a check cannot run inside a transaction");
     /* one snapshot for the whole check, with the metadata of that snapshot */

@@ -19,9 +19,8 @@ int utxo_store_get_block(utxo_store *s, uint32_t height, utxo_block **out, uint8
         *bytes = NULL;
     if (len)
         *len = 0;
-    if (s == NULL || (bytes != NULL && len == NULL))
+    if (!store_enter(s) || (bytes != NULL && len == NULL))
         return UTXO_ERR_ARG;
-    s->msg[0] = '\0';
     return store_block_load(s, height, out, bytes, len, NULL);
 }
 
@@ -50,9 +49,8 @@ int utxo_store_get_utxo(utxo_store *s, const utxo_outpoint *op, utxo_store_utxo 
 
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    if (s == NULL || op == NULL || out == NULL)
+    if (!store_enter(s) || op == NULL || out == NULL)
         return UTXO_ERR_ARG;
-    s->msg[0] = '\0';
     if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
         return rc;
     store_outpoint_key(key, op);
@@ -97,9 +95,8 @@ int utxo_store_find_tx(utxo_store *s, const uint8_t txid[UTXO_HASH_BYTES], uint3
         *height = 0;
     if (index)
         *index = 0;
-    if (s == NULL || txid == NULL)
+    if (!store_enter(s) || txid == NULL)
         return UTXO_ERR_ARG;
-    s->msg[0] = '\0';
     q = store_stmt(s, ST_TX_GET);
     sqlite3_bind_blob(q, 1, txid, UTXO_HASH_BYTES, SQLITE_STATIC);
     sc = sqlite3_step(q);
@@ -134,9 +131,8 @@ int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
         *count = 0;
     if (total)
         *total = 0;
-    if (s == NULL)
+    if (!store_enter(s))
         return UTXO_ERR_ARG;
-    s->msg[0] = '\0';
     if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
         return rc;
     q = store_stmt(s, predicate_id ? ST_UTXO_BYPRED : ST_UTXO_ALL);
@@ -172,9 +168,8 @@ int utxo_store_get_bundle(utxo_store *s, uint32_t height, uint8_t **bytes, size_
         *bytes = NULL;
     if (len)
         *len = 0;
-    if (s == NULL || bytes == NULL || len == NULL)
+    if (!store_enter(s) || bytes == NULL || len == NULL)
         return UTXO_ERR_ARG;
-    s->msg[0] = '\0';
     q = store_stmt(s, ST_BUNDLE_GET);
     sqlite3_bind_int64(q, 1, height);
     sc = sqlite3_step(q);
@@ -206,7 +201,7 @@ int utxo_store_acc_state(utxo_store *s, uint8_t *out, size_t out_len, size_t *wr
 {
     if (written)
         *written = 0;
-    if (s == NULL || out == NULL || written == NULL)
+    if (!store_enter(s) || out == NULL || written == NULL)
         return UTXO_ERR_ARG;
     return acc_state_to_bytes(&s->meta.acc, out, out_len, written);
 }
@@ -224,7 +219,7 @@ int utxo_store_prove_utxo(utxo_store *s, const utxo_outpoint *op, uint64_t *posi
         *proof = NULL;
     if (proof_len)
         *proof_len = 0;
-    if (s == NULL || op == NULL || position == NULL || leaf == NULL || proof == NULL ||
+    if (!store_enter(s) || op == NULL || position == NULL || leaf == NULL || proof == NULL ||
         proof_len == NULL)
         return UTXO_ERR_ARG;
     if ((rc = utxo_store_get_utxo(s, op, &u)) != UTXO_OK)

@@ -141,9 +141,8 @@ int utxo_store_rollback(utxo_store *s, uint32_t height)
     utxo_block *tip = NULL;
     int rc;
 
-    if (s == NULL)
+    if (!store_enter(s))
         return UTXO_ERR_ARG;
-    s->msg[0] = '\0';
     if ((rc = store_flush(s)) != UTXO_OK) /* the pipeline's open block first */
         return rc;
     if (!(s->flags & UTXO_STORE_READONLY) && (rc = store_refresh(s)) != UTXO_OK)

@@ -849,7 +849,7 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
 
 int utxo_store_set_pipeline(utxo_store *s, bool on)
 {
-    if (s == NULL)
+    if (!store_enter(s))
         return UTXO_ERR_ARG;
     s->pipeline = on;
     return on ? UTXO_OK : store_flush(s);
@@ -857,7 +857,7 @@ int utxo_store_set_pipeline(utxo_store *s, bool on)
 
 int utxo_store_flush(utxo_store *s)
 {
-    return s != NULL ? store_flush(s) : UTXO_ERR_ARG;
+    return store_enter(s) ? store_flush(s) : UTXO_ERR_ARG;
 }
 
 void utxo_store_close(utxo_store *s)

@@ -200,6 +200,17 @@ uint64_t store_now_ns(void);
 
 /* ---- errors and statements (sql.c, below every other file) ------------ */
 
+/* The start of every public call on s: clears the message the call before
+ * left (utxo_store_errmsg is the last call's). False for a NULL s, so it
+ * heads the argument checks: if (!store_enter(s) || ...) return UTXO_ERR_ARG. */
+static inline bool store_enter(utxo_store *s)
+{
+    if (s == NULL)
+        return false;
+    s->msg[0] = '\0';
+    return true;
+}
+
 /* Records a failure: formats the message into s->msg and returns rc. */
 int store_fail(utxo_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Maps the last SQLite error to a code (BUSY, SQL, NOMEM, IO) with a
