@@ -6,7 +6,8 @@
  * state whose digest or tip disagrees with the header, and a file larger
  * than any result (refused before it is read) each get their code. Link-up
  * of a generated plan takes why NULL or of no length, and checks each
- * range's previous hash (zeros for range 0).
+ * range's previous hash (zeros for range 0). A missing argument of the
+ * plan, manifest and link-up calls is UTXO_ERR_ARG, not a crash.
  */
 #include "config.h"
 
@@ -323,6 +324,35 @@ START_TEST(linkup_prev_hash)
 }
 END_TEST
 
+/* Missing arguments are refused with UTXO_ERR_ARG (and why says so), as
+ * everywhere else in the library, not dereferenced; a length of nothing
+ * is 0 and a file name without its kind is empty. */
+START_TEST(null_arguments)
+{
+    utxo_history_plan pl;
+    utxo_history_linkup_result lr;
+    utxo_params p;
+    char why[64], name[32];
+
+    ck_assert_uint_eq(utxo_range_result_get_length(NULL), 0);
+    ck_assert_int_eq(utxo_history_manifest_read(NULL, &p, "/nonexistent", why, sizeof why),
+                     UTXO_ERR_ARG);
+    ck_assert_str_eq(why, utxo_strerror(UTXO_ERR_ARG));
+    ck_assert_int_eq(utxo_history_manifest_read(&pl, NULL, "/nonexistent", NULL, 0), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_history_manifest_read(&pl, &p, NULL, why, sizeof why), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_history_plan_make(NULL, 1, "/nonexistent", &pl, why, sizeof why),
+                     UTXO_ERR_ARG);
+    ck_assert_str_eq(why, utxo_strerror(UTXO_ERR_ARG));
+    ck_assert_int_eq(utxo_history_linkup(NULL, &lr, why, sizeof why), UTXO_ERR_ARG);
+    ck_assert_int_eq(utxo_history_linkup("/nonexistent", NULL, why, sizeof why), UTXO_ERR_ARG);
+    utxo_range_file_name(name, sizeof name, 3, NULL);
+    ck_assert_str_eq(name, "");
+    utxo_range_file_name(NULL, 0, 3, "state");
+    utxo_range_file_name(name, sizeof name, 3, "state");
+    ck_assert_str_eq(name, "range-003.state");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("history");
@@ -333,6 +363,7 @@ int main(void)
     tcase_add_test(tc, every_flip_cut_and_trailing_byte);
     tcase_add_test(tc, rules_past_the_checksum);
     tcase_add_test(tc, files);
+    tcase_add_test(tc, null_arguments);
     suite_add_tcase(s, tc);
     tc = tcase_create("linkup");
     tcase_set_timeout(tc, 60);

@@ -77,7 +77,7 @@ UTXO_WARN_UNUSED int utxo_range_verify(const char *start_state, uint32_t from, u
                                        const char *blocks, const char *proofs, unsigned threads,
                                        utxo_range_result *out, utxo_pipe_result *res);
 
-/** Bytes of r's encoding (254 + state_len + reason_len). */
+/** Bytes of r's encoding (254 + state_len + reason_len); 0 for a NULL r. */
 size_t utxo_range_result_get_length(const utxo_range_result *r);
 
 /** Encodes r into out (out_len bytes, caller-owned); UTXO_ERR_ARG when
@@ -125,7 +125,8 @@ typedef struct utxo_history_plan {
 } utxo_history_plan;
 
 /** The file name of range i's file of kind ext ("blocks", "proofs",
- * "state", "result"): "range-NNN.ext" into out (len bytes). */
+ * "state", "result"): "range-NNN.ext" into out (len bytes; "" for a NULL
+ * ext, nothing for a NULL out or len 0). */
 void utxo_range_file_name(char *out, size_t len, uint32_t i, const char *ext);
 
 /**
@@ -135,6 +136,7 @@ void utxo_range_file_name(char *out, size_t len, uint32_t i, const char *ext);
  * accumulator-only walk of the stored blocks and bundles), and the
  * manifest, last. Every file is written atomically. *pl gets the plan
  * (free with utxo_history_plan_free); why (may be NULL) what failed.
+ * UTXO_ERR_ARG for a NULL s, dir or pl, or k outside 1 .. blocks held.
  */
 UTXO_WARN_UNUSED int utxo_history_plan_make(utxo_store *s, uint32_t k, const char *dir,
                                             utxo_history_plan *pl, char *why, size_t why_len);
@@ -143,7 +145,7 @@ UTXO_WARN_UNUSED int utxo_history_plan_make(utxo_store *s, uint32_t k, const cha
  * chain's parameters *p. UTXO_ERR_FILE_FORMAT (also for anything but a
  * regular file, refused unread and never waited on), UTXO_ERR_FILE_CHECKSUM,
  * UTXO_ERR_TOO_LARGE, UTXO_ERR_IO (errno) with why (may be NULL) saying
- * which line. */
+ * which line; UTXO_ERR_ARG for a NULL pl, p or dir. */
 UTXO_WARN_UNUSED int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p,
                                                 const char *dir, char *why, size_t why_len);
 
@@ -170,7 +172,8 @@ typedef struct utxo_history_linkup_result {
  * the genesis state to the manifest's tip; else the first range at fault
  * (out->failed_range) and why (one line, cut to why_len bytes with its
  * NUL). why may be NULL, and why_len 0: then nothing is written or read
- * there, and the code and *out are the whole answer.
+ * there, and the code and *out are the whole answer. UTXO_ERR_ARG for a
+ * NULL dir or out.
  */
 UTXO_WARN_UNUSED int utxo_history_linkup(const char *dir, utxo_history_linkup_result *out,
                                          char *why, size_t why_len);

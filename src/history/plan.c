@@ -63,7 +63,12 @@ static int said(int rc, char *why, size_t why_len)
 
 void utxo_range_file_name(char *out, size_t len, uint32_t i, const char *ext)
 {
-    snprintf(out, len, "range-%03" PRIu32 ".%s", i, ext);
+    if (out == NULL || len == 0)
+        return;
+    if (ext == NULL)
+        out[0] = '\0';
+    else
+        snprintf(out, len, "range-%03" PRIu32 ".%s", i, ext);
 }
 
 static char *hp_join(const char *dir, const char *name)
@@ -426,6 +431,8 @@ int utxo_history_manifest_read(utxo_history_plan *pl, utxo_params *p, const char
                                char *why, size_t why_len)
 {
     said_clear(why, why_len);
+    if (pl == NULL || p == NULL || dir == NULL)
+        return said(UTXO_ERR_ARG, why, why_len);
     return said(manifest_read(pl, p, dir, why, why_len), why, why_len);
 }
 
@@ -578,6 +585,8 @@ int utxo_history_plan_make(utxo_store *s, uint32_t k, const char *dir, utxo_hist
                            char *why, size_t why_len)
 {
     said_clear(why, why_len);
+    if (s == NULL || dir == NULL || pl == NULL)
+        return said(UTXO_ERR_ARG, why, why_len);
     return said(plan_make(s, k, dir, pl, why, why_len), why, why_len);
 }
 
@@ -700,5 +709,7 @@ int utxo_history_linkup(const char *dir, utxo_history_linkup_result *out, char *
                         size_t why_len)
 {
     said_clear(why, why_len);
+    if (dir == NULL || out == NULL)
+        return said(UTXO_ERR_ARG, why, why_len);
     return said(linkup(dir, out, why, why_len), why, why_len);
 }

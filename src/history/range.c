@@ -198,6 +198,8 @@ out:
 
 size_t utxo_range_result_get_length(const utxo_range_result *r)
 {
+    if (r == NULL)
+        return 0;
     return 254u + r->state_len + r->reason_len;
 }
 
