@@ -168,6 +168,17 @@ START_TEST(multisig_args_layout)
     ck_assert_int_eq(utxo_std_htlc_claim_args(args, 60, &len, sigs[0], sigs[1], 32), UTXO_ERR_ARG);
     ck_assert_mem_eq(args, zero, 60);
     ck_assert_uint_eq(len, 0);
+    /* parsing: the n signatures are zeroed on every failure too (with no
+     * place for the bitmap, or no argument bytes behind a length) */
+    ck_assert_int_eq(utxo_std_multisig_args(args, sizeof args, &len, 0x5, (const uint8_t(*)[64])sigs, 3),
+                     UTXO_OK);
+    memset(back, 0xa5, sizeof back);
+    ck_assert_int_eq(utxo_std_multisig_args_parse(NULL, back, 3, args, len), UTXO_ERR_ARG);
+    ck_assert_mem_eq(back, zero, 3 * 64);
+    memset(back, 0xa5, sizeof back);
+    ck_assert_int_eq(utxo_std_multisig_args_parse(&present, back, 3, NULL, len), UTXO_ERR_ARG);
+    ck_assert_mem_eq(back, zero, 3 * 64);
+    ck_assert_uint_eq(present, 0);
 }
 END_TEST
 

@@ -223,10 +223,11 @@ int utxo_std_multisig_args_parse(uint32_t *present, uint8_t (*sigs)[UTXO_SIG_BYT
 
     if (present)
         *present = 0;
+    if (sigs != NULL && n <= UTXO_STD_MULTISIG_MAX_KEYS) /* zeroed on every failure */
+        memset(sigs, 0, (size_t)n * UTXO_SIG_BYTES);
     if (present == NULL || sigs == NULL || n == 0 || n > UTXO_STD_MULTISIG_MAX_KEYS ||
         (args == NULL && len != 0))
         return UTXO_ERR_ARG;
-    memset(sigs, 0, (size_t)n * UTXO_SIG_BYTES);
     if (len < 4)
         return UTXO_ERR_ARG;
     bits = get_u32le(args);
