@@ -8,7 +8,8 @@
 # {code, message} and change nothing; a burst of connections above the
 # limit is bounded; a second node on the directory exits 2 naming the pid;
 # SIGTERM stops it with exit 0 and the store passes `utxo check`; a restart
-# resumes with nothing to replay. The directory has no sequencer key, so
+# resumes with nothing to replay; a block the store refuses at start is
+# named with its record, offset and reason. The directory has no sequencer key, so
 # the node is a read-only server (POST /tx: 501). Every request has a
 # timeout (curl -m).
 # Run by `make check`.
@@ -394,6 +395,14 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["time"]==2
     && ok || bad "/block/0 of a genesis at 2^64-1: $(cat "$tmp/body")"
 stop_node
 mv "$tmp/c" "$tmp/late" && mv "$tmp/c.keep" "$tmp/c"
+
+# --- a block the store refuses at start: exit 1, the block, where, and why ---------
+mkdir "$tmp/r"
+cp "$tmp/c/blocks" "$tmp/c/proofs" "$tmp/r/"
+flip "$tmp/r/blocks" $((116 + 4 + 112 + 5)) # a byte of block 0's signature
+expect 1 "a block the store refuses" -- "$UTXO" node --datadir "$tmp/r" --listen 127.0.0.1:0
+grep -q "stopped at height 0: block 0 (record 0 at offset 116) invalid: sequencer signature does not verify" \
+    "$tmp/err" && ok || bad "the refused block named: $(cat "$tmp/err")"
 
 # --- usage ----------------------------------------------------------------------------
 expect 2 "no --datadir" -- "$UTXO" node

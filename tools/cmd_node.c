@@ -2275,9 +2275,10 @@ int cmd_node(int argc, char **argv)
         rc = utxo_replay_file(n.s, blocks, &so, &res);
         utxo_store_get_info(n.s, &after);
         if (rc != UTXO_OK) {
-            errorf("%s: replaying %s stopped at height %" PRIu32 ": %s%s%s", datadir, blocks,
-                   after.n_blocks, utxo_strerror(rc), utxo_store_errmsg(n.s)[0] ? ": " : "",
-                   utxo_store_errmsg(n.s));
+            /* res.reason, not utxo_store_errmsg: the replay's last store
+             * call (turning its pipeline off) succeeded and cleared that */
+            errorf("%s: replaying %s stopped at height %" PRIu32 ": %s", datadir, blocks,
+                   after.n_blocks, res.reason[0] ? res.reason : utxo_strerror(rc));
             ex = rc == UTXO_ERR_IO ? EXIT_USAGE : EXIT_INVALID;
             goto out;
         }
