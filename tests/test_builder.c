@@ -96,6 +96,20 @@ START_TEST(std_images_identify)
     ck_assert_uint_eq(pl, 4 + 96);
     ck_assert_uint_eq(params[0], 2);
     ck_assert_uint_eq(params[1], 3);
+    /* the largest parameters, 16 keys: UTXO_STD_PARAMS_MAX suffices, one
+     * byte fewer than they take is refused (standard.h) */
+    {
+        uint8_t many[16][32], big[UTXO_STD_PARAMS_MAX];
+        memset(many, 3, sizeof many);
+        ck_assert_int_eq(utxo_std_multisig_image(img, sizeof img, &len, 16, 16,
+                                                 (const uint8_t(*)[32])many),
+                         UTXO_OK);
+        ck_assert_int_eq(utxo_std_identify(&kind, big, sizeof big, &pl, img, len), UTXO_OK);
+        ck_assert_uint_eq(pl, 516);
+        ck_assert_int_eq(utxo_std_identify(&kind, big, 515, &pl, img, len), UTXO_ERR_ARG);
+        ck_assert_int_eq(kind, UTXO_STD_NONE);
+        ck_assert_uint_eq(pl, 0);
+    }
     ck_assert_int_eq(utxo_std_hashlock_image(img, sizeof img, &len, h), UTXO_OK);
     ck_assert_int_eq(utxo_std_identify(&kind, NULL, 0, NULL, img, len), UTXO_OK);
     ck_assert_int_eq(kind, UTXO_STD_HASHLOCK);

@@ -79,6 +79,8 @@ void utxo_std_secret_hash(uint8_t out[UTXO_HASH_BYTES], const uint8_t *secret, s
  * (UTXO_STD_NONE when img is not one, then the result is UTXO_ERR_NOT_STANDARD)
  * and, when params is not NULL, the parameter bytes (at most params_len,
  * *params_written gets the length; NULL allowed when params is NULL).
+ * UTXO_STD_PARAMS_MAX bytes always suffice (the largest, multisig of 16
+ * keys, takes 516); a params_len too small for them is UTXO_ERR_ARG.
  */
 int utxo_std_identify(int *kind, uint8_t *params, size_t params_len, size_t *params_written,
                       const uint8_t *img, size_t img_len);
