@@ -91,6 +91,21 @@ expect 2 "rollback of a missing store" -- "$UTXO" rollback --db "$tmp/missing.db
 grep -q "missing.db: no such file or directory" "$tmp/err" && ok || bad "missing store message: $(cat "$tmp/err")"
 [ -e "$tmp/missing.db.lock" ] && bad "a lock file was left beside a missing store" || ok
 
+# a creation killed part way (SIGXFSZ at a file size limit below the new
+# schema's size, not ignored): no store is left, not part of one (before,
+# a file with the first page, and a log or a hot journal that a read-only
+# open could not roll back); the next writer creates the store whole
+(
+    ulimit -f 64   # 32 KiB in 512-byte blocks: the empty schema takes more
+    exec "$UTXO" replay "$tmp/c.blocks" --db "$tmp/k.db" --quiet
+) >/dev/null 2>&1
+[ -e "$tmp/k.db" ] && bad "a creation killed part way left $tmp/k.db: $(ls -l "$tmp"/k.db*)" || ok
+expect 2 "prove of a store whose creation was killed" -- "$UTXO" prove --db "$tmp/k.db" -o "$tmp/k.proofs"
+grep -q "k.db: no such file or directory" "$tmp/err" && ok || bad "the killed creation: $(cat "$tmp/err")"
+expect 0 "a writer after a killed creation" -- "$UTXO" replay "$tmp/c.blocks" --db "$tmp/k.db" --quiet
+grep '^accumulator digest' "$tmp/out" | cmp -s - "$tmp/ref.digest" && ok || bad "the store after a killed creation differs"
+ls "$tmp"/k.db.new* >/dev/null 2>&1 && bad "the killed creation's files are still there" || ok
+
 # ---- disk full: a file size limit ------------------------------------------
 (
     trap '' XFSZ

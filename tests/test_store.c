@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "testutil.h"
 #include "utxo/store.h"
@@ -1146,6 +1147,85 @@ START_TEST(second_writer_busy)
 }
 END_TEST
 
+/* A writer that stopped inside a rollback-journal transaction (a child
+ * process that switched the store to a rollback journal, spilled pages of
+ * an uncommitted transaction and _exit()ed) leaves a hot journal that only
+ * a writer can roll back: a read-only open says exactly that (it said
+ * "read the store's header: SQLite: attempt to write a readonly
+ * database"); a writer rolls it back, and the store is as it was. */
+START_TEST(hot_journal_needs_a_writer)
+{
+    char path[512], jpath[600], msg[512];
+    uint8_t d0[32], d1[32];
+    utxo_store *s, *r = NULL;
+    int status;
+    pid_t pid;
+
+    tmp_path(path, sizeof path, "hotj");
+    s = open_new(path);
+    apply_range(s, 0, 3);
+    utxo_store_close(s);
+    dump_digest(path, d0);
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        int bad = sqlite3_open(path, &db) != SQLITE_OK ||
+                  sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 1; BEGIN;"
+                                   " CREATE TABLE junk(x);"
+                                   " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                                   " WHERE i < 400) INSERT INTO junk SELECT randomblob(4000) FROM n;",
+                               NULL, NULL, NULL) != SQLITE_OK;
+        _exit(bad ? 3 : 0); /* the transaction open, its pages spilled */
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    snprintf(jpath, sizeof jpath, "%s-journal", path);
+    ck_assert_int_eq(access(jpath, F_OK), 0);
+    ck_assert_int_eq(utxo_store_open(&r, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_ERR_STORE_READONLY);
+    ck_assert_ptr_null(r);
+    ck_assert_msg(strstr(msg, "a writer stopped inside a transaction and left") != NULL &&
+                      strstr(msg, jpath) != NULL, "message: %s", msg);
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_OK);
+    utxo_store_close(s);
+    ck_assert_int_ne(access(jpath, F_OK), 0);
+    ck_assert_int_eq(utxo_store_open(&r, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_OK);
+    utxo_store_close(r);
+    dump_digest(path, d1);
+    ck_assert_mem_eq(d0, d1, 32);
+    rm_db(path);
+}
+END_TEST
+
+/* A new store is made at PATH.new and renamed into place: what a creation
+ * that stopped left there (a partial file, its journal, its log) is
+ * removed, and nothing of it stays beside the new store. */
+START_TEST(creation_is_whole)
+{
+    static const char *const left[] = {".new", ".new-journal", ".new-wal", ".new-shm"};
+    char path[512], b[600];
+    utxo_store *s;
+
+    tmp_path(path, sizeof path, "create");
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(b, sizeof b, "%s%s", path, left[i]);
+        FILE *f = fopen(b, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("left by a creation that stopped", f);
+        fclose(f);
+    }
+    s = open_new(path);
+    apply_range(s, 0, 2);
+    utxo_store_close(s);
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(b, sizeof b, "%s%s", path, left[i]);
+        ck_assert_msg(access(b, F_OK) != 0, "%s is still there", b);
+    }
+    rm_db(path);
+}
+END_TEST
+
 /* The writer lock: a second writable handle (here in the same process)
  * is refused with the holder's pid and touches nothing; read-only handles
  * open beside the writer; once it is closed a writer opens again. */
@@ -1436,6 +1516,8 @@ int main(void)
     tcase_add_test(tc, undo_record_roundtrip);
     tcase_add_test(tc, second_writer_busy);
     tcase_add_test(tc, writer_lock);
+    tcase_add_test(tc, hot_journal_needs_a_writer);
+    tcase_add_test(tc, creation_is_whole);
     tcase_add_test(tc, foreign_writer_noticed);
     tcase_add_test(tc, check_and_served_bundles);
     tcase_add_test(tc, transaction_index);

@@ -668,6 +668,70 @@ done:
 }
 
 /*
+ * Makes a new store at path all at once. The schema is written to
+ * PATH.new (the writer lock on path is held: no one else writes there, and
+ * what a crashed creation left is removed first), switched to
+ * write-ahead-log mode, and the file installed by rename (fsync,
+ * rename, fsync of the directory). A crash at any moment leaves path
+ * absent or whole: never a file with part of a schema, or with the hot
+ * rollback journal of the switch to WAL mode, which no read-only open can
+ * roll back (`utxo prove` said "attempt to write a readonly database").
+ */
+static int create_store(utxo_store *s, const char *path, const utxo_params *params)
+{
+    static const char *const left[] = {"-wal", "-shm", "-journal", ""};
+    size_t n = strlen(path) + sizeof ".new-journal";
+    char *tmp = malloc(n);
+    const char *what = "sync";
+    int rc = UTXO_OK;
+
+    if (tmp == NULL)
+        return store_fail(s, UTXO_ERR_NOMEM, "out of memory");
+    if (params == NULL) {
+        free(tmp);
+        return store_fail(s, UTXO_ERR_ARG, "%s: creating a store needs the chain parameters",
+                          path);
+    }
+    for (size_t i = 0; rc == UTXO_OK && i < sizeof left / sizeof left[0]; i++) {
+        snprintf(tmp, n, "%s.new%s", path, left[i]);
+        if (unlink(tmp) != 0 && errno != ENOENT)
+            rc = store_fail(s, UTXO_ERR_IO, "%s: cannot remove %s, left by a creation that "
+                            "stopped: %s", path, tmp, afile_errtext(errno));
+    }
+    if (rc == UTXO_OK)
+        rc = open_conn(s, tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (rc == UTXO_OK && sqlite3_exec(s->db, STORE_PAGE_SQL, NULL, NULL, NULL) != SQLITE_OK)
+        rc = store_sql_fail(s, "set the page size");
+    /* the schema under a rollback journal (a new file's journal holds
+     * nothing: no page existed before), then WAL mode with an empty log:
+     * no more room than the store itself, where a log would need twice */
+    if (rc == UTXO_OK)
+        rc = create_schema(s, params);
+    if (rc == UTXO_OK &&
+        sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
+        rc = store_sql_fail(s, "set WAL mode");
+    if (rc == UTXO_OK) {
+        if (sqlite3_close(s->db) != SQLITE_OK)
+            rc = store_sql_fail(s, "close the new store");
+        else
+            s->db = NULL;
+    }
+    if (rc == UTXO_OK && afile_install(tmp, path, &what) != 0)
+        rc = store_fail(s, UTXO_ERR_IO, "%s: cannot install the new store (%s of %s): %s", path,
+                        what, tmp, afile_errtext(errno));
+    if (rc != UTXO_OK) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+        for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+            snprintf(tmp, n, "%s.new%s", path, left[i]);
+            unlink(tmp);
+        }
+    }
+    free(tmp);
+    return rc;
+}
+
+/*
  * Opens the connection and reads the store's identity. A read-only open of
  * a WAL store needs the -shm file, which SQLite creates beside the store:
  * on a read-only medium or a directory this process cannot write, it
@@ -684,13 +748,22 @@ static int open_db(utxo_store *s, const char *path, const utxo_params *params, u
     struct stat sb;
     int rc;
 
-    if ((flags & UTXO_STORE_CREATE) && !(flags & UTXO_STORE_READONLY))
-        oflags |= SQLITE_OPEN_CREATE;
-    else if (stat(path, &sb) != 0)
-        return store_fail(s, UTXO_ERR_IO, "%s: %s", path, afile_errtext(errno));
+    if (stat(path, &sb) != 0) {
+        if (errno != ENOENT || !(flags & UTXO_STORE_CREATE) || (flags & UTXO_STORE_READONLY))
+            return store_fail(s, UTXO_ERR_IO, "%s: %s", path, afile_errtext(errno));
+        if ((rc = create_store(s, path, params)) != UTXO_OK)
+            return rc;
+    }
+    /* an empty file a writer was asked to create gets its schema below */
     if ((rc = open_conn(s, path, oflags)) != UTXO_OK)
         return rc;
     rc = pragma_int(s, "PRAGMA user_version", &uv);
+    if (rc != UTXO_OK && (flags & UTXO_STORE_READONLY) &&
+        sqlite3_extended_errcode(s->db) == SQLITE_READONLY_ROLLBACK)
+        return store_fail(s, UTXO_ERR_STORE_READONLY,
+                          "%s: a writer stopped inside a transaction and left %s-journal, which "
+                          "only a writer can roll back: open the store once as a writer (e.g. "
+                          "`utxo replay`)", path, path);
     if ((rc == UTXO_ERR_IO || rc == UTXO_ERR_STORE_READONLY) && (flags & UTXO_STORE_READONLY)) {
         int e = dir_write_errno(path);
         long long wb = wal_bytes(path);

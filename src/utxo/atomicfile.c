@@ -126,6 +126,27 @@ static int sync_dir(const char *path)
     return rc;
 }
 
+int afile_install(const char *tmp, const char *path, const char **what)
+{
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC), e;
+
+    *what = "sync";
+    if (fd < 0)
+        return -1;
+    if (fsync(fd) != 0) {
+        e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    close(fd);
+    *what = "rename";
+    if (rename(tmp, path) != 0)
+        return -1;
+    *what = "sync directory";
+    return sync_dir(path);
+}
+
 int afile_commit(afile *a)
 {
     int rc = UTXO_OK, e;

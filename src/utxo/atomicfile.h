@@ -62,6 +62,12 @@ const char *afile_what(const afile *a);
  * directory", else strerror(e). */
 const char *afile_errtext(int e);
 
+/* Installs the file tmp, written by the caller and closed, as path:
+ * fsync of tmp, rename over path, fsync of the directory. 0, or -1 with
+ * errno of the step that failed (*what names it: "sync", "rename", "sync
+ * directory"); tmp is left in place on failure. */
+int afile_install(const char *tmp, const char *path, const char **what);
+
 /* Replaces path with buf[0..len) in one call (begin, write, commit). */
 int afile_write_all(const char *path, const void *buf, size_t len);
 
