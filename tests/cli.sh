@@ -60,6 +60,24 @@ expect 0 "tx check" -- "$UTXO" tx check "$VEC/tx_simple.bin"
 expect 0 "tx check --json" -- "$UTXO" tx check --json "$VEC/tx_simple.bin"
 grep -q '{"valid":true}' "$tmp/out" || bad "check json"
 
+# output that cannot be written is an I/O error (exit 2, said), never exit 0
+if [ -w /dev/full ]; then
+    expect 2 "--help >/dev/full" -- sh -c "\"$UTXO\" --help >/dev/full"
+    grep -q "cannot write standard output: No space left on device" "$tmp/err" ||
+        bad "--help >/dev/full: the cause"
+    expect 2 "tx decode >/dev/full" -- sh -c "\"$UTXO\" tx decode \"$VEC/tx_simple.bin\" >/dev/full"
+fi
+expect 2 "tx check, stdout closed" -- sh -c "\"$UTXO\" tx check \"$VEC/tx_simple.bin\" >&-"
+grep -q "cannot write standard output: it is closed" "$tmp/err" || bad "stdout closed: said"
+# a closed stdout or stderr is not a descriptor for a file the command
+# writes: the progress lines of `gen >&- 2>&-` once went into its block
+# file (the summary it cannot print is exit 2)
+expect 0 "gen" -- "$UTXO" gen --blocks 12 --tx-per-block 4 --long-every 0 -o "$tmp/g1" --quiet
+expect 2 "gen --progress >&- 2>&-" -- sh -c \
+    "\"$UTXO\" gen --blocks 12 --tx-per-block 4 --long-every 0 -o \"$tmp/g2\" --progress >&- 2>&-"
+cmp -s "$tmp/g1/blocks" "$tmp/g2/blocks" && cmp -s "$tmp/g1/proofs" "$tmp/g2/proofs" && ok ||
+    bad "gen >&- 2>&- wrote other chain files"
+
 # bench encode prints its ratio line
 expect 0 "bench encode" -- "$UTXO" bench encode --iters 200
 grep -q "^bench encode .*ratio_to_memcpy=" "$tmp/out" || bad "bench encode line"

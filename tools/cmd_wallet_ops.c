@@ -269,6 +269,7 @@ static int write_stdout(const uint8_t *p, size_t len)
 {
     if ((len > 0 && fwrite(p, 1, len, stdout) != len) || fflush(stdout) != 0) {
         errorf("wallet: cannot write the transaction to standard output: %s", strerror(errno));
+        clearerr(stdout); /* said here: main() need not say it again */
         return -1;
     }
     return 0;

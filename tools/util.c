@@ -116,6 +116,7 @@ int write_file(const char *path, const uint8_t *p, size_t len)
         free(tmp);
         if (fwrite(p, 1, len, stdout) != len || fflush(stdout) != 0) {
             errorf("cannot write standard output: %s", afile_errtext(errno));
+            clearerr(stdout); /* said here: main() need not say it again */
             return -1;
         }
         return 0;

@@ -5,8 +5,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "utxo.h"
 #include "client/nodeclient.h"
@@ -57,7 +61,52 @@ static void report(const char *msg)
     errorf("%s", msg);
 }
 
-int main(int argc, char **argv)
+/*
+ * Descriptors 0, 1 and 2 open before anything else is: a command started
+ * with one closed (`utxo gen 2>&-`, a daemon's supervisor) would otherwise
+ * open a file of its own there, and its messages and progress lines, or
+ * its output, would be written into that file (a block file, a state
+ * file). A closed one gets /dev/null opened the wrong way round (read-only
+ * for 1 and 2, write-only for 0), as gnulib's stdopen does, so that using
+ * it still fails as it would have. Returns -1 when one cannot be opened.
+ */
+static bool stdout_closed;
+
+static int std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        stdout_closed |= fd == STDOUT_FILENO;
+        int got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+        if (got != fd) {
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The exit status once standard output is flushed: a command's output
+ * that could not be written whole (a full disk, a descriptor not open for
+ * writing) is an I/O error, said on stderr, never exit 0 or a verdict the
+ * reader did not get. A broken pipe does not get here: SIGPIPE ends the
+ * process, as it ends cat.
+ */
+static int stdout_flushed(int rc)
+{
+    int e = fflush(stdout) != 0 ? errno : 0;
+
+    if (e == 0 && !ferror(stdout))
+        return rc;
+    errorf("cannot write standard output: %s",
+           stdout_closed ? "it is closed" : e != 0 ? strerror(e) : "a write to it failed");
+    return rc == EXIT_VALID || rc == EXIT_INVALID ? EXIT_USAGE : rc;
+}
+
+static int run(int argc, char **argv)
 {
     if (utxo_init() != UTXO_OK) {
         errorf("libsodium failed to initialise");
@@ -82,4 +131,11 @@ int main(int argc, char **argv)
             return commands[i].run(argc - 1, argv + 1);
     errorf("unknown command '%s' (see '%s --help')", argv[1], prog_name);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (std_fds_open() != 0)
+        return EXIT_USAGE; /* no stderr to say so on */
+    return stdout_flushed(run(argc, argv));
 }
