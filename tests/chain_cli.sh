@@ -58,6 +58,35 @@ for f in blocks proofs invalid.txs sequencer.key; do
 done
 expect 2 "gen over an existing chain" -- "$UTXO" gen $G -o "$tmp/a"
 
+# ---- genesis and gen: all or nothing -------------------------------------------
+# a write that fails (here the file size limit, EFBIG: as a full disk)
+# leaves no chain behind, and names the cause; the same command then works
+allocs=$(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do printf ' --alloc %s:%d' "$id" "$i"; done)
+expect 2 "genesis over the file size limit" -- sh -c "trap '' XFSZ; ulimit -f 1; exec \"$UTXO\" genesis -o \"$tmp/gf\" $allocs"
+grep -q "cannot write $tmp/gf/blocks: file too large" "$tmp/err" && ok || bad "genesis: the cause: $(cat "$tmp/err")"
+[ -e "$tmp/gf" ] && bad "a failed genesis left $(ls -A "$tmp/gf")" || ok
+expect 0 "genesis again" -- "$UTXO" genesis -o "$tmp/gf" $allocs
+mkdir "$tmp/gg" && : >"$tmp/gg/mine"
+expect 2 "gen over the file size limit" -- sh -c "trap '' XFSZ; ulimit -f 64; exec \"$UTXO\" gen $G -o \"$tmp/gg\""
+grep -q "File too large" "$tmp/err" && ok || bad "gen: the cause: $(cat "$tmp/err")"
+[ "$(ls -A "$tmp/gg")" = mine ] && ok || bad "a failed gen left $(ls -A "$tmp/gg")"
+expect 0 "gen again" -- "$UTXO" gen $G --seed 11 -o "$tmp/gg"
+cmp -s "$tmp/a/blocks" "$tmp/gg/blocks" && ok || bad "gen again: other blocks"
+# interrupted: it dies of the signal and leaves no chain
+"$UTXO" gen --blocks 100000 --tx-per-block 10 --progress -o "$tmp/gi" >/dev/null 2>"$tmp/gi.err" &
+pid=$!
+n=0
+while ! grep -q 'blocks/s' "$tmp/gi.err" 2>/dev/null && [ $n -lt 600 ]; do
+    sleep 0.1; n=$((n + 1))
+done
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+[ "$st" -eq 143 ] && ok || bad "gen on SIGTERM: status $st, wanted 143"
+[ -e "$tmp/gi" ] && bad "an interrupted gen left $(ls -A "$tmp/gi")" || ok
+grep -q "interrupted by signal 15; nothing of the chain left in $tmp/gi" "$tmp/gi.err" && ok ||
+    bad "gen on SIGTERM says so: $(cat "$tmp/gi.err")"
+
 # ---- gen -> replay -> prove -> verify ----------------------------------------------
 expect 0 "verify the sequencer's proofs" -- "$UTXO" verify --chain "$tmp/a/blocks" --proofs "$tmp/a/proofs"
 seqdigest=$(sed -n 's/^accumulator .*digest=\([0-9a-f]*\)$/\1/p' "$tmp/out")

@@ -22,7 +22,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,31 +112,12 @@ static void show(demo *d, uint32_t h, uint32_t n)
 }
 
 /* SIGINT, SIGTERM or SIGHUP: the stages stop at their next block (their
- * callbacks poll this; nothing else happens in the handler) and the demo
- * removes its temporary directory before it dies of the signal. */
-static volatile sig_atomic_t demo_signal;
-
-static void on_signal(int sig)
-{
-    demo_signal = sig;
-}
-
-static void catch_signals(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
-        (void)sigaction(sigs[k], &sa, NULL);
-}
-
+ * callbacks poll stop_signal()) and the demo removes its temporary
+ * directory before it dies of the signal (util.h). */
 static int gen_cb(void *ud, uint32_t h, uint32_t n)
 {
     show(ud, h, n);
-    return demo_signal != 0;
+    return stop_signal() != 0;
 }
 
 static char *join(const char *a, const char *b)
@@ -162,7 +142,7 @@ static int replay_cb(void *ud, const utxo_pipe_progress *pr)
         d->n_blocks = pr->height + 1;
         show(d, pr->height, d->g.blocks);
     }
-    return demo_signal != 0;
+    return stop_signal() != 0;
 }
 
 static int stage_replay(demo *d, utxo_store **out)
@@ -217,7 +197,7 @@ static int prove_cb(void *ud, const utxo_pipe_progress *pr)
     d->acc_proof_bytes += bi.proof_bytes;
     d->proven_inputs += bi.n_spent;
     show(d, pr->height, d->n_blocks);
-    return demo_signal != 0;
+    return stop_signal() != 0;
 }
 
 static bool same_files(const char *a, const char *b)
@@ -270,7 +250,7 @@ static int verify_cb(void *ud, const utxo_pipe_progress *pr)
     demo *d = ud;
 
     show(d, pr->height, d->n_blocks);
-    return demo_signal != 0;
+    return stop_signal() != 0;
 }
 
 static int stage_verify(demo *d, utxo_store *s)
@@ -560,7 +540,7 @@ int cmd_demo(int argc, char **argv)
     if ((rc = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
         return rc;
     d.pmode = progress_mode(quiet, forced);
-    catch_signals();
+    stop_signals_catch();
     if (dir == NULL) {
         if (scratch_dir(tmpl, sizeof tmpl, "demo", "utxo-demo") != 0) {
             errorf("demo: or give it a directory with --dir");
@@ -592,6 +572,7 @@ int cmd_demo(int argc, char **argv)
         goto done;
     }
     o.blocks = (uint32_t)blocks;
+    o.keep_partial = keep; /* --keep: also what an interrupted gen wrote */
     o.tx_per_block = (uint32_t)txs;
     o.seed = seed;
     o.threads = d.threads;
@@ -601,8 +582,8 @@ int cmd_demo(int argc, char **argv)
     d.t_gen = clock_now_s() - t0;
     if (rc != UTXO_OK) {
         progress_end(&d.pr, false);
-        if (demo_signal != 0)
-            errorf("demo: interrupted by signal %d; %s %s", (int)demo_signal,
+        if (stop_signal() != 0)
+            errorf("demo: interrupted by signal %d; %s %s", stop_signal(),
                    made_tmp && !keep ? "removing" : "keeping", dir);
         else
             errorf("demo: %s", msg);
@@ -610,15 +591,15 @@ int cmd_demo(int argc, char **argv)
     }
     ex = EXIT_INVALID;
     rc = stage_replay(&d, &s);
-    if (rc == UTXO_OK && demo_signal == 0)
+    if (rc == UTXO_OK && stop_signal() == 0)
         rc = stage_prove(&d, s);
-    if (rc == UTXO_OK && demo_signal == 0)
+    if (rc == UTXO_OK && stop_signal() == 0)
         rc = stage_verify(&d, s);
-    if (rc == UTXO_OK && demo_signal == 0)
+    if (rc == UTXO_OK && stop_signal() == 0)
         rc = stage_mempool(&d);
-    if (demo_signal != 0) {
+    if (stop_signal() != 0) {
         progress_end(&d.pr, false);
-        errorf("demo: interrupted by signal %d; %s %s", (int)demo_signal,
+        errorf("demo: interrupted by signal %d; %s %s", stop_signal(),
                made_tmp && !keep ? "removing" : "keeping", dir);
         goto done;
     }
@@ -650,12 +631,7 @@ done:
     free(d.proofs);
     free(d.blocks);
     free(d.seq_proofs);
-    if (demo_signal != 0) {
-        /* die of the signal, as the shell expects of an interrupted command */
-        int sig = (int)demo_signal;
-        (void)signal(sig, SIG_DFL);
-        (void)raise(sig);
-        return 128 + sig;
-    }
+    if (stop_signal() != 0)
+        return stop_signal_die();
     return ex;
 }

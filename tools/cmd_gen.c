@@ -37,7 +37,9 @@ static void gen_usage(FILE *f)
             "end DIR/invalid.txs lists transactions the mempool must reject, each\n"
             "with its reason. The same options give the same bytes.\n"
             "\n"
-            "  -o DIR            the chain directory to create (must not hold a chain)\n"
+            "  -o DIR            the chain directory to create (must not hold a chain;\n"
+            "                    a run that fails or is interrupted by SIGINT, SIGTERM\n"
+            "                    or SIGHUP leaves none there)\n"
             "  --blocks N        blocks, genesis included (default 300)\n"
             "  --seed S          the seed naming the history (default 1)\n"
             "  --tx-per-block M  transactions per block (default 30)\n"
@@ -58,11 +60,12 @@ static void gen_usage(FILE *f)
             "  utxo verify --chain chain/blocks --proofs chain/proofs\n");
 }
 
-/* block h of n written: the one progress display */
+/* block h of n written: the one progress display; a caught signal stops
+ * the run (gen_run then removes what it wrote) */
 static int gen_progress(void *ud, uint32_t h, uint32_t n)
 {
     progress_update(ud, (uint64_t)h + 1, (uint64_t)h + 1, n);
-    return 0;
+    return stop_signal() != 0;
 }
 
 int cmd_gen(int argc, char **argv)
@@ -133,10 +136,16 @@ int cmd_gen(int argc, char **argv)
     o.po2 = (unsigned)po2;
     o.threads = (unsigned)threads;
     t0 = clock_now_s();
+    stop_signals_catch();
     progress_begin(&pr, progress_mode(quiet, forced), "gen", "blocks");
     rc = gen_run(dir, &o, &st, gen_progress, &pr, msg, sizeof msg);
     progress_end(&pr, rc == UTXO_OK);
     el = clock_now_s() - t0;
+    if (rc != UTXO_OK && stop_signal() != 0) {
+        errorf("gen: interrupted by signal %d; nothing of the chain left in %s", stop_signal(),
+               dir);
+        return stop_signal_die();
+    }
     if (rc != UTXO_OK) {
         errorf("%s", msg[0] ? msg : utxo_strerror(rc));
         return EXIT_USAGE;

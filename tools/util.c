@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,6 +484,40 @@ uint64_t le_get(const uint8_t **p, unsigned bytes)
     for (unsigned k = 0; k < bytes; k++)
         v |= (uint64_t)*(*p)++ << (8 * k);
     return v;
+}
+
+static volatile sig_atomic_t stop_caught;
+
+static void stop_note(int sig)
+{
+    stop_caught = sig;
+}
+
+void stop_signals_catch(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stop_note;
+    sa.sa_flags = SA_RESTART; /* the run stops at a boundary, not in a write */
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+        (void)sigaction(sigs[k], &sa, NULL);
+}
+
+int stop_signal(void)
+{
+    return (int)stop_caught;
+}
+
+int stop_signal_die(void)
+{
+    int sig = (int)stop_caught;
+
+    (void)signal(sig, SIG_DFL);
+    (void)raise(sig);
+    return 128 + sig;
 }
 
 uint64_t proc_peak_rss_kib(long pid)

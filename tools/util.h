@@ -174,6 +174,20 @@ int cli_dispatch(const char *cmd, void (*help)(FILE *f), const cli_sub *subs, si
  * tests/cli_help.sh enumerates the commands from it. */
 void cli_list(FILE *f, const char *header, const cli_sub *subs, size_t n);
 
+/* ---- stopping a long command at a boundary (SIGINT, SIGTERM, SIGHUP) ----
+ *
+ * A command that must not leave half its output (demo, gen) catches the
+ * three with stop_signals_catch(); the handler only notes the signal. Its
+ * callbacks poll stop_signal() and stop the run at the next block; once
+ * it has removed what it wrote, it ends with stop_signal_die(), dying of
+ * the signal as the shell expects of an interrupted command. */
+void stop_signals_catch(void);
+/* The signal caught, 0 when none was. */
+int stop_signal(void);
+/* Dies of the caught signal (default action); returns 128 + the signal
+ * in case it does not kill. */
+int stop_signal_die(void);
+
 /* The peak resident memory (Linux VmHWM) of process pid (0: this one) in
  * KiB; 0 when it cannot be read. */
 uint64_t proc_peak_rss_kib(long pid);

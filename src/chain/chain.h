@@ -133,6 +133,14 @@ int mp_select_valid(mp_pool *m, size_t coinbase_bytes, uint32_t height, const ut
 #define CHAIN_KEY_FILE "sequencer.key"
 #define CHAIN_INVALID_FILE "invalid.txs"
 
+/*
+ * Removes the chain files that chain_genesis and gen_run write in dir (the
+ * key, block, proof and invalid.txs files), then dir itself when made_dir
+ * (this run created it) and nothing else is left in it: what a failed or
+ * interrupted run leaves. Errors are ignored (what is absent stays so).
+ */
+void chain_unmake(const char *dir, bool made_dir);
+
 /* One genesis allocation: value to a predicate id. */
 typedef struct chain_alloc {
     uint8_t id[UTXO_HASH_BYTES];
@@ -148,7 +156,9 @@ typedef struct chain_alloc {
  * value 0 to the sequencer). p gives the limits, fee rates and genesis time;
  * its sequencer key is set from key_seed (32 bytes) and the chain id
  * recomputed; the result goes to *out_params (may be NULL). msg (msg_len
- * bytes) receives a message saying what failed and where.
+ * bytes) receives a message saying what failed and where. All or nothing:
+ * on failure what it wrote is removed (chain_unmake), so a second attempt
+ * (after freeing space, say) starts clean.
  */
 int chain_genesis(const char *dir, const utxo_params *p, const uint8_t key_seed[32],
                   const chain_alloc *allocs, size_t n, utxo_params *out_params, char *msg,
@@ -300,6 +310,7 @@ typedef struct gen_opts {
     unsigned threads;
     bool full_images;       /* spend standard predicates with whole images (form 1), not
                                by template (form 2, the default) */
+    bool keep_partial;      /* a failed or stopped run leaves what it wrote (demo --keep) */
 } gen_opts;
 
 /* Smallest segment size the generator accepts: a segment must hold the
@@ -334,7 +345,10 @@ typedef int (*gen_progress_fn)(void *ud, uint32_t height, uint32_t blocks);
 /*
  * Writes a history into the new chain directory dir: genesis, blocks and
  * proofs, the key, and invalid.txs (docs/CHAIN.md). Deterministic in opts
- * (threads aside). msg receives what failed.
+ * (threads aside). msg receives what failed. All or nothing unless
+ * o->keep_partial: a failure, or fn returning non-zero (an interrupted
+ * run), removes the chain files again and dir when this run made it
+ * (chain_unmake).
  */
 int gen_run(const char *dir, const gen_opts *o, gen_stats *st, gen_progress_fn fn, void *ud,
             char *msg, size_t msg_len) UTXO_WARN_UNUSED;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include "chain/history_int.h"
 #include "utxo/ledger_int.h"
@@ -249,6 +250,8 @@ int gen_run(const char *dir, const gen_opts *o, gen_stats *st, gen_progress_fn f
     chain_alloc *allocs = NULL;
     uint8_t in[8], seq_seed[32];
     uint32_t n_alloc;
+    struct stat sb;
+    bool made_dir = false, made_chain = false;
     int rc;
 
     if (msg != NULL && msg_len > 0)
@@ -286,10 +289,12 @@ int gen_run(const char *dir, const gen_opts *o, gen_stats *st, gen_progress_fn f
     p.genesis_time = GEN_GENESIS_TIME;
     if ((rc = utxo_seed_derive(seq_seed, g.master, GEN_SEQ_KEY_INDEX)) != UTXO_OK)
         goto out;
+    made_dir = stat(dir, &sb) != 0;
     rc = chain_genesis(dir, &p, seq_seed, allocs, n_alloc, &g.p, msg, msg_len);
     sodium_memzero(seq_seed, sizeof seq_seed);
     if (rc != UTXO_OK)
         goto out;
+    made_chain = true; /* from here on a failure removes the chain again */
     if ((rc = chain_seq_open(&g.seq, dir, NULL, o->threads, o->po2, msg, msg_len)) != UTXO_OK)
         goto out;
     if ((rc = gen_genesis_coins(&g, allocs, n_alloc)) != UTXO_OK)
@@ -334,6 +339,8 @@ out:
             snprintf(msg, msg_len, "generator: cannot write the files in %s", dir);
         }
     }
+    if (rc != UTXO_OK && made_chain && !o->keep_partial)
+        chain_unmake(dir, made_dir);
     free(allocs);
     gen_free(&g);
     if (rc != UTXO_OK && msg != NULL && msg_len > 0 && msg[0] == 0)

@@ -201,6 +201,23 @@ static int seq_write(chain_seq *s, const utxo_block *b, const utxo_bundle *bd, s
 
 /* ---- genesis --------------------------------------------------------------- */
 
+void chain_unmake(const char *dir, bool made_dir)
+{
+    static const char *const names[] = {CHAIN_KEY_FILE, CHAIN_BLOCKS_FILE, CHAIN_PROOFS_FILE,
+                                        CHAIN_INVALID_FILE};
+
+    if (dir == NULL)
+        return;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char *path = path_join(dir, names[k], "");
+        if (path != NULL)
+            (void)unlink(path);
+        free(path);
+    }
+    if (made_dir)
+        (void)rmdir(dir); /* only when empty: another file of the user's stays */
+}
+
 int chain_genesis(const char *dir, const utxo_params *tmpl, const uint8_t key_seed[32],
                   const chain_alloc *allocs, size_t n, utxo_params *out_params, char *msg,
                   size_t msg_len)
@@ -214,6 +231,7 @@ int chain_genesis(const char *dir, const utxo_params *tmpl, const uint8_t key_se
     utxo_chainfile *bf = NULL, *pf = NULL;
     char *bpath = NULL, *ppath = NULL;
     uint64_t sum = 0;
+    bool made_dir, wrote = false;
     int rc;
 
     say(msg, msg_len, "%s", "");
@@ -232,7 +250,8 @@ int chain_genesis(const char *dir, const utxo_params *tmpl, const uint8_t key_se
             tmpl->max_outputs);
         return UTXO_ERR_TX_COUNT;
     }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    made_dir = mkdir(dir, 0755) == 0;
+    if (!made_dir && errno != EEXIST) {
         say(msg, msg_len, "cannot create directory %s: %s", dir, strerror(errno));
         return UTXO_ERR_IO;
     }
@@ -252,6 +271,7 @@ int chain_genesis(const char *dir, const utxo_params *tmpl, const uint8_t key_se
     }
     if ((rc = write_key(dir, key_seed, msg, msg_len)) != UTXO_OK)
         goto out;
+    wrote = true; /* from here on a failure removes the key and files */
     if ((rc = bp_chain_new(&c, &p, sk)) != UTXO_OK)
         goto out;
     rc = UTXO_ERR_NOMEM;
@@ -277,14 +297,22 @@ int chain_genesis(const char *dir, const utxo_params *tmpl, const uint8_t key_se
         goto out;
     }
 out:
-    if (bf != NULL && utxo_chainfile_close(bf) != UTXO_OK && rc == UTXO_OK)
+    if (bf != NULL && utxo_chainfile_close(bf) != UTXO_OK && rc == UTXO_OK) {
+        say(msg, msg_len, "cannot write %s: %s", bpath, afile_errtext(errno));
         rc = UTXO_ERR_IO;
-    if (pf != NULL && utxo_chainfile_close(pf) != UTXO_OK && rc == UTXO_OK)
+    }
+    if (pf != NULL && utxo_chainfile_close(pf) != UTXO_OK && rc == UTXO_OK) {
+        say(msg, msg_len, "cannot write %s: %s", ppath, afile_errtext(errno));
         rc = UTXO_ERR_IO;
+    }
     if (rc == UTXO_OK && out_params != NULL)
         *out_params = p;
     if (rc != UTXO_OK && msg != NULL && msg[0] == 0)
         say(msg, msg_len, "genesis in %s: %s", dir, utxo_strerror(rc));
+    if (rc != UTXO_OK && wrote)
+        chain_unmake(dir, made_dir);
+    else if (rc != UTXO_OK && made_dir)
+        (void)rmdir(dir);
     utxo_tx_free(cb);
     utxo_block_free(b);
     utxo_bundle_free(bd);
