@@ -2,8 +2,8 @@
 # store_cli.sh — the store's commands end to end on a chain written by
 # tests/mkchain: replay in two pieces (resume) equals one replay; `utxo
 # prove` writes the chain builder's proof file byte for byte and `utxo
-# verify` accepts it; `utxo utxos` by predicate id agrees with the full
-# list; rollback then replay returns to the same store; a truncated or
+# verify` accepts it; `utxo utxos` by predicate id (or address) agrees
+# with the full list; rollback then replay returns to the same store; a truncated or
 # corrupted block file stops with exit 1 and the record's offset, leaving
 # the store at the last good block; another chain's file, bad heights and
 # missing stores exit 2; a generated history of every standard predicate
@@ -63,6 +63,17 @@ grep -qx "total $want $sum" "$tmp/out" || fail "by predicate: $(cat "$tmp/out"),
 expect 0 "$UTXO" utxos --db "$tmp/a.db" --predicate "$id" --json
 grep -q "\"count\": *$want" "$tmp/out" || fail "--json count"
 expect 2 "$UTXO" utxos --db "$tmp/a.db" --predicate abc
+expect 2 "$UTXO" utxos --db "$tmp/a.db" --predicate utxo1qqqq
+# an address names its predicate id (as utxo.1 and genesis --alloc say): the
+# genesis coinbase pays the sequencer's fee address when it allocates nothing
+expect 0 "$UTXO" genesis -o "$tmp/fee"
+addr=$(sed -n 's/^fees go to //p' "$tmp/out")
+expect 0 "$UTXO" replay "$tmp/fee/blocks" --db "$tmp/fee.db" --quiet
+expect 0 "$UTXO" utxos --db "$tmp/fee.db"
+cp "$tmp/out" "$tmp/fee.all"
+expect 0 "$UTXO" utxos --db "$tmp/fee.db" --predicate "$addr"
+cmp -s "$tmp/out" "$tmp/fee.all" && grep -qx 'total 1 0' "$tmp/out" ||
+    fail "utxos --predicate ADDRESS: $(cat "$tmp/out")"
 # by outpoint: the first listed output, then an index that output's tx never had
 first=$(sed -n '1s/^\([^ ]*\) .*/\1/p' "$tmp/all")
 expect 0 "$UTXO" utxos --db "$tmp/a.db" --outpoint "$first"

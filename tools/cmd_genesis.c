@@ -49,18 +49,14 @@ static bool parse_alloc(const char *s, chain_alloc *a)
 {
     const char *colon = strrchr(s, ':');
     char id[128];
-    size_t n, bin_len = 0;
+    size_t n;
 
     if (colon == NULL || (n = (size_t)(colon - s)) == 0 || n >= sizeof id ||
         !parse_u64(colon + 1, &a->value))
         return false;
     memcpy(id, s, n);
     id[n] = 0;
-    if (n == 2 * UTXO_HASH_BYTES &&
-        sodium_hex2bin(a->id, UTXO_HASH_BYTES, id, n, NULL, &bin_len, NULL) == 0 &&
-        bin_len == UTXO_HASH_BYTES)
-        return true;
-    return utxo_address_decode(a->id, id) == UTXO_OK;
+    return parse_id_or_address(id, a->id);
 }
 
 int cmd_genesis(int argc, char **argv)

@@ -1,5 +1,5 @@
 /*
- * cmd_utxos.c — `utxo utxos --db FILE [--predicate ID] [--json]`: lists the
+ * cmd_utxos.c — `utxo utxos --db FILE [--predicate ID|ADDRESS] [--json]`: lists the
  * unspent outputs a store holds, all of them or those of one predicate id
  * (a wallet's address), with their count and total value; or looks one
  * outpoint up (--outpoint TXID:INDEX).
@@ -19,13 +19,14 @@
 static void utxos_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: utxo utxos --db FILE [--predicate ID | --outpoint TXID:INDEX] [--summary]\n"
-            "                  [--json]\n"
+            "Usage: utxo utxos --db FILE [--predicate ID|ADDRESS | --outpoint TXID:INDEX]\n"
+            "                  [--summary] [--json]\n"
             "\n"
             "Lists the store's unspent outputs in outpoint order, one per line:\n"
             "  TXID:INDEX VALUE PREDICATE_ID HEIGHT POSITION [DATUM_HEX]\n"
-            "then a line `total COUNT VALUE`. --predicate ID (64 hex digits) keeps\n"
-            "the outputs of one predicate id (through the store's index);\n"
+            "then a line `total COUNT VALUE`. --predicate keeps the outputs of one\n"
+            "predicate id, given as 64 hex digits or as an address (utxo1...),\n"
+            "through the store's index;\n"
             "--outpoint TXID:INDEX looks one output up (exit 1 when it is not unspent);\n"
             "--summary prints the total only; --json prints one JSON document.\n"
             "\n"
@@ -82,8 +83,7 @@ int cmd_utxos(int argc, char **argv)
 {
     const char *db = NULL, *pred_hex = NULL, *outpoint = NULL;
     bool as_json = false, summary = false;
-    uint8_t *pred = NULL;
-    size_t pred_len = 0;
+    uint8_t pred_id[UTXO_HASH_BYTES], *pred = NULL;
     utxo_store *s = NULL;
     uint64_t count = 0, total = 0;
     list_ctx c;
@@ -116,13 +116,13 @@ int cmd_utxos(int argc, char **argv)
         return rc;
     if (db == NULL)
         return usage_error(cl.cmd, "--db FILE missing");
-    if (pred_hex != NULL && (hex_decode(pred_hex, &pred, &pred_len) != 0 || pred_len != 32)) {
-        free(pred);
-        return usage_error(cl.cmd, "--predicate wants a 32-byte id in hex (64 digits)");
-    }
+    if (pred_hex != NULL && !parse_id_or_address(pred_hex, pred_id))
+        return usage_error(cl.cmd, "--predicate wants a predicate id (64 hex digits) or an "
+                                   "address (utxo1...)");
+    if (pred_hex != NULL)
+        pred = pred_id;
     if (outpoint != NULL && pred_hex != NULL) {
         errorf("utxos: --outpoint and --predicate exclude each other");
-        free(pred);
         return EXIT_USAGE;
     }
     if (outpoint != NULL && !parse_outpoint(outpoint, &op)) {
@@ -184,7 +184,6 @@ int cmd_utxos(int argc, char **argv)
     }
     ex = EXIT_VALID;
 done:
-    free(pred);
     utxo_store_close(s);
     return ex;
 }

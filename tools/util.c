@@ -248,6 +248,17 @@ bool parse_outpoint(const char *s, utxo_outpoint *op)
            got == sizeof op->txid && parse_dec_u32(colon + 1, strlen(colon + 1), &op->index);
 }
 
+bool parse_id_or_address(const char *s, uint8_t id[UTXO_HASH_BYTES])
+{
+    size_t n = strlen(s), got = 0;
+
+    if (n == 2 * UTXO_HASH_BYTES &&
+        sodium_hex2bin(id, UTXO_HASH_BYTES, s, n, NULL, &got, NULL) == 0 &&
+        got == UTXO_HASH_BYTES)
+        return true;
+    return utxo_address_decode(id, s) == UTXO_OK;
+}
+
 /* "segment 2: file size exceeds memory size (byte 24)": what is wrong with
  * an image or ELF file, by utxo_image_explain. */
 static void image_problem(const char *path, const char *kind, const uint8_t *raw, size_t len)

@@ -63,6 +63,10 @@ bool parse_dec_u32(const char *s, size_t len, uint32_t *out);
  * (so one outpoint has one spelling); false otherwise. */
 bool parse_outpoint(const char *s, utxo_outpoint *op);
 
+/* A predicate id given as 64 hex digits or as an address (utxo1...),
+ * into id; false when s is neither. */
+bool parse_id_or_address(const char *s, uint8_t id[UTXO_HASH_BYTES]);
+
 /* A numeric option of a subcommand: NAME N with min <= N <= max. */
 typedef struct num_opt {
     const char *name;
