@@ -48,6 +48,15 @@ addr=$(sed -n 's/.*"address":"\(utxo1[a-z0-9]*\)".*/\1/p' "$tmp/out")
 [ ${#addr} -eq 64 ] || bad "address of 64 characters: '$addr'"
 [ "$(stat -c %a "$W")" = 600 ] || bad "wallet file mode 0600 under umask 000: $(stat -c %a "$W")"
 expect 2 "wallet new on an existing file" -- "$UTXO" wallet new "$W"
+# an option of another subcommand is refused, not ignored (help lists each
+# subcommand's own)
+expect 2 "balance --chain" -- "$UTXO" wallet balance "$W" --chain "$tmp/c.blocks"
+grep -q "balance: --chain is not an option of balance (see 'utxo wallet --help')" "$tmp/err" ||
+    bad "balance --chain: says which option: $(cat "$tmp/err")"
+expect 2 "new --gap" -- "$UTXO" wallet new "$tmp/other.wallet" --gap 5
+[ -e "$tmp/other.wallet" ] && bad "new --gap made a wallet" || ok
+expect 2 "send --db" -- "$UTXO" wallet send "$W" "$addr" 1 -o "$tmp/x.tx" --db "$tmp/none.db"
+[ -e "$tmp/x.tx" ] && bad "send --db wrote a transaction" || ok
 expect 2 "seed without --yes and no terminal" -- $NOTTY "$UTXO" wallet seed "$W"
 grep -q -- "--yes" "$tmp/err" || bad "seed: says to add --yes"
 expect 0 "seed --yes" -- "$UTXO" wallet seed "$W" --yes

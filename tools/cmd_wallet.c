@@ -41,7 +41,7 @@ static void wallet_usage(FILE *f)
     fprintf(f,
             "Usage: utxo wallet new FILE [--chain BLOCKS] [--keys N] [--json]\n"
             "       utxo wallet restore FILE --chain BLOCKS (--proofs PROOFS | --db NODE.db)\n"
-            "                   [--gap N] [--seed-fd N | --seed-file FILE] [--json]\n"
+            "                   [--gap N] [--seed-fd N | --seed-file FILE] [--json] [--progress]\n"
             "       utxo wallet seed FILE [--yes]\n"
             "       utxo wallet bind FILE --chain BLOCKS\n"
             "       utxo wallet address FILE [--new] [--all] [--json]\n"
@@ -165,9 +165,24 @@ static bool parse_fd(const char *s, int *fd)
     return true;
 }
 
-/* Parses argv[1..] (argv[1] is the subcommand): 0, -1 after --help, or an
- * exit status. */
-static int parse(int argc, char **argv, wopts *o)
+/* opt ("--chain", "-o") is one of the words of allowed, or a passphrase
+ * option (every subcommand takes those). */
+static bool opt_allowed(const char *allowed, const char *opt)
+{
+    size_t n = strlen(opt);
+
+    if (strcmp(opt, "--passphrase-fd") == 0 || strcmp(opt, "--passphrase-file") == 0)
+        return true;
+    for (const char *p = allowed; (p = strstr(p, opt)) != NULL; p += n)
+        if ((p == allowed || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+            return true;
+    return false;
+}
+
+/* Parses argv[1..] (argv[1] is the subcommand, whose options are the words
+ * of allowed): 0, -1 after --help, or an exit status. An option of another
+ * subcommand is a usage error, not ignored. */
+static int parse(int argc, char **argv, wopts *o, const char *allowed)
 {
     cli cl = CLI_INIT("wallet", wallet_usage, "o:", wallet_options);
     uint64_t v;
@@ -182,6 +197,13 @@ static int parse(int argc, char **argv, wopts *o)
         switch (c) {
         case CLI_STOP:
             return cl.status == EXIT_VALID ? -1 : cl.status;
+        default:
+            if (c != OPT_RESTORE_HEX && !opt_allowed(allowed, cl.opt))
+                return wcli_usage_error("%s: %s is not an option of %s", argv[1], cl.opt,
+                                        argv[1]);
+            break;
+        }
+        switch (c) {
         case 'o': o->out = optarg; break;
         case OPT_CHAIN: o->chain = optarg; break;
         case OPT_PROOFS: o->proofs = optarg; break;
@@ -666,14 +688,26 @@ static int wallet_sync(const wopts *o)
     return ex;
 }
 
+/* Each subcommand with the options it takes (besides --help and the
+ * passphrase's), as wallet_usage lists them. */
 static const struct {
     const char *name;
     int (*run)(const wopts *o);
+    const char *opts;
 } wallet_subs[] = {
-    {"new", wallet_new},         {"restore", wallet_restore}, {"seed", wallet_seed},
-    {"bind", wallet_bind},       {"pending", wallet_pending}, {"address", wallet_address},
-    {"balance", wallet_balance}, {"history", wallet_history}, {"sync", wallet_sync},
-    {"send", wallet_send},       {"abandon", wallet_abandon}, {"rollback", wallet_rollback},
+    {"new", wallet_new, "--chain --keys --json"},
+    {"restore", wallet_restore,
+     "--chain --proofs --db --gap --seed-fd --seed-file --json --progress"},
+    {"seed", wallet_seed, "--yes"},
+    {"bind", wallet_bind, "--chain"},
+    {"pending", wallet_pending, "--json"},
+    {"address", wallet_address, "--new --all --json"},
+    {"balance", wallet_balance, "--coins --json"},
+    {"history", wallet_history, "--json"},
+    {"sync", wallet_sync, "--chain --proofs --db --node --json --progress"},
+    {"send", wallet_send, "-o --output --node --json"},
+    {"abandon", wallet_abandon, ""},
+    {"rollback", wallet_rollback, ""},
 };
 
 int cmd_wallet(int argc, char **argv)
@@ -691,7 +725,7 @@ int cmd_wallet(int argc, char **argv)
     for (size_t i = 0; i < sizeof wallet_subs / sizeof wallet_subs[0]; i++) {
         if (strcmp(sub, wallet_subs[i].name) != 0)
             continue;
-        if ((ex = parse(argc, argv, &o)) != 0)
+        if ((ex = parse(argc, argv, &o, wallet_subs[i].opts)) != 0)
             return ex < 0 ? EXIT_VALID : ex;
         return wallet_subs[i].run(&o);
     }
