@@ -88,6 +88,13 @@ done
 expect 2 "--range without -o" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" "$P"
 expect 2 "--range without --from-state" -- "$UTXO" verify --range 10:20 "$B" "$P" -o "$tmp/r6"
 expect 2 "--range with --state" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 --state "$tmp/x" "$B" "$P" -o "$tmp/r6"
+# nor the other options a range does not honour: refused, not ignored
+for o in "--save-every 5" --quiet --progress; do
+    # shellcheck disable=SC2086 # the option and its value
+    expect 2 "--range with $o" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 $o "$B" "$P" -o "$tmp/r6"
+    grep -q "are not for a range" "$tmp/err" || bad "--range with $o: says why: $(cat "$tmp/err")"
+done
+[ -e "$tmp/r6" ] && bad "a refused range wrote its result" || ok
 expect 2 "one operand" -- "$UTXO" verify --from-state "$tmp/s10" --range 10:20 "$B" -o "$tmp/r6"
 [ ! -e "$tmp/r6" ] && ok || bad "no result after a usage error"
 # a failed write keeps the previous result

@@ -69,8 +69,9 @@ static void verify_usage(FILE *f)
             "and end state digests, the end state, the first block's previous hash,\n"
             "the last block's hash, counts and the verdict. It holds no time or path:\n"
             "the same range gives the same bytes anywhere. `utxo history linkup`\n"
-            "joins the results. Exit status: 0 valid, 1 invalid (result written,\n"
-            "naming the block and why), 2 usage or I/O (no result written).\n"
+            "joins the results. A range takes --threads and no other option.\n"
+            "Exit status: 0 valid, 1 invalid (result written, naming the block\n"
+            "and why), 2 usage or I/O (no result written).\n"
             "\n"
             "example:\n"
             "  utxo verify --chain chain.blocks --proofs chain.proofs --state node.state\n"
@@ -156,8 +157,12 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             return usage_error(cl.cmd, "a range needs --from-state, --range and -o together");
         if (o->chain == NULL || o->proofs == NULL)
             return usage_error(cl.cmd, "a range needs its BLOCKS and PROOFS files");
-        if (o->state != NULL || o->max_blocks != UINT64_MAX || o->json)
-            return usage_error(cl.cmd, "--state, --max-blocks and --json are not for a range");
+        /* what a range does not do is refused, not ignored: it saves no
+         * state, stops at B only, prints no per-block lines or progress */
+        if (o->state != NULL || o->max_blocks != UINT64_MAX || o->json || o->save_every != 0 ||
+            o->quiet || o->progress)
+            return usage_error(cl.cmd, "--state, --save-every, --max-blocks, --json, --quiet and "
+                                       "--progress are not for a range");
         return 0;
     }
     if ((c = cli_operands(&cl, argc, argv, 0, 0, "")) != 0)
