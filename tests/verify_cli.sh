@@ -54,6 +54,11 @@ expect 0 "verify when already done" -- "$UTXO" verify --chain "$tmp/c.blocks" --
     --state "$tmp/node.state"
 grep -q "^validated=0 passed=12$" "$tmp/out" || bad "nothing left to validate"
 
+# a state that cannot be saved: an I/O error that names the file
+expect 2 "state in a missing directory" -- "$UTXO" verify --chain "$tmp/c.blocks" --proofs "$tmp/c.proofs" \
+    --state "$tmp/none/x.state" --quiet
+grep -q "^utxo: $tmp/none/x.state: cannot save the state: No such file or directory" "$tmp/err" && ok ||
+    bad "an unsaved state: names the file: $(cat "$tmp/err")"
 # a state of another chain
 expect 2 "state of another chain" -- "$UTXO" verify --chain "$tmp/o.blocks" --proofs "$tmp/o.proofs" \
     --state "$tmp/node.state"

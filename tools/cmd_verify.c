@@ -507,6 +507,9 @@ int cmd_verify(int argc, char **argv)
         inv.vd.err = rc;
         snprintf(inv.what, sizeof inv.what, "%s", utxo_strerror(rc));
         errorf("%s", res.reason);
+    } else if (res.file == UTXO_PIPE_STATE && o.state != NULL) {
+        ret = EXIT_USAGE; /* "cannot save the state: why": which file */
+        errorf("%s: %s", o.state, res.reason);
     } else {
         ret = EXIT_USAGE;
         errorf("%s", res.reason);
