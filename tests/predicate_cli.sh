@@ -28,6 +28,23 @@ expect 0 "id" -- "$UTXO" predicate id "$tmp/htlc.img"
 [ "$id_build" = "864d33cdada2cadc6d301e01df7d305ed2a4f586915b8cbd95499135cc993ccb" ] && ok || bad "htlc template id $id_build"
 expect 0 "id of the ELF itself" -- "$UTXO" predicate id "$tmp/htlc.elf"
 [ "$(cat "$tmp/out")" = "$id_build" ] && ok || bad "id of the ELF differs"
+# -o into a FIFO or a device streams into it, a link's file is replaced: a
+# rename over them once put a regular file there (as root, -o /dev/stdout
+# replaced /dev/stdout itself)
+mkfifo "$tmp/fifo"
+cat "$tmp/fifo" >"$tmp/from-fifo" &
+reader=$!
+expect 0 "build -o FIFO" -- "$UTXO" predicate build "$tmp/htlc.elf" -o "$tmp/fifo"
+if [ -p "$tmp/fifo" ]; then ok; wait "$reader"; else bad "build -o FIFO: no longer a FIFO"; kill "$reader"; fi
+cmp -s "$tmp/from-fifo" "$tmp/htlc.img" && ok || bad "build -o FIFO: the reader got other bytes"
+: >"$tmp/target.img"
+ln -s target.img "$tmp/link.img"
+expect 0 "build -o LINK" -- "$UTXO" predicate build "$tmp/htlc.elf" -o "$tmp/link.img"
+[ -L "$tmp/link.img" ] && ok || bad "build -o LINK: no longer a link"
+cmp -s "$tmp/target.img" "$tmp/htlc.img" && ok || bad "build -o LINK: its file not written"
+expect 0 "build -o /dev/stdout" -- sh -c "\"$UTXO\" predicate build \"$tmp/htlc.elf\" -o /dev/stdout 2>/dev/null >\"$tmp/via-dev\""
+head -c "$(wc -c <"$tmp/htlc.img")" "$tmp/via-dev" | cmp -s - "$tmp/htlc.img" && ok ||
+    bad "build -o /dev/stdout: not the image"
 expect 0 "disasm" -- "$UTXO" predicate disasm "$tmp/htlc.img"
 grep -q "<entry>" "$tmp/out" && grep -q "ecall" "$tmp/out" && ok || bad "disasm output"
 

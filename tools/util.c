@@ -86,35 +86,12 @@ fail:
     return -1;
 }
 
-/* fsync of the directory holding path, so that a rename into it lasts. */
-static int sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int fd, rc = -1;
-
-    if (dir == NULL)
-        return -1;
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        rc = fsync(fd) == 0 || errno == EINVAL || errno == EROFS ? 0 : -1;
-        close(fd);
-    }
-    free(dir);
-    return rc;
-}
-
 int write_file(const char *path, const uint8_t *p, size_t len)
 {
-    size_t tl = strlen(path) + 16;
-    char *tmp = malloc(tl);
-    const char *step = "create";
-    mode_t um;
-    int fd = -1, e = 0;
-    size_t done = 0;
+    afile a;
+    int rc;
 
     if (strcmp(path, "-") == 0) {
-        free(tmp);
         if (fwrite(p, 1, len, stdout) != len || fflush(stdout) != 0) {
             errorf("cannot write standard output: %s", afile_errtext(errno));
             clearerr(stdout); /* said here: main() need not say it again */
@@ -122,55 +99,27 @@ int write_file(const char *path, const uint8_t *p, size_t len)
         }
         return 0;
     }
-    if (tmp == NULL) {
-        errorf("out of memory");
+    /* atomicfile.h: a temporary file beside path, synced, renamed over it
+     * (a device or FIFO is written in place; a link keeps being one) */
+    if ((rc = afile_begin(&a, path)) == UTXO_OK) {
+        (void)afile_write(&a, p, len);
+        rc = afile_commit(&a);
+    }
+    if (rc == UTXO_ERR_NOMEM) {
+        errorf("cannot write %s: out of memory", path);
         return -1;
     }
-    /* a temporary file of our own beside path (mkstemp: no clash with
-     * another writer), made 0644 less the umask, synced, then renamed over
-     * path: a failed write leaves the previous file as it was */
-    snprintf(tmp, tl, "%s.XXXXXX", path);
-    if ((fd = mkstemp(tmp)) < 0) {
-        e = errno;
-        errorf("cannot write %s: %s", path, afile_errtext(e));
-        free(tmp);
+    if (rc != UTXO_OK && strcmp(afile_what(&a), "sync directory") == 0) {
+        /* renamed already: in place, but the rename may not survive a crash */
+        errorf("cannot write %s (%s): %s; the new file is in place, but may not survive a crash",
+               path, afile_what(&a), afile_errtext(errno));
         return -1;
     }
-    um = umask(0);
-    umask(um);
-    step = "write";
-    if (fchmod(fd, 0644 & ~um) != 0)
-        e = errno;
-    while (e == 0 && done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            e = n < 0 ? errno : EIO;
-        else
-            done += (size_t)n;
-    }
-    if (e == 0 && fsync(fd) != 0) {
-        step = "sync";
-        e = errno;
-    }
-    if (close(fd) != 0 && e == 0)
-        e = errno;
-    if (e == 0 && rename(tmp, path) != 0) {
-        step = "rename";
-        e = errno;
-    }
-    if (e != 0) {
-        errorf("cannot write %s (%s): %s; the previous file, if any, is unchanged", path, step,
-               afile_errtext(e));
-        unlink(tmp);
-        free(tmp);
+    if (rc != UTXO_OK) {
+        errorf("cannot write %s (%s): %s; the previous file, if any, is unchanged", path,
+               afile_what(&a), afile_errtext(errno));
         return -1;
     }
-    if (sync_dir(path) != 0)
-        errorf("warning: %s written, but its directory could not be synced: %s", path,
-               afile_errtext(errno));
-    free(tmp);
     return 0;
 }
 

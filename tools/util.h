@@ -30,11 +30,13 @@ void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * names the path) on I/O errors or when the file exceeds max bytes.
  */
 int read_file(const char *path, size_t max, uint8_t **out, size_t *len);
-/* Writes len bytes to path atomically: a temporary file beside it, synced,
- * then renamed over path, and the directory synced; mode 0644 less the
- * umask. On failure (message printed, naming path and the reason: read-only
- * file system, permission denied, disk full...) path is unchanged.
- * "-" writes the bytes to standard output. */
+/* Writes len bytes to path atomically (src/utxo/atomicfile.h): a temporary
+ * file beside it, synced, then renamed over path, and the directory
+ * synced; the mode of the file replaced, else 0666 less the umask. On
+ * failure (message printed, naming path and the reason: read-only file
+ * system, permission denied, disk full...) path is unchanged. A device or
+ * FIFO at path (/dev/null, /dev/stdout) is written in place, a symbolic
+ * link's file is replaced; "-" writes the bytes to standard output. */
 int write_file(const char *path, const uint8_t *p, size_t len);
 
 /* Little-endian integers of `bytes` bytes (1..8) at a cursor that moves

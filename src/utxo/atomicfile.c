@@ -39,9 +39,29 @@ static void afile_release(afile *a)
     a->fp = NULL;
 }
 
+/* A device or FIFO at path (stat said so): opened for writing in place. */
+static int afile_begin_direct(afile *a, const char *path)
+{
+    int fd, e;
+
+    a->direct = true;
+    if ((a->path = strdup(path)) == NULL)
+        return UTXO_ERR_NOMEM;
+    if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || (a->fp = fdopen(fd, "wb")) == NULL) {
+        e = errno;
+        if (fd >= 0)
+            close(fd);
+        a->what = "open";
+        afile_release(a);
+        errno = e;
+        return UTXO_ERR_IO;
+    }
+    return UTXO_OK;
+}
+
 int afile_begin(afile *a, const char *path)
 {
-    struct stat sb;
+    struct stat sb, lsb;
     mode_t mode = 0666; /* the umask applies, as for fopen(path, "w") */
     size_t n;
     int fd;
@@ -57,10 +77,18 @@ int afile_begin(afile *a, const char *path)
             a->what = "create";
             return UTXO_ERR_IO;
         }
+        if (!S_ISREG(sb.st_mode))
+            return afile_begin_direct(a, path);
         mode = sb.st_mode & 07777;
+        /* a link to a regular file: replace the file it names, keep the link */
+        if (lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
+            a->path = realpath(path, NULL);
     }
+    if (a->path == NULL && (a->path = strdup(path)) == NULL)
+        return UTXO_ERR_NOMEM;
+    path = a->path;
     n = strlen(path) + 48;
-    if ((a->path = strdup(path)) == NULL || (a->tmp = malloc(n)) == NULL) {
+    if ((a->tmp = malloc(n)) == NULL) {
         afile_release(a);
         return UTXO_ERR_NOMEM;
     }
@@ -158,11 +186,20 @@ int afile_commit(afile *a)
     }
     if (!a->failed && fflush(a->fp) != 0)
         afile_fail(a, "write");
-    if (!a->failed && fsync(fileno(a->fp)) != 0)
+    /* a device or a pipe may not sync (EINVAL): written is all it can be */
+    if (!a->failed && fsync(fileno(a->fp)) != 0 && !(a->direct && errno == EINVAL))
         afile_fail(a, "sync");
     if (fclose(a->fp) != 0 && !a->failed)
         afile_fail(a, "write");
     a->fp = NULL;
+    if (a->direct) {
+        rc = a->failed ? UTXO_ERR_IO : UTXO_OK;
+        e = a->err;
+        afile_release(a);
+        if (rc != UTXO_OK)
+            errno = e;
+        return rc;
+    }
     if (!a->failed && rename(a->tmp, a->path) != 0)
         afile_fail(a, "rename");
     if (a->failed) {

@@ -6,10 +6,17 @@
  *
  * How: the new content goes to a temporary file in the same directory
  * ("<path>.tmp.<pid>.<n>", created exclusively with the mode of the file it
- * replaces, else 0644 minus the umask), which is flushed and fsync()ed,
- * then rename()d over path, and the directory is fsync()ed so that the
- * rename itself is durable. On any failure the temporary file is removed
- * and path is left as it was.
+ * replaces, else 0666 minus the umask as fopen would), which is flushed and
+ * fsync()ed, then rename()d over path, and the directory is fsync()ed so
+ * that the rename itself is durable. On any failure the temporary file is
+ * removed and path is left as it was.
+ *
+ * Two kinds of path are not renamed over: a symbolic link to a regular
+ * file has that file replaced beside it (the link stays a link), and an
+ * existing file that is not a regular file (a device such as /dev/null or
+ * /dev/stdout, a FIFO) is written in place, as a stream: renaming over it
+ * would put a regular file where the device was. Such a write is not
+ * atomic, and a failed one may have been partly written.
  *
  * Errors are truthful: every failure returns UTXO_ERR_IO with errno set by
  * the system call that failed (EACCES/EPERM permission denied, EROFS
@@ -33,6 +40,7 @@ typedef struct afile {
     char *tmp;         /* the temporary file */
     bool failed;       /* a write failed: commit will refuse */
     int err;           /* errno of the first failure */
+    bool direct;       /* path is a device or FIFO written in place (tmp NULL) */
     const char *what;  /* the step that failed first */
 } afile;
 
