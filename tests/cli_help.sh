@@ -78,6 +78,20 @@ grep -q "takes no value" "$tmp/err" || bad "--json=1: says it takes no value"
 expect 2 "a missing value" -- "$UTXO" verify --chain
 grep -q "needs a value" "$tmp/err" || bad "a missing value is named"
 
+# a bad value found after parsing is a usage error too: one line, the hint
+tail -c +2 "$SRC/tests/fuzz/corpus/image/htlc_elf" >"$tmp/v.elf"
+TXV="$SRC/tests/vectors/tx_simple.bin"
+for c in "predicate run|$tmp/v.elf --tx $TXV --chain-id zz" \
+    "segments prove|$tmp/v.elf --tx $TXV --chain-id zz -o $tmp/sx" \
+    "segments prove|$tmp/v.elf --arg-hex zz -o $tmp/sx" \
+    "follow|http://127.0.0.1:1 --state $tmp/st --chain-id zz"; do
+    cmd=${c%%|*}
+    # shellcheck disable=SC2086 # the command's words
+    expect 2 "$cmd: a bad value" -- "$UTXO" $cmd ${c#*|}
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^utxo: $cmd: .* (see 'utxo $cmd --help')\$" "$tmp/err" &&
+        ok || bad "$cmd: a bad value: not one line with the hint: $(cat "$tmp/err")"
+done
+
 # a predicate image both ways: --opt value and --opt=value give the same run
 tail -c +2 "$SRC/tests/fuzz/corpus/image/htlc_elf" >"$tmp/htlc.elf"
 expect 0 "build -o FILE" -- "$UTXO" predicate build "$tmp/htlc.elf" -o "$tmp/a.img"

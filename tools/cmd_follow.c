@@ -273,7 +273,7 @@ int cmd_follow(int argc, char **argv)
         return usage_error(cl.cmd, "URL must start with http:// or https://");
     if (strlen(argv[optind]) >= sizeof nc.base - 64)
         return usage_error(cl.cmd, "URL too long");
-    if (parse_chain_id(chain_hex, &chain) != 0)
+    if (parse_chain_id(cl.cmd, chain_hex, &chain) != 0)
         return EXIT_USAGE;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||

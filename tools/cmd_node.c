@@ -2176,7 +2176,7 @@ int cmd_node(int argc, char **argv)
         return usage_error(cl.cmd, "--listen wants IPV4-ADDRESS:PORT, not '%s'", conf.listen);
     if (chain_hex && !conf.upstream[0])
         return usage_error(cl.cmd, "--chain-id belongs to a bridge (--upstream URL)");
-    if (parse_chain_id(chain_hex, &pinned) != 0)
+    if (parse_chain_id(cl.cmd, chain_hex, &pinned) != 0)
         return EXIT_USAGE;
     if (pinned) {
         memcpy(pin, pinned, sizeof pin);

@@ -333,7 +333,7 @@ static int do_run(int argc, char **argv)
         usage_error(cl.cmd, "--arg-hex: not a hex string");
         goto out;
     }
-    if (parse_chain_id(to.chain_hex, &chain) != 0)
+    if (parse_chain_id(cl.cmd, to.chain_hex, &chain) != 0)
         goto out;
     if (to.tx_path) {
         if (txenv_load(&te, to.tx_path, to.input, to.height, chain, id) != EXIT_VALID ||

@@ -307,10 +307,10 @@ static int prove_or_split(int argc, char **argv, bool split)
     rc = EXIT_USAGE;
     utxo_predicate_id(id, img, img_len);
     if (arg_hex && hex_decode(arg_hex, &args, &args_len) != 0) {
-        errorf("--arg-hex: not a hex string");
+        usage_error(cl.cmd, "--arg-hex: not a hex string");
         goto out;
     }
-    if (parse_chain_id(to.chain_hex, &chain) != 0)
+    if (parse_chain_id(cl.cmd, to.chain_hex, &chain) != 0)
         goto out;
     if (to.tx_path) {
         if (txenv_load(&te, to.tx_path, to.input, to.height, chain, id) != EXIT_VALID ||
@@ -1447,7 +1447,7 @@ static int do_verify_one(int argc, char **argv)
         return rc;
     rc = EXIT_USAGE;
     file = argv[optind];
-    if (parse_chain_id(to.chain_hex, &chain) != 0)
+    if (parse_chain_id(cl.cmd, to.chain_hex, &chain) != 0)
         goto out;
     if ((rc = read_receipt(file, &r)) != EXIT_VALID)
         goto out;

@@ -250,7 +250,7 @@ int load_image(const char *path, size_t max, uint8_t **img, size_t *len)
     return EXIT_VALID;
 }
 
-int parse_chain_id(const char *hex, uint8_t **chain)
+int parse_chain_id(const char *cmd, const char *hex, uint8_t **chain)
 {
     size_t len = 0;
 
@@ -260,7 +260,7 @@ int parse_chain_id(const char *hex, uint8_t **chain)
     if (hex_decode(hex, chain, &len) != 0 || len != UTXO_HASH_BYTES) {
         free(*chain);
         *chain = NULL;
-        errorf("--chain-id: need 64 hex digits");
+        usage_error(cmd, "--chain-id wants 64 hex digits, not '%s'", hex);
         return -1;
     }
     return 0;

@@ -89,10 +89,10 @@ int load_image(const char *path, size_t max, uint8_t **img, size_t *len);
 
 /*
  * Decodes the value of --chain-id: hex NULL leaves *chain NULL; otherwise
- * *chain is a new 32-byte buffer (free() it). Returns -1 after a message
- * when hex is not 64 hex digits.
+ * *chain is a new 32-byte buffer (free() it). Returns -1 after a usage
+ * error of command cmd when hex is not 64 hex digits.
  */
-int parse_chain_id(const char *hex, uint8_t **chain);
+int parse_chain_id(const char *cmd, const char *hex, uint8_t **chain);
 
 /* ---- the command line of every command (getopt_long) -------------------
  *
