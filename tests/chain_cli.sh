@@ -117,6 +117,14 @@ grep -q "MISMATCH" "$tmp/out" || bad "mismatch reported"
 expect 0 "sequence --json" -- "$UTXO" sequence -d "$tmp/a" --txs "$tmp/a/invalid.txs" --expect --check --json
 grep -q '"mismatched": *0' "$tmp/out" || bad "sequence --json counts"
 
+# a list line is bounded (2 x max_tx_bytes + 4096): one without a newline is
+# refused at the bound, not read whole (--txs /dev/zero took all memory)
+head -c 2200000 /dev/zero | tr '\0' 'a' >"$tmp/long.txs"
+expect 2 "sequence: a list line too long" -- "$UTXO" sequence -d "$tmp/a" --check --txs "$tmp/long.txs"
+grep -q "long.txs line 1: longer than 2101248 bytes" "$tmp/err" && ok || bad "a line too long: $(cat "$tmp/err")"
+expect 2 "sequence: a list that is a directory" -- "$UTXO" sequence -d "$tmp/a" --check --txs "$tmp/a"
+grep -q "cannot read $tmp/a: Is a directory" "$tmp/err" && ok || bad "a directory list: $(cat "$tmp/err")"
+
 # ---- sequencing: the valid payment into a new block -----------------------------------
 grep '^0 ' "$tmp/a/invalid.txs" | head -1 | cut -d' ' -f2 >"$tmp/pay.txs"
 expect 0 "sequence a payment" -- "$UTXO" sequence -d "$tmp/a" --txs "$tmp/pay.txs" --db "$tmp/a.db" --time 1767229000

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,21 +117,61 @@ static void submit_one(seq_run *r, const utxo_tx *tx, int want, const char *wher
         printf("  MISMATCH: expected %d (%s)\n", want, want ? utxo_strerror(want) : "accepted");
 }
 
+/* The next line of f into *line (a buffer of *cap bytes, grown here; the
+ * newline kept), at most max bytes: its length, -1 at the end of f, -2
+ * when it is longer than max (so a file with no newline, /dev/zero, costs
+ * max bytes, not all memory). */
+static ssize_t bounded_line(FILE *f, char **line, size_t *cap, size_t max)
+{
+    size_t n = 0;
+    int ch = EOF;
+
+    while ((ch = getc(f)) != EOF) {
+        if (n + 2 > *cap) {
+            size_t nc = *cap < 256 ? 256 : *cap * 2;
+            char *nl;
+            if (n >= max)
+                return -2;
+            if (nc > max + 2)
+                nc = max + 2;
+            if ((nl = realloc(*line, nc)) == NULL)
+                return -2;
+            *line = nl;
+            *cap = nc;
+        }
+        (*line)[n++] = (char)ch;
+        if (ch == '\n')
+            break;
+    }
+    if (n == 0)
+        return -1;
+    (*line)[n] = 0;
+    return (ssize_t)n;
+}
+
 /* Submits every line of a list file; returns an exit code or -1 to go on. */
 static int submit_list(seq_run *r, const char *path, const utxo_params *p)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL;
     size_t cap = 0;
+    /* CODE, the hex of the largest transaction, and what it is */
+    size_t max = 2 * (size_t)p->max_tx_bytes + 4096;
     ssize_t got;
     unsigned long no = 0;
     int ex = -1;
 
     if (f == NULL) {
-        errorf("sequence: cannot open %s", path);
+        errorf("sequence: cannot open %s: %s", path, strerror(errno));
         return EXIT_USAGE;
     }
-    while ((got = getline(&line, &cap, f)) >= 0 && ex < 0) {
+    while (ex < 0 && (got = bounded_line(f, &line, &cap, max)) != -1) {
+        if (got == -2) {
+            errorf("sequence: %s line %lu: longer than %zu bytes (a transaction of at most %u "
+                   "bytes in hex, and what it is)", path, no + 1, max, p->max_tx_bytes);
+            ex = EXIT_USAGE;
+            break;
+        }
         char *tok = strtok(line, " \t\r\n"), *hex = tok, where[64];
         long want = 0;
         uint8_t *bin = NULL;
@@ -189,6 +230,10 @@ static int submit_list(seq_run *r, const char *path, const utxo_params *p)
         }
         submit_one(r, tx, (int)want, where);
         utxo_tx_free(tx);
+    }
+    if (ex < 0 && ferror(f)) {
+        errorf("sequence: cannot read %s: %s", path, strerror(errno));
+        ex = EXIT_USAGE;
     }
     free(line);
     fclose(f);
