@@ -3,7 +3,7 @@
 # tests/mkchain: replay in two pieces (resume) equals one replay; `utxo
 # prove` writes the chain builder's proof file byte for byte and `utxo
 # verify` accepts it; `utxo utxos` by predicate id (or address) agrees
-# with the full list; rollback then replay returns to the same store; a truncated or
+# with the full list; an interrupted prove leaves no file; rollback then replay returns to the same store; a truncated or
 # corrupted block file stops with exit 1 and the record's offset, leaving
 # the store at the last good block; another chain's file, bad heights and
 # missing stores exit 2; a generated history of every standard predicate
@@ -50,6 +50,20 @@ expect 0 "$UTXO" prove --db "$tmp/b.db" --from 10 --to 14 -o "$tmp/s.proofs" --b
 grep -q 'wrote 5 bundles' "$tmp/out" || fail "prove --from 10 --to 14"
 expect 2 "$UTXO" prove --db "$tmp/a.db" --from 3 --to 99 -o "$tmp/x.proofs"
 expect 2 "$UTXO" prove --db "$tmp/a.db" --from 5 --to 4 -o "$tmp/x.proofs"
+
+# an interrupted prove leaves no output and no temporary file: here it waits
+# to open its --blocks FIFO (no reader) with the proof file's temporary
+# file open, and SIGTERM ends it (143)
+mkfifo "$tmp/bfifo"
+"$UTXO" prove --db "$tmp/a.db" -o "$tmp/int.proofs" --blocks "$tmp/bfifo" --quiet 2>/dev/null &
+pid=$!
+n=0
+while ! ls "$tmp"/int.proofs.tmp.* >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+[ "$st" -eq 143 ] || fail "prove on SIGTERM: status $st, wanted 143"
+ls "$tmp"/int.proofs* >/dev/null 2>&1 && fail "an interrupted prove left $(ls "$tmp"/int.proofs*)"
 
 # utxos: by predicate id = the full list filtered
 expect 0 "$UTXO" utxos --db "$tmp/a.db"

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "client/nodeclient.h"
 #include "commands.h"
 #include "util.h"
+#include "utxo/atomicfile.h"
 
 static const cli_sub commands[] = {
     {"demo", cmd_demo, "generate, replay, prove and verify a chain in a fresh directory (demo --help)"},
@@ -106,6 +108,30 @@ static int stdout_flushed(int rc)
     return rc == EXIT_VALID || rc == EXIT_INVALID ? EXIT_USAGE : rc;
 }
 
+/* SIGINT, SIGTERM, SIGHUP for a command that catches none of its own:
+ * the temporary file of an output being written goes (the output itself
+ * was never renamed into place), then the process dies of the signal. */
+static void on_fatal_signal(int sig)
+{
+    afile_unlink_pending();
+    (void)signal(sig, SIG_DFL);
+    (void)raise(sig);
+}
+
+/* A signal ignored when we started (nohup, a background job) stays so. */
+static void catch_fatal_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, old;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            (void)sigaction(sigs[k], &sa, NULL);
+}
+
 static int run(int argc, char **argv)
 {
     if (utxo_init() != UTXO_OK) {
@@ -137,5 +163,6 @@ int main(int argc, char **argv)
 {
     if (std_fds_open() != 0)
         return EXIT_USAGE; /* no stderr to say so on */
+    catch_fatal_signals();
     return stdout_flushed(run(argc, argv));
 }

@@ -20,6 +20,39 @@
 
 static atomic_uint afile_counter;
 
+/* The temporary files open now, for afile_unlink_pending: a slot is free
+ * (0), being filled (1) or holds a path (2). Fixed storage: a signal
+ * handler reads it, so nothing here is allocated or freed. A file begun
+ * while every slot is taken is not listed (a signal then leaves it). */
+#define PENDING_SLOTS 32
+#define PENDING_PATH 4096
+static atomic_int pending_state[PENDING_SLOTS];
+static char pending_path[PENDING_SLOTS][PENDING_PATH];
+
+static int pending_add(const char *tmp)
+{
+    size_t n = strlen(tmp);
+
+    if (n >= PENDING_PATH)
+        return 0;
+    for (int i = 0; i < PENDING_SLOTS; i++) {
+        int free_slot = 0;
+        if (atomic_compare_exchange_strong(&pending_state[i], &free_slot, 1)) {
+            memcpy(pending_path[i], tmp, n + 1);
+            atomic_store(&pending_state[i], 2);
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+void afile_unlink_pending(void)
+{
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (atomic_load(&pending_state[i]) == 2)
+            (void)unlink(pending_path[i]);
+}
+
 /* Records the first failure (errno and step); returns UTXO_ERR_IO. */
 static int afile_fail(afile *a, const char *what)
 {
@@ -33,6 +66,9 @@ static int afile_fail(afile *a, const char *what)
 
 static void afile_release(afile *a)
 {
+    if (a->slot > 0)
+        atomic_store(&pending_state[a->slot - 1], 0);
+    a->slot = 0;
     free(a->path);
     free(a->tmp);
     a->path = a->tmp = NULL;
@@ -95,6 +131,8 @@ int afile_begin(afile *a, const char *path)
     snprintf(a->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(),
              atomic_fetch_add(&afile_counter, 1u));
     fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0)
+        a->slot = pending_add(a->tmp);
     if (fd < 0) {
         int e = errno;
         a->what = "create";

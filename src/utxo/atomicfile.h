@@ -41,6 +41,7 @@ typedef struct afile {
     bool failed;       /* a write failed: commit will refuse */
     int err;           /* errno of the first failure */
     bool direct;       /* path is a device or FIFO written in place (tmp NULL) */
+    int slot;          /* 1 + its entry among the pending temporary files, 0: none */
     const char *what;  /* the step that failed first */
 } afile;
 
@@ -78,6 +79,12 @@ int afile_install(const char *tmp, const char *path, const char **what);
 
 /* Replaces path with buf[0..len) in one call (begin, write, commit). */
 int afile_write_all(const char *path, const void *buf, size_t len);
+
+/* Removes every temporary file an afile of this process has open (begun,
+ * not yet committed or aborted): async-signal-safe (unlink only), for the
+ * handler of a signal that ends the process, so that an interrupted run
+ * leaves neither half a file nor the temporary one. */
+void afile_unlink_pending(void);
 
 /* Writes all of p[0..n) to fd (retrying short writes and EINTR): 0, or
  * the errno of the failure (EIO for a write that wrote nothing). For the
