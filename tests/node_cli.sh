@@ -357,6 +357,12 @@ grep -q "GET /block/1" "$tmp/node.log" && ok || bad "requests go to the new log 
 kill -TERM "$pid"; wait "$pid"; st=$?; pid=
 [ "$st" -eq 0 ] && ok || bad "SIGTERM after SIGHUP: exit $st"
 grep -q "stopping" "$tmp/node.log" && ok || bad "the stop is logged"
+# libmicrohttpd's own messages go to the log file too: an address it cannot
+# bind (TEST-NET-3) is one line on stderr, its detail in the log
+expect 2 "a node on an address not ours" -- "$UTXO" node --datadir "$tmp/c" --listen 203.0.113.1:1
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^utxo: cannot listen on 203.0.113.1:1: " "$tmp/err" && ok ||
+    bad "cannot listen: one line on stderr: $(cat "$tmp/err")"
+grep -q " error http: Failed to bind" "$tmp/node.log" && ok || bad "libmicrohttpd's message not in the log"
 # the command line wins over the file: -q keeps info lines out of the log
 before=$(grep -c " info " "$tmp/node.log")
 start_node -q

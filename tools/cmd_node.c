@@ -190,6 +190,21 @@ static void node_log(int level, const char *fmt, ...)
     pthread_mutex_unlock(&G_LOG.lock);
 }
 
+/* libmicrohttpd's own error messages go to the log too (--log FILE), as
+ * error lines, not straight to stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = 0;
+    node_log(0, "http: %s", line);
+}
+
 /* Opens (or reopens) the --log file for appending; 0, or -1 with errno. */
 static int log_open(void)
 {
@@ -2343,7 +2358,8 @@ int cmd_node(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
                              MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-                         handle, &n, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                         handle, &n, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf.max_conn,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf.timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
