@@ -196,6 +196,7 @@ static void follow_usage(FILE *f)
             "                  when one block with its proof takes longer, and 1 s\n"
             "                  more per 64 KiB of it)\n"
             "  --threads N     predicate threads (default: one per CPU)\n"
+            "  -q, --quiet     no 'follow: height H of TIP' line per batch on stderr\n"
             "FILE.tip keeps the last validated header; a node serving another block\n"
             "signed for that height is an equivocation: both headers go to\n"
             "FILE.evidence.\n"

@@ -55,7 +55,7 @@ static void history_usage(FILE *f)
             "(contrib/ has the same for Slurm and GNU parallel; `run` does it here).\n"
             "`linkup` accepts only results that chain from the genesis state to the\n"
             "manifest's tip: the sequential verdict. Nothing in a plan is trusted.\n"
-            "  --jobs N   ranges verified at once by `run` (default: one per CPU)\n"
+            "  -j, --jobs N  ranges verified at once by `run` (default: one per CPU)\n"
             "Exit status: 0 linked up (all valid), 1 a range invalid or not linking\n"
             "(named, with why), 2 usage or I/O (a manifest or a range's result that\n"
             "is missing or cannot be read: no verdict, that range named; for\n"
