@@ -465,28 +465,15 @@ static int manifest_read(manifest *m, const char *dir)
                                        "page_limit", "po2", "tx", "input", "height",
                                        "chain_id", "segments"};
     char path[4096];
-    uint8_t *raw = NULL, *hex = NULL;
+    uint8_t *hex = NULL;
     size_t len = 0, hex_len = 0, k = 0;
     int rc = EXIT_USAGE;
 
     memset(m, 0, sizeof *m);
     snprintf(path, sizeof path, "%s/manifest", dir);
-    if (read_file(path, 1 << 22, &raw, &len) != 0)
+    char *text;
+    if (read_text(path, 1 << 22, "a segments manifest", &text, &len) != 0)
         return EXIT_USAGE;
-    /* the text is cut into C strings: a NUL byte would end it there and
-     * hide what follows */
-    const uint8_t *nul = memchr(raw, 0, len);
-    if (nul != NULL) {
-        errorf("%s: not a segments manifest (a NUL byte at offset %zu)", path,
-               (size_t)(nul - raw));
-        free(raw);
-        return EXIT_USAGE;
-    }
-    char *text = malloc(len + 1);
-    if (!text)
-        goto out;
-    memcpy(text, raw, len);
-    text[len] = 0;
     for (char *line = text, *next; *line; line = next) {
         char *nl = strchr(line, '\n'), *sp;
         if (!nl)
@@ -546,7 +533,6 @@ bad:
            k < sizeof keys / sizeof keys[0] ? keys[k] : "?");
 out:
     free(text);
-    free(raw);
     free(hex);
     return rc;
 }

@@ -41,44 +41,26 @@ static void tx_usage(FILE *f)
  * names the file and the failing byte offset on error. */
 static int load_tx(const char *path, bool hex, utxo_tx **tx)
 {
-    uint8_t *buf = NULL, *raw = NULL;
+    uint8_t *buf = NULL;
     size_t len = 0, raw_len = 0, off = 0;
     int rc;
 
     *tx = NULL;
-    if (read_file(path, UTXO_CAP_TX_BYTES * 2 + 2, &raw, &raw_len) != 0)
-        return EXIT_USAGE;
     if (hex) {
-        /* the text is read as a C string: a NUL byte would end it there and
-         * hide what follows */
-        const uint8_t *nul = memchr(raw, 0, raw_len);
-        if (nul != NULL) {
-            errorf("%s: not a hex string (a NUL byte at offset %zu)", path,
-                   (size_t)(nul - raw));
-            free(raw);
+        char *text;
+        if (read_text(path, UTXO_CAP_TX_BYTES * 2 + 2, "a hex string", &text, &raw_len) != 0)
             return EXIT_USAGE;
-        }
         /* tolerate trailing line ends in a hex file */
-        while (raw_len > 0 && (raw[raw_len - 1] == '\n' || raw[raw_len - 1] == '\r'))
-            raw_len--;
-        char *text = malloc(raw_len + 1);
-        if (text == NULL) {
-            free(raw);
-            errorf("out of memory");
-            return EXIT_USAGE;
-        }
-        memcpy(text, raw, raw_len);
-        text[raw_len] = '\0';
-        free(raw);
+        while (raw_len > 0 && (text[raw_len - 1] == '\n' || text[raw_len - 1] == '\r'))
+            text[--raw_len] = '\0';
         if (hex_decode(text, &buf, &len) != 0) {
             free(text);
             errorf("%s: not a hex string", path);
             return EXIT_USAGE;
         }
         free(text);
-    } else {
-        buf = raw;
-        len = raw_len;
+    } else if (read_file(path, UTXO_CAP_TX_BYTES * 2 + 2, &buf, &len) != 0) {
+        return EXIT_USAGE;
     }
     rc = utxo_tx_from_bytes(tx, buf, len, NULL, &off);
     free(buf);

@@ -86,6 +86,29 @@ fail:
     return -1;
 }
 
+int read_text(const char *path, size_t max, const char *what, char **text, size_t *len)
+{
+    uint8_t *raw, *nul;
+    char *t;
+
+    *text = NULL;
+    if (read_file(path, max, &raw, len) != 0)
+        return -1;
+    if ((nul = memchr(raw, 0, *len)) != NULL) {
+        errorf("%s: not %s (a NUL byte at offset %zu)", path, what, (size_t)(nul - raw));
+        free(raw);
+        return -1;
+    }
+    if ((t = realloc(raw, *len + 1)) == NULL) {
+        errorf("%s: out of memory", path);
+        free(raw);
+        return -1;
+    }
+    t[*len] = '\0';
+    *text = t;
+    return 0;
+}
+
 int write_file(const char *path, const uint8_t *p, size_t len)
 {
     afile a;

@@ -30,6 +30,11 @@ void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * names the path) on I/O errors or when the file exceeds max bytes.
  */
 int read_file(const char *path, size_t max, uint8_t **out, size_t *len);
+/* read_file for a text read as a C string: *text (free() it) ends with a
+ * NUL after its *len bytes. A NUL byte in the file would end the string
+ * there and hide what follows: it is refused ("PATH: not WHAT (a NUL byte
+ * at offset N)"). 0, or -1 after a message. */
+int read_text(const char *path, size_t max, const char *what, char **text, size_t *len);
 /* Writes len bytes to path atomically (src/utxo/atomicfile.h): a temporary
  * file beside it, synced, then renamed over path, and the directory
  * synced; the mode of the file replaced, else 0666 less the umask. On
