@@ -33,6 +33,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,11 @@
 #include "utxo/atomicfile.h"
 #include "utxo/clock.h"
 
-static volatile sig_atomic_t follow_stop;
+static atomic_int follow_stop; /* the signal that stops the follower, or 0 */
 
 static void on_signal(int sig)
 {
-    follow_stop = sig;
+    atomic_store(&follow_stop, sig);
 }
 
 /* The validator and the header of the last block it took (kept beside

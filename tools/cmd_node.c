@@ -55,6 +55,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,7 @@ typedef struct node {
     /* bridge role (--upstream) */
     const char *upstream;
     uint64_t poll_s;
-    volatile sig_atomic_t stop;
+    atomic_int stop;        /* set by the main thread at stop: read by every thread */
     char bridge_error[512]; /* why following stopped (invalid upstream data), or "" */
     bool upstream_checked;  /* the upstream's /params were found to be this chain's */
     const uint8_t *pin;     /* --chain-id: the only chain the bridge follows, or NULL */

@@ -48,7 +48,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     (void)dn;
     (void)ut;
     (void)un;
-    return (c->stop && *c->stop != 0) ||
+    return (c->stop && atomic_load(c->stop) != 0) ||
            (c->pair_deadline_ns != 0 && clock_now_ns() > c->pair_deadline_ns);
 }
 
@@ -116,7 +116,7 @@ static void fail_transfer(nc_client *c, const char *url, CURLcode cc, const memb
         nc_fail(c, "%s: %s", url, curl_easy_strerror(cc));
 }
 
-int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomic_t *stop)
+int nc_open(nc_client *c, const char *url, const char *agent, const atomic_int *stop)
 {
     size_t n;
 
@@ -405,7 +405,7 @@ static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
     size_t k = size * n;
     long took;
 
-    if (s->c->stop && *s->c->stop)
+    if (s->c->stop && atomic_load(s->c->stop))
         return 0; /* stop the transfer */
     /* An error answer (a 404, a proxy's 503) is no stream of records: its
      * body is kept for the message, never read as a block. */
@@ -459,7 +459,7 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     *applied = s.applied;
     if (s.invalid) {
         rc = NC_INVALID;
-    } else if (c->stop && *c->stop) {
+    } else if (c->stop && atomic_load(c->stop)) {
         rc = NC_STOPPED;
     } else if (late) {
         nc_fail(c, "%s: the node took more than %ld s to send the block at height %" PRIu32

@@ -17,7 +17,7 @@
 #define UTXO_CLIENT_NODECLIENT_H
 
 #include <curl/curl.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "utxo.h"
 
@@ -34,11 +34,14 @@ typedef struct membuf {
 } membuf;
 
 /* A connection to one node. stop (may be NULL) aborts a transfer when it
- * becomes non-zero (checked about once a second, even on a stalled node). */
+ * becomes non-zero (checked about once a second, even on a stalled node).
+ * It is atomic: another thread (a node's main thread) or a signal handler
+ * sets it while the transfer runs (a lock-free atomic_int may be written
+ * from a handler, C11 7.14.1.1). */
 typedef struct nc_client {
     CURL *h;
     char base[4096];                /* URL without its trailing slashes */
-    volatile sig_atomic_t *stop;
+    const atomic_int *stop;
     int quiet_errors;               /* 1: failures are not printed (the caller logs) */
     long timeout_s;                 /* the most one request but a /blocks stream may take
                                      * (nc_open: NC_TIMEOUT_S; /events adds its wait), and
@@ -56,7 +59,7 @@ typedef struct nc_client {
 
 /* 0, or NC_ERR_REACH after a message (bad URL, libcurl not starting).
  * agent: the User-Agent. */
-int nc_open(nc_client *c, const char *url, const char *agent, volatile sig_atomic_t *stop);
+int nc_open(nc_client *c, const char *url, const char *agent, const atomic_int *stop);
 void nc_close(nc_client *c);
 
 /* Copies a node's text (a JSON message) into out[out_len] with every byte
