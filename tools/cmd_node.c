@@ -118,6 +118,8 @@ typedef struct node {
     pthread_mutex_t ev_lock;
     waiter *waiters;
     size_t n_waiters, cap_waiters;
+    bool ev_closing;        /* stopping: /events answers at once, never suspends
+                               (MHD_stop_daemon aborts on a suspended request) */
     /* sequencer role (DIR holds the sequencer key): the mempool, its
      * journal and the sealing thread. The mempool and the chain it
      * validates against are under seq_lock, which the mempool thread holds
@@ -957,10 +959,12 @@ enum { TX_NEW = 0, TX_QUEUED, TX_REFUSED, TX_WRITTEN, TX_NOT_TAKEN, TX_FORWARDED
 #define NODE_EVENTS_WAIT_MAX 60u /* seconds an /events request may wait */
 
 /* Resumes every suspended /events request (each then answers or waits
- * again). From any thread. */
-static void events_wake(node *n)
+ * again; closing: answers). From any thread. */
+static void events_wake(node *n, bool closing)
 {
     pthread_mutex_lock(&n->ev_lock);
+    if (closing)
+        n->ev_closing = true;
     for (size_t i = 0; i < n->n_waiters; i++)
         MHD_resume_connection(n->waiters[i].c);
     n->n_waiters = 0;
@@ -993,6 +997,10 @@ static enum MHD_Result get_events(node *n, struct MHD_Connection *c, req *r)
     if (above || clock_now_ns() >= r->deadline)
         return get_status(n, c);
     pthread_mutex_lock(&n->ev_lock);
+    if (n->ev_closing) { /* the node stops: the status as it is */
+        pthread_mutex_unlock(&n->ev_lock);
+        return get_status(n, c);
+    }
     if (n->n_waiters == n->cap_waiters) {
         size_t cap = n->cap_waiters ? 2 * n->cap_waiters : 16;
         waiter *w2 = realloc(n->waiters, cap * sizeof *w2);
@@ -1085,7 +1093,7 @@ static void *seal_main(void *arg)
         chain_block_info info;
         if (node_seal(n, &info) == 0) {
             pthread_mutex_unlock(&n->lock);
-            events_wake(n);
+            events_wake(n, false);
             pthread_mutex_lock(&n->lock);
         }
     }
@@ -1804,7 +1812,7 @@ static int bridge_apply(void *ud, uint32_t height, const utxo_block *b, const ut
         return 1;
     }
     free(own);
-    events_wake(n);
+    events_wake(n, false);
     return 0;
 }
 
@@ -2412,7 +2420,7 @@ int cmd_node(int argc, char **argv)
         struct timespec one = {1, 0};
         int sig = sigtimedwait(&set, NULL, &one);
         if (sig < 0) { /* a second went by: waiting /events requests look again */
-            events_wake(&n);
+            events_wake(&n, false);
             continue;
         }
         if (sig == SIGHUP) {
@@ -2452,7 +2460,10 @@ out:
     if (syncing)
         pthread_join(syncer, NULL); /* after a last sync of what was written */
     if (d) {
-        events_wake(&n);
+        /* a resumed /events request must not suspend again before the
+         * daemon stops (it would abort: "called while we have suspended
+         * connections") */
+        events_wake(&n, true);
         MHD_stop_daemon(d);
     }
     if (n.upstream)
