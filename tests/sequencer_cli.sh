@@ -143,6 +143,39 @@ head -1 "$tmp/hdr" | grep -q " 429" && ok || bad "past it: 429: $(cat "$tmp/hdr"
 # 16 s x 1000 cycles saved, 65536 taken: 49536 owed at 1000 a second
 tr -d '\r' <"$tmp/hdr" | grep -qx "Retry-After: 50" && ok || bad "Retry-After: 50: $(cat "$tmp/hdr")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$s_url/status")" = 200 ] && ok || bad "GET is not limited"
+# POSTs at once: the first refusal (of a transaction, judged by the mempool
+# thread) already spends the allowance, so of 32 at once one is judged and
+# 31 get 429; eight rounds, each from a fresh loopback address (a fresh
+# client). A charge taken at the verdict let every POST arriving before it
+# through: up to 32 refusals run (most rounds, before the fix).
+python3 - "${s_url##*:}" "$tmp/p.tx" <<'PY' && ok || bad "POSTs at once get one refusal's work: $(cat "$tmp/p.tx.race")"
+import collections, http.client, socket, sys, threading
+port, body = int(sys.argv[1]), open(sys.argv[2], "rb").read()
+out = open(sys.argv[2] + ".race", "w")
+try:
+    socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.10", 0)).close()
+except OSError:
+    sys.exit(0)  # no other loopback addresses here (Linux has 127/8)
+bad = 0
+for k in range(8):
+    src = "127.0.0.%d" % (10 + k)
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(src, 0))
+             for _ in range(32)]
+    for c in conns:
+        c.connect()
+    go, codes = threading.Barrier(len(conns)), collections.Counter()
+    def one(c):
+        go.wait()
+        c.request("POST", "/tx", body=body)
+        r = c.getresponse(); r.read(); codes[r.status] += 1
+    ts = [threading.Thread(target=one, args=(c,)) for c in conns]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    for c in conns: c.close()
+    print(src, dict(codes), file=out)
+    bad += codes[400] != 1 or codes[429] != 31
+sys.exit(1 if bad else 0)
+PY
 expect 2 "wallet send to a node past the allowance: no verdict" -- \
     "$UTXO" wallet send "$tmp/w1" "$B" 1000 --node "$s_url"
 grep -q "HTTP 429" "$tmp/err" && ok || bad "says 429: $(cat "$tmp/err")"

@@ -2,7 +2,8 @@
  * test_ratelimit.c — the node's per-client allowance of refused work
  * (tools/ratelimit.c): the bucket's arithmetic at second boundaries, the
  * keys (IPv4, IPv6 /64, IPv4-mapped), the bounded table keeping debtors
- * while others come and go, and the limits on its numbers. Times are
+ * while others come and go, the refund of a charge taken in advance, and
+ * the limits on its numbers. Times are
  * stepped by hand: nothing here sleeps.
  */
 #include "config.h"
@@ -130,6 +131,29 @@ START_TEST(exempt_clients)
 }
 END_TEST
 
+/* A charge taken at arrival and given back at acceptance (rl_refund):
+ * the client is where it was, and a refund never fills past the burst. */
+START_TEST(refund_gives_back)
+{
+    const uint64_t rate = 1000, burst = 5000, t0 = 3 * SEC;
+    rl_table *t = rl_new(rate, burst);
+    struct sockaddr_in a = v4("192.0.2.7");
+
+    ck_assert_ptr_nonnull(t);
+    rl_charge(t, SA(a), burst + 2 * rate, t0); /* one in flight: 2 s of debt */
+    ck_assert_uint_eq(rl_wait(t, SA(a), t0), 3); /* the next waits meanwhile */
+    rl_refund(t, SA(a), burst + 2 * rate, t0);   /* it was accepted */
+    ck_assert_uint_eq(rl_wait(t, SA(a), t0), 0);
+    rl_charge(t, SA(a), burst, t0);              /* the bucket whole again */
+    ck_assert_uint_eq(rl_wait(t, SA(a), t0), 1);
+    rl_refund(t, SA(a), 10 * burst, t0);         /* no more than a full bucket */
+    rl_charge(t, SA(a), burst, t0);
+    ck_assert_uint_eq(rl_wait(t, SA(a), t0), 1);
+    rl_refund(NULL, SA(a), 1, t0);               /* no table: nothing */
+    rl_free(t);
+}
+END_TEST
+
 START_TEST(limits)
 {
     ck_assert_ptr_null(rl_new(0, 1));
@@ -163,6 +187,7 @@ int main(void)
     tcase_add_test(tc, debtors_kept_while_others_pass);
     tcase_add_test(tc, exempt_clients);
     tcase_add_test(tc, limits);
+    tcase_add_test(tc, refund_gives_back);
     suite_add_tcase(s, tc);
     r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -1397,8 +1397,10 @@ static void *pool_main(void *arg)
 /* A resumed POST /tx: its answer. */
 static enum MHD_Result tx_answer(node *n, struct MHD_Connection *c, req *r)
 {
-    if (r->state == TX_REFUSED || (r->state == TX_FORWARDED && r->fwd_status == 400))
-        rl_charge(n->rl, client_addr(c), r->cost, clock_now_ns());
+    /* post_tx charged its refusal when it queued it: kept when refused,
+     * given back otherwise (taken, or not judged) */
+    if (!(r->state == TX_REFUSED || (r->state == TX_FORWARDED && r->fwd_status == 400)))
+        rl_refund(n->rl, client_addr(c), r->cost, clock_now_ns());
     if (r->state == TX_FORWARDED)
         return forward_answer(c, r);
     if (r->state == TX_REFUSED) {
@@ -1512,6 +1514,12 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
     MHD_suspend_connection(c);
     pthread_cond_signal(&n->qcond);
     pthread_mutex_unlock(&n->jlock);
+    /* its refusal is charged now and refunded if it is taken (tx_answer,
+     * on this thread, so after this): the client's transactions still
+     * being judged count against its allowance. Charged at the verdict
+     * only, every POST of a client arriving meanwhile passed rl_wait, and
+     * one address ran --max-connections refusals at once. */
+    rl_charge(n->rl, client_addr(c), r->cost, clock_now_ns());
     return MHD_YES;
 }
 

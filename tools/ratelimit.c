@@ -185,3 +185,17 @@ void rl_charge(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t
     }
     pthread_mutex_unlock(&t->mu);
 }
+
+void rl_refund(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t now)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->mu);
+    rl_slot *s = slot_of(t, sa, now);
+    if (s != NULL) {
+        /* up to a full bucket (tokens >= -RL_MAX_DEBT: no overflow) */
+        uint64_t room = (uint64_t)((int64_t)t->burst - s->tokens);
+        s->tokens += (int64_t)(cycles < room ? cycles : room);
+    }
+    pthread_mutex_unlock(&t->mu);
+}

@@ -6,7 +6,10 @@
  * second, and each refusal takes the transaction's declared budgets (and a
  * flat RL_BASE for the decoding and the lookups). A client in debt is
  * answered 429 until the bucket fills past zero. Accepted transactions pay
- * fees and take nothing.
+ * fees and take nothing: the node charges a transaction when it takes it
+ * in and refunds it when it is accepted, so the transactions of a client
+ * still being judged count against its allowance (a check at arrival and
+ * a charge at the verdict let any number of them in at once).
  *
  * Clients are keyed by IPv4 address, or by the /64 of an IPv6 address (a
  * host gets a /64 for nothing). The table is bounded (RL_SLOTS): each
@@ -41,6 +44,9 @@ void rl_free(rl_table *t);
 uint64_t rl_wait(rl_table *t, const struct sockaddr *sa, uint64_t now);
 /* Takes `cycles` from client sa's allowance, at time now. */
 void rl_charge(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t now);
+/* Gives `cycles` back to client sa's allowance (taken by rl_charge for
+ * work that was not refused after all), up to a full bucket. */
+void rl_refund(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t now);
 /* Client sa (its key: the address, or an IPv6 address's /64) is never
  * limited nor charged: a bridge, whose refusals are its many clients'.
  * 0, or -1 when RL_EXEMPT_MAX are exempted already. */
