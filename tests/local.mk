@@ -52,7 +52,10 @@ EXTRA_DIST += tests/lib.sh
 AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}; SAN_CFLAGS='$(SAN_CFLAGS)'; \
 	UTXO_VM_JIT=$${UTXO_VM_JIT:-eager}; \
-	export top_builddir top_srcdir CK_DEFAULT_TIMEOUT SAN_CFLAGS UTXO_VM_JIT;
+	TSAN_OPTIONS=$${TSAN_OPTIONS:-suppressions=$(abs_top_srcdir)/tests/tsan.supp}; \
+	export top_builddir top_srcdir CK_DEFAULT_TIMEOUT SAN_CFLAGS UTXO_VM_JIT TSAN_OPTIONS;
+# known ThreadSanitizer reports in libraries it cannot see into (--enable-tsan)
+EXTRA_DIST += tests/tsan.supp
 
 # `make check-valgrind`: the Check suites under Valgrind memcheck (errors and
 # definite/indirect leaks fail). The slowest suites are left to ASan.
