@@ -4,8 +4,14 @@
 # tests/segments/work.img with more SHA-256 rounds than the largest budget
 # (refused out of cycles after 2^32 - 1 of them) are posted at once, as
 # many as make about 3 s of predicates; while the mempool thread runs them,
-# GET /status, /block/0 and /utxos must each answer within a second: the
-# predicates run under the mempool's lock, not the store's. Every POST is
+# GET /status, /block/0, /utxos and /mempool must each answer within a
+# second: the predicates run under the mempool's lock, not the store's, and
+# /mempool answers the pool as of the last batch. A valid spend of another
+# coin goes first, so the sealing thread (every second) finds a held
+# transaction while the batch runs: it waits for the mempool's lock
+# without holding the store's (before, it held the store's, and every
+# reader waited for the batch behind it; /mempool waited for the batch
+# too). Every burn is
 # refused (400) and the coin is still unspent (the policies that would stop
 # such a client are off: --max-tx-cycles 2^32, --client-cycles 0). On
 # 127.0.0.1, a free port; every wait bounded. Run by
@@ -18,8 +24,8 @@ MKFAN="${top_builddir:-.}/tests/mkfan"
 WORK="${top_srcdir:-.}/tests/segments/work.img"
 
 id=$("$UTXO" predicate id "$WORK")
-expect 0 "genesis" -- "$UTXO" genesis -o "$tmp/s" --alloc "$id:1000000000000"
-serve s "$tmp/s" 0 --seal-interval 3600 --max-tx-cycles 4294967296 --client-cycles 0
+expect 0 "genesis" -- "$UTXO" genesis -o "$tmp/s" --alloc "$id:1000000000000" --alloc "$id:1000000000"
+serve s "$tmp/s" 0 --seal-interval 1 --max-tx-cycles 4294967296 --client-cycles 0
 [ -n "$s_url" ] && ok || { bad "the sequencer started: $(cat "$tmp/s.log")"; exit 1; }
 g=$(curl -s "$s_url/block/0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["txids"][0])')
 # work.img's arguments: 4,000,000 rounds, more than the largest budget a
@@ -31,12 +37,16 @@ for k in $(seq 0 40); do
     "$MKFAN" "$WORK" "$g:0" 1000000000000 $((10000000 + k)) 1 0 0 "$id" "$tmp/burn$k-" \
         4294967295 "$args" || bad "mkfan burn $k"
 done
+# the valid spend: one round, any checksum accepted
+"$MKFAN" "$WORK" "$g:1" 1000000000 10000000 1 0 0 "$id" "$tmp/ok-" 1000000 \
+    "$(python3 -c 'import struct; print(struct.pack("<6I", 1, 0, 0, 0, 0xffffffff, 0).hex())')" ||
+    bad "mkfan ok"
 
 python3 - "$s_url" "$tmp" <<'PY' && ok || bad "readers while the mempool runs predicates"
 import json, math, sys, threading, time, urllib.request, urllib.error
 base, tmp = sys.argv[1], sys.argv[2]
 def post(k, out):
-    data = open("%s/burn%d-00.tx" % (tmp, k), "rb").read()
+    data = open("%s/burn%d-00.tx" % (tmp, k) if k != "ok" else "%s/ok-00.tx" % tmp, "rb").read()
     try:
         urllib.request.urlopen(urllib.request.Request(base + "/tx", data=data), timeout=300)
         out[k] = (200, None)
@@ -48,15 +58,18 @@ t = time.time(); post(40, one); t1 = time.time() - t
 assert one[40][0] == 400, one
 # then enough of them at once for about 3 s of predicates (at most 40)
 n = max(2, min(40, math.ceil(3.0 / max(t1, 0.01))))
-verdicts = {}
+verdicts, valid = {}, {}
 t0 = time.time()
-posts = [threading.Thread(target=post, args=(k, verdicts)) for k in range(n)]
-for p in posts:
+posts = [threading.Thread(target=post, args=("ok", valid))]
+posts[0].start()
+time.sleep(0.05)                     # held before the burns come
+posts += [threading.Thread(target=post, args=(k, verdicts)) for k in range(n)]
+for p in posts[1:]:
     p.start()
 time.sleep(min(0.5, t1 / 2))         # the mempool thread has begun
 slowest, asked = 0.0, 0
 while any(p.is_alive() for p in posts) and time.time() - t0 < 240:
-    for path in ("/status", "/block/0", "/utxos/" + "11" * 32):
+    for path in ("/status", "/block/0", "/utxos/" + "11" * 32, "/mempool"):
         t = time.time()
         urllib.request.urlopen(base + path, timeout=10).read()
         slowest = max(slowest, time.time() - t)
@@ -68,12 +81,16 @@ took = time.time() - t0
 assert took > 2.0, "%d runs took %.2f s: too short to show anything" % (n, took)
 assert asked >= 6 and slowest < 1.0, (asked, slowest, took)
 assert len(verdicts) == n and all(v[0] == 400 for v in verdicts.values()), verdicts
+assert valid == {"ok": (200, None)}, valid
 print("readers: %d answers, slowest %.3f s, while %d refusals took %.1f s (one alone: %.2f s)"
       % (asked, slowest, n, took, t1))
 PY
 code=$(curl -s -o "$tmp/p" -w '%{http_code}' "$s_url/proof/$g:0")
 [ "$code" = 200 ] && ok || bad "the genesis coin is unspent: $code $(cat "$tmp/p")"
-[ "$(curl -s "$s_url/status" | field mempool)" = 0 ] && ok || bad "the mempool is empty"
+n=0
+while [ "$(curl -s "$s_url/status" | field mempool)" != 0 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+[ "$(curl -s "$s_url/status" | field mempool)" = 0 ] && ok || bad "the mempool is empty (the valid spend sealed)"
+[ "$(curl -s "$s_url/status" | field height)" = 1 ] && ok || bad "the valid spend is in block 1: $(curl -s "$s_url/status")"
 
 stop s
 

@@ -124,7 +124,8 @@ typedef struct node {
      * journal and the sealing thread. The mempool and the chain it
      * validates against are under seq_lock, which the mempool thread holds
      * while predicates run: the store's readers (lock) never wait on it.
-     * Sealing, which writes the store, holds lock, then seq_lock. */
+     * Sealing holds seq_lock, and lock only while it applies its block
+     * (chain_seq_set_store_lock): the order is seq_lock, then lock. */
     pthread_mutex_t seq_lock;
     chain_seq *seq;
     chain_journal *journal;
@@ -151,6 +152,11 @@ typedef struct node {
     int q_stop;
     pthread_cond_t qcond;
     size_t mempool_count;         /* mp_count after the last change (answers) */
+    /* what GET /mempool answers: the pool after the last batch or seal
+     * (pool_publish), so that the HTTP thread never waits on seq_lock */
+    uint64_t pool_bytes;
+    size_t pool_ids_n;
+    uint8_t pool_ids[NODE_MAX_MEMPOOL_IDS][UTXO_HASH_BYTES];
     /* admin actions: the token of DIR/.cookie */
     char cookie[2 * 32 + 1];
     const char *datadir;
@@ -937,6 +943,7 @@ typedef struct req {
     size_t len, cap;
     int too_big;       /* the body was longer: refused with 413 */
     int post;          /* the method is POST */
+    int stop_after;    /* POST /admin/stop: SIGTERM once its answer is sent */
     /* POST /tx: what the mempool thread made of it */
     int state;         /* TX_NEW ... (pool_main) */
     int vrc, err;      /* TX_REFUSED: the verdict; TX_NOT_TAKEN: errno (0: stopping) */
@@ -1024,9 +1031,27 @@ static enum MHD_Result get_events(node *n, struct MHD_Connection *c, req *r)
 
 static void sync_resume(node *n);
 
+/* Publishes the pool for GET /mempool and /status. Under seq_lock and
+ * jlock. */
+static void pool_publish(node *n)
+{
+    const mp_pool *m = chain_seq_mempool(n->seq);
+
+    n->mempool_count = mp_count(m);
+    n->pool_bytes = mp_bytes(m);
+    n->pool_ids_n = 0;
+    while (n->pool_ids_n < NODE_MAX_MEMPOOL_IDS &&
+           mp_tx(m, n->pool_ids_n, n->pool_ids[n->pool_ids_n]) != NULL)
+        n->pool_ids_n++;
+}
+
 /* Seals the next block from the mempool, writes it (block and proof files
  * first, then the store) and rewrites the journal to what the pool still
- * holds. Under n->lock; takes seq_lock. 0, or -1 after setting
+ * holds. Takes seq_lock, and the store's lock (n->lock) only to apply the
+ * block (chain_seq_seal): the caller must not hold n->lock, so that the
+ * store's readers never wait while a batch is judged or a block made and
+ * proven (before, sealing held n->lock from the start, and every GET
+ * waited behind it for the mempool's batch). 0, or -1 after setting
  * n->seal_error (sealing then stops for good: the node must be restarted,
  * which repairs the files). */
 static int node_seal(node *n, chain_block_info *info)
@@ -1050,7 +1075,7 @@ static int node_seal(node *n, chain_block_info *info)
     }
     pthread_mutex_lock(&n->jlock);
     rc = chain_journal_rewrite(n->journal, chain_seq_mempool(n->seq));
-    n->mempool_count = mp_count(chain_seq_mempool(n->seq));
+    pool_publish(n);
     if (rc == UTXO_OK) {
         /* the new journal holds, synced, every transaction of the pool: the
          * records still gathering are on disk (or in the block) */
@@ -1091,11 +1116,10 @@ static void *seal_main(void *arg)
         if (n->stop || n->seal_error[0] || held == 0)
             continue;
         chain_block_info info;
-        if (node_seal(n, &info) == 0) {
-            pthread_mutex_unlock(&n->lock);
+        pthread_mutex_unlock(&n->lock);
+        if (node_seal(n, &info) == 0)
             events_wake(n, false);
-            pthread_mutex_lock(&n->lock);
-        }
+        pthread_mutex_lock(&n->lock);
     }
     pthread_mutex_unlock(&n->lock);
     return NULL;
@@ -1381,6 +1405,9 @@ static void *pool_main(void *arg)
             pthread_mutex_unlock(&n->jlock);
             free(rec);
         }
+        pthread_mutex_lock(&n->jlock);
+        pool_publish(n);
+        pthread_mutex_unlock(&n->jlock);
         pthread_mutex_unlock(&n->seq_lock);
         pthread_mutex_lock(&n->jlock);
         for (size_t i = 0; i < k; i++) {
@@ -1523,24 +1550,22 @@ static enum MHD_Result post_tx(node *n, struct MHD_Connection *c, req *r)
     return MHD_YES;
 }
 
-/* GET /mempool: what the sequencer holds, in arrival order. */
+/* GET /mempool: what the sequencer holds, in arrival order, as of its last
+ * batch or seal (pool_publish): answered without waiting for the batch
+ * being judged. Not under n->lock. */
 static enum MHD_Result get_mempool(node *n, struct MHD_Connection *c)
 {
     json_t *ids = json_array();
     uint64_t bytes = 0;
     size_t count = 0;
-    const utxo_tx *tx;
-    uint8_t id[UTXO_HASH_BYTES];
 
-    if (n->seq) { /* waits for the batch the mempool thread is validating */
-        pthread_mutex_lock(&n->seq_lock);
-        count = mp_count(chain_seq_mempool(n->seq));
-        for (size_t i = 0; (tx = mp_tx(chain_seq_mempool(n->seq), i, id)) != NULL; i++) {
-            bytes += utxo_tx_get_length(tx, true);
-            if (i < NODE_MAX_MEMPOOL_IDS)
-                json_array_append_new(ids, hex_json(id, sizeof id));
-        }
-        pthread_mutex_unlock(&n->seq_lock);
+    if (n->seq) {
+        pthread_mutex_lock(&n->jlock);
+        count = n->mempool_count;
+        bytes = n->pool_bytes;
+        for (size_t i = 0; i < n->pool_ids_n; i++)
+            json_array_append_new(ids, hex_json(n->pool_ids[i], UTXO_HASH_BYTES));
+        pthread_mutex_unlock(&n->jlock);
     }
     return send_json(c, MHD_HTTP_OK,
                      json_pack("{s:I, s:I, s:b, s:o}", "count", (json_int_t)count, "bytes",
@@ -1561,7 +1586,7 @@ static bool admin_ok(node *n, struct MHD_Connection *c)
 
 /* POST /admin/seal (seal a block now, even an empty one) and
  * POST /admin/stop (stop the node as SIGTERM does). */
-static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, const char *what)
+static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, req *r, const char *what)
 {
     if (!admin_ok(n, c))
         return send_error(c, MHD_HTTP_UNAUTHORIZED, 0,
@@ -1569,7 +1594,9 @@ static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, const char 
                           n->datadir);
     if (strcmp(what, "stop") == 0) {
         node_log(1, "stop asked over HTTP");
-        kill(getpid(), SIGTERM);
+        /* the stop starts once the answer is sent (request_done): a
+         * SIGTERM now could stop the server before it sends it */
+        r->stop_after = 1;
         return send_json(c, MHD_HTTP_OK, json_pack("{s:b}", "stopping", 1));
     }
     if (strcmp(what, "seal") != 0)
@@ -1626,16 +1653,11 @@ static enum MHD_Result route(node *n, struct MHD_Connection *c, const char *url,
     uint32_t h;
     const char *p;
 
-    if (r->post) {
-        if (strncmp(url, "/admin/", 7) == 0)
-            return post_admin(n, c, url + 7);
+    if (r->post) /* /tx and /admin/ are answered before (handle) */
         return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0,
                           "POST goes to /tx or /admin/ACTION, not %.200s", url);
-    }
     if (strcmp(url, "/status") == 0)
         return get_status(n, c);
-    if (strcmp(url, "/mempool") == 0)
-        return get_mempool(n, c);
     if (strcmp(url, "/events") == 0)
         return get_events(n, c, r);
     if (strcmp(url, "/blocks") == 0)
@@ -1748,6 +1770,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, 0, "a GET request takes no body");
     if (r->post && strcmp(url, "/tx") == 0) /* takes its own locks (pool_main) */
         return post_tx(n, c, r);
+    /* these take their own locks too: sealing takes seq_lock, then n->lock
+     * to apply its block; the pool's answer is under jlock */
+    if (r->post && strncmp(url, "/admin/", 7) == 0)
+        return post_admin(n, c, r, url + 7);
+    if (!r->post && strcmp(url, "/mempool") == 0)
+        return get_mempool(n, c);
     pthread_mutex_lock(&n->lock);
     enum MHD_Result ret = route(n, c, url, r);
     pthread_mutex_unlock(&n->lock);
@@ -1761,6 +1789,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)toe;
     req *r = *con_cls;
+    if (r && r->stop_after)
+        kill(getpid(), SIGTERM);
     if (r) {
         free(r->data);
         json_decref(r->fwd); /* a forwarded verdict never sent */
@@ -2295,6 +2325,7 @@ int cmd_node(int argc, char **argv)
             ex = rc == UTXO_ERR_IO || rc == UTXO_ERR_ARG ? EXIT_USAGE : EXIT_INVALID;
             goto out;
         }
+        chain_seq_set_store_lock(n.seq, &n.lock);
         if (cut)
             node_log(0, "%s ended in a torn record (a crash while sealing): cut off", blocks);
     }
@@ -2356,7 +2387,7 @@ int cmd_node(int argc, char **argv)
             errorf("cannot rewrite %s: %s", jpath, afile_errtext(errno));
             goto out;
         }
-        n.mempool_count = mp_count(chain_seq_mempool(n.seq));
+        pool_publish(&n);
         node_log(1, "mempool: %zu transactions back from %s (%zu recorded)",
                  mp_count(chain_seq_mempool(n.seq)), jpath, got);
         /* the policy for what comes now: what the journal held was

@@ -16,6 +16,7 @@
 #ifndef UTXO_SRC_CHAIN_H
 #define UTXO_SRC_CHAIN_H
 
+#include <pthread.h>
 #include "utxo/blockfile.h"
 #include "utxo/store.h"
 #include "chain/chainbuild.h"
@@ -88,6 +89,8 @@ int mp_submit_batch(mp_pool *m, const utxo_tx *const *txs, size_t n, uint32_t he
                     utxo_verdict *v, size_t *n_accepted);
 
 size_t mp_count(const mp_pool *m);
+/* The encoded bytes of the held transactions, in all. */
+uint64_t mp_bytes(const mp_pool *m);
 /* Held transactions evicted to make room for ones of higher fee rates
  * since mp_new (mp_submit). */
 uint64_t mp_evicted(const mp_pool *m);
@@ -209,6 +212,11 @@ int chain_seq_close(chain_seq *s, bool commit);
 const utxo_params *chain_seq_params(const chain_seq *s);
 uint32_t chain_seq_next_height(const chain_seq *s);
 mp_pool *chain_seq_mempool(chain_seq *s);
+/* A store shared with other threads (utxo node): chain_seq_seal holds lock
+ * (may be NULL: none) while it applies a block to the store, and only
+ * then, so the store's readers never wait while a block is made. The
+ * caller must not hold it across chain_seq_seal. */
+void chain_seq_set_store_lock(chain_seq *s, pthread_mutex_t *lock);
 bp_chain *chain_seq_chain(chain_seq *s);
 /* The sequencer's own pay-to-pubkey id (where coinbases pay the fees). */
 const uint8_t *chain_seq_fee_id(const chain_seq *s);

@@ -177,6 +177,15 @@ size_t mp_count(const mp_pool *m)
     return m ? m->n : 0;
 }
 
+uint64_t mp_bytes(const mp_pool *m)
+{
+    uint64_t b = 0;
+
+    for (size_t i = 0; i < m->n; i++)
+        b += m->e[i].bytes;
+    return b;
+}
+
 uint64_t mp_evicted(const mp_pool *m)
 {
     return m ? m->n_evicted : 0;

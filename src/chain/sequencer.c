@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct chain_seq {
     bp_chain *chain;
     mp_pool *mp;
     utxo_store *store;
+    pthread_mutex_t *store_lock; /* held around the store's writes, or NULL */
     utxo_chainfile *bf, *pf;  /* the new files (.new), written as we go */
     unsigned po2;             /* segment receipts in the bundles: 0 = none */
     bool broken;              /* a seal failed after the chain advanced */
@@ -604,6 +606,11 @@ uint32_t chain_seq_next_height(const chain_seq *s)
     return bp_chain_next_height(s->chain);
 }
 
+void chain_seq_set_store_lock(chain_seq *s, pthread_mutex_t *lock)
+{
+    s->store_lock = lock;
+}
+
 mp_pool *chain_seq_mempool(chain_seq *s)
 {
     return s->mp;
@@ -695,10 +702,19 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
             rc == UTXO_ERR_IO ? ": " : "", rc == UTXO_ERR_IO ? strerror(errno) : "");
         goto out;
     }
-    if (s->store != NULL && (rc = utxo_store_apply_block(s->store, b, &vd)) != UTXO_OK) {
-        say(msg, msg_len, "store rejected block %u: %s (tx %u input %u) %s", height,
-            utxo_strerror(rc), vd.tx, vd.input, utxo_store_errmsg(s->store));
-        goto out;
+    if (s->store != NULL) {
+        /* the store is shared (utxo node: its readers hold store_lock):
+         * held for the write alone, not while the block was made */
+        if (s->store_lock != NULL)
+            pthread_mutex_lock(s->store_lock);
+        rc = utxo_store_apply_block(s->store, b, &vd);
+        if (rc != UTXO_OK)
+            say(msg, msg_len, "store rejected block %u: %s (tx %u input %u) %s", height,
+                utxo_strerror(rc), vd.tx, vd.input, utxo_store_errmsg(s->store));
+        if (s->store_lock != NULL)
+            pthread_mutex_unlock(s->store_lock);
+        if (rc != UTXO_OK)
+            goto out;
     }
     s->broken = false;
     if (info != NULL) {
