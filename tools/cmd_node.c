@@ -201,6 +201,7 @@ static void node_log(int level, const char *fmt, ...)
 
 /* libmicrohttpd's own error messages go to the log too (--log FILE), as
  * error lines, not straight to stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];

@@ -69,7 +69,7 @@ static void check_hex(const char *s)
         free(back);
     }
     free(b);
-    rc = parse_chain_id(s, &chain);
+    rc = parse_chain_id("fuzz_cli", s, &chain);
     if ((rc == 0) != (all_hex && len == 64) || (rc != 0 && chain != NULL))
         abort();
     free(chain);
