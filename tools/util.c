@@ -476,17 +476,26 @@ static void stop_note(int sig)
     stop_caught = sig;
 }
 
-void stop_signals_catch(void)
+void signals_catch(void (*handler)(int), int flags, bool keep_ignored)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa;
+    struct sigaction sa, old;
 
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = stop_note;
-    sa.sa_flags = SA_RESTART; /* the run stops at a boundary, not in a write */
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
     sigemptyset(&sa.sa_mask);
     for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
-        (void)sigaction(sigs[k], &sa, NULL);
+        if (!keep_ignored || (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN))
+            (void)sigaction(sigs[k], &sa, NULL);
+}
+
+void stop_signals_catch(void)
+{
+    /* SA_RESTART: the run stops at a boundary, not in a write; caught even
+     * when ignored at start (a background job's SIGINT), as the run must
+     * remove what it wrote */
+    signals_catch(stop_note, SA_RESTART, false);
 }
 
 int stop_signal(void)

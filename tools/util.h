@@ -193,6 +193,10 @@ void cli_list(FILE *f, const char *header, const cli_sub *subs, size_t n);
  * it has removed what it wrote, it ends with stop_signal_die(), dying of
  * the signal as the shell expects of an interrupted command. */
 void stop_signals_catch(void);
+/* Sets handler (with sigaction flags) for SIGINT, SIGTERM and SIGHUP; with
+ * keep_ignored, a signal ignored when the process started (nohup, a
+ * background job) stays so. */
+void signals_catch(void (*handler)(int), int flags, bool keep_ignored);
 /* The signal caught, 0 when none was. */
 int stop_signal(void);
 /* Dies of the caught signal (default action); returns 128 + the signal

@@ -6,9 +6,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,20 +118,6 @@ static void on_fatal_signal(int sig)
     (void)raise(sig);
 }
 
-/* A signal ignored when we started (nohup, a background job) stays so. */
-static void catch_fatal_signals(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa, old;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
-    sigemptyset(&sa.sa_mask);
-    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
-        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            (void)sigaction(sigs[k], &sa, NULL);
-}
-
 static int run(int argc, char **argv)
 {
     if (utxo_init() != UTXO_OK) {
@@ -163,6 +149,6 @@ int main(int argc, char **argv)
 {
     if (std_fds_open() != 0)
         return EXIT_USAGE; /* no stderr to say so on */
-    catch_fatal_signals();
+    signals_catch(on_fatal_signal, 0, true);
     return stdout_flushed(run(argc, argv));
 }
