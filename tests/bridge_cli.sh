@@ -230,8 +230,10 @@ wait "$cp"
     bad "the upstream's verdict on a spent transaction, relayed: $(cat "$tmp/pc") $(cat "$tmp/pv")"
 stop h
 # an upstream answering 200 naming another transaction, then 302: 502
-# each, never a 200 (or a 302) the bridge's client reads as taken; then
-# its real verdict, relayed
+# each, never a 200 (or a 302) the bridge's client reads as taken; a 200
+# naming it in upper-case hex is taken, as the C client takes it; then its
+# real verdict, relayed
+export RELAY_TXID="$txid"
 relay othertx r
 serve h "$tmp/h-other" 0 --upstream "$r" --poll 1
 code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
@@ -239,6 +241,8 @@ code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.t
     ok || bad "a 200 naming another transaction: $code $(cat "$tmp/pv")"
 code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
 [ "$code" = 502 ] && grep -q "answered HTTP 302 without a JSON verdict" "$tmp/pv" && ok || bad "a 302: $code $(cat "$tmp/pv")"
+code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
+[ "$code" = 200 ] && [ "$(field via <"$tmp/pv")" = "$r" ] && ok || bad "a 200 naming it in upper case: $code $(cat "$tmp/pv")"
 code=$(curl -s -m 20 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/spent.tx" "$h_url/tx")
 [ "$code" = 400 ] && [ "$(field via <"$tmp/pv")" = "$r" ] && ok || bad "then the verdict: $code $(cat "$tmp/pv")"
 stop h

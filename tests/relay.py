@@ -23,7 +23,8 @@
 #   slowtx  POST /tx is relayed 8 s late (a slow upstream)
 #   hugetx  POST /tx is answered 200 with a JSON object of 1 MiB
 #   othertx POST /tx is answered 200 naming another txid, then 302 with a
-#           JSON body, then relayed
+#           JSON body, then 200 naming $RELAY_TXID in upper case, then
+#           relayed
 #   trickle /status is sent one byte every half second (a node that never
 #           quite stalls)
 #   slowblocks  /blocks streams are sent one byte every 0.2 s
@@ -32,7 +33,7 @@
 # Every POST is relayed (status and body as the node answers) and counted on
 # stderr ("posts N").
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
-import http.server, json, socketserver, struct, sys, threading, time, urllib.error, urllib.request
+import http.server, json, os, socketserver, struct, sys, threading, time, urllib.error, urllib.request
 upstream, mode = sys.argv[1], sys.argv[2]
 lock, seen = threading.Lock(), {"blocks": 0, "events": 0, "posts": 0, "status": 0}
 def count(what):
@@ -131,6 +132,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.answer(200, json.dumps({"txid": "ab" * 32, "mempool": 1}).encode())
         if mode == "othertx" and k == 2:
             return self.answer(302, json.dumps({"txid": "ab" * 32}).encode())
+        if mode == "othertx" and k == 3:  # the posted transaction, in upper case
+            return self.answer(200, json.dumps({"txid": os.environ["RELAY_TXID"].upper()}).encode())
         if mode == "hugetx" and self.path == "/tx":
             return self.answer(200, b'{"message":"' + b"x" * (1 << 20) + b'"}')
         rq = urllib.request.Request(upstream + self.path, data=data,

@@ -1168,8 +1168,14 @@ static void forward_one(node *n, nc_client *nc, req *r)
      * another, or none, has not said it took this one) */
     char want[2 * UTXO_HASH_BYTES + 1];
     const char *named = json_string_value(json_object_get(j, "txid"));
+    uint8_t id[UTXO_HASH_BYTES];
+    size_t got = 0;
     sodium_bin2hex(want, sizeof want, r->txid, sizeof r->txid);
-    if (status == 200 && (named == NULL || strcmp(named, want) != 0)) {
+    /* hex in either case, as utxo_client_submit reads it */
+    if (status == 200 &&
+        (named == NULL || strlen(named) != 2 * sizeof id ||
+         sodium_hex2bin(id, sizeof id, named, 2 * sizeof id, NULL, &got, NULL) != 0 ||
+         got != sizeof id || memcmp(id, r->txid, sizeof id) != 0)) {
         json_decref(j);
         snprintf(r->fwd_err, sizeof r->fwd_err,
                  "the upstream %s answered HTTP 200 without naming the transaction (txid %s)",
