@@ -1,6 +1,7 @@
 #!/bin/sh
 # cli.sh — drives the utxo command end to end: --help/--version, tx decode and
-# tx check on the golden vector (binary, hex and stdin), and the error paths
+# tx check on the golden vector (binary, hex and stdin; under a chain's
+# limits with --chain), and the error paths
 # (unknown command, bad option, missing file, truncated and trailing input)
 # with their exit codes and messages. Run by `make check`.
 set -u
@@ -59,6 +60,23 @@ grep -q "a NUL byte at offset 286" "$tmp/err" || bad "NUL message: $(cat "$tmp/e
 expect 0 "tx check" -- "$UTXO" tx check "$VEC/tx_simple.bin"
 expect 0 "tx check --json" -- "$UTXO" tx check --json "$VEC/tx_simple.bin"
 grep -q '{"valid":true}' "$tmp/out" || bad "check json"
+# --chain: the limits of that chain (its block file's header), not the
+# default ones; a file that is not a block file is named, exit 2
+expect 0 "genesis of a chain of 120-byte transactions" -- \
+    "$UTXO" genesis -o "$tmp/small" --max-tx-bytes 120
+expect 1 "tx check --chain, over its size" -- "$UTXO" tx check --json --chain "$tmp/small/blocks" "$VEC/tx_simple.bin"
+grep -q '"valid":false,"error":[0-9]*,"reason":"transaction over the size limit"' "$tmp/out" || bad "check --chain: $(cat "$tmp/out")"
+expect 0 "genesis of a chain of 900-cycle transactions" -- \
+    "$UTXO" genesis -o "$tmp/lean" --max-tx-cycles 900
+expect 1 "tx check --chain, over its cycles" -- "$UTXO" tx check --chain "$tmp/lean/blocks" "$VEC/tx_simple.bin"
+grep -q "^invalid: " "$tmp/out" && ! grep -q "too large" "$tmp/out" || bad "check --chain cycles: $(cat "$tmp/out")"
+expect 2 "tx check --chain, not a block file" -- "$UTXO" tx check --chain "$tmp/small/proofs" "$VEC/tx_simple.bin"
+grep -q "tx check: $tmp/small/proofs: not a valid block file: " "$tmp/err" || bad "check --chain proofs: $(cat "$tmp/err")"
+expect 2 "tx check --chain, no such file" -- "$UTXO" tx check --chain "$tmp/none" "$VEC/tx_simple.bin"
+grep -q "tx check: $tmp/none: No such file or directory" "$tmp/err" || bad "check --chain none: $(cat "$tmp/err")"
+expect 2 "tx decode --chain" -- "$UTXO" tx decode --chain "$tmp/small/blocks" "$VEC/tx_simple.bin"
+grep -q "tx decode: --chain is an option of tx check" "$tmp/err" || bad "decode --chain: $(cat "$tmp/err")"
+expect 2 "tx decode --json" -- "$UTXO" tx decode --json "$VEC/tx_simple.bin"
 
 # output that cannot be written is an I/O error (exit 2, said), never exit 0
 if [ -w /dev/full ]; then

@@ -323,21 +323,6 @@ void wcli_print_hex(const uint8_t *p, size_t n)
         printf("%02x", p[i]);
 }
 
-/* The parameters in the header of the block file path (*p). */
-static int chain_params(const char *path, utxo_params *p)
-{
-    utxo_chainfile *cf = NULL;
-    size_t off = 0;
-    int rc = utxo_chainfile_open(&cf, path, UTXO_CHAINFILE_BLOCKS, p, &off);
-
-    if (rc != UTXO_OK) {
-        errorf("wallet: %s: %s (offset %zu)", path, utxo_strerror(rc), off);
-        return EXIT_USAGE;
-    }
-    utxo_chainfile_close(cf);
-    return 0;
-}
-
 /* Creates o->file for p from master (NULL: a fresh seed) with a passphrase
  * asked for twice on a terminal. */
 static int create_wallet(const wopts *o, const utxo_params *p, const uint8_t *master,
@@ -392,7 +377,7 @@ static int wallet_new(const wopts *o)
     if (o->n_pos != 0)
         return wcli_usage_error("new: unexpected argument '%s'", o->pos[0]);
     utxo_params_default(&p);
-    if (o->chain != NULL && (ex = chain_params(o->chain, &p)) != 0)
+    if (o->chain != NULL && (ex = chain_file_params("wallet", o->chain, &p)) != 0)
         return ex;
     if ((ex = create_wallet(o, &p, NULL, &w)) != 0)
         return ex;
@@ -458,7 +443,7 @@ static int wallet_restore(const wopts *o)
     if (o->chain == NULL || (o->proofs == NULL) == (o->db == NULL))
         return wcli_usage_error("restore needs --chain BLOCKS and either --proofs PROOFS or "
                            "--db NODE.db");
-    if ((ex = chain_params(o->chain, &p)) != 0 || (ex = read_seed(o, seed)) != 0)
+    if ((ex = chain_file_params("wallet", o->chain, &p)) != 0 || (ex = read_seed(o, seed)) != 0)
         return ex;
     ex = create_wallet(o, &p, seed, &w);
     sodium_memzero(seed, sizeof seed);
@@ -528,7 +513,7 @@ static int wallet_bind(const wopts *o)
         return wcli_usage_error("bind: unexpected argument '%s'", o->pos[0]);
     if (o->chain == NULL)
         return wcli_usage_error("bind needs --chain BLOCKS");
-    if ((ex = chain_params(o->chain, &p)) != 0 || (ex = wcli_open(o, false, &w)) != 0)
+    if ((ex = chain_file_params("wallet", o->chain, &p)) != 0 || (ex = wcli_open(o, false, &w)) != 0)
         return ex;
     if ((rc = utxo_wallet_set_chain(w, &p)) != UTXO_OK) {
         errorf("wallet: %s", utxo_wallet_errmsg(w)[0] ? utxo_wallet_errmsg(w) : utxo_strerror(rc));

@@ -273,6 +273,25 @@ int load_image(const char *path, size_t max, uint8_t **img, size_t *len)
     return EXIT_VALID;
 }
 
+int chain_file_params(const char *cmd, const char *path, utxo_params *p)
+{
+    utxo_chainfile *cf = NULL;
+    size_t off = 0;
+    int rc = utxo_chainfile_open(&cf, path, UTXO_CHAINFILE_BLOCKS, p, &off);
+
+    if (rc == UTXO_ERR_IO) {
+        errorf("%s: %s: %s", cmd, path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (rc != UTXO_OK) {
+        errorf("%s: %s: not a valid block file: %s at offset %zu", cmd, path, utxo_strerror(rc),
+               off);
+        return EXIT_USAGE;
+    }
+    utxo_chainfile_close(cf);
+    return 0;
+}
+
 int parse_chain_id(const char *cmd, const char *hex, uint8_t **chain)
 {
     size_t len = 0;

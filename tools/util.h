@@ -99,6 +99,13 @@ int load_image(const char *path, size_t max, uint8_t **img, size_t *len);
  */
 int parse_chain_id(const char *cmd, const char *hex, uint8_t **chain);
 
+/*
+ * The chain parameters in the header of the block file path (*p): 0, or
+ * EXIT_USAGE after a message of command cmd naming the file, the cause and
+ * the offset.
+ */
+int chain_file_params(const char *cmd, const char *path, utxo_params *p);
+
 /* ---- the command line of every command (getopt_long) -------------------
  *
  * Conventions: options anywhere among the operands, `--opt=value` or
