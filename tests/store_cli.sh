@@ -119,21 +119,21 @@ cmp -s "$tmp/b.utxos" "$tmp/all" || fail "after rollback + replay the UTXO set d
 expect 2 "$UTXO" replay "$tmp/o.blocks" --db "$tmp/a.db" --quiet
 grep -q 'another chain' "$tmp/err" || fail "other chain message: $(cat "$tmp/err")"
 
-# a truncated block file: exit 1 naming the record's offset; the store keeps
-# every block before it
+# a truncated block file: exit 2 (a damaged file, as in verify), naming the
+# record's offset; the store keeps every block before it
 size=$(wc -c <"$tmp/c.blocks")
 head -c $((size - 100)) "$tmp/c.blocks" >"$tmp/t.blocks"
-expect 1 "$UTXO" replay "$tmp/t.blocks" --db "$tmp/t.db" --quiet
+expect 2 "$UTXO" replay "$tmp/t.blocks" --db "$tmp/t.db" --quiet
 grep -q 'record 24 at offset [0-9]*: file ends inside the record' "$tmp/err" || fail "truncation message: $(cat "$tmp/err")"
 expect 0 "$UTXO" prove --db "$tmp/t.db" -o "$tmp/t.proofs"
 grep -q 'blocks 0\.\.23' "$tmp/out" || fail "truncated replay did not keep blocks 0..23"
 
-# a file that is no block file, or none at all
+# a file that is no block file, or none at all: exit 2, as in verify
 cp "$tmp/c.blocks" "$tmp/m.blocks"
 printf 'XXXX' | dd of="$tmp/m.blocks" conv=notrunc 2>/dev/null
-expect 1 "$UTXO" replay "$tmp/m.blocks" --db "$tmp/m.db" --quiet
+expect 2 "$UTXO" replay "$tmp/m.blocks" --db "$tmp/m.db" --quiet
 grep -q 'not a block file (offset 0)' "$tmp/err" || fail "bad magic message: $(cat "$tmp/err")"
-expect 1 "$UTXO" replay "$tmp/c.proofs" --db "$tmp/m.db" --quiet
+expect 2 "$UTXO" replay "$tmp/c.proofs" --db "$tmp/m.db" --quiet
 expect 2 "$UTXO" replay "$tmp/none.blocks" --db "$tmp/m.db" --quiet
 grep -q 'No such file' "$tmp/err" || fail "missing file message: $(cat "$tmp/err")"
 

@@ -45,7 +45,9 @@ static void replay_usage(FILE *f)
             "there: they must link to the store's tip, and are passed over). A record\n"
             "out of place (junk, an old block, another block at a stored height) or\n"
             "the first invalid block stops the replay: exit 1, with the height, the\n"
-            "file offset, the transaction and input at fault and why.\n"
+            "file offset, the transaction and input at fault and why. A file that\n"
+            "ends inside a record, or that is no block file, is exit 2 (a damaged\n"
+            "file, not an invalid block, as in verify), the blocks before it kept.\n"
             "\n"
             "  --threads N   predicate threads (default: one per CPU)\n"
             "  --to HEIGHT   stop after the block at HEIGHT\n"
@@ -164,7 +166,7 @@ int cmd_replay(int argc, char **argv)
     }
     if (rc != UTXO_OK) {
         errorf("%s: not a block file (offset %zu): %s", blocks, eoff, utxo_strerror(rc));
-        return EXIT_INVALID;
+        return EXIT_USAGE;
     }
     if ((ex = store_cli_open(&s, db, &p, UTXO_STORE_CREATE, (unsigned)threads)) != EXIT_VALID)
         goto done;
@@ -183,12 +185,15 @@ int cmd_replay(int argc, char **argv)
     if (rc != UTXO_OK) {
         /* a torn file, not a block that decodes short of what it claims
          * (also TRUNCATED, but a verdict: res.invalid) */
-        if (!res.invalid && res.file == UTXO_PIPE_BLOCKS && res.err == UTXO_ERR_TRUNCATED)
+        bool torn = !res.invalid && res.file == UTXO_PIPE_BLOCKS && res.err == UTXO_ERR_TRUNCATED;
+        if (torn)
             errorf("%s: record %llu at offset %llu: file ends inside the record (truncated)",
                    blocks, (unsigned long long)res.record, (unsigned long long)res.offset);
         else
             errorf("%s", res.reason);
-        ex = res.invalid || store_cli_exit(rc) == EXIT_INVALID ? EXIT_INVALID : EXIT_USAGE;
+        /* a torn file is damage, as in verify: 2 */
+        ex = !torn && (res.invalid || store_cli_exit(rc) == EXIT_INVALID) ? EXIT_INVALID
+                                                                           : EXIT_USAGE;
         goto done;
     }
     applied = res.applied;
