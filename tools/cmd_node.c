@@ -101,6 +101,14 @@ typedef struct waiter {
     struct MHD_Connection *c;
 } waiter;
 
+struct req;
+
+/* A POST /admin/seal suspended until the sealing thread has sealed for it. */
+typedef struct seal_wait {
+    struct MHD_Connection *c;
+    struct req *r;
+} seal_wait;
+
 typedef struct node {
     utxo_store *s;
     utxo_params p;
@@ -132,7 +140,12 @@ typedef struct node {
     uint64_t seal_s;
     uint64_t request_ns;    /* a request's headers and body must come within this (--timeout) */
     char seal_error[512];   /* why sealing stopped, or "" */
-    pthread_cond_t seal_cond; /* wakes the sealing thread (stop) */
+    pthread_cond_t seal_cond; /* wakes the sealing thread (stop, POST /admin/seal) */
+    /* POST /admin/seal: suspended until the sealing thread seals a block
+     * for each, in order, so that the HTTP thread never waits for a batch;
+     * under lock */
+    seal_wait *seal_asked;
+    size_t n_seal_asked, cap_seal_asked;
     /* group commit of the journal: POST /tx writes its record and waits
      * (suspended) until the syncing thread's next fdatasync covers it;
      * under jlock */
@@ -958,7 +971,14 @@ typedef struct req {
     uint64_t want_blocks; /* /events: answer once the store holds this many blocks */
     uint64_t started;  /* when its headers came (monotonic ns) */
     uint64_t cost;     /* POST /tx: what its refusal takes from the client's allowance */
+    /* POST /admin/seal: SEAL_NEW ... (seal_main), and what its seal made */
+    int seal;
+    int seal_rc;       /* SEAL_DONE: node_seal's result */
+    chain_block_info seal_info;
 } req;
+
+/* What became of a POST /admin/seal (req.seal). */
+enum { SEAL_NEW = 0, SEAL_QUEUED, SEAL_DONE, SEAL_STOPPING };
 
 /* What became of a POST /tx the mempool or forwarding thread took
  * (req.state). */
@@ -1099,7 +1119,20 @@ static int node_seal(node *n, chain_block_info *info)
     return 0;
 }
 
-/* Seals a block every seal_s seconds while the mempool holds work. */
+/* Resumes every POST /admin/seal still waiting, to answer that the node
+ * stops (libmicrohttpd aborts at stop on a suspended request). Under
+ * n->lock, with n->stop set, so that none is added after. */
+static void seal_asked_release(node *n)
+{
+    for (size_t i = 0; i < n->n_seal_asked; i++) {
+        n->seal_asked[i].r->seal = SEAL_STOPPING;
+        MHD_resume_connection(n->seal_asked[i].c);
+    }
+    n->n_seal_asked = 0;
+}
+
+/* Seals a block for each POST /admin/seal as it comes, and one every
+ * seal_s seconds while the mempool holds work. */
 static void *seal_main(void *arg)
 {
     node *n = arg;
@@ -1109,8 +1142,21 @@ static void *seal_main(void *arg)
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += (time_t)n->seal_s;
-        while (!n->stop && pthread_cond_timedwait(&n->seal_cond, &n->lock, &until) == 0)
+        while (!n->stop && n->n_seal_asked == 0 &&
+               pthread_cond_timedwait(&n->seal_cond, &n->lock, &until) == 0)
             ;
+        if (!n->stop && n->n_seal_asked > 0) { /* the first asked, even for an empty block */
+            seal_wait w = n->seal_asked[0];
+            memmove(n->seal_asked, n->seal_asked + 1, --n->n_seal_asked * sizeof *n->seal_asked);
+            pthread_mutex_unlock(&n->lock);
+            w.r->seal_rc = node_seal(n, &w.r->seal_info);
+            if (w.r->seal_rc == 0)
+                events_wake(n, false);
+            pthread_mutex_lock(&n->lock);
+            w.r->seal = SEAL_DONE;
+            MHD_resume_connection(w.c);
+            continue;
+        }
         pthread_mutex_lock(&n->jlock);
         size_t held = n->mempool_count;
         pthread_mutex_unlock(&n->jlock);
@@ -1122,6 +1168,7 @@ static void *seal_main(void *arg)
             events_wake(n, false);
         pthread_mutex_lock(&n->lock);
     }
+    seal_asked_release(n);
     pthread_mutex_unlock(&n->lock);
     return NULL;
 }
@@ -1591,8 +1638,9 @@ static bool admin_ok(node *n, struct MHD_Connection *c)
            sodium_memcmp(h + 7, n->cookie, want) == 0;
 }
 
-/* POST /admin/seal (seal a block now, even an empty one) and
- * POST /admin/stop (stop the node as SIGTERM does). */
+/* POST /admin/seal (seal a block now, even an empty one: the sealing
+ * thread does, the request suspended meanwhile) and POST /admin/stop (stop
+ * the node as SIGTERM does). */
 static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, req *r, const char *what)
 {
     if (!admin_ok(n, c))
@@ -1611,14 +1659,42 @@ static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, req *r, con
                           what);
     if (!n->seq)
         return send_error(c, MHD_HTTP_NOT_IMPLEMENTED, 0, "only a sequencer seals blocks");
-    chain_block_info info;
-    if (node_seal(n, &info) != 0)
+    if (r->seal == SEAL_NEW) {
+        /* sealing waits for the mempool's batch: the sealing thread does
+         * it, and resumes this request when the block is made */
+        pthread_mutex_lock(&n->lock);
+        bool stopping = n->stop;
+        if (!stopping && n->n_seal_asked == n->cap_seal_asked) {
+            size_t cap = n->cap_seal_asked ? 2 * n->cap_seal_asked : 4;
+            seal_wait *w2 = realloc(n->seal_asked, cap * sizeof *w2);
+            if (!w2) {
+                pthread_mutex_unlock(&n->lock);
+                return MHD_NO;
+            }
+            n->seal_asked = w2;
+            n->cap_seal_asked = cap;
+        }
+        if (!stopping) {
+            n->seal_asked[n->n_seal_asked++] = (seal_wait){c, r};
+            r->seal = SEAL_QUEUED;
+            MHD_suspend_connection(c);
+            pthread_cond_broadcast(&n->seal_cond);
+        }
+        pthread_mutex_unlock(&n->lock);
+        if (!stopping)
+            return MHD_YES;
+        r->seal = SEAL_STOPPING;
+    }
+    if (r->seal == SEAL_STOPPING)
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
+    if (r->seal_rc != 0)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO, "sealing stopped: %s",
                           n->seal_error);
+    const chain_block_info *info = &r->seal_info;
     return send_json(c, MHD_HTTP_OK,
-                     json_pack("{s:I, s:o, s:I, s:I}", "height", (json_int_t)info.height, "hash",
-                               hex_json(info.hash, sizeof info.hash), "txs",
-                               (json_int_t)info.n_txs, "fees", (json_int_t)info.fees));
+                     json_pack("{s:I, s:o, s:I, s:I}", "height", (json_int_t)info->height, "hash",
+                               hex_json(info->hash, sizeof info->hash), "txs",
+                               (json_int_t)info->n_txs, "fees", (json_int_t)info->fees));
 }
 
 /* Writes DIR/.cookie: a fresh random token, mode 0600, atomically. */
@@ -2493,6 +2569,9 @@ out:
         pthread_join(bridge, NULL);
     if (sealing)
         pthread_join(sealer, NULL);
+    pthread_mutex_lock(&n.lock); /* the sealing thread's, if it never ran */
+    seal_asked_release(&n);
+    pthread_mutex_unlock(&n.lock);
     pthread_mutex_lock(&n.jlock);
     n.q_stop = 1; /* what is queued answers 503 */
     pthread_cond_broadcast(&n.qcond);
@@ -2515,6 +2594,7 @@ out:
     if (n.upstream)
         curl_global_cleanup();
     free(n.waiters);
+    free(n.seal_asked);
     rl_free(n.rl);
     free(n.syncing);
     free(n.syncing_seq);
