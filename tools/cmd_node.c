@@ -86,10 +86,12 @@
 #define NODE_CLIENT_BURST 16u /* a client's allowance saves up to 16 seconds' worth */
 #define NODE_FORWARD_QUEUE 64u    /* a bridge's POST /tx waiting for the upstream */
 #define NODE_FORWARD_TIMEOUT 30u  /* seconds the upstream has to answer one */
+#define NODE_SEALS_WAITING 16u    /* POST /admin/seal waiting for the sealing thread */
 
 struct req;
 /* A POST /tx waiting for the mempool thread: its connection (suspended),
- * request state and decoded transaction. */
+ * request state and decoded transaction; or a POST /admin/seal waiting for
+ * the sealing thread (tx NULL). */
 typedef struct pending {
     struct MHD_Connection *c;
     struct req *r;
@@ -101,13 +103,6 @@ typedef struct waiter {
     struct MHD_Connection *c;
 } waiter;
 
-struct req;
-
-/* A POST /admin/seal suspended until the sealing thread has sealed for it. */
-typedef struct seal_wait {
-    struct MHD_Connection *c;
-    struct req *r;
-} seal_wait;
 
 typedef struct node {
     utxo_store *s;
@@ -144,8 +139,8 @@ typedef struct node {
     /* POST /admin/seal: suspended until the sealing thread seals a block
      * for each, in order, so that the HTTP thread never waits for a batch;
      * under lock */
-    seal_wait *seal_asked;
-    size_t n_seal_asked, cap_seal_asked;
+    pending seal_asked[NODE_SEALS_WAITING];
+    size_t n_seal_asked;
     /* group commit of the journal: POST /tx writes its record and waits
      * (suspended) until the syncing thread's next fdatasync covers it;
      * under jlock */
@@ -1146,7 +1141,7 @@ static void *seal_main(void *arg)
                pthread_cond_timedwait(&n->seal_cond, &n->lock, &until) == 0)
             ;
         if (!n->stop && n->n_seal_asked > 0) { /* the first asked, even for an empty block */
-            seal_wait w = n->seal_asked[0];
+            pending w = n->seal_asked[0];
             memmove(n->seal_asked, n->seal_asked + 1, --n->n_seal_asked * sizeof *n->seal_asked);
             pthread_mutex_unlock(&n->lock);
             w.r->seal_rc = node_seal(n, &w.r->seal_info);
@@ -1663,24 +1658,18 @@ static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, req *r, con
         /* sealing waits for the mempool's batch: the sealing thread does
          * it, and resumes this request when the block is made */
         pthread_mutex_lock(&n->lock);
-        bool stopping = n->stop;
-        if (!stopping && n->n_seal_asked == n->cap_seal_asked) {
-            size_t cap = n->cap_seal_asked ? 2 * n->cap_seal_asked : 4;
-            seal_wait *w2 = realloc(n->seal_asked, cap * sizeof *w2);
-            if (!w2) {
-                pthread_mutex_unlock(&n->lock);
-                return MHD_NO;
-            }
-            n->seal_asked = w2;
-            n->cap_seal_asked = cap;
-        }
-        if (!stopping) {
-            n->seal_asked[n->n_seal_asked++] = (seal_wait){c, r};
+        bool stopping = n->stop, full = n->n_seal_asked == NODE_SEALS_WAITING;
+        if (!stopping && !full) {
+            n->seal_asked[n->n_seal_asked++] = (pending){c, r, NULL};
             r->seal = SEAL_QUEUED;
             MHD_suspend_connection(c);
             pthread_cond_broadcast(&n->seal_cond);
         }
         pthread_mutex_unlock(&n->lock);
+        if (full)
+            return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0,
+                              "%u seals already wait for the mempool's batch: try later",
+                              NODE_SEALS_WAITING);
         if (!stopping)
             return MHD_YES;
         r->seal = SEAL_STOPPING;
@@ -2594,7 +2583,6 @@ out:
     if (n.upstream)
         curl_global_cleanup();
     free(n.waiters);
-    free(n.seal_asked);
     rl_free(n.rl);
     free(n.syncing);
     free(n.syncing_seq);
