@@ -87,6 +87,7 @@
 #define NODE_FORWARD_QUEUE 64u    /* a bridge's POST /tx waiting for the upstream */
 #define NODE_FORWARD_TIMEOUT 30u  /* seconds the upstream has to answer one */
 #define NODE_SEALS_WAITING 16u    /* POST /admin/seal waiting for the sealing thread */
+#define NODE_STOP_GRACE 2         /* seconds a stop waits for the requests begun */
 
 struct req;
 /* A POST /tx waiting for the mempool thread: its connection (suspended),
@@ -121,6 +122,9 @@ typedef struct node {
     pthread_mutex_t ev_lock;
     waiter *waiters;
     size_t n_waiters, cap_waiters;
+    size_t in_flight;       /* requests begun and not yet answered or closed (stop
+                               waits for them: idle_cond) */
+    pthread_cond_t idle_cond;
     bool ev_closing;        /* stopping: /events answers at once, never suspends
                                (MHD_stop_daemon aborts on a suspended request) */
     /* sequencer role (DIR holds the sequencer key): the mempool, its
@@ -1786,6 +1790,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         r->started = clock_now_ns();
         *con_cls = r;
+        pthread_mutex_lock(&n->ev_lock);
+        n->in_flight++;
+        pthread_mutex_unlock(&n->ev_lock);
         return MHD_YES;
     }
     if (*upload_size != 0) { /* a body: a POST's is kept up to its cap, others refused */
@@ -1857,7 +1864,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    node *n = cls;
     (void)c;
     (void)toe;
     req *r = *con_cls;
@@ -1866,9 +1873,33 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     if (r) {
         free(r->data);
         json_decref(r->fwd); /* a forwarded verdict never sent */
+        pthread_mutex_lock(&n->ev_lock);
+        if (--n->in_flight == 0)
+            pthread_cond_broadcast(&n->idle_cond);
+        pthread_mutex_unlock(&n->ev_lock);
     }
     free(r);
     *con_cls = NULL;
+}
+
+/* At stop, before the server stops: no new connection is taken, and the
+ * requests begun are given NODE_STOP_GRACE seconds to be answered (the
+ * ones the stop resumed answer 503 or the status). libmicrohttpd's stop
+ * closes every connection, answered or not: those clients saw the
+ * connection reset. */
+static MHD_socket requests_drain(node *n, struct MHD_Daemon *d)
+{
+    struct timespec until;
+    /* the listening socket, closed by us once the server has stopped */
+    MHD_socket listener = MHD_quiesce_daemon(d);
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += NODE_STOP_GRACE;
+    pthread_mutex_lock(&n->ev_lock);
+    while (n->in_flight > 0 && pthread_cond_timedwait(&n->idle_cond, &n->ev_lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&n->ev_lock);
+    return listener;
 }
 
 /* No percent-decoding: every path and argument this API takes is plain
@@ -2325,6 +2356,7 @@ int cmd_node(int argc, char **argv)
     memset(&n, 0, sizeof n);
     pthread_mutex_init(&n.lock, NULL);
     pthread_mutex_init(&n.ev_lock, NULL);
+    pthread_cond_init(&n.idle_cond, NULL);
     pthread_cond_init(&n.seal_cond, NULL);
     pthread_mutex_init(&n.jlock, NULL);
     pthread_mutex_init(&n.seq_lock, NULL);
@@ -2483,7 +2515,7 @@ int cmd_node(int argc, char **argv)
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf.max_conn,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf.timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                         MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+                         MHD_OPTION_NOTIFY_COMPLETED, request_done, &n,
                          MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
     if (!d) {
         errorf("cannot listen on %s: %s", conf.listen, strerror(errno));
@@ -2578,7 +2610,10 @@ out:
          * daemon stops (it would abort: "called while we have suspended
          * connections") */
         events_wake(&n, true);
+        MHD_socket listener = requests_drain(&n, d);
         MHD_stop_daemon(d);
+        if (listener != MHD_INVALID_SOCKET)
+            close(listener);
     }
     if (n.upstream)
         curl_global_cleanup();
@@ -2600,6 +2635,7 @@ out:
     }
     utxo_store_close(n.s);
     pthread_cond_destroy(&n.seal_cond);
+    pthread_cond_destroy(&n.idle_cond);
     pthread_cond_destroy(&n.jcond);
     pthread_cond_destroy(&n.qcond);
     pthread_mutex_destroy(&n.jlock);
