@@ -152,7 +152,11 @@ assert kinds.count(200) >= 1 and kinds.count(full) >= 3, kinds
 print("admin seals at the stop: %d sealed, %d stopping, %d refused (16 waiting)"
       % (kinds.count(200), kinds.count("the node is stopping"), kinds.count(full)))
 PY
-stop s
+# the script sent the SIGTERM: the node must exit 0 (a second one, from
+# stop, could come while it still stops, on a slow build)
+wait "$s_pid"
+st=$?
+[ "$st" -eq 0 ] && ok || bad "the node stopped with admin seals waiting: exit $st: $(tail -5 "$tmp/s.log")"
 
 # with the default policies, the same client is stopped soon: a budget
 # over --max-tx-cycles is refused before anything runs (354) and costs the
