@@ -1914,6 +1914,15 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- the command -------------------------------------------------------------- */
 
+/* SIGINT, SIGTERM and SIGHUP taken by a thread other than the main one
+ * while it serves: a bit each, read by its loop. */
+static atomic_uint G_NODE_SIGNALS;
+
+static void node_on_signal(int sig)
+{
+    atomic_fetch_or(&G_NODE_SIGNALS, 1u << sig);
+}
+
 /* ---- the bridge role: following another node ------------------------------------ */
 
 #define BRIDGE_BATCH 100u
@@ -2501,11 +2510,18 @@ int cmd_node(int argc, char **argv)
     if (cookie_write(&n) != 0)
         goto out;
 
-    /* the signals are taken by sigwait below, in this thread only */
+    /* the signals are taken by sigtimedwait below, in this thread; the
+     * threads made from here on block them. The store's threads, made
+     * before, do not: one of them takes a signal that comes while this
+     * thread is not waiting (during the stop, or waking /events), and the
+     * handler notes it for the loop. (Before, that thread ran main's
+     * handler, which kills: a SIGHUP for a log rotation could kill the
+     * node, and a second SIGTERM cut its stop short, exit 143.) */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    signals_catch(node_on_signal, SA_RESTART, true);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
@@ -2562,7 +2578,14 @@ int cmd_node(int argc, char **argv)
     for (;;) {
         struct timespec one = {1, 0};
         int sig = sigtimedwait(&set, NULL, &one);
-        if (sig < 0) { /* a second went by: waiting /events requests look again */
+        if (sig < 0) { /* a second went by, or a signal some other thread took */
+            unsigned got = atomic_exchange(&G_NODE_SIGNALS, 0u);
+            sig = got & (1u << SIGTERM) ? SIGTERM
+                  : got & (1u << SIGINT) ? SIGINT
+                  : got & (1u << SIGHUP) ? SIGHUP
+                                         : -1;
+        }
+        if (sig < 0) { /* waiting /events requests look again */
             events_wake(&n, false);
             continue;
         }
