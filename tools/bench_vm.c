@@ -33,7 +33,9 @@
  * qemu_start_ms): start-up subtracted; qemu_ratio_whole = vm_ms / qemu_ms:
  * whole processes. mips = insns / (vm_ms - vm_start_ms). Below 1 means
  * faster than qemu. The checksums of the machine, qemu and the native build
- * must agree, else the bench fails (exit 1).
+ * must agree (at n = 0 too), and each run must take at least
+ * SIDE_MIN_NET_NS more than its start-up, else the bench fails (exit 1).
+ * Without qemu it says so on stderr.
  */
 #include "config.h"
 
@@ -274,7 +276,11 @@ static void print_ms(const char *key, uint64_t ns)
            (unsigned long long)(ns / 1000u % 1000u));
 }
 
-/* One side-by-side line; 0, or 1 on a failure or checksum mismatch. */
+/* The least time a side-by-side run must take beyond its start-up. */
+#define SIDE_MIN_NET_NS 1000000u
+
+/* One side-by-side line; 0, or 1 on a failure, a checksum mismatch or a
+ * run too short to time. */
 static int bench_side(vm *v, const vm_program *p, const struct workload *w, const char *self,
                       const char *qemu, const char *elf, int reps, int jit)
 {
@@ -306,9 +312,28 @@ static int bench_side(vm *v, const vm_program *p, const struct workload *w, cons
                w->name, r.exit_code, vm_sum, q_sum, native_sum);
         return 1;
     }
-    uint64_t vm_net = vm_ns > vm0 ? vm_ns - vm0 : 1, q_net = q_ns > q0 ? q_ns - q0 : 1;
+    /* The start-up runs (n = 0) are subtracted: they must have run the
+     * same program to its end too. */
+    native_n = 0;
+    uint32_t native0 = vm_work(w->which, native_n);
+    if (s0 != native0 || s1 != native0) {
+        errorf("bench vm: workload %s: start-up (n=0) checksums differ: predicate run %#x, "
+               "qemu %#x, native %#x",
+               w->name, s0, s1, native0);
+        return 1;
+    }
+    /* A run not clearly longer than its start-up cannot be timed: its net
+     * time would be noise, or clamped, and the ratio any number. */
+    if (vm_ns < vm0 + SIDE_MIN_NET_NS || q_ns < q0 + SIDE_MIN_NET_NS) {
+        errorf("bench vm: workload %s tier=%s: a run is not %u ms longer than its start-up "
+               "(vm %.3f ms, start-up %.3f; qemu %.3f ms, start-up %.3f): cannot time it",
+               w->name, jit ? "jit" : "interp", SIDE_MIN_NET_NS / 1000000u, vm_ns / 1e6,
+               vm0 / 1e6, q_ns / 1e6, q0 / 1e6);
+        return 1;
+    }
+    uint64_t vm_net = vm_ns - vm0, q_net = q_ns - q0;
     uint64_t mips10 = insns * 10000u / vm_net;
-    uint64_t ratio = vm_net * 100u / q_net, whole = vm_ns * 100u / (q_ns ? q_ns : 1);
+    uint64_t ratio = vm_net * 100u / q_net, whole = vm_ns * 100u / q_ns;
     printf("bench vm workload=%s tier=%s n=%u insns=%llu mips=%llu.%llu "
            "qemu_ratio=%llu.%02llu qemu_ratio_whole=%llu.%02llu",
            w->name, jit ? "jit" : "interp", w->n_side, (unsigned long long)insns, (unsigned long long)(mips10 / 10u),
@@ -437,6 +462,10 @@ int bench_vm(int argc, char **argv)
     } else if (qemu) {
         errorf("bench vm: cannot write the workload ELF for qemu-riscv32");
         rc = EXIT_INVALID;
+    } else if (!only || strcmp(only, "p2pk") != 0) {
+        /* Said, so that a missing qemu_ratio is not read as an oversight. */
+        errorf("bench vm: %s: no side-by-side lines, no qemu_ratio",
+               side ? "no qemu-riscv32 on PATH (or UTXO_QEMU_RISCV32=none)" : "--no-qemu");
     }
     /* pay-to-pubkey through the predicate API vs a bare verify (bench_p2pk.c) */
     if (!only || strcmp(only, "p2pk") == 0) {

@@ -1,0 +1,43 @@
+#!/bin/sh
+# bench_cli.sh — `utxo bench` must not print a ratio it did not measure.
+# bench vm side by side with a stand-in for qemu-riscv32 (a shell script
+# answering for the fib workload): a start-up (n = 0) run that takes longer
+# than the run, or prints a wrong checksum, fails the bench (exit 1, no
+# qemu_ratio); no qemu says so on stderr. Nothing here is timed: the
+# stand-in's slow runs spin a shell loop far longer than its fast ones.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+
+fake="$tmp/qemu-riscv32"
+cat >"$fake" <<'EOF'
+#!/bin/sh
+# qemu-riscv32 ELF WHICH N, for fib only (which 0): fib(34) = 0x5704e7.
+spin() { i=0; while [ $i -lt 100000 ]; do i=$((i + 1)); done; }
+case "$3" in
+0)
+    [ "$FAKE_MODE" = slowstart ] && spin
+    if [ "$FAKE_MODE" = badstart ]; then echo 0000002a; else echo 00000000; fi ;;
+*)
+    [ "$FAKE_MODE" = ok ] && spin
+    echo 005704e7 ;;
+esac
+EOF
+chmod +x "$fake"
+vmfib() { FAKE_MODE=$1 UTXO_QEMU_RISCV32=$fake "$UTXO" bench vm --workload fib --reps 1 --no-jit; }
+
+expect 0 "bench vm, qemu stand-in" -- vmfib ok
+grep -q "^bench vm workload=fib tier=interp n=34 .* qemu_ratio=" "$tmp/out" || bad "bench vm: no qemu line"
+expect 1 "bench vm, start-up longer than the run" -- vmfib slowstart
+grep -q "qemu_ratio" "$tmp/out" && bad "bench vm printed a ratio of an untimeable run"
+grep -q "cannot time it" "$tmp/err" || bad "bench vm: no reason for the untimeable run"
+expect 1 "bench vm, wrong start-up checksum" -- vmfib badstart
+grep -q "qemu_ratio" "$tmp/out" && bad "bench vm printed a ratio with a wrong start-up checksum"
+grep -q "start-up (n=0) checksums differ" "$tmp/err" || bad "bench vm: no reason for the checksum"
+expect 1 "bench vm, qemu that cannot run" -- env UTXO_QEMU_RISCV32="$tmp/none" \
+    "$UTXO" bench vm --workload fib --reps 1 --no-jit
+expect 0 "bench vm, no qemu" -- env UTXO_QEMU_RISCV32=none "$UTXO" bench vm --workload fib --reps 1
+grep -q "qemu_ratio" "$tmp/out" && bad "bench vm: qemu_ratio without qemu"
+grep -q "no side-by-side lines, no qemu_ratio" "$tmp/err" || bad "bench vm: no qemu, not said"
+
+echo "bench_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
