@@ -3,8 +3,9 @@
 # bench vm side by side with a stand-in for qemu-riscv32 (a shell script
 # answering for the fib workload): a start-up (n = 0) run that takes longer
 # than the run, or prints a wrong checksum, fails the bench (exit 1, no
-# qemu_ratio); no qemu says so on stderr. Nothing here is timed: the
-# stand-in's slow runs spin a shell loop far longer than its fast ones.
+# qemu_ratio); no qemu says so on stderr. The in-process lines name their
+# tier. Nothing here is timed: the stand-in's slow runs spin a shell loop
+# far longer than its fast ones.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 
@@ -38,6 +39,21 @@ expect 1 "bench vm, qemu that cannot run" -- env UTXO_QEMU_RISCV32="$tmp/none" \
 expect 0 "bench vm, no qemu" -- env UTXO_QEMU_RISCV32=none "$UTXO" bench vm --workload fib --reps 1
 grep -q "qemu_ratio" "$tmp/out" && bad "bench vm: qemu_ratio without qemu"
 grep -q "no side-by-side lines, no qemu_ratio" "$tmp/err" || bad "bench vm: no qemu, not said"
+
+# the in-process lines name the tier they ran on: the interpreter under
+# --no-jit; the translating tier by default where there is one (x86-64,
+# not configured --disable-jit, UTXO_VM_JIT not 0)
+expect 0 "bench vm --no-jit" -- "$UTXO" bench vm --workload sieve --reps 1 --no-qemu --no-jit
+grep -q "^bench vm workload=sieve n=6 .* tier=interp$" "$tmp/out" || bad "bench vm --no-jit: not tier=interp"
+grep -q "^bench vm workload=sieve .* tier=jit" "$tmp/out" && bad "bench vm --no-jit: a jit line"
+expect 0 "bench vm, default tier" -- "$UTXO" bench vm --workload sieve --reps 1 --no-qemu
+want=interp
+case $(uname -m) in
+x86_64 | amd64)
+    grep -q "define VM_NO_JIT 1" "${top_builddir:-.}/config.h" 2>/dev/null || want=jit ;;
+esac
+case ${UTXO_VM_JIT:-} in 0*) want=interp ;; esac
+grep -q "^bench vm workload=sieve n=6 .* tier=$want$" "$tmp/out" || bad "bench vm: in-process line without tier=$want"
 
 echo "bench_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -19,7 +19,7 @@
 static const cli_sub benches[] = {
     {"encode", bench_encode, "transactions encoded+decoded per second vs memcpy of the same bytes"},
     {"segments", bench_segments, "continuations: prove and verify vs plain run, parallel speed-up, witness bytes, peak memory"},
-    {"vm", bench_vm, "RV32IM interpreter: instructions per second, metered, vs the same C native and qemu-riscv32"},
+    {"vm", bench_vm, "RV32IM machine (interpreter, jit): instructions per second, metered, vs the same C native and qemu-riscv32"},
     {"stateless", bench_stateless, "accumulator: state bytes, proof bytes per input, verify vs raw hashing"},
     {"wallet", bench_wallet, "wallet: proof update per block vs the validator's own work, sync vs validation"},
     {"history", bench_history, "a history verified in K ranges as parallel processes vs one sequential verification"},

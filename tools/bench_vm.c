@@ -1,5 +1,6 @@
 /*
- * bench_vm.c — `utxo bench vm`: interpreter speed on RV32IM workloads.
+ * bench_vm.c — `utxo bench vm`: the machine's speed (interpreter and
+ * translating tier) on RV32IM workloads.
  *
  * Each workload of tools/bench/vm_work.c runs as a predicate (the ELF in
  * vm_work_img.h, metering on, a reused machine, decoded code warm) and the
@@ -7,14 +8,16 @@
  * same process, right after. Printed per workload:
  *
  *   bench vm workload=fib n=27 insns=... pages=... vm_ms=... native_ms=...
- *       mips=... native_ratio=...
+ *       mips=... native_ratio=... tier=jit|interp
  *
  * insns is the exact instruction count of one run (cycles minus the halt
  * host call's cost and the page charges: `pages` fresh pages the run
  * touched, UTXO_ABI_PAGE_CYCLES each), mips = insns / VM time (the machine
  * charges pages as in consensus; the time includes that metering),
  * native_ratio = VM time / native
- * time (best of several repetitions each). Times are the thread's CPU time
+ * time (best of several repetitions each); tier: jit when the runs entered
+ * the translating tier's native code (after its warm-up), interp when they
+ * ran on the interpreter alone. Times are the thread's CPU time
  * (CLOCK_THREAD_CPUTIME_ID), so other load on a shared machine does not
  * distort them. The checksums of the two builds must agree, else the bench
  * fails (exit 1).
@@ -145,13 +148,14 @@ static int bench_one(vm *v, const vm_program *p, const struct workload *w, int r
     uint64_t mips10 = insns * 10000u / best_vm;
     uint64_t ratio100 = best_vm * 100u / best_native;
     printf("bench vm workload=%s n=%u insns=%llu pages=%llu vm_ms=%llu.%03llu "
-           "native_ms=%llu.%03llu mips=%llu.%llu native_ratio=%llu.%02llu\n",
+           "native_ms=%llu.%03llu mips=%llu.%llu native_ratio=%llu.%02llu tier=%s\n",
            w->name, w->n, (unsigned long long)insns, (unsigned long long)pages,
            (unsigned long long)(best_vm / 1000000u), (unsigned long long)(best_vm / 1000u % 1000u),
            (unsigned long long)(best_native / 1000000u),
            (unsigned long long)(best_native / 1000u % 1000u),
            (unsigned long long)(mips10 / 10u), (unsigned long long)(mips10 % 10u),
-           (unsigned long long)(ratio100 / 100u), (unsigned long long)(ratio100 % 100u));
+           (unsigned long long)(ratio100 / 100u), (unsigned long long)(ratio100 % 100u),
+           vm_jit_entries(v) ? "jit" : "interp");
     fflush(stdout);
     return 0;
 }
@@ -297,6 +301,14 @@ static int bench_side(vm *v, const vm_program *p, const struct workload *w, cons
         return 1;
     }
     uint64_t insns = run_insns(v, p, &r, NULL);
+    /* `predicate run` (same binary, same environment) gives no sign of the
+     * tier it ran on; this process's machine does. */
+    if (jit && vm_jit_entries(v) == 0) {
+        errorf("bench vm: workload %s: the translating tier ran no native code here "
+               "(executable mappings refused?): no tier=jit line",
+               w->name);
+        return 1;
+    }
     native_n = w->n_side;
     uint32_t native_sum = vm_work(w->which, native_n);
     if (side_times(self, qemu, elf, w->which, w->n_side, reps, jit, &vm_ns, &q_ns, &vm_sum,
@@ -380,9 +392,11 @@ static void vm_bench_usage(FILE *f)
 {
     fprintf(f, "Usage: utxo bench vm [--reps N] [--workload NAME] [--no-qemu] [--no-jit]\n"
                "\n"
-               "The RV32IM machine on each workload: instructions per second, metered,\n"
-               "vs the same program compiled natively and run under qemu-riscv32 (when\n"
-               "installed; --no-qemu skips it); the best of N repetitions (default 3).\n"
+               "The RV32IM machine on each workload (fib, sieve, memcpy, sha256, bytecode,\n"
+               "p2pk; default all): instructions per second, metered, vs the same program\n"
+               "compiled natively and run under qemu-riscv32 (when installed; --no-qemu\n"
+               "skips it); the best of N repetitions (default 3). The in-process lines\n"
+               "run on the default tier and name it (tier=jit on x86-64, else interp).\n"
                "Side by side with qemu, one line per tier: tier=interp (the interpreter)\n"
                "and, on x86-64, tier=jit (the translating tier; --no-jit leaves it out\n"
                "and runs the in-process lines on the interpreter).\n"

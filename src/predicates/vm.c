@@ -217,6 +217,7 @@ int vm_load_empty(vm *v, const vm_program *p, const uint8_t *args, uint32_t args
     memset(&v->res, 0, sizeof v->res);
     v->cycles = 0;
     v->jit_insns = 0;
+    v->jit_entries = 0;
     v->budget = budget;
     v->halted = 0;
     v->halt_code = 0;
@@ -320,6 +321,11 @@ int vm_run(vm *v, const vm_program *p, const uint8_t *args, uint32_t args_len,
 }
 
 /* ---- state accessors (vm.h) ----------------------------------------- */
+
+uint64_t vm_jit_entries(const vm *v)
+{
+    return v ? v->jit_entries : 0;
+}
 
 uint32_t vm_reg(const vm *v, unsigned r)
 {

@@ -93,6 +93,11 @@ vm *vm_new(void);
  * translate from the first instruction, not after VM_JIT_WARMUP cycles).
  * Results never depend on it. */
 int vm_jit_default(void);
+/* Times v's current or last run entered the tier's native code: 0 when it
+ * ran on the interpreter alone (the tier off, a run shorter than the
+ * warm-up, or translation refused, e.g. no executable mappings). For
+ * benchmarks, which must not call interpreted time the tier's. */
+uint64_t vm_jit_entries(const vm *v);
 void vm_free(vm *v);
 /* Most pages a run may materialise (image, arguments and stack included);
  * takes effect at once (also between pauses) and stays for later runs.

@@ -339,6 +339,7 @@ struct vm {
     int jit_on;                 /* run through vm_jit_run (vm_jit.c) */
     uint64_t jit_warmup;        /* cycles interpreted before translating */
     uint64_t jit_insns;         /* instructions this run has had translated */
+    uint64_t jit_entries;       /* times this run entered native code */
     struct vm_jit *jit;         /* its code cache, or NULL */
     uint64_t jit_stop;          /* the stop point native code compares with */
     uint8_t *jit_site;          /* JX_CHAIN: the jump to point at v->pc */

@@ -982,6 +982,7 @@ int vm_jit_run(vm *v, uint64_t stop)
                 return r;
             continue;
         }
+        v->jit_entries++;
         r = j->enter(v, c, stop);
         switch (r) {
         case JX_OVER:
