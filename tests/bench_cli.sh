@@ -4,7 +4,7 @@
 # answering for the fib workload): a start-up (n = 0) run that takes longer
 # than the run, or prints a wrong checksum, fails the bench (exit 1, no
 # qemu_ratio); no qemu says so on stderr. The in-process lines name their
-# tier. Nothing here is timed: the stand-in's slow runs spin a shell loop
+# tier, as does bench segments' plain run. Nothing here is timed: the stand-in's slow runs spin a shell loop
 # far longer than its fast ones.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -47,13 +47,26 @@ expect 0 "bench vm --no-jit" -- "$UTXO" bench vm --workload sieve --reps 1 --no-
 grep -q "^bench vm workload=sieve n=6 .* tier=interp$" "$tmp/out" || bad "bench vm --no-jit: not tier=interp"
 grep -q "^bench vm workload=sieve .* tier=jit" "$tmp/out" && bad "bench vm --no-jit: a jit line"
 expect 0 "bench vm, default tier" -- "$UTXO" bench vm --workload sieve --reps 1 --no-qemu
-want=interp
+tier=interp
 case $(uname -m) in
 x86_64 | amd64)
-    grep -q "define VM_NO_JIT 1" "${top_builddir:-.}/config.h" 2>/dev/null || want=jit ;;
+    grep -q "define VM_NO_JIT 1" "${top_builddir:-.}/config.h" 2>/dev/null || tier=jit ;;
 esac
-case ${UTXO_VM_JIT:-} in 0*) want=interp ;; esac
-grep -q "^bench vm workload=sieve n=6 .* tier=$want$" "$tmp/out" || bad "bench vm: in-process line without tier=$want"
+case ${UTXO_VM_JIT:-} in 0*) tier=interp ;; esac
+grep -q "^bench vm workload=sieve n=6 .* tier=$tier$" "$tmp/out" || bad "bench vm: in-process line without tier=$tier"
+
+# bench segments names the plain run's tier (the ratios' baseline), refuses
+# a --rounds it would truncate, and says why a run failed (exit 1)
+expect 0 "bench segments" -- "$UTXO" bench segments --rounds 0 --big-mib 0 --threads 1
+grep -q "^bench segments cycles=.* prove_ratio=.* verify_ratio=[0-9.]* tier=$tier$" "$tmp/out" ||
+    bad "bench segments: no tier=$tier"
+expect 0 "bench segments, interpreter" -- env UTXO_VM_JIT=0 "$UTXO" bench segments --rounds 0 \
+    --big-mib 0 --threads 1
+grep -q "^bench segments cycles=.* tier=interp$" "$tmp/out" || bad "bench segments: not tier=interp"
+expect 2 "bench segments --rounds 2^32" -- "$UTXO" bench segments --rounds 4294967296 --big-mib 0
+head -c 64 /dev/zero >"$tmp/junk.img"
+expect 1 "bench segments, a bad image" -- "$UTXO" bench segments --img "$tmp/junk.img" --big-mib 0
+grep -q "bench segments: the plain run: " "$tmp/err" || bad "bench segments: a bad image, no reason"
 
 echo "bench_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

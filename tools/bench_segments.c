@@ -11,6 +11,10 @@
  *                    the calling thread, as are prove_ms and verify_ratio)
  *   prove_ms         utxo_segments_prove of the same run (best of 3)
  *   prove_ratio      prove_ms / plain_ms                 (target <= 1.5)
+ *   tier             the plain run's tier: jit (it entered the translating
+ *                    tier's native code) or interp; segments run on the
+ *                    interpreter, so under jit the two ratios compare the
+ *                    interpreter with the tier (UTXO_VM_JIT=0: both interp)
  *   verify_ratio     sum over segments of verifying one alone, one thread,
  *                    / plain_ms (same cycles)            (target <= 1.3)
  *   speedup          chain verify on 1 thread / on N threads (target >= 1.8
@@ -26,6 +30,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +43,7 @@
 #include "bench.h"
 #include "util.h"
 #include "chain/work_img.h"
+#include "predicates/pred_run.h"
 
 static void le_words(uint8_t out[24], const uint32_t w[6])
 {
@@ -181,10 +187,11 @@ int bench_segments(int argc, char **argv)
              verN_ns = UINT64_MAX, alone_ns = UINT64_MAX, budget = UINT64_C(4000000000), cpuN_ns = 0;
     utxo_vm_result plain, proved, checked;
     keep k = {0};
-    int rc = EXIT_USAGE;
+    const char *step = NULL, *tier = "interp";
+    int rc = EXIT_USAGE, e = UTXO_OK;
 
     num_opt nums[] = {
-        {"--rounds", &rounds, 0, UINT64_MAX, false}, {"--threads", &threads, 1, 256, false},
+        {"--rounds", &rounds, 0, UINT32_MAX, false}, {"--threads", &threads, 1, 256, false},
         {"--po2", &po2, UTXO_SEG_PO2_MIN, UTXO_SEG_PO2_MAX, false},
         {"--big-mib", &big_mib, 0, 4000, false},
     };
@@ -224,47 +231,63 @@ int bench_segments(int argc, char **argv)
     le_words(args, w);
     for (int rep = 0; rep < 3; rep++) {
         uint64_t t0 = clock_thread_ns();
-        if (utxo_predicate_run(&plain, img, img_len, args, sizeof args, NULL, budget) != UTXO_OK)
-            goto out;
+        step = "the plain run";
+        if ((e = utxo_predicate_run(&plain, img, img_len, args, sizeof args, NULL, budget)) !=
+            UTXO_OK)
+            goto fail;
         uint64_t t1 = clock_thread_ns();
+        /* the tier the plain run ran on (this thread's machine ran it);
+         * segments run on the interpreter: their code pages are the
+         * witness's, not the program's shared decoded ones */
+        tier = vm_jit_entries(pred_thread_vm()) ? "jit" : "interp";
         if (t1 - t0 < plain_ns)
             plain_ns = t1 - t0;
         keep_free(&k);
         k.keep = rep == 2;
         t0 = clock_thread_ns();
-        if (utxo_segments_prove(&proved, img, img_len, args, sizeof args, NULL, budget,
-                                (unsigned)po2, 0, sink, &k) != UTXO_OK)
-            goto out;
+        step = "proving";
+        if ((e = utxo_segments_prove(&proved, img, img_len, args, sizeof args, NULL, budget,
+                                     (unsigned)po2, 0, sink, &k)) != UTXO_OK)
+            goto fail;
         t1 = clock_thread_ns();
         if (t1 - t0 < prove_ns)
             prove_ns = t1 - t0;
     }
     if (plain.status != UTXO_VM_ACCEPTED || proved.cycles != plain.cycles) {
-        errorf("bench segments: the proved run differs from the plain run");
+        errorf("bench segments: the plain run did not accept, or the proved run differs from it");
+        rc = EXIT_INVALID;
         goto out;
     }
+    step = "verifying a receipt alone";
     for (int rep = 0; rep < 3; rep++) { /* each alone, on this thread; best of 3 */
         uint64_t sum = 0;
         for (size_t i = 0; i < k.n; i++) {
             utxo_receipt_check chk;
             uint64_t t0 = clock_thread_ns();
-            if (utxo_receipt_verify(&chk, k.r[i], NULL) != UTXO_OK)
-                goto out;
+            if ((e = utxo_receipt_verify(&chk, k.r[i], NULL)) != UTXO_OK)
+                goto fail;
             sum += clock_thread_ns() - t0;
         }
         if (sum < alone_ns)
             alone_ns = sum;
     }
+    step = "verifying the chain";
     for (int rep = 0; rep < 3; rep++) {
         uint64_t t0 = clock_now_ns();
-        if (utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
-                                 (const utxo_receipt *const *)k.r, k.n, 1) != UTXO_OK)
+        if ((e = utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
+                                      (const utxo_receipt *const *)k.r, k.n, 1)) != UTXO_OK)
+            goto fail;
+        if (checked.status != plain.status || checked.exit_code != plain.exit_code ||
+            checked.cycles != plain.cycles) {
+            errorf("bench segments: the receipts prove another outcome than the plain run's");
+            rc = EXIT_INVALID;
             goto out;
+        }
         uint64_t t1 = clock_now_ns(), c1 = clock_process_ns();
-        if (utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
-                                 (const utxo_receipt *const *)k.r, k.n, (unsigned)threads) !=
+        if ((e = utxo_segments_verify(&checked, img, img_len, args, sizeof args, NULL, budget, 0,
+                                      (const utxo_receipt *const *)k.r, k.n, (unsigned)threads)) !=
             UTXO_OK)
-            goto out;
+            goto fail;
         uint64_t t2 = clock_now_ns(), c2 = clock_process_ns();
         if (t1 - t0 < ver1_ns)
             ver1_ns = t1 - t0;
@@ -274,9 +297,9 @@ int bench_segments(int argc, char **argv)
         }
     }
     printf("bench segments cycles=%" PRIu64 " po2=%" PRIu64 " segments=%zu plain_ms=%.1f "
-           "prove_ms=%.1f prove_ratio=%.3f verify_ratio=%.3f\n",
+           "prove_ms=%.1f prove_ratio=%.3f verify_ratio=%.3f tier=%s\n",
            plain.cycles, po2, k.n, plain_ns / 1e6, prove_ns / 1e6, (double)prove_ns / plain_ns,
-           (double)alone_ns / plain_ns);
+           (double)alone_ns / plain_ns, tier);
     printf("bench segments threads=%" PRIu64 " verify1_ms=%.1f verifyN_ms=%.1f speedup=%.2f "
            "verifyN_cpu_per_wall=%.2f witness_bytes_per_segment=%.0f "
            "witness_bytes_per_mcycle=%.0f\n",
@@ -294,8 +317,10 @@ int bench_segments(int argc, char **argv)
         int fd = mkstemp(light);
         uint32_t pages = (uint32_t)(big_mib << 10);
         uint32_t wb[6] = {200, 0, 0, pages, 0xffffffffu, 1};
-        if (fd < 0)
+        if (fd < 0) {
+            errorf("bench segments: mkstemp: %s", strerror(errno));
             goto out;
+        }
         close(fd);
         snprintf(heavy, sizeof heavy, "%s.heavy", light);
         le_words(args, wb);
@@ -307,6 +332,7 @@ int bench_segments(int argc, char **argv)
             proved.status != UTXO_VM_ACCEPTED || !k.last || !k.heavy) {
             errorf("bench segments: the %" PRIu64 " MiB run did not prove", big_mib);
             unlink(light);
+            rc = EXIT_INVALID;
             goto out;
         }
         uint64_t t1 = clock_now_ns();
@@ -322,10 +348,19 @@ int bench_segments(int argc, char **argv)
                "peak_kib=%ld witness_pages=%u heavy_peak_kib=%ld heavy_witness_pages=%u\n",
                big_mib, proved.cycles, (t1 - t0) / 1e6, lp, li.witness_pages, hp,
                hi.witness_pages);
-        if (lp < 0 || hp < 0)
+        if (lp < 0 || hp < 0) {
+            errorf("bench segments: a receipt of the %" PRIu64 " MiB run did not verify in a "
+                   "child process, or its peak memory was not read",
+                   big_mib);
+            rc = EXIT_INVALID;
             goto out;
+        }
     }
     rc = EXIT_VALID;
+    goto out;
+fail:
+    errorf("bench segments: %s: %s", step, utxo_strerror(e));
+    rc = e == UTXO_ERR_NOMEM || e == UTXO_ERR_ARG ? EXIT_USAGE : EXIT_INVALID;
 out:
     keep_free(&k);
     free(img);
