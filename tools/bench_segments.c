@@ -237,8 +237,8 @@ int bench_segments(int argc, char **argv)
             goto fail;
         uint64_t t1 = clock_thread_ns();
         /* the tier the plain run ran on (this thread's machine ran it);
-         * segments run on the interpreter: their code pages are the
-         * witness's, not the program's shared decoded ones */
+         * segments run on the interpreter: a pager installs their code
+         * pages, which are not the program's shared decoded ones */
         tier = vm_jit_entries(pred_thread_vm()) ? "jit" : "interp";
         if (t1 - t0 < plain_ns)
             plain_ns = t1 - t0;
