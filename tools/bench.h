@@ -37,6 +37,17 @@ typedef struct bench_ed_samples {
 } bench_ed_samples;
 /* Takes one sample; -1 if a verification fails. */
 int bench_ed25519_sample(bench_ed_samples *e);
+/* The milliseconds of each rate in a sample. */
+#define BENCH_ED_SAMPLE_MS 40u
+/* True when timed_ns, the CPU time of the work the samples of e are
+ * compared with, is under 10 ms per sample taken (a quarter of one rate's
+ * 40 ms; CPU time, so that a loaded machine does not make the work look
+ * longer):
+ * chunks of a millisecond or less, which a loaded machine's scheduler can
+ * give whole, against 40 ms samples, which it cannot, make any ratio
+ * (seen: 1.2-2.1 at one thread, more inputs validated per second than
+ * bare verifies). The benches then print their ratios as `short`. */
+bool bench_ed25519_too_short(const bench_ed_samples *e, uint64_t timed_ns);
 /* The pay-to-pubkey line of bench vm (bench_p2pk.c): VM spend vs bare verify. */
 int bench_vm_p2pk(int reps);
 

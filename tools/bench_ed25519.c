@@ -114,9 +114,9 @@ double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig)
 
 int bench_ed25519_sample(bench_ed_samples *e)
 {
-    double b = bench_ed25519_rate(1, 40, false);
-    double o = bench_ed25519_rate(1, 40, true);
-    double p = e->threads > 1 ? bench_ed25519_rate(e->threads, 40, false) : b;
+    double b = bench_ed25519_rate(1, BENCH_ED_SAMPLE_MS, false);
+    double o = bench_ed25519_rate(1, BENCH_ED_SAMPLE_MS, true);
+    double p = e->threads > 1 ? bench_ed25519_rate(e->threads, BENCH_ED_SAMPLE_MS, false) : b;
 
     if (b <= 0 || o <= 0 || p <= 0)
         return -1;
@@ -125,4 +125,9 @@ int bench_ed25519_sample(bench_ed_samples *e)
     e->par += p;
     e->n++;
     return 0;
+}
+
+bool bench_ed25519_too_short(const bench_ed_samples *e, uint64_t timed_ns)
+{
+    return timed_ns < (uint64_t)e->n * (BENCH_ED_SAMPLE_MS / 4u) * 1000000u;
 }

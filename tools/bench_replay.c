@@ -16,6 +16,9 @@
  *            sampled (40 ms) after every twentieth of the blocks and
  *            averaged, so it sees the same machine load as the replay.
  * The lower one binds; ratio = replay tx/s / binding tx/s (goal >= 0.8).
+ * A replay of less than 10 ms of CPU per Ed25519 sample (chunks of a millisecond
+ * against 40 ms samples on a shared machine) prints ratio, ratio_parallel
+ * and ratio_one_sig as `short` (bench_ed25519_too_short).
  * Also: store bytes per UTXO (whole file, and the utxos table with its
  * index and the forest nodes, from dbstat), and per block the time to
  * validate, to prove (forest update + bundle) and to write + commit, and to
@@ -228,6 +231,15 @@ static uint64_t set_bytes(const char *path)
     return n;
 }
 
+/* r with two decimals, or "short" (bench_ed25519_too_short). */
+static const char *ratio_str(char out[24], double r, bool too_short)
+{
+    if (too_short)
+        return "short";
+    snprintf(out, 24, "%.2f", r);
+    return out;
+}
+
 static void replay_bench_usage(FILE *f)
 {
     fprintf(f, "Usage: utxo bench replay [--blocks N] [--txs PER_BLOCK] [--threads N] [--seed S]\n"
@@ -252,7 +264,8 @@ int bench_replay(int argc, char **argv)
     utxo_store_stats st;
     uint64_t t0, c0, replay_ns, cpu_ns, read_ns, db_bytes, hashes;
     double sq_s, ed, ed_par, ed_one, tx_s, sq_tx_s, ed_tx_s, par_tx_s, bind;
-    char msg[256];
+    char msg[256], rs[3][24];
+    bool too_short;
     unsigned th, n_samples;
     bench_ed_samples samples = {0, 0, 0, 0, 0};
     uint32_t chunk;
@@ -321,6 +334,8 @@ int bench_replay(int argc, char **argv)
     replay_ns += clock_now_ns() - t0;
     cpu_ns += clock_process_ns() - c0;
     hashes = ledger_tx_hashes() - hashes;
+    /* a replay shorter than its samples: no ratio (bench_ed25519_too_short) */
+    too_short = bench_ed25519_too_short(&samples, cpu_ns);
     ed = samples.base / samples.n;
     ed_par = samples.par / samples.n;
     ed_one = samples.one / samples.n;
@@ -380,15 +395,17 @@ int bench_replay(int argc, char **argv)
     printf("bench replay limit=ed25519 verify_per_s=%.0f samples=%u threads=%u ed25519_tx_per_s=%.0f\n",
            ed, n_samples, th, ed_tx_s);
     bind = sq_tx_s < ed_tx_s ? sq_tx_s : ed_tx_s;
-    printf("bench replay binding=%s ratio=%.2f goal=0.8\n", sq_tx_s < ed_tx_s ? "sqlite" : "ed25519",
-           tx_s / bind);
+    printf("bench replay binding=%s ratio=%s goal=0.8\n", sq_tx_s < ed_tx_s ? "sqlite" : "ed25519",
+           ratio_str(rs[0], tx_s / bind, too_short));
     /* what `th` threads verifying at once actually got from the machine */
     par_tx_s = ed_par * (double)h.txs / (double)(h.inputs ? h.inputs : 1);
     printf("bench replay ed25519_parallel_verify_per_s=%.0f ed25519_parallel_tx_per_s=%.0f "
-           "ratio_parallel=%.2f\n", ed_par, par_tx_s, tx_s / par_tx_s);
+           "ratio_parallel=%s\n", ed_par, par_tx_s, ratio_str(rs[1], tx_s / par_tx_s, too_short));
     /* the older baseline: one signature verified over and over (bench_ed25519.c) */
-    printf("bench replay ed25519_one_sig_verify_per_s=%.0f ratio_one_sig=%.2f\n", ed_one,
-           tx_s / (ed_one * th * (double)h.txs / (double)(h.inputs ? h.inputs : 1)));
+    printf("bench replay ed25519_one_sig_verify_per_s=%.0f ratio_one_sig=%s\n", ed_one,
+           ratio_str(rs[2],
+                     tx_s / (ed_one * th * (double)h.txs / (double)(h.inputs ? h.inputs : 1)),
+                     too_short));
     /* ratio = sig_cpu_share * cores_busy / threads: how much of the CPU the
      * replay used its signatures alone would take, and how many cores it
      * kept busy */

@@ -15,7 +15,10 @@
  *               measured in the same run times the threads used (ratio;
  *               goal >= 0.85), at 1 thread and at --threads. The bare
  *               rates are sampled between eight chunks of blocks, the
- *               validation clock stopped meanwhile, and averaged.
+ *               validation clock stopped meanwhile, and averaged. A run
+ *               whose timed validation took less than 10 ms of CPU a
+ *               sample (80 ms) prints its ratios as `short`
+ *               (bench_ed25519_too_short).
  *   memory      the peak resident memory of `utxo verify --quiet` (this
  *               program, exec'd on block and proof files written to a
  *               temporary directory) at two chain lengths, 8 times apart;
@@ -125,6 +128,15 @@ static int make_chain(enc_chain *c, size_t n, uint32_t txs, const char *bpath, c
 
 #define CHUNKS 8u /* chunks of blocks per timed run, a sample before each */
 
+/* r with three decimals, or "short" (bench_ed25519_too_short). */
+static const char *ratio_str(char out[24], double r, bool too_short)
+{
+    if (too_short)
+        return "short";
+    snprintf(out, 24, "%.3f", r);
+    return out;
+}
+
 static int decode_at(const enc_chain *c, size_t h, utxo_block **b, utxo_bundle **bd)
 {
     int rc = utxo_block_from_bytes(b, c->blk[h], c->blk_len[h], &c->params, NULL);
@@ -139,21 +151,22 @@ static int decode_at(const enc_chain *c, size_t h, utxo_block **b, utxo_bundle *
  * CHUNKS chunks, the clock stopped between them while e samples the bare
  * Ed25519 rates (the pool's threads idle): on a shared machine the load
  * moves within seconds, so the baseline sees the conditions the validator
- * saw (bench replay samples the same way); e NULL: no samples. 1 if a
- * sample failed.
+ * saw (bench replay samples the same way); e NULL: no samples. *cpu_ns:
+ * the process's CPU time over the same timed parts. 1 if a sample failed.
  */
 static int time_validation(const enc_chain *c, unsigned threads, bench_ed_samples *e, double *secs,
-                           size_t *state, uint64_t *leaves, double *hashes_per_tx)
+                           uint64_t *cpu_ns, size_t *state, uint64_t *leaves,
+                           double *hashes_per_tx)
 {
     utxo_validator *v = utxo_validator_new(&c->params, threads);
-    uint64_t ns = 0, h0 = 0, txs = 0, hashes = 0;
+    uint64_t ns = 0, cpu = 0, h0 = 0, txs = 0, hashes = 0;
     size_t chunk = c->n > CHUNKS ? (c->n - 1 + CHUNKS - 1) / CHUNKS : 1;
     int rc = v ? UTXO_OK : UTXO_ERR_NOMEM;
 
     utxo_block *b = NULL, *nb = NULL;
     utxo_bundle *bd = NULL, *nbd = NULL;
     for (size_t h = 0; rc == UTXO_OK && h < c->n; h++) {
-        uint64_t t0;
+        uint64_t t0, c0;
         if (e != NULL && h >= 1 && (h - 1) % chunk == 0 && bench_ed25519_sample(e) != 0) {
             rc = 1;
             break;
@@ -161,6 +174,7 @@ static int time_validation(const enc_chain *c, unsigned threads, bench_ed_sample
         if (h >= 1)
             h0 = ledger_tx_hashes();
         t0 = clock_now_ns();
+        c0 = clock_process_ns();
         if (b == NULL) /* else decoded ahead with the block before */
             rc = decode_at(c, h, &b, &bd);
         /* as utxo verify does: the next block decoded first, so its serial
@@ -172,6 +186,7 @@ static int time_validation(const enc_chain *c, unsigned threads, bench_ed_sample
             rc = utxo_validator_apply_ahead(v, b, bd, nb, nbd, NULL);
         if (h >= 1) {
             ns += clock_now_ns() - t0;
+            cpu += clock_process_ns() - c0;
             hashes += ledger_tx_hashes() - h0;
         }
         if (rc == UTXO_OK && h > 0)
@@ -188,6 +203,7 @@ static int time_validation(const enc_chain *c, unsigned threads, bench_ed_sample
     utxo_block_free(nb);
     utxo_bundle_free(nbd);
     *secs = (double)ns / 1e9;
+    *cpu_ns = cpu;
     /* transaction hashes (txid, wtxid, sighash) per transaction validated */
     *hashes_per_tx = txs ? (double)hashes / (double)txs : 0;
     *state = utxo_validator_state_get_length(v);
@@ -257,10 +273,13 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
     for (int pass = 0; pass < 2; pass++) {
         unsigned th = pass == 0 ? 1 : threads;
         double ratio[3], speed[3], base[3], par[3], one[3], hpt = 0;
+        bool too_short = false;
+        char rs[5][24];
         for (int r = 0; r < 3; r++) {
             double secs = 0;
+            uint64_t cpu_ns = 0;
             bench_ed_samples e = {.threads = th};
-            int vr = time_validation(&c, th, &e, &secs, &state, &leaves, &hpt);
+            int vr = time_validation(&c, th, &e, &secs, &cpu_ns, &state, &leaves, &hpt);
             if (vr == 1 || e.n == 0) {
                 errorf("bench stateless: a bare Ed25519 verification failed");
                 enc_chain_free(&c);
@@ -271,6 +290,7 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
                 enc_chain_free(&c);
                 return EXIT_INVALID;
             }
+            too_short |= bench_ed25519_too_short(&e, cpu_ns);
             base[r] = e.base / e.n;
             one[r] = e.one / e.n;
             par[r] = e.par / e.n;
@@ -292,15 +312,19 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
          * ratio_one_sig: against the older baseline, one signature
          * verified over and over (bench_ed25519.c); ed25519_scaling: the
          * bare rate on `th` threads over th times the one-thread rate, the
-         * machine's own ceiling for ratio (ratio = ratio_parallel times it) */
+         * machine's own ceiling for ratio (ratio = ratio_parallel times it);
+         * the ratios are `short` when a run's validation was too short to
+         * compare with its samples */
         printf("bench stateless validator blocks=%zu txs_per_block=%u inputs=%llu threads=%u "
                "ed25519_per_sec=%.0f ed25519_parallel_per_sec=%.0f inputs_per_sec=%.0f "
-               "ratio=%.3f ratio_min=%.3f ratio_max=%.3f ratio_parallel=%.3f ratio_goal=0.85 "
-               "hashes_per_tx=%.2f ed25519_one_sig_per_sec=%.0f ratio_one_sig=%.3f "
+               "ratio=%s ratio_min=%s ratio_max=%s ratio_parallel=%s ratio_goal=0.85 "
+               "hashes_per_tx=%.2f ed25519_one_sig_per_sec=%.0f ratio_one_sig=%s "
                "ed25519_scaling=%.3f\n",
                c.n - 1, txs, (unsigned long long)c.inputs, th, base[1], par[1], speed[1],
-               ratio[1], ratio[0], ratio[2], speed[1] / par[1], hpt, one[1],
-               speed[1] / (one[1] * th), par[1] / (base[1] * th));
+               ratio_str(rs[0], ratio[1], too_short), ratio_str(rs[1], ratio[0], too_short),
+               ratio_str(rs[2], ratio[2], too_short),
+               ratio_str(rs[3], speed[1] / par[1], too_short), hpt, one[1],
+               ratio_str(rs[4], speed[1] / (one[1] * th), too_short), par[1] / (base[1] * th));
         if (threads == 1)
             break;
     }
@@ -315,9 +339,10 @@ int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs)
     snprintf(opath, sizeof opath, "%s/verify.out", dir);
     for (int k = 0; k < 2 && rc == EXIT_VALID; k++) {
         double sec, hpt;
+        uint64_t cpu_ns;
         size_t bytes = 0;
         if (make_chain(&c, lens[k], txs, bpath, ppath) != UTXO_OK ||
-            time_validation(&c, 1, NULL, &sec, &state, &leaves, &hpt) != UTXO_OK) {
+            time_validation(&c, 1, NULL, &sec, &cpu_ns, &state, &leaves, &hpt) != UTXO_OK) {
             errorf("bench stateless: chain generation failed");
             rc = EXIT_INVALID;
         } else {
