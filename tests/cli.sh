@@ -100,6 +100,11 @@ cmp -s "$tmp/g1/blocks" "$tmp/g2/blocks" && cmp -s "$tmp/g1/proofs" "$tmp/g2/pro
 expect 0 "bench encode" -- "$UTXO" bench encode --iters 200
 grep -q "^bench encode .*ratio_to_memcpy=" "$tmp/out" || bad "bench encode line"
 expect 2 "bench unknown" -- "$UTXO" bench nope
+# the bare Ed25519 rate runs at most 64 threads: more would be compared with
+# a rate on 64 (it was capped silently), so they are refused
+expect 2 "bench replay --threads 65" -- "$UTXO" bench replay --threads 65 --blocks 2 --txs 1
+expect 2 "bench stateless --threads 65" -- "$UTXO" bench stateless --only validator --threads 65 \
+    --blocks 16 --txs 1
 
 # bench stateless: the validator's line at 1 and 2 threads, with the
 # baseline sampled between chunks (every rate positive), and the memory lines.

@@ -21,10 +21,15 @@ int bench_stateless(int argc, char **argv);
  * bare Ed25519 x threads (0: one per CPU), state bytes, peak memory of
  * `utxo verify` at two chain lengths (blocks / 8 and blocks). */
 int bench_stateless_validator(unsigned threads, uint32_t blocks, uint32_t txs);
+/* The most threads the bare rate runs at once: benches that compare with it
+ * refuse more (--threads) and run at most this many for "one per CPU". */
+#define BENCH_ED_MAX_THREADS 64u
 /* Bare Ed25519 verifications per second on `threads` threads at once over
  * about ms milliseconds (bench_ed25519.c): distinct signatures from a
  * fixed ring, as a validator meets them, or (one_sig) one signature over
- * and over, the older and 4-5% faster loop; -1 if a verification fails. */
+ * and over, the older and 4-5% faster loop; -1 if a verification fails,
+ * a thread cannot start or threads exceeds BENCH_ED_MAX_THREADS (never a
+ * rate on fewer threads than asked). */
 double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig);
 /* The bare rates sampled between chunks of a timed run and averaged (on a
  * shared machine the load moves within seconds): each sample is 40 ms of

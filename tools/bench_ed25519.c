@@ -77,8 +77,8 @@ static void *ed_loop(void *p)
 
 double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig)
 {
-    pthread_t tid[64];
-    ed_arg args[64];
+    pthread_t tid[BENCH_ED_MAX_THREADS];
+    ed_arg args[BENCH_ED_MAX_THREADS];
     unsigned started = 0;
     uint64_t t0, sum = 0;
     int bad = 0;
@@ -86,8 +86,8 @@ double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig)
     pthread_once(&ring_once, ring_make);
     if (threads == 0)
         threads = 1;
-    if (threads > 64)
-        threads = 64;
+    if (threads > BENCH_ED_MAX_THREADS)
+        return -1; /* the callers refuse more */
     memset(args, 0, sizeof args);
     for (unsigned i = 0; i < threads; i++) {
         args[i].start = i * (BENCH_ED_RING / threads);
@@ -96,8 +96,10 @@ double bench_ed25519_rate(unsigned threads, unsigned ms, bool one_sig)
     }
     t0 = clock_now_ns();
     for (unsigned i = 1; i < threads; i++) {
-        if (pthread_create(&tid[i], NULL, ed_loop, &args[i]) != 0)
+        if (pthread_create(&tid[i], NULL, ed_loop, &args[i]) != 0) {
+            bad = 1; /* a rate on fewer threads than asked is no baseline */
             break;
+        }
         started = i;
     }
     ed_loop(&args[0]);

@@ -274,7 +274,8 @@ static void stateless_bench_usage(FILE *f)
                "\n"
                "The accumulator (state bytes, proof bytes per input, verify vs raw hashing\n"
                "at N leaves, default 1e4, 1e5 and 1e6) and the stateless validator\n"
-               "(throughput vs bare Ed25519 on N threads, state bytes, peak memory).\n"
+               "(throughput vs bare Ed25519 on N threads, default one per CPU, at most 64;\n"
+               "state bytes, peak memory).\n"
                "\nexample:\n  utxo bench stateless --leaves 100000 --only acc\n");
 }
 
@@ -288,7 +289,7 @@ int bench_stateless(int argc, char **argv)
 
     num_opt nums[] = {
         {"--spend", &spend, 1, 100000, false}, {"--seed", &seed, 0, UINT64_MAX, false},
-        {"--leaves", &sizes[0], 100, 50000000, false}, {"--threads", &threads, 0, 256, false},
+        {"--leaves", &sizes[0], 100, 50000000, false}, {"--threads", &threads, 0, BENCH_ED_MAX_THREADS, false},
         {"--blocks", &vblocks, 16, 100000, false}, {"--txs", &vtxs, 1, 5000, false},
     };
     static const struct option opts[] = {
