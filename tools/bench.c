@@ -34,7 +34,9 @@ static void bench_usage(FILE *f)
     cli_list(f, "benchmarks:", benches, sizeof benches / sizeof benches[0]);
     fprintf(f,
             "\nEach prints lines `bench NAME FIELD=VALUE ...` with a ratio against a\n"
-            "baseline measured in the same run; `utxo bench NAME --help` lists its options.\n"
+            "baseline measured in the same run (`short` instead when the run was too\n"
+            "short to compare; exit 1 and the reason when a check failed);\n"
+            "`utxo bench NAME --help` lists its options.\n"
             "\nexample:\n  utxo bench encode\n");
 }
 
