@@ -3,9 +3,10 @@
 # bench vm side by side with a stand-in for qemu-riscv32 (a shell script
 # answering for the fib workload): a start-up (n = 0) run that takes longer
 # than the run, or prints a wrong checksum, fails the bench (exit 1, no
-# qemu_ratio); no qemu says so on stderr. The in-process lines name their
-# tier, as does bench segments' plain run. Nothing here is timed: the stand-in's slow runs spin a shell loop
-# far longer than its fast ones.
+# qemu_ratio), as does a qemu that exits non-zero; no qemu says so on
+# stderr. The in-process lines name their tier, as does bench segments'
+# plain run. Nothing here is timed: the stand-in's slow runs spin a shell
+# loop far longer than its fast ones.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 
@@ -19,9 +20,11 @@ case "$3" in
     [ "$FAKE_MODE" = slowstart ] && spin
     if [ "$FAKE_MODE" = badstart ]; then echo 0000002a; else echo 00000000; fi ;;
 *)
-    [ "$FAKE_MODE" = ok ] && spin
-    echo 005704e7 ;;
+    [ "$FAKE_MODE" = ok ] || [ "$FAKE_MODE" = exit1 ] && spin
+    echo 005704e7
+    [ "$FAKE_MODE" = exit1 ] && exit 1 ;;
 esac
+exit 0
 EOF
 chmod +x "$fake"
 vmfib() { FAKE_MODE=$1 UTXO_QEMU_RISCV32=$fake "$UTXO" bench vm --workload fib --reps 1 --no-jit; }
@@ -34,6 +37,8 @@ grep -q "cannot time it" "$tmp/err" || bad "bench vm: no reason for the untimeab
 expect 1 "bench vm, wrong start-up checksum" -- vmfib badstart
 grep -q "qemu_ratio" "$tmp/out" && bad "bench vm printed a ratio with a wrong start-up checksum"
 grep -q "start-up (n=0) checksums differ" "$tmp/err" || bad "bench vm: no reason for the checksum"
+expect 1 "bench vm, qemu exits 1 (an error)" -- vmfib exit1
+grep -q "qemu_ratio" "$tmp/out" && bad "bench vm printed a ratio of a qemu that failed"
 expect 1 "bench vm, qemu that cannot run" -- env UTXO_QEMU_RISCV32="$tmp/none" \
     "$UTXO" bench vm --workload fib --reps 1 --no-jit
 expect 0 "bench vm, no qemu" -- env UTXO_QEMU_RISCV32=none "$UTXO" bench vm --workload fib --reps 1
