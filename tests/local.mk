@@ -33,6 +33,10 @@ tests_test_json_LDADD = $(TEST_LIBS)
 
 TESTS += tests/cli.sh tests/cli_help.sh tests/symbols.sh tests/symbols_static.sh tests/layers.sh
 EXTRA_DIST += tests/cli.sh tests/cli_help.sh tests/symbols.sh tests/symbols_static.sh tests/layers.sh tests/vectors
+# the documents against the code: independent Python from docs/ENCODING.md,
+# ACCUMULATOR.md and STATELESS.md (tests/vectors/*_ref.py)
+TESTS += tests/docs_ref.sh
+EXTRA_DIST += tests/docs_ref.sh
 # A program that links the static archive and defines names the library
 # uses inside; it links only because the archive's internals are local.
 if ENABLE_STATIC
