@@ -2,12 +2,14 @@
 # docs_ref.sh — the documents against the code, by independent Python
 # implementations written from the documents alone: tests/vectors/
 # encoding_ref.py (docs/ENCODING.md) must write the golden vectors byte for
-# byte, and tests/vectors/chain_ref.py (ENCODING.md, ACCUMULATOR.md,
+# byte, tests/vectors/rules_ref.py (ENCODING.md's reason codes) must get
+# the code and offset the page gives, and tests/vectors/chain_ref.py (ENCODING.md, ACCUMULATOR.md,
 # STATELESS.md) must find every header, tx root, accumulator digest,
 # signature and proof bundle of a generated chain (every witness form,
 # reference inputs, segment receipts) as the documents say. Run by
 # `make check`; skipped without python3.
 set -u
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 VEC="${top_srcdir:-.}/tests/vectors"
 . "${top_srcdir:-.}/tests/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "docs_ref: python3 is not installed, skipped"; exit 77; }
@@ -23,6 +25,34 @@ grep -q "^TXID 5875d8e0d2837f2ebb1d47bcf0d0ff8e50b6f93692ad715b6b11a638ddb1505d$
 grep -q "^CHAIN_ID dded3e3f349a77df2ce76afb5a56097373b4f20d801c4db8de19a7aeb792604b$" "$tmp/ids" && ok || bad "the default chain id of ENCODING.md"
 expect 0 "tx decode of the Python's vector" -- "$UTXO" tx decode "$tmp/vec/tx_ref.bin"
 grep -q "\"txid\": \"$(sed -n 's/^REF_TXID //p' "$tmp/ids")\"" "$tmp/out" && ok || bad "tx decode: another txid than the Python's"
+
+# ENCODING.md "Which code, in which order": each case's code (and for a
+# decoding error its offset) as the page says; decoding errors are told by
+# their message, utxo_strerror's text for the code
+mkdir "$tmp/rules"
+python3 "$VEC/rules_ref.py" "$tmp/rules" >"$tmp/cases" || bad "rules_ref.py failed"
+[ "$(wc -l <"$tmp/cases")" -ge 20 ] || bad "rules_ref.py wrote $(wc -l <"$tmp/cases") cases"
+while read -r name code where; do
+    "$UTXO" tx check --json "$tmp/rules/$name.bin" >"$tmp/out" 2>"$tmp/err"
+    if [ "$where" = check ]; then
+        if [ "$code" -eq 0 ]; then want='{"valid":true}'; else want="\"error\":$code,"; fi
+        grep -qF "$want" "$tmp/out" && ok || bad "$name: wanted code $code, got $(cat "$tmp/out" "$tmp/err")"
+    else
+        case $code in
+        10) msg="truncated input" ;;
+        11) msg="trailing bytes after the object" ;;
+        12) msg="non-canonical encoding" ;;
+        13) msg="length or count over its limit" ;;
+        14) msg="unknown version" ;;
+        43) msg="unknown witness form" ;;
+        44) msg="template index not in the standard table" ;;
+        46) msg="witness names a reference input the transaction does not list" ;;
+        *) msg="(no message for code $code)" ;;
+        esac
+        grep -qF "invalid transaction at byte $where: $msg" "$tmp/err" && ok ||
+            bad "$name: wanted code $code ($msg) at byte $where, got $(cat "$tmp/out" "$tmp/err")"
+    fi
+done <"$tmp/cases"
 
 # a chain: every witness form, references, receipts (long runs every 4 blocks)
 expect 0 "gen" -- "$UTXO" gen --blocks 24 --seed 11 --tx-per-block 24 --long-every 4 --quiet -o "$tmp/c"
