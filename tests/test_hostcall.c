@@ -595,6 +595,32 @@ START_TEST(bigint_small_values)
 }
 END_TEST
 
+/* BIG_CMP takes operands up to UTXO_ABI_BIG_WIDE_BYTES (a product can be
+ * compared), not the 512 bytes of the other calls' operands, and costs
+ * what docs/PREDICATES.md says in its own numbers: 220 + 4 per limb of each
+ * operand (1244 for two 1024-byte operands; HALT 20). */
+START_TEST(bigint_cmp_takes_wide_operands)
+{
+    uint32_t A = UTXO_ABI_ARGS_BASE, n = UTXO_ABI_BIG_WIDE_BYTES;
+    static uint8_t args[2 * UTXO_ABI_BIG_WIDE_BYTES];
+    asm_buf b = {0};
+    utxo_vm_result r;
+
+    memset(args, 0x5a, sizeof args);
+    emit_call(&b, UTXO_HC_BIG_CMP, A, n, A + n, n);
+    r = run(&b, args, sizeof args, NULL, 100000);
+    ck_exit(r, 0);
+    ck_assert_uint_eq(r.cycles, CALL_INSNS + 2 + 20 + 1244); /* + halt: addi a7, ecall */
+    args[0] = 0x5b;
+    emit_call(&b, UTXO_HC_BIG_CMP, A, n, A + n, n);
+    ck_exit(run(&b, args, sizeof args, NULL, 100000), 1);
+    emit_call(&b, UTXO_HC_BIG_CMP, A + n, n, A, n);
+    ck_exit(run(&b, args, sizeof args, NULL, 100000), 0xffffffffu);
+    emit_call(&b, UTXO_HC_BIG_CMP, A, n + 1, A, 1);
+    ck_failed(run(&b, args, sizeof args, NULL, 100000), UTXO_VM_FAIL_BAD_HOSTCALL);
+}
+END_TEST
+
 /* ---- debug log ------------------------------------------------------------------ */
 
 static char log_buf[64];
@@ -638,6 +664,7 @@ static Suite *suite(void)
 
     tcase_set_timeout(t, 60);
     tcase_add_test(t, halt_cost_is_exact);
+    tcase_add_test(t, bigint_cmp_takes_wide_operands);
     tcase_add_test(t, unknown_call_fails);
     tcase_add_test(t, args_len_and_read);
     tcase_add_test(t, txctx_init_fills_the_context);

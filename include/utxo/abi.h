@@ -104,7 +104,7 @@
  * output may overlap an input.
  */
 #define UTXO_ABI_BIG_MAX_BYTES 512u   /* 4096 bits: operands, modulus, exponent */
-#define UTXO_ABI_BIG_WIDE_BYTES 1024u /* products, dividends, mul outputs */
+#define UTXO_ABI_BIG_WIDE_BYTES 1024u /* products, dividends, mul outputs, cmp operands */
 #define UTXO_ABI_DEBUG_MAX_BYTES 1024u
 #define UTXO_ABI_ED25519_MAX_MSG 4096u /* longest message UTXO_HC_ED25519 takes */
 
