@@ -81,6 +81,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["height"] == 39 and d["tip"] == sys.argv[2], d
 assert d["role"] == "server" and d["leaves"] > 0 and len(d["roots_digest"]) == 64
+# a server's status has the fields of docs/API.md's first example, no more
+assert set(d) == {"height", "tip", "leaves", "roots_digest", "utxos", "total_value", "txs",
+                  "role", "version", "chain_id", "mempool"} and d["mempool"] == 0, sorted(d)
 PY
 
 # /blocks = the block file and proof file, record for record
