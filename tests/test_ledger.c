@@ -884,6 +884,54 @@ START_TEST(params_round_trip)
 }
 END_TEST
 
+/* The caps of docs/ENCODING.md's parameter table, in its own numbers: each
+ * limit is accepted at its cap and refused (13, at the field's offset) at
+ * 0 and at cap + 1; the cycle limits have no cap but max_tx_cycles >= 1 and
+ * max_block_cycles >= max_tx_cycles (refused at offset 76); max_tx_bytes >
+ * max_block_bytes is refused at offset 36; the fees and the genesis time
+ * take any value. */
+START_TEST(params_caps_as_documented)
+{
+    static const struct {
+        size_t off;
+        uint32_t cap;
+    } lim[] = {{36, 16u << 20}, {40, 256u << 20}, {44, 1u << 20}, {48, 65536},
+               {52, 65536},     {56, 16u << 20},  {60, 16u << 20}, {64, 16u << 20}};
+    utxo_params p, back;
+    uint8_t b[UTXO_PARAMS_BYTES], d[UTXO_PARAMS_BYTES];
+    size_t off;
+
+    utxo_params_default(&p);
+    utxo_params_to_bytes(d, &p);
+    for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++) {
+        memcpy(b, d, sizeof b);
+        put_u32le(b + 40, 256u << 20); /* room for max_tx_bytes at its cap */
+        put_u32le(b + lim[k].off, lim[k].cap);
+        ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_OK);
+        for (int bad = 0; bad < 2; bad++) {
+            put_u32le(b + lim[k].off, bad ? lim[k].cap + 1 : 0);
+            ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_ERR_TOO_LARGE);
+            ck_assert_uint_eq(off, lim[k].off);
+        }
+    }
+    memcpy(b, d, sizeof b);
+    put_u32le(b + 36, (8u << 20) + 1); /* max_tx_bytes > max_block_bytes */
+    ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_ERR_TOO_LARGE);
+    ck_assert_uint_eq(off, 36);
+    memcpy(b, d, sizeof b);
+    put_u64le(b + 68, UINT64_MAX); /* cycles: no cap, but block >= tx */
+    put_u64le(b + 76, UINT64_MAX);
+    memset(b + 84, 0xff, 24); /* fees and genesis time: anything */
+    ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_OK);
+    put_u64le(b + 76, UINT64_MAX - 1);
+    ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_ERR_TOO_LARGE);
+    ck_assert_uint_eq(off, 76);
+    put_u64le(b + 68, 0);
+    ck_assert_int_eq(utxo_params_from_bytes(&back, b, sizeof b, &off), UTXO_ERR_TOO_LARGE);
+    ck_assert_uint_eq(off, 68);
+}
+END_TEST
+
 /* ---- golden vectors ----------------------------------------------------
  * Fixed objects built without randomness; their bytes are committed in
  * tests/vectors and their hashes are pinned here. A change to the encoding
@@ -1240,6 +1288,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(blk, block_limits);
     tcase_add_test(blk, tx_root_shapes);
     tcase_add_test(blk, params_round_trip);
+    tcase_add_test(blk, params_caps_as_documented);
     suite_add_tcase(s, blk);
     tcase_add_test(gold, golden_tx_vector);
     tcase_add_test(gold, golden_template_vector);
