@@ -703,6 +703,75 @@ START_TEST(cache_is_thread_safe)
 }
 END_TEST
 
+/* docs/ENCODING.md (witness form 3) and PREDICATES.md section 5, in their
+ * own terms: with parameters P the instance is the code's bytes with the
+ * table entry (0x10000, len P) first and P before the code's segment bytes;
+ * a code segment overlapping [0x10000, 0x10000 + len P), a code of 16
+ * segments, a datum that is no image, and an empty datum without
+ * parameters are UTXO_ERR_TX_REF_CODE. */
+START_TEST(reference_instances_as_documented)
+{
+    /* one segment at 0x10004, 4 bytes: an ecall as entry */
+    static uint8_t code[] = {'U', 'T', 'X', 'P', 1, 1, 0x04, 0x00, 0x01, 0x00,
+                             0x04, 0x00, 0x01, 0x00, 4, 0, 0, 0, 0x73, 0, 0, 0};
+    static uint8_t params[5] = {1, 2, 3, 4, 5}, junk[3] = {1, 2, 3};
+    uint8_t want[sizeof code + 8 + 4], *owned, many[10 + 16 * 8 + 16 * 4];
+    utxo_output ref;
+    utxo_witness w;
+    const uint8_t *img;
+    size_t len;
+
+    memset(&w, 0, sizeof w);
+    memset(&ref, 0, sizeof ref);
+    w.form = UTXO_FORM_REF;
+    w.params = params;
+    ref.datum = code;
+    ref.datum_len = sizeof code;
+    /* 4 parameter bytes fit below the segment at 0x10004 */
+    memcpy(want, code, 5);
+    want[5] = 2;
+    memcpy(want + 6, code + 6, 4);
+    memcpy(want + 10, "\x00\x00\x01\x00\x04\x00\x00\x00", 8);
+    memcpy(want + 18, code + 10, 8);
+    memcpy(want + 26, params, 4);
+    memcpy(want + 30, code + 18, 4);
+    w.params_len = 4;
+    ck_assert_int_eq(stdpred_witness_image(&w, &ref, 1, &img, &len, &owned), UTXO_OK);
+    ck_assert_uint_eq(len, sizeof want);
+    ck_assert_mem_eq(img, want, sizeof want);
+    free(owned);
+    /* 5 overlap it */
+    w.params_len = 5;
+    ck_assert_int_eq(stdpred_witness_image(&w, &ref, 1, &img, &len, &owned), UTXO_ERR_TX_REF_CODE);
+    /* no parameters: the datum is the image; an empty datum is refused */
+    w.params_len = 0;
+    ck_assert_int_eq(stdpred_witness_image(&w, &ref, 1, &img, &len, &owned), UTXO_OK);
+    ck_assert(img == code && len == sizeof code);
+    ref.datum_len = 0;
+    ck_assert_int_eq(stdpred_witness_image(&w, &ref, 1, &img, &len, &owned), UTXO_ERR_TX_REF_CODE);
+    /* a datum that is no image */
+    w.params_len = 1;
+    ref.datum = junk;
+    ref.datum_len = sizeof junk;
+    ck_assert_int_eq(stdpred_witness_image(&w, &ref, 1, &img, &len, &owned), UTXO_ERR_TX_REF_CODE);
+    /* 16 segments of 4 bytes at 0x20000, 0x20004, ...: no room for a 17th */
+    memcpy(many, "UTXP\x01\x10\x00\x00\x02\x00", 10);
+    for (unsigned i = 0; i < 16; i++) {
+        uint8_t *e = many + 10 + 8 * i;
+        uint32_t va = 0x20000u + 4 * i;
+        e[0] = (uint8_t)va, e[1] = (uint8_t)(va >> 8), e[2] = (uint8_t)(va >> 16), e[3] = 0;
+        e[4] = 4, e[5] = e[6] = e[7] = 0;
+        memcpy(many + 10 + 128 + 4 * i, "\x73\x00\x00\x00", 4);
+    }
+    ref.datum = many;
+    ref.datum_len = sizeof many;
+    w.params_len = 0;
+    ck_assert_int_eq(stdpred_witness_image(&w, &ref, 1, &img, &len, &owned), UTXO_OK);
+    w.params_len = 1;
+    ck_assert_int_eq(stdpred_witness_image(&w, &ref, 1, &img, &len, &owned), UTXO_ERR_TX_REF_CODE);
+}
+END_TEST
+
 START_TEST(run_api_errors)
 {
     utxo_vm_result r;
@@ -742,6 +811,7 @@ static Suite *suite(void)
     tcase_add_test(t, templates_are_valid_and_distinct);
     tcase_add_test(t, table_rows_and_budgets);
     tcase_add_test(t, cache_is_thread_safe);
+    tcase_add_test(t, reference_instances_as_documented);
     tcase_add_test(t, run_api_errors);
     suite_add_tcase(s, t);
     return s;

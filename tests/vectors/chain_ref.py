@@ -9,12 +9,14 @@
 # height, version and tx root; the accumulator digest of each header, from a
 # forest kept here (swapless deletes, leaf hash with its position); the
 # Ed25519 signature of each block hash (when python3-cryptography is
-# installed); and that each proof record is, byte for byte, the bundle this
+# installed); that each input's image, built as the documents say for its
+# witness form (the committed templates of src/predicates/std/), hashes to
+# the id of the output it spends; and that each proof record is, byte for byte, the bundle this
 # script builds from the forest (the walk and the encoding of ACCUMULATOR.md,
 # the entries of STATELESS.md; receipts are copied, not rebuilt). Prints one
 # summary line and exits 0, or names the first difference and exits 1.
 # tests/docs_ref.sh runs it on a generated chain.
-import hashlib, struct, sys
+import hashlib, os, struct, sys
 
 def H(tag, data): return hashlib.blake2b(data, digest_size=32, person=tag.encode()).digest()
 ZERO = b'\0' * 32
@@ -129,6 +131,22 @@ class Forest:
             if v == ZERO: flags[j // 8] |= 1 << (j % 8)
         return targets, enc + bytes(flags) + b''.join(v for v in slots if v != ZERO)
 
+# ENCODING.md "Witness forms", PREDICATES.md section 5: an instance is the
+# template (or a code output's datum) with one more segment, the parameters
+# at 0x10000, first in the table (lowest address) and first in the bytes.
+STD = ['p2pk', 'multisig', 'hashlock', 'timelock', 'htlc', 'rsa']
+STD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'src', 'predicates', 'std')
+def instance(code, params):
+    n = code[5]
+    return (code[:5] + bytes([n + 1]) + code[6:10] + struct.pack('<II', 0x10000, len(params)) +
+            code[10:10 + 8 * n] + params + code[10 + 8 * n:])
+def witness_image(i, tx, utxo):
+    if i['form'] == 1: return i['code']
+    if i['form'] == 2:
+        return instance(open(os.path.join(STD_DIR, STD[i['extra']] + '.img'), 'rb').read(), i['code'])
+    datum = utxo[tx['refs'][i['extra']]][2][2]
+    return instance(datum, i['code']) if i['code'] else datum
+
 def leaf_hash(pos, op, height, out):
     v, pid, datum = out
     return H('utxo.accleaf', struct.pack('<Q', pos) + op[0] + struct.pack('<II', op[1], height) +
@@ -191,6 +209,11 @@ def main(d):
                 if op not in refs: refs.append(op)
         for op in ext + refs:
             if op not in utxo: fail('block %d: spends or reads an unknown output' % h)
+        for t in txs:
+            for k, i in enumerate(t['inputs']):
+                spent = made[i['prev']] if i['prev'] in made else utxo[i['prev']][2]
+                if H('utxo.predicate', witness_image(i, t, utxo)) != spent[1]:
+                    fail('block %d: an input of form %d: its image does not hash to the spent id' % (h, i['form']))
         targets, pbytes = forest.proof([utxo[op][0] for op in ext])
         want = b'\x01' + bhash + varint(forest.n) + pbytes
         want += b''.join(entry(targets.index(utxo[op][0]), utxo[op]) for op in ext)
