@@ -176,6 +176,69 @@ START_TEST(mempool_rules)
 }
 END_TEST
 
+/* A spend of outpoint (txid, index) by reference to the outpoint ref (form
+ * 3, no parameters): enough for the mempool's rules before the contextual
+ * ones (docs/CHAIN.md, "Mempool", rows 6 to 7s). */
+static utxo_tx *spend_by_ref(fixture *f, const uint8_t txid[32], uint32_t index,
+                             const uint8_t ref_txid[32], uint32_t ref_index)
+{
+    utxo_tx *tx = utxo_tx_new();
+    utxo_outpoint op, ref;
+    uint32_t k;
+
+    memcpy(op.txid, txid, 32);
+    op.index = index;
+    memcpy(ref.txid, ref_txid, 32);
+    ref.index = ref_index;
+    ck_assert_int_eq(utxo_tx_add_ref(tx, &ref, &k), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_input_ref(tx, &op, 1000, k, NULL, 0, NULL, 0), UTXO_OK);
+    ck_assert_int_eq(utxo_tx_add_output(tx, 5, f->id[0], NULL, 0), UTXO_OK);
+    return tx;
+}
+
+/* The mempool's reference rules, as docs/CHAIN.md's table and
+ * docs/ENCODING.md ("Reference inputs") say: a reference to an output of a
+ * held transaction, or to no output, is TX_REF_MISSING; to an output a held
+ * transaction spends, MP_CONFLICT; `input` is the reference's position;
+ * the inputs' rows come first. */
+START_TEST(mempool_reference_rules)
+{
+    fixture f;
+    mp_pool *m;
+    utxo_verdict vd;
+    utxo_tx *a, *r;
+    uint8_t a_txid[32];
+
+    fx_init(&f, NULL);
+    ck_assert_int_eq(mp_new(&m, &f.p, bp_chain_find, f.c, 1), UTXO_OK);
+    a = pay(&f, f.gen_txid, 0, 1000000000, 0, 1, 300000000, 0);
+    ck_assert_int_eq(submit(m, &f, a, &vd), UTXO_OK);
+    utxo_tx_txid(a, a_txid);
+    /* an output of a held transaction */
+    r = spend_by_ref(&f, f.gen_txid, 5, a_txid, 0);
+    ck_assert_int_eq(submit(m, &f, r, &vd), UTXO_ERR_TX_REF_MISSING);
+    ck_assert_uint_eq(vd.input, 0);
+    utxo_tx_free(r);
+    /* no such output */
+    r = spend_by_ref(&f, f.gen_txid, 5, f.gen_txid, 99);
+    ck_assert_int_eq(submit(m, &f, r, &vd), UTXO_ERR_TX_REF_MISSING);
+    utxo_tx_free(r);
+    /* a confirmed output a held transaction spends */
+    r = spend_by_ref(&f, f.gen_txid, 5, f.gen_txid, 0);
+    ck_assert_int_eq(submit(m, &f, r, &vd), UTXO_ERR_MP_CONFLICT);
+    ck_assert_uint_eq(vd.input, 0);
+    utxo_tx_free(r);
+    /* a missing input is reported before a bad reference */
+    r = spend_by_ref(&f, f.gen_txid, 77, a_txid, 0);
+    ck_assert_int_eq(submit(m, &f, r, &vd), UTXO_ERR_TX_MISSING);
+    utxo_tx_free(r);
+    ck_assert_uint_eq(mp_count(m), 1);
+    utxo_tx_free(a);
+    mp_free(m);
+    fx_free(&f);
+}
+END_TEST
+
 /* "Accept while height <= 2" as a predicate image (one segment at
  * 0x20000), and its predicate id. */
 #define EXPIRING_IMG_BYTES (18u + 6u * 4u)
@@ -2044,6 +2107,7 @@ int main(void)
         return 1;
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, mempool_rules);
+    tcase_add_test(tc, mempool_reference_rules);
     tcase_add_test(tc, mempool_order);
     tcase_add_test(tc, mempool_batch_matches_one_by_one);
     tcase_add_test(tc, mempool_limits);
