@@ -178,6 +178,9 @@ assert p["height"] == 39 and p["leaves"] == s["leaves"] and p["roots_digest"] ==
 assert 0 <= p["position"] < p["leaves"] and len(p["leaf"]) == 64 and len(p["proof"]) > 16
 PY
 get "/proof/${op%:*}:4000000"; is_error 404 && ok || bad "/proof of an unknown index: $code"
+# a query parameter an endpoint does not take is ignored (docs/API.md)
+get "/proof/$op?x=1"; [ "$code" = 200 ] && ok || bad "/proof with an unknown parameter: $code"
+get "/status?after=zz"; [ "$code" = 200 ] && ok || bad "/status with a parameter: $code"
 for p in "/proof/$op:1" "/proof/${op%:*}" "/proof/${op%:*}:x" "/proof/zz:1" "/proof/"; do
     get "$p"; is_error 400 && ok || bad "GET $p: $code $(cat "$tmp/body")"
 done
