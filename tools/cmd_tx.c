@@ -36,20 +36,29 @@ static void tx_usage(FILE *f)
             "(--chain: the parameters in its header), else the default ones\n"
             "(docs/ENCODING.md). Exit status: 0 valid, 1 invalid, 2 usage or I/O.\n"
             "\n"
+            "check --json prints one line: {\"valid\":true}, or {\"valid\":false,\n"
+            "\"error\":CODE,\"reason\":TEXT,\"index\":N} with the rule's reason code and\n"
+            "the output, input or reference at fault, or with \"offset\":N instead of\n"
+            "\"index\" for bytes that do not decode (docs/ENCODING.md, \"Which code, in\n"
+            "which order\").\n"
+            "\n"
             "example:\n"
             "  utxo tx decode tests/vectors/tx_simple.bin\n"
             "  utxo tx check --chain chain.blocks --json spend.tx\n");
 }
 
 /* Loads and strictly decodes FILE (binary or --hex); prints a message that
- * names the file and the failing byte offset on error. */
-static int load_tx(const char *path, bool hex, utxo_tx **tx)
+ * names the file and the failing byte offset on error, and gives the
+ * decoder's code and offset in *err and *off (EXIT_INVALID). */
+static int load_tx(const char *path, bool hex, utxo_tx **tx, int *err, size_t *off_out)
 {
     uint8_t *buf = NULL;
     size_t len = 0, raw_len = 0, off = 0;
     int rc;
 
     *tx = NULL;
+    *err = UTXO_OK;
+    *off_out = 0;
     if (hex) {
         char *text;
         if (read_text(path, UTXO_CAP_TX_BYTES * 2 + 2, "a hex string", &text, &raw_len) != 0)
@@ -70,9 +79,34 @@ static int load_tx(const char *path, bool hex, utxo_tx **tx)
     free(buf);
     if (rc != UTXO_OK) {
         errorf("%s: invalid transaction at byte %zu: %s", path, off, utxo_strerror(rc));
+        *err = rc;
+        *off_out = off;
         return EXIT_INVALID;
     }
     return EXIT_VALID;
+}
+
+/* tx check --json's document: valid, or the code, its text and where (the
+ * index of the output, input or reference; for bytes that do not decode,
+ * the offset of the failing byte instead). */
+static void print_check_json(int err, const char *where, uint64_t at)
+{
+    json j;
+
+    jw_init(&j, stdout, false);
+    jw_begin_object(&j);
+    jw_key(&j, "valid");
+    jw_bool(&j, err == UTXO_OK);
+    if (err != UTXO_OK) {
+        jw_key(&j, "error");
+        jw_i64(&j, err);
+        jw_key(&j, "reason");
+        jw_str(&j, utxo_strerror(err));
+        jw_key(&j, where);
+        jw_u64(&j, at);
+    }
+    jw_end_object(&j);
+    jw_finish(&j);
 }
 
 static void print_tx_json(const utxo_tx *tx)
@@ -189,7 +223,8 @@ static int tx_run(int argc, char **argv)
     cli cl = CLI_INIT(decode ? "tx decode" : "tx check", tx_usage, "", opts);
     utxo_params p;
     utxo_tx *tx = NULL;
-    int c, rc;
+    size_t off;
+    int c, rc, derr;
 
     while ((c = cli_next(&cl, argc, argv)) != -1) {
         switch (c) {
@@ -209,7 +244,9 @@ static int tx_run(int argc, char **argv)
     if (chain && (rc = chain_file_params("tx check", chain, &p)) != 0)
         return rc;
     path = argv[optind];
-    rc = load_tx(path, hex, &tx);
+    rc = load_tx(path, hex, &tx, &derr, &off);
+    if (rc == EXIT_INVALID && as_json) /* only check takes --json */
+        print_check_json(derr, "offset", off);
     if (rc != EXIT_VALID)
         return rc;
     if (decode) {
@@ -218,21 +255,7 @@ static int tx_run(int argc, char **argv)
         uint32_t bad = 0;
         int err = utxo_tx_check(tx, &p, &bad);
         if (as_json) {
-            json j;
-            jw_init(&j, stdout, false);
-            jw_begin_object(&j);
-            jw_key(&j, "valid");
-            jw_bool(&j, err == UTXO_OK);
-            if (err != UTXO_OK) {
-                jw_key(&j, "error");
-                jw_i64(&j, err);
-                jw_key(&j, "reason");
-                jw_str(&j, utxo_strerror(err));
-                jw_key(&j, "index");
-                jw_u64(&j, bad);
-            }
-            jw_end_object(&j);
-            jw_finish(&j);
+            print_check_json(err, "index", bad);
         } else if (err == UTXO_OK) {
             printf("valid\n");
         } else {
