@@ -13,7 +13,11 @@
 # witness form (the committed templates of src/predicates/std/), hashes to
 # the id of the output it spends; and that each proof record is, byte for byte, the bundle this
 # script builds from the forest (the walk and the encoding of ACCUMULATOR.md,
-# the entries of STATELESS.md; receipts are copied, not rebuilt). Prints one
+# the entries of STATELESS.md; receipts are copied, not rebuilt), and that
+# every segment receipt decodes as CONTINUATIONS.md section 4 says and
+# chains: its pre-state digest, computed from the run id, registers and the
+# memory root of its witness pages and multiproof (sections 1 and 2), is the
+# previous receipt's post-state digest. Prints one
 # summary line and exits 0, or names the first difference and exits 1.
 # tests/docs_ref.sh runs it on a generated chain.
 import hashlib, os, struct, sys
@@ -171,6 +175,65 @@ def receipts_part(bundle):
     if nref: skip_proof(); skip_entries(nref)
     return bundle[r.o:]
 
+E=[b'\0'*32]
+for k in range(22): E.append(H('utxo.mem.node',E[-1]+E[-1]))
+def parse_receipt(rb):
+    # CONTINUATIONS.md section 4, its digests (section 2) and the memory
+    # tree and multiproof of section 1: the pre-state digest is computed here
+    r=R(rb,'receipt')
+    if r.take(4) != b'UTXR' or r.u8() != 1: fail('receipt: magic or version')
+    po2=r.u8(); final=r.u8(); idx=r.u32(); pid=r.take(32); budget=r.u64(); plim=r.u32(); alen=r.u32(); args=r.take(alen)
+    pc=r.u32(); regs=r.take(124); cycles=r.u64(); touched=r.u32(); n=r.u32()
+    pages=[r.u32() for _ in range(n)]
+    if pages != sorted(set(pages)) or not all(64 <= p < 2**22 for p in pages): fail('receipt: page numbers')
+    bm=r.take((n+7)//8); present=[bool(bm[i//8]>>(i%8)&1) for i in range(n)]
+    if n % 8 and bm[-1] >> (n % 8): fail('receipt: bitmap padding')
+    leaves={}
+    for p,pr in zip(pages,present):
+        leaves[p]=H('utxo.mem.page',r.take(1024)) if pr else b'\0'*32
+    # multiproof: count siblings by the walk
+    known=sorted(leaves); vals=dict(leaves); sl=[]  # (level,index) of siblings
+    lvl=0; nodes={(0,p):v for p,v in leaves.items()}
+    cur=known
+    while lvl<22:
+        nxt=[]; k=0
+        while k<len(cur):
+            i=cur[k]
+            if k+1<len(cur) and cur[k+1]==i^1: k+=2
+            else: sl.append((lvl,i^1)); k+=1
+            if not nxt or nxt[-1]!=i>>1: nxt.append(i>>1)
+        cur=nxt; lvl+=1
+    if not known: sl=[(22,0)]
+    K=len(sl); eb=r.take((K+7)//8)
+    if K % 8 and eb[-1] >> (K % 8): fail('receipt: multiproof padding')
+    sib={}
+    for j,(l,i) in enumerate(sl):
+        sib[(l,i)]=E[l] if eb[j//8]>>(j%8)&1 else r.take(32)
+        if not (eb[j//8]>>(j%8)&1) and sib[(l,i)] == E[l]: fail('receipt: an empty sibling sent as a hash')
+    if not known: root=sib[(22,0)]
+    else:
+        cur=dict(nodes)
+        for l in range(22):
+            nxt={}
+            for (ll,i),v in cur.items():
+                p=i>>1
+                if p in nxt: continue
+                left=cur.get((l,2*p), sib.get((l,2*p))); right=cur.get((l,2*p+1), sib.get((l,2*p+1)))
+                nxt[p]=H('utxo.mem.node',left+right)
+            cur={(l+1,p):v for p,v in nxt.items()}
+        root=cur[(22,0)]
+    post=r.take(32)
+    outcome=r.take(18) if final else b''
+    r.end()
+    runid=H('utxo.seg.run',pid+struct.pack('<QIBI',budget,plim,po2,alen)+args)
+    pre=H('utxo.seg.state',runid+struct.pack('<I',pc)+regs+root+struct.pack('<QII',cycles,touched,idx))
+    return dict(idx=idx,final=final,pre=pre,post=post,cycles=cycles)
+def receipt_chains(bun):
+    rest=receipts_part(bun); r=R(rest,'receipts'); out=[]
+    for _ in range(r.var()):
+        t=r.var(); i=r.var(); out.append((t,i,[r.blob() for _ in range(r.var())]))
+    r.end(); return out
+
 def main(d):
     params, blocks = records(d + '/blocks', b'uxbk')
     pparams, bundles = records(d + '/proofs', b'uxbp')
@@ -183,7 +246,7 @@ def main(d):
     except ImportError:
         verify = None
     forest, utxo, prev, n_tx, n_in = Forest(), {}, ZERO, 0, 0
-    forms, n_refs, n_rcpt = [0, 0, 0], 0, 0
+    forms, n_refs, n_rcpt, n_seg = [0, 0, 0], 0, 0, 0
     for h, (blk, bun) in enumerate(zip(blocks, bundles)):
         hdr = blk[:176]
         ver, height = struct.unpack('<II', hdr[:8])
@@ -223,6 +286,14 @@ def main(d):
             want += rbytes + b''.join(entry(rt.index(utxo[op][0]), utxo[op]) for op in refs)
         want += receipts_part(bun)
         n_refs += len(refs); n_rcpt += receipts_part(bun) != b'\0'
+        for _, _, chain in receipt_chains(bun):
+            rs = [parse_receipt(x) for x in chain]
+            if ([x['idx'] for x in rs] != list(range(len(rs))) or not rs[-1]['final'] or
+                    any(x['final'] for x in rs[:-1])):
+                fail('block %d: a receipt chain out of order' % h)
+            if any(a['post'] != b['pre'] for a, b in zip(rs, rs[1:])):
+                fail('block %d: a receipt\'s pre-state digest is not the previous post-state digest' % h)
+            n_seg += len(rs)
         for t in txs:
             for i in t['inputs']: forms[i['form'] - 1] += 1
         if want != bun:
@@ -240,10 +311,10 @@ def main(d):
         if forest.digest() != hdr[80:112]: fail('block %d: accumulator digest' % h)
         prev, n_tx, n_in = bhash, n_tx + len(txs), n_in + sum(len(t['inputs']) for t in txs)
     print('chain_ref: chain %s: %d blocks, %d transactions, %d inputs, %d leaves, %d unspent; '
-          'inputs of form 1/2/3: %d/%d/%d, %d references, %d blocks with receipts; '
+          'inputs of form 1/2/3: %d/%d/%d, %d references, %d blocks with receipts (%d receipts); '
           'headers, tx roots, digests%s and bundles as documented' %
           (H('utxo.chain', params).hex(), len(blocks), n_tx, n_in, forest.n, len(utxo),
-           forms[0], forms[1], forms[2], n_refs, n_rcpt, ', signatures' if verify else ''))
+           forms[0], forms[1], forms[2], n_refs, n_rcpt, n_seg, ', signatures' if verify else ''))
 
 if __name__ == '__main__':
     main(sys.argv[1])
