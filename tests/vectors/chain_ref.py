@@ -17,7 +17,8 @@
 # every segment receipt decodes as CONTINUATIONS.md section 4 says and
 # chains: its pre-state digest, computed from the run id, registers and the
 # memory root of its witness pages and multiproof (sections 1 and 2), is the
-# previous receipt's post-state digest. Prints one
+# previous receipt's post-state digest, and the first one's is the initial
+# digest of its input's image and arguments (VM.md section 3). Prints one
 # summary line and exits 0, or names the first difference and exits 1.
 # tests/docs_ref.sh runs it on a generated chain.
 import hashlib, os, struct, sys
@@ -227,7 +228,33 @@ def parse_receipt(rb):
     r.end()
     runid=H('utxo.seg.run',pid+struct.pack('<QIBI',budget,plim,po2,alen)+args)
     pre=H('utxo.seg.state',runid+struct.pack('<I',pc)+regs+root+struct.pack('<QII',cycles,touched,idx))
-    return dict(idx=idx,final=final,pre=pre,post=post,cycles=cycles)
+    return dict(idx=idx,final=final,pre=pre,post=post,cycles=cycles,runid=runid)
+def initial_digest(image, args, first):
+    # CONTINUATIONS.md section 2: the state after loading the image's
+    # segments and the arguments (VM.md section 3): a0 = args_len, a1 =
+    # 0x80000000, sp = 0x7ffffff0, memory root over the pages they fill
+    pages = {}
+    def put(addr, data):
+        for k, byte in enumerate(data):
+            pg = (addr + k) >> 10
+            pages.setdefault(pg, bytearray(1024))[(addr + k) & 1023] = byte
+    n, entry = image[5], struct.unpack_from('<I', image, 6)[0]
+    o = 10 + 8 * n
+    for k in range(n):
+        va, ln = struct.unpack_from('<II', image, 10 + 8 * k)
+        put(va, image[o:o + ln]); o += ln
+    put(0x80000000, args)
+    level = {p: H('utxo.mem.page', bytes(v)) for p, v in pages.items()}
+    for l in range(22):
+        level = {p: H('utxo.mem.node', level.get(2 * p, E[l]) + level.get(2 * p + 1, E[l]))
+                 for p in {q >> 1 for q in level}}
+    regs = bytearray(124)
+    struct.pack_into('<I', regs, 4 * (2 - 1), 0x7ffffff0)
+    struct.pack_into('<I', regs, 4 * (10 - 1), len(args))
+    struct.pack_into('<I', regs, 4 * (11 - 1), 0x80000000)
+    return H('utxo.seg.state', first['runid'] + struct.pack('<I', entry) + bytes(regs) +
+             level[0] + struct.pack('<QII', 0, len(pages), 0))
+
 def receipt_chains(bun):
     rest=receipts_part(bun); r=R(rest,'receipts'); out=[]
     for _ in range(r.var()):
@@ -286,8 +313,11 @@ def main(d):
             want += rbytes + b''.join(entry(rt.index(utxo[op][0]), utxo[op]) for op in refs)
         want += receipts_part(bun)
         n_refs += len(refs); n_rcpt += receipts_part(bun) != b'\0'
-        for _, _, chain in receipt_chains(bun):
+        for t, k, chain in receipt_chains(bun):
             rs = [parse_receipt(x) for x in chain]
+            i = txs[t]['inputs'][k]
+            if rs[0]['pre'] != initial_digest(witness_image(i, txs[t], utxo), i['args'], rs[0]):
+                fail('block %d: the first receipt does not start at the initial digest' % h)
             if ([x['idx'] for x in rs] != list(range(len(rs))) or not rs[-1]['final'] or
                     any(x['final'] for x in rs[:-1])):
                 fail('block %d: a receipt chain out of order' % h)
