@@ -45,7 +45,8 @@ done <"$tmp/cases"
 
 # a chain: every witness form, references, receipts (long runs every 4 blocks)
 expect 0 "gen" -- "$UTXO" gen --blocks 24 --seed 11 --tx-per-block 24 --long-every 4 --quiet -o "$tmp/c"
-expect 0 "chain_ref.py on the chain" -- python3 "$VEC/chain_ref.py" "$tmp/c"
+expect 0 "verify --state" -- "$UTXO" verify --chain "$tmp/c/blocks" --proofs "$tmp/c/proofs" --state "$tmp/state" --quiet
+expect 0 "chain_ref.py on the chain" -- python3 "$VEC/chain_ref.py" "$tmp/c" "$tmp/state"
 grep -q "as documented" "$tmp/out" && ok || bad "chain_ref.py: $(cat "$tmp/out")"
 grep -q " [1-9][0-9]* references, [1-9][0-9]* blocks with receipts" "$tmp/out" && ok ||
     bad "the chain has no references or no receipts: $(cat "$tmp/out")"

@@ -1,7 +1,7 @@
 # chain_ref.py — an independent Python reading of a chain directory, written
 # from docs/ENCODING.md, docs/ACCUMULATOR.md and docs/STATELESS.md only.
 #
-#   python3 chain_ref.py DIR
+#   python3 chain_ref.py DIR [STATEFILE]
 #
 # reads DIR/blocks and DIR/proofs (the files of 'utxo gen' or 'utxo
 # genesis'), decodes every block and transaction as ENCODING.md says, and
@@ -20,7 +20,8 @@
 # previous receipt's post-state digest, and the first one's is the initial
 # digest of its input's image and arguments (VM.md section 3). Prints one
 # summary line and exits 0, or names the first difference and exits 1.
-# tests/docs_ref.sh runs it on a generated chain.
+# With STATEFILE ('utxo verify --state' after the whole chain) it also
+# checks that file's bytes. tests/docs_ref.sh runs it on a generated chain.
 import hashlib, os, struct, sys
 
 def H(tag, data): return hashlib.blake2b(data, digest_size=32, person=tag.encode()).digest()
@@ -340,6 +341,13 @@ def main(d):
                 utxo[op] = (forest.n, h, o); forest.add(leaf_hash(forest.n, op, h, o))
         if forest.digest() != hdr[80:112]: fail('block %d: accumulator digest' % h)
         prev, n_tx, n_in = bhash, n_tx + len(txs), n_in + sum(len(t['inputs']) for t in txs)
+    if len(sys.argv) > 2:
+        # STATELESS.md "Validator state" and "Validator state file"
+        st = (b'uxvs\x01' + H('utxo.chain', params) + struct.pack('<I', len(blocks)) + prev +
+              struct.pack('<Q', struct.unpack_from('<Q', blocks[-1], 40)[0]) + forest.state())
+        f = b'uxvf' + struct.pack('<II', 1, len(st)) + st
+        if open(sys.argv[2], 'rb').read() != f + H('utxo.statefile', f):
+            fail('%s is not the documented state file of the tip' % sys.argv[2])
     print('chain_ref: chain %s: %d blocks, %d transactions, %d inputs, %d leaves, %d unspent; '
           'inputs of form 1/2/3: %d/%d/%d, %d references, %d blocks with receipts (%d receipts); '
           'headers, tx roots, digests%s and bundles as documented' %
