@@ -203,6 +203,17 @@ START_TEST(args_len_and_read)
     /* a zero-length read at any address is fine */
     emit_call(&b, UTXO_HC_ARGS_READ, 0, 300, 0, 0);
     ck_exit(run(&b, args, sizeof args, NULL, 10000), 0);
+    /* so is any zero-length source (PREDICATES.md: a range of 0 bytes is
+     * never accessed): a hash of nothing at the null guard, a debug line of
+     * nothing, an Ed25519 check of an empty message (an answer: invalid) */
+    emit_call(&b, UTXO_HC_BLAKE2B, 0, 0, SCRATCH, 0);
+    ck_exit(run(&b, args, sizeof args, NULL, 10000), 0);
+    emit_call(&b, UTXO_HC_SHA256, 0, 0, SCRATCH, 0);
+    ck_exit(run(&b, args, sizeof args, NULL, 10000), 0);
+    emit_call(&b, UTXO_HC_DEBUG_LOG, 0, 0, 0, 0);
+    ck_exit(run(&b, args, sizeof args, NULL, 10000), 0);
+    emit_call(&b, UTXO_HC_ED25519, UTXO_ABI_ARGS_BASE, UTXO_ABI_ARGS_BASE, 0, 0);
+    ck_exit(run(&b, args, sizeof args, NULL, 100000), 1);
 }
 END_TEST
 
