@@ -1,13 +1,15 @@
 #!/bin/sh
 # docs_ref.sh — the documents against the code, by independent Python
-# implementations written from the documents alone: tests/vectors/
+# implementations written from the documents alone (tests/vectors/*_ref.py):
 # encoding_ref.py (docs/ENCODING.md) must write the golden vectors byte for
-# byte, tests/vectors/rules_ref.py (ENCODING.md's reason codes) must get
-# the code and offset the page gives, and tests/vectors/chain_ref.py (ENCODING.md, ACCUMULATOR.md,
-# STATELESS.md) must find every header, tx root, accumulator digest,
-# signature and proof bundle of a generated chain (every witness form,
-# reference inputs, segment receipts) as the documents say. Run by
-# `make check`; skipped without python3.
+# byte; rules_ref.py (ENCODING.md's reason codes) must get the code and
+# offset the page gives from 'utxo tx check --json'; chain_ref.py
+# (ENCODING.md, ACCUMULATOR.md, STATELESS.md, CONTINUATIONS.md,
+# PREDICATES.md) must find every header, tx root, accumulator digest,
+# signature, witness image, proof bundle, segment receipt and the validator
+# state file of a generated chain (every witness form, reference inputs,
+# receipts) as the documents say; store_ref.py must find the store of that
+# chain as STORE.md says. Run by `make check`; skipped without python3.
 set -u
 export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 VEC="${top_srcdir:-.}/tests/vectors"
@@ -50,6 +52,13 @@ expect 0 "chain_ref.py on the chain" -- python3 "$VEC/chain_ref.py" "$tmp/c" "$t
 grep -q "as documented" "$tmp/out" && ok || bad "chain_ref.py: $(cat "$tmp/out")"
 grep -q " [1-9][0-9]* references, [1-9][0-9]* blocks with receipts" "$tmp/out" && ok ||
     bad "the chain has no references or no receipts: $(cat "$tmp/out")"
+# STORE.md: the store of the same chain, table by table (tests/vectors/store_ref.py)
+expect 0 "replay" -- "$UTXO" replay "$tmp/c/blocks" --db "$tmp/node.db" --quiet
+expect 0 "store_ref.py on the store" -- python3 "$VEC/store_ref.py" "$tmp/c" "$tmp/node.db"
+grep -q "as documented" "$tmp/out" && ok || bad "store_ref.py: $(cat "$tmp/out")"
+expect 0 "replay to 20" -- "$UTXO" replay "$tmp/c/blocks" --db "$tmp/short.db" --to 20 --quiet
+expect 1 "store_ref.py on a store 3 blocks short" -- python3 "$VEC/store_ref.py" "$tmp/c" "$tmp/short.db"
+
 # and it can tell: one bit of the last block's accumulator digest flipped
 # (the signature fails first when python3-cryptography is there, the digest
 # otherwise: either way exit 1)
