@@ -41,6 +41,8 @@ cases = [
     ('nonminimal_budget', tx([(T(1), 0, b'\x01', b'\x81\x00' + blob(IMG) + blob(b''))]), 12,
      OUTS + 1 + 41),
     ('inputs_1025', struct.pack('<I', 1) + varint(1025) + b'\0' * 70000, 13, 4),
+    # 1024 inputs cannot fit 100 bytes: refused before reading them, at the end
+    ('inputs_past_the_end', struct.pack('<I', 1) + varint(1024) + b'\0' * 100, 10, 106),
     ('datum_4097', tx([img()], [(1, T(0xee), b'x' * 4097)]), 13, OUTS + 1 + 40),
     ('image_over_max', tx([img(code=b'x' * (256 * 1024 + 1))]), 13, OUTS + 1 + 41 + 1),
     ('template_params_1025', tx([(T(1), 0, b'\x02\x00', w(code=b'x' * 1025))]), 13, OUTS + 2 + 41 + 1),
