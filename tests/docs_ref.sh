@@ -9,7 +9,9 @@
 # signature, witness image, proof bundle, segment receipt and the validator
 # state file of a generated chain (every witness form, reference inputs,
 # receipts) as the documents say; store_ref.py must find the store of that
-# chain as STORE.md says. Run by `make check`; skipped without python3.
+# chain as STORE.md says; and the range results of a plan of that store are
+# checked field by field against RANGES.md. Run by `make check`; skipped
+# without python3.
 set -u
 export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 VEC="${top_srcdir:-.}/tests/vectors"
@@ -58,6 +60,33 @@ expect 0 "store_ref.py on the store" -- python3 "$VEC/store_ref.py" "$tmp/c" "$t
 grep -q "as documented" "$tmp/out" && ok || bad "store_ref.py: $(cat "$tmp/out")"
 expect 0 "replay to 20" -- "$UTXO" replay "$tmp/c/blocks" --db "$tmp/short.db" --to 20 --quiet
 expect 1 "store_ref.py on a store 3 blocks short" -- python3 "$VEC/store_ref.py" "$tmp/c" "$tmp/short.db"
+
+# RANGES.md: the range result files of a plan of that store, field by field
+expect 0 "history plan" -- "$UTXO" history plan --store "$tmp/node.db" --ranges 2 -o "$tmp/plan"
+expect 0 "history run" -- "$UTXO" history run "$tmp/plan" --jobs 1
+python3 - "$tmp/plan" "$tmp/c/blocks" <<'PY' && ok || bad "a range result file is not as RANGES.md says"
+import hashlib, struct, sys
+def H(tag, m): return hashlib.blake2b(m, digest_size=32, person=tag.encode()).digest()
+params = open(sys.argv[2], "rb").read()[8:116]
+total, ends = 0, []
+for k in range(2):
+    r = open("%s/range-%03d.result" % (sys.argv[1], k), "rb").read()
+    f = open("%s/range-%03d.state" % (sys.argv[1], k), "rb").read()
+    start = f[12:-32]  # the validator state inside its state file (STATELESS.md)
+    assert r[:4] == b"uxrr" and struct.unpack_from("<I", r, 4)[0] == 1
+    assert r[8:40] == H("utxo.chain", params)
+    a, b = struct.unpack_from("<II", r, 40)
+    s_len, r_len = struct.unpack_from("<IH", r, 216)
+    end = r[222 + r_len:222 + r_len + s_len]
+    assert len(r) == 222 + r_len + s_len + 32 and r[-32:] == H("utxo.rangeresult", r[:-32])
+    assert r[48:80] == H("utxo.vstate", start) and r[80:112] == start[41:73]
+    assert r[112:144] == end[41:73] and r[144:176] == H("utxo.vstate", end)
+    blocks, txs, inputs, cycles, verdict, height = struct.unpack_from("<QQQQII", r, 176)
+    assert blocks == b - a and verdict == 0 and height == 0 and r_len == 0
+    assert struct.unpack_from("<I", end, 37)[0] == b
+    total += blocks; ends.append((a, b))
+assert ends[0][0] == 0 and ends[0][1] == ends[1][0] and total == 24
+PY
 
 # and it can tell: one bit of the last block's accumulator digest flipped
 # (the signature fails first when python3-cryptography is there, the digest
