@@ -4,12 +4,16 @@
  * split runs (pause at every cycle and resume: same outcome and state as one
  * run), self-modifying code with and without FENCE.I and through a host call,
  * the page limit, page costs, the initial state, fetch failures, program
- * validation, reuse of one machine, and programs shared by several threads.
+ * validation, reuse of one machine, programs shared by several threads, and
+ * a host out of memory during a run (no verdict: the process stops).
  * Segment replay (continuation hooks) is in test_vm_segments.c.
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "vm_asm.h"
 
@@ -229,6 +233,74 @@ START_TEST(self_modifying_code)
         vm_free(v);
         asm_free(&b);
     }
+}
+END_TEST
+
+/* Runs p on a fresh machine in a child whose n-th decoded code page fails
+ * as if the host were out of memory: the child must die of SIGABRT with
+ * the message on stderr, never finish the run (it gave MEMORY_LIMIT, a
+ * verdict that depended on the host's memory). */
+static void expect_oom_abort(const vm_program *p, uint32_t n)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        vm *v = asm_vm_new();
+        utxo_vm_result r;
+        vm_test_oom_after(v, n);
+        int rc = vm_run(v, p, NULL, 0, NULL, 100000, &r);
+        _exit(rc == UTXO_OK ? 10 + r.status : 9); /* a verdict: wrong */
+    }
+    close(fds[1]);
+    char err[4096] = {0};
+    size_t got = 0;
+    ssize_t k;
+    while (got < sizeof err - 1 && (k = read(fds[0], err + got, sizeof err - 1 - got)) > 0)
+        got += (size_t)k;
+    close(fds[0]);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+                  "a run short of host memory ended with status %d (exit %d): a verdict",
+                  st, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    ck_assert_msg(strstr(err, "out of memory for a decoded code page during a predicate run") !=
+                      NULL,
+                  "the message: %s", err);
+}
+
+START_TEST(host_out_of_memory_is_no_verdict)
+{
+    /* the program's own first page, decoded at the first fetch */
+    vm_program *p = loop_program(10);
+    expect_oom_abort(p, 1);
+    vm_program_free(p);
+    /* a store into the code page: its private copy (the second table) */
+    asm_buf b = {0};
+    asm_li(&b, T1, ADDI(S2, ZERO, 42));
+    asm_li(&b, T2, 0); /* patched below: the address of the target slot */
+    uint32_t li_at = b.n - 2;
+    asm_emit(&b, SW(T1, T2, 0));
+    uint32_t target = asm_pc(&b);
+    asm_emit(&b, ADDI(S2, ZERO, 1));
+    asm_emit(&b, ADDI(A0, ZERO, 0));
+    asm_halt(&b);
+    b.w[li_at] = LUI(T2, ((target + 0x800u) >> 12) & 0xFFFFFu);
+    b.w[li_at + 1] = ADDI(T2, T2, (int32_t)(target << 20) >> 20);
+    p = asm_program(&b);
+    vm *v = asm_vm_new(); /* with memory, the same program is accepted */
+    utxo_vm_result r = run_prog(v, p, 1000);
+    ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+    vm_free(v);
+    vm_program_free(p);
+    p = asm_program(&b); /* fresh: its shared table not yet decoded */
+    expect_oom_abort(p, 2);
+    vm_program_free(p);
+    asm_free(&b);
 }
 END_TEST
 
@@ -890,6 +962,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, consensus_page_cost);
     tcase_add_test(tc, shared_program_threads);
     tcase_add_test(tc, self_modifying_threads);
+    tcase_add_test(tc, host_out_of_memory_is_no_verdict);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -103,6 +103,11 @@ void vm_free(vm *v);
  * takes effect at once (also between pauses) and stays for later runs.
  * 0 means VM_DEFAULT_PAGE_LIMIT; more than VM_NUM_PAGES is clamped. */
 void vm_set_page_limit(vm *v, uint32_t pages);
+/* Tests only: the n-th decoded code page v allocates from now on (n >= 1;
+ * 0: none) fails as if the host were out of memory. A run never turns the
+ * host's memory into a verdict: the process stops instead (abort, with a
+ * message on stderr), as on any allocation failure during a run. */
+void vm_test_oom_after(vm *v, uint32_t n);
 
 /* Cycles charged for every page the running program materialises (a load,
  * store or host-call access to a page not touched before in the run). The

@@ -327,6 +327,8 @@ struct vm {
     void *pager_ud;
     uint64_t hc_fence;          /* host calls may not charge past this */
     vm_dpage *free_dpages;      /* recycled private tables */
+    uint32_t oom_after;         /* tests (vm_test_oom_after): 0, or the n-th decoded
+                                   table is refused as if the host had no memory */
 
     uint32_t halted;            /* set by vm_halt during a host call */
     uint32_t halt_code;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "predicates/vm_internal.h"
 
 /* LeakSanitizer does not scan mmap'd memory, and a private decoded table
@@ -112,18 +113,54 @@ static void drop_code(vm *v, uint32_t p)
 }
 
 /* A private table for page p, or NULL when the host is out of memory. */
+/* The host's memory ran out during a run. A run's outcome must not depend
+ * on it: a validator short of memory would refuse what the others accept
+ * (it gave MEMORY_LIMIT, a verdict). So the process stops, as it does when
+ * GMP cannot allocate in a host call, and nothing is judged. */
+static void host_oom(const char *what) __attribute__((noreturn));
+static void host_oom(const char *what)
+{
+    static const char head[] = "utxo: out of memory for ";
+    static const char tail[] = " during a predicate run: stopping (no verdict may depend on "
+                               "the host's memory)\n";
+    /* write(2), not stdio: no allocation */
+    (void)!write(2, head, sizeof head - 1);
+    (void)!write(2, what, strlen(what));
+    (void)!write(2, tail, sizeof tail - 1);
+    abort();
+}
+
+/* A decoded table from the host's memory; never NULL (host_oom). */
+static vm_dpage *dpage_alloc(vm *v)
+{
+    vm_dpage *d = NULL;
+
+    if (v->oom_after != 1) { /* tests: vm_test_oom_after */
+        if (v->oom_after > 1)
+            v->oom_after--;
+        d = malloc(sizeof *d);
+    }
+    if (!d)
+        host_oom("a decoded code page");
+    return d;
+}
+
+void vm_test_oom_after(vm *v, uint32_t n)
+{
+    if (v)
+        v->oom_after = n;
+}
+
 static vm_dpage *new_table(vm *v)
 {
     vm_dpage *d = v->free_dpages;
     if (d)
         v->free_dpages = d->next;
     else
-        d = malloc(sizeof *d);
-    if (d) {
-        d->owned = 1;
-        d->patched = 0;
-        d->next = NULL;
-    }
+        d = dpage_alloc(v);
+    d->owned = 1;
+    d->patched = 0;
+    d->next = NULL;
     return d;
 }
 
@@ -233,14 +270,12 @@ static long prog_page(const vm_program *prog, uint32_t p)
 /* The program's shared table for its page i, decoding it on first use. Two
  * threads may race to decode: both produce identical tables, one wins the
  * compare-and-swap and the other frees its copy. */
-static vm_dpage *shared_table(const vm_program *prog, uint32_t i)
+static vm_dpage *shared_table(vm *v, const vm_program *prog, uint32_t i)
 {
     vm_dpage *d = atomic_load_explicit(&prog->dec[i], memory_order_acquire);
     if (d)
         return d;
-    vm_dpage *fresh = malloc(sizeof *fresh);
-    if (!fresh)
-        return NULL;
+    vm_dpage *fresh = dpage_alloc(v);
     vm_decode_page(fresh, prog->page_no[i] << VM_PAGE_SHIFT,
                    prog->page_data + (size_t)i * VM_PAGE_BYTES);
     fresh->owned = 0;
@@ -271,7 +306,7 @@ const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
     case VM_PG_IMAGE: {
         long i = prog_page(v->prog, p);
         if (i >= 0) {
-            d = shared_table(v->prog, (uint32_t)i);
+            d = shared_table(v, v->prog, (uint32_t)i);
             break;
         }
         /* not the program's (cannot happen): decode privately */
@@ -280,8 +315,7 @@ const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
     case VM_PG_RW:
         own = VM_PG_OWNCODE;
         d = new_table(v);
-        if (d)
-            vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
+        vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
         break;
     default: /* VM_PG_NONE: fetching never materialises a page */
         if (v->pager) {
@@ -289,8 +323,7 @@ const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
             if (r == VM_PAGE_PRESENT) {
                 own = VM_PG_OWNCODE;
                 d = new_table(v);
-                if (d)
-                    vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
+                vm_decode_page(d, p << VM_PAGE_SHIFT, v->mem + ((size_t)p << VM_PAGE_SHIFT));
                 break;
             }
             if (r == VM_PAGE_MISSING)
@@ -299,11 +332,6 @@ const vm_dpage *vm_fetch_page(vm *v, uint32_t pc, int *fail)
         }
         if (v->restricted && !witnessed_absent(v, p))
             *fail = UTXO_VM_FAIL_NOT_WITNESSED;
-        return NULL;
-    }
-    if (!d) {
-        /* Host out of memory: the closest deterministic-looking reason. */
-        *fail = UTXO_VM_FAIL_MEMORY_LIMIT;
         return NULL;
     }
     v->dtab[p] = d;
@@ -334,8 +362,6 @@ static int prepare_write(vm *v, uint32_t p)
 {
     if (v->pstate[p] == VM_PG_CODE) {
         vm_dpage *d = new_table(v);
-        if (!d)
-            return UTXO_VM_FAIL_MEMORY_LIMIT; /* host out of memory */
         memcpy(d->ins, v->dtab[p]->ins, sizeof d->ins);
         d->vaddr = p << VM_PAGE_SHIFT;
         v->dtab[p] = d;
