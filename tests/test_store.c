@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "testutil.h"
@@ -663,6 +664,44 @@ END_TEST
 
 /* utxo_store_get_stats: zeros and one thread before any apply; after a
  * replay, every stage took time within the whole, nodes were written. */
+/*
+ * The checkpoint thread copies the WAL into the database while the writer
+ * goes on (src/sqlstore/checkpoint.c): once the WAL passes its 1000 pages,
+ * the database file grows before the store is closed. Its connection
+ * checkpointed nothing before (it had never read, so SQLite had not opened
+ * the WAL for it, and its checkpoints returned SQLITE_OK doing nothing):
+ * the file stayed at its creation size and the WAL of a sequencer node
+ * grew without bound (200 MB after 110 blocks).
+ */
+START_TEST(checkpoint_thread_copies)
+{
+    char pa[512], wal[600];
+    struct stat st0, st, sw;
+    utxo_store *s;
+    bool grown = false;
+
+    tmp_path(pa, sizeof pa, "ckpt");
+    snprintf(wal, sizeof wal, "%s-wal", pa);
+    s = open_new(pa);
+    ck_assert_int_eq(stat(pa, &st0), 0);
+    apply_range(s, 0, C.n);
+    /* back and forth until the database file grows: the thread is woken at
+     * 1000 WAL pages (16 MiB of 16 KiB pages), the writer checkpoints
+     * itself at 16,000 (256 MiB) */
+    memset(&sw, 0, sizeof sw);
+    for (int round = 0; round < 400 && !grown; round++) {
+        ck_assert_int_eq(utxo_store_rollback(s, 0), UTXO_OK);
+        apply_range(s, 1, C.n);
+        ck_assert_int_eq(stat(wal, &sw), 0);
+        grown = stat(pa, &st) == 0 && st.st_size > st0.st_size;
+    }
+    ck_assert_msg(grown && sw.st_size < 64 * 1024 * 1024,
+                  "the database file grew only once the WAL held %lld bytes", (long long)sw.st_size);
+    utxo_store_close(s);
+    rm_db(pa);
+}
+END_TEST
+
 START_TEST(stats_after_replay)
 {
     char pa[512];
@@ -1521,6 +1560,7 @@ int main(void)
     tcase_add_test(tc, foreign_writer_noticed);
     tcase_add_test(tc, check_and_served_bundles);
     tcase_add_test(tc, transaction_index);
+    tcase_add_test(tc, checkpoint_thread_copies);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -14,8 +14,9 @@
  * old pages), the writer checkpoints itself as SQLite would; that
  * checkpoint finds most pages already copied, completes, and lets the next
  * transaction restart the WAL from its beginning. So during a long replay
- * the WAL file grows to about 64 MiB and is reused from there (a writer
- * that restarted it more often paid most of the copy again: measured).
+ * the WAL file grows to about 16 MiB (1000 of the store's 16 KiB pages) and
+ * is reused from there (a writer that restarted it more often paid most of
+ * the copy again: measured).
  * Checkpoints are crash-safe: a kill at any moment leaves the WAL and the
  * database as SQLite's recovery expects.
  */
@@ -82,6 +83,16 @@ int store_ckpt_start(utxo_store *s, const char *path)
         sqlite3_close(c->db);
         free(c);
         return store_fail(s, UTXO_ERR_IO, "open the checkpoint connection");
+    }
+    /* A connection opens the WAL at its first read, and SQLite (3.40) checkpoints
+     * nothing, returning SQLITE_OK, on a connection that has not opened it: so
+     * read once here. Without this read the thread's checkpoints did nothing,
+     * and the WAL grew to the writer's own checkpoint at 16,000 pages (256 MiB).
+     * A read that fails: no thread, SQLite's automatic checkpoint stays on. */
+    if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(c->db);
+        free(c);
+        return UTXO_OK;
     }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
