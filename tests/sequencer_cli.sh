@@ -9,7 +9,7 @@
 # verify` gives for the sequencer's files, and w2 sees its balance.
 # Refusals: a transaction twice, garbage, an oversized body, the admin
 # actions without the cookie's token, a client past its allowance of
-# refused work (429). Faults: the sequencer killed with
+# refused work (429), `utxo sequence` beside the node. Faults: the sequencer killed with
 # SIGKILL with acknowledged transactions in its mempool (all back after the
 # restart), killed while sealing under load (every acknowledged
 # transaction is in a block or back in the mempool; no block lost), a torn
@@ -110,6 +110,15 @@ post "$tmp/big" "$s_url"
 [ "$code" = 413 ] && ok || bad "an oversized body: 413: $code"
 code=$(curl -s -m 10 -o "$tmp/body" -w '%{http_code}' -X POST "$s_url/admin/seal")
 [ "$code" = 401 ] && ok || bad "admin without a token: 401: $code"
+# one sequencer per chain directory: `utxo sequence` beside the node signed
+# a second block for the node's next height and renamed new files over the
+# ones the node appends to (its next blocks, acknowledged transactions in
+# them, went to a file no longer named, and it could not restart)
+cp "$tmp/s/blocks" "$tmp/blocks.before"
+expect 2 "utxo sequence on the directory of a running sequencer node" -- \
+    "$UTXO" sequence -d "$tmp/s" --blocks 1
+grep -q "another sequencer has this chain open" "$tmp/err" && ok || bad "says why: $(cat "$tmp/out" "$tmp/err")"
+cmp -s "$tmp/s/blocks" "$tmp/blocks.before" && ok || bad "the block file is left as it was"
 code=$(curl -s -m 10 -o "$tmp/body" -w '%{http_code}' -X POST -H "Authorization: Bearer 00" "$s_url/admin/seal")
 [ "$code" = 401 ] && ok || bad "admin with a wrong token: 401: $code"
 # a bounded loop of malformed POSTs: nothing changes

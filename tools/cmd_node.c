@@ -2435,7 +2435,9 @@ int cmd_node(int argc, char **argv)
         rc = chain_seq_open_live(&n.seq, datadir, n.s, 0, NODE_SEQ_PO2, &cut, msg, sizeof msg);
         if (rc != UTXO_OK) {
             errorf("%s: %s", datadir, msg[0] ? msg : utxo_strerror(rc));
-            ex = rc == UTXO_ERR_IO || rc == UTXO_ERR_ARG ? EXIT_USAGE : EXIT_INVALID;
+            ex = rc == UTXO_ERR_IO || rc == UTXO_ERR_ARG || rc == UTXO_ERR_STORE_BUSY
+                     ? EXIT_USAGE
+                     : EXIT_INVALID;
             goto out;
         }
         chain_seq_set_store_lock(n.seq, &n.lock);

@@ -325,7 +325,7 @@ int cmd_sequence(int argc, char **argv)
         /* a file that cannot be read whole is an I/O matter (as for verify);
          * blocks that do not follow are invalid */
         ex = rc == UTXO_ERR_IO || rc == UTXO_ERR_ARG || rc == UTXO_ERR_TRUNCATED ||
-                     rc == UTXO_ERR_NOMEM
+                     rc == UTXO_ERR_NOMEM || rc == UTXO_ERR_STORE_BUSY
                  ? EXIT_USAGE
                  : EXIT_INVALID;
         goto done;

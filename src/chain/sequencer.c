@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -38,6 +39,7 @@ struct chain_seq {
     /* live (chain_seq_open_live): the files themselves, appended in place */
     bool live;
     int bfd, pfd;
+    int kfd;                  /* the key file, flock()ed: one sequencer per chain */
 };
 
 static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -390,6 +392,37 @@ static int live_proofs(const char *path, const utxo_params *p, uint64_t **ends, 
     return rc;
 }
 
+/* One sequencer per chain directory: an exclusive flock(2) on its key file,
+ * held until chain_seq_close. A second sequencer (a `utxo sequence` beside
+ * a `utxo node` of the same directory, or two of them) signed a second
+ * block for a height and replaced the block file under the first, which
+ * went on appending its blocks, acknowledged transactions in them, to the
+ * file no longer named. flock goes with the process: a killed sequencer
+ * leaves no lock behind. */
+static int seq_lock(chain_seq *s, const char *dir, char *msg, size_t msg_len)
+{
+    char *path = path_join(dir, CHAIN_KEY_FILE, "");
+
+    if (path == NULL)
+        return UTXO_ERR_NOMEM;
+    if ((s->kfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        say(msg, msg_len, "cannot read the sequencer key %s: %s", path, strerror(errno));
+        free(path);
+        return UTXO_ERR_IO;
+    }
+    if (flock(s->kfd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        say(msg, msg_len, "%s: %s", dir,
+            e == EWOULDBLOCK ? "another sequencer has this chain open (a utxo node or utxo "
+                               "sequence on this directory): one at a time"
+                             : strerror(e));
+        free(path);
+        return e == EWOULDBLOCK ? UTXO_ERR_STORE_BUSY : UTXO_ERR_IO;
+    }
+    free(path);
+    return UTXO_OK;
+}
+
 static int seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigned threads,
                     unsigned po2, bool live, uint32_t *cut, char *msg, size_t msg_len)
 {
@@ -420,6 +453,12 @@ static int seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigne
         (pnew = path_join(dir, CHAIN_PROOFS_FILE, ".new")) == NULL)
         goto fail;
     s->bfd = s->pfd = -1;
+    s->kfd = -1;
+    if ((rc = seq_lock(s, dir, msg, msg_len)) != UTXO_OK) {
+        free(s->dir); /* the .new files are the other sequencer's: left alone */
+        s->dir = NULL;
+        goto fail;
+    }
     s->live = live;
     s->store = store;
     s->po2 = po2;
@@ -588,6 +627,8 @@ int chain_seq_close(chain_seq *s, bool commit)
     }
     if (commit && s->broken && !s->live && rc == UTXO_OK)
         rc = UTXO_ERR_INTERNAL;
+    if (s->kfd >= 0)
+        close(s->kfd); /* the lock goes with it, after the files are in place */
     mp_free(s->mp);
     bp_chain_free(s->chain);
     sodium_memzero(s->sk, sizeof s->sk);
