@@ -228,7 +228,15 @@ stop s
 h=$((h + 1))
 printf '\120\000\000\000abc' >>"$tmp/s/blocks"
 printf '\050\000\000\000xy' >>"$tmp/s/mempool.journal"
+# the temporary file of a journal rewrite (after each block) that a kill
+# interrupted: removed at the next start (they gathered, one per such kill);
+# a live process's stays
+: >"$tmp/s/mempool.journal.tmp.999999999.7"
+: >"$tmp/s/mempool.journal.tmp.$$.0"
 serve s "$tmp/s" "$sport"
+[ ! -e "$tmp/s/mempool.journal.tmp.999999999.7" ] && ok || bad "a dead process's journal temporary is removed"
+[ -e "$tmp/s/mempool.journal.tmp.$$.0" ] && ok || bad "a live process's journal temporary stays"
+rm -f "$tmp/s/mempool.journal.tmp.$$.0"
 grep -q "torn record .* cut off" "$tmp/s.log" && ok || bad "the torn block record is cut: $(cat "$tmp/s.log")"
 [ "$(curl -s "$s_url/status" | field height)" = $h ] && ok || bad "height $h after the torn records"
 stop s

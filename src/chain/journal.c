@@ -123,6 +123,9 @@ int chain_journal_open(chain_journal **out, const char *path, const utxo_params 
         goto fail;
     j->fd = -1;
     j->p = *p;
+    /* the temporaries of rewrites a kill interrupted (one may follow each
+     * block): nobody renames them now */
+    (void)afile_sweep(path);
     if ((f = fopen(path, "rb")) == NULL && errno != ENOENT) {
         jsay(msg, msg_len, path, "cannot read the mempool journal", errno);
         rc = UTXO_ERR_IO;

@@ -7,8 +7,12 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,57 @@ void afile_unlink_pending(void)
     for (int i = 0; i < PENDING_SLOTS; i++)
         if (atomic_load(&pending_state[i]) == 2)
             (void)unlink(pending_path[i]);
+}
+
+/* The pid of a temporary file's name: rest is what follows "<base>.tmp.",
+ * "<pid>.<n>" in decimal; 0 when it is not that. */
+static long tmp_pid(const char *rest)
+{
+    char *end;
+    long pid;
+
+    if (*rest < '0' || *rest > '9')
+        return 0;
+    pid = strtol(rest, &end, 10);
+    if (*end != '.' || end[1] < '0' || end[1] > '9')
+        return 0;
+    (void)strtoul(end + 1, &end, 10);
+    return *end == '\0' && pid > 0 ? pid : 0;
+}
+
+size_t afile_sweep(const char *path)
+{
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    char *dir = slash == NULL ? strdup(".") : slash == path ? strdup("/")
+                                                            : strndup(path, (size_t)(slash - path));
+    size_t n = strlen(base), gone = 0;
+    struct dirent *e;
+    DIR *d;
+
+    if (dir == NULL || (d = opendir(dir)) == NULL) {
+        free(dir);
+        return 0;
+    }
+    while ((e = readdir(d)) != NULL) {
+        long pid;
+        if (strncmp(e->d_name, base, n) != 0 || strncmp(e->d_name + n, ".tmp.", 5) != 0 ||
+            (pid = tmp_pid(e->d_name + n + 5)) == 0)
+            continue;
+        /* a live process's file (its rename may come), and ours, stay */
+        bool alive = pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        if (alive || pid == (long)getpid())
+            continue;
+        char *full = malloc(strlen(dir) + strlen(e->d_name) + 2);
+        if (full == NULL)
+            break;
+        sprintf(full, "%s/%s", dir, e->d_name);
+        if (unlink(full) == 0)
+            gone++;
+        free(full);
+    }
+    closedir(d);
+    free(dir);
+    return gone;
 }
 
 /* Records the first failure (errno and step); returns UTXO_ERR_IO. */

@@ -86,6 +86,13 @@ int afile_write_all(const char *path, const void *buf, size_t len);
  * leaves neither half a file nor the temporary one. */
 void afile_unlink_pending(void);
 
+/* Removes the temporary files of path ("<path>.tmp.<pid>.<n>") that a
+ * process no longer running left: a kill between afile_begin and the
+ * rename leaves one, and a file rewritten again and again (the mempool
+ * journal after every block) would gather them for ever. Returns how many
+ * went. Best effort: a directory that cannot be read removes none. */
+size_t afile_sweep(const char *path);
+
 /* Writes all of p[0..n) to fd (retrying short writes and EINTR): 0, or
  * the errno of the failure (EIO for a write that wrote nothing). For the
  * files appended in place: the sequencer's block and proof files and the
