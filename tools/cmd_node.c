@@ -1108,7 +1108,7 @@ static int node_seal(node *n, chain_block_info *info)
     if (rc != UTXO_OK)
         /* the old journal still holds every transaction of the pool (and
          * some now in the block, dropped at the next start): nothing lost */
-        node_log(0, "cannot rewrite the mempool journal: %s", afile_errtext(errno));
+        node_log(0, "cannot rewrite %s/mempool.journal: %s", n->datadir, afile_errtext(errno));
     node_log(1, "sealed block %" PRIu32 ": %" PRIu32 " txs, fees %" PRIu64 ", %zu bytes",
              info->height, info->n_txs, info->fees, info->block_bytes);
     if (info->n_dropped > 0)
@@ -1349,18 +1349,22 @@ static void *sync_main(void *arg)
         n->jlen = n->jcap = 0;
         int fd = dup(chain_journal_fd(n->journal));
         pthread_mutex_unlock(&n->jlock);
-        /* write and sync outside the lock: the mempool thread goes on */
+        /* write and sync outside the lock: the mempool thread goes on; a
+         * write that fails (a full disk) is cut back off, so the next start
+         * does not take it for a crash's torn record */
+        off_t at = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
         int e = fd < 0 ? errno : afile_write_fd(fd, buf, len);
         if (e == 0 && fdatasync(fd) != 0)
             e = errno;
+        if (e != 0 && at >= 0 && ftruncate(fd, at) != 0) { /* the next start cuts it */ }
         if (fd >= 0)
             close(fd);
         free(buf);
         pthread_mutex_lock(&n->jlock);
         if (e != 0) {
             n->j_failed = e;
-            node_log(0, "cannot sync the mempool journal: %s; no transaction is taken "
-                     "until a restart", afile_errtext(e));
+            node_log(0, "cannot write %s/mempool.journal: %s; no transaction is taken "
+                     "until a restart", n->datadir, afile_errtext(e));
         } else if (target > n->j_synced) {
             n->j_synced = target;
         }
@@ -1503,7 +1507,8 @@ static enum MHD_Result tx_answer(node *n, struct MHD_Connection *c, req *r)
                                    "mempool", (json_int_t)held));
     if (r->state == TX_NOT_TAKEN && e == 0)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, 0, "the node is stopping");
-    node_log(0, "cannot record a transaction in the mempool journal: %s", afile_errtext(e));
+    node_log(0, "cannot record a transaction in %s/mempool.journal: %s", n->datadir,
+             afile_errtext(e));
     return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, UTXO_ERR_IO,
                       "the transaction could not be recorded (%s): it is not acknowledged%s",
                       afile_errtext(e), r->state == TX_WRITTEN ? " (it may still be sealed)" : "");

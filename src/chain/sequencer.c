@@ -186,18 +186,23 @@ fail:
     return UTXO_ERR_IO;
 }
 
-/* Writes block b and its bundle bd after the chain's last ones. */
+/* Writes block b and its bundle bd after the chain's last ones. On an I/O
+ * failure of the live files *file names the one that failed (the block
+ * file or the proof file); else it stays NULL. */
 static int seq_write(chain_seq *s, const utxo_block *b, const utxo_bundle *bd, size_t *bl,
-                     size_t *pl)
+                     size_t *pl, const char **file)
 {
     uint8_t *bb = NULL, *pb = NULL;
     int rc;
 
+    *file = NULL;
     if (!s->live)
         return chain_append_block(s->bf, s->pf, b, bd, bl, pl);
     rc = encode_pair(b, bd, &bb, bl, &pb, pl);
-    if (rc == UTXO_OK && (rc = live_append(s->bfd, bb, *bl)) == UTXO_OK)
-        rc = live_append(s->pfd, pb, *pl);
+    if (rc == UTXO_OK && (rc = live_append(s->bfd, bb, *bl)) != UTXO_OK)
+        *file = CHAIN_BLOCKS_FILE;
+    else if (rc == UTXO_OK && (rc = live_append(s->pfd, pb, *pl)) != UTXO_OK)
+        *file = CHAIN_PROOFS_FILE;
     free(bb);
     free(pb);
     return rc;
@@ -738,9 +743,15 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
     }
     /* the files first: a store that missed the block replays it from the
      * block file (utxo_replay_file), never the other way round */
-    if ((rc = seq_write(s, b, bd, &bl, &pl)) != UTXO_OK) {
-        say(msg, msg_len, "writing block %u to %s: %s%s%s", height, s->dir, utxo_strerror(rc),
-            rc == UTXO_ERR_IO ? ": " : "", rc == UTXO_ERR_IO ? strerror(errno) : "");
+    const char *file = NULL;
+    if ((rc = seq_write(s, b, bd, &bl, &pl, &file)) != UTXO_OK) {
+        if (file != NULL) /* the file and the cause, as the store says them */
+            say(msg, msg_len, "writing block %u to %s/%s: %s", height, s->dir, file,
+                afile_errtext(errno));
+        else
+            say(msg, msg_len, "writing block %u to %s: %s%s%s", height, s->dir,
+                utxo_strerror(rc), rc == UTXO_ERR_IO ? ": " : "",
+                rc == UTXO_ERR_IO ? strerror(errno) : "");
         goto out;
     }
     if (s->store != NULL) {
