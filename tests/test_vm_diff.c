@@ -684,10 +684,12 @@ static void mark_decoded(const vm_program *p)
 static uint64_t check_seed(uint64_t seed)
 {
     static uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
+    static uint8_t code_le[sizeof code];
     rng_state = seed * 0x9E3779B97F4A7C15u + 1u;
     gen_program(code, data);
+    asm_words_le(code_le, code, CODE_WORDS); /* the reference reads code[] the same way */
 
-    vm_segment segs[2] = {{CODE_BASE, sizeof code, (const uint8_t *)code},
+    vm_segment segs[2] = {{CODE_BASE, sizeof code_le, code_le},
                           {DATA_BASE, sizeof data, (const uint8_t *)data}};
     vm_image img;
     memset(&img, 0, sizeof img);
@@ -824,11 +826,13 @@ START_TEST(superinstruction_shapes_match_reference)
     };
     for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         uint32_t code[CODE_WORDS], data[VM_PAGE_BYTES / 4];
+        uint8_t code_le[sizeof code];
         memset(data, 0, sizeof data);
         for (uint32_t i = 0; i < CODE_WORDS; i++)
             code[i] = i < SHAPE_WORDS && shapes[s][i] ? shapes[s][i]
                                                       : (i == SHAPE_WORDS ? ADDI(17, 0, 0) : ECALL());
-        vm_segment segs[2] = {{CODE_BASE, sizeof code, (const uint8_t *)code},
+        asm_words_le(code_le, code, CODE_WORDS);
+        vm_segment segs[2] = {{CODE_BASE, sizeof code_le, code_le},
                               {DATA_BASE, sizeof data, (const uint8_t *)data}};
         vm_image img;
         memset(&img, 0, sizeof img);

@@ -140,6 +140,18 @@ static inline vm *asm_vm_new(void)
     return v;
 }
 
+/* bytes[0 .. 4n) = the words as the guest stores them (little-endian,
+ * whatever the host's byte order). */
+static inline void asm_words_le(uint8_t *bytes, const uint32_t *words, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        bytes[4 * i] = (uint8_t)words[i];
+        bytes[4 * i + 1] = (uint8_t)(words[i] >> 8);
+        bytes[4 * i + 2] = (uint8_t)(words[i] >> 16);
+        bytes[4 * i + 3] = (uint8_t)(words[i] >> 24);
+    }
+}
+
 /* A program with one segment holding the words at `base`, entry `entry`. */
 static inline vm_program *asm_program_at(const uint32_t *words, uint32_t n, uint32_t base,
                                          uint32_t entry)
@@ -151,12 +163,7 @@ static inline vm_program *asm_program_at(const uint32_t *words, uint32_t n, uint
 
     if (!bytes)
         abort();
-    for (uint32_t i = 0; i < n; i++) {
-        bytes[4 * i] = (uint8_t)words[i];
-        bytes[4 * i + 1] = (uint8_t)(words[i] >> 8);
-        bytes[4 * i + 2] = (uint8_t)(words[i] >> 16);
-        bytes[4 * i + 3] = (uint8_t)(words[i] >> 24);
-    }
+    asm_words_le(bytes, words, n);
     memset(&img, 0, sizeof img);
     seg.vaddr = base;
     seg.len = 4u * n;
