@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "testutil.h"
 #include "vm_asm.h"
+#include "predicates/vm_internal.h"
 
 #define HALT_CYCLES (2u + UTXO_COST_HOSTCALL) /* addi a7 + ecall + the call */
 
@@ -705,6 +706,45 @@ START_TEST(reuse_resets_memory)
 }
 END_TEST
 
+/* The same after a run that touched more pages than a reset zeroes one by
+ * one (VM_RESET_BULK_PAGES): the next run still reads zeros. Such a reset
+ * used to rely on madvise(MADV_DONTNEED) alone, which zeroes on Linux but
+ * is mere advice on FreeBSD and macOS: there the second run read the first
+ * run's 1s (seen with a madvise that does nothing, preloaded). */
+START_TEST(reuse_resets_memory_after_big_run)
+{
+    const uint32_t base = 0x00500000u, pages = VM_RESET_BULK_PAGES + 8;
+    asm_buf b = {0};
+    asm_li(&b, S0, base);
+    asm_li(&b, S1, base + (pages - 1) * VM_PAGE_BYTES);
+    asm_emit(&b, LW(S2, S0, 0));   /* both must read 0 every run */
+    asm_emit(&b, LW(S3, S1, 0));
+    asm_li(&b, T0, pages);
+    asm_li(&b, T2, VM_PAGE_BYTES);
+    asm_emit(&b, ADDI(T1, ZERO, 1));
+    asm_emit(&b, SW(T1, S0, 0));   /* loop: one word on each page */
+    asm_emit(&b, ADD(S0, S0, T2));
+    asm_emit(&b, ADDI(T0, T0, -1));
+    asm_emit(&b, BNE(T0, ZERO, -12));
+    asm_emit(&b, ADD(A0, S2, S3));
+    asm_halt(&b);
+    vm_program *p = asm_program(&b);
+    vm *v = asm_vm_new();
+    for (int i = 0; i < 3; i++) {
+        utxo_vm_result r = run_prog(v, p, 100000);
+        ck_assert_uint_eq(vm_reg(v, S2), 0);
+        ck_assert_uint_eq(vm_reg(v, S3), 0);
+        ck_assert_int_eq(r.status, UTXO_VM_ACCEPTED);
+        uint32_t n;
+        vm_touched_pages(v, &n);
+        ck_assert_uint_gt(n, VM_RESET_BULK_PAGES);
+    }
+    vm_program_free(p);
+    vm_free(v);
+    asm_free(&b);
+}
+END_TEST
+
 /* With a page cost, every page the running program materialises (store,
  * load, host-call write) is charged once; image and argument pages are
  * not. Exact count, exact budget, and split runs agree. */
@@ -958,6 +998,7 @@ static Suite *vm_run_suite(void)
     tcase_add_test(tc, fetch_failures);
     tcase_add_test(tc, program_validation);
     tcase_add_test(tc, reuse_resets_memory);
+    tcase_add_test(tc, reuse_resets_memory_after_big_run);
     tcase_add_test(tc, page_cost_metering);
     tcase_add_test(tc, consensus_page_cost);
     tcase_add_test(tc, shared_program_threads);

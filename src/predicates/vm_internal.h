@@ -42,6 +42,10 @@
 #define VM_ADDR_SPACE (UINT64_C(1) << 32)
 #define VM_LOW_PAGES (VM_LOW_UNMAPPED >> VM_PAGE_SHIFT)
 #define VM_XSINK 32u /* register slot that absorbs writes to x0 */
+/* A reset after a run that touched more pages than this hands the whole
+ * reservation back to the kernel (vm_mem_reset), so one huge run does not
+ * stay resident forever. */
+#define VM_RESET_BULK_PAGES 4096u
 
 /* Page states (one byte per page in vm.pstate). */
 enum vm_pgstate {

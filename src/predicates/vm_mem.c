@@ -164,25 +164,37 @@ static vm_dpage *new_table(vm *v)
     return d;
 }
 
-/* Above this many touched pages a reset hands the memory back to the kernel
- * instead of zeroing it, so one huge run does not stay resident forever. */
-#define VM_RESET_MADVISE_PAGES 4096u
+/* Hands the whole reservation back to the kernel, its next touch reading
+ * zeros: 0, or -1 when the pages must be zeroed by hand. Only Linux's
+ * MADV_DONTNEED discards private anonymous pages; elsewhere (FreeBSD,
+ * macOS) it is advice and the old bytes stay, so there it is a hint given
+ * after the zeroing, never instead of it. */
+static int discard_all(vm *v)
+{
+#ifdef __linux__
+    return madvise(v->mem, (size_t)VM_ADDR_SPACE, MADV_DONTNEED);
+#else
+    (void)v;
+    return -1;
+#endif
+}
 
 void vm_mem_reset(vm *v)
 {
-    int big = v->n_touched > VM_RESET_MADVISE_PAGES;
+    int big = v->n_touched > VM_RESET_BULK_PAGES;
+    int zeroed = big && discard_all(v) == 0;
+
     for (uint32_t i = 0; i < v->n_touched; i++) {
         uint32_t p = v->touched[i];
         drop_code(v, p);
-        if (!big)
+        if (!zeroed)
             memset(v->mem + ((size_t)p << VM_PAGE_SHIFT), 0, VM_PAGE_BYTES);
         v->pstate[p] = VM_PG_NONE;
     }
-    /* MADV_DONTNEED on private anonymous memory: next touch reads zeros. */
-    if (big && madvise(v->mem, (size_t)VM_ADDR_SPACE, MADV_DONTNEED) != 0) {
-        for (uint32_t i = 0; i < v->n_touched; i++)
-            memset(v->mem + ((size_t)v->touched[i] << VM_PAGE_SHIFT), 0, VM_PAGE_BYTES);
-    }
+#ifndef __linux__
+    if (big)
+        (void)madvise(v->mem, (size_t)VM_ADDR_SPACE, MADV_DONTNEED);
+#endif
     v->n_touched = 0;
 }
 
