@@ -760,7 +760,11 @@ int chain_seq_seal(chain_seq *s, uint64_t t, chain_block_info *info, char *msg, 
         if (s->store_lock != NULL)
             pthread_mutex_lock(s->store_lock);
         rc = utxo_store_apply_block(s->store, b, &vd);
-        if (rc != UTXO_OK)
+        if (rc != UTXO_OK && rc < UTXO_ERR_TRUNCATED) /* the store failed, not the block */
+            say(msg, msg_len, "the store could not apply block %u: %s", height,
+                utxo_store_errmsg(s->store)[0] ? utxo_store_errmsg(s->store)
+                                               : utxo_strerror(rc));
+        else if (rc != UTXO_OK)
             say(msg, msg_len, "store rejected block %u: %s (tx %u input %u) %s", height,
                 utxo_strerror(rc), vd.tx, vd.input, utxo_store_errmsg(s->store));
         if (s->store_lock != NULL)
