@@ -65,7 +65,31 @@ grep -q '{"valid":true}' "$tmp/out" || bad "check json"
 expect 0 "genesis of a chain of 120-byte transactions" -- \
     "$UTXO" genesis -o "$tmp/small" --max-tx-bytes 120
 expect 1 "tx check --chain, over its size" -- "$UTXO" tx check --json --chain "$tmp/small/blocks" "$VEC/tx_simple.bin"
-grep -q '"valid":false,"error":[0-9]*,"reason":"transaction over the size limit"' "$tmp/out" || bad "check --chain: $(cat "$tmp/out")"
+# decoded within the chain's limits, as its node decodes a POST /tx
+grep -q '^{"valid":false,"error":13,"reason":"length or count over its limit","offset":120}$' "$tmp/out" || bad "check --chain: $(cat "$tmp/out")"
+# a chain with larger limits takes a larger transaction: one input (a
+# template), 300 outputs with a 4096-byte datum each, 1,241,482 bytes (over
+# the default 1 MiB)
+expect 0 "genesis of a chain of 4 MiB transactions" -- \
+    "$UTXO" genesis -o "$tmp/big" --max-tx-bytes 4194304 --max-block-bytes 16777216
+datum=$(head -c 4096 /dev/zero | tr '\0' 3)
+{
+    printf '\001\000\000\000\001\000'
+    head -c 32 /dev/zero | tr '\0' 1
+    printf '\000\000\000\000\002\000\254\002'
+    i=0
+    while [ $i -lt 300 ]; do
+        printf '\001\000\000\000\000\000\000\000%s\200\040%s' 22222222222222222222222222222222 "$datum"
+        i=$((i + 1))
+    done
+    printf '\350\007\040%s\000' 44444444444444444444444444444444
+} >"$tmp/big.tx"
+expect 0 "tx check --chain, a transaction over 1 MiB within its limits" -- \
+    "$UTXO" tx check --json --chain "$tmp/big/blocks" "$tmp/big.tx"
+grep -q '^{"valid":true}$' "$tmp/out" || bad "check --chain big: $(cat "$tmp/out")"
+expect 1 "tx check, the same transaction under the default limits" -- \
+    "$UTXO" tx check --json "$tmp/big.tx"
+grep -q '"error":13,.*"offset":1048576}$' "$tmp/out" || bad "check big: $(cat "$tmp/out")"
 expect 0 "genesis of a chain of 900-cycle transactions" -- \
     "$UTXO" genesis -o "$tmp/lean" --max-tx-cycles 900
 expect 1 "tx check --chain, over its cycles" -- "$UTXO" tx check --chain "$tmp/lean/blocks" "$VEC/tx_simple.bin"

@@ -33,8 +33,9 @@ static void tx_usage(FILE *f)
             "FILE holds the canonical bytes (docs/ENCODING.md); with --hex it holds\n"
             "them as hexadecimal text. '-' reads standard input.\n"
             "check applies the limits of the chain whose block file is BLOCKS\n"
-            "(--chain: the parameters in its header), else the default ones\n"
-            "(docs/ENCODING.md). Exit status: 0 valid, 1 invalid, 2 usage or I/O.\n"
+            "(--chain: the parameters in its header), in decoding too, as that\n"
+            "chain's node does, else the default ones (docs/ENCODING.md).\n"
+            "Exit status: 0 valid, 1 invalid, 2 usage or I/O.\n"
             "\n"
             "check --json prints one line: {\"valid\":true}, or {\"valid\":false,\n"
             "\"error\":CODE,\"reason\":TEXT,\"index\":N} with the rule's reason code and\n"
@@ -47,10 +48,12 @@ static void tx_usage(FILE *f)
             "  utxo tx check --chain chain.blocks --json spend.tx\n");
 }
 
-/* Loads and strictly decodes FILE (binary or --hex); prints a message that
- * names the file and the failing byte offset on error, and gives the
- * decoder's code and offset in *err and *off (EXIT_INVALID). */
-static int load_tx(const char *path, bool hex, utxo_tx **tx, int *err, size_t *off_out)
+/* Loads and strictly decodes FILE (binary or --hex) within the limits of p;
+ * prints a message that names the file and the failing byte offset on
+ * error, and gives the decoder's code and offset in *err and *off
+ * (EXIT_INVALID). */
+static int load_tx(const char *path, bool hex, const utxo_params *p, utxo_tx **tx, int *err,
+                   size_t *off_out)
 {
     uint8_t *buf = NULL;
     size_t len = 0, raw_len = 0, off = 0;
@@ -75,7 +78,7 @@ static int load_tx(const char *path, bool hex, utxo_tx **tx, int *err, size_t *o
     } else if (read_file(path, UTXO_CAP_TX_BYTES * 2 + 2, &buf, &len) != 0) {
         return EXIT_USAGE;
     }
-    rc = utxo_tx_from_bytes(tx, buf, len, NULL, &off);
+    rc = utxo_tx_from_bytes(tx, buf, len, p, &off);
     free(buf);
     if (rc != UTXO_OK) {
         errorf("%s: invalid transaction at byte %zu: %s", path, off, utxo_strerror(rc));
@@ -244,7 +247,7 @@ static int tx_run(int argc, char **argv)
     if (chain && (rc = chain_file_params("tx check", chain, &p)) != 0)
         return rc;
     path = argv[optind];
-    rc = load_tx(path, hex, &tx, &derr, &off);
+    rc = load_tx(path, hex, &p, &tx, &derr, &off); /* the chain's limits: a node's */
     if (rc == EXIT_INVALID && as_json) /* only check takes --json */
         print_check_json(derr, "offset", off);
     if (rc != EXIT_VALID)
