@@ -112,7 +112,6 @@ static void drop_code(vm *v, uint32_t p)
     v->dtab[p] = NULL;
 }
 
-/* A private table for page p, or NULL when the host is out of memory. */
 /* The host's memory ran out during a run. A run's outcome must not depend
  * on it: a validator short of memory would refuse what the others accept
  * (it gave MEMORY_LIMIT, a verdict). So the process stops, as it does when
@@ -151,6 +150,7 @@ void vm_test_oom_after(vm *v, uint32_t n)
         v->oom_after = n;
 }
 
+/* A private table (recycled, or from dpage_alloc); never NULL. */
 static vm_dpage *new_table(vm *v)
 {
     vm_dpage *d = v->free_dpages;
