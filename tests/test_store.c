@@ -662,8 +662,6 @@ START_TEST(page_size_new_and_old)
 }
 END_TEST
 
-/* utxo_store_get_stats: zeros and one thread before any apply; after a
- * replay, every stage took time within the whole, nodes were written. */
 /*
  * The checkpoint thread copies the WAL into the database while the writer
  * goes on (src/sqlstore/checkpoint.c): once the WAL passes its 1000 pages,
@@ -702,6 +700,8 @@ START_TEST(checkpoint_thread_copies)
 }
 END_TEST
 
+/* utxo_store_get_stats: zeros and one thread before any apply; after a
+ * replay, every stage took time within the whole, nodes were written. */
 START_TEST(stats_after_replay)
 {
     char pa[512];
