@@ -451,17 +451,21 @@ static int seq_open(chain_seq **out, const char *dir, utxo_store *store, unsigne
     if ((rc = chain_read_key(dir, seed, msg, msg_len)) != UTXO_OK)
         return rc;
     rc = UTXO_ERR_NOMEM;
-    if ((s = calloc(1, sizeof *s)) == NULL || (s->dir = strdup(dir)) == NULL ||
-        (bpath = path_join(dir, CHAIN_BLOCKS_FILE, "")) == NULL ||
+    if ((s = calloc(1, sizeof *s)) == NULL)
+        goto fail;
+    /* no descriptor yet, and no file of this directory its own: a failure
+     * from here on (chain_seq_close) closes nothing and removes nothing */
+    s->bfd = s->pfd = s->kfd = -1;
+    if ((bpath = path_join(dir, CHAIN_BLOCKS_FILE, "")) == NULL ||
         (ppath = path_join(dir, CHAIN_PROOFS_FILE, "")) == NULL ||
         (bnew = path_join(dir, CHAIN_BLOCKS_FILE, ".new")) == NULL ||
         (pnew = path_join(dir, CHAIN_PROOFS_FILE, ".new")) == NULL)
         goto fail;
-    s->bfd = s->pfd = -1;
-    s->kfd = -1;
-    if ((rc = seq_lock(s, dir, msg, msg_len)) != UTXO_OK) {
-        free(s->dir); /* the .new files are the other sequencer's: left alone */
-        s->dir = NULL;
+    if ((rc = seq_lock(s, dir, msg, msg_len)) != UTXO_OK)
+        goto fail; /* s->dir unset: the .new files are the other sequencer's, left alone */
+    /* the directory's .new files are ours from here on (chain_seq_close) */
+    if ((s->dir = strdup(dir)) == NULL) {
+        rc = UTXO_ERR_NOMEM;
         goto fail;
     }
     s->live = live;
