@@ -104,7 +104,6 @@ typedef struct waiter {
     struct MHD_Connection *c;
 } waiter;
 
-
 typedef struct node {
     utxo_store *s;
     utxo_params p;
@@ -1119,8 +1118,9 @@ static int node_seal(node *n, chain_block_info *info)
 }
 
 /* Resumes every POST /admin/seal still waiting, to answer that the node
- * stops (libmicrohttpd aborts at stop on a suspended request). Under
- * n->lock, with n->stop set, so that none is added after. */
+ * stops (libmicrohttpd aborts at stop on a suspended request). At stop,
+ * once the sealing thread has ended (or never ran), under n->lock with
+ * n->stop set, so that none is added after. */
 static void seal_asked_release(node *n)
 {
     for (size_t i = 0; i < n->n_seal_asked; i++) {
@@ -1167,8 +1167,7 @@ static void *seal_main(void *arg)
             events_wake(n, false);
         pthread_mutex_lock(&n->lock);
     }
-    seal_asked_release(n);
-    pthread_mutex_unlock(&n->lock);
+    pthread_mutex_unlock(&n->lock); /* the requests still queued: seal_asked_release */
     return NULL;
 }
 
@@ -1356,7 +1355,8 @@ static void *sync_main(void *arg)
         int e = fd < 0 ? errno : afile_write_fd(fd, buf, len);
         if (e == 0 && fdatasync(fd) != 0)
             e = errno;
-        if (e != 0 && at >= 0 && ftruncate(fd, at) != 0) { /* the next start cuts it */ }
+        if (e != 0 && at >= 0)
+            (void)!ftruncate(fd, at); /* if this fails too, the next start cuts it */
         if (fd >= 0)
             close(fd);
         free(buf);
@@ -2620,7 +2620,7 @@ out:
         pthread_join(bridge, NULL);
     if (sealing)
         pthread_join(sealer, NULL);
-    pthread_mutex_lock(&n.lock); /* the sealing thread's, if it never ran */
+    pthread_mutex_lock(&n.lock); /* the seals still asked for: none will come */
     seal_asked_release(&n);
     pthread_mutex_unlock(&n.lock);
     pthread_mutex_lock(&n.jlock);
