@@ -13,7 +13,8 @@
  *
  * Clients are keyed by IPv4 address, or by the /64 of an IPv6 address (a
  * host gets a /64 for nothing). The table is bounded (RL_SLOTS): each
- * address has two slots (a keyed hash, so no client picks its slots), and
+ * address has two different slots (a keyed hash, so no client picks its
+ * slots), and
  * a newcomer takes the one of them whose client owes least. An attacker
  * with many addresses is not stopped by any per-client limit, and may push
  * others' debts out; the table only keeps one address from taking the
@@ -51,5 +52,8 @@ void rl_refund(rl_table *t, const struct sockaddr *sa, uint64_t cycles, uint64_t
  * limited nor charged: a bridge, whose refusals are its many clients'.
  * 0, or -1 when RL_EXEMPT_MAX are exempted already. */
 int rl_exempt(rl_table *t, const struct sockaddr *sa);
+/* The two slots (0 .. RL_SLOTS - 1, never equal) client sa may take in
+ * t: for the tests. */
+void rl_slots(const rl_table *t, const struct sockaddr *sa, unsigned *a, unsigned *b);
 
 #endif /* UTXO_TOOLS_RATELIMIT_H */
