@@ -41,8 +41,15 @@ expect 2 "a bad seal-interval in utxo.conf" -- "$UTXO" node --datadir "$tmp/s"
 grep -q "utxo.conf:1" "$tmp/err" && ok || bad "names the line: $(cat "$tmp/err")"
 printf 'seal-interval = 1\n' >"$tmp/s/utxo.conf"
 
+# the cookie's temporary file a kill at an earlier start left (pid 2^31-1:
+# no such process) goes at the next start; another live process's stays
+printf x >"$tmp/s/.cookie.tmp.2147483647.0"
+printf x >"$tmp/s/.cookie.tmp.$$.0"
 serve s "$tmp/s" 0
 [ -n "$s_url" ] && ok || { bad "the sequencer started: $(cat "$tmp/s.log")"; exit 1; }
+[ ! -e "$tmp/s/.cookie.tmp.2147483647.0" ] && ok || bad "a dead start's cookie temporary file is swept"
+[ -e "$tmp/s/.cookie.tmp.$$.0" ] && ok || bad "a live process's temporary file stays"
+rm -f "$tmp/s/.cookie.tmp.$$.0"
 curl -s "$s_url/status" >"$tmp/st"
 [ "$(field role <"$tmp/st")" = sequencer ] && ok || bad "role sequencer: $(cat "$tmp/st")"
 [ "$(field mempool <"$tmp/st")" = 0 ] && ok || bad "mempool 0: $(cat "$tmp/st")"

@@ -1695,7 +1695,9 @@ static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, req *r, con
                                (json_int_t)info->n_txs, "fees", (json_int_t)info->fees));
 }
 
-/* Writes DIR/.cookie: a fresh random token, mode 0600, atomically. */
+/* Writes DIR/.cookie: a fresh random token, mode 0600, atomically. The
+ * temporary file is named as afile's ("<path>.tmp.<pid>.0"), so that the
+ * one a kill during an earlier start left is swept away here. */
 static int cookie_write(node *n)
 {
     char path[4200], tmp[4300];
@@ -1705,7 +1707,8 @@ static int cookie_write(node *n)
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(n->cookie, sizeof n->cookie, raw, sizeof raw);
     snprintf(path, sizeof path, "%s/.cookie", n->datadir);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    (void)afile_sweep(path);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.0", path, (long)getpid());
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, n->cookie, strlen(n->cookie)) != (ssize_t)strlen(n->cookie) ||
         fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
