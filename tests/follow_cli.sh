@@ -217,6 +217,23 @@ cid=$(python3 -c 'print("ab"*32)')
 expect 1 "--chain-id not the node's" -- "$UTXO" follow "$node" --state "$tmp/x.state" --once --chain-id "$cid"
 [ ! -e "$tmp/x.state" ] && ok || bad "no state written for a refused chain"
 expect 2 "an unreachable node" -- "$UTXO" follow http://127.0.0.1:1 --state "$tmp/y.state" --once
+# a node killed while the follower waits on /events: exit 2 at once, not
+# after the --poll interval (it slept 60 s before asking /status again)
+cp -r "$tmp/o" "$tmp/o2"
+start_node "$tmp/o2" doomed
+[ -n "$doomed" ] && ok || bad "the node to kill started: $(cat "$tmp/o2.err")"
+"$UTXO" follow "$doomed" --state "$tmp/d.state" --poll 60 --quiet >"$tmp/out" 2>"$tmp/err" &
+fp=$!
+n=0        # until the follower has the tip (block 4) and waits (at most 30 s)
+while [ ! -s "$tmp/d.state" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+sleep 1
+kill -9 "${pids##* }"
+t0=$(date +%s)
+n=0
+while kill -0 "$fp" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+kill -TERM "$fp" 2>/dev/null; wait "$fp"; st=$?
+[ "$st" -eq 2 ] && [ $(( $(date +%s) - t0 )) -le 20 ] && ok ||
+    bad "a node killed during the wait: exit $st after $(( $(date +%s) - t0 )) s (wanted 2 at once): $(cat "$tmp/err")"
 expect 2 "no --state" -- "$UTXO" follow "$node" --once
 expect 2 "not a URL" -- "$UTXO" follow 127.0.0.1:8750 --state "$tmp/z.state"
 expect 2 "--batch 0" -- "$UTXO" follow "$node" --state "$tmp/z.state" --batch 0

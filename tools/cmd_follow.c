@@ -315,6 +315,9 @@ int cmd_follow(int argc, char **argv)
     signal(SIGTERM, on_signal);
     bool waited_quick = false; /* the last /events wait, answered in under a second,
                                 * has brought no block yet */
+    bool lost = false;         /* the last /events wait got no answer: the next
+                                * failing one polls (no spinning on a node that
+                                * answers /status and drops /events) */
     for (;;) {
         nc.quiet_errors = 1; /* a signal aborting the request is no failure to print */
         long long tip = nc_tip(&nc);
@@ -334,10 +337,15 @@ int cmd_follow(int argc, char **argv)
              * once and still no block is to be had (a caching proxy, a
              * hostile node whose /status moves below our tip: no
              * spinning), poll every S s */
-            bool spun = waited_quick;
+            bool spun = waited_quick, was_lost = lost;
             uint64_t t0 = clock_now_ns();
-            waited_quick = false;
-            if (spun || nc_wait_tip(&nc, tip, 30) != 0)
+            waited_quick = lost = false;
+            int w = spun ? -1 : nc_wait_tip(&nc, tip, 30);
+            if (w == -2 && !was_lost)
+                /* no answer: the node may have gone away; ask /status at
+                 * once (exit 2 if it has) rather than after the poll */
+                lost = true;
+            else if (w != 0)
                 for (uint64_t t = 0; t < poll_s && !follow_stop; t++)
                     sleep(1);
             else

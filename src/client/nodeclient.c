@@ -279,7 +279,11 @@ int nc_wait_tip(nc_client *c, long long after, unsigned wait_s)
     c->timeout_s = t;
     c->quiet_errors = quiet;
     free(m.p);
-    return rc == 0 ? 0 : -1;
+    if (rc == 0)
+        return 0;
+    long status = 0;
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+    return status != 0 ? -1 : -2;
 }
 
 void nc_refused(char *err, size_t err_len, const char *who, uint32_t height, int rc,

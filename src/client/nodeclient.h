@@ -91,8 +91,9 @@ long long nc_tip(nc_client *c);
 
 /* Waits for a tip above `after` (-1: above the tip when asked) with GET
  * /events, at most wait_s seconds. 0 when the node answered (a new tip or
- * not), -1 when it cannot (an older node without /events, or a failure:
- * the caller then sleeps instead); nothing is printed. */
+ * not), -1 when it answered with an error (an older node without
+ * /events: the caller then sleeps instead), -2 when no answer came (the
+ * node went away, or the connection broke: c->err); nothing is printed. */
 int nc_wait_tip(nc_client *c, long long after, unsigned wait_s);
 
 /* Receives each block of a /blocks stream with its proof bundle (both
