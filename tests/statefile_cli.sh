@@ -92,6 +92,12 @@ B() { "$UTXO" verify --chain "$tmp/b.blocks" --proofs "$tmp/b.proofs" --quiet --
 B >"$tmp/bfull.out" 2>/dev/null || bad "uninterrupted long run"
 grep "^tip \|^accumulator \|^root " "$tmp/bfull.out" >"$tmp/bfull.tail"
 
+# catches_int PID: PID has its SIGINT handler in place (SigCgt in
+# /proc/PID/status), or that cannot be told (no /proc, PID gone)
+catches_int() {
+    c=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+    [ -z "$c" ] || [ $((0x$c & 2)) -ne 0 ]
+}
 # interrupt SIG CODE: verify in the background, the signal after a moment,
 # the exit code CODE, a saved state below the end, and a resume to the same roots
 interrupt() {
@@ -101,6 +107,13 @@ interrupt() {
     "$UTXO" verify --chain "$tmp/b.blocks" --proofs "$tmp/b.proofs" --quiet --threads 1 \
         --state "$tmp/i.state" --save-every 100000 >"$tmp/i.out" 2>"$tmp/i.err" &
     pid=$!
+    # until verify catches SIGINT (at most 30 s): sh starts a background
+    # job with SIGINT ignored, and so it stays until verify's handler is in
+    # place; a signal sent after a fixed pause that a slow start outlasted
+    # (a loaded machine, ASan) was lost, and the run ended 0 (SIGTERM
+    # killed it unsaved)
+    n=0
+    while ! catches_int "$pid" && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
     sleep 0.4
     kill -"$1" "$pid" 2>/dev/null
     wait "$pid"
