@@ -274,8 +274,12 @@ expect 0 "w1 learns its change" -- "$UTXO" wallet sync "$tmp/w1" --node "$s_url"
     done
 ) &
 loadpid=$!
+# the kill once a payment is acknowledged (at most 30 s: a fixed pause was
+# shorter than the first payment on a loaded machine, under ASan), then a
+# random moment of the next ones
+n=0
+while [ ! -s "$tmp/acked" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 sleep 0.$(od -An -tu1 -N1 /dev/urandom | tr -d ' ')
-sleep 0.6
 kill -KILL "$s_pid"; wait "$s_pid" 2>/dev/null
 wait "$loadpid"
 serve s "$tmp/s" "$sport"
