@@ -399,7 +399,12 @@ static long take_pair(stream *s)
     }
     s->applied++;
     s->height++;
-    s->c->pair_deadline_ns = pair_deadline(s->c);
+    /* the next pair's deadline, with the credit of those of its bytes
+     * that came with this one's last (on_blocks credited them to this
+     * pair's deadline, gone now) */
+    size_t next = have - (8 + (size_t)bl + pl);
+    s->c->pair_deadline_ns =
+        pair_deadline(s->c) + (uint64_t)next * UINT64_C(1000000000) / NC_PAIR_RATE;
     return (long)(8 + (size_t)bl + pl);
 }
 
