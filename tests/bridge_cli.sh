@@ -89,7 +89,7 @@ grep -q "upstream .* back" "$tmp/b.log" && ok || bad "the bridge logs its upstre
 n=0
 while ! grep -q "^follow: height 39 of 39" "$tmp/fl.err" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 grep -q "^follow: height 39 of 39" "$tmp/fl.err" && ok || bad "the light client woke on /events: $(cat "$tmp/fl.err")"
-kill -TERM "$flp"; wait "$flp"; st=$?
+kill -TERM "$flp"; reap "$flp"; st=$?
 [ "$st" -eq 143 ] && ok || bad "the waiting light client stops on SIGTERM: exit $st"
 grep -q "^stopped height=39 " "$tmp/fl.out" && ok || bad "its state saved at 39: $(cat "$tmp/fl.out")"
 

@@ -9,6 +9,12 @@
 #                                       in $tmp/err) and check its exit code
 #   flip FILE OFFSET                    flip bit 0 of the byte at OFFSET, in place
 #   le32 N...                           N as little-endian 32-bit words in hex
+#   reap PID [S]                        wait for background job PID to end, at
+#                                       most S seconds (default 60), then
+#                                       SIGKILL it; its exit status (137 when
+#                                       killed): a process that ignores the
+#                                       signal that should end it fails the
+#                                       test instead of hanging CI
 # A test ends by printing its "N passed, N failed" line and exiting with
 # [ "$fail" -eq 0 ].
 UTXO="${top_builddir:-.}/utxo"
@@ -32,6 +38,17 @@ expect() {
 flip() {
     b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
     printf "\\$(printf %o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# reap PID [S]: the exit status of background job PID, killed after S s
+reap() {
+    _n=0
+    while kill -0 "$1" 2>/dev/null && [ "$_n" -lt "$(( ${2:-60} * 10 ))" ]; do
+        sleep 0.1
+        _n=$((_n + 1))
+    done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1"
 }
 
 # le32 N...: little-endian hex words

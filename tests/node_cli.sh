@@ -23,7 +23,7 @@ expect 0 "gen" -- "$UTXO" gen --blocks 40 --tx-per-block 5 --quiet -o "$tmp/c"
 # role: tests/sequencer_cli.sh)
 rm "$tmp/c/sequencer.key"
 pid=
-stop_node() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; pid=; }
+stop_node() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; [ -n "$pid" ] && reap "$pid" 2>/dev/null; pid=; }
 trap 'stop_node; rm -rf "$tmp"' EXIT
 
 # start_node: runs the node in the background, waits (at most 10 s) for
@@ -356,14 +356,14 @@ expect 2 "a second node" -- "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0
 grep -q "in use by pid $pid" "$tmp/err" && ok || bad "the second node names the first: $(cat "$tmp/err")"
 
 # --- SIGTERM: exit 0, a sound store; a restart replays nothing --------------------
-kill -TERM "$pid"; wait "$pid"; st=$?; pid=
+kill -TERM "$pid"; reap "$pid"; st=$?; pid=
 [ "$st" -eq 0 ] && ok || bad "SIGTERM: exit $st"
 expect 0 "check the store" -- "$UTXO" check --db "$tmp/c/node.db"
 start_node -q
 [ ! -s "$tmp/node.err" ] && ok || bad "-q: nothing logged: $(cat "$tmp/node.err")"
 get /status
 python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["height"]==39' "$tmp/body" && ok || bad "restart: $(cat "$tmp/body")"
-kill -INT "$pid"; wait "$pid"; st=$?; pid=
+kill -INT "$pid"; reap "$pid"; st=$?; pid=
 [ "$st" -eq 0 ] && ok || bad "SIGINT: exit $st"
 
 # --- a stop with /events requests waiting: each answered, exit 0 --------------------
@@ -386,7 +386,7 @@ for round in 1 2 3; do
     while [ "$(grep -c 'GET /events' "$tmp/node.err")" -lt 60 ] && [ $n -lt 200 ]; do
         sleep 0.1; n=$((n + 1))
     done
-    kill -TERM "$pid"; wait "$pid"; st=$?; pid=
+    kill -TERM "$pid"; reap "$pid"; st=$?; pid=
     [ "$st" -eq 0 ] && ok || bad "round $round: SIGTERM with 60 /events waiting: exit $st: $(tail -3 "$tmp/node.err")"
     wait $cpids
     k=0
@@ -417,7 +417,7 @@ while [ ! -s "$tmp/node.log" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); don
 grep -q "SIGHUP: log reopened" "$tmp/node.log" && ok || bad "SIGHUP reopens the log file"
 get /block/1
 grep -q "GET /block/1" "$tmp/node.log" && ok || bad "requests go to the new log file"
-kill -TERM "$pid"; wait "$pid"; st=$?; pid=
+kill -TERM "$pid"; reap "$pid"; st=$?; pid=
 [ "$st" -eq 0 ] && ok || bad "SIGTERM after SIGHUP: exit $st"
 grep -q "stopping" "$tmp/node.log" && ok || bad "the stop is logged"
 # libmicrohttpd's own messages go to the log file too: an address it cannot
@@ -429,7 +429,7 @@ grep -q " error http: Failed to bind" "$tmp/node.log" && ok || bad "libmicrohttp
 # the command line wins over the file: -q keeps info lines out of the log
 before=$(grep -c " info " "$tmp/node.log")
 start_node -q
-kill -TERM "$pid"; wait "$pid"; pid=
+kill -TERM "$pid"; reap "$pid"; pid=
 [ "$(grep -c " info " "$tmp/node.log")" -eq "$before" ] && ok ||
     bad "-q on the command line wins over verbose = 1 in utxo.conf"
 printf 'listen = 127.0.0.1:0\ncolour = blue\n' >"$tmp/c/utxo.conf"

@@ -24,7 +24,7 @@ serve() {
 stop() {
     eval "p=\$${1}_pid"
     kill -TERM "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
+    reap "$p" 2>/dev/null
     st=$?
     [ "$st" -eq 0 ] && ok || bad "$1 stopped with exit $st: $(tail -20 "$tmp/$1.log")"
 }

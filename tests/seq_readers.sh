@@ -164,10 +164,7 @@ PY
 # node stopped: it must exit 0 (before, a thread of the store took those and
 # ran the command's fatal handler: exit 129 or 143, the stop cut short)
 # (bounded: a node still there after 60 s is killed, and the check fails)
-n=0
-while kill -0 "$s_pid" 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
-kill -KILL "$s_pid" 2>/dev/null
-wait "$s_pid"
+reap "$s_pid"
 st=$?
 [ "$st" -eq 0 ] && ok || bad "the node stopped with admin seals waiting: exit $st: $(tail -5 "$tmp/s.log")"
 
