@@ -18,6 +18,9 @@
 # A test ends by printing its "N passed, N failed" line and exiting with
 # [ "$fail" -eq 0 ].
 UTXO="${top_builddir:-.}/utxo"
+# every server of the tests is on 127.0.0.1: a proxy the environment names
+# (curl, python3 and utxo's libcurl all honour these) would get the requests
+unset http_proxy https_proxy HTTPS_PROXY ALL_PROXY all_proxy
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
