@@ -20,7 +20,7 @@
 UTXO="${top_builddir:-.}/utxo"
 # every server of the tests is on 127.0.0.1: a proxy the environment names
 # (curl, python3 and utxo's libcurl all honour these) would get the requests
-unset http_proxy https_proxy HTTPS_PROXY ALL_PROXY all_proxy
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY ALL_PROXY all_proxy
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
