@@ -114,17 +114,18 @@ START_TEST(two_slots_each)
 {
     rl_table *t = rl_new(1, 1000);
     struct sockaddr_in x = v4("10.0.0.0");
-    unsigned a, b, lo = RL_SLOTS, hi = 0;
+    unsigned a, b, lo = RL_SLOTS, hi = 0, same = 0, out = 0;
 
     for (uint32_t i = 0; i < 200000; i++) {
         x.sin_addr.s_addr = htonl(0x0a000000u + i);
         rl_slots(t, SA(x), &a, &b);
-        ck_assert_uint_ne(a, b);
-        ck_assert_uint_lt(a, RL_SLOTS);
-        ck_assert_uint_lt(b, RL_SLOTS);
+        same += a == b; /* counted, one assertion after: fast under Valgrind */
+        out += a >= RL_SLOTS || b >= RL_SLOTS;
         lo = b < lo ? b : lo;
         hi = b > hi ? b : hi;
     }
+    ck_assert_uint_eq(same, 0);
+    ck_assert_uint_eq(out, 0);
     ck_assert_uint_eq(lo, 0); /* the second pick still reaches every end */
     ck_assert_uint_eq(hi, RL_SLOTS - 1);
     rl_free(t);
