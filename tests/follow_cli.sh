@@ -230,6 +230,35 @@ sleep 1
 kill -9 "${pids##* }"
 reap "$fp" 20; st=$?     # 137: still there after 20 s
 [ "$st" -eq 2 ] && ok || bad "a node killed during the wait: exit $st (wanted 2 at once): $(cat "$tmp/err")"
+# the same when an earlier wait got no answer and a block came since (a
+# proxy that cut the first long poll): the wait after the block is a first
+# one again (it was taken as a second unanswered one in a row: 60 s slept)
+relay lostevents rl
+"$UTXO" follow "$rl" --state "$tmp/l.state" --poll 60 >"$tmp/out" 2>"$tmp/err" &
+fp=$!
+n=0        # until the follower has block 39 and waits again (at most 30 s)
+while ! grep -q "^events 2" "$tmp/relay-lostevents.err" 2>/dev/null && [ $n -lt 300 ]; do
+    sleep 0.1; n=$((n + 1))
+done
+sleep 0.5
+kill -9 "${pids##* }"
+reap "$fp" 20; st=$?     # 137: still there after 20 s
+[ "$st" -eq 2 ] && ok || bad "a node killed during the wait after a lost one: exit $st: $(cat "$tmp/err")"
+grep -q "^follow: height 39 of 39$" "$tmp/err" && ok || bad "the block after the lost wait: $(cat "$tmp/err")"
+# a node that drops every /events unanswered: no spinning, /status at once
+# after one, the poll after the next (about 2 per --poll 1 interval)
+relay dropevents rd
+"$UTXO" follow "$rd" --state "$tmp/f.state" --poll 1 >"$tmp/out" 2>"$tmp/err" &
+fp=$!
+n=0
+while ! grep -q "^events 1" "$tmp/relay-dropevents.err" 2>/dev/null && [ $n -lt 300 ]; do
+    sleep 0.1; n=$((n + 1))
+done
+sleep 4
+kill -TERM "$fp"; reap "$fp"; st=$?
+[ "$st" -eq 143 ] && ok || bad "dropped /events: exit $st, wanted 143: $(cat "$tmp/err")"
+k=$(grep -c "^events" "$tmp/relay-dropevents.err")
+[ "$k" -ge 2 ] && [ "$k" -le 24 ] && ok || bad "dropped /events: asked $k times in about 4 s (--poll 1; a spin asks hundreds)"
 expect 2 "no --state" -- "$UTXO" follow "$node" --once
 expect 2 "not a URL" -- "$UTXO" follow 127.0.0.1:8750 --state "$tmp/z.state"
 expect 2 "--batch 0" -- "$UTXO" follow "$node" --state "$tmp/z.state" --batch 0

@@ -30,6 +30,11 @@
 #   slowblocks  /blocks streams are sent one byte every 0.2 s
 #   paced   /blocks streams are sent at 64 KiB a second (an honest node on
 #           a slow link)
+#   lostevents  /status says a height one below the node's until /events
+#           is asked; that first /events gets no answer (the connection
+#           closed: a proxy cutting a long poll), later ones are relayed;
+#           each /events is counted on stderr ("events N")
+#   dropevents  every /events gets no answer, counted so too
 # Every POST is relayed (status and body as the node answers) and counted on
 # stderr ("posts N").
 # It lives at most 60 s.  usage: relay.py UPSTREAM MODE
@@ -56,6 +61,16 @@ class H(http.server.BaseHTTPRequestHandler):
         if mode == "instantlow" and self.path == "/status":
             st = json.loads(urllib.request.urlopen(upstream + "/status", timeout=10).read())
             st["height"] -= 1 + count("status") % 3
+            return self.answer(200, json.dumps(st).encode())
+        if mode in ("lostevents", "dropevents") and self.path.startswith("/events"):
+            k = count("events")
+            print("events %d" % k, file=sys.stderr, flush=True)
+            if k == 1 or mode == "dropevents":
+                self.close_connection = True
+                return
+        if mode == "lostevents" and self.path == "/status" and seen["events"] == 0:
+            st = json.loads(urllib.request.urlopen(upstream + "/status", timeout=10).read())
+            st["height"] -= 1
             return self.answer(200, json.dumps(st).encode())
         if mode in ("instant", "instantlow") and self.path.startswith("/events"):
             print("events %d" % count("events"), file=sys.stderr, flush=True)

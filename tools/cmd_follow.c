@@ -315,9 +315,10 @@ int cmd_follow(int argc, char **argv)
     signal(SIGTERM, on_signal);
     bool waited_quick = false; /* the last /events wait, answered in under a second,
                                 * has brought no block yet */
-    bool lost = false;         /* the last /events wait got no answer: the next
-                                * failing one polls (no spinning on a node that
-                                * answers /status and drops /events) */
+    bool lost = false;         /* the last /events wait got no answer and no block
+                                * came since: the next failing one polls (no
+                                * spinning on a node that answers /status and
+                                * drops /events) */
     for (;;) {
         nc.quiet_errors = 1; /* a signal aborting the request is no failure to print */
         long long tip = nc_tip(&nc);
@@ -359,7 +360,7 @@ int cmd_follow(int argc, char **argv)
             want = batch;
         if (max_blocks && want > max_blocks - total)
             want = max_blocks - total;
-        waited_quick = false;
+        waited_quick = lost = false; /* a wait after these blocks is a first one */
         f.v = v;
         f.prev_mismatch = false;
         nc.quiet_errors = 1; /* an equivocation is said instead of the refusal */
