@@ -106,8 +106,6 @@ static void refill(const rl_table *t, rl_slot *s, uint64_t now)
     s->at += secs * 1000000000u + (part * 1000000u + t->rate - 1) / t->rate * 1000u;
 }
 
-/* Client sa's slot, brought up to now (a newcomer gets a full bucket),
- * or NULL for an exempted client. Under t->mu. */
 /* The two slots of key: two different ones, always. (They could be one:
  * a newcomer whose two picks were a debtor's slot then took it whatever
  * the debtor owed, so a debt was forgotten about once in 4096^2 newcomers
@@ -134,6 +132,8 @@ void rl_slots(const rl_table *t, const struct sockaddr *sa, unsigned *a, unsigne
     slots_of_key(t, key, a, b);
 }
 
+/* Client sa's slot, brought up to now (a newcomer gets a full bucket),
+ * or NULL for an exempted client. Under t->mu. */
 static rl_slot *slot_of(rl_table *t, const struct sockaddr *sa, uint64_t now)
 {
     uint8_t key[9];

@@ -14,12 +14,11 @@
  * Clients are keyed by IPv4 address, or by the /64 of an IPv6 address (a
  * host gets a /64 for nothing). The table is bounded (RL_SLOTS): each
  * address has two different slots (a keyed hash, so no client picks its
- * slots), and
- * a newcomer takes the one of them whose client owes least. An attacker
- * with many addresses is not stopped by any per-client limit, and may push
- * others' debts out; the table only keeps one address from taking the
- * node's CPU. Thread-safe. Times are monotonic nanoseconds, passed in (the
- * tests step them).
+ * slots), and a newcomer takes the one of them whose client owes least.
+ * An attacker with many addresses is not stopped by any per-client limit,
+ * and may push others' debts out; the table only keeps one address from
+ * taking the node's CPU. Thread-safe. Times are monotonic nanoseconds,
+ * passed in (the tests step them).
  */
 #ifndef UTXO_TOOLS_RATELIMIT_H
 #define UTXO_TOOLS_RATELIMIT_H
