@@ -44,13 +44,18 @@ flip() {
 }
 
 # reap PID [S]: the exit status of background job PID, killed after S s
+# (the SIGKILL only when the time is up: the shell may have reaped the job
+# during a sleep, and its pid may be another process's by then)
 reap() {
     _n=0
-    while kill -0 "$1" 2>/dev/null && [ "$_n" -lt "$(( ${2:-60} * 10 ))" ]; do
+    while kill -0 "$1" 2>/dev/null; do
+        if [ "$_n" -ge "$(( ${2:-60} * 10 ))" ]; then
+            kill -KILL "$1" 2>/dev/null
+            break
+        fi
         sleep 0.1
         _n=$((_n + 1))
     done
-    kill -KILL "$1" 2>/dev/null
     wait "$1"
 }
 
