@@ -15,6 +15,9 @@ cat >"$fake" <<'EOF'
 #!/bin/sh
 # qemu-riscv32 ELF WHICH N, for fib only (which 0): fib(34) = 0x5704e7.
 spin() { i=0; while [ $i -lt 100000 ]; do i=$((i + 1)); done; }
+# the CPUs it may run on, one line per run
+[ -r /proc/self/status ] && [ -n "${FAKE_CPUS:-}" ] &&
+    sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status >>"$FAKE_CPUS"
 case "$3" in
 0)
     [ "$FAKE_MODE" = slowstart ] && spin
@@ -29,8 +32,15 @@ EOF
 chmod +x "$fake"
 vmfib() { FAKE_MODE=$1 UTXO_QEMU_RISCV32=$fake "$UTXO" bench vm --workload fib --reps 1 --no-jit; }
 
+FAKE_CPUS="$tmp/cpus"; export FAKE_CPUS
 expect 0 "bench vm, qemu stand-in" -- vmfib ok
 grep -q "^bench vm workload=fib tier=interp n=34 .* qemu_ratio=" "$tmp/out" || bad "bench vm: no qemu line"
+# on Linux both sides run on one CPU, the same for every run
+if [ "$(uname -s)" = Linux ] && [ -r /proc/self/status ]; then
+    [ "$(sort -u "$tmp/cpus" | wc -l)" -eq 1 ] && grep -qx '[0-9]*' "$tmp/cpus" && ok ||
+        bad "bench vm: the qemu runs were not on one CPU: $(sort -u "$tmp/cpus" | tr '\n' ' ')"
+fi
+unset FAKE_CPUS
 expect 1 "bench vm, start-up longer than the run" -- vmfib slowstart
 grep -q "qemu_ratio" "$tmp/out" && bad "bench vm printed a ratio of an untimeable run"
 grep -q "cannot time it" "$tmp/err" || bad "bench vm: no reason for the untimeable run"
