@@ -239,6 +239,35 @@ START_TEST(atomic_replace)
 }
 END_TEST
 
+/* afile_begin_mode: the new file has exactly the mode asked for, whatever
+ * the umask and the mode of the file it replaces (the node's cookie, 0600);
+ * afile_begin keeps the old file's mode. */
+START_TEST(atomic_replace_mode)
+{
+    struct stat sb;
+    afile a;
+    mode_t um = umask(0);
+
+    ck_assert_int_eq(afile_write_all(path_of("m"), "old", 3), UTXO_OK);
+    ck_assert_int_eq(chmod(path_of("m"), 0644), 0);
+    ck_assert_int_eq(afile_begin_mode(&a, path_of("m"), 0600), UTXO_OK);
+    ck_assert_int_eq(afile_write(&a, "new", 3), UTXO_OK);
+    ck_assert_int_eq(afile_commit(&a), UTXO_OK);
+    ck_assert_int_eq(stat(path_of("m"), &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+    umask(0077); /* a stricter umask: still exact */
+    ck_assert_int_eq(afile_begin_mode(&a, path_of("n"), 0640), UTXO_OK);
+    ck_assert_int_eq(afile_commit(&a), UTXO_OK);
+    ck_assert_int_eq(stat(path_of("n"), &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0640);
+    ck_assert_int_eq(afile_write_all(path_of("m"), "again", 5), UTXO_OK);
+    ck_assert_int_eq(stat(path_of("m"), &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0600); /* afile_begin keeps it */
+    umask(um);
+    ck_assert(no_temp_files());
+}
+END_TEST
+
 START_TEST(chainfile_discard_keeps_old)
 {
     utxo_chainfile *f = NULL;
@@ -587,6 +616,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, atomic_replace);
+    tcase_add_test(tc, atomic_replace_mode);
     tcase_add_test(tc, chainfile_discard_keeps_old);
     tcase_add_test(tc, statefile_roundtrip_and_damage);
     tcase_add_test(tc, record_rule_from_genesis);

@@ -1695,31 +1695,26 @@ static enum MHD_Result post_admin(node *n, struct MHD_Connection *c, req *r, con
                                (json_int_t)info->n_txs, "fees", (json_int_t)info->fees));
 }
 
-/* Writes DIR/.cookie: a fresh random token, mode 0600, atomically. The
- * temporary file is named as afile's ("<path>.tmp.<pid>.0"), so that the
- * one a kill during an earlier start left is swept away here. */
+/* Writes DIR/.cookie: a fresh random token, mode 0600, atomically (afile:
+ * the temporary file a kill during an earlier start left is swept first). */
 static int cookie_write(node *n)
 {
-    char path[4200], tmp[4300];
+    char path[4200];
     uint8_t raw[32];
-    int fd;
+    afile a;
 
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(n->cookie, sizeof n->cookie, raw, sizeof raw);
     snprintf(path, sizeof path, "%s/.cookie", n->datadir);
     (void)afile_sweep(path);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.0", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, n->cookie, strlen(n->cookie)) != (ssize_t)strlen(n->cookie) ||
-        fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
-        errorf("cannot write %s: %s", path, afile_errtext(e));
-        return -1;
+    int rc = afile_begin_mode(&a, path, 0600);
+    if (rc == UTXO_OK) {
+        (void)afile_write(&a, n->cookie, strlen(n->cookie)); /* commit reports it */
+        rc = afile_commit(&a);
     }
-    return 0;
+    if (rc != UTXO_OK)
+        errorf("cannot write %s: %s", path, afile_errtext(errno));
+    return rc == UTXO_OK ? 0 : -1;
 }
 
 /* Puts each transaction of the journal back into the mempool: the ones a

@@ -150,10 +150,11 @@ static int afile_begin_direct(afile *a, const char *path)
     return UTXO_OK;
 }
 
-int afile_begin(afile *a, const char *path)
+/* afile_begin, afile_begin_mode: force 0 keeps an existing file's mode */
+static int afile_begin_as(afile *a, const char *path, mode_t force)
 {
     struct stat sb, lsb;
-    mode_t mode = 0666; /* the umask applies, as for fopen(path, "w") */
+    mode_t mode = force ? force : 0666; /* else the umask applies, as for fopen(path, "w") */
     size_t n;
     int fd;
 
@@ -170,7 +171,8 @@ int afile_begin(afile *a, const char *path)
         }
         if (!S_ISREG(sb.st_mode))
             return afile_begin_direct(a, path);
-        mode = sb.st_mode & 07777;
+        if (force == 0)
+            mode = sb.st_mode & 07777;
         /* a link to a regular file: replace the file it names, keep the link */
         if (lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
             a->path = realpath(path, NULL);
@@ -195,8 +197,9 @@ int afile_begin(afile *a, const char *path)
         errno = e;
         return UTXO_ERR_IO;
     }
-    /* an existing file keeps its mode even under a stricter umask */
-    if (stat(path, &sb) == 0)
+    /* an existing file keeps its mode even under a stricter umask; a
+     * forced one is exact */
+    if (force != 0 || stat(path, &sb) == 0)
         (void)fchmod(fd, mode);
     if ((a->fp = fdopen(fd, "wb")) == NULL) {
         int e = errno;
@@ -208,6 +211,16 @@ int afile_begin(afile *a, const char *path)
         return UTXO_ERR_IO;
     }
     return UTXO_OK;
+}
+
+int afile_begin(afile *a, const char *path)
+{
+    return afile_begin_as(a, path, 0);
+}
+
+int afile_begin_mode(afile *a, const char *path, mode_t mode)
+{
+    return afile_begin_as(a, path, mode & 07777 ? mode & 07777 : 0600);
 }
 
 int afile_write(afile *a, const void *p, size_t n)

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* A replacement being written (caller-owned struct; no allocation other
  * than the two path strings, released by afile_commit/afile_abort). */
@@ -49,6 +50,10 @@ typedef struct afile {
  * UTXO_ERR_IO (errno set) / UTXO_ERR_NOMEM, and then nothing exists to
  * clean up. */
 int afile_begin(afile *a, const char *path);
+
+/* As afile_begin, but the new file has exactly `mode` (0600 for a secret),
+ * whatever the umask and the mode of the file it replaces. */
+int afile_begin_mode(afile *a, const char *path, mode_t mode);
 
 /* Appends n bytes (records the first failure; commit reports it). */
 int afile_write(afile *a, const void *p, size_t n);
