@@ -37,8 +37,9 @@
  * 2-vCPU host one vCPU ran the translating tier's sieve at times 1.7
  * times slower than the other (3,300 against 5,700 M instructions a
  * second, pinned: 3 runs in 12 on one vCPU, none in 12 on the other), and
- * a child landing there alone made a qemu_ratio of 1.19 out of 0.68. qemu_ratio = (vm_ms - vm_start_ms) / (qemu_ms -
- * qemu_start_ms): start-up subtracted; qemu_ratio_whole = vm_ms / qemu_ms:
+ * a child landing there alone made a qemu_ratio of 1.19 out of 0.68.
+ * qemu_ratio = (vm_ms - vm_start_ms) / (qemu_ms - qemu_start_ms): start-up
+ * subtracted; qemu_ratio_whole = vm_ms / qemu_ms:
  * whole processes. mips = insns / (vm_ms - vm_start_ms). Below 1 means
  * faster than qemu. The checksums of the machine, qemu and the native build
  * must agree (at n = 0 too), and each run must take at least
@@ -48,8 +49,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
