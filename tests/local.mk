@@ -411,6 +411,15 @@ tests_fuzz_fuzz_journal_SOURCES = tests/fuzz/fuzz_journal.c
 tests_fuzz_fuzz_journal_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_journal_LDFLAGS = $(FUZZLINK)
 
+# the files of a history plan that come back from other machines: range
+# results, the manifest, link-up (src/history)
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_history
+endif
+tests_fuzz_fuzz_history_SOURCES = tests/fuzz/fuzz_history.c
+tests_fuzz_fuzz_history_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_history_LDFLAGS = $(FUZZLINK)
+
 # chain: mempool, sequencer, chain directory and generator (test_chain);
 # the commands end to end (chain_cli.sh: genesis, gen, sequence, replay,
 # prove, verify, demo)
