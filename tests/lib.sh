@@ -9,12 +9,18 @@
 #                                       in $tmp/err) and check its exit code
 #   flip FILE OFFSET                    flip bit 0 of the byte at OFFSET, in place
 #   le32 N...                           N as little-endian 32-bit words in hex
-#   reap PID [S]                        wait for background job PID to end, at
+#   reap PID [S [WHAT]]                 wait for background job PID to end, at
 #                                       most S seconds (default 60), then
 #                                       SIGKILL it; its exit status (137 when
 #                                       killed): a process that ignores the
 #                                       signal that should end it fails the
-#                                       test instead of hanging CI
+#                                       test instead of hanging CI. With WHAT
+#                                       (what PID is doing), a kill is a
+#                                       failed check naming it
+#   reap_all S WHAT PID...              the same for several jobs, at most S
+#                                       seconds in all; 1 when one was killed
+#   ours PID                            PID is a child of this shell (not a
+#                                       stranger that took a reaped job's pid)
 # A test ends by printing its "N passed, N failed" line and exiting with
 # [ "$fail" -eq 0 ].
 UTXO="${top_builddir:-.}/utxo"
@@ -43,20 +49,61 @@ flip() {
     printf "\\$(printf %o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 
-# reap PID [S]: the exit status of background job PID, killed after S s
-# (the SIGKILL only when the time is up: the shell may have reaped the job
-# during a sleep, and its pid may be another process's by then)
+# reap PID [S [WHAT]]: the exit status of background job PID, killed after
+# S s (the SIGKILL only when the time is up: the shell may have reaped the
+# job during a sleep, and its pid may be another process's by then). A job
+# may end with 137 by itself: a kill is told apart by the message, which
+# with WHAT is a failed check ("WHAT: still running after S s: killed")
 reap() {
     _n=0
     while kill -0 "$1" 2>/dev/null; do
         if [ "$_n" -ge "$(( ${2:-60} * 10 ))" ]; then
             kill -KILL "$1" 2>/dev/null
+            if [ -n "${3:-}" ]; then
+                bad "$3: still running after ${2:-60} s: killed (pid $1)"
+            else
+                echo "reap: pid $1 still running after ${2:-60} s: killed" >&2
+            fi
             break
         fi
         sleep 0.1
         _n=$((_n + 1))
     done
     wait "$1"
+}
+
+# reap_all S WHAT PID...: wait for every PID to end, at most S s in all (one
+# reap after another would wait S s for each); those still running then
+# are killed, each a failed check naming WHAT. 1 when one was killed
+reap_all() {
+    _s=$1 _what=$2 _k=0 _n=0
+    shift 2
+    for _p in "$@"; do
+        while kill -0 "$_p" 2>/dev/null && [ "$_n" -lt "$((_s * 10))" ]; do
+            sleep 0.1
+            _n=$((_n + 1))
+        done
+        if kill -0 "$_p" 2>/dev/null; then
+            kill -KILL "$_p" 2>/dev/null
+            bad "$_what: still running after $_s s: killed (pid $_p)"
+            _k=1
+        fi
+        wait "$_p" 2>/dev/null
+    done
+    return "$_k"
+}
+
+# ours PID: PID is a child of this shell, not yet reaped (a zombie counts).
+# A pid kept from a job reaped long ago may name another process by now
+# (pid_max may be 32768): one to leave alone
+ours() {
+    if [ -r "/proc/$1/stat" ]; then
+        # the fields after the command name, which may hold ") "
+        _pp=$(sed 's/.*) [^ ]* \([0-9]*\) .*/\1/' "/proc/$1/stat" 2>/dev/null)
+    else
+        _pp=$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')
+    fi
+    [ "$_pp" = "$$" ]
 }
 
 # le32 N...: little-endian hex words
