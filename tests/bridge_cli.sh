@@ -82,7 +82,8 @@ grep -q "upstream unreachable" "$tmp/b.log" && ok || bad "the bridge logs its up
 serve a "$tmp/a40" "$aport"
 [ -n "$a_url" ] && ok || bad "the upstream restarted on port $aport: $(cat "$tmp/a.log")"
 wait_height "$b_url" 39 && ok || bad "the bridge followed to 39: $(curl -s "$b_url/status") $(cat "$tmp/b.log")"
-wait "$evp"
+# (the bridge answers it within its wait=30 at the latest)
+reap "$evp" 120 "curl waiting on /events?after=29&wait=30 (the long-poll)"
 h=$(field height <"$tmp/ev" 2>/dev/null)
 [ -n "$h" ] && [ "$h" != null ] && [ "$h" -ge 30 ] && ok || bad "the long-poll woke on a new tip: $(cat "$tmp/ev")"
 grep -q "upstream .* back" "$tmp/b.log" && ok || bad "the bridge logs its upstream back"
@@ -225,7 +226,7 @@ n=0
 while ! grep -q "^posts 1" "$tmp/relay-slowtx.err" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$h_url/status")
 [ "$code" = 200 ] && ok || bad "GET /status while the upstream takes its time: $code"
-wait "$cp"
+reap "$cp" 60 "curl -m 20 POSTing a transaction through the slow relay"
 [ "$(cat "$tmp/pc")" = 400 ] && [ "$(field via <"$tmp/pv")" = "$r" ] && ok ||
     bad "the upstream's verdict on a spent transaction, relayed: $(cat "$tmp/pc") $(cat "$tmp/pv")"
 stop h

@@ -80,7 +80,7 @@ while ! grep -q 'blocks/s' "$tmp/gi.err" 2>/dev/null && [ $n -lt 600 ]; do
     sleep 0.1; n=$((n + 1))
 done
 kill -TERM "$pid"
-wait "$pid"
+reap "$pid" 60 "gen after SIGTERM"
 st=$?
 [ "$st" -eq 143 ] && ok || bad "gen on SIGTERM: status $st, wanted 143"
 [ -e "$tmp/gi" ] && bad "an interrupted gen left $(ls -A "$tmp/gi")" || ok

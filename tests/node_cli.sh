@@ -348,7 +348,7 @@ slowpid=$!
 sleep 9
 get /status
 [ "$code" = 200 ] && ok || bad "GET /status while 8 bodies trickle: $code"
-wait "$slowpid"
+reap "$slowpid" 120 "the python client trickling 8 bodies (at most 14 s)"
 grep -q "^closed 8 of 8" "$tmp/slow" && ok || bad "trickling bodies closed: $(cat "$tmp/slow")"
 
 # --- one writer per directory ---------------------------------------------------
@@ -388,7 +388,7 @@ for round in 1 2 3; do
     done
     kill -TERM "$pid"; reap "$pid"; st=$?; pid=
     [ "$st" -eq 0 ] && ok || bad "round $round: SIGTERM with 60 /events waiting: exit $st: $(tail -3 "$tmp/node.err")"
-    wait $cpids
+    reap_all 120 "round $round: a curl -m 30 on /events after the stop" $cpids
     k=0
     for i in $(seq 60); do
         python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["height"] == 39' "$tmp/ev.$i" 2>/dev/null &&

@@ -35,7 +35,11 @@ mkfifo "$tmp/fifo"
 cat "$tmp/fifo" >"$tmp/from-fifo" &
 reader=$!
 expect 0 "build -o FIFO" -- "$UTXO" predicate build "$tmp/htlc.elf" -o "$tmp/fifo"
-if [ -p "$tmp/fifo" ]; then ok; wait "$reader"; else bad "build -o FIFO: no longer a FIFO"; kill "$reader"; fi
+if [ -p "$tmp/fifo" ]; then
+    ok; reap "$reader" 60 "cat reading the FIFO (build -o never opened or closed it?)"
+else
+    bad "build -o FIFO: no longer a FIFO"; kill "$reader"
+fi
 cmp -s "$tmp/from-fifo" "$tmp/htlc.img" && ok || bad "build -o FIFO: the reader got other bytes"
 : >"$tmp/target.img"
 ln -s target.img "$tmp/link.img"

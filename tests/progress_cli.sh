@@ -96,7 +96,7 @@ run_demo() {
         sleep 0.1; n=$((n + 1))
     done
     kill -"$sig" "$pid"
-    wait "$pid"
+    reap "$pid" 60 "demo after SIG$sig"
     st=$?
 }
 run_demo INT "$tmp/td1"

@@ -281,7 +281,7 @@ n=0
 while [ ! -s "$tmp/acked" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 sleep 0.$(od -An -tu1 -N1 /dev/urandom | tr -d ' ')
 kill -KILL "$s_pid"; wait "$s_pid" 2>/dev/null
-wait "$loadpid"
+reap "$loadpid" 300 "the loop of 6 payments (wallet send) around the SIGKILL"
 serve s "$tmp/s" "$sport"
 [ -n "$s_url" ] && ok || bad "the sequencer restarts after SIGKILL: $(cat "$tmp/s.log")"
 curl -s "$s_url/mempool" >"$tmp/mp"
@@ -309,9 +309,7 @@ grep -q "^followed height=$tip " "$tmp/out" && ok || bad "followed to $tip: $(ca
 # the admin stop: the node exits 0 and removes its cookie
 code=$(curl -s -m 10 -o "$tmp/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$tmp/s/.cookie")" "$s_url/admin/stop")
 [ "$code" = 200 ] && ok || bad "POST /admin/stop: $code $(cat "$tmp/body")"
-n=0
-while kill -0 "$s_pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-wait "$s_pid"
+reap "$s_pid" 60 "the node after POST /admin/stop"
 [ $? -eq 0 ] && ok || bad "the node stopped by /admin/stop exits 0: $(tail -5 "$tmp/s.log")"
 [ ! -e "$tmp/s/.cookie" ] && ok || bad "the cookie is removed at a clean stop"
 expect 0 "verify the sequencer's files" -- "$UTXO" verify --chain "$tmp/s/blocks" --proofs "$tmp/s/proofs" \

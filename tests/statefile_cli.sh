@@ -116,7 +116,7 @@ interrupt() {
     while ! catches_int "$pid" && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
     sleep 0.4
     kill -"$1" "$pid" 2>/dev/null
-    wait "$pid"
+    reap "$pid" 60 "verify --state after SIG$1"
     st=$?
     if [ "$st" -ne "$2" ]; then
         bad "SIG$1: exit $st, wanted $2 (the run must last longer than 0.4 s)"

@@ -9,11 +9,12 @@
 # missing stores exit 2; a generated history of every standard predicate
 # replays, and its bundles with segment receipts equal the generator's.
 set -u
-UTXO="${top_builddir:-.}/utxo"
+# lib.sh for UTXO, $tmp and reap; this test stops at its first failure
+# (fail), with its own expect
+. "${top_srcdir:-.}/tests/lib.sh"
 MKCHAIN="${top_builddir:-.}/tests/mkchain"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/store_cli.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+bad() { fail "$@"; }
 expect() {  # expect CODE CMD...: run, check the exit code
     _want=$1; shift
     "$@" >"$tmp/out" 2>"$tmp/err"; _got=$?
@@ -60,7 +61,7 @@ pid=$!
 n=0
 while ! ls "$tmp"/int.proofs.tmp.* >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 kill -TERM "$pid"
-wait "$pid"
+reap "$pid" 60 "prove after SIGTERM"
 st=$?
 [ "$st" -eq 143 ] || fail "prove on SIGTERM: status $st, wanted 143"
 ls "$tmp"/int.proofs* >/dev/null 2>&1 && fail "an interrupted prove left $(ls "$tmp"/int.proofs*)"
@@ -180,7 +181,7 @@ while kill -0 "$writer" 2>/dev/null && [ "$reads" -lt 40 ]; do
     cmp -s -n "$size" "$tmp/rp.proofs" "$tmp/r.proofs" || { kill "$writer"; fail "reader saw no prefix"; }
     reads=$((reads + 1))
 done
-wait "$writer" || fail "the writer failed"
+reap "$writer" 300 "the replay writing beside the readers" || fail "the writer failed"
 [ "$reads" -gt 0 ] || fail "no read overlapped the writer"
 
 # a history of every standard predicate with long runs (utxo gen): the

@@ -82,7 +82,7 @@ expect 0 "prove beside the writer" -- "$UTXO" prove --db "$tmp/w.db" -o "$tmp/w.
 cmp -s "$tmp/w.proofs" "$tmp/c.proofs" && ok || bad "prove beside the writer differs"
 expect 0 "check beside the writer" -- "$UTXO" check --db "$tmp/w.db"
 exec 3>&-
-wait "$wpid"
+reap "$wpid" 60 "the holding replay after the end of its FIFO"
 [ $? -eq 0 ] && ok || bad "the holding replay failed: $(cat "$tmp/w.err")"
 expect 0 "a writer after the holder is gone" -- "$UTXO" rollback --db "$tmp/w.db" --to 20
 

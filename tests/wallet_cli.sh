@@ -249,7 +249,7 @@ printf 'typed words\n' >&3
 wait_for "passphrase again"
 printf 'typed words\n' >&3
 exec 3>&-
-wait $spid && ok || bad "wallet new on a terminal"
+reap "$spid" 60 "script(1) running wallet new on a terminal" && ok || bad "wallet new on a terminal"
 grep -q "^address utxo1" "$tmp/tty.out" || bad "terminal: wallet created"
 grep -q "typed words" "$tmp/tty.out" && bad "terminal: the passphrase was echoed"
 printf 'typed words\n' >"$tmp/typed"
@@ -304,7 +304,7 @@ expect 1 "sync --node: a wallet of another chain" -- "$UTXO" wallet sync "$tmp/g
 grep -q "serves another chain than the wallet's" "$tmp/err" || bad "another chain: $(cat "$tmp/err")"
 expect 2 "sync --node and --db" -- "$UTXO" wallet sync "$tmp/net.wallet" --node "$url" --db "$tmp/x.db"
 kill -TERM "$npid"
-wait "$npid" || bad "the node stopped cleanly"
+reap "$npid" 60 "the node after SIGTERM" || bad "the node stopped cleanly"
 expect 2 "sync --node: no node" -- "$UTXO" wallet sync "$tmp/net.wallet" --node "$url"
 unset UTXO_PASSPHRASE
 
