@@ -25,7 +25,7 @@ expect 0 "verify --state (the reference)" -- "$UTXO" verify --chain "$tmp/c/bloc
     --state "$tmp/ref.state" --quiet
 
 pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { end_jobs $pids; _e=$?; rm -rf "$tmp"; [ "$_e" -eq 0 ] || exit 1; }
 trap cleanup EXIT
 
 # start_node DIR VAR: a node on DIR; VAR gets its base URL

@@ -21,6 +21,9 @@
 #                                       seconds in all; 1 when one was killed
 #   ours PID                            PID is a child of this shell (not a
 #                                       stranger that took a reaped job's pid)
+#   end_jobs PID...                     for the EXIT traps: SIGTERM to each PID
+#                                       still ours, reap_all 60 s; 1 when one
+#                                       had to be killed
 # A test ends by printing its "N passed, N failed" line and exiting with
 # [ "$fail" -eq 0 ].
 UTXO="${top_builddir:-.}/utxo"
@@ -84,8 +87,9 @@ reap_all() {
             _n=$((_n + 1))
         done
         if kill -0 "$_p" 2>/dev/null; then
+            _c=$(tr '\0' ' ' 2>/dev/null <"/proc/$_p/cmdline" | cut -c1-200)
             kill -KILL "$_p" 2>/dev/null
-            bad "$_what: still running after $_s s: killed (pid $_p)"
+            bad "$_what: still running after $_s s: killed (pid $_p${_c:+: $_c})"
             _k=1
         fi
         wait "$_p" 2>/dev/null
@@ -104,6 +108,18 @@ ours() {
         _pp=$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')
     fi
     [ "$_pp" = "$$" ]
+}
+
+# end_jobs PID...: the end of a test's background jobs (its EXIT trap):
+# SIGTERM to each PID that is still ours, then each must end within 60 s
+# (a job ignoring SIGTERM hung the bare `wait` that was here before); 1
+# when one had to be killed, for the trap to exit with
+end_jobs() {
+    _live=
+    for _j in "$@"; do
+        ours "$_j" && kill "$_j" 2>/dev/null && _live="$_live $_j"
+    done
+    reap_all 60 "at exit, a job sent SIGTERM" $_live
 }
 
 # le32 N...: little-endian hex words

@@ -4,7 +4,7 @@ command -v python3 >/dev/null 2>&1 || { echo "$0: python3 is not installed" >&2;
 command -v curl >/dev/null 2>&1 || { echo "$0: curl is not installed" >&2; exit 1; }
 
 pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { end_jobs $pids; _e=$?; rm -rf "$tmp"; [ "$_e" -eq 0 ] || exit 1; }
 trap cleanup EXIT
 
 # serve NAME DIR PORT [node options]: a node in the background; sets

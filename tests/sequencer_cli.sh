@@ -342,7 +342,7 @@ stop b
 # with room again the node restarts where it was
 mkdir "$tmp/m"
 if mount -t tmpfs -o size=4m tmpfs "$tmp/m" 2>/dev/null; then
-    trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; umount "$tmp/m"; cleanup' EXIT
+    trap 'end_jobs $pids; _u=$?; umount "$tmp/m"; cleanup; [ "$_u" -eq 0 ] || exit 1' EXIT
     expect 0 "genesis on a tmpfs" -- "$UTXO" genesis -o "$tmp/m/c"
     serve f "$tmp/m/c" 0 --seal-interval 3600
     ck="Authorization: Bearer $(cat "$tmp/m/c/.cookie")"
