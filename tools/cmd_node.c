@@ -35,8 +35,8 @@
  * (404 unknown path or height, 400 malformed numbers or ids, 405 a method
  * other than GET or HEAD, 413 a request body). libmicrohttpd serves with
  * one internal thread; the store is shared with the bridge thread under
- * a mutex. A connection limit and an idle timeout bound what clients can
- * hold.
+ * a mutex. A connection limit, an idle timeout and a deadline for each
+ * request's head and body bound what clients can hold.
  *
  * With the sequencer key in DIR (and no --upstream) the node is the
  * chain's sequencer: POST /tx into the mempool (journaled, group-committed
@@ -172,6 +172,10 @@ typedef struct node {
     char cookie[2 * 32 + 1];
     const char *datadir;
     rl_table *rl;                 /* each client's allowance of refused work, or NULL */
+    /* every open connection, for the deadline of a request's head
+     * (conn_notify, conns_reap); under conn_lock */
+    pthread_mutex_t conn_lock;
+    struct conn_watch *conns;
     uint64_t max_tx_cycles;       /* --max-tx-cycles, at most the chain's: the most a
                                      refusal is charged for */
 } node;
@@ -945,6 +949,100 @@ static enum MHD_Result get_tx(node *n, struct MHD_Connection *c, const char *hex
     free(raw);
     free(text);
     return send_json(c, MHD_HTTP_OK, j);
+}
+
+/* ---- the deadline of a request's head ------------------------------------------ */
+
+/* An open connection, as the deadline of a request's head sees it.
+ * libmicrohttpd's timeout (--timeout) is an idle timeout, and its handler
+ * is first called once a request's line and headers are whole: a client
+ * sending them a byte every few seconds (up to the 64 KiB a connection
+ * may hold) was never idle and never reached the handler, and
+ * --max-connections such clients held every slot for as long as they
+ * liked (slowloris). So each connection is watched from its opening, and
+ * again from each answer sent (keep-alive), until the handler has the next
+ * request's head; one still without it --timeout later has its socket shut
+ * down by the main loop (conns_reap), and libmicrohttpd closes it. A
+ * request's body has its own deadline (handle). */
+typedef struct conn_watch {
+    struct conn_watch *prev, *next;
+    MHD_socket fd;
+    uint64_t since;  /* when it began waiting for a request's head (monotonic ns) */
+    bool in_request; /* the handler has the head: not watched until the answer is done */
+    bool cut;        /* shut down already */
+} conn_watch;
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection opened (watched) or closed
+ * (forgotten; libmicrohttpd closes its socket only after this returns, so
+ * conns_reap, under conn_lock, never shuts down a descriptor reused since). */
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    node *n = cls;
+    conn_watch *w = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci == NULL || (w = calloc(1, sizeof *w)) == NULL)
+            return; /* not watched: the idle timeout alone bounds it */
+        w->fd = ci->connect_fd;
+        w->since = clock_now_ns();
+        pthread_mutex_lock(&n->conn_lock);
+        w->next = n->conns;
+        if (w->next)
+            w->next->prev = w;
+        n->conns = w;
+        pthread_mutex_unlock(&n->conn_lock);
+        *socket_context = w;
+        return;
+    }
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&n->conn_lock);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        n->conns = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&n->conn_lock);
+    free(w);
+    *socket_context = NULL;
+}
+
+/* The connection of c has a request's head (in_request) or is done with
+ * its request and waits for the next: its deadline starts again. */
+static void conn_mark(node *n, struct MHD_Connection *c, bool in_request)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_watch *w = ci ? ci->socket_context : NULL;
+
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&n->conn_lock);
+    w->in_request = in_request;
+    w->since = clock_now_ns();
+    pthread_mutex_unlock(&n->conn_lock);
+}
+
+/* Shuts down every connection that has waited more than --timeout for a
+ * request's head; returns how many. From the main loop, once a second. */
+static size_t conns_reap(node *n)
+{
+    uint64_t now = clock_now_ns();
+    size_t k = 0;
+
+    pthread_mutex_lock(&n->conn_lock);
+    for (conn_watch *w = n->conns; w; w = w->next)
+        if (!w->in_request && !w->cut && now - w->since > n->request_ns) {
+            (void)shutdown(w->fd, SHUT_RDWR);
+            w->cut = true;
+            k++;
+        }
+    pthread_mutex_unlock(&n->conn_lock);
+    return k;
 }
 
 /* ---- the request handler ------------------------------------------------------ */
@@ -1793,6 +1891,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         r->started = clock_now_ns();
         *con_cls = r;
+        conn_mark(n, c, true); /* the head is whole: its deadline is met */
         pthread_mutex_lock(&n->ev_lock);
         n->in_flight++;
         pthread_mutex_unlock(&n->ev_lock);
@@ -1868,9 +1967,9 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     node *n = cls;
-    (void)c;
     (void)toe;
     req *r = *con_cls;
+    conn_mark(n, c, false); /* the next request's head has --timeout from now */
     if (r && r->stop_after)
         kill(getpid(), SIGTERM);
     if (r) {
@@ -2200,9 +2299,10 @@ static void node_usage(FILE *f)
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"
             "  --max-connections N    connections served at once (default 64)\n"
-            "  --timeout S            idle connections closed after S seconds, and a\n"
-            "                         request whose body is not whole S seconds after its\n"
-            "                         headers (default 30)\n"
+            "  --timeout S            idle connections closed after S seconds, and one\n"
+            "                         whose request line and headers are not whole S\n"
+            "                         seconds after it opened (or after its last answer),\n"
+            "                         or whose body is not S seconds after them (default 30)\n"
             "  --log FILE             log to FILE (appended; reopened on SIGHUP) instead of stderr\n"
             "  -v, --verbose          log every request (UTC timestamps)\n"
             "  -q, --quiet            log only errors\n"
@@ -2368,6 +2468,7 @@ int cmd_node(int argc, char **argv)
     memset(&n, 0, sizeof n);
     pthread_mutex_init(&n.lock, NULL);
     pthread_mutex_init(&n.ev_lock, NULL);
+    pthread_mutex_init(&n.conn_lock, NULL);
     pthread_cond_init(&n.idle_cond, NULL);
     pthread_cond_init(&n.seal_cond, NULL);
     pthread_mutex_init(&n.jlock, NULL);
@@ -2537,6 +2638,7 @@ int cmd_node(int argc, char **argv)
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf.timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                          MHD_OPTION_NOTIFY_COMPLETED, request_done, &n,
+                         MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &n,
                          MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
     if (!d) {
         errorf("cannot listen on %s: %s", conf.listen, strerror(errno));
@@ -2592,6 +2694,10 @@ int cmd_node(int argc, char **argv)
         }
         if (sig < 0) { /* waiting /events requests look again */
             events_wake(&n, false);
+            size_t cut = conns_reap(&n);
+            if (cut > 0)
+                node_log(1, "%zu connection%s sent no whole request head within %" PRIu64
+                         " s: closed", cut, cut == 1 ? "" : "s", conf.timeout);
             continue;
         }
         if (sig == SIGHUP) {
@@ -2668,6 +2774,7 @@ out:
     pthread_cond_destroy(&n.qcond);
     pthread_mutex_destroy(&n.jlock);
     pthread_mutex_destroy(&n.seq_lock);
+    pthread_mutex_destroy(&n.conn_lock); /* every connection closed: none watched */
     pthread_mutex_lock(&G_LOG.lock);
     if (G_LOG.f)
         fclose(G_LOG.f);
