@@ -60,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -2298,7 +2299,8 @@ static void node_usage(FILE *f)
             "                         anything is written at a first start\n"
             "  --listen ADDR:PORT     IPv4 address and port (default 127.0.0.1:%u;\n"
             "                         port 0: any free one; the address is printed)\n"
-            "  --max-connections N    connections served at once (default 64)\n"
+            "  --max-connections N    connections served at once (default 64; the soft\n"
+            "                         descriptor limit is raised to N + 64 if need be)\n"
             "  --timeout S            idle connections closed after S seconds, and one\n"
             "                         whose request line and headers are not whole S\n"
             "                         seconds after it opened (or after its last answer),\n"
@@ -2317,6 +2319,41 @@ static void node_usage(FILE *f)
             "\nexample:\n  %s node --datadir chain --listen 127.0.0.1:8750\n"
             "  curl http://127.0.0.1:8750/status\n",
             prog_name, NODE_DEFAULT_PORT, prog_name);
+}
+
+/* Descriptors the node keeps beside its connections: the store's (the
+ * database, its WAL and shared memory, SQLite's temporary files), the
+ * block, proof and journal files and their rewrites, the log, the
+ * listening socket, libmicrohttpd's and libcurl's. */
+#define NODE_FD_RESERVE 64u
+
+/* Makes room for max_conn connections in the descriptor limit: the soft
+ * limit is raised to max_conn + NODE_FD_RESERVE when it is lower (as far
+ * as the hard limit allows; systemd's soft limit is 1024). Under a lower
+ * limit the clients could take every descriptor: accept() failed ("Too
+ * many open files"), and so did the node's own opens (a seal's journal
+ * rewrite, the log's reopen on SIGHUP). 0, or -1 after a message. */
+static int fd_room(uint64_t max_conn)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_conn + NODE_FD_RESERVE;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+        errorf("--max-connections %" PRIu64 " needs %" PRIu64 " file descriptors, and this "
+               "process may open %" PRIu64 " (ulimit -Hn): lower max-connections or raise the "
+               "limit (LimitNOFILE= under systemd)",
+               max_conn, (uint64_t)want, (uint64_t)rl.rlim_max);
+        return -1;
+    }
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        errorf("--max-connections %" PRIu64 ": cannot raise the file descriptor limit to %"
+               PRIu64 ": %s", max_conn, (uint64_t)want, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static bool parse_listen(const char *s, struct sockaddr_in *sa)
@@ -2489,6 +2526,8 @@ int cmd_node(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (fd_room(conf.max_conn) != 0)
+        return EXIT_USAGE;
     snprintf(blocks, sizeof blocks, "%s/blocks", datadir);
     snprintf(db, sizeof db, "%s/node.db", datadir);
     have_blocks = access(blocks, F_OK) == 0;
@@ -2630,7 +2669,10 @@ int cmd_node(int argc, char **argv)
     signals_catch(node_on_signal, SA_RESTART, true);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+    /* poll(), not select(): select takes no descriptor from FD_SETSIZE
+     * (1024) on, and libmicrohttpd closed every connection above about
+     * 1,000 at once, whatever --max-connections said */
+    d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                              MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
                          handle, &n, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
