@@ -1408,6 +1408,86 @@ START_TEST(check_and_served_bundles)
 }
 END_TEST
 
+/* Served bundles and states at earlier heights start from the serving
+ * walk's checkpoints, not from genesis: heights asked in turn from both
+ * ends of the chain cost at most a checkpoint interval of steps each
+ * (before, each request at a lower height walked again from block 0, so
+ * a node's client asking for /block/0/proof and /block/TIP/proof in turn
+ * made every request cost the whole chain). Every answer is the same as
+ * a walk from genesis gives; a rollback forgets the checkpoints. */
+START_TEST(served_walk_checkpoints)
+{
+    char path[512], msg[512];
+    uint8_t ref[N_BLOCKS][ACC_STATE_MAX_BYTES], at[ACC_STATE_MAX_BYTES];
+    size_t ref_len[N_BLOCKS], at_len = 0, len = 0;
+    utxo_store *s;
+    uint8_t *b = NULL;
+
+    tmp_path(path, sizeof path, "ckpt");
+    s = open_new(path);
+    apply_range(s, 0, C.n);
+    utxo_store_close(s);
+    /* the states after each block, walked from genesis one block a step
+     * (no checkpoint: a fresh handle for each) */
+    for (uint32_t h = 0; h < C.n; h++) {
+        ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                         UTXO_OK);
+        ck_assert_int_eq(utxo_store_acc_state_at(s, h, ref[h], sizeof ref[h], &ref_len[h]),
+                         UTXO_OK);
+        ck_assert_uint_eq(s->serve_steps, h + 1);
+        utxo_store_close(s);
+    }
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, UTXO_STORE_READONLY, 1, msg, sizeof msg),
+                     UTXO_OK);
+    s->serve_every = 4;
+    /* the first walk to the tip keeps checkpoints after blocks 3, 7, 11 */
+    ck_assert_int_eq(utxo_store_get_bundle(s, C.n - 1, &b, &len), UTXO_OK);
+    ck_assert_mem_eq(b, C.bundle[C.n - 1], len);
+    free(b);
+    ck_assert_uint_eq(s->serve_steps, C.n);
+    ck_assert_uint_eq(s->n_serve_ckpt, (C.n - 1) / 4);
+    /* then the two ends in turn, and every height downwards: each costs at
+     * most 4 steps, and answers what the walk from genesis did */
+    for (int round = 0; round < 3; round++) {
+        uint64_t before = s->serve_steps;
+        ck_assert_int_eq(utxo_store_get_bundle(s, 0, &b, &len), UTXO_OK);
+        ck_assert_mem_eq(b, C.bundle[0], len);
+        free(b);
+        ck_assert_uint_eq(s->serve_steps - before, 1);
+        before = s->serve_steps;
+        ck_assert_int_eq(utxo_store_get_bundle(s, C.n - 1, &b, &len), UTXO_OK);
+        ck_assert_mem_eq(b, C.bundle[C.n - 1], len);
+        free(b);
+        ck_assert_uint_le(s->serve_steps - before, 4);
+    }
+    for (uint32_t h = C.n; h-- > 0;) {
+        uint64_t before = s->serve_steps;
+        ck_assert_int_eq(utxo_store_acc_state_at(s, h, at, sizeof at, &at_len), UTXO_OK);
+        ck_assert_uint_le(s->serve_steps - before, 4);
+        ck_assert_uint_eq(at_len, ref_len[h]);
+        ck_assert_mem_eq(at, ref[h], at_len);
+        before = s->serve_steps;
+        ck_assert_int_eq(utxo_store_get_bundle(s, h, &b, &len), UTXO_OK);
+        ck_assert_uint_le(s->serve_steps - before, 4);
+        ck_assert_uint_eq(len, C.bundle_len[h]);
+        ck_assert_mem_eq(b, C.bundle[h], len);
+        free(b);
+    }
+    utxo_store_close(s);
+    /* a rollback forgets them: the blocks they cover may go */
+    ck_assert_int_eq(utxo_store_open(&s, path, NULL, 0, 1, msg, sizeof msg), UTXO_OK);
+    s->serve_every = 4;
+    ck_assert_int_eq(utxo_store_acc_state_at(s, C.n - 1, at, sizeof at, &at_len), UTXO_OK);
+    ck_assert_uint_gt(s->n_serve_ckpt, 0);
+    ck_assert_int_eq(utxo_store_rollback(s, 5), UTXO_OK);
+    ck_assert_uint_eq(s->n_serve_ckpt, 0);
+    ck_assert_int_eq(utxo_store_acc_state_at(s, 5, at, sizeof at, &at_len), UTXO_OK);
+    ck_assert_uint_eq(at_len, ref_len[5]);
+    ck_assert_mem_eq(at, ref[5], at_len);
+    utxo_store_close(s);
+    rm_db(path);
+}
+END_TEST
 
 /* Every transaction is found at its place; a rollback drops the index rows
  * of the blocks it undoes; utxo_store_check sees a missing or extra row; a
@@ -1565,6 +1645,7 @@ int main(void)
     tcase_add_test(tc, creation_is_whole);
     tcase_add_test(tc, foreign_writer_noticed);
     tcase_add_test(tc, check_and_served_bundles);
+    tcase_add_test(tc, served_walk_checkpoints);
     tcase_add_test(tc, transaction_index);
     tcase_add_test(tc, checkpoint_thread_copies);
     suite_add_tcase(s, tc);

@@ -164,7 +164,8 @@ int store_height_blob(utxo_store *s, enum store_stmt st, uint32_t h, uint8_t **o
 }
 
 /* One step of the serving walk: block h's bundle (read from the table)
- * against s->serve_acc. */
+ * against s->serve_acc; a checkpoint is kept every s->serve_every
+ * blocks (a failure to grow the array keeps none: it only costs time). */
 static int serve_step(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t len)
 {
     utxo_block *b = NULL;
@@ -176,24 +177,67 @@ static int serve_step(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t le
     if (bytes == NULL && (rc = store_height_blob(s, ST_BUNDLE_GET, h, &own, &len)) != UTXO_OK)
         goto done;
     rc = store_bundle_step(s, &s->serve_acc, b, bytes ? bytes : own, len);
-    if (rc == UTXO_OK)
+    s->serve_steps++;
+    if (rc == UTXO_OK) {
         s->serve_next = h + 1;
+        if (s->serve_next % s->serve_every == 0 &&
+            s->serve_next / s->serve_every == s->n_serve_ckpt + 1) {
+            if (s->n_serve_ckpt == s->cap_serve_ckpt) {
+                size_t cap = s->cap_serve_ckpt ? 2 * s->cap_serve_ckpt : 16;
+                acc_state *c = realloc(s->serve_ckpt, cap * sizeof *c);
+                if (c != NULL) {
+                    s->serve_ckpt = c;
+                    s->cap_serve_ckpt = cap;
+                }
+            }
+            if (s->n_serve_ckpt < s->cap_serve_ckpt)
+                s->serve_ckpt[s->n_serve_ckpt++] = s->serve_acc;
+        }
+    }
 done:
     utxo_block_free(b);
     free(own);
     return rc;
 }
 
-int store_serve_check(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t len)
+void store_serve_reset(utxo_store *s)
+{
+    s->serve_next = 0;
+    s->n_serve_ckpt = 0;
+}
+
+/* Brings the serving walk to `at` (the state after blocks 0 .. at-1),
+ * from where it is when that is not past `at`, else from the last
+ * checkpoint at or below `at` (before, an earlier height walked again
+ * from genesis: a client asking for heights 0 and the tip in turn made
+ * each request cost the whole chain, under the store's one lock), or from
+ * a later checkpoint when one is nearer. */
+static int serve_seek(utxo_store *s, uint32_t at)
 {
     int rc = UTXO_OK;
+    size_t k = at / s->serve_every; /* checkpoints at or below `at` */
 
-    if (h < s->serve_next || s->serve_next == 0) {
-        acc_state_init(&s->serve_acc);
-        s->serve_next = 0;
+    if (k > s->n_serve_ckpt)
+        k = s->n_serve_ckpt;
+    if (s->serve_next == 0 || at < s->serve_next ||
+        (k > 0 && k * s->serve_every > s->serve_next)) {
+        if (k > 0) {
+            s->serve_acc = s->serve_ckpt[k - 1];
+            s->serve_next = (uint32_t)(k * s->serve_every);
+        } else {
+            acc_state_init(&s->serve_acc);
+            s->serve_next = 0;
+        }
     }
-    while (rc == UTXO_OK && s->serve_next < h)
+    while (rc == UTXO_OK && s->serve_next < at)
         rc = serve_step(s, s->serve_next, NULL, 0);
+    return rc;
+}
+
+int store_serve_check(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t len)
+{
+    int rc = serve_seek(s, h);
+
     if (rc == UTXO_OK)
         rc = serve_step(s, h, bytes, len);
     if (rc != UTXO_OK) {
@@ -208,7 +252,7 @@ int store_serve_check(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t le
 int utxo_store_acc_state_at(utxo_store *s, uint32_t height, uint8_t *out, size_t out_len,
                             size_t *written)
 {
-    int rc = UTXO_OK;
+    int rc;
 
     if (written)
         *written = 0;
@@ -217,13 +261,7 @@ int utxo_store_acc_state_at(utxo_store *s, uint32_t height, uint8_t *out, size_t
     if (height >= s->meta.n_blocks)
         return store_fail(s, UTXO_ERR_STORE_HEIGHT, "%s: no block at height %u (%u blocks held)",
                           s->path, height, s->meta.n_blocks);
-    if (height + 1 < s->serve_next || s->serve_next == 0) {
-        acc_state_init(&s->serve_acc);
-        s->serve_next = 0;
-    }
-    while (rc == UTXO_OK && s->serve_next <= height)
-        rc = serve_step(s, s->serve_next, NULL, 0);
-    if (rc != UTXO_OK) {
+    if ((rc = serve_seek(s, height + 1)) != UTXO_OK) {
         s->serve_next = 0;
         return rc;
     }
@@ -792,7 +830,7 @@ int utxo_store_check(utxo_store *s, uint32_t undo_blocks, utxo_store_check_fn re
     store_nodes_reset(&s->nodes, s->meta.acc.count);
     if ((rc = store_forest_reset(s)) != UTXO_OK)
         goto done;
-    s->serve_next = 0;
+    store_serve_reset(s);
     if ((rc = check_extra_rows(&c)) != UTXO_OK ||
         (rc = check_chain(&c, &walked_acc, &walked, &n_txs)) != UTXO_OK)
         goto done;

@@ -153,7 +153,7 @@ int utxo_store_rollback(utxo_store *s, uint32_t height)
                           s->meta.n_blocks ? s->meta.n_blocks - 1 : 0);
     if ((rc = store_begin(s)) != UTXO_OK)
         return rc;
-    s->serve_next = 0;   /* the served-bundle walk may cover undone blocks */
+    store_serve_reset(s); /* the served-bundle walk may cover undone blocks */
     store_coins_clear(&s->coins); /* rows leave and come back below */
     while (rc == UTXO_OK && s->meta.n_blocks > height + 1)
         rc = undo_block(s, s->meta.n_blocks - 1);

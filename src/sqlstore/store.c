@@ -120,7 +120,7 @@ static int reload_if_changed(utxo_store *s, bool *changed)
     if ((rc = data_version(s, &dv)) != UTXO_OK || dv == s->data_version)
         return rc;
     *changed = true;
-    s->serve_next = 0;
+    store_serve_reset(s);
     store_coins_clear(&s->coins);
     if ((rc = store_meta_load(s)) != UTXO_OK)
         return rc;
@@ -849,6 +849,7 @@ int utxo_store_open(utxo_store **out, const char *path, const utxo_params *param
         return UTXO_ERR_NOMEM;
     }
     s->flags = flags;
+    s->serve_every = STORE_SERVE_CKPT;
     s->threads = threads;
     s->group_max = STORE_GROUP_BLOCKS;
     s->group_ns = STORE_GROUP_NS;
@@ -940,6 +941,7 @@ void utxo_store_close(utxo_store *s)
     store_flush(s); /* a failure is as a crash would be: the blocks before the group stay */
     store_ckpt_stop(s);
     acc_forest_free(s->forest);
+    free(s->serve_ckpt);
     store_nodes_free(&s->nodes);
     store_coins_free(&s->coins);
     utxo_verifier_free(s->verifier);

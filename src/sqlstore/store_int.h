@@ -192,6 +192,14 @@ struct utxo_store {
      * serve_acc is the state after blocks 0 .. serve_next-1 */
     acc_state serve_acc;
     uint32_t serve_next;
+    /* the walk's state every STORE_SERVE_CKPT blocks, kept as it passes:
+     * serve_ckpt[i] is the state after blocks 0 .. (i+1)*STORE_SERVE_CKPT-1,
+     * so a walk that must start again (an earlier height asked) starts at
+     * the last checkpoint at or below the height, not at genesis */
+    acc_state *serve_ckpt;
+    size_t n_serve_ckpt, cap_serve_ckpt;
+    uint32_t serve_every;  /* blocks between two: STORE_SERVE_CKPT (tests lower it) */
+    uint64_t serve_steps;  /* steps walked in all (tests count them) */
     char msg[512];
 };
 
@@ -311,6 +319,13 @@ int store_bundle_step(utxo_store *s, acc_state *acc, const utxo_block *b, const 
  * bundle (the bytes read) against the accumulator before block h, walked
  * from genesis (or from the last bundle served, when h follows it). */
 int store_serve_check(utxo_store *s, uint32_t h, const uint8_t *bytes, size_t len);
+/* Blocks between two checkpoints of the serving walk: a served bundle or
+ * an accumulator state at any height costs at most this many steps once
+ * the walk has passed it (2,056 bytes a checkpoint: 8 bytes a block). */
+#define STORE_SERVE_CKPT 256u
+/* Forgets the serving walk and its checkpoints (a rollback, another
+ * connection's commit: the blocks walked may be gone). */
+void store_serve_reset(utxo_store *s);
 /* The decoded undo record v[0..n) of block b against the block's spent
  * outpoints and its proof bundle's spent outputs and positions. */
 int store_undo_verify(utxo_store *s, const utxo_block *b, const store_spent *v, size_t n);
