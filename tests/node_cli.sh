@@ -415,21 +415,23 @@ kill -INT "$pid"; reap "$pid"; st=$?; pid=
 # with a log line each, and clients could take every descriptor the node
 # had); a hard limit too low for --max-connections stops it at start.
 # Bounded: 1,100 idle connections held for a second.
-[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 2400 ] ||
-    { bad "this part needs a hard descriptor limit of 2400 (ulimit -Hn: $(ulimit -Hn))"; exit 1; }
-rm -f "$tmp/node.out" "$tmp/node.err"
-(ulimit -Sn 1024 && exec "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --max-connections 1200 --timeout 5) \
-    >"$tmp/node.out" 2>"$tmp/node.err" &
-pid=$!
-n=0
-while ! grep -q "^listening on " "$tmp/node.out" 2>/dev/null && [ $n -lt 100 ]; do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1; n=$((n + 1))
-done
-base=$(sed -n 's/^listening on //p' "$tmp/node.out")
-awk '/^Max open files/ { exit !($4 >= 1264) }' "/proc/$pid/limits" && ok ||
-    bad "the soft descriptor limit raised for 1200 connections: $(grep 'open files' "/proc/$pid/limits")"
-python3 - "${base#http://}" <<'PY' && ok || bad "1,100 connections at once"
+# (the node needs 1,264 descriptors and the client 1,100 more: a machine
+# whose hard limit is lower says so and goes on without this sub-case, as
+# the mount sub-cases do; Debian's default hard limit is 524,288)
+if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 2400 ]; then
+    rm -f "$tmp/node.out" "$tmp/node.err"
+    (ulimit -Sn 1024 && exec "$UTXO" node --datadir "$tmp/c" --listen 127.0.0.1:0 --max-connections 1200 --timeout 5) \
+        >"$tmp/node.out" 2>"$tmp/node.err" &
+    pid=$!
+    n=0
+    while ! grep -q "^listening on " "$tmp/node.out" 2>/dev/null && [ $n -lt 100 ]; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1; n=$((n + 1))
+    done
+    base=$(sed -n 's/^listening on //p' "$tmp/node.out")
+    awk '/^Max open files/ { exit !($4 >= 1264) }' "/proc/$pid/limits" && ok ||
+        bad "the soft descriptor limit raised for 1200 connections: $(grep 'open files' "/proc/$pid/limits")"
+    python3 - "${base#http://}" <<'PY' && ok || bad "1,100 connections at once"
 import resource, socket, sys, time
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (2400, hard))
@@ -452,11 +454,14 @@ for s in socks:
     s.close()
 assert closed == 0 and head.startswith(b"HTTP/1.1 200"), (closed, head)
 PY
-if grep -q "FD_SETSIZE\|Too many open files" "$tmp/node.err"; then
-    bad "connections refused: $(grep -c "FD_SETSIZE\|Too many open files" "$tmp/node.err") log lines"
-else ok; fi
-kill -TERM "$pid"; reap "$pid"; st=$?; pid=
-[ "$st" -eq 0 ] && ok || bad "SIGTERM after 1,100 connections: exit $st"
+    if grep -q "FD_SETSIZE\|Too many open files" "$tmp/node.err"; then
+        bad "connections refused: $(grep -c "FD_SETSIZE\|Too many open files" "$tmp/node.err") log lines"
+    else ok; fi
+    kill -TERM "$pid"; reap "$pid"; st=$?; pid=
+    [ "$st" -eq 0 ] && ok || bad "SIGTERM after 1,100 connections: exit $st"
+else
+    echo "node_cli: the 1,100-connection sub-case is not run: ulimit -Hn is $(ulimit -Hn), it needs 2400" >&2
+fi
 # (bounded: a node that starts anyway is stopped after 20 s, exit 124)
 expect 2 "--max-connections over the hard descriptor limit" -- timeout 20 \
     sh -c 'ulimit -n 300 && exec "$0" node --datadir "$1" --listen 127.0.0.1:0 --max-connections 300' "$UTXO" "$tmp/c"
