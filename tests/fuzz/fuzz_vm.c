@@ -3,11 +3,33 @@
  * run as code. Layout of an input:
  *
  *   offset  size  meaning
- *   0       1     budget selector: budget = 1 + (byte * 97) cycles (<= 24737)
+ *   0       1     budget selector b: budget = 1 + b * 97 cycles (<= 24737),
+ *                 or with the long flag 1 + b * 1031 (<= 262906)
  *   1       1     entry slot: entry = 0x20000 + 4 * byte
- *   2       1     argument length (bytes taken from the end of the input)
+ *   2       1     bits 0-5: argument length (bytes taken from the end of
+ *                 the input); bit 6: loop; bit 7: long
  *   3       ...   code, loaded at 0x20000 (a second copy at 0x7FFFF000
  *                 when the input is odd-sized, to reach the stack page)
+ *
+ * Loop: the harness appends to the code (at the next word boundary) a
+ * JAL x0 back to the entry, so a run that falls off the end of its code
+ * goes round again until it stops or its budget is spent: a few valid
+ * instructions become a long run, their registers changing every round.
+ * Long: the larger budget, for real programs and for loops. An input
+ * costs about five runs of its length (interpreter, tier, both paused,
+ * switch build): at the bound, 10-180 ms under ASan + UBSan.
+ *
+ * Seeds (tests/fuzz/corpus/vm, docs/FUZZING.md says how they were made):
+ * besides four hand-made ones, real RV32IM code loaded as it was linked
+ * (at 0x20000, entry slot 0): the standard predicates' code (their runs
+ * end at the first introspection call: no transaction here), the
+ * segment test's work.img with its arguments, the differential test's
+ * compiled C programs and the bench workloads (long: 23 k cycles to the
+ * whole budget), eight riscv-tests programs with their data right after
+ * the code (long: every case passes, 24-246 k cycles), and three
+ * hand-written loops (loop and long: ALU and M ops; a walk of stores and
+ * loads down the stack to the page limit; a store into its own code
+ * followed by FENCE.I).
  *
  * Host calls go to the real vm_host_call with no transaction (halt, args
  * and hashing work; introspection fails cleanly). The page cost is 0..68
@@ -21,7 +43,9 @@
  * translating tier (vm_jit.c, translating from the first instruction,
  * which the default warm-up would never reach at these budgets), whole
  * and paused, and must end in the same state to the bit: result, every
- * register, every touched page.
+ * register, every touched page. The pauses come every few cycles (every
+ * 1-8 and 1-61, plus 1/256 of the run with the long flag, so a long run
+ * pauses a few hundred times, not hundreds of thousands).
  * Run: tests/fuzz/fuzz_vm -max_len=4096
  */
 #include "config.h"
@@ -63,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vm_image img;
     vm_program *p = NULL;
     utxo_vm_result whole, split;
+    uint8_t *code;
 
     if (size < 4 || size > 65536)
         return 0;
@@ -73,15 +98,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         VJ->jit_on = VM_JIT_HOST;
         VJ->jit_warmup = 0;
     }
-    uint64_t budget = 1 + (uint64_t)data[0] * 97u;
-    uint32_t args_len = data[2] < size - 3 ? data[2] : 0;
+    const bool loop = (data[2] & 0x40) != 0, longrun = (data[2] & 0x80) != 0;
+    uint64_t budget = 1 + (uint64_t)data[0] * (longrun ? 1031u : 97u);
+    uint32_t args_len = (data[2] & 63u) < size - 3 ? (data[2] & 63u) : 0;
+    uint32_t code_len = (uint32_t)(size - 3);
     memset(&img, 0, sizeof img);
-    segs[0] = (vm_segment){0x20000u, (uint32_t)(size - 3), data + 3};
-    segs[1] = (vm_segment){0x7FFFF000u, (uint32_t)(size - 3), data + 3};
     img.entry = 0x20000u + 4u * data[1];
+    if ((code = calloc(1, code_len + 8)) == NULL)
+        return 0;
+    memcpy(code, data + 3, code_len);
+    if (loop) { /* JAL x0, entry - here */
+        code_len = (code_len + 3) & ~3u;
+        uint32_t off = img.entry - (0x20000u + code_len);
+        uint32_t jal = (off & 0x100000u) << 11 | (off & 0x7feu) << 20 | (off & 0x800u) << 9 |
+                       (off & 0xff000u) | 0x6fu;
+        for (int i = 0; i < 4; i++)
+            code[code_len + i] = (uint8_t)(jal >> (8 * i));
+        code_len += 4;
+    }
+    segs[0] = (vm_segment){0x20000u, code_len, code};
+    segs[1] = (vm_segment){0x7FFFF000u, code_len, code};
     img.segs = segs;
     img.n_segs = (size & 1) ? 2 : 1;
-    if (size - 3 > 0x1000)
+    if (code_len > 0x1000)
         img.n_segs = 1; /* the copy must stay below the argument area */
     if (vm_program_new(&p, &img) != UTXO_OK)
         abort();
@@ -93,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (whole.cycles > budget || (whole.status == UTXO_VM_FAILED && whole.fail == 0))
         abort();
+    const uint64_t sparse = longrun ? whole.cycles >> 8 : 0; /* fewer pauses */
     /* The translating tier agrees, whole and paused at a point from the
      * input (V still holds the whole run's end state). */
     if (VM_JIT_HOST) {
@@ -106,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vm_load(VJ, p, args, args_len, NULL, budget) != UTXO_OK)
             abort();
         while (vm_run_until(VJ, at, &jit) == VM_RUN_PAUSED)
-            at = jit.cycles + 1 + (at % 61);
+            at = jit.cycles + 1 + (at % 61) + sparse;
         same_as_interp(&whole, &jit);
     }
     /* Determinism across a pause. */
@@ -114,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vm_load(V, p, args, args_len, NULL, budget) != UTXO_OK)
         abort();
     while (vm_run_until(V, stop, &split) == VM_RUN_PAUSED)
-        stop = split.cycles + 1 + (stop & 7);
+        stop = split.cycles + 1 + (stop & 7) + sparse;
     if (memcmp(&whole, &split, sizeof whole) != 0)
         abort();
     /* The switch-dispatch build of the loop agrees. */
@@ -134,5 +174,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     vm_program_free(p);
+    free(code);
     return 0;
 }
