@@ -120,7 +120,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$s_url/proof/$g:1")
 # answered (the block sealed for it, or 503 "the node is stopping"), never
 # left suspended (libmicrohttpd aborts the node at stop on a suspended
 # request), and the node exits 0; of 20 at once, the ones beyond the 16
-# that may wait (and the one being sealed) are answered 503 at once
+# that may wait (and the one being sealed) are answered 503 at once, but
+# for those that found the room of a seal already ended
 python3 - "$s_url" "$tmp" "$s_pid" <<'PY' && ok || bad "admin seals waiting at a stop"
 import json, os, signal, sys, threading, time, urllib.request, urllib.error
 base, tmp, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -156,7 +157,11 @@ assert len(out) == 20, out
 full = "16 seals already wait for the mempool's batch: try later"
 kinds = [c if c == 200 else b["message"] for c, b in out.values()]
 assert all(k in (200, "the node is stopping", full) for k in kinds), out
-assert kinds.count(200) >= 1 and kinds.count(full) >= 3, kinds
+# at most 17 wait at once (16 and the one being sealed): of 20 at once, 3
+# are refused, less one for each seal that ended (200) and made room
+# before the last came (ASan: the batch may end before they all come;
+# 2 refused and 2 sealed failed the CI of stop 42 when this asked for 3)
+assert kinds.count(200) >= 1 and kinds.count(full) + kinds.count(200) >= 3, kinds
 print("admin seals at the stop: %d sealed, %d stopping, %d refused (16 waiting)"
       % (kinds.count(200), kinds.count("the node is stopping"), kinds.count(full)))
 PY
