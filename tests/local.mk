@@ -467,6 +467,6 @@ tests_mkfan_SOURCES = tests/mkfan.c
 tests_mkfan_LDADD = libutxo_core.la $(DEPS_LIBS)
 TESTS += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/sequencer_cli.sh \
 	tests/utxos_pages.sh tests/seq_readers.sh
-EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/relay.py \
+EXTRA_DIST += tests/node_cli.sh tests/follow_cli.sh tests/bridge_cli.sh tests/relay.py tests/trickle.py \
 	tests/sequencer_cli.sh tests/nodelib.sh tests/utxos_pages.sh tests/seq_readers.sh \
 	contrib/systemd/utxo-node.service

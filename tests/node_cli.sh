@@ -319,31 +319,7 @@ PY
 # --- slow bodies: a POST whose body trickles in is closed --timeout (5 s) after its
 # headers; before, a byte a second kept each of the 8 connections alive for
 # ever and the node answered nobody. Bounded: 8 connections, 14 s at most.
-python3 - "${base#http://}" >"$tmp/slow" 2>&1 <<'PY' &
-import socket, sys, time
-host, port = sys.argv[1].split(":")
-socks = []
-for _ in range(8):
-    s = socket.create_connection((host, int(port)), timeout=2)
-    s.sendall(b"POST /tx HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
-    socks.append(s)
-t0, closed = time.time(), {}
-while time.time() - t0 < 14 and len(closed) < len(socks):
-    for i, s in enumerate(socks):
-        if i in closed:
-            continue
-        try:
-            s.sendall(b"x")
-            s.settimeout(0.01)
-            if s.recv(4096) == b"":
-                closed[i] = time.time() - t0
-        except socket.timeout:
-            pass
-        except OSError:
-            closed[i] = time.time() - t0
-    time.sleep(1)
-print("closed %d of %d, last after %.1f s" % (len(closed), len(socks), max(closed.values(), default=0)))
-PY
+python3 "${top_srcdir:-.}/tests/trickle.py" "${base#http://}" body >"$tmp/slow" 2>&1 &
 slowpid=$!
 sleep 9
 get /status
@@ -356,39 +332,12 @@ grep -q "^closed 8 of 8" "$tmp/slow" && ok || bad "trickling bodies closed: $(ca
 # answer on a kept-alive one; before, a header byte a second was never idle,
 # the handler never ran, and the 8 connections held every slot for as long
 # as they liked (GET /status got no answer). Bounded: 8 connections, 14 s.
-python3 - "${base#http://}" >"$tmp/slowhead" 2>&1 <<'PY' &
-import socket, sys, time
-host, port = sys.argv[1].split(":")
-socks = []
-for i in range(8):
-    s = socket.create_connection((host, int(port)), timeout=2)
-    if i == 0:   # kept alive: one whole request answered, then the next head trickles
-        s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert s.recv(65536).startswith(b"HTTP/1.1 200"), "the first request answered"
-    s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n")
-    socks.append(s)
-t0, closed = time.time(), {}
-while time.time() - t0 < 14 and len(closed) < len(socks):
-    for i, s in enumerate(socks):
-        if i in closed:
-            continue
-        try:
-            s.sendall(b"X")
-            s.settimeout(0.01)
-            if s.recv(4096) == b"":
-                closed[i] = time.time() - t0
-        except socket.timeout:
-            pass
-        except OSError:
-            closed[i] = time.time() - t0
-    time.sleep(1)
-print("closed %d of %d, last after %.1f s" % (len(closed), len(socks), max(closed.values(), default=0)))
-PY
+python3 "${top_srcdir:-.}/tests/trickle.py" "${base#http://}" head >"$tmp/slowhead" 2>&1 &
 slowpid=$!
 sleep 9
 get /status -m 4 # within the trickle (it stops at 14 s, and a client waiting then is served)
 [ "$code" = 200 ] && ok || bad "GET /status while 8 request heads trickle: $code"
-wait "$slowpid"
+reap "$slowpid" 120 "the python client trickling 8 request heads (at most 14 s)"
 grep -q "^closed 8 of 8" "$tmp/slowhead" && ok || bad "trickling heads closed: $(cat "$tmp/slowhead")"
 grep -q "sent no whole request head within 5 s: closed" "$tmp/node.err" && ok ||
     bad "trickling heads logged: $(tail -3 "$tmp/node.err")"
