@@ -62,12 +62,13 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top
 EXTRA_DIST += tests/tsan.supp
 
 # `make check-valgrind`: the Check suites under Valgrind memcheck (errors and
-# definite/indirect leaks fail). The slowest suites are left to ASan.
-VALGRIND_SUITES = tests/test_codec tests/test_ledger tests/test_json tests/test_validate \
-	tests/test_vm tests/test_vm_run tests/test_image tests/test_hostcall tests/test_stdpred \
-	tests/test_acc tests/test_stateless tests/test_keys tests/test_builder tests/test_store \
-	tests/test_memtree tests/test_chain tests/test_history tests/test_client \
-	tests/test_ratelimit
+# definite/indirect leaks fail). The slowest suites are left to ASan. Listed
+# slowest first (seconds under memcheck here: 234, 85, 84, 78 ...), as
+# valgrind.sh's workers take them from one queue in this order.
+VALGRIND_SUITES = tests/test_store tests/test_chain tests/test_stateless tests/test_vm \
+	tests/test_vm_run tests/test_validate tests/test_keys tests/test_stdpred tests/test_image \
+	tests/test_history tests/test_builder tests/test_acc tests/test_memtree tests/test_ratelimit \
+	tests/test_ledger tests/test_hostcall tests/test_json tests/test_codec tests/test_client
 EXTRA_DIST += tests/valgrind.sh
 check-valgrind: $(check_PROGRAMS)
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/valgrind.sh $(VALGRIND_SUITES)

@@ -2,7 +2,7 @@
 # valgrind.sh — runs Check suites under Valgrind's memcheck and fails on any
 # error or leak. Used by `make check-valgrind` and .ci/run. Suites run in one
 # process each (CK_FORK=no) so leaks inside tests are seen; VALGRIND_JOBS
-# (default 2) suites run at once, each list in its own order.
+# (default 2) suites run at once, taken in the order given from one queue.
 #   usage: tests/valgrind.sh SUITE...   (paths of test programs, libtool wrappers ok)
 set -u
 top_builddir=${top_builddir:-.}
@@ -29,14 +29,23 @@ run_one() {
     fi
 }
 
-# suite k goes to worker k mod jobs; the workers run side by side
+# the workers take the next suite from one queue (a counter under a mkdir
+# lock), so one long suite does not leave a worker idle behind a fixed
+# share: list the slowest suites first
+echo 0 >"$out/next"
+take() { # the next suite's number on stdout, or nothing when none is left
+    until mkdir "$out/lock" 2>/dev/null; do sleep 0.05; done
+    k=$(cat "$out/next")
+    echo $((k + 1)) >"$out/next"
+    rmdir "$out/lock"
+    [ "$k" -lt "$#" ] && echo "$k"
+}
 w=0
 while [ "$w" -lt "$jobs" ]; do
     (
-        k=0
-        for t in "$@"; do
-            [ $((k % jobs)) -eq "$w" ] && run_one "$k" "$t"
-            k=$((k + 1))
+        while k=$(take "$@") && [ -n "$k" ]; do
+            eval "t=\${$((k + 1))}"
+            run_one "$k" "$t"
         done
     ) &
     w=$((w + 1))
