@@ -421,6 +421,15 @@ tests_fuzz_fuzz_history_SOURCES = tests/fuzz/fuzz_history.c
 tests_fuzz_fuzz_history_LDADD = $(FUZZLIBS)
 tests_fuzz_fuzz_history_LDFLAGS = $(FUZZLINK)
 
+# the /blocks stream a follower reads from a node it does not trust
+# (src/client/nodeclient.c, nc_stream_feed)
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_stream
+endif
+tests_fuzz_fuzz_stream_SOURCES = tests/fuzz/fuzz_stream.c
+tests_fuzz_fuzz_stream_LDADD = $(FUZZLIBS)
+tests_fuzz_fuzz_stream_LDFLAGS = $(FUZZLINK)
+
 # chain: mempool, sequencer, chain directory and generator (test_chain);
 # the commands end to end (chain_cli.sh: genesis, gen, sequence, replay,
 # prove, verify, demo)

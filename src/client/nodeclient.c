@@ -296,20 +296,7 @@ void nc_refused(char *err, size_t err_len, const char *who, uint32_t height, int
 
 /* ---- the stream of /blocks ------------------------------------------------ */
 
-typedef struct stream {
-    nc_client *c;
-    const utxo_params *p;
-    nc_pair_fn fn;
-    void *ud;
-    membuf rec;        /* the record pair being received */
-    uint32_t height;   /* of the next pair */
-    uint32_t count;    /* the pairs asked for: a byte past them is no answer the API allows */
-    uint32_t applied;
-    int invalid;
-    long status;       /* the answer's HTTP status, read at its first bytes */
-    membuf err;        /* the body of an answer other than 200 (at most 64 KiB) */
-    size_t check_at;   /* bundle bytes at which its prefix is checked next */
-} stream;
+typedef nc_stream stream;
 
 /* A bundle being received is checked (utxo_bundle_check_prefix) once 64
  * KiB of it are in, then each time what has passed doubles, as the proof
@@ -408,22 +395,44 @@ static long take_pair(stream *s)
     return (long)(8 + (size_t)bl + pl);
 }
 
-static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
+void nc_stream_init(nc_stream *s, nc_client *c, const utxo_params *p, uint32_t from,
+                    uint32_t count, nc_pair_fn fn, void *ud)
 {
-    stream *s = ud;
-    size_t k = size * n;
+    memset(s, 0, sizeof *s);
+    s->c = c;
+    s->p = p;
+    s->fn = fn;
+    s->ud = ud;
+    s->height = from;
+    s->count = count;
+    s->check_at = NC_CHECK_STEP;
+    /* the longest pair the chain allows, and the next pair's first bytes
+     * that came in the same piece (curl gives at most CURL_MAX_WRITE_SIZE) */
+    s->rec.max = 8 + (size_t)p->max_block_bytes + UTXO_BUNDLE_MAX_BYTES + CURL_MAX_WRITE_SIZE;
+    s->err.max = 1 << 16;
+}
+
+void nc_stream_free(nc_stream *s)
+{
+    free(s->rec.p);
+    free(s->err.p);
+    s->rec.p = s->err.p = NULL;
+}
+
+size_t nc_stream_feed(nc_stream *s, const char *data, size_t k)
+{
     long took;
 
-    if (s->c->stop && atomic_load(s->c->stop))
-        return 0; /* stop the transfer */
-    /* An error answer (a 404, a proxy's 503) is no stream of records: its
-     * body is kept for the message, never read as a block. */
-    if (s->status == 0)
-        curl_easy_getinfo(s->c->h, CURLINFO_RESPONSE_CODE, &s->status);
-    if (s->status != 200)
-        return to_membuf(data, 1, k, &s->err);
-    if (to_membuf(data, 1, k, &s->rec) != k)
+    if (s->invalid)
         return 0;
+    if (to_membuf((char *)data, 1, k, &s->rec) != k) {
+        if (s->rec.over) {
+            nc_fail(s->c, "the node sent a record pair longer than any the chain allows "
+                    "(at height %" PRIu32 ")", s->height);
+            s->invalid = 1;
+        }
+        return 0;
+    }
     s->c->pair_deadline_ns += (uint64_t)k * UINT64_C(1000000000) / NC_PAIR_RATE;
     while ((took = take_pair(s)) > 0) {
         memmove(s->rec.p, s->rec.p + took, s->rec.len - (size_t)took);
@@ -436,6 +445,22 @@ static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
     return k;
 }
 
+static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
+{
+    stream *s = ud;
+    size_t k = size * n;
+
+    if (s->c->stop && atomic_load(s->c->stop))
+        return 0; /* stop the transfer */
+    /* An error answer (a 404, a proxy's 503) is no stream of records: its
+     * body is kept for the message, never read as a block. */
+    if (s->status == 0)
+        curl_easy_getinfo(s->c->h, CURLINFO_RESPONSE_CODE, &s->status);
+    if (s->status != 200)
+        return to_membuf(data, 1, k, &s->err);
+    return nc_stream_feed(s, data, k);
+}
+
 int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
               nc_pair_fn fn, void *ud, uint32_t *applied)
 {
@@ -445,16 +470,7 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     CURLcode cc;
     int rc;
 
-    memset(&s, 0, sizeof s);
-    s.c = c;
-    s.p = p;
-    s.fn = fn;
-    s.ud = ud;
-    s.height = from;
-    s.count = count;
-    s.check_at = NC_CHECK_STEP;
-    s.rec.max = 8 + (size_t)p->max_block_bytes + UTXO_BUNDLE_MAX_BYTES;
-    s.err.max = 1 << 16;
+    nc_stream_init(&s, c, p, from, count, fn, ud);
     snprintf(url, sizeof url, "%s/blocks?from=%" PRIu32 "&count=%" PRIu32, c->base, from, count);
     curl_easy_setopt(c->h, CURLOPT_URL, url);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_blocks);
@@ -487,7 +503,6 @@ int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
     } else {
         rc = NC_OK;
     }
-    free(s.rec.p);
-    free(s.err.p);
+    nc_stream_free(&s);
     return rc;
 }

@@ -124,4 +124,39 @@ enum { NC_OK = 0, NC_INVALID = 1, NC_FAILED = 2, NC_STOPPED = 3 };
 int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
               nc_pair_fn fn, void *ud, uint32_t *applied);
 
+/*
+ * The parser of a /blocks stream, apart from the transfer (nc_blocks runs
+ * it on the body of a 200 answer; tests/fuzz/fuzz_stream feeds it hostile
+ * bytes). The body is record pairs, each a block and its bundle with a
+ * u32le length before each; every pair is decoded and handed to fn (height
+ * from, from + 1, ...) as soon as it is whole. nc_stream_feed takes the
+ * next k bytes (k <= CURL_MAX_WRITE_SIZE, as curl gives them): k, or 0
+ * when the stream must end (invalid set, the reason
+ * in c->err: a length past the chain's limits, a block or bundle that does
+ * not decode, a bundle whose first bytes cannot begin one, fn refusing, a
+ * byte past the `count` pairs asked for; or out of memory, invalid unset).
+ * Memory held: the pair being received, never more than its bytes so far.
+ * c needs no transfer (c->h may be NULL): only err and the pair deadline
+ * are written.
+ */
+typedef struct nc_stream {
+    nc_client *c;
+    const utxo_params *p;
+    nc_pair_fn fn;
+    void *ud;
+    membuf rec;        /* the record pair being received */
+    uint32_t height;   /* of the next pair */
+    uint32_t count;    /* the pairs asked for: a byte past them is no answer the API allows */
+    uint32_t applied;  /* pairs handed to fn and taken */
+    int invalid;
+    long status;       /* the answer's HTTP status, read at its first bytes */
+    membuf err;        /* the body of an answer other than 200 (at most 64 KiB) */
+    size_t check_at;   /* bundle bytes at which its prefix is checked next */
+} nc_stream;
+
+void nc_stream_init(nc_stream *s, nc_client *c, const utxo_params *p, uint32_t from,
+                    uint32_t count, nc_pair_fn fn, void *ud);
+size_t nc_stream_feed(nc_stream *s, const char *data, size_t k);
+void nc_stream_free(nc_stream *s);
+
 #endif /* UTXO_CLIENT_NODECLIENT_H */
