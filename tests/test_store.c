@@ -808,6 +808,277 @@ START_TEST(queries)
 }
 END_TEST
 
+/* Every output of a walk, copied (datums kept). */
+typedef struct rows {
+    utxo_store_utxo *u;
+    size_t n, cap;
+    size_t stop_after; /* fn stops after this many rows (0: never) */
+} rows;
+
+static int keep_row(void *arg, const utxo_store_utxo *u)
+{
+    rows *r = arg;
+
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->u = realloc(r->u, r->cap * sizeof *r->u);
+        ck_assert_ptr_nonnull(r->u);
+    }
+    r->u[r->n] = *u;
+    r->u[r->n].output.datum = NULL;
+    if (u->output.datum_len) {
+        r->u[r->n].output.datum = malloc(u->output.datum_len);
+        ck_assert_ptr_nonnull(r->u[r->n].output.datum);
+        memcpy(r->u[r->n].output.datum, u->output.datum, u->output.datum_len);
+    }
+    r->n++;
+    return r->stop_after != 0 && r->n == r->stop_after;
+}
+
+static void rows_free(rows *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->u[i].output.datum);
+    free(r->u);
+    memset(r, 0, sizeof *r);
+}
+
+static int op_cmp(const utxo_outpoint *a, const utxo_outpoint *b)
+{
+    int d = memcmp(a->txid, b->txid, UTXO_HASH_BYTES);
+    return d != 0 ? d : a->index < b->index ? -1 : a->index > b->index;
+}
+
+static void same_row(const utxo_store_utxo *a, const utxo_store_utxo *b)
+{
+    ck_assert_int_eq(op_cmp(&a->outpoint, &b->outpoint), 0);
+    ck_assert_uint_eq(a->output.value, b->output.value);
+    ck_assert_mem_eq(a->output.predicate_id, b->output.predicate_id, UTXO_HASH_BYTES);
+    ck_assert_uint_eq(a->output.datum_len, b->output.datum_len);
+    if (a->output.datum_len)
+        ck_assert_mem_eq(a->output.datum, b->output.datum, a->output.datum_len);
+    ck_assert_uint_eq(a->height, b->height);
+    ck_assert_uint_eq(a->position, b->position);
+}
+
+/* The rows of all (the full walk of pred) after cursor (NULL: all), at
+ * most max, must be what one page gives. */
+static void check_page(utxo_store *s, const uint8_t *pred, const rows *all,
+                       const utxo_outpoint *cursor, uint64_t max)
+{
+    rows page = {0};
+    size_t from = 0;
+
+    ck_assert_int_eq(utxo_store_each_utxo_after(s, pred, cursor, max, keep_row, &page), UTXO_OK);
+    if (cursor)
+        while (from < all->n && op_cmp(&all->u[from].outpoint, cursor) <= 0)
+            from++;
+    size_t want = all->n - from;
+    if (max < want)
+        want = (size_t)max;
+    ck_assert_uint_eq(page.n, want);
+    for (size_t i = 0; i < page.n; i++)
+        same_row(&page.u[i], &all->u[from + i]);
+    rows_free(&page);
+}
+
+/* Pages of k through pred's outputs, each starting after the last of the
+ * one before: every row of the full walk once, in order. */
+static void page_through(utxo_store *s, const uint8_t *pred, const rows *all, uint64_t k)
+{
+    utxo_outpoint cur;
+    size_t seen = 0, pages = 0;
+
+    for (;;) {
+        rows page = {0};
+        ck_assert_int_eq(utxo_store_each_utxo_after(s, pred, seen ? &cur : NULL, k, keep_row,
+                                                    &page),
+                         UTXO_OK);
+        ck_assert_uint_le(page.n, k);
+        for (size_t i = 0; i < page.n; i++) {
+            ck_assert_uint_lt(seen, all->n);
+            same_row(&page.u[i], &all->u[seen++]);
+        }
+        if (page.n > 0)
+            cur = page.u[page.n - 1].outpoint;
+        size_t got = page.n;
+        rows_free(&page);
+        pages++;
+        if (got < k)
+            break;
+        ck_assert_uint_le(pages, all->n + 1);
+    }
+    ck_assert_uint_eq(seen, all->n);
+}
+
+/* The plan of statement st (EXPLAIN QUERY PLAN) holds want and sorts
+ * nothing. */
+static void plan_has(utxo_store *s, enum store_stmt st, const char *want)
+{
+    char sql[512], plan[1024] = "";
+    sqlite3_stmt *q;
+
+    snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", sqlite3_sql(s->st[st]));
+    ck_assert_int_eq(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(q, 3);
+        strncat(plan, d ? d : "", sizeof plan - strlen(plan) - 2);
+        strcat(plan, ";");
+    }
+    sqlite3_finalize(q);
+    ck_assert_msg(strstr(plan, want) != NULL, "plan of %s: %s", sqlite3_sql(s->st[st]), plan);
+    ck_assert_msg(strstr(plan, "TEMP B-TREE") == NULL, "plan sorts: %s", plan);
+}
+
+/* Keyset pages (utxo_store_each_utxo_after) against the full walk, for
+ * every output and for each predicate id: pages of 1, 2, 3, 7 and
+ * unbounded; cursors before the first, equal to each output, between two
+ * (index + 1, index 2^32 - 1, the txid's last byte changed: outpoints
+ * that were never made), a spent one, after the last; a callback that
+ * stops. The count and total (utxo_store_count_utxos, one aggregate) are
+ * the walk's. The page queries seek on the index and sort nothing; with
+ * the pipeline's group open, the pages are the same. */
+START_TEST(each_utxo_pages)
+{
+    char path[512], pathp[512];
+    utxo_store *s, *sp;
+    rows all = {0};
+    uint8_t preds[64][UTXO_HASH_BYTES];
+    size_t n_preds = 0, best = 0, best_n = 0;
+    const uint64_t ks[] = {1, 2, 3, 7, UINT64_MAX};
+
+    tmp_path(path, sizeof path, "pages");
+    s = open_new(path);
+    apply_range(s, 0, C.n);
+    ck_assert_int_eq(utxo_store_each_utxo(s, NULL, keep_row, &all, NULL, NULL), UTXO_OK);
+    ck_assert_uint_gt(all.n, 20);
+    for (size_t i = 1; i < all.n; i++)
+        ck_assert_int_lt(op_cmp(&all.u[i - 1].outpoint, &all.u[i].outpoint), 0);
+    for (size_t i = 0; i < all.n; i++) {
+        size_t j = 0;
+        while (j < n_preds && memcmp(preds[j], all.u[i].output.predicate_id, 32) != 0)
+            j++;
+        if (j == n_preds && n_preds < 64)
+            memcpy(preds[n_preds++], all.u[i].output.predicate_id, 32);
+    }
+    ck_assert_uint_gt(n_preds, 1);
+
+    /* every output: paged, and from each cursor */
+    for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++)
+        page_through(s, NULL, &all, ks[k]);
+    {
+        utxo_outpoint c;
+        memset(&c, 0, sizeof c);
+        check_page(s, NULL, &all, &c, 5);          /* before the first */
+        check_page(s, NULL, &all, NULL, 5);
+        memset(&c, 0xff, sizeof c.txid);
+        c.index = UINT32_MAX;
+        check_page(s, NULL, &all, &c, 5);          /* after the last: none */
+        check_page(s, NULL, &all, &all.u[all.n - 1].outpoint, 5);
+        c = C.blk[1]->txs[1]->inputs[0].prevout;   /* spent */
+        check_page(s, NULL, &all, &c, 5);
+        for (size_t i = 0; i < all.n; i++) {
+            check_page(s, NULL, &all, &all.u[i].outpoint, 3);   /* equal */
+            c = all.u[i].outpoint;
+            c.index++;                                          /* next index */
+            check_page(s, NULL, &all, &c, 3);
+            c.index = UINT32_MAX;                               /* end of its tx */
+            check_page(s, NULL, &all, &c, 3);
+            c = all.u[i].outpoint;
+            c.txid[31] ^= 1;                                    /* unknown */
+            check_page(s, NULL, &all, &c, 2);
+        }
+    }
+    /* each predicate id: its walk, paged and from each cursor */
+    for (size_t p = 0; p < n_preds; p++) {
+        rows mine = {0};
+        uint64_t n = 0, total = 0, sum = 0;
+        ck_assert_int_eq(utxo_store_each_utxo(s, preds[p], keep_row, &mine, NULL, NULL), UTXO_OK);
+        for (size_t i = 0; i < all.n; i++)
+            if (memcmp(all.u[i].output.predicate_id, preds[p], 32) == 0)
+                sum += all.u[i].output.value, n++;
+        ck_assert_uint_eq(mine.n, n);
+        ck_assert_int_eq(utxo_store_count_utxos(s, preds[p], &n, &total), UTXO_OK);
+        ck_assert_uint_eq(n, mine.n);
+        ck_assert_uint_eq(total, sum);
+        if (mine.n > best_n)
+            best = p, best_n = mine.n;
+        for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++)
+            page_through(s, preds[p], &mine, ks[k]);
+        for (size_t i = 0; i < all.n; i++) { /* cursors from every output, any id */
+            utxo_outpoint c = all.u[i].outpoint;
+            check_page(s, preds[p], &mine, &c, 2);
+            c.txid[31] ^= 1;
+            check_page(s, preds[p], &mine, &c, 2);
+        }
+        rows_free(&mine);
+    }
+    ck_assert_uint_gt(best_n, 3);
+    {
+        /* the callback stops: UTXO_OK, no row after */
+        rows r = {.stop_after = 2};
+        ck_assert_int_eq(utxo_store_each_utxo_after(s, preds[best], NULL, 10, keep_row, &r),
+                         UTXO_OK);
+        ck_assert_uint_eq(r.n, 2);
+        rows_free(&r);
+        /* none asked, no callback, no store */
+        ck_assert_int_eq(utxo_store_each_utxo_after(s, NULL, NULL, 0, keep_row, &r), UTXO_OK);
+        ck_assert_uint_eq(r.n, 0);
+        ck_assert_int_eq(utxo_store_each_utxo_after(s, NULL, NULL, 1, NULL, NULL), UTXO_ERR_ARG);
+        ck_assert_int_eq(utxo_store_each_utxo_after(NULL, NULL, NULL, 1, keep_row, &r),
+                         UTXO_ERR_ARG);
+    }
+    {
+        /* count and total: every output, an id with none */
+        uint64_t n = 1, total = 1, sum = 0;
+        uint8_t nobody[32];
+        for (size_t i = 0; i < all.n; i++)
+            sum += all.u[i].output.value;
+        ck_assert_int_eq(utxo_store_count_utxos(s, NULL, &n, &total), UTXO_OK);
+        ck_assert_uint_eq(n, all.n);
+        ck_assert_uint_eq(total, sum);
+        memset(nobody, 0x5a, sizeof nobody);
+        ck_assert_int_eq(utxo_store_count_utxos(s, nobody, &n, &total), UTXO_OK);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_uint_eq(total, 0);
+        ck_assert_int_eq(utxo_store_count_utxos(NULL, nobody, &n, &total), UTXO_ERR_ARG);
+    }
+    /* the plans: a seek to the cursor in outpoint order, no sort, no scan
+     * of the rows before it; the aggregate through the index */
+    plan_has(s, ST_UTXO_AFTER_PRED, "INDEX utxos_predicate (predicate=? AND outpoint>?)");
+    plan_has(s, ST_UTXO_AFTER, "PRIMARY KEY (outpoint>?)");
+    plan_has(s, ST_UTXO_SUM_PRED, "INDEX utxos_predicate (predicate=?)");
+    ck_assert_int_eq(sqlite3_stmt_status(s->st[ST_UTXO_AFTER_PRED], SQLITE_STMTSTATUS_SORT, 0), 0);
+    ck_assert_int_eq(
+        sqlite3_stmt_status(s->st[ST_UTXO_AFTER_PRED], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+    ck_assert_int_eq(sqlite3_stmt_status(s->st[ST_UTXO_AFTER], SQLITE_STMTSTATUS_SORT, 0), 0);
+    ck_assert_int_eq(sqlite3_stmt_status(s->st[ST_UTXO_AFTER], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0),
+                     0);
+
+    /* the pipeline's group open: the same pages */
+    tmp_path(pathp, sizeof pathp, "pages_pipe");
+    sp = open_new(pathp);
+    ck_assert_int_eq(utxo_store_set_pipeline(sp, true), UTXO_OK);
+    apply_range(sp, 0, C.n);
+    page_through(sp, NULL, &all, 4);
+    {
+        rows mine = {0};
+        uint64_t n = 0;
+        ck_assert_int_eq(utxo_store_each_utxo(s, preds[best], keep_row, &mine, NULL, NULL),
+                         UTXO_OK);
+        page_through(sp, preds[best], &mine, 3);
+        ck_assert_int_eq(utxo_store_count_utxos(sp, preds[best], &n, NULL), UTXO_OK);
+        ck_assert_uint_eq(n, mine.n);
+        rows_free(&mine);
+    }
+    utxo_store_close(sp);
+    rm_db(pathp);
+    rows_free(&all);
+    utxo_store_close(s);
+    rm_db(path);
+}
+END_TEST
+
 /* utxo_store_errmsg is the last call's: after a call that failed with a
  * message, each later call that succeeds, or that refuses its arguments,
  * leaves "" rather than the old text. */
@@ -1627,6 +1898,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, replay_matches_builder);
     tcase_add_test(tc, queries);
+    tcase_add_test(tc, each_utxo_pages);
     tcase_add_test(tc, errmsg_is_the_last_calls);
     tcase_add_test(tc, stats_after_replay);
     tcase_add_test(tc, page_size_new_and_old);

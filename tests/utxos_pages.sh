@@ -6,7 +6,9 @@
 # cursor; following `after=next` lists the rest; together the pages are
 # every output once, in outpoint order, each datum inline, with `count` and
 # `total` the whole set on every page. A cursor between two outputs, one
-# past the last, and malformed cursors (400). Run by `make check`.
+# past the last, and malformed cursors (400). A third fan-out sealed in
+# block 2: every page, from the first and after cursors, counts the 1,200
+# outputs of the new tip. Run by `make check`.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/nodelib.sh"
@@ -22,7 +24,7 @@ expect 0 "genesis" -- "$UTXO" genesis -o "$tmp/s" --alloc "$id:1000000000000"
 serve s "$tmp/s" 0 --seal-interval 3600
 [ -n "$s_url" ] && ok || { bad "the sequencer started: $(cat "$tmp/s.log")"; exit 1; }
 g=$(curl -s "$s_url/block/0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["txids"][0])')
-expect 0 "mkfan" -- "$MKFAN" "$tmp/accept.img" "$g:0" 1000000000000 1000000 2 400 1024 "$target" "$tmp/fan"
+expect 0 "mkfan" -- "$MKFAN" "$tmp/accept.img" "$g:0" 1000000000000 1000000 3 400 1024 "$target" "$tmp/fan"
 for t in 00 01; do
     code=$(curl -s -m 30 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/fan$t.tx" "$s_url/tx")
     [ "$code" = 200 ] && ok || bad "POST fan$t: $code $(cat "$tmp/pv")"
@@ -73,6 +75,32 @@ for bad in ("x", outs[0]["txid"], outs[0]["txid"] + ":", outs[0]["txid"] + ":-1"
         raise AssertionError("accepted " + bad)
     except urllib.error.HTTPError as e:
         assert e.code == 400, (bad, e.code)
+PY
+
+# a new block: count, total and the pages are the new tip's (the node keeps
+# the count of an id for its tip only), on a page with a cursor too
+code=$(curl -s -m 30 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/fan02.tx" "$s_url/tx")
+[ "$code" = 200 ] && ok || bad "POST fan02: $code $(cat "$tmp/pv")"
+code=$(curl -s -m 60 -o "$tmp/pv" -w '%{http_code}' -X POST \
+    -H "Authorization: Bearer $(cat "$tmp/s/.cookie")" "$s_url/admin/seal")
+[ "$code" = 200 ] && ok || bad "seal: $code $(cat "$tmp/pv")"
+wait_height "$s_url" 2 && ok || bad "block 2 sealed: $(curl -s "$s_url/status")"
+python3 - "$s_url" "$target" <<'PY' && ok || bad "the pages of /utxos after block 2"
+import json, sys, urllib.request
+base, target = sys.argv[1], sys.argv[2]
+q, outs, pages = "", [], 0
+while True:
+    with urllib.request.urlopen(base + "/utxos/" + target + q, timeout=30) as r:
+        d = json.loads(r.read())
+    assert d["count"] == 1200 and d["total"] == 1200000, (pages, d["count"], d["total"])
+    outs += d["utxos"]
+    pages += 1
+    assert pages < 10
+    if not d["truncated"]:
+        break
+    q = "?after=" + d["next"]
+keys = [(bytes.fromhex(u["txid"]), u["index"]) for u in outs]
+assert len(keys) == 1200 and len(set(keys)) == 1200 and keys == sorted(keys), len(keys)
 PY
 
 stop s

@@ -80,6 +80,7 @@
 #define NODE_MAX_COUNT 500u       /* blocks per /blocks request */
 #define NODE_MAX_UTXOS 10000u     /* outputs per /utxos answer */
 #define NODE_UTXOS_BYTES (1u << 20) /* and about this many bytes (datums inline) */
+#define NODE_UTXO_COUNTS 8u       /* ids whose /utxos count and total are kept */
 #define NODE_MAX_MEMPOOL_IDS 1000u /* txids listed by /mempool */
 #define NODE_SEQ_PO2 18u          /* segment receipts in the proof file, as `utxo sequence` */
 #define NODE_MAX_TX_CYCLES (UINT64_C(1) << 26) /* --max-tx-cycles default (a policy) */
@@ -105,12 +106,28 @@ typedef struct waiter {
     struct MHD_Connection *c;
 } waiter;
 
+/* The count and total of an id's unspent outputs at a tip. */
+typedef struct utxo_count {
+    uint8_t id[UTXO_HASH_BYTES];
+    uint8_t tip[UTXO_HASH_BYTES]; /* utxo_store_info's tip_hash and n_blocks */
+    uint32_t n_blocks;            /* (0: an unused entry) */
+    uint64_t count, total;
+} utxo_count;
+
 typedef struct node {
     utxo_store *s;
     utxo_params p;
     /* The store is used by the serving thread and, in a bridge, by the
      * bridge thread: one at a time. */
     pthread_mutex_t lock;
+    /* GET /utxos: the count and total of the last ids asked, under lock.
+     * The aggregate reads each output's row (its value), so without these
+     * paging through n outputs would read all n on every page. The node
+     * is the store's only writer, and the unspent set is a function of
+     * the tip (a block, a rollback or a lost group changes the tip hash),
+     * so an entry of the same tip is exact. */
+    utxo_count counts[NODE_UTXO_COUNTS];
+    unsigned counts_next;        /* the entry to replace next */
     /* bridge role (--upstream) */
     const char *upstream;
     uint64_t poll_s;
@@ -816,26 +833,18 @@ typedef struct utxo_list {
     json_t *arr;
     uint64_t n;
     size_t bytes;          /* what the listed entries take in the answer, about */
-    const utxo_outpoint *after; /* list only the outputs after this one, or NULL */
     bool more;             /* an output after the last listed was left out */
     utxo_outpoint last;    /* the last listed */
 } utxo_list;
 
-/* Outpoint order, the store's (txid bytes, then index). */
-static int outpoint_cmp(const utxo_outpoint *a, const utxo_outpoint *b)
-{
-    int d = memcmp(a->txid, b->txid, UTXO_HASH_BYTES);
-    return d != 0 ? d : a->index < b->index ? -1 : a->index > b->index;
-}
-
+/* Lists one output of a page; the store hands at most NODE_MAX_UTXOS + 1,
+ * and the first that does not fit stops the page and says more follow. */
 static int add_utxo(void *arg, const utxo_store_utxo *u)
 {
     utxo_list *l = arg;
     char datum[2 * 1024 + 1];
     json_t *d;
 
-    if (l->after && outpoint_cmp(&u->outpoint, l->after) <= 0)
-        return 0;
     size_t inline_len = u->output.datum_len <= 1024 ? 2u * u->output.datum_len : 0;
     if (l->n == NODE_MAX_UTXOS || (l->n > 0 && l->bytes + 192 + inline_len > NODE_UTXOS_BYTES)) {
         l->more = true;
@@ -857,6 +866,37 @@ static int add_utxo(void *arg, const utxo_store_utxo *u)
     l->bytes += 192 + inline_len;
     l->last = u->outpoint;
     return 0;
+}
+
+/* The count and total of id's unspent outputs (node.counts). */
+static int utxo_count_of(node *n, const uint8_t id[UTXO_HASH_BYTES], uint64_t *count,
+                         uint64_t *total)
+{
+    utxo_store_info info;
+    utxo_count *e;
+
+    utxo_store_get_info(n->s, &info);
+    for (unsigned i = 0; i < NODE_UTXO_COUNTS; i++) {
+        e = &n->counts[i];
+        if (e->n_blocks != 0 && e->n_blocks == info.n_blocks &&
+            memcmp(e->tip, info.tip_hash, UTXO_HASH_BYTES) == 0 &&
+            memcmp(e->id, id, UTXO_HASH_BYTES) == 0) {
+            *count = e->count;
+            *total = e->total;
+            return UTXO_OK;
+        }
+    }
+    int rc = utxo_store_count_utxos(n->s, id, count, total);
+    if (rc == UTXO_OK && info.n_blocks != 0) {
+        e = &n->counts[n->counts_next];
+        n->counts_next = (n->counts_next + 1) % NODE_UTXO_COUNTS;
+        memcpy(e->id, id, UTXO_HASH_BYTES);
+        memcpy(e->tip, info.tip_hash, UTXO_HASH_BYTES);
+        e->n_blocks = info.n_blocks;
+        e->count = *count;
+        e->total = *total;
+    }
+    return rc;
 }
 
 /* GET /utxos/ID[?after=TXID:INDEX]: the unspent outputs of a predicate id
@@ -883,10 +923,12 @@ static enum MHD_Result get_utxos(node *n, struct MHD_Connection *c, const char *
                           "index)");
     memset(&l, 0, sizeof l);
     l.arr = json_array();
-    l.after = cursor ? &after : NULL;
-    int rc = utxo_store_each_utxo(n->s, id, add_utxo, &l, NULL, NULL);
+    /* the page seeks to the cursor (it costs its own outputs, not those
+     * before it); count and total are one aggregate query per tip */
+    int rc = utxo_store_each_utxo_after(n->s, id, cursor ? &after : NULL,
+                                        (uint64_t)NODE_MAX_UTXOS + 1, add_utxo, &l);
     if (rc == UTXO_OK)
-        rc = utxo_store_each_utxo(n->s, id, NULL, NULL, &count, &total);
+        rc = utxo_count_of(n, id, &count, &total);
     if (rc != UTXO_OK) {
         json_decref(l.arr);
         node_log(0, "/utxos: %s", utxo_store_errmsg(n->s));

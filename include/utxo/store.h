@@ -153,9 +153,10 @@ int utxo_store_apply_block(utxo_store *s, const utxo_block *b, utxo_verdict *out
  * that fails is the answer of the call that ran it (the next apply, a
  * flush), and its message names the blocks lost: the store is then back
  * at the end of the group before, which utxo_store_get_info reports.
- * utxo_store_get_utxo and utxo_store_each_utxo on this handle with a group
- * open first write the group's new unspent outputs into its transaction
- * (not committed); should that fail, they answer as a failed commit would.
+ * utxo_store_get_utxo, utxo_store_each_utxo, utxo_store_each_utxo_after
+ * and utxo_store_count_utxos on this handle with a group open first write
+ * the group's new unspent outputs into its transaction (not committed);
+ * should that fail, they answer as a failed commit would.
  * Returns UTXO_OK, UTXO_ERR_ARG, or a flush's error.
  */
 int utxo_store_set_pipeline(utxo_store *s, bool on);
@@ -192,11 +193,45 @@ int utxo_store_get_utxo(utxo_store *s, const utxo_outpoint *op, utxo_store_utxo 
  * output), in outpoint order; u and its datum are valid during the call
  * only. fn returns 0 to go on, anything else to stop (the call then returns
  * UTXO_OK). *count and *total (each may be NULL) receive the number of
- * outputs visited and the sum of their values. fn may be NULL to count only.
+ * outputs visited and the sum of their values. fn may be NULL to count only
+ * (then as utxo_store_count_utxos). The walk reads every output it visits:
+ * to list a large set in pages, use utxo_store_each_utxo_after.
  */
 int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
                          int (*fn)(void *arg, const utxo_store_utxo *u), void *arg,
                          uint64_t *count, uint64_t *total);
+
+/**
+ * One page of utxo_store_each_utxo (keyset pagination): calls fn for the
+ * unspent outputs guarded by predicate_id (NULL: every output) that come
+ * strictly after *after in outpoint order (after NULL: from the first),
+ * in that order, for at most max of them (UINT64_MAX: no bound; 0: none).
+ * after need not be unspent, nor ever have existed: the page starts at the
+ * first output above it. The query seeks to the cursor in the
+ * utxos_predicate index (or the primary key), so a page costs the outputs
+ * it visits, not those before the cursor. u and its datum are valid
+ * during the call only; fn (not NULL) returns 0 to go on, anything else to
+ * stop (the call then returns UTXO_OK). To know whether an output follows
+ * a page of k, ask for k + 1 and stop at the last.
+ * Returns UTXO_OK, UTXO_ERR_ARG (s or fn NULL), UTXO_ERR_STORE_CORRUPT (a
+ * malformed row), or a store error (utxo_store_errmsg).
+ */
+int utxo_store_each_utxo_after(utxo_store *s, const uint8_t *predicate_id,
+                               const utxo_outpoint *after, uint64_t max,
+                               int (*fn)(void *arg, const utxo_store_utxo *u), void *arg);
+
+/**
+ * The number of unspent outputs guarded by predicate_id (NULL: every
+ * output) into *count, and the sum of their values into *total (each may
+ * be NULL), from one aggregate query: the rows are counted in the
+ * utxos_predicate index, and only each value is read from its row (no
+ * datum, no callback). Returns UTXO_OK, UTXO_ERR_ARG (s NULL), or a store
+ * error: a value that is not an integer is UTXO_ERR_STORE_CORRUPT, and a
+ * sum past 2^63 - 1 (only a damaged store has one: values are at most
+ * UTXO_MAX_MONEY) fails as SQLite's "integer overflow".
+ */
+int utxo_store_count_utxos(utxo_store *s, const uint8_t *predicate_id, uint64_t *count,
+                           uint64_t *total);
 
 /**
  * Where transaction txid is: *height (may be NULL) its block, *index (may

@@ -119,12 +119,35 @@ int utxo_store_find_tx(utxo_store *s, const uint8_t txid[UTXO_HASH_BYTES], uint3
     return rc;
 }
 
-int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
-                         int (*fn)(void *arg, const utxo_store_utxo *u), void *arg,
-                         uint64_t *count, uint64_t *total)
+/* Steps q (ST_UTXO_ALL, _BYPRED, _AFTER or _AFTER_PRED, bound), calling fn
+ * for each row until it stops; *n receives the rows visited and *sum their
+ * values. Resets q. */
+static int walk_utxos(utxo_store *s, sqlite3_stmt *q,
+                      int (*fn)(void *arg, const utxo_store_utxo *u), void *arg, uint64_t *n,
+                      uint64_t *sum)
+{
+    int sc, rc = UTXO_OK;
+
+    *n = *sum = 0;
+    while ((sc = sqlite3_step(q)) == SQLITE_ROW) {
+        utxo_store_utxo u;
+        if ((rc = row_utxo(s, q, &u)) != UTXO_OK)
+            break;
+        (*n)++;
+        *sum += u.output.value;
+        if (fn != NULL && fn(arg, &u) != 0)
+            break;
+    }
+    if (rc == UTXO_OK && sc != SQLITE_ROW && sc != SQLITE_DONE)
+        rc = store_sql_fail(s, "list utxos");
+    sqlite3_reset(q);
+    return rc;
+}
+
+int utxo_store_count_utxos(utxo_store *s, const uint8_t *predicate_id, uint64_t *count,
+                           uint64_t *total)
 {
     sqlite3_stmt *q;
-    uint64_t n = 0, sum = 0;
     int sc, rc = UTXO_OK;
 
     if (count)
@@ -135,21 +158,50 @@ int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
         return UTXO_ERR_ARG;
     if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
         return rc;
+    q = store_stmt(s, predicate_id ? ST_UTXO_SUM_PRED : ST_UTXO_SUM);
+    if (predicate_id)
+        sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
+    /* sum() of integers is an integer, NULL over no row, and an "integer
+     * overflow" error past 2^63 - 1 (values are at most UTXO_MAX_MONEY: a
+     * damaged store); below that it equals the sum mod 2^64 the walk took */
+    sc = sqlite3_step(q);
+    if (sc != SQLITE_ROW) {
+        rc = store_sql_fail(s, "count utxos");
+    } else if (sqlite3_column_type(q, 1) != SQLITE_INTEGER &&
+               sqlite3_column_type(q, 1) != SQLITE_NULL) {
+        rc = store_fail(s, UTXO_ERR_STORE_CORRUPT, "malformed utxo row (a value not an integer)");
+    } else {
+        if (count)
+            *count = (uint64_t)sqlite3_column_int64(q, 0);
+        if (total)
+            *total = (uint64_t)sqlite3_column_int64(q, 1);
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
+                         int (*fn)(void *arg, const utxo_store_utxo *u), void *arg,
+                         uint64_t *count, uint64_t *total)
+{
+    sqlite3_stmt *q;
+    uint64_t n = 0, sum = 0;
+    int rc = UTXO_OK;
+
+    if (count)
+        *count = 0;
+    if (total)
+        *total = 0;
+    if (fn == NULL) /* count only: one aggregate query, not a row at a time */
+        return utxo_store_count_utxos(s, predicate_id, count, total);
+    if (!store_enter(s))
+        return UTXO_ERR_ARG;
+    if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
+        return rc;
     q = store_stmt(s, predicate_id ? ST_UTXO_BYPRED : ST_UTXO_ALL);
     if (predicate_id)
         sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
-    while ((sc = sqlite3_step(q)) == SQLITE_ROW) {
-        utxo_store_utxo u;
-        if ((rc = row_utxo(s, q, &u)) != UTXO_OK)
-            break;
-        n++;
-        sum += u.output.value;
-        if (fn != NULL && fn(arg, &u) != 0)
-            break;
-    }
-    if (rc == UTXO_OK && sc != SQLITE_ROW && sc != SQLITE_DONE)
-        rc = store_sql_fail(s, "list utxos");
-    sqlite3_reset(q);
+    rc = walk_utxos(s, q, fn, arg, &n, &sum);
     if (rc == UTXO_OK) {
         if (count)
             *count = n;
@@ -157,6 +209,38 @@ int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
             *total = sum;
     }
     return rc;
+}
+
+int utxo_store_each_utxo_after(utxo_store *s, const uint8_t *predicate_id,
+                               const utxo_outpoint *after, uint64_t max,
+                               int (*fn)(void *arg, const utxo_store_utxo *u), void *arg)
+{
+    static const uint8_t none = 0;
+    uint8_t key[STORE_OUTPOINT_KEY_BYTES];
+    sqlite3_stmt *q;
+    uint64_t n, sum;
+    int rc;
+
+    if (!store_enter(s) || fn == NULL)
+        return UTXO_ERR_ARG;
+    if (max == 0)
+        return UTXO_OK;
+    if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
+        return rc;
+    q = store_stmt(s, predicate_id ? ST_UTXO_AFTER_PRED : ST_UTXO_AFTER);
+    if (predicate_id)
+        sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
+    if (after) {
+        store_outpoint_key(key, after);
+        sqlite3_bind_blob(q, 2, key, sizeof key, SQLITE_STATIC);
+    } else {
+        /* the empty blob sorts before every key (a non-NULL pointer: a
+         * NULL one would bind SQL NULL, which nothing is greater than) */
+        sqlite3_bind_blob(q, 2, &none, 0, SQLITE_STATIC);
+    }
+    /* LIMIT -1: no bound */
+    sqlite3_bind_int64(q, 3, max > (uint64_t)INT64_MAX ? -1 : (sqlite3_int64)max);
+    return walk_utxos(s, q, fn, arg, &n, &sum);
 }
 
 int utxo_store_get_bundle(utxo_store *s, uint32_t height, uint8_t **bytes, size_t *len)

@@ -75,6 +75,18 @@ static const char *const stmt_sql[ST_COUNT] = {
                     " ORDER BY outpoint",
     [ST_UTXO_BYPRED] = "SELECT outpoint, value, predicate, datum, height, position FROM utxos"
                        " WHERE predicate = ?1 ORDER BY outpoint",
+    /* Keyset pages (utxo_store_each_utxo_after). An index of a WITHOUT
+     * ROWID table holds the primary key after its own columns, so
+     * utxos_predicate is (predicate, outpoint): both seek to the cursor and
+     * read in outpoint order, no sort ("SEARCH utxos USING INDEX
+     * utxos_predicate (predicate=? AND outpoint>?)"; tests/test_store.c
+     * checks the plans). */
+    [ST_UTXO_AFTER] = "SELECT outpoint, value, predicate, datum, height, position FROM utxos"
+                      " WHERE outpoint > ?2 ORDER BY outpoint LIMIT ?3",
+    [ST_UTXO_AFTER_PRED] = "SELECT outpoint, value, predicate, datum, height, position FROM utxos"
+                           " WHERE predicate = ?1 AND outpoint > ?2 ORDER BY outpoint LIMIT ?3",
+    [ST_UTXO_SUM] = "SELECT count(*), sum(value) FROM utxos",
+    [ST_UTXO_SUM_PRED] = "SELECT count(*), sum(value) FROM utxos WHERE predicate = ?1",
     [ST_NODE_GET] = "SELECT hash FROM nodes WHERE key = ?1",
     [ST_NODE_PUT] = "INSERT OR REPLACE INTO nodes(key, hash) VALUES (?1, ?2)",
     [ST_NODE_DEL] = "DELETE FROM nodes WHERE key = ?1",
