@@ -6,7 +6,8 @@
 # per-block endpoints equal those records; malformed paths and numbers,
 # unknown heights, other methods and request bodies get a 4xx with a JSON
 # {code, message} and change nothing; a burst of connections above the
-# limit is bounded; a second node on the directory exits 2 naming the pid;
+# limit is bounded; --max-per-ip bounds one client address's connections;
+# a second node on the directory exits 2 naming the pid;
 # SIGTERM stops it with exit 0 and the store passes `utxo check`; a restart
 # resumes with nothing to replay; a block the store refuses at start is
 # named with its record, offset and reason. The directory has no sequencer key, so
@@ -357,6 +358,66 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["height"]==39' 
 kill -INT "$pid"; reap "$pid"; st=$?; pid=
 [ "$st" -eq 0 ] && ok || bad "SIGINT: exit $st"
 
+# --- --max-per-ip 4: four /events long polls from 127.0.0.1 hold their
+# connections and are answered; a fifth connection from 127.0.0.1 is
+# closed at once with no answer, while one from 127.0.0.2 (another client
+# address; the node listens on 127.0.0.1) is served; once the four close,
+# 127.0.0.1 is served again. (Without the option, as in the rest of this
+# file, e.g. the 1,100 connections below, there is no per-address limit:
+# before it, one address could hold every connection with valid long
+# polls.) Bounded: every socket has a 10 s timeout, the polls wait 3 s.
+start_node -v --max-per-ip 4
+python3 - "${base##*:}" "$tmp/node.err" <<'PY' && ok || bad "--max-per-ip 4: $(tail -5 "$tmp/node.err")"
+import json, socket, sys, time
+port, log = int(sys.argv[1]), sys.argv[2]
+def request(path, src="127.0.0.1"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(src, 0))
+    try:
+        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        pass    # closed already: answer() reads nothing
+    return s
+def answer(s):
+    data = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except ConnectionResetError:
+        pass
+    s.close()
+    return data
+held = [request(b"/events?after=1000&wait=3") for i in range(4)]
+# until the node has taken the four (each logged before it waits; 10 s)
+for i in range(100):
+    if open(log).read().count("GET /events") >= 4:
+        break
+    time.sleep(0.1)
+assert open(log).read().count("GET /events") == 4, "the four polls were not all taken"
+fifth = answer(request(b"/status"))
+assert fifth == b"", fifth[:100]                     # closed, no answer
+other = answer(request(b"/status", "127.0.0.2"))     # another address is served
+assert other.startswith(b"HTTP/1.1 200"), other[:100]
+for s in held:                                       # the four: answered after 3 s
+    a = answer(s)
+    assert a.startswith(b"HTTP/1.1 200"), a[:200]
+    assert json.loads(a.split(b"\r\n\r\n", 1)[1])["height"] == 39, a[:200]
+ok = 0
+for i in range(4):                                   # 127.0.0.1 again, 4 at once
+    again = [request(b"/status") for k in range(4)]
+    ok = sum(answer(s).startswith(b"HTTP/1.1 200") for s in again)
+    if ok == 4:
+        break
+    time.sleep(0.2)                                  # the node may not have reaped them yet
+assert ok == 4, ok
+PY
+kill -TERM "$pid"; reap "$pid"; st=$?; pid=
+[ "$st" -eq 0 ] && ok || bad "--max-per-ip node: exit $st"
+expect 2 "--max-per-ip not a number" -- "$UTXO" node --datadir "$tmp/c" --max-per-ip x
+expect 2 "--max-per-ip above 10,000" -- "$UTXO" node --datadir "$tmp/c" --max-per-ip 10001
+
 # --- more connections than select() takes, under the usual soft limit of
 # 1024 descriptors: the node raises its soft limit to --max-connections + 64
 # and serves 1,100 connections at once (before: the limit stayed at 1024,
@@ -489,6 +550,9 @@ grep -q "utxo.conf:2: unknown key 'colour'" "$tmp/err" && ok || bad "unknown key
 printf 'timeout = forever\n' >"$tmp/c/utxo.conf"
 expect 2 "a bad value" -- "$UTXO" node --datadir "$tmp/c"
 grep -q "utxo.conf:1: bad value for timeout" "$tmp/err" && ok || bad "bad value named: $(cat "$tmp/err")"
+printf 'max-per-ip = 10001\n' >"$tmp/c/utxo.conf"
+expect 2 "max-per-ip above 10,000 in utxo.conf" -- "$UTXO" node --datadir "$tmp/c"
+grep -q "utxo.conf:1: bad value for max-per-ip" "$tmp/err" && ok || bad "bad max-per-ip named: $(cat "$tmp/err")"
 printf 'listen 127.0.0.1:0\n' >"$tmp/c/utxo.conf"
 expect 2 "not key = value" -- "$UTXO" node --datadir "$tmp/c"
 printf 'listen = 127.0.0.1:0\nverbose = 1\000x\n' >"$tmp/c/utxo.conf"

@@ -3,7 +3,7 @@
  * (docs/API.md), first piece of issue 14: the read-only API over the
  * directory's store.
  *
- *   utxo node --datadir DIR [--listen ADDR:PORT] [--max-connections N]
+ *   utxo node --datadir DIR [--listen ADDR:PORT] [--max-connections N] [--max-per-ip N]
  *             [--timeout S] [--log FILE] [-v] [-q] [--upstream URL [--poll S]]
  *
  * DIR is a chain directory (utxo gen / utxo genesis: a block file `blocks`
@@ -35,8 +35,9 @@
  * (404 unknown path or height, 400 malformed numbers or ids, 405 a method
  * other than GET or HEAD, 413 a request body). libmicrohttpd serves with
  * one internal thread; the store is shared with the bridge thread under
- * a mutex. A connection limit, an idle timeout and a deadline for each
- * request's head and body bound what clients can hold.
+ * a mutex. A connection limit (in all, and per client address with
+ * --max-per-ip), an idle timeout and a deadline for each request's head
+ * and body bound what clients can hold.
  *
  * With the sequencer key in DIR (and no --upstream) the node is the
  * chain's sequencer: POST /tx into the mempool (journaled, group-committed
@@ -274,15 +275,15 @@ static int log_open(void)
 /* What DIR/utxo.conf and the command line set; the command line wins. */
 typedef struct node_conf {
     char listen[64];
-    uint64_t max_conn, timeout;
+    uint64_t max_conn, max_per_ip, timeout;
     int verbose;
     char log[4096];
     char upstream[4096];
     uint64_t poll, seal, max_tx_cycles, client_cycles;
     struct sockaddr_storage exempt[RL_EXEMPT_MAX]; /* --exempt-client, exempt-client */
     unsigned n_exempt;
-    bool set_listen, set_max_conn, set_timeout, set_verbose, set_log, set_upstream, set_poll,
-        set_seal, set_max_tx_cycles, set_client_cycles;
+    bool set_listen, set_max_conn, set_max_per_ip, set_timeout, set_verbose, set_log,
+        set_upstream, set_poll, set_seal, set_max_tx_cycles, set_client_cycles;
 } node_conf;
 
 /* Adds ADDR (IPv4 or IPv6) to c's exempted clients; false when it is
@@ -372,6 +373,11 @@ static int conf_read(node_conf *c, const char *dir)
             ok = conf_number(v, 1, 10000, &x);
             if (ok && !c->set_max_conn)
                 c->max_conn = x;
+        } else if (strcmp(k, "max-per-ip") == 0) {
+            uint64_t x;
+            ok = conf_number(v, 0, 10000, &x);
+            if (ok && !c->set_max_per_ip)
+                c->max_per_ip = x;
         } else if (strcmp(k, "timeout") == 0) {
             uint64_t x;
             ok = conf_number(v, 1, 3600, &x);
@@ -412,8 +418,9 @@ static int conf_read(node_conf *c, const char *dir)
             if (ok && !c->set_verbose)
                 c->verbose = atoi(v);
         } else {
-            errorf("%s:%u: unknown key '%s' (listen, max-connections, timeout, log, verbose, "
-                   "upstream, poll, seal-interval, max-tx-cycles, client-cycles, exempt-client)",
+            errorf("%s:%u: unknown key '%s' (listen, max-connections, max-per-ip, timeout, log, "
+                   "verbose, upstream, poll, seal-interval, max-tx-cycles, client-cycles, "
+                   "exempt-client)",
                    path, no, k);
             goto bad;
         }
@@ -2296,8 +2303,9 @@ static void node_usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s node --datadir DIR [--listen ADDR:PORT] [--max-connections N]\n"
-            "                 [--timeout S] [--log FILE] [-v] [-q] [--seal-interval S]\n"
-            "                 [--max-tx-cycles N] [--client-cycles N] [--exempt-client ADDR]\n"
+            "                 [--max-per-ip N] [--timeout S] [--log FILE] [-v] [-q]\n"
+            "                 [--seal-interval S] [--max-tx-cycles N] [--client-cycles N]\n"
+            "                 [--exempt-client ADDR]\n"
             "                 [--upstream URL [--poll S] [--chain-id HEX]]\n"
             "\n"
             "Serves the chain directory DIR (made by 'utxo gen' or 'utxo genesis') over\n"
@@ -2343,6 +2351,10 @@ static void node_usage(FILE *f)
             "                         port 0: any free one; the address is printed)\n"
             "  --max-connections N    connections served at once (default 64; the soft\n"
             "                         descriptor limit is raised to N + 64 if need be)\n"
+            "  --max-per-ip N         connections served at once from one client address;\n"
+            "                         one more is closed at once (default 0: no limit;\n"
+            "                         set it, e.g. a quarter of --max-connections, when\n"
+            "                         clients are not all of one host or one proxy)\n"
             "  --timeout S            idle connections closed after S seconds, and one\n"
             "                         whose request line and headers are not whole S\n"
             "                         seconds after it opened (or after its last answer),\n"
@@ -2351,9 +2363,9 @@ static void node_usage(FILE *f)
             "  -v, --verbose          log every request (UTC timestamps)\n"
             "  -q, --quiet            log only errors\n"
             "DIR/utxo.conf, when present, sets the same: lines 'key = value' with the keys\n"
-            "listen, max-connections, timeout, log, verbose (-1, 0, 1), upstream, poll,\n"
-            "seal-interval, max-tx-cycles, client-cycles, exempt-client (may repeat, added\n"
-            "to those of the command line); the command line wins.\n"
+            "listen, max-connections, max-per-ip, timeout, log, verbose (-1, 0, 1),\n"
+            "upstream, poll, seal-interval, max-tx-cycles, client-cycles, exempt-client\n"
+            "(may repeat, added to those of the command line); the command line wins.\n"
             "Prints 'listening on http://ADDR:PORT' once serving. A second node on DIR\n"
             "exits 2 (the store is in use). Exit: 0 stopped by a signal or /admin/stop,\n"
             "1 an upstream of another chain or a chain directory that does not check,\n"
@@ -2421,7 +2433,7 @@ int cmd_node(int argc, char **argv)
     const char *datadir = NULL, *chain_hex = NULL;
     uint8_t pin[UTXO_HASH_BYTES], *pinned = NULL;
     node_conf conf;
-    enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
+    enum { OPT_DATADIR = 256, OPT_LISTEN, OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT, OPT_LOG, OPT_UPSTREAM,
            OPT_POLL, OPT_SEAL, OPT_MAXCYC, OPT_CLIENTCYC, OPT_CHAIN, OPT_EXEMPT };
     static const struct option opts[] = {
         {"datadir", required_argument, NULL, OPT_DATADIR},
@@ -2434,6 +2446,7 @@ int cmd_node(int argc, char **argv)
         {"chain-id", required_argument, NULL, OPT_CHAIN},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
+        {"max-per-ip", required_argument, NULL, OPT_PERIP},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"log", required_argument, NULL, OPT_LOG},
         {"verbose", no_argument, NULL, 'v'},
@@ -2475,6 +2488,11 @@ int cmd_node(int argc, char **argv)
             if (!cli_u64(&cl, 1, 10000, &conf.max_conn))
                 return EXIT_USAGE;
             conf.set_max_conn = true;
+            break;
+        case OPT_PERIP:
+            if (!cli_u64(&cl, 0, 10000, &conf.max_per_ip))
+                return EXIT_USAGE;
+            conf.set_max_per_ip = true;
             break;
         case OPT_TIMEOUT:
             if (!cli_u64(&cl, 1, 3600, &conf.timeout))
@@ -2719,6 +2737,8 @@ int cmd_node(int argc, char **argv)
                          handle, &n, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf.max_conn,
+                         /* 0: none (libmicrohttpd's default) */
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)conf.max_per_ip,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf.timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                          MHD_OPTION_NOTIFY_COMPLETED, request_done, &n,
