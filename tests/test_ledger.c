@@ -570,29 +570,13 @@ START_TEST(tx_ids_match_txid_and_wtxid)
         uint64_t before = ledger_tx_hashes();
         size_t len = 0;
 
-        uint8_t *kept = NULL, *enc = NULL, t3[32], w3[32];
-        size_t len3 = 0, enc_len = 0;
-
-        tx_ids(tx, t1, w1, &len, NULL);
+        tx_ids(tx, t1, w1, &len);
         ck_assert_uint_eq(ledger_tx_hashes() - before, 2);
         ck_assert_uint_eq(len, utxo_tx_get_length(tx, true));
         utxo_tx_txid(tx, t2);
         utxo_tx_wtxid(tx, w2);
         ck_assert_mem_eq(t1, t2, 32);
         ck_assert_mem_eq(w1, w2, 32);
-        /* with the encoding kept: the same ids, and the encoding's bytes */
-        tx_ids(tx, t3, w3, &len3, &kept);
-        ck_assert_ptr_nonnull(kept);
-        ck_assert_uint_eq(len3, len);
-        ck_assert_mem_eq(t3, t1, 32);
-        ck_assert_mem_eq(w3, w1, 32);
-        enc = malloc(len);
-        ck_assert_ptr_nonnull(enc);
-        ck_assert_int_eq(utxo_tx_to_bytes(tx, enc, len, &enc_len), UTXO_OK);
-        ck_assert_uint_eq(enc_len, len);
-        ck_assert_mem_eq(kept, enc, len);
-        free(enc);
-        free(kept);
         if (utxo_tx_get_length(tx, true) > 2048)
             large++;
         else
@@ -622,7 +606,7 @@ START_TEST(known_lengths_same_answers)
 
         ck_assert_ptr_nonnull(lens);
         for (uint32_t t = 0; t < b->n_txs; t++) {
-            tx_ids(b->txs[t], id, wid, &lens[t], NULL);
+            tx_ids(b->txs[t], id, wid, &lens[t]);
             /* the size limit at the edge: the same verdict and index */
             utxo_params_default(&p);
             for (int d = 0; d <= 1; d++) {
@@ -641,30 +625,10 @@ START_TEST(known_lengths_same_answers)
         ck_assert_uint_eq(block_length_lens(b, lens), n);
         ck_assert_uint_eq(block_length_lens(b, NULL), n);
         for (size_t hint = 0; hint <= n + 1; hint += n / 2 + 1) {
-            ck_assert_int_eq(block_to_new(b, lens, NULL, hint, &got, &got_len), UTXO_OK);
+            ck_assert_int_eq(block_to_new(b, lens, hint, &got, &got_len), UTXO_OK);
             ck_assert_uint_eq(got_len, n);
             ck_assert_mem_eq(got, want, n);
             free(got);
-        }
-        /* the transactions' encodings as tx_ids keeps them, every other one
-         * missing (as when memory ran out): the same bytes */
-        {
-            uint8_t **kept = calloc(b->n_txs ? b->n_txs : 1, sizeof *kept);
-            size_t l;
-            ck_assert_ptr_nonnull(kept);
-            for (uint32_t t = 0; t < b->n_txs; t++)
-                if (t % 2 == (uint32_t)i % 2) {
-                    tx_ids(b->txs[t], id, wid, &l, &kept[t]);
-                    ck_assert_uint_eq(l, lens[t]);
-                }
-            ck_assert_int_eq(block_to_new(b, lens, (const uint8_t *const *)kept, n / 3, &got,
-                                          &got_len), UTXO_OK);
-            ck_assert_uint_eq(got_len, n);
-            ck_assert_mem_eq(got, want, n);
-            free(got);
-            for (uint32_t t = 0; t < b->n_txs; t++)
-                free(kept[t]);
-            free(kept);
         }
         utxo_params_default(&p);
         pre.len = lens;

@@ -30,9 +30,6 @@ void cn_effects_clear(cn_effects *fx)
     free(fx->wtxids);
     free(fx->sighash);
     free(fx->tx_len);
-    for (size_t t = 0; fx->tx_bytes != NULL && t < fx->n_tx_bytes; t++)
-        free(fx->tx_bytes[t]);
-    free(fx->tx_bytes);
     bp_layout_clear(&fx->L);
     free(fx->spent);
     free(fx->spent_hash);
@@ -317,8 +314,7 @@ static void hash_task(void *arg, size_t k, unsigned worker)
         return;
     }
     t = j->sig ? k - 1 : k;
-    tx_ids(j->b->txs[t], j->fx->txids[t], j->fx->wtxids[t], &j->fx->tx_len[t],
-           j->fx->tx_bytes != NULL ? &j->fx->tx_bytes[t] : NULL);
+    tx_ids(j->b->txs[t], j->fx->txids[t], j->fx->wtxids[t], &j->fx->tx_len[t]);
     if (t > 0)
         tx_sighash_of_txid(j->fx->txids[t], j->a->params->chain_id, j->fx->sighash[t]);
     j->q->check[t] = tx_check_len(j->b->txs[t], j->a->params, j->fx->tx_len[t], &j->q->bad[t]);
@@ -345,11 +341,6 @@ static int hash_block(const cn_args *a, const utxo_block *b, cn_effects *fx, tx_
     fx->wtxids = malloc(n * sizeof *fx->wtxids);
     fx->sighash = calloc(n, sizeof *fx->sighash);
     fx->tx_len = malloc(n * sizeof *fx->tx_len);
-    if (a->flags & CN_KEEP_TX_BYTES) {
-        if ((fx->tx_bytes = calloc(n, sizeof *fx->tx_bytes)) == NULL)
-            return UTXO_ERR_NOMEM;
-        fx->n_tx_bytes = n;
-    }
     q->check = malloc(n * sizeof *q->check);
     q->bad = malloc(n * sizeof *q->bad);
     q->leaf = malloc(n * sizeof *q->leaf);

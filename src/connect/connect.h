@@ -145,9 +145,6 @@ typedef struct cn_acc_methods {
                                   persist or begin hook, nor CN_SEAL */
 #define CN_NO_POOL 8u        /* stages 1-7 leave the verifier's pool alone (the
                                 caller has a loop in flight on it) */
-#define CN_KEEP_TX_BYTES 16u /* fx->tx_bytes: keep each transaction's encoding,
-                                made for its ids anyway (a persist hook that
-                                stores the block copies them: block_to_new) */
 
 /* Where a verdict came from (cn_effects.stage). */
 enum cn_stage {
@@ -191,10 +188,6 @@ struct cn_effects {
     uint8_t (*wtxids)[UTXO_HASH_BYTES];
     uint8_t (*sighash)[UTXO_HASH_BYTES];
     size_t *tx_len;                /* each transaction's encoded length */
-    uint8_t **tx_bytes;            /* with CN_KEEP_TX_BYTES, each transaction's
-                                      encoding (tx_len[t] bytes; an entry NULL
-                                      when memory ran out), else NULL */
-    size_t n_tx_bytes;             /* entries of tx_bytes */
     bp_layout L;                   /* where each input's spent output comes from */
     size_t n_spent;                /* == L.n_external */
     cn_spent *spent;               /* block input order: the undo record */

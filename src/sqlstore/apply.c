@@ -252,8 +252,8 @@ static int write_block(void *arg, const cn_effects *fx)
     if ((bbytes = malloc(bundle_len)) == NULL)
         goto done;
     if ((rc = utxo_bundle_to_bytes(bundle, bbytes, bundle_len, &w)) != UTXO_OK ||
-        (rc = block_to_new(b, fx->tx_len, (const uint8_t *const *)fx->tx_bytes,
-                           s->block_hint + s->block_hint / 4, &block, &block_len)) != UTXO_OK)
+        (rc = block_to_new(b, fx->tx_len, s->block_hint + s->block_hint / 4, &block,
+                           &block_len)) != UTXO_OK)
         goto done;
     s->block_hint = block_len;
     /* spent outputs leave the set (the undo record keeps them); new ones enter */
@@ -471,7 +471,7 @@ static int apply_block(utxo_store *s, const utxo_block *b, unsigned flags, utxo_
     memset(&a, 0, sizeof a);
     a.params = &s->params;
     a.verifier = s->verifier;
-    a.flags = flags | CN_KEEP_TX_BYTES; /* write_block stores the block's bytes */
+    a.flags = flags;
     a.next_height = s->meta.n_blocks;
     a.tip_hash = s->meta.tip_hash;
     a.min_time = s->meta.n_blocks ? s->meta.tip_time : s->params.genesis_time;

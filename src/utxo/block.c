@@ -205,8 +205,7 @@ int utxo_block_tx_root(const utxo_block *b, uint8_t out[UTXO_HASH_BYTES])
 /* lens (or NULL): the transactions' encoded lengths, known to the caller.
  * With `count` (e only counts: block_length_lens), the transactions are
  * added by their lengths, not encoded. */
-static void block_encode_lens(enc *e, const utxo_block *b, const size_t *lens,
-                              const uint8_t *const *tx_bytes, bool count)
+static void block_encode_lens(enc *e, const utxo_block *b, const size_t *lens, bool count)
 {
     header_encode(e, &b->header, true);
     enc_varint(e, b->n_txs);
@@ -215,8 +214,6 @@ static void block_encode_lens(enc *e, const utxo_block *b, const size_t *lens,
         enc_varint(e, n);
         if (count)
             e->len += n;
-        else if (lens != NULL && tx_bytes != NULL && tx_bytes[i] != NULL)
-            enc_bytes(e, tx_bytes[i], n);
         else
             tx_encode(e, b->txs[i]);
     }
@@ -224,19 +221,18 @@ static void block_encode_lens(enc *e, const utxo_block *b, const size_t *lens,
 
 static void block_encode_obj(enc *e, const void *b)
 {
-    block_encode_lens(e, b, NULL, NULL, false);
+    block_encode_lens(e, b, NULL, false);
 }
 
 typedef struct block_lens {
     const utxo_block *b;
     const size_t *lens;
-    const uint8_t *const *tx_bytes;
 } block_lens;
 
 static void block_lens_obj(enc *e, const void *obj)
 {
     const block_lens *bl = obj;
-    block_encode_lens(e, bl->b, bl->lens, bl->tx_bytes, false);
+    block_encode_lens(e, bl->b, bl->lens, false);
 }
 
 size_t block_length_lens(const utxo_block *b, const size_t *lens)
@@ -246,7 +242,7 @@ size_t block_length_lens(const utxo_block *b, const size_t *lens)
     if (lens == NULL)
         return utxo_block_get_length(b);
     enc_init(&e, NULL, 0, NULL);
-    block_encode_lens(&e, b, lens, NULL, true);
+    block_encode_lens(&e, b, lens, true);
     return e.len;
 }
 
@@ -260,10 +256,10 @@ int utxo_block_to_bytes(const utxo_block *b, uint8_t *out, size_t out_len, size_
     return enc_to_bytes(block_encode_obj, b, out, out_len, written);
 }
 
-int block_to_new(const utxo_block *b, const size_t *lens, const uint8_t *const *tx_bytes,
-                 size_t hint, uint8_t **out, size_t *len)
+int block_to_new(const utxo_block *b, const size_t *lens, size_t hint, uint8_t **out,
+                 size_t *len)
 {
-    block_lens bl = {b, lens, tx_bytes};
+    block_lens bl = {b, lens};
 
     return enc_to_new(block_lens_obj, &bl, hint, out, len);
 }

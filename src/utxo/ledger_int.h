@@ -38,20 +38,16 @@ void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
                         const uint8_t chain_id[UTXO_HASH_BYTES], uint8_t out[UTXO_HASH_BYTES]);
 
 /* b encoded into a new buffer (*out, free it), in one pass when it fits
- * `hint` bytes (enc_to_new), lens as for block_length_lens; tx_bytes (may
- * be NULL, as may any entry) each transaction's encoding, lens[t] bytes,
- * copied instead of encoding the transaction again. UTXO_OK or
+ * `hint` bytes (enc_to_new), lens as for block_length_lens: UTXO_OK or
  * UTXO_ERR_NOMEM. */
-int block_to_new(const utxo_block *b, const size_t *lens, const uint8_t *const *tx_bytes,
-                 size_t hint, uint8_t **out, size_t *len);
+int block_to_new(const utxo_block *b, const size_t *lens, size_t hint, uint8_t **out,
+                 size_t *len);
 
 /* utxo_tx_txid and utxo_tx_wtxid of tx at once: the witnesses follow the
  * base encoding, so one encoding serves both hashes (two counted); *len
- * gets utxo_tx_get_length(tx, true). With bytes non-NULL, *bytes gets a
- * copy of that encoding (*len bytes, free it), or NULL when memory ran out
- * (the ids are still right). */
+ * gets utxo_tx_get_length(tx, true). */
 void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES],
-            size_t *len, uint8_t **bytes);
+            size_t *len);
 /* utxo_tx_check and utxo_tx_min_fee for a caller that knows
  * len = utxo_tx_get_length(tx, true) (SIZE_MAX: measure it). */
 int tx_check_len(const utxo_tx *tx, const utxo_params *p, size_t len, uint32_t *bad_index);

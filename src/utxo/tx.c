@@ -580,7 +580,7 @@ void utxo_tx_wtxid(const utxo_tx *tx, uint8_t out[UTXO_HASH_BYTES])
 #define TX_IDS_BUF 2048u
 
 void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO_HASH_BYTES],
-            size_t *len, uint8_t **bytes)
+            size_t *len)
 {
     uint8_t buf[TX_IDS_BUF];
     size_t base;
@@ -595,19 +595,12 @@ void tx_ids(const utxo_tx *tx, uint8_t txid[UTXO_HASH_BYTES], uint8_t wtxid[UTXO
     if (!enc_ok(&e)) {
         utxo_tx_txid(tx, txid);
         utxo_tx_wtxid(tx, wtxid);
-        if (bytes != NULL) {
-            size_t n = 0;
-            if (enc_to_new(tx_encode_obj, tx, e.len, bytes, &n) != UTXO_OK)
-                *bytes = NULL;
-        }
         return;
     }
     count_hash();
     count_hash();
     hash_tagged_dom(txid, &txid_dom, buf, base);
     hash_tagged_dom(wtxid, &wtxid_dom, buf, e.len);
-    if (bytes != NULL && (*bytes = malloc(e.len ? e.len : 1)) != NULL)
-        memcpy(*bytes, buf, e.len);
 }
 
 void tx_sighash_of_txid(const uint8_t txid[UTXO_HASH_BYTES],
