@@ -415,6 +415,40 @@ assert ok == 4, ok
 PY
 kill -TERM "$pid"; reap "$pid"; st=$?; pid=
 [ "$st" -eq 0 ] && ok || bad "--max-per-ip node: exit $st"
+
+# --- clients choose how many lines libmicrohttpd logs (one per connection
+# refused at a limit): at most 20 in 10 s are written, the rest counted in
+# one line. One /events poll holds --max-per-ip 1; 100 connections more are
+# refused; at SIGTERM the log has 20 of their lines and "80 more".
+start_node --max-per-ip 1
+python3 - "${base##*:}" <<'PY' && ok || bad "refused connections: $(tail -3 "$tmp/node.err")"
+import socket, sys, time
+port = int(sys.argv[1])
+held = socket.create_connection(("127.0.0.1", port), timeout=10)
+held.sendall(b"GET /events?after=1000&wait=8 HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(0.5)
+refused = 0
+for i in range(100):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        d = s.recv(100)
+    except (ConnectionResetError, BrokenPipeError):
+        d = b""
+    refused += d == b""
+    s.close()
+held.close()
+assert refused == 100, refused
+PY
+kill -TERM "$pid"; reap "$pid"; st=$?; pid=
+[ "$st" -eq 0 ] && ok || bad "--max-per-ip 1 node: exit $st"
+# (on a machine slow enough to take over 10 s for the 100, a second window
+# logs up to 20 more: every refusal is a line or counted, once)
+n=$(grep -c "http: Server reached connection limit" "$tmp/node.err")
+more=$(sed -n 's/.*http: \([0-9]*\) more libmicrohttpd messages\{0,1\} not logged (at most 20 in 10 s)$/\1/p' \
+    "$tmp/node.err" | awk '{s += $1} END {print s + 0}')
+[ "$n" -ge 20 ] && [ "$n" -le 40 ] && [ $((n + more)) -eq 100 ] && ok ||
+    bad "refusals logged: $n lines and $more counted, want 20 (40 at most) and 100 in all"
 expect 2 "--max-per-ip not a number" -- "$UTXO" node --datadir "$tmp/c" --max-per-ip x
 expect 2 "--max-per-ip above 10,000" -- "$UTXO" node --datadir "$tmp/c" --max-per-ip 10001
 

@@ -234,14 +234,61 @@ static void node_log(int level, const char *fmt, ...)
 }
 
 /* libmicrohttpd's own error messages go to the log too (--log FILE), as
- * error lines, not straight to stderr. */
+ * error lines, not straight to stderr. Clients choose how many there are
+ * (each connection refused at --max-connections or --max-per-ip writes
+ * one), so at most MHD_LOG_BURST are written in a MHD_LOG_WINDOW_S-second
+ * window; the rest are counted, and the count is logged once the window
+ * has passed (by the next message, or by the main loop: mhd_log_flush). */
+#define MHD_LOG_BURST 20u
+#define MHD_LOG_WINDOW_S 10
+static struct {
+    pthread_mutex_t lock;
+    time_t window;        /* when the current window began */
+    unsigned written;     /* lines written in it */
+    uint64_t suppressed;  /* lines left out in it */
+} G_MHD_LOG = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+
+/* Under G_MHD_LOG.lock: starts a new window when the current one has
+ * passed, logging what it left out. */
+static void mhd_log_roll(time_t now)
+{
+    if (now - G_MHD_LOG.window < MHD_LOG_WINDOW_S)
+        return;
+    if (G_MHD_LOG.suppressed > 0)
+        node_log(0, "http: %" PRIu64 " more libmicrohttpd message%s not logged (at most %u "
+                 "in %d s)", G_MHD_LOG.suppressed, G_MHD_LOG.suppressed == 1 ? "" : "s",
+                 MHD_LOG_BURST, MHD_LOG_WINDOW_S);
+    G_MHD_LOG.window = now;
+    G_MHD_LOG.written = 0;
+    G_MHD_LOG.suppressed = 0;
+}
+
+/* final: at exit, the count of the window not yet over too */
+static void mhd_log_flush(bool final)
+{
+    pthread_mutex_lock(&G_MHD_LOG.lock);
+    mhd_log_roll(time(NULL) + (final ? MHD_LOG_WINDOW_S : 0));
+    pthread_mutex_unlock(&G_MHD_LOG.lock);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
     size_t n;
+    bool write;
 
     (void)cls;
+    pthread_mutex_lock(&G_MHD_LOG.lock);
+    mhd_log_roll(time(NULL));
+    write = G_MHD_LOG.written < MHD_LOG_BURST;
+    if (write)
+        G_MHD_LOG.written++;
+    else
+        G_MHD_LOG.suppressed++;
+    pthread_mutex_unlock(&G_MHD_LOG.lock);
+    if (!write)
+        return;
     vsnprintf(line, sizeof line, fmt, ap);
     n = strlen(line);
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -2798,6 +2845,7 @@ int cmd_node(int argc, char **argv)
         }
         if (sig < 0) { /* waiting /events requests look again */
             events_wake(&n, false);
+            mhd_log_flush(false); /* the count of libmicrohttpd lines left out */
             size_t cut = conns_reap(&n);
             if (cut > 0)
                 node_log(1, "%zu connection%s sent no whole request head within %" PRIu64
@@ -2852,6 +2900,7 @@ out:
         MHD_stop_daemon(d);
         if (listener != MHD_INVALID_SOCKET)
             close(listener);
+        mhd_log_flush(true);
     }
     if (n.upstream)
         curl_global_cleanup();
