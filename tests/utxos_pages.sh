@@ -25,14 +25,20 @@ serve s "$tmp/s" 0 --seal-interval 3600
 [ -n "$s_url" ] && ok || { bad "the sequencer started: $(cat "$tmp/s.log")"; exit 1; }
 g=$(curl -s "$s_url/block/0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["txids"][0])')
 expect 0 "mkfan" -- "$MKFAN" "$tmp/accept.img" "$g:0" 1000000000000 1000000 3 400 1024 "$target" "$tmp/fan"
-for t in 00 01; do
-    code=$(curl -s -m 30 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/fan$t.tx" "$s_url/tx")
-    [ "$code" = 200 ] && ok || bad "POST fan$t: $code $(cat "$tmp/pv")"
-done
-code=$(curl -s -m 60 -o "$tmp/pv" -w '%{http_code}' -X POST \
-    -H "Authorization: Bearer $(cat "$tmp/s/.cookie")" "$s_url/admin/seal")
-[ "$code" = 200 ] && ok || bad "seal: $code $(cat "$tmp/pv")"
-wait_height "$s_url" 1 && ok || bad "block 1 sealed: $(curl -s "$s_url/status")"
+# seal_fans H T...: posts fan-out transactions fanT.tx and seals them as
+# block H
+seal_fans() {
+    h=$1; shift
+    for t in "$@"; do
+        code=$(curl -s -m 30 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/fan$t.tx" "$s_url/tx")
+        [ "$code" = 200 ] && ok || bad "POST fan$t: $code $(cat "$tmp/pv")"
+    done
+    code=$(curl -s -m 60 -o "$tmp/pv" -w '%{http_code}' -X POST \
+        -H "Authorization: Bearer $(cat "$tmp/s/.cookie")" "$s_url/admin/seal")
+    [ "$code" = 200 ] && ok || bad "seal: $code $(cat "$tmp/pv")"
+    wait_height "$s_url" "$h" && ok || bad "block $h sealed: $(curl -s "$s_url/status")"
+}
+seal_fans 1 00 01
 
 python3 - "$s_url" "$target" <<'PY' && ok || bad "the pages of /utxos"
 import json, sys, urllib.request, urllib.error
@@ -79,12 +85,7 @@ PY
 
 # a new block: count, total and the pages are the new tip's (the node keeps
 # the count of an id for its tip only), on a page with a cursor too
-code=$(curl -s -m 30 -o "$tmp/pv" -w '%{http_code}' --data-binary "@$tmp/fan02.tx" "$s_url/tx")
-[ "$code" = 200 ] && ok || bad "POST fan02: $code $(cat "$tmp/pv")"
-code=$(curl -s -m 60 -o "$tmp/pv" -w '%{http_code}' -X POST \
-    -H "Authorization: Bearer $(cat "$tmp/s/.cookie")" "$s_url/admin/seal")
-[ "$code" = 200 ] && ok || bad "seal: $code $(cat "$tmp/pv")"
-wait_height "$s_url" 2 && ok || bad "block 2 sealed: $(curl -s "$s_url/status")"
+seal_fans 2 02
 python3 - "$s_url" "$target" <<'PY' && ok || bad "the pages of /utxos after block 2"
 import json, sys, urllib.request
 base, target = sys.argv[1], sys.argv[2]
