@@ -249,10 +249,10 @@ static struct {
 } G_MHD_LOG = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
 
 /* Under G_MHD_LOG.lock: starts a new window when the current one has
- * passed, logging what it left out. */
-static void mhd_log_roll(time_t now)
+ * passed (or at once with force: at exit), logging what it left out. */
+static void mhd_log_roll(time_t now, bool force)
 {
-    if (now - G_MHD_LOG.window < MHD_LOG_WINDOW_S)
+    if (!force && now - G_MHD_LOG.window < MHD_LOG_WINDOW_S)
         return;
     if (G_MHD_LOG.suppressed > 0)
         node_log(0, "http: %" PRIu64 " more libmicrohttpd message%s not logged (at most %u "
@@ -267,7 +267,7 @@ static void mhd_log_roll(time_t now)
 static void mhd_log_flush(bool final)
 {
     pthread_mutex_lock(&G_MHD_LOG.lock);
-    mhd_log_roll(time(NULL) + (final ? MHD_LOG_WINDOW_S : 0));
+    mhd_log_roll(time(NULL), final);
     pthread_mutex_unlock(&G_MHD_LOG.lock);
 }
 
@@ -280,7 +280,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
     (void)cls;
     pthread_mutex_lock(&G_MHD_LOG.lock);
-    mhd_log_roll(time(NULL));
+    mhd_log_roll(time(NULL), false);
     write = G_MHD_LOG.written < MHD_LOG_BURST;
     if (write)
         G_MHD_LOG.written++;

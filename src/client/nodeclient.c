@@ -296,8 +296,6 @@ void nc_refused(char *err, size_t err_len, const char *who, uint32_t height, int
 
 /* ---- the stream of /blocks ------------------------------------------------ */
 
-typedef nc_stream stream;
-
 /* A bundle being received is checked (utxo_bundle_check_prefix) once 64
  * KiB of it are in, then each time what has passed doubles, as the proof
  * file reader does (utxo_chainfile_set_check): a hostile record costs
@@ -311,7 +309,7 @@ typedef nc_stream stream;
 
 /* A record pair is complete in s->rec: 4 + block + 4 + bundle. Returns the
  * bytes it took, 0 when more are needed, or -1 on invalid data. */
-static long take_pair(stream *s)
+static long take_pair(nc_stream *s)
 {
     const uint8_t *p = s->rec.p;
     size_t have = s->rec.len;
@@ -447,7 +445,7 @@ size_t nc_stream_feed(nc_stream *s, const char *data, size_t k)
 
 static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
 {
-    stream *s = ud;
+    nc_stream *s = ud;
     size_t k = size * n;
 
     if (s->c->stop && atomic_load(s->c->stop))
@@ -464,7 +462,7 @@ static size_t on_blocks(char *data, size_t size, size_t n, void *ud)
 int nc_blocks(nc_client *c, const utxo_params *p, uint32_t from, uint32_t count,
               nc_pair_fn fn, void *ud, uint32_t *applied)
 {
-    stream s;
+    nc_stream s;
     char url[4200];
     long status = 0;
     CURLcode cc;

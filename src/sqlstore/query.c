@@ -119,6 +119,22 @@ int utxo_store_find_tx(utxo_store *s, const uint8_t txid[UTXO_HASH_BYTES], uint3
     return rc;
 }
 
+/* The utxo statement q for predicate_id (NULL: every output): by_pred with
+ * ?1 bound to it, or all; the pipeline's held outputs written into the
+ * open transaction first (store_coins_settle_for_read). */
+static int utxos_stmt(utxo_store *s, const uint8_t *predicate_id, enum store_stmt all,
+                      enum store_stmt by_pred, sqlite3_stmt **q)
+{
+    int rc = store_coins_settle_for_read(s);
+
+    if (rc != UTXO_OK)
+        return rc;
+    *q = store_stmt(s, predicate_id ? by_pred : all);
+    if (predicate_id)
+        sqlite3_bind_blob(*q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
+    return UTXO_OK;
+}
+
 /* Steps q (ST_UTXO_ALL, _BYPRED, _AFTER or _AFTER_PRED, bound), calling fn
  * for each row until it stops; *n receives the rows visited and *sum their
  * values. Resets q. */
@@ -156,11 +172,8 @@ int utxo_store_count_utxos(utxo_store *s, const uint8_t *predicate_id, uint64_t 
         *total = 0;
     if (!store_enter(s))
         return UTXO_ERR_ARG;
-    if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
+    if ((rc = utxos_stmt(s, predicate_id, ST_UTXO_SUM, ST_UTXO_SUM_PRED, &q)) != UTXO_OK)
         return rc;
-    q = store_stmt(s, predicate_id ? ST_UTXO_SUM_PRED : ST_UTXO_SUM);
-    if (predicate_id)
-        sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
     /* sum() of integers is an integer, NULL over no row, and an "integer
      * overflow" error past 2^63 - 1 (values are at most UTXO_MAX_MONEY: a
      * damaged store); below that it equals the sum mod 2^64 the walk took */
@@ -196,11 +209,8 @@ int utxo_store_each_utxo(utxo_store *s, const uint8_t *predicate_id,
         return utxo_store_count_utxos(s, predicate_id, count, total);
     if (!store_enter(s))
         return UTXO_ERR_ARG;
-    if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
+    if ((rc = utxos_stmt(s, predicate_id, ST_UTXO_ALL, ST_UTXO_BYPRED, &q)) != UTXO_OK)
         return rc;
-    q = store_stmt(s, predicate_id ? ST_UTXO_BYPRED : ST_UTXO_ALL);
-    if (predicate_id)
-        sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
     rc = walk_utxos(s, q, fn, arg, &n, &sum);
     if (rc == UTXO_OK) {
         if (count)
@@ -225,11 +235,8 @@ int utxo_store_each_utxo_after(utxo_store *s, const uint8_t *predicate_id,
         return UTXO_ERR_ARG;
     if (max == 0)
         return UTXO_OK;
-    if ((rc = store_coins_settle_for_read(s)) != UTXO_OK)
+    if ((rc = utxos_stmt(s, predicate_id, ST_UTXO_AFTER, ST_UTXO_AFTER_PRED, &q)) != UTXO_OK)
         return rc;
-    q = store_stmt(s, predicate_id ? ST_UTXO_AFTER_PRED : ST_UTXO_AFTER);
-    if (predicate_id)
-        sqlite3_bind_blob(q, 1, predicate_id, UTXO_HASH_BYTES, SQLITE_STATIC);
     if (after) {
         store_outpoint_key(key, after);
         sqlite3_bind_blob(q, 2, key, sizeof key, SQLITE_STATIC);

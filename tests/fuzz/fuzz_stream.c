@@ -38,7 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 typedef struct seen {
     uint32_t calls;     /* pairs handed to the callback */
     uint32_t refuse_at; /* the call that refuses (0: none) */
-    const utxo_params *p;
 } seen;
 
 static int on_pair(void *ud, uint32_t height, const utxo_block *b, const utxo_bundle *bu,
@@ -89,7 +88,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data += UTXO_PARAMS_BYTES;
         size -= UTXO_PARAMS_BYTES;
     }
-    s.p = &p;
     memset(&c, 0, sizeof c);
     c.quiet_errors = 1;
     c.timeout_s = NC_TIMEOUT_S;
